@@ -1,0 +1,492 @@
+//! [`DillerAdapter`]: the trait implementations and the one [`Capabilities`] declaration.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use loyalty_core::{
+    Basket, Capabilities, Carts, Clock, Context, Currency, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldRequest,
+    HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Offer, OfferKind, Offers,
+    Provider, Redemptions, Refund, RegisterMember, Reinstatement, Result, ReturnStyle, Segment, SendOutcome,
+    SystemClock, Transaction, TransactionId, TransactionReceipt, Transactions, UsageCounting, Validation,
+};
+use tokio::sync::OnceCell;
+
+use crate::client::{is_not_found, protocol, DillerClient, SearchKey};
+use crate::config::DillerConfig;
+use crate::wire::{self, names};
+use crate::PROVIDER;
+
+/// The Diller provider: members, coupons and stamp cards, reservations and transactions over
+/// the Retailer API v2.0.
+///
+/// Build it with [`DillerAdapter::new`]; hand it to callers as `&dyn Provider`.
+#[derive(Debug)]
+pub struct DillerAdapter {
+    config: DillerConfig,
+    client: DillerClient,
+    clock: Arc<dyn Clock>,
+    capabilities: Capabilities,
+    currency: OnceCell<Currency>,
+}
+
+/// What Diller can do, declared once (diller.md §3-§6).
+fn declare(identifier_kind: LookupKind) -> Capabilities {
+    let mut c = Capabilities::none();
+    let mut lookups = vec![LookupKind::Phone, LookupKind::Email, LookupKind::ProviderId, LookupKind::ActivationToken];
+    // `identifierValue` searches the one extra identifier the store defines (§4.2).
+    lookups.push(identifier_kind);
+    lookups.sort();
+    c.lookups = lookups;
+    c.get_member = true;
+    c.register = true;
+    c.enroll = true;
+    c.update_member = true;
+    c.segments = true;
+    c.list_offers = true;
+    c.offers_with_basket = false;
+    c.validate_offer = true;
+    // Reservations stay until released; no expiry is documented (§6.2 [I]).
+    c.hold = Some(HoldStyle::Reserve { assumed_ttl_secs: names::RESERVATION_ASSUMED_TTL_SECS });
+    // A reservation blocks other transactions at once (§4.3 C4).
+    c.usage_counting = UsageCounting::AtHold;
+    // C5 must follow the completed transaction (§4.3, open question 6).
+    c.release_after_commit = true;
+    c.redeem = false;
+    // T2 reverses coupons and stamps; T3 does not (§4.5).
+    c.reinstate = Reinstatement::OnCancel;
+    c.stamp_cards = true;
+    c.points = true;
+    c.send_transaction = true;
+    // A duplicate external_id is refused and reported as AlreadyRecorded (§7.3 [S]).
+    c.idempotent_send = true;
+    c.cancel_transaction = true;
+    c.return_styles = vec![ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund];
+    c.carts = false;
+    c.cart_upgrades = false;
+    c.dropshipping = false;
+    c
+}
+
+/// How an offer is addressed at Diller.
+enum OfferTarget {
+    Coupon(String),
+    Stamp(i64),
+}
+
+fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
+    let id = offer.id.as_str();
+    let is_stamp = id.starts_with(wire::STAMP_PREFIX) || matches!(offer.kind, OfferKind::StampCard(_));
+    if is_stamp {
+        let raw = offer.reference.0.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&offer.reference.0);
+        let stamp = raw
+            .parse()
+            .map_err(|_| Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id")))?;
+        return Ok(OfferTarget::Stamp(stamp));
+    }
+    if !matches!(offer.kind, OfferKind::Coupon { .. }) {
+        return Err(Error::invalid(PROVIDER, op, "offer.kind", "Diller holds only coupons and stamp cards"));
+    }
+    // The coupon code is the key of C3-C5 (§4.3); the reference carries it.
+    let code = if offer.reference.0.is_empty() { offer.code.clone().unwrap_or_default() } else { offer.reference.0.clone() };
+    let code = code.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&code).to_string();
+    if code.is_empty() {
+        return Err(Error::invalid(PROVIDER, op, "offer.reference", "missing coupon code"));
+    }
+    Ok(OfferTarget::Coupon(code))
+}
+
+impl DillerAdapter {
+    /// An adapter for `config`, on the system clock.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn new(config: DillerConfig) -> Result<DillerAdapter> {
+        DillerAdapter::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An adapter whose hold expiry and token cache read `clock`.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn with_clock(config: DillerConfig, clock: Arc<dyn Clock>) -> Result<DillerAdapter> {
+        let client = DillerClient::with_clock(&config, clock.clone())?;
+        let capabilities = declare(config.identifier_kind);
+        Ok(DillerAdapter { config, client, clock, capabilities, currency: OnceCell::new() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DillerConfig {
+        &self.config
+    }
+
+    /// The vendor client, for calls outside the traits.
+    pub fn client(&self) -> &DillerClient {
+        &self.client
+    }
+
+    fn require(&self, declared: bool, op: &str) -> Result<()> {
+        if declared {
+            Ok(())
+        } else {
+            Err(Error::unsupported(PROVIDER, op))
+        }
+    }
+
+    fn department<'a>(&'a self, ctx: &'a Context, explicit: Option<&'a loyalty_core::DepartmentId>) -> Option<&'a str> {
+        explicit.or(ctx.department.as_ref()).map(|d| d.as_str()).or(self.config.department_id.as_deref())
+    }
+
+    fn origin(&self, ctx: &Context, department: Option<&str>) -> Option<wire::Origin> {
+        let o = wire::Origin {
+            system_id: ctx.register_id.clone(),
+            employee_id: ctx.employee_id.clone(),
+            department_id: department.map(str::to_string),
+            channel: None,
+        };
+        (o != wire::Origin::default()).then_some(o)
+    }
+
+    /// The store currency (S2), read once; fixed-amount coupons are in it (§5.4).
+    async fn currency(&self, ctx: &Context, op: &str) -> Result<Currency> {
+        self.currency
+            .get_or_try_init(|| async {
+                let store = self.client.store(ctx, op).await?;
+                let code = store.currency.unwrap_or_default();
+                Currency::from_code(code.trim()).map_err(|e| wire::ConversionError::new("currency", e.to_string()).protocol(op))
+            })
+            .await
+            .copied()
+    }
+
+    fn member(op: &str, w: &wire::MemberResponse) -> Result<Member> {
+        Member::try_from(w).map_err(|e| protocol(op, e))
+    }
+
+    fn hold_id(tx: &TransactionId, offer: &Offer) -> String {
+        format!("{}/{}", tx.as_str(), offer.id.as_str())
+    }
+}
+
+impl Provider for DillerAdapter {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        Some(self)
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        Some(self)
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        // No redeem endpoint: a coupon is used by naming it in T1 (§4.3).
+        None
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        None
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        None
+    }
+}
+
+#[async_trait]
+impl Members for DillerAdapter {
+    async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
+        const OP: &str = "members.find";
+        self.require(self.capabilities.supports_lookup(lookup.kind()), OP)?;
+        let key = match lookup {
+            MemberLookup::ProviderId(id) => {
+                // A GET of an unknown id answers 400 or 404 (§6.5 [I]): that is "no match".
+                return match self.client.get_member(ctx, OP, id.as_str()).await {
+                    Ok(w) => Self::member(OP, &w).map(Some),
+                    Err(e) if is_not_found(&e) => Ok(None),
+                    Err(e) => Err(e),
+                };
+            }
+            MemberLookup::Phone(p) => {
+                if !p.is_well_formed() {
+                    return Err(Error::invalid(PROVIDER, OP, "phone", "expected +country code and digits"));
+                }
+                // International form with `+` (§4.2); the transport encodes it as %2B.
+                SearchKey::Phone(p.e164())
+            }
+            MemberLookup::Email(e) => SearchKey::Email(e.trim().to_string()),
+            MemberLookup::ActivationToken(t) => SearchKey::ActivationToken(t.clone()),
+            MemberLookup::NationalId(v) | MemberLookup::DriversLicense(v) | MemberLookup::ExternalId(v) => {
+                SearchKey::IdentifierValue(v.clone())
+            }
+        };
+        // "No match" is 200 [] or an error, depending on the server (§4.2, [I]).
+        match self.client.search_members(ctx, OP, &key).await {
+            Ok(list) => list.first().map(|w| Self::member(OP, w)).transpose(),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
+        const OP: &str = "members.get";
+        self.require(self.capabilities.get_member, OP)?;
+        let w = self.client.get_member(ctx, OP, id.as_str()).await?;
+        Self::member(OP, &w)
+    }
+
+    async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
+        const OP: &str = "members.register";
+        self.require(self.capabilities.register, OP)?;
+        let department = self.department(ctx, request.department.as_ref());
+        let body = wire::RegisterMemberRequest::try_from(wire::RegisterInput {
+            request,
+            department,
+            origin: self.origin(ctx, department),
+        })
+        .map_err(|e| e.invalid(OP))?;
+        let w = self.client.register_member(ctx, OP, &body).await?;
+        Self::member(OP, &w)
+    }
+
+    async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member> {
+        const OP: &str = "members.enroll";
+        self.require(self.capabilities.enroll, OP)?;
+        let department = self.department(ctx, request.department.as_ref());
+        let body = wire::EnrollMemberRequest::try_from(wire::EnrollInput {
+            request,
+            department,
+            origin: self.origin(ctx, department),
+        })
+        .map_err(|e| e.invalid(OP))?;
+        let w = self.client.enroll_member(ctx, OP, &body).await?;
+        Self::member(OP, &w)
+    }
+
+    async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
+        const OP: &str = "members.update";
+        self.require(self.capabilities.update_member, OP)?;
+        // M5 replaces the whole profile (§4.2): read, merge, send everything back.
+        let current = self.client.get_member(ctx, OP, id.as_str()).await?;
+        let mut member = Self::member(OP, &current)?;
+        update.apply_to(&mut member);
+        let mut body = wire::UpdateMemberRequest::try_from(&member).map_err(|e| e.invalid(OP))?;
+        body.origin = self.origin(ctx, self.department(ctx, None));
+        let w = self.client.update_member(ctx, OP, id.as_str(), &body).await?;
+        Self::member(OP, &w)
+    }
+
+    async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>> {
+        const OP: &str = "members.segments";
+        self.require(self.capabilities.segments, OP)?;
+        let list = self.client.segments(ctx, OP).await?;
+        wire::segments(&list).map_err(|e| protocol(OP, e))
+    }
+}
+
+#[async_trait]
+impl Offers for DillerAdapter {
+    async fn list(&self, ctx: &Context, member: &MemberId, _basket: Option<&Basket>) -> Result<Vec<Offer>> {
+        const OP: &str = "offers.list";
+        self.require(self.capabilities.list_offers, OP)?;
+        // The basket is ignored: Diller does not evaluate offers against one.
+        let coupons = self.client.member_coupons(ctx, OP, member.as_str()).await?;
+        let cards = self.client.member_stamp_cards(ctx, OP, member.as_str()).await?;
+        let needs_currency = coupons.iter().any(|c| c.discount_type == Some(wire::CouponDiscountType::Fixed));
+        let currency = if needs_currency { self.currency(ctx, OP).await? } else { Currency::NOK };
+        let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
+        let mut offers = Vec::with_capacity(coupons.len() + cards.len());
+        for (i, c) in coupons.iter().enumerate() {
+            offers.push(Offer::try_from(wire::InContext(c, &octx)).map_err(|e| {
+                protocol(OP, wire::ConversionError::new(format!("coupons[{i}].{}", e.field), e.reason))
+            })?);
+        }
+        for (i, k) in cards.iter().enumerate() {
+            offers.push(Offer::try_from(wire::InContext(k, &octx)).map_err(|e| {
+                protocol(OP, wire::ConversionError::new(format!("stamp_cards[{i}].{}", e.field), e.reason))
+            })?);
+        }
+        Ok(offers)
+    }
+
+    async fn validate(&self, ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
+        const OP: &str = "offers.validate";
+        self.require(self.capabilities.validate_offer, OP)?;
+        match target(OP, offer)? {
+            OfferTarget::Coupon(code) => match self.client.validate_coupon(ctx, OP, member.as_str(), &code).await {
+                // `is_ok` is the answer (§4.3; Diller's module accepts only is_ok == true).
+                Ok(r) if r.is_ok == Some(true) => Ok(Validation::valid(offer.id.clone())),
+                Ok(r) => Ok(Validation::invalid(
+                    offer.id.clone(),
+                    r.details.unwrap_or_else(|| "the coupon cannot be used".into()),
+                )),
+                // The refusal may come as a 400 problem instead (§4.3, [I]).
+                Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired) => {
+                    Ok(Validation::invalid(offer.id.clone(), e.message().to_string()))
+                }
+                Err(e) => Err(e),
+            },
+            // No validate endpoint for stamp cards: an active card of the member is usable.
+            OfferTarget::Stamp(id) => {
+                let cards = self.client.member_stamp_cards(ctx, OP, member.as_str()).await?;
+                Ok(if cards.iter().any(|c| c.id == Some(id)) {
+                    Validation::valid(offer.id.clone())
+                } else {
+                    Validation::invalid(offer.id.clone(), "the stamp card is not active for this member")
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Holds for DillerAdapter {
+    async fn hold(&self, ctx: &Context, request: &HoldRequest) -> Result<Hold> {
+        const OP: &str = "holds.hold";
+        let Some(style) = self.capabilities.hold else {
+            return Err(Error::unsupported(PROVIDER, OP));
+        };
+        let member = request.member.as_str();
+        let tx = request.transaction.as_str();
+        // Reservations are keyed by external_transaction_id = our transaction id (§6.2).
+        match target(OP, &request.offer)? {
+            OfferTarget::Coupon(code) => {
+                let body = wire::CouponReservationRequest {
+                    channel: None,
+                    external_product_id: None,
+                    external_transaction_id: tx.to_string(),
+                };
+                // A refusal (`is_ok: false` or 400) is classified: Conflict when another
+                // transaction holds it, Rejected otherwise.
+                self.client.reserve_coupon(ctx, OP, member, &code, &body).await?;
+            }
+            OfferTarget::Stamp(id) => {
+                let body = wire::StampReservationRequest {
+                    channel: None,
+                    external_product_id: None,
+                    external_transaction_id: tx.to_string(),
+                };
+                self.client.reserve_stamp(ctx, OP, member, id, &body).await?;
+            }
+        }
+        let ttl = chrono::Duration::seconds(i64::try_from(style.ttl_secs()).unwrap_or(i64::MAX / 1000));
+        Ok(Hold::new(
+            Self::hold_id(&request.transaction, &request.offer),
+            request.offer.id.clone(),
+            request.offer.reference.clone(),
+            request.member.clone(),
+            request.transaction.clone(),
+            self.clock.now() + ttl,
+        ))
+    }
+
+    async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
+        const OP: &str = "holds.release";
+        self.require(self.capabilities.hold.is_some(), OP)?;
+        let is_stamp = hold.offer_id.as_str().starts_with(wire::STAMP_PREFIX);
+        if is_stamp {
+            // K4 is deprecated (2024-02-29); T1/T2 with the same external_transaction_id release
+            // stamp reservations (§4.4, §7.4 [I]/[S]). Nothing to call.
+            return Ok(());
+        }
+        let code = hold.offer_ref.0.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&hold.offer_ref.0);
+        let body = wire::CouponCancelReservationRequest { external_transaction_id: hold.transaction.as_str().to_string() };
+        self.client.cancel_coupon_reservation(ctx, OP, hold.member.as_str(), code, &body).await.map(|_| ())
+    }
+}
+
+fn receipt(id: &TransactionId, outcome: SendOutcome, details: Option<String>) -> TransactionReceipt {
+    let mut r = TransactionReceipt::new(id.clone(), outcome);
+    r.provider_ref = details.filter(|d| !d.is_empty());
+    r
+}
+
+fn is_duplicate(e: &Error) -> bool {
+    *e.kind() == ErrorKind::Conflict && e.vendor_code() == Some(names::CODE_DUPLICATE)
+}
+
+#[async_trait]
+impl Transactions for DillerAdapter {
+    async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.send";
+        self.require(self.capabilities.send_transaction, OP)?;
+        // T1 is posted under the member (§4.5): an anonymous sale has nowhere to go.
+        let member = transaction
+            .member
+            .as_ref()
+            .ok_or_else(|| Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only"))?;
+        let department = self.department(ctx, transaction.department.as_ref());
+        let body = wire::CreateTransactionRequest::try_from(wire::TransactionInput {
+            transaction,
+            department,
+            origin: self.origin(ctx, department),
+            time_zone: self.config.time_zone,
+        })
+        .map_err(|e| e.invalid(OP))?;
+        match self.client.create_transaction(ctx, OP, member.as_str(), &body).await {
+            Ok(r) => Ok(receipt(&transaction.id, SendOutcome::Recorded, r.details)),
+            // The external_id is the store's unique id (§4.5); a second send is refused as a
+            // duplicate (§7.3 [S]), which means Diller already has it: resending is safe.
+            Err(e) if is_duplicate(&e) => Ok(receipt(&transaction.id, SendOutcome::AlreadyRecorded, None)),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn amend(&self, _ctx: &Context, _transaction: &Transaction) -> Result<TransactionReceipt> {
+        // No ResendWithoutLines at Diller: there is no replace endpoint (§4.5).
+        Err(Error::unsupported(PROVIDER, "transactions.amend"))
+    }
+
+    async fn cancel(&self, ctx: &Context, id: &TransactionId, reason: Option<&str>) -> Result<()> {
+        const OP: &str = "transactions.cancel";
+        self.require(self.capabilities.cancel_transaction, OP)?;
+        let body = wire::CancelationReason {
+            reason: reason.map(str::to_string),
+            origin: self.origin(ctx, self.department(ctx, None)),
+        };
+        self.client.cancel_transaction(ctx, OP, id.as_str(), &body).await.map(|_| ())
+    }
+
+    async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.refund";
+        self.require(self.capabilities.supports_return(ReturnStyle::PartialRefund), OP)?;
+        let member = refund
+            .member
+            .as_ref()
+            .ok_or_else(|| Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member"))?;
+        let department = self.department(ctx, None);
+        let body = wire::CreateRefundTransactionRequest::try_from(wire::RefundInput {
+            refund,
+            department,
+            origin: self.origin(ctx, department),
+            time_zone: self.config.time_zone,
+        })
+        .map_err(|e| e.invalid(OP))?;
+        match self.client.refund_transaction(ctx, OP, member.as_str(), refund.original.as_str(), &body).await {
+            Ok(r) => Ok(receipt(&refund.refund_id, SendOutcome::Recorded, r.details)),
+            // The refund's own external_id was seen before (§7.3 [S]).
+            Err(e) if is_duplicate(&e) => Ok(receipt(&refund.refund_id, SendOutcome::AlreadyRecorded, None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_declare_the_configured_identifier() {
+        let c = declare(LookupKind::DriversLicense);
+        assert!(c.supports_lookup(LookupKind::DriversLicense));
+        assert!(!c.supports_lookup(LookupKind::NationalId));
+        assert!(c.supports_lookup(LookupKind::Phone));
+        assert_eq!(c.hold, Some(HoldStyle::Reserve { assumed_ttl_secs: 900 }));
+        assert!(!c.redeem && !c.carts && !c.dropshipping);
+    }
+}

@@ -1,0 +1,452 @@
+//! Turns a Diller reply into success or an [`Error`]: the one place that reads status codes and
+//! vendor texts (STYLE §3.7).
+//!
+//! Diller answers errors in three shapes (diller.md §5.8, §6.5): ASP.NET problem details
+//! (`{type, title, status, detail, instance, errors, traceId}`), an `ActionResponse`
+//! (`{is_ok: false, details}`, also inside a 200 for command refusals, §6.5 [I]), and
+//! IdentityServer's `{"error": "invalid_client"}` on the token endpoint (§2 [I]). Unknown ids
+//! come as 400 or 404 (§6.5 [I]).
+//!
+//! | Reply | Kind | Temporary | Effect |
+//! | --- | --- | --- | --- |
+//! | 2xx, no `is_ok: false` | success | | |
+//! | 200 `is_ok: false` (commands; not `offers.validate`) | as a 400 with that text | no | rejected before acting |
+//! | 400/404 "not found"-ish, 404, 410 | `NotFound` | no | rejected before acting |
+//! | 400 "duplicate" | `Conflict` (`duplicate`) | no | rejected before acting |
+//! | 400 "reserved by another" / "already cancelled" | `Conflict` | no | rejected before acting |
+//! | 400 with `errors` | `Invalid { field: first key }` | no | rejected before acting |
+//! | 400 other text | `Rejected` | no | rejected before acting |
+//! | 400 `{"error": …}` | `Unauthorized` / `Forbidden` | no | rejected before acting |
+//! | 401 | `Unauthorized` | no | rejected before acting |
+//! | 403 | `Forbidden` | no | rejected before acting |
+//! | 409 | `Conflict` | no | rejected before acting |
+//! | 429 | `RateLimited { retry_after }` | yes | rejected before acting |
+//! | 5xx, 408 | `Unavailable` | yes | unknown |
+//! | unreadable error body, other statuses | `Protocol` | no | unknown |
+
+use loyalty_core::{Error, ErrorKind, WriteEffect};
+use loyalty_http::{parse_retry_after, ClassifyInput};
+
+use crate::wire::{self, names};
+
+/// The operation whose `is_ok: false` is an answer, not an error (C3, §4.3).
+pub const VALIDATE_OPERATION: &str = "offers.validate";
+
+/// Longest vendor text quoted in an error message.
+const MAX_QUOTE: usize = 200;
+
+/// Classifies a Diller reply: `None` for a success, the error otherwise. Pure: no I/O, no
+/// clock (`now` comes in the input, for `Retry-After` dates).
+pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
+    let status = input.status;
+    let new = |kind: ErrorKind| Error::new(kind, input.provider, input.operation);
+    match status {
+        200..=299 => return refusal_in_success(input),
+        401 => return Some(new(ErrorKind::Unauthorized).with_message("HTTP 401: bearer token missing or refused")),
+        403 => return Some(with_text(new(ErrorKind::Forbidden), input.body).with_message_prefix("HTTP 403")),
+        429 => {
+            let retry_after = parse_retry_after(input.headers, input.now);
+            return Some(new(ErrorKind::RateLimited { retry_after }).with_message("HTTP 429"));
+        }
+        408 | 500..=599 => {
+            // A 5xx on a write may have been applied: the caller reconciles (STYLE §3.7).
+            return Some(
+                new(ErrorKind::Unavailable)
+                    .with_temporary(status != 501)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!("HTTP {status}")),
+            );
+        }
+        _ => {}
+    }
+    let body = Body::read(input.body);
+    let err = match (status, &body) {
+        (_, Body::Garbage) => new(ErrorKind::Protocol)
+            .with_effect(WriteEffect::Unknown)
+            .with_message(format!("HTTP {status} with an unreadable body: {}", quote(input.body))),
+        (_, Body::OAuth(e)) => {
+            let kind = if e.error == names::OAUTH_INVALID_SCOPE { ErrorKind::Forbidden } else { ErrorKind::Unauthorized };
+            new(kind).with_vendor_code(e.error.clone()).with_message(format!("HTTP {status}: token request refused"))
+        }
+        (404 | 410, _) => new(ErrorKind::NotFound)
+            .with_vendor_code(names::CODE_NOT_FOUND)
+            .with_message(body.text().unwrap_or_else(|| format!("HTTP {status}"))),
+        (400 | 409 | 422, _) => refusal(input, status, &body),
+        _ => new(ErrorKind::Protocol).with_effect(WriteEffect::Unknown).with_message(format!("unexpected HTTP {status}")),
+    };
+    Some(err)
+}
+
+/// A command answered 200 with `is_ok: false` (§6.5 [I]); validate's answer is not an error.
+fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
+    if input.operation == VALIDATE_OPERATION {
+        return None;
+    }
+    let reply: wire::ActionResponse = serde_json::from_slice(input.body).ok()?;
+    if reply.is_ok != Some(false) {
+        return None;
+    }
+    Some(refusal(input, input.status, &Body::Action(reply)))
+}
+
+/// A 400-style refusal: sorted by what the vendor's text says (§7.4 phrases).
+fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
+    let new = |kind: ErrorKind| Error::new(kind, input.provider, input.operation);
+    let text = body.text().unwrap_or_else(|| format!("HTTP {status}"));
+    let lower = text.to_lowercase();
+    let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
+    // Duplicates come as a field error on `external_id` (§7.3 [S]), so they are checked first.
+    if has(names::DUPLICATE_PHRASES) {
+        return new(ErrorKind::Conflict).with_vendor_code(names::CODE_DUPLICATE).with_message(text);
+    }
+    if has(names::NOT_FOUND_PHRASES) {
+        return new(ErrorKind::NotFound).with_vendor_code(names::CODE_NOT_FOUND).with_message(text);
+    }
+    if has(names::RESERVED_PHRASES) {
+        return new(ErrorKind::Conflict).with_vendor_code(names::CODE_RESERVED).with_message(text);
+    }
+    if has(names::CANCELLED_PHRASES) {
+        return new(ErrorKind::Conflict).with_vendor_code(names::CODE_ALREADY_CANCELLED).with_message(text);
+    }
+    if let Body::Problem(p) = body {
+        if let Some((field, reason)) = first_field_error(p) {
+            return new(ErrorKind::Invalid { field, reason: reason.clone() }).with_message(reason);
+        }
+    }
+    if status == 409 {
+        return new(ErrorKind::Conflict).with_message(text);
+    }
+    if status == 422 {
+        return new(ErrorKind::Invalid { field: "body".into(), reason: text.clone() }).with_message(text);
+    }
+    let code = if has(names::EXPIRED_PHRASES) {
+        Some(names::CODE_EXPIRED)
+    } else if has(names::USED_UP_PHRASES) {
+        Some(names::CODE_USED_UP)
+    } else {
+        None
+    };
+    let err = new(ErrorKind::Rejected).with_message(text);
+    match code {
+        Some(c) => err.with_vendor_code(c),
+        None => err,
+    }
+}
+
+/// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 [I]).
+fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
+    let (key, messages) = p.errors.as_ref()?.iter().next()?;
+    let reason = match messages {
+        serde_json::Value::Array(a) => a.iter().filter_map(|m| m.as_str()).next().unwrap_or("invalid").to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        _ => "invalid".to_string(),
+    };
+    let field = if key.is_empty() || key == "$" { "body".to_string() } else { key.trim_start_matches("$.").to_string() };
+    Some((field, scrub(&reason)))
+}
+
+/// The error body, read in the shapes Diller uses.
+enum Body {
+    Empty,
+    Problem(wire::ApiError),
+    Action(wire::ActionResponse),
+    OAuth(wire::OAuthError),
+    Garbage,
+}
+
+impl Body {
+    fn read(bytes: &[u8]) -> Body {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Body::Empty;
+        }
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return Body::Garbage;
+        };
+        let Some(obj) = value.as_object() else {
+            return Body::Garbage;
+        };
+        if obj.contains_key("error") && obj.get("error").is_some_and(|e| e.is_string()) {
+            if let Ok(e) = serde_json::from_value(value.clone()) {
+                return Body::OAuth(e);
+            }
+        }
+        if obj.contains_key("is_ok") {
+            if let Ok(a) = serde_json::from_value(value.clone()) {
+                return Body::Action(a);
+            }
+        }
+        match serde_json::from_value::<wire::ApiError>(value) {
+            Ok(p) if p.title.is_some() || p.detail.is_some() || p.errors.is_some() || p.status.is_some() => {
+                Body::Problem(p)
+            }
+            _ => Body::Garbage,
+        }
+    }
+
+    /// The most specific human text: `detail`, else the first field message, else `title`.
+    fn text(&self) -> Option<String> {
+        let t = match self {
+            Body::Problem(p) => p
+                .detail
+                .clone()
+                .filter(|d| !d.trim().is_empty())
+                .or_else(|| first_field_error(p).map(|(f, r)| format!("{f}: {r}")))
+                .or_else(|| p.title.clone()),
+            Body::Action(a) => a.details.clone(),
+            Body::OAuth(e) => Some(e.error.clone()),
+            Body::Empty | Body::Garbage => None,
+        }?;
+        Some(scrub(&t))
+    }
+}
+
+/// Trims and truncates vendor text before it reaches an error message.
+fn scrub(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().count() <= MAX_QUOTE {
+        return t.to_string();
+    }
+    let mut s: String = t.chars().take(MAX_QUOTE).collect();
+    s.push('…');
+    s
+}
+
+fn quote(bytes: &[u8]) -> String {
+    scrub(&String::from_utf8_lossy(bytes))
+}
+
+fn with_text(err: Error, body: &[u8]) -> Error {
+    match Body::read(body).text() {
+        Some(t) => err.with_message(t),
+        None => err,
+    }
+}
+
+trait MessagePrefix {
+    fn with_message_prefix(self, prefix: &str) -> Self;
+}
+
+impl MessagePrefix for Error {
+    fn with_message_prefix(self, prefix: &str) -> Error {
+        let msg = if self.message().is_empty() { prefix.to_string() } else { format!("{prefix}: {}", self.message()) };
+        self.with_message(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::{TimeZone, Utc};
+    use loyalty_http::ClassifyInput;
+    use reqwest::header::HeaderMap;
+    use reqwest::Method;
+
+    use super::*;
+
+    struct Row {
+        why: &'static str,
+        status: u16,
+        method: &'static str,
+        operation: &'static str,
+        body: &'static str,
+        retry_after: Option<&'static str>,
+        kind: Option<&'static str>,
+        field: Option<&'static str>,
+        code: Option<&'static str>,
+        temporary: bool,
+        effect: Option<WriteEffect>,
+        retry_secs: Option<u64>,
+    }
+
+    const fn row(why: &'static str, status: u16, operation: &'static str, body: &'static str) -> Row {
+        Row {
+            why,
+            status,
+            method: "POST",
+            operation,
+            body,
+            retry_after: None,
+            kind: None,
+            field: None,
+            code: None,
+            temporary: false,
+            effect: Some(WriteEffect::RejectedBeforeActing),
+            retry_secs: None,
+        }
+    }
+
+    fn run(r: &Row) -> Option<Error> {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = r.retry_after {
+            headers.insert("retry-after", v.parse().unwrap());
+        }
+        let method: Method = r.method.parse().unwrap();
+        let input = ClassifyInput {
+            provider: "diller",
+            operation: r.operation,
+            method: &method,
+            status: r.status,
+            headers: &headers,
+            body: r.body.as_bytes(),
+            now: Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap(),
+        };
+        classify(&input)
+    }
+
+    #[test]
+    fn classification_table() {
+        const PROBLEM_NOT_FOUND: &str = r#"{"type":"https://tools.ietf.org/html/rfc7231#section-6.5.1","title":"Bad Request","status":400,"detail":"Member not found.","instance":null,"traceId":"00-1-2-00"}"#;
+        let rows = [
+            Row { kind: None, effect: None, ..row("plain success", 200, "members.get", r#"{"id":"m_1"}"#) },
+            Row { kind: None, effect: None, ..row("list success", 200, "members.find", "[]") },
+            Row {
+                kind: None,
+                effect: None,
+                // validate's is_ok:false is the answer, turned into Validation::invalid (§4.3).
+                ..row("validate refusal is an answer", 200, VALIDATE_OPERATION, r#"{"is_ok":false,"details":"The coupon has expired."}"#)
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("reserved"),
+                // C4 refusal inside a 200 (§7.2 [S] default); another order holds the coupon.
+                ..row("reserve refused, held elsewhere", 200, "holds.hold", r#"{"is_ok":false,"details":"The coupon is reserved by another transaction."}"#)
+            },
+            Row {
+                kind: Some("rejected"),
+                code: Some("used_up"),
+                ..row("reserve refused, used up", 200, "holds.hold", r#"{"is_ok":false,"details":"The coupon has been used the maximum number of times."}"#)
+            },
+            Row {
+                kind: Some("not_found"),
+                code: Some("not_found"),
+                // Unknown ids are a declared 400, not a 404 (§6.5 [I]).
+                ..row("400 problem saying not found", 400, "members.get", PROBLEM_NOT_FOUND)
+            },
+            Row {
+                kind: Some("not_found"),
+                code: Some("not_found"),
+                ..row("strict-404 problem", 404, "members.get", r#"{"title":"Not Found","status":404,"detail":"Member not found."}"#)
+            },
+            Row { kind: Some("not_found"), code: Some("not_found"), ..row("404 without body", 404, "members.get", "") },
+            Row {
+                kind: Some("not_found"),
+                // The search's "no match" error form (§4.2 M1, [I]).
+                ..row("search without match as 400", 400, "members.find", r#"{"title":"Bad Request","status":400,"detail":"No member matches the search."}"#)
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("duplicate"),
+                // The duplicate external_id comes as a field error (§7.3 [S]); it must not become Invalid.
+                ..row("duplicate external_id", 400, "transactions.send", r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"external_id":["duplicate: a transaction with this external_id already exists."]}}"#)
+            },
+            Row {
+                kind: Some("invalid"),
+                field: Some("phone.number"),
+                ..row("field validation names the first key", 400, "members.register", r#"{"title":"One or more validation errors occurred.","status":400,"detail":null,"errors":{"phone.number":["The number field is required."],"email":["bad"]}}"#)
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("already_cancelled"),
+                ..row("second cancel", 400, "transactions.cancel", r#"{"title":"Bad Request","status":400,"detail":"Transaction Order-1234 is already cancelled."}"#)
+            },
+            Row {
+                kind: Some("rejected"),
+                ..row("refund over the total", 400, "transactions.refund", r#"{"title":"Bad Request","status":400,"detail":"Refunds would exceed the original total of 349.0."}"#)
+            },
+            Row {
+                kind: Some("rejected"),
+                code: Some("expired"),
+                // coupon_refusal_is_error setting: the refusal arrives as a 400 problem (§7.5).
+                ..row("coupon refusal as 400", 400, "holds.hold", r#"{"title":"Bad Request","status":400,"detail":"The coupon has expired."}"#)
+            },
+            Row {
+                kind: Some("not_found"),
+                // N4's 400 is an ActionResponse (§3), read like a problem.
+                ..row("action response error body", 400, "setup.non_eligible", r#"{"is_ok":false,"details":"Non-eligible product not found."}"#)
+            },
+            Row {
+                kind: Some("unauthorized"),
+                code: Some("invalid_client"),
+                // IdentityServer's token error (§2 [I]).
+                ..row("token endpoint bad client", 400, "auth.token", r#"{"error":"invalid_client"}"#)
+            },
+            Row {
+                kind: Some("forbidden"),
+                code: Some("invalid_scope"),
+                ..row("token endpoint bad scope", 400, "auth.token", r#"{"error":"invalid_scope"}"#)
+            },
+            Row {
+                kind: Some("unauthorized"),
+                // JwtBearer answers an empty 401 with WWW-Authenticate (§2 [I]).
+                ..row("missing bearer", 401, "members.get", "")
+            },
+            Row { kind: Some("forbidden"), ..row("store not accessible", 403, "setup.stores", r#"{"title":"Forbidden","status":403}"#) },
+            Row {
+                kind: Some("rate_limited"),
+                temporary: true,
+                retry_after: Some("7"),
+                retry_secs: Some(7),
+                // No documented limits; 429 + Retry-After assumed (§6.2 [I]).
+                ..row("rate limited", 429, "members.get", "")
+            },
+            Row {
+                kind: Some("unavailable"),
+                temporary: true,
+                effect: Some(WriteEffect::Unknown),
+                // A 5xx on a write may have been applied.
+                ..row("5xx on a write", 503, "transactions.send", r#"{"title":"Service Unavailable"}"#)
+            },
+            Row {
+                kind: Some("unavailable"),
+                temporary: true,
+                effect: Some(WriteEffect::Unknown),
+                method: "GET",
+                ..row("5xx on a read", 500, "members.get", "oops")
+            },
+            Row {
+                kind: Some("protocol"),
+                effect: Some(WriteEffect::Unknown),
+                ..row("garbage error body", 400, "members.get", "<html>proxy error</html>")
+            },
+            Row {
+                kind: Some("protocol"),
+                effect: Some(WriteEffect::Unknown),
+                // A JSON body that is none of Diller's envelopes.
+                ..row("foreign JSON error body", 400, "members.get", r#"{"foo":1}"#)
+            },
+            Row { kind: Some("rejected"), ..row("400 without body", 400, "holds.release", "") },
+            Row { kind: Some("conflict"), ..row("409", 409, "transactions.send", r#"{"title":"Conflict","status":409}"#) },
+        ];
+        for r in &rows {
+            let got = run(r);
+            match (&got, r.kind) {
+                (None, None) => continue,
+                (Some(e), Some(kind)) => {
+                    assert_eq!(e.kind().label(), kind, "{}: {e}", r.why);
+                    assert_eq!(e.is_temporary(), r.temporary, "{}: temporary", r.why);
+                    if let Some(effect) = r.effect {
+                        assert_eq!(e.effect(), effect, "{}: effect", r.why);
+                    }
+                    assert_eq!(e.retry_after(), r.retry_secs.map(Duration::from_secs), "{}: retry_after", r.why);
+                    if let Some(code) = r.code {
+                        assert_eq!(e.vendor_code(), Some(code), "{}: vendor code", r.why);
+                    }
+                    if let Some(field) = r.field {
+                        assert!(matches!(e.kind(), ErrorKind::Invalid { field: f, .. } if f == field), "{}: {e}", r.why);
+                    }
+                    assert_eq!(e.operation(), r.operation, "{}", r.why);
+                }
+                (got, want) => panic!("{}: got {got:?}, want {want:?}", r.why),
+            }
+        }
+    }
+
+    #[test]
+    fn long_vendor_text_is_truncated() {
+        let body = format!(r#"{{"title":"Bad Request","status":400,"detail":"{}"}}"#, "x".repeat(5000));
+        let leaked: &'static str = Box::leak(body.into_boxed_str());
+        let e = run(&row("long", 400, "members.get", leaked)).unwrap();
+        assert!(e.message().chars().count() <= MAX_QUOTE + 1);
+    }
+}

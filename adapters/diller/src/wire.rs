@@ -1,0 +1,2059 @@
+//! Diller's own request and response models (diller.md §5), named as the vendor names them, and
+//! the conversions between them and the core model.
+//!
+//! Wire fields are snake_case (§1). Responses are parsed leniently: every field is optional,
+//! unknown fields are ignored, enums keep unknown values in an `Unknown(String)` variant and
+//! date-times accept an offset, `Z`, fractional seconds, no offset or a bare date (§6.3).
+//! Amounts are JSON numbers in major units (§6.4), read and written through [`rust_decimal`]
+//! without `f64` arithmetic.
+//!
+//! Conversions: domain → wire failures are [`ConversionError`]s that become `Invalid`;
+//! wire → domain failures become `Protocol` (see [`ConversionError::invalid`] and
+//! [`ConversionError::protocol`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use loyalty_core::{
+    Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind, Gender as CoreGender, Member,
+    MemberId, Money, Offer, OfferKind, Phone as CorePhone, Refund, RegisterMember, Rounding, Scope, Segment as CoreSegment,
+    SegmentAnswer, SegmentKind, SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
+    StampCard as CoreStampCard, Transaction, TransactionLine,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Every name and value diller.md marks [I] or [S] (§7.4), kept in one place so a finding from
+/// the test environment is a single edit.
+pub mod names {
+    /// OAuth2 scope for the retailer API (§2; [SDK], the only scope seen).
+    pub const SCOPE: &str = "api.retailer";
+    /// Token endpoint path, at the root of the API origin (§1).
+    pub const TOKEN_PATH: &str = "/connect/token";
+    /// API prefix of every business endpoint (§1).
+    pub const API_PREFIX: &str = "/api/v2.0";
+    /// `token_type` of a token reply (§2, [I]); informational only.
+    pub const TOKEN_TYPE: &str = "Bearer";
+    /// IdentityServer error code for a bad client (§2, [I]).
+    pub const OAUTH_INVALID_CLIENT: &str = "invalid_client";
+    /// IdentityServer error code for a bad scope (§2, [I]).
+    pub const OAUTH_INVALID_SCOPE: &str = "invalid_scope";
+    /// `Origin.channel` of a till (§5.1; empty or unknown defaults to `POS` at Diller).
+    pub const CHANNEL_POS: &str = "POS";
+    /// `Origin.channel` of a web shop (§5.1).
+    pub const CHANNEL_ONLINE: &str = "OnlineStore";
+    /// `stamp_cards[].action` for stamps earned (§5.5).
+    pub const STAMP_COLLECTED: &str = "collected";
+    /// `stamp_cards[].action` for stamps spent (§5.5). Whether `count` means stamps or rewards
+    /// is open question 8; we send stamps [S].
+    pub const STAMP_DEDUCTED: &str = "deducted";
+    /// `card_type` of an ordinary stamp card (§5.5).
+    pub const CARD_STANDARD: &str = "standard";
+    /// `card_type` of a card earned by transaction amount (§5.5).
+    pub const CARD_THRESHOLD: &str = "threshold";
+    /// Gender when unknown (§5.2, [I]).
+    pub const GENDER_NOT_SHARED: &str = "NotShared";
+    /// `valid_to` at or after this year means "no end date" (§5.4, [MAG]).
+    pub const NO_END_YEAR: i32 = 2100;
+    /// `max_redemptions` at or above this means "unlimited" (§5.4, [MAG]).
+    pub const UNLIMITED_REDEMPTIONS: i64 = 1000;
+    /// Vendor code given to a duplicate `external_id` (§7.3 [S]: 400 problem "duplicate").
+    pub const CODE_DUPLICATE: &str = "duplicate";
+    /// Vendor code given to a coupon reserved by another transaction (§7.3 [S]).
+    pub const CODE_RESERVED: &str = "reserved";
+    /// Vendor code of a transaction cancelled twice (§7.3 [S]).
+    pub const CODE_ALREADY_CANCELLED: &str = "already_cancelled";
+    /// Vendor code of an expired coupon (§7.3 [S]).
+    pub const CODE_EXPIRED: &str = "expired";
+    /// Vendor code of a coupon used the maximum number of times (§7.3 [S]).
+    pub const CODE_USED_UP: &str = "used_up";
+    /// Vendor code of an unknown member, coupon, store or transaction (§6.5 [I]).
+    pub const CODE_NOT_FOUND: &str = "not_found";
+    /// Phrases of a problem `detail` meaning "unknown id" (400 instead of 404, §6.5 [I]).
+    pub const NOT_FOUND_PHRASES: &[&str] =
+        &["not found", "does not exist", "no member matches", "no such", "unknown member", "no match"];
+    /// Phrases of a duplicate `external_id` (§7.3 [S], open question 5).
+    pub const DUPLICATE_PHRASES: &[&str] = &["duplicate", "already exists", "already registered"];
+    /// Phrases of a reservation held by another transaction (§7.3 [S], open question 3).
+    pub const RESERVED_PHRASES: &[&str] = &["reserved by another", "already reserved", "is reserved"];
+    /// Phrases of a second cancel (§7.3 [S]).
+    pub const CANCELLED_PHRASES: &[&str] = &["already cancelled", "already canceled", "is cancelled", "is canceled"];
+    /// Phrases of an expired coupon (§7.3 [S]).
+    pub const EXPIRED_PHRASES: &[&str] = &["expired"];
+    /// Phrases of a used-up coupon (§7.3 [S]).
+    pub const USED_UP_PHRASES: &[&str] = &["maximum number of times", "used up", "no uses left"];
+    /// Assumed lifetime of a reservation; Diller documents no expiry (§6.2 [I]).
+    pub const RESERVATION_ASSUMED_TTL_SECS: u64 = 900;
+}
+
+// ------------------------------------------------------------------------------------------
+// Conversion errors
+
+/// A value that could not cross the edge; turned into `Invalid` (requests) or `Protocol`
+/// (replies) with the operation label by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversionError {
+    /// The offending field, as a path (`details[0].unit_price`).
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl ConversionError {
+    /// Makes an error for `field`.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> ConversionError {
+        ConversionError { field: field.into(), reason: reason.into() }
+    }
+
+    /// As an `Invalid` error of `operation` (a request we could not build).
+    pub fn invalid(self, operation: &str) -> Error {
+        Error::invalid(crate::PROVIDER, operation, self.field, self.reason)
+    }
+
+    /// As a `Protocol` error of `operation` (a reply we could not read).
+    pub fn protocol(self, operation: &str) -> Error {
+        Error::new(ErrorKind::Protocol, crate::PROVIDER, operation)
+            .with_message(format!("unreadable {}: {}", self.field, self.reason))
+    }
+}
+
+impl fmt::Display for ConversionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for ConversionError {}
+
+type Conv<T> = Result<T, ConversionError>;
+
+// ------------------------------------------------------------------------------------------
+// Numbers
+
+/// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
+fn decimal_to_number(d: &Decimal) -> Result<serde_json::Number, String> {
+    serde_json::from_str::<serde_json::Number>(&d.normalize().to_string()).map_err(|e| e.to_string())
+}
+
+/// Reads a JSON number's text as a decimal, accepting scientific notation.
+fn number_text_to_decimal(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text).ok().or_else(|| Decimal::from_scientific(text).ok())
+}
+
+/// serde helpers for `Option<Decimal>` fields holding JSON numbers.
+pub mod opt_number {
+    use super::*;
+
+    /// Serialises `Some(d)` as a JSON number (`None` fields are skipped by the models).
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => decimal_to_number(d).map_err(serde::ser::Error::custom)?.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads a JSON number, a numeric string (§7.1 item 8) or null.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        let v = Option::<serde_json::Value>::deserialize(d)?;
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Number(n)) => number_text_to_decimal(&n.to_string())
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => number_text_to_decimal(s.trim())
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {s:?}"))),
+            Some(serde_json::Value::String(_)) => Ok(None),
+            Some(other) => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+        }
+    }
+}
+
+/// Reads an integer leniently: a JSON integer, an integral float (`3.0`) or a numeric string.
+mod opt_int {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let dec = opt_number::deserialize(d)?;
+        match dec {
+            None => Ok(None),
+            Some(x) if x.fract().is_zero() => {
+                i64::try_from(x).map(Some).map_err(|_| serde::de::Error::custom(format!("integer out of range: {x}")))
+            }
+            Some(x) => Err(serde::de::Error::custom(format!("expected an integer, got {x}"))),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Date-times
+
+/// A `date-time` value as Diller sends it (§6.3): with an offset or `Z` (fractional seconds
+/// allowed), without an offset, or a bare date (as `birth_date` travels, §6.3 [MAG]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DillerDateTime {
+    /// An instant with its offset.
+    Offset(DateTime<FixedOffset>),
+    /// A local time without offset; read in the store's time zone.
+    Local(NaiveDateTime),
+    /// A bare date.
+    Date(NaiveDate),
+    /// Text that is no date-time; kept so an unused field never breaks a reply.
+    Unparsed(String),
+}
+
+impl DillerDateTime {
+    /// Parses every form §6.3 lists.
+    pub fn parse(text: &str) -> DillerDateTime {
+        let t = text.trim();
+        if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+            return DillerDateTime::Offset(dt);
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+            if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
+                return DillerDateTime::Offset(dt);
+            }
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
+                return DillerDateTime::Local(dt);
+            }
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            return DillerDateTime::Date(d);
+        }
+        DillerDateTime::Unparsed(text.to_string())
+    }
+
+    /// The calendar date as written (a birth date keeps its day whatever the offset).
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            DillerDateTime::Offset(dt) => Some(dt.date_naive()),
+            DillerDateTime::Local(dt) => Some(dt.date()),
+            DillerDateTime::Date(d) => Some(*d),
+            DillerDateTime::Unparsed(_) => None,
+        }
+    }
+
+    /// The year as written.
+    pub fn year(&self) -> Option<i32> {
+        use chrono::Datelike;
+        self.date().map(|d| d.year())
+    }
+
+    /// The instant, reading offset-less values in `tz`. A bare date is the start of that day,
+    /// or its end when `end_of_day` (date-only validity ends at the end of the day in the
+    /// store's time zone, DESIGN §6).
+    pub fn to_utc(&self, tz: &Tz, end_of_day: bool) -> Option<DateTime<Utc>> {
+        let local = |dt: NaiveDateTime| tz.from_local_datetime(&dt).earliest().map(|d| d.with_timezone(&Utc));
+        match self {
+            DillerDateTime::Offset(dt) => Some(dt.with_timezone(&Utc)),
+            DillerDateTime::Local(dt) => local(*dt),
+            DillerDateTime::Date(d) => {
+                let time = if end_of_day {
+                    NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?
+                } else {
+                    NaiveTime::MIN
+                };
+                local(d.and_time(time))
+            }
+            DillerDateTime::Unparsed(_) => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DillerDateTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(DillerDateTime::parse(&s))
+    }
+}
+
+impl Serialize for DillerDateTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            // PHP DATE_ATOM, what Diller's SDK writes (§6.3).
+            DillerDateTime::Offset(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string()),
+            DillerDateTime::Local(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S").to_string()),
+            DillerDateTime::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+            DillerDateTime::Unparsed(t) => s.serialize_str(t),
+        }
+    }
+}
+
+/// An instant in the store's time zone with its offset, as the SDK writes `created_at`.
+pub fn local_date_time(at: DateTime<Utc>, tz: &Tz) -> DillerDateTime {
+    DillerDateTime::Offset(at.with_timezone(tz).fixed_offset())
+}
+
+// ------------------------------------------------------------------------------------------
+// Enums
+
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        ///
+        /// Unknown values are kept in `Unknown` rather than failing the whole reply; input is
+        /// matched case-insensitively (ASP.NET's converter ignores case, §5.9 [I]).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+            /// A value this adapter does not know.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The wire text.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Unknown(s) => s,
+                }
+            }
+
+            /// Reads the wire text.
+            pub fn parse(s: &str) -> $name {
+                $(if s.eq_ignore_ascii_case($text) { return $name::$variant; })+
+                $name::Unknown(s.to_string())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                // Numeric enum values are possible at an ASP.NET server (§5.9 [I]); kept as text.
+                let v = serde_json::Value::deserialize(d)?;
+                Ok(match v {
+                    serde_json::Value::String(s) => $name::parse(&s),
+                    other => $name::Unknown(other.to_string()),
+                })
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// `Gender` (§5.9).
+    Gender {
+        /// Male.
+        Male = "Male",
+        /// Female.
+        Female = "Female",
+        /// Not shared (also what Diller answers when unknown, §5.2 [I]).
+        NotShared = "NotShared",
+        /// Non-binary.
+        NonBinary = "NonBinary",
+    }
+);
+wire_enum!(
+    /// `CouponType` (§5.9).
+    CouponType {
+        /// A normal coupon.
+        Standard = "Standard",
+        /// Given to new members.
+        Welcome = "Welcome",
+        /// Sent by an SMS campaign.
+        Campaign = "Campaign",
+        /// Usable by anyone who knows the code.
+        Public = "Public",
+        /// Re-issued on a schedule.
+        Recurring = "Recurring",
+        /// Given around the member's birthday.
+        Birthday = "Birthday",
+        /// Given around a dependent's birthday.
+        ChildBirthday = "ChildBirthday",
+        /// Produced by marketing automation.
+        Automation = "Automation",
+    }
+);
+wire_enum!(
+    /// `CouponDiscountType` (§5.9).
+    CouponDiscountType {
+        /// No discount defined.
+        NotDefined = "NotDefined",
+        /// `discount_value` is a percentage.
+        Percentage = "Percentage",
+        /// `discount_value` is an amount in the store currency, major units.
+        Fixed = "Fixed",
+        /// Free shipping (web shops).
+        FreeShipping = "FreeShipping",
+    }
+);
+wire_enum!(
+    /// `SegmentType` (§5.9).
+    SegmentType {
+        /// Free text.
+        Text = "Text",
+        /// A date (written `YYYY-MM-DD`).
+        DateTime = "DateTime",
+        /// One option.
+        Radio = "Radio",
+        /// Any number of options.
+        Checkbox = "Checkbox",
+        /// One option.
+        Dropdown = "Dropdown",
+    }
+);
+wire_enum!(
+    /// `GtinType` (§5.9).
+    GtinType {
+        /// ISBN.
+        Isbn = "Isbn",
+        /// UPC (GTIN-12).
+        UpcGtin12 = "UpcGtin12",
+        /// EAN (GTIN-13).
+        EanGtin13 = "EanGtin13",
+    }
+);
+wire_enum!(
+    /// Stamp `action` (§5.5; a string, lower case).
+    StampCardAction {
+        /// Stamps earned.
+        Collected = "collected",
+        /// Stamps spent.
+        Deducted = "deducted",
+    }
+);
+wire_enum!(
+    /// Stamp card `card_type` (§5.5, added 2024-06).
+    CardType {
+        /// Stamps per qualifying product.
+        Standard = "standard",
+        /// A stamp per transaction above `threshold_amount`.
+        Threshold = "threshold",
+    }
+);
+
+// ------------------------------------------------------------------------------------------
+// Shared small models (§5.1)
+
+/// `Phone`: dialling prefix with `+` and the national number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    /// e.g. `"+47"`.
+    #[serde(default)]
+    pub country_code: Option<String>,
+    /// e.g. `"41234567"`.
+    #[serde(default)]
+    pub number: Option<String>,
+}
+
+/// `Address`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Street.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    /// State.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+}
+
+/// `Origin`: where a call comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Calling system or register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_id: Option<String>,
+    /// Operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
+    /// Retailer's department id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+    /// `"POS"` or `"OnlineStore"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// `ActionResponse`: the success body of command endpoints (§5.8).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionResponse {
+    /// Whether the action succeeded.
+    #[serde(default)]
+    pub is_ok: Option<bool>,
+    /// Free text.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+/// `ApiError`: ASP.NET Core problem details (§5.8); `traceId` and other members are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    /// Error type URI.
+    #[serde(default, rename = "type")]
+    pub type_: Option<String>,
+    /// Short summary.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The HTTP status repeated.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub status: Option<i64>,
+    /// Explanation.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Instance.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Validation messages per field, in the order sent.
+    #[serde(default)]
+    pub errors: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// IdentityServer's token error body (§2, [I]): `{"error": "invalid_client"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct OAuthError {
+    /// The OAuth2 error code.
+    pub error: String,
+    /// Optional description.
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+// ------------------------------------------------------------------------------------------
+// Members (§5.2)
+
+/// `MemberConsent` (response and update) and `Consent` (register): the four consent flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberConsent {
+    /// Membership (GDPR) terms accepted.
+    #[serde(default)]
+    pub gdpr_accepted: Option<bool>,
+    /// Purchase history may be stored.
+    #[serde(default)]
+    pub save_order_history: Option<bool>,
+    /// Marketing SMS allowed.
+    #[serde(default)]
+    pub receive_sms: Option<bool>,
+    /// Marketing e-mail allowed.
+    #[serde(default)]
+    pub receive_email: Option<bool>,
+}
+
+/// `MemberMembershipDetail`: points and tier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MemberMembershipDetail {
+    /// Current points.
+    #[serde(default, deserialize_with = "opt_number::deserialize")]
+    pub points: Option<Decimal>,
+    /// Points till the next level.
+    #[serde(default, deserialize_with = "opt_number::deserialize")]
+    pub remaining_points: Option<Decimal>,
+    /// Current tier name.
+    #[serde(default)]
+    pub level_title: Option<String>,
+    /// Next tier name.
+    #[serde(default)]
+    pub next_level_title: Option<String>,
+    /// Threshold of the next tier.
+    #[serde(default, deserialize_with = "opt_number::deserialize")]
+    pub next_level_points: Option<Decimal>,
+    /// Tier expiry.
+    #[serde(default)]
+    pub level_expire_date: Option<DillerDateTime>,
+}
+
+/// `MemberSegmentResponse`: one answer to a store segment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MemberSegmentResponse {
+    /// Segment id.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Label.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Segment type.
+    #[serde(rename = "type")]
+    pub type_: Option<SegmentType>,
+    /// Shown to members.
+    #[serde(default)]
+    pub is_visible_to_follower: Option<bool>,
+    /// Required.
+    #[serde(default)]
+    pub is_required: Option<bool>,
+    /// Text and DateTime answers.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Choice answers (option ids).
+    #[serde(default)]
+    pub selected_options: Option<Vec<i64>>,
+}
+
+/// `MemberResponse` (M1-M5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MemberResponse {
+    /// Member id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Given name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Values of the store's extra identifier.
+    #[serde(default)]
+    pub additional_identifiers: Option<Vec<String>>,
+    /// Free text.
+    #[serde(default)]
+    pub remarks: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<Phone>,
+    /// Birth date.
+    #[serde(default)]
+    pub birth_date: Option<DillerDateTime>,
+    /// Address.
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// Gender (required by the spec, tolerated missing).
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    /// Consents.
+    #[serde(default)]
+    pub consent: Option<MemberConsent>,
+    /// Points and tier.
+    #[serde(default)]
+    pub membership_detail: Option<MemberMembershipDetail>,
+    /// Departments.
+    #[serde(default)]
+    pub department_ids: Option<Vec<String>>,
+    /// Segment answers.
+    #[serde(default)]
+    pub segments: Option<Vec<MemberSegmentResponse>>,
+}
+
+/// `SegmentValue`: a segment answer in register/update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentValue {
+    /// Segment id.
+    pub segment_id: i64,
+    /// Text / DateTime answer (`YYYY-MM-DD` for dates, §6.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Choice answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_options: Option<Vec<i64>>,
+}
+
+/// `RegisterMemberRequest` (M3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegisterMemberRequest {
+    /// Required.
+    pub phone: Phone,
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Extra identifiers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_identifiers: Vec<String>,
+    /// Bare date `YYYY-MM-DD`, as Diller's module sends it (§6.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<DillerDateTime>,
+    /// Gender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// `Consent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<MemberConsent>,
+    /// Departments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub department_ids: Vec<String>,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Segment answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentValue>,
+}
+
+/// `MemberAdditionalInfo` (enroll).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemberAdditionalInfo {
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Extra identifiers (added 2024-06).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_identifiers: Vec<String>,
+}
+
+/// `EnrollMemberRequest` (M4): `phone` and `department_id` required since 2024-06.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EnrollMemberRequest {
+    /// Required.
+    pub phone: Phone,
+    /// Required since 2024-06 (§4.2).
+    pub department_id: String,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Profile details the cashier asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<MemberAdditionalInfo>,
+}
+
+/// `UpdateMemberRequest` (M5): full replacement, no `phone` (§4.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpdateMemberRequest {
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// E-mail; omitted = the member has no e-mail afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Bare date `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<DillerDateTime>,
+    /// Extra identifiers.
+    pub additional_identifiers: Vec<String>,
+    /// Gender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// `MemberConsent`.
+    pub consent: MemberConsent,
+    /// Departments.
+    pub department_ids: Vec<String>,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Segment answers.
+    pub segments: Vec<SegmentValue>,
+}
+
+/// `Dependent` (M7/M8); note the spelling `birthdate` (§5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependent {
+    /// 0 = new.
+    #[serde(default)]
+    pub id: i64,
+    /// At most 50 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `yyyy-MM-dd`.
+    #[serde(default)]
+    pub birthdate: Option<String>,
+    /// Gender.
+    #[serde(default)]
+    pub gender: Option<Gender>,
+}
+
+// ------------------------------------------------------------------------------------------
+// Store side (§5.3)
+
+/// `PointsSystem`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsSystem {
+    /// Points are on.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Referral bonus.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub friend_referral_points: Option<i64>,
+    /// Sign-up bonus.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub follower_signup_points: Option<i64>,
+    /// Points per currency unit [I].
+    #[serde(default, with = "opt_number")]
+    pub currency_points_ratio: Option<Decimal>,
+}
+
+/// `MemberIdentifier`: the store's extra identifier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberIdentifier {
+    /// Kind of identifier (free text, e.g. national id or plate).
+    #[serde(default, rename = "type")]
+    pub type_: Option<String>,
+    /// Unique within a country.
+    #[serde(default)]
+    pub is_unique_per_country: Option<bool>,
+}
+
+/// `StoreResponse` (S1, S2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreResponse {
+    /// Store id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// VAT number.
+    #[serde(default)]
+    pub tax_number: Option<String>,
+    /// External id.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub store_name: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<Phone>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Address (its country drives national phone parsing).
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// ISO 4217 [I].
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Time zone.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Culture, e.g. `nb-NO` [I].
+    #[serde(default)]
+    pub culture: Option<String>,
+    /// Stamp cards on.
+    #[serde(default)]
+    pub stamps_enabled: Option<bool>,
+    /// Friend referral on.
+    #[serde(default)]
+    pub friend_referral_enabled: Option<bool>,
+    /// Points settings.
+    #[serde(default)]
+    pub points_system: Option<PointsSystem>,
+    /// Extra identifier.
+    #[serde(default)]
+    pub member_identifier: Option<MemberIdentifier>,
+    /// Privacy policy.
+    #[serde(default)]
+    pub privacy_policy_url: Option<String>,
+}
+
+/// `StoreDepartmentResponse` (S3, S4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreDepartmentResponse {
+    /// Retailer-assigned id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `CreateDepartmentRequest` (S4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CreateDepartmentRequest {
+    /// Retailer-assigned id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// `StoreMembershipLevelResponse` (S6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreMembershipLevelResponse {
+    /// Level id.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Threshold.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub points: Option<i64>,
+}
+
+/// `SegmentOption`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SegmentOption {
+    /// Option id.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Label.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// `StoreSegmentResponse` (S5).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoreSegmentResponse {
+    /// Segment id.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Label.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Type.
+    #[serde(rename = "type")]
+    pub type_: Option<SegmentType>,
+    /// Shown to members.
+    #[serde(default)]
+    pub is_visible_to_follower: Option<bool>,
+    /// Required.
+    #[serde(default)]
+    pub is_required: Option<bool>,
+    /// Options of choice segments.
+    #[serde(default)]
+    pub options: Option<Vec<SegmentOption>>,
+}
+
+// ------------------------------------------------------------------------------------------
+// Coupons (§5.4)
+
+/// `ExternalCouponIdentifier`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ExternalCouponIdentifier {
+    /// Platform (plain text since 2024-02).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// The coupon's id there.
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// `CouponTarget`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct CouponTarget {
+    /// Points needed.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub required_points: Option<i64>,
+    /// Tier needed.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub membership_level: Option<i64>,
+    /// Member list.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub list_id: Option<i64>,
+}
+
+/// `MemberCouponResponse` (C2) and `StoreCouponResponse` (C1): one model with the fields of
+/// both (`times_redeemed` only in C2, `target` / `usage_extension_in_days` only in C1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MemberCouponResponse {
+    /// Numeric id.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Ids in shop platforms.
+    #[serde(default)]
+    pub external_ids: Option<Vec<ExternalCouponIdentifier>>,
+    /// The code (required; the key of C3-C5 and `coupon_codes`).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// POS article number [I].
+    #[serde(default)]
+    pub article_number: Option<String>,
+    /// Start.
+    #[serde(default)]
+    pub valid_from: Option<DillerDateTime>,
+    /// End; year 2100 = never (§5.4).
+    #[serde(default)]
+    pub valid_to: Option<DillerDateTime>,
+    /// Coupon type.
+    #[serde(default, rename = "type")]
+    pub type_: Option<CouponType>,
+    /// Discount type.
+    #[serde(default)]
+    pub discount_type: Option<CouponDiscountType>,
+    /// Percentage or major-unit amount.
+    #[serde(default, deserialize_with = "opt_number::deserialize")]
+    pub discount_value: Option<Decimal>,
+    /// Use limit; ≥ 1000 = unlimited (§5.4).
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub max_redemptions: Option<i64>,
+    /// Image.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Product scope; empty = whole basket.
+    #[serde(default)]
+    pub product_ids: Option<Vec<String>>,
+    /// Who may get it (C1 only).
+    #[serde(default)]
+    pub target: Option<CouponTarget>,
+    /// Extra validity days (C1 only) [I].
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub usage_extension_in_days: Option<i64>,
+    /// Uses by this member (C2 only).
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub times_redeemed: Option<i64>,
+}
+
+/// `StoreCouponResponse` (C1) has the same shape as the member model minus `times_redeemed`.
+pub type StoreCouponResponse = MemberCouponResponse;
+
+/// `CouponReservationRequest` (C4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CouponReservationRequest {
+    /// Free text (Magento sends `"Magento"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Product the coupon is used on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_product_id: Option<String>,
+    /// The order id: the key of the reservation.
+    pub external_transaction_id: String,
+}
+
+/// `CouponCancelReservationRequest` (C5, K4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CouponCancelReservationRequest {
+    /// The order id the reservation was made under.
+    pub external_transaction_id: String,
+}
+
+// ------------------------------------------------------------------------------------------
+// Stamp cards (§5.5)
+
+/// `MemberStampCard` (K2) and `StoreStampCardResponse` (K1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MemberStampCard {
+    /// `stampId` / `stamp_card_id`.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub id: Option<i64>,
+    /// Shop platform id.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Article number.
+    #[serde(default)]
+    pub article_number: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Points per stamp (Magento's reading).
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub required_points: Option<i64>,
+    /// Starts over after completion.
+    #[serde(default)]
+    pub is_restartable: Option<bool>,
+    /// Stamps needed.
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub required_stamps: Option<i64>,
+    /// Image.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Text of the last stamp.
+    #[serde(default)]
+    pub last_stamp_text: Option<String>,
+    /// Products that earn stamps.
+    #[serde(default)]
+    pub product_ids: Option<Vec<String>>,
+    /// `standard` or `threshold`.
+    #[serde(default)]
+    pub card_type: Option<CardType>,
+    /// Threshold amount.
+    #[serde(default, deserialize_with = "opt_number::deserialize")]
+    pub threshold_amount: Option<Decimal>,
+    /// Start.
+    #[serde(default)]
+    pub valid_from: Option<DillerDateTime>,
+    /// End.
+    #[serde(default)]
+    pub valid_to: Option<DillerDateTime>,
+    /// The member's progress (K2 only).
+    #[serde(default, deserialize_with = "opt_int::deserialize")]
+    pub stamps_collected: Option<i64>,
+}
+
+/// `StoreStampCardResponse` (K1): the member model without `stamps_collected`.
+pub type StoreStampCardResponse = MemberStampCard;
+
+/// `StampReservationRequest` (K3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StampReservationRequest {
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_product_id: Option<String>,
+    /// The order id.
+    pub external_transaction_id: String,
+}
+
+/// `StampCard`: a stamp movement inside a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StampCard {
+    /// Card id.
+    pub stamp_card_id: i64,
+    /// `collected` or `deducted`.
+    pub action: StampCardAction,
+    /// Positive.
+    pub count: i64,
+}
+
+// ------------------------------------------------------------------------------------------
+// Transactions (§5.6)
+
+/// `PaymentDetails`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentDetails {
+    /// Tender.
+    pub payment_method: String,
+    /// Amount, major units.
+    #[serde(with = "opt_number")]
+    pub sub_total: Option<Decimal>,
+}
+
+/// `ProductCategory`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductCategory {
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+/// `GlobalProductIdentifier`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlobalProductIdentifier {
+    /// Kind.
+    #[serde(rename = "type")]
+    pub type_: GtinType,
+    /// Code.
+    pub code: String,
+}
+
+/// `ProductDetail`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProductDetail {
+    /// The store's product id: what `product_ids` refer to [I].
+    pub external_id: String,
+    /// SKU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Brand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// Category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<ProductCategory>,
+    /// GTIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<GlobalProductIdentifier>,
+}
+
+/// `TransactionDetailRequest` (T1 line) and `RefundDetailRequest` (T3 line, without the
+/// usage fields, which are then empty and skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransactionDetailRequest {
+    /// Product.
+    pub product: ProductDetail,
+    /// Quantity (fractional for weights).
+    #[serde(with = "opt_number")]
+    pub quantity: Option<Decimal>,
+    /// Unit price with tax.
+    #[serde(with = "opt_number")]
+    pub unit_price: Option<Decimal>,
+    /// Unit (`""` like the Magento module).
+    pub unit_measure: String,
+    /// 0-100.
+    #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
+    pub tax_percentage: Option<Decimal>,
+    /// Line discount.
+    #[serde(with = "opt_number")]
+    pub discount: Option<Decimal>,
+    /// `quantity × unit_price − discount`, taxes included (§5.6).
+    #[serde(with = "opt_number")]
+    pub total_price: Option<Decimal>,
+    /// Stamp movements on this line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stamp_cards: Vec<StampCard>,
+    /// Coupons on this line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coupon_codes: Vec<String>,
+}
+
+/// `RefundDetailRequest` (T3 line).
+pub type RefundDetailRequest = TransactionDetailRequest;
+
+/// `CreateTransactionRequest` (T1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateTransactionRequest {
+    /// The store's unique id: the idempotency key and the key of T2.
+    pub external_id: String,
+    /// Receipt number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_receipt_id: Option<String>,
+    /// Sale time, with offset.
+    pub created_at: DillerDateTime,
+    /// Tenders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payment_details: Vec<PaymentDetails>,
+    /// EFT-POS reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eft_pos: Option<String>,
+    /// Send a receipt e-mail.
+    pub send_email_receipt: bool,
+    /// Paid, after discounts, tax included.
+    #[serde(with = "opt_number")]
+    pub total: Option<Decimal>,
+    /// Tax.
+    #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
+    pub total_tax: Option<Decimal>,
+    /// Discount.
+    #[serde(with = "opt_number")]
+    pub total_discount: Option<Decimal>,
+    /// ISO 4217.
+    pub currency: String,
+    /// Cash rounding.
+    #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
+    pub round_off_amount: Option<Decimal>,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Coupons used on the whole transaction.
+    pub coupon_codes: Vec<String>,
+    /// Stamp movements at transaction level.
+    pub stamp_cards: Vec<StampCard>,
+    /// Lines.
+    pub details: Vec<TransactionDetailRequest>,
+    /// Department.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+}
+
+/// `CancelationReason` (T2; the model's spelling, not on the wire).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CancelationReason {
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// `CreateRefundTransactionRequest` (T3): no coupon or stamp fields (§5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateRefundTransactionRequest {
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The refund's own id.
+    pub external_id: String,
+    /// Receipt number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_receipt_id: Option<String>,
+    /// When.
+    pub created_at: DillerDateTime,
+    /// Tenders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payment_details: Vec<PaymentDetails>,
+    /// Refunded, positive [I].
+    #[serde(with = "opt_number")]
+    pub total: Option<Decimal>,
+    /// Discount share of the returned lines.
+    #[serde(with = "opt_number")]
+    pub total_discount: Option<Decimal>,
+    /// ISO 4217.
+    pub currency: String,
+    /// Origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Returned lines.
+    pub details: Vec<RefundDetailRequest>,
+    /// Department.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+}
+
+// ------------------------------------------------------------------------------------------
+// Conversions: wire → domain (failures are Protocol)
+
+impl From<Gender> for Option<CoreGender> {
+    fn from(g: Gender) -> Option<CoreGender> {
+        match g {
+            Gender::Male => Some(CoreGender::Male),
+            Gender::Female => Some(CoreGender::Female),
+            Gender::NotShared => Some(CoreGender::NotShared),
+            Gender::NonBinary => Some(CoreGender::NonBinary),
+            Gender::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<CoreGender> for Gender {
+    fn from(g: CoreGender) -> Gender {
+        match g {
+            CoreGender::Male => Gender::Male,
+            CoreGender::Female => Gender::Female,
+            CoreGender::NotShared => Gender::NotShared,
+            CoreGender::NonBinary => Gender::NonBinary,
+        }
+    }
+}
+
+impl From<&MemberConsent> for Consents {
+    fn from(c: &MemberConsent) -> Consents {
+        Consents {
+            membership: c.gdpr_accepted.unwrap_or(false),
+            order_history: c.save_order_history.unwrap_or(false),
+            marketing_sms: c.receive_sms.unwrap_or(false),
+            marketing_email: c.receive_email.unwrap_or(false),
+        }
+    }
+}
+
+impl From<&Consents> for MemberConsent {
+    fn from(c: &Consents) -> MemberConsent {
+        MemberConsent {
+            gdpr_accepted: Some(c.membership),
+            save_order_history: Some(c.order_history),
+            receive_sms: Some(c.marketing_sms),
+            receive_email: Some(c.marketing_email),
+        }
+    }
+}
+
+impl From<&Address> for CoreAddress {
+    fn from(a: &Address) -> CoreAddress {
+        CoreAddress {
+            street: a.street.clone(),
+            city: a.city.clone(),
+            zip_code: a.zip_code.clone(),
+            state: a.state.clone(),
+            country_code: a.country_code.clone(),
+        }
+    }
+}
+
+impl From<&CoreAddress> for Address {
+    fn from(a: &CoreAddress) -> Address {
+        Address {
+            street: a.street.clone(),
+            city: a.city.clone(),
+            zip_code: a.zip_code.clone(),
+            state: a.state.clone(),
+            country_code: a.country_code.clone(),
+        }
+    }
+}
+
+impl From<&CorePhone> for Phone {
+    fn from(p: &CorePhone) -> Phone {
+        Phone { country_code: Some(p.country_code.clone()), number: Some(p.number.clone()) }
+    }
+}
+
+fn segment_answer(s: &MemberSegmentResponse, at: usize) -> Conv<Option<SegmentAnswer>> {
+    let field = |f: &str| format!("segments[{at}].{f}");
+    let id = s.id.ok_or_else(|| ConversionError::new(field("id"), "missing"))?;
+    let text = s.value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let choices = || s.selected_options.clone().unwrap_or_default().iter().map(i64::to_string).collect::<Vec<_>>();
+    let value = match &s.type_ {
+        Some(SegmentType::Text) => text.map(|t| CoreSegmentValue::Text(t.to_string())),
+        Some(SegmentType::DateTime) => match text {
+            None => None,
+            Some(t) => Some(CoreSegmentValue::Date(
+                DillerDateTime::parse(t).date().ok_or_else(|| ConversionError::new(field("value"), "not a date"))?,
+            )),
+        },
+        Some(SegmentType::Radio | SegmentType::Dropdown | SegmentType::Checkbox) => {
+            let c = choices();
+            (!c.is_empty()).then_some(CoreSegmentValue::Choices(c))
+        }
+        // An unknown segment type: keep whatever answer it carries.
+        Some(SegmentType::Unknown(_)) | None => match text {
+            Some(t) => Some(CoreSegmentValue::Text(t.to_string())),
+            None => {
+                let c = choices();
+                (!c.is_empty()).then_some(CoreSegmentValue::Choices(c))
+            }
+        },
+    };
+    Ok(value.map(|value| SegmentAnswer { segment_id: id.to_string().into(), value }))
+}
+
+impl TryFrom<&MemberResponse> for Member {
+    type Error = ConversionError;
+
+    fn try_from(w: &MemberResponse) -> Conv<Member> {
+        let id = w.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| ConversionError::new("id", "missing"))?;
+        let mut m = Member::new(MemberId::new(id));
+        m.first_name = w.first_name.clone().filter(|s| !s.is_empty());
+        m.last_name = w.last_name.clone().filter(|s| !s.is_empty());
+        m.email = w.email.clone().filter(|s| !s.is_empty());
+        m.phone = match &w.phone {
+            Some(Phone { country_code: Some(cc), number: Some(n) }) if !n.is_empty() => Some(CorePhone::new(cc, n)),
+            _ => None,
+        };
+        m.birth_date = match &w.birth_date {
+            None => None,
+            Some(d) => Some(d.date().ok_or_else(|| ConversionError::new("birth_date", "not a date"))?),
+        };
+        m.address = w.address.as_ref().map(CoreAddress::from);
+        m.gender = w.gender.clone().and_then(Option::<CoreGender>::from);
+        m.consents = w.consent.as_ref().map(Consents::from).unwrap_or_default();
+        m.identifiers = w.additional_identifiers.clone().unwrap_or_default();
+        m.departments = w.department_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect();
+        for (i, s) in w.segments.iter().flatten().enumerate() {
+            if let Some(a) = segment_answer(s, i)? {
+                m.segments.push(a);
+            }
+        }
+        if let Some(d) = &w.membership_detail {
+            m.points = d.points;
+            m.tier = d.level_title.clone();
+            let mut put = |k: &str, v: Option<String>| {
+                if let Some(v) = v {
+                    m.extras.insert(k.to_string(), v);
+                }
+            };
+            put("next_level_title", d.next_level_title.clone());
+            put("remaining_points", d.remaining_points.map(|x| x.normalize().to_string()));
+            put("next_level_points", d.next_level_points.map(|x| x.normalize().to_string()));
+            put("level_expire_date", d.level_expire_date.as_ref().and_then(|x| x.date()).map(|x| x.to_string()));
+        }
+        if let Some(r) = w.remarks.clone().filter(|s| !s.is_empty()) {
+            m.extras.insert("remarks".into(), r);
+        }
+        Ok(m)
+    }
+}
+
+impl TryFrom<&StoreSegmentResponse> for CoreSegment {
+    type Error = ConversionError;
+
+    fn try_from(w: &StoreSegmentResponse) -> Conv<CoreSegment> {
+        let id = w.id.ok_or_else(|| ConversionError::new("id", "missing"))?;
+        let options = || {
+            w.options
+                .iter()
+                .flatten()
+                .filter_map(|o| Some(CoreSegmentOption { id: o.id?.to_string(), label: o.text.clone().unwrap_or_default() }))
+                .collect::<Vec<_>>()
+        };
+        let kind = match &w.type_ {
+            Some(SegmentType::Text) => SegmentKind::Text,
+            Some(SegmentType::DateTime) => SegmentKind::Date,
+            Some(SegmentType::Radio | SegmentType::Dropdown) => SegmentKind::SingleChoice { options: options() },
+            Some(SegmentType::Checkbox) => SegmentKind::MultiChoice { options: options() },
+            Some(SegmentType::Unknown(t)) => {
+                return Err(ConversionError::new("type", format!("unknown segment type {t:?}")));
+            }
+            None => return Err(ConversionError::new("type", "missing")),
+        };
+        Ok(CoreSegment::new(id.to_string(), w.text.clone().unwrap_or_default(), kind)
+            .required(w.is_required.unwrap_or(false))
+            .visible(w.is_visible_to_follower.unwrap_or(true)))
+    }
+}
+
+/// What converting offers needs besides the wire value: the store's time zone (offset-less
+/// date-times) and currency (fixed-amount coupons).
+#[derive(Debug, Clone, Copy)]
+pub struct OfferContext {
+    /// The store's time zone.
+    pub time_zone: Tz,
+    /// The store's currency.
+    pub currency: Currency,
+}
+
+/// The prefix of coupon offer ids (`coupon:SUMMER10`).
+pub const COUPON_PREFIX: &str = "coupon:";
+/// The prefix of stamp card offer ids (`stamp:17`).
+pub const STAMP_PREFIX: &str = "stamp:";
+
+fn validity(
+    from: &Option<DillerDateTime>,
+    to: &Option<DillerDateTime>,
+    tz: &Tz,
+) -> Conv<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let from = match from {
+        None => None,
+        Some(v) => Some(v.to_utc(tz, false).ok_or_else(|| ConversionError::new("valid_from", "not a date-time"))?),
+    };
+    let to = match to {
+        None => None,
+        // A valid_to in year 2100 (or later) means "never expires" (§5.4, [MAG]).
+        Some(v) if v.year().is_some_and(|y| y >= names::NO_END_YEAR) => None,
+        Some(v) => Some(v.to_utc(tz, true).ok_or_else(|| ConversionError::new("valid_to", "not a date-time"))?),
+    };
+    Ok((from, to))
+}
+
+/// A wire value with the [`OfferContext`] its conversion needs.
+#[derive(Debug, Clone, Copy)]
+pub struct InContext<'a, T>(pub &'a T, pub &'a OfferContext);
+
+impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
+    type Error = ConversionError;
+
+    fn try_from(InContext(w, ctx): InContext<'_, MemberCouponResponse>) -> Conv<Offer> {
+        let code = w.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| ConversionError::new("code", "missing"))?;
+        let value = || w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"));
+        let discount = match &w.discount_type {
+            Some(CouponDiscountType::Percentage) => Discount::Percent(value()?),
+            Some(CouponDiscountType::Fixed) => Discount::Fixed(
+                // Major units in the store currency (§5.4); half-up for stray extra digits.
+                Money::from_decimal(value()?, ctx.currency, Rounding::HalfUp)
+                    .map_err(|e| ConversionError::new("discount_value", e.to_string()))?,
+            ),
+            Some(CouponDiscountType::FreeShipping) => Discount::FreeShipping,
+            Some(CouponDiscountType::NotDefined) | None => {
+                return Err(ConversionError::new("discount_type", "no discount defined"));
+            }
+            Some(CouponDiscountType::Unknown(t)) => {
+                return Err(ConversionError::new("discount_type", format!("unknown discount type {t:?}")));
+            }
+        };
+        let products = w.product_ids.clone().unwrap_or_default();
+        // An empty product list means the whole basket (§5.4, [KB; I]).
+        let scope =
+            if products.is_empty() { Scope::Basket } else { Scope::Products(products.into_iter().map(Into::into).collect()) };
+        let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
+        // uses left = max_redemptions − times_redeemed; ≥ 1000 means unlimited (§5.4, [MAG]).
+        let uses_left = match w.max_redemptions {
+            Some(max) if max >= names::UNLIMITED_REDEMPTIONS => None,
+            Some(max) => {
+                let left = (max - w.times_redeemed.unwrap_or(0)).max(0);
+                Some(u32::try_from(left).unwrap_or(u32::MAX))
+            }
+            None => None,
+        };
+        Ok(Offer::new(format!("{COUPON_PREFIX}{code}"), w.title.clone().unwrap_or_else(|| code.to_string()), OfferKind::Coupon {
+            discount,
+            scope,
+        })
+        .with_code(code)
+        .with_validity(from, to)
+        .with_uses_left(uses_left)
+        .with_reference(code))
+    }
+}
+
+impl TryFrom<InContext<'_, MemberStampCard>> for Offer {
+    type Error = ConversionError;
+
+    fn try_from(InContext(w, ctx): InContext<'_, MemberStampCard>) -> Conv<Offer> {
+        let id = w.id.ok_or_else(|| ConversionError::new("id", "missing"))?;
+        let count = |v: Option<i64>, f: &str| -> Conv<u32> {
+            u32::try_from(v.unwrap_or(0)).map_err(|_| ConversionError::new(f, "out of range"))
+        };
+        let card = CoreStampCard {
+            required: count(w.required_stamps, "required_stamps")?,
+            collected: count(w.stamps_collected, "stamps_collected")?,
+            restartable: w.is_restartable.unwrap_or(false),
+            products: w.product_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect(),
+        };
+        let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
+        Ok(Offer::new(
+            format!("{STAMP_PREFIX}{id}"),
+            w.title.clone().unwrap_or_else(|| format!("Stamp card {id}")),
+            OfferKind::StampCard(card),
+        )
+        .with_validity(from, to)
+        .with_reference(id.to_string()))
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Conversions: domain → wire (failures are Invalid)
+
+fn phone_checked(p: &CorePhone, field: &str) -> Conv<Phone> {
+    if !p.is_well_formed() {
+        return Err(ConversionError::new(field, "expected a dialling prefix and a national number, digits only"));
+    }
+    Ok(Phone::from(p))
+}
+
+fn segment_value(a: &SegmentAnswer, at: usize) -> Conv<SegmentValue> {
+    let id: i64 = a
+        .segment_id
+        .as_str()
+        .parse()
+        .map_err(|_| ConversionError::new(format!("segments[{at}].segment_id"), "Diller segment ids are integers"))?;
+    Ok(match &a.value {
+        CoreSegmentValue::Text(t) => SegmentValue { segment_id: id, value: Some(t.clone()), selected_options: None },
+        // Dates travel as YYYY-MM-DD, as Diller's module writes them (§5.2 SegmentValue, [MAG]).
+        CoreSegmentValue::Date(d) => {
+            SegmentValue { segment_id: id, value: Some(d.format("%Y-%m-%d").to_string()), selected_options: None }
+        }
+        CoreSegmentValue::Choices(c) => SegmentValue {
+            segment_id: id,
+            value: None,
+            selected_options: Some(
+                c.iter()
+                    .map(|o| {
+                        o.parse::<i64>().map_err(|_| {
+                            ConversionError::new(format!("segments[{at}].value"), "Diller option ids are integers")
+                        })
+                    })
+                    .collect::<Conv<Vec<_>>>()?,
+            ),
+        },
+    })
+}
+
+fn segment_values(answers: &[SegmentAnswer]) -> Conv<Vec<SegmentValue>> {
+    answers.iter().enumerate().map(|(i, a)| segment_value(a, i)).collect()
+}
+
+/// Register input plus what the adapter adds (department default, origin).
+#[derive(Debug, Clone)]
+pub struct RegisterInput<'a> {
+    /// The integrator's request.
+    pub request: &'a RegisterMember,
+    /// Department from the request or the config.
+    pub department: Option<&'a str>,
+    /// Origin to send.
+    pub origin: Option<Origin>,
+}
+
+impl TryFrom<RegisterInput<'_>> for RegisterMemberRequest {
+    type Error = ConversionError;
+
+    fn try_from(input: RegisterInput<'_>) -> Conv<RegisterMemberRequest> {
+        let r = input.request;
+        // `phone` is the one required field of RegisterMemberRequest (§5.2).
+        let phone = r.phone.as_ref().ok_or_else(|| ConversionError::new("phone", "Diller requires a phone number"))?;
+        Ok(RegisterMemberRequest {
+            phone: phone_checked(phone, "phone")?,
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            email: r.email.clone(),
+            additional_identifiers: r.identifiers.clone(),
+            birth_date: r.birth_date.map(DillerDateTime::Date),
+            gender: r.gender.map(Gender::from),
+            address: r.address.as_ref().map(Address::from),
+            consent: Some(MemberConsent::from(&r.consents)),
+            department_ids: input.department.map(|d| vec![d.to_string()]).unwrap_or_default(),
+            origin: input.origin,
+            segments: segment_values(&r.segments)?,
+        })
+    }
+}
+
+/// Enroll input plus the department and origin the adapter adds.
+#[derive(Debug, Clone)]
+pub struct EnrollInput<'a> {
+    /// The integrator's request.
+    pub request: &'a EnrollMember,
+    /// Department from the request or the config (required since 2024-06).
+    pub department: Option<&'a str>,
+    /// Origin to send.
+    pub origin: Option<Origin>,
+}
+
+impl TryFrom<EnrollInput<'_>> for EnrollMemberRequest {
+    type Error = ConversionError;
+
+    fn try_from(input: EnrollInput<'_>) -> Conv<EnrollMemberRequest> {
+        let r = input.request;
+        let department = input
+            .department
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| ConversionError::new("department_id", "Diller requires a department to enroll (§4.2)"))?;
+        let info = MemberAdditionalInfo {
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            email: r.email.clone(),
+            address: None,
+            additional_identifiers: Vec::new(),
+        };
+        let has_info = info != MemberAdditionalInfo::default();
+        Ok(EnrollMemberRequest {
+            phone: phone_checked(&r.phone, "phone")?,
+            department_id: department.to_string(),
+            origin: input.origin,
+            additional_info: has_info.then_some(info),
+        })
+    }
+}
+
+impl TryFrom<&Member> for UpdateMemberRequest {
+    type Error = ConversionError;
+
+    /// The whole profile: M5 is a full replacement (§4.2), so every field is sent.
+    fn try_from(m: &Member) -> Conv<UpdateMemberRequest> {
+        Ok(UpdateMemberRequest {
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            email: m.email.clone(),
+            birth_date: m.birth_date.map(DillerDateTime::Date),
+            additional_identifiers: m.identifiers.clone(),
+            gender: m.gender.map(Gender::from),
+            address: m.address.as_ref().map(Address::from),
+            consent: MemberConsent::from(&m.consents),
+            department_ids: m.departments.iter().map(|d| d.as_str().to_string()).collect(),
+            origin: None,
+            segments: segment_values(&m.segments)?,
+        })
+    }
+}
+
+/// What a transaction needs besides the domain value.
+#[derive(Debug, Clone)]
+pub struct TransactionInput<'a> {
+    /// The transaction.
+    pub transaction: &'a Transaction,
+    /// Department from the transaction or the config.
+    pub department: Option<&'a str>,
+    /// Origin.
+    pub origin: Option<Origin>,
+    /// The store's time zone, for `created_at`.
+    pub time_zone: Tz,
+}
+
+fn amount(m: &Money) -> Option<Decimal> {
+    Some(m.to_decimal())
+}
+
+fn stamp_id(reference: &str, field: &str) -> Conv<i64> {
+    reference
+        .strip_prefix(STAMP_PREFIX)
+        .unwrap_or(reference)
+        .parse()
+        .map_err(|_| ConversionError::new(field, format!("{reference:?} is no Diller stamp card id")))
+}
+
+fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest> {
+    let field = |f: &str| format!("lines[{at}].{f}");
+    for (m, f) in [(&l.unit_price, "unit_price"), (&l.discount, "discount"), (&l.net, "net")] {
+        if m.currency != currency {
+            return Err(ConversionError::new(field(f), format!("currency {} differs from {currency}", m.currency)));
+        }
+    }
+    // total_price = quantity × unit_price − discount, exactly (§5.6, §6.4). A line whose frozen
+    // net disagrees would be booked wrong at Diller, so it is refused here.
+    // Weighed goods may carry more digits than the currency; the frozen net may differ from
+    // the exact product only by rounding (less than one minor unit).
+    let total_price = l.quantity * l.unit_price.to_decimal() - l.discount.to_decimal();
+    let minor_unit = Decimal::new(1, currency.exponent());
+    if (total_price - l.net.to_decimal()).abs() >= minor_unit {
+        return Err(ConversionError::new(
+            field("net"),
+            format!("net {} is not quantity × unit_price − discount = {total_price}", l.net.to_decimal()),
+        ));
+    }
+    Ok(TransactionDetailRequest {
+        product: ProductDetail {
+            external_id: l.product_id.as_str().to_string(),
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            ..ProductDetail::default()
+        },
+        quantity: Some(l.quantity),
+        unit_price: amount(&l.unit_price),
+        unit_measure: String::new(),
+        tax_percentage: l.tax_rate,
+        discount: amount(&l.discount),
+        total_price: Some(total_price),
+        stamp_cards: Vec::new(),
+        coupon_codes: Vec::new(),
+    })
+}
+
+impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
+    type Error = ConversionError;
+
+    fn try_from(input: TransactionInput<'_>) -> Conv<CreateTransactionRequest> {
+        let t = input.transaction;
+        if t.id.as_str().is_empty() {
+            return Err(ConversionError::new("id", "the transaction id is required (it is Diller's external_id)"));
+        }
+        // A negative transaction (a return without its original, NegativeTransaction style) is
+        // sent as is: negative quantities keep total_price = quantity × unit_price − discount.
+        let details = t.lines.iter().enumerate().map(|(i, l)| line(l, i, t.currency)).collect::<Conv<Vec<_>>>()?;
+        let mut coupon_codes = Vec::new();
+        for (i, u) in t.offers_used.iter().enumerate() {
+            // A coupon is "used" by naming its code in coupon_codes (§4.3); stamp cards travel
+            // as stamp movements instead.
+            if u.offer_id.as_str().starts_with(STAMP_PREFIX) {
+                continue;
+            }
+            let code = u.code.clone().unwrap_or_else(|| u.offer_ref.0.clone());
+            if code.is_empty() {
+                return Err(ConversionError::new(format!("offers_used[{i}].code"), "missing coupon code"));
+            }
+            if !coupon_codes.contains(&code) {
+                coupon_codes.push(code);
+            }
+        }
+        let stamp_cards = t
+            .stamps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.count > 0)
+            .map(|(i, s)| {
+                Ok(StampCard {
+                    stamp_card_id: stamp_id(&s.offer_ref.0, &format!("stamps[{i}].offer_ref"))?,
+                    action: match s.action {
+                        StampAction::Collected => StampCardAction::Collected,
+                        StampAction::Deducted => StampCardAction::Deducted,
+                    },
+                    count: i64::from(s.count),
+                })
+            })
+            .collect::<Conv<Vec<_>>>()?;
+        Ok(CreateTransactionRequest {
+            external_id: t.id.as_str().to_string(),
+            external_receipt_id: None,
+            created_at: local_date_time(t.at, &input.time_zone),
+            payment_details: t
+                .payments
+                .iter()
+                .map(|p| PaymentDetails { payment_method: p.method.clone(), sub_total: amount(&p.amount) })
+                .collect(),
+            eft_pos: None,
+            send_email_receipt: false,
+            total: amount(&t.total),
+            total_tax: None,
+            total_discount: amount(&t.total_discount),
+            currency: t.currency.code().to_string(),
+            round_off_amount: None,
+            origin: input.origin,
+            coupon_codes,
+            stamp_cards,
+            details,
+            department_id: input.department.map(str::to_string),
+        })
+    }
+}
+
+/// What a refund needs besides the domain value.
+#[derive(Debug, Clone)]
+pub struct RefundInput<'a> {
+    /// The refund.
+    pub refund: &'a Refund,
+    /// Department.
+    pub department: Option<&'a str>,
+    /// Origin.
+    pub origin: Option<Origin>,
+    /// The store's time zone.
+    pub time_zone: Tz,
+}
+
+impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
+    type Error = ConversionError;
+
+    fn try_from(input: RefundInput<'_>) -> Conv<CreateRefundTransactionRequest> {
+        let r = input.refund;
+        let currency = r.total.currency;
+        // Refund amounts are positive numbers describing what is returned (§5.6, [I]).
+        if r.total.is_negative() || r.total.is_zero() {
+            return Err(ConversionError::new("total", "a refund total is positive"));
+        }
+        let details = r.lines.iter().enumerate().map(|(i, l)| line(l, i, currency)).collect::<Conv<Vec<_>>>()?;
+        let discount = Money::sum(currency, r.lines.iter().map(|l| l.discount))
+            .map_err(|e| ConversionError::new("lines", e.to_string()))?;
+        Ok(CreateRefundTransactionRequest {
+            reason: r.reason.clone(),
+            external_id: r.refund_id.as_str().to_string(),
+            external_receipt_id: None,
+            created_at: local_date_time(r.at, &input.time_zone),
+            payment_details: Vec::new(),
+            total: amount(&r.total),
+            total_discount: amount(&discount),
+            currency: currency.code().to_string(),
+            origin: input.origin,
+            details,
+            department_id: input.department.map(str::to_string),
+        })
+    }
+}
+
+/// Collects the non-empty strings of an optional list (lenient reading helper).
+pub fn strings(v: &Option<Vec<String>>) -> Vec<String> {
+    v.iter().flatten().filter(|s| !s.is_empty()).cloned().collect()
+}
+
+/// Maps the store's segments, skipping none: an unreadable segment fails the reply.
+pub fn segments(list: &[StoreSegmentResponse]) -> Conv<Vec<CoreSegment>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| CoreSegment::try_from(s).map_err(|e| ConversionError::new(format!("[{i}].{}", e.field), e.reason)))
+        .collect()
+}
+
+/// Department ids and names, for `loyalty setup`.
+pub fn departments(list: &[StoreDepartmentResponse]) -> BTreeMap<String, String> {
+    list.iter().filter_map(|d| Some((d.id.clone()?, d.name.clone().unwrap_or_default()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[derive(Serialize, Deserialize)]
+    struct Amount {
+        #[serde(with = "opt_number")]
+        v: Option<Decimal>,
+    }
+
+    fn read(json: &str) -> Option<Decimal> {
+        serde_json::from_str::<Amount>(json).unwrap().v
+    }
+
+    #[test]
+    fn decimal_is_written_as_a_json_number_in_major_units() {
+        let v = Amount { v: Some(Money::new(34900, Currency::NOK).to_decimal()) };
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":349.0}"#);
+        let v = Amount { v: Some(Decimal::from_str("199.50").unwrap()) };
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":199.5}"#);
+        let v = Amount { v: Some(Decimal::from(2)) };
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":2}"#);
+    }
+
+    #[test]
+    fn numbers_are_read_without_float_arithmetic() {
+        assert_eq!(read(r#"{"v":0.1}"#), Some(Decimal::from_str("0.1").unwrap()));
+        assert_eq!(read(r#"{"v":349}"#), Some(Decimal::from(349)));
+        assert_eq!(read(r#"{"v":"349.0000"}"#), Some(Decimal::from_str("349.0000").unwrap()));
+        assert_eq!(read(r#"{"v":1e3}"#), Some(Decimal::from(1000)));
+        assert_eq!(read(r#"{"v":null}"#), None);
+    }
+
+    #[test]
+    fn date_times_parse_in_every_documented_form() {
+        let tz = chrono_tz::Europe::Oslo;
+        let want = Utc.with_ymd_and_hms(2024, 2, 20, 13, 3, 11).unwrap();
+        for text in ["2024-02-20T14:03:11+01:00", "2024-02-20T13:03:11Z", "2024-02-20T14:03:11", "2024-02-20T14:03:11+0100"] {
+            assert_eq!(DillerDateTime::parse(text).to_utc(&tz, false), Some(want), "{text}");
+        }
+        let frac = DillerDateTime::parse("2024-02-20T13:03:11.1234567Z").to_utc(&tz, false).unwrap();
+        assert_eq!(frac.timestamp(), want.timestamp());
+        assert_eq!(DillerDateTime::parse("1990-05-17").date(), NaiveDate::from_ymd_opt(1990, 5, 17));
+        assert!(matches!(DillerDateTime::parse("yesterday"), DillerDateTime::Unparsed(_)));
+    }
+
+    #[test]
+    fn date_only_valid_to_ends_at_the_end_of_the_day_in_the_store_zone() {
+        let tz = chrono_tz::Europe::Oslo;
+        let end = DillerDateTime::parse("2026-06-30").to_utc(&tz, true).unwrap();
+        assert_eq!(end.with_timezone(&tz).day(), 30);
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 6, 30, 21, 59, 59).unwrap() + chrono::Duration::milliseconds(999));
+    }
+
+    #[test]
+    fn unknown_enum_values_are_kept() {
+        let g: Gender = serde_json::from_str("\"Robot\"").unwrap();
+        assert_eq!(g, Gender::Unknown("Robot".into()));
+        let d: CouponDiscountType = serde_json::from_str("\"percentage\"").unwrap();
+        assert_eq!(d, CouponDiscountType::Percentage);
+        assert_eq!(serde_json::to_string(&StampCardAction::Collected).unwrap(), "\"collected\"");
+    }
+
+    fn ctx() -> OfferContext {
+        OfferContext { time_zone: chrono_tz::Europe::Oslo, currency: Currency::NOK }
+    }
+
+    #[test]
+    fn year_2100_valid_to_means_no_end_date() {
+        let w: MemberCouponResponse = serde_json::from_str(
+            r#"{"id":5521,"code":"SUMMER10","title":"10 %","valid_from":"2024-06-01T00:00:00+02:00",
+                "valid_to":"2100-01-01T00:00:00+01:00","type":"Standard","discount_type":"Percentage",
+                "discount_value":10.0,"max_redemptions":1,"product_ids":[],"times_redeemed":0}"#,
+        )
+        .unwrap();
+        let o = Offer::try_from(InContext(&w, &ctx())).unwrap();
+        assert_eq!(o.valid_to, None);
+        assert_eq!(o.id.as_str(), "coupon:SUMMER10");
+        assert_eq!(o.uses_left, Some(1));
+        assert_eq!(o.kind, OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket });
+    }
+
+    #[test]
+    fn fixed_coupon_is_money_in_the_store_currency_and_1000_uses_is_unlimited() {
+        let w: MemberCouponResponse = serde_json::from_str(
+            r#"{"code":"FIXED50","title":"50 kr","valid_from":"2025-01-01T00:00:00+01:00",
+                "valid_to":"2026-01-01T00:00:00+01:00","type":"Welcome","discount_type":"Fixed",
+                "discount_value":50,"max_redemptions":1000,"product_ids":["coffee-500"],"times_redeemed":3}"#,
+        )
+        .unwrap();
+        let o = Offer::try_from(InContext(&w, &ctx())).unwrap();
+        assert_eq!(o.uses_left, None);
+        assert_eq!(
+            o.kind,
+            OfferKind::Coupon {
+                discount: Discount::Fixed(Money::new(5000, Currency::NOK)),
+                scope: Scope::Products(vec!["coffee-500".into()]),
+            }
+        );
+        assert!(o.valid_to.is_some());
+    }
+
+    #[test]
+    fn coupon_without_code_is_a_conversion_error() {
+        let w: MemberCouponResponse = serde_json::from_str(r#"{"id":1,"discount_type":"Percentage"}"#).unwrap();
+        assert_eq!(Offer::try_from(InContext(&w, &ctx())).unwrap_err().field, "code");
+    }
+
+    #[test]
+    fn member_maps_consents_segments_and_points() {
+        let w: MemberResponse = serde_json::from_str(
+            r#"{"id":"m_Ao1bPoZRRV7Y","first_name":"Kari","phone":{"country_code":"+47","number":"41234567"},
+                "birth_date":"1990-05-17T00:00:00+02:00","gender":"Female",
+                "consent":{"gdpr_accepted":true,"save_order_history":false,"receive_sms":true,"receive_email":false},
+                "membership_detail":{"points":250.0,"level_title":"Member"},
+                "segments":[{"id":4,"type":"Checkbox","selected_options":[41,42]},
+                            {"id":2,"type":"DateTime","value":"2020-06-01"}],
+                "traceId":"ignored"}"#,
+        )
+        .unwrap();
+        let m = Member::try_from(&w).unwrap();
+        assert_eq!(m.consents, Consents { membership: true, order_history: false, marketing_sms: true, marketing_email: false });
+        assert_eq!(m.birth_date, NaiveDate::from_ymd_opt(1990, 5, 17));
+        assert_eq!(m.points, Some(Decimal::from(250)));
+        assert_eq!(m.tier.as_deref(), Some("Member"));
+        assert_eq!(m.segments[0].value, CoreSegmentValue::Choices(vec!["41".into(), "42".into()]));
+        assert_eq!(m.segments[1].value, CoreSegmentValue::Date(NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()));
+        assert_eq!(m.phone.unwrap().e164(), "+4741234567");
+    }
+
+    #[test]
+    fn member_without_id_is_a_conversion_error() {
+        let w: MemberResponse = serde_json::from_str(r#"{"gender":"Male"}"#).unwrap();
+        assert_eq!(Member::try_from(&w).unwrap_err().field, "id");
+    }
+}

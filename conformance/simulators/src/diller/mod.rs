@@ -1,0 +1,241 @@
+//! The Diller Retailer API v2.0 simulator, written from `vendors/diller.md`.
+//!
+//! Strict where the document is certain (paths, verbs, query and field names, enums, required
+//! fields, envelopes, auth); every [S] choice is a [`DillerSettings`] field. Seed data is listed
+//! in [`demo`].
+
+mod input;
+mod routes;
+mod settings;
+mod state;
+
+use std::sync::{Arc, Mutex};
+
+use rust_decimal::Decimal;
+
+pub use settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting};
+
+use crate::{clock::SimClock, server::SimServer};
+
+/// The seeded demo store: credentials, ids and codes tests and adapters can rely on.
+pub mod demo {
+    /// OAuth client id (also the "store UID" in Diller's own tooling).
+    pub const CLIENT_ID: &str = "demo-client";
+    /// OAuth client secret. A test credential; it must never appear in a journal or fixture.
+    pub const CLIENT_SECRET: &str = "demo-secret-9f8e7d";
+    /// The only scope (§2).
+    pub const SCOPE: &str = "api.retailer";
+    /// Store id (currency NOK, time zone Europe/Oslo, culture nb-NO, country NO).
+    pub const STORE_ID: &str = "demo-store";
+    /// Web-shop department.
+    pub const DEPARTMENT_ID: &str = "web";
+    /// POS department.
+    pub const DEPARTMENT_POS: &str = "pos-1";
+    /// The seeded, activated member (Kari Nordmann, 250 points, all consents given).
+    pub const MEMBER_ID: &str = "m_Ao1bPoZRRV7Y";
+    /// The member's phone in E.164.
+    pub const MEMBER_PHONE: &str = "+4741234567";
+    /// The member's e-mail.
+    pub const MEMBER_EMAIL: &str = "kari.nordmann@example.com";
+    /// The member's store-level identifier (searchable as `identifierValue`).
+    pub const MEMBER_IDENTIFIER: &str = "EL12345";
+    /// The store's `member_identifier.type`.
+    pub const IDENTIFIER_TYPE: &str = "LicensePlate";
+    /// Id of the member's seeded dependent ("Ola", 2018-04-01, Male).
+    pub const DEPENDENT_ID: i64 = 1;
+    /// Token of the member's seeded invitation (M15).
+    pub const INVITATION_TOKEN: &str = "inv-7Hq2Xw";
+    /// The code every OTP "sent" by M9/M11 carries (simulator decision).
+    pub const OTP_CODE: i64 = 123_456;
+
+    /// Percentage 10, whole basket, `max_redemptions` 1, valid until 2100.
+    pub const COUPON_SUMMER10: &str = "SUMMER10";
+    /// Numeric id of SUMMER10.
+    pub const COUPON_SUMMER10_ID: i64 = 5521;
+    /// Percentage 20 on product `COF-500` only, `max_redemptions` 3.
+    pub const COUPON_COFFEE20: &str = "COFFEE20";
+    /// Numeric id of COFFEE20.
+    pub const COUPON_COFFEE20_ID: i64 = 5522;
+    /// Fixed 50.00 NOK, whole basket, `max_redemptions` 1.
+    pub const COUPON_FIXED50: &str = "FIXED50";
+    /// Numeric id of FIXED50.
+    pub const COUPON_FIXED50_ID: i64 = 5523;
+    /// Expired 2025-03-01 (percentage 15).
+    pub const COUPON_EXPIRED: &str = "WINTER15";
+    /// Numeric id of WINTER15.
+    pub const COUPON_EXPIRED_ID: i64 = 5524;
+    /// Fixed 100, only for members with 1000 points (Gold); not available to the demo member.
+    pub const COUPON_GOLD100: &str = "GOLD100";
+    /// Numeric id of GOLD100.
+    pub const COUPON_GOLD100_ID: i64 = 5525;
+
+    /// Restartable coffee card: 6 stamps, product `COF-500`.
+    pub const STAMP_CARD_COFFEE: i64 = 17;
+    /// One-time tea card: 4 stamps, product `TEA-100`, not restartable.
+    pub const STAMP_CARD_LAUNCH: i64 = 18;
+
+    /// Coffee product (`ProductDetail.external_id`).
+    pub const PRODUCT_COFFEE: &str = "COF-500";
+    /// Tea product.
+    pub const PRODUCT_TEA: &str = "TEA-100";
+    /// A product on the non-eligible list (earns no points).
+    pub const PRODUCT_GIFT_CARD: &str = "GIFT-CARD";
+
+    /// Segment "Favourite drink", type Text.
+    pub const SEGMENT_TEXT: i64 = 1;
+    /// Segment "Wedding day", type DateTime.
+    pub const SEGMENT_DATETIME: i64 = 2;
+    /// Segment "Preferred shop", type Radio, options 31 Oslo, 32 Bergen.
+    pub const SEGMENT_RADIO: i64 = 3;
+    /// Segment "Interests", type Checkbox, options 41 Coffee, 42 Tea, 43 Pastry.
+    pub const SEGMENT_CHECKBOX: i64 = 4;
+    /// Segment "Shirt size", type Dropdown, options 51 S, 52 M, 53 L.
+    pub const SEGMENT_DROPDOWN: i64 = 5;
+
+    /// Level "Member" (0 points).
+    pub const LEVEL_BASIC_ID: i64 = 1;
+    /// Level "Gold" (1000 points).
+    pub const LEVEL_GOLD_ID: i64 = 2;
+}
+
+/// Starts Diller simulators.
+#[derive(Debug)]
+pub struct DillerSim;
+
+impl DillerSim {
+    /// Starts a seeded simulator on 127.0.0.1 (ephemeral port).
+    pub async fn start(settings: DillerSettings, clock: SimClock) -> std::io::Result<SimServer> {
+        Ok(Self::start_with_probe(settings, clock).await?.0)
+    }
+
+    /// Starts a seeded simulator and returns a probe for reading its state.
+    pub async fn start_with_probe(
+        settings: DillerSettings,
+        clock: SimClock,
+    ) -> std::io::Result<(SimServer, DillerProbe)> {
+        let inner = Arc::new(Mutex::new(state::seed(settings)));
+        let sim = routes::Sim { inner: inner.clone(), clock: clock.clone() };
+        let server = crate::server::start(routes::router(sim), clock, &[]).await?;
+        Ok((server, DillerProbe { inner }))
+    }
+}
+
+/// Read access (and a few test hooks) into a running simulator's state.
+#[derive(Clone, Debug)]
+pub struct DillerProbe {
+    inner: Arc<Mutex<state::Inner>>,
+}
+
+impl DillerProbe {
+    fn lock(&self) -> std::sync::MutexGuard<'_, state::Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Times the member redeemed the coupon; `None` for an unknown member or code.
+    pub fn member_coupon_times_redeemed(&self, member_id: &str, code: &str) -> Option<u32> {
+        let g = self.lock();
+        g.coupon(code)?;
+        Some(g.members.get(member_id)?.redeemed.get(code).copied().unwrap_or(0))
+    }
+
+    /// Stamps collected on the card; `None` for an unknown member or card.
+    pub fn stamps_collected(&self, member_id: &str, card_id: i64) -> Option<u32> {
+        let g = self.lock();
+        g.card(card_id)?;
+        Some(g.members.get(member_id)?.stamps.get(&card_id).copied().unwrap_or(0))
+    }
+
+    /// `external_transaction_id`s holding a reservation of this coupon code (any member).
+    pub fn reservations(&self, code: &str) -> Vec<String> {
+        self.lock()
+            .members
+            .values()
+            .flat_map(|m| m.coupon_reservations.iter())
+            .filter(|(c, _)| c == code)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// `external_transaction_id`s of the member's stamp reservations on a card (one per stamp).
+    pub fn stamp_reservations(&self, member_id: &str, card_id: i64) -> Vec<String> {
+        self.lock()
+            .members
+            .get(member_id)
+            .map(|m| {
+                m.stamp_reservations.iter().filter(|(c, _)| *c == card_id).map(|(_, t)| t.clone()).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether a T1 with this `external_id` was booked.
+    pub fn transaction_exists(&self, external_id: &str) -> bool {
+        self.lock().transactions.contains_key(external_id)
+    }
+
+    /// Whether the transaction is cancelled; `None` when unknown.
+    pub fn transaction_cancelled(&self, external_id: &str) -> Option<bool> {
+        self.lock().transactions.get(external_id).map(|t| t.cancelled)
+    }
+
+    /// Sum refunded against the transaction; `None` when unknown.
+    pub fn transaction_refunded(&self, external_id: &str) -> Option<Decimal> {
+        self.lock().transactions.get(external_id).map(|t| t.refunded)
+    }
+
+    /// The member's current points; `None` when unknown.
+    pub fn member_points(&self, member_id: &str) -> Option<Decimal> {
+        self.lock().members.get(member_id).map(|m| m.points)
+    }
+
+    /// Whether the member is flagged as deleted; `None` when unknown.
+    pub fn member_deleted(&self, member_id: &str) -> Option<bool> {
+        self.lock().members.get(member_id).map(|m| m.deleted)
+    }
+
+    /// The pending activation token of an enrolled member (what the SMS link would carry).
+    pub fn activation_token(&self, member_id: &str) -> Option<String> {
+        self.lock().members.get(member_id)?.activation_token.clone()
+    }
+
+    /// Test hook (§7.3): the member completes activation (`gdpr_accepted` becomes true and the
+    /// activation token is consumed). Returns false for an unknown member.
+    pub fn activate(&self, member_id: &str) -> bool {
+        let mut g = self.lock();
+        let Some(m) = g.members.get_mut(member_id) else {
+            return false;
+        };
+        m.profile.consent.gdpr_accepted = true;
+        m.activation_token = None;
+        true
+    }
+
+    /// Number of `POST /connect/token` requests received (successful or not).
+    pub fn token_requests(&self) -> usize {
+        self.lock().token_requests
+    }
+
+    /// Number of tokens issued so far (expired ones included).
+    pub fn tokens_issued(&self) -> usize {
+        self.lock().tokens.len()
+    }
+
+    /// Changes `expires_in` for tokens issued from now on.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.lock().settings.token_expires_in_secs = secs;
+    }
+
+    /// Revokes every issued token (the next API call answers 401).
+    pub fn revoke_tokens(&self) {
+        self.lock().tokens.clear();
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> DillerSettings {
+        self.lock().settings.clone()
+    }
+
+    /// Replaces the settings; later requests see the new values.
+    pub fn set_settings(&self, settings: DillerSettings) {
+        self.lock().settings = settings;
+    }
+}

@@ -1,0 +1,93 @@
+//! Fault injection: make a route misbehave for the next requests.
+
+use std::time::Duration;
+
+/// A way a simulated route can fail. Set through [`crate::SimHandle::inject`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Waits this long, then answers normally.
+    Latency(Duration),
+    /// Answers this status with a small problem-details body; the handler does not run.
+    Status(u16),
+    /// Answers 429 with a `Retry-After` header in seconds; the handler does not run.
+    TooManyRequests {
+        /// Value of the `Retry-After` header.
+        retry_after_secs: u64,
+    },
+    /// Runs the handler (its state changes stick), then replaces the body with text that is
+    /// neither JSON nor XML; status and headers are kept.
+    MalformedBody,
+    /// Runs the handler, then sends only the first half of its body (a complete HTTP message
+    /// whose body no longer parses).
+    TruncatedBody,
+    /// Closes the connection without a response; the handler does not run. The client sees the
+    /// connection closed before a complete message arrived (reqwest: an error from `send()`).
+    DropConnection,
+    /// Never answers; the client's own timeout must fire. Released when the server shuts down.
+    Hang,
+}
+
+/// A fault bound to a route: method (or `*`) and path prefix, for a number of requests.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    /// HTTP method to match, case-insensitive; `*` matches any method.
+    pub method: String,
+    /// Path prefix to match (the query string is not considered).
+    pub path_prefix: String,
+    /// What happens to a matching request.
+    pub fault: Fault,
+    /// How many more matching requests get the fault; `None` = until cleared.
+    pub remaining: Option<u32>,
+}
+
+impl FaultRule {
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
+            && path.starts_with(&self.path_prefix)
+            && self.remaining != Some(0)
+    }
+}
+
+/// Takes the first matching fault from `rules`, counting down its remaining uses.
+pub(crate) fn take(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Fault> {
+    let i = rules.iter().position(|r| r.matches(method, path))?;
+    let fault = rules[i].fault.clone();
+    if let Some(n) = rules[i].remaining.as_mut() {
+        *n -= 1;
+        if *n == 0 {
+            rules.remove(i);
+        }
+    }
+    Some(fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(times: Option<u32>) -> FaultRule {
+        FaultRule {
+            method: "POST".into(),
+            path_prefix: "/api/v2.0/stores/s1".into(),
+            fault: Fault::Status(503),
+            remaining: times,
+        }
+    }
+
+    #[test]
+    fn rule_is_used_up_after_times() {
+        let mut rules = vec![rule(Some(2))];
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members").is_some());
+        assert!(take(&mut rules, "post", "/api/v2.0/stores/s1/members").is_some());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members").is_none());
+    }
+
+    #[test]
+    fn other_method_or_path_is_untouched() {
+        let mut rules = vec![rule(None)];
+        assert!(take(&mut rules, "GET", "/api/v2.0/stores/s1").is_none());
+        assert!(take(&mut rules, "POST", "/connect/token").is_none());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1").is_some());
+    }
+}

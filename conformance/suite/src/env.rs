@@ -1,0 +1,134 @@
+//! What a target supplies to the suite: the seeded member, a basket, fresh ids and a clock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use loyalty_core::{Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, TransactionId};
+
+type Advance = Arc<dyn Fn(Duration) + Send + Sync>;
+
+/// The data a target is seeded with, and control over its clock.
+///
+/// Built once per target by whoever starts it (the memory provider, a simulator, or live
+/// variables). Fresh phones, e-mails and transaction ids carry a run tag so repeated runs
+/// against a live sandbox never collide.
+pub struct Environment {
+    member_id: MemberId,
+    lookups: Vec<MemberLookup>,
+    basket: Basket,
+    department: Option<DepartmentId>,
+    country_code: String,
+    advance: Option<Advance>,
+    counter: AtomicU64,
+    run_tag: u64,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("member_id", &self.member_id)
+            .field("lookups", &self.lookups)
+            .field("department", &self.department)
+            .field("clock_control", &self.advance.is_some())
+            .finish()
+    }
+}
+
+impl Environment {
+    /// A target whose seeded member is `member_id`, with a basket the seeded offers cover.
+    pub fn new(member_id: impl Into<MemberId>, basket: Basket) -> Environment {
+        let run_tag = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() % 10_000)
+            .unwrap_or(0);
+        Environment {
+            member_id: member_id.into(),
+            lookups: Vec::new(),
+            basket,
+            department: None,
+            country_code: "+47".into(),
+            advance: None,
+            counter: AtomicU64::new(0),
+            run_tag,
+        }
+    }
+
+    /// Adds a lookup that finds the seeded member.
+    pub fn with_lookup(mut self, lookup: MemberLookup) -> Environment {
+        self.lookups.push(lookup);
+        self
+    }
+
+    /// Sets the department calls are made for.
+    pub fn with_department(mut self, department: impl Into<DepartmentId>) -> Environment {
+        self.department = Some(department.into());
+        self
+    }
+
+    /// Sets the dialling prefix of fresh phones (default `+47`).
+    pub fn with_country_code(mut self, cc: impl Into<String>) -> Environment {
+        self.country_code = cc.into();
+        self
+    }
+
+    /// Gives the suite control of the target's clock (memory provider, simulators).
+    pub fn with_clock(mut self, advance: impl Fn(Duration) + Send + Sync + 'static) -> Environment {
+        self.advance = Some(Arc::new(advance));
+        self
+    }
+
+    /// The seeded member.
+    pub fn member_id(&self) -> &MemberId {
+        &self.member_id
+    }
+
+    /// A lookup of `kind` that finds the seeded member; a `ProviderId` lookup is derived.
+    pub fn lookup(&self, kind: LookupKind) -> Option<MemberLookup> {
+        if kind == LookupKind::ProviderId {
+            return Some(MemberLookup::ProviderId(self.member_id.clone()));
+        }
+        self.lookups.iter().find(|l| l.kind() == kind).cloned()
+    }
+
+    /// The basket.
+    pub fn basket(&self) -> &Basket {
+        &self.basket
+    }
+
+    /// The department, when the target needs one.
+    pub fn department(&self) -> Option<&DepartmentId> {
+        self.department.as_ref()
+    }
+
+    fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A phone no member has yet.
+    pub fn fresh_phone(&self) -> Phone {
+        let n = self.next();
+        Phone::new(&self.country_code, format!("9{:03}{:04}", self.run_tag % 1000, n % 10_000))
+    }
+
+    /// An e-mail address no member has yet.
+    pub fn fresh_email(&self) -> String {
+        format!("conformance+{}-{}@example.com", self.run_tag, self.next())
+    }
+
+    /// A transaction id never used before.
+    pub fn fresh_transaction_id(&self) -> TransactionId {
+        TransactionId::new(format!("conf-{}-{}", self.run_tag, self.next()))
+    }
+
+    /// Moves the target's clock forward; false when the target's clock cannot be moved.
+    pub fn advance_clock(&self, by: Duration) -> bool {
+        match &self.advance {
+            Some(f) => {
+                f(by);
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `loyalty price`: prices one basket given in the `cases/pricing.md` JSON format and prints the
+//! priced basket as pretty JSON.
+//!
+//! Exit codes: 0 priced; 1 the input could not be read or the output not written; 2 bad input
+//! (not the format, a malformed amount, a rule the engine refuses), with one `error:` line on
+//! stderr.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use loyalty_core::pricing::json::{parse_input, render_output, InputError};
+use loyalty_core::pricing::PricingError;
+use serde_json::Value;
+
+/// Arguments of `loyalty price`.
+#[derive(Debug, clap::Args)]
+pub struct PriceArgs {
+    /// The pricing input (JSON, see cases/pricing.md); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+}
+
+/// Input that cannot be priced; the command exits with code 2.
+#[derive(Debug)]
+pub enum PriceError {
+    /// The input is not UTF-8.
+    NotUtf8,
+    /// The input is not a valid pricing request.
+    Input(InputError),
+    /// The request breaks a pricing rule (duplicate ids, percent out of range, ...).
+    Pricing(PricingError),
+}
+
+impl fmt::Display for PriceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriceError::NotUtf8 => f.write_str("input is not UTF-8 text"),
+            PriceError::Input(e) => write!(f, "{e}"),
+            PriceError::Pricing(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PriceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PriceError::NotUtf8 => None,
+            PriceError::Input(e) => Some(e),
+            PriceError::Pricing(e) => Some(e),
+        }
+    }
+}
+
+/// Parses `text`, prices it (at its `now`, or the current UTC time) and renders the result.
+///
+/// # Errors
+/// [`PriceError::Input`] for text that is not a valid request, [`PriceError::Pricing`] for a
+/// request the engine refuses.
+pub fn run(text: &str) -> Result<Value, PriceError> {
+    let request = parse_input(text).map_err(PriceError::Input)?;
+    let priced = request.price().map_err(PriceError::Pricing)?;
+    Ok(render_output(&priced))
+}
+
+/// Runs `loyalty price`: reads the input, prints the priced basket, returns the exit code.
+pub fn execute(args: &PriceArgs) -> ExitCode {
+    let bytes = match read_input(&args.input) {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(1, format_args!("cannot read {}: {e}", args.input.display())),
+    };
+    let result = String::from_utf8(bytes).map_err(|_| PriceError::NotUtf8).and_then(|text| run(&text));
+    match result {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            // Pretty JSON of a Value built from strings and numbers cannot fail to serialise.
+            let text = serde_json::to_string_pretty(&output).unwrap_or_default();
+            match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(1, format_args!("cannot write the output: {e}")),
+            }
+        }
+        Err(e) => fail(2, format_args!("{e}")),
+    }
+}
+
+fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+    } else {
+        bytes = std::fs::read(path)?;
+    }
+    Ok(bytes)
+}
+
+/// Prints one `error:` line on stderr (newlines folded, so scripts can rely on one line).
+fn fail(code: u8, message: fmt::Arguments<'_>) -> ExitCode {
+    let message = message.to_string().replace(['\r', '\n'], " ");
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}

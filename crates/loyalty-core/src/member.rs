@@ -1,0 +1,509 @@
+//! Members, consents, segments and member lookups.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{DepartmentId, MemberId, SegmentId};
+
+/// A phone number split the way loyalty vendors store it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Phone {
+    /// Dialling prefix with the plus sign, e.g. `"+47"`.
+    pub country_code: String,
+    /// National significant number, digits only, e.g. `"41234567"`.
+    pub number: String,
+}
+
+impl Phone {
+    /// Makes a phone from a dialling prefix (with or without `+`) and a national number; spaces
+    /// and dashes in the number are dropped.
+    pub fn new(country_code: impl AsRef<str>, number: impl AsRef<str>) -> Phone {
+        let cc = country_code.as_ref().trim().trim_start_matches('+');
+        Phone {
+            country_code: format!("+{cc}"),
+            number: number.as_ref().chars().filter(|c| c.is_ascii_digit()).collect(),
+        }
+    }
+
+    /// The number in E.164 form, e.g. `"+4741234567"`.
+    pub fn e164(&self) -> String {
+        format!("{}{}", self.country_code, self.number)
+    }
+
+    /// True when both parts hold digits only (after the prefix's `+`).
+    pub fn is_well_formed(&self) -> bool {
+        let cc = self.country_code.strip_prefix('+').unwrap_or("");
+        !cc.is_empty()
+            && cc.len() <= 3
+            && cc.chars().all(|c| c.is_ascii_digit())
+            && (4..=14).contains(&self.number.len())
+            && self.number.chars().all(|c| c.is_ascii_digit())
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Street and house number.
+    pub street: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Postal code.
+    pub zip_code: Option<String>,
+    /// State or region.
+    pub state: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, e.g. `"NO"`.
+    pub country_code: Option<String>,
+}
+
+/// Gender as loyalty vendors record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Gender {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+    /// Non-binary.
+    NonBinary,
+    /// Not shared by the member.
+    NotShared,
+}
+
+/// The four consents a loyalty member gives.
+///
+/// A guest checkout needs the first two to sign up a member: `membership` (the programme's terms,
+/// GDPR) and `order_history` (purchase history may be kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Consents {
+    /// The membership (GDPR) terms are accepted.
+    pub membership: bool,
+    /// Purchase history may be stored.
+    pub order_history: bool,
+    /// Marketing by SMS is allowed.
+    pub marketing_sms: bool,
+    /// Marketing by e-mail is allowed.
+    pub marketing_email: bool,
+}
+
+impl Consents {
+    /// True when the two consents a guest sign-up needs are both given.
+    pub fn allow_sign_up(&self) -> bool {
+        self.membership && self.order_history
+    }
+}
+
+/// How a member is looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum MemberLookup {
+    /// By phone number.
+    Phone(Phone),
+    /// By e-mail address.
+    Email(String),
+    /// By national identity number (SSN).
+    NationalId(String),
+    /// By driver's licence number.
+    DriversLicense(String),
+    /// By the integrator's own customer id or a card number.
+    ExternalId(String),
+    /// By the provider's member id.
+    ProviderId(MemberId),
+    /// By a pending sign-up's activation token.
+    ActivationToken(String),
+}
+
+impl MemberLookup {
+    /// The kind of this lookup, as capabilities name it.
+    pub fn kind(&self) -> LookupKind {
+        match self {
+            MemberLookup::Phone(_) => LookupKind::Phone,
+            MemberLookup::Email(_) => LookupKind::Email,
+            MemberLookup::NationalId(_) => LookupKind::NationalId,
+            MemberLookup::DriversLicense(_) => LookupKind::DriversLicense,
+            MemberLookup::ExternalId(_) => LookupKind::ExternalId,
+            MemberLookup::ProviderId(_) => LookupKind::ProviderId,
+            MemberLookup::ActivationToken(_) => LookupKind::ActivationToken,
+        }
+    }
+}
+
+/// The kinds of member lookup a provider may support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupKind {
+    /// [`MemberLookup::Phone`].
+    Phone,
+    /// [`MemberLookup::Email`].
+    Email,
+    /// [`MemberLookup::NationalId`].
+    NationalId,
+    /// [`MemberLookup::DriversLicense`].
+    DriversLicense,
+    /// [`MemberLookup::ExternalId`].
+    ExternalId,
+    /// [`MemberLookup::ProviderId`].
+    ProviderId,
+    /// [`MemberLookup::ActivationToken`].
+    ActivationToken,
+}
+
+impl LookupKind {
+    /// Every lookup kind, in declaration order.
+    pub const ALL: [LookupKind; 7] = [
+        LookupKind::Phone,
+        LookupKind::Email,
+        LookupKind::NationalId,
+        LookupKind::DriversLicense,
+        LookupKind::ExternalId,
+        LookupKind::ProviderId,
+        LookupKind::ActivationToken,
+    ];
+}
+
+/// One selectable option of a choice segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentOption {
+    /// The option id.
+    pub id: String,
+    /// What the member sees.
+    pub label: String,
+}
+
+/// What kind of answer a segment takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SegmentKind {
+    /// Free text.
+    Text,
+    /// A calendar date.
+    Date,
+    /// Exactly one of the options (radio buttons, drop-down).
+    SingleChoice {
+        /// The options.
+        options: Vec<SegmentOption>,
+    },
+    /// Any number of the options (check boxes).
+    MultiChoice {
+        /// The options.
+        options: Vec<SegmentOption>,
+    },
+}
+
+/// A custom member field a store defines ("How did you hear about us?").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Segment {
+    /// The segment id.
+    pub id: SegmentId,
+    /// The question or label.
+    pub label: String,
+    /// The kind of answer, with options for choices.
+    pub kind: SegmentKind,
+    /// The member must answer it.
+    pub required: bool,
+    /// Shown to members (hidden segments are for staff only).
+    pub visible: bool,
+}
+
+impl Segment {
+    /// Makes a visible, optional segment.
+    pub fn new(id: impl Into<SegmentId>, label: impl Into<String>, kind: SegmentKind) -> Segment {
+        Segment { id: id.into(), label: label.into(), kind, required: false, visible: true }
+    }
+
+    /// Marks the segment required.
+    pub fn required(mut self, required: bool) -> Segment {
+        self.required = required;
+        self
+    }
+
+    /// Marks the segment visible or hidden.
+    pub fn visible(mut self, visible: bool) -> Segment {
+        self.visible = visible;
+        self
+    }
+}
+
+/// A member's answer to one segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentAnswer {
+    /// The segment answered.
+    pub segment_id: SegmentId,
+    /// The answer.
+    pub value: SegmentValue,
+}
+
+/// The value of a segment answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum SegmentValue {
+    /// Free text.
+    Text(String),
+    /// A date.
+    Date(NaiveDate),
+    /// The chosen option ids (one for a single choice).
+    Choices(Vec<String>),
+}
+
+/// A loyalty member as the provider knows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Member {
+    /// The provider's id.
+    pub id: MemberId,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<Phone>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Postal address.
+    pub address: Option<Address>,
+    /// Gender, when shared.
+    pub gender: Option<Gender>,
+    /// The member's consents.
+    pub consents: Consents,
+    /// Answers to the store's segments.
+    pub segments: Vec<SegmentAnswer>,
+    /// Extra identifiers (national id, licence, card number) the provider keeps.
+    pub identifiers: Vec<String>,
+    /// Departments the member belongs to.
+    pub departments: Vec<DepartmentId>,
+    /// Points balance, when the provider has points.
+    pub points: Option<Decimal>,
+    /// Tier or membership level name.
+    pub tier: Option<String>,
+    /// Provider-specific values kept as opaque key/values.
+    pub extras: BTreeMap<String, String>,
+}
+
+impl Member {
+    /// A member with only an id; fill the public fields as needed.
+    pub fn new(id: impl Into<MemberId>) -> Member {
+        Member {
+            id: id.into(),
+            first_name: None,
+            last_name: None,
+            email: None,
+            phone: None,
+            birth_date: None,
+            address: None,
+            gender: None,
+            consents: Consents::default(),
+            segments: Vec::new(),
+            identifiers: Vec::new(),
+            departments: Vec::new(),
+            points: None,
+            tier: None,
+            extras: BTreeMap::new(),
+        }
+    }
+
+    /// True when the member accepted the membership terms (an enrolled but not yet activated
+    /// member has not).
+    pub fn is_active(&self) -> bool {
+        self.consents.membership
+    }
+}
+
+/// A member profile sent to the provider on registration (the web-shop path: the integrator
+/// collects the profile and the consents).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegisterMember {
+    /// Phone number (some vendors require it).
+    pub phone: Option<Phone>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Postal address.
+    pub address: Option<Address>,
+    /// Consents given by the person signing up.
+    pub consents: Consents,
+    /// Segment answers.
+    pub segments: Vec<SegmentAnswer>,
+    /// Extra identifiers (national id, licence, card number).
+    pub identifiers: Vec<String>,
+    /// The integrator's own customer id.
+    pub external_id: Option<String>,
+    /// Department the member signs up at.
+    pub department: Option<DepartmentId>,
+}
+
+impl RegisterMember {
+    /// An empty registration; set the fields the provider needs.
+    pub fn new() -> RegisterMember {
+        RegisterMember::default()
+    }
+
+    /// Sets the phone.
+    pub fn with_phone(mut self, phone: Phone) -> Self {
+        self.phone = Some(phone);
+        self
+    }
+
+    /// Sets the e-mail address.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets given and family name.
+    pub fn with_name(mut self, first: impl Into<String>, last: impl Into<String>) -> Self {
+        self.first_name = Some(first.into());
+        self.last_name = Some(last.into());
+        self
+    }
+
+    /// Sets the consents.
+    pub fn with_consents(mut self, consents: Consents) -> Self {
+        self.consents = consents;
+        self
+    }
+
+    /// Adds a segment answer.
+    pub fn with_segment(mut self, answer: SegmentAnswer) -> Self {
+        self.segments.push(answer);
+        self
+    }
+
+    /// Sets the department.
+    pub fn with_department(mut self, department: impl Into<DepartmentId>) -> Self {
+        self.department = Some(department.into());
+        self
+    }
+
+    /// Sets the integrator's customer id.
+    pub fn with_external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+}
+
+/// A phone-first sign-up at a till (the POS path): the member completes the profile and the
+/// consents themselves through an activation message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrollMember {
+    /// Phone number the activation link goes to.
+    pub phone: Phone,
+    /// Department (till, store) enrolling the member.
+    pub department: Option<DepartmentId>,
+    /// Given name, when the cashier asked.
+    pub first_name: Option<String>,
+    /// Family name, when the cashier asked.
+    pub last_name: Option<String>,
+    /// E-mail, when the cashier asked.
+    pub email: Option<String>,
+}
+
+impl EnrollMember {
+    /// Enrolment by phone.
+    pub fn new(phone: Phone) -> EnrollMember {
+        EnrollMember { phone, department: None, first_name: None, last_name: None, email: None }
+    }
+
+    /// Sets the department.
+    pub fn with_department(mut self, department: impl Into<DepartmentId>) -> Self {
+        self.department = Some(department.into());
+        self
+    }
+}
+
+/// Changes to a member's profile. `None` leaves a field as it is; adapters for vendors whose
+/// update is a full replacement read the member first and merge.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MemberUpdate {
+    /// New given name.
+    pub first_name: Option<String>,
+    /// New family name.
+    pub last_name: Option<String>,
+    /// New e-mail address.
+    pub email: Option<String>,
+    /// New birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New address.
+    pub address: Option<Address>,
+    /// New consents (all four replaced together).
+    pub consents: Option<Consents>,
+    /// Segment answers to set (answers to other segments are kept).
+    pub segments: Vec<SegmentAnswer>,
+}
+
+impl MemberUpdate {
+    /// An update that changes nothing yet.
+    pub fn new() -> MemberUpdate {
+        MemberUpdate::default()
+    }
+
+    /// Sets the e-mail address.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets given and family name.
+    pub fn with_name(mut self, first: impl Into<String>, last: impl Into<String>) -> Self {
+        self.first_name = Some(first.into());
+        self.last_name = Some(last.into());
+        self
+    }
+
+    /// Replaces the consents.
+    pub fn with_consents(mut self, consents: Consents) -> Self {
+        self.consents = Some(consents);
+        self
+    }
+
+    /// Sets a segment answer.
+    pub fn with_segment(mut self, answer: SegmentAnswer) -> Self {
+        self.segments.push(answer);
+        self
+    }
+
+    /// Applies this update to `member` (the merge full-replacement adapters need).
+    pub fn apply_to(&self, member: &mut Member) {
+        if let Some(v) = &self.first_name {
+            member.first_name = Some(v.clone());
+        }
+        if let Some(v) = &self.last_name {
+            member.last_name = Some(v.clone());
+        }
+        if let Some(v) = &self.email {
+            member.email = Some(v.clone());
+        }
+        if let Some(v) = self.birth_date {
+            member.birth_date = Some(v);
+        }
+        if let Some(v) = self.gender {
+            member.gender = Some(v);
+        }
+        if let Some(v) = &self.address {
+            member.address = Some(v.clone());
+        }
+        if let Some(v) = self.consents {
+            member.consents = v;
+        }
+        for answer in &self.segments {
+            member.segments.retain(|a| a.segment_id != answer.segment_id);
+            member.segments.push(answer.clone());
+        }
+    }
+}

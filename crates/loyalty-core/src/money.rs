@@ -1,0 +1,372 @@
+//! Money in integer minor units, ISO 4217 currencies and decimal quantities.
+//!
+//! Vendors speak decimals in major units; the core never does arithmetic on them. Conversion
+//! happens once, at the adapter edge, through [`Money::from_decimal`] with an explicit
+//! [`Rounding`] rule, or [`Money::from_decimal_exact`] when extra digits must be refused.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// ISO 4217 codes this crate knows, with their minor-unit exponents.
+///
+/// The list covers every currency a supported vendor trades in plus the usual zero- and
+/// three-decimal currencies; adding one is a one-line change.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2), ("CHF", 2),
+    ("CLP", 0), ("CNY", 2), ("CZK", 2), ("DKK", 2), ("EUR", 2), ("GBP", 2), ("HKD", 2),
+    ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("IQD", 3), ("ISK", 0), ("JOD", 3),
+    ("JPY", 0), ("KRW", 0), ("KWD", 3), ("LYD", 3), ("MXN", 2), ("NOK", 2), ("NZD", 2),
+    ("OMR", 3), ("PLN", 2), ("RON", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3),
+    ("TRY", 2), ("UAH", 2), ("USD", 2), ("VND", 0), ("ZAR", 2),
+];
+
+/// An ISO 4217 currency with a known minor-unit exponent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 3],
+    exponent: u8,
+}
+
+impl Currency {
+    /// Norwegian krone (2 decimals).
+    pub const NOK: Currency = Currency { code: *b"NOK", exponent: 2 };
+    /// Euro (2 decimals).
+    pub const EUR: Currency = Currency { code: *b"EUR", exponent: 2 };
+    /// Polish złoty (2 decimals).
+    pub const PLN: Currency = Currency { code: *b"PLN", exponent: 2 };
+    /// US dollar (2 decimals).
+    pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
+    /// Japanese yen (0 decimals).
+    pub const JPY: Currency = Currency { code: *b"JPY", exponent: 0 };
+    /// Kuwaiti dinar (3 decimals).
+    pub const KWD: Currency = Currency { code: *b"KWD", exponent: 3 };
+
+    /// Looks a currency up by its ISO 4217 code (upper case, exactly three letters).
+    pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(c, e)| {
+                let b = c.as_bytes();
+                Currency { code: [b[0], b[1], b[2]], exponent: *e }
+            })
+            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
+    }
+
+    /// The three-letter code, e.g. `"NOK"`.
+    pub fn code(&self) -> &str {
+        // Codes come only from the ASCII table above.
+        std::str::from_utf8(&self.code).unwrap_or("???")
+    }
+
+    /// Number of minor-unit digits: NOK 2, JPY 0, KWD 3.
+    pub fn exponent(&self) -> u32 {
+        u32::from(self.exponent)
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::from_code(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Currency::from_code(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What can go wrong with money: every case is a caller or vendor mistake, never rounded away.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// The code is not an ISO 4217 currency this crate knows.
+    #[error("unknown currency {0:?}")]
+    UnknownCurrency(String),
+    /// Two amounts in different currencies were combined.
+    #[error("currency mismatch: {left} and {right}")]
+    CurrencyMismatch {
+        /// Currency of the left operand.
+        left: Currency,
+        /// Currency of the right operand.
+        right: Currency,
+    },
+    /// The result does not fit in `i64` minor units.
+    #[error("amount overflow")]
+    Overflow,
+    /// A decimal had more fractional digits than the currency has.
+    #[error("{value} has more than {exponent} decimals for {currency}")]
+    TooManyDecimals {
+        /// The offending value as written.
+        value: String,
+        /// The currency it was meant for.
+        currency: Currency,
+        /// The currency's exponent.
+        exponent: u32,
+    },
+    /// The text is not a decimal number.
+    #[error("malformed amount {0:?}")]
+    Malformed(String),
+}
+
+/// How a decimal with more digits than the currency allows becomes minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// Half away from zero (commercial rounding): 0.125 -> 0.13.
+    HalfUp,
+    /// Half to even (banker's rounding): 0.125 -> 0.12.
+    HalfEven,
+    /// Towards zero.
+    Truncate,
+}
+
+/// An amount in integer minor units of one currency.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// Amount in minor units (øre, cents; yen for JPY).
+    pub minor: i64,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// Makes an amount from minor units.
+    pub const fn new(minor: i64, currency: Currency) -> Money {
+        Money { minor, currency }
+    }
+
+    /// Zero in `currency`.
+    pub const fn zero(currency: Currency) -> Money {
+        Money { minor: 0, currency }
+    }
+
+    /// True when the amount is zero.
+    pub fn is_zero(&self) -> bool {
+        self.minor == 0
+    }
+
+    /// True when the amount is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.minor < 0
+    }
+
+    fn same(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch { left: self.currency, right: other.currency })
+        }
+    }
+
+    /// Adds, refusing a currency mismatch or overflow.
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same(&other)?;
+        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+
+    /// Subtracts, refusing a currency mismatch or overflow.
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same(&other)?;
+        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+
+    /// Multiplies by an integer count, refusing overflow.
+    pub fn checked_mul(self, n: i64) -> Result<Money, MoneyError> {
+        let minor = self.minor.checked_mul(n).ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+
+    /// Negates, refusing overflow.
+    pub fn checked_neg(self) -> Result<Money, MoneyError> {
+        let minor = self.minor.checked_neg().ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, ..self })
+    }
+
+    /// Sums amounts of one currency; an empty iterator gives zero in `currency`.
+    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
+        items.into_iter().try_fold(Money::zero(currency), Money::checked_add)
+    }
+
+    /// Converts a major-unit decimal (a vendor's `349.5`) to minor units with `rounding`.
+    pub fn from_decimal(value: Decimal, currency: Currency, rounding: Rounding) -> Result<Money, MoneyError> {
+        let strategy = match rounding {
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::Truncate => RoundingStrategy::ToZero,
+        };
+        let scaled = value
+            .round_dp_with_strategy(currency.exponent(), strategy)
+            .checked_mul(Decimal::from(10i64.pow(currency.exponent())))
+            .ok_or(MoneyError::Overflow)?;
+        let minor = scaled.trunc().to_i64().ok_or(MoneyError::Overflow)?;
+        Ok(Money { minor, currency })
+    }
+
+    /// Converts a major-unit decimal, refusing one with more digits than the currency has.
+    pub fn from_decimal_exact(value: Decimal, currency: Currency) -> Result<Money, MoneyError> {
+        if value.normalize().scale() > currency.exponent() {
+            return Err(MoneyError::TooManyDecimals {
+                value: value.to_string(),
+                currency,
+                exponent: currency.exponent(),
+            });
+        }
+        Money::from_decimal(value, currency, Rounding::Truncate)
+    }
+
+    /// Parses a major-unit decimal string such as `"349.00"`, refusing extra digits.
+    pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() || trimmed != text || trimmed.contains(['e', 'E', '_']) {
+            return Err(MoneyError::Malformed(text.to_string()));
+        }
+        let value = Decimal::from_str(trimmed).map_err(|_| MoneyError::Malformed(text.to_string()))?;
+        Money::from_decimal_exact(value, currency)
+    }
+
+    /// The amount as a major-unit decimal with exactly the currency's digits.
+    pub fn to_decimal(&self) -> Decimal {
+        Decimal::new(self.minor, self.currency.exponent())
+    }
+
+    /// The amount as a major-unit string with exactly the currency's digits (`"349.00"`, `"300"`).
+    pub fn amount_string(&self) -> String {
+        self.to_decimal().to_string()
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_string(), self.currency)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_string(), self.currency)
+    }
+}
+
+/// A quantity: integer for most goods, fractional for goods sold by weight.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Quantity(pub Decimal);
+
+impl Quantity {
+    /// A whole number of units.
+    pub fn units(n: u32) -> Quantity {
+        Quantity(Decimal::from(n))
+    }
+
+    /// The decimal value.
+    pub fn value(&self) -> Decimal {
+        self.0
+    }
+
+    /// True for an integer quantity.
+    pub fn is_whole(&self) -> bool {
+        self.0.fract().is_zero()
+    }
+}
+
+impl fmt::Debug for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponents_follow_iso_4217() {
+        assert_eq!(Currency::from_code("NOK").unwrap().exponent(), 2);
+        assert_eq!(Currency::from_code("JPY").unwrap().exponent(), 0);
+        assert_eq!(Currency::from_code("KWD").unwrap().exponent(), 3);
+    }
+
+    #[test]
+    fn unknown_currency_is_refused() {
+        assert_eq!(Currency::from_code("XXQ"), Err(MoneyError::UnknownCurrency("XXQ".into())));
+        assert!(Currency::from_code("nok").is_err());
+    }
+
+    #[test]
+    fn mixing_currencies_is_an_error() {
+        let a = Money::new(100, Currency::NOK);
+        let b = Money::new(100, Currency::EUR);
+        assert!(matches!(a.checked_add(b), Err(MoneyError::CurrencyMismatch { .. })));
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        let a = Money::new(i64::MAX, Currency::NOK);
+        assert_eq!(a.checked_add(Money::new(1, Currency::NOK)), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn parse_keeps_exact_minor_units() {
+        assert_eq!(Money::parse("349.00", Currency::NOK).unwrap().minor, 34900);
+        assert_eq!(Money::parse("333", Currency::JPY).unwrap().minor, 333);
+        assert_eq!(Money::parse("1.234", Currency::KWD).unwrap().minor, 1234);
+        assert_eq!(Money::parse("-0.5", Currency::NOK).unwrap().minor, -50);
+    }
+
+    #[test]
+    fn parse_refuses_extra_digits_and_junk() {
+        assert!(matches!(Money::parse("1.005", Currency::NOK), Err(MoneyError::TooManyDecimals { .. })));
+        assert!(matches!(Money::parse("1.5", Currency::JPY), Err(MoneyError::TooManyDecimals { .. })));
+        assert!(matches!(Money::parse("12,50", Currency::NOK), Err(MoneyError::Malformed(_))));
+        assert!(matches!(Money::parse("1e3", Currency::NOK), Err(MoneyError::Malformed(_))));
+        assert!(matches!(Money::parse("", Currency::NOK), Err(MoneyError::Malformed(_))));
+    }
+
+    #[test]
+    fn rounding_rules_are_explicit() {
+        let v = Decimal::from_str("0.125").unwrap();
+        assert_eq!(Money::from_decimal(v, Currency::NOK, Rounding::HalfUp).unwrap().minor, 13);
+        assert_eq!(Money::from_decimal(v, Currency::NOK, Rounding::HalfEven).unwrap().minor, 12);
+        assert_eq!(Money::from_decimal(v, Currency::NOK, Rounding::Truncate).unwrap().minor, 12);
+    }
+
+    #[test]
+    fn amount_string_has_currency_digits() {
+        assert_eq!(Money::new(34900, Currency::NOK).amount_string(), "349.00");
+        assert_eq!(Money::new(5, Currency::NOK).amount_string(), "0.05");
+        assert_eq!(Money::new(300, Currency::JPY).amount_string(), "300");
+        assert_eq!(Money::new(-1234, Currency::KWD).amount_string(), "-1.234");
+    }
+}

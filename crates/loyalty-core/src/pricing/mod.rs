@@ -1,0 +1,131 @@
+//! The provider-independent pricing engine (DESIGN.md section 5, `cases/pricing.md`).
+//!
+//! [`price`] takes a basket, the member's offers and the customer's confirmations, and returns a
+//! [`PricedBasket`]: per-line discounts with the offer behind each, totals, stamps, offers that
+//! wait for confirmation and offers that gave nothing, each with a reason a cashier can read.
+//!
+//! ```
+//! use chrono::Utc;
+//! use loyalty_core::pricing::price;
+//! use loyalty_core::{Basket, Currency, Discount, Line, LineId, Money, Offer, OfferKind, ProductId, Scope};
+//! use rust_decimal::Decimal;
+//!
+//! let basket = Basket::new(Currency::NOK)
+//!     .with_line(Line::new("1", "A", Decimal::from(2), Money::new(100_00, Currency::NOK)))
+//!     .with_line(Line::new("2", "B", Decimal::from(1), Money::new(50_00, Currency::NOK)));
+//! let offers = [
+//!     // Bound to product A: applied automatically.
+//!     Offer::new("c1", "10 % off A", OfferKind::Coupon {
+//!         discount: Discount::Percent(Decimal::from(10)),
+//!         scope: Scope::Products(vec![ProductId::new("A")]),
+//!     }),
+//!     // Whole basket: waits until the customer confirms it.
+//!     Offer::new("c2", "20 kr off", OfferKind::Coupon {
+//!         discount: Discount::Fixed(Money::new(20_00, Currency::NOK)),
+//!         scope: Scope::Basket,
+//!     }),
+//! ];
+//!
+//! let priced = price(&basket, &offers, &[], Utc::now()).unwrap();
+//! assert_eq!(priced.line(&LineId::new("1")).unwrap().discount, Money::new(20_00, Currency::NOK));
+//! assert_eq!(priced.total, Money::new(230_00, Currency::NOK));
+//! assert_eq!(priced.needs_confirmation, vec!["c2".into()]);
+//!
+//! // Once confirmed, c2 covers what c1 left: line 2 only (one discount per unit).
+//! let priced = price(&basket, &offers, &["c2".into()], Utc::now()).unwrap();
+//! assert_eq!(priced.line(&LineId::new("2")).unwrap().discount, Money::new(20_00, Currency::NOK));
+//! assert_eq!(priced.total_discount, Money::new(40_00, Currency::NOK));
+//! ```
+//!
+//! # Rules
+//! - **Units.** Discounts are tracked per unit. A line of integer quantity n is n units of its
+//!   unit price; a fractional quantity q is floor(q) whole units plus one partial unit worth the
+//!   rest of the line. Line gross = q x unit price, rounded half-up to minor units.
+//! - **One discount per unit**, taken in this order:
+//!   1. stamp cards, in offer id order: every matching unit (line order) earns a stamp while the
+//!      card needs stamps; the completing unit is free; a restartable card starts again, a
+//!      non-restartable one is spent. A unit made free by one card earns nothing on later cards.
+//!   2. product coupons (bound to product ids, applied automatically): each unit left takes the
+//!      coupon worth most on it (percent: its percentage; fixed: its share of the amount over
+//!      every unit it could cover, in proportion to worth, capped at the unit); ties go to the
+//!      smaller offer id. A fixed coupon then gives its amount once, capped at the units it won.
+//!   3. progressive discounts, in offer id order: the highest tier reached by the count of
+//!      qualifying units left applies to all of them.
+//!   4. basket coupons, only when confirmed, in confirmation order, over every unit left.
+//! - **Rounding.** A percentage over several units is computed on their total, rounded half-up
+//!   once, and spread over lines in proportion to their eligible amounts by largest remainder
+//!   (equal remainders to the earlier line), so line discounts sum exactly to the total.
+//! - An offer whose discount rounds to zero takes no unit. Validity windows are inclusive.
+//!
+//! # Decisions where the rules are silent
+//! - Free shipping is carried, not priced: such a coupon is listed in `not_applied` with the
+//!   reason "free shipping is applied by the shop, not priced" (a whole-basket one that is not
+//!   confirmed waits for confirmation like any other basket coupon).
+//! - A points [`Reward`](crate::OfferKind::Reward) with a discount is priced like a basket
+//!   coupon (it spends the member's points, so it needs confirmation); one without a discount
+//!   is listed in `not_applied`.
+//! - An offer with `uses_left == Some(0)` is refused ("no uses left").
+//! - `Scope::Products(vec![])` covers no product; the JSON format maps an empty `products` list
+//!   to [`Scope::Basket`](crate::Scope::Basket) before it gets here.
+//! - A unit worth nothing (price 0) is never taken by a coupon; it still earns stamps and counts
+//!   for progressive tiers.
+//! - Output order is fixed: `stamps`, `needs_confirmation` and `not_applied` in offer id order.
+
+mod arith;
+mod engine;
+mod error;
+pub mod json;
+
+use chrono::{DateTime, Utc};
+
+pub use error::PricingError;
+
+use crate::basket::{Basket, PricedBasket};
+use crate::ids::{LineId, OfferId};
+use crate::money::Money;
+use crate::offer::Offer;
+
+/// Most units one basket may hold; the engine tracks every unit, so this bounds its memory.
+pub const MAX_UNITS: usize = 100_000;
+
+/// Prices `basket` with `offers`, applying the basket-wide coupons named in `confirmed` in that
+/// order, with validity windows checked against `now`.
+///
+/// # Errors
+/// [`PricingError`] for input that cannot be priced: duplicate line or offer ids, a negative
+/// quantity or price, a line or fixed coupon in another currency than the basket, a percentage
+/// outside 0..=100, a stamp card with `collected > required` (or `required == 0`), a confirmed
+/// id that names no offer (or is listed twice), more than [`MAX_UNITS`] units, or overflow.
+pub fn price(
+    basket: &Basket,
+    offers: &[Offer],
+    confirmed: &[OfferId],
+    now: DateTime<Utc>,
+) -> Result<PricedBasket, PricingError> {
+    engine::run(basket, offers, confirmed, now).map(|run| run.priced)
+}
+
+/// Like [`price`], and also returns which offer took each unit, in basket line order. For tests
+/// that check the one-discount-per-unit rule from outside.
+#[doc(hidden)]
+pub fn price_with_units(
+    basket: &Basket,
+    offers: &[Offer],
+    confirmed: &[OfferId],
+    now: DateTime<Utc>,
+) -> Result<(PricedBasket, Vec<UnitAssignment>), PricingError> {
+    engine::run(basket, offers, confirmed, now).map(|run| (run.priced, run.units))
+}
+
+/// One unit of a basket line and the offer that took it, if any.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitAssignment {
+    /// The line the unit belongs to.
+    pub line_id: LineId,
+    /// What the unit is worth: the unit price, or the rest of the line for a partial unit.
+    pub worth: Money,
+    /// The offer that took the unit (a stamp card that made it free, or the coupon or
+    /// progressive discount that discounted it).
+    pub offer_id: Option<OfferId>,
+}

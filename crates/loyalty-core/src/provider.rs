@@ -1,0 +1,448 @@
+//! One async trait per concern, the call [`Context`], and the [`Provider`] facade.
+//!
+//! A provider implements the concerns its vendor supports and returns `None` from the
+//! accessors of the others, so a caller never calls what a provider cannot do. Inside a
+//! concern, an operation the capabilities do not declare returns `Unsupported` before any I/O.
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::basket::Basket;
+use crate::capabilities::Capabilities;
+use crate::commerce::{
+    Cart, CartOrder, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient, ShipmentNotice, StockLevel,
+    UpgradePreview, UpgradeRequest,
+};
+use crate::error::{Error, Result};
+use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId, TransactionId};
+use crate::member::{EnrollMember, Member, MemberLookup, MemberUpdate, RegisterMember, Segment};
+use crate::offer::{Offer, Validation};
+use crate::transaction::{Hold, HoldRequest, RedeemRequest, Redemption, Refund, Transaction, TransactionReceipt};
+
+/// Per-call context: idempotency key, deadline and who is calling.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Context {
+    /// The idempotency key (the transaction id where there is one).
+    pub idempotency_key: Option<String>,
+    /// The latest instant the caller will wait for; retries stop before it.
+    pub deadline: Option<Instant>,
+    /// Employee operating the till.
+    pub employee_id: Option<String>,
+    /// Till or system id.
+    pub register_id: Option<String>,
+    /// Department or store the call is made for.
+    pub department: Option<DepartmentId>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Sets the idempotency key.
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Context {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Sets the deadline.
+    pub fn with_deadline(mut self, deadline: Instant) -> Context {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets the employee id.
+    pub fn with_employee(mut self, employee: impl Into<String>) -> Context {
+        self.employee_id = Some(employee.into());
+        self
+    }
+
+    /// Sets the department.
+    pub fn with_department(mut self, department: impl Into<DepartmentId>) -> Context {
+        self.department = Some(department.into());
+        self
+    }
+}
+
+/// Finds, registers and maintains members.
+#[async_trait]
+pub trait Members: Send + Sync {
+    /// Looks a member up by phone, e-mail, an identifier or an activation token.
+    ///
+    /// Requires capability: `lookups` contains `lookup.kind()`.
+    ///
+    /// # Behaviour
+    /// - No match is `Ok(None)`, however the vendor says it (empty list or an error).
+    /// - Several matches: the provider's first (most recent) match.
+    /// - An enrolled member who has not activated is found, with `consents.membership` false.
+    ///
+    /// # Errors
+    /// `Unsupported` for an undeclared lookup kind; `Invalid` for a malformed key.
+    async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>>;
+
+    /// Reads a member by the provider's id.
+    ///
+    /// Requires capability: `get_member`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown or deleted member; `Unsupported`.
+    async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member>;
+
+    /// Registers a member with a profile and the consents the integrator collected.
+    ///
+    /// Requires capability: `register`.
+    ///
+    /// # Behaviour
+    /// - The member is active at once when `consents.membership` is given.
+    ///
+    /// # Errors
+    /// `Invalid` naming the missing or malformed field; `Conflict` when the phone or e-mail
+    /// already belongs to a member; `Unsupported`.
+    async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member>;
+
+    /// Enrolls a member by phone; the member completes sign-up through an activation message.
+    ///
+    /// Requires capability: `enroll`.
+    ///
+    /// # Behaviour
+    /// - Enrolling a phone that belongs to a member who has not activated sends a new
+    ///   activation and returns that member.
+    ///
+    /// # Errors
+    /// `Invalid` for a malformed phone or a missing department; `Unsupported`.
+    async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member>;
+
+    /// Changes a member's profile; fields left `None` keep their value.
+    ///
+    /// Requires capability: `update_member`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Invalid`; `Unsupported`.
+    async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member>;
+
+    /// Lists the store's segments (custom member fields), for a registration form.
+    ///
+    /// Requires capability: `segments`.
+    ///
+    /// # Errors
+    /// `Unsupported`.
+    async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>>;
+}
+
+/// Lists and checks offers.
+#[async_trait]
+pub trait Offers: Send + Sync {
+    /// Lists the offers available to a member, optionally evaluated against a basket.
+    ///
+    /// Requires capability: `list_offers` (`offers_with_basket` to use the basket).
+    ///
+    /// # Behaviour
+    /// - Only offers the member can use now; a used-up coupon is left out or has
+    ///   `uses_left == Some(0)`.
+    /// - Without `offers_with_basket` the basket is ignored, never an error.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown member; `Unsupported`.
+    async fn list(&self, ctx: &Context, member: &MemberId, basket: Option<&Basket>) -> Result<Vec<Offer>>;
+
+    /// Checks that an offer can be used now (called just before "buy").
+    ///
+    /// Requires capability: `validate_offer`.
+    ///
+    /// # Behaviour
+    /// - A business refusal (used up, expired, held for another order) is `Ok` with
+    ///   `valid == false` and a reason, not an error.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown member; `Unsupported`.
+    async fn validate(&self, ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation>;
+}
+
+/// Locks or reserves offers for a pending transaction.
+#[async_trait]
+pub trait Holds: Send + Sync {
+    /// Holds an offer for one transaction so no other transaction can use it.
+    ///
+    /// Requires capability: `hold`.
+    ///
+    /// # Behaviour
+    /// - Holding the same offer again for the same transaction returns the existing hold.
+    /// - The hold always carries an explicit `expires_at`.
+    ///
+    /// # Errors
+    /// `Conflict` when another transaction holds it; `Rejected` when it cannot be used
+    /// (used up, expired); `NotFound`; `Unsupported`.
+    async fn hold(&self, ctx: &Context, request: &HoldRequest) -> Result<Hold>;
+
+    /// Releases a hold so the offer can be used again.
+    ///
+    /// Requires capability: `hold`.
+    ///
+    /// # Behaviour
+    /// - Releasing a hold that is already released or expired succeeds (idempotent).
+    ///
+    /// # Errors
+    /// `Unsupported`.
+    async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()>;
+}
+
+/// Uses offers immediately and gives them back.
+#[async_trait]
+pub trait Redemptions: Send + Sync {
+    /// Redeems an offer now.
+    ///
+    /// Requires capability: `redeem`.
+    ///
+    /// # Errors
+    /// `Conflict` when already redeemed (no uses left); `Rejected`; `NotFound`; `Unsupported`.
+    async fn redeem(&self, ctx: &Context, request: &RedeemRequest) -> Result<Redemption>;
+
+    /// Gives a redeemed offer back to the member (after a return).
+    ///
+    /// Requires capability: `reinstate == Explicit`.
+    ///
+    /// # Behaviour
+    /// - Reinstating twice gives one use back, not two.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown redemption; `Unsupported`.
+    async fn reinstate(&self, ctx: &Context, redemption: &Redemption) -> Result<()>;
+}
+
+/// Sends, cancels and refunds transactions.
+#[async_trait]
+pub trait Transactions: Send + Sync {
+    /// Sends a completed transaction, carrying the offers and stamps it used.
+    ///
+    /// Requires capability: `send_transaction`.
+    ///
+    /// # Behaviour
+    /// - The transaction id is the idempotency key: sending the same id again has one effect
+    ///   and reports `SendOutcome::AlreadyRecorded` (where `idempotent_send`).
+    /// - Never sent twice by a retry: a timeout after sending is `Unavailable` with effect
+    ///   `Unknown`, and the caller resends the same id later.
+    ///
+    /// # Errors
+    /// `Invalid` for a malformed transaction; `Rejected` for an offer the vendor refuses;
+    /// `Conflict` for a duplicate id where the vendor refuses duplicates without saying it
+    /// already has it; `Unsupported`.
+    async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt>;
+
+    /// Replaces a sent transaction by id (the `ResendWithoutLines` return style).
+    ///
+    /// Requires capability: `return_styles` contains `ResendWithoutLines`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Invalid`; `Unsupported`.
+    async fn amend(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt>;
+
+    /// Cancels (fully reverses) a transaction by its id, offers and stamps included.
+    ///
+    /// Requires capability: `cancel_transaction`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict` when already cancelled; `Unsupported`.
+    async fn cancel(&self, ctx: &Context, id: &TransactionId, reason: Option<&str>) -> Result<()>;
+
+    /// Records a partial refund of a transaction (offers are not given back).
+    ///
+    /// Requires capability: `return_styles` contains `PartialRefund`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown original; `Rejected` when it exceeds what is left of the
+    /// original; `Unsupported`.
+    async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt>;
+}
+
+/// Shopping carts with upsell upgrades.
+#[async_trait]
+pub trait Carts: Send + Sync {
+    /// Opens a cart.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown upgrade parent; `Unsupported`.
+    async fn create(&self, ctx: &Context, request: &NewCart) -> Result<Cart>;
+
+    /// Reads a cart.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unsupported`.
+    async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart>;
+
+    /// Adds a product to a cart.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Errors
+    /// `NotFound` (cart or product); `Conflict` for a paid cart; `Unsupported`.
+    async fn add_line(&self, ctx: &Context, cart: &CartId, product: &ProductId, quantity: rust_decimal::Decimal) -> Result<Cart>;
+
+    /// Removes a line from a cart.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Conflict` for a paid cart; `Unsupported`.
+    async fn remove_line(&self, ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart>;
+
+    /// Attaches the customer's details.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Errors
+    /// `Invalid`; `NotFound`; `Unsupported`.
+    async fn set_customer(&self, ctx: &Context, cart: &CartId, customer: &Customer) -> Result<Cart>;
+
+    /// Previews an upsell upgrade: the charge is the new price minus what was already paid.
+    ///
+    /// Requires capability: `cart_upgrades`.
+    ///
+    /// # Behaviour
+    /// - An upgrade of an upgrade charges last minus first; intermediate previews are discarded.
+    /// - The charge is never negative.
+    ///
+    /// # Errors
+    /// `NotFound`; `Rejected` when the product is no upgrade of the line; `Unsupported`.
+    async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest) -> Result<UpgradePreview>;
+
+    /// Pays the cart and turns it into an order.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Behaviour
+    /// - Checking out a paid cart again returns the same order (idempotent).
+    ///
+    /// # Errors
+    /// `Rejected` for a declined charge; `Invalid` for missing customer details; `Unsupported`.
+    async fn checkout(&self, ctx: &Context, cart: &CartId) -> Result<CartOrder>;
+}
+
+/// Dropship fulfilment through a wholesaler.
+#[async_trait]
+pub trait Fulfilment: Send + Sync {
+    /// Checks stock for products.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `Unsupported`.
+    async fn stock(&self, ctx: &Context, products: &[ProductId]) -> Result<Vec<StockLevel>>;
+
+    /// Lists couriers, for one order when given.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown order; `Unsupported`.
+    async fn couriers(&self, ctx: &Context, order: Option<&OrderId>) -> Result<Vec<Courier>>;
+
+    /// Places a dropship order; the shop's reference is the idempotency key.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `Rejected` (out of stock, courier not allowed); `Invalid`; `Unsupported`.
+    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<OrderId>;
+
+    /// Reads an order's status and shipment numbers.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unsupported`.
+    async fn order_status(&self, ctx: &Context, order: &OrderId) -> Result<OrderStatus>;
+
+    /// Reads an order's recipient.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unsupported`.
+    async fn recipient(&self, ctx: &Context, order: &OrderId) -> Result<Recipient>;
+
+    /// Corrects an order's recipient before dispatch.
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `Conflict` after dispatch; `NotFound`; `Unsupported`.
+    async fn update_recipient(&self, ctx: &Context, order: &OrderId, recipient: &Recipient) -> Result<()>;
+
+    /// Parses a shipment notice the wholesaler pushed (webhook body).
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Errors
+    /// `Protocol` for a body that is not a notice; `Unsupported`.
+    fn parse_shipment_notice(&self, body: &[u8]) -> Result<ShipmentNotice>;
+}
+
+/// A configured provider: its capabilities and the concerns it implements.
+pub trait Provider: Send + Sync {
+    /// The provider's name (`"memory"`, `"diller"`).
+    fn name(&self) -> &str;
+    /// What it declares it can do.
+    fn capabilities(&self) -> &Capabilities;
+    /// Members, when supported.
+    fn members(&self) -> Option<&dyn Members>;
+    /// Offers, when supported.
+    fn offers(&self) -> Option<&dyn Offers>;
+    /// Holds, when supported.
+    fn holds(&self) -> Option<&dyn Holds>;
+    /// Redemptions, when supported.
+    fn redemptions(&self) -> Option<&dyn Redemptions>;
+    /// Transactions, when supported.
+    fn transactions(&self) -> Option<&dyn Transactions>;
+    /// Carts, when supported.
+    fn carts(&self) -> Option<&dyn Carts>;
+    /// Fulfilment, when supported.
+    fn fulfilment(&self) -> Option<&dyn Fulfilment>;
+}
+
+/// Accessors that turn a missing concern into `Unsupported`, for callers that prefer `?`.
+pub trait ProviderExt {
+    /// [`Provider::members`] or `Unsupported { operation }`.
+    fn require_members(&self, operation: &str) -> Result<&dyn Members>;
+    /// [`Provider::offers`] or `Unsupported`.
+    fn require_offers(&self, operation: &str) -> Result<&dyn Offers>;
+    /// [`Provider::holds`] or `Unsupported`.
+    fn require_holds(&self, operation: &str) -> Result<&dyn Holds>;
+    /// [`Provider::redemptions`] or `Unsupported`.
+    fn require_redemptions(&self, operation: &str) -> Result<&dyn Redemptions>;
+    /// [`Provider::transactions`] or `Unsupported`.
+    fn require_transactions(&self, operation: &str) -> Result<&dyn Transactions>;
+    /// [`Provider::carts`] or `Unsupported`.
+    fn require_carts(&self, operation: &str) -> Result<&dyn Carts>;
+    /// [`Provider::fulfilment`] or `Unsupported`.
+    fn require_fulfilment(&self, operation: &str) -> Result<&dyn Fulfilment>;
+}
+
+impl<P: Provider + ?Sized> ProviderExt for P {
+    fn require_members(&self, operation: &str) -> Result<&dyn Members> {
+        self.members().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_offers(&self, operation: &str) -> Result<&dyn Offers> {
+        self.offers().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_holds(&self, operation: &str) -> Result<&dyn Holds> {
+        self.holds().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_redemptions(&self, operation: &str) -> Result<&dyn Redemptions> {
+        self.redemptions().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_transactions(&self, operation: &str) -> Result<&dyn Transactions> {
+        self.transactions().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_carts(&self, operation: &str) -> Result<&dyn Carts> {
+        self.carts().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+    fn require_fulfilment(&self, operation: &str) -> Result<&dyn Fulfilment> {
+        self.fulfilment().ok_or_else(|| Error::unsupported(self.name(), operation))
+    }
+}

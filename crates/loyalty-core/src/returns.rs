@@ -1,0 +1,346 @@
+//! Returns in the provider's style, refunding the frozen nets of the returned units.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::basket::LineDiscount;
+use crate::capabilities::{Reinstatement, ReturnStyle};
+use crate::checkout::share;
+use crate::error::{Error, Result};
+use crate::ids::{LineId, OfferId, TransactionId};
+use crate::money::Money;
+use crate::provider::{Context, Provider};
+use crate::transaction::{
+    Redemption, Refund, ReturnRequest, StampAction, StampMovement, Transaction, TransactionLine, UsedOffer,
+};
+
+const FLOW: &str = "returns";
+
+/// What has been returned of one committed transaction so far. Serialisable so integrators
+/// can persist it next to their order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLedger {
+    /// The transaction as committed (frozen allocation).
+    pub original: Transaction,
+    /// The id the provider holds the live version under (changes with `CancelAndResend`).
+    pub current_id: TransactionId,
+    /// Quantity returned per line.
+    pub returned: BTreeMap<LineId, Decimal>,
+    /// Total refunded so far.
+    pub refunded: Money,
+    /// Returns processed, by return id (a repeated return id is answered from here).
+    pub processed: BTreeMap<TransactionId, ReturnOutcome>,
+}
+
+impl ReturnLedger {
+    /// A ledger for a freshly committed transaction.
+    pub fn new(original: Transaction) -> ReturnLedger {
+        ReturnLedger {
+            current_id: original.id.clone(),
+            refunded: Money::zero(original.currency),
+            original,
+            returned: BTreeMap::new(),
+            processed: BTreeMap::new(),
+        }
+    }
+
+    fn returned_of(&self, line: &LineId) -> Decimal {
+        self.returned.get(line).copied().unwrap_or_default()
+    }
+}
+
+/// The result of one return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReturnOutcome {
+    /// The style used.
+    pub style: ReturnStyle,
+    /// Amount refunded by this return.
+    pub refunded: Money,
+    /// A transaction the return sent (the remainder, or the negative transaction).
+    pub new_transaction: Option<TransactionId>,
+    /// Offers given back to the member.
+    pub reinstated: Vec<OfferId>,
+    /// Stamps taken back.
+    pub stamps_taken_back: u32,
+}
+
+/// The part of `line` still kept after `returned` of its units went back.
+fn remaining_line(line: &TransactionLine, returned: Decimal) -> TransactionLine {
+    let q = line.quantity;
+    let keep = |m: Money| Money::new(m.minor - share(m.minor, returned, q), m.currency);
+    let mut l = line.clone();
+    l.quantity = q - returned;
+    l.gross = keep(line.gross);
+    l.discounts = line
+        .discounts
+        .iter()
+        .map(|d| LineDiscount { offer_id: d.offer_id.clone(), amount: keep(d.amount) })
+        .filter(|d| !d.amount.is_zero())
+        .collect();
+    let discount: i64 = l.discounts.iter().map(|d| d.amount.minor).sum();
+    l.discount = Money::new(discount.min(l.gross.minor), line.gross.currency);
+    l.net = Money::new(l.gross.minor - l.discount.minor, line.gross.currency);
+    l.stamps = line
+        .stamps
+        .iter()
+        .map(|(o, n)| (o.clone(), (i64::from(*n) - share(i64::from(*n), returned, q)).max(0) as u32))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    l
+}
+
+/// Builds a transaction of `lines` carrying the offers and stamps they used.
+fn transaction_of(original: &Transaction, id: TransactionId, lines: Vec<TransactionLine>, at: chrono::DateTime<chrono::Utc>) -> Result<Transaction> {
+    let cur = original.currency;
+    let sum = |f: fn(&TransactionLine) -> Money| {
+        Money::sum(cur, lines.iter().map(f)).map_err(|e| Error::from_money(FLOW, "returns.process", "lines", e))
+    };
+    let total_gross = sum(|l| l.gross)?;
+    let total_discount = sum(|l| l.discount)?;
+    let total = sum(|l| l.net)?;
+    let mut offers_used: Vec<UsedOffer> = Vec::new();
+    for d in lines.iter().flat_map(|l| &l.discounts) {
+        match offers_used.iter_mut().find(|u| u.offer_id == d.offer_id) {
+            Some(u) => u.amount = Money::new(u.amount.minor + d.amount.minor, cur),
+            None => {
+                if let Some(orig) = original.offers_used.iter().find(|u| u.offer_id == d.offer_id) {
+                    offers_used.push(UsedOffer { amount: d.amount, ..orig.clone() });
+                }
+            }
+        }
+    }
+    let mut stamps: Vec<StampMovement> = Vec::new();
+    for (offer, n) in lines.iter().flat_map(|l| &l.stamps) {
+        if let Some(orig) = original.stamps.iter().find(|s| &s.offer_id == offer && s.action == StampAction::Collected) {
+            match stamps.iter_mut().find(|s| &s.offer_id == offer) {
+                Some(s) => s.count += n,
+                None => stamps.push(StampMovement { count: *n, ..orig.clone() }),
+            }
+        }
+    }
+    // A stamp reward stays spent while the free unit is kept.
+    for m in original.stamps.iter().filter(|s| s.action == StampAction::Deducted) {
+        if lines.iter().any(|l| l.discounts.iter().any(|d| d.offer_id == m.offer_id)) {
+            stamps.push(m.clone());
+        }
+    }
+    let mut tx = original.clone();
+    tx.id = id;
+    tx.at = at;
+    tx.lines = lines;
+    tx.offers_used = offers_used;
+    tx.stamps = stamps;
+    tx.total_gross = total_gross;
+    tx.total_discount = total_discount;
+    tx.total = total;
+    tx.payments = vec![crate::transaction::Payment { method: "Return".into(), amount: total }];
+    Ok(tx)
+}
+
+fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyle>) -> Result<ReturnStyle> {
+    let caps = provider.capabilities();
+    let usable = |s: &ReturnStyle| has_original || *s == ReturnStyle::NegativeTransaction;
+    match forced {
+        Some(s) if caps.supports_return(s) && usable(&s) => Ok(s),
+        Some(s) => Err(Error::unsupported(provider.name(), "transactions.return")
+            .with_message(format!("return style {s:?} is not declared or needs the original"))),
+        None => caps.return_styles.iter().copied().find(usable).ok_or_else(|| {
+            Error::unsupported(provider.name(), "transactions.return").with_message("no return style fits this return")
+        }),
+    }
+}
+
+/// Processes a return through `provider`.
+///
+/// With a ledger (the original is known): refunds the frozen nets of the returned units and
+/// takes back the stamps they earned, in the chosen style. Without one: sends the
+/// integrator's unreceipted lines as a negative transaction.
+///
+/// # Errors
+/// `Invalid` for an unknown line or a quantity beyond what is left; `Unsupported` when no
+/// declared style fits; provider errors (the ledger is only updated on success).
+pub async fn process(
+    provider: &dyn Provider,
+    ctx: &Context,
+    ledger: Option<&mut ReturnLedger>,
+    request: &ReturnRequest,
+    style: Option<ReturnStyle>,
+) -> Result<ReturnOutcome> {
+    let op = "transactions.return";
+    let tx_api = provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), op))?;
+    let Some(ledger) = ledger else {
+        let style = choose(provider, false, style)?;
+        if request.lines_without_receipt.is_empty() {
+            return Err(Error::invalid(FLOW, op, "lines_without_receipt", "a return without a receipt must list its goods"));
+        }
+        let lines: Vec<TransactionLine> = request.lines_without_receipt.iter().map(negate).collect();
+        let cur = lines[0].net.currency;
+        let total = Money::sum(cur, lines.iter().map(|l| l.net)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?;
+        let mut tx = Transaction {
+            id: request.return_id.clone(),
+            at: request.at,
+            member: None,
+            department: ctx.department.clone(),
+            currency: cur,
+            total_gross: Money::sum(cur, lines.iter().map(|l| l.gross)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
+            total_discount: Money::sum(cur, lines.iter().map(|l| l.discount)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
+            total,
+            lines,
+            payments: Vec::new(),
+            offers_used: Vec::new(),
+            stamps: Vec::new(),
+        };
+        tx.payments.push(crate::transaction::Payment { method: "Return".into(), amount: total });
+        tx_api.send(ctx, &tx).await?;
+        return Ok(ReturnOutcome {
+            style,
+            refunded: Money::new(-total.minor, cur),
+            new_transaction: Some(tx.id),
+            reinstated: Vec::new(),
+            stamps_taken_back: 0,
+        });
+    };
+    if let Some(done) = ledger.processed.get(&request.return_id) {
+        return Ok(done.clone());
+    }
+    let style = choose(provider, true, style)?;
+    if request.lines.is_empty() {
+        return Err(Error::invalid(FLOW, op, "lines", "a return must name at least one line"));
+    }
+    // New returned quantity per line, checked against what is left.
+    let mut after = ledger.returned.clone();
+    for (i, r) in request.lines.iter().enumerate() {
+        let line = ledger
+            .original
+            .lines
+            .iter()
+            .find(|l| l.line_id == r.line_id)
+            .ok_or_else(|| Error::invalid(FLOW, op, format!("lines[{i}].line_id"), format!("{} is not in the original", r.line_id)))?;
+        let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
+        if r.quantity <= Decimal::ZERO || total > line.quantity {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].quantity"),
+                format!("{} left to return of line {}", line.quantity - ledger.returned_of(&r.line_id), r.line_id),
+            ));
+        }
+        after.insert(r.line_id.clone(), total);
+    }
+    let cur = ledger.original.currency;
+    let mut refunded_lines = Vec::new();
+    let mut kept = Vec::new();
+    let mut refunded = 0i64;
+    let mut stamps_back = 0u32;
+    for line in &ledger.original.lines {
+        let before = remaining_line(line, ledger.returned_of(&line.line_id));
+        let now = remaining_line(line, after.get(&line.line_id).copied().unwrap_or_default());
+        if before.quantity != now.quantity {
+            let mut r = line.clone();
+            r.quantity = before.quantity - now.quantity;
+            r.gross = Money::new(before.gross.minor - now.gross.minor, cur);
+            r.discount = Money::new(before.discount.minor - now.discount.minor, cur);
+            r.net = Money::new(before.net.minor - now.net.minor, cur);
+            r.discounts = Vec::new();
+            let stamps_of = |l: &TransactionLine| l.stamps.iter().map(|(_, n)| *n).sum::<u32>();
+            stamps_back += stamps_of(&before).saturating_sub(stamps_of(&now));
+            refunded += r.net.minor;
+            refunded_lines.push(r);
+        }
+        if !now.quantity.is_zero() {
+            kept.push(now);
+        }
+    }
+    let refunded = Money::new(refunded, cur);
+    let member = ledger.original.member.clone();
+    let mut new_transaction = None;
+    let mut reinstated = Vec::new();
+    match style {
+        ReturnStyle::CancelAndResend => {
+            tx_api.cancel(ctx, &ledger.current_id, request.reason.as_deref()).await?;
+            if !kept.is_empty() {
+                let tx = transaction_of(&ledger.original, request.return_id.clone(), kept, request.at)?;
+                tx_api.send(ctx, &tx).await?;
+                new_transaction = Some(tx.id.clone());
+                ledger.current_id = tx.id;
+            }
+        }
+        ReturnStyle::PartialRefund => {
+            let refund = Refund::new(ledger.current_id.clone(), request.return_id.clone(), member, refunded_lines, refunded, request.at);
+            tx_api.refund(ctx, &refund).await?;
+        }
+        ReturnStyle::ResendWithoutLines => {
+            let tx = transaction_of(&ledger.original, ledger.current_id.clone(), kept, request.at)?;
+            tx_api.amend(ctx, &tx).await?;
+            // Offers whose every discounted unit went back come back to the member.
+            let caps = provider.capabilities();
+            if let (Reinstatement::Explicit, Some(red), Some(member)) = (caps.reinstate, provider.redemptions(), &member) {
+                // Stamp cards are settled by stamp movements, not reinstated.
+                let stamp_cards: Vec<&OfferId> = ledger.original.stamps.iter().map(|s| &s.offer_id).collect();
+                for used in ledger.original.offers_used.iter().filter(|u| !stamp_cards.contains(&&u.offer_id)) {
+                    if !tx.offers_used.iter().any(|u| u.offer_id == used.offer_id) {
+                        let r = Redemption::new(
+                            format!("{}:{}", ledger.original.id, used.offer_id),
+                            used.offer_id.clone(),
+                            used.offer_ref.clone(),
+                            member.clone(),
+                            request.at,
+                        );
+                        red.reinstate(ctx, &r).await?;
+                        reinstated.push(used.offer_id.clone());
+                    }
+                }
+            }
+        }
+        ReturnStyle::NegativeTransaction => {
+            let lines: Vec<TransactionLine> = refunded_lines.iter().map(negate).collect();
+            let mut tx = transaction_of(&ledger.original, request.return_id.clone(), lines, request.at)?;
+            tx.offers_used.clear();
+            tx.stamps = stamp_reversal(&ledger.original, &refunded_lines, &after, ledger);
+            tx_api.send(ctx, &tx).await?;
+            new_transaction = Some(tx.id);
+        }
+    }
+    let outcome = ReturnOutcome { style, refunded, new_transaction, reinstated, stamps_taken_back: stamps_back };
+    ledger.returned = after;
+    ledger.refunded = Money::new(ledger.refunded.minor + refunded.minor, cur);
+    ledger.processed.insert(request.return_id.clone(), outcome.clone());
+    Ok(outcome)
+}
+
+fn stamp_reversal(original: &Transaction, _returned: &[TransactionLine], after: &BTreeMap<LineId, Decimal>, ledger: &ReturnLedger) -> Vec<StampMovement> {
+    let mut out: Vec<StampMovement> = Vec::new();
+    for line in &original.lines {
+        let before = remaining_line(line, ledger.returned_of(&line.line_id));
+        let now = remaining_line(line, after.get(&line.line_id).copied().unwrap_or_default());
+        for (offer, n) in &before.stamps {
+            let left = now.stamps.iter().find(|(o, _)| o == offer).map(|(_, k)| *k).unwrap_or(0);
+            let back = n.saturating_sub(left);
+            if back == 0 {
+                continue;
+            }
+            if let Some(orig) = original.stamps.iter().find(|s| &s.offer_id == offer) {
+                match out.iter_mut().find(|s| &s.offer_id == offer) {
+                    Some(s) => s.count += back,
+                    None => out.push(StampMovement { action: StampAction::Deducted, count: back, ..orig.clone() }),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn negate(line: &TransactionLine) -> TransactionLine {
+    let neg = |m: Money| Money::new(-m.minor, m.currency);
+    let mut l = line.clone();
+    l.quantity = -line.quantity;
+    l.gross = neg(line.gross);
+    l.discount = neg(line.discount);
+    l.net = neg(line.net);
+    l.discounts = Vec::new();
+    l.stamps = Vec::new();
+    l
+}

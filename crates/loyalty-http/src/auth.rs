@@ -1,0 +1,585 @@
+//! Authentication strategies: none, HTTP Basic, OAuth2 client credentials with a single-flight
+//! token cache, and a pluggable single-flight session cache.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use loyalty_core::{Clock, Context, Error, ErrorKind, SystemClock, WriteEffect};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use url::Url;
+
+use crate::classify::parse_retry_after;
+use crate::secret::Secret;
+
+/// The operation label of token and session requests, in errors and logs.
+const TOKEN_OPERATION: &str = "auth.token";
+
+/// Supplies credentials to business calls.
+///
+/// Implementations cache what they fetch and fetch it once for many concurrent callers.
+#[async_trait]
+pub trait Auth: Send + Sync + fmt::Debug {
+    /// Headers to add to a business call (e.g. `("authorization", "Bearer …")`); the client marks
+    /// them sensitive.
+    ///
+    /// # Errors
+    /// Whatever obtaining the credentials failed with (a token request refused or unavailable).
+    async fn headers(&self, client: &reqwest::Client, ctx: &Context) -> Result<Vec<(String, String)>, Error>;
+
+    /// Forgets cached credentials after a 401; returns true when a retry with fresh credentials
+    /// makes sense.
+    async fn invalidate(&self) -> bool;
+}
+
+/// No credentials.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAuth;
+
+#[async_trait]
+impl Auth for NoAuth {
+    async fn headers(
+        &self,
+        _client: &reqwest::Client,
+        _ctx: &Context,
+    ) -> Result<Vec<(String, String)>, Error> {
+        Ok(Vec::new())
+    }
+
+    async fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+/// HTTP Basic: `Authorization: Basic base64(user:password)`.
+#[derive(Debug, Clone)]
+pub struct BasicAuth {
+    user: String,
+    password: Secret,
+}
+
+impl BasicAuth {
+    /// Basic credentials for `user`.
+    pub fn new(user: impl Into<String>, password: Secret) -> BasicAuth {
+        BasicAuth { user: user.into(), password }
+    }
+
+    fn header_value(&self) -> String {
+        format!("Basic {}", BASE64.encode(format!("{}:{}", self.user, self.password.expose())))
+    }
+}
+
+#[async_trait]
+impl Auth for BasicAuth {
+    async fn headers(
+        &self,
+        _client: &reqwest::Client,
+        _ctx: &Context,
+    ) -> Result<Vec<(String, String)>, Error> {
+        Ok(vec![(AUTHORIZATION.as_str().to_owned(), self.header_value())])
+    }
+
+    /// Basic credentials do not change: a second try would be refused the same way.
+    async fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+/// A cached access token and the instant (by the injected clock) it is renewed at.
+struct CachedToken {
+    token: Secret,
+    renew_at: DateTime<Utc>,
+}
+
+/// OAuth2 client credentials grant with a cached, single-flight token.
+///
+/// - The token request is `POST token_url` with `Authorization: Basic base64(client_id:secret)`
+///   (id and secret are not form-encoded first), `Accept: application/json` and the form body
+///   `grant_type=client_credentials[&scope=…]`.
+/// - It goes through a dedicated client that never follows redirects (a redirect is an error),
+///   so the credentials are never sent to another host. The `client` passed to
+///   [`Auth::headers`] is not used for it.
+/// - The reply must carry `access_token` and `expires_in`; the token is renewed once the clock
+///   reaches `expiry − margin` (the margin is capped at half the token's lifetime).
+/// - Expiry is measured with the injected [`Clock`] (default [`SystemClock`]), not with
+///   `tokio::time`, so tests move time with a [`loyalty_core::ManualClock`].
+/// - Single flight: check the cache, take the lock, check again, fetch. Any number of
+///   concurrent callers on a cold cache make one token request.
+/// - `Debug` shows the client id and token URL only.
+pub struct OAuth2ClientCredentials {
+    provider: String,
+    token_url: Url,
+    client_id: String,
+    client_secret: Secret,
+    scope: Option<String>,
+    margin: Duration,
+    timeout: Duration,
+    clock: Arc<dyn Clock>,
+    cache: RwLock<Option<CachedToken>>,
+    // The fetch lock also holds the dedicated token client, built on first use.
+    fetch: tokio::sync::Mutex<Option<reqwest::Client>>,
+    requests: AtomicU64,
+}
+
+impl fmt::Debug for OAuth2ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("token_url", &self.token_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuth2ClientCredentials {
+    /// Client credentials for `provider` (named in errors) at `token_url`.
+    pub fn new(
+        provider: &str,
+        token_url: Url,
+        client_id: impl Into<String>,
+        client_secret: Secret,
+    ) -> OAuth2ClientCredentials {
+        OAuth2ClientCredentials {
+            provider: provider.to_owned(),
+            token_url,
+            client_id: client_id.into(),
+            client_secret,
+            scope: None,
+            margin: Duration::from_secs(60),
+            timeout: Duration::from_secs(10),
+            clock: Arc::new(SystemClock),
+            cache: RwLock::new(None),
+            fetch: tokio::sync::Mutex::new(None),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests `scope` (space-separated scopes).
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Renews the token this long before it expires (default 60 s).
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Measures token expiry with `clock` (default [`SystemClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Bounds one token request (default 10 s; the call's deadline also applies).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Token requests made so far.
+    pub fn token_requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn cached(&self) -> Option<Secret> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache.as_ref().filter(|t| self.clock.now() < t.renew_at).map(|t| t.token.clone())
+    }
+
+    fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.provider.as_str(), TOKEN_OPERATION)
+    }
+
+    async fn token(&self, ctx: &Context) -> Result<Secret, Error> {
+        if let Some(token) = self.cached() {
+            return Ok(token);
+        }
+        let mut client = self.fetch.lock().await;
+        if let Some(token) = self.cached() {
+            return Ok(token);
+        }
+        let client = match &*client {
+            Some(c) => c.clone(),
+            None => client.insert(self.build_client()?).clone(),
+        };
+        let (token, lifetime) = self.request_token(&client, ctx).await?;
+        let margin = self.margin.min(lifetime / 2);
+        let renew_in = chrono::Duration::from_std(lifetime - margin).unwrap_or(chrono::Duration::MAX);
+        let renew_at = self.clock.now().checked_add_signed(renew_in).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(CachedToken { token: token.clone(), renew_at });
+        Ok(token)
+    }
+
+    fn build_client(&self) -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|err| {
+            self.error(ErrorKind::Unavailable)
+                .with_temporary(false)
+                .with_effect(WriteEffect::NotSent)
+                .with_message(format!("cannot build the token client: {err}"))
+        })
+    }
+
+    async fn request_token(
+        &self,
+        client: &reqwest::Client,
+        ctx: &Context,
+    ) -> Result<(Secret, Duration), Error> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let credentials = BASE64.encode(format!("{}:{}", self.client_id, self.client_secret.expose()));
+        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}")).map_err(|_| {
+            self.error(ErrorKind::Invalid {
+                field: "client_id".into(),
+                reason: "not a valid header value".into(),
+            })
+            .with_effect(WriteEffect::NotSent)
+        })?;
+        authorization.set_sensitive(true);
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "client_credentials");
+            if let Some(scope) = &self.scope {
+                form.append_pair("scope", scope);
+            }
+            form.finish()
+        };
+        let request = client
+            .post(self.token_url.clone())
+            .header(AUTHORIZATION, authorization)
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form);
+
+        let mut timeout = self.timeout;
+        if let Some(deadline) = ctx.deadline {
+            timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        let started = tokio::time::Instant::now();
+        let reply = tokio::time::timeout(timeout, async {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        })
+        .await;
+        let (status, headers, body) = match reply {
+            Err(_) => {
+                return Err(self
+                    .error(ErrorKind::Unavailable)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!("token request timed out after {} ms", timeout.as_millis())))
+            }
+            Ok(Err(err)) => return Err(crate::client::transport_error(&self.provider, TOKEN_OPERATION, err)),
+            Ok(Ok(reply)) => reply,
+        };
+        // Status and timing only: a token reply's body and headers are never logged.
+        tracing::debug!(
+            provider = %self.provider,
+            token_url = %self.token_url.path(),
+            status,
+            latency_ms = started.elapsed().as_millis() as u64,
+            "oauth2 token request"
+        );
+        classify_token_reply(&self.provider, status, &headers, &body, self.clock.now())
+    }
+}
+
+/// Turns a token endpoint reply into a token and its lifetime, or an error that never quotes the
+/// body (it may hold the token).
+fn classify_token_reply(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(Secret, Duration), Error> {
+    let error = |kind| Error::new(kind, provider, TOKEN_OPERATION);
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&status) {
+        // RFC 6749 §5.2: the error code is in `error`.
+        let code = json.as_ref().and_then(|j| j.get("error")).and_then(|c| c.as_str()).map(str::to_owned);
+        let err = match (status, code.as_deref()) {
+            (300..=399, _) => error(ErrorKind::Protocol).with_message(format!(
+                "token endpoint answered a redirect (HTTP {status}); redirects are not followed"
+            )),
+            (_, Some("invalid_client" | "unauthorized_client" | "invalid_grant")) | (401, _) => {
+                error(ErrorKind::Unauthorized).with_message(format!("token request refused (HTTP {status})"))
+            }
+            (_, Some("invalid_scope")) | (403, _) => {
+                error(ErrorKind::Forbidden).with_message(format!("token request refused (HTTP {status})"))
+            }
+            (429, _) => error(ErrorKind::RateLimited { retry_after: parse_retry_after(headers, now) })
+                .with_message("token endpoint rate limited"),
+            (500..=599, _) => error(ErrorKind::Unavailable)
+                .with_effect(WriteEffect::Unknown)
+                .with_message(format!("token endpoint unavailable (HTTP {status})")),
+            (400..=499, _) => error(ErrorKind::Invalid {
+                field: "token_request".into(),
+                reason: format!("refused with HTTP {status}"),
+            }),
+            _ => error(ErrorKind::Protocol).with_message(format!("unexpected token reply (HTTP {status})")),
+        };
+        return Err(match code {
+            Some(code) => err.with_vendor_code(code),
+            None => err,
+        });
+    }
+    let Some(json) = json else {
+        return Err(error(ErrorKind::Protocol).with_message("token reply is not JSON"));
+    };
+    let token = json
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| error(ErrorKind::Protocol).with_message("token reply lacks access_token"))?;
+    // Some servers send `expires_in` as a string of digits.
+    let expires_in = match json.get("expires_in") {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| error(ErrorKind::Protocol).with_message("token reply lacks a valid expires_in"))?;
+    Ok((Secret::new(token), Duration::from_secs(expires_in)))
+}
+
+#[async_trait]
+impl Auth for OAuth2ClientCredentials {
+    async fn headers(
+        &self,
+        _client: &reqwest::Client,
+        ctx: &Context,
+    ) -> Result<Vec<(String, String)>, Error> {
+        let token = self.token(ctx).await?;
+        Ok(vec![(AUTHORIZATION.as_str().to_owned(), format!("Bearer {}", token.expose()))])
+    }
+
+    async fn invalidate(&self) -> bool {
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = None;
+        true
+    }
+}
+
+/// An open session: its key and when it ends.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The session key.
+    pub key: Secret,
+    /// When the vendor forgets the session.
+    pub expires_at: tokio::time::Instant,
+}
+
+/// Opens sessions for a [`SessionAuth`] (IdoSell: a daily SHA-1 system key, then a 15-minute
+/// session).
+#[async_trait]
+pub trait SessionSource: Send + Sync + fmt::Debug {
+    /// Opens a new session.
+    ///
+    /// # Errors
+    /// Whatever the vendor refused or failed with.
+    async fn open(&self, client: &reqwest::Client) -> Result<Session, Error>;
+}
+
+/// A single-flight session cache over a [`SessionSource`].
+///
+/// The session is renewed once `tokio::time::Instant::now()` reaches `expires_at − margin`
+/// (so tests can use paused time). As an [`Auth`] it adds no headers: the adapter puts
+/// [`SessionAuth::key`] where its vendor wants it; [`Auth::invalidate`] drops the session.
+pub struct SessionAuth<S: SessionSource> {
+    source: S,
+    margin: Duration,
+    cache: RwLock<Option<Session>>,
+    fetch: tokio::sync::Mutex<()>,
+    opens: AtomicU64,
+}
+
+impl<S: SessionSource> fmt::Debug for SessionAuth<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionAuth")
+            .field("source", &self.source)
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SessionSource> SessionAuth<S> {
+    /// A cache renewing sessions `margin` before they end.
+    pub fn new(source: S, margin: Duration) -> Self {
+        SessionAuth {
+            source,
+            margin,
+            cache: RwLock::new(None),
+            fetch: tokio::sync::Mutex::new(()),
+            opens: AtomicU64::new(0),
+        }
+    }
+
+    fn cached(&self) -> Option<Secret> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let now = tokio::time::Instant::now();
+        cache.as_ref().filter(|s| now + self.margin < s.expires_at).map(|s| s.key.clone())
+    }
+
+    /// The current session key, opening a session when there is none or it is about to end.
+    /// Concurrent callers share one `open`.
+    ///
+    /// # Errors
+    /// Whatever [`SessionSource::open`] returned.
+    pub async fn key(&self, client: &reqwest::Client) -> Result<Secret, Error> {
+        if let Some(key) = self.cached() {
+            return Ok(key);
+        }
+        let _flight = self.fetch.lock().await;
+        if let Some(key) = self.cached() {
+            return Ok(key);
+        }
+        self.opens.fetch_add(1, Ordering::Relaxed);
+        let session = self.source.open(client).await?;
+        let key = session.key.clone();
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(session);
+        Ok(key)
+    }
+
+    /// Sessions opened so far.
+    pub fn opens(&self) -> u64 {
+        self.opens.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl<S: SessionSource> Auth for SessionAuth<S> {
+    async fn headers(
+        &self,
+        _client: &reqwest::Client,
+        _ctx: &Context,
+    ) -> Result<Vec<(String, String)>, Error> {
+        Ok(Vec::new())
+    }
+
+    async fn invalidate(&self) -> bool {
+        *self.cache.write().unwrap_or_else(|p| p.into_inner()) = None;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(status: u16, body: &str) -> Result<(Secret, Duration), Error> {
+        classify_token_reply("p", status, &HeaderMap::new(), body.as_bytes(), Utc::now())
+    }
+
+    #[test]
+    fn token_reply_table() {
+        let (token, lifetime) = classify(200, r#"{"access_token":"tok","expires_in":3600}"#).unwrap();
+        assert_eq!((token.expose(), lifetime), ("tok", Duration::from_secs(3600)));
+        let (_, lifetime) = classify(200, r#"{"access_token":"tok","expires_in":"60"}"#).unwrap();
+        assert_eq!(lifetime, Duration::from_secs(60));
+
+        let rows: &[(u16, &str, &str, bool)] = &[
+            (200, r#"{"expires_in":3600}"#, "protocol", false),
+            (200, r#"{"access_token":"tok"}"#, "protocol", false),
+            (200, "not json tok", "protocol", false),
+            (400, r#"{"error":"invalid_client"}"#, "unauthorized", false),
+            (400, r#"{"error":"invalid_scope"}"#, "forbidden", false),
+            (400, r#"{"error":"invalid_request"}"#, "invalid", false),
+            (401, "", "unauthorized", false),
+            (302, "", "protocol", false),
+            (429, "", "rate_limited", true),
+            (503, "", "unavailable", true),
+        ];
+        for (status, body, label, temporary) in rows {
+            let err = classify(*status, body).unwrap_err();
+            assert_eq!(err.kind().label(), *label, "{status} {body}");
+            assert_eq!(err.is_temporary(), *temporary, "{status} {body}");
+            assert!(!err.to_string().contains("tok\""), "{err}");
+        }
+    }
+
+    #[derive(Debug)]
+    struct CountingSource;
+
+    #[async_trait]
+    impl SessionSource for CountingSource {
+        async fn open(&self, _client: &reqwest::Client) -> Result<Session, Error> {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(Session {
+                key: Secret::new("session-key"),
+                expires_at: tokio::time::Instant::now() + Duration::from_secs(15 * 60),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_session_callers_share_one_open() {
+        let auth = Arc::new(SessionAuth::new(CountingSource, Duration::from_secs(60)));
+        let client = reqwest::Client::new();
+        let keys = futures_join_all((0..50).map(|_| {
+            let auth = auth.clone();
+            let client = client.clone();
+            tokio::spawn(async move { auth.key(&client).await.unwrap() })
+        }))
+        .await;
+        assert!(keys.iter().all(|k| k.expose() == "session-key"));
+        assert_eq!(auth.opens(), 1);
+    }
+
+    #[tokio::test]
+    async fn session_within_margin_of_its_end_is_renewed_and_invalidate_drops_it() {
+        #[derive(Debug)]
+        struct ShortSource;
+        #[async_trait]
+        impl SessionSource for ShortSource {
+            async fn open(&self, _client: &reqwest::Client) -> Result<Session, Error> {
+                // Ends in 30 s, inside the 60 s margin: never good enough to reuse.
+                Ok(Session {
+                    key: Secret::new("k"),
+                    expires_at: tokio::time::Instant::now() + Duration::from_secs(30),
+                })
+            }
+        }
+        let client = reqwest::Client::new();
+        let short = SessionAuth::new(ShortSource, Duration::from_secs(60));
+        short.key(&client).await.unwrap();
+        short.key(&client).await.unwrap();
+        assert_eq!(short.opens(), 2);
+
+        let long = SessionAuth::new(CountingSource, Duration::from_secs(60));
+        long.key(&client).await.unwrap();
+        long.key(&client).await.unwrap();
+        assert_eq!(long.opens(), 1);
+        assert!(long.invalidate().await);
+        long.key(&client).await.unwrap();
+        assert_eq!(long.opens(), 2);
+    }
+
+    async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+        let mut out = Vec::new();
+        for handle in handles.collect::<Vec<_>>() {
+            out.push(handle.await.unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn debug_shows_identity_only() {
+        let auth = OAuth2ClientCredentials::new(
+            "p",
+            Url::parse("https://auth.example/token").unwrap(),
+            "client-1",
+            Secret::new("very-secret"),
+        );
+        let debug = format!("{auth:?}");
+        assert!(debug.contains("client-1") && debug.contains("https://auth.example/token"), "{debug}");
+        assert!(!debug.contains("very-secret"), "{debug}");
+        let basic = format!("{:?}", BasicAuth::new("user", Secret::new("pw-secret")));
+        assert!(!basic.contains("pw-secret"), "{basic}");
+    }
+}

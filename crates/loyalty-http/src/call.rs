@@ -1,0 +1,191 @@
+//! One request to a vendor, described as data.
+
+use reqwest::Method;
+
+/// How a call may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A read (GET-like): retried on any temporary error, within the caps.
+    Read,
+    /// A write: retried only when the error says it was not sent or was refused before the
+    /// vendor acted ([`loyalty_core::WriteEffect::NotSent`],
+    /// [`loyalty_core::WriteEffect::RejectedBeforeActing`]).
+    Write,
+    /// A write carrying an idempotency key the vendor honours: retried like a read.
+    IdempotentWrite,
+}
+
+/// The request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A JSON document (`Content-Type: application/json`).
+    Json(serde_json::Value),
+    /// Form fields (`Content-Type: application/x-www-form-urlencoded`).
+    Form(Vec<(String, String)>),
+    /// Bytes sent as they are, with their content type.
+    Raw {
+        /// The `Content-Type` header value.
+        content_type: String,
+        /// The body.
+        bytes: Vec<u8>,
+    },
+}
+
+/// One request to a vendor: operation label, method, path, query, headers, body and retry class.
+///
+/// ```
+/// use loyalty_http::{encode_segment, Call, Retry};
+///
+/// let call = Call::post("members.find", format!("/stores/{}/members/search", encode_segment("s 1")))
+///     .query("phone", "+4791234567")
+///     .json(serde_json::json!({ "phone": "91234567" }))
+///     .retry(Retry::IdempotentWrite);
+/// assert_eq!(call.path, "/stores/s%201/members/search");
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The operation label, `<trait>.<method>` (`"members.find"`), used in errors and spans.
+    pub operation: String,
+    /// The HTTP method.
+    pub method: Method,
+    /// Appended to the base URL's path. Segments must already be encoded with
+    /// [`encode_segment`]; existing `%XX` escapes are kept as they are.
+    pub path: String,
+    /// Query pairs, percent-encoded when sent (`+` becomes `%2B`, a space `+`).
+    pub query: Vec<(String, String)>,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+    /// How the call may be retried.
+    pub retry: Retry,
+    /// Names of headers (among [`Call::headers`]) whose values are secret: marked sensitive so
+    /// neither tracing nor `Debug` of the request prints them.
+    pub sensitive_headers: Vec<String>,
+}
+
+impl Call {
+    /// A call with `method`; reads (GET, HEAD) default to [`Retry::Read`], everything else to
+    /// [`Retry::Write`].
+    pub fn new(method: Method, operation: impl Into<String>, path: impl Into<String>) -> Call {
+        let retry = if method == Method::GET || method == Method::HEAD { Retry::Read } else { Retry::Write };
+        Call {
+            operation: operation.into(),
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Body::Empty,
+            retry,
+            sensitive_headers: Vec::new(),
+        }
+    }
+
+    /// A GET, retried as a read.
+    pub fn get(operation: impl Into<String>, path: impl Into<String>) -> Call {
+        Call::new(Method::GET, operation, path)
+    }
+
+    /// A POST, retried as a write unless [`Call::retry`] says otherwise.
+    pub fn post(operation: impl Into<String>, path: impl Into<String>) -> Call {
+        Call::new(Method::POST, operation, path)
+    }
+
+    /// A PUT, retried as a write unless [`Call::retry`] says otherwise.
+    pub fn put(operation: impl Into<String>, path: impl Into<String>) -> Call {
+        Call::new(Method::PUT, operation, path)
+    }
+
+    /// A DELETE, retried as a write unless [`Call::retry`] says otherwise.
+    pub fn delete(operation: impl Into<String>, path: impl Into<String>) -> Call {
+        Call::new(Method::DELETE, operation, path)
+    }
+
+    /// Adds a query pair (given unencoded).
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a header whose value is secret (an API key): it is marked sensitive when sent.
+    pub fn sensitive_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.sensitive_headers.push(name.clone());
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json(mut self, value: serde_json::Value) -> Self {
+        self.body = Body::Json(value);
+        self
+    }
+
+    /// Sets a form body.
+    pub fn form<K: Into<String>, V: Into<String>>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        self.body = Body::Form(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+        self
+    }
+
+    /// Sets a raw body with its content type.
+    pub fn raw(mut self, content_type: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.body = Body::Raw { content_type: content_type.into(), bytes: bytes.into() };
+        self
+    }
+
+    /// Sets how the call may be retried.
+    pub fn retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// Percent-encodes one path segment: RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) are
+/// kept, every other byte of the UTF-8 form becomes `%XX`, `/` and `%` included.
+///
+/// ```
+/// assert_eq!(loyalty_http::encode_segment("a/b c%+"), "a%2Fb%20c%25%2B");
+/// ```
+pub fn encode_segment(segment: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(segment.len());
+    for &byte in segment.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0x0f)] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_segment_keeps_unreserved_and_encodes_utf8_bytes() {
+        assert_eq!(encode_segment("Az09-._~"), "Az09-._~");
+        assert_eq!(encode_segment("ø"), "%C3%B8");
+        assert_eq!(encode_segment("?#"), "%3F%23");
+    }
+
+    #[test]
+    fn reads_default_to_read_retry_and_writes_to_write_retry() {
+        assert_eq!(Call::get("a.b", "/x").retry, Retry::Read);
+        assert_eq!(Call::post("a.b", "/x").retry, Retry::Write);
+        assert_eq!(Call::put("a.b", "/x").retry, Retry::Write);
+        assert_eq!(Call::delete("a.b", "/x").retry, Retry::Write);
+    }
+}

@@ -1,0 +1,463 @@
+//! The pooled client that sends [`Call`]s with auth, timeouts, classification and retries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use loyalty_core::{Context, Error, ErrorKind, WriteEffect};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::{Host, Url};
+
+use crate::auth::Auth;
+use crate::call::{Body, Call, Retry};
+use crate::classify::{Classifier, ClassifyInput};
+use crate::config::HttpConfig;
+use crate::response::Response;
+
+/// Sends calls to one provider: one pooled `reqwest` client (rustls), its auth strategy and its
+/// classifier. Cheap to clone (the state is shared).
+///
+/// # Behaviour of [`HttpClient::send`]
+/// - The body is serialised first; one bigger than `max_request_bytes` is refused with
+///   `Invalid { field: "body" }` and effect `NotSent`, before any I/O.
+/// - Each attempt (connect, send, read the whole reply) is bounded by `attempt_timeout`; the
+///   call as a whole by `max_elapsed` and by the context's deadline.
+/// - The classifier sees every reply; `None` means success.
+/// - Retries (exponential backoff with jitter, at most `max_attempts` attempts) happen only for
+///   temporary errors, and for [`Retry::Write`] only when the error's effect is `NotSent` or
+///   `RejectedBeforeActing`. A `Retry-After` is honoured even beyond `max_backoff`; when the wait
+///   would pass the deadline or `max_elapsed`, the call fails at once with that error.
+/// - A 401 (`Unauthorized` from the classifier) invalidates the auth strategy's credentials and
+///   repeats the call once with fresh ones (this repeat does not count against the backoff
+///   schedule, but is counted in the attempts); a second 401 is returned.
+/// - The final error keeps the last cause and the number of attempts.
+/// - Redirects are never followed: a 3xx reaches the classifier.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: String,
+    config: HttpConfig,
+    auth: Arc<dyn Auth>,
+    classify: Classifier,
+    client: reqwest::Client,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("provider", &self.inner.provider)
+            .field("base_url", &self.inner.config.base_url.as_str())
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an attempt failed: getting credentials (nothing sent) or the exchange itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Credentials,
+    Exchange,
+}
+
+impl HttpClient {
+    /// A client for `provider` (named in errors and spans).
+    ///
+    /// # Errors
+    /// `Invalid { field: "base_url" }` when the base URL is not https (plain http is allowed for
+    /// loopback hosts only) or cannot take a path; `Invalid` naming the setting for a zero
+    /// timeout, zero attempts or a minimum backoff above the maximum; `Unavailable` when the TLS
+    /// client cannot be built.
+    pub fn new(
+        provider: impl Into<String>,
+        config: HttpConfig,
+        auth: Arc<dyn Auth>,
+        classify: Classifier,
+    ) -> Result<HttpClient, Error> {
+        let provider = provider.into();
+        let invalid =
+            |field: &str, reason: &str| Error::invalid(provider.as_str(), "http.new", field, reason);
+        check_base_url(&config.base_url).map_err(|reason| invalid("base_url", reason))?;
+        if config.attempt_timeout.is_zero() {
+            return Err(invalid("attempt_timeout", "must be above zero"));
+        }
+        if config.max_elapsed.is_zero() {
+            return Err(invalid("max_elapsed", "must be above zero"));
+        }
+        if config.max_attempts == 0 {
+            return Err(invalid("max_attempts", "must be at least 1"));
+        }
+        if config.min_backoff > config.max_backoff {
+            return Err(invalid("min_backoff", "must not exceed max_backoff"));
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            // Never follow redirects: a redirected POST may be replayed as a GET elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            // A connect that fails within this bound is known not to have sent anything.
+            .connect_timeout(config.attempt_timeout / 2)
+            .build()
+            .map_err(|err| {
+                Error::new(ErrorKind::Unavailable, provider.as_str(), "http.new")
+                    .with_temporary(false)
+                    .with_effect(WriteEffect::NotSent)
+                    .with_message(format!("cannot build the HTTP client: {}", error_chain(&err)))
+            })?;
+        Ok(HttpClient { inner: Arc::new(Inner { provider, config, auth, classify, client }) })
+    }
+
+    /// The pooled `reqwest` client (for auth strategies and session sources).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
+    /// The transport settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    /// The provider's name.
+    pub fn provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// Sends `call`, retrying as its [`Retry`] class allows, and returns the reply the
+    /// classifier accepted.
+    ///
+    /// # Errors
+    /// The classifier's error for the last reply, or: `Invalid { field: "body" }` (`NotSent`) for
+    /// an oversized body; `Unavailable` for a transport failure (`NotSent` when the connection
+    /// was never made, `Unknown` for a timeout or broken reply); the auth strategy's error
+    /// (effect `NotSent`) when credentials cannot be obtained. The error carries the number of
+    /// attempts made.
+    pub async fn send(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
+        let span = tracing::info_span!(
+            "loyalty_http.call",
+            provider = %self.inner.provider,
+            operation = %call.operation,
+            method = %call.method,
+            path = %call.path,
+        );
+        self.send_in_span(ctx, call).instrument(span).await
+    }
+
+    async fn send_in_span(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
+        let config = &self.inner.config;
+        let (body, content_type) = self.serialise_body(&call)?;
+        let url = self.url(&call);
+        let headers = self.call_headers(&call, content_type)?;
+
+        let started = Instant::now();
+        let mut end = started + config.max_elapsed;
+        if let Some(deadline) = ctx.deadline {
+            end = end.min(deadline);
+        }
+        let mut backoff = ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(config.min_backoff)
+            .with_max_delay(config.max_backoff)
+            .with_max_times(config.max_attempts.saturating_sub(1) as usize)
+            .build();
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        let mut last: Option<Error> = None;
+        loop {
+            let now = Instant::now();
+            if now >= end {
+                let err = last.take().unwrap_or_else(|| {
+                    self.error(&call, ErrorKind::Unavailable)
+                        .with_effect(WriteEffect::NotSent)
+                        .with_message("deadline passed before sending")
+                });
+                return Err(err.with_attempts(attempt));
+            }
+            attempt += 1;
+            let budget = config.attempt_timeout.min(end - now);
+            let (err, stage) =
+                match self.attempt(ctx, &call, &url, &headers, body.as_ref(), attempt, budget).await {
+                    Ok(response) => return Ok(response),
+                    Err(failure) => failure,
+                };
+            if stage == Stage::Exchange && *err.kind() == ErrorKind::Unauthorized && !refreshed {
+                refreshed = true;
+                if self.inner.auth.invalidate().await {
+                    tracing::warn!(attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
+                    last = Some(err);
+                    continue;
+                }
+            }
+            if !may_retry(&err, call.retry) {
+                return Err(err.with_attempts(attempt));
+            }
+            let Some(delay) = backoff.next() else {
+                return Err(err.with_attempts(attempt));
+            };
+            // Jitter may push backon's delay past its maximum; the vendor's Retry-After may not be cut.
+            let wait = delay.min(config.max_backoff).max(err.retry_after().unwrap_or_default());
+            if Instant::now() + wait >= end {
+                tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
+                return Err(err.with_attempts(attempt));
+            }
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, cause = %err, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        ctx: &Context,
+        call: &Call,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<&Vec<u8>>,
+        attempt: u32,
+        budget: Duration,
+    ) -> Result<Response, (Error, Stage)> {
+        let mut headers = headers.clone();
+        let credentials = self
+            .inner
+            .auth
+            .headers(&self.inner.client, ctx)
+            .await
+            .map_err(|err| (self.credentials_error(call, err), Stage::Credentials))?;
+        for (name, value) in credentials {
+            let (name, mut value) =
+                self.header(call, &name, &value).map_err(|err| (err, Stage::Credentials))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let mut request = self.inner.client.request(call.method.clone(), url.clone()).headers(headers);
+        if let Some(body) = body {
+            request = request.body(body.clone());
+        }
+
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(budget, async {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        })
+        .await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let (status, headers, body) = match outcome {
+            Err(_) => {
+                tracing::debug!(attempt, latency_ms, "attempt timed out");
+                let err = self
+                    .error(call, ErrorKind::Unavailable)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!("no complete reply within {} ms", budget.as_millis()));
+                return Err((err, Stage::Exchange));
+            }
+            Ok(Err(err)) => {
+                let err = transport_error(&self.inner.provider, &call.operation, err);
+                tracing::debug!(attempt, latency_ms, cause = %err, "attempt failed");
+                return Err((err, Stage::Exchange));
+            }
+            Ok(Ok(reply)) => reply,
+        };
+        tracing::debug!(attempt, status, latency_ms, "attempt answered");
+        let input = ClassifyInput {
+            provider: &self.inner.provider,
+            operation: &call.operation,
+            method: &call.method,
+            status,
+            headers: &headers,
+            body: &body,
+            now: chrono::Utc::now(),
+        };
+        match (self.inner.classify)(&input) {
+            None => Ok(Response { status, headers, body: body.to_vec() }),
+            Some(err) => Err((err, Stage::Exchange)),
+        }
+    }
+
+    fn error(&self, call: &Call, kind: ErrorKind) -> Error {
+        Error::new(kind, self.inner.provider.as_str(), call.operation.as_str())
+    }
+
+    /// The auth strategy's failure, as seen by the business call: nothing was sent.
+    fn credentials_error(&self, call: &Call, err: Error) -> Error {
+        let message = format!("obtaining credentials ({}) failed: {}", err.operation(), err.message());
+        err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent).with_message(message)
+    }
+
+    fn serialise_body(&self, call: &Call) -> Result<(Option<Vec<u8>>, Option<String>), Error> {
+        let (bytes, content_type) = match &call.body {
+            Body::Empty => return Ok((None, None)),
+            Body::Json(value) => (
+                serde_json::to_vec(value).map_err(|err| {
+                    self.error(call, ErrorKind::Invalid { field: "body".into(), reason: err.to_string() })
+                        .with_effect(WriteEffect::NotSent)
+                })?,
+                "application/json".to_owned(),
+            ),
+            Body::Form(pairs) => {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.extend_pairs(pairs);
+                (form.finish().into_bytes(), "application/x-www-form-urlencoded".to_owned())
+            }
+            Body::Raw { content_type, bytes } => (bytes.clone(), content_type.clone()),
+        };
+        let limit = self.inner.config.max_request_bytes;
+        if bytes.len() > limit {
+            return Err(self
+                .error(
+                    call,
+                    ErrorKind::Invalid {
+                        field: "body".into(),
+                        reason: format!("request body is {} bytes; the limit is {limit}", bytes.len()),
+                    },
+                )
+                .with_effect(WriteEffect::NotSent));
+        }
+        Ok((Some(bytes), Some(content_type)))
+    }
+
+    /// The base URL with the call's path appended to its path (never replacing it) and the
+    /// call's query pairs appended to its query.
+    fn url(&self, call: &Call) -> Url {
+        let mut url = self.inner.config.base_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        let path = call.path.trim_start_matches('/');
+        url.set_path(&format!("{base}/{path}"));
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&call.query);
+        }
+        url
+    }
+
+    fn call_headers(&self, call: &Call, content_type: Option<String>) -> Result<HeaderMap, Error> {
+        let mut headers = HeaderMap::new();
+        if let Some(content_type) = content_type {
+            let (name, value) = self.header(call, CONTENT_TYPE.as_str(), &content_type)?;
+            headers.insert(name, value);
+        }
+        for (name, value) in &call.headers {
+            let (name, mut value) = self.header(call, name, value)?;
+            if call.sensitive_headers.iter().any(|s| s.eq_ignore_ascii_case(name.as_str())) {
+                value.set_sensitive(true);
+            }
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+
+    fn header(&self, call: &Call, name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+        let invalid = |reason: &str| {
+            self.error(call, ErrorKind::Invalid { field: format!("headers.{name}"), reason: reason.into() })
+                .with_effect(WriteEffect::NotSent)
+        };
+        let header_name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("not a valid header name"))?;
+        // The value is not quoted: it may be a credential.
+        let header_value = HeaderValue::from_str(value).map_err(|_| invalid("not a valid header value"))?;
+        Ok((header_name, header_value))
+    }
+}
+
+/// Whether `err` may be retried for a call of class `retry`.
+fn may_retry(err: &Error, retry: Retry) -> bool {
+    err.is_temporary()
+        && match retry {
+            Retry::Read | Retry::IdempotentWrite => true,
+            Retry::Write => matches!(err.effect(), WriteEffect::NotSent | WriteEffect::RejectedBeforeActing),
+        }
+}
+
+fn check_base_url(url: &Url) -> Result<(), &'static str> {
+    if url.cannot_be_a_base() {
+        return Err("must be a hierarchical http(s) URL");
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+                Some(Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err("must use https (plain http is allowed for loopback only)")
+            }
+        }
+        _ => Err("must use https"),
+    }
+}
+
+/// A `reqwest` error and its causes, without the URL (its query may carry personal data).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Classifies a transport failure: no connection means nothing was sent; anything after that
+/// (timeout, broken or truncated reply) leaves the effect unknown.
+pub(crate) fn transport_error(provider: &str, operation: &str, err: reqwest::Error) -> Error {
+    let unavailable = Error::new(ErrorKind::Unavailable, provider, operation);
+    let (connect, builder, timeout) = (err.is_connect(), err.is_builder(), err.is_timeout());
+    let cause = error_chain(&err.without_url());
+    if connect {
+        unavailable.with_effect(WriteEffect::NotSent).with_message(format!("cannot connect: {cause}"))
+    } else if builder {
+        Error::new(ErrorKind::Invalid { field: "request".into(), reason: cause }, provider, operation)
+            .with_effect(WriteEffect::NotSent)
+    } else if timeout {
+        unavailable.with_effect(WriteEffect::Unknown).with_message(format!("timed out: {cause}"))
+    } else {
+        unavailable.with_effect(WriteEffect::Unknown).with_message(format!("broken exchange: {cause}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn base_url_must_be_https_unless_loopback() {
+        assert!(check_base_url(&url("https://api.example/v2")).is_ok());
+        assert!(check_base_url(&url("http://127.0.0.1:8080/")).is_ok());
+        assert!(check_base_url(&url("http://127.10.0.1/")).is_ok());
+        assert!(check_base_url(&url("http://[::1]:80/")).is_ok());
+        assert!(check_base_url(&url("http://localhost:3000/")).is_ok());
+        assert!(check_base_url(&url("http://api.example/")).is_err());
+        assert!(check_base_url(&url("http://10.0.0.1/")).is_err());
+        assert!(check_base_url(&url("http://localhost.evil.example/")).is_err());
+        assert!(check_base_url(&url("ftp://api.example/")).is_err());
+        assert!(check_base_url(&url("mailto:a@b.example")).is_err());
+    }
+
+    #[test]
+    fn retry_rules_by_class_and_effect() {
+        let unknown = Error::new(ErrorKind::Unavailable, "p", "o");
+        let not_sent = unknown.clone().with_effect(WriteEffect::NotSent);
+        let limited = Error::new(ErrorKind::RateLimited { retry_after: None }, "p", "o");
+        let permanent = Error::new(ErrorKind::Conflict, "p", "o");
+        assert!(may_retry(&unknown, Retry::Read));
+        assert!(may_retry(&unknown, Retry::IdempotentWrite));
+        assert!(!may_retry(&unknown, Retry::Write));
+        assert!(may_retry(&not_sent, Retry::Write));
+        assert!(may_retry(&limited, Retry::Write));
+        assert!(!may_retry(&permanent, Retry::Read));
+    }
+}

@@ -1,0 +1,83 @@
+//! Transport settings for one provider.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// Transport settings for one provider: where it lives, how long to wait, how often to retry.
+///
+/// Built with [`HttpConfig::new`] and the `with_*` setters; [`crate::HttpClient::new`] validates it
+/// (https except loopback, non-zero timeouts, at least one attempt).
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The vendor's base URL; a call's path is appended to its path.
+    pub base_url: Url,
+    /// Upper bound for one attempt: connect, send, and read the whole reply (default 10 s).
+    pub attempt_timeout: Duration,
+    /// Attempts per call, the first included (default 4).
+    pub max_attempts: u32,
+    /// Upper bound for a call with all its retries and waits (default 30 s).
+    pub max_elapsed: Duration,
+    /// First backoff delay (default 100 ms).
+    pub min_backoff: Duration,
+    /// Largest backoff delay (default 5 s); a longer `Retry-After` is still honoured.
+    pub max_backoff: Duration,
+    /// Largest request body sent (default 10 MiB); bigger bodies are refused before sending.
+    pub max_request_bytes: usize,
+    /// The `User-Agent` header (default `loyalty-bridge/0.1`).
+    pub user_agent: String,
+}
+
+impl HttpConfig {
+    /// Settings with the defaults for `base_url`.
+    pub fn new(base_url: Url) -> HttpConfig {
+        HttpConfig {
+            base_url,
+            attempt_timeout: Duration::from_secs(10),
+            max_attempts: 4,
+            max_elapsed: Duration::from_secs(30),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_request_bytes: 10 * 1024 * 1024,
+            user_agent: "loyalty-bridge/0.1".to_owned(),
+        }
+    }
+
+    /// Sets the per-attempt timeout.
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// Sets the number of attempts per call (1 disables retries).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the cap on a call's total time, retries and waits included.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// Sets the smallest and largest backoff delay.
+    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets the largest request body sent.
+    pub fn with_max_request_bytes(mut self, bytes: usize) -> Self {
+        self.max_request_bytes = bytes;
+        self
+    }
+
+    /// Sets the `User-Agent` header.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+}

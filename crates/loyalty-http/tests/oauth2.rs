@@ -1,0 +1,201 @@
+//! OAuth2 client credentials: single-flight cache, renewal, 401 refresh, redirects, bad replies.
+#![allow(clippy::result_large_err)] // loyalty_core::Error is large by design
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{TimeZone, Utc};
+use common::{client_with, fast_config, serve, Counter};
+use loyalty_core::{Context, ErrorKind, ManualClock};
+use loyalty_http::{Call, OAuth2ClientCredentials, Secret};
+use serde_json::json;
+use url::Url;
+
+/// A token endpoint issuing `tok-<n>` valid for `expires_in` seconds, and `/api/ping` accepting
+/// any bearer token not listed in `revoked`.
+fn vendor(tokens: Counter, pings: Counter, expires_in: u64, revoked: &'static [&'static str]) -> Router {
+    Router::new()
+        .route(
+            "/oauth/token",
+            post(move || {
+                let tokens = tokens.clone();
+                async move {
+                    // Slow enough that concurrent callers pile up on a cold cache.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let n = tokens.hit();
+                    Json(json!({ "access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": expires_in }))
+                }
+            }),
+        )
+        .route(
+            "/api/ping",
+            get(move |headers: HeaderMap| {
+                let pings = pings.clone();
+                async move {
+                    pings.hit();
+                    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    match auth.strip_prefix("Bearer ") {
+                        Some(token) if !revoked.contains(&token) => (StatusCode::OK, "pong").into_response(),
+                        _ => (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "").into_response(),
+                    }
+                }
+            }),
+        )
+}
+
+fn oauth(base: &Url) -> OAuth2ClientCredentials {
+    OAuth2ClientCredentials::new("test", base.join("oauth/token").unwrap(), "client-1", Secret::new("s3cret"))
+}
+
+fn ping() -> Call {
+    Call::get("ping.get", "/api/ping")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_calls_on_cold_cache_make_one_token_request() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &[])).await;
+    let auth = Arc::new(oauth(&base));
+    let http = client_with(fast_config(base), auth.clone());
+
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { http.send(&Context::new(), ping()).await })
+        })
+        .collect();
+    for call in calls {
+        let reply = call.await.unwrap().unwrap();
+        assert_eq!(reply.status, 200);
+    }
+    eprintln!("1,000 calls on a cold cache took {:?}", started.elapsed());
+
+    assert_eq!(tokens.get(), 1);
+    assert_eq!(auth.token_requests(), 1);
+    assert_eq!(pings.get(), 1000);
+}
+
+#[tokio::test]
+async fn token_renewed_before_expiry_with_margin() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let base = serve(vendor(tokens.clone(), pings, 120, &[])).await;
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap());
+    let auth = Arc::new(
+        oauth(&base).with_refresh_margin(Duration::from_secs(60)).with_clock(Arc::new(clock.clone())),
+    );
+    let http = client_with(fast_config(base), auth.clone());
+    let ctx = Context::new();
+
+    http.send(&ctx, ping()).await.unwrap();
+    assert_eq!(tokens.get(), 1);
+    // 120 s lifetime, 60 s margin: still cached just before the 60 s mark...
+    clock.advance(Duration::from_secs(59));
+    http.send(&ctx, ping()).await.unwrap();
+    assert_eq!(tokens.get(), 1);
+    // ...renewed from it on, a full minute before the token actually expires.
+    clock.advance(Duration::from_secs(1));
+    http.send(&ctx, ping()).await.unwrap();
+    assert_eq!(tokens.get(), 2);
+    http.send(&ctx, ping()).await.unwrap();
+    assert_eq!(tokens.get(), 2);
+}
+
+#[tokio::test]
+async fn unauthorized_call_refreshes_token_once_and_retries() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    // The vendor revoked the first token it issued.
+    let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &["tok-1"])).await;
+    let http = client_with(fast_config(base.clone()), Arc::new(oauth(&base)));
+
+    let reply = http.send(&Context::new(), ping()).await.unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(tokens.get(), 2);
+    assert_eq!(pings.get(), 2);
+}
+
+#[tokio::test]
+async fn second_unauthorized_is_returned() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &["tok-1", "tok-2", "tok-3"])).await;
+    let http = client_with(fast_config(base.clone()), Arc::new(oauth(&base)));
+
+    let err = http.send(&Context::new(), ping()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized);
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(tokens.get(), 2);
+    assert_eq!(pings.get(), 2);
+}
+
+#[tokio::test]
+async fn token_endpoint_redirect_is_not_followed() {
+    let stolen = Counter::default();
+    let hits = stolen.clone();
+    let router = Router::new()
+        .route(
+            "/oauth/token",
+            post(|| async { (StatusCode::FOUND, [(header::LOCATION, "/elsewhere/token")]) }),
+        )
+        .route(
+            "/elsewhere/token",
+            post(move || {
+                hits.hit();
+                async { Json(json!({ "access_token": "stolen", "expires_in": 3600 })) }
+            }),
+        );
+    let base = serve(router).await;
+    let auth = Arc::new(oauth(&base));
+    let http = client_with(fast_config(base), auth.clone());
+
+    let err = http.send(&Context::new(), ping()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol);
+    assert!(err.message().contains("redirect"), "{err}");
+    assert_eq!(stolen.get(), 0);
+    assert_eq!(auth.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn token_reply_without_expires_in_is_protocol_error() {
+    let router =
+        Router::new().route("/oauth/token", post(|| async { Json(json!({ "access_token": "tok" })) }));
+    let base = serve(router).await;
+    let http = client_with(fast_config(base.clone()), Arc::new(oauth(&base)));
+
+    let err = http.send(&Context::new(), ping()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol);
+    assert!(err.message().contains("expires_in"), "{err}");
+    assert!(!err.is_temporary());
+}
+
+#[tokio::test]
+async fn token_request_sends_basic_credentials_and_client_credentials_form() {
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let record = seen.clone();
+    let router = Router::new().route(
+        "/oauth/token",
+        post(move |headers: HeaderMap, body: String| {
+            let header = |name| {
+                headers.get(name).and_then(|v: &header::HeaderValue| v.to_str().ok()).map(str::to_owned)
+            };
+            *record.lock().unwrap() = Some((header(header::AUTHORIZATION), header(header::ACCEPT), body));
+            async { Json(json!({ "access_token": "tok", "expires_in": 3600 })) }
+        }),
+    );
+    let base = serve(router).await;
+    let auth = oauth(&base).with_scope("members offers");
+    let http = client_with(fast_config(base), Arc::new(auth));
+
+    // The business call fails (no such route); the token request is what this test checks.
+    let _ = http.send(&Context::new(), ping()).await;
+    let (authorization, accept, body) = seen.lock().unwrap().clone().unwrap();
+    // base64("client-1:s3cret")
+    assert_eq!(authorization.as_deref(), Some("Basic Y2xpZW50LTE6czNjcmV0"));
+    assert_eq!(accept.as_deref(), Some("application/json"));
+    assert_eq!(body, "grant_type=client_credentials&scope=members+offers");
+}

@@ -1,0 +1,244 @@
+//! Retry rules: which failures are retried, how long to wait, and when to give up.
+#![allow(clippy::result_large_err)] // loyalty_core::Error is large by design
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use common::{client, fast_config, serve, Counter};
+use loyalty_core::{Context, ErrorKind, WriteEffect};
+use loyalty_http::{Call, Retry};
+use serde_json::json;
+
+/// A route answering `statuses[n]` to its n-th hit (the last one repeats).
+fn scripted(statuses: &'static [u16], hits: Counter) -> axum::routing::MethodRouter {
+    let handler = move || {
+        let n = hits.hit() as usize;
+        let status = statuses[(n - 1).min(statuses.len() - 1)];
+        async move { StatusCode::from_u16(status).unwrap() }
+    };
+    get(handler.clone()).post(handler)
+}
+
+#[tokio::test]
+async fn retry_after_one_second_is_honoured() {
+    let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let router = Router::new().route(
+        "/members/1",
+        get(move || {
+            let mut seen = seen.lock().unwrap();
+            seen.push(Instant::now());
+            let response = if seen.len() == 1 {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response()
+            } else {
+                StatusCode::OK.into_response()
+            };
+            async move { response }
+        }),
+    );
+    let base = serve(router).await;
+    let http = client(fast_config(base));
+
+    let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
+    assert_eq!(reply.status, 200);
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 2);
+    let gap = arrivals[1] - arrivals[0];
+    eprintln!("second attempt arrived {gap:?} after the first");
+    assert!(gap >= Duration::from_secs(1), "second attempt after {gap:?}");
+}
+
+#[tokio::test]
+async fn retry_after_past_the_deadline_fails_at_once_with_rate_limited() {
+    let hits = Counter::default();
+    let counted = hits.clone();
+    let router = Router::new().route(
+        "/members/1",
+        get(move || {
+            counted.hit();
+            async { (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")]) }
+        }),
+    );
+    let base = serve(router).await;
+    let http = client(fast_config(base));
+    let ctx = Context::new().with_deadline(tokio::time::Instant::now() + Duration::from_secs(5));
+
+    let started = Instant::now();
+    let err = http.send(&ctx, Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert_eq!(err.kind(), &ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(30)) });
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn post_whose_response_times_out_is_not_retried_and_effect_unknown() {
+    let hits = Counter::default();
+    let counted = hits.clone();
+    let router = Router::new().route(
+        "/transactions",
+        post(move || {
+            counted.hit();
+            async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let http = client(fast_config(base).with_attempt_timeout(Duration::from_millis(200)));
+
+    let call = Call::post("transactions.send", "/transactions").json(json!({ "id": "t-1" }));
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(err.effect(), WriteEffect::Unknown);
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn get_whose_response_times_out_is_retried_within_attempt_timeout() {
+    let hits = Counter::default();
+    let counted = hits.clone();
+    let router = Router::new().route(
+        "/members/1",
+        get(move || {
+            let n = counted.hit();
+            async move {
+                if n == 1 {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let http = client(fast_config(base).with_attempt_timeout(Duration::from_millis(200)));
+
+    let started = Instant::now();
+    let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(hits.get(), 2);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn get_503_is_retried_then_succeeds() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/offers", scripted(&[503, 503, 200], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let reply = http.send(&Context::new(), Call::get("offers.list", "/offers")).await.unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(hits.get(), 3);
+}
+
+#[tokio::test]
+async fn final_error_keeps_last_cause_and_attempt_count() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/offers", scripted(&[503], hits.clone()))).await;
+    let http = client(fast_config(base).with_max_attempts(3));
+
+    let err = http.send(&Context::new(), Call::get("offers.list", "/offers")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert!(err.message().contains("503"), "{err}");
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(hits.get(), 3);
+}
+
+#[tokio::test]
+async fn write_refused_before_acting_is_retried() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/holds", scripted(&[429, 201], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let call = Call::post("holds.hold", "/holds").json(json!({ "offer": "o-1" }));
+    let reply = http.send(&Context::new(), call).await.unwrap();
+    assert_eq!(reply.status, 201);
+    assert_eq!(hits.get(), 2);
+}
+
+#[tokio::test]
+async fn write_5xx_is_not_retried() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/transactions", scripted(&[503, 201], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let call = Call::post("transactions.send", "/transactions").json(json!({ "id": "t-1" }));
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(err.effect(), WriteEffect::Unknown);
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn idempotent_write_5xx_is_retried() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/transactions", scripted(&[503, 201], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let call = Call::post("transactions.send", "/transactions")
+        .json(json!({ "id": "t-1" }))
+        .retry(Retry::IdempotentWrite);
+    let reply = http.send(&Context::new(), call).await.unwrap();
+    assert_eq!(reply.status, 201);
+    assert_eq!(hits.get(), 2);
+}
+
+#[tokio::test]
+async fn permanent_error_is_not_retried() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/members/1", scripted(&[404, 200], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let err = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn connect_failure_is_not_sent_so_a_write_is_retried_up_to_max_attempts() {
+    // A port nothing listens on: bind, note the port, close.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let base = url::Url::parse(&format!("http://{addr}/")).unwrap();
+    let http = client(fast_config(base).with_max_attempts(3));
+
+    let call = Call::post("transactions.send", "/transactions").json(json!({ "id": "t-1" }));
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(err.attempts(), 3);
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused_before_sending() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/orders", scripted(&[201], hits.clone()))).await;
+    let http = client(fast_config(base).with_max_request_bytes(64));
+
+    let call = Call::post("fulfilment.place_order", "/orders").json(json!({ "note": "x".repeat(100) }));
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "body"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(hits.get(), 0);
+}
+
+#[tokio::test]
+async fn expired_deadline_sends_nothing() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/offers", scripted(&[200], hits.clone()))).await;
+    let http = client(fast_config(base));
+    let ctx = Context::new().with_deadline(tokio::time::Instant::now());
+
+    let err = http.send(&ctx, Call::get("offers.list", "/offers")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable);
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(hits.get(), 0);
+}

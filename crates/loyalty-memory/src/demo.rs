@@ -1,0 +1,160 @@
+//! The demo store every example and the conformance suite's memory target use.
+//!
+//! Values are fixed so docs and tests can name them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use loyalty_core::{
+    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, Money, Offer, OfferKind,
+    Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
+};
+use rust_decimal::Decimal;
+
+use crate::MemoryProvider;
+
+/// The seeded member's id.
+pub const MEMBER_ID: &str = "m-1001";
+/// The seeded member's national number (country code +47).
+pub const MEMBER_PHONE: &str = "41234567";
+/// The seeded member's e-mail.
+pub const MEMBER_EMAIL: &str = "kari.nordmann@example.com";
+/// The seeded member's national id.
+pub const MEMBER_NATIONAL_ID: &str = "01017012345";
+/// The seeded member's driver's licence.
+pub const MEMBER_LICENSE: &str = "DL-7788991";
+/// The seeded member's card (external) id.
+pub const MEMBER_CARD: &str = "CARD-0001";
+/// Single-use basket coupon, 10 %.
+pub const COUPON_SUMMER10: &str = "c-summer10";
+/// Product coupon, 20 % on coffee, three uses.
+pub const COUPON_COFFEE20: &str = "c-coffee20";
+/// Coffee stamp card: 6 stamps, restartable.
+pub const STAMP_COFFEE: &str = "s-coffee";
+/// Progressive discount on socks.
+pub const PROGRESSIVE_SOCKS: &str = "p-socks";
+/// Coffee, 500 g.
+pub const PRODUCT_COFFEE: &str = "COF-500";
+/// A mug.
+pub const PRODUCT_MUG: &str = "MUG-1";
+/// Socks.
+pub const PRODUCT_SOCKS: &str = "SOCK-1";
+/// Premium socks (an upgrade of socks).
+pub const PRODUCT_SOCKS_PREMIUM: &str = "SOCK-2";
+/// Deluxe socks (an upgrade of premium socks).
+pub const PRODUCT_SOCKS_DELUXE: &str = "SOCK-3";
+/// The courier of the demo wholesaler.
+pub const COURIER: &str = "posten";
+
+/// The instant the demo clock starts at.
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).single().expect("valid date")
+}
+
+fn nok(minor: i64) -> Money {
+    Money::new(minor, Currency::NOK)
+}
+
+/// The demo basket: two coffees and a mug.
+pub fn basket() -> Basket {
+    Basket::new(Currency::NOK)
+        .with_line(Line::new("1", PRODUCT_COFFEE, Decimal::from(2), nok(12_900)).with_name("Coffee 500 g").with_tax_rate(Decimal::from(15)))
+        .with_line(Line::new("2", PRODUCT_MUG, Decimal::ONE, nok(19_900)).with_name("Mug").with_tax_rate(Decimal::from(25)))
+}
+
+impl MemoryProvider {
+    /// The demo store on the system clock.
+    pub fn demo() -> MemoryProvider {
+        MemoryProvider::demo_on(Arc::new(loyalty_core::SystemClock))
+    }
+
+    /// The demo store on a manual clock standing at [`start`]; the clock is returned too.
+    pub fn demo_manual() -> (MemoryProvider, ManualClock) {
+        let clock = ManualClock::at(start());
+        (MemoryProvider::demo_on(Arc::new(clock.clone())), clock)
+    }
+
+    /// The demo store on `clock`.
+    pub fn demo_on(clock: Arc<dyn Clock>) -> MemoryProvider {
+        let p = MemoryProvider::new(clock);
+        let mut m = Member::new(MEMBER_ID);
+        m.first_name = Some("Kari".into());
+        m.last_name = Some("Nordmann".into());
+        m.email = Some(MEMBER_EMAIL.into());
+        m.phone = Some(Phone::new("+47", MEMBER_PHONE));
+        m.consents = Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true };
+        m.points = Some(Decimal::from(120));
+        m.tier = Some("Silver".into());
+        p.add_member(m, Some(MEMBER_NATIONAL_ID), Some(MEMBER_LICENSE), Some(MEMBER_CARD));
+
+        let options = |xs: &[(&str, &str)]| xs.iter().map(|(id, l)| SegmentOption { id: (*id).into(), label: (*l).into() }).collect();
+        p.add_segment(Segment::new("seg-nick", "What should we call you?", SegmentKind::Text));
+        p.add_segment(Segment::new("seg-birthday", "Your birthday", SegmentKind::Date).required(true));
+        p.add_segment(Segment::new(
+            "seg-store",
+            "Favourite store",
+            SegmentKind::SingleChoice { options: options(&[("oslo", "Oslo"), ("bergen", "Bergen")]) },
+        ));
+        p.add_segment(Segment::new(
+            "seg-interests",
+            "Interests",
+            SegmentKind::MultiChoice { options: options(&[("coffee", "Coffee"), ("tea", "Tea"), ("cakes", "Cakes")]) },
+        ));
+        p.add_segment(Segment::new("seg-staff", "Staff note", SegmentKind::Text).visible(false));
+
+        let far = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).single();
+        p.add_offer(
+            Offer::new(COUPON_SUMMER10, "10 % off everything", OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket })
+                .with_code("SUMMER10")
+                .with_validity(Some(start() - chrono::Duration::days(30)), far),
+            Some(1),
+        );
+        p.add_offer(
+            Offer::new(
+                COUPON_COFFEE20,
+                "20 % off coffee",
+                OfferKind::Coupon { discount: Discount::Percent(Decimal::from(20)), scope: Scope::Products(vec![PRODUCT_COFFEE.into()]) },
+            )
+            .with_code("COFFEE20"),
+            Some(3),
+        );
+        p.add_offer(
+            Offer::new(
+                STAMP_COFFEE,
+                "Sixth coffee free",
+                OfferKind::StampCard(StampCard { required: 6, collected: 0, restartable: true, products: vec![PRODUCT_COFFEE.into()] }),
+            ),
+            None,
+        );
+        p.add_offer(
+            Offer::new(
+                PROGRESSIVE_SOCKS,
+                "Socks: 25 % for one, 50 % for two",
+                OfferKind::ProgressiveDiscount {
+                    tiers: vec![Tier { min_units: 1, percent: Decimal::from(25) }, Tier { min_units: 2, percent: Decimal::from(50) }],
+                    products: vec![PRODUCT_SOCKS.into()],
+                },
+            ),
+            None,
+        );
+        p.set_stamps(&MemberId::new(MEMBER_ID), &STAMP_COFFEE.into(), 4);
+
+        p.add_product(PRODUCT_COFFEE, nok(12_900), &[]);
+        p.add_product(PRODUCT_MUG, nok(19_900), &[]);
+        p.add_product(PRODUCT_SOCKS, nok(9_900), &[PRODUCT_SOCKS_PREMIUM, PRODUCT_SOCKS_DELUXE]);
+        p.add_product(PRODUCT_SOCKS_PREMIUM, nok(14_900), &[PRODUCT_SOCKS_DELUXE]);
+        p.add_product(PRODUCT_SOCKS_DELUXE, nok(19_900), &[]);
+        p.add_cart_campaign(Offer::new(
+            PROGRESSIVE_SOCKS,
+            "Socks: 25 % for one, 50 % for two",
+            OfferKind::ProgressiveDiscount {
+                tiers: vec![Tier { min_units: 2, percent: Decimal::from(10) }],
+                products: vec![PRODUCT_SOCKS.into()],
+            },
+        ));
+        p.set_stock(PRODUCT_COFFEE, Decimal::from(40));
+        p.set_stock(PRODUCT_MUG, Decimal::from(5));
+        p.add_courier(Courier::new(COURIER, "Posten", Some(nok(9_900))));
+        p
+    }
+}

@@ -1,0 +1,722 @@
+//! `MemoryProvider`: the trait implementations over [`State`].
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use loyalty_core::{
+    Basket, Capabilities, Carts, Clock, Context, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldId, HoldRequest,
+    HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Money, Offer, OfferId,
+    OfferKind, Offers, Provider, RedeemRequest, Redemption, Redemptions, Refund, RegisterMember, Reinstatement, Result,
+    ReturnStyle, Segment, SendOutcome, StampAction, SystemClock, Transaction, TransactionId, TransactionReceipt,
+    Transactions, UsageCounting, Validation,
+};
+use rust_decimal::Decimal;
+
+use crate::state::{HoldRec, MemberRec, OfferDef, RedemptionRec, State, TxRec};
+
+/// The provider name in errors and reports.
+pub const PROVIDER: &str = "memory";
+
+/// Lifetime of a lock when none is requested.
+const DEFAULT_LOCK_TTL_SECS: u64 = 900;
+
+/// The in-memory reference provider. Cheap to clone: clones share state.
+#[derive(Clone)]
+pub struct MemoryProvider {
+    pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    capabilities: Arc<Capabilities>,
+}
+
+impl std::fmt::Debug for MemoryProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryProvider").field("clock", &self.clock).finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryProvider {
+    fn default() -> Self {
+        MemoryProvider::new(Arc::new(SystemClock))
+    }
+}
+
+fn capabilities() -> Capabilities {
+    let mut c = Capabilities::none();
+    c.lookups = LookupKind::ALL.to_vec();
+    c.get_member = true;
+    c.register = true;
+    c.enroll = true;
+    c.update_member = true;
+    c.segments = true;
+    c.list_offers = true;
+    c.offers_with_basket = true;
+    c.validate_offer = true;
+    c.hold = Some(HoldStyle::Lock { default_ttl_secs: DEFAULT_LOCK_TTL_SECS });
+    c.usage_counting = UsageCounting::AtHold;
+    c.release_after_commit = false;
+    c.redeem = true;
+    c.reinstate = Reinstatement::Explicit;
+    c.stamp_cards = true;
+    c.points = true;
+    c.send_transaction = true;
+    c.idempotent_send = true;
+    c.cancel_transaction = true;
+    c.return_styles = vec![
+        ReturnStyle::CancelAndResend,
+        ReturnStyle::PartialRefund,
+        ReturnStyle::ResendWithoutLines,
+        ReturnStyle::NegativeTransaction,
+    ];
+    c.carts = true;
+    c.cart_upgrades = true;
+    c.dropshipping = true;
+    c
+}
+
+impl MemoryProvider {
+    /// An empty provider on `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> MemoryProvider {
+        MemoryProvider { state: Arc::new(Mutex::new(State::default())), clock, capabilities: Arc::new(capabilities()) }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Makes the next call of `operation` (`"holds.hold"`) fail with `error`; calls queue up.
+    /// Tests use it to inject a failure at any step of a flow.
+    pub fn fail_next(&self, operation: &str, error: Error) {
+        self.lock().failures.entry(operation.to_string()).or_default().push(error);
+    }
+
+    pub(crate) fn injected(&self, operation: &str) -> Result<()> {
+        let mut st = self.lock();
+        match st.failures.get_mut(operation) {
+            Some(queue) if !queue.is_empty() => Err(queue.remove(0)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a member (with their lookup keys) to the store.
+    pub fn add_member(
+        &self,
+        member: Member,
+        national_id: Option<&str>,
+        drivers_license: Option<&str>,
+        external_id: Option<&str>,
+    ) {
+        self.lock().members.insert(
+            member.id.clone(),
+            MemberRec {
+                member,
+                activation_token: None,
+                national_id: national_id.map(str::to_string),
+                drivers_license: drivers_license.map(str::to_string),
+                external_id: external_id.map(str::to_string),
+            },
+        );
+    }
+
+    /// Adds a store segment.
+    pub fn add_segment(&self, segment: Segment) {
+        self.lock().segments.push(segment);
+    }
+
+    /// Adds an offer every member gets, usable `max_uses` times per member (`None`: unlimited).
+    pub fn add_offer(&self, offer: Offer, max_uses: Option<u32>) {
+        self.lock().offers.push(OfferDef { offer, max_uses });
+    }
+
+    /// Sets a member's stamp progress on a card.
+    pub fn set_stamps(&self, member: &MemberId, card: &OfferId, collected: u32) {
+        self.lock().stamps.insert((member.clone(), card.clone()), collected);
+    }
+
+    /// Uses of `offer` the member has consumed (committed transactions and redemptions).
+    pub fn uses(&self, member: &MemberId, offer: &OfferId) -> u32 {
+        self.lock().uses.get(&(member.clone(), offer.clone())).copied().unwrap_or(0)
+    }
+
+    /// Holds still open and not expired.
+    pub fn open_holds(&self) -> Vec<Hold> {
+        let now = self.now();
+        self.lock().holds.values().filter(|h| h.open && !h.hold.is_expired_at(now)).map(|h| h.hold.clone()).collect()
+    }
+
+    /// The transaction stored under `id`, if any, and whether it was cancelled.
+    pub fn transaction(&self, id: &TransactionId) -> Option<(Transaction, bool)> {
+        self.lock().transactions.get(id).map(|r| (r.tx.clone(), r.cancelled))
+    }
+
+    /// Number of transactions stored.
+    pub fn transaction_count(&self) -> usize {
+        self.lock().transactions.len()
+    }
+
+    /// The activation token of an enrolled member who has not activated yet.
+    pub fn activation_token(&self, member: &MemberId) -> Option<String> {
+        self.lock().members.get(member).and_then(|m| m.activation_token.clone())
+    }
+
+    fn err(kind: ErrorKind, op: &str, msg: impl Into<String>) -> Error {
+        Error::new(kind, PROVIDER, op).with_message(msg)
+    }
+}
+
+fn offer_for(st: &State, id: &OfferId) -> Option<OfferDef> {
+    st.offers.iter().find(|d| &d.offer.id == id).cloned()
+}
+
+fn open_holds_by_others(st: &State, member: &MemberId, offer: &OfferId, tx: Option<&TransactionId>, now: DateTime<Utc>) -> u32 {
+    st.holds
+        .values()
+        .filter(|h| {
+            h.open
+                && !h.hold.is_expired_at(now)
+                && &h.hold.member == member
+                && &h.hold.offer_id == offer
+                && Some(&h.hold.transaction) != tx
+        })
+        .count() as u32
+}
+
+/// Uses left for `member`, counting open holds of other transactions (usage counts at hold).
+fn uses_left(st: &State, def: &OfferDef, member: &MemberId, tx: Option<&TransactionId>, now: DateTime<Utc>) -> Option<u32> {
+    def.max_uses.map(|max| {
+        let used = st.uses.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
+        max.saturating_sub(used).saturating_sub(open_holds_by_others(st, member, &def.offer.id, tx, now))
+    })
+}
+
+fn member_view(st: &State, def: &OfferDef, member: &MemberId, now: DateTime<Utc>) -> Offer {
+    let mut offer = def.offer.clone();
+    offer.uses_left = uses_left(st, def, member, None, now);
+    if let OfferKind::StampCard(card) = &mut offer.kind {
+        card.collected = st.stamps.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
+    }
+    offer
+}
+
+fn check_member(st: &State, id: &MemberId, op: &str) -> Result<()> {
+    if st.members.contains_key(id) {
+        Ok(())
+    } else {
+        Err(Error::not_found(PROVIDER, op, format!("no member {id}")))
+    }
+}
+
+#[async_trait]
+impl Members for MemoryProvider {
+    async fn find(&self, _ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
+        self.injected("members.find")?;
+        if let MemberLookup::Phone(p) = lookup {
+            if !p.is_well_formed() {
+                return Err(Error::invalid(PROVIDER, "members.find", "phone", "digits only, with a country code"));
+            }
+        }
+        let st = self.lock();
+        let hit = st.members.values().find(|r| match lookup {
+            MemberLookup::Phone(p) => r.member.phone.as_ref().map(|x| x.e164()) == Some(p.e164()),
+            MemberLookup::Email(e) => r.member.email.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(e)),
+            MemberLookup::NationalId(v) => r.national_id.as_deref() == Some(v.as_str()),
+            MemberLookup::DriversLicense(v) => r.drivers_license.as_deref() == Some(v.as_str()),
+            MemberLookup::ExternalId(v) => r.external_id.as_deref() == Some(v.as_str()),
+            MemberLookup::ProviderId(id) => &r.member.id == id,
+            MemberLookup::ActivationToken(t) => r.activation_token.as_deref() == Some(t.as_str()),
+        });
+        Ok(hit.map(|r| r.member.clone()))
+    }
+
+    async fn get(&self, _ctx: &Context, id: &MemberId) -> Result<Member> {
+        self.injected("members.get")?;
+        let st = self.lock();
+        st.members.get(id).map(|r| r.member.clone()).ok_or_else(|| Error::not_found(PROVIDER, "members.get", format!("no member {id}")))
+    }
+
+    async fn register(&self, _ctx: &Context, request: &RegisterMember) -> Result<Member> {
+        const OP: &str = "members.register";
+        self.injected(OP)?;
+        if request.phone.is_none() && request.email.is_none() {
+            return Err(Error::invalid(PROVIDER, OP, "phone", "a phone or an e-mail is required"));
+        }
+        if let Some(p) = &request.phone {
+            if !p.is_well_formed() {
+                return Err(Error::invalid(PROVIDER, OP, "phone", "digits only, with a country code"));
+            }
+        }
+        let mut st = self.lock();
+        let taken = st.members.values().any(|r| {
+            (request.phone.is_some() && r.member.phone == request.phone)
+                || (request.email.is_some()
+                    && r.member.email.as_deref().map(str::to_lowercase) == request.email.as_deref().map(str::to_lowercase))
+        });
+        if taken {
+            return Err(Self::err(ErrorKind::Conflict, OP, "phone or e-mail already belongs to a member"));
+        }
+        for answer in &request.segments {
+            if !st.segments.iter().any(|s| s.id == answer.segment_id) {
+                return Err(Error::invalid(PROVIDER, OP, format!("segments.{}", answer.segment_id), "unknown segment"));
+            }
+        }
+        let id = MemberId::new(st.next_id("m"));
+        let mut m = Member::new(id.clone());
+        m.phone = request.phone.clone();
+        m.email = request.email.clone();
+        m.first_name = request.first_name.clone();
+        m.last_name = request.last_name.clone();
+        m.birth_date = request.birth_date;
+        m.gender = request.gender;
+        m.address = request.address.clone();
+        m.consents = request.consents;
+        m.segments = request.segments.clone();
+        m.identifiers = request.identifiers.clone();
+        m.departments = request.department.iter().cloned().collect();
+        m.points = Some(Decimal::ZERO);
+        st.members.insert(
+            id,
+            MemberRec {
+                member: m.clone(),
+                activation_token: None,
+                national_id: None,
+                drivers_license: None,
+                external_id: request.external_id.clone(),
+            },
+        );
+        Ok(m)
+    }
+
+    async fn enroll(&self, _ctx: &Context, request: &EnrollMember) -> Result<Member> {
+        const OP: &str = "members.enroll";
+        self.injected(OP)?;
+        if !request.phone.is_well_formed() {
+            return Err(Error::invalid(PROVIDER, OP, "phone", "digits only, with a country code"));
+        }
+        let mut st = self.lock();
+        let token = st.next_id("act");
+        if let Some(rec) = st.members.values_mut().find(|r| r.member.phone.as_ref() == Some(&request.phone)) {
+            // An existing member who has not activated gets a new activation link.
+            if !rec.member.consents.membership {
+                rec.activation_token = Some(token);
+            }
+            return Ok(rec.member.clone());
+        }
+        let id = MemberId::new(st.next_id("m"));
+        let mut m = Member::new(id.clone());
+        m.phone = Some(request.phone.clone());
+        m.first_name = request.first_name.clone();
+        m.last_name = request.last_name.clone();
+        m.email = request.email.clone();
+        m.departments = request.department.iter().cloned().collect();
+        st.members.insert(
+            id,
+            MemberRec { member: m.clone(), activation_token: Some(token), national_id: None, drivers_license: None, external_id: None },
+        );
+        Ok(m)
+    }
+
+    async fn update(&self, _ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
+        const OP: &str = "members.update";
+        self.injected(OP)?;
+        let mut st = self.lock();
+        for answer in &update.segments {
+            if !st.segments.iter().any(|s| s.id == answer.segment_id) {
+                return Err(Error::invalid(PROVIDER, OP, format!("segments.{}", answer.segment_id), "unknown segment"));
+            }
+        }
+        let rec = st.members.get_mut(id).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no member {id}")))?;
+        update.apply_to(&mut rec.member);
+        if rec.member.consents.membership {
+            rec.activation_token = None;
+        }
+        Ok(rec.member.clone())
+    }
+
+    async fn segments(&self, _ctx: &Context) -> Result<Vec<Segment>> {
+        self.injected("members.segments")?;
+        Ok(self.lock().segments.clone())
+    }
+}
+
+#[async_trait]
+impl Offers for MemoryProvider {
+    async fn list(&self, _ctx: &Context, member: &MemberId, basket: Option<&Basket>) -> Result<Vec<Offer>> {
+        const OP: &str = "offers.list";
+        self.injected(OP)?;
+        let now = self.now();
+        let st = self.lock();
+        check_member(&st, member, OP)?;
+        let spent = |id: &OfferId| st.spent_cards.contains(&(member.clone(), id.clone()));
+        let mut offers: Vec<Offer> = st
+            .offers
+            .iter()
+            .filter(|d| d.offer.is_valid_at(now) && !spent(&d.offer.id))
+            .map(|d| member_view(&st, d, member, now))
+            .collect();
+        if let Some(basket) = basket {
+            // Evaluated against a basket: keep offers that can apply to it.
+            offers.retain(|o| offer_touches(o, basket));
+        }
+        Ok(offers)
+    }
+
+    async fn validate(&self, _ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
+        const OP: &str = "offers.validate";
+        self.injected(OP)?;
+        let now = self.now();
+        let st = self.lock();
+        check_member(&st, member, OP)?;
+        let Some(def) = offer_for(&st, &offer.id) else {
+            return Ok(Validation::invalid(offer.id.clone(), "unknown offer"));
+        };
+        if let Some(to) = def.offer.valid_to.filter(|to| now > *to) {
+            return Ok(Validation::invalid(offer.id.clone(), format!("expired on {}", to.format("%Y-%m-%d"))));
+        }
+        if let Some(from) = def.offer.valid_from.filter(|from| now < *from) {
+            return Ok(Validation::invalid(offer.id.clone(), format!("not valid before {}", from.format("%Y-%m-%d"))));
+        }
+        if uses_left(&st, &def, member, None, now) == Some(0) {
+            let reason = if open_holds_by_others(&st, member, &offer.id, None, now) > 0 {
+                "held for another transaction"
+            } else {
+                "no uses left"
+            };
+            return Ok(Validation::invalid(offer.id.clone(), reason));
+        }
+        Ok(Validation::valid(offer.id.clone()))
+    }
+}
+
+fn offer_touches(offer: &Offer, basket: &Basket) -> bool {
+    let has = |products: &[loyalty_core::ProductId]| basket.lines.iter().any(|l| products.contains(&l.product_id));
+    match &offer.kind {
+        OfferKind::Coupon { scope: loyalty_core::Scope::Products(p), .. } => has(p),
+        OfferKind::StampCard(card) => has(&card.products),
+        OfferKind::ProgressiveDiscount { products, .. } => has(products),
+        _ => true,
+    }
+}
+
+#[async_trait]
+impl Holds for MemoryProvider {
+    async fn hold(&self, _ctx: &Context, request: &HoldRequest) -> Result<Hold> {
+        const OP: &str = "holds.hold";
+        self.injected(OP)?;
+        let now = self.now();
+        let mut st = self.lock();
+        check_member(&st, &request.member, OP)?;
+        let def = offer_for(&st, &request.offer.id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no offer {}", request.offer.id)))?;
+        if !def.offer.is_valid_at(now) {
+            return Err(Self::err(ErrorKind::Expired, OP, "offer is outside its validity window"));
+        }
+        if let Some(existing) = st.holds.values().find(|h| {
+            h.open
+                && !h.hold.is_expired_at(now)
+                && h.hold.offer_id == request.offer.id
+                && h.hold.member == request.member
+                && h.hold.transaction == request.transaction
+        }) {
+            return Ok(existing.hold.clone());
+        }
+        if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {
+            return Err(if open_holds_by_others(&st, &request.member, &request.offer.id, Some(&request.transaction), now) > 0 {
+                Self::err(ErrorKind::Conflict, OP, "held for another transaction")
+            } else {
+                Self::err(ErrorKind::Rejected, OP, "no uses left")
+            });
+        }
+        let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
+        let id = HoldId::new(st.next_id("lock"));
+        let hold = Hold::new(
+            id.clone(),
+            def.offer.id.clone(),
+            def.offer.reference.clone(),
+            request.member.clone(),
+            request.transaction.clone(),
+            now + chrono::Duration::seconds(ttl as i64),
+        );
+        st.holds.insert(id, HoldRec { hold: hold.clone(), open: true });
+        Ok(hold)
+    }
+
+    async fn release(&self, _ctx: &Context, hold: &Hold) -> Result<()> {
+        self.injected("holds.release")?;
+        if let Some(rec) = self.lock().holds.get_mut(&hold.id) {
+            rec.open = false;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Redemptions for MemoryProvider {
+    async fn redeem(&self, _ctx: &Context, request: &RedeemRequest) -> Result<Redemption> {
+        const OP: &str = "redemptions.redeem";
+        self.injected(OP)?;
+        let now = self.now();
+        let mut st = self.lock();
+        check_member(&st, &request.member, OP)?;
+        let def = offer_for(&st, &request.offer.id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no offer {}", request.offer.id)))?;
+        if !def.offer.is_valid_at(now) {
+            return Err(Self::err(ErrorKind::Expired, OP, "offer is outside its validity window"));
+        }
+        if uses_left(&st, &def, &request.member, request.transaction.as_ref(), now) == Some(0) {
+            return Err(Self::err(ErrorKind::Conflict, OP, "already redeemed: no uses left"));
+        }
+        *st.uses.entry((request.member.clone(), def.offer.id.clone())).or_default() += 1;
+        let id = st.next_id("r");
+        let r = Redemption::new(id.clone(), def.offer.id.clone(), def.offer.reference.clone(), request.member.clone(), now);
+        st.redemptions.insert(id, RedemptionRec { redemption: r.clone(), reinstated: false });
+        Ok(r)
+    }
+
+    async fn reinstate(&self, _ctx: &Context, redemption: &Redemption) -> Result<()> {
+        const OP: &str = "redemptions.reinstate";
+        self.injected(OP)?;
+        let mut st = self.lock();
+        let mut key = (redemption.member.clone(), redemption.offer_id.clone());
+        match st.redemptions.get_mut(&redemption.id) {
+            Some(rec) if rec.reinstated => return Ok(()),
+            Some(rec) => {
+                // Our own record decides whose use comes back, not the caller's copy.
+                rec.reinstated = true;
+                key = (rec.redemption.member.clone(), rec.redemption.offer_id.clone());
+            }
+            None => {
+                // A use consumed by a sent transaction: the id names transaction and offer.
+                let consumed = st.transactions.values().any(|t| {
+                    t.tx.member.as_ref() == Some(&redemption.member) && t.uses.contains(&redemption.offer_id)
+                });
+                if !consumed {
+                    return Err(Error::not_found(PROVIDER, OP, format!("no redemption {}", redemption.id)));
+                }
+                if !st.reinstated_uses.insert(redemption.id.clone()) {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(n) = st.uses.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        Ok(())
+    }
+}
+
+impl MemoryProvider {
+    /// Applies a transaction's coupon uses, stamps and points; returns its record.
+    fn apply(&self, st: &mut State, tx: &Transaction, op: &str) -> Result<TxRec> {
+        let now = self.now();
+        let mut uses = Vec::new();
+        let mut stamps = Vec::new();
+        if let Some(member) = &tx.member {
+            check_member(st, member, op)?;
+            // Check every coupon before changing anything, so a refusal leaves no partial effect.
+            for used in &tx.offers_used {
+                let def = offer_for(st, &used.offer_id)
+                    .ok_or_else(|| Error::not_found(PROVIDER, op, format!("no offer {}", used.offer_id)))?;
+                if matches!(def.offer.kind, OfferKind::Coupon { .. })
+                    && uses_left(st, &def, member, Some(&tx.id), now) == Some(0)
+                {
+                    return Err(Self::err(ErrorKind::Rejected, op, format!("offer {} has no uses left", used.offer_id)));
+                }
+            }
+            for used in &tx.offers_used {
+                if let Some(def) = offer_for(st, &used.offer_id) {
+                    if matches!(def.offer.kind, OfferKind::Coupon { .. }) {
+                        *st.uses.entry((member.clone(), used.offer_id.clone())).or_default() += 1;
+                        uses.push(used.offer_id.clone());
+                    }
+                }
+            }
+            for movement in &tx.stamps {
+                let delta = match movement.action {
+                    StampAction::Collected => i64::from(movement.count),
+                    StampAction::Deducted => -i64::from(movement.count),
+                };
+                let entry = st.stamps.entry((member.clone(), movement.offer_id.clone())).or_default();
+                *entry = (i64::from(*entry) + delta).max(0) as u32;
+                stamps.push((movement.offer_id.clone(), delta));
+            }
+            // A non-restartable card that paid out its reward is spent.
+            for movement in tx.stamps.iter().filter(|m| m.action == StampAction::Deducted) {
+                if let Some(def) = offer_for(st, &movement.offer_id) {
+                    if matches!(&def.offer.kind, OfferKind::StampCard(c) if !c.restartable) {
+                        st.spent_cards.push((member.clone(), movement.offer_id.clone()));
+                    }
+                }
+            }
+            // Locks of this transaction are consumed by it.
+            for h in st.holds.values_mut().filter(|h| h.hold.transaction == tx.id) {
+                h.open = false;
+            }
+        }
+        let points = tx.total.to_decimal().floor();
+        if let Some(rec) = tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
+            rec.member.points = Some(rec.member.points.unwrap_or_default() + points);
+        }
+        Ok(TxRec { tx: tx.clone(), cancelled: false, refunded: Money::zero(tx.currency), uses, stamps, points })
+    }
+
+    /// Takes back what `apply` did.
+    fn reverse(st: &mut State, rec: &TxRec) {
+        let Some(member) = &rec.tx.member else { return };
+        for offer in &rec.uses {
+            if let Some(n) = st.uses.get_mut(&(member.clone(), offer.clone())) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        for (card, delta) in &rec.stamps {
+            let entry = st.stamps.entry((member.clone(), card.clone())).or_default();
+            *entry = (i64::from(*entry) - delta).max(0) as u32;
+            if *delta < 0 {
+                st.spent_cards.retain(|(m, c)| !(m == member && c == card));
+            }
+        }
+        if let Some(m) = st.members.get_mut(member) {
+            m.member.points = Some(m.member.points.unwrap_or_default() - rec.points);
+        }
+    }
+}
+
+fn check_transaction(tx: &Transaction, op: &str) -> Result<()> {
+    if tx.id.as_str().is_empty() {
+        return Err(Error::invalid(PROVIDER, op, "id", "must not be empty"));
+    }
+    for (i, line) in tx.lines.iter().enumerate() {
+        for (field, m) in [("unit_price", line.unit_price), ("gross", line.gross), ("discount", line.discount), ("net", line.net)] {
+            if m.currency != tx.currency {
+                return Err(Error::invalid(PROVIDER, op, format!("lines[{i}].{field}"), "currency differs from the transaction's"));
+            }
+        }
+        if line.gross.checked_sub(line.discount).ok() != Some(line.net) {
+            return Err(Error::invalid(PROVIDER, op, format!("lines[{i}].net"), "net must equal gross minus discount"));
+        }
+    }
+    let total = Money::sum(tx.currency, tx.lines.iter().map(|l| l.net))
+        .map_err(|e| Error::from_money(PROVIDER, op, "lines", e))?;
+    if total != tx.total {
+        return Err(Error::invalid(PROVIDER, op, "total", format!("is {} but the lines sum to {}", tx.total, total)));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Transactions for MemoryProvider {
+    async fn send(&self, _ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.send";
+        self.injected(OP)?;
+        check_transaction(transaction, OP)?;
+        let mut st = self.lock();
+        if st.transactions.contains_key(&transaction.id) {
+            return Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::AlreadyRecorded));
+        }
+        let rec = self.apply(&mut st, transaction, OP)?;
+        let mut receipt = TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded);
+        receipt.points_earned = Some(rec.points);
+        st.transactions.insert(transaction.id.clone(), rec);
+        Ok(receipt)
+    }
+
+    async fn amend(&self, _ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.amend";
+        self.injected(OP)?;
+        check_transaction(transaction, OP)?;
+        let mut st = self.lock();
+        let old = st
+            .transactions
+            .get(&transaction.id)
+            .cloned()
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {}", transaction.id)))?;
+        if old.cancelled {
+            return Err(Self::err(ErrorKind::Conflict, OP, "transaction is cancelled"));
+        }
+        // Points follow the new total; coupon uses stay (reinstating is explicit).
+        let points = transaction.total.to_decimal().floor();
+        if let Some(m) = transaction.member.as_ref().and_then(|m| st.members.get_mut(m)) {
+            m.member.points = Some(m.member.points.unwrap_or_default() - old.points + points);
+        }
+        let rec = st.transactions.get_mut(&transaction.id).expect("checked above");
+        rec.tx = transaction.clone();
+        rec.points = points;
+        Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded))
+    }
+
+    async fn cancel(&self, _ctx: &Context, id: &TransactionId, _reason: Option<&str>) -> Result<()> {
+        const OP: &str = "transactions.cancel";
+        self.injected(OP)?;
+        let mut st = self.lock();
+        let rec = st.transactions.get(id).cloned().ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {id}")))?;
+        if rec.cancelled {
+            return Err(Self::err(ErrorKind::Conflict, OP, "already cancelled"));
+        }
+        Self::reverse(&mut st, &rec);
+        st.transactions.get_mut(id).expect("present").cancelled = true;
+        Ok(())
+    }
+
+    async fn refund(&self, _ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.refund";
+        self.injected(OP)?;
+        let mut st = self.lock();
+        if st.refunds.contains_key(&refund.refund_id) {
+            return Ok(TransactionReceipt::new(refund.refund_id.clone(), SendOutcome::AlreadyRecorded));
+        }
+        let rec = st
+            .transactions
+            .get(&refund.original)
+            .cloned()
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {}", refund.original)))?;
+        if rec.cancelled {
+            return Err(Self::err(ErrorKind::Conflict, OP, "original is cancelled"));
+        }
+        let after = rec.refunded.checked_add(refund.total).map_err(|e| Error::from_money(PROVIDER, OP, "total", e))?;
+        if after.minor > rec.tx.total.minor || refund.total.is_negative() {
+            return Err(Self::err(ErrorKind::Rejected, OP, format!("refunds would exceed the original total {}", rec.tx.total)));
+        }
+        let points = refund.total.to_decimal().floor();
+        if let Some(m) = rec.tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
+            m.member.points = Some(m.member.points.unwrap_or_default() - points);
+        }
+        let stored = st.transactions.get_mut(&refund.original).expect("present");
+        stored.refunded = after;
+        stored.points -= points;
+        st.refunds.insert(refund.refund_id.clone(), refund.original.clone());
+        Ok(TransactionReceipt::new(refund.refund_id.clone(), SendOutcome::Recorded))
+    }
+}
+
+impl Provider for MemoryProvider {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        Some(self)
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        Some(self)
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        Some(self)
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        Some(self)
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        Some(self)
+    }
+}

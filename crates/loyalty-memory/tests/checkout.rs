@@ -1,0 +1,355 @@
+//! The checkout flow and returns against the memory provider, with a failure injected at each
+//! step.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
+use loyalty_core::{
+    Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone, Provider, RegisterMember,
+    ReturnRequest, ReturnStyle, SendOutcome, TransactionId, TransactionLine,
+};
+use loyalty_memory::{demo, MemoryProvider};
+use rust_decimal::Decimal;
+
+#[derive(Default)]
+struct FakePayment {
+    authorized: AtomicU32,
+    captured: AtomicU32,
+    voided: AtomicU32,
+    decline: Mutex<bool>,
+    fail_capture: Mutex<bool>,
+    charged: Mutex<Vec<Money>>,
+}
+
+#[async_trait]
+impl Payment for FakePayment {
+    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
+        if *self.decline.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Rejected, "payment", "payment.authorize").with_message("card declined"));
+        }
+        self.authorized.fetch_add(1, Ordering::SeqCst);
+        // A real gateway is slow: let a concurrent duplicate catch up.
+        tokio::task::yield_now().await;
+        Ok(Authorization { id: format!("auth-{tx}"), amount })
+    }
+    async fn capture(&self, a: &Authorization) -> loyalty_core::Result<()> {
+        if *self.fail_capture.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.capture"));
+        }
+        self.captured.fetch_add(1, Ordering::SeqCst);
+        self.charged.lock().unwrap().push(a.amount);
+        Ok(())
+    }
+    async fn void(&self, _a: &Authorization) -> loyalty_core::Result<()> {
+        self.voided.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+struct World {
+    provider: MemoryProvider,
+    clock: loyalty_core::ManualClock,
+    payment: Arc<FakePayment>,
+    checkout: Checkout,
+}
+
+fn world() -> World {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(FakePayment::default());
+    let checkout = Checkout::new(Arc::new(provider.clone()), payment.clone(), Arc::new(clock.clone()));
+    World { provider, clock, payment, checkout }
+}
+
+fn kari() -> MemberLookup {
+    MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE))
+}
+
+fn member() -> MemberId {
+    MemberId::new(demo::MEMBER_ID)
+}
+
+fn order(id: &str) -> CheckoutRequest {
+    CheckoutRequest::new(id, demo::basket()).identify(kari()).confirm(demo::COUPON_SUMMER10)
+}
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+#[tokio::test]
+async fn full_checkout_sends_transaction_with_offers_and_leaves_no_hold() {
+    let w = world();
+    let out = w.checkout.complete(&ctx(), &order("o-1")).await.unwrap();
+    assert!(matches!(out.delivery, Delivery::Sent(ref r) if r.outcome == SendOutcome::Recorded));
+    // The stamp card (4 of 6) makes the second coffee free (129.00), the coffee coupon takes
+    // 20 % of the first (25.80), and the basket coupon only finds the mug (10 % of 199.00).
+    assert_eq!(out.priced.total_discount, Money::new(12_900 + 2_580 + 1_990, loyalty_core::Currency::NOK));
+    assert_eq!(out.charged, out.priced.total);
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1);
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)), 1);
+    assert!(w.provider.open_holds().is_empty());
+    let (stored, cancelled) = w.provider.transaction(&TransactionId::new("o-1")).unwrap();
+    assert!(!cancelled);
+    assert_eq!(stored.total, out.charged);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1);
+}
+
+async fn assert_failure_leaves_nothing(op: &str) {
+    let w = world();
+    w.provider.fail_next(op, Error::new(ErrorKind::Unavailable, "memory", op));
+    let err = w.checkout.complete(&ctx(), &order("o-fail")).await.unwrap_err();
+    assert_eq!(err.operation(), op, "the injected failure surfaces");
+    assert!(w.provider.open_holds().is_empty(), "no hold left after {op} failed");
+    assert_eq!(w.provider.transaction_count(), 0);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 0, "nothing charged after {op} failed");
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)), 0);
+}
+
+#[tokio::test]
+async fn failure_at_identify_leaves_nothing_behind() {
+    assert_failure_leaves_nothing("members.find").await;
+}
+
+#[tokio::test]
+async fn failure_at_offer_listing_leaves_nothing_behind() {
+    assert_failure_leaves_nothing("offers.list").await;
+}
+
+#[tokio::test]
+async fn failure_at_validation_leaves_nothing_behind() {
+    assert_failure_leaves_nothing("offers.validate").await;
+}
+
+#[tokio::test]
+async fn failure_at_second_hold_releases_the_first() {
+    let w = world();
+    // The first hold succeeds, the second fails: the first must be released.
+    let first = Error::new(ErrorKind::Unavailable, "memory", "holds.hold");
+    w.provider.fail_next("holds.hold", first.clone());
+    let prepared_err = w.checkout.prepare(&ctx(), &order("o-x")).await.unwrap_err();
+    assert_eq!(prepared_err.operation(), "holds.hold");
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn hold_failure_after_one_hold_releases_every_hold() {
+    let w = world();
+    let p = w.checkout.prepare(&ctx(), &order("o-2")).await.unwrap();
+    assert_eq!(p.holds.len(), 3, "stamp card, coffee coupon and basket coupon are held");
+    w.checkout.abort(&ctx(), p).await.unwrap();
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn declined_payment_releases_every_hold() {
+    let w = world();
+    *w.payment.decline.lock().unwrap() = true;
+    let err = w.checkout.complete(&ctx(), &order("o-3")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Rejected);
+    assert!(w.provider.open_holds().is_empty());
+    assert_eq!(w.provider.transaction_count(), 0);
+}
+
+#[tokio::test]
+async fn failed_capture_voids_and_releases() {
+    let w = world();
+    *w.payment.fail_capture.lock().unwrap() = true;
+    w.checkout.complete(&ctx(), &order("o-4")).await.unwrap_err();
+    assert_eq!(w.payment.voided.load(Ordering::SeqCst), 1);
+    assert!(w.provider.open_holds().is_empty());
+    assert_eq!(w.provider.transaction_count(), 0);
+}
+
+#[tokio::test]
+async fn send_failure_after_charge_keeps_sale_for_resend_with_same_id() {
+    let w = world();
+    w.provider.fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    let out = w.checkout.complete(&ctx(), &order("o-5")).await.unwrap();
+    assert!(matches!(out.delivery, Delivery::Pending { .. }));
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1, "the sale stands");
+    assert_eq!(w.payment.voided.load(Ordering::SeqCst), 0, "never refunded because the vendor is down");
+    assert_eq!(w.checkout.pending(), vec![TransactionId::new("o-5")]);
+    let results = w.checkout.resend_pending(&ctx()).await;
+    assert_eq!(results.len(), 1);
+    assert!(results[0].1.is_ok());
+    assert!(w.checkout.pending().is_empty());
+    assert_eq!(w.provider.transaction_count(), 1);
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn completing_twice_charges_once_and_returns_first_result() {
+    let w = world();
+    let a = w.checkout.complete(&ctx(), &order("o-6")).await.unwrap();
+    let b = w.checkout.complete(&ctx(), &order("o-6")).await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_completes_charge_once() {
+    let w = world();
+    let (c0, req) = (ctx(), order("o-7"));
+    let (a, b, c) = tokio::join!(
+        w.checkout.complete(&c0, &req),
+        w.checkout.complete(&c0, &req),
+        w.checkout.complete(&c0, &req),
+    );
+    assert_eq!(a.unwrap(), b.unwrap());
+    assert!(c.is_ok());
+    assert_eq!(w.payment.authorized.load(Ordering::SeqCst), 1);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn expired_hold_is_never_claimed_and_basket_is_repriced() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-8")).await.unwrap();
+    let before = prepared.priced.total;
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let out = w.checkout.commit(&ctx(), prepared).await.unwrap();
+    assert!(out.notes.iter().any(|n| n.contains("hold expired")), "notes: {:?}", out.notes);
+    // Every hold lapsed: no offer is claimed and the customer pays the gross price.
+    assert!(out.charged.minor > before.minor);
+    assert_eq!(out.charged, out.priced.total_gross);
+    assert!(out.transaction.offers_used.is_empty());
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn expired_hold_whose_offer_is_gone_is_dropped_before_charging() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-9")).await.unwrap();
+    let before = prepared.priced.total;
+    w.clock.advance(Duration::from_secs(16 * 60));
+    // Meanwhile another order uses the single-use coupon.
+    let other = CheckoutRequest::new("o-9b", demo::basket()).identify(kari()).confirm(demo::COUPON_SUMMER10);
+    w.checkout.complete(&ctx(), &other).await.unwrap();
+    let out = w.checkout.commit(&ctx(), prepared).await.unwrap();
+    assert!(out.notes.iter().any(|n| n.contains("hold expired")));
+    assert!(out.charged.minor > before.minor, "re-priced without the lost coupon");
+    assert!(!out.transaction.offers_used.iter().any(|u| u.offer_id.as_str() == demo::COUPON_SUMMER10));
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)), 1, "one use, by the other order");
+}
+
+#[tokio::test]
+async fn guest_with_both_consents_is_signed_up() {
+    let w = world();
+    let consents = Consents { membership: true, order_history: true, ..Consents::default() };
+    let req = CheckoutRequest::new("o-10", demo::basket())
+        .identify(MemberLookup::Email("new@example.com".into()))
+        .sign_up(RegisterMember::new().with_email("new@example.com").with_consents(consents));
+    let out = w.checkout.complete(&ctx(), &req).await.unwrap();
+    assert!(out.signed_up);
+    let id = out.member.unwrap();
+    assert_eq!(w.provider.transaction(&TransactionId::new("o-10")).unwrap().0.member, Some(id));
+}
+
+#[tokio::test]
+async fn guest_with_one_consent_buys_as_guest() {
+    let w = world();
+    let consents = Consents { membership: true, order_history: false, ..Consents::default() };
+    let req = CheckoutRequest::new("o-11", demo::basket())
+        .sign_up(RegisterMember::new().with_email("half@example.com").with_consents(consents));
+    let out = w.checkout.complete(&ctx(), &req).await.unwrap();
+    assert!(!out.signed_up);
+    assert!(out.member.is_none());
+    let found = w.provider.members().unwrap().find(&ctx(), &MemberLookup::Email("half@example.com".into())).await.unwrap();
+    assert!(found.is_none(), "no member created without both consents");
+}
+
+fn ret(original: &str, id: &str, line: &str, qty: i64) -> ReturnRequest {
+    ReturnRequest::new(Some(TransactionId::new(original)), TransactionId::new(id), demo::start()).with_line(line, Decimal::from(qty))
+}
+
+#[tokio::test]
+async fn cancel_and_resend_refunds_frozen_nets_and_sends_the_rest() {
+    let w = world();
+    let out = w.checkout.complete(&ctx(), &order("o-20")).await.unwrap();
+    let r = w.checkout.process_return(&ctx(), &ret("o-20", "o-20-r1", "2", 1), Some(ReturnStyle::CancelAndResend)).await.unwrap();
+    let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(r.refunded, mug_net);
+    assert!(w.provider.transaction(&TransactionId::new("o-20")).unwrap().1, "original cancelled");
+    let (rest, _) = w.provider.transaction(&TransactionId::new("o-20-r1")).unwrap();
+    assert_eq!(rest.total.minor, out.charged.minor - mug_net.minor);
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1, "coffee coupon re-claimed by the rest");
+}
+
+#[tokio::test]
+async fn full_return_in_steps_refunds_exactly_what_was_paid() {
+    let w = world();
+    let out = w.checkout.complete(&ctx(), &order("o-21")).await.unwrap();
+    let mut total = 0;
+    for (i, (line, qty)) in [("1", 1), ("2", 1), ("1", 1)].iter().enumerate() {
+        let r = w
+            .checkout
+            .process_return(&ctx(), &ret("o-21", &format!("o-21-r{i}"), line, *qty), Some(ReturnStyle::PartialRefund))
+            .await
+            .unwrap();
+        total += r.refunded.minor;
+    }
+    assert_eq!(total, out.charged.minor);
+    let err = w.checkout.process_return(&ctx(), &ret("o-21", "o-21-r9", "1", 1), None).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "lines[0].quantity"));
+}
+
+#[tokio::test]
+async fn repeated_return_id_is_one_return() {
+    let w = world();
+    w.checkout.complete(&ctx(), &order("o-22")).await.unwrap();
+    let a = w.checkout.process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund)).await.unwrap();
+    let b = w.checkout.process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund)).await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(w.checkout.ledger(&TransactionId::new("o-22")).await.unwrap().refunded, a.refunded);
+}
+
+#[tokio::test]
+async fn resend_without_lines_reinstates_fully_returned_offers() {
+    let w = world();
+    w.checkout.complete(&ctx(), &order("o-23")).await.unwrap();
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1);
+    let r = w
+        .checkout
+        .process_return(
+            &ctx(),
+            &ret("o-23", "o-23-r1", "1", 2),
+            Some(ReturnStyle::ResendWithoutLines),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.reinstated, vec![OfferId::new(demo::COUPON_COFFEE20)]);
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 0);
+    let (amended, _) = w.provider.transaction(&TransactionId::new("o-23")).unwrap();
+    assert_eq!(amended.lines.len(), 1, "the coffee line is gone");
+}
+
+#[tokio::test]
+async fn return_takes_back_stamps_earned_by_returned_units() {
+    let w = world();
+    let out = w.checkout.complete(&ctx(), &order("o-24")).await.unwrap();
+    let coffee = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("1")).unwrap();
+    assert_eq!(coffee.stamps, vec![(OfferId::new(demo::STAMP_COFFEE), 2)]);
+    let r = w.checkout.process_return(&ctx(), &ret("o-24", "o-24-r1", "1", 1), Some(ReturnStyle::NegativeTransaction)).await.unwrap();
+    assert_eq!(r.stamps_taken_back, 1);
+    let (neg, _) = w.provider.transaction(&TransactionId::new("o-24-r1")).unwrap();
+    assert!(neg.total.is_negative());
+}
+
+#[tokio::test]
+async fn return_without_receipt_is_a_negative_transaction() {
+    let w = world();
+    let price = Money::new(19_900, loyalty_core::Currency::NOK);
+    let line = TransactionLine::new("x", demo::PRODUCT_MUG, Decimal::ONE, price, price);
+    let req = ReturnRequest::new(None, TransactionId::new("neg-1"), demo::start()).with_unreceipted_line(line);
+    let r = w.checkout.process_return(&ctx(), &req, None).await.unwrap();
+    assert_eq!(r.style, ReturnStyle::NegativeTransaction);
+    assert_eq!(r.refunded, price);
+    let (neg, _) = w.provider.transaction(&TransactionId::new("neg-1")).unwrap();
+    assert_eq!(neg.total.minor, -19_900);
+}
