@@ -135,7 +135,7 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
 
 /// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 [I]).
 fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
-    let (key, messages) = p.errors.as_ref()?.iter().next()?;
+    let (key, messages) = p.errors.as_ref()?.first()?;
     let reason = match messages {
         serde_json::Value::Array(a) => a.iter().filter_map(|m| m.as_str()).next().unwrap_or("invalid").to_string(),
         serde_json::Value::String(s) => s.clone(),
@@ -175,7 +175,8 @@ impl Body {
                 return Body::Action(a);
             }
         }
-        match serde_json::from_value::<wire::ApiError>(value) {
+        // From the bytes, not the Value: `errors` keeps its member order only this way.
+        match serde_json::from_slice::<wire::ApiError>(bytes) {
             Ok(p) if p.title.is_some() || p.detail.is_some() || p.errors.is_some() || p.status.is_some() => {
                 Body::Problem(p)
             }

@@ -134,8 +134,11 @@ type Conv<T> = Result<T, ConversionError>;
 // Numbers
 
 /// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
+/// Every amount is a `double` (§5.6), so whole values keep a fraction: `349.0`.
 fn decimal_to_number(d: &Decimal) -> Result<serde_json::Number, String> {
-    serde_json::from_str::<serde_json::Number>(&d.normalize().to_string()).map_err(|e| e.to_string())
+    let text = d.normalize().to_string();
+    let text = if text.contains('.') { text } else { format!("{text}.0") };
+    serde_json::from_str::<serde_json::Number>(&text).map_err(|e| e.to_string())
 }
 
 /// Reads a JSON number's text as a decimal, accepting scientific notation.
@@ -513,8 +516,36 @@ pub struct ApiError {
     #[serde(default)]
     pub instance: Option<String>,
     /// Validation messages per field, in the order sent.
-    #[serde(default)]
-    pub errors: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "ordered_errors")]
+    pub errors: Option<Vec<(String, serde_json::Value)>>,
+}
+
+/// Reads a JSON object keeping its member order (the first `errors` key names the field).
+fn ordered_errors<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(String, serde_json::Value)>>, D::Error> {
+    struct Ordered;
+    impl<'de> serde::de::Visitor<'de> for Ordered {
+        type Value = Option<Vec<(String, serde_json::Value)>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of field errors or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Ordered)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                out.push((k, v));
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_option(Ordered)
 }
 
 /// IdentityServer's token error body (§2, [I]): `{"error": "invalid_client"}`.
@@ -1942,7 +1973,7 @@ mod tests {
         let v = Amount { v: Some(Decimal::from_str("199.50").unwrap()) };
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":199.5}"#);
         let v = Amount { v: Some(Decimal::from(2)) };
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":2}"#);
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":2.0}"#);
     }
 
     #[test]

@@ -4,9 +4,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loyalty_core::{Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, TransactionId};
+use loyalty_core::{Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, ProductId, TransactionId};
 
 type Advance = Arc<dyn Fn(Duration) + Send + Sync>;
+type Activation = Arc<dyn Fn(&MemberId) -> Option<String> + Send + Sync>;
+type Now = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 /// The data a target is seeded with, and control over its clock.
 ///
@@ -20,6 +22,10 @@ pub struct Environment {
     department: Option<DepartmentId>,
     country_code: String,
     advance: Option<Advance>,
+    now: Option<Now>,
+    activation: Option<Activation>,
+    cart_products: Option<(ProductId, ProductId)>,
+    dropship: Option<(ProductId, String)>,
     counter: AtomicU64,
     run_tag: u64,
 }
@@ -49,6 +55,10 @@ impl Environment {
             department: None,
             country_code: "+47".into(),
             advance: None,
+            now: None,
+            activation: None,
+            cart_products: None,
+            dropship: None,
             counter: AtomicU64::new(0),
             run_tag,
         }
@@ -76,6 +86,51 @@ impl Environment {
     pub fn with_clock(mut self, advance: impl Fn(Duration) + Send + Sync + 'static) -> Environment {
         self.advance = Some(Arc::new(advance));
         self
+    }
+
+    /// Names a cart product and a product it can be upgraded to (cart scenarios).
+    pub fn with_cart_products(mut self, product: impl Into<ProductId>, upgrade: impl Into<ProductId>) -> Environment {
+        self.cart_products = Some((product.into(), upgrade.into()));
+        self
+    }
+
+    /// Names a product in stock and a courier (dropship scenarios).
+    pub fn with_dropship(mut self, product: impl Into<ProductId>, courier: impl Into<String>) -> Environment {
+        self.dropship = Some((product.into(), courier.into()));
+        self
+    }
+
+    /// Tells the suite the target's time (offers' validity is judged by it).
+    pub fn with_now(mut self, now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static) -> Environment {
+        self.now = Some(Arc::new(now));
+        self
+    }
+
+    /// Lets the suite read the activation token an enrolment sent (what the member would
+    /// receive by SMS): the memory provider and simulators expose it.
+    pub fn with_activation_tokens(mut self, f: impl Fn(&MemberId) -> Option<String> + Send + Sync + 'static) -> Environment {
+        self.activation = Some(Arc::new(f));
+        self
+    }
+
+    /// The activation token sent to `member`, when the target lets the suite see it.
+    pub fn activation_token(&self, member: &MemberId) -> Option<String> {
+        self.activation.as_ref().and_then(|f| f(member))
+    }
+
+    /// The target's time: its clock where known, else the system's.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.now.as_ref().map(|f| f()).unwrap_or_else(chrono::Utc::now)
+    }
+
+    /// The cart product and its upgrade.
+    pub fn cart_products(&self) -> Option<&(ProductId, ProductId)> {
+        self.cart_products.as_ref()
+    }
+
+    /// The dropship product and courier.
+    pub fn dropship(&self) -> Option<&(ProductId, String)> {
+        self.dropship.as_ref()
     }
 
     /// The seeded member.

@@ -190,16 +190,16 @@ struct PendingSend {
 /// Drives purchases and returns through one provider. Keep one per provider for the life of
 /// the process: it remembers committed checkouts (for idempotency and returns) and pending
 /// sends.
-pub struct Checkout {
-    provider: Arc<dyn Provider>,
-    payment: Arc<dyn Payment>,
-    clock: Arc<dyn Clock>,
+pub struct Checkout<'a> {
+    provider: Arc<dyn Provider + 'a>,
+    payment: Arc<dyn Payment + 'a>,
+    clock: Arc<dyn Clock + 'a>,
     commits: Mutex<HashMap<TransactionId, Arc<OnceCell<CheckoutOutcome>>>>,
     pending: Mutex<BTreeMap<TransactionId, PendingSend>>,
     ledgers: tokio::sync::Mutex<HashMap<TransactionId, ReturnLedger>>,
 }
 
-impl std::fmt::Debug for Checkout {
+impl std::fmt::Debug for Checkout<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Checkout").field("provider", &self.provider.name()).finish_non_exhaustive()
     }
@@ -216,9 +216,10 @@ fn held_offers(priced: &PricedBasket, offers: &[Offer]) -> Vec<Offer> {
     offers.iter().filter(|o| holdable(o) && discounting.contains(&&o.id)).cloned().collect()
 }
 
-impl Checkout {
-    /// A checkout service over `provider`, charging through `payment`.
-    pub fn new(provider: Arc<dyn Provider>, payment: Arc<dyn Payment>, clock: Arc<dyn Clock>) -> Checkout {
+impl<'a> Checkout<'a> {
+    /// A checkout service over `provider`, charging through `payment`. A borrowed provider
+    /// works too: `Arc::new(&provider)`.
+    pub fn new(provider: Arc<dyn Provider + 'a>, payment: Arc<dyn Payment + 'a>, clock: Arc<dyn Clock + 'a>) -> Checkout<'a> {
         Checkout {
             provider,
             payment,

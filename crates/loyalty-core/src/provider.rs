@@ -405,6 +405,38 @@ pub trait Provider: Send + Sync {
     fn fulfilment(&self) -> Option<&dyn Fulfilment>;
 }
 
+// A borrowed provider is a provider, so flows that keep an `Arc<dyn Provider + 'a>` can
+// run over one the caller owns.
+impl<P: Provider + ?Sized> Provider for &P {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn capabilities(&self) -> &Capabilities {
+        (**self).capabilities()
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        (**self).members()
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        (**self).offers()
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        (**self).holds()
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        (**self).redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        (**self).transactions()
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        (**self).carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        (**self).fulfilment()
+    }
+}
+
 /// Accessors that turn a missing concern into `Unsupported`, for callers that prefer `?`.
 pub trait ProviderExt {
     /// [`Provider::members`] or `Unsupported { operation }`.

@@ -594,3 +594,13 @@ fn too_many_units_is_an_error() {
     let b = basket(&[("1", "A", "100001", 1)]);
     assert!(matches!(price(&b, &[], &[], now()), Err(PricingError::TooManyUnits { .. })));
 }
+
+#[test]
+fn coupon_over_units_that_cost_nothing_says_so() {
+    let b = basket(&[("1", "A", "1", 0)]);
+    let offers = [percent_on("c1", "10", &["A"]), percent_on("c2", "10", &[])];
+    let priced = price(&b, &offers, &ids(&["c2"]), now()).unwrap();
+    let expected = Some("nothing to discount: the units it covers cost nothing");
+    assert_eq!(reason(&priced, "c1").as_deref(), expected);
+    assert_eq!(reason(&priced, "c2").as_deref(), expected);
+}

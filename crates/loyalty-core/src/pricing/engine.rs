@@ -21,6 +21,7 @@ const FREE_SHIPPING: &str = "free shipping is applied by the shop, not priced";
 const REWARD_NOT_PRICED: &str = "a points reward without a discount is not priced";
 const ZERO_DISCOUNT: &str = "its discount is zero";
 const ROUNDS_TO_ZERO: &str = "its discount rounds to zero";
+const NOTHING_TO_DISCOUNT: &str = "nothing to discount: the units it covers cost nothing";
 
 /// One unit of one line and the offer (index into the id-sorted offers) that took it.
 #[derive(Debug, Clone)]
@@ -249,7 +250,12 @@ impl Engine<'_> {
                 continue;
             }
             if eligible.is_empty() {
-                self.refuse(oi, NO_UNITS_LEFT);
+                let taken = self
+                    .units
+                    .iter()
+                    .enumerate()
+                    .any(|(u, unit)| unit.taken.is_some() && products.contains(self.product_of(u)));
+                self.refuse(oi, if taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
                 continue;
             }
             // A fixed coupon is worth its proportional share of its amount over every unit it
@@ -412,7 +418,12 @@ impl Engine<'_> {
                 .filter(|u| self.units[*u].taken.is_none() && self.units[*u].worth > 0)
                 .collect();
             if eligible.is_empty() {
-                self.refuse(oi, "no eligible units left: every unit already carries a discount");
+                let reason = if self.units.iter().any(|u| u.taken.is_some()) {
+                    "no eligible units left: every unit already carries a discount"
+                } else {
+                    NOTHING_TO_DISCOUNT
+                };
+                self.refuse(oi, reason);
                 continue;
             }
             let discount = amount.on(self.worth_of(&eligible)?, offer)?;
