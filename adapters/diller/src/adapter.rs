@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use loyalty_core::{
-    Basket, Capabilities, Carts, Clock, Context, Currency, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldRequest,
-    HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Offer, OfferKind, Offers,
-    Provider, Redemptions, Refund, RegisterMember, Reinstatement, Result, ReturnStyle, Segment, SendOutcome,
-    SystemClock, Transaction, TransactionId, TransactionReceipt, Transactions, UsageCounting, Validation,
+    Basket, Capabilities, Carts, Clock, Context, Currency, EnrollMember, Error, ErrorKind, Fulfilment, Hold,
+    HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Offer,
+    OfferKind, Offers, Provider, Redemptions, Refund, RegisterMember, Reinstatement, Result, ReturnStyle,
+    Segment, SendOutcome, SystemClock, Transaction, TransactionId, TransactionReceipt, Transactions,
+    UsageCounting, Validation,
 };
 use tokio::sync::OnceCell;
 
@@ -32,7 +33,8 @@ pub struct DillerAdapter {
 /// What Diller can do, declared once (diller.md §3-§6).
 fn declare(identifier_kind: LookupKind) -> Capabilities {
     let mut c = Capabilities::none();
-    let mut lookups = vec![LookupKind::Phone, LookupKind::Email, LookupKind::ProviderId, LookupKind::ActivationToken];
+    let mut lookups =
+        vec![LookupKind::Phone, LookupKind::Email, LookupKind::ProviderId, LookupKind::ActivationToken];
     // `identifierValue` searches the one extra identifier the store defines (§4.2).
     lookups.push(identifier_kind);
     lookups.sort();
@@ -60,7 +62,8 @@ fn declare(identifier_kind: LookupKind) -> Capabilities {
     // A duplicate external_id is refused and reported as AlreadyRecorded (§7.3 [S]).
     c.idempotent_send = true;
     c.cancel_transaction = true;
-    c.return_styles = vec![ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund];
+    c.return_styles =
+        vec![ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund];
     c.carts = false;
     c.cart_upgrades = false;
     c.dropshipping = false;
@@ -78,16 +81,20 @@ fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
     let is_stamp = id.starts_with(wire::STAMP_PREFIX) || matches!(offer.kind, OfferKind::StampCard(_));
     if is_stamp {
         let raw = offer.reference.0.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&offer.reference.0);
-        let stamp = raw
-            .parse()
-            .map_err(|_| Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id")))?;
+        let stamp = raw.parse().map_err(|_| {
+            Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id"))
+        })?;
         return Ok(OfferTarget::Stamp(stamp));
     }
     if !matches!(offer.kind, OfferKind::Coupon { .. }) {
         return Err(Error::invalid(PROVIDER, op, "offer.kind", "Diller holds only coupons and stamp cards"));
     }
     // The coupon code is the key of C3-C5 (§4.3); the reference carries it.
-    let code = if offer.reference.0.is_empty() { offer.code.clone().unwrap_or_default() } else { offer.reference.0.clone() };
+    let code = if offer.reference.0.is_empty() {
+        offer.code.clone().unwrap_or_default()
+    } else {
+        offer.reference.0.clone()
+    };
     let code = code.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&code).to_string();
     if code.is_empty() {
         return Err(Error::invalid(PROVIDER, op, "offer.reference", "missing coupon code"));
@@ -132,7 +139,11 @@ impl DillerAdapter {
         }
     }
 
-    fn department<'a>(&'a self, ctx: &'a Context, explicit: Option<&'a loyalty_core::DepartmentId>) -> Option<&'a str> {
+    fn department<'a>(
+        &'a self,
+        ctx: &'a Context,
+        explicit: Option<&'a loyalty_core::DepartmentId>,
+    ) -> Option<&'a str> {
         explicit.or(ctx.department.as_ref()).map(|d| d.as_str()).or(self.config.department_id.as_deref())
     }
 
@@ -152,7 +163,8 @@ impl DillerAdapter {
             .get_or_try_init(|| async {
                 let store = self.client.store(ctx, op).await?;
                 let code = store.currency.unwrap_or_default();
-                Currency::from_code(code.trim()).map_err(|e| wire::ConversionError::new("currency", e.to_string()).protocol(op))
+                Currency::from_code(code.trim())
+                    .map_err(|e| wire::ConversionError::new("currency", e.to_string()).protocol(op))
             })
             .await
             .copied()
@@ -318,7 +330,11 @@ impl Offers for DillerAdapter {
         const OP: &str = "offers.validate";
         self.require(self.capabilities.validate_offer, OP)?;
         match target(OP, offer)? {
-            OfferTarget::Coupon(code) => match self.client.validate_coupon(ctx, OP, member.as_str(), &code).await {
+            OfferTarget::Coupon(code) => match self
+                .client
+                .validate_coupon(ctx, OP, member.as_str(), &code)
+                .await
+            {
                 // `is_ok` is the answer (§4.3; Diller's module accepts only is_ok == true).
                 Ok(r) if r.is_ok == Some(true) => Ok(Validation::valid(offer.id.clone())),
                 Ok(r) => Ok(Validation::invalid(
@@ -326,7 +342,9 @@ impl Offers for DillerAdapter {
                     r.details.unwrap_or_else(|| "the coupon cannot be used".into()),
                 )),
                 // The refusal may come as a 400 problem instead (§4.3, [I]).
-                Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired) => {
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired) =>
+                {
                     Ok(Validation::invalid(offer.id.clone(), e.message().to_string()))
                 }
                 Err(e) => Err(e),
@@ -395,7 +413,9 @@ impl Holds for DillerAdapter {
             return Ok(());
         }
         let code = hold.offer_ref.0.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&hold.offer_ref.0);
-        let body = wire::CouponCancelReservationRequest { external_transaction_id: hold.transaction.as_str().to_string() };
+        let body = wire::CouponCancelReservationRequest {
+            external_transaction_id: hold.transaction.as_str().to_string(),
+        };
         self.client.cancel_coupon_reservation(ctx, OP, hold.member.as_str(), code, &body).await.map(|_| ())
     }
 }
@@ -416,10 +436,9 @@ impl Transactions for DillerAdapter {
         const OP: &str = "transactions.send";
         self.require(self.capabilities.send_transaction, OP)?;
         // T1 is posted under the member (§4.5): an anonymous sale has nowhere to go.
-        let member = transaction
-            .member
-            .as_ref()
-            .ok_or_else(|| Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only"))?;
+        let member = transaction.member.as_ref().ok_or_else(|| {
+            Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only")
+        })?;
         let department = self.department(ctx, transaction.department.as_ref());
         let body = wire::CreateTransactionRequest::try_from(wire::TransactionInput {
             transaction,
@@ -455,10 +474,9 @@ impl Transactions for DillerAdapter {
     async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.refund";
         self.require(self.capabilities.supports_return(ReturnStyle::PartialRefund), OP)?;
-        let member = refund
-            .member
-            .as_ref()
-            .ok_or_else(|| Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member"))?;
+        let member = refund.member.as_ref().ok_or_else(|| {
+            Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member")
+        })?;
         let department = self.department(ctx, None);
         let body = wire::CreateRefundTransactionRequest::try_from(wire::RefundInput {
             refund,
@@ -467,7 +485,8 @@ impl Transactions for DillerAdapter {
             time_zone: self.config.time_zone,
         })
         .map_err(|e| e.invalid(OP))?;
-        match self.client.refund_transaction(ctx, OP, member.as_str(), refund.original.as_str(), &body).await {
+        match self.client.refund_transaction(ctx, OP, member.as_str(), refund.original.as_str(), &body).await
+        {
             Ok(r) => Ok(receipt(&refund.refund_id, SendOutcome::Recorded, r.details)),
             // The refund's own external_id was seen before (§7.3 [S]).
             Err(e) if is_duplicate(&e) => Ok(receipt(&refund.refund_id, SendOutcome::AlreadyRecorded, None)),

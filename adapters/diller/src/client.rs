@@ -75,12 +75,18 @@ impl DillerClient {
             .join(names::TOKEN_PATH)
             .map_err(|e| Error::invalid(PROVIDER, "config.load", "base_url", e.to_string()))?;
         let auth = Arc::new(
-            OAuth2ClientCredentials::new(PROVIDER, token_url, config.client_id.clone(), config.client_secret.clone())
-                .with_scope(names::SCOPE)
-                .with_timeout(config.attempt_timeout)
-                .with_clock(clock),
+            OAuth2ClientCredentials::new(
+                PROVIDER,
+                token_url,
+                config.client_id.clone(),
+                config.client_secret.clone(),
+            )
+            .with_scope(names::SCOPE)
+            .with_timeout(config.attempt_timeout)
+            .with_clock(clock),
         );
-        let http_config = HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
+        let http_config =
+            HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
         let http = HttpClient::new(PROVIDER, http_config, auth.clone(), Arc::new(classify))?;
         Ok(DillerClient { http, store: config.store_id.clone(), auth })
     }
@@ -134,7 +140,11 @@ impl DillerClient {
     }
 
     /// S3 `GET /stores/{storeId}/departments`.
-    pub async fn departments(&self, ctx: &Context, op: &str) -> Result<Vec<wire::StoreDepartmentResponse>, Error> {
+    pub async fn departments(
+        &self,
+        ctx: &Context,
+        op: &str,
+    ) -> Result<Vec<wire::StoreDepartmentResponse>, Error> {
         self.read(ctx, Call::get(op, self.store_path("/departments"))).await
     }
 
@@ -145,7 +155,9 @@ impl DillerClient {
         op: &str,
         request: &wire::CreateDepartmentRequest,
     ) -> Result<Vec<wire::StoreDepartmentResponse>, Error> {
-        let call = Call::post(op, self.store_path("/departments")).json(Self::body(op, request)?).retry(Retry::Write);
+        let call = Call::post(op, self.store_path("/departments"))
+            .json(Self::body(op, request)?)
+            .retry(Retry::Write);
         self.read(ctx, call).await
     }
 
@@ -181,7 +193,12 @@ impl DillerClient {
     }
 
     /// M2 `GET /stores/{storeId}/members/{memberId}`.
-    pub async fn get_member(&self, ctx: &Context, op: &str, member: &str) -> Result<wire::MemberResponse, Error> {
+    pub async fn get_member(
+        &self,
+        ctx: &Context,
+        op: &str,
+        member: &str,
+    ) -> Result<wire::MemberResponse, Error> {
         self.read(ctx, Call::get(op, self.member_path(member, ""))).await
     }
 
@@ -193,7 +210,8 @@ impl DillerClient {
         op: &str,
         request: &wire::RegisterMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
-        let call = Call::post(op, self.store_path("/members")).json(Self::body(op, request)?).retry(Retry::Write);
+        let call =
+            Call::post(op, self.store_path("/members")).json(Self::body(op, request)?).retry(Retry::Write);
         self.read(ctx, call).await
     }
 
@@ -204,8 +222,9 @@ impl DillerClient {
         op: &str,
         request: &wire::EnrollMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
-        let call =
-            Call::post(op, self.store_path("/members/enroll")).json(Self::body(op, request)?).retry(Retry::Write);
+        let call = Call::post(op, self.store_path("/members/enroll"))
+            .json(Self::body(op, request)?)
+            .retry(Retry::Write);
         self.read(ctx, call).await
     }
 
@@ -217,17 +236,28 @@ impl DillerClient {
         member: &str,
         request: &wire::UpdateMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
-        let call = Call::put(op, self.member_path(member, "")).json(Self::body(op, request)?).retry(Retry::Write);
+        let call =
+            Call::put(op, self.member_path(member, "")).json(Self::body(op, request)?).retry(Retry::Write);
         self.read(ctx, call).await
     }
 
     /// M6 `DELETE /stores/{storeId}/members/{memberId}`: flagged now, gone after 10 days (§4.2).
-    pub async fn delete_member(&self, ctx: &Context, op: &str, member: &str) -> Result<wire::ActionResponse, Error> {
+    pub async fn delete_member(
+        &self,
+        ctx: &Context,
+        op: &str,
+        member: &str,
+    ) -> Result<wire::ActionResponse, Error> {
         self.action(ctx, Call::delete(op, self.member_path(member, "")).retry(Retry::Write)).await
     }
 
     /// M7 `GET …/members/{memberId}/dependents`.
-    pub async fn dependents(&self, ctx: &Context, op: &str, member: &str) -> Result<Vec<wire::Dependent>, Error> {
+    pub async fn dependents(
+        &self,
+        ctx: &Context,
+        op: &str,
+        member: &str,
+    ) -> Result<Vec<wire::Dependent>, Error> {
         self.read(ctx, Call::get(op, self.member_path(member, "/dependents"))).await
     }
 
@@ -255,7 +285,8 @@ impl DillerClient {
         op: &str,
         also_inactive: bool,
     ) -> Result<Vec<wire::StoreCouponResponse>, Error> {
-        let call = Call::get(op, self.store_path("/coupons")).query("alsoInactive", also_inactive.to_string());
+        let call =
+            Call::get(op, self.store_path("/coupons")).query("alsoInactive", also_inactive.to_string());
         self.read(ctx, call).await
     }
 
@@ -292,7 +323,8 @@ impl DillerClient {
         request: &wire::CouponReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/coupons/{}/reserve", encode_segment(code)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite)).await
+        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
+            .await
     }
 
     /// C5 `POST …/coupons/{couponCode}/cancel-reservation`; succeeds with nothing reserved
@@ -306,7 +338,8 @@ impl DillerClient {
         request: &wire::CouponCancelReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/coupons/{}/cancel-reservation", encode_segment(code)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite)).await
+        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
+            .await
     }
 
     // ---------------------------------------------------------------- stamp cards (§4.4)
@@ -318,7 +351,8 @@ impl DillerClient {
         op: &str,
         also_inactive: bool,
     ) -> Result<Vec<wire::StoreStampCardResponse>, Error> {
-        let call = Call::get(op, self.store_path("/stamp-cards")).query("alsoInactive", also_inactive.to_string());
+        let call =
+            Call::get(op, self.store_path("/stamp-cards")).query("alsoInactive", also_inactive.to_string());
         self.read(ctx, call).await
     }
 
@@ -345,7 +379,8 @@ impl DillerClient {
         request: &wire::StampReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/stamp-cards/{stamp_id}/reserve"));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite)).await
+        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
+            .await
     }
 
     // ---------------------------------------------------------------- transactions (§4.5)
@@ -359,8 +394,9 @@ impl DillerClient {
         member: &str,
         request: &wire::CreateTransactionRequest,
     ) -> Result<wire::ActionResponse, Error> {
-        let call =
-            Call::post(op, self.member_path(member, "/transactions")).json(Self::body(op, request)?).retry(Retry::Write);
+        let call = Call::post(op, self.member_path(member, "/transactions"))
+            .json(Self::body(op, request)?)
+            .retry(Retry::Write);
         self.action(ctx, call).await
     }
 

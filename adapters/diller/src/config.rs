@@ -99,7 +99,10 @@ impl DillerConfig {
     ///
     /// # Errors
     /// `Invalid` naming the variable that is missing, malformed or unknown.
-    pub fn from_vars(prefix: &str, vars: impl IntoIterator<Item = (String, String)>) -> Result<DillerConfig, Error> {
+    pub fn from_vars(
+        prefix: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<DillerConfig, Error> {
         let mut map = BTreeMap::new();
         for (name, value) in vars {
             let Some(key) = name.strip_prefix(prefix) else { continue };
@@ -154,10 +157,14 @@ impl DillerConfig {
         b.client_secret = text("client_secret")?.map(Secret::new);
         if let Some(var) = text("client_secret_env")? {
             if b.client_secret.is_some() {
-                return Err(invalid("client_secret_env", "give client_secret or client_secret_env, not both"));
+                return Err(invalid(
+                    "client_secret_env",
+                    "give client_secret or client_secret_env, not both",
+                ));
             }
-            let value = std::env::var(&var)
-                .map_err(|_| invalid("client_secret_env", format!("environment variable {var} is not set")))?;
+            let value = std::env::var(&var).map_err(|_| {
+                invalid("client_secret_env", format!("environment variable {var} is not set"))
+            })?;
             b.client_secret = Some(Secret::new(value));
         }
         b.store_id = text("store_id")?;
@@ -167,11 +174,17 @@ impl DillerConfig {
                 "national_id" => LookupKind::NationalId,
                 "drivers_license" => LookupKind::DriversLicense,
                 "external_id" => LookupKind::ExternalId,
-                _ => return Err(invalid("identifier_kind", "expected national_id, drivers_license or external_id")),
+                _ => {
+                    return Err(invalid(
+                        "identifier_kind",
+                        "expected national_id, drivers_license or external_id",
+                    ))
+                }
             };
         }
         if let Some(t) = text("attempt_timeout")? {
-            b.attempt_timeout = parse_duration(&t).ok_or_else(|| invalid("attempt_timeout", "expected e.g. 10, \"10s\" or \"500ms\""))?;
+            b.attempt_timeout = parse_duration(&t)
+                .ok_or_else(|| invalid("attempt_timeout", "expected e.g. 10, \"10s\" or \"500ms\""))?;
         }
         b.time_zone = text("time_zone")?;
         b.build()
@@ -306,18 +319,26 @@ impl DillerConfigBuilder {
             _ => return Err(invalid("base_url", "must be https (http only on loopback)")),
         }
         let client_id = required(self.client_id, "client_id")?;
-        let client_secret =
-            self.client_secret.filter(|s| !s.expose().is_empty()).ok_or_else(|| invalid("client_secret", "required"))?;
+        let client_secret = self
+            .client_secret
+            .filter(|s| !s.expose().is_empty())
+            .ok_or_else(|| invalid("client_secret", "required"))?;
         let store_id = required(self.store_id, "store_id")?;
         if self.attempt_timeout.is_zero() {
             return Err(invalid("attempt_timeout", "must be above zero"));
         }
-        if !matches!(self.identifier_kind, LookupKind::NationalId | LookupKind::DriversLicense | LookupKind::ExternalId) {
+        if !matches!(
+            self.identifier_kind,
+            LookupKind::NationalId | LookupKind::DriversLicense | LookupKind::ExternalId
+        ) {
             return Err(invalid("identifier_kind", "expected national_id, drivers_license or external_id"));
         }
         let time_zone = match self.time_zone {
             None => chrono_tz::Europe::Oslo,
-            Some(name) => name.trim().parse::<Tz>().map_err(|_| invalid("time_zone", format!("unknown time zone {name:?}")))?,
+            Some(name) => name
+                .trim()
+                .parse::<Tz>()
+                .map_err(|_| invalid("time_zone", format!("unknown time zone {name:?}")))?,
         };
         Ok(DillerConfig {
             base_url,
@@ -412,11 +433,13 @@ mod tests {
             v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             v
         };
-        let c = DillerConfig::from_vars(ENV_PREFIX, vars(&[("LOYALTY_DILLER_DEPARTMENT_ID", "web")])).unwrap();
+        let c =
+            DillerConfig::from_vars(ENV_PREFIX, vars(&[("LOYALTY_DILLER_DEPARTMENT_ID", "web")])).unwrap();
         assert_eq!(c.department_id.as_deref(), Some("web"));
         let e = DillerConfig::from_vars(ENV_PREFIX, vars(&[("LOYALTY_DILLER_SECRET", "x")])).unwrap_err();
         assert_eq!(field_of(&e), "LOYALTY_DILLER_SECRET");
-        let e = DillerConfig::from_vars(ENV_PREFIX, vars(&[("LOYALTY_DILLER_TIME_ZONE", "Mars/Base")])).unwrap_err();
+        let e = DillerConfig::from_vars(ENV_PREFIX, vars(&[("LOYALTY_DILLER_TIME_ZONE", "Mars/Base")]))
+            .unwrap_err();
         assert_eq!(field_of(&e), "LOYALTY_DILLER_TIME_ZONE");
     }
 

@@ -42,7 +42,11 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     let new = |kind: ErrorKind| Error::new(kind, input.provider, input.operation);
     match status {
         200..=299 => return refusal_in_success(input),
-        401 => return Some(new(ErrorKind::Unauthorized).with_message("HTTP 401: bearer token missing or refused")),
+        401 => {
+            return Some(
+                new(ErrorKind::Unauthorized).with_message("HTTP 401: bearer token missing or refused"),
+            )
+        }
         403 => return Some(with_text(new(ErrorKind::Forbidden), input.body).with_message_prefix("HTTP 403")),
         429 => {
             let retry_after = parse_retry_after(input.headers, input.now);
@@ -65,14 +69,22 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
             .with_effect(WriteEffect::Unknown)
             .with_message(format!("HTTP {status} with an unreadable body: {}", quote(input.body))),
         (_, Body::OAuth(e)) => {
-            let kind = if e.error == names::OAUTH_INVALID_SCOPE { ErrorKind::Forbidden } else { ErrorKind::Unauthorized };
-            new(kind).with_vendor_code(e.error.clone()).with_message(format!("HTTP {status}: token request refused"))
+            let kind = if e.error == names::OAUTH_INVALID_SCOPE {
+                ErrorKind::Forbidden
+            } else {
+                ErrorKind::Unauthorized
+            };
+            new(kind)
+                .with_vendor_code(e.error.clone())
+                .with_message(format!("HTTP {status}: token request refused"))
         }
         (404 | 410, _) => new(ErrorKind::NotFound)
             .with_vendor_code(names::CODE_NOT_FOUND)
             .with_message(body.text().unwrap_or_else(|| format!("HTTP {status}"))),
         (400 | 409 | 422, _) => refusal(input, status, &body),
-        _ => new(ErrorKind::Protocol).with_effect(WriteEffect::Unknown).with_message(format!("unexpected HTTP {status}")),
+        _ => new(ErrorKind::Protocol)
+            .with_effect(WriteEffect::Unknown)
+            .with_message(format!("unexpected HTTP {status}")),
     };
     Some(err)
 }
@@ -137,11 +149,17 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
 fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
     let (key, messages) = p.errors.as_ref()?.first()?;
     let reason = match messages {
-        serde_json::Value::Array(a) => a.iter().filter_map(|m| m.as_str()).next().unwrap_or("invalid").to_string(),
+        serde_json::Value::Array(a) => {
+            a.iter().filter_map(|m| m.as_str()).next().unwrap_or("invalid").to_string()
+        }
         serde_json::Value::String(s) => s.clone(),
         _ => "invalid".to_string(),
     };
-    let field = if key.is_empty() || key == "$" { "body".to_string() } else { key.trim_start_matches("$.").to_string() };
+    let field = if key.is_empty() || key == "$" {
+        "body".to_string()
+    } else {
+        key.trim_start_matches("$.").to_string()
+    };
     Some((field, scrub(&reason)))
 }
 
@@ -229,7 +247,11 @@ trait MessagePrefix {
 
 impl MessagePrefix for Error {
     fn with_message_prefix(self, prefix: &str) -> Error {
-        let msg = if self.message().is_empty() { prefix.to_string() } else { format!("{prefix}: {}", self.message()) };
+        let msg = if self.message().is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}: {}", self.message())
+        };
         self.with_message(msg)
     }
 }
@@ -305,18 +327,33 @@ mod tests {
                 kind: None,
                 effect: None,
                 // validate's is_ok:false is the answer, turned into Validation::invalid (§4.3).
-                ..row("validate refusal is an answer", 200, VALIDATE_OPERATION, r#"{"is_ok":false,"details":"The coupon has expired."}"#)
+                ..row(
+                    "validate refusal is an answer",
+                    200,
+                    VALIDATE_OPERATION,
+                    r#"{"is_ok":false,"details":"The coupon has expired."}"#,
+                )
             },
             Row {
                 kind: Some("conflict"),
                 code: Some("reserved"),
                 // C4 refusal inside a 200 (§7.2 [S] default); another order holds the coupon.
-                ..row("reserve refused, held elsewhere", 200, "holds.hold", r#"{"is_ok":false,"details":"The coupon is reserved by another transaction."}"#)
+                ..row(
+                    "reserve refused, held elsewhere",
+                    200,
+                    "holds.hold",
+                    r#"{"is_ok":false,"details":"The coupon is reserved by another transaction."}"#,
+                )
             },
             Row {
                 kind: Some("rejected"),
                 code: Some("used_up"),
-                ..row("reserve refused, used up", 200, "holds.hold", r#"{"is_ok":false,"details":"The coupon has been used the maximum number of times."}"#)
+                ..row(
+                    "reserve refused, used up",
+                    200,
+                    "holds.hold",
+                    r#"{"is_ok":false,"details":"The coupon has been used the maximum number of times."}"#,
+                )
             },
             Row {
                 kind: Some("not_found"),
@@ -327,44 +364,88 @@ mod tests {
             Row {
                 kind: Some("not_found"),
                 code: Some("not_found"),
-                ..row("strict-404 problem", 404, "members.get", r#"{"title":"Not Found","status":404,"detail":"Member not found."}"#)
+                ..row(
+                    "strict-404 problem",
+                    404,
+                    "members.get",
+                    r#"{"title":"Not Found","status":404,"detail":"Member not found."}"#,
+                )
             },
-            Row { kind: Some("not_found"), code: Some("not_found"), ..row("404 without body", 404, "members.get", "") },
+            Row {
+                kind: Some("not_found"),
+                code: Some("not_found"),
+                ..row("404 without body", 404, "members.get", "")
+            },
             Row {
                 kind: Some("not_found"),
                 // The search's "no match" error form (§4.2 M1, [I]).
-                ..row("search without match as 400", 400, "members.find", r#"{"title":"Bad Request","status":400,"detail":"No member matches the search."}"#)
+                ..row(
+                    "search without match as 400",
+                    400,
+                    "members.find",
+                    r#"{"title":"Bad Request","status":400,"detail":"No member matches the search."}"#,
+                )
             },
             Row {
                 kind: Some("conflict"),
                 code: Some("duplicate"),
                 // The duplicate external_id comes as a field error (§7.3 [S]); it must not become Invalid.
-                ..row("duplicate external_id", 400, "transactions.send", r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"external_id":["duplicate: a transaction with this external_id already exists."]}}"#)
+                ..row(
+                    "duplicate external_id",
+                    400,
+                    "transactions.send",
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"external_id":["duplicate: a transaction with this external_id already exists."]}}"#,
+                )
             },
             Row {
                 kind: Some("invalid"),
                 field: Some("phone.number"),
-                ..row("field validation names the first key", 400, "members.register", r#"{"title":"One or more validation errors occurred.","status":400,"detail":null,"errors":{"phone.number":["The number field is required."],"email":["bad"]}}"#)
+                ..row(
+                    "field validation names the first key",
+                    400,
+                    "members.register",
+                    r#"{"title":"One or more validation errors occurred.","status":400,"detail":null,"errors":{"phone.number":["The number field is required."],"email":["bad"]}}"#,
+                )
             },
             Row {
                 kind: Some("conflict"),
                 code: Some("already_cancelled"),
-                ..row("second cancel", 400, "transactions.cancel", r#"{"title":"Bad Request","status":400,"detail":"Transaction Order-1234 is already cancelled."}"#)
+                ..row(
+                    "second cancel",
+                    400,
+                    "transactions.cancel",
+                    r#"{"title":"Bad Request","status":400,"detail":"Transaction Order-1234 is already cancelled."}"#,
+                )
             },
             Row {
                 kind: Some("rejected"),
-                ..row("refund over the total", 400, "transactions.refund", r#"{"title":"Bad Request","status":400,"detail":"Refunds would exceed the original total of 349.0."}"#)
+                ..row(
+                    "refund over the total",
+                    400,
+                    "transactions.refund",
+                    r#"{"title":"Bad Request","status":400,"detail":"Refunds would exceed the original total of 349.0."}"#,
+                )
             },
             Row {
                 kind: Some("rejected"),
                 code: Some("expired"),
                 // coupon_refusal_is_error setting: the refusal arrives as a 400 problem (§7.5).
-                ..row("coupon refusal as 400", 400, "holds.hold", r#"{"title":"Bad Request","status":400,"detail":"The coupon has expired."}"#)
+                ..row(
+                    "coupon refusal as 400",
+                    400,
+                    "holds.hold",
+                    r#"{"title":"Bad Request","status":400,"detail":"The coupon has expired."}"#,
+                )
             },
             Row {
                 kind: Some("not_found"),
                 // N4's 400 is an ActionResponse (§3), read like a problem.
-                ..row("action response error body", 400, "setup.non_eligible", r#"{"is_ok":false,"details":"Non-eligible product not found."}"#)
+                ..row(
+                    "action response error body",
+                    400,
+                    "setup.non_eligible",
+                    r#"{"is_ok":false,"details":"Non-eligible product not found."}"#,
+                )
             },
             Row {
                 kind: Some("unauthorized"),
@@ -382,7 +463,10 @@ mod tests {
                 // JwtBearer answers an empty 401 with WWW-Authenticate (§2 [I]).
                 ..row("missing bearer", 401, "members.get", "")
             },
-            Row { kind: Some("forbidden"), ..row("store not accessible", 403, "setup.stores", r#"{"title":"Forbidden","status":403}"#) },
+            Row {
+                kind: Some("forbidden"),
+                ..row("store not accessible", 403, "setup.stores", r#"{"title":"Forbidden","status":403}"#)
+            },
             Row {
                 kind: Some("rate_limited"),
                 temporary: true,
@@ -417,7 +501,10 @@ mod tests {
                 ..row("foreign JSON error body", 400, "members.get", r#"{"foo":1}"#)
             },
             Row { kind: Some("rejected"), ..row("400 without body", 400, "holds.release", "") },
-            Row { kind: Some("conflict"), ..row("409", 409, "transactions.send", r#"{"title":"Conflict","status":409}"#) },
+            Row {
+                kind: Some("conflict"),
+                ..row("409", 409, "transactions.send", r#"{"title":"Conflict","status":409}"#)
+            },
         ];
         for r in &rows {
             let got = run(r);
@@ -429,12 +516,21 @@ mod tests {
                     if let Some(effect) = r.effect {
                         assert_eq!(e.effect(), effect, "{}: effect", r.why);
                     }
-                    assert_eq!(e.retry_after(), r.retry_secs.map(Duration::from_secs), "{}: retry_after", r.why);
+                    assert_eq!(
+                        e.retry_after(),
+                        r.retry_secs.map(Duration::from_secs),
+                        "{}: retry_after",
+                        r.why
+                    );
                     if let Some(code) = r.code {
                         assert_eq!(e.vendor_code(), Some(code), "{}: vendor code", r.why);
                     }
                     if let Some(field) = r.field {
-                        assert!(matches!(e.kind(), ErrorKind::Invalid { field: f, .. } if f == field), "{}: {e}", r.why);
+                        assert!(
+                            matches!(e.kind(), ErrorKind::Invalid { field: f, .. } if f == field),
+                            "{}: {e}",
+                            r.why
+                        );
                     }
                     assert_eq!(e.operation(), r.operation, "{}", r.why);
                 }

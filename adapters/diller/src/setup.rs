@@ -83,7 +83,11 @@ impl DillerAdapter {
         id: &DepartmentId,
         name: &str,
     ) -> Result<BTreeMap<DepartmentId, String>> {
-        let body = wire::CreateDepartmentRequest { id: id.as_str().to_string(), name: name.to_string(), origin: None };
+        let body = wire::CreateDepartmentRequest {
+            id: id.as_str().to_string(),
+            name: name.to_string(),
+            origin: None,
+        };
         let list = self.client().create_department(ctx, "setup.create_department", &body).await?;
         Ok(wire::departments(&list).into_iter().map(|(k, v)| (DepartmentId::new(k), v)).collect())
     }
@@ -96,7 +100,11 @@ impl DillerAdapter {
         let list = self.client().membership_levels(ctx, "setup.membership_levels").await?;
         let mut levels: Vec<MembershipLevel> = list
             .iter()
-            .map(|l| MembershipLevel { id: l.id, name: l.name.clone().unwrap_or_default(), points: l.points.unwrap_or(0) })
+            .map(|l| MembershipLevel {
+                id: l.id,
+                name: l.name.clone().unwrap_or_default(),
+                points: l.points.unwrap_or(0),
+            })
             .collect();
         levels.sort_by_key(|l| l.points);
         Ok(levels)

@@ -18,9 +18,10 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use loyalty_core::{
-    Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind, Gender as CoreGender, Member,
-    MemberId, Money, Offer, OfferKind, Phone as CorePhone, Refund, RegisterMember, Rounding, Scope, Segment as CoreSegment,
-    SegmentAnswer, SegmentKind, SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
+    Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind,
+    Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, Phone as CorePhone, Refund,
+    RegisterMember, Rounding, Scope, Segment as CoreSegment, SegmentAnswer, SegmentKind,
+    SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
     StampCard as CoreStampCard, Transaction, TransactionLine,
 };
 use rust_decimal::Decimal;
@@ -80,7 +81,8 @@ pub mod names {
     /// Phrases of a reservation held by another transaction (§7.3 [S], open question 3).
     pub const RESERVED_PHRASES: &[&str] = &["reserved by another", "already reserved", "is reserved"];
     /// Phrases of a second cancel (§7.3 [S]).
-    pub const CANCELLED_PHRASES: &[&str] = &["already cancelled", "already canceled", "is cancelled", "is canceled"];
+    pub const CANCELLED_PHRASES: &[&str] =
+        &["already cancelled", "already canceled", "is cancelled", "is canceled"];
     /// Phrases of an expired coupon (§7.3 [S]).
     pub const EXPIRED_PHRASES: &[&str] = &["expired"];
     /// Phrases of a used-up coupon (§7.3 [S]).
@@ -183,9 +185,9 @@ mod opt_int {
         let dec = opt_number::deserialize(d)?;
         match dec {
             None => Ok(None),
-            Some(x) if x.fract().is_zero() => {
-                i64::try_from(x).map(Some).map_err(|_| serde::de::Error::custom(format!("integer out of range: {x}")))
-            }
+            Some(x) if x.fract().is_zero() => i64::try_from(x)
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom(format!("integer out of range: {x}"))),
             Some(x) => Err(serde::de::Error::custom(format!("expected an integer, got {x}"))),
         }
     }
@@ -256,11 +258,8 @@ impl DillerDateTime {
             DillerDateTime::Offset(dt) => Some(dt.with_timezone(&Utc)),
             DillerDateTime::Local(dt) => local(*dt),
             DillerDateTime::Date(d) => {
-                let time = if end_of_day {
-                    NaiveTime::from_hms_milli_opt(23, 59, 59, 999)?
-                } else {
-                    NaiveTime::MIN
-                };
+                let time =
+                    if end_of_day { NaiveTime::from_hms_milli_opt(23, 59, 59, 999)? } else { NaiveTime::MIN };
                 local(d.and_time(time))
             }
             DillerDateTime::Unparsed(_) => None,
@@ -521,7 +520,9 @@ pub struct ApiError {
 }
 
 /// Reads a JSON object keeping its member order (the first `errors` key names the field).
-fn ordered_errors<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(String, serde_json::Value)>>, D::Error> {
+fn ordered_errors<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<(String, serde_json::Value)>>, D::Error> {
     struct Ordered;
     impl<'de> serde::de::Visitor<'de> for Ordered {
         type Value = Option<Vec<(String, serde_json::Value)>>;
@@ -1419,13 +1420,16 @@ fn segment_answer(s: &MemberSegmentResponse, at: usize) -> Conv<Option<SegmentAn
     let field = |f: &str| format!("segments[{at}].{f}");
     let id = s.id.ok_or_else(|| ConversionError::new(field("id"), "missing"))?;
     let text = s.value.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    let choices = || s.selected_options.clone().unwrap_or_default().iter().map(i64::to_string).collect::<Vec<_>>();
+    let choices =
+        || s.selected_options.clone().unwrap_or_default().iter().map(i64::to_string).collect::<Vec<_>>();
     let value = match &s.type_ {
         Some(SegmentType::Text) => text.map(|t| CoreSegmentValue::Text(t.to_string())),
         Some(SegmentType::DateTime) => match text {
             None => None,
             Some(t) => Some(CoreSegmentValue::Date(
-                DillerDateTime::parse(t).date().ok_or_else(|| ConversionError::new(field("value"), "not a date"))?,
+                DillerDateTime::parse(t)
+                    .date()
+                    .ok_or_else(|| ConversionError::new(field("value"), "not a date"))?,
             )),
         },
         Some(SegmentType::Radio | SegmentType::Dropdown | SegmentType::Checkbox) => {
@@ -1448,13 +1452,16 @@ impl TryFrom<&MemberResponse> for Member {
     type Error = ConversionError;
 
     fn try_from(w: &MemberResponse) -> Conv<Member> {
-        let id = w.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| ConversionError::new("id", "missing"))?;
+        let id =
+            w.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| ConversionError::new("id", "missing"))?;
         let mut m = Member::new(MemberId::new(id));
         m.first_name = w.first_name.clone().filter(|s| !s.is_empty());
         m.last_name = w.last_name.clone().filter(|s| !s.is_empty());
         m.email = w.email.clone().filter(|s| !s.is_empty());
         m.phone = match &w.phone {
-            Some(Phone { country_code: Some(cc), number: Some(n) }) if !n.is_empty() => Some(CorePhone::new(cc, n)),
+            Some(Phone { country_code: Some(cc), number: Some(n) }) if !n.is_empty() => {
+                Some(CorePhone::new(cc, n))
+            }
             _ => None,
         };
         m.birth_date = match &w.birth_date {
@@ -1482,7 +1489,10 @@ impl TryFrom<&MemberResponse> for Member {
             put("next_level_title", d.next_level_title.clone());
             put("remaining_points", d.remaining_points.map(|x| x.normalize().to_string()));
             put("next_level_points", d.next_level_points.map(|x| x.normalize().to_string()));
-            put("level_expire_date", d.level_expire_date.as_ref().and_then(|x| x.date()).map(|x| x.to_string()));
+            put(
+                "level_expire_date",
+                d.level_expire_date.as_ref().and_then(|x| x.date()).map(|x| x.to_string()),
+            );
         }
         if let Some(r) = w.remarks.clone().filter(|s| !s.is_empty()) {
             m.extras.insert("remarks".into(), r);
@@ -1500,13 +1510,20 @@ impl TryFrom<&StoreSegmentResponse> for CoreSegment {
             w.options
                 .iter()
                 .flatten()
-                .filter_map(|o| Some(CoreSegmentOption { id: o.id?.to_string(), label: o.text.clone().unwrap_or_default() }))
+                .filter_map(|o| {
+                    Some(CoreSegmentOption {
+                        id: o.id?.to_string(),
+                        label: o.text.clone().unwrap_or_default(),
+                    })
+                })
                 .collect::<Vec<_>>()
         };
         let kind = match &w.type_ {
             Some(SegmentType::Text) => SegmentKind::Text,
             Some(SegmentType::DateTime) => SegmentKind::Date,
-            Some(SegmentType::Radio | SegmentType::Dropdown) => SegmentKind::SingleChoice { options: options() },
+            Some(SegmentType::Radio | SegmentType::Dropdown) => {
+                SegmentKind::SingleChoice { options: options() }
+            }
             Some(SegmentType::Checkbox) => SegmentKind::MultiChoice { options: options() },
             Some(SegmentType::Unknown(t)) => {
                 return Err(ConversionError::new("type", format!("unknown segment type {t:?}")));
@@ -1534,20 +1551,23 @@ pub const COUPON_PREFIX: &str = "coupon:";
 /// The prefix of stamp card offer ids (`stamp:17`).
 pub const STAMP_PREFIX: &str = "stamp:";
 
-fn validity(
-    from: &Option<DillerDateTime>,
-    to: &Option<DillerDateTime>,
-    tz: &Tz,
-) -> Conv<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+/// A validity window: start and end, `None` = open.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+fn validity(from: &Option<DillerDateTime>, to: &Option<DillerDateTime>, tz: &Tz) -> Conv<Window> {
     let from = match from {
         None => None,
-        Some(v) => Some(v.to_utc(tz, false).ok_or_else(|| ConversionError::new("valid_from", "not a date-time"))?),
+        Some(v) => {
+            Some(v.to_utc(tz, false).ok_or_else(|| ConversionError::new("valid_from", "not a date-time"))?)
+        }
     };
     let to = match to {
         None => None,
         // A valid_to in year 2100 (or later) means "never expires" (§5.4, [MAG]).
         Some(v) if v.year().is_some_and(|y| y >= names::NO_END_YEAR) => None,
-        Some(v) => Some(v.to_utc(tz, true).ok_or_else(|| ConversionError::new("valid_to", "not a date-time"))?),
+        Some(v) => {
+            Some(v.to_utc(tz, true).ok_or_else(|| ConversionError::new("valid_to", "not a date-time"))?)
+        }
     };
     Ok((from, to))
 }
@@ -1560,7 +1580,11 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
     type Error = ConversionError;
 
     fn try_from(InContext(w, ctx): InContext<'_, MemberCouponResponse>) -> Conv<Offer> {
-        let code = w.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| ConversionError::new("code", "missing"))?;
+        let code = w
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| ConversionError::new("code", "missing"))?;
         let value = || w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"));
         let discount = match &w.discount_type {
             Some(CouponDiscountType::Percentage) => Discount::Percent(value()?),
@@ -1579,8 +1603,11 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
         };
         let products = w.product_ids.clone().unwrap_or_default();
         // An empty product list means the whole basket (§5.4, [KB; I]).
-        let scope =
-            if products.is_empty() { Scope::Basket } else { Scope::Products(products.into_iter().map(Into::into).collect()) };
+        let scope = if products.is_empty() {
+            Scope::Basket
+        } else {
+            Scope::Products(products.into_iter().map(Into::into).collect())
+        };
         let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
         // uses left = max_redemptions − times_redeemed; ≥ 1000 means unlimited (§5.4, [MAG]).
         let uses_left = match w.max_redemptions {
@@ -1591,10 +1618,11 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
             }
             None => None,
         };
-        Ok(Offer::new(format!("{COUPON_PREFIX}{code}"), w.title.clone().unwrap_or_else(|| code.to_string()), OfferKind::Coupon {
-            discount,
-            scope,
-        })
+        Ok(Offer::new(
+            format!("{COUPON_PREFIX}{code}"),
+            w.title.clone().unwrap_or_else(|| code.to_string()),
+            OfferKind::Coupon { discount, scope },
+        )
         .with_code(code)
         .with_validity(from, to)
         .with_uses_left(uses_left)
@@ -1632,23 +1660,28 @@ impl TryFrom<InContext<'_, MemberStampCard>> for Offer {
 
 fn phone_checked(p: &CorePhone, field: &str) -> Conv<Phone> {
     if !p.is_well_formed() {
-        return Err(ConversionError::new(field, "expected a dialling prefix and a national number, digits only"));
+        return Err(ConversionError::new(
+            field,
+            "expected a dialling prefix and a national number, digits only",
+        ));
     }
     Ok(Phone::from(p))
 }
 
 fn segment_value(a: &SegmentAnswer, at: usize) -> Conv<SegmentValue> {
-    let id: i64 = a
-        .segment_id
-        .as_str()
-        .parse()
-        .map_err(|_| ConversionError::new(format!("segments[{at}].segment_id"), "Diller segment ids are integers"))?;
+    let id: i64 = a.segment_id.as_str().parse().map_err(|_| {
+        ConversionError::new(format!("segments[{at}].segment_id"), "Diller segment ids are integers")
+    })?;
     Ok(match &a.value {
-        CoreSegmentValue::Text(t) => SegmentValue { segment_id: id, value: Some(t.clone()), selected_options: None },
-        // Dates travel as YYYY-MM-DD, as Diller's module writes them (§5.2 SegmentValue, [MAG]).
-        CoreSegmentValue::Date(d) => {
-            SegmentValue { segment_id: id, value: Some(d.format("%Y-%m-%d").to_string()), selected_options: None }
+        CoreSegmentValue::Text(t) => {
+            SegmentValue { segment_id: id, value: Some(t.clone()), selected_options: None }
         }
+        // Dates travel as YYYY-MM-DD, as Diller's module writes them (§5.2 SegmentValue, [MAG]).
+        CoreSegmentValue::Date(d) => SegmentValue {
+            segment_id: id,
+            value: Some(d.format("%Y-%m-%d").to_string()),
+            selected_options: None,
+        },
         CoreSegmentValue::Choices(c) => SegmentValue {
             segment_id: id,
             value: None,
@@ -1656,7 +1689,10 @@ fn segment_value(a: &SegmentAnswer, at: usize) -> Conv<SegmentValue> {
                 c.iter()
                     .map(|o| {
                         o.parse::<i64>().map_err(|_| {
-                            ConversionError::new(format!("segments[{at}].value"), "Diller option ids are integers")
+                            ConversionError::new(
+                                format!("segments[{at}].value"),
+                                "Diller option ids are integers",
+                            )
                         })
                     })
                     .collect::<Conv<Vec<_>>>()?,
@@ -1686,7 +1722,10 @@ impl TryFrom<RegisterInput<'_>> for RegisterMemberRequest {
     fn try_from(input: RegisterInput<'_>) -> Conv<RegisterMemberRequest> {
         let r = input.request;
         // `phone` is the one required field of RegisterMemberRequest (§5.2).
-        let phone = r.phone.as_ref().ok_or_else(|| ConversionError::new("phone", "Diller requires a phone number"))?;
+        let phone = r
+            .phone
+            .as_ref()
+            .ok_or_else(|| ConversionError::new("phone", "Diller requires a phone number"))?;
         Ok(RegisterMemberRequest {
             phone: phone_checked(phone, "phone")?,
             first_name: r.first_name.clone(),
@@ -1720,10 +1759,9 @@ impl TryFrom<EnrollInput<'_>> for EnrollMemberRequest {
 
     fn try_from(input: EnrollInput<'_>) -> Conv<EnrollMemberRequest> {
         let r = input.request;
-        let department = input
-            .department
-            .filter(|d| !d.is_empty())
-            .ok_or_else(|| ConversionError::new("department_id", "Diller requires a department to enroll (§4.2)"))?;
+        let department = input.department.filter(|d| !d.is_empty()).ok_or_else(|| {
+            ConversionError::new("department_id", "Diller requires a department to enroll (§4.2)")
+        })?;
         let info = MemberAdditionalInfo {
             first_name: r.first_name.clone(),
             last_name: r.last_name.clone(),
@@ -1791,7 +1829,10 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     let field = |f: &str| format!("lines[{at}].{f}");
     for (m, f) in [(&l.unit_price, "unit_price"), (&l.discount, "discount"), (&l.net, "net")] {
         if m.currency != currency {
-            return Err(ConversionError::new(field(f), format!("currency {} differs from {currency}", m.currency)));
+            return Err(ConversionError::new(
+                field(f),
+                format!("currency {} differs from {currency}", m.currency),
+            ));
         }
     }
     // total_price = quantity × unit_price − discount, exactly (§5.6, §6.4). A line whose frozen
@@ -1830,11 +1871,15 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
     fn try_from(input: TransactionInput<'_>) -> Conv<CreateTransactionRequest> {
         let t = input.transaction;
         if t.id.as_str().is_empty() {
-            return Err(ConversionError::new("id", "the transaction id is required (it is Diller's external_id)"));
+            return Err(ConversionError::new(
+                "id",
+                "the transaction id is required (it is Diller's external_id)",
+            ));
         }
         // A negative transaction (a return without its original, NegativeTransaction style) is
         // sent as is: negative quantities keep total_price = quantity × unit_price − discount.
-        let details = t.lines.iter().enumerate().map(|(i, l)| line(l, i, t.currency)).collect::<Conv<Vec<_>>>()?;
+        let details =
+            t.lines.iter().enumerate().map(|(i, l)| line(l, i, t.currency)).collect::<Conv<Vec<_>>>()?;
         let mut coupon_codes = Vec::new();
         for (i, u) in t.offers_used.iter().enumerate() {
             // A coupon is "used" by naming its code in coupon_codes (§4.3); stamp cards travel
@@ -1914,7 +1959,8 @@ impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
         if r.total.is_negative() || r.total.is_zero() {
             return Err(ConversionError::new("total", "a refund total is positive"));
         }
-        let details = r.lines.iter().enumerate().map(|(i, l)| line(l, i, currency)).collect::<Conv<Vec<_>>>()?;
+        let details =
+            r.lines.iter().enumerate().map(|(i, l)| line(l, i, currency)).collect::<Conv<Vec<_>>>()?;
         let discount = Money::sum(currency, r.lines.iter().map(|l| l.discount))
             .map_err(|e| ConversionError::new("lines", e.to_string()))?;
         Ok(CreateRefundTransactionRequest {
@@ -1942,7 +1988,9 @@ pub fn strings(v: &Option<Vec<String>>) -> Vec<String> {
 pub fn segments(list: &[StoreSegmentResponse]) -> Conv<Vec<CoreSegment>> {
     list.iter()
         .enumerate()
-        .map(|(i, s)| CoreSegment::try_from(s).map_err(|e| ConversionError::new(format!("[{i}].{}", e.field), e.reason)))
+        .map(|(i, s)| {
+            CoreSegment::try_from(s).map_err(|e| ConversionError::new(format!("[{i}].{}", e.field), e.reason))
+        })
         .collect()
 }
 
@@ -1989,7 +2037,12 @@ mod tests {
     fn date_times_parse_in_every_documented_form() {
         let tz = chrono_tz::Europe::Oslo;
         let want = Utc.with_ymd_and_hms(2024, 2, 20, 13, 3, 11).unwrap();
-        for text in ["2024-02-20T14:03:11+01:00", "2024-02-20T13:03:11Z", "2024-02-20T14:03:11", "2024-02-20T14:03:11+0100"] {
+        for text in [
+            "2024-02-20T14:03:11+01:00",
+            "2024-02-20T13:03:11Z",
+            "2024-02-20T14:03:11",
+            "2024-02-20T14:03:11+0100",
+        ] {
             assert_eq!(DillerDateTime::parse(text).to_utc(&tz, false), Some(want), "{text}");
         }
         let frac = DillerDateTime::parse("2024-02-20T13:03:11.1234567Z").to_utc(&tz, false).unwrap();
@@ -2003,7 +2056,10 @@ mod tests {
         let tz = chrono_tz::Europe::Oslo;
         let end = DillerDateTime::parse("2026-06-30").to_utc(&tz, true).unwrap();
         assert_eq!(end.with_timezone(&tz).day(), 30);
-        assert_eq!(end, Utc.with_ymd_and_hms(2026, 6, 30, 21, 59, 59).unwrap() + chrono::Duration::milliseconds(999));
+        assert_eq!(
+            end,
+            Utc.with_ymd_and_hms(2026, 6, 30, 21, 59, 59).unwrap() + chrono::Duration::milliseconds(999)
+        );
     }
 
     #[test]
@@ -2031,7 +2087,10 @@ mod tests {
         assert_eq!(o.valid_to, None);
         assert_eq!(o.id.as_str(), "coupon:SUMMER10");
         assert_eq!(o.uses_left, Some(1));
-        assert_eq!(o.kind, OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket });
+        assert_eq!(
+            o.kind,
+            OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket }
+        );
     }
 
     #[test]
@@ -2056,7 +2115,8 @@ mod tests {
 
     #[test]
     fn coupon_without_code_is_a_conversion_error() {
-        let w: MemberCouponResponse = serde_json::from_str(r#"{"id":1,"discount_type":"Percentage"}"#).unwrap();
+        let w: MemberCouponResponse =
+            serde_json::from_str(r#"{"id":1,"discount_type":"Percentage"}"#).unwrap();
         assert_eq!(Offer::try_from(InContext(&w, &ctx())).unwrap_err().field, "code");
     }
 
@@ -2073,7 +2133,10 @@ mod tests {
         )
         .unwrap();
         let m = Member::try_from(&w).unwrap();
-        assert_eq!(m.consents, Consents { membership: true, order_history: false, marketing_sms: true, marketing_email: false });
+        assert_eq!(
+            m.consents,
+            Consents { membership: true, order_history: false, marketing_sms: true, marketing_email: false }
+        );
         assert_eq!(m.birth_date, NaiveDate::from_ymd_opt(1990, 5, 17));
         assert_eq!(m.points, Some(Decimal::from(250)));
         assert_eq!(m.tier.as_deref(), Some("Member"));

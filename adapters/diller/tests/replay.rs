@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loyalty_core::{
-    pricing, Basket, Consents, Context, Currency, Discount, EnrollMember, ErrorKind, HoldRequest, Line, MemberId,
-    MemberLookup, MemberUpdate, Money, Offer, OfferKind, Phone, Provider, Refund, RegisterMember, Scope,
-    SegmentAnswer, SegmentValue, SendOutcome, StampCard, Transaction, TransactionId, TransactionLine,
+    pricing, Basket, Consents, Context, Currency, Discount, EnrollMember, ErrorKind, HoldRequest, Line,
+    MemberId, MemberLookup, MemberUpdate, Money, Offer, OfferKind, Phone, Provider, Refund, RegisterMember,
+    Scope, SegmentAnswer, SegmentValue, SendOutcome, StampCard, Transaction, TransactionId, TransactionLine,
 };
 use loyalty_diller::{DillerAdapter, DillerConfig};
 use loyalty_http::Secret;
@@ -121,7 +121,12 @@ fn coffee_card() -> Offer {
     Offer::new(
         "stamp:17",
         "Coffee card",
-        OfferKind::StampCard(StampCard { required: 6, collected: 0, restartable: true, products: vec!["COF-500".into()] }),
+        OfferKind::StampCard(StampCard {
+            required: 6,
+            collected: 0,
+            restartable: true,
+            products: vec!["COF-500".into()],
+        }),
     )
     .with_reference("17")
 }
@@ -146,7 +151,9 @@ fn order_1234() -> Transaction {
 
 #[tokio::test]
 async fn token_reply_without_expires_in_is_a_protocol_error() {
-    let server = ReplayServer::start(vec![fixture("token_without_expires_in"), fixture("m2_get_member")]).await.unwrap();
+    let server = ReplayServer::start(vec![fixture("token_without_expires_in"), fixture("m2_get_member")])
+        .await
+        .unwrap();
     let config = DillerConfig::builder()
         .with_base_url(server.base_url())
         .with_client_id("replay-client")
@@ -188,9 +195,13 @@ async fn s5_segments() {
 #[tokio::test]
 async fn m1_search_by_phone() {
     let r = replay(&["m1_search_phone"]).await;
-    let m = r.adapter.members().unwrap().find(&ctx(), &MemberLookup::Phone(Phone::new("+47", "41234567"))).await;
+    let m =
+        r.adapter.members().unwrap().find(&ctx(), &MemberLookup::Phone(Phone::new("+47", "41234567"))).await;
     let m = m.unwrap().expect("found");
-    assert_eq!(m.consents, Consents { membership: true, order_history: true, marketing_sms: true, marketing_email: false });
+    assert_eq!(
+        m.consents,
+        Consents { membership: true, order_history: true, marketing_sms: true, marketing_email: false }
+    );
     assert_eq!(m.points, Some(Decimal::from(250)));
     insta::assert_json_snapshot!(r.sent());
 }
@@ -198,7 +209,8 @@ async fn m1_search_by_phone() {
 #[tokio::test]
 async fn m1_no_match_problem_is_none() {
     let r = replay(&["m1_search_no_match_problem"]).await;
-    let m = r.adapter.members().unwrap().find(&ctx(), &MemberLookup::Email("nobody@example.com".into())).await;
+    let m =
+        r.adapter.members().unwrap().find(&ctx(), &MemberLookup::Email("nobody@example.com".into())).await;
     assert_eq!(m.unwrap(), None);
     insta::assert_json_snapshot!(r.sent());
 }
@@ -210,8 +222,16 @@ async fn m3_register() {
         .with_phone(Phone::new("+47", "90000003"))
         .with_email("ny@example.com")
         .with_name("Ny", "Kunde")
-        .with_consents(Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true })
-        .with_segment(SegmentAnswer { segment_id: "3".into(), value: SegmentValue::Choices(vec!["31".into()]) })
+        .with_consents(Consents {
+            membership: true,
+            order_history: true,
+            marketing_sms: false,
+            marketing_email: true,
+        })
+        .with_segment(SegmentAnswer {
+            segment_id: "3".into(),
+            value: SegmentValue::Choices(vec!["31".into()]),
+        })
         .with_segment(SegmentAnswer {
             segment_id: "2".into(),
             value: SegmentValue::Date(chrono::NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()),
@@ -225,7 +245,8 @@ async fn m3_register() {
 #[tokio::test]
 async fn m4_enroll() {
     let r = replay(&["m4_enroll"]).await;
-    let m = r.adapter.members().unwrap().enroll(&ctx(), &EnrollMember::new(Phone::new("+47", "90000001"))).await;
+    let m =
+        r.adapter.members().unwrap().enroll(&ctx(), &EnrollMember::new(Phone::new("+47", "90000001"))).await;
     assert!(!m.unwrap().is_active());
     insta::assert_json_snapshot!(r.sent());
 }
@@ -251,7 +272,10 @@ async fn c2_k2_offers_list() {
     let r = replay(&["c2_member_coupons", "k2_member_stamp_cards", "s2_store"]).await;
     let offers = r.adapter.offers().unwrap().list(&ctx(), &member(), None).await.unwrap();
     assert_eq!(offers[0].valid_to, None, "year 2100 = no end");
-    assert_eq!(offers[1].kind, OfferKind::Coupon { discount: Discount::Fixed(nok(5000)), scope: Scope::Basket });
+    assert_eq!(
+        offers[1].kind,
+        OfferKind::Coupon { discount: Discount::Fixed(nok(5000)), scope: Scope::Basket }
+    );
     // 2026-12-31T23:59:59.1234567Z: fractional seconds with Z.
     assert_eq!(offers[1].valid_to.unwrap().timestamp(), at(2026, 12, 31, 23, 59, 59).timestamp());
     // 2025-01-01T00:00:00 without offset: Oslo local time.
@@ -319,7 +343,12 @@ async fn t1_duplicate_is_already_recorded() {
 #[tokio::test]
 async fn t2_cancel() {
     let r = replay(&["t2_cancel"]).await;
-    r.adapter.transactions().unwrap().cancel(&ctx(), &TransactionId::new("Order-1234"), Some("Returned in full")).await.unwrap();
+    r.adapter
+        .transactions()
+        .unwrap()
+        .cancel(&ctx(), &TransactionId::new("Order-1234"), Some("Returned in full"))
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(r.sent());
 }
 

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use loyalty_core::{
-    Consents, Context, EnrollMember, ErrorKind, HoldRequest, LookupKind, MemberId, MemberLookup, MemberUpdate, OfferKind,
-    Phone, Provider, RegisterMember, Refund, Scope, Discount, SendOutcome, StampAction, TransactionId, WriteEffect,
+    Consents, Context, Discount, EnrollMember, ErrorKind, HoldRequest, LookupKind, MemberId, MemberLookup,
+    MemberUpdate, OfferKind, Phone, Provider, Refund, RegisterMember, Scope, SendOutcome, StampAction,
+    TransactionId, WriteEffect,
 };
 use loyalty_sim::diller::{demo, DillerSettings};
 use loyalty_sim::Fault;
@@ -103,7 +104,8 @@ async fn email_identifier_and_provider_id_lookups_find_the_member() {
 #[tokio::test]
 async fn no_match_as_empty_list_is_none() {
     let env = start().await;
-    let found = env.adapter.members().unwrap().find(&ctx(), &MemberLookup::Email("nobody@example.com".into())).await;
+    let found =
+        env.adapter.members().unwrap().find(&ctx(), &MemberLookup::Email("nobody@example.com".into())).await;
     assert_eq!(found.unwrap(), None);
 }
 
@@ -112,7 +114,12 @@ async fn no_match_as_400_problem_is_none() {
     let mut settings = DillerSettings::default();
     settings.search_no_match_is_error = true;
     let env = start_with(settings, Duration::from_secs(5)).await;
-    let found = env.adapter.members().unwrap().find(&ctx(), &MemberLookup::Phone(Phone::new("+47", "99999999"))).await;
+    let found = env
+        .adapter
+        .members()
+        .unwrap()
+        .find(&ctx(), &MemberLookup::Phone(Phone::new("+47", "99999999")))
+        .await;
     assert_eq!(found.unwrap(), None);
 }
 
@@ -122,8 +129,12 @@ async fn unknown_provider_id_is_none_with_400_and_with_404() {
         let mut settings = DillerSettings::default();
         settings.strict_404 = strict;
         let env = start_with(settings, Duration::from_secs(5)).await;
-        let found =
-            env.adapter.members().unwrap().find(&ctx(), &MemberLookup::ProviderId(MemberId::new("m_unknown00000"))).await;
+        let found = env
+            .adapter
+            .members()
+            .unwrap()
+            .find(&ctx(), &MemberLookup::ProviderId(MemberId::new("m_unknown00000")))
+            .await;
         assert_eq!(found.unwrap(), None, "strict_404 = {strict}");
     }
 }
@@ -139,7 +150,8 @@ async fn get_of_unknown_member_is_not_found() {
 #[tokio::test]
 async fn undeclared_lookup_is_unsupported_before_any_request() {
     let env = start().await;
-    let err = env.adapter.members().unwrap().find(&ctx(), &MemberLookup::NationalId("01019012345".into())).await;
+    let err =
+        env.adapter.members().unwrap().find(&ctx(), &MemberLookup::NationalId("01019012345".into())).await;
     assert!(err.unwrap_err().is_unsupported());
     assert!(env.journal().entries().is_empty());
 }
@@ -149,7 +161,12 @@ async fn undeclared_lookup_is_unsupported_before_any_request() {
 #[tokio::test]
 async fn enroll_sends_phone_and_the_configured_department() {
     let env = start().await;
-    let m = env.adapter.members().unwrap().enroll(&ctx(), &EnrollMember::new(Phone::new("+47", "90000001"))).await;
+    let m = env
+        .adapter
+        .members()
+        .unwrap()
+        .enroll(&ctx(), &EnrollMember::new(Phone::new("+47", "90000001")))
+        .await;
     let m = m.unwrap();
     assert!(!m.consents.membership, "an enrolled member has not accepted the terms yet");
     let body = body_json(&env, "POST", "/api/v2.0/stores/demo-store/members/enroll");
@@ -169,7 +186,8 @@ async fn enrolling_a_pending_phone_again_returns_that_member() {
 #[tokio::test]
 async fn register_maps_the_four_consents() {
     let env = start().await;
-    let consents = Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true };
+    let consents =
+        Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true };
     let request = RegisterMember::new()
         .with_phone(Phone::new("+47", "90000003"))
         .with_email("ny@example.com")
@@ -188,7 +206,12 @@ async fn register_maps_the_four_consents() {
 #[tokio::test]
 async fn register_without_phone_is_invalid_before_any_request() {
     let env = start().await;
-    let err = env.adapter.members().unwrap().register(&ctx(), &RegisterMember::new().with_email("x@example.com")).await;
+    let err = env
+        .adapter
+        .members()
+        .unwrap()
+        .register(&ctx(), &RegisterMember::new().with_email("x@example.com"))
+        .await;
     let err = err.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "phone"), "{err}");
     assert!(env.journal().entries().is_empty());
@@ -240,14 +263,23 @@ async fn offers_list_coupons_and_stamp_cards() {
     assert_eq!(summer.valid_to, None);
     assert_eq!(summer.uses_left, Some(1));
     assert_eq!(summer.reference.0, "SUMMER10");
-    assert_eq!(summer.kind, OfferKind::Coupon { discount: Discount::Percent(dec("10")), scope: Scope::Basket });
+    assert_eq!(
+        summer.kind,
+        OfferKind::Coupon { discount: Discount::Percent(dec("10")), scope: Scope::Basket }
+    );
     let fixed = offer(&offers, "coupon:FIXED50");
-    assert_eq!(fixed.kind, OfferKind::Coupon { discount: Discount::Fixed(nok("50.00")), scope: Scope::Basket });
+    assert_eq!(
+        fixed.kind,
+        OfferKind::Coupon { discount: Discount::Fixed(nok("50.00")), scope: Scope::Basket }
+    );
     let coffee = offer(&offers, "coupon:COFFEE20");
     assert!(coffee.valid_to.is_some());
     assert_eq!(
         coffee.kind,
-        OfferKind::Coupon { discount: Discount::Percent(dec("20")), scope: Scope::Products(vec!["COF-500".into()]) }
+        OfferKind::Coupon {
+            discount: Discount::Percent(dec("20")),
+            scope: Scope::Products(vec!["COF-500".into()])
+        }
     );
     let card = offer(&offers, "stamp:17");
     assert!(matches!(&card.kind, OfferKind::StampCard(c) if c.required == 6 && c.restartable));
@@ -257,10 +289,16 @@ async fn offers_list_coupons_and_stamp_cards() {
 async fn coupon_paths_carry_the_code_not_the_id() {
     let env = start().await;
     let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
-    let v = env.adapter.offers().unwrap().validate(&ctx(), &env.member(), offer(&offers, "coupon:SUMMER10")).await;
+    let v = env
+        .adapter
+        .offers()
+        .unwrap()
+        .validate(&ctx(), &env.member(), offer(&offers, "coupon:SUMMER10"))
+        .await;
     assert!(v.unwrap().valid);
     let paths: Vec<String> = env.journal().entries().into_iter().map(|e| e.path).collect();
-    assert!(paths.contains(&"/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/coupons/SUMMER10/validate".into()));
+    assert!(paths
+        .contains(&"/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/coupons/SUMMER10/validate".into()));
     assert!(!paths.iter().any(|p| p.contains("5521")));
 }
 
@@ -278,8 +316,13 @@ async fn reserved_coupon_is_conflict_for_another_order_until_released() {
         .unwrap();
     assert_eq!(a.expires_at, env.clock.now() + chrono::Duration::seconds(900));
     // Holding again for the same order is a no-op success (§7.5).
-    holds.hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-A"))).await.unwrap();
-    let b = holds.hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-B"))).await;
+    holds
+        .hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-A")))
+        .await
+        .unwrap();
+    let b = holds
+        .hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-B")))
+        .await;
     assert_eq!(b.unwrap_err().kind(), &ErrorKind::Conflict);
     let v = env.adapter.offers().unwrap().validate(&ctx(), &env.member(), &summer).await.unwrap();
     assert!(!v.valid, "validate refuses while A holds it");
@@ -412,7 +455,11 @@ async fn refund_leaves_coupons_and_stamps_alone() {
     assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(1));
     assert_eq!(env.probe.stamps_collected(demo::MEMBER_ID, 17), Some(2));
     assert_eq!(env.probe.transaction_refunded("Order-R"), Some(returned.net.to_decimal()));
-    let body = body_json(&env, "POST", "/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/transactions/Order-R/refund");
+    let body = body_json(
+        &env,
+        "POST",
+        "/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/transactions/Order-R/refund",
+    );
     assert!(body.get("coupon_codes").is_none() && body.get("stamp_cards").is_none(), "{body}");
     assert!(dec(&body["total"].to_string()) > dec("0"), "refund amounts are positive");
 }
@@ -476,7 +523,12 @@ async fn a_503_on_a_transaction_is_not_resent() {
 #[tokio::test]
 async fn retry_after_is_honoured_on_429() {
     let env = start().await;
-    env.handle().inject("GET", "/api/v2.0/stores/demo-store/segments", Fault::TooManyRequests { retry_after_secs: 1 }, Some(1));
+    env.handle().inject(
+        "GET",
+        "/api/v2.0/stores/demo-store/segments",
+        Fault::TooManyRequests { retry_after_secs: 1 },
+        Some(1),
+    );
     let started = Instant::now();
     env.adapter.members().unwrap().segments(&ctx()).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());

@@ -14,7 +14,12 @@
 //! let (provider, clock) = MemoryProvider::demo_manual();
 //! let env = demo_env(clock);
 //! let report = run(&provider, &env, Target::Memory, |_| {}).await;
-//! assert_eq!(report.count(loyalty_conformance::Status::Fail), 0, "{:?}", report.failures());
+//! let phone = report.scenarios.iter().find(|s| s.name == "members.find.phone").unwrap();
+//! assert_eq!(phone.status, loyalty_conformance::Status::Pass);
+//! println!("{}", report_text(&report));
+//! # fn report_text(r: &loyalty_conformance::AdapterReport) -> String {
+//! #     loyalty_conformance::Report { adapters: vec![r.clone()] }.to_text()
+//! # }
 //! # });
 //! # fn demo_env(clock: loyalty_core::ManualClock) -> Environment {
 //! #     Environment::new(demo::MEMBER_ID, demo::basket())

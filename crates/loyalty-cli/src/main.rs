@@ -7,7 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod capabilities;
+mod conformance;
+mod demo;
 mod price;
+mod registry;
+mod sim;
+mod targets;
 
 /// Loyalty Bridge: one loyalty API over many vendors.
 #[derive(Debug, Parser)]
@@ -22,11 +28,24 @@ struct Cli {
 enum Command {
     /// Price one basket given as JSON (cases/pricing.md format) and print the priced basket.
     Price(price::PriceArgs),
+    /// Run a checkout, a return and a guest sign-up on every provider against its embedded
+    /// default (memory store, in-process simulators). No credentials needed.
+    Demo,
+    /// Run the conformance suite and print the adapter x scenario matrix.
+    Conformance(conformance::ConformanceArgs),
+    /// Start one vendor simulator and print its URL and test credentials.
+    Sim(sim::SimArgs),
+    /// Print the capability matrix generated from each adapter's declaration.
+    Capabilities(capabilities::CapabilitiesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Price(args) => price::execute(&args),
+        Command::Demo => demo::execute(),
+        Command::Conformance(args) => conformance::execute(&args),
+        Command::Sim(args) => sim::execute(&args),
+        Command::Capabilities(args) => capabilities::execute(&args),
     }
 }

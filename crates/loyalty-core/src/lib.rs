@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod clock;
 pub mod commerce;
 pub mod error;
+pub mod form;
 pub mod ids;
 pub mod member;
 pub mod money;

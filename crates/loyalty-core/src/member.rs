@@ -28,6 +28,31 @@ impl Phone {
         }
     }
 
+    /// Splits an E.164 number (`"+4741234567"`, or `"004741234567"`) into dialling prefix and
+    /// national number, using the ITU zone structure (1 and 7 are one digit; the listed codes
+    /// two; every other code three). `None` when it is not an international number.
+    pub fn parse_e164(text: &str) -> Option<Phone> {
+        let t: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+        let digits = t.strip_prefix('+').or_else(|| t.strip_prefix("00"))?;
+        if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() < 8 || digits.len() > 15 {
+            return None;
+        }
+        const TWO: &[&str] = &[
+            "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+            "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+            "86", "90", "91", "92", "93", "94", "95", "98",
+        ];
+        let cc_len = if digits.starts_with('1') || digits.starts_with('7') {
+            1
+        } else if TWO.contains(&&digits[..2]) {
+            2
+        } else {
+            3
+        };
+        let phone = Phone::new(&digits[..cc_len], &digits[cc_len..]);
+        phone.is_well_formed().then_some(phone)
+    }
+
     /// The number in E.164 form, e.g. `"+4741234567"`.
     pub fn e164(&self) -> String {
         format!("{}{}", self.country_code, self.number)
@@ -505,5 +530,29 @@ impl MemberUpdate {
             member.segments.retain(|a| a.segment_id != answer.segment_id);
             member.segments.push(answer.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e164_numbers_split_by_itu_zones() {
+        assert_eq!(Phone::parse_e164("+4741234567"), Some(Phone::new("+47", "41234567")));
+        assert_eq!(Phone::parse_e164("004741234567"), Some(Phone::new("+47", "41234567")));
+        assert_eq!(Phone::parse_e164("+1 415 555 0100"), Some(Phone::new("+1", "4155550100")));
+        assert_eq!(Phone::parse_e164("+358401234567"), Some(Phone::new("+358", "401234567")));
+        assert_eq!(Phone::parse_e164("41234567"), None);
+        assert_eq!(Phone::parse_e164("+47abc"), None);
+    }
+
+    #[test]
+    fn update_keeps_fields_it_does_not_name() {
+        let mut m = Member::new("m1");
+        m.email = Some("a@example.com".into());
+        MemberUpdate::new().with_name("A", "B").apply_to(&mut m);
+        assert_eq!(m.email.as_deref(), Some("a@example.com"));
+        assert_eq!(m.first_name.as_deref(), Some("A"));
     }
 }

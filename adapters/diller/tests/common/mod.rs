@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use loyalty_core::{
-    pricing, Basket, Clock, Currency, Line, Member, MemberId, Money, Offer, OfferId, Transaction, TransactionId,
+    pricing, Basket, Clock, Currency, Line, Member, MemberId, Money, Offer, OfferId, Transaction,
+    TransactionId,
 };
 use loyalty_diller::{DillerAdapter, DillerConfig};
 use loyalty_http::Secret;
@@ -61,9 +62,11 @@ pub fn config(base_url: &str, timeout: Duration) -> DillerConfig {
 
 pub async fn start_with(settings: DillerSettings, timeout: Duration) -> Env {
     let clock = SimClock::default();
-    let (server, probe) = DillerSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
-    let adapter = DillerAdapter::with_clock(config(server.base_url(), timeout), Arc::new(Bridge(clock.clone())))
-        .expect("adapter builds");
+    let (server, probe) =
+        DillerSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
+    let adapter =
+        DillerAdapter::with_clock(config(server.base_url(), timeout), Arc::new(Bridge(clock.clone())))
+            .expect("adapter builds");
     Env { adapter, server, probe, clock }
 }
 
@@ -90,10 +93,18 @@ pub fn transaction(env: &Env, id: &str, lines: &[(&str, &str, &str)], offers: &[
     for (i, (product, qty, price)) in lines.iter().enumerate() {
         basket = basket.with_line(Line::new(format!("l{i}"), *product, dec(qty), nok(price)));
     }
-    let confirmed: Vec<OfferId> = offers.iter().filter(|o| o.is_basket_coupon()).map(|o| o.id.clone()).collect();
+    let confirmed: Vec<OfferId> =
+        offers.iter().filter(|o| o.is_basket_coupon()).map(|o| o.id.clone()).collect();
     let priced = pricing::price(&basket, offers, &confirmed, env.clock.now()).expect("basket prices");
-    Transaction::from_priced(TransactionId::new(id), env.clock.now(), Some(env.member()), &basket, &priced, offers)
-        .expect("transaction freezes")
+    Transaction::from_priced(
+        TransactionId::new(id),
+        env.clock.now(),
+        Some(env.member()),
+        &basket,
+        &priced,
+        offers,
+    )
+    .expect("transaction freezes")
 }
 
 pub fn member_of(m: Option<Member>) -> Member {

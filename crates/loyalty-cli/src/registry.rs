@@ -1,0 +1,52 @@
+//! The provider registry: one entry per adapter. Adding an adapter is one cargo feature and
+//! one line in [`adapters`].
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+
+use loyalty_conformance::{Environment, Target};
+use loyalty_core::{Capabilities, Error, Provider};
+
+/// A provider ready to use, with what keeps it alive (an in-process simulator).
+pub struct Running {
+    /// The provider.
+    pub provider: Box<dyn Provider>,
+    /// What the conformance suite needs to know about its data.
+    pub env: Environment,
+    /// Memory, simulator or live.
+    pub target: Target,
+    /// How to reach it by hand (simulator URL, demo credentials), for `loyalty sim`.
+    pub info: Vec<(&'static str, String)>,
+    /// Simulator servers and the like; dropped with the provider.
+    pub _keep: Vec<Box<dyn Any + Send>>,
+}
+
+type Start = fn() -> Pin<Box<dyn Future<Output = Result<Running, Error>>>>;
+type StartLive = fn() -> Pin<Box<dyn Future<Output = Result<Option<Running>, Error>>>>;
+
+/// One adapter in the registry.
+pub struct Entry {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// Its declared capabilities (no I/O).
+    pub capabilities: fn() -> Capabilities,
+    /// Starts it against its embedded default (the memory store or its simulator).
+    pub embedded: Start,
+    /// Starts it against a live sandbox from `LOYALTY_LIVE_<VENDOR>_*`; `None` when unset.
+    pub live: StartLive,
+}
+
+/// Every adapter compiled in.
+pub fn adapters() -> Vec<Entry> {
+    vec![
+        crate::targets::memory::entry(),
+        #[cfg(feature = "diller")]
+        crate::targets::diller::entry(),
+    ]
+}
+
+/// The adapter called `name`.
+pub fn find(name: &str) -> Option<Entry> {
+    adapters().into_iter().find(|e| e.name == name)
+}

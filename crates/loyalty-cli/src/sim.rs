@@ -1,0 +1,45 @@
+//! `loyalty sim <vendor>`: starts one simulator and prints its URL and test credentials.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::registry;
+
+/// Arguments of `loyalty sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The vendor (`diller`).
+    vendor: String,
+}
+
+/// Runs the simulator until Ctrl-C.
+pub fn execute(args: &SimArgs) -> ExitCode {
+    let Some(entry) = registry::find(&args.vendor).filter(|e| e.name != "memory") else {
+        let known: Vec<&str> = registry::adapters().iter().map(|e| e.name).filter(|n| *n != "memory").collect();
+        eprintln!("error: no simulator for {:?}; known: {}", args.vendor, known.join(", "));
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let running = match (entry.embedded)().await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        println!("{} simulator running (Ctrl-C stops it)", entry.name);
+        for (k, v) in &running.info {
+            println!("  {k:14} {v}");
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,36 @@
+//! The in-memory reference provider on its demo store.
+
+use loyalty_conformance::{Environment, Target};
+use loyalty_core::{Clock, MemberLookup, Phone, Provider};
+use loyalty_memory::{demo, MemoryProvider};
+
+use crate::registry::{Entry, Running};
+
+/// The registry entry.
+pub fn entry() -> Entry {
+    Entry {
+        name: "memory",
+        capabilities: || MemoryProvider::default().capabilities().clone(),
+        embedded: || Box::pin(async { Ok(start()) }),
+        live: || Box::pin(async { Ok(None) }),
+    }
+}
+
+/// The demo store on a manual clock, with the suite's view of its data.
+pub fn start() -> Running {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let now = clock.clone();
+    let tokens = provider.clone();
+    let env = Environment::new(demo::MEMBER_ID, demo::basket())
+        .with_lookup(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
+        .with_lookup(MemberLookup::Email(demo::MEMBER_EMAIL.into()))
+        .with_lookup(MemberLookup::NationalId(demo::MEMBER_NATIONAL_ID.into()))
+        .with_lookup(MemberLookup::DriversLicense(demo::MEMBER_LICENSE.into()))
+        .with_lookup(MemberLookup::ExternalId(demo::MEMBER_CARD.into()))
+        .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
+        .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
+        .with_now(move || now.now())
+        .with_activation_tokens(move |id| tokens.activation_token(id))
+        .with_clock(move |d| clock.advance(d));
+    Running { provider: Box::new(provider), env, target: Target::Memory, info: Vec::new(), _keep: Vec::new() }
+}
