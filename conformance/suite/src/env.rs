@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loyalty_core::{Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, ProductId, TransactionId};
+use loyalty_core::{
+    Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, ProductId, TransactionId,
+};
 
 type Advance = Arc<dyn Fn(Duration) + Send + Sync>;
 type Activation = Arc<dyn Fn(&MemberId) -> Option<String> + Send + Sync>;
@@ -89,7 +91,11 @@ impl Environment {
     }
 
     /// Names a cart product and a product it can be upgraded to (cart scenarios).
-    pub fn with_cart_products(mut self, product: impl Into<ProductId>, upgrade: impl Into<ProductId>) -> Environment {
+    pub fn with_cart_products(
+        mut self,
+        product: impl Into<ProductId>,
+        upgrade: impl Into<ProductId>,
+    ) -> Environment {
         self.cart_products = Some((product.into(), upgrade.into()));
         self
     }
@@ -101,14 +107,20 @@ impl Environment {
     }
 
     /// Tells the suite the target's time (offers' validity is judged by it).
-    pub fn with_now(mut self, now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static) -> Environment {
+    pub fn with_now(
+        mut self,
+        now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static,
+    ) -> Environment {
         self.now = Some(Arc::new(now));
         self
     }
 
     /// Lets the suite read the activation token an enrolment sent (what the member would
     /// receive by SMS): the memory provider and simulators expose it.
-    pub fn with_activation_tokens(mut self, f: impl Fn(&MemberId) -> Option<String> + Send + Sync + 'static) -> Environment {
+    pub fn with_activation_tokens(
+        mut self,
+        f: impl Fn(&MemberId) -> Option<String> + Send + Sync + 'static,
+    ) -> Environment {
         self.activation = Some(Arc::new(f));
         self
     }

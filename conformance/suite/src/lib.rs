@@ -39,7 +39,9 @@ pub mod scenarios;
 use std::future::Future;
 use std::pin::Pin;
 
-use loyalty_core::{Capabilities, HoldStyle, LookupKind, Provider, Reinstatement, ReturnStyle, UsageCounting};
+use loyalty_core::{
+    Capabilities, HoldStyle, LookupKind, Provider, Reinstatement, ReturnStyle, UsageCounting,
+};
 
 pub use env::Environment;
 pub use report::{AdapterReport, Report, ScenarioResult, Status, Target};
@@ -143,8 +145,14 @@ impl Cap {
     /// The capability as `Capabilities` names it.
     pub fn label(&self) -> String {
         match self {
-            Cap::Lookup(k) => format!("lookups.{}", serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-            Cap::Return(s) => format!("return_styles.{}", serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            Cap::Lookup(k) => format!(
+                "lookups.{}",
+                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            ),
+            Cap::Return(s) => format!(
+                "return_styles.{}",
+                serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            ),
             Cap::Hold => "hold".into(),
             Cap::LockHold => "hold.lock".into(),
             Cap::HoldCountsAtHold => "usage_counting.at_hold".into(),
@@ -192,8 +200,13 @@ impl Cap {
             Cap::Dropshipping,
         ]);
         all.extend(
-            [ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund, ReturnStyle::ResendWithoutLines]
-                .map(Cap::Return),
+            [
+                ReturnStyle::CancelAndResend,
+                ReturnStyle::NegativeTransaction,
+                ReturnStyle::PartialRefund,
+                ReturnStyle::ResendWithoutLines,
+            ]
+            .map(Cap::Return),
         );
         all
     }
@@ -231,27 +244,41 @@ pub async fn run(
     let mut results = Vec::new();
     let mut proven: Vec<Cap> = Vec::new();
     for scenario in scenarios::all() {
-        let missing: Vec<String> = scenario.needs.iter().filter(|c| !c.present(&caps)).map(Cap::label).collect();
+        let missing: Vec<String> =
+            scenario.needs.iter().filter(|c| !c.present(&caps)).map(Cap::label).collect();
         let result = if !missing.is_empty() {
-            ScenarioResult { name: scenario.name.clone(), status: Status::Skip, reason: Some(format!("needs {}", missing.join(", "))) }
+            ScenarioResult {
+                name: scenario.name.clone(),
+                status: Status::Skip,
+                reason: Some(format!("needs {}", missing.join(", "))),
+            }
         } else {
             match (scenario.run)(provider, env).await {
                 Ok(()) => {
                     proven.extend(scenario.needs.iter().copied());
                     ScenarioResult { name: scenario.name.clone(), status: Status::Pass, reason: None }
                 }
-                Err(Verdict::Fail(r)) => ScenarioResult { name: scenario.name.clone(), status: Status::Fail, reason: Some(r) },
-                Err(Verdict::Skip(r)) => ScenarioResult { name: scenario.name.clone(), status: Status::Skip, reason: Some(r) },
+                Err(Verdict::Fail(r)) => {
+                    ScenarioResult { name: scenario.name.clone(), status: Status::Fail, reason: Some(r) }
+                }
+                Err(Verdict::Skip(r)) => {
+                    ScenarioResult { name: scenario.name.clone(), status: Status::Skip, reason: Some(r) }
+                }
             }
         };
         progress(&result);
         results.push(result);
     }
-    let unproven: Vec<String> = Cap::all().into_iter().filter(|c| c.present(&caps) && !proven.contains(c)).map(|c| c.label()).collect();
+    let unproven: Vec<String> = Cap::all()
+        .into_iter()
+        .filter(|c| c.present(&caps) && !proven.contains(c))
+        .map(|c| c.label())
+        .collect();
     let claims = ScenarioResult {
         name: "capabilities.claims_proven".into(),
         status: if unproven.is_empty() { Status::Pass } else { Status::Fail },
-        reason: (!unproven.is_empty()).then(|| format!("declared without a passing scenario: {}", unproven.join(", "))),
+        reason: (!unproven.is_empty())
+            .then(|| format!("declared without a passing scenario: {}", unproven.join(", "))),
     };
     progress(&claims);
     results.push(claims);

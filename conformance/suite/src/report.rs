@@ -93,7 +93,11 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         for a in &self.adapters {
-            out.push_str(&format!("## {} ({})\n\n| scenario | status | reason |\n| --- | --- | --- |\n", a.name, a.target.label()));
+            out.push_str(&format!(
+                "## {} ({})\n\n| scenario | status | reason |\n| --- | --- | --- |\n",
+                a.name,
+                a.target.label()
+            ));
             for s in &a.scenarios {
                 let status = match s.status {
                     Status::Pass => "pass",

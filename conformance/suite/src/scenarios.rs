@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
 use loyalty_core::returns::{self, ReturnLedger};
 use loyalty_core::{
-    Consents, Context, Customer, Discount, DropshipOrder, EnrollMember, Error, ErrorKind, Hold, HoldRequest, LookupKind,
-    Member, MemberId, MemberLookup, MemberUpdate, Money, NewCart, Offer, OfferKind, Phone, Provider, Recipient,
-    RedeemRequest, RegisterMember, ReturnRequest, ReturnStyle, SegmentKind, SendOutcome, Transaction, TransactionId,
-    UpgradeRequest,
+    Consents, Context, Customer, Discount, DropshipOrder, EnrollMember, Error, ErrorKind, Hold, HoldRequest,
+    LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Money, NewCart, Offer, OfferKind, Phone,
+    Provider, Recipient, RedeemRequest, RegisterMember, ReturnRequest, ReturnStyle, SegmentKind, SendOutcome,
+    Transaction, TransactionId, UpgradeRequest,
 };
 use rust_decimal::Decimal;
 
@@ -63,16 +63,32 @@ pub fn all() -> Vec<Scenario> {
         scenario!("members.update", [Cap::Register, Cap::UpdateMember], update_member),
         scenario!("members.segments", [Cap::Segments], segments),
         scenario!("offers.list", [Cap::ListOffers], list_offers),
-        scenario!("offers.list_with_basket", [Cap::ListOffers, Cap::OffersWithBasket], list_offers_with_basket),
+        scenario!(
+            "offers.list_with_basket",
+            [Cap::ListOffers, Cap::OffersWithBasket],
+            list_offers_with_basket
+        ),
         scenario!("offers.stamp_cards", [Cap::ListOffers, Cap::StampCards], stamp_cards_listed),
         scenario!("offers.validate", [Cap::ListOffers, Cap::ValidateOffer], validate_offer),
         scenario!("holds.hold_and_release", [Cap::ListOffers, Cap::Hold], hold_and_release),
-        scenario!("holds.held_offer_blocks_other_transactions", [Cap::ListOffers, Cap::HoldCountsAtHold], hold_blocks_others),
+        scenario!(
+            "holds.held_offer_blocks_other_transactions",
+            [Cap::ListOffers, Cap::HoldCountsAtHold],
+            hold_blocks_others
+        ),
         scenario!("holds.lock_expires", [Cap::ListOffers, Cap::LockHold], lock_expires),
-        scenario!("redemptions.redeem_and_reinstate", [Cap::ListOffers, Cap::Redeem, Cap::ReinstateExplicit], redeem_and_reinstate),
+        scenario!(
+            "redemptions.redeem_and_reinstate",
+            [Cap::ListOffers, Cap::Redeem, Cap::ReinstateExplicit],
+            redeem_and_reinstate
+        ),
         scenario!("transactions.send", [Cap::SendTransaction], send_transaction),
         scenario!("transactions.send_same_id_twice", [Cap::SendTransaction, Cap::IdempotentSend], send_twice),
-        scenario!("transactions.points_earned", [Cap::SendTransaction, Cap::GetMember, Cap::Points], points_earned),
+        scenario!(
+            "transactions.points_earned",
+            [Cap::SendTransaction, Cap::GetMember, Cap::Points],
+            points_earned
+        ),
         scenario!("transactions.cancel", [Cap::SendTransaction, Cap::CancelTransaction], cancel_transaction),
         scenario!(
             "transactions.cancel_gives_offers_back",
@@ -80,13 +96,29 @@ pub fn all() -> Vec<Scenario> {
             cancel_gives_offers_back
         ),
     ]);
-    for style in [ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund, ReturnStyle::ResendWithoutLines] {
-        let name = format!("transactions.return.{}", Cap::Return(style).label().trim_start_matches("return_styles."));
-        list.push(Scenario { name, needs: vec![Cap::SendTransaction, Cap::Return(style)], run: return_in_style(style) });
+    for style in [
+        ReturnStyle::CancelAndResend,
+        ReturnStyle::NegativeTransaction,
+        ReturnStyle::PartialRefund,
+        ReturnStyle::ResendWithoutLines,
+    ] {
+        let name = format!(
+            "transactions.return.{}",
+            Cap::Return(style).label().trim_start_matches("return_styles.")
+        );
+        list.push(Scenario {
+            name,
+            needs: vec![Cap::SendTransaction, Cap::Return(style)],
+            run: return_in_style(style),
+        });
     }
     list.extend([
         scenario!("checkout.full", [Cap::SendTransaction], checkout_full),
-        scenario!("checkout.fails_after_hold_leaves_no_hold", [Cap::ListOffers, Cap::Hold], checkout_fails_after_hold),
+        scenario!(
+            "checkout.fails_after_hold_leaves_no_hold",
+            [Cap::ListOffers, Cap::Hold],
+            checkout_fails_after_hold
+        ),
         scenario!("carts.upgrade_charges_difference", [Cap::Carts, Cap::CartUpgrades], cart_upgrade),
         scenario!("fulfilment.dropship_order", [Cap::Dropshipping], dropship_order),
     ]);
@@ -94,7 +126,9 @@ pub fn all() -> Vec<Scenario> {
 }
 
 // Fn pointers cannot capture, so each lookup kind and return style gets its own small function.
-fn find_by_kind(kind: LookupKind) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
+fn find_by_kind(
+    kind: LookupKind,
+) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
     match kind {
         LookupKind::Phone => |p, e| Box::pin(find_by(p, e, LookupKind::Phone)),
         LookupKind::Email => |p, e| Box::pin(find_by(p, e, LookupKind::Email)),
@@ -106,16 +140,26 @@ fn find_by_kind(kind: LookupKind) -> for<'a> fn(&'a dyn Provider, &'a Environmen
     }
 }
 
-fn return_in_style(style: ReturnStyle) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
+fn return_in_style(
+    style: ReturnStyle,
+) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
     match style {
         ReturnStyle::CancelAndResend => |p, e| Box::pin(return_style(p, e, ReturnStyle::CancelAndResend)),
-        ReturnStyle::NegativeTransaction => |p, e| Box::pin(return_style(p, e, ReturnStyle::NegativeTransaction)),
+        ReturnStyle::NegativeTransaction => {
+            |p, e| Box::pin(return_style(p, e, ReturnStyle::NegativeTransaction))
+        }
         ReturnStyle::PartialRefund => |p, e| Box::pin(return_style(p, e, ReturnStyle::PartialRefund)),
-        ReturnStyle::ResendWithoutLines => |p, e| Box::pin(return_style(p, e, ReturnStyle::ResendWithoutLines)),
+        ReturnStyle::ResendWithoutLines => {
+            |p, e| Box::pin(return_style(p, e, ReturnStyle::ResendWithoutLines))
+        }
     }
 }
 
-fn expect_unsupported<T: std::fmt::Debug>(what: &str, r: loyalty_core::Result<T>, problems: &mut Vec<String>) {
+fn expect_unsupported<T: std::fmt::Debug>(
+    what: &str,
+    r: loyalty_core::Result<T>,
+    problems: &mut Vec<String>,
+) {
     match r {
         Err(e) if e.is_unsupported() => {}
         Err(e) => problems.push(format!("{what}: expected Unsupported, got {e}")),
@@ -146,13 +190,25 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
             expect_unsupported("members.get", m.get(&c, &member).await, &mut problems);
         }
         if !caps.register {
-            expect_unsupported("members.register", m.register(&c, &RegisterMember::new().with_phone(env.fresh_phone())).await, &mut problems);
+            expect_unsupported(
+                "members.register",
+                m.register(&c, &RegisterMember::new().with_phone(env.fresh_phone())).await,
+                &mut problems,
+            );
         }
         if !caps.enroll {
-            expect_unsupported("members.enroll", m.enroll(&c, &EnrollMember::new(env.fresh_phone())).await, &mut problems);
+            expect_unsupported(
+                "members.enroll",
+                m.enroll(&c, &EnrollMember::new(env.fresh_phone())).await,
+                &mut problems,
+            );
         }
         if !caps.update_member {
-            expect_unsupported("members.update", m.update(&c, &member, &MemberUpdate::new()).await, &mut problems);
+            expect_unsupported(
+                "members.update",
+                m.update(&c, &member, &MemberUpdate::new()).await,
+                &mut problems,
+            );
         }
         if !caps.segments {
             expect_unsupported("members.segments", m.segments(&c).await, &mut problems);
@@ -160,7 +216,11 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
     } else if caps.members() {
         problems.push("member capabilities declared but members() is None".into());
     }
-    let probe = Offer::new("conformance-probe", "probe", OfferKind::Coupon { discount: Discount::FreeShipping, scope: loyalty_core::Scope::Basket });
+    let probe = Offer::new(
+        "conformance-probe",
+        "probe",
+        OfferKind::Coupon { discount: Discount::FreeShipping, scope: loyalty_core::Scope::Basket },
+    );
     if let Some(o) = p.offers() {
         if !caps.list_offers {
             expect_unsupported("offers.list", o.list(&c, &member, None).await, &mut problems);
@@ -181,9 +241,11 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
         _ => {}
     }
     match (p.redemptions(), caps.redeem) {
-        (Some(r), false) => {
-            expect_unsupported("redemptions.redeem", r.redeem(&c, &RedeemRequest::new(member.clone(), probe.clone())).await, &mut problems)
-        }
+        (Some(r), false) => expect_unsupported(
+            "redemptions.redeem",
+            r.redeem(&c, &RedeemRequest::new(member.clone(), probe.clone())).await,
+            &mut problems,
+        ),
         (None, true) => problems.push("redeem declared but redemptions() is None".into()),
         _ => {}
     }
@@ -199,14 +261,25 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
             expect_unsupported("transactions.cancel", t.cancel(&c, &tx_id, None).await, &mut problems);
         }
         if !caps.supports_return(ReturnStyle::PartialRefund) {
-            let refund = loyalty_core::Refund::new(tx_id.clone(), env.fresh_transaction_id(), None, Vec::new(), tx.total, env.now());
+            let refund = loyalty_core::Refund::new(
+                tx_id.clone(),
+                env.fresh_transaction_id(),
+                None,
+                Vec::new(),
+                tx.total,
+                env.now(),
+            );
             expect_unsupported("transactions.refund", t.refund(&c, &refund).await, &mut problems);
         }
     } else if caps.transactions() {
         problems.push("transaction capabilities declared but transactions() is None".into());
     }
     match (p.carts(), caps.carts) {
-        (Some(cart), false) => expect_unsupported("carts.create", cart.create(&c, &NewCart::new(env.basket().currency)).await, &mut problems),
+        (Some(cart), false) => expect_unsupported(
+            "carts.create",
+            cart.create(&c, &NewCart::new(env.basket().currency)).await,
+            &mut problems,
+        ),
         (None, true) => problems.push("carts declared but carts() is None".into()),
         _ => {}
     }
@@ -252,7 +325,10 @@ async fn find_by_activation_token(p: &dyn Provider, env: &Environment) -> Outcom
         return Err(Verdict::Skip("the target does not reveal activation tokens".into()));
     };
     let found = step("members.find", m.find(&ctx(env), &MemberLookup::ActivationToken(token)).await)?;
-    check!(found.map(|f| f.id) == Some(enrolled.id.clone()), "the activation token did not find the enrolled member");
+    check!(
+        found.map(|f| f.id) == Some(enrolled.id.clone()),
+        "the activation token did not find the enrolled member"
+    );
     Ok(())
 }
 
@@ -300,7 +376,11 @@ async fn register_fresh(p: &dyn Provider, env: &Environment) -> Result<Member, V
 
 async fn register_member(p: &dyn Provider, env: &Environment) -> Outcome {
     let member = register_fresh(p, env).await?;
-    check!(member.consents.membership && member.consents.order_history, "consents not kept: {:?}", member.consents);
+    check!(
+        member.consents.membership && member.consents.order_history,
+        "consents not kept: {:?}",
+        member.consents
+    );
     check!(member.first_name.as_deref() == Some("Conformance"), "name not kept: {:?}", member.first_name);
     if p.capabilities().supports_lookup(LookupKind::Phone) {
         let phone = member.phone.clone().ok_or_else(|| fail("registered member has no phone"))?;
@@ -327,10 +407,21 @@ async fn enroll_member(p: &dyn Provider, env: &Environment) -> Outcome {
 async fn update_member(p: &dyn Provider, env: &Environment) -> Outcome {
     let member = register_fresh(p, env).await?;
     let m = p.members().ok_or_else(|| fail("members() is None"))?;
-    let updated = step("members.update", m.update(&ctx(env), &member.id, &MemberUpdate::new().with_name("Updated", "Tester")).await)?;
-    check!(updated.first_name.as_deref() == Some("Updated"), "first name not updated: {:?}", updated.first_name);
+    let updated = step(
+        "members.update",
+        m.update(&ctx(env), &member.id, &MemberUpdate::new().with_name("Updated", "Tester")).await,
+    )?;
+    check!(
+        updated.first_name.as_deref() == Some("Updated"),
+        "first name not updated: {:?}",
+        updated.first_name
+    );
     check!(updated.email == member.email, "an update of the name lost the e-mail: {:?}", updated.email);
-    check!(updated.consents == member.consents, "an update of the name changed consents: {:?}", updated.consents);
+    check!(
+        updated.consents == member.consents,
+        "an update of the name changed consents: {:?}",
+        updated.consents
+    );
     Ok(())
 }
 
@@ -384,20 +475,29 @@ async fn stamp_cards_listed(p: &dyn Provider, env: &Environment) -> Outcome {
         _ => None,
     });
     let card = card.ok_or_else(|| fail("no stamp card listed"))?;
-    check!(card.required > 0 && card.collected <= card.required, "stamp card progress out of range: {card:?}");
+    check!(
+        card.required > 0 && card.collected <= card.required,
+        "stamp card progress out of range: {card:?}"
+    );
     Ok(())
 }
 
 async fn validate_offer(p: &dyn Provider, env: &Environment) -> Outcome {
     let offers = member_offers(p, env).await?;
-    let coupon = usable_coupon(&offers, false).ok_or_else(|| Verdict::Skip("no usable coupon seeded".into()))?;
+    let coupon =
+        usable_coupon(&offers, false).ok_or_else(|| Verdict::Skip("no usable coupon seeded".into()))?;
     let o = p.offers().ok_or_else(|| fail("offers() is None"))?;
     let v = step("offers.validate", o.validate(&ctx(env), env.member_id(), &coupon).await)?;
     check!(v.valid, "a listed usable coupon does not validate: {:?}", v.reason);
     Ok(())
 }
 
-async fn hold(p: &dyn Provider, env: &Environment, offer: &Offer, tx: &TransactionId) -> loyalty_core::Result<Hold> {
+async fn hold(
+    p: &dyn Provider,
+    env: &Environment,
+    offer: &Offer,
+    tx: &TransactionId,
+) -> loyalty_core::Result<Hold> {
     let h = p.holds().ok_or_else(|| Error::unsupported(p.name(), "holds.hold"))?;
     h.hold(&ctx(env), &HoldRequest::new(env.member_id().clone(), offer.clone(), tx.clone())).await
 }
@@ -409,12 +509,16 @@ async fn release(p: &dyn Provider, env: &Environment, hold: &Hold) -> Outcome {
 
 async fn hold_and_release(p: &dyn Provider, env: &Environment) -> Outcome {
     let offers = member_offers(p, env).await?;
-    let coupon = usable_coupon(&offers, false).ok_or_else(|| Verdict::Skip("no usable coupon seeded".into()))?;
+    let coupon =
+        usable_coupon(&offers, false).ok_or_else(|| Verdict::Skip("no usable coupon seeded".into()))?;
     let tx = env.fresh_transaction_id();
     let first = step("holds.hold", hold(p, env, &coupon, &tx).await)?;
     check!(first.expires_at > env.now(), "hold expires at {} which is not in the future", first.expires_at);
     let again = step("holds.hold (same transaction)", hold(p, env, &coupon, &tx).await)?;
-    check!(again.offer_id == first.offer_id && again.transaction == tx, "second hold for the same transaction differs");
+    check!(
+        again.offer_id == first.offer_id && again.transaction == tx,
+        "second hold for the same transaction differs"
+    );
     release(p, env, &first).await?;
     release(p, env, &first).await.map_err(|_| fail("releasing twice is not idempotent"))?;
     Ok(())
@@ -422,7 +526,8 @@ async fn hold_and_release(p: &dyn Provider, env: &Environment) -> Outcome {
 
 async fn hold_blocks_others(p: &dyn Provider, env: &Environment) -> Outcome {
     let offers = member_offers(p, env).await?;
-    let coupon = usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon =
+        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
     let (a, b) = (env.fresh_transaction_id(), env.fresh_transaction_id());
     let held = step("holds.hold(A)", hold(p, env, &coupon, &a).await)?;
     let other = hold(p, env, &coupon, &b).await;
@@ -438,7 +543,8 @@ async fn hold_blocks_others(p: &dyn Provider, env: &Environment) -> Outcome {
 
 async fn lock_expires(p: &dyn Provider, env: &Environment) -> Outcome {
     let offers = member_offers(p, env).await?;
-    let coupon = usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon =
+        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
     let (a, b) = (env.fresh_transaction_id(), env.fresh_transaction_id());
     let held = step("holds.hold(A)", hold(p, env, &coupon, &a).await)?;
     let ttl = (held.expires_at - env.now()).to_std().unwrap_or_default();
@@ -456,13 +562,17 @@ async fn lock_expires(p: &dyn Provider, env: &Environment) -> Outcome {
 
 async fn redeem_and_reinstate(p: &dyn Provider, env: &Environment) -> Outcome {
     let offers = member_offers(p, env).await?;
-    let coupon = usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon =
+        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
     let r = p.redemptions().ok_or_else(|| fail("redemptions() is None"))?;
     let c = ctx(env);
     let req = RedeemRequest::new(env.member_id().clone(), coupon.clone());
     let first = step("redemptions.redeem", r.redeem(&c, &req).await)?;
     let second = r.redeem(&c, &req).await;
-    check!(matches!(&second, Err(e) if e.kind() == &ErrorKind::Conflict), "second redeem of a single-use coupon: {second:?}");
+    check!(
+        matches!(&second, Err(e) if e.kind() == &ErrorKind::Conflict),
+        "second redeem of a single-use coupon: {second:?}"
+    );
     step("redemptions.reinstate", r.reinstate(&c, &first).await)?;
     step("redemptions.reinstate (again)", r.reinstate(&c, &first).await)?;
     let third = step("redemptions.redeem after reinstate", r.redeem(&c, &req).await)?;
@@ -470,9 +580,16 @@ async fn redeem_and_reinstate(p: &dyn Provider, env: &Environment) -> Outcome {
 }
 
 /// A transaction of the environment's basket, priced with `offers` (none: no discount).
-fn priced_transaction(env: &Environment, member: Option<MemberId>, id: TransactionId, offers: &[Offer]) -> Result<Transaction, Verdict> {
-    let priced = loyalty_core::pricing::price(env.basket(), offers, &[], env.now()).map_err(|e| fail(format!("pricing: {e}")))?;
-    let tx = Transaction::from_priced(id, env.now(), member, env.basket(), &priced, offers).map_err(|e| fail(e.to_string()))?;
+fn priced_transaction(
+    env: &Environment,
+    member: Option<MemberId>,
+    id: TransactionId,
+    offers: &[Offer],
+) -> Result<Transaction, Verdict> {
+    let priced = loyalty_core::pricing::price(env.basket(), offers, &[], env.now())
+        .map_err(|e| fail(format!("pricing: {e}")))?;
+    let tx = Transaction::from_priced(id, env.now(), member, env.basket(), &priced, offers)
+        .map_err(|e| fail(e.to_string()))?;
     let tx = tx.with_payment("Card", priced.total);
     Ok(match env.department() {
         Some(d) => tx.with_department(d.clone()),
@@ -480,14 +597,19 @@ fn priced_transaction(env: &Environment, member: Option<MemberId>, id: Transacti
     })
 }
 
-fn plain_transaction(env: &Environment, member: Option<MemberId>, id: TransactionId) -> Result<Transaction, Verdict> {
+fn plain_transaction(
+    env: &Environment,
+    member: Option<MemberId>,
+    id: TransactionId,
+) -> Result<Transaction, Verdict> {
     priced_transaction(env, member, id, &[])
 }
 
 async fn send_transaction(p: &dyn Provider, env: &Environment) -> Outcome {
     let t = p.transactions().ok_or_else(|| fail("transactions() is None"))?;
     let tx = plain_transaction(env, Some(env.member_id().clone()), env.fresh_transaction_id())?;
-    let receipt = step("transactions.send", t.send(&ctx(env).with_idempotency_key(tx.id.as_str()), &tx).await)?;
+    let receipt =
+        step("transactions.send", t.send(&ctx(env).with_idempotency_key(tx.id.as_str()), &tx).await)?;
     check!(receipt.outcome == SendOutcome::Recorded, "a new transaction reported {:?}", receipt.outcome);
     check!(receipt.id == tx.id, "receipt names {} instead of {}", receipt.id, tx.id);
     Ok(())
@@ -514,7 +636,11 @@ async fn send_twice(p: &dyn Provider, env: &Environment) -> Outcome {
     check!(first.outcome == SendOutcome::Recorded, "first send reported {:?}", first.outcome);
     let after_first = automatic_offers(p, env).await?;
     let second = step("transactions.send (same id)", t.send(&c, &tx).await)?;
-    check!(second.outcome == SendOutcome::AlreadyRecorded, "second send of the same id reported {:?}", second.outcome);
+    check!(
+        second.outcome == SendOutcome::AlreadyRecorded,
+        "second send of the same id reported {:?}",
+        second.outcome
+    );
     let after_second = automatic_offers(p, env).await?;
     for used in &tx.offers_used {
         check!(
@@ -564,7 +690,12 @@ async fn cancel_gives_offers_back(p: &dyn Provider, env: &Environment) -> Outcom
     let t = p.transactions().ok_or_else(|| fail("transactions() is None"))?;
     let offers = automatic_offers(p, env).await?;
     let tx = priced_transaction(env, Some(env.member_id().clone()), env.fresh_transaction_id(), &offers)?;
-    let Some(used) = tx.offers_used.iter().find(|u| offers.iter().any(|o| o.id == u.offer_id && matches!(o.kind, OfferKind::Coupon { .. }))).cloned() else {
+    let Some(used) = tx
+        .offers_used
+        .iter()
+        .find(|u| offers.iter().any(|o| o.id == u.offer_id && matches!(o.kind, OfferKind::Coupon { .. })))
+        .cloned()
+    else {
         return Err(Verdict::Skip("no automatic coupon applies to the seeded basket".into()));
     };
     let before = uses_of(&offers, &used.offer_id);
@@ -584,13 +715,15 @@ async fn return_style(p: &dyn Provider, env: &Environment, style: ReturnStyle) -
     let line = tx.lines.first().ok_or_else(|| fail("the seeded basket is empty"))?.clone();
     let qty = if line.quantity > Decimal::ONE { Decimal::ONE } else { line.quantity };
     let mut ledger = ReturnLedger::new(tx.clone());
-    let req = ReturnRequest::new(Some(tx.id.clone()), env.fresh_transaction_id(), env.now()).with_line(line.line_id.clone(), qty);
+    let req = ReturnRequest::new(Some(tx.id.clone()), env.fresh_transaction_id(), env.now())
+        .with_line(line.line_id.clone(), qty);
     let out = step("return", returns::process(p, &ctx(env), Some(&mut ledger), &req, Some(style)).await)?;
     check!(out.style == style, "returned in {:?}", out.style);
     // An undiscounted line: one returned unit refunds one unit price.
     let expected = if qty == line.quantity { line.net } else { line.unit_price };
     check!(out.refunded == expected, "refunded {} instead of the frozen net {}", out.refunded, expected);
-    let again = step("return (same id)", returns::process(p, &ctx(env), Some(&mut ledger), &req, Some(style)).await)?;
+    let again =
+        step("return (same id)", returns::process(p, &ctx(env), Some(&mut ledger), &req, Some(style)).await)?;
     check!(again == out, "the same return id processed twice");
     Ok(())
 }
@@ -605,7 +738,8 @@ struct SuitePayment {
 impl Payment for SuitePayment {
     async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
         if self.decline {
-            return Err(Error::new(ErrorKind::Rejected, "payment", "payment.authorize").with_message("declined by the suite"));
+            return Err(Error::new(ErrorKind::Rejected, "payment", "payment.authorize")
+                .with_message("declined by the suite"));
         }
         Ok(Authorization { id: format!("suite-{tx}"), amount })
     }
@@ -643,12 +777,19 @@ async fn checkout_full(p: &dyn Provider, env: &Environment) -> Outcome {
     let out = step("checkout.complete", checkout.complete(&ctx(env), &req).await)?;
     check!(matches!(out.delivery, Delivery::Sent(_)), "transaction not sent: {:?}", out.delivery);
     check!(out.charged == out.priced.total, "charged {} for a total of {}", out.charged, out.priced.total);
-    check!(payment.captured.load(Ordering::SeqCst) == 1, "payment captured {} times", payment.captured.load(Ordering::SeqCst));
+    check!(
+        payment.captured.load(Ordering::SeqCst) == 1,
+        "payment captured {} times",
+        payment.captured.load(Ordering::SeqCst)
+    );
     let again = step("checkout.complete (again)", checkout.complete(&ctx(env), &req).await)?;
     check!(again == out && payment.captured.load(Ordering::SeqCst) == 1, "completing twice charged twice");
     if caps.cancel_transaction {
         if let Some(t) = p.transactions() {
-            step("cleanup: transactions.cancel", t.cancel(&ctx(env), &out.transaction.id, Some("conformance cleanup")).await)?;
+            step(
+                "cleanup: transactions.cancel",
+                t.cancel(&ctx(env), &out.transaction.id, Some("conformance cleanup")).await,
+            )?;
         }
     }
     Ok(())
@@ -662,7 +803,8 @@ async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> Outco
         .find_map(|k| env.lookup(k))
         .ok_or_else(|| Verdict::Skip("no lookup finds the seeded member".into()))?;
     let offers = member_offers(p, env).await?;
-    let confirm = offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)).map(|o| o.id.clone());
+    let confirm =
+        offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)).map(|o| o.id.clone());
     let payment = Arc::new(SuitePayment { decline: true, ..SuitePayment::default() });
     let checkout = Checkout::new(Arc::new(p), payment, Arc::new(EnvClock(env)));
     let mut req = CheckoutRequest::new(env.fresh_transaction_id(), env.basket().clone()).identify(lookup);
@@ -670,12 +812,16 @@ async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> Outco
         req = req.confirm(c);
     }
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
-    let held: Vec<Offer> = prepared.holds.iter().filter_map(|h| offers.iter().find(|o| o.id == h.offer_id).cloned()).collect();
+    let held: Vec<Offer> =
+        prepared.holds.iter().filter_map(|h| offers.iter().find(|o| o.id == h.offer_id).cloned()).collect();
     if held.is_empty() {
         return Err(Verdict::Skip("no seeded offer applies to the basket, so nothing is held".into()));
     }
     let err = checkout.commit(&ctx(env), prepared).await;
-    check!(matches!(&err, Err(e) if e.kind() == &ErrorKind::Rejected), "a declined payment should fail the checkout: {err:?}");
+    check!(
+        matches!(&err, Err(e) if e.kind() == &ErrorKind::Rejected),
+        "a declined payment should fail the checkout: {err:?}"
+    );
     // Nothing may stay held: every offer can be held again by another transaction.
     let other = env.fresh_transaction_id();
     for offer in &held {
@@ -697,11 +843,28 @@ async fn cart_upgrade(p: &dyn Provider, env: &Environment) -> Outcome {
     let cart = step("carts.create", carts.create(&c, &NewCart::new(env.basket().currency).test(true)).await)?;
     let cart = step("carts.add_line", carts.add_line(&c, &cart.id, &base, Decimal::ONE).await)?;
     let line = cart.lines.first().ok_or_else(|| fail("added line missing"))?.clone();
-    let preview = step("carts.upgrade", carts.upgrade(&c, &cart.id, &UpgradeRequest::new(line.line_id.clone(), upgrade.clone(), Decimal::ONE)).await)?;
-    let new_line = preview.cart.lines.iter().find(|l| l.line_id == line.line_id).ok_or_else(|| fail("upgraded line missing"))?;
+    let preview = step(
+        "carts.upgrade",
+        carts
+            .upgrade(&c, &cart.id, &UpgradeRequest::new(line.line_id.clone(), upgrade.clone(), Decimal::ONE))
+            .await,
+    )?;
+    let new_line = preview
+        .cart
+        .lines
+        .iter()
+        .find(|l| l.line_id == line.line_id)
+        .ok_or_else(|| fail("upgraded line missing"))?;
     let expected = (new_line.unit_price.minor - line.unit_price.minor).max(0);
-    check!(preview.charge.minor == expected, "upgrade charges {} instead of new minus previous price", preview.charge);
-    step("carts.set_customer", carts.set_customer(&c, &cart.id, &Customer::with_email(env.fresh_email())).await)?;
+    check!(
+        preview.charge.minor == expected,
+        "upgrade charges {} instead of new minus previous price",
+        preview.charge
+    );
+    step(
+        "carts.set_customer",
+        carts.set_customer(&c, &cart.id, &Customer::with_email(env.fresh_email())).await,
+    )?;
     let order = step("carts.checkout", carts.checkout(&c, &cart.id).await)?;
     let again = step("carts.checkout (again)", carts.checkout(&c, &cart.id).await)?;
     check!(again.order_id == order.order_id, "checking out a paid cart again made a second order");
@@ -715,12 +878,22 @@ async fn dropship_order(p: &dyn Provider, env: &Environment) -> Outcome {
     let f = p.fulfilment().ok_or_else(|| fail("fulfilment() is None"))?;
     let c = ctx(env);
     let stock = step("fulfilment.stock", f.stock(&c, std::slice::from_ref(&product)).await)?;
-    check!(stock.first().is_some_and(|s| s.available >= Decimal::ONE), "the dropship product is not in stock");
+    check!(
+        stock.first().is_some_and(|s| s.available >= Decimal::ONE),
+        "the dropship product is not in stock"
+    );
     let couriers = step("fulfilment.couriers", f.couriers(&c, None).await)?;
     check!(couriers.iter().any(|x| x.id == courier), "courier {courier} not listed");
-    let address = loyalty_core::Address { street: Some("Storgata 1".into()), city: Some("Oslo".into()), zip_code: Some("0155".into()), state: None, country_code: Some("NO".into()) };
+    let address = loyalty_core::Address {
+        street: Some("Storgata 1".into()),
+        city: Some("Oslo".into()),
+        zip_code: Some("0155".into()),
+        state: None,
+        country_code: Some("NO".into()),
+    };
     let reference = env.fresh_transaction_id().to_string();
-    let order = DropshipOrder::new(reference, Recipient::new("Kari Nordmann", address), courier.clone()).with_line(product.clone(), Decimal::ONE);
+    let order = DropshipOrder::new(reference, Recipient::new("Kari Nordmann", address), courier.clone())
+        .with_line(product.clone(), Decimal::ONE);
     let id = step("fulfilment.place_order", f.place_order(&c, &order).await)?;
     let again = step("fulfilment.place_order (same reference)", f.place_order(&c, &order).await)?;
     check!(again == id, "the same shop reference placed a second order");
@@ -728,4 +901,3 @@ async fn dropship_order(p: &dyn Provider, env: &Environment) -> Outcome {
     check!(status.order_id == id, "status of another order");
     Ok(())
 }
-

@@ -61,7 +61,11 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
             let running = match started {
                 Ok(Some(r)) => r,
                 Ok(None) => {
-                    eprintln!("{}: no live variables set (LOYALTY_LIVE_{}_*), skipped", entry.name, entry.name.to_uppercase());
+                    eprintln!(
+                        "{}: no live variables set (LOYALTY_LIVE_{}_*), skipped",
+                        entry.name,
+                        entry.name.to_uppercase()
+                    );
                     continue;
                 }
                 Err(e) => {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
 use loyalty_core::{
-    Consents, Context, Error, LookupKind, Money, Offer, Provider, RegisterMember, ReturnRequest, TransactionId,
+    Consents, Context, Error, LookupKind, Money, Offer, Provider, RegisterMember, ReturnRequest,
+    TransactionId,
 };
 
 use crate::registry::{self, Running};
@@ -81,7 +82,14 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     );
     for line in &out.transaction.lines {
         let by: Vec<String> = line.discounts.iter().map(|d| format!("{} {}", d.offer_id, d.amount)).collect();
-        println!("              line {} {} x {}: net {} {}", line.line_id, line.quantity, line.product_id, line.net, by.join(", "));
+        println!(
+            "              line {} {} x {}: net {} {}",
+            line.line_id,
+            line.quantity,
+            line.product_id,
+            line.net,
+            by.join(", ")
+        );
     }
     for note in &out.notes {
         println!("              note: {note}");
@@ -98,7 +106,10 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
             let ret = ReturnRequest::new(Some(order_id.clone()), env.fresh_transaction_id(), env.now())
                 .with_line(line.line_id.clone(), rust_decimal::Decimal::ONE.min(line.quantity));
             let r = checkout.process_return(&ctx, &ret, None).await?;
-            println!("   return     1 x {} as {:?}: refunded {}, stamps taken back {}", line.product_id, r.style, r.refunded, r.stamps_taken_back);
+            println!(
+                "   return     1 x {} as {:?}: refunded {}, stamps taken back {}",
+                line.product_id, r.style, r.refunded, r.stamps_taken_back
+            );
         }
     }
 
@@ -106,7 +117,10 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     if caps.register {
         let consents = Consents { membership: true, order_history: true, ..Consents::default() };
         let email = env.fresh_email();
-        let mut sign_up = RegisterMember::new().with_phone(env.fresh_phone()).with_email(email.clone()).with_consents(consents);
+        let mut sign_up = RegisterMember::new()
+            .with_phone(env.fresh_phone())
+            .with_email(email.clone())
+            .with_consents(consents);
         if let Some(d) = env.department() {
             sign_up = sign_up.with_department(d.clone());
         }
@@ -116,7 +130,11 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
             None => guest,
         };
         let g = checkout.complete(&ctx, &guest).await?;
-        println!("   guest      {email} signed up as {:?}, paid {}", g.member.map(|m| m.to_string()), g.charged);
+        println!(
+            "   guest      {email} signed up as {:?}, paid {}",
+            g.member.map(|m| m.to_string()),
+            g.charged
+        );
     }
     Ok(())
 }

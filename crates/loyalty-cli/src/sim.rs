@@ -16,7 +16,8 @@ pub struct SimArgs {
 /// Runs the simulator until Ctrl-C.
 pub fn execute(args: &SimArgs) -> ExitCode {
     let Some(entry) = registry::find(&args.vendor).filter(|e| e.name != "memory") else {
-        let known: Vec<&str> = registry::adapters().iter().map(|e| e.name).filter(|n| *n != "memory").collect();
+        let known: Vec<&str> =
+            registry::adapters().iter().map(|e| e.name).filter(|n| *n != "memory").collect();
         eprintln!("error: no simulator for {:?}; known: {}", args.vendor, known.join(", "));
         return ExitCode::from(2);
     };

@@ -158,7 +158,12 @@ impl Capabilities {
 
     /// True when any member operation is declared.
     pub fn members(&self) -> bool {
-        !self.lookups.is_empty() || self.get_member || self.register || self.enroll || self.update_member || self.segments
+        !self.lookups.is_empty()
+            || self.get_member
+            || self.register
+            || self.enroll
+            || self.update_member
+            || self.segments
     }
 
     /// True when any offer operation is declared.

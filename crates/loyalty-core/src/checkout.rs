@@ -212,14 +212,19 @@ fn holdable(offer: &Offer) -> bool {
 /// Offers a priced basket really uses and that a provider can hold: coupons that discounted a
 /// line and stamp cards that made a unit free.
 fn held_offers(priced: &PricedBasket, offers: &[Offer]) -> Vec<Offer> {
-    let discounting: Vec<&OfferId> = priced.lines.iter().flat_map(|l| l.discounts.iter().map(|d| &d.offer_id)).collect();
+    let discounting: Vec<&OfferId> =
+        priced.lines.iter().flat_map(|l| l.discounts.iter().map(|d| &d.offer_id)).collect();
     offers.iter().filter(|o| holdable(o) && discounting.contains(&&o.id)).cloned().collect()
 }
 
 impl<'a> Checkout<'a> {
     /// A checkout service over `provider`, charging through `payment`. A borrowed provider
     /// works too: `Arc::new(&provider)`.
-    pub fn new(provider: Arc<dyn Provider + 'a>, payment: Arc<dyn Payment + 'a>, clock: Arc<dyn Clock + 'a>) -> Checkout<'a> {
+    pub fn new(
+        provider: Arc<dyn Provider + 'a>,
+        payment: Arc<dyn Payment + 'a>,
+        clock: Arc<dyn Clock + 'a>,
+    ) -> Checkout<'a> {
         Checkout {
             provider,
             payment,
@@ -237,13 +242,19 @@ impl<'a> Checkout<'a> {
 
     fn price(&self, basket: &Basket, offers: &[Offer], confirmed: &[OfferId]) -> Result<PricedBasket> {
         // A confirmed coupon the provider no longer offers is dropped, not an error.
-        let confirmed: Vec<OfferId> = confirmed.iter().filter(|c| offers.iter().any(|o| &o.id == *c)).cloned().collect();
+        let confirmed: Vec<OfferId> =
+            confirmed.iter().filter(|c| offers.iter().any(|o| &o.id == *c)).cloned().collect();
         pricing::price(basket, offers, &confirmed, self.clock.now())
             .map_err(|e| Error::invalid(FLOW, "checkout.price", "basket", e.to_string()))
     }
 
     /// Identifies the member, signing a guest up when both consents are given.
-    async fn identify(&self, ctx: &Context, request: &CheckoutRequest, notes: &mut Vec<String>) -> Result<(Option<Member>, bool)> {
+    async fn identify(
+        &self,
+        ctx: &Context,
+        request: &CheckoutRequest,
+        notes: &mut Vec<String>,
+    ) -> Result<(Option<Member>, bool)> {
         let caps = self.provider.capabilities();
         let members = self.provider.members();
         let mut found = None;
@@ -265,7 +276,9 @@ impl<'a> Checkout<'a> {
                 Ok((Some(member), true))
             }
             (Some(_), _) => {
-                notes.push("guest purchase: sign-up needs both the membership and order-history consents".into());
+                notes.push(
+                    "guest purchase: sign-up needs both the membership and order-history consents".into(),
+                );
                 Ok((None, false))
             }
             _ => Ok((None, false)),
@@ -290,17 +303,32 @@ impl<'a> Checkout<'a> {
         let mut priced = self.price(&request.basket, &offers, &request.confirmed)?;
         if let (Some(m), Some(o)) = (&member, self.provider.offers()) {
             if caps.validate_offer {
-                for offer in held_offers(&priced, &offers).into_iter().filter(|o| matches!(o.kind, OfferKind::Coupon { .. })) {
+                for offer in held_offers(&priced, &offers)
+                    .into_iter()
+                    .filter(|o| matches!(o.kind, OfferKind::Coupon { .. }))
+                {
                     let v = o.validate(ctx, &m.id, &offer).await?;
                     if !v.valid {
-                        notes.push(format!("offer {}: {}", offer.id, v.reason.unwrap_or_else(|| "not valid".into())));
+                        notes.push(format!(
+                            "offer {}: {}",
+                            offer.id,
+                            v.reason.unwrap_or_else(|| "not valid".into())
+                        ));
                         offers.retain(|x| x.id != offer.id);
                     }
                 }
                 priced = self.price(&request.basket, &offers, &request.confirmed)?;
             }
         }
-        let mut prepared = Prepared { request: request.clone(), member, signed_up, offers, priced, holds: Vec::new(), notes };
+        let mut prepared = Prepared {
+            request: request.clone(),
+            member,
+            signed_up,
+            offers,
+            priced,
+            holds: Vec::new(),
+            notes,
+        };
         if let Err(e) = self.ensure_holds(ctx, &mut prepared).await {
             self.release_all(ctx, &mut prepared.holds).await;
             return Err(e);
@@ -322,12 +350,18 @@ impl<'a> Checkout<'a> {
                 if p.holds.iter().any(|h| h.offer_id == offer.id && !h.is_expired_at(now)) {
                     continue;
                 }
-                let req = HoldRequest::new(member.id.clone(), offer.clone(), p.request.transaction_id.clone())
-                    .with_basket(p.request.basket.clone())
-                    .with_ttl_secs(style.ttl_secs());
+                let req =
+                    HoldRequest::new(member.id.clone(), offer.clone(), p.request.transaction_id.clone())
+                        .with_basket(p.request.basket.clone())
+                        .with_ttl_secs(style.ttl_secs());
                 match holds.hold(ctx, &req).await {
                     Ok(h) => p.holds.push(h),
-                    Err(e) if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired) => {
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired
+                        ) =>
+                    {
                         p.notes.push(format!("offer {}: {}", offer.id, e.message()));
                         p.offers.retain(|x| x.id != offer.id);
                         dropped = true;
@@ -337,7 +371,8 @@ impl<'a> Checkout<'a> {
                 }
             }
             if !dropped {
-                let stale: Vec<Hold> = p.holds.iter().filter(|h| !wanted.iter().any(|o| o.id == h.offer_id)).cloned().collect();
+                let stale: Vec<Hold> =
+                    p.holds.iter().filter(|h| !wanted.iter().any(|o| o.id == h.offer_id)).cloned().collect();
                 for h in stale {
                     holds.release(ctx, &h).await?;
                     p.holds.retain(|x| x.id != h.id);
@@ -368,7 +403,9 @@ impl<'a> Checkout<'a> {
     pub async fn abort(&self, ctx: &Context, mut prepared: Prepared) -> Result<()> {
         let problems = self.release_all(ctx, &mut prepared.holds).await;
         match problems.first() {
-            Some(p) => Err(Error::new(ErrorKind::Unavailable, FLOW, "checkout.abort").with_message(p.clone())),
+            Some(p) => {
+                Err(Error::new(ErrorKind::Unavailable, FLOW, "checkout.abort").with_message(p.clone()))
+            }
             None => Ok(()),
         }
     }
@@ -443,12 +480,23 @@ impl<'a> Checkout<'a> {
             if let Err(v) = self.payment.void(&auth).await {
                 problems.push(format!("void failed: {v}"));
             }
-            return Err(if problems.is_empty() { e } else { e.clone().with_message(format!("{}; {}", e.message(), problems.join("; "))) });
+            return Err(if problems.is_empty() {
+                e
+            } else {
+                e.clone().with_message(format!("{}; {}", e.message(), problems.join("; ")))
+            });
         }
         let member_id = p.member.as_ref().map(|m| m.id.clone());
-        let mut tx = Transaction::from_priced(tx_id.clone(), now, member_id.clone(), &p.request.basket, &p.priced, &p.offers)
-            .map_err(|e| Error::from_money(FLOW, "checkout.commit", "basket", e))?
-            .with_payment(p.request.payment_method.clone(), p.priced.total);
+        let mut tx = Transaction::from_priced(
+            tx_id.clone(),
+            now,
+            member_id.clone(),
+            &p.request.basket,
+            &p.priced,
+            &p.offers,
+        )
+        .map_err(|e| Error::from_money(FLOW, "checkout.commit", "basket", e))?
+        .with_payment(p.request.payment_method.clone(), p.priced.total);
         if let Some(d) = p.request.department.clone().or_else(|| ctx.department.clone()) {
             tx = tx.with_department(d);
         }
@@ -528,14 +576,19 @@ impl<'a> Checkout<'a> {
     /// `NotFound` for an original this service did not commit; `Invalid` for a line not in
     /// the original or a quantity beyond what is left; `Unsupported` when the provider has no
     /// usable return style; provider errors.
-    pub async fn process_return(&self, ctx: &Context, request: &ReturnRequest, style: Option<ReturnStyle>) -> Result<ReturnOutcome> {
+    pub async fn process_return(
+        &self,
+        ctx: &Context,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+    ) -> Result<ReturnOutcome> {
         match &request.original {
             None => returns::process(self.provider.as_ref(), ctx, None, request, style).await,
             Some(original) => {
                 let mut ledgers = self.ledgers.lock().await;
-                let ledger = ledgers
-                    .get_mut(original)
-                    .ok_or_else(|| Error::not_found(FLOW, "checkout.return", format!("no committed transaction {original}")))?;
+                let ledger = ledgers.get_mut(original).ok_or_else(|| {
+                    Error::not_found(FLOW, "checkout.return", format!("no committed transaction {original}"))
+                })?;
                 returns::process(self.provider.as_ref(), ctx, Some(ledger), request, style).await
             }
         }
@@ -548,7 +601,8 @@ impl<'a> Checkout<'a> {
 }
 
 fn done_holds(done: &CheckoutOutcome, hold: &Hold) -> bool {
-    done.transaction.id == hold.transaction && done.transaction.offers_used.iter().any(|u| u.offer_id == hold.offer_id)
+    done.transaction.id == hold.transaction
+        && done.transaction.offers_used.iter().any(|u| u.offer_id == hold.offer_id)
 }
 
 /// Allocates `amount` over `part` of `whole` units, rounded half-up. Used so that returning
@@ -558,5 +612,7 @@ pub(crate) fn share(amount: i64, part: Decimal, whole: Decimal) -> i64 {
         return 0;
     }
     let v = Decimal::from(amount) * part / whole;
-    v.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero).try_into().unwrap_or(amount)
+    v.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .try_into()
+        .unwrap_or(amount)
 }

@@ -61,7 +61,13 @@ pub struct CartLine {
 
 impl CartLine {
     /// A line without discount.
-    pub fn new(line_id: impl Into<LineId>, product_id: impl Into<ProductId>, quantity: Decimal, unit_price: Money, net: Money) -> Self {
+    pub fn new(
+        line_id: impl Into<LineId>,
+        product_id: impl Into<ProductId>,
+        quantity: Decimal,
+        unit_price: Money,
+        net: Money,
+    ) -> Self {
         CartLine {
             line_id: line_id.into(),
             product_id: product_id.into(),
@@ -301,8 +307,17 @@ impl Recipient {
 
 impl DropshipOrder {
     /// An order under the shop's `reference` for `recipient`, shipped by `courier_id`.
-    pub fn new(reference: impl Into<String>, recipient: Recipient, courier_id: impl Into<String>) -> DropshipOrder {
-        DropshipOrder { reference: reference.into(), lines: Vec::new(), recipient, courier_id: courier_id.into() }
+    pub fn new(
+        reference: impl Into<String>,
+        recipient: Recipient,
+        courier_id: impl Into<String>,
+    ) -> DropshipOrder {
+        DropshipOrder {
+            reference: reference.into(),
+            lines: Vec::new(),
+            recipient,
+            courier_id: courier_id.into(),
+        }
     }
 
     /// Adds a line.
@@ -314,7 +329,12 @@ impl DropshipOrder {
 
 impl OrderStatus {
     /// Makes a status record.
-    pub fn new(order_id: OrderId, status: impl Into<String>, shipments: Vec<String>, dispatched: bool) -> OrderStatus {
+    pub fn new(
+        order_id: OrderId,
+        status: impl Into<String>,
+        shipments: Vec<String>,
+        dispatched: bool,
+    ) -> OrderStatus {
         OrderStatus { order_id, status: status.into(), shipments, dispatched }
     }
 }

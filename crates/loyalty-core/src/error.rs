@@ -104,7 +104,9 @@ impl Error {
     pub fn new(kind: ErrorKind, provider: impl Into<String>, operation: impl Into<String>) -> Error {
         let (temporary, effect) = match kind {
             ErrorKind::RateLimited { .. } => (true, WriteEffect::RejectedBeforeActing),
-            ErrorKind::Unavailable | ErrorKind::Protocol => (matches!(kind, ErrorKind::Unavailable), WriteEffect::Unknown),
+            ErrorKind::Unavailable | ErrorKind::Protocol => {
+                (matches!(kind, ErrorKind::Unavailable), WriteEffect::Unknown)
+            }
             ErrorKind::Unsupported => (false, WriteEffect::NotSent),
             _ => (false, WriteEffect::RejectedBeforeActing),
         };
@@ -136,7 +138,11 @@ impl Error {
     }
 
     /// `NotFound` with a message.
-    pub fn not_found(provider: impl Into<String>, operation: impl Into<String>, what: impl Into<String>) -> Error {
+    pub fn not_found(
+        provider: impl Into<String>,
+        operation: impl Into<String>,
+        what: impl Into<String>,
+    ) -> Error {
         Error::new(ErrorKind::NotFound, provider, operation).with_message(what)
     }
 
@@ -249,7 +255,9 @@ impl fmt::Display for Error {
         write!(f, "{} {}: ", self.0.provider, self.0.operation)?;
         match &self.0.kind {
             ErrorKind::Invalid { field, reason } => write!(f, "invalid {field}: {reason}")?,
-            ErrorKind::RateLimited { retry_after: Some(d) } => write!(f, "rate limited, retry after {}s", d.as_secs())?,
+            ErrorKind::RateLimited { retry_after: Some(d) } => {
+                write!(f, "rate limited, retry after {}s", d.as_secs())?
+            }
             kind => f.write_str(&kind.label().replace('_', " "))?,
         }
         if let Some(code) = &self.0.vendor_code {

@@ -21,7 +21,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::member::{Consents, Phone, RegisterMember, Segment, SegmentAnswer, SegmentKind, SegmentOption, SegmentValue};
+use crate::member::{
+    Consents, Phone, RegisterMember, Segment, SegmentAnswer, SegmentKind, SegmentOption, SegmentValue,
+};
 
 /// What kind of input a field takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +98,13 @@ pub fn registration_form(segments: &[Segment]) -> FormSchema {
             SegmentKind::SingleChoice { options } => (FieldKind::SingleChoice, options.clone()),
             SegmentKind::MultiChoice { options } => (FieldKind::MultiChoice, options.clone()),
         };
-        fields.push(FormField { name: format!("segment.{}", s.id), label: s.label.clone(), kind, required: s.required, options });
+        fields.push(FormField {
+            name: format!("segment.{}", s.id),
+            label: s.label.clone(),
+            kind,
+            required: s.required,
+            options,
+        });
     }
     fields.extend([
         field("consent.marketing_sms", "Offers by SMS", FieldKind::Checkbox, false),
@@ -144,7 +152,10 @@ fn date(value: &str, name: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDa
 /// # Errors
 /// The refused fields: unknown names, missing required values, malformed e-mail, phone or
 /// date, options that are not offered, an unticked membership consent.
-pub fn parse_registration(segments: &[Segment], values: &Map<String, Value>) -> Result<RegisterMember, Vec<FieldError>> {
+pub fn parse_registration(
+    segments: &[Segment],
+    values: &Map<String, Value>,
+) -> Result<RegisterMember, Vec<FieldError>> {
     let schema = registration_form(segments);
     let mut errors = Vec::new();
     for name in values.keys() {
@@ -156,14 +167,21 @@ pub fn parse_registration(segments: &[Segment], values: &Map<String, Value>) -> 
     req.first_name = text(values, "first_name", &mut errors).map(str::to_string);
     req.last_name = text(values, "last_name", &mut errors).map(str::to_string);
     match text(values, "email", &mut errors) {
-        Some(e) if e.contains('@') && !e.starts_with('@') && !e.ends_with('@') => req.email = Some(e.to_string()),
-        Some(_) => errors.push(FieldError { field: "email".into(), reason: "is not an e-mail address".into() }),
+        Some(e) if e.contains('@') && !e.starts_with('@') && !e.ends_with('@') => {
+            req.email = Some(e.to_string())
+        }
+        Some(_) => {
+            errors.push(FieldError { field: "email".into(), reason: "is not an e-mail address".into() })
+        }
         None => errors.push(FieldError { field: "email".into(), reason: "is required".into() }),
     }
     match text(values, "phone", &mut errors) {
         Some(p) => match Phone::parse_e164(p) {
             Some(phone) => req.phone = Some(phone),
-            None => errors.push(FieldError { field: "phone".into(), reason: "must be an international number like +4741234567".into() }),
+            None => errors.push(FieldError {
+                field: "phone".into(),
+                reason: "must be an international number like +4741234567".into(),
+            }),
         },
         None => errors.push(FieldError { field: "phone".into(), reason: "is required".into() }),
     }
@@ -174,23 +192,39 @@ pub fn parse_registration(segments: &[Segment], values: &Map<String, Value>) -> 
         let name = format!("segment.{}", s.id);
         let value = match (&s.kind, values.get(&name)) {
             (_, None | Some(Value::Null)) => None,
-            (SegmentKind::Text, _) => text(values, &name, &mut errors).map(|t| SegmentValue::Text(t.to_string())),
-            (SegmentKind::Date, _) => text(values, &name, &mut errors).and_then(|t| date(t, &name, &mut errors)).map(SegmentValue::Date),
+            (SegmentKind::Text, _) => {
+                text(values, &name, &mut errors).map(|t| SegmentValue::Text(t.to_string()))
+            }
+            (SegmentKind::Date, _) => text(values, &name, &mut errors)
+                .and_then(|t| date(t, &name, &mut errors))
+                .map(SegmentValue::Date),
             (SegmentKind::SingleChoice { options }, Some(v)) => match v.as_str() {
-                Some(id) if options.iter().any(|o| o.id == id) => Some(SegmentValue::Choices(vec![id.to_string()])),
+                Some(id) if options.iter().any(|o| o.id == id) => {
+                    Some(SegmentValue::Choices(vec![id.to_string()]))
+                }
                 _ => {
-                    errors.push(FieldError { field: name.clone(), reason: "must be one of the options".into() });
+                    errors.push(FieldError {
+                        field: name.clone(),
+                        reason: "must be one of the options".into(),
+                    });
                     None
                 }
             },
             (SegmentKind::MultiChoice { options }, Some(v)) => {
-                let ids: Option<Vec<String>> = v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect());
+                let ids: Option<Vec<String>> =
+                    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect());
                 match ids {
-                    Some(ids) if ids.iter().all(|id| options.iter().any(|o| &o.id == id)) && ids.len() == v.as_array().map_or(0, Vec::len) => {
+                    Some(ids)
+                        if ids.iter().all(|id| options.iter().any(|o| &o.id == id))
+                            && ids.len() == v.as_array().map_or(0, Vec::len) =>
+                    {
                         (!ids.is_empty()).then_some(SegmentValue::Choices(ids))
                     }
                     _ => {
-                        errors.push(FieldError { field: name.clone(), reason: "must be a list of the options".into() });
+                        errors.push(FieldError {
+                            field: name.clone(),
+                            reason: "must be a list of the options".into(),
+                        });
                         None
                     }
                 }
@@ -211,7 +245,10 @@ pub fn parse_registration(segments: &[Segment], values: &Map<String, Value>) -> 
         marketing_email: tick(values, "consent.marketing_email", &mut errors),
     };
     if !req.consents.membership {
-        errors.push(FieldError { field: "consent.membership".into(), reason: "the membership terms must be accepted".into() });
+        errors.push(FieldError {
+            field: "consent.membership".into(),
+            reason: "the membership terms must be accepted".into(),
+        });
     }
     if errors.is_empty() {
         Ok(req)
@@ -226,11 +263,14 @@ mod tests {
     use serde_json::json;
 
     fn segments() -> Vec<Segment> {
-        let opts = |xs: &[&str]| xs.iter().map(|x| SegmentOption { id: (*x).into(), label: x.to_uppercase() }).collect();
+        let opts = |xs: &[&str]| {
+            xs.iter().map(|x| SegmentOption { id: (*x).into(), label: x.to_uppercase() }).collect()
+        };
         vec![
             Segment::new("1", "Drink", SegmentKind::Text),
             Segment::new("2", "Wedding day", SegmentKind::Date),
-            Segment::new("3", "Shop", SegmentKind::SingleChoice { options: opts(&["31", "32"]) }).required(true),
+            Segment::new("3", "Shop", SegmentKind::SingleChoice { options: opts(&["31", "32"]) })
+                .required(true),
             Segment::new("4", "Interests", SegmentKind::MultiChoice { options: opts(&["41", "42"]) }),
             Segment::new("5", "Staff", SegmentKind::Text).visible(false),
         ]

@@ -20,13 +20,6 @@ pub mod returns;
 pub mod transaction;
 
 pub use basket::{Basket, Line, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
-pub use ids::{CartId, DepartmentId, HoldId, LineId, MemberId, OfferId, OrderId, ProductId, SegmentId, TransactionId};
-pub use member::{
-    Address, Consents, EnrollMember, Gender, LookupKind, Member, MemberLookup, MemberUpdate, Phone, RegisterMember,
-    Segment, SegmentAnswer, SegmentKind, SegmentOption, SegmentValue,
-};
-pub use money::{Currency, Money, MoneyError, Quantity, Rounding};
-pub use offer::{Discount, Offer, OfferKind, OfferRef, Scope, StampCard, Tier, Validation};
 pub use capabilities::{Capabilities, HoldStyle, Reinstatement, ReturnStyle, UsageCounting};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commerce::{
@@ -34,8 +27,19 @@ pub use commerce::{
     ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
 };
 pub use error::{Error, ErrorKind, Result, WriteEffect};
-pub use provider::{Carts, Context, Fulfilment, Holds, Members, Offers, Provider, ProviderExt, Redemptions, Transactions};
+pub use ids::{
+    CartId, DepartmentId, HoldId, LineId, MemberId, OfferId, OrderId, ProductId, SegmentId, TransactionId,
+};
+pub use member::{
+    Address, Consents, EnrollMember, Gender, LookupKind, Member, MemberLookup, MemberUpdate, Phone,
+    RegisterMember, Segment, SegmentAnswer, SegmentKind, SegmentOption, SegmentValue,
+};
+pub use money::{Currency, Money, MoneyError, Quantity, Rounding};
+pub use offer::{Discount, Offer, OfferKind, OfferRef, Scope, StampCard, Tier, Validation};
+pub use provider::{
+    Carts, Context, Fulfilment, Holds, Members, Offers, Provider, ProviderExt, Redemptions, Transactions,
+};
 pub use transaction::{
-    Hold, HoldRequest, Payment, RedeemRequest, Redemption, Refund, ReturnLine, ReturnRequest, SendOutcome, StampAction,
-    StampMovement, Transaction, TransactionLine, TransactionReceipt, UsedOffer,
+    Hold, HoldRequest, Payment, RedeemRequest, Redemption, Refund, ReturnLine, ReturnRequest, SendOutcome,
+    StampAction, StampMovement, Transaction, TransactionLine, TransactionReceipt, UsedOffer,
 };

@@ -10,14 +10,16 @@ use tokio::time::Instant;
 use crate::basket::Basket;
 use crate::capabilities::Capabilities;
 use crate::commerce::{
-    Cart, CartOrder, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient, ShipmentNotice, StockLevel,
-    UpgradePreview, UpgradeRequest,
+    Cart, CartOrder, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient, ShipmentNotice,
+    StockLevel, UpgradePreview, UpgradeRequest,
 };
 use crate::error::{Error, Result};
 use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId, TransactionId};
 use crate::member::{EnrollMember, Member, MemberLookup, MemberUpdate, RegisterMember, Segment};
 use crate::offer::{Offer, Validation};
-use crate::transaction::{Hold, HoldRequest, RedeemRequest, Redemption, Refund, Transaction, TransactionReceipt};
+use crate::transaction::{
+    Hold, HoldRequest, RedeemRequest, Redemption, Refund, Transaction, TransactionReceipt,
+};
 
 /// Per-call context: idempotency key, deadline and who is calling.
 #[derive(Debug, Clone, Default)]
@@ -281,7 +283,13 @@ pub trait Carts: Send + Sync {
     ///
     /// # Errors
     /// `NotFound` (cart or product); `Conflict` for a paid cart; `Unsupported`.
-    async fn add_line(&self, ctx: &Context, cart: &CartId, product: &ProductId, quantity: rust_decimal::Decimal) -> Result<Cart>;
+    async fn add_line(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        product: &ProductId,
+        quantity: rust_decimal::Decimal,
+    ) -> Result<Cart>;
 
     /// Removes a line from a cart.
     ///
@@ -309,7 +317,8 @@ pub trait Carts: Send + Sync {
     ///
     /// # Errors
     /// `NotFound`; `Rejected` when the product is no upgrade of the line; `Unsupported`.
-    async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest) -> Result<UpgradePreview>;
+    async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest)
+        -> Result<UpgradePreview>;
 
     /// Pays the cart and turns it into an order.
     ///

@@ -93,10 +93,16 @@ fn remaining_line(line: &TransactionLine, returned: Decimal) -> TransactionLine 
 }
 
 /// Builds a transaction of `lines` carrying the offers and stamps they used.
-fn transaction_of(original: &Transaction, id: TransactionId, lines: Vec<TransactionLine>, at: chrono::DateTime<chrono::Utc>) -> Result<Transaction> {
+fn transaction_of(
+    original: &Transaction,
+    id: TransactionId,
+    lines: Vec<TransactionLine>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Transaction> {
     let cur = original.currency;
     let sum = |f: fn(&TransactionLine) -> Money| {
-        Money::sum(cur, lines.iter().map(f)).map_err(|e| Error::from_money(FLOW, "returns.process", "lines", e))
+        Money::sum(cur, lines.iter().map(f))
+            .map_err(|e| Error::from_money(FLOW, "returns.process", "lines", e))
     };
     let total_gross = sum(|l| l.gross)?;
     let total_discount = sum(|l| l.discount)?;
@@ -114,7 +120,9 @@ fn transaction_of(original: &Transaction, id: TransactionId, lines: Vec<Transact
     }
     let mut stamps: Vec<StampMovement> = Vec::new();
     for (offer, n) in lines.iter().flat_map(|l| &l.stamps) {
-        if let Some(orig) = original.stamps.iter().find(|s| &s.offer_id == offer && s.action == StampAction::Collected) {
+        if let Some(orig) =
+            original.stamps.iter().find(|s| &s.offer_id == offer && s.action == StampAction::Collected)
+        {
             match stamps.iter_mut().find(|s| &s.offer_id == offer) {
                 Some(s) => s.count += n,
                 None => stamps.push(StampMovement { count: *n, ..orig.clone() }),
@@ -148,7 +156,8 @@ fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyl
         Some(s) => Err(Error::unsupported(provider.name(), "transactions.return")
             .with_message(format!("return style {s:?} is not declared or needs the original"))),
         None => caps.return_styles.iter().copied().find(usable).ok_or_else(|| {
-            Error::unsupported(provider.name(), "transactions.return").with_message("no return style fits this return")
+            Error::unsupported(provider.name(), "transactions.return")
+                .with_message("no return style fits this return")
         }),
     }
 }
@@ -174,19 +183,27 @@ pub async fn process(
     let Some(ledger) = ledger else {
         let style = choose(provider, false, style)?;
         if request.lines_without_receipt.is_empty() {
-            return Err(Error::invalid(FLOW, op, "lines_without_receipt", "a return without a receipt must list its goods"));
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                "lines_without_receipt",
+                "a return without a receipt must list its goods",
+            ));
         }
         let lines: Vec<TransactionLine> = request.lines_without_receipt.iter().map(negate).collect();
         let cur = lines[0].net.currency;
-        let total = Money::sum(cur, lines.iter().map(|l| l.net)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?;
+        let total = Money::sum(cur, lines.iter().map(|l| l.net))
+            .map_err(|e| Error::from_money(FLOW, op, "lines", e))?;
         let mut tx = Transaction {
             id: request.return_id.clone(),
             at: request.at,
             member: None,
             department: ctx.department.clone(),
             currency: cur,
-            total_gross: Money::sum(cur, lines.iter().map(|l| l.gross)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
-            total_discount: Money::sum(cur, lines.iter().map(|l| l.discount)).map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
+            total_gross: Money::sum(cur, lines.iter().map(|l| l.gross))
+                .map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
+            total_discount: Money::sum(cur, lines.iter().map(|l| l.discount))
+                .map_err(|e| Error::from_money(FLOW, op, "lines", e))?,
             total,
             lines,
             payments: Vec::new(),
@@ -213,19 +230,25 @@ pub async fn process(
     // New returned quantity per line, checked against what is left.
     let mut after = ledger.returned.clone();
     for (i, r) in request.lines.iter().enumerate() {
-        let line = ledger
-            .original
-            .lines
-            .iter()
-            .find(|l| l.line_id == r.line_id)
-            .ok_or_else(|| Error::invalid(FLOW, op, format!("lines[{i}].line_id"), format!("{} is not in the original", r.line_id)))?;
+        let line = ledger.original.lines.iter().find(|l| l.line_id == r.line_id).ok_or_else(|| {
+            Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].line_id"),
+                format!("{} is not in the original", r.line_id),
+            )
+        })?;
         let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
         if r.quantity <= Decimal::ZERO || total > line.quantity {
             return Err(Error::invalid(
                 FLOW,
                 op,
                 format!("lines[{i}].quantity"),
-                format!("{} left to return of line {}", line.quantity - ledger.returned_of(&r.line_id), r.line_id),
+                format!(
+                    "{} left to return of line {}",
+                    line.quantity - ledger.returned_of(&r.line_id),
+                    r.line_id
+                ),
             ));
         }
         after.insert(r.line_id.clone(), total);
@@ -269,7 +292,14 @@ pub async fn process(
             }
         }
         ReturnStyle::PartialRefund => {
-            let refund = Refund::new(ledger.current_id.clone(), request.return_id.clone(), member, refunded_lines, refunded, request.at);
+            let refund = Refund::new(
+                ledger.current_id.clone(),
+                request.return_id.clone(),
+                member,
+                refunded_lines,
+                refunded,
+                request.at,
+            );
             tx_api.refund(ctx, &refund).await?;
         }
         ReturnStyle::ResendWithoutLines => {
@@ -277,10 +307,13 @@ pub async fn process(
             tx_api.amend(ctx, &tx).await?;
             // Offers whose every discounted unit went back come back to the member.
             let caps = provider.capabilities();
-            if let (Reinstatement::Explicit, Some(red), Some(member)) = (caps.reinstate, provider.redemptions(), &member) {
+            if let (Reinstatement::Explicit, Some(red), Some(member)) =
+                (caps.reinstate, provider.redemptions(), &member)
+            {
                 // Stamp cards are settled by stamp movements, not reinstated.
                 let stamp_cards: Vec<&OfferId> = ledger.original.stamps.iter().map(|s| &s.offer_id).collect();
-                for used in ledger.original.offers_used.iter().filter(|u| !stamp_cards.contains(&&u.offer_id)) {
+                for used in ledger.original.offers_used.iter().filter(|u| !stamp_cards.contains(&&u.offer_id))
+                {
                     if !tx.offers_used.iter().any(|u| u.offer_id == used.offer_id) {
                         let r = Redemption::new(
                             format!("{}:{}", ledger.original.id, used.offer_id),
@@ -304,14 +337,20 @@ pub async fn process(
             new_transaction = Some(tx.id);
         }
     }
-    let outcome = ReturnOutcome { style, refunded, new_transaction, reinstated, stamps_taken_back: stamps_back };
+    let outcome =
+        ReturnOutcome { style, refunded, new_transaction, reinstated, stamps_taken_back: stamps_back };
     ledger.returned = after;
     ledger.refunded = Money::new(ledger.refunded.minor + refunded.minor, cur);
     ledger.processed.insert(request.return_id.clone(), outcome.clone());
     Ok(outcome)
 }
 
-fn stamp_reversal(original: &Transaction, _returned: &[TransactionLine], after: &BTreeMap<LineId, Decimal>, ledger: &ReturnLedger) -> Vec<StampMovement> {
+fn stamp_reversal(
+    original: &Transaction,
+    _returned: &[TransactionLine],
+    after: &BTreeMap<LineId, Decimal>,
+    ledger: &ReturnLedger,
+) -> Vec<StampMovement> {
     let mut out: Vec<StampMovement> = Vec::new();
     for line in &original.lines {
         let before = remaining_line(line, ledger.returned_of(&line.line_id));
@@ -325,7 +364,9 @@ fn stamp_reversal(original: &Transaction, _returned: &[TransactionLine], after: 
             if let Some(orig) = original.stamps.iter().find(|s| &s.offer_id == offer) {
                 match out.iter_mut().find(|s| &s.offer_id == offer) {
                     Some(s) => s.count += back,
-                    None => out.push(StampMovement { action: StampAction::Deducted, count: back, ..orig.clone() }),
+                    None => {
+                        out.push(StampMovement { action: StampAction::Deducted, count: back, ..orig.clone() })
+                    }
                 }
             }
         }

@@ -127,7 +127,13 @@ pub struct Redemption {
 
 impl Redemption {
     /// Makes a redemption record.
-    pub fn new(id: impl Into<String>, offer_id: OfferId, offer_ref: OfferRef, member: MemberId, at: DateTime<Utc>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        offer_id: OfferId,
+        offer_ref: OfferRef,
+        member: MemberId,
+        at: DateTime<Utc>,
+    ) -> Self {
         Redemption { id: id.into(), offer_id, offer_ref, member, at }
     }
 }
@@ -209,7 +215,13 @@ pub struct TransactionLine {
 
 impl TransactionLine {
     /// A line without discount.
-    pub fn new(line_id: impl Into<LineId>, product_id: impl Into<ProductId>, quantity: Decimal, unit_price: Money, gross: Money) -> Self {
+    pub fn new(
+        line_id: impl Into<LineId>,
+        product_id: impl Into<ProductId>,
+        quantity: Decimal,
+        unit_price: Money,
+        gross: Money,
+    ) -> Self {
         TransactionLine {
             line_id: line_id.into(),
             product_id: product_id.into(),
@@ -292,7 +304,9 @@ impl Transaction {
         // The engine stamps matching units in line order, so handing each card's earned stamps
         // to matching units in line order reproduces which line earned what.
         for s in &priced.stamps {
-            let Some(crate::offer::OfferKind::StampCard(card)) = find(&s.offer_id).map(|o| &o.kind) else { continue };
+            let Some(crate::offer::OfferKind::StampCard(card)) = find(&s.offer_id).map(|o| &o.kind) else {
+                continue;
+            };
             let mut left = s.earned;
             for tl in lines.iter_mut().filter(|l| card.products.contains(&l.product_id)) {
                 let units = tl.quantity.ceil().try_into().unwrap_or(0u32);
@@ -428,8 +442,19 @@ pub struct ReturnRequest {
 
 impl ReturnRequest {
     /// A return of `lines` from `original` under the return's own id.
-    pub fn new(original: Option<TransactionId>, return_id: TransactionId, at: DateTime<Utc>) -> ReturnRequest {
-        ReturnRequest { original, return_id, lines: Vec::new(), lines_without_receipt: Vec::new(), reason: None, at }
+    pub fn new(
+        original: Option<TransactionId>,
+        return_id: TransactionId,
+        at: DateTime<Utc>,
+    ) -> ReturnRequest {
+        ReturnRequest {
+            original,
+            return_id,
+            lines: Vec::new(),
+            lines_without_receipt: Vec::new(),
+            reason: None,
+            at,
+        }
     }
 
     /// Adds a returned line.

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use loyalty_core::{
-    Basket, Cart, CartId, CartLine, CartOrder, CartStatus, Carts, Context, Courier, Customer, DropshipOrder, Error,
-    ErrorKind, Fulfilment, Line, LineId, Money, NewCart, OrderId, OrderStatus, ProductId, Recipient, Result,
-    ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
+    Basket, Cart, CartId, CartLine, CartOrder, CartStatus, Carts, Context, Courier, Customer, DropshipOrder,
+    Error, ErrorKind, Fulfilment, Line, LineId, Money, NewCart, OrderId, OrderStatus, ProductId, Recipient,
+    Result, ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
 };
 use rust_decimal::Decimal;
 
@@ -70,10 +70,12 @@ fn reprice(st: &mut State, cart: &CartId, now: chrono::DateTime<chrono::Utc>, op
     let currency = rec.cart.total.currency;
     let mut basket = Basket::new(currency);
     for l in &rec.cart.lines {
-        basket = basket.with_line(Line::new(l.line_id.clone(), l.product_id.clone(), l.quantity, l.unit_price));
+        basket =
+            basket.with_line(Line::new(l.line_id.clone(), l.product_id.clone(), l.quantity, l.unit_price));
     }
-    let priced = loyalty_core::pricing::price(&basket, &campaign, &[], now)
-        .map_err(|e| Error::new(ErrorKind::Invalid { field: "cart".into(), reason: e.to_string() }, PROVIDER, op))?;
+    let priced = loyalty_core::pricing::price(&basket, &campaign, &[], now).map_err(|e| {
+        Error::new(ErrorKind::Invalid { field: "cart".into(), reason: e.to_string() }, PROVIDER, op)
+    })?;
     for (line, p) in rec.cart.lines.iter_mut().zip(&priced.lines) {
         line.discount = p.discount;
         line.net = p.net;
@@ -93,7 +95,8 @@ impl Carts for MemoryProvider {
         if let Some(parent) = &request.upgrade_parent {
             let p = cart_rec(&mut st, parent, OP)?;
             if p.cart.status != CartStatus::Paid {
-                return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP).with_message("only a paid cart can be upgraded"));
+                return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
+                    .with_message("only a paid cart can be upgraded"));
             }
             paid_lines = p.cart.lines.clone();
             first_product = p.first_product.clone();
@@ -105,7 +108,14 @@ impl Carts for MemoryProvider {
         cart.upgrade_parent = request.upgrade_parent.clone();
         st.carts.insert(
             id.as_str().to_string(),
-            CartRec { cart: cart.clone(), test: request.test, customer: false, first_product, order: None, charge_total: total },
+            CartRec {
+                cart: cart.clone(),
+                test: request.test,
+                customer: false,
+                first_product,
+                order: None,
+                charge_total: total,
+            },
         );
         Ok(cart)
     }
@@ -115,7 +125,13 @@ impl Carts for MemoryProvider {
         Ok(cart_rec(&mut self.lock(), cart, "carts.get")?.cart.clone())
     }
 
-    async fn add_line(&self, _ctx: &Context, cart: &CartId, product: &ProductId, quantity: Decimal) -> Result<Cart> {
+    async fn add_line(
+        &self,
+        _ctx: &Context,
+        cart: &CartId,
+        product: &ProductId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
         const OP: &str = "carts.add_line";
         self.injected(OP)?;
         if quantity <= Decimal::ZERO {
@@ -123,7 +139,10 @@ impl Carts for MemoryProvider {
         }
         let now = self.now();
         let mut st = self.lock();
-        let price = *st.prices.get(product).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {product}")))?;
+        let price = *st
+            .prices
+            .get(product)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {product}")))?;
         let line_id = LineId::new(st.next_id("line"));
         let rec = open_cart(&mut st, cart, OP)?;
         if price.currency != rec.cart.total.currency {
@@ -162,7 +181,12 @@ impl Carts for MemoryProvider {
         Ok(rec.cart.clone())
     }
 
-    async fn upgrade(&self, _ctx: &Context, cart: &CartId, request: &UpgradeRequest) -> Result<UpgradePreview> {
+    async fn upgrade(
+        &self,
+        _ctx: &Context,
+        cart: &CartId,
+        request: &UpgradeRequest,
+    ) -> Result<UpgradePreview> {
         const OP: &str = "carts.upgrade";
         self.injected(OP)?;
         let now = self.now();
@@ -251,7 +275,10 @@ impl Fulfilment for MemoryProvider {
         self.injected(OP)?;
         let st = self.lock();
         if let Some(order) = order {
-            let rec = st.orders.get(order.as_str()).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))?;
+            let rec = st
+                .orders
+                .get(order.as_str())
+                .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))?;
             return Ok(st.couriers.iter().filter(|c| c.id == rec.courier_id).cloned().collect());
         }
         Ok(st.couriers.clone())
@@ -299,23 +326,34 @@ impl Fulfilment for MemoryProvider {
         const OP: &str = "fulfilment.order_status";
         self.injected(OP)?;
         let st = self.lock();
-        st.orders.get(order.as_str()).map(|r| r.status.clone()).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))
+        st.orders
+            .get(order.as_str())
+            .map(|r| r.status.clone())
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))
     }
 
     async fn recipient(&self, _ctx: &Context, order: &OrderId) -> Result<Recipient> {
         const OP: &str = "fulfilment.recipient";
         self.injected(OP)?;
         let st = self.lock();
-        st.orders.get(order.as_str()).map(|r| r.recipient.clone()).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))
+        st.orders
+            .get(order.as_str())
+            .map(|r| r.recipient.clone())
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))
     }
 
     async fn update_recipient(&self, _ctx: &Context, order: &OrderId, recipient: &Recipient) -> Result<()> {
         const OP: &str = "fulfilment.update_recipient";
         self.injected(OP)?;
         let mut st = self.lock();
-        let rec = st.orders.get_mut(order.as_str()).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))?;
+        let rec = st
+            .orders
+            .get_mut(order.as_str())
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))?;
         if rec.status.dispatched {
-            return Err(Error::new(ErrorKind::Conflict, PROVIDER, OP).with_message("order already dispatched"));
+            return Err(
+                Error::new(ErrorKind::Conflict, PROVIDER, OP).with_message("order already dispatched")
+            );
         }
         rec.recipient = recipient.clone();
         Ok(())
@@ -323,7 +361,8 @@ impl Fulfilment for MemoryProvider {
 
     fn parse_shipment_notice(&self, body: &[u8]) -> Result<ShipmentNotice> {
         let n: NoticeBody = serde_json::from_slice(body).map_err(|e| {
-            Error::new(ErrorKind::Protocol, PROVIDER, "fulfilment.parse_shipment_notice").with_message(e.to_string())
+            Error::new(ErrorKind::Protocol, PROVIDER, "fulfilment.parse_shipment_notice")
+                .with_message(e.to_string())
         })?;
         let mut notice = ShipmentNotice::new(OrderId::new(n.order_id), n.tracking_number);
         notice.courier = n.courier;

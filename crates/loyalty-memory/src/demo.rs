@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loyalty_core::{
-    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, Money, Offer, OfferKind,
-    Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
+    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, Money, Offer,
+    OfferKind, Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
 };
 use rust_decimal::Decimal;
 
@@ -58,8 +58,16 @@ fn nok(minor: i64) -> Money {
 /// The demo basket: two coffees and a mug.
 pub fn basket() -> Basket {
     Basket::new(Currency::NOK)
-        .with_line(Line::new("1", PRODUCT_COFFEE, Decimal::from(2), nok(12_900)).with_name("Coffee 500 g").with_tax_rate(Decimal::from(15)))
-        .with_line(Line::new("2", PRODUCT_MUG, Decimal::ONE, nok(19_900)).with_name("Mug").with_tax_rate(Decimal::from(25)))
+        .with_line(
+            Line::new("1", PRODUCT_COFFEE, Decimal::from(2), nok(12_900))
+                .with_name("Coffee 500 g")
+                .with_tax_rate(Decimal::from(15)),
+        )
+        .with_line(
+            Line::new("2", PRODUCT_MUG, Decimal::ONE, nok(19_900))
+                .with_name("Mug")
+                .with_tax_rate(Decimal::from(25)),
+        )
 }
 
 impl MemoryProvider {
@@ -82,12 +90,15 @@ impl MemoryProvider {
         m.last_name = Some("Nordmann".into());
         m.email = Some(MEMBER_EMAIL.into());
         m.phone = Some(Phone::new("+47", MEMBER_PHONE));
-        m.consents = Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true };
+        m.consents =
+            Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true };
         m.points = Some(Decimal::from(120));
         m.tier = Some("Silver".into());
         p.add_member(m, Some(MEMBER_NATIONAL_ID), Some(MEMBER_LICENSE), Some(MEMBER_CARD));
 
-        let options = |xs: &[(&str, &str)]| xs.iter().map(|(id, l)| SegmentOption { id: (*id).into(), label: (*l).into() }).collect();
+        let options = |xs: &[(&str, &str)]| {
+            xs.iter().map(|(id, l)| SegmentOption { id: (*id).into(), label: (*l).into() }).collect()
+        };
         p.add_segment(Segment::new("seg-nick", "What should we call you?", SegmentKind::Text));
         p.add_segment(Segment::new("seg-birthday", "Your birthday", SegmentKind::Date).required(true));
         p.add_segment(Segment::new(
@@ -98,22 +109,31 @@ impl MemoryProvider {
         p.add_segment(Segment::new(
             "seg-interests",
             "Interests",
-            SegmentKind::MultiChoice { options: options(&[("coffee", "Coffee"), ("tea", "Tea"), ("cakes", "Cakes")]) },
+            SegmentKind::MultiChoice {
+                options: options(&[("coffee", "Coffee"), ("tea", "Tea"), ("cakes", "Cakes")]),
+            },
         ));
         p.add_segment(Segment::new("seg-staff", "Staff note", SegmentKind::Text).visible(false));
 
         let far = Utc.with_ymd_and_hms(2100, 1, 1, 0, 0, 0).single();
         p.add_offer(
-            Offer::new(COUPON_SUMMER10, "10 % off everything", OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket })
-                .with_code("SUMMER10")
-                .with_validity(Some(start() - chrono::Duration::days(30)), far),
+            Offer::new(
+                COUPON_SUMMER10,
+                "10 % off everything",
+                OfferKind::Coupon { discount: Discount::Percent(Decimal::from(10)), scope: Scope::Basket },
+            )
+            .with_code("SUMMER10")
+            .with_validity(Some(start() - chrono::Duration::days(30)), far),
             Some(1),
         );
         p.add_offer(
             Offer::new(
                 COUPON_COFFEE20,
                 "20 % off coffee",
-                OfferKind::Coupon { discount: Discount::Percent(Decimal::from(20)), scope: Scope::Products(vec![PRODUCT_COFFEE.into()]) },
+                OfferKind::Coupon {
+                    discount: Discount::Percent(Decimal::from(20)),
+                    scope: Scope::Products(vec![PRODUCT_COFFEE.into()]),
+                },
             )
             .with_code("COFFEE20"),
             Some(3),
@@ -122,7 +142,12 @@ impl MemoryProvider {
             Offer::new(
                 STAMP_COFFEE,
                 "Sixth coffee free",
-                OfferKind::StampCard(StampCard { required: 6, collected: 0, restartable: true, products: vec![PRODUCT_COFFEE.into()] }),
+                OfferKind::StampCard(StampCard {
+                    required: 6,
+                    collected: 0,
+                    restartable: true,
+                    products: vec![PRODUCT_COFFEE.into()],
+                }),
             ),
             None,
         );
@@ -131,7 +156,10 @@ impl MemoryProvider {
                 PROGRESSIVE_SOCKS,
                 "Socks: 25 % for one, 50 % for two",
                 OfferKind::ProgressiveDiscount {
-                    tiers: vec![Tier { min_units: 1, percent: Decimal::from(25) }, Tier { min_units: 2, percent: Decimal::from(50) }],
+                    tiers: vec![
+                        Tier { min_units: 1, percent: Decimal::from(25) },
+                        Tier { min_units: 2, percent: Decimal::from(50) },
+                    ],
                     products: vec![PRODUCT_SOCKS.into()],
                 },
             ),

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use loyalty_core::{
-    Basket, Capabilities, Carts, Clock, Context, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldId, HoldRequest,
-    HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Money, Offer, OfferId,
-    OfferKind, Offers, Provider, RedeemRequest, Redemption, Redemptions, Refund, RegisterMember, Reinstatement, Result,
-    ReturnStyle, Segment, SendOutcome, StampAction, SystemClock, Transaction, TransactionId, TransactionReceipt,
-    Transactions, UsageCounting, Validation,
+    Basket, Capabilities, Carts, Clock, Context, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldId,
+    HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Money,
+    Offer, OfferId, OfferKind, Offers, Provider, RedeemRequest, Redemption, Redemptions, Refund,
+    RegisterMember, Reinstatement, Result, ReturnStyle, Segment, SendOutcome, StampAction, SystemClock,
+    Transaction, TransactionId, TransactionReceipt, Transactions, UsageCounting, Validation,
 };
 use rust_decimal::Decimal;
 
@@ -77,7 +77,11 @@ fn capabilities() -> Capabilities {
 impl MemoryProvider {
     /// An empty provider on `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> MemoryProvider {
-        MemoryProvider { state: Arc::new(Mutex::new(State::default())), clock, capabilities: Arc::new(capabilities()) }
+        MemoryProvider {
+            state: Arc::new(Mutex::new(State::default())),
+            clock,
+            capabilities: Arc::new(capabilities()),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -145,7 +149,12 @@ impl MemoryProvider {
     /// Holds still open and not expired.
     pub fn open_holds(&self) -> Vec<Hold> {
         let now = self.now();
-        self.lock().holds.values().filter(|h| h.open && !h.hold.is_expired_at(now)).map(|h| h.hold.clone()).collect()
+        self.lock()
+            .holds
+            .values()
+            .filter(|h| h.open && !h.hold.is_expired_at(now))
+            .map(|h| h.hold.clone())
+            .collect()
     }
 
     /// The transaction stored under `id`, if any, and whether it was cancelled.
@@ -172,7 +181,13 @@ fn offer_for(st: &State, id: &OfferId) -> Option<OfferDef> {
     st.offers.iter().find(|d| &d.offer.id == id).cloned()
 }
 
-fn open_holds_by_others(st: &State, member: &MemberId, offer: &OfferId, tx: Option<&TransactionId>, now: DateTime<Utc>) -> u32 {
+fn open_holds_by_others(
+    st: &State,
+    member: &MemberId,
+    offer: &OfferId,
+    tx: Option<&TransactionId>,
+    now: DateTime<Utc>,
+) -> u32 {
     st.holds
         .values()
         .filter(|h| {
@@ -186,7 +201,13 @@ fn open_holds_by_others(st: &State, member: &MemberId, offer: &OfferId, tx: Opti
 }
 
 /// Uses left for `member`, counting open holds of other transactions (usage counts at hold).
-fn uses_left(st: &State, def: &OfferDef, member: &MemberId, tx: Option<&TransactionId>, now: DateTime<Utc>) -> Option<u32> {
+fn uses_left(
+    st: &State,
+    def: &OfferDef,
+    member: &MemberId,
+    tx: Option<&TransactionId>,
+    now: DateTime<Utc>,
+) -> Option<u32> {
     def.max_uses.map(|max| {
         let used = st.uses.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
         max.saturating_sub(used).saturating_sub(open_holds_by_others(st, member, &def.offer.id, tx, now))
@@ -216,7 +237,12 @@ impl Members for MemoryProvider {
         self.injected("members.find")?;
         if let MemberLookup::Phone(p) = lookup {
             if !p.is_well_formed() {
-                return Err(Error::invalid(PROVIDER, "members.find", "phone", "digits only, with a country code"));
+                return Err(Error::invalid(
+                    PROVIDER,
+                    "members.find",
+                    "phone",
+                    "digits only, with a country code",
+                ));
             }
         }
         let st = self.lock();
@@ -235,7 +261,10 @@ impl Members for MemoryProvider {
     async fn get(&self, _ctx: &Context, id: &MemberId) -> Result<Member> {
         self.injected("members.get")?;
         let st = self.lock();
-        st.members.get(id).map(|r| r.member.clone()).ok_or_else(|| Error::not_found(PROVIDER, "members.get", format!("no member {id}")))
+        st.members
+            .get(id)
+            .map(|r| r.member.clone())
+            .ok_or_else(|| Error::not_found(PROVIDER, "members.get", format!("no member {id}")))
     }
 
     async fn register(&self, _ctx: &Context, request: &RegisterMember) -> Result<Member> {
@@ -253,14 +282,20 @@ impl Members for MemoryProvider {
         let taken = st.members.values().any(|r| {
             (request.phone.is_some() && r.member.phone == request.phone)
                 || (request.email.is_some()
-                    && r.member.email.as_deref().map(str::to_lowercase) == request.email.as_deref().map(str::to_lowercase))
+                    && r.member.email.as_deref().map(str::to_lowercase)
+                        == request.email.as_deref().map(str::to_lowercase))
         });
         if taken {
             return Err(Self::err(ErrorKind::Conflict, OP, "phone or e-mail already belongs to a member"));
         }
         for answer in &request.segments {
             if !st.segments.iter().any(|s| s.id == answer.segment_id) {
-                return Err(Error::invalid(PROVIDER, OP, format!("segments.{}", answer.segment_id), "unknown segment"));
+                return Err(Error::invalid(
+                    PROVIDER,
+                    OP,
+                    format!("segments.{}", answer.segment_id),
+                    "unknown segment",
+                ));
             }
         }
         let id = MemberId::new(st.next_id("m"));
@@ -314,7 +349,13 @@ impl Members for MemoryProvider {
         m.departments = request.department.iter().cloned().collect();
         st.members.insert(
             id,
-            MemberRec { member: m.clone(), activation_token: Some(token), national_id: None, drivers_license: None, external_id: None },
+            MemberRec {
+                member: m.clone(),
+                activation_token: Some(token),
+                national_id: None,
+                drivers_license: None,
+                external_id: None,
+            },
         );
         Ok(m)
     }
@@ -325,10 +366,18 @@ impl Members for MemoryProvider {
         let mut st = self.lock();
         for answer in &update.segments {
             if !st.segments.iter().any(|s| s.id == answer.segment_id) {
-                return Err(Error::invalid(PROVIDER, OP, format!("segments.{}", answer.segment_id), "unknown segment"));
+                return Err(Error::invalid(
+                    PROVIDER,
+                    OP,
+                    format!("segments.{}", answer.segment_id),
+                    "unknown segment",
+                ));
             }
         }
-        let rec = st.members.get_mut(id).ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no member {id}")))?;
+        let rec = st
+            .members
+            .get_mut(id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no member {id}")))?;
         update.apply_to(&mut rec.member);
         if rec.member.consents.membership {
             rec.activation_token = None;
@@ -374,10 +423,16 @@ impl Offers for MemoryProvider {
             return Ok(Validation::invalid(offer.id.clone(), "unknown offer"));
         };
         if let Some(to) = def.offer.valid_to.filter(|to| now > *to) {
-            return Ok(Validation::invalid(offer.id.clone(), format!("expired on {}", to.format("%Y-%m-%d"))));
+            return Ok(Validation::invalid(
+                offer.id.clone(),
+                format!("expired on {}", to.format("%Y-%m-%d")),
+            ));
         }
         if let Some(from) = def.offer.valid_from.filter(|from| now < *from) {
-            return Ok(Validation::invalid(offer.id.clone(), format!("not valid before {}", from.format("%Y-%m-%d"))));
+            return Ok(Validation::invalid(
+                offer.id.clone(),
+                format!("not valid before {}", from.format("%Y-%m-%d")),
+            ));
         }
         if uses_left(&st, &def, member, None, now) == Some(0) {
             let reason = if open_holds_by_others(&st, member, &offer.id, None, now) > 0 {
@@ -392,7 +447,8 @@ impl Offers for MemoryProvider {
 }
 
 fn offer_touches(offer: &Offer, basket: &Basket) -> bool {
-    let has = |products: &[loyalty_core::ProductId]| basket.lines.iter().any(|l| products.contains(&l.product_id));
+    let has =
+        |products: &[loyalty_core::ProductId]| basket.lines.iter().any(|l| products.contains(&l.product_id));
     match &offer.kind {
         OfferKind::Coupon { scope: loyalty_core::Scope::Products(p), .. } => has(p),
         OfferKind::StampCard(card) => has(&card.products),
@@ -424,11 +480,20 @@ impl Holds for MemoryProvider {
             return Ok(existing.hold.clone());
         }
         if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {
-            return Err(if open_holds_by_others(&st, &request.member, &request.offer.id, Some(&request.transaction), now) > 0 {
-                Self::err(ErrorKind::Conflict, OP, "held for another transaction")
-            } else {
-                Self::err(ErrorKind::Rejected, OP, "no uses left")
-            });
+            return Err(
+                if open_holds_by_others(
+                    &st,
+                    &request.member,
+                    &request.offer.id,
+                    Some(&request.transaction),
+                    now,
+                ) > 0
+                {
+                    Self::err(ErrorKind::Conflict, OP, "held for another transaction")
+                } else {
+                    Self::err(ErrorKind::Rejected, OP, "no uses left")
+                },
+            );
         }
         let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
         let id = HoldId::new(st.next_id("lock"));
@@ -471,7 +536,13 @@ impl Redemptions for MemoryProvider {
         }
         *st.uses.entry((request.member.clone(), def.offer.id.clone())).or_default() += 1;
         let id = st.next_id("r");
-        let r = Redemption::new(id.clone(), def.offer.id.clone(), def.offer.reference.clone(), request.member.clone(), now);
+        let r = Redemption::new(
+            id.clone(),
+            def.offer.id.clone(),
+            def.offer.reference.clone(),
+            request.member.clone(),
+            now,
+        );
         st.redemptions.insert(id, RedemptionRec { redemption: r.clone(), reinstated: false });
         Ok(r)
     }
@@ -523,7 +594,11 @@ impl MemoryProvider {
                 if matches!(def.offer.kind, OfferKind::Coupon { .. })
                     && uses_left(st, &def, member, Some(&tx.id), now) == Some(0)
                 {
-                    return Err(Self::err(ErrorKind::Rejected, op, format!("offer {} has no uses left", used.offer_id)));
+                    return Err(Self::err(
+                        ErrorKind::Rejected,
+                        op,
+                        format!("offer {} has no uses left", used.offer_id),
+                    ));
                 }
             }
             for used in &tx.offers_used {
@@ -560,7 +635,14 @@ impl MemoryProvider {
         if let Some(rec) = tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             rec.member.points = Some(rec.member.points.unwrap_or_default() + points);
         }
-        Ok(TxRec { tx: tx.clone(), cancelled: false, refunded: Money::zero(tx.currency), uses, stamps, points })
+        Ok(TxRec {
+            tx: tx.clone(),
+            cancelled: false,
+            refunded: Money::zero(tx.currency),
+            uses,
+            stamps,
+            points,
+        })
     }
 
     /// Takes back what `apply` did.
@@ -589,19 +671,39 @@ fn check_transaction(tx: &Transaction, op: &str) -> Result<()> {
         return Err(Error::invalid(PROVIDER, op, "id", "must not be empty"));
     }
     for (i, line) in tx.lines.iter().enumerate() {
-        for (field, m) in [("unit_price", line.unit_price), ("gross", line.gross), ("discount", line.discount), ("net", line.net)] {
+        for (field, m) in [
+            ("unit_price", line.unit_price),
+            ("gross", line.gross),
+            ("discount", line.discount),
+            ("net", line.net),
+        ] {
             if m.currency != tx.currency {
-                return Err(Error::invalid(PROVIDER, op, format!("lines[{i}].{field}"), "currency differs from the transaction's"));
+                return Err(Error::invalid(
+                    PROVIDER,
+                    op,
+                    format!("lines[{i}].{field}"),
+                    "currency differs from the transaction's",
+                ));
             }
         }
         if line.gross.checked_sub(line.discount).ok() != Some(line.net) {
-            return Err(Error::invalid(PROVIDER, op, format!("lines[{i}].net"), "net must equal gross minus discount"));
+            return Err(Error::invalid(
+                PROVIDER,
+                op,
+                format!("lines[{i}].net"),
+                "net must equal gross minus discount",
+            ));
         }
     }
     let total = Money::sum(tx.currency, tx.lines.iter().map(|l| l.net))
         .map_err(|e| Error::from_money(PROVIDER, op, "lines", e))?;
     if total != tx.total {
-        return Err(Error::invalid(PROVIDER, op, "total", format!("is {} but the lines sum to {}", tx.total, total)));
+        return Err(Error::invalid(
+            PROVIDER,
+            op,
+            "total",
+            format!("is {} but the lines sum to {}", tx.total, total),
+        ));
     }
     Ok(())
 }
@@ -628,11 +730,10 @@ impl Transactions for MemoryProvider {
         self.injected(OP)?;
         check_transaction(transaction, OP)?;
         let mut st = self.lock();
-        let old = st
-            .transactions
-            .get(&transaction.id)
-            .cloned()
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {}", transaction.id)))?;
+        let old =
+            st.transactions.get(&transaction.id).cloned().ok_or_else(|| {
+                Error::not_found(PROVIDER, OP, format!("no transaction {}", transaction.id))
+            })?;
         if old.cancelled {
             return Err(Self::err(ErrorKind::Conflict, OP, "transaction is cancelled"));
         }
@@ -651,7 +752,11 @@ impl Transactions for MemoryProvider {
         const OP: &str = "transactions.cancel";
         self.injected(OP)?;
         let mut st = self.lock();
-        let rec = st.transactions.get(id).cloned().ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {id}")))?;
+        let rec = st
+            .transactions
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {id}")))?;
         if rec.cancelled {
             return Err(Self::err(ErrorKind::Conflict, OP, "already cancelled"));
         }
@@ -667,17 +772,23 @@ impl Transactions for MemoryProvider {
         if st.refunds.contains_key(&refund.refund_id) {
             return Ok(TransactionReceipt::new(refund.refund_id.clone(), SendOutcome::AlreadyRecorded));
         }
-        let rec = st
-            .transactions
-            .get(&refund.original)
-            .cloned()
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no transaction {}", refund.original)))?;
+        let rec =
+            st.transactions.get(&refund.original).cloned().ok_or_else(|| {
+                Error::not_found(PROVIDER, OP, format!("no transaction {}", refund.original))
+            })?;
         if rec.cancelled {
             return Err(Self::err(ErrorKind::Conflict, OP, "original is cancelled"));
         }
-        let after = rec.refunded.checked_add(refund.total).map_err(|e| Error::from_money(PROVIDER, OP, "total", e))?;
+        let after = rec
+            .refunded
+            .checked_add(refund.total)
+            .map_err(|e| Error::from_money(PROVIDER, OP, "total", e))?;
         if after.minor > rec.tx.total.minor || refund.total.is_negative() {
-            return Err(Self::err(ErrorKind::Rejected, OP, format!("refunds would exceed the original total {}", rec.tx.total)));
+            return Err(Self::err(
+                ErrorKind::Rejected,
+                OP,
+                format!("refunds would exceed the original total {}", rec.tx.total),
+            ));
         }
         let points = refund.total.to_decimal().floor();
         if let Some(m) = rec.tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {

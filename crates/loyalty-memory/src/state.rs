@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use loyalty_core::{
-    Cart, Courier, Hold, HoldId, Member, MemberId, Money, Offer, OfferId, OrderId, OrderStatus, ProductId, Recipient,
-    Redemption, Segment, Transaction, TransactionId,
+    Cart, Courier, Hold, HoldId, Member, MemberId, Money, Offer, OfferId, OrderId, OrderStatus, ProductId,
+    Recipient, Redemption, Segment, Transaction, TransactionId,
 };
 use rust_decimal::Decimal;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
 use loyalty_core::{
-    Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone, Provider, RegisterMember,
-    ReturnRequest, ReturnStyle, SendOutcome, TransactionId, TransactionLine,
+    Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone, Provider,
+    RegisterMember, ReturnRequest, ReturnStyle, SendOutcome, TransactionId, TransactionLine,
 };
 use loyalty_memory::{demo, MemoryProvider};
 use rust_decimal::Decimal;
@@ -28,7 +28,9 @@ struct FakePayment {
 impl Payment for FakePayment {
     async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
         if *self.decline.lock().unwrap() {
-            return Err(Error::new(ErrorKind::Rejected, "payment", "payment.authorize").with_message("card declined"));
+            return Err(
+                Error::new(ErrorKind::Rejected, "payment", "payment.authorize").with_message("card declined")
+            );
         }
         self.authorized.fetch_add(1, Ordering::SeqCst);
         // A real gateway is slow: let a concurrent duplicate catch up.
@@ -53,7 +55,7 @@ struct World {
     provider: MemoryProvider,
     clock: loyalty_core::ManualClock,
     payment: Arc<FakePayment>,
-    checkout: Checkout,
+    checkout: Checkout<'static>,
 }
 
 fn world() -> World {
@@ -166,7 +168,8 @@ async fn failed_capture_voids_and_releases() {
 #[tokio::test]
 async fn send_failure_after_charge_keeps_sale_for_resend_with_same_id() {
     let w = world();
-    w.provider.fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
     let out = w.checkout.complete(&ctx(), &order("o-5")).await.unwrap();
     assert!(matches!(out.delivery, Delivery::Pending { .. }));
     assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1, "the sale stands");
@@ -235,7 +238,11 @@ async fn expired_hold_whose_offer_is_gone_is_dropped_before_charging() {
     assert!(out.notes.iter().any(|n| n.contains("hold expired")));
     assert!(out.charged.minor > before.minor, "re-priced without the lost coupon");
     assert!(!out.transaction.offers_used.iter().any(|u| u.offer_id.as_str() == demo::COUPON_SUMMER10));
-    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)), 1, "one use, by the other order");
+    assert_eq!(
+        w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)),
+        1,
+        "one use, by the other order"
+    );
 }
 
 #[tokio::test]
@@ -260,25 +267,40 @@ async fn guest_with_one_consent_buys_as_guest() {
     let out = w.checkout.complete(&ctx(), &req).await.unwrap();
     assert!(!out.signed_up);
     assert!(out.member.is_none());
-    let found = w.provider.members().unwrap().find(&ctx(), &MemberLookup::Email("half@example.com".into())).await.unwrap();
+    let found = w
+        .provider
+        .members()
+        .unwrap()
+        .find(&ctx(), &MemberLookup::Email("half@example.com".into()))
+        .await
+        .unwrap();
     assert!(found.is_none(), "no member created without both consents");
 }
 
 fn ret(original: &str, id: &str, line: &str, qty: i64) -> ReturnRequest {
-    ReturnRequest::new(Some(TransactionId::new(original)), TransactionId::new(id), demo::start()).with_line(line, Decimal::from(qty))
+    ReturnRequest::new(Some(TransactionId::new(original)), TransactionId::new(id), demo::start())
+        .with_line(line, Decimal::from(qty))
 }
 
 #[tokio::test]
 async fn cancel_and_resend_refunds_frozen_nets_and_sends_the_rest() {
     let w = world();
     let out = w.checkout.complete(&ctx(), &order("o-20")).await.unwrap();
-    let r = w.checkout.process_return(&ctx(), &ret("o-20", "o-20-r1", "2", 1), Some(ReturnStyle::CancelAndResend)).await.unwrap();
+    let r = w
+        .checkout
+        .process_return(&ctx(), &ret("o-20", "o-20-r1", "2", 1), Some(ReturnStyle::CancelAndResend))
+        .await
+        .unwrap();
     let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
     assert_eq!(r.refunded, mug_net);
     assert!(w.provider.transaction(&TransactionId::new("o-20")).unwrap().1, "original cancelled");
     let (rest, _) = w.provider.transaction(&TransactionId::new("o-20-r1")).unwrap();
     assert_eq!(rest.total.minor, out.charged.minor - mug_net.minor);
-    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1, "coffee coupon re-claimed by the rest");
+    assert_eq!(
+        w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)),
+        1,
+        "coffee coupon re-claimed by the rest"
+    );
 }
 
 #[tokio::test]
@@ -289,7 +311,11 @@ async fn full_return_in_steps_refunds_exactly_what_was_paid() {
     for (i, (line, qty)) in [("1", 1), ("2", 1), ("1", 1)].iter().enumerate() {
         let r = w
             .checkout
-            .process_return(&ctx(), &ret("o-21", &format!("o-21-r{i}"), line, *qty), Some(ReturnStyle::PartialRefund))
+            .process_return(
+                &ctx(),
+                &ret("o-21", &format!("o-21-r{i}"), line, *qty),
+                Some(ReturnStyle::PartialRefund),
+            )
             .await
             .unwrap();
         total += r.refunded.minor;
@@ -303,8 +329,16 @@ async fn full_return_in_steps_refunds_exactly_what_was_paid() {
 async fn repeated_return_id_is_one_return() {
     let w = world();
     w.checkout.complete(&ctx(), &order("o-22")).await.unwrap();
-    let a = w.checkout.process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund)).await.unwrap();
-    let b = w.checkout.process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund)).await.unwrap();
+    let a = w
+        .checkout
+        .process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund))
+        .await
+        .unwrap();
+    let b = w
+        .checkout
+        .process_return(&ctx(), &ret("o-22", "o-22-r1", "2", 1), Some(ReturnStyle::PartialRefund))
+        .await
+        .unwrap();
     assert_eq!(a, b);
     assert_eq!(w.checkout.ledger(&TransactionId::new("o-22")).await.unwrap().refunded, a.refunded);
 }
@@ -316,11 +350,7 @@ async fn resend_without_lines_reinstates_fully_returned_offers() {
     assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1);
     let r = w
         .checkout
-        .process_return(
-            &ctx(),
-            &ret("o-23", "o-23-r1", "1", 2),
-            Some(ReturnStyle::ResendWithoutLines),
-        )
+        .process_return(&ctx(), &ret("o-23", "o-23-r1", "1", 2), Some(ReturnStyle::ResendWithoutLines))
         .await
         .unwrap();
     assert_eq!(r.reinstated, vec![OfferId::new(demo::COUPON_COFFEE20)]);
@@ -335,7 +365,11 @@ async fn return_takes_back_stamps_earned_by_returned_units() {
     let out = w.checkout.complete(&ctx(), &order("o-24")).await.unwrap();
     let coffee = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("1")).unwrap();
     assert_eq!(coffee.stamps, vec![(OfferId::new(demo::STAMP_COFFEE), 2)]);
-    let r = w.checkout.process_return(&ctx(), &ret("o-24", "o-24-r1", "1", 1), Some(ReturnStyle::NegativeTransaction)).await.unwrap();
+    let r = w
+        .checkout
+        .process_return(&ctx(), &ret("o-24", "o-24-r1", "1", 1), Some(ReturnStyle::NegativeTransaction))
+        .await
+        .unwrap();
     assert_eq!(r.stamps_taken_back, 1);
     let (neg, _) = w.provider.transaction(&TransactionId::new("o-24-r1")).unwrap();
     assert!(neg.total.is_negative());
@@ -346,7 +380,8 @@ async fn return_without_receipt_is_a_negative_transaction() {
     let w = world();
     let price = Money::new(19_900, loyalty_core::Currency::NOK);
     let line = TransactionLine::new("x", demo::PRODUCT_MUG, Decimal::ONE, price, price);
-    let req = ReturnRequest::new(None, TransactionId::new("neg-1"), demo::start()).with_unreceipted_line(line);
+    let req =
+        ReturnRequest::new(None, TransactionId::new("neg-1"), demo::start()).with_unreceipted_line(line);
     let r = w.checkout.process_return(&ctx(), &req, None).await.unwrap();
     assert_eq!(r.style, ReturnStyle::NegativeTransaction);
     assert_eq!(r.refunded, price);

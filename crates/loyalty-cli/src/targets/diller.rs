@@ -27,7 +27,9 @@ pub fn entry() -> Entry {
 fn basket() -> Basket {
     let nok = |minor| Money::new(minor, Currency::NOK);
     Basket::new(Currency::NOK)
-        .with_line(Line::new("l1", demo::PRODUCT_COFFEE, Decimal::from(2), nok(4_900)).with_name("Coffee 500 g"))
+        .with_line(
+            Line::new("l1", demo::PRODUCT_COFFEE, Decimal::from(2), nok(4_900)).with_name("Coffee 500 g"),
+        )
         .with_line(Line::new("l2", "BOOK-1", Decimal::ONE, nok(34_900)).with_name("Book"))
 }
 
@@ -53,7 +55,13 @@ async fn start_simulated() -> Result<Running, Error> {
         ("department_id", demo::DEPARTMENT_ID.to_string()),
         ("member_id", demo::MEMBER_ID.to_string()),
     ];
-    Ok(Running { provider: Box::new(sim.adapter), env, target: Target::Simulator, info, _keep: vec![Box::new(sim.server)] })
+    Ok(Running {
+        provider: Box::new(sim.adapter),
+        env,
+        target: Target::Simulator,
+        info,
+        _keep: vec![Box::new(sim.server)],
+    })
 }
 
 async fn start_live() -> Result<Option<Running>, Error> {
@@ -64,5 +72,11 @@ async fn start_live() -> Result<Option<Running>, Error> {
     let department = config.department_id.clone();
     let adapter = DillerAdapter::new(config)?;
     let env = super::live_environment(&adapter, department).await?;
-    Ok(Some(Running { provider: Box::new(adapter), env, target: Target::Live, info: Vec::new(), _keep: Vec::new() }))
+    Ok(Some(Running {
+        provider: Box::new(adapter),
+        env,
+        target: Target::Live,
+        info: Vec::new(),
+        _keep: Vec::new(),
+    }))
 }

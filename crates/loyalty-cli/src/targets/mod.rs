@@ -6,16 +6,22 @@ pub mod memory;
 pub mod diller;
 
 use loyalty_conformance::Environment;
-use loyalty_core::{Basket, Consents, Context, Currency, Error, Line, MemberLookup, Provider, RegisterMember};
+use loyalty_core::{
+    Basket, Consents, Context, Currency, Error, Line, MemberLookup, Provider, RegisterMember,
+};
 use rust_decimal::Decimal;
 
 /// For a live sandbox: registers a fresh member to run the suite with, since a live store's
 /// members are not ours to change.
-pub async fn live_environment(provider: &dyn Provider, department: Option<String>) -> Result<Environment, Error> {
+pub async fn live_environment(
+    provider: &dyn Provider,
+    department: Option<String>,
+) -> Result<Environment, Error> {
     let scratch = Environment::new("unknown", Basket::new(Currency::NOK));
     let phone = scratch.fresh_phone();
     let email = scratch.fresh_email();
-    let members = provider.members().ok_or_else(|| Error::unsupported(provider.name(), "members.register"))?;
+    let members =
+        provider.members().ok_or_else(|| Error::unsupported(provider.name(), "members.register"))?;
     let mut req = RegisterMember::new()
         .with_phone(phone.clone())
         .with_email(email.clone())
