@@ -82,3 +82,29 @@ pub fn config_for(base_url: &str) -> Result<DillerConfig, Error> {
 pub fn adapter_for(base_url: &str, clock: SimClock) -> Result<DillerAdapter, Error> {
     DillerAdapter::with_clock(config_for(base_url)?, Arc::new(SimulatedClock(clock)))
 }
+
+/// The conformance suite's view of the simulator's demo store: the seeded member and how to
+/// find them, a basket the seeded coupon and stamp card cover, the web department, and the
+/// simulator's clock and activation tokens.
+pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
+    use loyalty_core::{Basket, Currency, Line, MemberLookup, Money, Phone};
+    let nok = |minor| Money::new(minor, Currency::NOK);
+    // Two coffees (COFFEE20 and stamp card 17 cover them) and a book nothing covers.
+    let basket = Basket::new(Currency::NOK)
+        .with_line(
+            Line::new("l1", demo::PRODUCT_COFFEE, rust_decimal::Decimal::from(2), nok(4_900))
+                .with_name("Coffee 500 g"),
+        )
+        .with_line(Line::new("l2", "BOOK-1", rust_decimal::Decimal::ONE, nok(34_900)).with_name("Book"));
+    let clock = sim.server.handle().clock();
+    let (now, advance, probe) = (clock.clone(), clock, sim.probe.clone());
+    let phone = Phone::parse_e164(demo::MEMBER_PHONE).unwrap_or_else(|| Phone::new("+47", "41234567"));
+    loyalty_conformance::Environment::new(demo::MEMBER_ID, basket)
+        .with_lookup(MemberLookup::Phone(phone))
+        .with_lookup(MemberLookup::Email(demo::MEMBER_EMAIL.into()))
+        .with_lookup(MemberLookup::ExternalId(demo::MEMBER_IDENTIFIER.into()))
+        .with_department(demo::DEPARTMENT_ID)
+        .with_now(move || now.now())
+        .with_clock(move |d| advance.advance(d))
+        .with_activation_tokens(move |m| probe.activation_token(m.as_str()))
+}

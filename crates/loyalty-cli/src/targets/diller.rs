@@ -1,12 +1,11 @@
 //! Diller: its simulator in-process, or a live sandbox from `LOYALTY_LIVE_DILLER_*`.
 
-use loyalty_conformance::{Environment, Target};
-use loyalty_core::{Basket, Currency, Error, Line, MemberLookup, Money, Phone, Provider};
+use loyalty_conformance::Target;
+use loyalty_core::{Error, Provider};
 use loyalty_diller::config::LIVE_ENV_PREFIX;
 use loyalty_diller::{simulated, DillerAdapter, DillerConfig};
 use loyalty_sim::diller::{demo, DillerSettings};
 use loyalty_sim::SimClock;
-use rust_decimal::Decimal;
 
 use crate::registry::{Entry, Running};
 
@@ -23,29 +22,9 @@ pub fn entry() -> Entry {
     }
 }
 
-/// Two coffees (COFFEE20 and stamp card 17 cover them) and a book.
-fn basket() -> Basket {
-    let nok = |minor| Money::new(minor, Currency::NOK);
-    Basket::new(Currency::NOK)
-        .with_line(
-            Line::new("l1", demo::PRODUCT_COFFEE, Decimal::from(2), nok(4_900)).with_name("Coffee 500 g"),
-        )
-        .with_line(Line::new("l2", "BOOK-1", Decimal::ONE, nok(34_900)).with_name("Book"))
-}
-
 async fn start_simulated() -> Result<Running, Error> {
-    let clock = SimClock::default();
-    let sim = simulated::start_with(DillerSettings::default(), clock.clone()).await?;
-    let phone = Phone::parse_e164(demo::MEMBER_PHONE).unwrap_or_else(|| Phone::new("+47", "41234567"));
-    let (now, advance, probe) = (clock.clone(), clock, sim.probe.clone());
-    let env = Environment::new(demo::MEMBER_ID, basket())
-        .with_lookup(MemberLookup::Phone(phone))
-        .with_lookup(MemberLookup::Email(demo::MEMBER_EMAIL.into()))
-        .with_lookup(MemberLookup::ExternalId(demo::MEMBER_IDENTIFIER.into()))
-        .with_department(demo::DEPARTMENT_ID)
-        .with_now(move || now.now())
-        .with_clock(move |d| advance.advance(d))
-        .with_activation_tokens(move |m| probe.activation_token(m.as_str()));
+    let sim = simulated::start_with(DillerSettings::default(), SimClock::default()).await?;
+    let env = simulated::environment(&sim);
     // Demo credentials of the simulator, not secrets: printing them is what `loyalty sim` is for.
     let info = vec![
         ("url", sim.server.base_url().to_string()),

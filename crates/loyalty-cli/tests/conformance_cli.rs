@@ -1,0 +1,84 @@
+//! `loyalty conformance`, `loyalty capabilities` and `loyalty demo` through the binary.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn loyalty(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_loyalty")).args(args).env_remove("LOYALTY_LIVE_DILLER_URL").output().expect("runs")
+}
+
+fn report(args: &[&str]) -> Value {
+    let out = loyalty(args);
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is the JSON report")
+}
+
+#[test]
+fn memory_report_has_the_documented_shape_and_no_failure() {
+    let v = report(&["conformance", "--adapter", "memory", "--format", "json"]);
+    let adapters = v["adapters"].as_array().unwrap();
+    assert_eq!(adapters.len(), 1);
+    assert_eq!(adapters[0]["name"], "memory");
+    assert_eq!(adapters[0]["target"], "memory");
+    let scenarios = adapters[0]["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() > 30);
+    for s in scenarios {
+        assert!(s["name"].is_string());
+        assert!(matches!(s["status"].as_str(), Some("pass" | "skip")), "{s}");
+        if s["status"] == "skip" {
+            assert!(s["reason"].as_str().is_some_and(|r| r.starts_with("needs ")), "a skip carries its reason: {s}");
+        }
+    }
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn diller_report_fails_nothing_and_skips_only_for_missing_capabilities() {
+    let v = report(&["conformance", "--adapter", "diller", "--format", "json"]);
+    let a = &v["adapters"][0];
+    assert_eq!(a["name"], "diller");
+    assert_eq!(a["target"], "simulator");
+    for s in a["scenarios"].as_array().unwrap() {
+        assert_ne!(s["status"], "fail", "{s}");
+        if s["status"] == "skip" {
+            assert!(s["reason"].as_str().unwrap().starts_with("needs "), "{s}");
+        }
+    }
+}
+
+#[test]
+fn unknown_adapter_is_bad_input() {
+    let out = loyalty(&["conformance", "--adapter", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown adapter"));
+}
+
+#[test]
+fn live_mode_without_variables_skips_the_vendor() {
+    let out = loyalty(&["conformance", "--adapter", "memory", "--live", "--format", "json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["adapters"].as_array().unwrap().len(), 0, "memory has no live target");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped"));
+}
+
+#[test]
+fn capability_matrix_in_docs_is_the_generated_one() {
+    let out = loyalty(&["capabilities", "--format", "markdown"]);
+    assert!(out.status.success());
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/capabilities.md")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), doc, "regenerate docs/capabilities.md with `loyalty capabilities`");
+}
+
+#[test]
+fn demo_runs_a_checkout_a_return_and_a_sign_up_on_every_provider() {
+    let out = loyalty(&["demo"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["== memory", "checkout", "return", "guest"] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    #[cfg(feature = "diller")]
+    assert!(text.contains("== diller (simulator)"));
+}
