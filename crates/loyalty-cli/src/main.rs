@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod capabilities;
 mod conformance;
 mod demo;
+mod form;
 mod price;
 mod registry;
 mod sim;
@@ -35,6 +36,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Start one vendor simulator and print its URL and test credentials.
     Sim(sim::SimArgs),
+    /// Print the registration form schema (JSON) built from a provider's segments.
+    Form(form::FormArgs),
     /// Print the capability matrix generated from each adapter's declaration.
     Capabilities(capabilities::CapabilitiesArgs),
 }
@@ -47,5 +50,6 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance::execute(&args),
         Command::Sim(args) => sim::execute(&args),
         Command::Capabilities(args) => capabilities::execute(&args),
+        Command::Form(args) => form::execute(&args),
     }
 }

@@ -5,7 +5,11 @@ use std::process::Command;
 use serde_json::Value;
 
 fn loyalty(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_loyalty")).args(args).env_remove("LOYALTY_LIVE_DILLER_URL").output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(args)
+        .env_remove("LOYALTY_LIVE_DILLER_URL")
+        .output()
+        .expect("runs")
 }
 
 fn report(args: &[&str]) -> Value {
@@ -27,7 +31,10 @@ fn memory_report_has_the_documented_shape_and_no_failure() {
         assert!(s["name"].is_string());
         assert!(matches!(s["status"].as_str(), Some("pass" | "skip")), "{s}");
         if s["status"] == "skip" {
-            assert!(s["reason"].as_str().is_some_and(|r| r.starts_with("needs ")), "a skip carries its reason: {s}");
+            assert!(
+                s["reason"].as_str().is_some_and(|r| r.starts_with("needs ")),
+                "a skip carries its reason: {s}"
+            );
         }
     }
 }
@@ -67,8 +74,13 @@ fn live_mode_without_variables_skips_the_vendor() {
 fn capability_matrix_in_docs_is_the_generated_one() {
     let out = loyalty(&["capabilities", "--format", "markdown"]);
     assert!(out.status.success());
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/capabilities.md")).unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), doc, "regenerate docs/capabilities.md with `loyalty capabilities`");
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/capabilities.md")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        doc,
+        "regenerate docs/capabilities.md with `loyalty capabilities`"
+    );
 }
 
 #[test]
@@ -81,4 +93,15 @@ fn demo_runs_a_checkout_a_return_and_a_sign_up_on_every_provider() {
     }
     #[cfg(feature = "diller")]
     assert!(text.contains("== diller (simulator)"));
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn form_schema_comes_from_the_store_segments() {
+    let out = loyalty(&["form", "--adapter", "diller"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fields = v["fields"].as_array().unwrap();
+    assert!(fields.iter().any(|f| f["name"] == "segment.4" && f["kind"] == "multi_choice"));
+    assert_eq!(fields.last().unwrap()["name"], "consent.order_history");
 }

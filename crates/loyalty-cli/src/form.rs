@@ -1,0 +1,59 @@
+//! `loyalty form`: the registration form schema built from a provider's segments, as JSON a
+//! web page renders (profile fields, the store's visible segments, the two consents last).
+
+use std::process::ExitCode;
+
+use clap::Args;
+use loyalty_core::form::registration_form;
+use loyalty_core::Context;
+
+use crate::registry;
+
+/// Arguments of `loyalty form`.
+#[derive(Debug, Args)]
+pub struct FormArgs {
+    /// The provider whose segments shape the form (against its embedded default).
+    #[arg(long, default_value = "memory")]
+    adapter: String,
+}
+
+/// Prints the schema; exit 2 for an unknown adapter, 1 when the provider fails.
+pub fn execute(args: &FormArgs) -> ExitCode {
+    let Some(entry) = registry::find(&args.adapter) else {
+        eprintln!("error: unknown adapter {:?}", args.adapter);
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let running = match (entry.embedded)().await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let segments = match running.provider.members() {
+            Some(m) if running.provider.capabilities().segments => m.segments(&Context::new()).await,
+            _ => Ok(Vec::new()),
+        };
+        match segments {
+            Ok(segments) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&registration_form(&segments)).unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
