@@ -1,23 +1,73 @@
 //! The memory provider is the oracle: every scenario passes against it.
 
 use loyalty_conformance::{run, Environment, Status, Target};
-use loyalty_core::{MemberLookup, Phone};
+use loyalty_core::{Capabilities, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
 fn memory_env(provider: &MemoryProvider, clock: loyalty_core::ManualClock) -> Environment {
     let now = clock.clone();
     let tokens = provider.clone();
-    Environment::new(demo::MEMBER_ID, demo::basket())
-        .with_lookup(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
-        .with_lookup(MemberLookup::Email(demo::MEMBER_EMAIL.into()))
-        .with_lookup(MemberLookup::NationalId(demo::MEMBER_NATIONAL_ID.into()))
-        .with_lookup(MemberLookup::DriversLicense(demo::MEMBER_LICENSE.into()))
-        .with_lookup(MemberLookup::ExternalId(demo::MEMBER_CARD.into()))
+    demo::member_lookups()
+        .into_iter()
+        .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
         .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
         .with_now(move || loyalty_core::Clock::now(&now))
         .with_activation_tokens(move |id| tokens.activation_token(id))
         .with_clock(move |d| clock.advance(d))
+}
+
+/// The memory provider under another declaration: what a dishonest or partial adapter looks
+/// like to the suite.
+struct Redeclared {
+    inner: MemoryProvider,
+    caps: Capabilities,
+    hide_holds: bool,
+}
+
+impl Provider for Redeclared {
+    fn name(&self) -> &str {
+        "memory-redeclared"
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+    fn members(&self) -> Option<&dyn loyalty_core::Members> {
+        self.inner.members()
+    }
+    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
+        self.inner.offers()
+    }
+    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
+        if self.hide_holds {
+            None
+        } else {
+            self.inner.holds()
+        }
+    }
+    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
+        self.inner.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
+        self.inner.transactions()
+    }
+    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
+        self.inner.carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
+        self.inner.fulfilment()
+    }
+}
+
+async fn run_redeclared(
+    change: impl FnOnce(&mut Capabilities),
+    hide_holds: bool,
+) -> loyalty_conformance::AdapterReport {
+    let (inner, clock) = MemoryProvider::demo_manual();
+    let env = memory_env(&inner, clock);
+    let mut caps = inner.capabilities().clone();
+    change(&mut caps);
+    run(&Redeclared { inner, caps, hide_holds }, &env, Target::Memory, |_| {}).await
 }
 
 #[tokio::test]
@@ -37,42 +87,7 @@ async fn every_scenario_passes_against_the_memory_provider() {
 
 #[tokio::test]
 async fn a_scenario_without_its_capability_is_skipped_with_the_reason() {
-    struct NoHolds(MemoryProvider, loyalty_core::Capabilities);
-    impl loyalty_core::Provider for NoHolds {
-        fn name(&self) -> &str {
-            "memory-no-holds"
-        }
-        fn capabilities(&self) -> &loyalty_core::Capabilities {
-            &self.1
-        }
-        fn members(&self) -> Option<&dyn loyalty_core::Members> {
-            self.0.members()
-        }
-        fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
-            self.0.offers()
-        }
-        fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
-            None
-        }
-        fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
-            self.0.redemptions()
-        }
-        fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
-            self.0.transactions()
-        }
-        fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
-            self.0.carts()
-        }
-        fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
-            self.0.fulfilment()
-        }
-    }
-    use loyalty_core::Provider;
-    let (inner, clock) = MemoryProvider::demo_manual();
-    let mut caps = inner.capabilities().clone();
-    caps.hold = None;
-    let env = memory_env(&inner, clock);
-    let report = run(&NoHolds(inner, caps), &env, Target::Memory, |_| {}).await;
+    let report = run_redeclared(|c| c.hold = None, true).await;
     let hold = report.scenarios.iter().find(|s| s.name == "holds.hold_and_release").unwrap();
     assert_eq!(hold.status, Status::Skip);
     assert_eq!(hold.reason.as_deref(), Some("needs hold"));
@@ -80,45 +95,22 @@ async fn a_scenario_without_its_capability_is_skipped_with_the_reason() {
 }
 
 #[tokio::test]
-async fn a_claimed_capability_without_implementation_fails_honesty() {
-    struct Liar(MemoryProvider, loyalty_core::Capabilities);
-    impl loyalty_core::Provider for Liar {
-        fn name(&self) -> &str {
-            "liar"
-        }
-        fn capabilities(&self) -> &loyalty_core::Capabilities {
-            &self.1
-        }
-        fn members(&self) -> Option<&dyn loyalty_core::Members> {
-            self.0.members()
-        }
-        fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
-            self.0.offers()
-        }
-        fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
-            self.0.holds()
-        }
-        fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
-            self.0.redemptions()
-        }
-        fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
-            self.0.transactions()
-        }
-        fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
-            self.0.carts()
-        }
-        fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
-            self.0.fulfilment()
-        }
-    }
-    use loyalty_core::Provider;
-    let (inner, clock) = MemoryProvider::demo_manual();
+async fn an_operation_that_works_but_is_not_declared_fails_honesty() {
     // Declares no register capability although register works: honesty must catch it.
-    let mut caps = inner.capabilities().clone();
-    caps.register = false;
-    let env = memory_env(&inner, clock);
-    let report = run(&Liar(inner, caps), &env, Target::Memory, |_| {}).await;
+    let report = run_redeclared(|c| c.register = false, false).await;
     let honesty = report.scenarios.iter().find(|s| s.name == "capabilities.honesty").unwrap();
     assert_eq!(honesty.status, Status::Fail);
     assert!(honesty.reason.as_deref().unwrap().contains("members.register"), "{:?}", honesty.reason);
+}
+
+#[tokio::test]
+async fn a_declared_capability_without_a_passing_scenario_fails_the_claims_check() {
+    // Declares holds but offers no `Holds`: no hold scenario can pass, so the claim is
+    // unproven (and honesty reports the missing accessor too).
+    let report =
+        run_redeclared(|c| c.hold = Some(loyalty_core::HoldStyle::Lock { default_ttl_secs: 900 }), true)
+            .await;
+    let claims = report.scenarios.iter().find(|s| s.name == "capabilities.claims_proven").unwrap();
+    assert_eq!(claims.status, Status::Fail, "{claims:?}");
+    assert!(claims.reason.as_deref().unwrap().contains("hold"), "{:?}", claims.reason);
 }

@@ -47,12 +47,9 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
         },
         None => registry::adapters(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match registry::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let report = runtime.block_on(async {
         let mut report = Report::default();

@@ -141,12 +141,9 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
 
 /// Runs the demo on every registered provider; exit 1 if any step failed.
 pub fn execute() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match registry::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let mut failed = false;

@@ -23,12 +23,9 @@ pub fn execute(args: &FormArgs) -> ExitCode {
         eprintln!("error: unknown adapter {:?}", args.adapter);
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match registry::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let running = match (entry.embedded)().await {

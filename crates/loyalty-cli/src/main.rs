@@ -43,6 +43,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Logs go to stderr so JSON on stdout stays clean; `RUST_LOG=loyalty_http=debug` shows
+    // every call (secrets are redacted by the transport).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Price(args) => price::execute(&args),

@@ -50,3 +50,11 @@ pub fn adapters() -> Vec<Entry> {
 pub fn find(name: &str) -> Option<Entry> {
     adapters().into_iter().find(|e| e.name == name)
 }
+
+/// The async runtime every command that talks to a provider runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        std::process::ExitCode::from(1)
+    })
+}

@@ -21,12 +21,9 @@ pub fn execute(args: &SimArgs) -> ExitCode {
         eprintln!("error: no simulator for {:?}; known: {}", args.vendor, known.join(", "));
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match registry::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let running = match (entry.embedded)().await {

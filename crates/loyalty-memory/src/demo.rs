@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loyalty_core::{
-    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, Money, Offer,
-    OfferKind, Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
+    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, MemberLookup,
+    Money, Offer, OfferKind, Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
 };
 use rust_decimal::Decimal;
 
@@ -53,6 +53,17 @@ pub fn start() -> DateTime<Utc> {
 
 fn nok(minor: i64) -> Money {
     Money::new(minor, Currency::NOK)
+}
+
+/// Every lookup that finds the seeded member, one per kind the demo store keeps.
+pub fn member_lookups() -> Vec<MemberLookup> {
+    vec![
+        MemberLookup::Phone(Phone::new("+47", MEMBER_PHONE)),
+        MemberLookup::Email(MEMBER_EMAIL.into()),
+        MemberLookup::NationalId(MEMBER_NATIONAL_ID.into()),
+        MemberLookup::DriversLicense(MEMBER_LICENSE.into()),
+        MemberLookup::ExternalId(MEMBER_CARD.into()),
+    ]
 }
 
 /// The demo basket: two coffees and a mug.

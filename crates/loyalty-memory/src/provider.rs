@@ -181,6 +181,24 @@ fn offer_for(st: &State, id: &OfferId) -> Option<OfferDef> {
     st.offers.iter().find(|d| &d.offer.id == id).cloned()
 }
 
+/// The catalogue entry of an offer the member may use now: the member exists, the offer
+/// exists and it is inside its validity window.
+fn usable_offer(
+    st: &State,
+    member: &MemberId,
+    offer: &OfferId,
+    now: DateTime<Utc>,
+    op: &str,
+) -> Result<OfferDef> {
+    check_member(st, member, op)?;
+    let def =
+        offer_for(st, offer).ok_or_else(|| Error::not_found(PROVIDER, op, format!("no offer {offer}")))?;
+    if !def.offer.is_valid_at(now) {
+        return Err(MemoryProvider::err(ErrorKind::Expired, op, "offer is outside its validity window"));
+    }
+    Ok(def)
+}
+
 fn open_holds_by_others(
     st: &State,
     member: &MemberId,
@@ -464,12 +482,7 @@ impl Holds for MemoryProvider {
         self.injected(OP)?;
         let now = self.now();
         let mut st = self.lock();
-        check_member(&st, &request.member, OP)?;
-        let def = offer_for(&st, &request.offer.id)
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no offer {}", request.offer.id)))?;
-        if !def.offer.is_valid_at(now) {
-            return Err(Self::err(ErrorKind::Expired, OP, "offer is outside its validity window"));
-        }
+        let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
         if let Some(existing) = st.holds.values().find(|h| {
             h.open
                 && !h.hold.is_expired_at(now)
@@ -525,12 +538,7 @@ impl Redemptions for MemoryProvider {
         self.injected(OP)?;
         let now = self.now();
         let mut st = self.lock();
-        check_member(&st, &request.member, OP)?;
-        let def = offer_for(&st, &request.offer.id)
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no offer {}", request.offer.id)))?;
-        if !def.offer.is_valid_at(now) {
-            return Err(Self::err(ErrorKind::Expired, OP, "offer is outside its validity window"));
-        }
+        let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
         if uses_left(&st, &def, &request.member, request.transaction.as_ref(), now) == Some(0) {
             return Err(Self::err(ErrorKind::Conflict, OP, "already redeemed: no uses left"));
         }

@@ -388,3 +388,52 @@ async fn return_without_receipt_is_a_negative_transaction() {
     let (neg, _) = w.provider.transaction(&TransactionId::new("neg-1")).unwrap();
     assert_eq!(neg.total.minor, -19_900);
 }
+
+#[tokio::test]
+async fn failure_at_pricing_leaves_nothing_behind() {
+    let w = world();
+    // A line priced in another currency than the basket: the engine refuses it.
+    let basket = demo::basket().with_line(loyalty_core::Line::new(
+        "3",
+        demo::PRODUCT_MUG,
+        Decimal::ONE,
+        Money::new(1_000, loyalty_core::Currency::EUR),
+    ));
+    let req = CheckoutRequest::new("o-price", basket).identify(kari());
+    let err = w.checkout.complete(&ctx(), &req).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+    assert!(w.provider.open_holds().is_empty());
+    assert_eq!(w.payment.authorized.load(Ordering::SeqCst), 0);
+    assert_eq!(w.provider.transaction_count(), 0);
+}
+
+#[tokio::test]
+async fn used_up_coupon_is_not_applied_and_says_why() {
+    let w = world();
+    // The single-use coupon is used up by an earlier order.
+    w.checkout.complete(&ctx(), &order("o-first")).await.unwrap();
+    let out = w.checkout.complete(&ctx(), &order("o-second")).await.unwrap();
+    let refused = out
+        .priced
+        .not_applied
+        .iter()
+        .find(|n| n.offer_id.as_str() == demo::COUPON_SUMMER10)
+        .expect("listed as not applied");
+    assert_eq!(refused.reason, "no uses left");
+    assert!(!out.transaction.offers_used.iter().any(|u| u.offer_id.as_str() == demo::COUPON_SUMMER10));
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_SUMMER10)), 1);
+}
+
+#[tokio::test]
+async fn abort_releases_every_hold_even_when_one_release_fails() {
+    let w = world();
+    let p = w.checkout.prepare(&ctx(), &order("o-abort")).await.unwrap();
+    assert_eq!(p.holds.len(), 3);
+    w.provider.fail_next("holds.release", Error::new(ErrorKind::Unavailable, "memory", "holds.release"));
+    let err = w.checkout.abort(&ctx(), p).await.unwrap_err();
+    assert_eq!(err.operation(), "checkout.abort");
+    // The two other holds were released; the failed one lapses on its own expiry.
+    assert_eq!(w.provider.open_holds().len(), 1);
+    w.clock.advance(Duration::from_secs(15 * 60));
+    assert!(w.provider.open_holds().is_empty());
+}

@@ -1,7 +1,7 @@
 //! The in-memory reference provider on its demo store.
 
 use loyalty_conformance::{Environment, Target};
-use loyalty_core::{Clock, MemberLookup, Phone, Provider};
+use loyalty_core::{Clock, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
 use crate::registry::{Entry, Running};
@@ -21,12 +21,9 @@ pub fn start() -> Running {
     let (provider, clock) = MemoryProvider::demo_manual();
     let now = clock.clone();
     let tokens = provider.clone();
-    let env = Environment::new(demo::MEMBER_ID, demo::basket())
-        .with_lookup(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
-        .with_lookup(MemberLookup::Email(demo::MEMBER_EMAIL.into()))
-        .with_lookup(MemberLookup::NationalId(demo::MEMBER_NATIONAL_ID.into()))
-        .with_lookup(MemberLookup::DriversLicense(demo::MEMBER_LICENSE.into()))
-        .with_lookup(MemberLookup::ExternalId(demo::MEMBER_CARD.into()))
+    let env = demo::member_lookups()
+        .into_iter()
+        .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
         .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
         .with_now(move || now.now())

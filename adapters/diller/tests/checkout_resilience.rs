@@ -1,0 +1,117 @@
+//! The checkout flow over Diller when the vendor misbehaves after the charge: the sale stands,
+//! the transaction is kept and resent under the same id, and Diller books it exactly once.
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
+use loyalty_core::{
+    Basket, Context, Currency, Line, MemberLookup, Money, Phone, SendOutcome, TransactionId, WriteEffect,
+};
+use loyalty_sim::diller::demo;
+use loyalty_sim::Fault;
+
+#[derive(Default)]
+struct CountingPayment {
+    captured: AtomicU32,
+    voided: AtomicU32,
+}
+
+#[async_trait]
+impl Payment for CountingPayment {
+    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
+        Ok(Authorization { id: format!("psp-{tx}"), amount })
+    }
+    async fn capture(&self, _a: &Authorization) -> loyalty_core::Result<()> {
+        self.captured.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn void(&self, _a: &Authorization) -> loyalty_core::Result<()> {
+        self.voided.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+fn request(order: &str) -> CheckoutRequest {
+    let basket = Basket::new(Currency::NOK)
+        .with_line(Line::new("l1", demo::PRODUCT_COFFEE, common::dec("2"), common::nok("49.00")))
+        .with_line(Line::new("l2", "BOOK-1", common::dec("1"), common::nok("349.00")));
+    CheckoutRequest::new(order, basket)
+        .identify(MemberLookup::Phone(Phone::new("+47", "41234567")))
+        .confirm("coupon:SUMMER10")
+        .department(demo::DEPARTMENT_ID)
+}
+
+fn transactions_path() -> String {
+    format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
+}
+
+#[tokio::test]
+async fn garbled_reply_after_booking_is_resent_once_and_never_double_booked() {
+    let env = common::start().await;
+    let payment = Arc::new(CountingPayment::default());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    // Diller books the transaction, then the reply is garbled on the way back.
+    env.handle().inject("POST", &transactions_path(), Fault::MalformedBody, Some(1));
+    let out = checkout.complete(&Context::new(), &request("order-garbled")).await.unwrap();
+    assert!(matches!(out.delivery, Delivery::Pending { .. }), "{:?}", out.delivery);
+    assert_eq!(payment.captured.load(Ordering::SeqCst), 1, "the sale stands");
+    assert_eq!(payment.voided.load(Ordering::SeqCst), 0, "nothing is refunded because the vendor misbehaved");
+    assert!(env.probe.transaction_exists("order-garbled"), "Diller did book it");
+
+    let results = checkout.resend_pending(&Context::new()).await;
+    assert_eq!(results.len(), 1);
+    let receipt = results[0].1.as_ref().expect("resend succeeds");
+    assert_eq!(receipt.outcome, SendOutcome::AlreadyRecorded, "Diller's duplicate refusal means it has it");
+    assert!(checkout.pending().is_empty());
+    // The coupon was used once, and its reservation released after the send.
+    assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(1));
+    assert!(env.probe.reservations("SUMMER10").is_empty(), "reservation released after the resend");
+    assert_eq!(
+        env.journal().count("POST", &transactions_path()),
+        2,
+        "one booking, one resend answered as a duplicate"
+    );
+}
+
+#[tokio::test]
+async fn vendor_down_at_send_keeps_the_sale_and_its_reservation_until_resent() {
+    let env = common::start().await;
+    let payment = Arc::new(CountingPayment::default());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    env.handle().inject("POST", &transactions_path(), Fault::Status(503), Some(1));
+    let out = checkout.complete(&Context::new(), &request("order-503")).await.unwrap();
+    let Delivery::Pending { reason } = &out.delivery else { panic!("{:?}", out.delivery) };
+    assert!(reason.contains("unavailable"), "{reason}");
+    assert!(!env.probe.transaction_exists("order-503"));
+    // The reservation guards the coupon until the transaction lands.
+    assert_eq!(env.probe.reservations("SUMMER10"), vec!["order-503".to_string()]);
+    let results = checkout.resend_pending(&Context::new()).await;
+    assert_eq!(results[0].1.as_ref().unwrap().outcome, SendOutcome::Recorded);
+    assert!(env.probe.transaction_exists("order-503"));
+    assert!(env.probe.reservations("SUMMER10").is_empty());
+    assert_eq!(payment.captured.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn timeout_on_send_is_an_unknown_write_never_retried_by_the_transport() {
+    let env = common::start_with(Default::default(), std::time::Duration::from_millis(300)).await;
+    env.handle().inject("POST", &transactions_path(), Fault::Hang, Some(1));
+    let tx = common::transaction(&env, "order-hang", &[("COF-500", "1", "49.00")], &[]);
+    let err = loyalty_core::Provider::transactions(&env.adapter)
+        .unwrap()
+        .send(&Context::new(), &tx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown);
+    assert_eq!(
+        env.journal().count("POST", &transactions_path()),
+        1,
+        "a write with an unknown outcome is not resent by the transport"
+    );
+}
