@@ -6,6 +6,10 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+/// The README's code blocks, compiled as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+pub mod readme {}
+
 use async_trait::async_trait;
 use loyalty_core::checkout::{Authorization, Payment};
 use loyalty_core::{Money, TransactionId};

@@ -2060,6 +2060,12 @@ mod tests {
             end,
             Utc.with_ymd_and_hms(2026, 6, 30, 21, 59, 59).unwrap() + chrono::Duration::milliseconds(999)
         );
+        // Winter time: Oslo is UTC+1, so the day ends an hour later in UTC (DST-aware).
+        let winter = DillerDateTime::parse("2026-01-15").to_utc(&tz, true).unwrap();
+        assert_eq!(
+            winter,
+            Utc.with_ymd_and_hms(2026, 1, 15, 22, 59, 59).unwrap() + chrono::Duration::milliseconds(999)
+        );
     }
 
     #[test]

@@ -558,3 +558,25 @@ async fn setup_lists_stores_departments_and_levels() {
     let after = env.adapter.create_department(&ctx(), &"pos-2".into(), "Register 2").await.unwrap();
     assert!(after.contains_key(&loyalty_core::DepartmentId::new("pos-2")));
 }
+
+#[tokio::test]
+async fn deleted_member_is_no_longer_found_and_get_is_not_found() {
+    let env = start().await;
+    let members = env.adapter.members().unwrap();
+    let registered = members
+        .register(
+            &ctx(),
+            &loyalty_core::RegisterMember::new()
+                .with_phone(loyalty_core::Phone::new("+47", "90077001"))
+                .with_email("leaving@example.com")
+                .with_consents(loyalty_core::Consents { membership: true, ..Default::default() }),
+        )
+        .await
+        .unwrap();
+    let answer = env.adapter.client().delete_member(&ctx(), "members.delete", registered.id.as_str()).await.unwrap();
+    assert_eq!(answer.is_ok, Some(true));
+    let found = members.find(&ctx(), &MemberLookup::Email("leaving@example.com".into())).await.unwrap();
+    assert!(found.is_none(), "a deleted member is not found by search");
+    let err = members.get(&ctx(), &registered.id).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}
