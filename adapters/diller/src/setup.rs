@@ -110,3 +110,96 @@ impl DillerAdapter {
         Ok(levels)
     }
 }
+
+/// TOML string value with quotes and backslashes escaped.
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The `identifier_kind` a store's `member_identifier.type` means (§5.3 gives national id and
+/// licence plate as examples; the KB adds Swedish driving licences).
+fn identifier_kind(kind: Option<&str>) -> &'static str {
+    let k = kind.unwrap_or("").to_ascii_lowercase();
+    if k.contains("ssn") || k.contains("national") || k.contains("personal") {
+        "national_id"
+    } else if k.contains("driv") || (k.contains("licen") && !k.contains("plate")) {
+        "drivers_license"
+    } else {
+        "external_id"
+    }
+}
+
+impl DillerAdapter {
+    /// Asks Diller for the configured store, its departments and segments, and writes the
+    /// TOML configuration `loyalty setup diller` prints. The secret is referred to by the
+    /// environment variable `secret_env`, never written.
+    ///
+    /// # Errors
+    /// Transport and vendor errors of S2, S3 and S5.
+    pub async fn setup_toml(&self, ctx: &Context, secret_env: &str) -> Result<String> {
+        use loyalty_core::{Members, SegmentKind};
+        let config = self.config();
+        let store = self.client().store(ctx, "setup.store").await.map(|s| StoreSummary::from(&s))?;
+        let departments = self.departments(ctx).await?;
+        let segments = Members::segments(self, ctx).await?;
+        let department = config
+            .department_id
+            .clone()
+            .or_else(|| departments.keys().next().map(|d| d.as_str().to_string()))
+            .unwrap_or_default();
+        let mut out = String::new();
+        out.push_str("# Written by `loyalty setup diller`. The secret stays in the environment.\n[diller]\n");
+        out.push_str(&format!("base_url = {}\n", toml_str(config.base_url.as_str())));
+        out.push_str(&format!("client_id = {}\n", toml_str(&config.client_id)));
+        out.push_str(&format!("client_secret_env = {}\n", toml_str(secret_env)));
+        out.push_str(&format!("store_id = {}\n", toml_str(&store.id)));
+        out.push_str(&format!("department_id = {}\n", toml_str(&department)));
+        out.push_str(&format!(
+            "identifier_kind = {}\n",
+            toml_str(identifier_kind(store.identifier_type.as_deref()))
+        ));
+        if let Some(tz) = &store.time_zone {
+            out.push_str(&format!("time_zone = {}\n", toml_str(tz)));
+        }
+        out.push_str(&format!(
+            "\n# Store {:?}: currency {}, points {}, stamps {}\n",
+            store.name.as_deref().unwrap_or(""),
+            store.currency.as_deref().unwrap_or("?"),
+            if store.points_enabled { "on" } else { "off" },
+            if store.stamps_enabled { "on" } else { "off" },
+        ));
+        out.push_str("# Departments (pick one for department_id):\n");
+        for (id, name) in &departments {
+            out.push_str(&format!("#   {id} = {name}\n"));
+        }
+        out.push_str("# Segments (the member page asks these):\n");
+        for s in &segments {
+            let kind = match &s.kind {
+                SegmentKind::Text => "text".to_string(),
+                SegmentKind::Date => "date".to_string(),
+                SegmentKind::SingleChoice { options } => format!("one of {}", options.len()),
+                SegmentKind::MultiChoice { options } => format!("any of {}", options.len()),
+            };
+            let flags = match (s.required, s.visible) {
+                (true, true) => ", required",
+                (_, false) => ", hidden",
+                _ => "",
+            };
+            out.push_str(&format!("#   {} {:?} ({kind}{flags})\n", s.id, s.label));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identifier_kind;
+
+    #[test]
+    fn identifier_types_map_to_lookup_kinds() {
+        assert_eq!(identifier_kind(Some("SSN")), "national_id");
+        assert_eq!(identifier_kind(Some("DriversLicense")), "drivers_license");
+        assert_eq!(identifier_kind(Some("LicensePlate")), "external_id");
+        assert_eq!(identifier_kind(None), "external_id");
+    }
+}

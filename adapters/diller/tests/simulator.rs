@@ -573,7 +573,8 @@ async fn deleted_member_is_no_longer_found_and_get_is_not_found() {
         )
         .await
         .unwrap();
-    let answer = env.adapter.client().delete_member(&ctx(), "members.delete", registered.id.as_str()).await.unwrap();
+    let answer =
+        env.adapter.client().delete_member(&ctx(), "members.delete", registered.id.as_str()).await.unwrap();
     assert_eq!(answer.is_ok, Some(true));
     let found = members.find(&ctx(), &MemberLookup::Email("leaving@example.com".into())).await.unwrap();
     assert!(found.is_none(), "a deleted member is not found by search");

@@ -13,6 +13,7 @@ mod demo;
 mod form;
 mod price;
 mod registry;
+mod setup;
 mod sim;
 mod targets;
 
@@ -36,6 +37,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Start one vendor simulator and print its URL and test credentials.
     Sim(sim::SimArgs),
+    /// Ask a vendor for its stores, departments and segments and print the TOML config.
+    Setup(setup::SetupArgs),
     /// Print the registration form schema (JSON) built from a provider's segments.
     Form(form::FormArgs),
     /// Print the capability matrix generated from each adapter's declaration.
@@ -61,5 +64,6 @@ fn main() -> ExitCode {
         Command::Sim(args) => sim::execute(&args),
         Command::Capabilities(args) => capabilities::execute(&args),
         Command::Form(args) => form::execute(&args),
+        Command::Setup(args) => setup::execute(&args),
     }
 }

@@ -24,6 +24,7 @@ pub struct Running {
 
 type Start = fn() -> Pin<Box<dyn Future<Output = Result<Running, Error>>>>;
 type StartLive = fn() -> Pin<Box<dyn Future<Output = Result<Option<Running>, Error>>>>;
+type Setup = fn(bool) -> Pin<Box<dyn Future<Output = Result<String, Error>>>>;
 
 /// One adapter in the registry.
 pub struct Entry {
@@ -35,6 +36,9 @@ pub struct Entry {
     pub embedded: Start,
     /// Starts it against a live sandbox from `LOYALTY_LIVE_<VENDOR>_*`; `None` when unset.
     pub live: StartLive,
+    /// Asks the vendor (or, with `true`, its simulator) for stores, departments and segments
+    /// and writes the TOML configuration; `None` for providers with nothing to set up.
+    pub setup: Option<Setup>,
 }
 
 /// Every adapter compiled in.

@@ -105,3 +105,32 @@ fn form_schema_comes_from_the_store_segments() {
     assert!(fields.iter().any(|f| f["name"] == "segment.4" && f["kind"] == "multi_choice"));
     assert_eq!(fields.last().unwrap()["name"], "consent.order_history");
 }
+
+#[cfg(feature = "diller")]
+#[test]
+fn setup_writes_a_config_with_the_secret_by_reference() {
+    let out = loyalty(&["setup", "diller", "--simulator"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let toml = String::from_utf8_lossy(&out.stdout);
+    assert!(toml.contains("store_id = \"demo-store\""), "{toml}");
+    assert!(toml.contains("client_secret_env = \"LOYALTY_DILLER_CLIENT_SECRET\""), "{toml}");
+    assert!(toml.contains("#   web = "), "departments listed: {toml}");
+    assert!(!toml.contains("demo-secret"), "the secret itself is never written");
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn setup_output_loads_back_as_a_diller_config() {
+    #[derive(serde::Deserialize)]
+    struct File {
+        diller: loyalty_diller::DillerConfig,
+    }
+    let out = loyalty(&["setup", "diller", "--simulator"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The secret is read from the variable the file names.
+    std::env::set_var("LOYALTY_DILLER_CLIENT_SECRET", "from-the-environment");
+    let file: File = toml::from_str(&text).expect("valid TOML that DillerConfig accepts");
+    assert_eq!(file.diller.store_id, "demo-store");
+    assert_eq!(file.diller.client_secret.expose(), "from-the-environment");
+    assert_eq!(file.diller.identifier_kind, loyalty_core::LookupKind::ExternalId);
+}

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use loyalty_core::pricing::price;
-use loyalty_core::{Basket, Currency, Discount, Line, Money, Offer, OfferId, OfferKind, Scope, StampCard, Tier};
+use loyalty_core::{
+    Basket, Currency, Discount, Line, Money, Offer, OfferId, OfferKind, Scope, StampCard, Tier,
+};
 use rust_decimal::Decimal;
 
 fn nok(minor: i64) -> Money {
@@ -21,7 +23,12 @@ fn percent(id: &str, p: i64, scope: Scope) -> Offer {
 
 fn basket(lines: usize) -> Basket {
     (0..lines).fold(Basket::new(Currency::NOK), |b, i| {
-        b.with_line(Line::new(format!("{i}"), format!("P{}", i % 12), Decimal::from(1 + (i % 4) as i64), nok(1_990 + 137 * i as i64)))
+        b.with_line(Line::new(
+            format!("{i}"),
+            format!("P{}", i % 12),
+            Decimal::from(1 + (i % 4) as i64),
+            nok(1_990 + 137 * i as i64),
+        ))
     })
 }
 
@@ -34,17 +41,29 @@ fn offers(n: usize) -> (Vec<Offer>, Vec<OfferId>) {
             1 => Offer::new(
                 format!("s{i}"),
                 "stamps",
-                OfferKind::StampCard(StampCard { required: 6, collected: (i % 6) as u32, restartable: true, products: vec![product.into()] }),
+                OfferKind::StampCard(StampCard {
+                    required: 6,
+                    collected: (i % 6) as u32,
+                    restartable: true,
+                    products: vec![product.into()],
+                }),
             ),
             2 => Offer::new(
                 format!("p{i}"),
                 "progressive",
                 OfferKind::ProgressiveDiscount {
-                    tiers: vec![Tier { min_units: 2, percent: Decimal::from(10) }, Tier { min_units: 4, percent: Decimal::from(20) }],
+                    tiers: vec![
+                        Tier { min_units: 2, percent: Decimal::from(10) },
+                        Tier { min_units: 4, percent: Decimal::from(20) },
+                    ],
                     products: vec![product.into()],
                 },
             ),
-            _ => Offer::new(format!("f{i}"), "fixed", OfferKind::Coupon { discount: Discount::Fixed(nok(5_000)), scope: Scope::Basket }),
+            _ => Offer::new(
+                format!("f{i}"),
+                "fixed",
+                OfferKind::Coupon { discount: Discount::Fixed(nok(5_000)), scope: Scope::Basket },
+            ),
         });
     }
     let confirmed = offers.iter().filter(|o| o.is_basket_coupon()).map(|o| o.id.clone()).collect();
@@ -65,7 +84,10 @@ fn bench(name: &str, lines: usize, n_offers: usize, iterations: u32) {
         rounds.push(start.elapsed() / iterations);
     }
     rounds.sort();
-    println!("{name:<34} {lines:>3} lines {units:>4} units {n_offers:>3} offers   median {:>9.1?} per basket", rounds[3]);
+    println!(
+        "{name:<34} {lines:>3} lines {units:>4} units {n_offers:>3} offers   median {:>9.1?} per basket",
+        rounds[3]
+    );
 }
 
 fn main() {

@@ -2,7 +2,7 @@
 
 use loyalty_conformance::Target;
 use loyalty_core::{Error, Provider};
-use loyalty_diller::config::LIVE_ENV_PREFIX;
+use loyalty_diller::config::{ENV_PREFIX, LIVE_ENV_PREFIX};
 use loyalty_diller::{simulated, DillerAdapter, DillerConfig};
 use loyalty_sim::diller::{demo, DillerSettings};
 use loyalty_sim::SimClock;
@@ -19,6 +19,7 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
+        setup: Some(|simulator| Box::pin(setup(simulator))),
     }
 }
 
@@ -58,4 +59,27 @@ async fn start_live() -> Result<Option<Running>, Error> {
         info: Vec::new(),
         _keep: Vec::new(),
     }))
+}
+
+/// The TOML configuration for the store `LOYALTY_DILLER_*` names (or the simulator's demo
+/// store). Without `LOYALTY_DILLER_STORE_ID` the client id is taken as the store id, as
+/// Diller's own Magento module does (diller.md §1).
+async fn setup(simulator: bool) -> Result<String, Error> {
+    const SECRET_ENV: &str = "LOYALTY_DILLER_CLIENT_SECRET";
+    let ctx = loyalty_core::Context::new();
+    if simulator {
+        let sim = simulated::start_with(DillerSettings::default(), SimClock::default()).await?;
+        return sim.adapter.setup_toml(&ctx, SECRET_ENV).await;
+    }
+    let mut vars: Vec<(String, String)> =
+        std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let has =
+        |vars: &[(String, String)], key: &str| vars.iter().any(|(k, _)| k == &format!("{ENV_PREFIX}{key}"));
+    if !has(&vars, "STORE_ID") {
+        if let Some((_, id)) = vars.iter().find(|(k, _)| k == &format!("{ENV_PREFIX}CLIENT_ID")).cloned() {
+            vars.push((format!("{ENV_PREFIX}STORE_ID"), id));
+        }
+    }
+    let adapter = DillerAdapter::new(DillerConfig::from_vars(ENV_PREFIX, vars)?)?;
+    adapter.setup_toml(&ctx, SECRET_ENV).await
 }
