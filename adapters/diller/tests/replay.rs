@@ -374,3 +374,11 @@ async fn t3_refund() {
     assert_eq!(receipt.outcome, SendOutcome::Recorded);
     insta::assert_json_snapshot!(r.sent());
 }
+
+#[tokio::test]
+async fn c1_store_coupons() {
+    let r = replay(&["c1_store_coupons"]).await;
+    let list = r.adapter.client().store_coupons(&ctx(), "setup.coupons", false).await.unwrap();
+    assert_eq!(list[0].code.as_deref(), Some("SUMMER10"));
+    insta::assert_json_snapshot!(r.sent());
+}

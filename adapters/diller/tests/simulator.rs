@@ -581,3 +581,50 @@ async fn deleted_member_is_no_longer_found_and_get_is_not_found() {
     let err = members.get(&ctx(), &registered.id).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+#[tokio::test]
+async fn store_coupon_list_hides_inactive_unless_asked() {
+    let env = start().await;
+    let client = env.adapter.client();
+    let codes = |list: Vec<loyalty_diller::wire::StoreCouponResponse>| -> Vec<String> {
+        list.into_iter().filter_map(|c| c.code).collect()
+    };
+    let active = codes(client.store_coupons(&ctx(), "setup.coupons", false).await.unwrap());
+    assert!(active.contains(&demo::COUPON_SUMMER10.to_string()));
+    assert!(
+        !active.contains(&demo::COUPON_EXPIRED.to_string()),
+        "C1 lists only valid coupons by default (§4.3)"
+    );
+    let all = codes(client.store_coupons(&ctx(), "setup.coupons", true).await.unwrap());
+    assert!(all.contains(&demo::COUPON_EXPIRED.to_string()), "alsoInactive=true adds the expired one");
+    let q = env.journal().entries().into_iter().rev().find(|e| e.path.ends_with("/coupons")).unwrap().query;
+    assert_eq!(q.as_deref(), Some("alsoInactive=true"), "camelCase query name (§1)");
+}
+
+#[tokio::test]
+async fn store_stamp_card_list_names_both_cards() {
+    let env = start().await;
+    let cards = env.adapter.client().store_stamp_cards(&ctx(), "setup.stamp_cards", false).await.unwrap();
+    let ids: Vec<i64> = cards.iter().filter_map(|c| c.id).collect();
+    assert!(ids.contains(&demo::STAMP_CARD_COFFEE) && ids.contains(&demo::STAMP_CARD_LAUNCH), "{ids:?}");
+    let coffee = cards.iter().find(|c| c.id == Some(demo::STAMP_CARD_COFFEE)).unwrap();
+    assert_eq!((coffee.required_stamps, coffee.is_restartable), (Some(6), Some(true)));
+}
+
+#[tokio::test]
+async fn dependents_are_replaced_as_a_whole_list() {
+    use loyalty_diller::wire::Dependent;
+    let env = start().await;
+    let client = env.adapter.client();
+    let member = demo::MEMBER_ID;
+    let before = client.dependents(&ctx(), "members.dependents", member).await.unwrap();
+    assert_eq!(before.len(), 1, "the demo member has one dependent");
+    // Keep nobody from before, add one new (id 0): the old one is deleted (§4.2 M8).
+    let new =
+        Dependent { id: 0, name: Some("Emma".into()), birthdate: Some("2021-02-03".into()), gender: None };
+    client.set_dependents(&ctx(), "members.dependents", member, &[new]).await.unwrap();
+    let after = client.dependents(&ctx(), "members.dependents", member).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].name.as_deref(), Some("Emma"));
+    assert_ne!(after[0].id, 0, "the new dependent got an id");
+}
