@@ -288,8 +288,18 @@ impl<'a> Checkout<'a> {
     /// Prices, validates and holds: everything up to the charge.
     ///
     /// # Errors
-    /// Any provider error; no hold is left behind when this fails.
+    /// `Conflict` when this transaction id is already committed (holding its offers again
+    /// would leave holds nobody settles); any provider error. No hold is left behind when
+    /// this fails.
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
+        if self.cell(&request.transaction_id).initialized() {
+            return Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.prepare")
+                .with_message(format!("transaction {} is already committed", request.transaction_id)));
+        }
+        self.prepare_fresh(ctx, request).await
+    }
+
+    async fn prepare_fresh(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
         let mut notes = Vec::new();
         let (member, signed_up) = self.identify(ctx, request, &mut notes).await?;
         let caps = self.provider.capabilities().clone();
@@ -418,7 +428,7 @@ impl<'a> Checkout<'a> {
     pub async fn complete(&self, ctx: &Context, request: &CheckoutRequest) -> Result<CheckoutOutcome> {
         let cell = self.cell(&request.transaction_id);
         cell.get_or_try_init(|| async {
-            let prepared = self.prepare(ctx, request).await?;
+            let prepared = self.prepare_fresh(ctx, request).await?;
             self.commit_inner(ctx, prepared).await
         })
         .await
@@ -436,14 +446,12 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// Errors before the charge and payment refusals.
     pub async fn commit(&self, ctx: &Context, prepared: Prepared) -> Result<CheckoutOutcome> {
-        let cell = self.cell(&prepared.request.transaction_id);
-        if let Some(done) = cell.get() {
-            // A second commit of a finished checkout: nothing of this one may stay held.
-            let mut holds: Vec<Hold> = prepared.holds.into_iter().filter(|h| !done_holds(done, h)).collect();
-            self.release_all(ctx, &mut holds).await;
-            return Ok(done.clone());
-        }
-        cell.get_or_try_init(|| self.commit_inner(ctx, prepared)).await.cloned()
+        // A second commit (double click) gets the first result; its holds are the first
+        // commit's, already settled, so they are left alone.
+        self.cell(&prepared.request.transaction_id)
+            .get_or_try_init(|| self.commit_inner(ctx, prepared))
+            .await
+            .cloned()
     }
 
     fn cell(&self, id: &TransactionId) -> Arc<OnceCell<CheckoutOutcome>> {
@@ -598,11 +606,6 @@ impl<'a> Checkout<'a> {
     pub async fn ledger(&self, id: &TransactionId) -> Option<ReturnLedger> {
         self.ledgers.lock().await.get(id).cloned()
     }
-}
-
-fn done_holds(done: &CheckoutOutcome, hold: &Hold) -> bool {
-    done.transaction.id == hold.transaction
-        && done.transaction.offers_used.iter().any(|u| u.offer_id == hold.offer_id)
 }
 
 /// Allocates `amount` over `part` of `whole` units, rounded half-up. Used so that returning

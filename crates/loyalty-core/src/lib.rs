@@ -1,5 +1,31 @@
 //! Loyalty Bridge core: the domain model, one async trait per concern, capabilities, the one
 //! [`Error`] type, the provider-independent pricing engine and the checkout flow.
+//!
+//! Money is integer minor units of an ISO 4217 currency; the pricing engine works per unit
+//! and allocates every amount exactly:
+//!
+//! ```
+//! use chrono::Utc;
+//! use loyalty_core::{pricing, Basket, Currency, Discount, Line, Money, Offer, OfferKind, Scope};
+//! use rust_decimal::Decimal;
+//!
+//! let basket = Basket::new(Currency::NOK)
+//!     .with_line(Line::new("1", "COF-500", Decimal::from(2), Money::parse("129.00", Currency::NOK)?))
+//!     .with_line(Line::new("2", "MUG-1", Decimal::ONE, Money::parse("199.00", Currency::NOK)?));
+//! let coffee = Offer::new(
+//!     "c-coffee20",
+//!     "20 % off coffee",
+//!     OfferKind::Coupon { discount: Discount::Percent(Decimal::from(20)), scope: Scope::Products(vec!["COF-500".into()]) },
+//! );
+//! let priced = pricing::price(&basket, &[coffee], &[], Utc::now())?;
+//! assert_eq!(priced.total_discount.amount_string(), "51.60");
+//! assert_eq!(priced.total.to_string(), "405.40 NOK");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The traits ([`Members`], [`Offers`], [`Holds`], [`Redemptions`], [`Transactions`],
+//! [`Carts`], [`Fulfilment`]) are reached through a [`Provider`], whose [`Capabilities`] say
+//! what it can do; [`checkout::Checkout`] drives a purchase through any of them.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

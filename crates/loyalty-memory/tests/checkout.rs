@@ -437,3 +437,19 @@ async fn abort_releases_every_hold_even_when_one_release_fails() {
     w.clock.advance(Duration::from_secs(15 * 60));
     assert!(w.provider.open_holds().is_empty());
 }
+
+#[tokio::test]
+async fn committing_the_same_prepared_checkout_twice_charges_once_and_holds_nothing_new() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-30")).await.unwrap();
+    let again = prepared.clone();
+    let a = w.checkout.commit(&ctx(), prepared).await.unwrap();
+    let b = w.checkout.commit(&ctx(), again).await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1);
+    assert!(w.provider.open_holds().is_empty());
+    // Preparing a committed transaction again would hold offers nobody settles: refused.
+    let err = w.checkout.prepare(&ctx(), &order("o-30")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict);
+    assert!(w.provider.open_holds().is_empty());
+}
