@@ -551,6 +551,26 @@ impl<'a> Checkout<'a> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
     }
 
+    /// The pending transactions themselves, for the integrator to persist: a sale charged but
+    /// not yet accepted must survive a restart.
+    pub fn pending_transactions(&self) -> Vec<Transaction> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|p| p.transaction.clone())
+            .collect()
+    }
+
+    /// Puts a persisted pending transaction back after a restart; the next
+    /// [`Checkout::resend_pending`] sends it under its own id.
+    pub fn restore_pending(&self, transaction: Transaction) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(transaction.id.clone(), PendingSend { transaction, holds: Vec::new() });
+    }
+
     /// Re-sends every pending transaction under its own id; returns each one's result.
     pub async fn resend_pending(&self, ctx: &Context) -> Vec<(TransactionId, Result<TransactionReceipt>)> {
         let items: Vec<(TransactionId, Transaction)> = self

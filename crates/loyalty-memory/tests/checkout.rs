@@ -453,3 +453,22 @@ async fn committing_the_same_prepared_checkout_twice_charges_once_and_holds_noth
     assert_eq!(err.kind(), &ErrorKind::Conflict);
     assert!(w.provider.open_holds().is_empty());
 }
+
+#[tokio::test]
+async fn pending_sale_survives_a_restart_through_the_integrators_store() {
+    let w = world();
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    w.checkout.complete(&ctx(), &order("o-40")).await.unwrap();
+    // The integrator persists the outbox (here: serialises it) before the process stops.
+    let saved = serde_json::to_string(&w.checkout.pending_transactions()).unwrap();
+    let restarted = Checkout::new(Arc::new(w.provider.clone()), w.payment.clone(), Arc::new(w.clock.clone()));
+    for tx in serde_json::from_str::<Vec<loyalty_core::Transaction>>(&saved).unwrap() {
+        restarted.restore_pending(tx);
+    }
+    let results = restarted.resend_pending(&ctx()).await;
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].1.as_ref().unwrap().outcome, SendOutcome::Recorded);
+    assert_eq!(w.provider.transaction_count(), 1);
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1, "charged once, before the restart");
+}
