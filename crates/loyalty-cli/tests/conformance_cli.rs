@@ -134,3 +134,34 @@ fn setup_output_loads_back_as_a_diller_config() {
     assert_eq!(file.diller.client_secret.expose(), "from-the-environment");
     assert_eq!(file.diller.identifier_kind, loyalty_core::LookupKind::ExternalId);
 }
+
+#[cfg(feature = "diller")]
+#[test]
+fn live_mode_runs_the_suite_against_the_server_the_live_variables_name() {
+    use loyalty_sim::diller::{demo, DillerSettings, DillerSim};
+    // A stand-in for the vendor's sandbox: the simulator, reached only through the variables.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(DillerSim::start(DillerSettings::default(), loyalty_sim::SimClock::default()))
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["conformance", "--adapter", "diller", "--live", "--format", "json"])
+        .env("LOYALTY_LIVE_DILLER_URL", server.base_url())
+        .env("LOYALTY_LIVE_DILLER_CLIENT_ID", demo::CLIENT_ID)
+        .env("LOYALTY_LIVE_DILLER_CLIENT_SECRET", demo::CLIENT_SECRET)
+        .env("LOYALTY_LIVE_DILLER_STORE_ID", demo::STORE_ID)
+        .env("LOYALTY_LIVE_DILLER_DEPARTMENT_ID", demo::DEPARTMENT_ID)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stderr: {}\nstdout: {stdout}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let a = &v["adapters"][0];
+    assert_eq!(a["target"], "live");
+    assert!(a["scenarios"].as_array().unwrap().iter().all(|s| s["status"] != "fail"), "{a}");
+    assert!(!stdout.contains(demo::CLIENT_SECRET), "the secret never reaches the report");
+    // The suite worked on a member it registered, not on the store's own members.
+    assert!(
+        server.handle().journal().count("POST", &format!("/api/v2.0/stores/{}/members", demo::STORE_ID)) >= 1
+    );
+}
