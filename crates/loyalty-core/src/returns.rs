@@ -63,7 +63,9 @@ pub struct ReturnOutcome {
     pub new_transaction: Option<TransactionId>,
     /// Offers given back to the member.
     pub reinstated: Vec<OfferId>,
-    /// Stamps taken back.
+    /// Stamps the returned units had earned. `CancelAndResend`, `NegativeTransaction` and
+    /// `ResendWithoutLines` take them back at the provider; with `PartialRefund` it depends on
+    /// the provider (Diller's refund leaves stamps alone, diller.md §4.5).
     pub stamps_taken_back: u32,
 }
 
@@ -268,8 +270,17 @@ pub async fn process(
             r.discount = Money::new(before.discount.minor - now.discount.minor, cur);
             r.net = Money::new(before.net.minor - now.net.minor, cur);
             r.discounts = Vec::new();
-            let stamps_of = |l: &TransactionLine| l.stamps.iter().map(|(_, n)| *n).sum::<u32>();
-            stamps_back += stamps_of(&before).saturating_sub(stamps_of(&now));
+            // The returned units carry the stamps they earned, so a refund can take them back.
+            r.stamps = before
+                .stamps
+                .iter()
+                .map(|(o, n)| {
+                    let left = now.stamps.iter().find(|(x, _)| x == o).map_or(0, |(_, k)| *k);
+                    (o.clone(), n.saturating_sub(left))
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            stamps_back += r.stamps.iter().map(|(_, n)| *n).sum::<u32>();
             refunded += r.net.minor;
             refunded_lines.push(r);
         }

@@ -750,6 +750,19 @@ impl Transactions for MemoryProvider {
         if let Some(m) = transaction.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             m.member.points = Some(m.member.points.unwrap_or_default() - old.points + points);
         }
+        // Stamps follow the new lines: what the removed lines earned is taken back.
+        if let Some(member) = &transaction.member {
+            let earned = |tx: &Transaction, card: &OfferId| -> u32 {
+                tx.lines.iter().flat_map(|l| &l.stamps).filter(|(c, _)| c == card).map(|(_, n)| *n).sum()
+            };
+            let cards: Vec<OfferId> =
+                old.tx.lines.iter().flat_map(|l| l.stamps.iter().map(|(c, _)| c.clone())).collect();
+            for card in cards {
+                let gone = earned(&old.tx, &card).saturating_sub(earned(transaction, &card));
+                let entry = st.stamps.entry((member.clone(), card)).or_default();
+                *entry = entry.saturating_sub(gone);
+            }
+        }
         let rec = st.transactions.get_mut(&transaction.id).expect("checked above");
         rec.tx = transaction.clone();
         rec.points = points;
@@ -801,6 +814,12 @@ impl Transactions for MemoryProvider {
         let points = refund.total.to_decimal().floor();
         if let Some(m) = rec.tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             m.member.points = Some(m.member.points.unwrap_or_default() - points);
+        }
+        if let Some(member) = &rec.tx.member {
+            for (card, n) in refund.lines.iter().flat_map(|l| &l.stamps) {
+                let entry = st.stamps.entry((member.clone(), card.clone())).or_default();
+                *entry = entry.saturating_sub(*n);
+            }
         }
         let stored = st.transactions.get_mut(&refund.original).expect("present");
         stored.refunded = after;

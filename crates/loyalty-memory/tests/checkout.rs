@@ -472,3 +472,47 @@ async fn pending_sale_survives_a_restart_through_the_integrators_store() {
     assert_eq!(w.provider.transaction_count(), 1);
     assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1, "charged once, before the restart");
 }
+
+async fn coffee_stamps(w: &World) -> u32 {
+    let offers = w.provider.offers().unwrap().list(&ctx(), &member(), None).await.unwrap();
+    offers
+        .iter()
+        .find_map(|o| match &o.kind {
+            loyalty_core::OfferKind::StampCard(c) if o.id.as_str() == demo::STAMP_COFFEE => Some(c.collected),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_return_style_takes_back_the_stamps_of_returned_units() {
+    // A basket of coffees only, so no stamp reward is involved: 4 + 1 = 5 stamps after the sale.
+    for style in [
+        ReturnStyle::CancelAndResend,
+        ReturnStyle::PartialRefund,
+        ReturnStyle::ResendWithoutLines,
+        ReturnStyle::NegativeTransaction,
+    ] {
+        let w = world();
+        let basket =
+            loyalty_core::Basket::new(loyalty_core::Currency::NOK).with_line(loyalty_core::Line::new(
+                "1",
+                demo::PRODUCT_COFFEE,
+                Decimal::ONE,
+                Money::new(12_900, loyalty_core::Currency::NOK),
+            ));
+        let id = format!("o-stamps-{style:?}");
+        w.checkout
+            .complete(&ctx(), &CheckoutRequest::new(id.as_str(), basket).identify(kari()))
+            .await
+            .unwrap();
+        assert_eq!(coffee_stamps(&w).await, 5, "{style:?}: the sale earned a stamp");
+        let r = w
+            .checkout
+            .process_return(&ctx(), &ret(&id, &format!("{id}-r"), "1", 1), Some(style))
+            .await
+            .unwrap();
+        assert_eq!(r.stamps_taken_back, 1, "{style:?}");
+        assert_eq!(coffee_stamps(&w).await, 4, "{style:?}: the stamp went back with the coffee");
+    }
+}
