@@ -28,12 +28,9 @@ pub fn execute(args: &FormArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let running = match (entry.embedded)().await {
+        let running = match entry.start_embedded().await {
             Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
+            Err(code) => return code,
         };
         let segments = match running.provider.members() {
             Some(m) if running.provider.capabilities().segments => m.segments(&Context::new()).await,

@@ -62,3 +62,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
         std::process::ExitCode::from(1)
     })
 }
+
+impl Entry {
+    /// Starts the entry on its embedded default; a failure is reported on stderr as exit 1.
+    pub async fn start_embedded(&self) -> Result<Running, std::process::ExitCode> {
+        (self.embedded)().await.map_err(|e| {
+            eprintln!("error: {}: {e}", self.name);
+            std::process::ExitCode::from(1)
+        })
+    }
+}

@@ -26,12 +26,9 @@ pub fn execute(args: &SimArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let running = match (entry.embedded)().await {
+        let running = match entry.start_embedded().await {
             Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
+            Err(code) => return code,
         };
         println!("{} simulator running (Ctrl-C stops it)", entry.name);
         for (k, v) in &running.info {
