@@ -310,6 +310,9 @@ impl<'a> Checkout<'a> {
                 offers = o.list(ctx, &m.id, basket).await?;
             }
         }
+        for c in request.confirmed.iter().filter(|c| !offers.iter().any(|o| &o.id == *c)) {
+            notes.push(format!("offer {c}: not offered to this customer"));
+        }
         let mut priced = self.price(&request.basket, &offers, &request.confirmed)?;
         if let (Some(m), Some(o)) = (&member, self.provider.offers()) {
             if caps.validate_offer {

@@ -516,3 +516,18 @@ async fn every_return_style_takes_back_the_stamps_of_returned_units() {
         assert_eq!(coffee_stamps(&w).await, 4, "{style:?}: the stamp went back with the coffee");
     }
 }
+
+#[tokio::test]
+async fn confirmed_coupon_the_guest_does_not_have_is_reported_not_dropped_silently() {
+    let w = world();
+    let req = CheckoutRequest::new("o-50", demo::basket()).confirm(demo::COUPON_SUMMER10);
+    let out = w.checkout.complete(&ctx(), &req).await.unwrap();
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n == &format!("offer {}: not offered to this customer", demo::COUPON_SUMMER10)),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(out.priced.total_discount.minor, 0);
+}
