@@ -42,6 +42,9 @@ async fn main() -> loyalty_core::Result<()> {
     match outcome.delivery {
         Delivery::Sent(receipt) => println!("sent     {:?}", receipt.outcome),
         Delivery::Pending { reason } => println!("pending  {reason} (kept for resend under the same id)"),
+        Delivery::Refused { reason } => {
+            println!("refused  {reason} (the sale stands; resending would not help)")
+        }
         Delivery::NotSupported => println!("the provider takes no transactions"),
     }
     Ok(())

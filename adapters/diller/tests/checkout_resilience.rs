@@ -115,3 +115,26 @@ async fn timeout_on_send_is_an_unknown_write_never_retried_by_the_transport() {
         "a write with an unknown outcome is not resent by the transport"
     );
 }
+
+#[tokio::test]
+async fn guest_sale_is_refused_by_a_members_only_vendor_and_not_queued() {
+    let env = common::start().await;
+    let payment = Arc::new(CountingPayment::default());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    let basket = Basket::new(Currency::NOK).with_line(Line::new(
+        "l1",
+        "BOOK-1",
+        common::dec("1"),
+        common::nok("349.00"),
+    ));
+    let out = checkout.complete(&Context::new(), &CheckoutRequest::new("guest-1", basket)).await.unwrap();
+    assert!(
+        matches!(out.delivery, Delivery::Refused { ref reason } if reason.contains("members only")),
+        "{:?}",
+        out.delivery
+    );
+    assert!(checkout.pending().is_empty());
+    assert_eq!(payment.captured.load(Ordering::SeqCst), 1);
+    assert_eq!(env.journal().count("POST", "/api/v2.0/stores/demo-store/members/"), 0, "nothing was sent");
+}

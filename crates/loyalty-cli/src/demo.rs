@@ -97,6 +97,7 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     match &out.delivery {
         Delivery::Sent(r) => println!("   sent       {:?}", r.outcome),
         Delivery::Pending { reason } => println!("   pending    {reason}"),
+        Delivery::Refused { reason } => println!("   refused    {reason}"),
         Delivery::NotSupported => println!("   not sent   (provider takes no transactions)"),
     }
 

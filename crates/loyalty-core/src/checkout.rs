@@ -6,7 +6,7 @@
 //!
 //! ```
 //! # use std::sync::Arc;
-//! # use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery};
+//! # use loyalty_core::checkout::{Checkout, CheckoutRequest};
 //! # use loyalty_core::{Basket, Context, Currency, Line, Money, SystemClock};
 //! # use rust_decimal::Decimal;
 //! # async fn run(provider: Arc<dyn loyalty_core::Provider>, payment: Arc<dyn loyalty_core::checkout::Payment>) -> loyalty_core::Result<()> {
@@ -14,7 +14,7 @@
 //! let basket = Basket::new(Currency::NOK)
 //!     .with_line(Line::new("1", "COF-500", Decimal::ONE, Money::new(12_900, Currency::NOK)));
 //! let outcome = checkout.complete(&Context::new(), &CheckoutRequest::new("order-1", basket)).await?;
-//! assert!(matches!(outcome.delivery, Delivery::Sent(_) | Delivery::Pending { .. } | Delivery::NotSupported));
+//! println!("paid {}: {:?}", outcome.charged, outcome.delivery);
 //! # Ok(()) }
 //! ```
 
@@ -28,7 +28,7 @@ use tokio::sync::OnceCell;
 
 use crate::basket::{Basket, PricedBasket};
 use crate::clock::Clock;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{DepartmentId, OfferId, TransactionId};
 use crate::member::{Member, MemberLookup, RegisterMember};
 use crate::money::Money;
@@ -156,6 +156,12 @@ pub enum Delivery {
     /// under the same id. The sale stands.
     Pending {
         /// Why.
+        reason: String,
+    },
+    /// The provider refused the transaction for good (an anonymous sale at a members-only
+    /// vendor, a malformed line): resending cannot help, so it is not kept. The sale stands.
+    Refused {
+        /// The provider's reason.
         reason: String,
     },
     /// The provider takes no transactions.
@@ -537,6 +543,11 @@ impl<'a> Checkout<'a> {
                     self.release_all(&ctx, &mut holds).await;
                 }
                 Delivery::Sent(receipt)
+            }
+            Err(e) if !e.is_temporary() && e.effect() != WriteEffect::Unknown => {
+                // Refused before acting and not temporary: a resend would be refused again.
+                self.release_all(&ctx, &mut holds).await;
+                Delivery::Refused { reason: e.to_string() }
             }
             Err(e) => {
                 // The sale stands: keep it (and its holds) for a resend under the same id.

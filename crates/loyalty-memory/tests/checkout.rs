@@ -531,3 +531,21 @@ async fn confirmed_coupon_the_guest_does_not_have_is_reported_not_dropped_silent
     );
     assert_eq!(out.priced.total_discount.minor, 0);
 }
+
+#[tokio::test]
+async fn permanent_refusal_after_charge_is_reported_not_kept_for_resend() {
+    let w = world();
+    w.provider.fail_next(
+        "transactions.send",
+        Error::invalid("memory", "transactions.send", "lines[0].net", "does not add up"),
+    );
+    let out = w.checkout.complete(&ctx(), &order("o-60")).await.unwrap();
+    assert!(
+        matches!(out.delivery, Delivery::Refused { ref reason } if reason.contains("lines[0].net")),
+        "{:?}",
+        out.delivery
+    );
+    assert!(w.checkout.pending().is_empty(), "a resend would be refused again");
+    assert_eq!(w.payment.captured.load(Ordering::SeqCst), 1, "the sale stands");
+    assert!(w.provider.open_holds().is_empty(), "holds are released");
+}
