@@ -148,7 +148,7 @@ impl DillerClient {
         self.read(ctx, Call::get(op, self.store_path("/departments"))).await
     }
 
-    /// S4 `POST /stores/{storeId}/departments`; answers the department list (§4.1 [I]).
+    /// S4 `POST /stores/{storeId}/departments`; answers the department list (§4.1 \[I\]).
     pub async fn create_department(
         &self,
         ctx: &Context,
@@ -369,7 +369,7 @@ impl DillerClient {
     /// K3 `POST …/stamp-cards/{stampId}/reserve`, keyed by `external_transaction_id`.
     ///
     /// K4 (cancel-reservation) is deprecated since 2024-02-29 and not offered: T1/T2 with the
-    /// same `external_transaction_id` release stamp reservations (§4.4, §7.4 [I]).
+    /// same `external_transaction_id` release stamp reservations (§4.4, §7.4 \[I\]).
     pub async fn reserve_stamp(
         &self,
         ctx: &Context,
@@ -414,7 +414,7 @@ impl DillerClient {
     }
 
     /// T3 `POST …/members/{memberId}/transactions/{transactionId}/refund`; `transactionId` is
-    /// the original T1 `external_id` (§4.5, [I]).
+    /// the original T1 `external_id` (§4.5, \[I\]).
     pub async fn refund_transaction(
         &self,
         ctx: &Context,

@@ -3,9 +3,9 @@
 //!
 //! Diller answers errors in three shapes (diller.md §5.8, §6.5): ASP.NET problem details
 //! (`{type, title, status, detail, instance, errors, traceId}`), an `ActionResponse`
-//! (`{is_ok: false, details}`, also inside a 200 for command refusals, §6.5 [I]), and
-//! IdentityServer's `{"error": "invalid_client"}` on the token endpoint (§2 [I]). Unknown ids
-//! come as 400 or 404 (§6.5 [I]).
+//! (`{is_ok: false, details}`, also inside a 200 for command refusals, §6.5 \[I\]), and
+//! IdentityServer's `{"error": "invalid_client"}` on the token endpoint (§2 \[I\]). Unknown ids
+//! come as 400 or 404 (§6.5 \[I\]).
 //!
 //! | Reply | Kind | Temporary | Effect |
 //! | --- | --- | --- | --- |
@@ -89,7 +89,7 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     Some(err)
 }
 
-/// A command answered 200 with `is_ok: false` (§6.5 [I]); validate's answer is not an error.
+/// A command answered 200 with `is_ok: false` (§6.5 \[I\]); validate's answer is not an error.
 fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
     if input.operation == VALIDATE_OPERATION {
         return None;
@@ -145,7 +145,7 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     }
 }
 
-/// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 [I]).
+/// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 \[I\]).
 fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
     let (key, messages) = p.errors.as_ref()?.first()?;
     let reason = match messages {

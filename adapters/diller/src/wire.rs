@@ -27,20 +27,20 @@ use loyalty_core::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Every name and value diller.md marks [I] or [S] (§7.4), kept in one place so a finding from
+/// Every name and value diller.md marks \[I\] or \[S\] (§7.4), kept in one place so a finding from
 /// the test environment is a single edit.
 pub mod names {
-    /// OAuth2 scope for the retailer API (§2; [SDK], the only scope seen).
+    /// OAuth2 scope for the retailer API (§2; \[SDK\], the only scope seen).
     pub const SCOPE: &str = "api.retailer";
     /// Token endpoint path, at the root of the API origin (§1).
     pub const TOKEN_PATH: &str = "/connect/token";
     /// API prefix of every business endpoint (§1).
     pub const API_PREFIX: &str = "/api/v2.0";
-    /// `token_type` of a token reply (§2, [I]); informational only.
+    /// `token_type` of a token reply (§2, \[I\]); informational only.
     pub const TOKEN_TYPE: &str = "Bearer";
-    /// IdentityServer error code for a bad client (§2, [I]).
+    /// IdentityServer error code for a bad client (§2, \[I\]).
     pub const OAUTH_INVALID_CLIENT: &str = "invalid_client";
-    /// IdentityServer error code for a bad scope (§2, [I]).
+    /// IdentityServer error code for a bad scope (§2, \[I\]).
     pub const OAUTH_INVALID_SCOPE: &str = "invalid_scope";
     /// `Origin.channel` of a till (§5.1; empty or unknown defaults to `POS` at Diller).
     pub const CHANNEL_POS: &str = "POS";
@@ -49,45 +49,45 @@ pub mod names {
     /// `stamp_cards[].action` for stamps earned (§5.5).
     pub const STAMP_COLLECTED: &str = "collected";
     /// `stamp_cards[].action` for stamps spent (§5.5). Whether `count` means stamps or rewards
-    /// is open question 8; we send stamps [S].
+    /// is open question 8; we send stamps \[S\].
     pub const STAMP_DEDUCTED: &str = "deducted";
     /// `card_type` of an ordinary stamp card (§5.5).
     pub const CARD_STANDARD: &str = "standard";
     /// `card_type` of a card earned by transaction amount (§5.5).
     pub const CARD_THRESHOLD: &str = "threshold";
-    /// Gender when unknown (§5.2, [I]).
+    /// Gender when unknown (§5.2, \[I\]).
     pub const GENDER_NOT_SHARED: &str = "NotShared";
-    /// `valid_to` at or after this year means "no end date" (§5.4, [MAG]).
+    /// `valid_to` at or after this year means "no end date" (§5.4, \[MAG\]).
     pub const NO_END_YEAR: i32 = 2100;
-    /// `max_redemptions` at or above this means "unlimited" (§5.4, [MAG]).
+    /// `max_redemptions` at or above this means "unlimited" (§5.4, \[MAG\]).
     pub const UNLIMITED_REDEMPTIONS: i64 = 1000;
-    /// Vendor code given to a duplicate `external_id` (§7.3 [S]: 400 problem "duplicate").
+    /// Vendor code given to a duplicate `external_id` (§7.3 \[S\]: 400 problem "duplicate").
     pub const CODE_DUPLICATE: &str = "duplicate";
-    /// Vendor code given to a coupon reserved by another transaction (§7.3 [S]).
+    /// Vendor code given to a coupon reserved by another transaction (§7.3 \[S\]).
     pub const CODE_RESERVED: &str = "reserved";
-    /// Vendor code of a transaction cancelled twice (§7.3 [S]).
+    /// Vendor code of a transaction cancelled twice (§7.3 \[S\]).
     pub const CODE_ALREADY_CANCELLED: &str = "already_cancelled";
-    /// Vendor code of an expired coupon (§7.3 [S]).
+    /// Vendor code of an expired coupon (§7.3 \[S\]).
     pub const CODE_EXPIRED: &str = "expired";
-    /// Vendor code of a coupon used the maximum number of times (§7.3 [S]).
+    /// Vendor code of a coupon used the maximum number of times (§7.3 \[S\]).
     pub const CODE_USED_UP: &str = "used_up";
-    /// Vendor code of an unknown member, coupon, store or transaction (§6.5 [I]).
+    /// Vendor code of an unknown member, coupon, store or transaction (§6.5 \[I\]).
     pub const CODE_NOT_FOUND: &str = "not_found";
-    /// Phrases of a problem `detail` meaning "unknown id" (400 instead of 404, §6.5 [I]).
+    /// Phrases of a problem `detail` meaning "unknown id" (400 instead of 404, §6.5 \[I\]).
     pub const NOT_FOUND_PHRASES: &[&str] =
         &["not found", "does not exist", "no member matches", "no such", "unknown member", "no match"];
-    /// Phrases of a duplicate `external_id` (§7.3 [S], open question 5).
+    /// Phrases of a duplicate `external_id` (§7.3 \[S\], open question 5).
     pub const DUPLICATE_PHRASES: &[&str] = &["duplicate", "already exists", "already registered"];
-    /// Phrases of a reservation held by another transaction (§7.3 [S], open question 3).
+    /// Phrases of a reservation held by another transaction (§7.3 \[S\], open question 3).
     pub const RESERVED_PHRASES: &[&str] = &["reserved by another", "already reserved", "is reserved"];
-    /// Phrases of a second cancel (§7.3 [S]).
+    /// Phrases of a second cancel (§7.3 \[S\]).
     pub const CANCELLED_PHRASES: &[&str] =
         &["already cancelled", "already canceled", "is cancelled", "is canceled"];
-    /// Phrases of an expired coupon (§7.3 [S]).
+    /// Phrases of an expired coupon (§7.3 \[S\]).
     pub const EXPIRED_PHRASES: &[&str] = &["expired"];
-    /// Phrases of a used-up coupon (§7.3 [S]).
+    /// Phrases of a used-up coupon (§7.3 \[S\]).
     pub const USED_UP_PHRASES: &[&str] = &["maximum number of times", "used up", "no uses left"];
-    /// Assumed lifetime of a reservation; Diller documents no expiry (§6.2 [I]).
+    /// Assumed lifetime of a reservation; Diller documents no expiry (§6.2 \[I\]).
     pub const RESERVATION_ASSUMED_TTL_SECS: u64 = 900;
 }
 
@@ -197,7 +197,7 @@ mod opt_int {
 // Date-times
 
 /// A `date-time` value as Diller sends it (§6.3): with an offset or `Z` (fractional seconds
-/// allowed), without an offset, or a bare date (as `birth_date` travels, §6.3 [MAG]).
+/// allowed), without an offset, or a bare date (as `birth_date` travels, §6.3 \[MAG\]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DillerDateTime {
     /// An instant with its offset.
@@ -299,7 +299,7 @@ macro_rules! wire_enum {
         $(#[$doc])*
         ///
         /// Unknown values are kept in `Unknown` rather than failing the whole reply; input is
-        /// matched case-insensitively (ASP.NET's converter ignores case, §5.9 [I]).
+        /// matched case-insensitively (ASP.NET's converter ignores case, §5.9 \[I\]).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+
@@ -349,7 +349,7 @@ wire_enum!(
         Male = "Male",
         /// Female.
         Female = "Female",
-        /// Not shared (also what Diller answers when unknown, §5.2 [I]).
+        /// Not shared (also what Diller answers when unknown, §5.2 \[I\]).
         NotShared = "NotShared",
         /// Non-binary.
         NonBinary = "NonBinary",
@@ -549,7 +549,7 @@ fn ordered_errors<'de, D: Deserializer<'de>>(
     d.deserialize_option(Ordered)
 }
 
-/// IdentityServer's token error body (§2, [I]): `{"error": "invalid_client"}`.
+/// IdentityServer's token error body (§2, \[I\]): `{"error": "invalid_client"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct OAuthError {
     /// The OAuth2 error code.
@@ -829,7 +829,7 @@ pub struct PointsSystem {
     /// Sign-up bonus.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
     pub follower_signup_points: Option<i64>,
-    /// Points per currency unit [I].
+    /// Points per currency unit \[I\].
     #[serde(default, with = "opt_number")]
     pub currency_points_ratio: Option<Decimal>,
 }
@@ -869,13 +869,13 @@ pub struct StoreResponse {
     /// Address (its country drives national phone parsing).
     #[serde(default)]
     pub address: Option<Address>,
-    /// ISO 4217 [I].
+    /// ISO 4217 \[I\].
     #[serde(default)]
     pub currency: Option<String>,
     /// Time zone.
     #[serde(default)]
     pub time_zone: Option<String>,
-    /// Culture, e.g. `nb-NO` [I].
+    /// Culture, e.g. `nb-NO` \[I\].
     #[serde(default)]
     pub culture: Option<String>,
     /// Stamp cards on.
@@ -1013,7 +1013,7 @@ pub struct MemberCouponResponse {
     /// Description.
     #[serde(default)]
     pub description: Option<String>,
-    /// POS article number [I].
+    /// POS article number \[I\].
     #[serde(default)]
     pub article_number: Option<String>,
     /// Start.
@@ -1043,7 +1043,7 @@ pub struct MemberCouponResponse {
     /// Who may get it (C1 only).
     #[serde(default)]
     pub target: Option<CouponTarget>,
-    /// Extra validity days (C1 only) [I].
+    /// Extra validity days (C1 only) \[I\].
     #[serde(default, deserialize_with = "opt_int::deserialize")]
     pub usage_extension_in_days: Option<i64>,
     /// Uses by this member (C2 only).
@@ -1194,7 +1194,7 @@ pub struct GlobalProductIdentifier {
 /// `ProductDetail`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProductDetail {
-    /// The store's product id: what `product_ids` refer to [I].
+    /// The store's product id: what `product_ids` refer to \[I\].
     pub external_id: String,
     /// SKU.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1320,7 +1320,7 @@ pub struct CreateRefundTransactionRequest {
     /// Tenders.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub payment_details: Vec<PaymentDetails>,
-    /// Refunded, positive [I].
+    /// Refunded, positive \[I\].
     #[serde(with = "opt_number")]
     pub total: Option<Decimal>,
     /// Discount share of the returned lines.

@@ -1,7 +1,7 @@
 //! The Diller Retailer API v2.0 simulator, written from `vendors/diller.md`.
 //!
 //! Strict where the document is certain (paths, verbs, query and field names, enums, required
-//! fields, envelopes, auth); every [S] choice is a [`DillerSettings`] field. Seed data is listed
+//! fields, envelopes, auth); every \[S\] choice is a [`DillerSettings`] field. Seed data is listed
 //! in [`demo`].
 
 mod input;

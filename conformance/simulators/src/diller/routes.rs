@@ -1208,7 +1208,7 @@ fn money_fields(c: &mut Check, o: &Obj, inner: &Inner) -> Option<Decimal> {
     total
 }
 
-/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, [S]).
+/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, \[S\]).
 fn points_for(inner: &Inner, rq: &Req, total: Decimal, lines: &[Line]) -> Decimal {
     if !rq.s.points_formula || !inner.store.points_enabled {
         return Decimal::ZERO;

@@ -1,4 +1,4 @@
-//! Every simulator choice that diller.md marks [S] (§7.5), as a named setting.
+//! Every simulator choice that diller.md marks \[S\] (§7.5), as a named setting.
 
 /// What `enroll` does with a phone that belongs to an already activated member (§7.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
