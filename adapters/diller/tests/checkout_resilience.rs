@@ -45,6 +45,14 @@ fn request(order: &str) -> CheckoutRequest {
         .department(demo::DEPARTMENT_ID)
 }
 
+/// A checkout over the adapter, on the simulator's clock, with a payment that counts.
+fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<CountingPayment>) {
+    let payment = Arc::new(CountingPayment::default());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    (checkout, payment)
+}
+
 fn transactions_path() -> String {
     format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
 }
@@ -52,9 +60,7 @@ fn transactions_path() -> String {
 #[tokio::test]
 async fn garbled_reply_after_booking_is_resent_once_and_never_double_booked() {
     let env = common::start().await;
-    let payment = Arc::new(CountingPayment::default());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    let (checkout, payment) = checkout_for(&env);
     // Diller books the transaction, then the reply is garbled on the way back.
     env.handle().inject("POST", &transactions_path(), Fault::MalformedBody, Some(1));
     let out = checkout.complete(&Context::new(), &request("order-garbled")).await.unwrap();
@@ -81,9 +87,7 @@ async fn garbled_reply_after_booking_is_resent_once_and_never_double_booked() {
 #[tokio::test]
 async fn vendor_down_at_send_keeps_the_sale_and_its_reservation_until_resent() {
     let env = common::start().await;
-    let payment = Arc::new(CountingPayment::default());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    let (checkout, payment) = checkout_for(&env);
     env.handle().inject("POST", &transactions_path(), Fault::Status(503), Some(1));
     let out = checkout.complete(&Context::new(), &request("order-503")).await.unwrap();
     let Delivery::Pending { reason } = &out.delivery else { panic!("{:?}", out.delivery) };
@@ -119,9 +123,7 @@ async fn timeout_on_send_is_an_unknown_write_never_retried_by_the_transport() {
 #[tokio::test]
 async fn guest_sale_is_refused_by_a_members_only_vendor_and_not_queued() {
     let env = common::start().await;
-    let payment = Arc::new(CountingPayment::default());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
+    let (checkout, payment) = checkout_for(&env);
     let basket = Basket::new(Currency::NOK).with_line(Line::new(
         "l1",
         "BOOK-1",

@@ -199,3 +199,10 @@ impl Environment {
         }
     }
 }
+
+/// The target's clock as flows see it (the checkout scenarios price and hold on it).
+impl loyalty_core::Clock for Environment {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        Environment::now(self)
+    }
+}

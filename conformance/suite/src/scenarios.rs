@@ -752,21 +752,11 @@ impl Payment for SuitePayment {
     }
 }
 
-/// The target's clock as the checkout flow sees it.
-#[derive(Debug)]
-struct EnvClock<'a>(&'a Environment);
-
-impl loyalty_core::Clock for EnvClock<'_> {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.now()
-    }
-}
-
 async fn checkout_full(p: &dyn Provider, env: &Environment) -> Outcome {
     let caps = p.capabilities().clone();
     let lookup = LookupKind::ALL.into_iter().filter(|k| caps.supports_lookup(*k)).find_map(|k| env.lookup(k));
     let payment = Arc::new(SuitePayment::default());
-    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(EnvClock(env)));
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
     let mut req = CheckoutRequest::new(env.fresh_transaction_id(), env.basket().clone());
     if let Some(l) = lookup {
         req = req.identify(l);
@@ -806,7 +796,7 @@ async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> Outco
     let confirm =
         offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)).map(|o| o.id.clone());
     let payment = Arc::new(SuitePayment { decline: true, ..SuitePayment::default() });
-    let checkout = Checkout::new(Arc::new(p), payment, Arc::new(EnvClock(env)));
+    let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
     let mut req = CheckoutRequest::new(env.fresh_transaction_id(), env.basket().clone()).identify(lookup);
     if let Some(c) = confirm {
         req = req.confirm(c);

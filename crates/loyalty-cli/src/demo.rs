@@ -29,27 +29,11 @@ impl Payment for ApproveAll {
     }
 }
 
-/// The target's clock (the simulator's or the memory store's), as the checkout sees it.
-struct TargetClock<'a>(&'a loyalty_conformance::Environment);
-
-impl std::fmt::Debug for TargetClock<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TargetClock")
-    }
-}
-
-impl loyalty_core::Clock for TargetClock<'_> {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.now()
-    }
-}
-
 async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     let provider: &dyn Provider = running.provider.as_ref();
     let env = &running.env;
     let caps = provider.capabilities();
-    let clock = Arc::new(TargetClock(env));
-    let checkout = Checkout::new(Arc::new(provider), Arc::new(ApproveAll), clock);
+    let checkout = Checkout::new(Arc::new(provider), Arc::new(ApproveAll), Arc::new(env));
     let ctx = match env.department() {
         Some(d) => Context::new().with_department(d.clone()),
         None => Context::new(),
