@@ -6,21 +6,20 @@
 
 use std::sync::Arc;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
 use loyalty_core::{Context, MemberLookup, Phone};
-use loyalty_examples::ApprovingPayment;
 use loyalty_memory::{demo, MemoryProvider};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> loyalty_core::Result<()> {
     let (store, clock) = MemoryProvider::demo_manual();
-    let checkout = Checkout::new(Arc::new(store), Arc::new(ApprovingPayment), Arc::new(clock));
+    let checkout = Checkout::new(Arc::new(store), Arc::new(SimulatedPayment::new()), Arc::new(clock));
 
     let request = CheckoutRequest::new("order-1001", demo::basket())
         .identify(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
         // The customer ticked "use my 10 % coupon" at checkout.
         .confirm(demo::COUPON_SUMMER10);
-    let outcome = checkout.complete(&Context::new(), &request).await?;
+    let outcome = checkout.complete(&Context::new(), &request).await?.into_outcome()?;
 
     println!("member   {:?}", outcome.member.map(|m| m.to_string()));
     for line in &outcome.transaction.lines {

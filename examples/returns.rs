@@ -5,21 +5,20 @@
 
 use std::sync::Arc;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{Clock, Context, MemberLookup, Phone, ReturnRequest, TransactionId};
-use loyalty_examples::ApprovingPayment;
 use loyalty_memory::{demo, MemoryProvider};
 use rust_decimal::Decimal;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> loyalty_core::Result<()> {
     let (store, clock) = MemoryProvider::demo_manual();
-    let checkout = Checkout::new(Arc::new(store), Arc::new(ApprovingPayment), Arc::new(clock.clone()));
+    let checkout = Checkout::new(Arc::new(store), Arc::new(SimulatedPayment::new()), Arc::new(clock.clone()));
     let ctx = Context::new();
     let request = CheckoutRequest::new("order-2001", demo::basket())
         .identify(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
         .confirm(demo::COUPON_SUMMER10);
-    let sale = checkout.complete(&ctx, &request).await?;
+    let sale = checkout.complete(&ctx, &request).await?.into_outcome()?;
     println!("paid {}", sale.charged);
 
     let original = Some(TransactionId::new("order-2001"));

@@ -6,11 +6,10 @@
 
 use std::sync::Arc;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{
     Basket, Clock, Context, Currency, Line, LookupKind, MemberLookup, Money, Phone, Provider, SystemClock,
 };
-use loyalty_examples::ApprovingPayment;
 use rust_decimal::Decimal;
 
 /// The shop's code: knows nothing of the vendor behind `provider`.
@@ -25,9 +24,9 @@ async fn sell(provider: Arc<dyn Provider>, clock: Arc<dyn Clock>, order: &str) -
     if caps.supports_lookup(LookupKind::Phone) {
         request = request.identify(MemberLookup::Phone(Phone::new("+47", "41234567")));
     }
-    let checkout = Checkout::new(provider, Arc::new(ApprovingPayment), clock);
+    let checkout = Checkout::new(provider, Arc::new(SimulatedPayment::new()), clock);
     let ctx = Context::new().with_department("web");
-    let outcome = checkout.complete(&ctx, &request).await?;
+    let outcome = checkout.complete(&ctx, &request).await?.into_outcome()?;
     println!(
         "paid {} (discount {}), delivery {:?}",
         outcome.charged, outcome.priced.total_discount, outcome.delivery

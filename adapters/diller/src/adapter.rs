@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use loyalty_core::{
     Basket, Capabilities, Carts, Clock, Context, Currency, EnrollMember, Error, ErrorKind, Fulfilment, Hold,
     HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Offer,
-    OfferKind, Offers, Provider, Redemptions, Refund, RegisterMember, Reinstatement, Result, ReturnStyle,
-    Segment, SendOutcome, SystemClock, Transaction, TransactionId, TransactionReceipt, Transactions,
-    UsageCounting, Validation,
+    OfferKind, OfferRef, Offers, Provider, Redemptions, RefKind, Refund, RegisterMember, Reinstatement,
+    Resend, Result, ReturnStyle, Segment, SendOutcome, SystemClock, Transaction, TransactionId,
+    TransactionReceipt, Transactions, UsageCounting, Validation,
 };
 use tokio::sync::OnceCell;
 
@@ -47,21 +47,26 @@ fn declare(identifier_kind: LookupKind) -> Capabilities {
     c.list_offers = true;
     c.offers_with_basket = false;
     c.validate_offer = true;
+    // Offers are per member and not priced by Diller (§4.3).
+    c.guest_offers = false;
+    c.vendor_pricing = false;
     // Reservations stay until released; no expiry is documented (§6.2 [I]).
     c.hold = Some(HoldStyle::Reserve { assumed_ttl_secs: names::RESERVATION_ASSUMED_TTL_SECS });
     // A reservation blocks other transactions at once (§4.3 C4).
     c.usage_counting = UsageCounting::AtHold;
-    // C5 must follow the completed transaction (§4.3, open question 6).
-    c.release_after_commit = true;
     c.redeem = false;
     // T2 reverses coupons and stamps; T3 does not (§4.5).
-    c.reinstate = Reinstatement::OnCancel;
+    c.reinstate = vec![Reinstatement::OnCancel];
     c.stamp_cards = true;
     c.points = true;
     c.send_transaction = true;
     // A duplicate external_id is refused and reported as AlreadyRecorded (§7.3 [S]).
-    c.idempotent_send = true;
+    c.resend = Resend::Deduplicated;
+    // T1 adds the points at once (§4.7; the simulator's formula is [S]).
+    c.points_at_send = true;
     c.cancel_transaction = true;
+    // Cancelling twice is a 400 (§7.3 [S]).
+    c.second_cancel_refused = true;
     c.return_styles =
         vec![ReturnStyle::CancelAndResend, ReturnStyle::NegativeTransaction, ReturnStyle::PartialRefund];
     c.carts = false;
@@ -77,29 +82,51 @@ enum OfferTarget {
 }
 
 fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
-    let id = offer.id.as_str();
-    let is_stamp = id.starts_with(wire::STAMP_PREFIX) || matches!(offer.kind, OfferKind::StampCard(_));
-    if is_stamp {
-        let raw = offer.reference.0.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&offer.reference.0);
-        let stamp = raw.parse().map_err(|_| {
-            Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id"))
-        })?;
-        return Ok(OfferTarget::Stamp(stamp));
+    if matches!(offer.kind, OfferKind::StampCard(_)) {
+        return stamp_target(op, &offer.reference);
     }
     if !matches!(offer.kind, OfferKind::Coupon { .. }) {
         return Err(Error::invalid(PROVIDER, op, "offer.kind", "Diller holds only coupons and stamp cards"));
     }
-    // The coupon code is the key of C3-C5 (§4.3); the reference carries it.
-    let code = if offer.reference.0.is_empty() {
-        offer.code.clone().unwrap_or_default()
-    } else {
-        offer.reference.0.clone()
+    // The coupon code is the key of C3-C5 (§4.3); a coupon's reference is its code. An offer
+    // known only by its id (`coupon:<code>`, as this adapter names coupons) carries the code too.
+    let code = match offer.reference.kind {
+        RefKind::Code => offer.reference.value.clone(),
+        RefKind::Id => offer.code.clone().unwrap_or_else(|| {
+            offer
+                .reference
+                .value
+                .strip_prefix(wire::COUPON_PREFIX)
+                .unwrap_or(&offer.reference.value)
+                .to_string()
+        }),
     };
-    let code = code.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&code).to_string();
     if code.is_empty() {
         return Err(Error::invalid(PROVIDER, op, "offer.reference", "missing coupon code"));
     }
     Ok(OfferTarget::Coupon(code))
+}
+
+/// A stamp card's reference is its numeric id (§5.5).
+fn stamp_target(op: &str, reference: &OfferRef) -> Result<OfferTarget> {
+    let raw = reference.value.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&reference.value);
+    let stamp = raw.parse().map_err(|_| {
+        Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id"))
+    })?;
+    Ok(OfferTarget::Stamp(stamp))
+}
+
+/// Units of the card's products in the basket: one stamp reservation each, as Diller's own
+/// module reserves (§4.4 K3 [MAG]); at least one.
+fn stamp_units(offer: &Offer, basket: Option<&Basket>) -> Vec<(String, u32)> {
+    let (OfferKind::StampCard(card), Some(basket)) = (&offer.kind, basket) else { return Vec::new() };
+    basket
+        .lines
+        .iter()
+        .filter(|l| card.products.contains(&l.product_id))
+        .map(|l| (l.product_id.as_str().to_string(), l.quantity.ceil().try_into().unwrap_or(0u32)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 impl DillerAdapter {
@@ -129,14 +156,6 @@ impl DillerAdapter {
     /// The vendor client, for calls outside the traits.
     pub fn client(&self) -> &DillerClient {
         &self.client
-    }
-
-    fn require(&self, declared: bool, op: &str) -> Result<()> {
-        if declared {
-            Ok(())
-        } else {
-            Err(Error::unsupported(PROVIDER, op))
-        }
     }
 
     fn department<'a>(
@@ -214,7 +233,6 @@ impl Provider for DillerAdapter {
 impl Members for DillerAdapter {
     async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
         const OP: &str = "members.find";
-        self.require(self.capabilities.supports_lookup(lookup.kind()), OP)?;
         let key = match lookup {
             MemberLookup::ProviderId(id) => {
                 // A GET of an unknown id answers 400 or 404 (§6.5 [I]): that is "no match".
@@ -247,14 +265,12 @@ impl Members for DillerAdapter {
 
     async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
         const OP: &str = "members.get";
-        self.require(self.capabilities.get_member, OP)?;
         let w = self.client.get_member(ctx, OP, id.as_str()).await?;
         Self::member(OP, &w)
     }
 
     async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
         const OP: &str = "members.register";
-        self.require(self.capabilities.register, OP)?;
         let department = self.department(ctx, request.department.as_ref());
         let body = wire::RegisterMemberRequest::try_from(wire::RegisterInput {
             request,
@@ -268,7 +284,6 @@ impl Members for DillerAdapter {
 
     async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member> {
         const OP: &str = "members.enroll";
-        self.require(self.capabilities.enroll, OP)?;
         let department = self.department(ctx, request.department.as_ref());
         let body = wire::EnrollMemberRequest::try_from(wire::EnrollInput {
             request,
@@ -282,7 +297,6 @@ impl Members for DillerAdapter {
 
     async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
-        self.require(self.capabilities.update_member, OP)?;
         // M5 replaces the whole profile (§4.2): read, merge, send everything back.
         let current = self.client.get_member(ctx, OP, id.as_str()).await?;
         let mut member = Self::member(OP, &current)?;
@@ -295,7 +309,6 @@ impl Members for DillerAdapter {
 
     async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>> {
         const OP: &str = "members.segments";
-        self.require(self.capabilities.segments, OP)?;
         let list = self.client.segments(ctx, OP).await?;
         wire::segments(&list).map_err(|e| protocol(OP, e))
     }
@@ -303,9 +316,16 @@ impl Members for DillerAdapter {
 
 #[async_trait]
 impl Offers for DillerAdapter {
-    async fn list(&self, ctx: &Context, member: &MemberId, _basket: Option<&Basket>) -> Result<Vec<Offer>> {
+    async fn list(
+        &self,
+        ctx: &Context,
+        member: Option<&MemberId>,
+        _basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>> {
         const OP: &str = "offers.list";
-        self.require(self.capabilities.list_offers, OP)?;
+        // Coupons and stamp cards belong to a member (C2, K2); there is no guest list.
+        let member =
+            member.ok_or_else(|| Error::unsupported(PROVIDER, OP).with_message("offers need a member"))?;
         // The basket is ignored: Diller does not evaluate offers against one.
         let coupons = self.client.member_coupons(ctx, OP, member.as_str()).await?;
         let cards = self.client.member_stamp_cards(ctx, OP, member.as_str()).await?;
@@ -328,7 +348,6 @@ impl Offers for DillerAdapter {
 
     async fn validate(&self, ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
         const OP: &str = "offers.validate";
-        self.require(self.capabilities.validate_offer, OP)?;
         match target(OP, offer)? {
             OfferTarget::Coupon(code) => match self
                 .client
@@ -372,7 +391,7 @@ impl Holds for DillerAdapter {
         let member = request.member.as_str();
         let tx = request.transaction.as_str();
         // Reservations are keyed by external_transaction_id = our transaction id (§6.2).
-        match target(OP, &request.offer)? {
+        let data = match target(OP, &request.offer)? {
             OfferTarget::Coupon(code) => {
                 let body = wire::CouponReservationRequest {
                     channel: None,
@@ -380,18 +399,35 @@ impl Holds for DillerAdapter {
                     external_transaction_id: tx.to_string(),
                 };
                 // A refusal (`is_ok: false` or 400) is classified: Conflict when another
-                // transaction holds it, Rejected otherwise.
+                // transaction holds it, Rejected otherwise. Reserving again under the same id
+                // is a no-op (§7.3 [S]).
                 self.client.reserve_coupon(ctx, OP, member, &code, &body).await?;
+                serde_json::json!({ "coupon": code })
             }
             OfferTarget::Stamp(id) => {
-                let body = wire::StampReservationRequest {
+                // Holding again (the basket changed) first drops the old reservations, so a
+                // line removed from the basket keeps none (K4 releases every stamp of the card
+                // reserved under the id, §4.4).
+                self.release_stamps(ctx, OP, member, id, tx).await?;
+                let units = stamp_units(&request.offer, request.basket.as_ref());
+                let reserve = |product: Option<String>| wire::StampReservationRequest {
                     channel: None,
-                    external_product_id: None,
+                    external_product_id: product,
                     external_transaction_id: tx.to_string(),
                 };
-                self.client.reserve_stamp(ctx, OP, member, id, &body).await?;
+                if units.is_empty() {
+                    self.client.reserve_stamp(ctx, OP, member, id, &reserve(None)).await?;
+                }
+                for (product, n) in &units {
+                    for _ in 0..*n {
+                        self.client
+                            .reserve_stamp(ctx, OP, member, id, &reserve(Some(product.clone())))
+                            .await?;
+                    }
+                }
+                serde_json::json!({ "stamp_card": id, "units": units.iter().map(|(_, n)| n).sum::<u32>().max(1) })
             }
-        }
+        };
         let ttl = chrono::Duration::seconds(i64::try_from(style.ttl_secs()).unwrap_or(i64::MAX / 1000));
         Ok(Hold::new(
             Self::hold_id(&request.transaction, &request.offer),
@@ -400,23 +436,39 @@ impl Holds for DillerAdapter {
             request.member.clone(),
             request.transaction.clone(),
             self.clock.now() + ttl,
-        ))
+        )
+        .with_vendor_data(data))
     }
 
     async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
         const OP: &str = "holds.release";
-        self.require(self.capabilities.hold.is_some(), OP)?;
-        let is_stamp = hold.offer_id.as_str().starts_with(wire::STAMP_PREFIX);
-        if is_stamp {
-            // K4 is deprecated (2024-02-29); T1/T2 with the same external_transaction_id release
-            // stamp reservations (§4.4, §7.4 [I]/[S]). Nothing to call.
-            return Ok(());
+        let tx = hold.transaction.as_str();
+        match hold.offer_ref.kind {
+            // Stamp cards are referenced by id, coupons by code (see the Offer conversions).
+            RefKind::Id => {
+                let OfferTarget::Stamp(id) = stamp_target(OP, &hold.offer_ref)? else { unreachable!() };
+                self.release_stamps(ctx, OP, hold.member.as_str(), id, tx).await
+            }
+            RefKind::Code => {
+                let body = wire::CouponCancelReservationRequest { external_transaction_id: tx.to_string() };
+                let code = hold.offer_ref.value.as_str();
+                self.client
+                    .cancel_coupon_reservation(ctx, OP, hold.member.as_str(), code, &body)
+                    .await
+                    .map(|_| ())
+            }
         }
-        let code = hold.offer_ref.0.strip_prefix(wire::COUPON_PREFIX).unwrap_or(&hold.offer_ref.0);
-        let body = wire::CouponCancelReservationRequest {
-            external_transaction_id: hold.transaction.as_str().to_string(),
-        };
-        self.client.cancel_coupon_reservation(ctx, OP, hold.member.as_str(), code, &body).await.map(|_| ())
+    }
+}
+
+impl DillerAdapter {
+    /// K4: drops every stamp of `card` reserved under `tx`. The endpoint is deprecated since
+    /// 2024-02-29 but still answers, and it is the only way to release stamps of an order that
+    /// is never sent (a declined payment, an abandoned basket); T1 and T2 release them too
+    /// (§4.4, §7.3 [S]).
+    async fn release_stamps(&self, ctx: &Context, op: &str, member: &str, card: i64, tx: &str) -> Result<()> {
+        let body = wire::CouponCancelReservationRequest { external_transaction_id: tx.to_string() };
+        self.client.cancel_stamp_reservation(ctx, op, member, card, &body).await.map(|_| ())
     }
 }
 
@@ -434,7 +486,6 @@ fn is_duplicate(e: &Error) -> bool {
 impl Transactions for DillerAdapter {
     async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.send";
-        self.require(self.capabilities.send_transaction, OP)?;
         // T1 is posted under the member (§4.5): an anonymous sale has nowhere to go.
         let member = transaction.member.as_ref().ok_or_else(|| {
             Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only")
@@ -461,9 +512,10 @@ impl Transactions for DillerAdapter {
         Err(Error::unsupported(PROVIDER, "transactions.amend"))
     }
 
-    async fn cancel(&self, ctx: &Context, id: &TransactionId, reason: Option<&str>) -> Result<()> {
+    async fn cancel(&self, ctx: &Context, transaction: &Transaction, reason: Option<&str>) -> Result<()> {
         const OP: &str = "transactions.cancel";
-        self.require(self.capabilities.cancel_transaction, OP)?;
+        // T2 finds the sale by its external id alone (§4.5).
+        let id = &transaction.id;
         let body = wire::CancelationReason {
             reason: reason.map(str::to_string),
             origin: self.origin(ctx, self.department(ctx, None)),
@@ -473,7 +525,6 @@ impl Transactions for DillerAdapter {
 
     async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.refund";
-        self.require(self.capabilities.supports_return(ReturnStyle::PartialRefund), OP)?;
         let member = refund.member.as_ref().ok_or_else(|| {
             Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member")
         })?;

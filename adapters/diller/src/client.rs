@@ -366,10 +366,9 @@ impl DillerClient {
         self.read(ctx, Call::get(op, self.member_path(member, "/stamp-cards"))).await
     }
 
-    /// K3 `POST …/stamp-cards/{stampId}/reserve`, keyed by `external_transaction_id`.
-    ///
-    /// K4 (cancel-reservation) is deprecated since 2024-02-29 and not offered: T1/T2 with the
-    /// same `external_transaction_id` release stamp reservations (§4.4, §7.4 \[I\]).
+    /// K3 `POST …/stamp-cards/{stampId}/reserve`, keyed by `external_transaction_id`. Each
+    /// call reserves one more stamp (one per unit, §4.4), so it is not retried after an
+    /// unknown outcome: the caller releases with K4 and reserves again.
     pub async fn reserve_stamp(
         &self,
         ctx: &Context,
@@ -379,6 +378,21 @@ impl DillerClient {
         request: &wire::StampReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/stamp-cards/{stamp_id}/reserve"));
+        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::Write)).await
+    }
+
+    /// K4 `POST …/stamp-cards/{stampId}/cancel-reservation`: releases every stamp of the card
+    /// reserved under the `external_transaction_id` (2024-02-27 text). Deprecated since
+    /// 2024-02-29, yet the only release for an order that is never sent (§4.4); idempotent.
+    pub async fn cancel_stamp_reservation(
+        &self,
+        ctx: &Context,
+        op: &str,
+        member: &str,
+        stamp_id: i64,
+        request: &wire::CouponCancelReservationRequest,
+    ) -> Result<wire::ActionResponse, Error> {
+        let path = self.member_path(member, &format!("/stamp-cards/{stamp_id}/cancel-reservation"));
         self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
             .await
     }

@@ -16,7 +16,7 @@
 //! let ctx = Context::new();
 //! let members = diller.members().expect("Diller has members");
 //! if let Some(member) = members.find(&ctx, &MemberLookup::Phone(Phone::new("+47", "41234567"))).await? {
-//!     let offers = diller.offers().expect("Diller has offers").list(&ctx, &member.id, None).await?;
+//!     let offers = diller.offers().expect("Diller has offers").list(&ctx, Some(&member.id), None).await?;
 //!     println!("{} has {} offers", member.id, offers.len());
 //! }
 //! # Ok(())

@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 use chrono_tz::Tz;
 use loyalty_core::{
     Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind,
-    Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, Phone as CorePhone, Refund,
+    Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, OfferRef, Phone as CorePhone, Refund,
     RegisterMember, Rounding, Scope, Segment as CoreSegment, SegmentAnswer, SegmentKind,
     SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
     StampCard as CoreStampCard, Transaction, TransactionLine,
@@ -1572,6 +1572,15 @@ fn validity(from: &Option<DillerDateTime>, to: &Option<DillerDateTime>, tz: &Tz)
     Ok((from, to))
 }
 
+/// A `valid_to` given as a bare date ends at the end of that day in the store's time zone, and
+/// a refusal names that local date (DESIGN §6).
+fn ends_on(offer: Offer, to: &Option<DillerDateTime>, tz: &Tz) -> Offer {
+    match to {
+        Some(DillerDateTime::Date(d)) if offer.valid_to.is_some() => offer.ending_on(*d, *tz),
+        _ => offer,
+    }
+}
+
 /// A wire value with the [`OfferContext`] its conversion needs.
 #[derive(Debug, Clone, Copy)]
 pub struct InContext<'a, T>(pub &'a T, pub &'a OfferContext);
@@ -1618,7 +1627,7 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
             }
             None => None,
         };
-        Ok(Offer::new(
+        let offer = Offer::new(
             format!("{COUPON_PREFIX}{code}"),
             w.title.clone().unwrap_or_else(|| code.to_string()),
             OfferKind::Coupon { discount, scope },
@@ -1626,7 +1635,8 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
         .with_code(code)
         .with_validity(from, to)
         .with_uses_left(uses_left)
-        .with_reference(code))
+        .with_reference(OfferRef::code(code));
+        Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
     }
 }
 
@@ -1645,13 +1655,14 @@ impl TryFrom<InContext<'_, MemberStampCard>> for Offer {
             products: w.product_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect(),
         };
         let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
-        Ok(Offer::new(
+        let offer = Offer::new(
             format!("{STAMP_PREFIX}{id}"),
             w.title.clone().unwrap_or_else(|| format!("Stamp card {id}")),
             OfferKind::StampCard(card),
         )
         .with_validity(from, to)
-        .with_reference(id.to_string()))
+        .with_reference(OfferRef::id(id.to_string()));
+        Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
     }
 }
 
@@ -1887,7 +1898,7 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             if u.offer_id.as_str().starts_with(STAMP_PREFIX) {
                 continue;
             }
-            let code = u.code.clone().unwrap_or_else(|| u.offer_ref.0.clone());
+            let code = u.code.clone().unwrap_or_else(|| u.offer_ref.value.clone());
             if code.is_empty() {
                 return Err(ConversionError::new(format!("offers_used[{i}].code"), "missing coupon code"));
             }
@@ -1902,7 +1913,7 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             .filter(|(_, s)| s.count > 0)
             .map(|(i, s)| {
                 Ok(StampCard {
-                    stamp_card_id: stamp_id(&s.offer_ref.0, &format!("stamps[{i}].offer_ref"))?,
+                    stamp_card_id: stamp_id(&s.offer_ref.value, &format!("stamps[{i}].offer_ref"))?,
                     action: match s.action {
                         StampAction::Collected => StampCardAction::Collected,
                         StampAction::Deducted => StampCardAction::Deducted,

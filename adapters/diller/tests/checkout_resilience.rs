@@ -3,37 +3,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
-use loyalty_core::{
-    Basket, Context, Currency, Line, MemberLookup, Money, Phone, SendOutcome, TransactionId, WriteEffect,
-};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
+use loyalty_core::{Basket, Context, Currency, Line, MemberLookup, Phone, SendOutcome, WriteEffect};
 use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
-
-#[derive(Default)]
-struct CountingPayment {
-    captured: AtomicU32,
-    voided: AtomicU32,
-}
-
-#[async_trait]
-impl Payment for CountingPayment {
-    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
-        Ok(Authorization { id: format!("psp-{tx}"), amount })
-    }
-    async fn capture(&self, _a: &Authorization) -> loyalty_core::Result<()> {
-        self.captured.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-    async fn void(&self, _a: &Authorization) -> loyalty_core::Result<()> {
-        self.voided.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
 
 fn request(order: &str) -> CheckoutRequest {
     let basket = Basket::new(Currency::NOK)
@@ -46,8 +21,8 @@ fn request(order: &str) -> CheckoutRequest {
 }
 
 /// A checkout over the adapter, on the simulator's clock, with a payment that counts.
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<CountingPayment>) {
-    let payment = Arc::new(CountingPayment::default());
+fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
+    let payment = Arc::new(SimulatedPayment::new());
     let checkout =
         Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
     (checkout, payment)
@@ -63,17 +38,18 @@ async fn garbled_reply_after_booking_is_resent_once_and_never_double_booked() {
     let (checkout, payment) = checkout_for(&env);
     // Diller books the transaction, then the reply is garbled on the way back.
     env.handle().inject("POST", &transactions_path(), Fault::MalformedBody, Some(1));
-    let out = checkout.complete(&Context::new(), &request("order-garbled")).await.unwrap();
+    let out =
+        checkout.complete(&Context::new(), &request("order-garbled")).await.unwrap().into_outcome().unwrap();
     assert!(matches!(out.delivery, Delivery::Pending { .. }), "{:?}", out.delivery);
-    assert_eq!(payment.captured.load(Ordering::SeqCst), 1, "the sale stands");
-    assert_eq!(payment.voided.load(Ordering::SeqCst), 0, "nothing is refunded because the vendor misbehaved");
+    assert_eq!(payment.captures(), 1, "the sale stands");
+    assert!(payment.voided().is_empty(), "nothing is refunded because the vendor misbehaved");
     assert!(env.probe.transaction_exists("order-garbled"), "Diller did book it");
 
     let results = checkout.resend_pending(&Context::new()).await;
     assert_eq!(results.len(), 1);
-    let receipt = results[0].1.as_ref().expect("resend succeeds");
+    let Ok(Delivery::Sent(receipt)) = &results[0].1 else { panic!("resend succeeds: {:?}", results[0].1) };
     assert_eq!(receipt.outcome, SendOutcome::AlreadyRecorded, "Diller's duplicate refusal means it has it");
-    assert!(checkout.pending().is_empty());
+    assert!(checkout.pending().await.unwrap().is_empty());
     // The coupon was used once, and its reservation released after the send.
     assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(1));
     assert!(env.probe.reservations("SUMMER10").is_empty(), "reservation released after the resend");
@@ -89,17 +65,19 @@ async fn vendor_down_at_send_keeps_the_sale_and_its_reservation_until_resent() {
     let env = common::start().await;
     let (checkout, payment) = checkout_for(&env);
     env.handle().inject("POST", &transactions_path(), Fault::Status(503), Some(1));
-    let out = checkout.complete(&Context::new(), &request("order-503")).await.unwrap();
+    let out =
+        checkout.complete(&Context::new(), &request("order-503")).await.unwrap().into_outcome().unwrap();
     let Delivery::Pending { reason } = &out.delivery else { panic!("{:?}", out.delivery) };
     assert!(reason.contains("unavailable"), "{reason}");
     assert!(!env.probe.transaction_exists("order-503"));
     // The reservation guards the coupon until the transaction lands.
     assert_eq!(env.probe.reservations("SUMMER10"), vec!["order-503".to_string()]);
     let results = checkout.resend_pending(&Context::new()).await;
-    assert_eq!(results[0].1.as_ref().unwrap().outcome, SendOutcome::Recorded);
+    let Ok(Delivery::Sent(receipt)) = &results[0].1 else { panic!("{:?}", results[0].1) };
+    assert_eq!(receipt.outcome, SendOutcome::Recorded);
     assert!(env.probe.transaction_exists("order-503"));
     assert!(env.probe.reservations("SUMMER10").is_empty());
-    assert_eq!(payment.captured.load(Ordering::SeqCst), 1);
+    assert_eq!(payment.captures(), 1);
 }
 
 #[tokio::test]
@@ -130,13 +108,18 @@ async fn guest_sale_is_refused_by_a_members_only_vendor_and_not_queued() {
         common::dec("1"),
         common::nok("349.00"),
     ));
-    let out = checkout.complete(&Context::new(), &CheckoutRequest::new("guest-1", basket)).await.unwrap();
+    let out = checkout
+        .complete(&Context::new(), &CheckoutRequest::new("guest-1", basket))
+        .await
+        .unwrap()
+        .into_outcome()
+        .unwrap();
     assert!(
         matches!(out.delivery, Delivery::Refused { ref reason } if reason.contains("members only")),
         "{:?}",
         out.delivery
     );
-    assert!(checkout.pending().is_empty());
-    assert_eq!(payment.captured.load(Ordering::SeqCst), 1);
+    assert!(checkout.pending().await.unwrap().is_empty());
+    assert_eq!(payment.captures(), 1);
     assert_eq!(env.journal().count("POST", "/api/v2.0/stores/demo-store/members/"), 0, "nothing was sent");
 }

@@ -150,8 +150,9 @@ async fn get_of_unknown_member_is_not_found() {
 #[tokio::test]
 async fn undeclared_lookup_is_unsupported_before_any_request() {
     let env = start().await;
-    let err =
-        env.adapter.members().unwrap().find(&ctx(), &MemberLookup::NationalId("01019012345".into())).await;
+    // The declaration is enforced once, by the core's check every registry hands out.
+    let checked = loyalty_core::Checked::new(&env.adapter);
+    let err = checked.members().unwrap().find(&ctx(), &MemberLookup::NationalId("01019012345".into())).await;
     assert!(err.unwrap_err().is_unsupported());
     assert!(env.journal().entries().is_empty());
 }
@@ -257,12 +258,12 @@ async fn segments_map_to_form_kinds() {
 #[tokio::test]
 async fn offers_list_coupons_and_stamp_cards() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let summer = offer(&offers, "coupon:SUMMER10");
     // valid_to in 2100 means no end date (§5.4).
     assert_eq!(summer.valid_to, None);
     assert_eq!(summer.uses_left, Some(1));
-    assert_eq!(summer.reference.0, "SUMMER10");
+    assert_eq!(summer.reference.value, "SUMMER10");
     assert_eq!(
         summer.kind,
         OfferKind::Coupon { discount: Discount::Percent(dec("10")), scope: Scope::Basket }
@@ -288,7 +289,7 @@ async fn offers_list_coupons_and_stamp_cards() {
 #[tokio::test]
 async fn coupon_paths_carry_the_code_not_the_id() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let v = env
         .adapter
         .offers()
@@ -307,7 +308,7 @@ async fn coupon_paths_carry_the_code_not_the_id() {
 #[tokio::test]
 async fn reserved_coupon_is_conflict_for_another_order_until_released() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let summer = offer(&offers, "coupon:SUMMER10").clone();
     let holds = env.adapter.holds().unwrap();
     let a = holds
@@ -334,7 +335,7 @@ async fn reserved_coupon_is_conflict_for_another_order_until_released() {
 #[tokio::test]
 async fn stamp_reservation_is_released_by_the_transaction() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let card = offer(&offers, "stamp:17").clone();
     let hold = env
         .adapter
@@ -356,7 +357,7 @@ async fn stamp_reservation_is_released_by_the_transaction() {
 #[tokio::test]
 async fn sending_a_coupon_raises_times_redeemed() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let summer = offer(&offers, "coupon:SUMMER10").clone();
     let tx = transaction(&env, "Order-C1", &[("BOOK-1", "1", "349.00")], std::slice::from_ref(&summer));
     let receipt = env.adapter.transactions().unwrap().send(&ctx(), &tx).await.unwrap();
@@ -364,7 +365,7 @@ async fn sending_a_coupon_raises_times_redeemed() {
     assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(1));
     let body = body_json(&env, "POST", T1);
     assert_eq!(body["coupon_codes"], serde_json::json!(["SUMMER10"]));
-    let after = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let after = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     assert_eq!(offer(&after, "coupon:SUMMER10").uses_left, Some(0));
 }
 
@@ -388,7 +389,7 @@ async fn amounts_are_decimal_major_units_and_lines_follow_the_total_price_rule()
 #[tokio::test]
 async fn discounted_weighed_line_keeps_quantity_times_price_minus_discount() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let coffee20 = offer(&offers, "coupon:COFFEE20").clone();
     let tx = transaction(&env, "Order-W", &[("COF-500", "2", "199.50")], std::slice::from_ref(&coffee20));
     env.adapter.transactions().unwrap().send(&ctx(), &tx).await.unwrap();
@@ -404,7 +405,7 @@ async fn discounted_weighed_line_keeps_quantity_times_price_minus_discount() {
 #[tokio::test]
 async fn collected_stamps_are_sent_and_counted() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let card = offer(&offers, "stamp:17").clone();
     let tx = transaction(&env, "Order-K", &[("COF-500", "2", "49.00")], std::slice::from_ref(&card));
     assert_eq!(tx.stamps[0].action, StampAction::Collected);
@@ -419,24 +420,24 @@ async fn collected_stamps_are_sent_and_counted() {
 #[tokio::test]
 async fn cancel_reverses_coupons_and_stamps_and_a_second_cancel_is_conflict() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let used = [offer(&offers, "coupon:SUMMER10").clone(), offer(&offers, "stamp:17").clone()];
     let tx = transaction(&env, "Order-1234", &[("COF-500", "1", "49.00")], &used);
     let txs = env.adapter.transactions().unwrap();
     txs.send(&ctx(), &tx).await.unwrap();
     assert_eq!(env.probe.stamps_collected(demo::MEMBER_ID, 17), Some(1));
-    txs.cancel(&ctx(), &tx.id, Some("customer changed mind")).await.unwrap();
+    txs.cancel(&ctx(), &tx, Some("customer changed mind")).await.unwrap();
     assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(0));
     assert_eq!(env.probe.stamps_collected(demo::MEMBER_ID, 17), Some(0));
     assert!(env.journal().count("POST", "/api/v2.0/stores/demo-store/transactions/Order-1234/cancel") == 1);
-    let again = txs.cancel(&ctx(), &tx.id, None).await.unwrap_err();
+    let again = txs.cancel(&ctx(), &tx, None).await.unwrap_err();
     assert_eq!(again.kind(), &ErrorKind::Conflict);
 }
 
 #[tokio::test]
 async fn refund_leaves_coupons_and_stamps_alone() {
     let env = start().await;
-    let offers = env.adapter.offers().unwrap().list(&ctx(), &env.member(), None).await.unwrap();
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
     let used = [offer(&offers, "coupon:SUMMER10").clone(), offer(&offers, "stamp:17").clone()];
     let tx = transaction(&env, "Order-R", &[("COF-500", "2", "49.00"), ("BOOK-1", "1", "100.00")], &used);
     let txs = env.adapter.transactions().unwrap();

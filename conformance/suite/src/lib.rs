@@ -39,9 +39,7 @@ pub mod scenarios;
 use std::future::Future;
 use std::pin::Pin;
 
-use loyalty_core::{
-    Capabilities, HoldStyle, LookupKind, Provider, Reinstatement, ReturnStyle, UsageCounting,
-};
+use loyalty_core::{Checked, Provider};
 
 pub use env::Environment;
 pub use report::{AdapterReport, Report, ScenarioResult, Status, Target};
@@ -58,160 +56,6 @@ pub enum Verdict {
 /// A scenario's result before it is put in the report.
 pub type Outcome = Result<(), Verdict>;
 
-/// A capability a scenario needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cap {
-    /// `lookups` contains the kind.
-    Lookup(LookupKind),
-    /// `get_member`.
-    GetMember,
-    /// `register`.
-    Register,
-    /// `enroll`.
-    Enroll,
-    /// `update_member`.
-    UpdateMember,
-    /// `segments`.
-    Segments,
-    /// `list_offers`.
-    ListOffers,
-    /// `offers_with_basket`.
-    OffersWithBasket,
-    /// `validate_offer`.
-    ValidateOffer,
-    /// `hold` is set.
-    Hold,
-    /// `hold` is a lock that lapses by itself.
-    LockHold,
-    /// Holds count toward use limits at hold time.
-    HoldCountsAtHold,
-    /// `redeem`.
-    Redeem,
-    /// `reinstate == Explicit`.
-    ReinstateExplicit,
-    /// `reinstate == OnCancel`.
-    ReinstateOnCancel,
-    /// `stamp_cards`.
-    StampCards,
-    /// `points`.
-    Points,
-    /// `send_transaction`.
-    SendTransaction,
-    /// `idempotent_send`.
-    IdempotentSend,
-    /// `cancel_transaction`.
-    CancelTransaction,
-    /// `return_styles` contains the style.
-    Return(ReturnStyle),
-    /// `carts`.
-    Carts,
-    /// `cart_upgrades`.
-    CartUpgrades,
-    /// `dropshipping`.
-    Dropshipping,
-}
-
-impl Cap {
-    /// True when `caps` declares this capability.
-    pub fn present(&self, caps: &Capabilities) -> bool {
-        match self {
-            Cap::Lookup(k) => caps.supports_lookup(*k),
-            Cap::GetMember => caps.get_member,
-            Cap::Register => caps.register,
-            Cap::Enroll => caps.enroll,
-            Cap::UpdateMember => caps.update_member,
-            Cap::Segments => caps.segments,
-            Cap::ListOffers => caps.list_offers,
-            Cap::OffersWithBasket => caps.offers_with_basket,
-            Cap::ValidateOffer => caps.validate_offer,
-            Cap::Hold => caps.hold.is_some(),
-            Cap::LockHold => matches!(caps.hold, Some(HoldStyle::Lock { .. })),
-            Cap::HoldCountsAtHold => caps.hold.is_some() && caps.usage_counting == UsageCounting::AtHold,
-            Cap::Redeem => caps.redeem,
-            Cap::ReinstateExplicit => caps.reinstate == Reinstatement::Explicit,
-            Cap::ReinstateOnCancel => caps.reinstate == Reinstatement::OnCancel,
-            Cap::StampCards => caps.stamp_cards,
-            Cap::Points => caps.points,
-            Cap::SendTransaction => caps.send_transaction,
-            Cap::IdempotentSend => caps.idempotent_send,
-            Cap::CancelTransaction => caps.cancel_transaction,
-            Cap::Return(s) => caps.supports_return(*s),
-            Cap::Carts => caps.carts,
-            Cap::CartUpgrades => caps.cart_upgrades,
-            Cap::Dropshipping => caps.dropshipping,
-        }
-    }
-
-    /// The capability as `Capabilities` names it.
-    pub fn label(&self) -> String {
-        match self {
-            Cap::Lookup(k) => format!(
-                "lookups.{}",
-                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-            ),
-            Cap::Return(s) => format!(
-                "return_styles.{}",
-                serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-            ),
-            Cap::Hold => "hold".into(),
-            Cap::LockHold => "hold.lock".into(),
-            Cap::HoldCountsAtHold => "usage_counting.at_hold".into(),
-            Cap::ReinstateExplicit => "reinstate.explicit".into(),
-            Cap::ReinstateOnCancel => "reinstate.on_cancel".into(),
-            other => {
-                let name = format!("{other:?}");
-                let mut out = String::new();
-                for (i, c) in name.chars().enumerate() {
-                    if c.is_uppercase() && i > 0 {
-                        out.push('_');
-                    }
-                    out.push(c.to_ascii_lowercase());
-                }
-                out
-            }
-        }
-    }
-
-    /// Every capability a provider can declare, for the claims check.
-    pub fn all() -> Vec<Cap> {
-        let mut all: Vec<Cap> = LookupKind::ALL.iter().map(|k| Cap::Lookup(*k)).collect();
-        all.extend([
-            Cap::GetMember,
-            Cap::Register,
-            Cap::Enroll,
-            Cap::UpdateMember,
-            Cap::Segments,
-            Cap::ListOffers,
-            Cap::OffersWithBasket,
-            Cap::ValidateOffer,
-            Cap::Hold,
-            Cap::LockHold,
-            Cap::HoldCountsAtHold,
-            Cap::Redeem,
-            Cap::ReinstateExplicit,
-            Cap::ReinstateOnCancel,
-            Cap::StampCards,
-            Cap::Points,
-            Cap::SendTransaction,
-            Cap::IdempotentSend,
-            Cap::CancelTransaction,
-            Cap::Carts,
-            Cap::CartUpgrades,
-            Cap::Dropshipping,
-        ]);
-        all.extend(
-            [
-                ReturnStyle::CancelAndResend,
-                ReturnStyle::NegativeTransaction,
-                ReturnStyle::PartialRefund,
-                ReturnStyle::ResendWithoutLines,
-            ]
-            .map(Cap::Return),
-        );
-        all
-    }
-}
-
 /// A boxed scenario future.
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
@@ -220,8 +64,9 @@ pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>
 pub struct Scenario {
     /// Name, `<area>.<behaviour>`.
     pub name: String,
-    /// Capabilities it needs; all must be declared for it to run.
-    pub needs: Vec<Cap>,
+    /// Capability labels it needs ([`loyalty_core::Capabilities::labels`]: `"hold.lock"`,
+    /// `"lookups.phone"`); all must be declared for it to run.
+    pub needs: Vec<String>,
     /// The check.
     pub run: for<'a> fn(&'a dyn Provider, &'a Environment) -> ScenarioFuture<'a>,
 }
@@ -232,23 +77,32 @@ impl std::fmt::Debug for Scenario {
     }
 }
 
-/// Runs every scenario against `provider` and returns the adapter's report. `progress` is
-/// called after each scenario (the CLI draws its progress bar with it).
+/// Runs every scenario against `provider` (checked against its own declaration first, as
+/// callers of a registry get it) and returns the adapter's report. `progress` is called after
+/// each scenario (the CLI draws its progress bar with it).
+///
+/// A scenario runs only when every label it needs is among the provider's
+/// [`labels`](loyalty_core::Capabilities::labels); otherwise it is skipped naming what is
+/// missing. After the scenarios, `capabilities.claims_proven` requires a passing scenario for
+/// every [claim](loyalty_core::Capabilities::claims).
 pub async fn run(
     provider: &dyn Provider,
     env: &Environment,
     target: Target,
     mut progress: impl FnMut(&ScenarioResult),
 ) -> AdapterReport {
+    let checked = Checked::new(provider);
+    let provider: &dyn Provider = &checked;
     let caps = provider.capabilities().clone();
+    let labels = caps.labels();
     let mut results = Vec::new();
-    let mut proven: Vec<Cap> = Vec::new();
-    // Capabilities a scenario could not exercise because the target lacks the data (a live
-    // store reveals no activation tokens): not provable here, which is not a failure.
-    let mut unprovable: Vec<Cap> = Vec::new();
+    let mut proven: Vec<String> = Vec::new();
+    // Claims a scenario could not exercise because the target lacks the data (a live store
+    // reveals no activation tokens): not provable here, which is not a failure.
+    let mut unprovable: Vec<String> = Vec::new();
     for scenario in scenarios::all() {
-        let missing: Vec<String> =
-            scenario.needs.iter().filter(|c| !c.present(&caps)).map(Cap::label).collect();
+        let missing: Vec<&str> =
+            scenario.needs.iter().filter(|l| !labels.contains(*l)).map(String::as_str).collect();
         let result = if !missing.is_empty() {
             ScenarioResult {
                 name: scenario.name.clone(),
@@ -258,14 +112,14 @@ pub async fn run(
         } else {
             match (scenario.run)(provider, env).await {
                 Ok(()) => {
-                    proven.extend(scenario.needs.iter().copied());
+                    proven.extend(scenario.needs.iter().cloned());
                     ScenarioResult { name: scenario.name.clone(), status: Status::Pass, reason: None }
                 }
                 Err(Verdict::Fail(r)) => {
                     ScenarioResult { name: scenario.name.clone(), status: Status::Fail, reason: Some(r) }
                 }
                 Err(Verdict::Skip(r)) => {
-                    unprovable.extend(scenario.needs.iter().copied());
+                    unprovable.extend(scenario.needs.iter().cloned());
                     ScenarioResult { name: scenario.name.clone(), status: Status::Skip, reason: Some(r) }
                 }
             }
@@ -273,26 +127,24 @@ pub async fn run(
         progress(&result);
         results.push(result);
     }
-    let declared: Vec<Cap> =
-        Cap::all().into_iter().filter(|c| c.present(&caps) && !proven.contains(c)).collect();
+    let declared: Vec<String> = caps.claims().into_iter().filter(|c| !proven.contains(c)).collect();
     // On memory and simulators the target's data is ours, so every claim must be proven; a live
     // store may lack the data a scenario needs, and such a claim is reported, not failed.
-    let (untestable, unproven): (Vec<Cap>, Vec<Cap>) =
+    let (untestable, unproven): (Vec<String>, Vec<String>) =
         declared.into_iter().partition(|c| target == Target::Live && unprovable.contains(c));
-    let labels = |cs: &[Cap]| cs.iter().map(Cap::label).collect::<Vec<_>>().join(", ");
     let claims = if unproven.is_empty() {
         ScenarioResult {
             name: "capabilities.claims_proven".into(),
             status: Status::Pass,
             reason: (!untestable.is_empty()).then(|| {
-                format!("not exercised on this target (its data is missing): {}", labels(&untestable))
+                format!("not exercised on this target (its data is missing): {}", untestable.join(", "))
             }),
         }
     } else {
         ScenarioResult {
             name: "capabilities.claims_proven".into(),
             status: Status::Fail,
-            reason: Some(format!("declared without a passing scenario: {}", labels(&unproven))),
+            reason: Some(format!("declared without a passing scenario: {}", unproven.join(", "))),
         }
     };
     progress(&claims);

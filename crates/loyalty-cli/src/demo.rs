@@ -4,36 +4,16 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use loyalty_core::checkout::{Authorization, Checkout, CheckoutRequest, Delivery, Payment};
-use loyalty_core::{
-    Consents, Context, Error, LookupKind, Money, Offer, Provider, RegisterMember, ReturnRequest,
-    TransactionId,
-};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
+use loyalty_core::{Consents, Context, Error, LookupKind, Offer, Provider, RegisterMember, ReturnRequest};
 
 use crate::registry::{self, Running};
-
-/// A payment service that approves everything (the demo's stand-in for the shop's PSP).
-struct ApproveAll;
-
-#[async_trait]
-impl Payment for ApproveAll {
-    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorization> {
-        Ok(Authorization { id: format!("demo-{tx}"), amount })
-    }
-    async fn capture(&self, _a: &Authorization) -> loyalty_core::Result<()> {
-        Ok(())
-    }
-    async fn void(&self, _a: &Authorization) -> loyalty_core::Result<()> {
-        Ok(())
-    }
-}
 
 async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     let provider: &dyn Provider = running.provider.as_ref();
     let env = &running.env;
     let caps = provider.capabilities();
-    let checkout = Checkout::new(Arc::new(provider), Arc::new(ApproveAll), Arc::new(env));
+    let checkout = Checkout::new(Arc::new(provider), Arc::new(SimulatedPayment::new()), Arc::new(env));
     let ctx = match env.department() {
         Some(d) => Context::new().with_department(d.clone()),
         None => Context::new(),
@@ -43,7 +23,7 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     // 1. A member's checkout.
     let lookup = LookupKind::ALL.into_iter().filter(|k| caps.supports_lookup(*k)).find_map(|k| env.lookup(k));
     let offers: Vec<Offer> = match (provider.offers(), caps.list_offers) {
-        (Some(o), true) => o.list(&ctx, env.member_id(), None).await?,
+        (Some(o), true) => o.list(&ctx, Some(env.member_id()), None).await?,
         _ => Vec::new(),
     };
     let order_id = env.fresh_transaction_id();
@@ -59,7 +39,7 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
     if let Some(d) = env.department() {
         req = req.department(d.clone());
     }
-    let out = checkout.complete(&ctx, &req).await?;
+    let out = checkout.complete(&ctx, &req).await?.into_outcome()?;
     println!(
         "   checkout   {}: gross {} - discount {} = paid {}",
         order_id, out.priced.total_gross, out.priced.total_discount, out.charged
@@ -114,7 +94,7 @@ async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
             Some(d) => guest.department(d.clone()),
             None => guest,
         };
-        let g = checkout.complete(&ctx, &guest).await?;
+        let g = checkout.complete(&ctx, &guest).await?.into_outcome()?;
         println!(
             "   guest      {email} signed up as {:?}, paid {}",
             g.member.map(|m| m.to_string()),

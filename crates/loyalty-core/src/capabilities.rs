@@ -23,6 +23,12 @@ pub enum HoldStyle {
 }
 
 impl HoldStyle {
+    /// True when a hold stays after the transaction that claims it is sent, so the flow
+    /// releases it after commit (Diller's reservations).
+    pub fn release_after_commit(&self) -> bool {
+        matches!(self, HoldStyle::Reserve { .. })
+    }
+
     /// Lifetime the flow uses for expiry checks.
     pub fn ttl_secs(&self) -> u64 {
         match self {
@@ -42,16 +48,29 @@ pub enum UsageCounting {
     AtCommit,
 }
 
-/// Whether an offer used in a returned transaction comes back.
+/// How an offer used in a returned transaction comes back to the member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reinstatement {
-    /// Never.
-    Never,
     /// Automatically, when the transaction is cancelled.
     OnCancel,
-    /// Only through an explicit `Redemptions::reinstate` call.
+    /// Through an explicit `Redemptions::reinstate` call.
     Explicit,
+}
+
+/// What a second `Transactions::send` with an id already sent does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resend {
+    /// Nothing: the vendor recognises the id and the send reports
+    /// [`SendOutcome::AlreadyRecorded`](crate::SendOutcome::AlreadyRecorded) (Diller).
+    Deduplicated,
+    /// The vendor replaces the stored transaction with the new one, newest wins, and the send
+    /// reports [`SendOutcome::Replaced`](crate::SendOutcome::Replaced) (SessionM).
+    Upsert,
+    /// The vendor does not say: a second send may record the sale twice, so the checkout never
+    /// sends again without reconciling first.
+    Unrecognised,
 }
 
 /// How a provider takes a return.
@@ -66,6 +85,26 @@ pub enum ReturnStyle {
     PartialRefund,
     /// Re-send the original transaction id without the returned lines (SessionM).
     ResendWithoutLines,
+}
+
+impl ReturnStyle {
+    /// Every style.
+    pub const ALL: [ReturnStyle; 4] = [
+        ReturnStyle::CancelAndResend,
+        ReturnStyle::NegativeTransaction,
+        ReturnStyle::PartialRefund,
+        ReturnStyle::ResendWithoutLines,
+    ];
+
+    /// The style as capabilities name it (`"cancel_and_resend"`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ReturnStyle::CancelAndResend => "cancel_and_resend",
+            ReturnStyle::NegativeTransaction => "negative_transaction",
+            ReturnStyle::PartialRefund => "partial_refund",
+            ReturnStyle::ResendWithoutLines => "resend_without_lines",
+        }
+    }
 }
 
 /// A provider's declared capabilities. Flat on purpose: every field is one fact a scenario or
@@ -91,26 +130,35 @@ pub struct Capabilities {
     pub offers_with_basket: bool,
     /// `Offers::validate`.
     pub validate_offer: bool,
+    /// `Offers::list` without a member (campaign offers that apply to guests too).
+    pub guest_offers: bool,
+    /// Offers the vendor prices itself ([`OfferKind::VendorPriced`](crate::OfferKind)): its
+    /// computed discount is taken as given.
+    pub vendor_pricing: bool,
     /// `Holds::hold` / `Holds::release` and their style.
     pub hold: Option<HoldStyle>,
     /// When a hold counts toward the use limit.
     pub usage_counting: UsageCounting,
-    /// Holds must be released after the transaction is committed (Diller's reservations).
-    pub release_after_commit: bool,
     /// `Redemptions::redeem`.
     pub redeem: bool,
-    /// Whether and how a used offer comes back on a return.
-    pub reinstate: Reinstatement,
+    /// How a used offer comes back on a return; empty when it never does.
+    pub reinstate: Vec<Reinstatement>,
     /// Stamp cards are listed and moved by transactions.
     pub stamp_cards: bool,
     /// Members have a points balance.
     pub points: bool,
     /// `Transactions::send`.
     pub send_transaction: bool,
-    /// A second send with the same transaction id is recognised (one effect).
-    pub idempotent_send: bool,
+    /// What a second send of the same transaction id does.
+    pub resend: Resend,
+    /// Points earned by a sent transaction show on the member at once (else the vendor
+    /// computes them later).
+    pub points_at_send: bool,
     /// `Transactions::cancel`.
     pub cancel_transaction: bool,
+    /// Cancelling an already cancelled transaction is refused with `Conflict` (else it is a
+    /// no-op).
+    pub second_cancel_refused: bool,
     /// Return styles, most preferred first.
     pub return_styles: Vec<ReturnStyle>,
     /// `Carts` (create, lines, checkout).
@@ -134,16 +182,19 @@ impl Capabilities {
             list_offers: false,
             offers_with_basket: false,
             validate_offer: false,
+            guest_offers: false,
+            vendor_pricing: false,
             hold: None,
             usage_counting: UsageCounting::AtCommit,
-            release_after_commit: false,
             redeem: false,
-            reinstate: Reinstatement::Never,
+            reinstate: Vec::new(),
             stamp_cards: false,
             points: false,
             send_transaction: false,
-            idempotent_send: false,
+            resend: Resend::Unrecognised,
+            points_at_send: false,
             cancel_transaction: false,
+            second_cancel_refused: false,
             return_styles: Vec::new(),
             carts: false,
             cart_upgrades: false,
@@ -176,8 +227,69 @@ impl Capabilities {
         self.send_transaction || self.cancel_transaction || !self.return_styles.is_empty()
     }
 
+    /// True when used offers come back `how`.
+    pub fn reinstates(&self, how: Reinstatement) -> bool {
+        self.reinstate.contains(&how)
+    }
+
     /// True when returns can use `style`.
     pub fn supports_return(&self, style: ReturnStyle) -> bool {
         self.return_styles.contains(&style)
+    }
+
+    /// Every fact this declaration states, as dotted labels derived from the serialised form,
+    /// so a new field is a new label with no list to keep: a true flag is its name
+    /// (`"redeem"`), a list item or an enum value is `name.value` (`"lookups.phone"`,
+    /// `"reinstate.explicit"`), a set option is its name plus its style (`"hold"`,
+    /// `"hold.lock"`). Numbers inside a value (a lock's lifetime) are not facts of their own.
+    ///
+    /// ```
+    /// use loyalty_core::{Capabilities, HoldStyle};
+    ///
+    /// let mut c = Capabilities::none();
+    /// c.hold = Some(HoldStyle::Lock { default_ttl_secs: 900 });
+    /// assert!(c.labels().contains("hold.lock"));
+    /// assert!(c.claims().contains("hold"));
+    /// // What declaring nothing also says is a label but not a claim.
+    /// assert!(c.labels().contains("resend.unrecognised") && !c.claims().contains("resend.unrecognised"));
+    /// ```
+    pub fn labels(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(self) else { return out };
+        for (name, value) in fields {
+            label_value(&name, &value, &mut out);
+        }
+        out
+    }
+
+    /// The labels that say more than [`Capabilities::none`]: what a provider claims it can do.
+    /// The conformance suite requires a passing scenario for each.
+    pub fn claims(&self) -> std::collections::BTreeSet<String> {
+        let baseline = Capabilities::none().labels();
+        self.labels().into_iter().filter(|l| !baseline.contains(l)).collect()
+    }
+}
+
+fn label_value(name: &str, value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    use serde_json::Value;
+    match value {
+        Value::Bool(true) => {
+            out.insert(name.to_string());
+        }
+        Value::String(s) => {
+            out.insert(format!("{name}.{s}"));
+        }
+        Value::Array(items) => {
+            for item in items {
+                label_value(name, item, out);
+            }
+        }
+        Value::Object(map) => {
+            out.insert(name.to_string());
+            if let Some(Value::String(style)) = map.get("style") {
+                out.insert(format!("{name}.{style}"));
+            }
+        }
+        Value::Bool(false) | Value::Null | Value::Number(_) => {}
     }
 }

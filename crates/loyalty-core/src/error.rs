@@ -30,6 +30,9 @@ pub enum ErrorKind {
     Rejected,
     /// The state forbids it: already redeemed, duplicate transaction, held elsewhere.
     Conflict,
+    /// The lookup matched several members and the vendor will not pick one: try another
+    /// identifier.
+    Ambiguous,
     /// The offer, hold or session has expired.
     Expired,
     /// Too many requests; try again after `retry_after` when given.
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::Invalid { .. } => "invalid",
             ErrorKind::Rejected => "rejected",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::Ambiguous => "ambiguous",
             ErrorKind::Expired => "expired",
             ErrorKind::RateLimited { .. } => "rate_limited",
             ErrorKind::Unavailable => "unavailable",

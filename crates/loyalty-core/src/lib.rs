@@ -31,6 +31,7 @@
 
 pub mod basket;
 pub mod capabilities;
+pub mod checked;
 pub mod checkout;
 pub mod clock;
 pub mod commerce;
@@ -46,7 +47,8 @@ pub mod returns;
 pub mod transaction;
 
 pub use basket::{Basket, Line, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
-pub use capabilities::{Capabilities, HoldStyle, Reinstatement, ReturnStyle, UsageCounting};
+pub use capabilities::{Capabilities, HoldStyle, Reinstatement, Resend, ReturnStyle, UsageCounting};
+pub use checked::Checked;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commerce::{
     Cart, CartLine, CartOrder, CartStatus, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
@@ -61,7 +63,10 @@ pub use member::{
     RegisterMember, Segment, SegmentAnswer, SegmentKind, SegmentOption, SegmentValue,
 };
 pub use money::{Currency, Money, MoneyError, Quantity, Rounding};
-pub use offer::{Discount, Offer, OfferKind, OfferRef, Scope, StampCard, Tier, Validation};
+pub use offer::{
+    Discount, DiscountedLine, LocalDate, Offer, OfferKind, OfferRef, RefKind, Scope, StampCard, Tier,
+    Validation, VendorDiscount, VendorRule,
+};
 pub use provider::{
     Carts, Context, Fulfilment, Holds, Members, Offers, Provider, ProviderExt, Redemptions, Transactions,
 };

@@ -186,6 +186,19 @@ impl LookupKind {
         LookupKind::ProviderId,
         LookupKind::ActivationToken,
     ];
+
+    /// The kind as capabilities and errors name it (`"phone"`, `"external_id"`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            LookupKind::Phone => "phone",
+            LookupKind::Email => "email",
+            LookupKind::NationalId => "national_id",
+            LookupKind::DriversLicense => "drivers_license",
+            LookupKind::ExternalId => "external_id",
+            LookupKind::ProviderId => "provider_id",
+            LookupKind::ActivationToken => "activation_token",
+        }
+    }
 }
 
 /// One selectable option of a choice segment.

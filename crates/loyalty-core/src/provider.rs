@@ -14,7 +14,7 @@ use crate::commerce::{
     StockLevel, UpgradePreview, UpgradeRequest,
 };
 use crate::error::{Error, Result};
-use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId, TransactionId};
+use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId};
 use crate::member::{EnrollMember, Member, MemberLookup, MemberUpdate, RegisterMember, Segment};
 use crate::offer::{Offer, Validation};
 use crate::transaction::{
@@ -136,18 +136,27 @@ pub trait Members: Send + Sync {
 /// Lists and checks offers.
 #[async_trait]
 pub trait Offers: Send + Sync {
-    /// Lists the offers available to a member, optionally evaluated against a basket.
+    /// Lists the offers available to a member (or, with `None`, to any guest), optionally
+    /// evaluated against a basket.
     ///
-    /// Requires capability: `list_offers` (`offers_with_basket` to use the basket).
+    /// Requires capability: `list_offers` (`guest_offers` for `None`, `offers_with_basket` to
+    /// use the basket).
     ///
     /// # Behaviour
     /// - Only offers the member can use now; a used-up coupon is left out or has
     ///   `uses_left == Some(0)`.
     /// - Without `offers_with_basket` the basket is ignored, never an error.
+    /// - With `offers_with_basket` and a basket, only offers that apply to it; an offer the
+    ///   vendor prices carries the vendor's discount for that basket.
     ///
     /// # Errors
     /// `NotFound` for an unknown member; `Unsupported`.
-    async fn list(&self, ctx: &Context, member: &MemberId, basket: Option<&Basket>) -> Result<Vec<Offer>>;
+    async fn list(
+        &self,
+        ctx: &Context,
+        member: Option<&MemberId>,
+        basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>>;
 
     /// Checks that an offer can be used now (called just before "buy").
     ///
@@ -222,7 +231,10 @@ pub trait Transactions: Send + Sync {
     ///
     /// # Behaviour
     /// - The transaction id is the idempotency key: sending the same id again has one effect
-    ///   and reports `SendOutcome::AlreadyRecorded` (where `idempotent_send`).
+    ///   and reports `SendOutcome::AlreadyRecorded` (where `resend` is `Deduplicated`), or
+    ///   replaces the stored transaction and reports `SendOutcome::Replaced` (`Upsert`).
+    /// - The same id with a different body is `Conflict` where the provider can tell.
+    /// - The holds the transaction carries are claimed by it.
     /// - Never sent twice by a retry: a timeout after sending is `Unavailable` with effect
     ///   `Unknown`, and the caller resends the same id later.
     ///
@@ -240,13 +252,18 @@ pub trait Transactions: Send + Sync {
     /// `NotFound`; `Invalid`; `Unsupported`.
     async fn amend(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt>;
 
-    /// Cancels (fully reverses) a transaction by its id, offers and stamps included.
+    /// Cancels (fully reverses) a sent transaction, offers and stamps included. The
+    /// transaction is the one sent (vendors that void by sending the body again need it; the
+    /// others use its id).
     ///
     /// Requires capability: `cancel_transaction`.
     ///
+    /// # Behaviour
+    /// - A second cancel is `Conflict` where `second_cancel_refused`, else a no-op.
+    ///
     /// # Errors
-    /// `NotFound`; `Conflict` when already cancelled; `Unsupported`.
-    async fn cancel(&self, ctx: &Context, id: &TransactionId, reason: Option<&str>) -> Result<()>;
+    /// `NotFound`; `Conflict` when already cancelled (see above); `Unsupported`.
+    async fn cancel(&self, ctx: &Context, transaction: &Transaction, reason: Option<&str>) -> Result<()>;
 
     /// Records a partial refund of a transaction (offers are not given back).
     ///
@@ -412,6 +429,37 @@ pub trait Provider: Send + Sync {
     fn carts(&self) -> Option<&dyn Carts>;
     /// Fulfilment, when supported.
     fn fulfilment(&self) -> Option<&dyn Fulfilment>;
+}
+
+// A shared provider is a provider, so the capability check can wrap what a registry hands out.
+impl<P: Provider + ?Sized> Provider for std::sync::Arc<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn capabilities(&self) -> &Capabilities {
+        (**self).capabilities()
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        (**self).members()
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        (**self).offers()
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        (**self).holds()
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        (**self).redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        (**self).transactions()
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        (**self).carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        (**self).fulfilment()
+    }
 }
 
 // A borrowed provider is a provider, so flows that keep an `Arc<dyn Provider + 'a>` can

@@ -1,13 +1,13 @@
 //! Returns in the provider's style, refunding the frozen nets of the returned units.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::basket::LineDiscount;
 use crate::capabilities::{Reinstatement, ReturnStyle};
-use crate::checkout::share;
+use crate::checkout::{share, Authorization};
 use crate::error::{Error, Result};
 use crate::ids::{LineId, OfferId, TransactionId};
 use crate::money::Money;
@@ -18,31 +18,45 @@ use crate::transaction::{
 
 const FLOW: &str = "returns";
 
-/// What has been returned of one committed transaction so far. Serialisable so integrators
-/// can persist it next to their order.
+/// What has been returned of one committed transaction so far; the checkout store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReturnLedger {
     /// The transaction as committed (frozen allocation).
     pub original: Transaction,
-    /// The id the provider holds the live version under (changes with `CancelAndResend`).
-    pub current_id: TransactionId,
+    /// The live version at the provider (the remainder sent by `CancelAndResend`, the
+    /// transaction resent by `ResendWithoutLines`).
+    pub current: Transaction,
     /// Quantity returned per line.
     pub returned: BTreeMap<LineId, Decimal>,
     /// Total refunded so far.
     pub refunded: Money,
     /// Returns processed, by return id (a repeated return id is answered from here).
     pub processed: BTreeMap<TransactionId, ReturnOutcome>,
+    /// The sale's payment authorization, refunds are paid against it.
+    pub authorization: Option<Authorization>,
+    /// Returns whose money went back to the customer.
+    pub refunds_paid: BTreeSet<TransactionId>,
+    /// A return started and not finished (no other may start meanwhile).
+    pub in_progress: Option<TransactionId>,
+    /// False when the provider never got the sale (refused, or no transactions): returns
+    /// then only refund, nothing is sent.
+    pub delivered: bool,
 }
 
 impl ReturnLedger {
-    /// A ledger for a freshly committed transaction.
+    /// A ledger for a freshly committed transaction the provider has.
     pub fn new(original: Transaction) -> ReturnLedger {
         ReturnLedger {
-            current_id: original.id.clone(),
+            current: original.clone(),
             refunded: Money::zero(original.currency),
             original,
             returned: BTreeMap::new(),
             processed: BTreeMap::new(),
+            authorization: None,
+            refunds_paid: BTreeSet::new(),
+            in_progress: None,
+            delivered: true,
         }
     }
 
@@ -55,13 +69,14 @@ impl ReturnLedger {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ReturnOutcome {
-    /// The style used.
-    pub style: ReturnStyle,
+    /// The style used; `None` when nothing went to the provider (it never had the sale).
+    pub style: Option<ReturnStyle>,
     /// Amount refunded by this return.
     pub refunded: Money,
     /// A transaction the return sent (the remainder, or the negative transaction).
     pub new_transaction: Option<TransactionId>,
-    /// Offers given back to the member.
+    /// Offers the provider gave back to the member by this return: by the cancel itself where
+    /// it reinstates on cancel, or by explicit reinstate calls.
     pub reinstated: Vec<OfferId>,
     /// Stamps the returned units had earned. `CancelAndResend`, `NegativeTransaction` and
     /// `ResendWithoutLines` take them back at the provider; with `PartialRefund` it depends on
@@ -147,6 +162,8 @@ fn transaction_of(
     tx.total_discount = total_discount;
     tx.total = total;
     tx.payments = vec![crate::transaction::Payment { method: "Return".into(), amount: total }];
+    // The holds were claimed by the original sale; a later version claims nothing anew.
+    tx.holds = Vec::new();
     Ok(tx)
 }
 
@@ -197,6 +214,7 @@ pub async fn process(
         let total = Money::sum(cur, lines.iter().map(|l| l.net))
             .map_err(|e| Error::from_money(FLOW, op, "lines", e))?;
         let mut tx = Transaction {
+            holds: Vec::new(),
             id: request.return_id.clone(),
             at: request.at,
             member: None,
@@ -215,7 +233,7 @@ pub async fn process(
         tx.payments.push(crate::transaction::Payment { method: "Return".into(), amount: total });
         tx_api.send(ctx, &tx).await?;
         return Ok(ReturnOutcome {
-            style,
+            style: Some(style),
             refunded: Money::new(-total.minor, cur),
             new_transaction: Some(tx.id),
             reinstated: Vec::new(),
@@ -225,7 +243,7 @@ pub async fn process(
     if let Some(done) = ledger.processed.get(&request.return_id) {
         return Ok(done.clone());
     }
-    let style = choose(provider, true, style)?;
+    let style = if ledger.delivered { Some(choose(provider, true, style)?) } else { None };
     if request.lines.is_empty() {
         return Err(Error::invalid(FLOW, op, "lines", "a return must name at least one line"));
     }
@@ -290,21 +308,36 @@ pub async fn process(
     }
     let refunded = Money::new(refunded, cur);
     let member = ledger.original.member.clone();
+    let caps = provider.capabilities();
+    // Coupons (not stamp cards: stamps are settled by movements) a transaction claims.
+    let coupons = |tx: &Transaction| -> Vec<crate::transaction::UsedOffer> {
+        let cards: Vec<&OfferId> = tx.stamps.iter().map(|s| &s.offer_id).collect();
+        tx.offers_used.iter().filter(|u| !cards.contains(&&u.offer_id)).cloned().collect()
+    };
     let mut new_transaction = None;
     let mut reinstated = Vec::new();
     match style {
-        ReturnStyle::CancelAndResend => {
-            tx_api.cancel(ctx, &ledger.current_id, request.reason.as_deref()).await?;
+        None => {}
+        Some(ReturnStyle::CancelAndResend) => {
+            tx_api.cancel(ctx, &ledger.current, request.reason.as_deref()).await?;
+            let before = coupons(&ledger.current);
+            let mut kept_coupons = Vec::new();
             if !kept.is_empty() {
                 let tx = transaction_of(&ledger.original, request.return_id.clone(), kept, request.at)?;
                 tx_api.send(ctx, &tx).await?;
+                kept_coupons = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                 new_transaction = Some(tx.id.clone());
-                ledger.current_id = tx.id;
+                ledger.current = tx;
+            }
+            // The cancel gave every coupon back; the remainder claimed the kept ones again.
+            if caps.reinstates(Reinstatement::OnCancel) {
+                reinstated =
+                    before.into_iter().map(|u| u.offer_id).filter(|o| !kept_coupons.contains(o)).collect();
             }
         }
-        ReturnStyle::PartialRefund => {
+        Some(ReturnStyle::PartialRefund) => {
             let refund = Refund::new(
-                ledger.current_id.clone(),
+                ledger.current.id.clone(),
                 request.return_id.clone(),
                 member,
                 refunded_lines,
@@ -313,36 +346,46 @@ pub async fn process(
             );
             tx_api.refund(ctx, &refund).await?;
         }
-        ReturnStyle::ResendWithoutLines => {
-            let tx = transaction_of(&ledger.original, ledger.current_id.clone(), kept, request.at)?;
-            tx_api.amend(ctx, &tx).await?;
-            // Offers whose every discounted unit went back come back to the member.
-            let caps = provider.capabilities();
-            if let (Reinstatement::Explicit, Some(red), Some(member)) =
-                (caps.reinstate, provider.redemptions(), &member)
+        Some(ReturnStyle::ResendWithoutLines) => {
+            let before = coupons(&ledger.current);
+            // Offers whose every discounted unit went back are due to the member again.
+            let gone: Vec<crate::transaction::UsedOffer> = if kept.is_empty() {
+                // A full return is a void of the whole transaction.
+                tx_api.cancel(ctx, &ledger.current, request.reason.as_deref()).await?;
+                if caps.reinstates(Reinstatement::OnCancel) {
+                    reinstated = before.iter().map(|u| u.offer_id.clone()).collect();
+                    Vec::new()
+                } else {
+                    before
+                }
+            } else {
+                let tx = transaction_of(&ledger.original, ledger.current.id.clone(), kept, request.at)?;
+                tx_api.amend(ctx, &tx).await?;
+                let still: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
+                ledger.current = tx;
+                before.into_iter().filter(|u| !still.contains(&u.offer_id)).collect()
+            };
+            if let (true, Some(red), Some(member)) =
+                (caps.reinstates(Reinstatement::Explicit), provider.redemptions(), &member)
             {
-                // Stamp cards are settled by stamp movements, not reinstated.
-                let stamp_cards: Vec<&OfferId> = ledger.original.stamps.iter().map(|s| &s.offer_id).collect();
-                for used in ledger.original.offers_used.iter().filter(|u| !stamp_cards.contains(&&u.offer_id))
-                {
-                    if !tx.offers_used.iter().any(|u| u.offer_id == used.offer_id) {
-                        let r = Redemption::new(
-                            format!("{}:{}", ledger.original.id, used.offer_id),
-                            used.offer_id.clone(),
-                            used.offer_ref.clone(),
-                            member.clone(),
-                            request.at,
-                        );
-                        red.reinstate(ctx, &r).await?;
-                        reinstated.push(used.offer_id.clone());
-                    }
+                for used in gone {
+                    let r = Redemption::new(
+                        format!("{}:{}", ledger.original.id, used.offer_id),
+                        used.offer_id.clone(),
+                        used.offer_ref.clone(),
+                        member.clone(),
+                        request.at,
+                    );
+                    red.reinstate(ctx, &r).await?;
+                    reinstated.push(used.offer_id);
                 }
             }
         }
-        ReturnStyle::NegativeTransaction => {
+        Some(ReturnStyle::NegativeTransaction) => {
             let lines: Vec<TransactionLine> = refunded_lines.iter().map(negate).collect();
             let mut tx = transaction_of(&ledger.original, request.return_id.clone(), lines, request.at)?;
             tx.offers_used.clear();
+            tx.holds.clear();
             tx.stamps = stamp_reversal(&ledger.original, &refunded_lines, &after, ledger);
             tx_api.send(ctx, &tx).await?;
             new_transaction = Some(tx.id);

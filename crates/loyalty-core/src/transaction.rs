@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::basket::{Basket, PricedBasket};
 use crate::ids::{DepartmentId, HoldId, LineId, MemberId, OfferId, ProductId, TransactionId};
 use crate::money::{Currency, Money, MoneyError};
-use crate::offer::{Offer, OfferRef};
+use crate::offer::{Offer, OfferRef, VendorDiscount};
 
 pub use crate::capabilities::ReturnStyle;
 
@@ -63,6 +63,12 @@ pub struct Hold {
     /// When the hold lapses. Always explicit: a provider that never expires holds states the
     /// time it would consider the hold stale.
     pub expires_at: DateTime<Utc>,
+    /// What the vendor returned for the hold, kept as it came (SessionM's Discount object, a
+    /// Diller reservation's units) and handed back to the adapter at commit and release. Opaque
+    /// to everyone but the adapter that made it; it survives a restart in the checkout store.
+    pub vendor_data: Option<serde_json::Value>,
+    /// The discount the vendor computed when it took the hold, for offers it prices itself.
+    pub vendor_discount: Option<VendorDiscount>,
 }
 
 impl Hold {
@@ -75,7 +81,28 @@ impl Hold {
         transaction: TransactionId,
         expires_at: DateTime<Utc>,
     ) -> Hold {
-        Hold { id: id.into(), offer_id, offer_ref, member, transaction, expires_at }
+        Hold {
+            id: id.into(),
+            offer_id,
+            offer_ref,
+            member,
+            transaction,
+            expires_at,
+            vendor_data: None,
+            vendor_discount: None,
+        }
+    }
+
+    /// Attaches the vendor's own data for the hold.
+    pub fn with_vendor_data(mut self, data: serde_json::Value) -> Hold {
+        self.vendor_data = Some(data);
+        self
+    }
+
+    /// Attaches the discount the vendor computed.
+    pub fn with_vendor_discount(mut self, discount: VendorDiscount) -> Hold {
+        self.vendor_discount = Some(discount);
+        self
     }
 
     /// True when the hold has lapsed at `now`.
@@ -94,12 +121,20 @@ pub struct RedeemRequest {
     pub offer: Offer,
     /// The transaction it is used in, when there is one.
     pub transaction: Option<TransactionId>,
+    /// The basket, for providers that price the offer against it.
+    pub basket: Option<Basket>,
 }
 
 impl RedeemRequest {
     /// Redeems `offer` for `member`.
     pub fn new(member: MemberId, offer: Offer) -> RedeemRequest {
-        RedeemRequest { member, offer, transaction: None }
+        RedeemRequest { member, offer, transaction: None, basket: None }
+    }
+
+    /// Attaches the basket.
+    pub fn with_basket(mut self, basket: Basket) -> RedeemRequest {
+        self.basket = Some(basket);
+        self
     }
 
     /// Names the transaction.
@@ -123,6 +158,10 @@ pub struct Redemption {
     pub member: MemberId,
     /// When it was redeemed.
     pub at: DateTime<Utc>,
+    /// What the vendor returned for the redemption (sent back with the transaction).
+    pub vendor_data: Option<serde_json::Value>,
+    /// The discount the vendor computed for the basket.
+    pub vendor_discount: Option<VendorDiscount>,
 }
 
 impl Redemption {
@@ -134,7 +173,27 @@ impl Redemption {
         member: MemberId,
         at: DateTime<Utc>,
     ) -> Self {
-        Redemption { id: id.into(), offer_id, offer_ref, member, at }
+        Redemption {
+            id: id.into(),
+            offer_id,
+            offer_ref,
+            member,
+            at,
+            vendor_data: None,
+            vendor_discount: None,
+        }
+    }
+
+    /// Attaches the vendor's own data.
+    pub fn with_vendor_data(mut self, data: serde_json::Value) -> Redemption {
+        self.vendor_data = Some(data);
+        self
+    }
+
+    /// Attaches the discount the vendor computed.
+    pub fn with_vendor_discount(mut self, discount: VendorDiscount) -> Redemption {
+        self.vendor_discount = Some(discount);
+        self
     }
 }
 
@@ -261,6 +320,9 @@ pub struct Transaction {
     pub offers_used: Vec<UsedOffer>,
     /// Stamp movements.
     pub stamps: Vec<StampMovement>,
+    /// The holds the transaction claims, with the vendor's data for each (SessionM sends the
+    /// Discount objects of its locks back with the transaction).
+    pub holds: Vec<Hold>,
     /// Sum of line grosses.
     pub total_gross: Money,
     /// Sum of line discounts.
@@ -362,6 +424,7 @@ impl Transaction {
             payments: Vec::new(),
             offers_used,
             stamps,
+            holds: Vec::new(),
             total_gross: priced.total_gross,
             total_discount: priced.total_discount,
             total: priced.total,
@@ -389,6 +452,8 @@ pub enum SendOutcome {
     Recorded,
     /// The provider already had a transaction with this id; nothing new happened.
     AlreadyRecorded,
+    /// The provider had a transaction with this id and replaced it with this one (an upsert).
+    Replaced,
 }
 
 /// The provider's receipt for a sent transaction.
@@ -401,7 +466,8 @@ pub struct TransactionReceipt {
     pub outcome: SendOutcome,
     /// The provider's own id or remark, when it gives one.
     pub provider_ref: Option<String>,
-    /// Points earned, when the provider says synchronously.
+    /// Points earned, when the provider says synchronously; `None` when it computes them
+    /// later (read the member's balance afterwards).
     pub points_earned: Option<Decimal>,
 }
 

@@ -33,6 +33,9 @@ pub const COUPON_COFFEE20: &str = "c-coffee20";
 pub const STAMP_COFFEE: &str = "s-coffee";
 /// Progressive discount on socks.
 pub const PROGRESSIVE_SOCKS: &str = "p-socks";
+/// An offer the provider prices itself: 30 % off the cheapest unit of coffee or mug, once
+/// per member, applied when the customer confirms it.
+pub const VENDOR_CHEAPEST: &str = "v-cheapest";
 /// Coffee, 500 g.
 pub const PRODUCT_COFFEE: &str = "COF-500";
 /// A mug.
@@ -162,19 +165,23 @@ impl MemoryProvider {
             ),
             None,
         );
-        p.add_offer(
-            Offer::new(
-                PROGRESSIVE_SOCKS,
-                "Socks: 25 % for one, 50 % for two",
-                OfferKind::ProgressiveDiscount {
-                    tiers: vec![
-                        Tier { min_units: 1, percent: Decimal::from(25) },
-                        Tier { min_units: 2, percent: Decimal::from(50) },
-                    ],
-                    products: vec![PRODUCT_SOCKS.into()],
-                },
-            ),
-            None,
+        p.add_offer_for_everyone(Offer::new(
+            PROGRESSIVE_SOCKS,
+            "Socks: 25 % for one, 50 % for two",
+            OfferKind::ProgressiveDiscount {
+                tiers: vec![
+                    Tier { min_units: 1, percent: Decimal::from(25) },
+                    Tier { min_units: 2, percent: Decimal::from(50) },
+                ],
+                products: vec![PRODUCT_SOCKS.into()],
+            },
+        ));
+        p.add_lowest_item_offer(
+            VENDOR_CHEAPEST,
+            "30 % off the cheaper of coffee and mug",
+            vec![PRODUCT_COFFEE.into(), PRODUCT_MUG.into()],
+            Decimal::from(30),
+            Some(1),
         );
         p.set_stamps(&MemberId::new(MEMBER_ID), &STAMP_COFFEE.into(), 4);
 

@@ -8,8 +8,8 @@ use loyalty_core::{
     Basket, Capabilities, Carts, Clock, Context, EnrollMember, Error, ErrorKind, Fulfilment, Hold, HoldId,
     HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Money,
     Offer, OfferId, OfferKind, Offers, Provider, RedeemRequest, Redemption, Redemptions, Refund,
-    RegisterMember, Reinstatement, Result, ReturnStyle, Segment, SendOutcome, StampAction, SystemClock,
-    Transaction, TransactionId, TransactionReceipt, Transactions, UsageCounting, Validation,
+    RegisterMember, Reinstatement, Resend, Result, ReturnStyle, Segment, SendOutcome, StampAction,
+    SystemClock, Transaction, TransactionId, TransactionReceipt, Transactions, UsageCounting, Validation,
 };
 use rust_decimal::Decimal;
 
@@ -20,6 +20,9 @@ pub const PROVIDER: &str = "memory";
 
 /// Lifetime of a lock when none is requested.
 const DEFAULT_LOCK_TTL_SECS: u64 = 900;
+
+const HELD_ELSEWHERE: &str = "held by another order";
+const NO_USES_LEFT: &str = "no uses left";
 
 /// The in-memory reference provider. Cheap to clone: clones share state.
 #[derive(Clone)]
@@ -52,16 +55,20 @@ fn capabilities() -> Capabilities {
     c.list_offers = true;
     c.offers_with_basket = true;
     c.validate_offer = true;
+    c.guest_offers = true;
+    c.vendor_pricing = true;
     c.hold = Some(HoldStyle::Lock { default_ttl_secs: DEFAULT_LOCK_TTL_SECS });
     c.usage_counting = UsageCounting::AtHold;
-    c.release_after_commit = false;
     c.redeem = true;
-    c.reinstate = Reinstatement::Explicit;
+    // A cancel reverses coupon uses, and redemptions come back by an explicit reinstate.
+    c.reinstate = vec![Reinstatement::OnCancel, Reinstatement::Explicit];
     c.stamp_cards = true;
     c.points = true;
     c.send_transaction = true;
-    c.idempotent_send = true;
+    c.resend = Resend::Deduplicated;
+    c.points_at_send = true;
     c.cancel_transaction = true;
+    c.second_cancel_refused = true;
     c.return_styles = vec![
         ReturnStyle::CancelAndResend,
         ReturnStyle::PartialRefund,
@@ -106,6 +113,50 @@ impl MemoryProvider {
         }
     }
 
+    /// Makes the next call of `operation` take effect and then fail as if its reply was lost
+    /// (`Unavailable`, effect `Unknown`): the case of a vendor that recorded a sale whose
+    /// answer never arrived.
+    pub fn lose_reply_next(&self, operation: &str) {
+        *self.lock().lost_replies.entry(operation.to_string()).or_default() += 1;
+    }
+
+    /// The reply of `operation`, unless it is due to be lost.
+    pub(crate) fn reply<T>(&self, operation: &str, result: Result<T>) -> Result<T> {
+        let mut st = self.lock();
+        match st.lost_replies.get_mut(operation) {
+            Some(n) if *n > 0 && result.is_ok() => {
+                *n -= 1;
+                Err(Error::new(ErrorKind::Unavailable, PROVIDER, operation)
+                    .with_effect(loyalty_core::WriteEffect::Unknown)
+                    .with_message("the reply was lost after the provider acted"))
+            }
+            _ => result,
+        }
+    }
+
+    /// Number of members.
+    pub fn member_count(&self) -> usize {
+        self.lock().members.len()
+    }
+
+    /// Refunds recorded against `original`: (refund id, amount).
+    pub fn refunds(&self, original: &TransactionId) -> Vec<(TransactionId, Money)> {
+        let st = self.lock();
+        let mut out: Vec<(TransactionId, Money)> = st
+            .refunds
+            .iter()
+            .filter(|(_, (o, _))| o == original)
+            .map(|(id, (_, amount))| (id.clone(), *amount))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Members' uses of `offer` held by open, unexpired holds.
+    pub fn open_holds_of(&self, offer: &OfferId) -> usize {
+        self.open_holds().iter().filter(|h| &h.offer_id == offer).count()
+    }
+
     /// Adds a member (with their lookup keys) to the store.
     pub fn add_member(
         &self,
@@ -133,7 +184,35 @@ impl MemoryProvider {
 
     /// Adds an offer every member gets, usable `max_uses` times per member (`None`: unlimited).
     pub fn add_offer(&self, offer: Offer, max_uses: Option<u32>) {
-        self.lock().offers.push(OfferDef { offer, max_uses });
+        self.lock().offers.push(OfferDef { offer, max_uses, guests: false, lowest_item: None });
+    }
+
+    /// Adds a campaign offer listed to guests as well as members.
+    pub fn add_offer_for_everyone(&self, offer: Offer) {
+        self.lock().offers.push(OfferDef { offer, max_uses: None, guests: true, lowest_item: None });
+    }
+
+    /// Adds an offer the provider prices itself (a vendor-priced offer): `percent` off the
+    /// cheapest unit of `products` in the basket, usable `max_uses` times per member.
+    pub fn add_lowest_item_offer(
+        &self,
+        id: impl Into<OfferId>,
+        title: &str,
+        products: Vec<loyalty_core::ProductId>,
+        percent: Decimal,
+        max_uses: Option<u32>,
+    ) {
+        let offer = Offer::new(
+            id,
+            title,
+            OfferKind::VendorPriced { rule: loyalty_core::VendorRule::LowestItem, discount: None },
+        );
+        self.lock().offers.push(OfferDef {
+            offer,
+            max_uses,
+            guests: false,
+            lowest_item: Some((products, percent)),
+        });
     }
 
     /// Sets a member's stamp progress on a card.
@@ -232,13 +311,42 @@ fn uses_left(
     })
 }
 
-fn member_view(st: &State, def: &OfferDef, member: &MemberId, now: DateTime<Utc>) -> Offer {
+fn member_view(
+    st: &State,
+    def: &OfferDef,
+    member: Option<&MemberId>,
+    basket: Option<&Basket>,
+    now: DateTime<Utc>,
+) -> Offer {
     let mut offer = def.offer.clone();
-    offer.uses_left = uses_left(st, def, member, None, now);
-    if let OfferKind::StampCard(card) = &mut offer.kind {
-        card.collected = st.stamps.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
+    if let Some(member) = member {
+        offer.uses_left = uses_left(st, def, member, None, now);
+        if let OfferKind::StampCard(card) = &mut offer.kind {
+            card.collected = st.stamps.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
+        }
+    }
+    if let (OfferKind::VendorPriced { discount, .. }, Some(basket)) = (&mut offer.kind, basket) {
+        *discount = vendor_discount(def, basket);
     }
     offer
+}
+
+/// What the memory provider's own rule gives on `basket`: the percentage off the cheapest unit
+/// of the offer's products, rounded half-up.
+fn vendor_discount(def: &OfferDef, basket: &Basket) -> Option<loyalty_core::VendorDiscount> {
+    let (products, percent) = def.lowest_item.as_ref()?;
+    let line = basket
+        .lines
+        .iter()
+        .filter(|l| products.contains(&l.product_id) && l.quantity >= Decimal::ONE)
+        .min_by_key(|l| l.unit_price.minor)?;
+    let amount = (Decimal::from(line.unit_price.minor) * percent / Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let amount = Money::new(i64::try_from(amount).ok()?, line.unit_price.currency);
+    Some(loyalty_core::VendorDiscount::new(
+        amount,
+        vec![loyalty_core::DiscountedLine::new(line.line_id.clone(), Decimal::ONE)],
+    ))
 }
 
 fn check_member(st: &State, id: &MemberId, op: &str) -> Result<()> {
@@ -411,18 +519,25 @@ impl Members for MemoryProvider {
 
 #[async_trait]
 impl Offers for MemoryProvider {
-    async fn list(&self, _ctx: &Context, member: &MemberId, basket: Option<&Basket>) -> Result<Vec<Offer>> {
+    async fn list(
+        &self,
+        _ctx: &Context,
+        member: Option<&MemberId>,
+        basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>> {
         const OP: &str = "offers.list";
         self.injected(OP)?;
         let now = self.now();
         let st = self.lock();
-        check_member(&st, member, OP)?;
-        let spent = |id: &OfferId| st.spent_cards.contains(&(member.clone(), id.clone()));
+        if let Some(member) = member {
+            check_member(&st, member, OP)?;
+        }
+        let spent = |id: &OfferId| member.is_some_and(|m| st.spent_cards.contains(&(m.clone(), id.clone())));
         let mut offers: Vec<Offer> = st
             .offers
             .iter()
-            .filter(|d| d.offer.is_valid_at(now) && !spent(&d.offer.id))
-            .map(|d| member_view(&st, d, member, now))
+            .filter(|d| d.offer.is_valid_at(now) && !spent(&d.offer.id) && (member.is_some() || d.guests))
+            .map(|d| member_view(&st, d, member, basket, now))
             .collect();
         if let Some(basket) = basket {
             // Evaluated against a basket: keep offers that can apply to it.
@@ -440,11 +555,9 @@ impl Offers for MemoryProvider {
         let Some(def) = offer_for(&st, &offer.id) else {
             return Ok(Validation::invalid(offer.id.clone(), "unknown offer"));
         };
-        if let Some(to) = def.offer.valid_to.filter(|to| now > *to) {
-            return Ok(Validation::invalid(
-                offer.id.clone(),
-                format!("expired on {}", to.format("%Y-%m-%d")),
-            ));
+        if def.offer.valid_to.is_some_and(|to| now > to) {
+            let reason = def.offer.expiry_text().unwrap_or_else(|| "expired".into());
+            return Ok(Validation::invalid(offer.id.clone(), reason));
         }
         if let Some(from) = def.offer.valid_from.filter(|from| now < *from) {
             return Ok(Validation::invalid(
@@ -454,9 +567,9 @@ impl Offers for MemoryProvider {
         }
         if uses_left(&st, &def, member, None, now) == Some(0) {
             let reason = if open_holds_by_others(&st, member, &offer.id, None, now) > 0 {
-                "held for another transaction"
+                HELD_ELSEWHERE
             } else {
-                "no uses left"
+                NO_USES_LEFT
             };
             return Ok(Validation::invalid(offer.id.clone(), reason));
         }
@@ -483,13 +596,16 @@ impl Holds for MemoryProvider {
         let now = self.now();
         let mut st = self.lock();
         let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
-        if let Some(existing) = st.holds.values().find(|h| {
+        let priced = request.basket.as_ref().and_then(|b| vendor_discount(&def, b));
+        if let Some(existing) = st.holds.values_mut().find(|h| {
             h.open
                 && !h.hold.is_expired_at(now)
                 && h.hold.offer_id == request.offer.id
                 && h.hold.member == request.member
                 && h.hold.transaction == request.transaction
         }) {
+            // Holding again for the same order prices the (possibly changed) basket again.
+            existing.hold.vendor_discount = priced;
             return Ok(existing.hold.clone());
         }
         if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {
@@ -502,22 +618,25 @@ impl Holds for MemoryProvider {
                     now,
                 ) > 0
                 {
-                    Self::err(ErrorKind::Conflict, OP, "held for another transaction")
+                    Self::err(ErrorKind::Conflict, OP, HELD_ELSEWHERE)
                 } else {
-                    Self::err(ErrorKind::Rejected, OP, "no uses left")
+                    Self::err(ErrorKind::Rejected, OP, NO_USES_LEFT)
                 },
             );
         }
         let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
         let id = HoldId::new(st.next_id("lock"));
-        let hold = Hold::new(
+        let mut hold = Hold::new(
             id.clone(),
             def.offer.id.clone(),
             def.offer.reference.clone(),
             request.member.clone(),
             request.transaction.clone(),
             now + chrono::Duration::seconds(ttl as i64),
-        );
+        )
+        // The lock's own record, sent back with the transaction that claims it.
+        .with_vendor_data(serde_json::json!({ "lock": id.as_str() }));
+        hold.vendor_discount = priced;
         st.holds.insert(id, HoldRec { hold: hold.clone(), open: true });
         Ok(hold)
     }
@@ -544,13 +663,14 @@ impl Redemptions for MemoryProvider {
         }
         *st.uses.entry((request.member.clone(), def.offer.id.clone())).or_default() += 1;
         let id = st.next_id("r");
-        let r = Redemption::new(
+        let mut r = Redemption::new(
             id.clone(),
             def.offer.id.clone(),
             def.offer.reference.clone(),
             request.member.clone(),
             now,
         );
+        r.vendor_discount = request.basket.as_ref().and_then(|b| vendor_discount(&def, b));
         st.redemptions.insert(id, RedemptionRec { redemption: r.clone(), reinstated: false });
         Ok(r)
     }
@@ -599,19 +719,32 @@ impl MemoryProvider {
             for used in &tx.offers_used {
                 let def = offer_for(st, &used.offer_id)
                     .ok_or_else(|| Error::not_found(PROVIDER, op, format!("no offer {}", used.offer_id)))?;
-                if matches!(def.offer.kind, OfferKind::Coupon { .. })
-                    && uses_left(st, &def, member, Some(&tx.id), now) == Some(0)
+                if counts_uses(&def.offer.kind) && uses_left(st, &def, member, Some(&tx.id), now) == Some(0) {
+                    let why = if open_holds_by_others(st, member, &used.offer_id, Some(&tx.id), now) > 0 {
+                        HELD_ELSEWHERE
+                    } else {
+                        NO_USES_LEFT
+                    };
+                    return Err(Self::err(
+                        ErrorKind::Rejected,
+                        op,
+                        format!("offer {}: {why}", used.offer_id),
+                    ));
+                }
+                // A vendor-priced offer is claimed with the lock it was priced under.
+                if matches!(def.offer.kind, OfferKind::VendorPriced { .. })
+                    && !tx.holds.iter().any(|h| h.offer_id == used.offer_id && h.vendor_data.is_some())
                 {
                     return Err(Self::err(
                         ErrorKind::Rejected,
                         op,
-                        format!("offer {} has no uses left", used.offer_id),
+                        format!("offer {} is claimed without the lock it was priced under", used.offer_id),
                     ));
                 }
             }
             for used in &tx.offers_used {
                 if let Some(def) = offer_for(st, &used.offer_id) {
-                    if matches!(def.offer.kind, OfferKind::Coupon { .. }) {
+                    if counts_uses(&def.offer.kind) {
                         *st.uses.entry((member.clone(), used.offer_id.clone())).or_default() += 1;
                         uses.push(used.offer_id.clone());
                     }
@@ -674,6 +807,11 @@ impl MemoryProvider {
     }
 }
 
+/// Offers whose uses are counted per member.
+fn counts_uses(kind: &OfferKind) -> bool {
+    matches!(kind, OfferKind::Coupon { .. } | OfferKind::VendorPriced { .. })
+}
+
 fn check_transaction(tx: &Transaction, op: &str) -> Result<()> {
     if tx.id.as_str().is_empty() {
         return Err(Error::invalid(PROVIDER, op, "id", "must not be empty"));
@@ -722,15 +860,25 @@ impl Transactions for MemoryProvider {
         const OP: &str = "transactions.send";
         self.injected(OP)?;
         check_transaction(transaction, OP)?;
-        let mut st = self.lock();
-        if st.transactions.contains_key(&transaction.id) {
-            return Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::AlreadyRecorded));
-        }
-        let rec = self.apply(&mut st, transaction, OP)?;
-        let mut receipt = TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded);
-        receipt.points_earned = Some(rec.points);
-        st.transactions.insert(transaction.id.clone(), rec);
-        Ok(receipt)
+        let result = {
+            let mut st = self.lock();
+            match st.transactions.get(&transaction.id) {
+                // The memory provider can tell a changed body from a repeat.
+                Some(stored) if stored.tx != *transaction => Err(Self::err(
+                    ErrorKind::Conflict,
+                    OP,
+                    format!("transaction {} was already recorded with another body", transaction.id),
+                )),
+                Some(_) => Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::AlreadyRecorded)),
+                None => self.apply(&mut st, transaction, OP).map(|rec| {
+                    let mut receipt = TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded);
+                    receipt.points_earned = Some(rec.points);
+                    st.transactions.insert(transaction.id.clone(), rec);
+                    receipt
+                }),
+            }
+        };
+        self.reply(OP, result)
     }
 
     async fn amend(&self, _ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
@@ -769,9 +917,10 @@ impl Transactions for MemoryProvider {
         Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded))
     }
 
-    async fn cancel(&self, _ctx: &Context, id: &TransactionId, _reason: Option<&str>) -> Result<()> {
+    async fn cancel(&self, _ctx: &Context, transaction: &Transaction, _reason: Option<&str>) -> Result<()> {
         const OP: &str = "transactions.cancel";
         self.injected(OP)?;
+        let id = &transaction.id;
         let mut st = self.lock();
         let rec = st
             .transactions
@@ -824,7 +973,7 @@ impl Transactions for MemoryProvider {
         let stored = st.transactions.get_mut(&refund.original).expect("present");
         stored.refunded = after;
         stored.points -= points;
-        st.refunds.insert(refund.refund_id.clone(), refund.original.clone());
+        st.refunds.insert(refund.refund_id.clone(), (refund.original.clone(), refund.total));
         Ok(TransactionReceipt::new(refund.refund_id.clone(), SendOutcome::Recorded))
     }
 }

@@ -24,6 +24,11 @@ pub(crate) struct OfferDef {
     pub offer: Offer,
     /// Uses per member; `None` = unlimited.
     pub max_uses: Option<u32>,
+    /// Listed to guests too (a campaign offer).
+    pub guests: bool,
+    /// For a vendor-priced offer: the products it covers and the percentage it takes off the
+    /// cheapest of them (the rule the memory provider prices itself).
+    pub lowest_item: Option<(Vec<ProductId>, Decimal)>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +83,8 @@ pub(crate) struct State {
     pub spent_cards: Vec<(MemberId, OfferId)>,
     pub holds: BTreeMap<HoldId, HoldRec>,
     pub transactions: HashMap<TransactionId, TxRec>,
-    pub refunds: HashMap<TransactionId, TransactionId>,
+    /// Refund id → (original, amount).
+    pub refunds: HashMap<TransactionId, (TransactionId, Money)>,
     pub redemptions: HashMap<String, RedemptionRec>,
     /// Uses consumed by transactions and given back by an explicit reinstate, by redemption id.
     pub reinstated_uses: std::collections::HashSet<String>,
@@ -91,6 +97,8 @@ pub(crate) struct State {
     pub orders: BTreeMap<String, OrderRec>,
     pub order_refs: HashMap<String, OrderId>,
     pub failures: HashMap<String, Vec<loyalty_core::Error>>,
+    /// Operations whose next call takes effect and then loses its reply.
+    pub lost_replies: HashMap<String, u32>,
     pub seq: u64,
 }
 

@@ -1292,8 +1292,10 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         let after = if *act == "collected" {
             let sum = before.saturating_add(n);
             match (sum >= req, card.restartable) {
-                // A restartable card starts over once full (simulator decision: overflow carries).
-                (true, true) => sum % req,
+                // A restartable card may pass full within a transaction: the reward it earns is
+                // taken by a `deducted` move of the same transaction (§7.3: the card is reset
+                // when the full card is redeemed, not when it fills).
+                (_, true) => sum,
                 // A one-time card stays full until its reward is taken.
                 (true, false) => req,
                 _ => sum,
@@ -1314,6 +1316,18 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         };
         stamps.insert(*card_id, after);
         moves.push(StampMove { card: *card_id, before, after, finished: done });
+    }
+    // A restartable card left full with no reward taken starts over (simulator decision:
+    // overflow carries), so the member's card never shows more stamps than it needs.
+    for (card_id, count) in stamps.iter_mut() {
+        if let Some(card) = inner.card(*card_id).filter(|c| c.restartable && c.required_stamps > 0) {
+            if *count >= card.required_stamps {
+                *count %= card.required_stamps;
+                if let Some(m) = moves.iter_mut().rev().find(|m| m.card == *card_id) {
+                    m.after = *count;
+                }
+            }
+        }
     }
     let points = points_for(inner, rq, total, &lines);
     let release = rq.s.transactions_release_stamp_reservations;

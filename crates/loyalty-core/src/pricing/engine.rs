@@ -12,7 +12,7 @@ use super::{PricingError, UnitAssignment, MAX_UNITS};
 use crate::basket::{Basket, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
 use crate::ids::{OfferId, ProductId};
 use crate::money::Money;
-use crate::offer::{Discount, Offer, OfferKind, Scope};
+use crate::offer::{Discount, Offer, OfferKind, Scope, VendorDiscount};
 
 const WAITING: &str = "waiting for the customer to confirm it";
 const NO_MATCH: &str = "no matching products in the basket";
@@ -22,6 +22,7 @@ const REWARD_NOT_PRICED: &str = "a points reward without a discount is not price
 const ZERO_DISCOUNT: &str = "its discount is zero";
 const ROUNDS_TO_ZERO: &str = "its discount rounds to zero";
 const NOTHING_TO_DISCOUNT: &str = "nothing to discount: the units it covers cost nothing";
+const NOT_PRICED_BY_VENDOR: &str = "the vendor has not priced it for this basket";
 
 /// One unit of one line and the offer (index into the id-sorted offers) that took it.
 #[derive(Debug, Clone)]
@@ -125,8 +126,8 @@ impl Engine<'_> {
     /// Why the offer cannot be used at all right now, if it cannot.
     fn unusable(&self, offer: usize) -> Option<String> {
         let offer = self.offers[offer];
-        if let Some(to) = offer.valid_to.filter(|to| self.now > *to) {
-            return Some(format!("expired on {}", to.format("%Y-%m-%d")));
+        if offer.valid_to.is_some_and(|to| self.now > to) {
+            return offer.expiry_text();
         }
         if let Some(from) = offer.valid_from.filter(|from| self.now < *from) {
             return Some(format!("not valid yet: starts on {}", from.format("%Y-%m-%d")));
@@ -384,7 +385,12 @@ impl Engine<'_> {
                 self.refuse(oi, REWARD_NOT_PRICED);
                 continue;
             }
-            if basket_discount(offer).is_none() || confirmed.contains(&offer.id) {
+            let vendor_priced = matches!(offer.kind, OfferKind::VendorPriced { .. });
+            if (basket_discount(offer).is_none() && !vendor_priced) || confirmed.contains(&offer.id) {
+                continue;
+            }
+            if matches!(offer.kind, OfferKind::VendorPriced { discount: None, .. }) {
+                self.refuse(oi, NOT_PRICED_BY_VENDOR);
                 continue;
             }
             match self.unusable(oi) {
@@ -400,6 +406,14 @@ impl Engine<'_> {
             // validate() made sure every confirmed id names exactly one offer.
             let Some(oi) = self.offers.iter().position(|o| &o.id == id) else { continue };
             let offer = self.offers[oi];
+            if let OfferKind::VendorPriced { discount, .. } = &offer.kind {
+                match (self.unusable(oi), discount) {
+                    (Some(reason), _) => self.refuse(oi, reason),
+                    (None, None) => self.refuse(oi, NOT_PRICED_BY_VENDOR),
+                    (None, Some(d)) => self.vendor_priced(oi, d)?,
+                }
+                continue;
+            }
             // A product coupon named here is ignored: it applies automatically.
             let Some(discount) = basket_discount(offer) else { continue };
             if let Some(reason) = self.unusable(oi) {
@@ -433,6 +447,41 @@ impl Engine<'_> {
             }
             self.give(oi, &eligible, discount);
         }
+        Ok(())
+    }
+
+    /// The vendor's computed discount, as given: over the units it names that carry no other
+    /// discount yet, capped at what they are worth, spread by worth like any other amount.
+    fn vendor_priced(&mut self, oi: usize, discount: &VendorDiscount) -> Result<(), PricingError> {
+        let mut chosen = Vec::new();
+        let mut any_taken = false;
+        for dl in &discount.lines {
+            let Some(line) = self.basket.lines.iter().position(|l| l.line_id == dl.line_id) else {
+                let reason = format!("the vendor priced line {}, which is not in the basket", dl.line_id);
+                self.refuse(oi, reason);
+                return Ok(());
+            };
+            // A partial unit counts as one: the vendor names units, the engine tracks them.
+            let wanted = dl.units.ceil().to_usize().unwrap_or(0);
+            let units: Vec<usize> = (0..self.units.len()).filter(|u| self.units[*u].line == line).collect();
+            any_taken |= units.iter().take(wanted).any(|u| self.units[*u].taken.is_some());
+            chosen.extend(
+                units
+                    .into_iter()
+                    .filter(|u| self.units[*u].taken.is_none() && self.units[*u].worth > 0)
+                    .take(wanted),
+            );
+        }
+        if chosen.is_empty() {
+            self.refuse(oi, if any_taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
+            return Ok(());
+        }
+        let amount = discount.amount.minor.min(self.worth_of(&chosen)?);
+        if amount <= 0 {
+            self.refuse(oi, ZERO_DISCOUNT);
+            return Ok(());
+        }
+        self.give(oi, &chosen, amount);
         Ok(())
     }
 
@@ -636,6 +685,24 @@ fn validate(basket: &Basket, offers: &[Offer], confirmed: &[OfferId]) -> Result<
             OfferKind::ProgressiveDiscount { tiers, .. } => {
                 for tier in tiers {
                     check_percent("tiers", tier.percent)?;
+                }
+            }
+            OfferKind::VendorPriced { discount: None, .. } => {}
+            OfferKind::VendorPriced { discount: Some(d), .. } => {
+                if d.amount.currency != currency {
+                    return Err(invalid(
+                        "discount",
+                        format!("in {} but the basket is in {currency}", d.amount.currency),
+                    ));
+                }
+                if d.amount.is_negative() {
+                    return Err(invalid("discount", format!("must not be negative, got {}", d.amount)));
+                }
+                if let Some(l) = d.lines.iter().find(|l| l.units <= Decimal::ZERO) {
+                    return Err(invalid(
+                        "discount",
+                        format!("line {} must have a positive number of units, got {}", l.line_id, l.units),
+                    ));
                 }
             }
         }

@@ -1,0 +1,256 @@
+//! Checkout flows over the provider: the money rules a shop relies on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
+use loyalty_core::{ErrorKind, Offer, Provider, RegisterMember};
+
+use super::members::both_consents;
+use super::{check, ctx, fail, hold, member_lookup, member_offers, release, step};
+use crate::{Environment, Outcome, Verdict};
+
+fn request(env: &Environment) -> CheckoutRequest {
+    let req = CheckoutRequest::new(env.fresh_transaction_id(), env.basket().clone());
+    match env.department() {
+        Some(d) => req.department(d.clone()),
+        None => req,
+    }
+}
+
+/// A member checkout of the seeded basket, or a skip when no lookup finds the member.
+fn member_request(p: &dyn Provider, env: &Environment) -> Result<CheckoutRequest, Verdict> {
+    let lookup =
+        member_lookup(p, env).ok_or_else(|| Verdict::Skip("no lookup finds the seeded member".into()))?;
+    Ok(request(env).identify(lookup))
+}
+
+fn completed(what: &str, c: Completion) -> Result<loyalty_core::checkout::CheckoutOutcome, Verdict> {
+    match c {
+        Completion::Completed(o) => Ok(o),
+        other => Err(fail(format!("{what}: expected a completed checkout, got {other:?}"))),
+    }
+}
+
+/// Cancels a committed sale so repeated runs against one store stay independent.
+async fn cleanup(
+    p: &dyn Provider,
+    env: &Environment,
+    outcome: &loyalty_core::checkout::CheckoutOutcome,
+) -> Outcome {
+    if let (true, Some(t), Delivery::Sent(_)) =
+        (p.capabilities().cancel_transaction, p.transactions(), &outcome.delivery)
+    {
+        step(
+            "cleanup: transactions.cancel",
+            t.cancel(&ctx(env), &outcome.transaction, Some("conformance cleanup")).await,
+        )?;
+    }
+    Ok(())
+}
+
+/// The whole flow; completing the same order again charges nothing more.
+pub async fn checkout_full(p: &dyn Provider, env: &Environment) -> Outcome {
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let req = match member_lookup(p, env) {
+        Some(l) => request(env).identify(l),
+        None => request(env),
+    };
+    let out =
+        completed("checkout.complete", step("checkout.complete", checkout.complete(&ctx(env), &req).await)?)?;
+    check!(matches!(out.delivery, Delivery::Sent(_)), "transaction not sent: {:?}", out.delivery);
+    check!(out.charged == out.priced.total, "charged {} for a total of {}", out.charged, out.priced.total);
+    check!(payment.captures() == 1, "payment captured {} times", payment.captures());
+    let again =
+        completed("again", step("checkout.complete (again)", checkout.complete(&ctx(env), &req).await)?)?;
+    check!(again == out && payment.captures() == 1, "completing twice charged twice");
+    cleanup(p, env, &out).await
+}
+
+/// The same order id with another basket after the charge is a `Conflict` naming the order.
+pub async fn checkout_same_order_other_basket(p: &dyn Provider, env: &Environment) -> Outcome {
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let req = match member_lookup(p, env) {
+        Some(l) => request(env).identify(l),
+        None => request(env),
+    };
+    let out =
+        completed("checkout.complete", step("checkout.complete", checkout.complete(&ctx(env), &req).await)?)?;
+    let mut other = req.clone();
+    if other.basket.lines.len() > 1 {
+        other.basket.lines.pop();
+    } else if let Some(l) = other.basket.lines.first_mut() {
+        l.quantity += rust_decimal::Decimal::ONE;
+    }
+    let err = checkout.complete(&ctx(env), &other).await;
+    check!(
+        matches!(&err, Err(e) if *e.kind() == ErrorKind::Conflict && e.message().contains(req.transaction_id.as_str())),
+        "a changed basket under a charged order id should be a Conflict naming the order, got {err:?}"
+    );
+    check!(payment.captures() == 1, "the changed basket was charged ({} captures)", payment.captures());
+    cleanup(p, env, &out).await
+}
+
+/// Offers the prepared checkout holds (skip when the seeded basket uses none).
+async fn held(
+    p: &dyn Provider,
+    env: &Environment,
+    prepared: &loyalty_core::checkout::Prepared,
+) -> Result<Vec<Offer>, Verdict> {
+    let offers = member_offers(p, env).await?;
+    let held: Vec<Offer> =
+        prepared.holds.iter().filter_map(|h| offers.iter().find(|o| o.id == h.offer_id).cloned()).collect();
+    if held.is_empty() {
+        return Err(Verdict::Skip("no seeded offer applies to the basket, so nothing is held".into()));
+    }
+    Ok(held)
+}
+
+/// Every offer can be held by another order: nothing is left held.
+async fn nothing_held(p: &dyn Provider, env: &Environment, offers: &[Offer]) -> Outcome {
+    let other = env.fresh_transaction_id();
+    for offer in offers {
+        let h = hold(p, env, offer, &other).await;
+        check!(h.is_ok(), "offer {} is still held: {h:?}", offer.id);
+        if let Ok(h) = h {
+            release(p, env, &h).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A declined payment releases every hold.
+pub async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> Outcome {
+    let req = member_request(p, env)?;
+    let payment = Arc::new(SimulatedPayment::new());
+    payment.answer_next(NextAnswer::Decline);
+    let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
+    let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
+    let held = held(p, env, &prepared).await?;
+    let err = checkout.commit(&ctx(env), &prepared).await;
+    check!(
+        matches!(&err, Err(e) if e.kind() == &ErrorKind::Rejected),
+        "a declined payment should fail the checkout: {err:?}"
+    );
+    nothing_held(p, env, &held).await
+}
+
+/// After a declined payment the customer pays with another card: the holds are taken back
+/// first and the price shown is charged, once.
+pub async fn checkout_declined_then_retried(p: &dyn Provider, env: &Environment) -> Outcome {
+    let req = member_request(p, env)?;
+    let payment = Arc::new(SimulatedPayment::new());
+    payment.answer_next(NextAnswer::Decline);
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
+    held(p, env, &prepared).await?;
+    let declined = checkout.commit(&ctx(env), &prepared).await;
+    check!(declined.is_err(), "the first payment should be declined: {declined:?}");
+    payment.answer_next(NextAnswer::Approve);
+    let out =
+        completed("retry", step("checkout.commit (retry)", checkout.commit(&ctx(env), &prepared).await)?)?;
+    check!(
+        out.charged == prepared.priced.total,
+        "charged {} after showing {}",
+        out.charged,
+        prepared.priced.total
+    );
+    check!(payment.captures() == 1, "captured {} times", payment.captures());
+    check!(
+        out.transaction.holds.len() == prepared.holds.len(),
+        "the sale claims {} holds, the checkout showed {}",
+        out.transaction.holds.len(),
+        prepared.holds.len()
+    );
+    cleanup(p, env, &out).await
+}
+
+/// A hold that expired before commit is taken again when the offer is still free, and the
+/// customer pays what was shown.
+pub async fn checkout_hold_expiry_retaken(p: &dyn Provider, env: &Environment) -> Outcome {
+    let req = member_request(p, env)?;
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
+    held(p, env, &prepared).await?;
+    let latest = prepared.holds.iter().map(|h| h.expires_at).max().unwrap_or_else(|| env.now());
+    let wait = (latest - env.now()).to_std().unwrap_or_default() + Duration::from_secs(1);
+    if !env.advance_clock(wait) {
+        step("checkout.abort", checkout.abort(&ctx(env), &prepared).await)?;
+        return Err(Verdict::Skip("the target's clock cannot be moved".into()));
+    }
+    let out = completed("commit", step("checkout.commit", checkout.commit(&ctx(env), &prepared).await)?)?;
+    check!(
+        out.charged == prepared.priced.total,
+        "charged {} after showing {}",
+        out.charged,
+        prepared.priced.total
+    );
+    check!(out.transaction.holds.iter().all(|h| h.expires_at > env.now()), "the sale claims an expired hold");
+    check!(payment.captures() == 1, "captured {} times", payment.captures());
+    cleanup(p, env, &out).await
+}
+
+/// A payment that needs 3-D Secure keeps the holds while the customer completes it, and the
+/// confirming call finishes the same checkout at the price shown.
+pub async fn checkout_three_d_secure(p: &dyn Provider, env: &Environment) -> Outcome {
+    let req = member_request(p, env)?;
+    let payment = Arc::new(SimulatedPayment::new());
+    payment.answer_next(NextAnswer::ThreeDSecure);
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
+    let held = held(p, env, &prepared).await?;
+    let waiting = step("checkout.commit", checkout.commit(&ctx(env), &prepared).await)?;
+    check!(
+        matches!(waiting, Completion::ActionRequired { .. }),
+        "expected a 3-D Secure step, got {waiting:?}"
+    );
+    check!(payment.captures() == 0, "captured before the customer finished 3-D Secure");
+    let record =
+        step("checkout.status", checkout.status(&prepared.order).await)?.ok_or_else(|| fail("no record"))?;
+    check!(
+        held.iter().all(|o| record.holds.iter().any(|h| h.offer_id == o.id)),
+        "the holds were dropped while the customer was at 3-D Secure"
+    );
+    payment.complete_action(&prepared.order);
+    let out = completed(
+        "confirm",
+        step("checkout.confirm_payment", checkout.confirm_payment(&ctx(env), &prepared.order).await)?,
+    )?;
+    check!(
+        out.charged == prepared.priced.total,
+        "charged {} after showing {}",
+        out.charged,
+        prepared.priced.total
+    );
+    check!(payment.captures() == 1, "captured {} times", payment.captures());
+    cleanup(p, env, &out).await
+}
+
+/// A guest who signs up at checkout and comes back with the same sign-up data (and no
+/// lookup) is the member created the first time.
+pub async fn checkout_guest_sign_up_retried(p: &dyn Provider, env: &Environment) -> Outcome {
+    let mut sign_up = RegisterMember::new()
+        .with_phone(env.fresh_phone())
+        .with_email(env.fresh_email())
+        .with_name("Guest", "Buyer")
+        .with_consents(both_consents());
+    if let Some(d) = env.department() {
+        sign_up = sign_up.with_department(d.clone());
+    }
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
+    let first = request(env).sign_up(sign_up.clone());
+    let a = completed("first", step("checkout.complete", checkout.complete(&ctx(env), &first).await)?)?;
+    check!(a.signed_up && a.member.is_some(), "the guest was not signed up: {:?}", a.notes);
+    let second = request(env).sign_up(sign_up);
+    let b = completed(
+        "second",
+        step("checkout.complete (same guest)", checkout.complete(&ctx(env), &second).await)?,
+    )?;
+    check!(b.member == a.member, "the returning guest became {:?} instead of {:?}", b.member, a.member);
+    cleanup(p, env, &a).await?;
+    cleanup(p, env, &b).await
+}

@@ -1,0 +1,437 @@
+//! The scenarios. Each is an async function over `&dyn Provider` and the [`Environment`];
+//! [`all`] lists them with the capability labels they need.
+
+mod checkout;
+mod commerce;
+mod members;
+mod offers;
+mod transactions;
+
+use loyalty_core::{
+    Context, Discount, EnrollMember, Hold, HoldRequest, LookupKind, MemberId, MemberLookup, MemberUpdate,
+    NewCart, Offer, OfferKind, Phone, Provider, RedeemRequest, RegisterMember, ReturnStyle, Transaction,
+    TransactionId,
+};
+
+use crate::{Environment, Outcome, Scenario, Verdict};
+
+pub use checkout::{
+    checkout_declined_then_retried, checkout_fails_after_hold, checkout_full, checkout_guest_sign_up_retried,
+    checkout_hold_expiry_retaken, checkout_same_order_other_basket, checkout_three_d_secure,
+};
+pub use commerce::{cart_upgrade, dropship_order};
+pub use members::{
+    enroll_member, find_by, find_by_activation_token, find_no_match, get_member, register_member, segments,
+    update_member,
+};
+pub use offers::{
+    hold_and_release, hold_blocks_others, list_offers, list_offers_for_guests, list_offers_with_basket,
+    lock_expires, redeem_and_reinstate, reservation_stays_until_released, stamp_cards_listed, validate_offer,
+    vendor_priced_offer,
+};
+pub use transactions::{
+    cancel_gives_offers_back, cancel_transaction, cancel_twice_refused, points_earned, return_style,
+    send_transaction, send_twice_deduplicated, send_twice_replaces,
+};
+
+pub(crate) fn fail(msg: impl Into<String>) -> Verdict {
+    Verdict::Fail(msg.into())
+}
+
+macro_rules! check {
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err($crate::scenarios::fail(format!($($arg)+)));
+        }
+    };
+}
+pub(crate) use check;
+
+/// Turns a provider error into a failure naming the step.
+pub(crate) fn step<T>(what: &str, r: loyalty_core::Result<T>) -> Result<T, Verdict> {
+    r.map_err(|e| fail(format!("{what}: {e}")))
+}
+
+pub(crate) fn ctx(env: &Environment) -> Context {
+    match env.department() {
+        Some(d) => Context::new().with_department(d.clone()),
+        None => Context::new(),
+    }
+}
+
+macro_rules! scenario {
+    ($name:expr, [$($cap:expr),*], $f:path) => {
+        Scenario { name: $name.to_string(), needs: vec![$($cap.to_string()),*], run: |p, e| Box::pin($f(p, e)) }
+    };
+}
+
+/// Every scenario, in the order they run.
+pub fn all() -> Vec<Scenario> {
+    let mut list = vec![scenario!("capabilities.honesty", [], capability_honesty)];
+    for kind in LookupKind::ALL {
+        list.push(Scenario {
+            name: format!("members.find.{}", kind.label()),
+            needs: vec![format!("lookups.{}", kind.label())],
+            run: find_by_kind(kind),
+        });
+    }
+    list.extend([
+        scenario!("members.find.no_match", [], find_no_match),
+        scenario!("members.get", ["get_member"], get_member),
+        scenario!("members.register", ["register"], register_member),
+        scenario!("members.enroll", ["enroll"], enroll_member),
+        scenario!("members.update", ["register", "update_member"], update_member),
+        scenario!("members.segments", ["segments"], segments),
+        scenario!("offers.list", ["list_offers"], list_offers),
+        scenario!("offers.list_with_basket", ["list_offers", "offers_with_basket"], list_offers_with_basket),
+        scenario!("offers.list_for_guests", ["list_offers", "guest_offers"], list_offers_for_guests),
+        scenario!(
+            "offers.vendor_priced_discount_taken_as_given",
+            ["list_offers", "offers_with_basket", "vendor_pricing"],
+            vendor_priced_offer
+        ),
+        scenario!("offers.stamp_cards", ["list_offers", "stamp_cards"], stamp_cards_listed),
+        scenario!("offers.validate", ["list_offers", "validate_offer"], validate_offer),
+        scenario!("holds.hold_and_release", ["list_offers", "hold"], hold_and_release),
+        scenario!(
+            "holds.held_offer_blocks_other_transactions",
+            ["list_offers", "hold", "usage_counting.at_hold"],
+            hold_blocks_others
+        ),
+        scenario!("holds.lock_expires", ["list_offers", "hold.lock"], lock_expires),
+        scenario!(
+            "holds.reservation_stays_until_released",
+            ["list_offers", "hold.reserve", "usage_counting.at_hold"],
+            reservation_stays_until_released
+        ),
+        scenario!(
+            "redemptions.redeem_and_reinstate",
+            ["list_offers", "redeem", "reinstate.explicit"],
+            redeem_and_reinstate
+        ),
+        scenario!("transactions.send", ["send_transaction"], send_transaction),
+        scenario!(
+            "transactions.send_same_id_twice_is_one_effect",
+            ["send_transaction", "resend.deduplicated"],
+            send_twice_deduplicated
+        ),
+        scenario!(
+            "transactions.send_same_id_again_replaces",
+            ["send_transaction", "resend.upsert"],
+            send_twice_replaces
+        ),
+        scenario!(
+            "transactions.points_earned_at_send",
+            ["send_transaction", "get_member", "points", "points_at_send"],
+            points_earned
+        ),
+        scenario!("transactions.cancel", ["send_transaction", "cancel_transaction"], cancel_transaction),
+        scenario!(
+            "transactions.cancel_twice_refused",
+            ["send_transaction", "cancel_transaction", "second_cancel_refused"],
+            cancel_twice_refused
+        ),
+        scenario!(
+            "transactions.cancel_gives_offers_back",
+            ["list_offers", "send_transaction", "cancel_transaction", "reinstate.on_cancel"],
+            cancel_gives_offers_back
+        ),
+    ]);
+    for style in ReturnStyle::ALL {
+        list.push(Scenario {
+            name: format!("transactions.return.{}", style.label()),
+            needs: vec!["send_transaction".into(), format!("return_styles.{}", style.label())],
+            run: return_in_style(style),
+        });
+    }
+    list.extend([
+        scenario!("checkout.full", ["send_transaction"], checkout_full),
+        scenario!(
+            "checkout.same_order_other_basket_is_conflict",
+            ["send_transaction"],
+            checkout_same_order_other_basket
+        ),
+        scenario!(
+            "checkout.fails_after_hold_leaves_no_hold",
+            ["list_offers", "hold"],
+            checkout_fails_after_hold
+        ),
+        scenario!(
+            "checkout.declined_then_retried_charges_shown_price_once",
+            ["list_offers", "hold", "send_transaction"],
+            checkout_declined_then_retried
+        ),
+        scenario!(
+            "checkout.expired_hold_taken_again_before_charge",
+            ["list_offers", "hold", "send_transaction"],
+            checkout_hold_expiry_retaken
+        ),
+        scenario!(
+            "checkout.three_d_secure_keeps_holds",
+            ["list_offers", "hold", "send_transaction"],
+            checkout_three_d_secure
+        ),
+        scenario!(
+            "checkout.guest_sign_up_retried_is_one_member",
+            ["register"],
+            checkout_guest_sign_up_retried
+        ),
+        scenario!("carts.upgrade_charges_difference", ["carts", "cart_upgrades"], cart_upgrade),
+        scenario!("fulfilment.dropship_order", ["dropshipping"], dropship_order),
+    ]);
+    list
+}
+
+// Fn pointers cannot capture, so each lookup kind and return style gets its own small function.
+fn find_by_kind(
+    kind: LookupKind,
+) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
+    match kind {
+        LookupKind::Phone => |p, e| Box::pin(find_by(p, e, LookupKind::Phone)),
+        LookupKind::Email => |p, e| Box::pin(find_by(p, e, LookupKind::Email)),
+        LookupKind::NationalId => |p, e| Box::pin(find_by(p, e, LookupKind::NationalId)),
+        LookupKind::DriversLicense => |p, e| Box::pin(find_by(p, e, LookupKind::DriversLicense)),
+        LookupKind::ExternalId => |p, e| Box::pin(find_by(p, e, LookupKind::ExternalId)),
+        LookupKind::ProviderId => |p, e| Box::pin(find_by(p, e, LookupKind::ProviderId)),
+        LookupKind::ActivationToken => |p, e| Box::pin(find_by_activation_token(p, e)),
+    }
+}
+
+fn return_in_style(
+    style: ReturnStyle,
+) -> for<'a> fn(&'a dyn Provider, &'a Environment) -> crate::ScenarioFuture<'a> {
+    match style {
+        ReturnStyle::CancelAndResend => |p, e| Box::pin(return_style(p, e, ReturnStyle::CancelAndResend)),
+        ReturnStyle::NegativeTransaction => {
+            |p, e| Box::pin(return_style(p, e, ReturnStyle::NegativeTransaction))
+        }
+        ReturnStyle::PartialRefund => |p, e| Box::pin(return_style(p, e, ReturnStyle::PartialRefund)),
+        ReturnStyle::ResendWithoutLines => {
+            |p, e| Box::pin(return_style(p, e, ReturnStyle::ResendWithoutLines))
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Helpers shared by the scenario modules
+
+pub(crate) async fn member_offers(p: &dyn Provider, env: &Environment) -> Result<Vec<Offer>, Verdict> {
+    let o = p.offers().ok_or_else(|| fail("offers() is None"))?;
+    step("offers.list", o.list(&ctx(env), Some(env.member_id()), None).await)
+}
+
+pub(crate) fn usable_coupon(offers: &[Offer], single_use: bool) -> Option<Offer> {
+    offers
+        .iter()
+        .filter(|o| matches!(o.kind, OfferKind::Coupon { .. }) && o.uses_left != Some(0))
+        .find(|o| !single_use || o.uses_left == Some(1))
+        .cloned()
+}
+
+pub(crate) async fn hold(
+    p: &dyn Provider,
+    env: &Environment,
+    offer: &Offer,
+    tx: &TransactionId,
+) -> loyalty_core::Result<Hold> {
+    let h = p.holds().ok_or_else(|| loyalty_core::Error::unsupported(p.name(), "holds.hold"))?;
+    h.hold(&ctx(env), &HoldRequest::new(env.member_id().clone(), offer.clone(), tx.clone())).await
+}
+
+pub(crate) async fn release(p: &dyn Provider, env: &Environment, hold: &Hold) -> Outcome {
+    let h = p.holds().ok_or_else(|| fail("holds() is None"))?;
+    step("holds.release", h.release(&ctx(env), hold).await)
+}
+
+/// A transaction of the environment's basket, priced with `offers` (none: no discount).
+pub(crate) fn priced_transaction(
+    env: &Environment,
+    member: Option<MemberId>,
+    id: TransactionId,
+    offers: &[Offer],
+) -> Result<Transaction, Verdict> {
+    let priced = loyalty_core::pricing::price(env.basket(), offers, &[], env.now())
+        .map_err(|e| fail(format!("pricing: {e}")))?;
+    let tx = Transaction::from_priced(id, env.now(), member, env.basket(), &priced, offers)
+        .map_err(|e| fail(e.to_string()))?;
+    let tx = tx.with_payment("Card", priced.total);
+    Ok(match env.department() {
+        Some(d) => tx.with_department(d.clone()),
+        None => tx,
+    })
+}
+
+pub(crate) fn plain_transaction(
+    env: &Environment,
+    member: Option<MemberId>,
+    id: TransactionId,
+) -> Result<Transaction, Verdict> {
+    priced_transaction(env, member, id, &[])
+}
+
+/// Automatic offers of the seeded member (product coupons and stamp cards).
+pub(crate) async fn automatic_offers(p: &dyn Provider, env: &Environment) -> Result<Vec<Offer>, Verdict> {
+    if !p.capabilities().list_offers {
+        return Ok(Vec::new());
+    }
+    Ok(member_offers(p, env)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            matches!(o.kind, OfferKind::Coupon { .. } | OfferKind::StampCard(_)) && !o.is_basket_coupon()
+        })
+        .collect())
+}
+
+pub(crate) fn uses_of(offers: &[Offer], id: &loyalty_core::OfferId) -> Option<Option<u32>> {
+    offers.iter().find(|o| &o.id == id).map(|o| o.uses_left)
+}
+
+/// A lookup of a kind the provider supports that finds the seeded member.
+pub(crate) fn member_lookup(p: &dyn Provider, env: &Environment) -> Option<MemberLookup> {
+    let caps = p.capabilities();
+    LookupKind::ALL.into_iter().filter(|k| caps.supports_lookup(*k)).find_map(|k| env.lookup(k))
+}
+
+fn expect_unsupported<T: std::fmt::Debug>(
+    what: &str,
+    r: loyalty_core::Result<T>,
+    problems: &mut Vec<String>,
+) {
+    match r {
+        Err(e) if e.is_unsupported() => {}
+        Err(e) => problems.push(format!("{what}: expected Unsupported, got {e}")),
+        Ok(v) => problems.push(format!("{what}: undeclared but answered {v:?}")),
+    }
+}
+
+/// Every operation the provider does not declare answers `Unsupported` (or has no accessor).
+pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome {
+    let caps = p.capabilities().clone();
+    let c = ctx(env);
+    let mut problems = Vec::new();
+    let member = env.member_id().clone();
+    if let Some(m) = p.members() {
+        for kind in LookupKind::ALL.into_iter().filter(|k| !caps.supports_lookup(*k)) {
+            let lookup = match kind {
+                LookupKind::Phone => MemberLookup::Phone(Phone::new("+47", "40000000")),
+                LookupKind::Email => MemberLookup::Email("nobody@example.com".into()),
+                LookupKind::NationalId => MemberLookup::NationalId("00000000000".into()),
+                LookupKind::DriversLicense => MemberLookup::DriversLicense("X".into()),
+                LookupKind::ExternalId => MemberLookup::ExternalId("X".into()),
+                LookupKind::ProviderId => MemberLookup::ProviderId(member.clone()),
+                LookupKind::ActivationToken => MemberLookup::ActivationToken("X".into()),
+            };
+            expect_unsupported(&format!("members.find({kind:?})"), m.find(&c, &lookup).await, &mut problems);
+        }
+        if !caps.get_member {
+            expect_unsupported("members.get", m.get(&c, &member).await, &mut problems);
+        }
+        if !caps.register {
+            expect_unsupported(
+                "members.register",
+                m.register(&c, &RegisterMember::new().with_phone(env.fresh_phone())).await,
+                &mut problems,
+            );
+        }
+        if !caps.enroll {
+            expect_unsupported(
+                "members.enroll",
+                m.enroll(&c, &EnrollMember::new(env.fresh_phone())).await,
+                &mut problems,
+            );
+        }
+        if !caps.update_member {
+            expect_unsupported(
+                "members.update",
+                m.update(&c, &member, &MemberUpdate::new()).await,
+                &mut problems,
+            );
+        }
+        if !caps.segments {
+            expect_unsupported("members.segments", m.segments(&c).await, &mut problems);
+        }
+    } else if caps.members() {
+        problems.push("member capabilities declared but members() is None".into());
+    }
+    let probe = Offer::new(
+        "conformance-probe",
+        "probe",
+        OfferKind::Coupon { discount: Discount::FreeShipping, scope: loyalty_core::Scope::Basket },
+    );
+    if let Some(o) = p.offers() {
+        if !caps.list_offers {
+            expect_unsupported("offers.list", o.list(&c, Some(&member), None).await, &mut problems);
+        }
+        if !caps.guest_offers {
+            expect_unsupported("offers.list(guest)", o.list(&c, None, None).await, &mut problems);
+        }
+        if !caps.validate_offer {
+            expect_unsupported("offers.validate", o.validate(&c, &member, &probe).await, &mut problems);
+        }
+    } else if caps.offers() {
+        problems.push("offer capabilities declared but offers() is None".into());
+    }
+    let tx_id = env.fresh_transaction_id();
+    match (p.holds(), caps.hold) {
+        (Some(h), None) => {
+            let req = HoldRequest::new(member.clone(), probe.clone(), tx_id.clone());
+            expect_unsupported("holds.hold", h.hold(&c, &req).await, &mut problems);
+        }
+        (None, Some(_)) => problems.push("hold declared but holds() is None".into()),
+        _ => {}
+    }
+    match (p.redemptions(), caps.redeem) {
+        (Some(r), false) => expect_unsupported(
+            "redemptions.redeem",
+            r.redeem(&c, &RedeemRequest::new(member.clone(), probe.clone())).await,
+            &mut problems,
+        ),
+        (None, true) => problems.push("redeem declared but redemptions() is None".into()),
+        _ => {}
+    }
+    if let Some(t) = p.transactions() {
+        let tx = plain_transaction(env, None, tx_id.clone())?;
+        if !caps.send_transaction {
+            expect_unsupported("transactions.send", t.send(&c, &tx).await, &mut problems);
+        }
+        if !caps.supports_return(ReturnStyle::ResendWithoutLines) {
+            expect_unsupported("transactions.amend", t.amend(&c, &tx).await, &mut problems);
+        }
+        if !caps.cancel_transaction {
+            expect_unsupported("transactions.cancel", t.cancel(&c, &tx, None).await, &mut problems);
+        }
+        if !caps.supports_return(ReturnStyle::PartialRefund) {
+            let refund = loyalty_core::Refund::new(
+                tx_id.clone(),
+                env.fresh_transaction_id(),
+                None,
+                Vec::new(),
+                tx.total,
+                env.now(),
+            );
+            expect_unsupported("transactions.refund", t.refund(&c, &refund).await, &mut problems);
+        }
+    } else if caps.transactions() {
+        problems.push("transaction capabilities declared but transactions() is None".into());
+    }
+    match (p.carts(), caps.carts) {
+        (Some(cart), false) => expect_unsupported(
+            "carts.create",
+            cart.create(&c, &NewCart::new(env.basket().currency)).await,
+            &mut problems,
+        ),
+        (None, true) => problems.push("carts declared but carts() is None".into()),
+        _ => {}
+    }
+    match (p.fulfilment(), caps.dropshipping) {
+        (Some(f), false) => expect_unsupported("fulfilment.stock", f.stock(&c, &[]).await, &mut problems),
+        (None, true) => problems.push("dropshipping declared but fulfilment() is None".into()),
+        _ => {}
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(problems.join("; ")))
+    }
+}

@@ -1,0 +1,370 @@
+//! The charge: check again, authorize, capture, freeze the transaction.
+
+use std::collections::BTreeMap;
+
+use super::prepare::held_offers;
+use super::Checkout;
+use super::{Authorization, Authorized, CheckoutState, Completion, Prepared, PriceChange, Work, FLOW};
+use crate::basket::PricedBasket;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{OfferId, TransactionId};
+use crate::offer::OfferKind;
+use crate::provider::Context;
+use crate::transaction::Transaction;
+
+/// Per offer, the discount it gives: two priced baskets that agree on this and on the total
+/// charge the same for the same offers.
+fn discounts_by_offer(p: &PricedBasket) -> BTreeMap<OfferId, i64> {
+    let mut out = BTreeMap::new();
+    for d in p.lines.iter().flat_map(|l| &l.discounts) {
+        *out.entry(d.offer_id.clone()).or_default() += d.amount.minor;
+    }
+    out
+}
+
+impl Checkout<'_> {
+    /// Commit dispatch by the record's state. Loops when another instance changed the record
+    /// under us, so every path acts on the latest state.
+    pub(super) async fn commit_locked(
+        &self,
+        ctx: &Context,
+        order: &TransactionId,
+        revision: Option<u32>,
+    ) -> Result<Completion> {
+        const OP: &str = "checkout.commit";
+        for _ in 0..8 {
+            let mut work = self
+                .load(order)
+                .await?
+                .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
+            if work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now()) {
+                work = self.wait_for_other(order, OP).await?;
+            }
+            match work.rec.state {
+                CheckoutState::Sent | CheckoutState::Refused | CheckoutState::Pending => {
+                    let outcome = work.rec.outcome.clone().ok_or_else(|| {
+                        super::corrupt(format!(
+                            "order {order} is {} without an outcome",
+                            work.rec.state.label()
+                        ))
+                    })?;
+                    return Ok(Completion::Completed(outcome));
+                }
+                CheckoutState::Charging | CheckoutState::Charged => match self.take_over(&mut work).await? {
+                    true => return self.resume_charge(ctx, work).await,
+                    false => continue,
+                },
+                CheckoutState::AwaitingAction => {
+                    let action = work.rec.action.clone().ok_or_else(|| {
+                        super::corrupt(format!("order {order} awaits an action it does not name"))
+                    })?;
+                    return Ok(Completion::ActionRequired { order: order.clone(), action });
+                }
+                CheckoutState::Preparing => {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                        "order {order} was not prepared completely; prepare it again"
+                    )));
+                }
+                CheckoutState::Aborted => {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                        .with_message(format!("order {order} was aborted; prepare it again")));
+                }
+                CheckoutState::Prepared | CheckoutState::Declined => {
+                    if let Some(r) = revision.filter(|r| *r != work.rec.revision) {
+                        return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                            "order {order} was priced again (revision {} is not {r}): show the new price",
+                            work.rec.revision
+                        )));
+                    }
+                    match self.charge(ctx, work).await? {
+                        Some(done) => return Ok(done),
+                        None => continue,
+                    }
+                }
+            }
+        }
+        Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
+            .with_message(format!("order {order} keeps changing under this instance")))
+    }
+
+    /// Renews the lease on an in-progress record whose owner stopped; false when another
+    /// instance did so first.
+    async fn take_over(&self, work: &mut Work) -> Result<bool> {
+        work.rec.due_at = Some(self.after(self.options.lease));
+        self.try_save(work).await
+    }
+
+    /// Checks again, then charges. `None` when another instance changed the record first.
+    async fn charge(&self, ctx: &Context, mut work: Work) -> Result<Option<Completion>> {
+        if let Some(change) = self.recheck(ctx, &mut work).await? {
+            return Ok(Some(Completion::PriceChanged(change)));
+        }
+        work.rec.state = CheckoutState::Charging;
+        work.rec.due_at = Some(self.after(self.options.lease));
+        work.rec.authorization = None;
+        work.rec.action = None;
+        if !self.try_save(&mut work).await? {
+            return Ok(None);
+        }
+        self.authorize_and_finish(ctx, work).await.map(Some)
+    }
+
+    /// Everything the customer was shown, checked again just before the charge: offers still
+    /// valid, coupons still usable, holds alive (an expired one is taken again). When an offer
+    /// is lost or the price moves, the checkout is priced again and nothing is charged.
+    pub(super) async fn recheck(&self, ctx: &Context, work: &mut Work) -> Result<Option<PriceChange>> {
+        let shown = work.rec.priced.clone().ok_or_else(|| {
+            Error::new(ErrorKind::Conflict, FLOW, "checkout.commit")
+                .with_message(format!("order {} has not been priced", work.rec.order))
+        })?;
+        let notes_before = work.rec.notes.len();
+        let now = self.now();
+        let used: Vec<OfferId> = held_offers(&shown, &work.rec.offers).into_iter().map(|o| o.id).collect();
+        let expired: Vec<(OfferId, String)> = work
+            .rec
+            .offers
+            .iter()
+            .filter(|o| used.contains(&o.id) && !o.is_valid_at(now))
+            .map(|o| (o.id.clone(), o.expiry_text().unwrap_or_else(|| "no longer valid".into())))
+            .collect();
+        for (id, why) in &expired {
+            work.rec.notes.push(format!("offer {id}: {why}"));
+            work.rec.offers.retain(|o| &o.id != id);
+        }
+        self.reprice(&mut work.rec)?;
+        self.validate_used(ctx, work).await?;
+        self.ensure_holds(ctx, work).await?;
+        let now_priced = work.rec.priced.clone().unwrap_or_else(|| shown.clone());
+        let changed =
+            now_priced.total != shown.total || discounts_by_offer(&now_priced) != discounts_by_offer(&shown);
+        if !changed {
+            work.rec.notes.truncate(notes_before);
+            return Ok(None);
+        }
+        let changes = work.rec.notes[notes_before..].to_vec();
+        work.rec.state = CheckoutState::Prepared;
+        work.rec.revision += 1;
+        work.rec.due_at = self.holds_due(&work.rec);
+        self.save(work, "checkout.commit").await?;
+        Ok(Some(PriceChange {
+            old_total: shown.total,
+            new_total: now_priced.total,
+            changes,
+            prepared: Prepared::of(&work.rec)?,
+        }))
+    }
+
+    /// Authorizes (unless an authorization is recorded), then captures and sends.
+    async fn authorize_and_finish(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
+        let Some(priced) = work.rec.priced.clone() else {
+            return Err(super::corrupt(format!("order {} is charging without a price", work.rec.order)));
+        };
+        let answer = match work.rec.authorization.clone() {
+            Some(a) => Authorized::Approved(a),
+            None => match self.payment.authorize(&work.rec.order, priced.total).await {
+                Ok(a) => a,
+                Err(e) => return Err(self.declined(ctx, work, e, None).await),
+            },
+        };
+        match answer {
+            Authorized::ActionRequired { authorization, action } => {
+                work.rec.state = CheckoutState::AwaitingAction;
+                work.rec.authorization = Some(authorization);
+                work.rec.action = Some(action.clone());
+                work.rec.due_at = Some(self.after(self.options.action_timeout));
+                self.save(&mut work, "payment.authorize").await?;
+                Ok(Completion::ActionRequired { order: work.rec.order.clone(), action })
+            }
+            Authorized::Approved(a) => {
+                if a.amount != priced.total {
+                    let e = Error::new(ErrorKind::Conflict, "payment", "payment.authorize").with_message(
+                        format!("authorized {} but the order's total is {}", a.amount, priced.total),
+                    );
+                    return Err(self.declined(ctx, work, e, Some(a)).await);
+                }
+                work.rec.authorization = Some(a);
+                work.rec.due_at = Some(self.after(self.options.lease));
+                self.save(&mut work, "payment.authorize").await?;
+                self.capture_and_send(ctx, work).await
+            }
+        }
+    }
+
+    /// Captures, freezes the transaction (written before the send), sends.
+    async fn capture_and_send(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
+        let Some(auth) = work.rec.authorization.clone() else {
+            return Err(super::corrupt(format!(
+                "order {} is charging without an authorization",
+                work.rec.order
+            )));
+        };
+        if let Err(e) = self.payment.capture(&auth).await {
+            return Err(self.declined(ctx, work, e, Some(auth)).await);
+        }
+        let tx = self.freeze(ctx, &work)?;
+        work.rec.transaction = Some(tx);
+        work.rec.state = CheckoutState::Charged;
+        work.rec.due_at = Some(self.after(self.options.lease));
+        self.save(&mut work, "payment.capture").await?;
+        self.deliver(ctx, &mut work).await.map(Completion::Completed)
+    }
+
+    fn freeze(&self, ctx: &Context, work: &Work) -> Result<Transaction> {
+        let rec = &work.rec;
+        let priced = rec.priced.as_ref().ok_or_else(|| super::corrupt("charged without a price"))?;
+        let now = self.now();
+        let mut tx = Transaction::from_priced(
+            rec.order.clone(),
+            now,
+            rec.member.as_ref().map(|m| m.id.clone()),
+            &rec.request.basket,
+            priced,
+            &rec.offers,
+        )
+        .map_err(|e| Error::from_money(FLOW, "checkout.commit", "basket", e))?
+        .with_payment(rec.request.payment_method.clone(), priced.total);
+        if let Some(d) = rec.request.department.clone().or_else(|| ctx.department.clone()) {
+            tx = tx.with_department(d);
+        }
+        let used: Vec<OfferId> = held_offers(priced, &rec.offers).into_iter().map(|o| o.id).collect();
+        tx.holds = rec.holds.iter().filter(|h| used.contains(&h.offer_id)).cloned().collect();
+        Ok(tx)
+    }
+
+    /// A payment that failed before capture: every hold released, the authorization voided,
+    /// the record back to `Declined` so a new commit takes the holds again first.
+    async fn declined(
+        &self,
+        ctx: &Context,
+        mut work: Work,
+        err: Error,
+        void: Option<Authorization>,
+    ) -> Error {
+        let mut problems = self.release_recorded(ctx, &mut work).await;
+        if let Some(a) = void {
+            if let Err(v) = self.payment.void(&a).await {
+                problems.push(format!("void failed: {v}"));
+            }
+        }
+        work.rec.state = CheckoutState::Declined;
+        work.rec.authorization = None;
+        work.rec.action = None;
+        work.rec.notes.push(format!("payment failed: {}", err.message()));
+        work.rec.notes.extend(problems.iter().cloned());
+        work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+        if let Err(e) = self.save(&mut work, "payment.authorize").await {
+            problems.push(e.to_string());
+        }
+        if problems.is_empty() {
+            err
+        } else {
+            let message = format!("{}; {}", err.message(), problems.join("; "));
+            err.with_message(message)
+        }
+    }
+
+    /// Continues a charge another instance (or this one, before a crash) started.
+    pub(super) async fn resume_charge(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
+        match work.rec.state {
+            CheckoutState::Charging => self.authorize_and_finish(ctx, work).await,
+            CheckoutState::Charged => self.deliver(ctx, &mut work).await.map(Completion::Completed),
+            other => Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit").with_message(format!(
+                "order {} is {}, not charging",
+                work.rec.order,
+                other.label()
+            ))),
+        }
+    }
+
+    pub(super) async fn confirm_locked(&self, ctx: &Context, order: &TransactionId) -> Result<Completion> {
+        const OP: &str = "checkout.confirm_payment";
+        let mut work = self
+            .load(order)
+            .await?
+            .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
+        if work.rec.state != CheckoutState::AwaitingAction {
+            return match work.rec.state {
+                s if s.is_committed() => self.commit_locked(ctx, order, None).await,
+                s => Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                    .with_message(format!("order {order} has no payment waiting ({})", s.label()))),
+            };
+        }
+        let auth = work.rec.authorization.clone().ok_or_else(|| {
+            super::corrupt(format!("order {order} awaits a payment without an authorization"))
+        })?;
+        if let Some(change) = self.recheck(ctx, &mut work).await? {
+            // The customer agreed to another amount: that authorization must not be captured.
+            if let Err(e) = self.payment.void(&auth).await {
+                work.rec.notes.push(format!("void failed: {e}"));
+            }
+            work.rec.authorization = None;
+            work.rec.action = None;
+            self.save(&mut work, OP).await?;
+            return Ok(Completion::PriceChanged(change));
+        }
+        work.rec.state = CheckoutState::Charging;
+        work.rec.due_at = Some(self.after(self.options.lease));
+        self.save(&mut work, OP).await?;
+        match self.payment.resume(&auth).await {
+            Err(e) => Err(self.declined(ctx, work, e, Some(auth)).await),
+            Ok(Authorized::ActionRequired { authorization, action }) => {
+                work.rec.state = CheckoutState::AwaitingAction;
+                work.rec.authorization = Some(authorization);
+                work.rec.action = Some(action.clone());
+                work.rec.due_at = Some(self.after(self.options.action_timeout));
+                self.save(&mut work, OP).await?;
+                Ok(Completion::ActionRequired { order: order.clone(), action })
+            }
+            Ok(Authorized::Approved(a)) => {
+                work.rec.authorization = Some(a);
+                self.save(&mut work, OP).await?;
+                self.capture_and_send(ctx, work).await
+            }
+        }
+    }
+
+    pub(super) async fn abort_locked(&self, ctx: &Context, order: &TransactionId) -> Result<()> {
+        const OP: &str = "checkout.abort";
+        let mut work = self
+            .load(order)
+            .await?
+            .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
+        if work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now()) {
+            work = self.wait_for_other(order, OP).await?;
+        }
+        if work.rec.state.is_committed() {
+            return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                .with_message(format!("order {order} is already committed")));
+        }
+        let mut problems = Vec::new();
+        if work.rec.state == CheckoutState::AwaitingAction {
+            if let Some(a) = work.rec.authorization.take() {
+                if let Err(e) = self.payment.void(&a).await {
+                    problems.push(format!("void failed: {e}"));
+                }
+            }
+            work.rec.action = None;
+        }
+        problems.extend(self.release_recorded(ctx, &mut work).await);
+        work.rec.state = CheckoutState::Aborted;
+        work.rec.notes.extend(problems.iter().cloned());
+        // Holds that would not release are retried by the next tick.
+        work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+        self.save(&mut work, OP).await?;
+        match problems.first() {
+            Some(p) => Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_message(p.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether an offer is a claim the vendor can refuse after the charge.
+pub(super) fn is_claim(kind: &OfferKind) -> bool {
+    matches!(
+        kind,
+        OfferKind::Coupon { .. }
+            | OfferKind::StampCard(_)
+            | OfferKind::Reward { .. }
+            | OfferKind::VendorPriced { .. }
+    )
+}

@@ -1,0 +1,289 @@
+//! After the charge: send the sale, keep it in the outbox until the provider has it, and the
+//! periodic work that settles what stopped half-way ([`Checkout::tick`]).
+
+use std::time::Duration;
+
+use super::charge::is_claim;
+use super::{Checkout, CheckoutOutcome, CheckoutState, Claim, Delivery, TickReport, Work};
+use crate::error::{Error, ErrorKind, Result, WriteEffect};
+use crate::ids::{OfferId, TransactionId};
+use crate::offer::Offer;
+use crate::provider::{Context, Provider};
+use crate::transaction::{StampAction, Transaction};
+
+/// A refusal that names a claim (a coupon used up, a stamp card not full): the vendor refused
+/// before acting, for good.
+fn refuses_a_claim(e: &Error) -> bool {
+    *e.kind() == ErrorKind::Rejected && !e.is_temporary() && e.effect() != WriteEffect::Unknown
+}
+
+/// The offers a transaction claims: coupons and rewards used, stamp rewards taken.
+fn claims(tx: &Transaction) -> Vec<OfferId> {
+    let mut out: Vec<OfferId> = tx.offers_used.iter().map(|u| u.offer_id.clone()).collect();
+    for s in tx.stamps.iter().filter(|s| s.action == StampAction::Deducted) {
+        if !out.contains(&s.offer_id) {
+            out.push(s.offer_id.clone());
+        }
+    }
+    out
+}
+
+/// The transaction without claiming `dropped`: line amounts stay as charged (the customer paid
+/// them); only the claims on the offers go.
+fn without_claims(tx: &Transaction, dropped: &[OfferId]) -> Transaction {
+    let mut tx = tx.clone();
+    tx.offers_used.retain(|u| !dropped.contains(&u.offer_id));
+    tx.stamps.retain(|s| !(s.action == StampAction::Deducted && dropped.contains(&s.offer_id)));
+    tx.holds.retain(|h| !dropped.contains(&h.offer_id));
+    tx
+}
+
+impl Checkout<'_> {
+    /// Sends the frozen transaction and records what happened; the sale stands whatever the
+    /// provider says.
+    pub(super) async fn deliver(&self, ctx: &Context, work: &mut Work) -> Result<CheckoutOutcome> {
+        let caps = self.provider.capabilities().clone();
+        let ctx = ctx.clone().with_idempotency_key(work.rec.order.as_str());
+        let delivery = loop {
+            let Some(tx) = work.rec.transaction.clone() else {
+                return Err(super::corrupt(format!(
+                    "order {} is charged without a transaction",
+                    work.rec.order
+                )));
+            };
+            let Some(api) = self.provider.transactions().filter(|_| caps.send_transaction) else {
+                break Delivery::NotSupported;
+            };
+            work.rec.send_attempts += 1;
+            match api.send(&ctx, &tx).await {
+                Ok(receipt) => break Delivery::Sent(receipt),
+                Err(e) if refuses_a_claim(&e) && !claims(&tx).is_empty() => {
+                    let dropped = self.refused_claims(&ctx, work, &tx).await;
+                    for id in &dropped {
+                        work.rec.notes.push(format!(
+                            "offer {id}: refused by the provider after the charge ({}); the sale was sent without it",
+                            e.message()
+                        ));
+                    }
+                    work.rec.dropped_claims.extend(dropped.iter().cloned());
+                    work.rec.transaction = Some(without_claims(&tx, &dropped));
+                    // Written before the next send, so a crash resends the same body.
+                    self.save(work, "transactions.send").await?;
+                }
+                Err(e) if !e.is_temporary() && e.effect() != WriteEffect::Unknown => {
+                    break Delivery::Refused { reason: e.to_string() };
+                }
+                Err(e) => break Delivery::Pending { reason: e.to_string() },
+            }
+        };
+        match &delivery {
+            Delivery::Pending { .. } => {
+                work.rec.state = CheckoutState::Pending;
+                work.rec.due_at = Some(self.after(self.backoff(work.rec.send_attempts)));
+            }
+            Delivery::Sent(_) | Delivery::Refused { .. } | Delivery::NotSupported => {
+                work.rec.state = if matches!(delivery, Delivery::Refused { .. }) {
+                    CheckoutState::Refused
+                } else {
+                    CheckoutState::Sent
+                };
+                // A sent sale consumed its holds; some vendors still want them released.
+                let release = caps.hold.is_some_and(|h| h.release_after_commit())
+                    || !matches!(delivery, Delivery::Sent(_));
+                let problems = if release { self.release_recorded(&ctx, work).await } else { Vec::new() };
+                if !release {
+                    work.rec.holds.clear();
+                }
+                work.rec.notes.extend(problems);
+                // Holds that would not release are retried by the next tick.
+                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+            }
+        }
+        let outcome = self.outcome_of(work, delivery)?;
+        work.rec.outcome = Some(outcome.clone());
+        self.save(work, "transactions.send").await?;
+        Ok(outcome)
+    }
+
+    fn outcome_of(&self, work: &Work, delivery: Delivery) -> Result<CheckoutOutcome> {
+        let rec = &work.rec;
+        let transaction =
+            rec.transaction.clone().ok_or_else(|| super::corrupt("sent without a transaction"))?;
+        let priced = rec.priced.clone().ok_or_else(|| super::corrupt("sent without a price"))?;
+        Ok(CheckoutOutcome {
+            charged: priced.total,
+            transaction,
+            member: rec.member.as_ref().map(|m| m.id.clone()),
+            signed_up: rec.signed_up,
+            priced,
+            delivery,
+            dropped_claims: rec.dropped_claims.clone(),
+            notes: rec.notes.clone(),
+        })
+    }
+
+    fn backoff(&self, attempts: u32) -> Duration {
+        let base = self.options.resend_backoff;
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(16));
+        base.saturating_mul(factor).min(self.options.resend_backoff_max)
+    }
+
+    /// Which claims the vendor refused: those it no longer validates, or every claim when it
+    /// cannot say.
+    async fn refused_claims(&self, ctx: &Context, work: &Work, tx: &Transaction) -> Vec<OfferId> {
+        let all = claims(tx);
+        let caps = self.provider.capabilities();
+        let (Some(member), Some(api)) = (tx.member.clone(), self.provider.offers()) else { return all };
+        if !caps.validate_offer {
+            return all;
+        }
+        let mut refused = Vec::new();
+        for id in &all {
+            let offer: Option<&Offer> = work.rec.offers.iter().find(|o| &o.id == id && is_claim(&o.kind));
+            let Some(offer) = offer else { continue };
+            if let Ok(v) = api.validate(ctx, &member, offer).await {
+                if !v.valid {
+                    refused.push(id.clone());
+                }
+            }
+        }
+        if refused.is_empty() {
+            all
+        } else {
+            refused
+        }
+    }
+
+    /// The periodic work of a shop instance; run it every few seconds (any number of
+    /// instances may, each record is worked by one at a time):
+    /// - resends pending transactions that are due (backoff doubling per attempt);
+    /// - releases the expired holds of prepared checkouts nobody committed, and of payments
+    ///   the customer never finished (the authorization is voided);
+    /// - takes over checkouts an instance left half-way (its lease ran out): a charge is
+    ///   finished (the payment service dedupes by order id), a charged sale is sent, an
+    ///   interrupted prepare has its holds released.
+    ///
+    /// # Errors
+    /// Store errors; problems with single orders are listed in the report instead.
+    pub async fn tick(&self, ctx: &Context) -> Result<TickReport> {
+        let now = self.now();
+        // Every state: a record is due only when something waits (a lease, a hold, a resend).
+        let claim = Claim::new(
+            CheckoutState::ALL.to_vec(),
+            self.options.owner.clone(),
+            self.after(self.options.lease),
+            100,
+        )
+        .due_by(now);
+        let mut report = TickReport::default();
+        for stored in self.store.claim(&claim, now).await? {
+            let order = stored.value.order.clone();
+            let _guard = self.lock_order(&order).await;
+            let work = Work { rec: stored.value, version: stored.version };
+            if let Err(e) = self.tick_one(ctx, work, &mut report).await {
+                report.problems.push(format!("order {order}: {e}"));
+            }
+        }
+        Ok(report)
+    }
+
+    async fn tick_one(&self, ctx: &Context, mut work: Work, report: &mut TickReport) -> Result<()> {
+        let order = work.rec.order.clone();
+        let now = self.now();
+        match work.rec.state {
+            CheckoutState::Pending => {
+                let outcome = self.deliver(ctx, &mut work).await?;
+                match outcome.delivery {
+                    Delivery::Pending { .. } => report.still_pending.push(order),
+                    Delivery::Refused { .. } => report.refused.push(order),
+                    Delivery::Sent(_) | Delivery::NotSupported => report.sent.push(order),
+                }
+            }
+            CheckoutState::Charging | CheckoutState::Charged => {
+                work.rec.due_at = Some(self.after(self.options.lease));
+                self.save(&mut work, "checkout.tick").await?;
+                report.recovered.push(order);
+                self.resume_charge(ctx, work).await?;
+            }
+            CheckoutState::Preparing => {
+                let problems = self.release_recorded(ctx, &mut work).await;
+                work.rec.state = CheckoutState::Aborted;
+                work.rec.notes.push("abandoned while preparing: holds released".into());
+                work.rec.notes.extend(problems);
+                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                self.save(&mut work, "checkout.tick").await?;
+                report.recovered.push(order);
+            }
+            CheckoutState::AwaitingAction => {
+                if let Some(a) = work.rec.authorization.take() {
+                    if let Err(e) = self.payment.void(&a).await {
+                        work.rec.notes.push(format!("void failed: {e}"));
+                    }
+                }
+                work.rec.action = None;
+                let problems = self.release_recorded(ctx, &mut work).await;
+                work.rec.state = CheckoutState::Declined;
+                work.rec.notes.push("the payment was not completed in time: holds released".into());
+                work.rec.notes.extend(problems);
+                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                self.save(&mut work, "checkout.tick").await?;
+                report.released.push(order);
+            }
+            CheckoutState::Prepared => {
+                // Abandoned: release the holds that expired; commit takes them again if it comes.
+                let expired: Vec<OfferId> = work
+                    .rec
+                    .holds
+                    .iter()
+                    .filter(|h| h.is_expired_at(now))
+                    .map(|h| h.offer_id.clone())
+                    .collect();
+                let problems = self.release_offers(ctx, &mut work, &expired).await;
+                work.rec.notes.extend(problems);
+                work.rec.due_at = self.holds_due(&work.rec).map(|d| d.max(now));
+                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) {
+                    work.rec.due_at = Some(now);
+                }
+                self.save(&mut work, "checkout.tick").await?;
+                report.released.push(order);
+            }
+            CheckoutState::Declined
+            | CheckoutState::Aborted
+            | CheckoutState::Sent
+            | CheckoutState::Refused => {
+                // Only due when a release failed earlier.
+                let problems = self.release_recorded(ctx, &mut work).await;
+                work.rec.notes.extend(problems);
+                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                self.save(&mut work, "checkout.tick").await?;
+                report.released.push(order);
+            }
+        }
+        Ok(())
+    }
+
+    /// Resends every pending transaction now, due or not; returns each one's delivery. A send
+    /// refused for good is reported here once and leaves the outbox.
+    pub async fn resend_pending(&self, ctx: &Context) -> Vec<(TransactionId, Result<Delivery>)> {
+        let now = self.now();
+        let claim = Claim::new(
+            vec![CheckoutState::Pending],
+            self.options.owner.clone(),
+            self.after(self.options.lease),
+            1000,
+        );
+        let claimed = match self.store.claim(&claim, now).await {
+            Ok(c) => c,
+            Err(e) => return vec![(TransactionId::new("*"), Err(e))],
+        };
+        let mut results = Vec::new();
+        for stored in claimed {
+            let order = stored.value.order.clone();
+            let _guard = self.lock_order(&order).await;
+            let mut work = Work { rec: stored.value, version: stored.version };
+            let r = self.deliver(ctx, &mut work).await.map(|o| o.delivery);
+            results.push((order, r));
+        }
+        results
+    }
+}

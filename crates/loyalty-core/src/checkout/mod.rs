@@ -1,0 +1,757 @@
+//! The checkout flow (identify → offers → price → validate → hold → pay → send), generic over
+//! any [`Provider`], with its state in a [`CheckoutStore`].
+//!
+//! Rules the flow keeps, each one tested on the memory provider and the Diller simulator:
+//! - **The price shown is the price charged.** [`Checkout::commit`] charges exactly the total
+//!   [`Checkout::prepare`] showed. Just before the charge it checks every offer again and takes
+//!   expired holds again; when an offer is lost or the price moves it stops before any charge
+//!   with [`Completion::PriceChanged`] (old and new total) and waits for a new confirmation.
+//! - **One charge per order id**, across double clicks, retries, restarts and instances sharing
+//!   a store: the record moves to `Charging` by a versioned write that only one caller wins,
+//!   and the payment service is asked with the order id as its idempotency key.
+//! - **No hold is leaked**: a failure before the charge releases every hold, a declined payment
+//!   too; holds are written to the store before they are taken, so a crash leaves a record the
+//!   next [`Checkout::tick`] settles, and abandoned checkouts have their expired holds released.
+//! - **A charged sale always reaches the vendor**: a failed send waits in the outbox and is
+//!   resent under the same id; a claim the vendor refuses after the charge (a coupon used up
+//!   meanwhile) is dropped and the sale sent without it; a send refused for good is reported
+//!   once and leaves the outbox.
+//! - **The same order id with another basket** after the charge is a `Conflict` naming the order.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! # use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, SimulatedPayment};
+//! # use loyalty_core::{Basket, Context, Currency, Line, Money, SystemClock};
+//! # use rust_decimal::Decimal;
+//! # async fn run(provider: Arc<dyn loyalty_core::Provider>) -> loyalty_core::Result<()> {
+//! let checkout = Checkout::new(provider, Arc::new(SimulatedPayment::new()), Arc::new(SystemClock));
+//! let basket = Basket::new(Currency::NOK)
+//!     .with_line(Line::new("1", "COF-500", Decimal::ONE, Money::new(12_900, Currency::NOK)));
+//! let request = CheckoutRequest::new("order-1", basket);
+//! let prepared = checkout.prepare(&Context::new(), &request).await?;
+//! println!("to pay: {}", prepared.priced.total);
+//! match checkout.commit(&Context::new(), &prepared).await? {
+//!     Completion::Completed(outcome) => println!("paid {}: {:?}", outcome.charged, outcome.delivery),
+//!     Completion::PriceChanged(change) => println!("now {}, was {}: ask again", change.new_total, change.old_total),
+//!     Completion::ActionRequired { action, .. } => println!("send the customer to {:?}", action.url),
+//! }
+//! # Ok(()) }
+//! ```
+
+mod charge;
+mod deliver;
+mod payment;
+mod prepare;
+mod record;
+mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub use payment::{
+    ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, SimulatedPayment,
+};
+pub use record::{CheckoutRecord, CheckoutState, Stored};
+pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
+
+use crate::basket::{Basket, PricedBasket};
+use crate::checked::Checked;
+use crate::clock::Clock;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{DepartmentId, MemberId, OfferId, TransactionId};
+use crate::member::{Member, MemberLookup, RegisterMember};
+use crate::money::Money;
+use crate::offer::Offer;
+use crate::provider::{Context, Provider};
+use crate::returns::{self, ReturnLedger, ReturnOutcome};
+use crate::transaction::{Hold, ReturnRequest, ReturnStyle, Transaction, TransactionReceipt};
+
+const FLOW: &str = "checkout";
+
+/// One purchase to check out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CheckoutRequest {
+    /// The order id: the idempotency key of the whole checkout.
+    pub transaction_id: TransactionId,
+    /// The basket.
+    pub basket: Basket,
+    /// How to identify the member, when the customer gave something.
+    pub identify: Option<MemberLookup>,
+    /// A guest's sign-up, used when no member is found and both consents are ticked.
+    pub sign_up: Option<RegisterMember>,
+    /// Offers the customer confirmed (basket coupons, vendor-priced offers), in order.
+    pub confirmed: Vec<OfferId>,
+    /// Department or store.
+    pub department: Option<DepartmentId>,
+    /// Tender name sent with the transaction.
+    pub payment_method: String,
+}
+
+impl CheckoutRequest {
+    /// A guest checkout of `basket` under the order id `transaction_id`.
+    pub fn new(transaction_id: impl Into<TransactionId>, basket: Basket) -> CheckoutRequest {
+        CheckoutRequest {
+            transaction_id: transaction_id.into(),
+            basket,
+            identify: None,
+            sign_up: None,
+            confirmed: Vec::new(),
+            department: None,
+            payment_method: "Card".into(),
+        }
+    }
+
+    /// Identifies the member.
+    pub fn identify(mut self, lookup: MemberLookup) -> CheckoutRequest {
+        self.identify = Some(lookup);
+        self
+    }
+
+    /// Signs a guest up when no member is found (only with both consents).
+    pub fn sign_up(mut self, request: RegisterMember) -> CheckoutRequest {
+        self.sign_up = Some(request);
+        self
+    }
+
+    /// Confirms an offer that waits for the customer (a basket coupon, a vendor-priced offer).
+    pub fn confirm(mut self, offer: impl Into<OfferId>) -> CheckoutRequest {
+        self.confirmed.push(offer.into());
+        self
+    }
+
+    /// Sets the department.
+    pub fn department(mut self, department: impl Into<DepartmentId>) -> CheckoutRequest {
+        self.department = Some(department.into());
+        self
+    }
+
+    /// A fingerprint of what the customer buys: the basket, who, and the confirmed offers.
+    /// Two requests with the same fingerprint are the same purchase.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&(&self.basket, &self.identify, &self.confirmed))
+    }
+}
+
+/// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex).
+pub(crate) fn fingerprint<T: Serialize>(value: &T) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let hash = bytes.iter().fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
+    format!("{hash:032x}")
+}
+
+/// A checkout priced and held, waiting for [`Checkout::commit`] or [`Checkout::abort`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Prepared {
+    /// The order id.
+    pub order: TransactionId,
+    /// Which pricing of the order this is; committing an older one is a `Conflict`.
+    pub revision: u32,
+    /// The member, when identified or signed up.
+    pub member: Option<Member>,
+    /// True when the flow registered the guest.
+    pub signed_up: bool,
+    /// Offers still in play.
+    pub offers: Vec<Offer>,
+    /// The priced basket: `priced.total` is what commit charges.
+    pub priced: PricedBasket,
+    /// Holds taken, one per held offer.
+    pub holds: Vec<Hold>,
+    /// What changed on the way, readable by a cashier ("offer c1: no uses left").
+    pub notes: Vec<String>,
+}
+
+impl Prepared {
+    fn of(record: &CheckoutRecord) -> Result<Prepared> {
+        let priced = record.priced.clone().ok_or_else(|| {
+            Error::new(ErrorKind::Conflict, FLOW, "checkout.prepare")
+                .with_message(format!("order {} has not been priced", record.order))
+        })?;
+        Ok(Prepared {
+            order: record.order.clone(),
+            revision: record.revision,
+            member: record.member.clone(),
+            signed_up: record.signed_up,
+            offers: record.offers.clone(),
+            priced,
+            holds: record.holds.clone(),
+            notes: record.notes.clone(),
+        })
+    }
+}
+
+/// What happened to the transaction at the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Sent; the provider's receipt.
+    Sent(TransactionReceipt),
+    /// The send failed or timed out after the charge; kept in the outbox and resent under the
+    /// same id by [`Checkout::tick`] or [`Checkout::resend_pending`]. The sale stands.
+    Pending {
+        /// Why.
+        reason: String,
+    },
+    /// The provider refused the transaction for good (an anonymous sale at a members-only
+    /// vendor, a malformed line): resending cannot help, so it is not kept. The sale stands.
+    Refused {
+        /// The provider's reason.
+        reason: String,
+    },
+    /// The provider takes no transactions.
+    NotSupported,
+}
+
+/// The result of a completed checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CheckoutOutcome {
+    /// The transaction with its frozen allocation, as last sent.
+    pub transaction: Transaction,
+    /// The member, when identified or signed up.
+    pub member: Option<MemberId>,
+    /// True when the flow registered the guest.
+    pub signed_up: bool,
+    /// The priced basket charged.
+    pub priced: PricedBasket,
+    /// What happened at the provider.
+    pub delivery: Delivery,
+    /// Amount charged: always the total the customer was shown.
+    pub charged: Money,
+    /// Offers the vendor refused after the charge; the sale was sent without claiming them.
+    pub dropped_claims: Vec<OfferId>,
+    /// What changed on the way.
+    pub notes: Vec<String>,
+}
+
+/// The price or the offers changed between prepare and commit: nothing was charged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PriceChange {
+    /// The total the customer was shown.
+    pub old_total: Money,
+    /// The total now.
+    pub new_total: Money,
+    /// What changed, readable by a cashier ("offer c1: hold expired and the offer was taken").
+    pub changes: Vec<String>,
+    /// The checkout priced again, for the customer to confirm with [`Checkout::commit`].
+    pub prepared: Prepared,
+}
+
+/// What [`Checkout::commit`] (and [`Checkout::complete`]) did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)]
+pub enum Completion {
+    /// Charged; the sale was sent, or waits in the outbox, or was refused by the provider.
+    Completed(CheckoutOutcome),
+    /// Nothing charged: confirm the new price.
+    PriceChanged(PriceChange),
+    /// Nothing captured yet: the payment waits for the customer; call
+    /// [`Checkout::confirm_payment`] when they are back.
+    ActionRequired {
+        /// The order.
+        order: TransactionId,
+        /// What to show.
+        action: PaymentAction,
+    },
+}
+
+impl Completion {
+    /// The outcome, when charged.
+    pub fn completed(self) -> Option<CheckoutOutcome> {
+        match self {
+            Completion::Completed(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The outcome, or a `Conflict` describing why there is none (for callers that treat a
+    /// price change or a pending payment as an error).
+    pub fn into_outcome(self) -> Result<CheckoutOutcome> {
+        match self {
+            Completion::Completed(o) => Ok(o),
+            Completion::PriceChanged(c) => Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit")
+                .with_message(format!(
+                    "order {}: price changed from {} to {}; confirm again",
+                    c.prepared.order, c.old_total, c.new_total
+                ))),
+            Completion::ActionRequired { order, .. } => {
+                Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit")
+                    .with_message(format!("order {order}: the payment waits for the customer")))
+            }
+        }
+    }
+}
+
+/// Timing of the flow. Durations are judged on the checkout's clock.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CheckoutOptions {
+    /// How long an instance owns an order while it prepares, charges or sends; another
+    /// instance takes over after that (the first one died).
+    pub lease: Duration,
+    /// How long a call waits for another instance working on the same order before answering
+    /// `Unavailable` (temporary).
+    pub wait: Duration,
+    /// First delay before resending a pending transaction; doubles per attempt.
+    pub resend_backoff: Duration,
+    /// Longest delay between resends.
+    pub resend_backoff_max: Duration,
+    /// How long a payment may wait for the customer before the checkout voids it and releases
+    /// the holds.
+    pub action_timeout: Duration,
+    /// This instance's name in claims.
+    pub owner: String,
+}
+
+impl Default for CheckoutOptions {
+    fn default() -> Self {
+        CheckoutOptions {
+            lease: Duration::from_secs(60),
+            wait: Duration::from_secs(30),
+            resend_backoff: Duration::from_secs(30),
+            resend_backoff_max: Duration::from_secs(3600),
+            action_timeout: Duration::from_secs(30 * 60),
+            owner: format!("checkout-{}", std::process::id()),
+        }
+    }
+}
+
+/// What one [`Checkout::tick`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TickReport {
+    /// Pending transactions delivered.
+    pub sent: Vec<TransactionId>,
+    /// Pending transactions still pending.
+    pub still_pending: Vec<TransactionId>,
+    /// Pending transactions refused for good (reported here once).
+    pub refused: Vec<TransactionId>,
+    /// Checkouts whose expired holds were released.
+    pub released: Vec<TransactionId>,
+    /// Checkouts taken over from an instance that stopped mid-way.
+    pub recovered: Vec<TransactionId>,
+    /// Problems, readable.
+    pub problems: Vec<String>,
+}
+
+/// Drives purchases and returns through one provider, keeping every order's state in a
+/// [`CheckoutStore`]. Several `Checkout`s (in one process or many) may share a store.
+pub struct Checkout<'a> {
+    provider: Checked<Arc<dyn Provider + 'a>>,
+    payment: Arc<dyn Payment + 'a>,
+    clock: Arc<dyn Clock + 'a>,
+    store: Arc<dyn CheckoutStore + 'a>,
+    options: CheckoutOptions,
+    locks: Mutex<HashMap<TransactionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for Checkout<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkout")
+            .field("provider", &self.provider.name())
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A record being worked on, with the version it was read at.
+struct Work {
+    rec: CheckoutRecord,
+    version: u64,
+}
+
+impl<'a> Checkout<'a> {
+    /// A checkout service over `provider`, charging through `payment`, with its state in
+    /// process memory (tests, demos). A borrowed provider works too: `Arc::new(&provider)`.
+    pub fn new(
+        provider: Arc<dyn Provider + 'a>,
+        payment: Arc<dyn Payment + 'a>,
+        clock: Arc<dyn Clock + 'a>,
+    ) -> Checkout<'a> {
+        Checkout::with_store(provider, payment, clock, Arc::new(MemoryCheckoutStore::new()))
+    }
+
+    /// A checkout service keeping its state in `store` (SQLite or PostgreSQL from
+    /// `loyalty-store`, or a shared [`MemoryCheckoutStore`]).
+    pub fn with_store(
+        provider: Arc<dyn Provider + 'a>,
+        payment: Arc<dyn Payment + 'a>,
+        clock: Arc<dyn Clock + 'a>,
+        store: Arc<dyn CheckoutStore + 'a>,
+    ) -> Checkout<'a> {
+        Checkout {
+            provider: Checked::new(provider),
+            payment,
+            clock,
+            store,
+            options: CheckoutOptions::default(),
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Replaces the timing options.
+    pub fn with_options(mut self, options: CheckoutOptions) -> Checkout<'a> {
+        self.options = options;
+        self
+    }
+
+    /// The provider (every operation checked against its capabilities).
+    pub fn provider(&self) -> &dyn Provider {
+        &self.provider
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn CheckoutStore {
+        self.store.as_ref()
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn after(&self, d: Duration) -> DateTime<Utc> {
+        self.now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Serialises this process's calls on one order; other processes are kept out by the
+    /// store's versioned writes.
+    async fn lock_order(&self, order: &TransactionId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+            locks.entry(order.clone()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
+    async fn load(&self, order: &TransactionId) -> Result<Option<Work>> {
+        Ok(self.store.load(order).await?.map(|s| Work { rec: s.value, version: s.version }))
+    }
+
+    /// Saves the work under its version; `false` when another instance changed it first.
+    async fn try_save(&self, work: &mut Work) -> Result<bool> {
+        work.rec.updated_at = self.now();
+        match self.store.save(&work.rec, Some(work.version)).await? {
+            Some(v) => {
+                work.version = v;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Saves the work; losing the write means another instance took the order over.
+    async fn save(&self, work: &mut Work, op: &str) -> Result<()> {
+        if self.try_save(work).await? {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Conflict, FLOW, op)
+                .with_message(format!("order {} was changed by another instance meanwhile", work.rec.order)))
+        }
+    }
+
+    /// Waits until another instance's lease on `order` ends or the record leaves its
+    /// in-progress state; returns the record as it then stands.
+    async fn wait_for_other(&self, order: &TransactionId, op: &str) -> Result<Work> {
+        let started = tokio::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let work = self.load(order).await?.ok_or_else(|| {
+                Error::not_found(FLOW, op, format!("order {order} disappeared from the checkout store"))
+            })?;
+            let busy = work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now());
+            if !busy {
+                return Ok(work);
+            }
+            if started.elapsed() >= self.options.wait {
+                return Err(Error::new(ErrorKind::Unavailable, FLOW, op).with_message(format!(
+                    "order {order} is being processed by another instance ({})",
+                    work.rec.state.label()
+                )));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Prices, validates and holds: everything up to the charge. Preparing an order again
+    /// before it is committed (the customer changed the basket) keeps the holds still needed,
+    /// takes them again for the new basket, and releases the others.
+    ///
+    /// # Errors
+    /// `Conflict` when the order is already committed, or its payment waits for the customer;
+    /// any provider error. No hold is left behind when this fails.
+    pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
+        let _guard = self.lock_order(&request.transaction_id).await;
+        let work = self.prepare_locked(ctx, request).await?;
+        Prepared::of(&work.rec)
+    }
+
+    /// Pays and sends a prepared checkout. Idempotent by order id: a second commit (double
+    /// click, retry, another instance) gets the first result, and one charge is made.
+    ///
+    /// # Behaviour
+    /// - Charges exactly `prepared.priced.total`. Before the charge every offer is checked
+    ///   again and expired holds are taken again; if an offer is lost or the total moves, it
+    ///   answers [`Completion::PriceChanged`] without charging.
+    /// - A declined payment releases every hold; committing again takes them back first.
+    /// - A payment that needs the customer answers [`Completion::ActionRequired`].
+    /// - After the charge, a failed send keeps the transaction in the outbox.
+    ///
+    /// # Errors
+    /// `Conflict` for a stale `prepared` (the order was prepared again) or an aborted order;
+    /// errors before the charge (no hold is left); payment refusals.
+    pub async fn commit(&self, ctx: &Context, prepared: &Prepared) -> Result<Completion> {
+        let _guard = self.lock_order(&prepared.order).await;
+        self.commit_locked(ctx, &prepared.order, Some(prepared.revision)).await
+    }
+
+    /// Commits the order as last prepared, read from the store (for a caller that kept only
+    /// the order id, such as a service answering a "pay" request).
+    ///
+    /// # Errors
+    /// As [`Checkout::commit`]; `NotFound` for an order never prepared.
+    pub async fn commit_order(&self, ctx: &Context, order: &TransactionId) -> Result<Completion> {
+        let _guard = self.lock_order(order).await;
+        self.commit_locked(ctx, order, None).await
+    }
+
+    /// Finishes a payment that waited for the customer (back from 3-D Secure or a redirect):
+    /// the holds are checked (and taken again if they lapsed), then the payment is captured and
+    /// the sale sent, as in [`Checkout::commit`].
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown order; `Rejected` when the customer did not complete the
+    /// payment (the holds are released); as [`Checkout::commit`].
+    pub async fn confirm_payment(&self, ctx: &Context, order: &TransactionId) -> Result<Completion> {
+        let _guard = self.lock_order(order).await;
+        self.confirm_locked(ctx, order).await
+    }
+
+    /// Releases every hold of a prepared checkout and marks it aborted (a pending payment
+    /// authorization is voided).
+    ///
+    /// # Errors
+    /// `Conflict` when the order is already committed; the first release that failed (the
+    /// others are still attempted, and the failed ones stay recorded for the next
+    /// [`Checkout::tick`]).
+    pub async fn abort(&self, ctx: &Context, prepared: &Prepared) -> Result<()> {
+        self.abort_order(ctx, &prepared.order).await
+    }
+
+    /// [`Checkout::abort`] by order id.
+    ///
+    /// # Errors
+    /// As [`Checkout::abort`].
+    pub async fn abort_order(&self, ctx: &Context, order: &TransactionId) -> Result<()> {
+        let _guard = self.lock_order(order).await;
+        self.abort_locked(ctx, order).await
+    }
+
+    /// Runs the whole checkout. Completing the same order id twice, one after the other or
+    /// at the same time, charges once and sends once; later calls get the first result. The
+    /// same order id with a different basket after the charge is a `Conflict`.
+    ///
+    /// # Errors
+    /// Errors before the charge (no hold is left behind) and payment refusals.
+    pub async fn complete(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Completion> {
+        let order = request.transaction_id.clone();
+        let _guard = self.lock_order(&order).await;
+        let mut existing = self.load(&order).await?;
+        if let Some(w) = &existing {
+            if w.rec.state.is_in_progress() && w.rec.due_at.is_some_and(|d| d > self.now()) {
+                existing = Some(self.wait_for_other(&order, "checkout.complete").await?);
+            }
+        }
+        match existing {
+            Some(w) if w.rec.state.is_committed() || w.rec.state == CheckoutState::AwaitingAction => {
+                if w.rec.fingerprint != request.fingerprint() {
+                    return Err(different_basket(&order, "checkout.complete"));
+                }
+                self.commit_locked(ctx, &order, None).await
+            }
+            Some(w)
+                if w.rec.state == CheckoutState::Prepared && w.rec.fingerprint == request.fingerprint() =>
+            {
+                self.commit_locked(ctx, &order, None).await
+            }
+            _ => {
+                self.prepare_locked(ctx, request).await?;
+                self.commit_locked(ctx, &order, None).await
+            }
+        }
+    }
+
+    /// The stored record of `order`.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn status(&self, order: &TransactionId) -> Result<Option<CheckoutRecord>> {
+        Ok(self.store.load(order).await?.map(|s| s.value))
+    }
+
+    /// Orders charged but not yet accepted by the provider (the outbox).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn pending(&self) -> Result<Vec<TransactionId>> {
+        Ok(self.store.list(&[CheckoutState::Pending]).await?.into_iter().map(|r| r.order).collect())
+    }
+
+    /// The pending transactions themselves.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn pending_transactions(&self) -> Result<Vec<Transaction>> {
+        Ok(self
+            .store
+            .list(&[CheckoutState::Pending])
+            .await?
+            .into_iter()
+            .filter_map(|r| r.transaction)
+            .collect())
+    }
+
+    /// Processes a return of an order this store committed, or of goods without a receipt
+    /// (`request.original == None`). Refunds are the stored nets of the returned units, paid
+    /// back through the payment service once per return id; the style comes from the
+    /// provider's capabilities unless `style` forces one. The outcome names exactly the offers
+    /// the provider gave back.
+    ///
+    /// # Errors
+    /// `NotFound` for an original this store did not commit; `Conflict` for a sale still in
+    /// the outbox (resend it first) or another return of the same order under way; `Invalid`
+    /// for a line not in the original or a quantity beyond what is left; `Unsupported` when the
+    /// provider has no usable return style; provider errors; a refund error (the return is
+    /// kept, retrying the same return id retries the refund).
+    pub async fn process_return(
+        &self,
+        ctx: &Context,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+    ) -> Result<ReturnOutcome> {
+        let Some(original) = &request.original else {
+            return returns::process(&self.provider, ctx, None, request, style).await;
+        };
+        let _guard = self.lock_order(original).await;
+        self.return_locked(ctx, original, request, style).await
+    }
+
+    /// The return ledger of a committed order.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn ledger(&self, id: &TransactionId) -> Result<Option<ReturnLedger>> {
+        Ok(self.store.load_ledger(id).await?.map(|s| s.value))
+    }
+
+    async fn return_locked(
+        &self,
+        ctx: &Context,
+        original: &TransactionId,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+    ) -> Result<ReturnOutcome> {
+        const OP: &str = "checkout.return";
+        let (mut ledger, mut version) = match self.store.load_ledger(original).await? {
+            Some(s) => (s.value, Some(s.version)),
+            None => {
+                let rec =
+                    self.load(original).await?.map(|w| w.rec).filter(|r| r.state.is_committed()).ok_or_else(
+                        || Error::not_found(FLOW, OP, format!("no committed transaction {original}")),
+                    )?;
+                let tx = rec.transaction.clone().ok_or_else(|| {
+                    Error::not_found(FLOW, OP, format!("order {original} has no transaction yet"))
+                })?;
+                match rec.state {
+                    CheckoutState::Sent | CheckoutState::Refused => {}
+                    _ => {
+                        return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                            "order {original} has not reached the provider yet ({}); resend it first",
+                            rec.state.label()
+                        )))
+                    }
+                }
+                let mut ledger = ReturnLedger::new(tx);
+                ledger.authorization = rec.authorization.clone();
+                ledger.delivered = rec.state == CheckoutState::Sent;
+                (ledger, None)
+            }
+        };
+        if let Some(done) = ledger.processed.get(&request.return_id).cloned() {
+            self.refund_once(&mut ledger, &mut version, request, &done).await?;
+            return Ok(done);
+        }
+        if let Some(other) = ledger.in_progress.as_ref().filter(|r| **r != request.return_id) {
+            return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                .with_message(format!("return {other} of order {original} is under way")));
+        }
+        // Mark the return before acting at the provider, so no other instance starts one too.
+        ledger.in_progress = Some(request.return_id.clone());
+        version = Some(self.save_ledger(&ledger, version, OP).await?);
+        let outcome = returns::process(&self.provider, ctx, Some(&mut ledger), request, style).await;
+        ledger.in_progress = None;
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                self.save_ledger(&ledger, version, OP).await?;
+                return Err(e);
+            }
+        };
+        version = Some(self.save_ledger(&ledger, version, OP).await?);
+        self.refund_once(&mut ledger, &mut version, request, &outcome).await?;
+        Ok(outcome)
+    }
+
+    async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>, op: &str) -> Result<u64> {
+        self.store.save_ledger(ledger, expected).await?.ok_or_else(|| {
+            Error::new(ErrorKind::Conflict, FLOW, op)
+                .with_message(format!("the return ledger of {} changed meanwhile", ledger.original.id))
+        })
+    }
+
+    /// Pays a processed return back through the payment service, once per return id.
+    async fn refund_once(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        request: &ReturnRequest,
+        outcome: &ReturnOutcome,
+    ) -> Result<()> {
+        if ledger.refunds_paid.contains(&request.return_id) || outcome.refunded.minor <= 0 {
+            return Ok(());
+        }
+        let Some(auth) = ledger.authorization.clone() else { return Ok(()) };
+        self.payment.refund(&auth, &request.return_id, outcome.refunded).await?;
+        ledger.refunds_paid.insert(request.return_id.clone());
+        *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
+        Ok(())
+    }
+}
+
+fn different_basket(order: &TransactionId, op: &str) -> Error {
+    Error::new(ErrorKind::Conflict, FLOW, op)
+        .with_message(format!("order {order} was already charged for a different basket; use a new order id"))
+}
+
+/// Allocates `amount` over `part` of `whole` units, rounded half-up. Used so that returning
+/// all units in any number of steps gives back exactly `amount`.
+pub(crate) fn share(amount: i64, part: Decimal, whole: Decimal) -> i64 {
+    if whole.is_zero() {
+        return 0;
+    }
+    let v = Decimal::from(amount) * part / whole;
+    v.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .try_into()
+        .unwrap_or(amount)
+}

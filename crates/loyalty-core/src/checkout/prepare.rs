@@ -1,0 +1,386 @@
+//! Up to the charge: identify the member, list and price offers, validate them, hold them.
+
+use super::{fingerprint, Checkout, CheckoutRecord, CheckoutRequest, CheckoutState, Work, FLOW};
+use crate::basket::{Basket, PricedBasket};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::OfferId;
+use crate::member::{Member, MemberLookup};
+use crate::offer::{Discount, Offer, OfferKind, Scope};
+use crate::pricing;
+use crate::provider::{Context, Provider};
+use crate::transaction::{Hold, HoldRequest};
+
+/// Offers a provider can hold for a transaction.
+fn holdable(offer: &Offer) -> bool {
+    matches!(
+        offer.kind,
+        OfferKind::Coupon { .. }
+            | OfferKind::StampCard(_)
+            | OfferKind::Reward { .. }
+            | OfferKind::VendorPriced { .. }
+    )
+}
+
+/// Offers a priced basket really uses and that a provider can hold: coupons and vendor-priced
+/// offers that discounted a line, stamp cards that made a unit free.
+pub(super) fn held_offers(priced: &PricedBasket, offers: &[Offer]) -> Vec<Offer> {
+    let discounting: Vec<&OfferId> =
+        priced.lines.iter().flat_map(|l| l.discounts.iter().map(|d| &d.offer_id)).collect();
+    offers.iter().filter(|o| holdable(o) && discounting.contains(&&o.id)).cloned().collect()
+}
+
+/// A stand-in for an offer the checkout knows only by id, so the provider can say why it is
+/// not offered (expired on a date, used up).
+fn offer_by_id(id: &OfferId) -> Offer {
+    Offer::new(
+        id.clone(),
+        id.as_str(),
+        OfferKind::Coupon { discount: Discount::Percent(Default::default()), scope: Scope::Basket },
+    )
+}
+
+impl Checkout<'_> {
+    /// Prices `basket`: confirmed offers the provider no longer offers are left out (the
+    /// caller noted why).
+    pub(super) fn price(
+        &self,
+        basket: &Basket,
+        offers: &[Offer],
+        confirmed: &[OfferId],
+    ) -> Result<PricedBasket> {
+        let confirmed: Vec<OfferId> =
+            confirmed.iter().filter(|c| offers.iter().any(|o| &o.id == *c)).cloned().collect();
+        pricing::price(basket, offers, &confirmed, self.now())
+            .map_err(|e| Error::invalid(FLOW, "checkout.price", "basket", e.to_string()))
+    }
+
+    pub(super) fn reprice(&self, rec: &mut CheckoutRecord) -> Result<()> {
+        // An offer the vendor prices takes the discount its hold computed for this basket.
+        for hold in &rec.holds {
+            let Some(vd) = &hold.vendor_discount else { continue };
+            if let Some(OfferKind::VendorPriced { discount, .. }) =
+                rec.offers.iter_mut().find(|o| o.id == hold.offer_id).map(|o| &mut o.kind)
+            {
+                *discount = Some(vd.clone());
+            }
+        }
+        rec.priced = Some(self.price(&rec.request.basket, &rec.offers, &rec.request.confirmed)?);
+        Ok(())
+    }
+
+    /// Claims the order's record in `Preparing` and prepares it; on failure every hold taken is
+    /// released and the record marked aborted.
+    pub(super) async fn prepare_locked(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Work> {
+        const OP: &str = "checkout.prepare";
+        let order = &request.transaction_id;
+        let mut work = loop {
+            match self.load(order).await? {
+                None => {
+                    let mut rec = CheckoutRecord::new(request, self.now());
+                    rec.due_at = Some(self.after(self.options.lease));
+                    if let Some(version) = self.store.save(&rec, None).await? {
+                        break Work { rec, version };
+                    }
+                }
+                Some(w) if w.rec.state.is_committed() => {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                        .with_message(format!("order {order} is already committed")));
+                }
+                Some(w) if w.rec.state == CheckoutState::AwaitingAction => {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                        "order {order}: the payment waits for the customer; confirm or abort it first"
+                    )));
+                }
+                Some(w) if w.rec.state.is_in_progress() && w.rec.due_at.is_some_and(|d| d > self.now()) => {
+                    self.wait_for_other(order, OP).await?;
+                }
+                Some(mut w) => {
+                    w.rec.state = CheckoutState::Preparing;
+                    w.rec.due_at = Some(self.after(self.options.lease));
+                    w.rec.request = request.clone();
+                    w.rec.fingerprint = request.fingerprint();
+                    if self.try_save(&mut w).await? {
+                        break w;
+                    }
+                }
+            }
+        };
+        match self.prepare_work(ctx, &mut work).await {
+            Ok(()) => Ok(work),
+            Err(e) => {
+                let problems = self.release_recorded(ctx, &mut work).await;
+                work.rec.state = CheckoutState::Aborted;
+                work.rec.notes.push(format!("prepare failed: {e}"));
+                work.rec.notes.extend(problems.iter().cloned());
+                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                // The failure is what the caller needs; a lost write here changes nothing for them.
+                let _ = self.try_save(&mut work).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn prepare_work(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        self.settle_intents(ctx, work).await?;
+        work.rec.notes.clear();
+        let (member, signed_up) = self.identify(ctx, work).await?;
+        work.rec.member = member;
+        work.rec.signed_up = signed_up;
+        let caps = self.provider.capabilities().clone();
+        let request = work.rec.request.clone();
+        let mut offers = Vec::new();
+        if let Some(o) = self.provider.offers() {
+            let basket = caps.offers_with_basket.then_some(&request.basket);
+            match &work.rec.member {
+                Some(m) if caps.list_offers => offers = o.list(ctx, Some(&m.id), basket).await?,
+                None if caps.list_offers && caps.guest_offers => offers = o.list(ctx, None, basket).await?,
+                _ => {}
+            }
+        }
+        for c in request.confirmed.iter().filter(|c| !offers.iter().any(|o| &o.id == *c)) {
+            let reason = match (&work.rec.member, self.provider.offers()) {
+                (Some(m), Some(o)) if caps.validate_offer => {
+                    let v = o.validate(ctx, &m.id, &offer_by_id(c)).await?;
+                    v.reason.filter(|_| !v.valid).unwrap_or_else(|| "not offered to this customer".into())
+                }
+                _ => "not offered to this customer".into(),
+            };
+            work.rec.notes.push(format!("offer {c}: {reason}"));
+        }
+        work.rec.offers = offers;
+        self.reprice(&mut work.rec)?;
+        self.validate_used(ctx, work).await?;
+        self.ensure_holds(ctx, work).await?;
+        work.rec.state = CheckoutState::Prepared;
+        work.rec.revision += 1;
+        work.rec.due_at = self.holds_due(&work.rec);
+        self.save(work, "checkout.prepare").await
+    }
+
+    /// When the sweeper should look at a prepared checkout: when its first hold expires.
+    pub(super) fn holds_due(&self, rec: &CheckoutRecord) -> Option<chrono::DateTime<chrono::Utc>> {
+        rec.holds.iter().map(|h| h.expires_at).min()
+    }
+
+    /// Identifies the member; a guest with both consents is looked up by the sign-up's phone
+    /// and e-mail first (a retried sign-up is the member created the first time), then
+    /// registered.
+    async fn identify(&self, ctx: &Context, work: &mut Work) -> Result<(Option<Member>, bool)> {
+        let caps = self.provider.capabilities();
+        let request = work.rec.request.clone();
+        let members = self.provider.members();
+        if let Some(lookup) = &request.identify {
+            let members = members.ok_or_else(|| Error::unsupported(self.provider.name(), "members.find"))?;
+            if let Some(m) = members.find(ctx, lookup).await? {
+                return Ok((Some(m), false));
+            }
+        }
+        let Some(sign_up) = &request.sign_up else { return Ok((None, false)) };
+        let Some(members) = members.filter(|_| sign_up.consents.allow_sign_up() && caps.register) else {
+            work.rec
+                .notes
+                .push("guest purchase: sign-up needs both the membership and order-history consents".into());
+            return Ok((None, false));
+        };
+        let keys =
+            [sign_up.phone.clone().map(MemberLookup::Phone), sign_up.email.clone().map(MemberLookup::Email)];
+        for lookup in keys.into_iter().flatten().filter(|l| caps.supports_lookup(l.kind())) {
+            if let Some(m) = members.find(ctx, &lookup).await? {
+                // The same order signed this guest up before (a retry): still a sign-up.
+                let again = work.rec.signed_up && work.rec.member.as_ref().is_some_and(|x| x.id == m.id);
+                if !again {
+                    work.rec.notes.push(format!("guest is already member {}", m.id));
+                }
+                return Ok((Some(m), again));
+            }
+        }
+        let member = members.register(ctx, sign_up).await?;
+        work.rec.notes.push(format!("signed up member {}", member.id));
+        // Written now, so a retry after a crash knows this order made the member.
+        work.rec.member = Some(member.clone());
+        work.rec.signed_up = true;
+        self.save(work, "checkout.prepare").await?;
+        Ok((Some(member), true))
+    }
+
+    /// Asks the provider about each coupon the basket uses; a refused one is dropped. A coupon
+    /// this order holds needs no asking: the live hold is the stronger promise (and a provider
+    /// counting holds would see our own hold as someone else's).
+    pub(super) async fn validate_used(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        let caps = self.provider.capabilities();
+        let (Some(member), Some(o)) = (work.rec.member.clone(), self.provider.offers()) else {
+            return Ok(());
+        };
+        if !caps.validate_offer {
+            return Ok(());
+        }
+        let Some(priced) = work.rec.priced.clone() else { return Ok(()) };
+        let now = self.now();
+        let held_live =
+            |o: &Offer| work.rec.holds.iter().any(|h| h.offer_id == o.id && !h.is_expired_at(now));
+        let to_check: Vec<Offer> = held_offers(&priced, &work.rec.offers)
+            .into_iter()
+            .filter(|o| matches!(o.kind, OfferKind::Coupon { .. }) && !held_live(o))
+            .collect();
+        let mut dropped = false;
+        for offer in to_check {
+            let v = o.validate(ctx, &member.id, &offer).await?;
+            if !v.valid {
+                work.rec.notes.push(format!(
+                    "offer {}: {}",
+                    offer.id,
+                    v.reason.unwrap_or_else(|| "not valid".into())
+                ));
+                work.rec.offers.retain(|x| x.id != offer.id);
+                dropped = true;
+            }
+        }
+        if dropped {
+            self.reprice(&mut work.rec)?;
+        }
+        Ok(())
+    }
+
+    /// Holds every offer the basket uses that has no live hold (or whose hold was taken for
+    /// another basket); an offer the provider refuses is dropped and the basket priced again.
+    /// Holds of offers no longer used are released. Each hold call is written to the store
+    /// first, so a crash mid-way leaves a record recovery can settle.
+    pub(super) async fn ensure_holds(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        let holds_api = self.provider.holds();
+        let style = self.provider.capabilities().hold;
+        let (Some(member), Some(holds_api), Some(style)) = (work.rec.member.clone(), holds_api, style) else {
+            return Ok(());
+        };
+        let basket = fingerprint(&work.rec.request.basket);
+        let mut refresh = work.rec.held_basket.as_ref() != Some(&basket);
+        // Each pass either holds everything, or drops an offer, or settles the vendor's prices.
+        for _ in 0..=(2 * work.rec.offers.len() + 1) {
+            let now = self.now();
+            let Some(priced) = work.rec.priced.clone() else { break };
+            let wanted = held_offers(&priced, &work.rec.offers);
+            let to_take: Vec<Offer> = wanted
+                .iter()
+                .filter(|o| {
+                    refresh || !work.rec.holds.iter().any(|h| h.offer_id == o.id && !h.is_expired_at(now))
+                })
+                .cloned()
+                .collect();
+            refresh = false;
+            let mut dropped = false;
+            if !to_take.is_empty() {
+                work.rec.hold_intents = to_take.clone();
+                self.save(work, "holds.hold").await?;
+                for offer in &to_take {
+                    let req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
+                        .with_basket(work.rec.request.basket.clone())
+                        .with_ttl_secs(style.ttl_secs());
+                    match holds_api.hold(ctx, &req).await {
+                        Ok(h) => {
+                            work.rec.holds.retain(|x| x.offer_id != h.offer_id);
+                            work.rec.holds.push(h);
+                        }
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired
+                            ) =>
+                        {
+                            work.rec.notes.push(format!("offer {}: {}", offer.id, e.message()));
+                            work.rec.offers.retain(|x| x.id != offer.id);
+                            dropped = true;
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                work.rec.hold_intents.clear();
+                self.save(work, "holds.hold").await?;
+            }
+            self.reprice(&mut work.rec)?;
+            let settled =
+                work.rec.priced.as_ref().map(|p| {
+                    held_offers(p, &work.rec.offers).iter().map(|o| o.id.clone()).collect::<Vec<_>>()
+                }) == Some(wanted.iter().map(|o| o.id.clone()).collect());
+            if dropped || !settled {
+                continue;
+            }
+            let stale: Vec<Hold> = work
+                .rec
+                .holds
+                .iter()
+                .filter(|h| !wanted.iter().any(|o| o.id == h.offer_id))
+                .cloned()
+                .collect();
+            for h in stale {
+                holds_api.release(ctx, &h).await?;
+                work.rec.holds.retain(|x| x.id != h.id);
+            }
+            work.rec.held_basket = Some(basket);
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.prepare")
+            .with_message(format!("order {}: the offers would not settle", work.rec.order)))
+    }
+
+    /// Holds an interrupted hold call may have taken: holding again for the same order gives
+    /// the same hold, which is then recorded (and released later when not wanted).
+    pub(super) async fn settle_intents(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        if work.rec.hold_intents.is_empty() {
+            return Ok(());
+        }
+        let (Some(member), Some(api)) = (work.rec.member.clone(), self.provider.holds()) else {
+            work.rec.hold_intents.clear();
+            return Ok(());
+        };
+        for offer in std::mem::take(&mut work.rec.hold_intents) {
+            let req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
+                .with_basket(work.rec.request.basket.clone());
+            if let Ok(h) = api.hold(ctx, &req).await {
+                work.rec.holds.retain(|x| x.offer_id != h.offer_id);
+                work.rec.holds.push(h);
+            }
+        }
+        self.save(work, "holds.hold").await
+    }
+
+    /// Releases every recorded hold (and any interrupted hold call); returns what failed. The
+    /// holds that could not be released stay recorded.
+    pub(super) async fn release_recorded(&self, ctx: &Context, work: &mut Work) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.settle_intents(ctx, work).await {
+            problems.push(format!("recording holds failed: {e}"));
+        }
+        let Some(api) = self.provider.holds() else {
+            work.rec.holds.clear();
+            return problems;
+        };
+        for hold in std::mem::take(&mut work.rec.holds) {
+            if let Err(e) = api.release(ctx, &hold).await {
+                problems.push(format!("release of {} failed: {e}", hold.offer_id));
+                work.rec.holds.push(hold);
+            }
+        }
+        problems
+    }
+
+    /// Releases the holds of `offers` only.
+    pub(super) async fn release_offers(
+        &self,
+        ctx: &Context,
+        work: &mut Work,
+        offers: &[OfferId],
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        let Some(api) = self.provider.holds() else { return problems };
+        let (gone, keep): (Vec<Hold>, Vec<Hold>) =
+            std::mem::take(&mut work.rec.holds).into_iter().partition(|h| offers.contains(&h.offer_id));
+        work.rec.holds = keep;
+        for hold in gone {
+            if let Err(e) = api.release(ctx, &hold).await {
+                problems.push(format!("release of {} failed: {e}", hold.offer_id));
+                work.rec.holds.push(hold);
+            }
+        }
+        problems
+    }
+}

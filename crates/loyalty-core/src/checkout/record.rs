@@ -1,0 +1,195 @@
+//! What the checkout store keeps for each order: its state, what was shown, what is held, what
+//! was charged and sent.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::payment::{Authorization, PaymentAction};
+use super::{CheckoutOutcome, CheckoutRequest};
+use crate::basket::PricedBasket;
+use crate::ids::TransactionId;
+use crate::member::Member;
+use crate::offer::Offer;
+use crate::transaction::{Hold, Transaction};
+
+/// Where one order's checkout stands. See `docs/architecture.md` for the diagram.
+///
+/// | State | Meaning | Holds |
+/// | --- | --- | --- |
+/// | `Preparing` | an instance is identifying, pricing and holding (its lease in `due_at`) | being taken |
+/// | `Prepared` | priced and held; waiting for commit or abort | held (the sweeper releases expired ones) |
+/// | `AwaitingAction` | the payment waits for the customer (3-D Secure, redirect) | held |
+/// | `Declined` | the payment was declined; commit again re-takes the holds | none |
+/// | `Charging` | the payment is under way (its lease in `due_at`) | held |
+/// | `Charged` | captured; the transaction is frozen and about to be sent | held |
+/// | `Pending` | charged, the send failed for now: in the outbox | held until sent |
+/// | `Sent` | the provider has the sale (final) | released |
+/// | `Refused` | charged, the provider refused the sale for good (final, reported once) | released |
+/// | `Aborted` | given up before any charge (final until prepared again) | released |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutState {
+    /// Identifying, pricing and holding.
+    Preparing,
+    /// Priced and held.
+    Prepared,
+    /// The payment waits for the customer.
+    AwaitingAction,
+    /// The payment was declined; nothing is held.
+    Declined,
+    /// The payment is under way.
+    Charging,
+    /// Captured; about to be sent.
+    Charged,
+    /// Charged; waiting in the outbox for a resend.
+    Pending,
+    /// Delivered to the provider.
+    Sent,
+    /// Charged, and refused by the provider for good.
+    Refused,
+    /// Given up before any charge.
+    Aborted,
+}
+
+impl CheckoutState {
+    /// The state's name as stored (`"pending"`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            CheckoutState::Preparing => "preparing",
+            CheckoutState::Prepared => "prepared",
+            CheckoutState::AwaitingAction => "awaiting_action",
+            CheckoutState::Declined => "declined",
+            CheckoutState::Charging => "charging",
+            CheckoutState::Charged => "charged",
+            CheckoutState::Pending => "pending",
+            CheckoutState::Sent => "sent",
+            CheckoutState::Refused => "refused",
+            CheckoutState::Aborted => "aborted",
+        }
+    }
+
+    /// The state named `label`.
+    pub fn from_label(label: &str) -> Option<CheckoutState> {
+        CheckoutState::ALL.into_iter().find(|s| s.label() == label)
+    }
+
+    /// Every state.
+    pub const ALL: [CheckoutState; 10] = [
+        CheckoutState::Preparing,
+        CheckoutState::Prepared,
+        CheckoutState::AwaitingAction,
+        CheckoutState::Declined,
+        CheckoutState::Charging,
+        CheckoutState::Charged,
+        CheckoutState::Pending,
+        CheckoutState::Sent,
+        CheckoutState::Refused,
+        CheckoutState::Aborted,
+    ];
+
+    /// True once money moved or is moving: the order can no longer change.
+    pub fn is_committed(&self) -> bool {
+        matches!(
+            self,
+            CheckoutState::Charging
+                | CheckoutState::Charged
+                | CheckoutState::Pending
+                | CheckoutState::Sent
+                | CheckoutState::Refused
+        )
+    }
+
+    /// True when an instance is working on the order under a lease.
+    pub fn is_in_progress(&self) -> bool {
+        matches!(self, CheckoutState::Preparing | CheckoutState::Charging | CheckoutState::Charged)
+    }
+}
+
+/// One order's checkout as the store keeps it. Written before every step with an outside
+/// effect (a hold, a charge, a send), so another process can pick it up where this one stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CheckoutRecord {
+    /// The order id.
+    pub order: TransactionId,
+    /// Where it stands.
+    pub state: CheckoutState,
+    /// Fingerprint of what the customer buys (basket, member lookup, confirmed offers): the
+    /// same order id with another fingerprint after the charge is a `Conflict`.
+    pub fingerprint: String,
+    /// Bumped each time the checkout is priced again; a `Prepared` of an older revision is stale.
+    pub revision: u32,
+    /// The request as last prepared.
+    pub request: CheckoutRequest,
+    /// The member, when identified or signed up.
+    pub member: Option<Member>,
+    /// True when the flow registered the guest.
+    pub signed_up: bool,
+    /// Offers in play.
+    pub offers: Vec<Offer>,
+    /// The priced basket shown to the customer: the amount commit may charge.
+    pub priced: Option<PricedBasket>,
+    /// Holds taken and not yet released.
+    pub holds: Vec<Hold>,
+    /// Offers whose hold call is under way: if the process dies, recovery holds them again
+    /// (the same order gets the same hold) and releases them.
+    pub hold_intents: Vec<Offer>,
+    /// Fingerprint of the basket the holds were taken for; another basket takes them again.
+    pub held_basket: Option<String>,
+    /// What changed on the way, readable by a cashier.
+    pub notes: Vec<String>,
+    /// The payment authorization, once granted or started.
+    pub authorization: Option<Authorization>,
+    /// What the customer must do to finish the payment, while `AwaitingAction`.
+    pub action: Option<PaymentAction>,
+    /// The frozen transaction, once charged.
+    pub transaction: Option<Transaction>,
+    /// The result, once charged and sent (or pending, or refused).
+    pub outcome: Option<CheckoutOutcome>,
+    /// Offers the vendor refused after the charge; the sale goes without claiming them.
+    pub dropped_claims: Vec<crate::ids::OfferId>,
+    /// Sends tried so far.
+    pub send_attempts: u32,
+    /// When this record needs attention: a lease running out, holds expiring, the next resend.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CheckoutRecord {
+    pub(crate) fn new(request: &CheckoutRequest, now: DateTime<Utc>) -> CheckoutRecord {
+        CheckoutRecord {
+            order: request.transaction_id.clone(),
+            state: CheckoutState::Preparing,
+            fingerprint: request.fingerprint(),
+            revision: 0,
+            request: request.clone(),
+            member: None,
+            signed_up: false,
+            offers: Vec::new(),
+            priced: None,
+            holds: Vec::new(),
+            hold_intents: Vec::new(),
+            held_basket: None,
+            notes: Vec::new(),
+            authorization: None,
+            action: None,
+            transaction: None,
+            outcome: None,
+            dropped_claims: Vec::new(),
+            send_attempts: 0,
+            due_at: None,
+            updated_at: now,
+        }
+    }
+}
+
+/// A value and the version it was stored under (optimistic concurrency: a write names the
+/// version it read, and loses when another writer got there first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<T> {
+    /// The value.
+    pub value: T,
+    /// Its version.
+    pub version: u64,
+}

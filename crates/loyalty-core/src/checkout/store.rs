@@ -1,0 +1,194 @@
+//! Where checkout state lives: the [`CheckoutStore`] trait and an in-memory store for tests
+//! and single-process demos. The durable stores (embedded SQLite, PostgreSQL for several shop
+//! instances) are in the `loyalty-store` crate.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::record::{CheckoutRecord, CheckoutState, Stored};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::TransactionId;
+use crate::returns::ReturnLedger;
+
+/// Which records to claim: those in `states` that are due by `due_by` (any due time when
+/// `None`) and not claimed by anyone else right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Claim {
+    /// States to look at.
+    pub states: Vec<CheckoutState>,
+    /// Only records whose `due_at` is at or before this instant; `None` takes any record in
+    /// the states, due or not.
+    pub due_by: Option<DateTime<Utc>>,
+    /// Who claims (an instance id), for diagnostics.
+    pub owner: String,
+    /// The claim lapses at this instant, so a claimer that dies frees its records.
+    pub until: DateTime<Utc>,
+    /// At most this many records.
+    pub limit: usize,
+}
+
+impl Claim {
+    /// Claims up to `limit` records in `states` for `owner` until `until`.
+    pub fn new(
+        states: Vec<CheckoutState>,
+        owner: impl Into<String>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Claim {
+        Claim { states, due_by: None, owner: owner.into(), until, limit }
+    }
+
+    /// Only records due by `at`.
+    pub fn due_by(mut self, at: DateTime<Utc>) -> Claim {
+        self.due_by = Some(at);
+        self
+    }
+}
+
+/// Durable checkout state: one record per order, the outbox (records in
+/// [`CheckoutState::Pending`]), and one return ledger per committed order.
+///
+/// # Behaviour every implementation keeps
+/// - **Optimistic concurrency.** `save` writes only when the stored version is still
+///   `expected` (`None`: only when the order is new) and returns the new version; otherwise it
+///   returns `Ok(None)` and changes nothing. Two instances completing one order at once thus
+///   make one charge: only one of them moves the record to `Charging`. This must hold across
+///   processes (a unique key or a conditional update in the database, never a process mutex).
+/// - **Claims.** `claim` marks the records it returns as claimed until `claim.until`, and never
+///   returns a record another live claim holds, so each pending send or expired hold is worked
+///   by exactly one instance at a time. Saving a record ends its claim.
+/// - Ledgers follow the same versioning as records.
+///
+/// # Errors
+/// `Unavailable` when the database cannot be reached (temporary); `Protocol` for a stored value
+/// that no longer reads.
+#[async_trait]
+pub trait CheckoutStore: Send + Sync + std::fmt::Debug {
+    /// The record of `order`, if any.
+    async fn load(&self, order: &TransactionId) -> Result<Option<Stored<CheckoutRecord>>>;
+
+    /// Writes `record` if the stored version is `expected`; the new version, or `None` when
+    /// another writer got there first.
+    async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>>;
+
+    /// Claims records as [`Claim`] describes, oldest due first.
+    async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<Vec<Stored<CheckoutRecord>>>;
+
+    /// Every record in one of `states` (the outbox: `[Pending]`), oldest first.
+    async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>>;
+
+    /// The return ledger of a committed order, if returns were processed or started.
+    async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>>;
+
+    /// Writes a ledger under the same rule as [`CheckoutStore::save`].
+    async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>>;
+}
+
+#[derive(Debug, Default)]
+struct Tables {
+    records: HashMap<TransactionId, (CheckoutRecord, u64, Option<DateTime<Utc>>)>,
+    ledgers: HashMap<TransactionId, (ReturnLedger, u64)>,
+}
+
+/// A [`CheckoutStore`] in process memory: what [`Checkout::new`](super::Checkout::new) uses.
+/// Share one between several `Checkout`s (clone the `Arc`) to model several instances in a
+/// test; state is lost with the process, so production uses a durable store.
+#[derive(Debug, Default)]
+pub struct MemoryCheckoutStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryCheckoutStore {
+    /// An empty store.
+    pub fn new() -> MemoryCheckoutStore {
+        MemoryCheckoutStore::default()
+    }
+
+    fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The error a store reports for a value it cannot read back.
+pub fn corrupt(what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Protocol, "checkout-store", "store.load")
+        .with_temporary(false)
+        .with_message(format!("stored value does not read: {what}"))
+}
+
+#[async_trait]
+impl CheckoutStore for MemoryCheckoutStore {
+    async fn load(&self, order: &TransactionId) -> Result<Option<Stored<CheckoutRecord>>> {
+        Ok(self.tables().records.get(order).map(|(r, v, _)| Stored { value: r.clone(), version: *v }))
+    }
+
+    async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>> {
+        let mut t = self.tables();
+        let current = t.records.get(&record.order).map(|(_, v, _)| *v);
+        if current != expected {
+            return Ok(None);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        t.records.insert(record.order.clone(), (record.clone(), version, None));
+        Ok(Some(version))
+    }
+
+    async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<Vec<Stored<CheckoutRecord>>> {
+        let mut t = self.tables();
+        let mut due: Vec<(DateTime<Utc>, TransactionId)> = t
+            .records
+            .values()
+            .filter(|(r, _, claimed)| {
+                claim.states.contains(&r.state)
+                    && claimed.is_none_or(|until| until <= now)
+                    && match claim.due_by {
+                        None => true,
+                        Some(by) => r.due_at.is_some_and(|d| d <= by),
+                    }
+            })
+            .map(|(r, _, _)| (r.due_at.unwrap_or(r.updated_at), r.order.clone()))
+            .collect();
+        due.sort();
+        due.truncate(claim.limit);
+        let mut out = Vec::with_capacity(due.len());
+        for (_, order) in due {
+            if let Some((r, v, claimed)) = t.records.get_mut(&order) {
+                *claimed = Some(claim.until);
+                out.push(Stored { value: r.clone(), version: *v });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>> {
+        let mut out: Vec<CheckoutRecord> = self
+            .tables()
+            .records
+            .values()
+            .filter(|(r, _, _)| states.contains(&r.state))
+            .map(|(r, _, _)| r.clone())
+            .collect();
+        out.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then(a.order.cmp(&b.order)));
+        Ok(out)
+    }
+
+    async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {
+        Ok(self.tables().ledgers.get(original).map(|(l, v)| Stored { value: l.clone(), version: *v }))
+    }
+
+    async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>> {
+        let mut t = self.tables();
+        let key = ledger.original.id.clone();
+        let current = t.ledgers.get(&key).map(|(_, v)| *v);
+        if current != expected {
+            return Ok(None);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        t.ledgers.insert(key, (ledger.clone(), version));
+        Ok(Some(version))
+    }
+}
