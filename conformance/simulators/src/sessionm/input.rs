@@ -1,5 +1,6 @@
 //! Strict, hand-written validation of request bodies (parsed as `serde_json::Value`), so every
-//! problem is reported under its JSON path (`request_payload.transaction.items[0].quantity`).
+//! problem is reported under its JSON path (`request_payload.transaction.items[0].quantity`),
+//! the per-field validation entries the SessionM contract §5.8 expects in POS errors.
 //!
 //! Simulator decisions: JSON `null` counts as absent (the observed .NET clients serialise unset
 //! members as `null`, §5 \[K\]); amounts are JSON numbers only (the contract types them as

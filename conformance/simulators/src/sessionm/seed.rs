@@ -1,5 +1,6 @@
 //! The seeded demo tenant (values listed in [`super::demo`]). Simulator decision: wallets are
-//! seeded from fixtures only (§8.3 "wallet seeding"; no reward-store purchases).
+//! seeded from fixtures only (the SessionM contract §8.3 "wallet seeding"; no reward-store
+//! purchases).
 
 use std::collections::{BTreeMap, HashMap};
 

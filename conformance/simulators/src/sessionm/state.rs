@@ -1,5 +1,6 @@
 //! The simulator's state: the seeded tenant plus everything clients change, and the clock-driven
-//! transitions (lock expiry, delayed points, the replay window).
+//! transitions of the SessionM contract (lock expiry §7.2, delayed points §3.9, the `request_id`
+//! replay window §7.5).
 
 use std::collections::{BTreeMap, HashMap};
 
