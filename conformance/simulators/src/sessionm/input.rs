@@ -278,6 +278,15 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc())
 }
 
+/// `t` plus `secs` seconds, saturating at the end of time (a settings file may say `u64::MAX`).
+pub(crate) fn plus_secs(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// `2026-01-15T12:00:00Z`: the form the simulator writes for offer dates.
 pub(crate) fn fmt_z(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -360,6 +369,14 @@ mod tests {
         let mut lenient = Check::new(UnknownFields::Ignore);
         lenient.known(&o, "p", &["known"]);
         assert!(lenient.ok());
+    }
+
+    #[test]
+    fn plus_secs_saturates_instead_of_panicking() {
+        let t = parse_time("2026-01-15T12:00:00Z").unwrap();
+        assert_eq!(plus_secs(t, 900), parse_time("2026-01-15T12:15:00Z").unwrap());
+        assert_eq!(plus_secs(t, u64::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(plus_secs(t, i64::MAX as u64 / 1000), DateTime::<Utc>::MAX_UTC);
     }
 
     #[test]

@@ -171,8 +171,8 @@ pub mod demo {
     /// Price of [`ITEM_TEA`].
     pub const TEA_PRICE: Decimal = Decimal::from_parts(5900, 0, 0, false, 2);
 
-    /// Kari's offers, all issued 2026-01-01 and valid until 2026-12-31T23:59:59Z unless noted.
-    /// 50.00 off the whole check (`fixed_amount_check_discount`).
+    /// Kari's offer: 50.00 off the whole check (`fixed_amount_check_discount`). Every `UO_*`
+    /// offer was issued 2026-01-01 and is valid until 2026-12-31T23:59:59Z unless noted.
     pub const UO_FIXED_CHECK: &str = "7b0e0001-aa00-4000-8000-000000000001";
     /// 10 % off the whole check.
     pub const UO_PERCENT_CHECK: &str = "7b0e0002-aa00-4000-8000-000000000002";

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::{
     demo,
-    input::{num, Obj},
+    input::{num, plus_secs, Obj},
     model::{stored_json, StoreFacts, StoredDates, Txn},
     offers::{Offer, UoState, UserOffer},
     settings::SessionmSettings,
@@ -229,10 +229,8 @@ impl Inner {
                 }
             }
         }
-        let window = chrono::Duration::seconds(
-            i64::try_from(self.settings.replay_window_secs).unwrap_or(i64::MAX / 1000),
-        );
-        self.replays.retain(|_, r| r.response.is_none() || r.at + window > now);
+        let window = self.settings.replay_window_secs;
+        self.replays.retain(|_, r| r.response.is_none() || plus_secs(r.at, window) > now);
         let due: Vec<String> = self
             .transactions
             .iter()

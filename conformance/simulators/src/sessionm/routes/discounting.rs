@@ -1,11 +1,9 @@
 //! Lock, unlock, immediate redeem and reinstate (the SessionM contract §3.5-§3.8, §7.1-§7.4,
 //! state machine §8.1).
 
-use chrono::Duration;
-
 use super::pos::{finish, PosError, PosReq, PosResult};
 use crate::sessionm::{
-    input::join,
+    input::{join, plus_secs},
     model::{transaction, Txn, TxnUse},
     names::{self, code},
     offers::UoState,
@@ -119,12 +117,11 @@ fn stack_order(inner: &Inner, i: usize, transaction: &str) -> i64 {
 pub(crate) fn lock(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     let (i, txn, computed) = evaluate(inner, rq)?;
     let stack = stack_order(inner, i, &txn.transaction_id);
-    let ttl = Duration::seconds(i64::try_from(rq.settings.lock_ttl_secs).unwrap_or(i64::MAX / 1000));
     let uo = &mut inner.user_offers[i];
     uo.state = UoState::Locked {
         transaction_id: txn.transaction_id.clone(),
         store_id: rq.store_id.clone(),
-        expires_at: rq.now + ttl,
+        expires_at: plus_secs(rq.now, rq.settings.lock_ttl_secs),
         stack_order: stack,
     };
     uo.lapsed_lock = None;

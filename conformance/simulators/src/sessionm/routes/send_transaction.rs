@@ -15,11 +15,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Duration;
 use serde_json::json;
 
 use super::pos::{finish, PosError, PosReq, PosResult};
 use crate::sessionm::{
+    input::plus_secs,
     model::{totals_findings, transaction, Txn, TxnUse},
     names::{self, code},
     offers::UoState,
@@ -110,10 +110,17 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
                 }
                 uo.state = UoState::Redeemed { transaction_id: tid.clone() };
             }
-            other => notes.push(format!(
-                "offer {} is not available ({other:?}); discount not redeemed",
-                uo.user_offer_id
-            )),
+            other => {
+                let why = match other {
+                    UoState::Locked { transaction_id, .. } => format!("locked by {transaction_id}"),
+                    UoState::Redeemed { transaction_id } => format!("redeemed by {transaction_id}"),
+                    UoState::Issued => "expired".to_string(),
+                };
+                notes.push(format!(
+                    "offer {} is not available ({why}); discount not redeemed",
+                    uo.user_offer_id
+                ));
+            }
         }
     }
     let closing = txn.is_closed && !txn.is_voided;
@@ -148,7 +155,6 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
 
     let user = inner.attributed_user(&txn);
     let points = inner.points_for(&txn);
-    let delay = Duration::seconds(i64::try_from(rq.settings.points_delay_secs).unwrap_or(i64::MAX / 1000));
     let (id, created, credited) = match inner.transactions.get(&tid) {
         Some(e) => (e.id.clone(), e.created, e.points.credited.clone()),
         None => (inner.next_uuid(), rq.now, None),
@@ -160,7 +166,11 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         modified,
         created,
         updated: rq.now,
-        points: PointsOutcome { target: user.map(|u| (u, points)), credited, due_at: Some(rq.now + delay) },
+        points: PointsOutcome {
+            target: user.map(|u| (u, points)),
+            credited,
+            due_at: Some(plus_secs(rq.now, rq.settings.points_delay_secs)),
+        },
     };
     inner.transactions.insert(tid.clone(), stored);
     inner.settle(rq.now);
