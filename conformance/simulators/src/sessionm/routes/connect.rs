@@ -6,6 +6,7 @@
 //! a body that is not a JSON object, a validation failure or another retailer, 404 for an
 //! unknown user; the error body is `{"status": "error", "errors": {"code", "type", "message"}}`
 //! (the Transactions-service shape, §4.1 \[K\]), with `fields` on validation failures.
+//! `Content-Type` is not checked (mandatory only on POS calls, §2).
 
 use axum::{body::Bytes, extract::State, http::HeaderMap};
 use serde_json::{json, Value};
