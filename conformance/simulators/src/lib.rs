@@ -25,6 +25,7 @@ pub mod fault;
 pub mod journal;
 pub mod replay;
 pub mod server;
+pub mod sessionm;
 
 pub use clock::SimClock;
 pub use fault::Fault;

@@ -1,0 +1,178 @@
+//! `POST /api/2.0/send_transaction` (the SessionM contract §3.9, §7.1, §7.5-§7.8).
+//!
+//! Upsert by `transaction_id` (one retailer per simulator), newest `modified_time` wins; an equal
+//! or older one arriving later is ignored with a warning and answered OK (§7.5, §7.8 \[S\]).
+//! Outcomes are recomputed from the difference between the stored and the new version:
+//! * offers: a closed, non-voided version consumes the user offers its `discounts[]` reference
+//!   that the previous version did not already consume (§7.1, §8.1); a discount dropped by a
+//!   re-send leaves its offer redeemed with a warning, since the returns flow gives offers back
+//!   with `reinstate` (§7.7); a version that turns `is_voided` on gives back every offer
+//!   redeemed or locked under that transaction id (§7.5 \[I\]);
+//! * points: see [`Inner::points_for`], credited `points_delay_secs` after receipt; a replacement
+//!   or a void moves the balance to the new figure.
+//!
+//! The response payload is undocumented (§3.9); simulator decision: `{"id", "pos_transaction_id"}`.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::pos::{finish, PosError, PosReq, PosResult};
+use crate::sessionm::{
+    input::plus_secs,
+    model::{totals_findings, transaction, Txn, TxnUse},
+    names::{self, code},
+    offers::UoState,
+    settings::{ExpiredLockDiscount, TotalsMismatch},
+    state::{Inner, PointsOutcome, StoredTxn},
+};
+
+/// User offers a version consumes: those its discounts reference, when closed and not voided.
+fn consumed(inner: &Inner, t: &Txn) -> BTreeSet<usize> {
+    if !t.is_closed || t.is_voided {
+        return BTreeSet::new();
+    }
+    t.discounts
+        .iter()
+        .filter_map(|d| reference(inner, d.reference_id.as_deref()?, d.reference_id_type.as_deref()))
+        .collect()
+}
+
+/// The user offer a discount's `reference_id` names: a TTL code when `reference_id_type` says
+/// so, else a `user_offer_id` (§5.5 \[I\]).
+fn reference(inner: &Inner, id: &str, kind: Option<&str>) -> Option<usize> {
+    if kind == Some(names::LOOKUP_TTL_CODE) {
+        return inner.user_offers.iter().position(|u| u.ttl_code.as_ref().is_some_and(|(c, _)| c == id));
+    }
+    inner.user_offers.iter().position(|u| u.user_offer_id == id)
+}
+
+pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
+    let mut c = rq.check();
+    let txn = transaction(&mut c, rq.payload, "request_payload", TxnUse::Send);
+    finish(c)?;
+    let Some(txn) = txn else { return Err(PosError::new(code::VALIDATION, "Invalid transaction.")) };
+    let tid = txn.transaction_id.clone();
+    let Some((_, modified)) = txn.modified_time.clone() else {
+        return Err(PosError::new(code::VALIDATION, "modified_time is required."));
+    };
+
+    let findings = totals_findings(&txn);
+    // §7.6 [I], §8.3: mismatched totals warn, or refuse with the setting.
+    if !findings.is_empty() && rq.settings.mismatched_totals == TotalsMismatch::Reject {
+        return Err(PosError::new(code::TOTALS_MISMATCH, findings.join("; ")));
+    }
+
+    let existing = inner.transactions.get(&tid);
+    if let Some(e) = existing {
+        if modified <= e.modified {
+            // §7.8 [S]: out-of-order delivery is accepted and resolved by modified_time.
+            let id = e.id.clone();
+            inner.warn(&tid, "modified_time is not newer than the stored version; ignored");
+            return Ok(Some(json!({"id": id, "pos_transaction_id": tid})));
+        }
+    }
+    let before = existing.map(|e| consumed(inner, &e.txn)).unwrap_or_default();
+    let was_voided = existing.is_some_and(|e| e.txn.is_voided);
+    let after = consumed(inner, &txn);
+
+    let live_lock = |inner: &Inner, i: usize| {
+        matches!(&inner.user_offers[i].state,
+            UoState::Locked { transaction_id, .. } | UoState::Redeemed { transaction_id } if *transaction_id == tid)
+    };
+    // §8.3 alternative: a discount whose lock is gone refuses the whole transaction.
+    if rq.settings.expired_lock_discount == ExpiredLockDiscount::Reject {
+        if let Some(&i) = after.difference(&before).find(|&&i| !live_lock(inner, i)) {
+            let id = inner.user_offers[i].user_offer_id.clone();
+            return Err(PosError::new(
+                code::LOCK_EXPIRED,
+                format!("No live lock on {id} for this transaction."),
+            ));
+        }
+    }
+
+    let mut notes = Vec::new();
+    for &i in after.difference(&before) {
+        let uo = &mut inner.user_offers[i];
+        match &uo.state {
+            // §8.1: a closed transaction carrying the lock's discount redeems the offer.
+            UoState::Locked { transaction_id, .. } if *transaction_id == tid => {
+                uo.state = UoState::Redeemed { transaction_id: tid.clone() };
+            }
+            UoState::Redeemed { transaction_id } if *transaction_id == tid => {}
+            // §7.2 [S]: expired (or released) lock: redeem if the offer is still available.
+            UoState::Issued if !uo.expired(rq.now) => {
+                if uo.lapsed_lock.as_deref() == Some(tid.as_str()) {
+                    notes.push(format!(
+                        "lock on {} had expired; redeemed as still available",
+                        uo.user_offer_id
+                    ));
+                }
+                uo.state = UoState::Redeemed { transaction_id: tid.clone() };
+            }
+            other => {
+                let why = match other {
+                    UoState::Locked { transaction_id, .. } => format!("locked by {transaction_id}"),
+                    UoState::Redeemed { transaction_id } => format!("redeemed by {transaction_id}"),
+                    UoState::Issued => "expired".to_string(),
+                };
+                notes.push(format!(
+                    "offer {} is not available ({why}); discount not redeemed",
+                    uo.user_offer_id
+                ));
+            }
+        }
+    }
+    let closing = txn.is_closed && !txn.is_voided;
+    for d in txn.discounts.iter().filter(|_| closing) {
+        if let Some(r) = &d.reference_id {
+            if reference(inner, r, d.reference_id_type.as_deref()).is_none() {
+                notes.push(format!("discount reference {r} names no user offer"));
+            }
+        }
+    }
+    if !txn.is_voided {
+        for &i in before.difference(&after) {
+            notes.push(format!(
+                "discount for {} dropped; the offer stays redeemed until reinstated",
+                inner.user_offers[i].user_offer_id
+            ));
+        }
+    }
+    if txn.is_voided && !was_voided {
+        for uo in &mut inner.user_offers {
+            let mine = matches!(&uo.state,
+                UoState::Locked { transaction_id, .. } | UoState::Redeemed { transaction_id } if *transaction_id == tid);
+            if mine {
+                uo.state = UoState::Issued;
+            }
+        }
+    }
+    notes.extend(findings);
+    for n in notes {
+        inner.warn(&tid, n);
+    }
+
+    let user = inner.attributed_user(&txn);
+    let points = inner.points_for(&txn);
+    let (id, created, credited) = match inner.transactions.get(&tid) {
+        Some(e) => (e.id.clone(), e.created, e.points.credited.clone()),
+        None => (inner.next_uuid(), rq.now, None),
+    };
+    let stored = StoredTxn {
+        id: id.clone(),
+        store_id: rq.store_id.clone(),
+        txn,
+        modified,
+        created,
+        updated: rq.now,
+        points: PointsOutcome {
+            target: user.map(|u| (u, points)),
+            credited,
+            due_at: Some(plus_secs(rq.now, rq.settings.points_delay_secs)),
+        },
+    };
+    inner.transactions.insert(tid.clone(), stored);
+    inner.settle(rq.now);
+    Ok(Some(json!({"id": id, "pos_transaction_id": tid})))
+}
