@@ -29,4 +29,4 @@ pub mod server;
 pub use clock::SimClock;
 pub use fault::Fault;
 pub use journal::{Journal, JournalEntry};
-pub use server::{SimHandle, SimServer};
+pub use server::{Oversized, SimHandle, SimOptions, SimServer};
