@@ -22,6 +22,7 @@
 pub mod clock;
 pub mod diller;
 pub mod fault;
+pub mod idosell;
 pub mod journal;
 pub mod replay;
 pub mod server;
