@@ -82,7 +82,7 @@ pub(crate) fn eligible(
         .couriers
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.countries.iter().any(|k| *k == to.country))
+        .filter(|(_, c)| c.countries.contains(&to.country))
         .filter(|(_, c)| w <= c.max_weight_kg)
         .filter(|(_, c)| !c.excluded.iter().any(|x| codes.contains(x.as_str())))
         .map(|(i, c)| (i, cost(cx.s.courier_cost, c, w)))

@@ -363,6 +363,17 @@ impl IdosellProbe {
         g.call_faults.push((gateway, at, fault_code));
     }
 
+    /// Adds a customer account (dropshipping on) with this password (the store keeps only its
+    /// inner digest); false when the login exists.
+    pub fn add_account(&self, login: &str, password: &str, dropshipping_key: &str) -> bool {
+        let mut g = self.lock();
+        if g.account_by_login(login).is_some() {
+            return false;
+        }
+        g.accounts.push(state::account(login, password, dropshipping_key, true));
+        true
+    }
+
     /// Session keys issued to the account (expired and revoked ones included).
     pub fn sessions_issued(&self, login: &str) -> usize {
         let g = self.lock();

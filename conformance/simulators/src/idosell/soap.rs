@@ -126,7 +126,7 @@ fn frame(e: &quick_xml::events::BytesStart<'_>) -> Result<Frame, String> {
         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
         let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
         match key.split_once(':') {
-            Some((_, l)) if l == "arrayType" => f.array = true,
+            Some((_, "arrayType")) => f.array = true,
             Some((_, l)) if l == "type" && value.ends_with(":Array") => f.array = true,
             Some(_) => {}
             None if key == "xmlns" => {}
@@ -387,7 +387,7 @@ pub(crate) fn envelope(namespace: &str, method: &str, response: &str, fields: &[
         escape(namespace)
     );
     Out::Obj(fields.to_vec()).write_xml(response, &mut out);
-    let _ = write!(out, "</ns1:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>\n");
+    let _ = writeln!(out, "</ns1:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>");
     out
 }
 

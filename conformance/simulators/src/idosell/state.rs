@@ -304,7 +304,7 @@ fn product(name: &str, codes: [&str; 3], stock: u32, weight: &str, net: &str, gr
     }
 }
 
-fn account(login: &str, password: &str, key: &str, enabled: bool) -> Account {
+pub(crate) fn account(login: &str, password: &str, key: &str, enabled: bool) -> Account {
     Account {
         login: login.into(),
         inner_sha1: super::auth::sha1_hex(password.as_bytes()),
