@@ -332,19 +332,6 @@ impl Out {
         }
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as V;
-        match self {
-            Out::Str(s) => V::String(s.clone()),
-            Out::Int(i) => V::from(*i),
-            // A decimal keeps its exact digits in JSON: written as a number token.
-            Out::Dec(d) => serde_json::from_str(&d.to_string()).unwrap_or_else(|_| V::String(d.to_string())),
-            Out::Bool(b) => V::Bool(*b),
-            Out::Obj(f) => V::Object(f.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            Out::List(_, v) => V::Array(v.iter().map(Out::to_json).collect()),
-        }
-    }
-
     /// JSON text with fields in order (serde_json's map would sort them).
     pub fn write_json(&self, out: &mut String) {
         match self {
@@ -370,7 +357,11 @@ impl Out {
                 }
                 out.push(']');
             }
-            other => out.push_str(&other.to_json().to_string()),
+            Out::Str(v) => out.push_str(&serde_json::Value::String(v.clone()).to_string()),
+            Out::Int(i) => out.push_str(&i.to_string()),
+            // The decimal's own digits are a valid JSON number: no trip through f64.
+            Out::Dec(d) => out.push_str(&d.to_string()),
+            Out::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         }
     }
 }

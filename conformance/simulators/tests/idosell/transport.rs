@@ -253,3 +253,17 @@ async fn the_journal_never_holds_a_secret() {
     }
     assert!(dump.contains("<systemKey>[redacted]</systemKey>"));
 }
+
+#[tokio::test]
+async fn json_twin_writes_decimals_with_their_own_digits() {
+    // rust_decimal all the way: 2 × 0.55 kg is written 1.10, not 1.1000000000000001.
+    let t = sim().await;
+    let session = t.login().await;
+    let path = t.gate_path(Gateway::GetCouriersForOrder).replace("/soap", "/json");
+    let body = serde_json::json!({"sessionKey": session, "dropshippingKey": demo::DROPSHIPPING_KEY, "params": {
+        "products": [{"code": "COF-500", "codeType": "internal", "quantity": "2"}],
+        "address": {"country": "PL", "postcode": "00-838"}}});
+    let text = t.http.post(t.url(&path)).json(&body).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("\"weight\":1.10,"), "{text}");
+    assert!(text.contains("\"deliveryCost\":15.55,"), "{text}");
+}
