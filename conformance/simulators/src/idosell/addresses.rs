@@ -79,8 +79,9 @@ pub(crate) fn get_client_addresses(
     ]))
 }
 
-/// G9: changes the given fields of one address. Unknown (or another account's) address → 2;
-/// its order dispatched or finished → 10 (§5 G9, checklist item 18).
+/// G9: changes the given fields of one address. Simulator decision: one address per call, its
+/// faults in the top-level `errors`; unknown (or another account's) address → 2; its order
+/// dispatched or finished → 10 (§5 G9, checklist item 18).
 pub(crate) fn set_client_address(
     inner: &mut Inner,
     cx: &Ctx<'_>,

@@ -56,7 +56,8 @@ pub(crate) fn authenticate(inner: &mut Inner, cx: &Ctx<'_>, req: &Node) -> Reply
             s.revoked = true;
         }
     }
-    // Deterministic 40-hex keys from a counter (§3.5: IdoSell session keys look like 40 hex).
+    // Simulator decision: deterministic 40-hex keys from a counter (§3.5: IdoSell session keys
+    // look like 40 hex; adapters treat them as opaque).
     let n = inner.next_session;
     inner.next_session += 1;
     let session_key = sha1_hex(format!("idosell-sim-session-{n}").as_bytes());

@@ -113,7 +113,8 @@ pub(crate) fn get_couriers(inner: &mut Inner, cx: &Ctx<'_>, params: &Node) -> Re
 }
 
 /// G6: couriers for the given products (or, without `products`, the current basket) and
-/// destination, with the computed cost (§5 G6). No courier left → fault 2.
+/// destination, with the computed cost (§5 G6). Simulator decision: no products at all → 9, no
+/// courier left → 2.
 pub(crate) fn get_couriers_for_order(
     inner: &mut Inner,
     cx: &Ctx<'_>,

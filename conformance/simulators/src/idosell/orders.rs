@@ -245,8 +245,9 @@ pub(crate) fn place_order(
     Ok(order_out(inner, cx, &inner.orders[idx], Some(false)))
 }
 
-/// Creates an order in `new` with its recipient address; returns its index. Ids are
-/// `W-{year}-{serial:06}` from a counter (the §7.2 example `W-2024-000123`).
+/// Creates an order in `new` with its recipient address; returns its index. Simulator
+/// decision: ids are `W-{year}-{serial:06}` from a counter (the §7.2 example `W-2024-000123`),
+/// and every order stores its recipient as a new address (G8/G9).
 pub(crate) fn new_order(
     inner: &mut Inner,
     now: DateTime<Utc>,
@@ -286,8 +287,8 @@ pub(crate) fn new_order(
     inner.orders.len() - 1
 }
 
-/// G7: orders by id, serial number or shop reference; no filter = every order of the account
-/// (a large reply for parsing benchmarks). Nothing matched → fault 2 (§5 G7).
+/// G7: orders by id, serial number or shop reference. Simulator decision: no filter = every
+/// order of the account (a large reply for parsing benchmarks); nothing matched → fault 2 (§5 G7).
 pub(crate) fn get_order_status(
     inner: &mut Inner,
     cx: &Ctx<'_>,
@@ -369,7 +370,8 @@ fn dispatch_at(inner: &mut Inner, i: usize, now: DateTime<Utc>, parcels: usize) 
     let o = &mut inner.orders[i];
     o.status = Status::WaitForReceive;
     o.dispatched_at = Some(now);
-    // 20-digit tracking numbers shaped like the §7.2 example: prefix, serial, parcel number.
+    // Simulator decision: 20-digit tracking numbers shaped like the §7.2 example (prefix,
+    // serial, parcel number).
     o.shipments = (1..=parcels.max(1)).map(|p| format!("0034043416{:06}{p:04}", o.serial)).collect();
     let (account, order_id) = (o.account, o.id.clone());
     if inner.accounts[account].callback_url.is_some() {

@@ -154,7 +154,8 @@ fn echo(node: &Node) -> [(&'static str, Out); 3] {
     ]
 }
 
-/// G2: a pure read; per-line verdicts with faults 5/6/7, top level 0 (§5 G2, §6.1).
+/// G2: a pure read; per-line verdicts with faults 5/6/7, top level 0 (§5 G2, §6.1). Simulator
+/// decision: each line is checked on its own against the stock (G4 checks the basket as a whole).
 pub(crate) fn check_availability(inner: &mut Inner, cx: &Ctx<'_>, params: &Node) -> Result<Out, Fault> {
     cx.check_unknown(params, &[el::PRODUCTS], "params")?;
     let nodes = product_nodes(params);
@@ -194,8 +195,9 @@ pub(crate) fn totals(inner: &Inner, lines: &[Line]) -> (Decimal, Decimal) {
     })
 }
 
-/// G3: lines that pass the G2 checks go into the account's basket (replacing it by default);
-/// the others carry their per-line fault (§5 G3, checklist item 14).
+/// G3: lines that pass the G2 checks go into the account's basket (replacing it by default).
+/// Simulator decision: the others carry their per-line fault and stay out, top level 0, like
+/// the admin batch gates (§6.1; checklist item 14).
 pub(crate) fn basket_import(
     inner: &mut Inner,
     cx: &Ctx<'_>,

@@ -99,8 +99,8 @@ impl Ctx<'_> {
     }
 }
 
-/// The magic values (settings `magic_values`): a request text equal to one of these answers its
-/// faultCode. Documented in the module docs.
+/// The magic values (settings `magic_values`; simulator decision, §9.2 item 4): a request text
+/// equal to one of these answers its faultCode. Tabled in the module docs.
 pub(crate) fn magic(v: &str) -> Option<u32> {
     Some(match v {
         "FAIL-LOGIN" => 1,
@@ -177,7 +177,8 @@ pub(crate) fn route_of(
     pick(&s, &found, method.as_deref(), action.as_deref()).map(|(g, _)| g.id().to_string())
 }
 
-/// The language asked for: query `lang` (`eng`/`en`, `pol`/`pl`) or `Accept-Language`.
+/// The language asked for. Simulator decision: query `lang` (`eng`/`en`, `pol`/`pl`, as the
+/// admin gates' `lang=pol`, §6.1) wins over an `Accept-Language` header starting with `en`.
 fn language(s: &IdosellSettings, query: Option<&str>, headers: &HeaderMap) -> Lang {
     match s.fault_language {
         FaultLanguage::PolishOnly => return Lang::Pl,
@@ -253,6 +254,7 @@ async fn gate(State(sim): State<Sim>, req: Request) -> Response<Body> {
     let s = sim.lock().settings.clone();
     let (path, query) = (parts.uri.path(), parts.uri.query());
     let found = candidates(&s, path, query);
+    // Simulator decision: a path that is no gate answers 404, a gate used without POST 405.
     if found.is_empty() {
         return respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "Not Found".into());
     }

@@ -1,6 +1,8 @@
 //! The dispatch webhook (the IdoSell contract §7.2, all \[S\]): a POST to the account's callback
 //! URL with the order's shipment data, signed with the account's `dropshippingKey`, retried on
-//! the simulator clock. Nothing is sent by a timer: [`deliver_due`] sends what is due now.
+//! the simulator clock. Simulator decision: nothing is sent by a timer; [`deliver_due`] sends
+//! what is due now (the first attempt is due at dispatch), and the `eventId` stays the same
+//! across the retries of one event.
 
 use std::fmt::Write as _;
 
