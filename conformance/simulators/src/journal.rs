@@ -102,7 +102,11 @@ pub(crate) fn journal_body(bytes: &[u8], total: usize, complete: bool, fields: &
     // so a secret straddling the cut is still hidden.
     let mut text = redact_fields(&String::from_utf8_lossy(kept), fields);
     if kept.len() < total || !complete {
-        let of = if complete { format!("{total} bytes") } else { format!("more than {} bytes", total - 1) };
+        let of = if complete {
+            format!("{total} bytes")
+        } else {
+            format!("at least {total} bytes, reading stopped")
+        };
         text.push_str(&format!("\n[journal: body cut after {} of {of}]", kept.len()));
     }
     text
