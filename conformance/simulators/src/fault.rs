@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// A way a simulated route can fail. Set through [`crate::SimHandle::inject`].
+/// A way a simulated route can fail. Set through [`crate::SimHandle::inject`] (by path) or
+/// [`crate::SimHandle::inject_route`] (by logical route).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -28,13 +29,17 @@ pub enum Fault {
     Hang,
 }
 
-/// A fault bound to a route: method (or `*`) and path prefix, for a number of requests.
+/// A fault bound to a route, for a number of requests: either method (or `*`) and path prefix, or
+/// a logical route name given by the server's `route_of` function.
 #[derive(Clone, Debug)]
 pub struct FaultRule {
-    /// HTTP method to match, case-insensitive; `*` matches any method.
+    /// HTTP method to match, case-insensitive; `*` matches any method. Ignored for route rules.
     pub method: String,
-    /// Path prefix to match (the query string is not considered).
+    /// Path prefix to match (the query string is not considered). Ignored for route rules.
     pub path_prefix: String,
+    /// When set, the rule matches requests whose logical route has exactly this name, whatever
+    /// their method and path.
+    pub route: Option<String>,
     /// What happens to a matching request.
     pub fault: Fault,
     /// How many more matching requests get the fault; `None` = until cleared.
@@ -42,16 +47,26 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
-    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
-        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
-            && path.starts_with(&self.path_prefix)
-            && self.remaining != Some(0)
+    pub(crate) fn matches(&self, method: &str, path: &str, route: Option<&str>) -> bool {
+        let target = match &self.route {
+            Some(name) => route == Some(name.as_str()),
+            None => {
+                (self.method == "*" || self.method.eq_ignore_ascii_case(method))
+                    && path.starts_with(&self.path_prefix)
+            }
+        };
+        target && self.remaining != Some(0)
     }
 }
 
 /// Takes the first matching fault from `rules`, counting down its remaining uses.
-pub(crate) fn take(rules: &mut Vec<FaultRule>, method: &str, path: &str) -> Option<Fault> {
-    let i = rules.iter().position(|r| r.matches(method, path))?;
+pub(crate) fn take(
+    rules: &mut Vec<FaultRule>,
+    method: &str,
+    path: &str,
+    route: Option<&str>,
+) -> Option<Fault> {
+    let i = rules.iter().position(|r| r.matches(method, path, route))?;
     let fault = rules[i].fault.clone();
     if let Some(n) = rules[i].remaining.as_mut() {
         *n -= 1;
@@ -70,6 +85,7 @@ mod tests {
         FaultRule {
             method: "POST".into(),
             path_prefix: "/api/v2.0/stores/s1".into(),
+            route: None,
             fault: Fault::Status(503),
             remaining: times,
         }
@@ -78,16 +94,25 @@ mod tests {
     #[test]
     fn rule_is_used_up_after_times() {
         let mut rules = vec![rule(Some(2))];
-        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members").is_some());
-        assert!(take(&mut rules, "post", "/api/v2.0/stores/s1/members").is_some());
-        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members").is_none());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members", None).is_some());
+        assert!(take(&mut rules, "post", "/api/v2.0/stores/s1/members", None).is_some());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members", None).is_none());
     }
 
     #[test]
     fn other_method_or_path_is_untouched() {
         let mut rules = vec![rule(None)];
-        assert!(take(&mut rules, "GET", "/api/v2.0/stores/s1").is_none());
-        assert!(take(&mut rules, "POST", "/connect/token").is_none());
-        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1").is_some());
+        assert!(take(&mut rules, "GET", "/api/v2.0/stores/s1", None).is_none());
+        assert!(take(&mut rules, "POST", "/connect/token", None).is_none());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1", None).is_some());
+    }
+
+    #[test]
+    fn route_rule_matches_route_name_only() {
+        let mut rules = vec![FaultRule { route: Some("G4".into()), ..rule(Some(1)) }];
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1", None).is_none());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1", Some("G5")).is_none());
+        assert!(take(&mut rules, "GET", "/elsewhere", Some("G4")).is_some());
+        assert!(rules.is_empty());
     }
 }

@@ -22,6 +22,7 @@
 pub mod clock;
 pub mod diller;
 pub mod fault;
+pub mod idosell;
 pub mod journal;
 pub mod replay;
 pub mod server;
@@ -30,4 +31,4 @@ pub mod sessionm;
 pub use clock::SimClock;
 pub use fault::Fault;
 pub use journal::{Journal, JournalEntry};
-pub use server::{SimHandle, SimServer};
+pub use server::{Oversized, SimHandle, SimOptions, SimServer};

@@ -202,3 +202,189 @@ async fn base_url_is_loopback() {
     assert!(s.base_url().starts_with("http://127.0.0.1:"));
     assert_eq!(s.base_url(), s.handle().base_url());
 }
+
+// ------------------------------------------------------------------ start_with (options)
+
+mod with_options {
+    use std::time::Duration;
+
+    use axum::{body::Bytes, extract::Extension, routing, Router};
+    use loyalty_sim::{
+        journal::BODY_KEPT_BYTES,
+        server::{start_with, SimOptions},
+        Fault, Oversized, SimClock, SimServer,
+    };
+
+    /// Echoes the body length, or `oversized <limit> <seen>` when the kit flagged it.
+    async fn echo(oversized: Option<Extension<Oversized>>, body: Bytes) -> String {
+        match oversized {
+            Some(Extension(o)) => format!("oversized {} {} {}", o.limit, o.seen, body.len()),
+            None => format!("len {}", body.len()),
+        }
+    }
+
+    async fn server(limit: usize) -> SimServer {
+        let router = Router::new().route("/gate", routing::post(echo));
+        let options = SimOptions::default()
+            .redact_headers(["X-Api-Key"])
+            .redact_fields(["client_secret", "systemKey", "sessionKey", "password"])
+            .max_body_bytes(limit)
+            .route_of(|parts, body| {
+                if let Some(a) = parts.headers.get("soapaction").and_then(|v| v.to_str().ok()) {
+                    return Some(a.trim_matches('"').to_string());
+                }
+                let text = String::from_utf8_lossy(body);
+                text.contains("<ns1:placeOrder").then(|| "placeOrder".to_string())
+            });
+        start_with(router, SimClock::default(), options).await.unwrap()
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+    }
+
+    async fn post(s: &SimServer, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let r = client().post(format!("{}{path}", s.base_url())).body(body).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn query_and_percent_encoded_form_keys_are_redacted() {
+        let s = server(1024).await;
+        post(&s, "/gate?a=1&systemKey=abc123&x=2", "client%5Fsecret=s3cr3t&auth%5BsessionKey%5D=k9&keep=1")
+            .await;
+        let e = &s.handle().journal().entries()[0];
+        assert_eq!(e.query.as_deref(), Some("a=1&systemKey=[redacted]&x=2"));
+        assert_eq!(e.body, "client%5Fsecret=[redacted]&auth%5BsessionKey%5D=[redacted]&keep=1");
+    }
+
+    #[tokio::test]
+    async fn json_secrets_are_redacted_at_any_depth_and_type() {
+        let s = server(1024).await;
+        let body =
+            r#"{"a":{"b":[{"sessionKey":"k1","n":1}]},"password":{"x":"y"},"systemKey":123,"keep":"v"}"#;
+        post(&s, "/gate", body).await;
+        let e = &s.handle().journal().entries()[0];
+        assert_eq!(
+            e.body,
+            r#"{"a":{"b":[{"sessionKey":"[redacted]","n":1}]},"password":"[redacted]","systemKey":"[redacted]","keep":"v"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn xml_secrets_are_redacted_whatever_the_prefix_and_attributes() {
+        let s = server(4096).await;
+        let body = r#"<?xml version="1.0"?><SOAP-ENV:Envelope><SOAP-ENV:Body><ns1:Authenticate><request><login>shop</login><ns1:systemKey>c191b891</ns1:systemKey><sessionKey xsi:type="xsd:string">abcdef</sessionKey><x password="pw1" keep="k"/></request></ns1:Authenticate></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+        post(&s, "/gate", body).await;
+        let e = &s.handle().journal().entries()[0];
+        assert!(
+            !e.body.contains("c191b891") && !e.body.contains("abcdef") && !e.body.contains("pw1"),
+            "{}",
+            e.body
+        );
+        assert!(e.body.contains("<ns1:systemKey>[redacted]</ns1:systemKey>"), "{}", e.body);
+        assert!(
+            e.body.contains(r#"<sessionKey xsi:type="xsd:string">[redacted]</sessionKey>"#),
+            "{}",
+            e.body
+        );
+        assert!(e.body.contains(r#"<x password="[redacted]" keep="k"/>"#), "{}", e.body);
+        assert!(e.body.contains("<login>shop</login>"));
+    }
+
+    #[tokio::test]
+    async fn listed_headers_are_redacted() {
+        let s = server(1024).await;
+        client().post(format!("{}/gate", s.base_url())).header("x-api-key", "k-77").send().await.unwrap();
+        let e = &s.handle().journal().entries()[0];
+        assert!(e.headers.contains(&("x-api-key".into(), "[redacted]".into())));
+    }
+
+    #[tokio::test]
+    async fn route_of_names_the_journal_entry() {
+        let s = server(1024).await;
+        client()
+            .post(format!("{}/gate", s.base_url()))
+            .header("SOAPAction", "\"getCouriers\"")
+            .send()
+            .await
+            .unwrap();
+        post(&s, "/gate", "<e><b><ns1:placeOrder/></b></e>").await;
+        post(&s, "/gate", "plain").await;
+        let j = s.handle().journal();
+        let routes: Vec<_> = j.entries().into_iter().map(|e| e.route).collect();
+        assert_eq!(routes, vec![Some("getCouriers".into()), Some("placeOrder".into()), None]);
+        assert_eq!(j.count_route("placeOrder"), 1);
+    }
+
+    #[tokio::test]
+    async fn route_fault_hits_only_that_route_for_given_times() {
+        let s = server(1024).await;
+        s.handle().inject_route("placeOrder", Fault::Status(503), Some(1));
+        let order = "<e><ns1:placeOrder/></e>";
+        assert_eq!(post(&s, "/gate", "other").await.0, 200);
+        assert_eq!(post(&s, "/gate", order).await.0, 503);
+        assert_eq!(post(&s, "/gate", order).await.0, 200);
+        let statuses: Vec<_> =
+            s.handle().journal().entries().iter().map(|e| (e.route.clone(), e.status)).collect();
+        assert_eq!(statuses[1], (Some("placeOrder".into()), 503));
+    }
+
+    #[tokio::test]
+    async fn oversized_body_reaches_handler_empty_with_extension() {
+        let s = server(1000).await;
+        let (status, text) = post(&s, "/gate", vec![b'a'; 5000]).await;
+        assert_eq!(status, 200);
+        let parts: Vec<&str> = text.split(' ').collect();
+        assert_eq!(parts[0], "oversized", "{text}");
+        assert_eq!(parts[1], "1000");
+        assert!(parts[2].parse::<usize>().unwrap() > 1000);
+        assert_eq!(parts[3], "0", "handler body must be empty");
+    }
+
+    #[tokio::test]
+    async fn body_at_the_limit_is_handed_over_whole() {
+        let s = server(1000).await;
+        assert_eq!(post(&s, "/gate", vec![b'a'; 1000]).await.1, "len 1000");
+    }
+
+    #[tokio::test]
+    async fn axum_default_limit_does_not_cut_in_before_max_body_bytes() {
+        let s = server(4 * 1024 * 1024).await;
+        let n = 3 * 1024 * 1024;
+        assert_eq!(post(&s, "/gate", vec![b'a'; n]).await.1, format!("len {n}"));
+    }
+
+    #[tokio::test]
+    async fn journal_keeps_first_64_kib_and_notes_the_cut() {
+        let s = server(1024 * 1024).await;
+        post(&s, "/gate", vec![b'a'; 200_000]).await;
+        let body = &s.handle().journal().entries()[0].body;
+        assert!(body.starts_with(&"a".repeat(BODY_KEPT_BYTES)));
+        assert!(
+            body.ends_with("[journal: body cut after 65536 of 200000 bytes]"),
+            "{}",
+            &body[BODY_KEPT_BYTES..]
+        );
+    }
+
+    #[tokio::test]
+    async fn journal_of_an_oversized_body_is_capped_too() {
+        let s = server(100_000).await;
+        post(&s, "/gate", vec![b'a'; 300_000]).await;
+        let body = &s.handle().journal().entries()[0].body;
+        assert!(body.len() < BODY_KEPT_BYTES + 100);
+        assert!(body.contains("[journal: body cut after 65536 of at least"), "{}", &body[BODY_KEPT_BYTES..]);
+    }
+
+    #[tokio::test]
+    async fn secret_straddling_the_cut_is_still_redacted() {
+        let s = server(1024 * 1024).await;
+        let mut body = format!("<r>{}<sessionKey>", "x".repeat(BODY_KEPT_BYTES - 20));
+        body.push_str(&"S".repeat(100));
+        body.push_str("</sessionKey></r>");
+        post(&s, "/gate", body).await;
+        let kept = &s.handle().journal().entries()[0].body;
+        assert!(!kept.contains("SSS"), "secret prefix leaked");
+    }
+}

@@ -1,0 +1,466 @@
+//! SOAP 1.1 rpc/encoded messages (the IdoSell contract §2.1, §2.3): a lenient reader that turns
+//! the envelope (or a JSON twin body) into a [`Node`] tree, and writers for replies and faults.
+//!
+//! Reading ignores namespace prefixes, `xsi:type` and other prefixed attributes; a
+//! `SOAP-ENC:Array` (or any element whose children are all `item`) becomes a list; unprefixed
+//! attributes (the ICDF notation `<product code=".." codeType=".."/>`, §4) count as fields.
+
+use std::fmt::Write as _;
+
+use quick_xml::{escape::escape, events::Event, Reader, XmlVersion};
+use rust_decimal::Decimal;
+
+use super::names::{SOAP_ENC_NS, SOAP_ENV_NS};
+
+/// A request value: text, fields in document order (names are local names), or a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Node {
+    Text(String),
+    Obj(Vec<(String, Node)>),
+    List(Vec<Node>),
+}
+
+impl Node {
+    /// The first field named `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        match self {
+            Node::Obj(f) => f.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Trimmed text of a field; empty text counts as absent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name)? {
+            Node::Text(t) => Some(t.trim()).filter(|t| !t.is_empty()),
+            _ => None,
+        }
+    }
+
+    /// Field names not in `known` (case-insensitive).
+    pub fn unknown_fields(&self, known: &[&str]) -> Vec<String> {
+        match self {
+            Node::Obj(f) => f
+                .iter()
+                .filter(|(k, _)| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The elements of a list field, however it is written: a SOAP-ENC array of `item`, a
+    /// wrapper with repeated children (`<products><product/>…</products>`), a single child, or a
+    /// JSON array.
+    pub fn items(&self) -> Vec<&Node> {
+        match self {
+            Node::List(v) => v.iter().collect(),
+            Node::Obj(f) => {
+                let same = f.first().map(|(k, _)| k.as_str());
+                // A wrapper repeats one child name; a lone text child is a field, not an item.
+                let wrapper =
+                    f.len() > 1 || same == Some("item") || !matches!(f.first(), Some((_, Node::Text(_))));
+                if wrapper && same.is_some() && f.iter().all(|(k, _)| Some(k.as_str()) == same) {
+                    match f.as_slice() {
+                        // A wrapper around one list (`<products><product>` JSON style).
+                        [(_, Node::List(v))] => v.iter().collect(),
+                        _ => f.iter().map(|(_, v)| v).collect(),
+                    }
+                } else {
+                    vec![self]
+                }
+            }
+            Node::Text(t) if t.trim().is_empty() => Vec::new(),
+            Node::Text(_) => vec![self],
+        }
+    }
+
+    /// Every text anywhere below this node.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Node::Text(t) => vec![t.trim()],
+            Node::Obj(f) => f.iter().flat_map(|(_, v)| v.texts()).collect(),
+            Node::List(v) => v.iter().flat_map(Node::texts).collect(),
+        }
+    }
+
+    /// Converts a JSON twin body.
+    pub fn from_json(v: &serde_json::Value) -> Node {
+        use serde_json::Value as V;
+        match v {
+            V::Null => Node::Text(String::new()),
+            V::Bool(b) => Node::Text(b.to_string()),
+            V::Number(n) => Node::Text(n.to_string()),
+            V::String(s) => Node::Text(s.clone()),
+            V::Array(a) => Node::List(a.iter().map(Node::from_json).collect()),
+            V::Object(o) => Node::Obj(o.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect()),
+        }
+    }
+}
+
+/// A parsed SOAP request: the method element's local name and its content.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub method: String,
+    pub body: Node,
+}
+
+/// An element being read.
+struct Frame {
+    name: String,
+    fields: Vec<(String, Node)>,
+    text: String,
+    array: bool,
+}
+
+fn local(qname: &[u8]) -> String {
+    let s = String::from_utf8_lossy(qname);
+    s.rsplit(':').next().unwrap_or(&s).to_string()
+}
+
+fn frame(e: &quick_xml::events::BytesStart<'_>) -> Result<Frame, String> {
+    let mut f =
+        Frame { name: local(e.name().as_ref()), fields: Vec::new(), text: String::new(), array: false };
+    for a in e.attributes() {
+        let a = a.map_err(|e| e.to_string())?;
+        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
+        match key.split_once(':') {
+            Some((_, "arrayType")) => f.array = true,
+            Some((_, l)) if l == "type" && value.ends_with(":Array") => f.array = true,
+            Some(_) => {}
+            None if key == "xmlns" => {}
+            None => f.fields.push((key, Node::Text(value))),
+        }
+    }
+    Ok(f)
+}
+
+fn finish(f: Frame) -> (String, Node) {
+    let node = if f.fields.is_empty() {
+        if f.array {
+            Node::List(Vec::new())
+        } else {
+            Node::Text(f.text)
+        }
+    } else if f.array || f.fields.iter().all(|(k, _)| k == "item") && f.fields.len() > 1 {
+        Node::List(f.fields.into_iter().map(|(_, v)| v).collect())
+    } else {
+        Node::Obj(f.fields)
+    };
+    (f.name, node)
+}
+
+/// Parses an XML document into its root element.
+pub(crate) fn parse_xml(bytes: &[u8]) -> Result<(String, Node), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "request is not UTF-8".to_string())?;
+    let mut reader = Reader::from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<(String, Node)> = None;
+    loop {
+        let ev = reader.read_event().map_err(|e| format!("{e} at {}", reader.buffer_position()))?;
+        match ev {
+            Event::Start(e) => stack.push(frame(&e)?),
+            Event::Empty(e) => {
+                let (k, v) = finish(frame(&e)?);
+                match stack.last_mut() {
+                    Some(p) => p.fields.push((k, v)),
+                    None => root = Some((k, v)),
+                }
+            }
+            Event::End(_) => {
+                let f = stack.pop().ok_or("unbalanced end tag")?;
+                let (k, v) = finish(f);
+                match stack.last_mut() {
+                    Some(p) => p.fields.push((k, v)),
+                    None => root = Some((k, v)),
+                }
+            }
+            Event::Text(t) => {
+                let s = t.xml10_content().map_err(|e| e.to_string())?;
+                if let Some(f) = stack.last_mut() {
+                    f.text.push_str(&s);
+                } else if !s.trim().is_empty() {
+                    return Err("text outside the root element".into());
+                }
+            }
+            Event::CData(t) => {
+                if let Some(f) = stack.last_mut() {
+                    f.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref().map_err(|e| e.to_string())? {
+                    Some(c) => c,
+                    None => match r.decode().map_err(|e| e.to_string())?.as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => return Err(format!("unknown entity &{other};")),
+                    },
+                };
+                if let Some(f) = stack.last_mut() {
+                    f.text.push(c);
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err("unexpected end of document".into());
+    }
+    root.ok_or_else(|| "no XML document".into())
+}
+
+/// Reads a SOAP envelope: `Envelope` › `Body` › the method element.
+pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Call, String> {
+    let (name, root) = parse_xml(bytes)?;
+    if name != "Envelope" {
+        return Err(format!("root element is {name}, not Envelope"));
+    }
+    let body = root.get("Body").ok_or("envelope has no Body")?;
+    match body {
+        Node::Obj(f) => {
+            let (method, content) = f.first().ok_or("Body is empty")?;
+            Ok(Call { method: method.clone(), body: content.clone() })
+        }
+        Node::List(_) | Node::Text(_) => Err("Body has no method element".into()),
+    }
+}
+
+/// Reads just enough of a body to name its method element (for route names).
+pub(crate) fn method_of(bytes: &[u8]) -> Option<String> {
+    let mut reader = Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut in_body = false;
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = local(e.name().as_ref());
+                if in_body {
+                    return Some(name);
+                }
+                in_body = name == "Body";
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// A reply value, written in order.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Out {
+    Str(String),
+    Int(i64),
+    Dec(Decimal),
+    Bool(bool),
+    Obj(Vec<(String, Out)>),
+    /// Item type name (for `SOAP-ENC:arrayType`) and items.
+    List(&'static str, Vec<Out>),
+}
+
+impl Out {
+    pub fn s(v: impl Into<String>) -> Out {
+        Out::Str(v.into())
+    }
+
+    pub fn obj<const N: usize>(fields: [(&str, Out); N]) -> Out {
+        Out::Obj(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    fn xsi_type(&self, name: &str) -> String {
+        match self {
+            Out::Str(_) => "xsd:string".into(),
+            Out::Int(_) => "xsd:int".into(),
+            Out::Dec(_) => "xsd:float".into(),
+            Out::Bool(_) => "xsd:boolean".into(),
+            Out::Obj(_) => format!("ns1:{name}Type"),
+            Out::List(..) => "SOAP-ENC:Array".into(),
+        }
+    }
+
+    fn write_xml(&self, name: &str, out: &mut String) {
+        let ty = self.xsi_type(name);
+        match self {
+            Out::Str(s) => {
+                let _ = write!(out, "<{name} xsi:type=\"{ty}\">{}</{name}>", escape(s.as_str()));
+            }
+            Out::Int(i) => {
+                let _ = write!(out, "<{name} xsi:type=\"{ty}\">{i}</{name}>");
+            }
+            Out::Dec(d) => {
+                let _ = write!(out, "<{name} xsi:type=\"{ty}\">{d}</{name}>");
+            }
+            Out::Bool(b) => {
+                let _ = write!(out, "<{name} xsi:type=\"{ty}\">{b}</{name}>");
+            }
+            Out::Obj(fields) => {
+                let _ = write!(out, "<{name} xsi:type=\"{ty}\">");
+                for (k, v) in fields {
+                    v.write_xml(k, out);
+                }
+                let _ = write!(out, "</{name}>");
+            }
+            Out::List(item, items) => {
+                let item_ty = if item.starts_with("xsd:") { item.to_string() } else { format!("ns1:{item}") };
+                let _ = write!(
+                    out,
+                    "<{name} SOAP-ENC:arrayType=\"{item_ty}[{}]\" xsi:type=\"{ty}\">",
+                    items.len()
+                );
+                for v in items {
+                    match v {
+                        Out::Obj(_) => {
+                            let _ = write!(out, "<item xsi:type=\"{item_ty}\">");
+                            if let Out::Obj(fields) = v {
+                                for (k, f) in fields {
+                                    f.write_xml(k, out);
+                                }
+                            }
+                            out.push_str("</item>");
+                        }
+                        _ => v.write_xml("item", out),
+                    }
+                }
+                let _ = write!(out, "</{name}>");
+            }
+        }
+    }
+
+    /// JSON text with fields in order (serde_json's map would sort them).
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Out::Obj(f) => {
+                out.push('{');
+                for (i, (k, v)) in f.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+            Out::List(_, v) => {
+                out.push('[');
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    x.write_json(out);
+                }
+                out.push(']');
+            }
+            Out::Str(v) => out.push_str(&serde_json::Value::String(v.clone()).to_string()),
+            Out::Int(i) => out.push_str(&i.to_string()),
+            // The decimal's own digits are a valid JSON number: no trip through f64.
+            Out::Dec(d) => out.push_str(&d.to_string()),
+            Out::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        }
+    }
+}
+
+/// The SOAP reply: `{method}Response` › `{response}` › fields (the `errors` block first).
+pub(crate) fn envelope(namespace: &str, method: &str, response: &str, fields: &[(String, Out)]) -> String {
+    let mut out = String::with_capacity(1024);
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV_NS}\" \
+         xmlns:ns1=\"{}\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:SOAP-ENC=\"{SOAP_ENC_NS}\" \
+         SOAP-ENV:encodingStyle=\"{SOAP_ENC_NS}\"><SOAP-ENV:Body><ns1:{method}Response>",
+        escape(namespace)
+    );
+    Out::Obj(fields.to_vec()).write_xml(response, &mut out);
+    let _ = writeln!(out, "</ns1:{method}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>");
+    out
+}
+
+/// A SOAP 1.1 `Fault` (§6.1: only for protocol problems such as unparsable XML or an unknown
+/// method), with `faultcode` `SOAP-ENV:Client` or `SOAP-ENV:Server`.
+pub(crate) fn fault(code: &str, text: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV_NS}\">\
+         <SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:{code}</faultcode><faultstring>{}</faultstring>\
+         </SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>\n",
+        escape(text)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="x"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/">
+ <SOAP-ENV:Body>
+  <ns1:checkAvailability>
+   <request xsi:type="ns1:requestType">
+    <sessionKey xsi:type="xsd:string">abc</sessionKey>
+    <params>
+     <products SOAP-ENC:arrayType="ns1:productType[2]" xsi:type="SOAP-ENC:Array">
+      <item><code>COF-500</code><codeType>internal</codeType><quantity>2</quantity></item>
+      <item><code>A &amp; B&#x21;</code></item>
+     </products>
+     <icdf><product code="MUG-1" codeType="internal" quantity="1"/></icdf>
+    </params>
+   </request>
+  </ns1:checkAvailability>
+ </SOAP-ENV:Body>
+</SOAP-ENV:Envelope>"#;
+
+    #[test]
+    fn envelope_yields_method_and_fields_without_prefixes() {
+        let c = parse_envelope(ENV.as_bytes()).unwrap();
+        assert_eq!(c.method, "checkAvailability");
+        let req = c.body.get("request").unwrap();
+        assert_eq!(req.text("SESSIONKEY"), Some("abc"));
+        let products = req.get("params").unwrap().get("products").unwrap().items();
+        assert_eq!(products.len(), 2);
+        assert_eq!(products[0].text("code"), Some("COF-500"));
+        assert_eq!(products[1].text("code"), Some("A & B!"));
+    }
+
+    #[test]
+    fn icdf_attributes_count_as_fields() {
+        let c = parse_envelope(ENV.as_bytes()).unwrap();
+        let icdf = c.body.get("request").unwrap().get("params").unwrap().get("icdf").unwrap();
+        let lines = icdf.items();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].text("codeType"), Some("internal"));
+    }
+
+    #[test]
+    fn broken_xml_is_an_error() {
+        assert!(parse_envelope(b"<SOAP-ENV:Envelope><SOAP-ENV:Body>").is_err());
+        assert!(parse_envelope(b"<a><b></a>").is_err());
+        assert!(parse_envelope(b"not xml").is_err());
+    }
+
+    #[test]
+    fn method_of_finds_the_first_element_in_body() {
+        assert_eq!(method_of(ENV.as_bytes()).as_deref(), Some("checkAvailability"));
+        assert_eq!(method_of(b"<x/>"), None);
+    }
+
+    #[test]
+    fn reply_round_trips_through_the_reader() {
+        let fields = vec![
+            ("errors".to_string(), Out::obj([("faultCode", Out::Int(0)), ("faultString", Out::s(""))])),
+            ("results".to_string(), Out::obj([("n", Out::List("xsd:string", vec![Out::s("a<b")]))])),
+        ];
+        let xml = envelope("placeOrder", "placeOrder", "response", &fields);
+        let (_, root) = parse_xml(xml.as_bytes()).unwrap();
+        let resp = root.get("Body").unwrap().get("placeOrderResponse").unwrap().get("response").unwrap();
+        assert_eq!(resp.get("errors").unwrap().text("faultCode"), Some("0"));
+        let n = resp.get("results").unwrap().get("n").unwrap().items();
+        assert_eq!(n[0], &Node::Text("a<b".into()));
+    }
+}

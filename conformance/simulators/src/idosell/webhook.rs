@@ -1,0 +1,197 @@
+//! The dispatch webhook (the IdoSell contract §7.2, all \[S\]): a POST to the account's callback
+//! URL with the order's shipment data, signed with the account's `dropshippingKey`, retried on
+//! the simulator clock. Simulator decision: nothing is sent by a timer; [`deliver_due`] sends
+//! what is due now (the first attempt is due at dispatch), and the `eventId` stays the same
+//! across the retries of one event.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use quick_xml::escape::escape;
+use sha1::Sha1;
+
+use super::{
+    routes::Sim,
+    settings::{IdosellSettings, WebhookEncoding, WebhookSignature},
+    soap::Out,
+    state::Inner,
+    WebhookAttempt,
+};
+
+/// One delivery attempt, prepared under the lock and sent without it.
+struct Job {
+    delivery: usize,
+    url: Option<String>,
+    body: String,
+    content_type: &'static str,
+    event_id: String,
+    signature: Option<String>,
+    order_id: String,
+}
+
+/// `sha1=<hex HMAC-SHA1(key, body)>` (§7.2).
+pub(crate) fn signature(key: &str, body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so the error branch is never taken.
+    let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha1={hex}")
+}
+
+fn local(s: &IdosellSettings, t: DateTime<Utc>) -> String {
+    let zone = s.zone().unwrap_or(chrono_tz::Europe::Warsaw);
+    t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The notification fields of §7.2, in order.
+fn fields(inner: &Inner, order: usize, now: DateTime<Utc>) -> Vec<(&'static str, Out)> {
+    let o = &inner.orders[order];
+    let s = &inner.settings;
+    let courier_name = inner.courier(o.courier_id).map(|c| c.name.clone()).unwrap_or_default();
+    vec![
+        ("event", Out::s("orderDispatched")),
+        ("orderId", Out::s(&o.id)),
+        ("orderSerialNumber", Out::Int(o.serial)),
+        ("shopOrderReference", Out::s(o.shop_ref.clone().unwrap_or_default())),
+        ("status", Out::s(o.status.as_str())),
+        ("courierId", Out::Int(o.courier_id)),
+        ("courierName", Out::s(courier_name)),
+        ("shipmentNumbers", Out::List("xsd:string", o.shipments.iter().map(Out::s).collect())),
+        ("dispatchDate", Out::s(o.dispatched_at.map(|t| local(s, t)).unwrap_or_default())),
+        ("sentAt", Out::s(local(s, now))),
+    ]
+}
+
+/// The body in the configured encoding.
+fn body(inner: &Inner, order: usize, now: DateTime<Utc>) -> (String, &'static str) {
+    let f = fields(inner, order, now);
+    match inner.settings.webhook_encoding {
+        WebhookEncoding::Json => {
+            let mut s = String::new();
+            Out::Obj(f.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).write_json(&mut s);
+            (s, "application/json")
+        }
+        WebhookEncoding::Xml => {
+            let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<notification>");
+            for (k, v) in f {
+                match v {
+                    Out::List(_, items) => {
+                        let _ = write!(s, "<{k}>");
+                        for i in items {
+                            if let Out::Str(t) = i {
+                                let _ = write!(s, "<shipmentNumber>{}</shipmentNumber>", escape(t.as_str()));
+                            }
+                        }
+                        let _ = write!(s, "</{k}>");
+                    }
+                    Out::Str(t) => {
+                        let _ = write!(s, "<{k}>{}</{k}>", escape(t.as_str()));
+                    }
+                    Out::Int(i) => {
+                        let _ = write!(s, "<{k}>{i}</{k}>");
+                    }
+                    _ => {}
+                }
+            }
+            s.push_str("</notification>\n");
+            (s, "text/xml; charset=utf-8")
+        }
+    }
+}
+
+fn prepare(inner: &Inner, now: DateTime<Utc>) -> Vec<Job> {
+    inner
+        .deliveries
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.due.is_some_and(|due| due <= now))
+        .filter_map(|(i, d)| {
+            let order = inner.order_index(&d.order_id)?;
+            let account = &inner.accounts[d.account];
+            let (body, content_type) = body(inner, order, now);
+            let signature = match inner.settings.webhook_signature {
+                WebhookSignature::HmacSha1 => Some(signature(&account.dropshipping_key, body.as_bytes())),
+                WebhookSignature::None => None,
+            };
+            Some(Job {
+                delivery: i,
+                url: account.callback_url.clone(),
+                body,
+                content_type,
+                event_id: d.event_id.clone(),
+                signature,
+                order_id: d.order_id.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Sends every delivery due at the simulator's current time, once each, and schedules the
+/// retries of those that failed (any non-2xx or transport error) on the configured schedule;
+/// after the last delay the delivery is given up. Returns the number of attempts made.
+pub(crate) async fn deliver_due(sim: &Sim) -> usize {
+    let now = sim.clock.now();
+    let jobs = prepare(&sim.lock(), now);
+    let n = jobs.len();
+    for job in jobs {
+        let status = match &job.url {
+            Some(url) => {
+                let mut rb = sim
+                    .http
+                    .post(url)
+                    .header("content-type", job.content_type)
+                    .header("eventId", &job.event_id)
+                    .body(job.body.clone());
+                if let Some(sig) = &job.signature {
+                    rb = rb.header("X-Signature", sig);
+                }
+                rb.send().await.ok().map(|r| r.status().as_u16())
+            }
+            None => None,
+        };
+        let delivered = status.is_some_and(|s| (200..300).contains(&s));
+        let mut inner = sim.lock();
+        let schedule = inner.settings.webhook_retry_secs.clone();
+        let d = &mut inner.deliveries[job.delivery];
+        d.attempts += 1;
+        d.delivered = delivered;
+        d.due = if delivered {
+            None
+        } else {
+            schedule
+                .get(d.attempts - 1)
+                .map(|secs| now + Duration::seconds(i64::try_from(*secs).unwrap_or(i64::MAX)))
+        };
+        let attempt = WebhookAttempt {
+            event_id: job.event_id,
+            order_id: job.order_id,
+            url: job.url.unwrap_or_default(),
+            attempt: d.attempts,
+            at: now,
+            status,
+            delivered,
+            content_type: job.content_type.to_string(),
+            signature: job.signature,
+            body: job.body,
+        };
+        inner.attempts.push(attempt);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hex_hmac_sha1_with_prefix() {
+        // RFC 2202 test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+    }
+}

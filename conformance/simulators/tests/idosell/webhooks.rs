@@ -1,0 +1,212 @@
+//! The dispatch webhook (§7.2; checklist 20): delivery, signature, retries on the simulator
+//! clock, encodings.
+
+use std::{
+    sync::{
+        atomic::{AtomicU16, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use axum::{extract::State, http::HeaderMap, routing::post, Router};
+use hmac::{Hmac, Mac};
+use loyalty_sim::idosell::{demo, WebhookEncoding, WebhookSignature};
+use sha1::Sha1;
+
+use super::support::*;
+
+/// A shop-side receiver on loopback that records deliveries and answers a settable status.
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    status: Arc<AtomicU16>,
+}
+
+impl Receiver {
+    async fn start(status: u16) -> (Receiver, String) {
+        let r = Receiver::default();
+        r.status.store(status, Ordering::SeqCst);
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(|State(r): State<Receiver>, headers: HeaderMap, body: String| async move {
+                    r.seen.lock().unwrap().push((headers, body));
+                    axum::http::StatusCode::from_u16(r.status.load(Ordering::SeqCst)).unwrap()
+                }),
+            )
+            .with_state(r.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (r, url)
+    }
+
+    fn seen(&self) -> Vec<(HeaderMap, String)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn hmac_hex(key: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn dispatched(t: &T, url: &str) -> String {
+    assert!(t.probe.set_callback_url(demo::LOGIN, Some(url)));
+    let id = t.place_coffee_order("SHOP-8812").await.tag("orderId").unwrap();
+    t.probe.dispatch_order(&id, 2).unwrap();
+    id
+}
+
+#[tokio::test]
+async fn dispatch_posts_a_signed_json_webhook_with_an_event_id() {
+    // Checklist 20.
+    let t = sim().await;
+    let (rx, url) = Receiver::start(200).await;
+    let id = dispatched(&t, &url).await;
+    assert_eq!(t.probe.deliver_due().await, 1);
+    let seen = rx.seen();
+    assert_eq!(seen.len(), 1);
+    let (headers, body) = &seen[0];
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["eventid"], "evt-00000001");
+    assert_eq!(
+        headers["x-signature"].to_str().unwrap(),
+        format!("sha1={}", hmac_hex(demo::CALLBACK_SECRET, body))
+    );
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["event"], "orderDispatched");
+    assert_eq!(v["orderId"], id.as_str());
+    assert_eq!(v["orderSerialNumber"], 1);
+    assert_eq!(v["shopOrderReference"], "SHOP-8812");
+    assert_eq!(v["status"], "wait_for_receive");
+    assert_eq!(v["courierId"], demo::COURIER_DOMESTIC);
+    assert_eq!(v["courierName"], "Kurier DPD");
+    assert_eq!(v["shipmentNumbers"].as_array().unwrap().len(), 2);
+    assert_eq!(v["dispatchDate"], "2026-01-15 13:00:00");
+    assert_eq!(v["sentAt"], "2026-01-15 13:00:00");
+    assert_eq!(t.probe.pending_webhooks(), 0);
+}
+
+#[tokio::test]
+async fn nothing_is_sent_before_deliver_due_is_called() {
+    let t = sim().await;
+    let (rx, url) = Receiver::start(200).await;
+    dispatched(&t, &url).await;
+    assert!(rx.seen().is_empty());
+    assert_eq!(t.probe.pending_webhooks(), 1);
+}
+
+#[tokio::test]
+async fn a_non_2xx_answer_is_retried_after_one_minute_of_sim_time() {
+    // Checklist 20.
+    let t = sim().await;
+    let (rx, url) = Receiver::start(500).await;
+    dispatched(&t, &url).await;
+    assert_eq!(t.probe.deliver_due().await, 1);
+    t.clock.advance(Duration::from_secs(59));
+    assert_eq!(t.probe.deliver_due().await, 0);
+    rx.status.store(204, Ordering::SeqCst);
+    t.clock.advance(Duration::from_secs(1));
+    assert_eq!(t.probe.deliver_due().await, 1);
+    let seen = rx.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].0["eventid"], seen[1].0["eventid"], "a retry keeps the event id");
+    let attempts = t.probe.webhook_attempts();
+    assert_eq!((attempts[0].status, attempts[0].delivered), (Some(500), false));
+    assert_eq!((attempts[1].attempt, attempts[1].delivered), (2, true));
+}
+
+#[tokio::test]
+async fn retries_follow_1m_5m_30m_2h_12h_then_give_up() {
+    // §7.2 [S] schedule.
+    let t = sim().await;
+    let (rx, url) = Receiver::start(503).await;
+    dispatched(&t, &url).await;
+    assert_eq!(t.probe.deliver_due().await, 1);
+    for secs in [60, 300, 1800, 7200, 43200] {
+        t.clock.advance(Duration::from_secs(secs - 1));
+        assert_eq!(t.probe.deliver_due().await, 0, "early at {secs}");
+        t.clock.advance(Duration::from_secs(1));
+        assert_eq!(t.probe.deliver_due().await, 1, "due at {secs}");
+    }
+    assert_eq!(t.probe.pending_webhooks(), 0);
+    t.clock.advance(Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(t.probe.deliver_due().await, 0);
+    assert_eq!(rx.seen().len(), 6);
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_counts_as_a_failed_attempt() {
+    let t = sim().await;
+    dispatched(&t, "http://127.0.0.1:9/hook").await;
+    assert_eq!(t.probe.deliver_due().await, 1);
+    assert_eq!(t.probe.webhook_attempts()[0].status, None);
+    assert_eq!(t.probe.pending_webhooks(), 1);
+}
+
+#[tokio::test]
+async fn xml_encoding_setting_sends_the_same_fields_as_xml() {
+    // §7.2 [S] alternative.
+    let t = sim_with(settings(|s| s.webhook_encoding = WebhookEncoding::Xml)).await;
+    let (rx, url) = Receiver::start(200).await;
+    let id = dispatched(&t, &url).await;
+    t.probe.deliver_due().await;
+    let (headers, body) = rx.seen().pop().unwrap();
+    assert_eq!(headers["content-type"], "text/xml; charset=utf-8");
+    assert_eq!(tags(&body, "orderId"), vec![id]);
+    assert_eq!(tags(&body, "shipmentNumber").len(), 2);
+    assert_eq!(
+        headers["x-signature"].to_str().unwrap(),
+        format!("sha1={}", hmac_hex(demo::DROPSHIPPING_KEY, &body))
+    );
+}
+
+#[tokio::test]
+async fn signature_none_setting_sends_no_signature() {
+    let t = sim_with(settings(|s| s.webhook_signature = WebhookSignature::None)).await;
+    let (rx, url) = Receiver::start(200).await;
+    dispatched(&t, &url).await;
+    t.probe.deliver_due().await;
+    assert!(rx.seen()[0].0.get("x-signature").is_none());
+}
+
+#[tokio::test]
+async fn without_a_callback_url_no_webhook_is_queued() {
+    let t = sim().await;
+    let id = t.place_coffee_order("SHOP-1").await.tag("orderId").unwrap();
+    t.probe.dispatch_order(&id, 1).unwrap();
+    assert_eq!(t.probe.pending_webhooks(), 0);
+}
+
+#[tokio::test]
+async fn test_routes_register_the_callback_and_deliver_over_http() {
+    // §7.2: the shop registers its URL with the simulator's admin endpoint.
+    let t = sim().await;
+    let (rx, url) = Receiver::start(200).await;
+    let r = t
+        .http
+        .put(t.url(&format!("/_sim/accounts/{}/callback", demo::LOGIN)))
+        .json(&serde_json::json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let id = t.place_coffee_order("SHOP-1").await.tag("orderId").unwrap();
+    let r = t.http.post(t.url(&format!("/_sim/orders/{id}/dispatch"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value =
+        t.http.post(t.url("/_sim/webhooks/deliver")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["attempted"], 1);
+    assert_eq!(rx.seen().len(), 1);
+    let unknown = t
+        .http
+        .put(t.url("/_sim/accounts/nobody/callback"))
+        .json(&serde_json::json!({"url": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
