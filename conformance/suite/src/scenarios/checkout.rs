@@ -18,11 +18,26 @@ fn request(env: &Environment) -> CheckoutRequest {
     }
 }
 
-/// A member checkout of the seeded basket, or a skip when no lookup finds the member.
-fn member_request(p: &dyn Provider, env: &Environment) -> Result<CheckoutRequest, Verdict> {
+/// A member checkout of the seeded basket, or a skip when no lookup finds the member. The
+/// customer confirms the first offer that waits for confirmation (a basket coupon, an offer
+/// the vendor prices), so providers whose offers all need confirming have something to hold.
+async fn member_request(p: &dyn Provider, env: &Environment) -> Result<CheckoutRequest, Verdict> {
     let lookup =
         member_lookup(p, env).ok_or_else(|| Verdict::Skip("no lookup finds the seeded member".into()))?;
-    Ok(request(env).identify(lookup))
+    let mut req = request(env).identify(lookup);
+    let caps = p.capabilities();
+    if let (true, Some(o)) = (caps.list_offers, p.offers()) {
+        let basket = caps.offers_with_basket.then(|| env.basket());
+        let offers = step("offers.list", o.list(&ctx(env), Some(env.member_id()), basket).await)?;
+        let priced = loyalty_core::pricing::price(env.basket(), &offers, &[], env.now())
+            .map_err(|e| fail(format!("pricing: {e}")))?;
+        let usable =
+            |id: &&loyalty_core::OfferId| offers.iter().any(|o| &o.id == *id && o.uses_left != Some(0));
+        if let Some(first) = priced.needs_confirmation.iter().find(usable) {
+            req = req.confirm(first.clone());
+        }
+    }
+    Ok(req)
 }
 
 fn completed(what: &str, c: Completion) -> Result<loyalty_core::checkout::CheckoutOutcome, Verdict> {
@@ -123,7 +138,7 @@ async fn nothing_held(p: &dyn Provider, env: &Environment, offers: &[Offer]) -> 
 
 /// A declined payment releases every hold.
 pub async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> Outcome {
-    let req = member_request(p, env)?;
+    let req = member_request(p, env).await?;
     let payment = Arc::new(SimulatedPayment::new());
     payment.answer_next(NextAnswer::Decline);
     let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
@@ -140,7 +155,7 @@ pub async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> O
 /// After a declined payment the customer pays with another card: the holds are taken back
 /// first and the price shown is charged, once.
 pub async fn checkout_declined_then_retried(p: &dyn Provider, env: &Environment) -> Outcome {
-    let req = member_request(p, env)?;
+    let req = member_request(p, env).await?;
     let payment = Arc::new(SimulatedPayment::new());
     payment.answer_next(NextAnswer::Decline);
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
@@ -170,7 +185,7 @@ pub async fn checkout_declined_then_retried(p: &dyn Provider, env: &Environment)
 /// A hold that expired before commit is taken again when the offer is still free, and the
 /// customer pays what was shown.
 pub async fn checkout_hold_expiry_retaken(p: &dyn Provider, env: &Environment) -> Outcome {
-    let req = member_request(p, env)?;
+    let req = member_request(p, env).await?;
     let payment = Arc::new(SimulatedPayment::new());
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
@@ -196,7 +211,7 @@ pub async fn checkout_hold_expiry_retaken(p: &dyn Provider, env: &Environment) -
 /// A payment that needs 3-D Secure keeps the holds while the customer completes it, and the
 /// confirming call finishes the same checkout at the price shown.
 pub async fn checkout_three_d_secure(p: &dyn Provider, env: &Environment) -> Outcome {
-    let req = member_request(p, env)?;
+    let req = member_request(p, env).await?;
     let payment = Arc::new(SimulatedPayment::new());
     payment.answer_next(NextAnswer::ThreeDSecure);
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));

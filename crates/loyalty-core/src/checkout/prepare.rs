@@ -204,8 +204,9 @@ impl Checkout<'_> {
     }
 
     /// Asks the provider about each coupon the basket uses; a refused one is dropped. A coupon
-    /// this order holds needs no asking: the live hold is the stronger promise (and a provider
-    /// counting holds would see our own hold as someone else's).
+    /// this order holds needs no asking: the hold is the stronger promise, and an expired one is
+    /// taken again (which asks the provider for this order); a validation would see our own
+    /// hold as someone else's.
     pub(super) async fn validate_used(&self, ctx: &Context, work: &mut Work) -> Result<()> {
         let caps = self.provider.capabilities();
         let (Some(member), Some(o)) = (work.rec.member.clone(), self.provider.offers()) else {
@@ -215,12 +216,10 @@ impl Checkout<'_> {
             return Ok(());
         }
         let Some(priced) = work.rec.priced.clone() else { return Ok(()) };
-        let now = self.now();
-        let held_live =
-            |o: &Offer| work.rec.holds.iter().any(|h| h.offer_id == o.id && !h.is_expired_at(now));
+        let held = |o: &Offer| work.rec.holds.iter().any(|h| h.offer_id == o.id);
         let to_check: Vec<Offer> = held_offers(&priced, &work.rec.offers)
             .into_iter()
-            .filter(|o| matches!(o.kind, OfferKind::Coupon { .. }) && !held_live(o))
+            .filter(|o| matches!(o.kind, OfferKind::Coupon { .. }) && !held(o))
             .collect();
         let mut dropped = false;
         for offer in to_check {
