@@ -15,7 +15,7 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::{
     clock::SimClock,
     fault::{self, Fault, FaultRule},
-    journal::{redact_form_secrets, redact_headers, Journal, JournalEntry},
+    journal::{redact_form_secrets, redact_headers, redact_json_members, Journal, JournalEntry},
 };
 
 /// State shared by the server task, the middleware and every handle.
@@ -26,6 +26,7 @@ struct Shared {
     journal: Journal,
     faults: Mutex<Vec<FaultRule>>,
     redact: Vec<String>,
+    redact_body: Vec<String>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -120,6 +121,17 @@ impl Drop for SimServer {
 /// `redact_headers` names extra headers (besides `authorization` and `cookie`) whose values
 /// never reach the journal.
 pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> std::io::Result<SimServer> {
+    start_redacting(router, clock, redact_headers, &[]).await
+}
+
+/// Like [`start`], and also redacts the values of JSON body members whose key matches one of
+/// `redact_body_keys` (ASCII case-insensitive, at any depth), e.g. card numbers.
+pub async fn start_redacting(
+    router: Router,
+    clock: SimClock,
+    redact_headers: &[&str],
+    redact_body_keys: &[&str],
+) -> std::io::Result<SimServer> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     let (tx, mut rx) = watch::channel(false);
@@ -129,6 +141,7 @@ pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> 
         journal: Journal::default(),
         faults: Mutex::new(Vec::new()),
         redact: redact_headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        redact_body: redact_body_keys.iter().map(|k| k.to_string()).collect(),
         shutdown: tx,
     });
     let handle = SimHandle { shared };
@@ -155,7 +168,7 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
         path: path.clone(),
         query: parts.uri.query().map(redact_form_secrets),
         headers: redact_headers(&parts.headers, &h.shared.redact),
-        body: redact_form_secrets(&String::from_utf8_lossy(&bytes)),
+        body: redact_json_members(&redact_form_secrets(&String::from_utf8_lossy(&bytes)), &h.shared.redact_body),
         status: 0,
         at: h.shared.clock.now(),
     };
