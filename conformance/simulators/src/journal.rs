@@ -117,7 +117,8 @@ pub(crate) fn redact_json_members(s: &str, keys: &[String]) -> String {
             // checked key by key); scalars end at the next separator.
             Some(b'{') | Some(b'[') | None => j,
             Some(_) => {
-                let scalar = b[j..].iter().position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace());
+                let scalar =
+                    b[j..].iter().position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace());
                 j + scalar.unwrap_or(b.len() - j)
             }
         };

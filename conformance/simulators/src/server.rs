@@ -168,7 +168,10 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
         path: path.clone(),
         query: parts.uri.query().map(redact_form_secrets),
         headers: redact_headers(&parts.headers, &h.shared.redact),
-        body: redact_json_members(&redact_form_secrets(&String::from_utf8_lossy(&bytes)), &h.shared.redact_body),
+        body: redact_json_members(
+            &redact_form_secrets(&String::from_utf8_lossy(&bytes)),
+            &h.shared.redact_body,
+        ),
         status: 0,
         at: h.shared.clock.now(),
     };
