@@ -25,6 +25,8 @@
 //! this module's own where the contract is silent), and adapters must not depend on any of it:
 //!
 //! * Settings: every \[S\] row of §15.2 is a field of [`EmanageSettings`] (`settings.rs`).
+//! * Names the contract lists as inferred or simulator-chosen (§15.1) are constants in one
+//!   module (`names.rs`), so a finding from a live account is one edit.
 //! * Cart GET extras (§6.4 notes, §8, §15.1): per line `listPrice`, `discountPercent`,
 //!   `lineTotal`, `lineDiscount`, `shippingMethodId`, `upgradeStatus`, `upgradedFromProductId`;
 //!   at the top `subtotal`, `shippingTotal`, `discountTotal`, `total`, `currency`, `status`,
@@ -55,6 +57,7 @@
 
 mod catalog;
 mod input;
+mod names;
 mod payment;
 mod pricing;
 mod routes;

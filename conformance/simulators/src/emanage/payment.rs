@@ -6,12 +6,9 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::{
     input::{Check, Obj},
+    names::REDIRECT_PROCESSORS,
     settings::TestPans,
 };
-
-/// Processor ids that pay off-site and come back through a redirect (§6.3: `5` PayPal, `31`
-/// PayPal variant, `25` Boleto, `33` Alipay, `34` WeChat Pay; meanings [I]).
-pub(crate) const REDIRECT_PROCESSORS: [i64; 5] = [5, 31, 25, 33, 34];
 
 /// The `payment` member of a checkout or order body, validated.
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{
     catalog::Campaign,
+    names::{session_status, upgrade_status},
     pricing::{half_up, progressive_discount, DiscountLine},
     settings::{CapturePolicy, ProgressiveDiscount},
 };
@@ -30,10 +31,10 @@ impl SessionStatus {
     /// The simulator-extra `status` value of the cart GET.
     pub fn wire(self) -> &'static str {
         match self {
-            Self::Open => "Open",
-            Self::AwaitingPayment => "AwaitingPayment",
-            Self::Paid => "Paid",
-            Self::Discarded => "Discarded",
+            Self::Open => session_status::OPEN,
+            Self::AwaitingPayment => session_status::AWAITING_PAYMENT,
+            Self::Paid => session_status::PAID,
+            Self::Discarded => session_status::DISCARDED,
         }
     }
 }
@@ -55,9 +56,9 @@ impl UpgradeStatus {
     /// The wire spelling.
     pub fn wire(self) -> &'static str {
         match self {
-            Self::Preview => "preview",
-            Self::Charged => "charged",
-            Self::Discarded => "discarded",
+            Self::Preview => upgrade_status::PREVIEW,
+            Self::Charged => upgrade_status::CHARGED,
+            Self::Discarded => upgrade_status::DISCARDED,
         }
     }
 }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use super::{
     catalog::{self, Campaign},
+    names::{EXPORTS, PAYMENTS},
     pricing::exponent,
     session::{
         self, Capture, CaptureKind, PaymentMethod, Pending, Priced, Session, SessionStatus, UpgradeStatus,
@@ -131,7 +132,12 @@ impl Inner {
 
     /// The URL a redirect or 3-D Secure payment continues at (a simulator extra route).
     pub fn payment_url(&self, tracking: &str) -> String {
-        format!("{}{}/payments/{tracking}", self.base_url, self.sim_prefix)
+        format!("{}{}/{PAYMENTS}/{tracking}", self.base_url, self.sim_prefix)
+    }
+
+    /// The URL of a reporting CSV (a simulator extra route).
+    pub fn export_url(&self, id: &str) -> String {
+        format!("{}{}/{EXPORTS}/{id}", self.base_url, self.sim_prefix)
     }
 
     pub fn campaign(&self, web_key: &str) -> Option<&Campaign> {

@@ -8,6 +8,10 @@ use serde_json::{json, Value};
 use super::{body_obj, field_error, finish, message, num, ok, Req, Res, Response};
 use crate::emanage::{
     input::{guid, query, Check, Obj},
+    names::{
+        extra, BEHAVIOR_TEST, CALL_BACK_URL, SESSION_ID, UPGRADE_PARENT_SESSION_ID,
+        UPGRADE_PREVIEW_PRODUCT_ID, UPGRADE_PREVIEW_QUANTITY,
+    },
     session::{Line, Pending, Session, SessionStatus},
     settings::{DuplicateAdd, OfflineUpgradeCreation, PriceCheck},
     state::{Inner, Tracked},
@@ -63,13 +67,13 @@ fn read_line(c: &mut Check, o: &Obj) -> Option<LineInput> {
 
 fn read_upgrade(c: &mut Check, o: &Obj) -> UpgradeInput {
     let u = UpgradeInput {
-        preview_product: c.int(o, "upgradePreviewProductId", ""),
-        preview_quantity: c.int(o, "upgradePreviewQuantity", ""),
-        parent: c.str(o, "upgradeParentSessionId", "").filter(|s| !s.trim().is_empty()),
+        preview_product: c.int(o, UPGRADE_PREVIEW_PRODUCT_ID, ""),
+        preview_quantity: c.int(o, UPGRADE_PREVIEW_QUANTITY, ""),
+        parent: c.str(o, UPGRADE_PARENT_SESSION_ID, "").filter(|s| !s.trim().is_empty()),
     };
     // A range rule any binder checks before looking at state (§7.2 rule 2).
     if u.preview_quantity.is_some_and(|q| q < 1) {
-        c.err("upgradePreviewQuantity", "The upgradePreviewQuantity must be at least 1.");
+        c.err(UPGRADE_PREVIEW_QUANTITY, "The upgradePreviewQuantity must be at least 1.");
     }
     u
 }
@@ -80,12 +84,12 @@ fn read_behavior(c: &mut Check, rq: &Req, o: Option<&Obj>) -> bool {
     let mut test = false;
     if let Some(b) = query(&rq.q, "behaviorId") {
         match b.parse::<i64>() {
-            Ok(n) => test |= n == 2,
+            Ok(n) => test |= n == BEHAVIOR_TEST,
             Err(_) => c.err("behaviorId", format!("The value '{b}' is not valid for behaviorId.")),
         }
     }
     if let Some(o) = o {
-        test |= c.int(o, "behaviorId", "") == Some(2);
+        test |= c.int(o, "behaviorId", "") == Some(BEHAVIOR_TEST);
     }
     test
 }
@@ -252,7 +256,7 @@ fn prepare_upgrade(
         return Err(message(409, format!("Upgrades are only accepted on a paid session; '{sid}' is not.")));
     }
     let preview = up.preview_product.ok_or_else(|| {
-        field_error("upgradePreviewProductId", "The upgradePreviewProductId field is required.")
+        field_error(UPGRADE_PREVIEW_PRODUCT_ID, "The upgradePreviewProductId field is required.")
     })?;
     let li = upgrade::find_target(s, preview).map_err(|e| match e {
         TargetError::NotInCart => message(404, format!("Product {preview} is not in session '{sid}'.")),
@@ -262,11 +266,11 @@ fn prepare_upgrade(
     })?;
     let held = s.lines[li].quantity;
     let q = up.preview_quantity.ok_or_else(|| {
-        field_error("upgradePreviewQuantity", "The upgradePreviewQuantity field is required.")
+        field_error(UPGRADE_PREVIEW_QUANTITY, "The upgradePreviewQuantity field is required.")
     })?;
     if q < 1 || q > i64::from(held) {
         return Err(field_error(
-            "upgradePreviewQuantity",
+            UPGRADE_PREVIEW_QUANTITY,
             format!("The upgradePreviewQuantity must be between 1 and {held}."),
         ));
     }
@@ -353,7 +357,10 @@ pub(super) fn add(inner: &mut Inner, rq: &Req) -> Res {
             .filter(|p| inner.sessions.get(p).is_some_and(|s| s.web_key == rq.web_key))
             .ok_or_else(|| message(404, format!("Upgrade parent session '{raw}' was not found.")))?;
         if parent != sid {
-            return Err(field_error("upgradeParentSessionId", "Must be null or the session being upgraded."));
+            return Err(field_error(
+                UPGRADE_PARENT_SESSION_ID,
+                "Must be null or the session being upgraded.",
+            ));
         }
     }
     let (li, q) = prepare_upgrade(inner, &sid, &line, &up)?;
@@ -370,7 +377,7 @@ pub(super) fn add(inner: &mut Inner, rq: &Req) -> Res {
             .get(&child)
             .and_then(|s| s.pending.as_ref())
             .map(|p| inner.payment_url(&p.tracking));
-        return ok(json!({"sessionId": child, "upgradeParentSessionId": sid, "callBackUrl": url}));
+        return ok(json!({SESSION_ID: child, UPGRADE_PARENT_SESSION_ID: sid, CALL_BACK_URL: url}));
     }
     let delay = Duration::seconds(
         i64::try_from(inner.settings.upgrade_capture_delay_secs).unwrap_or(i64::MAX / 1000),
@@ -502,14 +509,14 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
                 "quantity": l.quantity,
                 "shippingPrice": num(l.shipping_price),
                 "shippingMethodId": l.shipping_method_id,
-                "listPrice": num(l.list_price),
-                "discountPercent": num(l.discount_percent),
-                "lineTotal": num(l.line_total),
-                "lineDiscount": num(l.line_discount),
+                extra::LIST_PRICE: num(l.list_price),
+                extra::DISCOUNT_PERCENT: num(l.discount_percent),
+                extra::LINE_TOTAL: num(l.line_total),
+                extra::LINE_DISCOUNT: num(l.line_discount),
             });
             if let Some((status, origin)) = l.upgrade {
-                v["upgradeStatus"] = json!(status.wire());
-                v["upgradedFromProductId"] = json!(origin);
+                v[extra::UPGRADE_STATUS] = json!(status.wire());
+                v[extra::UPGRADED_FROM_PRODUCT_ID] = json!(origin);
             }
             v
         })
@@ -519,10 +526,10 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
         .iter()
         .map(|c| {
             json!({
-                "upgradedFromProductId": c.origin_product,
+                extra::UPGRADED_FROM_PRODUCT_ID: c.origin_product,
                 "productId": c.head().0,
                 "quantity": c.quantity,
-                "status": c.status.wire(),
+                extra::STATUS: c.status.wire(),
                 "shipsProductId": c.ships(),
                 "discardedProductIds": c.discarded_products(),
                 "upgradeSessionId": c.child,
@@ -532,16 +539,16 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
     ok(json!({
         "sessionId": s.id,
         "products": products,
-        "subtotal": num(priced.subtotal),
-        "shippingTotal": num(priced.shipping_total),
-        "discountTotal": num(priced.discount_total),
-        "total": num(priced.total),
+        extra::SUBTOTAL: num(priced.subtotal),
+        extra::SHIPPING_TOTAL: num(priced.shipping_total),
+        extra::DISCOUNT_TOTAL: num(priced.discount_total),
+        extra::TOTAL: num(priced.total),
         "currency": inner.settings.currency,
-        "status": s.status.wire(),
-        "test": s.test,
+        extra::STATUS: s.status.wire(),
+        extra::TEST: s.test,
         "shoppingCartNumber": s.shopping_cart_number,
-        "upgradeParentSessionId": s.parent.as_ref().map(|p| p.0.clone()),
-        "callBackUrl": s.pending.as_ref().filter(|p| !p.three_ds).map(|p| inner.payment_url(&p.tracking)),
-        "upgrades": upgrades,
+        UPGRADE_PARENT_SESSION_ID: s.parent.as_ref().map(|p| p.0.clone()),
+        CALL_BACK_URL: s.pending.as_ref().filter(|p| !p.three_ds).map(|p| inner.payment_url(&p.tracking)),
+        extra::UPGRADES: upgrades,
     }))
 }

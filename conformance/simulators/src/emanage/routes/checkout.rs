@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{body_obj, cart::find_session, field_error, finish, message, num, ok, Req, Res};
 use crate::emanage::{
     input::{guid, member, query, Check, Obj},
+    names::BEHAVIOR_TEST,
     payment::{card_outcome, read_payment, Outcome, PaymentInput},
     session::{Customer, PaymentMethod, Pending, Session, SessionStatus},
     state::{Inner, Tracked},
@@ -148,7 +149,7 @@ pub(super) fn checkout(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = Check::default();
     let raw = c.req_str(&o, "sessionId", "");
-    let test = c.int(&o, "behaviorId", "") == Some(2);
+    let test = c.int(&o, "behaviorId", "") == Some(BEHAVIOR_TEST);
     c.str(&o, "fraudSessionId", "");
     let payment = read_payment(&mut c, &o, false);
     let sid = raw.as_deref().and_then(|r| {

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 
 use super::{
     input::{guid, ModelState, Obj, Params},
+    names::{self, EXPORTS, MESSAGE, MODEL_STATE, PAYMENTS},
     state::Inner,
 };
 use crate::clock::SimClock;
@@ -89,13 +90,13 @@ fn ok(v: Value) -> Res {
 fn message(status: u16, text: impl Into<String>) -> Response {
     json_resp(
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        &json!({"message": text.into()}),
+        &json!({ MESSAGE: text.into() }),
     )
 }
 
 /// 400 `{ "message": "The request is invalid.", "modelState": { field: [reasons] } }` (§10).
 fn invalid(errors: ModelState) -> Response {
-    json_resp(StatusCode::BAD_REQUEST, &json!({"message": "The request is invalid.", "modelState": errors}))
+    json_resp(StatusCode::BAD_REQUEST, &json!({ MESSAGE: "The request is invalid.", MODEL_STATE: errors }))
 }
 
 fn field_error(field: &str, reason: impl Into<String>) -> Response {
@@ -224,17 +225,20 @@ pub(crate) fn router(sim: Sim, sim_prefix: &str) -> Router {
         .route(&format!("{S}/remove"), delete(handler!(cart::remove, Cid)))
         .route(&format!("{S}/customers/new"), post(handler!(checkout::customer, Cid)))
         .route(&format!("{S}/checkout"), post(handler!(checkout::checkout, Cid)))
-        .route("/api/orders/{wk}", post(handler!(orders::place, Cid)))
+        .route(names::ORDERS_PATH, post(handler!(orders::place, Cid)))
         .route("/auth", post(handler!(reporting::auth, Open)))
         .route("/order/export/{page}/{pageSize}", get(handler!(reporting::export, Bearer)))
         .route("/api/orders/export/{page}/{pageSize}", get(handler!(reporting::export, Bearer)))
-        .route(&format!("{sim_prefix}/payments/{{tracking}}"), get(handler!(checkout::payment_page, Open)))
+        .route(&format!("{sim_prefix}/{PAYMENTS}/{{tracking}}"), get(handler!(checkout::payment_page, Open)))
         .route(
-            &format!("{sim_prefix}/payments/{{tracking}}/approve"),
+            &format!("{sim_prefix}/{PAYMENTS}/{{tracking}}/approve"),
             post(handler!(checkout::approve, Open)),
         )
-        .route(&format!("{sim_prefix}/payments/{{tracking}}/cancel"), post(handler!(checkout::cancel, Open)))
-        .route(&format!("{sim_prefix}/exports/{{id}}"), get(handler!(reporting::csv, Open)))
+        .route(
+            &format!("{sim_prefix}/{PAYMENTS}/{{tracking}}/cancel"),
+            post(handler!(checkout::cancel, Open)),
+        )
+        .route(&format!("{sim_prefix}/{EXPORTS}/{{id}}"), get(handler!(reporting::csv, Open)))
         .fallback(|uri: Uri| async move {
             message(404, format!("No HTTP resource was found that matches the request URI '{uri}'."))
         })

@@ -12,6 +12,7 @@ use super::{
 use crate::emanage::{
     catalog::CampaignKind,
     input::{guid, query, Check},
+    names::BEHAVIOR_TEST,
     payment::{card_outcome, read_payment, Outcome, PaymentInput},
     session::{PaymentMethod, Pending},
     state::{Inner, Order, Tracked},
@@ -29,7 +30,7 @@ pub(super) fn place(inner: &mut Inner, rq: &Req) -> Res {
     }
     let o = body_obj(rq)?;
     let mut c = Check::default();
-    let test = query(&rq.q, "behaviorId") == Some("2");
+    let test = query(&rq.q, "behaviorId").and_then(|b| b.parse().ok()) == Some(BEHAVIOR_TEST);
     let pid = c.req_int(&o, "productId", "");
     let ship = c.req_int(&o, "shippingMethodId", "");
     c.str(&o, "couponCode", "");

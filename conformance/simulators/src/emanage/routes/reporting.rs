@@ -136,7 +136,7 @@ pub(super) fn export(inner: &mut Inner, rq: &Req) -> Res {
     }
     let id = format!("{}.csv", inner.new_guid());
     inner.exports.insert(id.clone(), csv);
-    let link = format!("{}{}/exports/{id}", inner.base_url, inner.sim_prefix);
+    let link = inner.export_url(&id);
     ok(json!({"link": link, "hasMoreToExport": more, "nextExport": more.then_some(page + 1)}))
 }
 
