@@ -457,3 +457,23 @@ async fn dropped_connection_on_add_changes_nothing() {
     assert!(r.is_err());
     assert_eq!(t.session(&sid).lines, [(demo::PRODUCT_BASIC, 1)]);
 }
+
+// ------------------------------------------------------------------ simulator-only settings
+
+#[tokio::test]
+async fn sim_prefix_and_location_settings_move_the_extras() {
+    let mut settings = EmanageSettings::default();
+    settings.sim_prefix = "/_emanage_sim".into();
+    settings.location =
+        loyalty_sim::emanage::Location { country_code: "CA".into(), region_code: "ON".into() };
+    let t = sim_with(settings).await;
+    let (_, v) = t.get(&format!("/api/campaigns/{}/customers/location", demo::WEB_KEY)).await;
+    assert_eq!((&v["countryCode"], &v["regionCode"]), (&json!("CA"), &json!("ON")));
+    let sid = t.cart_with(&[(demo::PRODUCT_BASIC, 1)]).await;
+    t.customer(&sid).await;
+    let (_, v) = t.checkout(&sid, json!({"paymentProcessorId": 5})).await;
+    let url = v["callBackUrl"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&t.url("/_emanage_sim/payments/")), "{url}");
+    let (s, _) = read(t.http.post(format!("{url}/approve")).send().await.unwrap()).await;
+    assert_eq!(s, 200);
+}

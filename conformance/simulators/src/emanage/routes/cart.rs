@@ -1,21 +1,16 @@
-//! The shopping-cart session API, rows 1-5 of the eManage contract §6.4, with the upgrade lines
-//! of §7 (same-session and offline).
+//! The shopping-cart session API, rows 1-5 of the eManage contract §6.4; upgrade lines (§7)
+//! are handed to `upgrades.rs`.
 
-use chrono::Duration;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{body_obj, field_error, finish, message, num, ok, Req, Res, Response};
+use super::{body_obj, field_error, finish, message, num, ok, upgrades, Req, Res, Response};
 use crate::emanage::{
     input::{guid, query, Check, Obj},
-    names::{
-        extra, BEHAVIOR_TEST, CALL_BACK_URL, SESSION_ID, UPGRADE_PARENT_SESSION_ID,
-        UPGRADE_PREVIEW_PRODUCT_ID, UPGRADE_PREVIEW_QUANTITY,
-    },
-    session::{Line, Pending, Session, SessionStatus},
-    settings::{DuplicateAdd, OfflineUpgradeCreation, PriceCheck},
-    state::{Inner, Tracked},
-    upgrade::{self, TargetError},
+    names::{extra, BEHAVIOR_TEST, CALL_BACK_URL, UPGRADE_PARENT_SESSION_ID},
+    session::{Line, Session, SessionStatus},
+    settings::{DuplicateAdd, PriceCheck},
+    state::Inner,
 };
 
 /// Largest quantity of one line (simulator decision; the contract names no limit).
@@ -23,26 +18,11 @@ pub(super) const MAX_QUANTITY: i64 = 999;
 
 /// A line as `new` (inside `product`) and `add` (flat) send it (§6.4 rows 1-2).
 #[derive(Clone, Debug)]
-struct LineInput {
-    product_id: i64,
-    quantity: u32,
-    price: Option<Decimal>,
-    shipping_method_id: i64,
-}
-
-/// The upgrade fields of §7.1 (top level of `add`, and of `new` for the client-created offline
-/// form, §7.2 rule 7).
-#[derive(Clone, Debug, Default)]
-struct UpgradeInput {
-    preview_product: Option<i64>,
-    preview_quantity: Option<i64>,
-    parent: Option<String>,
-}
-
-impl UpgradeInput {
-    fn any(&self) -> bool {
-        self.preview_product.is_some() || self.preview_quantity.is_some() || self.parent.is_some()
-    }
+pub(super) struct LineInput {
+    pub product_id: i64,
+    pub quantity: u32,
+    pub price: Option<Decimal>,
+    pub shipping_method_id: i64,
 }
 
 /// Line fields are reported under their own names (`price`, `quantity`), as the contract's
@@ -63,19 +43,6 @@ fn read_line(c: &mut Check, o: &Obj) -> Option<LineInput> {
         price,
         shipping_method_id: shipping?,
     })
-}
-
-fn read_upgrade(c: &mut Check, o: &Obj) -> UpgradeInput {
-    let u = UpgradeInput {
-        preview_product: c.int(o, UPGRADE_PREVIEW_PRODUCT_ID, ""),
-        preview_quantity: c.int(o, UPGRADE_PREVIEW_QUANTITY, ""),
-        parent: c.str(o, UPGRADE_PARENT_SESSION_ID, "").filter(|s| !s.trim().is_empty()),
-    };
-    // A range rule any binder checks before looking at state (§7.2 rule 2).
-    if u.preview_quantity.is_some_and(|q| q < 1) {
-        c.err(UPGRADE_PREVIEW_QUANTITY, "The upgradePreviewQuantity must be at least 1.");
-    }
-    u
 }
 
 /// `behaviorId` from the query or the body; `2` flags a test cart (§11, in both places in the
@@ -148,7 +115,7 @@ pub(super) fn find_session<'a>(inner: &'a Inner, rq: &Req, sid: &str) -> Result<
         .ok_or_else(|| message(404, format!("Session '{sid}' was not found.")))
 }
 
-fn session_mut<'a>(inner: &'a mut Inner, sid: &str) -> Result<&'a mut Session, Response> {
+pub(super) fn session_mut<'a>(inner: &'a mut Inner, sid: &str) -> Result<&'a mut Session, Response> {
     inner.sessions.get_mut(sid).ok_or_else(|| message(404, format!("Session '{sid}' was not found.")))
 }
 
@@ -167,7 +134,7 @@ fn require_open(s: &Session) -> Result<(), Response> {
     }
 }
 
-fn sid_reply(sid: &str) -> Res {
+pub(super) fn sid_reply(sid: &str) -> Res {
     ok(Value::String(sid.to_string()))
 }
 
@@ -182,12 +149,12 @@ pub(super) fn new_session(inner: &mut Inner, rq: &Req) -> Res {
     let line = c.req_obj(&o, "product", "").and_then(|p| read_line(&mut c, p));
     let test = read_behavior(&mut c, rq, Some(&o));
     let ip = c.str(&o, "customerIP", "");
-    let up = read_upgrade(&mut c, &o);
+    let up = upgrades::read_upgrade(&mut c, &o);
     finish(c)?;
     let line = line.ok_or_else(|| field_error("product", "The product field is required."))?;
     let price = check_line(inner, rq, &line)?;
     if up.any() {
-        return offline_from_new(inner, rq, &line, price, &up, test);
+        return upgrades::offline_from_new(inner, rq, &line, price, &up, test);
     }
     let id = inner.new_guid();
     let mut s = Session::new(id.clone(), rq.web_key.clone(), rq.now, test);
@@ -204,132 +171,6 @@ pub(super) fn new_session(inner: &mut Inner, rq: &Req) -> Res {
     sid_reply(&id)
 }
 
-fn offline_from_new(
-    inner: &mut Inner,
-    rq: &Req,
-    line: &LineInput,
-    price: Decimal,
-    up: &UpgradeInput,
-    test: bool,
-) -> Res {
-    if inner.settings.offline_upgrade_creation == OfflineUpgradeCreation::ServerCreated {
-        return Err(field_error(
-            "upgradeParentSessionId",
-            "Offline upgrades are created by add on the paid session (simulator setting).",
-        ));
-    }
-    // An upgrade line without a parent would upgrade the new, unpaid session itself (§7.2 rule 8).
-    let Some(raw) = up.parent.as_deref() else {
-        return Err(message(
-            409,
-            "Upgrades are only accepted on a paid session; name it in upgradeParentSessionId.",
-        ));
-    };
-    let parent = guid(raw)
-        .filter(|p| inner.sessions.get(p).is_some_and(|s| s.web_key == rq.web_key))
-        .ok_or_else(|| message(404, format!("Upgrade parent session '{raw}' was not found.")))?;
-    let (li, q) = prepare_upgrade(inner, &parent, line, up)?;
-    if !inner.sessions.get(&parent).is_some_and(Session::paid_offline) {
-        return Err(message(
-            409,
-            format!("Session '{parent}' was paid online; add the upgrade to it directly."),
-        ));
-    }
-    let child = create_child(inner, rq, &parent, li, q, line, price, test, false);
-    sid_reply(&child)
-}
-
-// ---------------------------------------------------------------- upgrades (§7.2)
-
-/// Validates an upgrade step against the session it upgrades: paid (409, rule 8), the preview
-/// product present (404), `upgradePreviewQuantity` within the head line (400, rule 2), the
-/// line's `quantity` equal to it and its product different (400, simulator decisions).
-/// Returns the target line and the quantity.
-fn prepare_upgrade(
-    inner: &Inner,
-    sid: &str,
-    line: &LineInput,
-    up: &UpgradeInput,
-) -> Result<(usize, u32), Response> {
-    let s = inner.sessions.get(sid).ok_or_else(|| message(404, format!("Session '{sid}' was not found.")))?;
-    if s.status != SessionStatus::Paid || s.parent.is_some() {
-        return Err(message(409, format!("Upgrades are only accepted on a paid session; '{sid}' is not.")));
-    }
-    let preview = up.preview_product.ok_or_else(|| {
-        field_error(UPGRADE_PREVIEW_PRODUCT_ID, "The upgradePreviewProductId field is required.")
-    })?;
-    let li = upgrade::find_target(s, preview).map_err(|e| match e {
-        TargetError::NotInCart => message(404, format!("Product {preview} is not in session '{sid}'.")),
-        TargetError::OfflinePending => {
-            message(409, format!("The upgrade of product {preview} awaits payment in its own session."))
-        }
-    })?;
-    let held = s.lines[li].quantity;
-    let q = up.preview_quantity.ok_or_else(|| {
-        field_error(UPGRADE_PREVIEW_QUANTITY, "The upgradePreviewQuantity field is required.")
-    })?;
-    if q < 1 || q > i64::from(held) {
-        return Err(field_error(
-            UPGRADE_PREVIEW_QUANTITY,
-            format!("The upgradePreviewQuantity must be between 1 and {held}."),
-        ));
-    }
-    if i64::from(line.quantity) != q {
-        return Err(field_error(
-            "quantity",
-            "The quantity of an upgrade line must equal upgradePreviewQuantity.",
-        ));
-    }
-    if line.product_id == preview {
-        return Err(field_error("productId", "An upgrade must change the product."));
-    }
-    Ok((li, q as u32))
-}
-
-/// Creates the offline-upgrade session for a step on `parent` (§7.2 rule 7, §9.4): it holds only
-/// the delta line and inherits the parent's customer. Server-created: it awaits payment at
-/// once, through the parent's processor; client-created: it is checked out like any cart.
-#[allow(clippy::too_many_arguments)]
-fn create_child(
-    inner: &mut Inner,
-    rq: &Req,
-    parent: &str,
-    li: usize,
-    q: u32,
-    line: &LineInput,
-    price: Decimal,
-    test: bool,
-    server_created: bool,
-) -> String {
-    let policy = inner.settings.upgrade_capture_policy;
-    let child_id = inner.new_guid();
-    let tracking = server_created.then(|| inner.new_tracking(Tracked::Session(child_id.clone())));
-    let Some(p) = inner.sessions.get_mut(parent) else {
-        return child_id;
-    };
-    let ci = upgrade::add_step(p, li, q, (line.product_id, price), line.shipping_method_id);
-    let per_unit = p.chains[ci].next_capture_per_unit(policy);
-    p.chains[ci].child = Some(child_id.clone());
-    p.chains[ci].child_pending = true;
-    let mut child = Session::new(child_id.clone(), rq.web_key.clone(), rq.now, test || p.test);
-    child.parent = Some((parent.to_string(), ci));
-    child.customer = p.customer.clone();
-    child.lines.push(Line {
-        product_id: line.product_id,
-        quantity: q,
-        shipping_method_id: line.shipping_method_id,
-        unit_price: price,
-        chain: None,
-        delta: Some(per_unit),
-    });
-    if let (Some(t), Some(method)) = (tracking, p.paid_with.clone()) {
-        child.status = SessionStatus::AwaitingPayment;
-        child.pending = Some(Pending { tracking: t, since: rq.now, method, three_ds: false });
-    }
-    inner.add_session(child);
-    child_id
-}
-
 // ---------------------------------------------------------------- row 2: add
 
 /// `POST shoppingcart/{wk}/add?sessionId=`: a plain line on an open cart, or an upgrade line on
@@ -340,7 +181,7 @@ pub(super) fn add(inner: &mut Inner, rq: &Req) -> Res {
     let mut c = Check::default();
     let line = read_line(&mut c, &o);
     let test = read_behavior(&mut c, rq, Some(&o));
-    let up = read_upgrade(&mut c, &o);
+    let up = upgrades::read_upgrade(&mut c, &o);
     finish(c)?;
     let line = line.ok_or_else(|| field_error("productId", "The productId field is required."))?;
     find_session(inner, rq, &sid)?;
@@ -348,47 +189,10 @@ pub(super) fn add(inner: &mut Inner, rq: &Req) -> Res {
     if test {
         session_mut(inner, &sid)?.test = true;
     }
-    if up.preview_product.is_none() && up.preview_quantity.is_none() {
+    if !up.is_step() {
         return plain_add(inner, &sid, &line, price);
     }
-    if let Some(raw) = up.parent.as_deref() {
-        // Simulator decision: in `add` the field may only repeat the session being upgraded.
-        let parent = guid(raw)
-            .filter(|p| inner.sessions.get(p).is_some_and(|s| s.web_key == rq.web_key))
-            .ok_or_else(|| message(404, format!("Upgrade parent session '{raw}' was not found.")))?;
-        if parent != sid {
-            return Err(field_error(
-                UPGRADE_PARENT_SESSION_ID,
-                "Must be null or the session being upgraded.",
-            ));
-        }
-    }
-    let (li, q) = prepare_upgrade(inner, &sid, &line, &up)?;
-    if inner.sessions.get(&sid).is_some_and(Session::paid_offline) {
-        if inner.settings.offline_upgrade_creation == OfflineUpgradeCreation::ClientCreated {
-            return Err(message(
-                409,
-                format!("Session '{sid}' was paid offline; create the upgrade with new and upgradeParentSessionId."),
-            ));
-        }
-        let child = create_child(inner, rq, &sid, li, q, &line, price, test, true);
-        let url = inner
-            .sessions
-            .get(&child)
-            .and_then(|s| s.pending.as_ref())
-            .map(|p| inner.payment_url(&p.tracking));
-        return ok(json!({SESSION_ID: child, UPGRADE_PARENT_SESSION_ID: sid, CALL_BACK_URL: url}));
-    }
-    let delay = Duration::seconds(
-        i64::try_from(inner.settings.upgrade_capture_delay_secs).unwrap_or(i64::MAX / 1000),
-    );
-    let s = session_mut(inner, &sid)?;
-    let ci = upgrade::add_step(s, li, q, (line.product_id, price), line.shipping_method_id);
-    s.chains[ci].due_at = Some(rq.now + delay);
-    if delay.is_zero() {
-        inner.settle_chain(&sid, ci, rq.now);
-    }
-    sid_reply(&sid)
+    upgrades::add_upgrade(inner, rq, &sid, &line, price, &up, test)
 }
 
 fn plain_add(inner: &mut Inner, sid: &str, line: &LineInput, price: Decimal) -> Res {

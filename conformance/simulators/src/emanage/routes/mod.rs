@@ -10,6 +10,7 @@ mod cart;
 mod checkout;
 mod orders;
 mod reporting;
+mod upgrades;
 
 use std::{
     future::{ready, Ready},
