@@ -66,6 +66,16 @@ pub(crate) mod extra {
     pub(crate) const TEST: &str = "test";
     /// The session's upgrade chains.
     pub(crate) const UPGRADES: &str = "upgrades";
+    /// In `upgrades[]`: what ships for the chain now.
+    pub(crate) const SHIPS_PRODUCT_ID: &str = "shipsProductId";
+    /// In `upgrades[]`: steps that never ship.
+    pub(crate) const DISCARDED_PRODUCT_IDS: &str = "discardedProductIds";
+    /// In `upgrades[]`: the offline-upgrade session of the latest step.
+    pub(crate) const UPGRADE_SESSION_ID: &str = "upgradeSessionId";
+    /// The campaign currency (totals are in it).
+    pub(crate) const CURRENCY: &str = "currency";
+    /// The cart number once checked out (a checkout reply field, \[K\], repeated here).
+    pub(crate) const SHOPPING_CART_NUMBER: &str = "shoppingCartNumber";
 }
 
 /// Upgrade line status values (§15.1 \[S\]).

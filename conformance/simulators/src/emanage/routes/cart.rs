@@ -334,9 +334,9 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
                 "productId": c.head().0,
                 "quantity": c.quantity,
                 extra::STATUS: c.status.wire(),
-                "shipsProductId": c.ships(),
-                "discardedProductIds": c.discarded_products(),
-                "upgradeSessionId": c.child,
+                extra::SHIPS_PRODUCT_ID: c.ships(),
+                extra::DISCARDED_PRODUCT_IDS: c.discarded_products(),
+                extra::UPGRADE_SESSION_ID: c.child,
             })
         })
         .collect();
@@ -347,10 +347,10 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
         extra::SHIPPING_TOTAL: num(priced.shipping_total),
         extra::DISCOUNT_TOTAL: num(priced.discount_total),
         extra::TOTAL: num(priced.total),
-        "currency": inner.settings.currency,
+        extra::CURRENCY: inner.settings.currency,
         extra::STATUS: s.status.wire(),
         extra::TEST: s.test,
-        "shoppingCartNumber": s.shopping_cart_number,
+        extra::SHOPPING_CART_NUMBER: s.shopping_cart_number,
         UPGRADE_PARENT_SESSION_ID: s.parent.as_ref().map(|p| p.0.clone()),
         CALL_BACK_URL: s.pending.as_ref().filter(|p| !p.three_ds).map(|p| inner.payment_url(&p.tracking)),
         extra::UPGRADES: upgrades,
