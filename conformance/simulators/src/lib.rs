@@ -21,6 +21,7 @@
 
 pub mod clock;
 pub mod diller;
+pub mod emanage;
 pub mod fault;
 pub mod idosell;
 pub mod journal;

@@ -1,0 +1,432 @@
+//! Upsell upgrades (the eManage contract §7, §9.1-§9.4, checklist 10-20).
+
+use loyalty_sim::emanage::{
+    CaptureKind, CapturePolicy, OfflineUpgradeCreation, SessionStatus, UpgradeStatus,
+};
+
+use super::*;
+
+const P0: i64 = demo::PRODUCT_BASIC;
+const P1: i64 = demo::PRODUCT_UPGRADE;
+const P2: i64 = demo::PRODUCT_PREMIUM;
+
+fn upgrade_captures(v: &SessionView) -> Vec<Decimal> {
+    v.captures.iter().filter(|c| c.kind == CaptureKind::Upgrade).map(|c| c.amount).collect()
+}
+
+/// Settings that capture each step at once (so "the step-2 capture is already made").
+fn immediate() -> EmanageSettings {
+    let mut s = EmanageSettings::default();
+    s.upgrade_capture_delay_secs = 0;
+    s
+}
+
+#[tokio::test]
+async fn upgrade_line_on_an_unpaid_session_is_409() {
+    // checklist 10
+    let t = sim().await;
+    let sid = t.new_cart(P0, 1).await;
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!((s.as_u16(), v["message"].is_string()), (409, true), "{v}");
+}
+
+#[tokio::test]
+async fn same_session_upgrade_captures_the_twenty_delta_and_the_line_becomes_918446() {
+    // checklist 11, §9.1
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    let cart = t.cart(&sid).await;
+    assert_eq!(cart["products"][0]["productId"], P1);
+    assert_eq!(cart["products"][0]["upgradeStatus"], "preview");
+    t.advance(600);
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("20")]);
+    assert_eq!(view.captured(), d("120"));
+    assert_eq!(view.shipments, [(P1, 1)]);
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Charged);
+    assert_eq!(t.cart(&sid).await["products"][0]["upgradeStatus"], "charged");
+}
+
+#[tokio::test]
+async fn preview_is_charged_only_when_the_capture_delay_has_passed() {
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.advance(599);
+    assert_eq!(t.session(&sid).upgrades[0].status, UpgradeStatus::Preview);
+    assert_eq!(t.session(&sid).shipments, [(P0, 1)], "an uncharged preview does not ship");
+    t.advance(1);
+    assert_eq!(t.session(&sid).upgrades[0].status, UpgradeStatus::Charged);
+}
+
+#[tokio::test]
+async fn upgrade_of_an_upgrade_without_capture_between_captures_forty_once() {
+    // checklist 12, §9.2 first row
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    let (s, v) = t.upgrade(&sid, P1, P2, 1).await;
+    assert_eq!(s, 200, "{v}");
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("40")]);
+    assert_eq!(view.shipments, [(P2, 1)]);
+    assert_eq!(view.upgrades[0].discarded_product_ids, [P1], "918446 never ships");
+    assert_eq!(view.lines, [(P2, 1)]);
+}
+
+#[tokio::test]
+async fn remainder_policy_captures_twenty_after_an_earlier_twenty() {
+    // checklist 13, §9.2 second row (default policy)
+    let t = sim_with(immediate()).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(upgrade_captures(&t.session(&sid)), [d("20")]);
+    t.upgrade(&sid, P1, P2, 1).await;
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("20"), d("20")]);
+    assert_eq!(view.upgrades[0].captured, d("40"), "chain total = last - first");
+    assert_eq!(view.shipments, [(P2, 1)]);
+}
+
+#[tokio::test]
+async fn literal_policy_captures_last_minus_first_again() {
+    // checklist 13, §9.2 third row
+    let mut settings = immediate();
+    settings.upgrade_capture_policy = CapturePolicy::Literal;
+    let t = sim_with(settings).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.upgrade(&sid, P1, P2, 1).await;
+    assert_eq!(upgrade_captures(&t.session(&sid)), [d("20"), d("40")]);
+}
+
+#[tokio::test]
+async fn upgrade_to_a_cheaper_product_captures_nothing_and_refunds_nothing() {
+    // checklist 14, §9.1 clamp
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P1, 1)], demo::PAN_APPROVE).await;
+    let (s, _) = t.upgrade(&sid, P1, P0, 1).await;
+    assert_eq!(s, 200);
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), Vec::<Decimal>::new());
+    assert_eq!(view.captured(), d("120"));
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Charged);
+    assert_eq!(view.shipments, [(P0, 1)]);
+    assert_eq!(t.cart(&sid).await["total"], 120, "the paid price stays");
+}
+
+#[tokio::test]
+async fn preview_quantity_zero_or_above_the_line_is_400_naming_it() {
+    // checklist 15
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    for q in [0, 3] {
+        let mut l = upgrade_line(P0, P1, 1);
+        l["upgradePreviewQuantity"] = json!(q);
+        let (s, v) = t.add(&sid, l).await;
+        assert_eq!(
+            (s.as_u16(), v["modelState"]["upgradePreviewQuantity"].is_array()),
+            (400, true),
+            "{q}: {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn upgrade_line_quantity_must_equal_the_preview_quantity() {
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    let mut l = upgrade_line(P0, P1, 1);
+    l["quantity"] = json!(2);
+    let (s, v) = t.add(&sid, l).await;
+    assert_eq!((s.as_u16(), v["modelState"]["quantity"].is_array()), (400, true), "{v}");
+}
+
+#[tokio::test]
+async fn upgrade_of_a_product_not_in_the_cart_is_404() {
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let (s, _) = t.upgrade(&sid, P1, P2, 1).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn partial_upgrade_splits_the_line_and_captures_twenty() {
+    // checklist 16, §9.1 quantity
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(view.lines, [(P0, 1), (P1, 1)]);
+    assert_eq!(upgrade_captures(&view), [d("20")]);
+    let cart = t.cart(&sid).await;
+    assert_eq!((&cart["products"][1]["price"], &cart["total"]), (&json!(120), &json!(220)));
+}
+
+#[tokio::test]
+async fn full_upgrade_of_two_units_captures_forty() {
+    // checklist 16
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 2).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(view.lines, [(P1, 2)]);
+    assert_eq!(upgrade_captures(&view), [d("40")]);
+}
+
+#[tokio::test]
+async fn three_failed_charges_discard_the_upgrade_and_the_original_ships() {
+    // checklist 17, §9.3
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.probe.fail_next_upgrade_charges(4);
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(view.upgrades[0].attempts, 3, "no fourth try");
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Discarded);
+    assert_eq!(upgrade_captures(&view), Vec::<Decimal>::new());
+    assert_eq!(view.shipments, [(P0, 1)]);
+    assert_eq!(view.lines, [(P0, 1)]);
+    assert_eq!(t.cart(&sid).await["upgrades"][0]["status"], "discarded");
+}
+
+#[tokio::test]
+async fn a_charge_that_succeeds_on_the_third_try_is_captured_once() {
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.probe.fail_next_upgrade_charges(2);
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!((view.upgrades[0].attempts, view.upgrades[0].status), (3, UpgradeStatus::Charged));
+    assert_eq!(upgrade_captures(&view), [d("20")]);
+}
+
+#[tokio::test]
+async fn max_attempts_setting_allows_more_tries() {
+    // §15.2 alternative: any N ≥ 1.
+    let mut settings = EmanageSettings::default();
+    settings.max_upgrade_charge_attempts = 5;
+    let t = sim_with(settings).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.probe.fail_next_upgrade_charges(4);
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!((view.upgrades[0].attempts, view.upgrades[0].status), (5, UpgradeStatus::Charged));
+}
+
+#[tokio::test]
+async fn upgrade_charge_failure_card_fails_every_try() {
+    // §11 test table: the upgrade-charge-failure card.
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_UPGRADE_CHARGE_FAILS).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.advance(600);
+    let view = t.session(&sid);
+    assert_eq!((view.upgrades[0].attempts, view.upgrades[0].status), (3, UpgradeStatus::Discarded));
+    assert_eq!(view.captured(), d("100"));
+}
+
+#[tokio::test]
+async fn failing_chain_of_two_previews_discards_both_and_ships_the_original() {
+    // §9.3: 100 → 120 → 140, three failed tries of 40.
+    let mut settings = EmanageSettings::default();
+    settings.upgrade_charges_fail = true;
+    let t = sim_with(settings).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.upgrade(&sid, P1, P2, 1).await;
+    t.probe.capture_upgrades_now();
+    let view = t.session(&sid);
+    assert_eq!(view.shipments, [(P0, 1)]);
+    assert_eq!(view.upgrades[0].discarded_product_ids, [P1, P2]);
+    assert_eq!(view.captured(), d("100"));
+}
+
+#[tokio::test]
+async fn failed_step_after_a_captured_step_keeps_the_paid_upgrade() {
+    // Simulator decision for §17 questions 5 and 7.
+    let t = sim_with(immediate()).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    t.probe.fail_next_upgrade_charges(3);
+    t.upgrade(&sid, P1, P2, 1).await;
+    let view = t.session(&sid);
+    assert_eq!(view.shipments, [(P1, 1)]);
+    assert_eq!(upgrade_captures(&view), [d("20")]);
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Charged);
+}
+
+#[tokio::test]
+async fn zero_capture_delay_charges_during_the_add() {
+    // Simulator setting `upgrade_capture_delay_secs = 0`.
+    let t = sim_with(immediate()).await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(t.cart(&sid).await["products"][0]["upgradeStatus"], "charged");
+}
+
+// ------------------------------------------------------------------ offline upgrades (§9.4)
+
+#[tokio::test]
+async fn server_created_offline_upgrade_answers_a_new_session_with_its_call_back_url() {
+    // checklist 18, §9.4 step 2b
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let (s, v) = t.upgrade(&a, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["upgradeParentSessionId"], a.as_str());
+    assert!(v["callBackUrl"].as_str().is_some_and(|u| !u.is_empty()));
+    let b = v["sessionId"].as_str().unwrap();
+    assert_ne!(b, a);
+    let cart = t.cart(b).await;
+    assert_eq!(cart["products"].as_array().unwrap().len(), 1);
+    assert_eq!((&cart["products"][0]["productId"], &cart["products"][0]["price"]), (&json!(P1), &json!(20)));
+    assert_eq!((&cart["total"], &cart["upgradeParentSessionId"]), (&json!(20), &json!(a)));
+    assert_eq!(cart["status"], "AwaitingPayment");
+}
+
+#[tokio::test]
+async fn client_created_offline_upgrade_holds_only_the_delta_line_and_checks_out_by_redirect() {
+    // checklist 18, §9.4 step 2a
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let body = json!({"product": {"productId": P1, "price": 120, "quantity": 1, "shippingMethodId": 145},
+                      "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1, "upgradeParentSessionId": a});
+    let (s, v) = t.new_cart_raw(body).await;
+    assert_eq!(s, 200, "{v}");
+    let b = v.as_str().unwrap().to_string();
+    let view = t.session(&b);
+    assert_eq!(view.upgrade_parent_session_id.as_deref(), Some(a.as_str()));
+    assert_eq!(t.cart(&b).await["total"], 20);
+    // It inherits the parent's customer and has its own payment step.
+    let (_, v) = t.checkout(&b, json!({"paymentProcessorId": 5})).await;
+    assert!(v["callBackUrl"].as_str().is_some_and(|u| !u.is_empty()), "{v}");
+}
+
+#[tokio::test]
+async fn paid_offline_upgrade_ships_the_upgrade_and_charges_only_the_new_session() {
+    // checklist 19 (paid), §9.4 step 4
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let (_, v) = t.upgrade(&a, P0, P1, 1).await;
+    let b = v["sessionId"].as_str().unwrap().to_string();
+    assert!(t.probe.confirm_payment(&b));
+    let (pa, pb) = (t.session(&a), t.session(&b));
+    assert_eq!((pa.captured(), pb.captured()), (d("100"), d("20")));
+    assert_eq!(pa.shipments, [(P1, 1)]);
+    assert_eq!(pb.shipments, []);
+    assert_eq!(pa.upgrades[0].status, UpgradeStatus::Charged);
+}
+
+#[tokio::test]
+async fn unpaid_offline_upgrade_is_discarded_after_thirty_minutes_and_the_original_ships() {
+    // checklist 19 (unpaid), §9.4 step 5
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let (_, v) = t.upgrade(&a, P0, P1, 1).await;
+    let b = v["sessionId"].as_str().unwrap().to_string();
+    t.advance(29 * 60);
+    assert_eq!(t.session(&b).status, SessionStatus::AwaitingPayment);
+    t.advance(60);
+    assert_eq!(t.session(&b).status, SessionStatus::Discarded);
+    let pa = t.session(&a);
+    assert_eq!(pa.shipments, [(P0, 1)]);
+    assert_eq!(pa.upgrades[0].status, UpgradeStatus::Discarded);
+    assert_eq!(pa.captured(), d("100"));
+    assert!(!t.probe.confirm_payment(&b));
+}
+
+#[tokio::test]
+async fn client_created_upgrade_never_checked_out_is_discarded_after_thirty_minutes() {
+    // checklist 19
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let body = json!({"product": line(P1, 1), "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1,
+                      "upgradeParentSessionId": a});
+    let (_, v) = t.new_cart_raw(body).await;
+    let b = v.as_str().unwrap().to_string();
+    t.advance(30 * 60);
+    assert_eq!(t.session(&b).status, SessionStatus::Discarded);
+    assert_eq!(t.session(&a).shipments, [(P0, 1)]);
+}
+
+#[tokio::test]
+async fn unknown_upgrade_parent_is_404() {
+    // checklist 20
+    let t = sim().await;
+    let body = json!({"product": line(P1, 1), "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1,
+                      "upgradeParentSessionId": "0f8fad5b-d9cb-469f-a165-70867728950e"});
+    let (s, v) = t.new_cart_raw(body).await;
+    assert_eq!((s.as_u16(), v["message"].is_string()), (404, true), "{v}");
+}
+
+#[tokio::test]
+async fn upgrade_parent_of_another_campaign_is_404() {
+    // checklist 20
+    let t = sim().await;
+    let (_, v) = t
+        .post(&format!("/api/shoppingcart/{}/new", demo::WEB_KEY_SECOND), json!({"product": line(P0, 1)}))
+        .await;
+    let other = v.as_str().unwrap();
+    let body = json!({"product": line(P1, 1), "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1,
+                      "upgradeParentSessionId": other});
+    let (s, _) = t.new_cart_raw(body).await;
+    assert_eq!(s, 404);
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let mut l = upgrade_line(P0, P1, 1);
+    l["upgradeParentSessionId"] = json!(other);
+    let (s, _) = t.add(&sid, l).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn client_created_form_for_a_card_paid_session_is_409() {
+    let t = sim().await;
+    let a = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let body = json!({"product": line(P1, 1), "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1,
+                      "upgradeParentSessionId": a});
+    let (s, _) = t.new_cart_raw(body).await;
+    assert_eq!(s, 409);
+}
+
+#[tokio::test]
+async fn client_created_only_setting_refuses_the_upgrade_add_on_an_offline_session() {
+    // §15.2 alternative: client-created only.
+    let mut settings = EmanageSettings::default();
+    settings.offline_upgrade_creation = OfflineUpgradeCreation::ClientCreated;
+    let t = sim_with(settings).await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let (s, _) = t.upgrade(&a, P0, P1, 1).await;
+    assert_eq!(s, 409);
+}
+
+#[tokio::test]
+async fn server_created_only_setting_refuses_new_with_a_parent() {
+    // §15.2 alternative: server-created only.
+    let mut settings = EmanageSettings::default();
+    settings.offline_upgrade_creation = OfflineUpgradeCreation::ServerCreated;
+    let t = sim_with(settings).await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    let body = json!({"product": line(P1, 1), "upgradePreviewProductId": P0, "upgradePreviewQuantity": 1,
+                      "upgradeParentSessionId": a});
+    let (s, v) = t.new_cart_raw(body).await;
+    assert_eq!((s.as_u16(), v["modelState"]["upgradeParentSessionId"].is_array()), (400, true), "{v}");
+}
+
+#[tokio::test]
+async fn further_upgrade_while_the_offline_step_awaits_payment_is_409() {
+    let t = sim().await;
+    let a = t.paid_offline(&[(P0, 1)]).await;
+    t.upgrade(&a, P0, P1, 1).await;
+    let (s, _) = t.upgrade(&a, P1, P2, 1).await;
+    assert_eq!(s, 409);
+}
