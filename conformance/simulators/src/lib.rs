@@ -1,7 +1,7 @@
 //! Local vendor simulators for Loyalty Bridge: axum servers on loopback with an injectable
 //! clock, a request journal, fault injection and fixture replay.
 //!
-//! Simulators are written from the vendor documents (`vendors/<vendor>.md`), never from an
+//! Simulators are written from the vendor documents (summarised in `docs/vendors/`), never from an
 //! adapter's wire types; this crate depends on no adapter.
 //!
 //! ```no_run

@@ -1,4 +1,4 @@
-//! `loyalty`: the Loyalty Bridge command line tool (DESIGN.md section 9).
+//! `loyalty`: the Loyalty Bridge command line tool.
 //!
 //! Each subcommand lives in its own module with an `execute` function returning the exit code;
 //! `main` only parses arguments and dispatches.
@@ -28,7 +28,7 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Price one basket given as JSON (cases/pricing.md format) and print the priced basket.
+    /// Price one basket given as JSON (the format of docs/pricing.md) and print the priced basket.
     Price(price::PriceArgs),
     /// Run a checkout, a return and a guest sign-up on every provider against its embedded
     /// default (memory store, in-process simulators). No credentials needed.

@@ -1,4 +1,4 @@
-//! `loyalty price`: prices one basket given in the `cases/pricing.md` JSON format and prints the
+//! `loyalty price`: prices one basket given in the JSON format of `docs/pricing.md` and prints the
 //! priced basket as pretty JSON.
 //!
 //! Exit codes: 0 priced; 1 the input could not be read or the output not written; 2 bad input
@@ -17,7 +17,7 @@ use serde_json::Value;
 /// Arguments of `loyalty price`.
 #[derive(Debug, clap::Args)]
 pub struct PriceArgs {
-    /// The pricing input (JSON, see cases/pricing.md); `-` reads standard input.
+    /// The pricing input (JSON, see docs/pricing.md); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
 }

@@ -1,4 +1,4 @@
-//! Every case of `tests/data/pricing.json` (a copy of `cases/pricing.md`'s cases) through the
+//! Every case of `tests/data/pricing.json` (the cases of `docs/pricing.md`) through the
 //! wire format and the engine: parse_input -> price -> render_output, compared with `expect`.
 
 use std::collections::{BTreeMap, BTreeSet};

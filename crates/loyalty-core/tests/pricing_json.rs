@@ -1,4 +1,4 @@
-//! The pricing wire format (`cases/pricing.md`): strict parsing and the exact output shape.
+//! The pricing wire format (`docs/pricing.md`): strict parsing and the exact output shape.
 
 // Amounts are written as kroner_øre (100_00 = 100.00 NOK), which reads better than 10_000.
 #![allow(clippy::inconsistent_digit_grouping)]

@@ -1,5 +1,5 @@
-//! One test per pricing rule (DESIGN.md section 5 and the settled readings of
-//! `cases/pricing.md`), through the Rust API.
+//! One test per pricing rule (the rules and settled readings of
+//! `docs/pricing.md`), through the Rust API.
 
 // Amounts are written as kroner_øre (100_00 = 100.00 NOK), which reads better than 10_000.
 #![allow(clippy::inconsistent_digit_grouping)]

@@ -113,6 +113,13 @@ impl MemoryProvider {
         }
     }
 
+    /// Forgets every failure injected with [`MemoryProvider::fail_next`] and not used yet.
+    pub fn clear_failures(&self) {
+        let mut st = self.lock();
+        st.failures.clear();
+        st.lost_replies.clear();
+    }
+
     /// Makes the next call of `operation` take effect and then fail as if its reply was lost
     /// (`Unavailable`, effect `Unknown`): the case of a vendor that recorded a sale whose
     /// answer never arrived.

@@ -1,4 +1,4 @@
-//! The Diller Retailer API v2.0 simulator, written from `vendors/diller.md`.
+//! The Diller Retailer API v2.0 simulator, written from the Diller contract (summarised in `docs/vendors/diller.md`).
 //!
 //! Strict where the document is certain (paths, verbs, query and field names, enums, required
 //! fields, envelopes, auth); every \[S\] choice is a [`DillerSettings`] field. Seed data is listed

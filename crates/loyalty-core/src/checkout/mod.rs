@@ -573,23 +573,44 @@ impl<'a> Checkout<'a> {
                 existing = Some(self.wait_for_other(&order, "checkout.complete").await?);
             }
         }
-        match existing {
-            Some(w) if w.rec.state.is_committed() || w.rec.state == CheckoutState::AwaitingAction => {
-                if w.rec.fingerprint != request.fingerprint() {
-                    return Err(different_basket(&order, "checkout.complete"));
-                }
-                self.commit_locked(ctx, &order, None).await
-            }
-            Some(w)
-                if w.rec.state == CheckoutState::Prepared && w.rec.fingerprint == request.fingerprint() =>
-            {
-                self.commit_locked(ctx, &order, None).await
-            }
-            _ => {
-                self.prepare_locked(ctx, request).await?;
-                self.commit_locked(ctx, &order, None).await
+        if let Some(w) = &existing {
+            if let Some(done) = self.complete_existing(ctx, w, request).await {
+                return done;
             }
         }
+        match self.prepare_locked(ctx, request).await {
+            Ok(_) => self.commit_locked(ctx, &order, None).await,
+            Err(e) => {
+                // Another instance may have committed the order while this one waited to
+                // prepare it: then its result is the answer.
+                match self.load(&order).await? {
+                    Some(w) => self.complete_existing(ctx, &w, request).await.unwrap_or(Err(e)),
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// `complete` of an order the store already has: its committed result (or the conflict of
+    /// another basket), the commit of a matching prepared checkout, or `None` to prepare anew.
+    async fn complete_existing(
+        &self,
+        ctx: &Context,
+        w: &Work,
+        request: &CheckoutRequest,
+    ) -> Option<Result<Completion>> {
+        let order = &request.transaction_id;
+        let same = w.rec.fingerprint == request.fingerprint();
+        if w.rec.state.is_committed() || w.rec.state == CheckoutState::AwaitingAction {
+            if !same {
+                return Some(Err(different_basket(order, "checkout.complete")));
+            }
+            return Some(self.commit_locked(ctx, order, None).await);
+        }
+        if w.rec.state == CheckoutState::Prepared && same {
+            return Some(self.commit_locked(ctx, order, None).await);
+        }
+        None
     }
 
     /// The stored record of `order`.

@@ -1,4 +1,4 @@
-//! The JSON wire format of `cases/pricing.md`: one input object in, one priced basket out.
+//! The JSON wire format of `docs/pricing.md`: one input object in, one priced basket out.
 //!
 //! Parsing is strict: an unknown field, a field that does not belong to the offer's type, a
 //! malformed or too precise amount, an unknown currency, or a coupon with both (or neither of)
@@ -138,7 +138,7 @@ struct WireTier {
     percent: String,
 }
 
-/// Parses one pricing request in the `cases/pricing.md` input format.
+/// Parses one pricing request in the input format of `docs/pricing.md`.
 ///
 /// # Errors
 /// [`InputError::Json`] for text that is not JSON or not the format's shape (unknown fields
@@ -284,7 +284,7 @@ fn parse_time(path: &str, text: &str, ctx: &str) -> Result<DateTime<Utc>, InputE
         .map_err(|_| InputError::field(path, format!("not an RFC 3339 time {text:?}{ctx}")))
 }
 
-/// Renders a priced basket in the `cases/pricing.md` output format: amounts as strings with
+/// Renders a priced basket in the output format of `docs/pricing.md`: amounts as strings with
 /// exactly the currency's digits, `lines[].offers` the ids of the offers that discounted the line.
 pub fn render_output(priced: &PricedBasket) -> Value {
     let amount = |m: Money| Value::String(m.amount_string());

@@ -1,4 +1,4 @@
-//! The provider-independent pricing engine (DESIGN.md section 5, `cases/pricing.md`).
+//! The provider-independent pricing engine (the rules of `docs/pricing.md`).
 //!
 //! [`price`] takes a basket, the member's offers and the customer's confirmations, and returns a
 //! [`PricedBasket`]: per-line discounts with the offer behind each, totals, stamps, offers that

@@ -1,0 +1,73 @@
+//! Durable checkout state for Loyalty Bridge: [`CheckoutStore`]s that survive a restart.
+//!
+//! - [`SqliteCheckoutStore`] (feature `sqlite`, the default): one file, created and migrated on
+//!   open. For one shop instance.
+//! - [`PostgresCheckoutStore`] (feature `postgres`): for several shop instances sharing one
+//!   store. Two instances completing the same order at once still make one charge (a versioned
+//!   conditional update decides), and any instance may drain the outbox, each pending send
+//!   claimed by exactly one (`FOR UPDATE SKIP LOCKED`).
+//!
+//! Both keep the same tables: one row per order (its state, version, due time, claim and the
+//! whole record as JSON) and one per return ledger. [`open`] picks the store from a URL.
+//!
+//! ```no_run
+//! # async fn run() -> loyalty_core::Result<()> {
+//! use std::sync::Arc;
+//! use loyalty_core::checkout::{Checkout, SimulatedPayment};
+//! use loyalty_core::SystemClock;
+//!
+//! let store = loyalty_store::open("sqlite:checkout.db").await?;
+//! let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
+//! let checkout = Checkout::with_store(provider, Arc::new(SimulatedPayment::new()), Arc::new(SystemClock), store);
+//! // After a restart: settle what the last process left half-way, resend the outbox.
+//! let report = checkout.tick(&loyalty_core::Context::new()).await?;
+//! println!("resent {:?}", report.sent);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod common;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::sync::Arc;
+
+pub use loyalty_core::checkout::{CheckoutStore, MemoryCheckoutStore};
+use loyalty_core::{Error, Result};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresCheckoutStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteCheckoutStore;
+
+/// Opens the store a URL names: `sqlite:PATH` (the file is created when missing),
+/// `postgres://…` / `postgresql://…`, or `memory:` (process memory, for tests and demos).
+///
+/// # Errors
+/// `Invalid { field: "store" }` for another scheme or one whose feature is not compiled in;
+/// `Unavailable` when the database cannot be opened or migrated.
+pub async fn open(url: &str) -> Result<Arc<dyn CheckoutStore>> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "memory" => Ok(Arc::new(MemoryCheckoutStore::new())),
+        #[cfg(feature = "sqlite")]
+        "sqlite" => Ok(Arc::new(SqliteCheckoutStore::open(url.trim_start_matches("sqlite:")).await?)),
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresCheckoutStore::connect(url).await?)),
+        other => Err(Error::invalid(
+            common::PROVIDER,
+            "store.open",
+            "store",
+            format!(
+                "{other:?} is no checkout store this build knows: use sqlite:PATH{}, or memory:",
+                if cfg!(feature = "postgres") {
+                    ", postgres://…"
+                } else {
+                    " (postgres needs the `postgres` feature)"
+                }
+            ),
+        )),
+    }
+}

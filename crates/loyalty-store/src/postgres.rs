@@ -1,0 +1,221 @@
+//! Checkout state in PostgreSQL, shared by several shop instances.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, Stored};
+use loyalty_core::returns::ReturnLedger;
+use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::common::{
+    db_error, decode_ledger, decode_record, encode_ledger, encode_record, millis, state_labels, MIGRATIONS,
+    PROVIDER,
+};
+
+/// Serialises schema migrations of instances starting at once (an advisory lock held for one
+/// transaction); the number is arbitrary but fixed.
+const MIGRATION_LOCK: i64 = 0x006c_6f79_616c_7479;
+
+/// Checkout state in PostgreSQL. Versioned conditional updates give one charge per order across
+/// instances; claims use `FOR UPDATE SKIP LOCKED` so each pending send is worked by one
+/// instance. Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PostgresCheckoutStore {
+    pool: PgPool,
+}
+
+impl PostgresCheckoutStore {
+    /// Connects to `url` (`postgres://user:password@host/db`) and migrates the schema.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached or migrated. The URL (which may hold
+    /// a password) is never part of the message.
+    pub async fn connect(url: &str) -> Result<PostgresCheckoutStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::Unavailable, PROVIDER, "store.open")
+                    .with_effect(WriteEffect::NotSent)
+                    .with_message(format!(
+                        "cannot open the PostgreSQL store: {}",
+                        db_error("store.open", e).message()
+                    ))
+            })?;
+        let store = PostgresCheckoutStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        const OP: &str = "store.migrate";
+        let mut tx = self.pool.begin().await.map_err(|e| db_error(OP, e))?;
+        let result = async {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+            sqlx::raw_sql("CREATE TABLE IF NOT EXISTS loyalty_store_schema (version BIGINT NOT NULL)")
+                .execute(&mut *tx)
+                .await?;
+            let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM loyalty_store_schema")
+                .fetch_one(&mut *tx)
+                .await?;
+            let applied = usize::try_from(applied.unwrap_or(0)).unwrap_or(0);
+            for (i, step) in MIGRATIONS.iter().enumerate().skip(applied) {
+                sqlx::raw_sql(step).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO loyalty_store_schema (version) VALUES ($1)")
+                    .bind(i as i64 + 1)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        match result {
+            Ok(()) => tx.commit().await.map_err(|e| db_error(OP, e)),
+            Err(e) => Err(db_error(OP, e)),
+        }
+    }
+}
+
+#[async_trait]
+impl CheckoutStore for PostgresCheckoutStore {
+    async fn load(&self, order: &TransactionId) -> Result<Option<Stored<CheckoutRecord>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, record FROM checkouts WHERE order_id = $1")
+                .bind(order.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load", e))?;
+        row.map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 })).transpose()
+    }
+
+    async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>> {
+        const OP: &str = "store.save";
+        let json = encode_record(record)?;
+        let due = record.due_at.map(millis);
+        let affected = match expected {
+            // The primary key decides between two instances creating one order.
+            None => sqlx::query(
+                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record)
+                 VALUES ($1, 1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
+            )
+            .bind(record.order.as_str())
+            .bind(record.state.label())
+            .bind(&record.fingerprint)
+            .bind(due)
+            .bind(millis(record.updated_at))
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            // The version decides between two instances moving one order on.
+            Some(v) => sqlx::query(
+                "UPDATE checkouts SET version = version + 1, state = $1, fingerprint = $2, due_at = $3,
+                 updated_at = $4, record = $5, claimed_by = NULL, claimed_until = NULL
+                 WHERE order_id = $6 AND version = $7",
+            )
+            .bind(record.state.label())
+            .bind(&record.fingerprint)
+            .bind(due)
+            .bind(millis(record.updated_at))
+            .bind(&json)
+            .bind(record.order.as_str())
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+
+    async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<Vec<Stored<CheckoutRecord>>> {
+        if claim.states.is_empty() || claim.limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Rows another instance is claiming right now are skipped, not waited for.
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE checkouts SET claimed_by = $1, claimed_until = $2
+             WHERE order_id IN (
+                 SELECT order_id FROM checkouts
+                 WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4)
+                   AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND due_at <= $5))
+                 ORDER BY COALESCE(due_at, updated_at), order_id
+                 LIMIT $6
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING version, record",
+        )
+        .bind(&claim.owner)
+        .bind(millis(claim.until))
+        .bind(state_labels(&claim.states))
+        .bind(millis(now))
+        .bind(claim.due_by.map(millis))
+        .bind(claim.limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error("store.claim", e))?;
+        let mut out: Vec<Stored<CheckoutRecord>> = rows
+            .into_iter()
+            .map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 }))
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| {
+            let key = |s: &Stored<CheckoutRecord>| {
+                (s.value.due_at.unwrap_or(s.value.updated_at), s.value.order.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(out)
+    }
+
+    async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT record FROM checkouts WHERE state = ANY($1) ORDER BY updated_at, order_id",
+        )
+        .bind(state_labels(states))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error("store.list", e))?;
+        rows.iter().map(|r| decode_record(r)).collect()
+    }
+
+    async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, ledger FROM return_ledgers WHERE original_id = $1")
+                .bind(original.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load_ledger", e))?;
+        row.map(|(v, l)| Ok(Stored { value: decode_ledger(&l)?, version: v as u64 })).transpose()
+    }
+
+    async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>> {
+        const OP: &str = "store.save_ledger";
+        let json = encode_ledger(ledger)?;
+        let id = ledger.original.id.as_str();
+        let affected = match expected {
+            None => sqlx::query(
+                "INSERT INTO return_ledgers (original_id, version, ledger) VALUES ($1, 1, $2)
+                 ON CONFLICT (original_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            Some(v) => sqlx::query(
+                "UPDATE return_ledgers SET version = version + 1, ledger = $1 WHERE original_id = $2 AND version = $3",
+            )
+            .bind(&json)
+            .bind(id)
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+}

@@ -1,0 +1,236 @@
+//! The embedded default: checkout state in one SQLite file.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, Stored};
+use loyalty_core::returns::ReturnLedger;
+use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Connection;
+
+use crate::common::{
+    db_error, decode_ledger, decode_record, encode_ledger, encode_record, millis, state_labels, MIGRATIONS,
+    PROVIDER,
+};
+
+/// Checkout state in a SQLite file (WAL journal, so readers never wait for the writer).
+/// Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct SqliteCheckoutStore {
+    pool: SqlitePool,
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+impl SqliteCheckoutStore {
+    /// Opens (creating it when missing) and migrates the store at `path`.
+    ///
+    /// # Errors
+    /// `Unavailable` when the file cannot be opened or migrated.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteCheckoutStore> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|e| db_error("store.open", e))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| unavailable("store.open", e))?;
+        let store = SqliteCheckoutStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the schema steps not applied yet, one writer at a time.
+    async fn migrate(&self) -> Result<()> {
+        const OP: &str = "store.migrate";
+        let mut conn = self.pool.acquire().await.map_err(|e| unavailable(OP, e))?;
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(|e| db_error(OP, e))?;
+        let result = async {
+            sqlx::raw_sql("CREATE TABLE IF NOT EXISTS loyalty_store_schema (version BIGINT NOT NULL)")
+                .execute(&mut *conn)
+                .await?;
+            let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM loyalty_store_schema")
+                .fetch_one(&mut *conn)
+                .await?;
+            let applied = usize::try_from(applied.unwrap_or(0)).unwrap_or(0);
+            for (i, step) in MIGRATIONS.iter().enumerate().skip(applied) {
+                sqlx::raw_sql(step).execute(&mut *conn).await?;
+                sqlx::query("INSERT INTO loyalty_store_schema (version) VALUES (?)")
+                    .bind(i as i64 + 1)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        sqlx::raw_sql(end).execute(&mut *conn).await.map_err(|e| db_error(OP, e))?;
+        result.map_err(|e| db_error(OP, e))?;
+        conn.ping().await.map_err(|e| db_error(OP, e))
+    }
+}
+
+fn unavailable(op: &str, e: sqlx::Error) -> Error {
+    Error::new(ErrorKind::Unavailable, PROVIDER, op)
+        .with_effect(WriteEffect::NotSent)
+        .with_message(format!("cannot open the SQLite store: {}", db_error(op, e).message()))
+}
+
+#[async_trait]
+impl CheckoutStore for SqliteCheckoutStore {
+    async fn load(&self, order: &TransactionId) -> Result<Option<Stored<CheckoutRecord>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, record FROM checkouts WHERE order_id = ?")
+                .bind(order.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load", e))?;
+        row.map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 })).transpose()
+    }
+
+    async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>> {
+        const OP: &str = "store.save";
+        let json = encode_record(record)?;
+        let due = record.due_at.map(millis);
+        let affected = match expected {
+            None => sqlx::query(
+                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record)
+                 VALUES (?, 1, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+            )
+            .bind(record.order.as_str())
+            .bind(record.state.label())
+            .bind(&record.fingerprint)
+            .bind(due)
+            .bind(millis(record.updated_at))
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            Some(v) => sqlx::query(
+                "UPDATE checkouts SET version = version + 1, state = ?, fingerprint = ?, due_at = ?,
+                 updated_at = ?, record = ?, claimed_by = NULL, claimed_until = NULL
+                 WHERE order_id = ? AND version = ?",
+            )
+            .bind(record.state.label())
+            .bind(&record.fingerprint)
+            .bind(due)
+            .bind(millis(record.updated_at))
+            .bind(&json)
+            .bind(record.order.as_str())
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+
+    async fn claim(&self, claim: &Claim, now: DateTime<Utc>) -> Result<Vec<Stored<CheckoutRecord>>> {
+        if claim.states.is_empty() || claim.limit == 0 {
+            return Ok(Vec::new());
+        }
+        // One statement: SQLite runs one writer at a time, so two instances cannot both claim.
+        let sql = format!(
+            "UPDATE checkouts SET claimed_by = ?, claimed_until = ?
+             WHERE order_id IN (
+                 SELECT order_id FROM checkouts
+                 WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ?)
+                   AND (? IS NULL OR (due_at IS NOT NULL AND due_at <= ?))
+                 ORDER BY COALESCE(due_at, updated_at), order_id
+                 LIMIT ?)
+             RETURNING version, record",
+            placeholders(claim.states.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(&claim.owner).bind(millis(claim.until));
+        for s in state_labels(&claim.states) {
+            q = q.bind(s);
+        }
+        let due = claim.due_by.map(millis);
+        let rows = q
+            .bind(millis(now))
+            .bind(due)
+            .bind(due)
+            .bind(claim.limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_error("store.claim", e))?;
+        let mut out: Vec<Stored<CheckoutRecord>> = rows
+            .into_iter()
+            .map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 }))
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| {
+            let key = |s: &Stored<CheckoutRecord>| {
+                (s.value.due_at.unwrap_or(s.value.updated_at), s.value.order.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(out)
+    }
+
+    async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>> {
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT record FROM checkouts WHERE state IN ({}) ORDER BY updated_at, order_id",
+            placeholders(states.len())
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for s in state_labels(states) {
+            q = q.bind(s);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(|e| db_error("store.list", e))?;
+        rows.iter().map(|r| decode_record(r)).collect()
+    }
+
+    async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, ledger FROM return_ledgers WHERE original_id = ?")
+                .bind(original.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load_ledger", e))?;
+        row.map(|(v, l)| Ok(Stored { value: decode_ledger(&l)?, version: v as u64 })).transpose()
+    }
+
+    async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>> {
+        const OP: &str = "store.save_ledger";
+        let json = encode_ledger(ledger)?;
+        let id = ledger.original.id.as_str();
+        let affected = match expected {
+            None => sqlx::query(
+                "INSERT INTO return_ledgers (original_id, version, ledger) VALUES (?, 1, ?)
+                 ON CONFLICT (original_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            Some(v) => sqlx::query(
+                "UPDATE return_ledgers SET version = version + 1, ledger = ? WHERE original_id = ? AND version = ?",
+            )
+            .bind(&json)
+            .bind(id)
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+}

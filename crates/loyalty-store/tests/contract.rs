@@ -1,0 +1,297 @@
+//! The `CheckoutStore` contract, run against every store: process memory, SQLite and
+//! PostgreSQL. PostgreSQL is the database `LOYALTY_TEST_POSTGRES_URL` names (`.ci/run` starts
+//! one and sets it); each test works in its own schema.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use loyalty_core::checkout::{
+    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore,
+};
+use loyalty_core::returns::ReturnLedger;
+use loyalty_core::{Basket, Currency, Line, Money, Transaction, TransactionId};
+use loyalty_store::{PostgresCheckoutStore, SqliteCheckoutStore};
+use rust_decimal::Decimal;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let t =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{t}_{n}", std::process::id())
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+/// A record as the checkout would write it (records are built by the core; a test gets one by
+/// round-tripping the JSON form of a fresh request's record).
+fn record(order: &str, state: CheckoutState, due: Option<DateTime<Utc>>) -> CheckoutRecord {
+    let basket = Basket::new(Currency::NOK).with_line(Line::new(
+        "1",
+        "COF-500",
+        Decimal::ONE,
+        Money::new(12_900, Currency::NOK),
+    ));
+    let request = CheckoutRequest::new(order, basket);
+    let mut json = serde_json::json!({
+        "order": order,
+        "state": state,
+        "fingerprint": request.fingerprint(),
+        "revision": 1,
+        "request": request,
+        "member": null,
+        "signed_up": false,
+        "offers": [],
+        "priced": null,
+        "holds": [],
+        "hold_intents": [],
+        "held_basket": null,
+        "notes": [],
+        "authorization": null,
+        "action": null,
+        "transaction": null,
+        "outcome": null,
+        "dropped_claims": [],
+        "send_attempts": 0,
+        "due_at": due,
+        "updated_at": t0(),
+    });
+    json["state"] = serde_json::to_value(state).unwrap();
+    serde_json::from_value(json).expect("a record")
+}
+
+async fn postgres_store() -> Arc<dyn CheckoutStore> {
+    let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL store tests need a database: set LOYALTY_TEST_POSTGRES_URL \
+             (e.g. postgres://loyalty:loyalty@127.0.0.1/loyalty_test); .ci/run installs and starts one"
+        )
+    });
+    let schema = unique("t").to_lowercase();
+    let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema created");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    Arc::new(PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
+}
+
+async fn sqlite_store() -> Arc<dyn CheckoutStore> {
+    let dir = std::env::temp_dir().join(unique("loyalty-store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    Arc::new(SqliteCheckoutStore::open(dir.join("checkout.db")).await.expect("store opens"))
+}
+
+async fn every_store() -> Vec<(&'static str, Arc<dyn CheckoutStore>)> {
+    vec![
+        ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
+        ("sqlite", sqlite_store().await),
+        ("postgres", postgres_store().await),
+    ]
+}
+
+#[tokio::test]
+async fn a_new_order_is_written_once() {
+    for (name, store) in every_store().await {
+        let r = record("o-1", CheckoutState::Preparing, None);
+        assert_eq!(store.save(&r, None).await.unwrap(), Some(1), "{name}");
+        assert_eq!(store.save(&r, None).await.unwrap(), None, "{name}: a second creation loses");
+        let loaded = store.load(&r.order).await.unwrap().expect("stored");
+        assert_eq!(loaded.version, 1, "{name}");
+        assert_eq!(loaded.value, r, "{name}: the record reads back as written");
+    }
+}
+
+#[tokio::test]
+async fn a_write_under_a_stale_version_changes_nothing() {
+    for (name, store) in every_store().await {
+        let mut r = record("o-2", CheckoutState::Preparing, None);
+        store.save(&r, None).await.unwrap();
+        r.state = CheckoutState::Prepared;
+        assert_eq!(store.save(&r, Some(1)).await.unwrap(), Some(2), "{name}");
+        r.state = CheckoutState::Charging;
+        assert_eq!(store.save(&r, Some(1)).await.unwrap(), None, "{name}: version 1 is stale");
+        let loaded = store.load(&r.order).await.unwrap().unwrap();
+        assert_eq!((loaded.version, loaded.value.state), (2, CheckoutState::Prepared), "{name}");
+        assert!(store.load(&TransactionId::new("nope")).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn racing_writers_of_one_version_leave_exactly_one_winner() {
+    for (name, store) in every_store().await {
+        let r = record("o-race", CheckoutState::Prepared, None);
+        store.save(&r, None).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store = store.clone();
+            let mut mine = r.clone();
+            mine.notes = vec![format!("writer {i}")];
+            mine.state = CheckoutState::Charging;
+            tasks.push(tokio::spawn(async move { store.save(&mine, Some(1)).await.unwrap() }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            if t.await.unwrap().is_some() {
+                wins += 1;
+            }
+        }
+        assert_eq!(wins, 1, "{name}: one charge per order needs one winner");
+    }
+}
+
+#[tokio::test]
+async fn claims_take_due_records_once_until_the_claim_lapses() {
+    for (name, store) in every_store().await {
+        let now = t0();
+        let due = record("o-due", CheckoutState::Pending, Some(now - Duration::seconds(5)));
+        let later = record("o-later", CheckoutState::Pending, Some(now + Duration::minutes(5)));
+        let sent = record("o-sent", CheckoutState::Sent, None);
+        for r in [&due, &later, &sent] {
+            store.save(r, None).await.unwrap();
+        }
+        let claim =
+            Claim::new(vec![CheckoutState::Pending], "a", now + Duration::seconds(30), 10).due_by(now);
+        let got: Vec<String> =
+            store.claim(&claim, now).await.unwrap().into_iter().map(|s| s.value.order.to_string()).collect();
+        assert_eq!(got, vec!["o-due".to_string()], "{name}");
+        let again =
+            Claim::new(vec![CheckoutState::Pending], "b", now + Duration::seconds(30), 10).due_by(now);
+        assert!(store.claim(&again, now).await.unwrap().is_empty(), "{name}: claimed by a");
+        // After the claim lapses another instance may take it.
+        let lapse = now + Duration::seconds(31);
+        let taken = store.claim(&again, lapse).await.unwrap();
+        assert_eq!(taken.len(), 1, "{name}");
+        // Saving ends the claim.
+        store.save(&taken[0].value, Some(taken[0].version)).await.unwrap().expect("saved");
+        let any = Claim::new(vec![CheckoutState::Pending], "c", lapse + Duration::seconds(30), 10);
+        let all: BTreeSet<String> =
+            store.claim(&any, lapse).await.unwrap().into_iter().map(|s| s.value.order.to_string()).collect();
+        assert_eq!(all, ["o-due", "o-later"].map(String::from).into_iter().collect(), "{name}: any due time");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claimers_split_the_outbox_without_overlap() {
+    for (name, store) in every_store().await {
+        let now = t0();
+        for i in 0..40 {
+            store.save(&record(&format!("p-{i:02}"), CheckoutState::Pending, Some(now)), None).await.unwrap();
+        }
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let c = Claim::new(
+                        vec![CheckoutState::Pending],
+                        format!("w{w}"),
+                        now + Duration::minutes(1),
+                        3,
+                    )
+                    .due_by(now);
+                    let got = store.claim(&c, now).await.unwrap();
+                    if got.is_empty() {
+                        break mine;
+                    }
+                    mine.extend(got.into_iter().map(|s| s.value.order.to_string()));
+                }
+            }));
+        }
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.extend(t.await.unwrap());
+        }
+        let unique: BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(seen.len(), 40, "{name}: every pending send claimed");
+        assert_eq!(unique.len(), 40, "{name}: none claimed twice");
+    }
+}
+
+#[tokio::test]
+async fn lists_by_state_oldest_first() {
+    for (name, store) in every_store().await {
+        let mut a = record("l-a", CheckoutState::Pending, None);
+        a.updated_at = t0() + Duration::seconds(2);
+        let mut b = record("l-b", CheckoutState::Pending, None);
+        b.updated_at = t0() + Duration::seconds(1);
+        let c = record("l-c", CheckoutState::Sent, None);
+        for r in [&a, &b, &c] {
+            store.save(r, None).await.unwrap();
+        }
+        let pending: Vec<String> = store
+            .list(&[CheckoutState::Pending])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.order.to_string())
+            .collect();
+        assert_eq!(pending, vec!["l-b".to_string(), "l-a".to_string()], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn return_ledgers_follow_the_same_versioning() {
+    for (name, store) in every_store().await {
+        let tx = Transaction::from_priced(
+            TransactionId::new("r-1"),
+            t0(),
+            None,
+            &Basket::new(Currency::NOK),
+            &loyalty_core::pricing::price(&Basket::new(Currency::NOK), &[], &[], t0()).unwrap(),
+            &[],
+        )
+        .unwrap();
+        let mut ledger = ReturnLedger::new(tx);
+        assert_eq!(store.save_ledger(&ledger, None).await.unwrap(), Some(1), "{name}");
+        assert_eq!(store.save_ledger(&ledger, None).await.unwrap(), None, "{name}");
+        ledger.in_progress = Some(TransactionId::new("r-1-a"));
+        assert_eq!(store.save_ledger(&ledger, Some(1)).await.unwrap(), Some(2), "{name}");
+        assert_eq!(store.save_ledger(&ledger, Some(1)).await.unwrap(), None, "{name}");
+        let back = store.load_ledger(&TransactionId::new("r-1")).await.unwrap().unwrap();
+        assert_eq!((back.version, back.value), (2, ledger), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_state_survives_reopening_the_file() {
+    let dir = std::env::temp_dir().join(unique("loyalty-reopen"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("checkout.db");
+    let r = record("o-keep", CheckoutState::Pending, Some(t0()));
+    {
+        let store = SqliteCheckoutStore::open(&path).await.unwrap();
+        store.save(&r, None).await.unwrap();
+    }
+    let reopened = SqliteCheckoutStore::open(&path).await.unwrap();
+    assert_eq!(reopened.load(&r.order).await.unwrap().unwrap().value, r);
+}
+
+#[tokio::test]
+async fn open_picks_the_store_from_the_url_and_names_an_unknown_scheme() {
+    let dir = std::env::temp_dir().join(unique("loyalty-open"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("x.db").display());
+    let store = loyalty_store::open(&url).await.unwrap();
+    assert!(format!("{store:?}").contains("Sqlite"));
+    assert!(format!("{:?}", loyalty_store::open("memory:").await.unwrap()).contains("Memory"));
+    let err = loyalty_store::open("mysql://localhost/x").await.unwrap_err();
+    assert!(
+        matches!(err.kind(), loyalty_core::ErrorKind::Invalid { field, .. } if field == "store"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("mysql"), "{err}");
+}
+
+#[tokio::test]
+async fn a_postgres_url_with_a_password_never_shows_it() {
+    let err = PostgresCheckoutStore::connect("postgres://user:hunter2@127.0.0.1:1/db").await.unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(!format!("{err:?}").contains("hunter2"));
+}

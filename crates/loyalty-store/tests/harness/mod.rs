@@ -1,0 +1,246 @@
+//! What the durability tests share: a world (memory provider, manual clock, simulated payment,
+//! a store) and wrappers that make the N-th outside call never return, as a process killed
+//! mid-call looks from outside.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use loyalty_core::checkout::{
+    Authorization, Authorized, Checkout, CheckoutRequest, CheckoutStore, Payment, SimulatedPayment,
+};
+use loyalty_core::{
+    Basket, Capabilities, Carts, Context, EnrollMember, Fulfilment, Hold, HoldRequest, Holds, ManualClock,
+    Member, MemberId, MemberLookup, MemberUpdate, Members, Money, Offer, Offers, Phone, Provider,
+    Redemptions, Refund, RegisterMember, Result, Segment, Transaction, TransactionId, TransactionReceipt,
+    Transactions, Validation,
+};
+use loyalty_memory::{demo, MemoryProvider};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh SQLite file.
+pub fn sqlite_url() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("loyalty-durability-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("sqlite:{}", dir.join("checkout.db").display())
+}
+
+/// Kari's order of the demo basket with the basket coupon confirmed.
+pub fn kari_order(id: &str) -> CheckoutRequest {
+    CheckoutRequest::new(id, demo::basket())
+        .identify(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
+        .confirm(demo::COUPON_SUMMER10)
+}
+
+pub struct World {
+    pub provider: MemoryProvider,
+    pub clock: ManualClock,
+    pub payment: Arc<SimulatedPayment>,
+    pub store: Arc<dyn CheckoutStore>,
+    pub counter: Arc<AtomicUsize>,
+}
+
+impl World {
+    pub async fn new(store_url: &str) -> World {
+        let (provider, clock) = MemoryProvider::demo_manual();
+        World {
+            provider,
+            clock,
+            payment: Arc::new(SimulatedPayment::new()),
+            store: loyalty_store::open(store_url).await.expect("store opens"),
+            counter: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// A checkout of this world: another "process" each time it is called.
+    pub fn checkout(&self) -> Checkout<'static> {
+        Checkout::with_store(
+            Arc::new(self.provider.clone()),
+            self.payment.clone(),
+            Arc::new(self.clock.clone()),
+            self.store.clone(),
+        )
+    }
+}
+
+/// Whether the stuck call takes effect first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hang {
+    /// The call never reaches the other side.
+    Before,
+    /// The call takes effect; its reply never comes back.
+    After,
+}
+
+struct Trap {
+    counter: Arc<AtomicUsize>,
+    at: usize,
+    hang: Hang,
+}
+
+impl Trap {
+    async fn around<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst);
+        if n == self.at && self.hang == Hang::Before {
+            std::future::pending::<()>().await;
+        }
+        let r = call.await;
+        if n == self.at && self.hang == Hang::After {
+            std::future::pending::<()>().await;
+        }
+        r
+    }
+}
+
+/// A provider whose `at`-th call (counted with the payment's) never returns.
+pub struct Hanging {
+    inner: MemoryProvider,
+    trap: Trap,
+}
+
+impl Hanging {
+    pub fn new(inner: MemoryProvider, counter: Arc<AtomicUsize>, at: usize, hang: Hang) -> Hanging {
+        Hanging { inner, trap: Trap { counter, at, hang } }
+    }
+}
+
+impl Provider for Hanging {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        Some(self)
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        Some(self)
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        self.inner.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        self.inner.carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        self.inner.fulfilment()
+    }
+}
+
+fn m(p: &MemoryProvider) -> &dyn Members {
+    p.members().expect("memory has members")
+}
+
+#[async_trait]
+impl Members for Hanging {
+    async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
+        self.trap.around(m(&self.inner).find(ctx, lookup)).await
+    }
+    async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
+        self.trap.around(m(&self.inner).get(ctx, id)).await
+    }
+    async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
+        self.trap.around(m(&self.inner).register(ctx, request)).await
+    }
+    async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member> {
+        self.trap.around(m(&self.inner).enroll(ctx, request)).await
+    }
+    async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
+        self.trap.around(m(&self.inner).update(ctx, id, update)).await
+    }
+    async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>> {
+        self.trap.around(m(&self.inner).segments(ctx)).await
+    }
+}
+
+#[async_trait]
+impl Offers for Hanging {
+    async fn list(
+        &self,
+        ctx: &Context,
+        member: Option<&MemberId>,
+        basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>> {
+        self.trap.around(self.inner.offers().expect("offers").list(ctx, member, basket)).await
+    }
+    async fn validate(&self, ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
+        self.trap.around(self.inner.offers().expect("offers").validate(ctx, member, offer)).await
+    }
+}
+
+#[async_trait]
+impl Holds for Hanging {
+    async fn hold(&self, ctx: &Context, request: &HoldRequest) -> Result<Hold> {
+        self.trap.around(self.inner.holds().expect("holds").hold(ctx, request)).await
+    }
+    async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
+        self.trap.around(self.inner.holds().expect("holds").release(ctx, hold)).await
+    }
+}
+
+#[async_trait]
+impl Transactions for Hanging {
+    async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        self.trap.around(self.inner.transactions().expect("tx").send(ctx, transaction)).await
+    }
+    async fn amend(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        self.trap.around(self.inner.transactions().expect("tx").amend(ctx, transaction)).await
+    }
+    async fn cancel(&self, ctx: &Context, transaction: &Transaction, reason: Option<&str>) -> Result<()> {
+        self.trap.around(self.inner.transactions().expect("tx").cancel(ctx, transaction, reason)).await
+    }
+    async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
+        self.trap.around(self.inner.transactions().expect("tx").refund(ctx, refund)).await
+    }
+}
+
+/// A payment service whose `at`-th call (counted with the provider's) never returns.
+pub struct HangingPayment {
+    inner: Arc<SimulatedPayment>,
+    trap: Trap,
+}
+
+impl HangingPayment {
+    pub fn new(
+        inner: Arc<SimulatedPayment>,
+        counter: Arc<AtomicUsize>,
+        at: usize,
+        hang: Hang,
+    ) -> HangingPayment {
+        HangingPayment { inner, trap: Trap { counter, at, hang } }
+    }
+}
+
+#[async_trait]
+impl Payment for HangingPayment {
+    async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized> {
+        self.trap.around(self.inner.authorize(transaction, amount)).await
+    }
+    async fn resume(&self, authorization: &Authorization) -> Result<Authorized> {
+        self.trap.around(self.inner.resume(authorization)).await
+    }
+    async fn capture(&self, authorization: &Authorization) -> Result<()> {
+        self.trap.around(self.inner.capture(authorization)).await
+    }
+    async fn void(&self, authorization: &Authorization) -> Result<()> {
+        self.trap.around(self.inner.void(authorization)).await
+    }
+    async fn refund(
+        &self,
+        authorization: &Authorization,
+        refund_id: &TransactionId,
+        amount: Money,
+    ) -> Result<()> {
+        self.trap.around(self.inner.refund(authorization, refund_id, amount)).await
+    }
+}
