@@ -189,6 +189,18 @@ impl DillerAdapter {
             .copied()
     }
 
+    /// "expired on DATE" (the store's local date when Diller gives a bare date) for a coupon
+    /// past its end, read from the store's coupon list (C1, inactive ones too): Diller's
+    /// refusal text does not say when (§4.3, §6.3).
+    async fn expired_on(&self, ctx: &Context, op: &str, code: &str) -> Result<Option<String>> {
+        let coupons = self.client.store_coupons(ctx, op, true).await?;
+        let Some(w) = coupons.iter().find(|c| c.code.as_deref() == Some(code)) else { return Ok(None) };
+        let currency = self.currency(ctx, op).await?;
+        let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
+        let offer = Offer::try_from(wire::InContext(w, &octx)).map_err(|e| protocol(op, e))?;
+        Ok(offer.valid_to.filter(|to| self.clock.now() > *to).and_then(|_| offer.expiry_text()))
+    }
+
     fn member(op: &str, w: &wire::MemberResponse) -> Result<Member> {
         Member::try_from(w).map_err(|e| protocol(op, e))
     }
@@ -356,15 +368,22 @@ impl Offers for DillerAdapter {
             {
                 // `is_ok` is the answer (§4.3; Diller's module accepts only is_ok == true).
                 Ok(r) if r.is_ok == Some(true) => Ok(Validation::valid(offer.id.clone())),
-                Ok(r) => Ok(Validation::invalid(
-                    offer.id.clone(),
-                    r.details.unwrap_or_else(|| "the coupon cannot be used".into()),
-                )),
+                Ok(r) => {
+                    let reason = match self.expired_on(ctx, OP, &code).await? {
+                        Some(expired) => expired,
+                        None => r.details.unwrap_or_else(|| "the coupon cannot be used".into()),
+                    };
+                    Ok(Validation::invalid(offer.id.clone(), reason))
+                }
                 // The refusal may come as a 400 problem instead (§4.3, [I]).
                 Err(e)
                     if matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired) =>
                 {
-                    Ok(Validation::invalid(offer.id.clone(), e.message().to_string()))
+                    let reason = match self.expired_on(ctx, OP, &code).await? {
+                        Some(expired) => expired,
+                        None => e.message().to_string(),
+                    };
+                    Ok(Validation::invalid(offer.id.clone(), reason))
                 }
                 Err(e) => Err(e),
             },

@@ -105,7 +105,12 @@ fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
 fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     let new = |kind: ErrorKind| Error::new(kind, input.provider, input.operation);
     let text = body.text().unwrap_or_else(|| format!("HTTP {status}"));
-    let lower = text.to_lowercase();
+    // A problem's field errors say what was refused even when its detail is generic.
+    let field_reason = match body {
+        Body::Problem(p) => first_field_error(p).map(|(_, r)| r).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let lower = format!("{text} {field_reason}").to_lowercase();
     let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
     // Duplicates come as a field error on `external_id` (§7.3 [S]), so they are checked first.
     if has(names::DUPLICATE_PHRASES) {
@@ -120,8 +125,12 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     if has(names::CANCELLED_PHRASES) {
         return new(ErrorKind::Conflict).with_vendor_code(names::CODE_ALREADY_CANCELLED).with_message(text);
     }
+    // A coupon or a stamp reward the vendor will not grant is a business refusal of the claim,
+    // even when it comes as a field error on `coupon_codes` / `stamp_cards` (§7.3 [S]).
+    let claim_refused =
+        has(names::EXPIRED_PHRASES) || has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES);
     if let Body::Problem(p) = body {
-        if let Some((field, reason)) = first_field_error(p) {
+        if let Some((field, reason)) = first_field_error(p).filter(|_| !claim_refused) {
             return new(ErrorKind::Invalid { field, reason: reason.clone() }).with_message(reason);
         }
     }
@@ -133,7 +142,7 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     }
     let code = if has(names::EXPIRED_PHRASES) {
         Some(names::CODE_EXPIRED)
-    } else if has(names::USED_UP_PHRASES) {
+    } else if has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES) {
         Some(names::CODE_USED_UP)
     } else {
         None

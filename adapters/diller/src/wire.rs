@@ -87,6 +87,8 @@ pub mod names {
     pub const EXPIRED_PHRASES: &[&str] = &["expired"];
     /// Phrases of a used-up coupon (§7.3 \[S\]).
     pub const USED_UP_PHRASES: &[&str] = &["maximum number of times", "used up", "no uses left"];
+    /// Phrases of a stamp card that cannot pay out a reward (§7.3 \[S\]).
+    pub const STAMPS_PHRASES: &[&str] = &["not enough stamps", "stamp card is completed"];
     /// Assumed lifetime of a reservation; Diller documents no expiry (§6.2 \[I\]).
     pub const RESERVATION_ASSUMED_TTL_SECS: u64 = 900;
 }

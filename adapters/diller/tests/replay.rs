@@ -290,7 +290,8 @@ async fn c3_validate_ok_and_refused() {
     let r = replay(&["c3_validate"]).await;
     assert!(r.adapter.offers().unwrap().validate(&ctx(), &member(), &summer10()).await.unwrap().valid);
     insta::assert_json_snapshot!(r.sent());
-    let r = replay(&["c3_validate_refused"]).await;
+    // On a refusal the adapter reads the store's coupon list to say when an expired one ended.
+    let r = replay(&["c3_validate_refused", "c1_store_coupons", "s2_store"]).await;
     let v = r.adapter.offers().unwrap().validate(&ctx(), &member(), &summer10()).await.unwrap();
     assert!(!v.valid);
     assert_eq!(v.reason.as_deref(), Some("The coupon has been used the maximum number of times."));

@@ -131,6 +131,44 @@ impl DillerProbe {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Adds a percentage coupon for every member, usable `max_redemptions` times, valid from
+    /// the store's opening until the end of `last_day` in the store's time zone (Europe/Oslo):
+    /// the coupon lists and answers its `valid_to` as that bare date. Returns its id.
+    pub fn add_coupon_ending_on(
+        &self,
+        code: &str,
+        percent: Decimal,
+        max_redemptions: u32,
+        last_day: chrono::NaiveDate,
+    ) -> i64 {
+        use chrono::TimeZone;
+        let zone = chrono_tz::Europe::Oslo;
+        let next = last_day.succ_opt().unwrap_or(last_day);
+        let end = (0..24)
+            .find_map(|h| zone.from_local_datetime(&next.and_hms_opt(h, 0, 0)?).earliest())
+            .map(|d| d.fixed_offset() - chrono::Duration::seconds(1))
+            .unwrap_or_default();
+        let mut g = self.lock();
+        let id = g.coupons.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        g.coupons.push(state::Coupon {
+            id,
+            code: code.to_string(),
+            title: format!("{percent} % off"),
+            description: "added by the probe".into(),
+            kind: "Standard",
+            discount_type: "Percentage",
+            discount_value: percent,
+            max_redemptions,
+            product_ids: Vec::new(),
+            valid_from: chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00+01:00").unwrap_or_default(),
+            valid_to: end,
+            ends_on: Some(last_day),
+            required_points: None,
+            membership_level: None,
+        });
+        id
+    }
+
     /// Times the member redeemed the coupon; `None` for an unknown member or code.
     pub fn member_coupon_times_redeemed(&self, member_id: &str, code: &str) -> Option<u32> {
         let g = self.lock();

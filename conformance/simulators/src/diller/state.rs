@@ -50,6 +50,10 @@ pub(crate) struct Coupon {
     pub product_ids: Vec<String>,
     pub valid_from: DateTime<FixedOffset>,
     pub valid_to: DateTime<FixedOffset>,
+    /// Simulator decision: a coupon created with a last day (no time) answers `valid_to` as a
+    /// bare date, one of the forms §6.3 says clients must read; it stays valid to the end of
+    /// that day in the store's time zone.
+    pub ends_on: Option<NaiveDate>,
     pub required_points: Option<i64>,
     pub membership_level: Option<i64>,
 }
@@ -354,7 +358,10 @@ impl Inner {
             "description": c.description,
             "article_number": Value::Null,
             "valid_from": c.valid_from.to_rfc3339(),
-            "valid_to": c.valid_to.to_rfc3339(),
+            "valid_to": match c.ends_on {
+                Some(d) => d.format("%Y-%m-%d").to_string(),
+                None => c.valid_to.to_rfc3339(),
+            },
             "type": c.kind,
             "discount_type": c.discount_type,
             "discount_value": num(c.discount_value),
@@ -455,6 +462,7 @@ pub(crate) fn seed(settings: DillerSettings) -> Inner {
         product_ids: products.iter().map(|s| s.to_string()).collect(),
         valid_from: at(from),
         valid_to: at(to),
+        ends_on: None,
         required_points: None,
         membership_level: None,
     };

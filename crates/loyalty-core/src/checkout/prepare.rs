@@ -149,6 +149,23 @@ impl Checkout<'_> {
         }
         work.rec.offers = offers;
         self.reprice(&mut work.rec)?;
+        // A confirmed offer listed with no uses left: the provider can tell "held by another
+        // order" from "used up", and the customer asked for it by name.
+        let exhausted: Vec<Offer> = work
+            .rec
+            .offers
+            .iter()
+            .filter(|o| o.uses_left == Some(0) && request.confirmed.contains(&o.id))
+            .cloned()
+            .collect();
+        if let (Some(m), Some(o), true) = (&work.rec.member, self.provider.offers(), caps.validate_offer) {
+            for offer in exhausted {
+                let v = o.validate(ctx, &m.id, &offer).await?;
+                if let Some(reason) = v.reason.filter(|_| !v.valid) {
+                    work.rec.notes.push(format!("offer {}: {reason}", offer.id));
+                }
+            }
+        }
         self.validate_used(ctx, work).await?;
         self.ensure_holds(ctx, work).await?;
         work.rec.state = CheckoutState::Prepared;
