@@ -1,21 +1,30 @@
-//! The same shop code against two providers, chosen by configuration: the in-memory store, or
-//! Diller (here its simulator, started in-process; a real deployment builds `DillerConfig`
-//! from `LOYALTY_DILLER_*` variables instead).
+//! The same shop code whatever provider `loyalty.toml` names: switching provider is editing
+//! that file, not this program.
 //!
-//! Run: `cargo run -p loyalty-examples --example switch_provider -- diller` (or `memory`)
+//! Run on the in-memory demo store (the file `examples/loyalty.toml`):
+//!
+//! ```sh
+//! cargo run -p loyalty-examples --example switch_provider
+//! ```
+//!
+//! Then against a simulator: start one (`cargo run -p loyalty-cli -- sim diller` prints a
+//! ready `loyalty.toml`), save what it prints, and pass that file instead:
+//!
+//! ```sh
+//! cargo run -p loyalty-examples --example switch_provider -- path/to/loyalty.toml
+//! ```
 
 use std::sync::Arc;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest, SimulatedPayment};
-use loyalty_core::{
-    Basket, Clock, Context, Currency, Line, LookupKind, MemberLookup, Money, Phone, Provider, SystemClock,
-};
+use loyalty_core::checkout::{CheckoutRequest, SimulatedPayment};
+use loyalty_core::{Basket, Context, Currency, Line, LookupKind, MemberLookup, Money, Phone};
 use rust_decimal::Decimal;
 
-/// The shop's code: knows nothing of the vendor behind `provider`.
-async fn sell(provider: Arc<dyn Provider>, clock: Arc<dyn Clock>, order: &str) -> loyalty_core::Result<()> {
+/// The shop's code: knows nothing of the vendor behind the configuration.
+async fn sell(opened: &loyalty_config::Opened, order: &str) -> loyalty_core::Result<()> {
+    let provider = &opened.provider;
     let caps = provider.capabilities().clone();
-    println!("provider {} supports lookups {:?}, holds {:?}", provider.name(), caps.lookups, caps.hold);
+    println!("provider {}: {} capabilities claimed", provider.name(), caps.claims().len());
     let basket = Basket::new(Currency::NOK).with_line(
         Line::new("1", "COF-500", Decimal::from(2), Money::new(12_900, Currency::NOK))
             .with_name("Coffee 500 g"),
@@ -24,36 +33,25 @@ async fn sell(provider: Arc<dyn Provider>, clock: Arc<dyn Clock>, order: &str) -
     if caps.supports_lookup(LookupKind::Phone) {
         request = request.identify(MemberLookup::Phone(Phone::new("+47", "41234567")));
     }
-    let checkout = Checkout::new(provider, Arc::new(SimulatedPayment::new()), clock);
-    let ctx = Context::new().with_department("web");
-    let outcome = checkout.complete(&ctx, &request).await?.into_outcome()?;
-    println!(
-        "paid {} (discount {}), delivery {:?}",
-        outcome.charged, outcome.priced.total_discount, outcome.delivery
-    );
+    // A real shop passes its payment service here; the simulated one approves everything.
+    let checkout = opened.checkout(Arc::new(SimulatedPayment::new()));
+    let outcome = checkout.complete(&Context::new(), &request).await?.into_outcome()?;
+    println!("order {}: paid {} (discount {})", order, outcome.charged, outcome.priced.total_discount);
+    for offer in &outcome.applied_offers {
+        println!("  applied: {}", offer.title);
+    }
     for note in &outcome.notes {
-        println!("note: {note}");
+        println!("  note: {note}");
     }
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> loyalty_core::Result<()> {
-    let choice = std::env::args().nth(1).unwrap_or_else(|| "memory".into());
-    match choice.as_str() {
-        "memory" => {
-            sell(Arc::new(loyalty_memory::MemoryProvider::demo()), Arc::new(SystemClock), "switch-1").await
-        }
-        "diller" => {
-            // Keep the server alive while the adapter talks to it. The simulator runs on its
-            // own clock (a fixed demo date), so the checkout reads the same clock.
-            let (adapter, server) = loyalty_diller::simulated::start().await?;
-            let clock = Arc::new(loyalty_diller::simulated::SimulatedClock(server.handle().clock()));
-            sell(Arc::new(adapter), clock, "switch-2").await
-        }
-        other => {
-            eprintln!("unknown provider {other:?}: use memory or diller");
-            std::process::exit(2);
-        }
-    }
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/loyalty.toml").to_string());
+    let opened = loyalty_config::open(&path).await?;
+    let order = format!("switch-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+    sell(&opened, &order).await
 }

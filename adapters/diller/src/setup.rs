@@ -148,7 +148,9 @@ impl DillerAdapter {
             .or_else(|| departments.keys().next().map(|d| d.as_str().to_string()))
             .unwrap_or_default();
         let mut out = String::new();
-        out.push_str("# Written by `loyalty setup diller`. The secret stays in the environment.\n[diller]\n");
+        out.push_str(
+            "# A loyalty.toml written by `loyalty setup diller`. The secret stays in the environment.\n[provider]\nkind = \"diller\"\n",
+        );
         out.push_str(&format!("base_url = {}\n", toml_str(config.base_url.as_str())));
         out.push_str(&format!("client_id = {}\n", toml_str(&config.client_id)));
         out.push_str(&format!("client_secret_env = {}\n", toml_str(secret_env)));
@@ -161,6 +163,7 @@ impl DillerAdapter {
         if let Some(tz) = &store.time_zone {
             out.push_str(&format!("time_zone = {}\n", toml_str(tz)));
         }
+        out.push_str("\n# Where checkouts are kept: an SQLite file, or postgres://… for several instances.\n[store]\nurl = \"sqlite:loyalty-checkout.db\"\n");
         out.push_str(&format!(
             "\n# Store {:?}: currency {}, points {}, stamps {}\n",
             store.name.as_deref().unwrap_or(""),

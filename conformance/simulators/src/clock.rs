@@ -8,18 +8,33 @@ use chrono::{DateTime, TimeZone, Utc};
 /// coupon validity) without sleeping. Cloning is cheap and every clone sees the same time.
 #[derive(Clone, Debug)]
 pub struct SimClock {
-    now: Arc<Mutex<DateTime<Utc>>>,
+    now: Arc<Mutex<Time>>,
+}
+
+/// A fixed instant, or the system's time shifted by an offset (a running `loyalty sim`).
+#[derive(Clone, Copy, Debug)]
+enum Time {
+    Fixed(DateTime<Utc>),
+    Real(chrono::Duration),
 }
 
 impl SimClock {
     /// Creates a clock that stands still at `t` until moved.
     pub fn at(t: DateTime<Utc>) -> Self {
-        Self { now: Arc::new(Mutex::new(t)) }
+        Self { now: Arc::new(Mutex::new(Time::Fixed(t))) }
+    }
+
+    /// Creates a clock that follows the system's time; moving it shifts it from then on.
+    pub fn real() -> Self {
+        Self { now: Arc::new(Mutex::new(Time::Real(chrono::Duration::zero()))) }
     }
 
     /// Returns the current simulated instant.
     pub fn now(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+        match *self.now.lock().unwrap_or_else(|e| e.into_inner()) {
+            Time::Fixed(t) => t,
+            Time::Real(offset) => Utc::now().checked_add_signed(offset).unwrap_or_else(Utc::now),
+        }
     }
 
     /// Moves the clock forward by `d`.
@@ -27,12 +42,19 @@ impl SimClock {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         // Durations beyond chrono's range saturate rather than panic.
         let step = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        *now = now.checked_add_signed(step).unwrap_or(*now);
+        *now = match *now {
+            Time::Fixed(t) => Time::Fixed(t.checked_add_signed(step).unwrap_or(t)),
+            Time::Real(offset) => Time::Real(offset.checked_add(&step).unwrap_or(offset)),
+        };
     }
 
-    /// Sets the clock to `t` (forwards or backwards).
+    /// Sets the clock to `t` (forwards or backwards); a real clock keeps running from there.
     pub fn set(&self, t: DateTime<Utc>) {
-        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = t;
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        *now = match *now {
+            Time::Fixed(_) => Time::Fixed(t),
+            Time::Real(_) => Time::Real(t - Utc::now()),
+        };
     }
 }
 
@@ -46,6 +68,19 @@ impl Default for SimClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_real_clock_follows_the_system_and_moves_by_an_offset() {
+        let c = SimClock::real();
+        let before = Utc::now();
+        assert!(c.now() >= before);
+        c.advance(std::time::Duration::from_secs(3600));
+        assert!(c.now() >= before + chrono::Duration::seconds(3600));
+        let target = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        c.set(target);
+        let t = c.now();
+        assert!(t >= target && t < target + chrono::Duration::seconds(5), "{t}");
+    }
 
     #[test]
     fn default_clock_starts_at_fixed_instant() {

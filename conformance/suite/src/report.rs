@@ -142,4 +142,105 @@ impl Report {
         }
         out
     }
+    /// JUnit XML for CI systems: one `<testsuite>` per adapter and target, one `<testcase>`
+    /// per scenario; failures carry the reason, skips say which capability was missing.
+    pub fn to_junit(&self) -> String {
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let total: usize = self.adapters.iter().map(|a| a.scenarios.len()).sum();
+        let failed: usize = self.adapters.iter().map(|a| a.count(Status::Fail)).sum();
+        let skipped: usize = self.adapters.iter().map(|a| a.count(Status::Skip)).sum();
+        out.push_str(&format!(
+            "<testsuites name=\"loyalty-conformance\" tests=\"{total}\" failures=\"{failed}\" skipped=\"{skipped}\">\n"
+        ));
+        for a in &self.adapters {
+            let suite = format!("{}.{}", a.name, a.target.label());
+            out.push_str(&format!(
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
+                xml_escape(&suite),
+                a.scenarios.len(),
+                a.count(Status::Fail),
+                a.count(Status::Skip)
+            ));
+            for s in &a.scenarios {
+                let head = format!(
+                    "    <testcase classname=\"{}\" name=\"{}\"",
+                    xml_escape(&suite),
+                    xml_escape(&s.name)
+                );
+                let reason = xml_escape(s.reason.as_deref().unwrap_or(""));
+                match s.status {
+                    Status::Pass => out.push_str(&format!("{head}/>\n")),
+                    Status::Fail => out.push_str(&format!(
+                        "{head}>\n      <failure message=\"{reason}\">{reason}</failure>\n    </testcase>\n"
+                    )),
+                    Status::Skip => out.push_str(&format!(
+                        "{head}>\n      <skipped message=\"{reason}\"/>\n    </testcase>\n"
+                    )),
+                }
+            }
+            out.push_str("  </testsuite>\n");
+        }
+        out.push_str("</testsuites>\n");
+        out
+    }
+}
+
+/// Text made safe for an XML attribute or element: markup characters as entities, characters
+/// XML 1.0 cannot carry (most control characters) as `\u{..}` text.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
+            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            adapters: vec![AdapterReport {
+                name: "diller".into(),
+                target: Target::Simulator,
+                scenarios: vec![
+                    ScenarioResult { name: "members.find".into(), status: Status::Pass, reason: None },
+                    ScenarioResult {
+                        name: "offers.hold".into(),
+                        status: Status::Fail,
+                        reason: Some("expected <1> & got \"2\"\u{1b}".into()),
+                    },
+                    ScenarioResult {
+                        name: "carts.open".into(),
+                        status: Status::Skip,
+                        reason: Some("needs carts".into()),
+                    },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn junit_counts_and_escapes() {
+        let xml = report().to_junit();
+        assert!(
+            xml.contains(r#"<testsuites name="loyalty-conformance" tests="3" failures="1" skipped="1">"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<testsuite name="diller.simulator" tests="3" failures="1" skipped="1">"#));
+        assert!(xml.contains(r#"<testcase classname="diller.simulator" name="members.find"/>"#));
+        assert!(xml.contains("expected &lt;1&gt; &amp; got &quot;2&quot;\\u{1b}"), "{xml}");
+        assert!(xml.contains(r#"<skipped message="needs carts"/>"#));
+        assert!(!xml.contains('\u{1b}'));
+    }
 }

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use loyalty_conformance::{run, Report};
 
-use crate::registry;
+use crate::{out, registry};
 
 /// Report format.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -17,36 +17,64 @@ pub enum Format {
     Markdown,
     /// `{"adapters":[{"name","target","scenarios":[{"name","status","reason"}]}]}`.
     Json,
+    /// JUnit XML, for CI systems: one test suite per adapter, one test case per scenario.
+    Junit,
 }
 
 /// Arguments of `loyalty conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
-    /// Only this adapter (`memory`, `diller`).
+    /// Only this adapter (see `loyalty capabilities` for the names compiled in).
     #[arg(long)]
     adapter: Option<String>,
-    /// Run against live sandboxes from `LOYALTY_LIVE_<VENDOR>_*` (vendors without them are
-    /// skipped) instead of the in-process simulators.
+    /// Run against live sandboxes named by `LOYALTY_LIVE_<VENDOR>_*` variables instead of the
+    /// in-process simulators. A vendor whose variables are not all set is skipped, naming the
+    /// missing ones; memory has no live mode.
     #[arg(long)]
     live: bool,
+    /// With `--live`: exit 2 when no vendor had its live variables set (implies `--live`).
+    #[arg(long)]
+    require_live: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
 
-/// Runs the suite; exit 1 when a scenario failed, 2 for an unknown adapter.
+/// Runs the suite; exit 1 when a scenario failed, 2 for an unknown adapter, a live run asked
+/// of memory, or `--require-live` with no live vendor configured.
 pub fn execute(args: &ConformanceArgs) -> ExitCode {
-    let entries = match &args.adapter {
+    let live = args.live || args.require_live;
+    let mut entries = match &args.adapter {
         Some(name) => match registry::find(name) {
+            Some(e) if live && e.live_vars.is_empty() => {
+                return out::bad_input(format!("{name} has no live mode: it runs in-process only"));
+            }
             Some(e) => vec![e],
             None => {
                 let known: Vec<&str> = registry::adapters().iter().map(|e| e.name).collect();
-                eprintln!("error: unknown adapter {name:?}; known: {}", known.join(", "));
-                return ExitCode::from(2);
+                return out::bad_input(format!("unknown adapter {name:?}; known: {}", known.join(", ")));
             }
         },
         None => registry::adapters(),
     };
+    if live {
+        entries.retain(|e| !e.live_vars.is_empty());
+        entries.retain(|e| {
+            let missing = e.missing_live_vars();
+            if !missing.is_empty() {
+                eprintln!(
+                    "{}: skipped, no live sandbox configured; it needs {} (missing: {})",
+                    e.name,
+                    e.live_vars.join(", "),
+                    missing.join(", ")
+                );
+            }
+            missing.is_empty()
+        });
+        if entries.is_empty() && args.require_live {
+            return out::bad_input("--require-live: no vendor has its live variables set (see above)");
+        }
+    }
     let runtime = match registry::runtime() {
         Ok(r) => r,
         Err(code) => return code,
@@ -54,15 +82,11 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
     let report = runtime.block_on(async {
         let mut report = Report::default();
         for entry in entries {
-            let started = if args.live { (entry.live)().await } else { (entry.embedded)().await.map(Some) };
+            let started = if live { (entry.live)().await } else { (entry.embedded)().await.map(Some) };
             let running = match started {
                 Ok(Some(r)) => r,
                 Ok(None) => {
-                    eprintln!(
-                        "{}: no live variables set (LOYALTY_LIVE_{}_*), skipped",
-                        entry.name,
-                        entry.name.to_uppercase()
-                    );
+                    eprintln!("{}: no live sandbox configured, skipped", entry.name);
                     continue;
                 }
                 Err(e) => {
@@ -89,12 +113,13 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
         Ok(report)
     });
     let Ok(report) = report else { return ExitCode::from(1) };
-    let out = match args.format {
+    let text = match args.format {
         Format::Text => report.to_text(),
         Format::Markdown => report.to_markdown(),
         Format::Json => report.to_json(),
+        Format::Junit => report.to_junit(),
     };
-    println!("{out}");
+    out::line(text);
     if report.passed() {
         ExitCode::SUCCESS
     } else {

@@ -1,107 +1,190 @@
-//! `loyalty demo`: a checkout, a return and a guest sign-up on every provider, each against
-//! its embedded default (the memory store, simulators started in-process). No credentials.
+//! `loyalty demo`: every provider against its embedded default (the memory store, simulators
+//! started in-process), printed as a shop would see it: the member found, the offers, a
+//! receipt, a return, a guest who joins at the till, and the steps only some providers have.
+//! No credentials. Exits 1 when any step fails.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
-use loyalty_core::{Consents, Context, Error, LookupKind, Offer, Provider, RegisterMember, ReturnRequest};
+use loyalty_core::checkout::{Checkout, CheckoutOutcome, CheckoutRequest, SimulatedPayment};
+use loyalty_core::{
+    Basket, Consents, Context, Error, Line, LookupKind, Member, MemberLookup, Money, Offer, Provider,
+    RegisterMember, ReturnRequest, ReturnStyle,
+};
+use rust_decimal::Decimal;
 
+use crate::receipt;
 use crate::registry::{self, Running};
 
-async fn demo_one(name: &str, running: &Running) -> Result<(), Error> {
-    let provider: &dyn Provider = running.provider.as_ref();
-    let env = &running.env;
-    let caps = provider.capabilities();
-    let checkout = Checkout::new(Arc::new(provider), Arc::new(SimulatedPayment::new()), Arc::new(env));
-    let ctx = match env.department() {
-        Some(d) => Context::new().with_department(d.clone()),
-        None => Context::new(),
-    };
-    println!("== {name} ({})", running.target.label());
+/// The demo catalogue: what every provider is asked to sell, in its own currency.
+fn catalogue(currency: loyalty_core::Currency) -> Basket {
+    let at = |major: i64| Money::new(major * 100, currency);
+    Basket::new(currency)
+        .with_line(Line::new("1", "COF-500", Decimal::from(2), at(129)).with_name("Coffee 500 g"))
+        .with_line(Line::new("2", "MUG-1", Decimal::ONE, at(199)).with_name("Mug"))
+}
 
-    // 1. A member's checkout.
-    let lookup = LookupKind::ALL.into_iter().filter(|k| caps.supports_lookup(*k)).find_map(|k| env.lookup(k));
-    let offers: Vec<Offer> = match (provider.offers(), caps.list_offers) {
-        (Some(o), true) => o.list(&ctx, Some(env.member_id()), None).await?,
-        _ => Vec::new(),
-    };
-    let order_id = env.fresh_transaction_id();
-    let mut req = CheckoutRequest::new(order_id.clone(), env.basket().clone());
-    if let Some(l) = lookup {
-        println!("   identify   {l:?}");
-        req = req.identify(l);
+fn lookup_text(l: &MemberLookup) -> String {
+    match l {
+        MemberLookup::Phone(p) => format!("phone {}", p.e164()),
+        MemberLookup::Email(e) => format!("e-mail {e}"),
+        MemberLookup::ProviderId(id) => format!("member id {id}"),
+        MemberLookup::ExternalId(id) => format!("the shop's customer id {id}"),
+        other => other.kind().label().replace('_', " "),
     }
-    if let Some(c) = offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)) {
-        println!("   confirm    {} ({})", c.id, c.title);
-        req = req.confirm(c.id.clone());
+}
+
+fn member_text(m: &Member) -> String {
+    let name = [m.first_name.as_deref(), m.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+    let mut text = if name.is_empty() { m.id.to_string() } else { format!("{} ({})", name.join(" "), m.id) };
+    if let Some(p) = m.points {
+        text.push_str(&format!(", {} points", p.normalize()));
     }
-    if let Some(d) = env.department() {
-        req = req.department(d.clone());
+    if let Some(t) = &m.tier {
+        text.push_str(&format!(", tier {t}"));
     }
-    let out = checkout.complete(&ctx, &req).await?.into_outcome()?;
-    println!(
-        "   checkout   {}: gross {} - discount {} = paid {}",
-        order_id, out.priced.total_gross, out.priced.total_discount, out.charged
-    );
-    for line in &out.transaction.lines {
-        let by: Vec<String> = line.discounts.iter().map(|d| format!("{} {}", d.offer_id, d.amount)).collect();
-        println!(
-            "              line {} {} x {}: net {} {}",
-            line.line_id,
-            line.quantity,
-            line.product_id,
-            line.net,
-            by.join(", ")
-        );
+    text
+}
+
+fn style_text(s: ReturnStyle) -> &'static str {
+    match s {
+        ReturnStyle::CancelAndResend => "the sale was cancelled and what was kept sent again",
+        ReturnStyle::NegativeTransaction => "a negative transaction was sent",
+        ReturnStyle::PartialRefund => "the provider's partial refund was called",
+        ReturnStyle::ResendWithoutLines => "the sale was sent again without the returned goods",
     }
-    for note in &out.notes {
-        println!("              note: {note}");
-    }
-    match &out.delivery {
-        Delivery::Sent(r) => println!("   sent       {:?}", r.outcome),
-        Delivery::Pending { reason } => println!("   pending    {reason}"),
-        Delivery::Refused { reason } => println!("   refused    {reason}"),
-        Delivery::NotSupported => println!("   not sent   (provider takes no transactions)"),
+}
+
+/// One provider's walk-through. Prints as it goes, so a failing step shows after the last
+/// one that worked.
+struct Walk<'a> {
+    name: &'static str,
+    running: &'a Running,
+    ctx: Context,
+    step: std::cell::Cell<u32>,
+}
+
+impl Walk<'_> {
+    fn say(&self, what: &str, text: impl AsRef<str>) {
+        self.step.set(self.step.get() + 1);
+        crate::out::line(format!("  {}. {what:<9} {}", self.step.get(), text.as_ref()));
     }
 
-    // 2. A return of one unit of the first line, in the provider's style.
-    if caps.send_transaction && !caps.return_styles.is_empty() {
-        if let Some(line) = out.transaction.lines.first() {
-            let ret = ReturnRequest::new(Some(order_id.clone()), env.fresh_transaction_id(), env.now())
-                .with_line(line.line_id.clone(), rust_decimal::Decimal::ONE.min(line.quantity));
-            let r = checkout.process_return(&ctx, &ret, None).await?;
-            println!(
-                "   return     1 x {} as {:?}: refunded {}, stamps taken back {}",
-                line.product_id, r.style, r.refunded, r.stamps_taken_back
+    fn more(&self, text: impl AsRef<str>) {
+        crate::out::line(format!("     {:<9} {}", "", text.as_ref()));
+    }
+
+    fn provider(&self) -> &dyn Provider {
+        self.running.provider.as_ref()
+    }
+
+    async fn run(&self) -> Result<(), Error> {
+        let env = &self.running.env;
+        let provider = self.provider();
+        let caps = provider.capabilities().clone();
+        let checkout = Checkout::new(Arc::new(provider), Arc::new(SimulatedPayment::new()), Arc::new(env));
+        let basket = catalogue(env.basket().currency);
+
+        // 1. The member at the till.
+        let lookup =
+            LookupKind::ALL.into_iter().filter(|k| caps.supports_lookup(*k)).find_map(|k| env.lookup(k));
+        if let (Some(l), Some(members)) = (&lookup, provider.members()) {
+            let found = members.find(&self.ctx, l).await?;
+            let m = found.ok_or_else(|| {
+                Error::new(loyalty_core::ErrorKind::NotFound, self.name, "members.find")
+                    .with_message(format!("the demo member is not there ({})", lookup_text(l)))
+            })?;
+            self.say("member", format!("found {} by {}", member_text(&m), lookup_text(l)));
+        }
+
+        // 2. What the member can use on this basket.
+        let offers: Vec<Offer> = match (provider.offers(), caps.list_offers) {
+            (Some(o), true) => o.list(&self.ctx, Some(env.member_id()), Some(&basket)).await?,
+            _ => Vec::new(),
+        };
+        if caps.list_offers {
+            let titles: Vec<&str> = offers.iter().map(|o| o.title.as_str()).collect();
+            self.say(
+                "offers",
+                if titles.is_empty() { "none for this basket".to_string() } else { titles.join("; ") },
             );
         }
+
+        // 3. The checkout, confirming the first basket coupon as a customer would.
+        let mut req = CheckoutRequest::new(format!("DEMO-{}-1", self.name.to_uppercase()), basket.clone());
+        if let Some(l) = lookup {
+            req = req.identify(l);
+        }
+        if let Some(c) = offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)) {
+            req = req.confirm(c.id.clone());
+        }
+        if let Some(d) = env.department() {
+            req = req.department(d.clone());
+        }
+        let sale = checkout.complete(&self.ctx, &req).await?.into_outcome()?;
+        self.say("checkout", "the receipt:");
+        receipt::receipt(self.name, &sale).iter().for_each(|l| self.more(l));
+
+        // 4. One coffee comes back.
+        if caps.send_transaction && !caps.return_styles.is_empty() {
+            self.give_back(&checkout, &sale).await?;
+        }
+
+        // 5. A guest who ticks both consents joins at the till.
+        if caps.register {
+            let email = format!("ada.lovelace.{}@example.com", self.name);
+            let consents = Consents { membership: true, order_history: true, ..Consents::default() };
+            let mut sign_up = RegisterMember::new()
+                .with_phone(env.fresh_phone())
+                .with_email(email.clone())
+                .with_consents(consents);
+            let mut guest = CheckoutRequest::new(format!("DEMO-{}-2", self.name.to_uppercase()), basket);
+            if let Some(d) = env.department() {
+                sign_up = sign_up.with_department(d.clone());
+                guest = guest.department(d.clone());
+            }
+            let g = checkout.complete(&self.ctx, &guest.sign_up(sign_up)).await?.into_outcome()?;
+            let member = g.member.map_or_else(|| "no member".to_string(), |m| m.to_string());
+            self.say("guest", format!("{email} joined as {member} and paid {}", g.charged));
+        }
+        Ok(())
     }
 
-    // 3. A guest who ticks both consents becomes a member at checkout.
-    if caps.register {
-        let consents = Consents { membership: true, order_history: true, ..Consents::default() };
-        let email = env.fresh_email();
-        let mut sign_up = RegisterMember::new()
-            .with_phone(env.fresh_phone())
-            .with_email(email.clone())
-            .with_consents(consents);
-        if let Some(d) = env.department() {
-            sign_up = sign_up.with_department(d.clone());
+    async fn give_back(&self, checkout: &Checkout<'_>, sale: &CheckoutOutcome) -> Result<(), Error> {
+        let Some(line) = sale.transaction.lines.first() else { return Ok(()) };
+        let env = &self.running.env;
+        let ret = ReturnRequest::new(
+            Some(sale.transaction.id.clone()),
+            format!("{}-R1", sale.transaction.id).into(),
+            env.now(),
+        )
+        .with_line(line.line_id.clone(), Decimal::ONE.min(line.quantity));
+        let r = checkout.process_return(&self.ctx, &ret, None).await?;
+        let name = line.name.clone().unwrap_or_else(|| line.product_id.to_string());
+        self.say("return", format!("1 x {name} came back: {} refunded", r.refunded));
+        if let Some(style) = r.style {
+            self.more(style_text(style));
         }
-        let guest = CheckoutRequest::new(env.fresh_transaction_id(), env.basket().clone()).sign_up(sign_up);
-        let guest = match env.department() {
-            Some(d) => guest.department(d.clone()),
-            None => guest,
-        };
-        let g = checkout.complete(&ctx, &guest).await?.into_outcome()?;
-        println!(
-            "   guest      {email} signed up as {:?}, paid {}",
-            g.member.map(|m| m.to_string()),
-            g.charged
-        );
+        for o in &r.reinstated {
+            self.more(format!("{} can be used again", receipt::title(&sale.applied_offers, o)));
+        }
+        if r.stamps_taken_back > 0 {
+            let n = r.stamps_taken_back;
+            self.more(format!("{n} stamp{} taken back", if n == 1 { "" } else { "s" }));
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+fn heading(name: &str, running: &Running) -> String {
+    let what = match running.target {
+        loyalty_conformance::Target::Memory => "the in-memory reference provider".to_string(),
+        _ => match running.info.iter().find(|(k, _)| *k == "url") {
+            Some((_, url)) => format!("its simulator at {url}"),
+            None => "its simulator".to_string(),
+        },
+    };
+    format!("== {name}: {what}")
 }
 
 /// Runs the demo on every registered provider; exit 1 if any step failed.
@@ -111,21 +194,34 @@ pub fn execute() -> ExitCode {
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let mut failed = false;
+        crate::out::line("Loyalty Bridge demo: one basket, every provider, no credentials.");
+        crate::out::line(
+            "The basket: 2 x Coffee 500 g at 129.00 and 1 x Mug at 199.00, in each provider's currency.",
+        );
+        let mut failed = Vec::new();
         for entry in registry::adapters() {
+            crate::out::line("");
             let result = match (entry.embedded)().await {
-                Ok(running) => demo_one(entry.name, &running).await,
+                Ok(running) => {
+                    crate::out::line(heading(entry.name, &running));
+                    let ctx = match running.env.department() {
+                        Some(d) => Context::new().with_department(d.clone()),
+                        None => Context::new(),
+                    };
+                    Walk { name: entry.name, running: &running, ctx, step: Default::default() }.run().await
+                }
                 Err(e) => Err(e),
             };
             if let Err(e) = result {
-                eprintln!("error: {}: {e}", entry.name);
-                failed = true;
+                crate::out::error_line(format!("{}: {e}", entry.name));
+                failed.push(entry.name);
             }
         }
-        if failed {
-            ExitCode::from(1)
-        } else {
+        if failed.is_empty() {
             ExitCode::SUCCESS
+        } else {
+            crate::out::error_line(format!("the demo failed on {}", failed.join(", ")));
+            ExitCode::from(1)
         }
     })
 }

@@ -1,26 +1,45 @@
 //! `loyalty`: the Loyalty Bridge command line tool.
 //!
 //! Each subcommand lives in its own module with an `execute` function returning the exit code;
-//! `main` only parses arguments and dispatches.
+//! `main` only parses arguments and dispatches. Single operations (`member`, `offers`,
+//! `checkout`, `return`, `pending`, `resend`) act on the provider a `loyalty.toml` names; the
+//! commands that start simulators or run the suite (`demo`, `sim`, `conformance`, `setup`,
+//! `form`, `capabilities`) are compiled in with the `dev` feature (on by default).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod capabilities;
-mod conformance;
-mod demo;
-mod form;
+mod ops;
+mod out;
 mod price;
+mod receipt;
+
+#[cfg(feature = "dev")]
+mod capabilities;
+#[cfg(feature = "dev")]
+mod conformance;
+#[cfg(feature = "dev")]
+mod demo;
+#[cfg(feature = "dev")]
+mod form;
+#[cfg(feature = "dev")]
 mod registry;
+#[cfg(feature = "dev")]
 mod setup;
+#[cfg(feature = "dev")]
 mod sim;
+#[cfg(feature = "dev")]
 mod targets;
 
 /// Loyalty Bridge: one loyalty API over many vendors.
 #[derive(Debug, Parser)]
 #[command(name = "loyalty", version, about)]
 struct Cli {
+    /// The configuration naming the provider and the checkout store (see docs/configuration.md).
+    #[arg(long, global = true, env = "LOYALTY_CONFIG", default_value = "loyalty.toml")]
+    config: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,20 +47,39 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Find or register a member.
+    #[command(subcommand)]
+    Member(ops::member::MemberCommand),
+    /// List the offers a member (or a guest) can use, optionally for a basket.
+    Offers(ops::offers::OffersArgs),
+    /// Check a basket out through the checkout store: price, hold, record, send.
+    Checkout(ops::checkout::CheckoutArgs),
+    /// Return lines of an order, in the provider's return style.
+    Return(ops::checkout::ReturnArgs),
+    /// List the transactions waiting in the outbox for a resend.
+    Pending(ops::outbox::OutboxArgs),
+    /// Resend the transactions waiting in the outbox now.
+    Resend(ops::outbox::OutboxArgs),
     /// Price one basket given as JSON (the format of docs/pricing.md) and print the priced basket.
     Price(price::PriceArgs),
     /// Run a checkout, a return and a guest sign-up on every provider against its embedded
-    /// default (memory store, in-process simulators). No credentials needed.
+    /// default (memory, in-process simulators), printed as receipts. No credentials needed.
+    #[cfg(feature = "dev")]
     Demo,
     /// Run the conformance suite and print the adapter x scenario matrix.
+    #[cfg(feature = "dev")]
     Conformance(conformance::ConformanceArgs),
-    /// Start one vendor simulator and print its URL and test credentials.
+    /// Start one vendor simulator and print its URL, credentials and a ready loyalty.toml.
+    #[cfg(feature = "dev")]
     Sim(sim::SimArgs),
     /// Ask a vendor for its stores, departments and segments and print the TOML config.
+    #[cfg(feature = "dev")]
     Setup(setup::SetupArgs),
     /// Print the registration form schema (JSON) built from a provider's segments.
+    #[cfg(feature = "dev")]
     Form(form::FormArgs),
     /// Print the capability matrix generated from each adapter's declaration.
+    #[cfg(feature = "dev")]
     Capabilities(capabilities::CapabilitiesArgs),
 }
 
@@ -57,13 +95,26 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    let config = cli.config.as_path();
     match cli.command {
+        Command::Member(c) => ops::member::execute(config, &c),
+        Command::Offers(args) => ops::offers::execute(config, &args),
+        Command::Checkout(args) => ops::checkout::execute(config, &args),
+        Command::Return(args) => ops::checkout::execute_return(config, &args),
+        Command::Pending(args) => ops::outbox::pending(config, &args),
+        Command::Resend(args) => ops::outbox::resend(config, &args),
         Command::Price(args) => price::execute(&args),
+        #[cfg(feature = "dev")]
         Command::Demo => demo::execute(),
+        #[cfg(feature = "dev")]
         Command::Conformance(args) => conformance::execute(&args),
+        #[cfg(feature = "dev")]
         Command::Sim(args) => sim::execute(&args),
+        #[cfg(feature = "dev")]
         Command::Capabilities(args) => capabilities::execute(&args),
+        #[cfg(feature = "dev")]
         Command::Form(args) => form::execute(&args),
+        #[cfg(feature = "dev")]
         Command::Setup(args) => setup::execute(&args),
     }
 }

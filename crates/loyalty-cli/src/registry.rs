@@ -36,6 +36,9 @@ pub struct Entry {
     pub embedded: Start,
     /// Starts it against a live sandbox from `LOYALTY_LIVE_<VENDOR>_*`; `None` when unset.
     pub live: StartLive,
+    /// The variables a live run needs (all set, or the vendor is not configured); empty for a
+    /// provider without a live mode (memory).
+    pub live_vars: &'static [&'static str],
     /// Asks the vendor (or, with `true`, its simulator) for stores, departments and segments
     /// and writes the TOML configuration; `None` for providers with nothing to set up.
     pub setup: Option<Setup>,
@@ -64,6 +67,11 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
 }
 
 impl Entry {
+    /// The live variables that are not set.
+    pub fn missing_live_vars(&self) -> Vec<&'static str> {
+        self.live_vars.iter().copied().filter(|v| std::env::var_os(v).is_none()).collect()
+    }
+
     /// Starts the entry on its embedded default; a failure is reported on stderr as exit 1.
     pub async fn start_embedded(&self) -> Result<Running, std::process::ExitCode> {
         (self.embedded)().await.map_err(|e| {

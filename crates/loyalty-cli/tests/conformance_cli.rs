@@ -62,12 +62,40 @@ fn unknown_adapter_is_bad_input() {
 }
 
 #[test]
-fn live_mode_without_variables_skips_the_vendor() {
+fn memory_has_no_live_mode() {
     let out = loyalty(&["conformance", "--adapter", "memory", "--live", "--format", "json"]);
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no live mode"));
+}
+
+#[test]
+fn live_mode_without_variables_skips_each_vendor_naming_what_it_needs() {
+    let out = loyalty(&["conformance", "--live", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["adapters"].as_array().unwrap().len(), 0, "memory has no live target");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped"));
+    assert_eq!(v["adapters"].as_array().unwrap().len(), 0, "nothing configured, nothing run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("memory"), "memory is not offered a live mode: {err}");
+    #[cfg(feature = "diller")]
+    assert!(err.contains("LOYALTY_LIVE_DILLER_CLIENT_SECRET"), "{err}");
+}
+
+#[test]
+fn require_live_without_any_live_vendor_fails() {
+    let out = loyalty(&["conformance", "--require-live"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--require-live"));
+}
+
+#[test]
+fn junit_report_is_xml_with_one_case_per_scenario() {
+    let out = loyalty(&["conformance", "--adapter", "memory", "--format", "junit"]);
+    assert!(out.status.success());
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="memory.memory""#), "{xml}");
+    assert!(xml.matches("<testcase ").count() > 30);
+    assert!(xml.trim_end().ends_with("</testsuites>"));
 }
 
 #[test]
@@ -88,11 +116,14 @@ fn demo_runs_a_checkout_a_return_and_a_sign_up_on_every_provider() {
     let out = loyalty(&["demo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["== memory", "checkout", "return", "guest"] {
+    for needle in ["== memory", "checkout", "return", "guest", "Paid (NOK)"] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
+    for debug in ["Some(", "None", "conf-", "conformance+", "Recorded"] {
+        assert!(!text.contains(debug), "no Debug text or suite ids ({debug}):\n{text}");
+    }
     #[cfg(feature = "diller")]
-    assert!(text.contains("== diller (simulator)"));
+    assert!(text.contains("== diller: its simulator at http://127.0.0.1:"), "{text}");
 }
 
 #[cfg(feature = "diller")]
@@ -120,19 +151,20 @@ fn setup_writes_a_config_with_the_secret_by_reference() {
 
 #[cfg(feature = "diller")]
 #[test]
-fn setup_output_loads_back_as_a_diller_config() {
-    #[derive(serde::Deserialize)]
-    struct File {
-        diller: loyalty_diller::DillerConfig,
-    }
+fn setup_output_is_a_loyalty_toml_that_opens_the_diller_adapter() {
     let out = loyalty(&["setup", "diller", "--simulator"]);
     let text = String::from_utf8(out.stdout).unwrap();
+    let config = loyalty_config::parse(&text, "setup output").expect("a valid loyalty.toml");
+    assert_eq!(config.kind, "diller");
+    assert_eq!(config.store_url, "sqlite:loyalty-checkout.db");
     // The secret is read from the variable the file names.
     std::env::set_var("LOYALTY_DILLER_CLIENT_SECRET", "from-the-environment");
-    let file: File = toml::from_str(&text).expect("valid TOML that DillerConfig accepts");
-    assert_eq!(file.diller.store_id, "demo-store");
-    assert_eq!(file.diller.client_secret.expose(), "from-the-environment");
-    assert_eq!(file.diller.identifier_kind, loyalty_core::LookupKind::ExternalId);
+    let diller = loyalty_diller::DillerConfig::from_value(serde_json::Value::Object(config.provider.clone()))
+        .expect("keys DillerConfig accepts");
+    assert_eq!(diller.store_id, "demo-store");
+    assert_eq!(diller.client_secret.expose(), "from-the-environment");
+    assert_eq!(diller.identifier_kind, loyalty_core::LookupKind::ExternalId);
+    assert_eq!(config.provider().expect("opens").name(), "diller");
 }
 
 #[cfg(feature = "diller")]

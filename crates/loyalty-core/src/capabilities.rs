@@ -109,6 +109,24 @@ impl ReturnStyle {
 
 /// A provider's declared capabilities. Flat on purpose: every field is one fact a scenario or
 /// the checkout flow can test.
+///
+/// Shop code asks before it offers a feature; the `Checked` wrapper refuses an undeclared
+/// call with `Unsupported` before any I/O, and the conformance suite fails a claim no
+/// scenario backs.
+///
+/// ```
+/// use loyalty_core::{Capabilities, HoldStyle, LookupKind, ReturnStyle};
+///
+/// let mut caps = Capabilities::none();
+/// caps.lookups = vec![LookupKind::Phone, LookupKind::Email];
+/// caps.hold = Some(HoldStyle::Reserve { assumed_ttl_secs: 3600 });
+/// caps.return_styles = vec![ReturnStyle::CancelAndResend];
+///
+/// assert!(caps.supports_lookup(LookupKind::Phone));
+/// assert!(!caps.supports_lookup(LookupKind::NationalId));
+/// assert!(caps.hold.is_some_and(|h| h.release_after_commit()), "reservations outlive the sale until released");
+/// assert!(caps.claims().contains("lookups.email"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Capabilities {

@@ -86,6 +86,21 @@ const MAX_MESSAGE: usize = 500;
 ///
 /// Messages are redacted by whoever builds the error (adapters scrub vendor bodies); the
 /// constructor also truncates them so a huge vendor body never ends up in a log line.
+///
+/// Callers branch on [`Error::kind`], never on message text:
+///
+/// ```
+/// use loyalty_core::{Error, ErrorKind};
+///
+/// let e = Error::invalid("diller", "members.register", "phone", "expected an international number");
+/// assert!(matches!(e.kind(), ErrorKind::Invalid { field, .. } if field == "phone"));
+/// assert_eq!(e.provider(), "diller");
+/// assert!(!e.is_temporary(), "bad input is not worth a retry");
+/// assert!(e.to_string().contains("phone"));
+///
+/// let busy = Error::new(ErrorKind::Unavailable, "diller", "transactions.send");
+/// assert!(busy.is_temporary());
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error(Box<Inner>);
 

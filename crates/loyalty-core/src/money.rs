@@ -179,6 +179,26 @@ pub enum Rounding {
 }
 
 /// An amount in integer minor units of one currency.
+///
+/// Vendors' decimal strings become `Money` at the adapter edge, exactly or with a named
+/// rounding; arithmetic is checked and never mixes currencies.
+///
+/// ```
+/// use loyalty_core::{Currency, Money, MoneyError, Rounding};
+/// use rust_decimal::Decimal;
+///
+/// let price = Money::parse("129.00", Currency::NOK)?;
+/// assert_eq!(price.minor, 12_900);
+/// assert_eq!(price.checked_mul(2)?.to_string(), "258.00 NOK");
+/// // More decimals than the currency has is an error unless a rounding is named.
+/// assert!(matches!(Money::parse("9.999", Currency::NOK), Err(MoneyError::TooManyDecimals { .. })));
+/// let rounded = Money::from_decimal("9.995".parse::<Decimal>()?, Currency::NOK, Rounding::HalfUp)?;
+/// assert_eq!(rounded.amount_string(), "10.00");
+/// // Yen has no minor unit; currencies never mix.
+/// let yen = Money::parse("500", Currency::JPY)?;
+/// assert!(matches!(price.checked_add(yen), Err(MoneyError::CurrencyMismatch { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     /// Amount in minor units (øre, cents; yen for JPY).

@@ -410,6 +410,33 @@ pub trait Fulfilment: Send + Sync {
 }
 
 /// A configured provider: its capabilities and the concerns it implements.
+///
+/// A concern the provider does not implement is `None`; its [`Capabilities`] say which
+/// variants of the ones it does implement it supports. Shop code holds an
+/// `Arc<dyn Provider>` (from `loyalty-config`, say) and never names the vendor.
+///
+/// ```
+/// use loyalty_core::{Capabilities, Carts, Fulfilment, Holds, Members, Offers, Provider, Redemptions, Transactions};
+///
+/// /// A provider that can do nothing yet: the start of an adapter.
+/// struct Skeleton(Capabilities);
+///
+/// impl Provider for Skeleton {
+///     fn name(&self) -> &str { "skeleton" }
+///     fn capabilities(&self) -> &Capabilities { &self.0 }
+///     fn members(&self) -> Option<&dyn Members> { None }
+///     fn offers(&self) -> Option<&dyn Offers> { None }
+///     fn holds(&self) -> Option<&dyn Holds> { None }
+///     fn redemptions(&self) -> Option<&dyn Redemptions> { None }
+///     fn transactions(&self) -> Option<&dyn Transactions> { None }
+///     fn carts(&self) -> Option<&dyn Carts> { None }
+///     fn fulfilment(&self) -> Option<&dyn Fulfilment> { None }
+/// }
+///
+/// let provider: std::sync::Arc<dyn Provider> = std::sync::Arc::new(Skeleton(Capabilities::none()));
+/// assert!(provider.members().is_none());
+/// assert!(provider.capabilities().claims().is_empty());
+/// ```
 pub trait Provider: Send + Sync {
     /// The provider's name (`"memory"`, `"diller"`).
     fn name(&self) -> &str;

@@ -19,6 +19,11 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
+        live_vars: &[
+            "LOYALTY_LIVE_DILLER_URL",
+            "LOYALTY_LIVE_DILLER_CLIENT_ID",
+            "LOYALTY_LIVE_DILLER_CLIENT_SECRET",
+        ],
         setup: Some(|simulator| Box::pin(setup(simulator))),
     }
 }

@@ -13,6 +13,7 @@ pub fn entry() -> Entry {
         capabilities: || MemoryProvider::default().capabilities().clone(),
         embedded: || Box::pin(async { Ok(start()) }),
         live: || Box::pin(async { Ok(None) }),
+        live_vars: &[],
         setup: None,
     }
 }

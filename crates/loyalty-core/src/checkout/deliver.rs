@@ -110,7 +110,13 @@ impl Checkout<'_> {
         let transaction =
             rec.transaction.clone().ok_or_else(|| super::corrupt("sent without a transaction"))?;
         let priced = rec.priced.clone().ok_or_else(|| super::corrupt("sent without a price"))?;
+        let applied_offers = priced
+            .offers_used()
+            .iter()
+            .filter_map(|id| rec.offers.iter().find(|o| &o.id == id).cloned())
+            .collect();
         Ok(CheckoutOutcome {
+            applied_offers,
             charged: priced.total,
             transaction,
             member: rec.member.as_ref().map(|m| m.id.clone()),

@@ -230,6 +230,10 @@ pub struct CheckoutOutcome {
     pub dropped_claims: Vec<OfferId>,
     /// What changed on the way.
     pub notes: Vec<String>,
+    /// The offers that gave a discount or stamps, in the order first applied: their titles
+    /// are what a receipt prints.
+    #[serde(default)]
+    pub applied_offers: Vec<Offer>,
 }
 
 /// The price or the offers changed between prepare and commit: nothing was charged.

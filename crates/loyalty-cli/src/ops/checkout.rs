@@ -1,0 +1,231 @@
+//! `loyalty checkout` and `loyalty return`, through the checkout store the configuration names.
+//!
+//! The command does not move money: the shop's till or payment service took it. The bridge
+//! records the sale (or the return) and its loyalty effects, once per order id.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clap::Args;
+use loyalty_core::checkout::{Authorization, Authorized, CheckoutRequest, Completion, Payment};
+use loyalty_core::pricing::json::parse_input;
+use loyalty_core::{Basket, Context, MemberId, MemberLookup, Money, OfferId, ReturnRequest, TransactionId};
+use rust_decimal::Decimal;
+
+use super::member::phone;
+use super::money;
+use crate::out;
+
+/// Payment taken outside the bridge (at the till): authorizing and capturing only record it.
+struct PaidOutside;
+
+#[async_trait]
+impl Payment for PaidOutside {
+    async fn authorize(
+        &self,
+        transaction: &TransactionId,
+        amount: Money,
+    ) -> loyalty_core::Result<Authorized> {
+        Ok(Authorized::Approved(Authorization { id: format!("outside-{transaction}"), amount }))
+    }
+    async fn resume(&self, authorization: &Authorization) -> loyalty_core::Result<Authorized> {
+        Ok(Authorized::Approved(authorization.clone()))
+    }
+    async fn capture(&self, _authorization: &Authorization) -> loyalty_core::Result<()> {
+        Ok(())
+    }
+    async fn void(&self, _authorization: &Authorization) -> loyalty_core::Result<()> {
+        Ok(())
+    }
+    async fn refund(
+        &self,
+        _a: &Authorization,
+        _id: &TransactionId,
+        _amount: Money,
+    ) -> loyalty_core::Result<()> {
+        Ok(())
+    }
+}
+
+/// Arguments of `loyalty checkout`.
+#[derive(Debug, Args)]
+pub struct CheckoutArgs {
+    /// The basket: the JSON of docs/pricing.md (currency, lines; confirmed offers allowed,
+    /// offers come from the provider).
+    #[arg(long)]
+    basket: PathBuf,
+    /// The order id (the idempotency key); a new one when absent.
+    #[arg(long)]
+    order: Option<String>,
+    /// The member's provider id.
+    #[arg(long, group = "who")]
+    member: Option<String>,
+    /// The member's phone, international form.
+    #[arg(long, group = "who")]
+    phone: Option<String>,
+    /// The member's e-mail.
+    #[arg(long, group = "who")]
+    email: Option<String>,
+    /// An offer the customer confirmed (a basket coupon, an offer the provider prices); repeat
+    /// for several, in order.
+    #[arg(long)]
+    confirm: Vec<String>,
+    /// Department or store.
+    #[arg(long)]
+    department: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads a basket file (and the offers it confirms); a missing or malformed file is one line
+/// and exit 2.
+pub fn read_basket(path: &Path) -> Result<(Basket, Vec<OfferId>), ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| out::bad_input(format!("cannot read {}: {e}", path.display())))?;
+    let request = parse_input(&text).map_err(|e| out::bad_input(format!("{}: {e}", path.display())))?;
+    if !request.offers.is_empty() {
+        return Err(out::bad_input(format!(
+            "{}: offers come from the provider; remove \"offers\" from the basket file",
+            path.display()
+        )));
+    }
+    Ok((request.basket, request.confirmed))
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S%3f"))
+}
+
+/// Checks a basket out.
+pub fn execute(config: &Path, args: &CheckoutArgs) -> ExitCode {
+    let (basket, mut confirmed) = match read_basket(&args.basket) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    confirmed.extend(args.confirm.iter().cloned().map(OfferId::new));
+    let order = args.order.clone().unwrap_or_else(|| new_id("cli"));
+    let mut req = CheckoutRequest::new(order, basket);
+    for c in confirmed {
+        req = req.confirm(c);
+    }
+    if let Some(id) = &args.member {
+        req = req.identify(MemberLookup::ProviderId(MemberId::new(id.clone())));
+    } else if let Some(p) = &args.phone {
+        match phone(p) {
+            Ok(p) => req = req.identify(MemberLookup::Phone(p)),
+            Err(e) => return out::bad_input(e),
+        }
+    } else if let Some(e) = &args.email {
+        req = req.identify(MemberLookup::Email(e.clone()));
+    }
+    if let Some(d) = &args.department {
+        req = req.department(d.clone());
+    }
+    let json = args.json;
+    super::with_opened(config, |opened| async move {
+        let checkout = opened.checkout(Arc::new(PaidOutside));
+        match checkout.complete(&Context::new(), &req).await {
+            Ok(c) if json => {
+                out::json(&c);
+                exit_of(&c)
+            }
+            Ok(Completion::Completed(o)) => {
+                crate::receipt::receipt(opened.provider.name(), &o).iter().for_each(out::line);
+                ExitCode::SUCCESS
+            }
+            Ok(Completion::PriceChanged(c)) => {
+                out::line(format!("price changed from {} to {}; nothing recorded", c.old_total, c.new_total));
+                c.changes.iter().for_each(|n| out::line(format!("  {n}")));
+                ExitCode::from(1)
+            }
+            Ok(Completion::ActionRequired { order, .. }) => {
+                out::line(format!("order {order}: the payment waits for the customer"));
+                ExitCode::from(1)
+            }
+            Err(e) => out::fail(&e),
+        }
+    })
+}
+
+fn exit_of(c: &Completion) -> ExitCode {
+    match c {
+        Completion::Completed(_) => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Arguments of `loyalty return`.
+#[derive(Debug, Args)]
+pub struct ReturnArgs {
+    /// The order the goods were bought in.
+    #[arg(long)]
+    order: String,
+    /// A returned line and quantity, `LINE:QTY` (repeat for several).
+    #[arg(long, required = true)]
+    line: Vec<String>,
+    /// The return's own id (its idempotency key); a new one when absent.
+    #[arg(long)]
+    return_id: Option<String>,
+    /// Why, for the provider.
+    #[arg(long)]
+    reason: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Processes a return in the provider's style.
+pub fn execute_return(config: &Path, args: &ReturnArgs) -> ExitCode {
+    let return_id = args.return_id.clone().unwrap_or_else(|| new_id(&format!("{}-r", args.order)));
+    let mut req = ReturnRequest::new(
+        Some(TransactionId::new(args.order.clone())),
+        TransactionId::new(return_id),
+        chrono::Utc::now(),
+    );
+    for spec in &args.line {
+        let Some((line, qty)) = spec.split_once(':') else {
+            return out::bad_input(format!("--line {spec:?}: expected LINE:QTY, e.g. 1:2"));
+        };
+        let Ok(qty) = qty.trim().parse::<Decimal>() else {
+            return out::bad_input(format!("--line {spec:?}: {qty:?} is not a quantity"));
+        };
+        req = req.with_line(line.trim(), qty);
+    }
+    if let Some(r) = &args.reason {
+        req = req.with_reason(r.clone());
+    }
+    let json = args.json;
+    super::with_opened(config, |opened| async move {
+        let checkout = opened.checkout(Arc::new(PaidOutside));
+        match checkout.process_return(&Context::new(), &req, None).await {
+            Ok(r) if json => {
+                out::json(&r);
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                out::line(format!("return    {}", req.return_id));
+                out::line(format!(
+                    "style     {}",
+                    r.style
+                        .map(|s| s.label().to_string())
+                        .unwrap_or_else(|| "none (the provider never had the sale)".into())
+                ));
+                out::line(format!("refunded  {}", money(r.refunded)));
+                if let Some(t) = &r.new_transaction {
+                    out::line(format!("sent      {t}"));
+                }
+                for o in &r.reinstated {
+                    out::line(format!("given back {o}"));
+                }
+                if r.stamps_taken_back > 0 {
+                    out::line(format!("stamps    {} taken back", r.stamps_taken_back));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => out::fail(&e),
+        }
+    })
+}

@@ -1,0 +1,293 @@
+//! The support-desk commands through the binary: `member`, `offers`, `checkout`, `return`,
+//! `pending`, `resend`, each against the provider a `loyalty.toml` names.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// A scratch directory holding a `loyalty.toml` and baskets.
+struct Shop {
+    dir: PathBuf,
+}
+
+impl Shop {
+    fn new(name: &str, config: &str) -> Shop {
+        let dir = std::env::temp_dir().join(format!("loyalty-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("loyalty.toml"), config).unwrap();
+        std::fs::write(
+            dir.join("basket.json"),
+            r#"{"currency": "NOK", "lines": [
+                {"line_id": "1", "product_id": "COF-500", "quantity": "2", "unit_price": "129.00"},
+                {"line_id": "2", "product_id": "MUG-1", "quantity": "1", "unit_price": "199.00"}]}"#,
+        )
+        .unwrap();
+        Shop { dir }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("runs")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_loyalty"));
+        c.current_dir(&self.dir).env_remove("LOYALTY_CONFIG").args(args);
+        c
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)))
+    }
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MEMORY: &str = "[provider]\nkind = \"memory\"\n[store]\nurl = \"sqlite:checkouts.db\"\n";
+
+fn one_error_line(o: &Output) -> String {
+    let err = stderr(o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {err:?}");
+    assert!(lines[0].starts_with("error: "), "{err:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    lines[0].to_string()
+}
+
+#[test]
+fn a_missing_config_file_is_one_line_and_exit_2() {
+    let shop = Shop::new("missing", MEMORY);
+    let out = shop.run(&["--config", "nowhere.toml", "pending"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_error_line(&out).contains("nowhere.toml"));
+}
+
+#[test]
+fn an_unknown_key_names_the_key_and_the_file() {
+    let shop = Shop::new("unknown-key", "[provider]\nkind = \"memory\"\ncolour = \"blue\"\n");
+    let out = shop.run(&["member", "find", "--id", "m-1001"]);
+    assert_eq!(out.status.code(), Some(2));
+    let line = one_error_line(&out);
+    assert!(line.contains("provider.colour") && line.contains("loyalty.toml"), "{line}");
+}
+
+#[test]
+fn the_config_comes_from_the_environment_when_not_given() {
+    let shop = Shop::new("env", MEMORY);
+    std::fs::rename(shop.file("loyalty.toml"), shop.file("elsewhere.toml")).unwrap();
+    let out = shop
+        .command(&["member", "find", "--id", "m-1001"])
+        .env("LOYALTY_CONFIG", "elsewhere.toml")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Kari Nordmann"));
+}
+
+#[test]
+fn member_find_prints_the_member_or_json() {
+    let shop = Shop::new("find", MEMORY);
+    let out = shop.run(&["member", "find", "--phone", "+4741234567"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("m-1001 (Kari Nordmann)"), "{}", stdout(&out));
+    let v = shop.json(&["member", "find", "--email", "kari.nordmann@example.com", "--json"]);
+    assert_eq!(v["id"], "m-1001");
+    let out = shop.run(&["member", "find", "--phone", "12"]);
+    assert_eq!(out.status.code(), Some(2), "a malformed phone is bad input");
+    let out = shop.run(&["member", "find", "--phone", "+4799999999"]);
+    assert_eq!(out.status.code(), Some(1), "nobody with that phone: {}", stdout(&out));
+}
+
+#[test]
+fn member_register_then_find() {
+    let shop = Shop::new("register", MEMORY);
+    let v = shop.json(&[
+        "member",
+        "register",
+        "--phone",
+        "+4790000001",
+        "--email",
+        "ada@example.com",
+        "--first-name",
+        "Ada",
+        "--consent",
+        "membership,order_history",
+        "--json",
+    ]);
+    assert!(v["id"].is_string(), "{v}");
+    assert_eq!(v["consents"]["membership"], true);
+    let out = shop.run(&["member", "register", "--phone", "+4790000001", "--consent", "telepathy"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown consent is bad input");
+    assert!(one_error_line(&out).contains("telepathy"));
+}
+
+#[test]
+fn offers_for_a_member_and_a_basket() {
+    let shop = Shop::new("offers", MEMORY);
+    let out = shop.run(&["offers", "--member", "m-1001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("10 % off everything") && text.contains("1 use left"), "{text}");
+    let v = shop.json(&["offers", "--member", "m-1001", "--basket", "basket.json", "--json"]);
+    assert!(v.as_array().is_some_and(|a| !a.is_empty()), "{v}");
+    let out = shop.run(&["offers", "--member", "m-1001", "--basket", "no-such-basket.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_error_line(&out).contains("no-such-basket.json"));
+}
+
+#[test]
+fn checkout_prints_a_receipt_and_is_once_per_order() {
+    let shop = Shop::new("checkout", MEMORY);
+    let out = shop.run(&["checkout", "--basket", "basket.json", "--member", "m-1001", "--order", "A-1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let receipt = stdout(&out);
+    assert!(receipt.contains("order A-1"), "{receipt}");
+    assert!(receipt.contains("2 x COF-500 @ 129.00"), "{receipt}");
+    assert!(receipt.contains("20 % off coffee"), "the offer's title, not its id: {receipt}");
+    assert!(receipt.contains("Paid (NOK)"), "{receipt}");
+    assert!(receipt.contains("sent to memory: recorded"), "{receipt}");
+    assert!(!receipt.contains("Some(") && !receipt.contains("OfferId("), "no Debug text: {receipt}");
+
+    // The same order again is the same sale, read from the checkout store (not a second one).
+    let again =
+        shop.json(&["checkout", "--basket", "basket.json", "--member", "m-1001", "--order", "A-1", "--json"]);
+    assert_eq!(again["status"], "completed", "{again}");
+    assert_eq!(again["transaction"]["id"], "A-1");
+
+    // Another basket under the same order id is refused: never a second charge.
+    std::fs::write(
+        shop.file("other.json"),
+        r#"{"currency": "NOK", "lines": [{"line_id": "1", "product_id": "MUG-1", "quantity": "1", "unit_price": "199.00"}]}"#,
+    )
+    .unwrap();
+    let out = shop.run(&["checkout", "--basket", "other.json", "--member", "m-1001", "--order", "A-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_error_line(&out).contains("different basket"));
+}
+
+#[test]
+fn a_basket_with_offers_in_it_is_bad_input() {
+    let shop = Shop::new("basket-offers", MEMORY);
+    std::fs::write(
+        shop.file("priced.json"),
+        r#"{"currency": "NOK", "lines": [{"line_id": "1", "product_id": "MUG-1", "quantity": "1", "unit_price": "199.00"}],
+            "offers": [{"id": "x", "kind": "coupon", "scope": "basket", "discount": {"percent": "10"}}]}"#,
+    )
+    .unwrap();
+    let out = shop.run(&["checkout", "--basket", "priced.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_return_line_must_be_line_and_quantity() {
+    let shop = Shop::new("return-args", MEMORY);
+    let out = shop.run(&["return", "--order", "A-1", "--line", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_error_line(&out).contains("LINE:QTY"));
+    let out = shop.run(&["return", "--order", "A-1", "--line", "1:lots"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_empty_outbox_and_a_resend_with_nothing_to_send() {
+    let shop = Shop::new("outbox", MEMORY);
+    let out = shop.run(&["pending"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("empty"));
+    let v = shop.json(&["pending", "--json"]);
+    assert_eq!(v, serde_json::json!([]));
+    let out = shop.run(&["resend"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let shop = Shop::new("pipe", MEMORY);
+    let mut child = shop
+        .command(&["offers", "--member", "m-1001"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader (`| head`) has gone before the first line
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status, stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[cfg(feature = "diller")]
+mod diller {
+    //! The same commands against a Diller simulator: only the file changed.
+    use super::*;
+    use loyalty_sim::diller::{demo, DillerSettings, DillerSim};
+
+    fn config(url: &str) -> String {
+        format!(
+            "[provider]\nkind = \"diller\"\nbase_url = \"{url}\"\nclient_id = \"{}\"\n\
+             client_secret_env = \"LOYALTY_TEST_DILLER_SECRET\"\nstore_id = \"{}\"\ndepartment_id = \"{}\"\n\
+             [store]\nurl = \"sqlite:checkouts.db\"\n",
+            demo::CLIENT_ID,
+            demo::STORE_ID,
+            demo::DEPARTMENT_ID
+        )
+    }
+
+    fn run(shop: &Shop, args: &[&str]) -> Output {
+        shop.command(args).env("LOYALTY_TEST_DILLER_SECRET", demo::CLIENT_SECRET).output().unwrap()
+    }
+
+    #[test]
+    fn find_offers_checkout_and_return_against_the_simulator() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let server = runtime
+            .block_on(DillerSim::start(DillerSettings::default(), loyalty_sim::SimClock::default()))
+            .unwrap();
+        let shop = Shop::new("diller", &config(server.base_url()));
+
+        let out = run(&shop, &["member", "find", "--phone", demo::MEMBER_PHONE]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains(demo::MEMBER_ID), "{}", stdout(&out));
+
+        let out = run(&shop, &["offers", "--member", demo::MEMBER_ID]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("20 % off coffee"), "{}", stdout(&out));
+
+        let out = run(
+            &shop,
+            &["checkout", "--basket", "basket.json", "--phone", demo::MEMBER_PHONE, "--order", "D-1"],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("sent to diller: recorded"), "{}", stdout(&out));
+
+        let out = run(&shop, &["return", "--order", "D-1", "--line", "1:1"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("cancel_and_resend") || stdout(&out).contains("cancelled"),
+            "{}",
+            stdout(&out)
+        );
+
+        let out = run(&shop, &["pending", "--json"]);
+        assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), serde_json::json!([]));
+    }
+}

@@ -1,0 +1,274 @@
+//! From a `loyalty.toml` to a provider and its checkout: switching provider is editing the file.
+//!
+//! ```toml
+//! [provider]
+//! kind = "diller"                                   # memory | diller | … (see `kinds()`)
+//! base_url = "https://api.prerelease.dillerapp.com"
+//! client_id = "my-store"
+//! client_secret_env = "LOYALTY_DILLER_CLIENT_SECRET" # secrets by variable name, never inline
+//! store_id = "my-store"
+//!
+//! [store]
+//! url = "sqlite:loyalty-checkout.db"                # or postgres://… for several instances
+//!
+//! [checkout]                                        # optional timing, in seconds
+//! lease_secs = 60
+//! ```
+//!
+//! Every key of `[provider]` other than `kind` is the adapter's own configuration (its docs
+//! list them). Unknown keys anywhere are an error naming the key and the file; a secret
+//! variable that is not set is an error naming the variable.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use loyalty_core::checkout::SimulatedPayment;
+//!
+//! let config = loyalty_config::parse("[provider]\nkind = \"memory\"\n[store]\nurl = \"memory:\"\n", "inline")?;
+//! let opened = config.open().await?;
+//! assert_eq!(opened.provider.name(), "memory");
+//! let checkout = opened.checkout(Arc::new(SimulatedPayment::new()));
+//! # let _ = checkout;
+//! # Ok::<(), loyalty_core::Error>(()) }).unwrap();
+//! ```
+//!
+//! Each adapter is compiled in behind the cargo feature of its name (`diller`, …); the memory
+//! provider is always there. Opening never starts a simulator: simulators are for the `loyalty`
+//! command's `demo`, `sim` and `conformance`.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod registry;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use loyalty_core::checkout::{Checkout, CheckoutOptions, CheckoutStore, Payment};
+use loyalty_core::{Checked, Clock, Error, Provider, Result, SystemClock};
+use serde_json::{Map, Value};
+
+pub use registry::kinds;
+
+const OP: &str = "config.load";
+const PROVIDER: &str = "config";
+/// The checkout store when `[store]` names none: an SQLite file next to the process.
+pub const DEFAULT_STORE: &str = "sqlite:loyalty-checkout.db";
+const SECTIONS: &[&str] = &["provider", "store", "checkout", "serve"];
+
+/// A parsed `loyalty.toml`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Where it was read from (for messages).
+    pub source: String,
+    /// `[provider] kind`.
+    pub kind: String,
+    /// The rest of `[provider]`: the adapter's own keys.
+    pub provider: Map<String, Value>,
+    /// `[store] url`.
+    pub store_url: String,
+    /// `[checkout]` timing.
+    pub checkout: CheckoutOptions,
+    /// `[serve]`, read by `loyalty serve` (kept as it is here).
+    pub serve: Option<Value>,
+}
+
+/// What a configuration opens: the provider (checked against its declaration), the checkout
+/// store and timing.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Opened {
+    /// The provider, every operation checked against its capabilities.
+    pub provider: Arc<dyn Provider>,
+    /// The checkout store.
+    pub store: Arc<dyn CheckoutStore>,
+    /// Checkout timing.
+    pub options: CheckoutOptions,
+    /// The clock (the system's).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened").field("provider", &self.provider.name()).field("store", &self.store).finish()
+    }
+}
+
+impl Opened {
+    /// A checkout over the provider and store, charging through `payment`.
+    pub fn checkout(&self, payment: Arc<dyn Payment>) -> Checkout<'static> {
+        Checkout::with_store(self.provider.clone(), payment, self.clock.clone(), self.store.clone())
+            .with_options(self.options.clone())
+    }
+}
+
+fn invalid(source: &str, field: impl Into<String>, reason: impl std::fmt::Display) -> Error {
+    Error::invalid(PROVIDER, OP, field, format!("{reason} (in {source})"))
+}
+
+/// Reads and checks the configuration file at `path`.
+///
+/// # Errors
+/// `Invalid { field: "config" }` for a file that cannot be read or is not TOML; `Invalid`
+/// naming the key (and the file) for an unknown or malformed key.
+pub fn load(path: impl AsRef<Path>) -> Result<Config> {
+    let path = path.as_ref();
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(&source, "config", format!("cannot read the file: {e}")))?;
+    parse(&text, &source)
+}
+
+/// Parses a configuration given as text; `source` names it in messages.
+///
+/// # Errors
+/// As [`load`].
+pub fn parse(text: &str, source: &str) -> Result<Config> {
+    let root: Value = toml::from_str(text).map_err(|e| {
+        let first = e.to_string().lines().next().unwrap_or_default().to_string();
+        invalid(source, "config", format!("not valid TOML: {first}"))
+    })?;
+    let Value::Object(mut root) = root else { return Err(invalid(source, "config", "expected a table")) };
+    if let Some(unknown) = root.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
+        return Err(invalid(
+            source,
+            unknown.clone(),
+            format!("unknown section; expected one of {}", SECTIONS.join(", ")),
+        ));
+    }
+    let mut provider = match root.remove("provider") {
+        Some(Value::Object(p)) => p,
+        Some(_) => return Err(invalid(source, "provider", "expected a table")),
+        None => {
+            return Err(invalid(source, "provider", "missing: say which provider, e.g. kind = \"memory\""))
+        }
+    };
+    let kind = match provider.remove("kind") {
+        Some(Value::String(k)) => k,
+        _ => {
+            return Err(invalid(
+                source,
+                "provider.kind",
+                format!("missing or not a string; one of {}", kinds().join(", ")),
+            ))
+        }
+    };
+    let store_url = match root.remove("store") {
+        None => DEFAULT_STORE.to_string(),
+        Some(Value::Object(mut s)) => {
+            let url = match s.remove("url") {
+                None => DEFAULT_STORE.to_string(),
+                Some(Value::String(u)) => u,
+                Some(_) => return Err(invalid(source, "store.url", "expected a string")),
+            };
+            if let Some(unknown) = s.keys().next() {
+                return Err(invalid(source, format!("store.{unknown}"), "unknown key; [store] takes url"));
+            }
+            url
+        }
+        Some(_) => return Err(invalid(source, "store", "expected a table")),
+    };
+    let checkout = match root.remove("checkout") {
+        None => CheckoutOptions::default(),
+        Some(Value::Object(c)) => checkout_options(source, c)?,
+        Some(_) => return Err(invalid(source, "checkout", "expected a table")),
+    };
+    Ok(Config {
+        source: source.to_string(),
+        kind,
+        provider,
+        store_url,
+        checkout,
+        serve: root.remove("serve"),
+    })
+}
+
+fn checkout_options(source: &str, table: Map<String, Value>) -> Result<CheckoutOptions> {
+    let mut o = CheckoutOptions::default();
+    for (key, value) in table {
+        let secs = || {
+            value.as_u64().filter(|s| *s > 0).map(Duration::from_secs).ok_or_else(|| {
+                invalid(source, format!("checkout.{key}"), "expected a positive number of seconds")
+            })
+        };
+        match key.as_str() {
+            "lease_secs" => o.lease = secs()?,
+            "wait_secs" => o.wait = secs()?,
+            "resend_backoff_secs" => o.resend_backoff = secs()?,
+            "resend_backoff_max_secs" => o.resend_backoff_max = secs()?,
+            "action_timeout_secs" => o.action_timeout = secs()?,
+            "owner" => {
+                o.owner = value
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(source, "checkout.owner", "expected a string"))?
+            }
+            other => {
+                return Err(invalid(
+                    source,
+                    format!("checkout.{other}"),
+                    "unknown key; [checkout] takes lease_secs, wait_secs, resend_backoff_secs, resend_backoff_max_secs, action_timeout_secs, owner",
+                ))
+            }
+        }
+    }
+    Ok(o)
+}
+
+impl Config {
+    /// The provider this configuration names, checked against its declaration.
+    ///
+    /// # Errors
+    /// `Invalid { field: "provider.kind" }` for a kind not compiled in (naming the cargo
+    /// feature that adds it); the adapter's `Invalid` naming the key (and the file); a secret
+    /// variable that is not set.
+    pub fn provider(&self) -> Result<Arc<dyn Provider>> {
+        let built = registry::build(&self.kind, Value::Object(self.provider.clone()))
+            .map_err(|e| in_file(e, &self.source))?;
+        Ok(Arc::new(Checked::new(built)))
+    }
+
+    /// Opens the provider and the checkout store.
+    ///
+    /// # Errors
+    /// As [`Config::provider`], and the store's errors (an unknown scheme is `Invalid
+    /// { field: "store" }`; a database that cannot be reached is `Unavailable`).
+    pub async fn open(&self) -> Result<Opened> {
+        let provider = self.provider()?;
+        let store = loyalty_store::open(&self.store_url).await.map_err(|e| in_file(e, &self.source))?;
+        Ok(Opened { provider, store, options: self.checkout.clone(), clock: Arc::new(SystemClock) })
+    }
+}
+
+/// Adds the file to an error's message, so a support desk knows which file to fix.
+fn in_file(e: Error, source: &str) -> Error {
+    let message = if e.message().is_empty() {
+        format!("in {source}")
+    } else {
+        format!("{} (in {source})", e.message())
+    };
+    match e.kind() {
+        loyalty_core::ErrorKind::Invalid { field, reason } => {
+            let field = if field.starts_with("provider.") || field == "store" {
+                field.clone()
+            } else {
+                format!("provider.{field}")
+            };
+            Error::new(
+                loyalty_core::ErrorKind::Invalid { field, reason: format!("{reason} (in {source})") },
+                e.provider(),
+                e.operation(),
+            )
+        }
+        _ => e.with_message(message),
+    }
+}
+
+/// Loads `path` and opens what it names.
+///
+/// # Errors
+/// As [`load`] and [`Config::open`].
+pub async fn open(path: impl AsRef<Path>) -> Result<Opened> {
+    load(path)?.open().await
+}

@@ -1,0 +1,81 @@
+//! The registry: one entry per adapter compiled in. Adding an adapter is one cargo feature and
+//! one line in [`entries`].
+
+use std::sync::Arc;
+
+use loyalty_core::{Error, Provider, Result};
+use serde_json::Value;
+
+struct Entry {
+    kind: &'static str,
+    build: fn(Value) -> Result<Arc<dyn Provider>>,
+}
+
+/// Kinds that exist as adapters, with the feature that compiles each in.
+const KNOWN: &[&str] = &["memory", "diller", "sessionm", "emanage", "idosell"];
+
+fn entries() -> Vec<Entry> {
+    vec![
+        Entry { kind: "memory", build: memory },
+        #[cfg(feature = "diller")]
+        Entry { kind: "diller", build: diller },
+    ]
+}
+
+/// The provider kinds this build can open.
+pub fn kinds() -> Vec<&'static str> {
+    entries().iter().map(|e| e.kind).collect()
+}
+
+pub(crate) fn build(kind: &str, table: Value) -> Result<Arc<dyn Provider>> {
+    match entries().into_iter().find(|e| e.kind == kind) {
+        Some(e) => (e.build)(table),
+        None if KNOWN.contains(&kind) => Err(Error::invalid(
+            "config",
+            "config.load",
+            "provider.kind",
+            format!("{kind:?} is not compiled into this build: enable the cargo feature `{kind}`"),
+        )),
+        None => Err(Error::invalid(
+            "config",
+            "config.load",
+            "provider.kind",
+            format!("unknown provider {kind:?}; this build knows {}", kinds().join(", ")),
+        )),
+    }
+}
+
+/// `kind = "memory"`: the in-memory provider; `demo = true` (the default) seeds the demo store.
+fn memory(table: Value) -> Result<Arc<dyn Provider>> {
+    let Value::Object(map) = table else {
+        return Err(Error::invalid("memory", "config.load", "provider", "expected a table"));
+    };
+    let mut demo = true;
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            ("demo", Value::Bool(b)) => demo = b,
+            ("demo", _) => {
+                return Err(Error::invalid("memory", "config.load", "demo", "expected true or false"))
+            }
+            (other, _) => {
+                return Err(Error::invalid(
+                    "memory",
+                    "config.load",
+                    other,
+                    "unknown key in memory config; it takes demo",
+                ))
+            }
+        }
+    }
+    Ok(if demo {
+        Arc::new(loyalty_memory::MemoryProvider::demo())
+    } else {
+        Arc::new(loyalty_memory::MemoryProvider::default())
+    })
+}
+
+#[cfg(feature = "diller")]
+fn diller(table: Value) -> Result<Arc<dyn Provider>> {
+    let config = loyalty_diller::DillerConfig::from_value(table)?;
+    Ok(Arc::new(loyalty_diller::DillerAdapter::new(config)?))
+}
