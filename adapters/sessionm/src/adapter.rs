@@ -263,11 +263,12 @@ impl SessionmAdapter {
         Ok(reply.id.filter(|id| !id.is_empty()))
     }
 
-    /// The `modified_time` of a version that replaces the one sent before: later than the
-    /// transaction's own time and than now by one SessionM tick, since an equal time does not
-    /// overwrite (§7.5: newest wins).
-    fn replacing_time(&self, transaction: &Transaction) -> DateTime<Utc> {
-        transaction.at.max(self.clock.now()) + tick()
+    /// The `modified_time` of a version that replaces the one sent before: `ticks` SessionM
+    /// steps after the later of the transaction's own time and now, since an equal time does
+    /// not overwrite (§7.5: newest wins). Within one instant the sale (0), a return (1) and a
+    /// void (2) stay in that order.
+    fn replacing_time(&self, transaction: &Transaction, ticks: i32) -> DateTime<Utc> {
+        transaction.at.max(self.clock.now()) + tick() * ticks
     }
 }
 
@@ -563,7 +564,7 @@ impl Transactions for SessionmAdapter {
         // A return resends the original id with the returned lines removed and a newer
         // modified_time (§7.7 [D]); the offers it no longer uses are reinstated by the caller.
         let reference =
-            self.send_version(OP, ctx, transaction, self.replacing_time(transaction), false).await?;
+            self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 1), false).await?;
         Ok(receipt(transaction, SendOutcome::Replaced, reference))
     }
 
@@ -571,7 +572,7 @@ impl Transactions for SessionmAdapter {
         const OP: &str = "transactions.cancel";
         // No cancel call exists: the sale is sent again voided (§7.7 [I]). A second void
         // carries the same time and changes nothing.
-        self.send_version(OP, ctx, transaction, self.replacing_time(transaction), true).await.map(|_| ())
+        self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 2), true).await.map(|_| ())
     }
 
     async fn refund(&self, _ctx: &Context, _refund: &Refund) -> Result<TransactionReceipt> {
