@@ -5,7 +5,7 @@
 //! §6: "an error can come back with 200"; the HTTP code of POS business errors is undocumented,
 //! §8.2 \[I\]), so 2xx replies are read too. Error codes are compared without regard to case
 //! (`user_not_found` = `USER_NOT_FOUND`, §5.8, checklist 23); their names live in
-//! [`crate::names::code`].
+//! the crate's `names::code` module.
 //!
 //! | Reply | Kind | Temporary | Effect |
 //! | --- | --- | --- | --- |

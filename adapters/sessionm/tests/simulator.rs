@@ -368,7 +368,7 @@ async fn a_closed_sale_carrying_the_lock_discount_redeems_the_offer() {
         .adapter
         .transactions()
         .unwrap()
-        .send(&ctx(), &sale(&env, "T-1", &b, &[hold.clone()]))
+        .send(&ctx(), &sale(&env, "T-1", &b, std::slice::from_ref(&hold)))
         .await
         .unwrap();
     assert_eq!(receipt.outcome, SendOutcome::Stored);
