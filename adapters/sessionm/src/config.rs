@@ -50,9 +50,6 @@ pub const ENV_PREFIX: &str = "LOYALTY_SESSIONM_";
 /// Prefix of live sandbox variables (the only ones live runs read).
 pub const LIVE_ENV_PREFIX: &str = "LOYALTY_LIVE_SESSIONM_";
 
-/// Secret keys, each with a `<key>_env` form for TOML.
-const SECRETS: &[&str] = &["pos_secret", "connect_secret", "api_key", "s2s_secret"];
-
 const KEYS: &[&str] = &[
     "pos_base_url",
     "pos_key",
@@ -212,7 +209,6 @@ impl SessionmConfig {
                 (None, None) => Ok(None),
             }
         };
-        debug_assert!(SECRETS.iter().all(|s| KEYS.contains(s)));
         let mut b = SessionmConfig::builder();
         b.pos_base_url = text("pos_base_url")?;
         b.pos_key = text("pos_key")?;

@@ -65,6 +65,15 @@ pub const GENDER_MALE: &str = "m";
 /// See [`GENDER_MALE`].
 pub const GENDER_FEMALE: &str = "f";
 
+/// Where an error body's code, message and per-field details sit (§5.8: the POS `errors`
+/// shape is \[I\]; the simulator writes `{code, message, fields}`, Core `{code, message, user}`
+/// \[D\]\[K\], the Incentives spend call `{error}` \[K\]). The first key present wins.
+pub const ERROR_CODE_KEYS: [&str; 2] = ["code", "error_code"];
+/// See [`ERROR_CODE_KEYS`].
+pub const ERROR_MESSAGE_KEYS: [&str; 2] = ["message", "error"];
+/// See [`ERROR_CODE_KEYS`]; every one present is read.
+pub const ERROR_FIELD_KEYS: [&str; 2] = ["fields", "user"];
+
 /// Wallet page size (`take`); the public examples use 0 / 1000 (§4.3 \[P\]).
 pub const WALLET_PAGE: i64 = 1000;
 

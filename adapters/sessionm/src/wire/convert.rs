@@ -555,9 +555,10 @@ impl TryFrom<&User> for Member {
 /// available balances.
 pub(crate) fn total_points(b: &Balances) -> Option<Decimal> {
     b.summary.as_ref().and_then(|s| s.total_points).map(|n| n.0).or_else(|| {
-        let balances: Vec<Decimal> =
-            b.details.iter().filter_map(|d| d.available_balance.map(|n| n.0)).collect();
-        (!balances.is_empty()).then(|| balances.iter().sum())
+        let mut balances = b.details.iter().filter_map(|d| d.available_balance.map(|n| n.0)).peekable();
+        balances.peek()?;
+        // Checked: a sum that overflows is no balance at all.
+        balances.try_fold(Decimal::ZERO, |acc, x| acc.checked_add(x))
     })
 }
 
@@ -847,6 +848,25 @@ mod tests {
         let r = RegisterMember::new().with_email("a@example.com");
         let e = UserWrite::try_from(RegisterInput { request: &r, external_id_type: None }).unwrap_err();
         assert_eq!(e.field, "consents.membership");
+    }
+
+    #[test]
+    fn points_are_the_summary_else_the_checked_sum_of_the_accounts() {
+        let b = |v: Value| serde_json::from_value::<Balances>(v).unwrap();
+        assert_eq!(
+            total_points(&b(json!({"summary": {"total_points": 5}, "details": [{"available_balance": 9}]}))),
+            Some(5.into())
+        );
+        assert_eq!(
+            total_points(&b(json!({"details": [{"available_balance": 2}, {"available_balance": 3}]}))),
+            Some(5.into())
+        );
+        assert_eq!(total_points(&b(json!({"details": []}))), None);
+        let huge = "79228162514264337593543950335";
+        assert_eq!(
+            total_points(&b(json!({"details": [{"available_balance": huge}, {"available_balance": huge}]}))),
+            None
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::lenient::is_ok;
 use super::ConversionError;
+use crate::names;
 
 /// The container every POS call sends (§3.1 \[D\]).
 #[derive(Debug, Clone, Serialize)]
@@ -80,12 +81,14 @@ impl ErrorDetails {
     pub(crate) fn read(bytes: &[u8]) -> Option<ErrorDetails> {
         let o = object(bytes).ok()?;
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let first =
+            |m: &serde_json::Map<String, Value>, keys: &[&str]| keys.iter().find_map(|k| text(m.get(*k)));
         let mut d = ErrorDetails { status: text(o.get("status")), ..ErrorDetails::default() };
         match o.get("errors") {
             Some(Value::Object(e)) => {
-                d.code = text(e.get("code")).or_else(|| text(e.get("error_code")));
-                d.message = text(e.get("message")).or_else(|| text(e.get("error")));
-                for key in ["fields", "user"] {
+                d.code = first(e, &names::ERROR_CODE_KEYS);
+                d.message = first(e, &names::ERROR_MESSAGE_KEYS);
+                for key in names::ERROR_FIELD_KEYS {
                     if let Some(Value::Object(f)) = e.get(key) {
                         d.fields.extend(f.iter().map(|(k, v)| (k.clone(), first_message(v))));
                     }
@@ -96,7 +99,7 @@ impl ErrorDetails {
         }
         // A 401 or 404 from a gateway may carry a plain `{"message"}` or `{"error"}`.
         if d.message.is_none() {
-            d.message = text(o.get("message")).or_else(|| text(o.get("error")));
+            d.message = first(&o, &names::ERROR_MESSAGE_KEYS);
         }
         Some(d)
     }
