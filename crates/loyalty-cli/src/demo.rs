@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use loyalty_core::checkout::{Checkout, CheckoutOutcome, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{
-    Basket, Consents, Context, Error, Line, LookupKind, Member, MemberLookup, Money, Offer, Provider,
-    RegisterMember, ReturnRequest, ReturnStyle,
+    Basket, Consents, Context, Error, Line, LookupKind, Member, MemberLookup, Money, Offer, OfferKind,
+    Provider, RegisterMember, ReturnRequest, ReturnStyle,
 };
 use rust_decimal::Decimal;
 
@@ -110,12 +110,18 @@ impl Walk<'_> {
             );
         }
 
-        // 3. The checkout, confirming the first basket coupon as a customer would.
+        // 3. The checkout, confirming the first offer that waits for the customer's yes (a
+        //    basket coupon, or an offer the provider priced for this basket).
         let mut req = CheckoutRequest::new(format!("DEMO-{}-1", self.name.to_uppercase()), basket.clone());
         if let Some(l) = lookup {
             req = req.identify(l);
         }
-        if let Some(c) = offers.iter().find(|o| o.is_basket_coupon() && o.uses_left != Some(0)) {
+        let asks = |o: &&Offer| {
+            o.uses_left != Some(0)
+                && (o.is_basket_coupon()
+                    || matches!(o.kind, OfferKind::VendorPriced { discount: Some(_), .. }))
+        };
+        if let Some(c) = offers.iter().find(asks) {
             req = req.confirm(c.id.clone());
         }
         if let Some(d) = env.department() {

@@ -34,6 +34,7 @@ pub fn delivery(provider: &str, d: &Delivery) -> String {
             SendOutcome::Recorded => format!("sent to {provider}: recorded"),
             SendOutcome::AlreadyRecorded => format!("sent to {provider}: it already had this sale"),
             SendOutcome::Replaced => format!("sent to {provider}: replaced its earlier version"),
+            SendOutcome::Stored => format!("sent to {provider}: stored"),
         },
         Delivery::Pending { reason } => format!("kept in the outbox for a resend: {reason}"),
         Delivery::Refused { reason } => format!("refused by {provider}: {reason}"),

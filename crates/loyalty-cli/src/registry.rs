@@ -50,6 +50,8 @@ pub fn adapters() -> Vec<Entry> {
         crate::targets::memory::entry(),
         #[cfg(feature = "diller")]
         crate::targets::diller::entry(),
+        #[cfg(feature = "sessionm")]
+        crate::targets::sessionm::entry(),
     ]
 }
 

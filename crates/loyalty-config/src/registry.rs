@@ -19,6 +19,8 @@ fn entries() -> Vec<Entry> {
         Entry { kind: "memory", build: memory },
         #[cfg(feature = "diller")]
         Entry { kind: "diller", build: diller },
+        #[cfg(feature = "sessionm")]
+        Entry { kind: "sessionm", build: sessionm },
     ]
 }
 
@@ -78,4 +80,10 @@ fn memory(table: Value) -> Result<Arc<dyn Provider>> {
 fn diller(table: Value) -> Result<Arc<dyn Provider>> {
     let config = loyalty_diller::DillerConfig::from_value(table)?;
     Ok(Arc::new(loyalty_diller::DillerAdapter::new(config)?))
+}
+
+#[cfg(feature = "sessionm")]
+fn sessionm(table: Value) -> Result<Arc<dyn Provider>> {
+    let config = loyalty_sessionm::SessionmConfig::from_value(table)?;
+    Ok(Arc::new(loyalty_sessionm::SessionmAdapter::new(config)?))
 }

@@ -66,7 +66,9 @@ pub enum Resend {
     /// [`SendOutcome::AlreadyRecorded`](crate::SendOutcome::AlreadyRecorded) (Diller).
     Deduplicated,
     /// The vendor replaces the stored transaction with the new one, newest wins, and the send
-    /// reports [`SendOutcome::Replaced`](crate::SendOutcome::Replaced) (SessionM).
+    /// reports [`SendOutcome::Replaced`](crate::SendOutcome::Replaced), or
+    /// [`SendOutcome::Stored`](crate::SendOutcome::Stored) when the vendor's reply does not tell
+    /// a first version from a replacement (SessionM).
     Upsert,
     /// The vendor does not say: a second send may record the sale twice, so the checkout never
     /// sends again without reconciling first.

@@ -232,7 +232,8 @@ pub trait Transactions: Send + Sync {
     /// # Behaviour
     /// - The transaction id is the idempotency key: sending the same id again has one effect
     ///   and reports `SendOutcome::AlreadyRecorded` (where `resend` is `Deduplicated`), or
-    ///   replaces the stored transaction and reports `SendOutcome::Replaced` (`Upsert`).
+    ///   replaces the stored transaction and reports `SendOutcome::Replaced` (`Upsert`;
+    ///   `SendOutcome::Stored` for every send when the vendor's reply does not tell which).
     /// - The same id with a different body is `Conflict` where the provider can tell.
     /// - The holds the transaction carries are claimed by it.
     /// - Never sent twice by a retry: a timeout after sending is `Unavailable` with effect

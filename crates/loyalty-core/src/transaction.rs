@@ -454,6 +454,10 @@ pub enum SendOutcome {
     AlreadyRecorded,
     /// The provider had a transaction with this id and replaced it with this one (an upsert).
     Replaced,
+    /// The provider holds this version of the transaction under its id now, and its reply does
+    /// not say whether it was new, replaced an earlier version or was there already: an upsert
+    /// whose answer is the same in every case (SessionM's `send_transaction`).
+    Stored,
 }
 
 /// The provider's receipt for a sent transaction.

@@ -12,7 +12,9 @@ use loyalty_core::checkout::{
 };
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Basket, Currency, Line, Money, Transaction, TransactionId};
-use loyalty_store::{PostgresCheckoutStore, SqliteCheckoutStore};
+#[cfg(feature = "postgres")]
+use loyalty_store::PostgresCheckoutStore;
+use loyalty_store::SqliteCheckoutStore;
 use rust_decimal::Decimal;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -65,6 +67,7 @@ fn record(order: &str, state: CheckoutState, due: Option<DateTime<Utc>>) -> Chec
     serde_json::from_value(json).expect("a record")
 }
 
+#[cfg(feature = "postgres")]
 async fn postgres_store() -> Arc<dyn CheckoutStore> {
     let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
@@ -91,6 +94,7 @@ async fn every_store() -> Vec<(&'static str, Arc<dyn CheckoutStore>)> {
     vec![
         ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
         ("sqlite", sqlite_store().await),
+        #[cfg(feature = "postgres")]
         ("postgres", postgres_store().await),
     ]
 }
@@ -289,6 +293,7 @@ async fn open_picks_the_store_from_the_url_and_names_an_unknown_scheme() {
     assert!(err.to_string().contains("mysql"), "{err}");
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn a_postgres_url_with_a_password_never_shows_it() {
     let err = PostgresCheckoutStore::connect("postgres://user:hunter2@127.0.0.1:1/db").await.unwrap_err();

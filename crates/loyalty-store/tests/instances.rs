@@ -11,6 +11,7 @@ use harness::{kari_order, World};
 use loyalty_core::checkout::{Checkout, Delivery};
 use loyalty_core::{Context, Error, ErrorKind, TransactionId};
 
+#[cfg(feature = "postgres")]
 fn postgres_url() -> String {
     std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!("set LOYALTY_TEST_POSTGRES_URL to a PostgreSQL database; .ci/run installs and starts one")
@@ -18,6 +19,7 @@ fn postgres_url() -> String {
 }
 
 /// A PostgreSQL store in a fresh schema.
+#[cfg(feature = "postgres")]
 async fn postgres_store_url() -> String {
     let url = postgres_url();
     let schema = format!(
@@ -51,6 +53,7 @@ async fn two_instances_completing_one_order_at_once_charge_once_on_sqlite() {
     two_instances_complete_one_order(&harness::sqlite_url()).await;
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_completing_one_order_at_once_charge_once_on_postgres() {
     two_instances_complete_one_order(&postgres_store_url().await).await;
@@ -99,6 +102,7 @@ async fn any_instance_drains_the_outbox_and_each_send_goes_once_on_sqlite() {
     outbox_drained_once(&harness::sqlite_url()).await;
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_instance_drains_the_outbox_and_each_send_goes_once_on_postgres() {
     outbox_drained_once(&postgres_store_url().await).await;

@@ -7,7 +7,7 @@ use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, Ne
 use loyalty_core::{ErrorKind, Offer, Provider, RegisterMember};
 
 use super::members::both_consents;
-use super::{check, ctx, fail, hold, member_lookup, member_offers, release, step};
+use super::{check, ctx, fail, hold, member_lookup, release, step};
 use crate::{Environment, Outcome, Verdict};
 
 fn request(env: &Environment) -> CheckoutRequest {
@@ -108,15 +108,15 @@ pub async fn checkout_same_order_other_basket(p: &dyn Provider, env: &Environmen
     cleanup(p, env, &out).await
 }
 
-/// Offers the prepared checkout holds (skip when the seeded basket uses none).
-async fn held(
-    p: &dyn Provider,
-    env: &Environment,
-    prepared: &loyalty_core::checkout::Prepared,
-) -> Result<Vec<Offer>, Verdict> {
-    let offers = member_offers(p, env).await?;
-    let held: Vec<Offer> =
-        prepared.holds.iter().filter_map(|h| offers.iter().find(|o| o.id == h.offer_id).cloned()).collect();
+/// Offers the prepared checkout holds (skip when the seeded basket uses none), as the checkout
+/// has them: a provider's list may leave out an offer while it is held (a wallet of unlocked
+/// offers only).
+fn held(prepared: &loyalty_core::checkout::Prepared) -> Result<Vec<Offer>, Verdict> {
+    let held: Vec<Offer> = prepared
+        .holds
+        .iter()
+        .filter_map(|h| prepared.offers.iter().find(|o| o.id == h.offer_id).cloned())
+        .collect();
     if held.is_empty() {
         return Err(Verdict::Skip("no seeded offer applies to the basket, so nothing is held".into()));
     }
@@ -143,7 +143,7 @@ pub async fn checkout_fails_after_hold(p: &dyn Provider, env: &Environment) -> O
     payment.answer_next(NextAnswer::Decline);
     let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
-    let held = held(p, env, &prepared).await?;
+    let held = held(&prepared)?;
     let err = checkout.commit(&ctx(env), &prepared).await;
     check!(
         matches!(&err, Err(e) if e.kind() == &ErrorKind::Rejected),
@@ -160,7 +160,7 @@ pub async fn checkout_declined_then_retried(p: &dyn Provider, env: &Environment)
     payment.answer_next(NextAnswer::Decline);
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
-    held(p, env, &prepared).await?;
+    held(&prepared)?;
     let declined = checkout.commit(&ctx(env), &prepared).await;
     check!(declined.is_err(), "the first payment should be declined: {declined:?}");
     payment.answer_next(NextAnswer::Approve);
@@ -189,7 +189,7 @@ pub async fn checkout_hold_expiry_retaken(p: &dyn Provider, env: &Environment) -
     let payment = Arc::new(SimulatedPayment::new());
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
-    held(p, env, &prepared).await?;
+    held(&prepared)?;
     let latest = prepared.holds.iter().map(|h| h.expires_at).max().unwrap_or_else(|| env.now());
     let wait = (latest - env.now()).to_std().unwrap_or_default() + Duration::from_secs(1);
     if !env.advance_clock(wait) {
@@ -216,7 +216,7 @@ pub async fn checkout_three_d_secure(p: &dyn Provider, env: &Environment) -> Out
     payment.answer_next(NextAnswer::ThreeDSecure);
     let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
     let prepared = step("checkout.prepare", checkout.prepare(&ctx(env), &req).await)?;
-    let held = held(p, env, &prepared).await?;
+    let held = held(&prepared)?;
     let waiting = step("checkout.commit", checkout.commit(&ctx(env), &prepared).await)?;
     check!(
         matches!(waiting, Completion::ActionRequired { .. }),

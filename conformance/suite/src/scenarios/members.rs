@@ -73,6 +73,14 @@ pub async fn get_member(p: &dyn Provider, env: &Environment) -> Outcome {
     Ok(())
 }
 
+/// The seeded member read by id carries a points balance.
+pub async fn member_points(p: &dyn Provider, env: &Environment) -> Outcome {
+    let m = p.members().ok_or_else(|| fail("members() is None"))?;
+    let got = step("members.get", m.get(&ctx(env), env.member_id()).await)?;
+    check!(got.points.is_some(), "a provider with points read member {} without a balance", got.id);
+    Ok(())
+}
+
 pub(crate) fn both_consents() -> Consents {
     Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: true }
 }

@@ -21,8 +21,8 @@ pub use checkout::{
 };
 pub use commerce::{cart_upgrade, dropship_order};
 pub use members::{
-    enroll_member, find_by, find_by_activation_token, find_no_match, get_member, register_member, segments,
-    update_member,
+    enroll_member, find_by, find_by_activation_token, find_no_match, get_member, member_points,
+    register_member, segments, update_member,
 };
 pub use offers::{
     hold_and_release, hold_blocks_others, list_offers, list_offers_for_guests, list_offers_with_basket,
@@ -82,6 +82,7 @@ pub fn all() -> Vec<Scenario> {
         scenario!("members.enroll", ["enroll"], enroll_member),
         scenario!("members.update", ["register", "update_member"], update_member),
         scenario!("members.segments", ["segments"], segments),
+        scenario!("members.get_shows_points", ["get_member", "points"], member_points),
         scenario!("offers.list", ["list_offers"], list_offers),
         scenario!("offers.list_with_basket", ["list_offers", "offers_with_basket"], list_offers_with_basket),
         scenario!("offers.list_for_guests", ["list_offers", "guest_offers"], list_offers_for_guests),
@@ -228,6 +229,33 @@ pub(crate) fn usable_coupon(offers: &[Offer], single_use: bool) -> Option<Offer>
         .cloned()
 }
 
+/// An offer to hold or redeem: a usable coupon of the seeded member, else, for a provider that
+/// prices offers itself against a basket, one of its offers that applies to the seeded basket.
+pub(crate) async fn holdable_offer(
+    p: &dyn Provider,
+    env: &Environment,
+    single_use: bool,
+) -> Result<Option<Offer>, Verdict> {
+    let offers = member_offers(p, env).await?;
+    if let Some(c) = usable_coupon(&offers, single_use) {
+        return Ok(Some(c));
+    }
+    let caps = p.capabilities();
+    if !(caps.vendor_pricing && caps.offers_with_basket) {
+        return Ok(None);
+    }
+    let o = p.offers().ok_or_else(|| fail("offers() is None"))?;
+    let priced =
+        step("offers.list(basket)", o.list(&ctx(env), Some(env.member_id()), Some(env.basket())).await)?;
+    Ok(priced.into_iter().find(|x| {
+        matches!(x.kind, OfferKind::VendorPriced { discount: Some(_), .. })
+            && x.uses_left != Some(0)
+            && (!single_use || x.uses_left == Some(1))
+    }))
+}
+
+/// Holds `offer` for `tx` with the seeded basket, as the checkout does (providers that price
+/// the offer evaluate it against the basket).
 pub(crate) async fn hold(
     p: &dyn Provider,
     env: &Environment,
@@ -235,7 +263,9 @@ pub(crate) async fn hold(
     tx: &TransactionId,
 ) -> loyalty_core::Result<Hold> {
     let h = p.holds().ok_or_else(|| loyalty_core::Error::unsupported(p.name(), "holds.hold"))?;
-    h.hold(&ctx(env), &HoldRequest::new(env.member_id().clone(), offer.clone(), tx.clone())).await
+    let req = HoldRequest::new(env.member_id().clone(), offer.clone(), tx.clone())
+        .with_basket(env.basket().clone());
+    h.hold(&ctx(env), &req).await
 }
 
 pub(crate) async fn release(p: &dyn Provider, env: &Environment, hold: &Hold) -> Outcome {

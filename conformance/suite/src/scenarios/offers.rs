@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use loyalty_core::{ErrorKind, OfferKind, Provider, RedeemRequest};
 
-use super::{check, ctx, fail, hold, member_offers, release, step, usable_coupon};
+use super::{check, ctx, fail, hold, holdable_offer, member_offers, release, step, usable_coupon};
 use crate::{Environment, Outcome, Verdict};
 
 /// The seeded member has offers, each with a unique id and a title.
@@ -56,9 +56,9 @@ pub async fn validate_offer(p: &dyn Provider, env: &Environment) -> Outcome {
 
 /// A hold has a future expiry; holding again for the same order gives the same hold; releasing twice is fine.
 pub async fn hold_and_release(p: &dyn Provider, env: &Environment) -> Outcome {
-    let offers = member_offers(p, env).await?;
-    let coupon =
-        usable_coupon(&offers, false).ok_or_else(|| Verdict::Skip("no usable coupon seeded".into()))?;
+    let coupon = holdable_offer(p, env, false)
+        .await?
+        .ok_or_else(|| Verdict::Skip("no usable coupon or vendor-priced offer seeded".into()))?;
     let tx = env.fresh_transaction_id();
     let first = step("holds.hold", hold(p, env, &coupon, &tx).await)?;
     check!(first.expires_at > env.now(), "hold expires at {} which is not in the future", first.expires_at);
@@ -74,9 +74,9 @@ pub async fn hold_and_release(p: &dyn Provider, env: &Environment) -> Outcome {
 
 /// A single-use coupon held for one order cannot be held for another until released.
 pub async fn hold_blocks_others(p: &dyn Provider, env: &Environment) -> Outcome {
-    let offers = member_offers(p, env).await?;
-    let coupon =
-        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon = holdable_offer(p, env, true)
+        .await?
+        .ok_or_else(|| Verdict::Skip("no single-use coupon or vendor-priced offer seeded".into()))?;
     let (a, b) = (env.fresh_transaction_id(), env.fresh_transaction_id());
     let held = step("holds.hold(A)", hold(p, env, &coupon, &a).await)?;
     let other = hold(p, env, &coupon, &b).await;
@@ -92,9 +92,9 @@ pub async fn hold_blocks_others(p: &dyn Provider, env: &Environment) -> Outcome 
 
 /// A lock lapses by itself after its lifetime.
 pub async fn lock_expires(p: &dyn Provider, env: &Environment) -> Outcome {
-    let offers = member_offers(p, env).await?;
-    let coupon =
-        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon = holdable_offer(p, env, true)
+        .await?
+        .ok_or_else(|| Verdict::Skip("no single-use coupon or vendor-priced offer seeded".into()))?;
     let (a, b) = (env.fresh_transaction_id(), env.fresh_transaction_id());
     let held = step("holds.hold(A)", hold(p, env, &coupon, &a).await)?;
     let ttl = (held.expires_at - env.now()).to_std().unwrap_or_default();
@@ -112,9 +112,9 @@ pub async fn lock_expires(p: &dyn Provider, env: &Environment) -> Outcome {
 
 /// A single-use coupon redeemed once cannot be redeemed again until reinstated; reinstating twice gives one use back.
 pub async fn redeem_and_reinstate(p: &dyn Provider, env: &Environment) -> Outcome {
-    let offers = member_offers(p, env).await?;
-    let coupon =
-        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon = holdable_offer(p, env, true)
+        .await?
+        .ok_or_else(|| Verdict::Skip("no single-use coupon or vendor-priced offer seeded".into()))?;
     let r = p.redemptions().ok_or_else(|| fail("redemptions() is None"))?;
     let c = ctx(env);
     let req = RedeemRequest::new(env.member_id().clone(), coupon.clone()).with_basket(env.basket().clone());
@@ -209,9 +209,9 @@ pub async fn vendor_priced_offer(p: &dyn Provider, env: &Environment) -> Outcome
 /// A reservation (no expiry of its own) still blocks another order after its assumed lifetime,
 /// until it is released.
 pub async fn reservation_stays_until_released(p: &dyn Provider, env: &Environment) -> Outcome {
-    let offers = member_offers(p, env).await?;
-    let coupon =
-        usable_coupon(&offers, true).ok_or_else(|| Verdict::Skip("no single-use coupon seeded".into()))?;
+    let coupon = holdable_offer(p, env, true)
+        .await?
+        .ok_or_else(|| Verdict::Skip("no single-use coupon or vendor-priced offer seeded".into()))?;
     let (a, b) = (env.fresh_transaction_id(), env.fresh_transaction_id());
     let held = step("holds.hold(A)", hold(p, env, &coupon, &a).await)?;
     let ttl = (held.expires_at - env.now()).to_std().unwrap_or_default();

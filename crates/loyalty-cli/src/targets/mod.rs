@@ -4,6 +4,8 @@ pub mod memory;
 
 #[cfg(feature = "diller")]
 pub mod diller;
+#[cfg(feature = "sessionm")]
+pub mod sessionm;
 
 use loyalty_conformance::Environment;
 use loyalty_core::{

@@ -131,6 +131,9 @@ impl Checkout<'_> {
         let mut offers = Vec::new();
         if let Some(o) = self.provider.offers() {
             let basket = caps.offers_with_basket.then_some(&request.basket);
+            // The order id tells a provider that evaluates the basket as a transaction which of
+            // its holds are this order's own, so a basket changed after a hold still lists them.
+            let ctx = &ctx.clone().with_idempotency_key(work.rec.order.as_str());
             match &work.rec.member {
                 Some(m) if caps.list_offers => offers = o.list(ctx, Some(&m.id), basket).await?,
                 None if caps.list_offers && caps.guest_offers => offers = o.list(ctx, None, basket).await?,

@@ -1,0 +1,600 @@
+//! [`SessionmAdapter`]: the trait implementations and the one [`Capabilities`] declaration.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use loyalty_core::{
+    Basket, Capabilities, Carts, Clock, Context, DepartmentId, EnrollMember, Error, ErrorKind, Fulfilment,
+    Hold, HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members,
+    Offer, Offers, Provider, RedeemRequest, Redemption, Redemptions, Refund, RegisterMember, Reinstatement,
+    Resend, Result, ReturnStyle, Segment, SendOutcome, SystemClock, Transaction, TransactionReceipt,
+    Transactions, UsageCounting, Validation, WriteEffect,
+};
+
+use crate::client::{RandomRequestIds, RequestIds, SessionmClient};
+use crate::config::SessionmConfig;
+use crate::names::code;
+use crate::wire::convert::{
+    self, lookup_type, user_offer_id, BasketInput, Header, InContext, OfferContext, RegisterInput, SaleInput,
+};
+use crate::wire::core::{User, UserWrite};
+use crate::wire::discounting::{DiscountReply, OfferLookup, Release};
+use crate::wire::lookup::LookupRequest;
+use crate::wire::transaction::Transaction as WireTransaction;
+use crate::PROVIDER;
+
+/// Lock lifetime when nothing else is known: 15 minutes (§7.2 \[G\]); no public source shows a
+/// way to ask for another (§9 q. 2).
+pub const LOCK_TTL_SECS: u64 = 15 * 60;
+
+/// The SessionM provider: members (POS lookup, Core profiles), the offer wallet (Connect) and
+/// offers priced against a basket (POS lookup), locks, immediate redemption and reinstatement,
+/// and transactions sent as upserts.
+///
+/// Build it with [`SessionmAdapter::new`]; hand it to callers as `&dyn Provider`.
+#[derive(Debug)]
+pub struct SessionmAdapter {
+    config: SessionmConfig,
+    client: SessionmClient,
+    clock: Arc<dyn Clock>,
+    capabilities: Capabilities,
+}
+
+/// What SessionM can do, declared once (sessionm.md §3, §4, §6, §7).
+fn declare() -> Capabilities {
+    let mut c = Capabilities::none();
+    // POS lookup takes e-mail, phone, user id and external id, exactly one match (§3.3).
+    c.lookups = vec![LookupKind::Phone, LookupKind::Email, LookupKind::ExternalId, LookupKind::ProviderId];
+    // Core GET /users/{id} (§6), with Connect balances (§4.2).
+    c.get_member = true;
+    // Core POST /users (§6); no phone-first enrolment exists.
+    c.register = true;
+    c.enroll = false;
+    // Core PUT /users/{id} (§6).
+    c.update_member = true;
+    // Custom attributes live in `user_profile`; there is no segment list to build a form from.
+    c.segments = false;
+    // Connect get_user_offers (§4.3) and POS lookup with a basket (§3.3).
+    c.list_offers = true;
+    c.offers_with_basket = true;
+    // No standalone validation call: lock and redeem evaluate the offer (§3.5, §7.9).
+    c.validate_offer = false;
+    // The wallet belongs to a user (§4.3).
+    c.guest_offers = false;
+    // SessionM computes each offer's discount for the basket (§3.3, §3.5, §7.1).
+    c.vendor_pricing = true;
+    // A lock lapses by itself after 15 minutes (§7.2 [G]).
+    c.hold = Some(HoldStyle::Lock { default_ttl_secs: LOCK_TTL_SECS });
+    // A lock keeps every other transaction off the offer at once (§7.2 [I], checklist 8).
+    c.usage_counting = UsageCounting::AtHold;
+    // Immediate redeem (§3.7) and reinstate (§3.8); the returns flow reinstates (§7.7).
+    c.redeem = true;
+    c.reinstate = vec![Reinstatement::Explicit];
+    c.stamp_cards = false;
+    // Users have point balances (§4.2).
+    c.points = true;
+    c.send_transaction = true;
+    // Same transaction_id again = an update, newest modified_time wins (§7.5).
+    c.resend = Resend::Upsert;
+    // Points are computed by the loyalty engine after the send (§3.9, §9 q. 9).
+    c.points_at_send = false;
+    // A void is the sale sent again with is_voided (§7.7 [I]); sending it twice is harmless.
+    c.cancel_transaction = true;
+    c.second_cancel_refused = false;
+    // Returns resend the original transaction_id without the returned lines (§7.7 [D]).
+    c.return_styles = vec![ReturnStyle::ResendWithoutLines];
+    c.carts = false;
+    c.cart_upgrades = false;
+    c.dropshipping = false;
+    c
+}
+
+/// The error for an operation SessionM has no call for.
+fn unsupported(op: &str, why: &str) -> Error {
+    Error::unsupported(PROVIDER, op).with_message(why.to_string())
+}
+
+/// True for the vendor code `code` (any case).
+fn has_code(e: &Error, code: &str) -> bool {
+    e.vendor_code().is_some_and(|c| c.eq_ignore_ascii_case(code))
+}
+
+/// One SessionM timestamp step (seven fractional digits, §5).
+fn tick() -> chrono::Duration {
+    chrono::Duration::nanoseconds(100)
+}
+
+impl SessionmAdapter {
+    /// An adapter for `config`, on the system clock.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn new(config: SessionmConfig) -> Result<SessionmAdapter> {
+        SessionmAdapter::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An adapter whose hold expiry and `modified_time` read `clock`.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn with_clock(config: SessionmConfig, clock: Arc<dyn Clock>) -> Result<SessionmAdapter> {
+        SessionmAdapter::with_parts(config, clock, Arc::new(RandomRequestIds::default()))
+    }
+
+    /// An adapter with its own `request_id` source (deterministic ids in tests).
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn with_parts(
+        config: SessionmConfig,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn RequestIds>,
+    ) -> Result<SessionmAdapter> {
+        let client = SessionmClient::new(&config, ids)?;
+        Ok(SessionmAdapter { config, client, clock, capabilities: declare() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SessionmConfig {
+        &self.config
+    }
+
+    /// Reads a member by external id through Core (`GET /external/users/{id}`, §6). Unlike
+    /// [`Members::find`], which uses the POS lookup and refuses an id several users share
+    /// (§3.3), Core answers one of them (§6 \[K\]).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id; transport errors.
+    pub async fn member_by_external_id(&self, ctx: &Context, external_id: &str) -> Result<Member> {
+        const OP: &str = "members.get";
+        let u = self.client.get_external_user(ctx, OP, external_id).await?;
+        member(OP, &u)
+    }
+
+    /// Changes a member's profile by external id through Core (`PUT /external/users/{id}`, §6).
+    ///
+    /// # Errors
+    /// As [`Members::update`].
+    pub async fn update_by_external_id(
+        &self,
+        ctx: &Context,
+        external_id: &str,
+        update: &MemberUpdate,
+    ) -> Result<Member> {
+        const OP: &str = "members.update";
+        let body = UserWrite::try_from(update).map_err(|e| e.invalid(OP))?;
+        let u = self.client.update_external_user(ctx, OP, external_id, &body).await?;
+        member(OP, &u)
+    }
+
+    /// A member's points through Connect (`user_points/all_balances`, §4.2): the summary's
+    /// total, else the sum of the accounts' available balances.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown member; transport errors.
+    pub async fn points(&self, ctx: &Context, member: &MemberId) -> Result<Option<rust_decimal::Decimal>> {
+        let b = self.client.all_balances(ctx, "members.points", member.as_str()).await?;
+        Ok(convert::total_points(&b))
+    }
+
+    /// The store: the transaction's or the call's department, else the configured store.
+    fn store<'a>(&'a self, ctx: &'a Context, explicit: Option<&'a DepartmentId>) -> &'a str {
+        explicit.or(ctx.department.as_ref()).map(|d| d.as_str()).unwrap_or(&self.config.store_id)
+    }
+
+    fn employee<'a>(&'a self, ctx: &'a Context) -> &'a str {
+        ctx.employee_id.as_deref().unwrap_or(&self.config.employee_id)
+    }
+
+    fn header<'a>(&'a self, ctx: &'a Context, transaction_id: &'a str) -> Header<'a> {
+        Header { transaction_id, channel: &self.config.channel, employee: ctx.employee_id.as_deref() }
+    }
+
+    fn basket_transaction(
+        &self,
+        op: &str,
+        ctx: &Context,
+        basket: &Basket,
+        transaction_id: &str,
+    ) -> Result<WireTransaction> {
+        let input =
+            BasketInput { basket, header: self.header(ctx, transaction_id), currency: self.config.currency };
+        WireTransaction::try_from(input).map_err(|e| e.invalid(op))
+    }
+
+    /// The lock or redeem request for `offer` (a `UserOfferId` or a `TTLCode`, §3.5, §7.1).
+    async fn evaluate(
+        &self,
+        op: &str,
+        ctx: &Context,
+        offer: &Offer,
+        basket: Option<&Basket>,
+        transaction_id: &str,
+        redeem: bool,
+    ) -> Result<(DiscountReply, loyalty_core::VendorDiscount)> {
+        // Lock and redeem evaluate the offer against the basket they are given (§3.5, §7.1).
+        let basket = basket.ok_or_else(|| {
+            Error::invalid(PROVIDER, op, "basket", "SessionM evaluates an offer against a basket (§3.5)")
+                .with_effect(WriteEffect::NotSent)
+        })?;
+        let tx = self.basket_transaction(op, ctx, basket, transaction_id)?;
+        let code = offer.reference.value.as_str();
+        if code.trim().is_empty() {
+            return Err(
+                Error::invalid(PROVIDER, op, "offer.reference", "is empty").with_effect(WriteEffect::NotSent)
+            );
+        }
+        let request = OfferLookup {
+            offer_lookup_code: code,
+            offer_lookup_type: lookup_type(offer.reference.kind),
+            transaction: &tx,
+        };
+        let store = self.store(ctx, None);
+        let reply = if redeem {
+            self.client.redeem(ctx, op, store, &request).await?
+        } else {
+            self.client.lock(ctx, op, store, &request).await?
+        };
+        let vd = convert::vendor_discount(&reply.discount, self.config.currency, Some(basket), "payload")
+            .map_err(|e| e.protocol(op))?;
+        Ok((reply, vd))
+    }
+
+    /// Sends `transaction` closed (and voided for a cancel) at `modified_time`.
+    async fn send_version(
+        &self,
+        op: &str,
+        ctx: &Context,
+        transaction: &Transaction,
+        modified_time: DateTime<Utc>,
+        voided: bool,
+    ) -> Result<Option<String>> {
+        let input = SaleInput {
+            transaction,
+            header: self.header(ctx, transaction.id.as_str()),
+            currency: self.config.currency,
+            modified_time,
+            voided,
+        };
+        let body = WireTransaction::try_from(input).map_err(|e| e.invalid(op))?;
+        let store = self.store(ctx, transaction.department.as_ref());
+        let reply = self.client.send_transaction(ctx, op, store, &body).await?;
+        Ok(reply.id.filter(|id| !id.is_empty()))
+    }
+
+    /// The `modified_time` of a version that replaces the one sent before: `ticks` SessionM
+    /// steps after the later of the transaction's own time and now, since an equal time does
+    /// not overwrite (§7.5: newest wins). Within one instant the sale (0), a return (1) and a
+    /// void (2) stay in that order.
+    fn replacing_time(&self, transaction: &Transaction, ticks: i32) -> DateTime<Utc> {
+        transaction.at.max(self.clock.now()) + tick() * ticks
+    }
+}
+
+fn member(op: &str, u: &User) -> Result<Member> {
+    Member::try_from(u).map_err(|e| e.protocol(op))
+}
+
+impl Provider for SessionmAdapter {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        Some(self)
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        Some(self)
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        Some(self)
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        None
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        None
+    }
+}
+
+#[async_trait]
+impl Members for SessionmAdapter {
+    async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
+        const OP: &str = "members.find";
+        let mut request = LookupRequest::default();
+        let blank = |field: &str| {
+            Error::invalid(PROVIDER, OP, field, "must not be empty").with_effect(WriteEffect::NotSent)
+        };
+        match lookup {
+            MemberLookup::Phone(p) => {
+                if !p.is_well_formed() {
+                    return Err(Error::invalid(PROVIDER, OP, "phone", "expected +country code and digits")
+                        .with_effect(WriteEffect::NotSent));
+                }
+                // Digits only, country code included (§3.3).
+                request.phone = Some(convert::phone_digits(p));
+            }
+            MemberLookup::Email(e) if !e.trim().is_empty() => request.email = Some(e.trim().to_string()),
+            MemberLookup::ExternalId(x) if !x.trim().is_empty() => {
+                request.external_customer_id = Some(x.clone())
+            }
+            MemberLookup::ProviderId(id) if !id.as_str().trim().is_empty() => {
+                request.user_id = Some(id.as_str().to_string())
+            }
+            MemberLookup::Email(_) => return Err(blank("email")),
+            MemberLookup::ExternalId(_) => return Err(blank("external_id")),
+            MemberLookup::ProviderId(_) => return Err(blank("provider_id")),
+            MemberLookup::NationalId(_)
+            | MemberLookup::DriversLicense(_)
+            | MemberLookup::ActivationToken(_) => {
+                return Err(unsupported(
+                    OP,
+                    "SessionM looks members up by e-mail, phone, user id or external id (§3.3)",
+                ))
+            }
+        }
+        match self.client.lookup(ctx, OP, self.store(ctx, None), &request).await {
+            Ok(p) => member(OP, &p.user).map(Some),
+            // "No match" is Ok(None) however the vendor says it (§3.3 [I]: user_not_found).
+            Err(e) if e.is_not_found() => Ok(None),
+            // Several matches stay an error (checklist 4): the caller tries another identifier.
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
+        const OP: &str = "members.get";
+        let (user, balances) = tokio::join!(
+            self.client.get_user(ctx, OP, id.as_str()),
+            self.client.all_balances(ctx, OP, id.as_str())
+        );
+        let mut m = member(OP, &user?)?;
+        match balances {
+            Ok(b) => m.points = convert::total_points(&b).or(m.points),
+            // Core knows the user; a balance service that does not is no reason to fail.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        Ok(m)
+    }
+
+    async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
+        const OP: &str = "members.register";
+        let input = RegisterInput { request, external_id_type: self.config.external_id_type.as_deref() };
+        let body = UserWrite::try_from(input).map_err(|e| e.invalid(OP))?;
+        let u = self.client.create_user(ctx, OP, &body).await?;
+        member(OP, &u)
+    }
+
+    async fn enroll(&self, _ctx: &Context, _request: &EnrollMember) -> Result<Member> {
+        Err(unsupported("members.enroll", "SessionM has no phone-first enrolment"))
+    }
+
+    async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
+        const OP: &str = "members.update";
+        let body = UserWrite::try_from(update).map_err(|e| e.invalid(OP))?;
+        let u = self.client.update_user(ctx, OP, id.as_str(), &body).await?;
+        member(OP, &u)
+    }
+
+    async fn segments(&self, _ctx: &Context) -> Result<Vec<Segment>> {
+        Err(unsupported("members.segments", "SessionM keeps custom attributes, not segments"))
+    }
+}
+
+#[async_trait]
+impl Offers for SessionmAdapter {
+    async fn list(
+        &self,
+        ctx: &Context,
+        member: Option<&MemberId>,
+        basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>> {
+        const OP: &str = "offers.list";
+        let member = member.ok_or_else(|| unsupported(OP, "SessionM's wallet belongs to a user (§4.3)"))?;
+        let oc = OfferContext { currency: self.config.currency, zone: self.config.time_zone, basket };
+        let entries = match basket {
+            // A known user's wallet without the heavy lookup (§3.4, §4.3).
+            None => self.client.user_offers(ctx, OP, member.as_str()).await?,
+            Some(b) => {
+                // The basket travels as a transaction; the order's own id lets the lookup show
+                // the offers locked to it (§3.5: re-lock with the same transaction id).
+                let fresh;
+                let tx_id = match ctx.idempotency_key.as_deref() {
+                    Some(k) => k,
+                    None => {
+                        fresh = format!("lookup-{}", self.client.fresh_id());
+                        &fresh
+                    }
+                };
+                let request = LookupRequest {
+                    user_id: Some(member.as_str().to_string()),
+                    transaction: Some(self.basket_transaction(OP, ctx, b, tx_id)?),
+                    ..LookupRequest::default()
+                };
+                let payload = self.client.lookup(ctx, OP, self.store(ctx, None), &request).await?;
+                if payload.user.id.as_deref() != Some(member.as_str()) {
+                    return Err(Error::new(ErrorKind::Protocol, PROVIDER, OP)
+                        .with_message(format!("the lookup of user {member} answered another user")));
+                }
+                payload.offers
+            }
+        };
+        let field = if basket.is_some() { "offers" } else { "user_offers" };
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Offer::try_from(InContext(e, &oc))
+                    .map_err(|x| x.within(&format!("{field}[{i}]")).protocol(OP))
+            })
+            .collect()
+    }
+
+    async fn validate(&self, _ctx: &Context, _member: &MemberId, _offer: &Offer) -> Result<Validation> {
+        Err(unsupported(
+            "offers.validate",
+            "SessionM has no validation call; lock evaluates the offer (§3.5)",
+        ))
+    }
+}
+
+#[async_trait]
+impl Holds for SessionmAdapter {
+    async fn hold(&self, ctx: &Context, request: &HoldRequest) -> Result<Hold> {
+        const OP: &str = "holds.hold";
+        // Taken before the call, so our expiry is never later than SessionM's own (§7.2).
+        let started = self.clock.now();
+        let tx = request.transaction.as_str();
+        // Holding again for the same transaction re-locks and recomputes (§3.5, checklist 9).
+        let (reply, discount) =
+            self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, false).await?;
+        let ttl = request.ttl_secs.unwrap_or(LOCK_TTL_SECS).min(LOCK_TTL_SECS);
+        let expires_at = started + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 1000));
+        let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
+            .unwrap_or_else(|| request.offer.reference.value.clone());
+        Ok(Hold::new(
+            format!("{tx}/{instance}"),
+            request.offer.id.clone(),
+            request.offer.reference.clone(),
+            request.member.clone(),
+            request.transaction.clone(),
+            expires_at,
+        )
+        // The exact Discount object goes back with the sale (§3.5).
+        .with_vendor_data(reply.raw)
+        .with_vendor_discount(discount))
+    }
+
+    async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
+        const OP: &str = "holds.release";
+        // A lapsed lock is released already (§7.2). Unlocking names no transaction (§3.6), so
+        // unlocking now could free another order's lock on the same offer.
+        if hold.is_expired_at(self.clock.now()) {
+            return Ok(());
+        }
+        let id = user_offer_id(hold.vendor_data.as_ref(), &hold.offer_ref).ok_or_else(|| {
+            Error::invalid(PROVIDER, OP, "hold.offer_ref", "unlock needs a user_offer_id (§3.6)")
+                .with_effect(WriteEffect::NotSent)
+        })?;
+        let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
+        match self.client.unlock(ctx, OP, self.store(ctx, None), &release).await {
+            Ok(()) => Ok(()),
+            // Released already, or consumed by the sale: nothing is held (idempotent release).
+            Err(e) if has_code(&e, code::OFFER_NOT_LOCKED) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl Redemptions for SessionmAdapter {
+    async fn redeem(&self, ctx: &Context, request: &RedeemRequest) -> Result<Redemption> {
+        const OP: &str = "redemptions.redeem";
+        let fresh;
+        let tx = match (&request.transaction, ctx.idempotency_key.as_deref()) {
+            (Some(t), _) => t.as_str(),
+            (None, Some(k)) => k,
+            (None, None) => {
+                fresh = format!("redeem-{}", self.client.fresh_id());
+                &fresh
+            }
+        };
+        let (reply, discount) =
+            self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, true).await?;
+        let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
+            .unwrap_or_else(|| request.offer.reference.value.clone());
+        Ok(Redemption::new(
+            format!("{tx}/{instance}"),
+            request.offer.id.clone(),
+            request.offer.reference.clone(),
+            request.member.clone(),
+            self.clock.now(),
+        )
+        // The Discount object goes back with the sale (§3.7).
+        .with_vendor_data(reply.raw)
+        .with_vendor_discount(discount))
+    }
+
+    async fn reinstate(&self, ctx: &Context, redemption: &Redemption) -> Result<()> {
+        const OP: &str = "redemptions.reinstate";
+        let id = user_offer_id(redemption.vendor_data.as_ref(), &redemption.offer_ref).ok_or_else(|| {
+            Error::invalid(PROVIDER, OP, "redemption.offer_ref", "reinstate needs a user_offer_id (§3.8)")
+                .with_effect(WriteEffect::NotSent)
+        })?;
+        let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
+        match self.client.reinstate(ctx, OP, self.store(ctx, None), &release).await {
+            Ok(()) => Ok(()),
+            // Back in the wallet already (a second reinstate, or a void gave it back): one use
+            // back, not two.
+            Err(e) if has_code(&e, code::OFFER_NOT_REDEEMED) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn receipt(transaction: &Transaction, outcome: SendOutcome, reference: Option<String>) -> TransactionReceipt {
+    let mut r = TransactionReceipt::new(transaction.id.clone(), outcome);
+    r.provider_ref = reference;
+    r
+}
+
+#[async_trait]
+impl Transactions for SessionmAdapter {
+    async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.send";
+        // The sale's own time orders its versions (§7.5): a resend of the same sale carries the
+        // same time and leaves SessionM's copy as it is, so a resend after a lost reply has one
+        // effect. The reply is the same whether SessionM had the id or not (§3.9).
+        let reference = self.send_version(OP, ctx, transaction, transaction.at, false).await?;
+        Ok(receipt(transaction, SendOutcome::Stored, reference))
+    }
+
+    async fn amend(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.amend";
+        // A return resends the original id with the returned lines removed and a newer
+        // modified_time (§7.7 [D]); the offers it no longer uses are reinstated by the caller.
+        let reference =
+            self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 1), false).await?;
+        Ok(receipt(transaction, SendOutcome::Replaced, reference))
+    }
+
+    async fn cancel(&self, ctx: &Context, transaction: &Transaction, _reason: Option<&str>) -> Result<()> {
+        const OP: &str = "transactions.cancel";
+        // No cancel call exists: the sale is sent again voided (§7.7 [I]). A second void
+        // carries the same time and changes nothing.
+        self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 2), true).await.map(|_| ())
+    }
+
+    async fn refund(&self, _ctx: &Context, _refund: &Refund) -> Result<TransactionReceipt> {
+        Err(unsupported(
+            "transactions.refund",
+            "SessionM takes no negative lines; returns resend the sale without them (§7.7)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declaration_is_a_fifteen_minute_lock_with_upserts_and_explicit_reinstatement() {
+        let c = declare();
+        assert_eq!(c.hold, Some(HoldStyle::Lock { default_ttl_secs: 900 }));
+        assert_eq!(c.resend, Resend::Upsert);
+        assert_eq!(c.reinstate, vec![Reinstatement::Explicit]);
+        assert_eq!(c.return_styles, vec![ReturnStyle::ResendWithoutLines]);
+        assert!(c.vendor_pricing && c.offers_with_basket && c.redeem && !c.points_at_send);
+        assert!(!c.enroll && !c.segments && !c.validate_offer && !c.guest_offers && !c.stamp_cards);
+    }
+}

@@ -1,0 +1,116 @@
+//! The SessionM simulator started in-process, with an adapter pointed at it: what `loyalty
+//! demo`, `loyalty sim sessionm` and the conformance suite use. Needs the `simulator` feature.
+//!
+//! One simulator serves all three families, so the adapter's three base URLs are its URL.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use loyalty_core::{Clock, Error, ErrorKind, WriteEffect};
+use loyalty_http::Secret;
+use loyalty_sim::sessionm::{demo, SessionmProbe, SessionmSettings, SessionmSim};
+use loyalty_sim::{SimClock, SimServer};
+
+use crate::{SessionmAdapter, SessionmConfig, PROVIDER};
+
+/// The simulator's clock seen as a core [`Clock`], so lock expiry and `modified_time` follow
+/// the simulated time.
+#[derive(Debug, Clone)]
+pub struct SimulatedClock(pub SimClock);
+
+impl Clock for SimulatedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
+}
+
+/// A running simulator with the adapter pointed at it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Simulated {
+    /// The adapter (demo tenant, Oslo store).
+    pub adapter: SessionmAdapter,
+    /// The simulator; dropping it stops the server.
+    pub server: SimServer,
+    /// Read access to the simulator's state.
+    pub probe: SessionmProbe,
+}
+
+/// Starts a simulator with default settings and returns a ready adapter and the server.
+///
+/// # Errors
+/// `Unavailable` when the simulator cannot bind a loopback port.
+pub async fn start() -> Result<(SessionmAdapter, SimServer), Error> {
+    let s = start_with(SessionmSettings::default(), SimClock::default()).await?;
+    Ok((s.adapter, s.server))
+}
+
+/// Starts a simulator with `settings` on `clock`.
+///
+/// # Errors
+/// `Unavailable` when the simulator cannot bind a loopback port.
+pub async fn start_with(settings: SessionmSettings, clock: SimClock) -> Result<Simulated, Error> {
+    let (server, probe) = SessionmSim::start_with_probe(settings, clock.clone()).await.map_err(|e| {
+        Error::new(ErrorKind::Unavailable, PROVIDER, "simulator.start")
+            .with_effect(WriteEffect::NotSent)
+            .with_message(format!("cannot start the SessionM simulator: {e}"))
+    })?;
+    let adapter = adapter_for(server.base_url(), clock)?;
+    Ok(Simulated { adapter, server, probe })
+}
+
+/// The configuration of an adapter for a simulator at `base_url`: the demo tenant's three
+/// credential sets, its retailer, client and Oslo store, in NOK.
+///
+/// # Errors
+/// `Invalid` for a bad URL.
+pub fn config_for(base_url: &str) -> Result<SessionmConfig, Error> {
+    SessionmConfig::builder()
+        .with_pos(base_url, demo::POS_KEY, Secret::new(demo::POS_SECRET))
+        .with_connect(base_url, demo::CONNECT_KEY, Secret::new(demo::CONNECT_SECRET))
+        .with_core(base_url, Secret::new(demo::API_KEY), Secret::new(demo::S2S_SECRET))
+        .with_tenant(demo::RETAILER_ID, demo::CLIENT_ID, demo::STORE_ID)
+        .with_currency(demo::CURRENCY)
+        .with_time_zone("Europe/Oslo")
+        .with_external_id_type(demo::EXTERNAL_ID_TYPE)
+        .build()
+}
+
+/// An adapter for the simulator at `base_url` on the simulator's `clock`.
+///
+/// # Errors
+/// `Invalid` for a bad URL.
+pub fn adapter_for(base_url: &str, clock: SimClock) -> Result<SessionmAdapter, Error> {
+    SessionmAdapter::with_clock(config_for(base_url)?, Arc::new(SimulatedClock(clock)))
+}
+
+/// The conformance suite's view of the demo tenant: Kari and how to find her (phone, e-mail,
+/// loyalty card), a basket her wallet prices (two coffees and a mug: the check offers and
+/// several item offers apply, so a vendor-priced offer waits for confirmation), and the
+/// simulator's clock.
+pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
+    use loyalty_core::{Basket, Currency, Line, MemberLookup, Money, Phone};
+    use rust_decimal::Decimal;
+    let nok = |minor| Money::new(minor, Currency::NOK);
+    let basket = Basket::new(Currency::NOK)
+        .with_line(
+            Line::new("l1", demo::ITEM_COFFEE, Decimal::from(2), nok(12_900))
+                .with_name("Coffee 500 g")
+                .with_tax_rate(Decimal::from(15)),
+        )
+        .with_line(
+            Line::new("l2", demo::ITEM_MUG, Decimal::ONE, nok(19_900))
+                .with_name("Mug")
+                .with_tax_rate(Decimal::from(25)),
+        );
+    let clock = sim.server.handle().clock();
+    let (now, advance) = (clock.clone(), clock);
+    let phone =
+        Phone::parse_e164(&format!("+{}", demo::USER_PHONE)).unwrap_or_else(|| Phone::new("+47", "41234567"));
+    loyalty_conformance::Environment::new(demo::USER_ID, basket)
+        .with_lookup(MemberLookup::Phone(phone))
+        .with_lookup(MemberLookup::Email(demo::USER_EMAIL.into()))
+        .with_lookup(MemberLookup::ExternalId(demo::USER_EXTERNAL_ID.into()))
+        .with_now(move || now.now())
+        .with_clock(move |d| advance.advance(d))
+}

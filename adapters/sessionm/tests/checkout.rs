@@ -1,0 +1,276 @@
+//! The checkout flow over SessionM: locks released on a declined payment, a lost reply after
+//! the send, two orders racing for one offer, a lock lapsing before commit, a basket changed
+//! after the lock, returns in SessionM's style, and a double completion.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
+use loyalty_core::{
+    Basket, Context, ErrorKind, MemberLookup, Phone, ReturnRequest, ReturnStyle, SendOutcome,
+};
+use loyalty_sim::sessionm::{demo, OfferState};
+use loyalty_sim::Fault;
+use rust_decimal::Decimal;
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+fn coffees_and_mug() -> Basket {
+    basket(&[(demo::ITEM_COFFEE, "2"), (demo::ITEM_MUG, "1")])
+}
+
+/// Kari buys `basket`, confirming `offer` (SessionM prices it).
+fn request(order: &str, basket: Basket, offer: &str) -> CheckoutRequest {
+    CheckoutRequest::new(order, basket)
+        .identify(MemberLookup::Phone(Phone::new("+47", "41234567")))
+        .confirm(offer)
+}
+
+/// A checkout over the adapter, on the simulator's clock, with a payment that counts.
+fn checkout_for(env: &Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(Bridge(env.clock.clone())));
+    (checkout, payment)
+}
+
+fn completed(c: Completion) -> loyalty_core::checkout::CheckoutOutcome {
+    match c {
+        Completion::Completed(o) => o,
+        other => panic!("expected a completed checkout, got {other:?}"),
+    }
+}
+
+fn state(env: &Env, offer: &str) -> Option<OfferState> {
+    env.probe.offer_state(offer)
+}
+
+#[tokio::test]
+async fn declined_payment_releases_the_locks() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    payment.answer_next(NextAnswer::Decline);
+    let prepared =
+        checkout.prepare(&ctx(), &request("order-1", coffees_and_mug(), demo::UO_FIXED_CHECK)).await.unwrap();
+    assert_eq!(prepared.priced.total, nok("407.00"), "SessionM's 50.00 off");
+    assert!(matches!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Locked { .. })));
+    let err = checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Rejected, "{err}");
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Issued), "unlocked");
+    assert_eq!(env.pos("unlock").len(), 1);
+    assert_eq!(payment.captures(), 0);
+}
+
+#[tokio::test]
+async fn lost_reply_after_the_send_stays_pending_and_the_resend_is_an_upsert_with_one_effect() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    // SessionM records the sale, then the reply is garbled on the way back.
+    env.handle().inject("POST", "/api/2.0/send_transaction", Fault::MalformedBody, Some(1));
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-lost", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    assert!(matches!(out.delivery, Delivery::Pending { .. }), "{:?}", out.delivery);
+    assert_eq!(payment.captures(), 1, "the sale stands");
+    assert!(payment.voided().is_empty(), "nothing is refunded because the vendor misbehaved");
+    assert!(env.probe.transaction("order-lost").is_some(), "SessionM did record it");
+    let redeemed = Some(OfferState::Redeemed { transaction_id: "order-lost".into() });
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), redeemed);
+    let points_after_sale = env.probe.points(demo::USER_ID);
+    assert_eq!(points_after_sale, Some(Decimal::from(250 + 407)));
+
+    let results = checkout.resend_pending(&ctx()).await;
+    let Ok(Delivery::Sent(receipt)) = &results[0].1 else { panic!("resend succeeds: {:?}", results[0].1) };
+    assert_eq!(receipt.outcome, SendOutcome::Stored);
+    assert!(checkout.pending().await.unwrap().is_empty());
+    // The resend carried the same modified_time: SessionM kept its copy, nothing happened twice.
+    assert_eq!(env.pos("send_transaction").len(), 2);
+    assert_eq!(env.probe.points(demo::USER_ID), points_after_sale, "points credited once");
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), redeemed);
+    assert!(env
+        .probe
+        .warnings()
+        .iter()
+        .any(|w| w.transaction_id == "order-lost" && w.message.contains("not newer")));
+}
+
+#[tokio::test]
+async fn two_orders_racing_for_one_offer_one_gets_it_and_the_other_stops_before_the_charge() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    let a =
+        checkout.prepare(&ctx(), &request("order-A", coffees_and_mug(), demo::UO_FIXED_CHECK)).await.unwrap();
+    assert_eq!(a.priced.total, nok("407.00"));
+    // A's customer dawdles past the lock's 15 minutes; B takes the offer meanwhile.
+    env.advance(15 * 60 + 1);
+    let b =
+        checkout.prepare(&ctx(), &request("order-B", coffees_and_mug(), demo::UO_FIXED_CHECK)).await.unwrap();
+    assert_eq!(b.priced.total, nok("407.00"));
+    let Completion::PriceChanged(change) = checkout.commit(&ctx(), &a).await.unwrap() else {
+        panic!("A's commit must stop: its offer is locked by B")
+    };
+    assert_eq!((change.old_total, change.new_total), (nok("407.00"), nok("457.00")));
+    assert_eq!(payment.captures(), 0, "nothing charged for A");
+    let out = completed(checkout.commit(&ctx(), &b).await.unwrap());
+    assert_eq!(out.charged, nok("407.00"));
+    assert_eq!(
+        state(&env, demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "order-B".into() })
+    );
+    assert_eq!(payment.captures(), 1);
+}
+
+#[tokio::test]
+async fn a_lock_lapsed_before_commit_is_taken_again_silently_when_the_offer_is_free() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    let prepared = checkout
+        .prepare(&ctx(), &request("order-slow", coffees_and_mug(), demo::UO_FIXED_CHECK))
+        .await
+        .unwrap();
+    env.advance(16 * 60);
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Issued), "the lock lapsed");
+    let out = completed(checkout.commit(&ctx(), &prepared).await.unwrap());
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(payment.captures(), 1);
+    let ids: Vec<_> = env
+        .pos_bodies("lock")
+        .iter()
+        .map(|b| b["request_payload"]["transaction"]["transaction_id"].clone())
+        .collect();
+    assert_eq!(ids, [serde_json::json!("order-slow"), serde_json::json!("order-slow")]);
+    assert_eq!(
+        state(&env, demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "order-slow".into() })
+    );
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
+}
+
+// §3.5: after a basket change, lock again with the same transaction id and apply the new
+// discount. The order's own lock stays listed because the lookup carries the order id.
+#[tokio::test]
+async fn a_basket_changed_after_the_lock_is_locked_again_under_the_same_transaction() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    let small = request("order-grow", basket(&[(demo::ITEM_COFFEE, "1")]), demo::UO_PERCENT_CHECK);
+    let first = checkout.prepare(&ctx(), &small).await.unwrap();
+    assert_eq!(first.priced.total_discount, nok("12.90"));
+    let bigger = request("order-grow", coffees_and_mug(), demo::UO_PERCENT_CHECK);
+    let second = checkout.prepare(&ctx(), &bigger).await.unwrap();
+    assert_eq!(second.priced.total_discount, nok("45.70"), "notes: {:?}", second.notes);
+    assert_eq!(env.pos("lock").len(), 2);
+    assert!(env.pos("unlock").is_empty(), "the offer was kept, not released");
+    let out = completed(checkout.commit(&ctx(), &second).await.unwrap());
+    assert_eq!(out.charged, nok("411.30"));
+    assert_eq!(
+        state(&env, demo::UO_PERCENT_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "order-grow".into() })
+    );
+}
+
+#[tokio::test]
+async fn completing_the_same_order_twice_at_once_charges_once_and_sends_once() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    let req = request("order-twice", coffees_and_mug(), demo::UO_FIXED_CHECK);
+    let c = ctx();
+    let (a, b) = tokio::join!(checkout.complete(&c, &req), checkout.complete(&c, &req));
+    let (a, b) = (completed(a.unwrap()), completed(b.unwrap()));
+    assert_eq!(a, b);
+    assert_eq!(payment.captures(), 1);
+    assert_eq!(env.pos("send_transaction").len(), 1);
+    assert_eq!(env.pos("lock").len(), 1);
+}
+
+// Checklist 17: a return resends the original transaction id without the returned line (never a
+// negative line), then reinstates the offer whose every discounted unit came back.
+#[tokio::test]
+async fn returning_the_discounted_line_resends_the_sale_without_it_and_reinstates_the_offer() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    let b = basket(&[(demo::ITEM_COFFEE, "1"), (demo::ITEM_TEA, "1")]);
+    let out =
+        completed(checkout.complete(&ctx(), &request("order-tea", b, demo::UO_FIXED_LOWEST)).await.unwrap());
+    assert_eq!(out.charged, nok("168.00"), "20.00 off the tea");
+    env.advance(60);
+    let ret = ReturnRequest::new(Some("order-tea".into()), "return-1".into(), env.clock.now())
+        .with_line("l2", Decimal::ONE);
+    let r = checkout.process_return(&ctx(), &ret, None).await.unwrap();
+    assert_eq!(r.style, Some(ReturnStyle::ResendWithoutLines));
+    assert_eq!(r.refunded, nok("39.00"), "the tea's net as paid");
+    assert_eq!(r.reinstated.iter().map(|o| o.as_str()).collect::<Vec<_>>(), [demo::UO_FIXED_LOWEST]);
+    assert_eq!(state(&env, demo::UO_FIXED_LOWEST), Some(OfferState::Issued));
+    let stored = env.probe.transaction("order-tea").unwrap();
+    assert_eq!(stored["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(stored["discounts"].as_array().map(Vec::len), Some(0));
+    for body in env.pos_bodies("send_transaction") {
+        for item in body["request_payload"]["items"].as_array().unwrap() {
+            assert!(
+                item["quantity"].as_f64().unwrap() > 0.0 && item["subtotal"].as_f64().unwrap() >= 0.0,
+                "{item}"
+            );
+        }
+    }
+    assert_eq!(payment.refunds().get("return-1"), Some(&nok("39.00")));
+}
+
+#[tokio::test]
+async fn returning_an_undiscounted_line_keeps_the_offer_redeemed_on_the_resent_sale() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    let b = basket(&[(demo::ITEM_COFFEE, "1"), (demo::ITEM_TEA, "1"), (demo::ITEM_MUG, "1")]);
+    completed(checkout.complete(&ctx(), &request("order-mug", b, demo::UO_FIXED_LOWEST)).await.unwrap());
+    env.advance(60);
+    let ret = ReturnRequest::new(Some("order-mug".into()), "return-2".into(), env.clock.now())
+        .with_line("l3", Decimal::ONE);
+    let r = checkout.process_return(&ctx(), &ret, None).await.unwrap();
+    assert_eq!(r.refunded, nok("199.00"));
+    assert!(r.reinstated.is_empty());
+    assert_eq!(
+        state(&env, demo::UO_FIXED_LOWEST),
+        Some(OfferState::Redeemed { transaction_id: "order-mug".into() })
+    );
+    let stored = env.probe.transaction("order-mug").unwrap();
+    assert_eq!(
+        stored["discounts"][0]["reference_id"],
+        demo::UO_FIXED_LOWEST,
+        "the kept lines still carry it"
+    );
+    assert!(env.pos("reinstate").is_empty());
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
+}
+
+#[tokio::test]
+async fn a_full_return_voids_the_sale_and_reports_the_offers_given_back() {
+    let env = start().await;
+    let (checkout, payment) = checkout_for(&env);
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-all", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(env.probe.points(demo::USER_ID), Some(Decimal::from(250 + 407)));
+    env.advance(60);
+    let ret = ReturnRequest::new(Some("order-all".into()), "return-3".into(), env.clock.now())
+        .with_line("l1", Decimal::from(2))
+        .with_line("l2", Decimal::ONE);
+    let r = checkout.process_return(&ctx(), &ret, None).await.unwrap();
+    assert_eq!(r.refunded, out.charged);
+    assert_eq!(r.reinstated.iter().map(|o| o.as_str()).collect::<Vec<_>>(), [demo::UO_FIXED_CHECK]);
+    assert_eq!(env.probe.transaction("order-all").unwrap()["is_voided"], true);
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Issued));
+    assert_eq!(env.probe.points(demo::USER_ID), Some(Decimal::from(250)), "the void took the points back");
+    assert_eq!(payment.refunds().get("return-3"), Some(&nok("407.00")));
+    // The same return again is answered from the ledger: nothing more is sent.
+    let sends = env.pos("send_transaction").len();
+    assert_eq!(checkout.process_return(&ctx(), &ret, None).await.unwrap(), r);
+    assert_eq!(env.pos("send_transaction").len(), sends);
+}
