@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use loyalty_core::{
-    CardDetails, CardSecret, CartCheckout, CartId, CartPayment, CartStatus, Context, Currency, Customer, ErrorKind,
-    LineId, NewCart, ProductId, Provider, UpgradeRequest,
-};
 use loyalty_core::{checkout::ActionKind, Address};
+use loyalty_core::{
+    CardDetails, CardSecret, CartCheckout, CartId, CartPayment, CartStatus, Context, Currency, Customer,
+    ErrorKind, LineId, NewCart, ProductId, Provider, UpgradeRequest,
+};
 use loyalty_emanage::{EmanageAdapter, EmanageConfig};
 use loyalty_http::Secret;
 use loyalty_sim::replay::{Fixture, ReplayServer};
@@ -118,7 +118,8 @@ fn session() -> CartId {
 
 fn card() -> CartPayment {
     CartPayment::Card(
-        CardDetails::new("Ada Lovelace", CardSecret::new(PAN), 12, 2030, CardSecret::new("123")).with_brand("visa"),
+        CardDetails::new("Ada Lovelace", CardSecret::new(PAN), 12, 2030, CardSecret::new("123"))
+            .with_brand("visa"),
     )
 }
 
@@ -135,7 +136,12 @@ async fn create_sends_the_first_line_with_the_catalogue_price_and_test_flag_in_q
 #[tokio::test]
 async fn add_line_posts_a_flat_line_copied_from_the_price_list() {
     let r = replay(&["prices", "cart_open", "add_line"]).await;
-    r.adapter.carts().unwrap().add_line(&ctx(), &session(), &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    r.adapter
+        .carts()
+        .unwrap()
+        .add_line(&ctx(), &session(), &ProductId::new("918504"), Decimal::ONE)
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(r.sent());
 }
 
@@ -144,14 +150,24 @@ async fn adding_a_product_already_in_the_cart_updates_its_line_to_the_summed_qua
     // Checklist 6, adapter side: no duplicate add is ever posted; the vendor's clients update
     // the line instead (§6.4 notes).
     let r = replay(&["prices", "cart_open", "update"]).await;
-    r.adapter.carts().unwrap().add_line(&ctx(), &session(), &ProductId::new("918325"), Decimal::ONE).await.unwrap();
+    r.adapter
+        .carts()
+        .unwrap()
+        .add_line(&ctx(), &session(), &ProductId::new("918325"), Decimal::ONE)
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(r.sent());
 }
 
 #[tokio::test]
 async fn set_quantity_puts_session_product_and_quantity_in_the_query() {
     let r = replay(&["prices", "cart_open", "update"]).await;
-    r.adapter.carts().unwrap().set_quantity(&ctx(), &session(), &LineId::new("918325"), Decimal::from(2)).await.unwrap();
+    r.adapter
+        .carts()
+        .unwrap()
+        .set_quantity(&ctx(), &session(), &LineId::new("918325"), Decimal::from(2))
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(r.sent());
 }
 
@@ -244,7 +260,12 @@ async fn a_paid_cart_reads_back_paid_with_its_order() {
 async fn a_forged_price_refusal_is_invalid_naming_price() {
     // Checklist 7, adapter side.
     let r = replay(&["prices", "cart_open", "add_forged_price"]).await;
-    let err = r.adapter.carts().unwrap().add_line(&ctx(), &session(), &ProductId::new("918504"), Decimal::ONE).await;
+    let err = r
+        .adapter
+        .carts()
+        .unwrap()
+        .add_line(&ctx(), &session(), &ProductId::new("918504"), Decimal::ONE)
+        .await;
     let err = err.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "price"), "{err}");
 }
