@@ -171,3 +171,16 @@ async fn a_declared_capability_without_a_passing_scenario_fails_the_claims_check
     assert_eq!(claims.status, Status::Fail, "{claims:?}");
     assert!(claims.reason.as_deref().unwrap().contains("hold"), "{:?}", claims.reason);
 }
+
+#[tokio::test]
+async fn a_provider_without_offline_upgrades_refuses_them_before_the_adapter() {
+    // Declares same-payment upgrades only: the offline scenarios are skipped, and honesty
+    // checks that an offline upgrade answers Unsupported without reaching the provider.
+    let report = run_redeclared(|c| c.offline_upgrades = false, false).await;
+    let honesty = report.scenarios.iter().find(|s| s.name == "capabilities.honesty").unwrap();
+    assert_eq!(honesty.status, Status::Pass, "{:?}", honesty.reason);
+    let offline =
+        report.scenarios.iter().find(|s| s.name == "carts.offline_upgrade_paid_in_a_new_cart").unwrap();
+    assert_eq!((offline.status, offline.reason.as_deref()), (Status::Skip, Some("needs offline_upgrades")));
+    assert!(report.failures().is_empty(), "{:#?}", report.failures());
+}

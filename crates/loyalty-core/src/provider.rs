@@ -398,9 +398,9 @@ pub trait Carts: Send + Sync {
     ///
     /// # Errors
     /// `Conflict` for a cart that is not paid, or a line whose previous upgrade still waits
-    /// for its own payment; `NotFound` (cart, line or product); `Invalid` naming `quantity`
-    /// for none or more units than the line holds; `Rejected` when the product is no upgrade
-    /// of the line; `Unsupported`.
+    /// for its own payment; `NotFound` (cart, line or product); `Invalid` for no units or
+    /// more units than the line holds (naming the quantity field, the vendor's where it checks);
+    /// `Rejected` when the product is no upgrade of the line; `Unsupported`.
     async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest)
         -> Result<UpgradeOutcome>;
 }

@@ -564,10 +564,13 @@ impl Carts for MemoryProvider {
             i
         };
         let target_id = rec.cart.lines[target].line_id.as_str().to_string();
+        // A step to a cheaper product refunds nothing: the line keeps the price first paid.
+        let head_price =
+            if new_price.minor >= chain.origin_price.minor { new_price } else { chain.origin_price };
         {
             let head = &mut rec.cart.lines[target];
             head.product_id = request.product_id.clone();
-            head.unit_price = new_price;
+            head.unit_price = head_price;
             head.upgrade = Some(LineUpgrade::new(chain.origin.clone(), UpgradeStatus::Pending));
         }
         rec.chains.insert(target_id.clone(), chain);
@@ -619,7 +622,7 @@ impl Carts for MemoryProvider {
         if let Some(c) = rec.chains.get_mut(&target_id) {
             c.captured_per_unit += per_unit.minor;
             c.paid_product = request.product_id.clone();
-            c.paid_price = new_price;
+            c.paid_price = head_price;
             let origin = c.origin.clone();
             if let Some(l) = rec.cart.lines.iter_mut().find(|l| l.line_id.as_str() == target_id) {
                 l.upgrade = Some(LineUpgrade::new(origin, UpgradeStatus::Charged));
