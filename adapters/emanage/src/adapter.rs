@@ -91,11 +91,6 @@ impl EmanageAdapter {
         &self.config
     }
 
-    /// The vendor client, for calls outside the traits.
-    pub fn client(&self) -> &EmanageClient {
-        &self.client
-    }
-
     async fn catalogue(&self, ctx: &Context, op: &str) -> Result<convert::Catalogue> {
         Ok(convert::Catalogue::new(self.client.price_list(ctx, op).await?))
     }

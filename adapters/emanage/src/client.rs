@@ -18,7 +18,7 @@ use crate::PROVIDER;
 
 /// The eManage Web Sales client of one campaign.
 #[derive(Clone, Debug)]
-pub struct EmanageClient {
+pub(crate) struct EmanageClient {
     http: HttpClient,
     web_key: String,
 }
@@ -28,7 +28,7 @@ impl EmanageClient {
     ///
     /// # Errors
     /// `Invalid` for a base URL the transport refuses.
-    pub fn new(config: &EmanageConfig) -> Result<EmanageClient, Error> {
+    pub(crate) fn new(config: &EmanageConfig) -> Result<EmanageClient, Error> {
         let http_config =
             HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
         let auth = Arc::new(ClientIdAuth::new(config.cid.clone()));
@@ -63,7 +63,7 @@ impl EmanageClient {
     // ---------------------------------------------------------------- campaign (§6.1)
 
     /// `GET campaigns/{wk}/products/prices`: the campaign's price list (§5.3, object form).
-    pub async fn price_list(&self, ctx: &Context, op: &str) -> Result<Vec<wire::ProductPrice>, Error> {
+    pub(crate) async fn price_list(&self, ctx: &Context, op: &str) -> Result<Vec<wire::ProductPrice>, Error> {
         let r = self.send(ctx, Call::get(op, self.campaign("/products/prices"))).await?;
         Self::decoded(op, wire::decode_price_list(&r.body))
     }
@@ -73,7 +73,7 @@ impl EmanageClient {
     /// `POST shoppingcart/{wk}/new[?behaviorId=2]` (row 1): the new session id. A second send
     /// would open a second session, so it is not retried after an unknown outcome; an
     /// offline-upgrade `new` may open a payable session, which is worse.
-    pub async fn new_session(
+    pub(crate) async fn new_session(
         &self,
         ctx: &Context,
         op: &str,
@@ -88,7 +88,7 @@ impl EmanageClient {
     /// `POST shoppingcart/{wk}/add?sessionId=[&behaviorId=2]` (row 2): a plain line, or an
     /// upgrade line that charges the card on file (§7.1). Never re-sent after an unknown
     /// outcome: the caller reads the cart back (§10, checklist 25).
-    pub async fn add(
+    pub(crate) async fn add(
         &self,
         ctx: &Context,
         op: &str,
@@ -106,7 +106,7 @@ impl EmanageClient {
 
     /// `PUT shoppingcart/{wk}/update?sessionId=&productId=&quantity=` (row 3): sets a line's
     /// quantity; the same quantity twice has one effect, so it is retried like a read.
-    pub async fn update(
+    pub(crate) async fn update(
         &self,
         ctx: &Context,
         op: &str,
@@ -124,7 +124,13 @@ impl EmanageClient {
 
     /// `DELETE shoppingcart/{wk}/remove?sessionId=&productId=` (row 4). A second remove is a 404,
     /// so it is not retried after an unknown outcome.
-    pub async fn remove(&self, ctx: &Context, op: &str, session: &str, product: i64) -> Result<(), Error> {
+    pub(crate) async fn remove(
+        &self,
+        ctx: &Context,
+        op: &str,
+        session: &str,
+        product: i64,
+    ) -> Result<(), Error> {
         let call = Call::delete(op, self.cart_path("/remove"))
             .query("sessionId", session)
             .query("productId", product.to_string())
@@ -133,7 +139,12 @@ impl EmanageClient {
     }
 
     /// `GET shoppingcart/{wk}?sessionId=` (row 5).
-    pub async fn cart(&self, ctx: &Context, op: &str, session: &str) -> Result<wire::CartResponse, Error> {
+    pub(crate) async fn cart(
+        &self,
+        ctx: &Context,
+        op: &str,
+        session: &str,
+    ) -> Result<wire::CartResponse, Error> {
         let r = self.send(ctx, Call::get(op, self.cart_path("")).query("sessionId", session)).await?;
         Self::decoded(op, wire::decode_cart(&r.body))
     }
@@ -142,7 +153,7 @@ impl EmanageClient {
 
     /// `POST shoppingcart/{wk}/customers/new?sessionId=` (row 6): the customer replaces any
     /// earlier one, so it is retried like a read.
-    pub async fn customer(
+    pub(crate) async fn customer(
         &self,
         ctx: &Context,
         op: &str,
@@ -159,7 +170,7 @@ impl EmanageClient {
     /// `POST shoppingcart/{wk}/checkout` (row 7), `sessionId` in the body. It charges money:
     /// never re-sent after an unknown outcome; the caller reads the cart back (§10, checklist
     /// 25).
-    pub async fn checkout(
+    pub(crate) async fn checkout(
         &self,
         ctx: &Context,
         op: &str,

@@ -37,7 +37,7 @@
 //! returns an adapter pointed at it.
 //!
 //! Files: [`config`] (settings, env), `names` (every inferred or simulator-chosen name),
-//! `wire` (eManage's shapes and the conversions), [`error`] (classification), [`client`] (one
+//! `wire` (eManage's shapes and the conversions), [`error`] (classification), `client` (one
 //! function per eManage call), `auth` (the `X_CID` header), `adapter` (the trait
 //! implementations and the capability declaration).
 #![deny(missing_docs)]
@@ -45,7 +45,7 @@
 
 mod adapter;
 mod auth;
-pub mod client;
+mod client;
 pub mod config;
 pub mod error;
 pub mod names;
@@ -54,7 +54,6 @@ pub mod simulated;
 mod wire;
 
 pub use adapter::EmanageAdapter;
-pub use client::EmanageClient;
 pub use config::{CapturePolicy, EmanageConfig, EmanageConfigBuilder, ProgressiveConfig};
 pub use error::classify;
 

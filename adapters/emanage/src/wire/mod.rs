@@ -61,3 +61,36 @@ impl fmt::Display for ConversionError {
 impl std::error::Error for ConversionError {}
 
 pub(crate) type Conv<T> = Result<T, ConversionError>;
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // Every decoder is a pure function of the body: whatever the vendor sends, it answers a
+        // value or a conversion error, never a panic.
+        #[test]
+        fn decoders_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode_cart(&bytes);
+            let _ = decode_price_list(&bytes);
+            let _ = decode_checkout(&bytes);
+            let _ = decode_session_id(&bytes);
+            let _ = decode_add_reply(&bytes);
+        }
+
+        #[test]
+        fn cart_decoder_never_panics_on_cart_shaped_json(
+            product in any::<i64>(),
+            price in "[-]?[0-9]{0,20}(\\.[0-9]{0,20})?",
+            quantity in any::<i64>(),
+            status in "[A-Za-z]{0,12}",
+        ) {
+            let body = format!(
+                r#"{{"products":[{{"productId":{product},"price":"{price}","quantity":{quantity},"upgradeStatus":"{status}"}}],"status":"{status}"}}"#
+            );
+            let _ = decode_cart(body.as_bytes());
+        }
+    }
+}
