@@ -107,6 +107,28 @@ impl EmanageAdapter {
     async fn read(&self, ctx: &Context, op: &str, cart: &CartId) -> Result<Read> {
         let w = self.client.cart(ctx, op, cart.as_str()).await?;
         let catalogue = self.catalogue(ctx, op).await?;
+        self.priced(op, cart, w, catalogue)
+    }
+
+    /// Reads a cart after a change, pricing it with the price list the operation already read.
+    async fn read_after(
+        &self,
+        ctx: &Context,
+        op: &str,
+        cart: &CartId,
+        catalogue: convert::Catalogue,
+    ) -> Result<Read> {
+        let w = self.client.cart(ctx, op, cart.as_str()).await?;
+        self.priced(op, cart, w, catalogue)
+    }
+
+    fn priced(
+        &self,
+        op: &str,
+        cart: &CartId,
+        w: wire::CartResponse,
+        catalogue: convert::Catalogue,
+    ) -> Result<Read> {
         let offer = self.offer(Some(&catalogue));
         let pricing = convert::Pricing {
             catalogue: &catalogue,
@@ -261,7 +283,7 @@ impl Carts for EmanageAdapter {
             upgrade: None,
         };
         let session = self.client.new_session(ctx, OP, &body, test).await?;
-        Ok(self.read(ctx, OP, &CartId::new(session)).await?.cart)
+        Ok(self.read_after(ctx, OP, &CartId::new(session), catalogue).await?.cart)
     }
 
     async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart> {
@@ -296,7 +318,7 @@ impl Carts for EmanageAdapter {
                 self.client.add(ctx, OP, cart.as_str(), &body, self.config.test_mode).await?;
             }
         }
-        Ok(self.read(ctx, OP, cart).await?.cart)
+        Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart)
     }
 
     async fn set_quantity(
@@ -419,14 +441,16 @@ impl Carts for EmanageAdapter {
                 upgrade: Some(upgrade),
             };
             let child = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
-            let child = self.read(ctx, OP, &child).await?.cart;
+            let child = self.read_after(ctx, OP, &child, before.catalogue).await?.cart;
             let amount = child.total;
             return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
         }
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
         let reply = self.client.add(ctx, OP, cart.as_str(), &body, test).await;
         let after = match reply {
-            Ok(wire::AddReply::SameSession) => self.read(ctx, OP, cart).await?,
+            Ok(wire::AddReply::SameSession) => {
+                self.read_after(ctx, OP, cart, before.catalogue.clone()).await?
+            }
             // The session was paid offline and the server opened the new session itself
             // (§9.4 step 2b).
             Ok(wire::AddReply::NewSession { session_id, .. }) => {

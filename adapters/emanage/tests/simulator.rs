@@ -652,3 +652,27 @@ async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged() {
     assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
     assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
 }
+
+#[tokio::test]
+async fn each_operation_makes_only_the_calls_it_needs() {
+    // A read is the cart and the price list (the cart shows discounted unit prices only);
+    // a change is the change plus a read, reusing the price list the operation already has.
+    let env = start_with(immediate()).await;
+    let calls = |env: &Env| env.journal().entries().len();
+    let before = calls(&env);
+    let cart = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    assert_eq!(calls(&env) - before, 3, "price list, new, cart");
+    let before = calls(&env);
+    env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(calls(&env) - before, 2, "cart, price list");
+    let before = calls(&env);
+    env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    assert_eq!(calls(&env) - before, 4, "cart, price list, add, cart");
+    env.carts().set_customer(&ctx(), &cart.id, &customer()).await.unwrap();
+    let before = calls(&env);
+    env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    assert_eq!(calls(&env) - before, 3, "cart, price list, checkout");
+    let before = calls(&env);
+    env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert_eq!(calls(&env) - before, 4, "cart, price list, add, cart");
+}
