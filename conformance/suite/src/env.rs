@@ -5,10 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loyalty_core::{
-    Basket, DepartmentId, LookupKind, MemberId, MemberLookup, Phone, ProductId, TransactionId,
+    Basket, CartId, CartPayment, Currency, Customer, DepartmentId, LookupKind, MemberId, MemberLookup, Phone,
+    ProductId, TransactionId,
 };
 
 type Advance = Arc<dyn Fn(Duration) + Send + Sync>;
+type CartHook = Arc<dyn Fn(&CartId) -> bool + Send + Sync>;
+type Hook = Arc<dyn Fn() + Send + Sync>;
 type Activation = Arc<dyn Fn(&MemberId) -> Option<String> + Send + Sync>;
 type Now = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
@@ -26,7 +29,11 @@ pub struct Environment {
     advance: Option<Advance>,
     now: Option<Now>,
     activation: Option<Activation>,
-    cart_products: Option<(ProductId, ProductId)>,
+    carts: Option<CartSetup>,
+    complete_payment: Option<CartHook>,
+    abandon_payment: Option<CartHook>,
+    fail_upgrade_charge: Option<Hook>,
+    settle_upgrades: Option<Hook>,
     dropship: Option<(ProductId, String)>,
     counter: AtomicU64,
     run_tag: u64,
@@ -59,7 +66,11 @@ impl Environment {
             advance: None,
             now: None,
             activation: None,
-            cart_products: None,
+            carts: None,
+            complete_payment: None,
+            abandon_payment: None,
+            fail_upgrade_charge: None,
+            settle_upgrades: None,
             dropship: None,
             counter: AtomicU64::new(0),
             run_tag,
@@ -90,14 +101,61 @@ impl Environment {
         self
     }
 
-    /// Names a cart product and a product it can be upgraded to (cart scenarios).
-    pub fn with_cart_products(
-        mut self,
-        product: impl Into<ProductId>,
-        upgrade: impl Into<ProductId>,
-    ) -> Environment {
-        self.cart_products = Some((product.into(), upgrade.into()));
+    /// Gives the cart scenarios their products, payments and customer.
+    pub fn with_carts(mut self, setup: CartSetup) -> Environment {
+        self.carts = Some(setup);
         self
+    }
+
+    /// Lets the suite complete a payment a cart waits for, as the customer would after a
+    /// redirect (the memory provider and simulators can; a live vendor cannot).
+    pub fn with_payment_completion(
+        mut self,
+        complete: impl Fn(&CartId) -> bool + Send + Sync + 'static,
+        abandon: impl Fn(&CartId) -> bool + Send + Sync + 'static,
+    ) -> Environment {
+        self.complete_payment = Some(Arc::new(complete));
+        self.abandon_payment = Some(Arc::new(abandon));
+        self
+    }
+
+    /// Lets the suite make the next upgrade charge fail on every attempt.
+    pub fn with_failing_upgrade_charge(mut self, fail: impl Fn() + Send + Sync + 'static) -> Environment {
+        self.fail_upgrade_charge = Some(Arc::new(fail));
+        self
+    }
+
+    /// Lets the suite make the vendor charge pending upgrades now (what happens by itself
+    /// when a funnel ends).
+    pub fn with_upgrade_settlement(mut self, settle: impl Fn() + Send + Sync + 'static) -> Environment {
+        self.settle_upgrades = Some(Arc::new(settle));
+        self
+    }
+
+    /// What the cart scenarios use.
+    pub fn carts(&self) -> Option<&CartSetup> {
+        self.carts.as_ref()
+    }
+
+    /// Completes the payment `cart` waits for; `None` when the target cannot.
+    pub fn complete_payment(&self, cart: &CartId) -> Option<bool> {
+        self.complete_payment.as_ref().map(|f| f(cart))
+    }
+
+    /// Gives up the payment `cart` waits for, as a customer who never comes back; `None` when
+    /// the target cannot.
+    pub fn abandon_payment(&self, cart: &CartId) -> Option<bool> {
+        self.abandon_payment.as_ref().map(|f| f(cart))
+    }
+
+    /// Makes the next upgrade charge fail on every attempt; false when the target cannot.
+    pub fn fail_next_upgrade_charge(&self) -> bool {
+        self.fail_upgrade_charge.as_ref().map(|f| f()).is_some()
+    }
+
+    /// Makes the vendor charge pending upgrades now; false when the target cannot.
+    pub fn settle_upgrades(&self) -> bool {
+        self.settle_upgrades.as_ref().map(|f| f()).is_some()
     }
 
     /// Names a product in stock and a courier (dropship scenarios).
@@ -133,11 +191,6 @@ impl Environment {
     /// The target's time: its clock where known, else the system's.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.now.as_ref().map(|f| f()).unwrap_or_else(chrono::Utc::now)
-    }
-
-    /// The cart product and its upgrade.
-    pub fn cart_products(&self) -> Option<&(ProductId, ProductId)> {
-        self.cart_products.as_ref()
     }
 
     /// The dropship product and courier.
@@ -204,5 +257,78 @@ impl Environment {
 impl loyalty_core::Clock for Environment {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         Environment::now(self)
+    }
+}
+
+/// What the cart scenarios need from a target: products with an upgrade chain, payments, and a
+/// customer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CartSetup {
+    /// Currency of the target's carts.
+    pub currency: Currency,
+    /// A product, then a product it can be upgraded to, then (optionally) an upgrade of that.
+    pub chain: Vec<ProductId>,
+    /// Another product to put in a cart.
+    pub other_product: ProductId,
+    /// A payment the target approves at once.
+    pub card: CartPayment,
+    /// A payment the target declines.
+    pub declined_card: Option<CartPayment>,
+    /// A payment that takes the customer elsewhere (a redirect or offline payment).
+    pub redirect: Option<CartPayment>,
+    /// Who buys.
+    pub customer: Customer,
+    /// The customer's IP address.
+    pub customer_ip: Option<String>,
+    /// Open test carts.
+    pub test: bool,
+}
+
+impl CartSetup {
+    /// Carts in `currency` of the `chain` products (at least a product and its upgrade) and
+    /// `other_product`, paid by `card`, bought by `customer`.
+    pub fn new(
+        currency: Currency,
+        chain: Vec<ProductId>,
+        other_product: impl Into<ProductId>,
+        card: CartPayment,
+        customer: Customer,
+    ) -> CartSetup {
+        CartSetup {
+            currency,
+            chain,
+            other_product: other_product.into(),
+            card,
+            declined_card: None,
+            redirect: None,
+            customer,
+            customer_ip: None,
+            test: true,
+        }
+    }
+
+    /// Sets a payment the target declines.
+    pub fn with_declined_card(mut self, payment: CartPayment) -> CartSetup {
+        self.declined_card = Some(payment);
+        self
+    }
+
+    /// Sets a payment that needs a redirect.
+    pub fn with_redirect(mut self, payment: CartPayment) -> CartSetup {
+        self.redirect = Some(payment);
+        self
+    }
+
+    /// Sets the customer's IP address.
+    pub fn with_customer_ip(mut self, ip: impl Into<String>) -> CartSetup {
+        self.customer_ip = Some(ip.into());
+        self
+    }
+
+    /// Opens live carts instead of test carts.
+    pub fn live(mut self) -> CartSetup {
+        self.test = false;
+        self
     }
 }

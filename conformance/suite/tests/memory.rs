@@ -1,16 +1,36 @@
 //! The memory provider is the oracle: every scenario passes against it.
 
-use loyalty_conformance::{run, Environment, Status, Target};
+use loyalty_conformance::{run, CartSetup, Environment, Status, Target};
 use loyalty_core::{Capabilities, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
 fn memory_env(provider: &MemoryProvider, clock: loyalty_core::ManualClock) -> Environment {
     let now = clock.clone();
     let tokens = provider.clone();
+    let (completes, abandons, fails) = (provider.clone(), provider.clone(), provider.clone());
     demo::member_lookups()
         .into_iter()
         .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
-        .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
+        .with_carts(
+            CartSetup::new(
+                loyalty_core::Currency::NOK,
+                vec![
+                    demo::PRODUCT_SOCKS.into(),
+                    demo::PRODUCT_SOCKS_PREMIUM.into(),
+                    demo::PRODUCT_SOCKS_DELUXE.into(),
+                ],
+                demo::PRODUCT_COFFEE,
+                demo::card_approved(),
+                demo::cart_customer(),
+            )
+            .with_declined_card(demo::card_declined())
+            .with_redirect(demo::redirect_payment()),
+        )
+        .with_payment_completion(
+            move |c| completes.complete_cart_payment(c),
+            move |c| abandons.abandon_cart_payment(c),
+        )
+        .with_failing_upgrade_charge(move || fails.fail_next_upgrade_charge())
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
         .with_now(move || loyalty_core::Clock::now(&now))
         .with_activation_tokens(move |id| tokens.activation_token(id))
@@ -150,4 +170,17 @@ async fn a_declared_capability_without_a_passing_scenario_fails_the_claims_check
     let claims = report.scenarios.iter().find(|s| s.name == "capabilities.claims_proven").unwrap();
     assert_eq!(claims.status, Status::Fail, "{claims:?}");
     assert!(claims.reason.as_deref().unwrap().contains("hold"), "{:?}", claims.reason);
+}
+
+#[tokio::test]
+async fn a_provider_without_offline_upgrades_refuses_them_before_the_adapter() {
+    // Declares same-payment upgrades only: the offline scenarios are skipped, and honesty
+    // checks that an offline upgrade answers Unsupported without reaching the provider.
+    let report = run_redeclared(|c| c.offline_upgrades = false, false).await;
+    let honesty = report.scenarios.iter().find(|s| s.name == "capabilities.honesty").unwrap();
+    assert_eq!(honesty.status, Status::Pass, "{:?}", honesty.reason);
+    let offline =
+        report.scenarios.iter().find(|s| s.name == "carts.offline_upgrade_paid_in_a_new_cart").unwrap();
+    assert_eq!((offline.status, offline.reason.as_deref()), (Status::Skip, Some("needs offline_upgrades")));
+    assert!(report.failures().is_empty(), "{:#?}", report.failures());
 }

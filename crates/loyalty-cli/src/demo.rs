@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use loyalty_core::checkout::{Checkout, CheckoutOutcome, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{
-    Basket, Consents, Context, Error, Line, LookupKind, Member, MemberLookup, Money, Offer, OfferKind,
-    Provider, RegisterMember, ReturnRequest, ReturnStyle,
+    Basket, Capabilities, Cart, CartCheckout, Consents, Context, Error, Line, LookupKind, Member,
+    MemberLookup, Money, NewCart, Offer, OfferKind, Provider, RegisterMember, ReturnRequest, ReturnStyle,
+    UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 use rust_decimal::Decimal;
 
@@ -110,6 +111,14 @@ impl Walk<'_> {
             );
         }
 
+        if !caps.send_transaction && caps.carts {
+            self.say(
+                "basket",
+                format!("{} records no sales made elsewhere: it sells its own catalogue in carts", self.name),
+            );
+            return self.carts(&caps).await;
+        }
+
         // 3. The checkout, confirming the first offer that waits for the customer's yes (a
         //    basket coupon, or an offer the provider priced for this basket).
         let mut req = CheckoutRequest::new(format!("DEMO-{}-1", self.name.to_uppercase()), basket.clone());
@@ -153,6 +162,60 @@ impl Walk<'_> {
             let member = g.member.map_or_else(|| "no member".to_string(), |m| m.to_string());
             self.say("guest", format!("{email} joined as {member} and paid {}", g.charged));
         }
+        if caps.carts {
+            self.carts(&caps).await?;
+        }
+        Ok(())
+    }
+
+    /// A cart of the provider's own products: opened, paid, and (where it can) upgraded.
+    async fn carts(&self, caps: &Capabilities) -> Result<(), Error> {
+        let (Some(setup), Some(carts)) = (self.running.env.carts(), self.provider().carts()) else {
+            return Ok(());
+        };
+        let mut request =
+            NewCart::new(setup.currency, setup.chain[0].clone(), Decimal::from(2)).test(setup.test);
+        if let Some(ip) = &setup.customer_ip {
+            request = request.from_ip(ip.clone());
+        }
+        let cart = carts.create(&self.ctx, &request).await?;
+        let cart = carts.set_customer(&self.ctx, &cart.id, &setup.customer).await?;
+        self.say("cart", format!("cart {} opened:", cart.id));
+        cart_lines(&cart).iter().for_each(|l| self.more(l));
+        match carts.checkout(&self.ctx, &cart.id, &setup.card).await? {
+            CartCheckout::Paid(order) => {
+                self.more(format!("paid {} by card: order {}", order.charged, order.order_id))
+            }
+            CartCheckout::Declined { reason } => {
+                return Err(Error::new(loyalty_core::ErrorKind::Rejected, self.name, "carts.checkout")
+                    .with_message(format!("the demo card was declined: {reason}")))
+            }
+            _ => {
+                self.more("the payment waits for the customer");
+                return Ok(());
+            }
+        }
+        let (Some(line), Some(to)) = (cart.line_of(&setup.chain[0]), setup.chain.get(1)) else {
+            return Ok(());
+        };
+        if !caps.cart_upgrades {
+            return Ok(());
+        }
+        let upgrade = UpgradeRequest::new(line.line_id.clone(), to.clone(), Decimal::ONE);
+        let text = match carts.upgrade(&self.ctx, &cart.id, &upgrade).await? {
+            UpgradeOutcome::Charged { amount, .. } => format!("charged {amount} on the card used"),
+            UpgradeOutcome::Pending { amount, .. } => {
+                format!("{amount} to be charged on the card used once the vendor settles it")
+            }
+            UpgradeOutcome::Discarded { .. } => "the charge failed: the original product ships".to_string(),
+            UpgradeOutcome::PaymentRequired { cart, amount } => {
+                format!("{amount} to pay in a new cart {}", cart.id)
+            }
+            _ => "accepted".to_string(),
+        };
+        self.say("upgrade", format!("one unit of {} upgraded to {to}: {text}", setup.chain[0]));
+        let after = carts.get(&self.ctx, &cart.id).await?;
+        cart_lines(&after).iter().for_each(|l| self.more(l));
         Ok(())
     }
 
@@ -180,6 +243,34 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+fn cart_lines(cart: &Cart) -> Vec<String> {
+    let mut out: Vec<String> = cart
+        .lines
+        .iter()
+        .map(|l| {
+            let mut text =
+                format!("  {} x product {} @ {}", l.quantity.normalize(), l.product_id, l.unit_price);
+            if !l.discount.is_zero() {
+                text.push_str(&format!(", {} off", l.discount));
+            }
+            text.push_str(&format!(" = {}", l.net));
+            if let Some(u) = &l.upgrade {
+                let status = match u.status {
+                    UpgradeStatus::Pending => "not charged yet",
+                    UpgradeStatus::Charged => "charged",
+                };
+                text.push_str(&format!(" (upgraded from {}, {status})", u.from));
+            }
+            text
+        })
+        .collect();
+    if !cart.shipping.is_zero() {
+        out.push(format!("  shipping {}", cart.shipping));
+    }
+    out.push(format!("  total {}", cart.total));
+    out
 }
 
 fn heading(name: &str, running: &Running) -> String {

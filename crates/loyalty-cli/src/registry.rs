@@ -52,6 +52,8 @@ pub fn adapters() -> Vec<Entry> {
         crate::targets::diller::entry(),
         #[cfg(feature = "sessionm")]
         crate::targets::sessionm::entry(),
+        #[cfg(feature = "emanage")]
+        crate::targets::emanage::entry(),
     ]
 }
 

@@ -8,6 +8,7 @@ fn loyalty(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(args)
         .env_remove("LOYALTY_LIVE_DILLER_URL")
+        .env_remove("LOYALTY_LIVE_EMANAGE_URL")
         .output()
         .expect("runs")
 }
@@ -52,6 +53,20 @@ fn diller_report_fails_nothing_and_skips_only_for_missing_capabilities() {
             assert!(s["reason"].as_str().unwrap().starts_with("needs "), "{s}");
         }
     }
+}
+
+#[cfg(feature = "emanage")]
+#[test]
+fn emanage_report_fails_nothing_and_passes_at_least_fifteen_scenarios() {
+    let v = report(&["conformance", "--adapter", "emanage", "--format", "json"]);
+    let a = &v["adapters"][0];
+    assert_eq!((&a["name"], &a["target"]), (&Value::from("emanage"), &Value::from("simulator")));
+    let scenarios = a["scenarios"].as_array().unwrap();
+    for s in scenarios {
+        assert_ne!(s["status"], "fail", "{s}");
+    }
+    let passed = scenarios.iter().filter(|s| s["status"] == "pass").count();
+    assert!(passed >= 15, "{passed} passing");
 }
 
 #[test]

@@ -21,6 +21,8 @@ fn entries() -> Vec<Entry> {
         Entry { kind: "diller", build: diller },
         #[cfg(feature = "sessionm")]
         Entry { kind: "sessionm", build: sessionm },
+        #[cfg(feature = "emanage")]
+        Entry { kind: "emanage", build: emanage },
     ]
 }
 
@@ -86,4 +88,10 @@ fn diller(table: Value) -> Result<Arc<dyn Provider>> {
 fn sessionm(table: Value) -> Result<Arc<dyn Provider>> {
     let config = loyalty_sessionm::SessionmConfig::from_value(table)?;
     Ok(Arc::new(loyalty_sessionm::SessionmAdapter::new(config)?))
+}
+
+#[cfg(feature = "emanage")]
+fn emanage(table: Value) -> Result<Arc<dyn Provider>> {
+    let config = loyalty_emanage::EmanageConfig::from_value(table)?;
+    Ok(Arc::new(loyalty_emanage::EmanageAdapter::new(config)?))
 }

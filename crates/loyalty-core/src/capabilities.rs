@@ -183,8 +183,11 @@ pub struct Capabilities {
     pub return_styles: Vec<ReturnStyle>,
     /// `Carts` (create, lines, checkout).
     pub carts: bool,
-    /// `Carts::upgrade` (upsell upgrades).
+    /// `Carts::upgrade` (upsell upgrades of a paid cart, charged on its payment).
     pub cart_upgrades: bool,
+    /// `Carts::upgrade` of a cart paid through a redirect or offline payment: the difference
+    /// is paid in a new cart naming the paid one (eManage's `upgradeParentSessionId`).
+    pub offline_upgrades: bool,
     /// `Fulfilment` (stock, couriers, dropship orders, status, shipment notices).
     pub dropshipping: bool,
 }
@@ -218,6 +221,7 @@ impl Capabilities {
             return_styles: Vec::new(),
             carts: false,
             cart_upgrades: false,
+            offline_upgrades: false,
             dropshipping: false,
         }
     }

@@ -30,8 +30,8 @@ use rust_decimal::Decimal;
 use crate::basket::Basket;
 use crate::capabilities::{Capabilities, Reinstatement, ReturnStyle};
 use crate::commerce::{
-    Cart, CartOrder, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient, ShipmentNotice,
-    StockLevel, UpgradePreview, UpgradeRequest,
+    Cart, CartCheckout, CartPayment, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
+    ShipmentNotice, StockLevel, UpgradeOutcome, UpgradeRequest,
 };
 use crate::error::{Error, Result};
 use crate::ids::{CartId, LineId, MemberId, OrderId, ProductId};
@@ -294,6 +294,18 @@ impl<P: Provider> Carts for Checked<P> {
         self.carts_api(OP)?.add_line(ctx, cart, product, quantity).await
     }
 
+    async fn set_quantity(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        line: &LineId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
+        const OP: &str = "carts.set_quantity";
+        self.require(self.caps().carts, OP, "carts")?;
+        self.carts_api(OP)?.set_quantity(ctx, cart, line, quantity).await
+    }
+
     async fn remove_line(&self, ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart> {
         const OP: &str = "carts.remove_line";
         self.require(self.caps().carts, OP, "carts")?;
@@ -306,21 +318,24 @@ impl<P: Provider> Carts for Checked<P> {
         self.carts_api(OP)?.set_customer(ctx, cart, customer).await
     }
 
+    async fn checkout(&self, ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
+        const OP: &str = "carts.checkout";
+        self.require(self.caps().carts, OP, "carts")?;
+        self.carts_api(OP)?.checkout(ctx, cart, payment).await
+    }
+
     async fn upgrade(
         &self,
         ctx: &Context,
         cart: &CartId,
         request: &UpgradeRequest,
-    ) -> Result<UpgradePreview> {
+    ) -> Result<UpgradeOutcome> {
         const OP: &str = "carts.upgrade";
         self.require(self.caps().cart_upgrades, OP, "cart_upgrades")?;
+        if request.paid_offline {
+            self.require(self.caps().offline_upgrades, OP, "offline_upgrades")?;
+        }
         self.carts_api(OP)?.upgrade(ctx, cart, request).await
-    }
-
-    async fn checkout(&self, ctx: &Context, cart: &CartId) -> Result<CartOrder> {
-        const OP: &str = "carts.checkout";
-        self.require(self.caps().carts, OP, "carts")?;
-        self.carts_api(OP)?.checkout(ctx, cart).await
     }
 }
 

@@ -51,8 +51,9 @@ pub use capabilities::{Capabilities, HoldStyle, Reinstatement, Resend, ReturnSty
 pub use checked::Checked;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commerce::{
-    Cart, CartLine, CartOrder, CartStatus, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
-    ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
+    CardDetails, CardSecret, Cart, CartCheckout, CartLine, CartOrder, CartPayment, CartStatus, Courier,
+    Customer, DropshipOrder, LineUpgrade, NewCart, OrderStatus, Recipient, ShipmentNotice, StockLevel,
+    UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 pub use error::{Error, ErrorKind, Result, WriteEffect};
 pub use ids::{

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use crate::basket::Basket;
 use crate::capabilities::Capabilities;
 use crate::commerce::{
-    Cart, CartOrder, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient, ShipmentNotice,
-    StockLevel, UpgradePreview, UpgradeRequest,
+    Cart, CartCheckout, CartPayment, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
+    ShipmentNotice, StockLevel, UpgradeOutcome, UpgradeRequest,
 };
 use crate::error::{Error, Result};
 use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId};
@@ -276,31 +276,47 @@ pub trait Transactions: Send + Sync {
     async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt>;
 }
 
-/// Shopping carts with upsell upgrades.
+/// Shopping carts: a cart opened with its first line, changed while open, checked out with a
+/// payment, and upgraded after it is paid (upsell upgrades).
+///
+/// Prices are the provider's: every reply carries each line's unit price, discount (the
+/// campaign's progressive discount, say) and net, and the cart's shipping and total.
 #[async_trait]
 pub trait Carts: Send + Sync {
-    /// Opens a cart.
+    /// Opens a cart holding its first line.
     ///
     /// Requires capability: `carts`.
     ///
+    /// # Behaviour
+    /// - The cart is [`CartStatus::Open`](crate::CartStatus) and priced.
+    /// - A test cart is kept apart by the vendor and never fulfilled.
+    ///
     /// # Errors
-    /// `NotFound` for an unknown upgrade parent; `Unsupported`.
+    /// `NotFound` for an unknown product; `Invalid` for a quantity below one or a product in
+    /// another currency; `Unsupported`.
     async fn create(&self, ctx: &Context, request: &NewCart) -> Result<Cart>;
 
-    /// Reads a cart.
+    /// Reads a cart: its lines and prices, its status, and its order once paid.
     ///
     /// Requires capability: `carts`.
     ///
+    /// # Behaviour
+    /// - A paid cart reads back as `Paid` with its order; an upgrade line shows where its
+    ///   upgrade stands ([`UpgradeStatus`](crate::UpgradeStatus)).
+    ///
     /// # Errors
-    /// `NotFound`; `Unsupported`.
+    /// `NotFound`; `Protocol` when the vendor's prices cannot be explained (a line charged
+    /// something else than the campaign's discount gives); `Unsupported`.
     async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart>;
 
-    /// Adds a product to a cart.
+    /// Adds a product to an open cart.
     ///
     /// Requires capability: `carts`.
     ///
     /// # Errors
-    /// `NotFound` (cart or product); `Conflict` for a paid cart; `Unsupported`.
+    /// `NotFound` (cart or product); `Conflict` for a cart that is no longer open, or a product
+    /// already in it where the vendor wants [`Carts::set_quantity`] instead; `Invalid` for a
+    /// quantity below one; `Unsupported`.
     async fn add_line(
         &self,
         ctx: &Context,
@@ -309,45 +325,85 @@ pub trait Carts: Send + Sync {
         quantity: rust_decimal::Decimal,
     ) -> Result<Cart>;
 
-    /// Removes a line from a cart.
+    /// Sets the quantity of a line of an open cart.
+    ///
+    /// Requires capability: `carts`.
+    ///
+    /// # Behaviour
+    /// - Setting the quantity a line already has changes nothing (idempotent).
+    ///
+    /// # Errors
+    /// `NotFound` (cart or line); `Conflict` for a cart that is no longer open; `Invalid` for a
+    /// quantity below one; `Unsupported`.
+    async fn set_quantity(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        line: &LineId,
+        quantity: rust_decimal::Decimal,
+    ) -> Result<Cart>;
+
+    /// Removes a line from an open cart.
     ///
     /// Requires capability: `carts`.
     ///
     /// # Errors
-    /// `NotFound`; `Conflict` for a paid cart; `Unsupported`.
+    /// `NotFound`; `Conflict` for a cart that is no longer open; `Unsupported`.
     async fn remove_line(&self, ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart>;
 
-    /// Attaches the customer's details.
+    /// Attaches the customer's details (e-mail and shipping address) to an open cart.
     ///
     /// Requires capability: `carts`.
     ///
     /// # Errors
-    /// `Invalid`; `NotFound`; `Unsupported`.
+    /// `Invalid` naming the missing detail; `NotFound`; `Conflict` for a cart that is no
+    /// longer open; `Unsupported`.
     async fn set_customer(&self, ctx: &Context, cart: &CartId, customer: &Customer) -> Result<Cart>;
 
-    /// Previews an upsell upgrade: the charge is the new price minus what was already paid.
-    ///
-    /// Requires capability: `cart_upgrades`.
-    ///
-    /// # Behaviour
-    /// - An upgrade of an upgrade charges last minus first; intermediate previews are discarded.
-    /// - The charge is never negative.
-    ///
-    /// # Errors
-    /// `NotFound`; `Rejected` when the product is no upgrade of the line; `Unsupported`.
-    async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest)
-        -> Result<UpgradePreview>;
-
-    /// Pays the cart and turns it into an order.
+    /// Pays the cart: the provider charges `payment` for the cart's total.
     ///
     /// Requires capability: `carts`.
     ///
     /// # Behaviour
-    /// - Checking out a paid cart again returns the same order (idempotent).
+    /// - Answers [`CartCheckout::Paid`] with the order, [`CartCheckout::Declined`] (the cart
+    ///   stays open and may be checked out again), or [`CartCheckout::ActionRequired`] with
+    ///   what the shop must show (a redirect, 3-D Secure, an offline payment link); the cart
+    ///   then waits for the payment and is paid once the customer completes it.
+    /// - Checking out a paid cart again returns the same order and charges nothing.
+    /// - A charge is never sent twice by a retry: after an ambiguous failure the provider reads
+    ///   the cart back before answering.
     ///
     /// # Errors
-    /// `Rejected` for a declined charge; `Invalid` for missing customer details; `Unsupported`.
-    async fn checkout(&self, ctx: &Context, cart: &CartId) -> Result<CartOrder>;
+    /// `Invalid` for missing customer details or a payment the provider does not take;
+    /// `NotFound`; `Conflict` for a discarded cart; `Unavailable` with effect `Unknown` when the
+    /// outcome cannot be told (read the cart, then check out again); `Unsupported`.
+    async fn checkout(&self, ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout>;
+
+    /// Upgrades units of a paid line to a better product (an upsell upgrade after checkout).
+    ///
+    /// Requires capability: `cart_upgrades` (`offline_upgrades` when `request.paid_offline`).
+    ///
+    /// # Behaviour
+    /// - Only a paid cart can be upgraded.
+    /// - The chain `p0 → … → pk` costs `quantity × (ak − a0)`, never negative; each step
+    ///   captures only what the chain has not captured yet, so an upgrade of an upgrade charges
+    ///   last minus first in all. Intermediate products never ship: only the chain's head
+    ///   does, once charged.
+    /// - Upgrading fewer units than the line holds splits it; the rest stays as it was.
+    /// - The answer is [`UpgradeOutcome::Charged`], [`UpgradeOutcome::Pending`] (the vendor
+    ///   charges later), [`UpgradeOutcome::Discarded`] (every charge attempt failed: the
+    ///   product paid before ships) or, for a cart paid offline,
+    ///   [`UpgradeOutcome::PaymentRequired`] with a new cart naming this one as its parent.
+    /// - A charge is never sent twice by a retry: after an ambiguous failure the provider reads
+    ///   the cart back before answering.
+    ///
+    /// # Errors
+    /// `Conflict` for a cart that is not paid, or a line whose previous upgrade still waits
+    /// for its own payment; `NotFound` (cart, line or product); `Invalid` for no units or
+    /// more units than the line holds (naming the quantity field, the vendor's where it checks);
+    /// `Rejected` when the product is no upgrade of the line; `Unsupported`.
+    async fn upgrade(&self, ctx: &Context, cart: &CartId, request: &UpgradeRequest)
+        -> Result<UpgradeOutcome>;
 }
 
 /// Dropship fulfilment through a wholesaler.

@@ -1,17 +1,34 @@
 //! Carts with upsell upgrades and dropship fulfilment, in memory.
+//!
+//! Carts behave as the core's `Carts` contract says and as eManage does: a cart opens with its
+//! first line, is priced with the campaign offers everyone gets (progressive discounts), is
+//! paid by card (declined for [`demo::CARD_DECLINED`](crate::demo::CARD_DECLINED) or an
+//! expired card), by a card on file, or by a processor that waits for the customer; a paid
+//! cart is upgraded line by line, last minus first, charged at once on a card (up to
+//! [`UPGRADE_CHARGE_ATTEMPTS`] tries) or paid in a new cart when the cart was paid through a
+//! processor. A payment left waiting for [`PAYMENT_TIMEOUT_SECS`] is given up.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use loyalty_core::checkout::{ActionKind, PaymentAction};
 use loyalty_core::{
-    Basket, Cart, CartId, CartLine, CartOrder, CartStatus, Carts, Context, Courier, Customer, DropshipOrder,
-    Error, ErrorKind, Fulfilment, Line, LineId, Money, NewCart, OrderId, OrderStatus, ProductId, Recipient,
-    Result, ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
+    Basket, Cart, CartCheckout, CartId, CartLine, CartOrder, CartPayment, CartStatus, Carts, Context,
+    Courier, Customer, DropshipOrder, Error, ErrorKind, Fulfilment, Line, LineId, LineUpgrade, Money,
+    NewCart, Offer, OfferKind, OrderId, OrderStatus, ProductId, Recipient, Result, ShipmentNotice,
+    StockLevel, UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 use rust_decimal::Decimal;
 
 use crate::provider::{MemoryProvider, PROVIDER};
-use crate::state::{CartRec, OrderRec, State};
+use crate::state::{CartRec, ChainRec, OrderRec, PaidWith, State};
+
+/// How long a payment may wait for the customer before it is given up (as eManage's redirect
+/// timeout).
+pub const PAYMENT_TIMEOUT_SECS: i64 = 30 * 60;
+
+/// Tries of one upgrade charge before the upgrade is discarded.
+pub const UPGRADE_CHARGE_ATTEMPTS: u32 = 3;
 
 impl MemoryProvider {
     /// Adds a product customers can put in carts, and the products it can be upgraded to.
@@ -22,12 +39,48 @@ impl MemoryProvider {
         st.upgrades.insert(product, upgrades.iter().map(|p| ProductId::new(*p)).collect());
     }
 
-    /// Adds a cart campaign offer (progressive discounts) applied to every cart.
-    pub fn add_cart_campaign(&self, offer: loyalty_core::Offer) {
-        self.lock().cart_campaign.push(offer);
+    /// Makes the next upgrade charge fail on every attempt (the upgrade is then discarded).
+    pub fn fail_next_upgrade_charge(&self) {
+        self.lock().fail_upgrade_charge = true;
     }
 
-    /// Sets the wholesaler's stock of a product.
+    /// Upgrade charge attempts made so far.
+    pub fn upgrade_charge_attempts(&self) -> u32 {
+        self.lock().upgrade_charge_attempts
+    }
+
+    /// The customer completes the payment `cart` waits for (back from the redirect, or the
+    /// offline payment arrived). False when nothing waits.
+    pub fn complete_cart_payment(&self, cart: &CartId) -> bool {
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        let Some(rec) = st.carts.get_mut(cart.as_str()) else { return false };
+        let Some((_, _, with)) = rec.pending.take() else { return false };
+        rec.cart.status = CartStatus::Paid;
+        rec.paid_with = Some(with);
+        paid_upgrade(&mut st, cart.as_str());
+        if let Some((parent, _, _)) = st.carts.get(cart.as_str()).and_then(|r| r.parent.clone()) {
+            let _ = reprice(&mut st, &parent, now, "carts.checkout");
+        }
+        true
+    }
+
+    /// The customer gives up the payment `cart` waits for: the cart is open again (an upgrade
+    /// cart is discarded and its parent keeps the product paid before). False when nothing
+    /// waits.
+    pub fn abandon_cart_payment(&self, cart: &CartId) -> bool {
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        let waiting = st.carts.get(cart.as_str()).is_some_and(|r| r.pending.is_some());
+        if waiting {
+            give_up(&mut st, cart.as_str(), now);
+        }
+        waiting
+    }
+
+    /// Dropship stock of a product at the wholesaler.
     pub fn set_stock(&self, product: impl Into<ProductId>, units: Decimal) {
         self.lock().stock.insert(product.into(), units);
     }
@@ -55,33 +108,176 @@ fn cart_rec<'a>(st: &'a mut State, cart: &CartId, op: &str) -> Result<&'a mut Ca
     st.carts.get_mut(cart.as_str()).ok_or_else(|| Error::not_found(PROVIDER, op, format!("no cart {cart}")))
 }
 
+fn conflict(op: &str, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Conflict, PROVIDER, op).with_message(message)
+}
+
+/// An open, ordinary cart (an upgrade cart holds only its difference and never changes).
 fn open_cart<'a>(st: &'a mut State, cart: &CartId, op: &str) -> Result<&'a mut CartRec> {
     let rec = cart_rec(st, cart, op)?;
     if rec.cart.status != CartStatus::Open {
-        return Err(Error::new(ErrorKind::Conflict, PROVIDER, op).with_message("cart is no longer open"));
+        return Err(conflict(op, "cart is no longer open"));
+    }
+    if rec.parent.is_some() {
+        return Err(conflict(op, "an upgrade cart holds only its difference"));
     }
     Ok(rec)
 }
 
-/// Re-prices a cart with the campaign offers through the pricing engine.
-fn reprice(st: &mut State, cart: &CartId, now: chrono::DateTime<chrono::Utc>, op: &str) -> Result<()> {
-    let campaign = st.cart_campaign.clone();
-    let rec = cart_rec(st, cart, op)?;
+fn whole_units(op: &str, quantity: Decimal) -> Result<i64> {
+    if quantity < Decimal::ONE || quantity.fract() != Decimal::ZERO {
+        return Err(Error::invalid(PROVIDER, op, "quantity", "must be a whole number of at least one"));
+    }
+    i64::try_from(quantity).map_err(|_| Error::invalid(PROVIDER, op, "quantity", "too large"))
+}
+
+fn money_err(op: &str, e: loyalty_core::MoneyError) -> Error {
+    Error::from_money(PROVIDER, op, "lines", e)
+}
+
+/// Campaign offers every customer gets that price carts: the progressive discounts.
+fn cart_offers(st: &State) -> Vec<Offer> {
+    st.offers
+        .iter()
+        .filter(|d| d.guests && matches!(d.offer.kind, OfferKind::ProgressiveDiscount { .. }))
+        .map(|d| d.offer.clone())
+        .collect()
+}
+
+/// Prices a cart through the pricing engine. An upgrade line counts as the unit it replaced
+/// (so an upgrade never moves a tier) and adds its difference undiscounted; an upgrade cart's
+/// difference is never discounted.
+fn reprice(st: &mut State, cart: &str, now: chrono::DateTime<chrono::Utc>, op: &str) -> Result<()> {
+    let offers = cart_offers(st);
+    let Some(rec) = st.carts.get_mut(cart) else { return Ok(()) };
     let currency = rec.cart.total.currency;
     let mut basket = Basket::new(currency);
     for l in &rec.cart.lines {
-        basket =
-            basket.with_line(Line::new(l.line_id.clone(), l.product_id.clone(), l.quantity, l.unit_price));
+        let (product, price) = match rec.chains.get(l.line_id.as_str()) {
+            Some(c) => (c.origin.clone(), c.origin_price),
+            None => (l.product_id.clone(), l.unit_price),
+        };
+        basket = basket.with_line(Line::new(l.line_id.clone(), product, l.quantity, price));
     }
-    let priced = loyalty_core::pricing::price(&basket, &campaign, &[], now).map_err(|e| {
+    let offers = if rec.parent.is_some() { Vec::new() } else { offers };
+    let priced = loyalty_core::pricing::price(&basket, &offers, &[], now).map_err(|e| {
         Error::new(ErrorKind::Invalid { field: "cart".into(), reason: e.to_string() }, PROVIDER, op)
     })?;
     for (line, p) in rec.cart.lines.iter_mut().zip(&priced.lines) {
+        let units = whole_units(op, line.quantity)?;
+        let gross = line.unit_price.checked_mul(units).map_err(|e| money_err(op, e))?;
         line.discount = p.discount;
-        line.net = p.net;
+        line.net = gross.checked_sub(p.discount).map_err(|e| money_err(op, e))?;
     }
-    rec.cart.total = priced.total;
+    rec.cart.total =
+        Money::sum(currency, rec.cart.lines.iter().map(|l| l.net)).map_err(|e| money_err(op, e))?;
     Ok(())
+}
+
+/// Gives up every payment that waited too long, and every upgrade cart never checked out.
+fn sweep(st: &mut State, now: chrono::DateTime<chrono::Utc>) {
+    let limit = chrono::Duration::seconds(PAYMENT_TIMEOUT_SECS);
+    let due: Vec<String> = st
+        .carts
+        .iter()
+        .filter(|(_, r)| match (&r.pending, r.cart.status) {
+            (Some((since, _, _)), _) => *since + limit <= now,
+            (None, CartStatus::Open) => r.parent.is_some() && r.created_at + limit <= now,
+            _ => false,
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in due {
+        give_up(st, &id, now);
+    }
+}
+
+/// The payment of `cart` is given up: it is open again, or discarded for an upgrade cart,
+/// whose parent line goes back to the product paid before.
+fn give_up(st: &mut State, cart: &str, now: chrono::DateTime<chrono::Utc>) {
+    let Some(rec) = st.carts.get_mut(cart) else { return };
+    rec.pending = None;
+    let Some((parent, line, _)) = rec.parent.clone() else {
+        rec.cart.status = CartStatus::Open;
+        return;
+    };
+    rec.cart.status = CartStatus::Discarded;
+    discard_step(st, &parent, &line);
+    // Repricing a cart that priced before cannot fail: its lines and offers are unchanged.
+    let _ = reprice(st, &parent, now, "carts.upgrade");
+}
+
+/// An upgrade cart was paid: its parent's chain is charged and the upgrade ships.
+fn paid_upgrade(st: &mut State, cart: &str) {
+    let Some((parent, line, per_unit)) = st.carts.get(cart).and_then(|r| r.parent.clone()) else { return };
+    let Some(p) = st.carts.get_mut(&parent) else { return };
+    let Some(l) = p.cart.lines.iter_mut().find(|l| l.line_id.as_str() == line) else { return };
+    if let Some(c) = p.chains.get_mut(&line) {
+        c.captured_per_unit += per_unit.minor;
+        c.paid_product = l.product_id.clone();
+        c.paid_price = l.unit_price;
+        c.child = None;
+        l.upgrade = Some(LineUpgrade::new(c.origin.clone(), UpgradeStatus::Charged));
+    }
+}
+
+/// The latest step of the chain on `line` was not paid: the line goes back to the last product
+/// paid for; back at the original product, it merges with a plain line of that product.
+fn discard_step(st: &mut State, cart: &str, line: &str) {
+    let Some(rec) = st.carts.get_mut(cart) else { return };
+    let Some(chain) = rec.chains.get_mut(line) else { return };
+    chain.child = None;
+    let (product, price, origin) = (chain.paid_product.clone(), chain.paid_price, chain.origin.clone());
+    let Some(i) = rec.cart.lines.iter().position(|l| l.line_id.as_str() == line) else { return };
+    if product != origin {
+        let l = &mut rec.cart.lines[i];
+        l.product_id = product;
+        l.unit_price = price;
+        l.upgrade = Some(LineUpgrade::new(origin, UpgradeStatus::Charged));
+        return;
+    }
+    rec.chains.remove(line);
+    let plain = rec
+        .cart
+        .lines
+        .iter()
+        .position(|l| l.product_id == origin && l.line_id.as_str() != line && l.upgrade.is_none());
+    match plain {
+        Some(j) => {
+            let q = rec.cart.lines[i].quantity;
+            rec.cart.lines[j].quantity += q;
+            rec.cart.lines.remove(i);
+        }
+        None => {
+            let l = &mut rec.cart.lines[i];
+            l.product_id = origin;
+            l.unit_price = price;
+            l.upgrade = None;
+        }
+    }
+}
+
+fn order_for(st: &mut State, cart: &str) -> OrderId {
+    if let Some(o) = st.carts.get(cart).and_then(|r| r.cart.order.clone()) {
+        return o;
+    }
+    let seq = st.next_id("order");
+    let test = st.carts.get(cart).is_some_and(|r| r.test);
+    // Test carts get orders the vendor never fulfils; the id says so.
+    let order = OrderId::new(if test { format!("test-{seq}") } else { seq });
+    if let Some(r) = st.carts.get_mut(cart) {
+        r.cart.order = Some(order.clone());
+    }
+    order
+}
+
+fn paid_order(rec: &CartRec) -> Option<CartOrder> {
+    let order = rec.cart.order.clone()?;
+    let o = CartOrder::new(order, rec.cart.id.clone(), rec.cart.total);
+    Some(match &rec.card_on_file {
+        Some(card) => o.with_card_on_file(card.clone()),
+        None => o,
+    })
 }
 
 #[async_trait]
@@ -89,40 +285,44 @@ impl Carts for MemoryProvider {
     async fn create(&self, _ctx: &Context, request: &NewCart) -> Result<Cart> {
         const OP: &str = "carts.create";
         self.injected(OP)?;
+        whole_units(OP, request.quantity)?;
+        let now = self.now();
         let mut st = self.lock();
-        let mut paid_lines = Vec::new();
-        let mut first_product = HashMap::new();
-        if let Some(parent) = &request.upgrade_parent {
-            let p = cart_rec(&mut st, parent, OP)?;
-            if p.cart.status != CartStatus::Paid {
-                return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
-                    .with_message("only a paid cart can be upgraded"));
-            }
-            paid_lines = p.cart.lines.clone();
-            first_product = p.first_product.clone();
+        let price = *st
+            .prices
+            .get(&request.product_id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {}", request.product_id)))?;
+        if price.currency != request.currency {
+            return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
         }
         let id = CartId::new(st.next_id("cart"));
-        let total = Money::sum(request.currency, paid_lines.iter().map(|l| l.net))
-            .map_err(|e| Error::from_money(PROVIDER, OP, "lines", e))?;
-        let mut cart = Cart::new(id.clone(), CartStatus::Open, paid_lines, total);
-        cart.upgrade_parent = request.upgrade_parent.clone();
+        let line =
+            CartLine::new(st.next_id("line"), request.product_id.clone(), request.quantity, price, price);
+        let cart = Cart::new(id.clone(), CartStatus::Open, vec![line], Money::zero(request.currency));
         st.carts.insert(
             id.as_str().to_string(),
             CartRec {
-                cart: cart.clone(),
+                cart,
                 test: request.test,
                 customer: false,
-                first_product,
-                order: None,
-                charge_total: total,
+                created_at: now,
+                paid_with: None,
+                pending: None,
+                chains: HashMap::new(),
+                parent: None,
+                card_on_file: None,
             },
         );
-        Ok(cart)
+        reprice(&mut st, id.as_str(), now, OP)?;
+        Ok(cart_rec(&mut st, &id, OP)?.cart.clone())
     }
 
     async fn get(&self, _ctx: &Context, cart: &CartId) -> Result<Cart> {
         self.injected("carts.get")?;
-        Ok(cart_rec(&mut self.lock(), cart, "carts.get")?.cart.clone())
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        Ok(cart_rec(&mut st, cart, "carts.get")?.cart.clone())
     }
 
     async fn add_line(
@@ -134,11 +334,10 @@ impl Carts for MemoryProvider {
     ) -> Result<Cart> {
         const OP: &str = "carts.add_line";
         self.injected(OP)?;
-        if quantity <= Decimal::ZERO {
-            return Err(Error::invalid(PROVIDER, OP, "quantity", "must be positive"));
-        }
+        whole_units(OP, quantity)?;
         let now = self.now();
         let mut st = self.lock();
+        sweep(&mut st, now);
         let price = *st
             .prices
             .get(product)
@@ -148,9 +347,37 @@ impl Carts for MemoryProvider {
         if price.currency != rec.cart.total.currency {
             return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
         }
-        rec.first_product.insert(line_id.as_str().to_string(), product.clone());
-        rec.cart.lines.push(CartLine::new(line_id, product.clone(), quantity, price, price));
-        reprice(&mut st, cart, now, OP)?;
+        // The same product again adds to its line.
+        match rec.cart.lines.iter_mut().find(|l| &l.product_id == product) {
+            Some(l) => l.quantity += quantity,
+            None => rec.cart.lines.push(CartLine::new(line_id, product.clone(), quantity, price, price)),
+        }
+        reprice(&mut st, cart.as_str(), now, OP)?;
+        Ok(cart_rec(&mut st, cart, OP)?.cart.clone())
+    }
+
+    async fn set_quantity(
+        &self,
+        _ctx: &Context,
+        cart: &CartId,
+        line: &LineId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
+        const OP: &str = "carts.set_quantity";
+        self.injected(OP)?;
+        whole_units(OP, quantity)?;
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        let rec = open_cart(&mut st, cart, OP)?;
+        let l = rec
+            .cart
+            .lines
+            .iter_mut()
+            .find(|l| &l.line_id == line)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no line {line}")))?;
+        l.quantity = quantity;
+        reprice(&mut st, cart.as_str(), now, OP)?;
         Ok(cart_rec(&mut st, cart, OP)?.cart.clone())
     }
 
@@ -159,13 +386,14 @@ impl Carts for MemoryProvider {
         self.injected(OP)?;
         let now = self.now();
         let mut st = self.lock();
+        sweep(&mut st, now);
         let rec = open_cart(&mut st, cart, OP)?;
         let before = rec.cart.lines.len();
         rec.cart.lines.retain(|l| &l.line_id != line);
         if rec.cart.lines.len() == before {
             return Err(Error::not_found(PROVIDER, OP, format!("no line {line}")));
         }
-        reprice(&mut st, cart, now, OP)?;
+        reprice(&mut st, cart.as_str(), now, OP)?;
         Ok(cart_rec(&mut st, cart, OP)?.cart.clone())
     }
 
@@ -175,10 +403,96 @@ impl Carts for MemoryProvider {
         if customer.email.is_none() && customer.phone.is_none() {
             return Err(Error::invalid(PROVIDER, OP, "email", "an e-mail or a phone is required"));
         }
+        let now = self.now();
         let mut st = self.lock();
+        sweep(&mut st, now);
         let rec = open_cart(&mut st, cart, OP)?;
         rec.customer = true;
         Ok(rec.cart.clone())
+    }
+
+    async fn checkout(&self, _ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
+        const OP: &str = "carts.checkout";
+        self.injected(OP)?;
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        let known_card = match payment {
+            CartPayment::CardOnFile { card_id } => st.cards.contains(card_id),
+            _ => true,
+        };
+        let rec = cart_rec(&mut st, cart, OP)?;
+        match rec.cart.status {
+            CartStatus::Paid => {
+                let order = paid_order(rec).ok_or_else(|| conflict(OP, "paid cart without an order"))?;
+                return Ok(CartCheckout::Paid(order));
+            }
+            CartStatus::AwaitingPayment => {
+                let action = rec
+                    .pending
+                    .as_ref()
+                    .map(|p| p.1.clone())
+                    .ok_or_else(|| conflict(OP, "no payment waits"))?;
+                return Ok(CartCheckout::ActionRequired {
+                    cart: cart.clone(),
+                    action,
+                    order: rec.cart.order.clone(),
+                });
+            }
+            CartStatus::Discarded => return Err(conflict(OP, "the cart was discarded")),
+            CartStatus::Open => {}
+        }
+        if rec.cart.lines.is_empty() {
+            return Err(Error::invalid(PROVIDER, OP, "lines", "cart is empty"));
+        }
+        if !rec.customer && rec.parent.is_none() {
+            return Err(Error::invalid(PROVIDER, OP, "customer", "customer details are missing"));
+        }
+        let with = match payment {
+            CartPayment::Card(card) => {
+                use chrono::Datelike;
+                let expired = (card.expiry_year, card.expiry_month) < (now.year(), now.month());
+                if card.number.expose() == crate::demo::CARD_DECLINED || expired {
+                    let reason = if expired { "the card has expired" } else { "the card was declined" };
+                    return Ok(CartCheckout::Declined { reason: reason.into() });
+                }
+                PaidWith::Card
+            }
+            CartPayment::CardOnFile { .. } if !known_card => {
+                return Err(Error::invalid(PROVIDER, OP, "payment.card_id", "no such card on file"))
+            }
+            CartPayment::CardOnFile { .. } => PaidWith::Card,
+            CartPayment::Processor { .. } => PaidWith::Processor,
+            _ => return Err(Error::invalid(PROVIDER, OP, "payment", "unknown payment kind")),
+        };
+        let order = order_for(&mut st, cart.as_str());
+        if with == PaidWith::Processor {
+            let action = PaymentAction::new(
+                ActionKind::Redirect,
+                Some(format!("https://pay.memory.invalid/{}", cart.as_str())),
+            );
+            let rec = cart_rec(&mut st, cart, OP)?;
+            rec.cart.status = CartStatus::AwaitingPayment;
+            rec.pending = Some((now, action.clone(), with));
+            return Ok(CartCheckout::ActionRequired { cart: cart.clone(), action, order: Some(order) });
+        }
+        let card = match payment {
+            CartPayment::CardOnFile { card_id } => card_id.clone(),
+            _ => st.next_id("card"),
+        };
+        if !st.cards.contains(&card) {
+            st.cards.push(card.clone());
+        }
+        let rec = cart_rec(&mut st, cart, OP)?;
+        rec.cart.status = CartStatus::Paid;
+        rec.paid_with = Some(with);
+        rec.card_on_file = Some(card);
+        paid_upgrade(&mut st, cart.as_str());
+        if let Some((parent, _, _)) = st.carts.get(cart.as_str()).and_then(|r| r.parent.clone()) {
+            reprice(&mut st, &parent, now, OP)?;
+        }
+        let rec = cart_rec(&mut st, cart, OP)?;
+        paid_order(rec).map(CartCheckout::Paid).ok_or_else(|| conflict(OP, "paid cart without an order"))
     }
 
     async fn upgrade(
@@ -186,67 +500,137 @@ impl Carts for MemoryProvider {
         _ctx: &Context,
         cart: &CartId,
         request: &UpgradeRequest,
-    ) -> Result<UpgradePreview> {
+    ) -> Result<UpgradeOutcome> {
         const OP: &str = "carts.upgrade";
         self.injected(OP)?;
+        let units = whole_units(OP, request.quantity)?;
         let now = self.now();
         let mut st = self.lock();
+        sweep(&mut st, now);
         let new_price = *st
             .prices
             .get(&request.product_id)
             .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {}", request.product_id)))?;
         let upgrades = st.upgrades.clone();
-        let prices = st.prices.clone();
-        let rec = open_cart(&mut st, cart, OP)?;
-        let first = rec
-            .first_product
-            .get(request.line_id.as_str())
-            .cloned()
+        let new_line_id = st.next_id("line");
+        let rec = cart_rec(&mut st, cart, OP)?;
+        if rec.cart.status != CartStatus::Paid || rec.parent.is_some() {
+            return Err(conflict(OP, "only a paid cart can be upgraded"));
+        }
+        let i = rec
+            .cart
+            .lines
+            .iter()
+            .position(|l| l.line_id == request.line_id)
             .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no line {}", request.line_id)))?;
-        let line = rec.cart.lines.iter_mut().find(|l| l.line_id == request.line_id).expect("line known");
-        let allowed = upgrades.get(&line.product_id).is_some_and(|u| u.contains(&request.product_id))
-            || upgrades.get(&first).is_some_and(|u| u.contains(&request.product_id));
+        let line = rec.cart.lines[i].clone();
+        let chain = rec.chains.get(line.line_id.as_str()).cloned().unwrap_or(ChainRec {
+            origin: line.product_id.clone(),
+            origin_price: line.unit_price,
+            paid_product: line.product_id.clone(),
+            paid_price: line.unit_price,
+            captured_per_unit: 0,
+            child: None,
+        });
+        if chain.child.is_some() {
+            return Err(conflict(OP, "the previous upgrade of this line waits for its own payment"));
+        }
+        let allowed = [&line.product_id, &chain.origin]
+            .iter()
+            .any(|p| upgrades.get(*p).is_some_and(|u| u.contains(&request.product_id)));
         if !allowed {
             return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
                 .with_message(format!("{} is no upgrade of {}", request.product_id, line.product_id)));
         }
-        // The charge is last minus first: intermediate previews are discarded (DESIGN §5 rule 7).
-        let first_price = prices.get(&first).copied().unwrap_or(line.unit_price);
-        line.product_id = request.product_id.clone();
-        line.quantity = request.quantity;
-        line.unit_price = new_price;
-        line.upgraded_from = Some(first.clone());
-        let qty = request.quantity.trunc().try_into().unwrap_or(1i64);
-        let charge_minor = (new_price.minor * qty - first_price.minor * qty).max(0);
-        let charge = Money::new(charge_minor, new_price.currency);
-        reprice(&mut st, cart, now, OP)?;
+        if Decimal::from(units) > line.quantity {
+            return Err(Error::invalid(PROVIDER, OP, "quantity", "more units than the line holds"));
+        }
+        // Last minus first in all: what the chain still owes per unit, never negative (DESIGN §5 rule 7).
+        let owed = (new_price.minor - chain.origin_price.minor).max(0);
+        let per_unit = Money::new((owed - chain.captured_per_unit).max(0), new_price.currency);
+        let amount = per_unit.checked_mul(units).map_err(|e| money_err(OP, e))?;
+        // A partial upgrade splits the line; the upgraded units get their own line.
+        let target = if Decimal::from(units) < line.quantity {
+            rec.cart.lines[i].quantity -= Decimal::from(units);
+            let mut head = line.clone();
+            head.line_id = LineId::new(new_line_id.clone());
+            head.quantity = Decimal::from(units);
+            rec.cart.lines.insert(i + 1, head);
+            if let Some(c) = rec.chains.get(line.line_id.as_str()).cloned() {
+                rec.chains.insert(new_line_id.clone(), c);
+            }
+            i + 1
+        } else {
+            i
+        };
+        let target_id = rec.cart.lines[target].line_id.as_str().to_string();
+        // A step to a cheaper product refunds nothing: the line keeps the price first paid.
+        let head_price =
+            if new_price.minor >= chain.origin_price.minor { new_price } else { chain.origin_price };
+        {
+            let head = &mut rec.cart.lines[target];
+            head.product_id = request.product_id.clone();
+            head.unit_price = head_price;
+            head.upgrade = Some(LineUpgrade::new(chain.origin.clone(), UpgradeStatus::Pending));
+        }
+        rec.chains.insert(target_id.clone(), chain);
+        if rec.paid_with == Some(PaidWith::Processor) {
+            // The processor cannot be charged again: the difference is paid in a new cart.
+            let currency = rec.cart.total.currency;
+            let parent = cart.as_str().to_string();
+            let child_id = CartId::new(st.next_id("cart"));
+            let line = CartLine::new(
+                st.next_id("line"),
+                request.product_id.clone(),
+                Decimal::from(units),
+                per_unit,
+                amount,
+            );
+            let child = Cart::new(child_id.clone(), CartStatus::Open, vec![line], amount)
+                .with_upgrade_parent(cart.clone());
+            let test = st.carts.get(&parent).is_some_and(|r| r.test);
+            if let Some(c) = st.carts.get_mut(&parent).and_then(|p| p.chains.get_mut(&target_id)) {
+                c.child = Some(child_id.as_str().to_string());
+            }
+            st.carts.insert(
+                child_id.as_str().to_string(),
+                CartRec {
+                    cart: child.clone(),
+                    test,
+                    customer: true,
+                    created_at: now,
+                    paid_with: None,
+                    pending: None,
+                    chains: HashMap::new(),
+                    parent: Some((parent.clone(), target_id, per_unit)),
+                    card_on_file: None,
+                },
+            );
+            reprice(&mut st, &parent, now, OP)?;
+            debug_assert_eq!(child.total.currency, currency);
+            return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+        }
+        let fails = std::mem::take(&mut st.fail_upgrade_charge);
+        st.upgrade_charge_attempts += if fails { UPGRADE_CHARGE_ATTEMPTS } else { 1 };
+        if fails {
+            discard_step(&mut st, cart.as_str(), &target_id);
+            reprice(&mut st, cart.as_str(), now, OP)?;
+            let cart = cart_rec(&mut st, cart, OP)?.cart.clone();
+            return Ok(UpgradeOutcome::Discarded { cart });
+        }
         let rec = cart_rec(&mut st, cart, OP)?;
-        rec.charge_total = charge;
-        Ok(UpgradePreview::new(rec.cart.clone(), charge))
-    }
-
-    async fn checkout(&self, _ctx: &Context, cart: &CartId) -> Result<CartOrder> {
-        const OP: &str = "carts.checkout";
-        self.injected(OP)?;
-        let mut st = self.lock();
-        let seq = st.next_id("order");
-        let rec = cart_rec(&mut st, cart, OP)?;
-        // Test carts get orders the vendor never fulfils; the id says so.
-        let order_id = OrderId::new(if rec.test { format!("test-{seq}") } else { seq });
-        if let Some(order) = &rec.order {
-            return Ok(CartOrder::new(order.clone(), cart.clone(), rec.charge_total));
+        if let Some(c) = rec.chains.get_mut(&target_id) {
+            c.captured_per_unit += per_unit.minor;
+            c.paid_product = request.product_id.clone();
+            c.paid_price = head_price;
+            let origin = c.origin.clone();
+            if let Some(l) = rec.cart.lines.iter_mut().find(|l| l.line_id.as_str() == target_id) {
+                l.upgrade = Some(LineUpgrade::new(origin, UpgradeStatus::Charged));
+            }
         }
-        if rec.cart.lines.is_empty() {
-            return Err(Error::invalid(PROVIDER, OP, "lines", "cart is empty"));
-        }
-        if !rec.customer && rec.cart.upgrade_parent.is_none() {
-            return Err(Error::invalid(PROVIDER, OP, "customer", "customer details are missing"));
-        }
-        let charged = if rec.cart.upgrade_parent.is_some() { rec.charge_total } else { rec.cart.total };
-        rec.cart.status = CartStatus::Paid;
-        rec.order = Some(order_id.clone());
-        rec.charge_total = charged;
-        Ok(CartOrder::new(order_id, cart.clone(), charged))
+        reprice(&mut st, cart.as_str(), now, OP)?;
+        let cart = cart_rec(&mut st, cart, OP)?.cart.clone();
+        Ok(UpgradeOutcome::Charged { cart, amount })
     }
 }
 

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loyalty_core::{
-    Basket, Clock, Consents, Courier, Currency, Discount, Line, ManualClock, Member, MemberId, MemberLookup,
-    Money, Offer, OfferKind, Phone, Scope, Segment, SegmentKind, SegmentOption, StampCard, Tier,
+    Address, Basket, CardDetails, CardSecret, CartPayment, Clock, Consents, Courier, Currency, Customer,
+    Discount, Line, ManualClock, Member, MemberId, MemberLookup, Money, Offer, OfferKind, Phone, Scope,
+    Segment, SegmentKind, SegmentOption, StampCard, Tier,
 };
 use rust_decimal::Decimal;
 
@@ -31,7 +32,7 @@ pub const COUPON_SUMMER10: &str = "c-summer10";
 pub const COUPON_COFFEE20: &str = "c-coffee20";
 /// Coffee stamp card: 6 stamps, restartable.
 pub const STAMP_COFFEE: &str = "s-coffee";
-/// Progressive discount on socks.
+/// Progressive discount on socks, for everyone: carts are priced with it.
 pub const PROGRESSIVE_SOCKS: &str = "p-socks";
 /// An offer the provider prices itself: 30 % off the cheapest unit of coffee or mug, once
 /// per member, applied when the customer confirms it.
@@ -46,6 +47,12 @@ pub const PRODUCT_SOCKS: &str = "SOCK-1";
 pub const PRODUCT_SOCKS_PREMIUM: &str = "SOCK-2";
 /// Deluxe socks (an upgrade of premium socks).
 pub const PRODUCT_SOCKS_DELUXE: &str = "SOCK-3";
+/// A card number carts accept.
+pub const CARD_APPROVED: &str = "4111111111111111";
+/// A card number carts decline.
+pub const CARD_DECLINED: &str = "4000000000000002";
+/// A processor id whose payment takes the customer elsewhere and back (any id does).
+pub const PROCESSOR_REDIRECT: &str = "redirect";
 /// The courier of the demo wholesaler.
 pub const COURIER: &str = "posten";
 
@@ -82,6 +89,42 @@ pub fn basket() -> Basket {
                 .with_name("Mug")
                 .with_tax_rate(Decimal::from(25)),
         )
+}
+
+fn card(number: &str) -> CartPayment {
+    CartPayment::Card(CardDetails::new(
+        "Kari Nordmann",
+        CardSecret::new(number),
+        12,
+        2030,
+        CardSecret::new("123"),
+    ))
+}
+
+/// A card carts accept.
+pub fn card_approved() -> CartPayment {
+    card(CARD_APPROVED)
+}
+
+/// A card carts decline.
+pub fn card_declined() -> CartPayment {
+    card(CARD_DECLINED)
+}
+
+/// A payment that takes the customer elsewhere and back.
+pub fn redirect_payment() -> CartPayment {
+    CartPayment::Processor { id: PROCESSOR_REDIRECT.into() }
+}
+
+/// The demo cart customer.
+pub fn cart_customer() -> Customer {
+    Customer::with_email(MEMBER_EMAIL).named("Kari", "Nordmann").at(Address {
+        street: Some("Storgata 1".into()),
+        city: Some("Oslo".into()),
+        zip_code: Some("0155".into()),
+        state: None,
+        country_code: Some("NO".into()),
+    })
 }
 
 impl MemoryProvider {
@@ -190,14 +233,6 @@ impl MemoryProvider {
         p.add_product(PRODUCT_SOCKS, nok(9_900), &[PRODUCT_SOCKS_PREMIUM, PRODUCT_SOCKS_DELUXE]);
         p.add_product(PRODUCT_SOCKS_PREMIUM, nok(14_900), &[PRODUCT_SOCKS_DELUXE]);
         p.add_product(PRODUCT_SOCKS_DELUXE, nok(19_900), &[]);
-        p.add_cart_campaign(Offer::new(
-            PROGRESSIVE_SOCKS,
-            "Socks: 25 % for one, 50 % for two",
-            OfferKind::ProgressiveDiscount {
-                tiers: vec![Tier { min_units: 2, percent: Decimal::from(10) }],
-                products: vec![PRODUCT_SOCKS.into()],
-            },
-        ));
         p.set_stock(PRODUCT_COFFEE, Decimal::from(40));
         p.set_stock(PRODUCT_MUG, Decimal::from(5));
         p.add_courier(Courier::new(COURIER, "Posten", Some(nok(9_900))));

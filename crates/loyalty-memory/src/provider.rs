@@ -77,6 +77,7 @@ fn capabilities() -> Capabilities {
     ];
     c.carts = true;
     c.cart_upgrades = true;
+    c.offline_upgrades = true;
     c.dropshipping = true;
     c
 }

@@ -55,15 +55,43 @@ pub(crate) struct RedemptionRec {
     pub reinstated: bool,
 }
 
+/// An upgrade chain on one cart line: the product first paid for, the last product paid for,
+/// and what was captured for each unit so far (upgrades charge last minus first in all).
+#[derive(Debug, Clone)]
+pub(crate) struct ChainRec {
+    pub origin: ProductId,
+    pub origin_price: Money,
+    pub paid_product: ProductId,
+    pub paid_price: Money,
+    /// Minor units captured per unit of the chain so far.
+    pub captured_per_unit: i64,
+    /// The upgrade cart whose payment the chain's latest step waits for.
+    pub child: Option<String>,
+}
+
+/// How a cart was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PaidWith {
+    /// A card (or the card on file): upgrades charge it again.
+    Card,
+    /// A processor that took the customer elsewhere: upgrades are paid in a new cart.
+    Processor,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CartRec {
     pub cart: Cart,
     pub test: bool,
     pub customer: bool,
-    /// Per line: the product first put in the cart (upgrades charge last minus first).
-    pub first_product: HashMap<String, ProductId>,
-    pub order: Option<OrderId>,
-    pub charge_total: Money,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub paid_with: Option<PaidWith>,
+    /// A payment waiting for the customer: since when, and what was asked.
+    pub pending: Option<(chrono::DateTime<chrono::Utc>, loyalty_core::checkout::PaymentAction, PaidWith)>,
+    /// Upgrade chains by line id.
+    pub chains: HashMap<String, ChainRec>,
+    /// For an upgrade cart: the parent cart, the parent's line and the difference per unit.
+    pub parent: Option<(String, String, Money)>,
+    pub card_on_file: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +119,12 @@ pub(crate) struct State {
     pub carts: BTreeMap<String, CartRec>,
     pub prices: BTreeMap<ProductId, Money>,
     pub upgrades: BTreeMap<ProductId, Vec<ProductId>>,
-    pub cart_campaign: Vec<Offer>,
+    /// Card ids issued at checkout, usable as a card on file.
+    pub cards: Vec<String>,
+    /// The next upgrade charge fails on every attempt.
+    pub fail_upgrade_charge: bool,
+    /// Upgrade charge attempts made (each tries up to three times).
+    pub upgrade_charge_attempts: u32,
     pub stock: BTreeMap<ProductId, Decimal>,
     pub couriers: Vec<Courier>,
     pub orders: BTreeMap<String, OrderRec>,

@@ -19,7 +19,12 @@ pub use checkout::{
     checkout_declined_then_retried, checkout_fails_after_hold, checkout_full, checkout_guest_sign_up_retried,
     checkout_hold_expiry_retaken, checkout_same_order_other_basket, checkout_three_d_secure,
 };
-pub use commerce::{cart_upgrade, dropship_order};
+pub use commerce::{
+    cart_checkout_twice, cart_declined_payment, cart_failed_upgrade_charge, cart_lines_change_while_open,
+    cart_offline_upgrade_paid, cart_offline_upgrade_unpaid, cart_partial_upgrade,
+    cart_progressive_for_guests, cart_progressive_for_members, cart_redirect_payment,
+    cart_upgrade_charges_difference, cart_upgrade_of_upgrade, cart_upgrade_unpaid_refused, dropship_order,
+};
 pub use members::{
     enroll_member, find_by, find_by_activation_token, find_no_match, get_member, member_points,
     register_member, segments, update_member,
@@ -177,7 +182,51 @@ pub fn all() -> Vec<Scenario> {
             ["register"],
             checkout_guest_sign_up_retried
         ),
-        scenario!("carts.upgrade_charges_difference", ["carts", "cart_upgrades"], cart_upgrade),
+        scenario!("carts.checkout_twice_is_one_order", ["carts"], cart_checkout_twice),
+        scenario!("carts.lines_change_while_open", ["carts"], cart_lines_change_while_open),
+        scenario!("carts.declined_payment_leaves_the_cart_open", ["carts"], cart_declined_payment),
+        scenario!("carts.redirect_payment_waits_for_the_customer", ["carts"], cart_redirect_payment),
+        scenario!(
+            "carts.upgrade_of_unpaid_cart_is_refused",
+            ["carts", "cart_upgrades"],
+            cart_upgrade_unpaid_refused
+        ),
+        scenario!(
+            "carts.upgrade_charges_new_minus_paid",
+            ["carts", "cart_upgrades"],
+            cart_upgrade_charges_difference
+        ),
+        scenario!(
+            "carts.upgrade_of_upgrade_charges_last_minus_first",
+            ["carts", "cart_upgrades"],
+            cart_upgrade_of_upgrade
+        ),
+        scenario!("carts.partial_upgrade_splits_the_line", ["carts", "cart_upgrades"], cart_partial_upgrade),
+        scenario!(
+            "carts.failed_upgrade_charge_ships_the_original",
+            ["carts", "cart_upgrades"],
+            cart_failed_upgrade_charge
+        ),
+        scenario!(
+            "carts.offline_upgrade_paid_in_a_new_cart",
+            ["carts", "cart_upgrades", "offline_upgrades"],
+            cart_offline_upgrade_paid
+        ),
+        scenario!(
+            "carts.unpaid_offline_upgrade_is_discarded",
+            ["carts", "cart_upgrades", "offline_upgrades"],
+            cart_offline_upgrade_unpaid
+        ),
+        scenario!(
+            "carts.progressive_discount_for_guests",
+            ["carts", "list_offers", "guest_offers"],
+            cart_progressive_for_guests
+        ),
+        scenario!(
+            "carts.progressive_discount_for_members",
+            ["carts", "list_offers"],
+            cart_progressive_for_members
+        ),
         scenario!("fulfilment.dropship_order", ["dropshipping"], dropship_order),
     ]);
     list
@@ -445,10 +494,32 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
     } else if caps.transactions() {
         problems.push("transaction capabilities declared but transactions() is None".into());
     }
+    let probe_cart = loyalty_core::CartId::new("conformance-probe");
+    let probe_upgrade = || {
+        loyalty_core::UpgradeRequest::new(
+            "conformance-probe",
+            "conformance-probe",
+            rust_decimal::Decimal::ONE,
+        )
+    };
     match (p.carts(), caps.carts) {
         (Some(cart), false) => expect_unsupported(
             "carts.create",
-            cart.create(&c, &NewCart::new(env.basket().currency)).await,
+            cart.create(
+                &c,
+                &NewCart::new(env.basket().currency, "conformance-probe", rust_decimal::Decimal::ONE),
+            )
+            .await,
+            &mut problems,
+        ),
+        (Some(cart), true) if !caps.cart_upgrades => expect_unsupported(
+            "carts.upgrade",
+            cart.upgrade(&c, &probe_cart, &probe_upgrade()).await,
+            &mut problems,
+        ),
+        (Some(cart), true) if !caps.offline_upgrades => expect_unsupported(
+            "carts.upgrade(paid offline)",
+            cart.upgrade(&c, &probe_cart, &probe_upgrade().paid_offline(true)).await,
             &mut problems,
         ),
         (None, true) => problems.push("carts declared but carts() is None".into()),

@@ -1,6 +1,6 @@
 //! The in-memory reference provider on its demo store.
 
-use loyalty_conformance::{Environment, Target};
+use loyalty_conformance::{CartSetup, Environment, Target};
 use loyalty_core::{Clock, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
@@ -23,10 +23,30 @@ pub fn start() -> Running {
     let (provider, clock) = MemoryProvider::demo_manual();
     let now = clock.clone();
     let tokens = provider.clone();
+    let (completes, abandons, fails) = (provider.clone(), provider.clone(), provider.clone());
     let env = demo::member_lookups()
         .into_iter()
         .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
-        .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
+        .with_carts(
+            CartSetup::new(
+                loyalty_core::Currency::NOK,
+                vec![
+                    demo::PRODUCT_SOCKS.into(),
+                    demo::PRODUCT_SOCKS_PREMIUM.into(),
+                    demo::PRODUCT_SOCKS_DELUXE.into(),
+                ],
+                demo::PRODUCT_COFFEE,
+                demo::card_approved(),
+                demo::cart_customer(),
+            )
+            .with_declined_card(demo::card_declined())
+            .with_redirect(demo::redirect_payment()),
+        )
+        .with_payment_completion(
+            move |c| completes.complete_cart_payment(c),
+            move |c| abandons.abandon_cart_payment(c),
+        )
+        .with_failing_upgrade_charge(move || fails.fail_next_upgrade_charge())
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
         .with_now(move || now.now())
         .with_activation_tokens(move |id| tokens.activation_token(id))

@@ -7,6 +7,9 @@ pub mod diller;
 #[cfg(feature = "sessionm")]
 pub mod sessionm;
 
+#[cfg(feature = "emanage")]
+pub mod emanage;
+
 use loyalty_conformance::Environment;
 use loyalty_core::{
     Basket, Consents, Context, Currency, Error, Line, MemberLookup, Provider, RegisterMember,

@@ -1,0 +1,556 @@
+//! [`EmanageAdapter`]: the trait implementations and the one [`Capabilities`] declaration.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use loyalty_core::checkout::{ActionKind, PaymentAction};
+use loyalty_core::{
+    Basket, Capabilities, Cart, CartCheckout, CartId, CartOrder, CartPayment, CartStatus, Carts, Clock,
+    Context, Customer, Error, ErrorKind, Fulfilment, Holds, LineId, MemberId, Members, Money, NewCart, Offer,
+    Offers, OrderId, ProductId, Provider, Redemptions, Result, SystemClock, Transactions, UpgradeOutcome,
+    UpgradeRequest, UpgradeStatus, Validation, WriteEffect,
+};
+use rust_decimal::Decimal;
+
+use crate::client::EmanageClient;
+use crate::config::{CapturePolicy, EmanageConfig};
+use crate::names;
+use crate::wire::{self, convert};
+use crate::PROVIDER;
+
+/// The eManage provider: shopping-cart sessions with upsell upgrades and the campaign's
+/// progressive discount, over the Web Sales (ECOMM) API.
+///
+/// Build it with [`EmanageAdapter::new`]; hand it to callers as `&dyn Provider`.
+#[derive(Debug)]
+pub struct EmanageAdapter {
+    config: EmanageConfig,
+    client: EmanageClient,
+    clock: Arc<dyn Clock>,
+    capabilities: Capabilities,
+}
+
+/// What eManage can do, declared once (§6.4, §7, §8, §13).
+fn declare() -> Capabilities {
+    let mut c = Capabilities::none();
+    // The Web Sales API keeps no members (§13): customers come with each cart.
+    c.lookups = Vec::new();
+    // The campaign's progressive discount applies to every customer, member or guest (§8).
+    c.list_offers = true;
+    c.guest_offers = true;
+    // The offer is a core progressive discount priced by the engine, not by the vendor per
+    // basket, and there is no validation call (§8).
+    c.offers_with_basket = false;
+    c.vendor_pricing = false;
+    c.validate_offer = false;
+    // No reservation or redemption of offers exists (§13).
+    c.hold = None;
+    c.redeem = false;
+    // The paid cart *is* the order at eManage. `send` of an order completed elsewhere would
+    // need `orders/{wk}`, which charges a card instead of recording a sale (§6.3), and no
+    // cancel or refund call is shown (§13): no honest `Transactions` exists.
+    c.send_transaction = false;
+    c.cancel_transaction = false;
+    c.return_styles = Vec::new();
+    // Cart sessions (§6.4), upgrades of a paid session charged on the card on file (§7.1), and
+    // upgrades of a session paid offline in a new session naming it (§7.2 rule 7).
+    c.carts = true;
+    c.cart_upgrades = true;
+    c.offline_upgrades = true;
+    c.dropshipping = false;
+    c
+}
+
+/// A cart as read: the vendor's body and the core cart priced from it.
+struct Read {
+    wire: wire::CartResponse,
+    cart: Cart,
+    catalogue: convert::Catalogue,
+}
+
+impl EmanageAdapter {
+    /// An adapter for `config`, on the system clock.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn new(config: EmanageConfig) -> Result<EmanageAdapter> {
+        EmanageAdapter::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An adapter whose pricing reads `clock` (offers' validity).
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn with_clock(config: EmanageConfig, clock: Arc<dyn Clock>) -> Result<EmanageAdapter> {
+        let client = EmanageClient::new(&config)?;
+        Ok(EmanageAdapter { config, client, clock, capabilities: declare() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EmanageConfig {
+        &self.config
+    }
+
+    async fn catalogue(&self, ctx: &Context, op: &str) -> Result<convert::Catalogue> {
+        Ok(convert::Catalogue::new(self.client.price_list(ctx, op).await?))
+    }
+
+    fn offer(&self, catalogue: Option<&convert::Catalogue>) -> Option<Offer> {
+        self.config
+            .progressive
+            .as_ref()
+            .map(|p| convert::progressive_offer(&self.config.web_key, p, catalogue))
+    }
+
+    /// Reads a cart and prices it (the price list is read with it: the vendor's cart shows
+    /// unit prices after discount only, §6.4 row 5).
+    async fn read(&self, ctx: &Context, op: &str, cart: &CartId) -> Result<Read> {
+        let w = self.client.cart(ctx, op, cart.as_str()).await?;
+        let catalogue = self.catalogue(ctx, op).await?;
+        self.priced(op, cart, w, catalogue)
+    }
+
+    /// Reads a cart after a change, pricing it with the price list the operation already read.
+    async fn read_after(
+        &self,
+        ctx: &Context,
+        op: &str,
+        cart: &CartId,
+        catalogue: convert::Catalogue,
+    ) -> Result<Read> {
+        let w = self.client.cart(ctx, op, cart.as_str()).await?;
+        self.priced(op, cart, w, catalogue)
+    }
+
+    fn priced(
+        &self,
+        op: &str,
+        cart: &CartId,
+        w: wire::CartResponse,
+        catalogue: convert::Catalogue,
+    ) -> Result<Read> {
+        let offer = self.offer(Some(&catalogue));
+        let pricing = convert::Pricing {
+            catalogue: &catalogue,
+            offer: offer.as_ref(),
+            currency: self.config.currency,
+            now: self.clock.now(),
+        };
+        let priced = convert::cart(cart, &w, &pricing).map_err(|e| e.protocol(op))?;
+        Ok(Read { wire: w, cart: priced, catalogue })
+    }
+
+    /// The line a client sends for `product`: catalogue price and shipping method (§6.4 notes:
+    /// both copied from the price list).
+    fn line(
+        &self,
+        op: &str,
+        catalogue: &convert::Catalogue,
+        product: i64,
+        quantity: u32,
+    ) -> Result<wire::LineRequest> {
+        let p = catalogue.product(product).ok_or_else(|| {
+            Error::not_found(PROVIDER, op, format!("product {product} is not in the campaign"))
+        })?;
+        let shipping_method_id = match self.config.shipping_method_id {
+            Some(m) => m,
+            // Clients take the product's first shipping method (§5.3).
+            None => p.shippings.first().map(|s| s.shipping_method_id).ok_or_else(|| {
+                Error::invalid(
+                    PROVIDER,
+                    op,
+                    "shipping_method_id",
+                    format!("product {product} lists no shipping method"),
+                )
+            })?,
+        };
+        Ok(wire::LineRequest { product_id: product, quantity, price: p.discounted_price, shipping_method_id })
+    }
+
+    fn test(&self, read: Option<&Read>) -> bool {
+        self.config.test_mode || read.and_then(|r| r.wire.test).unwrap_or(false)
+    }
+
+    fn product(op: &str, p: &ProductId, field: &str) -> Result<i64> {
+        convert::product_id(p, field).map_err(|e| e.invalid(op))
+    }
+
+    /// A cart line id is its product id (the vendor addresses lines by product, §6.4 rows 3-4).
+    fn line_product(op: &str, line: &LineId) -> Result<i64> {
+        convert::product_id(&ProductId::new(line.as_str()), "line_id").map_err(|e| e.invalid(op))
+    }
+
+    fn units(op: &str, q: Decimal) -> Result<u32> {
+        convert::units(q, "quantity").map_err(|e| e.invalid(op))
+    }
+
+    fn paid_order(&self, op: &str, read: &Read) -> Result<CartOrder> {
+        let order = read.cart.order.clone().ok_or_else(|| {
+            Error::new(ErrorKind::Conflict, PROVIDER, op)
+                .with_message("the cart is paid but the vendor gives no order number for it")
+        })?;
+        Ok(CartOrder::new(order, read.cart.id.clone(), read.cart.total))
+    }
+
+    /// A payment the cart waits for, from what the cart read shows (the simulator shows a
+    /// redirect's `callBackUrl`; a 3-D Secure page is not shown).
+    fn waiting(read: &Read) -> CartCheckout {
+        let url = read.wire.call_back_url.clone();
+        let kind = if url.is_some() { ActionKind::Redirect } else { ActionKind::ThreeDSecure };
+        CartCheckout::ActionRequired {
+            cart: read.cart.id.clone(),
+            action: PaymentAction::new(kind, url),
+            order: read.cart.order.clone(),
+        }
+    }
+
+    /// After a checkout whose outcome is unknown, the cart read back decides (§10, checklist
+    /// 25): paid or waiting is the answer; still open means nothing was charged.
+    async fn reconcile_checkout(
+        &self,
+        ctx: &Context,
+        op: &str,
+        cart: &CartId,
+        err: Error,
+    ) -> Result<CartCheckout> {
+        let Ok(read) = self.read(ctx, op, cart).await else { return Err(err) };
+        match read.cart.status {
+            CartStatus::Paid if read.cart.order.is_some() => {
+                Ok(CartCheckout::Paid(self.paid_order(op, &read)?))
+            }
+            CartStatus::AwaitingPayment => Ok(Self::waiting(&read)),
+            CartStatus::Open => {
+                let message = format!("{}; the cart reads back open, so nothing was charged", err.message());
+                Err(err.with_effect(WriteEffect::RejectedBeforeActing).with_message(message))
+            }
+            _ => Err(err),
+        }
+    }
+}
+
+/// Units of upgrade heads of `product` upgraded from `origin` (to tell whether an upgrade
+/// `add` took effect).
+fn head_units(cart: &Cart, product: &ProductId, origin: &ProductId) -> Decimal {
+    cart.lines
+        .iter()
+        .filter(|l| &l.product_id == product && l.upgrade.as_ref().is_some_and(|u| &u.from == origin))
+        .map(|l| l.quantity)
+        .sum()
+}
+
+#[async_trait]
+impl Offers for EmanageAdapter {
+    async fn list(
+        &self,
+        ctx: &Context,
+        _member: Option<&MemberId>,
+        _basket: Option<&Basket>,
+    ) -> Result<Vec<Offer>> {
+        const OP: &str = "offers.list";
+        let Some(p) = &self.config.progressive else { return Ok(Vec::new()) };
+        // Without configured products every product of the campaign qualifies (§8 `product_ids`).
+        let catalogue = if p.product_ids.is_empty() { Some(self.catalogue(ctx, OP).await?) } else { None };
+        // A campaign offer: the same for every customer, member or guest (§8).
+        Ok(self.offer(catalogue.as_ref()).into_iter().collect())
+    }
+
+    async fn validate(&self, _ctx: &Context, _member: &MemberId, _offer: &Offer) -> Result<Validation> {
+        Err(Error::unsupported(PROVIDER, "offers.validate"))
+    }
+}
+
+#[async_trait]
+impl Carts for EmanageAdapter {
+    async fn create(&self, ctx: &Context, request: &NewCart) -> Result<Cart> {
+        const OP: &str = "carts.create";
+        if request.currency != self.config.currency {
+            return Err(Error::invalid(
+                PROVIDER,
+                OP,
+                "currency",
+                format!("the campaign sells in {}", self.config.currency),
+            ));
+        }
+        let product = Self::product(OP, &request.product_id, "product_id")?;
+        let quantity = Self::units(OP, request.quantity)?;
+        let catalogue = self.catalogue(ctx, OP).await?;
+        let test = request.test || self.config.test_mode;
+        let body = wire::NewSessionRequest {
+            product: self.line(OP, &catalogue, product, quantity)?,
+            customer_ip: request.customer_ip.clone(),
+            // `behaviorId=2` in body and query for a test cart, as the addendum does (§7.1).
+            behavior_id: test.then_some(names::BEHAVIOR_TEST),
+            upgrade: None,
+        };
+        let session = self.client.new_session(ctx, OP, &body, test).await?;
+        Ok(self.read_after(ctx, OP, &CartId::new(session), catalogue).await?.cart)
+    }
+
+    async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart> {
+        Ok(self.read(ctx, "carts.get", cart).await?.cart)
+    }
+
+    async fn add_line(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        product: &ProductId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
+        const OP: &str = "carts.add_line";
+        let id = Self::product(OP, product, "product_id")?;
+        let quantity = Self::units(OP, quantity)?;
+        let before = self.read(ctx, OP, cart).await?;
+        // The vendor's clients add a product again by updating its line to the summed quantity
+        // (§6.4 notes); `add` of a product already there is a 409 (checklist 6).
+        let existing = before.cart.lines.iter().find(|l| &l.product_id == product && l.upgrade.is_none());
+        match existing {
+            Some(l) => {
+                let held = convert::units(l.quantity, "quantity").map_err(|e| e.protocol(OP))?;
+                let sum = held
+                    .checked_add(quantity)
+                    .ok_or_else(|| Error::invalid(PROVIDER, OP, "quantity", "too many units"))?;
+                self.client.update(ctx, OP, cart.as_str(), id, sum).await?;
+            }
+            None => {
+                let body =
+                    wire::AddRequest { line: self.line(OP, &before.catalogue, id, quantity)?, upgrade: None };
+                self.client.add(ctx, OP, cart.as_str(), &body, self.config.test_mode).await?;
+            }
+        }
+        Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart)
+    }
+
+    async fn set_quantity(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        line: &LineId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
+        const OP: &str = "carts.set_quantity";
+        let product = Self::line_product(OP, line)?;
+        let quantity = Self::units(OP, quantity)?;
+        self.client.update(ctx, OP, cart.as_str(), product, quantity).await?;
+        Ok(self.read(ctx, OP, cart).await?.cart)
+    }
+
+    async fn remove_line(&self, ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart> {
+        const OP: &str = "carts.remove_line";
+        let product = Self::line_product(OP, line)?;
+        self.client.remove(ctx, OP, cart.as_str(), product).await?;
+        Ok(self.read(ctx, OP, cart).await?.cart)
+    }
+
+    async fn set_customer(&self, ctx: &Context, cart: &CartId, customer: &Customer) -> Result<Cart> {
+        const OP: &str = "carts.set_customer";
+        let body = convert::customer(customer).map_err(|e| e.invalid(OP))?;
+        self.client.customer(ctx, OP, cart.as_str(), &body).await?;
+        Ok(self.read(ctx, OP, cart).await?.cart)
+    }
+
+    async fn checkout(&self, ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
+        const OP: &str = "carts.checkout";
+        let payment = convert::payment(payment).map_err(|e| e.invalid(OP))?;
+        // Read first: a paid cart answers its order without a second charge, a waiting one
+        // what it waits for.
+        let before = self.read(ctx, OP, cart).await?;
+        match before.cart.status {
+            CartStatus::Paid => return Ok(CartCheckout::Paid(self.paid_order(OP, &before)?)),
+            CartStatus::AwaitingPayment => return Ok(Self::waiting(&before)),
+            CartStatus::Discarded => {
+                return Err(
+                    Error::new(ErrorKind::Conflict, PROVIDER, OP).with_message("the cart was discarded")
+                )
+            }
+            CartStatus::Open => {}
+        }
+        let body = wire::CheckoutRequest {
+            behavior_id: if self.test(Some(&before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
+            session_id: cart.as_str().to_string(),
+            payment,
+        };
+        let reply = match self.client.checkout(ctx, OP, &body).await {
+            Ok(r) => r,
+            Err(e) if e.effect() == WriteEffect::Unknown => {
+                return self.reconcile_checkout(ctx, OP, cart, e).await
+            }
+            Err(e) => return Err(e),
+        };
+        // The clients' order: declined, then a redirect, then a continuation, then paid (§6.3).
+        if !reply.success {
+            let reason = reply.message.unwrap_or_else(|| "the payment was declined".into());
+            return Ok(CartCheckout::Declined { reason });
+        }
+        let order = reply.shopping_cart_number.clone().or(reply.order_number.clone()).map(OrderId::new);
+        if let Some(url) = reply.call_back_url {
+            let action = PaymentAction::new(ActionKind::Redirect, Some(url));
+            return Ok(CartCheckout::ActionRequired { cart: cart.clone(), action, order });
+        }
+        if let Some(url) = reply.action_url {
+            let action = PaymentAction::new(ActionKind::ThreeDSecure, Some(url));
+            return Ok(CartCheckout::ActionRequired { cart: cart.clone(), action, order });
+        }
+        let order = order.ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, PROVIDER, OP)
+                .with_message("a successful checkout names no shoppingCartNumber")
+        })?;
+        let paid = CartOrder::new(order, cart.clone(), before.cart.total);
+        Ok(CartCheckout::Paid(match reply.card_id {
+            Some(card) => paid.with_card_on_file(card),
+            None => paid,
+        }))
+    }
+
+    async fn upgrade(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        request: &UpgradeRequest,
+    ) -> Result<UpgradeOutcome> {
+        const OP: &str = "carts.upgrade";
+        let quantity = Self::units(OP, request.quantity)?;
+        let to = Self::product(OP, &request.product_id, "product_id")?;
+        let before = self.read(ctx, OP, cart).await?;
+        let line = before
+            .cart
+            .line_of(&ProductId::new(request.line_id.as_str()))
+            .ok_or_else(|| {
+                Error::not_found(PROVIDER, OP, format!("cart {cart} has no line {}", request.line_id))
+            })?
+            .clone();
+        let head = Self::product(OP, &line.product_id, "line_id")?;
+        let origin = line.upgrade.as_ref().map(|u| u.from.clone()).unwrap_or_else(|| line.product_id.clone());
+        let origin_id = Self::product(OP, &origin, "line_id")?;
+        let amount = self.upgrade_amount(OP, &before, &line, origin_id, head, to, quantity)?;
+        let upgrade = wire::UpgradeFields {
+            // The chain's current head (§7.2 rule 1): for an upgrade of an upgrade, the previous step.
+            preview_product_id: head,
+            preview_quantity: quantity,
+            parent_session_id: request.paid_offline.then(|| cart.as_str().to_string()),
+        };
+        let line_request = self.line(OP, &before.catalogue, to, quantity)?;
+        let test = self.test(Some(&before));
+        if request.paid_offline {
+            // An offline payment cannot take a delta: the difference is paid in a new session
+            // naming the paid one, created by the client (§7.2 rule 7, §9.4 step 2a).
+            let body = wire::NewSessionRequest {
+                product: line_request,
+                customer_ip: None,
+                behavior_id: test.then_some(names::BEHAVIOR_TEST),
+                upgrade: Some(upgrade),
+            };
+            let child = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
+            let child = self.read_after(ctx, OP, &child, before.catalogue).await?.cart;
+            let amount = child.total;
+            return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+        }
+        let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
+        let reply = self.client.add(ctx, OP, cart.as_str(), &body, test).await;
+        let after = match reply {
+            Ok(wire::AddReply::SameSession) => {
+                self.read_after(ctx, OP, cart, before.catalogue.clone()).await?
+            }
+            // The session was paid offline and the server opened the new session itself
+            // (§9.4 step 2b).
+            Ok(wire::AddReply::NewSession { session_id, .. }) => {
+                let child = self.read(ctx, OP, &CartId::new(session_id)).await?.cart;
+                let amount = child.total;
+                return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+            }
+            // The add may have charged: read the cart back before deciding (§10, checklist 25).
+            Err(e) if e.effect() == WriteEffect::Unknown => {
+                let Ok(read) = self.read(ctx, OP, cart).await else { return Err(e) };
+                let product = ProductId::new(to.to_string());
+                if head_units(&read.cart, &product, &origin) <= head_units(&before.cart, &product, &origin) {
+                    let message = format!(
+                        "{}; the cart reads back without the upgrade, so nothing was charged",
+                        e.message()
+                    );
+                    return Err(e.with_effect(WriteEffect::RejectedBeforeActing).with_message(message));
+                }
+                read
+            }
+            Err(e) => return Err(e),
+        };
+        let product = ProductId::new(to.to_string());
+        let upgraded = after
+            .cart
+            .lines
+            .iter()
+            .find(|l| l.product_id == product && l.upgrade.as_ref().is_some_and(|u| u.from == origin))
+            .and_then(|l| l.upgrade.as_ref())
+            .map(|u| u.status);
+        Ok(match upgraded {
+            Some(UpgradeStatus::Charged) => UpgradeOutcome::Charged { cart: after.cart, amount },
+            Some(UpgradeStatus::Pending) => UpgradeOutcome::Pending { cart: after.cart, amount },
+            // The step is gone from the cart: every charge attempt failed and the line is back
+            // to the product paid before (§7.2 rule 6).
+            None => UpgradeOutcome::Discarded { cart: after.cart },
+        })
+    }
+}
+
+impl EmanageAdapter {
+    /// What the vendor captures for this step (§7.2 rules 3 and 5): the chain costs
+    /// `q × (ak − a0)`, never negative; under the remainder policy a step takes only what the
+    /// chain still owes. The cart shows whether the head was charged, not how much was, so a
+    /// chain whose earlier step was charged and whose head is still a preview is counted as
+    /// owing the whole chain.
+    #[allow(clippy::too_many_arguments)]
+    fn upgrade_amount(
+        &self,
+        op: &str,
+        before: &Read,
+        line: &loyalty_core::CartLine,
+        origin: i64,
+        head: i64,
+        to: i64,
+        quantity: u32,
+    ) -> Result<Money> {
+        let currency = self.config.currency;
+        let price = |id: i64| before.catalogue.price(id, currency, "product_id").map_err(|e| e.protocol(op));
+        let (a0, a_head, a_new) = (price(origin)?, price(head)?, price(to)?);
+        let per_unit = |a: Money| -> Result<i64> {
+            a.checked_sub(a0).map(|d| d.minor.max(0)).map_err(|e| Error::from_money(PROVIDER, op, "price", e))
+        };
+        let owed = per_unit(a_new)?;
+        let captured = match (self.config.upgrade_capture_policy, &line.upgrade) {
+            (CapturePolicy::Remainder, Some(u)) if u.status == UpgradeStatus::Charged => per_unit(a_head)?,
+            _ => 0,
+        };
+        Money::new((owed - captured).max(0), currency)
+            .checked_mul(i64::from(quantity))
+            .map_err(|e| Error::from_money(PROVIDER, op, "quantity", e))
+    }
+}
+
+impl Provider for EmanageAdapter {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        None
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        None
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        None
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        None
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        Some(self)
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        None
+    }
+}

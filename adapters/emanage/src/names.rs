@@ -1,0 +1,94 @@
+//! Every wire name, path and value the eManage contract marks inferred (\[I\]), simulator-chosen
+//! (\[S\]) or unknown (§15.1), plus the cart fields only the simulator shows so far (§17
+//! question 2), in one place: a finding from a live account is one edit here.
+//!
+//! Names the contract confirms (\[G\]/\[K\]: `productId`, `sessionId`, `shoppingcart/{wk}/new`,
+//! `X_CID`…) are written where they are used, in `wire/`.
+//!
+//! The adapter never depends on a simulator-chosen field: each one is read when present, and
+//! the docs of the field say what the adapter does without it.
+
+/// The sales base the contract names as the default of current sites (§2, §15.1 \[I\]). Not
+/// applied: the base URL is always configured (no production default); kept for docs and the
+/// setup hint.
+pub const DEFAULT_SALES_BASE: &str = "https://sales-prod.tryemanagecrm.com/api";
+
+/// `behaviorId` of a test cart or order (§4 \[G\]).
+pub const BEHAVIOR_TEST: i64 = 2;
+/// `behaviorId` a production cart checkout sends (§11: `1` = live is \[I\]).
+pub const BEHAVIOR_LIVE: i64 = 1;
+
+/// The client-created offline upgrade puts these three at the top level of the `new` body,
+/// next to `product` (§7.2 rule 7, §9.4 step 2a: placement \[S\]); in `add` they are the
+/// addendum's own fields (§7.1 \[G\]).
+pub const UPGRADE_PARENT_SESSION_ID: &str = "upgradeParentSessionId";
+/// See [`UPGRADE_PARENT_SESSION_ID`].
+pub const UPGRADE_PREVIEW_PRODUCT_ID: &str = "upgradePreviewProductId";
+/// See [`UPGRADE_PARENT_SESSION_ID`].
+pub const UPGRADE_PREVIEW_QUANTITY: &str = "upgradePreviewQuantity";
+
+/// The server-created offline-upgrade reply of `add` is `{ sessionId, upgradeParentSessionId,
+/// callBackUrl }` (§7.2 rule 7, §15.1 \[S\]): the new session's id.
+pub const REPLY_SESSION_ID: &str = "sessionId";
+/// The redirect a payment continues at (§6.3 \[K\]; in the offline-upgrade reply and in the
+/// simulator's cart GET \[S\]).
+pub const CALL_BACK_URL: &str = "callBackUrl";
+
+/// Error body keys (§10, §15.1 \[S\], ASP.NET-like \[I\]).
+pub const MESSAGE: &str = "message";
+/// See [`MESSAGE`]: field → reasons.
+pub const MODEL_STATE: &str = "modelState";
+
+/// Cart GET fields beyond `products[]` that only the simulator shows (§6.4 notes, §8, §15.1;
+/// §17 question 2 asks whether the live cart GET has any of them). Read when present:
+///
+/// | Field | Without it |
+/// | --- | --- |
+/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`) |
+/// | [`cart::SHOPPING_CART_NUMBER`] | a paid cart read back has no order number |
+/// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is priced against the catalogue and fails the price check |
+/// | [`cart::TEST`] | checkout sends `behaviorId` from the configuration only |
+/// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending |
+/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a discounted origin then fails the price check) |
+///
+/// The simulator's totals (`subtotal`, `shippingTotal`, `discountTotal`, `total`) and line
+/// extras (`listPrice`, `discountPercent`, `lineTotal`, `lineDiscount`) are never read: the
+/// adapter prices the cart itself and checks the vendor's unit prices against it.
+pub mod cart {
+    /// Session status; values in [`super::session_status`].
+    pub const STATUS: &str = "status";
+    /// The cart number once checked out (a checkout reply field, §6.4 row 7 \[K\]).
+    pub const SHOPPING_CART_NUMBER: &str = "shoppingCartNumber";
+    /// For an offline-upgrade session: the session it upgrades.
+    pub const UPGRADE_PARENT_SESSION_ID: &str = super::UPGRADE_PARENT_SESSION_ID;
+    /// A redirect payment waiting for the customer.
+    pub const CALL_BACK_URL: &str = super::CALL_BACK_URL;
+    /// Test cart flag (§11 `test: true`).
+    pub const TEST: &str = "test";
+    /// Per line: the upgrade status of an upgrade head; values in [`super::upgrade_status`].
+    pub const UPGRADE_STATUS: &str = "upgradeStatus";
+    /// Per line: the product first paid for, on an upgrade head.
+    pub const UPGRADED_FROM_PRODUCT_ID: &str = "upgradedFromProductId";
+}
+
+/// Upgrade line status values (§7.2 rule 6, §15.1 \[S\]).
+pub mod upgrade_status {
+    /// Accepted, not charged yet.
+    pub const PREVIEW: &str = "preview";
+    /// Charged (or nothing to charge).
+    pub const CHARGED: &str = "charged";
+    /// Given up; the original ships.
+    pub const DISCARDED: &str = "discarded";
+}
+
+/// Session status values (§14 state names, \[S\]).
+pub mod session_status {
+    /// Lines may change; checkout possible.
+    pub const OPEN: &str = "Open";
+    /// A redirect or 3-D Secure payment waits for the customer.
+    pub const AWAITING_PAYMENT: &str = "AwaitingPayment";
+    /// Paid.
+    pub const PAID: &str = "Paid";
+    /// An offline-upgrade session never paid.
+    pub const DISCARDED: &str = "Discarded";
+}

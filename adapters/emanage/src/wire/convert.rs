@@ -1,0 +1,531 @@
+//! Conversions between the core and eManage's shapes, both ways: core requests into wire
+//! requests (failures are `Invalid`), wire replies into core values (failures are `Protocol`).
+//!
+//! Money: eManage speaks decimal major units (§4, §13). Vendor amounts become `Money`
+//! exactly: an amount with more digits than the campaign currency has is refused, never
+//! rounded. The one rounding is the vendor's own, checked here: a discounted unit price is the
+//! line's net divided by its quantity, rounded half-up to the minor unit (§9.5: 3 × 33.33 at
+//! 50 % nets 49.99 and shows 16.66 a unit).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use loyalty_core::{
+    pricing, Basket, CardSecret, Cart, CartId, CartLine, CartPayment, CartStatus, Currency, Customer, Line,
+    LineUpgrade, Money, Offer, OfferKind, OfferRef, OrderId, ProductId, Rounding, UpgradeStatus,
+};
+use rust_decimal::Decimal;
+
+use super::{Conv, ConversionError};
+use crate::config::ProgressiveConfig;
+use crate::wire;
+
+/// The campaign's price list by product id (§5.3).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Catalogue {
+    products: BTreeMap<i64, wire::ProductPrice>,
+}
+
+impl Catalogue {
+    pub(crate) fn new(list: Vec<wire::ProductPrice>) -> Catalogue {
+        Catalogue { products: list.into_iter().map(|p| (p.product_id, p)).collect() }
+    }
+
+    pub(crate) fn product(&self, id: i64) -> Option<&wire::ProductPrice> {
+        self.products.get(&id)
+    }
+
+    /// Every product id, as core ids.
+    pub(crate) fn ids(&self) -> Vec<ProductId> {
+        self.products.keys().map(|id| ProductId::new(id.to_string())).collect()
+    }
+
+    /// The selling price of `id`, or a `Protocol`-side error naming `field`.
+    pub(crate) fn price(&self, id: i64, currency: Currency, field: &str) -> Conv<Money> {
+        let p = self.product(id).ok_or_else(|| {
+            ConversionError::new(field, format!("product {id} is not in the campaign's price list"))
+        })?;
+        money(p.discounted_price, currency, field)
+    }
+}
+
+/// A core product id as eManage's integer (§4: the core id is the eManage id as text).
+pub(crate) fn product_id(p: &ProductId, field: &str) -> Conv<i64> {
+    p.as_str()
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ConversionError::new(field, format!("{p:?} is no eManage product id")))
+}
+
+/// A core quantity as eManage's whole units (§4: `quantity` is an integer).
+pub(crate) fn units(q: Decimal, field: &str) -> Conv<u32> {
+    if q < Decimal::ONE || !q.fract().is_zero() {
+        return Err(ConversionError::new(field, format!("eManage sells whole units, at least one; got {q}")));
+    }
+    u32::try_from(q).map_err(|_| ConversionError::new(field, format!("{q} units is too many")))
+}
+
+/// A vendor amount as money, exactly.
+pub(crate) fn money(d: Decimal, currency: Currency, field: &str) -> Conv<Money> {
+    Money::from_decimal_exact(d, currency).map_err(|e| ConversionError::new(field, e.to_string()))
+}
+
+fn money_op(field: &str, e: loyalty_core::MoneyError) -> ConversionError {
+    ConversionError::new(field, e.to_string())
+}
+
+/// The campaign's progressive discount as a core offer, attributed to the campaign: its id
+/// and reference are the web key (§8 \[I\]). Without configured products every product of
+/// the price list qualifies.
+pub(crate) fn progressive_offer(
+    web_key: &str,
+    cfg: &ProgressiveConfig,
+    catalogue: Option<&Catalogue>,
+) -> Offer {
+    let products = if cfg.product_ids.is_empty() {
+        catalogue.map(Catalogue::ids).unwrap_or_default()
+    } else {
+        cfg.product_ids.clone()
+    };
+    let title = cfg
+        .tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{} % off from {} unit{}",
+                t.percent.normalize(),
+                t.min_units,
+                if t.min_units == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Offer::new(
+        web_key,
+        format!("Progressive discount: {title}"),
+        OfferKind::ProgressiveDiscount { tiers: cfg.tiers.clone(), products },
+    )
+    .with_reference(OfferRef::id(web_key))
+}
+
+/// The core payment as eManage's `payment` (§6.3).
+pub(crate) fn payment(p: &CartPayment) -> Conv<wire::Payment> {
+    match p {
+        CartPayment::Card(card) => {
+            if card.holder.trim().is_empty() {
+                return Err(ConversionError::new("payment.holder", "the name on the card is required"));
+            }
+            if !(1..=12).contains(&card.expiry_month) || !(1000..=9999).contains(&card.expiry_year) {
+                return Err(ConversionError::new(
+                    "payment.expiry",
+                    "expected a month 1-12 and a four-digit year",
+                ));
+            }
+            let number: String = card.number.expose().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+            Ok(wire::Payment::Card {
+                name: card.holder.trim().to_string(),
+                creditcard: CardSecret::new(number),
+                credit_card_brand: card.brand.clone(),
+                // `expiration: "MM/YYYY"` (§6.3).
+                expiration: format!("{:02}/{:04}", card.expiry_month, card.expiry_year),
+                cvv: card.cvv.clone(),
+            })
+        }
+        CartPayment::Processor { id } => {
+            let id = id.trim().parse::<i64>().map_err(|_| {
+                ConversionError::new("payment.id", format!("{id:?} is no eManage paymentProcessorId"))
+            })?;
+            Ok(wire::Payment::Processor { payment_processor_id: id })
+        }
+        // A card on file pays upsell *orders* (`payment.cardId`, §6.3); the cart checkout body
+        // takes a card or a processor only (§6.4 row 7).
+        CartPayment::CardOnFile { .. } => Err(ConversionError::new(
+            "payment",
+            "eManage cart checkout takes a card or a processor; a card on file pays upsell orders only",
+        )),
+        _ => Err(ConversionError::new("payment", "a payment kind eManage does not take")),
+    }
+}
+
+/// The core customer as `customers/new` (§6.4 row 6): e-mail and a full shipping address.
+pub(crate) fn customer(c: &Customer) -> Conv<wire::CustomerRequest> {
+    let need = |v: Option<&String>, field: &str| -> Conv<String> {
+        v.map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ConversionError::new(field, "required"))
+    };
+    let email = need(c.email.as_ref(), "customer.email")?;
+    let address = c.address.as_ref().ok_or_else(|| ConversionError::new("customer.address", "required"))?;
+    let country_code = need(address.country_code.as_ref(), "customer.address.country_code")?;
+    if country_code.len() != 2 || !country_code.chars().all(|ch| ch.is_ascii_alphabetic()) {
+        return Err(ConversionError::new(
+            "customer.address.country_code",
+            "expected an ISO 3166-1 alpha-2 code",
+        ));
+    }
+    Ok(wire::CustomerRequest {
+        email,
+        shipping_address: wire::Address {
+            first_name: need(c.first_name.as_ref(), "customer.first_name")?,
+            last_name: need(c.last_name.as_ref(), "customer.last_name")?,
+            address1: need(address.street.as_ref(), "customer.address.street")?,
+            address2: None,
+            city: need(address.city.as_ref(), "customer.address.city")?,
+            zip_code: need(address.zip_code.as_ref(), "customer.address.zip_code")?,
+            state: address.state.clone().filter(|s| !s.trim().is_empty()),
+            country_code: country_code.to_ascii_uppercase(),
+            phone_number: c.phone.as_ref().map(|p| format!("{}{}", p.country_code, p.number)),
+        },
+    })
+}
+
+/// What the cart conversion prices with.
+pub(crate) struct Pricing<'a> {
+    pub catalogue: &'a Catalogue,
+    /// The campaign's progressive discount, when it has one.
+    pub offer: Option<&'a Offer>,
+    pub currency: Currency,
+    pub now: DateTime<Utc>,
+}
+
+fn upgrade_status(s: &wire::UpgradeStatus, field: &str) -> Conv<UpgradeStatus> {
+    match s {
+        wire::UpgradeStatus::Preview => Ok(UpgradeStatus::Pending),
+        wire::UpgradeStatus::Charged => Ok(UpgradeStatus::Charged),
+        // A discarded step goes back to the original line (§7.2 rule 6); it never stays.
+        wire::UpgradeStatus::Discarded => {
+            Err(ConversionError::new(field, "a discarded upgrade is still on the cart"))
+        }
+        wire::UpgradeStatus::Unknown(other) => {
+            Err(ConversionError::new(field, format!("unknown upgrade status {other:?}")))
+        }
+    }
+}
+
+fn cart_status(s: Option<&wire::SessionStatus>) -> Conv<CartStatus> {
+    match s {
+        // Without a status the cart reads as open (see `names::cart`).
+        None | Some(wire::SessionStatus::Open) => Ok(CartStatus::Open),
+        Some(wire::SessionStatus::AwaitingPayment) => Ok(CartStatus::AwaitingPayment),
+        Some(wire::SessionStatus::Paid) => Ok(CartStatus::Paid),
+        Some(wire::SessionStatus::Discarded) => Ok(CartStatus::Discarded),
+        Some(wire::SessionStatus::Unknown(other)) => {
+            Err(ConversionError::new(crate::names::cart::STATUS, format!("unknown session status {other:?}")))
+        }
+    }
+}
+
+/// One line before the discount: what it is, what it costs a unit, and what it counts as for
+/// the progressive discount.
+struct Priced {
+    product: i64,
+    quantity: u32,
+    unit: Money,
+    vendor_unit: Money,
+    /// Product and unit price the discount sees; `None` for an upgrade cart's difference line.
+    basis: Option<(i64, Money)>,
+    upgrade: Option<LineUpgrade>,
+}
+
+/// The cart GET as a core cart, priced here and checked against what the vendor charges.
+///
+/// Each line's unit price is the catalogue price (an upgrade head: the higher of its own and
+/// the product first paid for, since nothing is refunded, §7.2 rule 3); its discount is the
+/// core engine's with the campaign's progressive discount, an upgrade head counting as the
+/// unit it replaced (§8); an upgrade cart's difference line is taken as the vendor prices it.
+/// A vendor unit price that differs from `net / quantity` (half-up) is a `Protocol` error
+/// naming the line.
+pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -> Conv<Cart> {
+    let currency = pricing.currency;
+    let upgrade_cart = w.upgrade_parent_session_id.is_some();
+    let mut lines = Vec::with_capacity(w.products.len());
+    let mut shipping = Money::zero(currency);
+    for (i, p) in w.products.iter().enumerate() {
+        let field = |name: &str| format!("products[{i}].{name}");
+        let vendor_unit = money(p.price, currency, &field("price"))?;
+        let ship = money(p.shipping_price, currency, &field("shippingPrice"))?;
+        shipping = shipping.checked_add(ship).map_err(|e| money_op(&field("shippingPrice"), e))?;
+        let line = if upgrade_cart {
+            Priced {
+                product: p.product_id,
+                quantity: p.quantity,
+                unit: vendor_unit,
+                vendor_unit,
+                basis: None,
+                upgrade: None,
+            }
+        } else if let Some(origin) = p.upgraded_from_product_id {
+            let a0 = pricing.catalogue.price(
+                origin,
+                currency,
+                &field(crate::names::cart::UPGRADED_FROM_PRODUCT_ID),
+            )?;
+            let ak = pricing.catalogue.price(p.product_id, currency, &field("productId"))?;
+            let status = match &p.upgrade_status {
+                Some(s) => upgrade_status(s, &field(crate::names::cart::UPGRADE_STATUS))?,
+                None => UpgradeStatus::Pending,
+            };
+            Priced {
+                product: p.product_id,
+                quantity: p.quantity,
+                unit: if ak.minor >= a0.minor { ak } else { a0 },
+                vendor_unit,
+                basis: Some((origin, a0)),
+                upgrade: Some(LineUpgrade::new(origin.to_string(), status)),
+            }
+        } else {
+            let unit = pricing.catalogue.price(p.product_id, currency, &field("productId"))?;
+            Priced {
+                product: p.product_id,
+                quantity: p.quantity,
+                unit,
+                vendor_unit,
+                basis: Some((p.product_id, unit)),
+                upgrade: None,
+            }
+        };
+        lines.push(line);
+    }
+    let discounts = discounts(&lines, pricing)?;
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, (l, discount)) in lines.iter().zip(discounts).enumerate() {
+        let field = format!("products[{i}].price");
+        let gross = l.unit.checked_mul(i64::from(l.quantity)).map_err(|e| money_op(&field, e))?;
+        let net = gross.checked_sub(discount).map_err(|e| money_op(&field, e))?;
+        let expected =
+            Money::from_decimal(net.to_decimal() / Decimal::from(l.quantity), currency, Rounding::HalfUp)
+                .map_err(|e| money_op(&field, e))?;
+        if expected != l.vendor_unit {
+            return Err(ConversionError::new(
+                field,
+                format!(
+                    "the vendor charges {} a unit of product {}; its price {} less the campaign's discount {} over {} gives {}",
+                    l.vendor_unit.amount_string(),
+                    l.product,
+                    l.unit.amount_string(),
+                    discount.amount_string(),
+                    l.quantity,
+                    expected.amount_string()
+                ),
+            ));
+        }
+        let mut line = CartLine::new(
+            l.product.to_string(),
+            l.product.to_string(),
+            Decimal::from(l.quantity),
+            l.unit,
+            net,
+        )
+        .with_discount(discount);
+        if let Some(u) = &l.upgrade {
+            line = line.with_upgrade(u.clone());
+        }
+        out.push(line);
+    }
+    let nets = Money::sum(currency, out.iter().map(|l| l.net)).map_err(|e| money_op("products", e))?;
+    let total = nets.checked_add(shipping).map_err(|e| money_op("products", e))?;
+    let mut cart = Cart::new(id.clone(), cart_status(w.status.as_ref())?, out, total).with_shipping(shipping);
+    if let Some(parent) = &w.upgrade_parent_session_id {
+        cart = cart.with_upgrade_parent(CartId::new(parent.clone()));
+    }
+    if let Some(n) = &w.shopping_cart_number {
+        cart = cart.with_order(OrderId::new(n.clone()));
+    }
+    Ok(cart)
+}
+
+/// The engine's discount of each line, by the basis it counts as.
+fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
+    let zero = Money::zero(pricing.currency);
+    let Some(offer) = pricing.offer else { return Ok(vec![zero; lines.len()]) };
+    let mut basket = Basket::new(pricing.currency);
+    for (i, l) in lines.iter().enumerate() {
+        if let Some((product, unit)) = l.basis {
+            basket = basket.with_line(Line::new(
+                i.to_string(),
+                product.to_string(),
+                Decimal::from(l.quantity),
+                unit,
+            ));
+        }
+    }
+    if basket.lines.is_empty() {
+        return Ok(vec![zero; lines.len()]);
+    }
+    let priced = pricing::price(&basket, std::slice::from_ref(offer), &[], pricing.now)
+        .map_err(|e| ConversionError::new("products", format!("cannot price the cart: {e}")))?;
+    Ok((0..lines.len())
+        .map(|i| priced.line(&i.to_string().into()).map(|p| p.discount).unwrap_or(zero))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use loyalty_core::{Address, CardDetails, Tier};
+
+    use super::*;
+
+    fn usd(minor: i64) -> Money {
+        Money::new(minor, Currency::USD)
+    }
+
+    fn catalogue() -> Catalogue {
+        let p = |id: i64, price: &str| wire::ProductPrice {
+            product_id: id,
+            product_name: None,
+            sku: None,
+            quantity: Some(1),
+            discounted_price: price.parse().unwrap(),
+            full_retail_price: None,
+            shippings: vec![super::super::campaign::Shipping {
+                shipping_method_id: 145,
+                price: Decimal::ZERO,
+            }],
+        };
+        Catalogue::new(vec![
+            p(918_325, "100"),
+            p(918_446, "120"),
+            p(918_447, "140"),
+            p(918_501, "100"),
+            p(918_502, "60"),
+            p(918_503, "33.33"),
+            p(918_504, "60"),
+        ])
+    }
+
+    fn offer() -> Offer {
+        let cfg = ProgressiveConfig {
+            tiers: vec![Tier { min_units: 1, percent: 25.into() }, Tier { min_units: 2, percent: 50.into() }],
+            product_ids: vec!["918501".into(), "918502".into(), "918503".into()],
+        };
+        progressive_offer("wk", &cfg, None)
+    }
+
+    fn line(product: i64, price: &str, quantity: u32) -> super::super::cart::CartProduct {
+        super::super::cart::CartProduct {
+            product_id: product,
+            product_name: None,
+            price: price.parse().unwrap(),
+            quantity,
+            shipping_price: Decimal::ZERO,
+            upgrade_status: None,
+            upgraded_from_product_id: None,
+        }
+    }
+
+    fn convert(products: Vec<super::super::cart::CartProduct>) -> Conv<Cart> {
+        let w = wire::CartResponse {
+            products,
+            status: None,
+            shopping_cart_number: None,
+            upgrade_parent_session_id: None,
+            call_back_url: None,
+            test: None,
+        };
+        let cat = catalogue();
+        let o = offer();
+        let pricing = Pricing { catalogue: &cat, offer: Some(&o), currency: Currency::USD, now: Utc::now() };
+        cart(&CartId::new("s"), &w, &pricing)
+    }
+
+    // §9.5, the worked rows, each through the check against the vendor's unit price.
+    #[test]
+    fn one_qualifying_unit_at_100_costs_75() {
+        let c = convert(vec![line(918_501, "75", 1)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.total), (usd(2500), usd(7500)));
+    }
+
+    #[test]
+    fn two_units_of_one_line_cost_50_each() {
+        let c = convert(vec![line(918_501, "50", 2)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.total), (usd(10_000), usd(10_000)));
+    }
+
+    #[test]
+    fn two_products_reach_the_second_tier_together() {
+        let c = convert(vec![line(918_501, "50", 1), line(918_502, "30", 1)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.lines[1].discount, c.total), (usd(5000), usd(3000), usd(8000)));
+    }
+
+    #[test]
+    fn three_units_stay_on_the_highest_tier_reached() {
+        let c = convert(vec![line(918_501, "50", 3)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.total), (usd(15_000), usd(15_000)));
+    }
+
+    #[test]
+    fn three_at_33_33_take_exactly_50_off_rounded_half_up_once() {
+        // 9999 × 50 % = 4999.5 → 5000 off; 49.99 to pay, shown as 16.66 a unit.
+        let c = convert(vec![line(918_503, "16.66", 3)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.total), (usd(5000), usd(4999)));
+    }
+
+    #[test]
+    fn a_product_that_does_not_qualify_is_not_discounted_nor_counted() {
+        let c = convert(vec![line(918_501, "75", 1), line(918_504, "60", 1)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.lines[1].discount, c.total), (usd(2500), usd(0), usd(13_500)));
+    }
+
+    #[test]
+    fn a_vendor_price_the_discount_does_not_explain_is_a_protocol_error_naming_the_line() {
+        let e = convert(vec![line(918_504, "60", 1), line(918_501, "80", 1)]).unwrap_err();
+        assert_eq!(e.field, "products[1].price");
+    }
+
+    #[test]
+    fn an_upgrade_head_keeps_the_discount_of_the_unit_it_replaced() {
+        // 918501 (100, 25 % off) upgraded to 918447 (140): 140 − 25 = 115; the tier stays.
+        let mut head = line(918_447, "115", 1);
+        head.upgraded_from_product_id = Some(918_501);
+        head.upgrade_status = Some(wire::UpgradeStatus::Charged);
+        let c = convert(vec![head]).unwrap();
+        assert_eq!((c.lines[0].unit_price, c.lines[0].discount), (usd(14_000), usd(2500)));
+        assert_eq!(c.lines[0].upgrade, Some(LineUpgrade::new("918501", UpgradeStatus::Charged)));
+    }
+
+    #[test]
+    fn a_downgrade_keeps_the_price_paid() {
+        let mut head = line(918_325, "120", 1);
+        head.upgraded_from_product_id = Some(918_446);
+        let c = convert(vec![head]).unwrap();
+        assert_eq!(c.total, usd(12_000));
+    }
+
+    #[test]
+    fn card_on_file_is_refused_before_any_call() {
+        let e = payment(&CartPayment::CardOnFile { card_id: "7".into() }).unwrap_err();
+        assert_eq!(e.field, "payment");
+    }
+
+    #[test]
+    fn card_expiry_is_month_slash_four_digit_year() {
+        let card =
+            CardDetails::new("Ada", CardSecret::new("4111 1111 1111 1111"), 3, 2030, CardSecret::new("123"));
+        let wire::Payment::Card { expiration, creditcard, .. } = payment(&CartPayment::Card(card)).unwrap()
+        else {
+            panic!("a card")
+        };
+        assert_eq!((expiration.as_str(), creditcard.expose()), ("03/2030", "4111111111111111"));
+    }
+
+    #[test]
+    fn a_customer_without_a_street_is_invalid_naming_it() {
+        let c = Customer::with_email("a@example.com").named("A", "B").at(Address {
+            street: None,
+            city: Some("x".into()),
+            zip_code: Some("1".into()),
+            state: None,
+            country_code: Some("US".into()),
+        });
+        assert_eq!(customer(&c).unwrap_err().field, "customer.address.street");
+    }
+
+    #[test]
+    fn quantities_are_whole_units() {
+        assert_eq!(units(Decimal::new(15, 1), "quantity").unwrap_err().field, "quantity");
+        assert!(units(Decimal::ZERO, "quantity").is_err());
+        assert_eq!(units(Decimal::from(2), "quantity").unwrap(), 2);
+    }
+}

@@ -1,0 +1,678 @@
+//! The adapter against the eManage simulator: every adapter-side item of the contract's
+//! Conformance checklist (named "checklist N" in a comment) and the worked numbers of §9.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use loyalty_core::{
+    CartCheckout, CartId, CartStatus, Currency, ErrorKind, LineId, Money, NewCart, OfferKind, ProductId,
+    Provider, UpgradeOutcome, UpgradeRequest, UpgradeStatus, WriteEffect,
+};
+use loyalty_emanage::{CapturePolicy, EmanageAdapter};
+use loyalty_http::Secret;
+use loyalty_sim::emanage::{
+    demo, CapturePolicy as SimPolicy, DiscountCount, DiscountMode, EmanageSettings, SessionStatus,
+    UpgradeStatus as SimStatus,
+};
+use rust_decimal::Decimal;
+
+// ------------------------------------------------------------------ auth and sessions (§3, §6.4)
+
+#[tokio::test]
+async fn every_call_carries_x_cid_and_the_journal_keeps_it_redacted() {
+    // Checklist 1: the header goes as `x_cid` (HTTP lower-cases names) and is accepted.
+    let env = start().await;
+    env.cart(&[(P0, 1)]).await;
+    let entries = env.journal().entries();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert_ne!(e.status, 401, "{} {}", e.method, e.path);
+        let cid = e.headers.iter().find(|(k, _)| k == "x_cid").map(|(_, v)| v.as_str());
+        assert_eq!(cid, Some("[redacted]"), "{} {}", e.method, e.path);
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_client_id_is_unauthorized() {
+    // Checklist 1.
+    let env = start().await;
+    let mut config = config(env.server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
+    config.cid = Secret::new("00000000-1111-4222-8333-444444444444");
+    let adapter = EmanageAdapter::new(config).unwrap();
+    let err = adapter
+        .carts()
+        .unwrap()
+        .get(&ctx(), &CartId::new("3f6c1b2e-8a4d-4c7f-9e2b-5d1a0c8e7f63"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err}");
+}
+
+#[tokio::test]
+async fn a_new_cart_is_the_session_the_vendor_answered() {
+    // Checklists 2 and 3: `new` answers a GUID; the adapter's `product` with integer ids and a
+    // string price is accepted.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let s = cart.id.as_str();
+    assert_eq!(s.len(), 36, "{s}");
+    assert!(s.split('-').map(str::len).eq([8, 4, 4, 4, 12]), "{s}");
+    assert_eq!(env.session(&cart.id).lines, vec![(id(P0), 1)]);
+}
+
+#[tokio::test]
+async fn a_test_cart_is_flagged_test_at_the_vendor() {
+    // Checklist 4.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    assert!(env.session(&cart.id).test);
+    let live = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    assert!(!env.session(&live.id).test);
+}
+
+#[tokio::test]
+async fn a_cart_reads_its_lines_with_unit_price_quantity_and_shipping() {
+    // Checklist 5, with the express shipping of 9.95 a line.
+    let mut env = start().await;
+    let mut c = config(env.server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
+    c.shipping_method_id = Some(demo::SHIPPING_METHOD_EXPRESS);
+    env.adapter = EmanageAdapter::new(c).unwrap();
+    let cart = env.cart(&[(P0, 2), ("918504", 1)]).await;
+    let lines: Vec<(&str, Decimal, String)> = cart
+        .lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity, l.unit_price.amount_string()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![(P0, Decimal::from(2), "100.00".into()), ("918504", Decimal::ONE, "60.00".into())]
+    );
+    assert_eq!((cart.shipping, cart.total), (usd("19.90"), usd("279.90")));
+}
+
+#[tokio::test]
+async fn adding_a_product_twice_updates_its_line_and_never_posts_a_duplicate_add() {
+    // Checklist 6: a second `add` of the product would be a 409; the adapter updates the line
+    // to the summed quantity, as the vendor's clients do.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let cart = env.carts().add_line(&ctx(), &cart.id, &ProductId::new(P0), Decimal::from(2)).await.unwrap();
+    assert_eq!(cart.lines[0].quantity, Decimal::from(3));
+    assert_eq!(env.session(&cart.id).lines, vec![(id(P0), 3)]);
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 0);
+    assert_eq!(env.journal().count("PUT", &env.cart_path("/update")), 1);
+}
+
+#[tokio::test]
+async fn lines_carry_the_catalogue_price_even_after_the_merchant_changes_it() {
+    // Checklist 7, adapter side: the price sent is always the price list's, read fresh, so the
+    // strict price check never refuses the adapter's lines.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id("918504"), dec("55")));
+    let cart = env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    assert_eq!(cart.line_of(&ProductId::new("918504")).unwrap().unit_price, usd("55.00"));
+}
+
+#[tokio::test]
+async fn an_unknown_session_is_not_found() {
+    // Checklist 8.
+    let env = start().await;
+    let err =
+        env.carts().get(&ctx(), &CartId::new("00000000-0000-4000-8000-000000000000")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
+}
+
+#[tokio::test]
+async fn a_paid_cart_refuses_new_lines_quantities_and_removals() {
+    // Checklist 9.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let add =
+        env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap_err();
+    let update =
+        env.carts().set_quantity(&ctx(), &cart.id, &LineId::new(P0), Decimal::from(2)).await.unwrap_err();
+    let remove = env.carts().remove_line(&ctx(), &cart.id, &LineId::new(P0)).await.unwrap_err();
+    for e in [add, update, remove] {
+        assert_eq!(e.kind(), &ErrorKind::Conflict, "{e}");
+    }
+}
+
+// ------------------------------------------------------------------ checkout (§6.4 rows 6-7)
+
+#[tokio::test]
+async fn a_paid_cart_reads_paid_and_a_second_checkout_charges_nothing() {
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let CartCheckout::Paid(order) =
+        env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap()
+    else {
+        panic!("paid")
+    };
+    assert_eq!(order.charged, usd("100.00"));
+    let view = env.session(&cart.id);
+    assert_eq!(Some(order.order_id.as_str().parse::<u64>().unwrap()), view.shopping_cart_number);
+    let again = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    assert_eq!(
+        again,
+        CartCheckout::Paid(loyalty_core::CartOrder::new(
+            order.order_id.clone(),
+            cart.id.clone(),
+            order.charged
+        ))
+    );
+    assert_eq!(
+        env.journal().count("POST", &env.cart_path("/checkout")),
+        1,
+        "no second checkout reaches the vendor"
+    );
+    assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
+
+#[tokio::test]
+async fn a_declined_card_is_an_answer_and_the_cart_stays_open() {
+    // Checklist 24.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_DECLINE)).await.unwrap();
+    assert!(matches!(answer, CartCheckout::Declined { ref reason } if !reason.is_empty()), "{answer:?}");
+    assert_eq!(env.carts().get(&ctx(), &cart.id).await.unwrap().status, CartStatus::Open);
+    assert_eq!(env.session(&cart.id).declines, 1);
+}
+
+#[tokio::test]
+async fn three_d_secure_asks_the_customer_and_the_cart_waits_then_pays() {
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_3DS)).await.unwrap();
+    let CartCheckout::ActionRequired { action, .. } = answer else { panic!("{answer:?}") };
+    assert_eq!(action.kind, loyalty_core::checkout::ActionKind::ThreeDSecure);
+    assert!(action.url.is_some());
+    assert_eq!(env.carts().get(&ctx(), &cart.id).await.unwrap().status, CartStatus::AwaitingPayment);
+    assert!(env.probe.confirm_payment(cart.id.as_str()));
+    assert_eq!(env.carts().get(&ctx(), &cart.id).await.unwrap().status, CartStatus::Paid);
+}
+
+#[tokio::test]
+async fn a_card_on_file_is_refused_before_any_call() {
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let before = env.journal().entries().len();
+    let err = env
+        .carts()
+        .checkout(&ctx(), &cart.id, &loyalty_core::CartPayment::CardOnFile { card_id: "1".into() })
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "payment"), "{err}");
+    assert_eq!(env.journal().entries().len(), before);
+}
+
+// ------------------------------------------------------------------ upgrades (§7, §9.1-§9.4)
+
+#[tokio::test]
+async fn upgrade_of_an_unpaid_cart_is_a_conflict() {
+    // Checklist 10.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+}
+
+#[tokio::test]
+async fn same_session_upgrade_charges_twenty_and_the_line_becomes_918446() {
+    // Checklist 11, §9.1.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Charged { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+    assert_eq!(after.lines.iter().map(|l| l.product_id.as_str()).collect::<Vec<_>>(), vec![P1]);
+    assert_eq!(after.id, cart.id, "the session id stays A");
+    let view = env.session(&cart.id);
+    assert_eq!(upgrade_captures(&view), [dec("20")]);
+    assert_eq!(view.shipments, [(id(P1), 1)]);
+}
+
+#[tokio::test]
+async fn within_the_funnel_an_upgrade_is_pending_until_the_vendor_charges_it() {
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(
+        matches!(outcome, UpgradeOutcome::Pending { amount, .. } if amount == usd("20.00")),
+        "{outcome:?}"
+    );
+    let head = env.carts().get(&ctx(), &cart.id).await.unwrap().lines[0].clone();
+    assert_eq!(head.upgrade.unwrap().status, UpgradeStatus::Pending);
+    env.advance(600);
+    let head = env.carts().get(&ctx(), &cart.id).await.unwrap().lines[0].clone();
+    assert_eq!(head.upgrade.unwrap().status, UpgradeStatus::Charged);
+}
+
+#[tokio::test]
+async fn upgrade_of_an_upgrade_without_capture_between_captures_forty_once() {
+    // Checklist 12, §9.2 first row.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let first = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(matches!(first, UpgradeOutcome::Pending { amount, .. } if amount == usd("20.00")), "{first:?}");
+    let second = env.upgrade(&cart.id, P1, P2, 1).await.unwrap();
+    assert!(matches!(second, UpgradeOutcome::Pending { amount, .. } if amount == usd("40.00")), "{second:?}");
+    env.probe.capture_upgrades_now();
+    let view = env.session(&cart.id);
+    assert_eq!(upgrade_captures(&view), [dec("40")]);
+    assert_eq!(view.shipments, [(id(P2), 1)], "918446 never ships");
+    assert_eq!(view.upgrades[0].discarded_product_ids, [id(P1)]);
+}
+
+#[tokio::test]
+async fn after_a_captured_step_the_next_captures_the_remainder() {
+    // Checklist 13, §9.2 second row (the default policy).
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let first = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(matches!(first, UpgradeOutcome::Charged { amount, .. } if amount == usd("20.00")), "{first:?}");
+    let second = env.upgrade(&cart.id, P1, P2, 1).await.unwrap();
+    assert!(matches!(second, UpgradeOutcome::Charged { amount, .. } if amount == usd("20.00")), "{second:?}");
+    let view = env.session(&cart.id);
+    assert_eq!(upgrade_captures(&view), [dec("20"), dec("20")]);
+    assert_eq!(view.upgrades[0].captured, dec("40"), "chain total = last − first");
+}
+
+#[tokio::test]
+async fn under_the_literal_policy_the_next_step_captures_last_minus_first_again() {
+    // Checklist 13, §9.2 third row: the simulator switch and the adapter's setting together.
+    let mut settings = immediate();
+    settings.upgrade_capture_policy = SimPolicy::Literal;
+    let env = start_full(settings, Duration::from_secs(5), CapturePolicy::Literal).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let second = env.upgrade(&cart.id, P1, P2, 1).await.unwrap();
+    assert!(matches!(second, UpgradeOutcome::Charged { amount, .. } if amount == usd("40.00")), "{second:?}");
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20"), dec("40")]);
+}
+
+#[tokio::test]
+async fn an_upgrade_to_a_cheaper_product_captures_nothing_and_refunds_nothing() {
+    // Checklist 14, §9.1 clamp.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P1, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P1, P0, 1).await.unwrap();
+    let UpgradeOutcome::Charged { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("0.00"));
+    assert_eq!(after.total, usd("120.00"), "the price paid stays");
+    let view = env.session(&cart.id);
+    assert_eq!((upgrade_captures(&view), view.captured()), (vec![], dec("120")));
+}
+
+#[tokio::test]
+async fn upgrade_quantity_of_zero_or_above_the_line_is_invalid() {
+    // Checklist 15: zero never leaves the adapter; above the head line the vendor names
+    // `upgradePreviewQuantity`.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let zero =
+        env.carts().upgrade(&ctx(), &cart.id, &UpgradeRequest::new(P0, P1, Decimal::ZERO)).await.unwrap_err();
+    assert!(matches!(zero.kind(), ErrorKind::Invalid { field, .. } if field == "quantity"), "{zero}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 0);
+    let two = env.upgrade(&cart.id, P0, P1, 2).await.unwrap_err();
+    assert!(
+        matches!(two.kind(), ErrorKind::Invalid { field, .. } if field == "upgradePreviewQuantity"),
+        "{two}"
+    );
+}
+
+#[tokio::test]
+async fn upgrading_one_of_two_units_splits_the_line_and_charges_twenty() {
+    // Checklist 16, §9.1 quantity rows.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Charged { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+    let lines: Vec<(&str, Decimal)> =
+        after.lines.iter().map(|l| (l.product_id.as_str(), l.quantity)).collect();
+    assert_eq!(lines, vec![(P0, Decimal::ONE), (P1, Decimal::ONE)]);
+}
+
+#[tokio::test]
+async fn upgrading_both_units_charges_forty() {
+    // Checklist 16: 2 × (120 − 100).
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 2).await.unwrap();
+    assert!(
+        matches!(outcome, UpgradeOutcome::Charged { amount, .. } if amount == usd("40.00")),
+        "{outcome:?}"
+    );
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("40")]);
+}
+
+#[tokio::test]
+async fn three_failed_charges_discard_the_upgrade_and_918325_ships() {
+    // Checklist 17, §9.3.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.probe.fail_next_upgrade_charges(3);
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Discarded { cart: after } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(
+        after.lines.iter().map(|l| (l.product_id.as_str(), l.upgrade.is_none())).collect::<Vec<_>>(),
+        vec![(P0, true)]
+    );
+    let view = env.session(&cart.id);
+    assert_eq!(
+        (view.upgrades[0].attempts, view.upgrades[0].status),
+        (3, SimStatus::Discarded),
+        "no fourth try"
+    );
+    assert_eq!((upgrade_captures(&view), view.shipments), (vec![], vec![(id(P0), 1)]));
+}
+
+#[tokio::test]
+async fn a_card_whose_upgrade_charges_fail_gets_its_upgrade_discarded() {
+    // Checklist 17, with the test card of §11 instead of the probe.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_UPGRADE_CHARGE_FAILS).await;
+    assert!(matches!(env.upgrade(&cart.id, P0, P1, 1).await.unwrap(), UpgradeOutcome::Discarded { .. }));
+}
+
+#[tokio::test]
+async fn upgrade_of_a_cart_paid_by_paypal_asks_for_twenty_in_a_new_cart_with_its_own_redirect() {
+    // Checklist 18, §9.4 steps 1-3.
+    let env = start().await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let outcome = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap();
+    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+    assert_eq!(child.upgrade_parent, Some(cart.id.clone()));
+    assert_eq!(
+        child.lines.iter().map(|l| (l.product_id.as_str(), l.net)).collect::<Vec<_>>(),
+        vec![(P1, usd("20.00"))]
+    );
+    let view = env.session(&child.id);
+    assert_eq!(view.upgrade_parent_session_id.as_deref(), Some(cart.id.as_str()));
+    let answer = env.carts().checkout(&ctx(), &child.id, &paypal()).await.unwrap();
+    let CartCheckout::ActionRequired { action, .. } = answer else { panic!("{answer:?}") };
+    assert!(action.url.is_some(), "the new cart has its own callBackUrl");
+}
+
+#[tokio::test]
+async fn a_server_created_upgrade_session_is_answered_as_payment_required() {
+    // §9.4 step 2b: a shop that did not say the cart was paid offline gets the vendor's own
+    // new session, already waiting for its payment.
+    let env = start().await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((child.status, amount), (CartStatus::AwaitingPayment, usd("20.00")));
+    let answer = env.carts().checkout(&ctx(), &child.id, &paypal()).await.unwrap();
+    assert!(
+        matches!(answer, CartCheckout::ActionRequired { ref action, .. } if action.url.is_some()),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_cart_unpaid_after_thirty_minutes_is_discarded_and_the_original_ships() {
+    // Checklist 19, §9.4 step 5.
+    let env = start().await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let child = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap().cart().clone();
+    env.advance(30 * 60 + 1);
+    assert_eq!(env.carts().get(&ctx(), &child.id).await.unwrap().status, CartStatus::Discarded);
+    let parent = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(parent.lines.iter().map(|l| l.product_id.as_str()).collect::<Vec<_>>(), vec![P0]);
+    assert_eq!(env.session(&cart.id).shipments, [(id(P0), 1)]);
+}
+
+#[tokio::test]
+async fn a_paid_upgrade_cart_ships_the_upgrade_and_the_parent_is_never_charged_again() {
+    // Checklist 19, §9.4 step 4: 100 on A plus 20 on B.
+    let env = start().await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let child = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap().cart().clone();
+    env.carts().checkout(&ctx(), &child.id, &paypal()).await.unwrap();
+    assert!(env.probe.confirm_payment(child.id.as_str()));
+    let parent = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(parent.lines[0].upgrade.as_ref().map(|u| u.status), Some(UpgradeStatus::Charged));
+    assert_eq!(
+        (env.session(&cart.id).captured(), env.session(&child.id).captured()),
+        (dec("100"), dec("20"))
+    );
+    assert_eq!(env.session(&cart.id).shipments, [(id(P1), 1)]);
+}
+
+#[tokio::test]
+async fn an_upgrade_of_an_unknown_or_foreign_session_is_not_found() {
+    // Checklist 20, adapter side: the adapter reads the parent first, and the vendor does not
+    // know it under this campaign.
+    let env = start().await;
+    let unknown = CartId::new("00000000-0000-4000-8000-000000000001");
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let err = env.carts().upgrade(&ctx(), &unknown, &req).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
+    // A session of the client's second campaign.
+    let mut other = config(env.server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
+    other.web_key = demo::WEB_KEY_SECOND.to_string();
+    other.progressive = None;
+    let second = EmanageAdapter::new(other).unwrap();
+    let foreign =
+        second.carts().unwrap().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    let err = env.carts().upgrade(&ctx(), &foreign.id, &req).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::NotFound, "{err}");
+}
+
+// ------------------------------------------------------------------ progressive discount (§8, §9.5)
+
+async fn priced(env: &Env, lines: &[(&str, u32)]) -> loyalty_core::Cart {
+    env.cart(lines).await
+}
+
+#[tokio::test]
+async fn one_qualifying_unit_at_100_costs_75_and_two_cost_50_each() {
+    // Checklist 21, §9.5 rows 1-2.
+    let env = start().await;
+    let one = priced(&env, &[("918501", 1)]).await;
+    assert_eq!((one.lines[0].discount, one.total), (usd("25.00"), usd("75.00")));
+    let two =
+        env.carts().set_quantity(&ctx(), &one.id, &LineId::new("918501"), Decimal::from(2)).await.unwrap();
+    assert_eq!((two.lines[0].discount, two.total), (usd("100.00"), usd("100.00")));
+}
+
+#[tokio::test]
+async fn two_qualifying_products_reach_the_second_tier_together() {
+    // §9.5 row 3: 50 + 30 off.
+    let env = start().await;
+    let c = priced(&env, &[("918501", 1), ("918502", 1)]).await;
+    let off: Vec<Money> = c.lines.iter().map(|l| l.discount).collect();
+    assert_eq!((off, c.total), (vec![usd("50.00"), usd("30.00")], usd("80.00")));
+}
+
+#[tokio::test]
+async fn three_units_stay_on_the_highest_tier_reached() {
+    // §9.5 row 4.
+    let env = start().await;
+    let c = priced(&env, &[("918501", 3)]).await;
+    assert_eq!((c.lines[0].discount, c.total), (usd("150.00"), usd("150.00")));
+}
+
+#[tokio::test]
+async fn three_at_33_33_get_exactly_50_off_and_pay_49_99() {
+    // Checklist 22, §9.5 row 5: half-up once on the line total.
+    let env = start().await;
+    let c = priced(&env, &[("918503", 3)]).await;
+    assert_eq!((c.lines[0].discount, c.total), (usd("50.00"), usd("49.99")));
+}
+
+#[tokio::test]
+async fn a_product_outside_the_discount_is_neither_discounted_nor_counted() {
+    // §9.5 row 6: 25 % on the one qualifying unit.
+    let env = start().await;
+    let c = priced(&env, &[("918501", 1), ("918504", 1)]).await;
+    assert_eq!((c.lines[1].discount, c.total), (usd("0.00"), usd("135.00")));
+}
+
+#[tokio::test]
+async fn upgrading_one_discounted_unit_keeps_the_tier() {
+    // Checklist 23: the upgraded unit counts as the unit it replaced.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[("918501", 2)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, "918501", P1, 1).await.unwrap();
+    let UpgradeOutcome::Charged { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+    let rest = after.line_of(&ProductId::new("918501")).unwrap();
+    let head = after.line_of(&ProductId::new(P1)).unwrap();
+    assert_eq!((rest.discount, head.discount), (usd("50.00"), usd("50.00")), "still 50 % on both units");
+    assert_eq!(head.net, usd("70.00"), "120 less the 50 % of the replaced unit");
+}
+
+#[tokio::test]
+async fn the_progressive_discount_is_listed_for_guests_and_members_alike() {
+    let env = start().await;
+    let offers = env.adapter.offers().unwrap();
+    let guest = offers.list(&ctx(), None, None).await.unwrap();
+    let member = offers.list(&ctx(), Some(&"any-customer".into()), None).await.unwrap();
+    assert_eq!(guest, member);
+    let OfferKind::ProgressiveDiscount { tiers, products } = &guest[0].kind else { panic!("{guest:?}") };
+    assert_eq!(tiers.len(), 2);
+    assert_eq!(products.len(), 3);
+    assert_eq!(guest[0].reference.as_str(), demo::WEB_KEY, "the offer is the campaign's (§8)");
+}
+
+#[tokio::test]
+async fn a_marginal_unit_discount_the_configuration_cannot_explain_is_a_protocol_error_naming_the_line() {
+    // §9.5 row 7 (`mode = marginal_unit`, 25 % then 50 %: 125 for two): the core engine gives
+    // every unit the tier, so the vendor's 62.50 a unit is reported, never taken silently.
+    let mut settings = EmanageSettings::default();
+    settings.progressive_discount.mode = DiscountMode::MarginalUnit;
+    let env = start_with(settings).await;
+    let cart = priced(&env, &[("918501", 1)]).await;
+    let err = env
+        .carts()
+        .set_quantity(&ctx(), &cart.id, &LineId::new("918501"), Decimal::from(2))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol);
+    assert!(err.message().contains("products[0].price"), "{err}");
+}
+
+#[tokio::test]
+async fn a_line_count_discount_is_a_protocol_error_too() {
+    // §9.5 row 8 (`count = lines`: 25 % on a line of two): not representable, reported.
+    let mut settings = EmanageSettings::default();
+    settings.progressive_discount.count = DiscountCount::Lines;
+    let env = start_with(settings).await;
+    let err = env
+        .carts()
+        .create(&ctx(), &NewCart::new(Currency::USD, "918501", Decimal::from(2)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+}
+
+// ------------------------------------------------------------------ never a blind re-send (§10)
+
+#[tokio::test]
+async fn a_checkout_whose_reply_is_lost_is_read_back_and_answers_the_order() {
+    // Checklist 25: the vendor charged, the reply broke; the adapter reads the cart back and
+    // never posts the checkout again.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    env.handle().inject("POST", &env.cart_path("/checkout"), loyalty_sim::Fault::TruncatedBody, Some(1));
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    assert!(matches!(answer, CartCheckout::Paid(_)), "{answer:?}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1);
+    assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
+
+#[tokio::test]
+async fn a_checkout_that_never_reached_the_vendor_reads_back_open_and_says_nothing_was_charged() {
+    // Checklist 25: after a 503 the cart is read back before anything else.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    env.handle().inject("POST", &env.cart_path("/checkout"), loyalty_sim::Fault::Status(503), Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!(
+        (err.kind(), err.effect()),
+        (&ErrorKind::Unavailable, WriteEffect::RejectedBeforeActing),
+        "{err}"
+    );
+    assert!(err.message().contains("nothing was charged"), "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1, "no blind re-send");
+    assert_eq!(env.session(&cart.id).status, SessionStatus::Open);
+    // Checking out again is safe and pays once.
+    assert!(matches!(
+        env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap(),
+        CartCheckout::Paid(_)
+    ));
+    assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
+
+#[tokio::test]
+async fn a_checkout_that_times_out_is_never_sent_twice() {
+    // Checklist 25 with a vendor that never answers: the attempt times out and the write is
+    // not retried.
+    let env =
+        start_full(EmanageSettings::default(), Duration::from_millis(300), CapturePolicy::Remainder).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    env.handle().inject("POST", &env.cart_path("/checkout"), loyalty_sim::Fault::Hang, Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unavailable, "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1);
+}
+
+#[tokio::test]
+async fn an_upgrade_whose_reply_is_lost_is_read_back_and_never_added_twice() {
+    // Checklist 25 for an upgrade `add`.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.handle().inject("POST", &env.cart_path("/add"), loyalty_sim::Fault::TruncatedBody, Some(1));
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(
+        matches!(outcome, UpgradeOutcome::Charged { amount, .. } if amount == usd("20.00")),
+        "{outcome:?}"
+    );
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")]);
+}
+
+#[tokio::test]
+async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged() {
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.handle().inject("POST", &env.cart_path("/add"), loyalty_sim::Fault::DropConnection, Some(1));
+    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::RejectedBeforeActing, "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
+    assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
+}
+
+#[tokio::test]
+async fn each_operation_makes_only_the_calls_it_needs() {
+    // A read is the cart and the price list (the cart shows discounted unit prices only);
+    // a change is the change plus a read, reusing the price list the operation already has.
+    let env = start_with(immediate()).await;
+    let calls = |env: &Env| env.journal().entries().len();
+    let before = calls(&env);
+    let cart = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    assert_eq!(calls(&env) - before, 3, "price list, new, cart");
+    let before = calls(&env);
+    env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(calls(&env) - before, 2, "cart, price list");
+    let before = calls(&env);
+    env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    assert_eq!(calls(&env) - before, 4, "cart, price list, add, cart");
+    env.carts().set_customer(&ctx(), &cart.id, &customer()).await.unwrap();
+    let before = calls(&env);
+    env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    assert_eq!(calls(&env) - before, 3, "cart, price list, checkout");
+    let before = calls(&env);
+    env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert_eq!(calls(&env) - before, 4, "cart, price list, add, cart");
+}
