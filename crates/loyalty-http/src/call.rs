@@ -26,7 +26,9 @@ pub enum Retry {
 /// The closure must be pure: it is called once per attempt, and again after a
 /// re-authentication, with that attempt's [`Credentials`].
 #[derive(Clone)]
-pub struct BodyBuilder(Arc<dyn Fn(&Credentials) -> Result<Vec<u8>, Error> + Send + Sync>);
+pub struct BodyBuilder(Arc<BuildFn>);
+
+type BuildFn = dyn Fn(&Credentials) -> Result<Vec<u8>, Error> + Send + Sync;
 
 impl BodyBuilder {
     /// Wraps a builder.
