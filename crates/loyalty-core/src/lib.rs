@@ -51,8 +51,9 @@ pub use capabilities::{Capabilities, HoldStyle, Reinstatement, Resend, ReturnSty
 pub use checked::Checked;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commerce::{
-    Cart, CartLine, CartOrder, CartStatus, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
-    ShipmentNotice, StockLevel, UpgradePreview, UpgradeRequest,
+    Billing, Cart, CartLine, CartOrder, CartStatus, Courier, CourierQuery, Customer, DropshipOrder, NewCart,
+    OrderLine, OrderStatus, PlacedOrder, PushedRequest, Recipient, ShipmentNotice, Shortfall, StockLevel,
+    UpgradePreview, UpgradeRequest,
 };
 pub use error::{Error, ErrorKind, Result, WriteEffect};
 pub use ids::{

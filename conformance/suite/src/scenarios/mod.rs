@@ -19,10 +19,14 @@ pub use checkout::{
     checkout_declined_then_retried, checkout_fails_after_hold, checkout_full, checkout_guest_sign_up_retried,
     checkout_hold_expiry_retaken, checkout_same_order_other_basket, checkout_three_d_secure,
 };
-pub use commerce::{cart_upgrade, dropship_order};
+pub use commerce::{
+    address_edit_before_and_after_dispatch, calls_across_warsaw_midnight, cart_upgrade, couriers_for_basket,
+    dropship_order, order_placed_once_despite_lost_reply, session_expiry_mid_flow,
+    status_through_to_shipment_notice, stock_with_quantities,
+};
 pub use members::{
     enroll_member, find_by, find_by_activation_token, find_no_match, get_member, register_member, segments,
-    update_member,
+    update_member, update_seeded_member,
 };
 pub use offers::{
     hold_and_release, hold_blocks_others, list_offers, list_offers_for_guests, list_offers_with_basket,
@@ -81,6 +85,7 @@ pub fn all() -> Vec<Scenario> {
         scenario!("members.register", ["register"], register_member),
         scenario!("members.enroll", ["enroll"], enroll_member),
         scenario!("members.update", ["register", "update_member"], update_member),
+        scenario!("members.update_seeded_member", ["get_member", "update_member"], update_seeded_member),
         scenario!("members.segments", ["segments"], segments),
         scenario!("offers.list", ["list_offers"], list_offers),
         scenario!("offers.list_with_basket", ["list_offers", "offers_with_basket"], list_offers_with_basket),
@@ -178,6 +183,26 @@ pub fn all() -> Vec<Scenario> {
         ),
         scenario!("carts.upgrade_charges_difference", ["carts", "cart_upgrades"], cart_upgrade),
         scenario!("fulfilment.dropship_order", ["dropshipping"], dropship_order),
+        scenario!("fulfilment.stock_with_quantities", ["dropshipping"], stock_with_quantities),
+        scenario!("fulfilment.couriers_for_basket", ["dropshipping"], couriers_for_basket),
+        scenario!(
+            "fulfilment.order_placed_once_despite_lost_reply",
+            ["dropshipping"],
+            order_placed_once_despite_lost_reply
+        ),
+        scenario!(
+            "fulfilment.status_through_to_shipment_notice",
+            ["dropshipping"],
+            status_through_to_shipment_notice
+        ),
+        scenario!(
+            "fulfilment.address_edit_before_and_after_dispatch",
+            ["dropshipping"],
+            address_edit_before_and_after_dispatch
+        ),
+        // The two that move the target's clock run last, so no other scenario sees the jump.
+        scenario!("fulfilment.session_expiry_mid_flow", ["dropshipping"], session_expiry_mid_flow),
+        scenario!("fulfilment.calls_across_warsaw_midnight", ["dropshipping"], calls_across_warsaw_midnight),
     ]);
     list
 }
@@ -425,7 +450,12 @@ pub async fn capability_honesty(p: &dyn Provider, env: &Environment) -> Outcome 
         _ => {}
     }
     match (p.fulfilment(), caps.dropshipping) {
-        (Some(f), false) => expect_unsupported("fulfilment.stock", f.stock(&c, &[]).await, &mut problems),
+        (Some(f), false) => expect_unsupported(
+            "fulfilment.stock",
+            f.stock(&c, &[loyalty_core::OrderLine::new("conformance-probe", rust_decimal::Decimal::ONE)])
+                .await,
+            &mut problems,
+        ),
         (None, true) => problems.push("dropshipping declared but fulfilment() is None".into()),
         _ => {}
     }

@@ -1,6 +1,6 @@
 //! The in-memory reference provider on its demo store.
 
-use loyalty_conformance::{Environment, Target};
+use loyalty_conformance::{Environment, PushedNotice, Target};
 use loyalty_core::{Clock, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
@@ -22,11 +22,24 @@ pub fn start() -> Running {
     let (provider, clock) = MemoryProvider::demo_manual();
     let now = clock.clone();
     let tokens = provider.clone();
+    let (shipper, losing) = (provider.clone(), provider.clone());
     let env = demo::member_lookups()
         .into_iter()
         .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
         .with_cart_products(demo::PRODUCT_SOCKS, demo::PRODUCT_SOCKS_PREMIUM)
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
+        .with_dispatch(move |order| {
+            // The memory wholesaler ships in two parcels and hands back the notice it pushes.
+            let pushed = shipper
+                .dispatch(&order, &["MEM-PARCEL-1", "MEM-PARCEL-2"])
+                .map(|(headers, body)| Some(PushedNotice { headers, body }))
+                .map_err(|e| e.to_string());
+            Box::pin(async move { pushed })
+        })
+        .with_lost_replies(move |operation| {
+            losing.lose_reply_next(operation);
+            true
+        })
         .with_now(move || now.now())
         .with_activation_tokens(move |id| tokens.activation_token(id))
         .with_clock(move |d| clock.advance(d));
