@@ -70,6 +70,24 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> Error {
         .with_message(format!("cannot start the {what}: {e}"))
 }
 
+/// What keeps a simulated setup running once its adapter is handed out: the simulator, the
+/// notice receiver and its channel.
+#[derive(Debug)]
+pub struct Keep {
+    /// The simulator.
+    pub server: SimServer,
+    /// Notices the receiver handed on.
+    pub notices: mpsc::Receiver<ShipmentNotice>,
+    _receiver: ReceiverTask,
+}
+
+impl Simulated {
+    /// The adapter, and what must be kept alive for it to keep working.
+    pub fn into_parts(self) -> (IdosellAdapter, Keep) {
+        (self.adapter, Keep { server: self.server, notices: self.notices, _receiver: self._receiver })
+    }
+}
+
 /// Starts a simulator with default settings and returns a ready adapter and the server.
 ///
 /// # Errors

@@ -182,6 +182,10 @@ pub mod receiver {
     pub trait NoticeLog: Send + Sync {
         /// Records `notice`; true when it is new.
         fn record(&self, notice: &ShipmentNotice) -> bool;
+
+        /// Forgets a notice recorded but not handed on, so its retry is not taken for a
+        /// duplicate.
+        fn forget(&self, notice: &ShipmentNotice);
     }
 
     /// A [`NoticeLog`] in memory, forgetting the oldest entries past `capacity` (a process
@@ -231,6 +235,19 @@ pub mod receiver {
             }
             new
         }
+
+        fn forget(&self, notice: &ShipmentNotice) {
+            let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let (set, order) = &mut *guard;
+            let keys: Vec<String> = notice
+                .event_id
+                .iter()
+                .map(|e| format!("event:{e}"))
+                .chain(notice.shipment_keys().iter().map(shipment_key))
+                .collect();
+            set.retain(|k| !keys.contains(k));
+            order.retain(|k| !keys.contains(k));
+        }
     }
 
     #[derive(Clone)]
@@ -249,7 +266,7 @@ pub mod receiver {
     /// | a bad or missing (when required) signature | 401 |
     /// | a body over the limit | 413 |
     /// | a body that is no notice | 400 |
-    /// | the channel is closed | 503 (the wholesaler retries later) |
+    /// | the channel is full or closed | 503 (the wholesaler retries later; the notice is not taken for a duplicate then) |
     #[derive(Debug)]
     pub struct ShipmentReceiver;
 
@@ -293,9 +310,13 @@ pub mod receiver {
             tracing::debug!(order = %notice.order_id, "duplicate shipment notice acknowledged");
             return StatusCode::OK;
         }
-        match s.out.send(notice).await {
+        // Never waits on a slow consumer: the wholesaler's retry comes back later (§7.2).
+        match s.out.try_send(notice) {
             Ok(()) => StatusCode::OK,
-            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Err(mpsc::error::TrySendError::Full(n) | mpsc::error::TrySendError::Closed(n)) => {
+                s.log.forget(&n);
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }

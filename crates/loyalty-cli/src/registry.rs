@@ -47,6 +47,8 @@ pub fn adapters() -> Vec<Entry> {
         crate::targets::memory::entry(),
         #[cfg(feature = "diller")]
         crate::targets::diller::entry(),
+        #[cfg(feature = "idosell")]
+        crate::targets::idosell::entry(),
     ]
 }
 

@@ -5,6 +5,9 @@ pub mod memory;
 #[cfg(feature = "diller")]
 pub mod diller;
 
+#[cfg(feature = "idosell")]
+pub mod idosell;
+
 use loyalty_conformance::Environment;
 use loyalty_core::{
     Basket, Consents, Context, Currency, Error, Line, MemberLookup, Provider, RegisterMember,
