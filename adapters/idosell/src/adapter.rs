@@ -128,8 +128,8 @@ impl IdosellAdapter {
             return Ok(Vec::new());
         }
         let filter = wire::OrderFilter::Ids(orders.iter().map(|o| o.as_str().to_string()).collect());
-        let found = self.client.get_order_status(ctx, OP, &filter).await?;
-        self.statuses(OP, &found)
+        let (names, zone) = (&self.config.names, self.config.key_time_zone);
+        self.client.get_order_status_with(ctx, OP, &filter, |o| convert::order_status(&o, names, zone)).await
     }
 
     fn statuses(&self, op: &str, orders: &[wire::Order]) -> Result<Vec<OrderStatus>> {

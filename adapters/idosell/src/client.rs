@@ -195,9 +195,20 @@ impl IdosellClient {
         op: &str,
         filter: &wire::OrderFilter,
     ) -> Result<Vec<wire::Order>, Error> {
+        self.get_order_status_with(ctx, op, filter, Ok).await
+    }
+
+    /// G7, each order converted as it is read (a large reply is never held twice).
+    pub async fn get_order_status_with<T>(
+        &self,
+        ctx: &Context,
+        op: &str,
+        filter: &wire::OrderFilter,
+        each: impl FnMut(wire::Order) -> Result<T, wire::WireError>,
+    ) -> Result<Vec<T>, Error> {
         let params = wire::orders::order_status_params(filter);
         let reply = self.call(ctx, op, Gateway::GetOrderStatus, Retry::Read, &params).await?;
-        wire::orders::decode_order_status(&self.names, op, &reply.body)
+        wire::orders::decode_order_status_with(&self.names, op, &reply.body, each)
     }
 
     /// G8: one page of addresses.

@@ -15,6 +15,5 @@ use crate::wire;
 /// error for a non-zero `faultCode` other than the empty class.
 pub fn order_statuses(names: &Names, zone: Tz, body: &[u8]) -> Result<Vec<OrderStatus>, Error> {
     const OP: &str = "fulfilment.order_status";
-    let orders = wire::orders::decode_order_status(names, OP, body)?;
-    orders.iter().map(|o| wire::convert::order_status(o, names, zone).map_err(|e| e.protocol(OP))).collect()
+    wire::orders::decode_order_status_with(names, OP, body, |o| wire::convert::order_status(&o, names, zone))
 }

@@ -144,15 +144,22 @@ pub(crate) fn order_status_params(filter: &OrderFilter) -> String {
     w.into_string()
 }
 
-/// Decodes G7 in one pass over the reply: each order is read, converted and dropped before the
-/// next (a reply of thousands of orders is never held as a tree). faultCode 2 is no orders.
-pub(crate) fn decode_order_status(names: &Names, op: &str, bytes: &[u8]) -> Result<Vec<Order>, Error> {
+/// Decodes G7 in one pass over the reply: each order is read, handed to `each` and its tree
+/// dropped before the next (a reply of thousands of orders is never held as a tree, nor as a
+/// second list). faultCode 2 is no orders.
+pub(crate) fn decode_order_status_with<T>(
+    names: &Names,
+    op: &str,
+    bytes: &[u8],
+    mut each: impl FnMut(Order) -> Result<T, WireError>,
+) -> Result<Vec<T>, Error> {
     let gate = names.gates.get(Gateway::GetOrderStatus);
-    let mut orders = Vec::new();
+    let mut out = Vec::new();
     let mut bad: Option<WireError> = None;
     let errors = stream_items(bytes, &gate.results_key, el::ORDERS, |node| {
-        match order(names, &node, &format!("Results.orders[{}]", orders.len())) {
-            Ok(o) => orders.push(o),
+        let read = order(names, &node, &format!("Results.orders[{}]", out.len())).and_then(&mut each);
+        match read {
+            Ok(t) => out.push(t),
             Err(e) => {
                 bad = Some(e);
                 return Err("bad order".into());
@@ -167,5 +174,5 @@ pub(crate) fn decode_order_status(names: &Names, op: &str, bytes: &[u8]) -> Resu
     if check(names, op, &errors)? {
         return Ok(Vec::new());
     }
-    Ok(orders)
+    Ok(out)
 }
