@@ -291,7 +291,7 @@ impl Offer {
         self
     }
 
-    /// "expired on <date>", naming the local end date when the vendor gave one and the UTC
+    /// `"expired on <date>"`, naming the local end date when the vendor gave one and the UTC
     /// date of `valid_to` otherwise; `None` for an offer without an end.
     pub fn expiry_text(&self) -> Option<String> {
         match (&self.ends_on, self.valid_to) {

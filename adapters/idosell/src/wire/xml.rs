@@ -507,11 +507,9 @@ pub(crate) fn stream_items(
                     return Err(fault_of(&node));
                 }
             }
-            Event::Empty(e) => {
-                if in_list {
-                    let (_, node) = finish(frame(&e).map_err(ReadError::Unreadable)?);
-                    each(node).map_err(ReadError::Unreadable)?;
-                }
+            Event::Empty(e) if in_list => {
+                let (_, node) = finish(frame(&e).map_err(ReadError::Unreadable)?);
+                each(node).map_err(ReadError::Unreadable)?;
             }
             Event::End(_) => {
                 if in_list && in_results > 0 && depth == in_results + 1 {
