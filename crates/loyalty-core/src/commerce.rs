@@ -436,6 +436,7 @@ pub struct ShipmentNotice {
 
 /// A webhook request as a receiver got it: headers (any case) and the raw body.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct PushedRequest<'a> {
     /// Header names and values.
     pub headers: &'a [(String, String)],
