@@ -160,9 +160,21 @@ impl IdosellAdapter {
     /// G3 then G4 under the basket lock; after a reply that may have been lost (effect
     /// `Unknown`), G7 by the shop's reference before anything is sent again (§3.5, checklist
     /// 19).
-    async fn place(&self, ctx: &Context, op: &str, order: &DropshipOrder) -> Result<PlacedOrder> {
+    ///
+    /// `recipient` replaces the order's recipient with an address record's own fields (a sale
+    /// ships to an address the wholesaler keeps: its given and family names are sent as kept).
+    async fn place(
+        &self,
+        ctx: &Context,
+        op: &str,
+        order: &DropshipOrder,
+        recipient: Option<wire::addresses::AddressFields>,
+    ) -> Result<PlacedOrder> {
         let lines = convert::icdf_lines(&order.lines, self.config.code_type).map_err(|r| r.invalid(op))?;
-        let request = self.order_request(op, order)?;
+        let mut request = self.order_request(op, order)?;
+        if let Some(r) = recipient {
+            request.recipient = r;
+        }
         match self.import_and_place(ctx, op, &lines, &request).await {
             Ok(placed) => Ok(placed),
             Err(e) if e.effect() == WriteEffect::Unknown => {
@@ -350,9 +362,7 @@ impl Transactions for IdosellAdapter {
                 )
                 .invalid(OP));
             }
-            let mut line = OrderLine::new(l.product_id.clone(), l.quantity);
-            line.comment = None;
-            lines.push(line);
+            lines.push(OrderLine::new(l.product_id.clone(), l.quantity));
         }
         let address_id = Self::address_id(member)
             .ok_or_else(|| Refused::new("member", "not an IdoSell address id").invalid(OP))?;
@@ -364,7 +374,7 @@ impl Transactions for IdosellAdapter {
         for line in lines {
             order = order.with_order_line(line);
         }
-        let placed = self.place(ctx, OP, &order).await?;
+        let placed = self.place(ctx, OP, &order, Some(address.fields.clone())).await?;
         let outcome = if placed.duplicate { SendOutcome::AlreadyRecorded } else { SendOutcome::Recorded };
         let mut receipt = TransactionReceipt::new(tx.id.clone(), outcome);
         receipt.provider_ref = Some(placed.order_id.to_string());
@@ -432,7 +442,7 @@ impl Fulfilment for IdosellAdapter {
     }
 
     async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder> {
-        self.place(ctx, "fulfilment.place_order", order).await
+        self.place(ctx, "fulfilment.place_order", order, None).await
     }
 
     async fn find_order(&self, ctx: &Context, reference: &str) -> Result<Option<OrderStatus>> {

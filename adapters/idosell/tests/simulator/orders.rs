@@ -236,6 +236,8 @@ async fn a_sale_is_placed_as_an_order_under_its_id_and_a_resend_places_nothing()
     );
     assert!(g4.contains("<courierId xsi:type=\"xsd:int\">10</courierId>"));
     assert!(g4.contains("ul. Długa 1"));
+    // The address record's own names, not a full name split again.
+    assert!(g4.contains("<firstName xsi:type=\"xsd:string\">Jan</firstName><lastName xsi:type=\"xsd:string\">Kowalski 0</lastName>"), "{g4}");
 }
 
 #[tokio::test]
