@@ -188,7 +188,9 @@ pub struct ReplayServer {
 
 impl ReplayServer {
     /// Starts serving `fixtures`: each request gets the response of the first fixture whose
-    /// method and path (without query) match; no match answers 501 naming method and path.
+    /// method, path and query match (query pairs compared decoded, in any order), else of the
+    /// first whose method and path (without query) match, so vendors that route by query
+    /// (IdoSell's `?gate=…`) replay too; no match answers 501 naming method and path.
     pub async fn start(fixtures: Vec<Fixture>) -> std::io::Result<ReplayServer> {
         let router = Router::new().fallback(replay).with_state(Arc::new(fixtures));
         let server = server::start(router, SimClock::default(), &[]).await?;
@@ -214,7 +216,13 @@ impl ReplayServer {
 async fn replay(State(fixtures): State<Arc<Vec<Fixture>>>, req: Request) -> Response<Body> {
     let method = req.method().as_str();
     let path = req.uri().path();
-    let Some(f) = fixtures.iter().find(|f| f.request.method == method && f.request.path() == path) else {
+    let query = query_pairs(req.uri().query());
+    let same_path = |f: &&Fixture| f.request.method == method && f.request.path() == path;
+    let exact = fixtures.iter().filter(same_path).find(|f| {
+        let fixture_query = f.request.path_and_query.split_once('?').map(|(_, q)| q);
+        fixture_query.is_some() && query_pairs(fixture_query) == query
+    });
+    let Some(f) = exact.or_else(|| fixtures.iter().find(same_path)) else {
         let mut r = Response::new(Body::from(format!("no fixture for {method} {path}")));
         *r.status_mut() = StatusCode::NOT_IMPLEMENTED;
         return r;
@@ -233,9 +241,24 @@ async fn replay(State(fixtures): State<Arc<Vec<Fixture>>>, req: Request) -> Resp
     r
 }
 
+/// Decoded query pairs, sorted.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_pairs_compare_decoded_and_unordered() {
+        assert_eq!(query_pairs(Some("gate=a%2Fb&lang=pol")), query_pairs(Some("lang=pol&gate=a/b")));
+        assert_ne!(query_pairs(Some("gate=a/b")), query_pairs(Some("gate=a/c")));
+    }
 
     const GOOD: &str = "### request\nPOST /api/v2.0/stores/demo-store/members?x=1\ncontent-type: application/json\n\n{\"phone\":{\"country_code\":\"+47\",\"number\":\"41234567\"}}\n### response\n200\ncontent-type: application/json\n\n{\"id\":\"m_Ao1bPoZRRV7Y\"}\n";
 

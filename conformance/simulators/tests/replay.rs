@@ -64,3 +64,26 @@ fn load_dir_reads_http_files_sorted() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(all.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
 }
+
+#[tokio::test]
+async fn replay_prefers_the_fixture_whose_query_matches() {
+    // IdoSell routes every gate through one path and tells them apart by `?gate=…`.
+    let auth = fixture(
+        "auth",
+        "### request\nPOST /api/?gate=customerapi%2FAuthenticate%2F1%2Fsoap\n\n### response\n200\n\nauth\n",
+    );
+    let order = fixture(
+        "order",
+        "### request\nPOST /api/?gate=customerapi/placeOrder/1/soap\n\n### response\n200\n\norder\n",
+    );
+    let s = ReplayServer::start(vec![auth, order]).await.unwrap();
+    let http = reqwest::Client::new();
+    let post = |q: &str| http.post(format!("{}/api/?{q}", s.base_url())).send();
+    assert_eq!(
+        post("gate=customerapi%2FplaceOrder%2F1%2Fsoap").await.unwrap().text().await.unwrap(),
+        "order"
+    );
+    assert_eq!(post("gate=customerapi/Authenticate/1/soap").await.unwrap().text().await.unwrap(), "auth");
+    // No query match: the first fixture of that method and path, as before.
+    assert_eq!(post("gate=other").await.unwrap().text().await.unwrap(), "auth");
+}

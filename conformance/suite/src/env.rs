@@ -1,14 +1,31 @@
 //! What a target supplies to the suite: the seeded member, a basket, fresh ids and a clock.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use loyalty_core::{
-    Basket, CartId, CartPayment, Currency, Customer, DepartmentId, LookupKind, MemberId, MemberLookup, Phone,
-    ProductId, TransactionId,
+    Address, Basket, CartId, CartPayment, Currency, Customer, DepartmentId, LookupKind, MemberId,
+    MemberLookup, OrderId, Phone, ProductId, Recipient, TransactionId,
 };
 
+/// A shipment notice as the target pushed it: what a webhook receiver got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedNotice {
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+/// What a dispatch hook answers: the notice the target pushed (`None` when it pushes none), or
+/// why it could not dispatch.
+pub type DispatchFuture = Pin<Box<dyn Future<Output = Result<Option<PushedNotice>, String>> + Send>>;
+
+type Dispatch = Arc<dyn Fn(OrderId) -> DispatchFuture + Send + Sync>;
+type LoseReply = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 type Advance = Arc<dyn Fn(Duration) + Send + Sync>;
 type CartHook = Arc<dyn Fn(&CartId) -> bool + Send + Sync>;
 type Hook = Arc<dyn Fn() + Send + Sync>;
@@ -35,6 +52,9 @@ pub struct Environment {
     fail_upgrade_charge: Option<Hook>,
     settle_upgrades: Option<Hook>,
     dropship: Option<(ProductId, String)>,
+    recipient: Option<Recipient>,
+    dispatch: Option<Dispatch>,
+    lose_reply: Option<LoseReply>,
     counter: AtomicU64,
     run_tag: u64,
 }
@@ -72,6 +92,9 @@ impl Environment {
             fail_upgrade_charge: None,
             settle_upgrades: None,
             dropship: None,
+            recipient: None,
+            dispatch: None,
+            lose_reply: None,
             counter: AtomicU64::new(0),
             run_tag,
         }
@@ -162,6 +185,58 @@ impl Environment {
     pub fn with_dropship(mut self, product: impl Into<ProductId>, courier: impl Into<String>) -> Environment {
         self.dropship = Some((product.into(), courier.into()));
         self
+    }
+
+    /// Names the recipient dropship scenarios ship to (default: an address in Oslo); the
+    /// dropship courier must serve it.
+    pub fn with_recipient(mut self, recipient: Recipient) -> Environment {
+        self.recipient = Some(recipient);
+        self
+    }
+
+    /// Lets the suite dispatch an order as the wholesaler would, and see the shipment notice
+    /// the target pushes for it (memory provider, simulators).
+    pub fn with_dispatch(
+        mut self,
+        dispatch: impl Fn(OrderId) -> DispatchFuture + Send + Sync + 'static,
+    ) -> Environment {
+        self.dispatch = Some(Arc::new(dispatch));
+        self
+    }
+
+    /// Lets the suite make the target act on the next call of an operation
+    /// (`"fulfilment.place_order"`) and lose its reply; the hook answers false when it cannot
+    /// for that operation.
+    pub fn with_lost_replies(mut self, lose: impl Fn(&str) -> bool + Send + Sync + 'static) -> Environment {
+        self.lose_reply = Some(Arc::new(lose));
+        self
+    }
+
+    /// The dropship recipient.
+    pub fn recipient(&self) -> Recipient {
+        self.recipient.clone().unwrap_or_else(|| {
+            let address = Address {
+                street: Some("Storgata 1".into()),
+                city: Some("Oslo".into()),
+                zip_code: Some("0155".into()),
+                state: None,
+                country_code: Some("NO".into()),
+            };
+            Recipient::new("Kari Nordmann", address)
+        })
+    }
+
+    /// Dispatches `order` at the target: `None` when the target gives the suite no such
+    /// control.
+    pub async fn dispatch(&self, order: &OrderId) -> Option<Result<Option<PushedNotice>, String>> {
+        let dispatch = self.dispatch.clone()?;
+        Some(dispatch(order.clone()).await)
+    }
+
+    /// Makes the target lose the reply of the next `operation` after acting; false when it
+    /// cannot.
+    pub fn lose_next_reply(&self, operation: &str) -> bool {
+        self.lose_reply.as_ref().is_some_and(|f| f(operation))
     }
 
     /// Tells the suite the target's time (offers' validity is judged by it).

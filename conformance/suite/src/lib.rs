@@ -41,7 +41,7 @@ use std::pin::Pin;
 
 use loyalty_core::{Checked, Provider};
 
-pub use env::{CartSetup, Environment};
+pub use env::{CartSetup, DispatchFuture, Environment, PushedNotice};
 pub use report::{AdapterReport, Report, ScenarioResult, Status, Target};
 
 /// Why a scenario did not pass.

@@ -54,6 +54,8 @@ pub fn adapters() -> Vec<Entry> {
         crate::targets::sessionm::entry(),
         #[cfg(feature = "emanage")]
         crate::targets::emanage::entry(),
+        #[cfg(feature = "idosell")]
+        crate::targets::idosell::entry(),
     ]
 }
 

@@ -23,6 +23,8 @@ fn entries() -> Vec<Entry> {
         Entry { kind: "sessionm", build: sessionm },
         #[cfg(feature = "emanage")]
         Entry { kind: "emanage", build: emanage },
+        #[cfg(feature = "idosell")]
+        Entry { kind: "idosell", build: idosell },
     ]
 }
 
@@ -94,4 +96,10 @@ fn sessionm(table: Value) -> Result<Arc<dyn Provider>> {
 fn emanage(table: Value) -> Result<Arc<dyn Provider>> {
     let config = loyalty_emanage::EmanageConfig::from_value(table)?;
     Ok(Arc::new(loyalty_emanage::EmanageAdapter::new(config)?))
+}
+
+#[cfg(feature = "idosell")]
+fn idosell(table: Value) -> Result<Arc<dyn Provider>> {
+    let config = loyalty_idosell::IdosellConfig::from_value(table)?;
+    Ok(Arc::new(loyalty_idosell::IdosellAdapter::new(config)?))
 }

@@ -30,8 +30,9 @@ use rust_decimal::Decimal;
 use crate::basket::Basket;
 use crate::capabilities::{Capabilities, Reinstatement, ReturnStyle};
 use crate::commerce::{
-    Cart, CartCheckout, CartPayment, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
-    ShipmentNotice, StockLevel, UpgradeOutcome, UpgradeRequest,
+    Cart, CartCheckout, CartPayment, Courier, CourierQuery, Customer, DropshipOrder, NewCart, OrderLine,
+    OrderStatus, PlacedOrder, PushedRequest, Recipient, ShipmentNotice, StockLevel, UpgradeOutcome,
+    UpgradeRequest,
 };
 use crate::error::{Error, Result};
 use crate::ids::{CartId, LineId, MemberId, OrderId, ProductId};
@@ -341,22 +342,28 @@ impl<P: Provider> Carts for Checked<P> {
 
 #[async_trait]
 impl<P: Provider> Fulfilment for Checked<P> {
-    async fn stock(&self, ctx: &Context, products: &[ProductId]) -> Result<Vec<StockLevel>> {
+    async fn stock(&self, ctx: &Context, lines: &[OrderLine]) -> Result<Vec<StockLevel>> {
         const OP: &str = "fulfilment.stock";
         self.require(self.caps().dropshipping, OP, "dropshipping")?;
-        self.fulfilment_api(OP)?.stock(ctx, products).await
+        self.fulfilment_api(OP)?.stock(ctx, lines).await
     }
 
-    async fn couriers(&self, ctx: &Context, order: Option<&OrderId>) -> Result<Vec<Courier>> {
+    async fn couriers(&self, ctx: &Context, query: &CourierQuery) -> Result<Vec<Courier>> {
         const OP: &str = "fulfilment.couriers";
         self.require(self.caps().dropshipping, OP, "dropshipping")?;
-        self.fulfilment_api(OP)?.couriers(ctx, order).await
+        self.fulfilment_api(OP)?.couriers(ctx, query).await
     }
 
-    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<OrderId> {
+    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder> {
         const OP: &str = "fulfilment.place_order";
         self.require(self.caps().dropshipping, OP, "dropshipping")?;
         self.fulfilment_api(OP)?.place_order(ctx, order).await
+    }
+
+    async fn find_order(&self, ctx: &Context, reference: &str) -> Result<Option<OrderStatus>> {
+        const OP: &str = "fulfilment.find_order";
+        self.require(self.caps().dropshipping, OP, "dropshipping")?;
+        self.fulfilment_api(OP)?.find_order(ctx, reference).await
     }
 
     async fn order_status(&self, ctx: &Context, order: &OrderId) -> Result<OrderStatus> {
@@ -377,8 +384,9 @@ impl<P: Provider> Fulfilment for Checked<P> {
         self.fulfilment_api(OP)?.update_recipient(ctx, order, recipient).await
     }
 
-    fn parse_shipment_notice(&self, body: &[u8]) -> Result<ShipmentNotice> {
-        self.require(self.caps().dropshipping, "fulfilment.parse_shipment_notice", "dropshipping")?;
-        self.fulfilment_api("fulfilment.parse_shipment_notice")?.parse_shipment_notice(body)
+    fn parse_shipment_notice(&self, request: PushedRequest<'_>) -> Result<ShipmentNotice> {
+        const OP: &str = "fulfilment.parse_shipment_notice";
+        self.require(self.caps().dropshipping, OP, "dropshipping")?;
+        self.fulfilment_api(OP)?.parse_shipment_notice(request)
     }
 }

@@ -1,7 +1,7 @@
 //! Shopping carts with upsell upgrades and progressive discounts (eManage) and dropship
 //! fulfilment (IdoSell).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -431,14 +431,84 @@ pub enum CartCheckout {
     },
 }
 
-/// Stock of one product at the wholesaler.
+/// One product and quantity of a dropship basket, a stock check or a courier query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OrderLine {
+    /// Product, as the wholesaler codes it.
+    pub product_id: ProductId,
+    /// Quantity; must be positive.
+    pub quantity: Decimal,
+    /// The end customer's note for the line.
+    pub comment: Option<String>,
+}
+
+impl OrderLine {
+    /// `quantity` of `product`.
+    pub fn new(product: impl Into<ProductId>, quantity: Decimal) -> OrderLine {
+        OrderLine { product_id: product.into(), quantity, comment: None }
+    }
+
+    /// Adds the end customer's note.
+    pub fn with_comment(mut self, comment: impl Into<String>) -> OrderLine {
+        self.comment = Some(comment.into());
+        self
+    }
+}
+
+/// Why the wholesaler cannot supply a line of a stock check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Shortfall {
+    /// Less stock than requested.
+    Insufficient,
+    /// The wholesaler does not know the product.
+    UnknownProduct,
+    /// The line was refused for another reason (a malformed quantity, a product not sold to
+    /// this customer); the vendor's code says which.
+    Refused,
+}
+
+/// Stock of one requested line at the wholesaler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StockLevel {
     /// Product.
     pub product_id: ProductId,
-    /// Units available now.
+    /// Units asked for.
+    pub requested: Decimal,
+    /// Units available now (zero for an unknown product).
     pub available: Decimal,
+    /// Why the line cannot be supplied; `None` when it can.
+    pub shortfall: Option<Shortfall>,
+    /// The vendor's code for the shortfall, when it gives one.
+    pub vendor_code: Option<String>,
+}
+
+impl StockLevel {
+    /// A stock level; the shortfall is `Insufficient` when fewer than `requested` are available.
+    pub fn new(product_id: ProductId, requested: Decimal, available: Decimal) -> StockLevel {
+        let shortfall = (available < requested).then_some(Shortfall::Insufficient);
+        StockLevel { product_id, requested, available, shortfall, vendor_code: None }
+    }
+
+    /// Sets the shortfall (and clears it with `None`).
+    pub fn with_shortfall(mut self, shortfall: Option<Shortfall>) -> StockLevel {
+        self.shortfall = shortfall;
+        self
+    }
+
+    /// Sets the vendor's code.
+    pub fn with_vendor_code(mut self, code: impl Into<String>) -> StockLevel {
+        self.vendor_code = Some(code.into());
+        self
+    }
+
+    /// True when the line can be supplied as requested.
+    pub fn sufficient(&self) -> bool {
+        self.shortfall.is_none()
+    }
 }
 
 /// A courier the wholesaler ships with.
@@ -449,16 +519,54 @@ pub struct Courier {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Shipping cost, when priced per order.
+    /// Shipping cost, when priced for a basket and destination.
     pub cost: Option<Money>,
+    /// The order must name a pickup point (parcel lockers, pickup shops).
+    pub pickup_point: bool,
+    /// Cash on delivery is possible.
+    pub cash_on_delivery: bool,
+    /// Days to delivery, when the wholesaler says.
+    pub delivery_days: Option<u32>,
+    /// ISO 3166-1 alpha-2 countries served; empty when not said.
+    pub countries: Vec<String>,
+}
+
+/// Which couriers to list: all the wholesaler offers, or those that can carry a basket to a
+/// destination before any order exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CourierQuery {
+    /// The basket; empty for every courier.
+    pub lines: Vec<OrderLine>,
+    /// Where the basket goes (at least country and postal code).
+    pub destination: Option<Address>,
+}
+
+impl CourierQuery {
+    /// Every courier the wholesaler offers.
+    pub fn all() -> CourierQuery {
+        CourierQuery::default()
+    }
+
+    /// Couriers that can carry `lines` to `destination`, priced for them.
+    pub fn for_basket(lines: Vec<OrderLine>, destination: Address) -> CourierQuery {
+        CourierQuery { lines, destination: Some(destination) }
+    }
+
+    /// True when the query asks for every courier.
+    pub fn is_all(&self) -> bool {
+        self.lines.is_empty() && self.destination.is_none()
+    }
 }
 
 /// A recipient of a dropship order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Recipient {
-    /// Full name or company.
+    /// Full name of the person (given names, then family name).
     pub name: String,
+    /// Company, when the parcel goes to one.
+    pub company: Option<String>,
     /// Address.
     pub address: Address,
     /// Phone.
@@ -467,18 +575,79 @@ pub struct Recipient {
     pub email: Option<String>,
 }
 
+/// The ordering shop's invoice data (the payer of a dropship order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Billing {
+    /// Company name.
+    pub company: String,
+    /// Tax id (NIP in Poland, VAT number elsewhere).
+    pub tax_id: String,
+    /// Invoice address.
+    pub address: Address,
+}
+
+impl Billing {
+    /// Invoice data of `company` with `tax_id` at `address`.
+    pub fn new(company: impl Into<String>, tax_id: impl Into<String>, address: Address) -> Billing {
+        Billing { company: company.into(), tax_id: tax_id.into(), address }
+    }
+}
+
 /// A dropship order placed with a wholesaler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DropshipOrder {
     /// The shop's own order reference (the idempotency key).
     pub reference: String,
-    /// Lines (product and quantity).
-    pub lines: Vec<(ProductId, Decimal)>,
+    /// Lines (product, quantity, note).
+    pub lines: Vec<OrderLine>,
     /// Who receives the parcel.
     pub recipient: Recipient,
     /// Chosen courier.
     pub courier_id: String,
+    /// Pickup point, for couriers that deliver to one.
+    pub pickup_point: Option<String>,
+    /// Amount the courier collects from the recipient (cash on delivery).
+    pub cash_on_delivery: Option<Money>,
+    /// Preferred delivery date.
+    pub preferred_date: Option<NaiveDate>,
+    /// The shop's invoice data; providers may default it from their configuration.
+    pub billing: Option<Billing>,
+    /// A note for the wholesaler.
+    pub note: Option<String>,
+}
+
+/// What placing a dropship order answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlacedOrder {
+    /// The wholesaler's order id.
+    pub order_id: OrderId,
+    /// The shop's reference was known: this is the order placed earlier, nothing new was
+    /// placed.
+    pub duplicate: bool,
+    /// Order total with delivery, when the wholesaler says.
+    pub total: Option<Money>,
+}
+
+impl PlacedOrder {
+    /// A newly placed order.
+    pub fn new(order_id: OrderId) -> PlacedOrder {
+        PlacedOrder { order_id, duplicate: false, total: None }
+    }
+
+    /// Marks the answer as the earlier order of the same reference.
+    pub fn duplicate(mut self, duplicate: bool) -> PlacedOrder {
+        self.duplicate = duplicate;
+        self
+    }
+
+    /// Sets the total.
+    pub fn with_total(mut self, total: Money) -> PlacedOrder {
+        self.total = Some(total);
+        self
+    }
 }
 
 /// Where a dropship order stands.
@@ -489,10 +658,16 @@ pub struct OrderStatus {
     pub order_id: OrderId,
     /// The wholesaler's status label.
     pub status: String,
-    /// Shipment tracking numbers, once dispatched.
+    /// Shipment tracking numbers, once dispatched (one per parcel).
     pub shipments: Vec<String>,
     /// Dispatched (recipient can no longer be changed).
     pub dispatched: bool,
+    /// The shop's reference the order was placed under.
+    pub reference: Option<String>,
+    /// The courier.
+    pub courier_id: Option<String>,
+    /// When it was dispatched.
+    pub dispatched_at: Option<DateTime<Utc>>,
 }
 
 /// A shipment notice pushed by the wholesaler (webhook).
@@ -501,12 +676,43 @@ pub struct OrderStatus {
 pub struct ShipmentNotice {
     /// The order.
     pub order_id: OrderId,
-    /// Tracking number.
-    pub tracking_number: String,
+    /// The shop's reference of the order, when the notice carries it.
+    pub reference: Option<String>,
+    /// Tracking numbers, one per parcel.
+    pub tracking_numbers: Vec<String>,
     /// Courier.
     pub courier: Option<String>,
     /// When it shipped.
     pub at: Option<DateTime<Utc>>,
+    /// The wholesaler's status label after the event.
+    pub status: Option<String>,
+    /// The delivery's event id (the same for every retry of one event), for de-duplication.
+    pub event_id: Option<String>,
+    /// True when the notice carried a signature and it checked out; false for an unsigned
+    /// notice the receiver's policy accepts.
+    pub verified: bool,
+}
+
+/// A webhook request as a receiver got it: headers (any case) and the raw body.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PushedRequest<'a> {
+    /// Header names and values.
+    pub headers: &'a [(String, String)],
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+impl<'a> PushedRequest<'a> {
+    /// A request of `headers` and `body`.
+    pub fn new(headers: &'a [(String, String)], body: &'a [u8]) -> PushedRequest<'a> {
+        PushedRequest { headers, body }
+    }
+
+    /// The first value of header `name`, compared without case.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 impl Customer {
@@ -542,24 +748,67 @@ impl CartOrder {
     }
 }
 
-impl StockLevel {
-    /// Makes a stock level.
-    pub fn new(product_id: ProductId, available: Decimal) -> StockLevel {
-        StockLevel { product_id, available }
-    }
-}
-
 impl Courier {
     /// Makes a courier.
     pub fn new(id: impl Into<String>, name: impl Into<String>, cost: Option<Money>) -> Courier {
-        Courier { id: id.into(), name: name.into(), cost }
+        Courier {
+            id: id.into(),
+            name: name.into(),
+            cost,
+            pickup_point: false,
+            cash_on_delivery: false,
+            delivery_days: None,
+            countries: Vec::new(),
+        }
+    }
+
+    /// Says whether an order must name a pickup point.
+    pub fn needs_pickup_point(mut self, yes: bool) -> Courier {
+        self.pickup_point = yes;
+        self
+    }
+
+    /// Says whether cash on delivery is possible.
+    pub fn with_cash_on_delivery(mut self, yes: bool) -> Courier {
+        self.cash_on_delivery = yes;
+        self
+    }
+
+    /// Sets the days to delivery.
+    pub fn with_delivery_days(mut self, days: u32) -> Courier {
+        self.delivery_days = Some(days);
+        self
+    }
+
+    /// Sets the countries served.
+    pub fn serving(mut self, countries: Vec<String>) -> Courier {
+        self.countries = countries;
+        self
     }
 }
 
 impl Recipient {
     /// A recipient at `address`.
     pub fn new(name: impl Into<String>, address: Address) -> Recipient {
-        Recipient { name: name.into(), address, phone: None, email: None }
+        Recipient { name: name.into(), company: None, address, phone: None, email: None }
+    }
+
+    /// Sets the company.
+    pub fn with_company(mut self, company: impl Into<String>) -> Recipient {
+        self.company = Some(company.into());
+        self
+    }
+
+    /// Sets the phone.
+    pub fn with_phone(mut self, phone: Phone) -> Recipient {
+        self.phone = Some(phone);
+        self
+    }
+
+    /// Sets the e-mail.
+    pub fn with_email(mut self, email: impl Into<String>) -> Recipient {
+        self.email = Some(email.into());
+        self
     }
 }
 
@@ -575,12 +824,53 @@ impl DropshipOrder {
             lines: Vec::new(),
             recipient,
             courier_id: courier_id.into(),
+            pickup_point: None,
+            cash_on_delivery: None,
+            preferred_date: None,
+            billing: None,
+            note: None,
         }
     }
 
     /// Adds a line.
     pub fn with_line(mut self, product: impl Into<ProductId>, quantity: Decimal) -> DropshipOrder {
-        self.lines.push((product.into(), quantity));
+        self.lines.push(OrderLine::new(product, quantity));
+        self
+    }
+
+    /// Adds a line with its note.
+    pub fn with_order_line(mut self, line: OrderLine) -> DropshipOrder {
+        self.lines.push(line);
+        self
+    }
+
+    /// Delivers to a pickup point.
+    pub fn with_pickup_point(mut self, point: impl Into<String>) -> DropshipOrder {
+        self.pickup_point = Some(point.into());
+        self
+    }
+
+    /// Asks the courier to collect `amount` from the recipient.
+    pub fn with_cash_on_delivery(mut self, amount: Money) -> DropshipOrder {
+        self.cash_on_delivery = Some(amount);
+        self
+    }
+
+    /// Asks for delivery on `date`.
+    pub fn with_preferred_date(mut self, date: NaiveDate) -> DropshipOrder {
+        self.preferred_date = Some(date);
+        self
+    }
+
+    /// Sets the shop's invoice data.
+    pub fn with_billing(mut self, billing: Billing) -> DropshipOrder {
+        self.billing = Some(billing);
+        self
+    }
+
+    /// Adds a note for the wholesaler.
+    pub fn with_note(mut self, note: impl Into<String>) -> DropshipOrder {
+        self.note = Some(note.into());
         self
     }
 }
@@ -593,13 +883,54 @@ impl OrderStatus {
         shipments: Vec<String>,
         dispatched: bool,
     ) -> OrderStatus {
-        OrderStatus { order_id, status: status.into(), shipments, dispatched }
+        OrderStatus {
+            order_id,
+            status: status.into(),
+            shipments,
+            dispatched,
+            reference: None,
+            courier_id: None,
+            dispatched_at: None,
+        }
+    }
+
+    /// Sets the shop's reference.
+    pub fn with_reference(mut self, reference: impl Into<String>) -> OrderStatus {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    /// Sets the courier.
+    pub fn with_courier(mut self, courier_id: impl Into<String>) -> OrderStatus {
+        self.courier_id = Some(courier_id.into());
+        self
+    }
+
+    /// Sets the dispatch time.
+    pub fn dispatched_at(mut self, at: DateTime<Utc>) -> OrderStatus {
+        self.dispatched_at = Some(at);
+        self
     }
 }
 
 impl ShipmentNotice {
-    /// Makes a notice.
-    pub fn new(order_id: OrderId, tracking_number: impl Into<String>) -> ShipmentNotice {
-        ShipmentNotice { order_id, tracking_number: tracking_number.into(), courier: None, at: None }
+    /// A notice for `order_id` with its tracking numbers.
+    pub fn new(order_id: OrderId, tracking_numbers: Vec<String>) -> ShipmentNotice {
+        ShipmentNotice {
+            order_id,
+            reference: None,
+            tracking_numbers,
+            courier: None,
+            at: None,
+            status: None,
+            event_id: None,
+            verified: false,
+        }
+    }
+
+    /// The (order, tracking number) pairs this notice reports: what a receiver de-duplicates
+    /// on when the event id is missing or changes between deliveries.
+    pub fn shipment_keys(&self) -> Vec<(OrderId, String)> {
+        self.tracking_numbers.iter().map(|t| (self.order_id.clone(), t.clone())).collect()
     }
 }

@@ -51,9 +51,10 @@ pub use capabilities::{Capabilities, HoldStyle, Reinstatement, Resend, ReturnSty
 pub use checked::Checked;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commerce::{
-    CardDetails, CardSecret, Cart, CartCheckout, CartLine, CartOrder, CartPayment, CartStatus, Courier,
-    Customer, DropshipOrder, LineUpgrade, NewCart, OrderStatus, Recipient, ShipmentNotice, StockLevel,
-    UpgradeOutcome, UpgradeRequest, UpgradeStatus,
+    Billing, CardDetails, CardSecret, Cart, CartCheckout, CartLine, CartOrder, CartPayment, CartStatus,
+    Courier, CourierQuery, Customer, DropshipOrder, LineUpgrade, NewCart, OrderLine, OrderStatus,
+    PlacedOrder, PushedRequest, Recipient, ShipmentNotice, Shortfall, StockLevel, UpgradeOutcome,
+    UpgradeRequest, UpgradeStatus,
 };
 pub use error::{Error, ErrorKind, Result, WriteEffect};
 pub use ids::{

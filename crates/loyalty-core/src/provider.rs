@@ -10,8 +10,9 @@ use tokio::time::Instant;
 use crate::basket::Basket;
 use crate::capabilities::Capabilities;
 use crate::commerce::{
-    Cart, CartCheckout, CartPayment, Courier, Customer, DropshipOrder, NewCart, OrderStatus, Recipient,
-    ShipmentNotice, StockLevel, UpgradeOutcome, UpgradeRequest,
+    Cart, CartCheckout, CartPayment, Courier, CourierQuery, Customer, DropshipOrder, NewCart, OrderLine,
+    OrderStatus, PlacedOrder, PushedRequest, Recipient, ShipmentNotice, StockLevel, UpgradeOutcome,
+    UpgradeRequest,
 };
 use crate::error::{Error, Result};
 use crate::ids::{CartId, DepartmentId, LineId, MemberId, OrderId, ProductId};
@@ -406,34 +407,67 @@ pub trait Carts: Send + Sync {
         -> Result<UpgradeOutcome>;
 }
 
-/// Dropship fulfilment through a wholesaler.
+/// Dropship fulfilment through a wholesaler: stock, couriers, orders the wholesaler ships to
+/// the shop's customer, their status and the shipment notices it pushes.
 #[async_trait]
 pub trait Fulfilment: Send + Sync {
-    /// Checks stock for products.
+    /// Checks whether the wholesaler can supply each line now.
     ///
     /// Requires capability: `dropshipping`.
     ///
+    /// # Behaviour
+    /// - One [`StockLevel`] per line, in order; a line the wholesaler cannot supply (too little
+    ///   stock, an unknown product) has a `shortfall`, which is not an error.
+    /// - A pure read: nothing is reserved.
+    ///
     /// # Errors
-    /// `Unsupported`.
-    async fn stock(&self, ctx: &Context, products: &[ProductId]) -> Result<Vec<StockLevel>>;
+    /// `Invalid` for a quantity that is not positive or no lines; `Unsupported`.
+    async fn stock(&self, ctx: &Context, lines: &[OrderLine]) -> Result<Vec<StockLevel>>;
 
-    /// Lists couriers, for one order when given.
+    /// Lists couriers: every one the wholesaler offers, or those that can carry a basket to a
+    /// destination, priced for it, before any order exists.
     ///
     /// Requires capability: `dropshipping`.
     ///
+    /// # Behaviour
+    /// - [`CourierQuery::all`] lists every courier (`cost` may be `None`).
+    /// - [`CourierQuery::for_basket`] lists only couriers allowed for those products and that
+    ///   destination, each with its `cost`; none allowed is an empty list.
+    ///
     /// # Errors
-    /// `NotFound` for an unknown order; `Unsupported`.
-    async fn couriers(&self, ctx: &Context, order: Option<&OrderId>) -> Result<Vec<Courier>>;
+    /// `Invalid` for a basket without a destination or a malformed destination; `Rejected`
+    /// for an unknown product; `Unsupported`.
+    async fn couriers(&self, ctx: &Context, query: &CourierQuery) -> Result<Vec<Courier>>;
 
     /// Places a dropship order; the shop's reference is the idempotency key.
     ///
     /// Requires capability: `dropshipping`.
     ///
+    /// # Behaviour
+    /// - Placing the same reference again places nothing and answers the earlier order with
+    ///   `duplicate` set.
+    /// - Never placed twice by a retry: after a reply that may have been lost, the provider
+    ///   looks the reference up before sending again; a caller that still gets an error with
+    ///   effect `Unknown` calls [`Fulfilment::find_order`] before placing again.
+    ///
     /// # Errors
-    /// `Rejected` (out of stock, courier not allowed); `Invalid`; `Unsupported`.
-    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<OrderId>;
+    /// `Rejected` (out of stock, courier not allowed for the basket or address, unknown
+    /// product); `Invalid` (no lines, a malformed recipient or billing); `Unavailable`;
+    /// `Unsupported`.
+    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder>;
 
-    /// Reads an order's status and shipment numbers.
+    /// Finds an order by the shop's reference (reconciliation after a transport failure).
+    ///
+    /// Requires capability: `dropshipping`.
+    ///
+    /// # Behaviour
+    /// - No order under that reference is `Ok(None)`.
+    ///
+    /// # Errors
+    /// `Unsupported`.
+    async fn find_order(&self, ctx: &Context, reference: &str) -> Result<Option<OrderStatus>>;
+
+    /// Reads an order's status and shipment numbers (the polling fallback of shipment notices).
     ///
     /// Requires capability: `dropshipping`.
     ///
@@ -453,17 +487,28 @@ pub trait Fulfilment: Send + Sync {
     ///
     /// Requires capability: `dropshipping`.
     ///
+    /// # Behaviour
+    /// - After dispatch the recipient stays as it was.
+    ///
     /// # Errors
-    /// `Conflict` after dispatch; `NotFound`; `Unsupported`.
+    /// `Conflict` after dispatch; `NotFound`; `Invalid`; `Unsupported`.
     async fn update_recipient(&self, ctx: &Context, order: &OrderId, recipient: &Recipient) -> Result<()>;
 
-    /// Parses a shipment notice the wholesaler pushed (webhook body).
+    /// Parses a shipment notice the wholesaler pushed (webhook headers and body), checking its
+    /// signature as the provider is configured to.
     ///
     /// Requires capability: `dropshipping`.
     ///
+    /// # Behaviour
+    /// - Pure: no I/O, no de-duplication (a receiver de-duplicates by `event_id`, and by
+    ///   [`ShipmentNotice::shipment_keys`]).
+    /// - Carries every tracking number of the shipment.
+    ///
     /// # Errors
-    /// `Protocol` for a body that is not a notice; `Unsupported`.
-    fn parse_shipment_notice(&self, body: &[u8]) -> Result<ShipmentNotice>;
+    /// `Unauthorized` for a signature that does not check out (or a missing one the provider
+    /// requires); `Protocol` for a body that is not a notice; `Invalid` for a body over the
+    /// provider's size limit; `Unsupported`.
+    fn parse_shipment_notice(&self, request: PushedRequest<'_>) -> Result<ShipmentNotice>;
 }
 
 /// A configured provider: its capabilities and the concerns it implements.

@@ -20,6 +20,73 @@ use crate::secret::Secret;
 /// The operation label of token and session requests, in errors and logs.
 const TOKEN_OPERATION: &str = "auth.token";
 
+/// The longest token or session key a strategy caches (characters).
+pub const MAX_TOKEN_CHARS: usize = 4096;
+
+/// What an auth strategy supplies to one attempt of a business call: headers, and a token the
+/// vendor wants inside the body ([`crate::Body::Built`] writes it there).
+///
+/// `Debug` shows header names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Credentials {
+    /// Headers to add (the client marks them sensitive).
+    pub headers: Vec<(String, String)>,
+    /// A credential carried in the body (IdoSell's `sessionKey`), if the strategy has one.
+    pub body_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Credentials made of headers only.
+    pub fn from_headers(headers: Vec<(String, String)>) -> Credentials {
+        Credentials { headers, body_token: None }
+    }
+
+    /// Credentials made of a body token only.
+    pub fn body_token(token: Secret) -> Credentials {
+        Credentials { headers: Vec::new(), body_token: Some(token) }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Credentials")
+            .field("headers", &names)
+            .field("body_token", &self.body_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Checks a token or session key before it is cached: 1 to [`MAX_TOKEN_CHARS`] characters of
+/// RFC 6750 `b64token` (`A-Z a-z 0-9 - . _ ~ + /`, then `=` padding only at the end). Anything
+/// else is a `Protocol` error that never quotes the value, so a garbage reply is never cached
+/// and never reaches a header or a log.
+///
+/// # Errors
+/// `Protocol` naming `what` (`"access_token"`, `"session key"`).
+pub fn check_token(provider: &str, operation: &str, what: &str, token: &str) -> Result<(), Error> {
+    let bad = |reason: &str| {
+        Err(Error::new(ErrorKind::Protocol, provider, operation)
+            .with_message(format!("the {what} in the reply is unusable: {reason}")))
+    };
+    if token.is_empty() {
+        return bad("empty");
+    }
+    if token.chars().count() > MAX_TOKEN_CHARS {
+        return bad(&format!("longer than {MAX_TOKEN_CHARS} characters"));
+    }
+    let body = token.trim_end_matches('=');
+    if body.is_empty() {
+        return bad("padding only");
+    }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+    if !body.bytes().all(allowed) {
+        return bad("characters outside the b64token set");
+    }
+    Ok(())
+}
+
 /// Supplies credentials to business calls.
 ///
 /// Implementations cache what they fetch and fetch it once for many concurrent callers.
@@ -32,9 +99,30 @@ pub trait Auth: Send + Sync + fmt::Debug {
     /// Whatever obtaining the credentials failed with (a token request refused or unavailable).
     async fn headers(&self, client: &reqwest::Client, ctx: &Context) -> Result<Vec<(String, String)>, Error>;
 
+    /// Everything one attempt carries: the headers and, for strategies whose vendor wants it in
+    /// the body, a body token. The transport calls this once per attempt.
+    ///
+    /// The default wraps [`Auth::headers`], so header-only strategies need not implement it
+    /// (an extension point added after the first strategies, kept additive on purpose).
+    ///
+    /// # Errors
+    /// As [`Auth::headers`].
+    async fn credentials(&self, client: &reqwest::Client, ctx: &Context) -> Result<Credentials, Error> {
+        Ok(Credentials::from_headers(self.headers(client, ctx).await?))
+    }
+
     /// Forgets cached credentials after a 401; returns true when a retry with fresh credentials
     /// makes sense.
     async fn invalidate(&self) -> bool;
+
+    /// Forgets the cached credentials an attempt used and was refused with; returns true when a
+    /// retry with fresh credentials makes sense. Strategies that can tell which credentials were
+    /// used keep newer ones another caller already fetched (so many callers refused at once
+    /// share one renewal); the default forgets whatever is cached.
+    async fn invalidate_used(&self, used: &Credentials) -> bool {
+        let _ = used;
+        self.invalidate().await
+    }
 }
 
 /// No credentials.
@@ -339,6 +427,8 @@ fn classify_token_reply(
         .and_then(|t| t.as_str())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| error(ErrorKind::Protocol).with_message("token reply lacks access_token"))?;
+    // A token that could not travel in a header is refused here, before it is cached.
+    check_token(provider, TOKEN_OPERATION, "access_token", token)?;
     // Some servers send `expires_in` as a string of digits.
     let expires_in = match json.get("expires_in") {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
@@ -371,29 +461,38 @@ impl Auth for OAuth2ClientCredentials {
 pub struct Session {
     /// The session key.
     pub key: Secret,
-    /// When the vendor forgets the session.
-    pub expires_at: tokio::time::Instant,
+    /// When the vendor forgets the session, by the [`SessionAuth`]'s clock.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Opens sessions for a [`SessionAuth`] (IdoSell: a daily SHA-1 system key, then a 15-minute
 /// session).
 #[async_trait]
 pub trait SessionSource: Send + Sync + fmt::Debug {
-    /// Opens a new session.
+    /// Opens a new session for a call made with `ctx` (its deadline bounds the login).
     ///
     /// # Errors
     /// Whatever the vendor refused or failed with.
-    async fn open(&self, client: &reqwest::Client) -> Result<Session, Error>;
+    async fn open(&self, client: &reqwest::Client, ctx: &Context) -> Result<Session, Error>;
 }
 
 /// A single-flight session cache over a [`SessionSource`].
 ///
-/// The session is renewed once `tokio::time::Instant::now()` reaches `expires_at − margin`
-/// (so tests can use paused time). As an [`Auth`] it adds no headers: the adapter puts
-/// [`SessionAuth::key`] where its vendor wants it; [`Auth::invalidate`] drops the session.
+/// - The session is renewed once the clock (default [`SystemClock`]; tests inject a
+///   simulator's) reaches `expires_at − margin`.
+/// - Single flight: check the cache, take the lock, check again, open. Concurrent callers share
+///   one `open`.
+/// - A key is checked with [`check_token`] before it is cached: a garbage key is a `Protocol`
+///   error and the next call opens again.
+/// - As an [`Auth`] it adds no headers: [`Auth::credentials`] hands the key over as the body
+///   token, and a [`crate::Body::Built`] body writes it where the vendor wants it, fresh on
+///   every attempt. [`Auth::invalidate_used`] drops the session only if it is the one the
+///   refused attempt used.
 pub struct SessionAuth<S: SessionSource> {
+    provider: String,
     source: S,
     margin: Duration,
+    clock: Arc<dyn Clock>,
     cache: RwLock<Option<Session>>,
     fetch: tokio::sync::Mutex<()>,
     opens: AtomicU64,
@@ -402,6 +501,7 @@ pub struct SessionAuth<S: SessionSource> {
 impl<S: SessionSource> fmt::Debug for SessionAuth<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionAuth")
+            .field("provider", &self.provider)
             .field("source", &self.source)
             .field("margin", &self.margin)
             .finish_non_exhaustive()
@@ -409,29 +509,48 @@ impl<S: SessionSource> fmt::Debug for SessionAuth<S> {
 }
 
 impl<S: SessionSource> SessionAuth<S> {
-    /// A cache renewing sessions `margin` before they end.
-    pub fn new(source: S, margin: Duration) -> Self {
+    /// A cache for `provider` (named in errors) renewing sessions `margin` before they end, on
+    /// the system clock.
+    pub fn new(provider: &str, source: S, margin: Duration) -> Self {
         SessionAuth {
+            provider: provider.to_owned(),
             source,
             margin,
+            clock: Arc::new(SystemClock),
             cache: RwLock::new(None),
             fetch: tokio::sync::Mutex::new(()),
             opens: AtomicU64::new(0),
         }
     }
 
+    /// Measures session lifetimes with `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The session source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
     fn cached(&self) -> Option<Secret> {
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        let now = tokio::time::Instant::now();
-        cache.as_ref().filter(|s| now + self.margin < s.expires_at).map(|s| s.key.clone())
+        let margin = chrono::Duration::from_std(self.margin).unwrap_or(chrono::Duration::MAX);
+        let now = self.clock.now();
+        cache
+            .as_ref()
+            .filter(|s| s.expires_at.checked_sub_signed(margin).is_some_and(|renew_at| now < renew_at))
+            .map(|s| s.key.clone())
     }
 
     /// The current session key, opening a session when there is none or it is about to end.
     /// Concurrent callers share one `open`.
     ///
     /// # Errors
-    /// Whatever [`SessionSource::open`] returned.
-    pub async fn key(&self, client: &reqwest::Client) -> Result<Secret, Error> {
+    /// Whatever [`SessionSource::open`] returned; `Protocol` for a key that fails
+    /// [`check_token`] (it is not cached).
+    pub async fn key(&self, client: &reqwest::Client, ctx: &Context) -> Result<Secret, Error> {
         if let Some(key) = self.cached() {
             return Ok(key);
         }
@@ -440,13 +559,14 @@ impl<S: SessionSource> SessionAuth<S> {
             return Ok(key);
         }
         self.opens.fetch_add(1, Ordering::Relaxed);
-        let session = self.source.open(client).await?;
+        let session = self.source.open(client, ctx).await?;
+        check_token(&self.provider, TOKEN_OPERATION, "session key", session.key.expose())?;
         let key = session.key.clone();
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(session);
         Ok(key)
     }
 
-    /// Sessions opened so far.
+    /// Sessions opened so far (garbage keys included).
     pub fn opens(&self) -> u64 {
         self.opens.load(Ordering::Relaxed)
     }
@@ -462,8 +582,26 @@ impl<S: SessionSource> Auth for SessionAuth<S> {
         Ok(Vec::new())
     }
 
+    async fn credentials(&self, client: &reqwest::Client, ctx: &Context) -> Result<Credentials, Error> {
+        Ok(Credentials::body_token(self.key(client, ctx).await?))
+    }
+
     async fn invalidate(&self) -> bool {
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = None;
+        true
+    }
+
+    async fn invalidate_used(&self, used: &Credentials) -> bool {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        // Another caller may already have replaced the refused session: keep the newer one.
+        let stale = match (cache.as_ref(), used.body_token.as_ref()) {
+            (Some(current), Some(used)) => current.key == *used,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if stale {
+            *cache = None;
+        }
         true
     }
 }
@@ -487,6 +625,8 @@ mod tests {
             (200, r#"{"expires_in":3600}"#, "protocol", false),
             (200, r#"{"access_token":"tok"}"#, "protocol", false),
             (200, "not json tok", "protocol", false),
+            // A token that could not travel in a header is never cached.
+            (200, r#"{"access_token":"tok en","expires_in":60}"#, "protocol", false),
             (400, r#"{"error":"invalid_client"}"#, "unauthorized", false),
             (400, r#"{"error":"invalid_scope"}"#, "forbidden", false),
             (400, r#"{"error":"invalid_request"}"#, "invalid", false),
@@ -508,23 +648,23 @@ mod tests {
 
     #[async_trait]
     impl SessionSource for CountingSource {
-        async fn open(&self, _client: &reqwest::Client) -> Result<Session, Error> {
+        async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
             tokio::time::sleep(Duration::from_millis(20)).await;
             Ok(Session {
                 key: Secret::new("session-key"),
-                expires_at: tokio::time::Instant::now() + Duration::from_secs(15 * 60),
+                expires_at: Utc::now() + chrono::Duration::minutes(15),
             })
         }
     }
 
     #[tokio::test]
     async fn concurrent_session_callers_share_one_open() {
-        let auth = Arc::new(SessionAuth::new(CountingSource, Duration::from_secs(60)));
+        let auth = Arc::new(SessionAuth::new("p", CountingSource, Duration::from_secs(60)));
         let client = reqwest::Client::new();
         let keys = futures_join_all((0..50).map(|_| {
             let auth = auth.clone();
             let client = client.clone();
-            tokio::spawn(async move { auth.key(&client).await.unwrap() })
+            tokio::spawn(async move { auth.key(&client, &Context::new()).await.unwrap() })
         }))
         .await;
         assert!(keys.iter().all(|k| k.expose() == "session-key"));
@@ -537,27 +677,113 @@ mod tests {
         struct ShortSource;
         #[async_trait]
         impl SessionSource for ShortSource {
-            async fn open(&self, _client: &reqwest::Client) -> Result<Session, Error> {
+            async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
                 // Ends in 30 s, inside the 60 s margin: never good enough to reuse.
+                Ok(Session { key: Secret::new("k"), expires_at: Utc::now() + chrono::Duration::seconds(30) })
+            }
+        }
+        let (client, ctx) = (reqwest::Client::new(), Context::new());
+        let short = SessionAuth::new("p", ShortSource, Duration::from_secs(60));
+        short.key(&client, &ctx).await.unwrap();
+        short.key(&client, &ctx).await.unwrap();
+        assert_eq!(short.opens(), 2);
+
+        let long = SessionAuth::new("p", CountingSource, Duration::from_secs(60));
+        long.key(&client, &ctx).await.unwrap();
+        long.key(&client, &ctx).await.unwrap();
+        assert_eq!(long.opens(), 1);
+        assert!(long.invalidate().await);
+        long.key(&client, &ctx).await.unwrap();
+        assert_eq!(long.opens(), 2);
+    }
+
+    #[tokio::test]
+    async fn session_renewal_follows_the_injected_clock() {
+        #[derive(Debug)]
+        struct ClockSource(loyalty_core::ManualClock);
+        #[async_trait]
+        impl SessionSource for ClockSource {
+            async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
                 Ok(Session {
                     key: Secret::new("k"),
-                    expires_at: tokio::time::Instant::now() + Duration::from_secs(30),
+                    expires_at: self.0.now() + chrono::Duration::minutes(15),
                 })
             }
         }
-        let client = reqwest::Client::new();
-        let short = SessionAuth::new(ShortSource, Duration::from_secs(60));
-        short.key(&client).await.unwrap();
-        short.key(&client).await.unwrap();
-        assert_eq!(short.opens(), 2);
+        let clock = loyalty_core::ManualClock::at(Utc::now());
+        let auth = SessionAuth::new("p", ClockSource(clock.clone()), Duration::from_secs(180))
+            .with_clock(Arc::new(clock.clone()));
+        let (client, ctx) = (reqwest::Client::new(), Context::new());
+        auth.key(&client, &ctx).await.unwrap();
+        // 11 minutes into a 15-minute session with a 3-minute margin: still cached.
+        clock.advance(Duration::from_secs(11 * 60));
+        auth.key(&client, &ctx).await.unwrap();
+        assert_eq!(auth.opens(), 1);
+        // 12 minutes: renewed.
+        clock.advance(Duration::from_secs(60));
+        auth.key(&client, &ctx).await.unwrap();
+        assert_eq!(auth.opens(), 2);
+    }
 
-        let long = SessionAuth::new(CountingSource, Duration::from_secs(60));
-        long.key(&client).await.unwrap();
-        long.key(&client).await.unwrap();
-        assert_eq!(long.opens(), 1);
-        assert!(long.invalidate().await);
-        long.key(&client).await.unwrap();
-        assert_eq!(long.opens(), 2);
+    #[tokio::test]
+    async fn invalidate_used_keeps_a_session_newer_than_the_refused_one() {
+        let auth = SessionAuth::new("p", CountingSource, Duration::from_secs(60));
+        let (client, ctx) = (reqwest::Client::new(), Context::new());
+        auth.key(&client, &ctx).await.unwrap();
+        let stale = Credentials::body_token(Secret::new("an-older-key"));
+        assert!(auth.invalidate_used(&stale).await);
+        auth.key(&client, &ctx).await.unwrap();
+        assert_eq!(auth.opens(), 1, "a refusal of an older key must not drop the current session");
+        let current = Credentials::body_token(Secret::new("session-key"));
+        assert!(auth.invalidate_used(&current).await);
+        auth.key(&client, &ctx).await.unwrap();
+        assert_eq!(auth.opens(), 2);
+    }
+
+    #[tokio::test]
+    async fn garbage_session_key_is_a_protocol_error_and_never_cached() {
+        #[derive(Debug)]
+        struct Garbage;
+        #[async_trait]
+        impl SessionSource for Garbage {
+            async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
+                Ok(Session {
+                    key: Secret::new("<html>oops</html>"),
+                    expires_at: Utc::now() + chrono::Duration::minutes(15),
+                })
+            }
+        }
+        let auth = SessionAuth::new("p", Garbage, Duration::from_secs(60));
+        let (client, ctx) = (reqwest::Client::new(), Context::new());
+        let err = auth.key(&client, &ctx).await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Protocol);
+        assert!(!err.to_string().contains("oops"), "{err}");
+        auth.key(&client, &ctx).await.unwrap_err();
+        assert_eq!(auth.opens(), 2, "a refused key is not cached");
+    }
+
+    #[test]
+    fn token_check_accepts_b64token_and_refuses_the_rest() {
+        for good in
+            ["abc", "tok-1", "sim.ABCdef012", "a+b/c==", "0123456789abcdef0123456789abcdef01234567_iai"]
+        {
+            assert!(check_token("p", "o", "t", good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(MAX_TOKEN_CHARS + 1);
+        for bad in ["", "==", "a b", "a\nb", "a=b", "ä", "<x>", "a\"b", long.as_str()] {
+            let err = check_token("p", "o", "t", bad).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Protocol, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn credentials_debug_shows_header_names_only() {
+        let c = Credentials {
+            headers: vec![("authorization".into(), "Bearer sekrit".into())],
+            body_token: Some(Secret::new("sess-sekrit")),
+        };
+        let d = format!("{c:?}");
+        assert!(d.contains("authorization") && !d.contains("sekrit"), "{d}");
     }
 
     async fn futures_join_all<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

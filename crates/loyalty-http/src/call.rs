@@ -1,6 +1,12 @@
 //! One request to a vendor, described as data.
 
+use std::fmt;
+use std::sync::Arc;
+
+use loyalty_core::Error;
 use reqwest::Method;
+
+use crate::auth::Credentials;
 
 /// How a call may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +19,44 @@ pub enum Retry {
     Write,
     /// A write carrying an idempotency key the vendor honours: retried like a read.
     IdempotentWrite,
+}
+
+/// Builds a request body from the credentials of one attempt (see [`Body::Built`]).
+///
+/// The closure must be pure: it is called once per attempt, and again after a
+/// re-authentication, with that attempt's [`Credentials`].
+#[derive(Clone)]
+pub struct BodyBuilder(Arc<BuildFn>);
+
+type BuildFn = dyn Fn(&Credentials) -> Result<Vec<u8>, Error> + Send + Sync;
+
+impl BodyBuilder {
+    /// Wraps a builder.
+    pub fn new(build: impl Fn(&Credentials) -> Result<Vec<u8>, Error> + Send + Sync + 'static) -> Self {
+        BodyBuilder(Arc::new(build))
+    }
+
+    /// Builds the body for `credentials`.
+    ///
+    /// # Errors
+    /// Whatever the closure refuses (say, no session key to put in the body).
+    pub fn build(&self, credentials: &Credentials) -> Result<Vec<u8>, Error> {
+        (self.0)(credentials)
+    }
+}
+
+impl fmt::Debug for BodyBuilder {
+    // The closure may capture secrets (a vendor key it writes into the body): never shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodyBuilder(..)")
+    }
+}
+
+impl PartialEq for BodyBuilder {
+    /// Two builders are equal when they are the same closure.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The request body.
@@ -30,6 +74,16 @@ pub enum Body {
         content_type: String,
         /// The body.
         bytes: Vec<u8>,
+    },
+    /// Bytes built anew for every attempt from that attempt's [`Credentials`], for vendors
+    /// that carry a credential inside the body (IdoSell's `sessionKey` in the SOAP request):
+    /// after a re-authentication the replay carries the fresh credential, never the stale one.
+    /// The size limit is checked on every built body, before it is sent.
+    Built {
+        /// The `Content-Type` header value.
+        content_type: String,
+        /// Writes the body.
+        build: BodyBuilder,
     },
 }
 
@@ -139,6 +193,16 @@ impl Call {
     /// Sets a raw body with its content type.
     pub fn raw(mut self, content_type: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
         self.body = Body::Raw { content_type: content_type.into(), bytes: bytes.into() };
+        self
+    }
+
+    /// Sets a body written per attempt from the attempt's credentials ([`Body::Built`]).
+    pub fn built(
+        mut self,
+        content_type: impl Into<String>,
+        build: impl Fn(&Credentials) -> Result<Vec<u8>, Error> + Send + Sync + 'static,
+    ) -> Self {
+        self.body = Body::Built { content_type: content_type.into(), build: BodyBuilder::new(build) };
         self
     }
 

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::{Host, Url};
 
-use crate::auth::Auth;
-use crate::call::{Body, Call, Retry};
+use crate::auth::{Auth, Credentials};
+use crate::call::{Body, BodyBuilder, Call, Retry};
 use crate::classify::{Classifier, ClassifyInput};
 use crate::config::HttpConfig;
 use crate::response::Response;
@@ -22,7 +22,9 @@ use crate::response::Response;
 ///
 /// # Behaviour of [`HttpClient::send`]
 /// - The body is serialised first; one bigger than `max_request_bytes` is refused with
-///   `Invalid { field: "body" }` and effect `NotSent`, before any I/O.
+///   `Invalid { field: "body" }` and effect `NotSent`, before any I/O. A [`Body::Built`] body
+///   is built for every attempt from that attempt's [`Credentials`] and checked the same way
+///   before it is sent.
 /// - Each attempt (connect, send, read the whole reply) is bounded by `attempt_timeout`; the
 ///   call as a whole by `max_elapsed` and by the context's deadline.
 /// - The classifier sees every reply; `None` means success.
@@ -30,9 +32,12 @@ use crate::response::Response;
 ///   temporary errors, and for [`Retry::Write`] only when the error's effect is `NotSent` or
 ///   `RejectedBeforeActing`. A `Retry-After` is honoured even beyond `max_backoff`; when the wait
 ///   would pass the deadline or `max_elapsed`, the call fails at once with that error.
-/// - A 401 (`Unauthorized` from the classifier) invalidates the auth strategy's credentials and
-///   repeats the call once with fresh ones (this repeat does not count against the backoff
-///   schedule, but is counted in the attempts); a second 401 is returned.
+/// - A 401 (`Unauthorized` from the classifier: also a vendor's session fault inside a 200)
+///   invalidates the credentials the attempt used ([`Auth::invalidate_used`]) and repeats the
+///   call once with fresh ones, whatever its retry class, since the vendor refused it before
+///   acting (this repeat does not count against the backoff schedule, but is counted in the
+///   attempts); a second 401 is returned. A built body is rebuilt for the repeat, so it
+///   carries the fresh credentials.
 /// - The final error keeps the last cause and the number of attempts.
 /// - Redirects are never followed: a 3xx reaches the classifier.
 #[derive(Clone)]
@@ -56,6 +61,13 @@ impl fmt::Debug for HttpClient {
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }
+}
+
+/// A call's body as the attempts send it: fixed bytes, or built per attempt.
+enum Prepared {
+    None,
+    Bytes(Vec<u8>),
+    Built(BodyBuilder),
 }
 
 /// Where an attempt failed: getting credentials (nothing sent) or the exchange itself.
@@ -178,14 +190,18 @@ impl HttpClient {
             }
             attempt += 1;
             let budget = config.attempt_timeout.min(end - now);
-            let (err, stage) =
-                match self.attempt(ctx, &call, &url, &headers, body.as_ref(), attempt, budget).await {
-                    Ok(response) => return Ok(response),
-                    Err(failure) => failure,
-                };
+            let (err, stage, used) = match self.inner.auth.credentials(&self.inner.client, ctx).await {
+                Err(err) => (self.credentials_error(&call, err), Stage::Credentials, Credentials::default()),
+                Ok(credentials) => {
+                    match self.attempt(&call, &url, &headers, &body, &credentials, attempt, budget).await {
+                        Ok(response) => return Ok(response),
+                        Err((err, stage)) => (err, stage, credentials),
+                    }
+                }
+            };
             if stage == Stage::Exchange && *err.kind() == ErrorKind::Unauthorized && !refreshed {
                 refreshed = true;
-                if self.inner.auth.invalidate().await {
+                if self.inner.auth.invalidate_used(&used).await {
                     tracing::warn!(attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
                     last = Some(err);
                     continue;
@@ -211,30 +227,36 @@ impl HttpClient {
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
-        ctx: &Context,
         call: &Call,
         url: &Url,
         headers: &HeaderMap,
-        body: Option<&Vec<u8>>,
+        body: &Prepared,
+        credentials: &Credentials,
         attempt: u32,
         budget: Duration,
     ) -> Result<Response, (Error, Stage)> {
         let mut headers = headers.clone();
-        let credentials = self
-            .inner
-            .auth
-            .headers(&self.inner.client, ctx)
-            .await
-            .map_err(|err| (self.credentials_error(call, err), Stage::Credentials))?;
-        for (name, value) in credentials {
+        for (name, value) in &credentials.headers {
             let (name, mut value) =
-                self.header(call, &name, &value).map_err(|err| (err, Stage::Credentials))?;
+                self.header(call, name, value).map_err(|err| (err, Stage::Credentials))?;
             value.set_sensitive(true);
             headers.insert(name, value);
         }
         let mut request = self.inner.client.request(call.method.clone(), url.clone()).headers(headers);
-        if let Some(body) = body {
-            request = request.body(body.clone());
+        match body {
+            Prepared::None => {}
+            Prepared::Bytes(bytes) => request = request.body(bytes.clone()),
+            Prepared::Built(build) => {
+                // Built for this attempt's credentials; nothing is sent when it cannot be.
+                let bytes = build.build(credentials).map_err(|err| {
+                    (
+                        err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent),
+                        Stage::Credentials,
+                    )
+                })?;
+                self.check_size(call, bytes.len()).map_err(|err| (err, Stage::Credentials))?;
+                request = request.body(bytes);
+            }
         }
 
         let started = Instant::now();
@@ -274,7 +296,8 @@ impl HttpClient {
             now: chrono::Utc::now(),
         };
         match (self.inner.classify)(&input) {
-            None => Ok(Response { status, headers, body: body.to_vec() }),
+            // Moved, not copied: a large reply is held once.
+            None => Ok(Response { status, headers, body: Vec::from(body) }),
             Some(err) => Err((err, Stage::Exchange)),
         }
     }
@@ -289,9 +312,12 @@ impl HttpClient {
         err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent).with_message(message)
     }
 
-    fn serialise_body(&self, call: &Call) -> Result<(Option<Vec<u8>>, Option<String>), Error> {
+    fn serialise_body(&self, call: &Call) -> Result<(Prepared, Option<String>), Error> {
         let (bytes, content_type) = match &call.body {
-            Body::Empty => return Ok((None, None)),
+            Body::Empty => return Ok((Prepared::None, None)),
+            Body::Built { content_type, build } => {
+                return Ok((Prepared::Built(build.clone()), Some(content_type.clone())))
+            }
             Body::Json(value) => (
                 serde_json::to_vec(value).map_err(|err| {
                     self.error(call, ErrorKind::Invalid { field: "body".into(), reason: err.to_string() })
@@ -306,19 +332,25 @@ impl HttpClient {
             }
             Body::Raw { content_type, bytes } => (bytes.clone(), content_type.clone()),
         };
+        self.check_size(call, bytes.len())?;
+        Ok((Prepared::Bytes(bytes), Some(content_type)))
+    }
+
+    /// Refuses a body over `max_request_bytes` (effect `NotSent`).
+    fn check_size(&self, call: &Call, len: usize) -> Result<(), Error> {
         let limit = self.inner.config.max_request_bytes;
-        if bytes.len() > limit {
+        if len > limit {
             return Err(self
                 .error(
                     call,
                     ErrorKind::Invalid {
                         field: "body".into(),
-                        reason: format!("request body is {} bytes; the limit is {limit}", bytes.len()),
+                        reason: format!("request body is {len} bytes; the limit is {limit}"),
                     },
                 )
                 .with_effect(WriteEffect::NotSent));
         }
-        Ok((Some(bytes), Some(content_type)))
+        Ok(())
     }
 
     /// The base URL with the call's path appended to its path (never replacing it) and the

@@ -49,8 +49,11 @@ mod config;
 mod response;
 mod secret;
 
-pub use auth::{Auth, BasicAuth, NoAuth, OAuth2ClientCredentials, Session, SessionAuth, SessionSource};
-pub use call::{encode_segment, Body, Call, Retry};
+pub use auth::{
+    check_token, Auth, BasicAuth, Credentials, NoAuth, OAuth2ClientCredentials, Session, SessionAuth,
+    SessionSource, MAX_TOKEN_CHARS,
+};
+pub use call::{encode_segment, Body, BodyBuilder, Call, Retry};
 pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInput};
 pub use client::HttpClient;
 pub use config::HttpConfig;

@@ -199,3 +199,37 @@ async fn token_request_sends_basic_credentials_and_client_credentials_form() {
     assert_eq!(accept.as_deref(), Some("application/json"));
     assert_eq!(body, "grant_type=client_credentials&scope=members+offers");
 }
+
+#[tokio::test]
+async fn garbage_access_token_is_a_protocol_error_and_never_cached() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let issued = tokens.clone();
+    let router =
+        Router::new()
+            .route(
+                "/oauth/token",
+                post(move || {
+                    let n = issued.hit();
+                    // The first reply carries a token that could never travel in a header.
+                    let token = if n == 1 { "tok en\r\nx: y".to_string() } else { format!("tok-{n}") };
+                    async move {
+                        Json(json!({ "access_token": token, "token_type": "Bearer", "expires_in": 3600 }))
+                    }
+                }),
+            )
+            .route(
+                "/api/ping",
+                get(move || {
+                    pings.hit();
+                    async { "pong" }
+                }),
+            );
+    let base = serve(router).await;
+    let auth = Arc::new(oauth(&base));
+    let http = client_with(fast_config(base), auth.clone());
+    let err = http.send(&Context::new(), ping()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol);
+    assert!(!err.to_string().contains("tok en"), "{err}");
+    http.send(&Context::new(), ping()).await.unwrap();
+    assert_eq!(tokens.get(), 2, "the garbage token was not cached");
+}

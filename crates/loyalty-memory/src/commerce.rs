@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use loyalty_core::checkout::{ActionKind, PaymentAction};
 use loyalty_core::{
     Basket, Cart, CartCheckout, CartId, CartLine, CartOrder, CartPayment, CartStatus, Carts, Context,
-    Courier, Customer, DropshipOrder, Error, ErrorKind, Fulfilment, Line, LineId, LineUpgrade, Money,
-    NewCart, Offer, OfferKind, OrderId, OrderStatus, ProductId, Recipient, Result, ShipmentNotice,
-    StockLevel, UpgradeOutcome, UpgradeRequest, UpgradeStatus,
+    Courier, CourierQuery, Customer, DropshipOrder, Error, ErrorKind, Fulfilment, Line, LineId, LineUpgrade,
+    Money, NewCart, Offer, OfferKind, OrderId, OrderLine, OrderStatus, PlacedOrder, ProductId, PushedRequest,
+    Recipient, Result, ShipmentNotice, Shortfall, StockLevel, UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 use rust_decimal::Decimal;
 
@@ -90,19 +90,34 @@ impl MemoryProvider {
         self.lock().couriers.push(courier);
     }
 
-    /// Marks a dropship order dispatched with a tracking number (what the wholesaler does).
-    pub fn dispatch(&self, order: &OrderId, tracking: &str) -> Result<()> {
+    /// Dispatches a dropship order in parcels with these tracking numbers (what the wholesaler
+    /// does) and returns the shipment notice the memory wholesaler pushes for it: headers
+    /// (`event-id`) and a JSON body that [`Fulfilment::parse_shipment_notice`] reads.
+    pub fn dispatch(&self, order: &OrderId, tracking: &[&str]) -> Result<PushedNotice> {
         let mut st = self.lock();
+        let event = st.next_id("event");
+        let at = self.now();
         let rec = st
             .orders
             .get_mut(order.as_str())
             .ok_or_else(|| Error::not_found(PROVIDER, "fulfilment.dispatch", format!("no order {order}")))?;
         rec.status.dispatched = true;
         rec.status.status = "dispatched".into();
-        rec.status.shipments.push(tracking.to_string());
-        Ok(())
+        rec.status.dispatched_at = Some(at);
+        rec.status.shipments.extend(tracking.iter().map(|t| t.to_string()));
+        let body = serde_json::json!({
+            "order_id": order.as_str(),
+            "reference": rec.status.reference,
+            "tracking_numbers": tracking,
+            "courier": rec.courier_id,
+            "at": at,
+        });
+        Ok((vec![("event-id".to_string(), event)], body.to_string().into_bytes()))
     }
 }
+
+/// A shipment notice as pushed: headers and body.
+pub type PushedNotice = (Vec<(String, String)>, Vec<u8>);
 
 fn cart_rec<'a>(st: &'a mut State, cart: &CartId, op: &str) -> Result<&'a mut CartRec> {
     st.carts.get_mut(cart.as_str()).ok_or_else(|| Error::not_found(PROVIDER, op, format!("no cart {cart}")))
@@ -634,76 +649,78 @@ impl Carts for MemoryProvider {
     }
 }
 
+/// The memory wholesaler's shipment notice (its own format, JSON).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoticeBody {
     order_id: String,
-    tracking_number: String,
+    reference: Option<String>,
+    tracking_numbers: Vec<String>,
     courier: Option<String>,
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+fn check_lines(op: &str, lines: &[OrderLine]) -> Result<()> {
+    if lines.is_empty() {
+        return Err(Error::invalid(PROVIDER, op, "lines", "at least one line is needed"));
+    }
+    if let Some(i) = lines.iter().position(|l| l.quantity <= Decimal::ZERO) {
+        return Err(Error::invalid(PROVIDER, op, format!("lines[{i}].quantity"), "must be positive"));
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Fulfilment for MemoryProvider {
-    async fn stock(&self, _ctx: &Context, products: &[ProductId]) -> Result<Vec<StockLevel>> {
-        self.injected("fulfilment.stock")?;
+    async fn stock(&self, _ctx: &Context, lines: &[OrderLine]) -> Result<Vec<StockLevel>> {
+        const OP: &str = "fulfilment.stock";
+        self.injected(OP)?;
+        check_lines(OP, lines)?;
         let st = self.lock();
-        Ok(products
+        Ok(lines
             .iter()
-            .map(|p| StockLevel::new(p.clone(), st.stock.get(p).copied().unwrap_or_default()))
+            .map(|l| match st.stock.get(&l.product_id) {
+                Some(have) => StockLevel::new(l.product_id.clone(), l.quantity, *have),
+                None => StockLevel::new(l.product_id.clone(), l.quantity, Decimal::ZERO)
+                    .with_shortfall(Some(Shortfall::UnknownProduct)),
+            })
             .collect())
     }
 
-    async fn couriers(&self, _ctx: &Context, order: Option<&OrderId>) -> Result<Vec<Courier>> {
+    async fn couriers(&self, _ctx: &Context, query: &CourierQuery) -> Result<Vec<Courier>> {
         const OP: &str = "fulfilment.couriers";
         self.injected(OP)?;
-        let st = self.lock();
-        if let Some(order) = order {
-            let rec = st
-                .orders
-                .get(order.as_str())
-                .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))?;
-            return Ok(st.couriers.iter().filter(|c| c.id == rec.courier_id).cloned().collect());
+        if query.is_all() {
+            return Ok(self.lock().couriers.clone());
         }
+        check_lines(OP, &query.lines)?;
+        let to = query
+            .destination
+            .as_ref()
+            .ok_or_else(|| Error::invalid(PROVIDER, OP, "destination", "a basket needs a destination"))?;
+        if to.country_code.is_none() {
+            return Err(Error::invalid(PROVIDER, OP, "destination.country_code", "required"));
+        }
+        let st = self.lock();
+        if let Some(l) = query.lines.iter().find(|l| !st.stock.contains_key(&l.product_id)) {
+            return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
+                .with_message(format!("unknown product {}", l.product_id)));
+        }
+        // The memory wholesaler ships anything anywhere at each courier's flat price.
         Ok(st.couriers.clone())
     }
 
-    async fn place_order(&self, _ctx: &Context, order: &DropshipOrder) -> Result<OrderId> {
+    async fn place_order(&self, _ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder> {
         const OP: &str = "fulfilment.place_order";
         self.injected(OP)?;
-        let mut st = self.lock();
-        if let Some(existing) = st.order_refs.get(&order.reference) {
-            return Ok(existing.clone());
-        }
-        if order.lines.is_empty() {
-            return Err(Error::invalid(PROVIDER, OP, "lines", "an order needs at least one line"));
-        }
-        if !st.couriers.iter().any(|c| c.id == order.courier_id) {
-            return Err(Error::invalid(PROVIDER, OP, "courier_id", "unknown courier"));
-        }
-        for (i, (product, qty)) in order.lines.iter().enumerate() {
-            let have = st.stock.get(product).copied().unwrap_or_default();
-            if *qty > have {
-                return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
-                    .with_message(format!("lines[{i}]: {product} has {have} in stock, {qty} ordered")));
-            }
-        }
-        for (product, qty) in &order.lines {
-            if let Some(s) = st.stock.get_mut(product) {
-                *s -= qty;
-            }
-        }
-        let id = OrderId::new(st.next_id("ds"));
-        st.order_refs.insert(order.reference.clone(), id.clone());
-        st.orders.insert(
-            id.as_str().to_string(),
-            OrderRec {
-                status: OrderStatus::new(id.clone(), "new", Vec::new(), false),
-                recipient: order.recipient.clone(),
-                courier_id: order.courier_id.clone(),
-            },
-        );
-        Ok(id)
+        let placed = self.place(order);
+        self.reply(OP, placed)
+    }
+
+    async fn find_order(&self, _ctx: &Context, reference: &str) -> Result<Option<OrderStatus>> {
+        self.injected("fulfilment.find_order")?;
+        let st = self.lock();
+        Ok(st.order_refs.get(reference).and_then(|id| st.orders.get(id.as_str())).map(|r| r.status.clone()))
     }
 
     async fn order_status(&self, _ctx: &Context, order: &OrderId) -> Result<OrderStatus> {
@@ -743,14 +760,59 @@ impl Fulfilment for MemoryProvider {
         Ok(())
     }
 
-    fn parse_shipment_notice(&self, body: &[u8]) -> Result<ShipmentNotice> {
-        let n: NoticeBody = serde_json::from_slice(body).map_err(|e| {
+    fn parse_shipment_notice(&self, request: PushedRequest<'_>) -> Result<ShipmentNotice> {
+        let n: NoticeBody = serde_json::from_slice(request.body).map_err(|e| {
             Error::new(ErrorKind::Protocol, PROVIDER, "fulfilment.parse_shipment_notice")
                 .with_message(e.to_string())
         })?;
-        let mut notice = ShipmentNotice::new(OrderId::new(n.order_id), n.tracking_number);
+        let mut notice = ShipmentNotice::new(OrderId::new(n.order_id), n.tracking_numbers);
+        notice.reference = n.reference;
         notice.courier = n.courier;
         notice.at = n.at;
+        notice.status = Some("dispatched".into());
+        notice.event_id = request.header("event-id").map(str::to_string);
         Ok(notice)
+    }
+}
+
+impl MemoryProvider {
+    fn place(&self, order: &DropshipOrder) -> Result<PlacedOrder> {
+        const OP: &str = "fulfilment.place_order";
+        let mut st = self.lock();
+        if let Some(existing) = st.order_refs.get(&order.reference) {
+            return Ok(PlacedOrder::new(existing.clone()).duplicate(true));
+        }
+        check_lines(OP, &order.lines)?;
+        if !st.couriers.iter().any(|c| c.id == order.courier_id) {
+            return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP)
+                .with_message(format!("courier {} is not offered", order.courier_id)));
+        }
+        for (i, line) in order.lines.iter().enumerate() {
+            let have = st.stock.get(&line.product_id).copied().unwrap_or_default();
+            if line.quantity > have {
+                return Err(Error::new(ErrorKind::Rejected, PROVIDER, OP).with_message(format!(
+                    "lines[{i}]: {} has {have} in stock, {} ordered",
+                    line.product_id, line.quantity
+                )));
+            }
+        }
+        for line in &order.lines {
+            if let Some(s) = st.stock.get_mut(&line.product_id) {
+                *s -= line.quantity;
+            }
+        }
+        let id = OrderId::new(st.next_id("ds"));
+        st.order_refs.insert(order.reference.clone(), id.clone());
+        st.orders.insert(
+            id.as_str().to_string(),
+            OrderRec {
+                status: OrderStatus::new(id.clone(), "new", Vec::new(), false)
+                    .with_reference(order.reference.clone())
+                    .with_courier(order.courier_id.clone()),
+                recipient: order.recipient.clone(),
+                courier_id: order.courier_id.clone(),
+            },
+        );
+        Ok(PlacedOrder::new(id))
     }
 }

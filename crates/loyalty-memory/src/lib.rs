@@ -30,4 +30,5 @@ pub mod demo;
 mod provider;
 mod state;
 
+pub use commerce::PushedNotice;
 pub use provider::{MemoryProvider, PROVIDER};

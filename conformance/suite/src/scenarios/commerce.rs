@@ -1,4 +1,4 @@
-//! Cart and dropship scenarios.
+//! Cart scenarios.
 //!
 //! The cart scenarios follow one paid cart through what a shop does with it: checkout (paid,
 //! declined, waiting for the customer), upgrades of the paid cart (same payment, last minus
@@ -6,9 +6,8 @@
 //! discount a campaign gives guests and members alike.
 
 use loyalty_core::{
-    Cart, CartCheckout, CartId, CartLine, CartOrder, CartPayment, CartStatus, Carts, DropshipOrder,
-    ErrorKind, LineId, Money, NewCart, Offer, OfferKind, ProductId, Provider, Recipient, UpgradeOutcome,
-    UpgradeRequest, UpgradeStatus,
+    Cart, CartCheckout, CartId, CartLine, CartOrder, CartPayment, CartStatus, Carts, ErrorKind, LineId,
+    Money, NewCart, Offer, OfferKind, ProductId, Provider, UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 use rust_decimal::Decimal;
 
@@ -502,36 +501,4 @@ pub async fn cart_progressive_for_guests(p: &dyn Provider, env: &Environment) ->
 /// The same progressive discount is listed for members and prices their carts alike.
 pub async fn cart_progressive_for_members(p: &dyn Provider, env: &Environment) -> Outcome {
     progressive_for(p, env, false).await
-}
-
-/// Stock, couriers, a dropship order placed once per shop reference, and its status.
-pub async fn dropship_order(p: &dyn Provider, env: &Environment) -> Outcome {
-    let Some((product, courier)) = env.dropship().cloned() else {
-        return Err(Verdict::Skip("the target names no dropship product".into()));
-    };
-    let f = p.fulfilment().ok_or_else(|| fail("fulfilment() is None"))?;
-    let c = ctx(env);
-    let stock = step("fulfilment.stock", f.stock(&c, std::slice::from_ref(&product)).await)?;
-    check!(
-        stock.first().is_some_and(|s| s.available >= Decimal::ONE),
-        "the dropship product is not in stock"
-    );
-    let couriers = step("fulfilment.couriers", f.couriers(&c, None).await)?;
-    check!(couriers.iter().any(|x| x.id == courier), "courier {courier} not listed");
-    let address = loyalty_core::Address {
-        street: Some("Storgata 1".into()),
-        city: Some("Oslo".into()),
-        zip_code: Some("0155".into()),
-        state: None,
-        country_code: Some("NO".into()),
-    };
-    let reference = env.fresh_transaction_id().to_string();
-    let order = DropshipOrder::new(reference, Recipient::new("Kari Nordmann", address), courier.clone())
-        .with_line(product.clone(), Decimal::ONE);
-    let id = step("fulfilment.place_order", f.place_order(&c, &order).await)?;
-    let again = step("fulfilment.place_order (same reference)", f.place_order(&c, &order).await)?;
-    check!(again == id, "the same shop reference placed a second order");
-    let status = step("fulfilment.order_status", f.order_status(&c, &id).await)?;
-    check!(status.order_id == id, "status of another order");
-    Ok(())
 }

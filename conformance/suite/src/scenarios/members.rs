@@ -153,6 +153,35 @@ pub async fn update_member(p: &dyn Provider, env: &Environment) -> Outcome {
     Ok(())
 }
 
+/// The seeded member's name can be changed and read back; nothing else changes (restored
+/// afterwards). For providers whose members come from elsewhere than a registration.
+pub async fn update_seeded_member(p: &dyn Provider, env: &Environment) -> Outcome {
+    let m = p.members().ok_or_else(|| fail("members() is None"))?;
+    let before = step("members.get", m.get(&ctx(env), env.member_id()).await)?;
+    let updated = step(
+        "members.update",
+        m.update(&ctx(env), env.member_id(), &MemberUpdate::new().with_name("Updated", "Conformance")).await,
+    )?;
+    check!(
+        updated.first_name.as_deref() == Some("Updated")
+            && updated.last_name.as_deref() == Some("Conformance"),
+        "name not updated: {:?} {:?}",
+        updated.first_name,
+        updated.last_name
+    );
+    check!(updated.email == before.email, "an update of the name changed the e-mail: {:?}", updated.email);
+    check!(updated.address == before.address, "an update of the name changed the address");
+    let read = step("members.get (after update)", m.get(&ctx(env), env.member_id()).await)?;
+    check!(read.first_name.as_deref() == Some("Updated"), "the update did not stick: {:?}", read.first_name);
+    if let (Some(first), Some(last)) = (before.first_name, before.last_name) {
+        step(
+            "members.update (restore)",
+            m.update(&ctx(env), env.member_id(), &MemberUpdate::new().with_name(first, last)).await,
+        )?;
+    }
+    Ok(())
+}
+
 /// The store lists segments, every choice segment with options.
 pub async fn segments(p: &dyn Provider, env: &Environment) -> Outcome {
     let m = p.members().ok_or_else(|| fail("members() is None"))?;

@@ -1,6 +1,6 @@
 //! The in-memory reference provider on its demo store.
 
-use loyalty_conformance::{CartSetup, Environment, Target};
+use loyalty_conformance::{CartSetup, Environment, PushedNotice, Target};
 use loyalty_core::{Clock, Provider};
 use loyalty_memory::{demo, MemoryProvider};
 
@@ -24,6 +24,7 @@ pub fn start() -> Running {
     let now = clock.clone();
     let tokens = provider.clone();
     let (completes, abandons, fails) = (provider.clone(), provider.clone(), provider.clone());
+    let (shipper, losing) = (provider.clone(), provider.clone());
     let env = demo::member_lookups()
         .into_iter()
         .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
@@ -48,6 +49,18 @@ pub fn start() -> Running {
         )
         .with_failing_upgrade_charge(move || fails.fail_next_upgrade_charge())
         .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
+        .with_dispatch(move |order| {
+            // The memory wholesaler ships in two parcels and hands back the notice it pushes.
+            let pushed = shipper
+                .dispatch(&order, &["MEM-PARCEL-1", "MEM-PARCEL-2"])
+                .map(|(headers, body)| Some(PushedNotice { headers, body }))
+                .map_err(|e| e.to_string());
+            Box::pin(async move { pushed })
+        })
+        .with_lost_replies(move |operation| {
+            losing.lose_reply_next(operation);
+            true
+        })
         .with_now(move || now.now())
         .with_activation_tokens(move |id| tokens.activation_token(id))
         .with_clock(move |d| clock.advance(d));

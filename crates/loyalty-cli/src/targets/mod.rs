@@ -10,6 +10,9 @@ pub mod sessionm;
 #[cfg(feature = "emanage")]
 pub mod emanage;
 
+#[cfg(feature = "idosell")]
+pub mod idosell;
+
 use loyalty_conformance::Environment;
 use loyalty_core::{
     Basket, Consents, Context, Currency, Error, Line, MemberLookup, Provider, RegisterMember,

@@ -1,0 +1,482 @@
+//! [`IdosellAdapter`]: the trait implementations and the one [`Capabilities`] declaration.
+//!
+//! IdoSell's CustomerAPI lets a retail shop order from a wholesaler (dropshipping) with what a
+//! logged-in shop customer may do (§1). Mapped as:
+//!
+//! - **`Fulfilment`**: stock (G2), couriers (G5 all, G6 for a basket and destination), orders
+//!   (G3 basket import then G4 placement, found again by the shop's reference through G7),
+//!   status (G7), the recipient (G8/G9), shipment notices (§7.2).
+//! - **`Transactions`**: `send` places the transaction's lines as a dropship order (G3 + G4)
+//!   under the transaction id as the shop's reference, to the recipient address that is the
+//!   transaction's member, with the configured courier and invoice data. A second send of the
+//!   same id places nothing (G4 recognises the reference) and reports `AlreadyRecorded`.
+//! - **`Members`**: the recipient addresses the wholesaler keeps for the shop (G8/G9): the
+//!   address id is the member id; read by id, and names, e-mail and address changed.
+//!
+//! Not offered, because the CustomerAPI has no such gateway: registration (addresses come only
+//! with orders), member search by phone or e-mail, offers, coupons, holds, redemptions, points,
+//! cancelling or refunding an order (a customer cannot change order statuses, §1), carts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use loyalty_core::{
+    Capabilities, Carts, Clock, Context, Courier, CourierQuery, DropshipOrder, EnrollMember, Error,
+    ErrorKind, Fulfilment, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, OrderId,
+    OrderLine, OrderStatus, PlacedOrder, Provider, PushedRequest, Recipient, Redemptions, Refund,
+    RegisterMember, Resend, Result, Segment, SendOutcome, ShipmentNotice, StockLevel, SystemClock,
+    Transaction, TransactionReceipt, Transactions, WriteEffect,
+};
+use rust_decimal::Decimal;
+
+use crate::client::IdosellClient;
+use crate::config::IdosellConfig;
+use crate::webhook::NoticeParser;
+use crate::wire::{self, convert, convert::Refused};
+use crate::PROVIDER;
+
+/// The IdoSell provider: dropship fulfilment, orders as transactions, recipient addresses as
+/// members, over the CustomerAPI-ICDF SOAP gates of one wholesaler.
+///
+/// Build it with [`IdosellAdapter::new`]; hand it to callers as `&dyn Provider`.
+#[derive(Debug)]
+pub struct IdosellAdapter {
+    config: IdosellConfig,
+    client: IdosellClient,
+    notices: NoticeParser,
+    capabilities: Capabilities,
+}
+
+/// What IdoSell's CustomerAPI can do, declared once (§1, §5).
+fn declare() -> Capabilities {
+    let mut c = Capabilities::none();
+    // G8 reads an address by its id; there is no search by phone or e-mail (§5 G8).
+    c.lookups = vec![LookupKind::ProviderId];
+    c.get_member = true;
+    // G9 changes an address (§5 G9); addresses are created only by orders (G4).
+    c.update_member = true;
+    c.register = false;
+    c.enroll = false;
+    c.segments = false;
+    // No offers, coupons, holds or points anywhere in the CustomerAPI.
+    c.list_offers = false;
+    c.validate_offer = false;
+    c.hold = None;
+    c.redeem = false;
+    c.points = false;
+    c.stamp_cards = false;
+    // An order is the transaction: G3 + G4 under the transaction id (§5 G4).
+    c.send_transaction = true;
+    // G4 answers the earlier order for a known shop reference, flagged duplicate (§5 G4 [S]).
+    c.resend = Resend::Deduplicated;
+    // A customer cannot cancel or change an order's status through the CustomerAPI (§1).
+    c.cancel_transaction = false;
+    c.return_styles = Vec::new();
+    c.carts = false;
+    c.dropshipping = true;
+    c
+}
+
+impl IdosellAdapter {
+    /// An adapter for `config`, on the system clock.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn new(config: IdosellConfig) -> Result<IdosellAdapter> {
+        IdosellAdapter::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// An adapter whose daily key and session lifetimes read `clock`.
+    ///
+    /// # Errors
+    /// `Invalid` when the transport refuses the configuration.
+    pub fn with_clock(config: IdosellConfig, clock: Arc<dyn Clock>) -> Result<IdosellAdapter> {
+        let client = IdosellClient::new(&config, clock)?;
+        let notices = NoticeParser::new(
+            config.dropshipping_key.clone(),
+            config.webhook_signature,
+            config.webhook_max_bytes,
+            config.names.clone(),
+            config.key_time_zone,
+        );
+        Ok(IdosellAdapter { config, client, notices, capabilities: declare() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IdosellConfig {
+        &self.config
+    }
+
+    /// The shipment notice parser (for a receiver outside the adapter).
+    pub fn notice_parser(&self) -> &NoticeParser {
+        &self.notices
+    }
+
+    /// `Authenticate` calls made so far (one per session; the transport renews ~12 minutes in).
+    pub fn sessions_opened(&self) -> u64 {
+        self.client.sessions_opened()
+    }
+
+    /// The polling fallback of shipment notices (§7.2): the status of several orders in one G7
+    /// call. Orders the wholesaler does not know are left out.
+    ///
+    /// # Errors
+    /// As [`Fulfilment::order_status`], `NotFound` aside.
+    pub async fn poll_orders(&self, ctx: &Context, orders: &[OrderId]) -> Result<Vec<OrderStatus>> {
+        const OP: &str = "fulfilment.poll_orders";
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = wire::OrderFilter::Ids(orders.iter().map(|o| o.as_str().to_string()).collect());
+        let (names, zone) = (&self.config.names, self.config.key_time_zone);
+        self.client.get_order_status_with(ctx, OP, &filter, |o| convert::order_status(&o, names, zone)).await
+    }
+
+    fn statuses(&self, op: &str, orders: &[wire::Order]) -> Result<Vec<OrderStatus>> {
+        orders
+            .iter()
+            .map(|o| {
+                convert::order_status(o, &self.config.names, self.config.key_time_zone)
+                    .map_err(|e| e.protocol(op))
+            })
+            .collect()
+    }
+
+    async fn address(
+        &self,
+        ctx: &Context,
+        op: &str,
+        filter: wire::AddressFilter,
+    ) -> Result<Option<wire::AddressRecord>> {
+        let page = self.client.get_client_addresses(ctx, op, &filter, 0, 1).await?;
+        Ok(page.addresses.into_iter().next())
+    }
+
+    /// The address id a member id names; `None` when it cannot be one (not a number).
+    fn address_id(id: &MemberId) -> Option<i64> {
+        id.as_str().trim().parse::<i64>().ok().filter(|i| *i >= 0)
+    }
+
+    /// G3 then G4 under the basket lock; after a reply that may have been lost (effect
+    /// `Unknown`), G7 by the shop's reference before anything is sent again (§3.5, checklist
+    /// 19).
+    ///
+    /// `recipient` replaces the order's recipient with an address record's own fields (a sale
+    /// ships to an address the wholesaler keeps: its given and family names are sent as kept).
+    async fn place(
+        &self,
+        ctx: &Context,
+        op: &str,
+        order: &DropshipOrder,
+        recipient: Option<wire::addresses::AddressFields>,
+    ) -> Result<PlacedOrder> {
+        let lines = convert::icdf_lines(&order.lines, self.config.code_type).map_err(|r| r.invalid(op))?;
+        let mut request = self.order_request(op, order)?;
+        if let Some(r) = recipient {
+            request.recipient = r;
+        }
+        match self.import_and_place(ctx, op, &lines, &request).await {
+            Ok(placed) => Ok(placed),
+            Err(e) if e.effect() == WriteEffect::Unknown => {
+                tracing::warn!(reference = %order.reference, cause = %e, "placeOrder outcome unknown; looking the reference up");
+                if let Some(found) = self.find(ctx, op, &order.reference).await? {
+                    return Ok(PlacedOrder::new(OrderId::new(found.id)));
+                }
+                // Not placed: one more try. The reference makes the wholesaler recognise a
+                // placement still on its way (§5 G4), so this cannot make a second order.
+                self.import_and_place(ctx, op, &lines, &request).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn import_and_place(
+        &self,
+        ctx: &Context,
+        op: &str,
+        lines: &[wire::IcdfLine],
+        request: &wire::PlaceOrderRequest,
+    ) -> Result<PlacedOrder> {
+        let _basket = self.client.basket().await;
+        let imported = self.client.basket_import(ctx, op, lines).await?;
+        // G3 leaves refused lines out of the basket with their own fault (§6.1): placing the
+        // rest would ship a different order, so nothing is placed.
+        if let Some((i, r)) = imported.lines.iter().enumerate().find(|(_, r)| r.fault_code != 0) {
+            let err = crate::error::fault_error(
+                &self.config.names.faults,
+                PROVIDER,
+                op,
+                r.fault_code,
+                &r.fault_string,
+            );
+            let msg = format!("lines[{i}]: {}", err.message());
+            return Err(match err.kind() {
+                ErrorKind::Invalid { reason, .. } => {
+                    Error::invalid(PROVIDER, op, format!("lines[{i}]"), reason.clone())
+                        .with_vendor_code(r.fault_code.to_string())
+                }
+                _ => err.with_message(msg),
+            });
+        }
+        let placed = self.client.place_order(ctx, op, request).await?;
+        convert::placed(&placed, self.config.currency).map_err(|e| e.protocol(op))
+    }
+
+    fn order_request(&self, op: &str, order: &DropshipOrder) -> Result<wire::PlaceOrderRequest> {
+        let reference = order.reference.trim();
+        if reference.is_empty() {
+            return Err(Refused::new("reference", "the shop's reference is the idempotency key").invalid(op));
+        }
+        if order.courier_id.trim().is_empty() {
+            return Err(Refused::new("courier_id", "required").invalid(op));
+        }
+        let recipient =
+            wire::addresses::AddressFields::try_from(&order.recipient).map_err(|r| r.invalid(op))?;
+        let billing = order.billing.as_ref().or(self.config.billing.as_ref()).ok_or_else(|| {
+            Refused::new("billing", "no invoice data on the order or in the configuration").invalid(op)
+        })?;
+        let billing = wire::orders::BillingFields::try_from(billing).map_err(|r| r.invalid(op))?;
+        let cash_on_delivery = order
+            .cash_on_delivery
+            .map(|m| convert::cash_on_delivery(m, self.config.currency))
+            .transpose()
+            .map_err(|r| r.invalid(op))?;
+        Ok(wire::PlaceOrderRequest {
+            recipient,
+            courier_id: order.courier_id.trim().to_string(),
+            pickup_point: order.pickup_point.clone().filter(|p| !p.trim().is_empty()),
+            preferred_date: order.preferred_date,
+            cash_on_delivery,
+            billing,
+            reference: reference.to_string(),
+            note: order.note.clone().filter(|n| !n.trim().is_empty()),
+        })
+    }
+
+    async fn find(&self, ctx: &Context, op: &str, reference: &str) -> Result<Option<wire::Order>> {
+        let filter = wire::OrderFilter::References(vec![reference.to_string()]);
+        let found = self.client.get_order_status(ctx, op, &filter).await?;
+        Ok(found.into_iter().find(|o| o.reference.as_deref() == Some(reference)))
+    }
+
+    async fn order_address(&self, ctx: &Context, op: &str, order: &OrderId) -> Result<wire::AddressRecord> {
+        self.address(ctx, op, wire::AddressFilter::Order(order.as_str().to_string()))
+            .await?
+            .ok_or_else(|| Error::not_found(PROVIDER, op, format!("no recipient for order {order}")))
+    }
+}
+
+impl Provider for IdosellAdapter {
+    fn name(&self) -> &str {
+        PROVIDER
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        Some(self)
+    }
+    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
+        None
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        None
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        None
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        None
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Members for IdosellAdapter {
+    async fn find(&self, ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
+        const OP: &str = "members.find";
+        let MemberLookup::ProviderId(id) = lookup else {
+            return Err(Error::unsupported(PROVIDER, OP));
+        };
+        let Some(address_id) = Self::address_id(id) else { return Ok(None) };
+        Ok(self.address(ctx, OP, wire::AddressFilter::Id(address_id)).await?.as_ref().map(convert::member))
+    }
+
+    async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
+        const OP: &str = "members.get";
+        let not_found = || Error::not_found(PROVIDER, OP, format!("no recipient address {id}"));
+        let address_id = Self::address_id(id).ok_or_else(not_found)?;
+        let found = self.address(ctx, OP, wire::AddressFilter::Id(address_id)).await?;
+        found.as_ref().map(convert::member).ok_or_else(not_found)
+    }
+
+    async fn register(&self, _ctx: &Context, _request: &RegisterMember) -> Result<Member> {
+        Err(Error::unsupported(PROVIDER, "members.register"))
+    }
+
+    async fn enroll(&self, _ctx: &Context, _request: &EnrollMember) -> Result<Member> {
+        Err(Error::unsupported(PROVIDER, "members.enroll"))
+    }
+
+    async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
+        const OP: &str = "members.update";
+        let change = wire::AddressChange::try_from(update).map_err(|r| r.invalid(OP))?;
+        let address_id = Self::address_id(id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no recipient address {id}")))?;
+        if change.is_empty() {
+            return self.get(ctx, id).await.map_err(|e| e.with_operation(OP));
+        }
+        let updated = self.client.set_client_address(ctx, OP, address_id, &change).await?;
+        Ok(convert::member(&updated))
+    }
+
+    async fn segments(&self, _ctx: &Context) -> Result<Vec<Segment>> {
+        Err(Error::unsupported(PROVIDER, "members.segments"))
+    }
+}
+
+#[async_trait]
+impl Transactions for IdosellAdapter {
+    async fn send(&self, ctx: &Context, tx: &Transaction) -> Result<TransactionReceipt> {
+        const OP: &str = "transactions.send";
+        let member = tx.member.as_ref().ok_or_else(|| {
+            Refused::new("member", "the recipient address id: a wholesaler order needs a recipient")
+                .invalid(OP)
+        })?;
+        let courier = self
+            .config
+            .default_courier_id
+            .clone()
+            .ok_or_else(|| Refused::new("courier", "no default_courier_id configured").invalid(OP))?;
+        let mut lines = Vec::new();
+        for (i, l) in tx.lines.iter().enumerate() {
+            if l.quantity <= Decimal::ZERO {
+                return Err(Refused::new(
+                    format!("lines[{i}].quantity"),
+                    "a wholesaler order has no returns",
+                )
+                .invalid(OP));
+            }
+            lines.push(OrderLine::new(l.product_id.clone(), l.quantity));
+        }
+        let address_id = Self::address_id(member)
+            .ok_or_else(|| Refused::new("member", "not an IdoSell address id").invalid(OP))?;
+        let address = self
+            .address(ctx, OP, wire::AddressFilter::Id(address_id))
+            .await?
+            .ok_or_else(|| Refused::new("member", format!("no recipient address {member}")).invalid(OP))?;
+        let mut order = DropshipOrder::new(tx.id.as_str(), convert::recipient(&address), courier);
+        for line in lines {
+            order = order.with_order_line(line);
+        }
+        let placed = self.place(ctx, OP, &order, Some(address.fields.clone())).await?;
+        let outcome = if placed.duplicate { SendOutcome::AlreadyRecorded } else { SendOutcome::Recorded };
+        let mut receipt = TransactionReceipt::new(tx.id.clone(), outcome);
+        receipt.provider_ref = Some(placed.order_id.to_string());
+        Ok(receipt)
+    }
+
+    async fn amend(&self, _ctx: &Context, _tx: &Transaction) -> Result<TransactionReceipt> {
+        Err(Error::unsupported(PROVIDER, "transactions.amend"))
+    }
+
+    async fn cancel(&self, _ctx: &Context, _tx: &Transaction, _reason: Option<&str>) -> Result<()> {
+        Err(Error::unsupported(PROVIDER, "transactions.cancel"))
+    }
+
+    async fn refund(&self, _ctx: &Context, _refund: &Refund) -> Result<TransactionReceipt> {
+        Err(Error::unsupported(PROVIDER, "transactions.refund"))
+    }
+}
+
+#[async_trait]
+impl Fulfilment for IdosellAdapter {
+    async fn stock(&self, ctx: &Context, lines: &[OrderLine]) -> Result<Vec<StockLevel>> {
+        const OP: &str = "fulfilment.stock";
+        let icdf = convert::icdf_lines(lines, self.config.code_type).map_err(|r| r.invalid(OP))?;
+        let results = self.client.check_availability(ctx, OP, &icdf).await?;
+        Ok(lines
+            .iter()
+            .zip(&results)
+            .map(|(l, r)| convert::stock_level(l, r, &self.config.names.faults))
+            .collect())
+    }
+
+    async fn couriers(&self, ctx: &Context, query: &CourierQuery) -> Result<Vec<Courier>> {
+        const OP: &str = "fulfilment.couriers";
+        let items = if query.is_all() {
+            self.client.get_couriers(ctx, OP).await?
+        } else {
+            let icdf = convert::icdf_lines(&query.lines, self.config.code_type).map_err(|r| r.invalid(OP))?;
+            let to = query
+                .destination
+                .as_ref()
+                .ok_or_else(|| Refused::new("destination", "a basket needs a destination").invalid(OP))?;
+            let country =
+                to.country_code.as_deref().map(str::trim).filter(|c| c.len() == 2).ok_or_else(|| {
+                    Refused::new("destination.country_code", "an ISO 3166 alpha-2 code is needed").invalid(OP)
+                })?;
+            let postcode = to
+                .zip_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| Refused::new("destination.zip_code", "required").invalid(OP))?;
+            self.client
+                .get_couriers_for_order(ctx, OP, &icdf, &country.to_ascii_uppercase(), postcode)
+                .await?
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                convert::courier(c, self.config.currency, &format!("results.couriers[{i}]"))
+                    .map_err(|e| e.protocol(OP))
+            })
+            .collect()
+    }
+
+    async fn place_order(&self, ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder> {
+        self.place(ctx, "fulfilment.place_order", order, None).await
+    }
+
+    async fn find_order(&self, ctx: &Context, reference: &str) -> Result<Option<OrderStatus>> {
+        const OP: &str = "fulfilment.find_order";
+        let found = self.find(ctx, OP, reference).await?;
+        Ok(self.statuses(OP, found.as_slice())?.into_iter().next())
+    }
+
+    async fn order_status(&self, ctx: &Context, order: &OrderId) -> Result<OrderStatus> {
+        const OP: &str = "fulfilment.order_status";
+        let filter = wire::OrderFilter::Ids(vec![order.as_str().to_string()]);
+        let found = self.client.get_order_status(ctx, OP, &filter).await?;
+        let found: Vec<wire::Order> = found.into_iter().filter(|o| o.id == order.as_str()).collect();
+        self.statuses(OP, &found)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no order {order}")))
+    }
+
+    async fn recipient(&self, ctx: &Context, order: &OrderId) -> Result<Recipient> {
+        const OP: &str = "fulfilment.recipient";
+        Ok(convert::recipient(&self.order_address(ctx, OP, order).await?))
+    }
+
+    async fn update_recipient(&self, ctx: &Context, order: &OrderId, recipient: &Recipient) -> Result<()> {
+        const OP: &str = "fulfilment.update_recipient";
+        let change = wire::addresses::AddressFields::try_from(recipient).map_err(|r| r.invalid(OP))?;
+        let address = self.order_address(ctx, OP, order).await?;
+        // G9 refuses an address whose order left (faultCode 10 → Conflict, §5 G9).
+        self.client.set_client_address(ctx, OP, address.id, &change).await?;
+        Ok(())
+    }
+
+    fn parse_shipment_notice(&self, request: PushedRequest<'_>) -> Result<ShipmentNotice> {
+        self.notices.parse(request)
+    }
+}

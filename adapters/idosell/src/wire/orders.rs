@@ -1,0 +1,178 @@
+//! Orders: G4 `placeOrder` and G7 `getOrderStatus` (§5).
+
+use chrono::NaiveDate;
+use loyalty_core::Error;
+use rust_decimal::Decimal;
+
+use super::addresses::AddressFields;
+use super::xml::{read_reply, stream_items, Node, Writer};
+use super::{boolean, check, integer, non_negative, optional, required, strings, unreadable, WireError};
+use crate::names::{el, Gateway, Names};
+
+/// The shop's invoice data on G4 (§5 G4, names \[S\]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BillingFields {
+    pub company: String,
+    pub tax_id: String,
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    pub country: String,
+}
+
+/// G4: the recipient, the delivery, the payer and the shop's reference (§5 G4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlaceOrderRequest {
+    pub recipient: AddressFields,
+    pub courier_id: String,
+    pub pickup_point: Option<String>,
+    pub preferred_date: Option<NaiveDate>,
+    pub cash_on_delivery: Option<Decimal>,
+    pub billing: BillingFields,
+    pub reference: String,
+    pub note: Option<String>,
+}
+
+impl PlaceOrderRequest {
+    /// G4 params.
+    pub fn params(&self, names: &Names) -> String {
+        let mut w = Writer::new();
+        self.recipient.write(&mut w, el::RECIPIENT, "recipientType");
+        w.open(el::DELIVERY, "deliveryType");
+        // Courier ids are integers in IdoSell's replies (§5 G5 [I]); anything else goes as text.
+        match self.courier_id.parse::<i64>() {
+            Ok(id) => w.int(el::COURIER_ID, id),
+            Err(_) => w.text(el::COURIER_ID, &self.courier_id),
+        }
+        w.opt_text(el::PICKUP_POINT_ID, self.pickup_point.as_deref());
+        if let Some(d) = self.preferred_date {
+            w.text(el::PREFERRED_DELIVERY_DATE, &d.format("%Y-%m-%d").to_string());
+        }
+        if let Some(c) = self.cash_on_delivery {
+            w.decimal(el::CASH_ON_DELIVERY, c);
+        }
+        w.close(el::DELIVERY);
+        let b = &self.billing;
+        w.open(el::BILLING, "billingType");
+        for (k, v) in [
+            (el::COMPANY, &b.company),
+            (el::TAX_ID, &b.tax_id),
+            (el::STREET, &b.street),
+            (el::POSTCODE, &b.postcode),
+            (el::CITY, &b.city),
+            (el::COUNTRY, &b.country),
+        ] {
+            w.text(k, v);
+        }
+        w.close(el::BILLING);
+        w.text(&names.shop_order_reference, &self.reference);
+        w.opt_text(el::NOTE, self.note.as_deref());
+        w.into_string()
+    }
+}
+
+/// An order as G4 and G7 report it (§5 G4, G7 \[I\]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Order {
+    pub id: String,
+    pub serial: Option<i64>,
+    pub reference: Option<String>,
+    pub status: String,
+    pub duplicate: Option<bool>,
+    pub courier_id: Option<String>,
+    pub courier_name: Option<String>,
+    pub shipment_numbers: Vec<String>,
+    pub dispatch_date: Option<String>,
+    pub address_id: Option<i64>,
+    pub order_total: Option<Decimal>,
+    pub currency: Option<String>,
+}
+
+pub(crate) fn order(names: &Names, node: &Node, path: &str) -> Result<Order, WireError> {
+    let id = required(node, el::ORDER_ID, path)?.to_string();
+    let serial = integer(node, el::ORDER_SERIAL_NUMBER, path)?;
+    if serial.is_some_and(|s| s < 0) {
+        return Err(WireError::new(format!("{path}.{}", el::ORDER_SERIAL_NUMBER), "negative"));
+    }
+    let address_id = integer(node, el::ADDRESS_ID, path)?;
+    if address_id.is_some_and(|a| a < 0) {
+        return Err(WireError::new(format!("{path}.{}", el::ADDRESS_ID), "negative"));
+    }
+    Ok(Order {
+        id,
+        serial,
+        reference: optional(node, &names.shop_order_reference),
+        status: required(node, el::STATUS, path)?.to_string(),
+        duplicate: boolean(node, el::DUPLICATE, path)?,
+        courier_id: optional(node, el::COURIER_ID),
+        courier_name: optional(node, el::COURIER_NAME),
+        shipment_numbers: strings(node, el::SHIPMENT_NUMBERS).into_iter().filter(|s| !s.is_empty()).collect(),
+        dispatch_date: optional(node, el::DISPATCH_DATE),
+        address_id,
+        order_total: non_negative(node, el::ORDER_TOTAL, path)?,
+        currency: optional(node, el::CURRENCY),
+    })
+}
+
+/// Decodes G4: the order placed (or, flagged `duplicate`, the one placed earlier under the
+/// same reference).
+pub(crate) fn decode_place_order(names: &Names, op: &str, bytes: &[u8]) -> Result<Order, Error> {
+    let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
+    if check(names, op, &reply.errors)? {
+        return Err(WireError::new("errors.faultCode", "an empty result to placeOrder").protocol(op));
+    }
+    let results = reply
+        .results(names.gates.get(Gateway::PlaceOrder))
+        .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
+    order(names, results, "results").map_err(|e| e.protocol(op))
+}
+
+/// Which orders G7 reads: by the wholesaler's ids or the shop's references (§5 G7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OrderFilter {
+    Ids(Vec<String>),
+    References(Vec<String>),
+}
+
+/// G7 params.
+pub(crate) fn order_status_params(filter: &OrderFilter) -> String {
+    let mut w = Writer::new();
+    match filter {
+        OrderFilter::Ids(ids) => w.strings(el::ORDER_IDS, ids),
+        OrderFilter::References(refs) => w.strings(el::SHOP_ORDER_REFERENCES, refs),
+    }
+    w.into_string()
+}
+
+/// Decodes G7 in one pass over the reply: each order is read, handed to `each` and its tree
+/// dropped before the next (a reply of thousands of orders is never held as a tree, nor as a
+/// second list). faultCode 2 is no orders.
+pub(crate) fn decode_order_status_with<T>(
+    names: &Names,
+    op: &str,
+    bytes: &[u8],
+    mut each: impl FnMut(Order) -> Result<T, WireError>,
+) -> Result<Vec<T>, Error> {
+    let gate = names.gates.get(Gateway::GetOrderStatus);
+    let mut out = Vec::new();
+    let mut bad: Option<WireError> = None;
+    let errors = stream_items(bytes, &gate.results_key, el::ORDERS, |node| {
+        let read = order(names, &node, &format!("Results.orders[{}]", out.len())).and_then(&mut each);
+        match read {
+            Ok(t) => out.push(t),
+            Err(e) => {
+                bad = Some(e);
+                return Err("bad order".into());
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = bad {
+        return Err(e.protocol(op));
+    }
+    let errors = errors.map_err(|e| unreadable(op, &e))?;
+    if check(names, op, &errors)? {
+        return Ok(Vec::new());
+    }
+    Ok(out)
+}

@@ -1,0 +1,119 @@
+//! ICDF product lines (§4) and the product gateways G2 `checkAvailability` and G3
+//! `basketImport` (§5).
+
+use loyalty_core::Error;
+use rust_decimal::Decimal;
+
+use super::xml::{read_reply, Node, Writer};
+use super::{boolean, check, integer, non_negative, optional, unreadable, WireError};
+use crate::config::CodeType;
+use crate::names::{el, Gateway, Names, FAULT_CODE, FAULT_STRING};
+
+/// One ICDF line: code of a family, positive quantity, optional note (§4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IcdfLine {
+    pub code: String,
+    pub code_type: CodeType,
+    pub quantity: Decimal,
+    pub comment: Option<String>,
+}
+
+/// The `products` list as a `SOAP-ENC:Array` of `productType` items (§2.1, §4).
+pub(crate) fn write_products(w: &mut Writer, lines: &[IcdfLine]) {
+    w.open_array(el::PRODUCTS, "ns1:productType", lines.len());
+    for l in lines {
+        w.open_item("ns1:productType");
+        w.text(el::CODE, &l.code);
+        w.text(el::CODE_TYPE, l.code_type.as_str());
+        w.decimal(el::QUANTITY, l.quantity);
+        w.opt_text(el::COMMENT, l.comment.as_deref());
+        w.close_item();
+    }
+    w.close(el::PRODUCTS);
+}
+
+/// G2/G3 params: the ICDF lines.
+pub(crate) fn products_params(lines: &[IcdfLine]) -> String {
+    let mut w = Writer::new();
+    write_products(&mut w, lines);
+    w.into_string()
+}
+
+/// The per-line answer of G2 and G3: the echoed code, availability (G2) and the per-item
+/// fault pair (§6.1: per-item codes while the top level says 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineResult {
+    pub code: Option<String>,
+    pub available_quantity: Option<Decimal>,
+    pub available: Option<bool>,
+    pub fault_code: i64,
+    pub fault_string: String,
+}
+
+fn line_result(node: &Node, path: &str) -> Result<LineResult, WireError> {
+    Ok(LineResult {
+        code: optional(node, el::CODE),
+        available_quantity: non_negative(node, el::AVAILABLE_QUANTITY, path)?,
+        available: boolean(node, el::AVAILABLE, path)?,
+        fault_code: integer(node, FAULT_CODE, path)?.unwrap_or(0),
+        fault_string: optional(node, FAULT_STRING).unwrap_or_default(),
+    })
+}
+
+fn line_results(results: &Node, expected: usize) -> Result<Vec<LineResult>, WireError> {
+    let items = results.get(el::PRODUCTS).map(Node::items).unwrap_or_default();
+    if items.len() != expected {
+        return Err(WireError::new(
+            format!("results.{}", el::PRODUCTS),
+            format!("{} lines answered for {expected} sent", items.len()),
+        ));
+    }
+    items.into_iter().enumerate().map(|(i, n)| line_result(n, &format!("results.products[{i}]"))).collect()
+}
+
+/// Decodes G2: one result per line sent, in order.
+pub(crate) fn decode_check_availability(
+    names: &Names,
+    op: &str,
+    sent: usize,
+    bytes: &[u8],
+) -> Result<Vec<LineResult>, Error> {
+    let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
+    if check(names, op, &reply.errors)? {
+        return Err(WireError::new("errors.faultCode", "an empty result to a stock check").protocol(op));
+    }
+    let results = reply
+        .results(names.gates.get(Gateway::CheckAvailability))
+        .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
+    line_results(results, sent).map_err(|e| e.protocol(op))
+}
+
+/// What G3 answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ImportReply {
+    pub lines: Vec<LineResult>,
+    /// Lines now in the basket.
+    pub basket_lines: Option<i64>,
+}
+
+/// Decodes G3: one result per line sent, and the basket's size.
+pub(crate) fn decode_basket_import(
+    names: &Names,
+    op: &str,
+    sent: usize,
+    bytes: &[u8],
+) -> Result<ImportReply, Error> {
+    let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
+    if check(names, op, &reply.errors)? {
+        return Err(WireError::new("errors.faultCode", "an empty result to a basket import").protocol(op));
+    }
+    let results = reply
+        .results(names.gates.get(Gateway::BasketImport))
+        .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
+    let lines = line_results(results, sent).map_err(|e| e.protocol(op))?;
+    let basket_lines = integer(results, "basketLines", "results").map_err(|e| e.protocol(op))?;
+    if basket_lines.is_some_and(|n| n < 0) {
+        return Err(WireError::new("results.basketLines", "negative count").protocol(op));
+    }
+    Ok(ImportReply { lines, basket_lines })
+}

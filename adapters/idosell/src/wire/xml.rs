@@ -1,0 +1,598 @@
+//! SOAP 1.1 rpc/encoded envelopes: written by hand (§9.1 item 4) and read leniently (§9.1:
+//! `xsi:type` ignored, prefixes and casing ignored through [`same_name`], optional elements may
+//! be missing, `SOAP-ENC:Array`s of `item` read as lists, ICDF attributes read as fields).
+//!
+//! Two readers: [`parse`] builds a small tree of a whole document (replies of a few KB), and
+//! [`stream_items`] walks a document once and hands over one list item at a time, so a large
+//! reply (G7 with thousands of orders) is never held as a tree (§9.1, the benchmark measures it).
+
+use std::fmt::Write as _;
+
+use quick_xml::escape::escape;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+use rust_decimal::Decimal;
+
+use crate::names::{same_name, Gate, Names, ERRORS, FAULT_CODE, FAULT_STRING, SOAP_ENC_NS, SOAP_ENV_NS};
+
+// ------------------------------------------------------------------------------------ writing
+
+/// Writes the elements of a `params` block (or any SOAP-encoded content).
+#[derive(Debug, Default)]
+pub(crate) struct Writer {
+    out: String,
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    pub fn into_string(self) -> String {
+        self.out
+    }
+
+    /// `<name xsi:type="xsd:string">text</name>`.
+    pub fn text(&mut self, name: &str, value: &str) {
+        let _ = write!(self.out, "<{name} xsi:type=\"xsd:string\">{}</{name}>", escape(value));
+    }
+
+    /// A string element, only when there is a value.
+    pub fn opt_text(&mut self, name: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.text(name, v);
+        }
+    }
+
+    /// `<name xsi:type="xsd:int">n</name>`.
+    pub fn int(&mut self, name: &str, value: i64) {
+        let _ = write!(self.out, "<{name} xsi:type=\"xsd:int\">{value}</{name}>");
+    }
+
+    /// A decimal from its own digits (never through a float): `xsd:float`, as PHP's SOAP
+    /// server types numbers (§2.1).
+    pub fn decimal(&mut self, name: &str, value: Decimal) {
+        let _ = write!(self.out, "<{name} xsi:type=\"xsd:float\">{}</{name}>", value.normalize());
+    }
+
+    /// Opens a struct element of type `ns1:{ty}`.
+    pub fn open(&mut self, name: &str, ty: &str) {
+        let _ = write!(self.out, "<{name} xsi:type=\"ns1:{ty}\">");
+    }
+
+    /// Closes an element.
+    pub fn close(&mut self, name: &str) {
+        let _ = write!(self.out, "</{name}>");
+    }
+
+    /// Opens a `SOAP-ENC:Array` of `count` items of type `item_type` (`ns1:productType`,
+    /// `xsd:string`).
+    pub fn open_array(&mut self, name: &str, item_type: &str, count: usize) {
+        let _ = write!(
+            self.out,
+            "<{name} SOAP-ENC:arrayType=\"{item_type}[{count}]\" xsi:type=\"SOAP-ENC:Array\">"
+        );
+    }
+
+    /// Opens one struct item of an array.
+    pub fn open_item(&mut self, item_type: &str) {
+        let _ = write!(self.out, "<item xsi:type=\"{item_type}\">");
+    }
+
+    /// Closes an array item.
+    pub fn close_item(&mut self) {
+        self.out.push_str("</item>");
+    }
+
+    /// An array of strings.
+    pub fn strings(&mut self, name: &str, values: &[String]) {
+        self.open_array(name, "xsd:string", values.len());
+        for v in values {
+            let _ = write!(self.out, "<item xsi:type=\"xsd:string\">{}</item>", escape(v.as_str()));
+        }
+        self.close(name);
+    }
+}
+
+/// An envelope for `gate`, split around the credentials so a transport attempt can put its
+/// current session key in without writing the rest again (§2.3).
+#[derive(Debug, Clone)]
+pub(crate) struct Envelope {
+    /// Everything up to and including `<request>`.
+    pub head: String,
+    /// The `params` block and everything after it.
+    pub tail: String,
+}
+
+impl Envelope {
+    /// An envelope whose `request` holds the credentials and then `params` (§2.3).
+    pub fn new(names: &Names, gate: &Gate, params: &str) -> Envelope {
+        let m = &gate.method;
+        let request = &names.request;
+        let head = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENV_NS}\" \
+             xmlns:ns1=\"{}\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
+             xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:SOAP-ENC=\"{SOAP_ENC_NS}\" \
+             SOAP-ENV:encodingStyle=\"{SOAP_ENC_NS}\"><SOAP-ENV:Body><ns1:{m}><{request} \
+             xsi:type=\"ns1:requestType\">",
+            escape(gate.namespace.as_str())
+        );
+        let p = &names.params;
+        let tail = format!(
+            "<{p} xsi:type=\"ns1:paramsType\">{params}</{p}></{request}></ns1:{m}></SOAP-ENV:Body></SOAP-ENV:Envelope>\n"
+        );
+        Envelope { head, tail }
+    }
+
+    /// An envelope whose `request` holds only what is written into it (G1 `Authenticate` has
+    /// no `params`, §5 G1).
+    pub fn bare(names: &Names, gate: &Gate) -> Envelope {
+        let mut e = Envelope::new(names, gate, "");
+        let m = &gate.method;
+        e.tail = format!("</{}></ns1:{m}></SOAP-ENV:Body></SOAP-ENV:Envelope>\n", names.request);
+        e
+    }
+
+    /// The whole body with these credential elements (already written) in `request`.
+    pub fn with(&self, credentials: &str) -> Vec<u8> {
+        let mut body = String::with_capacity(self.head.len() + credentials.len() + self.tail.len());
+        body.push_str(&self.head);
+        body.push_str(credentials);
+        body.push_str(&self.tail);
+        body.into_bytes()
+    }
+
+    /// The body's length without credentials.
+    pub fn len_without_credentials(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+}
+
+// ------------------------------------------------------------------------------------ reading
+
+/// A read element: text, a struct of named fields (attributes included), or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Text(String),
+    Obj(Vec<(String, Node)>),
+    List(Vec<Node>),
+}
+
+impl Node {
+    /// The first field called `name` (compared through [`same_name`]).
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        match self {
+            Node::Obj(fields) => fields.iter().find(|(k, _)| same_name(k, name)).map(|(_, v)| v),
+            Node::List(_) | Node::Text(_) => None,
+        }
+    }
+
+    /// The trimmed text of field `name`; `None` when missing or not text. An empty element
+    /// reads as `Some("")`.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name)? {
+            Node::Text(t) => Some(t.trim()),
+            // An empty array-typed element is an empty value.
+            Node::List(v) if v.is_empty() => Some(""),
+            _ => None,
+        }
+    }
+
+    /// The trimmed text of field `name`, `None` when missing or empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.text(name).filter(|t| !t.is_empty())
+    }
+
+    /// The items of a list; a struct or text counts as one item, empty text as none.
+    pub fn items(&self) -> Vec<&Node> {
+        match self {
+            Node::List(v) => v.iter().collect(),
+            Node::Obj(_) => vec![self],
+            Node::Text(t) if t.trim().is_empty() => Vec::new(),
+            Node::Text(_) => vec![self],
+        }
+    }
+
+    /// This node's own text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Node::Text(t) => Some(t.trim()),
+            _ => None,
+        }
+    }
+}
+
+/// An element being read.
+struct Frame {
+    name: String,
+    fields: Vec<(String, Node)>,
+    text: String,
+    array: bool,
+}
+
+fn local(qname: &[u8]) -> String {
+    let s = String::from_utf8_lossy(qname);
+    s.rsplit(':').next().unwrap_or(&s).to_string()
+}
+
+fn frame(e: &BytesStart<'_>) -> Result<Frame, String> {
+    let mut f =
+        Frame { name: local(e.name().as_ref()), fields: Vec::new(), text: String::new(), array: false };
+    for a in e.attributes() {
+        let a = a.map_err(|e| e.to_string())?;
+        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
+        match key.split_once(':') {
+            // `xsi:type` and namespace declarations are ignored (§9.1); an array type marks a
+            // list even when it holds one item or none.
+            Some((_, l)) if l.eq_ignore_ascii_case("arrayType") => f.array = true,
+            Some((_, l)) if l.eq_ignore_ascii_case("type") && value.ends_with(":Array") => f.array = true,
+            Some(_) => {}
+            None if key == "xmlns" => {}
+            // ICDF attributes (`code`, `codeType`, `quantity`, §4) read as fields.
+            None => f.fields.push((key, Node::Text(value))),
+        }
+    }
+    Ok(f)
+}
+
+fn finish(f: Frame) -> (String, Node) {
+    let node = if f.fields.is_empty() {
+        if f.array {
+            Node::List(Vec::new())
+        } else {
+            Node::Text(f.text)
+        }
+    } else if f.array || f.fields.iter().all(|(k, _)| k == "item") {
+        Node::List(f.fields.into_iter().map(|(_, v)| v).collect())
+    } else {
+        Node::Obj(f.fields)
+    };
+    (f.name, node)
+}
+
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Result<char, String> {
+    if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
+        return Ok(c);
+    }
+    match r.decode().map_err(|e| e.to_string())?.as_ref() {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        other => Err(format!("unknown entity &{other};")),
+    }
+}
+
+/// Builds trees from events, for a whole document or one subtree.
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    done: Option<(String, Node)>,
+}
+
+impl Builder {
+    /// Feeds one event; returns true once the outermost element is complete.
+    fn feed(&mut self, ev: Event<'_>) -> Result<bool, String> {
+        match ev {
+            Event::Start(e) => self.stack.push(frame(&e)?),
+            Event::Empty(e) => self.attach(finish(frame(&e)?)),
+            Event::End(_) => {
+                let f = self.stack.pop().ok_or("unbalanced end tag")?;
+                self.attach(finish(f));
+            }
+            Event::Text(t) => {
+                let s = t.xml10_content().map_err(|e| e.to_string())?;
+                match self.stack.last_mut() {
+                    Some(f) => f.text.push_str(&s),
+                    None if !s.trim().is_empty() => return Err("text outside the root element".into()),
+                    None => {}
+                }
+            }
+            Event::CData(t) => {
+                if let Some(f) = self.stack.last_mut() {
+                    f.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) => {
+                let c = entity(&r)?;
+                if let Some(f) = self.stack.last_mut() {
+                    f.text.push(c);
+                }
+            }
+            Event::Eof => return Err("unexpected end of document".into()),
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+        Ok(self.done.is_some())
+    }
+
+    fn attach(&mut self, (k, v): (String, Node)) {
+        match self.stack.last_mut() {
+            Some(p) => p.fields.push((k, v)),
+            None => self.done = Some((k, v)),
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 at byte {}", e.valid_up_to()))
+}
+
+/// Parses a whole XML document into its root element.
+pub(crate) fn parse(bytes: &[u8]) -> Result<(String, Node), String> {
+    let mut reader = Reader::from_str(utf8(bytes)?);
+    let mut b = Builder::default();
+    loop {
+        let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
+        if matches!(ev, Event::Eof) && b.stack.is_empty() {
+            break;
+        }
+        if b.feed(ev)? {
+            break;
+        }
+    }
+    b.done.ok_or_else(|| "no XML document".into())
+}
+
+/// The `errors` block (§6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Errors {
+    pub code: i64,
+    pub text: String,
+}
+
+/// Why a reply could not be read as a gateway reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// A genuine SOAP `Fault` (§6.1: only for protocol problems).
+    Fault { code: String, text: String },
+    /// Not the envelope a gateway answers.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Fault { code, text } => write!(f, "SOAP Fault {code}: {text}"),
+            ReadError::Unreadable(r) => f.write_str(r),
+        }
+    }
+}
+
+/// A gateway reply read as a tree: its `errors` and the content of the reply wrapper.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub errors: Errors,
+    pub content: Node,
+}
+
+impl Reply {
+    /// The results element of `gate` (`Results`/`results`, §6.1).
+    pub fn results(&self, gate: &Gate) -> Option<&Node> {
+        self.content.get(&gate.results_key)
+    }
+}
+
+fn errors_of(node: &Node) -> Result<Errors, ReadError> {
+    let code = node
+        .text(FAULT_CODE)
+        .ok_or_else(|| ReadError::Unreadable(format!("{ERRORS} has no {FAULT_CODE}")))?;
+    let code = code
+        .parse::<i64>()
+        .map_err(|_| ReadError::Unreadable(format!("{ERRORS}.{FAULT_CODE} is not an integer")))?;
+    Ok(Errors { code, text: node.text(FAULT_STRING).unwrap_or("").to_string() })
+}
+
+fn fault_of(node: &Node) -> ReadError {
+    ReadError::Fault {
+        code: node.text("faultcode").unwrap_or("").to_string(),
+        text: node.text("faultstring").unwrap_or("").to_string(),
+    }
+}
+
+/// Reads `Envelope › Body › {method}Response › {response}` (the wrapper is optional) and its
+/// `errors` block.
+pub(crate) fn read_reply(names: &Names, bytes: &[u8]) -> Result<Reply, ReadError> {
+    let (root, node) = parse(bytes).map_err(ReadError::Unreadable)?;
+    if !same_name(&root, "Envelope") {
+        return Err(ReadError::Unreadable(format!("root element is {root}, not Envelope")));
+    }
+    let body = node.get("Body").ok_or_else(|| ReadError::Unreadable("envelope has no Body".into()))?;
+    if let Some(fault) = body.get("Fault") {
+        return Err(fault_of(fault));
+    }
+    let Node::Obj(fields) = body else {
+        return Err(ReadError::Unreadable("Body holds no reply element".into()));
+    };
+    let (_, method) = fields.first().ok_or_else(|| ReadError::Unreadable("Body is empty".into()))?;
+    let content = method.get(&names.response).unwrap_or(method).clone();
+    let errors = content
+        .get(ERRORS)
+        .ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))
+        .and_then(errors_of)?;
+    Ok(Reply { errors, content })
+}
+
+/// What [`scan_errors`] found at the top of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// The `errors` block.
+    Errors(Errors),
+    /// A SOAP `Fault`.
+    Fault { code: String, text: String },
+}
+
+/// Reads only as far as the first `errors` block (or a `Fault`), without building the rest:
+/// what the transport's classifier needs from a reply of any size.
+pub(crate) fn scan_errors(bytes: &[u8]) -> Result<Scan, String> {
+    let mut reader = Reader::from_str(utf8(bytes)?);
+    loop {
+        let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
+        match ev {
+            Event::Start(e) => {
+                let name = local(e.name().as_ref());
+                let is_errors = same_name(&name, ERRORS);
+                if is_errors || same_name(&name, "Fault") {
+                    let node = subtree(&mut reader, Event::Start(e))?;
+                    return if is_errors {
+                        errors_of(&node).map(Scan::Errors).map_err(|e| e.to_string())
+                    } else {
+                        match fault_of(&node) {
+                            ReadError::Fault { code, text } => Ok(Scan::Fault { code, text }),
+                            ReadError::Unreadable(r) => Err(r),
+                        }
+                    };
+                }
+            }
+            Event::Eof => return Err(format!("reply has no {ERRORS} block")),
+            _ => {}
+        }
+    }
+}
+
+/// Reads the rest of the element that `start` opened into a tree.
+fn subtree<'a>(reader: &mut Reader<&'a [u8]>, start: Event<'a>) -> Result<Node, String> {
+    let mut b = Builder::default();
+    if b.feed(start)? {
+        return Ok(b.done.map(|(_, n)| n).unwrap_or(Node::Text(String::new())));
+    }
+    loop {
+        let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
+        if b.feed(ev)? {
+            return Ok(b.done.map(|(_, n)| n).unwrap_or(Node::Text(String::new())));
+        }
+    }
+}
+
+/// Walks a reply once: reads its `errors` block, then hands each item of the list `list`
+/// inside the results element `results` to `each`, one item tree at a time (an item is a child
+/// of the list element). Returns the errors block; a `Fault` or a reply without `errors` is an
+/// error.
+pub(crate) fn stream_items(
+    bytes: &[u8],
+    results: &str,
+    list: &str,
+    mut each: impl FnMut(Node) -> Result<(), String>,
+) -> Result<Errors, ReadError> {
+    let unreadable = ReadError::Unreadable;
+    let mut reader = Reader::from_str(utf8(bytes).map_err(unreadable)?);
+    let mut errors: Option<Errors> = None;
+    // Where we are: outside, inside the results element, inside the list.
+    let (mut in_results, mut in_list) = (0usize, false);
+    let mut depth = 0usize;
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| ReadError::Unreadable(format!("{e} at byte {}", reader.buffer_position())))?;
+        match ev {
+            Event::Start(e) => {
+                depth += 1;
+                let name = e.local_name();
+                let name = name.as_ref();
+                if in_list {
+                    let node = subtree(&mut reader, Event::Start(e)).map_err(ReadError::Unreadable)?;
+                    depth -= 1;
+                    each(node).map_err(ReadError::Unreadable)?;
+                } else if in_results > 0 && bytes_name(name, list) {
+                    in_list = true;
+                } else if bytes_name(name, results) && in_results == 0 {
+                    in_results = depth;
+                } else if errors.is_none() && bytes_name(name, ERRORS) {
+                    let node = subtree(&mut reader, Event::Start(e)).map_err(ReadError::Unreadable)?;
+                    depth -= 1;
+                    errors = Some(errors_of(&node)?);
+                } else if bytes_name(name, "Fault") {
+                    let node = subtree(&mut reader, Event::Start(e)).map_err(ReadError::Unreadable)?;
+                    return Err(fault_of(&node));
+                }
+            }
+            Event::Empty(e) if in_list => {
+                let (_, node) = finish(frame(&e).map_err(ReadError::Unreadable)?);
+                each(node).map_err(ReadError::Unreadable)?;
+            }
+            Event::End(_) => {
+                if in_list && in_results > 0 && depth == in_results + 1 {
+                    in_list = false;
+                } else if in_results > 0 && depth == in_results {
+                    in_results = 0;
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    errors.ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))
+}
+
+fn bytes_name(local: &[u8], name: &str) -> bool {
+    local.eq_ignore_ascii_case(name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPLY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="getOrderStatus" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body><ns1:getOrderStatusResponse><response xsi:type="ns1:responseType"><errors xsi:type="ns1:errorsType"><faultCode xsi:type="xsd:int">0</faultCode><faultString xsi:type="xsd:string"></faultString></errors><Results xsi:type="ns1:ResultsType"><orders SOAP-ENC:arrayType="ns1:orderType[2]" xsi:type="SOAP-ENC:Array"><item xsi:type="ns1:orderType"><orderId xsi:type="xsd:string">W-1</orderId><shipmentNumbers SOAP-ENC:arrayType="xsd:string[0]" xsi:type="SOAP-ENC:Array"></shipmentNumbers></item><item xsi:type="ns1:orderType"><orderId xsi:type="xsd:string">W-2 &amp; co&#x21;</orderId><shipmentNumbers SOAP-ENC:arrayType="xsd:string[1]" xsi:type="SOAP-ENC:Array"><item xsi:type="xsd:string">003</item></shipmentNumbers></item></orders></Results></response></ns1:getOrderStatusResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+
+    #[test]
+    fn tree_reader_ignores_types_prefixes_and_casing() {
+        let r = read_reply(&Names::default(), REPLY.as_bytes()).unwrap();
+        assert_eq!(r.errors, Errors { code: 0, text: String::new() });
+        let gate = Gate::working(crate::names::Gateway::GetOrderStatus);
+        let orders = r.results(&gate).unwrap().get("ORDERS").unwrap().items();
+        assert_eq!(orders.len(), 2);
+        assert_eq!(orders[1].text("orderid"), Some("W-2 & co!"));
+        assert_eq!(orders[0].get("shipmentNumbers").unwrap().items().len(), 0);
+        assert_eq!(orders[1].get("shipmentNumbers").unwrap().items()[0].as_text(), Some("003"));
+    }
+
+    #[test]
+    fn stream_reader_hands_over_each_item_once() {
+        let mut ids = Vec::new();
+        let errors = stream_items(REPLY.as_bytes(), "results", "orders", |n| {
+            ids.push(n.text("orderId").unwrap().to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(errors.code, 0);
+        assert_eq!(ids, ["W-1", "W-2 & co!"]);
+    }
+
+    #[test]
+    fn scan_stops_at_the_errors_block() {
+        // Everything after the block is garbage: the scan never reads it.
+        let head = &REPLY[..REPLY.find("<Results").unwrap()];
+        let text = format!("{head}<<<garbage");
+        assert_eq!(scan_errors(text.as_bytes()).unwrap(), Scan::Errors(Errors::default()));
+    }
+
+    #[test]
+    fn a_soap_fault_is_reported_as_such() {
+        let fault = r#"<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>Bad Request</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"#;
+        assert!(matches!(read_reply(&Names::default(), fault.as_bytes()), Err(ReadError::Fault { .. })));
+        assert!(matches!(scan_errors(fault.as_bytes()), Ok(Scan::Fault { .. })));
+        assert!(matches!(
+            stream_items(fault.as_bytes(), "results", "orders", |_| Ok(())),
+            Err(ReadError::Fault { .. })
+        ));
+    }
+
+    #[test]
+    fn broken_documents_are_errors_not_panics() {
+        for bad in ["", "not xml", "<a><b></a>", "<SOAP-ENV:Envelope><SOAP-ENV:Body>", "\u{0}"] {
+            assert!(read_reply(&Names::default(), bad.as_bytes()).is_err(), "{bad:?}");
+            assert!(scan_errors(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert!(read_reply(&Names::default(), &[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn written_text_is_escaped() {
+        let mut w = Writer::new();
+        w.text("street", "ul. <Długa> & 5");
+        assert_eq!(w.into_string(), "<street xsi:type=\"xsd:string\">ul. &lt;Długa&gt; &amp; 5</street>");
+    }
+}

@@ -1,0 +1,181 @@
+//! Keys, login and sessions (§3; checklist 1-8, 25).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use loyalty_core::{ErrorKind, ManualClock, Provider};
+use loyalty_http::Secret;
+use loyalty_idosell::auth::sha1_hex;
+use loyalty_idosell::CodeType;
+use loyalty_sim::idosell::{demo, IdosellSettings};
+use loyalty_sim::SimClock;
+
+use crate::common::*;
+
+async fn stock_ok(adapter: &loyalty_idosell::IdosellAdapter) -> Result<(), loyalty_core::Error> {
+    adapter.fulfilment().unwrap().stock(&ctx(), &[line(demo::COFFEE_INTERNAL, "1")]).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn login_on_the_worked_example_day_is_accepted() {
+    // Checklist 1 and 6: on 2024-03-15 the demo password's key is c191…; G1 answers a session.
+    let env = start_at(IdosellSettings::default(), SimClock::at(at(2024, 3, 15, 12, 0, 0))).await;
+    stock_ok(env.adapter()).await.unwrap();
+    assert_eq!(env.count("G1"), 1);
+    assert_eq!(env.adapter().sessions_opened(), 1);
+}
+
+#[tokio::test]
+async fn an_account_with_a_non_ascii_password_logs_in_with_the_utf8_key() {
+    // Checklist 3: zażółć-gęślą hashed as UTF-8 is accepted; its ISO-8859-2 digest is refused (1).
+    let env = start_at(IdosellSettings::default(), SimClock::at(at(2024, 3, 15, 12, 0, 0))).await;
+    assert!(env.sim.probe.add_account("sklep-pl", "zażółć-gęślą", demo::DROPSHIPPING_KEY));
+    let mut config = env.config();
+    config.login = "sklep-pl".into();
+    config.password_sha1 = Secret::new(sha1_hex("zażółć-gęślą".as_bytes()));
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    stock_ok(&env.other_adapter(config.clone(), clock.clone())).await.unwrap();
+
+    let latin2: Vec<u8> = vec![0x7a, 0x61, 0xbf, 0xf3, 0xb3, 0xe6, 0x2d, 0x67, 0xea, 0xb6, 0x6c, 0xb1];
+    config.password_sha1 = Secret::new(sha1_hex(&latin2));
+    let err = stock_ok(&env.other_adapter(config, clock)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err}");
+    assert_eq!(err.vendor_code(), Some("1"));
+}
+
+#[tokio::test]
+async fn an_upper_case_digest_in_the_configuration_still_logs_in() {
+    // Checklist 4 and 25: the inner digest can replace the password; it enters the key lower case.
+    let env = start().await;
+    let config = loyalty_idosell::IdosellConfig::builder()
+        .with_base_url(env.sim.server.base_url())
+        .with_login(demo::LOGIN)
+        .with_password_sha1(Secret::new(demo::PASSWORD_SHA1.to_uppercase()))
+        .with_dropshipping_key(Secret::new(demo::DROPSHIPPING_KEY))
+        .with_code_type(CodeType::Internal)
+        .build()
+        .unwrap();
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    stock_ok(&env.other_adapter(config, clock)).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_key_date_is_taken_in_warsaw_not_utc() {
+    // Checklist 5: at 2024-03-15T23:30:00Z the expected key is the 20240316 one.
+    let env = start_at(IdosellSettings::default(), SimClock::at(at(2024, 3, 15, 23, 30, 0))).await;
+    stock_ok(env.adapter()).await.unwrap();
+    // An adapter told to date its key in UTC sends the 20240315 key, which is refused; 23:30
+    // is half an hour from midnight, so no second try with the other day's key.
+    let mut utc = env.config();
+    utc.key_time_zone = chrono_tz::UTC;
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    let err = stock_ok(&env.other_adapter(utc, clock)).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Unauthorized, Some("1")));
+    assert_eq!(env.count("G1"), 2, "one login each, no retry outside the midnight window");
+}
+
+#[tokio::test]
+async fn a_wrong_login_is_unauthorized_and_not_retried() {
+    // Checklist 6.
+    let env = start().await;
+    let mut config = env.config();
+    config.login = "nobody".into();
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    let err = stock_ok(&env.other_adapter(config, clock)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized);
+    assert_eq!(env.count("G1"), 1);
+    assert_eq!(env.count("G2"), 0, "nothing is sent without a session");
+}
+
+#[tokio::test]
+async fn a_login_a_minute_early_for_warsaw_midnight_retries_with_the_next_days_key() {
+    // §3.3: the adapter's clock says 23:59:30 in Warsaw, the wholesaler's 00:00:30.
+    let env = start_at(IdosellSettings::default(), SimClock::at(at(2024, 3, 15, 23, 0, 30))).await;
+    let skewed = Arc::new(Fixed(ManualClock::at(at(2024, 3, 15, 22, 59, 30))));
+    let adapter = env.other_adapter(env.config(), skewed);
+    stock_ok(&adapter).await.unwrap();
+    assert_eq!(env.count("G1"), 2, "the 20240315 key was refused, the 20240316 one accepted");
+    assert_eq!(env.count("G2"), 1);
+}
+
+#[tokio::test]
+async fn a_skew_outside_two_minutes_of_midnight_is_not_papered_over() {
+    let env = start_at(IdosellSettings::default(), SimClock::at(at(2024, 3, 15, 23, 5, 0))).await;
+    let skewed = Arc::new(Fixed(ManualClock::at(at(2024, 3, 15, 22, 55, 0))));
+    let err = stock_ok(&env.other_adapter(env.config(), skewed)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized);
+    assert_eq!(env.count("G1"), 1);
+}
+
+#[tokio::test]
+async fn the_session_is_renewed_twelve_minutes_after_login_not_before() {
+    // Checklist 7: a key lives 15 minutes of simulator time; the adapter renews at ~12.
+    let env = start().await;
+    stock_ok(env.adapter()).await.unwrap();
+    env.clock.advance(Duration::from_secs(11 * 60 + 59));
+    stock_ok(env.adapter()).await.unwrap();
+    assert_eq!(env.count("G1"), 1);
+    env.clock.advance(Duration::from_secs(1));
+    stock_ok(env.adapter()).await.unwrap();
+    assert_eq!(env.count("G1"), 2);
+    assert!(env.entries("G2").iter().all(|e| e.status == 200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_one_authenticate() {
+    // Checklist 7.
+    let env = Arc::new(start().await);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let env = env.clone();
+            tokio::spawn(async move { stock_ok(env.adapter()).await })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    assert_eq!(env.count("G1"), 1);
+    assert_eq!(env.count("G2"), 20);
+}
+
+#[tokio::test]
+async fn a_session_fault_reauthenticates_once_and_replays_the_write() {
+    // Checklist 7 and 19: the wholesaler ends sessions after 5 minutes, not 15; the adapter
+    // still holds its key, gets fault 3, logs in again and replays placeOrder once.
+    let env = start_with(settings(serde_json::json!({"session_lifetime_secs": 300}))).await;
+    stock_ok(env.adapter()).await.unwrap();
+    env.clock.advance(Duration::from_secs(6 * 60));
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-SESSION")).await.unwrap();
+    assert!(!placed.duplicate);
+    assert_eq!(env.count("G1"), 2);
+    // G3 refused with the stale key and replayed; G4 went out once with the fresh one.
+    assert_eq!(env.routes(), ["G1", "G2", "G3", "G1", "G3", "G4"]);
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 2, "the seeded order and this one");
+}
+
+#[tokio::test]
+async fn a_wrong_dropshipping_key_is_forbidden_without_a_new_login() {
+    // Checklist 8: valid session, wrong dropshippingKey → 4.
+    let env = start().await;
+    let mut config = env.config();
+    config.dropshipping_key = Secret::new("ds-wrong-key-0000");
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    let err = stock_ok(&env.other_adapter(config, clock)).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Forbidden, Some("4")));
+    assert_eq!(env.count("G1"), 1);
+}
+
+#[tokio::test]
+async fn an_account_without_dropshipping_is_forbidden() {
+    // Checklist 8: the account logs in, but every gateway answers 4.
+    let env = start().await;
+    let mut config = env.config();
+    config.login = demo::DISABLED_LOGIN.into();
+    config.password_sha1 = Secret::new(sha1_hex(demo::DISABLED_PASSWORD.as_bytes()));
+    config.dropshipping_key = Secret::new(demo::DISABLED_DROPSHIPPING_KEY);
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    let adapter = env.other_adapter(config, clock);
+    let err =
+        adapter.fulfilment().unwrap().couriers(&ctx(), &loyalty_core::CourierQuery::all()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Forbidden);
+}

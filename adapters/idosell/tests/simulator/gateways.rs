@@ -1,0 +1,249 @@
+//! G2, G5, G6, G8, G9 and how replies are read (§4-§6; checklist 9, 10, 12, 13, 22, 23, 24).
+
+use std::sync::Arc;
+
+use loyalty_core::{
+    Address, Courier, CourierQuery, Currency, ErrorKind, LookupKind, MemberId, MemberLookup, MemberUpdate,
+    Money, Provider, Shortfall, WriteEffect,
+};
+use loyalty_idosell::names::Gateway;
+use loyalty_idosell::simulated::{self, SimulatedClock};
+use loyalty_idosell::CodeType;
+use loyalty_sim::idosell::demo;
+
+use crate::common::*;
+
+fn warsaw() -> Address {
+    simulated::demo_recipient().address
+}
+
+#[tokio::test]
+async fn stock_reports_available_quantities_per_line() {
+    // Checklist 12 (top level 0, per-line fault 6) and 13 (a set counts its components).
+    let env = start().await;
+    let levels = env
+        .fulfilment()
+        .stock(
+            &ctx(),
+            &[
+                line(demo::COFFEE_INTERNAL, "2"),
+                line(demo::TEA_INTERNAL, "1"),
+                line("NO-SUCH-CODE", "1"),
+                line(demo::SET_INTERNAL, "40"),
+                line(demo::SET_INTERNAL, "41"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(levels[0].sufficient());
+    assert_eq!(levels[0].available, dec(&demo::COFFEE_STOCK.to_string()));
+    assert_eq!(
+        (levels[1].shortfall, levels[1].vendor_code.as_deref()),
+        (Some(Shortfall::Insufficient), Some("7"))
+    );
+    assert_eq!(
+        (levels[2].shortfall, levels[2].vendor_code.as_deref()),
+        (Some(Shortfall::UnknownProduct), Some("6"))
+    );
+    // 40 mugs limit the set.
+    assert!(levels[3].sufficient(), "{:?}", levels[3]);
+    assert_eq!(levels[4].shortfall, Some(Shortfall::Insufficient));
+}
+
+#[tokio::test]
+async fn product_ids_are_read_in_the_configured_code_family() {
+    // Checklist 12: lines match by (codeType, code).
+    let env = start().await;
+    let mut config = env.config();
+    config.code_type = CodeType::Producer;
+    let adapter = env.other_adapter(config, Arc::new(SimulatedClock(env.clock.clone())));
+    let f = adapter.fulfilment().unwrap();
+    let levels =
+        f.stock(&ctx(), &[line(demo::COFFEE_PRODUCER, "1"), line(demo::COFFEE_INTERNAL, "1")]).await.unwrap();
+    assert!(levels[0].sufficient());
+    assert_eq!(levels[1].shortfall, Some(Shortfall::UnknownProduct), "an internal code is no producer code");
+    assert!(env.entries("G2")[0].body.contains("producer"));
+}
+
+#[tokio::test]
+async fn a_quantity_that_is_not_positive_is_refused_before_sending() {
+    // Checklist 13.
+    let env = start().await;
+    let err = env.fulfilment().stock(&ctx(), &[line(demo::COFFEE_INTERNAL, "0")]).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "lines[0].quantity"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert!(env.routes().is_empty());
+}
+
+#[tokio::test]
+async fn every_courier_is_listed_with_what_it_offers() {
+    let env = start().await;
+    let all = env.fulfilment().couriers(&ctx(), &CourierQuery::all()).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["10", "11", "12"]);
+    let pickup: &Courier = &all[1];
+    assert!(pickup.pickup_point && pickup.cash_on_delivery);
+    assert!(all[2].countries.contains(&"DE".to_string()) && !all[2].cash_on_delivery);
+    assert!(all.iter().all(|c| c.cost.is_none()), "G5 prices nothing for a basket");
+}
+
+#[tokio::test]
+async fn couriers_for_a_basket_and_destination_are_priced_before_any_order() {
+    // G6 (§5): one coffee (0.55 kg) to Warsaw: 15.00 + 0.50/kg = 15.275 → 15.28 half-up.
+    let env = start().await;
+    let q = CourierQuery::for_basket(vec![line(demo::COFFEE_INTERNAL, "1")], warsaw());
+    let fit = env.fulfilment().couriers(&ctx(), &q).await.unwrap();
+    let ids: Vec<&str> = fit.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["10", "11"]);
+    assert_eq!(fit[0].cost, Some(Money::new(1528, Currency::PLN)));
+    assert_eq!(fit[1].cost, Some(Money::new(1250, Currency::PLN)));
+    assert_eq!(fit[0].delivery_days, Some(1));
+    // The mug is not carried by the pickup courier.
+    let q = CourierQuery::for_basket(vec![line(demo::MUG_INTERNAL, "1")], warsaw());
+    let ids: Vec<String> =
+        env.fulfilment().couriers(&ctx(), &q).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, ["10"]);
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 1, "no order was needed (only the seeded one)");
+}
+
+#[tokio::test]
+async fn no_courier_for_a_destination_is_an_empty_list_not_an_error() {
+    // Checklist 10: faultCode 2 is an empty result.
+    let env = start().await;
+    let mut far = warsaw();
+    far.country_code = Some("US".into());
+    far.zip_code = Some("10001".into());
+    let q = CourierQuery::for_basket(vec![line(demo::COFFEE_INTERNAL, "1")], far);
+    assert!(env.fulfilment().couriers(&ctx(), &q).await.unwrap().is_empty());
+    assert!(env.fulfilment().find_order(&ctx(), "NO-SUCH-REFERENCE").await.unwrap().is_none());
+    let members = env.adapter().members().unwrap();
+    assert!(members.find(&ctx(), &MemberLookup::ProviderId(MemberId::new("999"))).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn fault_texts_in_english_change_nothing() {
+    // Checklist 10: the adapter never branches on faultString (Polish by default).
+    for language in ["polish", "english"] {
+        let env = start_with(settings(serde_json::json!({"fault_language": language}))).await;
+        let levels = env.fulfilment().stock(&ctx(), &[line("NO-SUCH-CODE", "1")]).await.unwrap();
+        assert_eq!(levels[0].shortfall, Some(Shortfall::UnknownProduct), "{language}");
+        let q = CourierQuery::for_basket(vec![line(demo::MUG_INTERNAL, "1")], warsaw());
+        let order = loyalty_core::DropshipOrder::new("SHOP-LANG", simulated::demo_recipient(), "11")
+            .with_line(demo::MUG_INTERNAL, dec("1"))
+            .with_pickup_point(demo::PICKUP_POINT);
+        let err = env.fulfilment().place_order(&ctx(), &order).await.unwrap_err();
+        assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("8")), "{language}: {err}");
+        assert_eq!(env.fulfilment().couriers(&ctx(), &q).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_soap_fault_is_a_protocol_error() {
+    // Checklist 9: a method the wholesaler does not have answers a SOAP Server fault.
+    let env = start().await;
+    let mut config = env.config();
+    config.names.gates.get_mut(Gateway::GetCouriers).method = "getCourierz".into();
+    let adapter = env.other_adapter(config, Arc::new(SimulatedClock(env.clock.clone())));
+    let err = adapter.fulfilment().unwrap().couriers(&ctx(), &CourierQuery::all()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    assert_eq!(err.vendor_code(), Some("SOAP-ENV:Server"));
+    assert!(!err.is_temporary());
+    assert_eq!(env.entries("G5").last().map(|e| e.status), Some(500));
+}
+
+#[tokio::test]
+async fn business_refusals_arrive_in_http_200() {
+    // Checklist 9.
+    let env = start().await;
+    let err = env
+        .fulfilment()
+        .place_order(&ctx(), &coffee_order("SHOP-TEA").with_line(demo::TEA_INTERNAL, dec("1")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Rejected);
+    assert!(env.journal().entries().iter().all(|e| e.status == 200));
+}
+
+#[tokio::test]
+async fn requests_are_soap_posts_with_text_xml() {
+    // Checklist 22: POST, `Content-Type: text/xml; charset=utf-8`, a SOAPAction, gate path.
+    let env = start().await;
+    env.fulfilment().couriers(&ctx(), &CourierQuery::all()).await.unwrap();
+    for e in env.journal().entries() {
+        assert_eq!(e.method, "POST");
+        assert_eq!(e.path, "/api/");
+        let header = |n: &str| e.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        assert_eq!(header("content-type").as_deref(), Some("text/xml; charset=utf-8"));
+        assert!(header("soapaction").is_some_and(|a| a.starts_with('"')));
+        assert!(e.body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SOAP-ENV:Envelope"));
+    }
+}
+
+#[tokio::test]
+async fn product_lines_travel_as_icdf_xml_never_as_csv() {
+    // Checklist 23: the CSV notation is only an alternative; the adapter always sends the XML
+    // model (it covers notes and sets too).
+    let env = start().await;
+    env.fulfilment()
+        .place_order(
+            &ctx(),
+            &coffee_order("SHOP-XML")
+                .with_order_line(line(demo::MUG_INTERNAL, "1").with_comment("z kokardą")),
+        )
+        .await
+        .unwrap();
+    let body = &env.entries("G3")[0].body;
+    assert!(body.contains("<products SOAP-ENC:arrayType=\"ns1:productType[2]\""), "{body}");
+    assert!(body.contains("<comment xsi:type=\"xsd:string\">z kokardą</comment>"));
+    assert!(!body.contains(';'));
+}
+
+#[tokio::test]
+async fn a_gate_path_changed_in_one_table_moves_both_sides() {
+    // Checklist 24: the simulator serves and the adapter calls the configured path.
+    let s = settings(serde_json::json!({
+        "names": {"gates": {"place_order": {"path": "/customer-api/dropshipping/placeOrder/2/soap"}}}
+    }));
+    let env = start_with(s).await;
+    env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-PATH")).await.unwrap();
+    let g4 = env.entries("G4");
+    assert_eq!(g4.len(), 1);
+    assert_eq!(g4[0].path, "/customer-api/dropshipping/placeOrder/2/soap");
+    assert_eq!(g4[0].status, 200);
+}
+
+#[tokio::test]
+async fn the_seeded_recipient_reads_as_a_member_and_its_name_can_change() {
+    // Members over G8/G9.
+    let env = start().await;
+    let members = env.adapter().members().unwrap();
+    let id = MemberId::new(env.sim.member_id.clone());
+    let m = members.get(&ctx(), &id).await.unwrap();
+    assert_eq!(m.first_name.as_deref(), Some("Jan"));
+    assert_eq!(m.address.as_ref().and_then(|a| a.city.as_deref()), Some("Warszawa"));
+    let updated =
+        members.update(&ctx(), &id, &MemberUpdate::new().with_email("jan@example.pl")).await.unwrap();
+    assert_eq!(updated.email.as_deref(), Some("jan@example.pl"));
+    assert_eq!(updated.first_name.as_deref(), Some("Jan"));
+    let address = env.sim.probe.address(env.sim.member_id.parse().unwrap()).unwrap();
+    assert_eq!(address["email"], "jan@example.pl");
+    assert!(env.adapter().capabilities().supports_lookup(LookupKind::ProviderId));
+}
+
+#[tokio::test]
+async fn member_ids_that_are_no_address_ids_are_not_found_without_asking() {
+    let env = start().await;
+    let members = env.adapter().members().unwrap();
+    let err = members.get(&ctx(), &MemberId::new("no-such-member-0")).await.unwrap_err();
+    assert!(err.is_not_found());
+    assert!(env.routes().is_empty());
+}
+
+#[tokio::test]
+async fn an_update_of_what_an_address_does_not_keep_is_refused() {
+    let env = start().await;
+    let members = env.adapter().members().unwrap();
+    let update = MemberUpdate::new().with_consents(loyalty_core::Consents::default());
+    let err = members.update(&ctx(), &MemberId::new(env.sim.member_id.clone()), &update).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "consents"));
+}

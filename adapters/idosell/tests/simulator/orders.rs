@@ -1,0 +1,287 @@
+//! G3, G4, G7, G9 around orders, and sales sent as orders (§5; checklist 14-19).
+
+use chrono::Duration as Days;
+use loyalty_core::{
+    checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment},
+    Basket, Currency, ErrorKind, Line, MemberId, MemberLookup, Money, OrderId, Provider, SendOutcome,
+    Transaction, TransactionId, TransactionLine, WriteEffect,
+};
+use loyalty_idosell::simulated;
+use loyalty_sim::idosell::demo;
+use loyalty_sim::Fault;
+use rust_decimal::Decimal;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn the_same_reference_twice_is_one_order_said_to_be_a_duplicate_reserving_once() {
+    // Checklist 16.
+    let env = start().await;
+    let f = env.fulfilment();
+    let first = f.place_order(&ctx(), &coffee_order("SHOP-8812")).await.unwrap();
+    let again = f.place_order(&ctx(), &coffee_order("SHOP-8812")).await.unwrap();
+    assert_eq!(again.order_id, first.order_id);
+    assert!(!first.duplicate && again.duplicate);
+    assert_eq!(env.sim.probe.reserved(demo::COFFEE_INTERNAL), Some(dec("2")));
+    // 2 × 34.99 + 15.00 + 0.50 × 1.1 kg = 85.53.
+    assert_eq!(first.total, Some(Money::new(8553, Currency::PLN)));
+}
+
+#[tokio::test]
+async fn a_repeated_import_leaves_one_copy_of_each_line() {
+    // Checklist 14: the import replaces the basket; the duplicate placement leaves it as sent.
+    let env = start().await;
+    let f = env.fulfilment();
+    f.place_order(&ctx(), &coffee_order("SHOP-1")).await.unwrap();
+    f.place_order(&ctx(), &coffee_order("SHOP-1")).await.unwrap();
+    f.place_order(&ctx(), &coffee_order("SHOP-1")).await.unwrap();
+    let basket = env.sim.probe.basket(demo::LOGIN).unwrap();
+    assert_eq!(basket, vec![(demo::COFFEE_INTERNAL.to_string(), dec("2"))]);
+}
+
+#[tokio::test]
+async fn an_order_needs_lines_and_a_courier_allowed_for_basket_and_address() {
+    // Checklist 15: no lines is refused before sending (G4 would answer 9); a courier not
+    // offered for the address answers 8.
+    let env = start().await;
+    let f = env.fulfilment();
+    let empty = loyalty_core::DropshipOrder::new("SHOP-EMPTY", simulated::demo_recipient(), "10");
+    let err = f.place_order(&ctx(), &empty).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "lines"), "{err}");
+    assert!(env.routes().is_empty());
+    let abroad_only = loyalty_core::DropshipOrder::new(
+        "SHOP-DHL",
+        simulated::demo_recipient(),
+        demo::COURIER_INTERNATIONAL.to_string(),
+    )
+    .with_line(demo::COFFEE_INTERNAL, dec("1"));
+    let err = f.place_order(&ctx(), &abroad_only).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("8")));
+}
+
+#[tokio::test]
+async fn a_line_the_basket_refuses_stops_the_order() {
+    // §6.1: G3 answers a per-line fault with a top-level 0; placing the rest would ship
+    // another order than the one asked for.
+    let env = start().await;
+    let order = coffee_order("SHOP-PART").with_line("NO-SUCH-CODE", dec("1"));
+    let err = env.fulfilment().place_order(&ctx(), &order).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("6")));
+    assert!(err.message().starts_with("lines[1]"), "{err}");
+    assert_eq!(env.count("G4"), 0);
+}
+
+#[tokio::test]
+async fn an_order_to_a_pickup_point_with_cash_on_delivery_and_a_date() {
+    // §5 G4: delivery with pickup point, COD and a preferred date; billing from configuration.
+    let env = start().await;
+    let tomorrow = env.clock.now().date_naive() + Days::days(1);
+    let order = loyalty_core::DropshipOrder::new(
+        "SHOP-PICKUP",
+        simulated::demo_recipient(),
+        demo::COURIER_PICKUP.to_string(),
+    )
+    .with_line(demo::COFFEE_INTERNAL, dec("1"))
+    .with_pickup_point(demo::PICKUP_POINT)
+    .with_cash_on_delivery(Money::new(5000, Currency::PLN))
+    .with_preferred_date(tomorrow)
+    .with_note("Proszę o fakturę");
+    env.fulfilment().place_order(&ctx(), &order).await.unwrap();
+    let body = &env.entries("G4")[0].body;
+    for part in [
+        "<pickupPointId xsi:type=\"xsd:string\">WAW01M</pickupPointId>",
+        "<cashOnDelivery xsi:type=\"xsd:float\">50</cashOnDelivery>",
+        "<taxId xsi:type=\"xsd:string\">5260250274</taxId>",
+    ] {
+        assert!(body.contains(part), "{part} missing in {body}");
+    }
+    let err = env
+        .fulfilment()
+        .place_order(
+            &ctx(),
+            &coffee_order("SHOP-COD-EUR").with_cash_on_delivery(Money::new(5000, Currency::EUR)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "cash_on_delivery"));
+}
+
+#[tokio::test]
+async fn a_new_order_is_new_and_after_dispatch_carries_its_shipments() {
+    // Checklist 17.
+    let env = start().await;
+    let f = env.fulfilment();
+    let placed = f.place_order(&ctx(), &coffee_order("SHOP-17")).await.unwrap();
+    let new = f.order_status(&ctx(), &placed.order_id).await.unwrap();
+    assert_eq!((new.status.as_str(), new.dispatched), ("new", false));
+    assert_eq!(new.reference.as_deref(), Some("SHOP-17"));
+    env.sim.probe.dispatch_order(placed.order_id.as_str(), 2).unwrap();
+    let sent = f.order_status(&ctx(), &placed.order_id).await.unwrap();
+    assert_eq!(sent.status, "wait_for_receive");
+    assert!(sent.dispatched);
+    assert_eq!(sent.shipments, env.sim.probe.shipment_numbers(placed.order_id.as_str()).unwrap());
+    assert_eq!(sent.shipments.len(), 2);
+    assert_eq!(sent.dispatched_at, Some(env.clock.now()));
+    let err = f.order_status(&ctx(), &OrderId::new("W-1999-000001")).await.unwrap_err();
+    assert!(err.is_not_found());
+}
+
+#[tokio::test]
+async fn the_recipient_can_be_corrected_until_the_order_leaves() {
+    // Checklist 18: after `wait_for_receive` (and `finished`) G9 answers 10 → Conflict.
+    let env = start().await;
+    let f = env.fulfilment();
+    let placed = f.place_order(&ctx(), &coffee_order("SHOP-18")).await.unwrap();
+    let mut fixed = simulated::demo_recipient();
+    fixed.address.street = Some("ul. Prosta 7".into());
+    f.update_recipient(&ctx(), &placed.order_id, &fixed).await.unwrap();
+    assert_eq!(
+        f.recipient(&ctx(), &placed.order_id).await.unwrap().address.street.as_deref(),
+        Some("ul. Prosta 7")
+    );
+    env.sim.probe.dispatch_order(placed.order_id.as_str(), 1).unwrap();
+    let err = f.update_recipient(&ctx(), &placed.order_id, &simulated::demo_recipient()).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Conflict, Some("10")));
+    env.sim.probe.advance_order(placed.order_id.as_str());
+    assert_eq!(env.sim.probe.order_status(placed.order_id.as_str()).as_deref(), Some("finished"));
+    let err = f.update_recipient(&ctx(), &placed.order_id, &simulated::demo_recipient()).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict);
+}
+
+#[tokio::test]
+async fn a_lost_place_order_reply_is_looked_up_by_reference_never_replayed() {
+    // Checklist 19: the order was placed but its reply cut; G7 by the shop's reference finds it
+    // and G4 is not sent again.
+    let env = start().await;
+    env.handle().inject_route("G4", Fault::TruncatedBody, Some(1));
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-LOST")).await.unwrap();
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G7"]);
+    assert!(env.entries("G7")[0].body.contains("SHOP-LOST"));
+    let orders = env.sim.probe.orders(demo::LOGIN);
+    assert_eq!(orders.len(), 2, "the seeded order and one placement");
+    assert_eq!(placed.order_id.as_str(), orders[1]);
+}
+
+#[tokio::test]
+async fn a_connection_lost_before_the_order_is_placed_is_looked_up_then_placed_once() {
+    // Checklist 19: the connection dropped before the wholesaler saw G4; G7 finds nothing, and
+    // only then the order is placed (under the same reference).
+    let env = start().await;
+    env.handle().inject_route("G4", Fault::DropConnection, Some(1));
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-DROP")).await.unwrap();
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G7", "G3", "G4"]);
+    assert!(!placed.duplicate);
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 2);
+}
+
+#[tokio::test]
+async fn an_internal_error_on_place_order_is_reconciled_not_retried() {
+    // §6.3 99 may have acted: the effect is unknown, so G7 is asked before anything else.
+    let env = start().await;
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::PlaceOrder, 1, 99);
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-99")).await.unwrap();
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G7", "G3", "G4"]);
+    assert_eq!(env.sim.probe.order_status(placed.order_id.as_str()).as_deref(), Some("new"));
+}
+
+#[tokio::test]
+async fn an_order_body_over_ten_mib_is_refused_before_sending() {
+    // Checklist 11: the adapter never sends a body over 10 × 1024 × 1024 bytes.
+    let env = start().await;
+    let note = "x".repeat(10 * 1024 * 1024);
+    let order = coffee_order("SHOP-BIG").with_order_line(line(demo::MUG_INTERNAL, "1").with_comment(note));
+    let err = env.fulfilment().place_order(&ctx(), &order).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "body"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert!(env.routes().is_empty(), "not even a login was sent: {:?}", env.routes());
+}
+
+fn sale(id: &str, member: &str) -> Transaction {
+    let pln = |m| Money::new(m, Currency::PLN);
+    let basket = Basket::new(Currency::PLN).with_line(Line::new(
+        "l1",
+        demo::COFFEE_INTERNAL,
+        Decimal::from(2),
+        pln(3499),
+    ));
+    let priced = loyalty_core::pricing::price(&basket, &[], &[], at(2026, 1, 15, 12, 0, 0)).unwrap();
+    Transaction::from_priced(
+        TransactionId::new(id),
+        at(2026, 1, 15, 12, 0, 0),
+        Some(MemberId::new(member)),
+        &basket,
+        &priced,
+        &[],
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_sale_is_placed_as_an_order_under_its_id_and_a_resend_places_nothing() {
+    let env = start().await;
+    let t = env.adapter().transactions().unwrap();
+    let tx = sale("Order-1234", &env.sim.member_id);
+    let first = t.send(&ctx(), &tx).await.unwrap();
+    assert_eq!(first.outcome, SendOutcome::Recorded);
+    let again = t.send(&ctx(), &tx).await.unwrap();
+    assert_eq!(again.outcome, SendOutcome::AlreadyRecorded);
+    assert_eq!(again.provider_ref, first.provider_ref);
+    let order = first.provider_ref.unwrap();
+    assert_eq!(env.sim.probe.order_status(&order).as_deref(), Some("new"));
+    // Shipped to the member's address with the configured courier.
+    let g4 = &env.entries("G4")[0].body;
+    assert!(
+        g4.contains("<shopOrderReference xsi:type=\"xsd:string\">Order-1234</shopOrderReference>"),
+        "{g4}"
+    );
+    assert!(g4.contains("<courierId xsi:type=\"xsd:int\">10</courierId>"));
+    assert!(g4.contains("ul. Długa 1"));
+    // The address record's own names, not a full name split again.
+    assert!(g4.contains("<firstName xsi:type=\"xsd:string\">Jan</firstName><lastName xsi:type=\"xsd:string\">Kowalski 0</lastName>"), "{g4}");
+}
+
+#[tokio::test]
+async fn a_sale_without_a_recipient_is_refused_and_a_return_is_unsupported() {
+    let env = start().await;
+    let t = env.adapter().transactions().unwrap();
+    let mut guest = sale("Order-guest", "1");
+    guest.member = None;
+    let err = t.send(&ctx(), &guest).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "member"));
+    let mut returned = sale("Order-return", &env.sim.member_id);
+    returned.lines = vec![TransactionLine::new(
+        "l1",
+        demo::COFFEE_INTERNAL,
+        Decimal::NEGATIVE_ONE,
+        Money::new(3499, Currency::PLN),
+        Money::new(-3499, Currency::PLN),
+    )];
+    let err = t.send(&ctx(), &returned).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }));
+    let checked = loyalty_core::Checked::new(env.adapter());
+    let err = checked.transactions().unwrap().cancel(&ctx(), &guest, None).await.unwrap_err();
+    assert!(err.is_unsupported());
+    assert!(env.routes().is_empty());
+}
+
+#[tokio::test]
+async fn a_checkout_sends_the_sale_to_the_wholesaler_once() {
+    let env = start().await;
+    let checkout = Checkout::new(
+        std::sync::Arc::new(env.adapter()),
+        std::sync::Arc::new(SimulatedPayment::new()),
+        std::sync::Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone())),
+    );
+    let basket = Basket::new(Currency::PLN).with_line(Line::new(
+        "l1",
+        demo::MUG_INTERNAL,
+        Decimal::ONE,
+        Money::new(2499, Currency::PLN),
+    ));
+    let req = CheckoutRequest::new(TransactionId::new("Order-CO-1"), basket)
+        .identify(MemberLookup::ProviderId(MemberId::new(env.sim.member_id.clone())));
+    let out = checkout.complete(&ctx(), &req).await.unwrap().into_outcome().unwrap();
+    assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
+    checkout.complete(&ctx(), &req).await.unwrap();
+    assert_eq!(env.count("G4"), 1);
+}
