@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use loyalty_core::checkout::{Checkout, CheckoutOutcome, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{
-    Basket, Capabilities, Cart, CartCheckout, Consents, Context, Error, Line, LookupKind, Member,
-    MemberLookup, Money, NewCart, Offer, OfferKind, Provider, RegisterMember, ReturnRequest, ReturnStyle,
-    UpgradeOutcome, UpgradeRequest, UpgradeStatus,
+    Basket, Capabilities, Cart, CartCheckout, Consents, Context, CourierQuery, DropshipOrder, Error, Line,
+    LookupKind, Member, MemberLookup, Money, NewCart, Offer, OfferKind, OrderLine, Provider, PushedRequest,
+    RegisterMember, ReturnRequest, ReturnStyle, UpgradeOutcome, UpgradeRequest, UpgradeStatus,
 };
 use rust_decimal::Decimal;
 
@@ -68,7 +68,7 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn say(&self, what: &str, text: impl AsRef<str>) {
         self.step.set(self.step.get() + 1);
-        crate::out::line(format!("  {}. {what:<9} {}", self.step.get(), text.as_ref()));
+        crate::out::line(format!(" {:>2}. {what:<9} {}", self.step.get(), text.as_ref()));
     }
 
     fn more(&self, text: impl AsRef<str>) {
@@ -164,6 +164,63 @@ impl Walk<'_> {
         }
         if caps.carts {
             self.carts(&caps).await?;
+        }
+        if caps.dropshipping {
+            self.dropship().await?;
+        }
+        Ok(())
+    }
+
+    /// A dropship order through to the wholesaler's shipment notice: stock, the couriers that
+    /// serve the basket and address, the order placed once under the shop's reference, then
+    /// dispatched and announced.
+    async fn dropship(&self) -> Result<(), Error> {
+        let env = &self.running.env;
+        let (Some((product, courier)), Some(f)) = (env.dropship(), self.provider().fulfilment()) else {
+            return Ok(());
+        };
+        let line = OrderLine::new(product.clone(), Decimal::from(2));
+        let stock = f.stock(&self.ctx, std::slice::from_ref(&line)).await?;
+        let available =
+            stock.first().map_or_else(|| "unknown".to_string(), |s| s.available.normalize().to_string());
+        self.say("stock", format!("product {product}: {available} available, 2 wanted"));
+        let recipient = env.recipient();
+        let query = CourierQuery::for_basket(vec![line.clone()], recipient.address.clone());
+        let couriers = f.couriers(&self.ctx, &query).await?;
+        let listed: Vec<String> = couriers
+            .iter()
+            .map(|c| match c.cost {
+                Some(cost) => format!("{} ({cost})", c.name),
+                None => c.name.clone(),
+            })
+            .collect();
+        self.say("couriers", listed.join("; "));
+        let reference = format!("DEMO-{}-SHIP", self.name.to_uppercase());
+        let order = DropshipOrder::new(reference.clone(), recipient, courier.clone())
+            .with_line(product.clone(), Decimal::from(2));
+        let placed = f.place_order(&self.ctx, &order).await?;
+        let again = f.place_order(&self.ctx, &order).await?;
+        self.say(
+            "order",
+            format!("placed as wholesaler order {} for the shop's order {reference}", placed.order_id),
+        );
+        if again.order_id == placed.order_id && again.duplicate {
+            self.more("placed again under the same reference: the same order, reported as a duplicate");
+        }
+        let Some(dispatched) = env.dispatch(&placed.order_id).await else { return Ok(()) };
+        let pushed = dispatched.map_err(|e| {
+            Error::new(loyalty_core::ErrorKind::Unavailable, self.name, "dispatch").with_message(e)
+        })?;
+        let status = f.order_status(&self.ctx, &placed.order_id).await?;
+        self.say("shipped", format!("status {}, tracking {}", status.status, status.shipments.join(", ")));
+        if let Some(push) = pushed {
+            let notice = f.parse_shipment_notice(PushedRequest::new(&push.headers, &push.body))?;
+            self.more(format!(
+                "shipment notice for order {}: tracking {}{}",
+                notice.order_id,
+                notice.tracking_numbers.join(", "),
+                if notice.verified { " (signature checked)" } else { "" }
+            ));
         }
         Ok(())
     }
