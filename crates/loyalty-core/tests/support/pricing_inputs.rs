@@ -236,3 +236,29 @@ pub fn vendor_priced(offers: usize) -> Input {
     let confirmed = offers.iter().map(|o| o.id.clone()).collect();
     Input { basket, offers, confirmed }
 }
+
+/// `cards` stamp cards over two or three products each, on `cards / 10` lines (at least 4) of 2
+/// units over 4 products: every card's products span many lines, the case where a card over
+/// several products must not walk them all.
+pub fn multi_product_stamp_cards(cards: usize) -> Input {
+    let lines = (cards / 10).max(4);
+    let basket = (0..lines).fold(Basket::new(Currency::NOK), |b, i| {
+        b.with_line(Line::new(format!("{i}"), format!("M{}", i % 4), Decimal::from(2), nok(7_00)))
+    });
+    let offers = (0..cards)
+        .map(|i| {
+            let products = (0..2 + i % 2).map(|k| ProductId::new(format!("M{}", (i + k) % 4))).collect();
+            Offer::new(
+                format!("m{i:06}"),
+                "stamps",
+                OfferKind::StampCard(StampCard {
+                    required: 3 + (i % 4) as u32,
+                    collected: (i % 3) as u32,
+                    restartable: i % 5 == 0,
+                    products,
+                }),
+            )
+        })
+        .collect();
+    Input { basket, offers, confirmed: Vec::new() }
+}
