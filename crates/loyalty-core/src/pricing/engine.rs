@@ -9,7 +9,8 @@
 //! - free units and their worth are counted per line, per product and for the basket, and kept
 //!   up to date as units are taken;
 //! - a Fenwick tree over the units, laid out product by product, finds the k-th free unit of a
-//!   product or of a line in O(log units), for stamp cards and vendor-priced offers.
+//!   product or of a line in O(log units), for stamp cards and vendor-priced offers; it is built
+//!   only for them, in O(units).
 //!
 //! A pass that takes every free unit of a line or product (product coupons, progressive
 //! discounts, basket coupons) leaves nothing free there, so each line is walked a bounded number
@@ -231,12 +232,11 @@ impl<'a> Engine<'a> {
         gross: &[i64],
         stamp_search: StampSearch,
     ) -> Engine<'a> {
-        let mut lines: Vec<LineState> = basket
-            .lines
+        let mut lines: Vec<LineState> = gross
             .iter()
-            .zip(gross)
-            .map(|(_, worth)| LineState { start: 0, end: 0, product: 0, free: 0, free_worth: *worth })
+            .map(|worth| LineState { start: 0, end: 0, product: 0, free: 0, free_worth: *worth })
             .collect();
+        // Units come line by line (expand), so each line's units are one range.
         for unit in &units {
             lines[unit.line].end += 1;
         }
