@@ -228,3 +228,53 @@ fn unreadable_input_file_exits_1() {
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
     assert!(stderr.starts_with("error: cannot read /nonexistent/loyalty/input.json"), "{stderr:?}");
 }
+
+/// The one stderr line of a bad input holds no control character of any kind.
+fn assert_printable(stderr: &str) {
+    let line = stderr.trim_end_matches('\n');
+    let bad: Vec<char> = line
+        .chars()
+        .filter(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}'))
+        .collect();
+    assert!(bad.is_empty(), "non-printing characters {bad:?} in {line:?}");
+}
+
+#[test]
+fn terminal_escape_in_an_unknown_field_is_shown_escaped() {
+    let input = r#"{ "currency": "NOK", "lines": [], "\u001b]0;owned\u0007\u001b[31mred": 1 }"#;
+    let stderr = assert_bad_input(input);
+    assert_printable(&stderr);
+    assert!(stderr.contains(r"unknown field `\u{1b}]0;owned\u{7}\u{1b}[31mred`"), "{stderr:?}");
+}
+
+#[test]
+fn line_separator_and_bidi_override_in_an_id_are_shown_escaped() {
+    let line = json!({ "line_id": "a\u{2028}b\u{202e}c\u{1b}[2J", "product_id": "A", "quantity": "1", "unit_price": "1.00" });
+    let input = json!({ "currency": "NOK", "lines": [line.clone(), line], "confirmed": [] }).to_string();
+    let stderr = assert_bad_input(&input);
+    assert_printable(&stderr);
+    assert!(
+        stderr.contains(r#"line "a\u{2028}b\u{202e}c\u{1b}[2J": line_id: used by more than one line"#),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn ten_megabyte_bad_value_is_cut_with_an_ellipsis() {
+    let value = "9,".repeat(5 * 1024 * 1024);
+    let line = json!({ "line_id": "7", "product_id": "A", "quantity": "1", "unit_price": value });
+    let stderr = assert_bad_input(&with_line(line, json!([])));
+    assert!(stderr.len() < 1_000, "{} bytes on stderr", stderr.len());
+    assert!(stderr.starts_with("error: lines[0].unit_price: malformed amount \"9,9,"), "{stderr:?}");
+    assert!(stderr.trim_end().ends_with(",…\" (line_id \"7\")"), "{stderr:?}");
+}
+
+#[test]
+fn ten_megabyte_unknown_field_name_is_cut_with_an_ellipsis() {
+    let name = "x".repeat(10 * 1024 * 1024);
+    let input = format!(r#"{{ "currency": "NOK", "lines": [], "{name}": 1 }}"#);
+    let stderr = assert_bad_input(&input);
+    assert!(stderr.len() < 1_000, "{} bytes on stderr", stderr.len());
+    assert!(stderr.contains("unknown field `xxxx"), "{stderr:?}");
+    assert!(stderr.contains("…`, expected one of"), "{stderr:?}");
+}

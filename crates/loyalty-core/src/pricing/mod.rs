@@ -70,11 +70,22 @@
 //! - A unit worth nothing (price 0) is never taken by a coupon; it still earns stamps and counts
 //!   for progressive tiers.
 //! - Output order is fixed: `stamps`, `needs_confirmation` and `not_applied` in offer id order.
+//!
+//! # Cost
+//! A call takes time in proportion to units + lines + offers + the product ids offers list, times
+//! a log factor: no offer walks the whole basket, and a coupon whose discount rounds to zero
+//! hands on only its own units. The one exception is a stamp card over several products, which
+//! costs the lesser of its products' lines and the units it frees times its products (times a
+//! log factor). `docs/pricing-scaling.svg` plots the time against basket size; the bench
+//! `cargo bench -p loyalty-core --bench pricing` measures it.
 
 mod arith;
 mod engine;
 mod error;
+mod fenwick;
 pub mod json;
+#[cfg(test)]
+mod reference;
 
 use chrono::{DateTime, Utc};
 
@@ -102,7 +113,7 @@ pub fn price(
     confirmed: &[OfferId],
     now: DateTime<Utc>,
 ) -> Result<PricedBasket, PricingError> {
-    engine::run(basket, offers, confirmed, now).map(|run| run.priced)
+    engine::run(basket, offers, confirmed, now, false).map(|run| run.priced)
 }
 
 /// Like [`price`], and also returns which offer took each unit, in basket line order. For tests
@@ -114,7 +125,19 @@ pub fn price_with_units(
     confirmed: &[OfferId],
     now: DateTime<Utc>,
 ) -> Result<(PricedBasket, Vec<UnitAssignment>), PricingError> {
-    engine::run(basket, offers, confirmed, now).map(|run| (run.priced, run.units))
+    engine::run(basket, offers, confirmed, now, true).map(|run| (run.priced, run.units))
+}
+
+/// Like [`price`], and returns the steps the engine took (units, lines, products and offers
+/// visited), for tests that check the cost grows linearly without timing anything.
+#[doc(hidden)]
+pub fn price_work(
+    basket: &Basket,
+    offers: &[Offer],
+    confirmed: &[OfferId],
+    now: DateTime<Utc>,
+) -> Result<(PricedBasket, u64), PricingError> {
+    engine::run(basket, offers, confirmed, now, false).map(|run| (run.priced, run.work))
 }
 
 /// One unit of a basket line and the offer that took it, if any.
