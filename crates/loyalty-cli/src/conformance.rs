@@ -90,7 +90,7 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
                     continue;
                 }
                 Err(e) => {
-                    eprintln!("error: {} could not start: {e}", entry.name);
+                    crate::out::error_line(format!("{} could not start: {e}", entry.name));
                     return Err(());
                 }
             };

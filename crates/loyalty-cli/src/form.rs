@@ -20,7 +20,7 @@ pub struct FormArgs {
 /// Prints the schema; exit 2 for an unknown adapter, 1 when the provider fails.
 pub fn execute(args: &FormArgs) -> ExitCode {
     let Some(entry) = registry::find(&args.adapter) else {
-        eprintln!("error: unknown adapter {:?}", args.adapter);
+        crate::out::error_line(format!("unknown adapter {:?}", args.adapter));
         return ExitCode::from(2);
     };
     let runtime = match registry::runtime() {
@@ -45,7 +45,7 @@ pub fn execute(args: &FormArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::out::error_line(e.to_string());
                 ExitCode::from(1)
             }
         }

@@ -67,7 +67,7 @@ pub fn find(name: &str) -> Option<Entry> {
 /// The async runtime every command that talks to a provider runs on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        eprintln!("error: cannot start the async runtime: {e}");
+        crate::out::error_line(format!("cannot start the async runtime: {e}"));
         std::process::ExitCode::from(1)
     })
 }
@@ -81,7 +81,7 @@ impl Entry {
     /// Starts the entry on its embedded default; a failure is reported on stderr as exit 1.
     pub async fn start_embedded(&self) -> Result<Running, std::process::ExitCode> {
         (self.embedded)().await.map_err(|e| {
-            eprintln!("error: {}: {e}", self.name);
+            crate::out::error_line(format!("{}: {e}", self.name));
             std::process::ExitCode::from(1)
         })
     }

@@ -20,7 +20,7 @@ pub struct SetupArgs {
 /// Prints the configuration; exit 2 for a vendor without setup, 1 when the vendor fails.
 pub fn execute(args: &SetupArgs) -> ExitCode {
     let Some(setup) = registry::find(&args.vendor).and_then(|e| e.setup) else {
-        eprintln!("error: nothing to set up for {:?}", args.vendor);
+        crate::out::error_line(format!("nothing to set up for {:?}", args.vendor));
         return ExitCode::from(2);
     };
     let runtime = match registry::runtime() {
@@ -33,7 +33,7 @@ pub fn execute(args: &SetupArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::out::error_line(e.to_string());
             ExitCode::from(1)
         }
     }

@@ -18,7 +18,7 @@ pub fn execute(args: &SimArgs) -> ExitCode {
     let Some(entry) = registry::find(&args.vendor).filter(|e| e.name != "memory") else {
         let known: Vec<&str> =
             registry::adapters().iter().map(|e| e.name).filter(|n| *n != "memory").collect();
-        eprintln!("error: no simulator for {:?}; known: {}", args.vendor, known.join(", "));
+        crate::out::error_line(format!("no simulator for {:?}; known: {}", args.vendor, known.join(", ")));
         return ExitCode::from(2);
     };
     let runtime = match registry::runtime() {

@@ -94,7 +94,7 @@ pub fn resend(config: &Path, args: &OutboxArgs) -> ExitCode {
             out::line("the outbox is empty");
         } else {
             for (o, s, d) in &rows {
-                out::line(format!("{o}  {s}  {}", out::printable(d)));
+                out::line(format!("{o}  {s}  {}", out::safe_line(d)));
             }
         }
         if failed {
