@@ -35,12 +35,43 @@ fn unreadable(operation: &str, field: &str, reason: impl std::fmt::Display) -> E
 pub fn json<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path.is_empty() || path == "." { "body".to_string() } else { path };
+        let field = field_of(e.path());
         unreadable(operation, &field, e.into_inner())
     })?;
     de.end().map_err(|e| unreadable(operation, "body", e))?;
     Ok(value)
+}
+
+/// A JSON path as a field name that is never blank: `[0].consent.receive_sms`, with odd keys
+/// quoted and cut (`["  "]`), and `body` for the top level.
+fn field_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                let plain = !key.is_empty()
+                    && key.len() <= 64
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if plain {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                } else {
+                    let cut: String = key.chars().take(64).collect();
+                    out.push_str(&format!("[{cut:?}]"));
+                }
+            }
+            Segment::Unknown => out.push_str("[?]"),
+        }
+    }
+    if out.is_empty() {
+        "body".to_string()
+    } else {
+        out
+    }
 }
 
 /// Reads a command's `ActionResponse` (§5.8). An empty 2xx body counts as success (M8 answers
@@ -319,6 +350,12 @@ mod tests {
     fn wrong_type_names_the_json_path() {
         let m = message(member_search("members.find", br#"[{"id":"m1","consent":{"receive_sms":"yes"}}]"#));
         assert!(m.contains("[0].consent.receive_sms"), "{m}");
+    }
+
+    #[test]
+    fn an_odd_key_is_quoted_so_the_field_is_never_blank() {
+        let m = message(action("holds.hold", b"{\"  \":r}"));
+        assert!(m.starts_with(r#"unreadable ["  "]:"#), "{m}");
     }
 
     #[test]

@@ -55,8 +55,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Default of [`SimOptions::journal_entries`].
 pub const DEFAULT_JOURNAL_ENTRIES: usize = 10_000;
 
-/// Default of [`SimOptions::journal_bytes`]: 16 MiB.
-pub const DEFAULT_JOURNAL_BYTES: usize = 16 * 1024 * 1024;
+/// Default of [`SimOptions::journal_bytes`]: 8 MiB.
+pub const DEFAULT_JOURNAL_BYTES: usize = 8 * 1024 * 1024;
 
 /// Default of [`SimOptions::header_read_timeout`].
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,8 +67,9 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default of [`SimOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
-/// Largest request head (request line and headers) a connection buffers.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Largest read buffer of a connection, so the largest request head (ASP.NET Core's own
+/// header limit is 32 KiB).
+const MAX_HEAD_BYTES: usize = 32 * 1024;
 
 /// Names the logical route of a request from its head and (possibly partial) body, e.g. a SOAP
 /// gateway from the `SOAPAction` header or the first element inside `Body`.
@@ -581,7 +582,9 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
 async fn read_capped(mut body: Body, limit: usize, declared: Option<usize>) -> (Bytes, Option<Oversized>) {
     let announced_oversized = declared.is_some_and(|n| n > limit);
     let keep = if announced_oversized { limit.min(BODY_KEPT_BYTES) } else { limit.saturating_add(1) };
-    let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(keep));
+    // The frames themselves are kept (no growing buffer), and joined once at the end.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut kept = 0usize;
     let mut seen = 0usize;
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let Ok(frame) = frame else {
@@ -591,18 +594,39 @@ async fn read_capped(mut body: Body, limit: usize, declared: Option<usize>) -> (
             continue;
         };
         seen = seen.saturating_add(data.len());
-        let room = keep.saturating_sub(buf.len());
-        buf.extend_from_slice(&data[..data.len().min(room)]);
+        let take = data.len().min(keep.saturating_sub(kept));
+        if take > 0 {
+            chunks.push(data.slice(..take));
+            kept += take;
+        }
         if seen > limit {
+            // Only what the journal shows of an oversized body is kept past this point.
             let seen = declared.map_or(seen, |n| n.max(seen));
-            return (Bytes::from(buf), Some(Oversized { limit, seen }));
+            return (join(chunks, BODY_KEPT_BYTES), Some(Oversized { limit, seen }));
         }
     }
     if announced_oversized {
         // The client announced more than it sent; what it announced is still past the limit.
-        return (Bytes::from(buf), Some(Oversized { limit, seen: declared.unwrap_or(seen) }));
+        return (join(chunks, BODY_KEPT_BYTES), Some(Oversized { limit, seen: declared.unwrap_or(seen) }));
     }
-    (Bytes::from(buf), None)
+    (join(chunks, usize::MAX), None)
+}
+
+/// The first `max` bytes of `chunks` as one buffer.
+fn join(chunks: Vec<Bytes>, max: usize) -> Bytes {
+    if chunks.len() == 1 && chunks[0].len() <= max {
+        return chunks.into_iter().next().unwrap_or_default();
+    }
+    let total = chunks.iter().map(Bytes::len).sum::<usize>().min(max);
+    let mut out = Vec::with_capacity(total);
+    for c in &chunks {
+        let room = total - out.len();
+        if room == 0 {
+            break;
+        }
+        out.extend_from_slice(&c[..c.len().min(room)]);
+    }
+    Bytes::from(out)
 }
 
 /// A small problem-details body for injected statuses.

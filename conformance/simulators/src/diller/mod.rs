@@ -103,7 +103,7 @@ pub mod demo {
 
 /// Largest request body the Diller simulator reads (simulator decision); a longer one is
 /// answered `413` problem details after the auth check.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Starts Diller simulators.
 #[derive(Debug)]
@@ -123,8 +123,8 @@ impl DillerSim {
         let inner = Arc::new(Mutex::new(state::seed(settings)));
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone() };
         // Secrets never reach the journal however they are spelled (`client%5Fsecret`, a JSON
-        // key with escapes); bodies above 1 MiB are refused in Diller's shape after the auth
-        // check (simulator decision: no Diller body comes near it, and it bounds memory).
+        // key with escapes); bodies above 256 KiB are refused in Diller's shape after the auth
+        // check (simulator decision: a T1 of 200 lines is about 100 KiB, and it bounds memory).
         let options = SimOptions::default()
             .redact_fields(["client_secret", "password", "access_token"])
             .max_body_bytes(MAX_BODY_BYTES);

@@ -232,17 +232,18 @@ impl Unreadable {
     }
 }
 
+/// One request as the extractors delivered it.
+struct Incoming {
+    headers: HeaderMap,
+    p: Params,
+    q: Params,
+    body: Bytes,
+    unreadable: Unreadable,
+}
+
 impl Sim {
-    fn call(
-        &self,
-        op: Op,
-        api: bool,
-        headers: HeaderMap,
-        p: Params,
-        q: Params,
-        body: Bytes,
-        u: Unreadable,
-    ) -> Response {
+    fn call(&self, op: Op, api: bool, incoming: Incoming) -> Response {
+        let Incoming { headers, p, q, body, unreadable: u } = incoming;
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         if api {
@@ -305,7 +306,7 @@ macro_rules! handler {
                     Params::new()
                 }
             };
-            ready(sim.call($op, $api, headers, p, q, body, u))
+            ready(sim.call($op, $api, Incoming { headers, p, q, body, unreadable: u }))
         };
         f
     }};
