@@ -12,8 +12,9 @@ use loyalty_core::{
 };
 use tokio::sync::OnceCell;
 
-use crate::client::{is_not_found, protocol, DillerClient, SearchKey};
+use crate::client::{is_not_found, DillerClient, SearchKey};
 use crate::config::DillerConfig;
+use crate::decode;
 use crate::wire::{self, names};
 use crate::PROVIDER;
 
@@ -181,9 +182,7 @@ impl DillerAdapter {
         self.currency
             .get_or_try_init(|| async {
                 let store = self.client.store(ctx, op).await?;
-                let code = store.currency.unwrap_or_default();
-                Currency::from_code(code.trim())
-                    .map_err(|e| wire::ConversionError::new("currency", e.to_string()).protocol(op))
+                decode::currency_of(op, &store)
             })
             .await
             .copied()
@@ -197,12 +196,14 @@ impl DillerAdapter {
         let Some(w) = coupons.iter().find(|c| c.code.as_deref() == Some(code)) else { return Ok(None) };
         let currency = self.currency(ctx, op).await?;
         let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
-        let offer = Offer::try_from(wire::InContext(w, &octx)).map_err(|e| protocol(op, e))?;
+        let Some(offer) = decode::coupon_offers(op, std::slice::from_ref(w), &octx)?.pop() else {
+            return Ok(None);
+        };
         Ok(offer.valid_to.filter(|to| self.clock.now() > *to).and_then(|_| offer.expiry_text()))
     }
 
     fn member(op: &str, w: &wire::MemberResponse) -> Result<Member> {
-        Member::try_from(w).map_err(|e| protocol(op, e))
+        decode::member_of(op, w)
     }
 
     fn hold_id(tx: &TransactionId, offer: &Offer) -> String {
@@ -322,7 +323,7 @@ impl Members for DillerAdapter {
     async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>> {
         const OP: &str = "members.segments";
         let list = self.client.segments(ctx, OP).await?;
-        wire::segments(&list).map_err(|e| protocol(OP, e))
+        decode::segments_of(OP, &list)
     }
 }
 
@@ -344,17 +345,8 @@ impl Offers for DillerAdapter {
         let needs_currency = coupons.iter().any(|c| c.discount_type == Some(wire::CouponDiscountType::Fixed));
         let currency = if needs_currency { self.currency(ctx, OP).await? } else { Currency::NOK };
         let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
-        let mut offers = Vec::with_capacity(coupons.len() + cards.len());
-        for (i, c) in coupons.iter().enumerate() {
-            offers.push(Offer::try_from(wire::InContext(c, &octx)).map_err(|e| {
-                protocol(OP, wire::ConversionError::new(format!("coupons[{i}].{}", e.field), e.reason))
-            })?);
-        }
-        for (i, k) in cards.iter().enumerate() {
-            offers.push(Offer::try_from(wire::InContext(k, &octx)).map_err(|e| {
-                protocol(OP, wire::ConversionError::new(format!("stamp_cards[{i}].{}", e.field), e.reason))
-            })?);
-        }
+        let mut offers = decode::coupon_offers(OP, &coupons, &octx)?;
+        offers.extend(decode::stamp_card_offers(OP, &cards, &octx)?);
         Ok(offers)
     }
 

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::config::DillerConfig;
+use crate::decode;
 use crate::error::classify;
 use crate::wire::{self, names};
 use crate::PROVIDER;
@@ -50,7 +51,11 @@ pub struct DillerClient {
 
 impl fmt::Debug for DillerClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DillerClient").field("http", &self.http).field("store", &self.store).finish()
+        // Not the transport's own `Debug`: it prints the base URL as written, credentials and all.
+        f.debug_struct("DillerClient")
+            .field("base_url", &crate::config::redacted_url(&self.http.config().base_url))
+            .field("store", &self.store)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,17 +115,13 @@ impl DillerClient {
 
     async fn read<T: DeserializeOwned>(&self, ctx: &Context, call: Call) -> Result<T, Error> {
         let op = call.operation.clone();
-        self.send(ctx, call).await?.json(PROVIDER, &op)
+        decode::json(&op, &self.send(ctx, call).await?.body)
     }
 
-    /// Sends a command and reads its `ActionResponse` (an empty 2xx body counts as success).
+    /// Sends a command and reads its `ActionResponse` ([`decode::action`]).
     async fn action(&self, ctx: &Context, call: Call) -> Result<wire::ActionResponse, Error> {
         let op = call.operation.clone();
-        let resp = self.send(ctx, call).await?;
-        if resp.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(wire::ActionResponse { is_ok: Some(true), details: None });
-        }
-        resp.json(PROVIDER, &op)
+        decode::action(&op, &self.send(ctx, call).await?.body)
     }
 
     fn body<T: Serialize>(op: &str, value: &T) -> Result<serde_json::Value, Error> {
@@ -440,11 +441,6 @@ impl DillerClient {
         let path = self.member_path(member, &format!("/transactions/{}/refund", encode_segment(original)));
         self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::Write)).await
     }
-}
-
-/// Turns a vendor reply that cannot cross the edge into `Protocol`.
-pub(crate) fn protocol(op: &str, e: wire::ConversionError) -> Error {
-    e.protocol(op)
 }
 
 /// True for an error that means "no such member / coupon / transaction".

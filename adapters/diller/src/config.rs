@@ -19,6 +19,7 @@
 //! and `_DEPARTMENT_ID` through [`DillerConfig::from_env_prefix`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -49,8 +50,9 @@ const KEYS: &[&str] = &[
 
 /// Configuration of one Diller store connection.
 ///
-/// `Debug` is safe: the secret prints `[redacted]`.
-#[derive(Debug, Clone)]
+/// `Debug` is safe: the secret prints `[redacted]`, and so do credentials and query values
+/// written into the base URL ([`redacted_url`]).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct DillerConfig {
     /// API root; `/connect/token` and `/api/v2.0/…` are resolved against its origin.
@@ -69,6 +71,31 @@ pub struct DillerConfig {
     pub attempt_timeout: Duration,
     /// Store time zone.
     pub time_zone: Tz,
+}
+
+impl fmt::Debug for DillerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DillerConfig")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("store_id", &self.store_id)
+            .field("department_id", &self.department_id)
+            .field("identifier_kind", &self.identifier_kind)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("time_zone", &self.time_zone)
+            .finish()
+    }
+}
+
+pub use loyalty_http::redacted_url;
+
+/// [`redacted_url`] for text that may not parse; text that is no URL is not shown at all.
+fn redacted_url_text(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(url) => redacted_url(&url),
+        Err(_) => format!("<not a URL, {} characters>", text.chars().count()),
+    }
 }
 
 impl DillerConfig {
@@ -219,8 +246,8 @@ fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
-/// Builds a [`DillerConfig`]; `build()` validates.
-#[derive(Debug, Clone)]
+/// Builds a [`DillerConfig`]; `build()` validates. `Debug` redacts as [`DillerConfig`]'s does.
+#[derive(Clone)]
 pub struct DillerConfigBuilder {
     base_url: Option<String>,
     client_id: Option<String>,
@@ -230,6 +257,21 @@ pub struct DillerConfigBuilder {
     identifier_kind: LookupKind,
     attempt_timeout: Duration,
     time_zone: Option<String>,
+}
+
+impl fmt::Debug for DillerConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DillerConfigBuilder")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url_text))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("store_id", &self.store_id)
+            .field("department_id", &self.department_id)
+            .field("identifier_kind", &self.identifier_kind)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("time_zone", &self.time_zone)
+            .finish()
+    }
 }
 
 impl Default for DillerConfigBuilder {
@@ -461,5 +503,30 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let c = good().build().unwrap();
         assert!(!format!("{c:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn debug_redacts_credentials_and_query_values_in_the_base_url() {
+        let url = "https://admin:hunter2-pw@api.prerelease.dillerapp.com/root?api_key=k-9981&x=1#tok-77";
+        let b = good().with_base_url(url);
+        let c = b.clone().build().unwrap();
+        for dump in
+            [format!("{c:?}"), format!("{b:?}"), format!("{:?}", crate::DillerClient::new(&c).unwrap())]
+        {
+            for secret in ["hunter2-pw", "admin", "k-9981", "tok-77", "s3cr3t-value"] {
+                assert!(!dump.contains(secret), "{secret} in {dump}");
+            }
+            assert!(dump.contains("api.prerelease.dillerapp.com/root"), "{dump}");
+        }
+        assert_eq!(
+            redacted_url(&c.base_url),
+            "https://%5Bredacted%5D@api.prerelease.dillerapp.com/root?api_key=%5Bredacted%5D&x=%5Bredacted%5D#[redacted]"
+        );
+    }
+
+    #[test]
+    fn builder_debug_hides_a_base_url_that_does_not_parse() {
+        let b = good().with_base_url("https://user:pa ss@[bad");
+        assert!(!format!("{b:?}").contains("pa ss"));
     }
 }

@@ -26,7 +26,8 @@
 //! With the `simulator` feature, [`simulated::start`] runs the Diller simulator in-process and
 //! returns an adapter pointed at it.
 //!
-//! Files: [`config`] (settings, env), [`wire`] (Diller's models), [`error`] (classification),
+//! Files: [`config`] (settings, env), [`wire`] (Diller's models), [`decode`] (every reply body,
+//! bytes to domain, as the fuzz targets run it), [`error`] (classification),
 //! [`client`] (one function per Diller call), `adapter` (the trait implementations and the
 //! capability declaration), `setup` (calls for `loyalty setup`).
 #![deny(missing_docs)]
@@ -35,6 +36,7 @@
 mod adapter;
 pub mod client;
 pub mod config;
+pub mod decode;
 pub mod error;
 mod setup;
 #[cfg(feature = "simulator")]

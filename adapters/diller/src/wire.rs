@@ -135,6 +135,57 @@ impl std::error::Error for ConversionError {}
 type Conv<T> = Result<T, ConversionError>;
 
 // ------------------------------------------------------------------------------------------
+// Objects only
+
+/// Hands a derived struct visitor to `deserialize_map`, so a reply model must be a JSON object.
+/// serde's derived `Deserialize` also reads a struct from an array of its fields in order, which
+/// turned the body `[false]` into `{"is_ok": false}`: a business refusal out of garbage.
+struct ObjectOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// Implements `Deserialize` (objects only, see [`ObjectOnly`]) for models derived with
+/// `#[serde(remote = "Self")]`, whose derive yields inherent `deserialize` (and `serialize`)
+/// functions instead of the traits. `serialize:` also forwards `Serialize`.
+macro_rules! object_only {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <$t>::deserialize(ObjectOnly(d))
+            }
+        }
+    )+};
+    (serialize: $($t:ty),+ $(,)?) => {$(
+        object_only!($t);
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                <$t>::serialize(self, s)
+            }
+        }
+    )+};
+}
+
+// ------------------------------------------------------------------------------------------
 // Numbers
 
 /// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
@@ -441,6 +492,7 @@ wire_enum!(
 
 /// `Phone`: dialling prefix with `+` and the national number.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Phone {
     /// e.g. `"+47"`.
     #[serde(default)]
@@ -452,6 +504,7 @@ pub struct Phone {
 
 /// `Address`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Address {
     /// Street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -472,6 +525,7 @@ pub struct Address {
 
 /// `Origin`: where a call comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Origin {
     /// Calling system or register.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -489,6 +543,7 @@ pub struct Origin {
 
 /// `ActionResponse`: the success body of command endpoints (§5.8).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ActionResponse {
     /// Whether the action succeeded.
     #[serde(default)]
@@ -500,6 +555,7 @@ pub struct ActionResponse {
 
 /// `ApiError`: ASP.NET Core problem details (§5.8); `traceId` and other members are ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ApiError {
     /// Error type URI.
     #[serde(default, rename = "type")]
@@ -553,6 +609,7 @@ fn ordered_errors<'de, D: Deserializer<'de>>(
 
 /// IdentityServer's token error body (§2, \[I\]): `{"error": "invalid_client"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct OAuthError {
     /// The OAuth2 error code.
     pub error: String,
@@ -566,6 +623,7 @@ pub struct OAuthError {
 
 /// `MemberConsent` (response and update) and `Consent` (register): the four consent flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberConsent {
     /// Membership (GDPR) terms accepted.
     #[serde(default)]
@@ -583,6 +641,7 @@ pub struct MemberConsent {
 
 /// `MemberMembershipDetail`: points and tier.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberMembershipDetail {
     /// Current points.
     #[serde(default, deserialize_with = "opt_number::deserialize")]
@@ -606,6 +665,7 @@ pub struct MemberMembershipDetail {
 
 /// `MemberSegmentResponse`: one answer to a store segment.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberSegmentResponse {
     /// Segment id.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -632,6 +692,7 @@ pub struct MemberSegmentResponse {
 
 /// `MemberResponse` (M1-M5).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberResponse {
     /// Member id.
     #[serde(default)]
@@ -801,6 +862,7 @@ pub struct UpdateMemberRequest {
 
 /// `Dependent` (M7/M8); note the spelling `birthdate` (§5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Dependent {
     /// 0 = new.
     #[serde(default)]
@@ -821,6 +883,7 @@ pub struct Dependent {
 
 /// `PointsSystem`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct PointsSystem {
     /// Points are on.
     #[serde(default)]
@@ -838,6 +901,7 @@ pub struct PointsSystem {
 
 /// `MemberIdentifier`: the store's extra identifier.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberIdentifier {
     /// Kind of identifier (free text, e.g. national id or plate).
     #[serde(default, rename = "type")]
@@ -849,6 +913,7 @@ pub struct MemberIdentifier {
 
 /// `StoreResponse` (S1, S2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StoreResponse {
     /// Store id.
     #[serde(default)]
@@ -899,6 +964,7 @@ pub struct StoreResponse {
 
 /// `StoreDepartmentResponse` (S3, S4).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StoreDepartmentResponse {
     /// Retailer-assigned id.
     #[serde(default)]
@@ -922,6 +988,7 @@ pub struct CreateDepartmentRequest {
 
 /// `StoreMembershipLevelResponse` (S6).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StoreMembershipLevelResponse {
     /// Level id.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -936,6 +1003,7 @@ pub struct StoreMembershipLevelResponse {
 
 /// `SegmentOption`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct SegmentOption {
     /// Option id.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -947,6 +1015,7 @@ pub struct SegmentOption {
 
 /// `StoreSegmentResponse` (S5).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct StoreSegmentResponse {
     /// Segment id.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -973,6 +1042,7 @@ pub struct StoreSegmentResponse {
 
 /// `ExternalCouponIdentifier`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct ExternalCouponIdentifier {
     /// Platform (plain text since 2024-02).
     #[serde(default)]
@@ -984,6 +1054,7 @@ pub struct ExternalCouponIdentifier {
 
 /// `CouponTarget`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct CouponTarget {
     /// Points needed.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -999,6 +1070,7 @@ pub struct CouponTarget {
 /// `MemberCouponResponse` (C2) and `StoreCouponResponse` (C1): one model with the fields of
 /// both (`times_redeemed` only in C2, `target` / `usage_extension_in_days` only in C1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberCouponResponse {
     /// Numeric id.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -1081,6 +1153,7 @@ pub struct CouponCancelReservationRequest {
 
 /// `MemberStampCard` (K2) and `StoreStampCardResponse` (K1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(remote = "Self")]
 pub struct MemberStampCard {
     /// `stampId` / `stamp_card_id`.
     #[serde(default, deserialize_with = "opt_int::deserialize")]
@@ -1340,6 +1413,22 @@ pub struct CreateRefundTransactionRequest {
     pub department_id: Option<String>,
 }
 
+// Every reply model is read from a JSON object only (see `ObjectOnly`).
+object_only!(serialize: Phone, Address, Origin, ActionResponse, MemberConsent, Dependent, PointsSystem, MemberIdentifier, StoreResponse, StoreDepartmentResponse, StoreMembershipLevelResponse);
+object_only!(
+    ApiError,
+    OAuthError,
+    MemberMembershipDetail,
+    MemberSegmentResponse,
+    MemberResponse,
+    SegmentOption,
+    StoreSegmentResponse,
+    ExternalCouponIdentifier,
+    CouponTarget,
+    MemberCouponResponse,
+    MemberStampCard
+);
+
 // ------------------------------------------------------------------------------------------
 // Conversions: wire → domain (failures are Protocol)
 
@@ -1583,6 +1672,58 @@ fn ends_on(offer: Offer, to: &Option<DillerDateTime>, tz: &Tz) -> Offer {
     }
 }
 
+/// A count Diller sends as an int (§5.4, §5.5), as a `u32`; negative or oversized counts are
+/// impossible values.
+fn count(field: &str, value: i64) -> Conv<u32> {
+    if value < 0 {
+        return Err(ConversionError::new(field, format!("{value} is negative")));
+    }
+    u32::try_from(value).map_err(|_| ConversionError::new(field, format!("{value} is out of range")))
+}
+
+/// Uses left = `max_redemptions − times_redeemed` (§5.4, [MAG]); a `max_redemptions` of 1000 or
+/// more means unlimited, as does none. Negative counts and more uses than the maximum are
+/// impossible values.
+fn uses_left(max: Option<i64>, redeemed: Option<i64>) -> Conv<Option<u32>> {
+    let used = match redeemed {
+        Some(n) => count("times_redeemed", n)?,
+        None => 0,
+    };
+    let Some(max) = max else { return Ok(None) };
+    if max >= names::UNLIMITED_REDEMPTIONS {
+        return Ok(None);
+    }
+    let max = count("max_redemptions", max)?;
+    let left = max.checked_sub(used).ok_or_else(|| {
+        ConversionError::new("times_redeemed", format!("{used} is above max_redemptions {max}"))
+    })?;
+    Ok(Some(left))
+}
+
+/// A card's `required_stamps` (at least one: a card that needs none has no reward to earn) and
+/// the member's `stamps_collected` (none in K1), which never exceeds what the card needs (§5.5;
+/// a full card is reset when its reward is taken, §7.3).
+fn stamp_counts(required: Option<i64>, collected: Option<i64>) -> Conv<(u32, u32)> {
+    let required = count(
+        "required_stamps",
+        required.ok_or_else(|| ConversionError::new("required_stamps", "missing"))?,
+    )?;
+    if required == 0 {
+        return Err(ConversionError::new("required_stamps", "a stamp card needs at least one stamp"));
+    }
+    let collected = match collected {
+        Some(n) => count("stamps_collected", n)?,
+        None => 0,
+    };
+    if collected > required {
+        return Err(ConversionError::new(
+            "stamps_collected",
+            format!("{collected} is above required_stamps {required}"),
+        ));
+    }
+    Ok((required, collected))
+}
+
 /// A wire value with the [`OfferContext`] its conversion needs.
 #[derive(Debug, Clone, Copy)]
 pub struct InContext<'a, T>(pub &'a T, pub &'a OfferContext);
@@ -1596,9 +1737,24 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
             .as_deref()
             .filter(|c| !c.is_empty())
             .ok_or_else(|| ConversionError::new("code", "missing"))?;
-        let value = || w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"));
+        let value = || {
+            let v = w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"))?;
+            if v.is_sign_negative() && !v.is_zero() {
+                return Err(ConversionError::new("discount_value", format!("{v} is negative")));
+            }
+            Ok(v)
+        };
         let discount = match &w.discount_type {
-            Some(CouponDiscountType::Percentage) => Discount::Percent(value()?),
+            Some(CouponDiscountType::Percentage) => {
+                let percent = value()?;
+                if percent > Decimal::ONE_HUNDRED {
+                    return Err(ConversionError::new(
+                        "discount_value",
+                        format!("{percent} % is above 100 %"),
+                    ));
+                }
+                Discount::Percent(percent)
+            }
             Some(CouponDiscountType::Fixed) => Discount::Fixed(
                 // Major units in the store currency (§5.4); half-up for stray extra digits.
                 Money::from_decimal(value()?, ctx.currency, Rounding::HalfUp)
@@ -1620,15 +1776,7 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
             Scope::Products(products.into_iter().map(Into::into).collect())
         };
         let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
-        // uses left = max_redemptions − times_redeemed; ≥ 1000 means unlimited (§5.4, [MAG]).
-        let uses_left = match w.max_redemptions {
-            Some(max) if max >= names::UNLIMITED_REDEMPTIONS => None,
-            Some(max) => {
-                let left = (max - w.times_redeemed.unwrap_or(0)).max(0);
-                Some(u32::try_from(left).unwrap_or(u32::MAX))
-            }
-            None => None,
-        };
+        let uses_left = uses_left(w.max_redemptions, w.times_redeemed)?;
         let offer = Offer::new(
             format!("{COUPON_PREFIX}{code}"),
             w.title.clone().unwrap_or_else(|| code.to_string()),
@@ -1647,12 +1795,10 @@ impl TryFrom<InContext<'_, MemberStampCard>> for Offer {
 
     fn try_from(InContext(w, ctx): InContext<'_, MemberStampCard>) -> Conv<Offer> {
         let id = w.id.ok_or_else(|| ConversionError::new("id", "missing"))?;
-        let count = |v: Option<i64>, f: &str| -> Conv<u32> {
-            u32::try_from(v.unwrap_or(0)).map_err(|_| ConversionError::new(f, "out of range"))
-        };
+        let (required, collected) = stamp_counts(w.required_stamps, w.stamps_collected)?;
         let card = CoreStampCard {
-            required: count(w.required_stamps, "required_stamps")?,
-            collected: count(w.stamps_collected, "stamps_collected")?,
+            required,
+            collected,
             restartable: w.is_restartable.unwrap_or(false),
             products: w.product_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect(),
         };

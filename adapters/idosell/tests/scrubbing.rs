@@ -65,16 +65,27 @@ impl Write for Captured {
     }
 }
 
+/// The binary's one log sink. A global subscriber, because a thread-scoped one misses events
+/// at callsites another test's thread cached as uninteresting first; every test's lines land
+/// here, and none may hold a credential either.
+fn captured() -> &'static Captured {
+    static SINK: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    SINK.get_or_init(|| {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
+        captured
+    })
+}
+
 #[tokio::test]
 async fn log_lines_hold_no_credentials() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = captured();
     let env = start().await;
     busy(&env).await;
     // A refused call logs its cause too.

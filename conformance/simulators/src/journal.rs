@@ -1,14 +1,18 @@
-//! The request journal: every request a simulator saw, with secrets scrubbed.
+//! The request journal: the requests a simulator saw, with secrets scrubbed, in a ring of fixed
+//! capacity so a hostile or endless client cannot grow it.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, Utc};
 
 /// Placeholder written instead of a secret value.
 pub const REDACTED: &str = "[redacted]";
 
-/// How many bytes of a request body the journal keeps (servers started with
-/// [`crate::server::start_with`]), so the journal cannot grow with request size.
+/// How many bytes of a request body the journal keeps, so one entry cannot grow with request
+/// size.
 pub const BODY_KEPT_BYTES: usize = 64 * 1024;
 
 /// One request as the simulator received it, and the status it answered.
@@ -18,13 +22,13 @@ pub struct JournalEntry {
     pub method: String,
     /// Path without the query string.
     pub path: String,
-    /// Raw query string, if any (still percent-encoded; `client_secret` values redacted).
+    /// Raw query string, if any (still percent-encoded; secret field values redacted).
     pub query: Option<String>,
     /// Headers with lower-case names; `authorization`, `cookie` and configured headers redacted.
     pub headers: Vec<(String, String)>,
-    /// Request body as UTF-8 (lossy); `client_secret=` form values redacted (servers started with
-    /// [`crate::server::start_with`]: the configured secret fields, and at most the first
-    /// [`BODY_KEPT_BYTES`] bytes, followed by a note saying where the body was cut).
+    /// Request body as UTF-8 (lossy), with the configured secret fields redacted (`client_secret`
+    /// for servers started with [`crate::server::start`]); at most the first
+    /// [`BODY_KEPT_BYTES`] bytes, followed by a note saying where the body was cut.
     pub body: String,
     /// Logical route named by the server's `route_of` function, if any (e.g. a SOAP gateway).
     pub route: Option<String>,
@@ -34,26 +38,81 @@ pub struct JournalEntry {
     pub at: DateTime<Utc>,
 }
 
-/// A shared, append-only list of [`JournalEntry`]; clones share the same list.
-#[derive(Clone, Debug, Default)]
+impl JournalEntry {
+    /// Bytes this entry holds, as counted against [`crate::server::SimOptions::journal_bytes`].
+    fn weight(&self) -> usize {
+        let headers: usize = self.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.method.len()
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + headers
+            + self.body.len()
+            + self.route.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A shared ring of [`JournalEntry`], oldest first; clones share the same ring. When it holds
+/// its capacity in entries or bytes, the oldest entries are dropped (and counted) to make room.
+#[derive(Clone, Debug)]
 pub struct Journal {
-    entries: Arc<Mutex<Vec<JournalEntry>>>,
+    ring: Arc<Mutex<Ring>>,
+}
+
+#[derive(Debug)]
+struct Ring {
+    entries: VecDeque<JournalEntry>,
+    bytes: usize,
+    dropped: u64,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal::with_capacity(crate::server::DEFAULT_JOURNAL_ENTRIES, crate::server::DEFAULT_JOURNAL_BYTES)
+    }
 }
 
 impl Journal {
-    /// Returns a snapshot of every entry, oldest first.
-    pub fn entries(&self) -> Vec<JournalEntry> {
-        self.lock().clone()
+    /// An empty journal keeping at most `entries` entries and `bytes` bytes (each at least 1).
+    pub fn with_capacity(entries: usize, bytes: usize) -> Journal {
+        Journal {
+            ring: Arc::new(Mutex::new(Ring {
+                entries: VecDeque::new(),
+                bytes: 0,
+                dropped: 0,
+                max_entries: entries.max(1),
+                max_bytes: bytes.max(1),
+            })),
+        }
     }
 
-    /// Forgets every entry.
+    /// Returns a snapshot of every entry kept, oldest first.
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.lock().entries.iter().cloned().collect()
+    }
+
+    /// Forgets every entry (the dropped count stays).
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut ring = self.lock();
+        ring.entries.clear();
+        ring.bytes = 0;
+    }
+
+    /// Entries dropped so far to keep the journal within its capacity.
+    pub fn dropped(&self) -> u64 {
+        self.lock().dropped
+    }
+
+    /// Bytes the kept entries hold (at most the configured capacity).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// Counts entries with this method (case-insensitive) whose path starts with `path_prefix`.
     pub fn count(&self, method: &str, path_prefix: &str) -> usize {
         self.lock()
+            .entries
             .iter()
             .filter(|e| e.method.eq_ignore_ascii_case(method) && e.path.starts_with(path_prefix))
             .count()
@@ -61,36 +120,27 @@ impl Journal {
 
     /// Counts entries whose logical route is `route`.
     pub fn count_route(&self, route: &str) -> usize {
-        self.lock().iter().filter(|e| e.route.as_deref() == Some(route)).count()
+        self.lock().entries.iter().filter(|e| e.route.as_deref() == Some(route)).count()
     }
 
     pub(crate) fn push(&self, entry: JournalEntry) {
-        self.lock().push(entry);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<JournalEntry>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Replaces the value of every `client_secret=` pair in a form-encoded string.
-pub(crate) fn redact_form_secrets(s: &str) -> String {
-    const KEY: &str = "client_secret=";
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(KEY) {
-        // Only a whole key counts: at the start or right after a separator.
-        let whole = i == 0 || matches!(rest.as_bytes()[i - 1], b'&' | b'?');
-        out.push_str(&rest[..i + KEY.len()]);
-        rest = &rest[i + KEY.len()..];
-        if whole {
-            let end = rest.find('&').unwrap_or(rest.len());
-            out.push_str(REDACTED);
-            rest = &rest[end..];
+        let mut ring = self.lock();
+        let weight = entry.weight();
+        while !ring.entries.is_empty()
+            && (ring.entries.len() >= ring.max_entries || ring.bytes + weight > ring.max_bytes)
+        {
+            if let Some(old) = ring.entries.pop_front() {
+                ring.bytes -= old.weight();
+                ring.dropped += 1;
+            }
         }
+        ring.bytes += weight;
+        ring.entries.push_back(entry);
     }
-    out.push_str(rest);
-    out
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The journal text of a body: at most [`BODY_KEPT_BYTES`] bytes, a note where it was cut, and
@@ -186,7 +236,7 @@ pub(crate) fn redact_json(s: &str, fields: &[String]) -> String {
         let end = json_string_end(b, i);
         let key = &s[i + 1..end.saturating_sub(1).max(i + 1)];
         let mut j = skip_ws(b, end);
-        if j < b.len() && b[j] == b':' && is_secret(key, fields) {
+        if j < b.len() && b[j] == b':' && is_secret(&json_unescape(key), fields) {
             j = skip_ws(b, j + 1);
             let value_end = json_value_end(b, j);
             out.push_str(&s[last..j]);
@@ -201,6 +251,15 @@ pub(crate) fn redact_json(s: &str, fields: &[String]) -> String {
     }
     out.push_str(&s[last..]);
     out
+}
+
+/// The text of a JSON string's contents, escapes decoded (`client\u005fsecret` is
+/// `client_secret`); an escape it cannot read is kept as written.
+fn json_unescape(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_string();
+    }
+    serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_string())
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -364,10 +423,14 @@ pub(crate) fn redact_headers(headers: &axum::http::HeaderMap, extra: &[String]) 
 mod tests {
     use super::*;
 
+    fn client_secret() -> Vec<String> {
+        vec!["client_secret".into()]
+    }
+
     #[test]
     fn form_secret_value_is_redacted() {
         assert_eq!(
-            redact_form_secrets("grant_type=client_credentials&client_secret=abc%2B1&scope=x"),
+            redact_form("grant_type=client_credentials&client_secret=abc%2B1&scope=x", &client_secret()),
             "grant_type=client_credentials&client_secret=[redacted]&scope=x"
         );
     }
@@ -375,14 +438,65 @@ mod tests {
     #[test]
     fn form_secret_at_end_is_redacted() {
         assert_eq!(
-            redact_form_secrets("client_id=a&client_secret=zzz"),
+            redact_form("client_id=a&client_secret=zzz", &client_secret()),
             "client_id=a&client_secret=[redacted]"
         );
     }
 
     #[test]
     fn lookalike_key_is_left_alone() {
-        assert_eq!(redact_form_secrets("my_client_secret=x"), "my_client_secret=x");
+        assert_eq!(redact_form("my_client_secret=x", &client_secret()), "my_client_secret=x");
+    }
+
+    #[test]
+    fn percent_encoded_and_plus_spelled_keys_are_redacted() {
+        assert_eq!(
+            redact_form("client%5Fsecret=a&CLIENT_SECRET=b&client%5fsecret=c", &client_secret()),
+            "client%5Fsecret=[redacted]&CLIENT_SECRET=[redacted]&client%5fsecret=[redacted]"
+        );
+    }
+
+    #[test]
+    fn json_key_with_escapes_is_redacted() {
+        assert_eq!(
+            redact_json(r#"{"client\u005fsecret":"s3"}"#, &client_secret()),
+            r#"{"client\u005fsecret":"[redacted]"}"#
+        );
+    }
+
+    fn entry(body: &str) -> JournalEntry {
+        JournalEntry {
+            method: "GET".into(),
+            path: "/".into(),
+            query: None,
+            headers: Vec::new(),
+            body: body.into(),
+            route: None,
+            status: 200,
+            at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn ring_drops_and_counts_the_oldest_entries() {
+        let j = Journal::with_capacity(3, 1 << 20);
+        for i in 0..5 {
+            j.push(entry(&i.to_string()));
+        }
+        let bodies: Vec<_> = j.entries().into_iter().map(|e| e.body).collect();
+        assert_eq!(bodies, vec!["2", "3", "4"]);
+        assert_eq!(j.dropped(), 2);
+    }
+
+    #[test]
+    fn ring_keeps_within_its_byte_capacity() {
+        let j = Journal::with_capacity(100, 100);
+        for _ in 0..10 {
+            j.push(entry(&"x".repeat(40)));
+        }
+        assert!(j.bytes() <= 100, "{}", j.bytes());
+        assert_eq!(j.entries().len(), 2);
+        assert_eq!(j.dropped(), 8);
     }
 
     #[test]

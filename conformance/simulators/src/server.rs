@@ -1,15 +1,29 @@
 //! The generic loopback server: binds 127.0.0.1:0 and wraps a vendor router in the journal and
 //! fault middleware.
 //!
-//! [`start`] is the simple form (header redaction only). [`start_with`] takes [`SimOptions`]:
-//! secret fields redacted in query strings and bodies, a `route_of` function naming the logical
-//! route of a request (for journal entries and [`SimHandle::inject_route`]), and a body limit
-//! the vendor answers in its own shape (the [`Oversized`] request extension).
+//! [`start`] is the simple form (header redaction and `client_secret` fields only). [`start_with`]
+//! takes [`SimOptions`]: secret fields redacted in query strings and bodies, a `route_of`
+//! function naming the logical route of a request (for journal entries and
+//! [`SimHandle::inject_route`]), and a body limit the vendor answers in its own shape (the
+//! [`Oversized`] request extension).
+//!
+//! # Bounds (both forms)
+//! A simulator must survive hostile clients (garbage, half-sent requests, huge bodies,
+//! slowloris) without growing: the journal is a ring with a fixed capacity
+//! ([`SimOptions::journal_entries`], [`SimOptions::journal_bytes`]; dropped entries are
+//! counted), bodies are read up to [`SimOptions::max_body_bytes`] and never buffered past it
+//! (a `Content-Length` above it is not buffered at all), request heads must arrive within
+//! [`SimOptions::header_read_timeout`] (idle keep-alive connections are closed after it too) and
+//! bodies within [`SimOptions::body_read_timeout`] (else `408`), and at most
+//! [`SimOptions::max_connections`] connections are served at once (further ones wait in the
+//! listen backlog). The serve loop is hyper's HTTP/1 connection builder, written once here,
+//! because `axum::serve` has no header read timeout.
 
 use std::{
     fmt,
     pin::Pin,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use axum::{
@@ -19,16 +33,43 @@ use axum::{
     middleware::Next,
     RequestExt, Router,
 };
-use tokio::{sync::watch, task::JoinHandle};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
+};
+use tokio::{
+    sync::{watch, Semaphore},
+    task::{JoinHandle, JoinSet},
+};
 
 use crate::{
     clock::SimClock,
     fault::{self, Fault, FaultRule},
-    journal::{journal_body, redact_form, redact_form_secrets, redact_headers, Journal, JournalEntry},
+    journal::{journal_body, redact_form, redact_headers, Journal, JournalEntry, BODY_KEPT_BYTES},
 };
 
-/// Body limit of [`start`] and the default of [`SimOptions::max_body_bytes`]: 16 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Body limit of [`start`] and the default of [`SimOptions::max_body_bytes`]: 2 MiB (axum's own
+/// default, which [`start`] applied through its extractors before).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Default of [`SimOptions::journal_entries`].
+pub const DEFAULT_JOURNAL_ENTRIES: usize = 10_000;
+
+/// Default of [`SimOptions::journal_bytes`]: 8 MiB.
+pub const DEFAULT_JOURNAL_BYTES: usize = 8 * 1024 * 1024;
+
+/// Default of [`SimOptions::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default of [`SimOptions::body_read_timeout`].
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default of [`SimOptions::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// Largest read buffer of a connection, so the largest request head (ASP.NET Core's own
+/// header limit is 32 KiB).
+const MAX_HEAD_BYTES: usize = 32 * 1024;
 
 /// Names the logical route of a request from its head and (possibly partial) body, e.g. a SOAP
 /// gateway from the `SOAPAction` header or the first element inside `Body`.
@@ -51,6 +92,17 @@ pub struct SimOptions {
     /// Largest body handed to the router. A longer body is not read further: the handler gets
     /// an empty body and an [`Oversized`] request extension, and answers in the vendor's shape.
     pub max_body_bytes: usize,
+    /// Most journal entries kept; older ones are dropped and counted ([`Journal::dropped`]).
+    pub journal_entries: usize,
+    /// Most bytes (bodies, queries, headers) the journal keeps; older entries are dropped first.
+    pub journal_bytes: usize,
+    /// Time a client has to send a request head, counted from the connection's first byte
+    /// wait (idle keep-alive connections included); the connection is then closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request body; the kit then answers `408` and closes.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for SimOptions {
@@ -60,6 +112,11 @@ impl Default for SimOptions {
             redact_fields: Vec::new(),
             route_of: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            journal_entries: DEFAULT_JOURNAL_ENTRIES,
+            journal_bytes: DEFAULT_JOURNAL_BYTES,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -71,6 +128,11 @@ impl fmt::Debug for SimOptions {
             .field("redact_fields", &self.redact_fields)
             .field("route_of", &self.route_of.as_ref().map(|_| "<fn>"))
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("journal_entries", &self.journal_entries)
+            .field("journal_bytes", &self.journal_bytes)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -110,6 +172,31 @@ impl SimOptions {
         self.max_body_bytes = limit;
         self
     }
+
+    /// Sets the journal's capacity in entries and in bytes (each at least 1).
+    pub fn journal_capacity(mut self, entries: usize, bytes: usize) -> Self {
+        self.journal_entries = entries.max(1);
+        self.journal_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets the time a client has to send a request head.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets the time a client has to send a request body.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Sets how many connections are served at once (at least 1).
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
 }
 
 /// Request extension set by a server started with [`start_with`] when the body exceeded
@@ -119,27 +206,29 @@ impl SimOptions {
 pub struct Oversized {
     /// The configured limit in bytes.
     pub limit: usize,
-    /// Bytes read before the server stopped reading (more than `limit`; the client may have
-    /// sent more).
+    /// Bytes read, or announced by `Content-Length`, when the server stopped reading (more
+    /// than `limit`; the client may have sent more).
     pub seen: usize,
 }
 
 /// How the middleware reads and journals bodies.
-enum Mode {
-    /// [`start`]: bodies up to 16 MiB, `client_secret` form values redacted, no route names.
-    Simple,
-    /// [`start_with`].
-    With { fields: Vec<String>, route_of: Option<RouteOf>, limit: usize },
+struct Mode {
+    fields: Vec<String>,
+    route_of: Option<RouteOf>,
+    limit: usize,
+    body_timeout: Duration,
+    /// [`start`]: the router knows nothing of [`Oversized`], so the kit answers `413` itself.
+    answer_oversized: bool,
 }
 
 impl fmt::Debug for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Mode::Simple => f.write_str("Simple"),
-            Mode::With { fields, limit, .. } => {
-                f.debug_struct("With").field("fields", fields).field("limit", limit).finish()
-            }
-        }
+        f.debug_struct("Mode")
+            .field("fields", &self.fields)
+            .field("limit", &self.limit)
+            .field("body_timeout", &self.body_timeout)
+            .field("answer_oversized", &self.answer_oversized)
+            .finish_non_exhaustive()
     }
 }
 
@@ -259,12 +348,15 @@ impl Drop for SimServer {
     }
 }
 
-/// Starts `router` on 127.0.0.1 with an ephemeral port, behind the journal and fault middleware.
-/// `redact_headers` names extra headers (besides `authorization` and `cookie`) whose values
-/// never reach the journal.
+/// Starts `router` on 127.0.0.1 with an ephemeral port, behind the journal and fault middleware,
+/// with the bounds of [`SimOptions::default`]. `redact_headers` names extra headers (besides
+/// `authorization` and `cookie`) whose values never reach the journal; `client_secret` fields
+/// are redacted however they are encoded. A body above [`DEFAULT_MAX_BODY_BYTES`] is answered
+/// `413` with a small problem-details body by the kit, since the router cannot know.
 pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> std::io::Result<SimServer> {
-    let redact = redact_headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-    launch(router, clock, redact, Mode::Simple).await
+    let options =
+        SimOptions::default().redact_headers(redact_headers.iter().copied()).redact_fields(["client_secret"]);
+    launch(router, clock, options, true).await
 }
 
 /// Starts `router` like [`start`], with [`SimOptions`]: field redaction, route names, and a body
@@ -272,39 +364,117 @@ pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> 
 /// router, so only `max_body_bytes` applies; the journal keeps at most the first
 /// [`crate::journal::BODY_KEPT_BYTES`] of each body.
 pub async fn start_with(router: Router, clock: SimClock, options: SimOptions) -> std::io::Result<SimServer> {
-    let SimOptions { redact_headers, redact_fields, route_of, max_body_bytes } = options;
-    let mode = Mode::With { fields: redact_fields, route_of, limit: max_body_bytes };
-    launch(router.layer(DefaultBodyLimit::disable()), clock, redact_headers, mode).await
+    launch(router, clock, options, false).await
 }
 
 async fn launch(
     router: Router,
     clock: SimClock,
-    redact: Vec<String>,
-    mode: Mode,
+    options: SimOptions,
+    answer_oversized: bool,
 ) -> std::io::Result<SimServer> {
+    let SimOptions {
+        redact_headers,
+        redact_fields,
+        route_of,
+        max_body_bytes,
+        journal_entries,
+        journal_bytes,
+        header_read_timeout,
+        body_read_timeout,
+        max_connections,
+    } = options;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
-    let (tx, mut rx) = watch::channel(false);
+    let (tx, rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         base_url: format!("http://{addr}"),
         clock,
-        journal: Journal::default(),
+        journal: Journal::with_capacity(journal_entries, journal_bytes),
         faults: Mutex::new(Vec::new()),
-        redact,
-        mode,
+        redact: redact_headers,
+        mode: Mode {
+            fields: redact_fields,
+            route_of,
+            limit: max_body_bytes,
+            body_timeout: body_read_timeout,
+            answer_oversized,
+        },
         shutdown: tx,
     });
     let handle = SimHandle { shared };
-    let app = router.layer(axum::middleware::from_fn_with_state(handle.clone(), sim_middleware));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            })
-            .await;
-    });
+    let app = router
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(handle.clone(), sim_middleware));
+    let limits = Limits { header_read_timeout, max_connections: max_connections.max(1) };
+    let task = tokio::spawn(serve(listener, app, limits, rx));
     Ok(SimServer { handle, task: Some(task) })
+}
+
+/// Connection-level bounds of the serve loop.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Resolves once the shutdown flag is set (the watch guard is dropped before it returns, so the
+/// future stays `Send`).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Accepts connections (at most `max_connections` at once) and serves each with hyper's HTTP/1
+/// builder and a header read timeout, until `stop` turns true; then lets open connections
+/// finish their current request. Dropping the task aborts every connection.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = stopped(&mut stop) => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of descriptors or a connection reset while queued: try again shortly.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_buf_size(MAX_HEAD_BYTES);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let stopped = tokio::select! {
+                _ = conn.as_mut() => false,
+                _ = stopped(&mut stop) => true,
+            };
+            if stopped {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+        });
+    }
+    while connections.join_next().await.is_some() {}
 }
 
 /// Records the request, applies any matching fault, and records the status actually sent.
@@ -313,28 +483,25 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let headers = redact_headers(&parts.headers, &h.shared.redact);
-    let (query, body_text, route, body) = match &h.shared.mode {
-        Mode::Simple => {
-            // Simulator decision: bodies are small; anything unreadable is journaled as empty.
-            let bytes = axum::body::to_bytes(body, DEFAULT_MAX_BODY_BYTES).await.unwrap_or_default();
-            let text = redact_form_secrets(&String::from_utf8_lossy(&bytes));
-            (parts.uri.query().map(redact_form_secrets), text, None, Body::from(bytes))
+    let mode = &h.shared.mode;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let read = tokio::time::timeout(mode.body_timeout, read_capped(body, mode.limit, declared)).await;
+    let timed_out = read.is_err();
+    let (bytes, oversized) = read.unwrap_or_default();
+    let route = mode.route_of.as_ref().and_then(|f| f(&parts, &bytes));
+    let seen = oversized.map_or(bytes.len(), |o| o.seen);
+    let body_text = journal_body(&bytes, seen, oversized.is_none() && !timed_out, &mode.fields);
+    let query = parts.uri.query().map(|q| redact_form(q, &mode.fields));
+    let body = match oversized {
+        Some(o) => {
+            parts.extensions.insert(o);
+            Body::empty()
         }
-        Mode::With { fields, route_of, limit } => {
-            let (bytes, oversized) = read_capped(body, *limit).await;
-            let route = route_of.as_ref().and_then(|f| f(&parts, &bytes));
-            let seen = oversized.map_or(bytes.len(), |o| o.seen);
-            let text = journal_body(&bytes, seen, oversized.is_none(), fields);
-            let query = parts.uri.query().map(|q| redact_form(q, fields));
-            let body = match oversized {
-                Some(o) => {
-                    parts.extensions.insert(o);
-                    Body::empty()
-                }
-                None => Body::from(bytes),
-            };
-            (query, text, route, body)
-        }
+        None => Body::from(bytes),
     };
     let mut entry = JournalEntry {
         method: method.clone(),
@@ -346,6 +513,22 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
         status: 0,
         at: h.shared.clock.now(),
     };
+    if timed_out {
+        // Simulator decision: a body that does not arrive in time is answered 408 and the
+        // connection closed (ASP.NET Core's minimum body data rate does much the same).
+        let mut r = problem(StatusCode::REQUEST_TIMEOUT);
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        entry.status = r.status().as_u16();
+        h.shared.journal.push(entry);
+        return r;
+    }
+    if mode.answer_oversized && oversized.is_some() {
+        let mut r = problem(StatusCode::PAYLOAD_TOO_LARGE);
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        entry.status = r.status().as_u16();
+        h.shared.journal.push(entry);
+        return r;
+    }
     let fault = fault::take(&mut h.faults(), &method, &path, route.as_deref());
     let req = Request::from_parts(parts, body);
 
@@ -393,9 +576,15 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
 }
 
 /// Reads at most `limit + 1` bytes of `body`. Past the limit it stops reading and reports
-/// [`Oversized`]; an unreadable body counts as empty.
-async fn read_capped(mut body: Body, limit: usize) -> (Bytes, Option<Oversized>) {
-    let mut buf: Vec<u8> = Vec::new();
+/// [`Oversized`]; an unreadable body counts as empty. A body whose `declared` length is above
+/// the limit is read up to the limit too (so a small client gets its answer before the
+/// connection closes), but only what the journal keeps of it is buffered.
+async fn read_capped(mut body: Body, limit: usize, declared: Option<usize>) -> (Bytes, Option<Oversized>) {
+    let announced_oversized = declared.is_some_and(|n| n > limit);
+    let keep = if announced_oversized { limit.min(BODY_KEPT_BYTES) } else { limit.saturating_add(1) };
+    // The frames themselves are kept (no growing buffer), and joined once at the end.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut kept = 0usize;
     let mut seen = 0usize;
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let Ok(frame) = frame else {
@@ -405,13 +594,39 @@ async fn read_capped(mut body: Body, limit: usize) -> (Bytes, Option<Oversized>)
             continue;
         };
         seen = seen.saturating_add(data.len());
-        let room = limit.saturating_add(1).saturating_sub(buf.len());
-        buf.extend_from_slice(&data[..data.len().min(room)]);
+        let take = data.len().min(keep.saturating_sub(kept));
+        if take > 0 {
+            chunks.push(data.slice(..take));
+            kept += take;
+        }
         if seen > limit {
-            return (Bytes::from(buf), Some(Oversized { limit, seen }));
+            // Only what the journal shows of an oversized body is kept past this point.
+            let seen = declared.map_or(seen, |n| n.max(seen));
+            return (join(chunks, BODY_KEPT_BYTES), Some(Oversized { limit, seen }));
         }
     }
-    (Bytes::from(buf), None)
+    if announced_oversized {
+        // The client announced more than it sent; what it announced is still past the limit.
+        return (join(chunks, BODY_KEPT_BYTES), Some(Oversized { limit, seen: declared.unwrap_or(seen) }));
+    }
+    (join(chunks, usize::MAX), None)
+}
+
+/// The first `max` bytes of `chunks` as one buffer.
+fn join(chunks: Vec<Bytes>, max: usize) -> Bytes {
+    if chunks.len() == 1 && chunks[0].len() <= max {
+        return chunks.into_iter().next().unwrap_or_default();
+    }
+    let total = chunks.iter().map(Bytes::len).sum::<usize>().min(max);
+    let mut out = Vec::with_capacity(total);
+    for c in &chunks {
+        let room = total - out.len();
+        if room == 0 {
+            break;
+        }
+        out.extend_from_slice(&c[..c.len().min(room)]);
+    }
+    Bytes::from(out)
 }
 
 /// A small problem-details body for injected statuses.

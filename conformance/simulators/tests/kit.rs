@@ -388,3 +388,125 @@ mod with_options {
         assert!(!kept.contains("SSS"), "secret prefix leaked");
     }
 }
+
+// ------------------------------------------------------------------ bounds
+
+mod bounds {
+    use std::time::{Duration, Instant};
+
+    use axum::{body::Bytes, routing, Router};
+    use loyalty_sim::{
+        server::{start, start_with, SimOptions, DEFAULT_MAX_BODY_BYTES},
+        SimClock, SimServer,
+    };
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::TcpStream,
+    };
+
+    fn router() -> Router {
+        Router::new()
+            .route("/echo", routing::post(|body: Bytes| async move { format!("len {}", body.len()) }))
+    }
+
+    async fn server(options: SimOptions) -> SimServer {
+        start_with(router(), SimClock::default(), options).await.unwrap()
+    }
+
+    async fn connect(s: &SimServer) -> TcpStream {
+        TcpStream::connect(s.base_url().trim_start_matches("http://")).await.unwrap()
+    }
+
+    /// Reads until the server closes; returns what it sent and how long that took.
+    async fn until_closed(mut c: TcpStream) -> (String, Duration) {
+        let t = Instant::now();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
+        (String::from_utf8_lossy(&out).into_owned(), t.elapsed())
+    }
+
+    #[tokio::test]
+    async fn idle_connection_is_closed_after_the_header_timeout() {
+        let s = server(SimOptions::default().header_read_timeout(Duration::from_millis(200))).await;
+        let (_, took) = until_closed(connect(&s).await).await;
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn half_sent_head_is_closed_after_the_header_timeout() {
+        let s = server(SimOptions::default().header_read_timeout(Duration::from_millis(200))).await;
+        let mut c = connect(&s).await;
+        c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le").await.unwrap();
+        let (_, took) = until_closed(c).await;
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn slow_body_is_answered_408() {
+        let s = server(SimOptions::default().body_read_timeout(Duration::from_millis(200))).await;
+        let mut c = connect(&s).await;
+        c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc").await.unwrap();
+        let (reply, took) = until_closed(c).await;
+        assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        assert_eq!(s.handle().journal().entries()[0].status, 408);
+    }
+
+    #[tokio::test]
+    async fn connections_above_the_limit_wait_for_a_free_one() {
+        let options =
+            SimOptions::default().max_connections(1).header_read_timeout(Duration::from_millis(300));
+        let s = server(options).await;
+        let idle = connect(&s).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let t = Instant::now();
+        let r =
+            reqwest::Client::new().post(format!("{}/echo", s.base_url())).body("abc").send().await.unwrap();
+        assert_eq!(r.text().await.unwrap(), "len 3");
+        assert!(t.elapsed() >= Duration::from_millis(150), "served before the idle connection left");
+        drop(idle);
+    }
+
+    #[tokio::test]
+    async fn journal_keeps_its_capacity_and_counts_what_it_dropped() {
+        let s = server(SimOptions::default().journal_capacity(3, 1 << 20)).await;
+        let c = reqwest::Client::new();
+        for i in 0..5 {
+            c.post(format!("{}/echo", s.base_url())).body(format!("{i}")).send().await.unwrap();
+        }
+        let j = s.handle().journal();
+        let bodies: Vec<String> = j.entries().into_iter().map(|e| e.body).collect();
+        assert_eq!(bodies, vec!["2", "3", "4"]);
+        assert_eq!(j.dropped(), 2);
+    }
+
+    #[tokio::test]
+    async fn start_answers_an_oversized_body_413_itself() {
+        let s = start(router(), SimClock::default(), &[]).await.unwrap();
+        let c = reqwest::Client::new();
+        let r = c
+            .post(format!("{}/echo", s.base_url()))
+            .body(vec![b'a'; DEFAULT_MAX_BODY_BYTES + 1])
+            .send()
+            .await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 413);
+        assert!(r.headers()["content-type"].to_str().unwrap().contains("problem+json"));
+        let r = c.post(format!("{}/echo", s.base_url())).body(vec![b'a'; 1000]).send().await.unwrap();
+        assert_eq!(r.text().await.unwrap(), "len 1000");
+    }
+
+    #[tokio::test]
+    async fn start_redacts_a_percent_encoded_client_secret() {
+        let s = start(router(), SimClock::default(), &[]).await.unwrap();
+        reqwest::Client::new()
+            .post(format!("{}/echo?client%5Fsecret=q-1", s.base_url()))
+            .body("client_id=a&client%5Fsecret=b-2")
+            .send()
+            .await
+            .unwrap();
+        let e = &s.handle().journal().entries()[0];
+        assert_eq!(e.body, "client_id=a&client%5Fsecret=[redacted]");
+        assert_eq!(e.query.as_deref(), Some("client%5Fsecret=[redacted]"));
+    }
+}

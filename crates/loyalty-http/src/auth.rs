@@ -218,7 +218,7 @@ impl fmt::Debug for OAuth2ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OAuth2ClientCredentials")
             .field("client_id", &self.client_id)
-            .field("token_url", &self.token_url.as_str())
+            .field("token_url", &crate::redacted_url(&self.token_url))
             .finish_non_exhaustive()
     }
 }

@@ -57,7 +57,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("provider", &self.inner.provider)
-            .field("base_url", &self.inner.config.base_url.as_str())
+            .field("base_url", &crate::redacted_url(&self.inner.config.base_url))
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }

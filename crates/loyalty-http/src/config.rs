@@ -9,7 +9,7 @@ use url::Url;
 /// Built with [`HttpConfig::new`] and the `with_*` setters; [`crate::HttpClient::new`] validates it
 /// (https except loopback, non-zero timeouts, at least one attempt).
 #[non_exhaustive]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpConfig {
     /// The vendor's base URL; a call's path is appended to its path.
     pub base_url: Url,
@@ -27,6 +27,22 @@ pub struct HttpConfig {
     pub max_request_bytes: usize,
     /// The `User-Agent` header (default `loyalty-bridge/0.1`).
     pub user_agent: String,
+}
+
+// A base URL is where people paste credentials (`https://user:pass@host`, `?key=…`).
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("base_url", &crate::redacted_url(&self.base_url))
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("max_elapsed", &self.max_elapsed)
+            .field("min_backoff", &self.min_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("max_request_bytes", &self.max_request_bytes)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
 }
 
 impl HttpConfig {

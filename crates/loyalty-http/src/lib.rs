@@ -58,4 +58,4 @@ pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInpu
 pub use client::HttpClient;
 pub use config::HttpConfig;
 pub use response::Response;
-pub use secret::Secret;
+pub use secret::{redacted_url, Secret};

@@ -64,6 +64,27 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A URL as it may be printed: user name and password become `[redacted]`, and so does every
+/// query value and the fragment, since a base URL is a place people paste secrets into
+/// (`https://user:password@host`, `?api_key=…`).
+pub fn redacted_url(url: &url::Url) -> String {
+    const REDACTED: &str = "[redacted]";
+    let mut shown = url.clone();
+    if !url.username().is_empty() || url.password().is_some() {
+        // Only URLs that cannot carry credentials refuse these, and they have none.
+        let _ = shown.set_username(REDACTED);
+        let _ = shown.set_password(None);
+    }
+    if url.query().is_some() {
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        shown.query_pairs_mut().clear().extend_pairs(keys.iter().map(|k| (k.as_str(), REDACTED)));
+    }
+    if url.fragment().is_some() {
+        shown.set_fragment(Some(REDACTED));
+    }
+    shown.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,3 +117,28 @@ async fn client_secret_appears_in_no_log_line_or_error() {
     }
     assert_eq!(format!("{secret:?}"), "[redacted]");
 }
+
+#[test]
+fn credentials_written_into_a_url_never_show_in_debug() {
+    let url = url::Url::parse("https://shop:hunter2@api.example/v1/?api_key=k-123#frag").unwrap();
+    let config = loyalty_http::HttpConfig::new(url.clone());
+    let auth = std::sync::Arc::new(loyalty_http::OAuth2ClientCredentials::new(
+        "acme",
+        url.join("token").unwrap(),
+        "client",
+        loyalty_http::Secret::new("s3cret"),
+    ));
+    let client = loyalty_http::HttpClient::new(
+        "acme",
+        config.clone(),
+        auth.clone(),
+        std::sync::Arc::new(|_: &loyalty_http::ClassifyInput<'_>| None),
+    )
+    .expect("a valid client");
+    for shown in [format!("{config:?}"), format!("{client:?}"), format!("{auth:?}")] {
+        for secret in ["hunter2", "k-123", "frag", "s3cret"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
+        assert!(shown.contains("api.example"), "the host stays readable: {shown}");
+    }
+}

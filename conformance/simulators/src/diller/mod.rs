@@ -15,7 +15,10 @@ use rust_decimal::Decimal;
 
 pub use settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting};
 
-use crate::{clock::SimClock, server::SimServer};
+use crate::{
+    clock::SimClock,
+    server::{SimOptions, SimServer},
+};
 
 /// The seeded demo store: credentials, ids and codes tests and adapters can rely on.
 pub mod demo {
@@ -98,6 +101,10 @@ pub mod demo {
     pub const LEVEL_GOLD_ID: i64 = 2;
 }
 
+/// Largest request body the Diller simulator reads (simulator decision); a longer one is
+/// answered `413` problem details after the auth check.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// Starts Diller simulators.
 #[derive(Debug)]
 pub struct DillerSim;
@@ -115,7 +122,13 @@ impl DillerSim {
     ) -> std::io::Result<(SimServer, DillerProbe)> {
         let inner = Arc::new(Mutex::new(state::seed(settings)));
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone() };
-        let server = crate::server::start(routes::router(sim), clock, &[]).await?;
+        // Secrets never reach the journal however they are spelled (`client%5Fsecret`, a JSON
+        // key with escapes); bodies above 256 KiB are refused in Diller's shape after the auth
+        // check (simulator decision: a T1 of 200 lines is about 100 KiB, and it bounds memory).
+        let options = SimOptions::default()
+            .redact_fields(["client_secret", "password", "access_token"])
+            .max_body_bytes(MAX_BODY_BYTES);
+        let server = crate::server::start_with(routes::router(sim), clock, options).await?;
         Ok((server, DillerProbe { inner }))
     }
 }

@@ -16,7 +16,10 @@ use std::{
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Path, Query, State},
+    extract::{
+        rejection::{PathRejection, QueryRejection},
+        Extension, Path, Query, State,
+    },
     http::{header, HeaderMap, HeaderValue, Response as HttpResponse, StatusCode},
     routing::{get, post},
     Router,
@@ -35,7 +38,7 @@ use super::{
         Transaction,
     },
 };
-use crate::clock::SimClock;
+use crate::{clock::SimClock, server::Oversized};
 
 pub(crate) type Response = HttpResponse<Body>;
 type Res = Result<Response, Response>;
@@ -204,8 +207,43 @@ fn json_content_type(headers: &HeaderMap) -> bool {
         || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
+/// What the kit and the extractors found wrong with a request before any endpoint logic.
+#[derive(Debug, Default)]
+pub(crate) struct Unreadable {
+    /// The body passed the kit's limit ([`Oversized`]); the handler got none of it.
+    pub oversized: Option<Oversized>,
+    /// A path or query parameter that is not valid percent-encoded UTF-8.
+    pub bad_uri: Option<String>,
+}
+
+impl Unreadable {
+    /// Answers in Diller's shape, after the auth check: what Kestrel and ASP.NET would refuse
+    /// before model binding (simulator decision: 413 and 400 problem details, §5.8).
+    fn answer(&self) -> Option<Response> {
+        if let Some(o) = self.oversized {
+            return Some(problem(
+                413,
+                "Payload Too Large",
+                Some(format!("The request body is larger than the {} bytes this server accepts.", o.limit)),
+                None,
+            ));
+        }
+        self.bad_uri.as_ref().map(|reason| bad(format!("The request URI is not valid: {reason}.")))
+    }
+}
+
+/// One request as the extractors delivered it.
+struct Incoming {
+    headers: HeaderMap,
+    p: Params,
+    q: Params,
+    body: Bytes,
+    unreadable: Unreadable,
+}
+
 impl Sim {
-    fn call(&self, op: Op, api: bool, headers: HeaderMap, p: Params, q: Params, body: Bytes) -> Response {
+    fn call(&self, op: Op, api: bool, incoming: Incoming) -> Response {
+        let Incoming { headers, p, q, body, unreadable: u } = incoming;
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         if api {
@@ -220,9 +258,12 @@ impl Sim {
             if token.is_empty() || inner.tokens.get(token).is_none_or(|exp| *exp <= now) {
                 return unauthorized();
             }
-            if !body.iter().all(u8::is_ascii_whitespace) && !json_content_type(&headers) {
-                return problem(415, "Unsupported Media Type", None, None);
-            }
+        }
+        if let Some(r) = u.answer() {
+            return r;
+        }
+        if api && !body.iter().all(u8::is_ascii_whitespace) && !json_content_type(&headers) {
+            return problem(415, "Unsupported Media Type", None, None);
         }
         let rq = Req { p, q, headers, body, now, s: inner.settings.clone() };
         if let Some(store) = rq.p.get("storeId") {
@@ -236,13 +277,36 @@ impl Sim {
     }
 }
 
-type Handler = fn(State<Sim>, HeaderMap, Option<Path<Params>>, Query<Params>, Bytes) -> Ready<Response>;
+type Handler = fn(
+    State<Sim>,
+    HeaderMap,
+    Option<Extension<Oversized>>,
+    Result<Path<Params>, PathRejection>,
+    Result<Query<Params>, QueryRejection>,
+    Bytes,
+) -> Ready<Response>;
 
 macro_rules! handler {
     ($op:expr, $api:expr) => {{
-        let f: Handler = |State(sim), headers, path, Query(q), body| {
-            let p = path.map(|Path(p)| p).unwrap_or_default();
-            ready(sim.call($op, $api, headers, p, q, body))
+        let f: Handler = |State(sim), headers, oversized, path, query, body| {
+            let mut u = Unreadable { oversized: oversized.map(|Extension(o)| o), bad_uri: None };
+            let p = match path {
+                Ok(Path(p)) => p,
+                // A route without parameters has nothing to decode.
+                Err(PathRejection::MissingPathParams(_)) => Params::new(),
+                Err(e) => {
+                    u.bad_uri = Some(e.body_text());
+                    Params::new()
+                }
+            };
+            let q = match query {
+                Ok(Query(q)) => q,
+                Err(e) => {
+                    u.bad_uri = Some(e.body_text());
+                    Params::new()
+                }
+            };
+            ready(sim.call($op, $api, Incoming { headers, p, q, body, unreadable: u }))
         };
         f
     }};
