@@ -103,6 +103,8 @@ pub struct SimOptions {
     pub body_read_timeout: Duration,
     /// Connections served at once; further ones wait in the listen backlog.
     pub max_connections: usize,
+    /// Port on 127.0.0.1 to listen on; 0 (the default) takes a free one.
+    pub port: u16,
 }
 
 impl Default for SimOptions {
@@ -117,6 +119,7 @@ impl Default for SimOptions {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            port: 0,
         }
     }
 }
@@ -133,11 +136,18 @@ impl fmt::Debug for SimOptions {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
+            .field("port", &self.port)
             .finish()
     }
 }
 
 impl SimOptions {
+    /// Listens on `port` of 127.0.0.1 (0 takes a free one): `loyalty sim --port`.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Adds headers whose values are redacted in the journal.
     pub fn redact_headers<I, S>(mut self, names: I) -> Self
     where
@@ -354,8 +364,20 @@ impl Drop for SimServer {
 /// are redacted however they are encoded. A body above [`DEFAULT_MAX_BODY_BYTES`] is answered
 /// `413` with a small problem-details body by the kit, since the router cannot know.
 pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> std::io::Result<SimServer> {
-    let options =
-        SimOptions::default().redact_headers(redact_headers.iter().copied()).redact_fields(["client_secret"]);
+    start_on_port(router, clock, redact_headers, 0).await
+}
+
+/// [`start`] on `port` of 127.0.0.1 (0 takes a free one).
+pub async fn start_on_port(
+    router: Router,
+    clock: SimClock,
+    redact_headers: &[&str],
+    port: u16,
+) -> std::io::Result<SimServer> {
+    let options = SimOptions::default()
+        .redact_headers(redact_headers.iter().copied())
+        .redact_fields(["client_secret"])
+        .port(port);
     launch(router, clock, options, true).await
 }
 
@@ -383,8 +405,9 @@ async fn launch(
         header_read_timeout,
         body_read_timeout,
         max_connections,
+        port,
     } = options;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     let shared = Arc::new(Shared {

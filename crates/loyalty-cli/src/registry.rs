@@ -25,6 +25,22 @@ pub struct Running {
 type Start = fn() -> Pin<Box<dyn Future<Output = Result<Running, Error>>>>;
 type StartLive = fn() -> Pin<Box<dyn Future<Output = Result<Option<Running>, Error>>>>;
 type Setup = fn(bool) -> Pin<Box<dyn Future<Output = Result<String, Error>>>>;
+type StartSim = fn(u16, loyalty_sim::SimClock) -> Pin<Box<dyn Future<Output = Result<SimRunning, Error>>>>;
+
+/// A vendor simulator started for `loyalty sim`: where it listens, how to reach it, and the
+/// `loyalty.toml` that points the bridge at it.
+pub struct SimRunning {
+    /// Base URL.
+    pub url: String,
+    /// Demo credentials and ids, printed for people (not secrets: the simulator's own).
+    pub credentials: Vec<(&'static str, String)>,
+    /// `[provider]` keys of the ready `loyalty.toml`, in order; secrets go by variable.
+    pub provider: Vec<(&'static str, String)>,
+    /// The variables the secrets are read from, with the simulator's values.
+    pub secrets: Vec<(&'static str, String)>,
+    /// The server; dropped when the command ends.
+    pub _keep: Box<dyn Any + Send>,
+}
 
 /// One adapter in the registry.
 pub struct Entry {
@@ -42,6 +58,8 @@ pub struct Entry {
     /// Asks the vendor (or, with `true`, its simulator) for stores, departments and segments
     /// and writes the TOML configuration; `None` for providers with nothing to set up.
     pub setup: Option<Setup>,
+    /// Starts the vendor's simulator on a port and clock for `loyalty sim`; `None` for memory.
+    pub simulator: Option<StartSim>,
 }
 
 /// Every adapter compiled in.

@@ -1,40 +1,110 @@
-//! `loyalty sim <vendor>`: starts one simulator and prints its URL and test credentials.
+//! `loyalty sim <vendor>`: starts one vendor simulator and prints its URL, its test
+//! credentials and a ready `loyalty.toml` (secrets by variable, with the `export` lines that set
+//! them), so the bridge, `loyalty member find` or a shop's own test suite can talk to it.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use loyalty_sim::SimClock;
 
-use crate::registry;
+use crate::{out, registry};
 
 /// Arguments of `loyalty sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// The vendor (`diller`).
+    /// The vendor: diller, sessionm, emanage or idosell (those compiled in).
     vendor: String,
+    /// Port on 127.0.0.1; 0 takes a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The simulator's clock: `real` (the system's) or `fixed:2026-01-15T10:00:00Z` (a fixed
+    /// start that moves only when told, as the conformance suite runs it).
+    #[arg(long, default_value = "real")]
+    clock: String,
+    /// Also write the ready loyalty.toml to this file.
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<PathBuf>,
+}
+
+fn clock(text: &str) -> Result<SimClock, String> {
+    match text.split_once(':') {
+        None if text == "real" => Ok(SimClock::real()),
+        Some(("fixed", at)) => chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| SimClock::at(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| format!("--clock {text:?}: {e}; expected fixed:2026-01-15T10:00:00Z")),
+        _ => Err(format!("--clock {text:?}: expected `real` or `fixed:RFC3339`")),
+    }
+}
+
+/// The `loyalty.toml` for a running simulator.
+pub fn config_text(running: &registry::SimRunning) -> String {
+    let mut text = String::from("[provider]\n");
+    for (key, value) in &running.provider {
+        // TOML basic strings take JSON's escapes.
+        text.push_str(&format!("{key} = {}\n", serde_json::Value::String(value.clone())));
+    }
+    text.push_str("\n[store]\nurl = \"sqlite:loyalty-checkout.db\"\n");
+    text
 }
 
 /// Runs the simulator until Ctrl-C.
 pub fn execute(args: &SimArgs) -> ExitCode {
-    let Some(entry) = registry::find(&args.vendor).filter(|e| e.name != "memory") else {
+    let Some((name, start)) = registry::find(&args.vendor).and_then(|e| e.simulator.map(|s| (e.name, s)))
+    else {
         let known: Vec<&str> =
-            registry::adapters().iter().map(|e| e.name).filter(|n| *n != "memory").collect();
-        crate::out::error_line(format!("no simulator for {:?}; known: {}", args.vendor, known.join(", ")));
-        return ExitCode::from(2);
+            registry::adapters().iter().filter(|e| e.simulator.is_some()).map(|e| e.name).collect();
+        return out::bad_input(format!("no simulator for {:?}; known: {}", args.vendor, known.join(", ")));
+    };
+    let clock = match clock(&args.clock) {
+        Ok(c) => c,
+        Err(e) => return out::bad_input(e),
     };
     let runtime = match registry::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let running = match entry.start_embedded().await {
+        let running = match start(args.port, clock).await {
             Ok(r) => r,
-            Err(code) => return code,
+            Err(e) => return out::fail(&e),
         };
-        println!("{} simulator running (Ctrl-C stops it)", entry.name);
-        for (k, v) in &running.info {
-            println!("  {k:14} {v}");
+        let config = config_text(&running);
+        if let Some(path) = &args.write_config {
+            if let Err(e) = std::fs::write(path, &config) {
+                return out::bad_input(format!("cannot write {}: {e}", path.display()));
+            }
         }
+        out::line(format!("{name} simulator on {} (Ctrl-C stops it)", running.url));
+        out::line("test credentials (the simulator's own, not secrets):");
+        for (k, v) in &running.credentials {
+            out::line(format!("  {k:18} {v}"));
+        }
+        out::line("");
+        out::line("# the variables the configuration reads its secrets from:");
+        for (var, value) in &running.secrets {
+            out::line(format!("export {var}={value}"));
+        }
+        out::line("");
+        out::line("# loyalty.toml:");
+        config.lines().for_each(out::line);
         let _ = tokio::signal::ctrl_c().await;
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock;
+
+    #[test]
+    fn clocks_are_real_or_fixed() {
+        assert!(clock("real").is_ok());
+        let fixed = clock("fixed:2026-01-15T10:00:00Z").unwrap();
+        assert_eq!(fixed.now().to_rfc3339(), "2026-01-15T10:00:00+00:00");
+        assert!(
+            clock("fixed:yesterday").unwrap_err().contains("RFC3339") || clock("fixed:yesterday").is_err()
+        );
+        assert!(clock("sundial").is_err());
+    }
 }

@@ -291,3 +291,132 @@ mod diller {
         assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), serde_json::json!([]));
     }
 }
+
+/// `loyalty sim <vendor>` on a free port: its printed `loyalty.toml` and `export` lines are all a
+/// shop needs; the process is killed when dropped.
+struct RunningSim {
+    child: std::process::Child,
+    config: String,
+    secrets: Vec<(String, String)>,
+    credentials: Vec<(String, String)>,
+}
+
+impl RunningSim {
+    fn credential(&self, name: &str) -> String {
+        self.credentials.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(vendor: &str) -> RunningSim {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["sim", vendor, "--clock", "real"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("loyalty sim starts");
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut config, mut secrets, mut in_config) = (String::new(), Vec::new(), false);
+    let mut credentials = Vec::new();
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if let Some(cred) = line.strip_prefix("  ") {
+            if let Some((k, v)) = cred.split_once(char::is_whitespace) {
+                credentials.push((k.to_string(), v.trim().to_string()));
+            }
+        } else if let Some(export) = line.strip_prefix("export ") {
+            let (k, v) = export.split_once('=').unwrap();
+            secrets.push((k.to_string(), v.to_string()));
+        } else if line == "# loyalty.toml:" {
+            in_config = true;
+        } else if in_config {
+            config.push_str(&line);
+            config.push('\n');
+            if line.starts_with("url = ") {
+                break; // the [store] line ends the file
+            }
+        }
+    }
+    RunningSim { child, config, secrets, credentials }
+}
+
+fn run_with(shop: &Shop, sim: &RunningSim, args: &[&str]) -> Output {
+    let mut c = shop.command(args);
+    for (k, v) in &sim.secrets {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn loyalty_sim_diller_prints_a_config_the_commands_use() {
+    let sim = start_sim("diller");
+    assert!(
+        sim.config.contains("kind = \"diller\"") && sim.config.contains("client_secret_env"),
+        "{}",
+        sim.config
+    );
+    assert!(!sim.config.contains("demo-secret"), "no secret inline: {}", sim.config);
+    let shop = Shop::new("sim-diller", &sim.config);
+    let out = run_with(&shop, &sim, &["member", "find", "--phone", "+4741234567"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_with(
+        &shop,
+        &sim,
+        &["checkout", "--basket", "basket.json", "--phone", "+4741234567", "--order", "S-1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_with(&shop, &sim, &["return", "--order", "S-1", "--line", "1:1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[cfg(feature = "sessionm")]
+#[test]
+fn loyalty_sim_sessionm_prints_a_config_the_commands_use() {
+    let sim = start_sim("sessionm");
+    let shop = Shop::new("sim-sessionm", &sim.config);
+    let out = run_with(&shop, &sim, &["member", "find", "--phone", "+4741234567"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).lines().next().unwrap().split_whitespace().nth(1).unwrap().to_string();
+    let out = run_with(&shop, &sim, &["offers", "--member", &id, "--basket", "basket.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out =
+        run_with(&shop, &sim, &["checkout", "--basket", "basket.json", "--member", &id, "--order", "S-1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_with(&shop, &sim, &["return", "--order", "S-1", "--line", "1:1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[cfg(feature = "emanage")]
+#[test]
+fn loyalty_sim_emanage_prints_a_config_the_commands_use() {
+    let sim = start_sim("emanage");
+    let shop = Shop::new("sim-emanage", &sim.config);
+    let out = run_with(&shop, &sim, &["offers"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Progressive"), "{}", stdout(&out));
+}
+
+#[cfg(feature = "idosell")]
+#[test]
+fn loyalty_sim_idosell_prints_a_config_the_commands_use() {
+    let sim = start_sim("idosell");
+    let shop = Shop::new("sim-idosell", &sim.config);
+    let out = run_with(&shop, &sim, &["member", "find", "--id", &sim.credential("member_id")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_with(
+        &shop,
+        &sim,
+        &["checkout", "--basket", "basket.json", "--member", &sim.credential("member_id"), "--order", "S-1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("sent to idosell"), "{}", stdout(&out));
+}

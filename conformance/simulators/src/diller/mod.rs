@@ -120,6 +120,16 @@ impl DillerSim {
         settings: DillerSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, DillerProbe)> {
+        Self::start_on_port(settings, clock, 0).await
+    }
+
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
+    /// `loyalty sim --port`.
+    pub async fn start_on_port(
+        settings: DillerSettings,
+        clock: SimClock,
+        port: u16,
+    ) -> std::io::Result<(SimServer, DillerProbe)> {
         let inner = Arc::new(Mutex::new(state::seed(settings)));
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone() };
         // Secrets never reach the journal however they are spelled (`client%5Fsecret`, a JSON
@@ -127,7 +137,8 @@ impl DillerSim {
         // check (simulator decision: a T1 of 200 lines is about 100 KiB, and it bounds memory).
         let options = SimOptions::default()
             .redact_fields(["client_secret", "password", "access_token"])
-            .max_body_bytes(MAX_BODY_BYTES);
+            .max_body_bytes(MAX_BODY_BYTES)
+            .port(port);
         let server = crate::server::start_with(routes::router(sim), clock, options).await?;
         Ok((server, DillerProbe { inner }))
     }

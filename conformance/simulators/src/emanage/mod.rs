@@ -189,6 +189,16 @@ impl EmanageSim {
         settings: EmanageSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, EmanageProbe)> {
+        Self::start_on_port(settings, clock, 0).await
+    }
+
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
+    /// `loyalty sim --port`.
+    pub async fn start_on_port(
+        settings: EmanageSettings,
+        clock: SimClock,
+        port: u16,
+    ) -> std::io::Result<(SimServer, EmanageProbe)> {
         let inner = state::Inner::new(settings);
         let prefix = inner.sim_prefix.clone();
         let inner = Arc::new(Mutex::new(inner));
@@ -196,7 +206,8 @@ impl EmanageSim {
         // `X_CID` and card data never reach the journal (§3, §13).
         let options = crate::server::SimOptions::default()
             .redact_headers(["x_cid"])
-            .redact_fields(["creditcard", "cvv"]);
+            .redact_fields(["creditcard", "cvv"])
+            .port(port);
         let server = crate::server::start_with(routes::router(sim, &prefix), clock.clone(), options).await?;
         inner.lock().unwrap_or_else(|e| e.into_inner()).base_url = server.base_url().to_string();
         Ok((server, EmanageProbe { inner, clock }))

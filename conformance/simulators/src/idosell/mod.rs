@@ -307,6 +307,16 @@ impl IdosellSim {
         settings: IdosellSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, IdosellProbe)> {
+        Self::start_on_port(settings, clock, 0).await
+    }
+
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
+    /// `loyalty sim --port`.
+    pub async fn start_on_port(
+        settings: IdosellSettings,
+        clock: SimClock,
+        port: u16,
+    ) -> std::io::Result<(SimServer, IdosellProbe)> {
         let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
         if settings.zone().is_none() {
             return Err(invalid(format!("unknown time zone {}", settings.system_key_time_zone)));
@@ -323,7 +333,8 @@ impl IdosellSim {
         let options = SimOptions::default()
             .redact_fields([names::SYSTEM_KEY, names::SESSION_KEY, names::DROPSHIPPING_KEY, "password"])
             .max_body_bytes(limit)
-            .route_of(move |parts, body| routes::route_of(&names_source, parts, body));
+            .route_of(move |parts, body| routes::route_of(&names_source, parts, body))
+            .port(port);
         let server = crate::server::start_with(routes::router(sim.clone()), clock, options).await?;
         Ok((server, IdosellProbe { sim }))
     }

@@ -221,10 +221,20 @@ impl SessionmSim {
         settings: SessionmSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, SessionmProbe)> {
+        Self::start_on_port(settings, clock, 0).await
+    }
+
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
+    /// `loyalty sim --port`.
+    pub async fn start_on_port(
+        settings: SessionmSettings,
+        clock: SimClock,
+        port: u16,
+    ) -> std::io::Result<(SimServer, SessionmProbe)> {
         let inner = Arc::new(Mutex::new(seed::seed(settings)));
         let hold = Arc::new(routes::Hold::default());
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone(), hold: hold.clone() };
-        let server = crate::server::start(routes::router(sim), clock.clone(), &[]).await?;
+        let server = crate::server::start_on_port(routes::router(sim), clock.clone(), &[], port).await?;
         Ok((server, SessionmProbe { inner, clock, hold }))
     }
 }

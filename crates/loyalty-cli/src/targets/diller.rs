@@ -25,6 +25,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_DILLER_CLIENT_SECRET",
         ],
         setup: Some(|simulator| Box::pin(setup(simulator))),
+        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
     }
 }
 
@@ -87,4 +88,37 @@ async fn setup(simulator: bool) -> Result<String, Error> {
     }
     let adapter = DillerAdapter::new(DillerConfig::from_vars(ENV_PREFIX, vars)?)?;
     adapter.setup_toml(&ctx, SECRET_ENV).await
+}
+
+/// The simulator alone, for `loyalty sim diller`.
+async fn sim(port: u16, clock: SimClock) -> Result<crate::registry::SimRunning, Error> {
+    let s = |v: &str| v.to_string();
+    let server = loyalty_sim::diller::DillerSim::start_on_port(DillerSettings::default(), clock, port)
+        .await
+        .map_err(|e| {
+            Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start")
+                .with_message(e.to_string())
+        })?
+        .0;
+    let url = server.base_url().to_string();
+    Ok(crate::registry::SimRunning {
+        credentials: vec![
+            ("client_id", demo::CLIENT_ID.into()),
+            ("client_secret", demo::CLIENT_SECRET.into()),
+            ("store_id", demo::STORE_ID.into()),
+            ("department_id", demo::DEPARTMENT_ID.into()),
+            ("member phone", demo::MEMBER_PHONE.into()),
+        ],
+        provider: vec![
+            ("kind", s("diller")),
+            ("base_url", url.clone()),
+            ("client_id", s(demo::CLIENT_ID)),
+            ("client_secret_env", s("LOYALTY_DILLER_CLIENT_SECRET")),
+            ("store_id", s(demo::STORE_ID)),
+            ("department_id", s(demo::DEPARTMENT_ID)),
+        ],
+        secrets: vec![("LOYALTY_DILLER_CLIENT_SECRET", demo::CLIENT_SECRET.into())],
+        url,
+        _keep: Box::new(server),
+    })
 }

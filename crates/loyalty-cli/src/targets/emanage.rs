@@ -27,6 +27,7 @@ pub fn entry() -> Entry {
         ],
         // Nothing to set up: a campaign's web key and its products are chosen in the CRM.
         setup: None,
+        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
     }
 }
 
@@ -67,4 +68,39 @@ async fn start_live() -> Result<Option<Running>, Error> {
         info: Vec::new(),
         _keep: Vec::new(),
     }))
+}
+
+/// The simulator alone, for `loyalty sim emanage`.
+async fn sim(port: u16, clock: SimClock) -> Result<crate::registry::SimRunning, Error> {
+    let s = |v: &str| v.to_string();
+    let server = loyalty_sim::emanage::EmanageSim::start_on_port(EmanageSettings::default(), clock, port)
+        .await
+        .map_err(|e| {
+            Error::new(loyalty_core::ErrorKind::Unavailable, "emanage", "sim.start")
+                .with_message(e.to_string())
+        })?
+        .0;
+    let url = format!("{}/api", server.base_url());
+    let products =
+        [demo::PRODUCT_TIER_100, demo::PRODUCT_TIER_60, demo::PRODUCT_TIER_33_33].map(|p| p.to_string());
+    Ok(crate::registry::SimRunning {
+        credentials: vec![
+            ("x_cid", demo::CID.into()),
+            ("web_key", demo::WEB_KEY.into()),
+            ("card_approve", demo::PAN_APPROVE.into()),
+            ("card_decline", demo::PAN_DECLINE.into()),
+        ],
+        provider: vec![
+            ("kind", s("emanage")),
+            ("base_url", url.clone()),
+            ("cid_env", s("LOYALTY_EMANAGE_CID")),
+            ("web_key", s(demo::WEB_KEY)),
+            ("currency", s("USD")),
+            ("progressive_tiers", s("1:25,2:50")),
+            ("progressive_product_ids", products.join(",")),
+        ],
+        secrets: vec![("LOYALTY_EMANAGE_CID", demo::CID.into())],
+        url,
+        _keep: Box::new(server),
+    })
 }

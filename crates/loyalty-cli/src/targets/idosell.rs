@@ -41,6 +41,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID",
         ],
         setup: None,
+        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
     }
 }
 
@@ -110,4 +111,51 @@ async fn start_live() -> Result<Option<Running>, Error> {
         info: Vec::new(),
         _keep: Vec::new(),
     }))
+}
+
+/// The simulator alone, for `loyalty sim idosell`.
+async fn sim(port: u16, clock: loyalty_sim::SimClock) -> Result<crate::registry::SimRunning, Error> {
+    let s = |v: &str| v.to_string();
+    let settings = loyalty_sim::idosell::IdosellSettings::default();
+    let (server, probe) =
+        loyalty_sim::idosell::IdosellSim::start_on_port(settings, clock, port).await.map_err(|e| {
+            Error::new(loyalty_core::ErrorKind::Unavailable, "idosell", "sim.start")
+                .with_message(e.to_string())
+        })?;
+    // One order of the shop's already at the wholesaler: its recipient is the demo member.
+    let member = probe.seed_orders(demo::LOGIN, 1).first().and_then(|o| probe.order_address_id(o));
+    let url = server.base_url().to_string();
+    let billing = simulated::demo_billing();
+    let address = billing.address.clone();
+    Ok(crate::registry::SimRunning {
+        credentials: vec![
+            ("login", demo::LOGIN.into()),
+            ("password", demo::PASSWORD.into()),
+            ("dropshipping_key", demo::DROPSHIPPING_KEY.into()),
+            ("member_id", member.map(|m| m.to_string()).unwrap_or_default()),
+        ],
+        provider: vec![
+            ("kind", s("idosell")),
+            ("base_url", url.clone()),
+            ("login", s(demo::LOGIN)),
+            ("password_env", s("LOYALTY_IDOSELL_PASSWORD")),
+            ("dropshipping_key_env", s("LOYALTY_IDOSELL_DROPSHIPPING_KEY")),
+            ("default_courier_id", demo::COURIER_DOMESTIC.to_string()),
+            ("billing_company", billing.company.clone()),
+            ("billing_tax_id", billing.tax_id.clone()),
+            ("billing_street", address.street.unwrap_or_default()),
+            ("billing_postcode", address.zip_code.unwrap_or_default()),
+            ("billing_city", address.city.unwrap_or_default()),
+            ("billing_country", address.country_code.unwrap_or_default()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect(),
+        secrets: vec![
+            ("LOYALTY_IDOSELL_PASSWORD", demo::PASSWORD.into()),
+            ("LOYALTY_IDOSELL_DROPSHIPPING_KEY", demo::DROPSHIPPING_KEY.into()),
+        ],
+        url,
+        _keep: Box::new(server),
+    })
 }

@@ -15,6 +15,7 @@ pub fn entry() -> Entry {
         live: || Box::pin(async { Ok(None) }),
         live_vars: &[],
         setup: None,
+        simulator: None,
     }
 }
 

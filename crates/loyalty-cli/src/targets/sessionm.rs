@@ -37,6 +37,7 @@ pub fn entry() -> Entry {
         ],
         // Nothing to set up: SessionM hands out ids and credentials; there is no store list.
         setup: None,
+        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
     }
 }
 
@@ -96,4 +97,53 @@ async fn start_live() -> Result<Option<Running>, Error> {
         info: Vec::new(),
         _keep: Vec::new(),
     }))
+}
+
+/// The simulator alone, for `loyalty sim sessionm`: one server answers the POS, Connect and
+/// Core families.
+async fn sim(port: u16, clock: SimClock) -> Result<crate::registry::SimRunning, Error> {
+    let s = |v: &str| v.to_string();
+    let server = loyalty_sim::sessionm::SessionmSim::start_on_port(SessionmSettings::default(), clock, port)
+        .await
+        .map_err(|e| {
+            Error::new(loyalty_core::ErrorKind::Unavailable, "sessionm", "sim.start")
+                .with_message(e.to_string())
+        })?
+        .0;
+    let url = server.base_url().to_string();
+    Ok(crate::registry::SimRunning {
+        credentials: vec![
+            ("pos_key", demo::POS_KEY.into()),
+            ("pos_secret", demo::POS_SECRET.into()),
+            ("connect_key", demo::CONNECT_KEY.into()),
+            ("connect_secret", demo::CONNECT_SECRET.into()),
+            ("api_key", demo::API_KEY.into()),
+            ("s2s_secret", demo::S2S_SECRET.into()),
+        ],
+        provider: vec![
+            ("kind", s("sessionm")),
+            ("pos_base_url", url.clone()),
+            ("pos_key", s(demo::POS_KEY)),
+            ("pos_secret_env", s("LOYALTY_SESSIONM_POS_SECRET")),
+            ("connect_base_url", url.clone()),
+            ("connect_key", s(demo::CONNECT_KEY)),
+            ("connect_secret_env", s("LOYALTY_SESSIONM_CONNECT_SECRET")),
+            ("core_base_url", url.clone()),
+            ("api_key_env", s("LOYALTY_SESSIONM_API_KEY")),
+            ("s2s_secret_env", s("LOYALTY_SESSIONM_S2S_SECRET")),
+            ("retailer_id", s(demo::RETAILER_ID)),
+            ("client_id", s(demo::CLIENT_ID)),
+            ("store_id", s(demo::STORE_ID)),
+            ("currency", s(demo::CURRENCY)),
+            ("external_id_type", s(demo::EXTERNAL_ID_TYPE)),
+        ],
+        secrets: vec![
+            ("LOYALTY_SESSIONM_POS_SECRET", demo::POS_SECRET.into()),
+            ("LOYALTY_SESSIONM_CONNECT_SECRET", demo::CONNECT_SECRET.into()),
+            ("LOYALTY_SESSIONM_API_KEY", demo::API_KEY.into()),
+            ("LOYALTY_SESSIONM_S2S_SECRET", demo::S2S_SECRET.into()),
+        ],
+        url,
+        _keep: Box::new(server),
+    })
 }
