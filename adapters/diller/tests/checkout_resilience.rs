@@ -121,5 +121,5 @@ async fn guest_sale_is_refused_by_a_members_only_vendor_and_not_queued() {
     );
     assert!(checkout.pending().await.unwrap().is_empty());
     assert_eq!(payment.captures(), 1);
-    assert_eq!(env.journal().count("POST", "/api/v2.0/stores/demo-store/members/"), 0, "nothing was sent");
+    assert_eq!(env.journal().count("POST", "/api/v2.0/stores/demo-client/members/"), 0, "nothing was sent");
 }

@@ -73,7 +73,10 @@ async fn access_token_never_reaches_the_journal_or_errors() {
     let token = "fixture-access-token";
     let server = ReplayServer::start(fixtures).await.unwrap();
     server.handle().inject("GET", "/api/", Fault::MalformedBody, Some(1));
-    let adapter = DillerAdapter::new(config(server.base_url(), Duration::from_secs(5))).unwrap();
+    // The fixtures were written for a store of its own id.
+    let mut replay_config = config(server.base_url(), Duration::from_secs(5));
+    replay_config.store_id = "demo-store".into();
+    let adapter = DillerAdapter::new(replay_config).unwrap();
     let err =
         adapter.members().unwrap().get(&Context::new(), &MemberId::new("m_Ao1bPoZRRV7Y")).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Protocol);

@@ -15,7 +15,7 @@ use loyalty_sim::diller::{demo, DillerSettings};
 use loyalty_sim::Fault;
 
 const TOKEN: &str = "/connect/token";
-const T1: &str = "/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/transactions";
+const T1: &str = "/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y/transactions";
 
 fn ctx() -> Context {
     Context::new()
@@ -170,7 +170,7 @@ async fn enroll_sends_phone_and_the_configured_department() {
         .await;
     let m = m.unwrap();
     assert!(!m.consents.membership, "an enrolled member has not accepted the terms yet");
-    let body = body_json(&env, "POST", "/api/v2.0/stores/demo-store/members/enroll");
+    let body = body_json(&env, "POST", "/api/v2.0/stores/demo-client/members/enroll");
     assert_eq!(body["phone"], serde_json::json!({"country_code": "+47", "number": "90000001"}));
     assert_eq!(body["department_id"], "web");
 }
@@ -196,7 +196,7 @@ async fn register_maps_the_four_consents() {
         .with_consents(consents);
     let m = env.adapter.members().unwrap().register(&ctx(), &request).await.unwrap();
     assert_eq!(m.consents, consents);
-    let body = body_json(&env, "POST", "/api/v2.0/stores/demo-store/members");
+    let body = body_json(&env, "POST", "/api/v2.0/stores/demo-client/members");
     assert_eq!(
         body["consent"],
         serde_json::json!({"gdpr_accepted": true, "save_order_history": true, "receive_sms": false, "receive_email": true})
@@ -231,7 +231,7 @@ async fn update_sends_the_whole_profile_so_unchanged_fields_survive() {
     assert_eq!(updated.last_name.as_deref(), Some("Hansen"));
     // Full replacement (§4.2): the e-mail was sent back, so it is still there.
     assert_eq!(updated.email.as_deref(), Some(demo::MEMBER_EMAIL));
-    let body = body_json(&env, "PUT", "/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y");
+    let body = body_json(&env, "PUT", "/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y");
     assert!(body.get("phone").is_none(), "UpdateMemberRequest has no phone");
     assert_eq!(body["email"], demo::MEMBER_EMAIL);
     assert_eq!(body["segments"], serde_json::json!([{"segment_id": 4, "selected_options": [41]}]));
@@ -299,7 +299,7 @@ async fn coupon_paths_carry_the_code_not_the_id() {
     assert!(v.unwrap().valid);
     let paths: Vec<String> = env.journal().entries().into_iter().map(|e| e.path).collect();
     assert!(paths
-        .contains(&"/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/coupons/SUMMER10/validate".into()));
+        .contains(&"/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y/coupons/SUMMER10/validate".into()));
     assert!(!paths.iter().any(|p| p.contains("5521")));
 }
 
@@ -429,7 +429,7 @@ async fn cancel_reverses_coupons_and_stamps_and_a_second_cancel_is_conflict() {
     txs.cancel(&ctx(), &tx, Some("customer changed mind")).await.unwrap();
     assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(0));
     assert_eq!(env.probe.stamps_collected(demo::MEMBER_ID, 17), Some(0));
-    assert!(env.journal().count("POST", "/api/v2.0/stores/demo-store/transactions/Order-1234/cancel") == 1);
+    assert!(env.journal().count("POST", "/api/v2.0/stores/demo-client/transactions/Order-1234/cancel") == 1);
     let again = txs.cancel(&ctx(), &tx, None).await.unwrap_err();
     assert_eq!(again.kind(), &ErrorKind::Conflict);
 }
@@ -459,7 +459,7 @@ async fn refund_leaves_coupons_and_stamps_alone() {
     let body = body_json(
         &env,
         "POST",
-        "/api/v2.0/stores/demo-store/members/m_Ao1bPoZRRV7Y/transactions/Order-R/refund",
+        "/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y/transactions/Order-R/refund",
     );
     assert!(body.get("coupon_codes").is_none() && body.get("stamp_cards").is_none(), "{body}");
     assert!(dec(&body["total"].to_string()) > dec("0"), "refund amounts are positive");
@@ -491,10 +491,10 @@ async fn amend_is_unsupported_and_redemptions_are_absent() {
 #[tokio::test]
 async fn a_503_on_a_read_is_retried() {
     let env = start().await;
-    env.handle().inject("GET", "/api/v2.0/stores/demo-store/members/", Fault::Status(503), Some(1));
+    env.handle().inject("GET", "/api/v2.0/stores/demo-client/members/", Fault::Status(503), Some(1));
     let m = env.adapter.members().unwrap().get(&ctx(), &env.member()).await.unwrap();
     assert_eq!(m.id.as_str(), demo::MEMBER_ID);
-    assert_eq!(env.journal().count("GET", "/api/v2.0/stores/demo-store/members/"), 2);
+    assert_eq!(env.journal().count("GET", "/api/v2.0/stores/demo-client/members/"), 2);
 }
 
 #[tokio::test]
@@ -526,20 +526,20 @@ async fn retry_after_is_honoured_on_429() {
     let env = start().await;
     env.handle().inject(
         "GET",
-        "/api/v2.0/stores/demo-store/segments",
+        "/api/v2.0/stores/demo-client/segments",
         Fault::TooManyRequests { retry_after_secs: 1 },
         Some(1),
     );
     let started = Instant::now();
     env.adapter.members().unwrap().segments(&ctx()).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
-    assert_eq!(env.journal().count("GET", "/api/v2.0/stores/demo-store/segments"), 2);
+    assert_eq!(env.journal().count("GET", "/api/v2.0/stores/demo-client/segments"), 2);
 }
 
 #[tokio::test]
 async fn a_garbage_reply_is_a_protocol_error() {
     let env = start().await;
-    env.handle().inject("GET", "/api/v2.0/stores/demo-store/members/", Fault::MalformedBody, Some(1));
+    env.handle().inject("GET", "/api/v2.0/stores/demo-client/members/", Fault::MalformedBody, Some(1));
     let err = env.adapter.members().unwrap().get(&ctx(), &env.member()).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Protocol);
 }

@@ -80,7 +80,7 @@ async fn attack(kind: usize, addr: String, deadline: Instant, counters: Arc<Coun
                 // A huge body with a 1 GiB Content-Length, sent as fast as the server reads.
                 2 => {
                     c.write_all(
-                        b"POST /api/v2.0/stores/demo-store/departments HTTP/1.1\r\nHost: sim\r\n\
+                        b"POST /api/v2.0/stores/demo-client/departments HTTP/1.1\r\nHost: sim\r\n\
                           Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n",
                     )
                     .await?;

@@ -17,7 +17,7 @@ struct T {
     token: String,
 }
 
-const STORE: &str = "/api/v2.0/stores/demo-store";
+const STORE: &str = "/api/v2.0/stores/demo-client";
 
 fn member_path(rest: &str) -> String {
     format!("{STORE}/members/{}{rest}", demo::MEMBER_ID)

@@ -10,7 +10,7 @@ use loyalty_sim::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const STORE: &str = "/api/v2.0/stores/demo-store";
+const STORE: &str = "/api/v2.0/stores/demo-client";
 
 async fn sim() -> SimServer {
     DillerSim::start(DillerSettings::default(), SimClock::default()).await.unwrap()

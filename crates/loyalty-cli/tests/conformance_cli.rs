@@ -158,7 +158,7 @@ fn setup_writes_a_config_with_the_secret_by_reference() {
     let out = loyalty(&["setup", "diller", "--simulator"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let toml = String::from_utf8_lossy(&out.stdout);
-    assert!(toml.contains("store_id = \"demo-store\""), "{toml}");
+    assert!(toml.contains("store_id = \"demo-client\""), "{toml}");
     assert!(toml.contains("client_secret_env = \"LOYALTY_DILLER_CLIENT_SECRET\""), "{toml}");
     assert!(toml.contains("#   web = "), "departments listed: {toml}");
     assert!(!toml.contains("demo-secret"), "the secret itself is never written");
@@ -176,7 +176,7 @@ fn setup_output_is_a_loyalty_toml_that_opens_the_diller_adapter() {
     std::env::set_var("LOYALTY_DILLER_CLIENT_SECRET", "from-the-environment");
     let diller = loyalty_diller::DillerConfig::from_value(serde_json::Value::Object(config.provider.clone()))
         .expect("keys DillerConfig accepts");
-    assert_eq!(diller.store_id, "demo-store");
+    assert_eq!(diller.store_id, "demo-client");
     assert_eq!(diller.client_secret.expose(), "from-the-environment");
     assert_eq!(diller.identifier_kind, loyalty_core::LookupKind::ExternalId);
     assert_eq!(config.provider().expect("opens").name(), "diller");

@@ -420,3 +420,22 @@ fn loyalty_sim_idosell_prints_a_config_the_commands_use() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("sent to idosell"), "{}", stdout(&out));
 }
+
+#[cfg(feature = "diller")]
+#[test]
+fn loyalty_setup_diller_works_against_loyalty_sim_diller_from_the_client_id_alone() {
+    let sim = start_sim("diller");
+    let url =
+        sim.config.lines().find_map(|l| l.strip_prefix("base_url = ")).unwrap().trim_matches('"').to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["setup", "diller"])
+        .env("LOYALTY_DILLER_URL", &url)
+        .env("LOYALTY_DILLER_CLIENT_ID", sim.credential("client_id"))
+        .env("LOYALTY_DILLER_CLIENT_SECRET", sim.credential("client_secret"))
+        .env_remove("LOYALTY_DILLER_STORE_ID")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("store_id = \"{}\"", sim.credential("client_id"))), "{text}");
+}

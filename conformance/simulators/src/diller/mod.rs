@@ -28,8 +28,10 @@ pub mod demo {
     pub const CLIENT_SECRET: &str = "demo-secret-9f8e7d";
     /// The only scope (§2).
     pub const SCOPE: &str = "api.retailer";
-    /// Store id (currency NOK, time zone Europe/Oslo, culture nb-NO, country NO).
-    pub const STORE_ID: &str = "demo-store";
+    /// Store id: the client id, as the single-store rule of the contract has it (currency NOK,
+    /// time zone Europe/Oslo, culture nb-NO, country NO), so `loyalty setup diller` finds it
+    /// from the client id alone.
+    pub const STORE_ID: &str = "demo-client";
     /// Web-shop department.
     pub const DEPARTMENT_ID: &str = "web";
     /// POS department.

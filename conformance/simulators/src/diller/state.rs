@@ -328,10 +328,10 @@ impl Inner {
         json!({
             "id": s.id,
             "tax_number": "NO987654321MVA",
-            "external_id": "ext-demo-store",
+            "external_id": "ext-demo-client",
             "store_name": s.name,
             "phone": {"country_code": "+47", "number": "22334455"},
-            "email": "post@demo-store.example",
+            "email": "post@demo-client.example",
             "address": {"street": "Karl Johans gate 1", "city": "Oslo", "zip_code": "0154", "state": null, "country_code": "NO"},
             "currency": s.currency,
             "time_zone": "Europe/Oslo",
@@ -345,7 +345,7 @@ impl Inner {
                 "currency_points_ratio": num(s.ratio),
             },
             "member_identifier": {"type": demo::IDENTIFIER_TYPE, "is_unique_per_country": true},
-            "privacy_policy_url": "https://demo-store.example/privacy",
+            "privacy_policy_url": "https://demo-client.example/privacy",
         })
     }
 
