@@ -145,6 +145,18 @@ async fn token_expires_on_the_sim_clock() {
 }
 
 #[tokio::test]
+async fn expired_tokens_are_pruned_when_a_new_one_is_issued() {
+    let t = sim().await;
+    for _ in 0..3 {
+        t.fetch_token().await;
+    }
+    assert_eq!(t.probe.tokens_issued(), 4, "four live tokens");
+    t.server.handle().clock().advance(std::time::Duration::from_secs(3601));
+    t.fetch_token().await;
+    assert_eq!(t.probe.tokens_issued(), 1, "only the new token is kept");
+}
+
+#[tokio::test]
 async fn token_lifetime_setting_is_reported_in_expires_in() {
     let mut settings = DillerSettings::default();
     settings.token_expires_in_secs = 60;

@@ -278,7 +278,8 @@ impl DillerProbe {
         self.lock().token_requests
     }
 
-    /// Number of tokens issued so far (expired ones included).
+    /// Number of tokens held: those issued and not yet pruned (expired tokens are dropped when
+    /// the next token is issued).
     pub fn tokens_issued(&self) -> usize {
         self.lock().tokens.len()
     }
