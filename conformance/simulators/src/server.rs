@@ -105,6 +105,8 @@ pub struct SimOptions {
     pub max_connections: usize,
     /// Port on 127.0.0.1 to listen on; 0 (the default) takes a free one.
     pub port: u16,
+    /// Serve the control API ([`crate::control`]) under `/_sim` with these vendor events.
+    pub control: Option<Arc<dyn crate::control::VendorEvents>>,
 }
 
 impl Default for SimOptions {
@@ -120,6 +122,7 @@ impl Default for SimOptions {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             port: 0,
+            control: None,
         }
     }
 }
@@ -137,11 +140,18 @@ impl fmt::Debug for SimOptions {
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("port", &self.port)
+            .field("control", &self.control.is_some())
             .finish()
     }
 }
 
 impl SimOptions {
+    /// Serves the control API under `/_sim` with `events` (`loyalty sim --control`).
+    pub fn control(mut self, events: Arc<dyn crate::control::VendorEvents>) -> Self {
+        self.control = Some(events);
+        self
+    }
+
     /// Listens on `port` of 127.0.0.1 (0 takes a free one): `loyalty sim --port`.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -364,20 +374,23 @@ impl Drop for SimServer {
 /// are redacted however they are encoded. A body above [`DEFAULT_MAX_BODY_BYTES`] is answered
 /// `413` with a small problem-details body by the kit, since the router cannot know.
 pub async fn start(router: Router, clock: SimClock, redact_headers: &[&str]) -> std::io::Result<SimServer> {
-    start_on_port(router, clock, redact_headers, 0).await
+    start_on_port(router, clock, redact_headers, 0, None).await
 }
 
-/// [`start`] on `port` of 127.0.0.1 (0 takes a free one).
+/// [`start`] on `port` of 127.0.0.1 (0 takes a free one), with the control API when
+/// `control` names the vendor's events.
 pub async fn start_on_port(
     router: Router,
     clock: SimClock,
     redact_headers: &[&str],
     port: u16,
+    control: Option<Arc<dyn crate::control::VendorEvents>>,
 ) -> std::io::Result<SimServer> {
-    let options = SimOptions::default()
+    let mut options = SimOptions::default()
         .redact_headers(redact_headers.iter().copied())
         .redact_fields(["client_secret"])
         .port(port);
+    options.control = control;
     launch(router, clock, options, true).await
 }
 
@@ -406,6 +419,7 @@ async fn launch(
         body_read_timeout,
         max_connections,
         port,
+        control,
     } = options;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
@@ -426,9 +440,13 @@ async fn launch(
         shutdown: tx,
     });
     let handle = SimHandle { shared };
-    let app = router
+    let mut app = router
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(handle.clone(), sim_middleware));
+    // Merged after the middleware: control requests are neither journaled nor faulted.
+    if let Some(events) = control {
+        app = app.merge(crate::control::router(handle.clone(), events));
+    }
     let limits = Limits { header_read_timeout, max_connections: max_connections.max(1) };
     let task = tokio::spawn(serve(listener, app, limits, rx));
     Ok(SimServer { handle, task: Some(task) })

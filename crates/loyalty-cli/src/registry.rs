@@ -25,7 +25,8 @@ pub struct Running {
 type Start = fn() -> Pin<Box<dyn Future<Output = Result<Running, Error>>>>;
 type StartLive = fn() -> Pin<Box<dyn Future<Output = Result<Option<Running>, Error>>>>;
 type Setup = fn(bool) -> Pin<Box<dyn Future<Output = Result<String, Error>>>>;
-type StartSim = fn(u16, loyalty_sim::SimClock) -> Pin<Box<dyn Future<Output = Result<SimRunning, Error>>>>;
+type StartSim =
+    fn(u16, loyalty_sim::SimClock, bool) -> Pin<Box<dyn Future<Output = Result<SimRunning, Error>>>>;
 
 /// A vendor simulator started for `loyalty sim`: where it listens, how to reach it, and the
 /// `loyalty.toml` that points the bridge at it.

@@ -22,6 +22,10 @@ pub struct SimArgs {
     /// start that moves only when told, as the conformance suite runs it).
     #[arg(long, default_value = "real")]
     clock: String,
+    /// Also serve the control API under /_sim: move the clock, inject faults, read the journal,
+    /// fire vendor events (see the loyalty_sim::control docs).
+    #[arg(long)]
+    control: bool,
     /// Also write the ready loyalty.toml to this file.
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
@@ -65,7 +69,7 @@ pub fn execute(args: &SimArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let running = match start(args.port, clock).await {
+        let running = match start(args.port, clock, args.control).await {
             Ok(r) => r,
             Err(e) => return out::fail(&e),
         };
@@ -76,6 +80,13 @@ pub fn execute(args: &SimArgs) -> ExitCode {
             }
         }
         out::line(format!("{name} simulator on {} (Ctrl-C stops it)", running.url));
+        if args.control {
+            let base = running.url.trim_end_matches("/api");
+            out::line(format!(
+                "control API on {base}{} (GET it for the clock and the vendor events)",
+                loyalty_sim::control::PREFIX
+            ));
+        }
         out::line("test credentials (the simulator's own, not secrets):");
         for (k, v) in &running.credentials {
             out::line(format!("  {k:18} {v}"));

@@ -122,15 +122,16 @@ impl DillerSim {
         settings: DillerSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, DillerProbe)> {
-        Self::start_on_port(settings, clock, 0).await
+        Self::start_on_port(settings, clock, 0, false).await
     }
 
-    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
-    /// `loyalty sim --port`.
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), with the
+    /// control API ([`crate::control`]) when `control` is set: `loyalty sim --port --control`.
     pub async fn start_on_port(
         settings: DillerSettings,
         clock: SimClock,
         port: u16,
+        control: bool,
     ) -> std::io::Result<(SimServer, DillerProbe)> {
         let inner = Arc::new(Mutex::new(state::seed(settings)));
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone() };
@@ -141,6 +142,7 @@ impl DillerSim {
             .redact_fields(["client_secret", "password", "access_token"])
             .max_body_bytes(MAX_BODY_BYTES)
             .port(port);
+        let options = if control { options.control(Arc::new(crate::control::NoEvents)) } else { options };
         let server = crate::server::start_with(routes::router(sim), clock, options).await?;
         Ok((server, DillerProbe { inner }))
     }

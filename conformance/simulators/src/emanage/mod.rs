@@ -189,15 +189,16 @@ impl EmanageSim {
         settings: EmanageSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, EmanageProbe)> {
-        Self::start_on_port(settings, clock, 0).await
+        Self::start_on_port(settings, clock, 0, false).await
     }
 
-    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
-    /// `loyalty sim --port`.
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), with the
+    /// control API ([`crate::control`]) when `control` is set: `loyalty sim --port --control`.
     pub async fn start_on_port(
         settings: EmanageSettings,
         clock: SimClock,
         port: u16,
+        control: bool,
     ) -> std::io::Result<(SimServer, EmanageProbe)> {
         let inner = state::Inner::new(settings);
         let prefix = inner.sim_prefix.clone();
@@ -208,6 +209,11 @@ impl EmanageSim {
             .redact_headers(["x_cid"])
             .redact_fields(["creditcard", "cvv"])
             .port(port);
+        let options = if control {
+            options.control(Arc::new(Events(EmanageProbe { inner: inner.clone(), clock: clock.clone() })))
+        } else {
+            options
+        };
         let server = crate::server::start_with(routes::router(sim, &prefix), clock.clone(), options).await?;
         inner.lock().unwrap_or_else(|e| e.into_inner()).base_url = server.base_url().to_string();
         Ok((server, EmanageProbe { inner, clock }))
@@ -449,5 +455,34 @@ impl EmanageProbe {
     /// from start).
     pub fn set_settings(&self, settings: EmanageSettings) {
         self.lock().settings = settings;
+    }
+}
+
+/// eManage's vendor-side events for the control API: the payer confirms or abandons a
+/// redirect payment.
+struct Events(EmanageProbe);
+
+impl crate::control::VendorEvents for Events {
+    fn names(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "confirm_payment",
+                "{\"session\": id}: the payer completes the session's redirect or 3-D Secure payment",
+            ),
+            ("cancel_payment", "{\"session\": id}: the payer abandons it"),
+        ]
+    }
+
+    fn fire(&self, name: &str, args: serde_json::Value) -> Option<crate::control::EventFuture> {
+        let session = args.get("session").and_then(serde_json::Value::as_str).map(str::to_string);
+        let done = match (name, session) {
+            (_, None) if matches!(name, "confirm_payment" | "cancel_payment") => {
+                Err("missing \"session\"".to_string())
+            }
+            ("confirm_payment", Some(s)) => Ok(self.0.confirm_payment(&s)),
+            ("cancel_payment", Some(s)) => Ok(self.0.cancel_payment(&s)),
+            _ => return None,
+        };
+        Some(Box::pin(async move { done.map(|ok| serde_json::json!({"done": ok})) }))
     }
 }

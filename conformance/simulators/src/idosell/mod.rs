@@ -307,15 +307,16 @@ impl IdosellSim {
         settings: IdosellSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, IdosellProbe)> {
-        Self::start_on_port(settings, clock, 0).await
+        Self::start_on_port(settings, clock, 0, false).await
     }
 
-    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
-    /// `loyalty sim --port`.
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), with the
+    /// control API ([`crate::control`]) when `control` is set: `loyalty sim --port --control`.
     pub async fn start_on_port(
         settings: IdosellSettings,
         clock: SimClock,
         port: u16,
+        control: bool,
     ) -> std::io::Result<(SimServer, IdosellProbe)> {
         let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
         if settings.zone().is_none() {
@@ -335,6 +336,11 @@ impl IdosellSim {
             .max_body_bytes(limit)
             .route_of(move |parts, body| routes::route_of(&names_source, parts, body))
             .port(port);
+        let options = if control {
+            options.control(Arc::new(Events(IdosellProbe { sim: sim.clone() })))
+        } else {
+            options
+        };
         let server = crate::server::start_with(routes::router(sim.clone()), clock, options).await?;
         Ok((server, IdosellProbe { sim }))
     }
@@ -547,5 +553,35 @@ impl IdosellProbe {
                 g.orders[idx].id.clone()
             })
             .collect()
+    }
+}
+
+/// IdoSell's vendor-side events for the control API: the wholesaler dispatches an order (and
+/// sends its shipment notice to the account's callback URL).
+struct Events(IdosellProbe);
+
+impl crate::control::VendorEvents for Events {
+    fn names(&self) -> Vec<(&'static str, &'static str)> {
+        vec![(
+            "dispatch",
+            "{\"order_id\": id, \"parcels\": n}: the wholesaler ships the order with n tracking numbers and pushes its notice",
+        )]
+    }
+
+    fn fire(&self, name: &str, args: serde_json::Value) -> Option<crate::control::EventFuture> {
+        if name != "dispatch" {
+            return None;
+        }
+        let order = args.get("order_id").and_then(serde_json::Value::as_str).map(str::to_string);
+        let parcels = args.get("parcels").and_then(serde_json::Value::as_u64).unwrap_or(1).clamp(1, 20);
+        let done = match order {
+            None => Err("missing \"order_id\"".to_string()),
+            Some(o) => self
+                .0
+                .dispatch_order(&o, parcels as usize)
+                .map(|numbers| serde_json::json!({"order_id": o, "tracking_numbers": numbers}))
+                .ok_or_else(|| format!("order {o:?} is unknown or already dispatched")),
+        };
+        Some(Box::pin(async move { done }))
     }
 }

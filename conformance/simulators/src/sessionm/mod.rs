@@ -221,20 +221,24 @@ impl SessionmSim {
         settings: SessionmSettings,
         clock: SimClock,
     ) -> std::io::Result<(SimServer, SessionmProbe)> {
-        Self::start_on_port(settings, clock, 0).await
+        Self::start_on_port(settings, clock, 0, false).await
     }
 
-    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), for
-    /// `loyalty sim --port`.
+    /// [`Self::start_with_probe`] on `port` of 127.0.0.1 (0 takes a free one), with the
+    /// control API ([`crate::control`]) when `control` is set: `loyalty sim --port --control`.
     pub async fn start_on_port(
         settings: SessionmSettings,
         clock: SimClock,
         port: u16,
+        control: bool,
     ) -> std::io::Result<(SimServer, SessionmProbe)> {
         let inner = Arc::new(Mutex::new(seed::seed(settings)));
         let hold = Arc::new(routes::Hold::default());
         let sim = routes::Sim { inner: inner.clone(), clock: clock.clone(), hold: hold.clone() };
-        let server = crate::server::start_on_port(routes::router(sim), clock.clone(), &[], port).await?;
+        let events: Option<Arc<dyn crate::control::VendorEvents>> =
+            control.then(|| Arc::new(crate::control::NoEvents) as Arc<dyn crate::control::VendorEvents>);
+        let server =
+            crate::server::start_on_port(routes::router(sim), clock.clone(), &[], port, events).await?;
         Ok((server, SessionmProbe { inner, clock, hold }))
     }
 }

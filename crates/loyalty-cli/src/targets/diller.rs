@@ -25,7 +25,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_DILLER_CLIENT_SECRET",
         ],
         setup: Some(|simulator| Box::pin(setup(simulator))),
-        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
+        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
     }
 }
 
@@ -91,15 +91,16 @@ async fn setup(simulator: bool) -> Result<String, Error> {
 }
 
 /// The simulator alone, for `loyalty sim diller`.
-async fn sim(port: u16, clock: SimClock) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(port: u16, clock: SimClock, control: bool) -> Result<crate::registry::SimRunning, Error> {
     let s = |v: &str| v.to_string();
-    let server = loyalty_sim::diller::DillerSim::start_on_port(DillerSettings::default(), clock, port)
-        .await
-        .map_err(|e| {
-            Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start")
-                .with_message(e.to_string())
-        })?
-        .0;
+    let server =
+        loyalty_sim::diller::DillerSim::start_on_port(DillerSettings::default(), clock, port, control)
+            .await
+            .map_err(|e| {
+                Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start")
+                    .with_message(e.to_string())
+            })?
+            .0;
     let url = server.base_url().to_string();
     Ok(crate::registry::SimRunning {
         credentials: vec![

@@ -41,7 +41,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID",
         ],
         setup: None,
-        simulator: Some(|port, clock| Box::pin(sim(port, clock))),
+        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
     }
 }
 
@@ -114,11 +114,16 @@ async fn start_live() -> Result<Option<Running>, Error> {
 }
 
 /// The simulator alone, for `loyalty sim idosell`.
-async fn sim(port: u16, clock: loyalty_sim::SimClock) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(
+    port: u16,
+    clock: loyalty_sim::SimClock,
+    control: bool,
+) -> Result<crate::registry::SimRunning, Error> {
     let s = |v: &str| v.to_string();
     let settings = loyalty_sim::idosell::IdosellSettings::default();
-    let (server, probe) =
-        loyalty_sim::idosell::IdosellSim::start_on_port(settings, clock, port).await.map_err(|e| {
+    let (server, probe) = loyalty_sim::idosell::IdosellSim::start_on_port(settings, clock, port, control)
+        .await
+        .map_err(|e| {
             Error::new(loyalty_core::ErrorKind::Unavailable, "idosell", "sim.start")
                 .with_message(e.to_string())
         })?;
