@@ -25,8 +25,31 @@ pub struct Running {
 type Start = fn() -> Pin<Box<dyn Future<Output = Result<Running, Error>>>>;
 type StartLive = fn() -> Pin<Box<dyn Future<Output = Result<Option<Running>, Error>>>>;
 type Setup = fn(bool) -> Pin<Box<dyn Future<Output = Result<String, Error>>>>;
-type StartSim =
-    fn(u16, loyalty_sim::SimClock, bool) -> Pin<Box<dyn Future<Output = Result<SimRunning, Error>>>>;
+/// How `loyalty sim` asks for a simulator: port, clock, control API, and the vendor's settings
+/// (the JSON form of its settings type; `None` for the defaults).
+pub struct SimRequest {
+    /// Port on 127.0.0.1 (0 = any free one).
+    pub port: u16,
+    /// The simulator's clock.
+    pub clock: loyalty_sim::SimClock,
+    /// Serve the control API.
+    pub control: bool,
+    /// The vendor's settings.
+    pub settings: Option<serde_json::Value>,
+}
+
+impl SimRequest {
+    /// The settings as the vendor's type, defaults where none were given.
+    pub fn settings<T: serde::de::DeserializeOwned + Default>(&self, vendor: &str) -> Result<T, Error> {
+        match &self.settings {
+            None => Ok(T::default()),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|e| Error::invalid(vendor, "sim.settings", "settings", e.to_string())),
+        }
+    }
+}
+
+type StartSim = fn(SimRequest) -> Pin<Box<dyn Future<Output = Result<SimRunning, Error>>>>;
 
 /// A vendor simulator started for `loyalty sim`: where it listens, how to reach it, and the
 /// `loyalty.toml` that points the bridge at it.

@@ -26,6 +26,11 @@ pub struct SimArgs {
     /// fire vendor events (see the loyalty_sim::control docs).
     #[arg(long)]
     control: bool,
+    /// The simulator's settings (the choices its contract leaves open), as JSON or TOML; a key
+    /// left out keeps its default, an unknown key is an error. See the settings type of the
+    /// vendor's simulator module (`loyalty_sim::<vendor>`).
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
     /// Also write the ready loyalty.toml to this file.
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
@@ -38,6 +43,16 @@ fn clock(text: &str) -> Result<SimClock, String> {
             .map(|t| SimClock::at(t.with_timezone(&chrono::Utc)))
             .map_err(|e| format!("--clock {text:?}: {e}; expected fixed:2026-01-15T10:00:00Z")),
         _ => Err(format!("--clock {text:?}: expected `real` or `fixed:RFC3339`")),
+    }
+}
+
+/// A settings file: TOML when it ends in `.toml`, JSON otherwise.
+fn read_settings(path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).map_err(|e| format!("{}: not valid TOML: {e}", path.display()))
+    } else {
+        serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", path.display()))
     }
 }
 
@@ -64,12 +79,20 @@ pub fn execute(args: &SimArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return out::bad_input(e),
     };
+    let settings = match &args.settings {
+        None => None,
+        Some(path) => match read_settings(path) {
+            Ok(v) => Some(v),
+            Err(e) => return out::bad_input(e),
+        },
+    };
     let runtime = match registry::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };
     runtime.block_on(async {
-        let running = match start(args.port, clock, args.control).await {
+        let request = registry::SimRequest { port: args.port, clock, control: args.control, settings };
+        let running = match start(request).await {
             Ok(r) => r,
             Err(e) => return out::fail(&e),
         };

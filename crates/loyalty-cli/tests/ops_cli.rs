@@ -439,3 +439,58 @@ fn loyalty_setup_diller_works_against_loyalty_sim_diller_from_the_client_id_alon
     let text = stdout(&out);
     assert!(text.contains(&format!("store_id = \"{}\"", sim.credential("client_id"))), "{text}");
 }
+
+#[cfg(feature = "diller")]
+#[test]
+fn loyalty_sim_takes_the_contracts_settings_and_refuses_unknown_ones() {
+    let dir = std::env::temp_dir().join(format!("loyalty-sim-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.toml"), "token_expires_in_sec = 60\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["sim", "diller", "--settings"])
+        .arg(dir.join("bad.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("token_expires_in_sec"), "names the key: {}", stderr(&out));
+    // A good file starts the simulator with it (checked through the token's lifetime).
+    std::fs::write(
+        dir.join("good.json"),
+        r#"{"token_expires_in_secs": 60, "duplicate_transaction": "accept"}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["sim", "diller", "--control", "--settings"])
+        .arg(dir.join("good.json"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    // Keep reading: the simulator ends when its stdout is closed.
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let token: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/connect/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "demo-client"),
+                ("client_secret", "demo-secret-9f8e7d"),
+                ("scope", "api.retailer"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(token["expires_in"], 60, "{token}");
+}

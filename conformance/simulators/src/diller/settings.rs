@@ -1,7 +1,12 @@
-//! Every simulator choice that diller.md marks \[S\] (§7.5), as a named setting.
+//! Every simulator choice that diller.md marks \[S\] (§7.5), as a named setting. Settings read
+//! from JSON or TOML (`loyalty sim diller --settings FILE`) name fields and values in snake
+//! case; a field left out keeps its default, an unknown one is an error.
+
+use serde::Deserialize;
 
 /// What `enroll` does with a phone that belongs to an already activated member (§7.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EnrollExisting {
     /// 200 with the existing member (default).
@@ -11,7 +16,8 @@ pub enum EnrollExisting {
 }
 
 /// What a second T1 with an already used `external_id` does (§7.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DuplicateTransaction {
     /// 400 problem "duplicate" (default).
@@ -23,7 +29,8 @@ pub enum DuplicateTransaction {
 }
 
 /// What `count` of a `deducted` stamp-card line means (open question 8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DeductedCount {
     /// Number of stamps removed (default).
@@ -33,7 +40,8 @@ pub enum DeductedCount {
 }
 
 /// Simulator settings with the defaults of diller.md §7.5. Each field is a simulator decision.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct DillerSettings {
     /// `expires_in` of issued tokens, in seconds (default 3600).

@@ -25,7 +25,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_DILLER_CLIENT_SECRET",
         ],
         setup: Some(|simulator| Box::pin(setup(simulator))),
-        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
+        simulator: Some(|request| Box::pin(sim(request))),
     }
 }
 
@@ -91,16 +91,20 @@ async fn setup(simulator: bool) -> Result<String, Error> {
 }
 
 /// The simulator alone, for `loyalty sim diller`.
-async fn sim(port: u16, clock: SimClock, control: bool) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::SimRunning, Error> {
+    let settings: DillerSettings = request.settings("diller")?;
     let s = |v: &str| v.to_string();
-    let server =
-        loyalty_sim::diller::DillerSim::start_on_port(DillerSettings::default(), clock, port, control)
-            .await
-            .map_err(|e| {
-                Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start")
-                    .with_message(e.to_string())
-            })?
-            .0;
+    let server = loyalty_sim::diller::DillerSim::start_on_port(
+        settings,
+        request.clock.clone(),
+        request.port,
+        request.control,
+    )
+    .await
+    .map_err(|e| {
+        Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start").with_message(e.to_string())
+    })?
+    .0;
     let url = server.base_url().to_string();
     Ok(crate::registry::SimRunning {
         credentials: vec![

@@ -27,7 +27,7 @@ pub fn entry() -> Entry {
         ],
         // Nothing to set up: a campaign's web key and its products are chosen in the CRM.
         setup: None,
-        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
+        simulator: Some(|request| Box::pin(sim(request))),
     }
 }
 
@@ -71,16 +71,20 @@ async fn start_live() -> Result<Option<Running>, Error> {
 }
 
 /// The simulator alone, for `loyalty sim emanage`.
-async fn sim(port: u16, clock: SimClock, control: bool) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::SimRunning, Error> {
+    let settings: EmanageSettings = request.settings("emanage")?;
     let s = |v: &str| v.to_string();
-    let server =
-        loyalty_sim::emanage::EmanageSim::start_on_port(EmanageSettings::default(), clock, port, control)
-            .await
-            .map_err(|e| {
-                Error::new(loyalty_core::ErrorKind::Unavailable, "emanage", "sim.start")
-                    .with_message(e.to_string())
-            })?
-            .0;
+    let server = loyalty_sim::emanage::EmanageSim::start_on_port(
+        settings,
+        request.clock.clone(),
+        request.port,
+        request.control,
+    )
+    .await
+    .map_err(|e| {
+        Error::new(loyalty_core::ErrorKind::Unavailable, "emanage", "sim.start").with_message(e.to_string())
+    })?
+    .0;
     let url = format!("{}/api", server.base_url());
     let products =
         [demo::PRODUCT_TIER_100, demo::PRODUCT_TIER_60, demo::PRODUCT_TIER_33_33].map(|p| p.to_string());

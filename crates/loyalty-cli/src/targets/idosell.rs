@@ -41,7 +41,7 @@ pub fn entry() -> Entry {
             "LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID",
         ],
         setup: None,
-        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
+        simulator: Some(|request| Box::pin(sim(request))),
     }
 }
 
@@ -114,19 +114,19 @@ async fn start_live() -> Result<Option<Running>, Error> {
 }
 
 /// The simulator alone, for `loyalty sim idosell`.
-async fn sim(
-    port: u16,
-    clock: loyalty_sim::SimClock,
-    control: bool,
-) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::SimRunning, Error> {
+    let settings: loyalty_sim::idosell::IdosellSettings = request.settings("idosell")?;
     let s = |v: &str| v.to_string();
-    let settings = loyalty_sim::idosell::IdosellSettings::default();
-    let (server, probe) = loyalty_sim::idosell::IdosellSim::start_on_port(settings, clock, port, control)
-        .await
-        .map_err(|e| {
-            Error::new(loyalty_core::ErrorKind::Unavailable, "idosell", "sim.start")
-                .with_message(e.to_string())
-        })?;
+    let (server, probe) = loyalty_sim::idosell::IdosellSim::start_on_port(
+        settings,
+        request.clock.clone(),
+        request.port,
+        request.control,
+    )
+    .await
+    .map_err(|e| {
+        Error::new(loyalty_core::ErrorKind::Unavailable, "idosell", "sim.start").with_message(e.to_string())
+    })?;
     // One order of the shop's already at the wholesaler: its recipient is the demo member.
     let member = probe.seed_orders(demo::LOGIN, 1).first().and_then(|o| probe.order_address_id(o));
     let url = server.base_url().to_string();

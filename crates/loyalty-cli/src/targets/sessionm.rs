@@ -37,7 +37,7 @@ pub fn entry() -> Entry {
         ],
         // Nothing to set up: SessionM hands out ids and credentials; there is no store list.
         setup: None,
-        simulator: Some(|port, clock, control| Box::pin(sim(port, clock, control))),
+        simulator: Some(|request| Box::pin(sim(request))),
     }
 }
 
@@ -101,16 +101,20 @@ async fn start_live() -> Result<Option<Running>, Error> {
 
 /// The simulator alone, for `loyalty sim sessionm`: one server answers the POS, Connect and
 /// Core families.
-async fn sim(port: u16, clock: SimClock, control: bool) -> Result<crate::registry::SimRunning, Error> {
+async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::SimRunning, Error> {
+    let settings: SessionmSettings = request.settings("sessionm")?;
     let s = |v: &str| v.to_string();
-    let server =
-        loyalty_sim::sessionm::SessionmSim::start_on_port(SessionmSettings::default(), clock, port, control)
-            .await
-            .map_err(|e| {
-                Error::new(loyalty_core::ErrorKind::Unavailable, "sessionm", "sim.start")
-                    .with_message(e.to_string())
-            })?
-            .0;
+    let server = loyalty_sim::sessionm::SessionmSim::start_on_port(
+        settings,
+        request.clock.clone(),
+        request.port,
+        request.control,
+    )
+    .await
+    .map_err(|e| {
+        Error::new(loyalty_core::ErrorKind::Unavailable, "sessionm", "sim.start").with_message(e.to_string())
+    })?
+    .0;
     let url = server.base_url().to_string();
     Ok(crate::registry::SimRunning {
         credentials: vec![
