@@ -33,7 +33,7 @@ use crate::PROVIDER;
 const OPERATION: &str = "config.load";
 /// Prefix of everyday environment variables.
 pub const ENV_PREFIX: &str = "LOYALTY_DILLER_";
-/// Prefix of live sandbox variables (STYLE §3.4).
+/// Prefix of live sandbox variables.
 pub const LIVE_ENV_PREFIX: &str = "LOYALTY_LIVE_DILLER_";
 
 const KEYS: &[&str] = &[

@@ -1,5 +1,5 @@
 //! Turns a Diller reply into success or an [`Error`]: the one place that reads status codes and
-//! vendor texts (STYLE §3.7).
+//! vendor texts.
 //!
 //! Diller answers errors in three shapes (diller.md §5.8, §6.5): ASP.NET problem details
 //! (`{type, title, status, detail, instance, errors, traceId}`), an `ActionResponse`
@@ -53,7 +53,7 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
             return Some(new(ErrorKind::RateLimited { retry_after }).with_message("HTTP 429"));
         }
         408 | 500..=599 => {
-            // A 5xx on a write may have been applied: the caller reconciles (STYLE §3.7).
+            // A 5xx on a write may have been applied: the caller reconciles.
             return Some(
                 new(ErrorKind::Unavailable)
                     .with_temporary(status != 501)

@@ -1,5 +1,5 @@
 //! No credential reaches a journal, a config `Debug`, an error `Display` or a fixture
-//! (STYLE §3.3).
+//!.
 
 mod common;
 

@@ -35,7 +35,7 @@ use crate::PROVIDER;
 const OPERATION: &str = "config.load";
 /// Prefix of everyday environment variables.
 pub const ENV_PREFIX: &str = "LOYALTY_EMANAGE_";
-/// Prefix of live sandbox variables (STYLE §3.4).
+/// Prefix of live sandbox variables.
 pub const LIVE_ENV_PREFIX: &str = "LOYALTY_LIVE_EMANAGE_";
 
 const KEYS: &[&str] = &[

@@ -1,5 +1,5 @@
 //! Turns an eManage reply into success or an [`Error`]: the one place that reads status codes
-//! and vendor error bodies (STYLE §3.7).
+//! and vendor error bodies.
 //!
 //! The public material shows no error envelope (§10, §17 question 1); clients read only the
 //! HTTP status. The adapter reads the ASP.NET-like body the contract proposes, `{ message,

@@ -1,5 +1,5 @@
 //! No credential or card data reaches a journal, a config `Debug`, an error `Display`, a
-//! fixture or a snapshot (STYLE §3.3): the client id (`X_CID`, kept secret although shop pages
+//! fixture or a snapshot: the client id (`X_CID`, kept secret although shop pages
 //! show it, §3), card numbers and security codes.
 
 mod common;

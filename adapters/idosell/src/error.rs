@@ -1,5 +1,5 @@
 //! Turns an IdoSell reply into success or an [`Error`]: the one place that reads HTTP statuses,
-//! SOAP faults and `faultCode`s (STYLE §3.7).
+//! SOAP faults and `faultCode`s.
 //!
 //! IdoSell reports errors inside HTTP 200 bodies, in an `errors` block (`faultCode`,
 //! `faultString`, §6.1); a genuine SOAP `Fault` only for protocol problems (unparsable XML, an

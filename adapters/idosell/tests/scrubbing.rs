@@ -1,5 +1,5 @@
 //! No credential reaches a journal, a log line, a config or adapter `Debug`, an error
-//! `Display`, a fixture or a snapshot (STYLE §3.3; checklist 25).
+//! `Display`, a fixture or a snapshot (checklist 25).
 
 #![cfg(feature = "simulator")]
 

@@ -1,5 +1,5 @@
 //! Turns a SessionM reply into success or an [`Error`]: the one place that reads status codes
-//! and vendor error bodies (STYLE §3.7), for all three families.
+//! and vendor error bodies, for all three families.
 //!
 //! SessionM reports business errors inside HTTP 200 bodies whose `status` is not OK (§3.2,
 //! §6: "an error can come back with 200"; the HTTP code of POS business errors is undocumented,
@@ -67,7 +67,7 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
             return Some(new(ErrorKind::RateLimited { retry_after }).with_message("HTTP 429"));
         }
         408 | 500..=599 => {
-            // A 5xx on a write may have been applied: the caller reconciles (STYLE §3.7).
+            // A 5xx on a write may have been applied: the caller reconciles.
             return Some(
                 new(ErrorKind::Unavailable)
                     .with_temporary(status != 501)

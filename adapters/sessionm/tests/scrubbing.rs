@@ -1,5 +1,5 @@
 //! No credential reaches a journal, a config or adapter `Debug`, an error `Display` or a
-//! fixture (STYLE §3.3). The Core API key is a path segment by SessionM's design (§6), so the
+//! fixture. The Core API key is a path segment by SessionM's design (§6), so the
 //! vendor sees it in paths; it still never appears in `Debug` output or errors.
 
 mod common;

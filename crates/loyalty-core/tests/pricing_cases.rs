@@ -86,7 +86,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 #[test]
 fn every_pricing_case_matches_its_expectation() {
     let cases: Vec<Value> = serde_json::from_str(CASES).expect("pricing.json is JSON");
-    assert!(cases.len() >= 21, "expected the 21 cases of cases/pricing.json, found {}", cases.len());
+    assert!(cases.len() >= 21, "expected the 21 cases of tests/data/pricing.json, found {}", cases.len());
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {

@@ -35,7 +35,7 @@
 //! # }
 //! ```
 //!
-//! Retry rules (STYLE §3.8) live here and only here: adapters never loop, sleep or re-send.
+//! Retry rules live here and only here: adapters never loop, sleep or re-send.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // `loyalty_core::Error` is the one error type (DESIGN §4) and is large; boxing it is core's call.

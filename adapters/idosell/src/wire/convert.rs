@@ -1,4 +1,4 @@
-//! Conversions between the core's types and IdoSell's (STYLE §5): domain → wire for requests
+//! Conversions between the core's types and IdoSell's: domain → wire for requests
 //! (a refusal is `Invalid`, nothing is sent), wire → domain for replies (a contradiction is
 //! `Protocol` naming the field).
 //!
