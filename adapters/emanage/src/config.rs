@@ -25,7 +25,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use loyalty_core::{Currency, Error, ProductId, Tier};
-use loyalty_http::Secret;
+use loyalty_http::{parse_duration, Secret};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use url::{Host, Url};
@@ -310,21 +310,6 @@ fn parse_tiers_list(items: &[serde_json::Value]) -> Result<Vec<Tier>, Error> {
             _ => Err(invalid(KEY, "expected { min_units, percent }")),
         })
         .collect()
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    if let Ok(secs) = t.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = num.parse().ok()?;
-    match unit.trim() {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
-        _ => None,
-    }
 }
 
 /// A GUID in its usual 8-4-4-4-12 hex form, any letter case (§3, §4).

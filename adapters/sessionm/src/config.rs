@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use loyalty_core::{Currency, Error};
-use loyalty_http::Secret;
+use loyalty_http::{parse_duration, Secret};
 use serde::{Deserialize, Deserializer};
 use url::{Host, Url};
 
@@ -256,21 +256,6 @@ impl<'de> Deserialize<'de> for SessionmConfig {
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
     Error::invalid(PROVIDER, OPERATION, field, reason)
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    if let Ok(secs) = t.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = num.parse().ok()?;
-    match unit.trim() {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
-        _ => None,
-    }
 }
 
 /// A base URL that is https, or http on a loopback host.

@@ -97,3 +97,27 @@ impl HttpConfig {
         self
     }
 }
+
+/// A duration as configuration files write it: whole seconds (`10`), or a number with `ms`, `s`
+/// or `m` (`"500ms"`, `"10s"`, `"2m"`); `None` for anything else or an overflow.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(loyalty_http::parse_duration("500ms"), Some(Duration::from_millis(500)));
+/// assert_eq!(loyalty_http::parse_duration("10"), Some(Duration::from_secs(10)));
+/// assert_eq!(loyalty_http::parse_duration("ten"), None);
+/// ```
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = num.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
+        _ => None,
+    }
+}
