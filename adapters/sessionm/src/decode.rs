@@ -27,10 +27,11 @@ pub fn member(op: &str, body: &[u8]) -> Result<Member, Error> {
 /// Decodes a Connect `all_balances` reply into the member's points (`None` when it gives none).
 ///
 /// # Errors
-/// `Protocol` naming the field that contradicts the contract.
+/// `Protocol` naming the field that contradicts the contract, or the account whose balance
+/// makes the sum overflow.
 pub fn points(op: &str, body: &[u8]) -> Result<Option<Decimal>, Error> {
     let balances = decoded(op, wire::points::decode_balances(body))?;
-    Ok(convert::total_points(&balances))
+    decoded(op, convert::total_points(&balances))
 }
 
 /// Decodes one Connect `get_user_offers` page (the wallet) into offers.
