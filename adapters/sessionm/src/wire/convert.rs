@@ -372,6 +372,12 @@ pub(crate) fn vendor_discount(
                 format!("{units} is not above zero"),
             ));
         }
+        if let Some(l) = line.filter(|l| units > l.quantity) {
+            return Err(ConversionError::new(
+                format!("{}[{i}]", at("discounted_line_id_quantities")),
+                format!("{units} units of line {id:?}, which holds {}", l.quantity),
+            ));
+        }
         lines.push(DiscountedLine::new(id.as_str(), units));
     }
     Ok(VendorDiscount::new(amount, lines))
@@ -842,6 +848,17 @@ mod tests {
         assert_eq!(e.field, "payload.discounted_line_id_quantities");
         let e = vendor_discount(&d(json!({"amount": -1.0})), Currency::NOK, Some(&b), "payload").unwrap_err();
         assert_eq!(e.field, "payload.amount");
+    }
+
+    #[test]
+    fn discounted_units_above_the_line_quantity_are_protocol_naming_the_entry() {
+        let d = serde_json::from_value::<Discount>(
+            json!({"amount": 5.0, "discounted_line_ids": ["2", "1"], "discounted_line_id_quantities": [1, 3]}),
+        )
+        .unwrap();
+        let e = vendor_discount(&d, Currency::NOK, Some(&basket()), "payload").unwrap_err();
+        assert_eq!(e.field, "payload.discounted_line_id_quantities[1]");
+        assert!(e.reason.contains("holds 2"), "{}", e.reason);
     }
 
     #[test]
