@@ -7,7 +7,7 @@ use loyalty_core::checkout::{ActionKind, PaymentAction};
 use loyalty_core::{
     Basket, Capabilities, Cart, CartCheckout, CartId, CartOrder, CartPayment, CartStatus, Carts, Clock,
     Context, Customer, Error, ErrorKind, Fulfilment, Holds, LineId, MemberId, Members, Money, NewCart, Offer,
-    Offers, OrderId, ProductId, Provider, Redemptions, Result, SystemClock, Transactions, UpgradeOutcome,
+    Offers, ProductId, Provider, Redemptions, Result, SystemClock, Transactions, UpgradeOutcome,
     UpgradeRequest, UpgradeStatus, Validation, WriteEffect,
 };
 use rust_decimal::Decimal;
@@ -377,29 +377,7 @@ impl Carts for EmanageAdapter {
             }
             Err(e) => return Err(e),
         };
-        // The clients' order: declined, then a redirect, then a continuation, then paid (§6.3).
-        if !reply.success {
-            let reason = reply.message.unwrap_or_else(|| "the payment was declined".into());
-            return Ok(CartCheckout::Declined { reason });
-        }
-        let order = reply.shopping_cart_number.clone().or(reply.order_number.clone()).map(OrderId::new);
-        if let Some(url) = reply.call_back_url {
-            let action = PaymentAction::new(ActionKind::Redirect, Some(url));
-            return Ok(CartCheckout::ActionRequired { cart: cart.clone(), action, order });
-        }
-        if let Some(url) = reply.action_url {
-            let action = PaymentAction::new(ActionKind::ThreeDSecure, Some(url));
-            return Ok(CartCheckout::ActionRequired { cart: cart.clone(), action, order });
-        }
-        let order = order.ok_or_else(|| {
-            Error::new(ErrorKind::Protocol, PROVIDER, OP)
-                .with_message("a successful checkout names no shoppingCartNumber")
-        })?;
-        let paid = CartOrder::new(order, cart.clone(), before.cart.total);
-        Ok(CartCheckout::Paid(match reply.card_id {
-            Some(card) => paid.with_card_on_file(card),
-            None => paid,
-        }))
+        crate::decode::outcome(OP, cart, before.cart.total, reply)
     }
 
     async fn upgrade(

@@ -47,6 +47,7 @@ mod adapter;
 mod auth;
 mod client;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod names;
 #[cfg(feature = "simulator")]

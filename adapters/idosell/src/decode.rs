@@ -3,7 +3,9 @@
 //! adapter does; a non-zero `faultCode` is the error [`crate::error::classify`] would give.
 
 use chrono_tz::Tz;
-use loyalty_core::{Courier, Currency, Error, Member, OrderLine, OrderStatus, PlacedOrder, StockLevel};
+use loyalty_core::{
+    Courier, Currency, Error, ErrorKind, Member, OrderLine, OrderStatus, PlacedOrder, StockLevel,
+};
 use loyalty_http::Secret;
 
 use crate::names::{Gateway, Names};
@@ -76,6 +78,64 @@ pub fn order_statuses(names: &Names, zone: Tz, body: &[u8]) -> Result<Vec<OrderS
 pub fn address_members(names: &Names, body: &[u8]) -> Result<Vec<Member>, Error> {
     let page = wire::addresses::decode_get_addresses(names, "members.get", body)?;
     Ok(page.addresses.iter().map(wire::convert::member).collect())
+}
+
+/// Decodes a G3 `basketImport` reply for `sent` lines: the `faultCode` of each line (0 for a
+/// line in the basket) and the basket's size when the reply gives it.
+///
+/// # Errors
+/// `Protocol` naming the field for another number of lines or a negative count; the
+/// classified error for a non-zero top-level `faultCode`.
+pub fn basket_import(names: &Names, sent: usize, body: &[u8]) -> Result<BasketImport, Error> {
+    let reply = wire::products::decode_basket_import(names, "fulfilment.place_order", sent, body)?;
+    Ok(BasketImport {
+        line_faults: reply.lines.iter().map(|l| l.fault_code).collect(),
+        basket_lines: reply.basket_lines,
+    })
+}
+
+/// What G3 answers: one `faultCode` per line sent, and the basket's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasketImport {
+    /// The `faultCode` of each line sent, in order (0: in the basket).
+    pub line_faults: Vec<i64>,
+    /// Lines now in the basket, when the reply says.
+    pub basket_lines: Option<i64>,
+}
+
+/// Decodes a G9 `setClientAddress` reply into the member it now describes.
+///
+/// # Errors
+/// `Protocol` naming the field that contradicts the contract; the classified error for a
+/// non-zero `faultCode` (a locked address is `Conflict`).
+pub fn updated_member(names: &Names, body: &[u8]) -> Result<Member, Error> {
+    let record = wire::addresses::decode_set_address(names, "members.update", body)?;
+    Ok(wire::convert::member(&record))
+}
+
+/// Classifies a reply of `status` as the transport does (SOAP faults, `faultCode`s, HTTP
+/// statuses): `None` for a success.
+pub fn reply_error(names: &Names, operation: &str, status: u16, body: &[u8]) -> Option<Error> {
+    let headers = reqwest::header::HeaderMap::new();
+    let input = loyalty_http::ClassifyInput {
+        provider: crate::PROVIDER,
+        operation,
+        method: &reqwest::Method::POST,
+        status,
+        headers: &headers,
+        body,
+        now: chrono::DateTime::UNIX_EPOCH,
+    };
+    crate::error::classify_with(&names.faults, &input)
+}
+
+/// True for an error a decoder here promises: `Protocol` with a message (naming the field or
+/// the unreadable part), or the classified error of a vendor `faultCode` (with its code).
+pub fn is_decode_error(e: &Error) -> bool {
+    match e.kind() {
+        ErrorKind::Protocol => !e.message().trim().is_empty(),
+        _ => e.vendor_code().is_some_and(|c| c.parse::<i64>().is_ok()),
+    }
 }
 
 #[cfg(test)]

@@ -172,10 +172,12 @@ impl SessionmAdapter {
     /// total, else the sum of the accounts' available balances.
     ///
     /// # Errors
-    /// `NotFound` for an unknown member; transport errors.
+    /// `NotFound` for an unknown member; `Protocol` naming the account whose balance makes the
+    /// sum overflow; transport errors.
     pub async fn points(&self, ctx: &Context, member: &MemberId) -> Result<Option<rust_decimal::Decimal>> {
-        let b = self.client.all_balances(ctx, "members.points", member.as_str()).await?;
-        Ok(convert::total_points(&b))
+        const OP: &str = "members.points";
+        let b = self.client.all_balances(ctx, OP, member.as_str()).await?;
+        convert::total_points(&b).map_err(|e| e.protocol(OP))
     }
 
     /// The store: the transaction's or the call's department, else the configured store.
@@ -359,7 +361,7 @@ impl Members for SessionmAdapter {
         );
         let mut m = member(OP, &user?)?;
         match balances {
-            Ok(b) => m.points = convert::total_points(&b).or(m.points),
+            Ok(b) => m.points = convert::total_points(&b).map_err(|e| e.protocol(OP))?.or(m.points),
             // Core knows the user; a balance service that does not is no reason to fail.
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),

@@ -41,6 +41,7 @@
 mod adapter;
 mod client;
 pub mod config;
+pub mod decode;
 pub mod error;
 mod names;
 #[cfg(feature = "simulator")]

@@ -68,7 +68,7 @@ fn product(v: &Value, path: &str) -> Conv<ProductPrice> {
         shippings.push(Shipping { shipping_method_id: so.req_int("shippingMethodId")?, price });
     }
     Ok(ProductPrice {
-        product_id: o.req_int("productId")?,
+        product_id: o.req_id("productId")?,
         product_name: o.text("productName")?,
         sku: o.text("sku")?,
         quantity,

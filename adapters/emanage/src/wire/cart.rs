@@ -264,7 +264,7 @@ fn cart_product(v: &Value, path: &str) -> Conv<CartProduct> {
         return Err(ConversionError::new(o.field("shippingPrice"), "a shipping price is never negative"));
     }
     Ok(CartProduct {
-        product_id: o.req_int("productId")?,
+        product_id: o.req_id("productId")?,
         product_name: o.text("productName")?,
         price,
         quantity,
@@ -298,6 +298,20 @@ pub fn decode_cart(bytes: &[u8]) -> Conv<CartResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_product_id_of_zero_or_below_is_protocol_naming_the_field() {
+        for id in ["0", "-3"] {
+            let body = format!(r#"{{"products":[{{"productId":{id},"price":"1.5","quantity":2}}]}}"#);
+            let e = decode_cart(body.as_bytes()).unwrap_err();
+            assert_eq!(e.field, "products[0].productId", "{e}");
+        }
+        let e = crate::wire::decode_price_list(
+            br#"[{"productId":-1,"productPrices":{"DiscountedPrice":{"Value":1}}}]"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "[0].productId", "{e}");
+    }
 
     #[test]
     fn upgrade_line_carries_the_addendum_fields_with_an_explicit_null_parent() {

@@ -115,6 +115,18 @@ impl<'a> Obj<'a> {
         integer(self.get(name).ok_or_else(|| ConversionError::new(&field, "missing"))?, &field)
     }
 
+    /// A required product or line id: an integer above zero (§4: ids are positive integers).
+    pub(crate) fn req_id(&self, name: &str) -> Conv<i64> {
+        let id = self.req_int(name)?;
+        if id <= 0 {
+            return Err(ConversionError::new(
+                self.field(name),
+                format!("{id} is no id (ids are above zero)"),
+            ));
+        }
+        Ok(id)
+    }
+
     /// An optional integer.
     pub(crate) fn int(&self, name: &str) -> Conv<Option<i64>> {
         self.get(name).map(|v| integer(v, &self.field(name))).transpose()

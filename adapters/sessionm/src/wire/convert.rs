@@ -372,6 +372,12 @@ pub(crate) fn vendor_discount(
                 format!("{units} is not above zero"),
             ));
         }
+        if let Some(l) = line.filter(|l| units > l.quantity) {
+            return Err(ConversionError::new(
+                format!("{}[{i}]", at("discounted_line_id_quantities")),
+                format!("{units} units of line {id:?}, which holds {}", l.quantity),
+            ));
+        }
         lines.push(DiscountedLine::new(id.as_str(), units));
     }
     Ok(VendorDiscount::new(amount, lines))
@@ -552,14 +558,26 @@ impl TryFrom<&User> for Member {
 }
 
 /// The points a member has: `summary.total_points` (§4.2), else the sum of the accounts'
-/// available balances.
-pub(crate) fn total_points(b: &Balances) -> Option<Decimal> {
-    b.summary.as_ref().and_then(|s| s.total_points).map(|n| n.0).or_else(|| {
-        let mut balances = b.details.iter().filter_map(|d| d.available_balance.map(|n| n.0)).peekable();
-        balances.peek()?;
-        // Checked: a sum that overflows is no balance at all.
-        balances.try_fold(Decimal::ZERO, |acc, x| acc.checked_add(x))
-    })
+/// available balances (`None` when the reply gives neither).
+///
+/// # Errors
+/// A sum of balances that overflows is no balance at all: the error names the account whose
+/// balance does not fit.
+pub(crate) fn total_points(b: &Balances) -> Result<Option<Decimal>, ConversionError> {
+    if let Some(total) = b.summary.as_ref().and_then(|s| s.total_points) {
+        return Ok(Some(total.0));
+    }
+    let mut sum: Option<Decimal> = None;
+    for (i, d) in b.details.iter().enumerate() {
+        let Some(balance) = d.available_balance else { continue };
+        sum = Some(sum.unwrap_or(Decimal::ZERO).checked_add(balance.0).ok_or_else(|| {
+            ConversionError::new(
+                format!("details[{i}].available_balance"),
+                "the sum of the balances overflows",
+            )
+        })?);
+    }
+    Ok(sum)
 }
 
 /// A phone as SessionM stores and looks it up: country code and number, digits only (§3.3).
@@ -833,6 +851,17 @@ mod tests {
     }
 
     #[test]
+    fn discounted_units_above_the_line_quantity_are_protocol_naming_the_entry() {
+        let d = serde_json::from_value::<Discount>(
+            json!({"amount": 5.0, "discounted_line_ids": ["2", "1"], "discounted_line_id_quantities": [1, 3]}),
+        )
+        .unwrap();
+        let e = vendor_discount(&d, Currency::NOK, Some(&basket()), "payload").unwrap_err();
+        assert_eq!(e.field, "payload.discounted_line_id_quantities[1]");
+        assert!(e.reason.contains("holds 2"), "{}", e.reason);
+    }
+
+    #[test]
     fn vendor_amounts_round_half_away_from_zero() {
         let d = serde_json::from_value::<Discount>(json!({"amount": 0.125})).unwrap();
         assert_eq!(vendor_discount(&d, Currency::NOK, None, "p").unwrap().amount, nok(13));
@@ -851,22 +880,22 @@ mod tests {
     }
 
     #[test]
-    fn points_are_the_summary_else_the_checked_sum_of_the_accounts() {
+    fn points_are_the_summary_else_the_checked_sum_of_the_accounts_and_an_overflow_names_the_account() {
         let b = |v: Value| serde_json::from_value::<Balances>(v).unwrap();
         assert_eq!(
             total_points(&b(json!({"summary": {"total_points": 5}, "details": [{"available_balance": 9}]}))),
-            Some(5.into())
+            Ok(Some(5.into()))
         );
         assert_eq!(
             total_points(&b(json!({"details": [{"available_balance": 2}, {"available_balance": 3}]}))),
-            Some(5.into())
+            Ok(Some(5.into()))
         );
-        assert_eq!(total_points(&b(json!({"details": []}))), None);
+        assert_eq!(total_points(&b(json!({"details": []}))), Ok(None));
         let huge = "79228162514264337593543950335";
-        assert_eq!(
-            total_points(&b(json!({"details": [{"available_balance": huge}, {"available_balance": huge}]}))),
-            None
-        );
+        let e =
+            total_points(&b(json!({"details": [{"available_balance": huge}, {"available_balance": huge}]})))
+                .unwrap_err();
+        assert_eq!(e.field, "details[1].available_balance");
     }
 
     #[test]
