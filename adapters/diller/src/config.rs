@@ -26,7 +26,7 @@ use chrono_tz::Tz;
 use loyalty_core::{Error, LookupKind};
 use loyalty_http::{parse_duration, Secret};
 use serde::{Deserialize, Deserializer};
-use url::{Host, Url};
+use url::Url;
 
 use crate::PROVIDER;
 
@@ -333,18 +333,8 @@ impl DillerConfigBuilder {
             v.filter(|s| !s.trim().is_empty()).ok_or_else(|| invalid(key, "required"))
         };
         let raw_url = required(self.base_url, "base_url")?;
-        let base_url = Url::parse(raw_url.trim()).map_err(|e| invalid("base_url", e.to_string()))?;
-        let loopback = match base_url.host() {
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        match base_url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => return Err(invalid("base_url", "must be https (http only on loopback)")),
-        }
+        let base_url =
+            loyalty_http::vendor_base_url(&raw_url).map_err(|reason| invalid("base_url", reason))?;
         let client_id = required(self.client_id, "client_id")?;
         let client_secret = self
             .client_secret

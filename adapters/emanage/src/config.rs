@@ -28,7 +28,7 @@ use loyalty_core::{Currency, Error, ProductId, Tier};
 use loyalty_http::{parse_duration, Secret};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
-use url::{Host, Url};
+use url::Url;
 
 use crate::PROVIDER;
 
@@ -430,18 +430,8 @@ impl EmanageConfigBuilder {
             v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| invalid(key, "required"))
         };
         let raw_url = required(self.base_url, "base_url")?;
-        let base_url = Url::parse(&raw_url).map_err(|e| invalid("base_url", e.to_string()))?;
-        let loopback = match base_url.host() {
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        match base_url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => return Err(invalid("base_url", "must be https (http only on loopback)")),
-        }
+        let base_url =
+            loyalty_http::vendor_base_url(&raw_url).map_err(|reason| invalid("base_url", reason))?;
         let cid =
             self.cid.filter(|s| !s.expose().trim().is_empty()).ok_or_else(|| invalid("cid", "required"))?;
         if !is_guid(cid.expose().trim()) {

@@ -34,7 +34,7 @@ use chrono_tz::Tz;
 use loyalty_core::{Address, Billing, Currency, Error};
 use loyalty_http::{parse_duration, Secret};
 use serde::{Deserialize, Deserializer};
-use url::{Host, Url};
+use url::Url;
 
 use crate::auth::sha1_hex;
 use crate::names::Names;
@@ -468,18 +468,8 @@ impl IdosellConfigBuilder {
             v.filter(|s| !s.trim().is_empty()).ok_or_else(|| invalid(key, "required"))
         };
         let raw_url = required(self.base_url, "base_url")?;
-        let base_url = Url::parse(raw_url.trim()).map_err(|e| invalid("base_url", e.to_string()))?;
-        let loopback = match base_url.host() {
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        match base_url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => return Err(invalid("base_url", "must be https (http only on loopback)")),
-        }
+        let base_url =
+            loyalty_http::vendor_base_url(&raw_url).map_err(|reason| invalid("base_url", reason))?;
         let login = required(self.login, "login")?;
         let password_sha1 = match (self.password, self.password_sha1) {
             (Some(_), Some(_)) => {

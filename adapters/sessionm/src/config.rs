@@ -40,7 +40,7 @@ use chrono_tz::Tz;
 use loyalty_core::{Currency, Error};
 use loyalty_http::{parse_duration, Secret};
 use serde::{Deserialize, Deserializer};
-use url::{Host, Url};
+use url::Url;
 
 use crate::{names, PROVIDER};
 
@@ -260,23 +260,8 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
 
 /// A base URL that is https, or http on a loopback host.
 fn base_url(raw: Option<String>, key: &str) -> Result<Url, Error> {
-    let raw = required(raw, key)?;
-    let url = Url::parse(raw.trim()).map_err(|e| invalid(key, e.to_string()))?;
-    if url.cannot_be_a_base() {
-        return Err(invalid(key, "must be a hierarchical http(s) URL"));
-    }
-    let loopback = match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        // Core refuses plain http with HTTPS_ONLY (§2); the other families are https too.
-        _ => Err(invalid(key, "must be https (http only on loopback)")),
-    }
+    // Core refuses plain http with HTTPS_ONLY (§2); the other families are https too.
+    loyalty_http::vendor_base_url(&required(raw, key)?).map_err(|reason| invalid(key, reason))
 }
 
 fn required(v: Option<String>, key: &str) -> Result<String, Error> {

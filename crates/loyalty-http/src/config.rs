@@ -121,3 +121,31 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => None,
     }
 }
+
+/// A vendor's base URL as configuration gives it: parsed, hierarchical, and https unless it
+/// points at this machine (`localhost`, 127.0.0.0/8, `::1`), where simulators run. The error is
+/// the reason, for the adapter to name its own key.
+///
+/// ```
+/// assert!(loyalty_http::vendor_base_url("https://api.example/v2").is_ok());
+/// assert!(loyalty_http::vendor_base_url("http://127.0.0.1:8080").is_ok());
+/// assert!(loyalty_http::vendor_base_url("http://api.example").is_err());
+/// ```
+pub fn vendor_base_url(raw: &str) -> Result<url::Url, String> {
+    use url::Host;
+    let url = url::Url::parse(raw.trim()).map_err(|e| e.to_string())?;
+    if url.cannot_be_a_base() {
+        return Err("must be a hierarchical http(s) URL".into());
+    }
+    let loopback = match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err("must be https (http only on loopback)".into()),
+    }
+}

@@ -56,6 +56,6 @@ pub use auth::{
 pub use call::{encode_segment, Body, BodyBuilder, Call, Retry};
 pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInput};
 pub use client::HttpClient;
-pub use config::{parse_duration, HttpConfig};
+pub use config::{parse_duration, vendor_base_url, HttpConfig};
 pub use response::Response;
 pub use secret::{redacted_url, Secret};
