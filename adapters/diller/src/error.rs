@@ -90,8 +90,18 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
 }
 
 /// A command answered 200 with `is_ok: false` (§6.5 \[I\]); validate's answer is not an error.
+/// The key a refusal inside a 2xx reply needs (`{"is_ok": false, ...}`).
+const IS_OK_KEY: &[u8] = b"\"is_ok\"";
+
 fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
     if input.operation == VALIDATE_OPERATION {
+        return None;
+    }
+    // Only command replies carry `is_ok`; a read's body (members, coupon lists) is not parsed a
+    // second time here, the adapter decodes it once.
+    // A key spelled with escapes (`"is\u005fok"`) is still read: bodies with `\u` are parsed.
+    let has = |needle: &[u8]| input.body.windows(needle.len()).any(|w| w == needle);
+    if !has(IS_OK_KEY) && !has(b"\\u") {
         return None;
     }
     let reply: wire::ActionResponse = serde_json::from_slice(input.body).ok()?;
@@ -324,6 +334,19 @@ mod tests {
             now: Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap(),
         };
         classify(&input)
+    }
+
+    #[test]
+    fn a_refusal_in_a_success_reply_is_found_however_its_key_is_spelled() {
+        for body in [
+            r#"{"is_ok": false, "message": "Coupon expired"}"#,
+            r#"{"is\u005fok": false, "message": "Coupon expired"}"#,
+        ] {
+            let r = row("refusal", 200, "offers.redeem", body);
+            assert!(run(&r).is_some(), "{body}");
+        }
+        let read = row("member read", 200, "members.get", r#"{"id": "m_1", "first_name": "Kari"}"#);
+        assert!(run(&read).is_none());
     }
 
     #[test]
