@@ -75,7 +75,7 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
             return out::bad_input("--require-live: no vendor has its live variables set (see above)");
         }
     }
-    let runtime = match registry::runtime() {
+    let runtime = match crate::ops::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };

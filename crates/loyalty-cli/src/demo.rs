@@ -343,7 +343,7 @@ fn heading(name: &str, running: &Running) -> String {
 
 /// Runs the demo on every registered provider; exit 1 if any step failed.
 pub fn execute() -> ExitCode {
-    let runtime = match registry::runtime() {
+    let runtime = match crate::ops::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };

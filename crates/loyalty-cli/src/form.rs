@@ -23,7 +23,7 @@ pub fn execute(args: &FormArgs) -> ExitCode {
         crate::out::error_line(format!("unknown adapter {:?}", args.adapter));
         return ExitCode::from(2);
     };
-    let runtime = match registry::runtime() {
+    let runtime = match crate::ops::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -106,12 +106,9 @@ pub fn find(name: &str) -> Option<Entry> {
     adapters().into_iter().find(|e| e.name == name)
 }
 
-/// The async runtime every command that talks to a provider runs on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
-        crate::out::error_line(format!("cannot start the async runtime: {e}"));
-        std::process::ExitCode::from(1)
-    })
+/// How a vendor simulator that would not start is reported by `loyalty sim`.
+pub fn sim_failed(vendor: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |e| Error::new(loyalty_core::ErrorKind::Unavailable, vendor, "sim.start").with_message(e.to_string())
 }
 
 impl Entry {

@@ -23,7 +23,7 @@ pub fn execute(args: &SetupArgs) -> ExitCode {
         crate::out::error_line(format!("nothing to set up for {:?}", args.vendor));
         return ExitCode::from(2);
     };
-    let runtime = match registry::runtime() {
+    let runtime = match crate::ops::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -86,7 +86,7 @@ pub fn execute(args: &SimArgs) -> ExitCode {
             Err(e) => return out::bad_input(e),
         },
     };
-    let runtime = match registry::runtime() {
+    let runtime = match crate::ops::runtime() {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -15,7 +15,6 @@ use loyalty_core::{Basket, Context, MemberId, MemberLookup, Money, OfferId, Retu
 use rust_decimal::Decimal;
 
 use super::member::phone;
-use super::money;
 use crate::out;
 
 /// Payment taken outside the bridge (at the till): authorizing and capturing only record it.
@@ -213,7 +212,7 @@ pub fn execute_return(config: &Path, args: &ReturnArgs) -> ExitCode {
                         .map(|s| s.label().to_string())
                         .unwrap_or_else(|| "none (the provider never had the sale)".into())
                 ));
-                out::line(format!("refunded  {}", money(r.refunded)));
+                out::line(format!("refunded  {}", r.refunded));
                 if let Some(t) = &r.new_transaction {
                     out::line(format!("sent      {t}"));
                 }

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use loyalty_config::Opened;
-use loyalty_core::Money;
 
 /// Runs `f` on a runtime with the configuration at `path` opened; one error line otherwise.
 pub fn with_opened<F, Fut>(path: &Path, f: F) -> ExitCode
@@ -19,9 +18,9 @@ where
     F: FnOnce(Opened) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return crate::out::bad_input(format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     runtime.block_on(async {
         match loyalty_config::open(path).await {
@@ -31,7 +30,11 @@ where
     })
 }
 
-/// An amount as a receipt shows it: `129.00 NOK`.
-pub fn money(m: Money) -> String {
-    m.to_string()
+/// The async runtime every command that talks to a provider runs on; failing to start it is
+/// one error line and exit 1 (nothing the caller typed was wrong).
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        crate::out::error_line(format!("cannot start the async runtime: {e}"));
+        ExitCode::from(1)
+    })
 }

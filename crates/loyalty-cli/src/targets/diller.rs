@@ -101,9 +101,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
         request.control,
     )
     .await
-    .map_err(|e| {
-        Error::new(loyalty_core::ErrorKind::Unavailable, "diller", "sim.start").with_message(e.to_string())
-    })?
+    .map_err(crate::registry::sim_failed("diller"))?
     .0;
     let url = server.base_url().to_string();
     Ok(crate::registry::SimRunning {

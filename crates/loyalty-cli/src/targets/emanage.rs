@@ -81,9 +81,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
         request.control,
     )
     .await
-    .map_err(|e| {
-        Error::new(loyalty_core::ErrorKind::Unavailable, "emanage", "sim.start").with_message(e.to_string())
-    })?
+    .map_err(crate::registry::sim_failed("emanage"))?
     .0;
     let url = format!("{}/api", server.base_url());
     let products =

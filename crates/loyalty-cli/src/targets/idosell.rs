@@ -124,9 +124,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
         request.control,
     )
     .await
-    .map_err(|e| {
-        Error::new(loyalty_core::ErrorKind::Unavailable, "idosell", "sim.start").with_message(e.to_string())
-    })?;
+    .map_err(crate::registry::sim_failed("idosell"))?;
     // One order of the shop's already at the wholesaler: its recipient is the demo member.
     let member = probe.seed_orders(demo::LOGIN, 1).first().and_then(|o| probe.order_address_id(o));
     let url = server.base_url().to_string();
