@@ -354,6 +354,7 @@ impl Member {
 /// A member profile sent to the provider on registration (the web-shop path: the integrator
 /// collects the profile and the consents).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct RegisterMember {
     /// Phone number (some vendors require it).
@@ -465,6 +466,7 @@ impl EnrollMember {
 /// Changes to a member's profile. `None` leaves a field as it is; adapters for vendors whose
 /// update is a full replacement read the member first and merge.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct MemberUpdate {
     /// New given name.

@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 pub use payment::{
     ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, SimulatedPayment,
 };
-pub use record::{CheckoutRecord, CheckoutState, Stored};
+pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply};
 pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
 
 use crate::basket::{Basket, PricedBasket};
@@ -138,8 +138,9 @@ impl CheckoutRequest {
     }
 }
 
-/// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex).
-pub(crate) fn fingerprint<T: Serialize>(value: &T) -> String {
+/// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex): what the checkout and
+/// the HTTP service compare to tell a repeated request from a different one under one key.
+pub fn fingerprint<T: Serialize>(value: &T) -> String {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;
     let bytes = serde_json::to_vec(value).unwrap_or_default();
@@ -170,7 +171,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn of(record: &CheckoutRecord) -> Result<Prepared> {
+    /// The prepared checkout a stored record holds (what a service returns for a repeated
+    /// prepare of the same basket).
+    ///
+    /// # Errors
+    /// `Conflict` when the record was never priced.
+    pub fn from_record(record: &CheckoutRecord) -> Result<Prepared> {
         let priced = record.priced.clone().ok_or_else(|| {
             Error::new(ErrorKind::Conflict, FLOW, "checkout.prepare")
                 .with_message(format!("order {} has not been priced", record.order))
@@ -498,7 +504,7 @@ impl<'a> Checkout<'a> {
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
         let _guard = self.lock_order(&request.transaction_id).await;
         let work = self.prepare_locked(ctx, request).await?;
-        Prepared::of(&work.rec)
+        Prepared::from_record(&work.rec)
     }
 
     /// Pays and sends a prepared checkout. Idempotent by order id: a second commit (double
