@@ -136,6 +136,15 @@ impl ReturnStyle {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A provider's declared capabilities. Flat on purpose: every field is one fact a scenario \
+        or the checkout flow can test. Shop code asks before it offers a feature; an undeclared \
+        call is refused as `unsupported` before any I/O."
+    )
+)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// Member lookups supported by `Members::find`.

@@ -222,6 +222,14 @@ pub enum Rounding {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "An amount in integer minor units of one currency (`{\"minor\": 12900, \"currency\": \
+        \"NOK\"}` is 129.00 NOK). Arithmetic is checked and never mixes currencies."
+    )
+)]
 pub struct Money {
     /// Amount in minor units (øre, cents; yen for JPY).
     pub minor: i64,

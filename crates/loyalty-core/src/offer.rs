@@ -30,6 +30,14 @@ pub enum RefKind {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "The provider's own handle on an offer: a coupon code, a user offer id, a stamp card id, \
+        and which of those it is, so an adapter never has to guess from the text."
+    )
+)]
 pub struct OfferRef {
     /// Id or code.
     pub kind: RefKind,
