@@ -20,10 +20,10 @@ use loyalty_core::checkout::{CheckoutOutcome, CheckoutRecord, Completion, Delive
 use loyalty_core::form::{registration_form, FieldError, FormSchema};
 use loyalty_core::returns::ReturnOutcome;
 use loyalty_core::{
-    Basket, Capabilities, CartId, Currency, DepartmentId, HoldId, HoldStyle, LineId, LookupKind, Member,
-    MemberId, MemberLookup, MemberUpdate, Money, Offer, OfferId, OrderId, PricedBasket, ProductId,
-    RegisterMember, Reinstatement, Resend, ReturnStyle, Segment, SegmentId, Transaction, TransactionId,
-    TransactionReceipt, UsageCounting,
+    Basket, Capabilities, CartId, Currency, DepartmentId, EnrollMember, HoldId, HoldStyle, LineId,
+    LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Money, Offer, OfferId, OrderId, PricedBasket,
+    ProductId, Quantity, RegisterMember, Reinstatement, Resend, ReturnStyle, Segment, SegmentId, Transaction,
+    TransactionId, TransactionReceipt, UsageCounting,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -536,6 +536,12 @@ fn serde_json_of_every_api_type_matches_its_schema_both_ways() {
         check_json::<MemberLookup>(lookup, seen);
     }
     check_json::<RegisterMember>(register_member(), seen);
+    check_json::<EnrollMember>(
+        json!({
+            "phone": phone(), "department": "d-1", "first_name": "Kari", "last_name": "Nordmann", "email": "kari@example.com"
+        }),
+        seen,
+    );
     check_json::<MemberUpdate>(
         json!({
             "first_name": "Kari", "last_name": "Nordmann", "email": "kari@example.com", "birth_date": "1990-05-17",
@@ -616,6 +622,7 @@ fn serde_json_of_every_api_type_matches_its_schema_both_ways() {
     );
     check_value(&Money::parse("1.234", Currency::KWD).expect("money"), seen).expect("Money");
     check_value(&Currency::JPY, seen).expect("Currency");
+    check_value(&Quantity(rust_decimal::Decimal::new(15, 1)), seen).expect("Quantity");
     check_value(&MemberId::new("m-1"), seen).expect("MemberId");
     check_value(&OfferId::new("c-1"), seen).expect("OfferId");
     check_value(&TransactionId::new("t-1"), seen).expect("TransactionId");
@@ -637,6 +644,7 @@ fn serde_json_of_every_api_type_matches_its_schema_both_ways() {
     collect_components::<Segment>(&mut all);
     collect_components::<ReturnOutcome>(&mut all);
     collect_components::<MemberUpdate>(&mut all);
+    collect_components::<EnrollMember>(&mut all);
     let mut never = Vec::new();
     for (name, schema) in &all {
         for key in schema.get("properties").and_then(Value::as_object).into_iter().flat_map(|p| p.keys()) {
