@@ -75,6 +75,7 @@ const FLOW: &str = "checkout";
 
 /// One purchase to check out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutRequest {
     /// The order id: the idempotency key of the whole checkout.
@@ -150,6 +151,7 @@ pub fn fingerprint<T: Serialize>(value: &T) -> String {
 
 /// A checkout priced and held, waiting for [`Checkout::commit`] or [`Checkout::abort`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Prepared {
     /// The order id.
@@ -196,6 +198,7 @@ impl Prepared {
 
 /// What happened to the transaction at the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Delivery {
     /// Sent; the provider's receipt.
@@ -218,6 +221,7 @@ pub enum Delivery {
 
 /// The result of a completed checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutOutcome {
     /// The transaction with its frozen allocation, as last sent.
@@ -244,6 +248,7 @@ pub struct CheckoutOutcome {
 
 /// The price or the offers changed between prepare and commit: nothing was charged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct PriceChange {
     /// The total the customer was shown.
@@ -258,6 +263,7 @@ pub struct PriceChange {
 
 /// What [`Checkout::commit`] (and [`Checkout::complete`]) did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant)]
 pub enum Completion {

@@ -27,6 +27,7 @@ use crate::transaction::{Hold, Transaction};
 /// | `Refused` | charged, the provider refused the sale for good (final, reported once) | released |
 /// | `Aborted` | given up before any charge (final until prepared again) | released |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckoutState {
     /// Identifying, pricing and holding.
@@ -108,6 +109,7 @@ impl CheckoutState {
 /// One order's checkout as the store keeps it. Written before every step with an outside
 /// effect (a hold, a charge, a send), so another process can pick it up where this one stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutRecord {
     /// The order id.
