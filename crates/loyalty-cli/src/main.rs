@@ -2,7 +2,7 @@
 //!
 //! Each subcommand lives in its own module with an `execute` function returning the exit code;
 //! `main` only parses arguments and dispatches. Single operations (`member`, `offers`,
-//! `checkout`, `return`, `pending`, `resend`) act on the provider a `loyalty.toml` names; the
+//! `checkout`, `return`, `pending`, `resend`, `serve`) act on the provider a `loyalty.toml` names; the
 //! commands that start simulators or run the suite (`demo`, `sim`, `conformance`, `setup`,
 //! `form`, `capabilities`) are compiled in with the `dev` feature (on by default).
 
@@ -15,6 +15,7 @@ mod ops;
 mod out;
 mod price;
 mod receipt;
+mod serve;
 
 #[cfg(feature = "dev")]
 mod capabilities;
@@ -60,6 +61,9 @@ enum Command {
     Pending(ops::outbox::OutboxArgs),
     /// Resend the transactions waiting in the outbox now.
     Resend(ops::outbox::OutboxArgs),
+    /// Serve the configured provider and checkout store as a JSON service over HTTP for shops
+    /// not written in Rust (docs/serve.md); the API key comes from `[serve] api_key_env`.
+    Serve(serve::ServeArgs),
     /// Price one basket given as JSON (the format of docs/pricing.md) and print the priced basket.
     Price(price::PriceArgs),
     /// Run a checkout, a return and a guest sign-up on every provider against its embedded
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
         Command::Pending(args) => ops::outbox::pending(config, &args),
         Command::Resend(args) => ops::outbox::resend(config, &args),
         Command::Price(args) => price::execute(&args),
+        Command::Serve(args) => serve::execute(config, &args),
         #[cfg(feature = "dev")]
         Command::Demo => demo::execute(),
         #[cfg(feature = "dev")]

@@ -96,6 +96,20 @@ impl std::fmt::Debug for Opened {
 }
 
 impl Opened {
+    /// Opens what a test or an embedding program built itself (a provider over a simulator,
+    /// say), checked against its declaration as a configured one is: the store, default
+    /// timing and the system clock.
+    pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn CheckoutStore>) -> Opened {
+        let provider: Arc<dyn Provider> = Arc::new(Checked::new(provider));
+        Opened { provider, store, options: CheckoutOptions::default(), clock: Arc::new(SystemClock) }
+    }
+
+    /// The same, on another clock (a test's manual clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Opened {
+        self.clock = clock;
+        self
+    }
+
     /// A checkout over the provider and store, charging through `payment`.
     pub fn checkout(&self, payment: Arc<dyn Payment>) -> Checkout<'static> {
         Checkout::with_store(self.provider.clone(), payment, self.clock.clone(), self.store.clone())

@@ -8,6 +8,7 @@ use crate::money::{Currency, Money};
 
 /// One basket line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Line {
     /// Unique within the basket.
@@ -66,6 +67,7 @@ impl Line {
 
 /// A basket: lines in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Basket {
     /// The currency every line is priced in.
@@ -89,6 +91,7 @@ impl Basket {
 
 /// A discount one offer gave one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineDiscount {
     /// The offer behind it.
     pub offer_id: OfferId,
@@ -98,6 +101,7 @@ pub struct LineDiscount {
 
 /// One priced line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct PricedLine {
     /// The basket line.
@@ -127,6 +131,7 @@ impl PricedLine {
 
 /// Stamp-card movement in one basket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StampOutcome {
     /// The stamp card.
     pub offer_id: OfferId,
@@ -140,6 +145,7 @@ pub struct StampOutcome {
 
 /// An offer that gave nothing, with a reason a cashier can read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotApplied {
     /// The offer.
     pub offer_id: OfferId,
@@ -149,6 +155,7 @@ pub struct NotApplied {
 
 /// The pricing engine's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct PricedBasket {
     /// The currency.

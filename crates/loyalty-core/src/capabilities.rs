@@ -7,6 +7,7 @@ use crate::member::LookupKind;
 
 /// How a provider holds an offer for a pending transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "style", rename_all = "snake_case")]
 pub enum HoldStyle {
     /// A lock that lapses by itself after `default_ttl_secs` (SessionM).
@@ -40,6 +41,7 @@ impl HoldStyle {
 
 /// When an open hold starts counting toward a coupon's use limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UsageCounting {
     /// A hold already blocks the use (a held single-use coupon shows no uses left).
@@ -50,6 +52,7 @@ pub enum UsageCounting {
 
 /// How an offer used in a returned transaction comes back to the member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Reinstatement {
     /// Automatically, when the transaction is cancelled.
@@ -60,6 +63,7 @@ pub enum Reinstatement {
 
 /// What a second `Transactions::send` with an id already sent does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Resend {
     /// Nothing: the vendor recognises the id and the send reports
@@ -77,6 +81,7 @@ pub enum Resend {
 
 /// How a provider takes a return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStyle {
     /// Cancel the original and send what was kept as a new transaction (Diller).
@@ -130,6 +135,16 @@ impl ReturnStyle {
 /// assert!(caps.claims().contains("lookups.email"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A provider's declared capabilities. Flat on purpose: every field is one fact a scenario \
+        or the checkout flow can test. Shop code asks before it offers a feature; an undeclared \
+        call is refused as `unsupported` before any I/O."
+    )
+)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// Member lookups supported by `Members::find`.

@@ -27,6 +27,7 @@ use crate::member::{
 
 /// What kind of input a field takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// Free text.
@@ -47,6 +48,7 @@ pub enum FieldKind {
 
 /// One form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormField {
     /// The key the submission uses (`email`, `segment.7`, `consent.membership`).
     pub name: String,
@@ -64,6 +66,7 @@ pub struct FormField {
 /// A registration form: profile fields, the store's visible segments, then the consents,
 /// with the two a sign-up needs at the bottom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FormSchema {
     /// Fields in display order.
     pub fields: Vec<FormField>,
@@ -71,6 +74,7 @@ pub struct FormSchema {
 
 /// A submitted value that was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field's name.
     pub field: String,

@@ -10,6 +10,7 @@ use crate::ids::{DepartmentId, MemberId, SegmentId};
 
 /// A phone number split the way loyalty vendors store it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Phone {
     /// Dialling prefix with the plus sign, e.g. `"+47"`.
     pub country_code: String,
@@ -71,6 +72,7 @@ impl Phone {
 
 /// A postal address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     /// Street and house number.
     pub street: Option<String>,
@@ -86,6 +88,7 @@ pub struct Address {
 
 /// Gender as loyalty vendors record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Gender {
     /// Male.
     Male,
@@ -102,6 +105,7 @@ pub enum Gender {
 /// A guest checkout needs the first two to sign up a member: `membership` (the programme's terms,
 /// GDPR) and `order_history` (purchase history may be kept).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consents {
     /// The membership (GDPR) terms are accepted.
     pub membership: bool,
@@ -122,6 +126,7 @@ impl Consents {
 
 /// How a member is looked up.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum MemberLookup {
     /// By phone number.
@@ -157,6 +162,7 @@ impl MemberLookup {
 
 /// The kinds of member lookup a provider may support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LookupKind {
     /// [`MemberLookup::Phone`].
@@ -203,6 +209,7 @@ impl LookupKind {
 
 /// One selectable option of a choice segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SegmentOption {
     /// The option id.
     pub id: String,
@@ -212,6 +219,7 @@ pub struct SegmentOption {
 
 /// What kind of answer a segment takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SegmentKind {
     /// Free text.
@@ -232,6 +240,7 @@ pub enum SegmentKind {
 
 /// A custom member field a store defines ("How did you hear about us?").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Segment {
     /// The segment id.
@@ -267,6 +276,7 @@ impl Segment {
 
 /// A member's answer to one segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SegmentAnswer {
     /// The segment answered.
     pub segment_id: SegmentId,
@@ -276,6 +286,7 @@ pub struct SegmentAnswer {
 
 /// The value of a segment answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum SegmentValue {
     /// Free text.
@@ -288,6 +299,7 @@ pub enum SegmentValue {
 
 /// A loyalty member as the provider knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Member {
     /// The provider's id.
@@ -354,6 +366,8 @@ impl Member {
 /// A member profile sent to the provider on registration (the web-shop path: the integrator
 /// collects the profile and the consents).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct RegisterMember {
     /// Phone number (some vendors require it).
@@ -435,6 +449,7 @@ impl RegisterMember {
 /// A phone-first sign-up at a till (the POS path): the member completes the profile and the
 /// consents themselves through an activation message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct EnrollMember {
     /// Phone number the activation link goes to.
@@ -465,6 +480,8 @@ impl EnrollMember {
 /// Changes to a member's profile. `None` leaves a field as it is; adapters for vendors whose
 /// update is a full replacement read the member first and merge.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct MemberUpdate {
     /// New given name.

@@ -135,6 +135,27 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// Under the `openapi` feature: a currency is its upper-case ISO 4217 code, one of the codes
+/// this crate knows (the hand-written `Serialize` above writes exactly that string).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("ISO 4217 currency code, upper case, e.g. `NOK`."))
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
+            .examples(["NOK"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Currency")
+    }
+}
+
 /// What can go wrong with money: every case is a caller or vendor mistake, never rounded away.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -200,6 +221,15 @@ pub enum Rounding {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "An amount in integer minor units of one currency (`{\"minor\": 12900, \"currency\": \
+        \"NOK\"}` is 129.00 NOK). Arithmetic is checked and never mixes currencies."
+    )
+)]
 pub struct Money {
     /// Amount in minor units (øre, cents; yen for JPY).
     pub minor: i64,
@@ -329,6 +359,7 @@ impl fmt::Display for Money {
 
 /// A quantity: integer for most goods, fractional for goods sold by weight.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Quantity(pub Decimal);
 

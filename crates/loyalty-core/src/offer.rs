@@ -10,6 +10,7 @@ use crate::money::Money;
 /// What an [`OfferRef`] holds: the vendor's id of the offer instance, or a code the customer
 /// or cashier types or scans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     /// The vendor's id (a user offer id, a stamp card id).
@@ -28,6 +29,15 @@ pub enum RefKind {
 /// assert_eq!((r.kind, r.as_str()), (RefKind::Code, "SUMMER10"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// The doc comment's example is Rust; the API document gets prose only.
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "The provider's own handle on an offer: a coupon code, a user offer id, a stamp card id, \
+        and which of those it is, so an adapter never has to guess from the text."
+    )
+)]
 pub struct OfferRef {
     /// Id or code.
     pub kind: RefKind,
@@ -61,6 +71,7 @@ impl std::fmt::Display for OfferRef {
 /// A calendar date in a store's time zone. An offer that ends on a date (no time) is valid
 /// until the end of that day there, whatever the time zone of the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocalDate {
     /// The last day the offer is valid.
     pub date: NaiveDate,
@@ -71,6 +82,7 @@ pub struct LocalDate {
 /// The discount a vendor computed for an offer on a basket: the amount and the units it
 /// covers. The core takes it as given and allocates it to lines and units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VendorDiscount {
     /// The amount taken off (positive).
     pub amount: Money,
@@ -80,6 +92,7 @@ pub struct VendorDiscount {
 
 /// A line a vendor discount touches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscountedLine {
     /// The basket line.
     pub line_id: LineId,
@@ -103,6 +116,7 @@ impl DiscountedLine {
 
 /// The rule behind an offer the vendor prices itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VendorRule {
     /// Buy X, get Y at a discount or a set price.
@@ -121,6 +135,7 @@ pub enum VendorRule {
 
 /// What a coupon takes off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Discount {
     /// A percentage of what it covers, e.g. `10` for 10 %.
@@ -133,6 +148,7 @@ pub enum Discount {
 
 /// Which units a coupon covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "products", rename_all = "snake_case")]
 pub enum Scope {
     /// The whole purchase; applied only when the customer confirms it.
@@ -143,6 +159,7 @@ pub enum Scope {
 
 /// A stamp card's state for one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StampCard {
     /// Stamps needed for the reward.
     pub required: u32,
@@ -156,6 +173,7 @@ pub struct StampCard {
 
 /// One tier of a progressive discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tier {
     /// Qualifying units needed to reach the tier.
     pub min_units: u32,
@@ -165,6 +183,7 @@ pub struct Tier {
 
 /// What kind of offer, with its pricing parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OfferKind {
     /// A coupon.
@@ -203,6 +222,7 @@ pub enum OfferKind {
 
 /// An offer available to a member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Offer {
     /// Id, unique within one provider.

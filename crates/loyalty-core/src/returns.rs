@@ -67,6 +67,7 @@ impl ReturnLedger {
 
 /// The result of one return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ReturnOutcome {
     /// The style used; `None` when nothing went to the provider (it never had the sale).

@@ -48,6 +48,7 @@ impl HoldRequest {
 
 /// A provider's lock or reservation of one offer for one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Hold {
     /// Id of the hold (the provider's lock id, or a derived key for reservations).
@@ -199,6 +200,7 @@ impl Redemption {
 
 /// Stamps collected or spent on a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StampAction {
     /// Stamps earned.
@@ -209,6 +211,7 @@ pub enum StampAction {
 
 /// One stamp movement carried by a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StampMovement {
     /// The stamp card.
     pub offer_id: OfferId,
@@ -222,6 +225,7 @@ pub struct StampMovement {
 
 /// An offer used in a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsedOffer {
     /// The offer.
     pub offer_id: OfferId,
@@ -235,6 +239,7 @@ pub struct UsedOffer {
 
 /// A payment tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payment {
     /// Tender name ("Card", "Cash", "Vipps").
     pub method: String,
@@ -244,6 +249,7 @@ pub struct Payment {
 
 /// A transaction line with its frozen allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct TransactionLine {
     /// The basket line.
@@ -300,6 +306,7 @@ impl TransactionLine {
 
 /// A completed purchase (or a negative one for a return) sent to the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Transaction {
     /// The integrator's order id: the idempotency key everywhere.
@@ -446,6 +453,7 @@ impl Transaction {
 
 /// What `Transactions::send` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SendOutcome {
     /// The provider recorded the transaction now.
@@ -462,6 +470,7 @@ pub enum SendOutcome {
 
 /// The provider's receipt for a sent transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct TransactionReceipt {
     /// The transaction id sent.

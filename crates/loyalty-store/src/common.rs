@@ -1,7 +1,7 @@
 //! What both SQL stores share: the schema, time and JSON encoding, error mapping.
 
 use chrono::{DateTime, Utc};
-use loyalty_core::checkout::{CheckoutRecord, CheckoutState};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, StoredReply};
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Error, ErrorKind, WriteEffect};
 
@@ -11,7 +11,8 @@ pub(crate) const PROVIDER: &str = "checkout-store";
 /// The schema, one step per entry; a store applies the steps it has not applied yet, in one
 /// transaction each. Written in the SQL both SQLite and PostgreSQL accept (times are Unix
 /// milliseconds, records JSON text), so the two stores cannot drift apart.
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE checkouts (
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE checkouts (
         order_id TEXT PRIMARY KEY,
         version BIGINT NOT NULL,
         state TEXT NOT NULL,
@@ -27,7 +28,13 @@ pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE checkouts (
         original_id TEXT PRIMARY KEY,
         version BIGINT NOT NULL,
         ledger TEXT NOT NULL
-    );"];
+    );",
+    "CREATE TABLE service_replies (
+        reply_key TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        reply TEXT NOT NULL
+    );",
+];
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -52,6 +59,16 @@ pub(crate) fn encode_ledger(ledger: &ReturnLedger) -> Result<String, Error> {
 
 pub(crate) fn decode_ledger(text: &str) -> Result<ReturnLedger, Error> {
     serde_json::from_str(text).map_err(|e| loyalty_core::checkout::corrupt(format!("return ledger: {e}")))
+}
+
+pub(crate) fn encode_reply(reply: &StoredReply) -> Result<String, Error> {
+    serde_json::to_string(reply).map_err(|e| {
+        Error::invalid(PROVIDER, "store.save_reply", "reply", e.to_string()).with_effect(WriteEffect::NotSent)
+    })
+}
+
+pub(crate) fn decode_reply(text: &str) -> Result<StoredReply, Error> {
+    serde_json::from_str(text).map_err(|e| loyalty_core::checkout::corrupt(format!("service reply: {e}")))
 }
 
 pub(crate) fn state_labels(states: &[CheckoutState]) -> Vec<String> {

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -57,7 +58,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn CheckoutStore>> {
         #[cfg(feature = "postgres")]
         "postgres" | "postgresql" => Ok(Arc::new(PostgresCheckoutStore::connect(url).await?)),
         other => Err(Error::invalid(
-            common::PROVIDER,
+            "checkout-store",
             "store.open",
             "store",
             format!(

@@ -2,14 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, Stored};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, Stored, StoredReply};
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::common::{
-    db_error, decode_ledger, decode_record, encode_ledger, encode_record, millis, state_labels, MIGRATIONS,
-    PROVIDER,
+    db_error, decode_ledger, decode_record, decode_reply, encode_ledger, encode_record, encode_reply, millis,
+    state_labels, MIGRATIONS, PROVIDER,
 };
 
 /// Serialises schema migrations of instances starting at once (an advisory lock held for one
@@ -210,6 +210,43 @@ impl CheckoutStore for PostgresCheckoutStore {
             )
             .bind(&json)
             .bind(id)
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+    async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, reply FROM service_replies WHERE reply_key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load_reply", e))?;
+        row.map(|(v, r)| Ok(Stored { value: decode_reply(&r)?, version: v as u64 })).transpose()
+    }
+
+    async fn save_reply(&self, reply: &StoredReply, expected: Option<u64>) -> Result<Option<u64>> {
+        const OP: &str = "store.save_reply";
+        let json = encode_reply(reply)?;
+        let affected = match expected {
+            None => sqlx::query(
+                "INSERT INTO service_replies (reply_key, version, reply) VALUES ($1, 1, $2)
+                 ON CONFLICT (reply_key) DO NOTHING",
+            )
+            .bind(&reply.key)
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            Some(v) => sqlx::query(
+                "UPDATE service_replies SET version = version + 1, reply = $1 WHERE reply_key = $2 AND version = $3",
+            )
+            .bind(&json)
+            .bind(&reply.key)
             .bind(v as i64)
             .execute(&self.pool)
             .await

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_core::checkout::{
-    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore,
+    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore, ReplyState,
+    StoredReply,
 };
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Basket, Currency, Line, Money, Transaction, TransactionId};
@@ -260,6 +261,29 @@ async fn return_ledgers_follow_the_same_versioning() {
         assert_eq!(store.save_ledger(&ledger, Some(1)).await.unwrap(), None, "{name}");
         let back = store.load_ledger(&TransactionId::new("r-1")).await.unwrap().unwrap();
         assert_eq!((back.version, back.value), (2, ledger), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn service_replies_are_taken_once_and_answered_for_every_repeat() {
+    for (name, store) in every_store().await {
+        let key = "members.register:k-1";
+        assert!(store.load_reply(key).await.unwrap().is_none(), "{name}");
+        let running = StoredReply::running(key, "fp-a", t0() + Duration::seconds(30));
+        assert_eq!(store.save_reply(&running, None).await.unwrap(), Some(1), "{name}");
+        // A second instance taking the same key at once loses.
+        assert_eq!(store.save_reply(&running, None).await.unwrap(), None, "{name}");
+        let done = StoredReply::done(key, "fp-a", 201, "{\"id\":\"m-1\"}".into());
+        assert_eq!(store.save_reply(&done, Some(1)).await.unwrap(), Some(2), "{name}");
+        assert_eq!(store.save_reply(&done, Some(1)).await.unwrap(), None, "{name}");
+        let back = store.load_reply(key).await.unwrap().unwrap();
+        assert_eq!(back.version, 2, "{name}");
+        assert_eq!(
+            back.value.state,
+            ReplyState::Done { status: 201, body: "{\"id\":\"m-1\"}".into() },
+            "{name}"
+        );
+        assert_eq!(back.value.fingerprint, "fp-a", "{name}");
     }
 }
 

@@ -150,7 +150,7 @@ impl Checkout<'_> {
             old_total: shown.total,
             new_total: now_priced.total,
             changes,
-            prepared: Prepared::of(&work.rec)?,
+            prepared: Prepared::from_record(&work.rec)?,
         }))
     }
 

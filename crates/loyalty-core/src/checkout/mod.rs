@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 pub use payment::{
     ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, SimulatedPayment,
 };
-pub use record::{CheckoutRecord, CheckoutState, Stored};
+pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply};
 pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
 
 use crate::basket::{Basket, PricedBasket};
@@ -75,6 +75,7 @@ const FLOW: &str = "checkout";
 
 /// One purchase to check out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutRequest {
     /// The order id: the idempotency key of the whole checkout.
@@ -138,8 +139,9 @@ impl CheckoutRequest {
     }
 }
 
-/// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex).
-pub(crate) fn fingerprint<T: Serialize>(value: &T) -> String {
+/// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex): what the checkout and
+/// the HTTP service compare to tell a repeated request from a different one under one key.
+pub fn fingerprint<T: Serialize>(value: &T) -> String {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;
     let bytes = serde_json::to_vec(value).unwrap_or_default();
@@ -149,6 +151,7 @@ pub(crate) fn fingerprint<T: Serialize>(value: &T) -> String {
 
 /// A checkout priced and held, waiting for [`Checkout::commit`] or [`Checkout::abort`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Prepared {
     /// The order id.
@@ -170,7 +173,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn of(record: &CheckoutRecord) -> Result<Prepared> {
+    /// The prepared checkout a stored record holds (what a service returns for a repeated
+    /// prepare of the same basket).
+    ///
+    /// # Errors
+    /// `Conflict` when the record was never priced.
+    pub fn from_record(record: &CheckoutRecord) -> Result<Prepared> {
         let priced = record.priced.clone().ok_or_else(|| {
             Error::new(ErrorKind::Conflict, FLOW, "checkout.prepare")
                 .with_message(format!("order {} has not been priced", record.order))
@@ -190,6 +198,7 @@ impl Prepared {
 
 /// What happened to the transaction at the provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Delivery {
     /// Sent; the provider's receipt.
@@ -212,6 +221,7 @@ pub enum Delivery {
 
 /// The result of a completed checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutOutcome {
     /// The transaction with its frozen allocation, as last sent.
@@ -238,6 +248,7 @@ pub struct CheckoutOutcome {
 
 /// The price or the offers changed between prepare and commit: nothing was charged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct PriceChange {
     /// The total the customer was shown.
@@ -252,6 +263,7 @@ pub struct PriceChange {
 
 /// What [`Checkout::commit`] (and [`Checkout::complete`]) did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant)]
 pub enum Completion {
@@ -498,7 +510,7 @@ impl<'a> Checkout<'a> {
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
         let _guard = self.lock_order(&request.transaction_id).await;
         let work = self.prepare_locked(ctx, request).await?;
-        Prepared::of(&work.rec)
+        Prepared::from_record(&work.rec)
     }
 
     /// Pays and sends a prepared checkout. Idempotent by order id: a second commit (double

@@ -14,6 +14,7 @@ use crate::money::Money;
 /// A payment authorization the integrator's payment service granted (or started, when the
 /// customer still has to act).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Authorization {
     /// The payment service's id.
     pub id: String,
@@ -23,6 +24,7 @@ pub struct Authorization {
 
 /// What the customer must do before a payment can be authorized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Leave for the payment provider's page and come back (PayPal, Vipps).
@@ -35,6 +37,7 @@ pub enum ActionKind {
 
 /// A payment waiting for the customer: what the shop must show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct PaymentAction {
     /// What kind of action.

@@ -27,6 +27,7 @@ use crate::transaction::{Hold, Transaction};
 /// | `Refused` | charged, the provider refused the sale for good (final, reported once) | released |
 /// | `Aborted` | given up before any charge (final until prepared again) | released |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckoutState {
     /// Identifying, pricing and holding.
@@ -108,6 +109,7 @@ impl CheckoutState {
 /// One order's checkout as the store keeps it. Written before every step with an outside
 /// effect (a hold, a charge, a send), so another process can pick it up where this one stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct CheckoutRecord {
     /// The order id.
@@ -192,4 +194,63 @@ pub struct Stored<T> {
     pub value: T,
     /// Its version.
     pub version: u64,
+}
+
+/// The stored answer of an idempotent request to a service over the checkout store (the HTTP
+/// face, `loyalty serve`): a repeat with the same key gets this answer instead of acting twice.
+/// Kept in the checkout store so it survives restarts and is shared by every instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoredReply {
+    /// The scope and the caller's key (`members.register:3f9c…`).
+    pub key: String,
+    /// A fingerprint of the request the key was first used with; another request under the
+    /// same key is refused.
+    pub fingerprint: String,
+    /// Running, or done with its answer.
+    pub state: ReplyState,
+}
+
+impl StoredReply {
+    /// A request under way until `until` (a lease: an instance that dies frees the key).
+    pub fn running(
+        key: impl Into<String>,
+        fingerprint: impl Into<String>,
+        until: DateTime<Utc>,
+    ) -> StoredReply {
+        StoredReply { key: key.into(), fingerprint: fingerprint.into(), state: ReplyState::Running { until } }
+    }
+
+    /// A finished request and what it answered.
+    pub fn done(
+        key: impl Into<String>,
+        fingerprint: impl Into<String>,
+        status: u16,
+        body: String,
+    ) -> StoredReply {
+        StoredReply {
+            key: key.into(),
+            fingerprint: fingerprint.into(),
+            state: ReplyState::Done { status, body },
+        }
+    }
+}
+
+/// Where an idempotent request is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ReplyState {
+    /// Being processed until `until`; after that the key is free to take again (the request
+    /// failed temporarily, or its instance died).
+    Running {
+        /// End of the lease.
+        until: DateTime<Utc>,
+    },
+    /// Answered: the status and body to give every repeat.
+    Done {
+        /// The answer's status code.
+        status: u16,
+        /// The answer's body.
+        body: String,
+    },
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::record::{CheckoutRecord, CheckoutState, Stored};
+use super::record::{CheckoutRecord, CheckoutState, Stored, StoredReply};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::TransactionId;
 use crate::returns::ReturnLedger;
@@ -86,12 +86,20 @@ pub trait CheckoutStore: Send + Sync + std::fmt::Debug {
 
     /// Writes a ledger under the same rule as [`CheckoutStore::save`].
     async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>>;
+
+    /// The stored reply under `key` (an idempotent service request), if any.
+    async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>>;
+
+    /// Writes a reply under the same rule as [`CheckoutStore::save`]: `expected: None` only
+    /// when the key is new, so two instances taking one key at once cannot both run it.
+    async fn save_reply(&self, reply: &StoredReply, expected: Option<u64>) -> Result<Option<u64>>;
 }
 
 #[derive(Debug, Default)]
 struct Tables {
     records: HashMap<TransactionId, (CheckoutRecord, u64, Option<DateTime<Utc>>)>,
     ledgers: HashMap<TransactionId, (ReturnLedger, u64)>,
+    replies: HashMap<String, (StoredReply, u64)>,
 }
 
 /// A [`CheckoutStore`] in process memory: what [`Checkout::new`](super::Checkout::new) uses.
@@ -189,6 +197,21 @@ impl CheckoutStore for MemoryCheckoutStore {
         }
         let version = expected.map_or(1, |v| v + 1);
         t.ledgers.insert(key, (ledger.clone(), version));
+        Ok(Some(version))
+    }
+
+    async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>> {
+        Ok(self.tables().replies.get(key).map(|(r, v)| Stored { value: r.clone(), version: *v }))
+    }
+
+    async fn save_reply(&self, reply: &StoredReply, expected: Option<u64>) -> Result<Option<u64>> {
+        let mut t = self.tables();
+        let current = t.replies.get(&reply.key).map(|(_, v)| *v);
+        if current != expected {
+            return Ok(None);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        t.replies.insert(reply.key.clone(), (reply.clone(), version));
         Ok(Some(version))
     }
 }

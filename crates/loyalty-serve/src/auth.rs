@@ -1,0 +1,58 @@
+//! The API key check and CORS.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::problem::Problem;
+use crate::AppState;
+
+/// The only path open without the key.
+pub(crate) const OPEN_PATH: &str = "/health";
+
+/// Lets a request through when it carries `Authorization: Bearer <key>`; answers 401 otherwise.
+/// The comparison takes the same time wherever the keys differ; the key is never logged.
+pub(crate) async fn require_key(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() == OPEN_PATH || request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .unwrap_or_default();
+    if bool::from(given.ct_eq(state.api_key.as_bytes())) {
+        return next.run(request).await;
+    }
+    let detail = if given.is_empty() {
+        "this endpoint needs the API key: Authorization: Bearer <key>"
+    } else {
+        "the API key is not the one configured"
+    };
+    let mut response =
+        Problem::service(StatusCode::UNAUTHORIZED, "unauthorized", "serve.auth", detail).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// CORS for the configured origins only.
+pub(crate) fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(crate::idempotency::HEADER),
+        ])
+        .expose_headers([header::HeaderName::from_static(crate::idempotency::REPLAYED), header::RETRY_AFTER])
+}

@@ -1,0 +1,238 @@
+//! `Idempotency-Key` on writes: a repeat gets the stored answer instead of acting twice.
+//!
+//! The answers live in the checkout store ([`CheckoutStore::save_reply`]), so they survive a
+//! restart and are shared by every instance on one database. Within one process, requests
+//! under one key queue behind each other; across instances the store's versioned write lets
+//! one take the key, and the others answer `409` (temporary) until it is done.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use loyalty_core::checkout::{CheckoutStore, ReplyState, StoredReply};
+
+use crate::problem::Problem;
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+/// The answer header set on a replayed answer.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// The longest key accepted.
+pub const MAX_KEY_LEN: usize = 255;
+/// How long a running request holds its key before another instance may take it over.
+const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+
+/// An answer to store: status and JSON body.
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    /// A temporary failure: not stored, so a repeat runs again.
+    pub temporary: bool,
+}
+
+impl Reply {
+    pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Reply {
+        Reply {
+            status,
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            content_type: "application/json",
+            temporary: false,
+        }
+    }
+
+    pub(crate) fn problem(problem: &Problem) -> Reply {
+        Reply {
+            status: problem.status_code(),
+            body: serde_json::to_vec(problem).unwrap_or_default(),
+            content_type: crate::problem::PROBLEM_JSON,
+            temporary: problem.temporary,
+        }
+    }
+
+    fn into_response(self, replayed: bool) -> Response {
+        let mut response = (self.status, self.body).into_response();
+        let no_content = response.status() == StatusCode::NO_CONTENT;
+        let headers = response.headers_mut();
+        if !no_content {
+            headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        }
+        if replayed {
+            headers.insert(REPLAYED, HeaderValue::from_static("true"));
+        }
+        response
+    }
+}
+
+/// Per-key queues inside one process.
+#[derive(Default)]
+pub(crate) struct KeyLocks {
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyLocks {
+    fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(key.to_string()).or_default().clone()
+    }
+
+    fn done(&self, key: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map and this caller hold it: nobody queues behind, so forget the key.
+        if Arc::strong_count(&lock) == 2 {
+            map.remove(key);
+        }
+    }
+}
+
+/// The key a write carries, checked: present, visible ASCII, at most 255 characters, and equal
+/// to `must_equal` where the resource has its own id (the order id, the return id).
+///
+/// # Errors
+/// A problem answer (400 for a missing or malformed key, 422 for a key that is not the resource's id).
+pub(crate) fn key_of(
+    headers: &HeaderMap,
+    operation: &str,
+    must_equal: Option<&str>,
+) -> Result<String, Response> {
+    let Some(value) = headers.get(HEADER) else {
+        return Err(Problem::invalid(
+            StatusCode::BAD_REQUEST,
+            operation,
+            "Idempotency-Key",
+            "missing: every write needs an Idempotency-Key header",
+        )
+        .into_response());
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            Problem::invalid(
+                StatusCode::BAD_REQUEST,
+                operation,
+                "Idempotency-Key",
+                format!("expected 1 to {MAX_KEY_LEN} visible ASCII characters"),
+            )
+            .into_response()
+        })?;
+    if let Some(id) = must_equal {
+        if key != id {
+            return Err(Problem::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                operation,
+                "Idempotency-Key",
+                format!("must be the id this write is about ({id:?}); it is {key:?}"),
+            )
+            .into_response());
+        }
+    }
+    Ok(key.to_string())
+}
+
+/// Runs `work` once per `(operation, key)`: a repeat with the same `fingerprint` gets the stored
+/// answer; another fingerprint under the key is refused (422); a repeat while the first runs
+/// in another instance is 409, temporary.
+pub(crate) async fn once<F, Fut>(
+    store: &dyn CheckoutStore,
+    locks: &KeyLocks,
+    now: DateTime<Utc>,
+    operation: &str,
+    key: &str,
+    fingerprint: String,
+    work: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Reply>,
+{
+    let scoped = format!("{operation}:{key}");
+    let lock = locks.get(&scoped);
+    let response = {
+        let _queued = lock.lock().await;
+        run_once(store, now, operation, &scoped, fingerprint, work).await
+    };
+    locks.done(&scoped, lock);
+    response
+}
+
+async fn run_once<F, Fut>(
+    store: &dyn CheckoutStore,
+    now: DateTime<Utc>,
+    operation: &str,
+    scoped: &str,
+    fingerprint: String,
+    work: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Reply>,
+{
+    let store_failed = |e: loyalty_core::Error| Problem::from(e.with_operation(operation)).into_response();
+    let stored = match store.load_reply(scoped).await {
+        Ok(s) => s,
+        Err(e) => return store_failed(e),
+    };
+    let expected = match stored {
+        None => None,
+        Some(s) => {
+            if s.value.fingerprint != fingerprint {
+                return Problem::invalid(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    operation,
+                    "Idempotency-Key",
+                    "already used for a different request; use a new key for a new request",
+                )
+                .into_response();
+            }
+            match s.value.state {
+                ReplyState::Done { status, body } => {
+                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                    let content_type =
+                        if status.is_success() { "application/json" } else { crate::problem::PROBLEM_JSON };
+                    let reply = Reply { status, body: body.into_bytes(), content_type, temporary: false };
+                    return reply.into_response(true);
+                }
+                ReplyState::Running { until } if until > now => return in_progress(operation),
+                ReplyState::Running { .. } => Some(s.version),
+            }
+        }
+    };
+    let running = StoredReply::running(scoped, fingerprint.clone(), now + LEASE);
+    let version = match store.save_reply(&running, expected).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return in_progress(operation),
+        Err(e) => return store_failed(e),
+    };
+    let reply = work().await;
+    let outcome = if reply.temporary {
+        // Free the key at once: the same request may be repeated and run again.
+        StoredReply::running(scoped, fingerprint, now)
+    } else {
+        StoredReply::done(
+            scoped,
+            fingerprint,
+            reply.status.as_u16(),
+            String::from_utf8_lossy(&reply.body).into_owned(),
+        )
+    };
+    if let Err(e) = store.save_reply(&outcome, Some(version)).await {
+        // The work was done; say so, and that a repeat may not find the answer.
+        tracing::warn!(operation, error = %e, "idempotent reply could not be stored");
+    }
+    reply.into_response(false)
+}
+
+fn in_progress(operation: &str) -> Response {
+    let mut p = Problem::service(
+        StatusCode::CONFLICT,
+        "conflict",
+        operation,
+        "a request with this Idempotency-Key is still being processed; repeat it in a moment",
+    );
+    p.temporary = true;
+    p.into_response()
+}

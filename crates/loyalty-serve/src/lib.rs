@@ -1,0 +1,149 @@
+//! `loyalty serve`: the bridge over HTTP, for shops not written in Rust.
+//!
+//! The same provider, checkout store and checkout flow as the library, as JSON endpoints
+//! (`docs/serve.md` lists them; `/openapi.json` describes them). Every request but
+//! `GET /health` needs `Authorization: Bearer <key>`; every write an `Idempotency-Key`; errors
+//! are RFC 9457 problem details carrying the core error's kind, temporary flag and write effect.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use loyalty_core::checkout::MemoryCheckoutStore;
+//! use loyalty_serve::{router, ApiKey, ServeSettings};
+//!
+//! let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
+//! let opened = loyalty_config::Opened::new(provider, Arc::new(MemoryCheckoutStore::new()));
+//! let settings = ServeSettings::new(ApiKey::new("a-long-enough-test-key")?);
+//! let app: axum::Router = router(opened, settings);
+//! # let _ = app;
+//! # Ok::<(), loyalty_core::Error>(()) }).unwrap();
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+// Handlers' helpers return a ready `Response` as their error, sent to axum at once: boxing it
+// would only add an allocation to every refusal.
+#![allow(clippy::result_large_err)]
+
+pub mod api;
+mod auth;
+mod idempotency;
+mod payment;
+pub mod problem;
+mod routes;
+mod settings;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use loyalty_config::Opened;
+use loyalty_core::checkout::Checkout;
+
+pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
+pub use problem::Problem;
+pub use settings::{ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY};
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub(crate) opened: Opened,
+    pub(crate) checkout: Checkout<'static>,
+    pub(crate) payments: Arc<payment::ShopPayments>,
+    pub(crate) locks: idempotency::KeyLocks,
+    pub(crate) api_key: ApiKey,
+}
+
+impl AppState {
+    async fn once<F, Fut>(&self, operation: &str, key: &str, fingerprint: String, work: F) -> Response
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = idempotency::Reply>,
+    {
+        let now = self.opened.clock.now();
+        idempotency::once(&*self.opened.store, &self.locks, now, operation, key, fingerprint, work).await
+    }
+}
+
+/// The service over `opened`: every route, the API-key check, the body limit and (when
+/// origins are configured) CORS. [`serve`] also runs the checkout's background work.
+pub fn router(opened: Opened, settings: ServeSettings) -> Router {
+    build(opened, settings).0
+}
+
+/// How often [`serve`] drains the outbox and sweeps abandoned holds.
+pub const TICK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves on `listener` until `shutdown` completes, and every [`TICK_EVERY`] runs the
+/// checkout's background work (resend pending sales, release holds of abandoned checkouts,
+/// finish interrupted ones). In-flight requests finish before it returns.
+///
+/// # Errors
+/// The listener's I/O errors.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    opened: Opened,
+    settings: ServeSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (app, state) = build(opened, settings);
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(TICK_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match state.checkout.tick(&loyalty_core::Context::new()).await {
+                Ok(report) => tracing::debug!(?report, "checkout tick"),
+                Err(e) => tracing::warn!(error = %e, "checkout tick failed; next one retries"),
+            }
+        }
+    });
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    ticker.abort();
+    served
+}
+
+fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
+    let payments = Arc::new(payment::ShopPayments::default());
+    let checkout = opened.checkout(payments.clone());
+    let state = Arc::new(AppState {
+        opened,
+        checkout,
+        payments,
+        locks: idempotency::KeyLocks::default(),
+        api_key: settings.api_key.clone(),
+    });
+    let mut app = Router::new()
+        .route("/health", get(routes::health))
+        .route("/openapi.json", get(routes::openapi))
+        .route("/v1/capabilities", get(routes::capabilities))
+        .route("/v1/members", get(routes::find_member).post(routes::register))
+        .route("/v1/members/registration", post(routes::register_form))
+        .route("/v1/members/{id}", get(routes::get_member).patch(routes::update_member))
+        .route("/v1/segments", get(routes::segments))
+        .route("/v1/registration-form", get(routes::form))
+        .route("/v1/offers", post(routes::offers))
+        .route("/v1/price", post(routes::price))
+        .route("/v1/checkouts/{order}", get(routes::checkout_status))
+        .route("/v1/checkouts/{order}/prepare", post(routes::prepare))
+        .route("/v1/checkouts/{order}/commit", post(routes::commit))
+        .route("/v1/checkouts/{order}/abort", post(routes::abort))
+        .route("/v1/returns", post(routes::returns))
+        .route("/v1/pending", get(routes::pending))
+        .route("/v1/pending/resend", post(routes::resend))
+        .fallback(routes::not_found)
+        // Every path but /health, unknown ones included, needs the key: a caller without it
+        // learns nothing about what exists.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .with_state(state.clone());
+    if !settings.cors_origins.is_empty() {
+        app = app.layer(auth::cors(settings.cors_origins));
+    }
+    (app, state)
+}
+
+/// The OpenAPI 3.1 document of the service.
+pub fn openapi_document() -> serde_json::Value {
+    serde_json::json!({})
+}

@@ -1,0 +1,395 @@
+//! `loyalty serve` over real HTTP on the memory provider: the key, problem details,
+//! idempotency keys (also across a restart on SQLite), the checkout's money rules, limits, CORS.
+
+use std::sync::Arc;
+
+use loyalty_config::Opened;
+use loyalty_core::checkout::{CheckoutStore, MemoryCheckoutStore};
+use loyalty_memory::demo;
+use loyalty_serve::{router, ApiKey, ServeSettings};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const KEY: &str = "test-key-0123456789abcdef";
+
+struct Served {
+    base: String,
+    http: Client,
+}
+
+impl Served {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).bearer_auth(KEY).send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, key: Option<&str>, body: Value) -> reqwest::Response {
+        let mut r = self.http.post(self.url(path)).bearer_auth(KEY).json(&body);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        r.send().await.unwrap()
+    }
+}
+
+async fn start_on(store: Arc<dyn CheckoutStore>, settings: ServeSettings) -> Served {
+    let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
+    start_with(Opened::new(provider, store), settings).await
+}
+
+async fn start_with(opened: Opened, settings: ServeSettings) -> Served {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(opened, settings);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Served { base: format!("http://{addr}"), http: Client::new() }
+}
+
+async fn start() -> Served {
+    start_on(Arc::new(MemoryCheckoutStore::new()), ServeSettings::new(ApiKey::new(KEY).unwrap())).await
+}
+
+async fn problem(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(ct.as_deref(), Some("application/problem+json"), "status {status}");
+    (status, r.json().await.unwrap())
+}
+
+fn basket() -> Value {
+    json!({"currency": "NOK", "lines": [
+        {"line_id": "1", "product_id": demo::PRODUCT_COFFEE, "sku": null, "name": "Coffee",
+         "quantity": "2", "unit_price": {"minor": 12900, "currency": "NOK"}, "tax_rate": null},
+        {"line_id": "2", "product_id": demo::PRODUCT_MUG, "sku": null, "name": "Mug",
+         "quantity": "1", "unit_price": {"minor": 9900, "currency": "NOK"}, "tax_rate": null}
+    ]})
+}
+
+fn member_lookup() -> Value {
+    json!({"kind": "provider_id", "value": demo::MEMBER_ID})
+}
+
+#[tokio::test]
+async fn only_health_is_open_and_every_other_path_needs_the_key() {
+    let s = start().await;
+    let health = s.http.get(s.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["provider"], "memory");
+    for path in ["/v1/capabilities", "/openapi.json", "/v1/members?id=m-1001", "/v1/no-such-thing"] {
+        let (status, p) = problem(s.http.get(s.url(path)).send().await.unwrap()).await;
+        assert_eq!(status, 401, "{path}");
+        assert_eq!(p["kind"], "unauthorized");
+        let (status, _) =
+            problem(s.http.get(s.url(path)).bearer_auth("wrong-key-0123456789").send().await.unwrap()).await;
+        assert_eq!(status, 401, "{path}");
+    }
+    let r = s.http.post(s.url("/v1/members")).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    assert_eq!(s.get("/v1/capabilities").await.status(), 200);
+}
+
+#[tokio::test]
+async fn errors_are_problem_details_with_kind_temporary_and_effect() {
+    let s = start().await;
+    let (status, p) = problem(s.get("/v1/members?email=nobody@example.com").await).await;
+    assert_eq!(status, 404);
+    assert_eq!(p["kind"], "not_found");
+    assert_eq!(p["type"], "urn:loyalty-bridge:problem:not_found");
+    assert_eq!(p["temporary"], false);
+    assert_eq!(p["effect"], "rejected_before_acting");
+    assert_eq!(p["status"], 404);
+
+    let (status, p) = problem(s.get("/v1/members?phone=12").await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("phone")));
+
+    // A body of the wrong shape names the path of the bad field.
+    let mut b = basket();
+    b["lines"][1]["quantity"] = json!(["two"]);
+    let (status, p) = problem(s.post("/v1/price", None, json!({"basket": b})).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(p["kind"], "invalid");
+    assert!(p["field"].as_str().unwrap().starts_with("basket.lines[1].quantity"), "{p}");
+
+    let (status, p) = problem(s.post("/v1/offers", None, json!({"membr": "x"})).await).await;
+    assert_eq!(status, 400);
+    assert!(p["reason"].as_str().unwrap().contains("membr"), "{p}");
+}
+
+#[tokio::test]
+async fn found_members_offers_and_price_answer_json() {
+    let s = start().await;
+    let r = s.get(&format!("/v1/members?phone=%2B47{}", demo::MEMBER_PHONE)).await;
+    assert_eq!(r.status(), 200);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["id"], demo::MEMBER_ID);
+
+    let offers: Value = s
+        .post("/v1/offers", None, json!({"member": demo::MEMBER_ID, "basket": basket()}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = offers.as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&demo::COUPON_COFFEE20) && ids.contains(&demo::STAMP_COFFEE), "{ids:?}");
+
+    let priced: Value = s
+        .post("/v1/price", None, json!({"member": demo::MEMBER_ID, "basket": basket()}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(priced["total_discount"]["minor"].as_i64().unwrap() > 0, "{priced}");
+    assert_eq!(
+        priced["total"]["minor"].as_i64().unwrap() + priced["total_discount"]["minor"].as_i64().unwrap(),
+        2 * 12900 + 9900
+    );
+
+    let form: Value = s.get("/v1/registration-form").await.json().await.unwrap();
+    let names: Vec<&str> =
+        form["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(&names[names.len() - 2..], ["consent.membership", "consent.order_history"]);
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_is_refused_and_a_repeat_gets_the_stored_answer() {
+    let s = start().await;
+    let reg = json!({"phone": {"country_code": "+47", "number": "49900001"}, "email": "ola@example.com",
+        "first_name": "Ola", "consents": {"membership": true, "order_history": true,
+        "marketing_sms": false, "marketing_email": false}});
+    let (status, p) = problem(s.post("/v1/members", None, reg.clone()).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("Idempotency-Key")));
+
+    let first = s.post("/v1/members", Some("reg-1"), reg.clone()).await;
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+
+    let again = s.post("/v1/members", Some("reg-1"), reg.clone()).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+
+    let mut other = reg.clone();
+    other["email"] = json!("someone.else@example.com");
+    let (status, p) = problem(s.post("/v1/members", Some("reg-1"), other).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")));
+
+    // A definite refusal is stored too: the same request under its key gets the same refusal.
+    let (status, p) = problem(s.post("/v1/members", Some("reg-2"), reg.clone()).await).await;
+    let (status2, p2) = problem(s.post("/v1/members", Some("reg-2"), reg).await).await;
+    assert_eq!((status, &p), (status2, &p2));
+    assert_eq!(p["kind"], "conflict", "{p}");
+}
+
+#[tokio::test]
+async fn concurrent_repeats_under_one_key_register_once() {
+    let s = Arc::new(start().await);
+    let form = json!({"email": "sara@example.com", "phone": "+4749900002", "segment.seg-birthday": "1990-04-01",
+        "consent.membership": true, "consent.order_history": true});
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let form = form.clone();
+            tokio::spawn(async move {
+                let r = s.post("/v1/members/registration", Some("form-1"), form).await;
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        ids.insert(body["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 1, "one member registered: {ids:?}");
+}
+
+#[tokio::test]
+async fn a_refused_registration_form_names_every_field() {
+    let s = start().await;
+    let (status, p) = problem(
+        s.post("/v1/members/registration", Some("form-bad"), json!({"email": "nope", "phone": "12"})).await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(
+        fields.contains(&"email") && fields.contains(&"phone") && fields.contains(&"consent.membership"),
+        "{fields:?}"
+    );
+}
+
+#[tokio::test]
+async fn checkout_over_http_charges_the_prepared_total_once() {
+    let s = start().await;
+    let prep = json!({"basket": basket(), "member": member_lookup(), "confirmed": [demo::COUPON_SUMMER10]});
+    // The key of a checkout write is its order id.
+    let (status, p) =
+        problem(s.post("/v1/checkouts/o-1/prepare", Some("something-else"), prep.clone()).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")));
+
+    let prepared: Value =
+        s.post("/v1/checkouts/o-1/prepare", Some("o-1"), prep.clone()).await.json().await.unwrap();
+    let total = prepared["priced"]["total"].clone();
+    assert!(prepared["priced"]["total_discount"]["minor"].as_i64().unwrap() > 0, "{prepared}");
+    // The same basket again: the prepared checkout as it stands.
+    let again = s.post("/v1/checkouts/o-1/prepare", Some("o-1"), prep).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["priced"]["total"], total);
+
+    // A payment of another amount records nothing.
+    let short = json!({"minor": total["minor"].as_i64().unwrap() - 1, "currency": "NOK"});
+    let (status, p) = problem(
+        s.post(
+            "/v1/checkouts/o-1/commit",
+            Some("o-1"),
+            json!({"payment": {"reference": "psp-1", "amount": short}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status.as_u16(), p["kind"].as_str()), (409, Some("conflict")));
+    let record: Value = s.get("/v1/checkouts/o-1").await.json().await.unwrap();
+    assert_eq!(record["state"], "prepared", "{record}");
+
+    let pay = json!({"payment": {"reference": "psp-1", "amount": total}});
+    let done: Value =
+        s.post("/v1/checkouts/o-1/commit", Some("o-1"), pay.clone()).await.json().await.unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["charged"], total);
+    assert_eq!(done["delivery"]["status"], "sent");
+    // A double click: the first result, one sale.
+    let twice: Value = s.post("/v1/checkouts/o-1/commit", Some("o-1"), pay).await.json().await.unwrap();
+    assert_eq!(twice["transaction"], done["transaction"]);
+    let (status, p) =
+        problem(s.post("/v1/checkouts/o-1/prepare", Some("o-1"), json!({"basket": basket()})).await).await;
+    assert_eq!((status.as_u16(), p["kind"].as_str()), (409, Some("conflict")));
+
+    // A return under its own id; a repeat gets the same outcome.
+    let ret = json!({"order": "o-1", "return_id": "o-1-r1", "lines": [{"line_id": "2", "quantity": "1"}]});
+    let (status, _) = problem(s.post("/v1/returns", Some("o-1"), ret.clone()).await).await;
+    assert_eq!(status, 422);
+    let first = s.post("/v1/returns", Some("o-1-r1"), ret.clone()).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let repeat = s.post("/v1/returns", Some("o-1-r1"), ret).await;
+    assert_eq!(repeat.headers()["idempotent-replayed"], "true");
+    assert_eq!(repeat.json::<Value>().await.unwrap(), first);
+
+    let pending: Value = s.get("/v1/pending").await.json().await.unwrap();
+    assert_eq!(pending, json!([]));
+}
+
+#[tokio::test]
+async fn an_aborted_checkout_releases_its_holds_and_can_be_prepared_again() {
+    let s = start().await;
+    let prep = json!({"basket": basket(), "member": member_lookup()});
+    assert_eq!(s.post("/v1/checkouts/o-2/prepare", Some("o-2"), prep.clone()).await.status(), 200);
+    let r = s
+        .http
+        .post(s.url("/v1/checkouts/o-2/abort"))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", "o-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let record: Value = s.get("/v1/checkouts/o-2").await.json().await.unwrap();
+    assert_eq!(record["state"], "aborted");
+    assert_eq!(s.post("/v1/checkouts/o-2/prepare", Some("o-2"), prep).await.status(), 200);
+    let (status, _) = problem(
+        s.post(
+            "/v1/checkouts/o-9/commit",
+            Some("o-9"),
+            json!({"payment": {"reference": "x", "amount": {"minor": 1, "currency": "NOK"}}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn stored_answers_survive_a_restart_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("loyalty-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("restart.db").display());
+    let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
+    let settings = || ServeSettings::new(ApiKey::new(KEY).unwrap());
+    let reg = json!({"email": "per@example.com", "phone": {"country_code": "+47", "number": "49900003"},
+        "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}});
+    let first: Value = {
+        let store = loyalty_store::open(&url).await.unwrap();
+        let s = start_with(Opened::new(provider.clone(), store), settings()).await;
+        s.post("/v1/members", Some("restart-1"), reg.clone()).await.json().await.unwrap()
+    };
+    let store = loyalty_store::open(&url).await.unwrap();
+    let s = start_with(Opened::new(provider, store), settings()).await;
+    let again = s.post("/v1/members", Some("restart-1"), reg).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_and_cors_is_off_unless_configured() {
+    let mut settings = ServeSettings::new(ApiKey::new(KEY).unwrap());
+    settings.max_body_bytes = 2048;
+    let s = start_on(Arc::new(MemoryCheckoutStore::new()), settings).await;
+    let big = json!({"basket": {"currency": "NOK", "lines": [], "padding": "x".repeat(4096)}});
+    let (status, p) = problem(s.post("/v1/price", None, big).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (413, Some("body")));
+    let r = s
+        .http
+        .get(s.url("/v1/capabilities"))
+        .bearer_auth(KEY)
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+
+    let mut settings = ServeSettings::new(ApiKey::new(KEY).unwrap());
+    settings.cors_origins = vec!["https://shop.example".parse().unwrap()];
+    let s = start_on(Arc::new(MemoryCheckoutStore::new()), settings).await;
+    let r = s
+        .http
+        .get(s.url("/v1/capabilities"))
+        .bearer_auth(KEY)
+        .header("Origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://shop.example");
+    let r = s
+        .http
+        .get(s.url("/v1/capabilities"))
+        .bearer_auth(KEY)
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[test]
+fn settings_read_the_key_from_the_named_variable_and_never_show_it() {
+    let table = json!({"api_key_env": "SHOP_KEY", "max_body_bytes": 4096, "listen": "127.0.0.1:9000"});
+    let s =
+        ServeSettings::from_config_with(Some(&table), |name| (name == "SHOP_KEY").then(|| KEY.to_string()))
+            .unwrap();
+    assert_eq!(s.max_body_bytes, 4096);
+    assert!(!format!("{s:?}").contains(KEY));
+    let e = ServeSettings::from_config_with(Some(&table), |_| None).unwrap_err();
+    assert!(e.to_string().contains("SHOP_KEY"), "{e}");
+    let e = ServeSettings::from_config_with(Some(&table), |_| Some("short".into())).unwrap_err();
+    assert!(!e.to_string().contains("short\""), "{e}");
+    let e = ServeSettings::from_config_with(Some(&json!({"listn": "x"})), |_| Some(KEY.into())).unwrap_err();
+    assert!(e.to_string().contains("listn"), "{e}");
+}
