@@ -1,6 +1,9 @@
 //! The client of `loyalty serve` (docs/serve.md): one function per endpoint the shop uses,
 //! every reply decoded into the core type the API serialises, every refusal into a [`Problem`].
 
+// A refusal is rare and ends in one rendered page: boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};

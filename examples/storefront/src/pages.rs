@@ -214,7 +214,7 @@ fn registration_form_html(
         let chosen = form_values(values, &f.name);
         match f.kind {
             FieldKind::Checkbox => {
-                let checked = if chosen.iter().any(|v| *v == "true") { " checked" } else { "" };
+                let checked = if chosen.contains(&"true") { " checked" } else { "" };
                 let _ = write!(
                     out,
                     r#"<label><input type="checkbox" name="{name}" value="true"{checked}> {label}{star}</label>"#
