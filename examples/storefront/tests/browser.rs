@@ -333,6 +333,19 @@ impl Shop<'_> {
         self.expect_path("/receipt/", "buy").await
     }
 
+    /// The coffee stamp card's progress on "my page" ("1 of 6").
+    async fn coffee_stamps(&self) -> Res<(u32, u32)> {
+        for card in self.c.find_all(Locator::Css(".stamp-card")).await? {
+            if !card.text().await?.to_lowercase().contains("coffee") {
+                continue;
+            }
+            let progress = card.find(Locator::Css(".stamp-progress")).await?.text().await?;
+            let (n, m) = progress.split_once(" of ").ok_or_else(|| format!("stamp progress {progress}"))?;
+            return Ok((n.parse()?, m.parse()?));
+        }
+        Err("no coffee stamp card on my page".into())
+    }
+
     async fn screenshot(&self, provider: &str) -> Res<PathBuf> {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir)?;
@@ -366,6 +379,7 @@ async fn member_and_guest(shop: &Shop<'_>, api: &Api, run: &Run<'_>) -> Res {
     shop.log_out().await?;
     shop.log_in(run.email).await?;
     let before = api.points(&member_id).await;
+    let stamps_before = shop.coffee_stamps().await?;
     if let Some(p) = before {
         assert_eq!(
             Decimal::from_str_exact(&shop.text("#points").await?)?,
@@ -430,8 +444,9 @@ async fn member_and_guest(shop: &Shop<'_>, api: &Api, run: &Run<'_>) -> Res {
             "my page shows the new balance"
         );
     }
-    let stamps = shop.texts(".stamp-progress").await?;
-    assert!(stamps.iter().all(|s| s.contains(" of ")), "stamp progress reads 'n of m': {stamps:?}");
+    let (collected, required) = shop.coffee_stamps().await?;
+    assert_eq!(required, stamps_before.1);
+    assert_eq!(collected, stamps_before.0 + 1, "one coffee, one stamp on {}", run.provider);
 
     // A guest who ticks both consent boxes at checkout becomes a member.
     shop.log_out().await?;
