@@ -438,8 +438,12 @@ pub(crate) async fn my_page(State(shop): Shared, headers: HeaderMap) -> Response
                 if let Some(scope) = coupon_scope(&o.kind) {
                     let _ = write!(body, ", on {}", escape(&scope));
                 }
-                if let Some(n) = o.uses_left {
-                    let _ = write!(body, ", {n} use{} left", if n == 1 { "" } else { "s" });
+                match o.uses_left {
+                    Some(0) => body.push_str(", used up"),
+                    Some(n) => {
+                        let _ = write!(body, ", {n} use{} left", if n == 1 { "" } else { "s" });
+                    }
+                    None => {}
                 }
                 if let Some(to) = o.valid_to {
                     let _ = write!(body, ", until {}", to.format("%Y-%m-%d"));

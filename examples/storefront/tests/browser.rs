@@ -25,7 +25,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const API_KEY: &str = "storefront-browser-test-key-0123456789";
 
-type Res<T = ()> = Result<T, Box<dyn std::error::Error>>;
+type Res<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// `chromedriver` on a free port, killed when dropped.
 struct Chromedriver {
@@ -185,20 +185,20 @@ fn decimal(v: &Value) -> Option<Decimal> {
 }
 
 /// One provider's run: who registers, who buys as a guest.
-struct Run<'a> {
-    provider: &'a str,
-    phone: &'a str,
-    email: &'a str,
-    guest_phone: &'a str,
-    guest_email: &'a str,
+struct Run {
+    provider: &'static str,
+    phone: &'static str,
+    email: &'static str,
+    guest_phone: &'static str,
+    guest_email: &'static str,
 }
 
-struct Shop<'a> {
-    c: &'a Client,
+struct Shop {
+    c: Client,
     base: String,
 }
 
-impl Shop<'_> {
+impl Shop {
     async fn open(&self, path: &str) -> Res {
         self.c.goto(&format!("{}{path}", self.base)).await?;
         Ok(())
@@ -270,7 +270,7 @@ impl Shop<'_> {
 
     /// Fills the registration form the API described: the profile, every required segment
     /// whatever its kind, and both consents at the bottom.
-    async fn register(&self, run: &Run<'_>) -> Res {
+    async fn register(&self, run: &Run) -> Res {
         self.open("/register").await?;
         self.fill("input[name='first_name']", "Ada").await?;
         self.fill("input[name='last_name']", "Lovelace").await?;
@@ -356,7 +356,7 @@ impl Shop<'_> {
 }
 
 /// The member's flow and the guest's, on one provider.
-async fn shop_on(provider: Arc<dyn Provider>, run: Run<'_>, driver: &Chromedriver) -> Res {
+async fn shop_on(provider: Arc<dyn Provider>, run: Run, driver: &Chromedriver) -> Res {
     let api = Api::start(provider).await;
     let config = StorefrontConfig { api: api.base.parse()?, api_key: API_KEY.into() };
     let shop_addr = serve(app(config)).await;
@@ -366,13 +366,17 @@ async fn shop_on(provider: Arc<dyn Provider>, run: Run<'_>, driver: &Chromedrive
         run.provider
     )));
     let client = browser(driver, &profile).await;
-    let shop = Shop { c: &client, base: format!("http://{shop_addr}") };
-    let result = member_and_guest(&shop, &api, &run).await;
+    let shop = Shop { c: client.clone(), base: format!("http://{shop_addr}") };
+    // In a task of its own, so the browser session is closed even when an assertion fails.
+    let flow = tokio::spawn(async move { member_and_guest(&shop, &api, &run).await }).await;
     let _ = client.close().await;
-    result
+    match flow {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
-async fn member_and_guest(shop: &Shop<'_>, api: &Api, run: &Run<'_>) -> Res {
+async fn member_and_guest(shop: &Shop, api: &Api, run: &Run) -> Res {
     // Register with the form built from the provider's segments, then log in again.
     shop.register(run).await?;
     let member_id = api.member_id_by_phone(run.phone).await;
