@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use loyalty_core::checkout::MemoryCheckoutStore;
-use loyalty_core::Provider;
+use loyalty_core::{Clock, Provider};
+use loyalty_diller::simulated::SimulatedClock;
 use loyalty_storefront::{app, StorefrontConfig};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -140,8 +141,13 @@ struct Api {
 }
 
 impl Api {
-    async fn start(provider: Arc<dyn Provider>) -> Api {
-        let opened = loyalty_config::Opened::new(provider, Arc::new(MemoryCheckoutStore::new()));
+    /// The API over `provider`, pricing and holding on `clock` (the simulator's, so validity
+    /// windows are judged at the simulated date the vendor side sees).
+    async fn start(provider: Arc<dyn Provider>, clock: Option<Arc<dyn Clock>>) -> Api {
+        let mut opened = loyalty_config::Opened::new(provider, Arc::new(MemoryCheckoutStore::new()));
+        if let Some(clock) = clock {
+            opened = opened.with_clock(clock);
+        }
         let router = loyalty_serve::router(opened, serve_settings());
         let addr = serve(router).await;
         Api { base: format!("http://{addr}"), http: reqwest::Client::new() }
@@ -356,8 +362,13 @@ impl Shop {
 }
 
 /// The member's flow and the guest's, on one provider.
-async fn shop_on(provider: Arc<dyn Provider>, run: Run, driver: &Chromedriver) -> Res {
-    let api = Api::start(provider).await;
+async fn shop_on(
+    provider: Arc<dyn Provider>,
+    clock: Option<Arc<dyn Clock>>,
+    run: Run,
+    driver: &Chromedriver,
+) -> Res {
+    let api = Api::start(provider, clock).await;
     let config = StorefrontConfig { api: api.base.parse()?, api_key: API_KEY.into() };
     let shop_addr = serve(app(config)).await;
     let profile = TempDir(std::env::temp_dir().join(format!(
@@ -479,13 +490,13 @@ async fn shopper_registers_buys_with_a_coupon_and_sees_points_on_memory_and_dill
         guest_phone: "+4798765433",
         guest_email: "guest@example.com",
     };
-    if let Err(e) = shop_on(memory, run, &driver).await {
+    if let Err(e) = shop_on(memory, None, run, &driver).await {
         panic!("memory: {e}");
     }
     eprintln!("memory: {:?}", started.elapsed());
 
-    let (adapter, _simulator) =
-        loyalty_diller::simulated::start().await.expect("the Diller simulator starts");
+    let (adapter, simulator) = loyalty_diller::simulated::start().await.expect("the Diller simulator starts");
+    let clock: Arc<dyn Clock> = Arc::new(SimulatedClock(simulator.handle().clock()));
     let run = Run {
         provider: "diller",
         phone: "+4798765432",
@@ -493,7 +504,7 @@ async fn shopper_registers_buys_with_a_coupon_and_sees_points_on_memory_and_dill
         guest_phone: "+4798765433",
         guest_email: "guest@example.com",
     };
-    if let Err(e) = shop_on(Arc::new(adapter), run, &driver).await {
+    if let Err(e) = shop_on(Arc::new(adapter), Some(clock), run, &driver).await {
         panic!("diller: {e}");
     }
     eprintln!("memory and diller: {:?}", started.elapsed());

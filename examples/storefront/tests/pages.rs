@@ -138,3 +138,46 @@ async fn pages_say_the_loyalty_service_cannot_be_reached_when_it_is_down() {
     let r = client().get(format!("{base}/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the catalogue needs no API");
 }
+
+#[tokio::test]
+async fn a_price_change_at_buy_shows_both_totals_and_asks_to_confirm_the_new_one() {
+    use axum::routing::post;
+    // A stand-in for the API whose commit answers `price_changed` (a hold lapsed and the
+    // coupon was taken): 129.00 shown, 103.20 → 129.00 now.
+    let cart = "cart=COF-500:1";
+    let priced = loyalty_core::pricing::price(&one_coffee(), &[], &[], chrono::Utc::now()).expect("priced");
+    let answer = serde_json::json!({
+        "status": "price_changed",
+        "old_total": {"minor": 10_320, "currency": "NOK"},
+        "new_total": {"minor": 12_900, "currency": "NOK"},
+        "changes": ["offer c-coffee20: hold expired and the offer was taken"],
+        "prepared": {"order": "o-1", "revision": 2, "member": null, "signed_up": false, "offers": [],
+                     "priced": priced, "holds": [], "notes": []},
+    });
+    let fake = axum::Router::new()
+        .route("/v1/checkouts/{order}/commit", post(move || async move { axum::Json(answer.clone()) }));
+    let base = shop_on(&format!("http://{}", serve(fake).await)).await;
+    let r = client()
+        .post(format!("{base}/checkout/buy"))
+        .header(COOKIE, cart)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("order=o-1&amount=10320&currency=NOK")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("it was 103.20 NOK, it is now 129.00 NOK. Nothing was charged."), "{page}");
+    assert!(page.contains("hold expired and the offer was taken"), "{page}");
+    assert_eq!(input_value(&page, "amount"), "12900", "the buy button now pays the new total");
+    assert_eq!(input_value(&page, "order"), "o-1", "under the same order");
+}
+
+/// One coffee, as the shop sends it.
+fn one_coffee() -> loyalty_core::Basket {
+    use loyalty_core::{Basket, Currency, Line, Money};
+    Basket::new(Currency::NOK).with_line(
+        Line::new("1", "COF-500", rust_decimal::Decimal::ONE, Money::new(12_900, Currency::NOK))
+            .with_name("Coffee 500 g"),
+    )
+}
