@@ -24,7 +24,7 @@ pub struct ServeArgs {
 /// Serves until Ctrl-C or SIGTERM.
 pub fn execute(config: &Path, args: &ServeArgs) -> ExitCode {
     if args.print_openapi {
-        out::line(serde_json::to_string_pretty(&loyalty_serve::openapi_document()).unwrap_or_default());
+        out::line(loyalty_serve::openapi_json().trim_end());
         return ExitCode::SUCCESS;
     }
     let loaded = match loyalty_config::load(config) {

@@ -5,8 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// `GET /health`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     /// Always `ok` when the service answers.
     pub status: String,
@@ -15,8 +14,7 @@ pub struct Health {
 }
 
 /// `POST /v1/offers`: the offers a member (or a guest) can use, for a basket when given.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OffersRequest {
     /// The member; absent for a guest.
@@ -28,8 +26,7 @@ pub struct OffersRequest {
 }
 
 /// `POST /v1/price`: price a basket with the provider's offers, holding nothing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceRequest {
     /// The member; absent for a guest.
@@ -43,8 +40,7 @@ pub struct PriceRequest {
 }
 
 /// `POST /v1/checkouts/{order}/prepare`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrepareRequest {
     /// The basket.
@@ -64,8 +60,7 @@ pub struct PrepareRequest {
 }
 
 /// The payment the shop took for an order (its PSP's or till's reference and amount).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopPayment {
     /// The payment's reference at the shop's payment service.
@@ -75,8 +70,7 @@ pub struct ShopPayment {
 }
 
 /// `POST /v1/checkouts/{order}/commit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     /// The payment taken.
@@ -84,20 +78,18 @@ pub struct CommitRequest {
 }
 
 /// One returned line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnedLine {
     /// The line of the original sale.
     pub line_id: String,
     /// The quantity returned (a decimal string).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1"))]
+    #[schema(value_type = String, example = "1")]
     pub quantity: Decimal,
 }
 
 /// `POST /v1/returns`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequestBody {
     /// The order the goods were bought in.
@@ -112,8 +104,7 @@ pub struct ReturnRequestBody {
 }
 
 /// What one resend did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResendResult {
     /// The order.
     pub order: String,

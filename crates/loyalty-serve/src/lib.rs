@@ -143,7 +143,59 @@ fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
     (app, state)
 }
 
-/// The OpenAPI 3.1 document of the service.
-pub fn openapi_document() -> serde_json::Value {
-    serde_json::json!({})
+/// The OpenAPI 3.1 document of the service, generated from the handlers' annotations and the
+/// core types' schemas (`docs/openapi.json` is a committed copy a test keeps equal).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    Document::openapi()
+}
+
+/// [`openapi_document`] as pretty JSON, as committed in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi_document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Loyalty Bridge",
+        description = "The bridge over HTTP: members, offers, pricing, checkout and returns over the configured loyalty provider. Every endpoint but /health needs `Authorization: Bearer <key>`; every write an `Idempotency-Key`. Errors are RFC 9457 problem details (application/problem+json) carrying the core error kind, whether it is temporary and whether a write may have reached the vendor. Money is integer minor units with a currency.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    paths(
+        routes::health, routes::openapi, routes::capabilities, routes::find_member, routes::get_member,
+        routes::register, routes::register_form, routes::update_member, routes::segments, routes::form,
+        routes::offers, routes::price, routes::prepare, routes::commit, routes::abort,
+        routes::checkout_status, routes::returns, routes::pending, routes::resend
+    ),
+    components(schemas(Problem, api::ShopPayment, api::ReturnedLine)),
+    modifiers(&BearerKey),
+    security(("api_key" = [])),
+    tags(
+        (name = "service", description = "Health, capabilities, this document"),
+        (name = "members", description = "Find, register and update members; segments and the registration form"),
+        (name = "offers", description = "Offers for a member or a basket, and pricing"),
+        (name = "checkout", description = "Prepare, commit and abort a checkout; returns; the outbox")
+    )
+)]
+struct Document;
+
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The key named by [serve] api_key_env in loyalty.toml"))
+                    .build(),
+            ),
+        );
+    }
 }

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem: what went wrong, in the shape of RFC 9457 plus the bridge's own members.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:loyalty-bridge:problem:<kind>`.
     #[serde(rename = "type")]
+    #[schema(example = "urn:loyalty-bridge:problem:not_found")]
     pub type_uri: String,
     /// A short human title of the kind.
     pub title: String,

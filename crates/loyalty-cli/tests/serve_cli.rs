@@ -1,0 +1,102 @@
+//! `loyalty serve` as a process: it starts from a `loyalty.toml`, answers `/health` openly and
+//! everything else only with the key, stops on SIGTERM, and refuses to start without a key.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "cli-serve-key-0123456789";
+
+fn config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
+    let path = dir.join("loyalty.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[provider]\nkind = \"memory\"\n[store]\nurl = \"memory:\"\n[serve]\nlisten = \"127.0.0.1:{port}\"\napi_key_env = \"SHOP_SERVE_KEY\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loyalty-serve-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn serve_answers_health_openly_and_the_rest_only_with_the_key() {
+    let dir = temp_dir("run");
+    let port = free_port();
+    let path = config(&dir, port);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("SHOP_SERVE_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains(&format!("127.0.0.1:{port}")) && !first.contains(KEY), "{first}");
+
+    let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let health = loop {
+            match http.get(format!("{base}/health")).send().await {
+                Ok(r) => break r,
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(health.status(), 200);
+        let r = http.get(format!("{base}/v1/capabilities")).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let r = http.get(format!("{base}/v1/capabilities")).bearer_auth(KEY).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    });
+    // SIGTERM stops it cleanly.
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains(KEY), "the key was printed: {err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_key_naming_the_variable() {
+    let dir = temp_dir("nokey");
+    let path = config(&dir, free_port());
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env_remove("SHOP_SERVE_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SHOP_SERVE_KEY"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn print_openapi_needs_no_configuration() {
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["serve", "--print-openapi", "--config", "/nonexistent/loyalty.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
