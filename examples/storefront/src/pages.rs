@@ -866,6 +866,8 @@ fn receipt_html(outcome: &CheckoutOutcome) -> String {
         );
     }
     match &outcome.delivery {
+        // A guest's sale earns nobody points, whatever the provider counted.
+        Delivery::Sent(_) if outcome.member.is_none() => {}
         Delivery::Sent(r) => match &r.points_earned {
             Some(p) => {
                 let _ = write!(
@@ -874,10 +876,9 @@ fn receipt_html(outcome: &CheckoutOutcome) -> String {
                     escape(&number(p))
                 );
             }
-            None if outcome.member.is_some() => {
-                body.push_str(r#"<p id="points-later">Your points show on your page once the programme has counted them.</p>"#)
-            }
-            None => {}
+            None => body.push_str(
+                r#"<p id="points-later">Your points show on your page once the programme has counted them.</p>"#,
+            ),
         },
         Delivery::Pending { .. } => body.push_str(
             r#"<p id="points-pending">The loyalty programme is not reachable right now: your purchase is recorded and your points follow shortly.</p>"#,

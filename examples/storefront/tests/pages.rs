@@ -20,13 +20,17 @@ async fn serve(router: axum::Router) -> SocketAddr {
     addr
 }
 
-/// The shop on `loyalty serve` over the memory demo store; its base URL.
-async fn shop() -> String {
+/// `loyalty serve` over the memory demo store; its base URL.
+async fn api() -> String {
     let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
     let opened = loyalty_config::Opened::new(provider, Arc::new(MemoryCheckoutStore::new()));
     let key = loyalty_serve::ApiKey::new(API_KEY).expect("key");
-    let api = serve(loyalty_serve::router(opened, loyalty_serve::ServeSettings::new(key))).await;
-    shop_on(&format!("http://{api}")).await
+    format!("http://{}", serve(loyalty_serve::router(opened, loyalty_serve::ServeSettings::new(key))).await)
+}
+
+/// The shop on [`api`]; its base URL.
+async fn shop() -> String {
+    shop_on(&api().await).await
 }
 
 async fn shop_on(api: &str) -> String {
@@ -180,4 +184,69 @@ fn one_coffee() -> loyalty_core::Basket {
         Line::new("1", "COF-500", rust_decimal::Decimal::ONE, Money::new(12_900, Currency::NOK))
             .with_name("Coffee 500 g"),
     )
+}
+
+/// Puts one coffee through checkout and review; the order id and the review page.
+async fn reviewed_order(base: &str, http: &reqwest::Client, cart: &str) -> (String, String) {
+    let page =
+        http.get(format!("{base}/checkout")).header(COOKIE, cart).send().await.unwrap().text().await.unwrap();
+    let order = input_value(&page, "order");
+    let review = http
+        .post(format!("{base}/checkout/review"))
+        .header(COOKIE, cart)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("order={order}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (order, review)
+}
+
+#[tokio::test]
+async fn changing_the_order_aborts_it_and_returns_to_checkout() {
+    let base = shop().await;
+    let http = client();
+    let (order, _) = reviewed_order(&base, &http, "cart=COF-500:1").await;
+    let r = http
+        .post(format!("{base}/checkout/abort"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("order={order}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(r.headers()[LOCATION], "/checkout");
+}
+
+#[tokio::test]
+async fn a_double_click_on_buy_lands_both_on_the_one_receipt() {
+    let api = api().await;
+    let base = shop_on(&api).await;
+    let http = client();
+    let cart = "cart=COF-500:1";
+    let (order, review) = reviewed_order(&base, &http, cart).await;
+    let amount = input_value(&review, "amount");
+    let mut receipts = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{base}/checkout/buy"))
+            .header(COOKIE, cart)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("order={order}&amount={amount}&currency=NOK"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+        receipts.push(r.headers()[LOCATION].to_str().unwrap().to_string());
+    }
+    assert_eq!(receipts, [format!("/receipt/{order}"), format!("/receipt/{order}")]);
+    // Another shop process has no copy of the answer: it reads the API's checkout record.
+    for shop in [base, shop_on(&api).await] {
+        let page = http.get(format!("{shop}{}", receipts[0])).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(r#"<strong id="total">129.00 NOK</strong>"#), "{page}");
+        assert!(!page.contains("You earned"), "a guest earns no points:\n{page}");
+    }
 }
