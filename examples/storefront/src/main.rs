@@ -10,7 +10,7 @@ use url::Url;
 
 /// The example web shop on `loyalty serve`.
 #[derive(Parser)]
-#[command(name = "storefront", version)]
+#[command(name = "storefront", version, after_help = "The API key is read from LOYALTY_SERVE_API_KEY.")]
 struct Args {
     /// Base URL of `loyalty serve`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -18,10 +18,10 @@ struct Args {
     /// Address the shop listens on.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
-    /// The key `loyalty serve` expects (read from the environment so it stays out of `ps`).
-    #[arg(long = "api-key-from-env", env = "LOYALTY_SERVE_API_KEY", hide_env_values = true, hide = true)]
-    api_key: String,
 }
+
+/// The variable holding the key `loyalty serve` expects (never a flag: it would show in `ps`).
+const KEY_ENV: &str = "LOYALTY_SERVE_API_KEY";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,6 +31,10 @@ async fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
+    let Some(api_key) = std::env::var(KEY_ENV).ok().filter(|k| !k.is_empty()) else {
+        eprintln!("storefront: set {KEY_ENV} to the key `loyalty serve` was started with");
+        return ExitCode::from(2);
+    };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -39,7 +43,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(listen = %args.listen, api = %args.api, "storefront ready: http://{}/", args.listen);
-    let config = StorefrontConfig { api: args.api, api_key: args.api_key };
+    let config = StorefrontConfig { api: args.api, api_key };
     match axum::serve(listener, app(config)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
