@@ -129,7 +129,8 @@ async fn found_members_offers_and_price_answer_json() {
     // A `+` a client forgot to escape arrives as a space: still the same phone.
     let r = s.get(&format!("/v1/members?phone=+47{}", demo::MEMBER_PHONE)).await;
     assert_eq!(r.json::<Value>().await.unwrap()["id"], demo::MEMBER_ID);
-    let (status, p) = problem(s.http.delete(s.url("/v1/members")).bearer_auth(KEY).send().await.unwrap()).await;
+    let (status, p) =
+        problem(s.http.delete(s.url("/v1/members")).bearer_auth(KEY).send().await.unwrap()).await;
     assert_eq!((status.as_u16(), p["kind"].as_str()), (405, Some("invalid")));
 
     let offers: Value = s
