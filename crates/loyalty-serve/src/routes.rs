@@ -122,7 +122,8 @@ pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<St
     let lookup = match (q.get("phone"), q.get("email"), q.get("id")) {
         // A `+` sent unescaped in a query string arrives as a space.
         (Some(p), None, None) => {
-            match Phone::parse_e164(&p.trim_start().replacen(' ', "+", usize::from(p.starts_with(' ')))) {
+            match Phone::parse_e164(&p.strip_prefix(' ').map_or_else(|| p.clone(), |rest| format!("+{rest}")))
+            {
                 Some(p) => MemberLookup::Phone(p),
                 None => {
                     return Problem::invalid(
