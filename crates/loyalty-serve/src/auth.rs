@@ -44,6 +44,17 @@ pub(crate) async fn require_key(
     response
 }
 
+/// One log line per request: method, path, status, time. Never headers or query strings, so
+/// neither the key nor a customer's phone or e-mail reaches the log.
+pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    response
+}
+
 /// CORS for the configured origins only.
 pub(crate) fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
     CorsLayer::new()

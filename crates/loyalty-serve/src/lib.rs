@@ -132,10 +132,12 @@ fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
         .route("/v1/pending", get(routes::pending))
         .route("/v1/pending/resend", post(routes::resend))
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         // Every path but /health, unknown ones included, needs the key: a caller without it
         // learns nothing about what exists.
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(auth::log_request))
         .with_state(state.clone());
     if !settings.cors_origins.is_empty() {
         app = app.layer(auth::cors(settings.cors_origins));

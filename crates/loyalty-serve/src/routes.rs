@@ -120,18 +120,22 @@ pub(crate) async fn capabilities(State(state): Shared) -> Response {
 pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<String, String>>) -> Response {
     const OP: &str = "members.find";
     let lookup = match (q.get("phone"), q.get("email"), q.get("id")) {
-        (Some(p), None, None) => match Phone::parse_e164(p) {
-            Some(p) => MemberLookup::Phone(p),
-            None => {
-                return Problem::invalid(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    OP,
-                    "phone",
-                    "expected an international number like +4741234567",
-                )
-                .into_response()
+        // A `+` sent unescaped in a query string arrives as a space.
+        (Some(p), None, None) => {
+            match Phone::parse_e164(&p.strip_prefix(' ').map_or_else(|| p.clone(), |rest| format!("+{rest}")))
+            {
+                Some(p) => MemberLookup::Phone(p),
+                None => {
+                    return Problem::invalid(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        OP,
+                        "phone",
+                        "expected an international number like +4741234567",
+                    )
+                    .into_response()
+                }
             }
-        },
+        }
         (None, Some(e), None) => MemberLookup::Email(e.clone()),
         (None, None, Some(id)) => MemberLookup::ProviderId(MemberId::new(id.clone())),
         _ => {
@@ -636,6 +640,16 @@ pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response
             Reply::json(StatusCode::OK, &out)
         })
         .await
+}
+
+pub(crate) async fn method_not_allowed() -> Response {
+    Problem::service(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid",
+        "serve.route",
+        "this endpoint does not take that method; see /openapi.json",
+    )
+    .into_response()
 }
 
 pub(crate) async fn not_found() -> Response {

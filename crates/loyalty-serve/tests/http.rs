@@ -126,6 +126,13 @@ async fn found_members_offers_and_price_answer_json() {
     assert_eq!(r.status(), 200);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["id"], demo::MEMBER_ID);
+    // A `+` a client forgot to escape arrives as a space: still the same phone.
+    let r = s.get(&format!("/v1/members?phone=+47{}", demo::MEMBER_PHONE)).await;
+    let body = r.json::<Value>().await.unwrap();
+    assert_eq!(body["id"], demo::MEMBER_ID, "{body}");
+    let (status, p) =
+        problem(s.http.delete(s.url("/v1/members")).bearer_auth(KEY).send().await.unwrap()).await;
+    assert_eq!((status.as_u16(), p["kind"].as_str()), (405, Some("invalid")));
 
     let offers: Value = s
         .post("/v1/offers", None, json!({"member": demo::MEMBER_ID, "basket": basket()}))
