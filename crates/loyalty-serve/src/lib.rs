@@ -43,7 +43,7 @@ use loyalty_core::checkout::Checkout;
 
 pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
 pub use problem::Problem;
-pub use settings::{ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY};
+pub use settings::{ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY, MIN_KEY_LEN};
 
 /// What every handler shares.
 pub(crate) struct AppState {
