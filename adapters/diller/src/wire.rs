@@ -191,9 +191,39 @@ macro_rules! object_only {
 /// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
 /// Every amount is a `double` (§5.6), so whole values keep a fraction: `349.0`.
 fn decimal_to_number(d: &Decimal) -> Result<serde_json::Number, String> {
-    let text = d.normalize().to_string();
-    let text = if text.contains('.') { text } else { format!("{text}.0") };
-    serde_json::from_str::<serde_json::Number>(&text).map_err(|e| e.to_string())
+    let parse = |text: &str| serde_json::from_str::<serde_json::Number>(text).map_err(|e| e.to_string());
+    with_text(d.normalize(), |text| {
+        if text.contains('.') {
+            parse(text)
+        } else {
+            with_text(format_args!("{text}.0"), parse)
+        }
+    })
+}
+
+/// Hands `value`'s text to `f`, formatted on the stack: numbers and dates are short, and an
+/// amount is read or written per field. Longer text is formatted on the heap.
+fn with_text<R>(value: impl std::fmt::Display, f: impl FnOnce(&str) -> R) -> R {
+    struct Stack {
+        buf: [u8; 64],
+        len: usize,
+    }
+    impl std::fmt::Write for Stack {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut stack = Stack { buf: [0; 64], len: 0 };
+    if std::fmt::write(&mut stack, format_args!("{value}")).is_ok() {
+        // Whole `str` pieces only went in, so this is always UTF-8.
+        if let Ok(text) = std::str::from_utf8(&stack.buf[..stack.len]) {
+            return f(text);
+        }
+    }
+    f(&value.to_string())
 }
 
 /// Reads a JSON number's text as a decimal, accepting scientific notation.
@@ -218,7 +248,7 @@ pub mod opt_number {
         let v = Option::<serde_json::Value>::deserialize(d)?;
         match v {
             None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::Number(n)) => number_text_to_decimal(&n.to_string())
+            Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
                 .map(Some)
                 .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
             Some(serde_json::Value::String(s)) if !s.trim().is_empty() => number_text_to_decimal(s.trim())
@@ -331,9 +361,9 @@ impl Serialize for DillerDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             // PHP DATE_ATOM, what Diller's SDK writes (§6.3).
-            DillerDateTime::Offset(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string()),
-            DillerDateTime::Local(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S").to_string()),
-            DillerDateTime::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+            DillerDateTime::Offset(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S%:z")),
+            DillerDateTime::Local(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S")),
+            DillerDateTime::Date(d) => s.collect_str(&d.format("%Y-%m-%d")),
             DillerDateTime::Unparsed(t) => s.serialize_str(t),
         }
     }
