@@ -424,7 +424,9 @@ impl HttpClient {
     }
 
     fn call_headers(&self, call: &Call, content_type: Option<HeaderValue>) -> Result<HeaderMap, Error> {
-        let mut headers = HeaderMap::with_capacity(call.headers.len() + 2);
+        // Room for the content type, the credentials and the client's defaults (user agent,
+        // accept) that reqwest adds, so the map never grows on the way out.
+        let mut headers = HeaderMap::with_capacity(call.headers.len() + 6);
         if let Some(content_type) = content_type {
             headers.insert(CONTENT_TYPE, content_type);
         }
