@@ -377,6 +377,70 @@ pub fn local_date_time(at: DateTime<Utc>, tz: &Tz) -> DillerDateTime {
 // ------------------------------------------------------------------------------------------
 // Enums
 
+/// Reads an enum's wire text with `parse`, straight from the input's `str` (a known value costs
+/// no allocation); any other JSON value becomes `unknown` of its JSON text, exactly as when the
+/// value was first read as a `serde_json::Value`.
+struct EnumText<T> {
+    parse: fn(&str) -> T,
+    unknown: fn(String) -> T,
+}
+
+impl<T> EnumText<T> {
+    fn other(&self, value: serde_json::Value) -> T {
+        (self.unknown)(value.to_string())
+    }
+}
+
+impl<'de, T> serde::de::Visitor<'de> for EnumText<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.parse)(v))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(self.other(serde_json::Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(self.other(serde_json::Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        Ok(self.other(serde_json::Value::deserialize(d)?))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        let value = serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(self.other(value))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        let value = serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(self.other(value))
+    }
+}
+
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -415,11 +479,7 @@ macro_rules! wire_enum {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 // Numeric enum values are possible at an ASP.NET server (§5.9 [I]); kept as text.
-                let v = serde_json::Value::deserialize(d)?;
-                Ok(match v {
-                    serde_json::Value::String(s) => $name::parse(&s),
-                    other => $name::Unknown(other.to_string()),
-                })
+                d.deserialize_any(EnumText { parse: $name::parse, unknown: $name::Unknown })
             }
         }
     };
@@ -2264,6 +2324,21 @@ mod tests {
         let d: CouponDiscountType = serde_json::from_str("\"percentage\"").unwrap();
         assert_eq!(d, CouponDiscountType::Percentage);
         assert_eq!(serde_json::to_string(&StampCardAction::Collected).unwrap(), "\"collected\"");
+    }
+
+    #[test]
+    fn enum_values_that_are_not_text_are_kept_as_their_json() {
+        // Numeric values are possible at an ASP.NET server (§5.9 [I]); anything else is kept too.
+        for (json, kept) in [("2", "2"), ("-1", "-1"), ("1.5", "1.5"), ("true", "true"), ("null", "null")] {
+            let g: Gender = serde_json::from_str(json).unwrap();
+            assert_eq!(g, Gender::Unknown(kept.into()), "{json}");
+        }
+        let g: Gender = serde_json::from_str(r#"{"b": [1, "x"], "a": null}"#).unwrap();
+        assert_eq!(g, Gender::Unknown(r#"{"a":null,"b":[1,"x"]}"#.into()));
+        let g: Gender = serde_json::from_str(r#""Fe\u006dale""#).unwrap();
+        assert_eq!(g, Gender::Female, "escaped text is read like plain text");
+        let g: Gender = serde_json::from_value(serde_json::json!("male")).unwrap();
+        assert_eq!(g, Gender::Male);
     }
 
     fn ctx() -> OfferContext {
