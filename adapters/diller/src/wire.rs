@@ -14,7 +14,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use loyalty_core::{
@@ -248,6 +250,9 @@ pub mod opt_number {
         let v = Option::<serde_json::Value>::deserialize(d)?;
         match v {
             None | Some(serde_json::Value::Null) => Ok(None),
+            // An integer is exact as it is; only fractions go through their text.
+            Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(n.as_i64().map(Decimal::from)),
+            Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(n.as_u64().map(Decimal::from)),
             Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
                 .map(Some)
                 .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
@@ -357,13 +362,23 @@ impl<'de> Deserialize<'de> for DillerDateTime {
     }
 }
 
+/// The `strftime` formats `DillerDateTime` writes, parsed once rather than per value.
+static OFFSET_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%dT%H:%M:%S%:z"));
+static LOCAL_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%dT%H:%M:%S"));
+static DATE_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%d"));
+
+fn items(format: &'static str) -> Vec<Item<'static>> {
+    // A constant, valid format: `format()` with it has always written every value.
+    StrftimeItems::new(format).parse_to_owned().unwrap_or_default()
+}
+
 impl Serialize for DillerDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             // PHP DATE_ATOM, what Diller's SDK writes (§6.3).
-            DillerDateTime::Offset(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S%:z")),
-            DillerDateTime::Local(dt) => s.collect_str(&dt.format("%Y-%m-%dT%H:%M:%S")),
-            DillerDateTime::Date(d) => s.collect_str(&d.format("%Y-%m-%d")),
+            DillerDateTime::Offset(dt) => s.collect_str(&dt.format_with_items(OFFSET_FORMAT.iter())),
+            DillerDateTime::Local(dt) => s.collect_str(&dt.format_with_items(LOCAL_FORMAT.iter())),
+            DillerDateTime::Date(d) => s.collect_str(&d.format_with_items(DATE_FORMAT.iter())),
             DillerDateTime::Unparsed(t) => s.serialize_str(t),
         }
     }
@@ -2324,6 +2339,33 @@ mod tests {
         let d: CouponDiscountType = serde_json::from_str("\"percentage\"").unwrap();
         assert_eq!(d, CouponDiscountType::Percentage);
         assert_eq!(serde_json::to_string(&StampCardAction::Collected).unwrap(), "\"collected\"");
+    }
+
+    #[test]
+    fn numbers_read_as_their_json_text_reads() {
+        // Integers skip the text; the decimal must be the same, scale included.
+        for json in
+            ["0", "42", "-7", "18446744073709551615", "-9223372036854775808", "1.50", "1e3", "-0", "0.1"]
+        {
+            let read = opt_number::deserialize(&mut serde_json::Deserializer::from_str(json)).unwrap();
+            let number: serde_json::Number = serde_json::from_str(json).unwrap();
+            let by_text = number_text_to_decimal(&number.to_string());
+            assert_eq!(read, by_text, "{json}");
+            assert_eq!(read.map(|d| d.to_string()), by_text.map(|d| d.to_string()), "{json}");
+        }
+    }
+
+    #[test]
+    fn date_times_are_written_as_the_sdk_writes_them() {
+        // PHP DATE_ATOM for instants (§6.3); bare dates and local times as they came.
+        let write = |d: DillerDateTime| serde_json::to_string(&d).unwrap();
+        let at = DateTime::parse_from_rfc3339("2024-02-20T14:03:11.250+01:00").unwrap();
+        assert_eq!(write(DillerDateTime::Offset(at)), r#""2024-02-20T14:03:11+01:00""#);
+        let utc = DateTime::parse_from_rfc3339("2024-02-20T13:03:11Z").unwrap();
+        assert_eq!(write(DillerDateTime::Offset(utc)), r#""2024-02-20T13:03:11+00:00""#);
+        assert_eq!(write(DillerDateTime::Local(at.naive_local())), r#""2024-02-20T14:03:11""#);
+        assert_eq!(write(DillerDateTime::Date(at.date_naive())), r#""2024-02-20""#);
+        assert_eq!(write(DillerDateTime::Unparsed("soon".into())), r#""soon""#);
     }
 
     #[test]
