@@ -357,8 +357,19 @@ impl DillerDateTime {
 
 impl<'de> Deserialize<'de> for DillerDateTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(DillerDateTime::parse(&s))
+        /// Parses the input's `str` in place; anything but a string is refused as `String`
+        /// refuses it.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = DillerDateTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DillerDateTime, E> {
+                Ok(DillerDateTime::parse(v))
+            }
+        }
+        d.deserialize_string(Text)
     }
 }
 
@@ -2353,6 +2364,17 @@ mod tests {
             assert_eq!(read, by_text, "{json}");
             assert_eq!(read.map(|d| d.to_string()), by_text.map(|d| d.to_string()), "{json}");
         }
+    }
+
+    #[test]
+    fn date_times_are_read_from_strings_only() {
+        let d: DillerDateTime = serde_json::from_str(r#""2024-02-20T14:03:11+01:00""#).unwrap();
+        assert_eq!(d.date(), NaiveDate::from_ymd_opt(2024, 2, 20));
+        let d: DillerDateTime = serde_json::from_str(r#""2024-02-20\u0054""#).unwrap();
+        assert!(matches!(d, DillerDateTime::Unparsed(t) if t == "2024-02-20T"));
+        let err = serde_json::from_str::<DillerDateTime>("20240220").unwrap_err();
+        let string_err = serde_json::from_str::<String>("20240220").unwrap_err();
+        assert_eq!(err.to_string(), string_err.to_string());
     }
 
     #[test]
