@@ -535,8 +535,8 @@ impl Auth for OAuth2ClientCredentials {
         true
     }
 
-    /// The cached token's header while [`OAuth2ClientCredentials::token`] would answer from the
-    /// cache (the clock is before the renewal instant).
+    /// The cached token's header, built once per token, while the token would be answered from
+    /// the cache (the clock is before the renewal instant).
     fn ready(&self) -> Option<Arc<ReadyCredentials>> {
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
         cache.as_ref().filter(|t| self.clock.now() < t.renew_at).and_then(|t| t.ready.clone())
