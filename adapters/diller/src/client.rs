@@ -438,7 +438,7 @@ impl DillerClient {
         ctx: &Context,
         op: &str,
         member: &str,
-        request: &wire::CreateTransactionRequest,
+        request: &wire::CreateTransactionRequest<'_>,
     ) -> Result<wire::ActionResponse, Error> {
         let call = Call::post(op, self.member_path(member, "/transactions"))
             .json_bytes(Self::body(op, request)?)
@@ -468,7 +468,7 @@ impl DillerClient {
         op: &str,
         member: &str,
         original: &str,
-        request: &wire::CreateRefundTransactionRequest,
+        request: &wire::CreateRefundTransactionRequest<'_>,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/transactions/{}/refund", encode_segment(original)));
         self.action(ctx, op, Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::Write))

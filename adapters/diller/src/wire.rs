@@ -1351,11 +1351,12 @@ pub struct StampCard {
 // ------------------------------------------------------------------------------------------
 // Transactions (§5.6)
 
-/// `PaymentDetails`.
+/// `PaymentDetails`. Request models borrow their text from the domain value they are written
+/// from, so a request is serialised without copying it first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PaymentDetails {
+pub struct PaymentDetails<'a> {
     /// Tender.
-    pub payment_method: String,
+    pub payment_method: &'a str,
     /// Amount, major units.
     #[serde(with = "opt_number")]
     pub sub_total: Option<Decimal>,
@@ -1384,18 +1385,18 @@ pub struct GlobalProductIdentifier {
 
 /// `ProductDetail`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProductDetail {
+pub struct ProductDetail<'a> {
     /// The store's product id: what `product_ids` refer to \[I\].
-    pub external_id: String,
+    pub external_id: &'a str,
     /// SKU.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
+    pub sku: Option<&'a str>,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// Brand.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub brand: Option<String>,
+    pub brand: Option<&'a str>,
     /// Category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<ProductCategory>,
@@ -1407,9 +1408,9 @@ pub struct ProductDetail {
 /// `TransactionDetailRequest` (T1 line) and `RefundDetailRequest` (T3 line, without the
 /// usage fields, which are then empty and skipped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TransactionDetailRequest {
+pub struct TransactionDetailRequest<'a> {
     /// Product.
-    pub product: ProductDetail,
+    pub product: ProductDetail<'a>,
     /// Quantity (fractional for weights).
     #[serde(with = "opt_number")]
     pub quantity: Option<Decimal>,
@@ -1417,7 +1418,7 @@ pub struct TransactionDetailRequest {
     #[serde(with = "opt_number")]
     pub unit_price: Option<Decimal>,
     /// Unit (`""` like the Magento module).
-    pub unit_measure: String,
+    pub unit_measure: &'a str,
     /// 0-100.
     #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
     pub tax_percentage: Option<Decimal>,
@@ -1432,28 +1433,28 @@ pub struct TransactionDetailRequest {
     pub stamp_cards: Vec<StampCard>,
     /// Coupons on this line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub coupon_codes: Vec<String>,
+    pub coupon_codes: Vec<&'a str>,
 }
 
 /// `RefundDetailRequest` (T3 line).
-pub type RefundDetailRequest = TransactionDetailRequest;
+pub type RefundDetailRequest<'a> = TransactionDetailRequest<'a>;
 
 /// `CreateTransactionRequest` (T1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CreateTransactionRequest {
+pub struct CreateTransactionRequest<'a> {
     /// The store's unique id: the idempotency key and the key of T2.
-    pub external_id: String,
+    pub external_id: &'a str,
     /// Receipt number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_receipt_id: Option<String>,
+    pub external_receipt_id: Option<&'a str>,
     /// Sale time, with offset.
     pub created_at: DillerDateTime,
     /// Tenders.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub payment_details: Vec<PaymentDetails>,
+    pub payment_details: Vec<PaymentDetails<'a>>,
     /// EFT-POS reference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub eft_pos: Option<String>,
+    pub eft_pos: Option<&'a str>,
     /// Send a receipt e-mail.
     pub send_email_receipt: bool,
     /// Paid, after discounts, tax included.
@@ -1466,7 +1467,7 @@ pub struct CreateTransactionRequest {
     #[serde(with = "opt_number")]
     pub total_discount: Option<Decimal>,
     /// ISO 4217.
-    pub currency: String,
+    pub currency: &'a str,
     /// Cash rounding.
     #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
     pub round_off_amount: Option<Decimal>,
@@ -1474,14 +1475,14 @@ pub struct CreateTransactionRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Coupons used on the whole transaction.
-    pub coupon_codes: Vec<String>,
+    pub coupon_codes: Vec<&'a str>,
     /// Stamp movements at transaction level.
     pub stamp_cards: Vec<StampCard>,
     /// Lines.
-    pub details: Vec<TransactionDetailRequest>,
+    pub details: Vec<TransactionDetailRequest<'a>>,
     /// Department.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<String>,
+    pub department_id: Option<&'a str>,
 }
 
 /// `CancelationReason` (T2; the model's spelling, not on the wire).
@@ -1497,20 +1498,20 @@ pub struct CancelationReason {
 
 /// `CreateRefundTransactionRequest` (T3): no coupon or stamp fields (§5.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CreateRefundTransactionRequest {
+pub struct CreateRefundTransactionRequest<'a> {
     /// Why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<&'a str>,
     /// The refund's own id.
-    pub external_id: String,
+    pub external_id: &'a str,
     /// Receipt number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_receipt_id: Option<String>,
+    pub external_receipt_id: Option<&'a str>,
     /// When.
     pub created_at: DillerDateTime,
     /// Tenders.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub payment_details: Vec<PaymentDetails>,
+    pub payment_details: Vec<PaymentDetails<'a>>,
     /// Refunded, positive \[I\].
     #[serde(with = "opt_number")]
     pub total: Option<Decimal>,
@@ -1518,15 +1519,15 @@ pub struct CreateRefundTransactionRequest {
     #[serde(with = "opt_number")]
     pub total_discount: Option<Decimal>,
     /// ISO 4217.
-    pub currency: String,
+    pub currency: &'a str,
     /// Origin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Returned lines.
-    pub details: Vec<RefundDetailRequest>,
+    pub details: Vec<RefundDetailRequest<'a>>,
     /// Department.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<String>,
+    pub department_id: Option<&'a str>,
 }
 
 // Every reply model is read from a JSON object only (see `ObjectOnly`).
@@ -2100,7 +2101,7 @@ fn stamp_id(reference: &str, field: &str) -> Conv<i64> {
         .map_err(|_| ConversionError::new(field, format!("{reference:?} is no Diller stamp card id")))
 }
 
-fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest> {
+fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest<'_>> {
     let field = |f: &str| format!("lines[{at}].{f}");
     for (m, f) in [(&l.unit_price, "unit_price"), (&l.discount, "discount"), (&l.net, "net")] {
         if m.currency != currency {
@@ -2124,14 +2125,14 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     }
     Ok(TransactionDetailRequest {
         product: ProductDetail {
-            external_id: l.product_id.as_str().to_string(),
-            sku: l.sku.clone(),
-            name: l.name.clone(),
+            external_id: l.product_id.as_str(),
+            sku: l.sku.as_deref(),
+            name: l.name.as_deref(),
             ..ProductDetail::default()
         },
         quantity: Some(l.quantity),
         unit_price: amount(&l.unit_price),
-        unit_measure: String::new(),
+        unit_measure: "",
         tax_percentage: l.tax_rate,
         discount: amount(&l.discount),
         total_price: Some(total_price),
@@ -2140,10 +2141,10 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     })
 }
 
-impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
+impl<'a> TryFrom<TransactionInput<'a>> for CreateTransactionRequest<'a> {
     type Error = ConversionError;
 
-    fn try_from(input: TransactionInput<'_>) -> Conv<CreateTransactionRequest> {
+    fn try_from(input: TransactionInput<'a>) -> Conv<CreateTransactionRequest<'a>> {
         let t = input.transaction;
         if t.id.as_str().is_empty() {
             return Err(ConversionError::new(
@@ -2162,7 +2163,7 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             if u.offer_id.as_str().starts_with(STAMP_PREFIX) {
                 continue;
             }
-            let code = u.code.clone().unwrap_or_else(|| u.offer_ref.value.clone());
+            let code = u.code.as_deref().unwrap_or(&u.offer_ref.value);
             if code.is_empty() {
                 return Err(ConversionError::new(format!("offers_used[{i}].code"), "missing coupon code"));
             }
@@ -2187,26 +2188,26 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             })
             .collect::<Conv<Vec<_>>>()?;
         Ok(CreateTransactionRequest {
-            external_id: t.id.as_str().to_string(),
+            external_id: t.id.as_str(),
             external_receipt_id: None,
             created_at: local_date_time(t.at, &input.time_zone),
             payment_details: t
                 .payments
                 .iter()
-                .map(|p| PaymentDetails { payment_method: p.method.clone(), sub_total: amount(&p.amount) })
+                .map(|p| PaymentDetails { payment_method: &p.method, sub_total: amount(&p.amount) })
                 .collect(),
             eft_pos: None,
             send_email_receipt: false,
             total: amount(&t.total),
             total_tax: None,
             total_discount: amount(&t.total_discount),
-            currency: t.currency.code().to_string(),
+            currency: t.currency.code(),
             round_off_amount: None,
             origin: input.origin,
             coupon_codes,
             stamp_cards,
             details,
-            department_id: input.department.map(str::to_string),
+            department_id: input.department,
         })
     }
 }
@@ -2224,10 +2225,10 @@ pub struct RefundInput<'a> {
     pub time_zone: Tz,
 }
 
-impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
+impl<'a> TryFrom<RefundInput<'a>> for CreateRefundTransactionRequest<'a> {
     type Error = ConversionError;
 
-    fn try_from(input: RefundInput<'_>) -> Conv<CreateRefundTransactionRequest> {
+    fn try_from(input: RefundInput<'a>) -> Conv<CreateRefundTransactionRequest<'a>> {
         let r = input.refund;
         let currency = r.total.currency;
         // Refund amounts are positive numbers describing what is returned (§5.6, [I]).
@@ -2239,17 +2240,17 @@ impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
         let discount = Money::sum(currency, r.lines.iter().map(|l| l.discount))
             .map_err(|e| ConversionError::new("lines", e.to_string()))?;
         Ok(CreateRefundTransactionRequest {
-            reason: r.reason.clone(),
-            external_id: r.refund_id.as_str().to_string(),
+            reason: r.reason.as_deref(),
+            external_id: r.refund_id.as_str(),
             external_receipt_id: None,
             created_at: local_date_time(r.at, &input.time_zone),
             payment_details: Vec::new(),
             total: amount(&r.total),
             total_discount: amount(&discount),
-            currency: currency.code().to_string(),
+            currency: r.total.currency.code(),
             origin: input.origin,
             details,
-            department_id: input.department.map(str::to_string),
+            department_id: input.department,
         })
     }
 }
