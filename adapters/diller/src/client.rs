@@ -46,6 +46,8 @@ impl SearchKey {
 pub struct DillerClient {
     http: HttpClient,
     store: String,
+    /// `/api/v2.0/stores/{storeId}`, encoded once.
+    store_prefix: String,
     auth: Arc<OAuth2ClientCredentials>,
 }
 
@@ -90,10 +92,13 @@ impl DillerClient {
             .with_timeout(config.attempt_timeout)
             .with_clock(clock),
         );
-        let http_config =
-            HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
+        let http_config = HttpConfig::new(config.base_url.clone())
+            .with_attempt_timeout(config.attempt_timeout)
+            // Every call asks for JSON; set on the pooled client once, not per call.
+            .with_default_header("accept", "application/json");
         let http = HttpClient::new(PROVIDER, http_config, auth.clone(), Arc::new(classify))?;
-        Ok(DillerClient { http, store: config.store_id.clone(), auth })
+        let store_prefix = format!("{}/stores/{}", names::API_PREFIX, encode_segment(&config.store_id));
+        Ok(DillerClient { http, store: config.store_id.clone(), store_prefix, auth })
     }
 
     /// Token requests made so far (one per token lifetime, §2).
@@ -102,42 +107,53 @@ impl DillerClient {
     }
 
     fn store_path(&self, rest: &str) -> String {
-        format!("{}/stores/{}{rest}", names::API_PREFIX, encode_segment(&self.store))
+        let mut path = String::with_capacity(self.store_prefix.len() + rest.len());
+        path.push_str(&self.store_prefix);
+        path.push_str(rest);
+        path
     }
 
     fn member_path(&self, member: &str, rest: &str) -> String {
-        self.store_path(&format!("/members/{}{rest}", encode_segment(member)))
+        const MEMBERS: &str = "/members/";
+        let member = encode_segment(member);
+        let mut path =
+            String::with_capacity(self.store_prefix.len() + MEMBERS.len() + member.len() + rest.len());
+        path.push_str(&self.store_prefix);
+        path.push_str(MEMBERS);
+        path.push_str(&member);
+        path.push_str(rest);
+        path
     }
 
     async fn send(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
-        self.http.send(ctx, call.header("accept", "application/json")).await
+        self.http.send(ctx, call).await
     }
 
-    async fn read<T: DeserializeOwned>(&self, ctx: &Context, call: Call) -> Result<T, Error> {
-        let op = call.operation.clone();
-        decode::json(&op, &self.send(ctx, call).await?.body)
+    /// Sends a read and decodes its reply; `op` is the call's operation label.
+    async fn read<T: DeserializeOwned>(&self, ctx: &Context, op: &str, call: Call) -> Result<T, Error> {
+        decode::json(op, &self.send(ctx, call).await?.body)
     }
 
     /// Sends a command and reads its `ActionResponse` ([`decode::action`]).
-    async fn action(&self, ctx: &Context, call: Call) -> Result<wire::ActionResponse, Error> {
-        let op = call.operation.clone();
-        decode::action(&op, &self.send(ctx, call).await?.body)
+    async fn action(&self, ctx: &Context, op: &str, call: Call) -> Result<wire::ActionResponse, Error> {
+        decode::action(op, &self.send(ctx, call).await?.body)
     }
 
-    fn body<T: Serialize>(op: &str, value: &T) -> Result<serde_json::Value, Error> {
-        serde_json::to_value(value).map_err(|e| Error::invalid(PROVIDER, op, "body", e.to_string()))
+    /// Serialises a request straight from its wire struct (no `serde_json::Value` in between).
+    fn body<T: Serialize + ?Sized>(op: &str, value: &T) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(value).map_err(|e| Error::invalid(PROVIDER, op, "body", e.to_string()))
     }
 
     // ---------------------------------------------------------------- stores (§4.1)
 
     /// S1 `GET /stores`: every store the client may access.
     pub async fn stores(&self, ctx: &Context, op: &str) -> Result<Vec<wire::StoreResponse>, Error> {
-        self.read(ctx, Call::get(op, format!("{}/stores", names::API_PREFIX))).await
+        self.read(ctx, op, Call::get(op, format!("{}/stores", names::API_PREFIX))).await
     }
 
     /// S2 `GET /stores/{storeId}`.
     pub async fn store(&self, ctx: &Context, op: &str) -> Result<wire::StoreResponse, Error> {
-        self.read(ctx, Call::get(op, self.store_path(""))).await
+        self.read(ctx, op, Call::get(op, self.store_path(""))).await
     }
 
     /// S3 `GET /stores/{storeId}/departments`.
@@ -146,7 +162,7 @@ impl DillerClient {
         ctx: &Context,
         op: &str,
     ) -> Result<Vec<wire::StoreDepartmentResponse>, Error> {
-        self.read(ctx, Call::get(op, self.store_path("/departments"))).await
+        self.read(ctx, op, Call::get(op, self.store_path("/departments"))).await
     }
 
     /// S4 `POST /stores/{storeId}/departments`; answers the department list (§4.1 \[I\]).
@@ -157,14 +173,14 @@ impl DillerClient {
         request: &wire::CreateDepartmentRequest,
     ) -> Result<Vec<wire::StoreDepartmentResponse>, Error> {
         let call = Call::post(op, self.store_path("/departments"))
-            .json(Self::body(op, request)?)
+            .json_bytes(Self::body(op, request)?)
             .retry(Retry::Write);
-        self.read(ctx, call).await
+        self.read(ctx, op, call).await
     }
 
     /// S5 `GET /stores/{storeId}/segments`.
     pub async fn segments(&self, ctx: &Context, op: &str) -> Result<Vec<wire::StoreSegmentResponse>, Error> {
-        self.read(ctx, Call::get(op, self.store_path("/segments"))).await
+        self.read(ctx, op, Call::get(op, self.store_path("/segments"))).await
     }
 
     /// S6 `GET /stores/{storeId}/membership-level` (singular, §3).
@@ -173,7 +189,7 @@ impl DillerClient {
         ctx: &Context,
         op: &str,
     ) -> Result<Vec<wire::StoreMembershipLevelResponse>, Error> {
-        self.read(ctx, Call::get(op, self.store_path("/membership-level"))).await
+        self.read(ctx, op, Call::get(op, self.store_path("/membership-level"))).await
     }
 
     // ---------------------------------------------------------------- members (§4.2)
@@ -190,7 +206,7 @@ impl DillerClient {
             // An empty parameter counts as absent at Diller (§4.2), so it would search nothing.
             return Err(Error::invalid(PROVIDER, op, name, "must not be empty"));
         }
-        self.read(ctx, Call::get(op, self.store_path("/members/search")).query(name, value)).await
+        self.read(ctx, op, Call::get(op, self.store_path("/members/search")).query(name, value)).await
     }
 
     /// M2 `GET /stores/{storeId}/members/{memberId}`.
@@ -200,7 +216,7 @@ impl DillerClient {
         op: &str,
         member: &str,
     ) -> Result<wire::MemberResponse, Error> {
-        self.read(ctx, Call::get(op, self.member_path(member, ""))).await
+        self.read(ctx, op, Call::get(op, self.member_path(member, ""))).await
     }
 
     /// M3 `POST /stores/{storeId}/members` (register; sends a welcome SMS). Never auto-retried
@@ -211,9 +227,10 @@ impl DillerClient {
         op: &str,
         request: &wire::RegisterMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
-        let call =
-            Call::post(op, self.store_path("/members")).json(Self::body(op, request)?).retry(Retry::Write);
-        self.read(ctx, call).await
+        let call = Call::post(op, self.store_path("/members"))
+            .json_bytes(Self::body(op, request)?)
+            .retry(Retry::Write);
+        self.read(ctx, op, call).await
     }
 
     /// M4 `POST /stores/{storeId}/members/enroll` (sends an activation link).
@@ -224,9 +241,9 @@ impl DillerClient {
         request: &wire::EnrollMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
         let call = Call::post(op, self.store_path("/members/enroll"))
-            .json(Self::body(op, request)?)
+            .json_bytes(Self::body(op, request)?)
             .retry(Retry::Write);
-        self.read(ctx, call).await
+        self.read(ctx, op, call).await
     }
 
     /// M5 `PUT /stores/{storeId}/members/{memberId}`: full replacement (§4.2).
@@ -237,9 +254,10 @@ impl DillerClient {
         member: &str,
         request: &wire::UpdateMemberRequest,
     ) -> Result<wire::MemberResponse, Error> {
-        let call =
-            Call::put(op, self.member_path(member, "")).json(Self::body(op, request)?).retry(Retry::Write);
-        self.read(ctx, call).await
+        let call = Call::put(op, self.member_path(member, ""))
+            .json_bytes(Self::body(op, request)?)
+            .retry(Retry::Write);
+        self.read(ctx, op, call).await
     }
 
     /// M6 `DELETE /stores/{storeId}/members/{memberId}`: flagged now, gone after 10 days (§4.2).
@@ -249,7 +267,7 @@ impl DillerClient {
         op: &str,
         member: &str,
     ) -> Result<wire::ActionResponse, Error> {
-        self.action(ctx, Call::delete(op, self.member_path(member, "")).retry(Retry::Write)).await
+        self.action(ctx, op, Call::delete(op, self.member_path(member, "")).retry(Retry::Write)).await
     }
 
     /// M7 `GET …/members/{memberId}/dependents`.
@@ -259,7 +277,7 @@ impl DillerClient {
         op: &str,
         member: &str,
     ) -> Result<Vec<wire::Dependent>, Error> {
-        self.read(ctx, Call::get(op, self.member_path(member, "/dependents"))).await
+        self.read(ctx, op, Call::get(op, self.member_path(member, "/dependents"))).await
     }
 
     /// M8 `POST …/members/{memberId}/dependents`: the complete list; no reply body (§4.2).
@@ -271,7 +289,7 @@ impl DillerClient {
         dependents: &[wire::Dependent],
     ) -> Result<(), Error> {
         let call = Call::post(op, self.member_path(member, "/dependents"))
-            .json(Self::body(op, &dependents)?)
+            .json_bytes(Self::body(op, dependents)?)
             // The whole list replaces the old one, so sending it twice has one effect.
             .retry(Retry::IdempotentWrite);
         self.send(ctx, call).await.map(|_| ())
@@ -288,7 +306,7 @@ impl DillerClient {
     ) -> Result<Vec<wire::StoreCouponResponse>, Error> {
         let call =
             Call::get(op, self.store_path("/coupons")).query("alsoInactive", also_inactive.to_string());
-        self.read(ctx, call).await
+        self.read(ctx, op, call).await
     }
 
     /// C2 `GET …/members/{memberId}/coupons`.
@@ -298,7 +316,7 @@ impl DillerClient {
         op: &str,
         member: &str,
     ) -> Result<Vec<wire::MemberCouponResponse>, Error> {
-        self.read(ctx, Call::get(op, self.member_path(member, "/coupons"))).await
+        self.read(ctx, op, Call::get(op, self.member_path(member, "/coupons"))).await
     }
 
     /// C3 `GET …/coupons/{couponCode}/validate`: the path carries the code, never the id (§4.3).
@@ -310,7 +328,7 @@ impl DillerClient {
         code: &str,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/coupons/{}/validate", encode_segment(code)));
-        self.action(ctx, Call::get(op, path)).await
+        self.action(ctx, op, Call::get(op, path)).await
     }
 
     /// C4 `POST …/coupons/{couponCode}/reserve`. Reserving again under the same
@@ -324,8 +342,12 @@ impl DillerClient {
         request: &wire::CouponReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/coupons/{}/reserve", encode_segment(code)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
-            .await
+        self.action(
+            ctx,
+            op,
+            Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::IdempotentWrite),
+        )
+        .await
     }
 
     /// C5 `POST …/coupons/{couponCode}/cancel-reservation`; succeeds with nothing reserved
@@ -339,8 +361,12 @@ impl DillerClient {
         request: &wire::CouponCancelReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/coupons/{}/cancel-reservation", encode_segment(code)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
-            .await
+        self.action(
+            ctx,
+            op,
+            Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::IdempotentWrite),
+        )
+        .await
     }
 
     // ---------------------------------------------------------------- stamp cards (§4.4)
@@ -354,7 +380,7 @@ impl DillerClient {
     ) -> Result<Vec<wire::StoreStampCardResponse>, Error> {
         let call =
             Call::get(op, self.store_path("/stamp-cards")).query("alsoInactive", also_inactive.to_string());
-        self.read(ctx, call).await
+        self.read(ctx, op, call).await
     }
 
     /// K2 `GET …/members/{memberId}/stamp-cards`: the member's active cards.
@@ -364,7 +390,7 @@ impl DillerClient {
         op: &str,
         member: &str,
     ) -> Result<Vec<wire::MemberStampCard>, Error> {
-        self.read(ctx, Call::get(op, self.member_path(member, "/stamp-cards"))).await
+        self.read(ctx, op, Call::get(op, self.member_path(member, "/stamp-cards"))).await
     }
 
     /// K3 `POST …/stamp-cards/{stampId}/reserve`, keyed by `external_transaction_id`. Each
@@ -379,7 +405,8 @@ impl DillerClient {
         request: &wire::StampReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/stamp-cards/{stamp_id}/reserve"));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::Write)).await
+        self.action(ctx, op, Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::Write))
+            .await
     }
 
     /// K4 `POST …/stamp-cards/{stampId}/cancel-reservation`: releases every stamp of the card
@@ -394,8 +421,12 @@ impl DillerClient {
         request: &wire::CouponCancelReservationRequest,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/stamp-cards/{stamp_id}/cancel-reservation"));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::IdempotentWrite))
-            .await
+        self.action(
+            ctx,
+            op,
+            Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::IdempotentWrite),
+        )
+        .await
     }
 
     // ---------------------------------------------------------------- transactions (§4.5)
@@ -407,12 +438,12 @@ impl DillerClient {
         ctx: &Context,
         op: &str,
         member: &str,
-        request: &wire::CreateTransactionRequest,
+        request: &wire::CreateTransactionRequest<'_>,
     ) -> Result<wire::ActionResponse, Error> {
         let call = Call::post(op, self.member_path(member, "/transactions"))
-            .json(Self::body(op, request)?)
+            .json_bytes(Self::body(op, request)?)
             .retry(Retry::Write);
-        self.action(ctx, call).await
+        self.action(ctx, op, call).await
     }
 
     /// T2 `POST /stores/{storeId}/transactions/{externalTransactionId}/cancel`: no member in the
@@ -425,7 +456,8 @@ impl DillerClient {
         request: &wire::CancelationReason,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.store_path(&format!("/transactions/{}/cancel", encode_segment(external_id)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::Write)).await
+        self.action(ctx, op, Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::Write))
+            .await
     }
 
     /// T3 `POST …/members/{memberId}/transactions/{transactionId}/refund`; `transactionId` is
@@ -436,10 +468,11 @@ impl DillerClient {
         op: &str,
         member: &str,
         original: &str,
-        request: &wire::CreateRefundTransactionRequest,
+        request: &wire::CreateRefundTransactionRequest<'_>,
     ) -> Result<wire::ActionResponse, Error> {
         let path = self.member_path(member, &format!("/transactions/{}/refund", encode_segment(original)));
-        self.action(ctx, Call::post(op, path).json(Self::body(op, request)?).retry(Retry::Write)).await
+        self.action(ctx, op, Call::post(op, path).json_bytes(Self::body(op, request)?).retry(Retry::Write))
+            .await
     }
 }
 

@@ -33,6 +33,11 @@ fn unreadable(operation: &str, field: &str, reason: impl std::fmt::Display) -> E
 /// `Protocol` naming the JSON path that failed (`[0].membership_detail.points`), or `body`
 /// for a reply that is not JSON or not the model's shape at its top level.
 pub fn json<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, Error> {
+    // Tracking the path costs an allocation per object key, so a good reply is read without
+    // it; only a reply that fails is read again, with it, to name the field.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(e.path());

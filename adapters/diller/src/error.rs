@@ -100,7 +100,7 @@ fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
     // Only command replies carry `is_ok`; a read's body (members, coupon lists) is not parsed a
     // second time here, the adapter decodes it once.
     // A key spelled with escapes (`"is\u005fok"`) is still read: bodies with `\u` are parsed.
-    let has = |needle: &[u8]| input.body.windows(needle.len()).any(|w| w == needle);
+    let has = |needle: &[u8]| memchr::memmem::find(input.body, needle).is_some();
     if !has(IS_OK_KEY) && !has(b"\\u") {
         return None;
     }

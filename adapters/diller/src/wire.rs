@@ -14,7 +14,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use loyalty_core::{
@@ -191,9 +193,39 @@ macro_rules! object_only {
 /// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
 /// Every amount is a `double` (§5.6), so whole values keep a fraction: `349.0`.
 fn decimal_to_number(d: &Decimal) -> Result<serde_json::Number, String> {
-    let text = d.normalize().to_string();
-    let text = if text.contains('.') { text } else { format!("{text}.0") };
-    serde_json::from_str::<serde_json::Number>(&text).map_err(|e| e.to_string())
+    let parse = |text: &str| serde_json::from_str::<serde_json::Number>(text).map_err(|e| e.to_string());
+    with_text(d.normalize(), |text| {
+        if text.contains('.') {
+            parse(text)
+        } else {
+            with_text(format_args!("{text}.0"), parse)
+        }
+    })
+}
+
+/// Hands `value`'s text to `f`, formatted on the stack: numbers and dates are short, and an
+/// amount is read or written per field. Longer text is formatted on the heap.
+fn with_text<R>(value: impl std::fmt::Display, f: impl FnOnce(&str) -> R) -> R {
+    struct Stack {
+        buf: [u8; 64],
+        len: usize,
+    }
+    impl std::fmt::Write for Stack {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut stack = Stack { buf: [0; 64], len: 0 };
+    if std::fmt::write(&mut stack, format_args!("{value}")).is_ok() {
+        // Whole `str` pieces only went in, so this is always UTF-8.
+        if let Ok(text) = std::str::from_utf8(&stack.buf[..stack.len]) {
+            return f(text);
+        }
+    }
+    f(&value.to_string())
 }
 
 /// Reads a JSON number's text as a decimal, accepting scientific notation.
@@ -218,7 +250,10 @@ pub mod opt_number {
         let v = Option::<serde_json::Value>::deserialize(d)?;
         match v {
             None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::Number(n)) => number_text_to_decimal(&n.to_string())
+            // An integer is exact as it is; only fractions go through their text.
+            Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(n.as_i64().map(Decimal::from)),
+            Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(n.as_u64().map(Decimal::from)),
+            Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
                 .map(Some)
                 .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
             Some(serde_json::Value::String(s)) if !s.trim().is_empty() => number_text_to_decimal(s.trim())
@@ -322,18 +357,39 @@ impl DillerDateTime {
 
 impl<'de> Deserialize<'de> for DillerDateTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(DillerDateTime::parse(&s))
+        /// Parses the input's `str` in place; anything but a string is refused as `String`
+        /// refuses it.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = DillerDateTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DillerDateTime, E> {
+                Ok(DillerDateTime::parse(v))
+            }
+        }
+        d.deserialize_string(Text)
     }
+}
+
+/// The `strftime` formats `DillerDateTime` writes, parsed once rather than per value.
+static OFFSET_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%dT%H:%M:%S%:z"));
+static LOCAL_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%dT%H:%M:%S"));
+static DATE_FORMAT: LazyLock<Vec<Item<'static>>> = LazyLock::new(|| items("%Y-%m-%d"));
+
+fn items(format: &'static str) -> Vec<Item<'static>> {
+    // A constant, valid format: `format()` with it has always written every value.
+    StrftimeItems::new(format).parse_to_owned().unwrap_or_default()
 }
 
 impl Serialize for DillerDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             // PHP DATE_ATOM, what Diller's SDK writes (§6.3).
-            DillerDateTime::Offset(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string()),
-            DillerDateTime::Local(dt) => s.serialize_str(&dt.format("%Y-%m-%dT%H:%M:%S").to_string()),
-            DillerDateTime::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+            DillerDateTime::Offset(dt) => s.collect_str(&dt.format_with_items(OFFSET_FORMAT.iter())),
+            DillerDateTime::Local(dt) => s.collect_str(&dt.format_with_items(LOCAL_FORMAT.iter())),
+            DillerDateTime::Date(d) => s.collect_str(&d.format_with_items(DATE_FORMAT.iter())),
             DillerDateTime::Unparsed(t) => s.serialize_str(t),
         }
     }
@@ -346,6 +402,70 @@ pub fn local_date_time(at: DateTime<Utc>, tz: &Tz) -> DillerDateTime {
 
 // ------------------------------------------------------------------------------------------
 // Enums
+
+/// Reads an enum's wire text with `parse`, straight from the input's `str` (a known value costs
+/// no allocation); any other JSON value becomes `unknown` of its JSON text, exactly as when the
+/// value was first read as a `serde_json::Value`.
+struct EnumText<T> {
+    parse: fn(&str) -> T,
+    unknown: fn(String) -> T,
+}
+
+impl<T> EnumText<T> {
+    fn other(&self, value: serde_json::Value) -> T {
+        (self.unknown)(value.to_string())
+    }
+}
+
+impl<'de, T> serde::de::Visitor<'de> for EnumText<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        Ok((self.parse)(v))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
+        Ok(self.other(v.into()))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(self.other(serde_json::Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<T, E> {
+        Ok(self.other(serde_json::Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        Ok(self.other(serde_json::Value::deserialize(d)?))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        let value = serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(self.other(value))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        let value = serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(self.other(value))
+    }
+}
 
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -385,11 +505,7 @@ macro_rules! wire_enum {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 // Numeric enum values are possible at an ASP.NET server (§5.9 [I]); kept as text.
-                let v = serde_json::Value::deserialize(d)?;
-                Ok(match v {
-                    serde_json::Value::String(s) => $name::parse(&s),
-                    other => $name::Unknown(other.to_string()),
-                })
+                d.deserialize_any(EnumText { parse: $name::parse, unknown: $name::Unknown })
             }
         }
     };
@@ -1235,11 +1351,12 @@ pub struct StampCard {
 // ------------------------------------------------------------------------------------------
 // Transactions (§5.6)
 
-/// `PaymentDetails`.
+/// `PaymentDetails`. Request models borrow their text from the domain value they are written
+/// from, so a request is serialised without copying it first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PaymentDetails {
+pub struct PaymentDetails<'a> {
     /// Tender.
-    pub payment_method: String,
+    pub payment_method: &'a str,
     /// Amount, major units.
     #[serde(with = "opt_number")]
     pub sub_total: Option<Decimal>,
@@ -1268,18 +1385,18 @@ pub struct GlobalProductIdentifier {
 
 /// `ProductDetail`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ProductDetail {
+pub struct ProductDetail<'a> {
     /// The store's product id: what `product_ids` refer to \[I\].
-    pub external_id: String,
+    pub external_id: &'a str,
     /// SKU.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
+    pub sku: Option<&'a str>,
     /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// Brand.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub brand: Option<String>,
+    pub brand: Option<&'a str>,
     /// Category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<ProductCategory>,
@@ -1291,9 +1408,9 @@ pub struct ProductDetail {
 /// `TransactionDetailRequest` (T1 line) and `RefundDetailRequest` (T3 line, without the
 /// usage fields, which are then empty and skipped).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TransactionDetailRequest {
+pub struct TransactionDetailRequest<'a> {
     /// Product.
-    pub product: ProductDetail,
+    pub product: ProductDetail<'a>,
     /// Quantity (fractional for weights).
     #[serde(with = "opt_number")]
     pub quantity: Option<Decimal>,
@@ -1301,7 +1418,7 @@ pub struct TransactionDetailRequest {
     #[serde(with = "opt_number")]
     pub unit_price: Option<Decimal>,
     /// Unit (`""` like the Magento module).
-    pub unit_measure: String,
+    pub unit_measure: &'a str,
     /// 0-100.
     #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
     pub tax_percentage: Option<Decimal>,
@@ -1316,28 +1433,28 @@ pub struct TransactionDetailRequest {
     pub stamp_cards: Vec<StampCard>,
     /// Coupons on this line.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub coupon_codes: Vec<String>,
+    pub coupon_codes: Vec<&'a str>,
 }
 
 /// `RefundDetailRequest` (T3 line).
-pub type RefundDetailRequest = TransactionDetailRequest;
+pub type RefundDetailRequest<'a> = TransactionDetailRequest<'a>;
 
 /// `CreateTransactionRequest` (T1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CreateTransactionRequest {
+pub struct CreateTransactionRequest<'a> {
     /// The store's unique id: the idempotency key and the key of T2.
-    pub external_id: String,
+    pub external_id: &'a str,
     /// Receipt number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_receipt_id: Option<String>,
+    pub external_receipt_id: Option<&'a str>,
     /// Sale time, with offset.
     pub created_at: DillerDateTime,
     /// Tenders.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub payment_details: Vec<PaymentDetails>,
+    pub payment_details: Vec<PaymentDetails<'a>>,
     /// EFT-POS reference.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub eft_pos: Option<String>,
+    pub eft_pos: Option<&'a str>,
     /// Send a receipt e-mail.
     pub send_email_receipt: bool,
     /// Paid, after discounts, tax included.
@@ -1350,7 +1467,7 @@ pub struct CreateTransactionRequest {
     #[serde(with = "opt_number")]
     pub total_discount: Option<Decimal>,
     /// ISO 4217.
-    pub currency: String,
+    pub currency: &'a str,
     /// Cash rounding.
     #[serde(with = "opt_number", skip_serializing_if = "Option::is_none")]
     pub round_off_amount: Option<Decimal>,
@@ -1358,14 +1475,14 @@ pub struct CreateTransactionRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Coupons used on the whole transaction.
-    pub coupon_codes: Vec<String>,
+    pub coupon_codes: Vec<&'a str>,
     /// Stamp movements at transaction level.
     pub stamp_cards: Vec<StampCard>,
     /// Lines.
-    pub details: Vec<TransactionDetailRequest>,
+    pub details: Vec<TransactionDetailRequest<'a>>,
     /// Department.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<String>,
+    pub department_id: Option<&'a str>,
 }
 
 /// `CancelationReason` (T2; the model's spelling, not on the wire).
@@ -1381,20 +1498,20 @@ pub struct CancelationReason {
 
 /// `CreateRefundTransactionRequest` (T3): no coupon or stamp fields (§5.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CreateRefundTransactionRequest {
+pub struct CreateRefundTransactionRequest<'a> {
     /// Why.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<&'a str>,
     /// The refund's own id.
-    pub external_id: String,
+    pub external_id: &'a str,
     /// Receipt number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_receipt_id: Option<String>,
+    pub external_receipt_id: Option<&'a str>,
     /// When.
     pub created_at: DillerDateTime,
     /// Tenders.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub payment_details: Vec<PaymentDetails>,
+    pub payment_details: Vec<PaymentDetails<'a>>,
     /// Refunded, positive \[I\].
     #[serde(with = "opt_number")]
     pub total: Option<Decimal>,
@@ -1402,15 +1519,15 @@ pub struct CreateRefundTransactionRequest {
     #[serde(with = "opt_number")]
     pub total_discount: Option<Decimal>,
     /// ISO 4217.
-    pub currency: String,
+    pub currency: &'a str,
     /// Origin.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Returned lines.
-    pub details: Vec<RefundDetailRequest>,
+    pub details: Vec<RefundDetailRequest<'a>>,
     /// Department.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<String>,
+    pub department_id: Option<&'a str>,
 }
 
 // Every reply model is read from a JSON object only (see `ObjectOnly`).
@@ -1984,7 +2101,7 @@ fn stamp_id(reference: &str, field: &str) -> Conv<i64> {
         .map_err(|_| ConversionError::new(field, format!("{reference:?} is no Diller stamp card id")))
 }
 
-fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest> {
+fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest<'_>> {
     let field = |f: &str| format!("lines[{at}].{f}");
     for (m, f) in [(&l.unit_price, "unit_price"), (&l.discount, "discount"), (&l.net, "net")] {
         if m.currency != currency {
@@ -2008,14 +2125,14 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     }
     Ok(TransactionDetailRequest {
         product: ProductDetail {
-            external_id: l.product_id.as_str().to_string(),
-            sku: l.sku.clone(),
-            name: l.name.clone(),
+            external_id: l.product_id.as_str(),
+            sku: l.sku.as_deref(),
+            name: l.name.as_deref(),
             ..ProductDetail::default()
         },
         quantity: Some(l.quantity),
         unit_price: amount(&l.unit_price),
-        unit_measure: String::new(),
+        unit_measure: "",
         tax_percentage: l.tax_rate,
         discount: amount(&l.discount),
         total_price: Some(total_price),
@@ -2024,10 +2141,10 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     })
 }
 
-impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
+impl<'a> TryFrom<TransactionInput<'a>> for CreateTransactionRequest<'a> {
     type Error = ConversionError;
 
-    fn try_from(input: TransactionInput<'_>) -> Conv<CreateTransactionRequest> {
+    fn try_from(input: TransactionInput<'a>) -> Conv<CreateTransactionRequest<'a>> {
         let t = input.transaction;
         if t.id.as_str().is_empty() {
             return Err(ConversionError::new(
@@ -2046,7 +2163,7 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             if u.offer_id.as_str().starts_with(STAMP_PREFIX) {
                 continue;
             }
-            let code = u.code.clone().unwrap_or_else(|| u.offer_ref.value.clone());
+            let code = u.code.as_deref().unwrap_or(&u.offer_ref.value);
             if code.is_empty() {
                 return Err(ConversionError::new(format!("offers_used[{i}].code"), "missing coupon code"));
             }
@@ -2071,26 +2188,26 @@ impl TryFrom<TransactionInput<'_>> for CreateTransactionRequest {
             })
             .collect::<Conv<Vec<_>>>()?;
         Ok(CreateTransactionRequest {
-            external_id: t.id.as_str().to_string(),
+            external_id: t.id.as_str(),
             external_receipt_id: None,
             created_at: local_date_time(t.at, &input.time_zone),
             payment_details: t
                 .payments
                 .iter()
-                .map(|p| PaymentDetails { payment_method: p.method.clone(), sub_total: amount(&p.amount) })
+                .map(|p| PaymentDetails { payment_method: &p.method, sub_total: amount(&p.amount) })
                 .collect(),
             eft_pos: None,
             send_email_receipt: false,
             total: amount(&t.total),
             total_tax: None,
             total_discount: amount(&t.total_discount),
-            currency: t.currency.code().to_string(),
+            currency: t.currency.code(),
             round_off_amount: None,
             origin: input.origin,
             coupon_codes,
             stamp_cards,
             details,
-            department_id: input.department.map(str::to_string),
+            department_id: input.department,
         })
     }
 }
@@ -2108,10 +2225,10 @@ pub struct RefundInput<'a> {
     pub time_zone: Tz,
 }
 
-impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
+impl<'a> TryFrom<RefundInput<'a>> for CreateRefundTransactionRequest<'a> {
     type Error = ConversionError;
 
-    fn try_from(input: RefundInput<'_>) -> Conv<CreateRefundTransactionRequest> {
+    fn try_from(input: RefundInput<'a>) -> Conv<CreateRefundTransactionRequest<'a>> {
         let r = input.refund;
         let currency = r.total.currency;
         // Refund amounts are positive numbers describing what is returned (§5.6, [I]).
@@ -2123,17 +2240,17 @@ impl TryFrom<RefundInput<'_>> for CreateRefundTransactionRequest {
         let discount = Money::sum(currency, r.lines.iter().map(|l| l.discount))
             .map_err(|e| ConversionError::new("lines", e.to_string()))?;
         Ok(CreateRefundTransactionRequest {
-            reason: r.reason.clone(),
-            external_id: r.refund_id.as_str().to_string(),
+            reason: r.reason.as_deref(),
+            external_id: r.refund_id.as_str(),
             external_receipt_id: None,
             created_at: local_date_time(r.at, &input.time_zone),
             payment_details: Vec::new(),
             total: amount(&r.total),
             total_discount: amount(&discount),
-            currency: currency.code().to_string(),
+            currency: r.total.currency.code(),
             origin: input.origin,
             details,
-            department_id: input.department.map(str::to_string),
+            department_id: input.department,
         })
     }
 }
@@ -2234,6 +2351,59 @@ mod tests {
         let d: CouponDiscountType = serde_json::from_str("\"percentage\"").unwrap();
         assert_eq!(d, CouponDiscountType::Percentage);
         assert_eq!(serde_json::to_string(&StampCardAction::Collected).unwrap(), "\"collected\"");
+    }
+
+    #[test]
+    fn numbers_read_as_their_json_text_reads() {
+        // Integers skip the text; the decimal must be the same, scale included.
+        for json in
+            ["0", "42", "-7", "18446744073709551615", "-9223372036854775808", "1.50", "1e3", "-0", "0.1"]
+        {
+            let read = opt_number::deserialize(&mut serde_json::Deserializer::from_str(json)).unwrap();
+            let number: serde_json::Number = serde_json::from_str(json).unwrap();
+            let by_text = number_text_to_decimal(&number.to_string());
+            assert_eq!(read, by_text, "{json}");
+            assert_eq!(read.map(|d| d.to_string()), by_text.map(|d| d.to_string()), "{json}");
+        }
+    }
+
+    #[test]
+    fn date_times_are_read_from_strings_only() {
+        let d: DillerDateTime = serde_json::from_str(r#""2024-02-20T14:03:11+01:00""#).unwrap();
+        assert_eq!(d.date(), NaiveDate::from_ymd_opt(2024, 2, 20));
+        let d: DillerDateTime = serde_json::from_str(r#""2024-02-20\u0054""#).unwrap();
+        assert!(matches!(d, DillerDateTime::Unparsed(t) if t == "2024-02-20T"));
+        let err = serde_json::from_str::<DillerDateTime>("20240220").unwrap_err();
+        let string_err = serde_json::from_str::<String>("20240220").unwrap_err();
+        assert_eq!(err.to_string(), string_err.to_string());
+    }
+
+    #[test]
+    fn date_times_are_written_as_the_sdk_writes_them() {
+        // PHP DATE_ATOM for instants (§6.3); bare dates and local times as they came.
+        let write = |d: DillerDateTime| serde_json::to_string(&d).unwrap();
+        let at = DateTime::parse_from_rfc3339("2024-02-20T14:03:11.250+01:00").unwrap();
+        assert_eq!(write(DillerDateTime::Offset(at)), r#""2024-02-20T14:03:11+01:00""#);
+        let utc = DateTime::parse_from_rfc3339("2024-02-20T13:03:11Z").unwrap();
+        assert_eq!(write(DillerDateTime::Offset(utc)), r#""2024-02-20T13:03:11+00:00""#);
+        assert_eq!(write(DillerDateTime::Local(at.naive_local())), r#""2024-02-20T14:03:11""#);
+        assert_eq!(write(DillerDateTime::Date(at.date_naive())), r#""2024-02-20""#);
+        assert_eq!(write(DillerDateTime::Unparsed("soon".into())), r#""soon""#);
+    }
+
+    #[test]
+    fn enum_values_that_are_not_text_are_kept_as_their_json() {
+        // Numeric values are possible at an ASP.NET server (§5.9 [I]); anything else is kept too.
+        for (json, kept) in [("2", "2"), ("-1", "-1"), ("1.5", "1.5"), ("true", "true"), ("null", "null")] {
+            let g: Gender = serde_json::from_str(json).unwrap();
+            assert_eq!(g, Gender::Unknown(kept.into()), "{json}");
+        }
+        let g: Gender = serde_json::from_str(r#"{"b": [1, "x"], "a": null}"#).unwrap();
+        assert_eq!(g, Gender::Unknown(r#"{"a":null,"b":[1,"x"]}"#.into()));
+        let g: Gender = serde_json::from_str(r#""Fe\u006dale""#).unwrap();
+        assert_eq!(g, Gender::Female, "escaped text is read like plain text");
+        let g: Gender = serde_json::from_value(serde_json::json!("male")).unwrap();
+        assert_eq!(g, Gender::Male);
     }
 
     fn ctx() -> OfferContext {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use loyalty_core::{Clock, Context, Error, ErrorKind, SystemClock, WriteEffect};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use url::Url;
 
 use crate::classify::parse_retry_after;
@@ -55,6 +55,52 @@ impl fmt::Debug for Credentials {
             .field("headers", &names)
             .field("body_token", &self.body_token.as_ref().map(|_| "[redacted]"))
             .finish()
+    }
+}
+
+/// [`Credentials`] whose headers are already converted to header values (marked sensitive), so
+/// every attempt that uses them shares one conversion: a cached token's `Authorization` value
+/// is built once per token, not once per call. Strategies hand them out through
+/// [`Auth::ready`].
+///
+/// `Debug` shows header names only.
+pub struct ReadyCredentials {
+    credentials: Credentials,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// A credential header that cannot be sent: its name and why.
+pub(crate) type BadHeader = (String, &'static str);
+
+impl ReadyCredentials {
+    /// Converts the headers of `credentials`; the first that cannot be sent is the error.
+    pub(crate) fn new(credentials: Credentials) -> Result<ReadyCredentials, BadHeader> {
+        let mut headers = Vec::with_capacity(credentials.headers.len());
+        for (name, value) in &credentials.headers {
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| (name.clone(), "not a valid header name"))?;
+            let mut header_value =
+                HeaderValue::from_str(value).map_err(|_| (name.clone(), "not a valid header value"))?;
+            header_value.set_sensitive(true);
+            headers.push((header_name, header_value));
+        }
+        Ok(ReadyCredentials { credentials, headers })
+    }
+
+    /// The credentials as the strategy gave them.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The converted headers, each marked sensitive.
+    pub(crate) fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+}
+
+impl fmt::Debug for ReadyCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReadyCredentials").field(&self.credentials).finish()
     }
 }
 
@@ -111,6 +157,17 @@ pub trait Auth: Send + Sync + fmt::Debug {
         Ok(Credentials::from_headers(self.headers(client, ctx).await?))
     }
 
+    /// The credentials of the next attempt when they are at hand without waiting (a cached,
+    /// unexpired token), converted once and shared. The transport asks this first, on every
+    /// attempt, and goes through [`Auth::credentials`] only on `None`, so a cached token costs
+    /// no future and no allocation per call. Whatever it returns must be what
+    /// [`Auth::credentials`] would return at that moment.
+    ///
+    /// The default is `None`: every attempt goes through [`Auth::credentials`].
+    fn ready(&self) -> Option<Arc<ReadyCredentials>> {
+        None
+    }
+
     /// Forgets cached credentials after a 401; returns true when a retry with fresh credentials
     /// makes sense.
     async fn invalidate(&self) -> bool;
@@ -142,6 +199,14 @@ impl Auth for NoAuth {
     async fn invalidate(&self) -> bool {
         false
     }
+
+    fn ready(&self) -> Option<Arc<ReadyCredentials>> {
+        static NONE: OnceLock<Arc<ReadyCredentials>> = OnceLock::new();
+        let none = NONE.get_or_init(|| {
+            Arc::new(ReadyCredentials { credentials: Credentials::default(), headers: Vec::new() })
+        });
+        Some(none.clone())
+    }
 }
 
 /// HTTP Basic: `Authorization: Basic base64(user:password)`.
@@ -149,12 +214,19 @@ impl Auth for NoAuth {
 pub struct BasicAuth {
     user: String,
     password: Secret,
+    // Built once: the credentials never change. `None` when the header cannot be sent, so
+    // every attempt takes the slow path and fails there as it always did.
+    ready: Option<Arc<ReadyCredentials>>,
 }
 
 impl BasicAuth {
     /// Basic credentials for `user`.
     pub fn new(user: impl Into<String>, password: Secret) -> BasicAuth {
-        BasicAuth { user: user.into(), password }
+        let mut auth = BasicAuth { user: user.into(), password, ready: None };
+        let credentials =
+            Credentials::from_headers(vec![(AUTHORIZATION.as_str().to_owned(), auth.header_value())]);
+        auth.ready = ReadyCredentials::new(credentials).ok().map(Arc::new);
+        auth
     }
 
     fn header_value(&self) -> String {
@@ -176,12 +248,19 @@ impl Auth for BasicAuth {
     async fn invalidate(&self) -> bool {
         false
     }
+
+    fn ready(&self) -> Option<Arc<ReadyCredentials>> {
+        self.ready.clone()
+    }
 }
 
-/// A cached access token and the instant (by the injected clock) it is renewed at.
+/// A cached access token, the instant (by the injected clock) it is renewed at, and its
+/// `Authorization` header built once (`None` only if it could not be, which
+/// [`check_token`] rules out; the slow path then reports it).
 struct CachedToken {
     token: Secret,
     renew_at: DateTime<Utc>,
+    ready: Option<Arc<ReadyCredentials>>,
 }
 
 /// OAuth2 client credentials grant with a cached, single-flight token.
@@ -300,8 +379,9 @@ impl OAuth2ClientCredentials {
         let margin = self.margin.min(lifetime / 2);
         let renew_in = chrono::Duration::from_std(lifetime - margin).unwrap_or(chrono::Duration::MAX);
         let renew_at = self.clock.now().checked_add_signed(renew_in).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let ready = ReadyCredentials::new(bearer(&token)).ok().map(Arc::new);
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) =
-            Some(CachedToken { token: token.clone(), renew_at });
+            Some(CachedToken { token: token.clone(), renew_at, ready });
         Ok(token)
     }
 
@@ -447,13 +527,25 @@ impl Auth for OAuth2ClientCredentials {
         ctx: &Context,
     ) -> Result<Vec<(String, String)>, Error> {
         let token = self.token(ctx).await?;
-        Ok(vec![(AUTHORIZATION.as_str().to_owned(), format!("Bearer {}", token.expose()))])
+        Ok(bearer(&token).headers)
     }
 
     async fn invalidate(&self) -> bool {
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = None;
         true
     }
+
+    /// The cached token's header, built once per token, while the token would be answered from
+    /// the cache (the clock is before the renewal instant).
+    fn ready(&self) -> Option<Arc<ReadyCredentials>> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache.as_ref().filter(|t| self.clock.now() < t.renew_at).and_then(|t| t.ready.clone())
+    }
+}
+
+/// `Authorization: Bearer <token>`.
+fn bearer(token: &Secret) -> Credentials {
+    Credentials::from_headers(vec![(AUTHORIZATION.as_str().to_owned(), format!("Bearer {}", token.expose()))])
 }
 
 /// An open session: its key and when it ends.

@@ -66,6 +66,10 @@ pub enum Body {
     Empty,
     /// A JSON document (`Content-Type: application/json`).
     Json(serde_json::Value),
+    /// A JSON document already serialised, sent as it is (`Content-Type: application/json`):
+    /// for bodies serialised straight from typed wire structs, with no `serde_json::Value` in
+    /// between (see [`Call::json_bytes`]).
+    JsonBytes(Vec<u8>),
     /// Form fields (`Content-Type: application/x-www-form-urlencoded`).
     Form(Vec<(String, String)>),
     /// Bytes sent as they are, with their content type.
@@ -181,6 +185,13 @@ impl Call {
     /// Sets a JSON body.
     pub fn json(mut self, value: serde_json::Value) -> Self {
         self.body = Body::Json(value);
+        self
+    }
+
+    /// Sets a JSON body already serialised (`serde_json::to_vec` of a wire struct), sent as it
+    /// is with `Content-Type: application/json`.
+    pub fn json_bytes(mut self, bytes: Vec<u8>) -> Self {
+        self.body = Body::JsonBytes(bytes);
         self
     }
 

@@ -11,7 +11,9 @@ use tokio::time::Instant;
 use tracing::Instrument;
 use url::{Host, Url};
 
-use crate::auth::{Auth, Credentials};
+use bytes::Bytes;
+
+use crate::auth::{Auth, Credentials, ReadyCredentials};
 use crate::call::{Body, BodyBuilder, Call, Retry};
 use crate::classify::{Classifier, ClassifyInput};
 use crate::config::HttpConfig;
@@ -48,6 +50,8 @@ pub struct HttpClient {
 struct Inner {
     provider: String,
     config: HttpConfig,
+    /// The base URL's path without its trailing `/`, computed once.
+    base_path: String,
     auth: Arc<dyn Auth>,
     classify: Classifier,
     client: reqwest::Client,
@@ -63,10 +67,11 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-/// A call's body as the attempts send it: fixed bytes, or built per attempt.
+/// A call's body as the attempts send it: fixed bytes (shared by the attempts, never copied),
+/// or built per attempt.
 enum Prepared {
     None,
-    Bytes(Vec<u8>),
+    Bytes(Bytes),
     Built(BodyBuilder),
 }
 
@@ -82,7 +87,8 @@ impl HttpClient {
     ///
     /// # Errors
     /// `Invalid { field: "base_url" }` when the base URL is not https (plain http is allowed for
-    /// loopback hosts only) or cannot take a path; `Invalid` naming the setting for a zero
+    /// loopback hosts only) or cannot take a path; `Invalid { field: "default_headers.<name>" }`
+    /// for a default header that cannot be sent; `Invalid` naming the setting for a zero
     /// timeout, zero attempts or a minimum backoff above the maximum; `Unavailable` when the TLS
     /// client cannot be built.
     pub fn new(
@@ -107,8 +113,19 @@ impl HttpClient {
         if config.min_backoff > config.max_backoff {
             return Err(invalid("min_backoff", "must not exceed max_backoff"));
         }
+        let mut defaults = HeaderMap::with_capacity(config.default_headers.len());
+        for (name, value) in &config.default_headers {
+            let field = format!("default_headers.{name}");
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(&field, "not a valid header name"))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|_| invalid(&field, "not a valid header value"))?;
+            defaults.append(name, value);
+        }
         let client = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
+            // Added to a request only where it has no header of that name.
+            .default_headers(defaults)
             // Never follow redirects: a redirected POST may be replayed as a GET elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             // A connect that fails within this bound is known not to have sent anything.
@@ -120,7 +137,8 @@ impl HttpClient {
                     .with_effect(WriteEffect::NotSent)
                     .with_message(format!("cannot build the HTTP client: {}", error_chain(&err)))
             })?;
-        Ok(HttpClient { inner: Arc::new(Inner { provider, config, auth, classify, client }) })
+        let base_path = config.base_url.path().trim_end_matches('/').to_owned();
+        Ok(HttpClient { inner: Arc::new(Inner { provider, config, base_path, auth, classify, client }) })
     }
 
     /// The pooled `reqwest` client (for auth strategies and session sources).
@@ -158,11 +176,12 @@ impl HttpClient {
         self.send_in_span(ctx, call).instrument(span).await
     }
 
-    async fn send_in_span(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
+    async fn send_in_span(&self, ctx: &Context, mut call: Call) -> Result<Response, Error> {
         let config = &self.inner.config;
-        let (body, content_type) = self.serialise_body(&call)?;
-        let url = self.url(&call);
-        let headers = self.call_headers(&call, content_type)?;
+        let (body, content_type) = self.serialise_body(&mut call)?;
+        // The first attempt takes the URL and headers built here; a later one builds its own,
+        // so a call answered at once never copies them.
+        let mut first = Some((self.url(&call), self.call_headers(&call, content_type.clone())?));
 
         let started = Instant::now();
         let mut end = started + config.max_elapsed;
@@ -190,18 +209,28 @@ impl HttpClient {
             }
             attempt += 1;
             let budget = config.attempt_timeout.min(end - now);
-            let (err, stage, used) = match self.inner.auth.credentials(&self.inner.client, ctx).await {
-                Err(err) => (self.credentials_error(&call, err), Stage::Credentials, Credentials::default()),
-                Ok(credentials) => {
-                    match self.attempt(&call, &url, &headers, &body, &credentials, attempt, budget).await {
+            let (err, stage, used) = match self.credentials(&call, ctx).await {
+                Err(err) => (err, Stage::Credentials, None),
+                Ok(ready) => {
+                    let (url, headers) = match first.take() {
+                        Some(built) => built,
+                        None => match self.call_headers(&call, content_type.clone()) {
+                            Ok(headers) => (self.url(&call), headers),
+                            // Built once already, so this cannot fail; kept total all the same.
+                            Err(err) => return Err(err.with_attempts(attempt)),
+                        },
+                    };
+                    match self.attempt(&call, url, headers, &body, &ready, attempt, budget).await {
                         Ok(response) => return Ok(response),
-                        Err((err, stage)) => (err, stage, credentials),
+                        Err((err, stage)) => (err, stage, Some(ready)),
                     }
                 }
             };
             if stage == Stage::Exchange && *err.kind() == ErrorKind::Unauthorized && !refreshed {
                 refreshed = true;
-                if self.inner.auth.invalidate_used(&used).await {
+                let none = Credentials::default();
+                let used = used.as_deref().map_or(&none, ReadyCredentials::credentials);
+                if self.inner.auth.invalidate_used(used).await {
                     tracing::warn!(attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
                     last = Some(err);
                     continue;
@@ -224,31 +253,44 @@ impl HttpClient {
         }
     }
 
+    /// The credentials of one attempt: the strategy's ready ones when it has them (no future,
+    /// no allocation), else fetched and converted. Either failure means nothing was sent.
+    async fn credentials(&self, call: &Call, ctx: &Context) -> Result<Arc<ReadyCredentials>, Error> {
+        if let Some(ready) = self.inner.auth.ready() {
+            return Ok(ready);
+        }
+        let credentials = self
+            .inner
+            .auth
+            .credentials(&self.inner.client, ctx)
+            .await
+            .map_err(|err| self.credentials_error(call, err))?;
+        ReadyCredentials::new(credentials)
+            .map(Arc::new)
+            .map_err(|(name, reason)| self.invalid_header(call, &name, reason))
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         call: &Call,
-        url: &Url,
-        headers: &HeaderMap,
+        url: Url,
+        mut headers: HeaderMap,
         body: &Prepared,
-        credentials: &Credentials,
+        credentials: &ReadyCredentials,
         attempt: u32,
         budget: Duration,
     ) -> Result<Response, (Error, Stage)> {
-        let mut headers = headers.clone();
-        for (name, value) in &credentials.headers {
-            let (name, mut value) =
-                self.header(call, name, value).map_err(|err| (err, Stage::Credentials))?;
-            value.set_sensitive(true);
-            headers.insert(name, value);
+        for (name, value) in credentials.headers() {
+            headers.insert(name.clone(), value.clone());
         }
-        let mut request = self.inner.client.request(call.method.clone(), url.clone()).headers(headers);
+        let mut request = self.inner.client.request(call.method.clone(), url).headers(headers);
         match body {
             Prepared::None => {}
             Prepared::Bytes(bytes) => request = request.body(bytes.clone()),
             Prepared::Built(build) => {
                 // Built for this attempt's credentials; nothing is sent when it cannot be.
-                let bytes = build.build(credentials).map_err(|err| {
+                let bytes = build.build(credentials.credentials()).map_err(|err| {
                     (
                         err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent),
                         Stage::Credentials,
@@ -261,9 +303,10 @@ impl HttpClient {
 
         let started = Instant::now();
         let outcome = tokio::time::timeout(budget, async {
-            let response = request.send().await?;
+            let mut response = request.send().await?;
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            // Taken, not cloned: reading the body does not need them.
+            let headers = std::mem::take(response.headers_mut());
             let body = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, headers, body))
         })
@@ -297,7 +340,7 @@ impl HttpClient {
         };
         match (self.inner.classify)(&input) {
             // Moved, not copied: a large reply is held once.
-            None => Ok(Response { status, headers, body: Vec::from(body) }),
+            None => Ok(Response { status, headers, body }),
             Some(err) => Err((err, Stage::Exchange)),
         }
     }
@@ -312,28 +355,38 @@ impl HttpClient {
         err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent).with_message(message)
     }
 
-    fn serialise_body(&self, call: &Call) -> Result<(Prepared, Option<String>), Error> {
-        let (bytes, content_type) = match &call.body {
+    /// The body as the attempts send it (moved out of the call, never copied) and its content
+    /// type.
+    fn serialise_body(&self, call: &mut Call) -> Result<(Prepared, Option<HeaderValue>), Error> {
+        const JSON: HeaderValue = HeaderValue::from_static("application/json");
+        let (bytes, content_type) = match std::mem::replace(&mut call.body, Body::Empty) {
             Body::Empty => return Ok((Prepared::None, None)),
             Body::Built { content_type, build } => {
-                return Ok((Prepared::Built(build.clone()), Some(content_type.clone())))
+                let content_type = self.header_value(call, CONTENT_TYPE.as_str(), &content_type)?;
+                return Ok((Prepared::Built(build), Some(content_type)));
             }
-            Body::Json(value) => (
-                serde_json::to_vec(value).map_err(|err| {
+            Body::Json(value) => {
+                let bytes = serde_json::to_vec(&value).map_err(|err| {
                     self.error(call, ErrorKind::Invalid { field: "body".into(), reason: err.to_string() })
                         .with_effect(WriteEffect::NotSent)
-                })?,
-                "application/json".to_owned(),
-            ),
+                });
+                (bytes?, JSON)
+            }
+            Body::JsonBytes(bytes) => (bytes, JSON),
             Body::Form(pairs) => {
                 let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.extend_pairs(pairs);
-                (form.finish().into_bytes(), "application/x-www-form-urlencoded".to_owned())
+                form.extend_pairs(&pairs);
+                (form.finish().into_bytes(), HeaderValue::from_static("application/x-www-form-urlencoded"))
             }
-            Body::Raw { content_type, bytes } => (bytes.clone(), content_type.clone()),
+            Body::Raw { content_type, bytes } => {
+                // Size first, then the content type, as the checks have always run.
+                self.check_size(call, bytes.len())?;
+                let content_type = self.header_value(call, CONTENT_TYPE.as_str(), &content_type)?;
+                return Ok((Prepared::Bytes(Bytes::from(bytes)), Some(content_type)));
+            }
         };
         self.check_size(call, bytes.len())?;
-        Ok((Prepared::Bytes(bytes), Some(content_type)))
+        Ok((Prepared::Bytes(Bytes::from(bytes)), Some(content_type)))
     }
 
     /// Refuses a body over `max_request_bytes` (effect `NotSent`).
@@ -357,20 +410,25 @@ impl HttpClient {
     /// call's query pairs appended to its query.
     fn url(&self, call: &Call) -> Url {
         let mut url = self.inner.config.base_url.clone();
-        let base = url.path().trim_end_matches('/').to_owned();
+        let base = self.inner.base_path.as_str();
         let path = call.path.trim_start_matches('/');
-        url.set_path(&format!("{base}/{path}"));
+        let mut joined = String::with_capacity(base.len() + 1 + path.len());
+        joined.push_str(base);
+        joined.push('/');
+        joined.push_str(path);
+        url.set_path(&joined);
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&call.query);
         }
         url
     }
 
-    fn call_headers(&self, call: &Call, content_type: Option<String>) -> Result<HeaderMap, Error> {
-        let mut headers = HeaderMap::new();
+    fn call_headers(&self, call: &Call, content_type: Option<HeaderValue>) -> Result<HeaderMap, Error> {
+        // Room for the content type, the credentials and the client's defaults (user agent,
+        // accept) that reqwest adds, so the map never grows on the way out.
+        let mut headers = HeaderMap::with_capacity(call.headers.len() + 6);
         if let Some(content_type) = content_type {
-            let (name, value) = self.header(call, CONTENT_TYPE.as_str(), &content_type)?;
-            headers.insert(name, value);
+            headers.insert(CONTENT_TYPE, content_type);
         }
         for (name, value) in &call.headers {
             let (name, mut value) = self.header(call, name, value)?;
@@ -383,15 +441,19 @@ impl HttpClient {
     }
 
     fn header(&self, call: &Call, name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
-        let invalid = |reason: &str| {
-            self.error(call, ErrorKind::Invalid { field: format!("headers.{name}"), reason: reason.into() })
-                .with_effect(WriteEffect::NotSent)
-        };
-        let header_name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("not a valid header name"))?;
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| self.invalid_header(call, name, "not a valid header name"))?;
+        Ok((header_name, self.header_value(call, name, value)?))
+    }
+
+    fn header_value(&self, call: &Call, name: &str, value: &str) -> Result<HeaderValue, Error> {
         // The value is not quoted: it may be a credential.
-        let header_value = HeaderValue::from_str(value).map_err(|_| invalid("not a valid header value"))?;
-        Ok((header_name, header_value))
+        HeaderValue::from_str(value).map_err(|_| self.invalid_header(call, name, "not a valid header value"))
+    }
+
+    fn invalid_header(&self, call: &Call, name: &str, reason: &str) -> Error {
+        self.error(call, ErrorKind::Invalid { field: format!("headers.{name}"), reason: reason.into() })
+            .with_effect(WriteEffect::NotSent)
     }
 }
 

@@ -27,6 +27,10 @@ pub struct HttpConfig {
     pub max_request_bytes: usize,
     /// The `User-Agent` header (default `loyalty-bridge/0.1`).
     pub user_agent: String,
+    /// Headers every call carries unless it sets its own (say `Accept: application/json`),
+    /// checked and converted once, when the client is built, instead of once per call. Not for
+    /// secrets: auth strategies supply those.
+    pub default_headers: Vec<(String, String)>,
 }
 
 // A base URL is where people paste credentials (`https://user:pass@host`, `?key=…`).
@@ -41,6 +45,10 @@ impl std::fmt::Debug for HttpConfig {
             .field("max_backoff", &self.max_backoff)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("user_agent", &self.user_agent)
+            .field(
+                "default_headers",
+                &self.default_headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -57,6 +65,7 @@ impl HttpConfig {
             max_backoff: Duration::from_secs(5),
             max_request_bytes: 10 * 1024 * 1024,
             user_agent: "loyalty-bridge/0.1".to_owned(),
+            default_headers: Vec::new(),
         }
     }
 
@@ -94,6 +103,12 @@ impl HttpConfig {
     /// Sets the `User-Agent` header.
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Adds a header every call carries unless it sets its own ([`HttpConfig::default_headers`]).
+    pub fn with_default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
         self
     }
 }

@@ -1,5 +1,6 @@
 //! A vendor's reply, read in full.
 
+use bytes::Bytes;
 use loyalty_core::{Error, ErrorKind};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
@@ -14,8 +15,8 @@ pub struct Response {
     pub status: u16,
     /// The reply headers.
     pub headers: HeaderMap,
-    /// The whole body.
-    pub body: Vec<u8>,
+    /// The whole body, as the transport read it (not copied).
+    pub body: Bytes,
 }
 
 impl Response {
@@ -52,7 +53,7 @@ mod tests {
     use super::*;
 
     fn response(body: &[u8]) -> Response {
-        Response { status: 200, headers: HeaderMap::new(), body: body.to_vec() }
+        Response { status: 200, headers: HeaderMap::new(), body: Bytes::copy_from_slice(body) }
     }
 
     #[test]

@@ -109,3 +109,51 @@ fn client_debug_shows_no_secret() {
     assert!(debug.contains("api.example"), "{debug}");
     assert!(!debug.contains("pw-do-not-print"), "{debug}");
 }
+
+/// A server echoing the `Accept` and `Content-Type` headers and the body of every request.
+async fn echo_body() -> Url {
+    let router = Router::new().fallback(|headers: HeaderMap, body: String| async move {
+        let get = |name: header::HeaderName| {
+            headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(", ")
+        };
+        axum::Json(serde_json::json!({
+            "accept": get(header::ACCEPT),
+            "content_type": get(header::CONTENT_TYPE),
+            "body": body,
+        }))
+    });
+    serve(router).await
+}
+
+#[tokio::test]
+async fn default_header_is_sent_unless_the_call_sets_its_own() {
+    let base = echo_body().await;
+    let http = client(fast_config(base).with_default_header("accept", "application/json"));
+
+    let reply = echoed(&http, Call::get("members.get", "/m")).await;
+    assert_eq!(reply["accept"], "application/json");
+    let reply = echoed(&http, Call::get("members.get", "/m").header("accept", "text/plain")).await;
+    assert_eq!(reply["accept"], "text/plain", "the call's own header wins, alone");
+}
+
+#[test]
+fn default_header_that_cannot_be_sent_is_refused_when_the_client_is_built() {
+    let config =
+        HttpConfig::new("https://api.example.com/".parse().unwrap()).with_default_header("accept", "a\nb");
+    let err = HttpClient::new("test", config, Arc::new(NoAuth), Arc::new(default_classify)).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "default_headers.accept"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn json_bytes_are_sent_as_they_are_with_the_json_content_type() {
+    let base = echo_body().await;
+    let http = client(fast_config(base));
+
+    let body = br#"{"z":1,"a":[true]}"#.to_vec();
+    let reply = echoed(&http, Call::post("members.find", "/m").json_bytes(body)).await;
+    assert_eq!(reply["content_type"], "application/json");
+    assert_eq!(reply["body"], r#"{"z":1,"a":[true]}"#, "key order and bytes kept");
+}

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
 use common::{client_with, fast_config, serve, Counter};
 use loyalty_core::{Context, ErrorKind, ManualClock};
-use loyalty_http::{Call, OAuth2ClientCredentials, Secret};
+use loyalty_http::{Auth, Call, OAuth2ClientCredentials, Secret};
 use serde_json::json;
 use url::Url;
 
@@ -55,6 +55,35 @@ fn oauth(base: &Url) -> OAuth2ClientCredentials {
 
 fn ping() -> Call {
     Call::get("ping.get", "/api/ping")
+}
+
+#[tokio::test]
+async fn ready_credentials_follow_the_token_cache_and_never_show_the_token() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let base = serve(vendor(tokens.clone(), pings, 120, &[])).await;
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap());
+    let auth = Arc::new(
+        oauth(&base).with_refresh_margin(Duration::from_secs(60)).with_clock(Arc::new(clock.clone())),
+    );
+    let http = client_with(fast_config(base), auth.clone());
+    let ctx = Context::new();
+    assert!(auth.ready().is_none(), "nothing cached yet");
+
+    http.send(&ctx, ping()).await.unwrap();
+    let ready = auth.ready().expect("the cached token is ready");
+    assert_eq!(ready.credentials().headers, vec![("authorization".to_owned(), "Bearer tok-1".to_owned())]);
+    assert!(!format!("{ready:?}").contains("tok-1"), "{ready:?}");
+    // The same conversion is shared by every call until the token changes.
+    assert!(Arc::ptr_eq(&ready, &auth.ready().unwrap()));
+
+    // Within the renewal margin the transport must go and fetch: nothing is ready.
+    clock.advance(Duration::from_secs(60));
+    assert!(auth.ready().is_none());
+    http.send(&ctx, ping()).await.unwrap();
+    assert_eq!(auth.ready().unwrap().credentials().headers[0].1, "Bearer tok-2");
+    assert!(auth.invalidate().await);
+    assert!(auth.ready().is_none(), "an invalidated token is not ready");
+    assert_eq!(tokens.get(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
