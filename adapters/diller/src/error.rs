@@ -89,6 +89,24 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     Some(err)
 }
 
+/// Whether a 2xx body can hold `"is_ok": false`: some `is_ok` key is followed by anything but
+/// `true`, or a `\u` escape could spell the key. Only then is the body parsed here; a command's
+/// usual `{"is_ok": true, …}` is left to the adapter's one decode.
+fn may_refuse(body: &[u8]) -> bool {
+    if memchr::memmem::find(body, b"\\u").is_some() {
+        return true;
+    }
+    memchr::memmem::find_iter(body, IS_OK_KEY).any(|at| {
+        let rest = &body[at + IS_OK_KEY.len()..];
+        let rest = rest.trim_ascii_start();
+        match rest.strip_prefix(b":") {
+            Some(value) => !value.trim_ascii_start().starts_with(b"true"),
+            // `"is_ok"` as a value, not a key: nothing to refuse, but parse to be sure.
+            None => true,
+        }
+    })
+}
+
 /// A command answered 200 with `is_ok: false` (§6.5 \[I\]); validate's answer is not an error.
 /// The key a refusal inside a 2xx reply needs (`{"is_ok": false, ...}`).
 const IS_OK_KEY: &[u8] = b"\"is_ok\"";
@@ -100,8 +118,7 @@ fn refusal_in_success(input: &ClassifyInput<'_>) -> Option<Error> {
     // Only command replies carry `is_ok`; a read's body (members, coupon lists) is not parsed a
     // second time here, the adapter decodes it once.
     // A key spelled with escapes (`"is\u005fok"`) is still read: bodies with `\u` are parsed.
-    let has = |needle: &[u8]| memchr::memmem::find(input.body, needle).is_some();
-    if !has(IS_OK_KEY) && !has(b"\\u") {
+    if !may_refuse(input.body) {
         return None;
     }
     let reply: wire::ActionResponse = serde_json::from_slice(input.body).ok()?;
@@ -277,6 +294,19 @@ impl MessagePrefix for Error {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_success_body_is_parsed_only_when_it_can_hold_a_refusal() {
+        assert!(!may_refuse(br#"{"id": 1, "name": "x"}"#));
+        assert!(!may_refuse(br#"{"is_ok": true, "details": "saved"}"#));
+        assert!(!may_refuse(br#"{"is_ok"  :  true}"#));
+        assert!(may_refuse(br#"{"is_ok":false}"#));
+        assert!(may_refuse(br#"{"is_ok" : false, "details": "no"}"#));
+        assert!(may_refuse(br#"{"is_ok": null}"#));
+        assert!(may_refuse(br#"{"is_ok": true, "is_ok": false}"#));
+        assert!(may_refuse(br#"{"is\u005fok": false}"#));
+        assert!(may_refuse(br#"["is_ok"]"#));
+    }
     use std::time::Duration;
 
     use chrono::{TimeZone, Utc};

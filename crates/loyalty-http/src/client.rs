@@ -166,7 +166,10 @@ impl HttpClient {
     /// (effect `NotSent`) when credentials cannot be obtained. The error carries the number of
     /// attempts made.
     pub async fn send(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
-        let span = tracing::info_span!(
+        // DEBUG, as the per-attempt events inside it: a production subscriber (INFO or WARN)
+        // does not pay for recording four fields on every call. The warnings below carry the
+        // provider and operation themselves, so they read alone.
+        let span = tracing::debug_span!(
             "loyalty_http.call",
             provider = %self.inner.provider,
             operation = %call.operation,
@@ -231,7 +234,7 @@ impl HttpClient {
                 let none = Credentials::default();
                 let used = used.as_deref().map_or(&none, ReadyCredentials::credentials);
                 if self.inner.auth.invalidate_used(used).await {
-                    tracing::warn!(attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
+                    tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
                     last = Some(err);
                     continue;
                 }
@@ -245,10 +248,10 @@ impl HttpClient {
             // Jitter may push backon's delay past its maximum; the vendor's Retry-After may not be cut.
             let wait = delay.min(config.max_backoff).max(err.retry_after().unwrap_or_default());
             if Instant::now() + wait >= end {
-                tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
+                tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
                 return Err(err.with_attempts(attempt));
             }
-            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, cause = %err, "retrying");
+            tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "retrying");
             tokio::time::sleep(wait).await;
         }
     }
