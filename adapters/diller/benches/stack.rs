@@ -151,7 +151,7 @@ fn main() {
         std::env::var("LOYALTY_BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let rounds: usize =
         std::env::var("LOYALTY_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    // Production-like logging: INFO spans and events, written to a sink.
+    // Production-like logging: INFO and above, written to a sink (the per-call span is DEBUG).
     let subscriber =
         tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_writer(std::io::sink).finish();
     tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
