@@ -12,10 +12,15 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::problem::Problem;
 use crate::AppState;
 
+/// The header that may carry the key instead of `Authorization: Bearer` (what many PHP HTTP
+/// clients are set up to send).
+pub(crate) const API_KEY_HEADER: &str = "x-api-key";
+
 /// The only path open without the key.
 pub(crate) const OPEN_PATH: &str = "/health";
 
-/// Lets a request through when it carries `Authorization: Bearer <key>`; answers 401 otherwise.
+/// Lets a request through when it carries `Authorization: Bearer <key>` or `X-API-Key: <key>`;
+/// answers 401 otherwise.
 /// The comparison takes the same time wherever the keys differ; the key is never logged.
 pub(crate) async fn require_key(
     State(state): State<Arc<AppState>>,
@@ -25,16 +30,17 @@ pub(crate) async fn require_key(
     if request.uri().path() == OPEN_PATH || request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
-    let given = request
-        .headers()
+    let headers = request.headers();
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .or_else(|| headers.get(API_KEY_HEADER).map(|v| v.as_bytes()))
         .unwrap_or_default();
     if bool::from(given.ct_eq(state.api_key.as_bytes())) {
         return next.run(request).await;
     }
     let detail = if given.is_empty() {
-        "this endpoint needs the API key: Authorization: Bearer <key>"
+        "this endpoint needs the API key: Authorization: Bearer <key> (or X-API-Key: <key>)"
     } else {
         "the API key is not the one configured"
     };
@@ -62,6 +68,7 @@ pub(crate) fn cors(origins: Vec<HeaderValue>) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST, Method::PATCH])
         .allow_headers([
             header::AUTHORIZATION,
+            header::HeaderName::from_static(API_KEY_HEADER),
             header::CONTENT_TYPE,
             header::HeaderName::from_static(crate::idempotency::HEADER),
         ])

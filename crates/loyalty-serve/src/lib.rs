@@ -2,7 +2,7 @@
 //!
 //! The same provider, checkout store and checkout flow as the library, as JSON endpoints
 //! (`docs/serve.md` lists them; `/openapi.json` describes them). Every request but
-//! `GET /health` needs `Authorization: Bearer <key>`; every write an `Idempotency-Key`; errors
+//! `GET /health` needs `Authorization: Bearer <key>` (or `X-API-Key`); every write an `Idempotency-Key`; errors
 //! are RFC 9457 problem details carrying the core error's kind, temporary flag and write effect.
 //!
 //! ```
@@ -163,7 +163,7 @@ pub fn openapi_json() -> String {
 #[openapi(
     info(
         title = "Loyalty Bridge",
-        description = "The bridge over HTTP: members, offers, pricing, checkout and returns over the configured loyalty provider. Every endpoint but /health needs `Authorization: Bearer <key>`; every write an `Idempotency-Key`. Errors are RFC 9457 problem details (application/problem+json) carrying the core error kind, whether it is temporary and whether a write may have reached the vendor. Money is integer minor units with a currency.",
+        description = "The bridge over HTTP: members, offers, pricing, checkout and returns over the configured loyalty provider. Every endpoint but /health needs `Authorization: Bearer <key>` (or the header `X-API-Key`); every write an `Idempotency-Key`; request bodies are read strictly (an unknown field is a 400 naming it). Errors are RFC 9457 problem details (application/problem+json) carrying the core error kind, whether it is temporary and whether a write may have reached the vendor. Money is integer minor units with a currency.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(
@@ -174,7 +174,7 @@ pub fn openapi_json() -> String {
     ),
     components(schemas(Problem, api::ShopPayment, api::ReturnedLine)),
     modifiers(&BearerKey),
-    security(("api_key" = [])),
+    security(("api_key" = []), ("api_key_header" = [])),
     tags(
         (name = "service", description = "Health, capabilities, this document"),
         (name = "members", description = "Find, register and update members; segments and the registration form"),
@@ -188,7 +188,7 @@ struct BearerKey;
 
 impl utoipa::Modify for BearerKey {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
@@ -198,6 +198,13 @@ impl utoipa::Modify for BearerKey {
                     .description(Some("The key named by [serve] api_key_env in loyalty.toml"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "api_key_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "The same key in a header of its own, for clients that cannot send a Bearer token",
+            ))),
         );
     }
 }

@@ -48,8 +48,12 @@ fn answer<T: Serialize>(result: loyalty_core::Result<T>) -> Response {
 }
 
 /// Reads a JSON body into `T`; a body that does not read is `400` naming the path of the bad
-/// field, an oversized one `413`.
-fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
+/// field, an oversized one `413`. A field `T` does not know is refused too, however deep, so a
+/// typo (`"emial"`) is never dropped in silence.
+fn body<T: DeserializeOwned + Serialize>(
+    bytes: Result<Bytes, BytesRejection>,
+    operation: &str,
+) -> Result<T, Response> {
     let bytes = bytes.map_err(|r| {
         let status = r.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -61,11 +65,44 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &s
     })?;
     let text = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
     let mut de = serde_json::Deserializer::from_slice(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "body".to_string() } else { path };
         Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, e.inner().to_string()).into_response()
-    })
+    })?;
+    let given: serde_json::Value = serde_json::from_slice(text).unwrap_or_default();
+    let read = serde_json::to_value(&value).unwrap_or_default();
+    if let Some(path) = unknown_field(&given, &read, String::new()) {
+        return Err(
+            Problem::invalid(StatusCode::BAD_REQUEST, operation, &path, "unknown field").into_response()
+        );
+    }
+    Ok(value)
+}
+
+/// The first field of `given` that reading it into the request type dropped: absent from what
+/// the type writes back, and not empty (a type may leave empty values out when writing).
+fn unknown_field(given: &serde_json::Value, read: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match (given, read) {
+        (Value::Object(g), Value::Object(r)) => g.iter().find_map(|(key, value)| match r.get(key) {
+            Some(back) => unknown_field(value, back, join(key)),
+            None => {
+                let empty = match value {
+                    Value::Null => true,
+                    Value::Array(a) => a.is_empty(),
+                    Value::Object(o) => o.is_empty(),
+                    _ => false,
+                };
+                (!empty).then(|| join(key))
+            }
+        }),
+        (Value::Array(g), Value::Array(r)) if g.len() == r.len() => {
+            g.iter().zip(r).enumerate().find_map(|(i, (g, r))| unknown_field(g, r, format!("{at}[{i}]")))
+        }
+        _ => None,
+    }
 }
 
 fn reply_of<T: Serialize>(status: StatusCode, result: loyalty_core::Result<T>) -> Reply {

@@ -90,6 +90,34 @@ async fn only_health_is_open_and_every_other_path_needs_the_key() {
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     assert_eq!(s.get("/v1/capabilities").await.status(), 200);
+    let r = s.http.get(s.url("/v1/capabilities")).header("X-API-Key", KEY).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s
+        .http
+        .get(s.url("/v1/capabilities"))
+        .header("X-API-Key", "wrong-key-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_field_the_endpoint_does_not_know_is_refused_at_any_depth() {
+    let s = start().await;
+    let reg = json!({"emial": "typo@example.com", "consents": {"membership": true, "order_history": true,
+        "marketing_sms": false, "marketing_email": false}});
+    let (status, p) = problem(s.post("/v1/members", Some("typo-1"), reg).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("emial")), "{p}");
+    let mut b = basket();
+    b["lines"][1]["discount_code"] = json!("X");
+    let prep = json!({"basket": b, "sign_up": {"email": "a@example.com", "nick": "a"}});
+    let (status, p) = problem(s.post("/v1/checkouts/o-typo/prepare", Some("o-typo"), prep).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(p["field"], "basket.lines[1].discount_code", "{p}");
+    // Empty or null values a type leaves out when it writes are not taken for typos.
+    let ok = s.post("/v1/price", None, json!({"basket": basket(), "member": null, "confirmed": []})).await;
+    assert_eq!(ok.status(), 200);
 }
 
 #[tokio::test]
