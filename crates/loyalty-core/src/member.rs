@@ -9,13 +9,49 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{DepartmentId, MemberId, SegmentId};
 
 /// A phone number split the way loyalty vendors store it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Written as `{"country_code": "+47", "number": "41234567"}`; read from that or from one
+/// international number, `"+4741234567"` (what a web form or a PHP client has at hand).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Phone {
     /// Dialling prefix with the plus sign, e.g. `"+47"`.
     pub country_code: String,
     /// National significant number, digits only, e.g. `"41234567"`.
     pub number: String,
+}
+
+impl<'de> Deserialize<'de> for Phone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Phone, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+
+        #[derive(Deserialize)]
+        struct Parts {
+            country_code: String,
+            number: String,
+        }
+
+        struct PhoneVisitor;
+
+        impl<'de> Visitor<'de> for PhoneVisitor {
+            type Value = Phone;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an international number like \"+4741234567\", or {country_code, number}")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Phone, E> {
+                Phone::parse_e164(text).ok_or_else(|| E::invalid_value(de::Unexpected::Str(text), &self))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Phone, A::Error> {
+                let parts = Parts::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Phone { country_code: parts.country_code, number: parts.number })
+            }
+        }
+
+        deserializer.deserialize_any(PhoneVisitor)
+    }
 }
 
 impl Phone {

@@ -213,6 +213,19 @@ async fn a_write_without_a_key_is_refused_and_a_repeat_gets_the_stored_answer() 
     let (status, p) = problem(s.post("/v1/members", Some("reg-1"), other).await).await;
     assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")));
 
+    // A phone as one international number reads as well as the split form.
+    let text_phone = json!({"phone": "+4749900009", "email": "text.phone@example.com",
+        "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}});
+    let r = s.post("/v1/members", Some("reg-text-phone"), text_phone).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["phone"],
+        json!({"country_code": "+47", "number": "49900009"})
+    );
+    let (status, p) =
+        problem(s.post("/v1/members", Some("reg-bad-phone"), json!({"phone": "12"})).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("phone")), "{p}");
+
     // A definite refusal is stored too: the same request under its key gets the same refusal.
     let (status, p) = problem(s.post("/v1/members", Some("reg-2"), reg.clone()).await).await;
     let (status2, p2) = problem(s.post("/v1/members", Some("reg-2"), reg).await).await;
