@@ -193,16 +193,16 @@ impl DillerAdapter {
     /// refusal text does not say when (§4.3, §6.3).
     async fn expired_on(&self, ctx: &Context, op: &str, code: &str) -> Result<Option<String>> {
         let coupons = self.client.store_coupons(ctx, op, true).await?;
-        let Some(w) = coupons.iter().find(|c| c.code.as_deref() == Some(code)) else { return Ok(None) };
+        let Some(w) = coupons.into_iter().find(|c| c.code.as_deref() == Some(code)) else { return Ok(None) };
         let currency = self.currency(ctx, op).await?;
         let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
-        let Some(offer) = decode::coupon_offers(op, std::slice::from_ref(w), &octx)?.pop() else {
+        let Some(offer) = decode::coupon_offers(op, vec![w], &octx)?.pop() else {
             return Ok(None);
         };
         Ok(offer.valid_to.filter(|to| self.clock.now() > *to).and_then(|_| offer.expiry_text()))
     }
 
-    fn member(op: &str, w: &wire::MemberResponse) -> Result<Member> {
+    fn member(op: &str, w: wire::MemberResponse) -> Result<Member> {
         decode::member_of(op, w)
     }
 
@@ -250,7 +250,7 @@ impl Members for DillerAdapter {
             MemberLookup::ProviderId(id) => {
                 // A GET of an unknown id answers 400 or 404 (§6.5 [I]): that is "no match".
                 return match self.client.get_member(ctx, OP, id.as_str()).await {
-                    Ok(w) => Self::member(OP, &w).map(Some),
+                    Ok(w) => Self::member(OP, w).map(Some),
                     Err(e) if is_not_found(&e) => Ok(None),
                     Err(e) => Err(e),
                 };
@@ -270,7 +270,7 @@ impl Members for DillerAdapter {
         };
         // "No match" is 200 [] or an error, depending on the server (§4.2, [I]).
         match self.client.search_members(ctx, OP, &key).await {
-            Ok(list) => list.first().map(|w| Self::member(OP, w)).transpose(),
+            Ok(list) => list.into_iter().next().map(|w| Self::member(OP, w)).transpose(),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
         }
@@ -279,7 +279,7 @@ impl Members for DillerAdapter {
     async fn get(&self, ctx: &Context, id: &MemberId) -> Result<Member> {
         const OP: &str = "members.get";
         let w = self.client.get_member(ctx, OP, id.as_str()).await?;
-        Self::member(OP, &w)
+        Self::member(OP, w)
     }
 
     async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
@@ -292,7 +292,7 @@ impl Members for DillerAdapter {
         })
         .map_err(|e| e.invalid(OP))?;
         let w = self.client.register_member(ctx, OP, &body).await?;
-        Self::member(OP, &w)
+        Self::member(OP, w)
     }
 
     async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member> {
@@ -305,19 +305,19 @@ impl Members for DillerAdapter {
         })
         .map_err(|e| e.invalid(OP))?;
         let w = self.client.enroll_member(ctx, OP, &body).await?;
-        Self::member(OP, &w)
+        Self::member(OP, w)
     }
 
     async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
         // M5 replaces the whole profile (§4.2): read, merge, send everything back.
         let current = self.client.get_member(ctx, OP, id.as_str()).await?;
-        let mut member = Self::member(OP, &current)?;
+        let mut member = Self::member(OP, current)?;
         update.apply_to(&mut member);
         let mut body = wire::UpdateMemberRequest::try_from(&member).map_err(|e| e.invalid(OP))?;
         body.origin = self.origin(ctx, self.department(ctx, None));
         let w = self.client.update_member(ctx, OP, id.as_str(), &body).await?;
-        Self::member(OP, &w)
+        Self::member(OP, w)
     }
 
     async fn segments(&self, ctx: &Context) -> Result<Vec<Segment>> {
@@ -345,8 +345,8 @@ impl Offers for DillerAdapter {
         let needs_currency = coupons.iter().any(|c| c.discount_type == Some(wire::CouponDiscountType::Fixed));
         let currency = if needs_currency { self.currency(ctx, OP).await? } else { Currency::NOK };
         let octx = wire::OfferContext { time_zone: self.config.time_zone, currency };
-        let mut offers = decode::coupon_offers(OP, &coupons, &octx)?;
-        offers.extend(decode::stamp_card_offers(OP, &cards, &octx)?);
+        let mut offers = decode::coupon_offers(OP, coupons, &octx)?;
+        offers.extend(decode::stamp_card_offers(OP, cards, &octx)?);
         Ok(offers)
     }
 

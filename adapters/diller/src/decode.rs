@@ -98,11 +98,11 @@ pub fn action(operation: &str, body: &[u8]) -> Result<wire::ActionResponse, Erro
     Ok(reply)
 }
 
-/// Converts a `MemberResponse` (M2-M5).
+/// Converts a `MemberResponse` (M2-M5), moving its strings into the member.
 ///
 /// # Errors
 /// `Protocol` naming the field that cannot cross the edge.
-pub fn member_of(operation: &str, w: &wire::MemberResponse) -> Result<Member, Error> {
+pub fn member_of(operation: &str, w: wire::MemberResponse) -> Result<Member, Error> {
     Member::try_from(w).map_err(|e| e.protocol(operation))
 }
 
@@ -111,7 +111,7 @@ pub fn member_of(operation: &str, w: &wire::MemberResponse) -> Result<Member, Er
 /// # Errors
 /// As [`json`] and [`member_of`].
 pub fn member(operation: &str, body: &[u8]) -> Result<Member, Error> {
-    member_of(operation, &json(operation, body)?)
+    member_of(operation, json(operation, body)?)
 }
 
 /// Reads an M1 reply (a list; the first match is the member, §4.2).
@@ -120,23 +120,23 @@ pub fn member(operation: &str, body: &[u8]) -> Result<Member, Error> {
 /// As [`json`] and [`member_of`]; a list entry that is no object fails the reply.
 pub fn member_search(operation: &str, body: &[u8]) -> Result<Option<Member>, Error> {
     let list: Vec<wire::MemberResponse> = json(operation, body)?;
-    list.first().map(|w| member_of(operation, w)).transpose()
+    list.into_iter().next().map(|w| member_of(operation, w)).transpose()
 }
 
-/// Converts C1/C2 coupons into offers; a failure names the list entry (`coupons[3].code`).
+/// Converts C1/C2 coupons into offers (by value: their strings move); a failure names the list entry (`coupons[3].code`).
 ///
 /// # Errors
 /// `Protocol` naming the entry and field.
 pub fn coupon_offers(
     operation: &str,
-    coupons: &[wire::MemberCouponResponse],
+    coupons: Vec<wire::MemberCouponResponse>,
     ctx: &wire::OfferContext,
 ) -> Result<Vec<Offer>, Error> {
     coupons
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, c)| {
-            Offer::try_from(wire::InContext(c, ctx)).map_err(|e| {
+            wire::coupon_offer(c, ctx).map_err(|e| {
                 ConversionError::new(format!("coupons[{i}].{}", e.field), e.reason).protocol(operation)
             })
         })
@@ -148,23 +148,23 @@ pub fn coupon_offers(
 /// # Errors
 /// As [`json`] and [`coupon_offers`].
 pub fn member_coupons(operation: &str, body: &[u8], ctx: &wire::OfferContext) -> Result<Vec<Offer>, Error> {
-    coupon_offers(operation, &json::<Vec<wire::MemberCouponResponse>>(operation, body)?, ctx)
+    coupon_offers(operation, json::<Vec<wire::MemberCouponResponse>>(operation, body)?, ctx)
 }
 
-/// Converts K1/K2 stamp cards into offers; a failure names the list entry.
+/// Converts K1/K2 stamp cards into offers (by value: their strings move); a failure names the list entry.
 ///
 /// # Errors
 /// `Protocol` naming the entry and field.
 pub fn stamp_card_offers(
     operation: &str,
-    cards: &[wire::MemberStampCard],
+    cards: Vec<wire::MemberStampCard>,
     ctx: &wire::OfferContext,
 ) -> Result<Vec<Offer>, Error> {
     cards
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, k)| {
-            Offer::try_from(wire::InContext(k, ctx)).map_err(|e| {
+            wire::stamp_card_offer(k, ctx).map_err(|e| {
                 ConversionError::new(format!("stamp_cards[{i}].{}", e.field), e.reason).protocol(operation)
             })
         })
@@ -180,7 +180,7 @@ pub fn member_stamp_cards(
     body: &[u8],
     ctx: &wire::OfferContext,
 ) -> Result<Vec<Offer>, Error> {
-    stamp_card_offers(operation, &json::<Vec<wire::MemberStampCard>>(operation, body)?, ctx)
+    stamp_card_offers(operation, json::<Vec<wire::MemberStampCard>>(operation, body)?, ctx)
 }
 
 /// Converts the store's segments (S5).

@@ -1596,12 +1596,18 @@ impl From<&Consents> for MemberConsent {
 
 impl From<&Address> for CoreAddress {
     fn from(a: &Address) -> CoreAddress {
+        CoreAddress::from(a.clone())
+    }
+}
+
+impl From<Address> for CoreAddress {
+    fn from(a: Address) -> CoreAddress {
         CoreAddress {
-            street: a.street.clone(),
-            city: a.city.clone(),
-            zip_code: a.zip_code.clone(),
-            state: a.state.clone(),
-            country_code: a.country_code.clone(),
+            street: a.street,
+            city: a.city,
+            zip_code: a.zip_code,
+            state: a.state,
+            country_code: a.country_code,
         }
     }
 }
@@ -1660,12 +1666,20 @@ impl TryFrom<&MemberResponse> for Member {
     type Error = ConversionError;
 
     fn try_from(w: &MemberResponse) -> Conv<Member> {
-        let id =
-            w.id.as_deref().filter(|s| !s.is_empty()).ok_or_else(|| ConversionError::new("id", "missing"))?;
-        let mut m = Member::new(MemberId::new(id));
-        m.first_name = w.first_name.clone().filter(|s| !s.is_empty());
-        m.last_name = w.last_name.clone().filter(|s| !s.is_empty());
-        m.email = w.email.clone().filter(|s| !s.is_empty());
+        Member::try_from(w.clone())
+    }
+}
+
+impl TryFrom<MemberResponse> for Member {
+    type Error = ConversionError;
+
+    /// Moves the reply's strings into the member (no copies).
+    fn try_from(w: MemberResponse) -> Conv<Member> {
+        let id = w.id.filter(|s| !s.is_empty()).ok_or_else(|| ConversionError::new("id", "missing"))?;
+        let mut m = Member::new(MemberId::from(id));
+        m.first_name = w.first_name.filter(|s| !s.is_empty());
+        m.last_name = w.last_name.filter(|s| !s.is_empty());
+        m.email = w.email.filter(|s| !s.is_empty());
         m.phone = match &w.phone {
             Some(Phone { country_code: Some(cc), number: Some(n) }) if !n.is_empty() => {
                 Some(CorePhone::new(cc, n))
@@ -1676,25 +1690,25 @@ impl TryFrom<&MemberResponse> for Member {
             None => None,
             Some(d) => Some(d.date().ok_or_else(|| ConversionError::new("birth_date", "not a date"))?),
         };
-        m.address = w.address.as_ref().map(CoreAddress::from);
-        m.gender = w.gender.clone().and_then(Option::<CoreGender>::from);
+        m.address = w.address.map(CoreAddress::from);
+        m.gender = w.gender.and_then(Option::<CoreGender>::from);
         m.consents = w.consent.as_ref().map(Consents::from).unwrap_or_default();
-        m.identifiers = w.additional_identifiers.clone().unwrap_or_default();
-        m.departments = w.department_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect();
+        m.identifiers = w.additional_identifiers.unwrap_or_default();
+        m.departments = w.department_ids.unwrap_or_default().into_iter().map(Into::into).collect();
         for (i, s) in w.segments.iter().flatten().enumerate() {
             if let Some(a) = segment_answer(s, i)? {
                 m.segments.push(a);
             }
         }
-        if let Some(d) = &w.membership_detail {
+        if let Some(d) = w.membership_detail {
             m.points = d.points;
-            m.tier = d.level_title.clone();
+            m.tier = d.level_title;
             let mut put = |k: &str, v: Option<String>| {
                 if let Some(v) = v {
                     m.extras.insert(k.to_string(), v);
                 }
             };
-            put("next_level_title", d.next_level_title.clone());
+            put("next_level_title", d.next_level_title);
             put("remaining_points", d.remaining_points.map(|x| x.normalize().to_string()));
             put("next_level_points", d.next_level_points.map(|x| x.normalize().to_string()));
             put(
@@ -1702,7 +1716,7 @@ impl TryFrom<&MemberResponse> for Member {
                 d.level_expire_date.as_ref().and_then(|x| x.date()).map(|x| x.to_string()),
             );
         }
-        if let Some(r) = w.remarks.clone().filter(|s| !s.is_empty()) {
+        if let Some(r) = w.remarks.filter(|s| !s.is_empty()) {
             m.extras.insert("remarks".into(), r);
         }
         Ok(m)
@@ -1849,86 +1863,95 @@ impl TryFrom<InContext<'_, MemberCouponResponse>> for Offer {
     type Error = ConversionError;
 
     fn try_from(InContext(w, ctx): InContext<'_, MemberCouponResponse>) -> Conv<Offer> {
-        let code = w
-            .code
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| ConversionError::new("code", "missing"))?;
-        let value = || {
-            let v = w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"))?;
-            if v.is_sign_negative() && !v.is_zero() {
-                return Err(ConversionError::new("discount_value", format!("{v} is negative")));
-            }
-            Ok(v)
-        };
-        let discount = match &w.discount_type {
-            Some(CouponDiscountType::Percentage) => {
-                let percent = value()?;
-                if percent > Decimal::ONE_HUNDRED {
-                    return Err(ConversionError::new(
-                        "discount_value",
-                        format!("{percent} % is above 100 %"),
-                    ));
-                }
-                Discount::Percent(percent)
-            }
-            Some(CouponDiscountType::Fixed) => Discount::Fixed(
-                // Major units in the store currency (§5.4); half-up for stray extra digits.
-                Money::from_decimal(value()?, ctx.currency, Rounding::HalfUp)
-                    .map_err(|e| ConversionError::new("discount_value", e.to_string()))?,
-            ),
-            Some(CouponDiscountType::FreeShipping) => Discount::FreeShipping,
-            Some(CouponDiscountType::NotDefined) | None => {
-                return Err(ConversionError::new("discount_type", "no discount defined"));
-            }
-            Some(CouponDiscountType::Unknown(t)) => {
-                return Err(ConversionError::new("discount_type", format!("unknown discount type {t:?}")));
-            }
-        };
-        let products = w.product_ids.clone().unwrap_or_default();
-        // An empty product list means the whole basket (§5.4, [KB; I]).
-        let scope = if products.is_empty() {
-            Scope::Basket
-        } else {
-            Scope::Products(products.into_iter().map(Into::into).collect())
-        };
-        let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
-        let uses_left = uses_left(w.max_redemptions, w.times_redeemed)?;
-        let offer = Offer::new(
-            format!("{COUPON_PREFIX}{code}"),
-            w.title.clone().unwrap_or_else(|| code.to_string()),
-            OfferKind::Coupon { discount, scope },
-        )
-        .with_code(code)
-        .with_validity(from, to)
-        .with_uses_left(uses_left)
-        .with_reference(OfferRef::code(code));
-        Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
+        coupon_offer(w.clone(), ctx)
     }
+}
+
+/// Converts a coupon, moving its strings into the offer.
+///
+/// # Errors
+/// The field that cannot cross the edge.
+pub fn coupon_offer(w: MemberCouponResponse, ctx: &OfferContext) -> Conv<Offer> {
+    let code = w.code.filter(|c| !c.is_empty()).ok_or_else(|| ConversionError::new("code", "missing"))?;
+    let value = || {
+        let v = w.discount_value.ok_or_else(|| ConversionError::new("discount_value", "missing"))?;
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(ConversionError::new("discount_value", format!("{v} is negative")));
+        }
+        Ok(v)
+    };
+    let discount = match &w.discount_type {
+        Some(CouponDiscountType::Percentage) => {
+            let percent = value()?;
+            if percent > Decimal::ONE_HUNDRED {
+                return Err(ConversionError::new("discount_value", format!("{percent} % is above 100 %")));
+            }
+            Discount::Percent(percent)
+        }
+        Some(CouponDiscountType::Fixed) => Discount::Fixed(
+            // Major units in the store currency (§5.4); half-up for stray extra digits.
+            Money::from_decimal(value()?, ctx.currency, Rounding::HalfUp)
+                .map_err(|e| ConversionError::new("discount_value", e.to_string()))?,
+        ),
+        Some(CouponDiscountType::FreeShipping) => Discount::FreeShipping,
+        Some(CouponDiscountType::NotDefined) | None => {
+            return Err(ConversionError::new("discount_type", "no discount defined"));
+        }
+        Some(CouponDiscountType::Unknown(t)) => {
+            return Err(ConversionError::new("discount_type", format!("unknown discount type {t:?}")));
+        }
+    };
+    let products = w.product_ids.unwrap_or_default();
+    // An empty product list means the whole basket (§5.4, [KB; I]).
+    let scope = if products.is_empty() {
+        Scope::Basket
+    } else {
+        Scope::Products(products.into_iter().map(Into::into).collect())
+    };
+    let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
+    let uses_left = uses_left(w.max_redemptions, w.times_redeemed)?;
+    let offer = Offer::new(
+        format!("{COUPON_PREFIX}{code}"),
+        w.title.unwrap_or_else(|| code.clone()),
+        OfferKind::Coupon { discount, scope },
+    )
+    .with_code(code.clone())
+    .with_validity(from, to)
+    .with_uses_left(uses_left)
+    .with_reference(OfferRef::code(code));
+    Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
 }
 
 impl TryFrom<InContext<'_, MemberStampCard>> for Offer {
     type Error = ConversionError;
 
     fn try_from(InContext(w, ctx): InContext<'_, MemberStampCard>) -> Conv<Offer> {
-        let id = w.id.ok_or_else(|| ConversionError::new("id", "missing"))?;
-        let (required, collected) = stamp_counts(w.required_stamps, w.stamps_collected)?;
-        let card = CoreStampCard {
-            required,
-            collected,
-            restartable: w.is_restartable.unwrap_or(false),
-            products: w.product_ids.clone().unwrap_or_default().into_iter().map(Into::into).collect(),
-        };
-        let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
-        let offer = Offer::new(
-            format!("{STAMP_PREFIX}{id}"),
-            w.title.clone().unwrap_or_else(|| format!("Stamp card {id}")),
-            OfferKind::StampCard(card),
-        )
-        .with_validity(from, to)
-        .with_reference(OfferRef::id(id.to_string()));
-        Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
+        stamp_card_offer(w.clone(), ctx)
     }
+}
+
+/// Converts a stamp card, moving its strings into the offer.
+///
+/// # Errors
+/// The field that cannot cross the edge.
+pub fn stamp_card_offer(w: MemberStampCard, ctx: &OfferContext) -> Conv<Offer> {
+    let id = w.id.ok_or_else(|| ConversionError::new("id", "missing"))?;
+    let (required, collected) = stamp_counts(w.required_stamps, w.stamps_collected)?;
+    let card = CoreStampCard {
+        required,
+        collected,
+        restartable: w.is_restartable.unwrap_or(false),
+        products: w.product_ids.unwrap_or_default().into_iter().map(Into::into).collect(),
+    };
+    let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
+    let offer = Offer::new(
+        format!("{STAMP_PREFIX}{id}"),
+        w.title.unwrap_or_else(|| format!("Stamp card {id}")),
+        OfferKind::StampCard(card),
+    )
+    .with_validity(from, to)
+    .with_reference(OfferRef::id(id.to_string()));
+    Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
 }
 
 // ------------------------------------------------------------------------------------------
