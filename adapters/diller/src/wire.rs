@@ -247,36 +247,160 @@ pub mod opt_number {
 
     /// Reads a JSON number, a numeric string (§7.1 item 8) or null.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        let v = Option::<serde_json::Value>::deserialize(d)?;
-        match v {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            // An integer is exact as it is; only fractions go through their text.
-            Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(n.as_i64().map(Decimal::from)),
-            Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(n.as_u64().map(Decimal::from)),
-            Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
-                .map(Some)
-                .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
-            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => number_text_to_decimal(s.trim())
-                .map(Some)
-                .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {s:?}"))),
-            Some(serde_json::Value::String(_)) => Ok(None),
-            Some(other) => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+        // A refusal is raised here, once the token is read, as it was when the token was first
+        // read as a `serde_json::Value`: serde_json then gives it the same position.
+        d.deserialize_option(Number)?.map_err(serde::de::Error::custom)
+    }
+
+    /// What [`Number`] read: the value, or why it is refused.
+    pub(super) type Read<T> = Result<Option<T>, String>;
+
+    /// Reads the token as it comes (no `serde_json::Value` first); accepts and refuses exactly
+    /// what reading a `serde_json::Value` did, with the same messages.
+    pub(super) struct Number;
+
+    impl Number {
+        fn other(value: serde_json::Value) -> Read<Decimal> {
+            Err(format!("expected a number, got {value}"))
+        }
+    }
+
+    impl<'de> serde::de::Visitor<'de> for Number {
+        type Value = Read<Decimal>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number, a numeric string or null")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Read<Decimal>, E> {
+            Ok(Ok(None))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Read<Decimal>, E> {
+            Ok(Ok(None))
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Read<Decimal>, D::Error> {
+            d.deserialize_any(Number)
+        }
+
+        // An integer is exact as it is; only fractions go through their text.
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Read<Decimal>, E> {
+            Ok(Ok(Some(Decimal::from(v))))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Read<Decimal>, E> {
+            Ok(Ok(Some(Decimal::from(v))))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Read<Decimal>, E> {
+            Ok(match serde_json::Number::from_f64(v) {
+                Some(n) => with_text(&n, number_text_to_decimal)
+                    .map(Some)
+                    .ok_or_else(|| format!("not a decimal: {n}")),
+                // Not finite: a `serde_json::Value` holds that as null.
+                None => Ok(None),
+            })
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Read<Decimal>, E> {
+            if s.trim().is_empty() {
+                return Ok(Ok(None));
+            }
+            Ok(number_text_to_decimal(s.trim()).map(Some).ok_or_else(|| format!("not a decimal: {s:?}")))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Read<Decimal>, E> {
+            Ok(Number::other(v.into()))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Read<Decimal>, A::Error> {
+            let value = serde_json::Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+            Ok(Number::other(value))
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Read<Decimal>, A::Error> {
+            let value = serde_json::Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            Ok(Number::other(value))
         }
     }
 }
 
 /// Reads an integer leniently: a JSON integer, an integral float (`3.0`) or a numeric string.
 mod opt_int {
+    use super::opt_number::{Number, Read};
     use super::*;
+    use serde::de::Visitor;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        let dec = opt_number::deserialize(d)?;
-        match dec {
+        // Refusals raised after the token is read, as in `opt_number`.
+        d.deserialize_option(Int)?.map_err(serde::de::Error::custom)
+    }
+
+    /// A decimal read by [`opt_number`] as an integer.
+    fn integer(read: Read<Decimal>) -> Read<i64> {
+        match read? {
             None => Ok(None),
-            Some(x) if x.fract().is_zero() => i64::try_from(x)
-                .map(Some)
-                .map_err(|_| serde::de::Error::custom(format!("integer out of range: {x}"))),
-            Some(x) => Err(serde::de::Error::custom(format!("expected an integer, got {x}"))),
+            Some(x) if x.fract().is_zero() => {
+                i64::try_from(x).map(Some).map_err(|_| format!("integer out of range: {x}"))
+            }
+            Some(x) => Err(format!("expected an integer, got {x}")),
+        }
+    }
+
+    /// A JSON integer is taken as it is; every other token goes through [`opt_number`]'s
+    /// reading and the checks above, as before.
+    struct Int;
+
+    impl<'de> Visitor<'de> for Int {
+        type Value = Read<i64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer, a numeric string or null")
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Read<i64>, E> {
+            Ok(Ok(None))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Read<i64>, E> {
+            Ok(Ok(None))
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Read<i64>, D::Error> {
+            d.deserialize_any(Int)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Read<i64>, E> {
+            Ok(Ok(Some(v)))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Read<i64>, E> {
+            // serde_json hands every non-negative integer here.
+            Ok(match i64::try_from(v) {
+                Ok(v) => Ok(Some(v)),
+                Err(_) => integer(Ok(Some(Decimal::from(v)))),
+            })
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Read<i64>, E> {
+            Number.visit_f64(v).map(integer)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Read<i64>, E> {
+            Number.visit_str(s).map(integer)
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Read<i64>, E> {
+            Number.visit_bool(v).map(integer)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Read<i64>, A::Error> {
+            Number.visit_seq(seq).map(integer)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Read<i64>, A::Error> {
+            Number.visit_map(map).map(integer)
         }
     }
 }
@@ -2507,5 +2631,117 @@ mod tests {
     fn member_without_id_is_a_conversion_error() {
         let w: MemberResponse = serde_json::from_str(r#"{"gender":"Male"}"#).unwrap();
         assert_eq!(Member::try_from(&w).unwrap_err().field, "id");
+    }
+
+    /// The number helpers as they read before they had their own visitors: through a
+    /// `serde_json::Value`. The visitors must accept, refuse and word errors the same.
+    mod through_value {
+        use super::*;
+
+        pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+            let v = Option::<serde_json::Value>::deserialize(d)?;
+            match v {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(n.as_i64().map(Decimal::from)),
+                Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(n.as_u64().map(Decimal::from)),
+                Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
+                    .map(Some)
+                    .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
+                Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+                    number_text_to_decimal(s.trim())
+                        .map(Some)
+                        .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {s:?}")))
+                }
+                Some(serde_json::Value::String(_)) => Ok(None),
+                Some(other) => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+            }
+        }
+
+        pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            match number(d)? {
+                None => Ok(None),
+                Some(x) if x.fract().is_zero() => i64::try_from(x)
+                    .map(Some)
+                    .map_err(|_| serde::de::Error::custom(format!("integer out of range: {x}"))),
+                Some(x) => Err(serde::de::Error::custom(format!("expected an integer, got {x}"))),
+            }
+        }
+    }
+
+    #[test]
+    fn number_visitors_read_as_a_value_did() {
+        #[derive(Debug, Deserialize)]
+        struct Now {
+            #[serde(default, deserialize_with = "opt_number::deserialize")]
+            n: Option<Decimal>,
+            #[serde(default, deserialize_with = "opt_int::deserialize")]
+            i: Option<i64>,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Before {
+            #[serde(default, deserialize_with = "through_value::number")]
+            n: Option<Decimal>,
+            #[serde(default, deserialize_with = "through_value::int")]
+            i: Option<i64>,
+        }
+        let values = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "3.0",
+            "3.5",
+            "-2.25",
+            "349.0",
+            "1e3",
+            "1.5E-2",
+            "-1e400",
+            "1e400",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "0.1",
+            "123456789012345678901234567890",
+            "1e-30",
+            "null",
+            "true",
+            "false",
+            r#""""#,
+            r#""  ""#,
+            r#"" 12.50 ""#,
+            r#""1e2""#,
+            r#""x""#,
+            r#""3.0""#,
+            r#""-4""#,
+            "[]",
+            "[1,2]",
+            r#"{"a":1}"#,
+            "{}",
+            r#""\u0031""#,
+        ];
+        for v in values {
+            for field in ["n", "i"] {
+                let json = format!(r#"{{"{field}":{v}}}"#);
+                let now = serde_json::from_str::<Now>(&json).map(|x| (x.n, x.i)).map_err(|e| e.to_string());
+                let before =
+                    serde_json::from_str::<Before>(&json).map(|x| (x.n, x.i)).map_err(|e| e.to_string());
+                assert_eq!(now, before, "{json}");
+                let tracked = |json: &str, now: bool| {
+                    let mut de = serde_json::Deserializer::from_str(json);
+                    if now {
+                        serde_path_to_error::deserialize::<_, Now>(&mut de).map(|x| (x.n, x.i))
+                    } else {
+                        serde_path_to_error::deserialize::<_, Before>(&mut de).map(|x| (x.n, x.i))
+                    }
+                    .map_err(|e| format!("{}: {}", e.path(), e.inner()))
+                };
+                assert_eq!(tracked(&json, true), tracked(&json, false), "{json}");
+                if let (Ok((Some(a), _)), Ok((Some(b), _))) = (&now, &before) {
+                    assert_eq!(a.scale(), b.scale(), "{json}");
+                }
+            }
+        }
     }
 }
