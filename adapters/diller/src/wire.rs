@@ -406,6 +406,40 @@ mod opt_int {
 }
 
 // ------------------------------------------------------------------------------------------
+// Text the adapter never reads
+
+/// A text field of a reply that no conversion reads (a description, an image URL): checked as
+/// `Option<String>` checks it (a string, `null` or absent; anything else fails the reply with
+/// the same message), but never copied out of the body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct UnreadText;
+
+impl<'de> Deserialize<'de> for UnreadText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = UnreadText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<UnreadText, E> {
+                Ok(UnreadText)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<UnreadText, E> {
+                Ok(UnreadText)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<UnreadText, E> {
+                Ok(UnreadText)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<UnreadText, D::Error> {
+                d.deserialize_string(Text)
+            }
+        }
+        d.deserialize_option(Text)
+    }
+}
+
+// ------------------------------------------------------------------------------------------
 // Date-times
 
 /// A `date-time` value as Diller sends it (§6.3): with an offset or `Z` (fractional seconds
@@ -912,7 +946,7 @@ pub struct MemberSegmentResponse {
     pub id: Option<i64>,
     /// Label.
     #[serde(default)]
-    pub text: Option<String>,
+    pub text: UnreadText,
     /// Segment type.
     #[serde(rename = "type")]
     pub type_: Option<SegmentType>,
@@ -1286,10 +1320,10 @@ pub struct StoreSegmentResponse {
 pub struct ExternalCouponIdentifier {
     /// Platform (plain text since 2024-02).
     #[serde(default)]
-    pub platform: Option<String>,
+    pub platform: UnreadText,
     /// The coupon's id there.
     #[serde(default)]
-    pub external_id: Option<String>,
+    pub external_id: UnreadText,
 }
 
 /// `CouponTarget`.
@@ -1326,10 +1360,10 @@ pub struct MemberCouponResponse {
     pub title: Option<String>,
     /// Description.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: UnreadText,
     /// POS article number \[I\].
     #[serde(default)]
-    pub article_number: Option<String>,
+    pub article_number: UnreadText,
     /// Start.
     #[serde(default)]
     pub valid_from: Option<DillerDateTime>,
@@ -1350,7 +1384,7 @@ pub struct MemberCouponResponse {
     pub max_redemptions: Option<i64>,
     /// Image.
     #[serde(default)]
-    pub image_url: Option<String>,
+    pub image_url: UnreadText,
     /// Product scope; empty = whole basket.
     #[serde(default)]
     pub product_ids: Option<Vec<String>>,
@@ -1400,16 +1434,16 @@ pub struct MemberStampCard {
     pub id: Option<i64>,
     /// Shop platform id.
     #[serde(default)]
-    pub external_id: Option<String>,
+    pub external_id: UnreadText,
     /// Article number.
     #[serde(default)]
-    pub article_number: Option<String>,
+    pub article_number: UnreadText,
     /// Title.
     #[serde(default)]
     pub title: Option<String>,
     /// Description.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: UnreadText,
     /// Points per stamp (Magento's reading).
     #[serde(default, deserialize_with = "opt_int::deserialize")]
     pub required_points: Option<i64>,
@@ -1421,10 +1455,10 @@ pub struct MemberStampCard {
     pub required_stamps: Option<i64>,
     /// Image.
     #[serde(default)]
-    pub image_url: Option<String>,
+    pub image_url: UnreadText,
     /// Text of the last stamp.
     #[serde(default)]
-    pub last_stamp_text: Option<String>,
+    pub last_stamp_text: UnreadText,
     /// Products that earn stamps.
     #[serde(default)]
     pub product_ids: Option<Vec<String>>,
@@ -2743,5 +2777,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn unread_text_accepts_and_refuses_as_a_string_field() {
+        #[derive(Debug, Deserialize)]
+        struct Now {
+            #[allow(dead_code)]
+            #[serde(default)]
+            t: UnreadText,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Before {
+            #[allow(dead_code)]
+            #[serde(default)]
+            t: Option<String>,
+        }
+        let values = [
+            r#""""#,
+            r#""x""#,
+            r#""a\"b\u00e9""#,
+            "null",
+            "0",
+            "-1",
+            "1.5",
+            "true",
+            "[]",
+            r#"["x"]"#,
+            "{}",
+            r#"{"a":"b"}"#,
+            r#""\ud800""#,
+            "nul",
+        ];
+        for v in values {
+            let json = format!(r#"{{"t":{v}}}"#);
+            let now = serde_json::from_str::<Now>(&json).map(drop);
+            let before = serde_json::from_str::<Before>(&json).map(drop);
+            assert_eq!(now.map_err(|e| e.to_string()), before.map_err(|e| e.to_string()), "{json}");
+        }
+        assert!(serde_json::from_str::<Now>("{}").is_ok());
     }
 }
