@@ -460,6 +460,56 @@ impl DillerDateTime {
     /// Parses every form §6.3 lists.
     pub fn parse(text: &str) -> DillerDateTime {
         let t = text.trim();
+        if let Some(fast) = DillerDateTime::parse_usual(t) {
+            return fast;
+        }
+        DillerDateTime::parse_any(text, t)
+    }
+
+    /// The two forms Diller sends nearly always, read without chrono's parsers:
+    /// `2024-01-31T12:00:00+01:00` (or `Z`) and `2024-01-31`. `None` for anything else,
+    /// including values out of range, which [`DillerDateTime::parse_any`] then reads as before.
+    fn parse_usual(t: &str) -> Option<DillerDateTime> {
+        let b = t.as_bytes();
+        let number = |at: usize, len: usize| -> Option<u32> {
+            b.get(at..at + len)?
+                .iter()
+                .try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        };
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let year = i32::try_from(number(0, 4)?).ok()?;
+        let date = NaiveDate::from_ymd_opt(year, number(5, 2)?, number(8, 2)?)?;
+        if b.len() == 10 {
+            return Some(DillerDateTime::Date(date));
+        }
+        if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let time = NaiveTime::from_hms_opt(number(11, 2)?, number(14, 2)?, number(17, 2)?)?;
+        let offset = match &b[19..] {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let (hours, minutes) = (number(20, 2)?, number(23, 2)?);
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let seconds = i32::try_from(hours * 3600 + minutes * 60).ok()?;
+                if *sign == b'-' {
+                    -seconds
+                } else {
+                    seconds
+                }
+            }
+            _ => return None,
+        };
+        let offset = FixedOffset::east_opt(offset)?;
+        offset.from_local_datetime(&date.and_time(time)).single().map(DillerDateTime::Offset)
+    }
+
+    /// Every form §6.3 lists, through chrono's parsers.
+    fn parse_any(text: &str, t: &str) -> DillerDateTime {
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
             return DillerDateTime::Offset(dt);
         }
@@ -2816,5 +2866,64 @@ mod tests {
             assert_eq!(now.map_err(|e| e.to_string()), before.map_err(|e| e.to_string()), "{json}");
         }
         assert!(serde_json::from_str::<Now>("{}").is_ok());
+    }
+
+    #[test]
+    fn usual_dates_read_as_chrono_reads_them() {
+        let mut inputs: Vec<String> = [
+            "2024-01-31T12:00:00+01:00",
+            "2024-01-31T12:00:00Z",
+            "2024-01-31T12:00:00z",
+            "2024-01-31t12:00:00Z",
+            "2024-01-31T12:00:00-00:00",
+            "2024-01-31T12:00:00+23:59",
+            "2024-01-31T12:00:00+24:00",
+            "2024-01-31T12:00:00+05:60",
+            "2024-01-31T23:59:60+01:00",
+            "2024-01-31T24:00:00+01:00",
+            "2024-02-30T12:00:00+01:00",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "0000-01-01",
+            "9999-12-31T23:59:59-23:59",
+            "2024-01-31",
+            "2024-1-31",
+            "2024-01-31T12:00:00.5+01:00",
+            "2024-01-31T12:00+01:00",
+            "2024-01-31 12:00:00+01:00",
+            "2024-01-31T12:00:00+0100",
+            "2024-01-31T12:00:00",
+            "2024-01-31T12:00:00+01",
+            "+2024-01-31",
+            "2024-01-3a",
+            "２０２４-01-31",
+            "2024-01-31T12:00:00+01:00x",
+            "",
+            "2100-01-01T00:00:00+01:00",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // A spread of valid and invalid calendar values in both usual forms.
+        for (y, m, d, h, mi, s, oh, om) in
+            [(1970, 1, 1, 0, 0, 0, 0, 0), (2024, 2, 29, 23, 59, 59, 14, 0), (2023, 4, 31, 7, 5, 9, 3, 30)]
+        {
+            for sign in ['+', '-'] {
+                inputs.push(format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}{sign}{oh:02}:{om:02}"));
+            }
+            inputs.push(format!("{y:04}-{m:02}-{d:02}"));
+        }
+        for t in &inputs {
+            let any = format!("{:?}", DillerDateTime::parse_any(t, t.trim()));
+            if let Some(usual) = DillerDateTime::parse_usual(t) {
+                assert_eq!(format!("{usual:?}"), any, "{t}");
+            }
+            assert_eq!(format!("{:?}", DillerDateTime::parse(t)), any, "{t}");
+        }
+        assert!(DillerDateTime::parse_usual("2024-01-31T12:00:00+01:00").is_some());
+        assert!(DillerDateTime::parse_usual("2024-01-31T12:00:00Z").is_some());
+        assert!(DillerDateTime::parse_usual("2024-01-31").is_some());
     }
 }
