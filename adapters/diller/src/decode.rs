@@ -34,8 +34,14 @@ fn unreadable(operation: &str, field: &str, reason: impl std::fmt::Display) -> E
 /// for a reply that is not JSON or not the model's shape at its top level.
 pub fn json<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, Error> {
     // Tracking the path costs an allocation per object key, so a good reply is read without
-    // it; only a reply that fails is read again, with it, to name the field.
-    if let Ok(value) = serde_json::from_slice(body) {
+    // it; only a reply that fails is read again, with it, to name the field. A body that is
+    // UTF-8 (every good reply) is checked so once, as a whole, and read as `str`: serde_json
+    // then skips checking every string it reads again. It accepts what `from_slice` accepts.
+    let first = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    if let Ok(value) = first {
         return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_slice(body);
@@ -366,5 +372,36 @@ mod tests {
     #[test]
     fn trailing_garbage_is_protocol() {
         assert!(message(member("members.get", br#"{"id":"m1"} x"#)).contains("body"));
+    }
+
+    #[test]
+    fn a_utf8_body_reads_as_str_exactly_as_from_bytes() {
+        fn same<T: DeserializeOwned + std::fmt::Debug>(body: &str) {
+            let as_str = serde_json::from_str::<T>(body).map_err(|e| e.to_string());
+            let as_bytes = serde_json::from_slice::<T>(body.as_bytes()).map_err(|e| e.to_string());
+            assert_eq!(format!("{as_str:?}"), format!("{as_bytes:?}"), "{body}");
+        }
+        let bodies = [
+            coupon(""),
+            coupon(
+                r#","description":"caf\u00e9 \"x\"","image_url":null,"external_ids":[{"platform":"\ud83d\ude00"}]"#,
+            ),
+            coupon(r#","description":"\ud800""#),
+            coupon(r#","description":"\udc00x""#),
+            coupon(r#","title":"tab	inside""#),
+            coupon(r#","unknown":"\uZZZZ""#),
+            coupon(r#","code":"\u0000""#),
+            coupon(r#","description":5"#),
+            r#"[{"id":"m1","first_name":"Åse","segments":[{"id":1,"text":"\n","value":"é"}]}]"#.to_string(),
+            r#"{"is_ok":true,"details":"ok"} "#.to_string(),
+            r#"{"is_ok":true} x"#.to_string(),
+            "[".to_string(),
+            String::new(),
+        ];
+        for body in &bodies {
+            same::<Vec<wire::MemberCouponResponse>>(body);
+            same::<Vec<wire::MemberResponse>>(body);
+            same::<wire::ActionResponse>(body);
+        }
     }
 }
