@@ -24,6 +24,8 @@
 //! | 5xx, 408 | `Unavailable` | yes | unknown |
 //! | unreadable error body, other statuses | `Protocol` | no | unknown |
 
+use std::sync::LazyLock;
+
 use loyalty_core::{Error, ErrorKind, WriteEffect};
 use loyalty_http::{parse_retry_after, ClassifyInput};
 
@@ -93,10 +95,15 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
 /// `true`, or a `\u` escape could spell the key. Only then is the body parsed here; a command's
 /// usual `{"is_ok": true, …}` is left to the adapter's one decode.
 fn may_refuse(body: &[u8]) -> bool {
-    if memchr::memmem::find(body, b"\\u").is_some() {
+    // The searchers are built once, not per reply.
+    static ESCAPE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    static KEY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(IS_OK_KEY));
+    if ESCAPE.find(body).is_some() {
         return true;
     }
-    memchr::memmem::find_iter(body, IS_OK_KEY).any(|at| {
+    KEY.find_iter(body).any(|at| {
         let rest = &body[at + IS_OK_KEY.len()..];
         let rest = rest.trim_ascii_start();
         match rest.strip_prefix(b":") {
