@@ -2119,7 +2119,7 @@ pub fn coupon_offer(w: MemberCouponResponse, ctx: &OfferContext) -> Conv<Offer> 
     let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
     let uses_left = uses_left(w.max_redemptions, w.times_redeemed)?;
     let offer = Offer::new(
-        format!("{COUPON_PREFIX}{code}"),
+        [COUPON_PREFIX, &code].concat(),
         w.title.unwrap_or_else(|| code.clone()),
         OfferKind::Coupon { discount, scope },
     )
@@ -2152,13 +2152,14 @@ pub fn stamp_card_offer(w: MemberStampCard, ctx: &OfferContext) -> Conv<Offer> {
         products: w.product_ids.unwrap_or_default().into_iter().map(Into::into).collect(),
     };
     let (from, to) = validity(&w.valid_from, &w.valid_to, &ctx.time_zone)?;
+    let id = id.to_string();
     let offer = Offer::new(
-        format!("{STAMP_PREFIX}{id}"),
+        [STAMP_PREFIX, &id].concat(),
         w.title.unwrap_or_else(|| format!("Stamp card {id}")),
         OfferKind::StampCard(card),
     )
     .with_validity(from, to)
-    .with_reference(OfferRef::id(id.to_string()));
+    .with_reference(OfferRef::id(id));
     Ok(ends_on(offer, &w.valid_to, &ctx.time_zone))
 }
 
