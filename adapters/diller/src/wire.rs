@@ -591,11 +591,46 @@ fn items(format: &'static str) -> Vec<Item<'static>> {
     StrftimeItems::new(format).parse_to_owned().unwrap_or_default()
 }
 
+/// `dt` as [`OFFSET_FORMAT`] writes it (`2024-01-31T12:00:00+01:00`), written by hand for the
+/// usual values: a year of four digits, no leap second, an offset of whole minutes. `None`
+/// otherwise, and chrono writes it.
+fn usual_offset_text(dt: &DateTime<FixedOffset>) -> Option<[u8; 25]> {
+    use chrono::{Datelike, Timelike};
+    let offset = dt.offset().local_minus_utc();
+    if !(0..=9999).contains(&dt.year()) || dt.nanosecond() >= 1_000_000_000 || offset % 60 != 0 {
+        return None;
+    }
+    let mut out = *b"0000-00-00T00:00:00+00:00";
+    let mut put = |at: usize, digits: usize, value: u32| {
+        let mut v = value;
+        for i in (at..at + digits).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, dt.year().unsigned_abs());
+    put(5, 2, dt.month());
+    put(8, 2, dt.day());
+    put(11, 2, dt.hour());
+    put(14, 2, dt.minute());
+    put(17, 2, dt.second());
+    let minutes = offset.unsigned_abs() / 60;
+    put(20, 2, minutes / 60);
+    put(23, 2, minutes % 60);
+    if offset < 0 {
+        out[19] = b'-';
+    }
+    Some(out)
+}
+
 impl Serialize for DillerDateTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             // PHP DATE_ATOM, what Diller's SDK writes (§6.3).
-            DillerDateTime::Offset(dt) => s.collect_str(&dt.format_with_items(OFFSET_FORMAT.iter())),
+            DillerDateTime::Offset(dt) => match usual_offset_text(dt) {
+                Some(text) => s.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?),
+                None => s.collect_str(&dt.format_with_items(OFFSET_FORMAT.iter())),
+            },
             DillerDateTime::Local(dt) => s.collect_str(&dt.format_with_items(LOCAL_FORMAT.iter())),
             DillerDateTime::Date(d) => s.collect_str(&d.format_with_items(DATE_FORMAT.iter())),
             DillerDateTime::Unparsed(t) => s.serialize_str(t),
@@ -2926,5 +2961,41 @@ mod tests {
         assert!(DillerDateTime::parse_usual("2024-01-31T12:00:00+01:00").is_some());
         assert!(DillerDateTime::parse_usual("2024-01-31T12:00:00Z").is_some());
         assert!(DillerDateTime::parse_usual("2024-01-31").is_some());
+    }
+
+    #[test]
+    fn usual_offset_text_is_what_chrono_writes() {
+        let mut checked = 0;
+        for text in [
+            "2024-01-31T12:00:00+01:00",
+            "2024-01-31T12:00:00.123456789-05:30",
+            "0000-01-01T00:00:00+00:00",
+            "9999-12-31T23:59:59-23:59",
+            "1970-01-01T00:00:00Z",
+            "2024-06-30T23:59:60+00:00",
+            "2024-02-29T07:08:09+14:00",
+            "2024-02-29T07:08:09-00:45",
+        ] {
+            let dt = DateTime::parse_from_rfc3339(text).unwrap();
+            let chrono = dt.format_with_items(OFFSET_FORMAT.iter()).to_string();
+            if let Some(usual) = usual_offset_text(&dt) {
+                assert_eq!(std::str::from_utf8(&usual).unwrap(), chrono, "{text}");
+                checked += 1;
+            }
+            let json = serde_json::to_string(&DillerDateTime::Offset(dt)).unwrap();
+            assert_eq!(json, format!("{chrono:?}"), "{text}");
+        }
+        assert_eq!(checked, 7);
+        for (offset, year) in [(3661, 2024), (0, 10_000), (0, -1)] {
+            let dt = FixedOffset::east_opt(offset)
+                .unwrap()
+                .from_local_datetime(
+                    &NaiveDate::from_ymd_opt(year, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap(),
+                )
+                .unwrap();
+            assert!(usual_offset_text(&dt).is_none());
+            let chrono = dt.format_with_items(OFFSET_FORMAT.iter()).to_string();
+            assert_eq!(serde_json::to_string(&DillerDateTime::Offset(dt)).unwrap(), format!("{chrono:?}"));
+        }
     }
 }
