@@ -55,13 +55,24 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    async fn once<F, Fut>(&self, operation: &str, key: &str, fingerprint: String, work: F) -> Response
+    /// Runs `work` once per `(operation, key)` ([`idempotency::once`]), handing it the state and
+    /// a context carrying the key.
+    async fn once<F, Fut>(
+        self: &Arc<Self>,
+        operation: &str,
+        key: String,
+        fingerprint: String,
+        work: F,
+    ) -> Response
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Arc<AppState>, loyalty_core::Context) -> Fut,
         Fut: std::future::Future<Output = idempotency::Reply>,
     {
         let now = self.opened.clock.now();
-        idempotency::once(&*self.opened.store, &self.locks, now, operation, key, fingerprint, work).await
+        let ctx = loyalty_core::Context::new().with_idempotency_key(key.clone());
+        let state = self.clone();
+        let run = move || work(state, ctx);
+        idempotency::once(&*self.opened.store, &self.locks, now, operation, &key, fingerprint, run).await
     }
 }
 

@@ -237,11 +237,9 @@ pub(crate) async fn register(
         Ok(r) => r,
         Err(r) => return r,
     };
-    let state2 = state.clone();
     state
-        .once(OP, &key.clone(), fingerprint(&request), move || async move {
-            let provider = &state2.opened.provider;
-            let ctx = Context::new().with_idempotency_key(key.clone());
+        .once(OP, key, fingerprint(&request), move |state, ctx| async move {
+            let provider = &state.opened.provider;
             let result = async { provider.require_members(OP)?.register(&ctx, &request).await }.await;
             reply_of(StatusCode::CREATED, result)
         })
@@ -271,11 +269,9 @@ pub(crate) async fn register_form(
         Ok(r) => r,
         Err(r) => return r,
     };
-    let state2 = state.clone();
     state
-        .once(OP, &key.clone(), fingerprint(&values), move || async move {
-            let provider = &state2.opened.provider;
-            let ctx = Context::new().with_idempotency_key(key.clone());
+        .once(OP, key, fingerprint(&values), move |state, ctx| async move {
+            let provider = &state.opened.provider;
             let members = match provider.require_members(OP) {
                 Ok(m) => m,
                 Err(e) => return Reply::problem(&Problem::from(e)),
@@ -328,11 +324,9 @@ pub(crate) async fn update_member(
         Ok(r) => r,
         Err(r) => return r,
     };
-    let state2 = state.clone();
     state
-        .once(OP, &key.clone(), fingerprint(&(&id, &update)), move || async move {
-            let provider = &state2.opened.provider;
-            let ctx = Context::new().with_idempotency_key(key.clone());
+        .once(OP, key, fingerprint(&(&id, &update)), move |state, ctx| async move {
+            let provider = &state.opened.provider;
             let result =
                 async { provider.require_members(OP)?.update(&ctx, &MemberId::new(id), &update).await }.await;
             reply_of(StatusCode::OK, result)
@@ -623,11 +617,9 @@ pub(crate) async fn returns(
     if let Some(r) = &body.reason {
         request = request.with_reason(r.clone());
     }
-    let state2 = state.clone();
     state
-        .once(OP, &key.clone(), fingerprint(&body), move || async move {
-            let ctx = Context::new().with_idempotency_key(key.clone());
-            reply_of(StatusCode::OK, state2.checkout.process_return(&ctx, &request, None).await)
+        .once(OP, key, fingerprint(&body), move |state, ctx| async move {
+            reply_of(StatusCode::OK, state.checkout.process_return(&ctx, &request, None).await)
         })
         .await
 }
@@ -657,10 +649,10 @@ pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response
         Ok(k) => k,
         Err(r) => return r,
     };
-    let state2 = state.clone();
     state
-        .once(OP, &key.clone(), String::new(), move || async move {
-            let results = state2.checkout.resend_pending(&Context::new()).await;
+        // Each resend carries its own order id as the key, as the checkout sets it.
+        .once(OP, key, String::new(), move |state, _| async move {
+            let results = state.checkout.resend_pending(&Context::new()).await;
             let out: Vec<ResendResult> = results
                 .into_iter()
                 .map(|(order, r)| {
