@@ -9,7 +9,8 @@
 //! (`LOYALTY_BENCH_ITERS`, default 2,000 iterations per round; `LOYALTY_BENCH_ROUNDS`, default 3
 //! rounds per side and concurrency level, alternating bare and adapter; each side reports its
 //! best round, metric by metric, so a burst of load from elsewhere on the machine does not
-//! decide the ratio).
+//! decide the ratio; `LOYALTY_BENCH_SIDE=bare` or `adapter` runs one side only, to profile it
+//! alone, e.g. under callgrind).
 //!
 //! One iteration is four vendor calls: a member lookup by phone, the member's offer list
 //! (coupons and stamp cards) and a transaction send (T1) under a new transaction id. The bare
@@ -63,11 +64,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// One captured request: method, path with query, body.
+/// One captured request: method, path with query, the headers the client chose, body.
 #[derive(Clone)]
 struct Captured {
     method: reqwest::Method,
     url: String,
+    headers: reqwest::header::HeaderMap,
     body: Option<String>,
 }
 
@@ -149,6 +151,9 @@ where
 fn main() {
     let iterations: usize =
         std::env::var("LOYALTY_BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    // One side only (`bare` or `adapter`), to profile each alone.
+    let side = std::env::var("LOYALTY_BENCH_SIDE").ok();
+    let side = side.as_deref();
     let rounds: usize =
         std::env::var("LOYALTY_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     // Production-like logging: INFO and above, written to a sink (the per-call span is DEBUG).
@@ -228,6 +233,20 @@ fn main() {
                         Some(q) => format!("{base}{}?{q}", e.path),
                         None => format!("{base}{}", e.path),
                     },
+                    headers: e
+                        .headers
+                        .iter()
+                        // hyper writes host and length itself; the bearer (redacted in the
+                        // journal) is set once the bare side has its token.
+                        .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
+                        .map(|(name, value)| {
+                            (
+                                reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                                    .expect("header name"),
+                                reqwest::header::HeaderValue::from_str(value).expect("header value"),
+                            )
+                        })
+                        .collect(),
                     body: (!e.body.is_empty()).then(|| e.body.clone()),
                 })
                 .collect::<Vec<Captured>>()
@@ -241,6 +260,20 @@ fn main() {
         let second_id = format!("bench-a-{}", ids.load(Ordering::Relaxed));
         one().await;
         let again = capture();
+        let sent_headers = |journal: &loyalty_sim::Journal| {
+            let entries = journal.entries();
+            journal.clear();
+            entries
+                .into_iter()
+                .filter(|e| !e.path.contains("token"))
+                .map(|e| {
+                    e.headers.into_iter().filter(|(name, _)| name != "content-length").collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        };
+        journal.clear();
+        one().await;
+        let adapter_headers = sent_headers(&journal);
         let (reads, send) = captured.split_at(CALLS - 1);
         let send = send[0].clone();
         let sale_body = send.body.clone().expect("transaction body");
@@ -272,19 +305,30 @@ fn main() {
             .json()
             .await
             .expect("token json");
-        let bearer = format!("Bearer {}", token["access_token"].as_str().expect("access_token"));
+        let bearer = reqwest::header::HeaderValue::from_str(&format!(
+            "Bearer {}",
+            token["access_token"].as_str().expect("access_token")
+        ))
+        .expect("bearer");
+        // The adapter's headers, in its order, with the bare side's own bearer.
+        let with_bearer = |mut c: Captured| {
+            *c.headers.get_mut("authorization").expect("the adapter sent authorization") = bearer.clone();
+            c
+        };
+        let reads: Vec<Captured> = reads.iter().cloned().map(with_bearer).collect();
+        let send = with_bearer(send);
         let bare = {
-            let (http, reads, bearer) = (http.clone(), Arc::new(reads.to_vec()), bearer.clone());
+            let (http, reads) = (http.clone(), Arc::new(reads));
             let (send, head, tail, ids) =
                 (Arc::new(send), Arc::new(sale_head), Arc::new(sale_tail), ids.clone());
             move || {
-                let (http, reads, bearer) = (http.clone(), reads.clone(), bearer.clone());
+                let (http, reads) = (http.clone(), reads.clone());
                 let (send, head, tail, ids) = (send.clone(), head.clone(), tail.clone(), ids.clone());
                 async move {
                     for c in reads.iter() {
-                        let mut rq = http.request(c.method.clone(), &c.url).header("authorization", &bearer);
+                        let mut rq = http.request(c.method.clone(), &c.url).headers(c.headers.clone());
                         if let Some(b) = &c.body {
-                            rq = rq.header("content-type", "application/json").body(b.clone());
+                            rq = rq.body(b.clone());
                         }
                         let r = rq.send().await.expect("send");
                         let _ = r.bytes().await.expect("body");
@@ -296,8 +340,7 @@ fn main() {
                     body.push_str(&tail);
                     let r = http
                         .request(send.method.clone(), &send.url)
-                        .header("authorization", &bearer)
-                        .header("content-type", "application/json")
+                        .headers(send.headers.clone())
                         .body(body)
                         .send()
                         .await
@@ -307,6 +350,8 @@ fn main() {
                 }
             }
         };
+        bare().await;
+        assert_eq!(sent_headers(&journal), adapter_headers, "bare headers match the adapter's");
 
         println!(
             "adapter stack vs bare reqwest on the Diller simulator, best of {rounds} alternating rounds of \
@@ -321,10 +366,33 @@ fn main() {
             // hits both; each side keeps its best round, metric by metric.
             let (mut b, mut a) = (None, None);
             for _ in 0..rounds {
-                b = Some(best(b, run(iterations, concurrency, bare.clone()).await));
-                a = Some(best(a, run(iterations, concurrency, one.clone()).await));
+                if side != Some("adapter") {
+                    b = Some(best(b, run(iterations, concurrency, bare.clone()).await));
+                }
+                if side != Some("bare") {
+                    a = Some(best(a, run(iterations, concurrency, one.clone()).await));
+                }
             }
-            let (b, a) = (b.expect("one round"), a.expect("one round"));
+            let (b, a) = match (b, a) {
+                (Some(b), Some(a)) => (b, a),
+                (one_side, other) => {
+                    let (name, f) = match (one_side, other) {
+                        (Some(f), _) => ("bare", f),
+                        (_, Some(f)) => ("adapter", f),
+                        _ => unreachable!("at least one side runs"),
+                    };
+                    println!(
+                        "{concurrency:>6} {name:>8} {:>12?} {:>12?} {:>10.0} {:>12.0} {:>12.1} {:>12?}",
+                        f.median,
+                        f.p99,
+                        f.per_sec,
+                        f.allocs,
+                        f.allocs / CALLS as f64,
+                        f.cpu
+                    );
+                    continue;
+                }
+            };
             for (side, f) in [("bare", &b), ("adapter", &a)] {
                 println!(
                     "{concurrency:>6} {side:>8} {:>12?} {:>12?} {:>10.0} {:>12.0} {:>12.1} {:>12?}",
