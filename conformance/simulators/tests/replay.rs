@@ -55,13 +55,12 @@ async fn replay_records_requests_with_secrets_redacted() {
 
 #[test]
 fn load_dir_reads_http_files_sorted() {
-    let dir = std::env::temp_dir().join(format!("loyalty-sim-fixtures-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("loyalty-sim-fixtures-").tempdir().unwrap();
+    let dir = scratch.path();
     std::fs::write(dir.join("b.http"), "### request\nGET /b\n\n### response\n200\n").unwrap();
     std::fs::write(dir.join("a.http"), "### request\nGET /a\n\n### response\n204\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
-    let all = Fixture::load_dir(&dir).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let all = Fixture::load_dir(dir).unwrap();
     assert_eq!(all.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
 }
 

@@ -443,8 +443,8 @@ fn loyalty_setup_diller_works_against_loyalty_sim_diller_from_the_client_id_alon
 #[cfg(feature = "diller")]
 #[test]
 fn loyalty_sim_takes_the_contracts_settings_and_refuses_unknown_ones() {
-    let dir = std::env::temp_dir().join(format!("loyalty-sim-settings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("loyalty-sim-settings-").tempdir().unwrap();
+    let dir = scratch.path();
     std::fs::write(dir.join("bad.toml"), "token_expires_in_sec = 60\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(["sim", "diller", "--settings"])
@@ -491,6 +491,5 @@ fn loyalty_sim_takes_the_contracts_settings_and_refuses_unknown_ones() {
     });
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(token["expires_in"], 60, "{token}");
 }

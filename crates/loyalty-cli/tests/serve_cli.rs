@@ -23,17 +23,16 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loyalty-serve-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch folder, removed when the test ends (also when it fails).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("loyalty-serve-cli-{name}-")).tempdir().unwrap()
 }
 
 #[test]
 fn serve_answers_health_openly_and_the_rest_only_with_the_key() {
     let dir = temp_dir("run");
     let port = free_port();
-    let path = config(&dir, port);
+    let path = config(dir.path(), port);
     let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(["serve", "--config"])
         .arg(&path)
@@ -71,13 +70,12 @@ fn serve_answers_health_openly_and_the_rest_only_with_the_key() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!err.contains(KEY), "the key was printed: {err}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn serve_refuses_to_start_without_its_key_naming_the_variable() {
     let dir = temp_dir("nokey");
-    let path = config(&dir, free_port());
+    let path = config(dir.path(), free_port());
     let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
         .args(["serve", "--config"])
         .arg(&path)
@@ -87,7 +85,6 @@ fn serve_refuses_to_start_without_its_key_naming_the_variable() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SHOP_SERVE_KEY"), "{err}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -84,8 +84,8 @@ async fn member_checkout(
 
 #[tokio::test]
 async fn switching_provider_is_editing_the_file() {
-    let dir = std::env::temp_dir().join(format!("loyalty-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("loyalty-config-").tempdir().unwrap();
+    let dir = scratch.path();
     let sim = loyalty_diller::simulated::start_with(Default::default(), loyalty_sim::SimClock::real())
         .await
         .unwrap();

@@ -365,9 +365,8 @@ async fn an_aborted_checkout_releases_its_holds_and_can_be_prepared_again() {
 
 #[tokio::test]
 async fn stored_answers_survive_a_restart_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("loyalty-serve-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("restart.db").display());
+    let dir = tempfile::Builder::new().prefix("loyalty-serve-").tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("restart.db").display());
     let provider = Arc::new(loyalty_memory::MemoryProvider::demo());
     let settings = || ServeSettings::new(ApiKey::new(KEY).unwrap());
     let reg = json!({"email": "per@example.com", "phone": {"country_code": "+47", "number": "49900003"},
@@ -382,7 +381,6 @@ async fn stored_answers_survive_a_restart_on_sqlite() {
     let again = s.post("/v1/members", Some("restart-1"), reg).await;
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

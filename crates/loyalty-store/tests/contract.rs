@@ -3,6 +3,7 @@
 //! one and sets it); each test works in its own schema.
 
 use std::collections::BTreeSet;
+#[cfg(feature = "postgres")]
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -18,8 +19,11 @@ use loyalty_store::PostgresCheckoutStore;
 use loyalty_store::SqliteCheckoutStore;
 use rust_decimal::Decimal;
 
+#[cfg(feature = "postgres")]
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// A name no other test run uses (PostgreSQL schemas outlive the process).
+#[cfg(feature = "postgres")]
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let t =
@@ -85,24 +89,28 @@ async fn postgres_store() -> Arc<dyn CheckoutStore> {
     Arc::new(PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
 }
 
-async fn sqlite_store() -> Arc<dyn CheckoutStore> {
-    let dir = std::env::temp_dir().join(unique("loyalty-store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    Arc::new(SqliteCheckoutStore::open(dir.join("checkout.db")).await.expect("store opens"))
+/// A scratch folder, removed when the test ends.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("loyalty-store-").tempdir().unwrap()
 }
 
-async fn every_store() -> Vec<(&'static str, Arc<dyn CheckoutStore>)> {
-    vec![
+/// Every store, and the folder holding the SQLite file (keep it while the stores are used).
+async fn every_store() -> (Vec<(&'static str, Arc<dyn CheckoutStore>)>, tempfile::TempDir) {
+    let dir = scratch();
+    let sqlite = SqliteCheckoutStore::open(dir.path().join("checkout.db")).await.expect("store opens");
+    let stores = vec![
         ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
-        ("sqlite", sqlite_store().await),
+        ("sqlite", Arc::new(sqlite) as Arc<dyn CheckoutStore>),
         #[cfg(feature = "postgres")]
         ("postgres", postgres_store().await),
-    ]
+    ];
+    (stores, dir)
 }
 
 #[tokio::test]
 async fn a_new_order_is_written_once() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let r = record("o-1", CheckoutState::Preparing, None);
         assert_eq!(store.save(&r, None).await.unwrap(), Some(1), "{name}");
         assert_eq!(store.save(&r, None).await.unwrap(), None, "{name}: a second creation loses");
@@ -114,7 +122,8 @@ async fn a_new_order_is_written_once() {
 
 #[tokio::test]
 async fn a_write_under_a_stale_version_changes_nothing() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let mut r = record("o-2", CheckoutState::Preparing, None);
         store.save(&r, None).await.unwrap();
         r.state = CheckoutState::Prepared;
@@ -129,7 +138,8 @@ async fn a_write_under_a_stale_version_changes_nothing() {
 
 #[tokio::test]
 async fn racing_writers_of_one_version_leave_exactly_one_winner() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let r = record("o-race", CheckoutState::Prepared, None);
         store.save(&r, None).await.unwrap();
         let mut tasks = Vec::new();
@@ -152,7 +162,8 @@ async fn racing_writers_of_one_version_leave_exactly_one_winner() {
 
 #[tokio::test]
 async fn claims_take_due_records_once_until_the_claim_lapses() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let now = t0();
         let due = record("o-due", CheckoutState::Pending, Some(now - Duration::seconds(5)));
         let later = record("o-later", CheckoutState::Pending, Some(now + Duration::minutes(5)));
@@ -183,7 +194,8 @@ async fn claims_take_due_records_once_until_the_claim_lapses() {
 
 #[tokio::test]
 async fn concurrent_claimers_split_the_outbox_without_overlap() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let now = t0();
         for i in 0..40 {
             store.save(&record(&format!("p-{i:02}"), CheckoutState::Pending, Some(now)), None).await.unwrap();
@@ -221,7 +233,8 @@ async fn concurrent_claimers_split_the_outbox_without_overlap() {
 
 #[tokio::test]
 async fn lists_by_state_oldest_first() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let mut a = record("l-a", CheckoutState::Pending, None);
         a.updated_at = t0() + Duration::seconds(2);
         let mut b = record("l-b", CheckoutState::Pending, None);
@@ -243,7 +256,8 @@ async fn lists_by_state_oldest_first() {
 
 #[tokio::test]
 async fn return_ledgers_follow_the_same_versioning() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let tx = Transaction::from_priced(
             TransactionId::new("r-1"),
             t0(),
@@ -266,7 +280,8 @@ async fn return_ledgers_follow_the_same_versioning() {
 
 #[tokio::test]
 async fn service_replies_are_taken_once_and_answered_for_every_repeat() {
-    for (name, store) in every_store().await {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
         let key = "members.register:k-1";
         assert!(store.load_reply(key).await.unwrap().is_none(), "{name}");
         let running = StoredReply::running(key, "fp-a", t0() + Duration::seconds(30));
@@ -289,9 +304,8 @@ async fn service_replies_are_taken_once_and_answered_for_every_repeat() {
 
 #[tokio::test]
 async fn sqlite_state_survives_reopening_the_file() {
-    let dir = std::env::temp_dir().join(unique("loyalty-reopen"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("checkout.db");
+    let dir = scratch();
+    let path = dir.path().join("checkout.db");
     let r = record("o-keep", CheckoutState::Pending, Some(t0()));
     {
         let store = SqliteCheckoutStore::open(&path).await.unwrap();
@@ -303,9 +317,8 @@ async fn sqlite_state_survives_reopening_the_file() {
 
 #[tokio::test]
 async fn open_picks_the_store_from_the_url_and_names_an_unknown_scheme() {
-    let dir = std::env::temp_dir().join(unique("loyalty-open"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("x.db").display());
+    let dir = scratch();
+    let url = format!("sqlite:{}", dir.path().join("x.db").display());
     let store = loyalty_store::open(&url).await.unwrap();
     assert!(format!("{store:?}").contains("Sqlite"));
     assert!(format!("{:?}", loyalty_store::open("memory:").await.unwrap()).contains("Memory"));

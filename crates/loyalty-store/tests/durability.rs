@@ -55,7 +55,8 @@ async fn kill_at(step: usize, hang: Hang, store_url: &str) {
 
 #[tokio::test]
 async fn the_checkout_makes_the_outside_calls_the_kill_tests_count() {
-    let w = World::new(&harness::sqlite_url()).await;
+    let db = harness::sqlite_file();
+    let w = World::new(db.url()).await;
     let counted = Checkout::with_store(
         Arc::new(Hanging::new(w.provider.clone(), w.counter.clone(), usize::MAX, Hang::Before)),
         Arc::new(HangingPayment::new(w.payment.clone(), w.counter.clone(), usize::MAX, Hang::Before)),
@@ -69,20 +70,21 @@ async fn the_checkout_makes_the_outside_calls_the_kill_tests_count() {
 #[tokio::test]
 async fn a_checkout_killed_before_any_outside_call_takes_effect_resumes_and_charges_once() {
     for step in 0..=CALLS {
-        kill_at(step, Hang::Before, &harness::sqlite_url()).await;
+        kill_at(step, Hang::Before, harness::sqlite_file().url()).await;
     }
 }
 
 #[tokio::test]
 async fn a_checkout_killed_after_an_outside_call_took_effect_resumes_and_charges_once() {
     for step in 0..CALLS {
-        kill_at(step, Hang::After, &harness::sqlite_url()).await;
+        kill_at(step, Hang::After, harness::sqlite_file().url()).await;
     }
 }
 
 #[tokio::test]
 async fn an_abandoned_prepared_checkout_has_its_holds_released_by_the_sweeper() {
-    let w = World::new(&harness::sqlite_url()).await;
+    let db = harness::sqlite_file();
+    let w = World::new(db.url()).await;
     let checkout = w.checkout();
     let prepared = checkout.prepare(&Context::new(), &kari_order("o-abandon")).await.unwrap();
     assert_eq!(prepared.holds.len(), 3);

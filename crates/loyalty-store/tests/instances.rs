@@ -50,7 +50,7 @@ async fn two_instances_complete_one_order(store_url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_completing_one_order_at_once_charge_once_on_sqlite() {
-    two_instances_complete_one_order(&harness::sqlite_url()).await;
+    two_instances_complete_one_order(harness::sqlite_file().url()).await;
 }
 
 #[cfg(feature = "postgres")]
@@ -99,7 +99,7 @@ async fn outbox_drained_once(store_url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_instance_drains_the_outbox_and_each_send_goes_once_on_sqlite() {
-    outbox_drained_once(&harness::sqlite_url()).await;
+    outbox_drained_once(harness::sqlite_file().url()).await;
 }
 
 #[cfg(feature = "postgres")]

@@ -282,7 +282,8 @@ proptest! {
     #[test]
     fn two_instances_on_one_sqlite_store_charge_once_deliver_and_hold_nothing(ops in prop::collection::vec(op(), 1..30)) {
         runtime().block_on(async {
-            let store = loyalty_store::open(&harness::sqlite_url()).await.unwrap();
+            let db = harness::sqlite_file();
+            let store = loyalty_store::open(db.url()).await.unwrap();
             run(ops, store).await
         });
     }

@@ -3,7 +3,7 @@
 //! mid-call looks from outside.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,14 +18,24 @@ use loyalty_core::{
 };
 use loyalty_memory::{demo, MemoryProvider};
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// A fresh SQLite file in a folder of its own, removed when this is dropped.
+pub struct SqliteFile {
+    _dir: tempfile::TempDir,
+    url: String,
+}
 
-/// A fresh SQLite file.
-pub fn sqlite_url() -> String {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("loyalty-durability-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite:{}", dir.join("checkout.db").display())
+impl SqliteFile {
+    /// The store URL (`sqlite:/tmp/.../checkout.db`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// A fresh SQLite file; keep it alive while the store is in use.
+pub fn sqlite_file() -> SqliteFile {
+    let dir = tempfile::Builder::new().prefix("loyalty-durability-").tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("checkout.db").display());
+    SqliteFile { _dir: dir, url }
 }
 
 /// Kari's order of the demo basket with the basket coupon confirmed.
