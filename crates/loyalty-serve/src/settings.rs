@@ -89,7 +89,8 @@ impl ServeSettings {
         let table = match serve {
             None => &empty,
             Some(Value::Object(t)) => t,
-            Some(_) => return Err(invalid("serve", "expected a table")),
+            // The section itself, so the field is `serve`, not `serve.serve`.
+            Some(_) => return Err(Error::invalid("serve", OP, "serve", "expected a table")),
         };
         for key in table.keys() {
             if !["listen", "api_key_env", "max_body_bytes", "cors_origins"].contains(&key.as_str()) {

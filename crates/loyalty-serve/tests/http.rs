@@ -438,4 +438,7 @@ fn settings_read_the_key_from_the_named_variable_and_never_show_it() {
     assert!(!e.to_string().contains("short\""), "{e}");
     let e = ServeSettings::from_config_with(Some(&json!({"listn": "x"})), |_| Some(KEY.into())).unwrap_err();
     assert!(e.to_string().contains("listn"), "{e}");
+    // `serve = 5` instead of a `[serve]` table: the field is the section itself.
+    let e = ServeSettings::from_config_with(Some(&json!(5)), |_| Some(KEY.into())).unwrap_err();
+    assert!(matches!(e.kind(), loyalty_core::ErrorKind::Invalid { field, .. } if field == "serve"), "{e}");
 }
