@@ -373,29 +373,10 @@ fn main() {
                     a = Some(best(a, run(iterations, concurrency, one.clone()).await));
                 }
             }
-            let (b, a) = match (b, a) {
-                (Some(b), Some(a)) => (b, a),
-                (one_side, other) => {
-                    let (name, f) = match (one_side, other) {
-                        (Some(f), _) => ("bare", f),
-                        (_, Some(f)) => ("adapter", f),
-                        _ => unreachable!("at least one side runs"),
-                    };
-                    println!(
-                        "{concurrency:>6} {name:>8} {:>12?} {:>12?} {:>10.0} {:>12.0} {:>12.1} {:>12?}",
-                        f.median,
-                        f.p99,
-                        f.per_sec,
-                        f.allocs,
-                        f.allocs / CALLS as f64,
-                        f.cpu
-                    );
-                    continue;
-                }
-            };
-            for (side, f) in [("bare", &b), ("adapter", &a)] {
+            for (name, f) in [("bare", &b), ("adapter", &a)] {
+                let Some(f) = f else { continue };
                 println!(
-                    "{concurrency:>6} {side:>8} {:>12?} {:>12?} {:>10.0} {:>12.0} {:>12.1} {:>12?}",
+                    "{concurrency:>6} {name:>8} {:>12?} {:>12?} {:>10.0} {:>12.0} {:>12.1} {:>12?}",
                     f.median,
                     f.p99,
                     f.per_sec,
@@ -404,6 +385,8 @@ fn main() {
                     f.cpu
                 );
             }
+            // With one side only there is nothing to compare.
+            let (Some(b), Some(a)) = (b, a) else { continue };
             println!(
                 "{concurrency:>6} {:>8} latency {:.2}x, throughput {:.2}x, allocations {:.2}x, cpu {:.2}x",
                 "ratio",
