@@ -29,6 +29,7 @@ mod auth;
 mod idempotency;
 mod payment;
 pub mod problem;
+mod responses;
 mod routes;
 mod settings;
 

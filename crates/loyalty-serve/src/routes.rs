@@ -24,6 +24,7 @@ use crate::api::{
 };
 use crate::idempotency::{self, Reply};
 use crate::problem::Problem;
+use crate::responses::{BadRequest, Conflict, NotFound, Refused, TooLarge, Unsupported, Vendor};
 use crate::AppState;
 #[allow(unused_imports)] // named only by the OpenAPI annotations
 use loyalty_core::checkout::CheckoutRecord;
@@ -129,7 +130,7 @@ pub(crate) async fn health(State(state): Shared) -> Response {
     path = "/openapi.json",
     tag = "service",
     summary = "This document",
-    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object), Vendor)
 )]
 pub(crate) async fn openapi() -> Response {
     ok(&crate::openapi_document())
@@ -140,7 +141,7 @@ pub(crate) async fn openapi() -> Response {
     path = "/v1/capabilities",
     tag = "service",
     summary = "What the provider can do",
-    responses((status = 200, description = "The provider's declared capabilities", body = Capabilities), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The provider's declared capabilities", body = Capabilities), Vendor)
 )]
 pub(crate) async fn capabilities(State(state): Shared) -> Response {
     ok(state.opened.provider.capabilities())
@@ -152,7 +153,7 @@ pub(crate) async fn capabilities(State(state): Shared) -> Response {
     tag = "members",
     summary = "Find a member by exactly one of phone, e-mail or id",
     params(("phone" = Option<String>, Query, description = "International form, +4741234567"), ("email" = Option<String>, Query, description = "E-mail address"), ("id" = Option<String>, Query, description = "Provider id")),
-    responses((status = 200, description = "The member", body = Member), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The member", body = Member), Vendor, BadRequest, NotFound, Conflict, Refused, Unsupported)
 )]
 pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<String, String>>) -> Response {
     const OP: &str = "members.find";
@@ -205,7 +206,7 @@ pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<St
     tag = "members",
     summary = "A member by provider id (points, tier, consents)",
     params(("id" = String, Path, description = "The member's provider id")),
-    responses((status = 200, description = "The member", body = Member), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The member", body = Member), Vendor, NotFound, Unsupported)
 )]
 pub(crate) async fn get_member(State(state): Shared, Path(id): Path<String>) -> Response {
     let provider = &state.opened.provider;
@@ -221,7 +222,7 @@ pub(crate) async fn get_member(State(state): Shared, Path(id): Path<String>) -> 
     summary = "Register a member with profile and consents",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
     request_body = RegisterMember,
-    responses((status = 201, description = "Registered", body = Member), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, description = "Registered", body = Member), Vendor, BadRequest, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn register(
     State(state): Shared,
@@ -253,7 +254,7 @@ pub(crate) async fn register(
     summary = "Register from the registration form's fields (flat: email, segment.<id>, consent.<name>)",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
     request_body = Object,
-    responses((status = 201, description = "Registered", body = Member), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 201, description = "Registered", body = Member), Vendor, BadRequest, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn register_form(
     State(state): Shared,
@@ -307,7 +308,7 @@ pub(crate) async fn register_form(
     summary = "Change a member's profile or consents",
     params(("id" = String, Path, description = "The member's provider id"), ("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
     request_body = MemberUpdate,
-    responses((status = 200, description = "The member as changed", body = Member), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The member as changed", body = Member), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn update_member(
     State(state): Shared,
@@ -339,7 +340,7 @@ pub(crate) async fn update_member(
     path = "/v1/segments",
     tag = "members",
     summary = "The store's segments",
-    responses((status = 200, description = "Segments", body = [Segment]), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "Segments", body = [Segment]), Vendor, Unsupported)
 )]
 pub(crate) async fn segments(State(state): Shared) -> Response {
     let provider = &state.opened.provider;
@@ -351,7 +352,7 @@ pub(crate) async fn segments(State(state): Shared) -> Response {
     path = "/v1/registration-form",
     tag = "members",
     summary = "The registration form: profile fields, segments, then consents (the two a sign-up needs last)",
-    responses((status = 200, description = "The form", body = FormSchema), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The form", body = FormSchema), Vendor)
 )]
 pub(crate) async fn form(State(state): Shared) -> Response {
     let provider = &state.opened.provider;
@@ -372,7 +373,7 @@ pub(crate) async fn form(State(state): Shared) -> Response {
     tag = "offers",
     summary = "The offers a member (or a guest) can use, for a basket when given",
     request_body = OffersRequest,
-    responses((status = 200, description = "Offers: coupons, stamp cards with progress, rewards", body = [Offer]), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "Offers: coupons, stamp cards with progress, rewards", body = [Offer]), Vendor, BadRequest, NotFound, TooLarge, Unsupported)
 )]
 pub(crate) async fn offers(State(state): Shared, bytes: Result<Bytes, BytesRejection>) -> Response {
     const OP: &str = "offers.list";
@@ -396,7 +397,7 @@ pub(crate) async fn offers(State(state): Shared, bytes: Result<Bytes, BytesRejec
     tag = "offers",
     summary = "Price a basket with the provider's offers, holding nothing",
     request_body = PriceRequest,
-    responses((status = 200, description = "The priced basket", body = PricedBasket), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The priced basket", body = PricedBasket), Vendor, BadRequest, NotFound, TooLarge, Refused)
 )]
 pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesRejection>) -> Response {
     const OP: &str = "price";
@@ -431,7 +432,7 @@ fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<Transa
     summary = "Price, validate and hold the offers: what the customer confirms before buying",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
     request_body = PrepareRequest,
-    responses((status = 200, description = "The prepared checkout (with Idempotent-Replayed: true when it is the same basket again)", body = Prepared), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The prepared checkout (with Idempotent-Replayed: true when it is the same basket again)", body = Prepared), Vendor, BadRequest, Conflict, TooLarge, Refused)
 )]
 pub(crate) async fn prepare(
     State(state): Shared,
@@ -488,7 +489,7 @@ pub(crate) async fn prepare(
     summary = "Record the sale the shop was paid for; a repeat gets the first result",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
     request_body = CommitRequest,
-    responses((status = 200, description = "completed, price_changed (nothing recorded) or action_required", body = Completion), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "completed, price_changed (nothing recorded) or action_required", body = Completion), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused)
 )]
 pub(crate) async fn commit(
     State(state): Shared,
@@ -549,7 +550,7 @@ pub(crate) async fn commit(
     tag = "checkout",
     summary = "Release the holds of a prepared checkout",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
-    responses((status = 204, description = "Aborted"), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 204, description = "Aborted"), Vendor, BadRequest, NotFound, Conflict, Refused)
 )]
 pub(crate) async fn abort(State(state): Shared, Path(order): Path<String>, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.abort";
@@ -569,7 +570,7 @@ pub(crate) async fn abort(State(state): Shared, Path(order): Path<String>, heade
     tag = "checkout",
     summary = "The stored checkout record of an order",
     params(("order" = String, Path, description = "The shop's order id")),
-    responses((status = 200, description = "The record", body = CheckoutRecord), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "The record", body = CheckoutRecord), Vendor, NotFound)
 )]
 pub(crate) async fn checkout_status(State(state): Shared, Path(order): Path<String>) -> Response {
     let order = TransactionId::new(order);
@@ -590,7 +591,7 @@ pub(crate) async fn checkout_status(State(state): Shared, Path(order): Path<Stri
     summary = "Return lines of a committed order in the provider's return style",
     params(("Idempotency-Key" = String, Header, description = "The return id (must equal the body's return_id)")),
     request_body = ReturnRequestBody,
-    responses((status = 200, description = "What was returned and refunded, and the offers given back", body = ReturnOutcome), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 413, description = "The body is over the limit", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Refused: a bad value, a business refusal, or a key used for another request", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 501, description = "The provider cannot do this", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "What was returned and refunded, and the offers given back", body = ReturnOutcome), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn returns(
     State(state): Shared,
@@ -629,7 +630,7 @@ pub(crate) async fn returns(
     path = "/v1/pending",
     tag = "checkout",
     summary = "Sales charged but not yet accepted by the provider (the outbox)",
-    responses((status = 200, description = "Pending transactions", body = [Transaction]), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "Pending transactions", body = [Transaction]), Vendor)
 )]
 pub(crate) async fn pending(State(state): Shared) -> Response {
     answer(state.checkout.pending_transactions().await)
@@ -641,7 +642,7 @@ pub(crate) async fn pending(State(state): Shared) -> Response {
     tag = "checkout",
     summary = "Resend the pending sales now",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
-    responses((status = 200, description = "What each resend did", body = [ResendResult]), (status = 400, description = "The request does not read (the field is named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No API key, or the wrong one", body = Problem, content_type = "application/problem+json"), (status = 409, description = "The state forbids it, or the key is in use", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The vendor limits calls; see Retry-After", body = Problem, content_type = "application/problem+json"), (status = 502, description = "The vendor failed (credentials refused, nonsense answered)", body = Problem, content_type = "application/problem+json"), (status = 503, description = "The vendor is unavailable; try again", body = Problem, content_type = "application/problem+json"))
+    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict)
 )]
 pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.resend";
