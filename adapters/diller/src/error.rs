@@ -27,15 +27,12 @@
 use std::sync::LazyLock;
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
-use loyalty_http::{parse_retry_after, ClassifyInput};
+use loyalty_http::{body_excerpt, excerpt, parse_retry_after, ClassifyInput};
 
 use crate::wire::{self, names};
 
 /// The operation whose `is_ok: false` is an answer, not an error (C3, §4.3).
 pub const VALIDATE_OPERATION: &str = "offers.validate";
-
-/// Longest vendor text quoted in an error message.
-const MAX_QUOTE: usize = 200;
 
 /// Classifies a Diller reply: `None` for a success, the error otherwise. Pure: no I/O, no
 /// clock (`now` comes in the input, for `Retry-After` dates).
@@ -69,7 +66,7 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     let err = match (status, &body) {
         (_, Body::Garbage) => new(ErrorKind::Protocol)
             .with_effect(WriteEffect::Unknown)
-            .with_message(format!("HTTP {status} with an unreadable body: {}", quote(input.body))),
+            .with_message(format!("HTTP {status} with an unreadable body: {}", body_excerpt(input.body))),
         (_, Body::OAuth(e)) => {
             let kind = if e.error == names::OAUTH_INVALID_SCOPE {
                 ErrorKind::Forbidden
@@ -203,7 +200,7 @@ fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
     } else {
         key.trim_start_matches("$.").to_string()
     };
-    Some((field, scrub(&reason)))
+    Some((field, excerpt(&reason)))
 }
 
 /// The error body, read in the shapes Diller uses.
@@ -258,23 +255,8 @@ impl Body {
             Body::OAuth(e) => Some(e.error.clone()),
             Body::Empty | Body::Garbage => None,
         }?;
-        Some(scrub(&t))
+        Some(excerpt(&t))
     }
-}
-
-/// Trims and truncates vendor text before it reaches an error message.
-fn scrub(text: &str) -> String {
-    let t = text.trim();
-    if t.chars().count() <= MAX_QUOTE {
-        return t.to_string();
-    }
-    let mut s: String = t.chars().take(MAX_QUOTE).collect();
-    s.push('…');
-    s
-}
-
-fn quote(bytes: &[u8]) -> String {
-    scrub(&String::from_utf8_lossy(bytes))
 }
 
 fn with_text(err: Error, body: &[u8]) -> Error {
@@ -613,6 +595,6 @@ mod tests {
         let body = format!(r#"{{"title":"Bad Request","status":400,"detail":"{}"}}"#, "x".repeat(5000));
         let leaked: &'static str = Box::leak(body.into_boxed_str());
         let e = run(&row("long", 400, "members.get", leaked)).unwrap();
-        assert!(e.message().chars().count() <= MAX_QUOTE + 1);
+        assert!(e.message().chars().count() <= loyalty_http::EXCERPT_CHARS + 1);
     }
 }

@@ -28,14 +28,11 @@
 use std::fmt;
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
-use loyalty_http::{parse_retry_after, ClassifyInput};
+use loyalty_http::{excerpt, parse_retry_after, ClassifyInput};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::names;
-
-/// Longest vendor text quoted in an error message.
-const MAX_QUOTE: usize = 200;
 
 /// Classifies an eManage reply: `None` for a success, the error otherwise. Pure: no I/O, no
 /// clock (`now` comes in the input, for `Retry-After` dates).
@@ -94,13 +91,13 @@ impl Envelope {
     fn read(bytes: &[u8]) -> Envelope {
         let Ok(raw) = serde_json::from_slice::<RawEnvelope>(bytes) else { return Envelope::default() };
         Envelope {
-            message: raw.message.map(|m| scrub(&m)).filter(|m| !m.is_empty()),
+            message: raw.message.map(|m| excerpt(&m)).filter(|m| !m.is_empty()),
             model_state: raw
                 .model_state
                 .map(|m| m.0)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(k, reasons)| (k, reasons.iter().map(|r| scrub(r)).collect()))
+                .map(|(k, reasons)| (k, reasons.iter().map(|r| excerpt(r)).collect()))
                 .collect(),
         }
     }
@@ -175,17 +172,6 @@ impl<'de> Deserialize<'de> for OrderedModelState {
         }
         d.deserialize_map(V)
     }
-}
-
-/// Trims and truncates vendor text before it reaches an error message.
-fn scrub(text: &str) -> String {
-    let t = text.trim();
-    if t.chars().count() <= MAX_QUOTE {
-        return t.to_string();
-    }
-    let mut s: String = t.chars().take(MAX_QUOTE).collect();
-    s.push('…');
-    s
 }
 
 #[cfg(test)]
@@ -380,6 +366,6 @@ mod tests {
         let body = format!(r#"{{"message":"{}"}}"#, "x".repeat(5000));
         let leaked: &'static str = Box::leak(body.into_boxed_str());
         let e = run(&row("long", 409, "carts.get", leaked)).unwrap();
-        assert!(e.message().chars().count() <= MAX_QUOTE + 1);
+        assert!(e.message().chars().count() <= loyalty_http::EXCERPT_CHARS + 1);
     }
 }

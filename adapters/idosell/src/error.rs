@@ -27,13 +27,10 @@
 //! | other | `Protocol` | no | unknown |
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
-use loyalty_http::{parse_retry_after, ClassifyInput};
+use loyalty_http::{excerpt, parse_retry_after, ClassifyInput};
 
 use crate::names::{FaultClass, FaultCodes};
 use crate::wire::xml::{scan_errors, Scan};
-
-/// Longest vendor text quoted in an error message.
-const MAX_QUOTE: usize = 200;
 
 /// Classifies a reply with the working fault table ([`FaultCodes::default`]).
 pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
@@ -50,8 +47,8 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
         return Some(
             new(ErrorKind::Protocol)
                 .with_effect(WriteEffect::RejectedBeforeActing)
-                .with_vendor_code(scrub(code))
-                .with_message(format!("SOAP Fault (HTTP {status}): {}", scrub(text))),
+                .with_vendor_code(excerpt(code))
+                .with_message(format!("SOAP Fault (HTTP {status}): {}", excerpt(text))),
         );
     }
     match status {
@@ -100,7 +97,7 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
         Err(reason) => Some(
             new(ErrorKind::Protocol)
                 .with_effect(WriteEffect::Unknown)
-                .with_message(format!("unreadable reply: {}", scrub(&reason))),
+                .with_message(format!("unreadable reply: {}", excerpt(&reason))),
         ),
     }
 }
@@ -109,7 +106,7 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
 /// is the number, the message the scrubbed `faultString`.
 pub fn fault_error(faults: &FaultCodes, provider: &str, operation: &str, code: i64, text: &str) -> Error {
     let new = |kind: ErrorKind| Error::new(kind, provider, operation);
-    let text = scrub(text);
+    let text = excerpt(text);
     let err = match faults.class(code) {
         FaultClass::Login | FaultClass::Session => new(ErrorKind::Unauthorized),
         FaultClass::Dropshipping => new(ErrorKind::Forbidden),
@@ -134,17 +131,6 @@ pub fn fault_error(faults: &FaultCodes, provider: &str, operation: &str, code: i
 /// midnight retry).
 pub(crate) fn class_of(faults: &FaultCodes, err: &Error) -> Option<FaultClass> {
     err.vendor_code().and_then(|c| c.parse::<i64>().ok()).map(|c| faults.class(c))
-}
-
-/// Trims and truncates vendor text before it reaches an error message.
-pub(crate) fn scrub(text: &str) -> String {
-    let t = text.trim();
-    if t.chars().count() <= MAX_QUOTE {
-        return t.to_string();
-    }
-    let mut s: String = t.chars().take(MAX_QUOTE).collect();
-    s.push('…');
-    s
 }
 
 #[cfg(test)]

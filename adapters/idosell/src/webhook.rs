@@ -147,7 +147,7 @@ impl NoticeParser {
         if n.event.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(&w.dispatched_event)) {
             return Err(Error::new(ErrorKind::Protocol, PROVIDER, OPERATION).with_message(format!(
                 "event is {:?}, not {}",
-                crate::error::scrub(n.event.as_deref().unwrap_or("")),
+                loyalty_http::excerpt(n.event.as_deref().unwrap_or("")),
                 w.dispatched_event
             )));
         }

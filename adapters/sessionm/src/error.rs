@@ -30,14 +30,11 @@
 //! | an unreadable error body, other statuses | `Protocol` | no | unknown |
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
-use loyalty_http::{parse_retry_after, ClassifyInput};
+use loyalty_http::{body_excerpt, excerpt, parse_retry_after, ClassifyInput};
 
 use crate::names::code;
 use crate::wire::envelope::ErrorDetails;
 use crate::wire::lenient::is_ok;
-
-/// Longest vendor text quoted in an error message.
-const MAX_QUOTE: usize = 200;
 
 /// Classifies a SessionM reply: `None` for a success, the error otherwise. Pure: no I/O, no
 /// clock (`now` comes in the input, for `Retry-After` dates).
@@ -80,7 +77,7 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     let err = match details {
         None => new(ErrorKind::Protocol)
             .with_effect(WriteEffect::Unknown)
-            .with_message(format!("HTTP {status} with an unreadable body: {}", quote(input.body))),
+            .with_message(format!("HTTP {status} with an unreadable body: {}", body_excerpt(input.body))),
         Some(d) if d.code.is_some() => by_code(input, &d),
         Some(d) => match status {
             404 | 410 => new(ErrorKind::NotFound).with_message(text(Some(&d), "HTTP 404")),
@@ -159,7 +156,7 @@ fn by_code(input: &ClassifyInput<'_>, d: &ErrorDetails) -> Error {
 /// The first field the vendor names and its message, else `default` with the error's text.
 fn field_of(d: &ErrorDetails, default: &str) -> (String, String) {
     match d.fields.first() {
-        Some((field, reason)) => (field.clone(), scrub(reason)),
+        Some((field, reason)) => (field.clone(), excerpt(reason)),
         None => (default.to_string(), text(Some(d), "refused")),
     }
 }
@@ -173,24 +170,9 @@ fn with_code(err: Error, d: Option<&ErrorDetails>) -> Error {
 
 fn text(d: Option<&ErrorDetails>, fallback: &str) -> String {
     d.and_then(|d| d.message.as_deref())
-        .map(scrub)
+        .map(excerpt)
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| fallback.to_string())
-}
-
-/// Trims and truncates vendor text before it reaches an error message.
-fn scrub(text: &str) -> String {
-    let t = text.trim();
-    if t.chars().count() <= MAX_QUOTE {
-        return t.to_string();
-    }
-    let mut s: String = t.chars().take(MAX_QUOTE).collect();
-    s.push('…');
-    s
-}
-
-fn quote(bytes: &[u8]) -> String {
-    scrub(&String::from_utf8_lossy(bytes))
 }
 
 #[cfg(test)]
@@ -508,6 +490,6 @@ mod tests {
         let body =
             leak(format!(r#"{{"status":"error","errors":{{"code":"x","message":"{}"}}}}"#, "y".repeat(5000)));
         let e = run(&row("long", 200, "members.find", body)).unwrap();
-        assert!(e.message().chars().count() <= MAX_QUOTE + 1);
+        assert!(e.message().chars().count() <= loyalty_http::EXCERPT_CHARS + 1);
     }
 }

@@ -46,6 +46,7 @@ mod call;
 mod classify;
 mod client;
 mod config;
+mod excerpt;
 mod response;
 mod secret;
 
@@ -57,5 +58,6 @@ pub use call::{encode_segment, Body, BodyBuilder, Call, Retry};
 pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInput};
 pub use client::HttpClient;
 pub use config::{parse_duration, vendor_base_url, HttpConfig};
+pub use excerpt::{body_excerpt, excerpt, EXCERPT_CHARS};
 pub use response::Response;
 pub use secret::{redacted_url, Secret};

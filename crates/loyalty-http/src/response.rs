@@ -5,9 +5,6 @@ use loyalty_core::{Error, ErrorKind};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-/// How much of an unreadable body an error message quotes.
-const QUOTED_BODY_CHARS: usize = 200;
-
 /// A reply the classifier accepted as a success.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -38,14 +35,9 @@ impl Response {
     }
 }
 
-/// The first characters of a body, for an error message.
+/// The first characters of a body, for an error message (not trimmed: the body starts here).
 pub(crate) fn quote(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut quoted: String = text.chars().take(QUOTED_BODY_CHARS).collect();
-    if text.chars().nth(QUOTED_BODY_CHARS).is_some() {
-        quoted.push('…');
-    }
-    quoted
+    crate::excerpt::cut(&String::from_utf8_lossy(body))
 }
 
 #[cfg(test)]
