@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use loyalty_core::checkout::{CheckoutOutcome, Completion, Delivery, Prepared};
 use loyalty_core::form::{FieldError, FieldKind, FormSchema};
 use loyalty_core::{
-    Basket, Consents, Currency, Member, Money, Offer, OfferId, OfferKind, Phone, PricedBasket,
+    Basket, Consents, Currency, LineDiscount, Member, Money, Offer, OfferId, OfferKind, Phone, PricedBasket,
     RegisterMember, Scope,
 };
 use rust_decimal::Decimal;
@@ -469,41 +469,74 @@ pub(crate) async fn my_page(State(shop): Shared, headers: HeaderMap) -> Response
 
 // ---- checkout ----
 
-/// The priced lines with each discount and the offer behind it.
-fn priced_table(id: &str, basket: &Basket, priced: &PricedBasket, offers: &[Offer]) -> String {
-    let mut out = format!(
-        r#"<table id="{id}"><tr><th>Product</th><th class="num">Units</th><th class="num">Gross</th><th>Discounts</th><th class="num">Net</th></tr>"#
-    );
-    for pl in &priced.lines {
-        let line = basket.lines.iter().find(|l| l.line_id == pl.line_id);
-        let name = line.and_then(|l| l.name.clone()).unwrap_or_else(|| pl.line_id.to_string());
-        let units = line.map(|l| number(&l.quantity)).unwrap_or_default();
-        let mut discounts = String::new();
-        for d in &pl.discounts {
-            let _ = write!(
-                discounts,
-                r#"<div class="discount" data-offer="{}">−{} {}</div>"#,
-                escape(d.offer_id.as_str()),
-                money(&d.amount),
-                escape(&offer_title(offers, &d.offer_id))
-            );
-        }
+/// The head of a table of lines (the review and the receipt).
+const LINES_HEAD: &str = r#"<tr><th>Product</th><th class="num">Units</th><th class="num">Gross</th><th>Discounts</th><th class="num">Net</th></tr>"#;
+
+/// One line of the review or the receipt, with each discount and the offer behind it.
+struct LineRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    units: String,
+    gross: &'a Money,
+    discounts: &'a [LineDiscount],
+    net: &'a Money,
+}
+
+fn push_line_row(out: &mut String, row: &LineRow<'_>, offers: &[Offer]) {
+    let mut discounts = String::new();
+    for d in row.discounts {
         let _ = write!(
-            out,
-            r#"<tr class="line" data-line="{lid}"><td>{name}</td><td class="num">{units}</td><td class="num">{gross}</td><td>{discounts}</td><td class="num">{net}</td></tr>"#,
-            lid = escape(pl.line_id.as_str()),
-            name = escape(&name),
-            units = escape(&units),
-            gross = money(&pl.gross),
-            net = money(&pl.net),
+            discounts,
+            r#"<div class="discount" data-offer="{}">−{} {}</div>"#,
+            escape(d.offer_id.as_str()),
+            money(&d.amount),
+            escape(&offer_title(offers, &d.offer_id))
         );
     }
     let _ = write!(
         out,
-        r#"<tr><th colspan="2">Total</th><td class="num">{}</td><td class="discount">−{}</td><td class="num"><strong id="{id}-total">{}</strong></td></tr></table>"#,
-        money(&priced.total_gross),
-        money(&priced.total_discount),
-        money(&priced.total)
+        r#"<tr class="line" data-line="{lid}"><td>{name}</td><td class="num">{units}</td><td class="num">{gross}</td><td>{discounts}</td><td class="num">{net}</td></tr>"#,
+        lid = escape(row.id),
+        name = escape(row.name),
+        units = escape(&row.units),
+        gross = money(row.gross),
+        net = money(row.net),
+    );
+}
+
+/// The totals row that closes a table of lines; the total carries `total_id`.
+fn push_total_row(out: &mut String, gross: &Money, discount: &Money, total: &Money, total_id: &str) {
+    let _ = write!(
+        out,
+        r#"<tr><th colspan="2">Total</th><td class="num">{}</td><td class="discount">−{}</td><td class="num"><strong id="{total_id}">{}</strong></td></tr></table>"#,
+        money(gross),
+        money(discount),
+        money(total)
+    );
+}
+
+/// The priced lines with each discount and the offer behind it.
+fn priced_table(id: &str, basket: &Basket, priced: &PricedBasket, offers: &[Offer]) -> String {
+    let mut out = format!(r#"<table id="{id}">{LINES_HEAD}"#);
+    for pl in &priced.lines {
+        let line = basket.lines.iter().find(|l| l.line_id == pl.line_id);
+        let name = line.and_then(|l| l.name.clone()).unwrap_or_else(|| pl.line_id.to_string());
+        let row = LineRow {
+            id: pl.line_id.as_str(),
+            name: &name,
+            units: line.map(|l| number(&l.quantity)).unwrap_or_default(),
+            gross: &pl.gross,
+            discounts: &pl.discounts,
+            net: &pl.net,
+        };
+        push_line_row(&mut out, &row, offers);
+    }
+    push_total_row(
+        &mut out,
+        &priced.total_gross,
+        &priced.total_discount,
+        &priced.total,
+        &format!("{id}-total"),
     );
     out
 }
@@ -820,38 +853,20 @@ fn receipt_html(outcome: &CheckoutOutcome) -> String {
     if outcome.signed_up {
         body.push_str(&message("ok", "signed-up", "Welcome: you are now a member."));
     }
-    body.push_str(
-        r#"<table id="receipt"><tr><th>Product</th><th class="num">Units</th><th class="num">Gross</th><th>Discounts</th><th class="num">Net</th></tr>"#,
-    );
+    let _ = write!(body, r#"<table id="receipt">{LINES_HEAD}"#);
     for l in &tx.lines {
-        let mut discounts = String::new();
-        for d in &l.discounts {
-            let _ = write!(
-                discounts,
-                r#"<div class="discount" data-offer="{}">−{} {}</div>"#,
-                escape(d.offer_id.as_str()),
-                money(&d.amount),
-                escape(&offer_title(offers, &d.offer_id))
-            );
-        }
-        let _ = write!(
-            body,
-            r#"<tr class="line" data-line="{lid}"><td>{name}</td><td class="num">{units}</td><td class="num">{gross}</td><td>{discounts}</td><td class="num">{net}</td></tr>"#,
-            lid = escape(l.line_id.as_str()),
-            name = escape(l.name.as_deref().unwrap_or(l.product_id.as_str())),
-            units = escape(&number(&l.quantity)),
-            gross = money(&l.gross),
-            net = money(&l.net),
-        );
+        let row = LineRow {
+            id: l.line_id.as_str(),
+            name: l.name.as_deref().unwrap_or(l.product_id.as_str()),
+            units: number(&l.quantity),
+            gross: &l.gross,
+            discounts: &l.discounts,
+            net: &l.net,
+        };
+        push_line_row(&mut body, &row, offers);
     }
-    let _ = write!(
-        body,
-        r#"<tr><th colspan="2">Total</th><td class="num">{}</td><td class="discount">−{}</td><td class="num"><strong id="total">{}</strong></td></tr></table><p>Paid: <span id="charged">{}</span></p>"#,
-        money(&tx.total_gross),
-        money(&tx.total_discount),
-        money(&tx.total),
-        money(&outcome.charged)
-    );
+    push_total_row(&mut body, &tx.total_gross, &tx.total_discount, &tx.total, "total");
+    let _ = write!(body, r#"<p>Paid: <span id="charged">{}</span></p>"#, money(&outcome.charged));
     for s in &tx.stamps {
         let verb = match serde_json::to_value(s.action).ok().and_then(|v| v.as_str().map(str::to_string)) {
             Some(a) if a == "deducted" => "used",
