@@ -34,6 +34,7 @@
 
 pub mod docs;
 mod env;
+pub mod memory;
 mod report;
 pub mod scenarios;
 

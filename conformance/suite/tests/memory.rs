@@ -1,54 +1,9 @@
 //! The memory provider is the oracle: every scenario passes against it.
 
-use loyalty_conformance::{run, CartSetup, Environment, PushedNotice, Status, Target};
+use loyalty_conformance::memory::environment;
+use loyalty_conformance::{run, Status, Target};
 use loyalty_core::{Capabilities, Provider};
-use loyalty_memory::{demo, MemoryProvider};
-
-fn memory_env(provider: &MemoryProvider, clock: loyalty_core::ManualClock) -> Environment {
-    let now = clock.clone();
-    let tokens = provider.clone();
-    let (completes, abandons, fails) = (provider.clone(), provider.clone(), provider.clone());
-    let (shipper, losing) = (provider.clone(), provider.clone());
-    demo::member_lookups()
-        .into_iter()
-        .fold(Environment::new(demo::MEMBER_ID, demo::basket()), Environment::with_lookup)
-        .with_carts(
-            CartSetup::new(
-                loyalty_core::Currency::NOK,
-                vec![
-                    demo::PRODUCT_SOCKS.into(),
-                    demo::PRODUCT_SOCKS_PREMIUM.into(),
-                    demo::PRODUCT_SOCKS_DELUXE.into(),
-                ],
-                demo::PRODUCT_COFFEE,
-                demo::card_approved(),
-                demo::cart_customer(),
-            )
-            .with_declined_card(demo::card_declined())
-            .with_redirect(demo::redirect_payment()),
-        )
-        .with_payment_completion(
-            move |c| completes.complete_cart_payment(c),
-            move |c| abandons.abandon_cart_payment(c),
-        )
-        .with_failing_upgrade_charge(move || fails.fail_next_upgrade_charge())
-        .with_dropship(demo::PRODUCT_COFFEE, demo::COURIER)
-        .with_dispatch(move |order| {
-            // The memory wholesaler ships in two parcels and hands back the notice it pushes.
-            let pushed = shipper
-                .dispatch(&order, &["MEM-PARCEL-1", "MEM-PARCEL-2"])
-                .map(|(headers, body)| Some(PushedNotice { headers, body }))
-                .map_err(|e| e.to_string());
-            Box::pin(async move { pushed })
-        })
-        .with_lost_replies(move |operation| {
-            losing.lose_reply_next(operation);
-            true
-        })
-        .with_now(move || loyalty_core::Clock::now(&now))
-        .with_activation_tokens(move |id| tokens.activation_token(id))
-        .with_clock(move |d| clock.advance(d))
-}
+use loyalty_memory::MemoryProvider;
 
 /// The memory provider under another declaration: what a dishonest or partial adapter looks
 /// like to the suite.
@@ -97,7 +52,7 @@ async fn run_redeclared(
     hide_holds: bool,
 ) -> loyalty_conformance::AdapterReport {
     let (inner, clock) = MemoryProvider::demo_manual();
-    let env = memory_env(&inner, clock);
+    let env = environment(&inner, clock);
     let mut caps = inner.capabilities().clone();
     change(&mut caps);
     run(&Redeclared { inner, caps, hide_holds }, &env, Target::Memory, |_| {}).await
@@ -106,7 +61,7 @@ async fn run_redeclared(
 #[tokio::test]
 async fn every_scenario_passes_against_the_memory_provider() {
     let (provider, clock) = MemoryProvider::demo_manual();
-    let report = run(&provider, &memory_env(&provider, clock), Target::Memory, |_| {}).await;
+    let report = run(&provider, &environment(&provider, clock), Target::Memory, |_| {}).await;
     let failures: Vec<_> = report.failures();
     assert!(failures.is_empty(), "failures: {failures:#?}");
     let skipped: Vec<(&str, Option<&str>)> = report
