@@ -391,37 +391,20 @@ async fn oversized_bodies_get_413_and_cors_is_off_unless_configured() {
     let big = json!({"basket": {"currency": "NOK", "lines": [], "padding": "x".repeat(4096)}});
     let (status, p) = problem(s.post("/v1/price", None, big).await).await;
     assert_eq!((status.as_u16(), p["field"].as_str()), (413, Some("body")));
-    let r = s
-        .http
-        .get(s.url("/v1/capabilities"))
-        .bearer_auth(KEY)
-        .header("Origin", "https://shop.example")
-        .send()
-        .await
-        .unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(allowed_origin(&s, "https://shop.example").await, None);
 
     let mut settings = ServeSettings::new(ApiKey::new(KEY).unwrap());
     settings.cors_origins = vec!["https://shop.example".parse().unwrap()];
     let s = start_on(Arc::new(MemoryCheckoutStore::new()), settings).await;
-    let r = s
-        .http
-        .get(s.url("/v1/capabilities"))
-        .bearer_auth(KEY)
-        .header("Origin", "https://shop.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://shop.example");
-    let r = s
-        .http
-        .get(s.url("/v1/capabilities"))
-        .bearer_auth(KEY)
-        .header("Origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(allowed_origin(&s, "https://shop.example").await.as_deref(), Some("https://shop.example"));
+    assert_eq!(allowed_origin(&s, "https://evil.example").await, None);
+}
+
+/// The `Access-Control-Allow-Origin` the service answers a keyed read from `origin` with.
+async fn allowed_origin(s: &Served, origin: &str) -> Option<String> {
+    let r =
+        s.http.get(s.url("/v1/capabilities")).bearer_auth(KEY).header("Origin", origin).send().await.unwrap();
+    r.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned())
 }
 
 #[test]
