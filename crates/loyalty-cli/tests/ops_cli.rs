@@ -8,17 +8,15 @@ use serde_json::Value;
 
 /// A scratch directory holding a `loyalty.toml` and baskets.
 struct Shop {
-    dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl Shop {
     fn new(name: &str, config: &str) -> Shop {
-        let dir = std::env::temp_dir().join(format!("loyalty-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("loyalty.toml"), config).unwrap();
+        let dir = tempfile::Builder::new().prefix(&format!("loyalty-cli-{name}-")).tempdir().unwrap();
+        std::fs::write(dir.path().join("loyalty.toml"), config).unwrap();
         std::fs::write(
-            dir.join("basket.json"),
+            dir.path().join("basket.json"),
             r#"{"currency": "NOK", "lines": [
                 {"line_id": "1", "product_id": "COF-500", "quantity": "2", "unit_price": "129.00"},
                 {"line_id": "2", "product_id": "MUG-1", "quantity": "1", "unit_price": "199.00"}]}"#,
@@ -28,7 +26,7 @@ impl Shop {
     }
 
     fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        self.dir.path().join(name)
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -37,7 +35,7 @@ impl Shop {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_loyalty"));
-        c.current_dir(&self.dir).env_remove("LOYALTY_CONFIG").args(args);
+        c.current_dir(self.dir.path()).env_remove("LOYALTY_CONFIG").args(args);
         c
     }
 
@@ -46,12 +44,6 @@ impl Shop {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)))
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
