@@ -78,16 +78,8 @@ async fn start_chromedriver() -> Chromedriver {
     driver
 }
 
-/// A fresh profile directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn browser(driver: &Chromedriver, profile: &TempDir) -> Client {
+/// Starts a browser session on `profile`, a fresh profile directory.
+async fn browser(driver: &Chromedriver, profile: &Path) -> Client {
     let args = [
         "--headless=new",
         "--no-sandbox",
@@ -102,7 +94,7 @@ async fn browser(driver: &Chromedriver, profile: &TempDir) -> Client {
     ]
     .into_iter()
     .map(str::to_string)
-    .chain([format!("--user-data-dir={}", profile.0.display())])
+    .chain([format!("--user-data-dir={}", profile.display())])
     .collect::<Vec<_>>();
     let caps = json!({
         "browserName": "chrome",
@@ -371,12 +363,10 @@ async fn shop_on(
     let api = Api::start(provider, clock).await;
     let config = StorefrontConfig { api: api.base.parse()?, api_key: API_KEY.into() };
     let shop_addr = serve(app(config)).await;
-    let profile = TempDir(std::env::temp_dir().join(format!(
-        "storefront-chromium-{}-{}",
-        std::process::id(),
-        run.provider
-    )));
-    let client = browser(driver, &profile).await;
+    // Removed when the run ends, however it ends.
+    let profile =
+        tempfile::Builder::new().prefix(&format!("storefront-chromium-{}-", run.provider)).tempdir()?;
+    let client = browser(driver, profile.path()).await;
     let shop = Shop { c: client.clone(), base: format!("http://{shop_addr}") };
     // In a task of its own, so the browser session is closed even when an assertion fails.
     let flow = tokio::spawn(async move { member_and_guest(&shop, &api, &run).await }).await;
