@@ -25,7 +25,10 @@ impl<'de> Deserialize<'de> for Phone {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Phone, D::Error> {
         use serde::de::{self, MapAccess, Visitor};
 
+        // Strict even where serde reads this from buffered content (a `value` written before
+        // its `kind` in a lookup), where a skipped field could not be seen from outside.
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Parts {
             country_code: String,
             number: String,

@@ -48,13 +48,12 @@ fn answer<T: Serialize>(result: loyalty_core::Result<T>) -> Response {
     }
 }
 
-/// Reads a JSON body into `T`; a body that does not read is `400` naming the path of the bad
-/// field, an oversized one `413`. A field `T` does not know is refused too, however deep, so a
-/// typo (`"emial"`) is never dropped in silence.
-fn body<T: DeserializeOwned + Serialize>(
-    bytes: Result<Bytes, BytesRejection>,
-    operation: &str,
-) -> Result<T, Response> {
+/// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
+/// of the bad field, an oversized one `413`. A field `T` does not know is refused too, however
+/// deep, so a typo (`"emial"`) is never dropped in silence. A type serde reads from buffered
+/// content (an adjacently tagged value written before its tag) must refuse unknown fields
+/// itself, as the phone's object form does: skipped fields there are not reported.
+fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
     let bytes = bytes.map_err(|r| {
         let status = r.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -66,14 +65,23 @@ fn body<T: DeserializeOwned + Serialize>(
     })?;
     let text = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
     let mut de = serde_json::Deserializer::from_slice(text);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_string() } else { path };
-        Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, e.inner().to_string()).into_response()
+    // The first field the type skipped: serde asks for it as "ignored any", which this sees.
+    let mut unknown: Option<String> = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| field_path(&path));
+    };
+    let value: T = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_string() } else { path };
+            Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, e.inner().to_string())
+                .into_response()
+        })?;
+    // Whitespace may follow the document; anything else is not one JSON value.
+    de.end().map_err(|e| {
+        Problem::invalid(StatusCode::BAD_REQUEST, operation, "body", e.to_string()).into_response()
     })?;
-    let given: serde_json::Value = serde_json::from_slice(text).unwrap_or_default();
-    let read = serde_json::to_value(&value).unwrap_or_default();
-    if let Some(path) = unknown_field(&given, &read, String::new()) {
+    if let Some(path) = unknown {
         return Err(
             Problem::invalid(StatusCode::BAD_REQUEST, operation, &path, "unknown field").into_response()
         );
@@ -81,28 +89,19 @@ fn body<T: DeserializeOwned + Serialize>(
     Ok(value)
 }
 
-/// The first field of `given` that reading it into the request type dropped: absent from what
-/// the type writes back, and not empty (a type may leave empty values out when writing).
-fn unknown_field(given: &serde_json::Value, read: &serde_json::Value, at: String) -> Option<String> {
-    use serde_json::Value;
-    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
-    match (given, read) {
-        (Value::Object(g), Value::Object(r)) => g.iter().find_map(|(key, value)| match r.get(key) {
-            Some(back) => unknown_field(value, back, join(key)),
-            None => {
-                let empty = match value {
-                    Value::Null => true,
-                    Value::Array(a) => a.is_empty(),
-                    Value::Object(o) => o.is_empty(),
-                    _ => false,
-                };
-                (!empty).then(|| join(key))
-            }
-        }),
-        (Value::Array(g), Value::Array(r)) if g.len() == r.len() => {
-            g.iter().zip(r).enumerate().find_map(|(i, (g, r))| unknown_field(g, r, format!("{at}[{i}]")))
+/// A skipped field's path as the other field errors name it: `basket.lines[1].discount_code`.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            at if at.is_empty() => key.clone(),
+            at => format!("{at}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            field_path(parent)
         }
-        _ => None,
     }
 }
 

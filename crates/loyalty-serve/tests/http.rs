@@ -115,9 +115,28 @@ async fn a_field_the_endpoint_does_not_know_is_refused_at_any_depth() {
     let (status, p) = problem(s.post("/v1/checkouts/o-typo/prepare", Some("o-typo"), prep).await).await;
     assert_eq!(status, 400);
     assert_eq!(p["field"], "basket.lines[1].discount_code", "{p}");
-    // Empty or null values a type leaves out when it writes are not taken for typos.
+    // Known fields may be null or empty; an unknown one may not, whatever its value.
     let ok = s.post("/v1/price", None, json!({"basket": basket(), "member": null, "confirmed": []})).await;
     assert_eq!(ok.status(), 200);
+    let (status, p) =
+        problem(s.post("/v1/price", None, json!({"basket": basket(), "coupons": null})).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("coupons")), "{p}");
+    // Inside a tagged value, written before or after its tag.
+    for lookup in [
+        json!({"kind": "phone", "value": {"country_code": "+47", "number": "41234567", "ext": "1"}}),
+        json!({"value": {"country_code": "+47", "number": "41234567", "ext": "1"}, "kind": "phone"}),
+    ] {
+        let prep = json!({"basket": basket(), "member": lookup});
+        let (status, p) =
+            problem(s.post("/v1/checkouts/o-typo-2/prepare", Some("o-typo-2"), prep).await).await;
+        assert_eq!(status, 400, "{p}");
+        assert!(p["detail"].as_str().unwrap_or_default().contains("ext"), "{p}");
+    }
+    // One JSON document: something after it is not dropped either.
+    let text = format!("{} {{}}", json!({"basket": basket()}));
+    let r = s.http.post(s.url("/v1/price")).bearer_auth(KEY).header("content-type", "application/json");
+    let (status, p) = problem(r.body(text).send().await.unwrap()).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("body")), "{p}");
 }
 
 #[tokio::test]
