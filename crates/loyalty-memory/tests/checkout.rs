@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use loyalty_core::checkout::{
     Authorization, Authorized, Checkout, CheckoutOutcome, CheckoutRequest, Completion, Delivery,
-    MemoryCheckoutStore, NextAnswer, Payment, SimulatedPayment,
+    MemoryCheckoutStore, NextAnswer, Payment, Prepared, SimulatedPayment,
 };
 use loyalty_core::{
     Clock, Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone,
@@ -17,11 +17,26 @@ use loyalty_core::{
 use loyalty_memory::{demo, MemoryProvider};
 use rust_decimal::Decimal;
 
-/// The simulated payment service plus a switch that makes capture fail.
+/// How the next captures fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaptureFault {
+    /// Refused before acting (the authorization lapsed).
+    Refused,
+    /// Captured at the service, but the reply was lost (a timeout).
+    ReplyLost,
+}
+
+/// The simulated payment service plus switches that make capture or authorize fail.
 #[derive(Default)]
 struct TestPayment {
     inner: SimulatedPayment,
-    fail_capture: Mutex<bool>,
+    fail_capture: Mutex<Option<CaptureFault>>,
+    /// Authorize at the service, then lose the reply.
+    lose_authorize_reply: Mutex<bool>,
+    /// Asking about a waiting payment fails without an answer.
+    resume_down: Mutex<bool>,
+    /// A completed 3-D Secure step approves this many minor units less than asked.
+    approve_short_by: Mutex<i64>,
     authorized: AtomicU32,
 }
 
@@ -39,18 +54,38 @@ impl Payment for TestPayment {
         if r.is_ok() {
             self.authorized.fetch_add(1, Ordering::SeqCst);
         }
+        if r.is_ok() && *self.lose_authorize_reply.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.authorize"));
+        }
         // A real gateway is slow: let a concurrent duplicate catch up.
         tokio::task::yield_now().await;
         r
     }
     async fn resume(&self, a: &Authorization) -> loyalty_core::Result<Authorized> {
-        self.inner.resume(a).await
+        if *self.resume_down.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.resume"));
+        }
+        let short = *self.approve_short_by.lock().unwrap();
+        match self.inner.resume(a).await? {
+            Authorized::Approved(mut a) if short > 0 => {
+                a.amount = Money::new(a.amount.minor - short, a.amount.currency);
+                Ok(Authorized::Approved(a))
+            }
+            other => Ok(other),
+        }
     }
     async fn capture(&self, a: &Authorization) -> loyalty_core::Result<()> {
-        if *self.fail_capture.lock().unwrap() {
-            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.capture"));
+        let fault = *self.fail_capture.lock().unwrap();
+        match fault {
+            Some(CaptureFault::Refused) => Err(Error::new(ErrorKind::Rejected, "payment", "payment.capture")
+                .with_message("authorization lapsed")),
+            Some(CaptureFault::ReplyLost) => {
+                self.inner.capture(a).await?;
+                Err(Error::new(ErrorKind::Unavailable, "payment", "payment.capture")
+                    .with_message("timed out"))
+            }
+            None => self.inner.capture(a).await,
         }
-        self.inner.capture(a).await
     }
     async fn void(&self, a: &Authorization) -> loyalty_core::Result<()> {
         self.inner.void(a).await
@@ -194,13 +229,67 @@ async fn commit_after_a_declined_payment_takes_the_holds_back_first() {
 }
 
 #[tokio::test]
-async fn failed_capture_voids_and_releases() {
+async fn refused_capture_voids_and_releases() {
     let w = world();
-    *w.payment.fail_capture.lock().unwrap() = true;
+    *w.payment.fail_capture.lock().unwrap() = Some(CaptureFault::Refused);
     w.checkout.complete(&ctx(), &order("o-4")).await.unwrap_err();
     assert_eq!(w.payment.voided().len(), 1);
     assert!(w.provider.open_holds().is_empty());
     assert_eq!(w.provider.transaction_count(), 0);
+}
+
+#[tokio::test]
+async fn a_capture_whose_reply_is_lost_keeps_the_order_charging_until_it_is_finished() {
+    let w = world();
+    *w.payment.fail_capture.lock().unwrap() = Some(CaptureFault::ReplyLost);
+    let prepared = w.checkout.prepare(&ctx(), &order("o-4b")).await.unwrap();
+    let err = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert!(err.is_temporary(), "the shop is told to try again: {err}");
+    assert!(err.message().contains("stays charging"), "{err}");
+    assert_eq!(w.payment.captures(), 1, "the money moved");
+    assert!(w.payment.voided().is_empty(), "a capture that may have happened is never voided");
+    assert_eq!(w.provider.open_holds().len(), prepared.holds.len(), "the holds are kept for the sale");
+    assert_eq!(w.provider.transaction_count(), 0);
+    // The service answers again: the background work finishes the sale, capturing once.
+    *w.payment.fail_capture.lock().unwrap() = None;
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(report.recovered, vec![TransactionId::new("o-4b")], "{report:?}");
+    assert_eq!(w.payment.captures(), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+    let again = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(again.charged, prepared.priced.total);
+    assert!(matches!(again.delivery, Delivery::Sent(_)), "{:?}", again.delivery);
+    assert!(w.provider.open_holds().is_empty());
+}
+
+#[tokio::test]
+async fn a_commit_retried_after_a_lost_capture_reply_finishes_the_sale_once() {
+    let w = world();
+    *w.payment.fail_capture.lock().unwrap() = Some(CaptureFault::ReplyLost);
+    let prepared = w.checkout.prepare(&ctx(), &order("o-4c")).await.unwrap();
+    w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    *w.payment.fail_capture.lock().unwrap() = None;
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.captured_total(&TransactionId::new("o-4c")), Some(prepared.priced.total));
+    assert_eq!(w.payment.authorized.load(Ordering::SeqCst), 1, "authorized once");
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn an_authorization_whose_reply_is_lost_is_asked_again_not_declined() {
+    let w = world();
+    *w.payment.lose_authorize_reply.lock().unwrap() = true;
+    let prepared = w.checkout.prepare(&ctx(), &order("o-4d")).await.unwrap();
+    let err = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+    assert!(w.payment.voided().is_empty());
+    assert_eq!(w.provider.open_holds().len(), prepared.holds.len(), "nothing released");
+    *w.payment.lose_authorize_reply.lock().unwrap() = false;
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.captures(), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
 }
 
 #[tokio::test]
@@ -608,4 +697,73 @@ async fn permanent_refusal_after_charge_is_reported_not_kept_for_resend() {
     assert!(w.checkout.pending().await.unwrap().is_empty(), "a resend would be refused again");
     assert_eq!(w.payment.captures(), 1, "the sale stands");
     assert!(w.provider.open_holds().is_empty(), "holds are released");
+}
+
+#[tokio::test]
+async fn a_send_refused_for_credentials_or_configuration_stays_in_the_outbox() {
+    let w = world();
+    for (i, kind) in
+        [ErrorKind::Unauthorized, ErrorKind::Forbidden, ErrorKind::NotFound].into_iter().enumerate()
+    {
+        let id = format!("o-61-{i}");
+        w.provider.fail_next("transactions.send", Error::new(kind.clone(), "memory", "transactions.send"));
+        let out = w.complete(&order(&id)).await;
+        assert!(matches!(out.delivery, Delivery::Pending { .. }), "{kind:?}: {:?}", out.delivery);
+        assert!(w.checkout.pending().await.unwrap().contains(&TransactionId::new(id.as_str())), "{kind:?}");
+    }
+    // The credentials are mended: every sale reaches the vendor.
+    let results = w.checkout.resend_pending(&ctx()).await;
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|(_, r)| matches!(r, Ok(Delivery::Sent(_)))), "{results:?}");
+    assert_eq!(w.provider.transaction_count(), 3);
+    assert!(w.checkout.pending().await.unwrap().is_empty());
+}
+
+/// Commits `id` with the payment asking for 3-D Secure, and the customer completing it.
+async fn commit_through_3ds(w: &World, id: &str) -> Prepared {
+    w.payment.answer_next(NextAnswer::ThreeDSecure);
+    let prepared = w.checkout.prepare(&ctx(), &order(id)).await.unwrap();
+    let waiting = w.checkout.commit(&ctx(), &prepared).await.unwrap();
+    assert!(matches!(waiting, Completion::ActionRequired { .. }), "{waiting:?}");
+    w.payment.complete_action(&TransactionId::new(id));
+    prepared
+}
+
+#[tokio::test]
+async fn a_3ds_payment_completed_by_the_customer_is_captured_once_and_sent() {
+    let w = world();
+    let prepared = commit_through_3ds(&w, "o-70").await;
+    let out = w.checkout.confirm_payment(&ctx(), &TransactionId::new("o-70")).await.unwrap();
+    let out = out.into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.captures(), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn a_3ds_payment_the_service_cannot_answer_about_stays_waiting() {
+    let w = world();
+    let prepared = commit_through_3ds(&w, "o-71").await;
+    *w.payment.resume_down.lock().unwrap() = true;
+    let err = w.checkout.confirm_payment(&ctx(), &TransactionId::new("o-71")).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+    assert!(w.payment.voided().is_empty(), "an approved payment is not voided for a network fault");
+    assert_eq!(w.provider.open_holds().len(), prepared.holds.len());
+    *w.payment.resume_down.lock().unwrap() = false;
+    let out = w.checkout.confirm_payment(&ctx(), &TransactionId::new("o-71")).await.unwrap();
+    assert_eq!(out.into_outcome().unwrap().charged, prepared.priced.total);
+    assert_eq!(w.payment.captures(), 1);
+}
+
+#[tokio::test]
+async fn a_3ds_approval_for_less_than_the_total_is_not_captured() {
+    let w = world();
+    commit_through_3ds(&w, "o-72").await;
+    *w.payment.approve_short_by.lock().unwrap() = 100;
+    let err = w.checkout.confirm_payment(&ctx(), &TransactionId::new("o-72")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert_eq!(w.payment.captures(), 0, "a partial approval is never captured");
+    assert_eq!(w.payment.voided().len(), 1);
+    assert!(w.provider.open_holds().is_empty());
+    assert_eq!(w.provider.transaction_count(), 0);
 }

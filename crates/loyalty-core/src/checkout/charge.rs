@@ -6,7 +6,7 @@ use super::prepare::held_offers;
 use super::Checkout;
 use super::{Authorization, Authorized, CheckoutState, Completion, Prepared, PriceChange, Work, FLOW};
 use crate::basket::PricedBasket;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{OfferId, TransactionId};
 use crate::offer::OfferKind;
 use crate::provider::Context;
@@ -163,6 +163,7 @@ impl Checkout<'_> {
             Some(a) => Authorized::Approved(a),
             None => match self.payment.authorize(&work.rec.order, priced.total).await {
                 Ok(a) => a,
+                Err(e) if outcome_unknown(&e) => return Err(self.still_charging(work, e, "authorize").await),
                 Err(e) => return Err(self.declined(ctx, work, e, None).await),
             },
         };
@@ -198,8 +199,10 @@ impl Checkout<'_> {
                 work.rec.order
             )));
         };
-        if let Err(e) = self.payment.capture(&auth).await {
-            return Err(self.declined(ctx, work, e, Some(auth)).await);
+        match self.payment.capture(&auth).await {
+            Ok(()) => {}
+            Err(e) if outcome_unknown(&e) => return Err(self.still_charging(work, e, "capture").await),
+            Err(e) => return Err(self.declined(ctx, work, e, Some(auth)).await),
         }
         let tx = self.freeze(ctx, &work)?;
         work.rec.transaction = Some(tx);
@@ -229,6 +232,25 @@ impl Checkout<'_> {
         let used: Vec<OfferId> = held_offers(priced, &rec.offers).into_iter().map(|o| o.id).collect();
         tx.holds = rec.holds.iter().filter(|h| used.contains(&h.offer_id)).cloned().collect();
         Ok(tx)
+    }
+
+    /// A payment call whose outcome is unknown (a timeout, a dropped connection): the money may
+    /// have moved, so nothing is voided or released. The order stays charging and due now, so
+    /// the next commit or tick finishes it with the same calls (the payment service dedupes them
+    /// by order id and authorization); the caller gets a temporary error saying so.
+    async fn still_charging(&self, mut work: Work, err: Error, step: &str) -> Error {
+        work.rec.notes.push(format!("payment {step} outcome unknown: {}; retried", err.message()));
+        work.rec.due_at = Some(self.now());
+        let saved = self.save(&mut work, "payment.capture").await;
+        let mut message = format!(
+            "{}; the payment {step} may have gone through, so order {} stays charging and is finished by the next commit or tick",
+            err.message(),
+            work.rec.order
+        );
+        if let Err(e) = saved {
+            message.push_str(&format!("; {e}"));
+        }
+        err.with_temporary(true).with_message(message)
     }
 
     /// A payment that failed before capture: every hold released, the authorization voided,
@@ -302,10 +324,18 @@ impl Checkout<'_> {
             self.save(&mut work, OP).await?;
             return Ok(Completion::PriceChanged(change));
         }
+        let waits_until = work.rec.due_at;
         work.rec.state = CheckoutState::Charging;
         work.rec.due_at = Some(self.after(self.options.lease));
         self.save(&mut work, OP).await?;
         match self.payment.resume(&auth).await {
+            // Asking again failed without an answer: the payment still waits for the customer.
+            Err(e) if e.is_temporary() || e.effect() == WriteEffect::Unknown => {
+                work.rec.state = CheckoutState::AwaitingAction;
+                work.rec.due_at = waits_until;
+                self.save(&mut work, OP).await?;
+                Err(e.with_temporary(true))
+            }
             Err(e) => Err(self.declined(ctx, work, e, Some(auth)).await),
             Ok(Authorized::ActionRequired { authorization, action }) => {
                 work.rec.state = CheckoutState::AwaitingAction;
@@ -316,6 +346,16 @@ impl Checkout<'_> {
                 Ok(Completion::ActionRequired { order: order.clone(), action })
             }
             Ok(Authorized::Approved(a)) => {
+                let total = work.rec.priced.as_ref().map(|p| p.total);
+                if total != Some(a.amount) {
+                    let e =
+                        Error::new(ErrorKind::Conflict, "payment", "payment.resume").with_message(format!(
+                            "authorized {} but the order's total is {}",
+                            a.amount,
+                            total.map_or_else(|| "unknown".to_string(), |t| t.to_string())
+                        ));
+                    return Err(self.declined(ctx, work, e, Some(a)).await);
+                }
                 work.rec.authorization = Some(a);
                 self.save(&mut work, OP).await?;
                 self.capture_and_send(ctx, work).await
@@ -356,6 +396,12 @@ impl Checkout<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// Whether a payment call may have taken effect although it failed: the flow must not void or
+/// release on it, only ask again.
+fn outcome_unknown(e: &Error) -> bool {
+    e.effect() == WriteEffect::Unknown
 }
 
 /// Whether an offer is a claim the vendor can refuse after the charge.

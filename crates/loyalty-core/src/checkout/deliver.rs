@@ -17,6 +17,16 @@ fn refuses_a_claim(e: &Error) -> bool {
     *e.kind() == ErrorKind::Rejected && !e.is_temporary() && e.effect() != WriteEffect::Unknown
 }
 
+/// A refusal of the sale itself, for good: the vendor read it and will never take it as it is
+/// (a bad field, a business rule, a state conflict). Credentials refused or lacking rights, and
+/// a vendor object not found (a wrong store or department in the configuration), say nothing
+/// about the sale: an operator can mend them, so the sale stays in the outbox and is resent.
+fn refuses_the_sale(e: &Error) -> bool {
+    !e.is_temporary()
+        && e.effect() != WriteEffect::Unknown
+        && !matches!(e.kind(), ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::NotFound)
+}
+
 /// The offers a transaction claims: coupons and rewards used, stamp rewards taken.
 fn claims(tx: &Transaction) -> Vec<OfferId> {
     let mut out: Vec<OfferId> = tx.offers_used.iter().map(|u| u.offer_id.clone()).collect();
@@ -70,9 +80,7 @@ impl Checkout<'_> {
                     // Written before the next send, so a crash resends the same body.
                     self.save(work, "transactions.send").await?;
                 }
-                Err(e) if !e.is_temporary() && e.effect() != WriteEffect::Unknown => {
-                    break Delivery::Refused { reason: e.to_string() };
-                }
+                Err(e) if refuses_the_sale(&e) => break Delivery::Refused { reason: e.to_string() },
                 Err(e) => break Delivery::Pending { reason: e.to_string() },
             }
         };

@@ -80,20 +80,27 @@ pub trait Payment: Send + Sync {
     /// Authorizes `amount` for the order `transaction`.
     ///
     /// # Errors
-    /// `Rejected` for a declined card; anything else stops the checkout too, before capture.
+    /// `Rejected` for a declined card: the checkout releases its holds. An error whose effect
+    /// is [`WriteEffect::Unknown`](crate::WriteEffect::Unknown) (a timeout: the service may
+    /// have authorized) leaves the order charging, to be asked again under the same order id
+    /// by the next commit or tick; any other error stops the checkout like a decline.
     async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized>;
 
     /// Asks again about an authorization that waited for the customer (back from 3-D Secure or
     /// a redirect): approved, declined (`Rejected`), or still waiting.
     ///
     /// # Errors
-    /// `Rejected` when the customer did not complete it; anything else.
+    /// `Rejected` when the customer did not complete it (the holds are released). A temporary
+    /// error, or one whose effect is unknown, leaves the payment waiting: confirm again.
     async fn resume(&self, authorization: &Authorization) -> Result<Authorized>;
 
     /// Captures an authorization.
     ///
     /// # Errors
-    /// Any error; the flow voids the authorization and releases the holds.
+    /// An error whose effect is [`WriteEffect::Unknown`](crate::WriteEffect::Unknown) (the
+    /// money may have moved) leaves the order charging: nothing is voided or released, and the
+    /// capture is asked again by the next commit or tick. Any other error (a refusal before
+    /// acting) voids the authorization and releases the holds.
     async fn capture(&self, authorization: &Authorization) -> Result<()>;
 
     /// Voids an authorization that will not be captured (also one still waiting for the
