@@ -42,6 +42,11 @@ pub struct ReturnLedger {
     /// False when the provider never got the sale (refused, or no transactions): returns
     /// then only refund, nothing is sent.
     pub delivered: bool,
+    /// The live version (`current`) was cancelled at the provider by the return under way,
+    /// which stopped before sending what is kept: a retry of that return sends it without
+    /// cancelling twice.
+    #[serde(default)]
+    pub current_cancelled: bool,
 }
 
 impl ReturnLedger {
@@ -57,6 +62,7 @@ impl ReturnLedger {
             refunds_paid: BTreeSet::new(),
             in_progress: None,
             delivered: true,
+            current_cancelled: false,
         }
     }
 
@@ -190,13 +196,54 @@ fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyl
 ///
 /// # Errors
 /// `Invalid` for an unknown line or a quantity beyond what is left; `Unsupported` when no
-/// declared style fits; provider errors (the ledger is only updated on success).
+/// declared style fits; provider errors. The ledger takes the return only on success; a
+/// cancel done before a later step failed is recorded in it
+/// ([`ReturnLedger::current_cancelled`]) so the retry does not cancel twice.
 pub async fn process(
     provider: &dyn Provider,
     ctx: &Context,
     ledger: Option<&mut ReturnLedger>,
     request: &ReturnRequest,
     style: Option<ReturnStyle>,
+) -> Result<ReturnOutcome> {
+    process_resumed(provider, ctx, ledger, request, style, false).await
+}
+
+/// Cancels the live version once. `resumed`: an earlier attempt of this return stopped at an
+/// unknown step (its instance died), so a provider that refuses a second cancel may answer
+/// `Conflict` because that attempt's cancel went through; that counts as cancelled.
+async fn cancel_current(
+    provider: &dyn Provider,
+    ctx: &Context,
+    ledger: &mut ReturnLedger,
+    reason: Option<&str>,
+    resumed: bool,
+) -> Result<()> {
+    if ledger.current_cancelled {
+        return Ok(());
+    }
+    let tx_api =
+        provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), "transactions.cancel"))?;
+    match tx_api.cancel(ctx, &ledger.current, reason).await {
+        Ok(_) => {}
+        Err(e)
+            if resumed
+                && provider.capabilities().second_cancel_refused
+                && *e.kind() == crate::error::ErrorKind::Conflict => {}
+        Err(e) => return Err(e),
+    }
+    ledger.current_cancelled = true;
+    Ok(())
+}
+
+/// [`process`], for a return an earlier attempt may have started (see [`cancel_current`]).
+pub(crate) async fn process_resumed(
+    provider: &dyn Provider,
+    ctx: &Context,
+    ledger: Option<&mut ReturnLedger>,
+    request: &ReturnRequest,
+    style: Option<ReturnStyle>,
+    resumed: bool,
 ) -> Result<ReturnOutcome> {
     let op = "transactions.return";
     let tx_api = provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), op))?;
@@ -320,7 +367,7 @@ pub async fn process(
     match style {
         None => {}
         Some(ReturnStyle::CancelAndResend) => {
-            tx_api.cancel(ctx, &ledger.current, request.reason.as_deref()).await?;
+            cancel_current(provider, ctx, ledger, request.reason.as_deref(), resumed).await?;
             let before = coupons(&ledger.current);
             let mut kept_coupons = Vec::new();
             if !kept.is_empty() {
@@ -329,6 +376,7 @@ pub async fn process(
                 kept_coupons = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                 new_transaction = Some(tx.id.clone());
                 ledger.current = tx;
+                ledger.current_cancelled = false;
             }
             // The cancel gave every coupon back; the remainder claimed the kept ones again.
             if caps.reinstates(Reinstatement::OnCancel) {
@@ -352,7 +400,7 @@ pub async fn process(
             // Offers whose every discounted unit went back are due to the member again.
             let gone: Vec<crate::transaction::UsedOffer> = if kept.is_empty() {
                 // A full return is a void of the whole transaction.
-                tx_api.cancel(ctx, &ledger.current, request.reason.as_deref()).await?;
+                cancel_current(provider, ctx, ledger, request.reason.as_deref(), resumed).await?;
                 if caps.reinstates(Reinstatement::OnCancel) {
                     reinstated = before.iter().map(|u| u.offer_id.clone()).collect();
                     Vec::new()

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use loyalty_core::checkout::{
-    Authorization, Authorized, Checkout, CheckoutOutcome, CheckoutRequest, Completion, Delivery,
-    MemoryCheckoutStore, NextAnswer, Payment, Prepared, SimulatedPayment,
+    Authorization, Authorized, Checkout, CheckoutOutcome, CheckoutRequest, CheckoutStore, Completion,
+    Delivery, MemoryCheckoutStore, NextAnswer, Payment, Prepared, SimulatedPayment,
 };
+use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{
     Clock, Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone,
     Provider, RegisterMember, ReturnRequest, ReturnStyle, SendOutcome, TransactionId, TransactionLine,
@@ -766,4 +767,68 @@ async fn a_3ds_approval_for_less_than_the_total_is_not_captured() {
     assert_eq!(w.payment.voided().len(), 1);
     assert!(w.provider.open_holds().is_empty());
     assert_eq!(w.provider.transaction_count(), 0);
+}
+
+#[tokio::test]
+async fn a_cancel_and_resend_return_whose_resend_failed_is_finished_by_its_retry() {
+    let w = world();
+    let out = w.complete(&order("o-24")).await;
+    let request = ret("o-24", "o-24-r1", "2", 1);
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap_err();
+    assert!(w.provider.transaction(&TransactionId::new("o-24")).unwrap().1, "the cancel went through");
+    let ledger = w.checkout.ledger(&TransactionId::new("o-24")).await.unwrap().unwrap();
+    assert!(ledger.current_cancelled, "the ledger knows");
+    assert!(ledger.in_progress.is_none());
+    // The retry does not cancel again (the memory provider refuses a second cancel): it sends
+    // what is kept and refunds once.
+    let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap();
+    let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(r.refunded, mug_net);
+    let (rest, cancelled) = w.provider.transaction(&TransactionId::new("o-24-r1")).unwrap();
+    assert!(!cancelled);
+    assert_eq!(rest.total.minor, out.charged.minor - mug_net.minor);
+    assert_eq!(w.payment.refunds().get("o-24-r1"), Some(&mug_net));
+    // A later return cancels the remainder, the live version now.
+    w.checkout
+        .process_return(&ctx(), &ret("o-24", "o-24-r2", "1", 1), Some(ReturnStyle::CancelAndResend))
+        .await
+        .unwrap();
+    assert!(w.provider.transaction(&TransactionId::new("o-24-r1")).unwrap().1);
+}
+
+#[tokio::test]
+async fn a_return_resumed_after_its_instance_died_past_the_cancel_is_finished() {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(TestPayment::default());
+    let store = Arc::new(MemoryCheckoutStore::new());
+    let checkout = Checkout::with_store(
+        Arc::new(provider.clone()),
+        payment.clone(),
+        Arc::new(clock.clone()),
+        store.clone(),
+    );
+    let w = World { provider, clock, payment, checkout };
+    let out = w.complete(&order("o-25")).await;
+    let request = ret("o-25", "o-25-r1", "2", 1);
+    // The dead instance marked the return, cancelled the original, and died before recording.
+    let mut ledger = ReturnLedger::new(out.transaction.clone());
+    ledger.in_progress = Some(TransactionId::new("o-25-r1"));
+    assert!(store.save_ledger(&ledger, None).await.unwrap().is_some());
+    w.provider.transactions().unwrap().cancel(&ctx(), &out.transaction, None).await.unwrap();
+    let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap();
+    assert_eq!(r.new_transaction, Some(TransactionId::new("o-25-r1")));
+    assert!(
+        w.provider.transaction(&TransactionId::new("o-25-r1")).is_some(),
+        "what is kept reached the vendor"
+    );
+    // A return that was not under way still gets the vendor's refusal of a second cancel.
+    let fresh = ret("o-25", "o-25-r2", "1", 1);
+    let other = w.checkout.ledger(&TransactionId::new("o-25")).await.unwrap().unwrap();
+    assert!(!other.current_cancelled);
+    w.provider.transactions().unwrap().cancel(&ctx(), &other.current, None).await.unwrap();
+    let err =
+        w.checkout.process_return(&ctx(), &fresh, Some(ReturnStyle::CancelAndResend)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
 }

@@ -733,10 +733,14 @@ impl<'a> Checkout<'a> {
             return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                 .with_message(format!("return {other} of order {original} is under way")));
         }
+        // An earlier attempt of this return stopped without clearing its mark (its instance
+        // died): it may have acted at the provider.
+        let resumed = ledger.in_progress.as_ref() == Some(&request.return_id);
         // Mark the return before acting at the provider, so no other instance starts one too.
         ledger.in_progress = Some(request.return_id.clone());
         version = Some(self.save_ledger(&ledger, version, OP).await?);
-        let outcome = returns::process(&self.provider, ctx, Some(&mut ledger), request, style).await;
+        let outcome =
+            returns::process_resumed(&self.provider, ctx, Some(&mut ledger), request, style, resumed).await;
         ledger.in_progress = None;
         let outcome = match outcome {
             Ok(o) => o,
