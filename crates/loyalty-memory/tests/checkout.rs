@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use loyalty_core::checkout::{
     Authorization, Authorized, Checkout, CheckoutOutcome, CheckoutRequest, CheckoutStore, Completion,
-    Delivery, MemoryCheckoutStore, NextAnswer, Payment, Prepared, SimulatedPayment,
+    Delivery, MemoryCheckoutStore, NextAnswer, Payment, PaymentKey, Prepared, SimulatedPayment,
 };
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{
@@ -50,8 +50,8 @@ impl std::ops::Deref for TestPayment {
 
 #[async_trait]
 impl Payment for TestPayment {
-    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorized> {
-        let r = self.inner.authorize(tx, amount).await;
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
+        let r = self.inner.authorize(key, amount).await;
         if r.is_ok() {
             self.authorized.fetch_add(1, Ordering::SeqCst);
         }
@@ -831,4 +831,20 @@ async fn a_return_resumed_after_its_instance_died_past_the_cancel_is_finished() 
     let err =
         w.checkout.process_return(&ctx(), &fresh, Some(ReturnStyle::CancelAndResend)).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+}
+
+#[tokio::test]
+async fn a_customer_whose_card_was_declined_can_pay_the_same_order_again() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-26")).await.unwrap();
+    w.payment.answer_next(NextAnswer::Decline);
+    let err = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Rejected);
+    // Another card: the payment service keeps the first key's decline, so the retry is a new
+    // attempt of the same order.
+    w.payment.answer_next(NextAnswer::Approve);
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.captured_total(&TransactionId::new("o-26")), Some(prepared.priced.total));
+    assert_eq!(w.provider.transaction_count(), 1);
 }

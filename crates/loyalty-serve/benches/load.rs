@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use loyalty_config::Opened;
 use loyalty_core::checkout::{
-    Authorization, Authorized, Checkout, CheckoutRequest, MemoryCheckoutStore, Payment,
+    Authorization, Authorized, Checkout, CheckoutRequest, MemoryCheckoutStore, Payment, PaymentKey,
 };
 use loyalty_core::{Basket, Context, Currency, Line, MemberId, Money, TransactionId};
 use loyalty_memory::{demo, MemoryProvider};
@@ -80,8 +80,8 @@ struct Approve;
 
 #[async_trait]
 impl Payment for Approve {
-    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorized> {
-        Ok(Authorized::Approved(Authorization { id: format!("bench-{tx}"), amount }))
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
+        Ok(Authorized::Approved(Authorization { id: format!("bench-{key}"), amount }))
     }
     async fn resume(&self, a: &Authorization) -> loyalty_core::Result<Authorized> {
         Ok(Authorized::Approved(a.clone()))

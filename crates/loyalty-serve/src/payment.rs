@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use loyalty_core::checkout::{Authorization, Authorized, Payment};
+use loyalty_core::checkout::{Authorization, Authorized, Payment, PaymentKey};
 use loyalty_core::{Error, ErrorKind, Money, Result, TransactionId};
 
 /// Payments announced by commit requests, by order id.
@@ -34,7 +34,9 @@ impl ShopPayments {
 
 #[async_trait]
 impl Payment for ShopPayments {
-    async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized> {
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> Result<Authorized> {
+        // The shop's payment is for the order, whichever attempt of the checkout records it.
+        let transaction = &key.order;
         let announced = self.lock().get(transaction).cloned();
         match announced {
             Some((reference, paid)) if paid == amount => {

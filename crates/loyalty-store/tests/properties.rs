@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use loyalty_core::checkout::{
-    Authorization, Authorized, Checkout, CheckoutRequest, CheckoutStore, Completion, Payment, Prepared,
-    SimulatedPayment,
+    Authorization, Authorized, Checkout, CheckoutRequest, CheckoutStore, Completion, Payment, PaymentKey,
+    Prepared, SimulatedPayment,
 };
 use loyalty_core::{
     Context, Error, ErrorKind, ManualClock, MemberLookup, Money, Phone, ReturnRequest, TransactionId,
@@ -30,13 +30,13 @@ struct Counting {
 
 #[async_trait]
 impl Payment for Counting {
-    async fn authorize(&self, tx: &TransactionId, amount: Money) -> loyalty_core::Result<Authorized> {
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
         if std::mem::take(&mut *self.decline_next.lock().unwrap()) {
             return Err(
                 Error::new(ErrorKind::Rejected, "payment", "payment.authorize").with_message("declined")
             );
         }
-        self.inner.authorize(tx, amount).await
+        self.inner.authorize(key, amount).await
     }
     async fn resume(&self, a: &Authorization) -> loyalty_core::Result<Authorized> {
         self.inner.resume(a).await
@@ -186,7 +186,8 @@ impl Run {
         self.assert_at_most_one_charge();
         let charged: Vec<String> = self.payment.captures.lock().unwrap().keys().cloned().collect();
         for auth in charged {
-            let order = auth.trim_start_matches("auth-");
+            let order = SimulatedPayment::order_of(&auth).expect("an authorization of the simulated service");
+            let order = order.as_str();
             assert!(
                 self.provider.transaction(&TransactionId::new(order)).is_some(),
                 "order {order} was charged but never reached the vendor"

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clap::Args;
-use loyalty_core::checkout::{Authorization, Authorized, CheckoutRequest, Completion, Payment};
+use loyalty_core::checkout::{Authorization, Authorized, CheckoutRequest, Completion, Payment, PaymentKey};
 use loyalty_core::pricing::json::parse_input;
 use loyalty_core::{Basket, Context, MemberId, MemberLookup, Money, OfferId, ReturnRequest, TransactionId};
 use rust_decimal::Decimal;
@@ -22,12 +22,8 @@ struct PaidOutside;
 
 #[async_trait]
 impl Payment for PaidOutside {
-    async fn authorize(
-        &self,
-        transaction: &TransactionId,
-        amount: Money,
-    ) -> loyalty_core::Result<Authorized> {
-        Ok(Authorized::Approved(Authorization { id: format!("outside-{transaction}"), amount }))
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
+        Ok(Authorized::Approved(Authorization { id: format!("outside-{key}"), amount }))
     }
     async fn resume(&self, authorization: &Authorization) -> loyalty_core::Result<Authorized> {
         Ok(Authorized::Approved(authorization.clone()))

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use super::prepare::held_offers;
 use super::Checkout;
-use super::{Authorization, Authorized, CheckoutState, Completion, Prepared, PriceChange, Work, FLOW};
+use super::{
+    Authorization, Authorized, CheckoutState, Completion, PaymentKey, Prepared, PriceChange, Work, FLOW,
+};
 use crate::basket::PricedBasket;
 use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{OfferId, TransactionId};
@@ -103,6 +105,10 @@ impl Checkout<'_> {
         work.rec.due_at = Some(self.after(self.options.lease));
         work.rec.authorization = None;
         work.rec.action = None;
+        // A new payment key: after a decline or for a new total, the service must not answer
+        // with the earlier attempt's result. Written with the state, so a resumed charge asks
+        // again under the same key.
+        work.rec.payment_attempts += 1;
         if !self.try_save(&mut work).await? {
             return Ok(None);
         }
@@ -161,7 +167,7 @@ impl Checkout<'_> {
         };
         let answer = match work.rec.authorization.clone() {
             Some(a) => Authorized::Approved(a),
-            None => match self.payment.authorize(&work.rec.order, priced.total).await {
+            None => match self.payment.authorize(&self.payment_key(&work), priced.total).await {
                 Ok(a) => a,
                 Err(e) if outcome_unknown(&e) => return Err(self.still_charging(work, e, "authorize").await),
                 Err(e) => return Err(self.declined(ctx, work, e, None).await),
@@ -232,6 +238,11 @@ impl Checkout<'_> {
         let used: Vec<OfferId> = held_offers(priced, &rec.offers).into_iter().map(|o| o.id).collect();
         tx.holds = rec.holds.iter().filter(|h| used.contains(&h.offer_id)).cloned().collect();
         Ok(tx)
+    }
+
+    /// The payment key of the charge under way.
+    fn payment_key(&self, work: &Work) -> PaymentKey {
+        PaymentKey::new(work.rec.order.clone(), work.rec.payment_attempts.max(1))
     }
 
     /// A payment call whose outcome is unknown (a timeout, a dropped connection): the money may

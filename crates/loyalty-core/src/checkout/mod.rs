@@ -54,7 +54,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use payment::{
-    ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, SimulatedPayment,
+    ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, PaymentKey, SimulatedPayment,
 };
 pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply};
 pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};

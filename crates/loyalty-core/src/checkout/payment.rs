@@ -68,23 +68,59 @@ pub enum Authorized {
     },
 }
 
+/// Which payment of an order an authorization is: the order id and the attempt, 1 for the
+/// first. A new attempt starts after a decline, a void or a new total; a checkout resumed
+/// after a crash or a timeout asks again under the same attempt.
+///
+/// ```
+/// use loyalty_core::checkout::PaymentKey;
+/// use loyalty_core::TransactionId;
+///
+/// let key = PaymentKey::new(TransactionId::new("order-1"), 2);
+/// assert_eq!(key.to_string(), "order-1#2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct PaymentKey {
+    /// The checkout's order id.
+    pub order: TransactionId,
+    /// The attempt, from 1.
+    pub attempt: u32,
+}
+
+impl PaymentKey {
+    /// The key of `order`'s payment attempt `attempt` (from 1).
+    pub fn new(order: TransactionId, attempt: u32) -> PaymentKey {
+        PaymentKey { order, attempt }
+    }
+}
+
+impl std::fmt::Display for PaymentKey {
+    /// `order#attempt`: an idempotency key for the payment service.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.order, self.attempt)
+    }
+}
+
 /// The integrator's payment service. The flow calls it between hold and send.
 ///
 /// # Idempotency (required)
-/// The checkout's order id is the payment's idempotency key: authorizing the same order again
-/// (a checkout resumed after a crash, a second instance taking over) must return the first
-/// answer and never authorize twice; capturing, voiding and refunding an authorization twice
-/// must have one effect. Every real payment service offers such a key.
+/// The [`PaymentKey`] (order id and attempt) is the payment's idempotency key: authorizing
+/// under the same key again (a checkout resumed after a crash or a timeout, a second instance
+/// taking over) must return the first answer and never authorize twice; a new attempt (after
+/// a decline, or for a new total) is a new key, so the customer can pay again. Capturing,
+/// voiding and refunding an authorization twice must have one effect. Every real payment
+/// service offers such a key.
 #[async_trait]
 pub trait Payment: Send + Sync {
-    /// Authorizes `amount` for the order `transaction`.
+    /// Authorizes `amount` for the payment `key` (the order and the attempt).
     ///
     /// # Errors
     /// `Rejected` for a declined card: the checkout releases its holds. An error whose effect
     /// is [`WriteEffect::Unknown`](crate::WriteEffect::Unknown) (a timeout: the service may
     /// have authorized) leaves the order charging, to be asked again under the same order id
     /// by the next commit or tick; any other error stops the checkout like a decline.
-    async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized>;
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> Result<Authorized>;
 
     /// Asks again about an authorization that waited for the customer (back from 3-D Secure or
     /// a redirect): approved, declined (`Rejected`), or still waiting.
@@ -137,6 +173,8 @@ pub enum NextAnswer {
 #[derive(Debug, Default)]
 struct Ledger {
     authorized: BTreeMap<String, Authorization>,
+    /// Keys whose authorization was declined: asked again, they are declined again.
+    declined: Vec<String>,
     waiting: BTreeMap<String, bool>,
     captured: BTreeMap<String, Money>,
     voided: Vec<String>,
@@ -145,18 +183,20 @@ struct Ledger {
     next: NextAnswer,
 }
 
-/// A payment service for development, demos and tests: idempotent by order id like a real
-/// one, it records every authorization, capture, void and refund so a test can check that a
-/// customer was charged once and exactly the amount shown.
+/// A payment service for development, demos and tests: idempotent by [`PaymentKey`] like a
+/// real one (a declined key stays declined, a voided one voided), it records every
+/// authorization, capture, void and refund so a test can check that a customer was charged
+/// once and exactly the amount shown.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use loyalty_core::checkout::{Authorized, Payment, SimulatedPayment};
+/// use loyalty_core::checkout::{Authorized, Payment, PaymentKey, SimulatedPayment};
 /// use loyalty_core::{Currency, Money, TransactionId};
 ///
 /// let pay = SimulatedPayment::new();
 /// let order = TransactionId::new("order-1");
-/// let Authorized::Approved(a) = pay.authorize(&order, Money::new(100, Currency::NOK)).await.unwrap() else {
+/// let key = PaymentKey::new(order.clone(), 1);
+/// let Authorized::Approved(a) = pay.authorize(&key, Money::new(100, Currency::NOK)).await.unwrap() else {
 ///     unreachable!()
 /// };
 /// pay.capture(&a).await.unwrap();
@@ -188,19 +228,28 @@ impl SimulatedPayment {
 
     /// The customer completes the 3-D Secure step of `order`'s pending authorization.
     pub fn complete_action(&self, order: &TransactionId) {
-        if let Some(done) = self.ledger().waiting.get_mut(&auth_id(order)) {
+        for (_, done) in self.ledger().waiting.iter_mut().filter(|(id, _)| is_of(id, order)) {
             *done = true;
         }
     }
 
-    /// What was captured for `order`, if anything.
+    /// What was captured for `order` (over all its attempts), if anything.
     pub fn captured_total(&self, order: &TransactionId) -> Option<Money> {
-        self.ledger().captured.get(&auth_id(order)).copied()
+        let l = self.ledger();
+        let mut captured = l.captured.iter().filter(|(id, _)| is_of(id, order)).map(|(_, m)| *m);
+        let first = captured.next()?;
+        Some(captured.fold(first, |sum, m| Money::new(sum.minor + m.minor, sum.currency)))
     }
 
-    /// How many orders were captured.
+    /// How many authorizations were captured.
     pub fn captures(&self) -> usize {
         self.ledger().captured.len()
+    }
+
+    /// The order an authorization id of this service belongs to.
+    pub fn order_of(authorization_id: &str) -> Option<TransactionId> {
+        let (order, _) = authorization_id.strip_prefix("auth-")?.rsplit_once('#')?;
+        Some(TransactionId::new(order))
     }
 
     /// Authorizations voided, by id.
@@ -214,8 +263,12 @@ impl SimulatedPayment {
     }
 }
 
-fn auth_id(order: &TransactionId) -> String {
-    format!("auth-{order}")
+fn auth_id(key: &PaymentKey) -> String {
+    format!("auth-{key}")
+}
+
+fn is_of(id: &str, order: &TransactionId) -> bool {
+    SimulatedPayment::order_of(id).is_some_and(|o| &o == order)
 }
 
 fn refused(op: &str, message: &str) -> Error {
@@ -224,13 +277,16 @@ fn refused(op: &str, message: &str) -> Error {
 
 #[async_trait]
 impl Payment for SimulatedPayment {
-    async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized> {
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> Result<Authorized> {
         let mut l = self.ledger();
-        let id = auth_id(transaction);
+        let id = auth_id(key);
+        if l.declined.contains(&id) {
+            return Err(refused("payment.authorize", "card declined"));
+        }
         if let Some(existing) = l.authorized.get(&id).cloned() {
             if existing.amount != amount {
                 return Err(Error::new(ErrorKind::Conflict, PAYMENT, "payment.authorize").with_message(
-                    format!("order {transaction} was authorized for {}, not {amount}", existing.amount),
+                    format!("payment {key} was authorized for {}, not {amount}", existing.amount),
                 ));
             }
             return Ok(match l.waiting.get(&id) {
@@ -245,7 +301,10 @@ impl Payment for SimulatedPayment {
             });
         }
         match l.next {
-            NextAnswer::Decline => Err(refused("payment.authorize", "card declined")),
+            NextAnswer::Decline => {
+                l.declined.push(id);
+                Err(refused("payment.authorize", "card declined"))
+            }
             NextAnswer::Approve => {
                 let a = Authorization { id: id.clone(), amount };
                 l.authorized.insert(id, a.clone());
@@ -312,7 +371,8 @@ impl Payment for SimulatedPayment {
         if !l.voided.contains(&authorization.id) {
             l.voided.push(authorization.id.clone());
         }
-        l.authorized.remove(&authorization.id);
+        // Kept: the same key asked again gets this (voided) authorization back, as from a real
+        // service; a new total is a new attempt.
         l.waiting.remove(&authorization.id);
         Ok(())
     }

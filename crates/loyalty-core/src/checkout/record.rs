@@ -152,6 +152,10 @@ pub struct CheckoutRecord {
     pub dropped_claims: Vec<crate::ids::OfferId>,
     /// Sends tried so far.
     pub send_attempts: u32,
+    /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
+    /// A new charge after a decline or for a new total starts the next one.
+    #[serde(default)]
+    pub payment_attempts: u32,
     /// When this record needs attention: a lease running out, holds expiring, the next resend.
     pub due_at: Option<DateTime<Utc>>,
     /// Last change.
@@ -180,6 +184,7 @@ impl CheckoutRecord {
             outcome: None,
             dropped_claims: Vec::new(),
             send_attempts: 0,
+            payment_attempts: 0,
             due_at: None,
             updated_at: now,
         }

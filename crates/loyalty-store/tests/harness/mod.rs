@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use loyalty_core::checkout::{
-    Authorization, Authorized, Checkout, CheckoutRequest, CheckoutStore, Payment, SimulatedPayment,
+    Authorization, Authorized, Checkout, CheckoutRequest, CheckoutStore, Payment, PaymentKey,
+    SimulatedPayment,
 };
 use loyalty_core::{
     Basket, Capabilities, Carts, Context, EnrollMember, Fulfilment, Hold, HoldRequest, Holds, ManualClock,
@@ -233,8 +234,8 @@ impl HangingPayment {
 
 #[async_trait]
 impl Payment for HangingPayment {
-    async fn authorize(&self, transaction: &TransactionId, amount: Money) -> Result<Authorized> {
-        self.trap.around(self.inner.authorize(transaction, amount)).await
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> Result<Authorized> {
+        self.trap.around(self.inner.authorize(key, amount)).await
     }
     async fn resume(&self, authorization: &Authorization) -> Result<Authorized> {
         self.trap.around(self.inner.resume(authorization)).await
