@@ -205,7 +205,9 @@ impl EmanageAdapter {
     }
 
     /// After a checkout whose outcome is unknown, the cart read back decides (§10, checklist
-    /// 25): paid or waiting is the answer; still open means nothing was charged.
+    /// 25): paid or waiting is the answer; a session the vendor itself shows `Open` means
+    /// nothing was charged. A cart GET without a session status (the live API may send none,
+    /// see `names::cart`) shows neither, so the effect stays `Unknown`.
     async fn reconcile_checkout(
         &self,
         ctx: &Context,
@@ -214,28 +216,112 @@ impl EmanageAdapter {
         err: Error,
     ) -> Result<CartCheckout> {
         let Ok(read) = self.read(ctx, op, cart).await else { return Err(err) };
-        match read.cart.status {
-            CartStatus::Paid if read.cart.order.is_some() => {
-                Ok(CartCheckout::Paid(self.paid_order(op, &read)?))
-            }
-            CartStatus::AwaitingPayment => Ok(Self::waiting(&read)),
-            CartStatus::Open => {
+        match checkout_read_back(read.status_shown(), &read.cart) {
+            CheckoutReadBack::Paid => Ok(CartCheckout::Paid(self.paid_order(op, &read)?)),
+            CheckoutReadBack::Waiting => Ok(Self::waiting(&read)),
+            CheckoutReadBack::Open => {
                 let message = format!("{}; the cart reads back open, so nothing was charged", err.message());
                 Err(err.with_effect(WriteEffect::RejectedBeforeActing).with_message(message))
             }
-            _ => Err(err),
+            CheckoutReadBack::NotShown => {
+                let message = format!(
+                    "{}; the cart read back does not show whether it was paid (the vendor sent no session \
+                     status): check the order in eManage before charging again",
+                    err.message()
+                );
+                Err(err.with_message(message))
+            }
+            CheckoutReadBack::Unclear => Err(err),
         }
     }
 }
 
-/// Units of upgrade heads of `product` upgraded from `origin` (to tell whether an upgrade
-/// `add` took effect).
-fn head_units(cart: &Cart, product: &ProductId, origin: &ProductId) -> Decimal {
-    cart.lines
-        .iter()
-        .filter(|l| &l.product_id == product && l.upgrade.as_ref().is_some_and(|u| &u.from == origin))
-        .map(|l| l.quantity)
-        .sum()
+impl Read {
+    /// Whether the vendor's cart GET carried a session status at all (a simulator extra,
+    /// `names::cart::STATUS`): without one the cart only *reads* as open.
+    fn status_shown(&self) -> bool {
+        self.wire.status.is_some()
+    }
+}
+
+/// What a cart read back after a checkout of unknown outcome shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckoutReadBack {
+    /// Paid, with its order number: the checkout's answer.
+    Paid,
+    /// A payment waits for the customer.
+    Waiting,
+    /// The vendor shows the session still open: nothing was charged.
+    Open,
+    /// The cart GET carries no session status: whether the checkout charged is not shown.
+    NotShown,
+    /// Anything else (paid without an order number, discarded): not decided here.
+    Unclear,
+}
+
+/// Decides a checkout read-back from the cart and whether the vendor sent a session status.
+/// Only a status the vendor actually sent can say that nothing was charged.
+fn checkout_read_back(status_shown: bool, cart: &Cart) -> CheckoutReadBack {
+    if !status_shown {
+        return CheckoutReadBack::NotShown;
+    }
+    match cart.status {
+        CartStatus::Paid if cart.order.is_some() => CheckoutReadBack::Paid,
+        CartStatus::AwaitingPayment => CheckoutReadBack::Waiting,
+        CartStatus::Open => CheckoutReadBack::Open,
+        _ => CheckoutReadBack::Unclear,
+    }
+}
+
+/// Units of `product` on the cart, on every line, with or without upgrade information (the
+/// live cart GET may carry none, `names::cart`).
+fn units_of(cart: &Cart, product: &ProductId) -> Decimal {
+    cart.lines.iter().filter(|l| &l.product_id == product).map(|l| l.quantity).sum()
+}
+
+/// What a cart read back after an upgrade `add` of unknown outcome shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UpgradeReadBack {
+    /// More units of the new product than before: the vendor took the upgrade.
+    Taken,
+    /// The new product did not grow and the upgraded head is all still there: the upgrade did
+    /// not happen (or was discarded after failed charges), so nothing was charged.
+    NotTaken,
+    /// Anything else: the cart does not show what the `add` did.
+    Unclear,
+}
+
+/// Decides an upgrade read-back from facts the contract gives (§7.1 \[G\]: the upgraded line's
+/// product becomes the new product; only the head is kept), never from the simulator's
+/// per-line upgrade fields.
+fn upgrade_read_back(before: &Cart, after: &Cart, head: &ProductId, to: &ProductId) -> UpgradeReadBack {
+    if units_of(after, to) > units_of(before, to) {
+        return UpgradeReadBack::Taken;
+    }
+    if head != to
+        && units_of(after, to) == units_of(before, to)
+        && units_of(after, head) >= units_of(before, head)
+    {
+        return UpgradeReadBack::NotTaken;
+    }
+    UpgradeReadBack::Unclear
+}
+
+/// The outcome of an upgrade the vendor accepted, from the cart after it. A line of the new
+/// product upgraded from `origin` tells its status; a line of the new product without upgrade
+/// information (the live cart GET may carry none) shows the upgrade taken but not whether it
+/// was charged: `Pending`. Only when the new product is not on the cart at all was the upgrade
+/// discarded (§7.2 rule 6: the line is back to the product paid before).
+fn upgrade_outcome(after: Cart, to: &ProductId, origin: &ProductId, amount: Money) -> UpgradeOutcome {
+    let lines: Vec<_> = after.lines.iter().filter(|l| &l.product_id == to).collect();
+    let status =
+        lines.iter().find_map(|l| l.upgrade.as_ref().filter(|u| &u.from == origin)).map(|u| u.status);
+    match status {
+        Some(UpgradeStatus::Charged) => UpgradeOutcome::Charged { cart: after, amount },
+        Some(UpgradeStatus::Pending) => UpgradeOutcome::Pending { cart: after, amount },
+        None if !lines.is_empty() => UpgradeOutcome::Pending { cart: after, amount },
+        None => UpgradeOutcome::Discarded { cart: after },
+    }
 }
 
 #[async_trait]
@@ -423,6 +509,7 @@ impl Carts for EmanageAdapter {
             let amount = child.total;
             return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
         }
+        let target = ProductId::new(to.to_string());
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
         let reply = self.client.add(ctx, OP, cart.as_str(), &body, test).await;
         let after = match reply {
@@ -439,33 +526,28 @@ impl Carts for EmanageAdapter {
             // The add may have charged: read the cart back before deciding (§10, checklist 25).
             Err(e) if e.effect() == WriteEffect::Unknown => {
                 let Ok(read) = self.read(ctx, OP, cart).await else { return Err(e) };
-                let product = ProductId::new(to.to_string());
-                if head_units(&read.cart, &product, &origin) <= head_units(&before.cart, &product, &origin) {
-                    let message = format!(
-                        "{}; the cart reads back without the upgrade, so nothing was charged",
-                        e.message()
-                    );
-                    return Err(e.with_effect(WriteEffect::RejectedBeforeActing).with_message(message));
+                match upgrade_read_back(&before.cart, &read.cart, &line.product_id, &target) {
+                    UpgradeReadBack::Taken => read,
+                    UpgradeReadBack::NotTaken => {
+                        let message = format!(
+                            "{}; the cart reads back without the upgrade, so nothing was charged",
+                            e.message()
+                        );
+                        return Err(e.with_effect(WriteEffect::RejectedBeforeActing).with_message(message));
+                    }
+                    UpgradeReadBack::Unclear => {
+                        let message = format!(
+                            "{}; the cart read back does not show whether the upgrade was taken: check the \
+                             order in eManage before upgrading again",
+                            e.message()
+                        );
+                        return Err(e.with_message(message));
+                    }
                 }
-                read
             }
             Err(e) => return Err(e),
         };
-        let product = ProductId::new(to.to_string());
-        let upgraded = after
-            .cart
-            .lines
-            .iter()
-            .find(|l| l.product_id == product && l.upgrade.as_ref().is_some_and(|u| u.from == origin))
-            .and_then(|l| l.upgrade.as_ref())
-            .map(|u| u.status);
-        Ok(match upgraded {
-            Some(UpgradeStatus::Charged) => UpgradeOutcome::Charged { cart: after.cart, amount },
-            Some(UpgradeStatus::Pending) => UpgradeOutcome::Pending { cart: after.cart, amount },
-            // The step is gone from the cart: every charge attempt failed and the line is back
-            // to the product paid before (§7.2 rule 6).
-            None => UpgradeOutcome::Discarded { cart: after.cart },
-        })
+        Ok(upgrade_outcome(after.cart, &target, &origin, amount))
     }
 }
 
@@ -530,5 +612,135 @@ impl Provider for EmanageAdapter {
     }
     fn fulfilment(&self) -> Option<&dyn Fulfilment> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The read-back decisions on cart GET bodies as the live API may send them: `products[]`
+    //! only, none of the simulator's extras (`names::cart`).
+
+    use chrono::Utc;
+    use loyalty_core::Currency;
+
+    use super::*;
+
+    const P0: &str = "918325";
+    const P1: &str = "918446";
+
+    fn catalogue() -> convert::Catalogue {
+        let p = |id: i64, price: i64| wire::ProductPrice {
+            product_id: id,
+            product_name: None,
+            sku: None,
+            quantity: Some(1),
+            discounted_price: Decimal::from(price),
+            full_retail_price: None,
+            shippings: Vec::new(),
+        };
+        convert::Catalogue::new(vec![p(918_325, 100), p(918_446, 120), p(918_447, 140)])
+    }
+
+    /// The cart GET `body` decoded and priced as the adapter does: the wire reply and the cart.
+    fn read(body: &str) -> (wire::CartResponse, Cart) {
+        let w = wire::decode_cart(body.as_bytes()).expect("cart decodes");
+        let catalogue = catalogue();
+        let pricing =
+            convert::Pricing { catalogue: &catalogue, offer: None, currency: Currency::USD, now: Utc::now() };
+        let cart = convert::cart(&CartId::new("s"), &w, &pricing).expect("cart prices");
+        (w, cart)
+    }
+
+    fn live(lines: &[(&str, u32)]) -> (wire::CartResponse, Cart) {
+        let prices = catalogue();
+        let products: Vec<String> = lines
+            .iter()
+            .map(|(p, q)| {
+                let price = prices.product(p.parse().unwrap()).unwrap().discounted_price;
+                format!(r#"{{"productId":"{p}","productName":"x","price":"{price}","quantity":"{q}","shippingPrice":0}}"#)
+            })
+            .collect();
+        read(&format!(r#"{{"products":[{}]}}"#, products.join(",")))
+    }
+
+    fn id(p: &str) -> ProductId {
+        ProductId::new(p)
+    }
+
+    #[test]
+    fn a_live_cart_without_status_reads_open_but_never_says_nothing_was_charged() {
+        let (w, cart) = live(&[(P0, 1)]);
+        assert_eq!((w.status.clone(), cart.status), (None, CartStatus::Open));
+        assert_eq!(checkout_read_back(w.status.is_some(), &cart), CheckoutReadBack::NotShown);
+    }
+
+    #[test]
+    fn only_a_status_the_vendor_sent_decides_a_checkout_read_back() {
+        let body = |status: &str, extra: &str| {
+            format!(
+                r#"{{"products":[{{"productId":918325,"price":100,"quantity":1}}],"status":"{status}"{extra}}}"#
+            )
+        };
+        let decide = |b: String| {
+            let (w, cart) = read(&b);
+            checkout_read_back(w.status.is_some(), &cart)
+        };
+        assert_eq!(decide(body("Open", "")), CheckoutReadBack::Open);
+        assert_eq!(decide(body("Paid", r#","shoppingCartNumber":20000017"#)), CheckoutReadBack::Paid);
+        assert_eq!(decide(body("Paid", "")), CheckoutReadBack::Unclear);
+        assert_eq!(decide(body("AwaitingPayment", "")), CheckoutReadBack::Waiting);
+        assert_eq!(decide(body("Discarded", "")), CheckoutReadBack::Unclear);
+    }
+
+    #[test]
+    fn a_live_cart_whose_line_became_the_new_product_shows_the_upgrade_taken() {
+        // §7.1 [G]: the upgraded line's product becomes the new product; no upgrade fields.
+        let (_, before) = live(&[(P0, 1)]);
+        let (_, after) = live(&[(P1, 1)]);
+        assert!(after.lines[0].upgrade.is_none());
+        assert_eq!(upgrade_read_back(&before, &after, &id(P0), &id(P1)), UpgradeReadBack::Taken);
+        // A partial upgrade splits the line (§7.2 rule 2).
+        let (_, before) = live(&[(P0, 2)]);
+        let (_, after) = live(&[(P0, 1), (P1, 1)]);
+        assert_eq!(upgrade_read_back(&before, &after, &id(P0), &id(P1)), UpgradeReadBack::Taken);
+    }
+
+    #[test]
+    fn only_a_cart_unchanged_for_head_and_new_product_says_nothing_was_charged() {
+        let (_, before) = live(&[(P0, 1)]);
+        let (_, same) = live(&[(P0, 1)]);
+        assert_eq!(upgrade_read_back(&before, &same, &id(P0), &id(P1)), UpgradeReadBack::NotTaken);
+        // The head shrank without the new product growing: not shown what happened.
+        let (_, before) = live(&[(P1, 1), (P0, 1)]);
+        let (_, after) = live(&[(P0, 1)]);
+        assert_eq!(upgrade_read_back(&before, &after, &id(P1), &id("918447")), UpgradeReadBack::Unclear);
+        // An upgrade to the head's own product can never be told apart.
+        assert_eq!(upgrade_read_back(&before, &before, &id(P1), &id(P1)), UpgradeReadBack::Unclear);
+    }
+
+    #[test]
+    fn an_accepted_upgrade_on_a_live_cart_is_pending_and_discarded_only_when_its_product_is_gone() {
+        let amount = Money::new(2000, Currency::USD);
+        let (_, taken) = live(&[(P1, 1)]);
+        assert!(matches!(
+            upgrade_outcome(taken, &id(P1), &id(P0), amount),
+            UpgradeOutcome::Pending { amount: a, .. } if a == amount
+        ));
+        let (_, gone) = live(&[(P0, 1)]);
+        assert!(matches!(upgrade_outcome(gone, &id(P1), &id(P0), amount), UpgradeOutcome::Discarded { .. }));
+    }
+
+    #[test]
+    fn the_simulators_upgrade_status_still_decides_when_it_is_shown() {
+        let amount = Money::new(2000, Currency::USD);
+        let body = |status: &str| {
+            format!(
+                r#"{{"products":[{{"productId":918446,"price":120,"quantity":1,"upgradeStatus":"{status}","upgradedFromProductId":918325}}],"status":"Paid"}}"#
+            )
+        };
+        let (_, charged) = read(&body("charged"));
+        assert!(matches!(upgrade_outcome(charged, &id(P1), &id(P0), amount), UpgradeOutcome::Charged { .. }));
+        let (_, preview) = read(&body("preview"));
+        assert!(matches!(upgrade_outcome(preview, &id(P1), &id(P0), amount), UpgradeOutcome::Pending { .. }));
     }
 }

@@ -44,12 +44,12 @@ pub const MODEL_STATE: &str = "modelState";
 ///
 /// | Field | Without it |
 /// | --- | --- |
-/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`) |
+/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`). After a checkout of unknown outcome the cart read back cannot show whether it was paid: the error keeps effect `Unknown` and says to check the order in eManage before charging again (only a status the vendor sent, `Open`, says nothing was charged) |
 /// | [`cart::SHOPPING_CART_NUMBER`] | a paid cart read back has no order number |
 /// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is priced against the catalogue and fails the price check |
 /// | [`cart::TEST`] | checkout sends `behaviorId` from the configuration only |
 /// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending |
-/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a discounted origin then fails the price check) |
+/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a discounted origin then fails the price check). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged; anything else keeps effect `Unknown` |
 ///
 /// The simulator's totals (`subtotal`, `shippingTotal`, `discountTotal`, `total`) and line
 /// extras (`listPrice`, `discountPercent`, `lineTotal`, `lineDiscount`) are never read: the

@@ -178,8 +178,9 @@ impl IdosellAdapter {
         match self.import_and_place(ctx, op, &lines, &request).await {
             Ok(placed) => Ok(placed),
             Err(e) if e.effect() == WriteEffect::Unknown => {
-                tracing::warn!(reference = %order.reference, cause = %e, "placeOrder outcome unknown; looking the reference up");
-                if let Some(found) = self.find(ctx, op, &order.reference).await? {
+                // The reference exactly as G4 carried it, so G7 looks up what was sent.
+                tracing::warn!(reference = %request.reference, cause = %e, "placeOrder outcome unknown; looking the reference up");
+                if let Some(found) = self.find(ctx, op, &request.reference).await? {
                     return Ok(PlacedOrder::new(OrderId::new(found.id)));
                 }
                 // Not placed: one more try. The reference makes the wholesaler recognise a
@@ -218,12 +219,27 @@ impl IdosellAdapter {
                 _ => err.with_message(msg),
             });
         }
+        // G3 may append to the basket instead of replacing it (§5 G3, an open question): a
+        // basket holding more lines than were sent (left from a placement that never happened)
+        // would order more than asked, so nothing is placed.
+        if let Some(n) = imported.basket_lines {
+            if usize::try_from(n).ok() != Some(lines.len()) {
+                return Err(Error::new(ErrorKind::Protocol, PROVIDER, op)
+                    .with_effect(WriteEffect::NotSent)
+                    .with_message(format!(
+                        "results.{}: the basket holds {n} lines after importing {}, so the import did not \
+                         replace it; no order was placed",
+                        crate::names::el::BASKET_LINES,
+                        lines.len()
+                    )));
+            }
+        }
         let placed = self.client.place_order(ctx, op, request).await?;
         convert::placed(&placed, self.config.currency).map_err(|e| e.protocol(op))
     }
 
     fn order_request(&self, op: &str, order: &DropshipOrder) -> Result<wire::PlaceOrderRequest> {
-        let reference = order.reference.trim();
+        let reference = shop_reference(&order.reference);
         if reference.is_empty() {
             return Err(Refused::new("reference", "the shop's reference is the idempotency key").invalid(op));
         }
@@ -253,10 +269,15 @@ impl IdosellAdapter {
         })
     }
 
+    /// The order G7 finds under the shop's `reference`, normalised as G4 sends it.
     async fn find(&self, ctx: &Context, op: &str, reference: &str) -> Result<Option<wire::Order>> {
+        let reference = shop_reference(reference);
+        if reference.is_empty() {
+            return Ok(None);
+        }
         let filter = wire::OrderFilter::References(vec![reference.to_string()]);
         let found = self.client.get_order_status(ctx, op, &filter).await?;
-        Ok(found.into_iter().find(|o| o.reference.as_deref() == Some(reference)))
+        Ok(found.into_iter().find(|o| o.reference.as_deref().map(shop_reference) == Some(reference)))
     }
 
     async fn order_address(&self, ctx: &Context, op: &str, order: &OrderId) -> Result<wire::AddressRecord> {
@@ -264,6 +285,12 @@ impl IdosellAdapter {
             .await?
             .ok_or_else(|| Error::not_found(PROVIDER, op, format!("no recipient for order {order}")))
     }
+}
+
+/// The shop's order reference as G4 sends it and G7 looks it up (trimmed): computed here only,
+/// so a reference with surrounding spaces is found again after a lost `placeOrder` reply.
+fn shop_reference(raw: &str) -> &str {
+    raw.trim()
 }
 
 impl Provider for IdosellAdapter {

@@ -57,6 +57,10 @@ pub mod el {
     pub const AVAILABLE_QUANTITY: &str = "availableQuantity";
     /// G3 basket id (§5 G3 \[I\]).
     pub const BASKET_ID: &str = "basketId";
+    /// G3 lines in the basket after the import (§5 G3 \[I\]; the simulator's name): equal to
+    /// the lines sent when the import replaced the basket, more when it appended (§5 G3 open
+    /// question).
+    pub const BASKET_LINES: &str = "basketLines";
 
     /// G4 recipient address block.
     pub const RECIPIENT: &str = "recipient";

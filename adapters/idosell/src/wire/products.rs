@@ -111,9 +111,9 @@ pub(crate) fn decode_basket_import(
         .results(names.gates.get(Gateway::BasketImport))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
     let lines = line_results(results, sent).map_err(|e| e.protocol(op))?;
-    let basket_lines = integer(results, "basketLines", "results").map_err(|e| e.protocol(op))?;
+    let basket_lines = integer(results, el::BASKET_LINES, "results").map_err(|e| e.protocol(op))?;
     if basket_lines.is_some_and(|n| n < 0) {
-        return Err(WireError::new("results.basketLines", "negative count").protocol(op));
+        return Err(WireError::new(format!("results.{}", el::BASKET_LINES), "negative count").protocol(op));
     }
     Ok(ImportReply { lines, basket_lines })
 }

@@ -175,6 +175,45 @@ async fn a_connection_lost_before_the_order_is_placed_is_looked_up_then_placed_o
 }
 
 #[tokio::test]
+async fn a_reference_with_spaces_whose_reply_is_lost_is_found_again_never_placed_twice() {
+    // Checklist 19: G4 carries the trimmed reference, so G7 must look up the same text; an
+    // untrimmed lookup finds nothing and places the order again.
+    let env = start().await;
+    env.handle().inject_route("G4", Fault::TruncatedBody, Some(1));
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order(" R-1 ")).await.unwrap();
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G7"], "no second placement");
+    let reference = "<shopOrderReference xsi:type=\"xsd:string\">R-1</shopOrderReference>";
+    assert!(env.entries("G4")[0].body.contains(reference), "{}", env.entries("G4")[0].body);
+    assert!(env.entries("G7")[0].body.contains(">R-1<"), "{}", env.entries("G7")[0].body);
+    assert!(!placed.duplicate);
+    let orders = env.sim.probe.orders(demo::LOGIN);
+    assert_eq!(orders.len(), 2, "the seeded order and one placement");
+    assert_eq!(placed.order_id.as_str(), orders[1]);
+    let found = env.fulfilment().find_order(&ctx(), " R-1 ").await.unwrap().expect("found by reference");
+    assert_eq!(found.order_id, placed.order_id);
+}
+
+#[tokio::test]
+async fn a_basket_import_that_appends_is_never_placed() {
+    // §5 G3 open question, simulator switch `append`: after a placement that never reached the
+    // wholesaler the basket still holds the lines; importing again doubles them, which G3's
+    // basketLines shows, and placing would order twice the coffee.
+    let env = start_with(settings(serde_json::json!({"basket_import": "append"}))).await;
+    let f = env.fulfilment();
+    f.place_order(&ctx(), &coffee_order("SHOP-A1")).await.expect("an empty basket appended to is the order");
+    env.handle().inject_route("G4", Fault::DropConnection, Some(1));
+    let err = f.place_order(&ctx(), &coffee_order("SHOP-A2")).await.unwrap_err();
+    assert_eq!((err.kind(), err.effect()), (&ErrorKind::Protocol, WriteEffect::NotSent), "{err}");
+    assert!(err.message().contains("basketLines"), "{err}");
+    assert_eq!(
+        env.routes(),
+        ["G1", "G3", "G4", "G3", "G4", "G7", "G3"],
+        "no placement of the doubled basket"
+    );
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 2, "the seeded order and SHOP-A1 only");
+}
+
+#[tokio::test]
 async fn an_internal_error_on_place_order_is_reconciled_not_retried() {
     // §6.3 99 may have acted: the effect is unknown, so G7 is asked before anything else.
     let env = start().await;

@@ -1,0 +1,246 @@
+//! The adapter against the eManage simulator seen through a relay that strips every simulator
+//! extra from the cart GET: what the live API is known to send (§6.4 row 5 \[K\]: `products[]`
+//! with `productId`, `productName`, `price`, `quantity`, `shippingPrice`) and nothing else, so
+//! no session `status`, `shoppingCartNumber`, `test`, `upgradeStatus` or
+//! `upgradedFromProductId` (the `names::cart` table). The contract's rule: adapters never
+//! depend on those fields (§ "How to use this document"), least of all to say that nothing
+//! was charged after an ambiguous failure (§10).
+//!
+//! Every other call passes through unchanged, faults injected at the simulator included.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use loyalty_core::{CartStatus, ErrorKind, UpgradeOutcome, WriteEffect};
+use loyalty_emanage::{CapturePolicy, EmanageAdapter};
+use loyalty_sim::emanage::{demo, EmanageSettings, EmanageSim, SessionStatus};
+use loyalty_sim::{Fault, SimClock};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The simulator behind the live-shaped relay, with the adapter pointed at the relay.
+async fn start_live(settings: EmanageSettings) -> Env {
+    let clock = SimClock::default();
+    let (server, probe) =
+        EmanageSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
+    let relay = relay(server.base_url().to_string()).await;
+    let adapter = EmanageAdapter::with_clock(
+        config(&relay, Duration::from_secs(5), CapturePolicy::Remainder),
+        Arc::new(Bridge(clock.clone())),
+    )
+    .expect("adapter builds");
+    Env { adapter, server, probe, clock }
+}
+
+/// Starts the relay to `upstream`; answers its base URL.
+async fn relay(upstream: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay binds");
+    let base = format!("http://{}", listener.local_addr().expect("relay address"));
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            tokio::spawn(async move {
+                // A failure upstream (a dropped connection, a cut body) closes this connection
+                // without an answer, as the vendor's would.
+                let _ = relay_one(socket, &client, &upstream).await;
+            });
+        }
+    });
+    base
+}
+
+/// Relays one request and closes the connection.
+async fn relay_one(mut socket: TcpStream, client: &reqwest::Client, upstream: &str) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut start = lines.next().unwrap_or_default().split(' ');
+    let (method, target) =
+        (start.next().unwrap_or_default().to_string(), start.next().unwrap_or("/").to_string());
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(std::io::Error::other)?;
+    let mut request = client.request(method.clone(), format!("{upstream}{target}"));
+    for (k, v) in &headers {
+        if !matches!(k.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
+            request = request.header(k.as_str(), v.as_str());
+        }
+    }
+    let Ok(response) = request.body(body).send().await else { return Ok(()) };
+    let status = response.status();
+    let kept: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(k, _)| matches!(k.as_str(), "content-type" | "retry-after"))
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let Ok(bytes) = response.bytes().await else { return Ok(()) };
+    let path = target.split('?').next().unwrap_or_default();
+    let cart_get = method == reqwest::Method::GET && path == format!("/api/shoppingcart/{}", demo::WEB_KEY);
+    let body = if cart_get { live_cart(&bytes) } else { bytes.to_vec() };
+    let mut out =
+        format!("HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or("Status"));
+    for (k, v) in kept {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    socket.write_all(out.as_bytes()).await?;
+    socket.write_all(&body).await?;
+    socket.shutdown().await
+}
+
+/// The cart GET body with only the fields the live API is known to send.
+fn live_cart(bytes: &[u8]) -> Vec<u8> {
+    let Ok(Value::Object(cart)) = serde_json::from_slice::<Value>(bytes) else { return bytes.to_vec() };
+    let keep = |o: &Map<String, Value>, names: &[&str]| -> Map<String, Value> {
+        o.iter().filter(|(k, _)| names.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    let mut out = keep(&cart, &["sessionId"]);
+    let products = cart
+        .get("products")
+        .and_then(Value::as_array)
+        .map(|lines| {
+            lines
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|l| {
+                    Value::Object(keep(
+                        l,
+                        &["productId", "productName", "price", "quantity", "shippingPrice"],
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.insert("products".into(), Value::Array(products));
+    serde_json::to_vec(&Value::Object(out)).expect("json")
+}
+
+#[tokio::test]
+async fn the_relay_leaves_a_cart_without_any_simulator_extra() {
+    let env = start_live(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    assert_eq!(env.session(&cart.id).status, SessionStatus::Paid);
+    // Paid at the vendor, yet the cart GET shows neither status nor order number.
+    assert_eq!((cart.status, cart.order), (CartStatus::Open, None));
+}
+
+#[tokio::test]
+async fn a_charged_checkout_whose_reply_is_lost_never_reads_as_nothing_charged_without_a_status() {
+    // §10, checklist 25 on the live shape: the vendor charged, the reply broke, and the cart
+    // read back carries no status; "open" there is no proof that nothing was charged.
+    let env = start_live(EmanageSettings::default()).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    env.handle().inject("POST", &env.cart_path("/checkout"), Fault::TruncatedBody, Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert!(err.message().contains("does not show whether it was paid"), "{err}");
+    assert!(!err.message().contains("nothing was charged"), "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1, "no blind re-send");
+    assert_eq!(env.session(&cart.id).captured(), dec("100"), "the vendor did charge");
+}
+
+#[tokio::test]
+async fn a_checkout_refused_before_acting_still_stays_unknown_without_a_status() {
+    // The cost of not knowing: a 503 that charged nothing cannot be told apart from a charge
+    // either, so it is not called safe to repeat.
+    let env = start_live(EmanageSettings::default()).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    env.handle().inject("POST", &env.cart_path("/checkout"), Fault::Status(503), Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert_eq!(env.session(&cart.id).status, SessionStatus::Open);
+}
+
+#[tokio::test]
+async fn a_charged_upgrade_whose_reply_is_lost_is_taken_without_upgrade_fields() {
+    // §10 for an upgrade `add` on the live shape: the line became 918446 (§7.1 [G]) with no
+    // upgradedFromProductId; the adapter sees the new product grow and never says "nothing
+    // was charged". The charge itself is not shown, so the upgrade is pending.
+    let env = start_live(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.handle().inject("POST", &env.cart_path("/add"), Fault::TruncatedBody, Some(1));
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(
+        matches!(&outcome, UpgradeOutcome::Pending { amount, .. } if *amount == usd("20.00")),
+        "{outcome:?}"
+    );
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")]);
+}
+
+#[tokio::test]
+async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged_without_upgrade_fields() {
+    // The cart reads back as it was: 918446 did not grow and 918325 is all still there.
+    let env = start_live(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.handle().inject("POST", &env.cart_path("/add"), Fault::DropConnection, Some(1));
+    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::RejectedBeforeActing, "{err}");
+    assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
+}
+
+#[tokio::test]
+async fn an_accepted_upgrade_without_upgrade_fields_is_pending_not_discarded() {
+    let env = start_live(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Pending { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+    assert_eq!(after.lines.iter().map(|l| l.product_id.as_str()).collect::<Vec<_>>(), vec![P1]);
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")], "charged at the vendor");
+}
+
+#[tokio::test]
+async fn an_upgrade_whose_charges_all_fail_is_discarded_without_upgrade_fields() {
+    // §7.2 rule 6: the line is back to 918325, so 918446 is not on the cart.
+    let env = start_live(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    env.probe.fail_next_upgrade_charges(3);
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(matches!(outcome, UpgradeOutcome::Discarded { .. }), "{outcome:?}");
+    assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
+}
+
+#[tokio::test]
+async fn a_second_checkout_of_a_paid_cart_without_a_status_reaches_the_vendor_and_is_refused() {
+    // The pre-checkout read as `names::cart` documents it: without a status a paid cart reads
+    // open, the checkout is sent and the vendor refuses it; nothing is charged twice.
+    let env = start_live(EmanageSettings::default()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 2);
+    assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
