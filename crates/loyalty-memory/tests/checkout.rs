@@ -848,3 +848,131 @@ async fn a_customer_whose_card_was_declined_can_pay_the_same_order_again() {
     assert_eq!(w.payment.captured_total(&TransactionId::new("o-26")), Some(prepared.priced.total));
     assert_eq!(w.provider.transaction_count(), 1);
 }
+
+/// A store whose claims (and, once, a load) hand back copies read earlier: the records as they
+/// stood before another instance changed them.
+#[derive(Debug, Default)]
+struct StaleClaims {
+    inner: MemoryCheckoutStore,
+    stale: Mutex<Vec<loyalty_core::checkout::Stored<loyalty_core::checkout::CheckoutRecord>>>,
+    stale_load: Mutex<Option<loyalty_core::checkout::Stored<loyalty_core::checkout::CheckoutRecord>>>,
+}
+
+#[async_trait]
+impl CheckoutStore for StaleClaims {
+    async fn load(
+        &self,
+        order: &TransactionId,
+    ) -> loyalty_core::Result<Option<loyalty_core::checkout::Stored<loyalty_core::checkout::CheckoutRecord>>>
+    {
+        if let Some(stale) = self.stale_load.lock().unwrap().take() {
+            return Ok(Some(stale));
+        }
+        self.inner.load(order).await
+    }
+    async fn save(
+        &self,
+        record: &loyalty_core::checkout::CheckoutRecord,
+        expected: Option<u64>,
+    ) -> loyalty_core::Result<Option<u64>> {
+        self.inner.save(record, expected).await
+    }
+    async fn claim(
+        &self,
+        claim: &loyalty_core::checkout::Claim,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> loyalty_core::Result<Vec<loyalty_core::checkout::Stored<loyalty_core::checkout::CheckoutRecord>>>
+    {
+        let mut out = self.inner.claim(claim, now).await?;
+        out.extend(std::mem::take(&mut *self.stale.lock().unwrap()));
+        Ok(out)
+    }
+    async fn list(
+        &self,
+        states: &[loyalty_core::checkout::CheckoutState],
+    ) -> loyalty_core::Result<Vec<loyalty_core::checkout::CheckoutRecord>> {
+        self.inner.list(states).await
+    }
+    async fn load_ledger(
+        &self,
+        original: &TransactionId,
+    ) -> loyalty_core::Result<Option<loyalty_core::checkout::Stored<ReturnLedger>>> {
+        self.inner.load_ledger(original).await
+    }
+    async fn save_ledger(
+        &self,
+        ledger: &ReturnLedger,
+        expected: Option<u64>,
+    ) -> loyalty_core::Result<Option<u64>> {
+        self.inner.save_ledger(ledger, expected).await
+    }
+    async fn load_reply(
+        &self,
+        key: &str,
+    ) -> loyalty_core::Result<Option<loyalty_core::checkout::Stored<loyalty_core::checkout::StoredReply>>>
+    {
+        self.inner.load_reply(key).await
+    }
+    async fn save_reply(
+        &self,
+        reply: &loyalty_core::checkout::StoredReply,
+        expected: Option<u64>,
+    ) -> loyalty_core::Result<Option<u64>> {
+        self.inner.save_reply(reply, expected).await
+    }
+}
+
+#[tokio::test]
+async fn a_tick_acts_on_the_order_as_it_stands_not_on_the_copy_it_claimed() {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(TestPayment::default());
+    let store = Arc::new(StaleClaims::default());
+    let checkout = Checkout::with_store(
+        Arc::new(provider.clone()),
+        payment.clone(),
+        Arc::new(clock.clone()),
+        store.clone(),
+    );
+    let w = World { provider, clock, payment, checkout };
+    let order_id = TransactionId::new("o-80");
+    commit_through_3ds(&w, "o-80").await;
+    // The tick claims the waiting payment; before it gets to it, the customer's confirmation
+    // finishes the sale.
+    let claimed = store.load(&order_id).await.unwrap().unwrap();
+    w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap().into_outcome().unwrap();
+    w.clock.advance(Duration::from_secs(3600));
+    store.stale.lock().unwrap().push(claimed);
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+    assert!(report.released.is_empty(), "{report:?}");
+    assert!(w.payment.voided().is_empty(), "the paid order's authorization is left alone");
+    assert_eq!(w.payment.captures(), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn an_abort_that_loses_to_a_commit_releases_nothing() {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(TestPayment::default());
+    let store = Arc::new(StaleClaims::default());
+    let checkout = Checkout::with_store(
+        Arc::new(provider.clone()),
+        payment.clone(),
+        Arc::new(clock.clone()),
+        store.clone(),
+    );
+    let w = World { provider, clock, payment, checkout };
+    let prepared = w.checkout.prepare(&ctx(), &order("o-81")).await.unwrap();
+    let order_id = TransactionId::new("o-81");
+    // The abort reads the order as prepared; meanwhile another instance's commit wins the
+    // write to charging and goes on with the holds.
+    let read_by_abort = store.load(&order_id).await.unwrap().unwrap();
+    let mut charging = read_by_abort.value.clone();
+    charging.state = loyalty_core::checkout::CheckoutState::Charging;
+    charging.due_at = Some(w.clock.now() + chrono::Duration::minutes(1));
+    store.save(&charging, Some(read_by_abort.version)).await.unwrap().expect("the commit's write");
+    *store.stale_load.lock().unwrap() = Some(read_by_abort);
+    let err = w.checkout.abort(&ctx(), &prepared).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert_eq!(w.provider.open_holds().len(), prepared.holds.len(), "the commit's holds stay");
+}

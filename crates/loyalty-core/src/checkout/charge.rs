@@ -387,24 +387,43 @@ impl Checkout<'_> {
             return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                 .with_message(format!("order {order} is already committed")));
         }
-        let mut problems = Vec::new();
-        if work.rec.state == CheckoutState::AwaitingAction {
-            if let Some(a) = work.rec.authorization.take() {
-                if let Err(e) = self.payment.void(&a).await {
-                    problems.push(format!("void failed: {e}"));
-                }
-            }
-            work.rec.action = None;
+        // Aborted is written first, by a versioned write: a commit that took the order
+        // meanwhile wins, and this abort then voids and releases nothing.
+        // A waiting payment's authorization stays recorded until voided, so a tick voids it
+        // if this instance stops first.
+        if work.rec.state != CheckoutState::AwaitingAction {
+            work.rec.authorization = None;
         }
-        problems.extend(self.release_recorded(ctx, &mut work).await);
+        work.rec.action = None;
         work.rec.state = CheckoutState::Aborted;
+        work.rec.due_at = Some(self.now());
+        self.save(&mut work, OP).await?;
+        let mut problems = self.void_leftover(&mut work).await;
+        problems.extend(self.release_recorded(ctx, &mut work).await);
         work.rec.notes.extend(problems.iter().cloned());
-        // Holds that would not release are retried by the next tick.
-        work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+        // Holds that would not release, or an authorization that would not void, are retried
+        // by the next tick.
+        work.rec.due_at =
+            (!work.rec.holds.is_empty() || work.rec.authorization.is_some()).then(|| self.now());
         self.save(&mut work, OP).await?;
         match problems.first() {
             Some(p) => Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_message(p.clone())),
             None => Ok(()),
+        }
+    }
+}
+
+impl Checkout<'_> {
+    /// Voids the authorization an aborted order still records (a payment that waited for the
+    /// customer); kept when the void fails, for the next tick.
+    pub(super) async fn void_leftover(&self, work: &mut Work) -> Vec<String> {
+        let Some(a) = work.rec.authorization.clone() else { return Vec::new() };
+        match self.payment.void(&a).await {
+            Ok(()) => {
+                work.rec.authorization = None;
+                Vec::new()
+            }
+            Err(e) => vec![format!("void failed: {e}")],
         }
     }
 }

@@ -193,7 +193,16 @@ impl Checkout<'_> {
         for stored in self.store.claim(&claim, now).await? {
             let order = stored.value.order.clone();
             let _guard = self.lock_order(&order).await;
-            let work = Work { rec: stored.value, version: stored.version };
+            // The claimed copy may be stale by now (a request changed the order while earlier
+            // ones were worked on): act on the record as it stands, and only if still due.
+            let work = match self.load(&order).await {
+                Ok(Some(w)) if w.rec.due_at.is_some_and(|d| d <= now) => w,
+                Ok(_) => continue,
+                Err(e) => {
+                    report.problems.push(format!("order {order}: {e}"));
+                    continue;
+                }
+            };
             if let Err(e) = self.tick_one(ctx, work, &mut report).await {
                 report.problems.push(format!("order {order}: {e}"));
             }
@@ -265,10 +274,15 @@ impl Checkout<'_> {
             | CheckoutState::Aborted
             | CheckoutState::Sent
             | CheckoutState::Refused => {
-                // Only due when a release failed earlier.
-                let problems = self.release_recorded(ctx, &mut work).await;
+                // Only due when a release (or an aborted payment's void) failed earlier.
+                let mut problems = Vec::new();
+                if work.rec.state == CheckoutState::Aborted {
+                    problems = self.void_leftover(&mut work).await;
+                }
+                problems.extend(self.release_recorded(ctx, &mut work).await);
                 work.rec.notes.extend(problems);
-                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                work.rec.due_at =
+                    (!work.rec.holds.is_empty() || work.rec.authorization.is_some()).then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
                 report.released.push(order);
             }
@@ -294,7 +308,15 @@ impl Checkout<'_> {
         for stored in claimed {
             let order = stored.value.order.clone();
             let _guard = self.lock_order(&order).await;
-            let mut work = Work { rec: stored.value, version: stored.version };
+            // As in `tick`: the record as it stands, if it still waits in the outbox.
+            let mut work = match self.load(&order).await {
+                Ok(Some(w)) if w.rec.state == CheckoutState::Pending => w,
+                Ok(_) => continue,
+                Err(e) => {
+                    results.push((order, Err(e)));
+                    continue;
+                }
+            };
             let r = self.deliver(ctx, &mut work).await.map(|o| o.delivery);
             results.push((order, r));
         }
