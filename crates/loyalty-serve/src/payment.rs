@@ -45,8 +45,13 @@ impl Payment for ShopPayments {
             Some((_, paid)) => Err(Error::new(ErrorKind::Rejected, "serve", "checkout.commit").with_message(format!(
                 "order {transaction}: the payment of {paid} does not equal the total {amount}; nothing was recorded"
             ))),
-            None => Err(Error::new(ErrorKind::Rejected, "serve", "checkout.commit")
-                .with_message(format!("order {transaction}: no payment was given with the commit"))),
+            // Only a charge resumed without its commit request gets here (this instance
+            // restarted, or took over from one that stopped): the shop may well have been paid,
+            // so the order must not be declined and its holds released. Left charging, it
+            // completes when the shop commits again with its payment.
+            None => Err(Error::new(ErrorKind::Unavailable, "serve", "checkout.commit").with_message(format!(
+                "order {transaction}: this instance has not seen the shop's payment; commit again with it"
+            ))),
         }
     }
 
@@ -65,5 +70,37 @@ impl Payment for ShopPayments {
     async fn refund(&self, _a: &Authorization, _id: &TransactionId, _amount: Money) -> Result<()> {
         // The shop pays refunds back itself; the return's outcome says how much.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use loyalty_core::{Currency, WriteEffect};
+
+    use super::*;
+
+    fn key(order: &str) -> PaymentKey {
+        PaymentKey::new(TransactionId::new(order), 1)
+    }
+
+    #[tokio::test]
+    async fn a_payment_matching_the_total_is_taken_and_another_amount_refused() {
+        let shop = ShopPayments::default();
+        let total = Money::new(12_900, Currency::NOK);
+        shop.announce(&TransactionId::new("o-1"), "psp-1".into(), total);
+        let Authorized::Approved(a) = shop.authorize(&key("o-1"), total).await.unwrap() else { panic!() };
+        assert_eq!(a.id, "psp-1");
+        let err = shop.authorize(&key("o-1"), Money::new(100, Currency::NOK)).await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Rejected);
+    }
+
+    #[tokio::test]
+    async fn a_charge_resumed_without_the_shops_payment_is_left_charging_not_declined() {
+        let shop = ShopPayments::default();
+        let err = shop.authorize(&key("o-2"), Money::new(100, Currency::NOK)).await.unwrap_err();
+        // What the checkout reads as "the money may have moved": nothing voided or released.
+        assert_eq!(err.effect(), WriteEffect::Unknown);
+        assert!(err.is_temporary());
+        assert!(err.message().contains("commit again"), "{err}");
     }
 }
