@@ -18,6 +18,11 @@
 //! [`SimOptions::max_connections`] connections are served at once (further ones wait in the
 //! listen backlog). The serve loop is hyper's HTTP/1 connection builder, written once here,
 //! because `axum::serve` has no header read timeout.
+//!
+//! # Panics (both forms)
+//! A handler that panics answers `500` with the plain-text body `internal error` instead of a
+//! dropped connection (tower-http's `CatchPanicLayer`), and the journal records that `500`. The
+//! simulators answer hostile input in the vendor's shape; this is the net under them.
 
 use std::{
     fmt,
@@ -41,6 +46,7 @@ use tokio::{
     sync::{watch, Semaphore},
     task::{JoinHandle, JoinSet},
 };
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{
     clock::SimClock,
@@ -442,11 +448,15 @@ async fn launch(
     let handle = SimHandle { shared };
     let mut app = router
         .layer(DefaultBodyLimit::disable())
+        // Inside the journal middleware, so the journal records the 500 of a panicking handler.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(handle.clone(), sim_middleware));
     // Merged after the middleware: control requests are neither journaled nor faulted.
     if let Some(events) = control {
         app = app.merge(crate::control::router(handle.clone(), events));
     }
+    // Outermost as well: a panic in the middleware or the control API answers 500 too.
+    let app = app.layer(CatchPanicLayer::custom(panic_response));
     let limits = Limits { header_read_timeout, max_connections: max_connections.max(1) };
     let task = tokio::spawn(serve(listener, app, limits, rx));
     Ok(SimServer { handle, task: Some(task) })
@@ -668,6 +678,14 @@ fn join(chunks: Vec<Bytes>, max: usize) -> Bytes {
         out.extend_from_slice(&c[..c.len().min(room)]);
     }
     Bytes::from(out)
+}
+
+/// The answer to a handler that panicked: `500`, plain text, instead of a dropped connection.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let mut r = Response::new(Body::from("internal error"));
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
 }
 
 /// A small problem-details body for injected statuses.

@@ -166,3 +166,87 @@ async fn a_body_at_the_limit_is_read_whole() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+// ------------------------------------------------------------------ amounts past the decimal range
+
+fn member_path(rest: &str) -> String {
+    format!("{STORE}/members/{}{rest}", demo::MEMBER_ID)
+}
+
+/// Posts a JSON body with a fresh token; answers status, content type and body.
+async fn post_json(s: &SimServer, path: &str, body: Value) -> (StatusCode, String, Value) {
+    let t = token(s).await;
+    read(http().post(format!("{}{path}", s.base_url())).bearer_auth(&t).json(&body).send().await.unwrap())
+        .await
+}
+
+fn number(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// A sale of one line whose amounts are given as JSON number text.
+fn sale(ext: &str, quantity: &str, unit_price: &str, line_total: &str, total: &str) -> Value {
+    serde_json::json!({
+        "external_id": ext, "total": number(total), "currency": "NOK",
+        "details": [{"product": {"external_id": "COF-500"}, "quantity": number(quantity),
+                     "unit_price": number(unit_price), "total_price": number(line_total)}]
+    })
+}
+
+/// A 400 problem-details reply whose `errors` names `field`.
+fn assert_names(reply: &(StatusCode, String, Value), field: &str) {
+    let (status, ct, body) = reply;
+    assert_eq!(*status, 400, "{body}");
+    assert!(ct.starts_with("application/problem+json"), "{ct}");
+    assert!(body["errors"][field].is_array(), "{field} in {body}");
+}
+
+#[tokio::test]
+async fn line_quantity_times_price_past_the_decimal_range_is_a_validation_error() {
+    let s = sim().await;
+    let body = sale("Order-1", "1000000000000000", "1000000000000000", "1", "1");
+    let reply = post_json(&s, &member_path("/transactions"), body).await;
+    assert_names(&reply, "details[0].quantity");
+}
+
+#[tokio::test]
+async fn points_past_the_decimal_range_are_a_validation_error_on_total() {
+    let s = sim().await;
+    // The non-eligible gift card's negative total makes total − excluded pass the range.
+    let body = serde_json::json!({
+        "external_id": "Order-1", "total": number("5e28"),
+        "details": [{"product": {"external_id": "GIFT-CARD"}, "quantity": 1,
+                     "unit_price": number("-5e28"), "total_price": number("-5e28")}]
+    });
+    let reply = post_json(&s, &member_path("/transactions"), body).await;
+    assert_names(&reply, "total");
+}
+
+#[tokio::test]
+async fn a_balance_pushed_past_the_decimal_range_refuses_the_sale() {
+    let (s, probe) =
+        DillerSim::start_with_probe(DillerSettings::default(), SimClock::default()).await.unwrap();
+    let first =
+        post_json(&s, &member_path("/transactions"), sale("Order-1", "1", "5e28", "5e28", "5e28")).await;
+    assert_eq!(first.0, 200, "{}", first.2);
+    let before = probe.member_points(demo::MEMBER_ID);
+    let second =
+        post_json(&s, &member_path("/transactions"), sale("Order-2", "1", "5e28", "5e28", "5e28")).await;
+    assert_names(&second, "total");
+    assert_eq!(probe.member_points(demo::MEMBER_ID), before, "nothing changed");
+}
+
+#[tokio::test]
+async fn refunds_summing_past_the_decimal_range_exceed_the_original() {
+    let s = sim().await;
+    let ok = post_json(&s, &member_path("/transactions"), sale("Order-1", "1", "5e28", "5e28", "5e28")).await;
+    assert_eq!(ok.0, 200, "{}", ok.2);
+    let path = member_path("/transactions/Order-1/refund");
+    let refund = |id: &str| serde_json::json!({"external_id": id, "total": number("4e28")});
+    let first = post_json(&s, &path, refund("R-1")).await;
+    assert_eq!(first.0, 200, "{}", first.2);
+    // 4e28 + 4e28 passes the decimal range: certainly more than the original total.
+    let second = post_json(&s, &path, refund("R-2")).await;
+    assert_eq!(second.0, 400, "{}", second.2);
+    assert!(second.2.to_string().contains("exceed"), "{}", second.2);
+}

@@ -9,6 +9,8 @@ mod faults;
 mod gateways;
 #[path = "idosell/orders.rs"]
 mod orders;
+#[path = "idosell/overflow.rs"]
+mod overflow;
 #[path = "idosell/support.rs"]
 mod support;
 #[path = "idosell/transport.rs"]

@@ -510,3 +510,23 @@ mod bounds {
         assert_eq!(e.query.as_deref(), Some("client%5Fsecret=[redacted]"));
     }
 }
+
+async fn boom() -> &'static str {
+    panic!("simulator bug (deliberate, in a test)")
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_in_plain_text_and_the_server_keeps_serving() {
+    let router = Router::new().route("/boom", get(boom)).route("/ping", get(|| async { "pong" }));
+    let s = start(router, SimClock::default(), &[]).await.unwrap();
+    for _ in 0..2 {
+        let r = client().get(format!("{}/boom", s.base_url())).send().await.unwrap();
+        assert_eq!(r.status(), 500);
+        assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(r.text().await.unwrap(), "internal error");
+    }
+    let r = client().get(format!("{}/ping", s.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let statuses: Vec<u16> = s.handle().journal().entries().iter().map(|e| e.status).collect();
+    assert_eq!(statuses, vec![500, 500, 200]);
+}

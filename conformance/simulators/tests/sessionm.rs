@@ -23,6 +23,8 @@ mod core_api;
 mod discounting;
 #[path = "sessionm/discounts.rs"]
 mod discounts;
+#[path = "sessionm/hostile.rs"]
+mod hostile;
 #[path = "sessionm/kit.rs"]
 mod kit;
 #[path = "sessionm/lookup.rs"]

@@ -1181,10 +1181,15 @@ fn line(
     }
     let discount = c.dec(o, "discount", path).unwrap_or(Decimal::ZERO);
     let total = c.dec(o, "total_price", path);
-    // A line total must equal quantity × unit_price − discount (§5.6, checklist 21).
+    // A line total must equal quantity × unit_price − discount (§5.6, checklist 21); amounts
+    // whose arithmetic leaves the decimal range are a validation error, never a panic.
     if let (Some(q), Some(u), Some(t)) = (qty, unit, total) {
-        if (q * u - discount - t).abs() > Decimal::new(1, 2) {
-            c.err(&join(path, "total_price"), "total_price must equal quantity × unit_price − discount.");
+        match q.checked_mul(u).and_then(|v| v.checked_sub(discount)).and_then(|v| v.checked_sub(t)) {
+            Some(diff) if diff.abs() > Decimal::new(1, 2) => {
+                c.err(&join(path, "total_price"), "total_price must equal quantity × unit_price − discount.")
+            }
+            Some(_) => {}
+            None => c.err(&join(path, "quantity"), OUT_OF_RANGE),
         }
     }
     if with_usage {
@@ -1275,18 +1280,25 @@ fn money_fields(c: &mut Check, o: &Obj, inner: &Inner) -> Option<Decimal> {
     total
 }
 
-/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, \[S\]).
-fn points_for(inner: &Inner, rq: &Req, total: Decimal, lines: &[Line]) -> Decimal {
+/// What a field error says when an amount's arithmetic leaves the decimal range (about
+/// ±7.9 × 10^28).
+const OUT_OF_RANGE: &str = "The value is outside the supported range.";
+
+/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, \[S\]); a
+/// validation error naming `total` when a sum or the product leaves the decimal range.
+fn points_for(inner: &Inner, rq: &Req, total: Decimal, lines: &[Line]) -> Result<Decimal, Response> {
     if !rq.s.points_formula || !inner.store.points_enabled {
-        return Decimal::ZERO;
+        return Ok(Decimal::ZERO);
     }
     let today = rq.now.date_naive();
-    let excluded: Decimal = lines
+    lines
         .iter()
         .filter(|l| l.product_id.as_deref().is_some_and(|p| !inner.product_earns(p, today)))
-        .map(|l| l.total)
-        .sum();
-    ((total - excluded) * inner.store.ratio).floor().max(Decimal::ZERO)
+        .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.total))
+        .and_then(|excluded| total.checked_sub(excluded))
+        .and_then(|net| net.checked_mul(inner.store.ratio))
+        .map(|p| p.floor().max(Decimal::ZERO))
+        .ok_or_else(|| field_error("total", OUT_OF_RANGE))
 }
 
 fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
@@ -1396,13 +1408,15 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
             }
         }
     }
-    let points = points_for(inner, rq, total, &lines);
+    let points = points_for(inner, rq, total, &lines)?;
     let release = rq.s.transactions_release_stamp_reservations;
     let m = inner.members.get_mut(&id).ok_or_else(|| not_found(rq, "Member"))?;
+    // Checked before anything changes: a balance past the decimal range refuses the sale.
+    let balance = m.points.checked_add(points).ok_or_else(|| field_error("total", OUT_OF_RANGE))?;
     m.redeemed = redeemed;
     m.stamps = stamps;
     m.finished_cards = finished;
-    m.points += points;
+    m.points = balance;
     if release {
         m.stamp_reservations.retain(|(_, t)| *t != ext);
     }
@@ -1485,7 +1499,7 @@ fn t3_refund(inner: &mut Inner, rq: &Req) -> Res {
     }
     finish(c)?;
     let total = total.unwrap_or_default();
-    let points = points_for(inner, rq, total, &lines);
+    let points = points_for(inner, rq, total, &lines)?;
     // {transactionId} is the T1 external_id (§4.5, [I]).
     let Some(tx) = inner.transactions.get_mut(&original).filter(|t| t.member_id == id) else {
         return Err(not_found(rq, "Transaction"));
@@ -1501,7 +1515,8 @@ fn t3_refund(inner: &mut Inner, rq: &Req) -> Res {
             ));
         }
     }
-    if tx.refunded + total > tx.total {
+    // A sum past the decimal range exceeds the original total all the more.
+    if tx.refunded.checked_add(total).is_none_or(|sum| sum > tx.total) {
         return Err(bad(format!("Refunds would exceed the original total of {}.", tx.total)));
     }
     // Coupons and stamps are not given back by a partial refund (§4.5 T3); points are.

@@ -4,8 +4,8 @@
 //!
 //! | Method and path | Body / query | Answer |
 //! | --- | --- | --- |
-//! | `POST /_sim/orders/{orderId}/advance` | `?parcels=N` (dispatch step only, default 1) | 200 `{"orderId","status","shipmentNumbers"}`; 404 unknown; 409 finished |
-//! | `POST /_sim/orders/{orderId}/dispatch` | `?parcels=N` (default 1) | 200 as above; 404 unknown; 409 already dispatched |
+//! | `POST /_sim/orders/{orderId}/advance` | `?parcels=N` (dispatch step only, default 1, at most 20) | 200 `{"orderId","status","shipmentNumbers"}`; 404 unknown; 409 finished |
+//! | `POST /_sim/orders/{orderId}/dispatch` | `?parcels=N` (default 1, at most 20) | 200 as above; 404 unknown; 409 already dispatched |
 //! | `PUT /_sim/accounts/{login}/callback` | `{"url": "http://…"}` or `{"url": null}` | 204; 404 unknown login |
 //! | `POST /_sim/webhooks/deliver` | — | 200 `{"attempted": N}` |
 
@@ -31,8 +31,10 @@ pub(crate) fn routes() -> Router<Sim> {
         .route("/_sim/webhooks/deliver", post(deliver))
 }
 
+/// Parcels of a dispatch: default 1, at most 20 like the control API's `dispatch` event (a
+/// huge count would allocate that many tracking numbers).
 fn parcels(q: &HashMap<String, String>) -> usize {
-    q.get("parcels").and_then(|p| p.parse().ok()).unwrap_or(1)
+    q.get("parcels").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, 20)
 }
 
 fn order_json(sim: &Sim, id: &str) -> Response {

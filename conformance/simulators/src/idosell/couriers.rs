@@ -9,7 +9,7 @@ use super::{
     demo,
     messages::{Fault, BASKET_EMPTY, EMPTY, INPUT},
     names::el,
-    products::{parse_line, product_nodes, requirements},
+    products::{parse_line, product_nodes, quantity_fault, requirements},
     routes::Ctx,
     settings::CourierCost,
     soap::{Node, Out},
@@ -47,30 +47,36 @@ pub(crate) fn valid_pl_postcode(p: &str) -> bool {
     b.len() == 6 && b[2] == b'-' && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit())
 }
 
-/// Parcel weight of lines (sets weigh what their components weigh).
-pub(crate) fn weight(inner: &Inner, lines: &[Line]) -> Decimal {
-    requirements(lines).iter().map(|(p, q)| inner.products[*p].weight_kg * *q).sum()
+/// Parcel weight of lines (sets weigh what their components weigh); fault 5 naming the
+/// quantity when the weight passes the decimal range.
+pub(crate) fn weight(inner: &Inner, lines: &[Line]) -> Result<Decimal, Fault> {
+    requirements(lines)?.iter().try_fold(Decimal::ZERO, |w, (p, q)| {
+        inner.products[*p].weight_kg.checked_mul(*q).and_then(|v| w.checked_add(v)).ok_or_else(quantity_fault)
+    })
 }
 
-/// The courier's price for a weight, per the `courier_cost` setting.
-fn cost(rule: CourierCost, c: &Courier, weight: Decimal) -> Decimal {
+/// The courier's price for a weight, per the `courier_cost` setting; `None` past the decimal
+/// range.
+fn cost(rule: CourierCost, c: &Courier, weight: Decimal) -> Option<Decimal> {
+    let per_kg = |w: Decimal| c.cost_per_kg.checked_mul(w).and_then(|v| c.base_cost.checked_add(v));
     let v = match rule {
-        CourierCost::BasePlusPerKg => c.base_cost + c.cost_per_kg * weight,
-        CourierCost::BasePlusPerStartedKg => c.base_cost + c.cost_per_kg * weight.ceil(),
+        CourierCost::BasePlusPerKg => per_kg(weight)?,
+        CourierCost::BasePlusPerStartedKg => per_kg(weight.ceil())?,
         CourierCost::BaseOnly => c.base_cost,
     };
-    v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    Some(v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
 }
 
 /// Couriers that may carry `lines` to `to`, with their cost: destination country served, total
-/// weight within the courier's maximum, no excluded product (sets expanded) (§5 G6).
+/// weight within the courier's maximum, no excluded product (sets expanded) (§5 G6). Fault 5
+/// naming the quantity when the weight or a cost passes the decimal range.
 pub(crate) fn eligible(
     inner: &Inner,
     cx: &Ctx<'_>,
     lines: &[Line],
     to: &Destination,
-) -> Vec<(usize, Decimal)> {
-    let w = weight(inner, lines);
+) -> Result<Vec<(usize, Decimal)>, Fault> {
+    let w = weight(inner, lines)?;
     let mut codes: BTreeSet<&str> = BTreeSet::new();
     for l in lines {
         codes.insert(&inner.products[l.product].internal);
@@ -85,7 +91,7 @@ pub(crate) fn eligible(
         .filter(|(_, c)| c.countries.contains(&to.country))
         .filter(|(_, c)| w <= c.max_weight_kg)
         .filter(|(_, c)| !c.excluded.iter().any(|x| codes.contains(x.as_str())))
-        .map(|(i, c)| (i, cost(cx.s.courier_cost, c, w)))
+        .map(|(i, c)| cost(cx.s.courier_cost, c, w).map(|v| (i, v)).ok_or_else(quantity_fault))
         .collect()
 }
 
@@ -134,7 +140,7 @@ pub(crate) fn get_couriers_for_order(
     if lines.is_empty() {
         return Err(Fault::new(BASKET_EMPTY));
     }
-    let found = eligible(inner, cx, &lines, &to);
+    let found = eligible(inner, cx, &lines, &to)?;
     if found.is_empty() {
         return Err(Fault::new(EMPTY));
     }
@@ -152,5 +158,8 @@ pub(crate) fn get_couriers_for_order(
             ])
         })
         .collect();
-    Ok(Out::obj([("weight", Out::Dec(weight(inner, &lines))), ("couriers", Out::List("courierType", items))]))
+    Ok(Out::obj([
+        ("weight", Out::Dec(weight(inner, &lines)?)),
+        ("couriers", Out::List("courierType", items)),
+    ]))
 }

@@ -9,7 +9,7 @@ use super::{
     demo,
     messages::{Fault, BASKET_EMPTY, COURIER, EMPTY, INPUT},
     names::el,
-    products::{check_stock, decimal, requirements, totals},
+    products::{check_stock, decimal, quantity_fault, requirements, totals},
     routes::Ctx,
     settings::DuplicateReference,
     soap::{Node, Out},
@@ -146,7 +146,8 @@ fn order_out(inner: &Inner, cx: &Ctx<'_>, o: &Order, duplicate: Option<bool>) ->
         ),
         ("productsGross".to_string(), Out::Dec(o.products_gross)),
         ("deliveryCost".to_string(), Out::Dec(o.delivery_cost)),
-        ("orderTotal".to_string(), Out::Dec(o.products_gross + o.delivery_cost)),
+        // place_order refuses a total past the decimal range; saturating all the same.
+        ("orderTotal".to_string(), Out::Dec(o.products_gross.saturating_add(o.delivery_cost))),
         ("currency".to_string(), Out::s(demo::CURRENCY)),
     ]);
     Out::Obj(f)
@@ -205,7 +206,7 @@ pub(crate) fn place_order(
         .courier(choice.courier_id)
         .cloned()
         .ok_or_else(|| Fault::with(COURIER, format!("{} {}", el::COURIER_ID, choice.courier_id)))?;
-    let cost = eligible(inner, cx, &lines, &dest)
+    let cost = eligible(inner, cx, &lines, &dest)?
         .into_iter()
         .find(|(i, _)| inner.couriers[*i].id == courier.id)
         .map(|(_, c)| c)
@@ -224,12 +225,21 @@ pub(crate) fn place_order(
     };
     check_stock(inner, &lines)?;
 
-    let reserved: Vec<(usize, Decimal)> = requirements(&lines).into_iter().collect();
+    // Everything computed before anything changes: a sum past the decimal range is fault 5 and
+    // leaves stock and basket as they were.
+    let reserved: Vec<(usize, Decimal)> = requirements(&lines)?.into_iter().collect();
+    let (_, gross) = totals(inner, &lines)?;
+    gross.checked_add(cost).ok_or_else(quantity_fault)?;
+    let mut moved = Vec::with_capacity(reserved.len());
     for (p, q) in &reserved {
-        inner.products[*p].stock -= *q;
-        inner.products[*p].reserved += *q;
+        // check_stock saw stock ≥ q, so the subtraction stays in range.
+        let product = &inner.products[*p];
+        moved.push((*p, product.stock - *q, product.reserved.checked_add(*q).ok_or_else(quantity_fault)?));
     }
-    let (_, gross) = totals(inner, &lines);
+    for (p, stock, held) in moved {
+        inner.products[p].stock = stock;
+        inner.products[p].reserved = held;
+    }
     let idx = new_order(inner, cx.now, cx.today(), account, to, shop_ref, courier.id);
     let o = &mut inner.orders[idx];
     o.lines = lines;

@@ -103,24 +103,37 @@ pub(crate) fn parse_line(inner: &Inner, cx: &Ctx<'_>, node: &Node) -> Result<Lin
     })
 }
 
+/// Fault 5 naming a line's quantity whose arithmetic (a set's components × the line quantity,
+/// a sum of lines, a weight, a price) passes the decimal range (about 7.9 × 10^28): a hostile
+/// quantity is bad input, never a panic.
+pub(crate) fn quantity_fault() -> Fault {
+    Fault::with(INPUT, format!("{}.{}", el::PRODUCT, el::QUANTITY))
+}
+
 /// Stock needed per product: a set line counts against its components (§4, checklist 13).
-pub(crate) fn requirements(lines: &[Line]) -> BTreeMap<usize, Decimal> {
+/// Fault 5 on a quantity whose need passes the decimal range.
+pub(crate) fn requirements(lines: &[Line]) -> Result<BTreeMap<usize, Decimal>, Fault> {
     let mut need = BTreeMap::new();
+    let mut add = |product: usize, q: Option<Decimal>| -> Result<(), Fault> {
+        let total = need.entry(product).or_insert(Decimal::ZERO);
+        *total = q.and_then(|q| total.checked_add(q)).ok_or_else(quantity_fault)?;
+        Ok(())
+    };
     for l in lines {
         if l.components.is_empty() {
-            *need.entry(l.product).or_insert(Decimal::ZERO) += l.quantity;
+            add(l.product, Some(l.quantity))?;
         } else {
             for (c, per_set) in &l.components {
-                *need.entry(*c).or_insert(Decimal::ZERO) += *per_set * l.quantity;
+                add(*c, per_set.checked_mul(l.quantity))?;
             }
         }
     }
-    need
+    Ok(need)
 }
 
 /// Whether the stock covers `lines`; the first short product's fault otherwise.
 pub(crate) fn check_stock(inner: &Inner, lines: &[Line]) -> Result<(), Fault> {
-    for (p, q) in requirements(lines) {
+    for (p, q) in requirements(lines)? {
         let product = &inner.products[p];
         if product.stock < q {
             return Err(Fault::with(STOCK, product.internal.clone()));
@@ -129,16 +142,20 @@ pub(crate) fn check_stock(inner: &Inner, lines: &[Line]) -> Result<(), Fault> {
     Ok(())
 }
 
-/// How many of a line's product can be supplied now.
-fn available_quantity(inner: &Inner, line: &Line) -> Decimal {
+/// How many of a line's product can be supplied now. Fault 5 naming the component quantity
+/// when stock ÷ a (tiny) component quantity passes the decimal range.
+fn available_quantity(inner: &Inner, line: &Line) -> Result<Decimal, Fault> {
     if line.components.is_empty() {
-        return inner.products[line.product].stock;
+        return Ok(inner.products[line.product].stock);
     }
-    line.components
-        .iter()
-        .map(|(c, per_set)| (inner.products[*c].stock / *per_set).floor())
-        .min()
-        .unwrap_or(Decimal::ZERO)
+    let mut least: Option<Decimal> = None;
+    for (c, per_set) in &line.components {
+        let sets = inner.products[*c].stock.checked_div(*per_set).ok_or_else(|| {
+            Fault::with(INPUT, format!("{}.{}.{}.{}", el::PRODUCT, el::PRODUCTS, el::PRODUCT, el::QUANTITY))
+        })?;
+        least = Some(least.map_or(sets.floor(), |l| l.min(sets.floor())));
+    }
+    Ok(least.unwrap_or(Decimal::ZERO))
 }
 
 /// The `products` list of the params, as nodes.
@@ -167,13 +184,13 @@ pub(crate) fn check_availability(inner: &mut Inner, cx: &Ctx<'_>, params: &Node)
     for node in nodes {
         let (available, avail_q, fault) = match parse_line(inner, cx, node) {
             Err(f) => (false, Decimal::ZERO, Some(f)),
-            Ok(line) => {
-                let q = available_quantity(inner, &line);
-                match check_stock(inner, std::slice::from_ref(&line)) {
+            Ok(line) => match available_quantity(inner, &line) {
+                Err(f) => (false, Decimal::ZERO, Some(f)),
+                Ok(q) => match check_stock(inner, std::slice::from_ref(&line)) {
                     Ok(()) => (true, q, None),
                     Err(f) => (false, q, Some(f)),
-                }
-            }
+                },
+            },
         };
         let fault = fault.as_ref();
         all &= available;
@@ -187,11 +204,13 @@ pub(crate) fn check_availability(inner: &mut Inner, cx: &Ctx<'_>, params: &Node)
     Ok(Out::obj([("available", Out::Bool(all)), (el::PRODUCTS, Out::List("productResultType", items))]))
 }
 
-/// Basket totals (§5 G3: net/gross and currency).
-pub(crate) fn totals(inner: &Inner, lines: &[Line]) -> (Decimal, Decimal) {
-    lines.iter().fold((Decimal::ZERO, Decimal::ZERO), |(n, g), l| {
+/// Basket totals (§5 G3: net/gross and currency); fault 5 when one passes the decimal range.
+pub(crate) fn totals(inner: &Inner, lines: &[Line]) -> Result<(Decimal, Decimal), Fault> {
+    lines.iter().try_fold((Decimal::ZERO, Decimal::ZERO), |(n, g), l| {
         let p = &inner.products[l.product];
-        (n + p.price_net * l.quantity, g + p.price_gross * l.quantity)
+        let n = p.price_net.checked_mul(l.quantity).and_then(|v| n.checked_add(v));
+        let g = p.price_gross.checked_mul(l.quantity).and_then(|v| g.checked_add(v));
+        n.zip(g).ok_or_else(quantity_fault)
     })
 }
 
@@ -225,13 +244,14 @@ pub(crate) fn basket_import(
             good.push(line);
         }
     }
-    let basket = &mut inner.accounts[account].basket;
-    match cx.s.basket_import {
-        BasketImport::Replace => *basket = good,
-        BasketImport::Append => basket.extend(good),
-    }
-    let lines = inner.accounts[account].basket.clone();
-    let (net, gross) = totals(inner, &lines);
+    let mut lines = match cx.s.basket_import {
+        BasketImport::Replace => Vec::new(),
+        BasketImport::Append => inner.accounts[account].basket.clone(),
+    };
+    lines.extend(good);
+    // Totals first: a basket whose totals pass the decimal range is refused unchanged.
+    let (net, gross) = totals(inner, &lines)?;
+    inner.accounts[account].basket = lines.clone();
     Ok(Out::obj([
         ("basketId", Out::s(format!("B-{}", inner.accounts[account].login))),
         (el::PRODUCTS, Out::List("productResultType", items)),

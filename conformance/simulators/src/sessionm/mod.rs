@@ -58,7 +58,10 @@
 //!   `tax_total`, plus `modified_time` on `send_transaction`; `is_closed`/`is_voided` default to
 //!   false; amounts are JSON numbers (never strings), none negative, quantities > 0; unknown
 //!   members (including any `currency`) are refused (setting `unknown_fields`); JSON `null`
-//!   counts as absent. `receipt_code` and `guest_receipt_code` are both accepted.
+//!   counts as absent. `receipt_code` and `guest_receipt_code` are both accepted. A line's
+//!   `quantity × unit_price`, a sum (line subtotals, `tax_included`, discount amounts,
+//!   `subtotal + tax_total`) or the points earned past rust_decimal's range (about 7.9 × 10^28)
+//!   is a `validation` error naming the field, never a panic.
 //! * **Idempotency** (§7.5): `request_id` is scoped to the tenant; "same body" means the same
 //!   route and the same parsed JSON; every response after a valid container is stored, errors
 //!   included. [`SessionmProbe::hold_processing`] keeps requests pending so "pending processing"
@@ -329,12 +332,17 @@ impl SessionmProbe {
     }
 
     /// Vendor-side event: adds `delta` (may be negative) to the user's available and lifetime
-    /// points. Returns false for an unknown user.
+    /// points. Returns false (and changes nothing) for an unknown user or a balance the delta
+    /// would push past the decimal range.
     pub fn adjust_points(&self, user_id: &str, delta: Decimal) -> bool {
         let mut g = self.lock();
         let Some(u) = g.user_mut(user_id) else { return false };
-        u.points += delta;
-        u.life_time_points = (u.life_time_points + delta).max(Decimal::ZERO);
+        let (Some(points), Some(life)) = (u.points.checked_add(delta), u.life_time_points.checked_add(delta))
+        else {
+            return false;
+        };
+        u.points = points;
+        u.life_time_points = life.max(Decimal::ZERO);
         true
     }
 

@@ -74,6 +74,25 @@ pub(crate) const DISCOUNT_FIELDS: &[&str] = &[
     "user_id",
 ];
 
+/// What a field error says when a value, a product or a running sum passes the largest amount
+/// the simulator computes with (rust_decimal's range, about 7.9 × 10^28).
+pub(crate) const TOO_LARGE: &str = "exceeds the largest supported amount";
+
+/// The sum of `values`, `None` when it passes the decimal range (never a panic).
+pub(crate) fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    values.into_iter().try_fold(Decimal::ZERO, Decimal::checked_add)
+}
+
+/// Adds `v` to a running sum; the first overflow is reported at `path` and ends the sum.
+fn add_checked(c: &mut Check, sum: &mut Option<Decimal>, v: Decimal, path: &str, what: &str) {
+    if let Some(s) = *sum {
+        *sum = s.checked_add(v);
+        if sum.is_none() {
+            c.err(path, format!("makes the sum of {what} exceed the largest supported amount"));
+        }
+    }
+}
+
 /// Rounds half-up (away from zero) to two decimals. Simulator decision for every computed
 /// amount: the contract names no rounding rule.
 pub(crate) fn round2(d: Decimal) -> Decimal {
@@ -184,12 +203,28 @@ pub(crate) fn transaction(c: &mut Check, o: &Obj, path: &str, usage: TxnUse) -> 
     }
     let mut items = Vec::new();
     let mut seen = HashSet::new();
+    // Everything the simulator later computes from the basket (totals checks, discounts,
+    // points, the stored view's check amount) must stay in the decimal range: a product or a
+    // running sum past it is a validation error naming the field, never a panic.
+    let (mut line_sum, mut tax_sum) = (Some(Decimal::ZERO), Some(Decimal::ZERO));
     for (p, io) in &item_objs {
         if let Some(item) = self::item(c, io, p) {
             if !seen.insert(item.line_id.clone()) {
                 c.err(&join(p, "line_id"), "is not unique in the transaction");
             }
+            if item.quantity.checked_mul(item.unit_price).is_none() {
+                c.err(&join(p, "quantity"), format!("quantity × unit_price {TOO_LARGE}"));
+            }
+            add_checked(c, &mut line_sum, item.subtotal, &join(p, "subtotal"), "line subtotals");
+            if let Some(t) = item.tax_included {
+                add_checked(c, &mut tax_sum, t, &join(p, "tax_included"), "tax_included");
+            }
             items.push(item);
+        }
+    }
+    if let (Some(s), Some(t)) = (subtotal, tax_total) {
+        if s.checked_add(t).is_none() {
+            c.err(&join(path, "tax_total"), format!("subtotal + tax_total {TOO_LARGE}"));
         }
     }
     for (p, io) in &item_objs {
@@ -223,8 +258,14 @@ pub(crate) fn transaction(c: &mut Check, o: &Obj, path: &str, usage: TxnUse) -> 
         })
         .collect();
 
-    let discounts =
-        c.objects(o, "discounts", path).into_iter().filter_map(|(p, d)| discount(c, d, &p, &seen)).collect();
+    let mut discounts = Vec::new();
+    let mut off = Some(Decimal::ZERO);
+    for (p, d) in c.objects(o, "discounts", path) {
+        if let Some(d) = discount(c, d, &p, &seen) {
+            add_checked(c, &mut off, d.amount, &join(&p, "amount"), "discount amounts");
+            discounts.push(d);
+        }
+    }
 
     Some(Txn {
         transaction_id: transaction_id?,
@@ -306,26 +347,30 @@ fn discount(c: &mut Check, o: &Obj, path: &str, lines: &HashSet<String>) -> Opti
     Some(Discount { reference_id, reference_id_type, user_id, amount: amount?, raw: o.clone() })
 }
 
-/// Line-sum checks SessionM may run (§7.6 \[I\]); each finding is one message.
+/// Line-sum checks SessionM may run (§7.6 \[I\]); each finding is one message. The sums and
+/// products stay in range for a transaction [`transaction`] accepted; they are checked anyway.
 pub(crate) fn totals_findings(t: &Txn) -> Vec<String> {
     let mut out = Vec::new();
-    let lines: Decimal = t.items.iter().map(|i| i.subtotal).sum();
-    if round2(lines) != round2(t.subtotal) {
-        out.push(format!("line subtotals sum to {lines} but subtotal is {}", t.subtotal));
+    match checked_sum(t.items.iter().map(|i| i.subtotal)) {
+        Some(lines) if round2(lines) == round2(t.subtotal) => {}
+        Some(lines) => out.push(format!("line subtotals sum to {lines} but subtotal is {}", t.subtotal)),
+        None => out.push(format!("the sum of line subtotals {TOO_LARGE}")),
     }
     if t.items.iter().any(|i| i.tax_included.is_some()) {
-        let tax: Decimal = t.items.iter().filter_map(|i| i.tax_included).sum();
-        if round2(tax) != round2(t.tax_total) {
-            out.push(format!("tax_included sums to {tax} but tax_total is {}", t.tax_total));
+        match checked_sum(t.items.iter().filter_map(|i| i.tax_included)) {
+            Some(tax) if round2(tax) == round2(t.tax_total) => {}
+            Some(tax) => out.push(format!("tax_included sums to {tax} but tax_total is {}", t.tax_total)),
+            None => out.push(format!("the sum of tax_included {TOO_LARGE}")),
         }
     }
     for i in &t.items {
-        let expect = round2(i.quantity * i.unit_price);
-        if round2(i.subtotal) != expect {
-            out.push(format!(
+        match i.quantity.checked_mul(i.unit_price).map(round2) {
+            Some(expect) if round2(i.subtotal) == expect => {}
+            Some(expect) => out.push(format!(
                 "line {}: subtotal {} is not quantity × unit_price = {expect}",
                 i.line_id, i.subtotal
-            ));
+            )),
+            None => out.push(format!("line {}: quantity × unit_price {TOO_LARGE}", i.line_id)),
         }
     }
     out
@@ -400,10 +445,11 @@ pub(crate) fn stored_json(
         .collect();
     let discounts: Vec<Value> =
         t.discounts.iter().enumerate().map(|(n, d)| Value::Object(common(d.raw.clone(), n, "d"))).collect();
-    let off: Decimal = t.discounts.iter().map(|d| d.amount).sum();
-    let mut check = t.subtotal - off;
+    // In range for an accepted transaction; saturating all the same (output only).
+    let off = checked_sum(t.discounts.iter().map(|d| d.amount)).unwrap_or(Decimal::MAX);
+    let mut check = t.subtotal.saturating_sub(off);
     if !facts.include_tax {
-        check += t.tax_total;
+        check = check.saturating_add(t.tax_total);
     }
     json!({
         "id": dates.id,

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use super::{
     input::{fmt_7z, fmt_z, money, num},
-    model::{round2, Item},
+    model::{checked_sum, round2, Item},
     names,
 };
 
@@ -161,10 +161,11 @@ impl Offer {
         match &self.rule {
             Rule::Manual => none,
             Rule::Check(r) => {
-                let base: Decimal = items.iter().map(|i| i.subtotal).sum();
+                // In range for an accepted basket (model::transaction checks the sum).
+                let base = checked_sum(items.iter().map(|i| i.subtotal)).unwrap_or(Decimal::MAX);
                 let raw = match r {
                     Reward::Fixed(a) => (*a).min(base),
-                    Reward::Percent(p) => base * p / Decimal::ONE_HUNDRED,
+                    Reward::Percent(p) => percent_of(base, *p),
                     Reward::SetPrice(s) => (base - s).max(Decimal::ZERO),
                 };
                 let lines = items
@@ -188,22 +189,29 @@ impl Offer {
                     }
                 }
                 let Some(line) = best else { return none };
+                // dq ≤ 1, so these products never exceed unit_price.
                 let dq = line.quantity.min(Decimal::ONE);
                 let base = (line.unit_price * dq).min(line.subtotal);
                 let raw = match reward {
                     Reward::Fixed(a) => (*a).min(base),
-                    Reward::Percent(p) => base * p / Decimal::ONE_HUNDRED,
+                    Reward::Percent(p) => percent_of(base, *p),
                     Reward::SetPrice(s) => ((line.unit_price - s).max(Decimal::ZERO) * dq).min(base),
                 };
                 finish(round2(raw).min(base), vec![(line.line_id.clone(), dq)])
             }
             Rule::BuyGet { buy_count, buy_item_ids, get_count, reward, pick, max_applications } => {
                 let buys = |id: &str| buy_item_ids.is_empty() || buy_item_ids.iter().any(|b| b == id);
-                // One entry per whole unit: (line index, price).
+                // One entry per whole unit: (line index, price). No application uses more than
+                // buy_count + get_count units, and units of one line are alike (the stable sorts
+                // below take a line's first units first), so a line contributes at most that many
+                // units per application: a quantity of 10^15 does not allocate 10^15 entries.
+                let per_application = u64::from(*buy_count) + u64::from(*get_count);
+                let cap = per_application.saturating_mul(u64::from(*max_applications));
+                let cap = Decimal::from(cap);
                 let mut units: Vec<(usize, Decimal)> = Vec::new();
                 for (n, i) in items.iter().enumerate().filter(|(_, i)| unit_line(i)) {
                     if self.eligible(&i.item_id) || buys(&i.item_id) {
-                        let whole = i.quantity.floor().to_usize().unwrap_or(0);
+                        let whole = i.quantity.floor().min(cap).to_usize().unwrap_or(0);
                         units.extend(std::iter::repeat_n((n, i.unit_price), whole));
                     }
                 }
@@ -233,25 +241,35 @@ impl Offer {
                         let (line, price) = units[u];
                         let off = match reward {
                             Reward::Fixed(a) => (*a).min(price),
-                            Reward::Percent(p) => price * p / Decimal::ONE_HUNDRED,
+                            Reward::Percent(p) => percent_of(price, *p),
                             Reward::SetPrice(s) => (price - s).max(Decimal::ZERO),
                         };
+                        // Saturating: each line's share is capped at its subtotal below.
                         match per_line.iter_mut().find(|(l, _, _)| *l == line) {
                             Some(e) => {
                                 e.1 += Decimal::ONE;
-                                e.2 += off;
+                                e.2 = e.2.saturating_add(off);
                             }
                             None => per_line.push((line, Decimal::ONE, off)),
                         }
                     }
                 }
                 per_line.sort_by_key(|(l, _, _)| *l);
-                let raw: Decimal = per_line.iter().map(|(l, _, off)| (*off).min(items[*l].subtotal)).sum();
+                // At most the sum of the lines' subtotals, which an accepted basket keeps in range.
+                let raw = checked_sum(per_line.iter().map(|(l, _, off)| (*off).min(items[*l].subtotal)))
+                    .unwrap_or(Decimal::MAX);
                 let lines = per_line.iter().map(|(l, q, _)| (items[*l].line_id.clone(), *q)).collect();
                 finish(round2(raw), lines)
             }
         }
     }
+}
+
+/// `p` percent of `base`, as `base × (p / 100)` so a percentage up to 100 never leaves the
+/// decimal range. Every use caps the result at `base`, so an overflow (only possible above 100
+/// percent) is `base` itself.
+fn percent_of(base: Decimal, p: Decimal) -> Decimal {
+    base.checked_mul(p / Decimal::ONE_HUNDRED).unwrap_or(base)
 }
 
 /// A line that can carry an item-level discount: not a modifier, positive quantity and price.

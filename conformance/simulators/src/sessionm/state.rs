@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::{
     demo,
     input::{num, plus_secs, Obj},
-    model::{stored_json, StoreFacts, StoredDates, Txn},
+    model::{checked_sum, stored_json, StoreFacts, StoredDates, Txn},
     offers::{Offer, UoState, UserOffer},
     settings::SessionmSettings,
 };
@@ -248,10 +248,13 @@ impl Inner {
         let (old, new) = (t.points.credited.take(), t.points.target.clone());
         t.points.due_at = None;
         t.points.credited = new.clone().filter(|(_, p)| !p.is_zero());
+        // `send_transaction` refuses a version whose points would overflow the balance; a
+        // balance still pushed past the decimal range by several pending versions saturates
+        // (simulator decision) rather than panicking in the middle of a request.
         for (user, delta) in old.map(|(u, p)| (u, -p)).into_iter().chain(new) {
             if let Some(u) = self.user_mut(&user) {
-                u.points += delta;
-                u.life_time_points = (u.life_time_points + delta).max(Decimal::ZERO);
+                u.points = u.points.saturating_add(delta);
+                u.life_time_points = u.life_time_points.saturating_add(delta).max(Decimal::ZERO);
             }
         }
     }
@@ -287,14 +290,16 @@ impl Inner {
 
     /// Points a version of a transaction earns: `floor(net × points_per_currency_unit)` where
     /// net = line subtotals − discount amounts, for a closed, non-voided transaction
-    /// (simulator decision; the contract gives no formula).
-    pub fn points_for(&self, t: &Txn) -> Decimal {
+    /// (simulator decision; the contract gives no formula). `None` when a sum or the product
+    /// passes the decimal range.
+    pub fn points_for(&self, t: &Txn) -> Option<Decimal> {
         if !t.is_closed || t.is_voided {
-            return Decimal::ZERO;
+            return Some(Decimal::ZERO);
         }
-        let lines: Decimal = t.items.iter().map(|i| i.subtotal).sum();
-        let off: Decimal = t.discounts.iter().map(|d| d.amount).sum();
-        ((lines - off).max(Decimal::ZERO) * self.settings.points_per_currency_unit).floor()
+        let lines = checked_sum(t.items.iter().map(|i| i.subtotal))?;
+        let off = checked_sum(t.discounts.iter().map(|d| d.amount))?;
+        let net = lines.checked_sub(off)?.max(Decimal::ZERO);
+        Some(net.checked_mul(self.settings.points_per_currency_unit)?.floor())
     }
 
     /// The member a transaction is attributed to (§5.1: no header user field): a discount's

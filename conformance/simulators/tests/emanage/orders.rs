@@ -197,6 +197,20 @@ async fn export_pages_say_whether_more_follow() {
 }
 
 #[tokio::test]
+async fn export_of_the_largest_page_number_answers_no_next_page() {
+    // A well-formed page number at the top of the range: nothing left, and no overflow.
+    let t = sim().await;
+    let tok = token(&t).await;
+    let url = t.url(&format!("/order/export/{}/10?StartDate=2026-01-15&EndDate=2026-01-15", u64::MAX));
+    let (s, v) = read(t.http.get(url).bearer_auth(&tok).send().await.unwrap()).await;
+    assert_eq!(
+        (s.as_u16(), &v["hasMoreToExport"], &v["nextExport"]),
+        (200, &json!(false), &Value::Null),
+        "{v}"
+    );
+}
+
+#[tokio::test]
 async fn reporting_token_expires_after_sixty_minutes_of_sim_clock() {
     // §3, §15.2 reporting token lifetime
     let t = sim().await;

@@ -137,7 +137,8 @@ pub(super) fn export(inner: &mut Inner, rq: &Req) -> Res {
     let id = format!("{}.csv", inner.new_guid());
     inner.exports.insert(id.clone(), csv);
     let link = inner.export_url(&id);
-    ok(json!({"link": link, "hasMoreToExport": more, "nextExport": more.then_some(page + 1)}))
+    // Lazily: `page` may be usize::MAX (nothing more to export then, so no next page).
+    ok(json!({"link": link, "hasMoreToExport": more, "nextExport": more.then(|| page.saturating_add(1))}))
 }
 
 /// `GET {sim}/exports/{id}`: the CSV an export `link` points to (simulator extra).

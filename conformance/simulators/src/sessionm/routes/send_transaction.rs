@@ -15,17 +15,29 @@
 
 use std::collections::BTreeSet;
 
+use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::pos::{finish, PosError, PosReq, PosResult};
 use crate::sessionm::{
-    input::plus_secs,
-    model::{totals_findings, transaction, Txn, TxnUse},
+    input::{plus_secs, FieldErrors},
+    model::{totals_findings, transaction, Txn, TxnUse, TOO_LARGE},
     names::{self, code},
     offers::UoState,
     settings::{ExpiredLockDiscount, TotalsMismatch},
     state::{Inner, PointsOutcome, StoredTxn},
 };
+
+/// A `validation` failure naming `field`: `what` passes the decimal range.
+fn too_large(field: &str, what: &str) -> PosError {
+    let mut fields = FieldErrors::new();
+    fields.insert(field.to_string(), vec![format!("{what} {TOO_LARGE}")]);
+    PosError {
+        code: code::VALIDATION,
+        message: "One or more fields are invalid.".into(),
+        fields: Some(fields),
+    }
+}
 
 /// User offers a version consumes: those its discounts reference, when closed and not voided.
 fn consumed(inner: &Inner, t: &Txn) -> BTreeSet<usize> {
@@ -63,6 +75,12 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         return Err(PosError::new(code::TOTALS_MISMATCH, findings.join("; ")));
     }
 
+    // Points are computed before anything changes, so an amount past the decimal range refuses
+    // the whole transaction instead of failing half way.
+    let Some(points) = inner.points_for(&txn) else {
+        return Err(too_large("request_payload.items", "the points the transaction earns"));
+    };
+
     let existing = inner.transactions.get(&tid);
     if let Some(e) = existing {
         if modified <= e.modified {
@@ -70,6 +88,19 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
             let id = e.id.clone();
             inner.warn(&tid, "modified_time is not newer than the stored version; ignored");
             return Ok(Some(json!({"id": id, "pos_transaction_id": tid})));
+        }
+    }
+    // The member's balances once this version's points replace what the stored one credited
+    // (points still pending from other transactions saturate when they arrive, see settle).
+    let user = inner.attributed_user(&txn);
+    if let Some(u) = user.as_deref().and_then(|u| inner.user(u)) {
+        let replaced = existing
+            .and_then(|e| e.points.credited.as_ref())
+            .filter(|(credited_to, _)| *credited_to == u.id)
+            .map_or(Decimal::ZERO, |(_, p)| *p);
+        let fits = |b: Decimal| b.checked_sub(replaced).and_then(|b| b.checked_add(points)).is_some();
+        if !fits(u.points) || !fits(u.life_time_points) {
+            return Err(too_large("request_payload.items", "the member's balance plus the points earned"));
         }
     }
     let before = existing.map(|e| consumed(inner, &e.txn)).unwrap_or_default();
@@ -153,8 +184,6 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         inner.warn(&tid, n);
     }
 
-    let user = inner.attributed_user(&txn);
-    let points = inner.points_for(&txn);
     let (id, created, credited) = match inner.transactions.get(&tid) {
         Some(e) => (e.id.clone(), e.created, e.points.credited.clone()),
         None => (inner.next_uuid(), rq.now, None),
