@@ -265,12 +265,16 @@ impl SessionmAdapter {
         Ok(reply.id.filter(|id| !id.is_empty()))
     }
 
-    /// The `modified_time` of a version that replaces the one sent before: `ticks` SessionM
-    /// steps after the later of the transaction's own time and now, since an equal time does
-    /// not overwrite (§7.5: newest wins). Within one instant the sale (0), a return (1) and a
-    /// void (2) stay in that order.
-    fn replacing_time(&self, transaction: &Transaction, ticks: i32) -> DateTime<Utc> {
-        transaction.at.max(self.clock.now()) + tick() * ticks
+    /// The `modified_time` of a version that replaces the one sent before: one SessionM step
+    /// per version after the sale's own time, since an equal or older time does not overwrite
+    /// (§7.5: newest wins). Counted from the transaction's `revision`, not read from the clock,
+    /// so every version is newer than the one before whatever the clock does (two returns in
+    /// one instant, a clock stepped back, another instance's clock), and a retried version
+    /// carries the same time. A caller that does not count versions (revision 0) still
+    /// replaces the sale: an amend one step after it, a void two.
+    fn replacing_time(transaction: &Transaction, uncounted: u32) -> DateTime<Utc> {
+        let version = if transaction.revision == 0 { uncounted } else { transaction.revision };
+        transaction.at + tick() * i32::try_from(version).unwrap_or(i32::MAX)
     }
 }
 
@@ -566,15 +570,15 @@ impl Transactions for SessionmAdapter {
         // A return resends the original id with the returned lines removed and a newer
         // modified_time (§7.7 [D]); the offers it no longer uses are reinstated by the caller.
         let reference =
-            self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 1), false).await?;
+            self.send_version(OP, ctx, transaction, Self::replacing_time(transaction, 1), false).await?;
         Ok(receipt(transaction, SendOutcome::Replaced, reference))
     }
 
     async fn cancel(&self, ctx: &Context, transaction: &Transaction, _reason: Option<&str>) -> Result<()> {
         const OP: &str = "transactions.cancel";
-        // No cancel call exists: the sale is sent again voided (§7.7 [I]). A second void
-        // carries the same time and changes nothing.
-        self.send_version(OP, ctx, transaction, self.replacing_time(transaction, 2), true).await.map(|_| ())
+        // No cancel call exists: the sale is sent again voided (§7.7 [I]) as its next version.
+        // A second void of the same version carries the same time and changes nothing.
+        self.send_version(OP, ctx, transaction, Self::replacing_time(transaction, 2), true).await.map(|_| ())
     }
 
     async fn refund(&self, _ctx: &Context, _refund: &Refund) -> Result<TransactionReceipt> {

@@ -224,7 +224,10 @@ async fn cancel_current(
     }
     let tx_api =
         provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), "transactions.cancel"))?;
-    match tx_api.cancel(ctx, &ledger.current, reason).await {
+    // The void is the live version's next version.
+    let mut void = ledger.current.clone();
+    void.revision += 1;
+    match tx_api.cancel(ctx, &void, reason).await {
         Ok(_) => {}
         Err(e)
             if resumed
@@ -233,6 +236,7 @@ async fn cancel_current(
         Err(e) => return Err(e),
     }
     ledger.current_cancelled = true;
+    ledger.current.revision = void.revision;
     Ok(())
 }
 
@@ -277,6 +281,7 @@ pub(crate) async fn process_resumed(
             payments: Vec::new(),
             offers_used: Vec::new(),
             stamps: Vec::new(),
+            revision: 0,
         };
         tx.payments.push(crate::transaction::Payment { method: "Return".into(), amount: total });
         tx_api.send(ctx, &tx).await?;
@@ -408,7 +413,10 @@ pub(crate) async fn process_resumed(
                     before
                 }
             } else {
-                let tx = transaction_of(&ledger.original, ledger.current.id.clone(), kept, request.at)?;
+                // The same sale, amended: its own time, and the version after the live one.
+                let mut tx =
+                    transaction_of(&ledger.original, ledger.current.id.clone(), kept, ledger.original.at)?;
+                tx.revision = ledger.current.revision + 1;
                 tx_api.amend(ctx, &tx).await?;
                 let still: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                 ledger.current = tx;

@@ -336,6 +336,11 @@ pub struct Transaction {
     pub total_discount: Money,
     /// What the customer paid.
     pub total: Money,
+    /// Versions of this id sent before this one: 0 for the sale; each amend or cancel of it
+    /// is the next (the returns flow counts them). Vendors that keep the newest version of a
+    /// sale by a timestamp order the versions by it, whatever the clock does.
+    #[serde(default)]
+    pub revision: u32,
 }
 
 impl Transaction {
@@ -435,6 +440,7 @@ impl Transaction {
             total_gross: priced.total_gross,
             total_discount: priced.total_discount,
             total: priced.total,
+            revision: 0,
         })
     }
 
