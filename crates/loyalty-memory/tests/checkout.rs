@@ -976,3 +976,28 @@ async fn an_abort_that_loses_to_a_commit_releases_nothing() {
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
     assert_eq!(w.provider.open_holds().len(), prepared.holds.len(), "the commit's holds stay");
 }
+
+#[tokio::test]
+async fn an_offer_the_engine_cannot_price_is_set_aside_and_the_sale_goes_on() {
+    let w = world();
+    let euro = loyalty_core::Offer::new(
+        "c-eur",
+        "5 EUR off",
+        loyalty_core::OfferKind::Coupon {
+            discount: loyalty_core::Discount::Fixed(Money::new(500, loyalty_core::Currency::EUR)),
+            scope: loyalty_core::Scope::Basket,
+        },
+    );
+    w.provider.add_offer(euro, None);
+    let request = order("o-90").confirm("c-eur");
+    let prepared = w.checkout.prepare(&ctx(), &request).await.unwrap();
+    assert!(
+        prepared.notes.iter().any(|n| n.starts_with("offer c-eur: cannot be applied") && n.contains("EUR")),
+        "{:?}",
+        prepared.notes
+    );
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert!(out.applied_offers.iter().all(|o| o.id.as_str() != "c-eur"));
+    assert_eq!(w.provider.transaction_count(), 1);
+}

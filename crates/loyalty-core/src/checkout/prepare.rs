@@ -150,6 +150,15 @@ impl Checkout<'_> {
             };
             work.rec.notes.push(format!("offer {c}: {reason}"));
         }
+        // An offer the engine cannot price (a fixed coupon in another currency, a stamp card
+        // past its count) is set aside with the reason; the rest of the basket is still sold.
+        offers.retain(|offer| match pricing::check_offer(offer, request.basket.currency) {
+            Ok(()) => true,
+            Err(e) => {
+                work.rec.notes.push(format!("offer {}: cannot be applied: {e}", offer.id));
+                false
+            }
+        });
         work.rec.offers = offers;
         self.reprice(&mut work.rec)?;
         // A confirmed offer listed with no uses left: the provider can tell "held by another

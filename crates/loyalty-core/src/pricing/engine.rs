@@ -1070,6 +1070,72 @@ fn expand(basket: &Basket) -> Result<(Vec<i64>, Vec<Unit>), PricingError> {
     Ok((gross, units))
 }
 
+/// Checks one offer's pricing parameters against a basket in `currency` (see
+/// [`super::check_offer`]).
+pub(super) fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Result<(), PricingError> {
+    let invalid = |field: &'static str, reason: String| PricingError::InvalidOffer {
+        offer_id: offer.id.clone(),
+        field,
+        reason,
+    };
+    let check_percent = |field: &'static str, p: Decimal| {
+        if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
+            return Err(invalid(field, format!("must be between 0 and 100, got {p}")));
+        }
+        percent_rate(offer, field, p).map(|_| ())
+    };
+    let check_discount = |discount: &Discount| match discount {
+        Discount::Percent(p) => check_percent("percent", *p),
+        Discount::Fixed(m) if m.currency != currency => {
+            Err(invalid("fixed", format!("in {} but the basket is in {currency}", m.currency)))
+        }
+        Discount::Fixed(m) if m.is_negative() => {
+            Err(invalid("fixed", format!("must not be negative, got {m}")))
+        }
+        Discount::Fixed(_) | Discount::FreeShipping => Ok(()),
+    };
+    match &offer.kind {
+        OfferKind::Coupon { discount, .. } => check_discount(discount)?,
+        OfferKind::Reward { discount: Some(discount), .. } => check_discount(discount)?,
+        OfferKind::Reward { discount: None, .. } => {}
+        OfferKind::StampCard(card) => {
+            if card.required == 0 {
+                return Err(invalid("required", "must be at least 1".to_string()));
+            }
+            if card.collected > card.required {
+                return Err(invalid(
+                    "collected",
+                    format!("{} stamps collected but the card needs only {}", card.collected, card.required),
+                ));
+            }
+        }
+        OfferKind::ProgressiveDiscount { tiers, .. } => {
+            for tier in tiers {
+                check_percent("tiers", tier.percent)?;
+            }
+        }
+        OfferKind::VendorPriced { discount: None, .. } => {}
+        OfferKind::VendorPriced { discount: Some(d), .. } => {
+            if d.amount.currency != currency {
+                return Err(invalid(
+                    "discount",
+                    format!("in {} but the basket is in {currency}", d.amount.currency),
+                ));
+            }
+            if d.amount.is_negative() {
+                return Err(invalid("discount", format!("must not be negative, got {}", d.amount)));
+            }
+            if let Some(l) = d.lines.iter().find(|l| l.units <= Decimal::ZERO) {
+                return Err(invalid(
+                    "discount",
+                    format!("line {} must have a positive number of units, got {}", l.line_id, l.units),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn validate(basket: &Basket, offers: &[Offer], confirmed: &[OfferId]) -> Result<(), PricingError> {
     let currency = basket.currency;
     let mut line_ids = HashSet::new();
@@ -1098,72 +1164,10 @@ pub(super) fn validate(basket: &Basket, offers: &[Offer], confirmed: &[OfferId])
 
     let mut offer_ids = HashSet::new();
     for offer in offers {
-        let invalid = |field: &'static str, reason: String| PricingError::InvalidOffer {
-            offer_id: offer.id.clone(),
-            field,
-            reason,
-        };
         if !offer_ids.insert(&offer.id) {
             return Err(PricingError::DuplicateOffer { offer_id: offer.id.clone() });
         }
-        let check_percent = |field: &'static str, p: Decimal| {
-            if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
-                return Err(invalid(field, format!("must be between 0 and 100, got {p}")));
-            }
-            percent_rate(offer, field, p).map(|_| ())
-        };
-        let check_discount = |discount: &Discount| match discount {
-            Discount::Percent(p) => check_percent("percent", *p),
-            Discount::Fixed(m) if m.currency != currency => {
-                Err(invalid("fixed", format!("in {} but the basket is in {currency}", m.currency)))
-            }
-            Discount::Fixed(m) if m.is_negative() => {
-                Err(invalid("fixed", format!("must not be negative, got {m}")))
-            }
-            Discount::Fixed(_) | Discount::FreeShipping => Ok(()),
-        };
-        match &offer.kind {
-            OfferKind::Coupon { discount, .. } => check_discount(discount)?,
-            OfferKind::Reward { discount: Some(discount), .. } => check_discount(discount)?,
-            OfferKind::Reward { discount: None, .. } => {}
-            OfferKind::StampCard(card) => {
-                if card.required == 0 {
-                    return Err(invalid("required", "must be at least 1".to_string()));
-                }
-                if card.collected > card.required {
-                    return Err(invalid(
-                        "collected",
-                        format!(
-                            "{} stamps collected but the card needs only {}",
-                            card.collected, card.required
-                        ),
-                    ));
-                }
-            }
-            OfferKind::ProgressiveDiscount { tiers, .. } => {
-                for tier in tiers {
-                    check_percent("tiers", tier.percent)?;
-                }
-            }
-            OfferKind::VendorPriced { discount: None, .. } => {}
-            OfferKind::VendorPriced { discount: Some(d), .. } => {
-                if d.amount.currency != currency {
-                    return Err(invalid(
-                        "discount",
-                        format!("in {} but the basket is in {currency}", d.amount.currency),
-                    ));
-                }
-                if d.amount.is_negative() {
-                    return Err(invalid("discount", format!("must not be negative, got {}", d.amount)));
-                }
-                if let Some(l) = d.lines.iter().find(|l| l.units <= Decimal::ZERO) {
-                    return Err(invalid(
-                        "discount",
-                        format!("line {} must have a positive number of units, got {}", l.line_id, l.units),
-                    ));
-                }
-            }
-        }
+        check_offer(offer, currency)?;
     }
 
     let mut seen = HashSet::new();

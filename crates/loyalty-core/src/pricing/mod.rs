@@ -116,6 +116,29 @@ pub fn price(
     engine::run(basket, offers, confirmed, now, false).map(|run| run.priced)
 }
 
+/// Checks one offer's pricing parameters as [`price`] does, for a basket in `currency`: a
+/// percentage outside 0..=100, a fixed amount in another currency or negative, a stamp card
+/// with `collected > required` (or `required == 0`). A caller holding offers from a vendor
+/// sets aside the ones that fail, instead of refusing the whole basket.
+///
+/// ```
+/// use loyalty_core::pricing::check_offer;
+/// use loyalty_core::{Currency, Discount, Money, Offer, OfferKind, Scope};
+///
+/// let euro_coupon = Offer::new("c1", "5 EUR off", OfferKind::Coupon {
+///     discount: Discount::Fixed(Money::new(500, Currency::EUR)),
+///     scope: Scope::Basket,
+/// });
+/// assert!(check_offer(&euro_coupon, Currency::EUR).is_ok());
+/// assert!(check_offer(&euro_coupon, Currency::NOK).is_err());
+/// ```
+///
+/// # Errors
+/// [`PricingError::InvalidOffer`] naming the offer and the field.
+pub fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Result<(), PricingError> {
+    engine::check_offer(offer, currency)
+}
+
 /// Like [`price`], and also returns which offer took each unit, in basket line order. For tests
 /// that check the one-discount-per-unit rule from outside.
 #[doc(hidden)]
