@@ -34,6 +34,8 @@ struct TestPayment {
     fail_capture: Mutex<Option<CaptureFault>>,
     /// Authorize at the service, then lose the reply.
     lose_authorize_reply: Mutex<bool>,
+    /// The service does not answer authorizations (nothing authorized).
+    authorize_down: Mutex<bool>,
     /// Asking about a waiting payment fails without an answer.
     resume_down: Mutex<bool>,
     /// A completed 3-D Secure step approves this many minor units less than asked.
@@ -51,6 +53,9 @@ impl std::ops::Deref for TestPayment {
 #[async_trait]
 impl Payment for TestPayment {
     async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
+        if *self.authorize_down.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.authorize"));
+        }
         let r = self.inner.authorize(key, amount).await;
         if r.is_ok() {
             self.authorized.fetch_add(1, Ordering::SeqCst);
@@ -999,5 +1004,23 @@ async fn an_offer_the_engine_cannot_price_is_set_aside_and_the_sale_goes_on() {
     let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
     assert_eq!(out.charged, prepared.priced.total);
     assert!(out.applied_offers.iter().all(|o| o.id.as_str() != "c-eur"));
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn a_charge_resumed_long_after_checks_its_offers_again_before_charging() {
+    let w = world();
+    *w.payment.authorize_down.lock().unwrap() = true;
+    let prepared = w.checkout.prepare(&ctx(), &order("o-91")).await.unwrap();
+    w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    // The holds lapse; the same member's other order takes the single-use coupon meanwhile.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    *w.payment.authorize_down.lock().unwrap() = false;
+    w.complete(&order("o-91b")).await;
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(report.recovered, vec![TransactionId::new("o-91")], "{report:?}");
+    assert_eq!(w.payment.captured_total(&TransactionId::new("o-91")), None, "not charged at the old price");
+    let retry = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert_eq!(retry.kind(), &ErrorKind::Conflict, "priced again: {retry}");
     assert_eq!(w.provider.transaction_count(), 1);
 }

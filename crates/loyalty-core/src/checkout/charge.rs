@@ -299,6 +299,15 @@ impl Checkout<'_> {
     /// Continues a charge another instance (or this one, before a crash) started.
     pub(super) async fn resume_charge(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
         match work.rec.state {
+            // Nothing authorized yet (the instance stopped first, or the service did not
+            // answer), maybe long ago: everything is checked again as a commit does, so an
+            // expired hold is taken again and a lost offer stops the charge with a new price.
+            CheckoutState::Charging if work.rec.authorization.is_none() => {
+                if let Some(change) = self.recheck(ctx, &mut work).await? {
+                    return Ok(Completion::PriceChanged(change));
+                }
+                self.authorize_and_finish(ctx, work).await
+            }
             CheckoutState::Charging => self.authorize_and_finish(ctx, work).await,
             CheckoutState::Charged => self.deliver(ctx, &mut work).await.map(Completion::Completed),
             other => Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit").with_message(format!(
