@@ -180,7 +180,9 @@ pub trait Holds: Send + Sync {
     /// Requires capability: `hold`.
     ///
     /// # Behaviour
-    /// - Holding the same offer again for the same transaction returns the existing hold.
+    /// - Holding the same offer again for the same transaction returns the existing hold; a
+    ///   provider whose locks are renewed by a repeat (SessionM, memory) returns it with its
+    ///   new `expires_at`.
     /// - The hold always carries an explicit `expires_at`.
     ///
     /// # Errors

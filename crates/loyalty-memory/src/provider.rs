@@ -612,8 +612,12 @@ impl Holds for MemoryProvider {
                 && h.hold.member == request.member
                 && h.hold.transaction == request.transaction
         }) {
-            // Holding again for the same order prices the (possibly changed) basket again.
+            // Holding again for the same order prices the (possibly changed) basket again and
+            // renews the lock, as a lock taken again does at SessionM.
             existing.hold.vendor_discount = priced;
+            let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
+            existing.hold.expires_at =
+                now + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX));
             return Ok(existing.hold.clone());
         }
         if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {

@@ -1024,3 +1024,17 @@ async fn a_charge_resumed_long_after_checks_its_offers_again_before_charging() {
     assert_eq!(retry.kind(), &ErrorKind::Conflict, "priced again: {retry}");
     assert_eq!(w.provider.transaction_count(), 1);
 }
+
+#[tokio::test]
+async fn a_hold_about_to_lapse_is_taken_again_before_the_charge() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-92")).await.unwrap();
+    let first: Vec<_> = w.provider.open_holds().into_iter().map(|h| h.expires_at).collect();
+    // 30 s of the 15 minutes left: the charge and the send could outlast it.
+    w.clock.advance(Duration::from_secs(15 * 60 - 30));
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    let claimed: Vec<_> = out.transaction.holds.iter().map(|h| h.expires_at).collect();
+    assert!(!claimed.is_empty());
+    assert!(claimed.iter().all(|e| !first.contains(e)), "fresh holds: {claimed:?} vs {first:?}");
+}

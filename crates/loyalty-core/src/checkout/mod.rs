@@ -325,6 +325,9 @@ pub struct CheckoutOptions {
     /// How long a payment may wait for the customer before the checkout voids it and releases
     /// the holds.
     pub action_timeout: Duration,
+    /// A hold that expires within this margin is taken again before the charge: authorize,
+    /// capture and send take time, and the vendor's clock may run ahead of this one.
+    pub hold_margin: Duration,
     /// This instance's name in claims.
     pub owner: String,
 }
@@ -337,6 +340,7 @@ impl Default for CheckoutOptions {
             resend_backoff: Duration::from_secs(30),
             resend_backoff_max: Duration::from_secs(3600),
             action_timeout: Duration::from_secs(30 * 60),
+            hold_margin: Duration::from_secs(60),
             owner: format!("checkout-{}", std::process::id()),
         }
     }

@@ -281,19 +281,28 @@ impl Checkout<'_> {
         };
         let basket = fingerprint(&work.rec.request.basket);
         let mut refresh = work.rec.held_basket.as_ref() != Some(&basket);
+        // Holds taken again here for being close to lapsing: a provider that does not renew a
+        // hold on a repeat returns the same expiry, which is then accepted while it lasts.
+        let mut renewed: Vec<OfferId> = Vec::new();
         // Each pass either holds everything, or drops an offer, or settles the vendor's prices.
         for _ in 0..=(2 * work.rec.offers.len() + 1) {
-            let now = self.now();
+            // Judged a margin ahead (at most a quarter of a hold's life, so a fresh hold always
+            // passes): a hold about to lapse is as good as lapsed.
+            let margin = self.options.hold_margin.min(std::time::Duration::from_secs(style.ttl_secs() / 4));
+            let judged_at = self.after(margin);
             let Some(priced) = work.rec.priced.clone() else { break };
             let wanted = held_offers(&priced, &work.rec.offers);
             let to_take: Vec<Offer> = wanted
                 .iter()
                 .filter(|o| {
-                    refresh || !work.rec.holds.iter().any(|h| h.offer_id == o.id && !h.is_expired_at(now))
+                    let live_at =
+                        |at| work.rec.holds.iter().any(|h| h.offer_id == o.id && !h.is_expired_at(at));
+                    refresh || !(live_at(judged_at) || (renewed.contains(&o.id) && live_at(self.now())))
                 })
                 .cloned()
                 .collect();
             refresh = false;
+            renewed.extend(to_take.iter().map(|o| o.id.clone()));
             let mut dropped = false;
             if !to_take.is_empty() {
                 work.rec.hold_intents = to_take.clone();
