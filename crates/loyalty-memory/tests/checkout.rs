@@ -1038,3 +1038,99 @@ async fn a_hold_about_to_lapse_is_taken_again_before_the_charge() {
     assert!(!claimed.is_empty());
     assert!(claimed.iter().all(|e| !first.contains(e)), "fresh holds: {claimed:?} vs {first:?}");
 }
+
+/// The memory provider declaring that it does not recognise a repeated transaction id.
+struct Unrecognising {
+    inner: MemoryProvider,
+    caps: loyalty_core::Capabilities,
+}
+
+impl Unrecognising {
+    fn new(inner: MemoryProvider) -> Unrecognising {
+        let mut caps = inner.capabilities().clone();
+        caps.resend = loyalty_core::Resend::Unrecognised;
+        Unrecognising { inner, caps }
+    }
+}
+
+impl Provider for Unrecognising {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn capabilities(&self) -> &loyalty_core::Capabilities {
+        &self.caps
+    }
+    fn members(&self) -> Option<&dyn loyalty_core::Members> {
+        self.inner.members()
+    }
+    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
+        self.inner.offers()
+    }
+    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
+        self.inner.holds()
+    }
+    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
+        self.inner.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
+        self.inner.transactions()
+    }
+    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
+        self.inner.carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
+        self.inner.fulfilment()
+    }
+}
+
+fn unrecognising_world() -> World {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(TestPayment::default());
+    let checkout = Checkout::new(
+        Arc::new(Unrecognising::new(provider.clone())),
+        payment.clone(),
+        Arc::new(clock.clone()),
+    );
+    World { provider, clock, payment, checkout }
+}
+
+#[tokio::test]
+async fn a_send_of_unknown_outcome_is_not_repeated_where_a_repeat_would_be_a_second_sale() {
+    let w = unrecognising_world();
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    let out = w.complete(&order("o-93")).await;
+    let Delivery::Pending { reason } = &out.delivery else { panic!("{:?}", out.delivery) };
+    assert!(reason.contains("check whether"), "{reason}");
+    // Hours of background work: never sent again on its own.
+    for _ in 0..5 {
+        w.clock.advance(Duration::from_secs(3600));
+        let report = w.checkout.tick(&ctx()).await.unwrap();
+        assert!(report.sent.is_empty() && report.still_pending.is_empty(), "{report:?}");
+    }
+    assert_eq!(
+        w.checkout.pending().await.unwrap(),
+        vec![TransactionId::new("o-93")],
+        "listed for the operator"
+    );
+    // The operator checked the vendor and resends: sent once.
+    let results = w.checkout.resend_pending(&ctx()).await;
+    assert!(matches!(results[..], [(_, Ok(Delivery::Sent(_)))]), "{results:?}");
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn a_send_that_surely_never_left_is_repeated_by_the_background_work_even_there() {
+    let w = unrecognising_world();
+    w.provider.fail_next(
+        "transactions.send",
+        Error::new(ErrorKind::Unavailable, "memory", "transactions.send")
+            .with_effect(loyalty_core::WriteEffect::NotSent),
+    );
+    let out = w.complete(&order("o-94")).await;
+    assert!(matches!(out.delivery, Delivery::Pending { .. }), "{:?}", out.delivery);
+    w.clock.advance(Duration::from_secs(3600));
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(report.sent, vec![TransactionId::new("o-94")], "{report:?}");
+    assert_eq!(w.provider.transaction_count(), 1);
+}

@@ -215,7 +215,7 @@ impl Checkout<'_> {
         work.rec.state = CheckoutState::Charged;
         work.rec.due_at = Some(self.after(self.options.lease));
         self.save(&mut work, "payment.capture").await?;
-        self.deliver(ctx, &mut work).await.map(Completion::Completed)
+        self.deliver(ctx, &mut work, false).await.map(Completion::Completed)
     }
 
     fn freeze(&self, ctx: &Context, work: &Work) -> Result<Transaction> {
@@ -309,7 +309,7 @@ impl Checkout<'_> {
                 self.authorize_and_finish(ctx, work).await
             }
             CheckoutState::Charging => self.authorize_and_finish(ctx, work).await,
-            CheckoutState::Charged => self.deliver(ctx, &mut work).await.map(Completion::Completed),
+            CheckoutState::Charged => self.deliver(ctx, &mut work, false).await.map(Completion::Completed),
             other => Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit").with_message(format!(
                 "order {} is {}, not charging",
                 work.rec.order,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::charge::is_claim;
 use super::{Checkout, CheckoutOutcome, CheckoutState, Claim, Delivery, TickReport, Work};
+use crate::capabilities::Resend;
 use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{OfferId, TransactionId};
 use crate::offer::Offer;
@@ -25,6 +26,15 @@ fn refuses_the_sale(e: &Error) -> bool {
     !e.is_temporary()
         && e.effect() != WriteEffect::Unknown
         && !matches!(e.kind(), ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::NotFound)
+}
+
+/// Why a sale waits for an operator: its last send may have arrived, and the provider would
+/// take a repeat as another sale.
+fn unsettled_reason(provider: &str, order: &TransactionId) -> String {
+    format!(
+        "the last send's outcome is unknown and {provider} may record a repeat as a second sale: \
+         check whether {provider} has order {order}, then resend it (an operator's resend) if it does not"
+    )
 }
 
 /// The offers a transaction claims: coupons and rewards used, stamp rewards taken.
@@ -51,9 +61,21 @@ fn without_claims(tx: &Transaction, dropped: &[OfferId]) -> Transaction {
 impl Checkout<'_> {
     /// Sends the frozen transaction and records what happened; the sale stands whatever the
     /// provider says.
-    pub(super) async fn deliver(&self, ctx: &Context, work: &mut Work) -> Result<CheckoutOutcome> {
+    ///
+    /// `operator`: an operator asked for the resend (after checking the vendor), so a sale whose
+    /// last send has an unknown outcome at a provider that does not recognise repeats is sent
+    /// again; the background work never does that.
+    pub(super) async fn deliver(
+        &self,
+        ctx: &Context,
+        work: &mut Work,
+        operator: bool,
+    ) -> Result<CheckoutOutcome> {
         let caps = self.provider.capabilities().clone();
         let ctx = ctx.clone().with_idempotency_key(work.rec.order.as_str());
+        // A repeat may be a second sale at such a provider: each send is marked in the store
+        // before it goes, and one that may have arrived is not repeated automatically.
+        let guarded = caps.resend == Resend::Unrecognised;
         let delivery = loop {
             let Some(tx) = work.rec.transaction.clone() else {
                 return Err(super::corrupt(format!(
@@ -64,8 +86,19 @@ impl Checkout<'_> {
             let Some(api) = self.provider.transactions().filter(|_| caps.send_transaction) else {
                 break Delivery::NotSupported;
             };
+            if guarded && work.rec.send_unsettled && !operator {
+                break Delivery::Pending { reason: unsettled_reason(self.provider.name(), &work.rec.order) };
+            }
             work.rec.send_attempts += 1;
-            match api.send(&ctx, &tx).await {
+            if guarded {
+                work.rec.send_unsettled = true;
+                self.save(work, "transactions.send").await?;
+            }
+            let sent = api.send(&ctx, &tx).await;
+            // Settled unless the vendor may have the sale without us knowing.
+            work.rec.send_unsettled =
+                guarded && sent.as_ref().is_err_and(|e| e.effect() == WriteEffect::Unknown);
+            match sent {
                 Ok(receipt) => break Delivery::Sent(receipt),
                 Err(e) if refuses_a_claim(&e) && !claims(&tx).is_empty() => {
                     let dropped = self.refused_claims(&ctx, work, &tx).await;
@@ -81,10 +114,20 @@ impl Checkout<'_> {
                     self.save(work, "transactions.send").await?;
                 }
                 Err(e) if refuses_the_sale(&e) => break Delivery::Refused { reason: e.to_string() },
+                Err(e) if work.rec.send_unsettled => {
+                    break Delivery::Pending {
+                        reason: format!("{e}; {}", unsettled_reason(self.provider.name(), &work.rec.order)),
+                    }
+                }
                 Err(e) => break Delivery::Pending { reason: e.to_string() },
             }
         };
         match &delivery {
+            // Parked: only an operator's resend sends it again.
+            Delivery::Pending { .. } if work.rec.send_unsettled => {
+                work.rec.state = CheckoutState::Pending;
+                work.rec.due_at = None;
+            }
             Delivery::Pending { .. } => {
                 work.rec.state = CheckoutState::Pending;
                 work.rec.due_at = Some(self.after(self.backoff(work.rec.send_attempts)));
@@ -215,7 +258,7 @@ impl Checkout<'_> {
         let now = self.now();
         match work.rec.state {
             CheckoutState::Pending => {
-                let outcome = self.deliver(ctx, &mut work).await?;
+                let outcome = self.deliver(ctx, &mut work, false).await?;
                 match outcome.delivery {
                     Delivery::Pending { .. } => report.still_pending.push(order),
                     Delivery::Refused { .. } => report.refused.push(order),
@@ -317,7 +360,7 @@ impl Checkout<'_> {
                     continue;
                 }
             };
-            let r = self.deliver(ctx, &mut work).await.map(|o| o.delivery);
+            let r = self.deliver(ctx, &mut work, true).await.map(|o| o.delivery);
             results.push((order, r));
         }
         results

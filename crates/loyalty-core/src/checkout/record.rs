@@ -152,6 +152,12 @@ pub struct CheckoutRecord {
     pub dropped_claims: Vec<crate::ids::OfferId>,
     /// Sends tried so far.
     pub send_attempts: u32,
+    /// A send to a provider that does not recognise a repeated id
+    /// ([`Resend::Unrecognised`](crate::Resend::Unrecognised)) was started and its outcome is not
+    /// known (a timeout, or this instance stopped during it): the sale is not sent again until
+    /// an operator has checked the vendor and resends it ([`Checkout::resend_pending`](super::Checkout::resend_pending)).
+    #[serde(default)]
+    pub send_unsettled: bool,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
     /// A new charge after a decline or for a new total starts the next one.
     #[serde(default)]
@@ -184,6 +190,7 @@ impl CheckoutRecord {
             outcome: None,
             dropped_claims: Vec::new(),
             send_attempts: 0,
+            send_unsettled: false,
             payment_attempts: 0,
             due_at: None,
             updated_at: now,
