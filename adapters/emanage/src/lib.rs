@@ -9,8 +9,9 @@
 //!   for the customer), and upsell **upgrades** of a paid cart: charged on the card on file,
 //!   last minus first along a chain, or paid in a new cart when the cart was paid offline.
 //! - [`loyalty_core::Offers`]: the campaign's **progressive discount** (configured: the vendor
-//!   shows no read for it), for guests and members alike; carts are priced with it by the core
-//!   engine and every vendor unit price is checked against that price.
+//!   shows no read for it), for guests and members alike; the adapter prices carts with it by
+//!   the vendor's rule (rounded once per product, not once per cart as the core engine does)
+//!   and checks every vendor unit price against that price.
 //!
 //! Product ids are eManage's integer product ids as text; a cart line's id is its product id.
 //! eManage keeps no members, no holds and takes no transactions from elsewhere: those concerns

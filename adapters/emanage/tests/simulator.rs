@@ -533,6 +533,52 @@ async fn upgrading_one_discounted_unit_keeps_the_tier() {
 }
 
 #[tokio::test]
+async fn each_product_s_discount_is_rounded_half_up_on_its_own_as_the_vendor_charges() {
+    // §8, §9.5: 50 % of 33.33 is 16.665 → 16.67 and of 60.01 is 30.005 → 30.01, each rounded
+    // once; one rounding over both lines (46.67) would be a cent short of what is charged.
+    let env = start().await;
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id("918502"), dec("60.01")));
+    let c = priced(&env, &[("918503", 1), ("918502", 1)]).await;
+    let lines: Vec<(Money, Money)> = c.lines.iter().map(|l| (l.discount, l.net)).collect();
+    assert_eq!(lines, vec![(usd("16.67"), usd("16.66")), (usd("30.01"), usd("30.00"))]);
+    assert_eq!(c.total, usd("46.66"));
+    let CartCheckout::Paid(order) =
+        env.carts().checkout(&ctx(), &c.id, &card(demo::PAN_APPROVE)).await.unwrap()
+    else {
+        panic!("paid")
+    };
+    assert_eq!(order.charged, c.total);
+    assert_eq!(env.session(&c.id).captured(), dec("46.66"), "the price shown is the price charged");
+}
+
+#[tokio::test]
+async fn an_upgraded_unit_keeps_its_product_s_rounding_and_the_total_is_what_was_charged() {
+    // 3 × 33.33 (5000 off, rounded once for the product) + 1 × 60.01 (30.01 off) pays 79.99.
+    // Upgrading one 33.33 unit to 120 leaves it in its product's group: the 5000 splits
+    // 33.33 + 16.67, the head nets 120 − 16.67 and the upgrade charges 120 − 33.33.
+    let env = start_with(immediate()).await;
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id("918502"), dec("60.01")));
+    let cart = env.paid_cart(&[("918503", 3), ("918502", 1)], demo::PAN_APPROVE).await;
+    assert_eq!(cart.total, usd("79.99"));
+    assert_eq!(env.session(&cart.id).captured(), dec("79.99"));
+    let outcome = env.upgrade(&cart.id, "918503", P1, 1).await.unwrap();
+    let UpgradeOutcome::Charged { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("86.67"));
+    let lines: Vec<(&str, Money, Money)> =
+        after.lines.iter().map(|l| (l.product_id.as_str(), l.discount, l.net)).collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("918503", usd("33.33"), usd("33.33")),
+            (P1, usd("16.67"), usd("103.33")),
+            ("918502", usd("30.01"), usd("30.00")),
+        ]
+    );
+    assert_eq!(after.total, usd("166.66"));
+    assert_eq!(env.session(&cart.id).captured(), dec("166.66"), "79.99 + 86.67");
+}
+
+#[tokio::test]
 async fn the_progressive_discount_is_listed_for_guests_and_members_alike() {
     let env = start().await;
     let offers = env.adapter.offers().unwrap();
@@ -547,7 +593,7 @@ async fn the_progressive_discount_is_listed_for_guests_and_members_alike() {
 
 #[tokio::test]
 async fn a_marginal_unit_discount_the_configuration_cannot_explain_is_a_protocol_error_naming_the_line() {
-    // §9.5 row 7 (`mode = marginal_unit`, 25 % then 50 %: 125 for two): the core engine gives
+    // §9.5 row 7 (`mode = marginal_unit`, 25 % then 50 %: 125 for two): the adapter gives
     // every unit the tier, so the vendor's 62.50 a unit is reported, never taken silently.
     let mut settings = EmanageSettings::default();
     settings.progressive_discount.mode = DiscountMode::MarginalUnit;

@@ -233,8 +233,9 @@ struct Priced {
 ///
 /// Each line's unit price is the catalogue price (an upgrade head: the higher of its own and
 /// the product first paid for, since nothing is refunded, §7.2 rule 3); its discount is the
-/// core engine's with the campaign's progressive discount, an upgrade head counting as the
-/// unit it replaced (§8); an upgrade cart's difference line is taken as the vendor prices it.
+/// campaign's progressive discount by the vendor's rule (see `discounts`), an upgrade head
+/// counting as the unit it replaced (§8); an upgrade cart's difference line is taken as the
+/// vendor prices it.
 /// A vendor unit price that differs from `net / quantity` (half-up) is a `Protocol` error
 /// naming the line.
 pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -> Conv<Cart> {
@@ -336,10 +337,82 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
     Ok(cart)
 }
 
-/// The engine's discount of each line, by the basis it counts as.
+/// Each line's discount, by the basis it counts as.
+///
+/// The progressive discount follows the vendor's rule (§8, §9.5), not the engine's: lines
+/// counting as the same product (a plain line and the upgrade heads that replaced its units)
+/// form a group; the tier reached by all qualifying units of the cart gives its percentage to
+/// each group's total in minor units, rounded half-up once per group, then split over the
+/// group's lines by largest remainder (ties: the earlier line). The engine rounds once over
+/// the whole cart, which can differ from what the vendor charges by a cent a group (33.33 +
+/// 60.01 at 50 %: the vendor takes 16.67 + 30.01, one rounding over both would take 46.67).
 fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
     let zero = Money::zero(pricing.currency);
-    let Some(offer) = pricing.offer else { return Ok(vec![zero; lines.len()]) };
+    let mut out = vec![zero; lines.len()];
+    let Some(offer) = pricing.offer else { return Ok(out) };
+    let OfferKind::ProgressiveDiscount { tiers, products } = &offer.kind else {
+        return engine_discounts(lines, offer, pricing);
+    };
+    if !offer.is_valid_at(pricing.now) || offer.uses_left == Some(0) {
+        return Ok(out);
+    }
+    // By the product each line counts as: (its unit price, the lines).
+    let mut groups: BTreeMap<i64, (Money, Vec<usize>)> = BTreeMap::new();
+    let mut qualifying = 0u64;
+    for (i, l) in lines.iter().enumerate() {
+        let Some((product, unit)) = l.basis else { continue };
+        if products.contains(&ProductId::new(product.to_string())) {
+            groups.entry(product).or_insert((unit, Vec::new())).1.push(i);
+            qualifying += u64::from(l.quantity);
+        }
+    }
+    let tier = tiers
+        .iter()
+        .filter(|t| u64::from(t.min_units) <= qualifying)
+        .max_by(|a, b| a.min_units.cmp(&b.min_units).then(a.percent.cmp(&b.percent)));
+    let Some(tier) = tier else { return Ok(out) };
+    let cannot = |why: String| ConversionError::new("products", format!("cannot price the cart: {why}"));
+    if tier.percent < Decimal::ZERO || tier.percent > Decimal::ONE_HUNDRED {
+        return Err(cannot(format!("a tier of {} %", tier.percent)));
+    }
+    for (unit, members) in groups.values() {
+        let weights: Vec<u32> = members.iter().map(|i| lines[*i].quantity).collect();
+        let total_units: i64 = weights.iter().map(|w| i64::from(*w)).sum();
+        let gross = unit.checked_mul(total_units).map_err(|e| cannot(e.to_string()))?;
+        let off = Money::from_decimal(
+            gross.to_decimal() * tier.percent / Decimal::ONE_HUNDRED,
+            pricing.currency,
+            Rounding::HalfUp,
+        )
+        .map_err(|e| cannot(e.to_string()))?;
+        for (i, minor) in members.iter().zip(largest_remainder(off.minor, &weights)) {
+            out[*i] = Money::new(minor, pricing.currency);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits `total` minor units over `weights` by largest remainder (ties: the earlier one), so
+/// the parts sum to `total`.
+fn largest_remainder(total: i64, weights: &[u32]) -> Vec<i64> {
+    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+    if sum == 0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<i128> = weights.iter().map(|w| i128::from(total) * i128::from(*w)).collect();
+    let mut parts: Vec<i64> = exact.iter().map(|e| (e / sum) as i64).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|a, b| (exact[*b] % sum).cmp(&(exact[*a] % sum)).then(a.cmp(b)));
+    let left = total - parts.iter().sum::<i64>();
+    for i in order.into_iter().take(usize::try_from(left).unwrap_or(0)) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// Any other offer: the core engine's discount of each line.
+fn engine_discounts(lines: &[Priced], offer: &Offer, pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
+    let zero = Money::zero(pricing.currency);
     let mut basket = Basket::new(pricing.currency);
     for (i, l) in lines.iter().enumerate() {
         if let Some((product, unit)) = l.basis {
@@ -392,13 +465,14 @@ mod tests {
             p(918_502, "60"),
             p(918_503, "33.33"),
             p(918_504, "60"),
+            p(918_505, "60.01"),
         ])
     }
 
     fn offer() -> Offer {
         let cfg = ProgressiveConfig {
             tiers: vec![Tier { min_units: 1, percent: 25.into() }, Tier { min_units: 2, percent: 50.into() }],
-            product_ids: vec!["918501".into(), "918502".into(), "918503".into()],
+            product_ids: vec!["918501".into(), "918502".into(), "918503".into(), "918505".into()],
         };
         progressive_offer("wk", &cfg, None)
     }
@@ -460,6 +534,20 @@ mod tests {
         // 9999 × 50 % = 4999.5 → 5000 off; 49.99 to pay, shown as 16.66 a unit.
         let c = convert(vec![line(918_503, "16.66", 3)]).unwrap();
         assert_eq!((c.lines[0].discount, c.total), (usd(5000), usd(4999)));
+    }
+
+    #[test]
+    fn each_product_s_discount_is_rounded_half_up_once_on_its_own() {
+        // 50 % of 33.33 → 16.67 and of 60.01 → 30.01 (§8: per line total), not 46.67 over both.
+        let c = convert(vec![line(918_503, "16.66", 1), line(918_505, "30", 1)]).unwrap();
+        assert_eq!((c.lines[0].discount, c.lines[1].discount, c.total), (usd(1667), usd(3001), usd(4666)));
+    }
+
+    #[test]
+    fn largest_remainder_sums_to_the_total_and_favours_the_earlier_tie() {
+        assert_eq!(largest_remainder(5000, &[2, 1]), vec![3333, 1667]);
+        assert_eq!(largest_remainder(5, &[1, 1]), vec![3, 2]);
+        assert_eq!(largest_remainder(7, &[0, 0]), vec![0, 0]);
     }
 
     #[test]
