@@ -535,6 +535,27 @@ impl Auth for OAuth2ClientCredentials {
         true
     }
 
+    /// Forgets the cached token only when it is the one the attempt was refused with: callers
+    /// refused at once with the same token share one renewal, and a late refusal of an old
+    /// token keeps the new one another caller already fetched.
+    async fn invalidate_used(&self, used: &Credentials) -> bool {
+        let refused = used
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(AUTHORIZATION.as_str()))
+            .and_then(|(_, value)| value.strip_prefix("Bearer "));
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        let stale = match (cache.as_ref(), refused) {
+            (Some(current), Some(token)) => current.token.expose() == token,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if stale {
+            *cache = None;
+        }
+        true
+    }
+
     /// The cached token's header, built once per token, while the token would be answered from
     /// the cache (the clock is before the renewal instant).
     fn ready(&self) -> Option<Arc<ReadyCredentials>> {

@@ -150,6 +150,43 @@ async fn unauthorized_call_refreshes_token_once_and_retries() {
 }
 
 #[tokio::test]
+async fn calls_refused_at_once_with_one_token_share_one_renewal() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    // The vendor revoked the first token: every caller holding it is refused at once.
+    let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &["tok-1"])).await;
+    let auth = Arc::new(oauth(&base));
+    let http = client_with(fast_config(base.clone()), auth.clone());
+    auth.headers(&reqwest::Client::new(), &Context::new()).await.unwrap();
+    assert_eq!(tokens.get(), 1);
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { http.send(&Context::new(), ping()).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().status, 200);
+    }
+    assert_eq!(tokens.get(), 2, "one renewal for all sixteen refused callers");
+}
+
+#[tokio::test]
+async fn a_late_refusal_of_an_old_token_keeps_the_new_one() {
+    let (tokens, pings) = (Counter::default(), Counter::default());
+    let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &[])).await;
+    let auth = oauth(&base);
+    let (client, ctx) = (reqwest::Client::new(), Context::new());
+    let old = auth.credentials(&client, &ctx).await.unwrap();
+    assert!(auth.invalidate_used(&old).await);
+    let new = auth.credentials(&client, &ctx).await.unwrap();
+    assert_eq!(tokens.get(), 2);
+    // Another caller's attempt with the old token is refused now: the new token stays.
+    assert!(auth.invalidate_used(&old).await);
+    assert_eq!(auth.credentials(&client, &ctx).await.unwrap(), new);
+    assert_eq!(tokens.get(), 2, "no third token request");
+}
+
+#[tokio::test]
 async fn second_unauthorized_is_returned() {
     let (tokens, pings) = (Counter::default(), Counter::default());
     let base = serve(vendor(tokens.clone(), pings.clone(), 3600, &["tok-1", "tok-2", "tok-3"])).await;
