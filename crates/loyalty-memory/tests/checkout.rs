@@ -109,9 +109,15 @@ struct World {
 }
 
 fn world() -> World {
+    world_on(Arc::new(MemoryCheckoutStore::new()))
+}
+
+/// A world keeping its checkout state in `store`.
+fn world_on(store: Arc<dyn CheckoutStore>) -> World {
     let (provider, clock) = MemoryProvider::demo_manual();
     let payment = Arc::new(TestPayment::default());
-    let checkout = Checkout::new(Arc::new(provider.clone()), payment.clone(), Arc::new(clock.clone()));
+    let checkout =
+        Checkout::with_store(Arc::new(provider.clone()), payment.clone(), Arc::new(clock.clone()), store);
     World { provider, clock, payment, checkout }
 }
 
@@ -805,16 +811,8 @@ async fn a_cancel_and_resend_return_whose_resend_failed_is_finished_by_its_retry
 
 #[tokio::test]
 async fn a_return_resumed_after_its_instance_died_past_the_cancel_is_finished() {
-    let (provider, clock) = MemoryProvider::demo_manual();
-    let payment = Arc::new(TestPayment::default());
     let store = Arc::new(MemoryCheckoutStore::new());
-    let checkout = Checkout::with_store(
-        Arc::new(provider.clone()),
-        payment.clone(),
-        Arc::new(clock.clone()),
-        store.clone(),
-    );
-    let w = World { provider, clock, payment, checkout };
+    let w = world_on(store.clone());
     let out = w.complete(&order("o-25")).await;
     let request = ret("o-25", "o-25-r1", "2", 1);
     // The dead instance marked the return, cancelled the original, and died before recording.
@@ -929,16 +927,8 @@ impl CheckoutStore for StaleClaims {
 
 #[tokio::test]
 async fn a_tick_acts_on_the_order_as_it_stands_not_on_the_copy_it_claimed() {
-    let (provider, clock) = MemoryProvider::demo_manual();
-    let payment = Arc::new(TestPayment::default());
     let store = Arc::new(StaleClaims::default());
-    let checkout = Checkout::with_store(
-        Arc::new(provider.clone()),
-        payment.clone(),
-        Arc::new(clock.clone()),
-        store.clone(),
-    );
-    let w = World { provider, clock, payment, checkout };
+    let w = world_on(store.clone());
     let order_id = TransactionId::new("o-80");
     commit_through_3ds(&w, "o-80").await;
     // The tick claims the waiting payment; before it gets to it, the customer's confirmation
@@ -957,16 +947,8 @@ async fn a_tick_acts_on_the_order_as_it_stands_not_on_the_copy_it_claimed() {
 
 #[tokio::test]
 async fn an_abort_that_loses_to_a_commit_releases_nothing() {
-    let (provider, clock) = MemoryProvider::demo_manual();
-    let payment = Arc::new(TestPayment::default());
     let store = Arc::new(StaleClaims::default());
-    let checkout = Checkout::with_store(
-        Arc::new(provider.clone()),
-        payment.clone(),
-        Arc::new(clock.clone()),
-        store.clone(),
-    );
-    let w = World { provider, clock, payment, checkout };
+    let w = world_on(store.clone());
     let prepared = w.checkout.prepare(&ctx(), &order("o-81")).await.unwrap();
     let order_id = TransactionId::new("o-81");
     // The abort reads the order as prepared; meanwhile another instance's commit wins the
