@@ -350,8 +350,11 @@ impl Members for SessionmAdapter {
         }
         match self.client.lookup(ctx, OP, self.store(ctx, None), &request).await {
             Ok(p) => member(OP, &p.user).map(Some),
-            // "No match" is Ok(None) however the vendor says it (§3.3 [I]: user_not_found).
-            Err(e) if e.is_not_found() => Ok(None),
+            // Only SessionM's own "no user matches" is no match (§3.3 [I]: Core's
+            // `user_not_found`, any case). Any other not-found (a bare 404, an unknown route
+            // behind a wrong base path) says nothing about the member: it stays an error, so a
+            // checkout never goes on as a guest and signs the customer up a second time.
+            Err(e) if has_code(&e, code::USER_NOT_FOUND) => Ok(None),
             // Several matches stay an error (checklist 4): the caller tries another identifier.
             Err(e) => Err(e),
         }
@@ -366,8 +369,10 @@ impl Members for SessionmAdapter {
         let mut m = member(OP, &user?)?;
         match balances {
             Ok(b) => m.points = convert::total_points(&b).map_err(|e| e.protocol(OP))?.or(m.points),
-            // Core knows the user; a balance service that does not is no reason to fail.
-            Err(e) if e.is_not_found() => {}
+            // Core knows the user; a balance service that does not know them (its
+            // `user_not_found`) is no reason to fail. Any other not-found (a bare 404, a wrong
+            // Connect base path) is an error like any other.
+            Err(e) if has_code(&e, code::USER_NOT_FOUND) => {}
             Err(e) => return Err(e),
         }
         Ok(m)

@@ -118,7 +118,11 @@ fn by_code(input: &ClassifyInput<'_>, d: &ErrorDetails) -> Error {
         | code::EMAIL_TAKEN
         | code::PHONE_TAKEN => new(ErrorKind::Conflict).with_message(msg),
         code::OFFER_EXPIRED | code::TTL_CODE_EXPIRED => new(ErrorKind::Expired).with_message(msg),
-        // A claim the vendor refuses: the checkout sends the sale without it.
+        // A claim the vendor refuses: the checkout sends the sale without it. `lock_expired`
+        // (a sale carrying a lapsed lock's Discount, §8.3 alternative) is an expired hold, which
+        // DESIGN would call `Expired`; it stays `Rejected` because the checkout sends a sale
+        // without a refused claim only on `Rejected` (loyalty-core `checkout::deliver`,
+        // `refuses_a_claim`): as `Expired` the whole sale would be refused for good.
         code::OFFER_NOT_APPLICABLE | code::LOCK_EXPIRED | code::NOT_AVAILABLE => {
             new(ErrorKind::Rejected).with_message(msg)
         }

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use common::*;
 use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
 use loyalty_core::{
-    Basket, Context, ErrorKind, MemberLookup, Phone, ReturnRequest, ReturnStyle, SendOutcome,
+    Basket, Consents, Context, ErrorKind, MemberLookup, Phone, RegisterMember, ReturnRequest, ReturnStyle,
+    SendOutcome,
 };
+use loyalty_sessionm::SessionmAdapter;
 use loyalty_sim::sessionm::{demo, OfferState};
 use loyalty_sim::Fault;
 use rust_decimal::Decimal;
@@ -173,6 +175,66 @@ async fn a_basket_changed_after_the_lock_is_locked_again_under_the_same_transact
         state(&env, demo::UO_PERCENT_CHECK),
         Some(OfferState::Redeemed { transaction_id: "order-grow".into() })
     );
+}
+
+// §3.3 [I]: a lookup answered by a 404 that is not SessionM's `user_not_found` (here a wrong
+// POS base path) is no "guest": the checkout stops before signing the customer up again.
+#[tokio::test]
+async fn a_lookup_lost_to_a_wrong_base_path_stops_the_checkout_before_any_sign_up() {
+    let env = start().await;
+    let mut c = config(env.server.base_url(), std::time::Duration::from_secs(5));
+    c.pos_base_url.set_path("/not-sessionm");
+    let lost = SessionmAdapter::with_clock(c, Arc::new(Bridge(env.clock.clone()))).unwrap();
+    let checkout = Checkout::new(
+        Arc::new(&lost),
+        Arc::new(SimulatedPayment::new()),
+        Arc::new(Bridge(env.clock.clone())),
+    );
+    let consents =
+        Consents { membership: true, order_history: true, marketing_sms: false, marketing_email: false };
+    let sign_up = RegisterMember::new()
+        .with_phone(Phone::new("+47", "41234567"))
+        .with_email("kari.again@example.com")
+        .with_consents(consents);
+    let req = CheckoutRequest::new("order-lost-route", coffees_and_mug()).sign_up(sign_up);
+    let err = checkout.prepare(&ctx(), &req).await.unwrap_err();
+    assert!(err.is_not_found() && err.vendor_code() == Some("not_found"), "{err}");
+    assert_eq!(env.journal().count("POST", "/priv/"), 0, "no profile was created");
+    assert!(env.probe.users_by_email("kari.again@example.com").is_empty());
+}
+
+// §3.5, §5.1 [D]: the sale carries the Discount object the lock returned, exactly (every field
+// SessionM sent, `pos_discount_id`, `status`, `discount_source`, `stack_order`, `applied_time`
+// and `display_name` included), and so does its void when the whole purchase comes back.
+#[tokio::test]
+async fn the_sale_and_its_void_carry_the_lock_discount_object_exactly() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-echo", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    let object = out.transaction.holds[0].vendor_data.clone().expect("the lock's Discount object");
+    for field in
+        ["pos_discount_id", "status", "discount_source", "stack_order", "applied_time", "display_name"]
+    {
+        assert!(!object[field].is_null(), "{field} in {object}");
+    }
+    assert_eq!(object["reference_id"], demo::UO_FIXED_CHECK);
+    env.advance(60);
+    let ret = ReturnRequest::new(Some("order-echo".into()), "return-echo".into(), env.clock.now())
+        .with_line("l1", Decimal::from(2))
+        .with_line("l2", Decimal::ONE);
+    checkout.process_return(&ctx(), &ret, None).await.unwrap();
+    let sends = env.pos_bodies("send_transaction");
+    assert_eq!(sends.len(), 2, "the sale, then its void");
+    assert_eq!(sends[1]["request_payload"]["is_voided"], true);
+    for body in &sends {
+        assert_eq!(body["request_payload"]["discounts"], serde_json::json!([object.clone()]));
+    }
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
 }
 
 #[tokio::test]

@@ -104,6 +104,37 @@ async fn ok_in_either_case_is_success_and_a_200_error_is_not() {
 
 // ---------------------------------------------------------------- lookup (§3.3)
 
+// §3.3 [I]: only SessionM's `user_not_found` means "no such member". A 404 from a wrong base
+// path (the simulator's unknown route, code `not_found`) or a bare 404 without a code says
+// nothing about the member and stays an error, for the lookup and for the balance `get` reads.
+#[tokio::test]
+async fn only_user_not_found_is_no_member_and_any_other_404_stays_an_error() {
+    let env = start().await;
+    let members = env.adapter.members().unwrap();
+    let stranger = MemberLookup::Email("nobody@example.com".into());
+    assert_eq!(members.find(&ctx(), &stranger).await.unwrap(), None, "user_not_found");
+    let kari = MemberLookup::Email(demo::USER_EMAIL.into());
+
+    let mut c = config(env.server.base_url(), Duration::from_secs(5));
+    c.pos_base_url.set_path("/not-sessionm");
+    c.connect_base_url.set_path("/not-sessionm");
+    let lost = SessionmAdapter::new(c).unwrap();
+    let err = lost.members().unwrap().find(&ctx(), &kari).await.unwrap_err();
+    assert!(err.is_not_found() && err.vendor_code() == Some("not_found"), "{err}");
+    let err = lost.members().unwrap().get(&ctx(), &env.kari()).await.unwrap_err();
+    assert!(err.is_not_found() && err.vendor_code() == Some("not_found"), "{err}");
+
+    env.handle().inject("POST", "/api/2.0/lookup", Fault::Status(404), Some(1));
+    let err = members.find(&ctx(), &kari).await.unwrap_err();
+    assert!(err.is_not_found() && err.vendor_code().is_none(), "{err}");
+    env.handle().inject("POST", "/incentives/api/1.0/user_points/all_balances", Fault::Status(404), Some(1));
+    let err = members.get(&ctx(), &env.kari()).await.unwrap_err();
+    assert!(err.is_not_found() && err.vendor_code().is_none(), "{err}");
+    // Unhindered, both find Kari.
+    assert_eq!(members.find(&ctx(), &kari).await.unwrap().map(|m| m.id), Some(env.kari()));
+    assert_eq!(members.get(&ctx(), &env.kari()).await.unwrap().points, Some(demo::USER_POINTS.into()));
+}
+
 // Checklist 4.
 #[tokio::test]
 async fn an_email_or_phone_two_accounts_share_is_ambiguous() {
@@ -301,6 +332,26 @@ async fn releasing_twice_is_idempotent() {
     env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
     env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
     assert_eq!(env.pos("unlock").len(), 2);
+}
+
+// §3.5, §5.5: an offer locked by its TTL code goes back with the sale as the Discount object the
+// lock returned, exactly: `reference_id` is the user offer SessionM named, not the code.
+#[tokio::test]
+async fn a_sale_echoes_the_discount_of_a_lock_taken_by_ttl_code_exactly() {
+    let env = start().await;
+    let mug = basket(&[(demo::ITEM_MUG, "1")]);
+    let by_code = wallet_offer("ttl").with_reference(OfferRef::code(demo::TTL_CODE));
+    let hold = lock(&env, &by_code, "T-1", &mug).await.unwrap();
+    let object = hold.vendor_data.clone().unwrap();
+    assert_eq!(object["reference_id"], demo::UO_TTL);
+    env.adapter.transactions().unwrap().send(&ctx(), &sale(&env, "T-1", &mug, &[hold])).await.unwrap();
+    let sent = &env.pos_bodies("send_transaction")[0]["request_payload"];
+    assert_eq!(sent["discounts"], json!([object]), "the lock's Discount object, unchanged");
+    assert_eq!(
+        env.probe.offer_state(demo::UO_TTL),
+        Some(OfferState::Redeemed { transaction_id: "T-1".into() })
+    );
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
 }
 
 #[tokio::test]
@@ -610,6 +661,20 @@ async fn an_update_changes_what_it_names_and_repeating_it_is_harmless() {
         env.adapter.member_by_external_id(&ctx(), demo::USER_EXTERNAL_ID).await.unwrap().email.as_deref(),
         Some("kari@example.org")
     );
+}
+
+// Checklist 25 on update (§6 [D]: an e-mail identifies at most one profile): taking another
+// member's e-mail is a Conflict and changes nothing.
+#[tokio::test]
+async fn an_update_to_an_email_another_member_has_is_a_conflict() {
+    let env = start().await;
+    let members = env.adapter.members().unwrap();
+    let ola = MemberId::new(demo::OLA_USER_ID);
+    let err =
+        members.update(&ctx(), &ola, &MemberUpdate::new().with_email(demo::USER_EMAIL)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert_eq!(err.vendor_code(), Some("email_taken"));
+    assert_eq!(members.get(&ctx(), &ola).await.unwrap().email.as_deref(), Some("ola.nordmann@example.com"));
 }
 
 // Checklist 25.

@@ -258,10 +258,16 @@ impl TryFrom<SaleInput<'_>> for WireTransaction {
 }
 
 /// The sale's Discount objects: each hold's object exactly as lock or redeem returned it
-/// (§3.5: "the exact Discount object returned by lock must be sent back"), then, for an offer
-/// the sale uses without a hold's object (a later version of the sale after a return, whose
-/// holds were claimed by the first version), one rebuilt from the sale's own line discounts,
-/// so SessionM keeps the offer redeemed and the discount on the check.
+/// (§3.5: "the exact Discount object returned by lock must be sent back"; §5.1: `discounts[]`
+/// "must contain the Discount objects returned by lock/redeem" \[D\]). `Transaction::holds` is
+/// the only place loyalty-core carries them: an offer redeemed at once (its object stays in the
+/// `Redemption`) and a later version of the sale after a return (the returns flow drops the
+/// holds; `UsedOffer` has no room for the object) reach this point without one. For those, and
+/// only those, a Discount is rebuilt from the sale's own line discounts, so SessionM keeps the
+/// offer redeemed and the discount on the check; it lacks what only SessionM knew
+/// (`pos_discount_id`, `status`, `discount_source`, `stack_order`, `applied_time`,
+/// `display_name`), and names the offer by its reference (a TTL code when it was addressed by
+/// one). Sending the exact object there needs loyalty-core to carry it with the offer used.
 fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, ConversionError> {
     let mut out = Vec::new();
     let mut covered = Vec::new();

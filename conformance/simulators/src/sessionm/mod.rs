@@ -368,7 +368,7 @@ impl SessionmProbe {
             expiration_date: expires_at,
             ttl_code: None,
             state: offers::UoState::Issued,
-            lapsed_lock: None,
+            lapsed_locks: Vec::new(),
         });
         Some(id)
     }

@@ -304,8 +304,11 @@ pub(crate) struct UserOffer {
     /// A short-lived redemption code and the end of its life (§1.1 TTL code).
     pub ttl_code: Option<(String, DateTime<Utc>)>,
     pub state: UoState,
-    /// The transaction whose lock on this offer lapsed last (the expired-lock rule, §7.2).
-    pub lapsed_lock: Option<String>,
+    /// Transactions whose lock on this offer lapsed (the expired-lock rule, §7.2, §8.3): a
+    /// closed transaction carrying such a lock's Discount redeems the offer if it is still
+    /// available. A transaction leaves the list when it locks the offer again (its lock is
+    /// live, and an unlock after that releases it for good) or when the offer is reinstated.
+    pub lapsed_locks: Vec<String>,
 }
 
 impl UserOffer {

@@ -262,7 +262,7 @@ pub(crate) fn seed(settings: SessionmSettings) -> Inner {
             ttl_code: (id == demo::UO_TTL)
                 .then(|| (demo::TTL_CODE.to_string(), at(demo::TTL_CODE_EXPIRES_AT))),
             state: UoState::Issued,
-            lapsed_lock: None,
+            lapsed_locks: Vec::new(),
         })
         .collect();
 

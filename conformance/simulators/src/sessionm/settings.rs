@@ -10,7 +10,7 @@
 //! | `send_transaction` identity | upsert by `transaction_id` within the retailer | `routes::send_transaction` |
 //! | out-of-order delivery | accepted, newest `modified_time` wins | `routes::send_transaction` |
 //! | negative amounts, quantities ≤ 0 | `validation` error | `model` |
-//! | Core e-mail uniqueness | enforced on create only | `routes::core` |
+//! | Core e-mail uniqueness | enforced on create and update (keeping one's own e-mail is no clash) | `routes::core` |
 //! | Core DOB making the user 13 or younger | `validation` error | `routes::core` |
 //! | wallet seeding | fixtures only (no reward-store purchases) | `seed` |
 
@@ -23,8 +23,9 @@ use serde::Deserialize;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExpiredLockDiscount {
-    /// Redeems the offer if it is still issued and unexpired, else records a warning and
-    /// accepts the transaction (default).
+    /// A lock of this transaction that expired: redeems the offer if it is still issued and
+    /// unexpired, else records a warning and accepts the transaction. An offer the transaction
+    /// never locked, or released with unlock, is not redeemed (a warning, §8.1) (default).
     RedeemIfAvailable,
     /// Refuses the whole transaction with `lock_expired`.
     Reject,

@@ -224,7 +224,9 @@ impl Inner {
         for uo in &mut self.user_offers {
             if let UoState::Locked { transaction_id, expires_at, .. } = &uo.state {
                 if *expires_at <= now {
-                    uo.lapsed_lock = Some(transaction_id.clone());
+                    if !uo.lapsed_locks.contains(transaction_id) {
+                        uo.lapsed_locks.push(transaction_id.clone());
+                    }
                     uo.state = UoState::Issued;
                 }
             }

@@ -155,6 +155,31 @@ async fn core_second_profile_with_an_email_in_use_is_refused() {
     assert_eq!((s, &v["status"], code(&v)), (200, &json!("error"), "email_taken"));
 }
 
+// Checklist 25, §6 [D], §8.3: an e-mail identifies at most one profile on update too, in the
+// Core error shape; a profile keeping its own e-mail (even one two seeded profiles share)
+// is a harmless 200.
+#[tokio::test]
+async fn core_put_taking_an_email_in_use_is_refused() {
+    let t = sim().await;
+    let ola = format!("/users/{}", demo::OLA_USER_ID);
+    let body = json!({"user": {"email": demo::USER_EMAIL.to_uppercase()}});
+    let (s, v) = t.core(Method::PUT, &ola, Some(body.clone())).await;
+    assert_eq!((s, &v["status"], code(&v)), (200, &json!("error"), "email_taken"));
+    let (s, v) = t.core(Method::PUT, "/external/users/CARD-0002", Some(body)).await;
+    assert_eq!((s, code(&v)), (200, "email_taken"));
+    let (_, v) = t.core(Method::GET, &ola, None).await;
+    assert_eq!(v["user"]["email"], "ola.nordmann@example.com");
+    assert_eq!(t.probe.users_by_email(demo::SHARED_EMAIL).len(), 2, "the seed shares one");
+    let (s, v) = t
+        .core(
+            Method::PUT,
+            &format!("/users/{}", demo::PER_USER_ID),
+            Some(json!({"user": {"email": demo::SHARED_EMAIL, "first_name": "Per"}})),
+        )
+        .await;
+    assert_eq!((s, &v["status"]), (200, &json!("ok")), "{v}");
+}
+
 #[tokio::test]
 async fn core_body_without_user_wrapper_is_missing_data() {
     let t = sim().await;

@@ -262,6 +262,61 @@ async fn expired_locks_discount_for_an_offer_locked_elsewhere_is_only_a_warning(
     assert!(warnings_for(&t, "T1")[0].contains("not available"));
 }
 
+// §7.2 / §8.3: the lapsed lock stays this transaction's expired lock even after another
+// transaction locked and unlocked the offer meanwhile.
+#[tokio::test]
+async fn expired_locks_discount_redeems_after_another_transactions_lock_came_and_went() {
+    let t = sim().await;
+    let b = coffee_and_mug("T1");
+    let d = locked(&t, demo::UO_FIXED_CHECK, &b).await;
+    t.advance_secs(20 * 60);
+    ok(&t.lock(demo::UO_FIXED_CHECK, coffee_and_mug("T2")).await.1);
+    assert_eq!(t.unlock(demo::UO_FIXED_CHECK).await.1, json!({"status": "OK"}));
+    ok(&t.send_transaction(closed(b, "2026-01-15T12:20:00Z", vec![d])).await.1);
+    assert_eq!(
+        t.probe.offer_state(demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "T1".into() })
+    );
+    assert!(warnings_for(&t, "T1")[0].contains("expired"), "{:?}", t.probe.warnings());
+}
+
+// §8.1: only a lock of this transaction (live, or lapsed per §8.3) lets its sale redeem an
+// offer. An offer it never locked has no transition: it stays in the wallet, the sale is
+// accepted and the discount noted.
+#[tokio::test]
+async fn discount_for_an_offer_the_transaction_never_locked_redeems_nothing() {
+    let t = sim().await;
+    let d = json!({"reference_id": demo::UO_FIXED_CHECK, "reference_id_type": "UserOfferId", "amount": 50.0,
+                   "discounted_line_ids": ["1", "2"], "discounted_line_id_quantities": [1, 1]});
+    let (s, v) = t.send_transaction(closed(coffee_and_mug("T1"), "2026-01-15T12:00:00Z", vec![d])).await;
+    assert_eq!(s, 200);
+    ok(&v);
+    assert_eq!(t.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Issued));
+    assert!(t.wallet().await.contains(&demo::UO_FIXED_CHECK.to_string()));
+    let w = warnings_for(&t, "T1");
+    assert!(w.len() == 1 && w[0].contains("not locked by this transaction"), "{w:?}");
+}
+
+// §8.1, §7.3: an unlocked offer is back in the wallet; the lock's Discount no longer redeems it,
+// also when an earlier lock of the same transaction had lapsed before it locked again.
+#[tokio::test]
+async fn discount_of_a_lock_released_with_unlock_redeems_nothing() {
+    let t = sim().await;
+    let b = coffee_and_mug("T1");
+    let plain = locked(&t, demo::UO_FIXED_CHECK, &b).await;
+    assert_eq!(t.unlock(demo::UO_FIXED_CHECK).await.1, json!({"status": "OK"}));
+    locked(&t, demo::UO_PERCENT_CHECK, &b).await;
+    t.advance_secs(16 * 60);
+    let relocked = locked(&t, demo::UO_PERCENT_CHECK, &b).await;
+    assert_eq!(t.unlock(demo::UO_PERCENT_CHECK).await.1, json!({"status": "OK"}));
+    ok(&t.send_transaction(closed(b, "2026-01-15T12:20:00Z", vec![plain, relocked])).await.1);
+    for offer in [demo::UO_FIXED_CHECK, demo::UO_PERCENT_CHECK] {
+        assert_eq!(t.probe.offer_state(offer), Some(OfferState::Issued), "{offer}");
+    }
+    let w = warnings_for(&t, "T1");
+    assert_eq!(w.iter().filter(|m| m.contains("not locked by this transaction")).count(), 2, "{w:?}");
+}
+
 // §8.3 alternative: reject.
 #[tokio::test]
 async fn expired_locks_discount_is_rejected_with_setting() {

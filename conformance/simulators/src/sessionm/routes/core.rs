@@ -291,6 +291,22 @@ fn read(inner: &Inner, u: &Obj, now: DateTime<Utc>) -> Result<Changes, CoreError
     })
 }
 
+/// An e-mail another user already has (§6 \[D\]: an e-mail identifies at most one profile;
+/// §8.3: enforced, on create and on update; checklist 25), compared without regard to case.
+/// `me` is the user a PUT changes: keeping the e-mail it has is no clash, so re-sending
+/// identical data stays a harmless 200 (§6 \[K\]) even for the seeded profiles that share one.
+fn email_clash(inner: &Inner, me: Option<usize>, ch: &Changes) -> Result<(), CoreError> {
+    let Some(e) = &ch.email else { return Ok(()) };
+    let same = |m: &Option<String>| m.as_ref().is_some_and(|m| m.eq_ignore_ascii_case(e));
+    if me.is_some_and(|i| same(&inner.users[i].email)) {
+        return Ok(());
+    }
+    if inner.users.iter().enumerate().any(|(j, u)| Some(j) != me && same(&u.email)) {
+        return Err(CoreError::new(200, core_code::EMAIL_TAKEN, "The e-mail address is already in use."));
+    }
+    Ok(())
+}
+
 /// Phone numbers another user already has, when `core_phone_unique` is on (§8.3).
 fn phone_clash(inner: &Inner, me: Option<&str>, ch: &Changes) -> Result<(), CoreError> {
     if !inner.settings.core_phone_unique {
@@ -357,12 +373,7 @@ fn create_op(inner: &mut Inner, body: &Bytes, now: DateTime<Utc>) -> Result<Resp
     if ch.email.is_none() && ch.external_id.is_none() && ch.identifiers.is_empty() {
         return Err(CoreError::new(200, core_code::MISSING_DATA, "An email or an external_id is required."));
     }
-    // §6 [D]: one e-mail per profile, checked on create (checklist 25).
-    if let Some(e) = &ch.email {
-        if inner.users.iter().any(|u| u.email.as_ref().is_some_and(|m| m.eq_ignore_ascii_case(e))) {
-            return Err(CoreError::new(200, core_code::EMAIL_TAKEN, "The e-mail address is already in use."));
-        }
-    }
+    email_clash(inner, None, &ch)?;
     phone_clash(inner, None, &ch)?;
     let mut user = User {
         id: inner.next_uuid(),
@@ -399,6 +410,7 @@ fn put_op(inner: &mut Inner, key: &Key, body: &Bytes, now: DateTime<Utc>) -> Res
     let i = find(inner, key)?;
     let u = user_body(body)?;
     let ch = read(inner, &u, now)?;
+    email_clash(inner, Some(i), &ch)?;
     let me = inner.users[i].id.clone();
     phone_clash(inner, Some(&me), &ch)?;
     let before = user_json(&inner.users[i], &Show { identifiers: true, profile: true, incentives: false });

@@ -124,7 +124,8 @@ pub(crate) fn lock(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         expires_at: plus_secs(rq.now, rq.settings.lock_ttl_secs),
         stack_order: stack,
     };
-    uo.lapsed_lock = None;
+    // This transaction's lock is live again; another transaction's lapsed lock stays lapsed.
+    uo.lapsed_locks.retain(|t| *t != txn.transaction_id);
     let uo = &inner.user_offers[i];
     Ok(Some(uo.discount_json(
         &inner.offers[uo.offer],
@@ -186,7 +187,7 @@ pub(crate) fn reinstate(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         .ok_or_else(|| PosError::new(code::OFFER_NOT_FOUND, "No such user offer."))?;
     if matches!(uo.state, UoState::Redeemed { .. }) {
         uo.state = UoState::Issued;
-        uo.lapsed_lock = None;
+        uo.lapsed_locks.clear();
         return Ok(None);
     }
     // §7.4 [S]: reinstating an offer that was never redeemed (checklist 13).

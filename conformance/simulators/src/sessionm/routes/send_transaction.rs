@@ -4,7 +4,10 @@
 //! or older one arriving later is ignored with a warning and answered OK (§7.5, §7.8 \[S\]).
 //! Outcomes are recomputed from the difference between the stored and the new version:
 //! * offers: a closed, non-voided version consumes the user offers its `discounts[]` reference
-//!   that the previous version did not already consume (§7.1, §8.1); a discount dropped by a
+//!   that the previous version did not already consume, when this transaction locked them
+//!   (§7.1, §8.1) or its lock on them expired and they are still available (§7.2, §8.3 \[S\]);
+//!   a discount for an offer the transaction never locked, or unlocked, redeems nothing and is
+//!   noted as a warning (§8.1 has no such transition); a discount dropped by a
 //!   re-send leaves its offer redeemed with a warning, since the returns flow gives offers back
 //!   with `reinstate` (§7.7); a version that turns `is_voided` on gives back every offer
 //!   redeemed or locked under that transaction id (§7.5 \[I\]);
@@ -130,16 +133,24 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
             UoState::Locked { transaction_id, .. } if *transaction_id == tid => {
                 uo.state = UoState::Redeemed { transaction_id: tid.clone() };
             }
+            // Redeemed at once for this transaction (§3.7): its sale carries the Discount.
             UoState::Redeemed { transaction_id } if *transaction_id == tid => {}
-            // §7.2 [S]: expired (or released) lock: redeem if the offer is still available.
-            UoState::Issued if !uo.expired(rq.now) => {
-                if uo.lapsed_lock.as_deref() == Some(tid.as_str()) {
-                    notes.push(format!(
-                        "lock on {} had expired; redeemed as still available",
-                        uo.user_offer_id
-                    ));
-                }
+            // §7.2, §8.3 [S]: a lock of this transaction that expired: redeem if the offer is
+            // still available.
+            UoState::Issued if !uo.expired(rq.now) && uo.lapsed_locks.contains(&tid) => {
+                notes.push(format!("lock on {} had expired; redeemed as still available", uo.user_offer_id));
+                uo.lapsed_locks.retain(|t| *t != tid);
                 uo.state = UoState::Redeemed { transaction_id: tid.clone() };
+            }
+            // §8.1: a sale redeems only what its transaction locked (or redeemed); an offer it
+            // never locked, or whose lock was released with unlock, has no transition and
+            // stays in the wallet. The transaction is still accepted, the discount noted like
+            // any other that cannot redeem (§8.3: "else record a warning").
+            UoState::Issued if !uo.expired(rq.now) => {
+                notes.push(format!(
+                    "offer {} is not locked by this transaction (never locked, or unlocked); discount not redeemed",
+                    uo.user_offer_id
+                ));
             }
             other => {
                 let why = match other {
