@@ -108,6 +108,13 @@ pub fn fault_error(faults: &FaultCodes, provider: &str, operation: &str, code: i
     let new = |kind: ErrorKind| Error::new(kind, provider, operation);
     let text = excerpt(text);
     let err = match faults.class(code) {
+        // The session class stays `Unauthorized`, not DESIGN's `Expired` (session): the kind
+        // is what makes the transport drop the session and replay once with a fresh login,
+        // which is how an expired session is handled. A caller sees it only when the fault
+        // outlived that fresh login, and a key refused right after it was issued has not
+        // expired: it points at the account or its configuration (sessions revoked, clock or
+        // names table wrong), which `Unauthorized` (not temporary, rejected before acting)
+        // says; `Expired` would invite the caller to renew and retry again.
         FaultClass::Login | FaultClass::Session => new(ErrorKind::Unauthorized),
         FaultClass::Dropshipping => new(ErrorKind::Forbidden),
         FaultClass::Input => new(ErrorKind::Invalid { field: "request".into(), reason: text.clone() }),

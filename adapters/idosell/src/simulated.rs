@@ -133,7 +133,7 @@ pub async fn start_with(settings: IdosellSettings, clock: SimClock) -> Result<Si
 }
 
 /// The adapter's names table from the simulator's settings: the same gate paths, methods,
-/// actions, namespaces, results keys and element names.
+/// actions, namespaces, results keys, element names and fault numbers.
 pub fn names_of(settings: &IdosellSettings) -> Names {
     let sim = &settings.names;
     let mut names = Names::default();
@@ -165,6 +165,24 @@ pub fn names_of(settings: &IdosellSettings) -> Names {
     names.shop_order_reference = sim.shop_order_reference.clone();
     names.results_page = sim.results_page.clone();
     names.results_limit = sim.results_limit.clone();
+    let f = &sim.faults;
+    let faults = &mut names.faults;
+    for (ours, theirs) in [
+        (&mut faults.login, f.login),
+        (&mut faults.empty, f.empty),
+        (&mut faults.session, f.session),
+        (&mut faults.dropshipping, f.dropshipping),
+        (&mut faults.input, f.input),
+        (&mut faults.unknown_product, f.unknown_product),
+        (&mut faults.stock, f.stock),
+        (&mut faults.courier, f.courier),
+        (&mut faults.basket_empty, f.basket_empty),
+        (&mut faults.address_locked, f.address_locked),
+        (&mut faults.too_large, f.too_large),
+        (&mut faults.internal, f.internal),
+    ] {
+        *ours = vec![i64::from(theirs)];
+    }
     names
 }
 

@@ -179,3 +179,20 @@ async fn an_account_without_dropshipping_is_forbidden() {
         adapter.fulfilment().unwrap().couriers(&ctx(), &loyalty_core::CourierQuery::all()).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Forbidden);
 }
+
+#[tokio::test]
+async fn renumbered_faults_keep_their_classes_through_the_shared_table() {
+    // §9.3: fault numbers live in the one names table; renumbering the simulator's session and
+    // dropshipping-key faults changes the adapter's table with them.
+    let json = serde_json::json!({"session_lifetime_secs": 300, "names": {"faults": {"session": 17, "dropshipping": 40}}});
+    let env = start_with(settings(json)).await;
+    stock_ok(env.adapter()).await.unwrap();
+    env.clock.advance(Duration::from_secs(6 * 60));
+    stock_ok(env.adapter()).await.unwrap();
+    assert_eq!(env.count("G1"), 2, "fault 17 is the session class: one new login, one replay");
+    let mut config = env.config();
+    config.dropshipping_key = Secret::new("ds-wrong-key-0000");
+    let clock = Arc::new(loyalty_idosell::simulated::SimulatedClock(env.clock.clone()));
+    let err = stock_ok(&env.other_adapter(config, clock)).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Forbidden, Some("40")));
+}

@@ -8,20 +8,38 @@ pub(crate) enum Lang {
     En,
 }
 
-/// A gateway refusal: faultCode and an optional detail appended to the text.
+/// A gateway refusal: its class (as the default faultCode of §6.3, the constants below) and an
+/// optional detail appended to the text. The number answered comes from the names table
+/// ([`super::names::FaultNumbers`]), unless the fault is `verbatim`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Fault {
     pub code: u32,
     pub detail: Option<String>,
+    /// Answer `code` as it is (a number a test asked for), not through the table.
+    pub verbatim: bool,
 }
 
 impl Fault {
     pub fn new(code: u32) -> Fault {
-        Fault { code, detail: None }
+        Fault { code, detail: None, verbatim: false }
     }
 
     pub fn with(code: u32, detail: impl Into<String>) -> Fault {
-        Fault { code, detail: Some(detail.into()) }
+        Fault { code, detail: Some(detail.into()), verbatim: false }
+    }
+
+    /// A fault answered with exactly this number.
+    pub fn verbatim(code: u32, detail: impl Into<String>) -> Fault {
+        Fault { code, detail: Some(detail.into()), verbatim: true }
+    }
+
+    /// The faultCode answered under this table.
+    pub fn number(&self, table: &super::names::FaultNumbers) -> u32 {
+        if self.verbatim {
+            self.code
+        } else {
+            table.number(self.code)
+        }
     }
 
     pub fn text(&self, lang: Lang) -> String {

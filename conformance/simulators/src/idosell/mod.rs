@@ -9,7 +9,8 @@
 //! handles lines, and a genuine `SOAP-ENV:Fault` only for unparsable XML or an unknown method
 //! (§6); the 10 MiB body limit (§8); the order lifecycle and the dispatch webhook with retries
 //! on the simulator clock (§7.2, §9.2). Every \[S\] choice is an [`IdosellSettings`] field
-//! (§9.4); the fault codes are the simulator's table of §6.3 ([`FaultCodes`]).
+//! (§9.4); the fault codes are the simulator's table of §6.3 ([`FaultCodes`]), renumbered per
+//! class through the names table ([`Names::faults`], [`FaultNumbers`]).
 //!
 //! Where the simulator decisions live:
 //!
@@ -30,9 +31,17 @@
 //!
 //! A SOAP call is `POST {gate path}` with an envelope whose `Body` holds `<ns1:{method}>` ›
 //! `<request>` › `sessionKey`, `dropshippingKey` and `<params>` (§2.3); G1 has `login` and
-//! `systemKey` inside `request`. Namespace prefixes, `xsi:type`, element-name casing and the
+//! `systemKey` inside `request`. The request is held to SOAP 1.1 as the contract has it (§2.1,
+//! §2.2): `Content-Type: text/xml` (`charset`, when given, `utf-8`), the root `Envelope` and its
+//! `Body` in the SOAP 1.1 envelope namespace, arrays and `encodingStyle` in the SOAP 1.1 encoding
+//! namespace. A SOAP 1.2 envelope (or `application/soap+xml`) or any other envelope namespace is
+//! answered with a `SOAP-ENV:VersionMismatch` fault, a wrong `Content-Type` with a
+//! `SOAP-ENV:Client` fault (HTTP 500, as for unparsable XML; simulator decision). Element names
+//! below the method element are matched with their exact case (only the method name is matched
+//! without case, as PHP looks up functions); their namespace prefixes and `xsi:type` do not
+//! matter, values are read without surrounding whitespace (the contract is silent there), and the
 //! list notation (`SOAP-ENC:Array` of `item`, or repeated `product` children with ICDF
-//! attributes) do not matter. The reply is `<ns1:{method}Response>` › `<response>` › `errors`
+//! attributes) is free. The reply is `<ns1:{method}Response>` › `<response>` › `errors`
 //! then the gateway's results element (`results`; `Results` for G7), `Content-Type: text/xml;
 //! charset=utf-8`. The JSON twin (the gate path with `soap` → `json`) takes the fields of
 //! `request` as a JSON object and answers the fields of `response` as one.
@@ -46,7 +55,8 @@
 //! names are the working ids `G1`…`G9`, [`Gateway::id`]). [`IdosellProbe::fail_call`] makes
 //! the n-th next call of a gateway answer a vendor fault. With
 //! [`IdosellSettings::magic_values`] on, a request text equal to one of these values answers its
-//! fault (after the session and dropshipping-key checks; in G1 the login is checked):
+//! fault (after the session and dropshipping-key checks; in G1 the login is checked), numbered by
+//! [`Names::faults`] (defaults below):
 //!
 //! | Value | faultCode | Notes |
 //! | --- | --- | --- |
@@ -92,7 +102,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 pub use auth::{sha1_hex, system_key};
-pub use names::{Gate, Gates, Gateway, Names};
+pub use names::{FaultNumbers, Gate, Gates, Gateway, Names};
 pub use settings::{
     BasketImport, CourierCost, DuplicateReference, FaultLanguage, IdosellSettings, OversizeAnswer,
     Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookEncoding, WebhookSignature,
@@ -103,7 +113,8 @@ use crate::{
     server::{SimOptions, SimServer},
 };
 
-/// The simulator's fault codes (the IdoSell contract §6.3, \[S\] except 1 and 2).
+/// The simulator's default fault codes (the IdoSell contract §6.3, \[S\] except 1 and 2); the
+/// numbers answered come from [`Names::faults`], whose defaults these are.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct FaultCodes;
@@ -372,8 +383,9 @@ impl IdosellProbe {
         self.lock().calls.get(&gateway).copied().unwrap_or(0)
     }
 
-    /// Makes the `nth` next call of `gateway` (1 = the next one) answer `fault_code` (HTTP 200,
-    /// `errors` block) before any check; the call changes nothing.
+    /// Makes the `nth` next call of `gateway` (1 = the next one) answer `fault_code` as given,
+    /// not renumbered by [`Names::faults`] (HTTP 200, `errors` block) before any check; the call
+    /// changes nothing.
     pub fn fail_call(&self, gateway: Gateway, nth: u64, fault_code: u32) {
         let mut g = self.lock();
         let at = g.calls.get(&gateway).copied().unwrap_or(0) + nth.max(1);

@@ -8,8 +8,10 @@
 //! (§4, \[C\]) and the per-gateway field names (§5, working names \[S\]) are the constants of
 //! [`el`].
 //!
-//! Element names are matched case-insensitively and without namespace prefixes, so
-//! `Results`/`results` or `SessionKey`/`sessionKey` differences never matter (§6.1).
+//! Request element names are matched with their exact case (a SOAP 1.1 PHP server does; §9.3:
+//! the adapter spells them from the same table) and without namespace prefixes; only the method
+//! element is matched without case, as PHP looks up functions. Replies spell each name as the
+//! table has it, `Results` for G7 and `results` elsewhere (§6.1), for adapters to read leniently.
 
 use serde::Deserialize;
 
@@ -355,6 +357,86 @@ impl<'de> Deserialize<'de> for Gates {
     }
 }
 
+/// The `faultCode` numbers answered for each class of the simulator's table (§6.3). Every
+/// number but login (1) and empty (2), which keep the admin gates' confirmed meaning (§6.2), is
+/// a simulator choice (§9.3 "faultCode numbers 3–11, 99 and their classes": \[S\]); the
+/// defaults are §6.3's. In a settings file, `[names.faults]` overrides any subset.
+///
+/// Magic values (`FAIL-SESSION`, …) raise their class, so they answer the number set here;
+/// [`super::IdosellProbe::fail_call`] answers its number as given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FaultNumbers {
+    /// Unknown login or wrong `systemKey`: 1.
+    pub login: u32,
+    /// Nothing matched the query: 2.
+    pub empty: u32,
+    /// `sessionKey` missing, unknown, expired or revoked: 3.
+    pub session: u32,
+    /// `dropshippingKey` missing or wrong, or dropshipping off for the account: 4.
+    pub dropshipping: u32,
+    /// Malformed, missing or unknown parameter: 5.
+    pub input: u32,
+    /// Product unknown for (`code`, `codeType`): 6.
+    pub unknown_product: u32,
+    /// Insufficient stock: 7.
+    pub stock: u32,
+    /// Courier not allowed for the order or address: 8.
+    pub courier: u32,
+    /// Basket empty on `placeOrder`: 9.
+    pub basket_empty: u32,
+    /// Address not modifiable, its order was dispatched: 10.
+    pub address_locked: u32,
+    /// Request body over the limit: 11.
+    pub too_large: u32,
+    /// Internal error: 99.
+    pub internal: u32,
+}
+
+impl Default for FaultNumbers {
+    fn default() -> Self {
+        use super::messages as m;
+        FaultNumbers {
+            login: m::LOGIN,
+            empty: m::EMPTY,
+            session: m::SESSION,
+            dropshipping: m::DROPSHIPPING,
+            input: m::INPUT,
+            unknown_product: m::UNKNOWN_PRODUCT,
+            stock: m::STOCK,
+            courier: m::COURIER,
+            basket_empty: m::BASKET_EMPTY,
+            address_locked: m::ADDRESS_LOCKED,
+            too_large: m::TOO_LARGE,
+            internal: m::INTERNAL,
+        }
+    }
+}
+
+impl FaultNumbers {
+    /// The number answered for a class, given as its default (§6.3) number; a number outside
+    /// the table is answered as it is.
+    pub(crate) fn number(&self, class: u32) -> u32 {
+        use super::messages as m;
+        match class {
+            m::LOGIN => self.login,
+            m::EMPTY => self.empty,
+            m::SESSION => self.session,
+            m::DROPSHIPPING => self.dropshipping,
+            m::INPUT => self.input,
+            m::UNKNOWN_PRODUCT => self.unknown_product,
+            m::STOCK => self.stock,
+            m::COURIER => self.courier,
+            m::BASKET_EMPTY => self.basket_empty,
+            m::ADDRESS_LOCKED => self.address_locked,
+            m::TOO_LARGE => self.too_large,
+            m::INTERNAL => self.internal,
+            other => other,
+        }
+    }
+}
+
 /// The table of §9.3: gates plus the inferred element names. Defaults are the working names.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -380,6 +462,8 @@ pub struct Names {
     pub results_page: String,
     /// G8 paging: page size (§5 G8, admin name \[C\]): `resultsLimit`.
     pub results_limit: String,
+    /// The `faultCode` number of each class (§6.3).
+    pub faults: FaultNumbers,
 }
 
 impl Default for Names {
@@ -394,6 +478,7 @@ impl Default for Names {
             shop_order_reference: "shopOrderReference".into(),
             results_page: "resultsPage".into(),
             results_limit: "resultsLimit".into(),
+            faults: FaultNumbers::default(),
         }
     }
 }

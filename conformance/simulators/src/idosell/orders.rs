@@ -14,6 +14,7 @@ use super::{
     settings::DuplicateReference,
     soap::{Node, Out},
     state::{Address, AddressData, Billing, CourierKind, Delivery, Inner, Line, Order, Status},
+    webhook,
 };
 
 fn field(node: &Node, name: &str) -> String {
@@ -387,10 +388,13 @@ fn dispatch_at(inner: &mut Inner, i: usize, now: DateTime<Utc>, parcels: usize) 
     if inner.accounts[account].callback_url.is_some() {
         let n = inner.next_event;
         inner.next_event += 1;
+        let event = webhook::event(inner, i);
         inner.deliveries.push(Delivery {
             event_id: format!("evt-{n:08}"),
             account,
             order_id,
+            event,
+            sent: None,
             attempts: 0,
             due: Some(now),
             delivered: false,

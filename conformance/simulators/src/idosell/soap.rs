@@ -1,16 +1,32 @@
-//! SOAP 1.1 rpc/encoded messages (the IdoSell contract §2.1, §2.3): a lenient reader that turns
-//! the envelope (or a JSON twin body) into a [`Node`] tree, and writers for replies and faults.
+//! SOAP 1.1 rpc/encoded messages (the IdoSell contract §2.1, §2.3): a reader that turns the
+//! envelope (or a JSON twin body) into a [`Node`] tree, and writers for replies and faults.
 //!
-//! Reading ignores namespace prefixes, `xsi:type` and other prefixed attributes; a
-//! `SOAP-ENC:Array` (or any element whose children are all `item`) becomes a list; unprefixed
+//! The reader is as strict as the contract's SOAP 1.1 server (§2.1 \[C\]: the `SOAP-ENV` /
+//! `SOAP-ENC` 1.1 namespaces): the root must be `Envelope` in the SOAP 1.1 envelope namespace
+//! (anything else, a SOAP 1.2 envelope included, is a `VersionMismatch`, SOAP 1.1 §4.4.1), its
+//! children `Header` (optional) and `Body` in that namespace, an `encodingStyle` anywhere must be
+//! the SOAP 1.1 encoding namespace, and only the 1.1 encoding namespace marks an array
+//! (`SOAP-ENC:arrayType`, or `xsi:type="SOAP-ENC:Array"`). Below the method element names are
+//! matched by local name (PHP's SOAP server ignores the prefix of rpc parameters and struct
+//! fields) with their exact case; other prefixed attributes (`xsi:type`, …) are ignored; unprefixed
 //! attributes (the ICDF notation `<product code=".." codeType=".."/>`, §4) count as fields.
 
 use std::fmt::Write as _;
 
-use quick_xml::{escape::escape, events::Event, Reader, XmlVersion};
+use quick_xml::{
+    escape::escape,
+    events::{BytesStart, Event},
+    name::{QName, ResolveResult},
+    NsReader, Reader, XmlVersion,
+};
 use rust_decimal::Decimal;
 
 use super::names::{SOAP_ENC_NS, SOAP_ENV_NS};
+
+/// The XML Schema instance namespace (`xsi:type`).
+const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// The SOAP 1.2 envelope namespace: named only to say why such a request is refused.
+pub(crate) const SOAP12_ENV_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
 
 /// A request value: text, fields in document order (names are local names), or a list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,15 +37,18 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    /// The first field named `name` (case-insensitive).
+    /// The first field named exactly `name` (element names are case-sensitive, as in XML and in
+    /// PHP's SOAP server; the adapter's names table spells them as the simulator's does).
     pub fn get(&self, name: &str) -> Option<&Node> {
         match self {
-            Node::Obj(f) => f.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v),
+            Node::Obj(f) => f.iter().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    /// Trimmed text of a field; empty text counts as absent.
+    /// Trimmed text of a field; empty text counts as absent. Simulator decision: the contract
+    /// says nothing about whitespace around values, so leading and trailing whitespace is
+    /// ignored (a pretty-printed request reads the same as a compact one).
     pub fn text(&self, name: &str) -> Option<&str> {
         match self.get(name)? {
             Node::Text(t) => Some(t.trim()).filter(|t| !t.is_empty()),
@@ -37,14 +56,12 @@ impl Node {
         }
     }
 
-    /// Field names not in `known` (case-insensitive).
+    /// Field names not in `known` (exact case).
     pub fn unknown_fields(&self, known: &[&str]) -> Vec<String> {
         match self {
-            Node::Obj(f) => f
-                .iter()
-                .filter(|(k, _)| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
-                .map(|(k, _)| k.clone())
-                .collect(),
+            Node::Obj(f) => {
+                f.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, _)| k.clone()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -105,38 +122,110 @@ pub(crate) struct Call {
     pub body: Node,
 }
 
+/// Why a request is not a SOAP 1.1 message the gates serve: the `faultcode` of the SOAP 1.1
+/// `Fault` that answers it (SOAP 1.1 §4.4.1) and its `faultstring`.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The root is not `Envelope` in the SOAP 1.1 envelope namespace (a SOAP 1.2 envelope, a
+    /// wrong or missing namespace).
+    VersionMismatch(String),
+    /// Anything else: unparsable XML, no `Body`, an unknown encoding style.
+    Client(String),
+}
+
+impl Refusal {
+    /// The SOAP 1.1 `faultcode` without its prefix.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::VersionMismatch(_) => "VersionMismatch",
+            Refusal::Client(_) => "Client",
+        }
+    }
+
+    /// The `faultstring`.
+    pub fn text(&self) -> &str {
+        match self {
+            Refusal::VersionMismatch(t) | Refusal::Client(t) => t,
+        }
+    }
+}
+
 /// An element being read.
 struct Frame {
+    /// Namespace URI; `None` when unqualified.
+    ns: Option<String>,
     name: String,
     fields: Vec<(String, Node)>,
+    /// Namespace URI of each field's element (`None` for attributes and unqualified elements).
+    field_ns: Vec<Option<String>>,
     text: String,
     array: bool,
 }
 
-fn local(qname: &[u8]) -> String {
-    let s = String::from_utf8_lossy(qname);
-    s.rsplit(':').next().unwrap_or(&s).to_string()
+/// A finished element: namespace, local name, content.
+struct Done {
+    ns: Option<String>,
+    name: String,
+    node: Node,
+    /// The namespaces of the direct children (parallel to the fields of an `Obj` node).
+    field_ns: Vec<Option<String>>,
 }
 
-fn frame(e: &quick_xml::events::BytesStart<'_>) -> Result<Frame, String> {
-    let mut f =
-        Frame { name: local(e.name().as_ref()), fields: Vec::new(), text: String::new(), array: false };
+fn utf8(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The namespace URI of a resolution; an undeclared prefix is a namespace well-formedness error.
+fn namespace(r: &ResolveResult<'_>) -> Result<Option<String>, String> {
+    match r {
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Bound(ns) => Ok(Some(utf8(ns.as_ref()))),
+        ResolveResult::Unknown(p) => Err(format!("undeclared namespace prefix {}", utf8(p))),
+    }
+}
+
+fn frame<R>(reader: &NsReader<R>, ns: Option<String>, e: &BytesStart<'_>) -> Result<Frame, String> {
+    let resolver = reader.resolver();
+    let (_, local) = resolver.resolve_element(e.name());
+    let mut f = Frame {
+        ns,
+        name: utf8(local.as_ref()),
+        fields: Vec::new(),
+        field_ns: Vec::new(),
+        text: String::new(),
+        array: false,
+    };
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
-        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        if a.key.as_namespace_binding().is_some() {
+            continue;
+        }
         let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
-        match key.split_once(':') {
-            Some((_, "arrayType")) => f.array = true,
-            Some((_, l)) if l == "type" && value.ends_with(":Array") => f.array = true,
+        let (r, local) = resolver.resolve_attribute(a.key);
+        let local = utf8(local.as_ref());
+        match namespace(&r)?.as_deref() {
+            None => {
+                f.fields.push((local, Node::Text(value)));
+                f.field_ns.push(None);
+            }
+            Some(SOAP_ENC_NS) if local == "arrayType" => f.array = true,
+            Some(XSI_NS) if local == "type" => {
+                let (r, ty) = resolver.resolve_element(QName(value.as_bytes()));
+                if ty.as_ref() == b"Array" && namespace(&r)?.as_deref() == Some(SOAP_ENC_NS) {
+                    f.array = true;
+                }
+            }
+            // PHP's SOAP server answers any other encoding style with a Client fault.
+            Some(SOAP_ENV_NS) if local == "encodingStyle" && value.trim() != SOAP_ENC_NS => {
+                return Err(format!("Unknown Data Encoding Style {value}"));
+            }
             Some(_) => {}
-            None if key == "xmlns" => {}
-            None => f.fields.push((key, Node::Text(value))),
         }
     }
     Ok(f)
 }
 
-fn finish(f: Frame) -> (String, Node) {
+fn finish(f: Frame) -> Done {
     let node = if f.fields.is_empty() {
         if f.array {
             Node::List(Vec::new())
@@ -148,33 +237,39 @@ fn finish(f: Frame) -> (String, Node) {
     } else {
         Node::Obj(f.fields)
     };
-    (f.name, node)
+    Done { ns: f.ns, name: f.name, node, field_ns: f.field_ns }
 }
 
-/// Parses an XML document into its root element.
-pub(crate) fn parse_xml(bytes: &[u8]) -> Result<(String, Node), String> {
+/// Parses an XML document into its root element, with namespaces resolved.
+fn parse_document(bytes: &[u8]) -> Result<Done, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "request is not UTF-8".to_string())?;
-    let mut reader = Reader::from_str(text);
+    let mut reader = NsReader::from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<(String, Node)> = None;
+    let mut root: Option<Done> = None;
     loop {
-        let ev = reader.read_event().map_err(|e| format!("{e} at {}", reader.buffer_position()))?;
+        let (ns, ev) = match reader.read_resolved_event() {
+            Ok((r, ev)) => (namespace(&r), ev),
+            Err(e) => return Err(format!("{e} at {}", reader.buffer_position())),
+        };
+        let mut push = |d: Done, stack: &mut Vec<Frame>| match stack.last_mut() {
+            Some(p) => {
+                p.fields.push((d.name, d.node));
+                p.field_ns.push(d.ns);
+            }
+            None => root = Some(d),
+        };
         match ev {
-            Event::Start(e) => stack.push(frame(&e)?),
+            Event::Start(e) => {
+                let f = frame(&reader, ns?, &e)?;
+                stack.push(f);
+            }
             Event::Empty(e) => {
-                let (k, v) = finish(frame(&e)?);
-                match stack.last_mut() {
-                    Some(p) => p.fields.push((k, v)),
-                    None => root = Some((k, v)),
-                }
+                let f = frame(&reader, ns?, &e)?;
+                push(finish(f), &mut stack);
             }
             Event::End(_) => {
                 let f = stack.pop().ok_or("unbalanced end tag")?;
-                let (k, v) = finish(f);
-                match stack.last_mut() {
-                    Some(p) => p.fields.push((k, v)),
-                    None => root = Some((k, v)),
-                }
+                push(finish(f), &mut stack);
             }
             Event::Text(t) => {
                 let s = t.xml10_content().map_err(|e| e.to_string())?;
@@ -215,20 +310,55 @@ pub(crate) fn parse_xml(bytes: &[u8]) -> Result<(String, Node), String> {
     root.ok_or_else(|| "no XML document".into())
 }
 
-/// Reads a SOAP envelope: `Envelope` › `Body` › the method element.
-pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Call, String> {
-    let (name, root) = parse_xml(bytes)?;
-    if name != "Envelope" {
-        return Err(format!("root element is {name}, not Envelope"));
+/// Parses an XML document into its root element's local name and content.
+#[cfg(test)]
+pub(crate) fn parse_xml(bytes: &[u8]) -> Result<(String, Node), String> {
+    parse_document(bytes).map(|d| (d.name, d.node))
+}
+
+/// Reads a SOAP 1.1 envelope: `Envelope` › (`Header`) › `Body` › the method element, refusing
+/// what a SOAP 1.1 server refuses (module docs). Unparsable XML is a `Client` refusal with the
+/// text PHP's SOAP server gives (`Bad Request`).
+pub(crate) fn parse_envelope(bytes: &[u8]) -> Result<Call, Refusal> {
+    let root = parse_document(bytes).map_err(|e| Refusal::Client(format!("Bad Request: {e}")))?;
+    let soap11 = |ns: &Option<String>| ns.as_deref() == Some(SOAP_ENV_NS);
+    if !(root.name == "Envelope" && soap11(&root.ns)) {
+        let why = match root.ns.as_deref() {
+            Some(SOAP12_ENV_NS) => "a SOAP 1.2 envelope; this server speaks SOAP 1.1 only".to_string(),
+            Some(ns) => format!("root element {{{ns}}}{}, not the SOAP 1.1 Envelope", root.name),
+            None => format!("root element {} has no namespace, not the SOAP 1.1 Envelope", root.name),
+        };
+        return Err(Refusal::VersionMismatch(format!("Wrong Version: {why}")));
     }
-    let body = root.get("Body").ok_or("envelope has no Body")?;
-    match body {
-        Node::Obj(f) => {
-            let (method, content) = f.first().ok_or("Body is empty")?;
-            Ok(Call { method: method.clone(), body: content.clone() })
+    let children = match root.node {
+        Node::Obj(f) => f,
+        _ => Vec::new(),
+    };
+    let mut body = None;
+    for (i, ((name, node), ns)) in children.into_iter().zip(root.field_ns).enumerate() {
+        match (name.as_str(), soap11(&ns), &body) {
+            ("Header", true, None) if i == 0 => {}
+            ("Body", true, None) => body = Some(node),
+            _ => {
+                return Err(Refusal::Client(format!(
+                    "unexpected element {name} in the SOAP 1.1 Envelope (Header? then Body)"
+                )))
+            }
         }
-        Node::List(_) | Node::Text(_) => Err("Body has no method element".into()),
     }
+    match body.ok_or_else(|| Refusal::Client("Body must be present in a SOAP envelope".into()))? {
+        Node::Obj(f) => {
+            let (method, content) =
+                f.into_iter().next().ok_or_else(|| Refusal::Client("Body is empty".into()))?;
+            Ok(Call { method, body: content })
+        }
+        Node::List(_) | Node::Text(_) => Err(Refusal::Client("Body has no method element".into())),
+    }
+}
+
+fn local(qname: &[u8]) -> String {
+    let s = String::from_utf8_lossy(qname);
+    s.rsplit(':').next().unwrap_or(&s).to_string()
 }
 
 /// Reads just enough of a body to name its method element (for route names).
@@ -421,7 +551,8 @@ mod tests {
         let c = parse_envelope(ENV.as_bytes()).unwrap();
         assert_eq!(c.method, "checkAvailability");
         let req = c.body.get("request").unwrap();
-        assert_eq!(req.text("SESSIONKEY"), Some("abc"));
+        assert_eq!(req.text("sessionKey"), Some("abc"));
+        assert_eq!(req.text("SESSIONKEY"), None, "element names keep their case");
         let products = req.get("params").unwrap().get("products").unwrap().items();
         assert_eq!(products.len(), 2);
         assert_eq!(products[0].text("code"), Some("COF-500"));
@@ -442,6 +573,54 @@ mod tests {
         assert!(parse_envelope(b"<SOAP-ENV:Envelope><SOAP-ENV:Body>").is_err());
         assert!(parse_envelope(b"<a><b></a>").is_err());
         assert!(parse_envelope(b"not xml").is_err());
+    }
+
+    fn refusal(xml: &str) -> Refusal {
+        parse_envelope(xml.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn only_the_soap_1_1_envelope_namespace_is_served() {
+        let soap12 = ENV.replace("http://schemas.xmlsoap.org/soap/envelope/", SOAP12_ENV_NS);
+        assert_eq!(refusal(&soap12).code(), "VersionMismatch");
+        assert!(refusal(&soap12).text().contains("SOAP 1.2"));
+        let other = ENV.replace("http://schemas.xmlsoap.org/soap/envelope/", "urn:not-soap");
+        assert_eq!(refusal(&other).code(), "VersionMismatch");
+        assert_eq!(refusal("<Envelope><Body><m/></Body></Envelope>").code(), "VersionMismatch");
+        // A well-formed envelope whose prefix is never declared is malformed XML (namespaces).
+        assert_eq!(refusal("<SOAP-ENV:Envelope><SOAP-ENV:Body/></SOAP-ENV:Envelope>").code(), "Client");
+    }
+
+    #[test]
+    fn body_and_encoding_style_must_be_soap_1_1() {
+        let e = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/">"#;
+        assert_eq!(refusal(&format!("{e}</e:Envelope>")).code(), "Client");
+        assert_eq!(refusal(&format!("{e}<Body><m/></Body></e:Envelope>")).code(), "Client");
+        assert_eq!(refusal(&format!("{e}<e:Body/></e:Envelope>")).code(), "Client");
+        assert_eq!(
+            refusal(&format!("{e}<e:Body><m/></e:Body><e:Body><m/></e:Body></e:Envelope>")).code(),
+            "Client"
+        );
+        let enc12 = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" e:encodingStyle="http://www.w3.org/2003/05/soap-encoding"><e:Body><m/></e:Body></e:Envelope>"#;
+        assert_eq!(refusal(enc12).code(), "Client");
+        let ok = parse_envelope(
+            format!("{e}<e:Header><h/></e:Header><e:Body><m><x>1</x></m></e:Body></e:Envelope>").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!((ok.method.as_str(), ok.body.text("x")), ("m", Some("1")));
+    }
+
+    #[test]
+    fn only_the_soap_1_1_encoding_namespace_marks_an_array() {
+        let with = |ns: &str| {
+            format!(
+                r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xmlns:enc="{ns}"><e:Body><m><a enc:arrayType="xsd:string[0]"/></m></e:Body></e:Envelope>"#
+            )
+        };
+        let call = parse_envelope(with(SOAP_ENC_NS).as_bytes()).unwrap();
+        assert_eq!(call.body.get("a"), Some(&Node::List(Vec::new())));
+        let call = parse_envelope(with("http://www.w3.org/2003/05/soap-encoding").as_bytes()).unwrap();
+        assert_eq!(call.body.get("a"), Some(&Node::Text(String::new())));
     }
 
     #[test]

@@ -238,11 +238,24 @@ pub(crate) struct Delivery {
     pub event_id: String,
     pub account: usize,
     pub order_id: String,
+    /// The event's fields as of the dispatch (all but `sentAt`): a later change of the order
+    /// does not rewrite an event already queued.
+    pub event: Vec<(&'static str, super::soap::Out)>,
+    /// What the first attempt sent; every retry of the event resends it unchanged.
+    pub sent: Option<Sent>,
     /// Attempts made so far.
     pub attempts: usize,
     /// When the next attempt is due; `None` once delivered or given up.
     pub due: Option<DateTime<Utc>>,
     pub delivered: bool,
+}
+
+/// A webhook body as sent: the retries of one `eventId` carry the same bytes and signature.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub body: String,
+    pub content_type: &'static str,
+    pub signature: Option<String>,
 }
 
 /// Everything behind the simulator's mutex.

@@ -1,8 +1,12 @@
 //! The dispatch webhook (the IdoSell contract §7.2, all \[S\]): a POST to the account's callback
 //! URL with the order's shipment data, signed with the account's `dropshippingKey`, retried on
 //! the simulator clock. Simulator decision: nothing is sent by a timer; [`deliver_due`] sends
-//! what is due now (the first attempt is due at dispatch), and the `eventId` stays the same
-//! across the retries of one event.
+//! what is due now (the first attempt is due at dispatch). One `eventId` is one event: its
+//! fields are taken when the order is dispatched, its body (with `sentAt`, the time of the first
+//! attempt) and signature when it is first sent, and every retry resends those bytes and that
+//! signature, whatever happened to the order since (§7.2: the `eventId` is what the shop
+//! de-duplicates by, so a redelivery must be the same event). A later state change would be a
+//! new event with a new `eventId`.
 
 use std::fmt::Write as _;
 
@@ -15,7 +19,7 @@ use super::{
     routes::Sim,
     settings::{IdosellSettings, WebhookEncoding, WebhookSignature},
     soap::Out,
-    state::Inner,
+    state::{Inner, Sent},
     WebhookAttempt,
 };
 
@@ -23,10 +27,8 @@ use super::{
 struct Job {
     delivery: usize,
     url: Option<String>,
-    body: String,
-    content_type: &'static str,
+    sent: Sent,
     event_id: String,
-    signature: Option<String>,
     order_id: String,
 }
 
@@ -46,8 +48,9 @@ fn local(s: &IdosellSettings, t: DateTime<Utc>) -> String {
     t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// The notification fields of §7.2, in order.
-fn fields(inner: &Inner, order: usize, now: DateTime<Utc>) -> Vec<(&'static str, Out)> {
+/// The event's fields of §7.2, in order, as the order stands now (taken at dispatch); `sentAt`
+/// is added when the body is first written.
+pub(crate) fn event(inner: &Inner, order: usize) -> Vec<(&'static str, Out)> {
     let o = &inner.orders[order];
     let s = &inner.settings;
     let courier_name = inner.courier(o.courier_id).map(|c| c.name.clone()).unwrap_or_default();
@@ -61,14 +64,14 @@ fn fields(inner: &Inner, order: usize, now: DateTime<Utc>) -> Vec<(&'static str,
         ("courierName", Out::s(courier_name)),
         ("shipmentNumbers", Out::List("xsd:string", o.shipments.iter().map(Out::s).collect())),
         ("dispatchDate", Out::s(o.dispatched_at.map(|t| local(s, t)).unwrap_or_default())),
-        ("sentAt", Out::s(local(s, now))),
     ]
 }
 
-/// The body in the configured encoding.
-fn body(inner: &Inner, order: usize, now: DateTime<Utc>) -> (String, &'static str) {
-    let f = fields(inner, order, now);
-    match inner.settings.webhook_encoding {
+/// The body in the configured encoding: the event's fields, then `sentAt`.
+fn body(s: &IdosellSettings, event: &[(&'static str, Out)], now: DateTime<Utc>) -> (String, &'static str) {
+    let mut f = event.to_vec();
+    f.push(("sentAt", Out::s(local(s, now))));
+    match s.webhook_encoding {
         WebhookEncoding::Json => {
             let mut s = String::new();
             Out::Obj(f.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).write_json(&mut s);
@@ -102,31 +105,38 @@ fn body(inner: &Inner, order: usize, now: DateTime<Utc>) -> (String, &'static st
     }
 }
 
-fn prepare(inner: &Inner, now: DateTime<Utc>) -> Vec<Job> {
-    inner
-        .deliveries
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.due.is_some_and(|due| due <= now))
-        .filter_map(|(i, d)| {
-            let order = inner.order_index(&d.order_id)?;
-            let account = &inner.accounts[d.account];
-            let (body, content_type) = body(inner, order, now);
-            let signature = match inner.settings.webhook_signature {
-                WebhookSignature::HmacSha1 => Some(signature(&account.dropshipping_key, body.as_bytes())),
-                WebhookSignature::None => None,
-            };
-            Some(Job {
-                delivery: i,
-                url: account.callback_url.clone(),
-                body,
-                content_type,
-                event_id: d.event_id.clone(),
-                signature,
-                order_id: d.order_id.clone(),
-            })
-        })
-        .collect()
+/// The attempts due at `now`. A delivery's first attempt writes and signs its body and keeps
+/// it; later attempts reuse it.
+fn prepare(inner: &mut Inner, now: DateTime<Utc>) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for i in 0..inner.deliveries.len() {
+        let d = &inner.deliveries[i];
+        if d.due.is_none_or(|due| due > now) {
+            continue;
+        }
+        let account = &inner.accounts[d.account];
+        let sent = match &d.sent {
+            Some(sent) => sent.clone(),
+            None => {
+                let (body, content_type) = body(&inner.settings, &d.event, now);
+                let signature = match inner.settings.webhook_signature {
+                    WebhookSignature::HmacSha1 => Some(signature(&account.dropshipping_key, body.as_bytes())),
+                    WebhookSignature::None => None,
+                };
+                Sent { body, content_type, signature }
+            }
+        };
+        let job = Job {
+            delivery: i,
+            url: account.callback_url.clone(),
+            sent: sent.clone(),
+            event_id: d.event_id.clone(),
+            order_id: d.order_id.clone(),
+        };
+        inner.deliveries[i].sent = Some(sent);
+        jobs.push(job);
+    }
+    jobs
 }
 
 /// Sends every delivery due at the simulator's current time, once each, and schedules the
@@ -134,7 +144,7 @@ fn prepare(inner: &Inner, now: DateTime<Utc>) -> Vec<Job> {
 /// after the last delay the delivery is given up. Returns the number of attempts made.
 pub(crate) async fn deliver_due(sim: &Sim) -> usize {
     let now = sim.clock.now();
-    let jobs = prepare(&sim.lock(), now);
+    let jobs = prepare(&mut sim.lock(), now);
     let n = jobs.len();
     for job in jobs {
         let status = match &job.url {
@@ -142,10 +152,10 @@ pub(crate) async fn deliver_due(sim: &Sim) -> usize {
                 let mut rb = sim
                     .http
                     .post(url)
-                    .header("content-type", job.content_type)
+                    .header("content-type", job.sent.content_type)
                     .header("eventId", &job.event_id)
-                    .body(job.body.clone());
-                if let Some(sig) = &job.signature {
+                    .body(job.sent.body.clone());
+                if let Some(sig) = &job.sent.signature {
                     rb = rb.header("X-Signature", sig);
                 }
                 rb.send().await.ok().map(|r| r.status().as_u16())
@@ -173,9 +183,9 @@ pub(crate) async fn deliver_due(sim: &Sim) -> usize {
             at: now,
             status,
             delivered,
-            content_type: job.content_type.to_string(),
-            signature: job.signature,
-            body: job.body,
+            content_type: job.sent.content_type.to_string(),
+            signature: job.sent.signature,
+            body: job.sent.body,
         };
         inner.attempts.push(attempt);
     }

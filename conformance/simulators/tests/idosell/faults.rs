@@ -54,6 +54,7 @@ async fn a_dropped_connection_on_place_order_still_places_nothing() {
     let sent = t
         .http
         .post(t.url(&t.gate_path(Gateway::PlaceOrder)))
+        .header("content-type", "text/xml; charset=utf-8")
         .body(envelope("placeOrder", &request))
         .send()
         .await;
@@ -168,4 +169,31 @@ async fn the_journal_of_an_oversized_body_stays_small() {
     let e = t.server.handle().journal().entries().pop().unwrap();
     assert!(e.body.len() < 70 * 1024);
     assert_eq!(e.route.as_deref(), Some("G5"));
+}
+
+#[tokio::test]
+async fn fault_numbers_come_from_the_names_table() {
+    // §9.3: faultCode numbers 3–11 and 99 are [S], so they are a setting (`[names.faults]`)
+    // with §6.3's defaults; the classes stay.
+    let s: IdosellSettings = toml::from_str(
+        "magic_values = true\n[names.faults]\nsession = 17\ndropshipping = 40\nunknown_product = 66\ninternal = 500\n",
+    )
+    .unwrap();
+    assert_eq!((s.names.faults.login, s.names.faults.input), (1, 5), "the others keep their defaults");
+    assert!(toml::from_str::<IdosellSettings>("[names.faults]\nsesion = 17\n").is_err());
+    let t = sim_with(s).await;
+    let session = t.login().await;
+    assert_eq!(t.call_as(Gateway::GetCouriers, "nope", demo::DROPSHIPPING_KEY, "").await.fault_code(), 17);
+    assert_eq!(t.call_as(Gateway::GetCouriers, &session, "nope", "").await.fault_code(), 40);
+    let r = t.call(Gateway::CheckAvailability, &params(&products(&[line("NOPE", "internal", "1")]))).await;
+    assert_eq!((r.fault_code(), r.item_codes()), (0, vec![66]));
+    t.import(&[line(demo::COFFEE_INTERNAL, "internal", "1")]).await;
+    let r = t
+        .call(Gateway::PlaceOrder, &order(RECIPIENT_PL, demo::COURIER_DOMESTIC, Some("FAIL-INTERNAL")))
+        .await;
+    assert_eq!(r.fault_code(), 500, "a magic value raises its class");
+    assert_eq!(t.authenticate(demo::LOGIN, "bad").await.fault_code(), 1);
+    // A number asked for by a test is answered as given.
+    t.probe.fail_call(Gateway::GetCouriers, 1, 3);
+    assert_eq!(t.call_as(Gateway::GetCouriers, &session, demo::DROPSHIPPING_KEY, "").await.fault_code(), 3);
 }

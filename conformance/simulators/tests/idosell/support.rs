@@ -166,13 +166,13 @@ impl T {
         self.probe.settings().names.gates.get(g).path.clone()
     }
 
+    /// POSTs a SOAP body with `text/xml; charset=utf-8` (a `content-type` in `headers` replaces
+    /// it) and the `headers`.
     pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>, headers: &[(&str, &str)]) -> Resp {
-        let mut rb = self
-            .http
-            .post(self.url(path))
-            .header("content-type", "text/xml; charset=utf-8")
-            .header("SOAPAction", "\"\"")
-            .body(body);
+        let mut rb = self.http.post(self.url(path)).header("SOAPAction", "\"\"").body(body);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            rb = rb.header("content-type", "text/xml; charset=utf-8");
+        }
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }

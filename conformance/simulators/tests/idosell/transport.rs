@@ -77,14 +77,188 @@ async fn method_names_match_case_insensitively_like_php_functions() {
 }
 
 #[tokio::test]
-async fn element_casing_and_prefixes_do_not_matter() {
+async fn element_prefixes_do_not_matter() {
     let t = sim().await;
     let body = format!(
-        "<ns1:LOGIN>{}</ns1:LOGIN><SystemKey xsi:type=\"xsd:string\">{}</SystemKey>",
+        "<ns1:login>{}</ns1:login><systemKey xsi:type=\"xsd:string\">{}</systemKey>",
         demo::LOGIN,
         t.today_key()
     );
     assert_eq!(t.raw(Gateway::Authenticate, &body).await.fault_code(), 0);
+}
+
+#[tokio::test]
+async fn element_names_keep_their_case() {
+    // §9.3 names are exact; a SOAP 1.1 PHP server matches parameters and fields by exact name.
+    let t = sim().await;
+    let key = t.today_key();
+    let r = t
+        .raw(Gateway::Authenticate, &format!("<LOGIN>{}</LOGIN><systemKey>{key}</systemKey>", demo::LOGIN))
+        .await;
+    assert_eq!(r.fault_code(), 5, "{}", r.body);
+    assert!(r.fault_string().ends_with("request.LOGIN"), "{}", r.fault_string());
+    let r = t
+        .raw(Gateway::Authenticate, &format!("<login>{}</login><SystemKey>{key}</SystemKey>", demo::LOGIN))
+        .await;
+    assert_eq!(r.fault_code(), 5, "{}", r.body);
+    // Under the ignore setting a miscased element is simply absent.
+    t.probe.set_settings(settings(|s| s.unknown_elements = UnknownElements::Ignore));
+    let r = t
+        .raw(Gateway::Authenticate, &format!("<Login>{}</Login><systemKey>{key}</systemKey>", demo::LOGIN))
+        .await;
+    assert_eq!(r.fault_code(), 1, "{}", r.body);
+    let session = t.login().await;
+    let r = t
+        .raw(
+            Gateway::GetCouriers,
+            &format!(
+                "<SessionKey>{session}</SessionKey><dropshippingKey>{}</dropshippingKey>",
+                demo::DROPSHIPPING_KEY
+            ),
+        )
+        .await;
+    assert_eq!(r.fault_code(), 3, "{}", r.body);
+    let r = t
+        .call(
+            Gateway::CheckAvailability,
+            &params(
+                &products(&[line("COF-500", "internal", "1")])
+                    .replace("<code ", "<Code ")
+                    .replace("</code>", "</Code>"),
+            ),
+        )
+        .await;
+    assert_eq!(r.item_codes(), vec![5], "{}", r.body);
+}
+
+#[tokio::test]
+async fn json_twin_names_keep_their_case() {
+    let t = sim().await;
+    let path = t.gate_path(Gateway::Authenticate).replace("/soap", "/json");
+    let post = |body: serde_json::Value| {
+        let (http, url) = (t.http.clone(), t.url(&path));
+        async move { http.post(url).json(&body).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let v = post(serde_json::json!({"Login": demo::LOGIN, "systemKey": t.today_key()})).await;
+    assert_eq!(v["errors"]["faultCode"], 5, "{v}");
+    let v = post(serde_json::json!({"Request": {"login": demo::LOGIN, "systemKey": t.today_key()}})).await;
+    assert_eq!(v["errors"]["faultCode"], 5, "{v}");
+    let v = post(serde_json::json!({"request": {"login": demo::LOGIN, "systemKey": t.today_key()}})).await;
+    assert_eq!(v["errors"]["faultCode"], 0, "{v}");
+}
+
+fn soap12(method: &str, request: &str) -> String {
+    envelope(method, request)
+        .replace("http://schemas.xmlsoap.org/soap/envelope/", "http://www.w3.org/2003/05/soap-envelope")
+        .replace("http://schemas.xmlsoap.org/soap/encoding/", "http://www.w3.org/2003/05/soap-encoding")
+}
+
+fn login_request(t: &T) -> String {
+    format!("<login>{}</login><systemKey>{}</systemKey>", demo::LOGIN, t.today_key())
+}
+
+#[tokio::test]
+async fn a_soap_1_2_envelope_answers_a_version_mismatch_fault() {
+    // §2.1 [C]: SOAP 1.1 with the SOAP-ENV 1.1 namespace; SOAP 1.1 §4.4.1 VersionMismatch.
+    let t = sim().await;
+    let path = t.gate_path(Gateway::Authenticate);
+    let r = t.post(&path, soap12("Authenticate", &login_request(&t)), &[]).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.content_type, "text/xml; charset=utf-8");
+    assert_eq!(r.tag("faultcode").as_deref(), Some("SOAP-ENV:VersionMismatch"), "{}", r.body);
+    assert!(r
+        .body
+        .contains("<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">"));
+    assert_eq!(t.probe.sessions_issued(demo::LOGIN), 0, "nothing was served");
+    // The SOAP 1.2 media type is refused the same way, whatever the envelope.
+    let r = t
+        .post(
+            &path,
+            envelope("Authenticate", &login_request(&t)),
+            &[("content-type", "application/soap+xml; charset=utf-8")],
+        )
+        .await;
+    assert_eq!(r.tag("faultcode").as_deref(), Some("SOAP-ENV:VersionMismatch"), "{}", r.body);
+    assert_eq!(t.probe.sessions_issued(demo::LOGIN), 0);
+}
+
+#[tokio::test]
+async fn an_envelope_in_another_or_no_namespace_answers_a_version_mismatch_fault() {
+    let t = sim().await;
+    let path = t.gate_path(Gateway::Authenticate);
+    let wrong = envelope("Authenticate", &login_request(&t))
+        .replace("http://schemas.xmlsoap.org/soap/envelope/", "http://schemas.xmlsoap.org/soap/envelope");
+    let r = t.post(&path, wrong, &[]).await;
+    assert_eq!(
+        (r.status, r.tag("faultcode").as_deref()),
+        (500, Some("SOAP-ENV:VersionMismatch")),
+        "{}",
+        r.body
+    );
+    let bare = format!(
+        "<Envelope><Body><Authenticate><request>{}</request></Authenticate></Body></Envelope>",
+        login_request(&t)
+    );
+    let r = t.post(&path, bare, &[]).await;
+    assert_eq!(
+        (r.status, r.tag("faultcode").as_deref()),
+        (500, Some("SOAP-ENV:VersionMismatch")),
+        "{}",
+        r.body
+    );
+    assert_eq!(t.probe.sessions_issued(demo::LOGIN), 0);
+}
+
+#[tokio::test]
+async fn a_foreign_encoding_style_or_a_body_outside_the_namespace_answers_a_client_fault() {
+    let t = sim().await;
+    let path = t.gate_path(Gateway::Authenticate);
+    let good = envelope("Authenticate", &login_request(&t));
+    let style = good.replace(
+        "SOAP-ENV:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"",
+        "SOAP-ENV:encodingStyle=\"http://www.w3.org/2003/05/soap-encoding\"",
+    );
+    assert_ne!(style, good);
+    let body = good.replace("SOAP-ENV:Body", "Body");
+    for bad in [style, body] {
+        let r = t.post(&path, bad, &[]).await;
+        assert_eq!((r.status, r.tag("faultcode").as_deref()), (500, Some("SOAP-ENV:Client")), "{}", r.body);
+    }
+    assert_eq!(t.probe.sessions_issued(demo::LOGIN), 0);
+    let header = good.replace("<SOAP-ENV:Body>", "<SOAP-ENV:Header></SOAP-ENV:Header><SOAP-ENV:Body>");
+    assert_eq!(t.post(&path, header, &[]).await.fault_code(), 0, "a Header is allowed");
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_answers_a_client_fault() {
+    // §2.2 / checklist 22: `text/xml; charset=utf-8`. How a wrong one is answered is a simulator
+    // decision: the SOAP 1.1 Client fault of a malformed request.
+    let t = sim().await;
+    let url = t.url(&t.gate_path(Gateway::Authenticate));
+    let body = envelope("Authenticate", &login_request(&t));
+    for ct in [
+        Some("application/json"),
+        Some("text/plain; charset=utf-8"),
+        Some("text/xml; charset=iso-8859-2"),
+        Some("application/xml"),
+        None,
+    ] {
+        let mut rb = t.http.post(&url).header("SOAPAction", "\"\"").body(body.clone());
+        if let Some(ct) = ct {
+            rb = rb.header("content-type", ct);
+        }
+        let r = rb.send().await.unwrap();
+        assert_eq!(r.status(), 500, "{ct:?}");
+        assert_eq!(r.headers()["content-type"], "text/xml; charset=utf-8");
+        let text = r.text().await.unwrap();
+        assert_eq!(tags(&text, "faultcode"), vec!["SOAP-ENV:Client".to_string()], "{ct:?}: {text}");
+    }
+    assert_eq!(t.probe.sessions_issued(demo::LOGIN), 0);
+    for ct in ["text/xml; charset=utf-8", "text/xml; charset=\"UTF-8\"", "Text/XML", "text/xml;charset=utf-8"]
+    {
+        let r = t.post(&t.gate_path(Gateway::Authenticate), body.clone(), &[("content-type", ct)]).await;
+        assert_eq!(r.fault_code(), 0, "{ct}: {}", r.body);
+    }
 }
 
 #[tokio::test]

@@ -210,3 +210,49 @@ async fn test_routes_register_the_callback_and_deliver_over_http() {
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn a_retry_resends_the_same_event_after_the_order_moved_on() {
+    // §7.2: the `eventId` names one event; a redelivery carries that event, byte for byte, with
+    // its signature, even after the order changed (and the clock moved) in between.
+    let t = sim().await;
+    let (rx, url) = Receiver::start(500).await;
+    let id = dispatched(&t, &url).await;
+    assert_eq!(t.probe.deliver_due().await, 1);
+    assert_eq!(t.probe.advance_order(&id).as_deref(), Some("finished"));
+    t.clock.advance(Duration::from_secs(60));
+    rx.status.store(200, Ordering::SeqCst);
+    assert_eq!(t.probe.deliver_due().await, 1);
+    let seen = rx.seen();
+    assert_eq!(seen.len(), 2);
+    let ((h1, b1), (h2, b2)) = (&seen[0], &seen[1]);
+    assert_eq!(h1["eventid"], h2["eventid"]);
+    assert_eq!(b1, b2, "a retry resends the first attempt's body");
+    assert_eq!(h1["x-signature"], h2["x-signature"]);
+    let v: serde_json::Value = serde_json::from_str(b2).unwrap();
+    assert_eq!(v["status"], "wait_for_receive", "the event is the dispatch");
+    assert_eq!(v["sentAt"], "2026-01-15 13:00:00", "sent first at dispatch");
+    let attempts = t.probe.webhook_attempts();
+    assert_eq!((attempts[1].attempt, attempts[1].delivered), (2, true));
+    assert_eq!(attempts[0].body, attempts[1].body);
+}
+
+#[tokio::test]
+async fn an_event_carries_the_order_as_dispatched_even_when_first_sent_later() {
+    let t = sim().await;
+    let (rx, url) = Receiver::start(200).await;
+    let id = dispatched(&t, &url).await;
+    assert_eq!(t.probe.advance_order(&id).as_deref(), Some("finished"));
+    t.clock.advance(Duration::from_secs(5));
+    assert_eq!(t.probe.deliver_due().await, 1);
+    let (headers, body) = rx.seen().pop().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["event"], "orderDispatched");
+    assert_eq!(v["status"], "wait_for_receive");
+    assert_eq!(v["dispatchDate"], "2026-01-15 13:00:00");
+    assert_eq!(v["sentAt"], "2026-01-15 13:00:05", "sentAt is when it was first sent");
+    assert_eq!(
+        headers["x-signature"].to_str().unwrap(),
+        format!("sha1={}", hmac_hex(demo::CALLBACK_SECRET, &body))
+    );
+}
