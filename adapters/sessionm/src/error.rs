@@ -14,8 +14,8 @@
 //! | `user_not_found`, `offer_not_found`, `point_account_not_found`, `not_found` | `NotFound` | no | rejected before acting |
 //! | `ambiguous_user` | `Ambiguous` (try another identifier, §3.3) | no | rejected before acting |
 //! | `offer_locked`, `offer_not_available`, `offer_not_locked`, `offer_not_redeemed`, `request_id_reused`, `email_taken`, `phone_taken` | `Conflict` | no | rejected before acting |
-//! | `offer_expired`, `ttl_code_expired` | `Expired` | no | rejected before acting |
-//! | `offer_not_applicable`, `lock_expired`, `not_available` | `Rejected` | no | rejected before acting |
+//! | `offer_expired`, `ttl_code_expired`, `lock_expired` | `Expired` | no | rejected before acting |
+//! | `offer_not_applicable`, `not_available` | `Rejected` | no | rejected before acting |
 //! | `validation`, `missing_data`, `argument_error`, `totals_mismatch`, `invalid_json`, `unsupported_content_type`, `invalid_client_id`, `store_not_found`, `invalid_retailer_id`, `https_only` | `Invalid { field }` (the first field the vendor names, else the setting) | no | rejected before acting |
 //! | `unauthorized`, `access_denied`, `invalid_api_key`, `invalid_auth_token` | `Unauthorized` | no | rejected before acting |
 //! | `requires_registered_user` | `Forbidden` | no | rejected before acting |
@@ -117,15 +117,13 @@ fn by_code(input: &ClassifyInput<'_>, d: &ErrorDetails) -> Error {
         | code::REQUEST_ID_REUSED
         | code::EMAIL_TAKEN
         | code::PHONE_TAKEN => new(ErrorKind::Conflict).with_message(msg),
-        code::OFFER_EXPIRED | code::TTL_CODE_EXPIRED => new(ErrorKind::Expired).with_message(msg),
-        // A claim the vendor refuses: the checkout sends the sale without it. `lock_expired`
-        // (a sale carrying a lapsed lock's Discount, §8.3 alternative) is an expired hold, which
-        // DESIGN would call `Expired`; it stays `Rejected` because the checkout sends a sale
-        // without a refused claim only on `Rejected` (loyalty-core `checkout::deliver`,
-        // `refuses_a_claim`): as `Expired` the whole sale would be refused for good.
-        code::OFFER_NOT_APPLICABLE | code::LOCK_EXPIRED | code::NOT_AVAILABLE => {
-            new(ErrorKind::Rejected).with_message(msg)
+        // `lock_expired`: a sale carrying a lapsed lock's Discount (§8.3 alternative), an
+        // expired hold; the checkout sends the sale without that claim.
+        code::OFFER_EXPIRED | code::TTL_CODE_EXPIRED | code::LOCK_EXPIRED => {
+            new(ErrorKind::Expired).with_message(msg)
         }
+        // A claim the vendor refuses: the checkout sends the sale without it.
+        code::OFFER_NOT_APPLICABLE | code::NOT_AVAILABLE => new(ErrorKind::Rejected).with_message(msg),
         // §7.5: the first request with this request_id is still running; the same request
         // again is answered from its stored response once it is done.
         code::PENDING_PROCESSING | code::INTERNAL_SERVER_ERROR => new(ErrorKind::Unavailable)
@@ -328,9 +326,10 @@ mod tests {
                 code: Some("offer_not_applicable"),
                 ..row("nothing to discount", 200, "holds.hold", e("offer_not_applicable"))
             },
-            // §8.3 alternative: the claim is refused, so the checkout sends the sale without it.
+            // §8.3 alternative: the lapsed lock's claim is refused, so the checkout sends the
+            // sale without it.
             Row {
-                kind: Some("rejected"),
+                kind: Some("expired"),
                 code: Some("lock_expired"),
                 ..row("expired lock's discount refused", 200, "transactions.send", e("lock_expired"))
             },

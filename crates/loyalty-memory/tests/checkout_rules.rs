@@ -258,3 +258,23 @@ async fn a_guest_sign_up_retried_without_a_lookup_is_the_member_created_the_firs
     assert_eq!(second.member, first.member);
     assert_eq!(w.provider.member_count(), count, "no second member");
 }
+
+#[tokio::test]
+async fn a_claim_refused_as_expired_after_the_charge_is_dropped_too() {
+    let w = world();
+    // The vendor refuses the lapsed lock's discount (SessionM's `lock_expired`).
+    w.provider.fail_next(
+        "transactions.send",
+        Error::new(ErrorKind::Expired, "memory", "transactions.send").with_message("lock expired"),
+    );
+    let out = w
+        .checkout
+        .complete(&ctx(), &kari("o-lapsed").confirm(demo::COUPON_SUMMER10))
+        .await
+        .unwrap()
+        .into_outcome()
+        .unwrap();
+    assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
+    assert!(!out.dropped_claims.is_empty(), "the refused claim is named");
+    assert_eq!(w.provider.transaction_count(), 1);
+}

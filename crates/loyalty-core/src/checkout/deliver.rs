@@ -12,10 +12,12 @@ use crate::offer::Offer;
 use crate::provider::{Context, Provider};
 use crate::transaction::{StampAction, Transaction};
 
-/// A refusal that names a claim (a coupon used up, a stamp card not full): the vendor refused
-/// before acting, for good.
+/// A refusal that names a claim (a coupon used up, a stamp card not full, a lapsed hold): the
+/// vendor refused before acting, for good.
 fn refuses_a_claim(e: &Error) -> bool {
-    *e.kind() == ErrorKind::Rejected && !e.is_temporary() && e.effect() != WriteEffect::Unknown
+    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired)
+        && !e.is_temporary()
+        && e.effect() != WriteEffect::Unknown
 }
 
 /// A refusal of the sale itself, for good: the vendor read it and will never take it as it is
