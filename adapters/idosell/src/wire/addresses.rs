@@ -149,7 +149,9 @@ pub(crate) fn set_address_params(id: i64, change: &AddressChange) -> String {
 pub(crate) fn decode_set_address(names: &Names, op: &str, bytes: &[u8]) -> Result<AddressRecord, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if check(names, op, &reply.errors)? {
-        return Err(Error::not_found(crate::PROVIDER, op, "no such address"));
+        // An empty result names no address: not found, with the vendor's fault number.
+        return Err(Error::not_found(crate::PROVIDER, op, "no such address")
+            .with_vendor_code(reply.errors.code.to_string()));
     }
     let results = reply
         .results(names.gates.get(Gateway::SetClientAddress))
