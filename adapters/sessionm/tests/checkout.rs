@@ -238,6 +238,36 @@ async fn the_sale_and_its_void_carry_the_lock_discount_object_exactly() {
 }
 
 #[tokio::test]
+async fn a_partial_return_sends_the_lock_discount_object_back_with_what_is_kept() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-keep", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    let object = out.transaction.holds[0].vendor_data.clone().expect("the lock's Discount object");
+    env.advance(60);
+    let ret = ReturnRequest::new(Some("order-keep".into()), "return-keep".into(), env.clock.now())
+        .with_line("l2", Decimal::ONE);
+    checkout.process_return(&ctx(), &ret, None).await.unwrap();
+    let sends = env.pos_bodies("send_transaction");
+    assert_eq!(sends.len(), 2, "the sale, then the sale without the mug");
+    let amended = &sends[1]["request_payload"]["discounts"][0];
+    // The same discount as SessionM made it, not a rebuilt one naming the offer otherwise.
+    for field in
+        ["reference_id", "reference_id_type", "pos_discount_id", "status", "discount_source", "display_name"]
+    {
+        assert_eq!(amended[field], object[field], "{field} in {amended}");
+    }
+    assert_eq!(amended["discounted_line_ids"], serde_json::json!(["l1"]), "{amended}");
+    let (before, after) = (object["amount"].as_f64().unwrap(), amended["amount"].as_f64().unwrap());
+    assert!(0.0 < after && after < before, "the kept coffees keep their share: {after} of {before}");
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
+}
+
+#[tokio::test]
 async fn completing_the_same_order_twice_at_once_charges_once_and_sends_once() {
     let env = start().await;
     let (checkout, payment) = checkout_for(&env);

@@ -235,6 +235,20 @@ pub struct UsedOffer {
     pub code: Option<String>,
     /// Discount it gave in this transaction.
     pub amount: Money,
+    /// What the vendor returned when the offer was held or redeemed (SessionM's Discount
+    /// object), kept with the offer so every later version of the transaction (an amend after
+    /// a return) can send it back; opaque to all but the adapter that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_data: Option<serde_json::Value>,
+}
+
+impl UsedOffer {
+    /// Keeps the vendor's record of a redemption made before the sale (an immediate redeem),
+    /// so the transaction sends it back.
+    pub fn with_vendor_data(mut self, vendor_data: Option<serde_json::Value>) -> UsedOffer {
+        self.vendor_data = vendor_data;
+        self
+    }
 }
 
 /// A payment tender.
@@ -401,6 +415,7 @@ impl Transaction {
                     offer_ref: o.reference.clone(),
                     code: o.code.clone(),
                     amount: d.amount,
+                    vendor_data: None,
                 });
             }
         }

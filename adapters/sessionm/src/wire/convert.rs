@@ -259,15 +259,13 @@ impl TryFrom<SaleInput<'_>> for WireTransaction {
 
 /// The sale's Discount objects: each hold's object exactly as lock or redeem returned it
 /// (§3.5: "the exact Discount object returned by lock must be sent back"; §5.1: `discounts[]`
-/// "must contain the Discount objects returned by lock/redeem" \[D\]). `Transaction::holds` is
-/// the only place loyalty-core carries them: an offer redeemed at once (its object stays in the
-/// `Redemption`) and a later version of the sale after a return (the returns flow drops the
-/// holds; `UsedOffer` has no room for the object) reach this point without one. For those, and
-/// only those, a Discount is rebuilt from the sale's own line discounts, so SessionM keeps the
-/// offer redeemed and the discount on the check; it lacks what only SessionM knew
-/// (`pos_discount_id`, `status`, `discount_source`, `stack_order`, `applied_time`,
-/// `display_name`), and names the offer by its reference (a TTL code when it was addressed by
-/// one). Sending the exact object there needs loyalty-core to carry it with the offer used.
+/// "must contain the Discount objects returned by lock/redeem" \[D\]). A later version of the
+/// sale (an amend after a return: the returns flow drops the holds) finds the same object kept
+/// with the offer used (`UsedOffer::vendor_data`) and sends it back with this version's amount
+/// and discounted lines (fewer after a return), so SessionM sees the same discount
+/// (`reference_id`, `pos_discount_id`, …) shrink rather than a new one. Only an offer whose
+/// object never reached the transaction gets a Discount rebuilt from the sale's line
+/// discounts, naming the offer by its reference.
 fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, ConversionError> {
     let mut out = Vec::new();
     let mut covered = Vec::new();
@@ -294,18 +292,33 @@ fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, Conve
         }
         let lines: Vec<_> =
             tx.lines.iter().filter(|l| l.discounts.iter().any(|d| d.offer_id == used.offer_id)).collect();
-        let mut d = json!({
-            "reference_id": used.offer_ref.value,
-            "reference_id_type": lookup_type(used.offer_ref.kind),
-            "amount": money(&field, amount)?,
-            "discounted_line_ids": lines.iter().map(|l| l.line_id.as_str()).collect::<Vec<_>>(),
-            "discounted_line_id_quantities": lines
-                .iter()
-                .map(|l| number(&format!("offers_used[{i}]"), l.quantity))
-                .collect::<Result<Vec<_>, _>>()?,
-        });
-        if let (Some(m), Some(o)) = (member, d.as_object_mut()) {
-            o.insert("user_id".into(), Value::String(m.to_string()));
+        let mut d = match &used.vendor_data {
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(_) => {
+                return Err(ConversionError::new(
+                    format!("offers_used[{i}].vendor_data"),
+                    "is not a Discount object",
+                ))
+            }
+            None => json!({
+                "reference_id": used.offer_ref.value,
+                "reference_id_type": lookup_type(used.offer_ref.kind),
+            }),
+        };
+        let quantities = lines
+            .iter()
+            .map(|l| number(&format!("offers_used[{i}]"), l.quantity).map(Value::Number))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(o) = d.as_object_mut() {
+            o.insert("amount".into(), Value::Number(money(&field, amount)?));
+            o.insert(
+                "discounted_line_ids".into(),
+                Value::Array(lines.iter().map(|l| Value::String(l.line_id.as_str().to_string())).collect()),
+            );
+            o.insert("discounted_line_id_quantities".into(), Value::Array(quantities));
+            if let Some(m) = member {
+                o.entry("user_id").or_insert_with(|| Value::String(m.to_string()));
+            }
         }
         out.push(d);
     }

@@ -237,6 +237,13 @@ impl Checkout<'_> {
         }
         let used: Vec<OfferId> = held_offers(priced, &rec.offers).into_iter().map(|o| o.id).collect();
         tx.holds = rec.holds.iter().filter(|h| used.contains(&h.offer_id)).cloned().collect();
+        // Each claimed offer keeps what its hold returned, for later versions of the sale
+        // (a return resends it without the holds).
+        for u in &mut tx.offers_used {
+            if let Some(h) = tx.holds.iter().find(|h| h.offer_id == u.offer_id) {
+                u.vendor_data = h.vendor_data.clone();
+            }
+        }
         Ok(tx)
     }
 
