@@ -402,7 +402,7 @@ fn transaction() -> Value {
         }],
         "payments": [{ "method": "card", "amount": money(20640) }],
         "offers_used": [{ "offer_id": "c-1", "offer_ref": offer_ref("code", "SUMMER"), "code": "SUMMER",
-                          "amount": money(5160) }],
+                          "amount": money(5160), "vendor_data": { "lock": [1, "x", null] } }],
         "stamps": [
             { "offer_id": "s-1", "offer_ref": offer_ref("id", "s-1"), "action": "collected", "count": 2 },
             { "offer_id": "s-1", "offer_ref": offer_ref("id", "s-1"), "action": "deducted", "count": 1 }
