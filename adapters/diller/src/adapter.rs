@@ -108,6 +108,34 @@ fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
     Ok(OfferTarget::Coupon(code))
 }
 
+/// The coupon code behind a coupon offer known only by its id (`coupon:<code>`, §5.5).
+fn coupon_code_of_id(reference: &OfferRef) -> Option<&str> {
+    match reference.kind {
+        RefKind::Id => reference.value.strip_prefix(wire::COUPON_PREFIX).filter(|c| !c.is_empty()),
+        RefKind::Code => None,
+    }
+}
+
+/// What a hold reserved: the code or card recorded at hold time, else read from its reference
+/// (a coupon by code or by `coupon:<code>` id, a stamp card by numeric id).
+fn hold_target(op: &str, hold: &Hold) -> Result<OfferTarget> {
+    let data = hold.vendor_data.as_ref();
+    if let Some(code) = data.and_then(|d| d.get("coupon")).and_then(|c| c.as_str()).filter(|c| !c.is_empty())
+    {
+        return Ok(OfferTarget::Coupon(code.to_string()));
+    }
+    if let Some(card) = data.and_then(|d| d.get("stamp_card")).and_then(serde_json::Value::as_i64) {
+        return Ok(OfferTarget::Stamp(card));
+    }
+    match hold.offer_ref.kind {
+        RefKind::Code => Ok(OfferTarget::Coupon(hold.offer_ref.value.clone())),
+        RefKind::Id => match coupon_code_of_id(&hold.offer_ref) {
+            Some(code) => Ok(OfferTarget::Coupon(code.to_string())),
+            None => stamp_target(op, &hold.offer_ref),
+        },
+    }
+}
+
 /// A stamp card's reference is its numeric id (§5.5).
 fn stamp_target(op: &str, reference: &OfferRef) -> Result<OfferTarget> {
     let raw = reference.value.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&reference.value);
@@ -426,14 +454,28 @@ impl Holds for DillerAdapter {
                     external_product_id: product,
                     external_transaction_id: tx.to_string(),
                 };
-                if units.is_empty() {
-                    self.client.reserve_stamp(ctx, OP, member, id, &reserve(None)).await?;
+                let mut requests: Vec<Option<String>> = units
+                    .iter()
+                    .flat_map(|(product, n)| std::iter::repeat_n(Some(product.clone()), *n as usize))
+                    .collect();
+                if requests.is_empty() {
+                    requests.push(None);
                 }
-                for (product, n) in &units {
-                    for _ in 0..*n {
-                        self.client
-                            .reserve_stamp(ctx, OP, member, id, &reserve(Some(product.clone())))
-                            .await?;
+                for product in requests {
+                    if let Err(e) = self.client.reserve_stamp(ctx, OP, member, id, &reserve(product)).await {
+                        // No Hold comes back, so nobody would release what was reserved: drop
+                        // it now (best effort), keeping the reserve error.
+                        return Err(match self.release_stamps(ctx, OP, member, id, tx).await {
+                            Ok(()) => e,
+                            Err(r) => {
+                                let message = format!(
+                                    "{}; releasing the stamps already reserved failed too: {}",
+                                    e.message(),
+                                    r.message()
+                                );
+                                e.with_message(message)
+                            }
+                        });
                     }
                 }
                 serde_json::json!({ "stamp_card": id, "units": units.iter().map(|(_, n)| n).sum::<u32>().max(1) })
@@ -454,17 +496,14 @@ impl Holds for DillerAdapter {
     async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
         const OP: &str = "holds.release";
         let tx = hold.transaction.as_str();
-        match hold.offer_ref.kind {
-            // Stamp cards are referenced by id, coupons by code (see the Offer conversions).
-            RefKind::Id => {
-                let OfferTarget::Stamp(id) = stamp_target(OP, &hold.offer_ref)? else { unreachable!() };
-                self.release_stamps(ctx, OP, hold.member.as_str(), id, tx).await
-            }
-            RefKind::Code => {
+        // A coupon held by code or by its `coupon:<code>` id is released with C5, a stamp card
+        // with K4: the same target hold() reserved.
+        match hold_target(OP, hold)? {
+            OfferTarget::Stamp(id) => self.release_stamps(ctx, OP, hold.member.as_str(), id, tx).await,
+            OfferTarget::Coupon(code) => {
                 let body = wire::CouponCancelReservationRequest { external_transaction_id: tx.to_string() };
-                let code = hold.offer_ref.value.as_str();
                 self.client
-                    .cancel_coupon_reservation(ctx, OP, hold.member.as_str(), code, &body)
+                    .cancel_coupon_reservation(ctx, OP, hold.member.as_str(), &code, &body)
                     .await
                     .map(|_| ())
             }

@@ -21,8 +21,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 use chrono_tz::Tz;
 use loyalty_core::{
     Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind,
-    Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, OfferRef, Phone as CorePhone, Refund,
-    RegisterMember, Rounding, Scope, Segment as CoreSegment, SegmentAnswer, SegmentKind,
+    Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, OfferRef, Phone as CorePhone, RefKind,
+    Refund, RegisterMember, Rounding, Scope, Segment as CoreSegment, SegmentAnswer, SegmentKind,
     SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
     StampCard as CoreStampCard, Transaction, TransactionLine,
 };
@@ -2430,7 +2430,11 @@ impl<'a> TryFrom<TransactionInput<'a>> for CreateTransactionRequest<'a> {
             if u.offer_id.as_str().starts_with(STAMP_PREFIX) {
                 continue;
             }
-            let code = u.code.as_deref().unwrap_or(&u.offer_ref.value);
+            // A coupon known only by its id (`coupon:<code>`) is used by its plain code.
+            let code = u.code.as_deref().unwrap_or_else(|| match u.offer_ref.kind {
+                RefKind::Id => u.offer_ref.value.strip_prefix(COUPON_PREFIX).unwrap_or(&u.offer_ref.value),
+                RefKind::Code => &u.offer_ref.value,
+            });
             if code.is_empty() {
                 return Err(ConversionError::new(format!("offers_used[{i}].code"), "missing coupon code"));
             }

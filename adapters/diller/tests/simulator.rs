@@ -352,6 +352,100 @@ async fn stamp_reservation_is_released_by_the_transaction() {
     assert!(env.probe.stamp_reservations(demo::MEMBER_ID, 17).is_empty());
 }
 
+/// SUMMER10 as an offer known only by its id (`coupon:SUMMER10`), without a code.
+async fn summer_by_id(env: &Env) -> loyalty_core::Offer {
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
+    let mut summer = offer(&offers, "coupon:SUMMER10").clone();
+    summer.reference = loyalty_core::OfferRef::id("coupon:SUMMER10");
+    summer.code = None;
+    summer
+}
+
+#[tokio::test]
+async fn a_coupon_held_by_id_is_released_with_its_coupon_reservation() {
+    let env = start().await;
+    let summer = summer_by_id(&env).await;
+    let holds = env.adapter.holds().unwrap();
+    let a = holds
+        .hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-A")))
+        .await
+        .unwrap();
+    assert_eq!(env.probe.reservations("SUMMER10"), ["Order-A"]);
+    holds.release(&ctx(), &a).await.unwrap();
+    assert!(env.probe.reservations("SUMMER10").is_empty());
+    // Released even when the hold comes back without its vendor data (an older record).
+    let b = holds
+        .hold(&ctx(), &HoldRequest::new(env.member(), summer.clone(), TransactionId::new("Order-B")))
+        .await
+        .unwrap();
+    let mut bare = b.clone();
+    bare.vendor_data = None;
+    holds.release(&ctx(), &bare).await.unwrap();
+    holds.hold(&ctx(), &HoldRequest::new(env.member(), summer, TransactionId::new("Order-C"))).await.unwrap();
+    assert_eq!(env.probe.reservations("SUMMER10"), ["Order-C"]);
+}
+
+#[tokio::test]
+async fn a_coupon_used_by_id_is_sent_as_its_plain_code() {
+    let env = start().await;
+    let summer = summer_by_id(&env).await;
+    let tx = transaction(&env, "Order-ID", &[("COF-500", "2", "199.50")], std::slice::from_ref(&summer));
+    env.adapter.transactions().unwrap().send(&ctx(), &tx).await.unwrap();
+    assert_eq!(body_json(&env, "POST", T1)["coupon_codes"], serde_json::json!(["SUMMER10"]));
+    assert_eq!(env.probe.member_coupon_times_redeemed(demo::MEMBER_ID, "SUMMER10"), Some(1));
+}
+
+const K3: &str = "/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y/stamp-cards/17/reserve";
+const K4: &str = "/api/v2.0/stores/demo-client/members/m_Ao1bPoZRRV7Y/stamp-cards/17/cancel-reservation";
+
+async fn hold_two_coffees(env: &Env) -> loyalty_core::Result<loyalty_core::Hold> {
+    let offers = env.adapter.offers().unwrap().list(&ctx(), Some(&env.member()), None).await.unwrap();
+    let card = offer(&offers, "stamp:17").clone();
+    let basket = loyalty_core::Basket::new(loyalty_core::Currency::NOK).with_line(loyalty_core::Line::new(
+        "l1",
+        "COF-500",
+        dec("2"),
+        nok("49.00"),
+    ));
+    let request = HoldRequest::new(env.member(), card, TransactionId::new("Order-S")).with_basket(basket);
+    env.adapter.holds().unwrap().hold(&ctx(), &request).await
+}
+
+#[tokio::test]
+async fn a_failed_multi_unit_stamp_hold_releases_what_it_reserved() {
+    let env = start().await;
+    // The first K3 answers normally, the second is refused.
+    env.handle().inject("POST", K3, Fault::Latency(Duration::ZERO), Some(1));
+    env.handle().inject("POST", K3, Fault::Status(400), Some(1));
+    let err = hold_two_coffees(&env).await.unwrap_err();
+    assert_eq!(env.journal().count("POST", K3), 2);
+    assert!(env.probe.stamp_reservations(demo::MEMBER_ID, 17).is_empty(), "{err}");
+    // Nothing lingers: the next attempt reserves both units.
+    env.handle().clear_faults();
+    hold_two_coffees(&env).await.unwrap();
+    assert_eq!(env.probe.stamp_reservations(demo::MEMBER_ID, 17), ["Order-S", "Order-S"]);
+}
+
+#[tokio::test]
+async fn a_failed_stamp_hold_whose_release_fails_keeps_the_reserve_error_and_names_both() {
+    let env = start().await;
+    let plain = {
+        env.handle().inject("POST", K3, Fault::Status(400), Some(1));
+        let e = hold_two_coffees(&env).await.unwrap_err();
+        env.handle().clear_faults();
+        e
+    };
+    env.handle().inject("POST", K3, Fault::Latency(Duration::ZERO), Some(1));
+    env.handle().inject("POST", K3, Fault::Status(400), Some(1));
+    // The K4 before the hold answers; the release after the failure is refused.
+    env.handle().inject("POST", K4, Fault::Latency(Duration::ZERO), Some(1));
+    env.handle().inject("POST", K4, Fault::Status(400), Some(1));
+    let err = hold_two_coffees(&env).await.unwrap_err();
+    assert_eq!(err.kind(), plain.kind(), "{err}");
+    assert!(err.message().starts_with(plain.message()), "{err}");
+    assert!(err.message().contains("releasing the stamps already reserved failed too"), "{err}");
+}
+
 // ---------------------------------------------------------------- transactions (checklist 16-21)
 
 #[tokio::test]

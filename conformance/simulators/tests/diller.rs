@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use loyalty_sim::{
-    diller::{demo, DillerProbe, DillerSettings, DillerSim},
+    diller::{demo, DillerProbe, DillerSettings, DillerSim, RestartOn},
     SimClock, SimServer,
 };
 use reqwest::{Method, StatusCode};
@@ -788,15 +788,40 @@ async fn obsolete_stamp_card_ids_count_one_stamp_each() {
 }
 
 #[tokio::test]
-async fn restartable_card_starts_over_when_full() {
+async fn restartable_card_keeps_its_stamps_until_the_reward_is_taken() {
     let t = sim().await;
-    t.t1(with(
-        sale("Order-1"),
-        "stamp_cards",
-        json!([{"stamp_card_id": 17, "action": "collected", "count": 6}]),
-    ))
-    .await;
+    let stamps = |act: &str, n: i64| json!([{"stamp_card_id": 17, "action": act, "count": n}]);
+    assert_eq!(t.t1(with(sale("Order-1"), "stamp_cards", stamps("collected", 6))).await.0, 200);
+    // Full, but not redeemed: it stays full (§7.3 resets it when the full card is redeemed).
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(6));
+    let (_, cards) = t.get(&member_path("/stamp-cards")).await;
+    let card = cards.as_array().unwrap().iter().find(|c| c["id"] == 17).cloned().unwrap();
+    assert_eq!(card["stamps_collected"], 6, "{card}");
+    assert_eq!(t.t1(with(sale("Order-2"), "stamp_cards", stamps("deducted", 6))).await.0, 200);
+    // Redeemed: the restartable card starts over and stays in K2.
     assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(0));
+    let (_, cards) = t.get(&member_path("/stamp-cards")).await;
+    assert!(cards.as_array().unwrap().iter().any(|c| c["id"] == 17));
+}
+
+#[tokio::test]
+async fn a_full_restartable_card_stays_full_until_redeemed_unless_set_to_restart_on_fill() {
+    let stamps = |act: &str, n: i64| json!([{"stamp_card_id": 17, "action": act, "count": n}]);
+    let t = sim().await;
+    assert_eq!(t.t1(with(sale("Order-1"), "stamp_cards", stamps("collected", 8))).await.0, 200);
+    // K2 never shows more than the card needs; the reward waits.
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(6));
+    assert_eq!(t.t1(with(sale("Order-2"), "stamp_cards", stamps("deducted", 6))).await.0, 200);
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(0));
+    // A cancel of the redemption gives the reward back.
+    assert_eq!(t.post(&format!("{STORE}/transactions/Order-2/cancel"), json!({})).await.0, 200);
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(6));
+
+    let mut settings = DillerSettings::default();
+    settings.restartable_card_restarts_on = RestartOn::Fill;
+    let t = sim_with(settings).await;
+    assert_eq!(t.t1(with(sale("Order-1"), "stamp_cards", stamps("collected", 8))).await.0, 200);
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 17), Some(2));
 }
 
 #[tokio::test]
@@ -930,6 +955,40 @@ async fn transaction_releases_stamp_reservations_of_same_external_id() {
     assert_eq!(t.probe.stamp_reservations(demo::MEMBER_ID, 17), vec!["Order-9".to_string()]);
     t.t1(sale("Order-9")).await;
     assert!(t.probe.stamp_reservations(demo::MEMBER_ID, 17).is_empty());
+}
+
+#[tokio::test]
+async fn a_stamp_reserved_by_one_transaction_cannot_be_reserved_by_another() {
+    let t = sim().await;
+    let reserve = |tx: &str| json!({"external_transaction_id": tx});
+    let path = member_path("/stamp-cards/17/reserve");
+    assert_eq!(t.post(&path, reserve("A")).await.1["is_ok"], true);
+    // The same transaction may reserve more (one per unit, §4.4 K3 [MAG]).
+    assert_eq!(t.post(&path, reserve("A")).await.1["is_ok"], true);
+    let (s, v) = t.post(&path, reserve("B")).await;
+    assert_eq!((s.as_u16(), &v["is_ok"]), (200, &json!(false)), "{v}");
+    assert_eq!(t.probe.stamp_reservations(demo::MEMBER_ID, 17), ["A", "A"]);
+    // Released (K4): another transaction can have it.
+    t.post(&member_path("/stamp-cards/17/cancel-reservation"), reserve("A")).await;
+    assert_eq!(t.post(&path, reserve("B")).await.1["is_ok"], true);
+}
+
+#[tokio::test]
+async fn a_reserved_stamp_cannot_be_spent_by_another_transaction() {
+    let t = sim().await;
+    // The one-time tea card (4 stamps), three collected.
+    let stamps = |act: &str, n: i64| json!([{"stamp_card_id": 18, "action": act, "count": n}]);
+    assert_eq!(t.t1(with(sale("Order-1"), "stamp_cards", stamps("collected", 3))).await.0, 200);
+    t.post(&member_path("/stamp-cards/18/reserve"), json!({"external_transaction_id": "Order-A"})).await;
+    let (s, v) = t.t1(with(sale("Order-B"), "stamp_cards", stamps("deducted", 3))).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["errors"]["stamp_cards[0].stamp_card_id"].is_array(), "{v}");
+    assert!(!t.probe.transaction_exists("Order-B"));
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 18), Some(3));
+    // Collecting is not using a reserved stamp; the holder itself may spend it.
+    assert_eq!(t.t1(with(sale("Order-C"), "stamp_cards", stamps("collected", 1))).await.0, 200);
+    assert_eq!(t.t1(with(sale("Order-A"), "stamp_cards", stamps("deducted", 4))).await.0, 200);
+    assert_eq!(t.probe.stamps_collected(demo::MEMBER_ID, 18), Some(0));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 
-pub use settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting};
+pub use settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn};
 
 use crate::{
     clock::SimClock,

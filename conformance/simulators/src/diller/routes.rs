@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use super::{
     demo,
     input::{join, Check, FieldErrors, Obj},
-    settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting},
+    settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn},
     state::{
         Consent, Dependent, Inner, Invitation, Member, NonEligible, Profile, SegmentValue, StampMove,
         Transaction,
@@ -1120,8 +1120,14 @@ fn k3_reserve_stamp(inner: &mut Inner, rq: &Req) -> Res {
     if m.finished_cards.contains(&card) {
         return action(false, "The stamp card is completed.");
     }
+    let tx = tx.unwrap_or_default();
+    // A reserved stamp cannot be used by another transaction (§4.4 K3 [SDK]); the same
+    // transaction may reserve more.
+    if m.stamp_reservations.iter().any(|(c, t)| *c == card && *t != tx) {
+        return action(false, "The stamp is reserved by another transaction.");
+    }
     // One reservation per call: the Magento module reserves once per unit (§4.4 K3).
-    m.stamp_reservations.push((card, tx.unwrap_or_default()));
+    m.stamp_reservations.push((card, tx));
     action(true, "The stamp is reserved.")
 }
 
@@ -1367,13 +1373,17 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         if finished.contains(card_id) {
             return Err(field_error(path, "The stamp card is completed."));
         }
+        // Stamps reserved by another transaction cannot be spent by this one (§4.4 K3 [SDK]).
+        if *act == "deducted" && m.stamp_reservations.iter().any(|(c, t)| c == card_id && *t != ext) {
+            return Err(field_error(path, "The stamp card is reserved by another transaction."));
+        }
         let mut done = false;
         let after = if *act == "collected" {
             let sum = before.saturating_add(n);
             match (sum >= req, card.restartable) {
-                // A restartable card may pass full within a transaction: the reward it earns is
-                // taken by a `deducted` move of the same transaction (§7.3: the card is reset
-                // when the full card is redeemed, not when it fills).
+                // A restartable card may pass full within a sale: the reward it earns may be
+                // taken by a `deducted` move of the same sale, the rest carrying over (§7.3: the
+                // card is reset when the full card is redeemed). See the end of the sale.
                 (_, true) => sum,
                 // A one-time card stays full until its reward is taken.
                 (true, false) => req,
@@ -1387,6 +1397,8 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
             if take > before {
                 return Err(field_error(path, "Not enough stamps to deduct."));
             }
+            // Redeeming a full card: a one-time card drops out of K2; a restartable one starts
+            // over from 0 (plus any stamps of this sale past full) (§7.3).
             if !card.restartable && before == req && before - take == 0 {
                 done = true;
                 finished.insert(*card_id);
@@ -1396,14 +1408,19 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         stamps.insert(*card_id, after);
         moves.push(StampMove { card: *card_id, before, after, finished: done });
     }
-    // A restartable card left full with no reward taken starts over (simulator decision:
-    // overflow carries), so the member's card never shows more stamps than it needs.
+    // A restartable card left past full at the end of the sale: by default it stays full until
+    // its reward is redeemed (§7.3); with `RestartOn::Fill` it starts over, the overflow carrying.
     for (card_id, count) in stamps.iter_mut() {
         if let Some(card) = inner.card(*card_id).filter(|c| c.restartable && c.required_stamps > 0) {
-            if *count >= card.required_stamps {
-                *count %= card.required_stamps;
+            let req = card.required_stamps;
+            let end = match rq.s.restartable_card_restarts_on {
+                RestartOn::Redemption => (*count).min(req),
+                RestartOn::Fill => *count % req,
+            };
+            if end != *count {
+                *count = end;
                 if let Some(m) = moves.iter_mut().rev().find(|m| m.card == *card_id) {
-                    m.after = *count;
+                    m.after = end;
                 }
             }
         }

@@ -39,6 +39,20 @@ pub enum DeductedCount {
     Rewards,
 }
 
+/// When a restartable stamp card starts over (§7.3; §5.5 `is_restartable` [KB]: "starts over
+/// after completion").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RestartOn {
+    /// When the full card is redeemed (a `deducted` move), as §7.3 reads it (default). A full
+    /// card keeps its stamps until then; stamps past full within one sale carry over to the
+    /// next card when that sale redeems it, otherwise the card stays at full.
+    Redemption,
+    /// As soon as it fills, at the end of the sale: stamps past full carry over.
+    Fill,
+}
+
 /// Simulator settings with the defaults of diller.md §7.5. Each field is a simulator decision.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -62,6 +76,8 @@ pub struct DillerSettings {
     pub duplicate_transaction: DuplicateTransaction,
     /// Meaning of a `deducted` `count` (default: stamps).
     pub deducted_count_means: DeductedCount,
+    /// When a restartable stamp card starts over (default: when redeemed).
+    pub restartable_card_restarts_on: RestartOn,
     /// T1/T2 release stamp reservations made under the same `external_transaction_id`
     /// (default true).
     pub transactions_release_stamp_reservations: bool,
@@ -85,6 +101,7 @@ impl Default for DillerSettings {
             coupon_refusal_is_error: false,
             duplicate_transaction: DuplicateTransaction::Reject,
             deducted_count_means: DeductedCount::Stamps,
+            restartable_card_restarts_on: RestartOn::Redemption,
             transactions_release_stamp_reservations: true,
             lenient_also_inactive: true,
             enum_any_casing: true,
