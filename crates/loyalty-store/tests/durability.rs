@@ -102,3 +102,55 @@ async fn an_abandoned_prepared_checkout_has_its_holds_released_by_the_sweeper() 
     let out = fresh.commit(&Context::new(), &prepared).await.unwrap().into_outcome().unwrap();
     assert_eq!(out.charged, prepared.priced.total);
 }
+
+/// At a provider that may take a repeated id as a second sale, a checkout killed during the
+/// send (before or after it took effect) is not sent again by the new process: it waits in the
+/// outbox for an operator, who resends it once after checking the vendor.
+#[tokio::test]
+async fn a_send_cut_by_a_crash_is_parked_where_a_repeat_could_be_a_second_sale() {
+    for hang in [Hang::Before, Hang::After] {
+        let db = harness::sqlite_file();
+        let w = World::new(db.url()).await;
+        let order = kari_order("o-cut");
+        let doomed = Checkout::with_store(
+            Arc::new(
+                Hanging::new(w.provider.clone(), w.counter.clone(), CALLS - 1, hang)
+                    .with_resend(loyalty_core::Resend::Unrecognised),
+            ),
+            Arc::new(HangingPayment::new(w.payment.clone(), w.counter.clone(), usize::MAX, hang)),
+            Arc::new(w.clock.clone()),
+            w.store.clone(),
+        );
+        let first =
+            tokio::time::timeout(Duration::from_millis(300), doomed.complete(&Context::new(), &order)).await;
+        drop(doomed);
+        assert!(first.is_err(), "{hang:?}: killed during the send");
+        let sent_before = w.provider.transaction_count();
+        assert_eq!(sent_before, usize::from(hang == Hang::After), "{hang:?}");
+
+        w.clock.advance(Duration::from_secs(120));
+        let fresh = Checkout::with_store(
+            Arc::new(
+                Hanging::new(w.provider.clone(), w.counter.clone(), usize::MAX, hang)
+                    .with_resend(loyalty_core::Resend::Unrecognised),
+            ),
+            w.payment.clone(),
+            Arc::new(w.clock.clone()),
+            w.store.clone(),
+        );
+        let report = fresh.tick(&Context::new()).await.expect("tick");
+        assert!(report.problems.is_empty(), "{hang:?}: {:?}", report.problems);
+        let outcome = fresh.complete(&Context::new(), &order).await.unwrap().into_outcome().unwrap();
+        assert!(matches!(outcome.delivery, Delivery::Pending { .. }), "{hang:?}: {:?}", outcome.delivery);
+        for _ in 0..3 {
+            w.clock.advance(Duration::from_secs(3600));
+            fresh.tick(&Context::new()).await.expect("tick");
+        }
+        assert_eq!(w.provider.transaction_count(), sent_before, "{hang:?}: never repeated on its own");
+        assert_eq!(w.payment.captures(), 1, "{hang:?}: charged once");
+        // The operator checked the vendor and resends: one sale at the vendor either way.
+        let results = fresh.resend_pending(&Context::new()).await;
+        assert!(matches!(results[..], [(_, Ok(Delivery::Sent(_)))]), "{hang:?}: {results:?}");
+        assert_eq!(w.provider.transaction_count(), 1, "{hang:?}");
+    }
+}

@@ -110,11 +110,19 @@ impl Trap {
 pub struct Hanging {
     inner: MemoryProvider,
     trap: Trap,
+    caps: Capabilities,
 }
 
 impl Hanging {
     pub fn new(inner: MemoryProvider, counter: Arc<AtomicUsize>, at: usize, hang: Hang) -> Hanging {
-        Hanging { inner, trap: Trap { counter, at, hang } }
+        let caps = inner.capabilities().clone();
+        Hanging { inner, trap: Trap { counter, at, hang }, caps }
+    }
+
+    /// Declares what a second send of one id does (the memory provider dedupes).
+    pub fn with_resend(mut self, resend: loyalty_core::Resend) -> Hanging {
+        self.caps.resend = resend;
+        self
     }
 }
 
@@ -123,7 +131,7 @@ impl Provider for Hanging {
         self.inner.name()
     }
     fn capabilities(&self) -> &Capabilities {
-        self.inner.capabilities()
+        &self.caps
     }
     fn members(&self) -> Option<&dyn Members> {
         Some(self)
