@@ -131,6 +131,10 @@ pub fn member_search(operation: &str, body: &[u8]) -> Result<Option<Member>, Err
 
 /// Converts C1/C2 coupons into offers (by value: their strings move); a failure names the list entry (`coupons[3].code`).
 ///
+/// A coupon without a discount to price (`discount_type` `NotDefined` or absent, both allowed
+/// by the contract, §5.4) is valid at Diller but gives the bridge nothing to apply: it is left
+/// out of the list with a warning naming its entry, and the member's other offers stay usable.
+///
 /// # Errors
 /// `Protocol` naming the entry and field.
 pub fn coupon_offers(
@@ -138,15 +142,22 @@ pub fn coupon_offers(
     coupons: Vec<wire::MemberCouponResponse>,
     ctx: &wire::OfferContext,
 ) -> Result<Vec<Offer>, Error> {
-    coupons
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            wire::coupon_offer(c, ctx).map_err(|e| {
-                ConversionError::new(format!("coupons[{i}].{}", e.field), e.reason).protocol(operation)
-            })
-        })
-        .collect()
+    let mut offers = Vec::with_capacity(coupons.len());
+    for (i, c) in coupons.into_iter().enumerate() {
+        if matches!(c.discount_type, None | Some(wire::CouponDiscountType::NotDefined)) {
+            tracing::warn!(
+                provider = PROVIDER,
+                operation,
+                entry = %format!("coupons[{i}]"),
+                "coupon has no discount to apply (discount_type not defined); left out of the offers"
+            );
+            continue;
+        }
+        offers.push(wire::coupon_offer(c, ctx).map_err(|e| {
+            ConversionError::new(format!("coupons[{i}].{}", e.field), e.reason).protocol(operation)
+        })?);
+    }
+    Ok(offers)
 }
 
 /// Reads a C2 (or C1) reply into offers.
@@ -267,6 +278,32 @@ mod tests {
         let e = r.unwrap_err();
         assert!(is_named_protocol_error(&e), "{e:?}");
         e.message().to_string()
+    }
+
+    #[test]
+    fn a_coupon_without_a_discount_is_left_out_and_the_others_stay() {
+        let listed = |discount_type: &str| {
+            let body = format!(
+                r#"[{{"id":1,"code":"FREEBIE","title":"t","valid_from":"2024-01-01T00:00:00+01:00",
+                    "valid_to":"2100-01-01T00:00:00+01:00","type":"Standard"{discount_type}}},
+                   {{"id":2,"code":"C","title":"t","valid_from":"2024-01-01T00:00:00+01:00",
+                    "valid_to":"2100-01-01T00:00:00+01:00","type":"Standard","discount_type":"Percentage",
+                    "discount_value":10.0}}]"#
+            );
+            member_coupons("offers.list", body.as_bytes(), &ctx()).unwrap()
+        };
+        for discount_type in [r#","discount_type":"NotDefined""#, ""] {
+            let offers = listed(discount_type);
+            assert_eq!(offers.len(), 1, "{discount_type}: {offers:?}");
+            assert_eq!(offers[0].code.as_deref(), Some("C"));
+        }
+        // A discount type the contract does not list is still a Protocol error naming it.
+        let m = message(member_coupons(
+            "offers.list",
+            coupon("").replace("Percentage", "Bogus").as_bytes(),
+            &ctx(),
+        ));
+        assert!(m.contains("coupons[0].discount_type"), "{m}");
     }
 
     #[test]
