@@ -469,8 +469,10 @@ impl Holds for SessionmAdapter {
         // Holding again for the same transaction re-locks and recomputes (§3.5, checklist 9).
         let (reply, discount) =
             self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, false).await?;
-        let ttl = request.ttl_secs.unwrap_or(LOCK_TTL_SECS).min(LOCK_TTL_SECS);
-        let expires_at = started + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 1000));
+        // SessionM's lock lasts its own 15 minutes whatever the caller asks (§7.2: no way to
+        // request another lifetime); a shorter local expiry would make `release` skip the
+        // unlock while SessionM still blocks the offer for other orders.
+        let expires_at = started + chrono::Duration::seconds(LOCK_TTL_SECS as i64);
         let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
             .unwrap_or_else(|| request.offer.reference.value.clone());
         Ok(Hold::new(

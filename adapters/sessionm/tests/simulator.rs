@@ -324,6 +324,23 @@ async fn unlock_and_reinstate_name_the_user_offer_and_the_employee() {
     assert_eq!(reinstate, &json!({"user_offer_id": demo::UO_FIXED_CHECK, "employee_id": "loyalty-bridge"}));
 }
 
+// §7.2: SessionM locks for 15 minutes whatever the caller asks, so the hold says so, and a
+// release after a shorter asked-for lifetime still unlocks the offer for other orders.
+#[tokio::test]
+async fn a_shorter_asked_for_lifetime_does_not_shorten_the_lock_or_skip_its_release() {
+    let env = start().await;
+    let req = HoldRequest::new(env.kari(), wallet_offer(demo::UO_FIXED_CHECK), TransactionId::new("T-1"))
+        .with_basket(coffees_and_mug())
+        .with_ttl_secs(60);
+    let started = env.clock.now();
+    let hold = env.adapter.holds().unwrap().hold(&ctx(), &req).await.unwrap();
+    assert_eq!(hold.expires_at, started + chrono::Duration::seconds(15 * 60));
+    env.advance(120);
+    env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
+    assert_eq!(env.pos("unlock").len(), 1, "unlocked at SessionM");
+    assert!(matches!(env.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Issued)));
+}
+
 // A second release is a no-op: the vendor's "not locked" means nothing is held.
 #[tokio::test]
 async fn releasing_twice_is_idempotent() {
