@@ -90,10 +90,11 @@ impl DillerClient {
             )
             .with_scope(names::SCOPE)
             .with_timeout(config.attempt_timeout)
-            .with_clock(clock),
+            .with_clock(clock.clone()),
         );
         let http_config = HttpConfig::new(config.base_url.clone())
             .with_attempt_timeout(config.attempt_timeout)
+            .with_clock(clock)
             // Every call asks for JSON; set on the pooled client once, not per call.
             .with_default_header("accept", "application/json");
         let http = HttpClient::new(PROVIDER, http_config, auth.clone(), Arc::new(classify))?;

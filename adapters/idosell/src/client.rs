@@ -45,8 +45,9 @@ impl IdosellClient {
         let faults = names.faults.clone();
         let classifier: Classifier = Arc::new(move |input| classify_with(&faults, input));
         // §8: 10 MiB per request, the transport's default limit.
-        let http_config =
-            HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
+        let http_config = HttpConfig::new(config.base_url.clone())
+            .with_attempt_timeout(config.attempt_timeout)
+            .with_clock(clock.clone());
         let login_http =
             HttpClient::new(PROVIDER, http_config.clone(), Arc::new(NoAuth), classifier.clone())?;
         let login = IdosellLogin::new(

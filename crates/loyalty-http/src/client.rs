@@ -339,7 +339,7 @@ impl HttpClient {
             status,
             headers: &headers,
             body: &body,
-            now: chrono::Utc::now(),
+            now: self.inner.config.clock.now(),
         };
         match (self.inner.classify)(&input) {
             // Moved, not copied: a large reply is held once.

@@ -1,7 +1,9 @@
 //! Transport settings for one provider.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use loyalty_core::{Clock, SystemClock};
 use url::Url;
 
 /// Transport settings for one provider: where it lives, how long to wait, how often to retry.
@@ -31,6 +33,10 @@ pub struct HttpConfig {
     /// checked and converted once, when the client is built, instead of once per call. Not for
     /// secrets: auth strategies supply those.
     pub default_headers: Vec<(String, String)>,
+    /// What "now" is when a reply is classified, so a `Retry-After` date is measured on the
+    /// same clock as everything else (default: the system clock; tests and simulators move
+    /// their own).
+    pub clock: Arc<dyn Clock>,
 }
 
 // A base URL is where people paste credentials (`https://user:pass@host`, `?key=…`).
@@ -66,7 +72,14 @@ impl HttpConfig {
             max_request_bytes: 10 * 1024 * 1024,
             user_agent: "loyalty-bridge/0.1".to_owned(),
             default_headers: Vec::new(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Sets the clock replies are classified on (a `Retry-After` date is measured on it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets the per-attempt timeout.

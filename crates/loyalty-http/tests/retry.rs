@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use chrono::TimeZone;
 use common::{client, fast_config, serve, Counter};
 use loyalty_core::{Context, ErrorKind, WriteEffect};
 use loyalty_http::{Call, Retry};
@@ -74,6 +75,24 @@ async fn retry_after_past_the_deadline_fails_at_once_with_rate_limited() {
     assert!(started.elapsed() < Duration::from_secs(1), "waited {:?}", started.elapsed());
     assert_eq!(err.kind(), &ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(30)) });
     assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_after_date_is_measured_on_the_clients_clock() {
+    // The vendor's date is 30 s after the (simulated) now, far in the system clock's past.
+    let router = Router::new().route(
+        "/members/1",
+        get(|| async {
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "Thu, 15 Jan 2026 12:00:30 GMT")])
+        }),
+    );
+    let base = serve(router).await;
+    let clock = loyalty_core::ManualClock::at(chrono::Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap());
+    let http = client(fast_config(base).with_clock(Arc::new(clock)));
+    let ctx = Context::new().with_deadline(tokio::time::Instant::now() + Duration::from_secs(5));
+
+    let err = http.send(&ctx, Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(30)) });
 }
 
 #[tokio::test]
