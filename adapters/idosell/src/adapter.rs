@@ -183,8 +183,10 @@ impl IdosellAdapter {
                 if let Some(found) = self.find(ctx, op, &request.reference).await? {
                     return Ok(PlacedOrder::new(OrderId::new(found.id)));
                 }
-                // Not placed: one more try. The reference makes the wholesaler recognise a
-                // placement still on its way (§5 G4), so this cannot make a second order.
+                // Not found: one more try, as §4 asks (look up first, never replay blindly). A
+                // placement still being processed when G7 answered would be recognised by its
+                // reference only where the wholesaler rejects a duplicate reference (the
+                // simulator does, §5 G4 [S]; unconfirmed live).
                 self.import_and_place(ctx, op, &lines, &request).await
             }
             Err(e) => Err(e),
