@@ -515,7 +515,7 @@ impl DillerAdapter {
     /// K4: drops every stamp of `card` reserved under `tx`. The endpoint is deprecated since
     /// 2024-02-29 but still answers, and it is the only way to release stamps of an order that
     /// is never sent (a declined payment, an abandoned basket); T1 and T2 release them too
-    /// (§4.4, §7.3 [S]).
+    /// (§4.4, §7.3 \[S\]).
     async fn release_stamps(&self, ctx: &Context, op: &str, member: &str, card: i64, tx: &str) -> Result<()> {
         let body = wire::CouponCancelReservationRequest { external_transaction_id: tx.to_string() };
         self.client.cancel_stamp_reservation(ctx, op, member, card, &body).await.map(|_| ())

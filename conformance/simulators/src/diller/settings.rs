@@ -39,7 +39,7 @@ pub enum DeductedCount {
     Rewards,
 }
 
-/// When a restartable stamp card starts over (§7.3; §5.5 `is_restartable` [KB]: "starts over
+/// When a restartable stamp card starts over (§7.3; §5.5 `is_restartable` \[KB\]: "starts over
 /// after completion").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
