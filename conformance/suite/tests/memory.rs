@@ -5,57 +5,15 @@ use loyalty_conformance::{run, Status, Target};
 use loyalty_core::{Capabilities, Provider};
 use loyalty_memory::MemoryProvider;
 
-/// The memory provider under another declaration: what a dishonest or partial adapter looks
-/// like to the suite.
-struct Redeclared {
-    inner: MemoryProvider,
-    caps: Capabilities,
-    hide_holds: bool,
-}
-
-impl Provider for Redeclared {
-    fn name(&self) -> &str {
-        "memory-redeclared"
-    }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-    fn members(&self) -> Option<&dyn loyalty_core::Members> {
-        self.inner.members()
-    }
-    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
-        self.inner.offers()
-    }
-    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
-        if self.hide_holds {
-            None
-        } else {
-            self.inner.holds()
-        }
-    }
-    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
-        self.inner.redemptions()
-    }
-    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
-        self.inner.transactions()
-    }
-    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
-        self.inner.carts()
-    }
-    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
-        self.inner.fulfilment()
-    }
-}
-
 async fn run_redeclared(
     change: impl FnOnce(&mut Capabilities),
     hide_holds: bool,
 ) -> loyalty_conformance::AdapterReport {
     let (inner, clock) = MemoryProvider::demo_manual();
     let env = environment(&inner, clock);
-    let mut caps = inner.capabilities().clone();
-    change(&mut caps);
-    run(&Redeclared { inner, caps, hide_holds }, &env, Target::Memory, |_| {}).await
+    let redeclared = inner.redeclared(change);
+    let redeclared = if hide_holds { redeclared.hiding_holds() } else { redeclared };
+    run(&redeclared, &env, Target::Memory, |_| {}).await
 }
 
 #[tokio::test]
@@ -109,10 +67,8 @@ async fn an_operation_that_works_but_is_not_declared_is_refused_before_the_adapt
     assert_eq!(register.status, Status::Skip);
 
     let (inner, _clock) = MemoryProvider::demo_manual();
-    let mut caps = inner.capabilities().clone();
-    caps.register = false;
     let before = inner.member_count();
-    let checked = loyalty_core::Checked::new(Redeclared { inner: inner.clone(), caps, hide_holds: false });
+    let checked = loyalty_core::Checked::new(inner.redeclared(|c| c.register = false));
     let err = checked
         .members()
         .unwrap()

@@ -28,7 +28,9 @@
 mod commerce;
 pub mod demo;
 mod provider;
+mod redeclared;
 mod state;
 
 pub use commerce::PushedNotice;
 pub use provider::{MemoryProvider, PROVIDER};
+pub use redeclared::Redeclared;

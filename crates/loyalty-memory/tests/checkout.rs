@@ -1021,55 +1021,11 @@ async fn a_hold_about_to_lapse_is_taken_again_before_the_charge() {
     assert!(claimed.iter().all(|e| !first.contains(e)), "fresh holds: {claimed:?} vs {first:?}");
 }
 
-/// The memory provider declaring that it does not recognise a repeated transaction id.
-struct Unrecognising {
-    inner: MemoryProvider,
-    caps: loyalty_core::Capabilities,
-}
-
-impl Unrecognising {
-    fn new(inner: MemoryProvider) -> Unrecognising {
-        let mut caps = inner.capabilities().clone();
-        caps.resend = loyalty_core::Resend::Unrecognised;
-        Unrecognising { inner, caps }
-    }
-}
-
-impl Provider for Unrecognising {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn capabilities(&self) -> &loyalty_core::Capabilities {
-        &self.caps
-    }
-    fn members(&self) -> Option<&dyn loyalty_core::Members> {
-        self.inner.members()
-    }
-    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
-        self.inner.offers()
-    }
-    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
-        self.inner.holds()
-    }
-    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
-        self.inner.redemptions()
-    }
-    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
-        self.inner.transactions()
-    }
-    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
-        self.inner.carts()
-    }
-    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
-        self.inner.fulfilment()
-    }
-}
-
 fn unrecognising_world() -> World {
     let (provider, clock) = MemoryProvider::demo_manual();
     let payment = Arc::new(TestPayment::default());
     let checkout = Checkout::new(
-        Arc::new(Unrecognising::new(provider.clone())),
+        Arc::new(provider.redeclared(|c| c.resend = loyalty_core::Resend::Unrecognised)),
         payment.clone(),
         Arc::new(clock.clone()),
     );
