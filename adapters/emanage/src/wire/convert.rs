@@ -376,8 +376,8 @@ fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
         return Err(cannot(format!("a tier of {} %", tier.percent)));
     }
     for (unit, members) in groups.values() {
-        let weights: Vec<u32> = members.iter().map(|i| lines[*i].quantity).collect();
-        let total_units: i64 = weights.iter().map(|w| i64::from(*w)).sum();
+        let weights: Vec<i64> = members.iter().map(|i| i64::from(lines[*i].quantity)).collect();
+        let total_units: i64 = weights.iter().sum();
         let gross = unit.checked_mul(total_units).map_err(|e| cannot(e.to_string()))?;
         let off = Money::from_decimal(
             gross.to_decimal() * tier.percent / Decimal::ONE_HUNDRED,
@@ -385,29 +385,11 @@ fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
             Rounding::HalfUp,
         )
         .map_err(|e| cannot(e.to_string()))?;
-        for (i, minor) in members.iter().zip(largest_remainder(off.minor, &weights)) {
+        for (i, minor) in members.iter().zip(pricing::allocate(off.minor, &weights)) {
             out[*i] = Money::new(minor, pricing.currency);
         }
     }
     Ok(out)
-}
-
-/// Splits `total` minor units over `weights` by largest remainder (ties: the earlier one), so
-/// the parts sum to `total`.
-fn largest_remainder(total: i64, weights: &[u32]) -> Vec<i64> {
-    let sum: i128 = weights.iter().map(|w| i128::from(*w)).sum();
-    if sum == 0 {
-        return vec![0; weights.len()];
-    }
-    let exact: Vec<i128> = weights.iter().map(|w| i128::from(total) * i128::from(*w)).collect();
-    let mut parts: Vec<i64> = exact.iter().map(|e| (e / sum) as i64).collect();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|a, b| (exact[*b] % sum).cmp(&(exact[*a] % sum)).then(a.cmp(b)));
-    let left = total - parts.iter().sum::<i64>();
-    for i in order.into_iter().take(usize::try_from(left).unwrap_or(0)) {
-        parts[i] += 1;
-    }
-    parts
 }
 
 /// Any other offer: the core engine's discount of each line.
@@ -541,13 +523,6 @@ mod tests {
         // 50 % of 33.33 → 16.67 and of 60.01 → 30.01 (§8: per line total), not 46.67 over both.
         let c = convert(vec![line(918_503, "16.66", 1), line(918_505, "30", 1)]).unwrap();
         assert_eq!((c.lines[0].discount, c.lines[1].discount, c.total), (usd(1667), usd(3001), usd(4666)));
-    }
-
-    #[test]
-    fn largest_remainder_sums_to_the_total_and_favours_the_earlier_tie() {
-        assert_eq!(largest_remainder(5000, &[2, 1]), vec![3333, 1667]);
-        assert_eq!(largest_remainder(5, &[1, 1]), vec![3, 2]);
-        assert_eq!(largest_remainder(7, &[0, 0]), vec![0, 0]);
     }
 
     #[test]

@@ -139,6 +139,24 @@ pub fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Result<()
     engine::check_offer(offer, currency)
 }
 
+/// Splits `total` minor units over `weights` in proportion, by largest remainder, as the engine
+/// spreads a discount over lines (rule 8): every share is the floor of its exact proportion, and
+/// the units left over go one each to the largest remainders, equal remainders to the earlier
+/// entry. The shares sum exactly to `total`; with `total <= sum(weights)` none exceeds its
+/// weight. A zero weight sum gives all zeros. For adapters whose vendor spreads an amount the
+/// same way.
+///
+/// ```
+/// use loyalty_core::pricing::allocate;
+///
+/// assert_eq!(allocate(5000, &[2, 1]), vec![3333, 1667]);
+/// assert_eq!(allocate(5, &[1, 1]), vec![3, 2]);
+/// assert_eq!(allocate(7, &[0, 0]), vec![0, 0]);
+/// ```
+pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
+    arith::allocate(total, weights)
+}
+
 /// Like [`price`], and also returns which offer took each unit, in basket line order. For tests
 /// that check the one-discount-per-unit rule from outside.
 #[doc(hidden)]
