@@ -6,12 +6,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::basket::LineDiscount;
-use crate::capabilities::{Reinstatement, ReturnStyle};
+use crate::capabilities::{Capabilities, Reinstatement, ReturnStyle};
 use crate::checkout::{share, Authorization};
 use crate::error::{Error, Result};
 use crate::ids::{LineId, OfferId, TransactionId};
 use crate::money::Money;
-use crate::provider::{Context, Provider};
+use crate::provider::{Context, Provider, Transactions};
 use crate::transaction::{
     Redemption, Refund, ReturnRequest, StampAction, StampMovement, Transaction, TransactionLine, UsedOffer,
 };
@@ -213,7 +213,8 @@ pub async fn process(
 /// unknown step (its instance died), so a provider that refuses a second cancel may answer
 /// `Conflict` because that attempt's cancel went through; that counts as cancelled.
 async fn cancel_current(
-    provider: &dyn Provider,
+    tx_api: &dyn Transactions,
+    caps: &Capabilities,
     ctx: &Context,
     ledger: &mut ReturnLedger,
     reason: Option<&str>,
@@ -222,17 +223,13 @@ async fn cancel_current(
     if ledger.current_cancelled {
         return Ok(());
     }
-    let tx_api =
-        provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), "transactions.cancel"))?;
     // The void is the live version's next version.
     let mut void = ledger.current.clone();
     void.revision += 1;
     match tx_api.cancel(ctx, &void, reason).await {
         Ok(_) => {}
-        Err(e)
-            if resumed
-                && provider.capabilities().second_cancel_refused
-                && *e.kind() == crate::error::ErrorKind::Conflict => {}
+        Err(e) if resumed && caps.second_cancel_refused && *e.kind() == crate::error::ErrorKind::Conflict => {
+        }
         Err(e) => return Err(e),
     }
     ledger.current_cancelled = true;
@@ -372,7 +369,7 @@ pub(crate) async fn process_resumed(
     match style {
         None => {}
         Some(ReturnStyle::CancelAndResend) => {
-            cancel_current(provider, ctx, ledger, request.reason.as_deref(), resumed).await?;
+            cancel_current(tx_api, caps, ctx, ledger, request.reason.as_deref(), resumed).await?;
             let before = coupons(&ledger.current);
             let mut kept_coupons = Vec::new();
             if !kept.is_empty() {
@@ -405,7 +402,7 @@ pub(crate) async fn process_resumed(
             // Offers whose every discounted unit went back are due to the member again.
             let gone: Vec<crate::transaction::UsedOffer> = if kept.is_empty() {
                 // A full return is a void of the whole transaction.
-                cancel_current(provider, ctx, ledger, request.reason.as_deref(), resumed).await?;
+                cancel_current(tx_api, caps, ctx, ledger, request.reason.as_deref(), resumed).await?;
                 if caps.reinstates(Reinstatement::OnCancel) {
                     reinstated = before.iter().map(|u| u.offer_id.clone()).collect();
                     Vec::new()

@@ -605,6 +605,8 @@ impl Holds for MemoryProvider {
         let mut st = self.lock();
         let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
         let priced = request.basket.as_ref().and_then(|b| vendor_discount(&def, b));
+        let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
+        let expires_at = now + chrono::Duration::seconds(ttl as i64);
         if let Some(existing) = st.holds.values_mut().find(|h| {
             h.open
                 && !h.hold.is_expired_at(now)
@@ -615,9 +617,7 @@ impl Holds for MemoryProvider {
             // Holding again for the same order prices the (possibly changed) basket again and
             // renews the lock, as a lock taken again does at SessionM.
             existing.hold.vendor_discount = priced;
-            let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
-            existing.hold.expires_at =
-                now + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX));
+            existing.hold.expires_at = expires_at;
             return Ok(existing.hold.clone());
         }
         if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {
@@ -636,7 +636,6 @@ impl Holds for MemoryProvider {
                 },
             );
         }
-        let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
         let id = HoldId::new(st.next_id("lock"));
         let mut hold = Hold::new(
             id.clone(),
@@ -644,7 +643,7 @@ impl Holds for MemoryProvider {
             def.offer.reference.clone(),
             request.member.clone(),
             request.transaction.clone(),
-            now + chrono::Duration::seconds(ttl as i64),
+            expires_at,
         )
         // The lock's own record, sent back with the transaction that claims it.
         .with_vendor_data(serde_json::json!({ "lock": id.as_str() }));

@@ -259,7 +259,7 @@ impl Checkout<'_> {
     async fn still_charging(&self, mut work: Work, err: Error, step: &str) -> Error {
         work.rec.notes.push(format!("payment {step} outcome unknown: {}; retried", err.message()));
         work.rec.due_at = Some(self.now());
-        let saved = self.save(&mut work, "payment.capture").await;
+        let saved = self.save(&mut work, &format!("payment.{step}")).await;
         let mut message = format!(
             "{}; the payment {step} may have gone through, so order {} stays charging and is finished by the next commit or tick",
             err.message(),

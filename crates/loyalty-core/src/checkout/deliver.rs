@@ -15,9 +15,7 @@ use crate::transaction::{StampAction, Transaction};
 /// A refusal that names a claim (a coupon used up, a stamp card not full, a lapsed hold): the
 /// vendor refused before acting, for good.
 fn refuses_a_claim(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired)
-        && !e.is_temporary()
-        && e.effect() != WriteEffect::Unknown
+    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired) && refuses_the_sale(e)
 }
 
 /// A refusal of the sale itself, for good: the vendor read it and will never take it as it is

@@ -284,11 +284,11 @@ impl Checkout<'_> {
         // Holds taken again here for being close to lapsing: a provider that does not renew a
         // hold on a repeat returns the same expiry, which is then accepted while it lasts.
         let mut renewed: Vec<OfferId> = Vec::new();
+        // Holds are judged a margin ahead (at most a quarter of a hold's life, so a fresh hold
+        // always passes): a hold about to lapse is as good as lapsed.
+        let margin = self.options.hold_margin.min(std::time::Duration::from_secs(style.ttl_secs() / 4));
         // Each pass either holds everything, or drops an offer, or settles the vendor's prices.
         for _ in 0..=(2 * work.rec.offers.len() + 1) {
-            // Judged a margin ahead (at most a quarter of a hold's life, so a fresh hold always
-            // passes): a hold about to lapse is as good as lapsed.
-            let margin = self.options.hold_margin.min(std::time::Duration::from_secs(style.ttl_secs() / 4));
             let judged_at = self.after(margin);
             let Some(priced) = work.rec.priced.clone() else { break };
             let wanted = held_offers(&priced, &work.rec.offers);
