@@ -1072,3 +1072,22 @@ async fn a_send_that_surely_never_left_is_repeated_by_the_background_work_even_t
     assert_eq!(report.sent, vec![TransactionId::new("o-94")], "{report:?}");
     assert_eq!(w.provider.transaction_count(), 1);
 }
+
+#[tokio::test]
+async fn a_refused_sale_whose_hold_release_failed_is_due_until_released_then_not_again() {
+    let w = world();
+    w.provider.fail_next(
+        "transactions.send",
+        Error::invalid("memory", "transactions.send", "lines[0].net", "does not add up"),
+    );
+    w.provider.fail_next("holds.release", Error::new(ErrorKind::Unavailable, "memory", "holds.release"));
+    let out = w.complete(&order("o-95")).await;
+    assert!(matches!(out.delivery, Delivery::Refused { .. }), "{:?}", out.delivery);
+    // The next tick releases the hold left over; the order (which keeps its captured
+    // authorization for refunds) is then due no more.
+    let first = w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(first.released, vec![TransactionId::new("o-95")], "{first:?}");
+    let second = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(second.released.is_empty(), "{second:?}");
+    assert!(w.checkout.status(&TransactionId::new("o-95")).await.unwrap().unwrap().due_at.is_none());
+}

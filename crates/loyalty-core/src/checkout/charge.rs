@@ -291,7 +291,7 @@ impl Checkout<'_> {
         work.rec.action = None;
         work.rec.notes.push(format!("payment failed: {}", err.message()));
         work.rec.notes.extend(problems.iter().cloned());
-        work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+        work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
         if let Err(e) = self.save(&mut work, "payment.authorize").await {
             problems.push(e.to_string());
         }
@@ -419,8 +419,7 @@ impl Checkout<'_> {
         work.rec.notes.extend(problems.iter().cloned());
         // Holds that would not release, or an authorization that would not void, are retried
         // by the next tick.
-        work.rec.due_at =
-            (!work.rec.holds.is_empty() || work.rec.authorization.is_some()).then(|| self.now());
+        work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
         self.save(&mut work, OP).await?;
         match problems.first() {
             Some(p) => Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_message(p.clone())),

@@ -147,7 +147,7 @@ impl Checkout<'_> {
                 }
                 work.rec.notes.extend(problems);
                 // Holds that would not release are retried by the next tick.
-                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
             }
         }
         let outcome = self.outcome_of(work, delivery)?;
@@ -276,7 +276,7 @@ impl Checkout<'_> {
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push("abandoned while preparing: holds released".into());
                 work.rec.notes.extend(problems);
-                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
                 report.recovered.push(order);
             }
@@ -291,7 +291,7 @@ impl Checkout<'_> {
                 work.rec.state = CheckoutState::Declined;
                 work.rec.notes.push("the payment was not completed in time: holds released".into());
                 work.rec.notes.extend(problems);
-                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
                 report.released.push(order);
             }
@@ -324,8 +324,7 @@ impl Checkout<'_> {
                 }
                 problems.extend(self.release_recorded(ctx, &mut work).await);
                 work.rec.notes.extend(problems);
-                work.rec.due_at =
-                    (!work.rec.holds.is_empty() || work.rec.authorization.is_some()).then(|| self.now());
+                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
                 report.released.push(order);
             }

@@ -112,7 +112,7 @@ impl Checkout<'_> {
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push(format!("prepare failed: {e}"));
                 work.rec.notes.extend(problems.iter().cloned());
-                work.rec.due_at = (!work.rec.holds.is_empty()).then(|| self.now());
+                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 // The failure is what the caller needs; a lost write here changes nothing for them.
                 let _ = self.try_save(&mut work).await;
                 Err(e)
