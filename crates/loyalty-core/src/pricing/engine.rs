@@ -1084,15 +1084,20 @@ pub(super) fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Re
         }
         percent_rate(offer, field, p).map(|_| ())
     };
+    // An amount off: in the basket's currency and not negative.
+    let check_amount = |field: &'static str, m: &Money| {
+        if m.currency != currency {
+            Err(invalid(field, format!("in {} but the basket is in {currency}", m.currency)))
+        } else if m.is_negative() {
+            Err(invalid(field, format!("must not be negative, got {m}")))
+        } else {
+            Ok(())
+        }
+    };
     let check_discount = |discount: &Discount| match discount {
         Discount::Percent(p) => check_percent("percent", *p),
-        Discount::Fixed(m) if m.currency != currency => {
-            Err(invalid("fixed", format!("in {} but the basket is in {currency}", m.currency)))
-        }
-        Discount::Fixed(m) if m.is_negative() => {
-            Err(invalid("fixed", format!("must not be negative, got {m}")))
-        }
-        Discount::Fixed(_) | Discount::FreeShipping => Ok(()),
+        Discount::Fixed(m) => check_amount("fixed", m),
+        Discount::FreeShipping => Ok(()),
     };
     match &offer.kind {
         OfferKind::Coupon { discount, .. } => check_discount(discount)?,
@@ -1116,15 +1121,7 @@ pub(super) fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Re
         }
         OfferKind::VendorPriced { discount: None, .. } => {}
         OfferKind::VendorPriced { discount: Some(d), .. } => {
-            if d.amount.currency != currency {
-                return Err(invalid(
-                    "discount",
-                    format!("in {} but the basket is in {currency}", d.amount.currency),
-                ));
-            }
-            if d.amount.is_negative() {
-                return Err(invalid("discount", format!("must not be negative, got {}", d.amount)));
-            }
+            check_amount("discount", &d.amount)?;
             if let Some(l) = d.lines.iter().find(|l| l.units <= Decimal::ZERO) {
                 return Err(invalid(
                     "discount",
