@@ -116,7 +116,7 @@ pub async fn serve(
 }
 
 fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
-    let payments = Arc::new(payment::ShopPayments::default());
+    let payments = Arc::new(payment::ShopPayments::new(opened.store.clone()));
     let checkout = opened.checkout(payments.clone());
     let state = Arc::new(AppState {
         opened,
@@ -145,6 +145,8 @@ fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
         .route("/v1/pending/resend", post(routes::resend))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn(auth::detached))
+        .layer(axum::middleware::from_fn(routes::json_bodies_only))
         // Every path but /health, unknown ones included, needs the key: a caller without it
         // learns nothing about what exists.
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key))

@@ -6,15 +6,17 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loyalty_core::checkout::{fingerprint, CheckoutRequest, CheckoutState, Completion, Delivery, Prepared};
 use loyalty_core::form::{parse_registration, registration_form};
 use loyalty_core::{
-    Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, Phone, ProviderExt, RegisterMember,
-    ReturnRequest, TransactionId,
+    Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, NotApplied, Phone, ProviderExt,
+    RegisterMember, ReturnRequest, TransactionId,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -53,6 +55,51 @@ fn answer<T: Serialize>(result: loyalty_core::Result<T>) -> Response {
 /// deep, so a typo (`"emial"`) is never dropped in silence. A type serde reads from buffered
 /// content (an adjacently tagged value written before its tag) must refuse unknown fields
 /// itself, as the phone's object form does: skipped fields there are not reported.
+/// A path parameter; one that cannot be read (percent-encoded bytes that are not UTF-8) is a
+/// 400 problem naming the path, like every other refusal, not axum's plain-text answer.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(rejection) => {
+                Err(Problem::invalid(StatusCode::BAD_REQUEST, "serve.route", "path", rejection.body_text())
+                    .into_response())
+            }
+        }
+    }
+}
+
+/// Refuses a request body declared as something other than JSON (415), so a form post is told
+/// what is wrong instead of failing as bad JSON. A body without a `Content-Type` is read as
+/// JSON, as many shop HTTP clients send it.
+pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
+    use axum::http::{header, Method};
+    let headers = request.headers();
+    let may_have_body = matches!(*request.method(), Method::POST | Method::PATCH | Method::PUT)
+        && headers.get(header::CONTENT_LENGTH).is_none_or(|len| len != "0");
+    if let Some(declared) = headers.get(header::CONTENT_TYPE).filter(|_| may_have_body) {
+        let declared = String::from_utf8_lossy(declared.as_bytes());
+        let essence = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let json = essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"));
+        if !json {
+            let shown: String = declared.chars().take(80).collect();
+            return Problem::invalid(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "serve.request",
+                "Content-Type",
+                format!("request bodies are JSON (application/json); this one is declared {shown:?}"),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
     let bytes = bytes.map_err(|r| {
         let status = r.status();
@@ -207,7 +254,7 @@ pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<St
     params(("id" = String, Path, description = "The member's provider id")),
     responses((status = 200, description = "The member", body = Member), Vendor, NotFound, Unsupported)
 )]
-pub(crate) async fn get_member(State(state): Shared, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_member(State(state): Shared, PathParam(id): PathParam) -> Response {
     let provider = &state.opened.provider;
     let result =
         async { provider.require_members("members.get")?.get(&Context::new(), &MemberId::new(id)).await };
@@ -311,7 +358,7 @@ pub(crate) async fn register_form(
 )]
 pub(crate) async fn update_member(
     State(state): Shared,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -406,17 +453,47 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
     };
     let provider = &state.opened.provider;
     let result = async {
+        // The offers the checkout would price with, by its rules: a guest's only where the
+        // provider lists offers for guests; one the engine cannot apply (a fixed coupon in
+        // another currency) is reported as not applied instead of failing the whole price.
+        let caps = provider.capabilities();
         let offers = match provider.offers() {
-            Some(o) => {
-                let basket = provider.capabilities().offers_with_basket.then_some(&request.basket);
+            Some(o) if caps.list_offers && (request.member.is_some() || caps.guest_offers) => {
+                let basket = caps.offers_with_basket.then_some(&request.basket);
                 o.list(&Context::new(), request.member.as_ref(), basket).await?
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
-        loyalty_core::pricing::price(&request.basket, &offers, &request.confirmed, state.opened.clock.now())
-            .map_err(|e| Error::invalid("pricing", OP, "basket", e.to_string()))
+        let mut offers_priced = Vec::with_capacity(offers.len());
+        let mut set_aside = Vec::new();
+        for offer in offers {
+            match loyalty_core::pricing::check_offer(&offer, request.basket.currency) {
+                Ok(()) => offers_priced.push(offer),
+                Err(e) => set_aside
+                    .push(NotApplied { offer_id: offer.id, reason: format!("cannot be applied: {e}") }),
+            }
+        }
+        let mut priced = loyalty_core::pricing::price(
+            &request.basket,
+            &offers_priced,
+            &request.confirmed,
+            state.opened.clock.now(),
+        )
+        .map_err(|e| Error::invalid("pricing", OP, "basket", e.to_string()))?;
+        priced.not_applied.extend(set_aside);
+        Ok(priced)
     };
     answer(result.await)
+}
+
+/// True when every hold outlives the checkout's hold margin (at most a quarter of the
+/// provider's hold life, as the checkout judges it), so a replayed prepare still holds.
+fn holds_last(state: &AppState, holds: &[loyalty_core::Hold]) -> bool {
+    let style = state.opened.provider.capabilities().hold;
+    let life = style.map_or(std::time::Duration::ZERO, |s| std::time::Duration::from_secs(s.ttl_secs() / 4));
+    let margin = chrono::Duration::from_std(state.opened.options.hold_margin.min(life)).unwrap_or_default();
+    let judged_at = state.opened.clock.now() + margin;
+    holds.iter().all(|h| !h.is_expired_at(judged_at))
 }
 
 fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<TransactionId, Response> {
@@ -435,7 +512,7 @@ fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<Transa
 )]
 pub(crate) async fn prepare(
     State(state): Shared,
-    Path(order): Path<String>,
+    PathParam(order): PathParam,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -461,10 +538,16 @@ pub(crate) async fn prepare(
     if let Some(d) = body.department {
         request = request.department(d);
     }
-    // The order id is the key: the same basket again gets the prepared checkout as it stands
-    // (holds kept); another basket prices the order again, as a shop editing its cart expects.
+    // The order id is the key: the same request again gets the prepared checkout as it stands
+    // (holds kept) while its holds last; another request (basket, customer, sign-up,
+    // department) or a hold about to lapse prepares the order again, so what the shop shows
+    // just before "buy" is what the commit will charge.
     match state.checkout.status(&order).await {
-        Ok(Some(rec)) if rec.state == CheckoutState::Prepared && rec.fingerprint == request.fingerprint() => {
+        Ok(Some(rec))
+            if rec.state == CheckoutState::Prepared
+                && rec.request == request
+                && holds_last(&state, &rec.holds) =>
+        {
             return match Prepared::from_record(&rec) {
                 Ok(p) => {
                     let mut r = ok(&p);
@@ -492,7 +575,7 @@ pub(crate) async fn prepare(
 )]
 pub(crate) async fn commit(
     State(state): Shared,
-    Path(order): Path<String>,
+    PathParam(order): PathParam,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -517,8 +600,12 @@ pub(crate) async fn commit(
         }
         Err(e) => return Problem::from(e).into_response(),
     };
-    // A committed order answers its first result, whatever this repeat says it paid.
-    if !record.state.is_committed() {
+    // A committed order answers its first result, whatever this repeat says it paid; an order
+    // left charging before its payment was taken (an instance stopped, a store write failed)
+    // takes the payment this repeat names, or it could never finish.
+    let awaits_payment = !record.state.is_committed()
+        || (record.state == CheckoutState::Charging && record.authorization.is_none());
+    if awaits_payment {
         let Some(total) = record.priced.as_ref().map(|p| p.total) else {
             return Problem::from(
                 Error::new(ErrorKind::Conflict, "checkout", OP)
@@ -533,14 +620,22 @@ pub(crate) async fn commit(
             )))
             .into_response();
         }
-        state.payments.announce(&order, body.payment.reference.clone(), body.payment.amount);
+        if let Err(e) =
+            state.payments.announce(&order, body.payment.reference.clone(), body.payment.amount).await
+        {
+            return Problem::from(e).into_response();
+        }
     }
+    // An order that was already finished gets its first result again: a replay.
+    let replayed =
+        matches!(record.state, CheckoutState::Sent | CheckoutState::Pending | CheckoutState::Refused);
     let result =
         state.checkout.commit_order(&Context::new().with_idempotency_key(order.as_str()), &order).await;
-    if !matches!(result, Ok(Completion::ActionRequired { .. })) {
-        state.payments.forget(&order);
+    let mut response = answer(result);
+    if replayed && response.status().is_success() {
+        response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
     }
-    answer(result)
+    response
 }
 
 #[utoipa::path(
@@ -551,7 +646,7 @@ pub(crate) async fn commit(
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
     responses((status = 204, description = "Aborted"), Vendor, BadRequest, NotFound, Conflict, Refused)
 )]
-pub(crate) async fn abort(State(state): Shared, Path(order): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn abort(State(state): Shared, PathParam(order): PathParam, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.abort";
     let order = match order_key(&headers, OP, &order) {
         Ok(o) => o,
@@ -571,7 +666,7 @@ pub(crate) async fn abort(State(state): Shared, Path(order): Path<String>, heade
     params(("order" = String, Path, description = "The shop's order id")),
     responses((status = 200, description = "The record", body = CheckoutRecord), Vendor, NotFound)
 )]
-pub(crate) async fn checkout_status(State(state): Shared, Path(order): Path<String>) -> Response {
+pub(crate) async fn checkout_status(State(state): Shared, PathParam(order): PathParam) -> Response {
     let order = TransactionId::new(order);
     match state.checkout.status(&order).await {
         Ok(Some(r)) => ok(&r),

@@ -444,3 +444,129 @@ fn settings_read_the_key_from_the_named_variable_and_never_show_it() {
     let e = ServeSettings::from_config_with(Some(&json!(5)), |_| Some(KEY.into())).unwrap_err();
     assert!(matches!(e.kind(), loyalty_core::ErrorKind::Invalid { field, .. } if field == "serve"), "{e}");
 }
+
+fn payment_of(total: &Value, reference: &str) -> Value {
+    json!({"payment": {"reference": reference, "amount": total}})
+}
+
+#[tokio::test]
+async fn an_order_left_charging_before_its_payment_was_taken_finishes_on_the_next_commit() {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let s = start_on(store.clone(), ServeSettings::new(ApiKey::new(KEY).unwrap())).await;
+    let prep = json!({"basket": basket(), "member": member_lookup()});
+    let prepared: Value =
+        s.post("/v1/checkouts/o-c1/prepare", Some("o-c1"), prep).await.json().await.unwrap();
+    let total = prepared["priced"]["total"].clone();
+    // The instance that took the commit stopped right after writing `charging` (no payment
+    // recorded yet); its lease has lapsed.
+    let order = loyalty_core::TransactionId::new("o-c1");
+    let stored = store.load(&order).await.unwrap().unwrap();
+    let mut rec = stored.value;
+    rec.state = loyalty_core::checkout::CheckoutState::Charging;
+    rec.due_at = Some(chrono::Utc::now() - chrono::Duration::seconds(1));
+    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+
+    // The shop repeats its commit with its payment: the sale is recorded once.
+    let done = s.post("/v1/checkouts/o-c1/commit", Some("o-c1"), payment_of(&total, "psp-c1")).await;
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["charged"], total);
+    let again = s.post("/v1/checkouts/o-c1/commit", Some("o-c1"), payment_of(&total, "psp-c1")).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["transaction"], done["transaction"]);
+}
+
+#[tokio::test]
+async fn a_prepare_repeated_with_a_sign_up_enrols_the_guest_instead_of_replaying() {
+    let s = start().await;
+    let guest = json!({"basket": basket()});
+    let first: Value = s.post("/v1/checkouts/o-g1/prepare", Some("o-g1"), guest).await.json().await.unwrap();
+    assert_eq!(first["signed_up"], false);
+    let sign_up = json!({"basket": basket(), "sign_up": {
+        "email": "guest-g1@example.com", "phone": {"country_code": "+47", "number": "49900071"},
+        "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}}});
+    let second = s.post("/v1/checkouts/o-g1/prepare", Some("o-g1"), sign_up).await;
+    assert_eq!(second.status(), 200);
+    assert!(second.headers().get("idempotent-replayed").is_none(), "another request is not a replay");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(second["signed_up"], true, "{second}");
+    assert!(second["member"]["id"].is_string(), "{second}");
+}
+
+#[tokio::test]
+async fn price_follows_the_checkouts_rules_for_guests_and_offers_it_cannot_apply() {
+    // A provider that lists no offers for guests: a guest's basket is priced without them.
+    let provider = Arc::new(loyalty_memory::MemoryProvider::demo().redeclared(|c| c.guest_offers = false));
+    let s = start_with(
+        Opened::new(provider, Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    let r = s.post("/v1/price", None, json!({"basket": basket()})).await;
+    assert_eq!(r.status(), 200);
+    let priced: Value = r.json().await.unwrap();
+    assert_eq!(priced["total"], priced["total_gross"], "{priced}");
+
+    // A coupon in another currency is reported, and the rest is priced.
+    let provider = loyalty_memory::MemoryProvider::demo();
+    provider.add_offer_for_everyone(loyalty_core::Offer::new(
+        "c-eur",
+        "5 EUR off",
+        loyalty_core::OfferKind::Coupon {
+            discount: loyalty_core::Discount::Fixed(loyalty_core::Money::new(
+                500,
+                loyalty_core::Currency::EUR,
+            )),
+            scope: loyalty_core::Scope::Basket,
+        },
+    ));
+    let s = start_with(
+        Opened::new(Arc::new(provider), Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    let r = s.post("/v1/price", None, json!({"basket": basket(), "member": demo::MEMBER_ID})).await;
+    assert_eq!(r.status(), 200);
+    let priced: Value = r.json().await.unwrap();
+    let set_aside = priced["not_applied"].as_array().unwrap();
+    assert!(
+        set_aside.iter().any(|n| n["offer_id"] == "c-eur" && n["reason"].as_str().unwrap().contains("EUR")),
+        "{priced}"
+    );
+    assert!(
+        priced["total_discount"]["minor"].as_i64().unwrap() > 0,
+        "the member's other offers apply: {priced}"
+    );
+}
+
+#[tokio::test]
+async fn bad_paths_content_types_and_keys_get_problems() {
+    let s = start().await;
+    // A path parameter that is not UTF-8 once decoded.
+    let (status, p) = problem(s.get("/v1/members/%FF").await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("path")));
+    // A form post is told the body must be JSON.
+    let r = s
+        .http
+        .post(s.url("/v1/price"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("basket=1")
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(r).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (415, Some("Content-Type")));
+    // JSON sent without a content type is read.
+    let r = s.http.post(s.url("/v1/price")).bearer_auth(KEY).body(json!({"basket": basket()}).to_string());
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    // The scheme name is case-insensitive.
+    let r = s.http.get(s.url("/v1/capabilities")).header("authorization", format!("bearer {KEY}"));
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    // OPTIONS needs the key like any other method when CORS is off.
+    for path in ["/v1/members", "/v1/nope"] {
+        let r = s.http.request(reqwest::Method::OPTIONS, s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+}
