@@ -946,6 +946,49 @@ async fn a_tick_acts_on_the_order_as_it_stands_not_on_the_copy_it_claimed() {
 }
 
 #[tokio::test]
+async fn a_timed_out_payment_confirmed_meanwhile_is_not_voided_by_the_tick() {
+    let store = Arc::new(StaleClaims::default());
+    let w = world_on(store.clone());
+    let order_id = TransactionId::new("o-84");
+    commit_through_3ds(&w, "o-84").await;
+    // The tick (another instance) reads the waiting payment after its timeout; before it
+    // writes anything, the customer's confirmation finishes the sale.
+    w.clock.advance(Duration::from_secs(31 * 60));
+    let read_by_tick = store.load(&order_id).await.unwrap().unwrap();
+    w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap().into_outcome().unwrap();
+    store.stale.lock().unwrap().push(read_by_tick.clone());
+    *store.stale_load.lock().unwrap() = Some(read_by_tick);
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.problems.is_empty() && report.released.is_empty(), "{report:?}");
+    assert!(w.payment.voided().is_empty(), "the captured authorization is not voided");
+    assert_eq!(w.payment.captures(), 1);
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent);
+}
+
+#[tokio::test]
+async fn a_tick_releasing_lapsed_holds_loses_to_a_commit_that_took_them_again() {
+    let store = Arc::new(StaleClaims::default());
+    let w = world_on(store.clone());
+    let order_id = TransactionId::new("o-85");
+    let prepared = w.checkout.prepare(&ctx(), &order("o-85")).await.unwrap();
+    assert!(!prepared.holds.is_empty());
+    w.clock.advance(Duration::from_secs(16 * 60));
+    // The tick reads the order with its lapsed holds; the customer's commit then takes them
+    // again and sells.
+    let read_by_tick = store.load(&order_id).await.unwrap().unwrap();
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert!(out.charged.minor > 0);
+    store.stale.lock().unwrap().push(read_by_tick.clone());
+    *store.stale_load.lock().unwrap() = Some(read_by_tick);
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    // Nothing released under the sale: the tick's first write lost, so it stopped there.
+    assert!(report.problems.is_empty() && report.released.is_empty(), "{report:?}");
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent);
+}
+
+#[tokio::test]
 async fn an_abort_that_loses_to_a_commit_releases_nothing() {
     let store = Arc::new(StaleClaims::default());
     let w = world_on(store.clone());

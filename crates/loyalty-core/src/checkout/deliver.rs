@@ -271,25 +271,33 @@ impl Checkout<'_> {
                 report.recovered.push(order);
                 self.resume_charge(ctx, work).await?;
             }
+            // Each transition below is written (a versioned write) before the holds are
+            // released or the payment voided: a request that changed the order meanwhile, on
+            // this instance or another, wins, and then nothing is undone under it.
             CheckoutState::Preparing => {
-                let problems = self.release_recorded(ctx, &mut work).await;
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push("abandoned while preparing: holds released".into());
+                work.rec.due_at = Some(now);
+                if !self.try_save(&mut work).await? {
+                    return Ok(());
+                }
+                let problems = self.release_recorded(ctx, &mut work).await;
                 work.rec.notes.extend(problems);
                 work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
                 report.recovered.push(order);
             }
             CheckoutState::AwaitingAction => {
-                if let Some(a) = work.rec.authorization.take() {
-                    if let Err(e) = self.payment.void(&a).await {
-                        work.rec.notes.push(format!("void failed: {e}"));
-                    }
-                }
-                work.rec.action = None;
-                let problems = self.release_recorded(ctx, &mut work).await;
+                // The authorization stays recorded until voided (a leftover of a declined order).
                 work.rec.state = CheckoutState::Declined;
+                work.rec.action = None;
                 work.rec.notes.push("the payment was not completed in time: holds released".into());
+                work.rec.due_at = Some(now);
+                if !self.try_save(&mut work).await? {
+                    return Ok(());
+                }
+                let mut problems = self.void_leftover(&mut work).await;
+                problems.extend(self.release_recorded(ctx, &mut work).await);
                 work.rec.notes.extend(problems);
                 work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
                 self.save(&mut work, "checkout.tick").await?;
@@ -304,8 +312,19 @@ impl Checkout<'_> {
                     .filter(|h| h.is_expired_at(now))
                     .map(|h| h.offer_id.clone())
                     .collect();
-                let problems = self.release_offers(ctx, &mut work, &expired).await;
-                work.rec.notes.extend(problems);
+                if !expired.is_empty() {
+                    // The order is this tick's while it releases (a lease, as a prepare takes):
+                    // a commit arriving now waits for it instead of taking a hold again that
+                    // this is about to release.
+                    work.rec.state = CheckoutState::Preparing;
+                    work.rec.due_at = Some(self.after(self.options.lease));
+                    if !self.try_save(&mut work).await? {
+                        return Ok(());
+                    }
+                    let problems = self.release_offers(ctx, &mut work, &expired).await;
+                    work.rec.notes.extend(problems);
+                    work.rec.state = CheckoutState::Prepared;
+                }
                 work.rec.due_at = self.holds_due(&work.rec).map(|d| d.max(now));
                 if work.rec.holds.iter().any(|h| h.is_expired_at(now)) {
                     work.rec.due_at = Some(now);
@@ -319,7 +338,7 @@ impl Checkout<'_> {
             | CheckoutState::Refused => {
                 // Only due when a release (or an aborted payment's void) failed earlier.
                 let mut problems = Vec::new();
-                if work.rec.state == CheckoutState::Aborted {
+                if matches!(work.rec.state, CheckoutState::Aborted | CheckoutState::Declined) {
                     problems = self.void_leftover(&mut work).await;
                 }
                 problems.extend(self.release_recorded(ctx, &mut work).await);

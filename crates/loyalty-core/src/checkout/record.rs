@@ -170,10 +170,12 @@ pub struct CheckoutRecord {
 
 impl CheckoutRecord {
     /// Something is left to undo: holds not released yet, or the authorization of an aborted
-    /// order's waiting payment not voided yet (a sold order's authorization stays, for refunds).
+    /// (or timed-out, declined) order's waiting payment not voided yet (a sold order's authorization stays, for refunds).
     /// Such a record is due at once, for the next tick to retry.
     pub(crate) fn has_leftovers(&self) -> bool {
-        !self.holds.is_empty() || (self.state == CheckoutState::Aborted && self.authorization.is_some())
+        !self.holds.is_empty()
+            || (matches!(self.state, CheckoutState::Aborted | CheckoutState::Declined)
+                && self.authorization.is_some())
     }
 
     pub(crate) fn new(request: &CheckoutRequest, now: DateTime<Utc>) -> CheckoutRecord {
