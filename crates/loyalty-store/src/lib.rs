@@ -43,6 +43,25 @@ pub use postgres::PostgresCheckoutStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteCheckoutStore;
 
+/// The file of a `sqlite:PATH` or `sqlite://PATH` URL (sqlx's spelling; `sqlite:///abs` is
+/// `/abs`). An in-memory SQLite database is refused: each pooled connection would get a
+/// database of its own, so one order could be recorded (and charged) twice.
+#[cfg(feature = "sqlite")]
+fn sqlite_path(url: &str) -> Result<&str> {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, options) = path.split_once('?').unwrap_or((path, ""));
+    if path.is_empty() || path == ":memory:" || options.contains("mode=memory") {
+        return Err(Error::invalid(
+            "checkout-store",
+            "store.open",
+            "store",
+            "an SQLite store needs a file (sqlite:PATH); for a store in process memory use memory:",
+        ));
+    }
+    Ok(path)
+}
+
 /// Opens the store a URL names: `sqlite:PATH` (the file is created when missing),
 /// `postgres://…` / `postgresql://…`, or `memory:` (process memory, for tests and demos).
 ///
@@ -54,7 +73,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn CheckoutStore>> {
     match scheme {
         "memory" => Ok(Arc::new(MemoryCheckoutStore::new())),
         #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(SqliteCheckoutStore::open(url.trim_start_matches("sqlite:")).await?)),
+        "sqlite" => Ok(Arc::new(SqliteCheckoutStore::open(sqlite_path(url)?).await?)),
         #[cfg(feature = "postgres")]
         "postgres" | "postgresql" => Ok(Arc::new(PostgresCheckoutStore::connect(url).await?)),
         other => Err(Error::invalid(
@@ -70,5 +89,22 @@ pub async fn open(url: &str) -> Result<Arc<dyn CheckoutStore>> {
                 }
             ),
         )),
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_a_file() {
+        assert_eq!(sqlite_path("sqlite:loyalty.db").unwrap(), "loyalty.db");
+        assert_eq!(sqlite_path("sqlite://loyalty.db").unwrap(), "loyalty.db");
+        assert_eq!(sqlite_path("sqlite:///var/lib/loyalty.db").unwrap(), "/var/lib/loyalty.db");
+        assert_eq!(sqlite_path("sqlite:/tmp/x.db").unwrap(), "/tmp/x.db");
+        for url in ["sqlite:", "sqlite::memory:", "sqlite://", "sqlite:x.db?mode=memory"] {
+            let err = sqlite_path(url).unwrap_err();
+            assert!(err.to_string().contains("use memory:"), "{url}: {err}");
+        }
     }
 }

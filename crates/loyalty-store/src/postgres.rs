@@ -8,8 +8,8 @@ use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::common::{
-    db_error, decode_ledger, decode_record, decode_reply, encode_ledger, encode_record, encode_reply, millis,
-    state_labels, MIGRATIONS, PROVIDER,
+    check_schema, claimed_records, db_error, decode_ledger, decode_record, decode_reply, due_millis,
+    encode_ledger, encode_record, encode_reply, listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
 };
 
 /// Serialises schema migrations of instances starting at once (an advisory lock held for one
@@ -68,11 +68,14 @@ impl PostgresCheckoutStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            Ok::<_, sqlx::Error>(())
+            Ok::<_, sqlx::Error>(applied)
         }
         .await;
         match result {
-            Ok(()) => tx.commit().await.map_err(|e| db_error(OP, e)),
+            Ok(applied) => {
+                tx.commit().await.map_err(|e| db_error(OP, e))?;
+                check_schema(applied)
+            }
             Err(e) => Err(db_error(OP, e)),
         }
     }
@@ -93,7 +96,7 @@ impl CheckoutStore for PostgresCheckoutStore {
     async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>> {
         const OP: &str = "store.save";
         let json = encode_record(record)?;
-        let due = record.due_at.map(millis);
+        let due = record.due_at.map(due_millis);
         let affected = match expected {
             // The primary key decides between two instances creating one order.
             None => sqlx::query(
@@ -156,17 +159,7 @@ impl CheckoutStore for PostgresCheckoutStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error("store.claim", e))?;
-        let mut out: Vec<Stored<CheckoutRecord>> = rows
-            .into_iter()
-            .map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 }))
-            .collect::<Result<_>>()?;
-        out.sort_by(|a, b| {
-            let key = |s: &Stored<CheckoutRecord>| {
-                (s.value.due_at.unwrap_or(s.value.updated_at), s.value.order.clone())
-            };
-            key(a).cmp(&key(b))
-        });
-        Ok(out)
+        Ok(claimed_records(rows))
     }
 
     async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>> {
@@ -177,7 +170,7 @@ impl CheckoutStore for PostgresCheckoutStore {
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error("store.list", e))?;
-        rows.iter().map(|r| decode_record(r)).collect()
+        Ok(listed_records(&rows))
     }
 
     async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {

@@ -13,8 +13,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Connection;
 
 use crate::common::{
-    db_error, decode_ledger, decode_record, decode_reply, encode_ledger, encode_record, encode_reply, millis,
-    state_labels, MIGRATIONS, PROVIDER,
+    check_schema, claimed_records, db_error, decode_ledger, decode_record, decode_reply, due_millis,
+    encode_ledger, encode_record, encode_reply, listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
 };
 
 /// Checkout state in a SQLite file (WAL journal, so readers never wait for the writer).
@@ -70,12 +70,12 @@ impl SqliteCheckoutStore {
                     .execute(&mut *conn)
                     .await?;
             }
-            Ok::<_, sqlx::Error>(())
+            Ok::<_, sqlx::Error>(applied)
         }
         .await;
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         sqlx::raw_sql(end).execute(&mut *conn).await.map_err(|e| db_error(OP, e))?;
-        result.map_err(|e| db_error(OP, e))?;
+        check_schema(result.map_err(|e| db_error(OP, e))?)?;
         conn.ping().await.map_err(|e| db_error(OP, e))
     }
 }
@@ -101,7 +101,7 @@ impl CheckoutStore for SqliteCheckoutStore {
     async fn save(&self, record: &CheckoutRecord, expected: Option<u64>) -> Result<Option<u64>> {
         const OP: &str = "store.save";
         let json = encode_record(record)?;
-        let due = record.due_at.map(millis);
+        let due = record.due_at.map(due_millis);
         let affected = match expected {
             None => sqlx::query(
                 "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record)
@@ -166,17 +166,7 @@ impl CheckoutStore for SqliteCheckoutStore {
             .fetch_all(&self.pool)
             .await
             .map_err(|e| db_error("store.claim", e))?;
-        let mut out: Vec<Stored<CheckoutRecord>> = rows
-            .into_iter()
-            .map(|(v, r)| Ok(Stored { value: decode_record(&r)?, version: v as u64 }))
-            .collect::<Result<_>>()?;
-        out.sort_by(|a, b| {
-            let key = |s: &Stored<CheckoutRecord>| {
-                (s.value.due_at.unwrap_or(s.value.updated_at), s.value.order.clone())
-            };
-            key(a).cmp(&key(b))
-        });
-        Ok(out)
+        Ok(claimed_records(rows))
     }
 
     async fn list(&self, states: &[CheckoutState]) -> Result<Vec<CheckoutRecord>> {
@@ -192,7 +182,7 @@ impl CheckoutStore for SqliteCheckoutStore {
             q = q.bind(s);
         }
         let rows = q.fetch_all(&self.pool).await.map_err(|e| db_error("store.list", e))?;
-        rows.iter().map(|r| decode_record(r)).collect()
+        Ok(listed_records(&rows))
     }
 
     async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {

@@ -337,3 +337,47 @@ async fn a_postgres_url_with_a_password_never_shows_it() {
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(!format!("{err:?}").contains("hunter2"));
 }
+
+#[tokio::test]
+async fn a_record_this_build_cannot_read_does_not_stop_the_others_and_a_newer_schema_is_refused() {
+    let dir = scratch();
+    let path = dir.path().join("mixed.db");
+    let store = SqliteCheckoutStore::open(&path).await.unwrap();
+    let due = Some(t0());
+    for order in ["o-good", "o-new"] {
+        store.save(&record(order, CheckoutState::Pending, due), None).await.unwrap().unwrap();
+    }
+    // A newer build wrote a record shape this one does not know.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    sqlx::query("UPDATE checkouts SET record = ? WHERE order_id = 'o-new'")
+        .bind(r#"{"order": "o-new", "state": "a_state_from_the_future"}"#)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let claim = Claim::new(vec![CheckoutState::Pending], "me", t0() + Duration::minutes(1), 10).due_by(t0());
+    let claimed = store.claim(&claim, t0()).await.unwrap();
+    assert_eq!(claimed.iter().map(|s| s.value.order.as_str()).collect::<Vec<_>>(), ["o-good"]);
+    let listed = store.list(&[CheckoutState::Pending]).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.order.as_str()).collect::<Vec<_>>(), ["o-good"]);
+
+    // A schema step this build does not have: refused, naming the store.
+    sqlx::query("INSERT INTO loyalty_store_schema (version) VALUES (99)").execute(&raw).await.unwrap();
+    raw.close().await;
+    drop(store);
+    let err = SqliteCheckoutStore::open(&path).await.unwrap_err();
+    assert!(err.to_string().contains("newer than this build"), "{err}");
+}
+
+#[tokio::test]
+async fn a_due_time_inside_a_millisecond_is_not_claimed_before_it_is_due() {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
+        let due = t0() + Duration::microseconds(500);
+        store.save(&record("o-sub", CheckoutState::Pending, Some(due)), None).await.unwrap().unwrap();
+        let at =
+            |now| Claim::new(vec![CheckoutState::Pending], "me", now + Duration::minutes(1), 10).due_by(now);
+        assert!(store.claim(&at(t0()), t0()).await.unwrap().is_empty(), "{name}: not due at {}", t0());
+        let later = t0() + Duration::milliseconds(1);
+        assert_eq!(store.claim(&at(later), later).await.unwrap().len(), 1, "{name}");
+    }
+}
