@@ -13,6 +13,14 @@
 //! ```sh
 //! cargo run -p loyalty-examples --example switch_provider -- path/to/loyalty.toml
 //! ```
+//!
+//! Every provider (`memory`, `diller`, `sessionm`, `emanage`, `idosell`) is compiled in. The
+//! basket (2 x COF-500 in NOK, the demo stores' coffee) is priced and charged on each; what
+//! happens to the sale differs: memory and Diller apply the member's offers and record it;
+//! SessionM records it at full price (its offers wait for the customer to pick one,
+//! `CheckoutRequest::confirm`); eManage gives no discount on it and keeps no sales made
+//! elsewhere (its carts are the order, as `loyalty demo` shows), so nothing is sent; IdoSell
+//! has no offers and places the sale as a dropship order with the wholesaler.
 
 use std::sync::Arc;
 

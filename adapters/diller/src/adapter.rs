@@ -31,7 +31,7 @@ pub struct DillerAdapter {
     currency: OnceCell<Currency>,
 }
 
-/// What Diller can do, declared once (diller.md §3-§6).
+/// What Diller can do, declared once (the table in `docs/vendors/diller.md`, "Capabilities").
 fn declare(identifier_kind: LookupKind) -> Capabilities {
     let mut c = Capabilities::none();
     let mut lookups =

@@ -1,5 +1,5 @@
-//! One function per Diller call (diller.md §3): build the request, send it through
-//! `loyalty-http`, read the reply into `wire` types. No retry loops and no token caching here:
+//! One function per Diller call (`docs/vendors/diller.md` lists them): build the request, send it
+//! through `loyalty-http`, read the reply into `wire` types. No retry loops and no token caching here:
 //! both live in the transport. Every function takes the operation label of the trait method it
 //! serves, so errors and spans name what the caller was doing.
 

@@ -9,7 +9,7 @@
 //! | `client_id` | yes | – | OAuth2 client id ("store UID") |
 //! | `client_secret` | yes¹ | – | OAuth2 client secret ("API key") |
 //! | `client_secret_env` | – | – | ¹ name of an environment variable holding the secret (how TOML refers to it) |
-//! | `store_id` | yes | – | the store id (often equal to the client id, diller.md §1 \[MAG\]) |
+//! | `store_id` | yes | – | the store id (often equal to the client id, §1 \[MAG\]) |
 //! | `department_id` | – | none | the register's department, sent with members and transactions; enroll needs one |
 //! | `identifier_kind` | – | `national_id` | which lookup the store's `member_identifier` is: `national_id`, `drivers_license` or `external_id` |
 //! | `attempt_timeout` | – | `10s` | per-attempt timeout: seconds as a number, or `"500ms"`, `"10s"`, `"2m"` |

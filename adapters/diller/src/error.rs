@@ -1,8 +1,8 @@
 //! Turns a Diller reply into success or an [`Error`]: the one place that reads status codes and
 //! vendor texts.
 //!
-//! Diller answers errors in three shapes (diller.md §5.8, §6.5): ASP.NET problem details
-//! (`{type, title, status, detail, instance, errors, traceId}`), an `ActionResponse`
+//! Diller answers errors in three shapes (`docs/vendors/diller.md`, "Reading replies"): ASP.NET
+//! problem details (`{type, title, status, detail, instance, errors, traceId}`), an `ActionResponse`
 //! (`{is_ok: false, details}`, also inside a 200 for command refusals, §6.5 \[I\]), and
 //! IdentityServer's `{"error": "invalid_client"}` on the token endpoint (§2 \[I\]). Unknown ids
 //! come as 400 or 404 (§6.5 \[I\]).

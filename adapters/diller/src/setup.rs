@@ -1,5 +1,5 @@
 //! Calls for `loyalty setup`: list stores, departments and membership levels, create a
-//! department (diller.md §4.1, §6.1 item 1: a POS calls S1 and S3 at setup).
+//! department (a POS calls S1 and S3 at setup; `docs/vendors/diller.md` has the calls).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! Diller's own request and response models (diller.md §5), named as the vendor names them, and
-//! the conversions between them and the core model.
+//! Diller's own request and response models (see `docs/vendors/diller.md`), named as the vendor
+//! names them, and the conversions between them and the core model.
 //!
 //! Wire fields are snake_case (§1). Responses are parsed leniently: every field is optional,
 //! unknown fields are ignored, enums keep unknown values in an `Unknown(String)` variant and
@@ -29,7 +29,7 @@ use loyalty_core::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Every name and value diller.md marks \[I\] or \[S\] (§7.4), kept in one place so a finding from
+/// Every name and value the vendor contract marks \[I\] or \[S\] (§7.4), kept in one place so a finding from
 /// the test environment is a single edit.
 pub mod names {
     /// OAuth2 scope for the retailer API (§2; \[SDK\], the only scope seen).
@@ -547,7 +547,7 @@ impl DillerDateTime {
 
     /// The instant, reading offset-less values in `tz`. A bare date is the start of that day,
     /// or its end when `end_of_day` (date-only validity ends at the end of the day in the
-    /// store's time zone, DESIGN §6).
+    /// store's time zone).
     pub fn to_utc(&self, tz: &Tz, end_of_day: bool) -> Option<DateTime<Utc>> {
         let local = |dt: NaiveDateTime| tz.from_local_datetime(&dt).earliest().map(|d| d.with_timezone(&Utc));
         match self {
@@ -2038,7 +2038,7 @@ fn validity(from: &Option<DillerDateTime>, to: &Option<DillerDateTime>, tz: &Tz)
 }
 
 /// A `valid_to` given as a bare date ends at the end of that day in the store's time zone, and
-/// a refusal names that local date (DESIGN §6).
+/// a refusal names that local date.
 fn ends_on(offer: Offer, to: &Option<DillerDateTime>, tz: &Tz) -> Offer {
     match to {
         Some(DillerDateTime::Date(d)) if offer.valid_to.is_some() => offer.ending_on(*d, *tz),

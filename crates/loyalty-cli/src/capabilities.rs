@@ -72,7 +72,7 @@ pub fn markdown() -> String {
 /// Prints the matrix.
 pub fn execute(args: &CapabilitiesArgs) -> ExitCode {
     match args.format {
-        Format::Markdown => print!("{}", markdown()),
+        Format::Markdown => crate::out::line(markdown().trim_end_matches('\n')),
         Format::Json => {
             let all: serde_json::Map<String, Value> = registry::adapters()
                 .iter()
@@ -80,7 +80,7 @@ pub fn execute(args: &CapabilitiesArgs) -> ExitCode {
                     (e.name.to_string(), serde_json::to_value((e.capabilities)()).unwrap_or(Value::Null))
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&Value::Object(all)).unwrap_or_default());
+            crate::out::json(&Value::Object(all));
         }
     }
     ExitCode::SUCCESS

@@ -17,11 +17,10 @@ pub struct FormArgs {
     adapter: String,
 }
 
-/// Prints the schema; exit 2 for an unknown adapter, 1 when the provider fails.
+/// Prints the schema; exit 2 for an unknown adapter, otherwise as `out::fail`.
 pub fn execute(args: &FormArgs) -> ExitCode {
     let Some(entry) = registry::find(&args.adapter) else {
-        crate::out::error_line(format!("unknown adapter {:?}", args.adapter));
-        return ExitCode::from(2);
+        return crate::out::bad_input(format!("unknown adapter {:?}", args.adapter));
     };
     let runtime = match crate::ops::runtime() {
         Ok(r) => r,
@@ -38,16 +37,10 @@ pub fn execute(args: &FormArgs) -> ExitCode {
         };
         match segments {
             Ok(segments) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&registration_form(&segments)).unwrap_or_default()
-                );
+                crate::out::json(&registration_form(&segments));
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                crate::out::error_line(e.to_string());
-                ExitCode::from(1)
-            }
+            Err(e) => crate::out::fail(&e),
         }
     })
 }

@@ -48,8 +48,8 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Find or register a member.
-    #[command(subcommand)]
+    /// Find or register a member (also `loyalty members`).
+    #[command(subcommand, alias = "members")]
     Member(ops::member::MemberCommand),
     /// List the offers a member (or a guest) can use, optionally for a basket.
     Offers(ops::offers::OffersArgs),
@@ -87,18 +87,45 @@ enum Command {
     Capabilities(capabilities::CapabilitiesArgs),
 }
 
+/// What `main` does with a command line clap refused: help and version are printed as clap
+/// prints them; anything else is one `error:` line and exit 2.
+fn parse_error(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => None,
+        _ => Some(one_line(&e.to_string())),
+    }
+}
+
+/// Clap's message without its usage block and tips, on one line and without its own `error: `.
+fn one_line(rendered: &str) -> String {
+    let first = rendered.trim_start().split("\n\n").next().unwrap_or_default();
+    let first = first.strip_prefix("error:").unwrap_or(first);
+    first.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn main() -> ExitCode {
-    // Logs go to stderr so JSON on stdout stays clean; `RUST_LOG=loyalty_http=debug` shows
-    // every call (secrets are redacted by the transport).
+    // Logs go to stderr so JSON on stdout stays clean. Only errors by default: a command's
+    // outcome is its one line, and a retry it recovered from is not news.
+    // `RUST_LOG=warn` shows retries, `RUST_LOG=loyalty_http=debug` every call (secrets are
+    // redacted by the transport).
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match parse_error(&e) {
+            Some(line) => return out::bad_input(line),
+            None => e.exit(),
+        },
+    };
     let config = cli.config.as_path();
     match cli.command {
         Command::Member(c) => ops::member::execute(config, &c),

@@ -7,13 +7,15 @@ use std::process::ExitCode;
 use loyalty_core::{Error, ErrorKind};
 
 /// Writes `text` and a newline to stdout; a closed pipe exits the process quietly (status 0:
-/// the reader has what it wanted).
+/// the reader has what it wanted), any other write error (a full disk) with one line and 1.
 pub fn line(text: impl AsRef<str>) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{}", text.as_ref()).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
+        error_line(format!("cannot write the output: {e}"));
+        std::process::exit(1);
     }
 }
 

@@ -1,12 +1,13 @@
 //! `loyalty price`: prices one basket given in the JSON format of `docs/pricing.md` and prints the
 //! priced basket as pretty JSON.
 //!
-//! Exit codes: 0 priced; 1 the input could not be read or the output not written; 2 bad input
-//! (not the format, a malformed amount, a rule the engine refuses), with one `error:` line on
-//! stderr. That line shows values from the input escaped and cut short (see `out::safe_line`).
+//! Exit codes: 0 priced (also when the reader of the output has gone: `| head`); 2 bad input
+//! (a missing or unreadable input file, not the format, a malformed amount, a rule the engine
+//! refuses), with one `error:` line on stderr. That line shows values from the input escaped and
+//! cut short (see `out::safe_line`).
 
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,20 +69,15 @@ pub fn run(text: &str) -> Result<Value, PriceError> {
 pub fn execute(args: &PriceArgs) -> ExitCode {
     let bytes = match read_input(&args.input) {
         Ok(bytes) => bytes,
-        Err(e) => return fail(1, format_args!("cannot read {}: {e}", args.input.display())),
+        Err(e) => return crate::out::bad_input(format!("cannot read {}: {e}", args.input.display())),
     };
     let result = String::from_utf8(bytes).map_err(|_| PriceError::NotUtf8).and_then(|text| run(&text));
     match result {
         Ok(output) => {
-            let mut stdout = std::io::stdout().lock();
-            // Pretty JSON of a Value built from strings and numbers cannot fail to serialise.
-            let text = serde_json::to_string_pretty(&output).unwrap_or_default();
-            match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(1, format_args!("cannot write the output: {e}")),
-            }
+            crate::out::json(&output);
+            ExitCode::SUCCESS
         }
-        Err(e) => fail(2, format_args!("{e}")),
+        Err(e) => crate::out::bad_input(e.to_string()),
     }
 }
 
@@ -93,10 +89,4 @@ fn read_input(path: &PathBuf) -> std::io::Result<Vec<u8>> {
         bytes = std::fs::read(path)?;
     }
     Ok(bytes)
-}
-
-/// Prints one `error:` line on stderr, made safe by [`crate::out::safe_line`].
-fn fail(code: u8, message: fmt::Arguments<'_>) -> ExitCode {
-    crate::out::error_line(message.to_string());
-    ExitCode::from(code)
 }

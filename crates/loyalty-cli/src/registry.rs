@@ -62,6 +62,9 @@ pub struct SimRunning {
     pub provider: Vec<(&'static str, String)>,
     /// The variables the secrets are read from, with the simulator's values.
     pub secrets: Vec<(&'static str, String)>,
+    /// The other variables `loyalty setup <vendor>` reads (base URL, client id), with the
+    /// simulator's values; empty for a vendor without setup.
+    pub setup_vars: Vec<(&'static str, String)>,
     /// The server; dropped when the command ends.
     pub _keep: Box<dyn Any + Send>,
 }

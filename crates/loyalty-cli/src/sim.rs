@@ -23,12 +23,12 @@ pub struct SimArgs {
     #[arg(long, default_value = "real")]
     clock: String,
     /// Also serve the control API under /_sim: move the clock, inject faults, read the journal,
-    /// fire vendor events (see the loyalty_sim::control docs).
+    /// fire vendor events (see docs/conformance.md, "Driving a simulator from another language").
     #[arg(long)]
     control: bool,
     /// The simulator's settings (the choices its contract leaves open), as JSON or TOML; a key
-    /// left out keeps its default, an unknown key is an error. See the settings type of the
-    /// vendor's simulator module (`loyalty_sim::<vendor>`).
+    /// left out keeps its default, an unknown key is an error. The keys are the fields of the
+    /// settings type in conformance/simulators/src/<vendor>/settings.rs.
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// Also write the ready loyalty.toml to this file.
@@ -117,7 +117,13 @@ pub fn execute(args: &SimArgs) -> ExitCode {
         out::line("");
         out::line("# the variables the configuration reads its secrets from:");
         for (var, value) in &running.secrets {
-            out::line(format!("export {var}={value}"));
+            out::line(format!("export {var}={}", shell_word(value)));
+        }
+        if !running.setup_vars.is_empty() {
+            out::line(format!("# and for `loyalty setup {name}`, with the secret above:"));
+            for (var, value) in &running.setup_vars {
+                out::line(format!("export {var}={}", shell_word(value)));
+            }
         }
         out::line("");
         out::line("# loyalty.toml:");
@@ -127,9 +133,31 @@ pub fn execute(args: &SimArgs) -> ExitCode {
     })
 }
 
+/// `value` as one POSIX shell word: bare when it is plain, single-quoted otherwise, so a pasted
+/// `export` line means the value exactly (a `!` or `$` in a secret is not expanded).
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b':' | b'-' | b'+' | b',')
+        });
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::clock;
+    use super::{clock, shell_word};
+
+    #[test]
+    fn export_values_are_one_shell_word() {
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shell_word("Hurt0wnia!2024"), "'Hurt0wnia!2024'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn clocks_are_real_or_fixed() {

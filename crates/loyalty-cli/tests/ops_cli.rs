@@ -227,6 +227,161 @@ fn a_closed_pipe_ends_quietly() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
+#[test]
+fn a_usage_error_is_one_line_and_exit_2() {
+    let shop = Shop::new("usage", MEMORY);
+    let out = shop.run(&["return", "--line", "1:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = one_error_line(&out);
+    assert!(line.contains("--order"), "names what is missing: {line}");
+    assert!(!line.starts_with("error: error:"), "{line}");
+    let out = shop.run(&["pending", "--colour", "blue"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_error_line(&out).contains("--colour"));
+    // Help and version are not errors: printed on stdout, exit 0.
+    let out = shop.run(&["return", "--help"]);
+    assert!(out.status.success() && stdout(&out).contains("--order"), "{}", stderr(&out));
+    let out = shop.run(&["--version"]);
+    assert!(out.status.success() && stdout(&out).starts_with("loyalty "), "{}", stdout(&out));
+}
+
+#[test]
+fn members_is_another_name_for_member() {
+    let shop = Shop::new("members", MEMORY);
+    let out = shop.run(&["members", "find", "--id", "m-1001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Kari Nordmann"), "{}", stdout(&out));
+}
+
+#[cfg(all(feature = "dev", feature = "diller"))]
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let shop = Shop::new("pipe-dev", MEMORY);
+    for args in [
+        &["capabilities"][..],
+        &["capabilities", "--format", "json"],
+        &["form", "--adapter", "memory"],
+        &["setup", "diller", "--simulator"],
+    ] {
+        let mut child = shop.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: exit {:?}: {}", out.status, stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// Every `loyalty` subcommand, from `loyalty --help`.
+fn subcommands() -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty")).arg("--help").output().unwrap();
+    let help = stdout(&out);
+    let commands = help.split("Commands:").nth(1).expect("a Commands: section");
+    commands
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_readme_lists_every_command_and_every_sim_option() {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let commands = subcommands();
+    assert!(commands.len() >= 8, "{commands:?}");
+    for name in &commands {
+        assert!(readme.contains(&format!("`loyalty {name}")), "README does not list `loyalty {name}`");
+    }
+    #[cfg(feature = "dev")]
+    {
+        let sim_row = readme.lines().find(|l| l.starts_with("| `loyalty sim ")).expect("a sim row");
+        let out = Command::new(env!("CARGO_BIN_EXE_loyalty")).args(["sim", "--help"]).output().unwrap();
+        for option in stdout(&out).split_whitespace().filter(|w| w.starts_with("--")) {
+            let option = option.trim_end_matches(',');
+            if option != "--help" && option != "--config" {
+                assert!(sim_row.contains(option), "the README's sim row lacks {option}: {sim_row}");
+            }
+        }
+    }
+}
+
+#[test]
+fn help_texts_name_only_files_in_this_repository() {
+    let mut helps = vec![vec!["--help".to_string()]];
+    for name in subcommands() {
+        helps.push(vec![name.clone(), "--help".into()]);
+    }
+    helps.push(vec!["member".into(), "find".into(), "--help".into()]);
+    helps.push(vec!["member".into(), "register".into(), "--help".into()]);
+    let root = workspace_root();
+    for args in helps {
+        let out = Command::new(env!("CARGO_BIN_EXE_loyalty")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let help = stdout(&out);
+        assert!(!help.contains("loyalty_sim::") && !help.contains("DESIGN"), "{args:?}: {help}");
+        for word in help.split_whitespace() {
+            let word = word.trim_matches(|c: char| "()[].,;:`'\"".contains(c));
+            let is_path = word.contains('/')
+                && [".md", ".rs", ".json", ".toml"].iter().any(|e| word.ends_with(e))
+                && !word.contains("://");
+            if is_path {
+                let path = root.join(word.replace("<vendor>", "diller"));
+                assert!(path.exists(), "{args:?} names {word}, which is not in this repository");
+            }
+        }
+    }
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn retry_warnings_stay_out_of_the_one_error_line() {
+    // A Diller store on a port nobody listens on: the transport retries, then gives up.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = format!(
+        "[provider]\nkind = \"diller\"\nbase_url = \"http://127.0.0.1:{port}\"\nclient_id = \"c\"\n\
+         client_secret_env = \"LOYALTY_TEST_DEAD_SECRET\"\nstore_id = \"s\"\n[store]\nurl = \"memory:\"\n"
+    );
+    let shop = Shop::new("retries", &config);
+    let out = shop
+        .command(&["member", "find", "--phone", "+4741234567"])
+        .env("LOYALTY_TEST_DEAD_SECRET", "x")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    one_error_line(&out);
+    // RUST_LOG still shows them.
+    let out = shop
+        .command(&["member", "find", "--phone", "+4741234567"])
+        .env("LOYALTY_TEST_DEAD_SECRET", "x")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("retrying"), "{}", stderr(&out));
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn an_empty_secret_variable_is_named() {
+    let config = "[provider]\nkind = \"diller\"\nbase_url = \"http://127.0.0.1:1\"\nclient_id = \"c\"\n\
+                  client_secret_env = \"LOYALTY_TEST_EMPTY_SECRET\"\nstore_id = \"s\"\n";
+    let shop = Shop::new("empty-secret", config);
+    let out = shop
+        .command(&["member", "find", "--id", "m-1"])
+        .env("LOYALTY_TEST_EMPTY_SECRET", "")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = one_error_line(&out);
+    assert!(line.contains("LOYALTY_TEST_EMPTY_SECRET") && line.contains("loyalty.toml"), "{line}");
+}
+
 #[cfg(feature = "diller")]
 mod diller {
     //! The same commands against a Diller simulator: only the file changed.
@@ -325,7 +480,12 @@ fn start_sim(vendor: &str) -> RunningSim {
             }
         } else if let Some(export) = line.strip_prefix("export ") {
             let (k, v) = export.split_once('=').unwrap();
-            secrets.push((k.to_string(), v.to_string()));
+            // A quoted value is one shell word in single quotes.
+            let v = match v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+                Some(quoted) => quoted.replace(r"'\''", "'"),
+                None => v.to_string(),
+            };
+            secrets.push((k.to_string(), v));
         } else if line == "# loyalty.toml:" {
             in_config = true;
         } else if in_config {
@@ -413,23 +573,37 @@ fn loyalty_sim_idosell_prints_a_config_the_commands_use() {
     assert!(stdout(&out).contains("sent to idosell"), "{}", stdout(&out));
 }
 
+/// `loyalty setup diller` with no `LOYALTY_DILLER_*` variable but those given.
+#[cfg(feature = "diller")]
+fn setup_diller(vars: &[(String, String)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_loyalty"));
+    c.args(["setup", "diller"]);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("LOYALTY_DILLER_")) {
+        c.env_remove(k);
+    }
+    c.envs(vars.iter().cloned()).output().unwrap()
+}
+
 #[cfg(feature = "diller")]
 #[test]
-fn loyalty_setup_diller_works_against_loyalty_sim_diller_from_the_client_id_alone() {
+fn loyalty_setup_diller_works_against_loyalty_sim_diller_from_its_printed_exports() {
     let sim = start_sim("diller");
-    let url =
-        sim.config.lines().find_map(|l| l.strip_prefix("base_url = ")).unwrap().trim_matches('"').to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
-        .args(["setup", "diller"])
-        .env("LOYALTY_DILLER_URL", &url)
-        .env("LOYALTY_DILLER_CLIENT_ID", sim.credential("client_id"))
-        .env("LOYALTY_DILLER_CLIENT_SECRET", sim.credential("client_secret"))
-        .env_remove("LOYALTY_DILLER_STORE_ID")
-        .output()
-        .unwrap();
+    // Only what `loyalty sim diller` told the user to export; the store id is the client id.
+    let out = setup_diller(&sim.secrets);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains(&format!("store_id = \"{}\"", sim.credential("client_id"))), "{text}");
+}
+
+#[cfg(feature = "diller")]
+#[test]
+fn loyalty_setup_diller_without_its_variables_is_bad_input_naming_one() {
+    let out = setup_diller(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(one_error_line(&out).contains("LOYALTY_DILLER_"), "{}", stderr(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty")).args(["setup", "acme"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    one_error_line(&out);
 }
 
 #[cfg(feature = "diller")]

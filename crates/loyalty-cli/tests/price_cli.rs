@@ -221,12 +221,30 @@ fn text_that_is_not_json_is_bad_input_with_its_line() {
 }
 
 #[test]
-fn unreadable_input_file_exits_1() {
+fn a_missing_input_file_is_bad_input() {
     let out = loyalty_price(&["--input", "/nonexistent/loyalty/input.json"], "");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
     assert!(stderr.starts_with("error: cannot read /nonexistent/loyalty/input.json"), "{stderr:?}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let input = json!({ "currency": "NOK", "lines": [good_line()] }).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["price", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader (`| head`) has gone before the input arrives
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }
 
 /// The one stderr line of a bad input holds no control character of any kind.

@@ -85,6 +85,28 @@ fn serve_refuses_to_start_without_its_key_naming_the_variable() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SHOP_SERVE_KEY"), "{err}");
+    assert!(err.contains(&path.display().to_string()), "names the file: {err}");
+}
+
+#[test]
+fn a_serve_error_is_one_line_naming_the_key_and_the_file() {
+    let dir = temp_dir("badlisten");
+    let path = dir.path().join("shop.toml");
+    std::fs::write(
+        &path,
+        "[provider]\nkind = \"memory\"\n[store]\nurl = \"memory:\"\n[serve]\nlisten = \"nowhere\"\napi_key_env = \"SHOP_SERVE_KEY\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("SHOP_SERVE_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("serve.listen") && err.contains("shop.toml"), "{err}");
 }
 
 #[test]

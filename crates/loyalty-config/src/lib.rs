@@ -17,7 +17,7 @@
 //!
 //! Every key of `[provider]` other than `kind` is the adapter's own configuration (its docs
 //! list them). Unknown keys anywhere are an error naming the key and the file; a secret
-//! variable that is not set is an error naming the variable.
+//! variable that is not set, or set but empty, is an error naming the variable.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -139,10 +139,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Config> {
 /// # Errors
 /// As [`load`].
 pub fn parse(text: &str, source: &str) -> Result<Config> {
-    let root: Value = toml::from_str(text).map_err(|e| {
-        let first = e.to_string().lines().next().unwrap_or_default().to_string();
-        invalid(source, "config", format!("not valid TOML: {first}"))
-    })?;
+    let root: Value = toml::from_str(text).map_err(|e| invalid(source, "config", toml_error(text, &e)))?;
     let Value::Object(mut root) = root else { return Err(invalid(source, "config", "expected a table")) };
     if let Some(unknown) = root.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
         return Err(invalid(
@@ -198,6 +195,24 @@ pub fn parse(text: &str, source: &str) -> Result<Config> {
     })
 }
 
+/// A TOML error as one line: where (line and column, counted from 1) and why.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let reason = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.span() {
+        Some(span) => {
+            let mut start = span.start.min(text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let before = &text[..start];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+            format!("not valid TOML at line {line}, column {column}: {reason}")
+        }
+        None => format!("not valid TOML: {reason}"),
+    }
+}
+
 fn checkout_options(source: &str, table: Map<String, Value>) -> Result<CheckoutOptions> {
     let mut o = CheckoutOptions::default();
     for (key, value) in table {
@@ -236,11 +251,31 @@ impl Config {
     /// # Errors
     /// `Invalid { field: "provider.kind" }` for a kind not compiled in (naming the cargo
     /// feature that adds it); the adapter's `Invalid` naming the key (and the file); a secret
-    /// variable that is not set.
+    /// variable that is not set or empty, naming it.
     pub fn provider(&self) -> Result<Arc<dyn Provider>> {
+        self.check_secret_vars()?;
         let built = registry::build(&self.kind, Value::Object(self.provider.clone()))
             .map_err(|e| in_file(e, &self.source))?;
         Ok(Arc::new(Checked::new(built)))
+    }
+
+    /// Every `<secret>_env` key of `[provider]` names a variable that is set and not empty: an
+    /// empty one would otherwise reach the adapter as a missing secret, without its name.
+    fn check_secret_vars(&self) -> Result<()> {
+        for (key, value) in &self.provider {
+            let (Some(_), Value::String(var)) = (key.strip_suffix("_env"), value) else { continue };
+            let problem = match std::env::var_os(var) {
+                None => "is not set",
+                Some(v) if v.to_string_lossy().trim().is_empty() => "is set but empty",
+                Some(_) => continue,
+            };
+            return Err(invalid(
+                &self.source,
+                format!("provider.{key}"),
+                format!("environment variable {var} {problem}"),
+            ));
+        }
+        Ok(())
     }
 
     /// Opens the provider and the checkout store.

@@ -49,6 +49,33 @@ fn a_missing_secret_names_the_variable() {
 }
 
 #[test]
+fn an_empty_secret_variable_is_named_like_an_unset_one() {
+    // A name no other test uses: the variable is set for this process only.
+    std::env::set_var("LOYALTY_TEST_EMPTY_SECRET_43", "");
+    let text = "[provider]\nkind = \"diller\"\nbase_url = \"https://api.example\"\nclient_id = \"c\"\n\
+                client_secret_env = \"LOYALTY_TEST_EMPTY_SECRET_43\"\nstore_id = \"s\"\n";
+    let config = loyalty_config::parse(text, "shop.toml").unwrap();
+    let e = config.provider().err().expect("refused");
+    assert_eq!(field_of(&e), "provider.client_secret_env");
+    let message = e.to_string();
+    assert!(message.contains("LOYALTY_TEST_EMPTY_SECRET_43") && message.contains("empty"), "{message}");
+    assert!(message.contains("shop.toml"), "{message}");
+}
+
+#[test]
+fn a_toml_error_is_one_line_with_the_reason_the_place_and_the_file() {
+    let e = loyalty_config::parse("[provider]\nkind = memory\n", "shop.toml").unwrap_err();
+    assert_eq!(field_of(&e), "config");
+    let message = e.to_string();
+    assert!(!message.contains('\n'), "one line: {message:?}");
+    assert!(message.contains("line 2, column 8"), "{message}");
+    assert!(message.contains("shop.toml"), "{message}");
+    // The reason, not only the place: toml says what it expected.
+    let reason = message.split("column 8:").nth(1).unwrap_or_default();
+    assert!(reason.trim().len() > "(in shop.toml)".len(), "{message}");
+}
+
+#[test]
 fn an_unknown_checkout_or_store_key_is_named() {
     let e = loyalty_config::parse("[provider]\nkind = \"memory\"\n[store]\npath = \"x\"\n", "a.toml")
         .unwrap_err();

@@ -69,7 +69,7 @@ async fn start_live() -> Result<Option<Running>, Error> {
 
 /// The TOML configuration for the store `LOYALTY_DILLER_*` names (or the simulator's demo
 /// store). Without `LOYALTY_DILLER_STORE_ID` the client id is taken as the store id, as
-/// Diller's own Magento module does (diller.md §1).
+/// Diller's own Magento module does (`docs/vendors/diller.md`).
 async fn setup(simulator: bool) -> Result<String, Error> {
     const SECRET_ENV: &str = "LOYALTY_DILLER_CLIENT_SECRET";
     let ctx = loyalty_core::Context::new();
@@ -121,6 +121,10 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
             ("department_id", s(demo::DEPARTMENT_ID)),
         ],
         secrets: vec![("LOYALTY_DILLER_CLIENT_SECRET", demo::CLIENT_SECRET.into())],
+        setup_vars: vec![
+            ("LOYALTY_DILLER_BASE_URL", url.clone()),
+            ("LOYALTY_DILLER_CLIENT_ID", s(demo::CLIENT_ID)),
+        ],
         url,
         _keep: Box::new(server),
     })

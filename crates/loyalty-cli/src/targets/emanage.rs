@@ -103,6 +103,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
             ("progressive_product_ids", products.join(",")),
         ],
         secrets: vec![("LOYALTY_EMANAGE_CID", demo::CID.into())],
+        setup_vars: Vec::new(),
         url,
         _keep: Box::new(server),
     })

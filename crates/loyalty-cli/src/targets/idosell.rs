@@ -158,6 +158,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
             ("LOYALTY_IDOSELL_PASSWORD", demo::PASSWORD.into()),
             ("LOYALTY_IDOSELL_DROPSHIPPING_KEY", demo::DROPSHIPPING_KEY.into()),
         ],
+        setup_vars: Vec::new(),
         url,
         _keep: Box::new(server),
     })

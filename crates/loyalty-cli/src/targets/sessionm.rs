@@ -146,6 +146,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
             ("LOYALTY_SESSIONM_API_KEY", demo::API_KEY.into()),
             ("LOYALTY_SESSIONM_S2S_SECRET", demo::S2S_SECRET.into()),
         ],
+        setup_vars: Vec::new(),
         url,
         _keep: Box::new(server),
     })
