@@ -989,6 +989,29 @@ async fn a_tick_releasing_lapsed_holds_loses_to_a_commit_that_took_them_again() 
 }
 
 #[tokio::test]
+async fn a_pending_sale_another_instance_is_sending_is_not_sent_again() {
+    let store = Arc::new(StaleClaims::default());
+    let w = world_on(store.clone());
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    let out = w.complete(&order("o-86")).await;
+    assert!(matches!(out.delivery, Delivery::Pending { .. }));
+    let order_id = TransactionId::new("o-86");
+    w.clock.advance(Duration::from_secs(3600));
+    // This tick reads the due sale; another instance (its batch claim overlapping) took the
+    // send first: it wrote its lease and is talking to the vendor.
+    let read_by_tick = store.load(&order_id).await.unwrap().unwrap();
+    let mut sending = read_by_tick.value.clone();
+    sending.due_at = Some(w.clock.now() + chrono::Duration::minutes(1));
+    store.save(&sending, Some(read_by_tick.version)).await.unwrap().expect("the other send's lease");
+    store.stale.lock().unwrap().push(read_by_tick.clone());
+    *store.stale_load.lock().unwrap() = Some(read_by_tick);
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.problems.is_empty() && report.sent.is_empty(), "{report:?}");
+    assert_eq!(w.provider.transaction_count(), 0, "only the instance holding the lease sends");
+}
+
+#[tokio::test]
 async fn an_abort_that_loses_to_a_commit_releases_nothing() {
     let store = Arc::new(StaleClaims::default());
     let w = world_on(store.clone());

@@ -258,6 +258,12 @@ impl Checkout<'_> {
         let now = self.now();
         match work.rec.state {
             CheckoutState::Pending => {
+                // The send is this instance's (a lease, written first): another instance whose
+                // claim overlaps this batch finds the order not due and leaves it alone.
+                work.rec.due_at = Some(self.after(self.options.lease));
+                if !self.try_save(&mut work).await? {
+                    return Ok(());
+                }
                 let outcome = self.deliver(ctx, &mut work, false).await?;
                 match outcome.delivery {
                     Delivery::Pending { .. } => report.still_pending.push(order),
@@ -378,6 +384,16 @@ impl Checkout<'_> {
                     continue;
                 }
             };
+            // As in `tick`: the send is this instance's, written first.
+            work.rec.due_at = Some(self.after(self.options.lease));
+            match self.try_save(&mut work).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    results.push((order, Err(e)));
+                    continue;
+                }
+            }
             let r = self.deliver(ctx, &mut work, true).await.map(|o| o.delivery);
             results.push((order, r));
         }
