@@ -56,8 +56,10 @@ const PROVIDER: &str = "config";
 pub const DEFAULT_STORE: &str = "sqlite:loyalty-checkout.db";
 const SECTIONS: &[&str] = &["provider", "store", "checkout", "serve"];
 
-/// A parsed `loyalty.toml`.
-#[derive(Debug, Clone)]
+/// A parsed `loyalty.toml`. Its `Debug` shows the provider's keys but none of their values
+/// (a secret written inline would otherwise be printed) and the store URL without its user,
+/// password or query.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// Where it was read from (for messages).
@@ -72,6 +74,34 @@ pub struct Config {
     pub checkout: CheckoutOptions,
     /// `[serve]`, read by `loyalty serve` (kept as it is here).
     pub serve: Option<Value>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("source", &self.source)
+            .field("kind", &self.kind)
+            .field("provider_keys", &self.provider.keys().collect::<Vec<_>>())
+            .field("store_url", &redacted_store_url(&self.store_url))
+            .field("checkout", &self.checkout)
+            .field("serve", &self.serve.as_ref().map(|_| "[serve]"))
+            .finish()
+    }
+}
+
+/// A store URL as it may be printed: `postgres://[redacted]@host/db`, no query.
+fn redacted_store_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://[redacted]@{host}/{path}"),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// What a configuration opens: the provider (checked against its declaration), the checkout

@@ -141,3 +141,14 @@ async fn switching_provider_is_editing_the_file() {
     assert_eq!(out.member.as_ref().map(|m| m.as_str()), Some(loyalty_sim::diller::demo::MEMBER_ID));
     assert!(sim.probe.transaction_exists("sw-2"));
 }
+
+#[test]
+fn debug_shows_no_inline_secret_and_no_store_password() {
+    let text = "[provider]\nkind = \"diller\"\nclient_secret = \"hunter2-inline\"\n\n[store]\nurl = \"postgres://shop:pg-pass-9@db.internal/loyalty?sslmode=require&password=q-pass\"\n";
+    let config = loyalty_config::parse(text, "loyalty.toml").unwrap();
+    let shown = format!("{config:?}");
+    for secret in ["hunter2-inline", "pg-pass-9", "q-pass", "shop:"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("client_secret") && shown.contains("db.internal/loyalty"), "{shown}");
+}
