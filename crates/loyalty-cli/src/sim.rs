@@ -28,7 +28,8 @@ pub struct SimArgs {
     control: bool,
     /// The simulator's settings (the choices its contract leaves open), as JSON or TOML; a key
     /// left out keeps its default, an unknown key is an error. The keys are the fields of the
-    /// settings type in conformance/simulators/src/VENDOR/settings.rs.
+    /// settings type in the vendor's folder of the simulators (for Diller
+    /// conformance/simulators/src/diller/settings.rs).
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// Also write the ready loyalty.toml to this file.
