@@ -39,6 +39,17 @@ pub struct ReturnLedger {
     pub refunds_paid: BTreeSet<TransactionId>,
     /// A return started and not finished (no other may start meanwhile).
     pub in_progress: Option<TransactionId>,
+    /// The return under way as it was asked, with the style it was asked in, so the checkout's
+    /// background work can finish it when the instance that started it stops.
+    #[serde(default)]
+    pub in_progress_request: Option<ReturnRequest>,
+    /// The return style the return under way was asked in (`None`: the provider's own).
+    #[serde(default)]
+    pub in_progress_style: Option<ReturnStyle>,
+    /// Until when the instance working on the return under way owns it (a lease); after that
+    /// another request or the background work takes it over.
+    #[serde(default)]
+    pub in_progress_until: Option<chrono::DateTime<chrono::Utc>>,
     /// False when the provider never got the sale (refused, or no transactions): returns
     /// then only refund, nothing is sent.
     pub delivered: bool,
@@ -61,6 +72,9 @@ impl ReturnLedger {
             authorization: None,
             refunds_paid: BTreeSet::new(),
             in_progress: None,
+            in_progress_request: None,
+            in_progress_style: None,
+            in_progress_until: None,
             delivered: true,
             current_cancelled: false,
         }

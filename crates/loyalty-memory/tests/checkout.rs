@@ -836,6 +836,61 @@ async fn a_return_resumed_after_its_instance_died_past_the_cancel_is_finished() 
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
 }
 
+/// The ledger and record an instance leaves when it stops in the middle of return `id` of
+/// `out`'s order, its lease ending a minute from now.
+async fn return_left_under_way(w: &World, store: &MemoryCheckoutStore, out: &CheckoutOutcome, id: &str) {
+    let order_id = out.transaction.id.clone();
+    let until = w.clock.now() + chrono::Duration::minutes(1);
+    let mut ledger = ReturnLedger::new(out.transaction.clone());
+    ledger.authorization = w.checkout.status(&order_id).await.unwrap().unwrap().authorization;
+    ledger.in_progress = Some(TransactionId::new(id));
+    ledger.in_progress_request = Some(ret(order_id.as_str(), id, "2", 1));
+    ledger.in_progress_until = Some(until);
+    assert!(store.save_ledger(&ledger, None).await.unwrap().is_some());
+    let stored = store.load(&order_id).await.unwrap().unwrap();
+    let mut rec = stored.value;
+    rec.due_at = Some(until);
+    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_return_whose_instance_stopped_is_finished_by_the_background_work() {
+    let store = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let out = w.complete(&order("o-87")).await;
+    return_left_under_way(&w, &store, &out, "o-87-r1").await;
+    // While its lease lasts, another return of the order waits (temporary), it does not
+    // start beside it.
+    let err = w.checkout.process_return(&ctx(), &ret("o-87", "o-87-r2", "1", 1), None).await.unwrap_err();
+    assert_eq!((err.kind(), err.is_temporary()), (&ErrorKind::Unavailable, true), "{err}");
+    w.clock.advance(Duration::from_secs(2 * 60));
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+    let ledger = w.checkout.ledger(&TransactionId::new("o-87")).await.unwrap().unwrap();
+    assert!(ledger.processed.contains_key(&TransactionId::new("o-87-r1")), "{ledger:?}");
+    assert!(ledger.in_progress.is_none() && ledger.in_progress_request.is_none());
+    let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(w.payment.refunds().get("o-87-r1"), Some(&mug_net), "the refund is paid");
+    assert_eq!(w.checkout.status(&TransactionId::new("o-87")).await.unwrap().unwrap().due_at, None);
+    // The next return goes through.
+    w.checkout.process_return(&ctx(), &ret("o-87", "o-87-r2", "1", 1), None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_return_asked_after_a_stopped_one_finishes_that_one_first() {
+    let store = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let out = w.complete(&order("o-88")).await;
+    return_left_under_way(&w, &store, &out, "o-88-r1").await;
+    w.clock.advance(Duration::from_secs(2 * 60));
+    w.checkout.process_return(&ctx(), &ret("o-88", "o-88-r2", "1", 1), None).await.unwrap();
+    let ledger = w.checkout.ledger(&TransactionId::new("o-88")).await.unwrap().unwrap();
+    for id in ["o-88-r1", "o-88-r2"] {
+        assert!(ledger.processed.contains_key(&TransactionId::new(id)), "{id}: {ledger:?}");
+        assert!(ledger.refunds_paid.contains(&TransactionId::new(id)), "{id}");
+    }
+}
+
 #[tokio::test]
 async fn a_customer_whose_card_was_declined_can_pay_the_same_order_again() {
     let w = world();
@@ -1156,4 +1211,25 @@ async fn a_refused_sale_whose_hold_release_failed_is_due_until_released_then_not
     let second = w.checkout.tick(&ctx()).await.unwrap();
     assert!(second.released.is_empty(), "{second:?}");
     assert!(w.checkout.status(&TransactionId::new("o-95")).await.unwrap().unwrap().due_at.is_none());
+}
+
+#[tokio::test]
+async fn order_and_return_ids_a_store_or_vendor_cannot_keep_are_refused_before_anything_happens() {
+    let w = world();
+    for (id, why) in [("", "empty"), ("o-\u{0}1", "control"), (&"o".repeat(256) as &str, "255 bytes")] {
+        let err = w.checkout.prepare(&ctx(), &order(id)).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "transaction_id"),
+            "{id:?}: {err}"
+        );
+        assert!(err.to_string().contains(why), "{err}");
+        let err = w.checkout.complete(&ctx(), &order(id)).await.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+    }
+    assert!(w.provider.open_holds().is_empty(), "nothing was held");
+    w.complete(&order("o-89")).await;
+    let err = w.checkout.process_return(&ctx(), &ret("o-89", "r\n1", "2", 1), None).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "return_id"), "{err}");
+    // 255 bytes is still an id.
+    w.checkout.prepare(&ctx(), &order(&"o".repeat(255))).await.unwrap();
 }

@@ -342,14 +342,30 @@ impl Checkout<'_> {
             | CheckoutState::Aborted
             | CheckoutState::Sent
             | CheckoutState::Refused => {
-                // Only due when a release (or an aborted payment's void) failed earlier.
+                // Due when a release (or an aborted payment's void) failed earlier, or when a
+                // return's lease ends: a return whose instance stopped is finished here.
+                let mut return_due = None;
+                if matches!(work.rec.state, CheckoutState::Sent | CheckoutState::Refused) {
+                    match self.finish_lapsed_return(ctx, &order).await {
+                        Ok(due) => return_due = due,
+                        Err(e) => {
+                            report.problems.push(format!("order {order}: return: {e}"));
+                            return_due = Some(self.after(self.options.lease));
+                        }
+                    }
+                    // The return marks the order; act on the record as it now stands.
+                    work = match self.load(&order).await? {
+                        Some(w) => w,
+                        None => return Ok(()),
+                    };
+                }
                 let mut problems = Vec::new();
                 if matches!(work.rec.state, CheckoutState::Aborted | CheckoutState::Declined) {
                     problems = self.void_leftover(&mut work).await;
                 }
                 problems.extend(self.release_recorded(ctx, &mut work).await);
                 work.rec.notes.extend(problems);
-                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
+                work.rec.due_at = if work.rec.has_leftovers() { Some(self.now()) } else { return_due };
                 self.save(&mut work, "checkout.tick").await?;
                 report.released.push(order);
             }

@@ -139,6 +139,27 @@ impl CheckoutRequest {
     }
 }
 
+/// The longest order or return id the checkout takes, in bytes: ids are keys in the checkout
+/// store and transaction ids at the provider, and PostgreSQL's index refuses much longer ones.
+pub const MAX_ID_LEN: usize = 255;
+
+/// An order or return id the checkout can keep and send: 1 to [`MAX_ID_LEN`] bytes, no control
+/// characters (PostgreSQL refuses NUL; the others break vendors' ids and logs). Checked before
+/// anything is written, so every store answers the same.
+fn check_id(id: &TransactionId, operation: &str, field: &str) -> Result<()> {
+    let text = id.as_str();
+    let reason = if text.is_empty() {
+        "must not be empty"
+    } else if text.len() > MAX_ID_LEN {
+        "longer than 255 bytes"
+    } else if text.chars().any(char::is_control) {
+        "contains a control character"
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid(FLOW, operation, field, reason))
+}
+
 /// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex): what the checkout and
 /// the HTTP service compare to tell a repeated request from a different one under one key.
 pub fn fingerprint<T: Serialize>(value: &T) -> String {
@@ -512,6 +533,7 @@ impl<'a> Checkout<'a> {
     /// `Conflict` when the order is already committed, or its payment waits for the customer;
     /// any provider error. No hold is left behind when this fails.
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
+        check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
         let _guard = self.lock_order(&request.transaction_id).await;
         let work = self.prepare_locked(ctx, request).await?;
         Prepared::from_record(&work.rec)
@@ -585,6 +607,7 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// Errors before the charge (no hold is left behind) and payment refusals.
     pub async fn complete(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Completion> {
+        check_id(&request.transaction_id, "checkout.complete", "transaction_id")?;
         let order = request.transaction_id.clone();
         let _guard = self.lock_order(&order).await;
         let mut existing = self.load(&order).await?;
@@ -681,6 +704,7 @@ impl<'a> Checkout<'a> {
         request: &ReturnRequest,
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
+        check_id(&request.return_id, "checkout.return", "return_id")?;
         let Some(original) = &request.original else {
             return returns::process(&self.provider, ctx, None, request, style).await;
         };
@@ -733,29 +757,100 @@ impl<'a> Checkout<'a> {
             self.refund_once(&mut ledger, &mut version, request, &done).await?;
             return Ok(done);
         }
-        if let Some(other) = ledger.in_progress.as_ref().filter(|r| **r != request.return_id) {
-            return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
-                .with_message(format!("return {other} of order {original} is under way")));
+        if let Some(under_way) = ledger.in_progress.clone() {
+            if ledger.in_progress_until.is_some_and(|until| until > self.now()) {
+                // Another instance is working on it now: running it here as well would act at
+                // the provider twice.
+                return Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_temporary(true).with_message(
+                    format!("return {under_way} of order {original} is under way; try again shortly"),
+                ));
+            }
+            if under_way != request.return_id {
+                // Its instance stopped: finish it as it was asked, then this one.
+                let Some(earlier) = ledger.in_progress_request.clone() else {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                        .with_message(format!("return {under_way} of order {original} is under way")));
+                };
+                let style = ledger.in_progress_style;
+                self.run_return(ctx, &mut ledger, &mut version, &earlier, style, true).await?;
+            }
         }
         // An earlier attempt of this return stopped without clearing its mark (its instance
         // died): it may have acted at the provider.
         let resumed = ledger.in_progress.as_ref() == Some(&request.return_id);
-        // Mark the return before acting at the provider, so no other instance starts one too.
+        self.run_return(ctx, &mut ledger, &mut version, request, style, resumed).await
+    }
+
+    /// Runs one return at the provider under a lease written first (so no other instance starts
+    /// one meanwhile, and the background work finishes it if this instance stops), records it
+    /// and pays the refund.
+    async fn run_return(
+        &self,
+        ctx: &Context,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+        resumed: bool,
+    ) -> Result<ReturnOutcome> {
+        const OP: &str = "checkout.return";
+        let until = self.after(self.options.lease);
         ledger.in_progress = Some(request.return_id.clone());
-        version = Some(self.save_ledger(&ledger, version, OP).await?);
+        ledger.in_progress_request = Some(request.clone());
+        ledger.in_progress_style = style;
+        ledger.in_progress_until = Some(until);
+        *version = Some(self.save_ledger(ledger, *version, OP).await?);
+        self.due_for_return(&ledger.original.id, until).await;
         let outcome =
-            returns::process_resumed(&self.provider, ctx, Some(&mut ledger), request, style, resumed).await;
+            returns::process_resumed(&self.provider, ctx, Some(ledger), request, style, resumed).await;
         ledger.in_progress = None;
+        ledger.in_progress_request = None;
+        ledger.in_progress_style = None;
+        ledger.in_progress_until = None;
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
-                self.save_ledger(&ledger, version, OP).await?;
+                self.save_ledger(ledger, *version, OP).await?;
                 return Err(e);
             }
         };
-        version = Some(self.save_ledger(&ledger, version, OP).await?);
-        self.refund_once(&mut ledger, &mut version, request, &outcome).await?;
+        *version = Some(self.save_ledger(ledger, *version, OP).await?);
+        self.refund_once(ledger, version, request, &outcome).await?;
         Ok(outcome)
+    }
+
+    /// Makes the order due when a return's lease ends, so the background work looks at it if
+    /// the return is not finished by then. Best effort: a lost write leaves the return to be
+    /// finished by the next return request of the order.
+    async fn due_for_return(&self, order: &TransactionId, until: chrono::DateTime<chrono::Utc>) {
+        if let Ok(Some(mut w)) = self.load(order).await {
+            if w.rec.due_at.is_none_or(|d| d > until) {
+                w.rec.due_at = Some(until);
+                let _ = self.try_save(&mut w).await;
+            }
+        }
+    }
+
+    /// Finishes a return whose instance stopped (its lease lapsed), as it was asked; returns
+    /// when a return still under way should be looked at again.
+    pub(super) async fn finish_lapsed_return(
+        &self,
+        ctx: &Context,
+        order: &TransactionId,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let Some(stored) = self.store.load_ledger(order).await? else { return Ok(None) };
+        let (mut ledger, mut version) = (stored.value, Some(stored.version));
+        let Some(under_way) = ledger.in_progress.clone() else { return Ok(None) };
+        if let Some(until) = ledger.in_progress_until.filter(|u| *u > self.now()) {
+            return Ok(Some(until));
+        }
+        // A ledger written before returns kept their request: only a retry can finish it.
+        let Some(request) = ledger.in_progress_request.clone().filter(|r| r.return_id == under_way) else {
+            return Ok(None);
+        };
+        let style = ledger.in_progress_style;
+        self.run_return(ctx, &mut ledger, &mut version, &request, style, true).await?;
+        Ok(None)
     }
 
     async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>, op: &str) -> Result<u64> {
