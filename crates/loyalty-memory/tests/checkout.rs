@@ -1233,3 +1233,24 @@ async fn order_and_return_ids_a_store_or_vendor_cannot_keep_are_refused_before_a
     // 255 bytes is still an id.
     w.checkout.prepare(&ctx(), &order(&"o".repeat(255))).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_lease_written_before_the_clock_was_set_back_does_not_hold_the_order() {
+    let store = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let prepared = w.checkout.prepare(&ctx(), &order("o-90")).await.unwrap();
+    // The instance that started the charge died; its lease was written an hour ahead of the
+    // clock as it now stands (the clock was set back).
+    let order_id = TransactionId::new("o-90");
+    let stored = store.load(&order_id).await.unwrap().unwrap();
+    let mut rec = stored.value;
+    rec.state = loyalty_core::checkout::CheckoutState::Charging;
+    rec.due_at = Some(w.clock.now() + chrono::Duration::hours(1));
+    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+    // The customer's retry takes the order over at once instead of waiting out the jump.
+    let started = std::time::Instant::now();
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "it did not wait for the stale lease");
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.captures(), 1);
+}

@@ -143,7 +143,7 @@ impl CheckoutStore for PostgresCheckoutStore {
             "UPDATE checkouts SET claimed_by = $1, claimed_until = $2
              WHERE order_id IN (
                  SELECT order_id FROM checkouts
-                 WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4)
+                 WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4 OR claimed_until > $7)
                    AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND due_at <= $5))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT $6
@@ -156,6 +156,7 @@ impl CheckoutStore for PostgresCheckoutStore {
         .bind(millis(now))
         .bind(claim.due_by.map(millis))
         .bind(claim.limit as i64)
+        .bind(millis(claim.implausible_after(now)))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error("store.claim", e))?;

@@ -146,7 +146,7 @@ impl CheckoutStore for SqliteCheckoutStore {
             "UPDATE checkouts SET claimed_by = ?, claimed_until = ?
              WHERE order_id IN (
                  SELECT order_id FROM checkouts
-                 WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ?)
+                 WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_until > ?)
                    AND (? IS NULL OR (due_at IS NOT NULL AND due_at <= ?))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT ?)
@@ -160,6 +160,7 @@ impl CheckoutStore for SqliteCheckoutStore {
         let due = claim.due_by.map(millis);
         let rows = q
             .bind(millis(now))
+            .bind(millis(claim.implausible_after(now)))
             .bind(due)
             .bind(due)
             .bind(claim.limit as i64)

@@ -381,3 +381,28 @@ async fn a_due_time_inside_a_millisecond_is_not_claimed_before_it_is_due() {
         assert_eq!(store.claim(&at(later), later).await.unwrap().len(), 1, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_claim_made_before_the_clock_was_set_back_does_not_hold_the_record() {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
+        store.save(&record("o-back", CheckoutState::Pending, Some(t0())), None).await.unwrap().unwrap();
+        let claim_at = |now: DateTime<Utc>| {
+            Claim::new(vec![CheckoutState::Pending], "me", now + Duration::minutes(1), 10).due_by(now)
+        };
+        // Claimed an hour ahead, then the clock is set back by that hour.
+        let ahead = t0() + Duration::hours(1);
+        assert_eq!(store.claim(&claim_at(ahead), ahead).await.unwrap().len(), 1, "{name}");
+        assert_eq!(
+            store.claim(&claim_at(t0()), t0()).await.unwrap().len(),
+            1,
+            "{name}: the old claim lapsed"
+        );
+        // A live claim on a clock a few seconds ahead still holds.
+        let behind = t0() - Duration::seconds(5);
+        assert!(
+            store.claim(&claim_at(behind), t0() + Duration::seconds(1)).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}

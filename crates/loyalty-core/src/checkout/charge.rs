@@ -39,7 +39,7 @@ impl Checkout<'_> {
                 .load(order)
                 .await?
                 .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
-            if work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now()) {
+            if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
                 work = self.wait_for_other(order, OP).await?;
             }
             match work.rec.state {
@@ -396,7 +396,7 @@ impl Checkout<'_> {
             .load(order)
             .await?
             .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
-        if work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now()) {
+        if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
             work = self.wait_for_other(order, OP).await?;
         }
         if work.rec.state.is_committed() {

@@ -464,6 +464,18 @@ impl<'a> Checkout<'a> {
         self.now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
     }
 
+    /// Whether a lease ending at `until` still holds the order: it ends in the future, but not
+    /// more than two leases ahead. One further ahead was written before this clock was set back
+    /// and counts as lapsed, or the order would wait for as long as the jump; another
+    /// instance's clock a few seconds ahead stays well inside the bound.
+    fn lease_holds(&self, until: Option<DateTime<Utc>>) -> bool {
+        let now = self.now();
+        let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
+        until.is_some_and(|u| {
+            u > now && u <= now.checked_add_signed(lease * 2).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        })
+    }
+
     /// Serialises this process's calls on one order; other processes are kept out by the
     /// store's versioned writes.
     async fn lock_order(&self, order: &TransactionId) -> tokio::sync::OwnedMutexGuard<()> {
@@ -510,7 +522,7 @@ impl<'a> Checkout<'a> {
             let work = self.load(order).await?.ok_or_else(|| {
                 Error::not_found(FLOW, op, format!("order {order} disappeared from the checkout store"))
             })?;
-            let busy = work.rec.state.is_in_progress() && work.rec.due_at.is_some_and(|d| d > self.now());
+            let busy = work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at);
             if !busy {
                 return Ok(work);
             }
@@ -612,7 +624,7 @@ impl<'a> Checkout<'a> {
         let _guard = self.lock_order(&order).await;
         let mut existing = self.load(&order).await?;
         if let Some(w) = &existing {
-            if w.rec.state.is_in_progress() && w.rec.due_at.is_some_and(|d| d > self.now()) {
+            if w.rec.state.is_in_progress() && self.lease_holds(w.rec.due_at) {
                 existing = Some(self.wait_for_other(&order, "checkout.complete").await?);
             }
         }
@@ -758,7 +770,7 @@ impl<'a> Checkout<'a> {
             return Ok(done);
         }
         if let Some(under_way) = ledger.in_progress.clone() {
-            if ledger.in_progress_until.is_some_and(|until| until > self.now()) {
+            if self.lease_holds(ledger.in_progress_until) {
                 // Another instance is working on it now: running it here as well would act at
                 // the provider twice.
                 return Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_temporary(true).with_message(
@@ -841,7 +853,7 @@ impl<'a> Checkout<'a> {
         let Some(stored) = self.store.load_ledger(order).await? else { return Ok(None) };
         let (mut ledger, mut version) = (stored.value, Some(stored.version));
         let Some(under_way) = ledger.in_progress.clone() else { return Ok(None) };
-        if let Some(until) = ledger.in_progress_until.filter(|u| *u > self.now()) {
+        if let Some(until) = ledger.in_progress_until.filter(|u| self.lease_holds(Some(*u))) {
             return Ok(Some(until));
         }
         // A ledger written before returns kept their request: only a retry can finish it.

@@ -91,7 +91,7 @@ impl Checkout<'_> {
                         "order {order}: the payment waits for the customer; confirm or abort it first"
                     )));
                 }
-                Some(w) if w.rec.state.is_in_progress() && w.rec.due_at.is_some_and(|d| d > self.now()) => {
+                Some(w) if w.rec.state.is_in_progress() && self.lease_holds(w.rec.due_at) => {
                     self.wait_for_other(order, OP).await?;
                 }
                 Some(mut w) => {

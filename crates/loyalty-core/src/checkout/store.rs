@@ -47,6 +47,20 @@ impl Claim {
         self.due_by = Some(at);
         self
     }
+
+    /// A claim ending after this instant was not made on a clock like the one `now` comes
+    /// from: it runs more than twice this claim's length ahead, so it was written before the
+    /// clock was set back. It counts as lapsed, or the records would stay claimed for as long
+    /// as the jump (a clock a few seconds apart on another instance stays well inside it).
+    pub fn implausible_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let length = (self.until - now).max(chrono::Duration::zero());
+        self.until + length
+    }
+
+    /// Whether a record claimed until `claimed_until` (or never) may be claimed at `now`.
+    pub fn may_take(&self, claimed_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        claimed_until.is_none_or(|until| until <= now || until > self.implausible_after(now))
+    }
 }
 
 /// Durable checkout state: one record per order, the outbox (records in
@@ -60,7 +74,9 @@ impl Claim {
 ///   processes (a unique key or a conditional update in the database, never a process mutex).
 /// - **Claims.** `claim` marks the records it returns as claimed until `claim.until`, and never
 ///   returns a record another live claim holds, so each pending send or expired hold is worked
-///   by exactly one instance at a time. Saving a record ends its claim.
+///   by exactly one instance at a time. Saving a record ends its claim. A claim ending after
+///   [`Claim::implausible_after`] was made before the clock was set back and counts as lapsed
+///   ([`Claim::may_take`]).
 /// - Ledgers follow the same versioning as records.
 ///
 /// # Errors
@@ -152,7 +168,7 @@ impl CheckoutStore for MemoryCheckoutStore {
             .values()
             .filter(|(r, _, claimed)| {
                 claim.states.contains(&r.state)
-                    && claimed.is_none_or(|until| until <= now)
+                    && claim.may_take(*claimed, now)
                     && match claim.due_by {
                         None => true,
                         Some(by) => r.due_at.is_some_and(|d| d <= by),
