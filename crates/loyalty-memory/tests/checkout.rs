@@ -1254,3 +1254,24 @@ async fn a_lease_written_before_the_clock_was_set_back_does_not_hold_the_order()
     assert_eq!(out.charged, prepared.priced.total);
     assert_eq!(w.payment.captures(), 1);
 }
+
+#[tokio::test]
+async fn a_charge_interrupted_before_the_clock_was_set_back_is_finished_by_the_tick() {
+    let store = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let prepared = w.checkout.prepare(&ctx(), &order("o-91b")).await.unwrap();
+    // The instance charging the order died; its lease ends an hour ahead of the clock as it
+    // now stands (set back meanwhile).
+    let order_id = TransactionId::new("o-91b");
+    let stored = store.load(&order_id).await.unwrap().unwrap();
+    let mut rec = stored.value;
+    rec.state = loyalty_core::checkout::CheckoutState::Charging;
+    rec.due_at = Some(w.clock.now() + chrono::Duration::hours(1));
+    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+    assert_eq!(report.recovered, vec![order_id.clone()]);
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent);
+    assert_eq!(w.payment.captured_total(&order_id), Some(prepared.priced.total));
+}

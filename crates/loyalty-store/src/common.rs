@@ -138,6 +138,13 @@ pub(crate) fn decode_reply(text: &str) -> Result<StoredReply, Error> {
     serde_json::from_str(text).map_err(|e| loyalty_core::checkout::corrupt(format!("service reply: {e}")))
 }
 
+/// The states whose due time is an instance's lease: one due further ahead than a claim
+/// could be was written before the clock was set back, and is due now
+/// ([`loyalty_core::checkout::Claim::lapsed_lease`]).
+pub(crate) fn in_progress_labels() -> Vec<String> {
+    state_labels(&CheckoutState::ALL.iter().copied().filter(|s| s.is_in_progress()).collect::<Vec<_>>())
+}
+
 pub(crate) fn state_labels(states: &[CheckoutState]) -> Vec<String> {
     states.iter().map(|s| s.label().to_string()).collect()
 }

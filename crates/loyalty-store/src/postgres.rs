@@ -9,7 +9,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::common::{
     check_schema, claimed_records, db_error, decode_ledger, decode_record, decode_reply, due_millis,
-    encode_ledger, encode_record, encode_reply, listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
+    encode_ledger, encode_record, encode_reply, in_progress_labels, listed_records, millis, state_labels,
+    MIGRATIONS, PROVIDER,
 };
 
 /// Serialises schema migrations of instances starting at once (an advisory lock held for one
@@ -144,7 +145,8 @@ impl CheckoutStore for PostgresCheckoutStore {
              WHERE order_id IN (
                  SELECT order_id FROM checkouts
                  WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4 OR claimed_until > $7)
-                   AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND due_at <= $5))
+                   AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND (due_at <= $5
+                        OR (state = ANY($8) AND due_at > $7))))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT $6
                  FOR UPDATE SKIP LOCKED)
@@ -157,6 +159,7 @@ impl CheckoutStore for PostgresCheckoutStore {
         .bind(claim.due_by.map(millis))
         .bind(claim.limit as i64)
         .bind(millis(claim.implausible_after(now)))
+        .bind(in_progress_labels())
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error("store.claim", e))?;

@@ -14,7 +14,8 @@ use sqlx::Connection;
 
 use crate::common::{
     check_schema, claimed_records, db_error, decode_ledger, decode_record, decode_reply, due_millis,
-    encode_ledger, encode_record, encode_reply, listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
+    encode_ledger, encode_record, encode_reply, in_progress_labels, listed_records, millis, state_labels,
+    MIGRATIONS, PROVIDER,
 };
 
 /// Checkout state in a SQLite file (WAL journal, so readers never wait for the writer).
@@ -147,22 +148,25 @@ impl CheckoutStore for SqliteCheckoutStore {
              WHERE order_id IN (
                  SELECT order_id FROM checkouts
                  WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_until > ?)
-                   AND (? IS NULL OR (due_at IS NOT NULL AND due_at <= ?))
+                   AND (? IS NULL OR (due_at IS NOT NULL AND (due_at <= ?
+                        OR (state IN ({}) AND due_at > ?))))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT ?)
              RETURNING version, record",
-            placeholders(claim.states.len())
+            placeholders(claim.states.len()),
+            placeholders(in_progress_labels().len())
         );
         let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(&claim.owner).bind(millis(claim.until));
         for s in state_labels(&claim.states) {
             q = q.bind(s);
         }
         let due = claim.due_by.map(millis);
+        q = q.bind(millis(now)).bind(millis(claim.implausible_after(now))).bind(due).bind(due);
+        for s in in_progress_labels() {
+            q = q.bind(s);
+        }
         let rows = q
-            .bind(millis(now))
             .bind(millis(claim.implausible_after(now)))
-            .bind(due)
-            .bind(due)
             .bind(claim.limit as i64)
             .fetch_all(&self.pool)
             .await

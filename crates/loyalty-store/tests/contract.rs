@@ -406,3 +406,27 @@ async fn a_claim_made_before_the_clock_was_set_back_does_not_hold_the_record() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_lease_written_before_the_clock_was_set_back_is_due_now() {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
+        let far = t0() + Duration::hours(1);
+        store.save(&record("o-lease", CheckoutState::Charging, Some(far)), None).await.unwrap().unwrap();
+        // A backoff or hold expiry that far ahead is not a lease: it is not due.
+        store.save(&record("o-backoff", CheckoutState::Pending, Some(far)), None).await.unwrap().unwrap();
+        let claim =
+            Claim::new(CheckoutState::ALL.to_vec(), "me", t0() + Duration::minutes(1), 10).due_by(t0());
+        let claimed = store.claim(&claim, t0()).await.unwrap();
+        assert_eq!(claimed.iter().map(|s| s.value.order.as_str()).collect::<Vec<_>>(), ["o-lease"], "{name}");
+        // A lease within bounds (another instance working now) is not due.
+        store
+            .save(&record("o-live", CheckoutState::Charging, Some(t0() + Duration::seconds(50))), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let later =
+            Claim::new(CheckoutState::ALL.to_vec(), "me", t0() + Duration::minutes(1), 10).due_by(t0());
+        assert!(store.claim(&later, t0()).await.unwrap().is_empty(), "{name}");
+    }
+}

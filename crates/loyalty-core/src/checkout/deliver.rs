@@ -239,7 +239,14 @@ impl Checkout<'_> {
             // The claimed copy may be stale by now (a request changed the order while earlier
             // ones were worked on): act on the record as it stands, and only if still due.
             let work = match self.load(&order).await {
-                Ok(Some(w)) if w.rec.due_at.is_some_and(|d| d <= now) => w,
+                Ok(Some(w))
+                    if w.rec.due_at.is_some_and(|d| d <= now)
+                        || (w.rec.state.is_in_progress()
+                            && w.rec.due_at.is_some()
+                            && !self.lease_holds(w.rec.due_at)) =>
+                {
+                    w
+                }
                 Ok(_) => continue,
                 Err(e) => {
                     report.problems.push(format!("order {order}: {e}"));

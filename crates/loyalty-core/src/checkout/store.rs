@@ -14,7 +14,8 @@ use crate::ids::TransactionId;
 use crate::returns::ReturnLedger;
 
 /// Which records to claim: those in `states` that are due by `due_by` (any due time when
-/// `None`) and not claimed by anyone else right now.
+/// `None`; also those holding a lease written before the clock was set back,
+/// [`Claim::lapsed_lease`]) and not claimed by anyone else right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Claim {
@@ -55,6 +56,13 @@ impl Claim {
     pub fn implausible_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let length = (self.until - now).max(chrono::Duration::zero());
         self.until + length
+    }
+
+    /// Whether a record in `state` due at `due_at` holds a lease written before the clock was
+    /// set back (an in-progress state due after [`Claim::implausible_after`]): such a record is
+    /// due now, whatever `due_by` says, or an interrupted charge would wait out the jump.
+    pub fn lapsed_lease(&self, state: CheckoutState, due_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        state.is_in_progress() && due_at > self.implausible_after(now)
     }
 
     /// Whether a record claimed until `claimed_until` (or never) may be claimed at `now`.
@@ -171,7 +179,7 @@ impl CheckoutStore for MemoryCheckoutStore {
                     && claim.may_take(*claimed, now)
                     && match claim.due_by {
                         None => true,
-                        Some(by) => r.due_at.is_some_and(|d| d <= by),
+                        Some(by) => r.due_at.is_some_and(|d| d <= by || claim.lapsed_lease(r.state, d, now)),
                     }
             })
             .map(|(r, _, _)| (r.due_at.unwrap_or(r.updated_at), r.order.clone()))
