@@ -59,7 +59,8 @@ enum Command {
     Return(ops::checkout::ReturnArgs),
     /// List the transactions waiting in the outbox for a resend.
     Pending(ops::outbox::OutboxArgs),
-    /// Resend the transactions waiting in the outbox now.
+    /// Resend the transactions waiting in the outbox now; exit 1 when one is still pending,
+    /// was refused for good, or failed (someone must act).
     Resend(ops::outbox::OutboxArgs),
     /// Serve the configured provider and checkout store as a JSON service over HTTP for shops
     /// not written in Rust (docs/serve.md); the API key comes from `[serve] api_key_env`.

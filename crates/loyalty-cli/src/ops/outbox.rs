@@ -70,18 +70,8 @@ pub fn resend(config: &Path, args: &OutboxArgs) -> ExitCode {
         let mut failed = false;
         let mut rows = Vec::new();
         for (order, result) in results {
-            let (status, detail) = match result {
-                Ok(Delivery::Sent(_)) | Ok(Delivery::NotSupported) => ("sent", String::new()),
-                Ok(Delivery::Pending { reason }) => {
-                    failed = true;
-                    ("pending", reason)
-                }
-                Ok(Delivery::Refused { reason }) => ("refused", reason),
-                Err(e) => {
-                    failed = true;
-                    ("error", e.to_string())
-                }
-            };
+            let (status, detail, attention) = row_of(result);
+            failed |= attention;
             rows.push((order, status, detail));
         }
         if json {
@@ -103,4 +93,33 @@ pub fn resend(config: &Path, args: &OutboxArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
     })
+}
+
+/// A resend's line: its status, the reason, and whether someone must act (still pending, refused
+/// for good, or failed), which makes `loyalty resend` exit 1 for scripts.
+fn row_of(result: loyalty_core::Result<Delivery>) -> (&'static str, String, bool) {
+    match result {
+        Ok(Delivery::Sent(_)) | Ok(Delivery::NotSupported) => ("sent", String::new(), false),
+        Ok(Delivery::Pending { reason }) => ("pending", reason, true),
+        // Out of the outbox, but the vendor will never have the sale.
+        Ok(Delivery::Refused { reason }) => ("refused", reason, true),
+        Err(e) => ("error", e.to_string(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use loyalty_core::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn a_send_refused_for_good_or_still_pending_needs_someone() {
+        assert!(!row_of(Ok(Delivery::NotSupported)).2);
+        assert!(row_of(Ok(Delivery::Refused { reason: "unknown member".into() })).2);
+        assert!(row_of(Ok(Delivery::Pending { reason: "vendor down".into() })).2);
+        let (status, _, attention) =
+            row_of(Err(Error::new(ErrorKind::Unavailable, "memory", "transactions.send")));
+        assert_eq!((status, attention), ("error", true));
+    }
 }
