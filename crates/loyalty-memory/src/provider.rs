@@ -456,7 +456,8 @@ impl Members for MemoryProvider {
                 external_id: request.external_id.clone(),
             },
         );
-        Ok(m)
+        drop(st);
+        self.reply(OP, Ok(m))
     }
 
     async fn enroll(&self, _ctx: &Context, request: &EnrollMember) -> Result<Member> {

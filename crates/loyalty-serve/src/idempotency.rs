@@ -135,7 +135,9 @@ pub(crate) fn key_of(
 
 /// Runs `work` once per `(operation, key)`: a repeat with the same `fingerprint` gets the stored
 /// answer; another fingerprint under the key is refused (422); a repeat while the first runs
-/// in another instance is 409, temporary.
+/// in another instance is 409, temporary. `work` is told whether an earlier attempt under the
+/// key ended without an answer (it failed temporarily, maybe after acting, or its instance
+/// stopped), so it can look for what that attempt did before acting again.
 pub(crate) async fn once<F, Fut>(
     store: &dyn CheckoutStore,
     locks: &KeyLocks,
@@ -146,7 +148,7 @@ pub(crate) async fn once<F, Fut>(
     work: F,
 ) -> Response
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(bool) -> Fut,
     Fut: std::future::Future<Output = Reply>,
 {
     let scoped = format!("{operation}:{key}");
@@ -168,7 +170,7 @@ async fn run_once<F, Fut>(
     work: F,
 ) -> Response
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(bool) -> Fut,
     Fut: std::future::Future<Output = Reply>,
 {
     let store_failed = |e: loyalty_core::Error| Problem::from(e.with_operation(operation)).into_response();
@@ -207,7 +209,8 @@ where
         Ok(None) => return in_progress(operation),
         Err(e) => return store_failed(e),
     };
-    let reply = work().await;
+    let resumed = expected.is_some();
+    let reply = work(resumed).await;
     let outcome = if reply.temporary {
         // Free the key at once: the same request may be repeated and run again.
         StoredReply::running(scoped, fingerprint, now)

@@ -56,8 +56,9 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// Runs `work` once per `(operation, key)` ([`idempotency::once`]), handing it the state and
-    /// a context carrying the key.
+    /// Runs `work` once per `(operation, key)` ([`idempotency::once`]), handing it the state, a
+    /// context carrying the key, and whether an earlier attempt under the key ended without an
+    /// answer.
     async fn once<F, Fut>(
         self: &Arc<Self>,
         operation: &str,
@@ -66,13 +67,13 @@ impl AppState {
         work: F,
     ) -> Response
     where
-        F: FnOnce(Arc<AppState>, loyalty_core::Context) -> Fut,
+        F: FnOnce(Arc<AppState>, loyalty_core::Context, bool) -> Fut,
         Fut: std::future::Future<Output = idempotency::Reply>,
     {
         let now = self.opened.clock.now();
         let ctx = loyalty_core::Context::new().with_idempotency_key(key.clone());
         let state = self.clone();
-        let run = move || work(state, ctx);
+        let run = move |resumed| work(state, ctx, resumed);
         idempotency::once(&*self.opened.store, &self.locks, now, operation, &key, fingerprint, run).await
     }
 }

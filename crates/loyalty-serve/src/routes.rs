@@ -285,12 +285,37 @@ pub(crate) async fn register(
         Err(r) => return r,
     };
     state
-        .once(OP, key, fingerprint(&request), move |state, ctx| async move {
-            let provider = &state.opened.provider;
-            let result = async { provider.require_members(OP)?.register(&ctx, &request).await }.await;
+        .once(OP, key, fingerprint(&request), move |state, ctx, resumed| async move {
+            let result = async {
+                let members = state.opened.provider.require_members(OP)?;
+                register_once(members, &ctx, &request, resumed).await
+            }
+            .await;
             reply_of(StatusCode::CREATED, result)
         })
         .await
+}
+
+/// Registers `request`; after an attempt under the same key that ended without an answer (the
+/// vendor may have created the member before its reply was lost), the member is first looked
+/// up by the e-mail and phone registered, so a repeat never creates a second member or answers
+/// the first attempt's member with a conflict.
+async fn register_once(
+    members: &dyn loyalty_core::Members,
+    ctx: &Context,
+    request: &RegisterMember,
+    resumed: bool,
+) -> loyalty_core::Result<loyalty_core::Member> {
+    if resumed {
+        let lookups =
+            [request.email.clone().map(MemberLookup::Email), request.phone.clone().map(MemberLookup::Phone)];
+        for lookup in lookups.into_iter().flatten() {
+            if let Some(member) = members.find(ctx, &lookup).await? {
+                return Ok(member);
+            }
+        }
+    }
+    members.register(ctx, request).await
 }
 
 #[utoipa::path(
@@ -317,7 +342,7 @@ pub(crate) async fn register_form(
         Err(r) => return r,
     };
     state
-        .once(OP, key, fingerprint(&values), move |state, ctx| async move {
+        .once(OP, key, fingerprint(&values), move |state, ctx, resumed| async move {
             let provider = &state.opened.provider;
             let members = match provider.require_members(OP) {
                 Ok(m) => m,
@@ -329,7 +354,9 @@ pub(crate) async fn register_form(
                 Err(e) => return Reply::problem(&Problem::from(e)),
             };
             match parse_registration(&segments, &values) {
-                Ok(request) => reply_of(StatusCode::CREATED, members.register(&ctx, &request).await),
+                Ok(request) => {
+                    reply_of(StatusCode::CREATED, register_once(members, &ctx, &request, resumed).await)
+                }
                 Err(errors) => {
                     let first =
                         errors.first().map(|e| format!("{}: {}", e.field, e.reason)).unwrap_or_default();
@@ -372,7 +399,7 @@ pub(crate) async fn update_member(
         Err(r) => return r,
     };
     state
-        .once(OP, key, fingerprint(&(&id, &update)), move |state, ctx| async move {
+        .once(OP, key, fingerprint(&(&id, &update)), move |state, ctx, _| async move {
             let provider = &state.opened.provider;
             let result =
                 async { provider.require_members(OP)?.update(&ctx, &MemberId::new(id), &update).await }.await;
@@ -713,7 +740,7 @@ pub(crate) async fn returns(
         request = request.with_reason(r.clone());
     }
     state
-        .once(OP, key, fingerprint(&body), move |state, ctx| async move {
+        .once(OP, key, fingerprint(&body), move |state, ctx, _| async move {
             reply_of(StatusCode::OK, state.checkout.process_return(&ctx, &request, None).await)
         })
         .await
@@ -746,7 +773,7 @@ pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response
     };
     state
         // Each resend carries its own order id as the key, as the checkout sets it.
-        .once(OP, key, String::new(), move |state, _| async move {
+        .once(OP, key, String::new(), move |state, _, _| async move {
             let results = state.checkout.resend_pending(&Context::new()).await;
             let out: Vec<ResendResult> = results
                 .into_iter()

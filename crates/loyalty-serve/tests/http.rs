@@ -570,3 +570,30 @@ async fn bad_paths_content_types_and_keys_get_problems() {
         assert_eq!(r.status(), 401, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_registration_repeated_after_a_lost_reply_answers_the_member_created_once() {
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let s = start_with(
+        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    let before = provider.member_count();
+    let reg = json!({"email": "lost-reply@example.com", "phone": {"country_code": "+47", "number": "49900091"},
+        "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}});
+    // The vendor registers the member, but its reply never arrives.
+    provider.lose_reply_next("members.register");
+    let (status, p) = problem(s.post("/v1/members", Some("reg-lost-1"), reg.clone()).await).await;
+    assert_eq!(
+        (status.as_u16(), p["effect"].as_str(), p["temporary"].as_bool()),
+        (503, Some("unknown"), Some(true))
+    );
+    // The shop repeats with the same key: the member the first attempt created, not a conflict
+    // and not a second member.
+    let again = s.post("/v1/members", Some("reg-lost-1"), reg).await;
+    assert_eq!(again.status(), 201);
+    let member: Value = again.json().await.unwrap();
+    assert_eq!(member["email"], "lost-reply@example.com");
+    assert_eq!(provider.member_count(), before + 1);
+}
