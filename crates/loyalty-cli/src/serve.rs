@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
-use loyalty_core::{Error, ErrorKind};
 use loyalty_serve::{ServeSettings, DEFAULT_LISTEN};
 
 use crate::out;
@@ -34,7 +33,7 @@ pub fn execute(config: &Path, args: &ServeArgs) -> ExitCode {
     };
     let settings = match ServeSettings::from_config(loaded.serve.as_ref()) {
         Ok(s) => s,
-        Err(e) => return out::fail(&in_file(e, &loaded.source)),
+        Err(e) => return out::fail(&loyalty_config::naming_file(e, &loaded.source)),
     };
     let listen =
         args.listen.or(settings.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid default"));
@@ -64,25 +63,6 @@ pub fn execute(config: &Path, args: &ServeArgs) -> ExitCode {
             }
         }
     })
-}
-
-/// A `[serve]` error naming the file, as every other configuration error does.
-fn in_file(e: Error, source: &str) -> Error {
-    match e.kind() {
-        ErrorKind::Invalid { field, reason } => Error::new(
-            ErrorKind::Invalid { field: field.clone(), reason: format!("{reason} (in {source})") },
-            e.provider(),
-            e.operation(),
-        ),
-        _ => {
-            let message = if e.message().is_empty() {
-                format!("in {source}")
-            } else {
-                format!("{} (in {source})", e.message())
-            };
-            e.with_message(message)
-        }
-    }
 }
 
 async fn shutdown() {

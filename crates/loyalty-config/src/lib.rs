@@ -322,25 +322,45 @@ impl Config {
 
 /// Adds the file to an error's message, so a support desk knows which file to fix.
 fn in_file(e: Error, source: &str) -> Error {
-    let message = if e.message().is_empty() {
-        format!("in {source}")
-    } else {
-        format!("{} (in {source})", e.message())
-    };
-    match e.kind() {
-        loyalty_core::ErrorKind::Invalid { field, reason } => {
-            let field = if field.starts_with("provider.") || field == "store" {
-                field.clone()
-            } else {
-                format!("provider.{field}")
-            };
+    let e = match e.kind() {
+        loyalty_core::ErrorKind::Invalid { field, reason }
+            if !(field.starts_with("provider.") || field == "store") =>
+        {
             Error::new(
-                loyalty_core::ErrorKind::Invalid { field, reason: format!("{reason} (in {source})") },
+                loyalty_core::ErrorKind::Invalid {
+                    field: format!("provider.{field}"),
+                    reason: reason.clone(),
+                },
                 e.provider(),
                 e.operation(),
             )
         }
-        _ => e.with_message(message),
+        _ => e,
+    };
+    naming_file(e, source)
+}
+
+/// An error about a configuration file's contents, naming the file: the reason of an
+/// `Invalid`, or the message of any other error, ends with `(in FILE)`, as every configuration
+/// error does (for a caller reading its own section, such as `loyalty serve`'s `[serve]`).
+pub fn naming_file(e: Error, source: &str) -> Error {
+    match e.kind() {
+        loyalty_core::ErrorKind::Invalid { field, reason } => Error::new(
+            loyalty_core::ErrorKind::Invalid {
+                field: field.clone(),
+                reason: format!("{reason} (in {source})"),
+            },
+            e.provider(),
+            e.operation(),
+        ),
+        _ => {
+            let message = if e.message().is_empty() {
+                format!("in {source}")
+            } else {
+                format!("{} (in {source})", e.message())
+            };
+            e.with_message(message)
+        }
     }
 }
 
