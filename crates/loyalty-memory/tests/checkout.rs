@@ -1234,19 +1234,22 @@ async fn order_and_return_ids_a_store_or_vendor_cannot_keep_are_refused_before_a
     w.checkout.prepare(&ctx(), &order(&"o".repeat(255))).await.unwrap();
 }
 
+/// The record an instance leaves when it dies charging `order`, its lease written an hour ahead
+/// of the clock as it now stands (the clock was set back meanwhile).
+async fn charging_with_a_lease_an_hour_ahead(w: &World, store: &MemoryCheckoutStore, order: &str) {
+    let stored = store.load(&TransactionId::new(order)).await.unwrap().unwrap();
+    let mut rec = stored.value;
+    rec.state = loyalty_core::checkout::CheckoutState::Charging;
+    rec.due_at = Some(w.clock.now() + chrono::Duration::hours(1));
+    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+}
+
 #[tokio::test]
 async fn a_lease_written_before_the_clock_was_set_back_does_not_hold_the_order() {
     let store = Arc::new(MemoryCheckoutStore::new());
     let w = world_on(store.clone());
     let prepared = w.checkout.prepare(&ctx(), &order("o-90")).await.unwrap();
-    // The instance that started the charge died; its lease was written an hour ahead of the
-    // clock as it now stands (the clock was set back).
-    let order_id = TransactionId::new("o-90");
-    let stored = store.load(&order_id).await.unwrap().unwrap();
-    let mut rec = stored.value;
-    rec.state = loyalty_core::checkout::CheckoutState::Charging;
-    rec.due_at = Some(w.clock.now() + chrono::Duration::hours(1));
-    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
+    charging_with_a_lease_an_hour_ahead(&w, &store, "o-90").await;
     // The customer's retry takes the order over at once instead of waiting out the jump.
     let started = std::time::Instant::now();
     let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
@@ -1260,14 +1263,8 @@ async fn a_charge_interrupted_before_the_clock_was_set_back_is_finished_by_the_t
     let store = Arc::new(MemoryCheckoutStore::new());
     let w = world_on(store.clone());
     let prepared = w.checkout.prepare(&ctx(), &order("o-91b")).await.unwrap();
-    // The instance charging the order died; its lease ends an hour ahead of the clock as it
-    // now stands (set back meanwhile).
+    charging_with_a_lease_an_hour_ahead(&w, &store, "o-91b").await;
     let order_id = TransactionId::new("o-91b");
-    let stored = store.load(&order_id).await.unwrap().unwrap();
-    let mut rec = stored.value;
-    rec.state = loyalty_core::checkout::CheckoutState::Charging;
-    rec.due_at = Some(w.clock.now() + chrono::Duration::hours(1));
-    assert!(store.save(&rec, Some(stored.version)).await.unwrap().is_some());
     let report = w.checkout.tick(&ctx()).await.unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
     assert_eq!(report.recovered, vec![order_id.clone()]);
