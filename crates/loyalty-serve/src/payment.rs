@@ -24,14 +24,9 @@ struct Announced {
 /// Payments announced by commit requests, by order id, kept in the checkout store (next to the
 /// stored replies), so a charge interrupted by a restart, or resumed by another instance, can
 /// finish without the shop repeating its commit.
+#[derive(Debug)]
 pub(crate) struct ShopPayments {
     store: Arc<dyn CheckoutStore>,
-}
-
-impl std::fmt::Debug for ShopPayments {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShopPayments").finish_non_exhaustive()
-    }
 }
 
 /// How often a lost versioned write of an announcement is tried again before giving up.

@@ -50,11 +50,6 @@ fn answer<T: Serialize>(result: loyalty_core::Result<T>) -> Response {
     }
 }
 
-/// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
-/// of the bad field, an oversized one `413`. A field `T` does not know is refused too, however
-/// deep, so a typo (`"emial"`) is never dropped in silence. A type serde reads from buffered
-/// content (an adjacently tagged value written before its tag) must refuse unknown fields
-/// itself, as the phone's object form does: skipped fields there are not reported.
 /// A path parameter; one that cannot be read (percent-encoded bytes that are not UTF-8) is a
 /// 400 problem naming the path, like every other refusal, not axum's plain-text answer.
 pub(crate) struct PathParam(pub String);
@@ -100,6 +95,11 @@ pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
+/// of the bad field, an oversized one `413`. A field `T` does not know is refused too, however
+/// deep, so a typo (`"emial"`) is never dropped in silence. A type serde reads from buffered
+/// content (an adjacently tagged value written before its tag) must refuse unknown fields
+/// itself, as the phone's object form does: skipped fields there are not reported.
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
     let bytes = bytes.map_err(|r| {
         let status = r.status();
