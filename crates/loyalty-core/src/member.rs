@@ -441,6 +441,17 @@ impl RegisterMember {
         RegisterMember::default()
     }
 
+    /// The lookups that find a member this registration would make again: by its phone, then
+    /// its e-mail, each only where `caps` declares that lookup. Looked up before registering
+    /// again after an attempt whose answer was lost, so a retry finds the member it created.
+    pub fn lookups(&self, caps: &crate::capabilities::Capabilities) -> Vec<MemberLookup> {
+        [self.phone.clone().map(MemberLookup::Phone), self.email.clone().map(MemberLookup::Email)]
+            .into_iter()
+            .flatten()
+            .filter(|l| caps.supports_lookup(l.kind()))
+            .collect()
+    }
+
     /// Sets the phone.
     pub fn with_phone(mut self, phone: Phone) -> Self {
         self.phone = Some(phone);
@@ -605,6 +616,23 @@ impl MemberUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registration_is_looked_up_by_phone_then_email_where_the_provider_can() {
+        let request = RegisterMember::new()
+            .with_phone(Phone::new("+47", "41234567"))
+            .with_email("kari@example.com".to_string());
+        let mut caps = crate::capabilities::Capabilities::none();
+        caps.lookups = vec![LookupKind::Phone, LookupKind::Email];
+        let kinds = |caps: &crate::capabilities::Capabilities| {
+            request.lookups(caps).iter().map(MemberLookup::kind).collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(&caps), [LookupKind::Phone, LookupKind::Email]);
+        caps.lookups = vec![LookupKind::Email];
+        assert_eq!(kinds(&caps), [LookupKind::Email]);
+        caps.lookups.clear();
+        assert!(kinds(&caps).is_empty());
+    }
 
     #[test]
     fn e164_numbers_split_by_itu_zones() {

@@ -286,30 +286,29 @@ pub(crate) async fn register(
     };
     state
         .once(OP, key, fingerprint(&request), move |state, ctx, resumed| async move {
+            let provider = &*state.opened.provider;
             let result = async {
-                let members = state.opened.provider.require_members(OP)?;
-                register_once(members, &ctx, &request, resumed).await
-            }
-            .await;
-            reply_of(StatusCode::CREATED, result)
+                register_once(provider, provider.require_members(OP)?, &ctx, &request, resumed).await
+            };
+            reply_of(StatusCode::CREATED, result.await)
         })
         .await
 }
 
 /// Registers `request`; after an attempt under the same key that ended without an answer (the
 /// vendor may have created the member before its reply was lost), the member is first looked
-/// up by the e-mail and phone registered, so a repeat never creates a second member or answers
-/// the first attempt's member with a conflict.
+/// up by the phone and e-mail registered ([`RegisterMember::lookups`], as the checkout's
+/// sign-up does), so a repeat never creates a second member or answers the first attempt's
+/// member with a conflict.
 async fn register_once(
+    provider: &dyn loyalty_core::Provider,
     members: &dyn loyalty_core::Members,
     ctx: &Context,
     request: &RegisterMember,
     resumed: bool,
 ) -> loyalty_core::Result<loyalty_core::Member> {
     if resumed {
-        let lookups =
-            [request.email.clone().map(MemberLookup::Email), request.phone.clone().map(MemberLookup::Phone)];
-        for lookup in lookups.into_iter().flatten() {
+        for lookup in request.lookups(provider.capabilities()) {
             if let Some(member) = members.find(ctx, &lookup).await? {
                 return Ok(member);
             }
@@ -355,7 +354,8 @@ pub(crate) async fn register_form(
             };
             match parse_registration(&segments, &values) {
                 Ok(request) => {
-                    reply_of(StatusCode::CREATED, register_once(members, &ctx, &request, resumed).await)
+                    let registered = register_once(&**provider, members, &ctx, &request, resumed).await;
+                    reply_of(StatusCode::CREATED, registered)
                 }
                 Err(errors) => {
                     let first =

@@ -4,7 +4,7 @@ use super::{fingerprint, Checkout, CheckoutRecord, CheckoutRequest, CheckoutStat
 use crate::basket::{Basket, PricedBasket};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::OfferId;
-use crate::member::{Member, MemberLookup};
+use crate::member::Member;
 use crate::offer::{Discount, Offer, OfferKind, Scope};
 use crate::pricing;
 use crate::provider::{Context, Provider};
@@ -211,9 +211,7 @@ impl Checkout<'_> {
                 .push("guest purchase: sign-up needs both the membership and order-history consents".into());
             return Ok((None, false));
         };
-        let keys =
-            [sign_up.phone.clone().map(MemberLookup::Phone), sign_up.email.clone().map(MemberLookup::Email)];
-        for lookup in keys.into_iter().flatten().filter(|l| caps.supports_lookup(l.kind())) {
+        for lookup in sign_up.lookups(caps) {
             if let Some(m) = members.find(ctx, &lookup).await? {
                 // The same order signed this guest up before (a retry): still a sign-up.
                 let again = work.rec.signed_up && work.rec.member.as_ref().is_some_and(|x| x.id == m.id);
