@@ -246,6 +246,12 @@ impl Capabilities {
         self.lookups.contains(&kind)
     }
 
+    /// Whether offers are listed for this customer: a member's wherever offers are listed, a
+    /// guest's only where the provider lists offers for guests (`guest_offers`).
+    pub fn lists_offers_for(&self, member_known: bool) -> bool {
+        self.list_offers && (member_known || self.guest_offers)
+    }
+
     /// True when any member operation is declared.
     pub fn members(&self) -> bool {
         !self.lookups.is_empty()

@@ -15,8 +15,8 @@ use axum::Json;
 use loyalty_core::checkout::{fingerprint, CheckoutRequest, CheckoutState, Completion, Delivery, Prepared};
 use loyalty_core::form::{parse_registration, registration_form};
 use loyalty_core::{
-    Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, NotApplied, Phone, ProviderExt,
-    RegisterMember, ReturnRequest, TransactionId,
+    Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, Phone, ProviderExt, RegisterMember,
+    ReturnRequest, TransactionId,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -485,24 +485,17 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
         // another currency) is reported as not applied instead of failing the whole price.
         let caps = provider.capabilities();
         let offers = match provider.offers() {
-            Some(o) if caps.list_offers && (request.member.is_some() || caps.guest_offers) => {
+            Some(o) if caps.lists_offers_for(request.member.is_some()) => {
                 let basket = caps.offers_with_basket.then_some(&request.basket);
                 o.list(&Context::new(), request.member.as_ref(), basket).await?
             }
             _ => Vec::new(),
         };
-        let mut offers_priced = Vec::with_capacity(offers.len());
-        let mut set_aside = Vec::new();
-        for offer in offers {
-            match loyalty_core::pricing::check_offer(&offer, request.basket.currency) {
-                Ok(()) => offers_priced.push(offer),
-                Err(e) => set_aside
-                    .push(NotApplied { offer_id: offer.id, reason: format!("cannot be applied: {e}") }),
-            }
-        }
+        let (offers, set_aside) =
+            loyalty_core::pricing::set_aside_unpriceable(offers, request.basket.currency);
         let mut priced = loyalty_core::pricing::price(
             &request.basket,
-            &offers_priced,
+            &offers,
             &request.confirmed,
             state.opened.clock.now(),
         )

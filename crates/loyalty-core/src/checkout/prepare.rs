@@ -134,10 +134,9 @@ impl Checkout<'_> {
             // The order id tells a provider that evaluates the basket as a transaction which of
             // its holds are this order's own, so a basket changed after a hold still lists them.
             let ctx = &ctx.clone().with_idempotency_key(work.rec.order.as_str());
-            match &work.rec.member {
-                Some(m) if caps.list_offers => offers = o.list(ctx, Some(&m.id), basket).await?,
-                None if caps.list_offers && caps.guest_offers => offers = o.list(ctx, None, basket).await?,
-                _ => {}
+            let member = work.rec.member.as_ref().map(|m| &m.id);
+            if caps.lists_offers_for(member.is_some()) {
+                offers = o.list(ctx, member, basket).await?;
             }
         }
         for c in request.confirmed.iter().filter(|c| !offers.iter().any(|o| &o.id == *c)) {
@@ -152,13 +151,8 @@ impl Checkout<'_> {
         }
         // An offer the engine cannot price (a fixed coupon in another currency, a stamp card
         // past its count) is set aside with the reason; the rest of the basket is still sold.
-        offers.retain(|offer| match pricing::check_offer(offer, request.basket.currency) {
-            Ok(()) => true,
-            Err(e) => {
-                work.rec.notes.push(format!("offer {}: cannot be applied: {e}", offer.id));
-                false
-            }
-        });
+        let (offers, set_aside) = pricing::set_aside_unpriceable(offers, request.basket.currency);
+        work.rec.notes.extend(set_aside.iter().map(|n| format!("offer {}: {}", n.offer_id, n.reason)));
         work.rec.offers = offers;
         self.reprice(&mut work.rec)?;
         // A confirmed offer listed with no uses left: the provider can tell "held by another

@@ -91,7 +91,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::PricingError;
 
-use crate::basket::{Basket, PricedBasket};
+use crate::basket::{Basket, NotApplied, PricedBasket};
 use crate::ids::{LineId, OfferId};
 use crate::money::Money;
 use crate::offer::Offer;
@@ -137,6 +137,27 @@ pub fn price(
 /// [`PricingError::InvalidOffer`] naming the offer and the field.
 pub fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Result<(), PricingError> {
     engine::check_offer(offer, currency)
+}
+
+/// Sets aside the offers [`check_offer`] refuses for a basket in `currency`: returns the
+/// others, in order, and for each one set aside why (`cannot be applied: …`), so the rest of
+/// the basket is still priced. The checkout turns the reasons into notes; a price answer lists
+/// them with the offers that gave nothing.
+pub fn set_aside_unpriceable(
+    offers: Vec<Offer>,
+    currency: crate::money::Currency,
+) -> (Vec<Offer>, Vec<NotApplied>) {
+    let mut kept = Vec::with_capacity(offers.len());
+    let mut set_aside = Vec::new();
+    for offer in offers {
+        match check_offer(&offer, currency) {
+            Ok(()) => kept.push(offer),
+            Err(e) => {
+                set_aside.push(NotApplied { offer_id: offer.id, reason: format!("cannot be applied: {e}") })
+            }
+        }
+    }
+    (kept, set_aside)
 }
 
 /// Splits `total` minor units over `weights` in proportion, by largest remainder, as the engine
