@@ -506,16 +506,6 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
     answer(result.await)
 }
 
-/// True when every hold outlives the checkout's hold margin (at most a quarter of the
-/// provider's hold life, as the checkout judges it), so a replayed prepare still holds.
-fn holds_last(state: &AppState, holds: &[loyalty_core::Hold]) -> bool {
-    let style = state.opened.provider.capabilities().hold;
-    let life = style.map_or(std::time::Duration::ZERO, |s| std::time::Duration::from_secs(s.ttl_secs() / 4));
-    let margin = chrono::Duration::from_std(state.opened.options.hold_margin.min(life)).unwrap_or_default();
-    let judged_at = state.opened.clock.now() + margin;
-    holds.iter().all(|h| !h.is_expired_at(judged_at))
-}
-
 fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<TransactionId, Response> {
     idempotency::key_of(headers, operation, Some(order))?;
     Ok(TransactionId::new(order.to_string()))
@@ -566,7 +556,7 @@ pub(crate) async fn prepare(
         Ok(Some(rec))
             if rec.state == CheckoutState::Prepared
                 && rec.request == request
-                && holds_last(&state, &rec.holds) =>
+                && state.checkout.holds_outlast_margin(&rec.holds) =>
         {
             return match Prepared::from_record(&rec) {
                 Ok(p) => {

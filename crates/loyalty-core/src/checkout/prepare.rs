@@ -180,6 +180,22 @@ impl Checkout<'_> {
         self.save(work, "checkout.prepare").await
     }
 
+    /// How far ahead holds are judged: a hold about to lapse is as good as lapsed. At most a
+    /// quarter of a hold's life, so a fresh hold always passes.
+    fn hold_margin(&self, style: crate::capabilities::HoldStyle) -> std::time::Duration {
+        self.options.hold_margin.min(std::time::Duration::from_secs(style.ttl_secs() / 4))
+    }
+
+    /// True when every hold of a prepared checkout outlives the hold margin, so a commit now
+    /// would not have to take any again (a caller answering a repeated prepare from the record
+    /// checks this first; otherwise it prepares again).
+    pub fn holds_outlast_margin(&self, holds: &[Hold]) -> bool {
+        let margin =
+            self.provider.capabilities().hold.map_or(std::time::Duration::ZERO, |s| self.hold_margin(s));
+        let judged_at = self.after(margin);
+        holds.iter().all(|h| !h.is_expired_at(judged_at))
+    }
+
     /// When the sweeper should look at a prepared checkout: when its first hold expires.
     pub(super) fn holds_due(&self, rec: &CheckoutRecord) -> Option<chrono::DateTime<chrono::Utc>> {
         rec.holds.iter().map(|h| h.expires_at).min()
@@ -276,9 +292,7 @@ impl Checkout<'_> {
         // Holds taken again here for being close to lapsing: a provider that does not renew a
         // hold on a repeat returns the same expiry, which is then accepted while it lasts.
         let mut renewed: Vec<OfferId> = Vec::new();
-        // Holds are judged a margin ahead (at most a quarter of a hold's life, so a fresh hold
-        // always passes): a hold about to lapse is as good as lapsed.
-        let margin = self.options.hold_margin.min(std::time::Duration::from_secs(style.ttl_secs() / 4));
+        let margin = self.hold_margin(style);
         // Each pass either holds everything, or drops an offer, or settles the vendor's prices.
         for _ in 0..=(2 * work.rec.offers.len() + 1) {
             let judged_at = self.after(margin);
