@@ -39,17 +39,10 @@ pub struct ReturnLedger {
     pub refunds_paid: BTreeSet<TransactionId>,
     /// A return started and not finished (no other may start meanwhile).
     pub in_progress: Option<TransactionId>,
-    /// The return under way as it was asked, with the style it was asked in, so the checkout's
+    /// The return under way (`in_progress`) as it was asked, under its lease, so the checkout's
     /// background work can finish it when the instance that started it stops.
     #[serde(default)]
-    pub in_progress_request: Option<ReturnRequest>,
-    /// The return style the return under way was asked in (`None`: the provider's own).
-    #[serde(default)]
-    pub in_progress_style: Option<ReturnStyle>,
-    /// Until when the instance working on the return under way owns it (a lease); after that
-    /// another request or the background work takes it over.
-    #[serde(default)]
-    pub in_progress_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub under_way: Option<ReturnUnderWay>,
     /// False when the provider never got the sale (refused, or no transactions): returns
     /// then only refund, nothing is sent.
     pub delivered: bool,
@@ -58,6 +51,31 @@ pub struct ReturnLedger {
     /// cancelling twice.
     #[serde(default)]
     pub current_cancelled: bool,
+}
+
+/// A return started and not finished: as it was asked, in which style, and until when the
+/// instance working on it owns it (a lease; after it, another request or the background work
+/// takes it over).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReturnUnderWay {
+    /// The return as it was asked.
+    pub request: ReturnRequest,
+    /// The style it was asked in (`None`: the provider's own).
+    pub style: Option<ReturnStyle>,
+    /// The end of the lease.
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+impl ReturnUnderWay {
+    /// `request` in `style`, owned until `until`.
+    pub fn new(
+        request: ReturnRequest,
+        style: Option<ReturnStyle>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> ReturnUnderWay {
+        ReturnUnderWay { request, style, until }
+    }
 }
 
 impl ReturnLedger {
@@ -72,9 +90,7 @@ impl ReturnLedger {
             authorization: None,
             refunds_paid: BTreeSet::new(),
             in_progress: None,
-            in_progress_request: None,
-            in_progress_style: None,
-            in_progress_until: None,
+            under_way: None,
             delivered: true,
             current_cancelled: false,
         }

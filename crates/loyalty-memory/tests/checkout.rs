@@ -10,7 +10,7 @@ use loyalty_core::checkout::{
     Authorization, Authorized, Checkout, CheckoutOutcome, CheckoutRequest, CheckoutStore, Completion,
     Delivery, MemoryCheckoutStore, NextAnswer, Payment, PaymentKey, Prepared, SimulatedPayment,
 };
-use loyalty_core::returns::ReturnLedger;
+use loyalty_core::returns::{ReturnLedger, ReturnUnderWay};
 use loyalty_core::{
     Clock, Consents, Context, Error, ErrorKind, LineId, MemberId, MemberLookup, Money, OfferId, Phone,
     Provider, RegisterMember, ReturnRequest, ReturnStyle, SendOutcome, TransactionId, TransactionLine,
@@ -844,8 +844,7 @@ async fn return_left_under_way(w: &World, store: &MemoryCheckoutStore, out: &Che
     let mut ledger = ReturnLedger::new(out.transaction.clone());
     ledger.authorization = w.checkout.status(&order_id).await.unwrap().unwrap().authorization;
     ledger.in_progress = Some(TransactionId::new(id));
-    ledger.in_progress_request = Some(ret(order_id.as_str(), id, "2", 1));
-    ledger.in_progress_until = Some(until);
+    ledger.under_way = Some(ReturnUnderWay::new(ret(order_id.as_str(), id, "2", 1), None, until));
     assert!(store.save_ledger(&ledger, None).await.unwrap().is_some());
     let stored = store.load(&order_id).await.unwrap().unwrap();
     let mut rec = stored.value;
@@ -868,7 +867,7 @@ async fn a_return_whose_instance_stopped_is_finished_by_the_background_work() {
     assert!(report.problems.is_empty(), "{report:?}");
     let ledger = w.checkout.ledger(&TransactionId::new("o-87")).await.unwrap().unwrap();
     assert!(ledger.processed.contains_key(&TransactionId::new("o-87-r1")), "{ledger:?}");
-    assert!(ledger.in_progress.is_none() && ledger.in_progress_request.is_none());
+    assert!(ledger.in_progress.is_none() && ledger.under_way.is_none());
     let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
     assert_eq!(w.payment.refunds().get("o-87-r1"), Some(&mug_net), "the refund is paid");
     assert_eq!(w.checkout.status(&TransactionId::new("o-87")).await.unwrap().unwrap().due_at, None);

@@ -68,7 +68,7 @@ use crate::member::{Member, MemberLookup, RegisterMember};
 use crate::money::Money;
 use crate::offer::Offer;
 use crate::provider::{Context, Provider};
-use crate::returns::{self, ReturnLedger, ReturnOutcome};
+use crate::returns::{self, ReturnLedger, ReturnOutcome, ReturnUnderWay};
 use crate::transaction::{Hold, ReturnRequest, ReturnStyle, Transaction, TransactionReceipt};
 
 const FLOW: &str = "checkout";
@@ -770,7 +770,7 @@ impl<'a> Checkout<'a> {
             return Ok(done);
         }
         if let Some(under_way) = ledger.in_progress.clone() {
-            if self.lease_holds(ledger.in_progress_until) {
+            if self.lease_holds(ledger.under_way.as_ref().map(|u| u.until)) {
                 // Another instance is working on it now: running it here as well would act at
                 // the provider twice.
                 return Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_temporary(true).with_message(
@@ -779,12 +779,12 @@ impl<'a> Checkout<'a> {
             }
             if under_way != request.return_id {
                 // Its instance stopped: finish it as it was asked, then this one.
-                let Some(earlier) = ledger.in_progress_request.clone() else {
+                let Some(earlier) = ledger.under_way.clone() else {
                     return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                         .with_message(format!("return {under_way} of order {original} is under way")));
                 };
-                let style = ledger.in_progress_style;
-                self.run_return(ctx, &mut ledger, &mut version, &earlier, style, true).await?;
+                self.run_return(ctx, &mut ledger, &mut version, &earlier.request, earlier.style, true)
+                    .await?;
             }
         }
         // An earlier attempt of this return stopped without clearing its mark (its instance
@@ -808,17 +808,13 @@ impl<'a> Checkout<'a> {
         const OP: &str = "checkout.return";
         let until = self.after(self.options.lease);
         ledger.in_progress = Some(request.return_id.clone());
-        ledger.in_progress_request = Some(request.clone());
-        ledger.in_progress_style = style;
-        ledger.in_progress_until = Some(until);
+        ledger.under_way = Some(ReturnUnderWay::new(request.clone(), style, until));
         *version = Some(self.save_ledger(ledger, *version, OP).await?);
         self.due_for_return(&ledger.original.id, until).await;
         let outcome =
             returns::process_resumed(&self.provider, ctx, Some(ledger), request, style, resumed).await;
         ledger.in_progress = None;
-        ledger.in_progress_request = None;
-        ledger.in_progress_style = None;
-        ledger.in_progress_until = None;
+        ledger.under_way = None;
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -852,16 +848,15 @@ impl<'a> Checkout<'a> {
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         let Some(stored) = self.store.load_ledger(order).await? else { return Ok(None) };
         let (mut ledger, mut version) = (stored.value, Some(stored.version));
-        let Some(under_way) = ledger.in_progress.clone() else { return Ok(None) };
-        if let Some(until) = ledger.in_progress_until.filter(|u| self.lease_holds(Some(*u))) {
-            return Ok(Some(until));
-        }
+        let Some(id) = ledger.in_progress.clone() else { return Ok(None) };
         // A ledger written before returns kept their request: only a retry can finish it.
-        let Some(request) = ledger.in_progress_request.clone().filter(|r| r.return_id == under_way) else {
+        let Some(under_way) = ledger.under_way.clone().filter(|u| u.request.return_id == id) else {
             return Ok(None);
         };
-        let style = ledger.in_progress_style;
-        self.run_return(ctx, &mut ledger, &mut version, &request, style, true).await?;
+        if self.lease_holds(Some(under_way.until)) {
+            return Ok(Some(under_way.until));
+        }
+        self.run_return(ctx, &mut ledger, &mut version, &under_way.request, under_way.style, true).await?;
         Ok(None)
     }
 
