@@ -471,9 +471,7 @@ impl<'a> Checkout<'a> {
     fn lease_holds(&self, until: Option<DateTime<Utc>>) -> bool {
         let now = self.now();
         let lease = chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::MAX);
-        until.is_some_and(|u| {
-            u > now && u <= now.checked_add_signed(lease * 2).unwrap_or(DateTime::<Utc>::MAX_UTC)
-        })
+        until.is_some_and(|u| u > now && u <= store::beyond_two_leases(now, lease))
     }
 
     /// Serialises this process's calls on one order; other processes are kept out by the

@@ -13,6 +13,14 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::TransactionId;
 use crate::returns::ReturnLedger;
 
+/// Where a lease or claim of `length` taken at `now` can no longer end: two lengths ahead. One
+/// ending later was written before the clock was set back (instances' clocks a few seconds
+/// apart stay well inside), and counts as lapsed.
+pub(crate) fn beyond_two_leases(now: DateTime<Utc>, length: chrono::Duration) -> DateTime<Utc> {
+    let length = length.max(chrono::Duration::zero());
+    length.checked_mul(2).and_then(|twice| now.checked_add_signed(twice)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Which records to claim: those in `states` that are due by `due_by` (any due time when
 /// `None`; also those holding a lease written before the clock was set back,
 /// [`Claim::lapsed_lease`]) and not claimed by anyone else right now.
@@ -54,8 +62,7 @@ impl Claim {
     /// clock was set back. It counts as lapsed, or the records would stay claimed for as long
     /// as the jump (a clock a few seconds apart on another instance stays well inside it).
     pub fn implausible_after(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let length = (self.until - now).max(chrono::Duration::zero());
-        self.until + length
+        beyond_two_leases(now, self.until - now)
     }
 
     /// Whether a record in `state` due at `due_at` holds a lease written before the clock was
