@@ -15,6 +15,7 @@ use tokio::sync::OnceCell;
 use crate::client::{is_not_found, DillerClient, SearchKey};
 use crate::config::DillerConfig;
 use crate::decode;
+use crate::error::{REFUND_OPERATION, SEND_OPERATION};
 use crate::wire::{self, names};
 use crate::PROVIDER;
 
@@ -446,7 +447,9 @@ impl Holds for DillerAdapter {
             OfferTarget::Stamp(id) => {
                 // Holding again (the basket changed) first drops the old reservations, so a
                 // line removed from the basket keeps none (K4 releases every stamp of the card
-                // reserved under the id, §4.4).
+                // reserved under the id, §4.4). Asked of Diller, not remembered here: another
+                // instance, or this one before a restart, may have made the first hold. Once K4
+                // is gone this drops nothing (see release_stamps).
                 self.release_stamps(ctx, OP, member, id, tx).await?;
                 let units = stamp_units(&request.offer, request.basket.as_ref());
                 let reserve = |product: Option<String>| wire::StampReservationRequest {
@@ -513,13 +516,32 @@ impl Holds for DillerAdapter {
 
 impl DillerAdapter {
     /// K4: drops every stamp of `card` reserved under `tx`. The endpoint is deprecated since
-    /// 2024-02-29 but still answers, and it is the only way to release stamps of an order that
+    /// 2024-02-29 ("to be removed soon") and is the only way to release stamps of an order that
     /// is never sent (a declined payment, an abandoned basket); T1 and T2 release them too
-    /// (§4.4, §7.3 \[S\]).
+    /// (§4.4, §7.3 \[S\]). A 404 or 405 (K4 removed, or an unknown member or card) means
+    /// nothing is left to release here: the reservation then lives until the sale's T1/T2
+    /// (§4.4 \[I\]).
     async fn release_stamps(&self, ctx: &Context, op: &str, member: &str, card: i64, tx: &str) -> Result<()> {
         let body = wire::CouponCancelReservationRequest { external_transaction_id: tx.to_string() };
-        self.client.cancel_stamp_reservation(ctx, op, member, card, &body).await.map(|_| ())
+        match self.client.cancel_stamp_reservation(ctx, op, member, card, &body).await {
+            Ok(_) => Ok(()),
+            Err(e) if endpoint_gone(&e) => {
+                tracing::debug!(
+                    operation = op,
+                    card,
+                    "K4 unavailable; the stamp reservation stays until T1/T2"
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
+}
+
+/// A K4 answer meaning there is no reservation endpoint (or nothing it could address): 404
+/// or 400 "not found" (`NotFound`), or 405.
+fn endpoint_gone(e: &Error) -> bool {
+    is_not_found(e) || e.vendor_code() == Some(names::CODE_METHOD_NOT_ALLOWED)
 }
 
 fn receipt(id: &TransactionId, outcome: SendOutcome, details: Option<String>) -> TransactionReceipt {
@@ -535,7 +557,7 @@ fn is_duplicate(e: &Error) -> bool {
 #[async_trait]
 impl Transactions for DillerAdapter {
     async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
-        const OP: &str = "transactions.send";
+        const OP: &str = SEND_OPERATION;
         // T1 is posted under the member (§4.5): an anonymous sale has nowhere to go.
         let member = transaction.member.as_ref().ok_or_else(|| {
             Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only")
@@ -574,7 +596,7 @@ impl Transactions for DillerAdapter {
     }
 
     async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
-        const OP: &str = "transactions.refund";
+        const OP: &str = REFUND_OPERATION;
         let member = refund.member.as_ref().ok_or_else(|| {
             Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member")
         })?;

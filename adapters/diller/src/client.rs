@@ -413,6 +413,8 @@ impl DillerClient {
     /// K4 `POST …/stamp-cards/{stampId}/cancel-reservation`: releases every stamp of the card
     /// reserved under the `external_transaction_id` (2024-02-27 text). Deprecated since
     /// 2024-02-29, yet the only release for an order that is never sent (§4.4); idempotent.
+    /// Its 404/405 (the endpoint removed) reaches the caller as `NotFound` / `Protocol`
+    /// (`method_not_allowed`); the adapter reads both as "nothing to release".
     pub async fn cancel_stamp_reservation(
         &self,
         ctx: &Context,

@@ -12,7 +12,7 @@
 //! | 2xx, no `is_ok: false` | success | | |
 //! | 200 `is_ok: false` (commands; not `offers.validate`) | as a 400 with that text | no | rejected before acting |
 //! | 400/404 "not found"-ish, 404, 410 | `NotFound` | no | rejected before acting |
-//! | 400 "duplicate" | `Conflict` (`duplicate`) | no | rejected before acting |
+//! | 400 "duplicate" (T1/T3: only about `external_id`) | `Conflict` (`duplicate`) | no | rejected before acting |
 //! | 400 "reserved by another" / "already cancelled" | `Conflict` | no | rejected before acting |
 //! | 400 with `errors` | `Invalid { field: first key }` | no | rejected before acting |
 //! | 400 other text | `Rejected` | no | rejected before acting |
@@ -22,6 +22,7 @@
 //! | 409 | `Conflict` | no | rejected before acting |
 //! | 429 | `RateLimited { retry_after }` | yes | rejected before acting |
 //! | 5xx, 408 | `Unavailable` | yes | unknown |
+//! | 405 | `Protocol` (`method_not_allowed`) | no | unknown |
 //! | unreadable error body, other statuses | `Protocol` | no | unknown |
 
 use std::sync::LazyLock;
@@ -33,6 +34,13 @@ use crate::wire::{self, names};
 
 /// The operation whose `is_ok: false` is an answer, not an error (C3, §4.3).
 pub const VALIDATE_OPERATION: &str = "offers.validate";
+
+/// T1's operation label: a duplicate there means "already recorded", so only a duplicate of
+/// its `external_id` counts as one.
+pub const SEND_OPERATION: &str = "transactions.send";
+
+/// T3's operation label; a duplicate refund `external_id` is read as for [`SEND_OPERATION`].
+pub const REFUND_OPERATION: &str = "transactions.refund";
 
 /// Classifies a Diller reply: `None` for a success, the error otherwise. Pure: no I/O, no
 /// clock (`now` comes in the input, for `Retry-After` dates).
@@ -81,6 +89,11 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
             .with_vendor_code(names::CODE_NOT_FOUND)
             .with_message(body.text().unwrap_or_else(|| format!("HTTP {status}"))),
         (400 | 409 | 422, _) => refusal(input, status, &body),
+        // Still a protocol surprise, but named: a release may read it as "endpoint gone".
+        (405, _) => new(ErrorKind::Protocol)
+            .with_effect(WriteEffect::Unknown)
+            .with_vendor_code(names::CODE_METHOD_NOT_ALLOWED)
+            .with_message(format!("unexpected HTTP {status}")),
         _ => new(ErrorKind::Protocol)
             .with_effect(WriteEffect::Unknown)
             .with_message(format!("unexpected HTTP {status}")),
@@ -144,7 +157,12 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     let lower = format!("{text} {field_reason}").to_lowercase();
     let has = |phrases: &[&str]| phrases.iter().any(|p| lower.contains(p));
     // Duplicates come as a field error on `external_id` (§7.3 [S]), so they are checked first.
-    if has(names::DUPLICATE_PHRASES) {
+    // For T1/T3 a duplicate means "already recorded", so a loose match ("duplicate coupon
+    // code") would turn a refused sale into a recorded one: there it must be about the
+    // external id (open question 5).
+    let about_external_id = || duplicate_of_external_id(body);
+    let strict = input.operation == SEND_OPERATION || input.operation == REFUND_OPERATION;
+    if has(names::DUPLICATE_PHRASES) && (!strict || about_external_id()) {
         return new(ErrorKind::Conflict).with_vendor_code(names::CODE_DUPLICATE).with_message(text);
     }
     if has(names::NOT_FOUND_PHRASES) {
@@ -182,6 +200,34 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     match code {
         Some(c) => err.with_vendor_code(c),
         None => err,
+    }
+}
+
+/// Whether a refusal says the `external_id` is a duplicate: an `errors` entry keyed by that
+/// field with a duplicate message, or a text naming the field next to a duplicate phrase.
+fn duplicate_of_external_id(body: &Body) -> bool {
+    let has = |text: &str, phrases: &[&str]| {
+        let lower = text.to_lowercase();
+        phrases.iter().any(|p| lower.contains(p))
+    };
+    let names_it = |text: &str| has(text, names::DUPLICATE_PHRASES) && has(text, names::EXTERNAL_ID_PHRASES);
+    match body {
+        Body::Problem(p) => {
+            let keyed = p.errors.iter().flatten().any(|(key, messages)| {
+                let key = key.trim_start_matches("$.");
+                key.eq_ignore_ascii_case(names::EXTERNAL_ID_FIELD)
+                    && match messages {
+                        serde_json::Value::Array(a) => {
+                            a.iter().filter_map(|m| m.as_str()).any(|m| has(m, names::DUPLICATE_PHRASES))
+                        }
+                        serde_json::Value::String(m) => has(m, names::DUPLICATE_PHRASES),
+                        _ => false,
+                    }
+            });
+            keyed || p.detail.as_deref().is_some_and(names_it)
+        }
+        Body::Action(a) => a.details.as_deref().is_some_and(names_it),
+        Body::Empty | Body::OAuth(_) | Body::Garbage => false,
     }
 }
 
@@ -447,6 +493,85 @@ mod tests {
                     "transactions.send",
                     r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"external_id":["duplicate: a transaction with this external_id already exists."]}}"#,
                 )
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("duplicate"),
+                // The refund's own external_id seen before, as the simulator answers it.
+                ..row(
+                    "duplicate refund external_id",
+                    400,
+                    REFUND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"external_id":["duplicate: a refund with this external_id already exists."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("duplicate"),
+                // A text naming the external id is as good as the field key.
+                ..row(
+                    "duplicate named in the detail",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"Bad Request","status":400,"detail":"A transaction with this external id already exists."}"#,
+                )
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("duplicate"),
+                ..row(
+                    "duplicate in a refusal inside a 200",
+                    200,
+                    SEND_OPERATION,
+                    r#"{"is_ok":false,"details":"Duplicate external_id Order-1."}"#,
+                )
+            },
+            Row {
+                kind: Some("invalid"),
+                field: Some("coupon_codes"),
+                // Not about the external id: the sale was refused, never "already recorded".
+                ..row(
+                    "duplicate coupon code as a field error on T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"coupon_codes":["Duplicate coupon code SUMMER10."],"external_id":["The external_id field is too long."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                code: None,
+                ..row(
+                    "duplicate coupon code in the detail of T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"Bad Request","status":400,"detail":"Duplicate coupon code SUMMER10 in the basket."}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                ..row(
+                    "already registered card on a refund",
+                    400,
+                    REFUND_OPERATION,
+                    r#"{"is_ok":false,"details":"This gift card is already registered."}"#,
+                )
+            },
+            Row {
+                kind: Some("conflict"),
+                code: Some("duplicate"),
+                // Outside T1/T3 the loose reading stays (no "already recorded" hangs on it).
+                ..row(
+                    "existing phone on register",
+                    400,
+                    "members.register",
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"phone":["A member with this phone number already exists."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("protocol"),
+                code: Some("method_not_allowed"),
+                effect: Some(WriteEffect::Unknown),
+                ..row("405", 405, "holds.release", "")
             },
             Row {
                 kind: Some("invalid"),

@@ -73,6 +73,9 @@ pub mod names {
     pub const CODE_EXPIRED: &str = "expired";
     /// Vendor code of a coupon used the maximum number of times (§7.3 \[S\]).
     pub const CODE_USED_UP: &str = "used_up";
+    /// Vendor code of a 405: the path exists, the verb does not (an endpoint removed while a
+    /// sibling verb stays, as K4 may be, §4.4).
+    pub const CODE_METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// Vendor code of an unknown member, coupon, store or transaction (§6.5 \[I\]).
     pub const CODE_NOT_FOUND: &str = "not_found";
     /// Phrases of a problem `detail` meaning "unknown id" (400 instead of 404, §6.5 \[I\]).
@@ -80,6 +83,11 @@ pub mod names {
         &["not found", "does not exist", "no member matches", "no such", "unknown member", "no match"];
     /// Phrases of a duplicate `external_id` (§7.3 \[S\], open question 5).
     pub const DUPLICATE_PHRASES: &[&str] = &["duplicate", "already exists", "already registered"];
+    /// The T1/T3 body field whose duplicate means "already recorded" (§5.6 \[SDK\]); a problem's
+    /// `errors` key for it (§5.8 \[I\]: keys are the JSON field names).
+    pub const EXTERNAL_ID_FIELD: &str = "external_id";
+    /// How a refusal text names that field (lower case; §7.3 \[S\], open question 5).
+    pub const EXTERNAL_ID_PHRASES: &[&str] = &["external_id", "external id", "externalid"];
     /// Phrases of a reservation held by another transaction (§7.3 \[S\], open question 3).
     pub const RESERVED_PHRASES: &[&str] = &["reserved by another", "already reserved", "is reserved"];
     /// Phrases of a second cancel (§7.3 \[S\]).

@@ -446,6 +446,53 @@ async fn a_failed_stamp_hold_whose_release_fails_keeps_the_reserve_error_and_nam
     assert!(err.message().contains("releasing the stamps already reserved failed too"), "{err}");
 }
 
+#[tokio::test]
+async fn a_stamp_hold_again_drops_the_old_units_first() {
+    let env = start().await;
+    hold_two_coffees(&env).await.unwrap();
+    assert_eq!(env.probe.stamp_reservations(demo::MEMBER_ID, 17).len(), 2);
+    // The same order held again (its basket changed; maybe by another instance, or after a
+    // restart): Diller is asked to drop the old units first, nothing is remembered in process.
+    hold_two_coffees(&env).await.unwrap();
+    assert_eq!(env.probe.stamp_reservations(demo::MEMBER_ID, 17).len(), 2);
+    assert_eq!(env.journal().count("POST", K4), 2, "one K4 before each hold");
+}
+
+#[tokio::test]
+async fn stamp_holds_and_releases_still_succeed_once_k4_is_removed() {
+    let mut settings = DillerSettings::default();
+    settings.k4_removed = true;
+    let env = start_with(settings, Duration::from_secs(5)).await;
+    let hold = hold_two_coffees(&env).await.unwrap();
+    // K4 answers 404: nothing to release here; the units stay until the sale's T1/T2.
+    env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
+    assert_eq!(env.journal().count("POST", K4), 2, "before the hold and for the release");
+    assert_eq!(env.probe.stamp_reservations(demo::MEMBER_ID, 17), ["Order-S", "Order-S"]);
+    let hold = hold_two_coffees(&env).await.unwrap();
+    hold_two_coffees(&env).await.unwrap();
+    // A multi-unit hold that fails part-way still reports the reserve error alone.
+    env.handle().inject("POST", K3, Fault::Status(400), Some(1));
+    let err = hold_two_coffees(&env).await.unwrap_err();
+    assert!(!err.message().contains("releasing the stamps"), "{err}");
+    env.handle().clear_faults();
+    env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
+    let tx = transaction(&env, "Order-S", &[("COF-500", "2", "49.00")], &[]);
+    env.adapter.transactions().unwrap().send(&ctx(), &tx).await.unwrap();
+    assert!(env.probe.stamp_reservations(demo::MEMBER_ID, 17).is_empty());
+}
+
+#[tokio::test]
+async fn a_k4_answering_405_counts_as_nothing_to_release() {
+    let env = start().await;
+    let hold = hold_two_coffees(&env).await.unwrap();
+    env.handle().inject("POST", K4, Fault::Status(405), Some(1));
+    env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap();
+    // Any other refusal of K4 is still an error.
+    env.handle().inject("POST", K4, Fault::Status(403), Some(1));
+    let err = env.adapter.holds().unwrap().release(&ctx(), &hold).await.unwrap_err();
+    assert_eq!(*err.kind(), ErrorKind::Forbidden, "{err}");
+}
+
 // ---------------------------------------------------------------- transactions (checklist 16-21)
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! Diller simulator behaviour, one rule per test, against a started simulator (diller.md §2-§7
 //! and the conformance checklist).
 
+#[path = "diller/contract.rs"]
+mod contract;
+
 use std::time::Duration;
 
 use loyalty_sim::{

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 
-pub use settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn};
+pub use settings::{
+    DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn, SearchKeys, StampLock,
+};
 
 use crate::{
     clock::SimClock,
@@ -159,9 +161,14 @@ impl DillerProbe {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a percentage coupon for every member, usable `max_redemptions` times, valid from
-    /// the store's opening until the end of `last_day` in the store's time zone (Europe/Oslo):
-    /// the coupon lists and answers its `valid_to` as that bare date. Returns its id.
+    /// Test hook for date-only validity: adds a percentage coupon for every member, usable
+    /// `max_redemptions` times, valid from the store's opening until the end of `last_day` in
+    /// the store's time zone (Europe/Oslo). Returns its id.
+    ///
+    /// Deliberately outside the contract: C1/C2 answer this coupon's `valid_to` as the bare
+    /// date (`"2026-03-29"`), while the simulator otherwise always writes dates with an offset
+    /// (§7.2). It exists to test a client's tolerance of a date-only value (adapters parse
+    /// leniently, §6.3 \[I\]); seeded coupons and every other route keep the offset form.
     pub fn add_coupon_ending_on(
         &self,
         code: &str,
@@ -235,17 +242,27 @@ impl DillerProbe {
 
     /// Whether a T1 with this `external_id` was booked.
     pub fn transaction_exists(&self, external_id: &str) -> bool {
-        self.lock().transactions.contains_key(external_id)
+        self.lock().transactions.get(external_id).is_some_and(|b| !b.is_empty())
     }
 
-    /// Whether the transaction is cancelled; `None` when unknown.
+    /// How many T1s were booked under this `external_id` (more than one only with
+    /// `duplicate_transaction = accept`).
+    pub fn transaction_bookings(&self, external_id: &str) -> usize {
+        self.lock().transactions.get(external_id).map_or(0, Vec::len)
+    }
+
+    /// Whether every booking under the id is cancelled; `None` when unknown.
     pub fn transaction_cancelled(&self, external_id: &str) -> Option<bool> {
-        self.lock().transactions.get(external_id).map(|t| t.cancelled)
+        let g = self.lock();
+        let bookings = g.transactions.get(external_id).filter(|b| !b.is_empty())?;
+        Some(bookings.iter().all(|t| t.cancelled))
     }
 
-    /// Sum refunded against the transaction; `None` when unknown.
+    /// Sum refunded against the transaction (all its bookings); `None` when unknown.
     pub fn transaction_refunded(&self, external_id: &str) -> Option<Decimal> {
-        self.lock().transactions.get(external_id).map(|t| t.refunded)
+        let g = self.lock();
+        let bookings = g.transactions.get(external_id).filter(|b| !b.is_empty())?;
+        Some(bookings.iter().map(|t| t.refunded).sum())
     }
 
     /// The member's current points; `None` when unknown.

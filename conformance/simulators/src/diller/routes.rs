@@ -32,7 +32,9 @@ use serde_json::{json, Value};
 use super::{
     demo,
     input::{join, Check, FieldErrors, Obj},
-    settings::{DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn},
+    settings::{
+        DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn, SearchKeys, StampLock,
+    },
     state::{
         Consent, Dependent, Inner, Invitation, Member, NonEligible, Profile, SegmentValue, StampMove,
         Transaction,
@@ -128,6 +130,11 @@ pub(crate) fn problem(
         &v,
         "application/problem+json; charset=utf-8",
     )
+}
+
+/// What an unknown path answers.
+fn no_route() -> Response {
+    problem(404, "Not Found", Some("No such route.".into()), None)
 }
 
 fn bad(detail: impl Into<String>) -> Response {
@@ -370,7 +377,7 @@ pub(crate) fn router(sim: Sim) -> Router {
             &format!("{S}/non-eligible-products/{{nonEligibleProductId}}"),
             axum::routing::delete(handler!(n4_delete, true)),
         )
-        .fallback(|| async { problem(404, "Not Found", Some("No such route.".into()), None) })
+        .fallback(|| async { no_route() })
         .method_not_allowed_fallback(|| async { problem(405, "Method Not Allowed", None, None) })
         .with_state(sim)
 }
@@ -438,7 +445,14 @@ fn s2_store(inner: &mut Inner, _: &Req) -> Res {
 }
 
 fn departments_json(inner: &Inner) -> Value {
-    Value::Array(inner.departments.iter().map(|(id, name)| json!({"id": id, "name": name})).collect())
+    // A department created without a name lists `name: null`.
+    Value::Array(
+        inner
+            .departments
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": (!name.is_empty()).then_some(name)}))
+            .collect(),
+    )
 }
 
 fn s3_departments(inner: &mut Inner, _: &Req) -> Res {
@@ -448,11 +462,20 @@ fn s3_departments(inner: &mut Inner, _: &Req) -> Res {
 fn s4_create_department(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = rq.check();
-    let id = c.req_str(&o, "id", "");
-    let name = c.req_str(&o, "name", "");
+    // Neither field is marked required (§5.3); requiring them is a setting.
+    let (id, name) = if rq.s.departments_require_id_and_name {
+        (c.req_str(&o, "id", ""), c.req_str(&o, "name", ""))
+    } else {
+        (c.str(&o, "id", ""), c.str(&o, "name", ""))
+    };
     origin(&mut c, &o, "");
     finish(c)?;
-    let (id, name) = (id.unwrap_or_default(), name.unwrap_or_default());
+    // Simulator decision: a department sent without an id gets one (`d_` + 8 characters).
+    let id = match id.filter(|i| !i.trim().is_empty()) {
+        Some(i) => i,
+        None => format!("d_{}", inner.next_chars(8)),
+    };
+    let name = name.unwrap_or_default();
     if inner.departments.iter().any(|(d, _)| *d == id) {
         return Err(field_error("id", "A department with this id already exists."));
     }
@@ -515,28 +538,39 @@ fn normalise_phone(raw: &str, store_dial: &str) -> Option<String> {
 fn m1_search(inner: &mut Inner, rq: &Req) -> Res {
     let keys = ["email", "phone", "identifierValue", "activationToken"];
     let given: Vec<(&str, &str)> = keys.iter().filter_map(|k| Some((*k, rq.query(k)?))).collect();
-    // Simulator decision: exactly one non-empty key (the spec does not say how keys combine).
-    let [(key, value)] = given.as_slice() else {
-        return Err(bad("Exactly one of email, phone, identifierValue or activationToken is required."));
+    // How keys combine is a setting (open question 2); no key at all is always a 400.
+    let combine_ok = match rq.s.search_keys {
+        SearchKeys::ExactlyOne => given.len() == 1,
+        SearchKeys::AllMustMatch => !given.is_empty(),
     };
-    let phone = if *key == "phone" {
-        Some(
+    if !combine_ok {
+        return Err(bad(match rq.s.search_keys {
+            SearchKeys::ExactlyOne => {
+                "Exactly one of email, phone, identifierValue or activationToken is required."
+            }
+            SearchKeys::AllMustMatch => {
+                "One of email, phone, identifierValue or activationToken is required."
+            }
+        }));
+    }
+    let mut phone = None;
+    if let Some((_, value)) = given.iter().find(|(k, _)| *k == "phone") {
+        phone = Some(
             normalise_phone(value, &inner.store.country_dial)
                 .ok_or_else(|| field_error("phone", "Not a phone number."))?,
-        )
-    } else {
-        None
+        );
+    }
+    let matches = |m: &Member, key: &str, value: &str| match key {
+        "email" => m.profile.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(value)),
+        "phone" => phone.as_deref() == Some(m.e164().as_str()),
+        "identifierValue" => m.profile.additional_identifiers.iter().any(|i| i == value),
+        _ => m.activation_token.as_deref() == Some(value),
     };
     let found: Vec<Value> = inner
         .members
         .values()
         .filter(|m| !m.deleted)
-        .filter(|m| match *key {
-            "email" => m.profile.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(value)),
-            "phone" => Some(m.e164()) == phone,
-            "identifierValue" => m.profile.additional_identifiers.iter().any(|i| i == value),
-            _ => m.activation_token.as_deref() == Some(*value),
-        })
+        .filter(|m| given.iter().all(|(k, v)| matches(m, k, v)))
         .map(|m| inner.member_json(m))
         .collect();
     if found.is_empty() && rq.s.search_no_match_is_error {
@@ -569,23 +603,24 @@ fn address(c: &mut Check, o: &Obj, key: &str, path: &str) -> Option<Value> {
     Some(Value::Object(out))
 }
 
-fn email(c: &mut Check, o: &Obj, path: &str) -> Option<String> {
+fn email(c: &mut Check, o: &Obj, path: &str, s: &DillerSettings) -> Option<String> {
     let e = c.str(o, "email", path)?;
     if e.is_empty() {
         return None;
     }
-    if !e.contains('@') {
+    // Simulator decision (setting `email_requires_at`): the contract names no e-mail rule.
+    if s.email_requires_at && !e.contains('@') {
         c.err(&join(path, "email"), "The email field is not a valid e-mail address.");
     }
     Some(e)
 }
 
 /// Reads the profile fields shared by register (M3) and update (M5).
-fn profile(c: &mut Check, o: &Obj, inner: &Inner) -> Profile {
+fn profile(c: &mut Check, o: &Obj, inner: &Inner, s: &DillerSettings) -> Profile {
     let mut p = Profile {
         first_name: c.str(o, "first_name", ""),
         last_name: c.str(o, "last_name", ""),
-        email: email(c, o, ""),
+        email: email(c, o, "", s),
         additional_identifiers: c.str_list(o, "additional_identifiers", "").unwrap_or_default(),
         birth_date: c.date_time(o, "birth_date", ""),
         address: address(c, o, "address", ""),
@@ -602,7 +637,7 @@ fn profile(c: &mut Check, o: &Obj, inner: &Inner) -> Profile {
     }
     let deps = c.str_list(o, "department_ids", "").unwrap_or_default();
     for (i, d) in deps.iter().enumerate() {
-        if !inner.departments.iter().any(|(id, _)| id == d) {
+        if s.reject_unknown_departments && !inner.known_department(d) {
             c.err(&format!("department_ids[{i}]"), format!("Unknown department '{d}'."));
         }
     }
@@ -694,7 +729,7 @@ fn m3_register(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = rq.check();
     let phone = c.phone(&o, "phone", "");
-    let p = profile(&mut c, &o, inner);
+    let p = profile(&mut c, &o, inner, &rq.s);
     finish(c)?;
     let phone = phone.ok_or_else(|| field_error("phone", "The phone field is required."))?;
     let e164 = format!("{}{}", phone.0, phone.1);
@@ -716,12 +751,12 @@ fn m4_enroll(inner: &mut Inner, rq: &Req) -> Res {
         let path = "additional_info";
         p.first_name = c.str(info, "first_name", path);
         p.last_name = c.str(info, "last_name", path);
-        p.email = email(&mut c, info, path);
+        p.email = email(&mut c, info, path, &rq.s);
         p.address = address(&mut c, info, "address", path);
         p.additional_identifiers = c.str_list(info, "additional_identifiers", path).unwrap_or_default();
     }
     if let Some(d) = &dept {
-        if !inner.departments.iter().any(|(id, _)| id == d) {
+        if rq.s.reject_unknown_departments && !inner.known_department(d) {
             c.err("department_id", format!("Unknown department '{d}'."));
         }
     }
@@ -757,7 +792,7 @@ fn m5_update(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = rq.check();
     // A `phone` member is not part of UpdateMemberRequest and is ignored (§4.2 M5).
-    let p = profile(&mut c, &o, inner);
+    let p = profile(&mut c, &o, inner, &rq.s);
     finish(c)?;
     if let Some(r) = conflict(inner, Some(&id), None, &p) {
         return Err(r);
@@ -841,13 +876,20 @@ fn m9_login_otp(inner: &mut Inner, rq: &Req) -> Res {
     action(true, "One-time code sent.")
 }
 
+/// `otp_code` of M10/M12: not marked required (§5.2), so a missing one matches nothing unless
+/// the `otp_verification_fields_required` setting asks for a 400.
+fn otp_code(c: &mut Check, o: &Obj, rq: &Req) -> Option<i64> {
+    let code = c.int(o, "otp_code", "");
+    if rq.s.otp_verification_fields_required && o.get("otp_code").is_none_or(Value::is_null) {
+        c.required("otp_code");
+    }
+    code
+}
+
 fn m10_verify_otp(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = rq.check();
-    let code = c.int(&o, "otp_code", "");
-    if o.get("otp_code").is_none_or(Value::is_null) {
-        c.required("otp_code");
-    }
+    let code = otp_code(&mut c, &o, rq);
     finish(c)?;
     let m = member(inner, rq)?;
     if m.login_otp.is_some() && m.login_otp == code {
@@ -878,11 +920,14 @@ fn m11_reset_phone(inner: &mut Inner, rq: &Req) -> Res {
 fn m12_verify_phone(inner: &mut Inner, rq: &Req) -> Res {
     let o = body_obj(rq)?;
     let mut c = rq.check();
-    let phone = c.phone(&o, "phone", "");
-    let code = c.int(&o, "otp_code", "");
-    if o.get("otp_code").is_none_or(Value::is_null) {
-        c.required("otp_code");
-    }
+    // ResetPhoneVerificationRequest marks neither member required (§5.2): a missing phone
+    // matches nothing unless the setting asks for a 400. A Phone sent needs both its parts.
+    let phone = if rq.s.otp_verification_fields_required {
+        c.phone(&o, "phone", "")
+    } else {
+        c.obj(&o, "phone", "").and_then(|p| c.phone_obj(p, "phone"))
+    };
+    let code = otp_code(&mut c, &o, rq);
     finish(c)?;
     let m = member(inner, rq)?;
     match (&m.pending_phone, phone, code) {
@@ -1032,16 +1077,27 @@ fn c3_validate(inner: &mut Inner, rq: &Req) -> Res {
     }
 }
 
+/// The key of a reservation (C4, C5, K3, K4): `external_transaction_id`, optional in every one
+/// of these bodies (§5.4, §5.5). Missing or empty, the reservation is kept under "no id" (the
+/// empty key), which only a release without an id frees; the `reservations_require_transaction_id`
+/// setting answers a 400 instead.
+fn reservation_key(c: &mut Check, o: &Obj, rq: &Req) -> String {
+    let tx = if rq.s.reservations_require_transaction_id {
+        c.req_str(o, "external_transaction_id", "")
+    } else {
+        c.str(o, "external_transaction_id", "")
+    };
+    tx.filter(|t| !t.trim().is_empty()).unwrap_or_default()
+}
+
 fn c4_reserve(inner: &mut Inner, rq: &Req) -> Res {
     let (id, code) = coupon_target(inner, rq)?;
     let o = body_obj(rq)?;
     let mut c = rq.check();
     c.str(&o, "channel", "");
     c.str(&o, "external_product_id", "");
-    // Simulator decision: reservations are keyed by external_transaction_id, so it is required.
-    let tx = c.req_str(&o, "external_transaction_id", "");
+    let tx = reservation_key(&mut c, &o, rq);
     finish(c)?;
-    let tx = tx.unwrap_or_default();
     let m = &inner.members[&id];
     if m.coupon_reservations.iter().any(|(cc, t)| *cc == code && *t == tx) {
         return action(true, "The coupon is already reserved for this transaction.");
@@ -1059,9 +1115,8 @@ fn c5_cancel_reservation(inner: &mut Inner, rq: &Req) -> Res {
     let (id, code) = coupon_target(inner, rq)?;
     let o = body_obj(rq)?;
     let mut c = rq.check();
-    let tx = c.req_str(&o, "external_transaction_id", "");
+    let tx = reservation_key(&mut c, &o, rq);
     finish(c)?;
-    let tx = tx.unwrap_or_default();
     if let Some(m) = inner.members.get_mut(&id) {
         m.coupon_reservations.retain(|(cc, t)| !(*cc == code && *t == tx));
     }
@@ -1114,16 +1169,16 @@ fn k3_reserve_stamp(inner: &mut Inner, rq: &Req) -> Res {
     let mut c = rq.check();
     c.str(&o, "channel", "");
     c.str(&o, "external_product_id", "");
-    let tx = c.req_str(&o, "external_transaction_id", "");
+    let tx = reservation_key(&mut c, &o, rq);
     finish(c)?;
+    let lock_card = rq.s.stamp_reservation_locks == StampLock::Card;
     let m = inner.members.get_mut(&id).ok_or_else(|| not_found(rq, "Member"))?;
     if m.finished_cards.contains(&card) {
         return action(false, "The stamp card is completed.");
     }
-    let tx = tx.unwrap_or_default();
     // A reserved stamp cannot be used by another transaction (§4.4 K3 [SDK]); the same
-    // transaction may reserve more.
-    if m.stamp_reservations.iter().any(|(c, t)| *c == card && *t != tx) {
+    // transaction may reserve more. Whether the whole card is locked is a setting.
+    if lock_card && m.stamp_reservations.iter().any(|(c, t)| *c == card && *t != tx) {
         return action(false, "The stamp is reserved by another transaction.");
     }
     // One reservation per call: the Magento module reserves once per unit (§4.4 K3).
@@ -1132,12 +1187,15 @@ fn k3_reserve_stamp(inner: &mut Inner, rq: &Req) -> Res {
 }
 
 fn k4_cancel_stamp(inner: &mut Inner, rq: &Req) -> Res {
+    // "to be removed soon" (§4.4): once removed, the route answers like any unknown path.
+    if rq.s.k4_removed {
+        return Err(no_route());
+    }
     let (id, card) = stamp_target(inner, rq)?;
     let o = body_obj(rq)?;
     let mut c = rq.check();
-    let tx = c.req_str(&o, "external_transaction_id", "");
+    let tx = reservation_key(&mut c, &o, rq);
     finish(c)?;
-    let tx = tx.unwrap_or_default();
     if let Some(m) = inner.members.get_mut(&id) {
         // Every stamp of this card reserved under the id is released (2024-02-27 text, §4.4).
         m.stamp_reservations.retain(|(cc, t)| !(*cc == card && *t == tx));
@@ -1248,7 +1306,7 @@ fn usage(
 }
 
 /// Reads the fields T1 and T3 share; returns total and lines.
-fn money_fields(c: &mut Check, o: &Obj, inner: &Inner) -> Option<Decimal> {
+fn money_fields(c: &mut Check, o: &Obj, inner: &Inner, s: &DillerSettings) -> Option<Decimal> {
     c.str(o, "external_receipt_id", "");
     c.date_time(o, "created_at", "");
     c.str(o, "eft_pos", "");
@@ -1272,13 +1330,13 @@ fn money_fields(c: &mut Check, o: &Obj, inner: &Inner) -> Option<Decimal> {
         c.dec(o, k, "");
     }
     if let Some(cur) = c.str(o, "currency", "") {
-        // Simulator decision: a transaction in another currency than the store's is refused.
-        if !cur.eq_ignore_ascii_case(&inner.store.currency) {
+        // Simulator decision (setting `reject_foreign_currency`): another currency is refused.
+        if s.reject_foreign_currency && !cur.eq_ignore_ascii_case(&inner.store.currency) {
             c.err("currency", format!("The store's currency is {}.", inner.store.currency));
         }
     }
     if let Some(d) = c.str(o, "department_id", "") {
-        if !d.is_empty() && !inner.departments.iter().any(|(id, _)| *id == d) {
+        if s.reject_unknown_departments && !d.is_empty() && !inner.known_department(&d) {
             c.err("department_id", format!("Unknown department '{d}'."));
         }
     }
@@ -1290,8 +1348,11 @@ fn money_fields(c: &mut Check, o: &Obj, inner: &Inner) -> Option<Decimal> {
 /// ±7.9 × 10^28).
 const OUT_OF_RANGE: &str = "The value is outside the supported range.";
 
-/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, \[S\]); a
-/// validation error naming `total` when a sum or the product leaves the decimal range.
+/// Points for a sale: `floor((total − non-eligible lines) × ratio)` (§7.3, \[S\]). A negative
+/// net (a return booked as a negative sale) gives the same figure negated, `−floor(|net| ×
+/// ratio)`, so a sale and its negative copy cancel out; zero with the
+/// `negative_totals_take_points_back` setting off. A validation error naming `total` when a sum
+/// or the product leaves the decimal range.
 fn points_for(inner: &Inner, rq: &Req, total: Decimal, lines: &[Line]) -> Result<Decimal, Response> {
     if !rq.s.points_formula || !inner.store.points_enabled {
         return Ok(Decimal::ZERO);
@@ -1303,8 +1364,29 @@ fn points_for(inner: &Inner, rq: &Req, total: Decimal, lines: &[Line]) -> Result
         .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.total))
         .and_then(|excluded| total.checked_sub(excluded))
         .and_then(|net| net.checked_mul(inner.store.ratio))
-        .map(|p| p.floor().max(Decimal::ZERO))
+        .map(|p| {
+            if p >= Decimal::ZERO {
+                p.floor()
+            } else if rq.s.negative_totals_take_points_back {
+                -p.abs().floor()
+            } else {
+                Decimal::ZERO
+            }
+        })
         .ok_or_else(|| field_error("total", OUT_OF_RANGE))
+}
+
+/// Where a restartable card stands once a sale (or its reversal) is done: full at most until
+/// its reward is redeemed, or started over with the overflow carried (§7.3, setting
+/// `restartable_card_restarts_on`).
+fn settle_restartable(required: u32, count: u32, restart: RestartOn) -> u32 {
+    if required == 0 {
+        return count;
+    }
+    match restart {
+        RestartOn::Redemption => count.min(required),
+        RestartOn::Fill => count % required,
+    }
 }
 
 fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
@@ -1313,7 +1395,7 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
     let mut c = rq.check();
     let ext = c.req_str(&o, "external_id", "");
     c.bool(&o, "send_email_receipt", "");
-    let total = money_fields(&mut c, &o, inner);
+    let total = money_fields(&mut c, &o, inner, &rq.s);
     let mut codes = Vec::new();
     let mut stamp_ops = Vec::new();
     usage(&mut c, &o, "", &mut codes, &mut stamp_ops);
@@ -1336,7 +1418,7 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
     let (Some(ext), Some(total)) = (ext, total) else {
         return Err(bad("external_id and total are required."));
     };
-    if inner.transactions.contains_key(&ext) {
+    if inner.transactions.get(&ext).is_some_and(|b| !b.is_empty()) {
         match rq.s.duplicate_transaction {
             DuplicateTransaction::Reject => {
                 return Err(field_error(
@@ -1373,10 +1455,10 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         if finished.contains(card_id) {
             return Err(field_error(path, "The stamp card is completed."));
         }
-        // Stamps reserved by another transaction cannot be spent by this one (§4.4 K3 [SDK]).
-        if *act == "deducted" && m.stamp_reservations.iter().any(|(c, t)| c == card_id && *t != ext) {
-            return Err(field_error(path, "The stamp card is reserved by another transaction."));
-        }
+        // Stamps reserved by another transaction cannot be spent by this one (§4.4 K3 [SDK]):
+        // the whole card, or only the held stamps (setting `stamp_reservation_locks`).
+        let held_by_others = m.stamp_reservations.iter().filter(|(c, t)| c == card_id && *t != ext).count();
+        let held_by_others = u32::try_from(held_by_others).unwrap_or(u32::MAX);
         let mut done = false;
         let after = if *act == "collected" {
             let sum = before.saturating_add(n);
@@ -1394,6 +1476,13 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
                 DeductedCount::Stamps => n,
                 DeductedCount::Rewards => n.saturating_mul(req),
             };
+            let blocked = match rq.s.stamp_reservation_locks {
+                StampLock::Card => held_by_others > 0,
+                StampLock::Stamps => take > before.saturating_sub(held_by_others),
+            };
+            if blocked {
+                return Err(field_error(path, "The stamp card is reserved by another transaction."));
+            }
             if take > before {
                 return Err(field_error(path, "Not enough stamps to deduct."));
             }
@@ -1411,12 +1500,8 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
     // A restartable card left past full at the end of the sale: by default it stays full until
     // its reward is redeemed (§7.3); with `RestartOn::Fill` it starts over, the overflow carrying.
     for (card_id, count) in stamps.iter_mut() {
-        if let Some(card) = inner.card(*card_id).filter(|c| c.restartable && c.required_stamps > 0) {
-            let req = card.required_stamps;
-            let end = match rq.s.restartable_card_restarts_on {
-                RestartOn::Redemption => (*count).min(req),
-                RestartOn::Fill => *count % req,
-            };
+        if let Some(card) = inner.card(*card_id).filter(|c| c.restartable) {
+            let end = settle_restartable(card.required_stamps, *count, rq.s.restartable_card_restarts_on);
             if end != *count {
                 *count = end;
                 if let Some(m) = moves.iter_mut().rev().find(|m| m.card == *card_id) {
@@ -1428,8 +1513,11 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
     let points = points_for(inner, rq, total, &lines)?;
     let release = rq.s.transactions_release_stamp_reservations;
     let m = inner.members.get_mut(&id).ok_or_else(|| not_found(rq, "Member"))?;
-    // Checked before anything changes: a balance past the decimal range refuses the sale.
+    // Checked before anything changes: a balance past the decimal range refuses the sale. A
+    // negative sale never takes the balance below zero; the booking records what it took.
     let balance = m.points.checked_add(points).ok_or_else(|| field_error("total", OUT_OF_RANGE))?;
+    let balance = balance.max(Decimal::ZERO);
+    let points = balance - m.points;
     m.redeemed = redeemed;
     m.stamps = stamps;
     m.finished_cards = finished;
@@ -1437,20 +1525,19 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
     if release {
         m.stamp_reservations.retain(|(_, t)| *t != ext);
     }
-    inner.transactions.insert(
-        ext.clone(),
-        Transaction {
-            member_id: id,
-            total,
-            coupons: codes,
-            stamps: moves,
-            points,
-            cancelled: false,
-            refunded: Decimal::ZERO,
-            refund_points: Decimal::ZERO,
-            refund_ids: Vec::new(),
-        },
-    );
+    // Every booking under the id is kept (a double booking with `duplicate_transaction =
+    // accept`), so T2 and T3 reach all of them.
+    inner.transactions.entry(ext.clone()).or_default().push(Transaction {
+        member_id: id,
+        total,
+        coupons: codes,
+        stamps: moves,
+        points,
+        cancelled: false,
+        refunded: Decimal::ZERO,
+        refund_points: Decimal::ZERO,
+        refund_ids: Vec::new(),
+    });
     action(true, format!("Transaction {ext} registered. Points earned: {points}."))
 }
 
@@ -1461,16 +1548,30 @@ fn t2_cancel(inner: &mut Inner, rq: &Req) -> Res {
     c.str(&o, "reason", "");
     origin(&mut c, &o, "");
     finish(c)?;
-    let Some(tx) = inner.transactions.get_mut(&ext) else {
+    let Some(bookings) = inner.transactions.get_mut(&ext).filter(|b| !b.is_empty()) else {
         return Err(not_found(rq, "Transaction"));
     };
-    if tx.cancelled {
+    // Every live booking under the id is reversed (more than one only after a double booking).
+    let live: Vec<Transaction> = bookings
+        .iter_mut()
+        .filter(|t| !t.cancelled)
+        .map(|t| {
+            t.cancelled = true;
+            t.clone()
+        })
+        .collect();
+    if live.is_empty() {
         return Err(bad(format!("Transaction {ext} is already cancelled.")));
     }
-    tx.cancelled = true;
-    let tx = tx.clone();
     let release = rq.s.transactions_release_stamp_reservations;
-    if let Some(m) = inner.members.get_mut(&tx.member_id) {
+    let restart = rq.s.restartable_card_restarts_on;
+    for tx in live.iter().rev() {
+        let cards: Vec<(i64, u32, bool)> = tx
+            .stamps
+            .iter()
+            .filter_map(|mv| inner.card(mv.card).map(|c| (c.id, c.required_stamps, c.restartable)))
+            .collect();
+        let Some(m) = inner.members.get_mut(&tx.member_id) else { continue };
         // A cancel reverses coupons, stamps and points (§4.5 T2).
         for code in &tx.coupons {
             if let Some(n) = m.redeemed.get_mut(code) {
@@ -1479,8 +1580,17 @@ fn t2_cancel(inner: &mut Inner, rq: &Req) -> Res {
         }
         for mv in tx.stamps.iter().rev() {
             let cur = i64::from(m.stamps.get(&mv.card).copied().unwrap_or(0));
-            let back = cur - (i64::from(mv.after) - i64::from(mv.before));
-            m.stamps.insert(mv.card, u32::try_from(back.max(0)).unwrap_or(0));
+            let back =
+                u32::try_from((cur - (i64::from(mv.after) - i64::from(mv.before))).max(0)).unwrap_or(0);
+            // Giving back a redeemed reward after later sales may pass full: the card then
+            // stands as a sale would leave it (full until redeemed, or started over; §7.3), never
+            // above `required_stamps`.
+            let back = match cards.iter().find(|(id, _, _)| *id == mv.card) {
+                Some((_, req, true)) => settle_restartable(*req, back, restart),
+                Some((_, req, false)) => back.min(*req),
+                None => back,
+            };
+            m.stamps.insert(mv.card, back);
             if mv.finished {
                 m.finished_cards.remove(&mv.card);
             }
@@ -1500,7 +1610,7 @@ fn t3_refund(inner: &mut Inner, rq: &Req) -> Res {
     let mut c = rq.check();
     c.str(&o, "reason", "");
     let refund_id = c.str(&o, "external_id", "");
-    let total = money_fields(&mut c, &o, inner);
+    let total = money_fields(&mut c, &o, inner, &rq.s);
     let mut lines = Vec::new();
     if let Some(list) = c.arr(&o, "details", "") {
         for (i, v) in list.iter().enumerate() {
@@ -1511,38 +1621,65 @@ fn t3_refund(inner: &mut Inner, rq: &Req) -> Res {
             }
         }
     }
-    if total.is_some_and(|t| t <= Decimal::ZERO) {
+    // Simulator decision (setting `refund_total_must_be_positive`; §5.6 reads refunds as
+    // positive [I]).
+    if rq.s.refund_total_must_be_positive && total.is_some_and(|t| t <= Decimal::ZERO) {
         c.err("total", "Refund amounts are positive.");
     }
     finish(c)?;
     let total = total.unwrap_or_default();
-    let points = points_for(inner, rq, total, &lines)?;
-    // {transactionId} is the T1 external_id (§4.5, [I]).
-    let Some(tx) = inner.transactions.get_mut(&original).filter(|t| t.member_id == id) else {
+    // A refund only ever takes points back.
+    let points = points_for(inner, rq, total, &lines)?.max(Decimal::ZERO);
+    // {transactionId} is the T1 external_id (§4.5, [I]); after a double booking every booking
+    // of the member under it counts as one sale.
+    let Some(bookings) = inner.transactions.get_mut(&original) else {
         return Err(not_found(rq, "Transaction"));
     };
-    if tx.cancelled {
+    let mut mine: Vec<&mut Transaction> = bookings.iter_mut().filter(|t| t.member_id == id).collect();
+    if mine.is_empty() {
+        return Err(not_found(rq, "Transaction"));
+    }
+    if mine.iter().all(|t| t.cancelled) {
         return Err(bad(format!("Transaction {original} is cancelled.")));
     }
+    mine.retain(|t| !t.cancelled);
     if let Some(r) = &refund_id {
-        if tx.refund_ids.contains(r) {
+        if mine.iter().any(|t| t.refund_ids.contains(r)) {
             return Err(field_error(
                 "external_id",
                 "duplicate: a refund with this external_id already exists.",
             ));
         }
     }
-    // A sum past the decimal range exceeds the original total all the more.
-    if tx.refunded.checked_add(total).is_none_or(|sum| sum > tx.total) {
-        return Err(bad(format!("Refunds would exceed the original total of {}.", tx.total)));
+    let original_total = mine.iter().try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.total));
+    let open = mine
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, t| sum.checked_add((t.total - t.refunded).max(Decimal::ZERO)));
+    if total < Decimal::ZERO {
+        return Err(field_error("total", "Refund amounts may not be negative."));
     }
-    // Coupons and stamps are not given back by a partial refund (§4.5 T3); points are.
-    let points = points.min(tx.points - tx.refund_points);
-    tx.refunded += total;
-    tx.refund_points += points;
-    tx.refund_ids.extend(refund_id);
+    // A sum past the decimal range exceeds the original total all the more.
+    if open.is_none_or(|open| total > open) {
+        let shown = original_total.map(|t| t.to_string()).unwrap_or_else(|| "out of range".into());
+        return Err(bad(format!("Refunds would exceed the original total of {shown}.")));
+    }
+    // Coupons and stamps are not given back by a partial refund (§4.5 T3); points are, never
+    // more than the sale earned. The refund is spread over the bookings in order.
+    let (mut amount_left, mut points_left, mut taken) = (total, points, Decimal::ZERO);
+    for (i, tx) in mine.iter_mut().enumerate() {
+        let amount = amount_left.min((tx.total - tx.refunded).max(Decimal::ZERO));
+        let pts = points_left.min((tx.points - tx.refund_points).max(Decimal::ZERO));
+        tx.refunded += amount;
+        tx.refund_points += pts;
+        if i == 0 {
+            tx.refund_ids.extend(refund_id.clone());
+        }
+        amount_left -= amount;
+        points_left -= pts;
+        taken += pts;
+    }
     if let Some(m) = inner.members.get_mut(&id) {
-        m.points = (m.points - points).max(Decimal::ZERO);
+        m.points = (m.points - taken).max(Decimal::ZERO);
     }
     action(true, format!("Refund of {total} registered against {original}."))
 }

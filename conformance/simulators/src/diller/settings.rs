@@ -1,4 +1,5 @@
-//! Every simulator choice that diller.md marks \[S\] (§7.5), as a named setting. Settings read
+//! Every simulator choice, as a named setting: those diller.md marks \[S\] (§7.5) and those the
+//! contract is silent on (a stricter reading of an optional field included). Settings read
 //! from JSON or TOML (`loyalty sim diller --settings FILE`) name fields and values in snake
 //! case; a field left out keeps its default, an unknown one is an error.
 
@@ -53,6 +54,32 @@ pub enum RestartOn {
     Fill,
 }
 
+/// What a member search (M1) does with its query keys (open question 2: how keys combine is
+/// not documented).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SearchKeys {
+    /// Exactly one non-empty key; none or several answer a 400 problem (default).
+    ExactlyOne,
+    /// One key or more; a member must match every key given. None is still a 400.
+    AllMustMatch,
+}
+
+/// What a stamp reservation (K3) keeps from other transactions (§4.4 K3: "no other transaction
+/// can use it"; the granularity is not documented).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StampLock {
+    /// The whole card: K3 of another transaction answers `is_ok:false`, and a T1 of another
+    /// transaction may not deduct from it (default).
+    Card,
+    /// Only the reserved stamps: other transactions may reserve too, and may deduct the stamps
+    /// no other transaction holds.
+    Stamps,
+}
+
 /// Simulator settings with the defaults of diller.md §7.5. Each field is a simulator decision.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -88,6 +115,40 @@ pub struct DillerSettings {
     /// Points earned on T1: `floor(total × currency_points_ratio)` minus non-eligible lines
     /// (default true); false = no points movements.
     pub points_formula: bool,
+    /// A T1 with a negative `total` (a return booked as a negative sale) takes back
+    /// `floor(|net| × currency_points_ratio)` points, never leaving the balance below zero
+    /// (default true); false = a negative sale moves no points.
+    pub negative_totals_take_points_back: bool,
+    /// C4, C5, K3 and K4 answer a 400 problem when `external_transaction_id` is missing
+    /// (default false: the swagger marks every field of these bodies optional, §5.4, §5.5; a
+    /// reservation without one is kept under "no id", and only a release without one frees it).
+    pub reservations_require_transaction_id: bool,
+    /// S4 answers a 400 problem when `id` or `name` is missing (default false: neither is marked
+    /// required, §5.3; a department sent without an id gets a generated one).
+    pub departments_require_id_and_name: bool,
+    /// M10 without `otp_code`, and M12 without `phone` or `otp_code`, answer a 400 problem
+    /// (default false: neither is marked required, §5.2; a missing one matches nothing,
+    /// `is_ok:false`).
+    pub otp_verification_fields_required: bool,
+    /// K4 is gone, as its deprecation note announces (§4.4): its route answers 404 like any
+    /// unknown path (default false: K4 still answers).
+    pub k4_removed: bool,
+    /// What a K3 reservation keeps from other transactions (default: the whole card).
+    pub stamp_reservation_locks: StampLock,
+    /// How M1 combines its query keys (default: exactly one).
+    pub search_keys: SearchKeys,
+    /// T1 and T3 whose `currency` differs from the store's answer a 400 problem (default true);
+    /// false = any currency is booked as if it were the store's.
+    pub reject_foreign_currency: bool,
+    /// Department ids the store does not have (T1/T3 `department_id`, M3/M5 `department_ids`,
+    /// M4 `department_id`) answer a 400 problem (default true); false = stored as given.
+    pub reject_unknown_departments: bool,
+    /// T3 with a `total` of zero or below answers a 400 problem (default true; §5.6 reads refund
+    /// amounts as positive \[I\]); false = a zero total is accepted and moves nothing (a negative
+    /// one is still refused).
+    pub refund_total_must_be_positive: bool,
+    /// An `email` without `@` answers a 400 problem (default true); false = stored as given.
+    pub email_requires_at: bool,
 }
 
 impl Default for DillerSettings {
@@ -106,6 +167,17 @@ impl Default for DillerSettings {
             lenient_also_inactive: true,
             enum_any_casing: true,
             points_formula: true,
+            negative_totals_take_points_back: true,
+            reservations_require_transaction_id: false,
+            departments_require_id_and_name: false,
+            otp_verification_fields_required: false,
+            k4_removed: false,
+            stamp_reservation_locks: StampLock::Card,
+            search_keys: SearchKeys::ExactlyOne,
+            reject_foreign_currency: true,
+            reject_unknown_departments: true,
+            refund_total_must_be_positive: true,
+            email_requires_at: true,
         }
     }
 }

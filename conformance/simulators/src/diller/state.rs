@@ -50,9 +50,9 @@ pub(crate) struct Coupon {
     pub product_ids: Vec<String>,
     pub valid_from: DateTime<FixedOffset>,
     pub valid_to: DateTime<FixedOffset>,
-    /// Simulator decision: a coupon created with a last day (no time) answers `valid_to` as a
-    /// bare date, one of the forms §6.3 says clients must read; it stays valid to the end of
-    /// that day in the store's time zone.
+    /// Set only by the probe's date-only test hook (`add_coupon_ending_on`): such a coupon
+    /// answers `valid_to` as a bare date, outside the offset form of §7.2, and stays valid to
+    /// the end of that day in the store's time zone. Seeded coupons never set it.
     pub ends_on: Option<NaiveDate>,
     pub required_points: Option<i64>,
     pub membership_level: Option<i64>,
@@ -197,8 +197,9 @@ pub(crate) struct Inner {
     pub coupons: Vec<Coupon>,
     pub cards: Vec<StampCard>,
     pub members: BTreeMap<String, Member>,
-    /// Transactions by T1 `external_id`.
-    pub transactions: HashMap<String, Transaction>,
+    /// Bookings by T1 `external_id`: one, or several after double bookings
+    /// (`duplicate_transaction = accept`).
+    pub transactions: HashMap<String, Vec<Transaction>>,
     pub non_eligible: BTreeMap<i64, NonEligible>,
     /// Access token → expiry on the simulator clock.
     pub tokens: HashMap<String, DateTime<Utc>>,
@@ -246,6 +247,10 @@ impl Inner {
 
     pub fn card(&self, id: i64) -> Option<&StampCard> {
         self.cards.iter().find(|c| c.id == id)
+    }
+
+    pub fn known_department(&self, id: &str) -> bool {
+        self.departments.iter().any(|(d, _)| d == id)
     }
 
     pub fn member_by_phone(&self, e164: &str) -> Option<&Member> {
