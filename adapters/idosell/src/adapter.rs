@@ -9,7 +9,8 @@
 //! - **`Transactions`**: `send` places the transaction's lines as a dropship order (G3 + G4)
 //!   under the transaction id as the shop's reference, to the recipient address that is the
 //!   transaction's member, with the configured courier and invoice data. A second send of the
-//!   same id places nothing (G4 recognises the reference) and reports `AlreadyRecorded`.
+//!   same id places nothing (G4 recognises the reference, or, when G3 or G4 refuses the repeat
+//!   first, G7 finds the earlier order under it) and reports `AlreadyRecorded`.
 //! - **`Members`**: the recipient addresses the wholesaler keeps for the shop (G8/G9): the
 //!   address id is the member id; read by id, and names, e-mail and address changed.
 //!
@@ -31,6 +32,7 @@ use rust_decimal::Decimal;
 
 use crate::client::IdosellClient;
 use crate::config::IdosellConfig;
+use crate::names::FaultClass;
 use crate::webhook::NoticeParser;
 use crate::wire::{self, convert, convert::Refused};
 use crate::PROVIDER;
@@ -159,7 +161,7 @@ impl IdosellAdapter {
 
     /// G3 then G4 under the basket lock; after a reply that may have been lost (effect
     /// `Unknown`), G7 by the shop's reference before anything is sent again (§3.5, checklist
-    /// 19).
+    /// 19); after a refusal, G7 for an earlier order under the reference (checklist 16).
     ///
     /// `recipient` replaces the order's recipient with an address record's own fields (a sale
     /// ships to an address the wholesaler keeps: its given and family names are sent as kept).
@@ -180,7 +182,14 @@ impl IdosellAdapter {
             Err(e) if e.effect() == WriteEffect::Unknown => {
                 // The reference exactly as G4 carried it, so G7 looks up what was sent.
                 tracing::warn!(reference = %request.reference, cause = %e, "placeOrder outcome unknown; looking the reference up");
-                if let Some(found) = self.find(ctx, op, &request.reference).await? {
+                let found = match self.find(ctx, op, &request.reference).await {
+                    Ok(found) => found,
+                    // The lookup's own effect (a deadline passed before it was sent, a 429, a
+                    // failed re-login: not sent, refused before acting) says nothing about G4,
+                    // which may have placed the order: the outcome stays unknown.
+                    Err(lookup) => return Err(unknown_after_failed_lookup(e, &request.reference, &lookup)),
+                };
+                if let Some(found) = found {
                     return Ok(PlacedOrder::new(OrderId::new(found.id)));
                 }
                 // Not found: one more try, as §4 asks (look up first, never replay blindly). A
@@ -205,21 +214,31 @@ impl IdosellAdapter {
         // G3 leaves refused lines out of the basket with their own fault (§6.1): placing the
         // rest would ship a different order, so nothing is placed.
         if let Some((i, r)) = imported.lines.iter().enumerate().find(|(_, r)| r.fault_code != 0) {
-            let err = crate::error::fault_error(
-                &self.config.names.faults,
-                PROVIDER,
-                op,
-                r.fault_code,
-                &r.fault_string,
-            );
+            let faults = &self.config.names.faults;
+            let err = match faults.class(r.fault_code) {
+                // "Nothing found" for a line (§6.2): an empty result for it, so the line is not
+                // in the basket, which refuses the order like an unknown product would.
+                FaultClass::Empty => Error::new(ErrorKind::Rejected, PROVIDER, op)
+                    .with_vendor_code(r.fault_code.to_string())
+                    .with_message(format!(
+                        "faultCode {}: nothing found for the line: {}",
+                        r.fault_code,
+                        loyalty_http::excerpt(&r.fault_string)
+                    )),
+                _ => crate::error::fault_error(faults, PROVIDER, op, r.fault_code, &r.fault_string),
+            };
             let msg = format!("lines[{i}]: {}", err.message());
-            return Err(match err.kind() {
+            let refusal = match err.kind() {
                 ErrorKind::Invalid { reason, .. } => {
                     Error::invalid(PROVIDER, op, format!("lines[{i}]"), reason.clone())
                         .with_vendor_code(r.fault_code.to_string())
                 }
                 _ => err.with_message(msg),
-            });
+            };
+            // The same reference placed before: its order took the stock G3 now finds short (or
+            // a product was withdrawn since), yet placing it again must answer that order
+            // (checklist 16), which G4 would have done had it been reached.
+            return self.earlier_or(ctx, op, &request.reference, refusal).await;
         }
         // G3 may append to the basket instead of replacing it (§5 G3, an open question): a
         // basket holding more lines than were sent (left from a placement that never happened)
@@ -236,8 +255,50 @@ impl IdosellAdapter {
                     )));
             }
         }
-        let placed = self.client.place_order(ctx, op, request).await?;
+        let placed = match self.client.place_order(ctx, op, request).await {
+            Ok(placed) => placed,
+            // A wholesaler that checks the order before the reference (or refuses a known
+            // reference, the simulator's `reject` alternative of §9.4) refuses a repeat it
+            // should have answered as a duplicate: the earlier order is looked up as after G3.
+            Err(e) if refused_by_wholesaler(&e) => {
+                return self.earlier_or(ctx, op, &request.reference, e).await;
+            }
+            Err(e) => return Err(e),
+        };
         convert::placed(&placed, self.config.currency).map_err(|e| e.protocol(op))
+    }
+
+    /// After the wholesaler refused a placement before acting (G3 refused a line, G4 refused
+    /// the order): the order placed earlier under the same `reference`, answered as G4 answers
+    /// a duplicate (flagged `duplicate`, nothing placed); `refusal` when there is none.
+    ///
+    /// When G7 fails, whether an earlier order holds the reference is unknown, and `refusal`
+    /// might be wrong for a repeat: the lookup's error is returned (its kind, temporariness and
+    /// retry delay, so a caller tries again), with effect `NotSent` since this call placed
+    /// nothing, and both causes in its message.
+    async fn earlier_or(
+        &self,
+        ctx: &Context,
+        op: &str,
+        reference: &str,
+        refusal: Error,
+    ) -> Result<PlacedOrder> {
+        match self.find(ctx, op, reference).await {
+            Ok(Some(mut earlier)) => {
+                tracing::info!(reference = %reference, order = %earlier.id, refused = %refusal, "placement refused for a reference placed before; answering that order");
+                earlier.duplicate = Some(true);
+                convert::placed(&earlier, self.config.currency).map_err(|e| e.protocol(op))
+            }
+            Ok(None) => Err(refusal),
+            Err(lookup) => {
+                let message = format!(
+                    "{}; whether an order placed earlier holds reference {reference:?} is unknown: {}",
+                    summary(&refusal),
+                    lookup.message()
+                );
+                Err(lookup.with_effect(WriteEffect::NotSent).with_message(message))
+            }
+        }
     }
 
     fn order_request(&self, op: &str, order: &DropshipOrder) -> Result<wire::PlaceOrderRequest> {
@@ -287,6 +348,46 @@ impl IdosellAdapter {
             .await?
             .ok_or_else(|| Error::not_found(PROVIDER, op, format!("no recipient for order {order}")))
     }
+}
+
+/// A refusal the wholesaler answered with a fault of its own before acting (a business or
+/// input class: unknown product, stock, courier, empty basket, malformed request), as opposed
+/// to a failed session, a refused key or a transport error.
+fn refused_by_wholesaler(e: &Error) -> bool {
+    e.effect() == WriteEffect::RejectedBeforeActing
+        && e.vendor_code().is_some()
+        && matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Invalid { .. })
+}
+
+/// An error's kind, vendor code and message, without provider and operation (for quoting one
+/// error inside another's message).
+fn summary(e: &Error) -> String {
+    let mut s = match e.kind() {
+        ErrorKind::Invalid { field, reason } => format!("invalid {field}: {reason}"),
+        kind => kind.label().replace('_', " "),
+    };
+    if let Some(code) = e.vendor_code() {
+        s.push_str(&format!(" [{code}]"));
+    }
+    if !e.message().is_empty() {
+        s.push_str(": ");
+        s.push_str(e.message());
+    }
+    s
+}
+
+/// The error of a placement whose outcome was unknown (`cause`) and whose reconciliation
+/// lookup failed too: `cause` (kind, code, temporariness) with effect `Unknown` whatever the
+/// lookup's own effect, and both causes in the message, so the caller looks the order up
+/// ([`Fulfilment::find_order`]) before placing it again.
+fn unknown_after_failed_lookup(cause: Error, reference: &str, lookup: &Error) -> Error {
+    let message = format!(
+        "{}; the order may have been placed, and looking reference {:?} up failed: {}",
+        cause.message(),
+        shop_reference(reference),
+        summary(lookup)
+    );
+    cause.with_effect(WriteEffect::Unknown).with_message(message)
 }
 
 /// The shop's order reference as G4 sends it and G7 looks it up (trimmed): computed here only,

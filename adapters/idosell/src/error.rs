@@ -8,7 +8,7 @@
 //!
 //! | Reply | Kind | Temporary | Effect |
 //! | --- | --- | --- | --- |
-//! | 200, `faultCode` 0 or the empty class (2) | success (the decoder reads "empty") | | |
+//! | 200, `faultCode` 0 or the empty class (2) | success; each gateway's decoder reads "empty" (an empty list or page, no order, nothing available; `Protocol` for G1, G3, G4, which cannot answer nothing) | | |
 //! | 200, login class (1) | `Unauthorized` | no | rejected before acting |
 //! | 200, session class (3) | `Unauthorized`: the transport renews the session and replays once | no | rejected before acting |
 //! | 200, dropshipping-key class (4) | `Forbidden` | no | rejected before acting |

@@ -1,6 +1,7 @@
 //! The IdoSell simulator started in-process, with an adapter pointed at it and the adapter's
 //! shipment-notice receiver registered as the demo shop's callback: what `loyalty demo`,
-//! `loyalty sim idosell` and the conformance suite use. Needs the `simulator` feature.
+//! `loyalty sim idosell` and the conformance suite use. Needs the `simulator` feature. With the
+//! simulator's default settings every dispatch posts its notice to the receiver by itself.
 //!
 //! The adapter's names table is taken from the simulator's settings, so one table decides the
 //! gate paths both sides use (§9.3, checklist 24).
@@ -275,13 +276,9 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
                 probe
                     .dispatch_order(order.as_str(), 2)
                     .ok_or_else(|| format!("the simulator cannot dispatch {order}"))?;
-                probe.deliver_due().await;
-                let attempt = probe
-                    .webhook_attempts()
-                    .into_iter()
-                    .rev()
-                    .find(|a| a.order_id == order.as_str())
-                    .ok_or_else(|| format!("no notice was posted for {order}"))?;
+                // The simulator posts the notice itself at dispatch (automatic delivery, its
+                // default) or when asked (manual): ask, and wait for the attempt either way.
+                let attempt = posted(&probe, &order).await?;
                 let mut headers = vec![
                     ("eventId".to_string(), attempt.event_id.clone()),
                     ("content-type".to_string(), attempt.content_type.clone()),
@@ -300,4 +297,23 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
             }
             lose
         })
+}
+
+/// The first webhook attempt for `order`, waiting (at most 10 s of real time) for the simulator
+/// to make it: sent by itself with automatic delivery, by `deliver_due` with manual delivery.
+async fn posted(
+    probe: &IdosellProbe,
+    order: &OrderId,
+) -> Result<loyalty_sim::idosell::WebhookAttempt, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        probe.deliver_due().await;
+        if let Some(a) = probe.webhook_attempts().into_iter().find(|a| a.order_id == order.as_str()) {
+            return Ok(a);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!("no notice was posted for {order}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

@@ -245,6 +245,21 @@ async fn g4_a_known_reference_is_a_duplicate() {
 }
 
 #[tokio::test]
+async fn g3_nothing_found_for_a_line_refuses_the_order() {
+    // §6.2 per line: faultCode 2 leaves the line out of the basket, so the order is refused
+    // naming the line (after G7 finds no earlier order under the reference), never placed.
+    let r = replay(&["g3_basket_import_nothing_found", "g7_get_order_status_empty"]).await;
+    let order =
+        DropshipOrder::new("SHOP-8812", warsaw_recipient(), "10").with_line("COF-500", Decimal::from(2));
+    let err = r.fulfilment().place_order(&ctx(), &order).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("2")), "{err}");
+    assert!(err.message().starts_with("lines[0]: faultCode 2"), "{err}");
+    let gates: Vec<String> = r.server.requests().iter().filter_map(|e| e.query.clone()).collect();
+    assert_eq!(gates.len(), 3, "{gates:?}");
+    assert!(gates[1].contains("basketImport") && gates[2].contains("getOrderStatus"), "{gates:?}");
+}
+
+#[tokio::test]
 async fn g5_get_couriers_reads_other_casings() {
     let r = replay(&["g5_get_couriers"]).await;
     let all = r.fulfilment().couriers(&ctx(), &CourierQuery::all()).await.unwrap();

@@ -33,7 +33,14 @@ pub(crate) struct AuthenticateReply {
 pub(crate) fn decode_authenticate(names: &Names, op: &str, bytes: &[u8]) -> Result<AuthenticateReply, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if super::check(names, op, &reply.errors)? {
-        return Err(WireError::new("errors.faultCode", "an empty result to a login").protocol(op));
+        // faultCode 2 ("nothing found", §6.2) is an empty result elsewhere (checklist 10), but
+        // a login is no query: it answers a `sessionKey` or a login fault (1, §5 G1), and an
+        // empty result carries no key to call anything with. Reading it as a wrong password
+        // would guess at a meaning the contract does not give, so it is a reply the contract
+        // does not allow. (The transport reports it to the call as not sent.)
+        return Err(WireError::new("errors.faultCode", "an empty result (no sessionKey) to a login")
+            .protocol(op)
+            .with_vendor_code(reply.errors.code.to_string()));
     }
     // The key sits next to `errors` (or inside the results element, read leniently).
     let gate = names.gates.get(Gateway::Authenticate);

@@ -278,6 +278,8 @@ pub(crate) fn stock_level(sent: &OrderLine, r: &LineResult, faults: &FaultCodes)
         FaultClass::Ok => level.shortfall,
         FaultClass::UnknownProduct => Some(Shortfall::UnknownProduct),
         FaultClass::Stock => Some(Shortfall::Insufficient),
+        // "Nothing found" (§6.2): an empty result, nothing available (checklist 10).
+        FaultClass::Empty => Some(Shortfall::Insufficient),
         _ => Some(Shortfall::Refused),
     };
     let level = level.with_shortfall(shortfall);

@@ -116,10 +116,21 @@ pub(crate) fn order(names: &Names, node: &Node, path: &str) -> Result<Order, Wir
 
 /// Decodes G4: the order placed (or, flagged `duplicate`, the one placed earlier under the
 /// same reference).
+///
+/// faultCode 2 ("nothing found") stays an error here: a placement answers an order (or a
+/// refusal, such as 9 for an empty basket), and an empty result names none, so whether an
+/// order was placed is unknown. A `Protocol` error with effect `Unknown`, so the adapter looks
+/// the shop's reference up with G7 before anything is sent again (§3.5).
 pub(crate) fn decode_place_order(names: &Names, op: &str, bytes: &[u8]) -> Result<Order, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if check(names, op, &reply.errors)? {
-        return Err(WireError::new("errors.faultCode", "an empty result to placeOrder").protocol(op));
+        return Err(WireError::new(
+            "errors.faultCode",
+            "an empty result to placeOrder, which names no order",
+        )
+        .protocol(op)
+        .with_vendor_code(reply.errors.code.to_string())
+        .with_effect(loyalty_core::WriteEffect::Unknown));
     }
     let results = reply
         .results(names.gates.get(Gateway::PlaceOrder))

@@ -72,6 +72,11 @@ fn line_results(results: &Node, expected: usize) -> Result<Vec<LineResult>, Wire
 }
 
 /// Decodes G2: one result per line sent, in order.
+///
+/// faultCode 2 ("nothing found", §6.2) is an empty result, not a failure (checklist 10): the
+/// wholesaler found no stock for what was asked, so every line is answered as nothing
+/// available (quantity 0, not available), carrying the fault pair so the caller sees the
+/// vendor's code.
 pub(crate) fn decode_check_availability(
     names: &Names,
     op: &str,
@@ -80,7 +85,14 @@ pub(crate) fn decode_check_availability(
 ) -> Result<Vec<LineResult>, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if check(names, op, &reply.errors)? {
-        return Err(WireError::new("errors.faultCode", "an empty result to a stock check").protocol(op));
+        let none = LineResult {
+            code: None,
+            available_quantity: Some(Decimal::ZERO),
+            available: Some(false),
+            fault_code: reply.errors.code,
+            fault_string: reply.errors.text.clone(),
+        };
+        return Ok(vec![none; sent]);
     }
     let results = reply
         .results(names.gates.get(Gateway::CheckAvailability))
@@ -97,6 +109,11 @@ pub(crate) struct ImportReply {
 }
 
 /// Decodes G3: one result per line sent, and the basket's size.
+///
+/// faultCode 2 ("nothing found") stays an error here: an import answers each line it was sent
+/// (§6.1), and an empty result says neither which lines went into the basket nor what the
+/// basket holds, so no order could be placed on it. A `Protocol` error with effect `NotSent`:
+/// G3 is only sent before G4, which is not sent after it, so no order was placed.
 pub(crate) fn decode_basket_import(
     names: &Names,
     op: &str,
@@ -105,7 +122,13 @@ pub(crate) fn decode_basket_import(
 ) -> Result<ImportReply, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if check(names, op, &reply.errors)? {
-        return Err(WireError::new("errors.faultCode", "an empty result to a basket import").protocol(op));
+        return Err(WireError::new(
+            "errors.faultCode",
+            "an empty result to a basket import, which answers every line; no order was placed",
+        )
+        .protocol(op)
+        .with_vendor_code(reply.errors.code.to_string())
+        .with_effect(loyalty_core::WriteEffect::NotSent));
     }
     let results = reply
         .results(names.gates.get(Gateway::BasketImport))

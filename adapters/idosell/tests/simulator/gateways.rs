@@ -121,6 +121,57 @@ async fn no_courier_for_a_destination_is_an_empty_list_not_an_error() {
 }
 
 #[tokio::test]
+async fn an_empty_stock_check_is_nothing_available_not_a_failure() {
+    // Checklist 10, G2: faultCode 2 at the top level is an empty result: every line is
+    // answered, none available, with the vendor's code.
+    let env = start().await;
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::CheckAvailability, 1, 2);
+    let asked = [line(demo::COFFEE_INTERNAL, "2"), line(demo::MUG_INTERNAL, "1")];
+    let levels = env.fulfilment().stock(&ctx(), &asked).await.unwrap();
+    assert_eq!(levels.len(), 2);
+    for (l, a) in levels.iter().zip(&asked) {
+        assert_eq!((&l.product_id, l.requested, l.available), (&a.product_id, a.quantity, dec("0")));
+        assert_eq!(l.shortfall, Some(Shortfall::Insufficient));
+        assert_eq!(l.vendor_code.as_deref(), Some("2"));
+    }
+    // The next check is answered from the stock again.
+    let levels = env.fulfilment().stock(&ctx(), &asked).await.unwrap();
+    assert!(levels.iter().all(|l| l.sufficient()), "{levels:?}");
+}
+
+#[tokio::test]
+async fn an_empty_result_where_none_can_be_meant_stays_an_error() {
+    // Checklist 10, decided per gateway: G1, G3 and G4 answer something an empty result
+    // cannot stand for (a session key, every line imported, an order).
+    use loyalty_sim::idosell::Gateway as Sim;
+    let env = start().await;
+    let f = env.fulfilment();
+
+    // G1: no sessionKey to call with; `Protocol`, nothing sent, the next call logs in.
+    env.sim.probe.fail_call(Sim::Authenticate, 1, 2);
+    let err = f.couriers(&ctx(), &CourierQuery::all()).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Protocol, Some("2")), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(f.couriers(&ctx(), &CourierQuery::all()).await.unwrap().len(), 3);
+
+    // G3: which lines went in is unknown; `Protocol`, no order placed, G4 never sent.
+    env.sim.probe.fail_call(Sim::BasketImport, 1, 2);
+    let err = f.place_order(&ctx(), &coffee_order("SHOP-EMPTY-G3")).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Protocol, Some("2")), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(env.count("G4"), 0);
+
+    // G4: whether an order was placed is unknown; looked up by reference (none), then placed
+    // once more under the same reference.
+    env.sim.probe.fail_call(Sim::PlaceOrder, 1, 2);
+    let placed = f.place_order(&ctx(), &coffee_order("SHOP-EMPTY-G4")).await.unwrap();
+    let routes = env.routes();
+    assert_eq!(&routes[routes.len() - 5..], ["G3", "G4", "G7", "G3", "G4"]);
+    assert!(!placed.duplicate);
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 2, "the seeded order and one placement");
+}
+
+#[tokio::test]
 async fn fault_texts_in_english_change_nothing() {
     // Checklist 10: the adapter never branches on faultString (Polish by default).
     for language in ["polish", "english"] {

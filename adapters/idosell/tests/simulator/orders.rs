@@ -27,6 +27,107 @@ async fn the_same_reference_twice_is_one_order_said_to_be_a_duplicate_reserving_
     assert_eq!(first.total, Some(Money::new(8553, Currency::PLN)));
 }
 
+/// `quantity` mugs to Anna Nowak in Warsaw with the domestic courier under `reference`.
+fn mug_order(reference: &str, quantity: &str) -> loyalty_core::DropshipOrder {
+    loyalty_core::DropshipOrder::new(
+        reference,
+        simulated::demo_recipient(),
+        demo::COURIER_DOMESTIC.to_string(),
+    )
+    .with_line(demo::MUG_INTERNAL, dec(quantity))
+}
+
+#[tokio::test]
+async fn a_repeat_whose_stock_the_first_placement_took_is_still_the_duplicate() {
+    // Checklist 16 and the trait: placing the same reference again answers the earlier order.
+    // 21 of 40 mugs are reserved by the first placement, so G3 finds the repeat's 21 short
+    // (per-line fault 7) before G4 could recognise the reference; G7 finds the earlier order.
+    let env = start().await;
+    let f = env.fulfilment();
+    let first = f.place_order(&ctx(), &mug_order("SHOP-MUGS", "21")).await.unwrap();
+    assert_eq!(env.sim.probe.stock(demo::MUG_INTERNAL), Some(dec("19")));
+    let again = f.place_order(&ctx(), &mug_order("SHOP-MUGS", "21")).await.unwrap();
+    assert_eq!(again.order_id, first.order_id);
+    assert!(!first.duplicate && again.duplicate);
+    assert_eq!(again.total, first.total, "the earlier order as G7 reports it");
+    assert_eq!(env.sim.probe.reserved(demo::MUG_INTERNAL), Some(dec("21")), "reserved once");
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 2, "the seeded order and one placement");
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G3", "G7"], "the repeat never reaches G4");
+
+    // A product withdrawn since (no stock at all) is the same: the earlier order is answered.
+    env.sim.probe.set_stock(demo::MUG_INTERNAL, Decimal::ZERO);
+    let third = f.place_order(&ctx(), &mug_order("SHOP-MUGS", "21")).await.unwrap();
+    assert_eq!((third.order_id, third.duplicate), (first.order_id, true));
+}
+
+#[tokio::test]
+async fn a_refused_line_of_a_new_reference_is_still_refused_after_the_lookup() {
+    // The lookup of a refused placement finds nothing (G7 faultCode 2): the refusal stands.
+    let env = start().await;
+    let err = env.fulfilment().place_order(&ctx(), &mug_order("SHOP-TOO-MANY", "41")).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("7")), "{err}");
+    assert_eq!(err.effect(), WriteEffect::RejectedBeforeActing);
+    assert!(err.message().starts_with("lines[0]"), "{err}");
+    assert_eq!(env.routes(), ["G1", "G3", "G7"]);
+}
+
+#[tokio::test]
+async fn a_resent_sale_whose_stock_is_gone_is_already_recorded() {
+    // `send` of the same transaction id again: `AlreadyRecorded`, not "insufficient stock".
+    let env = start().await;
+    let t = env.adapter().transactions().unwrap();
+    let tx = sale_of("Order-MUGS", &env.sim.member_id, demo::MUG_INTERNAL, 21, 2499);
+    let first = t.send(&ctx(), &tx).await.unwrap();
+    assert_eq!(first.outcome, SendOutcome::Recorded);
+    let again = t.send(&ctx(), &tx).await.unwrap();
+    assert_eq!(again.outcome, SendOutcome::AlreadyRecorded);
+    assert_eq!(again.provider_ref, first.provider_ref);
+    assert_eq!(env.count("G4"), 1);
+    assert_eq!(env.sim.probe.reserved(demo::MUG_INTERNAL), Some(dec("21")));
+}
+
+#[tokio::test]
+async fn a_wholesaler_that_refuses_a_known_reference_still_answers_the_earlier_order() {
+    // §9.4 alternative `reject`: G4 answers faultCode 5 for a known reference; the adapter
+    // finds the earlier order with G7 and answers it as the duplicate.
+    let env = start_with(settings(serde_json::json!({"duplicate_order_reference": "reject"}))).await;
+    let f = env.fulfilment();
+    let first = f.place_order(&ctx(), &coffee_order("SHOP-REJ")).await.unwrap();
+    let again = f.place_order(&ctx(), &coffee_order("SHOP-REJ")).await.unwrap();
+    assert_eq!((&again.order_id, again.duplicate), (&first.order_id, true));
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G3", "G4", "G7"]);
+    assert_eq!(env.sim.probe.reserved(demo::COFFEE_INTERNAL), Some(dec("2")));
+    // A courier refusal of a new reference is looked up, found nowhere, and stays a refusal.
+    let abroad_only = loyalty_core::DropshipOrder::new(
+        "SHOP-REJ-DHL",
+        simulated::demo_recipient(),
+        demo::COURIER_INTERNATIONAL.to_string(),
+    )
+    .with_line(demo::COFFEE_INTERNAL, dec("1"));
+    let err = f.place_order(&ctx(), &abroad_only).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Rejected, Some("8")), "{err}");
+}
+
+#[tokio::test]
+async fn a_refusal_whose_lookup_fails_is_not_final() {
+    // G3 refuses the repeat's line and G7 fails (faultCode 4): whether an earlier order holds
+    // the reference is unknown, so the refusal is not reported as final; the lookup's error
+    // comes back, effect `NotSent` (nothing was placed by this call), naming both causes.
+    let env = start().await;
+    let f = env.fulfilment();
+    f.place_order(&ctx(), &mug_order("SHOP-MUGS-2", "21")).await.unwrap();
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::GetOrderStatus, 1, 4);
+    let err = f.place_order(&ctx(), &mug_order("SHOP-MUGS-2", "21")).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Forbidden, Some("4")), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert!(err.message().contains("rejected [7]"), "{err}");
+    assert!(err.message().contains("SHOP-MUGS-2"), "{err}");
+    // Asked again once G7 answers, the earlier order comes back.
+    let again = f.place_order(&ctx(), &mug_order("SHOP-MUGS-2", "21")).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(env.count("G4"), 1);
+}
+
 #[tokio::test]
 async fn a_repeated_import_leaves_one_copy_of_each_line() {
     // Checklist 14: the import replaces the basket; the duplicate placement leaves it as sent.
@@ -224,6 +325,42 @@ async fn an_internal_error_on_place_order_is_reconciled_not_retried() {
 }
 
 #[tokio::test]
+async fn a_lost_reply_whose_lookup_fails_stays_unknown() {
+    // G4's connection drops after sending (outcome unknown) and G7 then fails with a fault that
+    // is itself a refusal before acting (4, dropshipping key). That says nothing about G4: the
+    // error keeps effect `Unknown` and names both, and nothing is placed again.
+    let env = start().await;
+    env.handle().inject_route("G4", Fault::DropConnection, Some(1));
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::GetOrderStatus, 1, 4);
+    let err = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-LOOKUP")).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert_ne!(err.kind(), &ErrorKind::Forbidden, "the G4 cause is the error: {err}");
+    assert!(err.message().contains("looking reference \"SHOP-LOOKUP\" up failed: forbidden [4]"), "{err}");
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G7"], "no replay without a lookup");
+    // The caller's find_order (as the trait asks) tells what happened.
+    assert!(env.fulfilment().find_order(&ctx(), "SHOP-LOOKUP").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_timed_out_placement_whose_lookup_is_rate_limited_stays_unknown() {
+    // Same with a 429 on G7 (rate limited: refused before acting) after G4 timed out: the
+    // error must not say "nothing placed".
+    let env = start().await;
+    let mut config = env.config();
+    config.attempt_timeout = std::time::Duration::from_millis(300);
+    let adapter =
+        env.other_adapter(config, std::sync::Arc::new(simulated::SimulatedClock(env.clock.clone())));
+    env.handle().inject_route("G4", Fault::Latency(std::time::Duration::from_millis(800)), Some(1));
+    env.handle().inject_route("G7", Fault::TooManyRequests { retry_after_secs: 3600 }, None);
+    let err =
+        adapter.fulfilment().unwrap().place_order(&ctx(), &coffee_order("SHOP-SLOW")).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert!(err.message().contains("rate limited"), "{err}");
+    // (The cut G4 never reaches the journal, which records a request when it is answered.)
+    assert_eq!((env.count("G3"), env.count("G7")), (1, 1), "looked up, never imported and placed again");
+}
+
+#[tokio::test]
 async fn an_order_body_over_ten_mib_is_refused_before_sending() {
     // Checklist 11: the adapter never sends a body over 10 × 1024 × 1024 bytes.
     let env = start().await;
@@ -236,13 +373,14 @@ async fn an_order_body_over_ten_mib_is_refused_before_sending() {
 }
 
 fn sale(id: &str, member: &str) -> Transaction {
+    sale_of(id, member, demo::COFFEE_INTERNAL, 2, 3499)
+}
+
+/// A sale of `quantity` × `product` at `unit` grosze to the recipient address `member`.
+fn sale_of(id: &str, member: &str, product: &str, quantity: i64, unit: i64) -> Transaction {
     let pln = |m| Money::new(m, Currency::PLN);
-    let basket = Basket::new(Currency::PLN).with_line(Line::new(
-        "l1",
-        demo::COFFEE_INTERNAL,
-        Decimal::from(2),
-        pln(3499),
-    ));
+    let basket =
+        Basket::new(Currency::PLN).with_line(Line::new("l1", product, Decimal::from(quantity), pln(unit)));
     let priced = loyalty_core::pricing::price(&basket, &[], &[], at(2026, 1, 15, 12, 0, 0)).unwrap();
     Transaction::from_priced(
         TransactionId::new(id),

@@ -1,13 +1,15 @@
 //! Test routes under the reserved `/_sim` prefix (simulator decision; no IdoSell counterpart, no
 //! authentication): drive the order lifecycle, register callback URLs and deliver due webhooks
-//! over HTTP, for adapter tests that only hold the base URL.
+//! over HTTP, for adapter tests that only hold the base URL. A dispatch (either route) queues
+//! the account's webhook; with `webhook_delivery` `automatic` (default) the simulator sends it
+//! at once and its retries when due, with `manual` only `POST /_sim/webhooks/deliver` does.
 //!
 //! | Method and path | Body / query | Answer |
 //! | --- | --- | --- |
-//! | `POST /_sim/orders/{orderId}/advance` | `?parcels=N` (dispatch step only, default 1, at most 20) | 200 `{"orderId","status","shipmentNumbers"}`; 404 unknown; 409 finished |
-//! | `POST /_sim/orders/{orderId}/dispatch` | `?parcels=N` (default 1, at most 20) | 200 as above; 404 unknown; 409 already dispatched |
+//! | `POST /_sim/orders/{orderId}/advance` | `?parcels=N` (dispatch step only, default 1, at most 20) | 200 `{"orderId","status","shipmentNumbers"}`; 404 unknown; 409 finished; the dispatch step fires the webhook (automatic delivery) |
+//! | `POST /_sim/orders/{orderId}/dispatch` | `?parcels=N` (default 1, at most 20) | 200 as above; 404 unknown; 409 already dispatched; fires the webhook (automatic delivery) |
 //! | `PUT /_sim/accounts/{login}/callback` | `{"url": "http://…"}` or `{"url": null}` | 204; 404 unknown login |
-//! | `POST /_sim/webhooks/deliver` | — | 200 `{"attempted": N}` |
+//! | `POST /_sim/webhooks/deliver` | — | 200 `{"attempted": N}`: the attempts due now that the automatic sender is not already sending (all of them with `manual` delivery) |
 
 use std::collections::HashMap;
 

@@ -7,8 +7,8 @@
 //! product model with three code families and sets (§4); errors as an `errors` block
 //! (`faultCode`, `faultString`) inside HTTP 200 replies, with per-line faults where a gateway
 //! handles lines, and a genuine `SOAP-ENV:Fault` only for unparsable XML or an unknown method
-//! (§6); the 10 MiB body limit (§8); the order lifecycle and the dispatch webhook with retries
-//! on the simulator clock (§7.2, §9.2). Every \[S\] choice is an [`IdosellSettings`] field
+//! (§6); the 10 MiB body limit (§8); the order lifecycle and the dispatch webhook, sent by the
+//! simulator at dispatch and retried on the simulator clock (§7.2, §9.2). Every \[S\] choice is an [`IdosellSettings`] field
 //! (§9.4); the fault codes are the simulator's table of §6.3 ([`FaultCodes`]), renumbered per
 //! class through the names table ([`Names::faults`], [`FaultNumbers`]).
 //!
@@ -24,7 +24,7 @@
 //! | G8 paging, G9 refusal after dispatch | `addresses.rs` |
 //! | fault texts and language | [`IdosellSettings::fault_language`]; `messages.rs` |
 //! | oversized bodies | [`IdosellSettings::max_body_bytes`], [`IdosellSettings::oversize_answer`] |
-//! | webhook encoding, signature, retry schedule | [`IdosellSettings`]; `webhook.rs` |
+//! | webhook encoding, signature, retry schedule, automatic or manual sending | [`IdosellSettings`]; `webhook.rs` |
 //! | test routes under `/_sim` | `admin.rs` (table below) |
 //!
 //! # Requests
@@ -78,6 +78,18 @@
 //! Under the reserved prefix `/_sim` (no authentication): `POST /_sim/orders/{orderId}/advance`
 //! (`?parcels=N`), `POST /_sim/orders/{orderId}/dispatch` (`?parcels=N`), `PUT
 //! /_sim/accounts/{login}/callback` with `{"url": …}`, `POST /_sim/webhooks/deliver`.
+//!
+//! # The dispatch webhook
+//!
+//! Every dispatch (the test routes above, [`IdosellProbe::dispatch_order`] and
+//! [`IdosellProbe::advance_order`], the control API's `dispatch` event) queues the webhook of
+//! an account with a callback URL. With [`IdosellSettings::webhook_delivery`] `automatic` (the
+//! default, checklist 20) the simulator POSTs it at once from a task started with the server
+//! and retries a non-2xx answer when the delay is due on the simulator clock (looked for about
+//! every 100 ms of real time); the task stops with the server. With `manual` nothing is sent
+//! until [`IdosellProbe::deliver_due`] or `POST /_sim/webhooks/deliver`, for tests that decide
+//! when each attempt happens. Both kinds of sender may run at once; an attempt is never sent
+//! twice.
 
 mod addresses;
 mod admin;
@@ -105,7 +117,8 @@ pub use auth::{sha1_hex, system_key};
 pub use names::{FaultNumbers, Gate, Gates, Gateway, Names};
 pub use settings::{
     BasketImport, CourierCost, DuplicateReference, FaultLanguage, IdosellSettings, OversizeAnswer,
-    Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookEncoding, WebhookSignature,
+    Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookDelivery, WebhookEncoding,
+    WebhookSignature,
 };
 
 use crate::{
@@ -352,7 +365,13 @@ impl IdosellSim {
         } else {
             options
         };
-        let server = crate::server::start_with(routes::router(sim.clone()), clock, options).await?;
+        // The webhook sender (§7.2, setting `webhook_delivery`) runs as long as the server: the
+        // router holds the only sender of `stop`, so the task ends once the server has dropped
+        // its router (the server dropped or shut down).
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+        let router = routes::router(sim.clone()).layer(axum::Extension(Arc::new(stop_tx)));
+        let server = crate::server::start_with(router, clock, options).await?;
+        tokio::spawn(webhook::run(sim.clone(), stop_rx));
         Ok((server, IdosellProbe { sim }))
     }
 }
@@ -493,14 +512,16 @@ impl IdosellProbe {
 
     /// Moves an order one lifecycle step (`new → on_order → packed → packed_ready →
     /// wait_for_receive → finished`); the dispatch step assigns one shipment number and queues
-    /// the webhook. Returns the new status; `None` for an unknown or finished order.
+    /// the webhook (sent at once with automatic delivery). Returns the new status; `None` for
+    /// an unknown or finished order.
     pub fn advance_order(&self, order_id: &str) -> Option<String> {
         let now = self.sim.clock.now();
         orders::advance(&mut self.lock(), order_id, now, 1).map(|s| s.as_str().to_string())
     }
 
     /// Dispatches an order at once with `parcels` shipment numbers (at least one) and queues the
-    /// webhook; `None` for an unknown or already dispatched order.
+    /// webhook (sent at once with automatic delivery); `None` for an unknown or already
+    /// dispatched order.
     pub fn dispatch_order(&self, order_id: &str, parcels: usize) -> Option<Vec<String>> {
         let now = self.sim.clock.now();
         orders::dispatch(&mut self.lock(), order_id, now, parcels)
@@ -519,7 +540,9 @@ impl IdosellProbe {
     }
 
     /// Sends every webhook delivery due at the current simulator time (first attempts and
-    /// retries); returns how many attempts were made.
+    /// retries) that the automatic sender is not sending right now; returns how many attempts
+    /// it made. With automatic delivery the count depends on which sender took an attempt
+    /// first, so tests that count set `webhook_delivery` to `manual`.
     pub async fn deliver_due(&self) -> usize {
         webhook::deliver_due(&self.sim).await
     }
@@ -529,7 +552,8 @@ impl IdosellProbe {
         self.lock().attempts.clone()
     }
 
-    /// Deliveries still waiting for an attempt (neither delivered nor given up).
+    /// Deliveries neither delivered nor given up (an attempt due, in flight, or a retry
+    /// scheduled).
     pub fn pending_webhooks(&self) -> usize {
         self.lock().deliveries.iter().filter(|d| d.due.is_some()).count()
     }

@@ -362,7 +362,8 @@ pub(crate) fn advance(
 }
 
 /// Dispatches an order not yet dispatched: status `wait_for_receive`, `parcels` (at least one)
-/// shipment numbers, and a webhook queued when the account registered a callback (§7.2).
+/// shipment numbers, and a webhook queued when the account registered a callback (§7.2), its
+/// first attempt due now (sent at once by the simulator's sender with automatic delivery).
 pub(crate) fn dispatch(
     inner: &mut Inner,
     order_id: &str,
@@ -398,6 +399,9 @@ fn dispatch_at(inner: &mut Inner, i: usize, now: DateTime<Utc>, parcels: usize) 
             attempts: 0,
             due: Some(now),
             delivered: false,
+            in_flight: false,
         });
+        // Every dispatch path (HTTP test route, probe, control-API event) comes through here.
+        inner.webhook_wake.notify_one();
     }
 }

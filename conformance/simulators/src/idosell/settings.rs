@@ -108,6 +108,21 @@ pub enum WebhookSignature {
     None,
 }
 
+/// When the dispatch webhook is sent (§7.2; §9.2 item 3: dispatch fires the webhook).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WebhookDelivery {
+    /// The simulator sends by itself (default): the first attempt right after the dispatch,
+    /// whichever way the order was dispatched, and each retry once it is due on the simulator
+    /// clock (looked for about every 100 ms of real time, so a test clock moved past a retry
+    /// delay gets it promptly).
+    Automatic,
+    /// Only when asked: [`crate::idosell::IdosellProbe::deliver_due`] or `POST
+    /// /_sim/webhooks/deliver` send what is due, so a test decides when each attempt happens.
+    Manual,
+}
+
 /// How G6 (and G4's courier check) prices a delivery (§5 G6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -166,6 +181,9 @@ pub struct IdosellSettings {
     pub webhook_encoding: WebhookEncoding,
     /// Webhook signature (default: HMAC-SHA1 with the account's `dropshippingKey`).
     pub webhook_signature: WebhookSignature,
+    /// Who sends the webhook: the simulator itself at dispatch and when retries are due
+    /// (default), or the test through `deliver_due` (manual).
+    pub webhook_delivery: WebhookDelivery,
     /// Delays in seconds between a failed webhook delivery and the next attempt, measured on the
     /// simulator clock: 60, 300, 1800, 7200, 43200; after the last, the simulator gives up.
     pub webhook_retry_secs: Vec<u64>,
@@ -196,6 +214,7 @@ impl Default for IdosellSettings {
             transports: Transports::SoapAndJson,
             webhook_encoding: WebhookEncoding::Json,
             webhook_signature: WebhookSignature::HmacSha1,
+            webhook_delivery: WebhookDelivery::Automatic,
             webhook_retry_secs: vec![60, 300, 1800, 7200, 43200],
             courier_cost: CourierCost::BasePlusPerKg,
             magic_values: false,

@@ -3,9 +3,11 @@
 //! webhook deliveries).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use tokio::sync::Notify;
 
 use super::{demo, names::Gateway, settings::IdosellSettings};
 
@@ -248,6 +250,9 @@ pub(crate) struct Delivery {
     /// When the next attempt is due; `None` once delivered or given up.
     pub due: Option<DateTime<Utc>>,
     pub delivered: bool,
+    /// An attempt is being sent (by the simulator's own sender or a `deliver_due`): no other
+    /// sender takes the delivery until its outcome is recorded.
+    pub in_flight: bool,
 }
 
 /// A webhook body as sent: the retries of one `eventId` carry the same bytes and signature.
@@ -278,6 +283,8 @@ pub(crate) struct Inner {
     pub calls: BTreeMap<Gateway, u64>,
     /// Vendor-shaped faults for a future call: (gateway, call number, faultCode).
     pub call_faults: Vec<(Gateway, u64, u32)>,
+    /// Wakes the simulator's webhook sender (a dispatch queued a delivery).
+    pub webhook_wake: Arc<Notify>,
 }
 
 impl Inner {
@@ -448,5 +455,6 @@ pub(crate) fn seed(settings: IdosellSettings) -> Inner {
         next_event: 1,
         calls: BTreeMap::new(),
         call_faults: Vec::new(),
+        webhook_wake: Arc::new(Notify::new()),
     }
 }

@@ -1,12 +1,22 @@
 //! The dispatch webhook (the IdoSell contract §7.2, all \[S\]): a POST to the account's callback
 //! URL with the order's shipment data, signed with the account's `dropshippingKey`, retried on
-//! the simulator clock. Simulator decision: nothing is sent by a timer; [`deliver_due`] sends
-//! what is due now (the first attempt is due at dispatch). One `eventId` is one event: its
-//! fields are taken when the order is dispatched, its body (with `sentAt`, the time of the first
-//! attempt) and signature when it is first sent, and every retry resends those bytes and that
-//! signature, whatever happened to the order since (§7.2: the `eventId` is what the shop
-//! de-duplicates by, so a redelivery must be the same event). A later state change would be a
-//! new event with a new `eventId`.
+//! the simulator clock.
+//!
+//! Who sends is [`IdosellSettings::webhook_delivery`]. With `automatic` (the default, §9.2 item
+//! 3: dispatch fires the webhook) a sender task started with the simulator ([`run`]) is woken by
+//! every dispatch (HTTP test route, probe, control-API event: all go through
+//! `orders::dispatch_at`) and sends the first attempt at once; it also looks for due retries
+//! about every [`TICK`] of real time, so a retry goes out once the simulator clock passes its
+//! delay (a test clock moved by 60 s gets its retry within a tick). The task ends when the
+//! server stops (dropped or shut down). With `manual`, nothing is sent until [`deliver_due`]
+//! (the probe's, or `POST /_sim/webhooks/deliver`) sends what is due now. Both may run at once:
+//! an attempt is marked in flight under the lock when it is taken, so no attempt is sent twice.
+//!
+//! One `eventId` is one event: its fields are taken when the order is dispatched, its body (with
+//! `sentAt`, the time of the first attempt) and signature when it is first sent, and every retry
+//! resends those bytes and that signature, whatever happened to the order since (§7.2: the
+//! `eventId` is what the shop de-duplicates by, so a redelivery must be the same event). A later
+//! state change would be a new event with a new `eventId`.
 
 use std::fmt::Write as _;
 
@@ -15,13 +25,18 @@ use hmac::{Hmac, Mac};
 use quick_xml::escape::escape;
 use sha1::Sha1;
 
+use tokio::sync::watch;
+
 use super::{
     routes::Sim,
-    settings::{IdosellSettings, WebhookEncoding, WebhookSignature},
+    settings::{IdosellSettings, WebhookDelivery, WebhookEncoding, WebhookSignature},
     soap::Out,
     state::{Inner, Sent},
     WebhookAttempt,
 };
+
+/// How often (real time) the automatic sender looks for due retries.
+pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One delivery attempt, prepared under the lock and sent without it.
 struct Job {
@@ -105,13 +120,18 @@ fn body(s: &IdosellSettings, event: &[(&'static str, Out)], now: DateTime<Utc>) 
     }
 }
 
-/// The attempts due at `now`. A delivery's first attempt writes and signs its body and keeps
-/// it; later attempts reuse it.
+/// Whether a delivery has an attempt due at `now` that no sender has taken.
+fn ready(d: &super::state::Delivery, now: DateTime<Utc>) -> bool {
+    !d.in_flight && d.due.is_some_and(|due| due <= now)
+}
+
+/// The attempts due at `now` that no other sender holds, each marked in flight. A delivery's
+/// first attempt writes and signs its body and keeps it; later attempts reuse it.
 fn prepare(inner: &mut Inner, now: DateTime<Utc>) -> Vec<Job> {
     let mut jobs = Vec::new();
     for i in 0..inner.deliveries.len() {
         let d = &inner.deliveries[i];
-        if d.due.is_none_or(|due| due > now) {
+        if !ready(d, now) {
             continue;
         }
         let account = &inner.accounts[d.account];
@@ -134,18 +154,40 @@ fn prepare(inner: &mut Inner, now: DateTime<Utc>) -> Vec<Job> {
             order_id: d.order_id.clone(),
         };
         inner.deliveries[i].sent = Some(sent);
+        inner.deliveries[i].in_flight = true;
         jobs.push(job);
     }
     jobs
 }
 
-/// Sends every delivery due at the simulator's current time, once each, and schedules the
-/// retries of those that failed (any non-2xx or transport error) on the configured schedule;
-/// after the last delay the delivery is given up. Returns the number of attempts made.
+/// The deliveries a [`deliver_due`] holds in flight; released if it is dropped before their
+/// outcome is recorded (a cancelled call, a stopping sender), so a later call takes them again.
+struct Held<'a> {
+    sim: &'a Sim,
+    deliveries: Vec<usize>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if self.deliveries.is_empty() {
+            return;
+        }
+        let mut inner = self.sim.lock();
+        for i in &self.deliveries {
+            inner.deliveries[*i].in_flight = false;
+        }
+    }
+}
+
+/// Sends every delivery due at the simulator's current time that no other sender holds, once
+/// each, and schedules the retries of those that failed (any non-2xx or transport error) on the
+/// configured schedule; after the last delay the delivery is given up. Returns the number of
+/// attempts made.
 pub(crate) async fn deliver_due(sim: &Sim) -> usize {
     let now = sim.clock.now();
     let jobs = prepare(&mut sim.lock(), now);
     let n = jobs.len();
+    let mut held = Held { sim, deliveries: jobs.iter().map(|j| j.delivery).collect() };
     for job in jobs {
         let status = match &job.url {
             Some(url) => {
@@ -166,6 +208,8 @@ pub(crate) async fn deliver_due(sim: &Sim) -> usize {
         let mut inner = sim.lock();
         let schedule = inner.settings.webhook_retry_secs.clone();
         let d = &mut inner.deliveries[job.delivery];
+        d.in_flight = false;
+        held.deliveries.retain(|i| *i != job.delivery);
         d.attempts += 1;
         d.delivered = delivered;
         d.due = if delivered {
@@ -190,6 +234,34 @@ pub(crate) async fn deliver_due(sim: &Sim) -> usize {
         inner.attempts.push(attempt);
     }
     n
+}
+
+/// The automatic sender (setting `automatic`): sends what is due whenever a dispatch wakes it
+/// and every [`TICK`]; does nothing while the setting says `manual`. Returns when `stop`'s
+/// sender is dropped (it lives in the server's router, so when the server stops), also in the
+/// middle of an attempt.
+pub(crate) async fn run(sim: Sim, mut stop: watch::Receiver<()>) {
+    let wake = sim.lock().webhook_wake.clone();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(TICK) => {}
+        }
+        let due = {
+            let inner = sim.lock();
+            let now = sim.clock.now();
+            inner.settings.webhook_delivery == WebhookDelivery::Automatic
+                && inner.deliveries.iter().any(|d| ready(d, now))
+        };
+        if !due {
+            continue;
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = deliver_due(&sim) => {}
+        }
+    }
 }
 
 #[cfg(test)]
