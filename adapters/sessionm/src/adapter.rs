@@ -24,8 +24,9 @@ use crate::wire::lookup::LookupRequest;
 use crate::wire::transaction::Transaction as WireTransaction;
 use crate::PROVIDER;
 
-/// Lock lifetime when nothing else is known: 15 minutes (§7.2 \[G\]); no public source shows a
-/// way to ask for another (§9 q. 2).
+/// Default lock lifetime: 15 minutes (§7.2 \[G\]). No call asks for another (§9 q. 2), but a
+/// tenant may keep locks longer or shorter (§8.3: "any duration"), so the lifetime in use is
+/// the `lock_ttl` setting ([`SessionmConfig::lock_ttl`]), which defaults to this.
 pub const LOCK_TTL_SECS: u64 = 15 * 60;
 
 /// The SessionM provider: members (POS lookup, Core profiles), the offer wallet (Connect) and
@@ -41,8 +42,9 @@ pub struct SessionmAdapter {
     capabilities: Capabilities,
 }
 
-/// What SessionM can do, declared once (sessionm.md §3, §4, §6, §7).
-fn declare() -> Capabilities {
+/// What SessionM can do, declared once (sessionm.md §3, §4, §6, §7), for a tenant whose locks
+/// last `lock_ttl_secs`.
+fn declare(lock_ttl_secs: u64) -> Capabilities {
     let mut c = Capabilities::none();
     // POS lookup takes e-mail, phone, user id and external id, exactly one match (§3.3).
     c.lookups = vec![LookupKind::Phone, LookupKind::Email, LookupKind::ExternalId, LookupKind::ProviderId];
@@ -64,8 +66,9 @@ fn declare() -> Capabilities {
     c.guest_offers = false;
     // SessionM computes each offer's discount for the basket (§3.3, §3.5, §7.1).
     c.vendor_pricing = true;
-    // A lock lapses by itself after 15 minutes (§7.2 [G]).
-    c.hold = Some(HoldStyle::Lock { default_ttl_secs: LOCK_TTL_SECS });
+    // A lock lapses by itself after the tenant's lifetime: 15 minutes unless set (§7.2 [G],
+    // §8.3).
+    c.hold = Some(HoldStyle::Lock { default_ttl_secs: lock_ttl_secs });
     // A lock keeps every other transaction off the offer at once (§7.2 [I], checklist 8).
     c.usage_counting = UsageCounting::AtHold;
     // Immediate redeem (§3.7) and reinstate (§3.8); the returns flow reinstates (§7.7).
@@ -132,7 +135,8 @@ impl SessionmAdapter {
         ids: Arc<dyn RequestIds>,
     ) -> Result<SessionmAdapter> {
         let client = SessionmClient::new(&config, ids)?;
-        Ok(SessionmAdapter { config, client, clock, capabilities: declare() })
+        let capabilities = declare(config.lock_ttl.as_secs());
+        Ok(SessionmAdapter { config, client, clock, capabilities })
     }
 
     /// The configuration.
@@ -265,16 +269,22 @@ impl SessionmAdapter {
         Ok(reply.id.filter(|id| !id.is_empty()))
     }
 
-    /// The `modified_time` of a version that replaces the one sent before: one SessionM step
-    /// per version after the sale's own time, since an equal or older time does not overwrite
-    /// (§7.5: newest wins). Counted from the transaction's `revision`, not read from the clock,
-    /// so every version is newer than the one before whatever the clock does (two returns in
-    /// one instant, a clock stepped back, another instance's clock), and a retried version
-    /// carries the same time. A caller that does not count versions (revision 0) still
-    /// replaces the sale: an amend one step after it, a void two.
-    fn replacing_time(transaction: &Transaction, uncounted: u32) -> DateTime<Utc> {
-        let version = if transaction.revision == 0 { uncounted } else { transaction.revision };
-        transaction.at + tick() * i32::try_from(version).unwrap_or(i32::MAX)
+    /// The `modified_time` of a later version of the sale: `steps` SessionM steps (100 ns,
+    /// §5) after the sale's own time. SessionM keeps the version with the newest time and
+    /// ignores an equal or older one while still answering OK (§7.5, §8.3, checklist 15), so
+    /// every version must be strictly newer than the live one. The steps come from the
+    /// transaction's `revision` (see the [`Transactions`] implementation), never from the
+    /// clock: two returns in one instant, a clock stepped back or another instance's clock
+    /// change nothing, and a retried version carries the same time.
+    fn version_time(op: &str, transaction: &Transaction, steps: u64) -> Result<DateTime<Utc>> {
+        let offset = i64::try_from(steps)
+            .ok()
+            .and_then(|n| n.checked_mul(tick().num_nanoseconds()?))
+            .map(chrono::Duration::nanoseconds);
+        offset.and_then(|d| transaction.at.checked_add_signed(d)).ok_or_else(|| {
+            Error::invalid(PROVIDER, op, "revision", "puts the version's modified_time out of range")
+                .with_effect(WriteEffect::NotSent)
+        })
     }
 }
 
@@ -465,14 +475,21 @@ impl Holds for SessionmAdapter {
         const OP: &str = "holds.hold";
         // Taken before the call, so our expiry is never later than SessionM's own (§7.2).
         let started = self.clock.now();
+        // SessionM's lock lasts the tenant's lifetime whatever the caller asks (§7.2: no way
+        // to request another; `lock_ttl`, 15 minutes unless set); a shorter local expiry would
+        // make `release` skip the unlock while SessionM still blocks the offer for other orders.
+        let expires_at = i64::try_from(self.config.lock_ttl.as_secs())
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|ttl| started.checked_add_signed(ttl))
+            .ok_or_else(|| {
+                Error::invalid(PROVIDER, OP, "lock_ttl", "puts the lock's expiry out of range")
+                    .with_effect(WriteEffect::NotSent)
+            })?;
         let tx = request.transaction.as_str();
         // Holding again for the same transaction re-locks and recomputes (§3.5, checklist 9).
         let (reply, discount) =
             self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, false).await?;
-        // SessionM's lock lasts its own 15 minutes whatever the caller asks (§7.2: no way to
-        // request another lifetime); a shorter local expiry would make `release` skip the
-        // unlock while SessionM still blocks the offer for other orders.
-        let expires_at = started + chrono::Duration::seconds(LOCK_TTL_SECS as i64);
         let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
             .unwrap_or_else(|| request.offer.reference.value.clone());
         Ok(Hold::new(
@@ -488,6 +505,13 @@ impl Holds for SessionmAdapter {
         .with_vendor_discount(discount))
     }
 
+    /// Unlocks the offer (§3.6).
+    ///
+    /// Idempotent, as [`Holds::release`] requires: a hold that lapsed is not unlocked (it is
+    /// released already, §7.2, and unlocking names no transaction, so it could free another
+    /// order's lock), and SessionM's "not locked" answer (§7.3 \[S\]: an offer unlocked already,
+    /// or consumed by its sale) means nothing is held, so it is success. The checkout releases
+    /// its holds on every abort, lapsed or not. Other refusals stay errors.
     async fn release(&self, ctx: &Context, hold: &Hold) -> Result<()> {
         const OP: &str = "holds.release";
         // A lapsed lock is released already (§7.2). Unlocking names no transaction (§3.6), so
@@ -538,6 +562,18 @@ impl Redemptions for SessionmAdapter {
         .with_vendor_discount(discount))
     }
 
+    /// Gives the offer back (§3.8).
+    ///
+    /// Reinstating the same redemption again gives one use back, not two, and succeeds: the
+    /// call repeats the first one's `request_id` (derived from the redemption's id, time and
+    /// user offer, and the request), which SessionM answers from its stored response without
+    /// acting again (§7.5 \[D\]; the simulator keeps them 24 hours by default, §8.3).
+    ///
+    /// # Errors
+    /// `Conflict` with SessionM's code kept (`offer_not_redeemed` in the simulator) when the
+    /// offer is not redeemed: never redeemed, or given back already by another reinstate or by
+    /// a void of its sale (§7.4 \[S\], checklist 13). `NotFound` for an unknown user offer;
+    /// `Invalid` with effect `NotSent` when the redemption names no user offer.
     async fn reinstate(&self, ctx: &Context, redemption: &Redemption) -> Result<()> {
         const OP: &str = "redemptions.reinstate";
         let id = user_offer_id(redemption.vendor_data.as_ref(), &redemption.offer_ref).ok_or_else(|| {
@@ -545,14 +581,23 @@ impl Redemptions for SessionmAdapter {
                 .with_effect(WriteEffect::NotSent)
         })?;
         let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
-        match self.client.reinstate(ctx, OP, self.store(ctx, None), &release).await {
-            Ok(()) => Ok(()),
-            // Back in the wallet already (a second reinstate, or a void gave it back): one use
-            // back, not two.
-            Err(e) if has_code(&e, code::OFFER_NOT_REDEEMED) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // What names this one redemption: a later redemption of the same user offer is
+        // another reinstate.
+        let at = redemption.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let key = format!("{}\u{0}{at}\u{0}{id}", redemption.id);
+        self.client.reinstate(ctx, OP, self.store(ctx, None), &release, &key).await
     }
+}
+
+/// Steps after the sale's time of an amend of `revision` (≥ 1): two per revision.
+fn amend_steps(revision: u32) -> u64 {
+    2 * u64::from(revision)
+}
+
+/// Steps after the sale's time of a void of `revision`: one after an amend of the same
+/// revision.
+fn void_steps(revision: u32) -> u64 {
+    2 * u64::from(revision) + 1
 }
 
 fn receipt(transaction: &Transaction, outcome: SendOutcome, reference: Option<String>) -> TransactionReceipt {
@@ -561,6 +606,30 @@ fn receipt(transaction: &Transaction, outcome: SendOutcome, reference: Option<St
     r
 }
 
+/// Sales, returns and voids as versions of one SessionM transaction (§7.5, §7.7).
+///
+/// SessionM keeps one copy per `transaction_id` and replaces it only with a version whose
+/// `modified_time` is newer; an equal or older one is ignored and still answered OK (§7.5,
+/// §8.3, checklist 15). Nothing in the reply tells the two apart, so the adapter orders the
+/// versions itself from [`Transaction::revision`] (the number of versions of the id sent
+/// before this one) and refuses, before sending, what it cannot order:
+///
+/// | Call | `revision` | `modified_time` |
+/// | --- | --- | --- |
+/// | `send` | any | the transaction's own `at` (a resend of the same sale is the same version) |
+/// | `amend` | `r` ≥ 1 | `at` + 2r steps of 100 ns |
+/// | `amend` | 0 | refused: `Invalid { field: "revision" }`, effect `NotSent` |
+/// | `cancel` | `r` ≥ 0 | `at` + 2r + 1 steps (0: the void of the sale itself) |
+///
+/// An amend is never the sale (revision 0 is the sale), and an amend counted as 0 would carry
+/// the same time as every other uncounted amend: the second would be dropped while reported
+/// `Replaced`. So `amend` needs the count, as the core returns flow gives it (the live
+/// version's revision plus one). A void lies one step after an amend of its revision, so it
+/// replaces the live version whether the caller passes the version it sent last (revision `r`:
+/// "the transaction is the one sent") or the void counted as the next version (`r + 1`, as the
+/// returns flow does). What the adapter cannot see is a revision lower than the live one (a
+/// cancel of the sale, revision 0, after an amend): SessionM would ignore it, so pass the
+/// version sent last.
 #[async_trait]
 impl Transactions for SessionmAdapter {
     async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
@@ -572,20 +641,38 @@ impl Transactions for SessionmAdapter {
         Ok(receipt(transaction, SendOutcome::Stored, reference))
     }
 
+    /// Resends the sale as version `transaction.revision` (see above).
+    ///
+    /// # Errors
+    /// `Invalid { field: "revision" }` with effect `NotSent` for revision 0: an amend must say
+    /// which version it is, or SessionM may silently keep the one before. Otherwise as
+    /// [`Transactions::send`].
     async fn amend(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.amend";
+        if transaction.revision == 0 {
+            return Err(Error::invalid(
+                PROVIDER,
+                OP,
+                "revision",
+                "an amend must count the versions sent before it (1 for the first amend of a sale): \
+                 SessionM ignores a version that is not newer than the one it has (§7.5)",
+            )
+            .with_effect(WriteEffect::NotSent));
+        }
         // A return resends the original id with the returned lines removed and a newer
         // modified_time (§7.7 [D]); the offers it no longer uses are reinstated by the caller.
-        let reference =
-            self.send_version(OP, ctx, transaction, Self::replacing_time(transaction, 1), false).await?;
+        let at = Self::version_time(OP, transaction, amend_steps(transaction.revision))?;
+        let reference = self.send_version(OP, ctx, transaction, at, false).await?;
         Ok(receipt(transaction, SendOutcome::Replaced, reference))
     }
 
+    /// Resends the sale voided, one step after an amend of `transaction.revision` (see above).
     async fn cancel(&self, ctx: &Context, transaction: &Transaction, _reason: Option<&str>) -> Result<()> {
         const OP: &str = "transactions.cancel";
         // No cancel call exists: the sale is sent again voided (§7.7 [I]) as its next version.
         // A second void of the same version carries the same time and changes nothing.
-        self.send_version(OP, ctx, transaction, Self::replacing_time(transaction, 2), true).await.map(|_| ())
+        let at = Self::version_time(OP, transaction, void_steps(transaction.revision))?;
+        self.send_version(OP, ctx, transaction, at, true).await.map(|_| ())
     }
 
     async fn refund(&self, _ctx: &Context, _refund: &Refund) -> Result<TransactionReceipt> {
@@ -602,8 +689,9 @@ mod tests {
 
     #[test]
     fn declaration_is_a_fifteen_minute_lock_with_upserts_and_explicit_reinstatement() {
-        let c = declare();
+        let c = declare(LOCK_TTL_SECS);
         assert_eq!(c.hold, Some(HoldStyle::Lock { default_ttl_secs: 900 }));
+        assert_eq!(declare(60).hold, Some(HoldStyle::Lock { default_ttl_secs: 60 }));
         assert_eq!(c.resend, Resend::Upsert);
         assert_eq!(c.reinstate, vec![Reinstatement::Explicit]);
         assert_eq!(c.return_styles, vec![ReturnStyle::ResendWithoutLines]);

@@ -89,6 +89,31 @@ impl RequestIds for SequentialRequestIds {
     }
 }
 
+/// A `request_id` that is the same for the same `parts`: 128-bit FNV-1a over the parts (each
+/// ended by a NUL, so `["ab", "c"]` and `["a", "bc"]` differ), laid out like a UUID with the
+/// version nibble 8 (RFC 9562: custom) and the RFC variant bits. Stable across processes,
+/// machines and releases: no random keys.
+pub(crate) fn derived_request_id(parts: &[&str]) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut h = OFFSET;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u128::from(b);
+            h = h.wrapping_mul(PRIME);
+        }
+    }
+    let h = (h & !(0xf << 76) | (0x8 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        h >> 96,
+        (h >> 80) & 0xffff,
+        (h >> 64) & 0xffff,
+        (h >> 48) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
+}
+
 /// The SessionM HTTP client of one tenant and store: one transport per family, each with its
 /// own Basic credentials (§2).
 #[derive(Clone)]
@@ -178,6 +203,19 @@ impl SessionmClient {
         payload: P,
     ) -> Result<Response, Error> {
         let request_id = self.ids.next_id();
+        self.pos_as(ctx, op, store_id, name, payload, request_id).await
+    }
+
+    /// [`SessionmClient::pos`] with a `request_id` the caller chose.
+    async fn pos_as<P: Serialize>(
+        &self,
+        ctx: &Context,
+        op: &str,
+        store_id: &str,
+        name: &str,
+        payload: P,
+        request_id: String,
+    ) -> Result<Response, Error> {
         let envelope = PosRequest {
             store_id,
             client_id: &self.client_id,
@@ -242,14 +280,30 @@ impl SessionmClient {
     }
 
     /// `POST /api/2.0/reinstate` (§3.8): no payload.
+    ///
+    /// The `request_id` is not drawn fresh: it is derived from `key` (what names the one
+    /// redemption being given back) and the whole container, so reinstating the same
+    /// redemption again repeats the same request, which SessionM answers from the stored
+    /// response without a second effect (§7.5 \[D\]). One use comes back, not two, while a
+    /// reinstate of an offer that is not redeemed still fails (§7.4, checklist 13).
     pub(crate) async fn reinstate(
         &self,
         ctx: &Context,
         op: &str,
         store_id: &str,
         request: &Release<'_>,
+        key: &str,
     ) -> Result<(), Error> {
-        let r = self.pos(ctx, op, store_id, "reinstate", request).await?;
+        let payload = Self::body(op, request)?;
+        let request_id = derived_request_id(&[
+            "reinstate",
+            key,
+            store_id,
+            &self.client_id,
+            &self.pos_culture,
+            &payload.to_string(),
+        ]);
+        let r = self.pos_as(ctx, op, store_id, "reinstate", request, request_id).await?;
         decoded(op, wire::discounting::decode_done(&r.body))
     }
 
@@ -390,6 +444,17 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert_ne!(RandomRequestIds::default().next_id(), a, "another source draws other keys");
+    }
+
+    #[test]
+    fn derived_ids_are_stable_uuid_shaped_and_tell_their_parts_apart() {
+        let a = derived_request_id(&["reinstate", "order-1/uo-1"]);
+        assert_eq!(a, derived_request_id(&["reinstate", "order-1/uo-1"]));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8", "{a}");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+        assert_ne!(a, derived_request_id(&["reinstate", "order-1/uo-2"]));
+        assert_ne!(derived_request_id(&["ab", "c"]), derived_request_id(&["a", "bc"]));
     }
 
     #[test]

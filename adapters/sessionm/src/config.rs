@@ -26,6 +26,7 @@
 //! | `channel` | – | `POS` | transaction `channel` |
 //! | `external_id_type` | – | none | `external_id_type` sent with a registration's external id |
 //! | `attempt_timeout` | – | `10s` | per-attempt timeout: seconds, or `"500ms"`, `"10s"`, `"2m"` |
+//! | `lock_ttl` | – | `900` (15 minutes) | how long the tenant keeps a lock (§7.2 \[G\] default; §8.3, §9 q. 2: a tenant setting): whole seconds above zero, or `"900s"`, `"15m"`; a hold's `expires_at` and the declared `Lock { default_ttl_secs }` |
 //!
 //! ¹ Or `<key>_env` in TOML: the name of an environment variable holding it (never in the
 //! environment form).
@@ -49,6 +50,9 @@ const OPERATION: &str = "config.load";
 pub const ENV_PREFIX: &str = "LOYALTY_SESSIONM_";
 /// Prefix of live sandbox variables (the only ones live runs read).
 pub const LIVE_ENV_PREFIX: &str = "LOYALTY_LIVE_SESSIONM_";
+
+/// Keys that take a duration: a string (`"10s"`) or a bare number of seconds.
+const DURATION_KEYS: &[&str] = &["attempt_timeout", "lock_ttl"];
 
 const KEYS: &[&str] = &[
     "pos_base_url",
@@ -75,6 +79,7 @@ const KEYS: &[&str] = &[
     "channel",
     "external_id_type",
     "attempt_timeout",
+    "lock_ttl",
 ];
 
 /// Configuration of one SessionM tenant and store.
@@ -123,6 +128,11 @@ pub struct SessionmConfig {
     pub external_id_type: Option<String>,
     /// Per-attempt timeout.
     pub attempt_timeout: Duration,
+    /// How long the tenant keeps a lock before it lapses (§7.2: 15 minutes by default \[G\];
+    /// §9 q. 2: whether a tenant changes it is open, so it is a setting). Whole seconds above
+    /// zero. A hold's `expires_at` is the lock's start plus this, and the declared
+    /// `HoldStyle::Lock { default_ttl_secs }` is this.
+    pub lock_ttl: Duration,
 }
 
 impl SessionmConfig {
@@ -193,7 +203,9 @@ impl SessionmConfig {
             match map.get(key) {
                 None | Some(serde_json::Value::Null) => Ok(None),
                 Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) if key == "attempt_timeout" && other.is_number() => Ok(Some(other.to_string())),
+                Some(other) if DURATION_KEYS.contains(&key) && other.is_number() => {
+                    Ok(Some(other.to_string()))
+                }
                 Some(_) => Err(invalid(key, "expected a string")),
             }
         };
@@ -240,6 +252,11 @@ impl SessionmConfig {
         if let Some(t) = text("attempt_timeout")? {
             b.attempt_timeout = parse_duration(&t)
                 .ok_or_else(|| invalid("attempt_timeout", "expected e.g. 10, \"10s\" or \"500ms\""))?;
+        }
+        if let Some(t) = text("lock_ttl")? {
+            b.lock_ttl = parse_duration(&t).ok_or_else(|| {
+                invalid("lock_ttl", "expected whole seconds, e.g. 900, \"900s\" or \"15m\"")
+            })?;
         }
         b.build()
     }
@@ -295,6 +312,7 @@ pub struct SessionmConfigBuilder {
     channel: String,
     external_id_type: Option<String>,
     attempt_timeout: Duration,
+    lock_ttl: Duration,
 }
 
 impl Default for SessionmConfigBuilder {
@@ -320,6 +338,7 @@ impl Default for SessionmConfigBuilder {
             channel: names::DEFAULT_CHANNEL.into(),
             external_id_type: None,
             attempt_timeout: Duration::from_secs(10),
+            lock_ttl: Duration::from_secs(crate::adapter::LOCK_TTL_SECS),
         }
     }
 }
@@ -410,11 +429,18 @@ impl SessionmConfigBuilder {
         self
     }
 
+    /// Sets how long the tenant keeps a lock (default 15 minutes, §7.2 \[G\]).
+    pub fn with_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.lock_ttl = ttl;
+        self
+    }
+
     /// Validates and builds.
     ///
     /// # Errors
     /// `Invalid` naming the key: a missing required key, a non-https URL off loopback, an
-    /// unknown currency or time zone, a zero timeout, an empty culture, employee or channel.
+    /// unknown currency or time zone, a zero timeout, a lock lifetime that is not whole seconds
+    /// above zero, an empty culture, employee or channel.
     pub fn build(self) -> Result<SessionmConfig, Error> {
         let pos_base_url = base_url(self.pos_base_url, "pos_base_url")?;
         let pos_key = required(self.pos_key, "pos_key")?;
@@ -439,6 +465,14 @@ impl SessionmConfigBuilder {
         };
         if self.attempt_timeout.is_zero() {
             return Err(invalid("attempt_timeout", "must be above zero"));
+        }
+        // Whole seconds: the capability declares seconds, and a lock that lapses mid-second is
+        // no lifetime any source describes (§7.2).
+        if self.lock_ttl.is_zero() || self.lock_ttl.subsec_nanos() != 0 {
+            return Err(invalid("lock_ttl", "must be whole seconds above zero"));
+        }
+        if i64::try_from(self.lock_ttl.as_secs()).ok().and_then(chrono::Duration::try_seconds).is_none() {
+            return Err(invalid("lock_ttl", "is too long"));
         }
         for (key, value) in [
             ("pos_culture", &self.pos_culture),
@@ -471,6 +505,7 @@ impl SessionmConfigBuilder {
             channel: self.channel,
             external_id_type: self.external_id_type.filter(|t| !t.trim().is_empty()),
             attempt_timeout: self.attempt_timeout,
+            lock_ttl: self.lock_ttl,
         })
     }
 }
@@ -613,6 +648,40 @@ mod tests {
         vars.push(("LOYALTY_SESSIONM_POS_SECRET".into(), "everyday secret never read by live runs".into()));
         let c = SessionmConfig::from_vars(LIVE_ENV_PREFIX, vars).unwrap();
         assert_eq!(c.pos_secret.expose(), "pos-pass-91");
+    }
+
+    #[test]
+    fn lock_ttl_defaults_to_fifteen_minutes_and_reads_every_form() {
+        assert_eq!(good().build().unwrap().lock_ttl, Duration::from_secs(900));
+        let mut v = serde_json::Map::new();
+        for (k, val) in all_vars("") {
+            v.insert(k.to_ascii_lowercase(), serde_json::Value::String(val));
+        }
+        for (given, secs) in
+            [(serde_json::json!(60), 60), (serde_json::json!("90s"), 90), (serde_json::json!("30m"), 1800)]
+        {
+            v.insert("lock_ttl".into(), given);
+            let c = SessionmConfig::from_value(serde_json::Value::Object(v.clone())).unwrap();
+            assert_eq!(c.lock_ttl, Duration::from_secs(secs));
+        }
+        let mut vars = all_vars(ENV_PREFIX);
+        vars.push(("LOYALTY_SESSIONM_LOCK_TTL".into(), "120".into()));
+        assert_eq!(SessionmConfig::from_vars(ENV_PREFIX, vars).unwrap().lock_ttl, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn lock_ttl_must_be_whole_seconds_above_zero() {
+        for bad in [Duration::ZERO, Duration::from_millis(1500), Duration::from_secs(u64::MAX)] {
+            assert_eq!(field_of(&good().with_lock_ttl(bad).build().unwrap_err()), "lock_ttl", "{bad:?}");
+        }
+        let mut vars = all_vars(ENV_PREFIX);
+        vars.push(("LOYALTY_SESSIONM_LOCK_TTL".into(), "0".into()));
+        let e = SessionmConfig::from_vars(ENV_PREFIX, vars).unwrap_err();
+        assert_eq!(field_of(&e), "LOYALTY_SESSIONM_LOCK_TTL");
+        let mut vars = all_vars(ENV_PREFIX);
+        vars.push(("LOYALTY_SESSIONM_LOCK_TTL".into(), "a while".into()));
+        let e = SessionmConfig::from_vars(ENV_PREFIX, vars).unwrap_err();
+        assert_eq!(field_of(&e), "LOYALTY_SESSIONM_LOCK_TTL");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! One simulator serves all three families, so the adapter's three base URLs are its URL.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use loyalty_core::{Clock, Error, ErrorKind, WriteEffect};
@@ -11,6 +12,7 @@ use loyalty_http::Secret;
 use loyalty_sim::sessionm::{demo, SessionmProbe, SessionmSettings, SessionmSim};
 use loyalty_sim::{SimClock, SimServer};
 
+use crate::config::SessionmConfigBuilder;
 use crate::{SessionmAdapter, SessionmConfig, PROVIDER};
 
 /// The simulator's clock seen as a core [`Clock`], so lock expiry and `modified_time` follow
@@ -45,26 +47,26 @@ pub async fn start() -> Result<(SessionmAdapter, SimServer), Error> {
     Ok((s.adapter, s.server))
 }
 
-/// Starts a simulator with `settings` on `clock`.
+/// Starts a simulator with `settings` on `clock`. The adapter's `lock_ttl` is the simulator's
+/// `lock_ttl_secs`, so its holds expire when the simulator's locks lapse.
 ///
 /// # Errors
-/// `Unavailable` when the simulator cannot bind a loopback port.
+/// `Unavailable` when the simulator cannot bind a loopback port; `Invalid` for a
+/// `lock_ttl_secs` the adapter refuses (zero).
 pub async fn start_with(settings: SessionmSettings, clock: SimClock) -> Result<Simulated, Error> {
+    let lock_ttl = Duration::from_secs(settings.lock_ttl_secs);
     let (server, probe) = SessionmSim::start_with_probe(settings, clock.clone()).await.map_err(|e| {
         Error::new(ErrorKind::Unavailable, PROVIDER, "simulator.start")
             .with_effect(WriteEffect::NotSent)
             .with_message(format!("cannot start the SessionM simulator: {e}"))
     })?;
-    let adapter = adapter_for(server.base_url(), clock)?;
+    let config = builder_for(server.base_url()).with_lock_ttl(lock_ttl).build()?;
+    let adapter = SessionmAdapter::with_clock(config, Arc::new(SimulatedClock(clock)))?;
     Ok(Simulated { adapter, server, probe })
 }
 
-/// The configuration of an adapter for a simulator at `base_url`: the demo tenant's three
-/// credential sets, its retailer, client and Oslo store, in NOK.
-///
-/// # Errors
-/// `Invalid` for a bad URL.
-pub fn config_for(base_url: &str) -> Result<SessionmConfig, Error> {
+/// The demo tenant's configuration, not yet built (see [`config_for`]).
+fn builder_for(base_url: &str) -> SessionmConfigBuilder {
     SessionmConfig::builder()
         .with_pos(base_url, demo::POS_KEY, Secret::new(demo::POS_SECRET))
         .with_connect(base_url, demo::CONNECT_KEY, Secret::new(demo::CONNECT_SECRET))
@@ -73,10 +75,20 @@ pub fn config_for(base_url: &str) -> Result<SessionmConfig, Error> {
         .with_currency(demo::CURRENCY)
         .with_time_zone("Europe/Oslo")
         .with_external_id_type(demo::EXTERNAL_ID_TYPE)
-        .build()
 }
 
-/// An adapter for the simulator at `base_url` on the simulator's `clock`.
+/// The configuration of an adapter for a simulator at `base_url`: the demo tenant's three
+/// credential sets, its retailer, client and Oslo store, in NOK, with the default lock
+/// lifetime (the simulator's default too).
+///
+/// # Errors
+/// `Invalid` for a bad URL.
+pub fn config_for(base_url: &str) -> Result<SessionmConfig, Error> {
+    builder_for(base_url).build()
+}
+
+/// An adapter for the simulator at `base_url` on the simulator's `clock`, with the default
+/// lock lifetime ([`start_with`] takes the simulator's own).
 ///
 /// # Errors
 /// `Invalid` for a bad URL.

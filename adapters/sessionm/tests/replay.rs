@@ -390,8 +390,9 @@ async fn send_carries_the_lock_discount_and_attributes_the_member() {
     insta::assert_json_snapshot!(r.sent());
 }
 
-// Checklist 15, 17: a return resends the original id without the returned line, one tick
-// newer, carrying the discount of the kept lines; a cancel resends it voided.
+// Checklist 15, 17: a return resends the original id without the returned line, two steps
+// newer (revision 1), carrying the discount of the kept lines; a cancel resends it voided one
+// step later.
 #[tokio::test]
 async fn amend_and_cancel_resend_the_sale_with_a_newer_modified_time() {
     let r = replay(&["pos_lock", "pos_send_transaction"]).await;
@@ -403,6 +404,8 @@ async fn amend_and_cancel_resend_the_sale_with_a_newer_modified_time() {
     kept.offers_used[0].amount = kept.lines[0].discount;
     kept.total = kept.lines[0].net;
     kept.payments[0].amount = kept.lines[0].net;
+    // The first version after the sale; the cancel passes the version it sent last.
+    kept.revision = 1;
     let t = r.adapter.transactions().unwrap();
     assert_eq!(t.amend(&ctx(), &kept).await.unwrap().outcome, SendOutcome::Replaced);
     t.cancel(&ctx(), &kept, Some("full return")).await.unwrap();

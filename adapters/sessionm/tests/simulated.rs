@@ -39,3 +39,33 @@ async fn the_suite_environment_basket_has_a_vendor_priced_offer_waiting_for_conf
     let offer = offers.iter().find(|o| &o.id == first).unwrap();
     assert!(matches!(offer.kind, OfferKind::VendorPriced { discount: Some(_), .. }), "{:?}", offer.kind);
 }
+
+// §7.2, §8.3: the lock lifetime is the tenant's; started against a simulator whose locks last
+// 60 s, the adapter's holds expire after 60 s and it declares that lifetime.
+#[tokio::test]
+async fn holds_expire_when_the_simulator_s_shorter_locks_lapse() {
+    use loyalty_core::{HoldRequest, HoldStyle, MemberId, Offer, OfferRef, TransactionId, VendorRule};
+    let mut settings = loyalty_sim::sessionm::SessionmSettings::default();
+    settings.lock_ttl_secs = 60;
+    let clock = loyalty_sim::SimClock::default();
+    let sim = loyalty_sessionm::simulated::start_with(settings, clock.clone()).await.unwrap();
+    assert_eq!(sim.adapter.config().lock_ttl, std::time::Duration::from_secs(60));
+    assert_eq!(sim.adapter.capabilities().hold, Some(HoldStyle::Lock { default_ttl_secs: 60 }));
+    let env = loyalty_sessionm::simulated::environment(&sim);
+    let offer = Offer::new(
+        demo::UO_FIXED_CHECK,
+        "50 kr off",
+        OfferKind::VendorPriced { rule: VendorRule::Check, discount: None },
+    )
+    .with_reference(OfferRef::id(demo::UO_FIXED_CHECK));
+    let req = HoldRequest::new(MemberId::new(demo::USER_ID), offer, TransactionId::new("T-60"))
+        .with_basket(env.basket().clone());
+    let before = clock.now();
+    let hold = sim.adapter.holds().unwrap().hold(&Context::new(), &req).await.unwrap();
+    assert_eq!(hold.expires_at - before, chrono::Duration::seconds(60));
+    // At the hold's expiry the simulator's lock has lapsed too: another order may lock it.
+    clock.advance(std::time::Duration::from_secs(60));
+    let other = HoldRequest::new(req.member.clone(), req.offer.clone(), TransactionId::new("T-61"))
+        .with_basket(env.basket().clone());
+    sim.adapter.holds().unwrap().hold(&Context::new(), &other).await.expect("the lock lapsed with the hold");
+}

@@ -396,11 +396,56 @@ async fn redeem_takes_the_offer_and_reinstate_gives_it_back_once() {
     assert_eq!(again.kind(), &ErrorKind::Conflict, "{again}");
     r.reinstate(&ctx(), &red).await.unwrap();
     assert!(wallet_ids(&env).await.contains(&demo::UO_SET_PRICE.to_string()));
-    // The vendor refuses to reinstate an offer that is not redeemed (§7.4 [S]); it is back
-    // already, so the adapter reports the reinstate as done, and nothing changes.
+    // The same redemption again repeats the first request (§7.5): SessionM answers the stored
+    // OK and acts once.
     r.reinstate(&ctx(), &red).await.unwrap();
     assert_eq!(env.probe.offer_state(demo::UO_SET_PRICE), Some(OfferState::Issued));
-    assert_eq!(env.pos("reinstate").len(), 2);
+    let bodies = env.pos_bodies("reinstate");
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0], bodies[1], "the same request_id and body");
+    // A later redemption of the same offer is another reinstate.
+    let red2 = r.redeem(&ctx(), &req).await.unwrap();
+    r.reinstate(&ctx(), &red2).await.unwrap();
+    assert_eq!(env.probe.offer_state(demo::UO_SET_PRICE), Some(OfferState::Issued));
+    let ids: Vec<Value> = env.pos_bodies("reinstate").iter().map(|b| b["request_id"].clone()).collect();
+    assert_ne!(ids[1], ids[2]);
+}
+
+// Checklist 13: reinstating an offer that was never redeemed is an error, SessionM's code kept.
+#[tokio::test]
+async fn reinstating_an_offer_that_was_never_redeemed_is_a_conflict() {
+    let env = start().await;
+    let never = loyalty_core::Redemption::new(
+        "made-up",
+        loyalty_core::OfferId::new(demo::UO_SET_PRICE),
+        OfferRef::id(demo::UO_SET_PRICE),
+        env.kari(),
+        env.clock.now(),
+    );
+    let err = env.adapter.redemptions().unwrap().reinstate(&ctx(), &never).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert_eq!(err.vendor_code(), Some("offer_not_redeemed"));
+    assert_eq!(env.probe.offer_state(demo::UO_SET_PRICE), Some(OfferState::Issued));
+}
+
+// §7.5 [I]: a void gives the sale's offers back, so a reinstate after it finds nothing redeemed.
+#[tokio::test]
+async fn reinstating_after_the_void_gave_the_offer_back_is_a_conflict() {
+    let env = start().await;
+    let b = coffees_and_mug();
+    let r = env.adapter.redemptions().unwrap();
+    let req = RedeemRequest::new(env.kari(), wallet_offer(demo::UO_SET_PRICE))
+        .with_basket(b.clone())
+        .with_transaction(TransactionId::new("T-1"));
+    let red = r.redeem(&ctx(), &req).await.unwrap();
+    // The void of T-1 gives back every offer redeemed under it.
+    let tx = sale(&env, "T-1", &b, &[]);
+    let t = env.adapter.transactions().unwrap();
+    t.send(&ctx(), &tx).await.unwrap();
+    t.cancel(&ctx(), &tx, None).await.unwrap();
+    assert_eq!(env.probe.offer_state(demo::UO_SET_PRICE), Some(OfferState::Issued));
+    let err = r.reinstate(&ctx(), &red).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
 }
 
 // ---------------------------------------------------------------- idempotency (§7.5)
@@ -466,6 +511,7 @@ async fn a_resend_without_lines_replaces_the_sale_and_an_older_version_does_not(
     kept.at = loyalty_core::Clock::now(&Bridge(env.clock.clone()));
     kept.total = kept.lines[0].net;
     kept.payments[0].amount = kept.lines[0].net;
+    kept.revision = 1;
     assert_eq!(t.amend(&ctx(), &kept).await.unwrap().outcome, SendOutcome::Replaced);
     let stored = env.probe.transaction("T-1").unwrap();
     assert_eq!(stored["items"].as_array().map(Vec::len), Some(1));
@@ -473,6 +519,64 @@ async fn a_resend_without_lines_replaces_the_sale_and_an_older_version_does_not(
     t.send(&ctx(), &original).await.unwrap();
     assert_eq!(env.probe.transaction("T-1").unwrap()["items"].as_array().map(Vec::len), Some(1));
     assert!(env.probe.warnings().iter().any(|w| w.message.contains("not newer")));
+}
+
+// Checklist 15, adapter side: an amend that does not count its version could carry the same
+// modified_time as another and be dropped while reported Replaced; it is refused unsent.
+#[tokio::test]
+async fn an_amend_without_a_revision_is_refused_before_sending() {
+    let env = start().await;
+    let b = coffees_and_mug();
+    let original = sale(&env, "T-1", &b, &[]);
+    let t = env.adapter.transactions().unwrap();
+    t.send(&ctx(), &original).await.unwrap();
+    let mut first = original.clone();
+    first.lines.truncate(1);
+    first.total = first.lines[0].net;
+    first.payments[0].amount = first.lines[0].net;
+    let mut second = first.clone();
+    second.lines[0].quantity = dec("1");
+    for amend in [&first, &second] {
+        let err = t.amend(&ctx(), amend).await.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "revision"), "{err}");
+        assert_eq!(err.effect(), WriteEffect::NotSent);
+    }
+    assert_eq!(env.pos("send_transaction").len(), 1, "only the sale went out");
+    // Counted, each version replaces the one before; a retried version changes nothing.
+    first.revision = 1;
+    second.revision = 2;
+    t.amend(&ctx(), &first).await.unwrap();
+    t.amend(&ctx(), &second).await.unwrap();
+    t.amend(&ctx(), &second).await.unwrap();
+    let stored = env.probe.transaction("T-1").unwrap();
+    assert_eq!(stored["items"][0]["quantity"].as_f64(), Some(1.0), "the second amend is the one kept");
+    let dropped: Vec<String> =
+        env.probe.warnings().into_iter().map(|w| w.message).filter(|m| m.contains("not newer")).collect();
+    assert_eq!(dropped.len(), 1, "only the retry: {dropped:?}");
+}
+
+// A void replaces the live version whether the caller passes the version it sent last or the
+// void counted as the next one.
+#[tokio::test]
+async fn a_cancel_of_the_amended_version_voids_it() {
+    for void_revision in [1, 2] {
+        let env = start().await;
+        let b = coffees_and_mug();
+        let original = sale(&env, "T-1", &b, &[]);
+        let t = env.adapter.transactions().unwrap();
+        t.send(&ctx(), &original).await.unwrap();
+        let mut kept = original.clone();
+        kept.lines.truncate(1);
+        kept.total = kept.lines[0].net;
+        kept.payments[0].amount = kept.lines[0].net;
+        kept.revision = 1;
+        t.amend(&ctx(), &kept).await.unwrap();
+        let mut void = kept.clone();
+        void.revision = void_revision;
+        t.cancel(&ctx(), &void, None).await.unwrap();
+        assert_eq!(env.probe.transaction("T-1").unwrap()["is_voided"], true, "void revision {void_revision}");
+        assert!(env.probe.warnings().iter().all(|w| !w.message.contains("not newer")));
+    }
 }
 
 // A cancel is the sale sent again voided; a second cancel changes nothing.

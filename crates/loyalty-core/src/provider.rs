@@ -221,7 +221,9 @@ pub trait Redemptions: Send + Sync {
     /// - Reinstating twice gives one use back, not two.
     ///
     /// # Errors
-    /// `NotFound` for an unknown redemption; `Unsupported`.
+    /// `NotFound` for an unknown redemption; `Conflict` where the provider refuses to give
+    /// back an offer that is not redeemed (SessionM: never redeemed, or given back already by
+    /// a void of its sale); `Unsupported`.
     async fn reinstate(&self, ctx: &Context, redemption: &Redemption) -> Result<()>;
 }
 

@@ -429,8 +429,9 @@ pub(crate) async fn process_resumed(
         }
         Some(ReturnStyle::ResendWithoutLines) => {
             let before = coupons(&ledger.current);
+            let voided = kept.is_empty();
             // Offers whose every discounted unit went back are due to the member again.
-            let gone: Vec<crate::transaction::UsedOffer> = if kept.is_empty() {
+            let gone: Vec<crate::transaction::UsedOffer> = if voided {
                 // A full return is a void of the whole transaction.
                 cancel_current(tx_api, caps, ctx, ledger, request.reason.as_deref(), resumed).await?;
                 if caps.reinstates(Reinstatement::OnCancel) {
@@ -460,7 +461,15 @@ pub(crate) async fn process_resumed(
                         member.clone(),
                         request.at,
                     );
-                    red.reinstate(ctx, &r).await?;
+                    match red.reinstate(ctx, &r).await {
+                        Ok(()) => {}
+                        // After this return's own void: a provider whose void gives the offers
+                        // back without declaring it (SessionM reverses the whole sale, §7.5)
+                        // refuses to reinstate an offer that is no longer redeemed. It is back
+                        // with the member all the same, so the return goes on.
+                        Err(e) if voided && *e.kind() == crate::error::ErrorKind::Conflict => {}
+                        Err(e) => return Err(e),
+                    }
                     reinstated.push(used.offer_id);
                 }
             }
@@ -522,4 +531,197 @@ fn negate(line: &TransactionLine) -> TransactionLine {
     l.discounts = Vec::new();
     l.stamps = Vec::new();
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::basket::LineDiscount;
+    use crate::capabilities::Capabilities;
+    use crate::error::ErrorKind;
+    use crate::money::Currency;
+    use crate::offer::OfferRef;
+    use crate::provider::{Carts, Fulfilment, Holds, Members, Offers, Redemptions};
+    use crate::transaction::{RedeemRequest, TransactionReceipt};
+    use crate::{SendOutcome, TransactionLine};
+
+    /// A provider that returns by resending the sale without the returned lines and reinstates
+    /// explicitly, whose void gives every offer of the sale back without declaring it (as
+    /// SessionM's does), and whose reinstate refuses an offer that is not redeemed.
+    struct VoidGivesBack {
+        caps: Capabilities,
+        redeemed: Mutex<BTreeSet<String>>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl VoidGivesBack {
+        fn new() -> VoidGivesBack {
+            let mut caps = Capabilities::none();
+            caps.send_transaction = true;
+            caps.cancel_transaction = true;
+            caps.return_styles = vec![ReturnStyle::ResendWithoutLines];
+            caps.reinstate = vec![Reinstatement::Explicit];
+            VoidGivesBack {
+                caps,
+                redeemed: Mutex::new(["uo-1".to_string()].into_iter().collect()),
+                calls: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl Provider for VoidGivesBack {
+        fn name(&self) -> &str {
+            "void-gives-back"
+        }
+        fn capabilities(&self) -> &Capabilities {
+            &self.caps
+        }
+        fn members(&self) -> Option<&dyn Members> {
+            None
+        }
+        fn offers(&self) -> Option<&dyn Offers> {
+            None
+        }
+        fn holds(&self) -> Option<&dyn Holds> {
+            None
+        }
+        fn redemptions(&self) -> Option<&dyn Redemptions> {
+            Some(self)
+        }
+        fn transactions(&self) -> Option<&dyn Transactions> {
+            Some(self)
+        }
+        fn carts(&self) -> Option<&dyn Carts> {
+            None
+        }
+        fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+            None
+        }
+    }
+
+    #[async_trait]
+    impl Transactions for VoidGivesBack {
+        async fn send(&self, _: &Context, t: &Transaction) -> Result<TransactionReceipt> {
+            Ok(TransactionReceipt::new(t.id.clone(), SendOutcome::Stored))
+        }
+        async fn amend(&self, _: &Context, t: &Transaction) -> Result<TransactionReceipt> {
+            self.calls.lock().unwrap().push(format!("amend {}", t.revision));
+            Ok(TransactionReceipt::new(t.id.clone(), SendOutcome::Replaced))
+        }
+        async fn cancel(&self, _: &Context, t: &Transaction, _: Option<&str>) -> Result<()> {
+            self.calls.lock().unwrap().push(format!("cancel {}", t.revision));
+            self.redeemed.lock().unwrap().clear();
+            Ok(())
+        }
+        async fn refund(&self, _: &Context, _: &Refund) -> Result<TransactionReceipt> {
+            Err(Error::unsupported("void-gives-back", "transactions.refund"))
+        }
+    }
+
+    #[async_trait]
+    impl Redemptions for VoidGivesBack {
+        async fn redeem(&self, _: &Context, _: &RedeemRequest) -> Result<Redemption> {
+            Err(Error::unsupported("void-gives-back", "redemptions.redeem"))
+        }
+        async fn reinstate(&self, _: &Context, r: &Redemption) -> Result<()> {
+            self.calls.lock().unwrap().push(format!("reinstate {}", r.offer_ref.value));
+            if self.redeemed.lock().unwrap().remove(&r.offer_ref.value) {
+                Ok(())
+            } else {
+                Err(Error::new(ErrorKind::Conflict, "void-gives-back", "redemptions.reinstate")
+                    .with_vendor_code("offer_not_redeemed"))
+            }
+        }
+    }
+
+    fn nok(minor: i64) -> Money {
+        Money::new(minor, Currency::NOK)
+    }
+
+    /// A coffee with 20.00 off by offer `o-1` (user offer `uo-1`) and an undiscounted mug.
+    fn sale() -> Transaction {
+        let at = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+        let mut coffee = TransactionLine::new("l1", "COF", Decimal::ONE, nok(12_900), nok(12_900));
+        coffee.discount = nok(2_000);
+        coffee.net = nok(10_900);
+        coffee.discounts = vec![LineDiscount { offer_id: OfferId::new("o-1"), amount: nok(2_000) }];
+        let mug = TransactionLine::new("l2", "MUG", Decimal::ONE, nok(19_900), nok(19_900));
+        Transaction {
+            id: TransactionId::new("T-1"),
+            at,
+            member: Some(crate::ids::MemberId::new("m-1")),
+            department: None,
+            currency: Currency::NOK,
+            lines: vec![coffee, mug],
+            payments: Vec::new(),
+            offers_used: vec![UsedOffer {
+                offer_id: OfferId::new("o-1"),
+                offer_ref: OfferRef::id("uo-1"),
+                code: None,
+                amount: nok(2_000),
+                vendor_data: None,
+            }],
+            stamps: Vec::new(),
+            holds: Vec::new(),
+            total_gross: nok(32_800),
+            total_discount: nok(2_000),
+            total: nok(30_800),
+            revision: 0,
+        }
+        .with_payment("Card", nok(30_800))
+    }
+
+    fn request(id: &str, lines: &[&str]) -> ReturnRequest {
+        let at = Utc.with_ymd_and_hms(2026, 1, 16, 9, 0, 0).unwrap();
+        lines
+            .iter()
+            .fold(ReturnRequest::new(Some(TransactionId::new("T-1")), TransactionId::new(id), at), |r, l| {
+                r.with_line(*l, Decimal::ONE)
+            })
+    }
+
+    #[tokio::test]
+    async fn a_full_return_takes_a_refused_reinstate_after_its_void_as_given_back() {
+        let p = VoidGivesBack::new();
+        let mut ledger = ReturnLedger::new(sale());
+        let out = process(&p, &Context::new(), Some(&mut ledger), &request("R-1", &["l1", "l2"]), None)
+            .await
+            .expect("the void gave the offer back; the refused reinstate does not fail the return");
+        assert_eq!(p.calls(), ["cancel 1", "reinstate uo-1"]);
+        assert_eq!(out.reinstated, [OfferId::new("o-1")]);
+        assert!(ledger.processed.contains_key(&TransactionId::new("R-1")));
+    }
+
+    #[tokio::test]
+    async fn a_partial_return_still_fails_on_a_refused_reinstate() {
+        let p = VoidGivesBack::new();
+        // Another caller gave the offer back already; nothing voided the sale.
+        p.redeemed.lock().unwrap().clear();
+        let mut ledger = ReturnLedger::new(sale());
+        let e = process(&p, &Context::new(), Some(&mut ledger), &request("R-1", &["l1"]), None)
+            .await
+            .expect_err("a conflict this return did not cause is the caller's to see");
+        assert_eq!(e.kind(), &ErrorKind::Conflict);
+        assert_eq!(p.calls(), ["amend 1", "reinstate uo-1"]);
+        assert!(ledger.processed.is_empty(), "the ledger takes the return only on success");
+    }
+
+    #[tokio::test]
+    async fn a_partial_return_reinstates_the_offer_whose_units_all_came_back() {
+        let p = VoidGivesBack::new();
+        let mut ledger = ReturnLedger::new(sale());
+        let out =
+            process(&p, &Context::new(), Some(&mut ledger), &request("R-1", &["l1"]), None).await.unwrap();
+        assert_eq!(p.calls(), ["amend 1", "reinstate uo-1"]);
+        assert_eq!(out.reinstated, [OfferId::new("o-1")]);
+    }
 }

@@ -241,6 +241,22 @@ impl TryFrom<SaleInput<'_>> for WireTransaction {
                 user_id_type: member.as_ref().map(|_| names::USER_ID_TYPE.to_string()),
             });
         }
+        let discounts = discounts(tx, member.as_deref())?;
+        // No header-level user field exists (§5.1): a sale reaches its member only through a
+        // payment's or a discount's `user_id`. Without either, SessionM would book it to
+        // nobody and the member would earn nothing, while the send reports success. A
+        // zero-amount payment would carry the member, but it is a tender nobody paid, of a
+        // `type` no source names (§5.3: the enum is undocumented), so the sale is refused
+        // instead: the caller adds the payment it took.
+        let attributed =
+            |d: &Value| d.get("user_id").and_then(Value::as_str).is_some_and(|u| !u.trim().is_empty());
+        if member.is_some() && payments.is_empty() && !discounts.iter().any(attributed) {
+            return Err(ConversionError::new(
+                "payments",
+                "a member's sale needs a payment: SessionM attributes a sale to its member through a \
+                 payment's user_id (§5.1, §5.3), and this one has no payment and no discount naming the member",
+            ));
+        }
         Ok(WireTransaction {
             transaction_id: tx.id.as_str().to_string(),
             pos_employee_id: input.header.employee.map(str::to_string),
@@ -252,7 +268,7 @@ impl TryFrom<SaleInput<'_>> for WireTransaction {
             channel: input.header.channel.to_string(),
             items,
             payments,
-            discounts: discounts(tx, member.as_deref())?,
+            discounts,
         })
     }
 }
@@ -263,7 +279,10 @@ impl TryFrom<SaleInput<'_>> for WireTransaction {
 /// sale (an amend after a return: the returns flow drops the holds) finds the same object kept
 /// with the offer used (`UsedOffer::vendor_data`) and sends it back with this version's amount
 /// and discounted lines (fewer after a return), so SessionM sees the same discount
-/// (`reference_id`, `pos_discount_id`, …) shrink rather than a new one. Only an offer whose
+/// (`reference_id`, `pos_discount_id`, …) shrink rather than a new one. Each line the object
+/// named keeps the units it named (§5.5: `discounted_line_id_quantities`), at most the units
+/// the line still has: a discount on one unit of a two-unit line stays on one unit. Only an
+/// offer whose
 /// object never reached the transaction gets a Discount rebuilt from the sale's line
 /// discounts, naming the offer by its reference.
 fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, ConversionError> {
@@ -305,9 +324,30 @@ fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, Conve
                 "reference_id_type": lookup_type(used.offer_ref.kind),
             }),
         };
+        // The units the kept object named per line, where it named them.
+        let named: Vec<(&str, Decimal)> = match (
+            d.get("discounted_line_ids").and_then(Value::as_array),
+            d.get("discounted_line_id_quantities").and_then(Value::as_array),
+        ) {
+            (Some(ids), Some(qs)) => ids
+                .iter()
+                .zip(qs)
+                .filter_map(|(id, q)| {
+                    let units = serde_json::from_value::<lenient::Num>(q.clone()).ok()?.0;
+                    Some((id.as_str()?, units))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let quantities = lines
             .iter()
-            .map(|l| number(&format!("offers_used[{i}]"), l.quantity).map(Value::Number))
+            .map(|l| {
+                let units = named
+                    .iter()
+                    .find(|(id, _)| *id == l.line_id.as_str())
+                    .map_or(l.quantity, |(_, units)| (*units).min(l.quantity));
+                number(&format!("offers_used[{i}]"), units).map(Value::Number)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(o) = d.as_object_mut() {
             o.insert("amount".into(), Value::Number(money(&field, amount)?));
@@ -827,6 +867,105 @@ mod tests {
         assert_eq!(v["is_voided"], true);
         assert_eq!(v["is_closed"], true);
         assert!(v.get("currency").is_none());
+    }
+
+    fn send_input(tx: &Transaction) -> SaleInput<'_> {
+        SaleInput {
+            transaction: tx,
+            header: header(),
+            currency: Currency::NOK,
+            modified_time: Utc::now(),
+            voided: false,
+        }
+    }
+
+    // §5.1: no header user field; a member's sale with nothing carrying the member would go out
+    // unattributed, so it is refused naming `payments`.
+    #[test]
+    fn a_member_s_sale_without_a_payment_or_a_discount_naming_the_member_is_refused() {
+        let mut tx = sale();
+        tx.payments.clear();
+        let e = WireTransaction::try_from(send_input(&tx)).unwrap_err();
+        assert_eq!(e.field, "payments");
+        // A guest's sale needs no attribution.
+        tx.member = None;
+        assert!(WireTransaction::try_from(send_input(&tx)).is_ok());
+    }
+
+    #[test]
+    fn a_discount_naming_the_member_attributes_a_sale_without_payments() {
+        let mut tx = sale();
+        tx.payments.clear();
+        tx.lines[1].discount = nok(4000);
+        tx.lines[1].net = nok(15900);
+        tx.lines[1].discounts = vec![loyalty_core::LineDiscount { offer_id: "o1".into(), amount: nok(4000) }];
+        tx.offers_used.push(loyalty_core::UsedOffer {
+            offer_id: "o1".into(),
+            offer_ref: OfferRef::id("uo-1"),
+            code: None,
+            amount: nok(4000),
+            vendor_data: None,
+        });
+        let v = serde_json::to_value(WireTransaction::try_from(send_input(&tx)).unwrap()).unwrap();
+        assert_eq!(v["discounts"][0]["user_id"], "u1");
+        assert!(v.get("payments").is_none());
+    }
+
+    // §5.5, §3.5: a later version keeps the units the lock's object named per line, capped at
+    // what the line still holds, instead of the whole line.
+    #[test]
+    fn an_amended_discount_keeps_the_units_it_named_capped_at_the_line() {
+        let mut tx = sale();
+        // The lock discounted one of the two coffees (line 1) and the mug (line 2).
+        let object = json!({
+            "reference_id": "uo-1", "reference_id_type": "UserOfferId", "status": "redeemed",
+            "discounted_line_ids": ["1", "2"], "discounted_line_id_quantities": [1.0, 1.0],
+            "amount": 60.0, "user_id": "u1"
+        });
+        for l in &mut tx.lines {
+            l.discount = nok(3000);
+            l.net = Money::new(l.gross.minor - 3000, Currency::NOK);
+            l.discounts = vec![loyalty_core::LineDiscount { offer_id: "o1".into(), amount: nok(3000) }];
+        }
+        tx.offers_used.push(
+            loyalty_core::UsedOffer {
+                offer_id: "o1".into(),
+                offer_ref: OfferRef::id("uo-1"),
+                code: None,
+                amount: nok(6000),
+                vendor_data: None,
+            }
+            .with_vendor_data(Some(object)),
+        );
+        let v = serde_json::to_value(WireTransaction::try_from(send_input(&tx)).unwrap()).unwrap();
+        assert_eq!(v["discounts"][0]["discounted_line_ids"], json!(["1", "2"]));
+        let units = |v: &Value| -> Vec<f64> {
+            v["discounts"][0]["discounted_line_id_quantities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q.as_f64().unwrap())
+                .collect()
+        };
+        assert_eq!(units(&v), [1.0, 1.0], "one coffee, not the two");
+        // A later version where line 1 kept one coffee and the mug went back: the mug is gone,
+        // and line 1 keeps its one unit.
+        tx.lines.truncate(1);
+        tx.lines[0].quantity = Decimal::ONE;
+        tx.lines[0].gross = nok(12900);
+        tx.lines[0].net = nok(9900);
+        tx.offers_used[0].amount = nok(3000);
+        tx.payments[0].amount = nok(9900);
+        let v = serde_json::to_value(WireTransaction::try_from(send_input(&tx)).unwrap()).unwrap();
+        assert_eq!(v["discounts"][0]["discounted_line_ids"], json!(["1"]));
+        assert_eq!(units(&v), [1.0]);
+        assert_eq!(v["discounts"][0]["amount"], json!(30.0));
+        // A units figure above what the line holds now is capped at the line.
+        if let Some(d) = tx.offers_used[0].vendor_data.as_mut() {
+            d["discounted_line_id_quantities"] = json!([2.0, 1.0]);
+        }
+        let v = serde_json::to_value(WireTransaction::try_from(send_input(&tx)).unwrap()).unwrap();
+        assert_eq!(units(&v), [1.0]);
     }
 
     #[test]

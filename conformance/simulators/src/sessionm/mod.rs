@@ -14,6 +14,7 @@
 //! | Connect | `POST /offers/api/2.0/offers/get_user_offers` | §4.3 |
 //! | Connect | `POST /incentives/api/1.0/user_points/all_balances` | §4.2 |
 //! | Connect | `POST /incentives/api/1.0/user_points/balance` | §4.2 |
+//! | Connect | `POST /offers/api/2.0/offers/rewardstores/purchase_offer` | §4.4, §7.10 |
 //! | Core | `POST /priv/v1/apps/{api_key}/users` | §6 |
 //! | Core | `GET`, `PUT /priv/v1/apps/{api_key}/users/{user_id}` | §6 |
 //! | Core | `GET`, `PUT /priv/v1/apps/{api_key}/external/users/{external_id}` | §6 |
@@ -70,11 +71,18 @@
 //!   for a closed, non-voided transaction, credited to the member its discounts or payments
 //!   name, `points_delay_secs` after receipt; a replacement or a void moves the balance to the new
 //!   figure. One point account per user ("Spend", [`demo::POINT_ACCOUNT_ID`]).
+//! * **Reward store** (§4.4, §7.10): `purchase_offer` takes `retailer_id`, `user_id`,
+//!   `reward_store_id`, `reward_store_offer_id` (all required), `quantity` (default 1, 1 to 100)
+//!   and `culture`; it spends the price × quantity from the available points (lifetime points
+//!   stay), issues that many user offers valid 90 days, and answers the first as a wallet entry
+//!   (§5.6). An unknown store or store offer answers 404 `reward_store_offer_not_found`; too few
+//!   points 400 `insufficient_points`, nothing spent.
 //! * **send_transaction outcomes**: see the `routes::send_transaction` module docs; the payload
 //!   is `{"id", "pos_transaction_id"}`.
 //! * **Core**: see the `routes::core` module docs (create needs an `email` or an external id;
-//!   e-mail uniqueness is checked on create only, so seeded legacy duplicates stay; several users
-//!   with one external id: the oldest answers).
+//!   e-mail uniqueness is checked on create and on update (§8.3, checklist 25), without regard
+//!   to case; a PUT that keeps the e-mail its user has is no clash, so seeded legacy duplicates
+//!   can still be updated; several users with one external id: the oldest answers).
 //! * **Timestamps written**: offer dates and Core dates as `2026-01-15T12:00:00Z`; stored
 //!   transaction dates as `2026-01-15T12:00:00.0000000` (seven digits, no zone), so adapters see
 //!   both forms the contract mentions (§5).
@@ -154,7 +162,7 @@ pub mod demo {
     /// [`SHARED_EMAIL`] with Lise.
     pub const PER_USER_ID: &str = "1b2c3d4e-5f60-4172-8384-95a6b7c8d9e0";
     /// Lise Hansen (`CARD-0004`, phone `4790000003`): shares [`SHARED_EMAIL`] with Per (legacy
-    /// data: e-mail uniqueness is only checked on create).
+    /// data seeded as is: a create or an update cannot give another user an e-mail in use).
     pub const LISE_USER_ID: &str = "2c3d4e5f-6071-4283-9495-a6b7c8d9e0f1";
     /// A phone two users share: a POS lookup by it is ambiguous.
     pub const SHARED_PHONE: &str = "4790000001";
@@ -207,6 +215,17 @@ pub mod demo {
     pub const UO_EXPIRED: &str = "7b0e000d-aa00-4000-8000-00000000000d";
     /// "Free coffee tasting" (`manual_fulfillment`): in the wallet, never applies to a basket.
     pub const UO_MANUAL: &str = "7b0e000e-aa00-4000-8000-00000000000e";
+
+    /// The demo reward store (§7.10): points buy its offers, which land in the wallet.
+    pub const REWARD_STORE_ID: &str = "5A7E0001-9C3B-4D2A-8E1F-0B6C5D4E3F21";
+    /// Store offer: the "Coffee 500 g for 99" coupon (as [`UO_SET_PRICE`]) for
+    /// [`STORE_OFFER_COFFEE_POINTS`] points; the purchased user offer is valid 90 days.
+    pub const STORE_OFFER_COFFEE: &str = "5A7E0101-9C3B-4D2A-8E1F-0B6C5D4E3F21";
+    /// Points [`STORE_OFFER_COFFEE`] costs.
+    pub const STORE_OFFER_COFFEE_POINTS: i64 = 100;
+    /// Store offer: "Coffee tasting for two" (`manual_fulfillment`) for zero points; its
+    /// `offer_id` equals its `root_offer_id` (§4.3 \[D\]).
+    pub const STORE_OFFER_TASTING: &str = "5A7E0102-9C3B-4D2A-8E1F-0B6C5D4E3F21";
 }
 
 /// Starts SessionM simulators.

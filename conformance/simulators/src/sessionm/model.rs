@@ -478,6 +478,10 @@ pub(crate) fn stored_json(
         "payments": payments,
         "discounts": discounts,
         "business_def_collection": t.business_def_collection,
+        // §4.5 [K]: opaque to clients; the simulator keeps no catalog or location hierarchy.
+        "catalog_lineages": Value::Null,
+        "location_lineages": Value::Null,
+        "location_lineages_core": Value::Null,
     })
 }
 

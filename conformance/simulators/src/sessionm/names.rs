@@ -105,6 +105,10 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// Unknown Connect point account id.
     pub const POINT_ACCOUNT_NOT_FOUND: &str = "point_account_not_found";
+    /// No such reward store, or it does not sell that offer (§4.4 \[S\]).
+    pub const STORE_OFFER_NOT_FOUND: &str = "reward_store_offer_not_found";
+    /// The user's available points do not cover a reward-store purchase (§7.10 \[S\]).
+    pub const INSUFFICIENT_POINTS: &str = "insufficient_points";
 }
 
 /// Core error codes (§6 generic list \[D\], written lower case as observed, §5.8); the setting

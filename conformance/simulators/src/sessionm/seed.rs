@@ -1,6 +1,7 @@
-//! The seeded demo tenant (values listed in [`super::demo`]). Simulator decision: wallets are
-//! seeded from fixtures only (the SessionM contract §8.3 "wallet seeding"; no reward-store
-//! purchases).
+//! The seeded demo tenant (values listed in [`super::demo`]). Wallets are seeded from fixtures,
+//! plus whatever users buy in the reward store (the SessionM contract §8.3 "wallet seeding",
+//! §7.10): one store, [`demo::REWARD_STORE_ID`], selling the coffee coupon for points and a
+//! zero-point tasting.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +12,7 @@ use super::{
     demo,
     offers::{Offer, Pick, Reward, Rule, UoState, UserOffer},
     settings::SessionmSettings,
-    state::{CatalogItem, Inner, Phone, Store, User},
+    state::{CatalogItem, Inner, Phone, Store, StoreOffer, User},
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -247,6 +248,42 @@ pub(crate) fn seed(settings: SessionmSettings) -> Inner {
         ),
         (demo::UO_MANUAL, offer("Free coffee tasting", Rule::Manual, &[], &[], None)),
     ];
+    // The zero-point store offer: not issued like the others, so its offer_id is its
+    // root_offer_id (§4.3 [D]).
+    let tasting = {
+        let n = offers.len() + 1;
+        let id = format!("{:08X}-2222-4A00-8000-{n:012X}", 0x0FFE_0000 + n);
+        offers.push(Offer {
+            offer_id: id.clone(),
+            root_offer_id: id,
+            name: "Coffee tasting for two".into(),
+            description: "Coffee tasting for two (demo reward-store offer)".into(),
+            rule: Rule::Manual,
+            item_ids: Vec::new(),
+            store_ids: Vec::new(),
+            pos_discount_id: None,
+            offer_group_id: GROUP_REWARDS.into(),
+            image_url: Some(format!("https://cdn.example.invalid/offers/{n}.png")),
+        });
+        offers.len() - 1
+    };
+    let coffee_coupon = wallet.iter().find(|(id, _)| *id == demo::UO_SET_PRICE).map_or(0, |(_, o)| *o);
+    let store_offers = vec![
+        StoreOffer {
+            reward_store_id: demo::REWARD_STORE_ID.into(),
+            reward_store_offer_id: demo::STORE_OFFER_COFFEE.into(),
+            offer: coffee_coupon,
+            price: Decimal::from(demo::STORE_OFFER_COFFEE_POINTS),
+            valid_days: 90,
+        },
+        StoreOffer {
+            reward_store_id: demo::REWARD_STORE_ID.into(),
+            reward_store_offer_id: demo::STORE_OFFER_TASTING.into(),
+            offer: tasting,
+            price: Decimal::ZERO,
+            valid_days: 90,
+        },
+    ];
     let user_offers = wallet
         .into_iter()
         .map(|(id, o)| UserOffer {
@@ -287,6 +324,7 @@ pub(crate) fn seed(settings: SessionmSettings) -> Inner {
         ],
         offer_categories: vec![("5C2B7A10-0D4E-4E61-9F3A-8B2C1D0E4F01".into(), "Everyday".into())],
         user_offers,
+        store_offers,
         users: vec![kari, ola, per, lise],
         transactions: BTreeMap::new(),
         replays: HashMap::new(),

@@ -12,7 +12,7 @@
 //! | negative amounts, quantities ≤ 0 | `validation` error | `model` |
 //! | Core e-mail uniqueness | enforced on create and update (keeping one's own e-mail is no clash) | `routes::core` |
 //! | Core DOB making the user 13 or younger | `validation` error | `routes::core` |
-//! | wallet seeding | fixtures only (no reward-store purchases) | `seed` |
+//! | wallet seeding | fixtures, plus reward-store purchases (`rewardstores/purchase_offer`) | `seed`, `routes::connect` |
 
 use rust_decimal::Decimal;
 use serde::Deserialize;

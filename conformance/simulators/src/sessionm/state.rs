@@ -118,6 +118,19 @@ impl User {
     }
 }
 
+/// An offer a reward store sells for points (§4.4, §7.10 \[K\]\[D\]): a purchase issues the
+/// user a new user offer of `offer`, valid `valid_days` from the purchase (simulator decision).
+#[derive(Clone, Debug)]
+pub(crate) struct StoreOffer {
+    pub reward_store_id: String,
+    pub reward_store_offer_id: String,
+    /// Index into the offer list.
+    pub offer: usize,
+    /// Points per unit; zero-point store offers exist (§7.10 \[D\]).
+    pub price: Decimal,
+    pub valid_days: i64,
+}
+
 /// Loyalty outcome of one stored transaction: who is credited how many points, and when.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PointsOutcome {
@@ -161,6 +174,8 @@ pub(crate) struct Inner {
     pub offer_groups: Vec<(String, String)>,
     pub offer_categories: Vec<(String, String)>,
     pub user_offers: Vec<UserOffer>,
+    /// What the reward stores sell (§7.10).
+    pub store_offers: Vec<StoreOffer>,
     pub users: Vec<User>,
     /// By POS `transaction_id` (one retailer per simulator).
     pub transactions: BTreeMap<String, StoredTxn>,

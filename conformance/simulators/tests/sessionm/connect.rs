@@ -165,3 +165,93 @@ async fn balance_follows_points_earned_by_transactions() {
         t.connect(ALL_BALANCES, json!({"retailer_id": demo::RETAILER_ID, "user_id": demo::USER_ID})).await;
     assert_eq!(v["payload"]["summary"]["total_points"], 309);
 }
+
+// ---------------------------------------------------------------- reward store (§4.4, §7.10)
+
+const PURCHASE: &str = "/offers/api/2.0/offers/rewardstores/purchase_offer";
+
+fn purchase(user_id: &str, store_offer: &str, quantity: Option<i64>) -> Value {
+    let mut b = json!({"retailer_id": demo::RETAILER_ID, "user_id": user_id,
+                       "reward_store_id": demo::REWARD_STORE_ID, "reward_store_offer_id": store_offer,
+                       "culture": "en-US"});
+    if let Some(q) = quantity {
+        b["quantity"] = json!(q);
+    }
+    b
+}
+
+// §7.10, §8.3 wallet seeding: points buy a reward-store offer, which lands in the wallet.
+#[tokio::test]
+async fn purchase_offer_spends_points_and_issues_a_user_offer() {
+    let t = sim().await;
+    let (s, v) = t.connect(PURCHASE, purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, Some(1))).await;
+    assert_eq!((s, &v["status"]), (200, &json!("ok")), "{v}");
+    let uo = &v["payload"];
+    let id = uo["user_offer_id"].as_str().unwrap().to_string();
+    assert_eq!(uo["name"], "Coffee 500 g for 99");
+    assert_eq!(uo["is_redeemable"], true);
+    assert_eq!(uo["expiration_date"], "2026-04-15T12:00:00Z", "90 days from the purchase");
+    assert_eq!(t.probe.points(demo::USER_ID), Some(Decimal::from(250 - demo::STORE_OFFER_COFFEE_POINTS)));
+    assert_eq!(t.probe.life_time_points(demo::USER_ID), Some(Decimal::from(1250)), "lifetime stays");
+    assert!(t.wallet().await.contains(&id));
+    // The purchased offer is redeemable like any other.
+    ok(&t.redeem(&id, basket("T1", &[(demo::ITEM_COFFEE, 1)])).await.1);
+}
+
+// §4.3 [D]: a zero-point store offer costs nothing and its offer_id is its root_offer_id.
+#[tokio::test]
+async fn a_zero_point_store_offer_is_free_and_keeps_offer_id_equal_to_root() {
+    let t = sim().await;
+    let (s, v) = t.connect(PURCHASE, purchase(demo::PER_USER_ID, demo::STORE_OFFER_TASTING, None)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["payload"]["offer_id"], v["payload"]["root_offer_id"]);
+    assert_eq!(v["payload"]["offer_type"], "manual_fulfillment");
+    assert_eq!(t.probe.points(demo::PER_USER_ID), Some(Decimal::from(40)));
+}
+
+#[tokio::test]
+async fn purchase_quantity_issues_that_many_and_spends_for_each() {
+    let t = sim().await;
+    let before = t.wallet().await.len();
+    let (s, v) = t.connect(PURCHASE, purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, Some(2))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(t.wallet().await.len(), before + 2);
+    assert_eq!(t.probe.points(demo::USER_ID), Some(Decimal::from(50)));
+}
+
+#[tokio::test]
+async fn purchase_beyond_the_points_is_refused_and_spends_nothing() {
+    let t = sim().await;
+    let before = t.wallet().await.len();
+    let (s, v) = t.connect(PURCHASE, purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, Some(3))).await;
+    assert_eq!((s, code(&v)), (400, "insufficient_points"));
+    assert_eq!(t.probe.points(demo::USER_ID), Some(Decimal::from(250)));
+    assert_eq!(t.wallet().await.len(), before);
+}
+
+#[tokio::test]
+async fn purchase_is_strict_about_its_request() {
+    let t = sim().await;
+    // Unknown store offer.
+    let (s, v) = t.connect(PURCHASE, purchase(demo::USER_ID, "NOPE", None)).await;
+    assert_eq!((s, code(&v)), (404, "reward_store_offer_not_found"));
+    // Missing store id, a quantity below one, an unknown member.
+    let mut b = purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, Some(0));
+    b.as_object_mut().unwrap().remove("reward_store_id");
+    let (s, v) = t.connect(PURCHASE, b).await;
+    assert_eq!((s, code(&v)), (400, "validation"));
+    assert!(v["errors"]["fields"]["reward_store_id"].is_array(), "{v}");
+    assert!(v["errors"]["fields"]["quantity"].is_array(), "{v}");
+    let mut b = purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, None);
+    b["points"] = json!(0);
+    let (s, v) = t.connect(PURCHASE, b).await;
+    assert_eq!((s, code(&v)), (400, "validation"), "unknown members are refused");
+    let (s, v) = t.connect(PURCHASE, purchase("no-such-user", demo::STORE_OFFER_COFFEE, None)).await;
+    assert_eq!((s, code(&v)), (404, "user_not_found"));
+    // Connect credentials.
+    let (s, _) = t
+        .send(Method::POST, PURCHASE, None, Some(purchase(demo::USER_ID, demo::STORE_OFFER_COFFEE, None)))
+        .await;
+    assert_eq!(s, 401);
+    assert_eq!(t.probe.points(demo::USER_ID), Some(Decimal::from(250)));
+}

@@ -74,8 +74,49 @@ async fn core_get_by_external_id_with_identifiers_and_incentives() {
     let u = &v["user"];
     assert_eq!((&u["id"], &u["email"]), (&json!(demo::USER_ID), &json!(demo::USER_EMAIL)));
     assert_eq!(u["identifiers"][0]["external_id"], demo::USER_EXTERNAL_ID);
-    assert_eq!(u["point_account_balances"]["summary"]["total_points"], 250);
     assert_eq!(u["phone_numbers"][0]["phone_number"], demo::USER_PHONE);
+}
+
+// §5.7 [K]: expanded, the user carries the tier fields and `tier_details` with the tier levels
+// and the point balances in the §4.2 shape (the simulator has no tiers: nulls, no levels).
+#[tokio::test]
+async fn core_expanded_user_has_the_tier_fields_and_balances_inside_tier_details() {
+    let t = sim().await;
+    let (s, v) = t.core(Method::GET, &format!("/users/{}?expand_incentives=true", demo::USER_ID), None).await;
+    assert_eq!(s, 200);
+    let u = v["user"].as_object().unwrap();
+    for k in ["tier", "tier_system", "tier_points", "tier_entered_at", "tier_resets_at"] {
+        assert_eq!(u.get(k), Some(&Value::Null), "{k}");
+    }
+    let details = &u["tier_details"];
+    assert_eq!(details["tier_levels"], json!([]));
+    let balances = &details["point_account_balances"];
+    assert_eq!(balances["summary"]["total_points"], 250);
+    assert_eq!(balances["summary"]["life_time_points"], 1250);
+    assert_eq!(balances["details"][0]["point_account_id"], demo::POINT_ACCOUNT_ID);
+    assert!(balances["details"][0]["available_balance"].is_number());
+    assert!(!u.contains_key("point_account_balances"), "not at the top level");
+    // Not expanded: none of them.
+    let (_, v) = t.core(Method::GET, &format!("/users/{}", demo::USER_ID), None).await;
+    assert!(v["user"].get("tier_details").is_none() && v["user"].get("tier").is_none());
+}
+
+// §5.7 [K]: the user object names `auth_token`; the simulator issues none.
+#[tokio::test]
+async fn core_user_carries_auth_token() {
+    let t = sim().await;
+    for path in [format!("/users/{}", demo::USER_ID), format!("/external/users/{}", demo::USER_EXTERNAL_ID)] {
+        let (_, v) = t.core(Method::GET, &path, None).await;
+        assert_eq!(v["user"].get("auth_token"), Some(&Value::Null), "{path}");
+    }
+    let (_, v) = t
+        .core(
+            Method::POST,
+            "/users",
+            Some(json!({"user": {"email": "ola@example.com", "first_name": "Ola"}})),
+        )
+        .await;
+    assert_eq!(v["user"].get("auth_token"), Some(&Value::Null));
 }
 
 // Checklist 24: an empty list removes every phone number and reads back as null.

@@ -473,6 +473,11 @@ async fn stored_view_reports_pos_transaction_id_taxtotal_and_lines() {
     assert_eq!(r["payments"][0]["user_id"], demo::USER_ID);
     assert_eq!(r["discounts"][0]["reference_id"], demo::UO_FIXED_CHECK);
     assert_eq!(r["discounts"][0]["transaction_id"], r["id"]);
+    // §4.5: the opaque members are there too (the simulator keeps no lineages: null).
+    for k in ["business_def_collection", "catalog_lineages", "location_lineages", "location_lineages_core"] {
+        assert!(r.as_object().unwrap().contains_key(k), "{k} in {r}");
+    }
+    assert_eq!(r["catalog_lineages"], Value::Null);
 }
 
 // §7.6 / §8.3 default: mismatched totals are a warning only.

@@ -103,6 +103,8 @@ async fn start_live() -> Result<Option<Running>, Error> {
 /// Core families.
 async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::SimRunning, Error> {
     let settings: SessionmSettings = request.settings("sessionm")?;
+    // The adapter's hold expiry must match the locks this simulator keeps.
+    let lock_ttl = format!("{}s", settings.lock_ttl_secs);
     let s = |v: &str| v.to_string();
     let server = loyalty_sim::sessionm::SessionmSim::start_on_port(
         settings,
@@ -139,6 +141,7 @@ async fn sim(request: crate::registry::SimRequest) -> Result<crate::registry::Si
             ("store_id", s(demo::STORE_ID)),
             ("currency", s(demo::CURRENCY)),
             ("external_id_type", s(demo::EXTERNAL_ID_TYPE)),
+            ("lock_ttl", lock_ttl),
         ],
         secrets: vec![
             ("LOYALTY_SESSIONM_POS_SECRET", demo::POS_SECRET.into()),

@@ -1,5 +1,5 @@
-//! Connect / domain services (the SessionM contract §4): the Offers wallet call (§4.3) and the
-//! Incentives balance calls (§4.2). No POS container: `retailer_id` travels in the body; Basic
+//! Connect / domain services (the SessionM contract §4): the Offers wallet call (§4.3), the
+//! reward-store purchase (§4.4, §7.10) and the Incentives balance calls (§4.2). No POS container: `retailer_id` travels in the body; Basic
 //! auth with the Connect credentials.
 //!
 //! Simulator decisions (HTTP codes on errors are not public, §4.1): 401 for credentials, 400 for
@@ -9,6 +9,7 @@
 //! `Content-Type` is not checked (mandatory only on POS calls, §2).
 
 use axum::{body::Bytes, extract::State, http::HeaderMap};
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::{basic_is, json_resp, unauthorized, Response, Sim};
@@ -16,7 +17,7 @@ use crate::sessionm::{
     demo,
     input::{num, Check, Obj},
     names::{self, code},
-    offers::UoState,
+    offers::{UoState, UserOffer},
     state::{Inner, User},
 };
 
@@ -44,14 +45,23 @@ fn error_json(status: u16, code_: &str, message: &str, fields: Option<Value>) ->
 }
 
 fn handle(sim: &Sim, headers: &HeaderMap, body: &Bytes, op: ConnectOp) -> Response {
+    handle_write(sim, headers, body, |g, o, now| op(g, o, now))
+}
+
+fn handle_write(
+    sim: &Sim,
+    headers: &HeaderMap,
+    body: &Bytes,
+    op: impl FnOnce(&mut Inner, &Obj, chrono::DateTime<chrono::Utc>) -> Result<Value, ConnectError>,
+) -> Response {
     if !basic_is(headers, demo::CONNECT_KEY, demo::CONNECT_SECRET) {
         return error_json(401, code::UNAUTHORIZED, "Missing or invalid credentials.", None);
     }
     let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(body) else {
         return error_json(400, code::INVALID_JSON, "Body must be a JSON object.", None);
     };
-    let g = sim.state();
-    match op(&g, &o, sim.clock.now()) {
+    let mut g = sim.state();
+    match op(&mut g, &o, sim.clock.now()) {
         Ok(payload) => json_resp(200, &json!({"status": names::OK_LOWER, "payload": payload}).to_string()),
         Err(ConnectError(s, c, m, f)) => error_json(s, c, &m, f),
     }
@@ -179,6 +189,92 @@ fn balance_op(inner: &Inner, o: &Obj, _: chrono::DateTime<chrono::Utc>) -> Resul
         ));
     }
     Ok(json!({"retailer_id": demo::RETAILER_ID, "user_id": u.id, "details": [u.point_detail()]}))
+}
+
+/// `POST /offers/api/2.0/offers/rewardstores/purchase_offer` (§4.4 \[K\], §7.10): points buy a
+/// reward-store offer, which lands in the wallet as a new issued user offer. All or nothing:
+/// the points are spent only when every user offer is issued.
+fn purchase_op(
+    inner: &mut Inner,
+    o: &Obj,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ConnectError> {
+    let mut c = Check::new(inner.settings.unknown_fields);
+    c.known(
+        o,
+        "",
+        &["retailer_id", "user_id", "reward_store_id", "reward_store_offer_id", "quantity", "culture"],
+    );
+    let store = c.req_str(o, "reward_store_id", "");
+    let store_offer = c.req_str(o, "reward_store_offer_id", "");
+    let quantity = c.int(o, "quantity", "").unwrap_or(1);
+    if !(1..=MAX_PURCHASE).contains(&quantity) {
+        c.err("quantity", format!("must be between 1 and {MAX_PURCHASE}"));
+    }
+    let user_id = user(inner, &mut c, o)?.id.clone();
+    fields_error(c)?;
+    let (store, store_offer) = (store.unwrap_or_default(), store_offer.unwrap_or_default());
+    let Some(so) = inner
+        .store_offers
+        .iter()
+        .find(|s| {
+            s.reward_store_id.eq_ignore_ascii_case(&store)
+                && s.reward_store_offer_id.eq_ignore_ascii_case(&store_offer)
+        })
+        .cloned()
+    else {
+        return Err(ConnectError(
+            404,
+            code::STORE_OFFER_NOT_FOUND,
+            format!("Reward store {store} sells no offer {store_offer}."),
+            None,
+        ));
+    };
+    let cost = so.price.checked_mul(Decimal::from(quantity)).ok_or_else(|| {
+        ConnectError(400, code::VALIDATION, "The purchase's price is out of range.".into(), None)
+    })?;
+    let available = inner.user(&user_id).map_or(Decimal::ZERO, |u| u.points);
+    if cost > available {
+        return Err(ConnectError(
+            400,
+            code::INSUFFICIENT_POINTS,
+            format!("The purchase costs {cost} points; {available} are available."),
+            None,
+        ));
+    }
+    if let Some(u) = inner.user_mut(&user_id) {
+        u.points -= cost;
+    }
+    let expires = now.checked_add_signed(chrono::Duration::days(so.valid_days)).unwrap_or(now);
+    let issue = |inner: &mut Inner| {
+        let id = inner.next_uuid();
+        inner.user_offers.push(UserOffer {
+            user_offer_id: id,
+            user_id: user_id.clone(),
+            offer: so.offer,
+            issued_at: now,
+            expiration_date: expires,
+            ttl_code: None,
+            state: UoState::Issued,
+            lapsed_locks: Vec::new(),
+        });
+        inner.user_offers.len() - 1
+    };
+    // The reply is the (first) purchased user offer (§4.4 [K]); the others are in the wallet.
+    let first = issue(inner);
+    for _ in 1..quantity {
+        issue(inner);
+    }
+    let uo = &inner.user_offers[first];
+    Ok(uo.json(&inner.offers[uo.offer], now))
+}
+
+/// Most units one purchase buys (simulator decision).
+const MAX_PURCHASE: i64 = 100;
+
+/// Route handler for purchase_offer.
+pub(crate) async fn purchase_offer(State(sim): State<Sim>, headers: HeaderMap, body: Bytes) -> Response {
+    handle_write(&sim, &headers, &body, purchase_op)
 }
 
 /// Route handler for get_user_offers.

@@ -138,6 +138,8 @@ fn user_json(u: &User, show: &Show) -> Value {
         "test_account": false,
         "account_status": "good",
         "referrer_code": Value::Null,
+        // §5.7 [K]: a client-to-server token (§2); the simulator issues none.
+        "auth_token": Value::Null,
     });
     let Some(o) = v.as_object_mut() else { return v };
     for (k, val) in &u.attrs {
@@ -152,14 +154,22 @@ fn user_json(u: &User, show: &Show) -> Value {
         o.insert("user_profile".into(), u.user_profile.clone().map(Value::Object).unwrap_or(json!({})));
     }
     if show.incentives {
+        // §5.7 [K]: the tier fields, and `tier_details` holding the tier levels and the point
+        // balances in the §4.2 shape. The simulator runs no tier system: the tier fields are
+        // null and `tier_levels` is empty.
+        for k in ["tier", "tier_system", "tier_points", "tier_entered_at", "tier_resets_at"] {
+            o.insert(k.into(), Value::Null);
+        }
         o.insert(
-            "point_account_balances".into(),
+            "tier_details".into(),
             json!({
-                "summary": {"total_points": num(u.points), "life_time_points": num(u.life_time_points)},
-                "details": [u.point_detail()],
+                "tier_levels": [],
+                "point_account_balances": {
+                    "summary": {"total_points": num(u.points), "life_time_points": num(u.life_time_points)},
+                    "details": [u.point_detail()],
+                },
             }),
         );
-        o.insert("tier".into(), Value::Null);
     }
     v
 }

@@ -120,6 +120,7 @@ pub(crate) fn router(sim: Sim) -> Router {
         .route("/offers/api/2.0/offers/get_user_offers", post(connect::get_user_offers))
         .route("/incentives/api/1.0/user_points/all_balances", post(connect::all_balances))
         .route("/incentives/api/1.0/user_points/balance", post(connect::balance))
+        .route("/offers/api/2.0/offers/rewardstores/purchase_offer", post(connect::purchase_offer))
         .route(&format!("{CORE}/users"), post(core::create))
         .route(&format!("{CORE}/users/{{user_id}}"), get(core::get_by_id).put(core::put_by_id))
         .route(
