@@ -95,6 +95,16 @@ impl EmanageAdapter {
         Ok(convert::Catalogue::new(self.client.price_list(ctx, op).await?))
     }
 
+    /// The campaign's progressive-discount rule (§8 `count`, `mode`), the contract's default
+    /// without a discount.
+    fn discount_rule(&self) -> convert::DiscountRule {
+        self.config
+            .progressive
+            .as_ref()
+            .map(|p| convert::DiscountRule { count: p.count, mode: p.mode })
+            .unwrap_or_default()
+    }
+
     fn offer(&self, catalogue: Option<&convert::Catalogue>) -> Option<Offer> {
         self.config
             .progressive
@@ -133,6 +143,7 @@ impl EmanageAdapter {
         let pricing = convert::Pricing {
             catalogue: &catalogue,
             offer: offer.as_ref(),
+            rule: self.discount_rule(),
             currency: self.config.currency,
             now: self.clock.now(),
         };
@@ -167,6 +178,10 @@ impl EmanageAdapter {
         Ok(wire::LineRequest { product_id: product, quantity, price: p.discounted_price, shipping_method_id })
     }
 
+    /// Whether `read`'s cart is a test cart: by configuration, or by the cart GET's `test`
+    /// field where the server shows it. Asked of the vendor, never remembered in the process
+    /// (another instance may have opened the cart); the live GET may not show the flag (§11),
+    /// so test runs against the live API set `test_mode`.
     fn test(&self, read: Option<&Read>) -> bool {
         self.config.test_mode || read.and_then(|r| r.wire.test).unwrap_or(false)
     }
@@ -192,11 +207,14 @@ impl EmanageAdapter {
         Ok(CartOrder::new(order, read.cart.id.clone(), read.cart.total))
     }
 
-    /// A payment the cart waits for, from what the cart read shows (the simulator shows a
-    /// redirect's `callBackUrl`; a 3-D Secure page is not shown).
+    /// A payment the cart waits for, from what the cart read shows: a redirect's
+    /// `callBackUrl`, else a 3-D Secure `paymentContinueResult.actionUrl` (both simulator
+    /// extras of the cart GET, `names::cart`; without them the URL is not known).
     fn waiting(read: &Read) -> CartCheckout {
-        let url = read.wire.call_back_url.clone();
-        let kind = if url.is_some() { ActionKind::Redirect } else { ActionKind::ThreeDSecure };
+        let (kind, url) = match (&read.wire.call_back_url, &read.wire.action_url) {
+            (Some(url), _) => (ActionKind::Redirect, Some(url.clone())),
+            (None, url) => (ActionKind::ThreeDSecure, url.clone()),
+        };
         CartCheckout::ActionRequired {
             cart: read.cart.id.clone(),
             action: PaymentAction::new(kind, url),
@@ -205,9 +223,11 @@ impl EmanageAdapter {
     }
 
     /// After a checkout whose outcome is unknown, the cart read back decides (§10, checklist
-    /// 25): paid or waiting is the answer; a session the vendor itself shows `Open` means
-    /// nothing was charged. A cart GET without a session status (the live API may send none,
-    /// see `names::cart`) shows neither, so the effect stays `Unknown`.
+    /// 25): paid or waiting is the answer. A session the vendor shows `Open` was not charged
+    /// *so far*, but the request may still be running at the vendor (a timeout or a gateway's
+    /// 5xx does not say it stopped), so the effect stays `Unknown` and the message says what
+    /// the read showed. A cart GET without a session status (the live API may send none, see
+    /// `names::cart`) shows neither.
     async fn reconcile_checkout(
         &self,
         ctx: &Context,
@@ -220,8 +240,12 @@ impl EmanageAdapter {
             CheckoutReadBack::Paid => Ok(CartCheckout::Paid(self.paid_order(op, &read)?)),
             CheckoutReadBack::Waiting => Ok(Self::waiting(&read)),
             CheckoutReadBack::Open => {
-                let message = format!("{}; the cart reads back open, so nothing was charged", err.message());
-                Err(err.with_effect(WriteEffect::RejectedBeforeActing).with_message(message))
+                let message = format!(
+                    "{}; the cart reads back open, so nothing was charged so far (the request may still \
+                     be processed: read the cart again before paying again)",
+                    err.message()
+                );
+                Err(err.with_message(message))
             }
             CheckoutReadBack::NotShown => {
                 let message = format!(
@@ -251,7 +275,7 @@ enum CheckoutReadBack {
     Paid,
     /// A payment waits for the customer.
     Waiting,
-    /// The vendor shows the session still open: nothing was charged.
+    /// The vendor shows the session still open: nothing was charged so far.
     Open,
     /// The cart GET carries no session status: whether the checkout charged is not shown.
     NotShown,
@@ -260,7 +284,7 @@ enum CheckoutReadBack {
 }
 
 /// Decides a checkout read-back from the cart and whether the vendor sent a session status.
-/// Only a status the vendor actually sent can say that nothing was charged.
+/// Only a status the vendor actually sent can say that nothing was charged so far.
 fn checkout_read_back(status_shown: bool, cart: &Cart) -> CheckoutReadBack {
     if !status_shown {
         return CheckoutReadBack::NotShown;
@@ -279,13 +303,46 @@ fn units_of(cart: &Cart, product: &ProductId) -> Decimal {
     cart.lines.iter().filter(|l| &l.product_id == product).map(|l| l.quantity).sum()
 }
 
+/// The answer to an upgrade paid in its own new session (§7.2 rule 7): the new cart as read,
+/// naming the paid cart it upgrades even when the vendor's cart GET does not (that field is a
+/// simulator extra). When the read fails, the cart is built from what the adapter sent, so
+/// the new session's id is never lost: one line of `to`, `amount` in all.
+#[allow(clippy::too_many_arguments)]
+fn payment_required(
+    read: Result<Read>,
+    child: &CartId,
+    parent: &CartId,
+    to: &ProductId,
+    quantity: u32,
+    amount: Money,
+    status: CartStatus,
+) -> UpgradeOutcome {
+    let cart = match read {
+        Ok(read) => read.cart,
+        Err(e) => {
+            tracing::warn!(cart = %child, error = %e, "eManage upgrade cart opened but not read back");
+            // `amount` is `quantity` times the difference a unit (§7.2 rule 3): exact.
+            let unit = Money::new(amount.minor / i64::from(quantity.max(1)), amount.currency);
+            let line =
+                loyalty_core::CartLine::new(to.as_str(), to.clone(), Decimal::from(quantity), unit, amount);
+            Cart::new(child.clone(), status, vec![line], amount)
+        }
+    };
+    let cart = match cart.upgrade_parent {
+        Some(_) => cart,
+        None => cart.with_upgrade_parent(parent.clone()),
+    };
+    let amount = cart.total;
+    UpgradeOutcome::PaymentRequired { cart, amount }
+}
+
 /// What a cart read back after an upgrade `add` of unknown outcome shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UpgradeReadBack {
     /// More units of the new product than before: the vendor took the upgrade.
     Taken,
-    /// The new product did not grow and the upgraded head is all still there: the upgrade did
-    /// not happen (or was discarded after failed charges), so nothing was charged.
+    /// The new product did not grow and the upgraded head is all still there: the upgrade has
+    /// not happened so far (or was discarded after failed charges).
     NotTaken,
     /// Anything else: the cart does not show what the `add` did.
     Unclear,
@@ -368,8 +425,8 @@ impl Carts for EmanageAdapter {
             behavior_id: test.then_some(names::BEHAVIOR_TEST),
             upgrade: None,
         };
-        let session = self.client.new_session(ctx, OP, &body, test).await?;
-        Ok(self.read_after(ctx, OP, &CartId::new(session), catalogue).await?.cart)
+        let session = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
+        Ok(self.read_after(ctx, OP, &session, catalogue).await?.cart)
     }
 
     async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart> {
@@ -401,7 +458,9 @@ impl Carts for EmanageAdapter {
             None => {
                 let body =
                     wire::AddRequest { line: self.line(OP, &before.catalogue, id, quantity)?, upgrade: None };
-                self.client.add(ctx, OP, cart.as_str(), &body, self.config.test_mode).await?;
+                // A test cart's lines are test lines too (§11: `behaviorId=2` on `new` and `add`).
+                let test = self.test(Some(&before));
+                self.client.add(ctx, OP, cart.as_str(), &body, test).await?;
             }
         }
         Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart)
@@ -461,6 +520,18 @@ impl Carts for EmanageAdapter {
             Err(e) if e.effect() == WriteEffect::Unknown => {
                 return self.reconcile_checkout(ctx, OP, cart, e).await
             }
+            // A 409 after the read above: another checkout of this cart (a double click, a
+            // 3-D Secure return) got there first. Its result is this call's answer.
+            Err(e) if *e.kind() == ErrorKind::Conflict => {
+                let Ok(read) = self.read(ctx, OP, cart).await else { return Err(e) };
+                return match read.cart.status {
+                    CartStatus::Paid if read.cart.order.is_some() => {
+                        Ok(CartCheckout::Paid(self.paid_order(OP, &read)?))
+                    }
+                    CartStatus::AwaitingPayment => Ok(Self::waiting(&read)),
+                    _ => Err(e),
+                };
+            }
             Err(e) => return Err(e),
         };
         crate::decode::outcome(OP, cart, before.cart.total, reply)
@@ -473,7 +544,10 @@ impl Carts for EmanageAdapter {
         request: &UpgradeRequest,
     ) -> Result<UpgradeOutcome> {
         const OP: &str = "carts.upgrade";
-        let quantity = Self::units(OP, request.quantity)?;
+        // The units upgraded travel as `upgradePreviewQuantity` (§7.1); a refusal names that
+        // field, as the vendor's 400 does (checklist 15).
+        let quantity =
+            convert::units(request.quantity, names::UPGRADE_PREVIEW_QUANTITY).map_err(|e| e.invalid(OP))?;
         let to = Self::product(OP, &request.product_id, "product_id")?;
         let before = self.read(ctx, OP, cart).await?;
         let line = before
@@ -505,9 +579,18 @@ impl Carts for EmanageAdapter {
                 upgrade: Some(upgrade),
             };
             let child = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
-            let child = self.read_after(ctx, OP, &child, before.catalogue).await?.cart;
-            let amount = child.total;
-            return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+            // The new session exists from here on: its id reaches the caller whatever the read
+            // back does, or the customer could never pay the difference.
+            let read = self.read_after(ctx, OP, &child, before.catalogue).await;
+            return Ok(payment_required(
+                read,
+                &child,
+                cart,
+                &request.product_id,
+                quantity,
+                amount,
+                CartStatus::Open,
+            ));
         }
         let target = ProductId::new(to.to_string());
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
@@ -519,9 +602,18 @@ impl Carts for EmanageAdapter {
             // The session was paid offline and the server opened the new session itself
             // (§9.4 step 2b).
             Ok(wire::AddReply::NewSession { session_id, .. }) => {
-                let child = self.read(ctx, OP, &CartId::new(session_id)).await?.cart;
-                let amount = child.total;
-                return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+                let child = CartId::new(session_id);
+                let read = self.read(ctx, OP, &child).await;
+                let waiting = CartStatus::AwaitingPayment;
+                return Ok(payment_required(
+                    read,
+                    &child,
+                    cart,
+                    &request.product_id,
+                    quantity,
+                    amount,
+                    waiting,
+                ));
             }
             // The add may have charged: read the cart back before deciding (§10, checklist 25).
             Err(e) if e.effect() == WriteEffect::Unknown => {
@@ -529,11 +621,14 @@ impl Carts for EmanageAdapter {
                 match upgrade_read_back(&before.cart, &read.cart, &line.product_id, &target) {
                     UpgradeReadBack::Taken => read,
                     UpgradeReadBack::NotTaken => {
+                        // Not taken so far; the request may still run at the vendor (see
+                        // `reconcile_checkout`), so the effect stays unknown.
                         let message = format!(
-                            "{}; the cart reads back without the upgrade, so nothing was charged",
+                            "{}; the cart reads back without the upgrade, so nothing was charged so far (the \
+                             request may still be processed: read the cart again before upgrading again)",
                             e.message()
                         );
-                        return Err(e.with_effect(WriteEffect::RejectedBeforeActing).with_message(message));
+                        return Err(e.with_message(message));
                     }
                     UpgradeReadBack::Unclear => {
                         let message = format!(
@@ -645,8 +740,13 @@ mod tests {
     fn read(body: &str) -> (wire::CartResponse, Cart) {
         let w = wire::decode_cart(body.as_bytes()).expect("cart decodes");
         let catalogue = catalogue();
-        let pricing =
-            convert::Pricing { catalogue: &catalogue, offer: None, currency: Currency::USD, now: Utc::now() };
+        let pricing = convert::Pricing {
+            catalogue: &catalogue,
+            offer: None,
+            rule: convert::DiscountRule::default(),
+            currency: Currency::USD,
+            now: Utc::now(),
+        };
         let cart = convert::cart(&CartId::new("s"), &w, &pricing).expect("cart prices");
         (w, cart)
     }
@@ -728,6 +828,39 @@ mod tests {
         ));
         let (_, gone) = live(&[(P0, 1)]);
         assert!(matches!(upgrade_outcome(gone, &id(P1), &id(P0), amount), UpgradeOutcome::Discarded { .. }));
+    }
+
+    #[test]
+    fn an_upgrade_cart_that_cannot_be_read_back_is_still_answered_with_its_id() {
+        // §7.2 rule 7: the new session exists once `new` answered; a failed read keeps its id.
+        let failed = Err(Error::new(ErrorKind::Unavailable, PROVIDER, "carts.upgrade"));
+        let (child, parent) = (CartId::new("b"), CartId::new("a"));
+        let amount = Money::new(4000, Currency::USD);
+        let outcome = payment_required(failed, &child, &parent, &id(P1), 2, amount, CartStatus::Open);
+        let UpgradeOutcome::PaymentRequired { cart, amount: due } = outcome else { panic!("{outcome:?}") };
+        assert_eq!((cart.id.clone(), cart.upgrade_parent.clone(), due), (child, Some(parent), amount));
+        let line = &cart.lines[0];
+        assert_eq!(
+            (line.product_id.clone(), line.quantity, line.unit_price),
+            (id(P1), 2.into(), Money::new(2000, Currency::USD))
+        );
+    }
+
+    #[test]
+    fn an_upgrade_cart_read_without_its_parent_field_is_named_after_the_paid_cart() {
+        let (w, cart) = live(&[(P1, 1)]);
+        let catalogue = catalogue();
+        let read = Read { wire: w, cart, catalogue };
+        let outcome = payment_required(
+            Ok(read),
+            &CartId::new("s"),
+            &CartId::new("a"),
+            &id(P1),
+            1,
+            Money::new(2000, Currency::USD),
+            CartStatus::Open,
+        );
+        assert_eq!(outcome.cart().upgrade_parent, Some(CartId::new("a")));
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! One function per eManage call (§6.1, §6.4, §7): build the request, send it through
 //! `loyalty-http`, decode the reply into `wire` types. No retry loops here: retries live in the
 //! transport, and calls that charge money (`checkout`, an upgrade `add`, an offline upgrade's
-//! `new`) are [`Retry::Write`]: never re-sent after a reply that may have been acted on (§10).
-//! Every function takes the operation label of the trait method it serves.
+//! `new`) are [`Retry::Unsent`]: re-sent only after a connect error before the request went
+//! out, as the contract's retry safety says (§10), so neither a reply that may have been acted
+//! on nor a 429 is repeated by the transport: a throttled charge is the caller's to repeat
+//! (`RateLimited` with its `retry_after`). Every function takes the operation label of the
+//! trait method it serves.
 
 use std::sync::Arc;
 
@@ -48,6 +51,16 @@ impl EmanageClient {
         self.http.send(ctx, call.header("accept", "application/json")).await
     }
 
+    /// How a cart write may be retried: one that opens or changes a payable upgrade charges
+    /// money, so only a request never sent is repeated (§10).
+    fn write_retry(charges: bool) -> Retry {
+        if charges {
+            Retry::Unsent
+        } else {
+            Retry::Write
+        }
+    }
+
     fn decoded<T>(op: &str, r: Result<T, ConversionError>) -> Result<T, Error> {
         r.map_err(|e| e.protocol(op))
     }
@@ -80,7 +93,9 @@ impl EmanageClient {
         request: &wire::NewSessionRequest,
         test: bool,
     ) -> Result<String, Error> {
-        let call = Call::post(op, self.cart_path("/new")).json(request.to_json()).retry(Retry::Write);
+        let call = Call::post(op, self.cart_path("/new"))
+            .json(request.to_json())
+            .retry(Self::write_retry(request.upgrade.is_some()));
         let r = self.send(ctx, Self::test_query(call, test)).await?;
         Self::decoded(op, wire::decode_session_id(&r.body))
     }
@@ -99,7 +114,7 @@ impl EmanageClient {
         let call = Call::post(op, self.cart_path("/add"))
             .query("sessionId", session)
             .json(request.to_json())
-            .retry(Retry::Write);
+            .retry(Self::write_retry(request.upgrade.is_some()));
         let r = self.send(ctx, Self::test_query(call, test)).await?;
         Self::decoded(op, wire::decode_add_reply(&r.body))
     }
@@ -176,7 +191,7 @@ impl EmanageClient {
         op: &str,
         request: &wire::CheckoutRequest,
     ) -> Result<wire::CheckoutResponse, Error> {
-        let call = Call::post(op, self.cart_path("/checkout")).json(request.to_json()).retry(Retry::Write);
+        let call = Call::post(op, self.cart_path("/checkout")).json(request.to_json()).retry(Retry::Unsent);
         let r = self.send(ctx, call).await?;
         Self::decoded(op, wire::decode_checkout(&r.body))
     }

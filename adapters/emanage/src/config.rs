@@ -14,6 +14,8 @@
 //! | `test_mode` | – | `false` | every cart is a test cart (`behaviorId=2`, §11) |
 //! | `progressive_tiers` | – | none | the campaign's progressive discount: `"1:25,2:50"` (min units : percent), or a list of `{ min_units, percent }` (§8: campaign configuration, no read API) |
 //! | `progressive_product_ids` | – | every product of the campaign | qualifying products: `"918501,918502"` or a list |
+//! | `progressive_count` | – | `units` | what reaches a tier: `units` (qualifying units) or `lines` (qualifying products), §8 `count` |
+//! | `progressive_mode` | – | `all_units` | which units get the tier's percentage: `all_units` (every qualifying unit) or `marginal_unit` (unit *n* gets the tier reached at *n*), §8 `mode` |
 //! | `upgrade_capture_policy` | – | `remainder` | how the vendor charges a step after an earlier one was captured: `remainder` (chain total = last − first) or `literal` (last − first again), §7.2 rule 5 |
 //! | `attempt_timeout` | – | `10s` | per-attempt timeout: seconds as a number, or `"500ms"`, `"10s"`, `"2m"` |
 //!
@@ -48,6 +50,8 @@ const KEYS: &[&str] = &[
     "test_mode",
     "progressive_tiers",
     "progressive_product_ids",
+    "progressive_count",
+    "progressive_mode",
     "upgrade_capture_policy",
     "attempt_timeout",
 ];
@@ -62,6 +66,27 @@ pub enum CapturePolicy {
     Literal,
 }
 
+/// What reaches a progressive-discount tier (§8 `progressive_discount.count`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiscountCount {
+    /// The sum of the quantities of qualifying lines (the contract's default).
+    #[default]
+    Units,
+    /// The number of qualifying products in the cart.
+    Lines,
+}
+
+/// Which units get the reached tier's percentage (§8 `progressive_discount.mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DiscountMode {
+    /// Every qualifying unit gets the tier the whole cart reaches (the contract's default).
+    #[default]
+    AllUnits,
+    /// Unit (or product, when counting lines) number n gets the tier reached at n: "50 % only
+    /// on the second unit".
+    MarginalUnit,
+}
+
 /// The campaign's progressive discount, as configured (§8: the vendor shows no read for it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -70,6 +95,10 @@ pub struct ProgressiveConfig {
     pub tiers: Vec<Tier>,
     /// Qualifying products; empty = every product of the campaign's price list.
     pub product_ids: Vec<ProductId>,
+    /// What reaches a tier.
+    pub count: DiscountCount,
+    /// Which units get the tier's percentage.
+    pub mode: DiscountMode,
 }
 
 /// Configuration of one eManage shopping-cart campaign.
@@ -236,6 +265,20 @@ impl EmanageConfig {
             }
             Some(_) => return Err(invalid("progressive_product_ids", "expected a list of product ids")),
         }
+        if let Some(c) = text("progressive_count")? {
+            b.progressive_count = Some(match c.trim() {
+                "units" => DiscountCount::Units,
+                "lines" => DiscountCount::Lines,
+                _ => return Err(invalid("progressive_count", "expected units or lines")),
+            });
+        }
+        if let Some(m) = text("progressive_mode")? {
+            b.progressive_mode = Some(match m.trim() {
+                "all_units" => DiscountMode::AllUnits,
+                "marginal_unit" => DiscountMode::MarginalUnit,
+                _ => return Err(invalid("progressive_mode", "expected all_units or marginal_unit")),
+            });
+        }
         if let Some(p) = text("upgrade_capture_policy")? {
             b.upgrade_capture_policy = match p.trim() {
                 "remainder" => CapturePolicy::Remainder,
@@ -333,6 +376,8 @@ pub struct EmanageConfigBuilder {
     test_mode: bool,
     progressive_tiers: Vec<Tier>,
     progressive_product_ids: Vec<ProductId>,
+    progressive_count: Option<DiscountCount>,
+    progressive_mode: Option<DiscountMode>,
     upgrade_capture_policy: CapturePolicy,
     attempt_timeout: Duration,
 }
@@ -348,6 +393,8 @@ impl Default for EmanageConfigBuilder {
             test_mode: false,
             progressive_tiers: Vec::new(),
             progressive_product_ids: Vec::new(),
+            progressive_count: None,
+            progressive_mode: None,
             upgrade_capture_policy: CapturePolicy::Remainder,
             attempt_timeout: Duration::from_secs(10),
         }
@@ -407,6 +454,18 @@ impl EmanageConfigBuilder {
         self
     }
 
+    /// Sets what reaches a progressive-discount tier (default units).
+    pub fn with_progressive_count(mut self, count: DiscountCount) -> Self {
+        self.progressive_count = Some(count);
+        self
+    }
+
+    /// Sets which units get the progressive tier's percentage (default all units).
+    pub fn with_progressive_mode(mut self, mode: DiscountMode) -> Self {
+        self.progressive_mode = Some(mode);
+        self
+    }
+
     /// Sets how the vendor charges an upgrade step after an earlier capture.
     pub fn with_upgrade_capture_policy(mut self, policy: CapturePolicy) -> Self {
         self.upgrade_capture_policy = policy;
@@ -424,7 +483,7 @@ impl EmanageConfigBuilder {
     /// # Errors
     /// `Invalid` naming the key: a missing required key, a non-https URL off loopback, a client
     /// id or web key that is no GUID, an unknown currency, a zero timeout, a tier out of range,
-    /// product ids without tiers.
+    /// product ids, a count or a mode without tiers.
     pub fn build(self) -> Result<EmanageConfig, Error> {
         let required = |v: Option<String>, key: &str| -> Result<String, Error> {
             v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| invalid(key, "required"))
@@ -460,10 +519,22 @@ impl EmanageConfigBuilder {
         if self.progressive_tiers.is_empty() && !self.progressive_product_ids.is_empty() {
             return Err(invalid("progressive_product_ids", "given without progressive_tiers"));
         }
+        // Like the products, the rule means nothing without tiers.
+        if self.progressive_tiers.is_empty() && self.progressive_count.is_some() {
+            return Err(invalid("progressive_count", "given without progressive_tiers"));
+        }
+        if self.progressive_tiers.is_empty() && self.progressive_mode.is_some() {
+            return Err(invalid("progressive_mode", "given without progressive_tiers"));
+        }
         let progressive = (!self.progressive_tiers.is_empty()).then(|| {
             let mut tiers = self.progressive_tiers;
             tiers.sort_by_key(|t| t.min_units);
-            ProgressiveConfig { tiers, product_ids: self.progressive_product_ids }
+            ProgressiveConfig {
+                tiers,
+                product_ids: self.progressive_product_ids,
+                count: self.progressive_count.unwrap_or_default(),
+                mode: self.progressive_mode.unwrap_or_default(),
+            }
         });
         Ok(EmanageConfig {
             base_url,
@@ -575,6 +646,39 @@ mod tests {
         assert!(c.test_mode);
         assert_eq!(c.upgrade_capture_policy, CapturePolicy::Literal);
         assert_eq!(c.shipping_method_id, Some(145));
+    }
+
+    #[test]
+    fn the_discount_rule_defaults_to_units_on_all_units_and_reads_the_alternatives() {
+        let base = serde_json::json!({
+            "base_url": "https://x.example/api", "cid": CID, "web_key": WK, "currency": "USD",
+            "progressive_tiers": "1:25,2:50"
+        });
+        let p = EmanageConfig::from_value(base.clone()).unwrap().progressive.unwrap();
+        assert_eq!((p.count, p.mode), (DiscountCount::Units, DiscountMode::AllUnits));
+        let mut other = base.clone();
+        other["progressive_count"] = "lines".into();
+        other["progressive_mode"] = "marginal_unit".into();
+        let p = EmanageConfig::from_value(other).unwrap().progressive.unwrap();
+        assert_eq!((p.count, p.mode), (DiscountCount::Lines, DiscountMode::MarginalUnit));
+        for (key, bad) in [("progressive_count", "items"), ("progressive_mode", "marginal")] {
+            let mut wrong = base.clone();
+            wrong[key] = bad.into();
+            assert_eq!(field_of(&EmanageConfig::from_value(wrong).unwrap_err()), key);
+        }
+        let e = EmanageConfig::from_vars(
+            ENV_PREFIX,
+            [
+                ("LOYALTY_EMANAGE_BASE_URL", "https://x.example/api"),
+                ("LOYALTY_EMANAGE_CID", CID),
+                ("LOYALTY_EMANAGE_WEB_KEY", WK),
+                ("LOYALTY_EMANAGE_CURRENCY", "USD"),
+                ("LOYALTY_EMANAGE_PROGRESSIVE_MODE", "marginal_unit"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .unwrap_err();
+        assert_eq!(field_of(&e), "LOYALTY_EMANAGE_PROGRESSIVE_MODE", "a mode without tiers");
     }
 
     #[test]

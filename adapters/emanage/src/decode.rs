@@ -67,12 +67,12 @@ pub fn added(op: &str, body: &[u8]) -> Result<Option<CartId>, Error> {
 }
 
 /// Decodes a cart read (`GET shoppingcart/{wk}?sessionId=`) into a core cart, priced with
-/// `prices` and the campaign's progressive `offer` and checked against what the vendor
-/// charges.
+/// `prices` and the campaign's progressive `offer` (counted in units, on all units). A line
+/// whose vendor price that pricing does not explain is reported at the vendor's price.
 ///
 /// # Errors
-/// `Protocol` naming the line and field: unknown products, negative or overflowing amounts,
-/// a vendor price that is not the one the discount gives.
+/// `Protocol` naming the line and field: malformed or negative numbers, overflowing amounts,
+/// an amount finer than the currency's minor unit, an unknown session status.
 pub fn cart(
     op: &str,
     id: &CartId,
@@ -83,7 +83,13 @@ pub fn cart(
     now: DateTime<Utc>,
 ) -> Result<Cart, Error> {
     let w = decoded(op, wire::decode_cart(body))?;
-    let pricing = convert::Pricing { catalogue: &prices.0, offer, currency, now };
+    let pricing = convert::Pricing {
+        catalogue: &prices.0,
+        offer,
+        rule: convert::DiscountRule::default(),
+        currency,
+        now,
+    };
     decoded(op, convert::cart(id, &w, &pricing))
 }
 

@@ -10,8 +10,9 @@
 //!   last minus first along a chain, or paid in a new cart when the cart was paid offline.
 //! - [`loyalty_core::Offers`]: the campaign's **progressive discount** (configured: the vendor
 //!   shows no read for it), for guests and members alike; the adapter prices carts with it by
-//!   the vendor's rule (rounded once per product, not once per cart as the core engine does)
-//!   and checks every vendor unit price against that price.
+//!   the vendor's rule (rounded once per product, not once per cart as the core engine does;
+//!   `units` or `lines`, `all_units` or `marginal_unit`), and reports a vendor unit price that
+//!   pricing does not explain as the vendor's, without a discount.
 //!
 //! Product ids are eManage's integer product ids as text; a cart line's id is its product id.
 //! eManage keeps no members, no holds and takes no transactions from elsewhere: those concerns
@@ -56,7 +57,9 @@ pub mod simulated;
 mod wire;
 
 pub use adapter::EmanageAdapter;
-pub use config::{CapturePolicy, EmanageConfig, EmanageConfigBuilder, ProgressiveConfig};
+pub use config::{
+    CapturePolicy, DiscountCount, DiscountMode, EmanageConfig, EmanageConfigBuilder, ProgressiveConfig,
+};
 pub use error::classify;
 
 /// The provider name in errors, spans and capability reports.

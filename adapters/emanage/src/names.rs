@@ -44,16 +44,18 @@ pub const MODEL_STATE: &str = "modelState";
 ///
 /// | Field | Without it |
 /// | --- | --- |
-/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`). After a checkout of unknown outcome the cart read back cannot show whether it was paid: the error keeps effect `Unknown` and says to check the order in eManage before charging again (only a status the vendor sent, `Open`, says nothing was charged) |
+/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`). After a checkout of unknown outcome the cart read back cannot show whether it was paid: the error keeps effect `Unknown` and says to check the order in eManage before charging again (only a status the vendor sent, `Open`, says nothing was charged so far; the effect stays `Unknown` then too, since the request may still be running) |
 /// | [`cart::SHOPPING_CART_NUMBER`] | a paid cart read back has no order number |
-/// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is priced against the catalogue and fails the price check |
-/// | [`cart::TEST`] | checkout sends `behaviorId` from the configuration only |
-/// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending |
-/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a discounted origin then fails the price check). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged; anything else keeps effect `Unknown` |
+/// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is reported at the vendor's price (the catalogue does not explain it); the adapter names the parent itself on the cart `upgrade` answers |
+/// | [`cart::CALL_BACK_URL`], [`cart::PAYMENT_CONTINUE_RESULT`] | a cart read back waiting for its payment answers `ActionRequired` without the URL (the checkout that started it answered the URL) |
+/// | [`cart::TEST`] | `add` and checkout send `behaviorId` from the configuration, or for a test cart this adapter opened |
+/// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending; `discarded` reads as the original product again, without an upgrade |
+/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
 ///
 /// The simulator's totals (`subtotal`, `shippingTotal`, `discountTotal`, `total`) and line
 /// extras (`listPrice`, `discountPercent`, `lineTotal`, `lineDiscount`) are never read: the
-/// adapter prices the cart itself and checks the vendor's unit prices against it.
+/// adapter prices the cart itself from the price list and keeps the discount it explains; a
+/// line whose vendor price it cannot explain is reported at the vendor's price, never refused.
 pub mod cart {
     /// Session status; values in [`super::session_status`].
     pub const STATUS: &str = "status";
@@ -63,6 +65,11 @@ pub mod cart {
     pub const UPGRADE_PARENT_SESSION_ID: &str = super::UPGRADE_PARENT_SESSION_ID;
     /// A redirect payment waiting for the customer.
     pub const CALL_BACK_URL: &str = super::CALL_BACK_URL;
+    /// A 3-D Secure continuation waiting for the customer: `{ actionUrl }` as in the checkout
+    /// reply (§6.3 \[K\] names, repeated in the cart GET by the simulator).
+    pub const PAYMENT_CONTINUE_RESULT: &str = "paymentContinueResult";
+    /// See [`PAYMENT_CONTINUE_RESULT`].
+    pub const ACTION_URL: &str = "actionUrl";
     /// Test cart flag (§11 `test: true`).
     pub const TEST: &str = "test";
     /// Per line: the upgrade status of an upgrade head; values in [`super::upgrade_status`].

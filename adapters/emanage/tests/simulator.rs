@@ -309,13 +309,16 @@ async fn an_upgrade_to_a_cheaper_product_captures_nothing_and_refunds_nothing() 
 
 #[tokio::test]
 async fn upgrade_quantity_of_zero_or_above_the_line_is_invalid() {
-    // Checklist 15: zero never leaves the adapter; above the head line the vendor names
-    // `upgradePreviewQuantity`.
+    // Checklist 15: zero never leaves the adapter, refused under the vendor's own field name;
+    // above the head line the vendor names `upgradePreviewQuantity`.
     let env = start().await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     let zero =
         env.carts().upgrade(&ctx(), &cart.id, &UpgradeRequest::new(P0, P1, Decimal::ZERO)).await.unwrap_err();
-    assert!(matches!(zero.kind(), ErrorKind::Invalid { field, .. } if field == "quantity"), "{zero}");
+    assert!(
+        matches!(zero.kind(), ErrorKind::Invalid { field, .. } if field == "upgradePreviewQuantity"),
+        "{zero}"
+    );
     assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 0);
     let two = env.upgrade(&cart.id, P0, P1, 2).await.unwrap_err();
     assert!(
@@ -591,35 +594,53 @@ async fn the_progressive_discount_is_listed_for_guests_and_members_alike() {
     assert_eq!(guest[0].reference.as_str(), demo::WEB_KEY, "the offer is the campaign's (§8)");
 }
 
-#[tokio::test]
-async fn a_marginal_unit_discount_the_configuration_cannot_explain_is_a_protocol_error_naming_the_line() {
-    // §9.5 row 7 (`mode = marginal_unit`, 25 % then 50 %: 125 for two): the adapter gives
-    // every unit the tier, so the vendor's 62.50 a unit is reported, never taken silently.
-    let mut settings = EmanageSettings::default();
-    settings.progressive_discount.mode = DiscountMode::MarginalUnit;
-    let env = start_with(settings).await;
-    let cart = priced(&env, &[("918501", 1)]).await;
-    let err = env
-        .carts()
-        .set_quantity(&ctx(), &cart.id, &LineId::new("918501"), Decimal::from(2))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Protocol);
-    assert!(err.message().contains("products[0].price"), "{err}");
+/// An adapter on `env`'s simulator whose progressive discount counts and applies as given.
+fn with_rule(env: &mut Env, count: loyalty_emanage::DiscountCount, mode: loyalty_emanage::DiscountMode) {
+    let base = config(env.server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
+    let c = loyalty_emanage::EmanageConfig::builder()
+        .with_base_url(base.base_url.as_str())
+        .with_cid(base.cid.clone())
+        .with_web_key(demo::WEB_KEY)
+        .with_currency("USD")
+        .with_progressive_tier(1, Decimal::from(25))
+        .with_progressive_tier(2, Decimal::from(50))
+        .with_progressive_products(["918501", "918502", "918503"])
+        .with_progressive_count(count)
+        .with_progressive_mode(mode)
+        .build()
+        .expect("valid config");
+    env.adapter = EmanageAdapter::new(c).expect("adapter builds");
 }
 
 #[tokio::test]
-async fn a_line_count_discount_is_a_protocol_error_too() {
-    // §9.5 row 8 (`count = lines`: 25 % on a line of two): not representable, reported.
+async fn a_marginal_unit_discount_is_priced_when_configured_and_read_at_the_vendor_s_price_when_not() {
+    // §9.5 row 7 (`mode = marginal_unit`, 25 % then 50 %: 125 for two).
+    let mut settings = EmanageSettings::default();
+    settings.progressive_discount.mode = DiscountMode::MarginalUnit;
+    let mut env = start_with(settings).await;
+    // Configured as all units, the adapter cannot explain 62.50 a unit: it reads it as sent.
+    let cart = priced(&env, &[("918501", 1)]).await;
+    let cart =
+        env.carts().set_quantity(&ctx(), &cart.id, &LineId::new("918501"), Decimal::from(2)).await.unwrap();
+    assert_eq!((cart.lines[0].unit_price, cart.total), (usd("62.50"), usd("125.00")));
+    // Configured like the campaign, the discount is explained and attributed.
+    with_rule(&mut env, loyalty_emanage::DiscountCount::Units, loyalty_emanage::DiscountMode::MarginalUnit);
+    let cart = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    let l = &cart.lines[0];
+    assert_eq!((l.unit_price, l.discount, cart.total), (usd("100.00"), usd("75.00"), usd("125.00")));
+}
+
+#[tokio::test]
+async fn a_line_count_discount_is_priced_when_configured() {
+    // §9.5 row 8 (`count = lines`: 25 % on a line of two, 150 to pay).
     let mut settings = EmanageSettings::default();
     settings.progressive_discount.count = DiscountCount::Lines;
-    let env = start_with(settings).await;
-    let err = env
-        .carts()
-        .create(&ctx(), &NewCart::new(Currency::USD, "918501", Decimal::from(2)))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    let mut env = start_with(settings).await;
+    with_rule(&mut env, loyalty_emanage::DiscountCount::Lines, loyalty_emanage::DiscountMode::AllUnits);
+    let cart =
+        env.carts().create(&ctx(), &NewCart::new(Currency::USD, "918501", Decimal::from(2))).await.unwrap();
+    let l = &cart.lines[0];
+    assert_eq!((l.unit_price, l.discount, cart.total), (usd("100.00"), usd("50.00"), usd("150.00")));
 }
 
 // ------------------------------------------------------------------ never a blind re-send (§10)
@@ -638,18 +659,16 @@ async fn a_checkout_whose_reply_is_lost_is_read_back_and_answers_the_order() {
 }
 
 #[tokio::test]
-async fn a_checkout_that_never_reached_the_vendor_reads_back_open_and_says_nothing_was_charged() {
-    // Checklist 25: after a 503 the cart is read back before anything else.
+async fn a_checkout_that_never_reached_the_vendor_reads_back_open_and_says_nothing_was_charged_so_far() {
+    // Checklist 25: after a 503 the cart is read back before anything else. Open says nothing
+    // was charged so far; a gateway's 503 or a timeout does not say the request stopped at a
+    // live vendor, so the effect stays unknown and nothing is re-sent by the adapter.
     let env = start().await;
     let cart = env.cart(&[(P0, 1)]).await;
     env.handle().inject("POST", &env.cart_path("/checkout"), loyalty_sim::Fault::Status(503), Some(1));
     let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
-    assert_eq!(
-        (err.kind(), err.effect()),
-        (&ErrorKind::Unavailable, WriteEffect::RejectedBeforeActing),
-        "{err}"
-    );
-    assert!(err.message().contains("nothing was charged"), "{err}");
+    assert_eq!((err.kind(), err.effect()), (&ErrorKind::Unavailable, WriteEffect::Unknown), "{err}");
+    assert!(err.message().contains("nothing was charged so far"), "{err}");
     assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1, "no blind re-send");
     assert_eq!(env.session(&cart.id).status, SessionStatus::Open);
     // Checking out again is safe and pays once.
@@ -694,7 +713,8 @@ async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged() {
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     env.handle().inject("POST", &env.cart_path("/add"), loyalty_sim::Fault::DropConnection, Some(1));
     let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
-    assert_eq!(err.effect(), WriteEffect::RejectedBeforeActing, "{err}");
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert!(err.message().contains("nothing was charged so far"), "{err}");
     assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
     assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
 }
@@ -721,4 +741,183 @@ async fn each_operation_makes_only_the_calls_it_needs() {
     let before = calls(&env);
     env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
     assert_eq!(calls(&env) - before, 4, "cart, price list, add, cart");
+}
+
+// ------------------------------------------------------------------ audit findings
+
+/// Settings whose cart GET carries the contract's five line fields only (`cart_extras` off).
+fn bare(mut settings: EmanageSettings) -> EmanageSettings {
+    settings.cart_extras = false;
+    settings
+}
+
+#[tokio::test]
+async fn an_offline_upgrade_without_cart_extras_answers_the_new_cart_naming_the_paid_one() {
+    // §7.2 rule 7, §9.4 step 2a on the contract's fields only: the difference line (918446 at
+    // 20) is read at the vendor's price and the new cart's id reaches the caller.
+    let env = start_with(bare(EmanageSettings::default())).await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let outcome = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap();
+    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((amount, child.upgrade_parent.clone()), (usd("20.00"), Some(cart.id.clone())));
+    assert_eq!(env.session(&child.id).upgrade_parent_session_id.as_deref(), Some(cart.id.as_str()));
+    assert_eq!(
+        child.lines.iter().map(|l| (l.product_id.as_str(), l.net)).collect::<Vec<_>>(),
+        vec![(P1, usd("20.00"))]
+    );
+    // The customer can pay it.
+    let answer = env.carts().checkout(&ctx(), &child.id, &paypal()).await.unwrap();
+    assert!(matches!(answer, CartCheckout::ActionRequired { .. }), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_same_session_upgrade_without_cart_extras_is_taken_and_pending() {
+    // Only `products[]`: the line became 918446 at the vendor's price; the charge is not shown.
+    let env = start_with(bare(immediate())).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Pending { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((amount, after.total), (usd("20.00"), usd("120.00")));
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")]);
+}
+
+#[tokio::test]
+async fn an_open_cart_follows_a_campaign_price_change_and_checks_out_at_it() {
+    // §1 and §6.4 notes: the vendor re-prices an open cart from the campaign; the adapter
+    // reads the new price and the checkout charges it.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1), ("918501", 1)]).await;
+    assert_eq!(cart.total, usd("175.00"));
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id(P0), dec("90")));
+    assert!(env.probe.set_product_price(demo::WEB_KEY, 918_501, dec("80")));
+    let cart = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(cart.total, usd("150.00"), "90 + 80 less 25 %");
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    let CartCheckout::Paid(order) = answer else { panic!("{answer:?}") };
+    assert_eq!(order.charged, usd("150.00"));
+    assert_eq!(env.session(&cart.id).captured(), dec("150"));
+}
+
+#[tokio::test]
+async fn a_throttled_checkout_is_not_sent_again_and_answers_rate_limited() {
+    // §10: a charging call is retried only after a connect error before it was sent.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let fault = loyalty_sim::Fault::TooManyRequests { retry_after_secs: 1 };
+    env.handle().inject("POST", &env.cart_path("/checkout"), fault, Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    assert!(err.is_temporary(), "the caller may repeat it later");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1);
+    assert_eq!(env.session(&cart.id).status, SessionStatus::Open);
+}
+
+#[tokio::test]
+async fn a_throttled_upgrade_is_not_sent_again_nor_an_offline_upgrade_cart() {
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let fault = loyalty_sim::Fault::TooManyRequests { retry_after_secs: 1 };
+    env.handle().inject("POST", &env.cart_path("/add"), fault.clone(), Some(1));
+    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 1);
+    let offline = env.paid_offline(&[(P0, 1)]).await;
+    let news = env.journal().count("POST", &env.cart_path("/new"));
+    env.handle().inject("POST", &env.cart_path("/new"), fault, Some(1));
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let err = env.carts().upgrade(&ctx(), &offline.id, &req).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/new")), news + 1);
+}
+
+#[tokio::test]
+async fn a_throttled_plain_line_is_still_retried() {
+    // Adding a line charges nothing: a 429 refused it before acting, so it is sent again.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let fault = loyalty_sim::Fault::TooManyRequests { retry_after_secs: 0 };
+    env.handle().inject("POST", &env.cart_path("/add"), fault, Some(1));
+    env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    assert_eq!(env.journal().count("POST", &env.cart_path("/add")), 2);
+}
+
+#[tokio::test]
+async fn a_downgrade_within_the_funnel_window_is_charged_nothing_at_once() {
+    // Checklist 14 with the default settings: the result of the upgrade is the capture of 0.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P1, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P1, P0, 1).await.unwrap();
+    assert!(
+        matches!(outcome, UpgradeOutcome::Charged { amount, .. } if amount == usd("0.00")),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn upgrades_within_the_funnel_window_are_charged_when_it_ends() {
+    // Checklists 11 and 16 with the default settings: 20 and 40 are captured once the window
+    // (`upgrade_capture_delay_secs`, 600 s) has passed; the cart then shows them charged.
+    let env = start().await;
+    let one = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let two = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    env.upgrade(&one.id, P0, P1, 1).await.unwrap();
+    env.upgrade(&two.id, P0, P1, 2).await.unwrap();
+    env.advance(600);
+    assert_eq!(upgrade_captures(&env.session(&one.id)), [dec("20")]);
+    assert_eq!(upgrade_captures(&env.session(&two.id)), [dec("40")]);
+    let head = env.carts().get(&ctx(), &one.id).await.unwrap().lines[0].clone();
+    assert_eq!(
+        (head.product_id.as_str(), head.upgrade.map(|u| u.status)),
+        (P1, Some(UpgradeStatus::Charged))
+    );
+}
+
+#[tokio::test]
+async fn a_concurrent_second_checkout_answers_the_first_one_s_order() {
+    // DESIGN §6: the same checkout twice at once gives one charge; the loser's 409 is read
+    // back and answered with the order the cart shows.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    // Whichever checkout reaches the vendor first waits there a moment; the other pays.
+    let hold = loyalty_sim::Fault::Latency(Duration::from_millis(300));
+    env.handle().inject("POST", &env.cart_path("/checkout"), hold, Some(1));
+    let (pay, first, second) = (card(demo::PAN_APPROVE), ctx(), ctx());
+    let (a, b) = tokio::join!(
+        env.carts().checkout(&first, &cart.id, &pay),
+        env.carts().checkout(&second, &cart.id, &pay)
+    );
+    let (CartCheckout::Paid(a), CartCheckout::Paid(b)) = (a.unwrap(), b.unwrap()) else {
+        panic!("both paid")
+    };
+    assert_eq!(a.order_id, b.order_id);
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 2, "both reached the vendor");
+    assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
+
+#[tokio::test]
+async fn a_cart_waiting_on_3_d_secure_answers_its_continuation_again() {
+    // A second checkout (the customer's return, a double click) answers the same page.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let first = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_3DS)).await.unwrap();
+    let CartCheckout::ActionRequired { action: a, .. } = first else { panic!("{first:?}") };
+    let again = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_3DS)).await.unwrap();
+    let CartCheckout::ActionRequired { action: b, .. } = again else { panic!("{again:?}") };
+    assert!(a.url.is_some(), "{a:?}");
+    assert_eq!((b.kind, b.url), (a.kind, a.url));
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1);
+}
+
+#[tokio::test]
+async fn a_line_added_to_a_test_cart_is_a_test_line() {
+    // §11: `behaviorId=2` on `new` and `add` for a test cart, whatever the configuration says.
+    let env = start().await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    assert!(!env.adapter.config().test_mode);
+    env.carts().add_line(&ctx(), &cart.id, &ProductId::new("918504"), Decimal::ONE).await.unwrap();
+    let add = env.journal().entries().into_iter().find(|e| e.method == "POST" && e.path.ends_with("/add"));
+    let query = add.and_then(|e| e.query).unwrap_or_default();
+    assert!(query.contains("behaviorId=2"), "{query}");
 }

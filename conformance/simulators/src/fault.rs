@@ -9,9 +9,11 @@ use std::time::Duration;
 pub enum Fault {
     /// Waits this long, then answers normally.
     Latency(Duration),
-    /// Answers this status with a small problem-details body; the handler does not run.
+    /// Answers this status with the simulator's fault body (by default a small problem-details
+    /// body, see [`crate::SimOptions::fault_body`]); the handler does not run.
     Status(u16),
-    /// Answers 429 with a `Retry-After` header in seconds; the handler does not run.
+    /// Answers 429 with a `Retry-After` header in seconds and the simulator's fault body; the
+    /// handler does not run.
     TooManyRequests {
         /// Value of the `Retry-After` header.
         retry_after_secs: u64,

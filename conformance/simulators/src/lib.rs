@@ -33,4 +33,4 @@ pub mod sessionm;
 pub use clock::SimClock;
 pub use fault::Fault;
 pub use journal::{Journal, JournalEntry};
-pub use server::{Oversized, SimHandle, SimOptions, SimServer};
+pub use server::{FaultBody, Oversized, SimHandle, SimOptions, SimServer};

@@ -81,6 +81,11 @@ const MAX_HEAD_BYTES: usize = 32 * 1024;
 /// gateway from the `SOAPAction` header or the first element inside `Body`.
 pub type RouteOf = Arc<dyn Fn(&Parts, &[u8]) -> Option<String> + Send + Sync>;
 
+/// Builds the answer to an injected [`Fault::Status`] or [`Fault::TooManyRequests`] in the
+/// vendor's own shape: given the status, returns the response (its body and content type). The
+/// kit then sets the status and, for a 429, the `Retry-After` header itself.
+pub type FaultBody = Arc<dyn Fn(StatusCode) -> Response<Body> + Send + Sync>;
+
 /// Options for [`start_with`]. Build with `SimOptions::default()` and the builder methods.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -113,6 +118,9 @@ pub struct SimOptions {
     pub port: u16,
     /// Serve the control API ([`crate::control`]) under `/_sim` with these vendor events.
     pub control: Option<Arc<dyn crate::control::VendorEvents>>,
+    /// The vendor's shape of an injected status; `None` (the default) answers a small
+    /// `application/problem+json` body.
+    pub fault_body: Option<FaultBody>,
 }
 
 impl Default for SimOptions {
@@ -129,6 +137,7 @@ impl Default for SimOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             port: 0,
             control: None,
+            fault_body: None,
         }
     }
 }
@@ -147,6 +156,7 @@ impl fmt::Debug for SimOptions {
             .field("max_connections", &self.max_connections)
             .field("port", &self.port)
             .field("control", &self.control.is_some())
+            .field("fault_body", &self.fault_body.as_ref().map(|_| "<fn>"))
             .finish()
     }
 }
@@ -155,6 +165,16 @@ impl SimOptions {
     /// Serves the control API under `/_sim` with `events` (`loyalty sim --control`).
     pub fn control(mut self, events: Arc<dyn crate::control::VendorEvents>) -> Self {
         self.control = Some(events);
+        self
+    }
+
+    /// Answers injected statuses (and 429s) with `f`, in the vendor's shape, instead of the
+    /// default problem-details body.
+    pub fn fault_body<F>(mut self, f: F) -> Self
+    where
+        F: Fn(StatusCode) -> Response<Body> + Send + Sync + 'static,
+    {
+        self.fault_body = Some(Arc::new(f));
         self
     }
 
@@ -245,6 +265,20 @@ struct Mode {
     body_timeout: Duration,
     /// [`start`]: the router knows nothing of [`Oversized`], so the kit answers `413` itself.
     answer_oversized: bool,
+    /// The vendor's shape of injected statuses ([`SimOptions::fault_body`]).
+    fault_body: Option<FaultBody>,
+}
+
+impl Mode {
+    /// The answer to an injected `status`: the vendor's shape, or problem details.
+    fn fault(&self, status: StatusCode) -> Response<Body> {
+        let mut r = match &self.fault_body {
+            Some(f) => f(status),
+            None => problem(status),
+        };
+        *r.status_mut() = status;
+        r
+    }
 }
 
 impl fmt::Debug for Mode {
@@ -254,6 +288,7 @@ impl fmt::Debug for Mode {
             .field("limit", &self.limit)
             .field("body_timeout", &self.body_timeout)
             .field("answer_oversized", &self.answer_oversized)
+            .field("fault_body", &self.fault_body.as_ref().map(|_| "<fn>"))
             .finish_non_exhaustive()
     }
 }
@@ -426,6 +461,7 @@ async fn launch(
         max_connections,
         port,
         control,
+        fault_body,
     } = options;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
@@ -442,6 +478,7 @@ async fn launch(
             limit: max_body_bytes,
             body_timeout: body_read_timeout,
             answer_oversized,
+            fault_body,
         },
         shutdown: tx,
     });
@@ -590,10 +627,10 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
             next.run(req).await
         }
         Some(Fault::Status(s)) => {
-            problem(StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            mode.fault(StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         }
         Some(Fault::TooManyRequests { retry_after_secs }) => {
-            let mut r = problem(StatusCode::TOO_MANY_REQUESTS);
+            let mut r = mode.fault(StatusCode::TOO_MANY_REQUESTS);
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             r
         }
@@ -709,4 +746,37 @@ fn dropped_connection() -> Response<Body> {
     let oversized = Bytes::from(vec![0u8; 2 * 1024 * 1024 + 1]);
     let failing = Request::new(Body::from(oversized)).into_limited_body();
     Response::new(Body::from_stream(failing.into_data_stream()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(fault_body: Option<FaultBody>) -> Mode {
+        Mode {
+            fields: Vec::new(),
+            route_of: None,
+            limit: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            answer_oversized: false,
+            fault_body,
+        }
+    }
+
+    #[test]
+    fn an_injected_status_is_problem_details_unless_the_simulator_gives_its_own_shape() {
+        let default = mode(None).fault(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(default.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(default.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let text: FaultBody = Arc::new(|_| {
+            let mut r = Response::new(Body::from("down"));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            // The kit, not the hook, decides the status.
+            *r.status_mut() = StatusCode::OK;
+            r
+        });
+        let own = mode(Some(text)).fault(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(own.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(own.headers()[header::CONTENT_TYPE], "text/plain");
+    }
 }

@@ -9,6 +9,8 @@ mod checkout;
 mod discount;
 #[path = "emanage/orders.rs"]
 mod orders;
+#[path = "emanage/reads.rs"]
+mod reads;
 #[path = "emanage/upgrades.rs"]
 mod upgrades;
 
@@ -419,12 +421,81 @@ async fn injected_503_on_checkout_leaves_the_cart_unpaid() {
 }
 
 #[tokio::test]
-async fn injected_429_carries_retry_after() {
+async fn injected_429_carries_retry_after_and_a_message_body() {
+    // §10: throttling is 429 + `Retry-After` with `{ "message": "..." }`.
     let t = sim().await;
     let path = format!("/api/campaigns/{}/products/prices", demo::WEB_KEY);
     t.server.handle().inject("GET", &path, Fault::TooManyRequests { retry_after_secs: 7 }, Some(1));
     let r = t.http.get(t.url(&path)).header("X_CID", demo::CID).send().await.unwrap();
     assert_eq!((r.status().as_u16(), r.headers()["retry-after"].to_str().unwrap()), (429, "7"));
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let (_, v) = read(r).await;
+    assert!(v["message"].is_string(), "{v}");
+    assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{v}");
+}
+
+#[tokio::test]
+async fn injected_server_faults_are_plain_text_or_empty() {
+    // §10: a server fault (500 / 503) is plain text or empty, never a JSON envelope.
+    let t = sim().await;
+    let path = format!("/api/campaigns/{}/products/prices", demo::WEB_KEY);
+    for status in [500u16, 503] {
+        t.server.handle().inject("GET", &path, Fault::Status(status), Some(1));
+        let r = t.http.get(t.url(&path)).header("X_CID", demo::CID).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"), "{status}");
+        let text = r.text().await.unwrap();
+        assert!(!text.is_empty() && serde_json::from_str::<Value>(&text).is_err(), "{text}");
+    }
+    let mut settings = EmanageSettings::default();
+    settings.server_fault_body = loyalty_sim::emanage::ServerFaultBody::Empty;
+    let t = sim_with(settings).await;
+    t.server.handle().inject("GET", &path, Fault::Status(500), Some(1));
+    let r = t.http.get(t.url(&path)).header("X_CID", demo::CID).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    assert_eq!(r.text().await.unwrap(), "");
+}
+
+#[tokio::test]
+async fn without_extras_the_cart_get_is_the_contract_s_five_fields_only() {
+    // `cart_extras = false`: what the live API may send (§6.4 row 5, §17 question 2).
+    let mut settings = EmanageSettings::default();
+    settings.cart_extras = false;
+    let t = sim_with(settings).await;
+    let sid = t.cart_with(&[(demo::PRODUCT_BASIC, 2)]).await;
+    let v = t.cart(&sid).await;
+    assert_eq!(
+        v,
+        json!({"products": [{"productId": demo::PRODUCT_BASIC, "productName": "Glow Serum - 1 bottle",
+                             "price": 100, "quantity": 2, "shippingPrice": 0}]})
+    );
+}
+
+#[tokio::test]
+async fn an_open_cart_is_priced_from_the_campaign_s_current_price_and_charged_at_it() {
+    // §6.4 notes: the server re-prices from the campaign; §1: a change reaches it when served.
+    let t = sim().await;
+    let sid = t.cart_with(&[(demo::PRODUCT_BASIC, 1)]).await;
+    assert!(t.probe.set_product_price(demo::WEB_KEY, demo::PRODUCT_BASIC, d("90")));
+    let v = t.cart(&sid).await;
+    assert_eq!((v["products"][0]["price"].clone(), v["total"].clone()), (json!(90), json!(90)));
+    t.customer(&sid).await;
+    let (s, v) = t.checkout(&sid, card(demo::PAN_APPROVE)).await;
+    assert_eq!((s.as_u16(), v["success"].clone()), (200, json!(true)), "{v}");
+    assert_eq!(t.session(&sid).captured(), d("90"));
+    // Once paid, a later change no longer moves what the cart shows.
+    assert!(t.probe.set_product_price(demo::WEB_KEY, demo::PRODUCT_BASIC, d("80")));
+    assert_eq!(t.cart(&sid).await["products"][0]["price"], json!(90));
+}
+
+#[tokio::test]
+async fn a_setting_keeps_an_open_line_at_the_price_it_was_added_with() {
+    let mut settings = EmanageSettings::default();
+    settings.reprice_open_carts = false;
+    let t = sim_with(settings).await;
+    let sid = t.cart_with(&[(demo::PRODUCT_BASIC, 1)]).await;
+    assert!(t.probe.set_product_price(demo::WEB_KEY, demo::PRODUCT_BASIC, d("90")));
+    assert_eq!(t.cart(&sid).await["products"][0]["price"], json!(100));
 }
 
 #[tokio::test]

@@ -19,6 +19,12 @@ pub enum Retry {
     Write,
     /// A write carrying an idempotency key the vendor honours: retried like a read.
     IdempotentWrite,
+    /// A write the vendor may act on even when it answers a refusal the transport would
+    /// otherwise take as "try again" (a charge behind a rate limiter, as eManage's checkout):
+    /// retried only when it was never sent ([`loyalty_core::WriteEffect::NotSent`], a connect
+    /// error or missing credentials). A 429 or any other answer goes to the caller, who
+    /// decides when to repeat it.
+    Unsent,
 }
 
 /// Builds a request body from the credentials of one attempt (see [`Body::Built`]).

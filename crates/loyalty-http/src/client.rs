@@ -466,6 +466,7 @@ fn may_retry(err: &Error, retry: Retry) -> bool {
         && match retry {
             Retry::Read | Retry::IdempotentWrite => true,
             Retry::Write => matches!(err.effect(), WriteEffect::NotSent | WriteEffect::RejectedBeforeActing),
+            Retry::Unsent => err.effect() == WriteEffect::NotSent,
         }
 }
 

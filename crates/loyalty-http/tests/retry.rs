@@ -183,6 +183,33 @@ async fn write_refused_before_acting_is_retried() {
 }
 
 #[tokio::test]
+async fn an_unsent_only_write_answered_429_goes_to_the_caller_at_once() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/checkout", scripted(&[429, 201], hits.clone()))).await;
+    let http = client(fast_config(base));
+
+    let call = Call::post("carts.checkout", "/checkout").json(json!({ "card": "x" })).retry(Retry::Unsent);
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+    assert!(err.is_temporary(), "the caller may repeat it: {err}");
+    assert_eq!(hits.get(), 1);
+}
+
+#[tokio::test]
+async fn an_unsent_only_write_is_retried_after_a_connect_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let base = url::Url::parse(&format!("http://{addr}/")).unwrap();
+    let http = client(fast_config(base).with_max_attempts(3));
+
+    let call = Call::post("carts.checkout", "/checkout").json(json!({ "card": "x" })).retry(Retry::Unsent);
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert_eq!(err.attempts(), 3);
+}
+
+#[tokio::test]
 async fn write_5xx_is_not_retried() {
     let hits = Counter::default();
     let base = serve(Router::new().route("/transactions", scripted(&[503, 201], hits.clone()))).await;

@@ -244,6 +244,9 @@ pub struct CartResponse {
     pub upgrade_parent_session_id: Option<String>,
     /// A redirect payment waiting for the customer.
     pub call_back_url: Option<String>,
+    /// A 3-D Secure (or other) continuation waiting for the customer: the
+    /// `paymentContinueResult.actionUrl` of the checkout reply (§6.3), repeated in the cart.
+    pub action_url: Option<String>,
     /// A test cart.
     pub test: Option<bool>,
 }
@@ -291,6 +294,12 @@ pub fn decode_cart(bytes: &[u8]) -> Conv<CartResponse> {
         shopping_cart_number: o.id(n::SHOPPING_CART_NUMBER)?,
         upgrade_parent_session_id: o.text(n::UPGRADE_PARENT_SESSION_ID)?,
         call_back_url: o.text(n::CALL_BACK_URL)?,
+        // A simulator extra: read when it has the checkout reply's shape, ignored otherwise.
+        action_url: o
+            .get(n::PAYMENT_CONTINUE_RESULT)
+            .and_then(|p| Obj::of(p, n::PAYMENT_CONTINUE_RESULT).ok())
+            .and_then(|p| p.text(n::ACTION_URL).ok().flatten())
+            .filter(|u| !u.trim().is_empty()),
         test: o.boolean(n::TEST)?,
     })
 }
@@ -383,6 +392,17 @@ mod tests {
         assert_eq!(c.shopping_cart_number.as_deref(), Some("20000003"));
         let bare = decode_cart(br#"{"products":[{"productId":1,"price":"1.5","quantity":2}]}"#).unwrap();
         assert_eq!((bare.status, bare.products[0].shipping_price), (None, Decimal::ZERO));
+    }
+
+    #[test]
+    fn a_waiting_3_d_secure_page_is_read_when_shown_and_never_fails_the_cart() {
+        let c =
+            decode_cart(br#"{"products":[],"paymentContinueResult":{"actionUrl":"https://3ds"}}"#).unwrap();
+        assert_eq!(c.action_url.as_deref(), Some("https://3ds"));
+        for odd in [r#""x""#, r#"{"actionUrl":""}"#, r#"{"actionUrl":7}"#, "null"] {
+            let body = format!(r#"{{"products":[],"paymentContinueResult":{odd}}}"#);
+            assert_eq!(decode_cart(body.as_bytes()).unwrap().action_url, None, "{odd}");
+        }
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! | `GET campaigns/{wk}/customers/location` | §6.1 |
 //! | `GET campaigns/{wk}/products/prices` (object form) and `…/prices/{countryCode}` (array form) | §6.1, §5.3 |
 //! | `GET campaigns/{wk}/upsells` | §6.1 |
+//! | `GET campaigns/{wk}/taxes/{countryCode}/{stateCode}[?coupon=]`, `GET campaigns/{wk}/coupons/{couponCode}?currencyCode=` | §6.1 |
+//! | `POST customers/{wk}`, `GET validation/verify-email/?email=`, `GET giftcards/balance/{code}` (plus `Authorization: iam-basic …`) | §6.2, §3 |
 //! | `POST shoppingcart/{wk}/new`, `POST …/add`, `PUT …/update`, `DELETE …/remove`, `GET shoppingcart/{wk}` | §6.4 rows 1-5, §7 |
 //! | `POST shoppingcart/{wk}/customers/new`, `POST shoppingcart/{wk}/checkout` | §6.4 rows 6-7 |
 //! | `POST orders/{wk}` (main and upsell orders) | §6.3 |
@@ -30,9 +32,17 @@
 //! * Cart GET extras (§6.4 notes, §8, §15.1): per line `listPrice`, `discountPercent`,
 //!   `lineTotal`, `lineDiscount`, `shippingMethodId`, `upgradeStatus`, `upgradedFromProductId`;
 //!   at the top `subtotal`, `shippingTotal`, `discountTotal`, `total`, `currency`, `status`,
-//!   `test`, `shoppingCartNumber`, `upgradeParentSessionId`, `callBackUrl`, `upgrades[]`
-//!   (`routes/cart.rs`). A discounted unit `price` that is not a whole number of minor units is
-//!   rounded half-up; `lineTotal` and the totals stay exact.
+//!   `test`, `shoppingCartNumber`, `upgradeParentSessionId`, `callBackUrl`,
+//!   `paymentContinueResult` (3-D Secure waiting), `upgrades[]` (`routes/cart.rs`). A discounted
+//!   unit `price` that is not a whole number of minor units is rounded half-up; `lineTotal` and
+//!   the totals stay exact. With [`EmanageSettings::cart_extras`] off the cart GET is
+//!   `products[]` with the contract's five fields only.
+//! * Prices: an open cart's plain lines follow the campaign's current price (§6.4 notes, "the
+//!   server very likely re-prices"; [`EmanageSettings::reprice_open_carts`]); they are fixed
+//!   once a checkout starts.
+//! * Injected faults (§10): a 429 answers `{ "message" }` with `Retry-After`; a 500 / 503 plain
+//!   text or nothing ([`EmanageSettings::server_fault_body`]), through the kit's fault-body
+//!   hook.
 //! * Redirect and 3-D Secure payments (§6.3, §15.1: the confirmation path is not shown):
 //!   `callBackUrl` / `paymentContinueResult.actionUrl` point to `GET {sim}/payments/{tracking}`;
 //!   `POST {sim}/payments/{tracking}/approve` confirms and `…/cancel` abandons, where `{sim}` is
@@ -41,13 +51,25 @@
 //!   `redirect_timeout_secs`, a cart goes back to Open and an offline-upgrade session is
 //!   discarded (`state.rs`).
 //! * Payment outcomes come from the test card table ([`TestPans`], `payment.rs`) for live and
-//!   test carts alike; redirect processors are 5, 31, 25, 33, 34; others (62 gift card) are 400.
+//!   test carts alike; redirect processors are 5, 31, 25, 33, 34; processor 62 pays with the
+//!   gift card named by `GiftCardNumber` when its balance covers the whole amount (else a
+//!   decline: 200 `success:false`), and a cart paid so is upgraded in a new session like a
+//!   redirect one; other processors are 400.
+//! * Seeded reads (§6.1, §6.2; [`demo`] and settings): tax rates by state, coupons, gift cards
+//!   and the `iam-basic` key. The replies of `POST customers/{wk}` (`{ success, customerId }`)
+//!   and `verify-email` (`{ email, isValid }`) are not shown by the public material.
 //! * Upgrades (§7.2, `upgrade.rs`, `state.rs`): a step stays a `preview` for
-//!   `upgrade_capture_delay_secs` (default 10 minutes), then its charge is tried up to
+//!   `upgrade_capture_delay_secs` (default 10 minutes, so that checklist 12's "no capture
+//!   between" holds with the defaults), then its charge is tried up to
 //!   `max_upgrade_charge_attempts` times; steps within the window are charged once, last − first.
-//!   Deltas use catalogue prices; an upgraded unit keeps the discount of the unit it replaced.
-//!   An upgrade line's `quantity` must equal `upgradePreviewQuantity`. When a later step of an
-//!   already charged chain fails, the line goes back to the last paid product.
+//!   A step that owes nothing is settled at once. Deltas use catalogue prices; an upgraded unit
+//!   keeps the discount of the unit it replaced. `upgradePreviewQuantity` says how many units
+//!   are upgraded; the line's `quantity` is compared with it only under
+//!   [`EmanageSettings::upgrade_quantity_must_match`]. A discarded chain's line goes back to the
+//!   original product and reports `upgradeStatus: "discarded"` (merged into the rest of a split
+//!   line when there is one). When a later step of an already charged chain fails, the line goes
+//!   back to the last paid product.
+//! * An unknown `sessionId` is 404 whatever its shape (checklist 8); a missing one is 400.
 //! * Progressive discount (§8, `pricing.rs`): computed per product group on its total in minor
 //!   units, half-up once, allocated over split lines by largest remainder.
 //! * Ids: session ids are GUID-shaped and deterministic (a counter through splitmix64); cart,
@@ -72,8 +94,8 @@ use rust_decimal::Decimal;
 
 pub use session::{Capture, CaptureKind, SessionStatus, UpgradeStatus};
 pub use settings::{
-    CapturePolicy, DiscountCount, DiscountMode, DuplicateAdd, EmanageSettings, Location,
-    OfflineUpgradeCreation, PriceCheck, ProgressiveDiscount, TestPans, Tier,
+    CapturePolicy, Coupon, DiscountCount, DiscountMode, DuplicateAdd, EmanageSettings, GiftCard, Location,
+    OfflineUpgradeCreation, PriceCheck, ProgressiveDiscount, ServerFaultBody, TaxRate, TestPans, Tier,
 };
 
 use crate::{clock::SimClock, server::SimServer};
@@ -166,6 +188,18 @@ pub mod demo {
     /// Billing descriptor answered by checkout and orders.
     pub const DESCRIPTOR: &str = "DEMOSHOP*GLOW";
 
+    /// The `iam-basic` key of the gift-card balance call (`Authorization: iam-basic <GUID>`,
+    /// §3). A test credential; it never reaches the journal.
+    pub const IAM_BASIC_KEY: &str = "0c9d8e7f-6a5b-4c3d-9e2f-1a0b9c8d7e6f";
+    /// Gift card with 100.00 that may pay shipping (§6.2, processor 62).
+    pub const GIFT_CARD_100: &str = "GIFT-100-DEMO";
+    /// Gift card with 25.00 that may not pay shipping.
+    pub const GIFT_CARD_25: &str = "GIFT-25-DEMO";
+    /// Campaign coupon: 10 % off from a purchase of 50.00 (§6.1).
+    pub const COUPON: &str = "SAVE10";
+    /// Gift-card payments (§6.3: `62`, a gift card covering the whole amount).
+    pub const PROCESSOR_GIFT_CARD: i64 = 62;
+
     /// Reporting API user (§12, HTTP Basic on `POST /auth`).
     pub const REPORTING_USER: &str = "demo-reporter";
     /// Reporting API password. A test credential; it never reaches the journal.
@@ -200,6 +234,7 @@ impl EmanageSim {
         port: u16,
         control: bool,
     ) -> std::io::Result<(SimServer, EmanageProbe)> {
+        let fault_body = settings.server_fault_body;
         let inner = state::Inner::new(settings);
         let prefix = inner.sim_prefix.clone();
         let inner = Arc::new(Mutex::new(inner));
@@ -208,6 +243,8 @@ impl EmanageSim {
         let options = crate::server::SimOptions::default()
             .redact_headers(["x_cid"])
             .redact_fields(["creditcard", "cvv"])
+            // Injected faults in the contract's shapes (§10), not the kit's problem details.
+            .fault_body(move |status| routes::fault(status, fault_body))
             .port(port);
         let options = if control {
             options.control(Arc::new(Events(EmanageProbe { inner: inner.clone(), clock: clock.clone() })))

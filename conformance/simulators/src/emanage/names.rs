@@ -33,6 +33,14 @@ pub(crate) const BEHAVIOR_TEST: i64 = 2;
 /// Alipay, WeChat Pay.
 pub(crate) const REDIRECT_PROCESSORS: [i64; 5] = [5, 31, 25, 33, 34];
 
+/// The gift-card processor id (§6.3: id \[K\], meaning \[I\]): a gift card covering the whole
+/// amount.
+pub(crate) const GIFT_CARD_PROCESSOR: i64 = 62;
+/// The gift card a processor-62 payment uses (§6.3 \[K\]; next to `payment` in §6.4 row 9).
+pub(crate) const GIFT_CARD_NUMBER: &str = "GiftCardNumber";
+/// The scheme of the gift-card balance call's `Authorization` header (§3 \[K\]).
+pub(crate) const IAM_BASIC: &str = "iam-basic";
+
 /// Error body keys (§10 \[S\], ASP.NET-like \[I\]).
 pub(crate) const MESSAGE: &str = "message";
 /// See [`MESSAGE`].
@@ -76,6 +84,11 @@ pub(crate) mod extra {
     pub(crate) const CURRENCY: &str = "currency";
     /// The cart number once checked out (a checkout reply field, \[K\], repeated here).
     pub(crate) const SHOPPING_CART_NUMBER: &str = "shoppingCartNumber";
+    /// A 3-D Secure payment waiting: `{ actionUrl }`, the checkout reply's field (§6.3 \[K\]),
+    /// repeated here.
+    pub(crate) const PAYMENT_CONTINUE_RESULT: &str = "paymentContinueResult";
+    /// See [`PAYMENT_CONTINUE_RESULT`].
+    pub(crate) const ACTION_URL: &str = "actionUrl";
 }
 
 /// Upgrade line status values (§15.1 \[S\]).

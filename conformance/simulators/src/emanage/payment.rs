@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::{
     input::{Check, Obj},
-    names::REDIRECT_PROCESSORS,
+    names::{GIFT_CARD_NUMBER, GIFT_CARD_PROCESSOR, REDIRECT_PROCESSORS},
     settings::TestPans,
 };
 
@@ -23,6 +23,11 @@ pub(crate) enum PaymentInput {
     /// Upsell orders charge the card on file (§6.3).
     CardOnFile {
         card_id: i64,
+    },
+    /// Processor 62: a gift card covering the whole amount, named by `GiftCardNumber` (§6.3,
+    /// §6.4 row 9).
+    GiftCard {
+        number: String,
     },
 }
 
@@ -41,8 +46,17 @@ pub(crate) fn read_payment(c: &mut Check, body: &Obj, allow_card_on_file: bool) 
     let path = "payment";
     let p = c.req_obj(body, path, "")?;
     if let Some(processor) = c.int(p, "paymentProcessorId", path) {
+        if processor == GIFT_CARD_PROCESSOR {
+            // `GiftCardNumber` goes next to `payment` (§6.4 row 9); inside it is read too.
+            let number = c.str(p, GIFT_CARD_NUMBER, path).or_else(|| c.str(body, GIFT_CARD_NUMBER, ""));
+            let Some(number) = number.filter(|n| !n.trim().is_empty()) else {
+                c.err(GIFT_CARD_NUMBER, "The GiftCardNumber field is required for a gift-card payment.");
+                return None;
+            };
+            return Some(PaymentInput::GiftCard { number: number.trim().to_string() });
+        }
         if !REDIRECT_PROCESSORS.contains(&processor) {
-            // Simulator decision: gift-card (62) and unknown processors are not simulated.
+            // Simulator decision: processors the contract does not list are not simulated.
             c.err("payment.paymentProcessorId", format!("Payment processor {processor} is not supported."));
             return None;
         }

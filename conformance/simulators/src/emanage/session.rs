@@ -70,6 +70,9 @@ pub(crate) enum PaymentMethod {
     Card { card_id: u64, upgrade_charges_fail: bool },
     /// A redirect processor (5, 31, 25, 33, 34): later upgrades need a new session (rule 7).
     Redirect { processor: i64 },
+    /// Processor 62, a gift card: spent on the amount, so later upgrades need a new session
+    /// too (simulator decision).
+    GiftCard { code: String },
 }
 
 impl PaymentMethod {
@@ -77,6 +80,7 @@ impl PaymentMethod {
         match self {
             Self::Card { .. } => None,
             Self::Redirect { processor } => Some(*processor),
+            Self::GiftCard { .. } => Some(super::names::GIFT_CARD_PROCESSOR),
         }
     }
 }
@@ -250,9 +254,10 @@ impl Session {
         self.lines.iter().position(|l| l.product_id == product_id && l.chain.is_none() && l.delta.is_none())
     }
 
-    /// Whether later upgrades need a new session (paid with a redirect processor, §7.2 rule 7).
+    /// Whether later upgrades need a new session (paid with a redirect processor, §7.2 rule 7,
+    /// or a gift card).
     pub fn paid_offline(&self) -> bool {
-        matches!(self.paid_with, Some(PaymentMethod::Redirect { .. }))
+        matches!(self.paid_with, Some(PaymentMethod::Redirect { .. } | PaymentMethod::GiftCard { .. }))
     }
 
     pub fn captured(&self) -> Decimal {
@@ -309,9 +314,20 @@ pub(crate) struct Priced {
 /// Prices a session from its campaign's catalogue (§8 "applied by the server when it prices
 /// the session"). An upgrade head is priced as the units it replaced plus the chain charge, so
 /// it keeps their discount and the tier never moves (§8); an offline-upgrade session holds only
-/// its delta line, undiscounted.
-pub(crate) fn price(s: &Session, campaign: &Campaign, cfg: Option<&ProgressiveDiscount>, exp: u32) -> Priced {
+/// its delta line, undiscounted. With `reprice`, an open cart's plain lines take the campaign's
+/// current price (§6.4 notes: the server re-prices from the campaign).
+pub(crate) fn price(
+    s: &Session,
+    campaign: &Campaign,
+    cfg: Option<&ProgressiveDiscount>,
+    exp: u32,
+    reprice: bool,
+) -> Priced {
     let cfg = if s.parent.is_none() && campaign.progressive { cfg } else { None };
+    let current = |l: &Line| match campaign.product(l.product_id) {
+        Some(p) if reprice && s.status == SessionStatus::Open => p.price,
+        _ => l.unit_price,
+    };
     let base: Vec<DiscountLine> = s
         .lines
         .iter()
@@ -322,7 +338,7 @@ pub(crate) fn price(s: &Session, campaign: &Campaign, cfg: Option<&ProgressiveDi
             }
             (None, Some(d)) => DiscountLine { base_product: l.product_id, base_unit: d, units: 0 },
             (None, None) => {
-                DiscountLine { base_product: l.product_id, base_unit: l.unit_price, units: l.quantity }
+                DiscountLine { base_product: l.product_id, base_unit: current(l), units: l.quantity }
             }
         })
         .collect();
@@ -334,17 +350,17 @@ pub(crate) fn price(s: &Session, campaign: &Campaign, cfg: Option<&ProgressiveDi
         let (base_unit, list_price, shipping_price, upgrade) = match (l.chain, l.delta) {
             (Some(ci), _) => {
                 let c = &s.chains[ci];
-                (
-                    c.origin_unit,
-                    c.head().1.max(c.origin_unit),
-                    Decimal::ZERO,
-                    Some((c.status, c.origin_product)),
-                )
+                // A discarded chain's line is the original product again, at the price paid.
+                let list = match c.status {
+                    UpgradeStatus::Discarded => c.origin_unit,
+                    _ => c.head().1.max(c.origin_unit),
+                };
+                (c.origin_unit, list, Decimal::ZERO, Some((c.status, c.origin_product)))
             }
             (None, Some(delta)) => (delta, delta, Decimal::ZERO, None),
             (None, None) => {
                 let ship = product.and_then(|p| p.shipping(l.shipping_method_id)).map(|s| s.price);
-                (b.base_unit, l.unit_price, ship.unwrap_or_default(), None)
+                (b.base_unit, b.base_unit, ship.unwrap_or_default(), None)
             }
         };
         let surcharge = (list_price - base_unit) * q;

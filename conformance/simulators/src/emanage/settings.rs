@@ -90,6 +90,17 @@ pub enum DiscountMode {
     MarginalUnit,
 }
 
+/// The body of an injected server fault (500 / 503, §10: "plain text or empty").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ServerFaultBody {
+    /// A short `text/plain` reason (default).
+    Text,
+    /// No body at all.
+    Empty,
+}
+
 /// One progressive-discount tier: `percent` off from `min_units` qualifying units on.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +175,47 @@ impl Default for TestPans {
     }
 }
 
+/// A seeded gift card: `GET giftcards/balance/{code}` (§6.2) and processor 62 (§6.3, a gift
+/// card covering the whole amount).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GiftCard {
+    /// The card code, matched case-insensitively.
+    pub code: String,
+    /// Balance in major units of the campaign currency; an integer or a decimal string.
+    #[serde(deserialize_with = "amount")]
+    pub balance: Decimal,
+    /// `canPayShipping`.
+    pub can_pay_shipping: bool,
+}
+
+/// A seeded tax rate: `GET campaigns/{wk}/taxes/{countryCode}/{stateCode}` (§6.1).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxRate {
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// State or region code.
+    pub state_code: String,
+    /// Percentage of the (coupon-discounted) price; an integer or a decimal string.
+    #[serde(deserialize_with = "percent")]
+    pub percent: Decimal,
+}
+
+/// A seeded campaign coupon: `GET campaigns/{wk}/coupons/{couponCode}` (§6.1).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coupon {
+    /// The code, matched case-insensitively.
+    pub code: String,
+    /// Percentage off (`discount`).
+    #[serde(deserialize_with = "percent")]
+    pub percent: Decimal,
+    /// Smallest purchase it applies to, in major units (`formattedMinimalPurchase`).
+    #[serde(deserialize_with = "amount")]
+    pub minimal_purchase: Decimal,
+}
+
 /// The caller's geo-IP answer of `GET campaigns/{wk}/customers/location` and the `location` of
 /// the price list (simulator decision: one fixed location).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -214,13 +266,49 @@ pub struct EmanageSettings {
     pub currency: String,
     /// Not in §15.2: how long an upgrade step stays a preview before its charge is attempted, in
     /// seconds (default 600). Steps made within the window are charged once, last − first
-    /// (§9.2 "no capture between the steps"); 0 = charge at once, during the `add`.
+    /// (§9.2 "no capture between the steps"); 0 = charge at once, during the `add`. A step that
+    /// has nothing to capture (a downgrade, §7.2 rule 3) is settled at once whatever the window.
+    ///
+    /// Why a window by default: the checklist holds with the default settings, and its item 12
+    /// ("100 → 120 → 140, no capture between: one capture of 40") needs a step that is not
+    /// captured before the next one arrives, while item 13 names the earlier capture as its own
+    /// precondition. Items 11 and 16 (captures of 20 and 40) hold once the window has passed.
     pub upgrade_capture_delay_secs: u64,
+    /// Not in §15.2: whether an upgrade line's `quantity` must equal `upgradePreviewQuantity`
+    /// (default false: §7.1 defines only `upgradePreviewQuantity` as how many units are
+    /// upgraded; the line's `quantity` is read but not compared).
+    pub upgrade_quantity_must_match: bool,
+    /// Not in §15.2: whether the cart GET carries the simulator extras (§6.4 notes, §8, §15.1:
+    /// totals, `listPrice`, `discountPercent`, `status`, `test`, `shoppingCartNumber`,
+    /// `upgradeParentSessionId`, `callBackUrl`, `upgradeStatus`, `upgradedFromProductId`…).
+    /// Default true, as the contract's simulator does; false serves `products[]` with the
+    /// contract's five fields only, as the live API may.
+    pub cart_extras: bool,
+    /// Not in §15.2: whether an open cart's plain lines are priced from the campaign's current
+    /// price (default true: "the server very likely re-prices from the campaign", §6.4 notes;
+    /// price changes reach it as the campaign cache serves them, §1). False keeps the price a
+    /// line had when it was added. Prices are fixed once a checkout starts.
+    pub reprice_open_carts: bool,
     /// Not in §15.2: every upgrade charge attempt fails (default false). The probe's
     /// `fail_next_upgrade_charges` and the upgrade-charge-failure card are the finer hooks.
     pub upgrade_charges_fail: bool,
+    /// Not in §15.2: the body of an injected 500 / 503 (§10 "plain text or empty"; default
+    /// text). Injected 429s answer `{ "message": … }` with `Retry-After`. Read once at start.
+    pub server_fault_body: ServerFaultBody,
     /// Not in §15.2: the fixed geo-IP location (default US / CA).
     pub location: Location,
+    /// Not in §15.2: the `iam-basic` key the gift-card balance call needs (§3; default
+    /// [`demo::IAM_BASIC_KEY`]). A test credential, never journaled.
+    pub iam_basic_key: String,
+    /// Not in §15.2: gift cards (default [`demo::GIFT_CARD_100`] with 100.00 that pays shipping
+    /// and [`demo::GIFT_CARD_25`] with 25.00 that does not). Balances are read at start and
+    /// spent by processor 62.
+    pub gift_cards: Vec<GiftCard>,
+    /// Not in §15.2: tax rates by country and state (default US-CA 7.25 %, US-NY 8.875 %;
+    /// anywhere else 0).
+    pub tax_rates: Vec<TaxRate>,
+    /// Not in §15.2: the campaigns' coupons (default [`demo::COUPON`]: 10 % from 50.00).
+    pub coupons: Vec<Coupon>,
     /// Not in §15.2: path prefix of the simulator-only routes (redirect payment pages and their
     /// confirmation, the reporting CSV). Read once at start (default `/__sim`).
     pub sim_prefix: String,
@@ -241,8 +329,38 @@ impl Default for EmanageSettings {
             test_pans: TestPans::default(),
             currency: "USD".into(),
             upgrade_capture_delay_secs: 10 * 60,
+            upgrade_quantity_must_match: false,
+            cart_extras: true,
+            reprice_open_carts: true,
             upgrade_charges_fail: false,
+            server_fault_body: ServerFaultBody::Text,
             location: Location::default(),
+            iam_basic_key: demo::IAM_BASIC_KEY.into(),
+            gift_cards: vec![
+                GiftCard {
+                    code: demo::GIFT_CARD_100.into(),
+                    balance: Decimal::from(100),
+                    can_pay_shipping: true,
+                },
+                GiftCard {
+                    code: demo::GIFT_CARD_25.into(),
+                    balance: Decimal::from(25),
+                    can_pay_shipping: false,
+                },
+            ],
+            tax_rates: vec![
+                TaxRate { country_code: "US".into(), state_code: "CA".into(), percent: Decimal::new(725, 2) },
+                TaxRate {
+                    country_code: "US".into(),
+                    state_code: "NY".into(),
+                    percent: Decimal::new(8875, 3),
+                },
+            ],
+            coupons: vec![Coupon {
+                code: demo::COUPON.into(),
+                percent: Decimal::from(10),
+                minimal_purchase: Decimal::from(50),
+            }],
             sim_prefix: "/__sim".into(),
         }
     }
@@ -271,6 +389,31 @@ fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         return Err(de::Error::custom("percent must be between 0 and 100"));
     }
     Ok(p)
+}
+
+/// Reads a non-negative amount from an integer or a decimal string, never through `f64`.
+fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an amount as an integer or a decimal string")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            Decimal::from_str(v.trim()).map_err(E::custom)
+        }
+    }
+    let a = d.deserialize_any(V)?;
+    if a < Decimal::ZERO {
+        return Err(de::Error::custom("an amount is never negative"));
+    }
+    Ok(a)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::{
     session::{
         self, Capture, CaptureKind, PaymentMethod, Pending, Priced, Session, SessionStatus, UpgradeStatus,
     },
-    settings::EmanageSettings,
+    settings::{EmanageSettings, GiftCard},
     upgrade,
 };
 
@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     pub exports: HashMap<String, String>,
     /// Upgrade charge attempts the probe asked to fail.
     pub fail_next_upgrade_charges: u32,
+    /// Gift cards and their balances (seeded from the settings at start).
+    pub gift_cards: Vec<GiftCard>,
     seq: u64,
     next_number: u64,
 }
@@ -83,6 +85,7 @@ fn secs(n: u64) -> Duration {
 
 impl Inner {
     pub fn new(settings: EmanageSettings) -> Self {
+        let gift_cards = settings.gift_cards.clone();
         Self {
             sim_prefix: settings.sim_prefix.trim_end_matches('/').to_string(),
             settings,
@@ -96,9 +99,30 @@ impl Inner {
             tokens: HashMap::new(),
             exports: HashMap::new(),
             fail_next_upgrade_charges: 0,
+            gift_cards,
             seq: 0,
             next_number: 0,
         }
+    }
+
+    /// The gift card of `code` (any letter case).
+    pub fn gift_card(&self, code: &str) -> Option<&GiftCard> {
+        self.gift_cards.iter().find(|g| g.code.eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// Pays `amount` with gift card `code` (processor 62 covers the whole amount, §6.3): the
+    /// reason of a decline when it is unknown or its balance falls short.
+    pub fn spend_gift_card(&mut self, code: &str, amount: Decimal) -> Result<(), &'static str> {
+        let card = self
+            .gift_cards
+            .iter_mut()
+            .find(|g| g.code.eq_ignore_ascii_case(code.trim()))
+            .ok_or("The gift card is not valid.")?;
+        if card.balance < amount {
+            return Err("The gift card balance does not cover the amount.");
+        }
+        card.balance -= amount;
+        Ok(())
     }
 
     /// A GUID-shaped id (version 4 and variant bits set), deterministic from a counter.
@@ -150,7 +174,23 @@ impl Inner {
 
     pub fn priced(&self, s: &Session) -> Option<Priced> {
         let campaign = self.campaign(&s.web_key)?;
-        Some(session::price(s, campaign, Some(&self.settings.progressive_discount), self.exp()))
+        let reprice = self.settings.reprice_open_carts;
+        Some(session::price(s, campaign, Some(&self.settings.progressive_discount), self.exp(), reprice))
+    }
+
+    /// Fixes the prices of a session's plain lines at the campaign's current ones: its checkout
+    /// is starting, so what is charged no longer moves with the campaign.
+    pub fn freeze_prices(&mut self, sid: &str) {
+        if !self.settings.reprice_open_carts {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(campaign) = self.campaigns.iter().find(|c| c.web_key == s.web_key) else { return };
+        for l in s.lines.iter_mut().filter(|l| l.chain.is_none() && l.delta.is_none()) {
+            if let Some(p) = campaign.product(l.product_id) {
+                l.unit_price = p.price;
+            }
+        }
     }
 
     pub fn add_session(&mut self, s: Session) {

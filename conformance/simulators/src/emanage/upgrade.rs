@@ -41,7 +41,10 @@ pub(crate) fn add_step(
 ) -> usize {
     let line = s.lines[line_idx].clone();
     let split = quantity < line.quantity;
-    let ci = match line.chain {
+    // A discarded chain is over: its line is the original product again, and a new step on
+    // it starts a new chain from there.
+    let live = line.chain.filter(|ci| s.chains[*ci].status != UpgradeStatus::Discarded);
+    let ci = match live {
         Some(ci) if split => {
             s.chains[ci].quantity -= quantity;
             let mut c = s.chains[ci].clone();
@@ -124,20 +127,24 @@ pub(crate) fn fail(s: &mut Session, ci: usize) {
     }
     c.status = UpgradeStatus::Discarded;
     let (origin, unit, shipping, quantity) = (c.origin_product, c.origin_unit, c.origin_shipping, c.quantity);
-    s.lines.remove(li);
     match s.plain_line(origin) {
-        Some(p) => s.lines[p].quantity += quantity,
-        None => s.lines.insert(
-            li,
-            Line {
+        // The rest of a split line is still there: the units go back into it.
+        Some(p) => {
+            s.lines[p].quantity += quantity;
+            s.lines.remove(li);
+        }
+        // The line itself goes back to the original product and keeps its chain, so the cart
+        // GET reports the upgrade's terminal status `discarded` on it (§7.2 rule 6).
+        None => {
+            s.lines[li] = Line {
                 product_id: origin,
                 quantity,
                 shipping_method_id: shipping,
                 unit_price: unit,
-                chain: None,
+                chain: Some(ci),
                 delta: None,
-            },
-        ),
+            }
+        }
     }
 }
 
@@ -179,6 +186,20 @@ mod tests {
         let lines: Vec<(i64, u32)> = s.lines.iter().map(|l| (l.product_id, l.quantity)).collect();
         assert_eq!(lines, [(918_325, 2)]);
         assert_eq!(s.chains[ci].status, UpgradeStatus::Discarded);
+    }
+
+    #[test]
+    fn a_failed_whole_line_goes_back_to_the_original_and_still_shows_the_discarded_chain() {
+        let mut s = paid_session(1);
+        let ci = add_step(&mut s, 0, 1, (918_446, d(120)), 145);
+        fail(&mut s, ci);
+        assert_eq!((s.lines[0].product_id, s.lines[0].chain), (918_325, Some(ci)));
+        assert_eq!(s.chains[ci].ships(), 918_325);
+        // Upgrading it again starts a new chain from the original product.
+        let li = find_target(&s, 918_325).unwrap();
+        let next = add_step(&mut s, li, 1, (918_447, d(140)), 145);
+        assert_ne!(next, ci);
+        assert_eq!((s.chains[next].origin_product, s.chains[next].origin_unit), (918_325, d(100)));
     }
 
     #[test]

@@ -211,10 +211,23 @@ async fn session_of_another_campaign_is_404() {
 }
 
 #[tokio::test]
-async fn session_id_that_is_not_a_guid_is_400_naming_session_id() {
+async fn a_session_id_that_is_not_a_guid_is_an_unknown_session_and_a_missing_one_is_400() {
+    // Checklist 8, §10: an unknown sessionId is 404 with a message, whatever its shape.
     let t = sim().await;
     let (s, v) = t.get(&cart_path("?sessionId=abc")).await;
-    assert_eq!((s.as_u16(), v["modelState"]["sessionId"].is_array()), (400, true), "{v}");
+    assert_eq!((s.as_u16(), v["message"].is_string()), (404, true), "{v}");
+    let (s, v) =
+        t.call(Method::PUT, &cart_path("/update?sessionId=abc&productId=918325&quantity=1"), None).await;
+    assert_eq!(s.as_u16(), 404, "{v}");
+    let (s, v) = t.call(Method::DELETE, &cart_path("/remove?sessionId=abc&productId=918325"), None).await;
+    assert_eq!(s.as_u16(), 404, "{v}");
+    let (s, v) = t.add("abc", line(demo::PRODUCT_BASIC, 1)).await;
+    assert_eq!(s.as_u16(), 404, "{v}");
+    let body = json!({"email": "ada@example.com", "useShippingAddressForBilling": true, "shippingAddress": address()});
+    let (s, v) = t.post(&cart_path("/customers/new?sessionId=abc"), body).await;
+    assert_eq!(s.as_u16(), 404, "{v}");
+    let (s, v) = t.checkout("abc", card(demo::PAN_APPROVE)).await;
+    assert_eq!((s.as_u16(), v["message"].is_string()), (404, true), "{v}");
     let (s, v) = t.get(&cart_path("")).await;
     assert_eq!((s.as_u16(), v["modelState"]["sessionId"].is_array()), (400, true), "{v}");
 }

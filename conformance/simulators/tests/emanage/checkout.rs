@@ -116,6 +116,8 @@ async fn three_d_secure_card_answers_an_action_url_and_awaits_confirmation() {
     let url = v["paymentContinueResult"]["actionUrl"].as_str().unwrap();
     assert!(url.starts_with(t.server.base_url()), "{url}");
     assert_eq!(t.session(&sid).status, SessionStatus::AwaitingPayment);
+    // The cart read back while it waits repeats the continuation (a simulator extra).
+    assert_eq!(t.cart(&sid).await["paymentContinueResult"]["actionUrl"], json!(url));
     assert!(t.probe.confirm_payment(&sid));
     assert_eq!(t.session(&sid).captured(), d("100"));
 }
@@ -136,10 +138,45 @@ async fn redirect_processor_answers_call_back_url_and_tracking_number() {
 }
 
 #[tokio::test]
-async fn gift_card_processor_is_not_simulated() {
+async fn a_gift_card_covering_the_amount_pays_the_cart_and_its_balance_goes_down() {
+    // §6.3 processor 62 with `GiftCardNumber` (next to `payment`, §6.4 row 9).
     let t = sim().await;
     let sid = ready_cart(&t).await;
-    let (s, v) = t.checkout(&sid, json!({"paymentProcessorId": "62"})).await;
+    let body = json!({"behaviorId": 1, "sessionId": sid, "payment": {"paymentProcessorId": "62"},
+                      "GiftCardNumber": demo::GIFT_CARD_100, "fraudSessionId": "kount-1"});
+    let (s, v) = t.post(&cart_path("/checkout"), body).await;
+    assert_eq!(
+        (s.as_u16(), v["success"].clone(), v["paymentProcessorId"].clone()),
+        (200, json!(true), json!(62)),
+        "{v}"
+    );
+    assert!(v["shoppingCartNumber"].is_number(), "{v}");
+    assert_eq!((t.session(&sid).status, t.session(&sid).captured()), (SessionStatus::Paid, d("100")));
+    // The card is spent: a second cart of 100 is declined.
+    let other = ready_cart(&t).await;
+    let body = json!({"sessionId": other, "payment": {"paymentProcessorId": 62, "giftCardNumber": demo::GIFT_CARD_100}});
+    let (s, v) = t.post(&cart_path("/checkout"), body).await;
+    assert_eq!(
+        (s.as_u16(), v["success"].clone(), v["orderNumber"].clone()),
+        (200, json!(false), Value::Null),
+        "{v}"
+    );
+    assert_eq!(t.session(&other).status, SessionStatus::Open);
+}
+
+#[tokio::test]
+async fn a_gift_card_payment_needs_its_number() {
+    let t = sim().await;
+    let sid = ready_cart(&t).await;
+    let (s, v) = t.checkout(&sid, json!({"paymentProcessorId": 62})).await;
+    assert_eq!((s.as_u16(), v["modelState"]["GiftCardNumber"].is_array()), (400, true), "{v}");
+}
+
+#[tokio::test]
+async fn an_unlisted_processor_is_400_naming_it() {
+    let t = sim().await;
+    let sid = ready_cart(&t).await;
+    let (s, v) = t.checkout(&sid, json!({"paymentProcessorId": "77"})).await;
     assert_eq!((s.as_u16(), v["modelState"]["payment.paymentProcessorId"].is_array()), (400, true), "{v}");
 }
 

@@ -137,8 +137,23 @@ async fn preview_quantity_zero_or_above_the_line_is_400_naming_it() {
 }
 
 #[tokio::test]
-async fn upgrade_line_quantity_must_equal_the_preview_quantity() {
+async fn the_preview_quantity_alone_says_how_many_units_are_upgraded() {
+    // §7.1 defines only `upgradePreviewQuantity` as how many units; the line's `quantity` is
+    // not compared with it by default.
     let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    let mut l = upgrade_line(P0, P1, 1);
+    l["quantity"] = json!(2);
+    let (s, v) = t.add(&sid, l).await;
+    assert_eq!(s.as_u16(), 200, "{v}");
+    assert_eq!(t.session(&sid).lines, vec![(P0, 1), (P1, 1)]);
+}
+
+#[tokio::test]
+async fn a_setting_makes_the_line_quantity_equal_the_preview_quantity() {
+    let mut settings = EmanageSettings::default();
+    settings.upgrade_quantity_must_match = true;
+    let t = sim_with(settings).await;
     let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
     let mut l = upgrade_line(P0, P1, 1);
     l["quantity"] = json!(2);
@@ -195,6 +210,30 @@ async fn three_failed_charges_discard_the_upgrade_and_the_original_ships() {
     assert_eq!(view.shipments, [(P0, 1)]);
     assert_eq!(view.lines, [(P0, 1)]);
     assert_eq!(t.cart(&sid).await["upgrades"][0]["status"], "discarded");
+    // §7.2 rule 6: the line is back to 918325 and reports the terminal status.
+    let line = &t.cart(&sid).await["products"][0];
+    assert_eq!((line["productId"].clone(), line["price"].clone()), (json!(P0), json!(100)), "{line}");
+    assert_eq!(
+        (line["upgradeStatus"].clone(), line["upgradedFromProductId"].clone()),
+        (json!("discarded"), json!(P0))
+    );
+    // The line can be upgraded again: a new chain from the original product.
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    t.probe.capture_upgrades_now();
+    assert_eq!(upgrade_captures(&t.session(&sid)), [d("20")]);
+}
+
+#[tokio::test]
+async fn a_step_that_owes_nothing_is_settled_at_once_within_the_funnel_window() {
+    // Checklist 14 with the default window: a downgrade captures 0, at once.
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P1, 1)], demo::PAN_APPROVE).await;
+    let (s, v) = t.upgrade(&sid, P1, P0, 1).await;
+    assert_eq!(s, 200, "{v}");
+    let view = t.session(&sid);
+    assert_eq!((view.upgrades[0].status, view.captured()), (UpgradeStatus::Charged, d("120")));
+    assert_eq!(view.shipments, [(P0, 1)]);
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{num, ok, Req, Res};
+use super::{field_error, message, num, ok, Req, Res};
 use crate::emanage::{
     catalog::{Campaign, Product},
+    input::query,
     pricing::{format_money, half_up},
+    settings::Coupon,
     state::Inner,
 };
 
@@ -94,4 +96,65 @@ pub(super) fn upsells(inner: &mut Inner, rq: &Req) -> Res {
             .map(|(i, u)| json!({"index": i + 1, "upsellUrl": u.url, "webKey": u.web_key, "productId": u.product_id}))
             .collect(),
     ))
+}
+
+/// The campaign coupon of `code` (any letter case), or 404 `{message}`.
+fn coupon<'a>(inner: &'a Inner, code: &str) -> Result<&'a Coupon, super::Response> {
+    inner
+        .settings
+        .coupons
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(code.trim()))
+        .ok_or_else(|| message(404, format!("Coupon '{code}' was not found.")))
+}
+
+/// `GET campaigns/{wk}/taxes/{countryCode}/{stateCode}[?coupon=CODE]`: `{ productsTaxes: [ {
+/// productId, tax: { taxValue } } ] }`, the tax of one package of each product at the seeded
+/// rate of that state (0 elsewhere), on its price after the coupon when one is given.
+pub(super) fn taxes(inner: &mut Inner, rq: &Req) -> Res {
+    let (country, state) =
+        (rq.param("countryCode").to_ascii_uppercase(), rq.param("stateCode").to_ascii_uppercase());
+    let off = match query(&rq.q, "coupon").filter(|c| !c.trim().is_empty()) {
+        Some(code) => coupon(inner, code)?.percent,
+        None => Decimal::ZERO,
+    };
+    let rate = inner
+        .settings
+        .tax_rates
+        .iter()
+        .find(|t| t.country_code.eq_ignore_ascii_case(&country) && t.state_code.eq_ignore_ascii_case(&state))
+        .map_or(Decimal::ZERO, |t| t.percent);
+    let exp = inner.exp();
+    let hundred = Decimal::ONE_HUNDRED;
+    let taxes: Vec<Value> = campaign(inner, rq)
+        .products
+        .iter()
+        .map(|p| {
+            let net = half_up(p.price * (hundred - off) / hundred, exp);
+            json!({"productId": p.id, "tax": {"taxValue": num(half_up(net * rate / hundred, exp))}})
+        })
+        .collect();
+    ok(json!({"productsTaxes": taxes}))
+}
+
+/// `GET campaigns/{wk}/coupons/{couponCode}?currencyCode=XXX`: `{ discount,
+/// formattedMinimalPurchase, … }` (simulator: `discount` is the percentage off, plus
+/// `couponCode` and `minimalPurchase`). `currencyCode` is required and must be the campaign's
+/// (400 naming it); an unknown coupon is 404.
+pub(super) fn coupon_info(inner: &mut Inner, rq: &Req) -> Res {
+    let currency = query(&rq.q, "currencyCode")
+        .ok_or_else(|| field_error("currencyCode", "The currencyCode field is required."))?;
+    if !currency.eq_ignore_ascii_case(&inner.settings.currency) {
+        return Err(field_error(
+            "currencyCode",
+            format!("The campaign sells in {}, not {currency}.", inner.settings.currency),
+        ));
+    }
+    let c = coupon(inner, rq.param("couponCode"))?;
+    ok(json!({
+        "couponCode": c.code,
+        "discount": num(c.percent),
+        "minimalPurchase": num(c.minimal_purchase),
+        "formattedMinimalPurchase": format_money(c.minimal_purchase, &inner.settings.currency),
+    }))
 }

@@ -98,12 +98,17 @@ fn check_line(inner: &Inner, rq: &Req, l: &LineInput) -> Result<Decimal, Respons
     Ok(product.price)
 }
 
-/// The `sessionId` query parameter: required, GUID-shaped.
-fn session_param(rq: &Req) -> Result<String, Response> {
+/// The `sessionId` query parameter: required (400 naming it when missing). A value that is no
+/// GUID names no session, so it is 404 like any unknown one (§10, checklist 8).
+pub(super) fn session_param(rq: &Req) -> Result<String, Response> {
     let raw = query(&rq.q, "sessionId")
         .ok_or_else(|| field_error("sessionId", "The sessionId field is required."))?;
-    guid(raw)
-        .ok_or_else(|| field_error("sessionId", format!("The value '{raw}' is not valid for sessionId.")))
+    session_id(raw)
+}
+
+/// A session id as sent: GUID-shaped, or 404 `{message}` as an unknown session.
+pub(super) fn session_id(raw: &str) -> Result<String, Response> {
+    guid(raw).ok_or_else(|| message(404, format!("Session '{raw}' was not found.")))
 }
 
 /// A session of the path's campaign; unknown ones and other campaigns' are 404 (§10).
@@ -293,15 +298,34 @@ pub(super) fn remove(inner: &mut Inner, rq: &Req) -> Res {
 /// §15.1): per line `listPrice`, `discountPercent`, `lineTotal`, `lineDiscount`,
 /// `shippingMethodId`, and on upgrade heads `upgradeStatus` and `upgradedFromProductId`; at the
 /// top `subtotal`, `shippingTotal`, `discountTotal`, `total`, `currency`, `status`, `test`,
-/// `shoppingCartNumber`, `upgradeParentSessionId`, `callBackUrl` and `upgrades[]`.
+/// `shoppingCartNumber`, `upgradeParentSessionId`, `callBackUrl`, `paymentContinueResult`
+/// (a 3-D Secure payment waiting) and `upgrades[]`.
 ///
 /// `price` is the line's exact amount divided by its quantity, rounded half-up to the minor
 /// unit; when that is not exact (3 × 33.33 at 50 % = 49.99 → 16.66), `lineTotal` and the
 /// totals stay exact (simulator decision).
+///
+/// With `cart_extras` off only `products[]` with the contract's five fields is served.
 pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
     let sid = session_param(rq)?;
     let s = find_session(inner, rq, &sid)?;
     let priced = inner.priced(s).ok_or_else(|| message(404, "Campaign not found."))?;
+    if !inner.settings.cart_extras {
+        let products: Vec<Value> = priced
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "productId": l.product_id,
+                    "productName": l.product_name,
+                    "price": num(l.price),
+                    "quantity": l.quantity,
+                    "shippingPrice": num(l.shipping_price),
+                })
+            })
+            .collect();
+        return ok(json!({ "products": products }));
+    }
     let products: Vec<Value> = priced
         .lines
         .iter()
@@ -353,6 +377,9 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
         extra::SHOPPING_CART_NUMBER: s.shopping_cart_number,
         UPGRADE_PARENT_SESSION_ID: s.parent.as_ref().map(|p| p.0.clone()),
         CALL_BACK_URL: s.pending.as_ref().filter(|p| !p.three_ds).map(|p| inner.payment_url(&p.tracking)),
+        // The 3-D Secure continuation, shaped as in the checkout reply (§6.3).
+        extra::PAYMENT_CONTINUE_RESULT: s.pending.as_ref().filter(|p| p.three_ds)
+            .map(|p| json!({ extra::ACTION_URL: inner.payment_url(&p.tracking) })),
         extra::UPGRADES: upgrades,
     }))
 }

@@ -4,10 +4,14 @@
 
 use serde_json::{json, Value};
 
-use super::{body_obj, cart::find_session, field_error, finish, message, num, ok, Req, Res};
+use super::{
+    body_obj,
+    cart::{find_session, session_id},
+    field_error, finish, message, num, ok, Req, Res,
+};
 use crate::emanage::{
-    input::{guid, member, query, Check, Obj},
-    names::BEHAVIOR_TEST,
+    input::{member, query, Check, Obj},
+    names::{BEHAVIOR_TEST, GIFT_CARD_PROCESSOR},
     payment::{card_outcome, read_payment, Outcome, PaymentInput},
     session::{Customer, PaymentMethod, Pending, Session, SessionStatus},
     state::{Inner, Tracked},
@@ -86,9 +90,8 @@ impl PaymentReply {
 /// (simulator decision: clients do not read it).
 pub(super) fn customer(inner: &mut Inner, rq: &Req) -> Res {
     let raw = query(&rq.q, "sessionId")
-        .ok_or_else(|| field_error("sessionId", "The sessionId field is required."))?;
-    let sid = guid(raw)
-        .ok_or_else(|| field_error("sessionId", format!("The value '{raw}' is not valid for sessionId.")))?;
+        .ok_or_else(|| field_error("sessionId", "The sessionId field is required."))?
+        .to_string();
     let o = body_obj(rq)?;
     let mut c = Check::default();
     let email = read_email(&mut c, &o, "");
@@ -99,6 +102,7 @@ pub(super) fn customer(inner: &mut Inner, rq: &Req) -> Res {
     let (Some(email), Some(shipping)) = (email, shipping) else {
         return Err(field_error("email", "The email field is required."));
     };
+    let sid = session_id(&raw)?;
     let s = find_session(inner, rq, &sid)?;
     if s.status != SessionStatus::Open {
         return Err(message(
@@ -152,21 +156,21 @@ pub(super) fn checkout(inner: &mut Inner, rq: &Req) -> Res {
     let test = c.int(&o, "behaviorId", "") == Some(BEHAVIOR_TEST);
     c.str(&o, "fraudSessionId", "");
     let payment = read_payment(&mut c, &o, false);
-    let sid = raw.as_deref().and_then(|r| {
-        let g = guid(r);
-        if g.is_none() {
-            c.err("sessionId", format!("The value '{r}' is not valid for sessionId."));
-        }
-        g
-    });
     finish(c)?;
-    let (Some(sid), Some(payment)) = (sid, payment) else {
+    let (Some(raw), Some(payment)) = (raw, payment) else {
         return Err(field_error("payment", "The payment field is required."));
     };
+    // A sessionId that is no GUID names no session: 404 like any unknown one (checklist 8).
+    let sid = session_id(&raw)?;
     let s = find_session(inner, rq, &sid)?;
     if let Some(why) = refuse_checkout(s) {
         return Err(message(409, why));
     }
+    // What this checkout charges is the campaign's price now; it no longer moves.
+    inner.freeze_prices(&sid);
+    let Some(s) = inner.sessions.get(&sid) else {
+        return Err(message(404, format!("Session '{sid}' was not found.")));
+    };
     let customer = s.customer.as_ref().map(|c| (c.customer_id, c.shipping_address_id));
     let email = s.customer.as_ref().map(|c| c.email.clone()).unwrap_or_default();
     let descriptor = inner.campaign(&rq.web_key).map(|c| c.descriptor.clone()).unwrap_or_default();
@@ -208,6 +212,21 @@ pub(super) fn checkout(inner: &mut Inner, rq: &Req) -> Res {
         }
         PaymentInput::CardOnFile { .. } => {
             return Err(field_error("payment.cardId", "Not accepted on a cart."))
+        }
+        PaymentInput::GiftCard { number } => {
+            reply.processor = Some(GIFT_CARD_PROCESSOR);
+            let total =
+                inner.sessions.get(&sid).and_then(|s| inner.priced(s)).map(|p| p.total).unwrap_or_default();
+            if let Err(why) = inner.spend_gift_card(&number, total) {
+                if let Some(s) = inner.sessions.get_mut(&sid) {
+                    s.declines += 1;
+                }
+                reply.message = Some(why.into());
+                return ok(reply.json());
+            }
+            inner.mark_paid(&sid, PaymentMethod::GiftCard { code: number }, rq.now);
+            reply.success = true;
+            return ok(numbered(inner, &sid, reply).json());
         }
     };
     let tracking = inner.new_tracking(Tracked::Session(sid.clone()));

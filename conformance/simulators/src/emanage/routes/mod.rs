@@ -8,6 +8,7 @@
 mod campaign;
 mod cart;
 mod checkout;
+mod customers;
 mod orders;
 mod reporting;
 mod upgrades;
@@ -31,6 +32,7 @@ use serde_json::{json, Value};
 use super::{
     input::{guid, ModelState, Obj, Params},
     names::{self, EXPORTS, MESSAGE, MODEL_STATE, PAYMENTS},
+    settings::ServerFaultBody,
     state::Inner,
 };
 use crate::clock::SimClock;
@@ -93,6 +95,29 @@ fn message(status: u16, text: impl Into<String>) -> Response {
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
         &json!({ MESSAGE: text.into() }),
     )
+}
+
+/// The answer to an injected fault (§10): a server fault (5xx) is plain text or empty, as
+/// `body` says; any other status, a 429 throttle included, is `{ "message": … }`.
+pub(crate) fn fault(status: StatusCode, body: ServerFaultBody) -> Response {
+    if !status.is_server_error() {
+        let text = match status {
+            StatusCode::TOO_MANY_REQUESTS => "Too many requests; retry after the delay given.".to_string(),
+            other => other.canonical_reason().unwrap_or("The request failed.").to_string(),
+        };
+        return message(status.as_u16(), text);
+    }
+    let mut r = match body {
+        ServerFaultBody::Empty => HttpResponse::new(Body::empty()),
+        ServerFaultBody::Text => {
+            let mut r = HttpResponse::new(Body::from(status.canonical_reason().unwrap_or("Server error")));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            r
+        }
+    };
+    *r.status_mut() = status;
+    r
 }
 
 /// 400 `{ "message": "The request is invalid.", "modelState": { field: [reasons] } }` (§10).
@@ -219,6 +244,13 @@ pub(crate) fn router(sim: Sim, sim_prefix: &str) -> Router {
             get(handler!(campaign::prices_for_country, Cid)),
         )
         .route(&format!("{C}/upsells"), get(handler!(campaign::upsells, Cid)))
+        .route(&format!("{C}/taxes/{{countryCode}}/{{stateCode}}"), get(handler!(campaign::taxes, Cid)))
+        .route(&format!("{C}/coupons/{{couponCode}}"), get(handler!(campaign::coupon_info, Cid)))
+        .route("/api/customers/{wk}", post(handler!(customers::lead, Cid)))
+        // Clients call it with the trailing slash (§6.2); without one it answers the same.
+        .route("/api/validation/verify-email/", get(handler!(customers::verify_email, Cid)))
+        .route("/api/validation/verify-email", get(handler!(customers::verify_email, Cid)))
+        .route("/api/giftcards/balance/{code}", get(handler!(customers::gift_card_balance, Cid)))
         .route(S, get(handler!(cart::get_cart, Cid)))
         .route(&format!("{S}/new"), post(handler!(cart::new_session, Cid)))
         .route(&format!("{S}/add"), post(handler!(cart::add, Cid)))

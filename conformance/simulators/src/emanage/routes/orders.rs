@@ -120,6 +120,15 @@ pub(super) fn place(inner: &mut Inner, rq: &Req) -> Res {
             }
             (Some(id), None)
         }
+        PaymentInput::GiftCard { number } => {
+            reply.processor = Some(crate::emanage::names::GIFT_CARD_PROCESSOR);
+            if let Err(why) = inner.spend_gift_card(&number, amount) {
+                reply.message = Some(why.into());
+                reply.customer = None;
+                return ok(reply.json());
+            }
+            (None, None)
+        }
         PaymentInput::Card { pan, expiry } => {
             match card_outcome(&inner.settings.test_pans, &pan, expiry, rq.now) {
                 Outcome::Decline(why) => {

@@ -95,8 +95,9 @@ pub(super) fn offline_from_new(
 }
 
 /// Validates an upgrade step against the session it upgrades: paid (409, rule 8), the preview
-/// product present (404), `upgradePreviewQuantity` within the head line (400, rule 2), the
-/// line's `quantity` equal to it and its product different (400, simulator decisions).
+/// product present (404), `upgradePreviewQuantity` within the head line (400, rule 2), its
+/// product different (400, simulator decision) and, with `upgrade_quantity_must_match`, the
+/// line's `quantity` equal to it (400).
 /// Returns the target line and the quantity.
 fn prepare_upgrade(
     inner: &Inner,
@@ -127,7 +128,9 @@ fn prepare_upgrade(
             format!("The upgradePreviewQuantity must be between 1 and {held}."),
         ));
     }
-    if i64::from(line.quantity) != q {
+    // §7.1 defines only `upgradePreviewQuantity` as how many units are upgraded; comparing the
+    // line's `quantity` with it is a setting, off by default.
+    if inner.settings.upgrade_quantity_must_match && i64::from(line.quantity) != q {
         return Err(field_error(
             "quantity",
             "The quantity of an upgrade line must equal upgradePreviewQuantity.",
@@ -184,7 +187,7 @@ fn create_child(
 }
 
 /// The upgrade branch of `add?sessionId=` (§7.1 "add upgrade"): a same-session step on a card-paid
-/// session, charged after `upgrade_capture_delay_secs`; on a session paid offline, the
+/// session, charged after `upgrade_capture_delay_secs` (at once when it owes nothing); on a session paid offline, the
 /// server-created upgrade session answered as `{ sessionId, upgradeParentSessionId,
 /// callBackUrl }` (§9.4 step 2b).
 pub(super) fn add_upgrade(
@@ -228,10 +231,14 @@ pub(super) fn add_upgrade(
     let delay = Duration::seconds(
         i64::try_from(inner.settings.upgrade_capture_delay_secs).unwrap_or(i64::MAX / 1000),
     );
+    let policy = inner.settings.upgrade_capture_policy;
     let s = session_mut(inner, &sid)?;
     let ci = upgrade::add_step(s, li, q, (line.product_id, price), line.shipping_method_id);
     s.chains[ci].due_at = Some(rq.now + delay);
-    if delay.is_zero() {
+    // Nothing to capture (a downgrade, §7.2 rule 3): nothing can fail either, so the step is
+    // settled now (checklist 14: it captures 0).
+    let nothing_owed = s.chains[ci].next_capture_per_unit(policy).is_zero();
+    if delay.is_zero() || nothing_owed {
         inner.settle_chain(&sid, ci, rq.now);
     }
     sid_reply(&sid)
