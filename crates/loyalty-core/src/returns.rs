@@ -128,15 +128,33 @@ fn remaining_line(line: &TransactionLine, returned: Decimal) -> TransactionLine 
     let mut l = line.clone();
     l.quantity = q - returned;
     l.gross = keep(line.gross);
-    l.discounts = line
+    // The net kept is the net's own share, so it only falls as units go back: each step
+    // refunds what it returned, never a negative amount, and the steps add up to the net paid
+    // (shares of gross and of each discount, rounded apart, could cross over by a minor unit).
+    let net = keep(line.net).minor.clamp(0, l.gross.minor);
+    let discount = l.gross.minor - net;
+    let mut discounts: Vec<LineDiscount> = line
         .discounts
         .iter()
         .map(|d| LineDiscount { offer_id: d.offer_id.clone(), amount: keep(d.amount) })
-        .filter(|d| !d.amount.is_zero())
         .collect();
-    let discount: i64 = l.discounts.iter().map(|d| d.amount.minor).sum();
-    l.discount = Money::new(discount.min(l.gross.minor), line.gross.currency);
-    l.net = Money::new(l.gross.minor - l.discount.minor, line.gross.currency);
+    // The offers' amounts follow that discount, the rounding difference on the largest ones.
+    let mut diff = discount - discounts.iter().map(|d| d.amount.minor).sum::<i64>();
+    let mut order: Vec<usize> = (0..discounts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(line.discounts[i].amount.minor));
+    for i in order {
+        if diff == 0 {
+            break;
+        }
+        let d = &mut discounts[i];
+        let room = line.discounts[i].amount.minor - d.amount.minor;
+        let step = if diff > 0 { diff.min(room.max(0)) } else { diff.max(-d.amount.minor) };
+        d.amount = Money::new(d.amount.minor + step, d.amount.currency);
+        diff -= step;
+    }
+    l.discounts = discounts.into_iter().filter(|d| !d.amount.is_zero()).collect();
+    l.discount = Money::new(discount, line.gross.currency);
+    l.net = Money::new(net, line.gross.currency);
     l.stamps = line
         .stamps
         .iter()
@@ -430,6 +448,10 @@ pub(crate) async fn process_resumed(
         Some(ReturnStyle::ResendWithoutLines) => {
             let before = coupons(&ledger.current);
             let voided = kept.is_empty();
+            // The amended sale becomes the live version only once the offers it gave up are
+            // back with the member: a retry after a failed reinstate computes them again from
+            // the version before (amending again is harmless, the same version twice).
+            let mut amended = None;
             // Offers whose every discounted unit went back are due to the member again.
             let gone: Vec<crate::transaction::UsedOffer> = if voided {
                 // A full return is a void of the whole transaction.
@@ -447,7 +469,7 @@ pub(crate) async fn process_resumed(
                 tx.revision = ledger.current.revision + 1;
                 tx_api.amend(ctx, &tx).await?;
                 let still: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
-                ledger.current = tx;
+                amended = Some(tx);
                 before.into_iter().filter(|u| !still.contains(&u.offer_id)).collect()
             };
             if let (true, Some(red), Some(member)) =
@@ -472,6 +494,9 @@ pub(crate) async fn process_resumed(
                     }
                     reinstated.push(used.offer_id);
                 }
+            }
+            if let Some(tx) = amended {
+                ledger.current = tx;
             }
         }
         Some(ReturnStyle::NegativeTransaction) => {
@@ -549,6 +574,56 @@ mod tests {
     use crate::provider::{Carts, Fulfilment, Holds, Members, Offers, Redemptions};
     use crate::transaction::{RedeemRequest, TransactionReceipt};
     use crate::{SendOutcome, TransactionLine};
+
+    fn discounted_line(qty: i64, unit: i64, discounts: &[(&str, i64)]) -> TransactionLine {
+        let nok = |m: i64| Money::new(m, Currency::NOK);
+        let mut l = TransactionLine::new("1", "C", Decimal::from(qty), nok(unit), nok(qty * unit));
+        l.discounts = discounts
+            .iter()
+            .map(|(o, m)| LineDiscount { offer_id: OfferId::new(*o), amount: nok(*m) })
+            .collect();
+        l.discount = nok(discounts.iter().map(|(_, m)| m).sum());
+        l.net = nok(qty * unit - l.discount.minor);
+        l
+    }
+
+    #[test]
+    fn returning_units_one_by_one_never_refunds_a_negative_step() {
+        // C x2 at 1.01: one unit free by a stamp card, the other by a 100 % coupon; nothing paid.
+        // Shares of gross and of each discount, rounded apart, kept 0.01 of net after one unit.
+        let line = discounted_line(2, 101, &[("stamp", 101), ("coupon", 101)]);
+        let one = remaining_line(&line, Decimal::ONE);
+        assert_eq!(one.net.minor, 0);
+        assert_eq!(one.discount.minor, one.discounts.iter().map(|d| d.amount.minor).sum::<i64>());
+        assert_eq!(remaining_line(&line, Decimal::TWO).net.minor, 0);
+    }
+
+    #[test]
+    fn kept_nets_fall_step_by_step_to_zero_and_discounts_add_up() {
+        let lines = [
+            discounted_line(3, 3333, &[("a", 1111), ("b", 7)]),
+            discounted_line(7, 101, &[("stamp", 101), ("pct", 35), ("fixed", 1)]),
+            discounted_line(5, 999, &[("x", 4995)]),
+            discounted_line(4, 250, &[]),
+        ];
+        for line in lines {
+            let mut last = line.net.minor;
+            let q = line.quantity.mantissa() as i64;
+            for k in 0..=q {
+                let kept = remaining_line(&line, Decimal::from(k));
+                assert!(kept.net.minor <= last, "{line:?} step {k}: {} after {last}", kept.net.minor);
+                assert!(kept.net.minor >= 0 && kept.discount.minor >= 0);
+                assert_eq!(kept.gross.minor - kept.discount.minor, kept.net.minor);
+                assert_eq!(kept.discount.minor, kept.discounts.iter().map(|d| d.amount.minor).sum::<i64>());
+                for d in &kept.discounts {
+                    let orig = line.discounts.iter().find(|o| o.offer_id == d.offer_id).unwrap();
+                    assert!(d.amount.minor <= orig.amount.minor);
+                }
+                last = kept.net.minor;
+            }
+            assert_eq!(last, 0);
+        }
+    }
 
     /// A provider that returns by resending the sale without the returned lines and reinstates
     /// explicitly, whose void gives every offer of the sale back without declaring it (as

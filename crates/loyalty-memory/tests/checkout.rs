@@ -40,6 +40,8 @@ struct TestPayment {
     resume_down: Mutex<bool>,
     /// A completed 3-D Secure step approves this many minor units less than asked.
     approve_short_by: Mutex<i64>,
+    /// Voids fail (the service is down for them).
+    void_down: Mutex<bool>,
     authorized: AtomicU32,
 }
 
@@ -94,6 +96,9 @@ impl Payment for TestPayment {
         }
     }
     async fn void(&self, a: &Authorization) -> loyalty_core::Result<()> {
+        if *self.void_down.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.void"));
+        }
         self.inner.void(a).await
     }
     async fn refund(&self, a: &Authorization, id: &TransactionId, amount: Money) -> loyalty_core::Result<()> {
@@ -380,6 +385,11 @@ async fn expired_hold_whose_offer_is_gone_stops_before_the_charge_and_names_the_
     assert_eq!(change.old_total, before);
     assert!(change.new_total.minor > before.minor, "re-priced without the lost coupon");
     assert!(change.changes.iter().any(|c| c.contains(demo::COUPON_SUMMER10)), "{:?}", change.changes);
+    assert!(
+        change.changes.iter().any(|c| c.contains(demo::COUPON_SUMMER10) && c.contains("hold expired")),
+        "the reason names the lapsed hold: {:?}",
+        change.changes
+    );
     // The stale confirmation cannot be committed; the new one charges the new price.
     let stale = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
     assert_eq!(stale.kind(), &ErrorKind::Conflict);
@@ -505,6 +515,25 @@ async fn resend_without_lines_reinstates_fully_returned_offers() {
     assert_eq!(r.reinstated, vec![OfferId::new(demo::COUPON_COFFEE20)]);
     assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 0);
     let (amended, _) = w.provider.transaction(&TransactionId::new("o-23")).unwrap();
+    assert_eq!(amended.lines.len(), 1, "the coffee line is gone");
+}
+
+#[tokio::test]
+async fn a_resend_without_lines_whose_reinstate_failed_gives_the_coupon_back_on_its_retry() {
+    let w = world();
+    w.complete(&order("o-28")).await;
+    let request = ret("o-28", "o-28-r1", "1", 2);
+    w.provider.fail_next(
+        "redemptions.reinstate",
+        Error::new(ErrorKind::Unavailable, "memory", "redemptions.reinstate"),
+    );
+    w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::ResendWithoutLines)).await.unwrap_err();
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1, "not given back yet");
+    // The retry still knows the coupon is owed (it computed nothing to give back before).
+    let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::ResendWithoutLines)).await.unwrap();
+    assert_eq!(r.reinstated, vec![OfferId::new(demo::COUPON_COFFEE20)]);
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 0);
+    let (amended, _) = w.provider.transaction(&TransactionId::new("o-28")).unwrap();
     assert_eq!(amended.lines.len(), 1, "the coffee line is gone");
 }
 
@@ -781,6 +810,43 @@ async fn a_3ds_approval_for_less_than_the_total_is_not_captured() {
 }
 
 #[tokio::test]
+async fn an_authorization_whose_void_failed_is_kept_and_voided_by_the_tick() {
+    let w = world();
+    commit_through_3ds(&w, "o-73").await;
+    *w.payment.approve_short_by.lock().unwrap() = 100;
+    *w.payment.void_down.lock().unwrap() = true;
+    let order_id = TransactionId::new("o-73");
+    w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap_err();
+    assert!(w.payment.voided().is_empty());
+    // Still recorded (it was dropped, the customer's funds reserved until the bank let go).
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert!(rec.authorization.is_some(), "{rec:?}");
+    *w.payment.void_down.lock().unwrap() = false;
+    w.clock.advance(Duration::from_secs(60));
+    w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(w.payment.voided().len(), 1);
+    assert!(w.checkout.status(&order_id).await.unwrap().unwrap().authorization.is_none());
+    assert_eq!(w.payment.captures(), 0);
+}
+
+#[tokio::test]
+async fn a_new_attempt_after_a_decline_whose_void_failed_voids_the_old_authorization_first() {
+    let w = world();
+    let prepared = commit_through_3ds(&w, "o-74").await;
+    *w.payment.approve_short_by.lock().unwrap() = 100;
+    *w.payment.void_down.lock().unwrap() = true;
+    let order_id = TransactionId::new("o-74");
+    w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap_err();
+    *w.payment.void_down.lock().unwrap() = false;
+    *w.payment.approve_short_by.lock().unwrap() = 0;
+    w.payment.answer_next(NextAnswer::Approve);
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.voided().len(), 1, "the declined attempt's authorization");
+    assert_eq!(w.payment.captures(), 1);
+}
+
+#[tokio::test]
 async fn a_cancel_and_resend_return_whose_resend_failed_is_finished_by_its_retry() {
     let w = world();
     let out = w.complete(&order("o-24")).await;
@@ -791,7 +857,9 @@ async fn a_cancel_and_resend_return_whose_resend_failed_is_finished_by_its_retry
     assert!(w.provider.transaction(&TransactionId::new("o-24")).unwrap().1, "the cancel went through");
     let ledger = w.checkout.ledger(&TransactionId::new("o-24")).await.unwrap().unwrap();
     assert!(ledger.current_cancelled, "the ledger knows");
-    assert!(ledger.in_progress.is_none());
+    // The send's outcome is unknown: the return stays marked, its lease over, for a resumed retry.
+    assert_eq!(ledger.in_progress, Some(TransactionId::new("o-24-r1")));
+    assert!(ledger.under_way.as_ref().is_some_and(|u| u.until <= w.clock.now()));
     // The retry does not cancel again (the memory provider refuses a second cancel): it sends
     // what is kept and refunds once.
     let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap();
@@ -807,6 +875,45 @@ async fn a_cancel_and_resend_return_whose_resend_failed_is_finished_by_its_retry
         .await
         .unwrap();
     assert!(w.provider.transaction(&TransactionId::new("o-24-r1")).unwrap().1);
+}
+
+#[tokio::test]
+async fn a_return_whose_cancel_reply_was_lost_is_finished_by_its_retry() {
+    let w = world();
+    let out = w.complete(&order("o-26")).await;
+    let request = ret("o-26", "o-26-r1", "2", 1);
+    // The vendor takes the cancel, but its reply is lost: the return sees a timeout.
+    w.provider.transactions().unwrap().cancel(&ctx(), &out.transaction, None).await.unwrap();
+    w.provider.fail_next(
+        "transactions.cancel",
+        Error::new(ErrorKind::Unavailable, "memory", "transactions.cancel"),
+    );
+    let err =
+        w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap_err();
+    assert_eq!(err.effect(), loyalty_core::WriteEffect::Unknown);
+    // The retry repeats the cancel, takes the vendor's refusal of a second one as done, sends
+    // what is kept and pays the refund (it failed for ever with Conflict before).
+    let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap();
+    let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(r.refunded, mug_net);
+    assert_eq!(r.new_transaction, Some(TransactionId::new("o-26-r1")));
+    assert_eq!(w.payment.refunds().get("o-26-r1"), Some(&mug_net));
+    let ledger = w.checkout.ledger(&TransactionId::new("o-26")).await.unwrap().unwrap();
+    assert!(ledger.in_progress.is_none() && ledger.under_way.is_none());
+}
+
+#[tokio::test]
+async fn a_return_refused_for_good_is_not_left_under_way() {
+    let w = world();
+    w.complete(&order("o-27")).await;
+    let request = ret("o-27", "o-27-r1", "2", 1);
+    w.provider
+        .fail_next("transactions.cancel", Error::new(ErrorKind::Rejected, "memory", "transactions.cancel"));
+    let err =
+        w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::CancelAndResend)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Rejected);
+    let ledger = w.checkout.ledger(&TransactionId::new("o-27")).await.unwrap().unwrap();
+    assert!(ledger.in_progress.is_none() && !ledger.current_cancelled);
 }
 
 #[tokio::test]
@@ -995,6 +1102,24 @@ async fn a_tick_acts_on_the_order_as_it_stands_not_on_the_copy_it_claimed() {
     assert!(report.problems.is_empty(), "{report:?}");
     assert!(report.released.is_empty(), "{report:?}");
     assert!(w.payment.voided().is_empty(), "the paid order's authorization is left alone");
+    assert_eq!(w.payment.captures(), 1);
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
+#[tokio::test]
+async fn a_second_confirmation_that_read_the_waiting_payment_returns_the_first_ones_result() {
+    let store = Arc::new(StaleClaims::default());
+    let w = world_on(store.clone());
+    let order_id = TransactionId::new("o-89");
+    commit_through_3ds(&w, "o-89").await;
+    // Another instance read the order while it waited for the customer; the customer's first
+    // confirmation (a double click, two tabs) then finished the sale here.
+    let read_by_other = store.load(&order_id).await.unwrap().unwrap();
+    let first = w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap().into_outcome().unwrap();
+    *store.stale_load.lock().unwrap() = Some(read_by_other);
+    // Its write of "charging" loses; it answers the order as it stands (was Conflict).
+    let second = w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap().into_outcome().unwrap();
+    assert_eq!(first, second);
     assert_eq!(w.payment.captures(), 1);
     assert_eq!(w.provider.transaction_count(), 1);
 }

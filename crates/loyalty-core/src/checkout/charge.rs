@@ -101,6 +101,10 @@ impl Checkout<'_> {
         if let Some(change) = self.recheck(ctx, &mut work).await? {
             return Ok(Some(Completion::PriceChanged(change)));
         }
+        // An authorization left by a declined attempt whose void failed: voided before the
+        // new attempt takes its place (a second try now; if it fails again it is noted).
+        let leftover = self.void_leftover(&mut work).await;
+        work.rec.notes.extend(leftover);
         work.rec.state = CheckoutState::Charging;
         work.rec.due_at = Some(self.after(self.options.lease));
         work.rec.authorization = None;
@@ -281,13 +285,17 @@ impl Checkout<'_> {
         void: Option<Authorization>,
     ) -> Error {
         let mut problems = self.release_recorded(ctx, &mut work).await;
+        // An authorization whose void failed stays recorded: a leftover the tick voids again,
+        // or the customer's funds would stay reserved until the bank drops them.
+        let mut unvoided = None;
         if let Some(a) = void {
             if let Err(v) = self.payment.void(&a).await {
                 problems.push(format!("void failed: {v}"));
+                unvoided = Some(a);
             }
         }
         work.rec.state = CheckoutState::Declined;
-        work.rec.authorization = None;
+        work.rec.authorization = unvoided;
         work.rec.action = None;
         work.rec.notes.push(format!("payment failed: {}", err.message()));
         work.rec.notes.extend(problems.iter().cloned());
@@ -333,6 +341,8 @@ impl Checkout<'_> {
             .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
         if work.rec.state != CheckoutState::AwaitingAction {
             return match work.rec.state {
+                // Confirmed already (here, or on another instance): that confirmation's result,
+                // waiting for it while it runs.
                 s if s.is_committed() => self.commit_locked(ctx, order, None).await,
                 s => Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                     .with_message(format!("order {order} has no payment waiting ({})", s.label()))),
@@ -343,10 +353,14 @@ impl Checkout<'_> {
         })?;
         if let Some(change) = self.recheck(ctx, &mut work).await? {
             // The customer agreed to another amount: that authorization must not be captured.
-            if let Err(e) = self.payment.void(&auth).await {
-                work.rec.notes.push(format!("void failed: {e}"));
-            }
-            work.rec.authorization = None;
+            // One whose void failed stays recorded, so the tick voids it when the wait ends.
+            work.rec.authorization = match self.payment.void(&auth).await {
+                Ok(()) => None,
+                Err(e) => {
+                    work.rec.notes.push(format!("void failed: {e}"));
+                    Some(auth)
+                }
+            };
             work.rec.action = None;
             self.save(&mut work, OP).await?;
             return Ok(Completion::PriceChanged(change));
@@ -354,7 +368,11 @@ impl Checkout<'_> {
         let waits_until = work.rec.due_at;
         work.rec.state = CheckoutState::Charging;
         work.rec.due_at = Some(self.after(self.options.lease));
-        self.save(&mut work, OP).await?;
+        if !self.try_save(&mut work).await? {
+            // Another instance confirmed (or the tick acted) first: the order as it now
+            // stands answers, so a second confirmation returns the first one's result.
+            return Box::pin(self.confirm_locked(ctx, order)).await;
+        }
         match self.payment.resume(&auth).await {
             // Asking again failed without an answer: the payment still waits for the customer.
             Err(e) if e.is_temporary() || e.effect() == WriteEffect::Unknown => {
@@ -407,9 +425,7 @@ impl Checkout<'_> {
         // meanwhile wins, and this abort then voids and releases nothing.
         // A waiting payment's authorization stays recorded until voided, so a tick voids it
         // if this instance stops first.
-        if work.rec.state != CheckoutState::AwaitingAction {
-            work.rec.authorization = None;
-        }
+        // So does one a declined attempt could not void: the void below tries it again.
         work.rec.action = None;
         work.rec.state = CheckoutState::Aborted;
         work.rec.due_at = Some(self.now());

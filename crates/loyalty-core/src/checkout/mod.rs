@@ -62,7 +62,7 @@ pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
 use crate::basket::{Basket, PricedBasket};
 use crate::checked::Checked;
 use crate::clock::Clock;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{DepartmentId, MemberId, OfferId, TransactionId};
 use crate::member::{Member, MemberLookup, RegisterMember};
 use crate::money::Money;
@@ -811,15 +811,32 @@ impl<'a> Checkout<'a> {
         self.due_for_return(&ledger.original.id, until).await;
         let outcome =
             returns::process_resumed(&self.provider, ctx, Some(ledger), request, style, resumed).await;
-        ledger.in_progress = None;
-        ledger.under_way = None;
         let outcome = match outcome {
             Ok(o) => o,
+            Err(e) if e.effect() == WriteEffect::Unknown => {
+                // The step that failed may have acted at the provider (a cancel whose reply was
+                // lost): the return stays marked, its lease ended now, so the next attempt (a
+                // retry, or the background work) runs as a resumed one and takes a refusal of
+                // the repeated step as done instead of failing for ever.
+                let now = self.now();
+                if let Some(u) = ledger.under_way.as_mut() {
+                    u.until = now;
+                }
+                self.save_ledger(ledger, *version, OP).await?;
+                self.due_for_return(&ledger.original.id, now).await;
+                return Err(e);
+            }
             Err(e) => {
+                // Nothing of the failed step happened: the ledger says what did, and the next
+                // attempt starts afresh.
+                ledger.in_progress = None;
+                ledger.under_way = None;
                 self.save_ledger(ledger, *version, OP).await?;
                 return Err(e);
             }
         };
+        ledger.in_progress = None;
+        ledger.under_way = None;
         *version = Some(self.save_ledger(ledger, *version, OP).await?);
         self.refund_once(ledger, version, request, &outcome).await?;
         Ok(outcome)

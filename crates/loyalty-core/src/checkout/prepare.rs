@@ -314,11 +314,19 @@ impl Checkout<'_> {
                 work.rec.hold_intents = to_take.clone();
                 self.save(work, "holds.hold").await?;
                 for offer in &to_take {
+                    // A hold of this offer that lapsed since it was shown: said so in what the
+                    // customer is told when the offer cannot be held again.
+                    let now = self.now();
+                    let lapsed =
+                        work.rec.holds.iter().any(|h| h.offer_id == offer.id && h.is_expired_at(now));
                     let req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
                         .with_basket(work.rec.request.basket.clone())
                         .with_ttl_secs(style.ttl_secs());
                     match holds_api.hold(ctx, &req).await {
                         Ok(h) => {
+                            if lapsed {
+                                work.rec.notes.push(format!("offer {}: hold expired; held again", offer.id));
+                            }
                             work.rec.holds.retain(|x| x.offer_id != h.offer_id);
                             work.rec.holds.push(h);
                         }
@@ -328,7 +336,12 @@ impl Checkout<'_> {
                                 ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired
                             ) =>
                         {
-                            work.rec.notes.push(format!("offer {}: {}", offer.id, e.message()));
+                            let why = if lapsed {
+                                format!("offer {}: hold expired; {}", offer.id, e.message())
+                            } else {
+                                format!("offer {}: {}", offer.id, e.message())
+                            };
+                            work.rec.notes.push(why);
                             work.rec.offers.retain(|x| x.id != offer.id);
                             dropped = true;
                             break;
