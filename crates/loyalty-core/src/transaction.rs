@@ -389,19 +389,33 @@ impl Transaction {
             }
             lines.push(tl);
         }
-        // The engine stamps matching units in line order, so handing each card's earned stamps
-        // to matching units in line order reproduces which line earned what.
+        // The engine stamps matching units in line order, card after card (`priced.stamps` is in
+        // its order), and a unit an earlier card made free earns nothing on a later one: so
+        // handing each card's earned stamps to the units of matching lines no earlier card
+        // freed, in line order, reproduces which line earned what.
+        let mut freed = vec![0u32; lines.len()];
         for s in &priced.stamps {
             let Some(crate::offer::OfferKind::StampCard(card)) = find(&s.offer_id).map(|o| &o.kind) else {
                 continue;
             };
             let mut left = s.earned;
-            for tl in lines.iter_mut().filter(|l| card.products.contains(&l.product_id)) {
-                let units = tl.quantity.ceil().try_into().unwrap_or(0u32);
-                let n = units.min(left);
+            for (i, tl) in lines.iter_mut().enumerate().filter(|(_, l)| card.products.contains(&l.product_id))
+            {
+                let units: u32 = tl.quantity.ceil().try_into().unwrap_or(0u32);
+                let n = units.saturating_sub(freed[i]).min(left);
                 if n > 0 {
                     tl.stamps.push((s.offer_id.clone(), n));
                     left -= n;
+                }
+            }
+            // Units this card made free: its discount on a line over the unit price, a partial
+            // (weighed) last unit counting as one.
+            for (i, tl) in lines.iter().enumerate() {
+                let worth: i64 =
+                    tl.discounts.iter().filter(|d| d.offer_id == s.offer_id).map(|d| d.amount.minor).sum();
+                if worth > 0 && tl.unit_price.minor > 0 {
+                    let units = (worth + tl.unit_price.minor - 1) / tl.unit_price.minor;
+                    freed[i] = freed[i].saturating_add(u32::try_from(units).unwrap_or(u32::MAX));
                 }
             }
         }

@@ -604,3 +604,26 @@ fn coupon_over_units_that_cost_nothing_says_so() {
     assert_eq!(reason(&priced, "c1").as_deref(), expected);
     assert_eq!(reason(&priced, "c2").as_deref(), expected);
 }
+
+#[test]
+fn a_transaction_credits_a_later_cards_stamp_to_the_unit_that_earned_it() {
+    // Two lines of C. Card s1 needs one more stamp: line 1's unit completes it and is free, so
+    // it earns nothing on s2; s2's one stamp comes from line 2's unit.
+    let b = basket(&[("1", "C", "1", 2000), ("2", "C", "1", 2000)]);
+    let offers = [stamp_card("s1", 2, 1, false, &["C"]), stamp_card("s2", 5, 0, false, &["C"])];
+    let priced = price(&b, &offers, &[], now()).unwrap();
+    let s2 = priced.stamps.iter().find(|s| s.offer_id.as_str() == "s2").unwrap();
+    assert_eq!(s2.earned, 1);
+    let tx = loyalty_core::Transaction::from_priced(
+        loyalty_core::TransactionId::new("o-1"),
+        now(),
+        None,
+        &b,
+        &priced,
+        &offers,
+    )
+    .unwrap();
+    let stamps = |line: &str| tx.lines.iter().find(|l| l.line_id.as_str() == line).unwrap().stamps.clone();
+    assert_eq!(stamps("1"), vec![(OfferId::new("s1"), 1)]);
+    assert_eq!(stamps("2"), vec![(OfferId::new("s2"), 1)]);
+}
