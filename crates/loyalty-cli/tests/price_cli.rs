@@ -146,6 +146,7 @@ fn output_is_pretty_json_in_the_format() {
         "stamps",
         "needs_confirmation",
         "not_applied",
+        "applied",
     ]
     .into();
     assert_eq!(keys, expected);

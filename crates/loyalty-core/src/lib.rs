@@ -46,7 +46,7 @@ pub mod provider;
 pub mod returns;
 pub mod transaction;
 
-pub use basket::{Basket, Line, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
+pub use basket::{Applied, Basket, Line, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
 pub use capabilities::{Capabilities, HoldStyle, Reinstatement, Resend, ReturnStyle, UsageCounting};
 pub use checked::Checked;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -379,7 +379,8 @@ fn priced_basket() -> Value {
                     "discounts": [{ "offer_id": "c-1", "amount": money(5160) }] }],
         "total_gross": money(25800), "total_discount": money(5160), "total": money(20640),
         "stamps": [{ "offer_id": "s-1", "earned": 1, "free_units": 0, "remaining": 9 }],
-        "needs_confirmation": ["c-2"], "not_applied": [{ "offer_id": "c-3", "reason": "expired" }]
+        "needs_confirmation": ["c-2"], "not_applied": [{ "offer_id": "c-3", "reason": "expired" }],
+        "applied": [{ "offer_id": "c-1", "reason": "20 % off on the products it covers: 51.60 NOK on 1 line" }]
     })
 }
 

@@ -205,7 +205,8 @@ fn output_has_exactly_the_format_fields_and_currency_digits() {
             { "offer_id": "c2", "reason": "waiting for the customer to confirm it" },
             { "offer_id": "c9", "reason": "expired on 2025-12-31" },
             { "offer_id": "s1", "reason": "no matching products in the basket" },
-        ]
+        ],
+        "applied": [ { "offer_id": "c1", "reason": "10 % off on the products it covers: 20.00 NOK on 1 line" } ]
     });
     assert_eq!(render_output(&priced), expected);
 }

@@ -627,3 +627,31 @@ fn a_transaction_credits_a_later_cards_stamp_to_the_unit_that_earned_it() {
     assert_eq!(stamps("1"), vec![(OfferId::new("s1"), 1)]);
     assert_eq!(stamps("2"), vec![(OfferId::new("s2"), 1)]);
 }
+
+#[test]
+fn every_applied_offer_carries_a_reason_a_cashier_can_read() {
+    // Rule 9, for the offers that gave something: what each gave, in words and amounts.
+    let b = basket(&[("1", "A", "2", 10000), ("2", "C", "1", 4900), ("3", "B", "1", 5000)]);
+    let offers =
+        [percent_on("c1", "10", &["A"]), fixed_on("c2", 100000, &[]), stamp_card("s1", 2, 1, false, &["C"])];
+    let priced = price(&b, &offers, &ids(&["c2"]), now()).unwrap();
+    let reason = |id: &str| {
+        priced
+            .applied
+            .iter()
+            .find(|a| a.offer_id.as_str() == id)
+            .map(|a| a.reason.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(reason("s1"), "stamp card: 1 stamp earned, 1 unit free: 49.00 NOK on 1 line");
+    assert_eq!(reason("c1"), "10 % off on the products it covers: 20.00 NOK on 1 line");
+    assert_eq!(
+        reason("c2"),
+        "confirmed by the customer: 1000.00 NOK off (capped at what it covers) on the basket: 50.00 NOK on 1 line"
+    );
+    // Used and explained are the same offers; nothing is both applied and not applied.
+    let applied: Vec<&str> = priced.applied.iter().map(|a| a.offer_id.as_str()).collect();
+    let used = priced.offers_used();
+    assert_eq!(applied, used.iter().map(|o| o.as_str()).collect::<Vec<_>>());
+    assert!(priced.not_applied.iter().all(|n| !applied.contains(&n.offer_id.as_str())));
+}

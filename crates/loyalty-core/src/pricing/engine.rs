@@ -1013,7 +1013,13 @@ impl<'a> Engine<'a> {
                 .into_iter()
                 .map(|(oi, reason)| NotApplied { offer_id: self.offers[oi].id.clone(), reason })
                 .collect(),
+            applied: Vec::new(),
         };
+        let mut priced = priced;
+        let offers = &self.offers;
+        priced.applied = super::explain_applied(&priced, |id| {
+            offers.binary_search_by(|o| o.id.cmp(id)).ok().map(|i| offers[i])
+        });
         Ok(Run { priced, units, work })
     }
 }

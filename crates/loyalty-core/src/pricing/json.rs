@@ -318,6 +318,11 @@ pub fn render_output(priced: &PricedBasket) -> Value {
         .iter()
         .map(|n| json!({ "offer_id": n.offer_id.as_str(), "reason": n.reason }))
         .collect();
+    let applied: Vec<Value> = priced
+        .applied
+        .iter()
+        .map(|a| json!({ "offer_id": a.offer_id.as_str(), "reason": a.reason }))
+        .collect();
     json!({
         "currency": priced.currency.code(),
         "lines": lines,
@@ -327,5 +332,6 @@ pub fn render_output(priced: &PricedBasket) -> Value {
         "stamps": stamps,
         "needs_confirmation": priced.needs_confirmation.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "not_applied": not_applied,
+        "applied": applied,
     })
 }

@@ -91,7 +91,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::PricingError;
 
-use crate::basket::{Basket, NotApplied, PricedBasket};
+use crate::basket::{Applied, Basket, NotApplied, PricedBasket};
 use crate::ids::{LineId, OfferId};
 use crate::money::Money;
 use crate::offer::Offer;
@@ -176,6 +176,80 @@ pub fn set_aside_unpriceable(
 /// ```
 pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
     arith::allocate(total, weights)
+}
+
+/// Rule 9 for the offers that gave something: each used offer with what it gave, in words a
+/// cashier can read (`10 % off on the products it covers: 9.80 NOK on 1 line`). `find` looks an
+/// offer up by id; an offer it cannot find is still listed, with its amount.
+pub(crate) fn explain_applied<'a>(
+    priced: &PricedBasket,
+    find: impl Fn(&OfferId) -> Option<&'a Offer>,
+) -> Vec<Applied> {
+    use crate::offer::{Discount, OfferKind, Scope};
+    let lines_word = |n: usize| if n == 1 { "1 line".to_string() } else { format!("{n} lines") };
+    priced
+        .offers_used()
+        .into_iter()
+        .map(|id| {
+            let (mut amount, mut lines) = (0i64, 0usize);
+            for l in &priced.lines {
+                let on_line: i64 =
+                    l.discounts.iter().filter(|d| d.offer_id == id).map(|d| d.amount.minor).sum();
+                if on_line > 0 {
+                    amount += on_line;
+                    lines += 1;
+                }
+            }
+            let total = Money::new(amount, priced.currency);
+            let gave = format!("{total} on {}", lines_word(lines));
+            let fixed = |m: &Money| {
+                if m.minor > amount {
+                    format!("{m} off (capped at what it covers)")
+                } else {
+                    format!("{m} off")
+                }
+            };
+            let reason = match find(&id).map(|o| &o.kind) {
+                Some(OfferKind::Coupon { discount, scope }) => {
+                    let what = match discount {
+                        Discount::Percent(p) => format!("{} % off", p.normalize()),
+                        Discount::Fixed(m) => fixed(m),
+                        Discount::FreeShipping => "free shipping".to_string(),
+                    };
+                    match scope {
+                        Scope::Basket => format!("confirmed by the customer: {what} on the basket: {gave}"),
+                        Scope::Products(_) => format!("{what} on the products it covers: {gave}"),
+                    }
+                }
+                Some(OfferKind::StampCard(_)) => {
+                    let s = priced.stamps.iter().find(|s| s.offer_id == id);
+                    let earned = s.map_or(0, |s| s.earned);
+                    let stamps = if earned == 1 { "1 stamp".to_string() } else { format!("{earned} stamps") };
+                    match s.map_or(0, |s| s.free_units) {
+                        0 => format!("stamp card: {stamps} earned"),
+                        1 => format!("stamp card: {stamps} earned, 1 unit free: {gave}"),
+                        n => format!("stamp card: {stamps} earned, {n} units free: {gave}"),
+                    }
+                }
+                Some(OfferKind::ProgressiveDiscount { .. }) => {
+                    format!("progressive discount for the qualifying units: {gave}")
+                }
+                Some(OfferKind::VendorPriced { .. }) => {
+                    format!("confirmed by the customer, priced by the provider: {gave}")
+                }
+                Some(OfferKind::Reward { discount, .. }) => {
+                    let what = match discount {
+                        Some(Discount::Percent(p)) => format!("{} % off", p.normalize()),
+                        Some(Discount::Fixed(m)) => fixed(m),
+                        _ => "a reward".to_string(),
+                    };
+                    format!("reward confirmed by the customer: {what} on the basket: {gave}")
+                }
+                None => format!("gave {gave}"),
+            };
+            Applied { offer_id: id, reason }
+        })
+        .collect()
 }
 
 /// Like [`price`], and also returns which offer took each unit, in basket line order. For tests

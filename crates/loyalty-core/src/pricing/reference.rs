@@ -558,7 +558,11 @@ impl Engine<'_> {
                 .into_iter()
                 .map(|(oi, reason)| NotApplied { offer_id: self.offers[oi].id.clone(), reason })
                 .collect(),
+            applied: Vec::new(),
         };
+        let mut priced = priced;
+        let offers = &self.offers;
+        priced.applied = super::explain_applied(&priced, |id| offers.iter().find(|o| &o.id == id).copied());
         Ok(Run { priced, units })
     }
 }
