@@ -2728,6 +2728,33 @@ mod tests {
     }
 
     #[test]
+    fn free_shipping_coupon_decodes_to_the_free_shipping_discount() {
+        // Checklist 24: `discount_type` travels as the exact string "FreeShipping"; no
+        // `discount_value` is needed for it.
+        let w: MemberCouponResponse = serde_json::from_str(
+            r#"{"id":5530,"code":"FREESHIP","title":"Free shipping","valid_from":"2024-06-01T00:00:00+02:00",
+                "valid_to":"2100-01-01T00:00:00+01:00","type":"Public","discount_type":"FreeShipping",
+                "max_redemptions":1,"product_ids":[],"times_redeemed":0}"#,
+        )
+        .unwrap();
+        assert_eq!(w.discount_type, Some(CouponDiscountType::FreeShipping));
+        let o = Offer::try_from(InContext(&w, &ctx())).unwrap();
+        assert_eq!(o.kind, OfferKind::Coupon { discount: Discount::FreeShipping, scope: Scope::Basket });
+        assert_eq!(o.code.as_deref(), Some("FREESHIP"));
+        // The other three values keep their exact wire strings both ways.
+        for (text, want) in [
+            ("NotDefined", CouponDiscountType::NotDefined),
+            ("Percentage", CouponDiscountType::Percentage),
+            ("Fixed", CouponDiscountType::Fixed),
+            ("FreeShipping", CouponDiscountType::FreeShipping),
+        ] {
+            let json = format!("\"{text}\"");
+            assert_eq!(serde_json::from_str::<CouponDiscountType>(&json).unwrap(), want);
+            assert_eq!(serde_json::to_string(&want).unwrap(), json);
+        }
+    }
+
+    #[test]
     fn coupon_without_code_is_a_conversion_error() {
         let w: MemberCouponResponse =
             serde_json::from_str(r#"{"id":1,"discount_type":"Percentage"}"#).unwrap();

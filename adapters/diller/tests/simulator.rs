@@ -68,6 +68,29 @@ async fn token_is_renewed_after_it_expires() {
     assert_eq!(env.journal().count("POST", TOKEN), 2);
 }
 
+#[tokio::test]
+async fn token_is_renewed_shortly_before_expiry_not_after_a_401() {
+    // Checklist 3: one token until shortly before now + expires_in (3600 s), renewed ahead of
+    // expiry, so no call ever goes out with an expired token.
+    let env = start().await;
+    let members = env.adapter.members().unwrap();
+    members.get(&ctx(), &env.member()).await.unwrap();
+    assert_eq!(env.journal().count("POST", TOKEN), 1);
+    env.clock.advance(Duration::from_secs(3590));
+    members.get(&ctx(), &env.member()).await.unwrap();
+    assert_eq!(env.journal().count("POST", TOKEN), 2, "renewed 10 s before expiry");
+    let entries = env.journal().entries();
+    assert!(entries.iter().all(|e| e.status != 401), "no 401 in the journal: {entries:?}");
+    // Token, GET, token, GET: the renewal came before the second call, not after a refusal.
+    let order: Vec<(&str, bool)> = entries.iter().map(|e| (e.method.as_str(), e.path == TOKEN)).collect();
+    assert_eq!(order, [("POST", true), ("GET", false), ("POST", true), ("GET", false)]);
+    // Every business call carried a bearer token.
+    for e in entries.iter().filter(|e| e.path.starts_with("/api/v2.0/")) {
+        let auth = e.headers.iter().find(|(k, _)| k == "authorization").map(|(_, v)| v.as_str());
+        assert!(auth.is_some(), "{} {} without authorization", e.method, e.path);
+    }
+}
+
 // ---------------------------------------------------------------- search (checklist 5-7)
 
 #[tokio::test]

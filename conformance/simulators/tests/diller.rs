@@ -1,6 +1,8 @@
 //! Diller simulator behaviour, one rule per test, against a started simulator (diller.md §2-§7
 //! and the conformance checklist).
 
+#[path = "diller/checklist.rs"]
+mod checklist;
 #[path = "diller/contract.rs"]
 mod contract;
 
@@ -188,6 +190,8 @@ async fn call_with_unknown_or_empty_bearer_is_401() {
     for auth in ["Bearer nope", "Bearer ", "Bearer"] {
         let r = t.http.get(t.url(STORE)).header("authorization", auth).send().await.unwrap();
         assert_eq!(r.status(), 401, "{auth}");
+        assert_eq!(r.headers()["www-authenticate"], "Bearer", "{auth}");
+        assert!(r.text().await.unwrap().is_empty(), "{auth}: empty body");
     }
 }
 
@@ -1056,6 +1060,21 @@ async fn non_eligible_list_is_paginated_and_validates_limits() {
         (v["total_records"].as_u64(), v["offset"].as_u64(), v["limit"].as_u64()),
         (Some(1), Some(0), Some(10))
     );
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["data"][0]["id"], 1, "{v}");
+    // A second item: a page of one holds one, the next page the other.
+    let (s, _) = t
+        .post(&format!("{STORE}/non-eligible-products"), json!([{"product_id": "P-2", "subsystem": "All"}]))
+        .await;
+    assert_eq!(s, 200);
+    let (_, first) = t.get(&format!("{STORE}/non-eligible-products?offset=0&limit=1")).await;
+    assert_eq!(first["data"].as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first["total_records"], 2, "{first}");
+    let (_, second) = t.get(&format!("{STORE}/non-eligible-products?offset=1&limit=1")).await;
+    assert_eq!(second["data"].as_array().map(Vec::len), Some(1), "{second}");
+    assert_ne!(first["data"][0]["id"], second["data"][0]["id"]);
+    let (_, past) = t.get(&format!("{STORE}/non-eligible-products?offset=2&limit=10")).await;
+    assert_eq!(past["data"], json!([]), "{past}");
     for q in ["limit=0", "limit=101", "offset=-1"] {
         let (s, v) = t.get(&format!("{STORE}/non-eligible-products?{q}")).await;
         assert_eq!((s.as_u16(), &v["is_ok"]), (400, &json!(false)), "{q}");
@@ -1097,7 +1116,10 @@ async fn non_eligible_partial_update_is_207_with_statuses() {
         )
         .await;
     assert_eq!(s, 207);
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!((v[0]["id"].as_i64(), v[1]["id"].as_i64()), (Some(1), Some(99)), "{v}");
     assert_eq!((v[0]["status"].as_bool(), v[1]["status"].as_bool()), (Some(true), Some(false)));
+    assert!(v[0]["errors"].as_array().is_some_and(Vec::is_empty), "{v}");
     assert!(!v[1]["errors"].as_array().unwrap().is_empty());
 }
 

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use common::{client_with, fast_config, serve, Counter};
 use loyalty_core::{Context, ErrorKind, ManualClock};
@@ -264,6 +265,37 @@ async fn token_request_sends_basic_credentials_and_client_credentials_form() {
     assert_eq!(authorization.as_deref(), Some("Basic Y2xpZW50LTE6czNjcmV0"));
     assert_eq!(accept.as_deref(), Some("application/json"));
     assert_eq!(body, "grant_type=client_credentials&scope=members+offers");
+}
+
+#[tokio::test]
+async fn basic_credentials_are_not_form_encoded_before_base64() {
+    // Diller checklist 1 (diller.md §2): id and secret are joined raw, then base64-encoded; a
+    // form-encoding first (RFC 6749 §2.3.1) would turn ' ' into '+', '+' into "%2B", and so on.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let record = seen.clone();
+    let router = Router::new().route(
+        "/oauth/token",
+        post(move |headers: HeaderMap| {
+            *record.lock().unwrap() =
+                headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            async { Json(json!({ "access_token": "tok", "expires_in": 3600 })) }
+        }),
+    );
+    let base = serve(router).await;
+    let auth = OAuth2ClientCredentials::new(
+        "test",
+        base.join("oauth/token").unwrap(),
+        "a b+c",
+        Secret::new("s%3:t&="),
+    );
+    let http = client_with(fast_config(base), Arc::new(auth));
+
+    // The business call fails (no such route); the token request is what this test checks.
+    let _ = http.send(&Context::new(), ping()).await;
+    let authorization = seen.lock().unwrap().clone().expect("a token request was made");
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("a b+c:s%3:t&="));
+    assert_eq!(authorization, expected);
+    assert_eq!(authorization, "Basic YSBiK2M6cyUzOnQmPQ==");
 }
 
 #[tokio::test]
