@@ -9,13 +9,14 @@ use std::sync::Arc;
 use common::*;
 use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
 use loyalty_core::{
-    Basket, Consents, Context, ErrorKind, MemberLookup, Phone, RegisterMember, ReturnRequest, ReturnStyle,
-    SendOutcome,
+    Basket, Consents, Context, ErrorKind, MemberLookup, Phone, Provider, RegisterMember, ReturnRequest,
+    ReturnStyle, SendOutcome,
 };
 use loyalty_sessionm::SessionmAdapter;
 use loyalty_sim::sessionm::{demo, OfferState};
 use loyalty_sim::Fault;
 use rust_decimal::Decimal;
+use serde_json::Value;
 
 fn ctx() -> Context {
     Context::new()
@@ -311,6 +312,33 @@ async fn returning_the_discounted_line_resends_the_sale_without_it_and_reinstate
         }
     }
     assert_eq!(payment.refunds().get("return-1"), Some(&nok("39.00")));
+    // The literal flow of checklist 17: the original transaction id is sent again without the
+    // returned line, then exactly one reinstate names the offer redeemed on that purchase.
+    let paths: Vec<String> = env
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| e.path)
+        .filter(|p| p == "/api/2.0/send_transaction" || p == "/api/2.0/reinstate")
+        .collect();
+    assert_eq!(
+        paths,
+        ["/api/2.0/send_transaction", "/api/2.0/send_transaction", "/api/2.0/reinstate"],
+        "sale, resend, then one reinstate"
+    );
+    let sends = env.pos_bodies("send_transaction");
+    let resent = &sends[1]["request_payload"];
+    assert_eq!(resent["transaction_id"], sends[0]["request_payload"]["transaction_id"]);
+    let items: Vec<&Value> = resent["items"].as_array().unwrap().iter().collect();
+    assert_eq!(items.len(), 1, "{resent}");
+    assert_eq!(items[0]["item_id"], demo::ITEM_COFFEE, "the tea went back");
+    let reinstates = env.pos_bodies("reinstate");
+    assert_eq!(reinstates.len(), 1);
+    assert_eq!(reinstates[0]["request_payload"]["user_offer_id"], demo::UO_FIXED_LOWEST);
+    // Back in the wallet as get_user_offers lists it.
+    let wallet = env.adapter.offers().unwrap().list(&ctx(), Some(&env.kari()), None).await.unwrap();
+    assert!(wallet.iter().any(|o| o.id.as_str() == demo::UO_FIXED_LOWEST), "{wallet:?}");
+    assert!(env.journal().entries().iter().any(|e| e.path == "/offers/api/2.0/offers/get_user_offers"));
 }
 
 #[tokio::test]

@@ -521,6 +521,37 @@ async fn a_resend_without_lines_replaces_the_sale_and_an_older_version_does_not(
     assert!(env.probe.warnings().iter().any(|w| w.message.contains("not newer")));
 }
 
+// §7.5, §8.3: SessionM upserts by (store/retailer, transaction id). A sale sent under another
+// store's department is another transaction, and its amend goes out under that store again, so
+// it replaces that store's sale only.
+#[tokio::test]
+async fn the_same_id_at_another_store_is_another_sale_and_its_amend_stays_at_that_store() {
+    let env = start().await;
+    let t = env.adapter.transactions().unwrap();
+    let oslo = sale(&env, "T-1", &basket(&[(demo::ITEM_TEA, "1")]), &[]);
+    t.send(&ctx(), &oslo).await.unwrap();
+    let bergen = sale(&env, "T-1", &coffees_and_mug(), &[]).with_department(demo::OTHER_STORE_ID);
+    t.send(&ctx(), &bergen).await.unwrap();
+    assert_eq!(env.probe.transactions().len(), 2);
+    env.advance(60);
+    let mut kept = bergen.clone();
+    kept.lines.truncate(1);
+    kept.total = kept.lines[0].net;
+    kept.payments[0].amount = kept.lines[0].net;
+    kept.revision = 1;
+    assert_eq!(t.amend(&ctx(), &kept).await.unwrap().outcome, SendOutcome::Replaced);
+    let stores: Vec<Value> =
+        env.pos_bodies("send_transaction").iter().map(|b| b["store_id"].clone()).collect();
+    assert_eq!(stores, [json!(demo::STORE_ID), json!(demo::OTHER_STORE_ID), json!(demo::OTHER_STORE_ID)]);
+    let at_bergen = env.probe.transaction_at(demo::OTHER_STORE_ID, "T-1").unwrap();
+    assert_eq!(at_bergen["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(at_bergen["items"][0]["pos_item_key"], demo::ITEM_COFFEE);
+    let at_oslo = env.probe.transaction_at(demo::STORE_ID, "T-1").unwrap();
+    assert_eq!(at_oslo["items"][0]["pos_item_key"], demo::ITEM_TEA, "Oslo's sale untouched");
+    assert_eq!(env.probe.transactions().len(), 2);
+    assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
+}
+
 // Checklist 15, adapter side: an amend that does not count its version could carry the same
 // modified_time as another and be dropped while reported Replaced; it is refused unsent.
 #[tokio::test]

@@ -77,6 +77,10 @@
 //!   stay), issues that many user offers valid 90 days, and answers the first as a wallet entry
 //!   (§5.6). An unknown store or store offer answers 404 `reward_store_offer_not_found`; too few
 //!   points 400 `insufficient_points`, nothing spent.
+//! * **send_transaction identity**: upsert by (`store_id`, `transaction_id`) (§7.5, §8.3
+//!   "store/retailer"; one retailer per simulator): the same `transaction_id` sent from another
+//!   store is another transaction, and a lock or redemption belongs to the transaction of the
+//!   store that made it.
 //! * **send_transaction outcomes**: see the `routes::send_transaction` module docs; the payload
 //!   is `{"id", "pos_transaction_id"}`.
 //! * **Core**: see the `routes::core` module docs (create needs an `email` or an external id;
@@ -323,7 +327,7 @@ impl SessionmProbe {
                 store_id: store_id.clone(),
                 expires_at: *expires_at,
             },
-            offers::UoState::Redeemed { transaction_id } => {
+            offers::UoState::Redeemed { transaction_id, .. } => {
                 OfferState::Redeemed { transaction_id: transaction_id.clone() }
             }
         })
@@ -399,10 +403,19 @@ impl SessionmProbe {
         g.transactions.values().map(|t| g.stored_view(t)).collect()
     }
 
-    /// One stored transaction in the §4.5 shape, by POS `transaction_id`.
+    /// One stored transaction in the §4.5 shape, by POS `transaction_id`; when several stores
+    /// sent that id (each is its own transaction, §7.5), the one of the first store in id order
+    /// (see [`Self::transaction_at`]).
     pub fn transaction(&self, pos_transaction_id: &str) -> Option<Value> {
         let g = self.lock();
-        g.transactions.get(pos_transaction_id).map(|t| g.stored_view(t))
+        g.transactions.values().find(|t| t.txn.transaction_id == pos_transaction_id).map(|t| g.stored_view(t))
+    }
+
+    /// One stored transaction in the §4.5 shape, by `store_id` and POS `transaction_id`: the
+    /// key `send_transaction` upserts by (§7.5, §8.3).
+    pub fn transaction_at(&self, store_id: &str, pos_transaction_id: &str) -> Option<Value> {
+        let g = self.lock();
+        g.transactions.get(&(store_id.to_string(), pos_transaction_id.to_string())).map(|t| g.stored_view(t))
     }
 
     /// Everything `send_transaction` noted, oldest first.

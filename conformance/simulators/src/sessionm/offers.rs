@@ -284,12 +284,34 @@ fn finish(amount: Decimal, lines: Vec<(String, Decimal)>) -> Computed {
     Computed { amount, lines }
 }
 
+/// A POS transaction's identity: (`store_id`, `transaction_id`). `send_transaction` upserts
+/// by (store/retailer, `transaction_id`) (§7.5, §8.3); the simulator has one retailer, so the
+/// same `transaction_id` sent from two stores is two transactions (simulator decision: POS
+/// systems number their checks per store).
+pub(crate) type TxnKey = (String, String);
+
 /// State of one user offer (§8.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum UoState {
     Issued,
     Locked { transaction_id: String, store_id: String, expires_at: DateTime<Utc>, stack_order: i64 },
-    Redeemed { transaction_id: String },
+    Redeemed { transaction_id: String, store_id: String },
+}
+
+impl UoState {
+    /// True when this is a lock taken by the transaction `transaction_id` of `store`.
+    pub fn locked_by(&self, store: &str, transaction: &str) -> bool {
+        matches!(self, UoState::Locked { transaction_id, store_id, .. }
+            if transaction_id == transaction && store_id == store)
+    }
+
+    /// True when this is a lock of, or a redemption by, the transaction `transaction_id` of
+    /// `store`.
+    pub fn held_by(&self, store: &str, transaction: &str) -> bool {
+        self.locked_by(store, transaction)
+            || matches!(self, UoState::Redeemed { transaction_id, store_id }
+                if transaction_id == transaction && store_id == store)
+    }
 }
 
 /// One issued instance of an offer in a user's wallet.
@@ -308,7 +330,7 @@ pub(crate) struct UserOffer {
     /// closed transaction carrying such a lock's Discount redeems the offer if it is still
     /// available. A transaction leaves the list when it locks the offer again (its lock is
     /// live, and an unlock after that releases it for good) or when the offer is reinstated.
-    pub lapsed_locks: Vec<String>,
+    pub lapsed_locks: Vec<TxnKey>,
 }
 
 impl UserOffer {

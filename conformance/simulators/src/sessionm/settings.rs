@@ -7,7 +7,7 @@
 //! | lock attempt on an offer locked by another transaction | `offer_locked` error | `routes::discounting` |
 //! | re-lock with the same `transaction_id` | refreshes the lock, recomputes the discount | `routes::discounting` |
 //! | reused `request_id` with a different body | `request_id_reused` error | `routes::pos` |
-//! | `send_transaction` identity | upsert by `transaction_id` within the retailer | `routes::send_transaction` |
+//! | `send_transaction` identity | upsert by (`store_id`, `transaction_id`) within the retailer | `routes::send_transaction` |
 //! | out-of-order delivery | accepted, newest `modified_time` wins | `routes::send_transaction` |
 //! | negative amounts, quantities ≤ 0 | `validation` error | `model` |
 //! | Core e-mail uniqueness | enforced on create and update (keeping one's own e-mail is no clash) | `routes::core` |

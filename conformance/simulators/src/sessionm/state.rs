@@ -12,7 +12,7 @@ use super::{
     demo,
     input::{num, plus_secs, Obj},
     model::{checked_sum, stored_json, StoreFacts, StoredDates, Txn},
-    offers::{Offer, UoState, UserOffer},
+    offers::{Offer, TxnKey, UoState, UserOffer},
     settings::SessionmSettings,
 };
 
@@ -177,8 +177,8 @@ pub(crate) struct Inner {
     /// What the reward stores sell (§7.10).
     pub store_offers: Vec<StoreOffer>,
     pub users: Vec<User>,
-    /// By POS `transaction_id` (one retailer per simulator).
-    pub transactions: BTreeMap<String, StoredTxn>,
+    /// By (`store_id`, POS `transaction_id`) (§7.5, §8.3; one retailer per simulator).
+    pub transactions: BTreeMap<TxnKey, StoredTxn>,
     pub replays: HashMap<String, Replay>,
     /// (transaction id, message), oldest first.
     pub warnings: Vec<(String, String)>,
@@ -237,10 +237,11 @@ impl Inner {
     /// forgotten (§7.5). Every request and every probe read calls it first.
     pub fn settle(&mut self, now: DateTime<Utc>) {
         for uo in &mut self.user_offers {
-            if let UoState::Locked { transaction_id, expires_at, .. } = &uo.state {
+            if let UoState::Locked { transaction_id, store_id, expires_at, .. } = &uo.state {
                 if *expires_at <= now {
-                    if !uo.lapsed_locks.contains(transaction_id) {
-                        uo.lapsed_locks.push(transaction_id.clone());
+                    let key = (store_id.clone(), transaction_id.clone());
+                    if !uo.lapsed_locks.contains(&key) {
+                        uo.lapsed_locks.push(key);
                     }
                     uo.state = UoState::Issued;
                 }
@@ -248,7 +249,7 @@ impl Inner {
         }
         let window = self.settings.replay_window_secs;
         self.replays.retain(|_, r| r.response.is_none() || plus_secs(r.at, window) > now);
-        let due: Vec<String> = self
+        let due: Vec<TxnKey> = self
             .transactions
             .iter()
             .filter(|(_, t)| t.points.due_at.is_some_and(|d| d <= now))
@@ -260,8 +261,8 @@ impl Inner {
     }
 
     /// Moves a transaction's points from what was credited to its current target.
-    fn credit_points(&mut self, transaction_id: &str) {
-        let Some(t) = self.transactions.get_mut(transaction_id) else { return };
+    fn credit_points(&mut self, key: &TxnKey) {
+        let Some(t) = self.transactions.get_mut(key) else { return };
         let (old, new) = (t.points.credited.take(), t.points.target.clone());
         t.points.due_at = None;
         t.points.credited = new.clone().filter(|(_, p)| !p.is_zero());
@@ -294,12 +295,14 @@ impl Inner {
         stored_json(&t.txn, &facts, &dates, |i| self.master_item_id(i))
     }
 
-    /// `get_store_transactions`-style payload (§4.5) of every stored transaction, or of one.
-    pub fn transactions_payload(&self, pos_transaction_id: Option<&str>) -> Value {
+    /// `get_store_transactions`-style payload (§4.5) of every stored transaction, or of those
+    /// with a POS `transaction_id` and/or of a store.
+    pub fn transactions_payload(&self, pos_transaction_id: Option<&str>, store_id: Option<&str>) -> Value {
         let results: Vec<Value> = self
             .transactions
             .values()
             .filter(|t| pos_transaction_id.is_none_or(|id| t.txn.transaction_id == id))
+            .filter(|t| store_id.is_none_or(|s| t.store_id == s))
             .map(|t| self.stored_view(t))
             .collect();
         json!({"total_records": results.len(), "results": results, "pagination_token": Value::Null})

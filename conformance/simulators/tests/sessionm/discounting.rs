@@ -242,6 +242,40 @@ async fn reinstate_without_user_offer_id_is_refused() {
     assert!(v["errors"]["fields"]["request_payload.user_offer_id"].is_array(), "{v}");
 }
 
+// Checklist 11: unlock with only `employee_id` names the missing `user_offer_id`; the lock stays.
+#[tokio::test]
+async fn unlock_with_only_employee_id_names_user_offer_id() {
+    let t = sim().await;
+    ok(&t.lock(demo::UO_FIXED_CHECK, coffee("T1")).await.1);
+    let (s, v) = t.pos("unlock", json!({"employee_id": "E-17"})).await;
+    assert_eq!((s, code(&v)), (200, "validation"), "{v}");
+    assert_eq!(v["status"], "error");
+    let fields = v["errors"]["fields"].as_object().unwrap();
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["request_payload.user_offer_id"], "{v}");
+    assert!(v.get("payload").is_none());
+    assert!(
+        matches!(t.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Locked { transaction_id, .. }) if transaction_id == "T1")
+    );
+}
+
+// Checklist 11: reinstate with only `user_offer_id` names the missing `employee_id`; the offer
+// stays redeemed.
+#[tokio::test]
+async fn reinstate_with_only_user_offer_id_names_employee_id() {
+    let t = sim().await;
+    ok(&t.redeem(demo::UO_FIXED_CHECK, coffee("T1")).await.1);
+    let (s, v) = t.pos("reinstate", json!({"user_offer_id": demo::UO_FIXED_CHECK})).await;
+    assert_eq!((s, code(&v)), (200, "validation"), "{v}");
+    let fields = v["errors"]["fields"].as_object().unwrap();
+    assert_eq!(fields.keys().collect::<Vec<_>>(), ["request_payload.employee_id"], "{v}");
+    assert!(v.get("payload").is_none());
+    assert_eq!(
+        t.probe.offer_state(demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "T1".into() })
+    );
+    assert!(!t.wallet().await.contains(&demo::UO_FIXED_CHECK.to_string()));
+}
+
 // §7.3 / §8.3: unlocking a non-locked offer is an error by default.
 #[tokio::test]
 async fn unlock_of_offer_that_is_not_locked_is_an_error() {

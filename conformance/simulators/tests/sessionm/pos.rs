@@ -86,6 +86,19 @@ async fn pos_success_answers_status_upper_case_ok() {
     assert!(v.get("errors").is_none());
 }
 
+// Checklist 1: `culture` is the one optional member of the container (§3.1): a lookup without
+// it is answered like any other.
+#[tokio::test]
+async fn pos_lookup_without_culture_answers_ok() {
+    let t = sim().await;
+    let mut body = t.envelope(lookup_kari());
+    assert!(body.as_object_mut().unwrap().remove("culture").is_some());
+    let (s, v) = t.pos_body("lookup", body).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("OK")), "{v}");
+    assert!(v.get("errors").is_none(), "{v}");
+    assert_eq!(ok(&v)["user"]["id"], demo::USER_ID);
+}
+
 // Checklist 1: the container needs store_id, client_id, request_id, request_payload.
 #[tokio::test]
 async fn pos_container_without_request_id_is_validation_error_naming_it() {

@@ -364,6 +364,120 @@ async fn item_with_zero_or_negative_quantity_is_rejected() {
     }
 }
 
+// Checklist 16: a negative `tax_included` or `unit_price` on an item is a `validation` error
+// naming that field, and nothing is stored (no transaction, no points).
+#[tokio::test]
+async fn item_with_negative_tax_included_or_unit_price_is_rejected_and_not_stored() {
+    let t = sim().await;
+    for (tid, field) in [("T1", "tax_included"), ("T2", "unit_price")] {
+        let mut b = paid_by(closed(coffee_and_mug(tid), "2026-01-15T12:00:00Z", vec![]), demo::USER_ID);
+        b["items"][0][field] = json!(-1.0);
+        let (s, v) = t.send_transaction(b).await;
+        assert_eq!((s, code(&v)), (200, "validation"), "{field}: {v}");
+        assert_eq!(v["status"], "error");
+        let fields = v["errors"]["fields"].as_object().unwrap();
+        let path = format!("request_payload.items[0].{field}");
+        assert!(fields[&path].is_array(), "{path} in {v}");
+        assert_eq!(fields.len(), 1, "only {path} is wrong: {v}");
+        assert!(t.probe.transaction(tid).is_none(), "{tid} was stored");
+    }
+    assert!(t.probe.transactions().is_empty());
+    let (_, v) = t.send(Method::GET, "/_sim/transactions", None, None).await;
+    assert_eq!(v["payload"]["total_records"], 0);
+    assert_eq!(kari_points(&t), Decimal::from(250));
+}
+
+// §7.5, §8.3: `send_transaction` upserts by (store/retailer, `transaction_id`): the same id sent
+// from another store of the retailer is another transaction, whatever its `modified_time`.
+#[tokio::test]
+async fn same_transaction_id_from_another_store_is_another_transaction() {
+    let t = sim().await;
+    let oslo = paid_by(closed(coffee_and_mug("T1"), "2026-01-15T12:00:00Z", vec![]), demo::USER_ID);
+    ok(&t.send_transaction(oslo).await.1);
+    // An older modified_time: for the same store it would be ignored, here it is a new sale.
+    let bergen = paid_by(
+        closed(basket("T1", &[(demo::ITEM_COFFEE, 1)]), "2026-01-15T11:00:00Z", vec![]),
+        demo::USER_ID,
+    );
+    let (s, v) = t.pos_body("send_transaction", t.envelope_at(demo::OTHER_STORE_ID, bergen)).await;
+    assert_eq!(s, 200);
+    assert_eq!(ok(&v)["pos_transaction_id"], "T1");
+    assert_eq!(t.probe.transactions().len(), 2);
+    let osl = t.probe.transaction_at(demo::STORE_ID, "T1").unwrap();
+    let bgo = t.probe.transaction_at(demo::OTHER_STORE_ID, "T1").unwrap();
+    assert_eq!(
+        (osl["store_id"].as_str(), osl["items"].as_array().map(Vec::len)),
+        (Some(demo::STORE_ID), Some(2))
+    );
+    assert_eq!(
+        (bgo["store_id"].as_str(), bgo["items"].as_array().map(Vec::len)),
+        (Some(demo::OTHER_STORE_ID), Some(1))
+    );
+    assert_ne!(osl["id"], bgo["id"], "two SessionM transaction ids");
+    assert!(warnings_for(&t, "T1").is_empty(), "{:?}", t.probe.warnings());
+    // Each earns its points: 328 + 129.
+    assert_eq!(kari_points(&t), Decimal::from(250 + 328 + 129));
+    let (_, v) = t.send(Method::GET, "/_sim/transactions?pos_transaction_id=T1", None, None).await;
+    assert_eq!(v["payload"]["total_records"], 2);
+    let path = format!("/_sim/transactions?pos_transaction_id=T1&store_id={}", demo::OTHER_STORE_ID);
+    let (_, v) = t.send(Method::GET, &path, None, None).await;
+    assert_eq!(v["payload"]["total_records"], 1);
+    assert_eq!(v["payload"]["results"][0]["items"][0]["pos_item_key"], demo::ITEM_COFFEE);
+
+    // A re-send from Bergen replaces only Bergen's version.
+    let bergen2 =
+        paid_by(closed(basket("T1", &[(demo::ITEM_TEA, 1)]), "2026-01-15T11:30:00Z", vec![]), demo::USER_ID);
+    ok(&t.pos_body("send_transaction", t.envelope_at(demo::OTHER_STORE_ID, bergen2)).await.1);
+    assert_eq!(t.probe.transactions().len(), 2);
+    let bgo = t.probe.transaction_at(demo::OTHER_STORE_ID, "T1").unwrap();
+    assert_eq!(bgo["items"][0]["pos_item_key"], demo::ITEM_TEA);
+    assert_eq!(
+        t.probe.transaction_at(demo::STORE_ID, "T1").unwrap()["items"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(kari_points(&t), Decimal::from(250 + 328 + 59));
+}
+
+// §7.5, §8.1: a lock belongs to the transaction of the store that took it. The same
+// `transaction_id` at another store can neither take the lock over nor redeem it with the
+// Discount, and its void gives back nothing of the other store's sale.
+#[tokio::test]
+async fn a_lock_and_its_redemption_belong_to_the_transaction_of_their_store() {
+    let t = sim().await;
+    let b = coffee_and_mug("T1");
+    let d = locked(&t, demo::UO_FIXED_CHECK, &b).await;
+    let relock = json!({"offer_lookup_code": demo::UO_FIXED_CHECK, "offer_lookup_type": "UserOfferId",
+                        "transaction": b.clone()});
+    let (_, v) = t.pos_body("lock", t.envelope_at(demo::OTHER_STORE_ID, relock)).await;
+    assert_eq!(code(&v), "offer_locked", "{v}");
+    let elsewhere = closed(b.clone(), "2026-01-15T12:00:00Z", vec![d.clone()]);
+    ok(&t.pos_body("send_transaction", t.envelope_at(demo::OTHER_STORE_ID, elsewhere)).await.1);
+    assert!(
+        matches!(t.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Locked { transaction_id, store_id, .. })
+            if transaction_id == "T1" && store_id == demo::STORE_ID),
+        "Bergen's T1 did not consume Oslo's lock"
+    );
+    assert!(
+        warnings_for(&t, "T1").iter().any(|w| w.contains("locked by T1 at OSL-001")),
+        "{:?}",
+        t.probe.warnings()
+    );
+    ok(&t.send_transaction(closed(b.clone(), "2026-01-15T12:01:00Z", vec![d.clone()])).await.1);
+    assert_eq!(
+        t.probe.offer_state(demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "T1".into() })
+    );
+    let mut void = closed(b, "2026-01-15T12:05:00Z", vec![d]);
+    void["is_voided"] = json!(true);
+    ok(&t.pos_body("send_transaction", t.envelope_at(demo::OTHER_STORE_ID, void)).await.1);
+    assert_eq!(
+        t.probe.offer_state(demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "T1".into() }),
+        "voiding Bergen's T1 leaves Oslo's redemption"
+    );
+    assert_eq!(t.probe.transaction_at(demo::STORE_ID, "T1").unwrap()["is_voided"], false);
+}
+
 // §7.6: no negative amounts anywhere (header, payments, discounts).
 #[tokio::test]
 async fn negative_header_payment_or_discount_amounts_are_rejected() {

@@ -78,8 +78,9 @@ fn evaluate(
         UoState::Redeemed { .. } => {
             return Err(PosError::new(code::OFFER_NOT_AVAILABLE, "The offer was already redeemed."));
         }
-        // §7.2 [I]: a lock held by another transaction refuses (checklist 8).
-        UoState::Locked { transaction_id, .. } if *transaction_id != txn.transaction_id => {
+        // §7.2 [I]: a lock held by another transaction refuses (checklist 8); the same
+        // `transaction_id` at another store is another transaction (§7.5, §8.3).
+        UoState::Locked { .. } if !uo.state.locked_by(&rq.store_id, &txn.transaction_id) => {
             return Err(PosError::new(code::OFFER_LOCKED, "The offer is locked by another transaction."));
         }
         _ => {}
@@ -95,20 +96,14 @@ fn evaluate(
     Ok((i, txn, computed))
 }
 
-/// Position of a new discount among those locked to the same transaction.
-fn stack_order(inner: &Inner, i: usize, transaction: &str) -> i64 {
-    if let UoState::Locked { transaction_id, stack_order, .. } = &inner.user_offers[i].state {
-        if transaction_id == transaction {
+/// Position of a new discount among those locked to the same transaction (of the same store).
+fn stack_order(inner: &Inner, i: usize, store: &str, transaction: &str) -> i64 {
+    if let UoState::Locked { stack_order, .. } = &inner.user_offers[i].state {
+        if inner.user_offers[i].state.locked_by(store, transaction) {
             return *stack_order;
         }
     }
-    let held = inner
-        .user_offers
-        .iter()
-        .filter(
-            |u| matches!(&u.state, UoState::Locked { transaction_id, .. } if transaction_id == transaction),
-        )
-        .count();
+    let held = inner.user_offers.iter().filter(|u| u.state.locked_by(store, transaction)).count();
     i64::try_from(held).unwrap_or(0) + 1
 }
 
@@ -116,7 +111,7 @@ fn stack_order(inner: &Inner, i: usize, transaction: &str) -> i64 {
 /// refreshes the lock and recomputes the discount (§3.5 rules, checklist 9).
 pub(crate) fn lock(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     let (i, txn, computed) = evaluate(inner, rq)?;
-    let stack = stack_order(inner, i, &txn.transaction_id);
+    let stack = stack_order(inner, i, &rq.store_id, &txn.transaction_id);
     let uo = &mut inner.user_offers[i];
     uo.state = UoState::Locked {
         transaction_id: txn.transaction_id.clone(),
@@ -125,7 +120,7 @@ pub(crate) fn lock(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         stack_order: stack,
     };
     // This transaction's lock is live again; another transaction's lapsed lock stays lapsed.
-    uo.lapsed_locks.retain(|t| *t != txn.transaction_id);
+    uo.lapsed_locks.retain(|(s, t)| *s != rq.store_id || *t != txn.transaction_id);
     let uo = &inner.user_offers[i];
     Ok(Some(uo.discount_json(
         &inner.offers[uo.offer],
@@ -139,8 +134,9 @@ pub(crate) fn lock(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
 /// `POST /api/2.0/redeem` (§3.7): consumes at once; a lock by the same transaction is taken over.
 pub(crate) fn redeem(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     let (i, txn, computed) = evaluate(inner, rq)?;
-    let stack = stack_order(inner, i, &txn.transaction_id);
-    inner.user_offers[i].state = UoState::Redeemed { transaction_id: txn.transaction_id.clone() };
+    let stack = stack_order(inner, i, &rq.store_id, &txn.transaction_id);
+    inner.user_offers[i].state =
+        UoState::Redeemed { transaction_id: txn.transaction_id.clone(), store_id: rq.store_id.clone() };
     let uo = &inner.user_offers[i];
     Ok(Some(uo.discount_json(
         &inner.offers[uo.offer],

@@ -1,7 +1,7 @@
 //! Simulator extras under the reserved `/_sim` prefix (not part of SessionM): read-only views
 //! for tests, without authentication.
 //!
-//! * `GET /_sim/transactions[?pos_transaction_id=...]`: stored transactions in the shape of the
+//! * `GET /_sim/transactions[?pos_transaction_id=...][&store_id=...]`: stored transactions in the shape of the
 //!   Transactions service's `get_store_transactions` payload (the SessionM contract §4.5):
 //!   `{"status": "ok", "payload": {"total_records", "results": [...], "pagination_token"}}`.
 //! * `GET /_sim/warnings`: `{"status": "ok", "payload": {"warnings": [{"transaction_id",
@@ -22,7 +22,10 @@ pub(crate) async fn transactions(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let g = sim.state();
-    let payload = g.transactions_payload(q.get("pos_transaction_id").map(String::as_str));
+    let payload = g.transactions_payload(
+        q.get("pos_transaction_id").map(String::as_str),
+        q.get("store_id").map(String::as_str),
+    );
     json_resp(200, &json!({"status": names::OK_LOWER, "payload": payload}).to_string())
 }
 

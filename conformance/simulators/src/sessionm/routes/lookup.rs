@@ -86,8 +86,8 @@ pub(crate) fn lookup(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     let mut offers = Vec::new();
     for uo in inner.user_offers.iter().filter(|uo| uo.user_id == user.id && !uo.expired(now)) {
         let offer = &inner.offers[uo.offer];
-        let locked_here = matches!((&uo.state, &basket),
-            (UoState::Locked { transaction_id, .. }, Some(b)) if *transaction_id == b.transaction_id);
+        let locked_here =
+            basket.as_ref().is_some_and(|b| uo.state.locked_by(&rq.store_id, &b.transaction_id));
         if uo.state != UoState::Issued && !locked_here {
             continue;
         }

@@ -1,7 +1,10 @@
 //! `POST /api/2.0/send_transaction` (the SessionM contract §3.9, §7.1, §7.5-§7.8).
 //!
-//! Upsert by `transaction_id` (one retailer per simulator), newest `modified_time` wins; an equal
-//! or older one arriving later is ignored with a warning and answered OK (§7.5, §7.8 \[S\]).
+//! Upsert by (store, `transaction_id`) (§7.5, §8.3: "store/retailer"; one retailer per
+//! simulator, so the same `transaction_id` from another store is another transaction), newest
+//! `modified_time` wins; an equal or older one arriving later is ignored with a warning and
+//! answered OK (§7.5, §7.8 \[S\]). Locks and redemptions belong to a transaction of a store in
+//! the same way.
 //! Outcomes are recomputed from the difference between the stored and the new version:
 //! * offers: a closed, non-voided version consumes the user offers its `discounts[]` reference
 //!   that the previous version did not already consume, when this transaction locked them
@@ -68,6 +71,8 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     finish(c)?;
     let Some(txn) = txn else { return Err(PosError::new(code::VALIDATION, "Invalid transaction.")) };
     let tid = txn.transaction_id.clone();
+    let key = (rq.store_id.clone(), tid.clone());
+    let store = rq.store_id.as_str();
     let Some((_, modified)) = txn.modified_time.clone() else {
         return Err(PosError::new(code::VALIDATION, "modified_time is required."));
     };
@@ -84,7 +89,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         return Err(too_large("request_payload.items", "the points the transaction earns"));
     };
 
-    let existing = inner.transactions.get(&tid);
+    let existing = inner.transactions.get(&key);
     if let Some(e) = existing {
         if modified <= e.modified {
             // §7.8 [S]: out-of-order delivery is accepted and resolved by modified_time.
@@ -110,10 +115,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     let was_voided = existing.is_some_and(|e| e.txn.is_voided);
     let after = consumed(inner, &txn);
 
-    let live_lock = |inner: &Inner, i: usize| {
-        matches!(&inner.user_offers[i].state,
-            UoState::Locked { transaction_id, .. } | UoState::Redeemed { transaction_id } if *transaction_id == tid)
-    };
+    let live_lock = |inner: &Inner, i: usize| inner.user_offers[i].state.held_by(store, &tid);
     // §8.3 alternative: a discount whose lock is gone refuses the whole transaction.
     if rq.settings.expired_lock_discount == ExpiredLockDiscount::Reject {
         if let Some(&i) = after.difference(&before).find(|&&i| !live_lock(inner, i)) {
@@ -130,17 +132,17 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         let uo = &mut inner.user_offers[i];
         match &uo.state {
             // §8.1: a closed transaction carrying the lock's discount redeems the offer.
-            UoState::Locked { transaction_id, .. } if *transaction_id == tid => {
-                uo.state = UoState::Redeemed { transaction_id: tid.clone() };
+            s if s.locked_by(store, &tid) => {
+                uo.state = UoState::Redeemed { transaction_id: tid.clone(), store_id: store.to_string() };
             }
             // Redeemed at once for this transaction (§3.7): its sale carries the Discount.
-            UoState::Redeemed { transaction_id } if *transaction_id == tid => {}
+            s if s.held_by(store, &tid) => {}
             // §7.2, §8.3 [S]: a lock of this transaction that expired: redeem if the offer is
             // still available.
-            UoState::Issued if !uo.expired(rq.now) && uo.lapsed_locks.contains(&tid) => {
+            UoState::Issued if !uo.expired(rq.now) && uo.lapsed_locks.contains(&key) => {
                 notes.push(format!("lock on {} had expired; redeemed as still available", uo.user_offer_id));
-                uo.lapsed_locks.retain(|t| *t != tid);
-                uo.state = UoState::Redeemed { transaction_id: tid.clone() };
+                uo.lapsed_locks.retain(|k| *k != key);
+                uo.state = UoState::Redeemed { transaction_id: tid.clone(), store_id: store.to_string() };
             }
             // §8.1: a sale redeems only what its transaction locked (or redeemed); an offer it
             // never locked, or whose lock was released with unlock, has no transition and
@@ -154,8 +156,12 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
             }
             other => {
                 let why = match other {
-                    UoState::Locked { transaction_id, .. } => format!("locked by {transaction_id}"),
-                    UoState::Redeemed { transaction_id } => format!("redeemed by {transaction_id}"),
+                    UoState::Locked { transaction_id, store_id, .. } => {
+                        format!("locked by {transaction_id} at {store_id}")
+                    }
+                    UoState::Redeemed { transaction_id, store_id } => {
+                        format!("redeemed by {transaction_id} at {store_id}")
+                    }
                     UoState::Issued => "expired".to_string(),
                 };
                 notes.push(format!(
@@ -183,9 +189,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
     }
     if txn.is_voided && !was_voided {
         for uo in &mut inner.user_offers {
-            let mine = matches!(&uo.state,
-                UoState::Locked { transaction_id, .. } | UoState::Redeemed { transaction_id } if *transaction_id == tid);
-            if mine {
+            if uo.state.held_by(store, &tid) {
                 uo.state = UoState::Issued;
             }
         }
@@ -195,7 +199,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         inner.warn(&tid, n);
     }
 
-    let (id, created, credited) = match inner.transactions.get(&tid) {
+    let (id, created, credited) = match inner.transactions.get(&key) {
         Some(e) => (e.id.clone(), e.created, e.points.credited.clone()),
         None => (inner.next_uuid(), rq.now, None),
     };
@@ -212,7 +216,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
             due_at: Some(plus_secs(rq.now, rq.settings.points_delay_secs)),
         },
     };
-    inner.transactions.insert(tid.clone(), stored);
+    inner.transactions.insert(key, stored);
     inner.settle(rq.now);
     Ok(Some(json!({"id": id, "pos_transaction_id": tid})))
 }
