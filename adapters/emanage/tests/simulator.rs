@@ -921,3 +921,183 @@ async fn a_line_added_to_a_test_cart_is_a_test_line() {
     let query = add.and_then(|e| e.query).unwrap_or_default();
     assert!(query.contains("behaviorId=2"), "{query}");
 }
+
+// ------------------------------------------------------------------ upgrades at default settings
+
+/// The cart's lines as (product, quantity, upgrade status).
+fn upgrade_lines(cart: &loyalty_core::Cart) -> Vec<(&str, Decimal, Option<UpgradeStatus>)> {
+    cart.lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity, l.upgrade.as_ref().map(|u| u.status)))
+        .collect()
+}
+
+#[tokio::test]
+async fn at_default_settings_the_upgrade_answers_pending_twenty_and_the_window_captures_twenty() {
+    // Checklist 11, §9.1, default settings (600 s window): the answer is `Pending` naming the
+    // 20 the vendor will capture, the line is 918446 already; nothing is captured and
+    // 918325 still ships until the window ends; then exactly 20 is captured and 918446 ships.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let UpgradeOutcome::Pending { cart: after, amount } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(amount, usd("20.00"), "the answer names the 20 to be charged");
+    assert_eq!(after.id, cart.id, "the session id stays A");
+    assert_eq!(upgrade_lines(&after), vec![(P1, Decimal::ONE, Some(UpgradeStatus::Pending))]);
+    assert_eq!(after.lines[0].upgrade.as_ref().map(|u| u.from.as_str()), Some(P0));
+    let view = env.session(&cart.id);
+    assert_eq!((upgrade_captures(&view), view.captured()), (vec![], dec("100")));
+    assert_eq!(view.shipments, [(id(P0), 1)], "an uncharged preview does not ship");
+    env.advance(600);
+    let view = env.session(&cart.id);
+    assert_eq!(upgrade_captures(&view), [dec("20")]);
+    assert_eq!(view.captured(), dec("120"));
+    assert_eq!(view.shipments, [(id(P1), 1)]);
+    let now = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(upgrade_lines(&now), vec![(P1, Decimal::ONE, Some(UpgradeStatus::Charged))]);
+    assert_eq!(now.total, usd("120.00"));
+}
+
+#[tokio::test]
+async fn at_default_settings_a_step_after_a_charged_step_captures_the_remainder() {
+    // Checklist 13, §9.2 second row, default settings: P0 → P1, 600 s (20 captured), P1 → P2,
+    // 600 s: captures [20, 20], chain total 40; each answer names the 20 it will capture.
+    let env = start().await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let first = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    assert!(matches!(first, UpgradeOutcome::Pending { amount, .. } if amount == usd("20.00")), "{first:?}");
+    env.advance(600);
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")]);
+    let second = env.upgrade(&cart.id, P1, P2, 1).await.unwrap();
+    let UpgradeOutcome::Pending { cart: after, amount } = second else { panic!("{second:?}") };
+    assert_eq!(amount, usd("20.00"), "only the remainder 140 − 120");
+    assert_eq!(upgrade_lines(&after), vec![(P2, Decimal::ONE, Some(UpgradeStatus::Pending))]);
+    assert_eq!(after.lines[0].upgrade.as_ref().map(|u| u.from.as_str()), Some(P0), "the chain's origin");
+    env.advance(600);
+    let view = env.session(&cart.id);
+    assert_eq!(upgrade_captures(&view), [dec("20"), dec("20")]);
+    assert_eq!(view.upgrades[0].captured, dec("40"), "chain total = last − first");
+    assert_eq!(view.captured(), dec("140"));
+    assert_eq!(view.shipments, [(id(P2), 1)], "918446 never ships once superseded");
+    let now = env.carts().get(&ctx(), &cart.id).await.unwrap();
+    assert_eq!(upgrade_lines(&now), vec![(P2, Decimal::ONE, Some(UpgradeStatus::Charged))]);
+}
+
+#[tokio::test]
+async fn an_upgrade_of_the_upgraded_unit_above_its_quantity_names_upgrade_preview_quantity() {
+    // Checklist 15: 918325 × 2 paid, one unit upgraded to 918446; upgrading 2 units of the
+    // 918446 line (it holds 1) is `Invalid` naming `upgradePreviewQuantity`, and nothing moves.
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let err = env.upgrade(&cart.id, P1, P2, 2).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "upgradePreviewQuantity"),
+        "{err}"
+    );
+    let view = env.session(&cart.id);
+    assert_eq!(view.lines, [(id(P0), 1), (id(P1), 1)]);
+    assert_eq!(upgrade_captures(&view), [dec("20")]);
+}
+
+#[tokio::test]
+async fn an_upgrade_add_that_times_out_is_read_back_once_and_says_nothing_was_charged_so_far() {
+    // Checklist 25: the vendor never answers the upgrade `add` (300 ms attempt timeout). The
+    // adapter sends it once, reads the cart back after it, and says nothing was charged so far
+    // with effect `Unknown` (the request may still run).
+    let env = start_full(immediate(), Duration::from_millis(300), CapturePolicy::Remainder).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let before = env.journal().entries().len();
+    env.handle().inject("POST", &env.cart_path("/add"), loyalty_sim::Fault::Hang, Some(1));
+    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert_eq!(err.kind(), &ErrorKind::Unavailable, "{err}");
+    assert!(err.message().contains("nothing was charged so far"), "{err}");
+    let calls: Vec<(String, String, Option<String>)> = env.journal().entries()[before..]
+        .iter()
+        .map(|e| (e.method.clone(), e.path.clone(), e.query.clone()))
+        .collect();
+    let adds: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, p, _))| m == "POST" && p == &env.cart_path("/add"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(adds.len(), 1, "one POST /add: {calls:?}");
+    let read_back = calls[adds[0] + 1..].iter().any(|(m, p, q)| {
+        m == "GET"
+            && p == &env.cart_path("")
+            && q.as_deref().is_some_and(|q| q.contains(&format!("sessionId={}", cart.id.as_str())))
+    });
+    assert!(read_back, "the cart is read back after the add: {calls:?}");
+    let view = env.session(&cart.id);
+    assert_eq!((view.lines.clone(), upgrade_captures(&view).len()), (vec![(id(P0), 1)], 0));
+}
+
+#[tokio::test]
+async fn test_carts_opened_or_added_to_by_the_adapter_are_test_rows_in_the_export() {
+    // Checklist 4: a test cart is opened with `behaviorId: 2` in body and query (§7.1); a live
+    // cart gets `add?…&behaviorId=2` from an adapter in test mode. Both, paid, are `test` in
+    // the reporting export (§11, §12); a live cart is not.
+    let env = start().await;
+    let opened = env.cart(&[(P0, 1)]).await;
+    let new =
+        env.journal().entries().into_iter().find(|e| e.method == "POST" && e.path == env.cart_path("/new"));
+    let new = new.expect("the cart was opened by `new`");
+    assert!(new.query.as_deref().is_some_and(|q| q.contains("behaviorId=2")), "{new:?}");
+    let body: serde_json::Value = serde_json::from_str(&new.body).expect("a JSON body");
+    assert_eq!(body["behaviorId"], 2, "{body}");
+    let live = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    let plain = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE)).await.unwrap();
+    assert!(!env.session(&live.id).test);
+    let mut c = config(env.server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
+    c.test_mode = true;
+    let tester = EmanageAdapter::new(c).unwrap();
+    tester
+        .carts()
+        .unwrap()
+        .add_line(&ctx(), &live.id, &ProductId::new("918504"), Decimal::ONE)
+        .await
+        .unwrap();
+    assert!(env.session(&live.id).test);
+    for cart in [&opened.id, &live.id, &plain.id] {
+        env.carts().set_customer(&ctx(), cart, &customer()).await.unwrap();
+        let answer = env.carts().checkout(&ctx(), cart, &card(demo::PAN_APPROVE)).await.unwrap();
+        assert!(matches!(answer, CartCheckout::Paid(_)), "{answer:?}");
+    }
+    let http = reqwest::Client::new();
+    let base = env.server.base_url();
+    let auth = http
+        .post(format!("{base}/auth"))
+        .basic_auth(demo::REPORTING_USER, Some(demo::REPORTING_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = auth.json().await.unwrap();
+    let token = token["token"].as_str().expect("a token").to_string();
+    let day = env.clock.now().date_naive();
+    let export: serde_json::Value = http
+        .get(format!("{base}/order/export/1/10?StartDate={day}&EndDate={day}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csv = http.get(export["link"].as_str().expect("a link")).send().await.unwrap().text().await.unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (cart_col, test_col) = (col("shoppingCartNumber"), col("test"));
+    let flag = |cart: &CartId| {
+        let number = env.session(cart).shopping_cart_number.expect("numbered").to_string();
+        let row =
+            csv.lines().skip(1).map(|r| r.split(',').collect::<Vec<_>>()).find(|r| r[cart_col] == number);
+        row.unwrap_or_else(|| panic!("{cart}: {csv}"))[test_col].to_string()
+    };
+    assert_eq!(
+        (flag(&opened.id), flag(&live.id), flag(&plain.id)),
+        ("true".into(), "true".into(), "false".into()),
+        "{csv}"
+    );
+}

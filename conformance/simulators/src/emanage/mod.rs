@@ -277,6 +277,9 @@ pub struct UpgradeView {
     pub captured: Decimal,
     /// Charge attempts made for the current step.
     pub attempts: u32,
+    /// The amount each of those attempts tried to capture, in order (major units, all the
+    /// chain's units): `[40, 40, 40]` for three failed tries of a 100 → 140 chain (§9.3).
+    pub tried: Vec<Decimal>,
     /// The offline-upgrade session of the latest step, if any.
     pub upgrade_session_id: Option<String>,
 }
@@ -371,6 +374,7 @@ impl EmanageProbe {
                 discarded_product_ids: c.discarded_products(),
                 captured: (c.captured_per_unit * Decimal::from(c.quantity)).normalize(),
                 attempts: c.attempts,
+                tried: c.tried.clone(),
                 upgrade_session_id: c.child.clone(),
             })
             .collect();

@@ -134,6 +134,9 @@ pub(crate) struct Chain {
     /// Steps dropped after their charge failed (they never ship).
     pub failed: Vec<i64>,
     pub attempts: u32,
+    /// The amount each charge attempt of the current step tried, in order (major units, all
+    /// the chain's units).
+    pub tried: Vec<Decimal>,
     /// When the pending charge is attempted (online chains).
     pub due_at: Option<DateTime<Utc>>,
     /// The offline-upgrade session carrying the chain's delta, and whether it is still unpaid.

@@ -279,6 +279,7 @@ impl Inner {
         let card_fails = matches!(s.paid_with, Some(PaymentMethod::Card { upgrade_charges_fail: true, .. }));
         for _ in 0..tries {
             s.chains[ci].attempts += 1;
+            s.chains[ci].tried.push(amount.normalize());
             let forced = self.fail_next_upgrade_charges > 0;
             if forced {
                 self.fail_next_upgrade_charges -= 1;

@@ -65,6 +65,7 @@ pub(crate) fn add_step(
                 charged_step: None,
                 failed: Vec::new(),
                 attempts: 0,
+                tried: Vec::new(),
                 due_at: None,
                 child: None,
                 child_pending: false,
@@ -76,6 +77,7 @@ pub(crate) fn add_step(
     c.steps.push(product);
     c.status = UpgradeStatus::Preview;
     c.attempts = 0;
+    c.tried.clear();
     c.due_at = None;
     let head = Line {
         product_id: product.0,

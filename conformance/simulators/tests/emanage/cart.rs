@@ -351,3 +351,85 @@ async fn plain_add_update_and_remove_on_a_paid_session_are_409() {
     assert_eq!(s, 409);
     assert_eq!(t.session(&sid).lines, [(demo::PRODUCT_BASIC, 1)]);
 }
+
+/// The cart GET without the session's own id, to compare two sessions' carts.
+fn without_session_id(mut v: Value) -> Value {
+    v.as_object_mut().expect("a cart object").remove("sessionId");
+    v
+}
+
+#[tokio::test]
+async fn addendum_string_body_and_numeric_lower_case_body_give_equal_carts() {
+    // checklist 3: `Product` with numeric strings (the addendum's form, §7.1) and `product`
+    // with JSON numbers (the clients' form) open the same cart: 918325 × 2 at 100.
+    let t = sim().await;
+    let pascal = json!({"Product": {"productId": "918325", "price": "100", "quantity": "2",
+                                    "shippingMethodId": "145"}});
+    let lower =
+        json!({"product": {"productId": 918325, "price": 100, "quantity": 2, "shippingMethodId": 145}});
+    let mut carts = Vec::new();
+    for body in [pascal, lower] {
+        let (s, v) = t.new_cart_raw(body.clone()).await;
+        assert_eq!(s, 200, "{body} -> {v}");
+        let sid = v.as_str().expect("a bare session id").to_string();
+        assert_eq!(t.session(&sid).lines, [(918_325, 2)]);
+        carts.push(t.cart(&sid).await);
+    }
+    let p = &carts[0]["products"];
+    assert_eq!(p.as_array().map(Vec::len), Some(1), "{p}");
+    assert_eq!(
+        (&p[0]["productId"], &p[0]["quantity"], &p[0]["price"]),
+        (&json!(918_325), &json!(2), &json!(100)),
+        "{p}"
+    );
+    assert_eq!(carts[0]["total"], json!(200));
+    assert_ne!(carts[0]["sessionId"], carts[1]["sessionId"]);
+    let second = without_session_id(carts.pop().unwrap());
+    let first = without_session_id(carts.pop().unwrap());
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn a_refused_add_with_behavior_id_2_leaves_a_live_cart_live() {
+    // checklist 4: `behaviorId=2` flags the cart only when the add is taken. Each refusal
+    // here (409 duplicate, 404 product, 400 price, 409 paid, 400 preview quantity) leaves
+    // the live cart live, in the probe and in the cart GET's `test`.
+    let t = sim().await;
+    let sid = t.new_cart(demo::PRODUCT_BASIC, 1).await;
+    let t = &t;
+    let add_test = |body: Value| {
+        let path = cart_path(&format!("/add?sessionId={sid}&behaviorId=2"));
+        async move { t.post(&path, body).await }
+    };
+    let (s, v) = add_test(line(demo::PRODUCT_BASIC, 1)).await;
+    assert_eq!((s.as_u16(), v["message"].is_string()), (409, true), "duplicate: {v}");
+    let mut unknown = line(demo::PRODUCT_BASIC, 1);
+    unknown["productId"] = json!(999_999);
+    let (s, _) = add_test(unknown).await;
+    assert_eq!(s, 404, "unknown product");
+    let mut forged = line(demo::PRODUCT_UPGRADE, 1);
+    forged["price"] = json!(1);
+    let (s, v) = add_test(forged).await;
+    assert_eq!((s.as_u16(), v["modelState"]["price"].is_array()), (400, true), "price: {v}");
+    assert!(!t.session(&sid).test, "no refused add flags the cart");
+    assert_eq!(t.cart(&sid).await["test"], false);
+    assert_eq!(t.session(&sid).lines, [(demo::PRODUCT_BASIC, 1)]);
+
+    // Paid live: a plain add (409) and an upgrade above the line (400) are refused too.
+    t.customer(&sid).await;
+    let (s, v) = t.checkout(&sid, card(demo::PAN_APPROVE)).await;
+    assert_eq!((s.as_u16(), &v["success"]), (200, &json!(true)), "{v}");
+    let (s, _) = add_test(line(demo::PRODUCT_UPGRADE, 1)).await;
+    assert_eq!(s, 409, "plain add on a paid cart");
+    let mut too_many = upgrade_line(demo::PRODUCT_BASIC, demo::PRODUCT_UPGRADE, 1);
+    too_many["upgradePreviewQuantity"] = json!(2);
+    let (s, v) = add_test(too_many).await;
+    assert_eq!((s.as_u16(), v["modelState"]["upgradePreviewQuantity"].is_array()), (400, true), "{v}");
+    assert!(!t.session(&sid).test, "still live after refused adds on the paid cart");
+
+    // The same add taken flags it.
+    let (s, v) = add_test(upgrade_line(demo::PRODUCT_BASIC, demo::PRODUCT_UPGRADE, 1)).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(t.session(&sid).test);
+    assert_eq!(t.cart(&sid).await["test"], true);
+}

@@ -295,3 +295,47 @@ async fn decline_card_of_the_table_is_configurable() {
     let (_, v) = t.checkout(&sid, card(demo::PAN_APPROVE)).await;
     assert_eq!(v["success"], false);
 }
+
+#[tokio::test]
+async fn carts_made_test_by_body_only_new_or_by_add_query_are_flagged_test_in_the_export() {
+    // checklist 4, §11: `behaviorId: 2` in the `new` body alone (no query), and a live cart
+    // whose `add?…&behaviorId=2` was taken, both checked out with `behaviorId: 1`, are both
+    // `test` rows; a live cart stays `false`.
+    let t = sim().await;
+    let body = json!({"product": line(demo::PRODUCT_BASIC, 1), "behaviorId": 2});
+    let (s, v) = t.post(&cart_path("/new"), body).await;
+    assert_eq!(s, 200, "{v}");
+    let by_body = v.as_str().unwrap().to_string();
+    assert!(t.session(&by_body).test);
+    let by_add = t.new_cart(demo::PRODUCT_BASIC, 1).await;
+    assert!(!t.session(&by_add).test, "opened live");
+    let (s, v) = t
+        .post(&cart_path(&format!("/add?sessionId={by_add}&behaviorId=2")), line(demo::PRODUCT_TIER_60, 1))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(t.session(&by_add).test);
+    for sid in [&by_body, &by_add] {
+        t.customer(sid).await;
+        let (s, v) = t.checkout(sid, card(demo::PAN_APPROVE)).await;
+        assert_eq!((s.as_u16(), &v["success"]), (200, &json!(true)), "{v}");
+    }
+    let live = t.paid_cart(&[(demo::PRODUCT_BASIC, 1)], demo::PAN_APPROVE).await;
+    let tok = token(&t).await;
+    let (s, v) = export(&t, &tok, 1, 10).await;
+    assert_eq!(s, 200, "{v}");
+    let csv = t.http.get(v["link"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let test_col = header.iter().position(|h| *h == "test").expect("a test column");
+    let cart_col = header.iter().position(|h| *h == "shoppingCartNumber").expect("a cart column");
+    let status_col = header.iter().position(|h| *h == "status").expect("a status column");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    let flag = |sid: &str| {
+        let number = t.session(sid).shopping_cart_number.unwrap().to_string();
+        let row = rows.iter().find(|r| r[cart_col] == number).unwrap_or_else(|| panic!("{sid}: {csv}"));
+        (row[test_col].to_string(), row[status_col].to_string())
+    };
+    assert_eq!(flag(&by_body), ("true".to_string(), "paid".to_string()), "{csv}");
+    assert_eq!(flag(&by_add), ("true".to_string(), "paid".to_string()), "{csv}");
+    assert_eq!(flag(&live), ("false".to_string(), "paid".to_string()), "{csv}");
+}

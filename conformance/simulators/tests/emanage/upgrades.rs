@@ -92,6 +92,33 @@ async fn remainder_policy_captures_twenty_after_an_earlier_twenty() {
 }
 
 #[tokio::test]
+async fn remainder_policy_at_default_settings_captures_twenty_after_each_window() {
+    // checklist 13 with the default settings (§15.2; the upgrade capture window is 600 s):
+    // the step-2 capture of 20 is made when its window ends, then step 3 captures only 20.
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    t.advance(600);
+    assert_eq!(upgrade_captures(&t.session(&sid)), [d("20")]);
+    let (s, v) = t.upgrade(&sid, P1, P2, 1).await;
+    assert_eq!(s, 200, "{v}");
+    t.advance(599);
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("20")], "nothing more within the second window");
+    assert_eq!((view.upgrades[0].status, view.shipments.clone()), (UpgradeStatus::Preview, vec![(P1, 1)]));
+    t.advance(1);
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("20"), d("20")]);
+    assert_eq!(view.upgrades[0].captured, d("40"), "chain total = last − first");
+    assert_eq!(view.captured(), d("140"));
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Charged);
+    assert_eq!(view.shipments, [(P2, 1)]);
+    assert_eq!(view.lines, [(P2, 1)]);
+    assert_eq!(view.upgrades[0].discarded_product_ids, [P1], "918446 never ships");
+}
+
+#[tokio::test]
 async fn literal_policy_captures_last_minus_first_again() {
     // checklist 13, §9.2 third row
     let mut settings = immediate();
@@ -100,7 +127,11 @@ async fn literal_policy_captures_last_minus_first_again() {
     let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     t.upgrade(&sid, P0, P1, 1).await;
     t.upgrade(&sid, P1, P2, 1).await;
-    assert_eq!(upgrade_captures(&t.session(&sid)), [d("20"), d("40")]);
+    let view = t.session(&sid);
+    assert_eq!(upgrade_captures(&view), [d("20"), d("40")]);
+    assert_eq!(view.upgrades[0].captured, d("60"), "§9.2: 60 in all under the literal policy");
+    // §9.2, every row: one shipment of 918447, none of 918446 or 918325.
+    assert_eq!(view.shipments, [(P2, 1)]);
 }
 
 #[tokio::test]
@@ -159,6 +190,43 @@ async fn a_setting_makes_the_line_quantity_equal_the_preview_quantity() {
     l["quantity"] = json!(2);
     let (s, v) = t.add(&sid, l).await;
     assert_eq!((s.as_u16(), v["modelState"]["quantity"].is_array()), (400, true), "{v}");
+}
+
+#[tokio::test]
+async fn preview_quantity_above_the_upgraded_head_is_400_naming_it() {
+    // checklist 15 on an upgrade of an upgrade: `918325` × 2, one unit upgraded to `918446`;
+    // the head `918446` holds 1 unit, so upgrading 2 of it is refused.
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = t.upgrade(&sid, P1, P2, 2).await;
+    assert_eq!(s, 400, "{v}");
+    let fields: Vec<&String> = v["modelState"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    assert_eq!(fields, ["upgradePreviewQuantity"], "{v}");
+    assert!(v["modelState"]["upgradePreviewQuantity"][0].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    assert!(v["message"].is_string(), "{v}");
+    assert_eq!(t.session(&sid).lines, [(P0, 1), (P1, 1)], "nothing changed");
+    // One unit of the head is within it.
+    let (s, v) = t.upgrade(&sid, P1, P2, 1).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(t.session(&sid).lines, [(P0, 1), (P2, 1)]);
+}
+
+#[tokio::test]
+async fn upgrade_add_naming_an_unknown_parent_is_404_with_a_message() {
+    // checklist 20 through `add`: a paid cart, the upgrade line's `upgradeParentSessionId` a
+    // GUID no session has.
+    let t = sim().await;
+    let sid = t.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let mut l = upgrade_line(P0, P1, 1);
+    l["upgradeParentSessionId"] = json!("5b0e7c1d-93a4-4f2e-b8d6-2c71f0a9e3b4");
+    let (s, v) = t.add(&sid, l).await;
+    assert_eq!(s, 404, "{v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    t.advance(600);
+    let view = t.session(&sid);
+    assert_eq!((view.lines.clone(), view.upgrades.len(), view.captured()), (vec![(P0, 1)], 0, d("100")));
 }
 
 #[tokio::test]
@@ -285,9 +353,13 @@ async fn failing_chain_of_two_previews_discards_both_and_ships_the_original() {
     t.upgrade(&sid, P1, P2, 1).await;
     t.probe.capture_upgrades_now();
     let view = t.session(&sid);
+    assert_eq!(view.upgrades[0].attempts, 3, "no fourth try");
+    assert_eq!(view.upgrades[0].tried, [d("40"), d("40"), d("40")], "each try is the chain's 140 − 100");
+    assert_eq!(view.upgrades[0].status, UpgradeStatus::Discarded);
     assert_eq!(view.shipments, [(P0, 1)]);
     assert_eq!(view.upgrades[0].discarded_product_ids, [P1, P2]);
     assert_eq!(view.captured(), d("100"));
+    assert_eq!(view.lines, [(P0, 1)]);
 }
 
 #[tokio::test]

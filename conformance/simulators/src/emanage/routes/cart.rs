@@ -191,13 +191,17 @@ pub(super) fn add(inner: &mut Inner, rq: &Req) -> Res {
     let line = line.ok_or_else(|| field_error("productId", "The productId field is required."))?;
     find_session(inner, rq, &sid)?;
     let price = check_line(inner, rq, &line)?;
+    let reply = if up.is_step() {
+        upgrades::add_upgrade(inner, rq, &sid, &line, price, &up, test)?
+    } else {
+        plain_add(inner, &sid, &line, price)?
+    };
+    // `behaviorId=2` flags the cart only once the add is taken: a refused add (409, 404, 400)
+    // changes nothing, its test flag included (§11, checklist 4).
     if test {
         session_mut(inner, &sid)?.test = true;
     }
-    if !up.is_step() {
-        return plain_add(inner, &sid, &line, price);
-    }
-    upgrades::add_upgrade(inner, rq, &sid, &line, price, &up, test)
+    Ok(reply)
 }
 
 fn plain_add(inner: &mut Inner, sid: &str, line: &LineInput, price: Decimal) -> Res {
