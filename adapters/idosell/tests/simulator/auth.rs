@@ -196,3 +196,70 @@ async fn renumbered_faults_keep_their_classes_through_the_shared_table() {
     let err = stock_ok(&env.other_adapter(config, clock)).await.unwrap_err();
     assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Forbidden, Some("40")));
 }
+
+#[tokio::test]
+async fn a_session_fault_on_place_order_itself_reauthenticates_and_replays_it_once() {
+    // Checklist 19 (second half): G4 answers the session fault (3) once; the wholesaler refused
+    // before acting, so the adapter logs in again and replays placeOrder alone (the basket G3
+    // filled is still there), never asking G7, and one order results, not a duplicate.
+    let env = start().await;
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::PlaceOrder, 1, 3);
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-G4-SESSION")).await.unwrap();
+    assert!(!placed.duplicate);
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G1", "G4"]);
+    assert_eq!(env.count("G7"), 0, "a session fault is no unknown outcome: no lookup");
+    assert_eq!(env.adapter().sessions_opened(), 2);
+    assert_eq!(env.sim.probe.sessions_issued(demo::LOGIN), 2, "the replay went out under a new session");
+    assert_eq!(env.sim.probe.calls(loyalty_sim::idosell::Gateway::PlaceOrder), 2);
+    assert!(env.entries("G4").iter().all(|e| e.status == 200));
+    let orders = env.sim.probe.orders(demo::LOGIN);
+    assert_eq!(orders.len(), 2, "the seeded order and one placement");
+    assert_eq!(placed.order_id.as_str(), orders[1]);
+    assert_eq!(env.sim.probe.reserved(demo::COFFEE_INTERNAL), Some(dec("2")), "reserved once");
+    assert_eq!(env.sim.probe.order_status(placed.order_id.as_str()).as_deref(), Some("new"));
+}
+
+#[tokio::test]
+async fn a_second_session_fault_on_the_replayed_place_order_is_unauthorized() {
+    // Checklist 19: the replay is made once; when it too answers 3 the call fails as
+    // Unauthorized with the vendor's code, G4 went out exactly twice, and nothing is looked up
+    // (a session fault is a refusal before acting, not an unknown outcome).
+    let env = start().await;
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::PlaceOrder, 1, 3);
+    env.sim.probe.fail_call(loyalty_sim::idosell::Gateway::PlaceOrder, 2, 3);
+    let reserved = env.sim.probe.reserved(demo::COFFEE_INTERNAL);
+    let err = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-G4-SESSION-2")).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Unauthorized, Some("3")), "{err}");
+    assert_eq!(err.effect(), loyalty_core::WriteEffect::RejectedBeforeActing, "{err}");
+    assert_eq!(env.count("G4"), 2);
+    assert_eq!(env.count("G7"), 0);
+    assert_eq!(env.routes(), ["G1", "G3", "G4", "G1", "G4"]);
+    assert_eq!(env.sim.probe.orders(demo::LOGIN).len(), 1, "only the seeded order");
+    assert_eq!(env.sim.probe.reserved(demo::COFFEE_INTERNAL), reserved, "nothing reserved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_at_the_renewal_point_share_one_new_authenticate() {
+    // Checklist 7: after login, 20 stock checks at once when the session is 12 minutes old
+    // (the renewal point) renew it once between them: two Authenticate calls in all.
+    let env = Arc::new(start().await);
+    stock_ok(env.adapter()).await.unwrap();
+    assert_eq!(env.count("G1"), 1);
+    env.clock.advance(Duration::from_secs(12 * 60));
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let env = env.clone();
+            tokio::spawn(async move { stock_ok(env.adapter()).await })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    assert_eq!(env.count("G1"), 2, "{:?}", env.routes());
+    assert_eq!(env.adapter().sessions_opened(), 2);
+    assert_eq!(env.sim.probe.sessions_issued(demo::LOGIN), 2);
+    assert_eq!(env.count("G2"), 21);
+    assert!(env.entries("G2").iter().all(|e| e.status == 200));
+    let routes = env.routes();
+    assert_eq!(&routes[..3], ["G1", "G2", "G1"], "the renewal comes before any of the 20");
+}

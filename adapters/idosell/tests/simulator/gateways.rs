@@ -232,21 +232,119 @@ async fn requests_are_soap_posts_with_text_xml() {
 
 #[tokio::test]
 async fn product_lines_travel_as_icdf_xml_never_as_csv() {
-    // Checklist 23: the CSV notation is only an alternative; the adapter always sends the XML
-    // model (it covers notes and sets too).
+    // Checklist 23: the CSV notation `SKU;quantity;comments` is only an alternative; the adapter
+    // always sends the XML model (a SOAP-ENC array of ICDF products; it covers notes and sets
+    // too). The note holds an ampersand, escaped as `&amp;`: a semicolon in the body is no sign
+    // of CSV, a `SKU;quantity;` run is.
     let env = start().await;
     env.fulfilment()
         .place_order(
             &ctx(),
             &coffee_order("SHOP-XML")
-                .with_order_line(line(demo::MUG_INTERNAL, "1").with_comment("z kokardą")),
+                .with_order_line(line(demo::MUG_INTERNAL, "1").with_comment("z kokardą & wstążką")),
         )
         .await
         .unwrap();
-    let body = &env.entries("G3")[0].body;
-    assert!(body.contains("<products SOAP-ENC:arrayType=\"ns1:productType[2]\""), "{body}");
-    assert!(body.contains("<comment xsi:type=\"xsd:string\">z kokardą</comment>"));
-    assert!(!body.contains(';'));
+    let g3 = env.entries("G3");
+    assert_eq!(g3.len(), 1);
+    assert_eq!(g3[0].status, 200);
+    let body = &g3[0].body;
+    let item = |code: &str, qty: &str| {
+        format!(
+            "<item xsi:type=\"ns1:productType\"><code xsi:type=\"xsd:string\">{code}</code>\
+             <codeType xsi:type=\"xsd:string\">internal</codeType><quantity xsi:type=\"xsd:float\">{qty}</quantity>"
+        )
+    };
+    let array = format!(
+        "<products SOAP-ENC:arrayType=\"ns1:productType[2]\" xsi:type=\"SOAP-ENC:Array\">{}</item>{}",
+        item(demo::COFFEE_INTERNAL, "2"),
+        item(demo::MUG_INTERNAL, "1"),
+    );
+    assert!(body.contains(&array), "{array} missing in {body}");
+    assert!(
+        body.contains("<comment xsi:type=\"xsd:string\">z kokardą &amp; wstążką</comment></item></products>"),
+        "{body}"
+    );
+    assert_eq!(body.matches("<item xsi:type=\"ns1:productType\">").count(), 2);
+    for csv in [
+        format!("{};", demo::COFFEE_INTERNAL),
+        format!("{};", demo::MUG_INTERNAL),
+        ";2;".to_string(),
+        ";1;".to_string(),
+        "z kokardą & wstążką".to_string(),
+    ] {
+        assert!(!body.contains(&csv), "CSV text {csv:?} in {body}");
+    }
+    // The wholesaler read both lines with the note: the order holds them.
+    assert_eq!(env.routes(), ["G1", "G3", "G4"]);
+}
+
+#[tokio::test]
+async fn an_adapter_on_external_codes_finds_the_coffee_by_its_external_code() {
+    // Checklist 12: lines match by (codeType, code); with `codeType` external the demo coffee's
+    // external code is found and its whole stock is available.
+    let env = start().await;
+    let mut config = env.config();
+    config.code_type = CodeType::External;
+    let adapter = env.other_adapter(config, Arc::new(SimulatedClock(env.clock.clone())));
+    let f = adapter.fulfilment().unwrap();
+    let levels =
+        f.stock(&ctx(), &[line(demo::COFFEE_EXTERNAL, "2"), line(demo::COFFEE_INTERNAL, "1")]).await.unwrap();
+    assert!(levels[0].sufficient(), "{:?}", levels[0]);
+    assert_eq!(levels[0].product_id.as_str(), demo::COFFEE_EXTERNAL);
+    assert_eq!((levels[0].requested, levels[0].available), (dec("2"), dec(&demo::COFFEE_STOCK.to_string())));
+    assert_eq!(levels[0].vendor_code, None);
+    assert_eq!(
+        (levels[1].shortfall, levels[1].vendor_code.as_deref()),
+        (Some(Shortfall::UnknownProduct), Some("6")),
+        "an internal code is no external code"
+    );
+    let body = &env.entries("G2")[0].body;
+    let wanted = format!(
+        "<code xsi:type=\"xsd:string\">{}</code><codeType xsi:type=\"xsd:string\">external</codeType>",
+        demo::COFFEE_EXTERNAL
+    );
+    assert!(body.contains(&wanted), "{wanted} missing in {body}");
+    assert!(!body.contains(">internal<"), "{body}");
+}
+
+#[tokio::test]
+async fn method_names_set_in_the_settings_are_what_the_adapter_sends_and_the_simulator_serves() {
+    // Checklist 24: the place-order method, the login method and the login element come from
+    // the one table; renamed in the simulator's settings, the adapter that `simulated` builds
+    // from them sends `<ns1:placeDropshippingOrder>` and the simulator answers it (200).
+    let s = settings(serde_json::json!({
+        "names": {
+            "login": "userLogin",
+            "gates": {
+                "authenticate": {"method": "authenticateCustomer"},
+                "place_order": {"method": "placeDropshippingOrder"}
+            }
+        }
+    }));
+    let env = start_with(s).await;
+    let placed = env.fulfilment().place_order(&ctx(), &coffee_order("SHOP-NAMES")).await.unwrap();
+    assert_eq!(env.sim.probe.order_status(placed.order_id.as_str()).as_deref(), Some("new"));
+    assert_eq!(env.routes(), ["G1", "G3", "G4"]);
+    let g1 = &env.entries("G1")[0];
+    assert_eq!(g1.status, 200);
+    assert!(g1.body.contains("<ns1:authenticateCustomer>"), "{}", g1.body);
+    assert!(g1.body.contains(&format!(">{}</userLogin>", demo::LOGIN)), "{}", g1.body);
+    assert!(!g1.body.contains("<ns1:Authenticate>"), "{}", g1.body);
+    let g4 = &env.entries("G4")[0];
+    assert_eq!(g4.status, 200);
+    assert!(g4.body.contains("<ns1:placeDropshippingOrder>"), "{}", g4.body);
+    assert!(g4.body.contains("</ns1:placeDropshippingOrder>"), "{}", g4.body);
+    assert!(!g4.body.contains("<ns1:placeOrder>"), "{}", g4.body);
+
+    // The working names are no longer served: an adapter keeping its own default table is
+    // refused at its first call (a SOAP fault for the unknown method, a protocol error).
+    let mut config = env.config();
+    config.names = loyalty_idosell::names::Names::default();
+    let stale = env.other_adapter(config, Arc::new(SimulatedClock(env.clock.clone())));
+    let err = stale.fulfilment().unwrap().place_order(&ctx(), &coffee_order("SHOP-STALE")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    assert_eq!(env.count("G4"), 1, "the stale adapter never placed an order");
 }
 
 #[tokio::test]

@@ -70,6 +70,30 @@ async fn a_signed_dispatch_notice_is_received_once() {
 }
 
 #[tokio::test]
+async fn two_dispatched_orders_arrive_under_different_event_ids() {
+    // Checklist 20: every delivery has its own `eventId` header; the receiver hands on both
+    // notices, each with the id its delivery carried.
+    let mut env = start().await;
+    let first = placed_and_dispatched(&env, "SHOP-EVT-1", 1).await;
+    let second = placed_and_dispatched(&env, "SHOP-EVT-2", 1).await;
+    let (a1, a2) = (attempt(&env, 1).await, attempt(&env, 2).await);
+    assert_ne!(a1.event_id, a2.event_id, "two events share an eventId");
+    let (n1, n2) = (notice(&mut env).await, notice(&mut env).await);
+    let mut got = [
+        (n1.order_id.to_string(), n1.event_id.clone().unwrap()),
+        (n2.order_id.to_string(), n2.event_id.clone().unwrap()),
+    ];
+    got.sort();
+    let mut sent = [(a1.order_id.clone(), a1.event_id.clone()), (a2.order_id.clone(), a2.event_id.clone())];
+    sent.sort();
+    assert_eq!(got, sent);
+    let mut orders = [first.to_string(), second.to_string()];
+    orders.sort();
+    assert_eq!([got[0].0.clone(), got[1].0.clone()], orders);
+    assert_ne!(got[0].1, got[1].1);
+}
+
+#[tokio::test]
 async fn an_unsigned_notice_is_accepted() {
     // Checklist 21: with or without a signature.
     let mut env = start_with(settings(serde_json::json!({"webhook_signature": "none"}))).await;

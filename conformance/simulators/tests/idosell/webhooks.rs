@@ -117,6 +117,40 @@ async fn dispatch_posts_a_signed_json_webhook_with_an_event_id() {
 }
 
 #[tokio::test]
+async fn two_dispatched_orders_post_two_events_with_different_event_ids() {
+    // Checklist 20: each delivery carries a unique `eventId` header; two orders dispatched are
+    // two events, so the shop can tell them apart (a retry keeps its id, tested below).
+    let t = manual_sim().await;
+    let (rx, url) = Receiver::start(200).await;
+    assert!(t.probe.set_callback_url(demo::LOGIN, Some(&url)));
+    let first = t.place_coffee_order("SHOP-EVT-1").await.tag("orderId").unwrap();
+    let second = t.place_coffee_order("SHOP-EVT-2").await.tag("orderId").unwrap();
+    assert_ne!(first, second);
+    t.probe.dispatch_order(&first, 1).unwrap();
+    t.probe.dispatch_order(&second, 1).unwrap();
+    assert_eq!(t.probe.deliver_due().await, 2);
+    let seen = rx.seen();
+    assert_eq!(seen.len(), 2);
+    let event = |i: usize| seen[i].0["eventid"].to_str().unwrap().to_string();
+    let order = |i: usize| {
+        let v: serde_json::Value = serde_json::from_str(&seen[i].1).unwrap();
+        v["orderId"].as_str().unwrap().to_string()
+    };
+    let mut by_order = [(order(0), event(0)), (order(1), event(1))];
+    by_order.sort();
+    assert_eq!([by_order[0].0.as_str(), by_order[1].0.as_str()], [first.as_str(), second.as_str()]);
+    assert!(!event(0).is_empty() && !event(1).is_empty());
+    assert_ne!(event(0), event(1), "two events share an eventId");
+    let attempts = t.probe.webhook_attempts();
+    assert_eq!(attempts.len(), 2);
+    assert_ne!(attempts[0].event_id, attempts[1].event_id);
+    for a in &attempts {
+        let header = if a.order_id == by_order[0].0 { &by_order[0].1 } else { &by_order[1].1 };
+        assert_eq!(&a.event_id, header, "the attempt records the header it sent");
+    }
+}
+
+#[tokio::test]
 async fn with_manual_delivery_nothing_is_sent_before_deliver_due_is_called() {
     let t = manual_sim().await;
     let (rx, url) = Receiver::start(200).await;
