@@ -117,6 +117,18 @@ async fn refund_with_no_body_is_read_as_an_empty_object() {
 }
 
 #[tokio::test]
+async fn reserves_with_no_body_hold_under_no_transaction_id() {
+    // C4 and K3 bodies are all optional too (§5.4, §5.5): no body is a reservation without an id.
+    let t = sim().await;
+    let (s, v) = t.post_empty(&member_path("/coupons/SUMMER10/reserve")).await;
+    assert_eq!((s.as_u16(), &v["is_ok"]), (200, &json!(true)), "{v}");
+    assert_eq!(t.probe.reservations("SUMMER10"), [""]);
+    let (s, v) = t.post_empty(&member_path("/stamp-cards/17/reserve")).await;
+    assert_eq!((s.as_u16(), &v["is_ok"]), (200, &json!(true)), "{v}");
+    assert_eq!(t.probe.stamp_reservations(demo::MEMBER_ID, 17), [""]);
+}
+
+#[tokio::test]
 async fn endpoints_whose_body_has_a_required_field_still_refuse_no_body() {
     let t = sim().await;
     // EnrollMemberRequest requires phone and department_id (§5.2).
