@@ -285,6 +285,14 @@ async fn cancel_current(
     Ok(())
 }
 
+/// A definite business refusal: the vendor looked at the request and will refuse it again.
+fn refused_for_good(e: &Error) -> bool {
+    use crate::error::{ErrorKind, WriteEffect};
+    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired)
+        && !e.is_temporary()
+        && e.effect() != WriteEffect::Unknown
+}
+
 /// [`process`], for a return an earlier attempt may have started (see [`cancel_current`]).
 pub(crate) async fn process_resumed(
     provider: &dyn Provider,
@@ -421,8 +429,22 @@ pub(crate) async fn process_resumed(
             let before = coupons(&ledger.current);
             let mut kept_coupons = Vec::new();
             if !kept.is_empty() {
-                let tx = transaction_of(&ledger.original, request.return_id.clone(), kept, request.at)?;
-                tx_api.send(ctx, &tx).await?;
+                let mut tx = transaction_of(&ledger.original, request.return_id.clone(), kept, request.at)?;
+                match tx_api.send(ctx, &tx).await {
+                    Ok(_) => {}
+                    // The original is cancelled already; a coupon it used that the vendor no
+                    // longer takes (expired, used up since the sale) must not leave the kept
+                    // goods unbooked and the refund unpaid for ever: the remainder is booked at
+                    // the nets paid without claiming those coupons, which stay with the member
+                    // (the outcome lists them as given back).
+                    Err(e) if refused_for_good(&e) && !coupons(&tx).is_empty() => {
+                        let claimed: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
+                        tx.offers_used.retain(|u| !claimed.contains(&u.offer_id));
+                        tx.holds.retain(|h| !claimed.contains(&h.offer_id));
+                        tx_api.send(ctx, &tx).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
                 kept_coupons = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                 new_transaction = Some(tx.id.clone());
                 ledger.current = tx;

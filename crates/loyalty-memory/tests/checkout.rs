@@ -463,6 +463,32 @@ async fn cancel_and_resend_refunds_frozen_nets_and_sends_the_rest() {
 }
 
 #[tokio::test]
+async fn a_remainder_whose_coupon_the_vendor_no_longer_takes_is_booked_without_it_and_refunded() {
+    let w = world();
+    let out = w.complete(&order("o-29")).await;
+    // The coffee coupon expired since the sale: the vendor refuses a remainder claiming it.
+    w.provider.fail_next(
+        "transactions.send",
+        Error::new(ErrorKind::Rejected, "memory", "transactions.send").with_message("coupon expired"),
+    );
+    let r = w
+        .checkout
+        .process_return(&ctx(), &ret("o-29", "o-29-r1", "2", 1), Some(ReturnStyle::CancelAndResend))
+        .await
+        .unwrap();
+    let mug_net = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(r.refunded, mug_net, "the refund is paid");
+    assert_eq!(w.payment.refunds().get("o-29-r1"), Some(&mug_net));
+    // The kept goods are booked at the nets paid, without claiming the coupon again.
+    let (rest, cancelled) = w.provider.transaction(&TransactionId::new("o-29-r1")).unwrap();
+    assert!(!cancelled);
+    assert_eq!(rest.total.minor, out.charged.minor - mug_net.minor);
+    assert!(!rest.offers_used.iter().any(|u| u.offer_id.as_str() == demo::COUPON_COFFEE20));
+    assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 0);
+    assert!(r.reinstated.contains(&OfferId::new(demo::COUPON_COFFEE20)), "{r:?}");
+}
+
+#[tokio::test]
 async fn full_return_in_steps_refunds_exactly_what_was_paid() {
     let w = world();
     let out = w.complete(&order("o-21")).await;
@@ -480,6 +506,8 @@ async fn full_return_in_steps_refunds_exactly_what_was_paid() {
         total += r.refunded.minor;
     }
     assert_eq!(total, out.charged.minor);
+    let paid_back: i64 = w.payment.refunds().values().map(|m| m.minor).sum();
+    assert_eq!(paid_back, out.charged.minor, "what the payment service paid back");
     let err = w.checkout.process_return(&ctx(), &ret("o-21", "o-21-r9", "1", 1), None).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "lines[0].quantity"));
 }
