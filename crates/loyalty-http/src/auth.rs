@@ -260,7 +260,22 @@ impl Auth for BasicAuth {
 struct CachedToken {
     token: Secret,
     renew_at: DateTime<Utc>,
+    /// When the token stops being valid (`renew_at` plus the margin): until then a failed
+    /// renewal falls back to it instead of failing the call.
+    expires_at: DateTime<Utc>,
     ready: Option<Arc<ReadyCredentials>>,
+}
+
+/// How long after a failed early renewal the token in hand is used without asking again.
+const RENEWAL_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What the single token fetch keeps: the pooled client, and the last failure with the moment
+/// it ended, so callers that waited for that fetch share its answer instead of each asking the
+/// token endpoint again.
+#[derive(Default)]
+struct Fetch {
+    client: Option<reqwest::Client>,
+    failed: Option<(std::time::Instant, Error)>,
 }
 
 /// OAuth2 client credentials grant with a cached, single-flight token.
@@ -289,7 +304,7 @@ pub struct OAuth2ClientCredentials {
     clock: Arc<dyn Clock>,
     cache: RwLock<Option<CachedToken>>,
     // The fetch lock also holds the dedicated token client, built on first use.
-    fetch: tokio::sync::Mutex<Option<reqwest::Client>>,
+    fetch: tokio::sync::Mutex<Fetch>,
     requests: AtomicU64,
 }
 
@@ -320,7 +335,7 @@ impl OAuth2ClientCredentials {
             timeout: Duration::from_secs(10),
             clock: Arc::new(SystemClock),
             cache: RwLock::new(None),
-            fetch: tokio::sync::Mutex::new(None),
+            fetch: tokio::sync::Mutex::new(Fetch::default()),
             requests: AtomicU64::new(0),
         }
     }
@@ -363,25 +378,60 @@ impl OAuth2ClientCredentials {
         Error::new(kind, self.provider.as_str(), TOKEN_OPERATION)
     }
 
+    /// The cached token while it is still valid, past its renewal time included.
+    fn still_valid(&self) -> Option<Secret> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache.as_ref().filter(|t| self.clock.now() < t.expires_at).map(|t| t.token.clone())
+    }
+
     async fn token(&self, ctx: &Context) -> Result<Secret, Error> {
         if let Some(token) = self.cached() {
             return Ok(token);
         }
-        let mut client = self.fetch.lock().await;
+        let asked = std::time::Instant::now();
+        let mut fetch = self.fetch.lock().await;
         if let Some(token) = self.cached() {
             return Ok(token);
         }
-        let client = match &*client {
+        // The fetch this call waited for failed: its answer is this call's too (fifty callers
+        // waiting on a failing token endpoint make one request, not fifty in a row).
+        if let Some((at, err)) = &fetch.failed {
+            if *at >= asked {
+                return self.still_valid().ok_or_else(|| err.clone());
+            }
+            // A renewal failed moments ago and the token still works: no new request per call.
+            if at.elapsed() < RENEWAL_RETRY_AFTER {
+                if let Some(token) = self.still_valid() {
+                    return Ok(token);
+                }
+            }
+        }
+        let client = match &fetch.client {
             Some(c) => c.clone(),
-            None => client.insert(self.build_client()?).clone(),
+            None => fetch.client.insert(self.build_client()?).clone(),
         };
-        let (token, lifetime) = self.request_token(&client, ctx).await?;
+        let (token, lifetime) = match self.request_token(&client, ctx).await {
+            Ok(answer) => answer,
+            Err(err) => {
+                fetch.failed = Some((std::time::Instant::now(), err.clone()));
+                // Renewing early failed; the token in hand still works until it expires.
+                if let Some(token) = self.still_valid() {
+                    tracing::warn!(provider = %self.provider, cause = %err, "token renewal failed; using the current token until it expires");
+                    return Ok(token);
+                }
+                return Err(err);
+            }
+        };
+        fetch.failed = None;
         let margin = self.margin.min(lifetime / 2);
+        let now = self.clock.now();
         let renew_in = chrono::Duration::from_std(lifetime - margin).unwrap_or(chrono::Duration::MAX);
-        let renew_at = self.clock.now().checked_add_signed(renew_in).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let renew_at = now.checked_add_signed(renew_in).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let valid_for = chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::MAX);
+        let expires_at = now.checked_add_signed(valid_for).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let ready = ReadyCredentials::new(bearer(&token)).ok().map(Arc::new);
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) =
-            Some(CachedToken { token: token.clone(), renew_at, ready });
+            Some(CachedToken { token: token.clone(), renew_at, expires_at, ready });
         Ok(token)
     }
 
@@ -607,7 +657,8 @@ pub struct SessionAuth<S: SessionSource> {
     margin: Duration,
     clock: Arc<dyn Clock>,
     cache: RwLock<Option<Session>>,
-    fetch: tokio::sync::Mutex<()>,
+    /// The last failed open and when it ended: callers that waited for it share its answer.
+    fetch: tokio::sync::Mutex<Option<(std::time::Instant, Error)>>,
     opens: AtomicU64,
 }
 
@@ -631,7 +682,7 @@ impl<S: SessionSource> SessionAuth<S> {
             margin,
             clock: Arc::new(SystemClock),
             cache: RwLock::new(None),
-            fetch: tokio::sync::Mutex::new(()),
+            fetch: tokio::sync::Mutex::new(None),
             opens: AtomicU64::new(0),
         }
     }
@@ -667,13 +718,32 @@ impl<S: SessionSource> SessionAuth<S> {
         if let Some(key) = self.cached() {
             return Ok(key);
         }
-        let _flight = self.fetch.lock().await;
+        let asked = std::time::Instant::now();
+        let mut failed = self.fetch.lock().await;
         if let Some(key) = self.cached() {
             return Ok(key);
         }
+        // The open this call waited for failed (a wrong password, the gate down): its answer is
+        // this call's too, so waiting callers never log in one after another.
+        if let Some((at, err)) = &*failed {
+            if *at >= asked {
+                return Err(err.clone());
+            }
+        }
         self.opens.fetch_add(1, Ordering::Relaxed);
-        let session = self.source.open(client, ctx).await?;
-        check_token(&self.provider, TOKEN_OPERATION, "session key", session.key.expose())?;
+        let opened = match self.source.open(client, ctx).await {
+            Ok(session) => check_token(&self.provider, TOKEN_OPERATION, "session key", session.key.expose())
+                .map(|()| session),
+            Err(err) => Err(err),
+        };
+        let session = match opened {
+            Ok(session) => session,
+            Err(err) => {
+                *failed = Some((std::time::Instant::now(), err.clone()));
+                return Err(err);
+            }
+        };
+        *failed = None;
         let key = session.key.clone();
         *self.cache.write().unwrap_or_else(|p| p.into_inner()) = Some(session);
         Ok(key)

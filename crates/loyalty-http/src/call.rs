@@ -65,8 +65,9 @@ impl PartialEq for BodyBuilder {
     }
 }
 
-/// The request body.
-#[derive(Debug, Clone, PartialEq)]
+/// The request body. Its `Debug` shows the kind and size, never the content (a form or a raw
+/// body may carry a secret: a client secret, IdoSell's system key).
+#[derive(Clone, PartialEq)]
 pub enum Body {
     /// No body.
     Empty,
@@ -97,6 +98,24 @@ pub enum Body {
     },
 }
 
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Json(_) => f.write_str("Json(..)"),
+            Body::JsonBytes(b) => write!(f, "JsonBytes({} bytes)", b.len()),
+            Body::Form(fields) => f
+                .debug_tuple("Form")
+                .field(&fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                .finish(),
+            Body::Raw { content_type, bytes } => {
+                write!(f, "Raw {{ content_type: {content_type:?}, {} bytes }}", bytes.len())
+            }
+            Body::Built { content_type, .. } => write!(f, "Built {{ content_type: {content_type:?} }}"),
+        }
+    }
+}
+
 /// One request to a vendor: operation label, method, path, query, headers, body and retry class.
 ///
 /// ```
@@ -109,7 +128,7 @@ pub enum Body {
 /// assert_eq!(call.path, "/stores/s%201/members/search");
 /// ```
 #[non_exhaustive]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Call {
     /// The operation label, `<trait>.<method>` (`"members.find"`), used in errors and spans.
     pub operation: String,
@@ -129,6 +148,29 @@ pub struct Call {
     /// Names of headers (among [`Call::headers`]) whose values are secret: marked sensitive so
     /// neither tracing nor `Debug` of the request prints them.
     pub sensitive_headers: Vec<String>,
+}
+
+impl fmt::Debug for Call {
+    /// Sensitive header values are shown as `[redacted]`; the body as its kind and size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = self.sensitive_headers.iter().any(|s| s.eq_ignore_ascii_case(k));
+                (k.as_str(), if secret { "[redacted]" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("Call")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Call {
@@ -254,6 +296,22 @@ pub fn encode_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_a_sensitive_header_or_a_body() {
+        let call = Call::post("session.open", "/x")
+            .sensitive_header("X-Api-Key", "s3cr3t-key")
+            .header("Accept", "text/xml")
+            .form(vec![("client_secret".to_string(), "s3cr3t-form".to_string())]);
+        let shown = format!("{call:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("[redacted]") && shown.contains("text/xml") && shown.contains("client_secret")
+        );
+        let raw =
+            Body::Raw { content_type: "text/xml".into(), bytes: b"<systemKey>s3cr3t</systemKey>".to_vec() };
+        assert_eq!(format!("{raw:?}"), "Raw { content_type: \"text/xml\", 29 bytes }");
+    }
 
     #[test]
     fn encode_segment_keeps_unreserved_and_encodes_utf8_bytes() {

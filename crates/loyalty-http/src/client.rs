@@ -167,16 +167,30 @@ impl HttpClient {
     /// attempts made.
     pub async fn send(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
         // DEBUG, as the per-attempt events inside it: a production subscriber (INFO or WARN)
-        // does not pay for recording four fields on every call. The warnings below carry the
-        // provider and operation themselves, so they read alone.
+        // does not pay for recording its fields on every call. Where it is recorded, the span
+        // ends with the reply's status (or the attempts a failure took) and the latency. The
+        // warnings below carry the provider and operation themselves, so they read alone.
         let span = tracing::debug_span!(
             "loyalty_http.call",
             provider = %self.inner.provider,
             operation = %call.operation,
             method = %call.method,
             path = %call.path,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
-        self.send_in_span(ctx, call).instrument(span).await
+        if span.is_disabled() {
+            return self.send_in_span(ctx, call).await;
+        }
+        let started = Instant::now();
+        let result = self.send_in_span(ctx, call).instrument(span.clone()).await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(reply) => span.record("status", reply.status),
+            Err(err) => span.record("attempts", err.attempts()),
+        };
+        result
     }
 
     async fn send_in_span(&self, ctx: &Context, mut call: Call) -> Result<Response, Error> {
@@ -187,7 +201,9 @@ impl HttpClient {
         let mut first = Some((self.url(&call), self.call_headers(&call, content_type.clone())?));
 
         let started = Instant::now();
-        let mut end = started + config.max_elapsed;
+        // A max_elapsed too large to add means no bound of its own (the deadline may set one).
+        let far = started + Duration::from_secs(100 * 365 * 24 * 3600);
+        let mut end = started.checked_add(config.max_elapsed).map_or(far, |e| e.min(far));
         if let Some(deadline) = ctx.deadline {
             end = end.min(deadline);
         }
@@ -211,10 +227,22 @@ impl HttpClient {
                 return Err(err.with_attempts(attempt));
             }
             attempt += 1;
-            let budget = config.attempt_timeout.min(end - now);
-            let (err, stage, used) = match self.credentials(&call, ctx).await {
+            // Obtaining credentials (a token or session another call may be fetching) counts
+            // against the deadline too; the attempt gets what is left after it.
+            let credentials = match self.inner.auth.ready() {
+                Some(ready) => Ok(ready),
+                None => match tokio::time::timeout(end - now, self.credentials(&call, ctx)).await {
+                    Ok(c) => c,
+                    Err(_) => Err(self
+                        .error(&call, ErrorKind::Unavailable)
+                        .with_effect(WriteEffect::NotSent)
+                        .with_message("no credentials within the deadline; nothing was sent")),
+                },
+            };
+            let (err, stage, used) = match credentials {
                 Err(err) => (err, Stage::Credentials, None),
                 Ok(ready) => {
+                    let budget = config.attempt_timeout.min(end.saturating_duration_since(Instant::now()));
                     let (url, headers) = match first.take() {
                         Some(built) => built,
                         None => match self.call_headers(&call, content_type.clone()) {
@@ -247,11 +275,14 @@ impl HttpClient {
             };
             // Jitter may push backon's delay past its maximum; the vendor's Retry-After may not be cut.
             let wait = delay.min(config.max_backoff).max(err.retry_after().unwrap_or_default());
-            if Instant::now() + wait >= end {
+            if Instant::now().checked_add(wait).is_none_or(|at| at >= end) {
                 tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
                 return Err(err.with_attempts(attempt));
             }
             tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "retrying");
+            // Kept, so a wake-up past the deadline reports this attempt's outcome (it may have
+            // been sent), not "nothing sent".
+            last = Some(err);
             tokio::time::sleep(wait).await;
         }
     }

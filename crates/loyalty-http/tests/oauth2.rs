@@ -331,3 +331,100 @@ async fn garbage_access_token_is_a_protocol_error_and_never_cached() {
     http.send(&Context::new(), ping()).await.unwrap();
     assert_eq!(tokens.get(), 2, "the garbage token was not cached");
 }
+
+/// A token endpoint that answers 503 after `delay` (or hangs when `delay` is long), counting
+/// requests, beside a `/api/ping` that accepts any bearer.
+fn failing_token_endpoint(tokens: Counter, delay: Duration) -> Router {
+    Router::new()
+        .route(
+            "/oauth/token",
+            post(move || {
+                let tokens = tokens.clone();
+                async move {
+                    tokens.hit();
+                    tokio::time::sleep(delay).await;
+                    (StatusCode::SERVICE_UNAVAILABLE, "down").into_response()
+                }
+            }),
+        )
+        .route("/api/ping", get(|| async { "pong" }))
+}
+
+#[tokio::test]
+async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
+    let tokens = Counter::default();
+    let base = serve(failing_token_endpoint(tokens.clone(), Duration::from_millis(100))).await;
+    let auth = Arc::new(oauth(&base));
+    let http = client_with(fast_config(base).with_max_attempts(1), auth);
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { http.send(&Context::new(), ping()).await })
+        })
+        .collect();
+    for c in calls {
+        let err = c.await.unwrap().unwrap_err();
+        assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
+    }
+    // One request for all fifty (each waiter asked again in turn before).
+    assert_eq!(tokens.get(), 1);
+}
+
+/// A token endpoint issuing `tok-<n>` for 120 s, answering 503 while `down` is set.
+fn switchable_token_endpoint(tokens: Counter, down: Arc<std::sync::atomic::AtomicBool>) -> Router {
+    Router::new()
+        .route(
+            "/oauth/token",
+            post(move || {
+                let (tokens, down) = (tokens.clone(), down.clone());
+                async move {
+                    let n = tokens.hit();
+                    if down.load(std::sync::atomic::Ordering::SeqCst) {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+                    }
+                    Json(json!({ "access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 120 }))
+                        .into_response()
+                }
+            }),
+        )
+        .route("/api/ping", get(|| async { "pong" }))
+}
+
+#[tokio::test]
+async fn a_failed_early_renewal_keeps_using_the_token_until_it_expires() {
+    let tokens = Counter::default();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let base = serve(switchable_token_endpoint(tokens.clone(), down.clone())).await;
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap());
+    let auth = Arc::new(
+        oauth(&base).with_refresh_margin(Duration::from_secs(60)).with_clock(Arc::new(clock.clone())),
+    );
+    let http = client_with(fast_config(base).with_max_attempts(1), auth);
+    http.send(&Context::new(), ping()).await.unwrap();
+    assert_eq!(tokens.get(), 1);
+    // Inside the renewal margin with the token endpoint down: the call goes out with the token
+    // in hand (valid 30 s more) instead of failing.
+    clock.advance(Duration::from_secs(90));
+    down.store(true, std::sync::atomic::Ordering::SeqCst);
+    http.send(&Context::new(), ping()).await.unwrap();
+    assert_eq!(tokens.get(), 2, "one renewal tried");
+    // Right after, no renewal per call: the token in hand serves.
+    http.send(&Context::new(), ping()).await.unwrap();
+    assert_eq!(tokens.get(), 2);
+    // Once it has expired, nothing is left to fall back on.
+    clock.advance(Duration::from_secs(40));
+    let err = http.send(&Context::new(), ping()).await.unwrap_err();
+    assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
+}
+
+#[tokio::test]
+async fn a_token_request_that_hangs_is_bounded_by_the_calls_deadline() {
+    let tokens = Counter::default();
+    let base = serve(failing_token_endpoint(tokens, Duration::from_secs(30))).await;
+    let http = client_with(fast_config(base.clone()), Arc::new(oauth(&base)));
+    let started = std::time::Instant::now();
+    let ctx = Context::new().with_deadline(tokio::time::Instant::now() + Duration::from_millis(300));
+    let err = http.send(&ctx, ping()).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
+}

@@ -288,3 +288,18 @@ async fn expired_deadline_sends_nothing() {
     assert_eq!(err.effect(), WriteEffect::NotSent);
     assert_eq!(hits.get(), 0);
 }
+
+#[tokio::test]
+async fn a_retry_after_too_large_to_wait_for_is_rate_limited_not_a_panic() {
+    let base = serve(Router::new().route(
+        "/members/1",
+        get(|| async {
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "18446744073709551615")], "")
+                .into_response()
+        }),
+    ))
+    .await;
+    let http = client(fast_config(base));
+    let err = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+}
