@@ -138,13 +138,7 @@ impl fmt::Debug for SessionmClient {
     }
 }
 
-fn transport(
-    base: &Url,
-    key: &str,
-    secret: &loyalty_http::Secret,
-    timeout: std::time::Duration,
-) -> Result<HttpClient, Error> {
-    let config = HttpConfig::new(base.clone()).with_attempt_timeout(timeout);
+fn transport(config: HttpConfig, key: &str, secret: &loyalty_http::Secret) -> Result<HttpClient, Error> {
     HttpClient::new(PROVIDER, config, Arc::new(BasicAuth::new(key, secret.clone())), Arc::new(classify))
 }
 
@@ -164,15 +158,16 @@ impl SessionmClient {
         let mut core_base = config.core_base_url.clone();
         let prefix = core_base.path().trim_end_matches('/').to_string();
         core_base.set_path(&format!("{prefix}/priv/v1/apps/{}", encode_segment(config.api_key.expose())));
+        let http = |base: &Url| HttpConfig::new(base.clone()).with_attempt_timeout(timeout);
         Ok(SessionmClient {
-            pos: transport(&config.pos_base_url, &config.pos_key, &config.pos_secret, timeout)?,
-            connect: transport(
-                &config.connect_base_url,
-                &config.connect_key,
-                &config.connect_secret,
-                timeout,
+            pos: transport(http(&config.pos_base_url), &config.pos_key, &config.pos_secret)?,
+            connect: transport(http(&config.connect_base_url), &config.connect_key, &config.connect_secret)?,
+            // Its path holds the API key: printed as `[redacted]`.
+            core: transport(
+                http(&core_base).with_secret_base_path(),
+                config.api_key.expose(),
+                &config.s2s_secret,
             )?,
-            core: transport(&core_base, config.api_key.expose(), &config.s2s_secret, timeout)?,
             client_id: config.client_id.clone(),
             retailer_id: config.retailer_id.clone(),
             pos_culture: config.pos_culture.clone(),

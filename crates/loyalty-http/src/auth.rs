@@ -266,6 +266,9 @@ struct CachedToken {
     ready: Option<Arc<ReadyCredentials>>,
 }
 
+/// The largest token reply read.
+const TOKEN_REPLY_LIMIT: usize = 64 * 1024;
+
 /// How long after a failed early renewal the token in hand is used without asking again.
 const RENEWAL_RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -480,11 +483,12 @@ impl OAuth2ClientCredentials {
         }
         let started = tokio::time::Instant::now();
         let reply = tokio::time::timeout(timeout, async {
-            let response = request.send().await?;
+            let response = request.send().await.map_err(crate::client::Read::Transport)?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, body))
+            // A token reply is a few hundred bytes; one that is not is not read into memory.
+            let body = crate::client::read_limited(response, TOKEN_REPLY_LIMIT).await?;
+            Ok::<_, crate::client::Read>((status, headers, body))
         })
         .await;
         let (status, headers, body) = match reply {
@@ -494,7 +498,15 @@ impl OAuth2ClientCredentials {
                     .with_effect(WriteEffect::Unknown)
                     .with_message(format!("token request timed out after {} ms", timeout.as_millis())))
             }
-            Ok(Err(err)) => return Err(crate::client::transport_error(&self.provider, TOKEN_OPERATION, err)),
+            Ok(Err(crate::client::Read::Transport(err))) => {
+                return Err(crate::client::transport_error(&self.provider, TOKEN_OPERATION, err))
+            }
+            Ok(Err(crate::client::Read::TooLarge)) => {
+                return Err(self
+                    .error(ErrorKind::Protocol)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!("the token reply is larger than {TOKEN_REPLY_LIMIT} bytes")))
+            }
             Ok(Ok(reply)) => reply,
         };
         // Status and timing only: a token reply's body and headers are never logged.

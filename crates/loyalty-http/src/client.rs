@@ -61,7 +61,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("provider", &self.inner.provider)
-            .field("base_url", &crate::redacted_url(&self.inner.config.base_url))
+            .field("base_url", &self.inner.config.shown_base_url())
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }
@@ -336,13 +336,14 @@ impl HttpClient {
         }
 
         let started = Instant::now();
+        let limit = self.inner.config.max_reply_bytes;
         let outcome = tokio::time::timeout(budget, async {
-            let mut response = request.send().await?;
+            let mut response = request.send().await.map_err(Read::Transport)?;
             let status = response.status().as_u16();
             // Taken, not cloned: reading the body does not need them.
             let headers = std::mem::take(response.headers_mut());
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, body))
+            let body = read_limited(response, limit).await?;
+            Ok::<_, Read>((status, headers, body))
         })
         .await;
         let latency_ms = started.elapsed().as_millis() as u64;
@@ -355,8 +356,16 @@ impl HttpClient {
                     .with_message(format!("no complete reply within {} ms", budget.as_millis()));
                 return Err((err, Stage::Exchange));
             }
-            Ok(Err(err)) => {
+            Ok(Err(Read::Transport(err))) => {
                 let err = transport_error(&self.inner.provider, &call.operation, err);
+                tracing::debug!(attempt, latency_ms, cause = %err, "attempt failed");
+                return Err((err, Stage::Exchange));
+            }
+            Ok(Err(Read::TooLarge)) => {
+                let err = self
+                    .error(call, ErrorKind::Protocol)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!("the reply is larger than {limit} bytes; it was not read"));
                 tracing::debug!(attempt, latency_ms, cause = %err, "attempt failed");
                 return Err((err, Stage::Exchange));
             }
@@ -499,6 +508,45 @@ fn may_retry(err: &Error, retry: Retry) -> bool {
             Retry::Write => matches!(err.effect(), WriteEffect::NotSent | WriteEffect::RejectedBeforeActing),
             Retry::Unsent => err.effect() == WriteEffect::NotSent,
         }
+}
+
+/// Why reading a reply stopped.
+pub(crate) enum Read {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// The reply body, refused once it passes `limit` bytes (by its declared length first). A body
+/// that arrives in one piece (the usual small reply) is kept as read, never copied.
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes, Read> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Read::TooLarge);
+    }
+    let Some(first) = response.chunk().await.map_err(Read::Transport)? else {
+        return Ok(bytes::Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(Read::TooLarge);
+    }
+    let Some(second) = response.chunk().await.map_err(Read::Transport)? else {
+        return Ok(first);
+    };
+    let mut body = bytes::BytesMut::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await.map_err(Read::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Read::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.len() > limit {
+        return Err(Read::TooLarge);
+    }
+    Ok(body.freeze())
 }
 
 fn check_base_url(url: &Url) -> Result<(), &'static str> {

@@ -27,6 +27,9 @@ pub struct HttpConfig {
     pub max_backoff: Duration,
     /// Largest request body sent (default 10 MiB); bigger bodies are refused before sending.
     pub max_request_bytes: usize,
+    /// Largest reply body read (default 32 MiB); a bigger one (a broken proxy streaming without
+    /// end) stops the attempt with a `Protocol` error instead of filling memory.
+    pub max_reply_bytes: usize,
     /// The `User-Agent` header (default `loyalty-bridge/0.1`).
     pub user_agent: String,
     /// Headers every call carries unless it sets its own (say `Accept: application/json`),
@@ -37,19 +40,23 @@ pub struct HttpConfig {
     /// same clock as everything else (default: the system clock; tests and simulators move
     /// their own).
     pub clock: Arc<dyn Clock>,
+    /// The base URL's path carries a secret (SessionM's Core API key): `Debug` of this config
+    /// and of its client shows it as `[redacted]` (default false).
+    pub secret_base_path: bool,
 }
 
 // A base URL is where people paste credentials (`https://user:pass@host`, `?key=…`).
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("base_url", &crate::redacted_url(&self.base_url))
+            .field("base_url", &self.shown_base_url())
             .field("attempt_timeout", &self.attempt_timeout)
             .field("max_attempts", &self.max_attempts)
             .field("max_elapsed", &self.max_elapsed)
             .field("min_backoff", &self.min_backoff)
             .field("max_backoff", &self.max_backoff)
             .field("max_request_bytes", &self.max_request_bytes)
+            .field("max_reply_bytes", &self.max_reply_bytes)
             .field("user_agent", &self.user_agent)
             .field(
                 "default_headers",
@@ -70,9 +77,29 @@ impl HttpConfig {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
             max_request_bytes: 10 * 1024 * 1024,
+            max_reply_bytes: 32 * 1024 * 1024,
             user_agent: "loyalty-bridge/0.1".to_owned(),
             default_headers: Vec::new(),
             clock: Arc::new(SystemClock),
+            secret_base_path: false,
+        }
+    }
+
+    /// Marks the base URL's path as secret ([`HttpConfig::secret_base_path`]).
+    pub fn with_secret_base_path(mut self) -> Self {
+        self.secret_base_path = true;
+        self
+    }
+
+    /// The base URL as it may be printed ([`crate::redacted_url`], and the path hidden when
+    /// it carries a secret).
+    pub fn shown_base_url(&self) -> String {
+        if self.secret_base_path {
+            let mut url = self.base_url.clone();
+            url.set_path("/[redacted]");
+            crate::redacted_url(&url)
+        } else {
+            crate::redacted_url(&self.base_url)
         }
     }
 
@@ -110,6 +137,12 @@ impl HttpConfig {
     /// Sets the largest request body sent.
     pub fn with_max_request_bytes(mut self, bytes: usize) -> Self {
         self.max_request_bytes = bytes;
+        self
+    }
+
+    /// Sets the largest reply body read.
+    pub fn with_max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
         self
     }
 

@@ -142,3 +142,14 @@ fn credentials_written_into_a_url_never_show_in_debug() {
         assert!(shown.contains("api.example"), "the host stays readable: {shown}");
     }
 }
+
+#[test]
+fn a_base_path_holding_a_secret_is_never_printed() {
+    let base = url::Url::parse("https://api.example.test/priv/v1/apps/k3y-in-path/").unwrap();
+    let config = loyalty_http::HttpConfig::new(base).with_secret_base_path();
+    let client = common::client(config.clone());
+    for shown in [format!("{config:?}"), format!("{client:?}")] {
+        assert!(!shown.contains("k3y-in-path"), "{shown}");
+        assert!(shown.contains("api.example.test"), "{shown}");
+    }
+}

@@ -303,3 +303,39 @@ async fn a_retry_after_too_large_to_wait_for_is_rate_limited_not_a_panic() {
     let err = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_reply_larger_than_the_limit_is_not_read() {
+    let big = "x".repeat(64 * 1024);
+    let base = serve(Router::new().route("/members/1", get(move || async move { big.clone() }))).await;
+    let http = client(fast_config(base.clone()).with_max_reply_bytes(16 * 1024).with_max_attempts(1));
+    let err = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    assert_eq!(err.effect(), WriteEffect::Unknown);
+    assert!(err.message().contains("larger than 16384 bytes"), "{err}");
+    // Within the limit it is read whole.
+    let http = client(fast_config(base).with_max_reply_bytes(64 * 1024));
+    let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
+    assert_eq!(reply.body.len(), 64 * 1024);
+}
+
+#[tokio::test]
+async fn a_streamed_reply_without_a_length_stops_at_the_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server streaming 1 KiB chunks without a length, for ever (a broken proxy).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut head = [0u8; 1024];
+        let _ = s.read(&mut head).await;
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+        let chunk = format!("400\r\n{}\r\n", "y".repeat(1024));
+        while s.write_all(chunk.as_bytes()).await.is_ok() {}
+    });
+    let base = url::Url::parse(&format!("http://{addr}/")).unwrap();
+    let http = client(fast_config(base).with_max_reply_bytes(10 * 1024).with_max_attempts(1));
+    let err = http.send(&Context::new(), Call::get("feed.get", "/feed")).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    assert!(err.message().contains("larger than 10240 bytes"), "{err}");
+}
