@@ -239,8 +239,8 @@ impl HttpClient {
                         .with_message("no credentials within the deadline; nothing was sent")),
                 },
             };
-            let (err, stage, used) = match credentials {
-                Err(err) => (err, Stage::Credentials, None),
+            let (err, stage, used, asked_wait) = match credentials {
+                Err(err) => (err, Stage::Credentials, None, None),
                 Ok(ready) => {
                     let budget = config.attempt_timeout.min(end.saturating_duration_since(Instant::now()));
                     let (url, headers) = match first.take() {
@@ -253,7 +253,7 @@ impl HttpClient {
                     };
                     match self.attempt(&call, url, headers, &body, &ready, attempt, budget).await {
                         Ok(response) => return Ok(response),
-                        Err((err, stage)) => (err, stage, Some(ready)),
+                        Err((err, stage, wait)) => (err, stage, Some(ready), wait),
                     }
                 }
             };
@@ -274,7 +274,8 @@ impl HttpClient {
                 return Err(err.with_attempts(attempt));
             };
             // Jitter may push backon's delay past its maximum; the vendor's Retry-After may not be cut.
-            let wait = delay.min(config.max_backoff).max(err.retry_after().unwrap_or_default());
+            let asked = err.retry_after().max(asked_wait).unwrap_or_default();
+            let wait = delay.min(config.max_backoff).max(asked);
             if Instant::now().checked_add(wait).is_none_or(|at| at >= end) {
                 tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
                 return Err(err.with_attempts(attempt));
@@ -314,7 +315,7 @@ impl HttpClient {
         credentials: &ReadyCredentials,
         attempt: u32,
         budget: Duration,
-    ) -> Result<Response, (Error, Stage)> {
+    ) -> Result<Response, (Error, Stage, Option<Duration>)> {
         for (name, value) in credentials.headers() {
             headers.insert(name.clone(), value.clone());
         }
@@ -328,9 +329,10 @@ impl HttpClient {
                     (
                         err.with_operation(call.operation.as_str()).with_effect(WriteEffect::NotSent),
                         Stage::Credentials,
+                        None,
                     )
                 })?;
-                self.check_size(call, bytes.len()).map_err(|err| (err, Stage::Credentials))?;
+                self.check_size(call, bytes.len()).map_err(|err| (err, Stage::Credentials, None))?;
                 request = request.body(bytes);
             }
         }
@@ -354,12 +356,12 @@ impl HttpClient {
                     .error(call, ErrorKind::Unavailable)
                     .with_effect(WriteEffect::Unknown)
                     .with_message(format!("no complete reply within {} ms", budget.as_millis()));
-                return Err((err, Stage::Exchange));
+                return Err((err, Stage::Exchange, None));
             }
             Ok(Err(Read::Transport(err))) => {
                 let err = transport_error(&self.inner.provider, &call.operation, err);
                 tracing::debug!(attempt, latency_ms, cause = %err, "attempt failed");
-                return Err((err, Stage::Exchange));
+                return Err((err, Stage::Exchange, None));
             }
             Ok(Err(Read::TooLarge)) => {
                 let err = self
@@ -367,7 +369,7 @@ impl HttpClient {
                     .with_effect(WriteEffect::Unknown)
                     .with_message(format!("the reply is larger than {limit} bytes; it was not read"));
                 tracing::debug!(attempt, latency_ms, cause = %err, "attempt failed");
-                return Err((err, Stage::Exchange));
+                return Err((err, Stage::Exchange, None));
             }
             Ok(Ok(reply)) => reply,
         };
@@ -384,7 +386,12 @@ impl HttpClient {
         match (self.inner.classify)(&input) {
             // Moved, not copied: a large reply is held once.
             None => Ok(Response { status, headers, body }),
-            Some(err) => Err((err, Stage::Exchange)),
+            // A vendor's Retry-After is honoured on any refusal it comes with (a 503 during
+            // maintenance too), not only on a 429.
+            Some(err) => {
+                let wait = crate::classify::parse_retry_after(&headers, input.now);
+                Err((err, Stage::Exchange, wait))
+            }
         }
     }
 

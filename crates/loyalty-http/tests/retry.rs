@@ -339,3 +339,30 @@ async fn a_streamed_reply_without_a_length_stops_at_the_limit() {
     assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
     assert!(err.message().contains("larger than 10240 bytes"), "{err}");
 }
+
+#[tokio::test]
+async fn a_503_with_retry_after_waits_as_asked_before_the_next_attempt() {
+    let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let router = Router::new().route(
+        "/members/1",
+        get(move || {
+            let mut seen = seen.lock().unwrap();
+            seen.push(Instant::now());
+            let response = if seen.len() == 1 {
+                (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")]).into_response()
+            } else {
+                StatusCode::OK.into_response()
+            };
+            async move { response }
+        }),
+    );
+    let base = serve(router).await;
+    let http = client(fast_config(base));
+    let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
+    assert_eq!(reply.status, 200);
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 2);
+    let gap = arrivals[1] - arrivals[0];
+    assert!(gap >= Duration::from_secs(1), "second attempt after {gap:?} (backoff alone is 5-20 ms)");
+}
