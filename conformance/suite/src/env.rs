@@ -73,10 +73,11 @@ impl std::fmt::Debug for Environment {
 impl Environment {
     /// A target whose seeded member is `member_id`, with a basket the seeded offers cover.
     pub fn new(member_id: impl Into<MemberId>, basket: Basket) -> Environment {
-        let run_tag = std::time::SystemTime::now()
+        let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() % 10_000)
+            .map(|d| d.as_nanos())
             .unwrap_or(0);
+        let run_tag = run_tag(nanos, std::process::id(), ENVIRONMENTS.fetch_add(1, Ordering::Relaxed));
         Environment {
             member_id: member_id.into(),
             lookups: Vec::new(),
@@ -300,10 +301,10 @@ impl Environment {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A phone no member has yet.
+    /// A phone no member has yet: a `9` and seven digits, all of them from the run tag and the
+    /// counter (eight digits is what every vendor accepts for the suite's dialling prefixes).
     pub fn fresh_phone(&self) -> Phone {
-        let n = self.next();
-        Phone::new(&self.country_code, format!("9{:03}{:04}", self.run_tag % 1000, n % 10_000))
+        Phone::new(&self.country_code, phone_number(self.run_tag, self.next()))
     }
 
     /// An e-mail address no member has yet.
@@ -326,6 +327,37 @@ impl Environment {
             None => false,
         }
     }
+}
+
+/// Environments made by this process so far: two made in the same nanosecond still differ.
+static ENVIRONMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Digits of a fresh phone after its leading `9`.
+const PHONE_DIGITS: u32 = 7;
+
+/// A run tag from the time (nanoseconds since the epoch), the process id and the number of
+/// environments this process made before, mixed so that any change of input changes about
+/// half the tag's bits; kept to twelve decimal digits for ids and e-mails.
+fn run_tag(nanos: u128, pid: u32, sequence: u64) -> u64 {
+    // The nanoseconds fill the low bits; pid and sequence change the high ones, where a clock
+    // read a few minutes apart does not reach.
+    let time = (nanos as u64) ^ ((nanos >> 64) as u64);
+    let seed = time ^ (u64::from(pid) << 40) ^ sequence.rotate_right(8);
+    mix(seed) % 1_000_000_000_000
+}
+
+/// SplitMix64's finaliser: every bit of the input moves about half the output bits.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The national number of the `n`-th fresh phone of a run: the run tag picks where in the
+/// seven free digits the run starts, the counter walks on from there.
+fn phone_number(run_tag: u64, n: u64) -> String {
+    let span = 10u64.pow(PHONE_DIGITS);
+    format!("9{:07}", (run_tag % span + n % span) % span)
 }
 
 /// The target's clock as flows see it (the checkout scenarios price and hold on it).
@@ -405,5 +437,43 @@ impl CartSetup {
     pub fn live(mut self) -> CartSetup {
         self.test = false;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_tags_of_other_nanos_or_pids_differ() {
+        let nanos = 1_764_517_496_123_456_789u128;
+        let base = run_tag(nanos, 4242, 0);
+        let others = [
+            run_tag(nanos + 1, 4242, 0),
+            run_tag(nanos + 1_000_000_000, 4242, 0),
+            run_tag(nanos, 4243, 0),
+            run_tag(nanos, 4242, 1),
+        ];
+        for other in others {
+            assert_ne!(base, other);
+            // The phones of the two runs differ too, in the digits the tag owns.
+            assert_ne!(phone_number(base, 0), phone_number(other, 0));
+        }
+        // The old tag (seconds % 10000) made runs 10000 s apart, or in the same second, equal.
+        assert_ne!(run_tag(nanos, 1, 0), run_tag(nanos + 10_000_000_000_000, 1, 0));
+        assert!(base < 1_000_000_000_000);
+    }
+
+    #[test]
+    fn phones_have_eight_digits_and_follow_the_counter() {
+        assert_eq!(phone_number(12_345_678_901, 0), "95678901");
+        assert_eq!(phone_number(12_345_678_901, 1), "95678902");
+        assert_eq!(phone_number(9_999_999, 1), "90000000");
+        let env = Environment::new("m", Basket::new(Currency::NOK));
+        let other = Environment::new("m", Basket::new(Currency::NOK));
+        let (a, b) = (env.fresh_phone(), other.fresh_phone());
+        assert_eq!(a.number.len(), 8);
+        assert_ne!(a, b, "two environments of one process gave the same first phone");
+        assert_ne!(env.fresh_transaction_id(), other.fresh_transaction_id());
     }
 }

@@ -39,7 +39,9 @@ mod report;
 pub mod scenarios;
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::task::Poll;
 
 use loyalty_core::{Checked, Provider};
 
@@ -79,13 +81,39 @@ impl std::fmt::Debug for Scenario {
     }
 }
 
+/// Runs a scenario so that a panic in it (or in the provider under it) is its failure, not
+/// the end of the run: every poll is wrapped in `catch_unwind`, and a panic answers a
+/// [`Verdict::Fail`] with the panic's message. The future is not polled again after it.
+async fn isolated<'a>(start: impl FnOnce() -> ScenarioFuture<'a>) -> Outcome {
+    let mut future = match catch_unwind(AssertUnwindSafe(start)) {
+        Ok(f) => f,
+        Err(payload) => return Err(panicked(payload.as_ref())),
+    };
+    std::future::poll_fn(move |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        Ok(poll) => poll,
+        Err(payload) => Poll::Ready(Err(panicked(payload.as_ref()))),
+    })
+    .await
+}
+
+/// The failure a panic makes, with its message when it has one.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> Verdict {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    Verdict::Fail(format!("panicked: {message}"))
+}
+
 /// Runs every scenario against `provider` (checked against its own declaration first, as
 /// callers of a registry get it) and returns the adapter's report. `progress` is called after
 /// each scenario (the CLI draws its progress bar with it).
 ///
 /// A scenario runs only when every label it needs is among the provider's
 /// [`labels`](loyalty_core::Capabilities::labels); otherwise it is skipped naming what is
-/// missing. After the scenarios, `capabilities.claims_proven` requires a passing scenario for
+/// missing. A scenario that panics fails with the panic's message and the run goes on. After
+/// the scenarios, `capabilities.claims_proven` requires a passing scenario for
 /// every [claim](loyalty_core::Capabilities::claims).
 pub async fn run(
     provider: &dyn Provider,
@@ -112,7 +140,7 @@ pub async fn run(
                 reason: Some(format!("needs {}", missing.join(", "))),
             }
         } else {
-            match (scenario.run)(provider, env).await {
+            match isolated(|| (scenario.run)(provider, env)).await {
                 Ok(()) => {
                     proven.extend(scenario.needs.iter().cloned());
                     ScenarioResult { name: scenario.name.clone(), status: Status::Pass, reason: None }

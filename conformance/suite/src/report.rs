@@ -104,7 +104,7 @@ impl Report {
                     Status::Fail => "**fail**",
                     Status::Skip => "skip",
                 };
-                let reason = s.reason.as_deref().unwrap_or("").replace('|', "\\|");
+                let reason = markdown_cell(s.reason.as_deref().unwrap_or(""));
                 out.push_str(&format!("| `{}` | {} | {} |\n", s.name, status, reason));
             }
             out.push_str(&format!(
@@ -129,7 +129,7 @@ impl Report {
                     Status::Skip => "skip",
                 };
                 match &s.reason {
-                    Some(r) => out.push_str(&format!("  {status:4}  {}  ({r})\n", s.name)),
+                    Some(r) => out.push_str(&format!("  {status:4}  {}  ({})\n", s.name, one_line(r))),
                     None => out.push_str(&format!("  {status:4}  {}\n", s.name)),
                 }
             }
@@ -185,6 +185,16 @@ impl Report {
     }
 }
 
+/// Text on one line: a line break (`\r\n`, `\n` or `\r`) becomes ` / `.
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", "\n").replace(['\n', '\r'], " / ")
+}
+
+/// Text made safe for a Markdown table cell: on one line, with `|` escaped.
+fn markdown_cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
 /// Text made safe for an XML attribute or element: markup characters as entities, characters
 /// XML 1.0 cannot carry (most control characters) as `\u{..}` text.
 fn xml_escape(text: &str) -> String {
@@ -228,6 +238,56 @@ mod tests {
                 ],
             }],
         }
+    }
+
+    fn multiline_report() -> Report {
+        Report {
+            adapters: vec![AdapterReport {
+                name: "memory".into(),
+                target: Target::Memory,
+                scenarios: vec![
+                    ScenarioResult {
+                        name: "offers.list".into(),
+                        status: Status::Fail,
+                        reason: Some("a|b\nc".into()),
+                    },
+                    ScenarioResult {
+                        name: "offers.validate".into(),
+                        status: Status::Skip,
+                        reason: Some("x\r\ny\rz".into()),
+                    },
+                    ScenarioResult { name: "members.get".into(), status: Status::Pass, reason: None },
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn markdown_keeps_each_scenario_on_one_row() {
+        let md = multiline_report().to_markdown();
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(
+            rows,
+            vec![
+                "| `offers.list` | **fail** | a\\|b / c |",
+                "| `offers.validate` | skip | x / y / z |",
+                "| `members.get` | pass |  |",
+            ],
+            "{md}"
+        );
+        assert!(!md.contains('\r'));
+        // Header, separator, three rows, blank, summary, blank.
+        assert_eq!(md.lines().count(), 10, "{md}");
+    }
+
+    #[test]
+    fn text_is_one_line_per_scenario() {
+        let text = multiline_report().to_text();
+        assert_eq!(
+            text,
+            "memory (memory)\n  FAIL  offers.list  (a|b / c)\n  skip  offers.validate  (x / y / z)\n  \
+             pass  members.get\n  1 passed, 1 failed, 1 skipped\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use loyalty_conformance::{run, Report};
+use loyalty_conformance::{run, AdapterReport, Report, ScenarioResult, Status, Target};
 
 use crate::{out, registry};
 
@@ -40,7 +40,7 @@ pub struct ConformanceArgs {
     format: Format,
 }
 
-/// Runs the suite; exit 1 when a scenario failed, 2 for an unknown adapter, a live run asked
+/// Runs the suite; exit 1 when a scenario failed or an adapter could not start, 2 for an unknown adapter, a live run asked
 /// of memory, or `--require-live` with no live vendor configured.
 pub fn execute(args: &ConformanceArgs) -> ExitCode {
     let live = args.live || args.require_live;
@@ -65,7 +65,7 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
                 eprintln!(
                     "{}: skipped, no live sandbox configured; it needs {} (missing: {})",
                     e.name,
-                    e.live_vars.join(", "),
+                    e.live_vars_text(),
                     missing.join(", ")
                 );
             }
@@ -79,40 +79,7 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let report = runtime.block_on(async {
-        let mut report = Report::default();
-        for entry in entries {
-            let started = if live { (entry.live)().await } else { (entry.embedded)().await.map(Some) };
-            let running = match started {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    eprintln!("{}: no live sandbox configured, skipped", entry.name);
-                    continue;
-                }
-                Err(e) => {
-                    crate::out::error_line(format!("{} could not start: {e}", entry.name));
-                    return Err(());
-                }
-            };
-            let total = loyalty_conformance::scenarios::all().len() as u64 + 1;
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar.set_prefix(entry.name);
-            let adapter = run(running.provider.as_ref(), &running.env, running.target, |r| {
-                bar.set_message(r.name.clone());
-                bar.inc(1);
-            })
-            .await;
-            bar.finish_and_clear();
-            report.adapters.push(adapter);
-        }
-        Ok(report)
-    });
-    let Ok(report) = report else { return ExitCode::from(1) };
+    let report = runtime.block_on(run_entries(entries, live));
     let text = match args.format {
         Format::Text => report.to_text(),
         Format::Markdown => report.to_markdown(),
@@ -124,5 +91,150 @@ pub fn execute(args: &ConformanceArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// The name of the result that stands for an adapter that could not start.
+const START: &str = "adapter.start";
+
+/// Runs the suite on every entry in turn. An entry that cannot start is reported as one
+/// failing result (`adapter.start`, with the reason) and the others still run, so every
+/// format shows them and the run exits 1.
+async fn run_entries(entries: Vec<registry::Entry>, live: bool) -> Report {
+    let mut report = Report::default();
+    for entry in entries {
+        let started = if live { (entry.live)().await } else { (entry.embedded)().await.map(Some) };
+        let running = match started {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                eprintln!("{}: no live sandbox configured, skipped", entry.name);
+                continue;
+            }
+            Err(e) => {
+                let reason = redact(&format!("could not start: {e}"), &secret_values(&entry, live));
+                crate::out::error_line(format!("{}: {reason}", entry.name));
+                report.adapters.push(not_started(&entry, live, reason));
+                continue;
+            }
+        };
+        let total = loyalty_conformance::scenarios::all().len() as u64 + 1;
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(entry.name);
+        let adapter = run(running.provider.as_ref(), &running.env, running.target, |r| {
+            bar.set_message(r.name.clone());
+            bar.inc(1);
+        })
+        .await;
+        bar.finish_and_clear();
+        report.adapters.push(adapter);
+    }
+    report
+}
+
+/// The report of an adapter that could not start: one failing result with the reason.
+fn not_started(entry: &registry::Entry, live: bool, reason: String) -> AdapterReport {
+    let target = match (live, entry.simulator.is_some()) {
+        (true, _) => Target::Live,
+        (false, true) => Target::Simulator,
+        (false, false) => Target::Memory,
+    };
+    AdapterReport {
+        name: entry.name.to_string(),
+        target,
+        scenarios: vec![ScenarioResult { name: START.into(), status: Status::Fail, reason: Some(reason) }],
+    }
+}
+
+/// Values of the entry's live variables that hold secrets (keys, secrets, passwords, the
+/// eManage CID), for a live run: they must never reach a report, whatever an error says.
+fn secret_values(entry: &registry::Entry, live: bool) -> Vec<String> {
+    if !live {
+        return Vec::new();
+    }
+    const SECRET_PARTS: &[&str] = &["SECRET", "PASSWORD", "KEY", "CID", "TOKEN"];
+    entry
+        .live_vars
+        .iter()
+        .flat_map(|group| group.iter())
+        .filter(|name| {
+            let tail = name.rsplit("LIVE_").next().unwrap_or(name);
+            SECRET_PARTS.iter().any(|p| tail.contains(p))
+        })
+        .filter_map(std::env::var_os)
+        .map(|v| v.to_string_lossy().trim().to_string())
+        // A value this short would hide common words, not a secret anyone uses.
+        .filter(|v| v.chars().count() >= MIN_SECRET_CHARS)
+        .collect()
+}
+
+/// The shortest value [`secret_values`] redacts.
+const MIN_SECRET_CHARS: usize = 4;
+
+/// `text` with every occurrence of a secret value replaced by `[redacted]`.
+fn redact(text: &str, secrets: &[String]) -> String {
+    let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    // The longest first, so a secret that contains another is hidden whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.into_iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "[redacted]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory entry under another name, failing to start with `message`.
+    fn broken() -> registry::Entry {
+        registry::Entry {
+            name: "broken",
+            embedded: || {
+                Box::pin(async {
+                    Err(loyalty_core::Error::invalid("broken", "config", "base_url", "required"))
+                })
+            },
+            simulator: Some(|_| Box::pin(async { Err(loyalty_core::Error::unsupported("broken", "sim")) })),
+            ..crate::targets::memory::entry()
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_adapter_that_cannot_start_fails_its_entry_and_the_others_still_report() {
+        let entries = vec![broken(), crate::targets::memory::entry()];
+        let report = run_entries(entries, false).await;
+        assert_eq!(report.adapters.len(), 2, "{report:#?}");
+        let broken = &report.adapters[0];
+        assert_eq!((broken.name.as_str(), broken.target), ("broken", Target::Simulator));
+        assert_eq!(broken.scenarios.len(), 1);
+        let start = &broken.scenarios[0];
+        assert_eq!((start.name.as_str(), start.status), (START, Status::Fail));
+        let reason = start.reason.as_deref().unwrap();
+        assert!(reason.starts_with("could not start: ") && reason.contains("base_url"), "{reason}");
+        let memory = &report.adapters[1];
+        assert_eq!(memory.name, "memory");
+        assert!(memory.count(Status::Pass) > 30 && memory.failures().is_empty(), "{memory:#?}");
+        assert!(!report.passed(), "a run with an adapter that could not start does not pass");
+        // Every format carries both adapters, the failure first.
+        let text = report.to_text();
+        assert!(text.contains("broken (simulator)\n  FAIL  adapter.start  (could not start: "), "{text}");
+        assert!(text.contains("memory (memory)\n"), "{text}");
+        assert!(report.to_markdown().contains("| `adapter.start` | **fail** | could not start: "));
+        assert!(report.to_junit().contains(r#"<testsuite name="broken.simulator" tests="1" failures="1""#));
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["adapters"][0]["scenarios"][0]["status"], "fail");
+        assert_eq!(json["adapters"][1]["name"], "memory");
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_a_start_failure() {
+        let secrets = vec!["s3cr3t".to_string(), "s3cr3t-longer".to_string(), String::new()];
+        assert_eq!(
+            redact("login with s3cr3t-longer failed; s3cr3t again", &secrets),
+            "login with [redacted] failed; [redacted] again"
+        );
+        assert_eq!(redact("nothing here", &[]), "nothing here");
     }
 }

@@ -79,9 +79,10 @@ pub struct Entry {
     pub embedded: Start,
     /// Starts it against a live sandbox from `LOYALTY_LIVE_<VENDOR>_*`; `None` when unset.
     pub live: StartLive,
-    /// The variables a live run needs (all set, or the vendor is not configured); empty for a
-    /// provider without a live mode (memory).
-    pub live_vars: &'static [&'static str],
+    /// The variables a live run needs, as groups: every group needs one of its names set to a
+    /// value that is not blank, or the vendor is not configured (a group of one name is a
+    /// plain required variable). Empty for a provider without a live mode (memory).
+    pub live_vars: &'static [&'static [&'static str]],
     /// Asks the vendor (or, with `true`, its simulator) for stores, departments and segments
     /// and writes the TOML configuration; `None` for providers with nothing to set up.
     pub setup: Option<Setup>,
@@ -115,9 +116,15 @@ pub fn sim_failed(vendor: &'static str) -> impl Fn(std::io::Error) -> Error {
 }
 
 impl Entry {
-    /// The live variables that are not set.
-    pub fn missing_live_vars(&self) -> Vec<&'static str> {
-        self.live_vars.iter().copied().filter(|v| std::env::var_os(v).is_none()).collect()
+    /// The live variables that are not set (or set blank), one entry per unmet group:
+    /// `"A"`, or `"A or B"` when either would do.
+    pub fn missing_live_vars(&self) -> Vec<String> {
+        missing_vars(self.live_vars, |name| std::env::var_os(name))
+    }
+
+    /// Every live variable group, for people: `"A, B or C, D"`.
+    pub fn live_vars_text(&self) -> String {
+        self.live_vars.iter().map(|g| g.join(" or ")).collect::<Vec<_>>().join(", ")
     }
 
     /// Starts the entry on its embedded default; a failure is reported on stderr as exit 1.
@@ -126,5 +133,109 @@ impl Entry {
             crate::out::error_line(format!("{}: {e}", self.name));
             std::process::ExitCode::from(1)
         })
+    }
+}
+
+/// The groups of `groups` with no name `lookup` finds set to a value that is not blank (an
+/// empty or whitespace-only value counts as missing, as the adapters' configurations read it).
+fn missing_vars(groups: &[&[&str]], lookup: impl Fn(&str) -> Option<std::ffi::OsString>) -> Vec<String> {
+    let set = |name: &&str| lookup(name).is_some_and(|v| !v.to_string_lossy().trim().is_empty());
+    groups.iter().filter(|group| !group.iter().any(set)).map(|group| group.join(" or ")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    const GROUPS: &[&[&str]] = &[&["X_URL", "X_BASE_URL"], &["X_LOGIN"], &["X_PASSWORD", "X_PASSWORD_SHA1"]];
+
+    fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| OsString::from(v))
+    }
+
+    #[test]
+    fn a_group_is_met_by_any_of_its_names() {
+        let vars = lookup(&[("X_BASE_URL", "https://x"), ("X_LOGIN", "me"), ("X_PASSWORD_SHA1", "ab")]);
+        assert_eq!(missing_vars(GROUPS, vars), Vec::<String>::new());
+        let vars = lookup(&[("X_URL", "https://x"), ("X_LOGIN", "me"), ("X_PASSWORD", "pw")]);
+        assert_eq!(missing_vars(GROUPS, vars), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unmet_group_is_named_whole_and_blank_counts_as_missing() {
+        let vars = lookup(&[("X_URL", ""), ("X_BASE_URL", "  "), ("X_LOGIN", "me")]);
+        assert_eq!(missing_vars(GROUPS, vars), vec!["X_URL or X_BASE_URL", "X_PASSWORD or X_PASSWORD_SHA1"]);
+        assert_eq!(missing_vars(GROUPS, lookup(&[])).len(), 3);
+    }
+
+    fn entry(name: &str) -> Entry {
+        adapters().into_iter().find(|e| e.name == name).unwrap_or_else(|| panic!("{name} not compiled in"))
+    }
+
+    fn groups(name: &str) -> Vec<Vec<&'static str>> {
+        entry(name).live_vars.iter().map(|g| g.to_vec()).collect()
+    }
+
+    #[cfg(feature = "diller")]
+    #[test]
+    fn diller_needs_the_store_id_its_configuration_requires() {
+        assert_eq!(
+            groups("diller"),
+            vec![
+                vec!["LOYALTY_LIVE_DILLER_URL", "LOYALTY_LIVE_DILLER_BASE_URL"],
+                vec!["LOYALTY_LIVE_DILLER_CLIENT_ID"],
+                vec!["LOYALTY_LIVE_DILLER_CLIENT_SECRET"],
+                vec!["LOYALTY_LIVE_DILLER_STORE_ID"],
+            ]
+        );
+        // Everything but the store id: a skip naming it, not a failing run.
+        let vars = lookup(&[
+            ("LOYALTY_LIVE_DILLER_URL", "https://diller.example"),
+            ("LOYALTY_LIVE_DILLER_CLIENT_ID", "id"),
+            ("LOYALTY_LIVE_DILLER_CLIENT_SECRET", "secret"),
+        ]);
+        assert_eq!(missing_vars(entry("diller").live_vars, vars), vec!["LOYALTY_LIVE_DILLER_STORE_ID"]);
+    }
+
+    #[cfg(feature = "idosell")]
+    #[test]
+    fn idosell_needs_a_password_and_takes_either_url_name() {
+        assert_eq!(
+            groups("idosell"),
+            vec![
+                vec!["LOYALTY_LIVE_IDOSELL_URL", "LOYALTY_LIVE_IDOSELL_BASE_URL"],
+                vec!["LOYALTY_LIVE_IDOSELL_LOGIN"],
+                vec!["LOYALTY_LIVE_IDOSELL_PASSWORD", "LOYALTY_LIVE_IDOSELL_PASSWORD_SHA1"],
+                vec!["LOYALTY_LIVE_IDOSELL_DROPSHIPPING_KEY"],
+                vec!["LOYALTY_LIVE_IDOSELL_SUITE_PRODUCT"],
+                vec!["LOYALTY_LIVE_IDOSELL_SUITE_COURIER"],
+                vec!["LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID"],
+            ]
+        );
+        let vars = lookup(&[
+            ("LOYALTY_LIVE_IDOSELL_BASE_URL", "https://idosell.example"),
+            ("LOYALTY_LIVE_IDOSELL_LOGIN", "shop"),
+            ("LOYALTY_LIVE_IDOSELL_PASSWORD", ""),
+            ("LOYALTY_LIVE_IDOSELL_DROPSHIPPING_KEY", "k"),
+            ("LOYALTY_LIVE_IDOSELL_SUITE_PRODUCT", "p"),
+            ("LOYALTY_LIVE_IDOSELL_SUITE_COURIER", "c"),
+            ("LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID", "a"),
+        ]);
+        assert_eq!(
+            missing_vars(entry("idosell").live_vars, vars),
+            vec!["LOYALTY_LIVE_IDOSELL_PASSWORD or LOYALTY_LIVE_IDOSELL_PASSWORD_SHA1"]
+        );
+    }
+
+    #[cfg(feature = "emanage")]
+    #[test]
+    fn emanage_takes_either_url_name() {
+        assert_eq!(groups("emanage")[0], vec!["LOYALTY_LIVE_EMANAGE_URL", "LOYALTY_LIVE_EMANAGE_BASE_URL"]);
+    }
+
+    #[test]
+    fn memory_has_no_live_mode() {
+        assert!(entry("memory").live_vars.is_empty());
     }
 }

@@ -11,7 +11,7 @@ use crate::{out, registry};
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The vendor (`diller`). Its base URL, client id and secret come from
-    /// `LOYALTY_DILLER_URL`, `LOYALTY_DILLER_CLIENT_ID` and `LOYALTY_DILLER_CLIENT_SECRET`
+    /// `LOYALTY_DILLER_BASE_URL`, `LOYALTY_DILLER_CLIENT_ID` and `LOYALTY_DILLER_CLIENT_SECRET`
     /// (`loyalty sim diller` prints the `export` lines for its own); see docs/configuration.md.
     vendor: String,
     /// Ask the in-process simulator instead of the vendor (no credentials needed).

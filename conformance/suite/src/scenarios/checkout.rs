@@ -203,6 +203,12 @@ pub async fn checkout_hold_expiry_retaken(p: &dyn Provider, env: &Environment) -
         out.charged,
         prepared.priced.total
     );
+    check!(
+        out.transaction.holds.len() == prepared.holds.len(),
+        "the sale claims {} holds, the checkout held {}",
+        out.transaction.holds.len(),
+        prepared.holds.len()
+    );
     check!(out.transaction.holds.iter().all(|h| h.expires_at > env.now()), "the sale claims an expired hold");
     check!(payment.captures() == 1, "captured {} times", payment.captures());
     cleanup(p, env, &out).await

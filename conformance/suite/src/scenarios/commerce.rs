@@ -15,7 +15,21 @@ use super::{check, ctx, fail, step};
 use crate::{CartSetup, Environment, Outcome, Verdict};
 
 fn setup(env: &Environment) -> Result<&CartSetup, Verdict> {
-    env.carts().ok_or_else(|| Verdict::Skip("the target names no cart products".into()))
+    let s = env.carts().ok_or_else(|| Verdict::Skip("the target names no cart products".into()))?;
+    check!(!s.chain.is_empty(), "the target's cart setup names no product (its chain is empty)");
+    Ok(s)
+}
+
+/// The setup of a scenario that upgrades: its chain must name a product and its upgrade, as
+/// a target declaring `cart_upgrades` has to.
+fn upgrade_setup(env: &Environment) -> Result<&CartSetup, Verdict> {
+    let s = setup(env)?;
+    check!(
+        s.chain.len() >= 2,
+        "cart_upgrades is declared but the target's cart setup names no upgrade: its chain has {} product(s), at least 2 are needed",
+        s.chain.len()
+    );
+    Ok(s)
 }
 
 fn carts(p: &dyn Provider) -> Result<&dyn Carts, Verdict> {
@@ -242,7 +256,7 @@ pub async fn cart_redirect_payment(p: &dyn Provider, env: &Environment) -> Outco
 
 /// An upgrade of a cart that is not paid yet is refused (`Conflict`).
 pub async fn cart_upgrade_unpaid_refused(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let cart = open_cart(p, env, &s.chain[0], 1).await?;
     let line: LineId = line_of(&cart, &s.chain[0])?.line_id.clone();
     let req = UpgradeRequest::new(line, s.chain[1].clone(), units(1));
@@ -256,7 +270,7 @@ pub async fn cart_upgrade_unpaid_refused(p: &dyn Provider, env: &Environment) ->
 
 /// An upgrade of a paid line charges the new price minus the price paid; the upgrade ships.
 pub async fn cart_upgrade_charges_difference(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let cart = card_paid_cart(p, env, 1).await?;
     let outcome = upgrade(p, env, &cart, &s.chain[0], &s.chain[1], 1).await?;
     let amount = match &outcome {
@@ -279,7 +293,7 @@ pub async fn cart_upgrade_charges_difference(p: &dyn Provider, env: &Environment
 /// An upgrade of an upgrade charges last minus first in all; the intermediate product never
 /// ships.
 pub async fn cart_upgrade_of_upgrade(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let Some(last) = s.chain.get(2) else {
         return Err(Verdict::Skip("the target names no upgrade of an upgrade".into()));
     };
@@ -315,7 +329,7 @@ pub async fn cart_upgrade_of_upgrade(p: &dyn Provider, env: &Environment) -> Out
 
 /// Upgrading one of two units splits the line and charges one unit's difference.
 pub async fn cart_partial_upgrade(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let cart = card_paid_cart(p, env, 2).await?;
     let outcome = upgrade(p, env, &cart, &s.chain[0], &s.chain[1], 1).await?;
     let amount = match &outcome {
@@ -333,7 +347,7 @@ pub async fn cart_partial_upgrade(p: &dyn Provider, env: &Environment) -> Outcom
 /// When the vendor cannot charge the difference after its attempts, the upgrade is discarded
 /// and the product paid for ships.
 pub async fn cart_failed_upgrade_charge(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let cart = card_paid_cart(p, env, 1).await?;
     if !env.fail_next_upgrade_charge() {
         return Err(Verdict::Skip("the target cannot fail an upgrade charge".into()));
@@ -354,7 +368,7 @@ async fn offline_upgrade_cart(
     p: &dyn Provider,
     env: &Environment,
 ) -> Result<(Cart, Cart, CartPayment), Verdict> {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let cart = redirect_paid_cart(p, env).await?;
     let redirect = s.redirect.clone().ok_or_else(|| fail("no redirect payment"))?;
     let line = line_of(&cart, &s.chain[0])?.line_id.clone();
@@ -386,7 +400,7 @@ async fn offline_upgrade_cart(
 /// An upgrade of a cart paid offline is paid in a new cart naming it; once that cart is paid,
 /// the upgrade ships.
 pub async fn cart_offline_upgrade_paid(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let (cart, child, redirect) = offline_upgrade_cart(p, env).await?;
     pay_by_redirect(p, env, &child.id, &redirect).await?;
     let c = carts(p)?;
@@ -405,7 +419,7 @@ pub async fn cart_offline_upgrade_paid(p: &dyn Provider, env: &Environment) -> O
 
 /// An upgrade cart that is never paid is discarded, and the original product ships.
 pub async fn cart_offline_upgrade_unpaid(p: &dyn Provider, env: &Environment) -> Outcome {
-    let s = setup(env)?;
+    let s = upgrade_setup(env)?;
     let (cart, child, redirect) = offline_upgrade_cart(p, env).await?;
     let c = carts(p)?;
     match step("carts.checkout (upgrade cart)", c.checkout(&ctx(env), &child.id, &redirect).await)? {

@@ -25,7 +25,8 @@ pub async fn find_by_activation_token(p: &dyn Provider, env: &Environment) -> Ou
     let m = p.members().ok_or_else(|| fail("members() is None"))?;
     if let Some(lookup) = env.lookup(LookupKind::ActivationToken) {
         let found = step("members.find", m.find(&ctx(env), &lookup).await)?;
-        check!(found.is_some(), "activation token lookup found nobody");
+        let found = found.ok_or_else(|| fail("activation token lookup found nobody"))?;
+        check!(&found.id == env.member_id(), "found {} instead of {}", found.id, env.member_id());
         return Ok(());
     }
     if !p.capabilities().enroll {

@@ -127,7 +127,17 @@ pub async fn redeem_and_reinstate(p: &dyn Provider, env: &Environment) -> Outcom
     step("redemptions.reinstate", r.reinstate(&c, &first).await)?;
     step("redemptions.reinstate (again)", r.reinstate(&c, &first).await)?;
     let third = step("redemptions.redeem after reinstate", r.redeem(&c, &req).await)?;
-    step("redemptions.reinstate", r.reinstate(&c, &third).await)
+    // Reinstating twice gave one use back, not two: that use is taken now.
+    let fourth = r.redeem(&c, &req).await;
+    if let Ok(extra) = &fourth {
+        step("cleanup: redemptions.reinstate", r.reinstate(&c, extra).await)?;
+    }
+    step("redemptions.reinstate", r.reinstate(&c, &third).await)?;
+    check!(
+        matches!(&fourth, Err(e) if e.kind() == &ErrorKind::Conflict),
+        "a redeem after reinstating twice and redeeming once should be Conflict (one use back, not two): {fourth:?}"
+    );
+    Ok(())
 }
 
 /// Offers for guests: listed without a member.
@@ -172,17 +182,13 @@ pub async fn vendor_priced_offer(p: &dyn Provider, env: &Environment) -> Outcome
         env.now(),
     )
     .map_err(|e| fail(format!("pricing: {e}")))?;
-    let worth: i64 = discount
-        .lines
-        .iter()
-        .filter_map(|d| env.basket().lines.iter().find(|l| l.line_id == d.line_id))
-        .map(|l| l.unit_price.minor * l.quantity.ceil().try_into().unwrap_or(0i64))
-        .sum();
+    let worth = named_units_worth(env.basket(), &discount);
     check!(
         priced.total_discount.minor == discount.amount.minor.min(worth),
-        "the engine took {} off instead of the vendor's {}",
+        "the engine took {} off instead of the vendor's {} (the units it names are worth {} minor units)",
         priced.total_discount,
-        discount.amount
+        discount.amount,
+        worth
     );
     for line in priced.lines.iter().filter(|l| !l.discount.is_zero()) {
         check!(
@@ -204,6 +210,43 @@ pub async fn vendor_priced_offer(p: &dyn Provider, env: &Environment) -> Outcome
         release(p, env, &held).await?;
     }
     Ok(())
+}
+
+/// What the units a vendor discount names are worth, as the pricing engine counts them: of
+/// each named line the units it names (a partial unit counts as one), no more than the line
+/// has, after those an earlier mention of the line took; a line's units are its whole units at
+/// the unit price, then a partial unit worth the rest of the line.
+fn named_units_worth(basket: &loyalty_core::Basket, discount: &loyalty_core::VendorDiscount) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    let mut taken: Vec<(&loyalty_core::LineId, u64)> = Vec::new();
+    let mut worth = 0i64;
+    for named in &discount.lines {
+        let Some(line) = basket.lines.iter().find(|l| l.line_id == named.line_id) else { continue };
+        let price = line.unit_price.minor;
+        let whole = line.quantity.trunc().to_u64().unwrap_or(0);
+        let gross = (line.quantity * rust_decimal::Decimal::from(price))
+            .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            .to_i64()
+            .unwrap_or(0);
+        let unit_worth = |k: u64| if k < whole { price } else { gross - price * whole as i64 };
+        let count = whole + u64::from(!line.quantity.fract().is_zero());
+        let wanted = named.units.ceil().to_u64().unwrap_or(0);
+        let skip = match taken.iter_mut().find(|(id, _)| *id == &named.line_id) {
+            Some((_, n)) => n,
+            None => {
+                taken.push((&named.line_id, 0));
+                &mut taken.last_mut().expect("pushed above").1
+            }
+        };
+        let mut k = 0;
+        // The engine stops at a unit worth nothing (a line priced 0, or an empty partial unit).
+        while k < wanted && *skip + k < count && unit_worth(*skip + k) > 0 {
+            worth += unit_worth(*skip + k);
+            k += 1;
+        }
+        *skip += k;
+    }
+    worth
 }
 
 /// A reservation (no expiry of its own) still blocks another order after its assumed lifetime,
@@ -230,4 +273,76 @@ pub async fn reservation_stays_until_released(p: &dyn Provider, env: &Environmen
     );
     let after = step("holds.hold(B) after release", hold(p, env, &coupon, &b).await)?;
     release(p, env, &after).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_units_worth;
+    use loyalty_core::{
+        Basket, Currency, DiscountedLine, Line, Money, Offer, OfferKind, VendorDiscount, VendorRule,
+    };
+    use rust_decimal::Decimal;
+
+    fn basket() -> Basket {
+        let nok = |m| Money::new(m, Currency::NOK);
+        Basket::new(Currency::NOK)
+            .with_line(Line::new("a", "A", Decimal::from(3), nok(10_000)))
+            .with_line(Line::new("b", "B", Decimal::new(15, 1), nok(2_000)))
+            .with_line(Line::new("c", "C", Decimal::from(2), nok(0)))
+    }
+
+    /// What the engine takes off for a vendor discount far above what its units are worth.
+    fn engine_cap(lines: &[(&str, Decimal)]) -> i64 {
+        let discount = VendorDiscount::new(
+            Money::new(10_000_000, Currency::NOK),
+            lines.iter().map(|(l, u)| DiscountedLine::new(*l, *u)).collect(),
+        );
+        let offer = Offer::new(
+            "v",
+            "vendor",
+            OfferKind::VendorPriced { rule: VendorRule::LowestItem, discount: Some(discount) },
+        );
+        let now = chrono::Utc::now();
+        let priced = loyalty_core::pricing::price(
+            &basket(),
+            std::slice::from_ref(&offer),
+            std::slice::from_ref(&offer.id),
+            now,
+        )
+        .expect("prices");
+        priced.total_discount.minor
+    }
+
+    fn worth(lines: &[(&str, Decimal)]) -> i64 {
+        let discount = VendorDiscount::new(
+            Money::new(1, Currency::NOK),
+            lines.iter().map(|(l, u)| DiscountedLine::new(*l, *u)).collect(),
+        );
+        named_units_worth(&basket(), &discount)
+    }
+
+    #[test]
+    fn the_cap_is_the_named_units_not_the_whole_line_as_the_engine_counts() {
+        let one = Decimal::ONE;
+        let cases: Vec<(Vec<(&str, Decimal)>, i64)> = vec![
+            // One unit of three: one unit's price (the whole line would be 30 000).
+            (vec![("a", one)], 10_000),
+            // More units than the line has: the line.
+            (vec![("a", Decimal::from(5))], 30_000),
+            // A partial unit named counts as one; the line's partial unit is worth the rest.
+            (vec![("b", Decimal::new(5, 1))], 2_000),
+            (vec![("b", Decimal::from(2))], 3_000),
+            // A line named twice: the second mention takes the units after the first's.
+            (vec![("a", Decimal::from(2)), ("a", Decimal::from(2))], 30_000),
+            (vec![("a", one), ("b", one)], 12_000),
+            // Units worth nothing add nothing.
+            (vec![("c", one)], 0),
+        ];
+        for (lines, expected) in cases {
+            assert_eq!(worth(&lines), expected, "{lines:?}");
+            if expected > 0 {
+                assert_eq!(engine_cap(&lines), expected, "the engine disagrees on {lines:?}");
+            }
+        }
+    }
 }

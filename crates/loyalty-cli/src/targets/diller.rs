@@ -19,10 +19,12 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
+        // What `DillerConfig::build` requires; the URL under either name the config reads.
         live_vars: &[
-            "LOYALTY_LIVE_DILLER_URL",
-            "LOYALTY_LIVE_DILLER_CLIENT_ID",
-            "LOYALTY_LIVE_DILLER_CLIENT_SECRET",
+            &["LOYALTY_LIVE_DILLER_URL", "LOYALTY_LIVE_DILLER_BASE_URL"],
+            &["LOYALTY_LIVE_DILLER_CLIENT_ID"],
+            &["LOYALTY_LIVE_DILLER_CLIENT_SECRET"],
+            &["LOYALTY_LIVE_DILLER_STORE_ID"],
         ],
         setup: Some(|simulator| Box::pin(setup(simulator))),
         simulator: Some(|request| Box::pin(sim(request))),
@@ -51,7 +53,7 @@ async fn start_simulated() -> Result<Running, Error> {
 }
 
 async fn start_live() -> Result<Option<Running>, Error> {
-    if std::env::var_os(format!("{LIVE_ENV_PREFIX}URL")).is_none() {
+    if ["URL", "BASE_URL"].iter().all(|k| std::env::var_os(format!("{LIVE_ENV_PREFIX}{k}")).is_none()) {
         return Ok(None);
     }
     let config = DillerConfig::from_env_prefix(LIVE_ENV_PREFIX)?;
@@ -77,8 +79,7 @@ async fn setup(simulator: bool) -> Result<String, Error> {
         let sim = simulated::start_with(DillerSettings::default(), SimClock::default()).await?;
         return sim.adapter.setup_toml(&ctx, SECRET_ENV).await;
     }
-    let mut vars: Vec<(String, String)> =
-        std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let mut vars: Vec<(String, String)> = loyalty_diller::config::vars_from_env(ENV_PREFIX)?;
     let has =
         |vars: &[(String, String)], key: &str| vars.iter().any(|(k, _)| k == &format!("{ENV_PREFIX}{key}"));
     if !has(&vars, "STORE_ID") {

@@ -19,11 +19,12 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
+        // What `EmanageConfig::build` requires; the URL under either name the config reads.
         live_vars: &[
-            "LOYALTY_LIVE_EMANAGE_URL",
-            "LOYALTY_LIVE_EMANAGE_CID",
-            "LOYALTY_LIVE_EMANAGE_WEB_KEY",
-            "LOYALTY_LIVE_EMANAGE_CURRENCY",
+            &["LOYALTY_LIVE_EMANAGE_URL", "LOYALTY_LIVE_EMANAGE_BASE_URL"],
+            &["LOYALTY_LIVE_EMANAGE_CID"],
+            &["LOYALTY_LIVE_EMANAGE_WEB_KEY"],
+            &["LOYALTY_LIVE_EMANAGE_CURRENCY"],
         ],
         // Nothing to set up: a campaign's web key and its products are chosen in the CRM.
         setup: None,
@@ -55,7 +56,7 @@ async fn start_simulated() -> Result<Running, Error> {
 /// A live campaign: offers and honesty run; the cart scenarios need products the suite cannot
 /// guess on a live campaign and are reported skipped.
 async fn start_live() -> Result<Option<Running>, Error> {
-    if std::env::var_os(format!("{LIVE_ENV_PREFIX}URL")).is_none() {
+    if ["URL", "BASE_URL"].iter().all(|k| std::env::var_os(format!("{LIVE_ENV_PREFIX}{k}")).is_none()) {
         return Ok(None);
     }
     let config = EmanageConfig::from_env_prefix(LIVE_ENV_PREFIX)?;

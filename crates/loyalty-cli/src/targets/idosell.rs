@@ -31,14 +31,16 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
-        // The password may be given as PASSWORD or PASSWORD_SHA1; the config names it if neither.
+        // What `IdosellConfig::build` requires (the URL and the password under either name it
+        // reads), then the suite's data.
         live_vars: &[
-            "LOYALTY_LIVE_IDOSELL_URL",
-            "LOYALTY_LIVE_IDOSELL_LOGIN",
-            "LOYALTY_LIVE_IDOSELL_DROPSHIPPING_KEY",
-            "LOYALTY_LIVE_IDOSELL_SUITE_PRODUCT",
-            "LOYALTY_LIVE_IDOSELL_SUITE_COURIER",
-            "LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID",
+            &["LOYALTY_LIVE_IDOSELL_URL", "LOYALTY_LIVE_IDOSELL_BASE_URL"],
+            &["LOYALTY_LIVE_IDOSELL_LOGIN"],
+            &["LOYALTY_LIVE_IDOSELL_PASSWORD", "LOYALTY_LIVE_IDOSELL_PASSWORD_SHA1"],
+            &["LOYALTY_LIVE_IDOSELL_DROPSHIPPING_KEY"],
+            &["LOYALTY_LIVE_IDOSELL_SUITE_PRODUCT"],
+            &["LOYALTY_LIVE_IDOSELL_SUITE_COURIER"],
+            &["LOYALTY_LIVE_IDOSELL_SUITE_ADDRESS_ID"],
         ],
         setup: None,
         simulator: Some(|request| Box::pin(sim(request))),
@@ -68,8 +70,7 @@ async fn start_simulated() -> Result<Running, Error> {
 }
 
 async fn start_live() -> Result<Option<Running>, Error> {
-    let vars: Vec<(String, String)> =
-        std::env::vars().filter(|(k, _)| k.starts_with(LIVE_ENV_PREFIX)).collect();
+    let vars: Vec<(String, String)> = loyalty_idosell::config::vars_from_env(LIVE_ENV_PREFIX)?;
     if !vars
         .iter()
         .any(|(k, _)| k == &format!("{LIVE_ENV_PREFIX}URL") || k == &format!("{LIVE_ENV_PREFIX}BASE_URL"))
