@@ -311,30 +311,7 @@ impl<'de> Deserialize<'de> for EmanageConfig {
 /// `Invalid` naming the variable when a name or value under the prefix is not Unicode (the
 /// value itself is never shown: it may be a secret).
 pub fn vars_from_env(prefix: &str) -> Result<Vec<(String, String)>, Error> {
-    vars_with_prefix(prefix, std::env::vars_os())
-}
-
-/// [`vars_from_env`] over given variables.
-fn vars_with_prefix(
-    prefix: &str,
-    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
-) -> Result<Vec<(String, String)>, Error> {
-    let mut out = Vec::new();
-    for (name, value) in vars {
-        // The prefix is ASCII: a lossy name starts with it exactly when the name does.
-        let shown = name.to_string_lossy().into_owned();
-        if !shown.starts_with(prefix) {
-            continue;
-        }
-        let Ok(name) = name.into_string() else {
-            return Err(invalid(shown, "the variable's name is not valid Unicode"));
-        };
-        match value.into_string() {
-            Ok(value) => out.push((name, value)),
-            Err(_) => return Err(invalid(name.clone(), format!("{name} is not valid Unicode"))),
-        }
-    }
-    Ok(out)
+    loyalty_http::env_vars(PROVIDER, OPERATION, prefix)
 }
 
 fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
@@ -589,37 +566,6 @@ mod tests {
     use loyalty_core::ErrorKind;
 
     use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn a_variable_that_is_not_unicode_is_invalid_under_the_prefix_and_ignored_elsewhere() {
-        use std::ffi::OsString;
-        use std::os::unix::ffi::OsStringExt;
-        let os = |s: &str| OsString::from(s);
-        let bad = || OsString::from_vec(vec![b's', 0xff, 0xfe]);
-        let prefix = "LOYALTY_TEST_PREFIX_";
-        let ok = vars_with_prefix(
-            prefix,
-            vec![(os("OTHER"), bad()), (os("LOYALTY_TEST_PREFIX_A"), os("1")), (os("PATH"), os("/bin"))],
-        )
-        .unwrap();
-        assert_eq!(ok, vec![("LOYALTY_TEST_PREFIX_A".to_string(), "1".to_string())]);
-        let err = vars_with_prefix(prefix, vec![(os("LOYALTY_TEST_PREFIX_B"), bad())]).unwrap_err();
-        match err.kind() {
-            loyalty_core::ErrorKind::Invalid { field, reason } => {
-                assert_eq!(field, "LOYALTY_TEST_PREFIX_B");
-                assert_eq!(reason, "LOYALTY_TEST_PREFIX_B is not valid Unicode");
-            }
-            other => panic!("expected Invalid, got {other:?}"),
-        }
-        let mut name = b"LOYALTY_TEST_PREFIX_".to_vec();
-        name.push(0xff);
-        let err = vars_with_prefix(prefix, vec![(OsString::from_vec(name), os("1"))]).unwrap_err();
-        assert!(
-            matches!(err.kind(), loyalty_core::ErrorKind::Invalid { field, .. } if field == "LOYALTY_TEST_PREFIX_\u{fffd}"),
-            "{err:?}"
-        );
-    }
 
     const CID: &str = "11111111-2222-4333-8444-555555555555";
     const WK: &str = "A3F1C2D4-5E6F-4A7B-8C9D-0E1F2A3B4C5D";

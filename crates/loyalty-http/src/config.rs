@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use loyalty_core::{Clock, SystemClock};
+use loyalty_core::{Clock, Error, SystemClock};
 use url::Url;
 
 /// Transport settings for one provider: where it lives, how long to wait, how often to retry.
@@ -159,6 +159,53 @@ impl HttpConfig {
     }
 }
 
+/// The process environment's variables whose names start with `prefix`, as text, for
+/// `from_env` configuration. They are read with `std::env::vars_os`, so a variable outside the
+/// prefix that is not Unicode is passed over (`std::env::vars` would panic on it).
+///
+/// # Errors
+/// `Invalid` of `provider`'s `operation`, naming the variable, when a name or value under the
+/// prefix is not Unicode (the value itself is never shown: it may be a secret).
+pub fn env_vars(provider: &str, operation: &str, prefix: &str) -> Result<Vec<(String, String)>, Error> {
+    vars_with_prefix(provider, operation, prefix, std::env::vars_os())
+}
+
+/// [`env_vars`] over given variables.
+///
+/// # Errors
+/// As [`env_vars`].
+pub fn vars_with_prefix(
+    provider: &str,
+    operation: &str,
+    prefix: &str,
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for (name, value) in vars {
+        // The prefix is ASCII: a lossy name starts with it exactly when the name does.
+        let shown = name.to_string_lossy().into_owned();
+        if !shown.starts_with(prefix) {
+            continue;
+        }
+        let Ok(name) = name.into_string() else {
+            return Err(Error::invalid(
+                provider,
+                operation,
+                shown,
+                "the variable's name is not valid Unicode",
+            ));
+        };
+        match value.into_string() {
+            Ok(value) => out.push((name, value)),
+            Err(_) => {
+                let reason = format!("{name} is not valid Unicode");
+                return Err(Error::invalid(provider, operation, name, reason));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A duration as configuration files write it: whole seconds (`10`), or a number with `ms`, `s`
 /// or `m` (`"500ms"`, `"10s"`, `"2m"`); `None` for anything else or an overflow.
 ///
@@ -208,5 +255,44 @@ pub fn vendor_base_url(raw: &str) -> Result<url::Url, String> {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
         _ => Err("must be https (http only on loopback)".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_variable_that_is_not_unicode_is_invalid_under_the_prefix_and_ignored_elsewhere() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let os = |s: &str| OsString::from(s);
+        let bad = || OsString::from_vec(vec![b's', 0xff, 0xfe]);
+        let prefix = "LOYALTY_TEST_PREFIX_";
+        let read = |vars: Vec<(OsString, OsString)>| vars_with_prefix("vendor", "config.load", prefix, vars);
+        let ok = read(vec![
+            (os("OTHER"), bad()),
+            (os("LOYALTY_TEST_PREFIX_A"), os("1")),
+            (os("PATH"), os("/bin")),
+        ])
+        .unwrap();
+        assert_eq!(ok, vec![("LOYALTY_TEST_PREFIX_A".to_string(), "1".to_string())]);
+        let err = read(vec![(os("LOYALTY_TEST_PREFIX_B"), bad())]).unwrap_err();
+        match err.kind() {
+            loyalty_core::ErrorKind::Invalid { field, reason } => {
+                assert_eq!(field, "LOYALTY_TEST_PREFIX_B");
+                assert_eq!(reason, "LOYALTY_TEST_PREFIX_B is not valid Unicode");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        assert_eq!(err.provider(), "vendor");
+        let mut name = b"LOYALTY_TEST_PREFIX_".to_vec();
+        name.push(0xff);
+        let err = read(vec![(OsString::from_vec(name), os("1"))]).unwrap_err();
+        assert!(
+            matches!(err.kind(), loyalty_core::ErrorKind::Invalid { field, .. } if field == "LOYALTY_TEST_PREFIX_\u{fffd}"),
+            "{err:?}"
+        );
     }
 }

@@ -26,8 +26,9 @@ fn scripted(statuses: &'static [u16], hits: Counter) -> axum::routing::MethodRou
     get(handler.clone()).post(handler)
 }
 
-#[tokio::test]
-async fn retry_after_one_second_is_honoured() {
+/// Serves `status` with `Retry-After: 1` once, then 200; returns the gap between the two
+/// attempts a GET made.
+async fn gap_after_refusal(status: StatusCode) -> Duration {
     let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
     let seen = arrivals.clone();
     let router = Router::new().route(
@@ -36,7 +37,7 @@ async fn retry_after_one_second_is_honoured() {
             let mut seen = seen.lock().unwrap();
             seen.push(Instant::now());
             let response = if seen.len() == 1 {
-                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response()
+                (status, [(header::RETRY_AFTER, "1")]).into_response()
             } else {
                 StatusCode::OK.into_response()
             };
@@ -45,12 +46,16 @@ async fn retry_after_one_second_is_honoured() {
     );
     let base = serve(router).await;
     let http = client(fast_config(base));
-
     let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
     assert_eq!(reply.status, 200);
     let arrivals = arrivals.lock().unwrap();
     assert_eq!(arrivals.len(), 2);
-    let gap = arrivals[1] - arrivals[0];
+    arrivals[1] - arrivals[0]
+}
+
+#[tokio::test]
+async fn retry_after_one_second_is_honoured() {
+    let gap = gap_after_refusal(StatusCode::TOO_MANY_REQUESTS).await;
     eprintln!("second attempt arrived {gap:?} after the first");
     assert!(gap >= Duration::from_secs(1), "second attempt after {gap:?}");
 }
@@ -342,27 +347,6 @@ async fn a_streamed_reply_without_a_length_stops_at_the_limit() {
 
 #[tokio::test]
 async fn a_503_with_retry_after_waits_as_asked_before_the_next_attempt() {
-    let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
-    let seen = arrivals.clone();
-    let router = Router::new().route(
-        "/members/1",
-        get(move || {
-            let mut seen = seen.lock().unwrap();
-            seen.push(Instant::now());
-            let response = if seen.len() == 1 {
-                (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")]).into_response()
-            } else {
-                StatusCode::OK.into_response()
-            };
-            async move { response }
-        }),
-    );
-    let base = serve(router).await;
-    let http = client(fast_config(base));
-    let reply = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap();
-    assert_eq!(reply.status, 200);
-    let arrivals = arrivals.lock().unwrap();
-    assert_eq!(arrivals.len(), 2);
-    let gap = arrivals[1] - arrivals[0];
+    let gap = gap_after_refusal(StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(gap >= Duration::from_secs(1), "second attempt after {gap:?} (backoff alone is 5-20 ms)");
 }

@@ -368,23 +368,7 @@ impl Default for EmanageSettings {
 
 /// Reads a percentage from an integer or a decimal string, never through `f64`.
 fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    struct V;
-    impl de::Visitor<'_> for V {
-        type Value = Decimal;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a percentage as an integer or a decimal string")
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-            Ok(Decimal::from(v))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-            Decimal::from_str(v.trim()).map_err(E::custom)
-        }
-    }
-    let p = d.deserialize_any(V)?;
+    let p = decimal(d, "a percentage as an integer or a decimal string")?;
     if p < Decimal::ZERO || p > Decimal::ONE_HUNDRED {
         return Err(de::Error::custom("percent must be between 0 and 100"));
     }
@@ -393,11 +377,20 @@ fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
 
 /// Reads a non-negative amount from an integer or a decimal string, never through `f64`.
 fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    struct V;
+    let a = decimal(d, "an amount as an integer or a decimal string")?;
+    if a < Decimal::ZERO {
+        return Err(de::Error::custom("an amount is never negative"));
+    }
+    Ok(a)
+}
+
+/// A decimal from an integer or a decimal string (never through `f64`); `expecting` names it.
+fn decimal<'de, D: Deserializer<'de>>(d: D, expecting: &'static str) -> Result<Decimal, D::Error> {
+    struct V(&'static str);
     impl de::Visitor<'_> for V {
         type Value = Decimal;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an amount as an integer or a decimal string")
+            f.write_str(self.0)
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
             Ok(Decimal::from(v))
@@ -409,11 +402,7 @@ fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
             Decimal::from_str(v.trim()).map_err(E::custom)
         }
     }
-    let a = d.deserialize_any(V)?;
-    if a < Decimal::ZERO {
-        return Err(de::Error::custom("an amount is never negative"));
-    }
-    Ok(a)
+    d.deserialize_any(V(expecting))
 }
 
 #[cfg(test)]
