@@ -113,6 +113,9 @@ impl HttpClient {
         if config.min_backoff > config.max_backoff {
             return Err(invalid("min_backoff", "must not exceed max_backoff"));
         }
+        if HeaderValue::from_str(&config.user_agent).is_err() {
+            return Err(invalid("user_agent", "not a valid header value (visible ASCII only)"));
+        }
         let mut defaults = HeaderMap::with_capacity(config.default_headers.len());
         for (name, value) in &config.default_headers {
             let field = format!("default_headers.{name}");

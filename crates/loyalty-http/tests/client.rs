@@ -62,6 +62,13 @@ fn http_base_url_is_refused_unless_loopback() {
     assert!(new("http://[::1]:9000/").is_ok());
 }
 
+#[test]
+fn a_user_agent_that_is_not_a_header_value_is_invalid_naming_it() {
+    let config = HttpConfig::new("https://api.example.com/".parse().unwrap()).with_user_agent("shop\nagent");
+    let err = HttpClient::new("test", config, Arc::new(NoAuth), Arc::new(default_classify)).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "user_agent"), "{err}");
+}
+
 #[tokio::test]
 async fn path_joining_keeps_the_base_path() {
     let base = echo().await;
