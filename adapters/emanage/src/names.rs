@@ -48,7 +48,7 @@ pub const MODEL_STATE: &str = "modelState";
 /// | [`cart::SHOPPING_CART_NUMBER`] | a paid cart read back has no order number |
 /// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is reported at the vendor's price (the catalogue does not explain it); the adapter names the parent itself on the cart `upgrade` answers |
 /// | [`cart::CALL_BACK_URL`], [`cart::PAYMENT_CONTINUE_RESULT`] | a cart read back waiting for its payment answers `ActionRequired` without the URL (the checkout that started it answered the URL) |
-/// | [`cart::TEST`] | `add` and checkout send `behaviorId` from the configuration, or for a test cart this adapter opened |
+/// | [`cart::TEST`] | `add` and checkout send `behaviorId` from the configuration (`test_mode`) only |
 /// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending; `discarded` reads as the original product again, without an upgrade |
 /// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
 ///

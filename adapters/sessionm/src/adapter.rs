@@ -565,8 +565,8 @@ impl Redemptions for SessionmAdapter {
     /// Gives the offer back (§3.8).
     ///
     /// Reinstating the same redemption again gives one use back, not two, and succeeds: the
-    /// call repeats the first one's `request_id` (derived from the redemption's id, time and
-    /// user offer, and the request), which SessionM answers from its stored response without
+    /// call repeats the first one's `request_id` (derived from the redemption's id and user
+    /// offer, and the request), which SessionM answers from its stored response without
     /// acting again (§7.5 \[D\]; the simulator keeps them 24 hours by default, §8.3).
     ///
     /// # Errors
@@ -583,8 +583,8 @@ impl Redemptions for SessionmAdapter {
         let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
         // What names this one redemption: a later redemption of the same user offer is
         // another reinstate.
-        let at = redemption.at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        let key = format!("{}\u{0}{at}\u{0}{id}", redemption.id);
+        // Not its time: a retried return builds the redemption again with a new one.
+        let key = format!("{}\u{0}{id}", redemption.id);
         self.client.reinstate(ctx, OP, self.store(ctx, None), &release, &key).await
     }
 }

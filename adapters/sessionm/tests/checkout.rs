@@ -394,3 +394,20 @@ async fn a_full_return_voids_the_sale_and_reports_the_offers_given_back() {
     assert_eq!(checkout.process_return(&ctx(), &ret, None).await.unwrap(), r);
     assert_eq!(env.pos("send_transaction").len(), sends);
 }
+
+#[tokio::test]
+async fn an_order_for_another_store_locks_and_sells_there_so_the_lock_is_redeemed() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    // The shop names the store on the order, not in the context: the lock must be taken at the
+    // store the sale is recorded at, or the sale cannot redeem it (§8.1).
+    let order =
+        request("order-bgo", coffees_and_mug(), demo::UO_FIXED_CHECK).department(demo::OTHER_STORE_ID);
+    let out = completed(checkout.complete(&ctx(), &order).await.unwrap());
+    assert!(out.charged.minor > 0);
+    assert!(
+        matches!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Redeemed { .. })),
+        "{:?}",
+        state(&env, demo::UO_FIXED_CHECK)
+    );
+}

@@ -490,6 +490,9 @@ pub(crate) async fn process_resumed(
                     transaction_of(&ledger.original, ledger.current.id.clone(), kept, ledger.original.at)?;
                 tx.revision = ledger.current.revision + 1;
                 tx_api.amend(ctx, &tx).await?;
+                // The vendor has this version now: a later amend must be newer than it, even if
+                // this return stops before recording the amended sale.
+                ledger.current.revision = tx.revision;
                 let still: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                 amended = Some(tx);
                 before.into_iter().filter(|u| !still.contains(&u.offer_id)).collect()
@@ -511,7 +514,8 @@ pub(crate) async fn process_resumed(
                         // back without declaring it (SessionM reverses the whole sale, §7.5)
                         // refuses to reinstate an offer that is no longer redeemed. It is back
                         // with the member all the same, so the return goes on.
-                        Err(e) if voided && *e.kind() == crate::error::ErrorKind::Conflict => {}
+                        // A resumed return may have given it back before it stopped.
+                        Err(e) if (voided || resumed) && *e.kind() == crate::error::ErrorKind::Conflict => {}
                         Err(e) => return Err(e),
                     }
                     reinstated.push(used.offer_id);

@@ -392,7 +392,14 @@ impl OAuth2ClientCredentials {
             return Ok(token);
         }
         let asked = std::time::Instant::now();
-        let mut fetch = self.fetch.lock().await;
+        let mut fetch = match self.fetch.try_lock() {
+            Ok(fetch) => fetch,
+            // Another call is renewing: the token in hand serves meanwhile, while it is valid.
+            Err(_) => match self.still_valid() {
+                Some(token) => return Ok(token),
+                None => self.fetch.lock().await,
+            },
+        };
         if let Some(token) = self.cached() {
             return Ok(token);
         }
@@ -416,7 +423,11 @@ impl OAuth2ClientCredentials {
         let (token, lifetime) = match self.request_token(&client, ctx).await {
             Ok(answer) => answer,
             Err(err) => {
-                fetch.failed = Some((std::time::Instant::now(), err.clone()));
+                // Shared with the callers waiting for this request, unless this caller's own
+                // deadline may have cut it short (theirs may be longer).
+                if ctx.deadline.is_none() {
+                    fetch.failed = Some((std::time::Instant::now(), err.clone()));
+                }
                 // Renewing early failed; the token in hand still works until it expires.
                 if let Some(token) = self.still_valid() {
                     tracing::warn!(provider = %self.provider, cause = %err, "token renewal failed; using the current token until it expires");
@@ -751,7 +762,11 @@ impl<S: SessionSource> SessionAuth<S> {
         let session = match opened {
             Ok(session) => session,
             Err(err) => {
-                *failed = Some((std::time::Instant::now(), err.clone()));
+                // Shared with the callers waiting for this open, unless this caller's own
+                // deadline may have cut it short (theirs may be longer).
+                if ctx.deadline.is_none() {
+                    *failed = Some((std::time::Instant::now(), err.clone()));
+                }
                 return Err(err);
             }
         };

@@ -557,6 +557,9 @@ async fn a_resend_without_lines_whose_reinstate_failed_gives_the_coupon_back_on_
     );
     w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::ResendWithoutLines)).await.unwrap_err();
     assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 1, "not given back yet");
+    // The amend reached the vendor: the next version must be newer than it.
+    let ledger = w.checkout.ledger(&TransactionId::new("o-28")).await.unwrap().unwrap();
+    assert_eq!(ledger.current.revision, 1);
     // The retry still knows the coupon is owed (it computed nothing to give back before).
     let r = w.checkout.process_return(&ctx(), &request, Some(ReturnStyle::ResendWithoutLines)).await.unwrap();
     assert_eq!(r.reinstated, vec![OfferId::new(demo::COUPON_COFFEE20)]);
@@ -865,9 +868,15 @@ async fn a_new_attempt_after_a_decline_whose_void_failed_voids_the_old_authoriza
     *w.payment.void_down.lock().unwrap() = true;
     let order_id = TransactionId::new("o-74");
     w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap_err();
-    *w.payment.void_down.lock().unwrap() = false;
     *w.payment.approve_short_by.lock().unwrap() = 0;
     w.payment.answer_next(NextAnswer::Approve);
+    // While the old authorization cannot be voided, a new attempt would forget it: refused,
+    // nothing charged, the old one still recorded.
+    let err = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
+    assert!(w.checkout.status(&order_id).await.unwrap().unwrap().authorization.is_some());
+    assert_eq!(w.payment.captures(), 0);
+    *w.payment.void_down.lock().unwrap() = false;
     let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
     assert_eq!(out.charged, prepared.priced.total);
     assert_eq!(w.payment.voided().len(), 1, "the declined attempt's authorization");

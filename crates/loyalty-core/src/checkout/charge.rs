@@ -42,6 +42,8 @@ impl Checkout<'_> {
             if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
                 work = self.wait_for_other(order, OP).await?;
             }
+            let order_ctx = super::order_context(ctx, &work.rec.request);
+            let ctx = &order_ctx;
             match work.rec.state {
                 CheckoutState::Sent | CheckoutState::Refused | CheckoutState::Pending => {
                     let outcome = work.rec.outcome.clone().ok_or_else(|| {
@@ -104,7 +106,18 @@ impl Checkout<'_> {
         // An authorization left by a declined attempt whose void failed: voided before the
         // new attempt takes its place (a second try now; if it fails again it is noted).
         let leftover = self.void_leftover(&mut work).await;
-        work.rec.notes.extend(leftover);
+        if !leftover.is_empty() {
+            // Still reserved: replacing it now would forget it for good. It stays recorded
+            // (the tick voids it) and the customer is asked to try again.
+            work.rec.notes.extend(leftover);
+            let _ = self.try_save(&mut work).await;
+            return Err(Error::new(ErrorKind::Unavailable, FLOW, "payment.void")
+                .with_effect(WriteEffect::NotSent)
+                .with_message(format!(
+                    "an earlier authorization of order {} could not be voided yet; nothing was charged, try again",
+                    work.rec.order
+                )));
+        }
         work.rec.state = CheckoutState::Charging;
         work.rec.due_at = Some(self.after(self.options.lease));
         work.rec.authorization = None;
@@ -339,6 +352,8 @@ impl Checkout<'_> {
             .load(order)
             .await?
             .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
+        let order_ctx = super::order_context(ctx, &work.rec.request);
+        let ctx = &order_ctx;
         if work.rec.state != CheckoutState::AwaitingAction {
             return match work.rec.state {
                 // Confirmed already (here, or on another instance): that confirmation's result,
@@ -417,6 +432,8 @@ impl Checkout<'_> {
         if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
             work = self.wait_for_other(order, OP).await?;
         }
+        let order_ctx = super::order_context(ctx, &work.rec.request);
+        let ctx = &order_ctx;
         if work.rec.state.is_committed() {
             return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                 .with_message(format!("order {order} is already committed")));

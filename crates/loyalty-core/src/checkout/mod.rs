@@ -545,7 +545,8 @@ impl<'a> Checkout<'a> {
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
         check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
         let _guard = self.lock_order(&request.transaction_id).await;
-        let work = self.prepare_locked(ctx, request).await?;
+        let ctx = order_context(ctx, request);
+        let work = self.prepare_locked(&ctx, request).await?;
         Prepared::from_record(&work.rec)
     }
 
@@ -620,6 +621,7 @@ impl<'a> Checkout<'a> {
         check_id(&request.transaction_id, "checkout.complete", "transaction_id")?;
         let order = request.transaction_id.clone();
         let _guard = self.lock_order(&order).await;
+        let ctx = &order_context(ctx, request);
         let mut existing = self.load(&order).await?;
         if let Some(w) = &existing {
             if w.rec.state.is_in_progress() && self.lease_holds(w.rec.due_at) {
@@ -824,7 +826,14 @@ impl<'a> Checkout<'a> {
                 }
                 self.save_ledger(ledger, *version, OP).await?;
                 self.due_for_return(&ledger.original.id, now).await;
-                return Err(e);
+                let message = format!(
+                    "{}; return {} stays under way and is finished under its id (by asking again \
+                     with the same id, or by the background work); do not start it again under \
+                     a new id",
+                    e.message(),
+                    request.return_id
+                );
+                return Err(e.with_message(message));
             }
             Err(e) => {
                 // Nothing of the failed step happened: the ledger says what did, and the next
@@ -899,6 +908,17 @@ impl<'a> Checkout<'a> {
         *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
         Ok(())
     }
+}
+
+/// The context an order's provider calls run under: the order's department where the caller's
+/// context names none, so its holds, validations and sale all go to the store the sale is
+/// recorded at (SessionM redeems a lock only by a sale of the store that took it).
+pub(crate) fn order_context(ctx: &Context, request: &CheckoutRequest) -> Context {
+    let mut c = ctx.clone();
+    if c.department.is_none() {
+        c.department = request.department.clone();
+    }
+    c
 }
 
 fn different_basket(order: &TransactionId, op: &str) -> Error {
