@@ -861,6 +861,30 @@ async fn an_authorization_whose_void_failed_is_kept_and_voided_by_the_tick() {
 }
 
 #[tokio::test]
+async fn an_authorization_left_by_a_price_change_at_the_3ds_return_is_voided_by_the_tick() {
+    let w = world();
+    commit_through_3ds(&w, "o-75").await;
+    let order_id = TransactionId::new("o-75");
+    // While the customer is at the bank, the hold lapses and another order uses the coupon.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let other = CheckoutRequest::new("o-75b", demo::basket()).identify(kari()).confirm(demo::COUPON_SUMMER10);
+    w.payment.answer_next(NextAnswer::Approve);
+    w.complete(&other).await;
+    let voids_before = w.payment.voided().len();
+    *w.payment.void_down.lock().unwrap() = true;
+    let change = w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap();
+    assert!(matches!(change, Completion::PriceChanged(_)), "{change:?}");
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert!(rec.authorization.is_some(), "kept while its void fails");
+    // The customer walks away; the tick voids it once the service answers.
+    *w.payment.void_down.lock().unwrap() = false;
+    w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(w.payment.voided().len(), voids_before + 1);
+    assert!(w.checkout.status(&order_id).await.unwrap().unwrap().authorization.is_none());
+    assert_eq!(w.payment.captures(), 1, "only the other order's");
+}
+
+#[tokio::test]
 async fn a_new_attempt_after_a_decline_whose_void_failed_voids_the_old_authorization_first() {
     let w = world();
     let prepared = commit_through_3ds(&w, "o-74").await;

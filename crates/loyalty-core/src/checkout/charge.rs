@@ -368,11 +368,13 @@ impl Checkout<'_> {
         })?;
         if let Some(change) = self.recheck(ctx, &mut work).await? {
             // The customer agreed to another amount: that authorization must not be captured.
-            // One whose void failed stays recorded, so the tick voids it when the wait ends.
+            // One whose void failed stays recorded, and the tick voids it.
             work.rec.authorization = match self.payment.void(&auth).await {
                 Ok(()) => None,
                 Err(e) => {
                     work.rec.notes.push(format!("void failed: {e}"));
+                    // Due now: the tick voids it if no new attempt comes first.
+                    work.rec.due_at = Some(self.now());
                     Some(auth)
                 }
             };

@@ -338,8 +338,12 @@ impl Checkout<'_> {
                     work.rec.notes.extend(problems);
                     work.rec.state = CheckoutState::Prepared;
                 }
+                // An authorization left by a price change at the customer's return whose void
+                // failed: voided here (the order's next attempt authorizes anew), or tried again.
+                let problems = self.void_leftover(&mut work).await;
+                work.rec.notes.extend(problems);
                 work.rec.due_at = self.holds_due(&work.rec).map(|d| d.max(now));
-                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) {
+                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) || work.rec.authorization.is_some() {
                     work.rec.due_at = Some(now);
                 }
                 self.save(&mut work, "checkout.tick").await?;
