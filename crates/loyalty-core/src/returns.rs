@@ -285,14 +285,6 @@ async fn cancel_current(
     Ok(())
 }
 
-/// A definite business refusal: the vendor looked at the request and will refuse it again.
-fn refused_for_good(e: &Error) -> bool {
-    use crate::error::{ErrorKind, WriteEffect};
-    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired)
-        && !e.is_temporary()
-        && e.effect() != WriteEffect::Unknown
-}
-
 /// [`process`], for a return an earlier attempt may have started (see [`cancel_current`]).
 pub(crate) async fn process_resumed(
     provider: &dyn Provider,
@@ -437,7 +429,7 @@ pub(crate) async fn process_resumed(
                     // goods unbooked and the refund unpaid for ever: the remainder is booked at
                     // the nets paid without claiming those coupons, which stay with the member
                     // (the outcome lists them as given back).
-                    Err(e) if refused_for_good(&e) && !coupons(&tx).is_empty() => {
+                    Err(e) if crate::checkout::refuses_a_claim(&e) && !coupons(&tx).is_empty() => {
                         let claimed: Vec<OfferId> = coupons(&tx).into_iter().map(|u| u.offer_id).collect();
                         tx.offers_used.retain(|u| !claimed.contains(&u.offer_id));
                         tx.holds.retain(|h| !claimed.contains(&h.offer_id));

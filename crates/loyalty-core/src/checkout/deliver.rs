@@ -14,7 +14,7 @@ use crate::transaction::{StampAction, Transaction};
 
 /// A refusal that names a claim (a coupon used up, a stamp card not full, a lapsed hold): the
 /// vendor refused before acting, for good.
-fn refuses_a_claim(e: &Error) -> bool {
+pub(crate) fn refuses_a_claim(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Expired) && refuses_the_sale(e)
 }
 

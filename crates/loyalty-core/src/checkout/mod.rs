@@ -40,6 +40,7 @@
 
 mod charge;
 mod deliver;
+pub(crate) use deliver::refuses_a_claim;
 mod payment;
 mod prepare;
 mod record;
