@@ -234,7 +234,7 @@ impl HttpClient {
             // against the deadline too; the attempt gets what is left after it.
             let credentials = match self.inner.auth.ready() {
                 Some(ready) => Ok(ready),
-                None => match tokio::time::timeout(end - now, self.credentials(&call, ctx)).await {
+                None => match tokio::time::timeout(end - now, self.fetch_credentials(&call, ctx)).await {
                     Ok(c) => c,
                     Err(_) => Err(self
                         .error(&call, ErrorKind::Unavailable)
@@ -291,12 +291,9 @@ impl HttpClient {
         }
     }
 
-    /// The credentials of one attempt: the strategy's ready ones when it has them (no future,
-    /// no allocation), else fetched and converted. Either failure means nothing was sent.
-    async fn credentials(&self, call: &Call, ctx: &Context) -> Result<Arc<ReadyCredentials>, Error> {
-        if let Some(ready) = self.inner.auth.ready() {
-            return Ok(ready);
-        }
+    /// The credentials of one attempt when the strategy has none ready (the caller asked
+    /// `Auth::ready` first): fetched and converted. A failure means nothing was sent.
+    async fn fetch_credentials(&self, call: &Call, ctx: &Context) -> Result<Arc<ReadyCredentials>, Error> {
         let credentials = self
             .inner
             .auth
