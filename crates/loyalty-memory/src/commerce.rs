@@ -299,7 +299,7 @@ fn paid_order(rec: &CartRec) -> Option<CartOrder> {
 impl Carts for MemoryProvider {
     async fn create(&self, _ctx: &Context, request: &NewCart) -> Result<Cart> {
         const OP: &str = "carts.create";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         whole_units(OP, request.quantity)?;
         let now = self.now();
         let mut st = self.lock();
@@ -333,7 +333,7 @@ impl Carts for MemoryProvider {
     }
 
     async fn get(&self, _ctx: &Context, cart: &CartId) -> Result<Cart> {
-        self.injected("carts.get")?;
+        self.injected("carts.get").await?;
         let now = self.now();
         let mut st = self.lock();
         sweep(&mut st, now);
@@ -348,7 +348,7 @@ impl Carts for MemoryProvider {
         quantity: Decimal,
     ) -> Result<Cart> {
         const OP: &str = "carts.add_line";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         whole_units(OP, quantity)?;
         let now = self.now();
         let mut st = self.lock();
@@ -379,7 +379,7 @@ impl Carts for MemoryProvider {
         quantity: Decimal,
     ) -> Result<Cart> {
         const OP: &str = "carts.set_quantity";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         whole_units(OP, quantity)?;
         let now = self.now();
         let mut st = self.lock();
@@ -398,7 +398,7 @@ impl Carts for MemoryProvider {
 
     async fn remove_line(&self, _ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart> {
         const OP: &str = "carts.remove_line";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let mut st = self.lock();
         sweep(&mut st, now);
@@ -414,7 +414,7 @@ impl Carts for MemoryProvider {
 
     async fn set_customer(&self, _ctx: &Context, cart: &CartId, customer: &Customer) -> Result<Cart> {
         const OP: &str = "carts.set_customer";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         if customer.email.is_none() && customer.phone.is_none() {
             return Err(Error::invalid(PROVIDER, OP, "email", "an e-mail or a phone is required"));
         }
@@ -428,7 +428,7 @@ impl Carts for MemoryProvider {
 
     async fn checkout(&self, _ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
         const OP: &str = "carts.checkout";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let mut st = self.lock();
         sweep(&mut st, now);
@@ -517,7 +517,7 @@ impl Carts for MemoryProvider {
         request: &UpgradeRequest,
     ) -> Result<UpgradeOutcome> {
         const OP: &str = "carts.upgrade";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let units = whole_units(OP, request.quantity)?;
         let now = self.now();
         let mut st = self.lock();
@@ -674,7 +674,7 @@ fn check_lines(op: &str, lines: &[OrderLine]) -> Result<()> {
 impl Fulfilment for MemoryProvider {
     async fn stock(&self, _ctx: &Context, lines: &[OrderLine]) -> Result<Vec<StockLevel>> {
         const OP: &str = "fulfilment.stock";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         check_lines(OP, lines)?;
         let st = self.lock();
         Ok(lines
@@ -689,7 +689,7 @@ impl Fulfilment for MemoryProvider {
 
     async fn couriers(&self, _ctx: &Context, query: &CourierQuery) -> Result<Vec<Courier>> {
         const OP: &str = "fulfilment.couriers";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         if query.is_all() {
             return Ok(self.lock().couriers.clone());
         }
@@ -712,20 +712,20 @@ impl Fulfilment for MemoryProvider {
 
     async fn place_order(&self, _ctx: &Context, order: &DropshipOrder) -> Result<PlacedOrder> {
         const OP: &str = "fulfilment.place_order";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let placed = self.place(order);
         self.reply(OP, placed)
     }
 
     async fn find_order(&self, _ctx: &Context, reference: &str) -> Result<Option<OrderStatus>> {
-        self.injected("fulfilment.find_order")?;
+        self.injected("fulfilment.find_order").await?;
         let st = self.lock();
         Ok(st.order_refs.get(reference).and_then(|id| st.orders.get(id.as_str())).map(|r| r.status.clone()))
     }
 
     async fn order_status(&self, _ctx: &Context, order: &OrderId) -> Result<OrderStatus> {
         const OP: &str = "fulfilment.order_status";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let st = self.lock();
         st.orders
             .get(order.as_str())
@@ -735,7 +735,7 @@ impl Fulfilment for MemoryProvider {
 
     async fn recipient(&self, _ctx: &Context, order: &OrderId) -> Result<Recipient> {
         const OP: &str = "fulfilment.recipient";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let st = self.lock();
         st.orders
             .get(order.as_str())
@@ -745,7 +745,7 @@ impl Fulfilment for MemoryProvider {
 
     async fn update_recipient(&self, _ctx: &Context, order: &OrderId, recipient: &Recipient) -> Result<()> {
         const OP: &str = "fulfilment.update_recipient";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let mut st = self.lock();
         let rec = st
             .orders

@@ -32,5 +32,5 @@ mod redeclared;
 mod state;
 
 pub use commerce::PushedNotice;
-pub use provider::{MemoryProvider, PROVIDER};
+pub use provider::{MemoryProvider, Pause, PROVIDER};
 pub use redeclared::Redeclared;

@@ -82,6 +82,25 @@ fn capabilities() -> Capabilities {
     c
 }
 
+/// A call held by [`MemoryProvider::pause_next`]: wait until it has arrived, then let it go on.
+#[derive(Debug, Clone, Default)]
+pub struct Pause {
+    reached: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+}
+
+impl Pause {
+    /// Returns once the paused call has arrived (at once if it already has).
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Lets the paused call go on (now, or as soon as it arrives).
+    pub fn release(&self) {
+        self.go.notify_one();
+    }
+}
+
 impl MemoryProvider {
     /// An empty provider on `clock`.
     pub fn new(clock: Arc<dyn Clock>) -> MemoryProvider {
@@ -106,7 +125,25 @@ impl MemoryProvider {
         self.lock().failures.entry(operation.to_string()).or_default().push(error);
     }
 
-    pub(crate) fn injected(&self, operation: &str) -> Result<()> {
+    /// Makes the next call of `operation` stop before it acts, until the returned [`Pause`] is
+    /// released; calls queue up. Tests use it to hold one instance inside a call (a send under
+    /// way) while another acts, so a race plays out the same way every run.
+    pub fn pause_next(&self, operation: &str) -> Pause {
+        let pause = Pause::default();
+        self.lock().pauses.entry(operation.to_string()).or_default().push(pause.clone());
+        pause
+    }
+
+    /// Waits out a pause set on `operation`, then fails if a failure was injected for it.
+    pub(crate) async fn injected(&self, operation: &str) -> Result<()> {
+        let pause = {
+            let mut st = self.lock();
+            st.pauses.get_mut(operation).filter(|q| !q.is_empty()).map(|q| q.remove(0))
+        };
+        if let Some(pause) = pause {
+            pause.reached.notify_one();
+            pause.go.notified().await;
+        }
         let mut st = self.lock();
         match st.failures.get_mut(operation) {
             Some(queue) if !queue.is_empty() => Err(queue.remove(0)),
@@ -119,6 +156,9 @@ impl MemoryProvider {
         let mut st = self.lock();
         st.failures.clear();
         st.lost_replies.clear();
+        for pause in st.pauses.drain().flat_map(|(_, q)| q) {
+            pause.release();
+        }
     }
 
     /// Makes the next call of `operation` take effect and then fail as if its reply was lost
@@ -368,7 +408,7 @@ fn check_member(st: &State, id: &MemberId, op: &str) -> Result<()> {
 #[async_trait]
 impl Members for MemoryProvider {
     async fn find(&self, _ctx: &Context, lookup: &MemberLookup) -> Result<Option<Member>> {
-        self.injected("members.find")?;
+        self.injected("members.find").await?;
         if let MemberLookup::Phone(p) = lookup {
             if !p.is_well_formed() {
                 return Err(Error::invalid(
@@ -393,7 +433,7 @@ impl Members for MemoryProvider {
     }
 
     async fn get(&self, _ctx: &Context, id: &MemberId) -> Result<Member> {
-        self.injected("members.get")?;
+        self.injected("members.get").await?;
         let st = self.lock();
         st.members
             .get(id)
@@ -403,7 +443,7 @@ impl Members for MemoryProvider {
 
     async fn register(&self, _ctx: &Context, request: &RegisterMember) -> Result<Member> {
         const OP: &str = "members.register";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         if request.phone.is_none() && request.email.is_none() {
             return Err(Error::invalid(PROVIDER, OP, "phone", "a phone or an e-mail is required"));
         }
@@ -462,7 +502,7 @@ impl Members for MemoryProvider {
 
     async fn enroll(&self, _ctx: &Context, request: &EnrollMember) -> Result<Member> {
         const OP: &str = "members.enroll";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         if !request.phone.is_well_formed() {
             return Err(Error::invalid(PROVIDER, OP, "phone", "digits only, with a country code"));
         }
@@ -497,7 +537,7 @@ impl Members for MemoryProvider {
 
     async fn update(&self, _ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let mut st = self.lock();
         for answer in &update.segments {
             if !st.segments.iter().any(|s| s.id == answer.segment_id) {
@@ -521,7 +561,7 @@ impl Members for MemoryProvider {
     }
 
     async fn segments(&self, _ctx: &Context) -> Result<Vec<Segment>> {
-        self.injected("members.segments")?;
+        self.injected("members.segments").await?;
         Ok(self.lock().segments.clone())
     }
 }
@@ -535,7 +575,7 @@ impl Offers for MemoryProvider {
         basket: Option<&Basket>,
     ) -> Result<Vec<Offer>> {
         const OP: &str = "offers.list";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let st = self.lock();
         if let Some(member) = member {
@@ -557,7 +597,7 @@ impl Offers for MemoryProvider {
 
     async fn validate(&self, _ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
         const OP: &str = "offers.validate";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let st = self.lock();
         check_member(&st, member, OP)?;
@@ -601,7 +641,7 @@ fn offer_touches(offer: &Offer, basket: &Basket) -> bool {
 impl Holds for MemoryProvider {
     async fn hold(&self, _ctx: &Context, request: &HoldRequest) -> Result<Hold> {
         const OP: &str = "holds.hold";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let mut st = self.lock();
         let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
@@ -654,7 +694,7 @@ impl Holds for MemoryProvider {
     }
 
     async fn release(&self, _ctx: &Context, hold: &Hold) -> Result<()> {
-        self.injected("holds.release")?;
+        self.injected("holds.release").await?;
         if let Some(rec) = self.lock().holds.get_mut(&hold.id) {
             rec.open = false;
         }
@@ -666,7 +706,7 @@ impl Holds for MemoryProvider {
 impl Redemptions for MemoryProvider {
     async fn redeem(&self, _ctx: &Context, request: &RedeemRequest) -> Result<Redemption> {
         const OP: &str = "redemptions.redeem";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let now = self.now();
         let mut st = self.lock();
         let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
@@ -689,7 +729,7 @@ impl Redemptions for MemoryProvider {
 
     async fn reinstate(&self, _ctx: &Context, redemption: &Redemption) -> Result<()> {
         const OP: &str = "redemptions.reinstate";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let mut st = self.lock();
         let mut key = (redemption.member.clone(), redemption.offer_id.clone());
         match st.redemptions.get_mut(&redemption.id) {
@@ -870,7 +910,7 @@ fn check_transaction(tx: &Transaction, op: &str) -> Result<()> {
 impl Transactions for MemoryProvider {
     async fn send(&self, _ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.send";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         check_transaction(transaction, OP)?;
         let result = {
             let mut st = self.lock();
@@ -895,7 +935,7 @@ impl Transactions for MemoryProvider {
 
     async fn amend(&self, _ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.amend";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         check_transaction(transaction, OP)?;
         let mut st = self.lock();
         let old =
@@ -931,7 +971,7 @@ impl Transactions for MemoryProvider {
 
     async fn cancel(&self, _ctx: &Context, transaction: &Transaction, _reason: Option<&str>) -> Result<()> {
         const OP: &str = "transactions.cancel";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let id = &transaction.id;
         let mut st = self.lock();
         let rec = st
@@ -949,7 +989,7 @@ impl Transactions for MemoryProvider {
 
     async fn refund(&self, _ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
         const OP: &str = "transactions.refund";
-        self.injected(OP)?;
+        self.injected(OP).await?;
         let mut st = self.lock();
         if st.refunds.contains_key(&refund.refund_id) {
             return Ok(TransactionReceipt::new(refund.refund_id.clone(), SendOutcome::AlreadyRecorded));

@@ -132,6 +132,8 @@ pub(crate) struct State {
     pub failures: HashMap<String, Vec<loyalty_core::Error>>,
     /// Operations whose next call takes effect and then loses its reply.
     pub lost_replies: HashMap<String, u32>,
+    /// Operations whose next calls stop before acting until their pause is released.
+    pub pauses: HashMap<String, Vec<crate::Pause>>,
     pub seq: u64,
 }
 

@@ -327,6 +327,84 @@ async fn send_failure_after_charge_keeps_sale_for_resend_with_same_id() {
     assert!(w.provider.open_holds().is_empty());
 }
 
+/// A second shop instance on the world's store, provider, payment and clock.
+fn second_instance(w: &World, store: Arc<dyn CheckoutStore>) -> Checkout<'static> {
+    Checkout::with_store(Arc::new(w.provider.clone()), w.payment.clone(), Arc::new(w.clock.clone()), store)
+}
+
+/// A sale left in the outbox by a failed send.
+async fn pending_sale(w: &World, id: &str) {
+    w.provider
+        .fail_next("transactions.send", Error::new(ErrorKind::Unavailable, "memory", "transactions.send"));
+    let out = w.complete(&order(id)).await;
+    assert!(matches!(out.delivery, Delivery::Pending { .. }));
+}
+
+#[tokio::test]
+async fn an_operator_resend_leaves_a_sale_another_instance_is_sending_to_it() {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let other = second_instance(&w, store);
+    pending_sale(&w, "o-5r").await;
+    // This instance's resend is inside the send call when the other instance's resend runs.
+    let pause = w.provider.pause_next("transactions.send");
+    let c = ctx();
+    let (here, there) = tokio::join!(w.checkout.resend_pending(&c), async {
+        pause.reached().await;
+        let there = other.resend_pending(&c).await;
+        pause.release();
+        there
+    });
+    assert!(there.is_empty(), "the other instance sent a sale being sent: {there:?}");
+    assert_eq!(here.len(), 1);
+    assert!(matches!(here[0].1, Ok(Delivery::Sent(_))), "{here:?}");
+    assert_eq!(w.provider.transaction_count(), 1);
+    assert!(w.checkout.pending().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_operator_resend_leaves_a_sale_the_tick_is_sending_to_it() {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let other = second_instance(&w, store);
+    pending_sale(&w, "o-5t").await;
+    w.clock.advance(Duration::from_secs(3600));
+    let pause = w.provider.pause_next("transactions.send");
+    let c = ctx();
+    let (report, there) = tokio::join!(w.checkout.tick(&c), async {
+        pause.reached().await;
+        let there = other.resend_pending(&c).await;
+        pause.release();
+        there
+    });
+    let report = report.unwrap();
+    assert!(there.is_empty(), "the operator's resend sent a sale the tick was sending: {there:?}");
+    assert_eq!(report.sent, vec![TransactionId::new("o-5t")], "{report:?}");
+    assert!(report.problems.is_empty(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_send_whose_instance_stopped_is_resent_once_its_lease_ends() {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let other = second_instance(&w, store);
+    pending_sale(&w, "o-5d").await;
+    // This instance stops inside the send (its future dropped, as a process dies).
+    let pause = w.provider.pause_next("transactions.send");
+    let c = ctx();
+    tokio::select! {
+        _ = w.checkout.resend_pending(&c) => panic!("the send was paused"),
+        _ = pause.reached() => {}
+    }
+    assert!(other.resend_pending(&ctx()).await.is_empty(), "the lease still holds");
+    assert_eq!(w.provider.transaction_count(), 0);
+    w.clock.advance(Duration::from_secs(61));
+    let results = other.resend_pending(&ctx()).await;
+    assert_eq!(results.len(), 1);
+    assert!(matches!(results[0].1, Ok(Delivery::Sent(_))), "{results:?}");
+    assert_eq!(w.provider.transaction_count(), 1);
+}
+
 #[tokio::test]
 async fn completing_twice_charges_once_and_returns_first_result() {
     let w = world();

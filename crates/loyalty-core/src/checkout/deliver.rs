@@ -152,6 +152,7 @@ impl Checkout<'_> {
         }
         let outcome = self.outcome_of(work, delivery)?;
         work.rec.outcome = Some(outcome.clone());
+        work.rec.sending = false;
         self.save(work, "transactions.send").await?;
         Ok(outcome)
     }
@@ -177,6 +178,14 @@ impl Checkout<'_> {
             dropped_claims: rec.dropped_claims.clone(),
             notes: rec.notes.clone(),
         })
+    }
+
+    /// Makes the send of a pending sale this instance's: a lease, written before the send.
+    /// False when another instance wrote the record first (it sends, or already has).
+    async fn take_send(&self, work: &mut Work) -> Result<bool> {
+        work.rec.sending = true;
+        work.rec.due_at = Some(self.after(self.options.lease));
+        self.try_save(work).await
     }
 
     fn backoff(&self, attempts: u32) -> Duration {
@@ -266,9 +275,9 @@ impl Checkout<'_> {
         match work.rec.state {
             CheckoutState::Pending => {
                 // The send is this instance's (a lease, written first): another instance whose
-                // claim overlaps this batch finds the order not due and leaves it alone.
-                work.rec.due_at = Some(self.after(self.options.lease));
-                if !self.try_save(&mut work).await? {
+                // claim overlaps this batch finds the order not due, and an operator's resend
+                // finds it being sent, and leaves it alone.
+                if !self.take_send(&mut work).await? {
                     return Ok(());
                 }
                 let outcome = self.deliver(ctx, &mut work, false).await?;
@@ -402,18 +411,22 @@ impl Checkout<'_> {
         for stored in claimed {
             let order = stored.value.order.clone();
             let _guard = self.lock_order(&order).await;
-            // As in `tick`: the record as it stands, if it still waits in the outbox.
+            // As in `tick`: the record as it stands, if it still waits in the outbox and no
+            // instance is sending it right now (its send is that instance's to report).
             let mut work = match self.load(&order).await {
-                Ok(Some(w)) if w.rec.state == CheckoutState::Pending => w,
+                Ok(Some(w))
+                    if w.rec.state == CheckoutState::Pending
+                        && !(w.rec.sending && self.lease_holds(w.rec.due_at)) =>
+                {
+                    w
+                }
                 Ok(_) => continue,
                 Err(e) => {
                     results.push((order, Err(e)));
                     continue;
                 }
             };
-            // As in `tick`: the send is this instance's, written first.
-            work.rec.due_at = Some(self.after(self.options.lease));
-            match self.try_save(&mut work).await {
+            match self.take_send(&mut work).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {

@@ -158,6 +158,11 @@ pub struct CheckoutRecord {
     /// an operator has checked the vendor and resends it ([`Checkout::resend_pending`](super::Checkout::resend_pending)).
     #[serde(default)]
     pub send_unsettled: bool,
+    /// An instance is sending the sale under a lease ending at `due_at` (a `Pending` record's
+    /// `due_at` is otherwise the next resend after a backoff): an operator's resend on another
+    /// instance leaves it alone until the lease ends, so the sale goes once.
+    #[serde(default)]
+    pub sending: bool,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
     /// A new charge after a decline or for a new total starts the next one.
     #[serde(default)]
@@ -200,6 +205,7 @@ impl CheckoutRecord {
             dropped_claims: Vec::new(),
             send_attempts: 0,
             send_unsettled: false,
+            sending: false,
             payment_attempts: 0,
             due_at: None,
             updated_at: now,
