@@ -166,8 +166,9 @@ impl HttpClient {
     /// The classifier's error for the last reply, or: `Invalid { field: "body" }` (`NotSent`) for
     /// an oversized body; `Unavailable` for a transport failure (`NotSent` when the connection
     /// was never made, `Unknown` for a timeout or broken reply); the auth strategy's error
-    /// (effect `NotSent`) when credentials cannot be obtained. The error carries the number of
-    /// attempts made.
+    /// (effect `NotSent`) when credentials cannot be obtained. When an earlier attempt's outcome
+    /// is unknown, the error's effect is `Unknown` whatever the last attempt's. The error carries
+    /// the number of attempts made.
     pub async fn send(&self, ctx: &Context, call: Call) -> Result<Response, Error> {
         // DEBUG, as the per-attempt events inside it: a production subscriber (INFO or WARN)
         // does not pay for recording its fields on every call. Where it is recorded, the span
@@ -219,6 +220,9 @@ impl HttpClient {
         let mut attempt = 0u32;
         let mut refreshed = false;
         let mut last: Option<Error> = None;
+        // An earlier attempt that may have reached the vendor: a later failure that sent
+        // nothing (credentials, a refused connection) must not report the call as unsent.
+        let mut maybe_arrived = false;
         loop {
             let now = Instant::now();
             if now >= end {
@@ -227,7 +231,7 @@ impl HttpClient {
                         .with_effect(WriteEffect::NotSent)
                         .with_message("deadline passed before sending")
                 });
-                return Err(err.with_attempts(attempt));
+                return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
             }
             attempt += 1;
             // Obtaining credentials (a token or session another call may be fetching) counts
@@ -260,6 +264,7 @@ impl HttpClient {
                     }
                 }
             };
+            maybe_arrived |= err.effect() == WriteEffect::Unknown;
             if stage == Stage::Exchange && *err.kind() == ErrorKind::Unauthorized && !refreshed {
                 refreshed = true;
                 let none = Credentials::default();
@@ -271,17 +276,17 @@ impl HttpClient {
                 }
             }
             if !may_retry(&err, call.retry) {
-                return Err(err.with_attempts(attempt));
+                return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
             }
             let Some(delay) = backoff.next() else {
-                return Err(err.with_attempts(attempt));
+                return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
             };
             // Jitter may push backon's delay past its maximum; the vendor's Retry-After may not be cut.
             let asked = err.retry_after().max(asked_wait).unwrap_or_default();
             let wait = delay.min(config.max_backoff).max(asked);
             if Instant::now().checked_add(wait).is_none_or(|at| at >= end) {
                 tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "giving up: waiting would pass the deadline");
-                return Err(err.with_attempts(attempt));
+                return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
             }
             tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, wait_ms = wait.as_millis() as u64, cause = %err, "retrying");
             // Kept, so a wake-up past the deadline reports this attempt's outcome (it may have
@@ -589,6 +594,18 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The error a call ends with, when an earlier attempt may have reached the vendor: its
+/// effect is unknown whatever the last attempt's (a retry whose credentials failed, or whose
+/// connection was refused, sent nothing itself), so a caller never repeats a write that may
+/// have been done on the word "nothing was sent".
+fn may_have_arrived(err: Error, maybe_arrived: bool) -> Error {
+    if !maybe_arrived || err.effect() == WriteEffect::Unknown {
+        return err;
+    }
+    let message = format!("{}; an earlier attempt may have reached the vendor", err.message());
+    err.with_effect(WriteEffect::Unknown).with_message(message)
 }
 
 /// Classifies a transport failure: no connection means nothing was sent; anything after that

@@ -350,3 +350,40 @@ async fn a_503_with_retry_after_waits_as_asked_before_the_next_attempt() {
     let gap = gap_after_refusal(StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(gap >= Duration::from_secs(1), "second attempt after {gap:?} (backoff alone is 5-20 ms)");
 }
+
+/// Credentials for the first attempt; every later fetch is refused (a password changed while
+/// the call was retried).
+#[derive(Debug, Default)]
+struct OnceThenRefused(Counter);
+
+#[async_trait::async_trait]
+impl loyalty_http::Auth for OnceThenRefused {
+    async fn headers(
+        &self,
+        _client: &reqwest::Client,
+        _ctx: &Context,
+    ) -> Result<Vec<(String, String)>, loyalty_core::Error> {
+        if self.0.hit() == 1 {
+            return Ok(Vec::new());
+        }
+        Err(loyalty_core::Error::new(ErrorKind::Unauthorized, "test", "auth.token").with_temporary(false))
+    }
+    async fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+#[tokio::test]
+async fn a_retried_write_whose_later_attempt_sends_nothing_still_says_the_first_may_have_arrived() {
+    let hits = Counter::default();
+    let base = serve(Router::new().route("/transactions", scripted(&[503, 201], hits.clone()))).await;
+    let http = common::client_with(fast_config(base), Arc::new(OnceThenRefused::default()));
+    let call = Call::post("transactions.send", "/transactions")
+        .json(json!({ "id": "t-1" }))
+        .retry(Retry::IdempotentWrite);
+    let err = http.send(&Context::new(), call).await.unwrap_err();
+    assert_eq!(hits.get(), 1, "the second attempt had no credentials");
+    assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err}");
+    assert_eq!(err.effect(), WriteEffect::Unknown, "the 503'd attempt may have acted: {err}");
+    assert!(err.message().contains("earlier attempt may have reached"), "{err}");
+}

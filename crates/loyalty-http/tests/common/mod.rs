@@ -35,7 +35,7 @@ pub fn client_with(config: HttpConfig, auth: Arc<dyn Auth>) -> HttpClient {
 }
 
 /// A shared hit counter.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Counter(Arc<AtomicU64>);
 
 impl Counter {
