@@ -405,25 +405,42 @@ fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
         }
         Ok(p)
     };
+    // Where each tier starts: `percent_at` is the same from one start to the next.
+    let mut starts: Vec<u64> = tiers.iter().map(|t| u64::from(t.min_units)).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    // The sum of `percent_at(n)` over units `first..=last`, tier by tier rather than unit by
+    // unit, so a line of a billion units prices as fast as one of ten.
+    let percent_sum = |first: u64, last: u64| -> Conv<Decimal> {
+        let mut sum = Decimal::ZERO;
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).map_or(u64::MAX, |next| next - 1);
+            let (lo, hi) = (start.max(first), end.min(last));
+            if lo <= hi {
+                let part = percent_at(lo)?.checked_mul(Decimal::from(hi - lo + 1));
+                sum = part.and_then(|p| sum.checked_add(p)).ok_or_else(|| cannot("amounts too large".into()))?;
+            }
+        }
+        Ok(sum)
+    };
     let mut units_before = 0u64;
     for (gi, (_, unit, members)) in groups.iter().enumerate() {
         let weights: Vec<i64> = members.iter().map(|i| i64::from(lines[*i].quantity)).collect();
         let units = units_of(members);
         // The group's discount in minor units times 100, before its one rounding.
         let unit_minor = Decimal::from(unit.minor);
-        let raw = match (pricing.rule.mode, pricing.rule.count) {
-            (DiscountMode::AllUnits, _) => unit_minor * Decimal::from(units) * percent_at(reached)?,
+        let percents = match (pricing.rule.mode, pricing.rule.count) {
+            (DiscountMode::AllUnits, _) => percent_at(reached)?.checked_mul(Decimal::from(units)),
             (DiscountMode::MarginalUnit, DiscountCount::Lines) => {
-                unit_minor * Decimal::from(units) * percent_at(gi as u64 + 1)?
+                percent_at(gi as u64 + 1)?.checked_mul(Decimal::from(units))
             }
             (DiscountMode::MarginalUnit, DiscountCount::Units) => {
-                let mut sum = Decimal::ZERO;
-                for n in units_before + 1..=units_before + units {
-                    sum += unit_minor * percent_at(n)?;
-                }
-                sum
+                Some(percent_sum(units_before + 1, units_before + units)?)
             }
         };
+        let raw = percents
+            .and_then(|p| p.checked_mul(unit_minor))
+            .ok_or_else(|| cannot("amounts too large".into()))?;
         units_before += units;
         let off =
             (raw / Decimal::ONE_HUNDRED).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
@@ -623,6 +640,17 @@ mod tests {
         // Units run on across products in cart order: 100 (unit 1, 25 %), 60 (unit 2, 50 %).
         let c = convert_by(vec![line(918_501, "75", 1), line(918_502, "30", 1)], rule).unwrap();
         assert_eq!((c.lines[0].discount, c.lines[1].discount), (usd(2500), usd(3000)));
+    }
+
+    #[test]
+    fn a_marginal_unit_rule_prices_a_huge_line_by_tiers_not_unit_by_unit() {
+        // A billion units (was a loop over each unit): unit 1 at 25 %, the rest at 50 %.
+        let rule = DiscountRule { count: DiscountCount::Units, mode: DiscountMode::MarginalUnit };
+        let c = convert_by(vec![line(918_501, "50", 1_000_000_000)], rule).unwrap();
+        assert_eq!(c.lines[0].discount, usd(100 * (25 + 999_999_999 * 50)));
+        // The same sum as unit by unit on a small cart: 25 + 50 + 50.
+        let c = convert_by(vec![line(918_501, "58.33", 3)], rule).unwrap();
+        assert_eq!(c.lines[0].discount, usd(12_500));
     }
 
     #[test]

@@ -91,6 +91,23 @@ fn tier_percent(cfg: &ProgressiveDiscount, n: u64) -> Decimal {
         .unwrap_or(Decimal::ZERO)
 }
 
+/// The sum of [`tier_percent`] over units `first..=last`, tier by tier: a line of a billion
+/// units is priced as fast as one of ten.
+fn percent_sum(cfg: &ProgressiveDiscount, first: u64, last: u64) -> Decimal {
+    let mut starts: Vec<u64> = cfg.tiers.iter().map(|t| u64::from(t.min_units)).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut sum = Decimal::ZERO;
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(u64::MAX, |next| next - 1);
+        let (lo, hi) = (start.max(first), end.min(last));
+        if lo <= hi {
+            sum += tier_percent(cfg, lo) * Decimal::from(hi - lo + 1);
+        }
+    }
+    sum
+}
+
 /// Applies the progressive discount to `lines` (simulator configuration of §8, the project's
 /// pricing rules 6 and 8).
 ///
@@ -137,10 +154,9 @@ pub(crate) fn progressive_discount(
                 let p = tier_percent(cfg, gi as u64 + 1);
                 (list_minor * p, Some(p))
             }
-            (DiscountMode::MarginalUnit, DiscountCount::Units) => (
-                (units_before + 1..=units_before + units).map(|n| unit_minor * tier_percent(cfg, n)).sum(),
-                None,
-            ),
+            (DiscountMode::MarginalUnit, DiscountCount::Units) => {
+                (unit_minor * percent_sum(cfg, units_before + 1, units_before + units), None)
+            }
         };
         units_before += units;
         let discount_minor = half_up(raw / Decimal::ONE_HUNDRED, 0);
@@ -216,6 +232,16 @@ mod tests {
         let r = progressive_discount(&[line(1, "100", 2)], Some(&c), 2);
         assert_eq!(r[0].amount, d("75"));
         assert_eq!(r[0].percent, d("37.5"));
+    }
+
+    #[test]
+    fn marginal_unit_sums_tiers_not_units() {
+        let c = cfg(DiscountCount::Units, DiscountMode::MarginalUnit);
+        // The first unit at the first tier, the rest at the second: a billion units at once.
+        let r = progressive_discount(&[line(1, "100", 1_000_000_000)], Some(&c), 2);
+        let first = tier_percent(&c, 1);
+        let rest = tier_percent(&c, 2);
+        assert_eq!(r[0].amount, d("100") * (first + rest * d("999999999")) / d("100"));
     }
 
     #[test]

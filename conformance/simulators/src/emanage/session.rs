@@ -277,7 +277,7 @@ impl Session {
         for l in &self.lines {
             let p = l.chain.map(|c| self.chains[c].ships()).unwrap_or(l.product_id);
             match out.iter_mut().find(|(q, _)| *q == p) {
-                Some(e) => e.1 += l.quantity,
+                Some(e) => e.1 = e.1.saturating_add(l.quantity),
                 None => out.push((p, l.quantity)),
             }
         }
