@@ -265,6 +265,15 @@ fn entity(r: &quick_xml::events::BytesRef<'_>) -> Result<char, String> {
     }
 }
 
+/// How deep elements may nest. IdoSell's replies go about a dozen levels deep; a reply nested
+/// deeper is refused before its tree is built, since dropping a very deep tree (and walking
+/// it) recurses once per level and would overflow the stack.
+const MAX_DEPTH: usize = 64;
+
+fn too_deep() -> String {
+    format!("elements nested deeper than {MAX_DEPTH} levels")
+}
+
 /// Builds trees from events, for a whole document or one subtree.
 #[derive(Default)]
 struct Builder {
@@ -276,7 +285,12 @@ impl Builder {
     /// Feeds one event; returns true once the outermost element is complete.
     fn feed(&mut self, ev: Event<'_>) -> Result<bool, String> {
         match ev {
-            Event::Start(e) => self.stack.push(frame(&e)?),
+            Event::Start(e) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(too_deep());
+                }
+                self.stack.push(frame(&e)?)
+            }
             Event::Empty(e) => self.attach(finish(frame(&e)?)),
             Event::End(_) => {
                 let f = self.stack.pop().ok_or("unbalanced end tag")?;
@@ -488,6 +502,9 @@ pub(crate) fn stream_items(
         match ev {
             Event::Start(e) => {
                 depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ReadError::Unreadable(too_deep()));
+                }
                 let name = e.local_name();
                 let name = name.as_ref();
                 if in_list {

@@ -240,6 +240,9 @@ fn finish(f: Frame) -> Done {
     Done { ns: f.ns, name: f.name, node, field_ns: f.field_ns }
 }
 
+/// How deep a request's elements may nest (IdoSell's own requests go about ten levels deep).
+const MAX_DEPTH: usize = 64;
+
 /// Parses an XML document into its root element, with namespaces resolved.
 fn parse_document(bytes: &[u8]) -> Result<Done, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "request is not UTF-8".to_string())?;
@@ -260,6 +263,11 @@ fn parse_document(bytes: &[u8]) -> Result<Done, String> {
         };
         match ev {
             Event::Start(e) => {
+                // A deeper request would be built, walked and dropped by recursion: refused as
+                // malformed before it can overflow a worker's stack.
+                if stack.len() >= MAX_DEPTH {
+                    return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
+                }
                 let f = frame(&reader, ns?, &e)?;
                 stack.push(f);
             }
@@ -557,6 +565,18 @@ mod tests {
         assert_eq!(products.len(), 2);
         assert_eq!(products[0].text("code"), Some("COF-500"));
         assert_eq!(products[1].text("code"), Some("A & B!"));
+    }
+
+    #[test]
+    fn a_request_nested_thousands_deep_is_a_client_fault_not_a_stack_overflow() {
+        let body = ENV.replace("<sessionKey", &format!("{}<sessionKey", "<a>".repeat(200_000)));
+        let body = body.replace("</params>", &format!("{}</params>", "</a>".repeat(200_000)));
+        // On a 2 MiB stack, as a tokio worker has.
+        let refused = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || matches!(parse_envelope(body.as_bytes()), Err(Refusal::Client(m)) if m.contains("deeper than 64")))
+            .unwrap();
+        assert!(refused.join().unwrap());
     }
 
     #[test]
