@@ -90,13 +90,7 @@ impl fmt::Debug for DillerConfig {
 
 pub use loyalty_http::redacted_url;
 
-/// [`redacted_url`] for text that may not parse; text that is no URL is not shown at all.
-fn redacted_url_text(text: &str) -> String {
-    match Url::parse(text.trim()) {
-        Ok(url) => redacted_url(&url),
-        Err(_) => format!("<not a URL, {} characters>", text.chars().count()),
-    }
-}
+use loyalty_http::redacted_url_text;
 
 impl DillerConfig {
     /// A builder with the defaults.

@@ -23,11 +23,12 @@
 //! through [`EmanageConfig::from_env_prefix`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use loyalty_core::{Currency, Error, ProductId, Tier};
-use loyalty_http::{parse_duration, Secret};
+use loyalty_http::{parse_duration, redacted_url, redacted_url_text, Secret};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use url::Url;
@@ -104,7 +105,7 @@ pub struct ProgressiveConfig {
 /// Configuration of one eManage shopping-cart campaign.
 ///
 /// `Debug` is safe: the client id prints `[redacted]`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct EmanageConfig {
     /// The sales base (`…/api`); resource paths are appended to it.
@@ -126,6 +127,24 @@ pub struct EmanageConfig {
     /// Per-attempt timeout.
     pub attempt_timeout: Duration,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for EmanageConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmanageConfig")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("cid", &self.cid)
+            .field("web_key", &self.web_key)
+            .field("currency", &self.currency)
+            .field("shipping_method_id", &self.shipping_method_id)
+            .field("test_mode", &self.test_mode)
+            .field("progressive", &self.progressive)
+            .field("upgrade_capture_policy", &self.upgrade_capture_policy)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .finish()
+    }
+}
+
 
 impl EmanageConfig {
     /// A builder with the defaults.
@@ -377,7 +396,7 @@ fn is_guid(text: &str) -> bool {
 }
 
 /// Builds an [`EmanageConfig`]; `build()` validates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmanageConfigBuilder {
     base_url: Option<String>,
     cid: Option<Secret>,
@@ -392,6 +411,27 @@ pub struct EmanageConfigBuilder {
     upgrade_capture_policy: CapturePolicy,
     attempt_timeout: Duration,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for EmanageConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmanageConfigBuilder")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url_text))
+            .field("cid", &self.cid)
+            .field("web_key", &self.web_key)
+            .field("currency", &self.currency)
+            .field("shipping_method_id", &self.shipping_method_id)
+            .field("test_mode", &self.test_mode)
+            .field("progressive_tiers", &self.progressive_tiers)
+            .field("progressive_product_ids", &self.progressive_product_ids)
+            .field("progressive_count", &self.progressive_count)
+            .field("progressive_mode", &self.progressive_mode)
+            .field("upgrade_capture_policy", &self.upgrade_capture_policy)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .finish()
+    }
+}
+
 
 impl Default for EmanageConfigBuilder {
     fn default() -> Self {

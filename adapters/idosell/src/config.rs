@@ -28,11 +28,12 @@
 //! [`IdosellConfig::from_env_prefix`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use loyalty_core::{Address, Billing, Currency, Error};
-use loyalty_http::{parse_duration, Secret};
+use loyalty_http::{parse_duration, redacted_url, redacted_url_text, Secret};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
@@ -109,7 +110,7 @@ impl CodeType {
 /// Configuration of one wholesaler connection.
 ///
 /// `Debug` is safe: the password digest and the dropshipping key print `[redacted]`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct IdosellConfig {
     /// The wholesaler's shop domain; gate paths are appended to it.
@@ -141,6 +142,29 @@ pub struct IdosellConfig {
     /// The names table (§9.3).
     pub names: Names,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for IdosellConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdosellConfig")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("login", &self.login)
+            .field("password_sha1", &self.password_sha1)
+            .field("dropshipping_key", &self.dropshipping_key)
+            .field("code_type", &self.code_type)
+            .field("currency", &self.currency)
+            .field("default_courier_id", &self.default_courier_id)
+            .field("billing", &self.billing)
+            .field("key_time_zone", &self.key_time_zone)
+            .field("session_refresh_after", &self.session_refresh_after)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("webhook_signature", &self.webhook_signature)
+            .field("webhook_max_bytes", &self.webhook_max_bytes)
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
 
 impl IdosellConfig {
     /// A builder with the defaults.
@@ -335,7 +359,7 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
 }
 
 /// Builds an [`IdosellConfig`]; `build()` validates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IdosellConfigBuilder {
     base_url: Option<String>,
     login: Option<String>,
@@ -353,6 +377,30 @@ pub struct IdosellConfigBuilder {
     webhook_max_bytes: usize,
     names: Names,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for IdosellConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdosellConfigBuilder")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url_text))
+            .field("login", &self.login)
+            .field("password", &self.password)
+            .field("password_sha1", &self.password_sha1)
+            .field("dropshipping_key", &self.dropshipping_key)
+            .field("code_type", &self.code_type)
+            .field("currency", &self.currency)
+            .field("default_courier_id", &self.default_courier_id)
+            .field("billing", &self.billing)
+            .field("key_time_zone", &self.key_time_zone)
+            .field("session_refresh_after", &self.session_refresh_after)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("webhook_signature", &self.webhook_signature)
+            .field("webhook_max_bytes", &self.webhook_max_bytes)
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
 
 impl Default for IdosellConfigBuilder {
     fn default() -> Self {

@@ -35,11 +35,12 @@
 //! [`SessionmConfig::from_env_prefix`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use loyalty_core::{Currency, Error};
-use loyalty_http::{parse_duration, Secret};
+use loyalty_http::{parse_duration, redacted_url, redacted_url_text, Secret};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
@@ -85,7 +86,7 @@ const KEYS: &[&str] = &[
 /// Configuration of one SessionM tenant and store.
 ///
 /// `Debug` is safe: the secrets (the Core API key included) print `[redacted]`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct SessionmConfig {
     /// POS/ECom host; `/api/2.0/…` is appended to its path.
@@ -134,6 +135,36 @@ pub struct SessionmConfig {
     /// `HoldStyle::Lock { default_ttl_secs }` is this.
     pub lock_ttl: Duration,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for SessionmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionmConfig")
+            .field("pos_base_url", &redacted_url(&self.pos_base_url))
+            .field("pos_key", &self.pos_key)
+            .field("pos_secret", &self.pos_secret)
+            .field("connect_base_url", &redacted_url(&self.connect_base_url))
+            .field("connect_key", &self.connect_key)
+            .field("connect_secret", &self.connect_secret)
+            .field("core_base_url", &redacted_url(&self.core_base_url))
+            .field("api_key", &self.api_key)
+            .field("s2s_secret", &self.s2s_secret)
+            .field("retailer_id", &self.retailer_id)
+            .field("client_id", &self.client_id)
+            .field("store_id", &self.store_id)
+            .field("currency", &self.currency)
+            .field("time_zone", &self.time_zone)
+            .field("pos_culture", &self.pos_culture)
+            .field("connect_culture", &self.connect_culture)
+            .field("employee_id", &self.employee_id)
+            .field("channel", &self.channel)
+            .field("external_id_type", &self.external_id_type)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("lock_ttl", &self.lock_ttl)
+            .finish()
+    }
+}
+
 
 impl SessionmConfig {
     /// A builder with the defaults.
@@ -301,7 +332,7 @@ fn required_secret(v: Option<Secret>, key: &str) -> Result<Secret, Error> {
 }
 
 /// Builds a [`SessionmConfig`]; `build()` validates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionmConfigBuilder {
     pos_base_url: Option<String>,
     pos_key: Option<String>,
@@ -325,6 +356,36 @@ pub struct SessionmConfigBuilder {
     attempt_timeout: Duration,
     lock_ttl: Duration,
 }
+
+// By hand: a password or token pasted into a base URL must not be printed.
+impl fmt::Debug for SessionmConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionmConfigBuilder")
+            .field("pos_base_url", &self.pos_base_url.as_deref().map(redacted_url_text))
+            .field("pos_key", &self.pos_key)
+            .field("pos_secret", &self.pos_secret)
+            .field("connect_base_url", &self.connect_base_url.as_deref().map(redacted_url_text))
+            .field("connect_key", &self.connect_key)
+            .field("connect_secret", &self.connect_secret)
+            .field("core_base_url", &self.core_base_url.as_deref().map(redacted_url_text))
+            .field("api_key", &self.api_key)
+            .field("s2s_secret", &self.s2s_secret)
+            .field("retailer_id", &self.retailer_id)
+            .field("client_id", &self.client_id)
+            .field("store_id", &self.store_id)
+            .field("currency", &self.currency)
+            .field("time_zone", &self.time_zone)
+            .field("pos_culture", &self.pos_culture)
+            .field("connect_culture", &self.connect_culture)
+            .field("employee_id", &self.employee_id)
+            .field("channel", &self.channel)
+            .field("external_id_type", &self.external_id_type)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("lock_ttl", &self.lock_ttl)
+            .finish()
+    }
+}
+
 
 impl Default for SessionmConfigBuilder {
     fn default() -> Self {

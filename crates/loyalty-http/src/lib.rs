@@ -60,4 +60,4 @@ pub use client::HttpClient;
 pub use config::{env_vars, parse_duration, vars_with_prefix, vendor_base_url, HttpConfig};
 pub use excerpt::{body_excerpt, excerpt, EXCERPT_CHARS};
 pub use response::Response;
-pub use secret::{redacted_url, Secret};
+pub use secret::{redacted_url, redacted_url_text, Secret};

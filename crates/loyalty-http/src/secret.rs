@@ -85,6 +85,15 @@ pub fn redacted_url(url: &url::Url) -> String {
     shown.to_string()
 }
 
+/// [`redacted_url`] for text that may not parse (a builder's value before it is checked);
+/// text that is no URL is not shown at all, only its length.
+pub fn redacted_url_text(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(url) => redacted_url(&url),
+        Err(_) => format!("<not a URL, {} characters>", text.chars().count()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
