@@ -111,9 +111,30 @@ impl DillerAdapter {
     }
 }
 
-/// TOML string value with quotes and backslashes escaped.
+/// A TOML basic string: quotes, backslashes and every control character escaped, so a value
+/// from the vendor stays one value on one line.
 fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Vendor text in a comment line: quoted and escaped, so a line break in a name cannot start
+/// a setting of its own.
+fn comment_text(s: &str) -> String {
+    format!("{s:?}")
 }
 
 /// The `identifier_kind` a store's `member_identifier.type` means (§5.3 gives national id and
@@ -167,13 +188,13 @@ impl DillerAdapter {
         out.push_str(&format!(
             "\n# Store {:?}: currency {}, points {}, stamps {}\n",
             store.name.as_deref().unwrap_or(""),
-            store.currency.as_deref().unwrap_or("?"),
+            comment_text(store.currency.as_deref().unwrap_or("?")),
             if store.points_enabled { "on" } else { "off" },
             if store.stamps_enabled { "on" } else { "off" },
         ));
         out.push_str("# Departments (pick one for department_id):\n");
         for (id, name) in &departments {
-            out.push_str(&format!("#   {id} = {name}\n"));
+            out.push_str(&format!("#   {} = {}\n", comment_text(id.as_str()), comment_text(name)));
         }
         out.push_str("# Segments (the member page asks these):\n");
         for s in &segments {
@@ -188,7 +209,7 @@ impl DillerAdapter {
                 (_, false) => ", hidden",
                 _ => "",
             };
-            out.push_str(&format!("#   {} {:?} ({kind}{flags})\n", s.id, s.label));
+            out.push_str(&format!("#   {} {:?} ({kind}{flags})\n", comment_text(s.id.as_str()), s.label));
         }
         Ok(out)
     }
