@@ -131,10 +131,15 @@ fn toml_str(s: &str) -> String {
     out
 }
 
-/// Vendor text in a comment line: quoted and escaped, so a line break in a name cannot start
-/// a setting of its own.
+/// Vendor text in a comment line: as it is when nothing in it needs escaping, otherwise quoted
+/// and escaped, so a line break in a name cannot start a setting of its own.
 fn comment_text(s: &str) -> String {
-    format!("{s:?}")
+    let quoted = format!("{s:?}");
+    if quoted.len() == s.len() + 2 {
+        s.to_string()
+    } else {
+        quoted
+    }
 }
 
 /// The `identifier_kind` a store's `member_identifier.type` means (§5.3 gives national id and

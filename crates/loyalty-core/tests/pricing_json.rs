@@ -220,3 +220,13 @@ fn zero_decimal_amounts_render_without_a_decimal_point() {
     assert_eq!(output["total"], "333");
     assert_eq!(output["lines"][0]["discount"], "0");
 }
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_line_and_field() {
+    let lines = json!([{ "line_id": "1", "product_id": "p", "quantity": 1, "unit_price": "10.00" }]);
+    let err = error_of(&input(lines, json!([])));
+    assert!(err.starts_with("lines[0].quantity: invalid type: integer `1`, expected a string"), "{err}");
+    let offers = json!([{ "id": "s", "type": "stamp_card", "required": -1 }]);
+    let err = error_of(&input(one_line(), offers));
+    assert!(err.starts_with("offers[0].required: invalid value: integer `-1`"), "{err}");
+}

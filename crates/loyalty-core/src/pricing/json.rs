@@ -138,17 +138,38 @@ struct WireTier {
     percent: String,
 }
 
+/// The input's shape: a value of the wrong type or range names where it is
+/// (`lines[0].quantity: invalid type: …`, an [`InputError::Field`]); text that is not JSON, a
+/// missing or unknown field, is serde's own error ([`InputError::Json`]), which names the field.
+fn read_json(text: &str) -> Result<WireInput, InputError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let wire = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = inner.to_string();
+        let names_the_field = message.starts_with("unknown field") || message.starts_with("missing field");
+        if inner.classify() == serde_json::error::Category::Data && path != "." && !names_the_field {
+            InputError::field(path, message)
+        } else {
+            InputError::Json(inner)
+        }
+    })?;
+    de.end().map_err(InputError::Json)?;
+    Ok(wire)
+}
+
 /// Parses one pricing request in the input format of `docs/pricing.md`.
 ///
 /// # Errors
-/// [`InputError::Json`] for text that is not JSON or not the format's shape (unknown fields
-/// included); [`InputError::Field`] for a bad value: unknown currency, malformed amount or
+/// [`InputError::Json`] for text that is not JSON, or a missing or unknown field;
+/// [`InputError::Field`] for a value of the wrong JSON type or range (named by its path,
+/// `lines[0].quantity`) and for a bad value: unknown currency, malformed amount or
 /// quantity, an amount with more decimals than the currency has, a coupon with both or neither
 /// of `percent` and `fixed`, a field that does not belong to the offer's type, a bad time.
 /// Business rules (negative prices, percent range, duplicate ids) are checked by
 /// [`price`].
 pub fn parse_input(text: &str) -> Result<PriceRequest, InputError> {
-    let wire: WireInput = serde_json::from_str(text).map_err(InputError::Json)?;
+    let wire: WireInput = read_json(text)?;
     let currency =
         Currency::from_code(&wire.currency).map_err(|e| InputError::field("currency", e.to_string()))?;
     let now = wire.now.as_deref().map(|t| parse_time("now", t, "")).transpose()?;
