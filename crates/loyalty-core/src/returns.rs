@@ -356,8 +356,16 @@ pub(crate) async fn process_resumed(
                 format!("{} is not in the original", r.line_id),
             )
         })?;
+        if r.quantity <= Decimal::ZERO {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].quantity"),
+                format!("{} is not a quantity to return: it must be more than 0", r.quantity),
+            ));
+        }
         let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
-        if r.quantity <= Decimal::ZERO || total > line.quantity {
+        if total > line.quantity {
             return Err(Error::invalid(
                 FLOW,
                 op,

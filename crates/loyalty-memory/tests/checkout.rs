@@ -520,6 +520,26 @@ fn ret(original: &str, id: &str, line: &str, qty: i64) -> ReturnRequest {
 }
 
 #[tokio::test]
+async fn a_return_under_an_order_id_is_refused_before_anything_is_cancelled() {
+    let w = world();
+    w.complete(&order("o-2a")).await;
+    w.complete(&order("o-2b")).await;
+    for id in ["o-2a", "o-2b"] {
+        let err = w
+            .checkout
+            .process_return(&ctx(), &ret("o-2a", id, "2", 1), Some(ReturnStyle::CancelAndResend))
+            .await
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "return_id"), "{err}");
+    }
+    assert!(w.payment.refunds().is_empty(), "nothing refunded");
+    assert!(w.checkout.ledger(&TransactionId::new("o-2a")).await.unwrap().is_none(), "no return started");
+    // The sale stands: a return under its own id still goes through.
+    let r = w.checkout.process_return(&ctx(), &ret("o-2a", "o-2a-r1", "2", 1), None).await.unwrap();
+    assert!(r.refunded.minor > 0);
+}
+
+#[tokio::test]
 async fn cancel_and_resend_refunds_frozen_nets_and_sends_the_rest() {
     let w = world();
     let out = w.complete(&order("o-20")).await;

@@ -75,6 +75,12 @@ pub struct ShopPayment {
 pub struct CommitRequest {
     /// The payment taken.
     pub payment: ShopPayment,
+    /// The revision of the prepared checkout the customer confirmed (the prepare answer's
+    /// `revision`): an order prepared again since (another tab, an edited cart) is refused
+    /// with 409 instead of recording goods the customer did not see. Optional; without it the
+    /// order is committed as last prepared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u32>,
 }
 
 /// One returned line.

@@ -29,7 +29,8 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
     pub content_type: &'static str,
-    /// A temporary failure: not stored, so a repeat runs again.
+    /// Not the key's final answer: a temporary failure, or one whose effect is unknown (the
+    /// vendor may have acted). Not stored, so a repeat runs again, told it resumes.
     pub temporary: bool,
 }
 
@@ -48,7 +49,7 @@ impl Reply {
             status: problem.status_code(),
             body: serde_json::to_vec(problem).unwrap_or_default(),
             content_type: crate::problem::PROBLEM_JSON,
-            temporary: problem.temporary,
+            temporary: problem.temporary || problem.effect == "unknown",
         }
     }
 
@@ -133,8 +134,9 @@ pub(crate) fn key_of(
     Ok(key.to_string())
 }
 
-/// Runs `work` once per `(operation, key)`: a repeat with the same `fingerprint` gets the stored
-/// answer; another fingerprint under the key is refused (422); a repeat while the first runs
+/// Runs `work` once per key: a repeat of the same request (`operation` and `fingerprint`) gets
+/// the stored answer; another request under the key, on this endpoint or another, is refused
+/// (422); a repeat while the first runs
 /// in another instance is 409, temporary. `work` is told whether an earlier attempt under the
 /// key ended without an answer (it failed temporarily, maybe after acting, or its instance
 /// stopped), so it can look for what that attempt did before acting again.
@@ -151,7 +153,10 @@ where
     F: FnOnce(bool) -> Fut,
     Fut: std::future::Future<Output = Reply>,
 {
-    let scoped = format!("{operation}:{key}");
+    // One namespace for every endpoint (the key names one request, whatever it is), apart from
+    // what the service keeps in the same table under its own prefixes.
+    let scoped = format!("key:{key}");
+    let fingerprint = format!("{operation}\n{fingerprint}");
     let lock = locks.get(&scoped);
     let response = {
         let _queued = lock.lock().await;
@@ -198,7 +203,11 @@ where
                     let reply = Reply { status, body: body.into_bytes(), content_type, temporary: false };
                     return reply.into_response(true);
                 }
-                ReplyState::Running { until } if until > now => return in_progress(operation),
+                // A lease ending more than two leases ahead was written before the clock was
+                // set back: lapsed, or the key would stay locked for as long as the jump.
+                ReplyState::Running { until } if until > now && until <= now + LEASE * 2 => {
+                    return in_progress(operation)
+                }
                 ReplyState::Running { .. } => Some(s.version),
             }
         }
@@ -212,8 +221,9 @@ where
     let resumed = expected.is_some();
     let reply = work(resumed).await;
     let outcome = if reply.temporary {
-        // Free the key at once: the same request may be repeated and run again.
-        StoredReply::running(scoped, fingerprint, now)
+        // Free the key at once, whatever the clock does next: the same request may be
+        // repeated and run again.
+        StoredReply::running(scoped, fingerprint, DateTime::<Utc>::UNIX_EPOCH)
     } else {
         StoredReply::done(
             scoped,

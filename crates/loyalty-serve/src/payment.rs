@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 /// The payment a commit request announced, as kept in the checkout store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Announced {
-    reference: String,
-    amount: Money,
+pub(crate) struct Announced {
+    pub(crate) reference: String,
+    pub(crate) amount: Money,
 }
 
 /// Payments announced by commit requests, by order id, kept in the checkout store (next to the
@@ -68,7 +68,7 @@ impl ShopPayments {
             .with_message(format!("order {order}: the payment could not be recorded; commit again")))
     }
 
-    async fn announced(&self, order: &TransactionId) -> Result<Option<Announced>> {
+    pub(crate) async fn announced(&self, order: &TransactionId) -> Result<Option<Announced>> {
         let Some(stored) = self.store.load_reply(&Self::key(order)).await? else { return Ok(None) };
         match stored.value.state {
             ReplyState::Done { body, .. } => serde_json::from_str(&body).map(Some).map_err(|e| {

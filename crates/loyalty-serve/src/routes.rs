@@ -616,6 +616,13 @@ pub(crate) async fn commit(
     let awaits_payment = !record.state.is_committed()
         || (record.state == CheckoutState::Charging && record.authorization.is_none());
     if awaits_payment {
+        if let Some(r) = body.revision.filter(|r| *r != record.revision) {
+            return Problem::from(Error::new(ErrorKind::Conflict, "checkout", OP).with_message(format!(
+                "order {order} was priced again (revision {} is not {r}): show the new price; nothing was recorded",
+                record.revision
+            )))
+            .into_response();
+        }
         let Some(total) = record.priced.as_ref().map(|p| p.total) else {
             return Problem::from(
                 Error::new(ErrorKind::Conflict, "checkout", OP)
@@ -635,12 +642,34 @@ pub(crate) async fn commit(
         {
             return Problem::from(e).into_response();
         }
+    } else {
+        // A repeat of a commit already made must be the same request: another payment under
+        // the order's key is refused, as any write's key used for a different request is.
+        match state.payments.announced(&order).await {
+            Ok(Some(first)) if first.reference != body.payment.reference || first.amount != body.payment.amount => {
+                return Problem::invalid(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    OP,
+                    "Idempotency-Key",
+                    format!(
+                        "order {order} was committed with another payment ({}, {}); use a new order for a new payment",
+                        first.reference, first.amount
+                    ),
+                )
+                .into_response();
+            }
+            Ok(_) => {}
+            Err(e) => return Problem::from(e).into_response(),
+        }
     }
     // An order that was already finished gets its first result again: a replay.
     let replayed =
         matches!(record.state, CheckoutState::Sent | CheckoutState::Pending | CheckoutState::Refused);
-    let result =
-        state.checkout.commit_order(&Context::new().with_idempotency_key(order.as_str()), &order).await;
+    let ctx = Context::new().with_idempotency_key(order.as_str());
+    let result = match body.revision {
+        Some(revision) => state.checkout.commit_order_at(&ctx, &order, revision).await,
+        None => state.checkout.commit_order(&ctx, &order).await,
+    };
     let mut response = answer(result);
     if replayed && response.status().is_success() {
         response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));

@@ -597,3 +597,112 @@ async fn a_registration_repeated_after_a_lost_reply_answers_the_member_created_o
     assert_eq!(member["email"], "lost-reply@example.com");
     assert_eq!(provider.member_count(), before + 1);
 }
+
+fn one_line(product: &str, minor: i64) -> Value {
+    json!({"currency": "NOK", "lines": [
+        {"line_id": "1", "product_id": product, "sku": null, "name": product,
+         "quantity": "1", "unit_price": {"minor": minor, "currency": "NOK"}, "tax_rate": null}]})
+}
+
+#[tokio::test]
+async fn a_commit_naming_an_older_revision_is_refused_and_records_nothing() {
+    let s = start().await;
+    // Tab 1 shows a mug; tab 2 prepares the same order again with another item at the price.
+    let first: Value = s
+        .post("/v1/checkouts/o-rev/prepare", Some("o-rev"), json!({"basket": one_line(demo::PRODUCT_MUG, 9900)}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = s
+        .post("/v1/checkouts/o-rev/prepare", Some("o-rev"), json!({"basket": one_line("OTHER-9", 9900)}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((first["revision"].as_u64(), second["revision"].as_u64()), (Some(1), Some(2)));
+    let mut pay = payment_of(&first["priced"]["total"], "psp-rev");
+    pay["revision"] = json!(1);
+    let (status, p) = problem(s.post("/v1/checkouts/o-rev/commit", Some("o-rev"), pay.clone()).await).await;
+    assert_eq!((status.as_u16(), p["kind"].as_str()), (409, Some("conflict")), "{p}");
+    let record: Value = s.get("/v1/checkouts/o-rev").await.json().await.unwrap();
+    assert_eq!(record["state"], "prepared", "{record}");
+    // The revision shown now commits.
+    pay["revision"] = json!(2);
+    let done = s.post("/v1/checkouts/o-rev/commit", Some("o-rev"), pay.clone()).await;
+    assert_eq!(done.status(), 200);
+    // A repeat with another payment under the order's key is another request: refused.
+    let mut other = pay.clone();
+    other["payment"]["reference"] = json!("psp-other");
+    let (status, p) = problem(s.post("/v1/checkouts/o-rev/commit", Some("o-rev"), other).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")), "{p}");
+    let again = s.post("/v1/checkouts/o-rev/commit", Some("o-rev"), pay).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+}
+
+fn registration(email: &str, number: &str) -> Value {
+    json!({"email": email, "phone": {"country_code": "+47", "number": number},
+        "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}})
+}
+
+#[tokio::test]
+async fn a_key_freed_by_a_temporary_failure_stays_free_when_the_clock_is_set_back() {
+    use loyalty_core::{Error, ErrorKind, ManualClock};
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let clock = Arc::new(ManualClock::at(demo::start()));
+    let opened = Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new()))
+        .with_clock(clock.clone());
+    let s = start_with(opened, ServeSettings::new(ApiKey::new(KEY).unwrap())).await;
+    provider.fail_next("members.register", Error::new(ErrorKind::Unavailable, "memory", "members.register"));
+    let reg = registration("clock@example.com", "49900777");
+    let (status, _) = problem(s.post("/v1/members", Some("clk-1"), reg.clone()).await).await;
+    assert_eq!(status, 503);
+    // NTP steps the clock back a minute: the repeat runs, it does not wait for the clock.
+    clock.set(demo::start() - chrono::Duration::minutes(1));
+    assert_eq!(s.post("/v1/members", Some("clk-1"), reg).await.status(), 201);
+}
+
+#[tokio::test]
+async fn an_answer_whose_effect_is_unknown_is_not_the_keys_final_answer() {
+    use loyalty_core::{Error, ErrorKind};
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let s = start_with(
+        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    provider.fail_next("members.register", Error::new(ErrorKind::Protocol, "memory", "members.register"));
+    let reg = registration("proto@example.com", "49900778");
+    let (status, p) = problem(s.post("/v1/members", Some("proto-1"), reg.clone()).await).await;
+    assert_eq!((status.as_u16(), p["effect"].as_str()), (502, Some("unknown")));
+    // The repeat runs again (resumed: it looks for the member first) instead of replaying 502.
+    assert_eq!(s.post("/v1/members", Some("proto-1"), reg).await.status(), 201);
+}
+
+#[tokio::test]
+async fn a_key_used_on_one_endpoint_is_refused_on_another() {
+    let s = start().await;
+    let reg = registration("one.key@example.com", "49900779");
+    assert_eq!(s.post("/v1/members", Some("shared-key"), reg).await.status(), 201);
+    let form = json!({"email": "two.key@example.com", "phone": "+4749900780",
+        "consent.membership": "on", "consent.order_history": "on"});
+    let (status, p) = problem(s.post("/v1/members/registration", Some("shared-key"), form).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")), "{p}");
+}
+
+#[tokio::test]
+async fn a_return_of_no_units_says_so_and_a_return_under_the_orders_id_is_refused() {
+    let s = start().await;
+    let prep = json!({"basket": basket(), "member": member_lookup()});
+    let prepared: Value = s.post("/v1/checkouts/o-ret/prepare", Some("o-ret"), prep).await.json().await.unwrap();
+    let pay = payment_of(&prepared["priced"]["total"], "psp-ret");
+    assert_eq!(s.post("/v1/checkouts/o-ret/commit", Some("o-ret"), pay).await.status(), 200);
+    let ret = |id: &str, qty: &str| json!({"order": "o-ret", "return_id": id, "lines": [{"line_id": "2", "quantity": qty}]});
+    let (status, p) = problem(s.post("/v1/returns", Some("o-ret-r0"), ret("o-ret-r0", "0")).await).await;
+    assert_eq!(status, 422);
+    assert!(p["reason"].as_str().unwrap().contains("must be more than 0"), "{p}");
+    let (status, p) = problem(s.post("/v1/returns", Some("o-ret"), ret("o-ret", "1")).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("return_id")), "{p}");
+    let record: Value = s.get("/v1/checkouts/o-ret").await.json().await.unwrap();
+    assert_eq!(record["state"], "sent", "the sale stands: {record}");
+}

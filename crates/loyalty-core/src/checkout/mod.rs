@@ -580,6 +580,22 @@ impl<'a> Checkout<'a> {
         self.commit_locked(ctx, order, None).await
     }
 
+    /// [`Checkout::commit_order`] of the revision the customer was shown (a caller that kept
+    /// the order id and the revision its prepare answered, such as a service's "pay" request):
+    /// an order priced again since is a `Conflict`, as with [`Checkout::commit`].
+    ///
+    /// # Errors
+    /// As [`Checkout::commit_order`].
+    pub async fn commit_order_at(
+        &self,
+        ctx: &Context,
+        order: &TransactionId,
+        revision: u32,
+    ) -> Result<Completion> {
+        let _guard = self.lock_order(order).await;
+        self.commit_locked(ctx, order, Some(revision)).await
+    }
+
     /// Finishes a payment that waited for the customer (back from 3-D Secure or a redirect):
     /// the holds are checked (and taken again if they lapsed), then the payment is captured and
     /// the sale sent, as in [`Checkout::commit`].
@@ -718,6 +734,16 @@ impl<'a> Checkout<'a> {
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
         check_id(&request.return_id, "checkout.return", "return_id")?;
+        // A return is sent to the provider under its own id (a remainder, a negative sale): the
+        // id of an order would be taken as that sale again, after the original was cancelled.
+        if request.original.as_ref() == Some(&request.return_id) || self.load(&request.return_id).await?.is_some() {
+            return Err(Error::invalid(
+                FLOW,
+                "checkout.return",
+                "return_id",
+                format!("{} is the id of an order; a return needs an id of its own", request.return_id),
+            ));
+        }
         let Some(original) = &request.original else {
             return returns::process(&self.provider, ctx, None, request, style).await;
         };
