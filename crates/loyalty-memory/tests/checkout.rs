@@ -1555,3 +1555,109 @@ async fn a_charge_interrupted_before_the_clock_was_set_back_is_finished_by_the_t
     assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent);
     assert_eq!(w.payment.captured_total(&order_id), Some(prepared.priced.total));
 }
+
+#[tokio::test]
+async fn a_complete_repeated_after_a_price_change_does_not_charge_the_new_total() {
+    let w = world();
+    let req = order("o-pc1");
+    let shown = w.checkout.prepare(&ctx(), &req).await.unwrap();
+    // The holds lapse and the coupon goes to another order.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let other = w.checkout.prepare(&ctx(), &order("o-pc1-other")).await.unwrap();
+    assert!(other.holds.iter().any(|h| h.offer_id.as_str() == demo::COUPON_SUMMER10));
+    let Completion::PriceChanged(first) = w.checkout.complete(&ctx(), &req).await.unwrap() else {
+        panic!("the price moved")
+    };
+    assert_eq!(first.old_total, shown.priced.total);
+    // A double click on "buy": told the same again, nothing charged.
+    let Completion::PriceChanged(again) = w.checkout.complete(&ctx(), &req).await.unwrap() else {
+        panic!("a repeat charged a total nobody confirmed")
+    };
+    assert_eq!((again.old_total, again.new_total), (first.old_total, first.new_total));
+    let by_id = w.checkout.commit_order(&ctx(), &TransactionId::new("o-pc1")).await.unwrap();
+    assert!(matches!(by_id, Completion::PriceChanged(_)), "{by_id:?}");
+    assert_eq!(w.payment.captures(), 0);
+    // The customer confirms the new price: charged that.
+    let out = w.checkout.commit(&ctx(), &first.prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, first.new_total);
+    assert_eq!(w.payment.captures(), 1);
+}
+
+/// A provider whose next hold call waits, for two instances on one store.
+fn two_instances() -> (World, Checkout<'static>) {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let w = world_on(store.clone());
+    let other = second_instance(&w, store);
+    (w, other)
+}
+
+#[tokio::test]
+async fn a_second_commit_while_the_first_takes_lapsed_holds_again_gets_its_result() {
+    let (w, other) = two_instances();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-pc2")).await.unwrap();
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let pause = w.provider.pause_next("holds.hold");
+    let c = ctx();
+    let (first, second) = tokio::join!(w.checkout.commit(&c, &prepared), async {
+        pause.reached().await;
+        // The second commit finds the order being charged and waits for it.
+        let (second, ()) = tokio::join!(other.commit(&c, &prepared), async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            pause.release();
+        });
+        second
+    });
+    let first = first.unwrap().into_outcome().unwrap();
+    let second = second.expect("charged once, and the second commit says so").into_outcome().unwrap();
+    assert_eq!(first, second);
+    assert_eq!(w.payment.captures(), 1);
+    assert!(w.provider.open_holds().is_empty(), "{:?}", w.provider.open_holds());
+}
+
+#[tokio::test]
+async fn an_abort_while_a_commit_takes_lapsed_holds_again_loses_and_leaks_no_hold() {
+    let (w, other) = two_instances();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-pc3")).await.unwrap();
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let pause = w.provider.pause_next("holds.hold");
+    let c = ctx();
+    let (commit, abort) = tokio::join!(w.checkout.commit(&c, &prepared), async {
+        pause.reached().await;
+        // The abort finds the order being charged, waits for it, and then cannot abort a sale.
+        let (abort, ()) = tokio::join!(other.abort(&c, &prepared), async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            pause.release();
+        });
+        abort
+    });
+    let err = abort.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    commit.unwrap().into_outcome().unwrap();
+    assert_eq!(w.payment.captures(), 1);
+    assert!(w.provider.open_holds().is_empty(), "{:?}", w.provider.open_holds());
+}
+
+#[tokio::test]
+async fn a_check_that_fails_after_the_price_moved_leaves_the_new_price_to_be_confirmed() {
+    let w = world();
+    let req = CheckoutRequest::new("o-pc4", demo::basket())
+        .identify(kari())
+        .confirm(demo::COUPON_SUMMER10)
+        .confirm(demo::COUPON_COFFEE20);
+    let shown = w.checkout.prepare(&ctx(), &req).await.unwrap();
+    assert!(shown.holds.len() >= 2, "{:?}", shown.holds);
+    w.clock.advance(Duration::from_secs(16 * 60));
+    // Taking the lapsed holds again: the first coupon is refused (used up meanwhile), the
+    // other's hold then fails for now.
+    w.provider.fail_next("holds.hold", Error::new(ErrorKind::Rejected, "memory", "holds.hold"));
+    w.provider.fail_next("holds.hold", Error::new(ErrorKind::Unavailable, "memory", "holds.hold"));
+    let err = w.checkout.commit(&ctx(), &shown).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+    assert_eq!(w.payment.captures(), 0);
+    // The customer's retry of what they were shown does not charge the moved price.
+    match w.checkout.commit(&ctx(), &shown).await {
+        Err(e) => assert_eq!(e.kind(), &ErrorKind::Conflict, "{e}"),
+        Ok(c) => assert!(matches!(c, Completion::PriceChanged(_)), "{c:?}"),
+    }
+    assert_eq!(w.payment.captures(), 0, "a price nobody was shown was charged");
+}

@@ -666,7 +666,10 @@ pub(crate) async fn commit(
     let replayed =
         matches!(record.state, CheckoutState::Sent | CheckoutState::Pending | CheckoutState::Refused);
     let ctx = Context::new().with_idempotency_key(order.as_str());
-    let result = match body.revision {
+    // A payment of exactly the prepared total confirms that revision's price (after a price
+    // change too: the shop shows the new total and pays it).
+    let revision = body.revision.or(awaits_payment.then_some(record.revision));
+    let result = match revision {
         Some(revision) => state.checkout.commit_order_at(&ctx, &order, revision).await,
         None => state.checkout.commit_order(&ctx, &order).await,
     };

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use super::prepare::held_offers;
 use super::Checkout;
 use super::{
-    Authorization, Authorized, CheckoutState, Completion, PaymentKey, Prepared, PriceChange, Work, FLOW,
+    Authorization, Authorized, CheckoutState, Completion, PaymentKey, Prepared, PriceChange, UnconfirmedChange,
+    Work, FLOW,
 };
 use crate::basket::PricedBasket;
 use crate::error::{Error, ErrorKind, Result, WriteEffect};
@@ -80,6 +81,13 @@ impl Checkout<'_> {
                             work.rec.revision
                         )));
                     }
+                    // A repeat that names no revision (a double click on "buy") does not
+                    // charge a new price the customer has not confirmed: it is told again.
+                    if revision.is_none() {
+                        if let Some(change) = self.unconfirmed(&work.rec)? {
+                            return Ok(Completion::PriceChanged(change));
+                        }
+                    }
                     match self.charge(ctx, work).await? {
                         Some(done) => return Ok(done),
                         None => continue,
@@ -100,9 +108,6 @@ impl Checkout<'_> {
 
     /// Checks again, then charges. `None` when another instance changed the record first.
     async fn charge(&self, ctx: &Context, mut work: Work) -> Result<Option<Completion>> {
-        if let Some(change) = self.recheck(ctx, &mut work).await? {
-            return Ok(Some(Completion::PriceChanged(change)));
-        }
         // An authorization left by a declined attempt whose void failed: voided before the
         // new attempt takes its place (a second try now; if it fails again it is noted).
         let leftover = self.void_leftover(&mut work).await;
@@ -118,10 +123,16 @@ impl Checkout<'_> {
                     work.rec.order
                 )));
         }
+        // The order is this charge's from here (a lease, written before the check below takes
+        // any hold again): another instance's commit waits for its result, an abort loses
+        // instead of releasing holds this check is taking.
+        let before = work.rec.state;
         work.rec.state = CheckoutState::Charging;
         work.rec.due_at = Some(self.after(self.options.lease));
         work.rec.authorization = None;
         work.rec.action = None;
+        // This revision is being committed: the caller confirmed its price.
+        work.rec.unconfirmed_change = None;
         // A new payment key: after a decline or for a new total, the service must not answer
         // with the earlier attempt's result. Written with the state, so a resumed charge asks
         // again under the same key.
@@ -129,7 +140,37 @@ impl Checkout<'_> {
         if !self.try_save(&mut work).await? {
             return Ok(None);
         }
+        match self.recheck(ctx, &mut work).await {
+            Ok(Some(change)) => return Ok(Some(Completion::PriceChanged(change))),
+            Ok(None) => {}
+            Err(e) => {
+                // Nothing was authorized: the order goes back to where it was (unless the
+                // check already moved it back to Prepared at a new price).
+                if work.rec.state == CheckoutState::Charging {
+                    work.rec.state = before;
+                    work.rec.due_at = match before {
+                        CheckoutState::Prepared => self.holds_due(&work.rec),
+                        _ => work.rec.has_leftovers().then(|| self.now()),
+                    };
+                    let _ = self.try_save(&mut work).await;
+                }
+                return Err(e);
+            }
+        }
         self.authorize_and_finish(ctx, work).await.map(Some)
+    }
+
+    /// The price change a commit that names no revision answers again, while nobody has
+    /// confirmed it.
+    pub(super) fn unconfirmed(&self, rec: &super::CheckoutRecord) -> Result<Option<PriceChange>> {
+        let Some(change) = rec.unconfirmed_change.clone() else { return Ok(None) };
+        let prepared = Prepared::from_record(rec)?;
+        Ok(Some(PriceChange {
+            old_total: change.old_total,
+            new_total: prepared.priced.total,
+            changes: change.changes,
+            prepared,
+        }))
     }
 
     /// Everything the customer was shown, checked again just before the charge: offers still
@@ -141,6 +182,34 @@ impl Checkout<'_> {
                 .with_message(format!("order {} has not been priced", work.rec.order))
         })?;
         let notes_before = work.rec.notes.len();
+        match self.check_shown(ctx, work, &shown, notes_before).await {
+            Ok(change) => Ok(change),
+            Err(e) => {
+                // Failed after the price moved (an offer dropped and the basket priced again,
+                // written with the holds taken so far): the order goes back to Prepared at a
+                // new revision, or a later commit would compare against the moved price and
+                // charge it as if the customer had been shown it.
+                if work.rec.priced.as_ref() != Some(&shown) {
+                    let changes = work.rec.notes[notes_before..].to_vec();
+                    work.rec.state = CheckoutState::Prepared;
+                    work.rec.revision += 1;
+                    work.rec.unconfirmed_change = Some(UnconfirmedChange::new(shown.total, changes));
+                    work.rec.due_at = self.holds_due(&work.rec);
+                    let _ = self.try_save(work).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn check_shown(
+        &self,
+        ctx: &Context,
+        work: &mut Work,
+        shown: &PricedBasket,
+        notes_before: usize,
+    ) -> Result<Option<PriceChange>> {
+        let shown = shown.clone();
         let now = self.now();
         let used: Vec<OfferId> = held_offers(&shown, &work.rec.offers).into_iter().map(|o| o.id).collect();
         let expired: Vec<(OfferId, String)> = work
@@ -167,6 +236,7 @@ impl Checkout<'_> {
         let changes = work.rec.notes[notes_before..].to_vec();
         work.rec.state = CheckoutState::Prepared;
         work.rec.revision += 1;
+        work.rec.unconfirmed_change = Some(UnconfirmedChange::new(shown.total, changes.clone()));
         work.rec.due_at = self.holds_due(&work.rec);
         self.save(work, "checkout.commit").await?;
         Ok(Some(PriceChange {

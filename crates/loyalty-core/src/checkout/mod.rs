@@ -57,7 +57,7 @@ use serde::{Deserialize, Serialize};
 pub use payment::{
     ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, PaymentKey, SimulatedPayment,
 };
-pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply};
+pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply, UnconfirmedChange};
 pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
 
 use crate::basket::{Basket, PricedBasket};

@@ -97,6 +97,8 @@ impl Checkout<'_> {
                 Some(mut w) => {
                     w.rec.state = CheckoutState::Preparing;
                     w.rec.due_at = Some(self.after(self.options.lease));
+                    // What this prepare answers is the price shown from now on.
+                    w.rec.unconfirmed_change = None;
                     w.rec.request = request.clone();
                     w.rec.fingerprint = request.fingerprint();
                     if self.try_save(&mut w).await? {

@@ -163,6 +163,13 @@ pub struct CheckoutRecord {
     /// instance leaves it alone until the lease ends, so the sale goes once.
     #[serde(default)]
     pub sending: bool,
+    /// The price moved at the last check before a charge (a hold lapsed and its offer was
+    /// taken, an offer expired) and nobody has confirmed the new total yet: a commit that names
+    /// no revision (a repeated [`Checkout::complete`](super::Checkout::complete), a
+    /// [`Checkout::commit_order`](super::Checkout::commit_order)) answers the price change
+    /// again instead of charging it. Cleared by a commit of this revision or a new prepare.
+    #[serde(default)]
+    pub unconfirmed_change: Option<UnconfirmedChange>,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
     /// A new charge after a decline or for a new total starts the next one.
     #[serde(default)]
@@ -206,10 +213,29 @@ impl CheckoutRecord {
             send_attempts: 0,
             send_unsettled: false,
             sending: false,
+            unconfirmed_change: None,
             payment_attempts: 0,
             due_at: None,
             updated_at: now,
         }
+    }
+}
+
+/// A price change the customer has not confirmed: what they were shown, and why it moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[non_exhaustive]
+pub struct UnconfirmedChange {
+    /// The total the customer confirmed before the price moved.
+    pub old_total: crate::money::Money,
+    /// What changed, readable by a cashier.
+    pub changes: Vec<String>,
+}
+
+impl UnconfirmedChange {
+    /// A change from `old_total`, for the reasons in `changes`.
+    pub fn new(old_total: crate::money::Money, changes: Vec<String>) -> UnconfirmedChange {
+        UnconfirmedChange { old_total, changes }
     }
 }
 
