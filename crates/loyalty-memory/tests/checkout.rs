@@ -1661,3 +1661,24 @@ async fn a_check_that_fails_after_the_price_moved_leaves_the_new_price_to_be_con
     }
     assert_eq!(w.payment.captures(), 0, "a price nobody was shown was charged");
 }
+
+#[tokio::test]
+async fn an_authorization_whose_reply_was_lost_is_voided_when_the_price_then_changes() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-pc5")).await.unwrap();
+    // The service authorizes, but its reply is lost: the order stays charging.
+    *w.payment.lose_authorize_reply.lock().unwrap() = true;
+    let err = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+    *w.payment.lose_authorize_reply.lock().unwrap() = false;
+    // Before the retry, the holds lapse and the coupon goes to another order.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    w.checkout.prepare(&ctx(), &order("o-pc5-other")).await.unwrap();
+    let Completion::PriceChanged(change) = w.checkout.commit(&ctx(), &prepared).await.unwrap() else {
+        panic!("the price moved")
+    };
+    assert_eq!(w.payment.voided().len(), 1, "the first attempt's authorization is voided, not left reserved");
+    let out = w.checkout.commit(&ctx(), &change.prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, change.new_total);
+    assert_eq!(w.payment.captures(), 1);
+}

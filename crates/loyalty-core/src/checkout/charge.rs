@@ -137,6 +137,7 @@ impl Checkout<'_> {
         // with the earlier attempt's result. Written with the state, so a resumed charge asks
         // again under the same key.
         work.rec.payment_attempts += 1;
+        work.rec.authorize_unknown = false;
         if !self.try_save(&mut work).await? {
             return Ok(None);
         }
@@ -248,7 +249,16 @@ impl Checkout<'_> {
     }
 
     /// Authorizes (unless an authorization is recorded), then captures and sends.
-    async fn authorize_and_finish(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
+    async fn authorize_and_finish(&self, ctx: &Context, work: Work) -> Result<Completion> {
+        match self.authorized(ctx, work).await? {
+            Ok(work) => self.capture_and_send(ctx, work).await,
+            Err(stopped) => Ok(stopped),
+        }
+    }
+
+    /// The order with its approved authorization recorded (asked for unless one is), or what
+    /// the payment answered instead (the customer must act); failures as the payment ended.
+    async fn authorized(&self, ctx: &Context, mut work: Work) -> Result<std::result::Result<Work, Completion>> {
         let Some(priced) = work.rec.priced.clone() else {
             return Err(super::corrupt(format!("order {} is charging without a price", work.rec.order)));
         };
@@ -260,6 +270,7 @@ impl Checkout<'_> {
                 Err(e) => return Err(self.declined(ctx, work, e, None).await),
             },
         };
+        work.rec.authorize_unknown = false;
         match answer {
             Authorized::ActionRequired { authorization, action } => {
                 work.rec.state = CheckoutState::AwaitingAction;
@@ -267,7 +278,7 @@ impl Checkout<'_> {
                 work.rec.action = Some(action.clone());
                 work.rec.due_at = Some(self.after(self.options.action_timeout));
                 self.save(&mut work, "payment.authorize").await?;
-                Ok(Completion::ActionRequired { order: work.rec.order.clone(), action })
+                Ok(Err(Completion::ActionRequired { order: work.rec.order.clone(), action }))
             }
             Authorized::Approved(a) => {
                 if a.amount != priced.total {
@@ -279,9 +290,23 @@ impl Checkout<'_> {
                 work.rec.authorization = Some(a);
                 work.rec.due_at = Some(self.after(self.options.lease));
                 self.save(&mut work, "payment.authorize").await?;
-                self.capture_and_send(ctx, work).await
+                Ok(Ok(work))
             }
         }
+    }
+
+    /// After a price change, the authorization of the old total must not be captured: voided,
+    /// or kept recorded (due at once) for the tick to void when the payment service fails.
+    async fn void_for_new_price(&self, work: &mut Work, auth: Authorization) {
+        work.rec.authorization = match self.payment.void(&auth).await {
+            Ok(()) => None,
+            Err(e) => {
+                work.rec.notes.push(format!("void failed: {e}"));
+                work.rec.due_at = Some(self.now());
+                Some(auth)
+            }
+        };
+        work.rec.action = None;
     }
 
     /// Captures, freezes the transaction (written before the send), sends.
@@ -345,6 +370,7 @@ impl Checkout<'_> {
     /// by order id and authorization); the caller gets a temporary error saying so.
     async fn still_charging(&self, mut work: Work, err: Error, step: &str) -> Error {
         work.rec.notes.push(format!("payment {step} outcome unknown: {}; retried", err.message()));
+        work.rec.authorize_unknown |= step == "authorize";
         work.rec.due_at = Some(self.now());
         let saved = self.save(&mut work, &format!("payment.{step}")).await;
         let mut message = format!(
@@ -400,6 +426,24 @@ impl Checkout<'_> {
             // Nothing authorized yet (the instance stopped first, or the service did not
             // answer), maybe long ago: everything is checked again as a commit does, so an
             // expired hold is taken again and a lost offer stops the charge with a new price.
+            // An authorize whose reply was lost may have reserved the money: its answer is
+            // learnt first (asked again under the same key, the service answers the same
+            // authorization), then everything is checked again, and a changed price voids it
+            // instead of leaving it reserved.
+            CheckoutState::Charging if work.rec.authorization.is_none() && work.rec.authorize_unknown => {
+                let mut work = match self.authorized(ctx, work).await? {
+                    Ok(work) => work,
+                    Err(stopped) => return Ok(stopped),
+                };
+                if let Some(change) = self.recheck(ctx, &mut work).await? {
+                    if let Some(auth) = work.rec.authorization.clone() {
+                        self.void_for_new_price(&mut work, auth).await;
+                        self.save(&mut work, "checkout.commit").await?;
+                    }
+                    return Ok(Completion::PriceChanged(change));
+                }
+                self.capture_and_send(ctx, work).await
+            }
             CheckoutState::Charging if work.rec.authorization.is_none() => {
                 if let Some(change) = self.recheck(ctx, &mut work).await? {
                     return Ok(Completion::PriceChanged(change));
@@ -439,16 +483,7 @@ impl Checkout<'_> {
         if let Some(change) = self.recheck(ctx, &mut work).await? {
             // The customer agreed to another amount: that authorization must not be captured.
             // One whose void failed stays recorded, and the tick voids it.
-            work.rec.authorization = match self.payment.void(&auth).await {
-                Ok(()) => None,
-                Err(e) => {
-                    work.rec.notes.push(format!("void failed: {e}"));
-                    // Due now: the tick voids it if no new attempt comes first.
-                    work.rec.due_at = Some(self.now());
-                    Some(auth)
-                }
-            };
-            work.rec.action = None;
+            self.void_for_new_price(&mut work, auth).await;
             self.save(&mut work, OP).await?;
             return Ok(Completion::PriceChanged(change));
         }

@@ -170,6 +170,12 @@ pub struct CheckoutRecord {
     /// again instead of charging it. Cleared by a commit of this revision or a new prepare.
     #[serde(default)]
     pub unconfirmed_change: Option<UnconfirmedChange>,
+    /// The current attempt's authorize call ended without an answer (a timeout): the money may
+    /// be reserved under the attempt's key. A resumed charge asks again under the same key
+    /// before anything else, so a price change then voids that authorization instead of
+    /// forgetting it.
+    #[serde(default)]
+    pub authorize_unknown: bool,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
     /// A new charge after a decline or for a new total starts the next one.
     #[serde(default)]
@@ -214,6 +220,7 @@ impl CheckoutRecord {
             send_unsettled: false,
             sending: false,
             unconfirmed_change: None,
+            authorize_unknown: false,
             payment_attempts: 0,
             due_at: None,
             updated_at: now,
