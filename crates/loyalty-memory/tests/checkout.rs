@@ -1591,22 +1591,33 @@ fn two_instances() -> (World, Checkout<'static>) {
     (w, other)
 }
 
+/// Runs `first` until it is inside a hold call, then starts `second` and lets the hold call
+/// go on shortly after (`second` may wait for `first`).
+async fn inside_a_hold_call<A, B>(w: &World, first: A, second: B) -> (A::Output, B::Output)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+{
+    let pause = w.provider.pause_next("holds.hold");
+    tokio::join!(first, async {
+        pause.reached().await;
+        let (second, ()) = tokio::join!(second, async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            pause.release();
+        });
+        second
+    })
+}
+
 #[tokio::test]
 async fn a_second_commit_while_the_first_takes_lapsed_holds_again_gets_its_result() {
     let (w, other) = two_instances();
     let prepared = w.checkout.prepare(&ctx(), &order("o-pc2")).await.unwrap();
     w.clock.advance(Duration::from_secs(16 * 60));
-    let pause = w.provider.pause_next("holds.hold");
     let c = ctx();
-    let (first, second) = tokio::join!(w.checkout.commit(&c, &prepared), async {
-        pause.reached().await;
-        // The second commit finds the order being charged and waits for it.
-        let (second, ()) = tokio::join!(other.commit(&c, &prepared), async {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            pause.release();
-        });
-        second
-    });
+    // The second commit finds the order being charged and waits for it.
+    let (first, second) =
+        inside_a_hold_call(&w, w.checkout.commit(&c, &prepared), other.commit(&c, &prepared)).await;
     let first = first.unwrap().into_outcome().unwrap();
     let second = second.expect("charged once, and the second commit says so").into_outcome().unwrap();
     assert_eq!(first, second);
@@ -1619,17 +1630,10 @@ async fn an_abort_while_a_commit_takes_lapsed_holds_again_loses_and_leaks_no_hol
     let (w, other) = two_instances();
     let prepared = w.checkout.prepare(&ctx(), &order("o-pc3")).await.unwrap();
     w.clock.advance(Duration::from_secs(16 * 60));
-    let pause = w.provider.pause_next("holds.hold");
     let c = ctx();
-    let (commit, abort) = tokio::join!(w.checkout.commit(&c, &prepared), async {
-        pause.reached().await;
-        // The abort finds the order being charged, waits for it, and then cannot abort a sale.
-        let (abort, ()) = tokio::join!(other.abort(&c, &prepared), async {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            pause.release();
-        });
-        abort
-    });
+    // The abort finds the order being charged, waits for it, and then cannot abort a sale.
+    let (commit, abort) =
+        inside_a_hold_call(&w, w.checkout.commit(&c, &prepared), other.abort(&c, &prepared)).await;
     let err = abort.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
     commit.unwrap().into_outcome().unwrap();
