@@ -477,7 +477,9 @@ fn checkout_record() -> Value {
         "priced": priced_basket(), "holds": [hold()], "hold_intents": [offer(offer_kinds()[1].clone())],
         "held_basket": "9f2c", "notes": [], "authorization": { "id": "a-1", "amount": money(20640) },
         "action": { "kind": "three_d_secure", "url": null }, "transaction": transaction(),
-        "outcome": outcome(), "dropped_claims": ["c-9"], "send_attempts": 1, "due_at": AT, "updated_at": AT
+        "outcome": outcome(), "dropped_claims": ["c-9"], "send_attempts": 1, "due_at": AT, "updated_at": AT,
+        "unconfirmed_change": { "old_total": money(20640), "changes": ["offer c-2: hold expired and the offer was taken"] },
+        "authorize_unknown": false, "sending": false
     })
 }
 

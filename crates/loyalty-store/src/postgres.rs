@@ -139,14 +139,17 @@ impl CheckoutStore for PostgresCheckoutStore {
         if claim.states.is_empty() || claim.limit == 0 {
             return Ok(Vec::new());
         }
-        // Rows another instance is claiming right now are skipped, not waited for.
+        // Rows another instance is claiming right now are skipped, not waited for. $7 is the
+        // bound past which a claim, a lease or the row's last write was made before the clock
+        // was set back (Claim::is_due); whole milliseconds compared strictly never find a row
+        // due that the checkout, at full precision, does not.
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "UPDATE checkouts SET claimed_by = $1, claimed_until = $2
              WHERE order_id IN (
                  SELECT order_id FROM checkouts
                  WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4 OR claimed_until > $7)
                    AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND (due_at <= $5
-                        OR (state = ANY($8) AND due_at > $7))))
+                        OR (state = ANY($8) AND due_at > $7) OR updated_at > $7)))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT $6
                  FOR UPDATE SKIP LOCKED)

@@ -149,7 +149,7 @@ impl CheckoutStore for SqliteCheckoutStore {
                  SELECT order_id FROM checkouts
                  WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_until > ?)
                    AND (? IS NULL OR (due_at IS NOT NULL AND (due_at <= ?
-                        OR (state IN ({}) AND due_at > ?))))
+                        OR (state IN ({}) AND due_at > ?) OR updated_at > ?)))
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT ?)
              RETURNING version, record",
@@ -165,8 +165,12 @@ impl CheckoutStore for SqliteCheckoutStore {
         for s in in_progress_labels() {
             q = q.bind(s);
         }
+        // Leases, and any row last written before the clock was set back (Claim::is_due);
+        // whole milliseconds compared strictly never find a row due the checkout does not.
+        let implausible = millis(claim.implausible_after(now));
         let rows = q
-            .bind(millis(claim.implausible_after(now)))
+            .bind(implausible)
+            .bind(implausible)
             .bind(claim.limit as i64)
             .fetch_all(&self.pool)
             .await

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use super::charge::is_claim;
 use super::{Checkout, CheckoutOutcome, CheckoutState, Claim, Delivery, TickReport, Work};
 use crate::capabilities::Resend;
@@ -247,7 +249,13 @@ impl Checkout<'_> {
             let _guard = self.lock_order(&order).await;
             // The claimed copy may be stale by now (a request changed the order while earlier
             // ones were worked on): act on the record as it stands, and only if still due.
-            let work = match self.load(&order).await {
+            let loaded = match self.load(&order).await {
+                Ok(Some(w)) if claim.written_before_set_back(w.rec.updated_at, now) => {
+                    self.after_set_back(w, now).await
+                }
+                other => other,
+            };
+            let work = match loaded {
                 Ok(Some(w))
                     if w.rec.due_at.is_some_and(|d| d <= now)
                         || (w.rec.state.is_in_progress()
@@ -267,6 +275,25 @@ impl Checkout<'_> {
             }
         }
         Ok(report)
+    }
+
+    /// A record written before this clock was set back: its due time is on the old clock, as
+    /// far ahead as the jump. A pending sale is resent now (early rather than a day late: the
+    /// send is the same sale under the same id). A wait that must not end early (a customer
+    /// in 3-D Secure, the holds of a checkout about to be paid) is counted again from now, at
+    /// most as long as it was meant to last. Leases keep their own rule (`lease_holds`).
+    async fn after_set_back(&self, mut work: Work, now: DateTime<Utc>) -> Result<Option<Work>> {
+        let Some(due) = work.rec.due_at.filter(|d| *d > now) else { return Ok(Some(work)) };
+        match work.rec.state {
+            CheckoutState::Pending => work.rec.due_at = Some(now),
+            s if s.is_in_progress() => return Ok(Some(work)),
+            _ => {
+                let wait = (due - work.rec.updated_at).max(chrono::Duration::zero());
+                work.rec.due_at = Some(now.checked_add_signed(wait).unwrap_or(due));
+            }
+        }
+        // Written on this clock from now on; another instance that wrote first wins.
+        Ok(self.try_save(&mut work).await?.then_some(work))
     }
 
     async fn tick_one(&self, ctx: &Context, mut work: Work, report: &mut TickReport) -> Result<()> {

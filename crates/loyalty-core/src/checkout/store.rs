@@ -21,9 +21,22 @@ pub(crate) fn beyond_two_leases(now: DateTime<Utc>, length: chrono::Duration) ->
     length.checked_mul(2).and_then(|twice| now.checked_add_signed(twice)).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-/// Which records to claim: those in `states` that are due by `due_by` (any due time when
-/// `None`; also those holding a lease written before the clock was set back,
-/// [`Claim::lapsed_lease`]) and not claimed by anyone else right now.
+/// Which records to claim: those in `states` that are due by `due_by` and not claimed by
+/// anyone else right now ([`Claim::is_due`], [`Claim::may_take`]).
+///
+/// # A clock set back
+/// Due times, leases and claims are judged on the claimer's clock. When that clock was set
+/// back (an NTP step, a restored VM), what was written before the jump lies ahead of it by as
+/// much as the jump, and would otherwise wait it out. The bound is the one leases use,
+/// [`Claim::implausible_after`] (two claim lengths ahead of now), so another instance's
+/// clock a few seconds apart never makes a record due early:
+/// - a claim ending after the bound counts as lapsed ([`Claim::may_take`]);
+/// - a record with a due time, in any state, written (`updated_at`) after the bound was
+///   written before the clock was set back and is due now, whatever its due time says: a
+///   pending sale's resend backoff, a payment's action timeout, a prepared checkout's hold
+///   expiry ([`Claim::written_before_set_back`]);
+/// - an in-progress record whose lease ends after the bound is due now too
+///   ([`Claim::lapsed_lease`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Claim {
@@ -72,6 +85,28 @@ impl Claim {
         state.is_in_progress() && due_at > self.implausible_after(now)
     }
 
+    /// Whether a record last written at `updated_at` was written before the clock was set
+    /// back: it was written after [`Claim::implausible_after`], more than two claim lengths
+    /// ahead of `now`. Such a record's due time (a backoff, an action timeout, a hold expiry)
+    /// is on the old clock, so it is due now, in every state, or it would wait out the jump.
+    pub fn written_before_set_back(&self, updated_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        updated_at > self.implausible_after(now)
+    }
+
+    /// Whether `record` is due for this claim at `now` (its state and claim aside): any record
+    /// when `due_by` is `None`; otherwise one with a due time that is at or before `due_by`,
+    /// or that holds a lease written before the clock was set back ([`Claim::lapsed_lease`]),
+    /// or that was itself written before the clock was set back
+    /// ([`Claim::written_before_set_back`]). A record with no due time waits for nothing.
+    pub fn is_due(&self, record: &CheckoutRecord, now: DateTime<Utc>) -> bool {
+        let Some(by) = self.due_by else { return true };
+        record.due_at.is_some_and(|d| {
+            d <= by
+                || self.lapsed_lease(record.state, d, now)
+                || self.written_before_set_back(record.updated_at, now)
+        })
+    }
+
     /// Whether a record claimed until `claimed_until` (or never) may be claimed at `now`.
     pub fn may_take(&self, claimed_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
         claimed_until.is_none_or(|until| until <= now || until > self.implausible_after(now))
@@ -91,7 +126,7 @@ impl Claim {
 ///   returns a record another live claim holds, so each pending send or expired hold is worked
 ///   by exactly one instance at a time. Saving a record ends its claim. A claim ending after
 ///   [`Claim::implausible_after`] was made before the clock was set back and counts as lapsed
-///   ([`Claim::may_take`]).
+///   ([`Claim::may_take`]); a record written after it is due now ([`Claim::is_due`]).
 /// - Ledgers follow the same versioning as records.
 ///
 /// # Errors
@@ -182,12 +217,7 @@ impl CheckoutStore for MemoryCheckoutStore {
             .records
             .values()
             .filter(|(r, _, claimed)| {
-                claim.states.contains(&r.state)
-                    && claim.may_take(*claimed, now)
-                    && match claim.due_by {
-                        None => true,
-                        Some(by) => r.due_at.is_some_and(|d| d <= by || claim.lapsed_lease(r.state, d, now)),
-                    }
+                claim.states.contains(&r.state) && claim.may_take(*claimed, now) && claim.is_due(r, now)
             })
             .map(|(r, _, _)| (r.due_at.unwrap_or(r.updated_at), r.order.clone()))
             .collect();

@@ -1,0 +1,152 @@
+//! A record written before the clock was set back (an NTP step, a restored VM) is due now in
+//! every state, on every store, so the background work does not wait out the jump; a clock a
+//! few seconds apart makes nothing due early. PostgreSQL is the database
+//! `LOYALTY_TEST_POSTGRES_URL` names; each test works in its own schema.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use loyalty_core::checkout::{
+    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore,
+};
+use loyalty_core::{Basket, Currency, Line, Money};
+use loyalty_store::SqliteCheckoutStore;
+use rust_decimal::Decimal;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+/// A record in `state` due at `due`, last written at `written` (built from its JSON form, as
+/// records are the core's to make).
+fn record(
+    order: &str,
+    state: CheckoutState,
+    due: Option<DateTime<Utc>>,
+    written: DateTime<Utc>,
+) -> CheckoutRecord {
+    let basket = Basket::new(Currency::NOK).with_line(Line::new(
+        "1",
+        "COF-500",
+        Decimal::ONE,
+        Money::new(12_900, Currency::NOK),
+    ));
+    let request = CheckoutRequest::new(order, basket);
+    let json = serde_json::json!({
+        "order": order,
+        "state": serde_json::to_value(state).unwrap(),
+        "fingerprint": request.fingerprint(),
+        "revision": 1,
+        "request": request,
+        "member": null,
+        "signed_up": false,
+        "offers": [],
+        "priced": null,
+        "holds": [],
+        "hold_intents": [],
+        "held_basket": null,
+        "notes": [],
+        "authorization": null,
+        "action": null,
+        "transaction": null,
+        "outcome": null,
+        "dropped_claims": [],
+        "send_attempts": 0,
+        "due_at": due,
+        "updated_at": written,
+    });
+    serde_json::from_value(json).expect("a record")
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_store() -> Arc<dyn CheckoutStore> {
+    let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("set LOYALTY_TEST_POSTGRES_URL to a PostgreSQL database; .ci/run installs and starts one")
+    });
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let schema = format!(
+        "setback_{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    Arc::new(loyalty_store::PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
+}
+
+/// Every store, and the folder holding the SQLite file (keep it while the stores are used).
+async fn every_store() -> (Vec<(&'static str, Arc<dyn CheckoutStore>)>, tempfile::TempDir) {
+    let dir = tempfile::Builder::new().prefix("loyalty-setback-").tempdir().unwrap();
+    let sqlite = SqliteCheckoutStore::open(dir.path().join("checkout.db")).await.expect("store opens");
+    let stores = vec![
+        ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
+        ("sqlite", Arc::new(sqlite) as Arc<dyn CheckoutStore>),
+        #[cfg(feature = "postgres")]
+        ("postgres", postgres_store().await),
+    ];
+    (stores, dir)
+}
+
+/// The background work's claim: every state, due by now, for a lease of a minute.
+fn tick_claim(now: DateTime<Utc>) -> Claim {
+    Claim::new(CheckoutState::ALL.to_vec(), "tick", now + Duration::minutes(1), 100).due_by(now)
+}
+
+async fn claimed(store: &dyn CheckoutStore, now: DateTime<Utc>) -> Vec<String> {
+    let mut orders: Vec<String> = store
+        .claim(&tick_claim(now), now)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.value.order.as_str().to_owned())
+        .collect();
+    orders.sort();
+    orders
+}
+
+#[tokio::test]
+async fn a_backoff_an_action_timeout_and_a_hold_expiry_written_before_a_set_back_are_due_now() {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
+        // Written at t0 on the old clock: a resend in 10 minutes, a customer's 3-D Secure
+        // timeout in 30, holds expiring in 15; a delivered sale waits for nothing.
+        let waits = [
+            ("o-backoff", CheckoutState::Pending, Duration::minutes(10)),
+            ("o-action", CheckoutState::AwaitingAction, Duration::minutes(30)),
+            ("o-holds", CheckoutState::Prepared, Duration::minutes(15)),
+        ];
+        for (order, state, after) in waits {
+            store.save(&record(order, state, Some(t0() + after), t0()), None).await.unwrap().unwrap();
+        }
+        store.save(&record("o-sent", CheckoutState::Sent, None, t0()), None).await.unwrap().unwrap();
+        // The clock is set back a day, then two hours pass.
+        let now = t0() - Duration::days(1) + Duration::hours(2);
+        assert_eq!(claimed(store.as_ref(), now).await, ["o-action", "o-backoff", "o-holds"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_record_written_on_a_clock_up_to_two_leases_ahead_is_not_due_early() {
+    let (stores, _dir) = every_store().await;
+    for (name, store) in stores {
+        store
+            .save(
+                &record("o-action", CheckoutState::AwaitingAction, Some(t0() + Duration::minutes(30)), t0()),
+                None,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        // Another instance's clock seconds behind, and up to two leases (two minutes) behind.
+        for behind in [Duration::seconds(5), Duration::minutes(2)] {
+            assert!(claimed(store.as_ref(), t0() - behind).await.is_empty(), "{name}: {behind} behind");
+        }
+        // A moment more than two leases behind: written before the clock was set back.
+        let now = t0() - Duration::minutes(2) - Duration::milliseconds(1);
+        assert_eq!(claimed(store.as_ref(), now).await, ["o-action"], "{name}");
+    }
+}
