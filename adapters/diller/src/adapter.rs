@@ -8,7 +8,7 @@ use loyalty_core::{
     HoldRequest, HoldStyle, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, Offer,
     OfferKind, OfferRef, Offers, Provider, Redemptions, RefKind, Refund, RegisterMember, Reinstatement,
     Resend, Result, ReturnStyle, Segment, SendOutcome, SystemClock, Transaction, TransactionId,
-    TransactionReceipt, Transactions, UsageCounting, Validation,
+    TransactionReceipt, Transactions, UsageCounting, Validation, WriteEffect,
 };
 use tokio::sync::OnceCell;
 
@@ -88,7 +88,7 @@ fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
         return stamp_target(op, &offer.reference);
     }
     if !matches!(offer.kind, OfferKind::Coupon { .. }) {
-        return Err(Error::invalid(PROVIDER, op, "offer.kind", "Diller holds only coupons and stamp cards"));
+        return Err(invalid_here(op, "offer.kind", "Diller holds only coupons and stamp cards"));
     }
     // The coupon code is the key of C3-C5 (§4.3); a coupon's reference is its code. An offer
     // known only by its id (`coupon:<code>`, as this adapter names coupons) carries the code too.
@@ -104,7 +104,7 @@ fn target(op: &str, offer: &Offer) -> Result<OfferTarget> {
         }),
     };
     if code.is_empty() {
-        return Err(Error::invalid(PROVIDER, op, "offer.reference", "missing coupon code"));
+        return Err(invalid_here(op, "offer.reference", "missing coupon code"));
     }
     Ok(OfferTarget::Coupon(code))
 }
@@ -137,12 +137,17 @@ fn hold_target(op: &str, hold: &Hold) -> Result<OfferTarget> {
     }
 }
 
+/// Bad input refused here, before any request: nothing was sent.
+fn invalid_here(op: &str, field: &str, reason: impl Into<String>) -> Error {
+    Error::invalid(PROVIDER, op, field, reason).with_effect(WriteEffect::NotSent)
+}
+
 /// A stamp card's reference is its numeric id (§5.5).
 fn stamp_target(op: &str, reference: &OfferRef) -> Result<OfferTarget> {
     let raw = reference.value.strip_prefix(wire::STAMP_PREFIX).unwrap_or(&reference.value);
-    let stamp = raw.parse().map_err(|_| {
-        Error::invalid(PROVIDER, op, "offer.reference", format!("{raw:?} is no Diller stamp card id"))
-    })?;
+    let stamp = raw
+        .parse()
+        .map_err(|_| invalid_here(op, "offer.reference", format!("{raw:?} is no Diller stamp card id")))?;
     Ok(OfferTarget::Stamp(stamp))
 }
 
@@ -286,7 +291,7 @@ impl Members for DillerAdapter {
             }
             MemberLookup::Phone(p) => {
                 if !p.is_well_formed() {
-                    return Err(Error::invalid(PROVIDER, OP, "phone", "expected +country code and digits"));
+                    return Err(invalid_here(OP, "phone", "expected +country code and digits"));
                 }
                 // International form with `+` (§4.2); the transport encodes it as %2B.
                 SearchKey::Phone(p.e164())
@@ -299,6 +304,14 @@ impl Members for DillerAdapter {
         };
         // "No match" is 200 [] or an error, depending on the server (§4.2, [I]).
         match self.client.search_members(ctx, OP, &key).await {
+            // An identifier Diller does not keep unique per country (§5.3) can match several
+            // members: which one buys is not ours to guess.
+            Ok(list) if list.len() > 1 => Err(Error::new(ErrorKind::Ambiguous, PROVIDER, OP)
+                .with_effect(WriteEffect::NotSent)
+                .with_message(format!(
+                    "{} members match; look the member up by another identifier",
+                    list.len()
+                ))),
             Ok(list) => list.into_iter().next().map(|w| Self::member(OP, w)).transpose(),
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e),
@@ -559,9 +572,10 @@ impl Transactions for DillerAdapter {
     async fn send(&self, ctx: &Context, transaction: &Transaction) -> Result<TransactionReceipt> {
         const OP: &str = SEND_OPERATION;
         // T1 is posted under the member (§4.5): an anonymous sale has nowhere to go.
-        let member = transaction.member.as_ref().ok_or_else(|| {
-            Error::invalid(PROVIDER, OP, "member", "Diller records transactions of members only")
-        })?;
+        let member = transaction
+            .member
+            .as_ref()
+            .ok_or_else(|| invalid_here(OP, "member", "Diller records transactions of members only"))?;
         let department = self.department(ctx, transaction.department.as_ref());
         let body = wire::CreateTransactionRequest::try_from(wire::TransactionInput {
             transaction,
@@ -597,9 +611,10 @@ impl Transactions for DillerAdapter {
 
     async fn refund(&self, ctx: &Context, refund: &Refund) -> Result<TransactionReceipt> {
         const OP: &str = REFUND_OPERATION;
-        let member = refund.member.as_ref().ok_or_else(|| {
-            Error::invalid(PROVIDER, OP, "member", "Diller refunds are posted under the member")
-        })?;
+        let member = refund
+            .member
+            .as_ref()
+            .ok_or_else(|| invalid_here(OP, "member", "Diller refunds are posted under the member"))?;
         let department = self.department(ctx, None);
         let body = wire::CreateRefundTransactionRequest::try_from(wire::RefundInput {
             refund,

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use loyalty_core::{Clock, Context, Error, ErrorKind, SystemClock};
+use loyalty_core::{Clock, Context, Error, ErrorKind, SystemClock, WriteEffect};
 use loyalty_http::{encode_segment, Call, HttpClient, HttpConfig, OAuth2ClientCredentials, Response, Retry};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -205,7 +205,9 @@ impl DillerClient {
         let (name, value) = key.pair();
         if value.trim().is_empty() {
             // An empty parameter counts as absent at Diller (§4.2), so it would search nothing.
-            return Err(Error::invalid(PROVIDER, op, name, "must not be empty"));
+            return Err(
+                Error::invalid(PROVIDER, op, name, "must not be empty").with_effect(WriteEffect::NotSent)
+            );
         }
         self.read(ctx, op, Call::get(op, self.store_path("/members/search")).query(name, value)).await
     }

@@ -189,13 +189,12 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     if status == 422 {
         return new(ErrorKind::Invalid { field: "body".into(), reason: text.clone() }).with_message(text);
     }
-    let code = if has(names::EXPIRED_PHRASES) {
-        Some(names::CODE_EXPIRED)
-    } else if has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES) {
-        Some(names::CODE_USED_UP)
-    } else {
-        None
-    };
+    // An expired offer is the core's `Expired` (as SessionM's `offer_expired`); used up or
+    // short of stamps stays `Rejected`.
+    if has(names::EXPIRED_PHRASES) {
+        return new(ErrorKind::Expired).with_message(text).with_vendor_code(names::CODE_EXPIRED);
+    }
+    let code = (has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES)).then_some(names::CODE_USED_UP);
     let err = new(ErrorKind::Rejected).with_message(text);
     match code {
         Some(c) => err.with_vendor_code(c),
@@ -603,7 +602,7 @@ mod tests {
                 )
             },
             Row {
-                kind: Some("rejected"),
+                kind: Some("expired"),
                 code: Some("expired"),
                 // coupon_refusal_is_error setting: the refusal arrives as a 400 problem (§7.5).
                 ..row(

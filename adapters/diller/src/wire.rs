@@ -24,7 +24,7 @@ use loyalty_core::{
     Gender as CoreGender, Member, MemberId, Money, Offer, OfferKind, OfferRef, Phone as CorePhone, RefKind,
     Refund, RegisterMember, Rounding, Scope, Segment as CoreSegment, SegmentAnswer, SegmentKind,
     SegmentOption as CoreSegmentOption, SegmentValue as CoreSegmentValue, StampAction,
-    StampCard as CoreStampCard, Transaction, TransactionLine,
+    StampCard as CoreStampCard, Transaction, TransactionLine, WriteEffect,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -124,7 +124,8 @@ impl ConversionError {
 
     /// As an `Invalid` error of `operation` (a request we could not build).
     pub fn invalid(self, operation: &str) -> Error {
-        Error::invalid(crate::PROVIDER, operation, self.field, self.reason)
+        // Refused here, before any request: nothing was sent.
+        Error::invalid(crate::PROVIDER, operation, self.field, self.reason).with_effect(WriteEffect::NotSent)
     }
 
     /// As a `Protocol` error of `operation` (a reply we could not read).
@@ -1889,14 +1890,12 @@ fn segment_answer(s: &MemberSegmentResponse, at: usize) -> Conv<Option<SegmentAn
         || s.selected_options.clone().unwrap_or_default().iter().map(i64::to_string).collect::<Vec<_>>();
     let value = match &s.type_ {
         Some(SegmentType::Text) => text.map(|t| CoreSegmentValue::Text(t.to_string())),
-        Some(SegmentType::DateTime) => match text {
-            None => None,
-            Some(t) => Some(CoreSegmentValue::Date(
-                DillerDateTime::parse(t)
-                    .date()
-                    .ok_or_else(|| ConversionError::new(field("value"), "not a date"))?,
-            )),
-        },
+        // The value is plain text at Diller (§6.3): an answer typed elsewhere in another form
+        // ("17.05.2024") is kept as text, not made a reason to refuse the whole member.
+        Some(SegmentType::DateTime) => text.map(|t| match DillerDateTime::parse(t).date() {
+            Some(date) => CoreSegmentValue::Date(date),
+            None => CoreSegmentValue::Text(t.to_string()),
+        }),
         Some(SegmentType::Radio | SegmentType::Dropdown | SegmentType::Checkbox) => {
             let c = choices();
             (!c.is_empty()).then_some(CoreSegmentValue::Choices(c))
@@ -2390,7 +2389,11 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
     // net disagrees would be booked wrong at Diller, so it is refused here.
     // Weighed goods may carry more digits than the currency; the frozen net may differ from
     // the exact product only by rounding (less than one minor unit).
-    let total_price = l.quantity * l.unit_price.to_decimal() - l.discount.to_decimal();
+    let total_price = l
+        .quantity
+        .checked_mul(l.unit_price.to_decimal())
+        .and_then(|gross| gross.checked_sub(l.discount.to_decimal()))
+        .ok_or_else(|| ConversionError::new(field("quantity"), "quantity × unit_price is too large"))?;
     let minor_unit = Decimal::new(1, currency.exponent());
     if (total_price - l.net.to_decimal()).abs() >= minor_unit {
         return Err(ConversionError::new(

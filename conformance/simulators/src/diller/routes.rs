@@ -702,7 +702,9 @@ fn conflict(inner: &Inner, except: Option<&str>, phone: Option<&str>, p: &Profil
                 return Some(field_error("email", "A member with this e-mail address already exists."));
             }
         }
-        if p.additional_identifiers.iter().any(|i| m.profile.additional_identifiers.contains(i)) {
+        if inner.settings.unique_identifiers
+            && p.additional_identifiers.iter().any(|i| m.profile.additional_identifiers.contains(i))
+        {
             return Some(field_error(
                 "additional_identifiers",
                 "A member with this identifier already exists.",

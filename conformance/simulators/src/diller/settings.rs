@@ -149,6 +149,9 @@ pub struct DillerSettings {
     pub refund_total_must_be_positive: bool,
     /// An `email` without `@` answers a 400 problem (default true); false = stored as given.
     pub email_requires_at: bool,
+    /// The store's `member_identifier.is_unique_per_country` (default true): false lets two
+    /// members share an identifier, so an identifier search can find both (§5.3, §7.3).
+    pub unique_identifiers: bool,
 }
 
 impl Default for DillerSettings {
@@ -178,6 +181,7 @@ impl Default for DillerSettings {
             reject_unknown_departments: true,
             refund_total_must_be_positive: true,
             email_requires_at: true,
+            unique_identifiers: true,
         }
     }
 }

@@ -349,7 +349,7 @@ impl Inner {
                 "follower_signup_points": 100,
                 "currency_points_ratio": num(s.ratio),
             },
-            "member_identifier": {"type": demo::IDENTIFIER_TYPE, "is_unique_per_country": true},
+            "member_identifier": {"type": demo::IDENTIFIER_TYPE, "is_unique_per_country": self.settings.unique_identifiers},
             "privacy_policy_url": "https://demo-client.example/privacy",
         })
     }
