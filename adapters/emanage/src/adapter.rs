@@ -426,7 +426,20 @@ impl Carts for EmanageAdapter {
             upgrade: None,
         };
         let session = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
-        Ok(self.read_after(ctx, OP, &session, catalogue).await?.cart)
+        let read = self.read_after(ctx, OP, &session, catalogue).await?;
+        // A test cart's later calls know it only from the configuration or the cart's own
+        // `test` flag (never remembered here): where eManage does not show the flag, its lines
+        // and checkout would go out live, a test card charged on the live API. Refused, with
+        // the fix named; the test session just opened holds nothing and is left to lapse.
+        if test && !self.test(Some(&read)) {
+            return Err(Error::new(ErrorKind::Unsupported, PROVIDER, OP)
+                .with_effect(WriteEffect::NotSent)
+                .with_message(
+                    "eManage does not show this cart as a test cart, so its checkout would go out live: \
+                     set test_mode = true for test carts",
+                ));
+        }
+        Ok(read.cart)
     }
 
     async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart> {
@@ -447,23 +460,47 @@ impl Carts for EmanageAdapter {
         // The vendor's clients add a product again by updating its line to the summed quantity
         // (§6.4 notes); `add` of a product already there is a 409 (checklist 6).
         let existing = before.cart.lines.iter().find(|l| &l.product_id == product && l.upgrade.is_none());
-        match existing {
-            Some(l) => {
-                let held = convert::units(l.quantity, "quantity").map_err(|e| e.protocol(OP))?;
-                let sum = held
-                    .checked_add(quantity)
-                    .ok_or_else(|| Error::invalid(PROVIDER, OP, "quantity", "too many units"))?;
-                self.client.update(ctx, OP, cart.as_str(), id, sum).await?;
-            }
+        let held = match existing {
+            Some(l) => convert::units(l.quantity, "quantity").map_err(|e| e.protocol(OP))?,
+            None => 0,
+        };
+        let sum =
+            held.checked_add(quantity).ok_or_else(|| Error::invalid(PROVIDER, OP, "quantity", "too many units"))?;
+        let sent = match existing {
+            Some(_) => self.client.update(ctx, OP, cart.as_str(), id, sum).await,
             None => {
                 let body =
                     wire::AddRequest { line: self.line(OP, &before.catalogue, id, quantity)?, upgrade: None };
                 // A test cart's lines are test lines too (§11: `behaviorId=2` on `new` and `add`).
                 let test = self.test(Some(&before));
-                self.client.add(ctx, OP, cart.as_str(), &body, test).await?;
+                self.client.add(ctx, OP, cart.as_str(), &body, test).await.map(|_| ())
             }
+        };
+        match sent {
+            Ok(()) => Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart),
+            // It may have reached eManage (a timeout, an unreadable reply; clients never read
+            // the add reply, §6.4): the cart read back says (§10), so a caller's retry does
+            // not add the units twice.
+            Err(e) if e.effect() == WriteEffect::Unknown => {
+                let after = match self.read_after(ctx, OP, cart, before.catalogue).await {
+                    Ok(after) => after,
+                    Err(_) => return Err(e),
+                };
+                let units: Decimal = after
+                    .cart
+                    .lines
+                    .iter()
+                    .filter(|l| &l.product_id == product && l.upgrade.is_none())
+                    .map(|l| l.quantity)
+                    .sum();
+                if units == Decimal::from(sum) {
+                    Ok(after.cart)
+                } else {
+                    Err(e)
+                }
+            }
+            Err(e) => Err(e),
         }
-        Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart)
     }
 
     async fn set_quantity(

@@ -28,11 +28,11 @@ async fn start_live(settings: EmanageSettings) -> Env {
     let (server, probe) =
         EmanageSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
     let relay = relay(server.base_url().to_string()).await;
-    let adapter = EmanageAdapter::with_clock(
-        config(&relay, Duration::from_secs(5), CapturePolicy::Remainder),
-        Arc::new(Bridge(clock.clone())),
-    )
-    .expect("adapter builds");
+    // The live GET does not say a cart is a test cart: test runs set test mode (§11).
+    let mut config = config(&relay, Duration::from_secs(5), CapturePolicy::Remainder);
+    config.test_mode = true;
+    let adapter =
+        EmanageAdapter::with_clock(config, Arc::new(Bridge(clock.clone()))).expect("adapter builds");
     Env { adapter, server, probe, clock }
 }
 

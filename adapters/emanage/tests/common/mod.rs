@@ -53,13 +53,15 @@ pub fn config(base_url: &str, timeout: Duration, policy: CapturePolicy) -> Emana
 
 pub async fn start_full(settings: EmanageSettings, timeout: Duration, policy: CapturePolicy) -> Env {
     let clock = SimClock::default();
+    // A cart GET without the simulator's extras does not say a cart is a test cart, so the
+    // tests' test carts need test mode, as test runs against the live API do (§11).
+    let test_mode = !settings.cart_extras;
     let (server, probe) =
         EmanageSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
-    let adapter = EmanageAdapter::with_clock(
-        config(server.base_url(), timeout, policy),
-        Arc::new(Bridge(clock.clone())),
-    )
-    .expect("adapter builds");
+    let mut config = config(server.base_url(), timeout, policy);
+    config.test_mode = test_mode;
+    let adapter =
+        EmanageAdapter::with_clock(config, Arc::new(Bridge(clock.clone()))).expect("adapter builds");
     Env { adapter, server, probe, clock }
 }
 

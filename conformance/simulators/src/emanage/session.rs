@@ -358,7 +358,14 @@ pub(crate) fn price(
                     UpgradeStatus::Discarded => c.origin_unit,
                     _ => c.head().1.max(c.origin_unit),
                 };
-                (c.origin_unit, list, Decimal::ZERO, Some((c.status, c.origin_product)))
+                // The shipping paid for the original line stays paid: an upgrade charges only
+                // the price difference (§9.1), as a split line's plain part keeps its shipping.
+                let ship = campaign
+                    .product(c.origin_product)
+                    .and_then(|p| p.shipping(c.origin_shipping))
+                    .map(|s| s.price)
+                    .unwrap_or_default();
+                (c.origin_unit, list, ship, Some((c.status, c.origin_product)))
             }
             (None, Some(delta)) => (delta, delta, Decimal::ZERO, None),
             (None, None) => {
