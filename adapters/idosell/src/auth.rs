@@ -135,10 +135,14 @@ impl SessionSource for IdosellLogin {
             Err(e) => return Err(e),
         };
         let lifetime = chrono::Duration::from_std(SESSION_LIFETIME).unwrap_or(chrono::Duration::zero());
+        // The reply's own expiry, where the names table reads one, only when it is plausible:
+        // one already past or beyond the 15 minutes (a time written in another zone) would make
+        // every call log in again, or keep a session the wholesaler has dropped.
         let expires_at = reply
             .expires
             .as_deref()
             .and_then(|t| wire::convert::local_time(t, self.zone, "expires").ok())
+            .filter(|at| *at > now && *at <= now + lifetime)
             .unwrap_or(now + lifetime);
         Ok(Session { key: Secret::new(reply.session_key), expires_at })
     }

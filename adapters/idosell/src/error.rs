@@ -19,7 +19,8 @@
 //! | 200, internal (99) | `Unavailable` | yes | unknown |
 //! | 200, a code the table does not know | `Rejected` | no | unknown |
 //! | 200 without an `errors` block, or unreadable | `Protocol` | no | unknown |
-//! | SOAP `Fault` (any status) | `Protocol` | no | rejected before acting |
+//! | SOAP `Fault` `Client`, `VersionMismatch`, or an unknown method (any status) | `Protocol` | no | rejected before acting |
+//! | any other SOAP `Fault` (`Server`: a handler failed, maybe after acting) | `Protocol` | no | unknown |
 //! | 413 (the oversize alternative of §9.4) | `Invalid { field: "body" }` | no | rejected before acting |
 //! | 429 | `RateLimited { retry_after }` | yes | rejected before acting |
 //! | 408, 5xx without a fault | `Unavailable` | yes (not 501) | unknown |
@@ -31,6 +32,22 @@ use loyalty_http::{excerpt, parse_retry_after, ClassifyInput};
 
 use crate::names::{FaultClass, FaultCodes};
 use crate::wire::xml::{scan_errors, Scan};
+
+/// What a SOAP `Fault` says about the call's effect. The request itself refused (a `Client` or
+/// `VersionMismatch` fault, an unknown method: PHP's "Procedure … not present") was not acted
+/// on. Any other fault (`Server`: PHP turns a handler's uncaught failure into one, maybe after
+/// the order was written) leaves the effect unknown, so a placement is looked up before it is
+/// tried again (§3.5, §9.1).
+fn fault_effect(code: &str, text: &str) -> WriteEffect {
+    let local = code.rsplit(':').next().unwrap_or(code);
+    let refused = ["Client", "VersionMismatch", "MustUnderstand"].iter().any(|c| local.starts_with(c))
+        || text.contains("not present");
+    if refused {
+        WriteEffect::RejectedBeforeActing
+    } else {
+        WriteEffect::Unknown
+    }
+}
 
 /// Classifies a reply with the working fault table ([`FaultCodes::default`]).
 pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
@@ -46,7 +63,7 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
     if let Ok(Scan::Fault { code, text }) = &scan {
         return Some(
             new(ErrorKind::Protocol)
-                .with_effect(WriteEffect::RejectedBeforeActing)
+                .with_effect(fault_effect(code, text))
                 .with_vendor_code(excerpt(code))
                 .with_message(format!("SOAP Fault (HTTP {status}): {}", excerpt(text))),
         );
@@ -243,6 +260,25 @@ mod tests {
             Row {
                 code: Some("SOAP-ENV:Client"),
                 ..row("SOAP fault 200", 200, FAULT.into(), Some("protocol"))
+            },
+            // A Server fault: PHP's answer to a handler that failed, maybe after writing the
+            // order. Unknown, so a placement is looked up before it is tried again.
+            Row {
+                code: Some("SOAP-ENV:Server"),
+                effect: Unknown,
+                ..row("SOAP Server fault", 500, FAULT.replace("Client", "Server"), Some("protocol"))
+            },
+            // The unknown-method fault is a Server fault too, but nothing ran.
+            Row {
+                code: Some("SOAP-ENV:Server"),
+                ..row(
+                    "unknown method",
+                    500,
+                    FAULT
+                        .replace("Client", "Server")
+                        .replace("Bad Request", "Procedure 'placeOrdr' not present"),
+                    Some("protocol"),
+                )
             },
             Row {
                 effect: Unknown,
