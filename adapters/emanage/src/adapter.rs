@@ -464,8 +464,9 @@ impl Carts for EmanageAdapter {
             Some(l) => convert::units(l.quantity, "quantity").map_err(|e| e.protocol(OP))?,
             None => 0,
         };
-        let sum =
-            held.checked_add(quantity).ok_or_else(|| Error::invalid(PROVIDER, OP, "quantity", "too many units"))?;
+        let sum = held
+            .checked_add(quantity)
+            .ok_or_else(|| Error::invalid(PROVIDER, OP, "quantity", "too many units"))?;
         let sent = match existing {
             Some(_) => self.client.update(ctx, OP, cart.as_str(), id, sum).await,
             None => {

@@ -145,7 +145,6 @@ impl fmt::Debug for EmanageConfig {
     }
 }
 
-
 impl EmanageConfig {
     /// A builder with the defaults.
     pub fn builder() -> EmanageConfigBuilder {
@@ -431,7 +430,6 @@ impl fmt::Debug for EmanageConfigBuilder {
             .finish()
     }
 }
-
 
 impl Default for EmanageConfigBuilder {
     fn default() -> Self {

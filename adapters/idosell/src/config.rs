@@ -165,7 +165,6 @@ impl fmt::Debug for IdosellConfig {
     }
 }
 
-
 impl IdosellConfig {
     /// A builder with the defaults.
     pub fn builder() -> IdosellConfigBuilder {
@@ -400,7 +399,6 @@ impl fmt::Debug for IdosellConfigBuilder {
             .finish()
     }
 }
-
 
 impl Default for IdosellConfigBuilder {
     fn default() -> Self {

@@ -165,7 +165,6 @@ impl fmt::Debug for SessionmConfig {
     }
 }
 
-
 impl SessionmConfig {
     /// A builder with the defaults.
     pub fn builder() -> SessionmConfigBuilder {
@@ -385,7 +384,6 @@ impl fmt::Debug for SessionmConfigBuilder {
             .finish()
     }
 }
-
 
 impl Default for SessionmConfigBuilder {
     fn default() -> Self {

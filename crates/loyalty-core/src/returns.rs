@@ -46,6 +46,11 @@ pub struct ReturnLedger {
     /// False when the provider never got the sale (refused, or no transactions): returns
     /// then only refund, nothing is sent.
     pub delivered: bool,
+    /// The fingerprint of each processed return's request (its lines and quantities), by
+    /// return id: a used return id asked again for other goods is a `Conflict`, not answered
+    /// with the first return's outcome. Ledgers written before it was kept have none.
+    #[serde(default)]
+    pub requests: BTreeMap<TransactionId, String>,
     /// The live version (`current`) was cancelled at the provider by the return under way,
     /// which stopped before sending what is kept: a retry of that return sends it without
     /// cancelling twice.
@@ -93,12 +98,110 @@ impl ReturnLedger {
             under_way: None,
             delivered: true,
             current_cancelled: false,
+            requests: BTreeMap::new(),
         }
     }
 
     fn returned_of(&self, line: &LineId) -> Decimal {
         self.returned.get(line).copied().unwrap_or_default()
     }
+
+    /// The live version is cancelled while goods are still kept: the vendor has neither the
+    /// sale nor its remainder until the return under way sends what is kept.
+    pub(crate) fn left_half_way(&self) -> bool {
+        self.current_cancelled
+            && self.original.lines.iter().any(|l| self.returned_of(&l.line_id) < l.quantity)
+    }
+}
+
+/// The fingerprint of what `request` returns: its quantities summed per line, so the same
+/// goods listed in another order or split over two entries are the same request.
+pub(crate) fn request_fingerprint(request: &ReturnRequest) -> String {
+    let mut lines: BTreeMap<&LineId, Decimal> = BTreeMap::new();
+    for l in &request.lines {
+        *lines.entry(&l.line_id).or_default() += l.quantity;
+    }
+    let lines: Vec<(&LineId, String)> =
+        lines.into_iter().map(|(id, q)| (id, q.normalize().to_string())).collect();
+    crate::checkout::fingerprint(&lines)
+}
+
+/// `Conflict` when `request` reuses the id of a return of this ledger (processed, or the one
+/// under way) for other goods: answering it with that return's outcome would leave its goods
+/// neither returned nor refunded.
+pub(crate) fn check_same_request(ledger: &ReturnLedger, request: &ReturnRequest) -> Result<()> {
+    let id = &request.return_id;
+    let asked = request_fingerprint(request);
+    let known = match ledger.processed.contains_key(id) {
+        true => ledger.requests.get(id).cloned(),
+        false => ledger
+            .under_way
+            .as_ref()
+            .filter(|u| ledger.in_progress.as_ref() == Some(id) && &u.request.return_id == id)
+            .map(|u| request_fingerprint(&u.request)),
+    };
+    match known {
+        Some(first) if first != asked => {
+            Err(Error::new(crate::error::ErrorKind::Conflict, FLOW, "transactions.return").with_message(
+                format!(
+                    "return {id} of order {} was asked for other goods; other goods need a return id \
+                     of their own",
+                    ledger.original.id
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks goods returned without a receipt before anything is sent: each a positive quantity
+/// with `0 <= net <= gross`, all in one currency. A negative line would be negated into a sale
+/// and a negative refund.
+fn check_unreceipted(lines: &[TransactionLine], op: &str) -> Result<()> {
+    let Some(first) = lines.first() else {
+        return Err(Error::invalid(
+            FLOW,
+            op,
+            "lines_without_receipt",
+            "a return without a receipt must list its goods",
+        ));
+    };
+    let cur = first.net.currency;
+    for (i, l) in lines.iter().enumerate() {
+        let field = |f: &str| format!("lines_without_receipt[{i}].{f}");
+        if l.quantity <= Decimal::ZERO {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                field("quantity"),
+                format!("{} is not a quantity to return: it must be more than 0", l.quantity),
+            ));
+        }
+        for (name, m) in
+            [("net", l.net), ("gross", l.gross), ("discount", l.discount), ("unit_price", l.unit_price)]
+        {
+            if m.currency != cur {
+                return Err(Error::invalid(
+                    FLOW,
+                    op,
+                    field(name),
+                    format!("{} is not {}: a return is in one currency", m.currency.code(), cur.code()),
+                ));
+            }
+        }
+        if l.net.is_negative() {
+            return Err(Error::invalid(FLOW, op, field("net"), "the amount refunded cannot be negative"));
+        }
+        if l.net.minor > l.gross.minor {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                field("net"),
+                "the amount refunded cannot be more than the gross",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The result of one return.
@@ -243,9 +346,12 @@ fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyl
 /// integrator's unreceipted lines as a negative transaction.
 ///
 /// # Errors
-/// `Invalid` for an unknown line or a quantity beyond what is left; `Unsupported` when no
-/// declared style fits; provider errors. The ledger takes the return only on success; a
-/// cancel done before a later step failed is recorded in it
+/// `Invalid` for an unknown line, a quantity beyond what is left, or an unreceipted line
+/// that is not a positive quantity with `0 <= net <= gross` in the return's one currency
+/// (naming the field, such as `lines_without_receipt[0].quantity`); `Conflict` for a used
+/// return id asked for other goods; `Unsupported` when no declared style fits (never for a
+/// sale the provider did not get, which is only refunded); provider errors. The ledger takes
+/// the return only on success; a cancel done before a later step failed is recorded in it
 /// ([`ReturnLedger::current_cancelled`]) so the retry does not cancel twice.
 pub async fn process(
     provider: &dyn Provider,
@@ -295,17 +401,11 @@ pub(crate) async fn process_resumed(
     resumed: bool,
 ) -> Result<ReturnOutcome> {
     let op = "transactions.return";
-    let tx_api = provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), op))?;
+    let transactions = || provider.transactions().ok_or_else(|| Error::unsupported(provider.name(), op));
     let Some(ledger) = ledger else {
+        check_unreceipted(&request.lines_without_receipt, op)?;
+        let tx_api = transactions()?;
         let style = choose(provider, false, style)?;
-        if request.lines_without_receipt.is_empty() {
-            return Err(Error::invalid(
-                FLOW,
-                op,
-                "lines_without_receipt",
-                "a return without a receipt must list its goods",
-            ));
-        }
         let lines: Vec<TransactionLine> = request.lines_without_receipt.iter().map(negate).collect();
         let cur = lines[0].net.currency;
         let total = Money::sum(cur, lines.iter().map(|l| l.net))
@@ -338,10 +438,18 @@ pub(crate) async fn process_resumed(
             stamps_taken_back: 0,
         });
     };
+    check_same_request(ledger, request)?;
     if let Some(done) = ledger.processed.get(&request.return_id) {
         return Ok(done.clone());
     }
-    let style = if ledger.delivered { Some(choose(provider, true, style)?) } else { None };
+    // A sale the provider never got has nothing there to return: only the refund is paid, so
+    // no transactions API is needed for it.
+    let (style, tx_api) = if ledger.delivered {
+        let tx_api = transactions()?;
+        (Some(choose(provider, true, style)?), Some(tx_api))
+    } else {
+        (None, None)
+    };
     if request.lines.is_empty() {
         return Err(Error::invalid(FLOW, op, "lines", "a return must name at least one line"));
     }
@@ -422,9 +530,9 @@ pub(crate) async fn process_resumed(
     };
     let mut new_transaction = None;
     let mut reinstated = Vec::new();
-    match style {
-        None => {}
-        Some(ReturnStyle::CancelAndResend) => {
+    match (style, tx_api) {
+        (None, _) | (_, None) => {}
+        (Some(ReturnStyle::CancelAndResend), Some(tx_api)) => {
             cancel_current(tx_api, caps, ctx, ledger, request.reason.as_deref(), resumed).await?;
             let before = coupons(&ledger.current);
             let mut kept_coupons = Vec::new();
@@ -456,7 +564,7 @@ pub(crate) async fn process_resumed(
                     before.into_iter().map(|u| u.offer_id).filter(|o| !kept_coupons.contains(o)).collect();
             }
         }
-        Some(ReturnStyle::PartialRefund) => {
+        (Some(ReturnStyle::PartialRefund), Some(tx_api)) => {
             let refund = Refund::new(
                 ledger.current.id.clone(),
                 request.return_id.clone(),
@@ -467,7 +575,7 @@ pub(crate) async fn process_resumed(
             );
             tx_api.refund(ctx, &refund).await?;
         }
-        Some(ReturnStyle::ResendWithoutLines) => {
+        (Some(ReturnStyle::ResendWithoutLines), Some(tx_api)) => {
             let before = coupons(&ledger.current);
             let voided = kept.is_empty();
             // The amended sale becomes the live version only once the offers it gave up are
@@ -525,7 +633,7 @@ pub(crate) async fn process_resumed(
                 ledger.current = tx;
             }
         }
-        Some(ReturnStyle::NegativeTransaction) => {
+        (Some(ReturnStyle::NegativeTransaction), Some(tx_api)) => {
             let lines: Vec<TransactionLine> = refunded_lines.iter().map(negate).collect();
             let mut tx = transaction_of(&ledger.original, request.return_id.clone(), lines, request.at)?;
             tx.offers_used.clear();
@@ -540,6 +648,7 @@ pub(crate) async fn process_resumed(
     ledger.returned = after;
     ledger.refunded = Money::new(ledger.refunded.minor + refunded.minor, cur);
     ledger.processed.insert(request.return_id.clone(), outcome.clone());
+    ledger.requests.insert(request.return_id.clone(), request_fingerprint(request));
     Ok(outcome)
 }
 

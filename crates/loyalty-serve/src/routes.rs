@@ -646,7 +646,9 @@ pub(crate) async fn commit(
         // A repeat of a commit already made must be the same request: another payment under
         // the order's key is refused, as any write's key used for a different request is.
         match state.payments.announced(&order).await {
-            Ok(Some(first)) if first.reference != body.payment.reference || first.amount != body.payment.amount => {
+            Ok(Some(first))
+                if first.reference != body.payment.reference || first.amount != body.payment.amount =>
+            {
                 return Problem::invalid(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     OP,

@@ -609,7 +609,11 @@ async fn a_commit_naming_an_older_revision_is_refused_and_records_nothing() {
     let s = start().await;
     // Tab 1 shows a mug; tab 2 prepares the same order again with another item at the price.
     let first: Value = s
-        .post("/v1/checkouts/o-rev/prepare", Some("o-rev"), json!({"basket": one_line(demo::PRODUCT_MUG, 9900)}))
+        .post(
+            "/v1/checkouts/o-rev/prepare",
+            Some("o-rev"),
+            json!({"basket": one_line(demo::PRODUCT_MUG, 9900)}),
+        )
         .await
         .json()
         .await
@@ -694,7 +698,8 @@ async fn a_key_used_on_one_endpoint_is_refused_on_another() {
 async fn a_return_of_no_units_says_so_and_a_return_under_the_orders_id_is_refused() {
     let s = start().await;
     let prep = json!({"basket": basket(), "member": member_lookup()});
-    let prepared: Value = s.post("/v1/checkouts/o-ret/prepare", Some("o-ret"), prep).await.json().await.unwrap();
+    let prepared: Value =
+        s.post("/v1/checkouts/o-ret/prepare", Some("o-ret"), prep).await.json().await.unwrap();
     let pay = payment_of(&prepared["priced"]["total"], "psp-ret");
     assert_eq!(s.post("/v1/checkouts/o-ret/commit", Some("o-ret"), pay).await.status(), 200);
     let ret = |id: &str, qty: &str| json!({"order": "o-ret", "return_id": id, "lines": [{"line_id": "2", "quantity": qty}]});

@@ -418,7 +418,9 @@ fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
             let (lo, hi) = (start.max(first), end.min(last));
             if lo <= hi {
                 let part = percent_at(lo)?.checked_mul(Decimal::from(hi - lo + 1));
-                sum = part.and_then(|p| sum.checked_add(p)).ok_or_else(|| cannot("amounts too large".into()))?;
+                sum = part
+                    .and_then(|p| sum.checked_add(p))
+                    .ok_or_else(|| cannot("amounts too large".into()))?;
             }
         }
         Ok(sum)

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::prepare::held_offers;
 use super::Checkout;
 use super::{
-    Authorization, Authorized, CheckoutState, Completion, PaymentKey, Prepared, PriceChange, UnconfirmedChange,
-    Work, FLOW,
+    Authorization, Authorized, CheckoutState, Completion, PaymentKey, Prepared, PriceChange,
+    UnconfirmedChange, Work, FLOW,
 };
 use crate::basket::PricedBasket;
 use crate::error::{Error, ErrorKind, Result, WriteEffect};
@@ -258,7 +258,11 @@ impl Checkout<'_> {
 
     /// The order with its approved authorization recorded (asked for unless one is), or what
     /// the payment answered instead (the customer must act); failures as the payment ended.
-    async fn authorized(&self, ctx: &Context, mut work: Work) -> Result<std::result::Result<Work, Completion>> {
+    async fn authorized(
+        &self,
+        ctx: &Context,
+        mut work: Work,
+    ) -> Result<std::result::Result<Work, Completion>> {
         let Some(priced) = work.rec.priced.clone() else {
             return Err(super::corrupt(format!("order {} is charging without a price", work.rec.order)));
         };

@@ -723,10 +723,13 @@ impl<'a> Checkout<'a> {
     ///
     /// # Errors
     /// `NotFound` for an original this store did not commit; `Conflict` for a sale still in
-    /// the outbox (resend it first) or another return of the same order under way; `Invalid`
-    /// for a line not in the original or a quantity beyond what is left; `Unsupported` when the
-    /// provider has no usable return style; provider errors; a refund error (the return is
-    /// kept, retrying the same return id retries the refund).
+    /// the outbox (resend it first), another return of the same order under way, or a used
+    /// return id asked for other goods; `Invalid` for a line not in the original, a quantity
+    /// beyond what is left, or an unreceipted line that is not a positive quantity with
+    /// `0 <= net <= gross` in one currency; `Unsupported` when the provider has no usable
+    /// return style (a sale the provider never got is only refunded); provider errors, with
+    /// effect `Unknown` once the return changed the vendor's side (it stays under way under its
+    /// id); a refund error (the return is kept, retrying the same return id retries the refund).
     pub async fn process_return(
         &self,
         ctx: &Context,
@@ -736,7 +739,9 @@ impl<'a> Checkout<'a> {
         check_id(&request.return_id, "checkout.return", "return_id")?;
         // A return is sent to the provider under its own id (a remainder, a negative sale): the
         // id of an order would be taken as that sale again, after the original was cancelled.
-        if request.original.as_ref() == Some(&request.return_id) || self.load(&request.return_id).await?.is_some() {
+        if request.original.as_ref() == Some(&request.return_id)
+            || self.load(&request.return_id).await?.is_some()
+        {
             return Err(Error::invalid(
                 FLOW,
                 "checkout.return",
@@ -788,10 +793,17 @@ impl<'a> Checkout<'a> {
                 }
                 let mut ledger = ReturnLedger::new(tx);
                 ledger.authorization = rec.authorization.clone();
-                ledger.delivered = rec.state == CheckoutState::Sent;
+                // Only a sale the provider took has anything there to return; one it refused or
+                // never got (it takes no transactions, still recorded Sent) is only refunded.
+                ledger.delivered = rec
+                    .outcome
+                    .as_ref()
+                    .map_or(rec.state == CheckoutState::Sent, |o| matches!(o.delivery, Delivery::Sent(_)));
                 (ledger, None)
             }
         };
+        // A used return id with other goods: the first outcome is not this request's.
+        returns::check_same_request(&ledger, request)?;
         if let Some(done) = ledger.processed.get(&request.return_id).cloned() {
             self.refund_once(&mut ledger, &mut version, request, &done).await?;
             return Ok(done);
@@ -838,15 +850,23 @@ impl<'a> Checkout<'a> {
         ledger.under_way = Some(ReturnUnderWay::new(request.clone(), style, until));
         *version = Some(self.save_ledger(ledger, *version, OP).await?);
         self.due_for_return(&ledger.original.id, until).await;
+        let live = (ledger.current.id.clone(), ledger.current.revision);
         let outcome =
             returns::process_resumed(&self.provider, ctx, Some(ledger), request, style, resumed).await;
         let outcome = match outcome {
             Ok(o) => o,
-            Err(e) if e.effect() == WriteEffect::Unknown => {
+            Err(e)
+                if e.effect() == WriteEffect::Unknown
+                    || ledger.left_half_way()
+                    || ledger.current.id != live.0
+                    || ledger.current.revision != live.1 =>
+            {
                 // The step that failed may have acted at the provider (a cancel whose reply was
-                // lost): the return stays marked, its lease ended now, so the next attempt (a
-                // retry, or the background work) runs as a resumed one and takes a refusal of
-                // the repeated step as done instead of failing for ever.
+                // lost), or an earlier step did (the original cancelled, a new version
+                // recorded) and the vendor is left half way: the return stays marked, its lease
+                // ended now, so the next attempt (a retry, or the background work) runs as a
+                // resumed one, finishes it and takes a refusal of a repeated step as done
+                // instead of failing for ever.
                 let now = self.now();
                 if let Some(u) = ledger.under_way.as_mut() {
                     u.until = now;
@@ -860,11 +880,12 @@ impl<'a> Checkout<'a> {
                     e.message(),
                     request.return_id
                 );
-                return Err(e.with_message(message));
+                // The return as a whole acted at the vendor: the error must not say otherwise.
+                return Err(e.with_message(message).with_effect(WriteEffect::Unknown));
             }
             Err(e) => {
-                // Nothing of the failed step happened: the ledger says what did, and the next
-                // attempt starts afresh.
+                // Refused before anything changed at the vendor: the ledger says what did, and
+                // the next attempt starts afresh.
                 ledger.in_progress = None;
                 ledger.under_way = None;
                 self.save_ledger(ledger, *version, OP).await?;
