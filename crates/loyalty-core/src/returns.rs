@@ -319,10 +319,34 @@ fn transaction_of(
     tx.total_gross = total_gross;
     tx.total_discount = total_discount;
     tx.total = total;
-    tx.payments = vec![crate::transaction::Payment { method: "Return".into(), amount: total }];
+    // A later version of the sale is paid as the sale was (SessionM resends the original with
+    // only its items and time changed, §7.7): its tenders, scaled to what is kept.
+    tx.payments = scaled_payments(&original.payments, total);
     // The holds were claimed by the original sale; a later version claims nothing anew.
     tx.holds = Vec::new();
     Ok(tx)
+}
+
+/// `payments` scaled to `total`, split by largest remainder so the parts sum to it exactly.
+fn scaled_payments(
+    payments: &[crate::transaction::Payment],
+    total: Money,
+) -> Vec<crate::transaction::Payment> {
+    let weights: Vec<i64> = payments.iter().map(|p| p.amount.minor.max(0)).collect();
+    if weights.iter().all(|w| *w == 0) {
+        return payments
+            .first()
+            .map(|p| vec![crate::transaction::Payment { method: p.method.clone(), amount: total }])
+            .unwrap_or_default();
+    }
+    payments
+        .iter()
+        .zip(crate::pricing::allocate(total.minor, &weights))
+        .map(|(p, minor)| crate::transaction::Payment {
+            method: p.method.clone(),
+            amount: Money::new(minor, total.currency),
+        })
+        .collect()
 }
 
 fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyle>) -> Result<ReturnStyle> {
@@ -636,6 +660,8 @@ pub(crate) async fn process_resumed(
         (Some(ReturnStyle::NegativeTransaction), Some(tx_api)) => {
             let lines: Vec<TransactionLine> = refunded_lines.iter().map(negate).collect();
             let mut tx = transaction_of(&ledger.original, request.return_id.clone(), lines, request.at)?;
+            // Money going back to the customer: a return tender, not the sale's.
+            tx.payments = vec![crate::transaction::Payment { method: "Return".into(), amount: tx.total }];
             tx.offers_used.clear();
             tx.holds.clear();
             tx.stamps = stamp_reversal(&ledger.original, &refunded_lines, &after, ledger);

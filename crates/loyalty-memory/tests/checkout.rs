@@ -642,6 +642,10 @@ async fn resend_without_lines_reinstates_fully_returned_offers() {
     assert_eq!(w.provider.uses(&member(), &OfferId::new(demo::COUPON_COFFEE20)), 0);
     let (amended, _) = w.provider.transaction(&TransactionId::new("o-23")).unwrap();
     assert_eq!(amended.lines.len(), 1, "the coffee line is gone");
+    // The amended sale is the sale, paid as it was (its tender, scaled to what is kept).
+    let methods: Vec<&str> = amended.payments.iter().map(|p| p.method.as_str()).collect();
+    assert_eq!(methods, ["Card"]);
+    assert_eq!(amended.payments[0].amount, amended.total);
 }
 
 #[tokio::test]
