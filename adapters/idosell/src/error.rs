@@ -41,7 +41,7 @@ use crate::wire::xml::{scan_errors, Scan};
 fn fault_effect(code: &str, text: &str) -> WriteEffect {
     let local = code.rsplit(':').next().unwrap_or(code);
     let refused = ["Client", "VersionMismatch", "MustUnderstand"].iter().any(|c| local.starts_with(c))
-        || text.contains("not present");
+        || (text.trim_start().starts_with("Procedure '") && text.trim_end().ends_with("not present"));
     if refused {
         WriteEffect::RejectedBeforeActing
     } else {
@@ -267,6 +267,17 @@ mod tests {
                 code: Some("SOAP-ENV:Server"),
                 effect: Unknown,
                 ..row("SOAP Server fault", 500, FAULT.replace("Client", "Server"), Some("protocol"))
+            },
+            // Other words that happen to say "not present" are no unknown method.
+            Row {
+                code: Some("SOAP-ENV:Server"),
+                effect: Unknown,
+                ..row(
+                    "Server fault naming something not present",
+                    500,
+                    FAULT.replace("Client", "Server").replace("Bad Request", "delivery address not present"),
+                    Some("protocol"),
+                )
             },
             // The unknown-method fault is a Server fault too, but nothing ran.
             Row {

@@ -1690,3 +1690,30 @@ async fn an_authorization_whose_reply_was_lost_is_voided_when_the_price_then_cha
     assert_eq!(out.charged, change.new_total);
     assert_eq!(w.payment.captures(), 1);
 }
+
+#[tokio::test]
+async fn a_3ds_return_whose_check_fails_after_the_price_moved_leaves_the_authorization_for_the_tick() {
+    let w = world();
+    commit_through_3ds(&w, "o-pc6").await;
+    let order_id = TransactionId::new("o-pc6");
+    // While the customer is at the bank, the holds lapse and another order uses the coupon.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let other =
+        CheckoutRequest::new("o-pc6b", demo::basket()).identify(kari()).confirm(demo::COUPON_SUMMER10);
+    w.payment.answer_next(NextAnswer::Approve);
+    w.complete(&other).await;
+    let voids_before = w.payment.voided().len();
+    // Taking the lapsed holds again: the coupon is refused (the price moves), the next hold
+    // then fails for now.
+    w.provider.fail_next("holds.hold", Error::new(ErrorKind::Rejected, "memory", "holds.hold"));
+    w.provider.fail_next("holds.hold", Error::new(ErrorKind::Unavailable, "memory", "holds.hold"));
+    w.checkout.confirm_payment(&ctx(), &order_id).await.unwrap_err();
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Prepared, "{rec:?}");
+    assert!(rec.authorization.is_some() && rec.due_at.is_some_and(|d| d <= w.clock.now()), "{rec:?}");
+    assert!(rec.action.is_none(), "no payment waits for the customer any more: {rec:?}");
+    // The customer walks away: the tick voids the authorization of the old total.
+    w.checkout.tick(&ctx()).await.unwrap();
+    assert_eq!(w.payment.voided().len(), voids_before + 1);
+    assert_eq!(w.payment.captures(), 1, "only the other order's");
+}

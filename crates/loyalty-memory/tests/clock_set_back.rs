@@ -159,3 +159,19 @@ async fn after_the_clock_is_set_back_a_payment_waiting_for_the_customer_gets_its
     assert_eq!(w.payment.voided().len(), 1);
     assert!(w.provider.open_holds().is_empty());
 }
+
+#[tokio::test]
+async fn after_the_clock_is_set_back_the_holds_of_an_abandoned_checkout_are_released_in_their_time() {
+    let w = world();
+    w.checkout.prepare(&Context::new(), &order("o-prepared")).await.unwrap();
+    assert!(!w.provider.open_holds().is_empty());
+    w.clock.set(w.clock.now() - Duration::days(1));
+    let report = w.checkout.tick(&Context::new()).await.unwrap();
+    assert!(report.released.is_empty(), "{report:?}");
+    // The holds' 15 minutes counted again from the set-back, not the whole day.
+    w.clock.advance(std::time::Duration::from_secs(16 * 60));
+    let report = w.checkout.tick(&Context::new()).await.unwrap();
+    assert_eq!(report.released, vec![TransactionId::new("o-prepared")], "{report:?}");
+    assert!(w.provider.open_holds().is_empty(), "{:?}", w.provider.open_holds());
+    assert!(record(&w.store, "o-prepared").await.holds.is_empty());
+}

@@ -25,6 +25,12 @@ fn discounts_by_offer(p: &PricedBasket) -> BTreeMap<OfferId, i64> {
     out
 }
 
+/// Whether the price the customer would pay moved from `shown`: the total, or what each offer
+/// gives (what is only listed, such as offers not applied, does not count).
+fn price_moved(shown: &PricedBasket, now: &PricedBasket) -> bool {
+    now.total != shown.total || discounts_by_offer(now) != discounts_by_offer(shown)
+}
+
 impl Checkout<'_> {
     /// Commit dispatch by the record's state. Loops when another instance changed the record
     /// under us, so every path acts on the latest state.
@@ -190,12 +196,9 @@ impl Checkout<'_> {
                 // written with the holds taken so far): the order goes back to Prepared at a
                 // new revision, or a later commit would compare against the moved price and
                 // charge it as if the customer had been shown it.
-                if work.rec.priced.as_ref() != Some(&shown) {
+                if work.rec.priced.as_ref().is_some_and(|now| price_moved(&shown, now)) {
                     let changes = work.rec.notes[notes_before..].to_vec();
-                    work.rec.state = CheckoutState::Prepared;
-                    work.rec.revision += 1;
-                    work.rec.unconfirmed_change = Some(UnconfirmedChange::new(shown.total, changes));
-                    work.rec.due_at = self.holds_due(&work.rec);
+                    self.back_to_prepared(work, &shown, changes);
                     let _ = self.try_save(work).await;
                 }
                 Err(e)
@@ -228,17 +231,12 @@ impl Checkout<'_> {
         self.validate_used(ctx, work).await?;
         self.ensure_holds(ctx, work).await?;
         let now_priced = work.rec.priced.clone().unwrap_or_else(|| shown.clone());
-        let changed =
-            now_priced.total != shown.total || discounts_by_offer(&now_priced) != discounts_by_offer(&shown);
-        if !changed {
+        if !price_moved(&shown, &now_priced) {
             work.rec.notes.truncate(notes_before);
             return Ok(None);
         }
         let changes = work.rec.notes[notes_before..].to_vec();
-        work.rec.state = CheckoutState::Prepared;
-        work.rec.revision += 1;
-        work.rec.unconfirmed_change = Some(UnconfirmedChange::new(shown.total, changes.clone()));
-        work.rec.due_at = self.holds_due(&work.rec);
+        self.back_to_prepared(work, &shown, changes.clone());
         self.save(work, "checkout.commit").await?;
         Ok(Some(PriceChange {
             old_total: shown.total,
@@ -246,6 +244,19 @@ impl Checkout<'_> {
             changes,
             prepared: Prepared::from_record(&work.rec)?,
         }))
+    }
+
+    /// The order back to `Prepared` at a new revision after the price moved from `shown`, the
+    /// change unconfirmed. An authorization still recorded (a 3-D Secure payment, or one learnt
+    /// after a lost reply) must not wait for the holds: due now, so the tick voids it if
+    /// nothing else does first.
+    fn back_to_prepared(&self, work: &mut Work, shown: &PricedBasket, changes: Vec<String>) {
+        work.rec.state = CheckoutState::Prepared;
+        work.rec.revision += 1;
+        work.rec.unconfirmed_change = Some(UnconfirmedChange::new(shown.total, changes));
+        work.rec.action = None;
+        work.rec.due_at =
+            if work.rec.authorization.is_some() { Some(self.now()) } else { self.holds_due(&work.rec) };
     }
 
     /// Authorizes (unless an authorization is recorded), then captures and sends.

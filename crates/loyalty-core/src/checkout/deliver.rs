@@ -285,11 +285,19 @@ impl Checkout<'_> {
     async fn after_set_back(&self, mut work: Work, now: DateTime<Utc>) -> Result<Option<Work>> {
         let Some(due) = work.rec.due_at.filter(|d| *d > now) else { return Ok(Some(work)) };
         match work.rec.state {
+            // A send under way keeps its lease's rule (`lease_holds`), as charges do.
+            CheckoutState::Pending if work.rec.sending => return Ok(Some(work)),
             CheckoutState::Pending => work.rec.due_at = Some(now),
             s if s.is_in_progress() => return Ok(Some(work)),
             _ => {
-                let wait = (due - work.rec.updated_at).max(chrono::Duration::zero());
-                work.rec.due_at = Some(now.checked_add_signed(wait).unwrap_or(due));
+                // Moved back by as much as the record lies ahead; the holds' expiries too, on
+                // the same old clock, or their release would wait out the jump after all.
+                let shift = work.rec.updated_at - now;
+                let back = |at: DateTime<Utc>| at.checked_sub_signed(shift).unwrap_or(at);
+                work.rec.due_at = Some(back(due).max(now));
+                for h in &mut work.rec.holds {
+                    h.expires_at = back(h.expires_at);
+                }
             }
         }
         // Written on this clock from now on; another instance that wrote first wins.

@@ -224,7 +224,13 @@ impl Checkout<'_> {
             return Ok((None, false));
         };
         for lookup in sign_up.lookups(caps) {
-            if let Some(m) = members.find(ctx, &lookup).await? {
+            // A lookup several members answer (a phone two of them share) says nothing about
+            // this guest: the next one (the e-mail) may.
+            let found = match members.find(ctx, &lookup).await {
+                Err(e) if *e.kind() == ErrorKind::Ambiguous => continue,
+                other => other?,
+            };
+            if let Some(m) = found {
                 // The same order signed this guest up before (a retry): still a sign-up.
                 let again = work.rec.signed_up && work.rec.member.as_ref().is_some_and(|x| x.id == m.id);
                 if !again {
