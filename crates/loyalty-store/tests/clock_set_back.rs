@@ -3,59 +3,17 @@
 //! few seconds apart makes nothing due early. PostgreSQL is the database
 //! `LOYALTY_TEST_POSTGRES_URL` names; each test works in its own schema.
 
+mod harness;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use loyalty_core::checkout::{
-    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore,
-};
-use loyalty_core::{Basket, Currency, Line, Money};
+use harness::record;
+use loyalty_core::checkout::{CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore};
 use loyalty_store::SqliteCheckoutStore;
-use rust_decimal::Decimal;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
-
-/// A record in `state` due at `due`, last written at `written` (built from its JSON form, as
-/// records are the core's to make).
-fn record(
-    order: &str,
-    state: CheckoutState,
-    due: Option<DateTime<Utc>>,
-    written: DateTime<Utc>,
-) -> CheckoutRecord {
-    let basket = Basket::new(Currency::NOK).with_line(Line::new(
-        "1",
-        "COF-500",
-        Decimal::ONE,
-        Money::new(12_900, Currency::NOK),
-    ));
-    let request = CheckoutRequest::new(order, basket);
-    let json = serde_json::json!({
-        "order": order,
-        "state": serde_json::to_value(state).unwrap(),
-        "fingerprint": request.fingerprint(),
-        "revision": 1,
-        "request": request,
-        "member": null,
-        "signed_up": false,
-        "offers": [],
-        "priced": null,
-        "holds": [],
-        "hold_intents": [],
-        "held_basket": null,
-        "notes": [],
-        "authorization": null,
-        "action": null,
-        "transaction": null,
-        "outcome": null,
-        "dropped_claims": [],
-        "send_attempts": 0,
-        "due_at": due,
-        "updated_at": written,
-    });
-    serde_json::from_value(json).expect("a record")
 }
 
 #[cfg(feature = "postgres")]

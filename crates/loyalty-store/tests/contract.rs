@@ -2,6 +2,8 @@
 //! PostgreSQL. PostgreSQL is the database `LOYALTY_TEST_POSTGRES_URL` names (`.ci/run` starts
 //! one and sets it); each test works in its own schema.
 
+mod harness;
+
 use std::collections::BTreeSet;
 #[cfg(feature = "postgres")]
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,15 +11,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_core::checkout::{
-    CheckoutRecord, CheckoutRequest, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore, ReplyState,
-    StoredReply,
+    CheckoutRecord, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore, ReplyState, StoredReply,
 };
 use loyalty_core::returns::ReturnLedger;
-use loyalty_core::{Basket, Currency, Line, Money, Transaction, TransactionId};
+use loyalty_core::{Basket, Currency, Transaction, TransactionId};
 #[cfg(feature = "postgres")]
 use loyalty_store::PostgresCheckoutStore;
 use loyalty_store::SqliteCheckoutStore;
-use rust_decimal::Decimal;
 
 #[cfg(feature = "postgres")]
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -35,41 +35,9 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
 }
 
-/// A record as the checkout would write it (records are built by the core; a test gets one by
-/// round-tripping the JSON form of a fresh request's record).
+/// A record in `state` due at `due`, written at [`t0`].
 fn record(order: &str, state: CheckoutState, due: Option<DateTime<Utc>>) -> CheckoutRecord {
-    let basket = Basket::new(Currency::NOK).with_line(Line::new(
-        "1",
-        "COF-500",
-        Decimal::ONE,
-        Money::new(12_900, Currency::NOK),
-    ));
-    let request = CheckoutRequest::new(order, basket);
-    let mut json = serde_json::json!({
-        "order": order,
-        "state": state,
-        "fingerprint": request.fingerprint(),
-        "revision": 1,
-        "request": request,
-        "member": null,
-        "signed_up": false,
-        "offers": [],
-        "priced": null,
-        "holds": [],
-        "hold_intents": [],
-        "held_basket": null,
-        "notes": [],
-        "authorization": null,
-        "action": null,
-        "transaction": null,
-        "outcome": null,
-        "dropped_claims": [],
-        "send_attempts": 0,
-        "due_at": due,
-        "updated_at": t0(),
-    });
-    json["state"] = serde_json::to_value(state).unwrap();
-    serde_json::from_value(json).expect("a record")
+    harness::record(order, state, due, t0())
 }
 
 #[cfg(feature = "postgres")]

@@ -263,3 +263,44 @@ impl Payment for HangingPayment {
         self.trap.around(self.inner.refund(authorization, refund_id, amount)).await
     }
 }
+
+/// A record in `state` due at `due`, last written at `written`, as the checkout would write it
+/// (records are the core's to make: a test gets one from the JSON form of a fresh request's).
+pub fn record(
+    order: &str,
+    state: loyalty_core::checkout::CheckoutState,
+    due: Option<chrono::DateTime<chrono::Utc>>,
+    written: chrono::DateTime<chrono::Utc>,
+) -> loyalty_core::checkout::CheckoutRecord {
+    let basket = Basket::new(loyalty_core::Currency::NOK).with_line(loyalty_core::Line::new(
+        "1",
+        "COF-500",
+        rust_decimal::Decimal::ONE,
+        Money::new(12_900, loyalty_core::Currency::NOK),
+    ));
+    let request = CheckoutRequest::new(order, basket);
+    let json = serde_json::json!({
+        "order": order,
+        "state": serde_json::to_value(state).unwrap(),
+        "fingerprint": request.fingerprint(),
+        "revision": 1,
+        "request": request,
+        "member": null,
+        "signed_up": false,
+        "offers": [],
+        "priced": null,
+        "holds": [],
+        "hold_intents": [],
+        "held_basket": null,
+        "notes": [],
+        "authorization": null,
+        "action": null,
+        "transaction": null,
+        "outcome": null,
+        "dropped_claims": [],
+        "send_attempts": 0,
+        "due_at": due,
+        "updated_at": written,
+    });
+    serde_json::from_value(json).expect("a record")
+}
