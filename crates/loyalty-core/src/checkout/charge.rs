@@ -143,7 +143,9 @@ impl Checkout<'_> {
         // with the earlier attempt's result. Written with the state, so a resumed charge asks
         // again under the same key.
         work.rec.payment_attempts += 1;
-        work.rec.authorize_unknown = false;
+        // Written ahead of the authorize call: an instance that dies during it (or loses its
+        // reply) leaves a resumed charge that asks under the same key first.
+        work.rec.authorize_unknown = true;
         if !self.try_save(&mut work).await? {
             return Ok(None);
         }
@@ -285,7 +287,6 @@ impl Checkout<'_> {
                 Err(e) => return Err(self.declined(ctx, work, e, None).await),
             },
         };
-        work.rec.authorize_unknown = false;
         match answer {
             Authorized::ActionRequired { authorization, action } => {
                 work.rec.state = CheckoutState::AwaitingAction;
@@ -445,19 +446,30 @@ impl Checkout<'_> {
             // learnt first (asked again under the same key, the service answers the same
             // authorization), then everything is checked again, and a changed price voids it
             // instead of leaving it reserved.
-            CheckoutState::Charging if work.rec.authorization.is_none() && work.rec.authorize_unknown => {
+            // The capture never goes without that check: one that fails leaves the order due at
+            // once (a retry does not wait for the lease) and checks again next time.
+            CheckoutState::Charging if work.rec.authorize_unknown => {
                 let mut work = match self.authorized(ctx, work).await? {
                     Ok(work) => work,
                     Err(stopped) => return Ok(stopped),
                 };
-                if let Some(change) = self.recheck(ctx, &mut work).await? {
-                    if let Some(auth) = work.rec.authorization.clone() {
-                        self.void_for_new_price(&mut work, auth).await;
-                        self.save(&mut work, "checkout.commit").await?;
+                match self.recheck(ctx, &mut work).await {
+                    Ok(None) => self.capture_and_send(ctx, work).await,
+                    Ok(Some(change)) => {
+                        if let Some(auth) = work.rec.authorization.clone() {
+                            self.void_for_new_price(&mut work, auth).await;
+                            self.save(&mut work, "checkout.commit").await?;
+                        }
+                        Ok(Completion::PriceChanged(change))
                     }
-                    return Ok(Completion::PriceChanged(change));
+                    Err(e) => {
+                        if work.rec.state == CheckoutState::Charging {
+                            work.rec.due_at = Some(self.now());
+                            let _ = self.try_save(&mut work).await;
+                        }
+                        Err(e)
+                    }
                 }
-                self.capture_and_send(ctx, work).await
             }
             CheckoutState::Charging if work.rec.authorization.is_none() => {
                 if let Some(change) = self.recheck(ctx, &mut work).await? {

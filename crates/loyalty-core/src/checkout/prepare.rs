@@ -108,7 +108,15 @@ impl Checkout<'_> {
             }
         };
         match self.prepare_work(ctx, &mut work).await {
-            Ok(()) => Ok(work),
+            Ok(()) => {
+                // An authorization left by an earlier attempt whose void failed is still
+                // reserved: due at once, so the tick voids it even when no hold is due.
+                if work.rec.authorization.is_some() && work.rec.due_at.is_none_or(|d| d > self.now()) {
+                    work.rec.due_at = Some(self.now());
+                    self.save(&mut work, "checkout.prepare").await?;
+                }
+                Ok(work)
+            }
             Err(e) => {
                 let problems = self.release_recorded(ctx, &mut work).await;
                 work.rec.state = CheckoutState::Aborted;

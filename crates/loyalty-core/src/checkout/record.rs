@@ -170,10 +170,11 @@ pub struct CheckoutRecord {
     /// again instead of charging it. Cleared by a commit of this revision or a new prepare.
     #[serde(default)]
     pub unconfirmed_change: Option<UnconfirmedChange>,
-    /// The current attempt's authorize call ended without an answer (a timeout): the money may
-    /// be reserved under the attempt's key. A resumed charge asks again under the same key
-    /// before anything else, so a price change then voids that authorization instead of
-    /// forgetting it.
+    /// The current attempt may have an authorization this record does not show yet (written
+    /// ahead of the authorize call: the reply may be lost, the instance may stop during it),
+    /// and its capture waits for the offers to be checked again. A resumed charge asks under
+    /// the same key first, checks, and then captures, or voids on a price change instead of
+    /// leaving the money reserved.
     #[serde(default)]
     pub authorize_unknown: bool,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.

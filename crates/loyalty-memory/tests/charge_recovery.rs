@@ -1,0 +1,234 @@
+//! Charges and sends an instance left half-way: an authorization taken by an instance that
+//! died, a check that failed after a lost authorize reply, a leftover authorization on an order
+//! prepared again, a send under way when the clock was set back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use loyalty_core::checkout::{
+    Authorization, Authorized, Checkout, CheckoutRequest, Completion, Delivery, Payment, PaymentKey,
+    SimulatedPayment,
+};
+use loyalty_core::{Context, MemberLookup, Money, Phone, TransactionId};
+use loyalty_memory::{demo, MemoryProvider};
+
+/// The simulated service; with `hang_after_authorize` an authorize takes effect and then never
+/// answers (the instance dies while waiting for it).
+#[derive(Default)]
+struct HangPay {
+    inner: SimulatedPayment,
+    hang_after_authorize: AtomicBool,
+    refuse_capture: AtomicBool,
+    void_down: AtomicBool,
+    lose_authorize_reply: AtomicBool,
+    refund_down: AtomicBool,
+}
+
+#[async_trait]
+impl Payment for HangPay {
+    async fn authorize(&self, key: &PaymentKey, amount: Money) -> loyalty_core::Result<Authorized> {
+        let r = self.inner.authorize(key, amount).await;
+        if r.is_ok() && self.lose_authorize_reply.load(Ordering::SeqCst) {
+            return Err(loyalty_core::Error::new(
+                loyalty_core::ErrorKind::Unavailable,
+                "payment",
+                "payment.authorize",
+            )
+            .with_effect(loyalty_core::WriteEffect::Unknown));
+        }
+        if self.hang_after_authorize.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        r
+    }
+    async fn resume(&self, a: &Authorization) -> loyalty_core::Result<Authorized> {
+        self.inner.resume(a).await
+    }
+    async fn capture(&self, a: &Authorization) -> loyalty_core::Result<()> {
+        if self.refuse_capture.load(Ordering::SeqCst) {
+            return Err(loyalty_core::Error::new(
+                loyalty_core::ErrorKind::Rejected,
+                "payment",
+                "payment.capture",
+            )
+            .with_message("authorization lapsed"));
+        }
+        self.inner.capture(a).await
+    }
+    async fn void(&self, a: &Authorization) -> loyalty_core::Result<()> {
+        if self.void_down.load(Ordering::SeqCst) {
+            return Err(loyalty_core::Error::new(
+                loyalty_core::ErrorKind::Unavailable,
+                "payment",
+                "payment.void",
+            ));
+        }
+        self.inner.void(a).await
+    }
+    async fn refund(&self, a: &Authorization, id: &TransactionId, amount: Money) -> loyalty_core::Result<()> {
+        if self.refund_down.load(Ordering::SeqCst) {
+            return Err(loyalty_core::Error::new(
+                loyalty_core::ErrorKind::Unavailable,
+                "payment",
+                "payment.refund",
+            ));
+        }
+        self.inner.refund(a, id, amount).await
+    }
+}
+
+struct World {
+    provider: MemoryProvider,
+    clock: loyalty_core::ManualClock,
+    payment: Arc<HangPay>,
+    checkout: Checkout<'static>,
+}
+
+fn world() -> World {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let payment = Arc::new(HangPay::default());
+    let checkout = Checkout::new(Arc::new(provider.clone()), payment.clone(), Arc::new(clock.clone()));
+    World { provider, clock, payment, checkout }
+}
+
+fn order(id: &str) -> CheckoutRequest {
+    CheckoutRequest::new(id, demo::basket())
+        .identify(MemberLookup::Phone(Phone::new("+47", demo::MEMBER_PHONE)))
+        .confirm(demo::COUPON_SUMMER10)
+}
+
+fn ctx() -> Context {
+    Context::new()
+}
+
+/// An instance dies while its authorize is under way (the service did authorize). The price
+/// then moves before anyone resumes the order: the authorization of the old total must be
+/// voided, as it is after a lost authorize reply.
+#[tokio::test]
+async fn an_authorization_taken_by_an_instance_that_died_is_voided_when_the_price_then_changes() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-die")).await.unwrap();
+    w.payment.hang_after_authorize.store(true, Ordering::SeqCst);
+    let r = tokio::time::timeout(Duration::from_millis(200), w.checkout.commit(&ctx(), &prepared)).await;
+    assert!(r.is_err(), "the commit was dropped mid-authorize");
+    w.payment.hang_after_authorize.store(false, Ordering::SeqCst);
+    // The lease and the holds lapse; another order takes the single-use coupon.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    w.checkout.complete(&ctx(), &order("o-die-other")).await.unwrap().into_outcome().unwrap();
+    let Completion::PriceChanged(change) = w.checkout.commit(&ctx(), &prepared).await.unwrap() else {
+        panic!("the price moved")
+    };
+    let out = w.checkout.commit(&ctx(), &change.prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, change.new_total);
+    // Three authorizations were made: o-die#1 (old total), o-die-other#1, o-die#2.
+    let voided = w.payment.inner.voided();
+    assert!(
+        voided.iter().any(|v| v == "auth-o-die#1"),
+        "the old total's authorization stays reserved for ever: voided = {voided:?}"
+    );
+}
+
+/// The tick's send of a pending sale is under way when its instance dies (the send lease is
+/// written); the clock is then set back a day. The sale must go once the lease is judged
+/// lapsed, as a charge's lease is, not a day later.
+#[tokio::test]
+async fn a_pending_send_whose_instance_died_before_a_clock_set_back_is_resent_without_waiting_the_jump() {
+    use loyalty_core::{Clock, Error, ErrorKind};
+    let w = world();
+    w.provider.fail_next(
+        "transactions.send",
+        Error::new(ErrorKind::Unavailable, "memory", "transactions.send").with_temporary(true),
+    );
+    let out = w.checkout.complete(&ctx(), &order("o-sb")).await.unwrap().into_outcome().unwrap();
+    assert!(matches!(out.delivery, Delivery::Pending { .. }));
+    // The backoff passes; the tick takes the send, then dies inside it.
+    w.clock.advance(Duration::from_secs(120));
+    let _pause = w.provider.pause_next("transactions.send");
+    let r = tokio::time::timeout(Duration::from_millis(200), w.checkout.tick(&ctx())).await;
+    assert!(r.is_err(), "the tick was dropped mid-send");
+    let rec = w.checkout.status(&TransactionId::new("o-sb")).await.unwrap().unwrap();
+    assert!(rec.sending, "{rec:?}");
+    w.provider.clear_failures();
+    // The clock is set back a day (NTP step), then ten minutes pass.
+    let back = w.clock.now() - chrono::Duration::days(1);
+    w.clock.set(back);
+    w.clock.advance(Duration::from_secs(600));
+    for _ in 0..3 {
+        w.checkout.tick(&ctx()).await.unwrap();
+    }
+    let rec = w.checkout.status(&TransactionId::new("o-sb")).await.unwrap().unwrap();
+    assert_eq!(
+        rec.state,
+        loyalty_core::checkout::CheckoutState::Sent,
+        "the sale waits out the day-long jump: {:?} due {:?} now {}",
+        rec.state,
+        rec.due_at,
+        w.clock.now()
+    );
+}
+
+/// A guest's capture is refused and the void fails: the authorization is a leftover, due at
+/// once. The customer prepares the order again before the tick runs, then walks away: the tick
+/// must still void it (a guest order has no holds to make the prepared record due).
+#[tokio::test]
+async fn a_leftover_authorization_is_voided_after_the_order_is_prepared_again_and_abandoned() {
+    let w = world();
+    let guest = CheckoutRequest::new("o-left", demo::basket());
+    w.payment.refuse_capture.store(true, Ordering::SeqCst);
+    w.payment.void_down.store(true, Ordering::SeqCst);
+    let prepared = w.checkout.prepare(&ctx(), &guest).await.unwrap();
+    w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    w.payment.refuse_capture.store(false, Ordering::SeqCst);
+    w.payment.void_down.store(false, Ordering::SeqCst);
+    let rec = w.checkout.status(&TransactionId::new("o-left")).await.unwrap().unwrap();
+    assert!(rec.authorization.is_some(), "{rec:?}");
+    // The customer goes back to the basket page (prepare again), then leaves.
+    w.checkout.prepare(&ctx(), &guest).await.unwrap();
+    for _ in 0..3 {
+        w.clock.advance(Duration::from_secs(3600));
+        w.checkout.tick(&ctx()).await.unwrap();
+    }
+    let rec = w.checkout.status(&TransactionId::new("o-left")).await.unwrap().unwrap();
+    assert!(
+        w.payment.inner.voided().iter().any(|v| v == "auth-o-left#1"),
+        "the declined attempt's authorization stays reserved: {:?} due {:?} auth {:?}",
+        rec.state,
+        rec.due_at,
+        rec.authorization
+    );
+}
+
+/// A lost authorize reply; the retry learns the authorization, then its check fails for now
+/// (a lapsed hold cannot be taken again: the vendor is down). The next retry must check
+/// again before capturing: here the coupon went to another order meanwhile.
+#[tokio::test]
+async fn a_charge_whose_check_failed_after_learning_a_lost_authorization_checks_again_before_the_capture() {
+    use loyalty_core::{Error, ErrorKind};
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-lc")).await.unwrap();
+    w.payment.lose_authorize_reply.store(true, Ordering::SeqCst);
+    let e = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert!(e.is_temporary(), "{e}");
+    w.payment.lose_authorize_reply.store(false, Ordering::SeqCst);
+    w.clock.advance(Duration::from_secs(16 * 60));
+    w.provider.fail_next(
+        "holds.hold",
+        Error::new(ErrorKind::Unavailable, "memory", "holds.hold").with_temporary(true),
+    );
+    let e = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    println!("second: {e}");
+    // Meanwhile another order uses the single-use coupon.
+    w.checkout.complete(&ctx(), &order("o-lc-other")).await.unwrap().into_outcome().unwrap();
+    w.clock.advance(Duration::from_secs(61));
+    let c = w.checkout.commit(&ctx(), &prepared).await.unwrap();
+    match c {
+        Completion::PriceChanged(_) => {}
+        Completion::Completed(out) => panic!(
+            "charged {} (the shown price with a coupon nobody holds); dropped claims {:?}",
+            out.charged, out.dropped_claims
+        ),
+        other => panic!("{other:?}"),
+    }
+}
