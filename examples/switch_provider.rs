@@ -20,7 +20,8 @@
 //! SessionM records it at full price (its offers wait for the customer to pick one,
 //! `CheckoutRequest::confirm`); eManage gives no discount on it and keeps no sales made
 //! elsewhere (its carts are the order, as `loyalty demo` shows), so nothing is sent; IdoSell
-//! has no offers and places the sale as a dropship order with the wholesaler.
+//! has no offers and no member lookup, and its sale is a dropship order that needs a
+//! recipient, so this guest sale is refused there (the shop sees it in the delivery line).
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ async fn sell(opened: &loyalty_config::Opened, order: &str) -> loyalty_core::Res
     let checkout = opened.checkout(Arc::new(SimulatedPayment::new()));
     let outcome = checkout.complete(&Context::new(), &request).await?.into_outcome()?;
     println!("order {}: paid {} (discount {})", order, outcome.charged, outcome.priced.total_discount);
+    // Sent, waiting in the outbox (resent by the background work), or refused by the provider.
+    println!("  the sale: {:?}", outcome.delivery);
     for offer in &outcome.applied_offers {
         println!("  applied: {}", offer.title);
     }
