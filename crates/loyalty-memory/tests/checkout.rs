@@ -42,6 +42,8 @@ struct TestPayment {
     approve_short_by: Mutex<i64>,
     /// Voids fail (the service is down for them).
     void_down: Mutex<bool>,
+    /// Refunds fail (the service is down for them).
+    refund_down: Mutex<bool>,
     authorized: AtomicU32,
 }
 
@@ -102,6 +104,9 @@ impl Payment for TestPayment {
         self.inner.void(a).await
     }
     async fn refund(&self, a: &Authorization, id: &TransactionId, amount: Money) -> loyalty_core::Result<()> {
+        if *self.refund_down.lock().unwrap() {
+            return Err(Error::new(ErrorKind::Unavailable, "payment", "payment.refund"));
+        }
         self.inner.refund(a, id, amount).await
     }
 }
@@ -1716,4 +1721,25 @@ async fn a_3ds_return_whose_check_fails_after_the_price_moved_leaves_the_authori
     w.checkout.tick(&ctx()).await.unwrap();
     assert_eq!(w.payment.voided().len(), voids_before + 1);
     assert_eq!(w.payment.captures(), 1, "only the other order's");
+}
+
+#[tokio::test]
+async fn a_refund_that_failed_is_paid_by_the_background_work_when_nobody_asks_again() {
+    let w = world();
+    let out = w.complete(&order("o-rf")).await;
+    *w.payment.refund_down.lock().unwrap() = true;
+    let err = w.checkout.process_return(&ctx(), &ret("o-rf", "o-rf-r1", "2", 1), None).await.unwrap_err();
+    assert!(err.is_temporary(), "{err}");
+    assert!(w.payment.refunds().is_empty());
+    // The caller gives up; the payment service comes back; the background work pays what is owed.
+    *w.payment.refund_down.lock().unwrap() = false;
+    w.clock.advance(Duration::from_secs(61));
+    w.checkout.tick(&ctx()).await.unwrap();
+    let mug = out.transaction.lines.iter().find(|l| l.line_id == LineId::new("2")).unwrap().net;
+    assert_eq!(w.payment.refunds().get("o-rf-r1"), Some(&mug));
+    // Once: a later tick and the same return asked again pay nothing more.
+    w.clock.advance(Duration::from_secs(61));
+    w.checkout.tick(&ctx()).await.unwrap();
+    w.checkout.process_return(&ctx(), &ret("o-rf", "o-rf-r1", "2", 1), None).await.unwrap();
+    assert_eq!(w.payment.refunds().len(), 1);
 }

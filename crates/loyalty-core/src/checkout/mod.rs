@@ -920,7 +920,10 @@ impl<'a> Checkout<'a> {
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
         let Some(stored) = self.store.load_ledger(order).await? else { return Ok(None) };
         let (mut ledger, mut version) = (stored.value, Some(stored.version));
-        let Some(id) = ledger.in_progress.clone() else { return Ok(None) };
+        let Some(id) = ledger.in_progress.clone() else {
+            self.pay_unpaid_refunds(&mut ledger, &mut version).await?;
+            return Ok(None);
+        };
         // A ledger written before returns kept their request: only a retry can finish it.
         let Some(under_way) = ledger.under_way.clone().filter(|u| u.request.return_id == id) else {
             return Ok(None);
@@ -939,6 +942,25 @@ impl<'a> Checkout<'a> {
         })
     }
 
+    /// Pays the refunds of processed returns that are still owed (a refund that failed, its
+    /// return asked by nobody again: the request died with its instance, or the caller gave
+    /// up), each once per return id.
+    async fn pay_unpaid_refunds(&self, ledger: &mut ReturnLedger, version: &mut Option<u64>) -> Result<()> {
+        let Some(auth) = ledger.authorization.clone() else { return Ok(()) };
+        let owed: Vec<(TransactionId, Money)> = ledger
+            .processed
+            .iter()
+            .filter(|(id, o)| o.refunded.minor > 0 && !ledger.refunds_paid.contains(*id))
+            .map(|(id, o)| (id.clone(), o.refunded))
+            .collect();
+        for (id, amount) in owed {
+            self.payment.refund(&auth, &id, amount).await?;
+            ledger.refunds_paid.insert(id);
+            *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
+        }
+        Ok(())
+    }
+
     /// Pays a processed return back through the payment service, once per return id.
     async fn refund_once(
         &self,
@@ -951,7 +973,11 @@ impl<'a> Checkout<'a> {
             return Ok(());
         }
         let Some(auth) = ledger.authorization.clone() else { return Ok(()) };
-        self.payment.refund(&auth, &request.return_id, outcome.refunded).await?;
+        if let Err(e) = self.payment.refund(&auth, &request.return_id, outcome.refunded).await {
+            // Owed still: the background work pays it if nobody asks for this return again.
+            self.due_for_return(&ledger.original.id, self.after(self.options.lease)).await;
+            return Err(e);
+        }
         ledger.refunds_paid.insert(request.return_id.clone());
         *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
         Ok(())
