@@ -5,48 +5,12 @@
 
 mod harness;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use harness::record;
-use loyalty_core::checkout::{CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore};
-use loyalty_store::SqliteCheckoutStore;
+use loyalty_core::checkout::{CheckoutState, CheckoutStore, Claim};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
-
-#[cfg(feature = "postgres")]
-async fn postgres_store() -> Arc<dyn CheckoutStore> {
-    let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!("set LOYALTY_TEST_POSTGRES_URL to a PostgreSQL database; .ci/run installs and starts one")
-    });
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let schema = format!(
-        "setback_{}_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    );
-    let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema");
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    Arc::new(loyalty_store::PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
-}
-
-/// Every store, and the folder holding the SQLite file (keep it while the stores are used).
-async fn every_store() -> (Vec<(&'static str, Arc<dyn CheckoutStore>)>, tempfile::TempDir) {
-    let dir = tempfile::Builder::new().prefix("loyalty-setback-").tempdir().unwrap();
-    let sqlite = SqliteCheckoutStore::open(dir.path().join("checkout.db")).await.expect("store opens");
-    let stores = vec![
-        ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
-        ("sqlite", Arc::new(sqlite) as Arc<dyn CheckoutStore>),
-        #[cfg(feature = "postgres")]
-        ("postgres", postgres_store().await),
-    ];
-    (stores, dir)
 }
 
 /// The background work's claim: every state, due by now, for a lease of a minute.
@@ -68,7 +32,7 @@ async fn claimed(store: &dyn CheckoutStore, now: DateTime<Utc>) -> Vec<String> {
 
 #[tokio::test]
 async fn a_backoff_an_action_timeout_and_a_hold_expiry_written_before_a_set_back_are_due_now() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         // Written at t0 on the old clock: a resend in 10 minutes, a customer's 3-D Secure
         // timeout in 30, holds expiring in 15; a delivered sale waits for nothing.
@@ -89,7 +53,7 @@ async fn a_backoff_an_action_timeout_and_a_hold_expiry_written_before_a_set_back
 
 #[tokio::test]
 async fn a_record_written_on_a_clock_up_to_two_leases_ahead_is_not_due_early() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         store
             .save(

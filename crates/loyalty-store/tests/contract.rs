@@ -5,31 +5,14 @@
 mod harness;
 
 use std::collections::BTreeSet;
-#[cfg(feature = "postgres")]
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use loyalty_core::checkout::{
-    CheckoutRecord, CheckoutState, CheckoutStore, Claim, MemoryCheckoutStore, ReplyState, StoredReply,
-};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, ReplyState, StoredReply};
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Basket, Currency, Transaction, TransactionId};
 #[cfg(feature = "postgres")]
 use loyalty_store::PostgresCheckoutStore;
 use loyalty_store::SqliteCheckoutStore;
-
-#[cfg(feature = "postgres")]
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A name no other test run uses (PostgreSQL schemas outlive the process).
-#[cfg(feature = "postgres")]
-fn unique(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{prefix}_{}_{t}_{n}", std::process::id())
-}
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -40,44 +23,14 @@ fn record(order: &str, state: CheckoutState, due: Option<DateTime<Utc>>) -> Chec
     harness::record(order, state, due, t0())
 }
 
-#[cfg(feature = "postgres")]
-async fn postgres_store() -> Arc<dyn CheckoutStore> {
-    let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
-        panic!(
-            "the PostgreSQL store tests need a database: set LOYALTY_TEST_POSTGRES_URL \
-             (e.g. postgres://loyalty:loyalty@127.0.0.1/loyalty_test); .ci/run installs and starts one"
-        )
-    });
-    let schema = unique("t").to_lowercase();
-    let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema created");
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    Arc::new(PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
-}
-
 /// A scratch folder, removed when the test ends.
 fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("loyalty-store-").tempdir().unwrap()
 }
 
-/// Every store, and the folder holding the SQLite file (keep it while the stores are used).
-async fn every_store() -> (Vec<(&'static str, Arc<dyn CheckoutStore>)>, tempfile::TempDir) {
-    let dir = scratch();
-    let sqlite = SqliteCheckoutStore::open(dir.path().join("checkout.db")).await.expect("store opens");
-    let stores = vec![
-        ("memory", Arc::new(MemoryCheckoutStore::new()) as Arc<dyn CheckoutStore>),
-        ("sqlite", Arc::new(sqlite) as Arc<dyn CheckoutStore>),
-        #[cfg(feature = "postgres")]
-        ("postgres", postgres_store().await),
-    ];
-    (stores, dir)
-}
-
 #[tokio::test]
 async fn a_new_order_is_written_once() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let r = record("o-1", CheckoutState::Preparing, None);
         assert_eq!(store.save(&r, None).await.unwrap(), Some(1), "{name}");
@@ -90,7 +43,7 @@ async fn a_new_order_is_written_once() {
 
 #[tokio::test]
 async fn a_write_under_a_stale_version_changes_nothing() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let mut r = record("o-2", CheckoutState::Preparing, None);
         store.save(&r, None).await.unwrap();
@@ -106,7 +59,7 @@ async fn a_write_under_a_stale_version_changes_nothing() {
 
 #[tokio::test]
 async fn racing_writers_of_one_version_leave_exactly_one_winner() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let r = record("o-race", CheckoutState::Prepared, None);
         store.save(&r, None).await.unwrap();
@@ -130,7 +83,7 @@ async fn racing_writers_of_one_version_leave_exactly_one_winner() {
 
 #[tokio::test]
 async fn claims_take_due_records_once_until_the_claim_lapses() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let now = t0();
         let due = record("o-due", CheckoutState::Pending, Some(now - Duration::seconds(5)));
@@ -162,7 +115,7 @@ async fn claims_take_due_records_once_until_the_claim_lapses() {
 
 #[tokio::test]
 async fn concurrent_claimers_split_the_outbox_without_overlap() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let now = t0();
         for i in 0..40 {
@@ -201,7 +154,7 @@ async fn concurrent_claimers_split_the_outbox_without_overlap() {
 
 #[tokio::test]
 async fn lists_by_state_oldest_first() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let mut a = record("l-a", CheckoutState::Pending, None);
         a.updated_at = t0() + Duration::seconds(2);
@@ -224,7 +177,7 @@ async fn lists_by_state_oldest_first() {
 
 #[tokio::test]
 async fn return_ledgers_follow_the_same_versioning() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let tx = Transaction::from_priced(
             TransactionId::new("r-1"),
@@ -248,7 +201,7 @@ async fn return_ledgers_follow_the_same_versioning() {
 
 #[tokio::test]
 async fn service_replies_are_taken_once_and_answered_for_every_repeat() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let key = "members.register:k-1";
         assert!(store.load_reply(key).await.unwrap().is_none(), "{name}");
@@ -338,7 +291,7 @@ async fn a_record_this_build_cannot_read_does_not_stop_the_others_and_a_newer_sc
 
 #[tokio::test]
 async fn a_due_time_inside_a_millisecond_is_not_claimed_before_it_is_due() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let due = t0() + Duration::microseconds(500);
         store.save(&record("o-sub", CheckoutState::Pending, Some(due)), None).await.unwrap().unwrap();
@@ -352,7 +305,7 @@ async fn a_due_time_inside_a_millisecond_is_not_claimed_before_it_is_due() {
 
 #[tokio::test]
 async fn a_claim_made_before_the_clock_was_set_back_does_not_hold_the_record() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         store.save(&record("o-back", CheckoutState::Pending, Some(t0())), None).await.unwrap().unwrap();
         let claim_at = |now: DateTime<Utc>| {
@@ -377,7 +330,7 @@ async fn a_claim_made_before_the_clock_was_set_back_does_not_hold_the_record() {
 
 #[tokio::test]
 async fn a_lease_written_before_the_clock_was_set_back_is_due_now() {
-    let (stores, _dir) = every_store().await;
+    let (stores, _dir) = harness::every_store().await;
     for (name, store) in stores {
         let far = t0() + Duration::hours(1);
         store.save(&record("o-lease", CheckoutState::Charging, Some(far)), None).await.unwrap().unwrap();

@@ -304,3 +304,51 @@ pub fn record(
     });
     serde_json::from_value(json).expect("a record")
 }
+
+#[cfg(feature = "postgres")]
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A name no other test run uses (PostgreSQL schemas outlive the process).
+#[cfg(feature = "postgres")]
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let t =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}_{}_{t}_{n}", std::process::id())
+}
+
+#[cfg(feature = "postgres")]
+pub async fn postgres_store() -> Arc<dyn loyalty_core::checkout::CheckoutStore> {
+    let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL store tests need a database: set LOYALTY_TEST_POSTGRES_URL \
+             (e.g. postgres://loyalty:loyalty@127.0.0.1/loyalty_test); .ci/run installs and starts one"
+        )
+    });
+    let schema = unique("t").to_lowercase();
+    let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema created");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    Arc::new(loyalty_store::PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
+}
+
+/// Every store, and the folder holding the SQLite file (keep it while the stores are used).
+pub async fn every_store(
+) -> (Vec<(&'static str, Arc<dyn loyalty_core::checkout::CheckoutStore>)>, tempfile::TempDir) {
+    let dir = tempfile::Builder::new().prefix("loyalty-store-").tempdir().unwrap();
+    let sqlite =
+        loyalty_store::SqliteCheckoutStore::open(dir.path().join("checkout.db")).await.expect("store opens");
+    let stores = vec![
+        (
+            "memory",
+            Arc::new(loyalty_core::checkout::MemoryCheckoutStore::new())
+                as Arc<dyn loyalty_core::checkout::CheckoutStore>,
+        ),
+        ("sqlite", Arc::new(sqlite) as Arc<dyn loyalty_core::checkout::CheckoutStore>),
+        #[cfg(feature = "postgres")]
+        ("postgres", postgres_store().await),
+    ];
+    (stores, dir)
+}
