@@ -469,7 +469,7 @@ fn lookups() -> Vec<Value> {
 
 fn checkout_record() -> Value {
     json!({
-        "order": "t-1", "state": "awaiting_action", "fingerprint": "9f2c", "revision": 2,
+        "order": "t-1", "provider": "memory", "state": "awaiting_action", "fingerprint": "9f2c", "revision": 2,
         "request": { "transaction_id": "t-1", "basket": basket(), "identify": lookups()[0],
                      "sign_up": register_member(), "confirmed": ["c-2"], "department": "d-1",
                      "payment_method": "card" },
@@ -479,7 +479,7 @@ fn checkout_record() -> Value {
         "action": { "kind": "three_d_secure", "url": null }, "transaction": transaction(),
         "outcome": outcome(), "dropped_claims": ["c-9"], "send_attempts": 1, "due_at": AT, "updated_at": AT,
         "unconfirmed_change": { "old_total": money(20640), "changes": ["offer c-2: hold expired and the offer was taken"] },
-        "authorize_unknown": false, "sending": false
+        "authorize_unknown": false, "sending": false, "releasing": false
     })
 }
 

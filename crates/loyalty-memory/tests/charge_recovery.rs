@@ -232,3 +232,48 @@ async fn a_charge_whose_check_failed_after_learning_a_lost_authorization_checks_
         other => panic!("{other:?}"),
     }
 }
+
+/// Drops a tick while it releases the lapsed hold of prepared order `id` (the instance dies
+/// mid-release), and checks it left the order marked as a release under way.
+async fn tick_dies_releasing(w: &World, id: &str) {
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let _pause = w.provider.pause_next("holds.release");
+    let r = tokio::time::timeout(Duration::from_millis(200), w.checkout.tick(&ctx())).await;
+    assert!(r.is_err(), "the tick was dropped mid-release");
+    let rec = w.checkout.status(&TransactionId::new(id)).await.unwrap().unwrap();
+    assert!(rec.releasing, "{rec:?}");
+}
+
+/// The tick releasing an abandoned order's lapsed holds dies half way. The next tick must
+/// finish the release and leave the order prepared, not abort it as an interrupted prepare:
+/// the customer's later commit then charges the order as shown.
+#[tokio::test]
+async fn a_tick_that_dies_releasing_lapsed_holds_leaves_the_order_prepared() {
+    use loyalty_core::checkout::CheckoutState;
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-rel")).await.unwrap();
+    tick_dies_releasing(&w, "o-rel").await;
+    // The lease of the dead tick lapses; the next tick takes the order over.
+    w.clock.advance(Duration::from_secs(120));
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    let rec = w.checkout.status(&TransactionId::new("o-rel")).await.unwrap().unwrap();
+    assert_eq!(rec.state, CheckoutState::Prepared, "{report:?} {:?}", rec.notes);
+    assert!(!rec.releasing);
+    assert!(rec.holds.is_empty(), "the lapsed hold is released: {:?}", rec.holds);
+    // The customer comes back and buys: charged what was shown, the coupon taken back.
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+}
+
+/// As above, but the customer commits before any tick takes the order over: the commit waits
+/// out the dead tick's lease and charges, rather than telling the customer to start again.
+#[tokio::test]
+async fn a_commit_after_a_tick_died_releasing_lapsed_holds_charges_the_order() {
+    let w = world();
+    let prepared = w.checkout.prepare(&ctx(), &order("o-rel2")).await.unwrap();
+    tick_dies_releasing(&w, "o-rel2").await;
+    w.clock.advance(Duration::from_secs(120));
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert_eq!(w.payment.inner.captured_total(&TransactionId::new("o-rel2")), Some(prepared.priced.total));
+}

@@ -1252,6 +1252,13 @@ impl CheckoutStore for StaleClaims {
     ) -> loyalty_core::Result<Option<u64>> {
         self.inner.save_reply(reply, expected).await
     }
+    async fn reserve_id(
+        &self,
+        id: &TransactionId,
+        usage: &loyalty_core::checkout::IdUse,
+    ) -> loyalty_core::Result<loyalty_core::checkout::IdUse> {
+        self.inner.reserve_id(id, usage).await
+    }
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! What both SQL stores share: the schema, time and JSON encoding, error mapping.
 
 use chrono::{DateTime, Utc};
-use loyalty_core::checkout::{CheckoutRecord, CheckoutState, Stored, StoredReply};
+use loyalty_core::checkout::{CheckoutRecord, CheckoutState, IdUse, Stored, StoredReply};
 use loyalty_core::returns::ReturnLedger;
-use loyalty_core::{Error, ErrorKind, WriteEffect};
+use loyalty_core::{Error, ErrorKind, TransactionId, WriteEffect};
 
 /// The provider name in errors.
 pub(crate) const PROVIDER: &str = "checkout-store";
@@ -34,7 +34,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         version BIGINT NOT NULL,
         reply TEXT NOT NULL
     );",
+    // What each order and return id is reserved for: `id_use` is `order` or `return`, and
+    // `original_id` the order a return's goods came from (NULL: an order, or no receipt).
+    "CREATE TABLE reserved_ids (
+        id TEXT PRIMARY KEY,
+        id_use TEXT NOT NULL,
+        original_id TEXT
+    );",
 ];
+
+/// An id use as its `reserved_ids` columns: (`id_use`, `original_id`).
+pub(crate) fn encode_id_use(usage: &IdUse) -> Result<(&'static str, Option<&str>), Error> {
+    match usage {
+        IdUse::Order => Ok(("order", None)),
+        IdUse::Return { original } => Ok(("return", original.as_ref().map(TransactionId::as_str))),
+        other => {
+            Err(Error::invalid(PROVIDER, "store.reserve_id", "usage", format!("{other:?} cannot be stored"))
+                .with_effect(WriteEffect::NotSent))
+        }
+    }
+}
+
+/// The id use a `reserved_ids` row holds.
+pub(crate) fn decode_id_use(id_use: &str, original: Option<String>) -> Result<IdUse, Error> {
+    match (id_use, original) {
+        ("order", None) => Ok(IdUse::Order),
+        ("return", original) => Ok(IdUse::Return { original: original.map(TransactionId::new) }),
+        (other, original) => Err(loyalty_core::checkout::corrupt(format!(
+            "reserved id: use {other:?} with original {original:?}"
+        ))),
+    }
+}
 
 /// Refuses a store whose schema is newer than this build's: an older binary would misread or
 /// skip the records a newer one writes (a rolled-back deploy sharing the database).

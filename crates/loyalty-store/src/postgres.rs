@@ -2,15 +2,17 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, Stored, StoredReply};
+use loyalty_core::checkout::{
+    CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, Stored, StoredReply,
+};
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::common::{
-    check_schema, claimed_records, db_error, decode_ledger, decode_record, decode_reply, due_millis,
-    encode_ledger, encode_record, encode_reply, in_progress_labels, listed_records, millis, state_labels,
-    MIGRATIONS, PROVIDER,
+    check_schema, claimed_records, db_error, decode_id_use, decode_ledger, decode_record, decode_reply,
+    due_millis, encode_id_use, encode_ledger, encode_record, encode_reply, in_progress_labels,
+    listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
 };
 
 /// Serialises schema migrations of instances starting at once (an advisory lock held for one
@@ -254,5 +256,29 @@ impl CheckoutStore for PostgresCheckoutStore {
             .rows_affected(),
         };
         Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+
+    async fn reserve_id(&self, id: &TransactionId, usage: &IdUse) -> Result<IdUse> {
+        const OP: &str = "store.reserve_id";
+        let (id_use, original) = encode_id_use(usage)?;
+        // The primary key decides between two instances reserving one id at once; the
+        // reservation that stands is then read back, whichever it is.
+        sqlx::query(
+            "INSERT INTO reserved_ids (id, id_use, original_id) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(id_use)
+        .bind(original)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+        let (id_use, original): (String, Option<String>) =
+            sqlx::query_as("SELECT id_use, original_id FROM reserved_ids WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| db_error(OP, e))?;
+        decode_id_use(&id_use, original)
     }
 }

@@ -5,9 +5,12 @@
 mod harness;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use loyalty_core::checkout::{CheckoutRecord, CheckoutState, CheckoutStore, Claim, ReplyState, StoredReply};
+use loyalty_core::checkout::{
+    CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, ReplyState, StoredReply,
+};
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Basket, Currency, Transaction, TransactionId};
 #[cfg(feature = "postgres")]
@@ -350,4 +353,124 @@ async fn a_lease_written_before_the_clock_was_set_back_is_due_now() {
             Claim::new(CheckoutState::ALL.to_vec(), "me", t0() + Duration::minutes(1), 10).due_by(t0());
         assert!(store.claim(&later, t0()).await.unwrap().is_empty(), "{name}");
     }
+}
+
+/// Two handles on one database of every store, as two instances sharing it hold them, and the
+/// folder holding the SQLite file (keep it while the stores are used).
+async fn every_store_twice() -> (Vec<(&'static str, [Arc<dyn CheckoutStore>; 2])>, tempfile::TempDir) {
+    let dir = scratch();
+    let path = dir.path().join("shared.db");
+    let memory: Arc<dyn CheckoutStore> = Arc::new(loyalty_core::checkout::MemoryCheckoutStore::new());
+    let mut pairs = vec![
+        ("memory", [memory.clone(), memory]),
+        (
+            "sqlite",
+            [
+                Arc::new(SqliteCheckoutStore::open(&path).await.unwrap()) as Arc<dyn CheckoutStore>,
+                Arc::new(SqliteCheckoutStore::open(&path).await.unwrap()),
+            ],
+        ),
+    ];
+    #[cfg(feature = "postgres")]
+    {
+        let url =
+            std::env::var("LOYALTY_TEST_POSTGRES_URL").expect("LOYALTY_TEST_POSTGRES_URL names a database");
+        // A schema of this test's own: PostgreSQL schemas outlive the run.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let schema = format!("twice_{}_{nanos}", std::process::id());
+        let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+        admin.close().await;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        pairs.push((
+            "postgres",
+            [
+                Arc::new(PostgresCheckoutStore::connect(&scoped).await.unwrap()) as Arc<dyn CheckoutStore>,
+                Arc::new(PostgresCheckoutStore::connect(&scoped).await.unwrap()),
+            ],
+        ));
+    }
+    (pairs, dir)
+}
+
+fn return_of(original: Option<&str>) -> IdUse {
+    IdUse::Return { original: original.map(TransactionId::new) }
+}
+
+#[tokio::test]
+async fn an_id_is_reserved_for_its_first_use_and_keeps_it() {
+    let (stores, _dir) = harness::every_store().await;
+    for (name, store) in stores {
+        let reserve = |id: &str, usage: IdUse| {
+            let store = store.clone();
+            let id = TransactionId::new(id);
+            async move { store.reserve_id(&id, &usage).await.unwrap() }
+        };
+        // A free id takes the use asked; the same use again is answered the same.
+        assert_eq!(reserve("o-1", IdUse::Order).await, IdUse::Order, "{name}");
+        assert_eq!(reserve("o-1", IdUse::Order).await, IdUse::Order, "{name}");
+        assert_eq!(reserve("r-1", return_of(Some("o-1"))).await, return_of(Some("o-1")), "{name}");
+        assert_eq!(reserve("r-1", return_of(Some("o-1"))).await, return_of(Some("o-1")), "{name}");
+        assert_eq!(reserve("u-1", return_of(None)).await, return_of(None), "{name}");
+        // Another use gets the first one's answer, and changes nothing.
+        for other in [return_of(Some("o-2")), return_of(None)] {
+            assert_eq!(reserve("o-1", other.clone()).await, IdUse::Order, "{name}: {other:?}");
+        }
+        for other in [IdUse::Order, return_of(Some("o-2")), return_of(None)] {
+            assert_eq!(reserve("r-1", other.clone()).await, return_of(Some("o-1")), "{name}: {other:?}");
+        }
+        for other in [IdUse::Order, return_of(Some("o-1"))] {
+            assert_eq!(reserve("u-1", other.clone()).await, return_of(None), "{name}: {other:?}");
+        }
+        assert_eq!(reserve("o-1", IdUse::Order).await, IdUse::Order, "{name}: still the order's");
+        // Reservations are apart from records: reserving writes no checkout record.
+        assert!(store.load(&TransactionId::new("o-1")).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn two_instances_reserving_one_id_at_once_agree_on_exactly_one_use() {
+    let (pairs, _dir) = every_store_twice().await;
+    for (name, [a, b]) in pairs {
+        for i in 0..24 {
+            let id = TransactionId::new(format!("race-{i}"));
+            let (order, ret) = (IdUse::Order, return_of(Some("o-race")));
+            // Alternate who asks first, so either may win.
+            let (x, y) = if i % 2 == 0 {
+                tokio::join!(a.reserve_id(&id, &order), b.reserve_id(&id, &ret))
+            } else {
+                let (y, x) = tokio::join!(b.reserve_id(&id, &ret), a.reserve_id(&id, &order));
+                (x, y)
+            };
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert_eq!(x, y, "{name}: both instances are told the one use of {id}");
+            assert!(x == order || x == ret, "{name}: {x:?}");
+            // What both were told is what stands.
+            assert_eq!(a.reserve_id(&id, &return_of(None)).await.unwrap(), x, "{name}");
+            assert_eq!(b.reserve_id(&id, &return_of(None)).await.unwrap(), x, "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_reservations_survive_reopening_the_file() {
+    let dir = scratch();
+    let path = dir.path().join("checkout.db");
+    {
+        let store = SqliteCheckoutStore::open(&path).await.unwrap();
+        assert_eq!(store.reserve_id(&TransactionId::new("o-k"), &IdUse::Order).await.unwrap(), IdUse::Order);
+        let r = return_of(Some("o-k"));
+        assert_eq!(store.reserve_id(&TransactionId::new("r-k"), &r).await.unwrap(), r);
+        let u = return_of(None);
+        assert_eq!(store.reserve_id(&TransactionId::new("u-k"), &u).await.unwrap(), u);
+    }
+    let reopened = SqliteCheckoutStore::open(&path).await.unwrap();
+    let other = return_of(Some("o-other"));
+    assert_eq!(reopened.reserve_id(&TransactionId::new("o-k"), &other).await.unwrap(), IdUse::Order);
+    assert_eq!(
+        reopened.reserve_id(&TransactionId::new("r-k"), &other).await.unwrap(),
+        return_of(Some("o-k"))
+    );
+    assert_eq!(reopened.reserve_id(&TransactionId::new("u-k"), &other).await.unwrap(), return_of(None));
 }

@@ -49,6 +49,21 @@ impl Checkout<'_> {
             if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
                 work = self.wait_for_other(order, OP).await?;
             }
+            if work.rec.state == CheckoutState::Preparing && work.rec.releasing {
+                // The background release of lapsed holds stopped half way (its lease lapsed,
+                // waited for above): the order is still prepared, and the charge's check
+                // takes every lapsed hold again.
+                work.rec.state = CheckoutState::Prepared;
+                work.rec.releasing = false;
+            }
+            // A sale already made answers with its outcome wherever it was made; anything
+            // still to do (a charge, a send) belongs to the provider the order started at.
+            if !matches!(
+                work.rec.state,
+                CheckoutState::Sent | CheckoutState::Refused | CheckoutState::Pending
+            ) {
+                self.check_provider(&work.rec, OP)?;
+            }
             let order_ctx = super::order_context(ctx, &work.rec.request);
             let ctx = &order_ctx;
             match work.rec.state {
@@ -495,6 +510,9 @@ impl Checkout<'_> {
             .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
         let order_ctx = super::order_context(ctx, &work.rec.request);
         let ctx = &order_ctx;
+        if work.rec.state == CheckoutState::AwaitingAction {
+            self.check_provider(&work.rec, OP)?;
+        }
         if work.rec.state != CheckoutState::AwaitingAction {
             return match work.rec.state {
                 // Confirmed already (here, or on another instance): that confirmation's result,
@@ -572,6 +590,7 @@ impl Checkout<'_> {
             return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
                 .with_message(format!("order {order} is already committed")));
         }
+        self.check_provider(&work.rec, OP)?;
         // Aborted is written first, by a versioned write: a commit that took the order
         // meanwhile wins, and this abort then voids and releases nothing.
         // A waiting payment's authorization stays recorded until voided, so a tick voids it
@@ -579,6 +598,7 @@ impl Checkout<'_> {
         // So does one a declined attempt could not void: the void below tries it again.
         work.rec.action = None;
         work.rec.state = CheckoutState::Aborted;
+        work.rec.releasing = false;
         work.rec.due_at = Some(self.now());
         self.save(&mut work, OP).await?;
         let mut problems = self.void_leftover(&mut work).await;

@@ -271,6 +271,12 @@ impl Checkout<'_> {
                     continue;
                 }
             };
+            // An order another provider has (the configuration was switched): left for an
+            // instance running that provider, reported at each tick meanwhile.
+            if let Err(e) = self.check_provider(&work.rec, "checkout.tick") {
+                report.problems.push(format!("order {order}: {}", e.message()));
+                continue;
+            }
             if let Err(e) = self.tick_one(ctx, work, &mut report).await {
                 report.problems.push(format!("order {order}: {e}"));
             }
@@ -332,6 +338,17 @@ impl Checkout<'_> {
             // Each transition below is written (a versioned write) before the holds are
             // released or the payment voided: a request that changed the order meanwhile, on
             // this instance or another, wins, and then nothing is undone under it.
+            CheckoutState::Preparing if work.rec.releasing => {
+                // The instance releasing this order's lapsed holds stopped half way (its lease
+                // lapsed): the order is still prepared; finish the release under this lease.
+                work.rec.due_at = Some(self.after(self.options.lease));
+                if !self.try_save(&mut work).await? {
+                    return Ok(());
+                }
+                self.release_lapsed(ctx, &mut work).await?;
+                report.recovered.push(order.clone());
+                report.released.push(order);
+            }
             CheckoutState::Preparing => {
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push("abandoned while preparing: holds released".into());
@@ -363,35 +380,19 @@ impl Checkout<'_> {
             }
             CheckoutState::Prepared => {
                 // Abandoned: release the holds that expired; commit takes them again if it comes.
-                let expired: Vec<OfferId> = work
-                    .rec
-                    .holds
-                    .iter()
-                    .filter(|h| h.is_expired_at(now))
-                    .map(|h| h.offer_id.clone())
-                    .collect();
-                if !expired.is_empty() {
+                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) {
                     // The order is this tick's while it releases (a lease, as a prepare takes):
                     // a commit arriving now waits for it instead of taking a hold again that
-                    // this is about to release.
+                    // this is about to release. Marked as a release, so an instance that stops
+                    // half way leaves the order prepared, not an interrupted prepare to abort.
                     work.rec.state = CheckoutState::Preparing;
+                    work.rec.releasing = true;
                     work.rec.due_at = Some(self.after(self.options.lease));
                     if !self.try_save(&mut work).await? {
                         return Ok(());
                     }
-                    let problems = self.release_offers(ctx, &mut work, &expired).await;
-                    work.rec.notes.extend(problems);
-                    work.rec.state = CheckoutState::Prepared;
                 }
-                // An authorization left by a price change at the customer's return whose void
-                // failed: voided here (the order's next attempt authorizes anew), or tried again.
-                let problems = self.void_leftover(&mut work).await;
-                work.rec.notes.extend(problems);
-                work.rec.due_at = self.holds_due(&work.rec).map(|d| d.max(now));
-                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) || work.rec.authorization.is_some() {
-                    work.rec.due_at = Some(now);
-                }
-                self.save(&mut work, "checkout.tick").await?;
+                self.release_lapsed(ctx, &mut work).await?;
                 report.released.push(order);
             }
             CheckoutState::Declined
@@ -429,6 +430,30 @@ impl Checkout<'_> {
         Ok(())
     }
 
+    /// Releases a prepared order's lapsed holds (releasing is idempotent, so a release an
+    /// interrupted tick already made is harmless), voids a leftover authorization, and writes
+    /// the order back as `Prepared`, due when its next hold lapses.
+    async fn release_lapsed(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        let now = self.now();
+        let expired: Vec<OfferId> =
+            work.rec.holds.iter().filter(|h| h.is_expired_at(now)).map(|h| h.offer_id.clone()).collect();
+        if !expired.is_empty() {
+            let problems = self.release_offers(ctx, work, &expired).await;
+            work.rec.notes.extend(problems);
+        }
+        work.rec.state = CheckoutState::Prepared;
+        work.rec.releasing = false;
+        // An authorization left by a price change at the customer's return whose void
+        // failed: voided here (the order's next attempt authorizes anew), or tried again.
+        let problems = self.void_leftover(work).await;
+        work.rec.notes.extend(problems);
+        work.rec.due_at = self.holds_due(&work.rec).map(|d| d.max(now));
+        if work.rec.holds.iter().any(|h| h.is_expired_at(now)) || work.rec.authorization.is_some() {
+            work.rec.due_at = Some(now);
+        }
+        self.save(work, "checkout.tick").await
+    }
+
     /// Resends every pending transaction now, due or not; returns each one's delivery. A send
     /// refused for good is reported here once and leaves the outbox.
     pub async fn resend_pending(&self, ctx: &Context) -> Vec<(TransactionId, Result<Delivery>)> {
@@ -462,6 +487,10 @@ impl Checkout<'_> {
                     continue;
                 }
             };
+            if let Err(e) = self.check_provider(&work.rec, "checkout.resend") {
+                results.push((order, Err(e)));
+                continue;
+            }
             match self.take_send(&mut work).await {
                 Ok(true) => {}
                 Ok(false) => continue,

@@ -58,7 +58,7 @@ pub use payment::{
     ActionKind, Authorization, Authorized, NextAnswer, Payment, PaymentAction, PaymentKey, SimulatedPayment,
 };
 pub use record::{CheckoutRecord, CheckoutState, ReplyState, Stored, StoredReply, UnconfirmedChange};
-pub use store::{corrupt, CheckoutStore, Claim, MemoryCheckoutStore};
+pub use store::{corrupt, CheckoutStore, Claim, IdUse, MemoryCheckoutStore};
 
 use crate::basket::{Basket, PricedBasket};
 use crate::checked::Checked;
@@ -490,6 +490,24 @@ impl<'a> Checkout<'a> {
         Ok(self.store.load(order).await?.map(|s| Work { rec: s.value, version: s.version }))
     }
 
+    /// Refuses to act on an order started at another provider (the configuration was switched
+    /// since, the store kept): its holds, payment and sale belong there, and releasing,
+    /// charging or sending them here would go to the wrong vendor. A record that names no
+    /// provider predates the field and is taken as this one's.
+    fn check_provider(&self, rec: &CheckoutRecord, op: &str) -> Result<()> {
+        match rec.provider.as_deref() {
+            Some(started) if started != self.provider.name() => {
+                Err(Error::new(ErrorKind::Conflict, FLOW, op).with_message(format!(
+                    "order {} was started at provider {started}, and this checkout runs {}: finish it \
+                     with {started}, or use a new order id",
+                    rec.order,
+                    self.provider.name()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Saves the work under its version; `false` when another instance changed it first.
     async fn try_save(&self, work: &mut Work) -> Result<bool> {
         work.rec.updated_at = self.now();
@@ -542,7 +560,9 @@ impl<'a> Checkout<'a> {
     ///
     /// # Errors
     /// `Conflict` when the order is already committed, or its payment waits for the customer;
-    /// any provider error. No hold is left behind when this fails.
+    /// `Invalid` (field `transaction_id`) for the id of a return (ids are one namespace per
+    /// store: an order needs an id of its own), before any provider call; any provider error.
+    /// No hold is left behind when this fails.
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
         check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
         let _guard = self.lock_order(&request.transaction_id).await;
@@ -723,8 +743,11 @@ impl<'a> Checkout<'a> {
     ///
     /// # Errors
     /// `NotFound` for an original this store did not commit; `Conflict` for a sale still in
-    /// the outbox (resend it first), another return of the same order under way, or a used
-    /// return id asked for other goods; `Invalid` for a line not in the original, a quantity
+    /// the outbox (resend it first), another return of the same order under way, a used
+    /// return id asked for other goods, or a return id already used for a return of another
+    /// order (or with a receipt for one without, or the other way round: ids are one
+    /// namespace per store, a return id serves one return of one order); `Invalid` (field
+    /// `return_id`) for the id of an order, and for a line not in the original, a quantity
     /// beyond what is left, or an unreceipted line that is not a positive quantity with
     /// `0 <= net <= gross` in one currency; `Unsupported` when the provider has no usable
     /// return style (a sale the provider never got is only refunded); provider errors, with
@@ -737,23 +760,51 @@ impl<'a> Checkout<'a> {
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
         check_id(&request.return_id, "checkout.return", "return_id")?;
-        // A return is sent to the provider under its own id (a remainder, a negative sale): the
-        // id of an order would be taken as that sale again, after the original was cancelled.
-        if request.original.as_ref() == Some(&request.return_id)
-            || self.load(&request.return_id).await?.is_some()
-        {
-            return Err(Error::invalid(
+        let id = &request.return_id;
+        let order_id = || {
+            Error::invalid(
                 FLOW,
                 "checkout.return",
                 "return_id",
-                format!("{} is the id of an order; a return needs an id of its own", request.return_id),
-            ));
+                format!("{id} is the id of an order; a return needs an id of its own"),
+            )
+        };
+        // A return is sent to the provider under its own id (a remainder, a negative sale): the
+        // id of an order would be taken as that sale again, after the original was cancelled.
+        // The load finds orders stored before ids were reserved.
+        if request.original.as_ref() == Some(id) || self.load(id).await?.is_some() {
+            return Err(order_id());
         }
         let Some(original) = &request.original else {
+            self.reserve_return_id(request).await?;
             return returns::process(&self.provider, ctx, None, request, style).await;
         };
         let _guard = self.lock_order(original).await;
         self.return_locked(ctx, original, request, style).await
+    }
+
+    /// Reserves a return's id for this return before anything reaches the provider or the
+    /// payment service, once its original is known to be a committed order of this store (a
+    /// mistyped order id must not take the return id with it). Ids are one namespace per
+    /// store: one id for two returns would reach the vendor as one transaction.
+    async fn reserve_return_id(&self, request: &ReturnRequest) -> Result<()> {
+        let id = &request.return_id;
+        let usage = IdUse::Return { original: request.original.clone() };
+        match self.store.reserve_id(id, &usage).await? {
+            // This return's own id (a retry answers as the first attempt did).
+            reserved if reserved == usage => Ok(()),
+            IdUse::Order => Err(Error::invalid(
+                FLOW,
+                "checkout.return",
+                "return_id",
+                format!("{id} is the id of an order; a return needs an id of its own"),
+            )),
+            IdUse::Return { original } => {
+                let of = original.map_or_else(|| "without a receipt".to_owned(), |o| format!("of order {o}"));
+                Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.return")
+                    .with_message(format!("return id {id} was used for a return {of}; use a new return id")))
+            }
+        }
     }
 
     /// The return ledger of a committed order.
@@ -772,6 +823,10 @@ impl<'a> Checkout<'a> {
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
         const OP: &str = "checkout.return";
+        // The sale is at the provider the order started at: a return is made there.
+        if let Some(w) = self.load(original).await? {
+            self.check_provider(&w.rec, OP)?;
+        }
         let (mut ledger, mut version) = match self.store.load_ledger(original).await? {
             Some(s) => (s.value, Some(s.version)),
             None => {
@@ -802,6 +857,7 @@ impl<'a> Checkout<'a> {
                 (ledger, None)
             }
         };
+        self.reserve_return_id(request).await?;
         // A used return id with other goods: the first outcome is not this request's.
         returns::check_same_request(&ledger, request)?;
         if let Some(done) = ledger.processed.get(&request.return_id).cloned() {

@@ -74,9 +74,32 @@ impl Checkout<'_> {
         const OP: &str = "checkout.prepare";
         let order = &request.transaction_id;
         let mut work = loop {
-            match self.load(order).await? {
+            let loaded = self.load(order).await?;
+            if let Some(w) = loaded.as_ref().filter(|w| !w.rec.state.is_committed()) {
+                self.check_provider(&w.rec, OP)?;
+            }
+            match loaded {
                 None => {
+                    // Ids are one namespace per store: an order under a return's id would
+                    // reach the vendor as that return's transaction. Reserved before the
+                    // record is written, so before any provider call.
+                    match self.store.reserve_id(order, &super::IdUse::Order).await? {
+                        super::IdUse::Order => {}
+                        super::IdUse::Return { original } => {
+                            let of = original
+                                .map_or_else(|| "without a receipt".to_owned(), |o| format!("of order {o}"));
+                            return Err(Error::invalid(
+                                FLOW,
+                                OP,
+                                "transaction_id",
+                                format!(
+                                    "{order} is the id of a return {of}; an order needs an id of its own"
+                                ),
+                            ));
+                        }
+                    }
                     let mut rec = CheckoutRecord::new(request, self.now());
+                    rec.provider = Some(self.provider.name().to_owned());
                     rec.due_at = Some(self.after(self.options.lease));
                     if let Some(version) = self.store.save(&rec, None).await? {
                         break Work { rec, version };
@@ -96,6 +119,7 @@ impl Checkout<'_> {
                 }
                 Some(mut w) => {
                     w.rec.state = CheckoutState::Preparing;
+                    w.rec.releasing = false;
                     w.rec.due_at = Some(self.after(self.options.lease));
                     // What this prepare answers is the price shown from now on.
                     w.rec.unconfirmed_change = None;

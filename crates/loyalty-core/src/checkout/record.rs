@@ -16,7 +16,7 @@ use crate::transaction::{Hold, Transaction};
 ///
 /// | State | Meaning | Holds |
 /// | --- | --- | --- |
-/// | `Preparing` | an instance is identifying, pricing and holding (its lease in `due_at`) | being taken |
+/// | `Preparing` | an instance is identifying, pricing and holding, or (`releasing`) the background work releases a prepared order's lapsed holds (its lease in `due_at`) | being taken, or released |
 /// | `Prepared` | priced and held; waiting for commit or abort | held (the sweeper releases expired ones) |
 /// | `AwaitingAction` | the payment waits for the customer (3-D Secure, redirect) | held |
 /// | `Declined` | the payment was declined; commit again re-takes the holds | none |
@@ -114,6 +114,12 @@ impl CheckoutState {
 pub struct CheckoutRecord {
     /// The order id.
     pub order: TransactionId,
+    /// The provider the order was started at ([`Provider::name`](crate::Provider::name)): its
+    /// holds, payment and sale belong there, so a checkout running another provider (the
+    /// configuration was switched meanwhile) refuses to act on it. `None` in records written
+    /// before records named their provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// Where it stands.
     pub state: CheckoutState,
     /// Fingerprint of what the customer buys (basket, member lookup, confirmed offers): the
@@ -163,6 +169,12 @@ pub struct CheckoutRecord {
     /// instance leaves it alone until the lease ends, so the sale goes once.
     #[serde(default)]
     pub sending: bool,
+    /// The background work is releasing the lapsed holds of a prepared order under the lease
+    /// `Preparing` carries (so a commit waits for it instead of taking back a hold it is about
+    /// to release). A lease that lapses with this set was that release interrupted, not a
+    /// prepare: the order is still prepared, and is not aborted.
+    #[serde(default)]
+    pub releasing: bool,
     /// The price moved at the last check before a charge (a hold lapsed and its offer was
     /// taken, an offer expired) and nobody has confirmed the new total yet: a commit that names
     /// no revision (a repeated [`Checkout::complete`](super::Checkout::complete), a
@@ -200,6 +212,7 @@ impl CheckoutRecord {
     pub(crate) fn new(request: &CheckoutRequest, now: DateTime<Utc>) -> CheckoutRecord {
         CheckoutRecord {
             order: request.transaction_id.clone(),
+            provider: None,
             state: CheckoutState::Preparing,
             fingerprint: request.fingerprint(),
             revision: 0,
@@ -220,6 +233,7 @@ impl CheckoutRecord {
             send_attempts: 0,
             send_unsettled: false,
             sending: false,
+            releasing: false,
             unconfirmed_change: None,
             authorize_unknown: false,
             payment_attempts: 0,

@@ -113,8 +113,24 @@ impl Claim {
     }
 }
 
+/// What an order or return id is reserved for in a store ([`CheckoutStore::reserve_id`]).
+/// Order and return ids are one namespace per store: both are transaction ids at the
+/// provider, so an id serves one order, or one return of one order, never both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdUse {
+    /// The id of an order (a sale).
+    Order,
+    /// The id of a return of `original`; `None` for a return without a receipt.
+    Return {
+        /// The order the goods came back from, if the return has a receipt.
+        original: Option<TransactionId>,
+    },
+}
+
 /// Durable checkout state: one record per order, the outbox (records in
-/// [`CheckoutState::Pending`]), and one return ledger per committed order.
+/// [`CheckoutState::Pending`]), one return ledger per committed order, and the use each order
+/// and return id is reserved for.
 ///
 /// # Behaviour every implementation keeps
 /// - **Optimistic concurrency.** `save` writes only when the stored version is still
@@ -128,6 +144,11 @@ impl Claim {
 ///   [`Claim::implausible_after`] was made before the clock was set back and counts as lapsed
 ///   ([`Claim::may_take`]); a record written after it is due now ([`Claim::is_due`]).
 /// - Ledgers follow the same versioning as records.
+/// - **Id reservations.** `reserve_id` is insert-only: it reserves an id for a use when
+///   nobody has it and otherwise changes nothing, and answers the use the id is reserved for
+///   (the one asked, or the first). Two instances reserving one id at once get the same
+///   answer: exactly one use wins, across processes (a unique key, never a process mutex),
+///   and a reservation is never dropped or changed.
 ///
 /// # Errors
 /// `Unavailable` when the database cannot be reached (temporary); `Protocol` for a stored value
@@ -159,6 +180,11 @@ pub trait CheckoutStore: Send + Sync + std::fmt::Debug {
     /// Writes a reply under the same rule as [`CheckoutStore::save`]: `expected: None` only
     /// when the key is new, so two instances taking one key at once cannot both run it.
     async fn save_reply(&self, reply: &StoredReply, expected: Option<u64>) -> Result<Option<u64>>;
+
+    /// Reserves `id` for `usage` when no use holds it yet; the use `id` is reserved for
+    /// afterwards, which the caller compares with `usage` (equal: the id is this use's, now or
+    /// from an earlier call; different: another order or return has it).
+    async fn reserve_id(&self, id: &TransactionId, usage: &IdUse) -> Result<IdUse>;
 }
 
 #[derive(Debug, Default)]
@@ -166,6 +192,7 @@ struct Tables {
     records: HashMap<TransactionId, (CheckoutRecord, u64, Option<DateTime<Utc>>)>,
     ledgers: HashMap<TransactionId, (ReturnLedger, u64)>,
     replies: HashMap<String, (StoredReply, u64)>,
+    reserved: HashMap<TransactionId, IdUse>,
 }
 
 /// A [`CheckoutStore`] in process memory: what [`Checkout::new`](super::Checkout::new) uses.
@@ -274,5 +301,9 @@ impl CheckoutStore for MemoryCheckoutStore {
         let version = expected.map_or(1, |v| v + 1);
         t.replies.insert(reply.key.clone(), (reply.clone(), version));
         Ok(Some(version))
+    }
+
+    async fn reserve_id(&self, id: &TransactionId, usage: &IdUse) -> Result<IdUse> {
+        Ok(self.tables().reserved.entry(id.clone()).or_insert_with(|| usage.clone()).clone())
     }
 }
