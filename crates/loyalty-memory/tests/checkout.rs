@@ -1750,3 +1750,28 @@ async fn a_refund_that_failed_is_paid_by_the_background_work_when_nobody_asks_ag
     w.checkout.process_return(&ctx(), &ret("o-rf", "o-rf-r1", "2", 1), None).await.unwrap();
     assert_eq!(w.payment.refunds().len(), 1);
 }
+
+/// A payment confirmation checks the offers again and takes a lapsed hold back; an abort on
+/// another instance wins the order while that hold call is under way, and releases what the
+/// record listed before the call lands. The confirmation loses its write: it must release
+/// the hold it took, or the coupon stays held for nobody until the hold lapses.
+#[tokio::test]
+async fn a_hold_taken_back_by_a_confirmation_that_an_abort_overtook_is_released() {
+    let (w, other) = two_instances();
+    commit_through_3ds(&w, "o-cfa").await;
+    let order_id = TransactionId::new("o-cfa");
+    // The customer is slow at the bank: the hold lapses.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    let c = ctx();
+    let pause = w.provider.pause_next("holds.hold");
+    let (confirmed, ()) = tokio::join!(w.checkout.confirm_payment(&c, &order_id), async {
+        pause.reached().await;
+        other.abort_order(&c, &order_id).await.unwrap();
+        pause.release();
+    });
+    assert!(confirmed.is_err(), "{confirmed:?}");
+    assert_eq!(w.payment.captures(), 0);
+    assert!(w.provider.open_holds().is_empty(), "leaked: {:?}", w.provider.open_holds());
+    let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Aborted);
+}

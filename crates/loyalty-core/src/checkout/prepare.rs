@@ -390,7 +390,10 @@ impl Checkout<'_> {
                     }
                 }
                 work.rec.hold_intents.clear();
-                self.save(work, "holds.hold").await?;
+                if let Err(e) = self.save(work, "holds.hold").await {
+                    self.release_if_given_up(ctx, work, &to_take).await;
+                    return Err(e);
+                }
             }
             self.reprice(&mut work.rec)?;
             let settled =
@@ -420,6 +423,23 @@ impl Checkout<'_> {
 
     /// Holds an interrupted hold call may have taken: holding again for the same order gives
     /// the same hold, which is then recorded (and released later when not wanted).
+    /// After this instance took holds of `taken` and lost the write recording them: when the
+    /// order was given up meanwhile (an abort or a payment timeout on another instance, during
+    /// a payment confirmation's check, which runs without a lease), that instance released what
+    /// the record listed, maybe before these hold calls landed. Released here, so they do not
+    /// stay held until they lapse; releasing is idempotent, so a hold already released is fine.
+    async fn release_if_given_up(&self, ctx: &Context, work: &Work, taken: &[Offer]) {
+        let Some(api) = self.provider.holds() else { return };
+        let Ok(Some(now)) = self.load(&work.rec.order).await else { return };
+        if !matches!(now.rec.state, CheckoutState::Aborted | CheckoutState::Declined) {
+            return;
+        }
+        for hold in work.rec.holds.iter().filter(|h| taken.iter().any(|o| o.id == h.offer_id)) {
+            // Best effort: one that fails lapses on its own, as before.
+            let _ = api.release(ctx, hold).await;
+        }
+    }
+
     pub(super) async fn settle_intents(&self, ctx: &Context, work: &mut Work) -> Result<()> {
         if work.rec.hold_intents.is_empty() {
             return Ok(());
