@@ -7,8 +7,9 @@ use loyalty_core::{
 use crate::MemoryProvider;
 
 /// The memory provider declaring other capabilities than its own (and, on request, hiding its
-/// holds): what a partial or mistaken adapter looks like to the checkout and the conformance
-/// suite, for tests of how they read a declaration.
+/// holds or answering to another name): what a partial or mistaken adapter, or the provider a
+/// shop switched to, looks like to the checkout and the conformance suite, for tests of how
+/// they read a declaration.
 ///
 /// ```
 /// use loyalty_core::{Provider, Resend};
@@ -17,13 +18,15 @@ use crate::MemoryProvider;
 /// let p = MemoryProvider::demo().redeclared(|c| c.resend = Resend::Unrecognised);
 /// assert_eq!(p.capabilities().resend, Resend::Unrecognised);
 /// assert!(p.holds().is_some());
-/// assert!(p.hiding_holds().holds().is_none());
+/// assert!(p.clone().hiding_holds().holds().is_none());
+/// assert_eq!(p.named("other").name(), "other");
 /// ```
 #[derive(Clone)]
 pub struct Redeclared {
     inner: MemoryProvider,
     caps: Capabilities,
     hide_holds: bool,
+    name: Option<&'static str>,
 }
 
 impl MemoryProvider {
@@ -31,7 +34,7 @@ impl MemoryProvider {
     pub fn redeclared(&self, change: impl FnOnce(&mut Capabilities)) -> Redeclared {
         let mut caps = self.capabilities().clone();
         change(&mut caps);
-        Redeclared { inner: self.clone(), caps, hide_holds: false }
+        Redeclared { inner: self.clone(), caps, hide_holds: false, name: None }
     }
 }
 
@@ -41,11 +44,17 @@ impl Redeclared {
         self.hide_holds = true;
         self
     }
+
+    /// Also answers `name()` with `name` (another provider, to the checkout's records).
+    pub fn named(mut self, name: &'static str) -> Redeclared {
+        self.name = Some(name);
+        self
+    }
 }
 
 impl Provider for Redeclared {
     fn name(&self) -> &str {
-        self.inner.name()
+        self.name.unwrap_or_else(|| self.inner.name())
     }
     fn capabilities(&self) -> &Capabilities {
         &self.caps

@@ -7,45 +7,8 @@ use std::time::Duration;
 use loyalty_core::checkout::{
     Checkout, CheckoutRequest, CheckoutState, CheckoutStore, Delivery, MemoryCheckoutStore, SimulatedPayment,
 };
-
-use loyalty_core::{
-    Capabilities, Carts, Context, ErrorKind, Fulfilment, Holds, MemberLookup, Members, Offers, Phone,
-    Provider, Redemptions, ReturnRequest, TransactionId, Transactions,
-};
+use loyalty_core::{Context, ErrorKind, MemberLookup, Phone, ReturnRequest, TransactionId};
 use loyalty_memory::{demo, MemoryProvider};
-
-/// The memory provider under another name: the provider the shop switched to.
-struct Renamed(MemoryProvider);
-
-impl Provider for Renamed {
-    fn name(&self) -> &str {
-        "other"
-    }
-    fn capabilities(&self) -> &Capabilities {
-        self.0.capabilities()
-    }
-    fn members(&self) -> Option<&dyn Members> {
-        self.0.members()
-    }
-    fn offers(&self) -> Option<&dyn Offers> {
-        self.0.offers()
-    }
-    fn holds(&self) -> Option<&dyn Holds> {
-        self.0.holds()
-    }
-    fn redemptions(&self) -> Option<&dyn Redemptions> {
-        self.0.redemptions()
-    }
-    fn transactions(&self) -> Option<&dyn Transactions> {
-        self.0.transactions()
-    }
-    fn carts(&self) -> Option<&dyn Carts> {
-        self.0.carts()
-    }
-    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
-        self.0.fulfilment()
-    }
-}
 
 struct World {
     first: MemoryProvider,
@@ -68,8 +31,12 @@ fn world() -> World {
         Arc::new(clock.clone()),
         store.clone(),
     );
-    let after =
-        Checkout::with_store(Arc::new(Renamed(second.clone())), payment, Arc::new(clock.clone()), store);
+    let after = Checkout::with_store(
+        Arc::new(second.redeclared(|_| {}).named("other")),
+        payment,
+        Arc::new(clock.clone()),
+        store,
+    );
     World { first, second, clock, before, after }
 }
 
