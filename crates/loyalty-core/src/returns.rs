@@ -387,6 +387,84 @@ pub async fn process(
     process_resumed(provider, ctx, ledger, request, style, false).await
 }
 
+/// The returned quantity of each line once `request` is taken, checked against what is left
+/// of the original: `Invalid` naming the line for an unknown line, a quantity of 0 or less, or
+/// more than is left.
+fn returned_after(
+    ledger: &ReturnLedger,
+    request: &ReturnRequest,
+    op: &str,
+) -> Result<BTreeMap<LineId, Decimal>> {
+    if request.lines.is_empty() {
+        return Err(Error::invalid(FLOW, op, "lines", "a return must name at least one line"));
+    }
+    let mut after = ledger.returned.clone();
+    for (i, r) in request.lines.iter().enumerate() {
+        let line = ledger.original.lines.iter().find(|l| l.line_id == r.line_id).ok_or_else(|| {
+            Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].line_id"),
+                format!("{} is not in the original", r.line_id),
+            )
+        })?;
+        if r.quantity <= Decimal::ZERO {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].quantity"),
+                format!("{} is not a quantity to return: it must be more than 0", r.quantity),
+            ));
+        }
+        let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
+        if total > line.quantity {
+            return Err(Error::invalid(
+                FLOW,
+                op,
+                format!("lines[{i}].quantity"),
+                format!(
+                    "{} left to return of line {}",
+                    line.quantity - ledger.returned_of(&r.line_id),
+                    r.line_id
+                ),
+            ));
+        }
+        after.insert(r.line_id.clone(), total);
+    }
+    Ok(after)
+}
+
+/// Everything [`process`] refuses before it reaches the provider (the request's own faults,
+/// no usable style), checked without acting: a return refused here changes nothing, so the
+/// checkout reserves a return id only for a request that passes.
+///
+/// # Errors
+/// As [`process`], for those refusals.
+pub(crate) fn check_request(
+    provider: &dyn Provider,
+    ledger: Option<&ReturnLedger>,
+    request: &ReturnRequest,
+    style: Option<ReturnStyle>,
+) -> Result<()> {
+    let op = "transactions.return";
+    let transactions =
+        || provider.transactions().map(|_| ()).ok_or_else(|| Error::unsupported(provider.name(), op));
+    let Some(ledger) = ledger else {
+        check_unreceipted(&request.lines_without_receipt, op)?;
+        transactions()?;
+        return choose(provider, false, style).map(|_| ());
+    };
+    check_same_request(ledger, request)?;
+    if ledger.processed.contains_key(&request.return_id) {
+        return Ok(());
+    }
+    if ledger.delivered {
+        transactions()?;
+        choose(provider, true, style)?;
+    }
+    returned_after(ledger, request, op).map(|_| ())
+}
+
 /// Cancels the live version once. `resumed`: an earlier attempt of this return stopped at an
 /// unknown step (its instance died), so a provider that refuses a second cancel may answer
 /// `Conflict` because that attempt's cancel went through; that counts as cancelled.
@@ -474,43 +552,8 @@ pub(crate) async fn process_resumed(
     } else {
         (None, None)
     };
-    if request.lines.is_empty() {
-        return Err(Error::invalid(FLOW, op, "lines", "a return must name at least one line"));
-    }
     // New returned quantity per line, checked against what is left.
-    let mut after = ledger.returned.clone();
-    for (i, r) in request.lines.iter().enumerate() {
-        let line = ledger.original.lines.iter().find(|l| l.line_id == r.line_id).ok_or_else(|| {
-            Error::invalid(
-                FLOW,
-                op,
-                format!("lines[{i}].line_id"),
-                format!("{} is not in the original", r.line_id),
-            )
-        })?;
-        if r.quantity <= Decimal::ZERO {
-            return Err(Error::invalid(
-                FLOW,
-                op,
-                format!("lines[{i}].quantity"),
-                format!("{} is not a quantity to return: it must be more than 0", r.quantity),
-            ));
-        }
-        let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
-        if total > line.quantity {
-            return Err(Error::invalid(
-                FLOW,
-                op,
-                format!("lines[{i}].quantity"),
-                format!(
-                    "{} left to return of line {}",
-                    line.quantity - ledger.returned_of(&r.line_id),
-                    r.line_id
-                ),
-            ));
-        }
-        after.insert(r.line_id.clone(), total);
-    }
+    let after = returned_after(ledger, request, op)?;
     let cur = ledger.original.currency;
     let mut refunded_lines = Vec::new();
     let mut kept = Vec::new();

@@ -223,3 +223,29 @@ async fn a_return_of_an_unknown_order_does_not_keep_its_return_id() {
     assert_eq!(out.refunded, net_of(&a, "2"));
     assert!(w.processed("o-right", "RET-9").await);
 }
+
+/// The shop picked the wrong (but existing) order: the line is not in it, so the return is
+/// `Invalid` and nothing is done. The same return id then serves the right order.
+#[tokio::test]
+async fn a_return_refused_as_invalid_does_not_keep_its_return_id() {
+    let w = world();
+    w.complete("o-a").await;
+    let b = w.complete("o-b").await;
+    let e =
+        w.checkout.process_return(&ctx(), &ret("o-a", "RET-X", "no-such-line", 1), None).await.unwrap_err();
+    assert_invalid(&e, "lines[0].line_id", &["no-such-line"]);
+    let out = w.checkout.process_return(&ctx(), &ret("o-b", "RET-X", "2", 1), None).await.unwrap();
+    assert_eq!(out.refunded, net_of(&b, "2"));
+}
+
+/// An unreceipted return refused for a bad line (net above gross) does not take its id: an
+/// order may still be placed under it.
+#[tokio::test]
+async fn a_refused_unreceipted_return_does_not_keep_its_id() {
+    let w = world();
+    let mut bad = unreceipted("ID-U");
+    bad.lines_without_receipt[0].net = nok(99_900);
+    let e = w.checkout.process_return(&ctx(), &bad, None).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    w.checkout.prepare(&ctx(), &order("ID-U")).await.unwrap();
+}

@@ -556,6 +556,7 @@ pub(crate) async fn prepare(
         Ok(Some(rec))
             if rec.state == CheckoutState::Prepared
                 && rec.request == request
+                && state.checkout.owns(&rec)
                 && state.checkout.holds_outlast_margin(&rec.holds) =>
         {
             return match Prepared::from_record(&rec) {

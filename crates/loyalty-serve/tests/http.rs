@@ -711,3 +711,21 @@ async fn a_return_of_no_units_says_so_and_a_return_under_the_orders_id_is_refuse
     let record: Value = s.get("/v1/checkouts/o-ret").await.json().await.unwrap();
     assert_eq!(record["state"], "sent", "the sale stands: {record}");
 }
+
+/// Two services on one store while a provider switch rolls out: the same prepare asked of the
+/// service running the new provider is not answered from the first provider's record (its
+/// commit would be refused there): it is a 409 naming both providers.
+#[tokio::test]
+async fn a_prepared_order_of_another_provider_is_not_replayed() {
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let settings = || ServeSettings::new(ApiKey::new(KEY).unwrap());
+    let first = start_on(store.clone(), settings()).await;
+    let switched = loyalty_memory::MemoryProvider::demo().redeclared(|_| {}).named("other");
+    let second = start_with(Opened::new(Arc::new(switched), store), settings()).await;
+    let prep = json!({"basket": basket(), "member": member_lookup(), "confirmed": [demo::COUPON_SUMMER10]});
+    let r = first.post("/v1/checkouts/o-sw/prepare", Some("o-sw"), prep.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, p) = problem(second.post("/v1/checkouts/o-sw/prepare", Some("o-sw"), prep).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{p}");
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("memory") && d.contains("other")), "{p}");
+}

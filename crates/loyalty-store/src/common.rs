@@ -41,6 +41,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         id_use TEXT NOT NULL,
         original_id TEXT
     );",
+    // The provider each order was started at (the record's `provider`), so a claim leaves
+    // another provider's records alone; NULL for rows written before records named one.
+    "ALTER TABLE checkouts ADD COLUMN provider TEXT;",
 ];
 
 /// An id use as its `reserved_ids` columns: (`id_use`, `original_id`).

@@ -103,8 +103,8 @@ impl CheckoutStore for PostgresCheckoutStore {
         let affected = match expected {
             // The primary key decides between two instances creating one order.
             None => sqlx::query(
-                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record)
-                 VALUES ($1, 1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING",
+                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record, provider)
+                 VALUES ($1, 1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING",
             )
             .bind(record.order.as_str())
             .bind(record.state.label())
@@ -112,6 +112,7 @@ impl CheckoutStore for PostgresCheckoutStore {
             .bind(due)
             .bind(millis(record.updated_at))
             .bind(&json)
+            .bind(record.provider.as_deref())
             .execute(&self.pool)
             .await
             .map_err(|e| db_error(OP, e))?
@@ -119,7 +120,7 @@ impl CheckoutStore for PostgresCheckoutStore {
             // The version decides between two instances moving one order on.
             Some(v) => sqlx::query(
                 "UPDATE checkouts SET version = version + 1, state = $1, fingerprint = $2, due_at = $3,
-                 updated_at = $4, record = $5, claimed_by = NULL, claimed_until = NULL
+                 updated_at = $4, record = $5, provider = $8, claimed_by = NULL, claimed_until = NULL
                  WHERE order_id = $6 AND version = $7",
             )
             .bind(record.state.label())
@@ -129,6 +130,7 @@ impl CheckoutStore for PostgresCheckoutStore {
             .bind(&json)
             .bind(record.order.as_str())
             .bind(v as i64)
+            .bind(record.provider.as_deref())
             .execute(&self.pool)
             .await
             .map_err(|e| db_error(OP, e))?
@@ -152,6 +154,7 @@ impl CheckoutStore for PostgresCheckoutStore {
                  WHERE state = ANY($3) AND (claimed_until IS NULL OR claimed_until <= $4 OR claimed_until > $7)
                    AND ($5::BIGINT IS NULL OR (due_at IS NOT NULL AND (due_at <= $5
                         OR (state = ANY($8) AND due_at > $7) OR updated_at > $7)))
+                   AND ($9::TEXT IS NULL OR provider IS NULL OR provider = $9)
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT $6
                  FOR UPDATE SKIP LOCKED)
@@ -165,6 +168,7 @@ impl CheckoutStore for PostgresCheckoutStore {
         .bind(claim.limit as i64)
         .bind(millis(claim.implausible_after(now)))
         .bind(in_progress_labels())
+        .bind(claim.provider.as_deref())
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_error("store.claim", e))?;

@@ -107,8 +107,8 @@ impl CheckoutStore for SqliteCheckoutStore {
         let due = record.due_at.map(due_millis);
         let affected = match expected {
             None => sqlx::query(
-                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record)
-                 VALUES (?, 1, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+                "INSERT INTO checkouts (order_id, version, state, fingerprint, due_at, updated_at, record, provider)
+                 VALUES (?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
             )
             .bind(record.order.as_str())
             .bind(record.state.label())
@@ -116,13 +116,14 @@ impl CheckoutStore for SqliteCheckoutStore {
             .bind(due)
             .bind(millis(record.updated_at))
             .bind(&json)
+            .bind(record.provider.as_deref())
             .execute(&self.pool)
             .await
             .map_err(|e| db_error(OP, e))?
             .rows_affected(),
             Some(v) => sqlx::query(
                 "UPDATE checkouts SET version = version + 1, state = ?, fingerprint = ?, due_at = ?,
-                 updated_at = ?, record = ?, claimed_by = NULL, claimed_until = NULL
+                 updated_at = ?, record = ?, provider = ?, claimed_by = NULL, claimed_until = NULL
                  WHERE order_id = ? AND version = ?",
             )
             .bind(record.state.label())
@@ -130,6 +131,7 @@ impl CheckoutStore for SqliteCheckoutStore {
             .bind(due)
             .bind(millis(record.updated_at))
             .bind(&json)
+            .bind(record.provider.as_deref())
             .bind(record.order.as_str())
             .bind(v as i64)
             .execute(&self.pool)
@@ -152,6 +154,7 @@ impl CheckoutStore for SqliteCheckoutStore {
                  WHERE state IN ({}) AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_until > ?)
                    AND (? IS NULL OR (due_at IS NOT NULL AND (due_at <= ?
                         OR (state IN ({}) AND due_at > ?) OR updated_at > ?)))
+                   AND (? IS NULL OR provider IS NULL OR provider = ?)
                  ORDER BY COALESCE(due_at, updated_at), order_id
                  LIMIT ?)
              RETURNING version, record",
@@ -173,6 +176,8 @@ impl CheckoutStore for SqliteCheckoutStore {
         let rows = q
             .bind(implausible)
             .bind(implausible)
+            .bind(claim.provider.as_deref())
+            .bind(claim.provider.as_deref())
             .bind(claim.limit as i64)
             .fetch_all(&self.pool)
             .await

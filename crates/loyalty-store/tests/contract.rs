@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_core::checkout::{
-    CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, ReplyState, StoredReply,
+    CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, ReplyState, Stored, StoredReply,
 };
 use loyalty_core::returns::ReturnLedger;
 use loyalty_core::{Basket, Currency, Transaction, TransactionId};
@@ -473,4 +473,51 @@ async fn sqlite_reservations_survive_reopening_the_file() {
         return_of(Some("o-k"))
     );
     assert_eq!(reopened.reserve_id(&TransactionId::new("u-k"), &other).await.unwrap(), return_of(None));
+}
+
+/// A checkout claims for its own provider: a record started at another provider (a provider
+/// switch under way, two instances on one store) is neither claimed nor held from the
+/// instance that runs its provider; a record naming none (written before records named their
+/// provider) is anyone's, and an update keeps the claim filter in step with the record.
+#[tokio::test]
+async fn a_claim_for_one_provider_leaves_another_providers_records_alone() {
+    let (stores, _dir) = harness::every_store().await;
+    for (name, store) in stores {
+        let now = t0();
+        let due = Some(now - Duration::seconds(5));
+        let mut first = record("o-first", CheckoutState::Pending, due);
+        first.provider = Some("diller".into());
+        let mut second = record("o-second", CheckoutState::Pending, due);
+        second.provider = Some("sessionm".into());
+        let old = record("o-old", CheckoutState::Pending, due);
+        for r in [&first, &second, &old] {
+            store.save(r, None).await.unwrap();
+        }
+        let until = now + Duration::seconds(30);
+        let claim = |owner: &str, provider: &str| {
+            Claim::new(vec![CheckoutState::Pending], owner, until, 10).due_by(now).for_provider(provider)
+        };
+        let orders = |got: Vec<Stored<CheckoutRecord>>| -> BTreeSet<String> {
+            got.into_iter().map(|s| s.value.order.to_string()).collect()
+        };
+        let by_sessionm = orders(store.claim(&claim("b", "sessionm"), now).await.unwrap());
+        assert_eq!(by_sessionm, ["o-old", "o-second"].map(String::from).into_iter().collect(), "{name}");
+        // The Diller instance still gets its own record at once.
+        let by_diller = orders(store.claim(&claim("a", "diller"), now).await.unwrap());
+        assert_eq!(by_diller, ["o-first"].map(String::from).into_iter().collect(), "{name}");
+        // The old record, now written by the SessionM instance, is SessionM's.
+        let stored = store.load(&TransactionId::new("o-old")).await.unwrap().unwrap();
+        let mut old = stored.value;
+        old.provider = Some("sessionm".into());
+        store.save(&old, Some(stored.version)).await.unwrap().expect("saved");
+        let later = now + Duration::seconds(31);
+        let again = Claim::new(vec![CheckoutState::Pending], "a", later + Duration::seconds(30), 10)
+            .due_by(later)
+            .for_provider("diller");
+        assert_eq!(
+            orders(store.claim(&again, later).await.unwrap()),
+            ["o-first"].map(String::from).into_iter().collect(),
+            "{name}"
+        );
+    }
 }

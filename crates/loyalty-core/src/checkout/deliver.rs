@@ -242,7 +242,8 @@ impl Checkout<'_> {
             self.after(self.options.lease),
             100,
         )
-        .due_by(now);
+        .due_by(now)
+        .for_provider(self.provider.name());
         let mut report = TickReport::default();
         for stored in self.store.claim(&claim, now).await? {
             let order = stored.value.order.clone();
@@ -463,7 +464,8 @@ impl Checkout<'_> {
             self.options.owner.clone(),
             self.after(self.options.lease),
             1000,
-        );
+        )
+        .for_provider(self.provider.name());
         let claimed = match self.store.claim(&claim, now).await {
             Ok(c) => c,
             Err(e) => return vec![(TransactionId::new("*"), Err(e))],

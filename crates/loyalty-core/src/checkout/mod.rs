@@ -490,13 +490,21 @@ impl<'a> Checkout<'a> {
         Ok(self.store.load(order).await?.map(|s| Work { rec: s.value, version: s.version }))
     }
 
+    /// Whether this checkout may act on `record`: it was started at this checkout's provider,
+    /// or names none (written before records named their provider). A checkout refuses every
+    /// other record with `Conflict`; a caller answering from a record it read itself (a
+    /// service replaying a prepared order) asks this first.
+    pub fn owns(&self, record: &CheckoutRecord) -> bool {
+        record.provider.as_deref().is_none_or(|started| started == self.provider.name())
+    }
+
     /// Refuses to act on an order started at another provider (the configuration was switched
     /// since, the store kept): its holds, payment and sale belong there, and releasing,
     /// charging or sending them here would go to the wrong vendor. A record that names no
     /// provider predates the field and is taken as this one's.
     fn check_provider(&self, rec: &CheckoutRecord, op: &str) -> Result<()> {
         match rec.provider.as_deref() {
-            Some(started) if started != self.provider.name() => {
+            Some(started) if !self.owns(rec) => {
                 Err(Error::new(ErrorKind::Conflict, FLOW, op).with_message(format!(
                     "order {} was started at provider {started}, and this checkout runs {}: finish it \
                      with {started}, or use a new order id",
@@ -511,6 +519,12 @@ impl<'a> Checkout<'a> {
     /// Saves the work under its version; `false` when another instance changed it first.
     async fn try_save(&self, work: &mut Work) -> Result<bool> {
         work.rec.updated_at = self.now();
+        // A record written before records named their provider is this checkout's from its
+        // first write here on (it was taken as this one's to get here), so a switched
+        // checkout later leaves it alone.
+        if work.rec.provider.is_none() {
+            work.rec.provider = Some(self.provider.name().to_owned());
+        }
         match self.store.save(&work.rec, Some(work.version)).await? {
             Some(v) => {
                 work.version = v;
@@ -776,6 +790,7 @@ impl<'a> Checkout<'a> {
             return Err(order_id());
         }
         let Some(original) = &request.original else {
+            returns::check_request(&self.provider, None, request, style)?;
             self.reserve_return_id(request).await?;
             return returns::process(&self.provider, ctx, None, request, style).await;
         };
@@ -784,8 +799,9 @@ impl<'a> Checkout<'a> {
     }
 
     /// Reserves a return's id for this return before anything reaches the provider or the
-    /// payment service, once its original is known to be a committed order of this store (a
-    /// mistyped order id must not take the return id with it). Ids are one namespace per
+    /// payment service, once its original is known to be a committed order of this store and
+    /// the request passed every check made before acting (a mistyped order id, or a request
+    /// refused as invalid, must not take the return id with it). Ids are one namespace per
     /// store: one id for two returns would reach the vendor as one transaction.
     async fn reserve_return_id(&self, request: &ReturnRequest) -> Result<()> {
         let id = &request.return_id;
@@ -857,9 +873,10 @@ impl<'a> Checkout<'a> {
                 (ledger, None)
             }
         };
+        // A used return id with other goods (the first outcome is not this request's), or a
+        // request refused before acting: nothing reserved, nothing changed.
+        returns::check_request(&self.provider, Some(&ledger), request, style)?;
         self.reserve_return_id(request).await?;
-        // A used return id with other goods: the first outcome is not this request's.
-        returns::check_same_request(&ledger, request)?;
         if let Some(done) = ledger.processed.get(&request.return_id).cloned() {
             self.refund_once(&mut ledger, &mut version, request, &done).await?;
             return Ok(done);

@@ -51,6 +51,10 @@ pub struct Claim {
     pub until: DateTime<Utc>,
     /// At most this many records.
     pub limit: usize,
+    /// Only records started at this provider ([`CheckoutRecord::provider`]) or naming none;
+    /// `None` takes every provider's. A checkout claims for its own provider, so an instance
+    /// running another one (a provider switch under way) never holds this one's records.
+    pub provider: Option<String>,
 }
 
 impl Claim {
@@ -61,7 +65,21 @@ impl Claim {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Claim {
-        Claim { states, due_by: None, owner: owner.into(), until, limit }
+        Claim { states, due_by: None, owner: owner.into(), until, limit, provider: None }
+    }
+
+    /// Only records of `provider` (or naming none).
+    pub fn for_provider(mut self, provider: impl Into<String>) -> Claim {
+        self.provider = Some(provider.into());
+        self
+    }
+
+    /// Whether a record started at `provider` is one this claim takes.
+    pub fn takes_provider(&self, provider: Option<&str>) -> bool {
+        match (self.provider.as_deref(), provider) {
+            (Some(wanted), Some(started)) => wanted == started,
+            _ => true,
+        }
     }
 
     /// Only records due by `at`.
@@ -138,8 +156,9 @@ pub enum IdUse {
 ///   returns `Ok(None)` and changes nothing. Two instances completing one order at once thus
 ///   make one charge: only one of them moves the record to `Charging`. This must hold across
 ///   processes (a unique key or a conditional update in the database, never a process mutex).
-/// - **Claims.** `claim` marks the records it returns as claimed until `claim.until`, and never
-///   returns a record another live claim holds, so each pending send or expired hold is worked
+/// - **Claims.** `claim` marks the records it returns as claimed until `claim.until`, never
+///   returns a record another live claim holds nor one started at a provider other than
+///   `claim.provider` (when set), so each pending send or expired hold is worked
 ///   by exactly one instance at a time. Saving a record ends its claim. A claim ending after
 ///   [`Claim::implausible_after`] was made before the clock was set back and counts as lapsed
 ///   ([`Claim::may_take`]); a record written after it is due now ([`Claim::is_due`]).
@@ -244,7 +263,10 @@ impl CheckoutStore for MemoryCheckoutStore {
             .records
             .values()
             .filter(|(r, _, claimed)| {
-                claim.states.contains(&r.state) && claim.may_take(*claimed, now) && claim.is_due(r, now)
+                claim.states.contains(&r.state)
+                    && claim.takes_provider(r.provider.as_deref())
+                    && claim.may_take(*claimed, now)
+                    && claim.is_due(r, now)
             })
             .map(|(r, _, _)| (r.due_at.unwrap_or(r.updated_at), r.order.clone()))
             .collect();
