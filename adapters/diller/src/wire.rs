@@ -17,7 +17,9 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use loyalty_core::{
     Address as CoreAddress, Consents, Currency, Discount, EnrollMember, Error, ErrorKind,
@@ -554,22 +556,60 @@ impl DillerDateTime {
         self.date().map(|d| d.year())
     }
 
-    /// The instant, reading offset-less values in `tz`. A bare date is the start of that day,
-    /// or its end when `end_of_day` (date-only validity ends at the end of the day in the
-    /// store's time zone).
-    pub fn to_utc(&self, tz: &Tz, end_of_day: bool) -> Option<DateTime<Utc>> {
-        let local = |dt: NaiveDateTime| tz.from_local_datetime(&dt).earliest().map(|d| d.with_timezone(&Utc));
+    /// The instant, reading offset-less values in `tz`; `end` says the value ends a window
+    /// (a `valid_to`) rather than starts one.
+    ///
+    /// A bare date is the start of that day, or its end when `end` (date-only validity ends at
+    /// the end of the day in the store's time zone). A local time the zone skips (inside a
+    /// spring-forward gap) is the first instant after the gap, in the offset after the
+    /// transition; a local time the zone shows twice (fall-back) is its earlier instant for a
+    /// start and its later one for an end, so the window is never narrower than written.
+    pub fn to_utc(&self, tz: &Tz, end: bool) -> Option<DateTime<Utc>> {
+        let local = |dt: NaiveDateTime| match tz.from_local_datetime(&dt) {
+            LocalResult::Single(d) => Some(d.with_timezone(&Utc)),
+            LocalResult::Ambiguous(early, late) => Some(if end { late } else { early }.with_timezone(&Utc)),
+            LocalResult::None => after_gap(tz, dt),
+        };
         match self {
             DillerDateTime::Offset(dt) => Some(dt.with_timezone(&Utc)),
             DillerDateTime::Local(dt) => local(*dt),
             DillerDateTime::Date(d) => {
-                let time =
-                    if end_of_day { NaiveTime::from_hms_milli_opt(23, 59, 59, 999)? } else { NaiveTime::MIN };
+                let time = if end { NaiveTime::from_hms_milli_opt(23, 59, 59, 999)? } else { NaiveTime::MIN };
                 local(d.and_time(time))
             }
             DillerDateTime::Unparsed(_) => None,
         }
     }
+}
+
+/// The first instant after the gap that skips the local time `dt` in `tz`: the transition,
+/// found as the first UTC second whose local time is at or past `dt`. UTC offsets stay within a
+/// day, so that second lies within a day either side of `dt` read as UTC; local time only
+/// grows there unless a second transition falls within the same day, which the check at the
+/// end refuses (`None`).
+fn after_gap(tz: &Tz, dt: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let reached =
+        |secs: i64| DateTime::from_timestamp(secs, 0).map(|u| u.with_timezone(tz).naive_local() >= dt);
+    let at = dt.and_utc().timestamp();
+    let (mut lo, mut hi) = (at.checked_sub(86_400)?, at.checked_add(86_400)?);
+    if reached(lo)? || !reached(hi)? {
+        return None;
+    }
+    // Invariant: `lo` has not reached `dt`, `hi` has.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if reached(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let first = DateTime::from_timestamp(hi, 0)?;
+    // Only a transition skips `dt`: the second before it shows an earlier local time in
+    // another offset.
+    let before = DateTime::from_timestamp(lo, 0)?.with_timezone(tz);
+    let after = first.with_timezone(tz);
+    (before.offset().fix() != after.offset().fix()).then_some(first)
 }
 
 impl<'de> Deserialize<'de> for DillerDateTime {
@@ -2624,6 +2664,19 @@ mod tests {
             winter,
             Utc.with_ymd_and_hms(2026, 1, 15, 22, 59, 59).unwrap() + chrono::Duration::milliseconds(999)
         );
+    }
+
+    #[test]
+    fn a_skipped_local_time_is_the_first_instant_after_the_gap_however_long() {
+        // Santiago springs forward at midnight (2024-09-08 00:00 -04 → 01:00 -03): the day, and
+        // a validity starting on it, begins at 01:00 local.
+        let santiago = chrono_tz::America::Santiago;
+        let start = DillerDateTime::parse("2024-09-08").to_utc(&santiago, false);
+        assert_eq!(start, Some(Utc.with_ymd_and_hms(2024, 9, 8, 4, 0, 0).unwrap()));
+        // Samoa skipped 2011-12-30 entirely (23:59:59 -10 → 00:00 +14 on the 31st).
+        let apia = chrono_tz::Pacific::Apia;
+        let noon = DillerDateTime::parse("2011-12-30T12:00:00").to_utc(&apia, true);
+        assert_eq!(noon, Some(Utc.with_ymd_and_hms(2011, 12, 30, 10, 0, 0).unwrap()));
     }
 
     #[test]

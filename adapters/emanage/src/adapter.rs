@@ -66,6 +66,9 @@ struct Read {
     wire: wire::CartResponse,
     cart: Cart,
     catalogue: convert::Catalogue,
+    /// What a checkout of the cart charges: the vendor's cart total when the reply carries
+    /// one (`names::cart::TOTAL`), else the cart's total as read (lines' nets plus shipping).
+    charged: Money,
 }
 
 impl EmanageAdapter {
@@ -148,7 +151,9 @@ impl EmanageAdapter {
             now: self.clock.now(),
         };
         let priced = convert::cart(cart, &w, &pricing).map_err(|e| e.protocol(op))?;
-        Ok(Read { wire: w, cart: priced, catalogue })
+        let charged = convert::vendor_total(&w, self.config.currency).map_err(|e| e.protocol(op))?;
+        let charged = charged.unwrap_or(priced.total);
+        Ok(Read { wire: w, cart: priced, catalogue, charged })
     }
 
     /// The line a client sends for `product`: catalogue price and shipping method (§6.4 notes:
@@ -204,7 +209,7 @@ impl EmanageAdapter {
             Error::new(ErrorKind::Conflict, PROVIDER, op)
                 .with_message("the cart is paid but the vendor gives no order number for it")
         })?;
-        Ok(CartOrder::new(order, read.cart.id.clone(), read.cart.total))
+        Ok(CartOrder::new(order, read.cart.id.clone(), read.charged))
     }
 
     /// A payment the cart waits for, from what the cart read shows: a redirect's
@@ -572,7 +577,8 @@ impl Carts for EmanageAdapter {
             }
             Err(e) => return Err(e),
         };
-        crate::decode::outcome(OP, cart, before.cart.total, reply)
+        // The vendor's amount, never one worked out here (the reply carries none, §6.4 row 7).
+        crate::decode::outcome(OP, cart, before.charged, reply)
     }
 
     async fn upgrade(
@@ -888,7 +894,8 @@ mod tests {
     fn an_upgrade_cart_read_without_its_parent_field_is_named_after_the_paid_cart() {
         let (w, cart) = live(&[(P1, 1)]);
         let catalogue = catalogue();
-        let read = Read { wire: w, cart, catalogue };
+        let charged = cart.total;
+        let read = Read { wire: w, cart, catalogue, charged };
         let outcome = payment_required(
             Ok(read),
             &CartId::new("s"),

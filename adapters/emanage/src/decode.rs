@@ -93,10 +93,12 @@ pub fn cart(
     decoded(op, convert::cart(id, &w, &pricing))
 }
 
-/// Decodes a checkout reply for `cart` of `total`: declined, a payment action, or paid.
+/// Decodes a checkout reply for `cart` of `total`: declined (`success: false`), a payment
+/// action, or paid.
 ///
 /// # Errors
-/// `Protocol` for an unreadable reply or a success that names no order.
+/// `Protocol` (effect `Unknown`: the checkout may have charged) for an unreadable reply, a
+/// reply without `success`, or a success that names no order.
 pub fn checkout(op: &str, cart: &CartId, total: Money, body: &[u8]) -> Result<CartCheckout, Error> {
     outcome(op, cart, total, decoded(op, wire::decode_checkout(body))?)
 }

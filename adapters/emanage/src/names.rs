@@ -50,12 +50,17 @@ pub const MODEL_STATE: &str = "modelState";
 /// | [`cart::CALL_BACK_URL`], [`cart::PAYMENT_CONTINUE_RESULT`] | a cart read back waiting for its payment answers `ActionRequired` without the URL (the checkout that started it answered the URL) |
 /// | [`cart::TEST`] | `add` and checkout send `behaviorId` from the configuration (`test_mode`) only |
 /// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending; `discarded` reads as the original product again, without an upgrade |
+/// | [`cart::LINE_TOTAL`] | a line whose vendor `price` the price list does not explain is reported at the contract's reading, `price` (the unit price, §6.4 row 5) × `quantity`, as the vendor's own clients total a cart (§6.4 notes); the vendor rounds that unit price from the line's amount (§9.5: 49.99 shows as 16.66), so the line may be off by up to half a minor unit per unit; a debug log names it |
+/// | [`cart::TOTAL`] | a checkout's `charged` (and a paid cart's order) is the cart's total as the adapter reads it: the lines' nets plus shipping |
 /// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
 ///
-/// The simulator's totals (`subtotal`, `shippingTotal`, `discountTotal`, `total`) and line
-/// extras (`listPrice`, `discountPercent`, `lineTotal`, `lineDiscount`) are never read: the
-/// adapter prices the cart itself from the price list and keeps the discount it explains; a
-/// line whose vendor price it cannot explain is reported at the vendor's price, never refused.
+/// The vendor's own amounts win over any the adapter works out: a line's `lineTotal` is what
+/// that line costs (a pricing that does not reach it explains nothing), and the cart's `total`
+/// is what a checkout charges. The other totals (`subtotal`, `shippingTotal`,
+/// `discountTotal`) and line extras (`listPrice`, `discountPercent`, `lineDiscount`) are never
+/// read: the adapter prices the cart itself from the price list and keeps the discount it
+/// explains; a line whose vendor price it cannot explain is reported at the vendor's amount,
+/// never refused.
 pub mod cart {
     /// Session status; values in [`super::session_status`].
     pub const STATUS: &str = "status";
@@ -76,6 +81,11 @@ pub mod cart {
     pub const UPGRADE_STATUS: &str = "upgradeStatus";
     /// Per line: the product first paid for, on an upgrade head.
     pub const UPGRADED_FROM_PRODUCT_ID: &str = "upgradedFromProductId";
+    /// Per line: what the line costs after discount, exact (the unit `price` is this divided
+    /// by the quantity and rounded, §9.5).
+    pub const LINE_TOTAL: &str = "lineTotal";
+    /// What the cart costs: lines after discount plus shipping.
+    pub const TOTAL: &str = "total";
 }
 
 /// Upgrade line status values (§7.2 rule 6, §15.1 \[S\]).

@@ -228,6 +228,9 @@ pub struct CartProduct {
     pub upgrade_status: Option<UpgradeStatus>,
     /// The product first paid for, on an upgrade head (simulator-chosen name).
     pub upgraded_from_product_id: Option<i64>,
+    /// What the line costs after discount, exact (simulator-chosen name, see
+    /// [`names::cart::LINE_TOTAL`]).
+    pub line_total: Option<Decimal>,
 }
 
 /// The cart GET `GET shoppingcart/{wk}?sessionId=` (§6.4 row 5): `products[]` \[K\], and the
@@ -249,6 +252,17 @@ pub struct CartResponse {
     pub action_url: Option<String>,
     /// A test cart.
     pub test: Option<bool>,
+    /// What the cart costs (simulator-chosen name, see [`names::cart::TOTAL`]).
+    pub total: Option<Decimal>,
+}
+
+/// An optional amount the vendor sends, never negative.
+fn amount(o: &Obj<'_>, name: &str) -> Conv<Option<Decimal>> {
+    let v = o.decimal(name)?;
+    if v.is_some_and(|d| d.is_sign_negative() && !d.is_zero()) {
+        return Err(ConversionError::new(o.field(name), "an amount is never negative"));
+    }
+    Ok(v)
 }
 
 fn cart_product(v: &Value, path: &str) -> Conv<CartProduct> {
@@ -274,6 +288,7 @@ fn cart_product(v: &Value, path: &str) -> Conv<CartProduct> {
         shipping_price,
         upgrade_status: o.text(n::UPGRADE_STATUS)?.as_deref().map(UpgradeStatus::read),
         upgraded_from_product_id: o.int(n::UPGRADED_FROM_PRODUCT_ID)?,
+        line_total: amount(&o, n::LINE_TOTAL)?,
     })
 }
 
@@ -301,6 +316,7 @@ pub fn decode_cart(bytes: &[u8]) -> Conv<CartResponse> {
             .and_then(|p| p.text(n::ACTION_URL).ok().flatten())
             .filter(|u| !u.trim().is_empty()),
         test: o.boolean(n::TEST)?,
+        total: amount(&o, n::TOTAL)?,
     })
 }
 

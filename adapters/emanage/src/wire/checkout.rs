@@ -4,7 +4,7 @@ use loyalty_core::CardSecret;
 use serde_json::{json, Map, Value};
 
 use super::lenient::{self, Obj};
-use super::Conv;
+use super::{Conv, ConversionError};
 
 /// An address (§6.3): `{ firstName, lastName, address1, address2, city, zipCode, state,
 /// countryCode, phoneNumber }`.
@@ -141,7 +141,8 @@ impl CheckoutRequest {
 /// The checkout reply fields clients read (§6.3, §6.4 row 7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutResponse {
-    /// `success`; `false` is a decline (200 with `success: false`, §10).
+    /// `success`; `false` is a decline (200 with `success: false`, §10). Always sent: a
+    /// reply without it is not decoded (see [`decode_checkout`]).
     pub success: bool,
     /// `message` (simulator's decline reason; \[S\]).
     pub message: Option<String>,
@@ -158,6 +159,13 @@ pub struct CheckoutResponse {
 }
 
 /// Decodes the checkout reply. A pure function of the body.
+///
+/// A decline is a 200 with `success: false` (§10: clients go to the decline page on it \[K\];
+/// the simulator adds `orderNumber: null` \[S\]). A reply without `success` (or with `null`)
+/// is no decline: it contradicts the contract (a proxy's body, a renamed field) and may come
+/// from a checkout that charged, so it is a conversion error naming `success`, which the
+/// adapter reports as `Protocol` with effect `Unknown` and reconciles by reading the cart back.
+/// Reading it as a decline would invite a second payment.
 pub fn decode_checkout(bytes: &[u8]) -> Conv<CheckoutResponse> {
     let v = lenient::parse(bytes, "body")?;
     let o = Obj::of(&v, "")?;
@@ -166,8 +174,9 @@ pub fn decode_checkout(bytes: &[u8]) -> Conv<CheckoutResponse> {
         None => None,
     };
     Ok(CheckoutResponse {
-        // A reply without `success` counts as a failure, as clients treat it (§6.3).
-        success: o.boolean("success")?.unwrap_or(false),
+        success: o.boolean("success")?.ok_or_else(|| {
+            ConversionError::new("success", "missing: the reply says neither paid nor declined")
+        })?,
         message: o.text(crate::names::MESSAGE)?,
         order_number: o.id("orderNumber")?,
         shopping_cart_number: o.id("shoppingCartNumber")?,
@@ -189,6 +198,18 @@ mod tests {
         assert!(!r.success);
         assert_eq!(r.order_number, None);
         assert_eq!(r.message.as_deref(), Some("The card was declined."));
+    }
+
+    #[test]
+    fn a_reply_without_success_is_an_error_naming_it_not_a_decline() {
+        for body in [
+            &br#"{"orderNumber":"10000002","shoppingCartNumber":20000001,"cardId":3}"#[..],
+            br#"{"success":null,"message":"The card was declined.","orderNumber":null}"#,
+            br#"{}"#,
+        ] {
+            let e = decode_checkout(body).unwrap_err();
+            assert_eq!(e.field, "success", "{e}");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{Conv, ConversionError};
 use crate::config::{DiscountCount, DiscountMode, ProgressiveConfig};
-use crate::wire;
+use crate::{names, wire};
 
 /// The campaign's price list by product id (§5.3).
 #[derive(Debug, Clone, Default)]
@@ -230,6 +230,8 @@ fn cart_status(s: Option<&wire::SessionStatus>) -> Conv<CartStatus> {
 struct Priced {
     product: i64,
     quantity: u32,
+    /// The vendor's exact amount for the line, when it sends one (`names::cart::LINE_TOTAL`).
+    vendor_net: Option<Money>,
     /// The unit price the price list gives; `None` when it cannot price the line (a product
     /// no longer listed, a price that does not fit the currency).
     unit: Option<Money>,
@@ -249,11 +251,17 @@ struct Priced {
 /// progressive discount by the vendor's rule (see `discounts`), an upgrade head counting as
 /// the unit it replaced (§8).
 ///
-/// The vendor prices the cart itself (§6.4 notes, §8), so its `price` is what is charged. A
-/// line whose vendor unit price is `net / quantity` (half-up) of that pricing keeps the
-/// discount it explains. Any other line (a campaign price changed since the price list was
-/// read, §1; an upgrade cart's difference line; a discount rule the configuration does not
-/// describe) is reported at the vendor's unit price without a discount, never refused.
+/// The vendor prices the cart itself (§6.4 notes, §8), so its amounts are what is charged. A
+/// line whose vendor unit price is `net / quantity` (half-up) of that pricing, and whose
+/// vendor line total (when sent) is that `net`, keeps the discount it explains. Any other line
+/// (a campaign price changed since the price list was read, §1; an upgrade cart's difference
+/// line; a discount rule the configuration does not describe) is reported without the
+/// campaign's discount at the vendor's amount, never refused: its line total when the reply
+/// carries one (`names::cart::LINE_TOTAL`, see `vendor_line`), else the contract's reading of
+/// `price` as the unit price (§6.4 row 5), times the quantity, as the vendor's own clients
+/// total a cart (§6.4 notes). That product is not exact: the vendor rounds a discounted unit
+/// price from the line's amount (§9.5: 49.99 for three shows as 16.66), so without a line
+/// total such a line can be off by up to half a minor unit per unit, and a debug log says so.
 pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -> Conv<Cart> {
     let currency = pricing.currency;
     let upgrade_cart = w.upgrade_parent_session_id.is_some();
@@ -263,6 +271,8 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
     for (i, p) in w.products.iter().enumerate() {
         let field = |name: &str| format!("products[{i}].{name}");
         let vendor_unit = money(p.price, currency, &field("price"))?;
+        let vendor_net =
+            p.line_total.map(|t| money(t, currency, &field(names::cart::LINE_TOTAL))).transpose()?;
         let ship = money(p.shipping_price, currency, &field("shippingPrice"))?;
         shipping = shipping.checked_add(ship).map_err(|e| money_op(&field("shippingPrice"), e))?;
         let status = p.upgrade_status.as_ref().map_or(Some(UpgradeStatus::Pending), upgrade_status);
@@ -272,6 +282,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
             (true, _) => Priced {
                 product: p.product_id,
                 quantity: p.quantity,
+                vendor_net,
                 unit: Some(vendor_unit),
                 vendor_unit,
                 basis: None,
@@ -282,6 +293,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                 Priced {
                     product: p.product_id,
                     quantity: p.quantity,
+                    vendor_net,
                     unit: prices.map(|(a0, ak)| if ak.minor >= a0.minor { ak } else { a0 }),
                     vendor_unit,
                     basis: prices.map(|(a0, _)| (origin, a0)),
@@ -293,6 +305,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                 Priced {
                     product: p.product_id,
                     quantity: p.quantity,
+                    vendor_net,
                     unit,
                     vendor_unit,
                     basis: unit.map(|u| (p.product_id, u)),
@@ -317,21 +330,30 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                     Rounding::HalfUp,
                 )
                 .map_err(|e| money_op(&field, e))?;
-                (shown == l.vendor_unit).then_some((unit, discount, net))
+                let same_net = l.vendor_net.is_none_or(|v| v == net);
+                (shown == l.vendor_unit && same_net).then_some((unit, discount, net))
             }
             None => None,
         };
         let (unit, discount, net) = match explained {
             Some(priced) => priced,
             None => {
-                // The vendor's price is the one charged; its reason is not shown.
-                tracing::debug!(
-                    product = l.product,
-                    vendor_unit = %l.vendor_unit.amount_string(),
-                    "eManage line price not explained by the price list; reported as the vendor's"
-                );
-                let net = l.vendor_unit.checked_mul(quantity).map_err(|e| money_op(&field, e))?;
-                (l.vendor_unit, Money::zero(currency), net)
+                // The vendor's amount is the one charged; its reason is not shown.
+                match l.vendor_net {
+                    Some(net) => vendor_line(l.vendor_unit, l.quantity, net, &field)?,
+                    None => {
+                        tracing::debug!(
+                            product = l.product,
+                            vendor_unit = %l.vendor_unit.amount_string(),
+                            quantity = l.quantity,
+                            "eManage line price not explained by the price list and no line total sent; \
+                             reported as unit price × quantity, which may differ from the vendor's \
+                             rounded line amount"
+                        );
+                        let net = l.vendor_unit.checked_mul(quantity).map_err(|e| money_op(&field, e))?;
+                        (l.vendor_unit, Money::zero(currency), net)
+                    }
+                }
             }
         };
         let mut line =
@@ -352,6 +374,33 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
         cart = cart.with_order(OrderId::new(n.clone()));
     }
     Ok(cart)
+}
+
+/// A line the price list does not explain, at the vendor's exact amount `net`: unit price,
+/// discount and net.
+///
+/// The vendor's unit price is `net / quantity` rounded half-up (§9.5: 49.99 for three shows as
+/// 16.66), so it can fall short of `net`. The unit price reported is the smallest that covers
+/// `net` (the vendor's own when it does) and the rounding shows as a discount below one minor
+/// unit per unit, so that unit price × quantity − discount = net and no discount is negative
+/// (49.99 for three: 16.67 a unit, 0.02 off).
+fn vendor_line(vendor_unit: Money, quantity: u32, net: Money, field: &str) -> Conv<(Money, Money, Money)> {
+    let q = i64::from(quantity);
+    let covering = net
+        .minor
+        .checked_add(q - 1)
+        .map(|m| m / q)
+        .ok_or_else(|| ConversionError::new(field, "amounts too large"))?;
+    let unit = if vendor_unit.minor >= covering { vendor_unit } else { Money::new(covering, net.currency) };
+    let gross = unit.checked_mul(q).map_err(|e| money_op(field, e))?;
+    let discount = gross.checked_sub(net).map_err(|e| money_op(field, e))?;
+    Ok((unit, discount, net))
+}
+
+/// What the vendor says the cart costs (`names::cart::TOTAL`), when it says it: the amount a
+/// checkout of the cart charges.
+pub(crate) fn vendor_total(w: &wire::CartResponse, currency: Currency) -> Conv<Option<Money>> {
+    w.total.map(|t| money(t, currency, names::cart::TOTAL)).transpose()
 }
 
 /// Each line's discount, by the basis it counts as.
@@ -532,11 +581,43 @@ mod tests {
             shipping_price: Decimal::ZERO,
             upgrade_status: None,
             upgraded_from_product_id: None,
+            line_total: None,
         }
     }
 
     fn convert(products: Vec<super::super::cart::CartProduct>) -> Conv<Cart> {
         convert_by(products, DiscountRule::default())
+    }
+
+    /// As [`convert`], with 918503 listed at `price` (a campaign change since the cart was
+    /// priced).
+    fn convert_at(products: Vec<super::super::cart::CartProduct>, price: &str) -> Conv<Cart> {
+        let w = wire::CartResponse {
+            products,
+            status: None,
+            shopping_cart_number: None,
+            upgrade_parent_session_id: None,
+            call_back_url: None,
+            action_url: None,
+            test: None,
+            total: None,
+        };
+        let mut list: Vec<wire::ProductPrice> = catalogue().products.into_values().collect();
+        for p in &mut list {
+            if p.product_id == 918_503 {
+                p.discounted_price = price.parse().unwrap();
+            }
+        }
+        let cat = Catalogue::new(list);
+        let o = offer();
+        let pricing = Pricing {
+            catalogue: &cat,
+            offer: Some(&o),
+            rule: DiscountRule::default(),
+            currency: Currency::USD,
+            now: Utc::now(),
+        };
+        cart(&CartId::new("s"), &w, &pricing)
     }
 
     fn convert_by(products: Vec<super::super::cart::CartProduct>, rule: DiscountRule) -> Conv<Cart> {
@@ -548,6 +629,7 @@ mod tests {
             call_back_url: None,
             action_url: None,
             test: None,
+            total: None,
         };
         let cat = catalogue();
         let o = offer();
@@ -609,6 +691,37 @@ mod tests {
         let l = &c.lines[1];
         assert_eq!((l.unit_price, l.discount, l.net), (usd(8000), usd(0), usd(8000)));
         assert_eq!((c.lines[0].net, c.total), (usd(6000), usd(14_000)));
+    }
+
+    #[test]
+    fn an_unexplained_line_costs_the_vendor_s_line_total_not_its_rounded_unit_price_times_quantity() {
+        // Priced by the vendor before a campaign change (§1): 3 × 33.33 at 50 % = 49.99, shown
+        // as 16.66 a unit; the price list now says 40, which explains nothing.
+        let mut l = line(918_503, "16.66", 3);
+        l.line_total = Some("49.99".parse().unwrap());
+        let c = convert_at(vec![l], "40").unwrap();
+        let l = &c.lines[0];
+        assert_eq!((l.net, c.total), (usd(4999), usd(4999)));
+        // The smallest unit price covering it, the rounding as a discount: 3 × 16.67 − 0.02.
+        assert_eq!((l.unit_price, l.discount), (usd(1667), usd(2)));
+        // A unit price rounded up already covers the line: 2 × 8.34 − 0.01 = 16.67.
+        let mut l = line(918_503, "8.34", 2);
+        l.line_total = Some("16.67".parse().unwrap());
+        let l = &convert_at(vec![l], "40").unwrap().lines[0];
+        assert_eq!((l.unit_price, l.discount, l.net), (usd(834), usd(1), usd(1667)));
+    }
+
+    #[test]
+    fn a_line_total_the_price_list_does_not_reach_is_not_explained_by_it() {
+        // The unit price matches the price list's pricing (16.66) but the vendor says the line
+        // costs 50.01: its amount wins and no campaign discount is claimed.
+        let mut l = line(918_503, "16.66", 3);
+        l.line_total = Some("50.01".parse().unwrap());
+        let c = convert(vec![l]).unwrap();
+        assert_eq!(
+            (c.lines[0].net, c.lines[0].unit_price, c.lines[0].discount),
+            (usd(5001), usd(1667), usd(0))
+        );
     }
 
     #[test]

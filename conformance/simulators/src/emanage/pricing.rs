@@ -5,10 +5,12 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::settings::{DiscountCount, DiscountMode, ProgressiveDiscount};
 
-/// Decimal places of a currency's minor unit (ISO 4217; two unless listed).
+/// Decimal places of a currency's minor unit (ISO 4217; two unless listed). Forint (HUF) has
+/// two in ISO 4217 although cash is rounded to whole forints; card amounts keep the fillér.
+/// (The simulator does not depend on loyalty-core, whose table says the same.)
 pub(crate) fn exponent(currency: &str) -> u32 {
     match currency.to_ascii_uppercase().as_str() {
-        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "XAF" | "XOF" | "HUF" => 0,
+        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "XAF" | "XOF" => 0,
         "BHD" | "KWD" | "JOD" | "OMR" | "TND" | "IQD" | "LYD" => 3,
         _ => 2,
     }
@@ -255,6 +257,18 @@ mod tests {
     fn allocation_sums_to_the_total() {
         assert_eq!(allocate(d("5000"), &[1, 1, 1]), vec![d("1667"), d("1667"), d("1666")]);
         assert_eq!(allocate(d("7"), &[0, 0]), vec![d("0"), d("0")]);
+    }
+
+    #[test]
+    fn exponents_follow_iso_4217_with_two_decimals_for_huf() {
+        for (code, exp) in [("HUF", 2), ("huf", 2), ("USD", 2), ("JPY", 0), ("ISK", 0), ("KWD", 3)] {
+            assert_eq!(exponent(code), exp, "{code}");
+        }
+        // 25 % of 33.33 forints is 8.33 (833 fillér), not 8 (25 % of 33 whole forints).
+        let c = cfg(DiscountCount::Units, DiscountMode::AllUnits);
+        let r = progressive_discount(&[line(1, "33.33", 1)], Some(&c), exponent("HUF"));
+        assert_eq!(r[0].amount, d("8.33"));
+        assert_eq!(format_money(d("1234.5"), "HUF"), "HUF 1,234.50");
     }
 
     #[test]
