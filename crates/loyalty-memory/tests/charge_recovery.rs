@@ -277,3 +277,22 @@ async fn a_commit_after_a_tick_died_releasing_lapsed_holds_charges_the_order() {
     assert_eq!(out.charged, prepared.priced.total);
     assert_eq!(w.payment.inner.captured_total(&TransactionId::new("o-rel2")), Some(prepared.priced.total));
 }
+
+/// The tick releasing lapsed holds dies half way, then the clock is set back a day. The next
+/// tick must still release the holds that lapsed (their expiries were written on the old
+/// clock), not keep them as if alive for a day.
+#[tokio::test]
+async fn a_release_interrupted_before_a_clock_set_back_still_releases_the_lapsed_holds() {
+    use loyalty_core::checkout::CheckoutState;
+    use loyalty_core::Clock;
+    let w = world();
+    w.checkout.prepare(&ctx(), &order("o-relsb")).await.unwrap();
+    tick_dies_releasing(&w, "o-relsb").await;
+    let back = w.clock.now() - chrono::Duration::days(1);
+    w.clock.set(back);
+    w.clock.advance(Duration::from_secs(120));
+    w.checkout.tick(&ctx()).await.unwrap();
+    let rec = w.checkout.status(&TransactionId::new("o-relsb")).await.unwrap().unwrap();
+    assert_eq!(rec.state, CheckoutState::Prepared, "{:?}", rec.notes);
+    assert!(rec.holds.is_empty(), "lapsed holds kept as alive: {:?}", rec.holds);
+}

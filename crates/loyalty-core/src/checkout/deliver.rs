@@ -296,6 +296,15 @@ impl Checkout<'_> {
             // A send under way keeps its lease's rule (`lease_holds`), as charges do.
             CheckoutState::Pending if work.rec.sending => return Ok(Some(work)),
             CheckoutState::Pending => work.rec.due_at = Some(now),
+            // An interrupted release of lapsed holds keeps its lease's rule too, but the holds'
+            // expiries are on the old clock: moved back, or the release would keep the holds
+            // it was there to let go (and a commit would trust holds already released).
+            CheckoutState::Preparing if work.rec.releasing => {
+                let shift = work.rec.updated_at - now;
+                for h in &mut work.rec.holds {
+                    h.expires_at = h.expires_at.checked_sub_signed(shift).unwrap_or(h.expires_at);
+                }
+            }
             s if s.is_in_progress() => return Ok(Some(work)),
             _ => {
                 // Moved back by as much as the record lies ahead; the holds' expiries too, on
