@@ -177,6 +177,9 @@ impl IdosellAdapter {
         if let Some(r) = recipient {
             request.recipient = r;
         }
+        // Text XML 1.0 cannot carry is refused before G3 replaces the basket, not by G4 after.
+        wire::products::products_params(&lines).map_err(|r| r.invalid(op))?;
+        request.params(&self.config.names).map_err(|r| r.invalid(op))?;
         match self.import_and_place(ctx, op, &lines, &request).await {
             Ok(placed) => Ok(placed),
             Err(e) if e.effect() == WriteEffect::Unknown => {

@@ -138,7 +138,7 @@ impl IdosellClient {
         op: &str,
         lines: &[wire::IcdfLine],
     ) -> Result<Vec<wire::LineResult>, Error> {
-        let params = wire::products::products_params(lines);
+        let params = wire::products::products_params(lines).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::CheckAvailability, Retry::Read, &params).await?;
         wire::products::decode_check_availability(&self.names, op, lines.len(), &reply.body)
     }
@@ -151,7 +151,7 @@ impl IdosellClient {
         op: &str,
         lines: &[wire::IcdfLine],
     ) -> Result<wire::ImportReply, Error> {
-        let params = wire::products::products_params(lines);
+        let params = wire::products::products_params(lines).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::BasketImport, Retry::IdempotentWrite, &params).await?;
         wire::products::decode_basket_import(&self.names, op, lines.len(), &reply.body)
     }
@@ -164,7 +164,7 @@ impl IdosellClient {
         op: &str,
         request: &wire::PlaceOrderRequest,
     ) -> Result<wire::Order, Error> {
-        let params = request.params(&self.names);
+        let params = request.params(&self.names).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::PlaceOrder, Retry::Write, &params).await?;
         wire::orders::decode_place_order(&self.names, op, &reply.body)
     }
@@ -184,7 +184,8 @@ impl IdosellClient {
         country: &str,
         postcode: &str,
     ) -> Result<Vec<wire::CourierItem>, Error> {
-        let params = wire::couriers::couriers_for_order_params(lines, country, postcode);
+        let params =
+            wire::couriers::couriers_for_order_params(lines, country, postcode).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::GetCouriersForOrder, Retry::Read, &params).await?;
         wire::couriers::decode_couriers(&self.names, op, Gateway::GetCouriersForOrder, &reply.body)
     }
@@ -207,7 +208,7 @@ impl IdosellClient {
         filter: &wire::OrderFilter,
         each: impl FnMut(wire::Order) -> Result<T, wire::WireError>,
     ) -> Result<Vec<T>, Error> {
-        let params = wire::orders::order_status_params(filter);
+        let params = wire::orders::order_status_params(filter).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::GetOrderStatus, Retry::Read, &params).await?;
         wire::orders::decode_order_status_with(&self.names, op, &reply.body, each)
     }
@@ -221,7 +222,8 @@ impl IdosellClient {
         page: i64,
         limit: i64,
     ) -> Result<wire::AddressPage, Error> {
-        let params = wire::addresses::get_addresses_params(&self.names, filter, page, limit);
+        let params = wire::addresses::get_addresses_params(&self.names, filter, page, limit)
+            .map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::GetClientAddresses, Retry::Read, &params).await?;
         wire::addresses::decode_get_addresses(&self.names, op, &reply.body)
     }
@@ -235,7 +237,7 @@ impl IdosellClient {
         id: i64,
         change: &wire::AddressChange,
     ) -> Result<wire::AddressRecord, Error> {
-        let params = wire::addresses::set_address_params(id, change);
+        let params = wire::addresses::set_address_params(id, change).map_err(|r| r.invalid(op))?;
         let reply = self.call(ctx, op, Gateway::SetClientAddress, Retry::IdempotentWrite, &params).await?;
         wire::addresses::decode_set_address(&self.names, op, &reply.body)
     }

@@ -549,6 +549,16 @@ impl IdosellConfigBuilder {
             .dropshipping_key
             .filter(|s| !s.expose().trim().is_empty())
             .ok_or_else(|| invalid("dropshipping_key", "required"))?;
+        // Both go into every SOAP body as text: one XML 1.0 cannot carry makes each call
+        // ill-formed (the character is named, never the secret).
+        for (key, value) in [("login", login.as_str()), ("dropshipping_key", dropshipping_key.expose())] {
+            if let Some(c) = crate::wire::xml::forbidden_char(value) {
+                return Err(invalid(
+                    key,
+                    format!("holds U+{:04X}, a character XML 1.0 does not allow", u32::from(c)),
+                ));
+            }
+        }
         if self.attempt_timeout.is_zero() {
             return Err(invalid("attempt_timeout", "must be above zero"));
         }
@@ -640,6 +650,15 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.password_sha1.expose(), "cd82db52defea4e7b81f4bbea799dbd0243dd5fb");
+    }
+
+    #[test]
+    fn a_login_or_dropshipping_key_xml_cannot_carry_is_refused_naming_the_key_not_the_secret() {
+        let login = good().with_login("sklep\u{1}").build().unwrap_err();
+        assert_eq!(field_of(&login), "login");
+        let key = good().with_dropshipping_key(Secret::new("ds\u{1B}secret")).build().unwrap_err();
+        assert_eq!(field_of(&key), "dropshipping_key");
+        assert!(!format!("{key:?}").contains("secret"), "{key:?}");
     }
 
     #[test]

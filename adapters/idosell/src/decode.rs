@@ -173,4 +173,88 @@ mod tests {
             let _ = crate::wire::xml::scan_errors(input);
         }
     }
+
+    const G4: &str = include_str!("../../../conformance/fixtures/idosell/g4_place_order.http");
+    const G5: &str = include_str!("../../../conformance/fixtures/idosell/g5_get_couriers.http");
+    const G7: &str = include_str!("../../../conformance/fixtures/idosell/g7_get_order_status.http");
+    const G9: &str = include_str!("../../../conformance/fixtures/idosell/g9_set_client_address.http");
+
+    /// The response body of a fixture.
+    fn reply(fixture: &str) -> String {
+        let response = &fixture[fixture.find("### response").unwrap()..];
+        let body = response.find("\n\n").map(|i| &response[i + 2..]).unwrap_or_default();
+        body.trim().to_string()
+    }
+
+    /// A per-item `faultCode`/`faultString` pair (§6.1).
+    fn pair(code: i64) -> String {
+        format!(
+            "<faultCode xsi:type=\"xsd:int\">{code}</faultCode><faultString \
+             xsi:type=\"xsd:string\">Odmowa</faultString>"
+        )
+    }
+
+    #[test]
+    fn a_per_address_fault_in_g9_under_a_top_level_0_maps_through_the_fault_table() {
+        let names = Names::default();
+        let ok = reply(G9);
+        assert!(updated_member(&names, ok.as_bytes()).is_ok());
+        let with = |code: i64| ok.replacen("<addressId", &format!("{}<addressId", pair(code)), 1);
+        assert!(updated_member(&names, with(0).as_bytes()).is_ok(), "0 is success");
+        // In the address (10: its order left, §6.3).
+        let e = updated_member(&names, with(10).as_bytes()).unwrap_err();
+        assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Conflict, Some("10")), "{e}");
+        assert!(e.message().contains("results.address"), "{e}");
+        // In the results element, the address left out.
+        let (start, end) =
+            (ok.find("<address ").unwrap(), ok.find("</address>").unwrap() + "</address>".len());
+        let in_results = format!("{}{}{}", &ok[..start], pair(10), &ok[end..]);
+        let e = updated_member(&names, in_results.as_bytes()).unwrap_err();
+        assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Conflict, Some("10")), "{e}");
+        // Nothing found for the address: not found; an input fault: invalid.
+        assert!(updated_member(&names, with(2).as_bytes()).unwrap_err().is_not_found());
+        let e = updated_member(&names, with(5).as_bytes()).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_per_order_fault_in_g7_is_the_calls_error_and_nothing_found_leaves_the_order_out() {
+        let (names, zone) = (Names::default(), chrono_tz::Europe::Warsaw);
+        let ok = reply(G7);
+        assert_eq!(order_statuses(&names, zone, ok.as_bytes()).unwrap().len(), 1);
+        let refused = ok.replacen("<orderId", &format!("{}<orderId", pair(99)), 1);
+        let e = order_statuses(&names, zone, refused.as_bytes()).unwrap_err();
+        assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Unavailable, Some("99")), "{e}");
+        assert!(e.message().contains("Results.orders[0]"), "{e}");
+        // A second order the wholesaler found nothing for (2) names no status: left out.
+        let missing = format!(
+            "<item xsi:type=\"ns1:orderType\">{}<shopOrderReference>SHOP-0</shopOrderReference></item></orders>",
+            pair(2)
+        );
+        let partly = ok.replace("</orders>", &missing);
+        let found = order_statuses(&names, zone, partly.as_bytes()).unwrap();
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn a_fault_in_the_g4_result_refuses_the_order_as_the_top_level_would() {
+        let names = Names::default();
+        let ok = reply(G4);
+        assert!(placed_order(&names, Currency::PLN, ok.as_bytes()).is_ok());
+        let refused = ok.replacen("<orderId", &format!("{}<orderId", pair(8)), 1);
+        let e = placed_order(&names, Currency::PLN, refused.as_bytes()).unwrap_err();
+        assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Rejected, Some("8")), "{e}");
+    }
+
+    #[test]
+    fn a_per_courier_fault_is_the_calls_error_and_nothing_found_leaves_the_courier_out() {
+        let names = Names::default();
+        let ok = reply(G5);
+        let all = couriers(&names, Gateway::GetCouriers, Currency::PLN, ok.as_bytes()).unwrap();
+        let with = |code: i64| ok.replacen("<courierId", &format!("{}<courierId", pair(code)), 1);
+        let fewer = couriers(&names, Gateway::GetCouriers, Currency::PLN, with(2).as_bytes()).unwrap();
+        assert_eq!(fewer.len() + 1, all.len());
+        let e = couriers(&names, Gateway::GetCouriers, Currency::PLN, with(4).as_bytes()).unwrap_err();
+        assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Forbidden, Some("4")), "{e}");
+    }
 }

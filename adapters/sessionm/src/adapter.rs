@@ -209,7 +209,9 @@ impl SessionmAdapter {
         WireTransaction::try_from(input).map_err(|e| e.invalid(op))
     }
 
-    /// The lock or redeem request for `offer` (a `UserOfferId` or a `TTLCode`, §3.5, §7.1).
+    /// The lock or redeem request for `offer` (a `UserOfferId` or a `TTLCode`, §3.5, §7.1),
+    /// with the `request_id` it was sent under (made once here; the transport's retries repeat
+    /// it).
     async fn evaluate(
         &self,
         op: &str,
@@ -218,7 +220,7 @@ impl SessionmAdapter {
         basket: Option<&Basket>,
         transaction_id: &str,
         redeem: bool,
-    ) -> Result<(DiscountReply, loyalty_core::VendorDiscount)> {
+    ) -> Result<(DiscountReply, loyalty_core::VendorDiscount, String)> {
         // Lock and redeem evaluate the offer against the basket they are given (§3.5, §7.1).
         let basket = basket.ok_or_else(|| {
             Error::invalid(PROVIDER, op, "basket", "SessionM evaluates an offer against a basket (§3.5)")
@@ -237,14 +239,15 @@ impl SessionmAdapter {
             transaction: &tx,
         };
         let store = self.store(ctx, None);
+        let request_id = self.client.fresh_id();
         let reply = if redeem {
-            self.client.redeem(ctx, op, store, &request).await?
+            self.client.redeem(ctx, op, store, &request, request_id.clone()).await?
         } else {
-            self.client.lock(ctx, op, store, &request).await?
+            self.client.lock(ctx, op, store, &request, request_id.clone()).await?
         };
         let vd = convert::vendor_discount(&reply.discount, self.config.currency, Some(basket), "payload")
             .map_err(|e| e.protocol(op))?;
-        Ok((reply, vd))
+        Ok((reply, vd, request_id))
     }
 
     /// Sends `transaction` closed (and voided for a cancel) at `modified_time`.
@@ -488,7 +491,7 @@ impl Holds for SessionmAdapter {
             })?;
         let tx = request.transaction.as_str();
         // Holding again for the same transaction re-locks and recomputes (§3.5, checklist 9).
-        let (reply, discount) =
+        let (reply, discount, _) =
             self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, false).await?;
         let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
             .unwrap_or_else(|| request.offer.reference.value.clone());
@@ -535,6 +538,11 @@ impl Holds for SessionmAdapter {
 
 #[async_trait]
 impl Redemptions for SessionmAdapter {
+    /// Uses the offer now (§3.7).
+    ///
+    /// The redemption's id is the transaction, the user offer and this redeem's `request_id`
+    /// (`{transaction}/{user_offer_id}/{request_id}`): one id per use, so a reinstate gives back
+    /// this use and no other (see [`Redemptions::reinstate`] below).
     async fn redeem(&self, ctx: &Context, request: &RedeemRequest) -> Result<Redemption> {
         const OP: &str = "redemptions.redeem";
         let fresh;
@@ -546,12 +554,15 @@ impl Redemptions for SessionmAdapter {
                 &fresh
             }
         };
-        let (reply, discount) =
+        let (reply, discount, request_id) =
             self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, true).await?;
         let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
             .unwrap_or_else(|| request.offer.reference.value.clone());
+        // One id per use (§3.7: reinstate and re-apply redeems the same offer again in the same
+        // transaction): the redeem's own request_id, the same on a transport retry of that
+        // redeem, tells the uses apart, so each one's reinstate is a request of its own.
         Ok(Redemption::new(
-            format!("{tx}/{instance}"),
+            format!("{tx}/{instance}/{request_id}"),
             request.offer.id.clone(),
             request.offer.reference.clone(),
             request.member.clone(),
@@ -567,7 +578,10 @@ impl Redemptions for SessionmAdapter {
     /// Reinstating the same redemption again gives one use back, not two, and succeeds: the
     /// call repeats the first one's `request_id` (derived from the redemption's id and user
     /// offer, and the request), which SessionM answers from its stored response without
-    /// acting again (§7.5 \[D\]; the simulator keeps them 24 hours by default, §8.3).
+    /// acting again (§7.5 \[D\]; the simulator keeps them 24 hours by default, §8.3). Another
+    /// redemption of the same offer in the same transaction (reinstate and re-apply, §3.7) has
+    /// another id (a redemption's id ends with its redeem's `request_id`), so its reinstate is
+    /// a new request that gives that use back.
     ///
     /// # Errors
     /// `Conflict` with SessionM's code kept (`offer_not_redeemed` in the simulator) when the
@@ -581,8 +595,8 @@ impl Redemptions for SessionmAdapter {
                 .with_effect(WriteEffect::NotSent)
         })?;
         let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
-        // What names this one redemption: a later redemption of the same user offer is
-        // another reinstate.
+        // What names this one redemption: a later redemption of the same user offer, even in
+        // the same transaction, has another id (see `redeem`), so it is another reinstate.
         // Not its time: a retried return builds the redemption again with a new one.
         let key = format!("{}\u{0}{id}", redemption.id);
         self.client.reinstate(ctx, OP, self.store(ctx, None), &release, &key).await

@@ -238,27 +238,31 @@ impl SessionmClient {
         decoded(op, wire::lookup::decode_lookup(&r.body))
     }
 
-    /// `POST /api/2.0/lock` (§3.5): the Discount object.
+    /// `POST /api/2.0/lock` (§3.5): the Discount object, under `request_id` (a fresh one from
+    /// [`SessionmClient::fresh_id`]).
     pub(crate) async fn lock(
         &self,
         ctx: &Context,
         op: &str,
         store_id: &str,
         request: &OfferLookup<'_>,
+        request_id: String,
     ) -> Result<DiscountReply, Error> {
-        let r = self.pos(ctx, op, store_id, "lock", request).await?;
+        let r = self.pos_as(ctx, op, store_id, "lock", request, request_id).await?;
         decoded(op, wire::discounting::decode_discount(&r.body))
     }
 
-    /// `POST /api/2.0/redeem` (§3.7): the Discount object.
+    /// `POST /api/2.0/redeem` (§3.7): the Discount object, under `request_id` (a fresh one
+    /// from [`SessionmClient::fresh_id`]; the adapter keeps it to name this one redemption).
     pub(crate) async fn redeem(
         &self,
         ctx: &Context,
         op: &str,
         store_id: &str,
         request: &OfferLookup<'_>,
+        request_id: String,
     ) -> Result<DiscountReply, Error> {
-        let r = self.pos(ctx, op, store_id, "redeem", request).await?;
+        let r = self.pos_as(ctx, op, store_id, "redeem", request, request_id).await?;
         decoded(op, wire::discounting::decode_discount(&r.body))
     }
 

@@ -370,7 +370,8 @@ async fn redeem_by_ttl_code_then_reinstate_by_user_offer() {
         .with_basket(basket())
         .with_transaction(TransactionId::new("order-1002"));
     let red = r.adapter.redemptions().unwrap().redeem(&ctx(), &req).await.unwrap();
-    assert_eq!(red.id, format!("order-1002/{UO_MUG}"));
+    // One id per use: the transaction, the user offer, the redeem's request_id.
+    assert_eq!(red.id, format!("order-1002/{UO_MUG}/req-1"));
     assert_eq!(red.vendor_discount.as_ref().map(|d| d.amount), Some(nok(4_000)));
     r.adapter.redemptions().unwrap().reinstate(&ctx(), &red).await.unwrap();
     insta::assert_json_snapshot!(r.sent());

@@ -411,6 +411,34 @@ async fn redeem_takes_the_offer_and_reinstate_gives_it_back_once() {
     assert_ne!(ids[1], ids[2]);
 }
 
+// §3.7: "if lines change after an immediate redeem, reinstate and re-apply". The re-applied
+// redemption is a use of its own, even in the same transaction with the same basket at the same
+// instant (the same Discount object): its reinstate is a new request that gives it back, and
+// repeating that reinstate still gives one use back.
+#[tokio::test]
+async fn a_reapplied_redemption_in_the_same_transaction_is_reinstated_by_a_request_of_its_own() {
+    let env = start().await;
+    let r = env.adapter.redemptions().unwrap();
+    let req = RedeemRequest::new(env.kari(), wallet_offer(demo::UO_PERCENT_CHECK))
+        .with_basket(coffees_and_mug())
+        .with_transaction(TransactionId::new("ORDER-7"));
+    let first = r.redeem(&ctx(), &req).await.unwrap();
+    r.reinstate(&ctx(), &first).await.unwrap();
+    let second = r.redeem(&ctx(), &req).await.unwrap();
+    assert_eq!(first.vendor_data, second.vendor_data, "the same Discount object both times");
+    assert_ne!(first.id, second.id, "one id per use");
+    assert!(matches!(env.probe.offer_state(demo::UO_PERCENT_CHECK), Some(OfferState::Redeemed { .. })));
+    r.reinstate(&ctx(), &second).await.unwrap();
+    assert_eq!(env.probe.offer_state(demo::UO_PERCENT_CHECK), Some(OfferState::Issued));
+    // A retry of the second reinstate repeats its request: one use back, not two.
+    r.reinstate(&ctx(), &second).await.unwrap();
+    assert_eq!(env.probe.offer_state(demo::UO_PERCENT_CHECK), Some(OfferState::Issued));
+    let ids: Vec<Value> = env.pos_bodies("reinstate").iter().map(|b| b["request_id"].clone()).collect();
+    assert_eq!(ids.len(), 3);
+    assert_ne!(ids[0], ids[1], "another use, another request");
+    assert_eq!(ids[1], ids[2], "the same use, the same request");
+}
+
 // Checklist 13: reinstating an offer that was never redeemed is an error, SessionM's code kept.
 #[tokio::test]
 async fn reinstating_an_offer_that_was_never_redeemed_is_a_conflict() {

@@ -3,9 +3,10 @@
 
 use loyalty_core::Error;
 
+use super::convert::Refused;
 use super::xml::{read_reply, Node, Writer};
-use super::{check, integer, optional, required, unreadable, WireError};
-use crate::names::{el, Gateway, Names};
+use super::{check, check_item, integer, optional, required, unreadable, WireError};
+use crate::names::{el, Gateway, Names, FAULT_CODE};
 
 /// Address fields as G4, G8 and G9 name them (§5, working names \[S\]); `None` is not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,7 +94,12 @@ pub(crate) enum AddressFilter {
 }
 
 /// G8 params: the filter and a page (`resultsPage` from 0, `resultsLimit`; admin names \[C\]).
-pub(crate) fn get_addresses_params(names: &Names, filter: &AddressFilter, page: i64, limit: i64) -> String {
+pub(crate) fn get_addresses_params(
+    names: &Names,
+    filter: &AddressFilter,
+    page: i64,
+    limit: i64,
+) -> Result<String, Refused> {
     let mut w = Writer::new();
     match filter {
         AddressFilter::Id(id) => w.int(el::ADDRESS_ID, *id),
@@ -111,7 +117,8 @@ pub(crate) struct AddressPage {
     pub total: Option<i64>,
 }
 
-/// Decodes G8; faultCode 2 ("nothing found", §6.2) is an empty page.
+/// Decodes G8; faultCode 2 ("nothing found", §6.2) is an empty page. A per-address fault
+/// (§6.1) is the call's error, except the empty class, which leaves that address out.
 pub(crate) fn decode_get_addresses(names: &Names, op: &str, bytes: &[u8]) -> Result<AddressPage, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
     if check(names, op, &reply.errors)? {
@@ -121,12 +128,16 @@ pub(crate) fn decode_get_addresses(names: &Names, op: &str, bytes: &[u8]) -> Res
         .results(names.gates.get(Gateway::GetClientAddresses))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
     let items = results.get(el::ADDRESSES).map(Node::items).unwrap_or_default();
-    let addresses = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| record(n, &format!("results.addresses[{i}]")))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.protocol(op))?;
+    let mut addresses = Vec::with_capacity(items.len());
+    for (i, n) in items.into_iter().enumerate() {
+        let path = format!("results.addresses[{i}]");
+        // A per-address fault (§6.1): "nothing found" leaves that address out, any other is
+        // the call's error.
+        if check_item(names, op, n, &path)? {
+            continue;
+        }
+        addresses.push(record(n, &path).map_err(|e| e.protocol(op))?);
+    }
     let total = integer(results, el::RESULTS_NUMBER_ALL, "results").map_err(|e| e.protocol(op))?;
     if total.is_some_and(|t| t < 0) {
         return Err(WireError::new("results.resultsNumberAll", "negative count").protocol(op));
@@ -138,7 +149,7 @@ pub(crate) fn decode_get_addresses(names: &Names, op: &str, bytes: &[u8]) -> Res
 pub(crate) type AddressChange = AddressFields;
 
 /// G9 params: the address id and the changed fields.
-pub(crate) fn set_address_params(id: i64, change: &AddressChange) -> String {
+pub(crate) fn set_address_params(id: i64, change: &AddressChange) -> Result<String, Refused> {
     let mut w = Writer::new();
     w.int(el::ADDRESS_ID, id);
     change.write(&mut w, el::ADDRESS, "addressType");
@@ -146,18 +157,32 @@ pub(crate) fn set_address_params(id: i64, change: &AddressChange) -> String {
 }
 
 /// Decodes G9: the address as it is now.
+///
+/// The refusal may come in the top-level `errors` or, with the top level 0, as the
+/// per-address `faultCode`/`faultString` (§5 G9 \[I\], §6.1 \[C\]): in the results element or
+/// in the address it names. Either maps through the same fault table (10, address locked:
+/// `Conflict`); the empty class is `NotFound`.
 pub(crate) fn decode_set_address(names: &Names, op: &str, bytes: &[u8]) -> Result<AddressRecord, Error> {
     let reply = read_reply(names, bytes).map_err(|e| unreadable(op, &e))?;
-    if check(names, op, &reply.errors)? {
+    let not_found = |code: i64| {
         // An empty result names no address: not found, with the vendor's fault number.
-        return Err(Error::not_found(crate::PROVIDER, op, "no such address")
-            .with_vendor_code(reply.errors.code.to_string()));
+        Error::not_found(crate::PROVIDER, op, "no such address").with_vendor_code(code.to_string())
+    };
+    if check(names, op, &reply.errors)? {
+        return Err(not_found(reply.errors.code));
     }
     let results = reply
         .results(names.gates.get(Gateway::SetClientAddress))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
+    // A per-address result in the results element itself (the address may then be absent).
+    if check_item(names, op, results, "results")? {
+        return Err(not_found(integer(results, FAULT_CODE, "results").ok().flatten().unwrap_or(0)));
+    }
     let address =
         results.get(el::ADDRESS).ok_or_else(|| WireError::new("results.address", "missing").protocol(op))?;
+    if check_item(names, op, address, "results.address")? {
+        return Err(not_found(integer(address, FAULT_CODE, "results.address").ok().flatten().unwrap_or(0)));
+    }
     let _ = required(address, el::ADDRESS_ID, "results.address").map_err(|e| e.protocol(op))?;
     record(address, "results.address").map_err(|e| e.protocol(op))
 }

@@ -3,9 +3,12 @@
 use loyalty_core::Error;
 use rust_decimal::Decimal;
 
+use super::convert::Refused;
 use super::products::{write_products, IcdfLine};
 use super::xml::{read_reply, Node, Writer};
-use super::{boolean, check, integer, non_negative, optional, required, strings, unreadable, WireError};
+use super::{
+    boolean, check, check_item, integer, non_negative, optional, required, strings, unreadable, WireError,
+};
 use crate::names::{el, Gateway, Names};
 
 /// A courier as G5 or G6 reports it (§5 G5/G6 \[I\]).
@@ -41,7 +44,11 @@ fn courier(node: &Node, path: &str) -> Result<CourierItem, WireError> {
 
 /// G6 params: the products (never the server-side basket, so the answer depends only on the
 /// request, §5 G6) and the destination's country and postcode.
-pub(crate) fn couriers_for_order_params(lines: &[IcdfLine], country: &str, postcode: &str) -> String {
+pub(crate) fn couriers_for_order_params(
+    lines: &[IcdfLine],
+    country: &str,
+    postcode: &str,
+) -> Result<String, Refused> {
     let mut w = Writer::new();
     write_products(&mut w, lines);
     w.open(el::ADDRESS, "addressType");
@@ -66,10 +73,15 @@ pub(crate) fn decode_couriers(
         .results(names.gates.get(gateway))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
     let items = results.get(el::COURIERS).map(Node::items).unwrap_or_default();
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| courier(n, &format!("results.couriers[{i}]")))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.protocol(op))
+    let mut couriers = Vec::with_capacity(items.len());
+    for (i, n) in items.into_iter().enumerate() {
+        let path = format!("results.couriers[{i}]");
+        // A per-courier fault (§6.1): "nothing found" leaves it out, any other is the call's
+        // error.
+        if check_item(names, op, n, &path)? {
+            continue;
+        }
+        couriers.push(courier(n, &path).map_err(|e| e.protocol(op))?);
+    }
+    Ok(couriers)
 }

@@ -20,7 +20,7 @@ use loyalty_core::{Error, ErrorKind};
 use rust_decimal::Decimal;
 
 use crate::error::fault_error;
-use crate::names::{FaultClass, Names};
+use crate::names::{FaultClass, Names, FAULT_CODE, FAULT_STRING};
 use crate::PROVIDER;
 
 pub(crate) use addresses::{AddressChange, AddressFilter, AddressPage, AddressRecord};
@@ -61,6 +61,20 @@ pub(crate) fn check(names: &Names, op: &str, errors: &Errors) -> Result<bool, Er
         FaultClass::Empty => Ok(true),
         _ => Err(fault_error(&names.faults, PROVIDER, op, errors.code, &errors.text)),
     }
+}
+
+/// Checks the `faultCode` / `faultString` pair inside one result item (§6.1 \[C\]: batch-style
+/// gates answer per item while the top-level `errors` says 0; §5 G9 \[I\]: a per-address
+/// result) as [`check`] does the top level: `Ok(false)` when the item has no code or 0,
+/// `Ok(true)` for the empty class (nothing found for that item), the classified error (the
+/// same fault table) otherwise, its message naming the item at `path`.
+pub(crate) fn check_item(names: &Names, op: &str, node: &Node, path: &str) -> Result<bool, Error> {
+    let code = integer(node, FAULT_CODE, path).map_err(|e| e.protocol(op))?.unwrap_or(0);
+    let text = node.text(FAULT_STRING).unwrap_or_default().to_string();
+    check(names, op, &Errors { code, text }).map_err(|e| {
+        let message = format!("{path}: {}", e.message());
+        e.with_message(message)
+    })
 }
 
 /// A required, non-empty text field.

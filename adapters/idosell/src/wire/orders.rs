@@ -5,8 +5,11 @@ use loyalty_core::Error;
 use rust_decimal::Decimal;
 
 use super::addresses::AddressFields;
+use super::convert::Refused;
 use super::xml::{read_reply, stream_items, Node, Writer};
-use super::{boolean, check, integer, non_negative, optional, required, strings, unreadable, WireError};
+use super::{
+    boolean, check, check_item, integer, non_negative, optional, required, strings, unreadable, WireError,
+};
 use crate::names::{el, Gateway, Names};
 
 /// The shop's invoice data on G4 (§5 G4, names \[S\]).
@@ -35,7 +38,7 @@ pub(crate) struct PlaceOrderRequest {
 
 impl PlaceOrderRequest {
     /// G4 params.
-    pub fn params(&self, names: &Names) -> String {
+    pub fn params(&self, names: &Names) -> Result<String, Refused> {
         let mut w = Writer::new();
         self.recipient.write(&mut w, el::RECIPIENT, "recipientType");
         w.open(el::DELIVERY, "deliveryType");
@@ -135,6 +138,16 @@ pub(crate) fn decode_place_order(names: &Names, op: &str, bytes: &[u8]) -> Resul
     let results = reply
         .results(names.gates.get(Gateway::PlaceOrder))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
+    // The order's own fault pair (§6.1, per item under a top-level 0) refuses it like the
+    // top level; its empty class names no order either.
+    if check_item(names, op, results, "results")? {
+        return Err(WireError::new(
+            "results.faultCode",
+            "an empty result to placeOrder, which names no order",
+        )
+        .protocol(op)
+        .with_effect(loyalty_core::WriteEffect::Unknown));
+    }
     order(names, results, "results").map_err(|e| e.protocol(op))
 }
 
@@ -146,7 +159,7 @@ pub(crate) enum OrderFilter {
 }
 
 /// G7 params.
-pub(crate) fn order_status_params(filter: &OrderFilter) -> String {
+pub(crate) fn order_status_params(filter: &OrderFilter) -> Result<String, Refused> {
     let mut w = Writer::new();
     match filter {
         OrderFilter::Ids(ids) => w.strings(el::ORDER_IDS, ids),
@@ -157,7 +170,8 @@ pub(crate) fn order_status_params(filter: &OrderFilter) -> String {
 
 /// Decodes G7 in one pass over the reply: each order is read, handed to `each` and its tree
 /// dropped before the next (a reply of thousands of orders is never held as a tree, nor as a
-/// second list). faultCode 2 is no orders.
+/// second list). faultCode 2 is no orders; an order's own faultCode 2 leaves that order out,
+/// and any other per-order code is the call's error (§6.1).
 pub(crate) fn decode_order_status_with<T>(
     names: &Names,
     op: &str,
@@ -166,9 +180,18 @@ pub(crate) fn decode_order_status_with<T>(
 ) -> Result<Vec<T>, Error> {
     let gate = names.gates.get(Gateway::GetOrderStatus);
     let mut out = Vec::new();
-    let mut bad: Option<WireError> = None;
+    let mut bad: Option<Error> = None;
+    let mut i = 0usize;
     let errors = stream_items(bytes, &gate.results_key, el::ORDERS, |node| {
-        let read = order(names, &node, &format!("Results.orders[{}]", out.len())).and_then(&mut each);
+        let path = format!("Results.orders[{i}]");
+        i += 1;
+        // A per-order fault (§6.1 [C]: per-item codes under a top-level 0): "nothing found"
+        // for that order leaves it out; any other is the call's error, through the same table.
+        let read = match check_item(names, op, &node, &path) {
+            Ok(true) => return Ok(()),
+            Ok(false) => order(names, &node, &path).and_then(&mut each).map_err(|e| e.protocol(op)),
+            Err(e) => Err(e),
+        };
         match read {
             Ok(t) => out.push(t),
             Err(e) => {
@@ -179,7 +202,7 @@ pub(crate) fn decode_order_status_with<T>(
         Ok(())
     });
     if let Some(e) = bad {
-        return Err(e.protocol(op));
+        return Err(e);
     }
     let errors = errors.map_err(|e| unreadable(op, &e))?;
     if check(names, op, &errors)? {

@@ -4,6 +4,7 @@
 use loyalty_core::Error;
 use rust_decimal::Decimal;
 
+use super::convert::Refused;
 use super::xml::{read_reply, Node, Writer};
 use super::{boolean, check, integer, non_negative, optional, unreadable, WireError};
 use crate::config::CodeType;
@@ -33,7 +34,7 @@ pub(crate) fn write_products(w: &mut Writer, lines: &[IcdfLine]) {
 }
 
 /// G2/G3 params: the ICDF lines.
-pub(crate) fn products_params(lines: &[IcdfLine]) -> String {
+pub(crate) fn products_params(lines: &[IcdfLine]) -> Result<String, Refused> {
     let mut w = Writer::new();
     write_products(&mut w, lines);
     w.into_string()

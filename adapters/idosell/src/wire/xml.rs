@@ -13,14 +13,33 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use rust_decimal::Decimal;
 
+use super::convert::Refused;
 use crate::names::{same_name, Gate, Names, ERRORS, FAULT_CODE, FAULT_STRING, SOAP_ENC_NS, SOAP_ENV_NS};
 
 // ------------------------------------------------------------------------------------ writing
 
+/// The first character of `text` that XML 1.0 does not allow in a document (its `Char`
+/// production: U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, U+FFFF; surrogates
+/// cannot occur in a Rust string). Escaping cannot carry them: a character reference to one is
+/// ill-formed too, and a PHP/libxml server refuses the whole body with a SOAP `Client` fault.
+/// U+007F–U+009F are allowed (only discouraged), so they pass.
+pub(crate) fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+    })
+}
+
 /// Writes the elements of a `params` block (or any SOAP-encoded content).
+///
+/// Text XML 1.0 cannot carry (see [`forbidden_char`]) is not sent: the first such element is
+/// remembered with its path (`note`, `recipient.street`, `products[1].comment`) and
+/// [`Writer::into_string`] refuses the block with it.
 #[derive(Debug, Default)]
 pub(crate) struct Writer {
     out: String,
+    /// The open elements: name and, for an array, the items opened so far.
+    open: Vec<(String, usize)>,
+    refused: Option<Refused>,
 }
 
 impl Writer {
@@ -28,12 +47,51 @@ impl Writer {
         Writer::default()
     }
 
-    pub fn into_string(self) -> String {
-        self.out
+    /// The written block.
+    ///
+    /// # Errors
+    /// The first text that XML 1.0 cannot carry, by its element's path (`Invalid`, effect
+    /// `NotSent`, once the caller names its operation).
+    pub fn into_string(self) -> Result<String, Refused> {
+        match self.refused {
+            Some(r) => Err(r),
+            None => Ok(self.out),
+        }
+    }
+
+    /// The path of element `name` under the open elements (`recipient.street`,
+    /// `products[0].code`).
+    fn path(&self, name: &str) -> String {
+        let mut p = String::new();
+        for (n, _) in &self.open {
+            if !(p.is_empty() || n.starts_with('[')) {
+                p.push('.');
+            }
+            p.push_str(n);
+        }
+        if !(p.is_empty() || name.starts_with('[')) {
+            p.push('.');
+        }
+        p.push_str(name);
+        p
+    }
+
+    /// Remembers the first text XML 1.0 cannot carry.
+    fn check(&mut self, name: &str, value: &str) {
+        if self.refused.is_some() {
+            return;
+        }
+        if let Some(c) = forbidden_char(value) {
+            self.refused = Some(Refused::new(
+                self.path(name),
+                format!("holds U+{:04X}, a character XML 1.0 does not allow", u32::from(c)),
+            ));
+        }
     }
 
     /// `<name xsi:type="xsd:string">text</name>`.
     pub fn text(&mut self, name: &str, value: &str) {
+        self.check(name, value);
         let _ = write!(self.out, "<{name} xsi:type=\"xsd:string\">{}</{name}>", escape(value));
     }
 
@@ -57,30 +115,44 @@ impl Writer {
 
     /// Opens a struct element of type `ns1:{ty}`.
     pub fn open(&mut self, name: &str, ty: &str) {
+        self.open.push((name.to_string(), 0));
         let _ = write!(self.out, "<{name} xsi:type=\"ns1:{ty}\">");
     }
 
     /// Closes an element.
     pub fn close(&mut self, name: &str) {
+        self.open.pop();
         let _ = write!(self.out, "</{name}>");
     }
 
     /// Opens a `SOAP-ENC:Array` of `count` items of type `item_type` (`ns1:productType`,
     /// `xsd:string`).
     pub fn open_array(&mut self, name: &str, item_type: &str, count: usize) {
+        self.open.push((name.to_string(), 0));
         let _ = write!(
             self.out,
             "<{name} SOAP-ENC:arrayType=\"{item_type}[{count}]\" xsi:type=\"SOAP-ENC:Array\">"
         );
     }
 
+    /// The index of the next item of the array open last.
+    fn next_item(&mut self) -> usize {
+        self.open.last_mut().map_or(0, |(_, items)| {
+            *items += 1;
+            *items - 1
+        })
+    }
+
     /// Opens one struct item of an array.
     pub fn open_item(&mut self, item_type: &str) {
+        let i = self.next_item();
+        self.open.push((format!("[{i}]"), 0));
         let _ = write!(self.out, "<item xsi:type=\"{item_type}\">");
     }
 
     /// Closes an array item.
     pub fn close_item(&mut self) {
+        self.open.pop();
         self.out.push_str("</item>");
     }
 
@@ -88,6 +160,8 @@ impl Writer {
     pub fn strings(&mut self, name: &str, values: &[String]) {
         self.open_array(name, "xsd:string", values.len());
         for v in values {
+            let i = self.next_item();
+            self.check(&format!("[{i}]"), v);
             let _ = write!(self.out, "<item xsi:type=\"xsd:string\">{}</item>", escape(v.as_str()));
         }
         self.close(name);
@@ -610,6 +684,47 @@ mod tests {
     fn written_text_is_escaped() {
         let mut w = Writer::new();
         w.text("street", "ul. <Długa> & 5");
-        assert_eq!(w.into_string(), "<street xsi:type=\"xsd:string\">ul. &lt;Długa&gt; &amp; 5</street>");
+        assert_eq!(
+            w.into_string().unwrap(),
+            "<street xsi:type=\"xsd:string\">ul. &lt;Długa&gt; &amp; 5</street>"
+        );
+    }
+
+    #[test]
+    fn text_with_a_character_xml_forbids_is_refused_by_its_element_path() {
+        // Tab, LF, CR and U+007F–U+009F are allowed; C0 controls, U+FFFE and U+FFFF are not.
+        let mut ok = Writer::new();
+        ok.text("note", "a\tb\nc\rd\u{7f}\u{85}\u{9f}\u{FFFD}");
+        assert!(ok.into_string().is_ok());
+        for (c, code) in [
+            ('\u{0}', "0000"),
+            ('\u{8}', "0008"),
+            ('\u{B}', "000B"),
+            ('\u{1F}', "001F"),
+            ('\u{FFFE}', "FFFE"),
+            ('\u{FFFF}', "FFFF"),
+        ] {
+            let mut w = Writer::new();
+            w.open("recipient", "recipientType");
+            w.text("city", "Łódź");
+            w.text("street", &format!("ul. Prosta{c}5"));
+            w.close("recipient");
+            w.text("note", "\u{1}");
+            let r = w.into_string().unwrap_err();
+            assert_eq!(r.field, "recipient.street", "{code}");
+            assert!(r.reason.contains(code), "{}", r.reason);
+        }
+        let mut w = Writer::new();
+        w.open_array("products", "ns1:productType", 2);
+        for comment in ["fine", "bad\u{C}"] {
+            w.open_item("ns1:productType");
+            w.text("comment", comment);
+            w.close_item();
+        }
+        w.close("products");
+        assert_eq!(w.into_string().unwrap_err().field, "products[1].comment");
+        let mut w = Writer::new();
+        w.strings("shopOrderReferences", &["A-1".into(), "A\u{2}".into()]);
+        assert_eq!(w.into_string().unwrap_err().field, "shopOrderReferences[1]");
     }
 }

@@ -228,6 +228,68 @@ async fn a_new_order_is_new_and_after_dispatch_carries_its_shipments() {
 }
 
 #[tokio::test]
+async fn a_per_address_refusal_under_a_top_level_0_is_a_conflict_and_nothing_changes() {
+    // §5 G9 [I]: "per-address result with faultCode/faultString"; §6.1 [C]: per-item codes
+    // while the top-level errors say 0. The simulator answers so with `address_faults`.
+    let env = start_with(settings(serde_json::json!({"address_faults": "per_address"}))).await;
+    let f = env.fulfilment();
+    let placed = f.place_order(&ctx(), &coffee_order("SHOP-18-ITEM")).await.unwrap();
+    env.sim.probe.dispatch_order(placed.order_id.as_str(), 1).unwrap();
+    let mut moved = simulated::demo_recipient();
+    moved.address.street = Some("ul. Prosta 7".into());
+    let err = f.update_recipient(&ctx(), &placed.order_id, &moved).await.unwrap_err();
+    assert_eq!((err.kind(), err.vendor_code()), (&ErrorKind::Conflict, Some("10")), "{err}");
+    assert_eq!(
+        f.recipient(&ctx(), &placed.order_id).await.unwrap().address.street.as_deref(),
+        simulated::demo_recipient().address.street.as_deref()
+    );
+    // A refused field the change would leave malformed is the address's own fault too (5).
+    let fresh = f.place_order(&ctx(), &coffee_order("SHOP-18-BAD")).await.unwrap();
+    let mut bad = simulated::demo_recipient();
+    bad.email = Some("no-at-sign".into());
+    let err = f.update_recipient(&ctx(), &fresh.order_id, &bad).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+    assert_eq!(err.vendor_code(), Some("5"));
+}
+
+#[tokio::test]
+async fn text_with_a_character_xml_1_0_forbids_is_refused_before_anything_is_sent() {
+    let env = start().await;
+    let f = env.fulfilment();
+    let mut order = coffee_order("SHOP-CTRL");
+    order.note = Some("leave at door\u{B}ring twice".into());
+    let err = f.place_order(&ctx(), &order).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Invalid { field: "note".into(), reason: err_reason(&err) });
+    assert!(err_reason(&err).contains("U+000B"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    // Not even the basket import went out.
+    assert_eq!((env.count("G3"), env.count("G4")), (0, 0));
+    let mut order = coffee_order("SHOP-CTRL");
+    order.recipient.address.street = Some("ul. Prosta\u{1}5".into());
+    let err = f.place_order(&ctx(), &order).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "recipient.street"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    // An address correction is refused the same way.
+    let placed = f.place_order(&ctx(), &coffee_order("SHOP-CTRL-OK")).await.unwrap();
+    let mut fixed = simulated::demo_recipient();
+    fixed.address.city = Some("Warszawa\u{1F}".into());
+    let err = f.update_recipient(&ctx(), &placed.order_id, &fixed).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "address.city"), "{err}");
+    assert_eq!((err.effect(), env.count("G9")), (WriteEffect::NotSent, 0));
+    // Tab, line breaks and U+007F–U+009F are allowed in XML 1.0 and go as they are.
+    let mut order = coffee_order("SHOP-CTRL-TAB");
+    order.note = Some("ring\ttwice\r\nthen wait\u{85}".into());
+    f.place_order(&ctx(), &order).await.unwrap();
+}
+
+fn err_reason(e: &loyalty_core::Error) -> String {
+    match e.kind() {
+        ErrorKind::Invalid { reason, .. } => reason.clone(),
+        other => panic!("not Invalid: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn the_recipient_can_be_corrected_until_the_order_leaves() {
     // Checklist 18: after `wait_for_receive` (and `finished`) G9 answers 10 → Conflict.
     let env = start().await;

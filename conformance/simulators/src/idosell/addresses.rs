@@ -6,6 +6,7 @@ use super::{
     names::el,
     orders::{check_address, ADDRESS_FIELDS},
     routes::Ctx,
+    settings::AddressFaults,
     soap::{Node, Out},
     state::{Address, Inner},
 };
@@ -79,15 +80,36 @@ pub(crate) fn get_client_addresses(
     ]))
 }
 
-/// G9: changes the given fields of one address. Simulator decision: one address per call, its
-/// faults in the top-level `errors`; unknown (or another account's) address → 2; its order
-/// dispatched or finished → 10 (§5 G9, checklist item 18).
+/// G9: changes the given fields of one address. Simulator decision: one address per call;
+/// unknown (or another account's) address → 2 in the top-level `errors`; its order dispatched
+/// or finished → 10 (§5 G9, checklist item 18), and a malformed resulting field → 5, in the
+/// top-level `errors` or, with setting `address_faults` `per_address`, as the address's own
+/// `faultCode`/`faultString` under a top-level 0 (§5 G9 \[I\], §6.1 \[C\]).
 pub(crate) fn set_client_address(
     inner: &mut Inner,
     cx: &Ctx<'_>,
     account: usize,
     params: &Node,
 ) -> Result<Out, Fault> {
+    match change_address(inner, cx, account, params)? {
+        Ok(i) => Ok(Out::obj([(el::ADDRESS, address_out(&inner.addresses[i]))])),
+        Err((_, f)) if cx.s.address_faults == AddressFaults::TopLevel => Err(f),
+        Err((i, f)) => {
+            let mut fields: Vec<(String, Out)> =
+                cx.item_fault(Some(&f)).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            if let Out::Obj(rest) = address_out(&inner.addresses[i]) {
+                fields.extend(rest);
+            }
+            Ok(Out::obj([(el::ADDRESS, Out::Obj(fields))]))
+        }
+    }
+}
+
+/// What G9 did to the address at an index: changed it, or refused it (left unchanged).
+type Change = Result<usize, (usize, Fault)>;
+
+/// G9's change; `Err` for a call that names no address.
+fn change_address(inner: &mut Inner, cx: &Ctx<'_>, account: usize, params: &Node) -> Result<Change, Fault> {
     cx.check_unknown(params, &[el::ADDRESS_ID, el::ADDRESS], "params")?;
     let id = int(params, el::ADDRESS_ID)?.ok_or_else(|| Fault::with(INPUT, el::ADDRESS_ID))?;
     let changes = params.get(el::ADDRESS).ok_or_else(|| Fault::with(INPUT, el::ADDRESS))?;
@@ -99,7 +121,7 @@ pub(crate) fn set_client_address(
         .ok_or_else(|| Fault::with(EMPTY, format!("{} {id}", el::ADDRESS_ID)))?;
     let order_id = inner.addresses[i].order_id.clone();
     if inner.orders.iter().any(|o| o.id == order_id && o.status.dispatched()) {
-        return Err(Fault::with(ADDRESS_LOCKED, order_id));
+        return Ok(Err((i, Fault::with(ADDRESS_LOCKED, order_id))));
     }
     let mut data = inner.addresses[i].data.clone();
     let mut changed = false;
@@ -122,6 +144,11 @@ pub(crate) fn set_client_address(
     if !changed {
         return Err(Fault::with(INPUT, el::ADDRESS));
     }
-    inner.addresses[i].data = check_address(&data, el::ADDRESS)?;
-    Ok(Out::obj([(el::ADDRESS, address_out(&inner.addresses[i]))]))
+    match check_address(&data, el::ADDRESS) {
+        Ok(data) => {
+            inner.addresses[i].data = data;
+            Ok(Ok(i))
+        }
+        Err(f) => Ok(Err((i, f))),
+    }
 }

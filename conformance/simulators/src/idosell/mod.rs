@@ -21,7 +21,7 @@
 //! | basket import replace/append, line checks | [`IdosellSettings::basket_import`]; `products.rs` |
 //! | duplicate shop reference, order ids, shipment numbers | [`IdosellSettings::duplicate_order_reference`]; `orders.rs` |
 //! | courier filter and cost rule | [`IdosellSettings::courier_cost`]; `couriers.rs` |
-//! | G8 paging, G9 refusal after dispatch | `addresses.rs` |
+//! | G8 paging, G9 refusal after dispatch (top level or per address) | [`IdosellSettings::address_faults`]; `addresses.rs` |
 //! | fault texts and language | [`IdosellSettings::fault_language`]; `messages.rs` |
 //! | oversized bodies | [`IdosellSettings::max_body_bytes`], [`IdosellSettings::oversize_answer`] |
 //! | webhook encoding, signature, retry schedule, automatic or manual sending | [`IdosellSettings`]; `webhook.rs` |
@@ -116,9 +116,9 @@ use rust_decimal::Decimal;
 pub use auth::{sha1_hex, system_key};
 pub use names::{FaultNumbers, Gate, Gates, Gateway, Names};
 pub use settings::{
-    BasketImport, CourierCost, DuplicateReference, FaultLanguage, IdosellSettings, OversizeAnswer,
-    Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookDelivery, WebhookEncoding,
-    WebhookSignature,
+    AddressFaults, BasketImport, CourierCost, DuplicateReference, FaultLanguage, IdosellSettings,
+    OversizeAnswer, Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookDelivery,
+    WebhookEncoding, WebhookSignature,
 };
 
 use crate::{

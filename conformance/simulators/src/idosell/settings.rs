@@ -136,6 +136,23 @@ pub enum CourierCost {
     BaseOnly,
 }
 
+/// Where G9 `setClientAddress` puts a refusal of the address it was asked to change (§5 G9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AddressFaults {
+    /// In the top-level `errors`, with no results (default; simulator decision: one address
+    /// per call).
+    TopLevel,
+    /// As the contract's G9 response has it (§5 G9 \[I\]: "per-address result with
+    /// faultCode/faultString"; §6.1 \[C\]: per-item codes while the top level says 0): the
+    /// top-level `errors` 0 and the address, unchanged, carrying its own `faultCode` and
+    /// `faultString`. Applies to the refusals of that address (its order dispatched or
+    /// finished, 10; a field it would be left with that is malformed, 5); an unknown address
+    /// (2) or a malformed call stays in the top level.
+    PerAddress,
+}
+
 /// What the gates do with request elements they do not know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,6 +211,8 @@ pub struct IdosellSettings {
     pub magic_values: bool,
     /// Unknown request elements (default: refused with faultCode 5).
     pub unknown_elements: UnknownElements,
+    /// Where G9 answers a refusal of the address (default: the top-level `errors`).
+    pub address_faults: AddressFaults,
     /// The names table (§9.3).
     pub names: Names,
 }
@@ -219,6 +238,7 @@ impl Default for IdosellSettings {
             courier_cost: CourierCost::BasePlusPerKg,
             magic_values: false,
             unknown_elements: UnknownElements::Refuse,
+            address_faults: AddressFaults::TopLevel,
             names: Names::default(),
         }
     }

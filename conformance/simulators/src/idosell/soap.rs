@@ -243,9 +243,20 @@ fn finish(f: Frame) -> Done {
 /// How deep a request's elements may nest (IdoSell's own requests go about ten levels deep).
 const MAX_DEPTH: usize = 64;
 
+/// True for a character XML 1.0's `Char` production leaves out: U+0000–U+0008, U+000B,
+/// U+000C, U+000E–U+001F, U+FFFE, U+FFFF (surrogates cannot occur in a Rust string).
+fn forbidden_in_xml(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// Parses an XML document into its root element, with namespaces resolved.
 fn parse_document(bytes: &[u8]) -> Result<Done, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "request is not UTF-8".to_string())?;
+    // libxml refuses a document holding a character XML 1.0 does not allow, wherever it is
+    // (checklist 9: unparsable XML is a SOAP Fault); the reader below would take it as text.
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| forbidden_in_xml(c)) {
+        return Err(format!("invalid XML character U+{:04X} at byte {at}", u32::from(c)));
+    }
     let mut reader = NsReader::from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Done> = None;
@@ -294,6 +305,10 @@ fn parse_document(bytes: &[u8]) -> Result<Done, String> {
             }
             Event::GeneralRef(r) => {
                 let c = match r.resolve_char_ref().map_err(|e| e.to_string())? {
+                    // A reference to a character XML 1.0 leaves out is ill-formed too.
+                    Some(c) if forbidden_in_xml(c) => {
+                        return Err(format!("invalid XML character reference U+{:04X}", u32::from(c)))
+                    }
                     Some(c) => c,
                     None => match r.decode().map_err(|e| e.to_string())?.as_ref() {
                         "lt" => '<',
@@ -597,6 +612,21 @@ mod tests {
 
     fn refusal(xml: &str) -> Refusal {
         parse_envelope(xml.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_character_xml_1_0_forbids_is_a_client_fault_raw_or_referenced() {
+        for c in ['\u{0}', '\u{1}', '\u{8}', '\u{B}', '\u{C}', '\u{1F}', '\u{FFFE}', '\u{FFFF}'] {
+            let raw = ENV.replace("COF-500", &format!("COF{c}500"));
+            let r = refusal(&raw);
+            assert_eq!(r.code(), "Client", "U+{:04X}", u32::from(c));
+            assert!(r.text().starts_with("Bad Request"), "{}", r.text());
+            let referenced = ENV.replace("COF-500", &format!("COF&#x{:X};500", u32::from(c)));
+            assert_eq!(refusal(&referenced).code(), "Client", "&#x{:X};", u32::from(c));
+        }
+        // Tab, LF, CR and U+007F–U+009F are allowed.
+        let fine = ENV.replace("COF-500", "COF\t\u{7f}\u{85}\u{9f}&#x9;&#xA;&#xD;500");
+        assert!(parse_envelope(fine.as_bytes()).is_ok());
     }
 
     #[test]
