@@ -54,7 +54,9 @@ pub fn execute(config: &Path, args: &ServeArgs) -> ExitCode {
             }
         };
         let provider = opened.provider.name().to_string();
-        out::line(format!("loyalty serve: {provider} on http://{listen} (GET /health is open; everything else needs the API key)"));
+        // The address bound, so `--listen 127.0.0.1:0` tells the caller the port it got.
+        let bound = listener.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string());
+        out::line(format!("loyalty serve: {provider} on http://{bound} (GET /health is open; everything else needs the API key)"));
         match loyalty_serve::serve(listener, opened, settings, shutdown()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

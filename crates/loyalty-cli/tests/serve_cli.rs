@@ -119,3 +119,32 @@ fn print_openapi_needs_no_configuration() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
 }
+
+/// `--listen 127.0.0.1:0` asks the system for a free port: the first line names the port it
+/// got (a harness reads it from there), and the service answers on it.
+#[test]
+fn serve_on_port_0_prints_the_port_it_bound() {
+    let dir = temp_dir("port0");
+    let path = config(dir.path(), 0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loyalty"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("SHOP_SERVE_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    assert!(!base.ends_with(":0"), "{first}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = rt.block_on(async { reqwest::get(format!("{base}/health")).await.map(|r| r.status()) });
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status.unwrap(), 200, "{first}");
+}

@@ -29,8 +29,10 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub body: Vec<u8>,
     pub content_type: &'static str,
-    /// Not the key's final answer: a temporary failure, or one whose effect is unknown (the
-    /// vendor may have acted). Not stored, so a repeat runs again, told it resumes.
+    /// Not the key's final answer: a temporary failure, one whose effect is unknown (the
+    /// vendor may have acted), or the vendor refusing the bridge's own credentials (about the
+    /// configuration, not the request: once the operator fixes them the repeat must run). Not
+    /// stored, so a repeat runs again, told it resumes.
     pub temporary: bool,
 }
 
@@ -49,7 +51,9 @@ impl Reply {
             status: problem.status_code(),
             body: serde_json::to_vec(problem).unwrap_or_default(),
             content_type: crate::problem::PROBLEM_JSON,
-            temporary: problem.temporary || problem.effect == "unknown",
+            temporary: problem.temporary
+                || problem.effect == "unknown"
+                || matches!(problem.kind.as_str(), "unauthorized" | "forbidden"),
         }
     }
 

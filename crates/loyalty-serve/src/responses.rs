@@ -40,16 +40,28 @@ problem_answers! {
     NotFound = "404", "Not found";
     /// 409: the checkout's state forbids it, or the idempotency key is in use.
     Conflict = "409", "The state forbids it, or the key is in use";
-    /// 413: the body is over `max_body_bytes`.
-    TooLarge = "413", "The body is over the limit";
     /// 422: a bad value, a business refusal, or a key reused for another request.
     Refused = "422", "Refused: a bad value, a business refusal, or a key used for another request";
     /// 501: the configured provider has no such capability.
     Unsupported = "501", "The provider cannot do this";
 }
 
+/// 413 and 415: what every path that reads a body can answer about the body itself (over
+/// `max_body_bytes`, or not `application/json`).
+pub(crate) struct TooLarge;
+
+impl IntoResponses for TooLarge {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([
+            problem("413", "The body is over the limit"),
+            problem("415", "The body is not application/json"),
+        ])
+    }
+}
+
 /// The answers every path behind the API key can give, whatever it does: 401 (no key or the
-/// wrong one) and the vendor's own trouble, 429, 502 and 503.
+/// wrong one), the vendor's own trouble (429, 502 and 503), and 500 when the service itself
+/// failed (a bug: the request stopped, reported as a problem).
 pub(crate) struct Vendor;
 
 impl IntoResponses for Vendor {
@@ -57,6 +69,7 @@ impl IntoResponses for Vendor {
         BTreeMap::from([
             problem("401", "No API key, or the wrong one"),
             problem("429", "The vendor limits calls; see Retry-After"),
+            problem("500", "The service itself failed (a bug); repeat the request with the same key"),
             problem("502", "The vendor failed (credentials refused, nonsense answered)"),
             problem("503", "The vendor is unavailable; try again"),
         ])

@@ -25,6 +25,7 @@ use crate::api::{
     CommitRequest, Health, OffersRequest, PrepareRequest, PriceRequest, ResendResult, ReturnRequestBody,
 };
 use crate::idempotency::{self, Reply};
+use crate::payment::Announced;
 use crate::problem::Problem;
 use crate::responses::{BadRequest, Conflict, NotFound, Refused, TooLarge, Unsupported, Vendor};
 use crate::AppState;
@@ -309,12 +310,27 @@ async fn register_once(
 ) -> loyalty_core::Result<loyalty_core::Member> {
     if resumed {
         for lookup in request.lookups(provider.capabilities()) {
-            if let Some(member) = members.find(ctx, &lookup).await? {
-                return Ok(member);
+            // Only the member this registration would have made: one found by the phone alone
+            // whose e-mail differs is someone else, and answering it would hand a stranger's
+            // record to whoever typed their phone (the vendor then refuses the duplicate).
+            match members.find(ctx, &lookup).await? {
+                Some(member) if registered_as(request, &member) => return Ok(member),
+                _ => {}
             }
         }
     }
     members.register(ctx, request).await
+}
+
+/// Whether `member` states every contact `request` registers (e-mail without regard to case,
+/// phone): what a member made from this registration shows.
+fn registered_as(request: &RegisterMember, member: &loyalty_core::Member) -> bool {
+    let email = request
+        .email
+        .as_deref()
+        .is_none_or(|e| member.email.as_deref().is_some_and(|m| m.trim().eq_ignore_ascii_case(e.trim())));
+    let phone = request.phone.as_ref().is_none_or(|p| member.phone.as_ref() == Some(p));
+    email && phone
 }
 
 #[utoipa::path(
@@ -491,16 +507,24 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
             }
             _ => Vec::new(),
         };
+        // A confirmed offer the provider does not list now is left out and reported, as the
+        // checkout's prepare does, not a refusal of the whole price.
+        let unlisted = loyalty_core::pricing::unlisted_confirmations(&offers, &request.confirmed);
         let (offers, set_aside) =
             loyalty_core::pricing::set_aside_unpriceable(offers, request.basket.currency);
-        let mut priced = loyalty_core::pricing::price(
-            &request.basket,
-            &offers,
-            &request.confirmed,
-            state.opened.clock.now(),
-        )
-        .map_err(|e| Error::invalid("pricing", OP, "basket", e.to_string()))?;
+        let listed = loyalty_core::pricing::listed_confirmations(&offers, &request.confirmed);
+        let mut priced =
+            loyalty_core::pricing::price(&request.basket, &offers, &listed, state.opened.clock.now())
+                .map_err(|e| {
+                    Error::invalid(
+                        "pricing",
+                        OP,
+                        e.field_in(&request.basket, &request.confirmed),
+                        e.to_string(),
+                    )
+                })?;
         priced.not_applied.extend(set_aside);
+        priced.not_applied.extend(unlisted);
         Ok(priced)
     };
     answer(result.await)
@@ -645,8 +669,16 @@ pub(crate) async fn commit(
         }
     } else {
         // A repeat of a commit already made must be the same request: another payment under
-        // the order's key is refused, as any write's key used for a different request is.
-        match state.payments.announced(&order).await {
+        // the order's key is refused, as any write's key used for a different request is. The
+        // payment the sale recorded decides (an announcement may have been replaced since by a
+        // commit that lost the race for the order).
+        let recorded =
+            record.authorization.as_ref().map(|a| Announced { reference: a.id.clone(), amount: a.amount });
+        let first = match recorded {
+            Some(a) => Ok(Some(a)),
+            None => state.payments.announced(&order).await,
+        };
+        match first {
             Ok(Some(first))
                 if first.reference != body.payment.reference || first.amount != body.payment.amount =>
             {
@@ -676,6 +708,25 @@ pub(crate) async fn commit(
         Some(revision) => state.checkout.commit_order_at(&ctx, &order, revision).await,
         None => state.checkout.commit_order(&ctx, &order).await,
     };
+    // Two commits naming different payments at once (two tabs, a double submit that made two
+    // authorizations) both reach the order; it records one. The other is told so, never
+    // "completed", or the shop would capture both payments.
+    if matches!(result, Ok(Completion::Completed(_))) {
+        if let Ok(Some(done)) = state.checkout.status(&order).await {
+            if let Some(used) = done.authorization.filter(|a| a.id != body.payment.reference) {
+                return Problem::invalid(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    OP,
+                    "Idempotency-Key",
+                    format!(
+                        "order {order} was committed with another payment ({}, {}); this payment ({}) was not used: do not capture it",
+                        used.id, used.amount, body.payment.reference
+                    ),
+                )
+                .into_response();
+            }
+        }
+    }
     let mut response = answer(result);
     if replayed && response.status().is_success() {
         response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
@@ -746,8 +797,12 @@ pub(crate) async fn returns(
         Ok(k) => k,
         Err(r) => return r,
     };
+    let original = TransactionId::new(body.order.clone());
+    if let Err(e) = loyalty_core::checkout::check_id(&original, OP, "order") {
+        return Problem::from(e).into_response();
+    }
     let mut request = ReturnRequest::new(
-        Some(TransactionId::new(body.order.clone())),
+        Some(original),
         TransactionId::new(body.return_id.clone()),
         state.opened.clock.now(),
     );

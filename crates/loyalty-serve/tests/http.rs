@@ -729,3 +729,134 @@ async fn a_prepared_order_of_another_provider_is_not_replayed() {
     assert_eq!(status, StatusCode::CONFLICT, "{p}");
     assert!(p["detail"].as_str().is_some_and(|d| d.contains("memory") && d.contains("other")), "{p}");
 }
+
+/// Two commits of one order naming different payments at once (two tabs, or a double submit
+/// that made two card authorizations): the order records one sale with one payment; the
+/// other commit is a 422 saying its payment was not used, never "completed" (the shop
+/// captures a payment when its commit answers completed). A repeat of the winner is still
+/// answered as completed.
+#[tokio::test]
+async fn two_commits_with_different_payments_complete_one_and_refuse_the_other() {
+    let s = Arc::new(start().await);
+    for i in 0..12 {
+        let order = format!("o-two-{i}");
+        let prep = json!({"basket": basket(), "member": member_lookup()});
+        let prepared: Value =
+            s.post(&format!("/v1/checkouts/{order}/prepare"), Some(&order), prep).await.json().await.unwrap();
+        let total = prepared["priced"]["total"].clone();
+        let commit = |reference: &'static str| {
+            let (s, total, order) = (s.clone(), total.clone(), order.clone());
+            tokio::spawn(async move {
+                let body = json!({"payment": {"reference": reference, "amount": total}});
+                let r = s.post(&format!("/v1/checkouts/{order}/commit"), Some(&order), body).await;
+                (r.status(), r.json::<Value>().await.unwrap())
+            })
+        };
+        let (a, b) = (commit("psp-A"), commit("psp-B"));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let completed: Vec<&str> = [("psp-A", &a), ("psp-B", &b)]
+            .iter()
+            .filter(|(_, (st, v))| *st == StatusCode::OK && v["status"] == "completed")
+            .map(|(r, _)| *r)
+            .collect();
+        assert_eq!(completed.len(), 1, "{order}: {a:?} / {b:?}");
+        let loser = if completed[0] == "psp-A" { &b } else { &a };
+        assert_eq!(loser.0, StatusCode::UNPROCESSABLE_ENTITY, "{order}: {loser:?}");
+        let record: Value = s.get(&format!("/v1/checkouts/{order}")).await.json().await.unwrap();
+        assert_eq!(record["authorization"]["id"], completed[0], "{record}");
+        let again = s
+            .post(
+                &format!("/v1/checkouts/{order}/commit"),
+                Some(&order),
+                json!({"payment": {"reference": completed[0], "amount": total}}),
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::OK, "the winner's repeat");
+    }
+}
+
+/// A confirmed offer the provider does not list now (used up, expired, a guest's coupon) is
+/// priced as the checkout's prepare prices it: left out and reported as not applied, not a
+/// refusal of the whole price.
+#[tokio::test]
+async fn price_leaves_out_a_confirmed_offer_not_listed_as_prepare_does() {
+    let s = start().await;
+    let body = json!({"basket": basket(), "member": demo::MEMBER_ID, "confirmed": ["no-such-coupon"]});
+    let r = s.post("/v1/price", None, body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let priced: Value = r.json().await.unwrap();
+    let not_applied = priced["not_applied"].as_array().unwrap();
+    assert!(not_applied.iter().any(|n| n["offer_id"] == "no-such-coupon"), "{priced}");
+}
+
+/// A pricing refusal names the part of the request at fault, not just `basket`.
+#[tokio::test]
+async fn a_pricing_refusal_names_the_line_and_field_at_fault() {
+    let s = start().await;
+    let mut b = basket();
+    b["lines"][1]["quantity"] = json!("-2");
+    let (status, p) = problem(s.post("/v1/price", None, json!({"basket": b.clone()})).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("basket.lines[1].quantity")), "{p}");
+    let (status, p) = problem(
+        s.post("/v1/checkouts/o-neg/prepare", Some("o-neg"), json!({"basket": b, "member": member_lookup()}))
+            .await,
+    )
+    .await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("basket.lines[1].quantity")), "{p}");
+}
+
+/// Ids the checkout never takes (a control character) have no record: 404 for a read, 422
+/// naming the field for a return, on every store alike.
+#[tokio::test]
+async fn an_order_id_with_a_control_character_is_not_found_and_a_return_of_it_invalid() {
+    let s = start().await;
+    let r = s.get("/v1/checkouts/o%00x").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let ret =
+        json!({"order": "o\u{1}x", "return_id": "r-ctl-1", "lines": [{"line_id": "1", "quantity": "1"}]});
+    let (status, p) = problem(s.post("/v1/returns", Some("r-ctl-1"), ret).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("order")), "{p}");
+}
+
+/// A registration carrying someone else's phone, repeated after an attempt that ended without
+/// an answer: the repeat looks the member up first, and must not answer with the stranger that
+/// phone belongs to (their name and e-mail would go to whoever typed the number).
+#[tokio::test]
+async fn a_repeated_registration_does_not_answer_a_stranger_found_by_phone() {
+    use loyalty_core::{Error, ErrorKind};
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let s = start_with(
+        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    provider.fail_next("members.register", Error::new(ErrorKind::Protocol, "memory", "members.register"));
+    let reg = registration("someone.else@example.com", demo::MEMBER_PHONE);
+    let (status, _) = problem(s.post("/v1/members", Some("stranger-1"), reg.clone()).await).await;
+    assert_eq!(status, 502);
+    let again = s.post("/v1/members", Some("stranger-1"), reg).await;
+    let status = again.status();
+    let body: Value = again.json().await.unwrap();
+    assert_ne!(status, StatusCode::CREATED, "answered a stranger's record: {body}");
+    assert_ne!(body["id"], demo::MEMBER_ID, "{body}");
+}
+
+/// The vendor refusing the bridge's own credentials is about the configuration, not the
+/// request: not the key's final answer, so the shop's repeat runs once the operator has fixed
+/// the credentials, instead of replaying the refusal for ever.
+#[tokio::test]
+async fn a_refusal_of_the_bridges_credentials_is_not_replayed_to_the_repeat() {
+    use loyalty_core::{Error, ErrorKind};
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let s = start_with(
+        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
+        ServeSettings::new(ApiKey::new(KEY).unwrap()),
+    )
+    .await;
+    provider.fail_next("members.register", Error::new(ErrorKind::Unauthorized, "memory", "members.register"));
+    let reg = registration("creds@example.com", "49900781");
+    let (status, p) = problem(s.post("/v1/members", Some("creds-1"), reg.clone()).await).await;
+    assert_eq!((status.as_u16(), p["kind"].as_str()), (502, Some("unauthorized")), "{p}");
+    let again = s.post("/v1/members", Some("creds-1"), reg).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+}

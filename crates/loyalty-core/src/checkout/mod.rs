@@ -147,7 +147,10 @@ pub const MAX_ID_LEN: usize = 255;
 /// An order or return id the checkout can keep and send: 1 to [`MAX_ID_LEN`] bytes, no control
 /// characters (PostgreSQL refuses NUL; the others break vendors' ids and logs). Checked before
 /// anything is written, so every store answers the same.
-fn check_id(id: &TransactionId, operation: &str, field: &str) -> Result<()> {
+///
+/// # Errors
+/// `Invalid` naming `field` (the caller's name for the id) and what is wrong.
+pub fn check_id(id: &TransactionId, operation: &str, field: &str) -> Result<()> {
     let text = id.as_str();
     let reason = if text.is_empty() {
         "must not be empty"
@@ -487,6 +490,11 @@ impl<'a> Checkout<'a> {
     }
 
     async fn load(&self, order: &TransactionId) -> Result<Option<Work>> {
+        // An id the checkout never takes has no record; a database may refuse it outright
+        // (PostgreSQL and a NUL), which must not read as a store failure.
+        if check_id(order, "checkout.load", "order").is_err() {
+            return Ok(None);
+        }
         Ok(self.store.load(order).await?.map(|s| Work { rec: s.value, version: s.version }))
     }
 
@@ -724,7 +732,7 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// Store errors.
     pub async fn status(&self, order: &TransactionId) -> Result<Option<CheckoutRecord>> {
-        Ok(self.store.load(order).await?.map(|s| s.value))
+        Ok(self.load(order).await?.map(|w| w.rec))
     }
 
     /// Orders charged but not yet accepted by the provider (the outbox).
@@ -774,6 +782,9 @@ impl<'a> Checkout<'a> {
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
         check_id(&request.return_id, "checkout.return", "return_id")?;
+        if let Some(original) = &request.original {
+            check_id(original, "checkout.return", "original")?;
+        }
         let id = &request.return_id;
         let order_id = || {
             Error::invalid(
@@ -828,6 +839,9 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// Store errors.
     pub async fn ledger(&self, id: &TransactionId) -> Result<Option<ReturnLedger>> {
+        if check_id(id, "checkout.ledger", "order").is_err() {
+            return Ok(None);
+        }
         Ok(self.store.load_ledger(id).await?.map(|s| s.value))
     }
 

@@ -48,10 +48,9 @@ impl Checkout<'_> {
         offers: &[Offer],
         confirmed: &[OfferId],
     ) -> Result<PricedBasket> {
-        let confirmed: Vec<OfferId> =
-            confirmed.iter().filter(|c| offers.iter().any(|o| &o.id == *c)).cloned().collect();
-        pricing::price(basket, offers, &confirmed, self.now())
-            .map_err(|e| Error::invalid(FLOW, "checkout.price", "basket", e.to_string()))
+        let listed: Vec<OfferId> = pricing::listed_confirmations(offers, confirmed);
+        pricing::price(basket, offers, &listed, self.now())
+            .map_err(|e| Error::invalid(FLOW, "checkout.price", e.field_in(basket, confirmed), e.to_string()))
     }
 
     pub(super) fn reprice(&self, rec: &mut CheckoutRecord) -> Result<()> {

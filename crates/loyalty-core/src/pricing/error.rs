@@ -68,3 +68,48 @@ pub enum PricingError {
         field: String,
     },
 }
+
+impl PricingError {
+    /// Where the fault is in a request made of `basket` and `confirmed` (a checkout request,
+    /// a price request): `basket.lines[2].quantity`, `basket.lines[1].line_id` (the second
+    /// line with a repeated id), `confirmed[0]`; `offers` for a fault in the provider's offers
+    /// (the caller cannot fix those), `basket` when no single part is to blame.
+    ///
+    /// ```
+    /// use loyalty_core::pricing::PricingError;
+    /// use loyalty_core::{Basket, Currency, Line, Money};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let basket = Basket::new(Currency::NOK)
+    ///     .with_line(Line::new("1", "P-1", Decimal::ONE, Money::new(100, Currency::NOK)));
+    /// let e = PricingError::InvalidLine { line_id: "1".into(), field: "quantity", reason: "negative".into() };
+    /// assert_eq!(e.field_in(&basket, &[]), "basket.lines[0].quantity");
+    /// ```
+    pub fn field_in(&self, basket: &crate::basket::Basket, confirmed: &[OfferId]) -> String {
+        let nth_line = |id: &LineId, n: usize| {
+            basket.lines.iter().enumerate().filter(|(_, l)| &l.line_id == id).nth(n).map(|(i, _)| i)
+        };
+        let nth_confirmed = |id: &OfferId, n: usize| {
+            confirmed.iter().enumerate().filter(|(_, c)| *c == id).nth(n).map(|(i, _)| i)
+        };
+        let or =
+            |i: Option<usize>, at: &dyn Fn(usize) -> String, whole: &str| i.map_or(whole.to_string(), at);
+        match self {
+            PricingError::InvalidLine { line_id, field, .. } => {
+                or(nth_line(line_id, 0), &|i| format!("basket.lines[{i}].{field}"), "basket.lines")
+            }
+            PricingError::DuplicateLine { line_id } => {
+                or(nth_line(line_id, 1), &|i| format!("basket.lines[{i}].line_id"), "basket.lines")
+            }
+            PricingError::InvalidOffer { .. } | PricingError::DuplicateOffer { .. } => "offers".to_string(),
+            PricingError::UnknownConfirmed { offer_id } => {
+                or(nth_confirmed(offer_id, 0), &|i| format!("confirmed[{i}]"), "confirmed")
+            }
+            PricingError::DuplicateConfirmed { offer_id } => {
+                or(nth_confirmed(offer_id, 1), &|i| format!("confirmed[{i}]"), "confirmed")
+            }
+            PricingError::TooManyUnits { .. } => "basket.lines".to_string(),
+            PricingError::Overflow { .. } => "basket".to_string(),
+        }
+    }
+}

@@ -139,6 +139,23 @@ pub fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Result<()
     engine::check_offer(offer, currency)
 }
 
+/// The confirmations of `confirmed` that name one of `offers`, in their order: what a checkout
+/// prices with. A confirmed offer the provider no longer lists (used up elsewhere, expired, a
+/// guest's coupon where guests get no offers) is left out rather than failing the price; see
+/// [`unlisted_confirmations`] for telling the caller.
+pub fn listed_confirmations(offers: &[Offer], confirmed: &[OfferId]) -> Vec<OfferId> {
+    confirmed.iter().filter(|c| offers.iter().any(|o| &o.id == *c)).cloned().collect()
+}
+
+/// The confirmations [`listed_confirmations`] leaves out, each as not applied with the reason.
+pub fn unlisted_confirmations(offers: &[Offer], confirmed: &[OfferId]) -> Vec<NotApplied> {
+    confirmed
+        .iter()
+        .filter(|c| !offers.iter().any(|o| &o.id == *c))
+        .map(|c| NotApplied { offer_id: c.clone(), reason: "not offered to this customer now".to_string() })
+        .collect()
+}
+
 /// Sets aside the offers [`check_offer`] refuses for a basket in `currency`: returns the
 /// others, in order, and for each one set aside why (`cannot be applied: …`), so the rest of
 /// the basket is still priced. The checkout turns the reasons into notes; a price answer lists
