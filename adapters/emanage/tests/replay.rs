@@ -266,8 +266,9 @@ async fn a_paid_cart_reads_back_paid_with_its_order() {
 
 #[tokio::test]
 async fn a_forged_price_refusal_is_invalid_naming_price() {
-    // Checklist 7, adapter side.
-    let r = replay(&["prices", "cart_open", "add_forged_price"]).await;
+    // Checklist 7, adapter side: the adapter prices the line from a stale list (55) and the
+    // vendor, at 60 now, refuses it.
+    let r = replay(&["prices_stale", "cart_open", "add_forged_price"]).await;
     let err = r
         .adapter
         .carts()
@@ -276,6 +277,11 @@ async fn a_forged_price_refusal_is_invalid_naming_price() {
         .await;
     let err = err.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "price"), "{err}");
+    let sent = r.sent();
+    let add =
+        sent.as_array().unwrap().iter().find(|e| e["path"].as_str().unwrap().ends_with("/add")).unwrap();
+    let recorded: Value = serde_json::from_str(&fixture("add_forged_price").request.body).unwrap();
+    assert_eq!(add["body"], recorded, "the adapter sends what the fixture records");
 }
 
 #[tokio::test]

@@ -82,6 +82,19 @@ impl Replay {
         }
         serde_json::Value::Array(entries.iter().map(recorded).collect())
     }
+
+    /// The bodies sent are those the named fixtures record, in order: a fixture documents the
+    /// adapter's real request, not a shorter one the contract would refuse.
+    fn assert_sent_as_recorded(&self, names: &[&str]) {
+        let sent = self.sent();
+        let sent = sent.as_array().unwrap();
+        assert_eq!(sent.len(), names.len(), "{sent:?}");
+        for (e, name) in sent.iter().zip(names) {
+            let f = fixture(name);
+            let want: serde_json::Value = serde_json::from_str(&f.request.body).unwrap();
+            assert_eq!((&e["path"], &e["body"]), (&serde_json::json!(f.request.path()), &want), "{name}");
+        }
+    }
 }
 
 fn recorded(e: &JournalEntry) -> serde_json::Value {
@@ -224,6 +237,7 @@ async fn offers_with_a_basket_carry_the_vendor_discount() {
     // A zero discount is not a price yet: listed, unpriced.
     assert_eq!(offers[1].id.as_str(), UO_BXGY);
     assert!(matches!(offers[1].kind, OfferKind::VendorPriced { rule: VendorRule::BuyXGetY, discount: None }));
+    r.assert_sent_as_recorded(&["pos_lookup_basket"]);
     insta::assert_json_snapshot!(r.sent());
 }
 
@@ -343,6 +357,7 @@ async fn lock_by_user_offer_id_keeps_the_discount_object() {
     let fixture_payload: serde_json::Value =
         serde_json::from_str(&fixture("pos_lock").response.body).unwrap();
     assert_eq!(hold.vendor_data.as_ref(), Some(&fixture_payload["payload"]));
+    r.assert_sent_as_recorded(&["pos_lock"]);
     insta::assert_json_snapshot!(r.sent());
 }
 
@@ -374,6 +389,7 @@ async fn redeem_by_ttl_code_then_reinstate_by_user_offer() {
     assert_eq!(red.id, format!("order-1002/{UO_MUG}/req-1"));
     assert_eq!(red.vendor_discount.as_ref().map(|d| d.amount), Some(nok(4_000)));
     r.adapter.redemptions().unwrap().reinstate(&ctx(), &red).await.unwrap();
+    r.assert_sent_as_recorded(&["pos_redeem_ttl", "pos_reinstate_mixed_case"]);
     insta::assert_json_snapshot!(r.sent());
 }
 
@@ -388,6 +404,7 @@ async fn send_carries_the_lock_discount_and_attributes_the_member() {
     let receipt = r.adapter.transactions().unwrap().send(&ctx(), &sale(&hold)).await.unwrap();
     assert_eq!(receipt.outcome, SendOutcome::Stored);
     assert_eq!(receipt.provider_ref.as_deref(), Some("4e7d9b20-6c1f-4a8e-9d3b-2f5a6c7e8d90"));
+    r.assert_sent_as_recorded(&["pos_lock", "pos_send_transaction"]);
     insta::assert_json_snapshot!(r.sent());
 }
 

@@ -7,7 +7,7 @@
 //! | `GET /_sim` | – | `{"now", "events": [names], "journal_entries", "journal_dropped"}` |
 //! | `GET /_sim/clock` | – | `{"now": RFC 3339}` |
 //! | `POST /_sim/clock` | `{"set": RFC 3339}` or `{"advance_secs": n}` | moves the simulator's clock; answers the new `now` |
-//! | `POST /_sim/faults` | `{"fault": …, "method"?, "path_prefix"?, "route"?, "times"?}` | the next `times` matching requests fail (all of them without `times`) |
+//! | `POST /_sim/faults` | `{"fault": …, "method"?, "path_prefix"? or "path"? (whole path), "route"?, "times"?}` | the next `times` matching requests fail (all of them without `times`) |
 //! | `DELETE /_sim/faults` | – | removes every fault |
 //! | `GET /_sim/journal` | – | the requests received (secrets redacted), oldest first |
 //! | `DELETE /_sim/journal` | – | forgets them |
@@ -145,8 +145,13 @@ async fn fault_add(State(c): State<Control>, Json(body): Json<Value>) -> Respons
         Some(route) => c.handle.inject_route(route, fault, times),
         None => {
             let method = body.get("method").and_then(Value::as_str).unwrap_or("*");
-            let prefix = body.get("path_prefix").and_then(Value::as_str).unwrap_or("/");
-            c.handle.inject(method, prefix, fault, times);
+            match body.get("path").and_then(Value::as_str) {
+                Some(path) => c.handle.inject_path(method, path, fault, times),
+                None => {
+                    let prefix = body.get("path_prefix").and_then(Value::as_str).unwrap_or("/");
+                    c.handle.inject(method, prefix, fault, times);
+                }
+            }
         }
     }
     StatusCode::NO_CONTENT.into_response()

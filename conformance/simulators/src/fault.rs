@@ -31,14 +31,18 @@ pub enum Fault {
     Hang,
 }
 
-/// A fault bound to a route, for a number of requests: either method (or `*`) and path prefix, or
-/// a logical route name given by the server's `route_of` function.
+/// A fault bound to a route, for a number of requests: either method (or `*`) and path prefix
+/// (or whole path, see `exact_path`), or a logical route name given by the server's `route_of`
+/// function.
 #[derive(Clone, Debug)]
 pub struct FaultRule {
     /// HTTP method to match, case-insensitive; `*` matches any method. Ignored for route rules.
     pub method: String,
     /// Path prefix to match (the query string is not considered). Ignored for route rules.
     pub path_prefix: String,
+    /// When set, `path_prefix` must be the whole path: a rule for `…/products/prices` then
+    /// leaves `…/products/prices/{countryCode}` alone. Ignored for route rules.
+    pub exact_path: bool,
     /// When set, the rule matches requests whose logical route has exactly this name, whatever
     /// their method and path.
     pub route: Option<String>,
@@ -54,7 +58,11 @@ impl FaultRule {
             Some(name) => route == Some(name.as_str()),
             None => {
                 (self.method == "*" || self.method.eq_ignore_ascii_case(method))
-                    && path.starts_with(&self.path_prefix)
+                    && if self.exact_path {
+                        path == self.path_prefix
+                    } else {
+                        path.starts_with(&self.path_prefix)
+                    }
             }
         };
         target && self.remaining != Some(0)
@@ -87,6 +95,7 @@ mod tests {
         FaultRule {
             method: "POST".into(),
             path_prefix: "/api/v2.0/stores/s1".into(),
+            exact_path: false,
             route: None,
             fault: Fault::Status(503),
             remaining: times,
@@ -116,5 +125,12 @@ mod tests {
         assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1", Some("G5")).is_none());
         assert!(take(&mut rules, "GET", "/elsewhere", Some("G4")).is_some());
         assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn exact_path_rule_leaves_longer_paths_alone() {
+        let mut rules = vec![FaultRule { exact_path: true, ..rule(None) }];
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1/members", None).is_none());
+        assert!(take(&mut rules, "POST", "/api/v2.0/stores/s1", None).is_some());
     }
 }

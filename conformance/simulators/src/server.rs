@@ -337,6 +337,24 @@ impl SimHandle {
         self.faults().push(FaultRule {
             method: method.to_string(),
             path_prefix: path_prefix.to_string(),
+            exact_path: false,
+            route: None,
+            fault,
+            remaining: times,
+        });
+    }
+
+    /// Like [`Self::inject`], but only requests whose path is exactly `path` (query not
+    /// considered) fail: for a simulator without route names whose paths prefix each other
+    /// (eManage `…/products/prices` and `…/products/prices/{countryCode}`).
+    pub fn inject_path(&self, method: &str, path: &str, fault: Fault, times: Option<u32>) {
+        if times == Some(0) {
+            return;
+        }
+        self.faults().push(FaultRule {
+            method: method.to_string(),
+            path_prefix: path.to_string(),
+            exact_path: true,
             route: None,
             fault,
             remaining: times,
@@ -353,6 +371,7 @@ impl SimHandle {
         self.faults().push(FaultRule {
             method: "*".to_string(),
             path_prefix: String::new(),
+            exact_path: false,
             route: Some(route.to_string()),
             fault,
             remaining: times,

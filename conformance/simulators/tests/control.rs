@@ -79,3 +79,22 @@ async fn an_idosell_dispatch_is_a_vendor_event() {
     let (status, _) = post(&format!("{base}/_sim/events/earthquake"), json!({})).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn control_faults_aim_at_a_diller_route_or_one_whole_path() {
+    let (server, _probe) =
+        DillerSim::start_on_port(DillerSettings::default(), SimClock::default(), 0, true).await.unwrap();
+    let base = server.base_url().to_string();
+    let http = reqwest::Client::new();
+    let token = || http.post(format!("{base}/connect/token"));
+    let (status, _) =
+        post(&format!("{base}/_sim/faults"), json!({"fault": {"status": 503}, "route": "token"})).await;
+    assert_eq!(status, 204);
+    assert_eq!(token().send().await.unwrap().status().as_u16(), 503, "route `token` hit");
+    reqwest::Client::new().delete(format!("{base}/_sim/faults")).send().await.unwrap();
+    // A whole-path rule on `/connect` leaves `/connect/token` alone.
+    let (status, _) =
+        post(&format!("{base}/_sim/faults"), json!({"fault": {"status": 503}, "path": "/connect"})).await;
+    assert_eq!(status, 204);
+    assert_ne!(token().send().await.unwrap().status().as_u16(), 503);
+}

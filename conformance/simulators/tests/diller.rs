@@ -5,6 +5,10 @@
 mod checklist;
 #[path = "diller/contract.rs"]
 mod contract;
+#[path = "diller/route_faults.rs"]
+mod route_faults;
+#[path = "diller/stamp_windows.rs"]
+mod stamp_windows;
 
 use std::time::Duration;
 

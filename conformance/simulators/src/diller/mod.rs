@@ -3,8 +3,14 @@
 //! Strict where the document is certain (paths, verbs, query and field names, enums, required
 //! fields, envelopes, auth); every \[S\] choice is a [`DillerSettings`] field. Seed data is listed
 //! in [`demo`].
+//!
+//! Kit faults can aim at one endpoint: each request is named by its catalogue id (§3: `S1`..,
+//! `M1`.., `C1`.., `K1`.., `T1`..`T3`, `N1`..; `token` for `/connect/token`), so
+//! `server.handle().inject_route("M3", Fault::…, times)` hits register alone, where a path
+//! prefix would also hit enroll and everything else under `…/members`.
 
 mod input;
+mod route_ids;
 mod routes;
 mod settings;
 mod state;
@@ -143,6 +149,9 @@ impl DillerSim {
         let options = SimOptions::default()
             .redact_fields(["client_secret", "password", "access_token"])
             .max_body_bytes(MAX_BODY_BYTES)
+            .route_of(|parts, _| {
+                route_ids::route_id(parts.method.as_str(), parts.uri.path()).map(String::from)
+            })
             .port(port);
         let options = if control { options.control(Arc::new(crate::control::NoEvents)) } else { options };
         let server = crate::server::start_with(routes::router(sim), clock, options).await?;

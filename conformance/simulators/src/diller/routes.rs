@@ -36,8 +36,8 @@ use super::{
         DeductedCount, DillerSettings, DuplicateTransaction, EnrollExisting, RestartOn, SearchKeys, StampLock,
     },
     state::{
-        Consent, Dependent, Inner, Invitation, Member, NonEligible, Profile, SegmentValue, StampMove,
-        Transaction,
+        Consent, Dependent, Inner, Invitation, Member, NonEligible, Profile, SegmentValue, StampCard,
+        StampMove, Transaction,
     },
 };
 use crate::{clock::SimClock, server::Oversized};
@@ -1143,12 +1143,7 @@ fn k1_stamp_cards(inner: &mut Inner, rq: &Req) -> Res {
     let all = also_inactive(rq)?;
     let now = rq.now;
     ok(Value::Array(
-        inner
-            .cards
-            .iter()
-            .filter(|c| all || (c.valid_from <= now && now <= c.valid_to))
-            .map(|c| inner.card_json(c, None))
-            .collect(),
+        inner.cards.iter().filter(|c| all || card_active(c, now)).map(|c| inner.card_json(c, None)).collect(),
     ))
 }
 
@@ -1160,10 +1155,16 @@ fn k2_member_stamp_cards(inner: &mut Inner, rq: &Req) -> Res {
         inner
             .cards
             .iter()
-            .filter(|c| c.valid_from <= now && now <= c.valid_to && !m.finished_cards.contains(&c.id))
+            .filter(|c| card_active(c, now) && !m.finished_cards.contains(&c.id))
             .map(|c| inner.card_json(c, Some(m.stamps.get(&c.id).copied().unwrap_or(0))))
             .collect(),
     ))
+}
+
+/// Whether a stamp card is inside its validity window at `now` (both ends, on the injected
+/// clock): K1/K2 list only these, and K3 and T1 use only these (§4.4, §6.1 rule 9).
+fn card_active(card: &StampCard, now: DateTime<Utc>) -> bool {
+    card.valid_from <= now && now <= card.valid_to
 }
 
 fn stamp_target(inner: &Inner, rq: &Req) -> Result<(String, i64), Response> {
@@ -1184,6 +1185,9 @@ fn k3_reserve_stamp(inner: &mut Inner, rq: &Req) -> Res {
     c.str(&o, "external_product_id", "");
     let tx = reservation_key(&mut c, &o, rq);
     finish(c)?;
+    if !inner.card(card).is_some_and(|k| card_active(k, rq.now)) {
+        return action(false, "The stamp card is not active.");
+    }
     let lock_card = rq.s.stamp_reservation_locks == StampLock::Card;
     let m = inner.members.get_mut(&id).ok_or_else(|| not_found(rq, "Member"))?;
     if m.finished_cards.contains(&card) {
@@ -1423,8 +1427,10 @@ fn t1_transaction(inner: &mut Inner, rq: &Req) -> Res {
         }
     }
     for (card, _, _, path) in &stamp_ops {
-        if inner.card(*card).is_none() {
-            c.err(path, format!("Unknown stamp card {card}."));
+        match inner.card(*card) {
+            None => c.err(path, format!("Unknown stamp card {card}.")),
+            Some(k) if !card_active(k, rq.now) => c.err(path, "The stamp card is not active."),
+            Some(_) => {}
         }
     }
     finish(c)?;

@@ -119,3 +119,21 @@ async fn gift_card_balance_needs_the_iam_basic_key() {
     let journal = t.server.handle().journal().entries();
     assert!(journal.iter().all(|e| e.headers.iter().all(|(_, v)| !v.contains(demo::IAM_BASIC_KEY))));
 }
+
+// ------------------------------------------------------------------ faults on one price list
+
+#[tokio::test]
+async fn an_exact_path_fault_on_the_price_list_leaves_the_country_price_list_working() {
+    // eManage names no routes; `…/products/prices` is a prefix of `…/prices/{countryCode}`, so
+    // only a whole-path rule fails the first alone.
+    let t = sim().await;
+    let prices = campaign_path("/products/prices");
+    t.server.handle().inject_path("GET", &prices, Fault::Status(503), None);
+    assert_eq!(t.get(&prices).await.0, 503);
+    let (s, v) = t.get(&campaign_path("/products/prices/US")).await;
+    assert_eq!(s, 200, "{v}");
+    t.server.handle().clear_faults();
+    // A prefix rule still hits both.
+    t.server.handle().inject("GET", &prices, Fault::Status(503), None);
+    assert_eq!(t.get(&campaign_path("/products/prices/US")).await.0, 503);
+}
