@@ -5,7 +5,6 @@
 mod harness;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_core::checkout::{
@@ -355,45 +354,6 @@ async fn a_lease_written_before_the_clock_was_set_back_is_due_now() {
     }
 }
 
-/// Two handles on one database of every store, as two instances sharing it hold them, and the
-/// folder holding the SQLite file (keep it while the stores are used).
-async fn every_store_twice() -> (Vec<(&'static str, [Arc<dyn CheckoutStore>; 2])>, tempfile::TempDir) {
-    let dir = scratch();
-    let path = dir.path().join("shared.db");
-    let memory: Arc<dyn CheckoutStore> = Arc::new(loyalty_core::checkout::MemoryCheckoutStore::new());
-    let mut pairs = vec![
-        ("memory", [memory.clone(), memory]),
-        (
-            "sqlite",
-            [
-                Arc::new(SqliteCheckoutStore::open(&path).await.unwrap()) as Arc<dyn CheckoutStore>,
-                Arc::new(SqliteCheckoutStore::open(&path).await.unwrap()),
-            ],
-        ),
-    ];
-    #[cfg(feature = "postgres")]
-    {
-        let url =
-            std::env::var("LOYALTY_TEST_POSTGRES_URL").expect("LOYALTY_TEST_POSTGRES_URL names a database");
-        // A schema of this test's own: PostgreSQL schemas outlive the run.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let schema = format!("twice_{}_{nanos}", std::process::id());
-        let admin = sqlx::PgPool::connect(&url).await.expect("PostgreSQL reachable");
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
-        admin.close().await;
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-        pairs.push((
-            "postgres",
-            [
-                Arc::new(PostgresCheckoutStore::connect(&scoped).await.unwrap()) as Arc<dyn CheckoutStore>,
-                Arc::new(PostgresCheckoutStore::connect(&scoped).await.unwrap()),
-            ],
-        ));
-    }
-    (pairs, dir)
-}
-
 fn return_of(original: Option<&str>) -> IdUse {
     IdUse::Return { original: original.map(TransactionId::new) }
 }
@@ -431,7 +391,7 @@ async fn an_id_is_reserved_for_its_first_use_and_keeps_it() {
 
 #[tokio::test]
 async fn two_instances_reserving_one_id_at_once_agree_on_exactly_one_use() {
-    let (pairs, _dir) = every_store_twice().await;
+    let (pairs, _dir) = harness::every_store_twice().await;
     for (name, [a, b]) in pairs {
         for i in 0..24 {
             let id = TransactionId::new(format!("race-{i}"));

@@ -317,8 +317,10 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{t}_{n}", std::process::id())
 }
 
+/// A URL on `LOYALTY_TEST_POSTGRES_URL` scoped to a new schema of its own (PostgreSQL schemas
+/// outlive the run, so every test gets fresh tables).
 #[cfg(feature = "postgres")]
-pub async fn postgres_store() -> Arc<dyn loyalty_core::checkout::CheckoutStore> {
+pub async fn postgres_scoped_url() -> String {
     let url = std::env::var("LOYALTY_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
             "the PostgreSQL store tests need a database: set LOYALTY_TEST_POSTGRES_URL \
@@ -330,8 +332,41 @@ pub async fn postgres_store() -> Arc<dyn loyalty_core::checkout::CheckoutStore> 
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("schema created");
     admin.close().await;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+#[cfg(feature = "postgres")]
+pub async fn postgres_store() -> Arc<dyn loyalty_core::checkout::CheckoutStore> {
+    let scoped = postgres_scoped_url().await;
     Arc::new(loyalty_store::PostgresCheckoutStore::connect(&scoped).await.expect("store opens"))
+}
+
+/// Two handles on one database of every store, as two instances sharing it hold them, and the
+/// folder holding the SQLite file (keep it while the stores are used).
+#[allow(dead_code)] // not every test file that shares the harness uses it
+pub async fn every_store_twice(
+) -> (Vec<(&'static str, [Arc<dyn loyalty_core::checkout::CheckoutStore>; 2])>, tempfile::TempDir) {
+    use loyalty_core::checkout::CheckoutStore;
+    let dir = tempfile::Builder::new().prefix("loyalty-store-").tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let memory: Arc<dyn CheckoutStore> = Arc::new(loyalty_core::checkout::MemoryCheckoutStore::new());
+    let sqlite = || async {
+        Arc::new(loyalty_store::SqliteCheckoutStore::open(&path).await.unwrap()) as Arc<dyn CheckoutStore>
+    };
+    #[cfg(feature = "postgres")]
+    let scoped = postgres_scoped_url().await;
+    #[cfg(feature = "postgres")]
+    let postgres = || async {
+        Arc::new(loyalty_store::PostgresCheckoutStore::connect(&scoped).await.unwrap())
+            as Arc<dyn CheckoutStore>
+    };
+    let pairs = vec![
+        ("memory", [memory.clone(), memory]),
+        ("sqlite", [sqlite().await, sqlite().await]),
+        #[cfg(feature = "postgres")]
+        ("postgres", [postgres().await, postgres().await]),
+    ];
+    (pairs, dir)
 }
 
 /// Every store, and the folder holding the SQLite file (keep it while the stores are used).
