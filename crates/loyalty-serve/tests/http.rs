@@ -48,6 +48,12 @@ async fn start_with(opened: Opened, settings: ServeSettings) -> Served {
     Served { base: format!("http://{addr}"), http: Client::new() }
 }
 
+/// The service on `provider` (kept by the test to inject faults) and a fresh memory store.
+async fn start_on_provider(provider: &loyalty_memory::MemoryProvider) -> Served {
+    let opened = Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new()));
+    start_with(opened, ServeSettings::new(ApiKey::new(KEY).unwrap())).await
+}
+
 async fn start() -> Served {
     start_on(Arc::new(MemoryCheckoutStore::new()), ServeSettings::new(ApiKey::new(KEY).unwrap())).await
 }
@@ -574,11 +580,7 @@ async fn bad_paths_content_types_and_keys_get_problems() {
 #[tokio::test]
 async fn a_registration_repeated_after_a_lost_reply_answers_the_member_created_once() {
     let provider = loyalty_memory::MemoryProvider::demo();
-    let s = start_with(
-        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
-        ServeSettings::new(ApiKey::new(KEY).unwrap()),
-    )
-    .await;
+    let s = start_on_provider(&provider).await;
     let before = provider.member_count();
     let reg = json!({"email": "lost-reply@example.com", "phone": {"country_code": "+47", "number": "49900091"},
         "consents": {"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false}});
@@ -670,11 +672,7 @@ async fn a_key_freed_by_a_temporary_failure_stays_free_when_the_clock_is_set_bac
 async fn an_answer_whose_effect_is_unknown_is_not_the_keys_final_answer() {
     use loyalty_core::{Error, ErrorKind};
     let provider = loyalty_memory::MemoryProvider::demo();
-    let s = start_with(
-        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
-        ServeSettings::new(ApiKey::new(KEY).unwrap()),
-    )
-    .await;
+    let s = start_on_provider(&provider).await;
     provider.fail_next("members.register", Error::new(ErrorKind::Protocol, "memory", "members.register"));
     let reg = registration("proto@example.com", "49900778");
     let (status, p) = problem(s.post("/v1/members", Some("proto-1"), reg.clone()).await).await;
@@ -825,11 +823,7 @@ async fn an_order_id_with_a_control_character_is_not_found_and_a_return_of_it_in
 async fn a_repeated_registration_does_not_answer_a_stranger_found_by_phone() {
     use loyalty_core::{Error, ErrorKind};
     let provider = loyalty_memory::MemoryProvider::demo();
-    let s = start_with(
-        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
-        ServeSettings::new(ApiKey::new(KEY).unwrap()),
-    )
-    .await;
+    let s = start_on_provider(&provider).await;
     provider.fail_next("members.register", Error::new(ErrorKind::Protocol, "memory", "members.register"));
     let reg = registration("someone.else@example.com", demo::MEMBER_PHONE);
     let (status, _) = problem(s.post("/v1/members", Some("stranger-1"), reg.clone()).await).await;
@@ -848,11 +842,7 @@ async fn a_repeated_registration_does_not_answer_a_stranger_found_by_phone() {
 async fn a_refusal_of_the_bridges_credentials_is_not_replayed_to_the_repeat() {
     use loyalty_core::{Error, ErrorKind};
     let provider = loyalty_memory::MemoryProvider::demo();
-    let s = start_with(
-        Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new())),
-        ServeSettings::new(ApiKey::new(KEY).unwrap()),
-    )
-    .await;
+    let s = start_on_provider(&provider).await;
     provider.fail_next("members.register", Error::new(ErrorKind::Unauthorized, "memory", "members.register"));
     let reg = registration("creds@example.com", "49900781");
     let (status, p) = problem(s.post("/v1/members", Some("creds-1"), reg.clone()).await).await;

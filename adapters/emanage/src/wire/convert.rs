@@ -585,14 +585,9 @@ mod tests {
         }
     }
 
-    fn convert(products: Vec<super::super::cart::CartProduct>) -> Conv<Cart> {
-        convert_by(products, DiscountRule::default())
-    }
-
-    /// As [`convert`], with 918503 listed at `price` (a campaign change since the cart was
-    /// priced).
-    fn convert_at(products: Vec<super::super::cart::CartProduct>, price: &str) -> Conv<Cart> {
-        let w = wire::CartResponse {
+    /// A cart reply holding `products` and nothing else.
+    fn response(products: Vec<super::super::cart::CartProduct>) -> wire::CartResponse {
+        wire::CartResponse {
             products,
             status: None,
             shopping_cart_number: None,
@@ -601,7 +596,17 @@ mod tests {
             action_url: None,
             test: None,
             total: None,
-        };
+        }
+    }
+
+    fn convert(products: Vec<super::super::cart::CartProduct>) -> Conv<Cart> {
+        convert_by(products, DiscountRule::default())
+    }
+
+    /// As [`convert`], with 918503 listed at `price` (a campaign change since the cart was
+    /// priced).
+    fn convert_at(products: Vec<super::super::cart::CartProduct>, price: &str) -> Conv<Cart> {
+        let w = response(products);
         let mut list: Vec<wire::ProductPrice> = catalogue().products.into_values().collect();
         for p in &mut list {
             if p.product_id == 918_503 {
@@ -621,16 +626,7 @@ mod tests {
     }
 
     fn convert_by(products: Vec<super::super::cart::CartProduct>, rule: DiscountRule) -> Conv<Cart> {
-        let w = wire::CartResponse {
-            products,
-            status: None,
-            shopping_cart_number: None,
-            upgrade_parent_session_id: None,
-            call_back_url: None,
-            action_url: None,
-            test: None,
-            total: None,
-        };
+        let w = response(products);
         let cat = catalogue();
         let o = offer();
         let pricing =
