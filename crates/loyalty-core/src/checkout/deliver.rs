@@ -272,8 +272,8 @@ impl Checkout<'_> {
                     continue;
                 }
             };
-            // An order another provider has (the configuration was switched): left for an
-            // instance running that provider, reported at each tick meanwhile.
+            // An order another provider has (the configuration was switched): the claim above
+            // leaves those out; this guards a store that does not filter, as the trait asks.
             if let Err(e) = self.check_provider(&work.rec, "checkout.tick") {
                 report.problems.push(format!("order {order}: {}", e.message()));
                 continue;

@@ -786,19 +786,11 @@ impl<'a> Checkout<'a> {
             check_id(original, "checkout.return", "original")?;
         }
         let id = &request.return_id;
-        let order_id = || {
-            Error::invalid(
-                FLOW,
-                "checkout.return",
-                "return_id",
-                format!("{id} is the id of an order; a return needs an id of its own"),
-            )
-        };
         // A return is sent to the provider under its own id (a remainder, a negative sale): the
         // id of an order would be taken as that sale again, after the original was cancelled.
         // The load finds orders stored before ids were reserved.
         if request.original.as_ref() == Some(id) || self.load(id).await?.is_some() {
-            return Err(order_id());
+            return Err(return_under_order_id(id));
         }
         let Some(original) = &request.original else {
             returns::check_request(&self.provider, None, request, style)?;
@@ -820,12 +812,7 @@ impl<'a> Checkout<'a> {
         match self.store.reserve_id(id, &usage).await? {
             // This return's own id (a retry answers as the first attempt did).
             reserved if reserved == usage => Ok(()),
-            IdUse::Order => Err(Error::invalid(
-                FLOW,
-                "checkout.return",
-                "return_id",
-                format!("{id} is the id of an order; a return needs an id of its own"),
-            )),
+            IdUse::Order => Err(return_under_order_id(id)),
             IdUse::Return { original } => {
                 let of = original.map_or_else(|| "without a receipt".to_owned(), |o| format!("of order {o}"));
                 Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.return")
@@ -853,17 +840,17 @@ impl<'a> Checkout<'a> {
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
         const OP: &str = "checkout.return";
+        let order = self.load(original).await?.map(|w| w.rec);
         // The sale is at the provider the order started at: a return is made there.
-        if let Some(w) = self.load(original).await? {
-            self.check_provider(&w.rec, OP)?;
+        if let Some(rec) = &order {
+            self.check_provider(rec, OP)?;
         }
         let (mut ledger, mut version) = match self.store.load_ledger(original).await? {
             Some(s) => (s.value, Some(s.version)),
             None => {
-                let rec =
-                    self.load(original).await?.map(|w| w.rec).filter(|r| r.state.is_committed()).ok_or_else(
-                        || Error::not_found(FLOW, OP, format!("no committed transaction {original}")),
-                    )?;
+                let rec = order.filter(|r| r.state.is_committed()).ok_or_else(|| {
+                    Error::not_found(FLOW, OP, format!("no committed transaction {original}"))
+                })?;
                 let tx = rec.transaction.clone().ok_or_else(|| {
                     Error::not_found(FLOW, OP, format!("order {original} has no transaction yet"))
                 })?;
@@ -1080,6 +1067,16 @@ pub(crate) fn order_context(ctx: &Context, request: &CheckoutRequest) -> Context
         c.department = request.department.clone();
     }
     c
+}
+
+/// A return asked under the id of an order (stored, or reserved as one).
+fn return_under_order_id(id: &TransactionId) -> Error {
+    Error::invalid(
+        FLOW,
+        "checkout.return",
+        "return_id",
+        format!("{id} is the id of an order; a return needs an id of its own"),
+    )
 }
 
 fn different_basket(order: &TransactionId, op: &str) -> Error {
