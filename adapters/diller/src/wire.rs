@@ -203,15 +203,22 @@ macro_rules! object_only {
 
 /// Writes a decimal as a JSON number (`349.0`, never `"349.00"` or `34900`, §6.4).
 /// Every amount is a `double` (§5.6), so whole values keep a fraction: `349.0`.
+/// A JSON number is a double on both sides, so a decimal with more digits than a double holds
+/// (about 15 significant) is refused rather than written as a neighbouring value.
 fn decimal_to_number(d: &Decimal) -> Result<serde_json::Number, String> {
+    let d = d.normalize();
     let parse = |text: &str| serde_json::from_str::<serde_json::Number>(text).map_err(|e| e.to_string());
-    with_text(d.normalize(), |text| {
+    let number = with_text(d, |text| {
         if text.contains('.') {
             parse(text)
         } else {
             with_text(format_args!("{text}.0"), parse)
         }
-    })
+    })?;
+    if with_text(&number, number_text_to_decimal) != Some(d) {
+        return Err(format!("{d} has more digits than a JSON number (a double) holds exactly"));
+    }
+    Ok(number)
 }
 
 /// Hands `value`'s text to `f`, formatted on the stack: numbers and dates are short, and an
@@ -2620,6 +2627,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":199.5}"#);
         let v = Amount { v: Some(Decimal::from(2)) };
         assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":2.0}"#);
+    }
+
+    #[test]
+    fn a_decimal_a_double_cannot_hold_is_refused_not_rounded() {
+        // Written through a double these would be 1.2345678901234568e16 and 6.865533333333333.
+        for text in ["12345678901234567.89", "6.86553333333333333"] {
+            let v = Amount { v: Some(Decimal::from_str(text).unwrap()) };
+            let err = serde_json::to_string(&v).unwrap_err().to_string();
+            assert!(err.contains("more digits than a JSON number"), "{text}: {err}");
+        }
+        let v = Amount { v: Some(Decimal::from_str("123456789012.34").unwrap()) };
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"v":123456789012.34}"#);
     }
 
     #[test]

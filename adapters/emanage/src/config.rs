@@ -67,26 +67,16 @@ pub enum CapturePolicy {
     Literal,
 }
 
-/// What reaches a progressive-discount tier (§8 `progressive_discount.count`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DiscountCount {
-    /// The sum of the quantities of qualifying lines (the contract's default).
-    #[default]
-    Units,
-    /// The number of qualifying products in the cart.
-    Lines,
-}
-
-/// Which units get the reached tier's percentage (§8 `progressive_discount.mode`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DiscountMode {
-    /// Every qualifying unit gets the tier the whole cart reaches (the contract's default).
-    #[default]
-    AllUnits,
-    /// Unit (or product, when counting lines) number n gets the tier reached at n: "50 % only
-    /// on the second unit".
-    MarginalUnit,
-}
+/// What reaches a progressive-discount tier (§8 `progressive_discount.count`): the core's rule,
+/// so the offer this adapter lists carries it and the checkout prices as the vendor does.
+/// `Units` (the contract's default): the sum of the quantities of qualifying lines; `Lines`:
+/// the number of qualifying products in the cart.
+pub use loyalty_core::offer::ProgressiveCount as DiscountCount;
+/// Which units get the reached tier's percentage (§8 `progressive_discount.mode`): the core's
+/// rule. `AllUnits` (the contract's default): every qualifying unit gets the tier the whole
+/// cart reaches; `MarginalUnit`: unit (or product, when counting lines) number n gets the tier
+/// reached at n, "50 % only on the second unit".
+pub use loyalty_core::offer::ProgressiveMode as DiscountMode;
 
 /// The campaign's progressive discount, as configured (§8: the vendor shows no read for it).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -588,7 +588,7 @@ async fn the_progressive_discount_is_listed_for_guests_and_members_alike() {
     let guest = offers.list(&ctx(), None, None).await.unwrap();
     let member = offers.list(&ctx(), Some(&"any-customer".into()), None).await.unwrap();
     assert_eq!(guest, member);
-    let OfferKind::ProgressiveDiscount { tiers, products } = &guest[0].kind else { panic!("{guest:?}") };
+    let OfferKind::ProgressiveDiscount { tiers, products, .. } = &guest[0].kind else { panic!("{guest:?}") };
     assert_eq!(tiers.len(), 2);
     assert_eq!(products.len(), 3);
     assert_eq!(guest[0].reference.as_str(), demo::WEB_KEY, "the offer is the campaign's (§8)");

@@ -49,8 +49,8 @@ pub struct IdosellAdapter {
     capabilities: Capabilities,
 }
 
-/// What IdoSell's CustomerAPI can do, declared once (§1, §5).
-fn declare() -> Capabilities {
+/// What IdoSell's CustomerAPI can do with `config`, declared once (§1, §5).
+fn declare(config: &IdosellConfig) -> Capabilities {
     let mut c = Capabilities::none();
     // G8 reads an address by its id; there is no search by phone or e-mail (§5 G8).
     c.lookups = vec![LookupKind::ProviderId];
@@ -67,8 +67,12 @@ fn declare() -> Capabilities {
     c.redeem = false;
     c.points = false;
     c.stamp_cards = false;
-    // An order is the transaction: G3 + G4 under the transaction id (§5 G4).
-    c.send_transaction = true;
+    // An order is the transaction: G3 + G4 under the transaction id (§5 G4). It needs the
+    // courier and the invoice data: without them every sale would be refused after the
+    // customer paid, so a configuration lacking them declares no sends at all.
+    c.send_transaction = config.default_courier_id.is_some() && config.billing.is_some();
+    // The member is the order's recipient address: a guest sale cannot be placed.
+    c.send_needs_member = c.send_transaction;
     // G4 answers the earlier order for a known shop reference, flagged duplicate (§5 G4 [S]).
     c.resend = Resend::Deduplicated;
     // A customer cannot cancel or change an order's status through the CustomerAPI (§1).
@@ -101,7 +105,8 @@ impl IdosellAdapter {
             config.names.clone(),
             config.key_time_zone,
         );
-        Ok(IdosellAdapter { config, client, notices, capabilities: declare() })
+        let capabilities = declare(&config);
+        Ok(IdosellAdapter { config, client, notices, capabilities })
     }
 
     /// The configuration.

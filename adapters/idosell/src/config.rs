@@ -14,7 +14,7 @@
 //! | `dropshipping_key_env` | – | – | ² name of an environment variable holding it |
 //! | `code_type` | – | `internal` | which ICDF code family product ids are: `internal`, `producer` or `external` (§4) |
 //! | `currency` | – | `PLN` | currency of amounts when a reply names none |
-//! | `default_courier_id` | – | none | courier of orders sent as transactions |
+//! | `default_courier_id` | – | none | courier of orders sent as transactions; without it, or without the billing keys, the adapter declares no `send_transaction` (a checkout charges and sends nothing) |
 //! | `billing_company`, `billing_tax_id`, `billing_street`, `billing_postcode`, `billing_city`, `billing_country` | – | none | the shop's invoice data for orders that carry none (all six or none) |
 //! | `key_time_zone` | – | `Europe/Warsaw` | zone whose calendar date enters the daily key (§3.3) |
 //! | `session_refresh_after` | – | `12m` | renew the 15-minute session this long after login (§3.5) |

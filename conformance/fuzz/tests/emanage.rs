@@ -30,7 +30,12 @@ fn progressive() -> Offer {
     Offer::new(
         "wk",
         "Progressive discount",
-        OfferKind::ProgressiveDiscount { tiers, products: prices().product_ids() },
+        OfferKind::ProgressiveDiscount {
+            tiers,
+            products: prices().product_ids(),
+            count: Default::default(),
+            mode: Default::default(),
+        },
     )
 }
 

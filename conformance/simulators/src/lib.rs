@@ -21,6 +21,7 @@
 
 pub mod clock;
 pub mod control;
+mod currency;
 pub mod diller;
 pub mod emanage;
 pub mod fault;

@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 mod connect;
 #[path = "sessionm/core.rs"]
 mod core_api;
+#[path = "sessionm/currency_digits.rs"]
+mod currency_digits;
 #[path = "sessionm/discounting.rs"]
 mod discounting;
 #[path = "sessionm/discounts.rs"]

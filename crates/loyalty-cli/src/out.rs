@@ -123,7 +123,8 @@ fn push_escaped(line: &mut String, c: char) {
 }
 
 /// Reports an error as one line and gives the exit status: 2 for bad input (the caller can fix
-/// it: a missing file, an unknown key, a malformed value), 1 for everything else.
+/// it: a missing file, an unknown key, a malformed value) and for an operation the provider
+/// does not support (`loyalty offers` without `--member` on Diller), 1 for everything else.
 pub fn fail(e: &Error) -> ExitCode {
     error_line(e.to_string());
     ExitCode::from(match e.kind() {

@@ -140,7 +140,7 @@ fn to_json(input: &Input) -> String {
             OfferKind::StampCard(c) => json!({ "id": o.id.as_str(), "type": "stamp_card",
                 "required": c.required, "collected": c.collected, "restartable": c.restartable,
                 "products": products(&c.products) }),
-            OfferKind::ProgressiveDiscount { tiers, products: p } => json!({ "id": o.id.as_str(),
+            OfferKind::ProgressiveDiscount { tiers, products: p, .. } => json!({ "id": o.id.as_str(),
                 "type": "progressive", "products": products(p),
                 "tiers": tiers.iter().map(|t| json!({ "min_units": t.min_units, "percent": t.percent.to_string() }))
                     .collect::<Vec<_>>() }),

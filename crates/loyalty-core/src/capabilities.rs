@@ -186,6 +186,9 @@ pub struct Capabilities {
     pub send_transaction: bool,
     /// What a second send of the same transaction id does.
     pub resend: Resend,
+    /// `Transactions::send` refuses a sale without a member (IdoSell: the sale is an order
+    /// shipped to the member's address), so a checkout refuses a guest before any charge.
+    pub send_needs_member: bool,
     /// Points earned by a sent transaction show on the member at once (else the vendor
     /// computes them later).
     pub points_at_send: bool,
@@ -230,6 +233,7 @@ impl Capabilities {
             points: false,
             send_transaction: false,
             resend: Resend::Unrecognised,
+            send_needs_member: false,
             points_at_send: false,
             cancel_transaction: false,
             second_cancel_refused: false,

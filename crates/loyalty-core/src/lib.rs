@@ -66,8 +66,8 @@ pub use member::{
 };
 pub use money::{Currency, Money, MoneyError, Quantity, Rounding};
 pub use offer::{
-    Discount, DiscountedLine, LocalDate, Offer, OfferKind, OfferRef, RefKind, Scope, StampCard, Tier,
-    Validation, VendorDiscount, VendorRule,
+    Discount, DiscountedLine, LocalDate, Offer, OfferKind, OfferRef, ProgressiveCount, ProgressiveMode,
+    RefKind, Scope, StampCard, Tier, Validation, VendorDiscount, VendorRule,
 };
 pub use provider::{
     Carts, Context, Fulfilment, Holds, Members, Offers, Provider, ProviderExt, Redemptions, Transactions,

@@ -330,7 +330,17 @@ impl Money {
         if trimmed.is_empty() || trimmed != text || trimmed.contains(['e', 'E', '_']) {
             return Err(MoneyError::Malformed(text.to_string()));
         }
-        let value = Decimal::from_str(trimmed).map_err(|_| MoneyError::Malformed(text.to_string()))?;
+        // Counted on the text: `Decimal` rounds past 28 significant digits, so a value read
+        // first could hide extra digits ("9.99…9" becoming 10).
+        let fraction = trimmed.split_once('.').map_or("", |(_, f)| f.trim_end_matches('0'));
+        if fraction.len() > currency.exponent() as usize {
+            return Err(MoneyError::TooManyDecimals {
+                value: text.to_string(),
+                currency,
+                exponent: currency.exponent(),
+            });
+        }
+        let value = parse_exact(trimmed).ok_or_else(|| MoneyError::Malformed(text.to_string()))?;
         Money::from_decimal_exact(value, currency)
     }
 
@@ -343,6 +353,22 @@ impl Money {
     pub fn amount_string(&self) -> String {
         self.to_decimal().to_string()
     }
+}
+
+/// A decimal read from text only when it holds exactly: `Decimal::from_str` silently rounds
+/// past 28 significant digits, which would change an amount or a quantity unseen. Trailing
+/// fraction zeros carry no value, so they are dropped when only they do not fit.
+pub(crate) fn parse_exact(text: &str) -> Option<Decimal> {
+    if let Ok(value) = Decimal::from_str_exact(text) {
+        return Some(value);
+    }
+    let (whole, fraction) = text.split_once('.')?;
+    let fraction = fraction.trim_end_matches('0');
+    let shorter = if fraction.is_empty() { whole.to_owned() } else { format!("{whole}.{fraction}") };
+    if shorter.len() == text.len() {
+        return None;
+    }
+    Decimal::from_str_exact(&shorter).ok()
 }
 
 impl fmt::Debug for Money {
@@ -437,6 +463,27 @@ mod tests {
         assert!(matches!(Money::parse("12,50", Currency::NOK), Err(MoneyError::Malformed(_))));
         assert!(matches!(Money::parse("1e3", Currency::NOK), Err(MoneyError::Malformed(_))));
         assert!(matches!(Money::parse("", Currency::NOK), Err(MoneyError::Malformed(_))));
+    }
+
+    #[test]
+    fn parse_never_rounds_past_28_digits() {
+        // `Decimal::from_str` would round these to 10.00, 0.00 and 100.00.
+        for text in [
+            "9.9999999999999999999999999999",
+            "0.00000000000000000000000000001",
+            "100.00000000000000000000000000001",
+        ] {
+            assert!(
+                matches!(Money::parse(text, Currency::NOK), Err(MoneyError::TooManyDecimals { .. })),
+                "{text}"
+            );
+        }
+        // Zeros past 28 digits carry no value.
+        assert_eq!(Money::parse("12.500000000000000000000000000000", Currency::NOK).unwrap().minor, 1250);
+        assert_eq!(parse_exact("1.00000000000000000000000000000000"), Some(Decimal::ONE));
+        assert_eq!(parse_exact("0.0000000000000000000000000001"), Some(Decimal::new(1, 28)));
+        assert_eq!(parse_exact("0.00000000000000000000000000001"), None);
+        assert_eq!(parse_exact("99999999999999999999999999999"), None, "above Decimal::MAX");
     }
 
     #[test]

@@ -181,6 +181,33 @@ pub struct Tier {
     pub percent: Decimal,
 }
 
+/// What reaches a progressive discount's tier (eManage's `progressive_count`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressiveCount {
+    /// The qualifying units: the sum of the quantities of qualifying lines.
+    #[default]
+    Units,
+    /// The qualifying products: how many distinct products of the offer have a qualifying unit.
+    Lines,
+}
+
+/// Which qualifying units get a progressive discount's percentage (eManage's
+/// `progressive_mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressiveMode {
+    /// Every qualifying unit gets the tier reached by the whole count.
+    #[default]
+    AllUnits,
+    /// Unit n (or, counting lines, every unit of product n) gets the tier reached at n, units
+    /// and products taken in order of their product's first line in the basket: with tiers 25 %
+    /// from 1 and 50 % from 2, two units pay 75 % and 50 %.
+    MarginalUnit,
+}
+
 /// What kind of offer, with its pricing parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -201,6 +228,12 @@ pub enum OfferKind {
         tiers: Vec<Tier>,
         /// Qualifying products.
         products: Vec<ProductId>,
+        /// What reaches a tier; absent in older JSON, read as units.
+        #[serde(default)]
+        count: ProgressiveCount,
+        /// Which units get a tier's percentage; absent in older JSON, read as all units.
+        #[serde(default)]
+        mode: ProgressiveMode,
     },
     /// An offer the vendor prices for each basket (buy X get Y, lowest or highest item, set
     /// price). The engine applies the vendor's discount as given, when the customer confirms

@@ -11,6 +11,7 @@ use crate::checkout::{share, Authorization};
 use crate::error::{Error, Result};
 use crate::ids::{LineId, OfferId, TransactionId};
 use crate::money::Money;
+use crate::offer::OfferKind;
 use crate::provider::{Context, Provider, Transactions};
 use crate::transaction::{
     Redemption, Refund, ReturnRequest, StampAction, StampMovement, Transaction, TransactionLine, UsedOffer,
@@ -350,16 +351,31 @@ fn scaled_payments(
 }
 
 fn choose(provider: &dyn Provider, has_original: bool, forced: Option<ReturnStyle>) -> Result<ReturnStyle> {
+    choose_avoiding(provider, has_original, forced, None)
+}
+
+/// As [`choose`]; with no style forced, `avoid` is passed over for the next declared style
+/// that fits, when there is one.
+fn choose_avoiding(
+    provider: &dyn Provider,
+    has_original: bool,
+    forced: Option<ReturnStyle>,
+    avoid: Option<ReturnStyle>,
+) -> Result<ReturnStyle> {
     let caps = provider.capabilities();
     let usable = |s: &ReturnStyle| has_original || *s == ReturnStyle::NegativeTransaction;
     match forced {
         Some(s) if caps.supports_return(s) && usable(&s) => Ok(s),
         Some(s) => Err(Error::unsupported(provider.name(), "transactions.return")
             .with_message(format!("return style {s:?} is not declared or needs the original"))),
-        None => caps.return_styles.iter().copied().find(usable).ok_or_else(|| {
-            Error::unsupported(provider.name(), "transactions.return")
-                .with_message("no return style fits this return")
-        }),
+        None => {
+            let mut fitting = caps.return_styles.iter().copied().filter(usable);
+            let first = fitting.next().ok_or_else(|| {
+                Error::unsupported(provider.name(), "transactions.return")
+                    .with_message("no return style fits this return")
+            })?;
+            Ok(if Some(first) == avoid { fitting.next().unwrap_or(first) } else { first })
+        }
     }
 }
 
@@ -465,6 +481,28 @@ pub(crate) fn check_request(
     returned_after(ledger, request, op).map(|_| ())
 }
 
+/// True when cancelling the live version could not take back every stamp it collected: a card
+/// holds fewer stamps now than that version collected on it, or is gone (it completed since).
+/// Without a way to look, the answer is yes.
+async fn cancel_leaves_stamps(provider: &dyn Provider, ctx: &Context, ledger: &ReturnLedger) -> Result<bool> {
+    let collected: Vec<&StampMovement> =
+        ledger.current.stamps.iter().filter(|s| s.action == StampAction::Collected).collect();
+    if collected.is_empty() {
+        return Ok(false);
+    }
+    let member = ledger.original.member.as_ref();
+    let (Some(offers), Some(member)) =
+        (provider.offers().filter(|_| provider.capabilities().list_offers), member)
+    else {
+        return Ok(true);
+    };
+    let listed = offers.list(ctx, Some(member), None).await?;
+    Ok(collected.iter().any(|movement| {
+        let card = listed.iter().find(|o| o.id == movement.offer_id).map(|o| &o.kind);
+        !matches!(card, Some(OfferKind::StampCard(c)) if c.collected >= movement.count)
+    }))
+}
+
 /// Cancels the live version once. `resumed`: an earlier attempt of this return stopped at an
 /// unknown step (its instance died), so a provider that refuses a second cancel may answer
 /// `Conflict` because that attempt's cancel went through; that counts as cancelled.
@@ -544,16 +582,34 @@ pub(crate) async fn process_resumed(
     if let Some(done) = ledger.processed.get(&request.return_id) {
         return Ok(done.clone());
     }
+    // New returned quantity per line, checked against what is left.
+    let after = returned_after(ledger, request, op)?;
+    // A cancel then a resend of the kept goods collects their stamps again. The cancel cannot
+    // take back stamps a card has spent since (it completed and restarted), so the member
+    // would gain them: a style that touches only the returned goods is preferred then. Judged
+    // before anything acts; a retry after the cancel keeps the style that cancelled.
+    let recollects = ledger.original.lines.iter().any(|line| {
+        let now = remaining_line(line, after.get(&line.line_id).copied().unwrap_or_default());
+        !now.quantity.is_zero() && now.stamps.iter().any(|(_, n)| *n > 0)
+    });
+    let cancels_first = style.is_none()
+        && ledger.delivered
+        && !resumed
+        && !ledger.current_cancelled
+        && provider.capabilities().return_styles.first() == Some(&ReturnStyle::CancelAndResend);
+    let avoid = if recollects && cancels_first && cancel_leaves_stamps(provider, ctx, ledger).await? {
+        Some(ReturnStyle::CancelAndResend)
+    } else {
+        None
+    };
     // A sale the provider never got has nothing there to return: only the refund is paid, so
     // no transactions API is needed for it.
     let (style, tx_api) = if ledger.delivered {
         let tx_api = transactions()?;
-        (Some(choose(provider, true, style)?), Some(tx_api))
+        (Some(choose_avoiding(provider, true, style, avoid)?), Some(tx_api))
     } else {
         (None, None)
     };
-    // New returned quantity per line, checked against what is left.
-    let after = returned_after(ledger, request, op)?;
     let cur = ledger.original.currency;
     let mut refunded_lines = Vec::new();
     let mut kept = Vec::new();
@@ -708,7 +764,17 @@ pub(crate) async fn process_resumed(
             tx.offers_used.clear();
             tx.holds.clear();
             tx.stamps = stamp_reversal(&ledger.original, &refunded_lines, &after, ledger);
-            tx_api.send(ctx, &tx).await?;
+            match tx_api.send(ctx, &tx).await {
+                Ok(_) => {}
+                // The card has fewer stamps than the returned goods earned (it completed since):
+                // the refund must not fail on them, so the return goes without taking them back.
+                Err(e) if crate::checkout::refuses_a_claim(&e) && !tx.stamps.is_empty() => {
+                    tx.stamps.clear();
+                    tx_api.send(ctx, &tx).await?;
+                    stamps_back = 0;
+                }
+                Err(e) => return Err(e),
+            }
             new_transaction = Some(tx.id);
         }
     }

@@ -82,3 +82,32 @@ fn basket_size_costs_linear_work() {
     // 4n: 100,000 units with 20 offers of every kind.
     assert_linear(inputs::scaling, 25_000, 16);
 }
+
+#[test]
+fn a_marginal_progressive_discount_costs_linear_work() {
+    use loyalty_core::offer::{ProgressiveCount, ProgressiveMode};
+    use loyalty_core::{Basket, Line, Offer, OfferKind, Tier};
+    use rust_decimal::Decimal;
+    // 4n: lines of 99,000 and 1,000 units, a tier every 100 units, each unit at
+    // the tier reached at it: summed tier range by tier range, never unit by unit.
+    let make = |n: usize| {
+        let basket = Basket::new(loyalty_core::Currency::NOK)
+            .with_line(Line::new("1", "X", Decimal::from((n - n / 100) as u64), inputs::nok(1_99)))
+            .with_line(Line::new("2", "Y", Decimal::from(n as u64 / 100), inputs::nok(5_00)));
+        let tiers = (0..n / 100)
+            .map(|k| Tier { min_units: (k * 100 + 1) as u32, percent: Decimal::new((k % 100) as i64, 0) })
+            .collect();
+        let offer = Offer::new(
+            "p1",
+            "marginal",
+            OfferKind::ProgressiveDiscount {
+                tiers,
+                products: vec!["X".into(), "Y".into()],
+                count: ProgressiveCount::Units,
+                mode: ProgressiveMode::MarginalUnit,
+            },
+        );
+        Input { basket, offers: vec![offer], confirmed: Vec::new() }
+    };
+    assert_linear(make, 25_000, 4);
+}

@@ -230,3 +230,60 @@ fn a_value_of_the_wrong_type_names_its_line_and_field() {
     let err = error_of(&input(one_line(), offers));
     assert!(err.starts_with("offers[0].required: invalid value: integer `-1`"), "{err}");
 }
+
+#[test]
+fn digits_past_28_are_bad_input_not_rounded() {
+    let line =
+        |q: &str, p: &str| json!([{ "line_id": "1", "product_id": "A", "quantity": q, "unit_price": p }]);
+    let err = error_of(&input(line("1", "100.000000000000000000000000000001"), json!([])));
+    assert!(err.contains("unit_price"), "{err}");
+    let err = error_of(&input(line("1.0000000000000000000000000000001", "1.00"), json!([])));
+    assert!(err.contains("quantity"), "{err}");
+}
+
+#[test]
+fn progressive_count_and_mode_are_read_and_default_to_units_and_all_units() {
+    use loyalty_core::offer::{ProgressiveCount, ProgressiveMode};
+    let tiers = json!([ { "min_units": 1, "percent": "25" }, { "min_units": 2, "percent": "50" } ]);
+    let offers = json!([
+        { "id": "p1", "type": "progressive", "products": ["A"], "tiers": tiers, "mode": "marginal_unit" },
+        { "id": "p2", "type": "progressive", "products": ["B"], "tiers": tiers, "count": "lines" },
+        { "id": "p3", "type": "progressive", "products": ["C"], "tiers": tiers },
+    ]);
+    let request = parse_input(&input(one_line(), offers)).unwrap();
+    let rules: Vec<_> = request
+        .offers
+        .iter()
+        .map(|o| match &o.kind {
+            OfferKind::ProgressiveDiscount { count, mode, .. } => (*count, *mode),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (ProgressiveCount::Units, ProgressiveMode::MarginalUnit),
+            (ProgressiveCount::Lines, ProgressiveMode::AllUnits),
+            (ProgressiveCount::Units, ProgressiveMode::AllUnits),
+        ]
+    );
+    // 2 x 100.00 of A, marginal: 25.00 + 50.00 off.
+    let output = render_output(&request.price().unwrap());
+    assert_eq!(output["total"], "125.00", "{output}");
+}
+
+#[test]
+fn unknown_progressive_count_or_mode_is_bad_input_naming_the_field() {
+    let offer = |field: &str, value: &str| {
+        let mut o = json!({ "id": "p1", "type": "progressive", "products": ["A"],
+                            "tiers": [ { "min_units": 1, "percent": "25" } ] });
+        o[field] = json!(value);
+        json!([o])
+    };
+    let err = error_of(&input(one_line(), offer("count", "items")));
+    assert!(err.starts_with("offers[0].count: unknown count \"items\""), "{err}");
+    let err = error_of(&input(one_line(), offer("mode", "marginal")));
+    assert!(err.starts_with("offers[0].mode: unknown mode \"marginal\""), "{err}");
+    let coupon = json!([{ "id": "c1", "type": "coupon", "percent": "10", "mode": "marginal_unit" }]);
+    assert!(error_of(&input(one_line(), coupon)).starts_with("offers[0].mode: not a field of a coupon"));
+}

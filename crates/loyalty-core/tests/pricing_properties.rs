@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+use loyalty_core::offer::{ProgressiveCount, ProgressiveMode};
 use loyalty_core::pricing::{price_with_units, UnitAssignment};
 use loyalty_core::{
     Basket, Currency, Discount, Line, Money, Offer, OfferId, OfferKind, PricedBasket, ProductId, Scope,
@@ -23,12 +24,33 @@ fn now() -> DateTime<Utc> {
 /// id order differ.
 #[derive(Debug, Clone)]
 enum Spec {
-    Percent { hundredths: i64, on: Vec<usize> },
-    Fixed { minor: i64, on: Vec<usize> },
-    Stamp { required: u32, collected: u32, restartable: bool, on: Vec<usize> },
-    Progressive { tiers: Vec<(u32, i64)>, on: Vec<usize> },
-    FreeShipping { on: Vec<usize> },
-    Reward { hundredths: Option<i64> },
+    Percent {
+        hundredths: i64,
+        on: Vec<usize>,
+    },
+    Fixed {
+        minor: i64,
+        on: Vec<usize>,
+    },
+    Stamp {
+        required: u32,
+        collected: u32,
+        restartable: bool,
+        on: Vec<usize>,
+    },
+    /// `lines`: count products; `marginal`: rank n at the tier reached at n.
+    Progressive {
+        tiers: Vec<(u32, i64)>,
+        on: Vec<usize>,
+        lines: bool,
+        marginal: bool,
+    },
+    FreeShipping {
+        on: Vec<usize>,
+    },
+    Reward {
+        hundredths: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -51,8 +73,8 @@ fn spec() -> impl Strategy<Value = Spec> {
         2 => (1u32..=4, 0u32..=4, any::<bool>(), product_subset()).prop_map(|(required, c, restartable, on)| {
             Spec::Stamp { required, collected: c.min(required), restartable, on }
         }),
-        2 => (proptest::collection::vec((0u32..=4, 0i64..=10_000), 0..=3), product_subset())
-            .prop_map(|(tiers, on)| Spec::Progressive { tiers, on }),
+        2 => (proptest::collection::vec((0u32..=4, 0i64..=10_000), 0..=3), product_subset(), any::<bool>(), any::<bool>())
+            .prop_map(|(tiers, on, lines, marginal)| Spec::Progressive { tiers, on, lines, marginal }),
         1 => product_subset().prop_map(|on| Spec::FreeShipping { on }),
         1 => proptest::option::of(0i64..=10_000).prop_map(|hundredths| Spec::Reward { hundredths }),
     ]
@@ -84,12 +106,14 @@ fn build_offer(id: String, spec: &Spec, expired: bool, currency: Currency) -> Of
             restartable: *restartable,
             products: products(on),
         }),
-        Spec::Progressive { tiers, on } => OfferKind::ProgressiveDiscount {
+        Spec::Progressive { tiers, on, lines, marginal } => OfferKind::ProgressiveDiscount {
             tiers: tiers
                 .iter()
                 .map(|(min_units, h)| Tier { min_units: *min_units, percent: pct(*h) })
                 .collect(),
             products: products(on),
+            count: if *lines { ProgressiveCount::Lines } else { ProgressiveCount::Units },
+            mode: if *marginal { ProgressiveMode::MarginalUnit } else { ProgressiveMode::AllUnits },
         },
         Spec::FreeShipping { on } => OfferKind::Coupon { discount: Discount::FreeShipping, scope: scope(on) },
         Spec::Reward { hundredths } => OfferKind::Reward {

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use loyalty_core::offer::{ProgressiveCount, ProgressiveMode};
 use loyalty_core::pricing::{price, price_with_units, PricingError};
 use loyalty_core::{
     Basket, Currency, Discount, Line, LineId, Money, Offer, OfferId, OfferKind, PricedBasket, ProductId,
@@ -56,8 +57,18 @@ fn stamp_card(id: &str, required: u32, collected: u32, restartable: bool, on: &[
 }
 
 fn progressive(id: &str, tiers: &[(u32, &str)], on: &[&str]) -> Offer {
+    progressive_rule(id, tiers, on, ProgressiveCount::Units, ProgressiveMode::AllUnits)
+}
+
+fn progressive_rule(
+    id: &str,
+    tiers: &[(u32, &str)],
+    on: &[&str],
+    count: ProgressiveCount,
+    mode: ProgressiveMode,
+) -> Offer {
     let tiers = tiers.iter().map(|(min_units, p)| Tier { min_units: *min_units, percent: dec(p) }).collect();
-    Offer::new(id, id, OfferKind::ProgressiveDiscount { tiers, products: products(on) })
+    Offer::new(id, id, OfferKind::ProgressiveDiscount { tiers, products: products(on), count, mode })
 }
 
 fn ids(list: &[&str]) -> Vec<OfferId> {
@@ -374,6 +385,92 @@ fn progressive_below_its_lowest_tier_says_how_many_units_it_needs() {
     assert_eq!(
         reason(&priced, "p1").as_deref(),
         Some("needs 2 units of its products for a tier, the basket has 1")
+    );
+}
+
+// eManage's §9.5 rows for the campaign rule (`progressive_count`, `progressive_mode`).
+const TIERS_25_50: &[(u32, &str)] = &[(1, "25"), (2, "50")];
+
+#[test]
+fn progressive_marginal_unit_gives_each_unit_the_tier_reached_at_it() {
+    // Unit 1 at 25 %, unit 2 at 50 %: 75.00 off 200.00.
+    let b = basket(&[("1", "X", "2", 100_00)]);
+    let offer =
+        progressive_rule("p1", TIERS_25_50, &["X"], ProgressiveCount::Units, ProgressiveMode::MarginalUnit);
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    assert_eq!((priced.total_discount, priced.total), (nok(75_00), nok(125_00)));
+}
+
+#[test]
+fn progressive_counting_lines_reaches_the_tier_by_qualifying_products() {
+    // Two units of one product are one line: the 25 % tier, on both units.
+    let b = basket(&[("1", "X", "2", 100_00)]);
+    let offer =
+        progressive_rule("p1", TIERS_25_50, &["X"], ProgressiveCount::Lines, ProgressiveMode::AllUnits);
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    assert_eq!((priced.total_discount, priced.total), (nok(50_00), nok(150_00)));
+    // A second product reaches 50 % on every unit.
+    let b = basket(&[("1", "X", "2", 100_00), ("2", "Y", "1", 60_00)]);
+    let offer =
+        progressive_rule("p1", TIERS_25_50, &["X", "Y"], ProgressiveCount::Lines, ProgressiveMode::AllUnits);
+    assert_eq!(price(&b, &[offer], &[], now()).unwrap().total_discount, nok(130_00));
+}
+
+#[test]
+fn progressive_marginal_ranks_follow_each_products_first_line() {
+    // B appears first, so its units (lines 1 and 3) are ranks 1 and 2, then A's are 3 and 4:
+    // 10 % of 60, 20 % of 60, 30 % of 2 x 100 = 6 + 12 + 60.
+    let b = basket(&[("1", "B", "1", 60_00), ("2", "A", "2", 100_00), ("3", "B", "1", 60_00)]);
+    let tiers = &[(1, "10"), (2, "20"), (3, "30")];
+    let offer =
+        progressive_rule("p1", tiers, &["A", "B"], ProgressiveCount::Units, ProgressiveMode::MarginalUnit);
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    assert_eq!(priced.total_discount, nok(78_00));
+    // Each line carries its own units' part, not a share by worth.
+    let lines: Vec<i64> = ["1", "2", "3"].iter().map(|l| line_discount(&priced, l)).collect();
+    assert_eq!(lines, vec![6_00, 60_00, 12_00]);
+    // Counting lines, product n is rank n: B at 10 % (12.00), A at 20 % (40.00).
+    let offer =
+        progressive_rule("p1", tiers, &["A", "B"], ProgressiveCount::Lines, ProgressiveMode::MarginalUnit);
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    let lines: Vec<i64> = ["1", "2", "3"].iter().map(|l| line_discount(&priced, l)).collect();
+    assert_eq!((priced.total_discount, lines), (nok(52_00), vec![6_00, 40_00, 6_00]));
+}
+
+#[test]
+fn progressive_marginal_gives_ranks_below_the_lowest_tier_nothing() {
+    // Tier from unit 2 only; the partial unit (0.5 kg, worth 5.00) is rank 3.
+    let b = basket(&[("1", "X", "2.5", 10_00)]);
+    let offer = progressive_rule(
+        "p1",
+        &[(2, "50"), (3, "100")],
+        &["X"],
+        ProgressiveCount::Units,
+        ProgressiveMode::MarginalUnit,
+    );
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    assert_eq!(priced.total_discount, nok(10_00), "0 + 5.00 + 5.00");
+}
+
+#[test]
+fn progressive_marginal_rounds_the_offers_exact_discount_once() {
+    // 3 x 33.33 at 25 %, 50 %, 50 %: 8.3325 + 16.665 + 16.665 = 41.6625, one rounding: 41.66
+    // (rounding each unit would give 8.33 + 16.67 + 16.67 = 41.67).
+    let b = basket(&[("1", "X", "3", 33_33)]);
+    let offer =
+        progressive_rule("p1", TIERS_25_50, &["X"], ProgressiveCount::Units, ProgressiveMode::MarginalUnit);
+    assert_eq!(price(&b, &[offer], &[], now()).unwrap().total_discount, nok(41_66));
+}
+
+#[test]
+fn progressive_counting_lines_below_its_lowest_tier_says_how_many_products_it_needs() {
+    let b = basket(&[("1", "X", "5", 100_00)]);
+    let offer =
+        progressive_rule("p1", &[(2, "50")], &["X"], ProgressiveCount::Lines, ProgressiveMode::AllUnits);
+    let priced = price(&b, &[offer], &[], now()).unwrap();
+    assert_eq!(
+        reason(&priced, "p1").as_deref(),
+        Some("needs 2 of its products for a tier, the basket has 1")
     );
 }
 

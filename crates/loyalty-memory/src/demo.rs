@@ -217,6 +217,8 @@ impl MemoryProvider {
                     Tier { min_units: 2, percent: Decimal::from(50) },
                 ],
                 products: vec![PRODUCT_SOCKS.into()],
+                count: Default::default(),
+                mode: Default::default(),
             },
         ));
         p.add_lowest_item_offer(

@@ -278,3 +278,42 @@ async fn a_claim_refused_as_expired_after_the_charge_is_dropped_too() {
     assert!(!out.dropped_claims.is_empty(), "the refused claim is named");
     assert_eq!(w.provider.transaction_count(), 1);
 }
+
+#[tokio::test]
+async fn a_sign_up_note_names_the_real_reason_a_guest_stays_a_guest() {
+    let w = world();
+    let both = loyalty_core::Consents { membership: true, order_history: true, ..Default::default() };
+    let sign_up = |consents| {
+        loyalty_core::RegisterMember::new().with_email("guest@example.com").with_consents(consents)
+    };
+    // A provider that takes no sign-ups: the consents are not to blame.
+    let closed = w.provider.redeclared(|c| c.register = false).named("closed");
+    let checkout = Checkout::new(Arc::new(closed), w.payment.clone(), Arc::new(w.clock.clone()));
+    let p = checkout
+        .prepare(&ctx(), &CheckoutRequest::new("g-3", demo::basket()).sign_up(sign_up(both)))
+        .await
+        .unwrap();
+    assert_eq!(p.notes, vec!["guest purchase: closed does not take sign-ups".to_string()]);
+    // A provider that does, without the order-history consent.
+    let one = loyalty_core::Consents { membership: true, ..Default::default() };
+    let p = w
+        .checkout
+        .prepare(&ctx(), &CheckoutRequest::new("g-4", demo::basket()).sign_up(sign_up(one)))
+        .await
+        .unwrap();
+    assert!(
+        p.notes.iter().any(|n| n.contains("needs both the membership and order-history consents")),
+        "{:?}",
+        p.notes
+    );
+}
+
+#[tokio::test]
+async fn an_identify_that_finds_nobody_says_so() {
+    let w = world();
+    let request = CheckoutRequest::new("g-5", demo::basket())
+        .identify(MemberLookup::Phone(Phone::new("+47", "99999999")));
+    let p = w.checkout.prepare(&ctx(), &request).await.unwrap();
+    assert_eq!(p.member, None);
+    assert!(p.notes.contains(&"no member found by phone".to_string()), "{:?}", p.notes);
+}

@@ -44,6 +44,9 @@ problem_answers! {
     Refused = "422", "Refused: a bad value, a business refusal, or a key used for another request";
     /// 501: the configured provider has no such capability.
     Unsupported = "501", "The provider cannot do this";
+    /// 415 alone: a write without a body of its own still refuses one declared as something
+    /// other than JSON.
+    NotJson = "415", "The body is not application/json";
 }
 
 /// 413 and 415: what every path that reads a body can answer about the body itself (over

@@ -27,7 +27,7 @@ use crate::api::{
 use crate::idempotency::{self, Reply};
 use crate::payment::Announced;
 use crate::problem::Problem;
-use crate::responses::{BadRequest, Conflict, NotFound, Refused, TooLarge, Unsupported, Vendor};
+use crate::responses::{BadRequest, Conflict, NotFound, NotJson, Refused, TooLarge, Unsupported, Vendor};
 use crate::AppState;
 #[allow(unused_imports)] // named only by the OpenAPI annotations
 use loyalty_core::checkout::CheckoutRecord;
@@ -253,7 +253,7 @@ pub(crate) async fn find_member(State(state): Shared, Query(q): Query<HashMap<St
     tag = "members",
     summary = "A member by provider id (points, tier, consents)",
     params(("id" = String, Path, description = "The member's provider id")),
-    responses((status = 200, description = "The member", body = Member), Vendor, NotFound, Unsupported)
+    responses((status = 200, description = "The member", body = Member), Vendor, BadRequest, NotFound, Refused, Unsupported)
 )]
 pub(crate) async fn get_member(State(state): Shared, PathParam(id): PathParam) -> Response {
     let provider = &state.opened.provider;
@@ -462,7 +462,7 @@ pub(crate) async fn form(State(state): Shared) -> Response {
     tag = "offers",
     summary = "The offers a member (or a guest) can use, for a basket when given",
     request_body = OffersRequest,
-    responses((status = 200, description = "Offers: coupons, stamp cards with progress, rewards", body = [Offer]), Vendor, BadRequest, NotFound, TooLarge, Unsupported)
+    responses((status = 200, description = "Offers: coupons, stamp cards with progress, rewards", body = [Offer]), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn offers(State(state): Shared, bytes: Result<Bytes, BytesRejection>) -> Response {
     const OP: &str = "offers.list";
@@ -486,7 +486,7 @@ pub(crate) async fn offers(State(state): Shared, bytes: Result<Bytes, BytesRejec
     tag = "offers",
     summary = "Price a basket with the provider's offers, holding nothing",
     request_body = PriceRequest,
-    responses((status = 200, description = "The priced basket", body = PricedBasket), Vendor, BadRequest, NotFound, TooLarge, Refused)
+    responses((status = 200, description = "The priced basket", body = PricedBasket), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused)
 )]
 pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesRejection>) -> Response {
     const OP: &str = "price";
@@ -542,7 +542,7 @@ fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<Transa
     summary = "Price, validate and hold the offers: what the customer confirms before buying",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
     request_body = PrepareRequest,
-    responses((status = 200, description = "The prepared checkout (with Idempotent-Replayed: true when it is the same basket again)", body = Prepared), Vendor, BadRequest, Conflict, TooLarge, Refused)
+    responses((status = 200, description = "The prepared checkout (with Idempotent-Replayed: true when it is the same basket again)", body = Prepared), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn prepare(
     State(state): Shared,
@@ -606,7 +606,7 @@ pub(crate) async fn prepare(
     summary = "Record the sale the shop was paid for; a repeat gets the first result",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
     request_body = CommitRequest,
-    responses((status = 200, description = "completed, price_changed (nothing recorded) or action_required", body = Completion), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused)
+    responses((status = 200, description = "completed, price_changed (nothing recorded) or action_required", body = Completion), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn commit(
     State(state): Shared,
@@ -740,7 +740,7 @@ pub(crate) async fn commit(
     tag = "checkout",
     summary = "Release the holds of a prepared checkout",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
-    responses((status = 204, description = "Aborted"), Vendor, BadRequest, NotFound, Conflict, Refused)
+    responses((status = 204, description = "Aborted"), Vendor, BadRequest, NotFound, Conflict, NotJson, Refused)
 )]
 pub(crate) async fn abort(State(state): Shared, PathParam(order): PathParam, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.abort";
@@ -760,7 +760,7 @@ pub(crate) async fn abort(State(state): Shared, PathParam(order): PathParam, hea
     tag = "checkout",
     summary = "The stored checkout record of an order",
     params(("order" = String, Path, description = "The shop's order id")),
-    responses((status = 200, description = "The record", body = CheckoutRecord), Vendor, NotFound)
+    responses((status = 200, description = "The record", body = CheckoutRecord), Vendor, BadRequest, NotFound)
 )]
 pub(crate) async fn checkout_status(State(state): Shared, PathParam(order): PathParam) -> Response {
     let order = TransactionId::new(order);
@@ -781,7 +781,7 @@ pub(crate) async fn checkout_status(State(state): Shared, PathParam(order): Path
     summary = "Return lines of a committed order in the provider's return style",
     params(("Idempotency-Key" = String, Header, description = "The return id (must equal the body's return_id)")),
     request_body = ReturnRequestBody,
-    responses((status = 200, description = "What was returned and refunded, and the offers given back", body = ReturnOutcome), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
+    responses((status = 200, description = "What was returned and refunded, and the offers given back (a repeat of a finished return gets its outcome again, with Idempotent-Replayed: true)", body = ReturnOutcome), Vendor, BadRequest, NotFound, Conflict, TooLarge, Refused, Unsupported)
 )]
 pub(crate) async fn returns(
     State(state): Shared,
@@ -793,30 +793,36 @@ pub(crate) async fn returns(
         Ok(r) => r,
         Err(r) => return r,
     };
-    let key = match idempotency::key_of(&headers, OP, Some(&body.return_id)) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+    if let Err(r) = idempotency::key_of(&headers, OP, Some(&body.return_id)) {
+        return r;
+    }
     let original = TransactionId::new(body.order.clone());
     if let Err(e) = loyalty_core::checkout::check_id(&original, OP, "order") {
         return Problem::from(e).into_response();
     }
-    let mut request = ReturnRequest::new(
-        Some(original),
-        TransactionId::new(body.return_id.clone()),
-        state.opened.clock.now(),
-    );
+    let id = TransactionId::new(body.return_id.clone());
+    let mut request = ReturnRequest::new(Some(original.clone()), id.clone(), state.opened.clock.now());
     for line in &body.lines {
         request = request.with_line(line.line_id.as_str(), line.quantity);
     }
     if let Some(r) = &body.reason {
         request = request.with_reason(r.clone());
     }
-    state
-        .once(OP, key, fingerprint(&body), move |state, ctx, _| async move {
-            reply_of(StatusCode::OK, state.checkout.process_return(&ctx, &request, None).await)
-        })
-        .await
+    // No stored answer in front of the checkout: its return ledger is durable and answers a
+    // repeat itself (the same outcome, acted once; other goods under the id are a conflict
+    // naming the order; a return under way elsewhere is temporary). A stored refusal would
+    // outlive what caused it: a sale still in the outbox is resent, a mistyped line put right,
+    // and neither reserved the id.
+    let replayed = match state.checkout.ledger(&original).await {
+        Ok(ledger) => ledger.is_some_and(|l| l.processed.contains_key(&id)),
+        Err(e) => return Problem::from(e.with_operation(OP)).into_response(),
+    };
+    let ctx = Context::new().with_idempotency_key(id.as_str());
+    let mut response = answer(state.checkout.process_return(&ctx, &request, None).await);
+    if replayed && response.status().is_success() {
+        response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
+    }
+    response
 }
 
 #[utoipa::path(
@@ -836,7 +842,7 @@ pub(crate) async fn pending(State(state): Shared) -> Response {
     tag = "checkout",
     summary = "Resend the pending sales now",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
-    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict)
+    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict, NotJson)
 )]
 pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.resend";

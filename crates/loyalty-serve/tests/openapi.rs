@@ -86,3 +86,28 @@ async fn the_document_is_served_behind_the_key() {
         http.get(format!("{base}/openapi.json")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
     assert_eq!(served, generated());
 }
+
+/// The problem answers a path lists include every status its handler can give: a prepare or a
+/// commit on a provider without the lookup it needs (an eManage-backed serve asked for a
+/// phone) is 501, a member or offer the vendor does not know 404; a body-less write still
+/// refuses a body declared as something other than JSON (415); a path parameter that does not
+/// read is 400.
+#[test]
+fn each_path_lists_the_problem_statuses_its_handler_can_answer() {
+    let doc = generated();
+    let listed = |path: &str, method: &str, statuses: &[&str]| {
+        let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        for status in statuses {
+            assert!(responses.contains_key(*status), "{method} {path} does not list {status}");
+        }
+    };
+    for path in ["/v1/checkouts/{order}/prepare", "/v1/checkouts/{order}/commit"] {
+        listed(path, "post", &["400", "404", "409", "413", "415", "422", "501"]);
+    }
+    listed("/v1/checkouts/{order}/abort", "post", &["400", "404", "409", "415", "422"]);
+    listed("/v1/pending/resend", "post", &["400", "409", "415"]);
+    listed("/v1/returns", "post", &["400", "404", "409", "413", "415", "422", "501"]);
+    listed("/v1/members/{id}", "get", &["400", "404", "422", "501"]);
+    listed("/v1/checkouts/{order}", "get", &["400", "404"]);
+    listed("/v1/offers", "post", &["400", "404", "409", "422", "501"]);
+}

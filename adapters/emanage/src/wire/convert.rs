@@ -78,8 +78,9 @@ fn money_op(field: &str, e: loyalty_core::MoneyError) -> ConversionError {
 }
 
 /// The campaign's progressive discount as a core offer, attributed to the campaign: its id
-/// and reference are the web key (§8 \[I\]). Without configured products every product of
-/// the price list qualifies.
+/// and reference are the web key (§8 \[I\]), and it carries the campaign's `count` and `mode`
+/// so the core engine prices what the vendor charges. Without configured products every
+/// product of the price list qualifies.
 pub(crate) fn progressive_offer(
     web_key: &str,
     cfg: &ProgressiveConfig,
@@ -106,7 +107,12 @@ pub(crate) fn progressive_offer(
     Offer::new(
         web_key,
         format!("Progressive discount: {title}"),
-        OfferKind::ProgressiveDiscount { tiers: cfg.tiers.clone(), products },
+        OfferKind::ProgressiveDiscount {
+            tiers: cfg.tiers.clone(),
+            products,
+            count: cfg.count,
+            mode: cfg.mode,
+        },
     )
     .with_reference(OfferRef::id(web_key))
 }
@@ -412,14 +418,15 @@ pub(crate) fn vendor_total(w: &wire::CartResponse, currency: Currency) -> Conv<O
 /// `mode = all_units` its percentage applies to each group's total in minor units; under
 /// `marginal_unit` unit (or product) *n* gets the tier reached at *n*. Either way one half-up
 /// rounding per group, then a split over the group's lines by largest remainder (ties: the
-/// earlier line). The engine rounds once over the whole cart, which can differ from what the
+/// earlier line). The engine, pricing the listed offer by the same `count` and `mode` (the
+/// checkout's price), rounds once over the whole cart, which can differ from what the
 /// vendor charges by a cent a group (33.33 + 60.01 at 50 %: the vendor takes 16.67 + 30.01,
 /// one rounding over both would take 46.67).
 fn discounts(lines: &[Priced], pricing: &Pricing<'_>) -> Conv<Vec<Money>> {
     let zero = Money::zero(pricing.currency);
     let mut out = vec![zero; lines.len()];
     let Some(offer) = pricing.offer else { return Ok(out) };
-    let OfferKind::ProgressiveDiscount { tiers, products } = &offer.kind else {
+    let OfferKind::ProgressiveDiscount { tiers, products, .. } = &offer.kind else {
         return engine_discounts(lines, offer, pricing);
     };
     if !offer.is_valid_at(pricing.now) || offer.uses_left == Some(0) {
@@ -562,14 +569,17 @@ mod tests {
         ])
     }
 
-    fn offer() -> Offer {
-        let cfg = ProgressiveConfig {
+    fn offer_config() -> ProgressiveConfig {
+        ProgressiveConfig {
             tiers: vec![Tier { min_units: 1, percent: 25.into() }, Tier { min_units: 2, percent: 50.into() }],
             product_ids: vec!["918501".into(), "918502".into(), "918503".into(), "918505".into()],
             count: DiscountCount::Units,
             mode: DiscountMode::AllUnits,
-        };
-        progressive_offer("wk", &cfg, None)
+        }
+    }
+
+    fn offer() -> Offer {
+        progressive_offer("wk", &offer_config(), None)
     }
 
     fn line(product: i64, price: &str, quantity: u32) -> super::super::cart::CartProduct {
@@ -777,6 +787,31 @@ mod tests {
         let rule = DiscountRule { count: DiscountCount::Lines, mode: DiscountMode::MarginalUnit };
         let c = convert_by(vec![line(918_501, "75", 1), line(918_502, "30", 1)], rule).unwrap();
         assert_eq!((c.lines[0].discount, c.lines[1].discount), (usd(2500), usd(3000)));
+    }
+
+    #[test]
+    fn the_listed_offer_carries_the_campaign_rule_so_the_engine_prices_it_alike() {
+        // 918501 × 1 at 100 and 918502 × 2 at 60, tiers 25 % from 1 and 50 % from 2.
+        let basket = Basket::new(Currency::USD)
+            .with_line(Line::new("a", "918501", Decimal::ONE, usd(10_000)))
+            .with_line(Line::new("b", "918502", Decimal::from(2), usd(6_000)));
+        for (count, mode, off) in [
+            (DiscountCount::Units, DiscountMode::AllUnits, 11_000),
+            // Unit 1 at 25 %, units 2 and 3 at 50 %.
+            (DiscountCount::Units, DiscountMode::MarginalUnit, 8_500),
+            (DiscountCount::Lines, DiscountMode::AllUnits, 11_000),
+            // Product 1 at 25 %, product 2 at 50 %.
+            (DiscountCount::Lines, DiscountMode::MarginalUnit, 8_500),
+        ] {
+            let cfg = ProgressiveConfig { count, mode, ..offer_config() };
+            let offer = progressive_offer("wk", &cfg, None);
+            let OfferKind::ProgressiveDiscount { count: c, mode: m, .. } = &offer.kind else {
+                panic!("{offer:?}")
+            };
+            assert_eq!((*c, *m), (count, mode));
+            let priced = pricing::price(&basket, &[offer], &[], Utc::now()).unwrap();
+            assert_eq!(priced.total_discount, usd(off), "{count:?} {mode:?}");
+        }
     }
 
     #[test]

@@ -87,10 +87,15 @@ pub(crate) fn optional(node: &Node, field: &str) -> Option<String> {
     node.non_empty(field).map(str::to_string)
 }
 
-/// An optional decimal field, read from its own digits.
+/// An optional decimal field, read from its own digits. A SOAP number may come in exponent
+/// form (`1.0E3`, how a server writes a large `xsd:double`); `INF` and `NaN` are refused.
 pub(crate) fn decimal(node: &Node, field: &str, path: &str) -> Result<Option<Decimal>, WireError> {
     node.non_empty(field)
-        .map(|t| t.parse::<Decimal>().map_err(|_| WireError::new(format!("{path}.{field}"), "not a number")))
+        .map(|t| {
+            t.parse::<Decimal>()
+                .or_else(|_| Decimal::from_scientific(t))
+                .map_err(|_| WireError::new(format!("{path}.{field}"), "not a number"))
+        })
         .transpose()
 }
 
@@ -130,4 +135,24 @@ pub(crate) fn strings(node: &Node, field: &str) -> Vec<String> {
         Some(n) => n.items().into_iter().filter_map(Node::as_text).collect(),
     };
     texts.into_iter().map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Option<Decimal>, WireError> {
+        let (_, node) = xml::parse(format!("<r><v>{text}</v></r>").as_bytes()).unwrap();
+        decimal(&node, "v", "r")
+    }
+
+    #[test]
+    fn decimals_are_read_in_plain_and_exponent_form_but_not_as_infinity() {
+        assert_eq!(read("24.99").unwrap(), Some(Decimal::new(2499, 2)));
+        assert_eq!(read("1.0E3").unwrap(), Some(Decimal::from(1000)));
+        assert_eq!(read("2.5e-1").unwrap(), Some(Decimal::new(25, 2)));
+        for bad in ["INF", "NaN", "12,50", "1E"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
 }

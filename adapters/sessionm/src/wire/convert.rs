@@ -1023,6 +1023,12 @@ mod tests {
     fn vendor_amounts_round_half_away_from_zero() {
         let d = serde_json::from_value::<Discount>(json!({"amount": 0.125})).unwrap();
         assert_eq!(vendor_discount(&d, Currency::NOK, None, "p").unwrap().amount, nok(13));
+        // Checklist 18: a vendor decimal between two yen (10 % of 1295).
+        let d = serde_json::from_value::<Discount>(json!({"amount": 129.5})).unwrap();
+        assert_eq!(
+            vendor_discount(&d, Currency::JPY, None, "p").unwrap().amount,
+            Money::new(130, Currency::JPY)
+        );
     }
 
     #[test]

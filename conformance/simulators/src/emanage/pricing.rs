@@ -1,25 +1,11 @@
 //! Money and the progressive discount (the eManage contract §8, §9.5): decimals only, discounts
 //! computed in minor units and rounded half-up once per line, allocations by largest remainder.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 use super::settings::{DiscountCount, DiscountMode, ProgressiveDiscount};
 
-/// Decimal places of a currency's minor unit (ISO 4217; two unless listed). Forint (HUF) has
-/// two in ISO 4217 although cash is rounded to whole forints; card amounts keep the fillér.
-/// (The simulator does not depend on loyalty-core, whose table says the same.)
-pub(crate) fn exponent(currency: &str) -> u32 {
-    match currency.to_ascii_uppercase().as_str() {
-        "JPY" | "KRW" | "CLP" | "ISK" | "VND" | "XAF" | "XOF" => 0,
-        "BHD" | "KWD" | "JOD" | "OMR" | "TND" | "IQD" | "LYD" => 3,
-        _ => 2,
-    }
-}
-
-/// Rounds half-up (amounts here are never negative) to `dp` decimal places.
-pub(crate) fn half_up(d: Decimal, dp: u32) -> Decimal {
-    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
-}
+pub(crate) use crate::currency::{exponent, half_up};
 
 fn scale(exp: u32) -> Decimal {
     Decimal::from(10u64.pow(exp))

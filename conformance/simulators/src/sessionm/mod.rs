@@ -54,7 +54,9 @@
 //!   `reference_id_type` `"UserOfferId"`, also after a lock by TTL code; `status` `"locked"` /
 //!   `"redeemed"`; `discount_source` `"sessionm_offer"`; `applied_time` with seven fractional
 //!   digits and `Z`. Amounts are major-unit decimals computed with `rust_decimal` and rounded
-//!   half-up to two places (arithmetic rules in `offers`).
+//!   half-up to the store currency's minor unit (ISO 4217 exponent of `store_currency`: 2 for
+//!   NOK, 3 for KWD, 0 for JPY; arithmetic rules in `offers`). The totals checks of
+//!   `send_transaction` compare at that precision too.
 //! * **Transactions** (§5.1): required `transaction_id`, `items` (≥ 1), `subtotal`,
 //!   `tax_total`, plus `modified_time` on `send_transaction`; `is_closed`/`is_voided` default to
 //!   false; amounts are JSON numbers (never strings), none negative, quantities > 0; unknown

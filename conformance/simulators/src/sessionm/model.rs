@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::input::{fmt_7, join, money, num, Check, Obj};
@@ -93,11 +93,11 @@ fn add_checked(c: &mut Check, sum: &mut Option<Decimal>, v: Decimal, path: &str,
     }
 }
 
-/// Rounds half-up (away from zero) to two decimals. Simulator decision for every computed
-/// amount: the contract names no rounding rule.
-pub(crate) fn round2(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
+// No payload carries a currency (§5), so amounts are in the store currency (setting
+// `store_currency`). Every computed amount is rounded half-up to its minor unit: a simulator
+// decision (the contract names no rounding rule), since rounding to cents would lose a
+// 3-decimal currency's last digit and invent cents in a currency without decimals.
+pub(crate) use crate::currency::{exponent, half_up as round_to};
 
 /// One basket line (§5.2).
 #[derive(Clone, Debug)]
@@ -347,25 +347,28 @@ fn discount(c: &mut Check, o: &Obj, path: &str, lines: &HashSet<String>) -> Opti
     Some(Discount { reference_id, reference_id_type, user_id, amount: amount?, raw: o.clone() })
 }
 
-/// Line-sum checks SessionM may run (§7.6 \[I\]); each finding is one message. The sums and
+/// Line-sum checks SessionM may run (§7.6 \[I\]); each finding is one message. Amounts are
+/// compared rounded to `dp` decimals (the store currency's, [`exponent`]): a weighed line's
+/// `quantity × unit_price` is compared as the POS rounds it to its currency. The sums and
 /// products stay in range for a transaction [`transaction`] accepted; they are checked anyway.
-pub(crate) fn totals_findings(t: &Txn) -> Vec<String> {
+pub(crate) fn totals_findings(t: &Txn, dp: u32) -> Vec<String> {
+    let round = |d: Decimal| round_to(d, dp);
     let mut out = Vec::new();
     match checked_sum(t.items.iter().map(|i| i.subtotal)) {
-        Some(lines) if round2(lines) == round2(t.subtotal) => {}
+        Some(lines) if round(lines) == round(t.subtotal) => {}
         Some(lines) => out.push(format!("line subtotals sum to {lines} but subtotal is {}", t.subtotal)),
         None => out.push(format!("the sum of line subtotals {TOO_LARGE}")),
     }
     if t.items.iter().any(|i| i.tax_included.is_some()) {
         match checked_sum(t.items.iter().filter_map(|i| i.tax_included)) {
-            Some(tax) if round2(tax) == round2(t.tax_total) => {}
+            Some(tax) if round(tax) == round(t.tax_total) => {}
             Some(tax) => out.push(format!("tax_included sums to {tax} but tax_total is {}", t.tax_total)),
             None => out.push(format!("the sum of tax_included {TOO_LARGE}")),
         }
     }
     for i in &t.items {
-        match i.quantity.checked_mul(i.unit_price).map(round2) {
-            Some(expect) if round2(i.subtotal) == expect => {}
+        match i.quantity.checked_mul(i.unit_price).map(round) {
+            Some(expect) if round(i.subtotal) == expect => {}
             Some(expect) => out.push(format!(
                 "line {}: subtotal {} is not quantity × unit_price = {expect}",
                 i.line_id, i.subtotal
@@ -536,12 +539,28 @@ mod tests {
         b["subtotal"] = json!(250.0);
         b["tax_total"] = json!(30.0);
         let (t, _) = read(b, TxnUse::Basket);
-        assert_eq!(totals_findings(&t.unwrap()).len(), 2);
+        assert_eq!(totals_findings(&t.unwrap(), 2).len(), 2);
     }
 
     #[test]
-    fn rounding_is_half_up() {
-        assert_eq!(round2(Decimal::new(12345, 3)), Decimal::new(1235, 2));
-        assert_eq!(round2(Decimal::new(12344, 3)), Decimal::new(1234, 2));
+    fn rounding_is_half_up_to_the_given_decimals() {
+        assert_eq!(round_to(Decimal::new(12345, 3), 2), Decimal::new(1235, 2));
+        assert_eq!(round_to(Decimal::new(12344, 3), 2), Decimal::new(1234, 2));
+        assert_eq!(round_to(Decimal::new(60125, 4), 3), Decimal::new(6013, 3));
+        assert_eq!(round_to(Decimal::new(68655, 3), 0), Decimal::from(69));
+    }
+
+    #[test]
+    fn weighed_line_is_compared_in_the_store_currency_digits() {
+        // 0.345 × 199 = 68.655: 69 in whole yen, 68.66 in cents.
+        let mut b = basket();
+        b["items"] = json!([{"line_id": "1", "item_id": "COF-500", "quantity": 0.345,
+                             "unit_price": 199, "subtotal": 69}]);
+        b["subtotal"] = json!(69);
+        b["tax_total"] = json!(0);
+        let (t, _) = read(b, TxnUse::Basket);
+        let t = t.unwrap();
+        assert!(totals_findings(&t, 0).is_empty(), "{:?}", totals_findings(&t, 0));
+        assert_eq!(totals_findings(&t, 2).len(), 1);
     }
 }

@@ -11,7 +11,8 @@
 //!   lowest (or highest) priced eligible ones, the `buy_count` qualifying units the most
 //!   expensive remaining ones; `discounted_line_ids` lists only the rewarded lines;
 //! * each discount is capped at its lines' `subtotal` (check offers: the sum of line
-//!   subtotals) and rounded half-up to two decimals once, at the end;
+//!   subtotals) and rounded half-up once, at the end, to the store currency's minor unit
+//!   (ISO 4217 exponent: fils stay, yen have no decimals);
 //! * several offers locked to one transaction are computed independently against the whole
 //!   basket; `stack_order` counts them in lock order.
 
@@ -21,7 +22,7 @@ use serde_json::{json, Value};
 
 use super::{
     input::{fmt_7z, fmt_z, money, num},
-    model::{checked_sum, round2, Item},
+    model::{checked_sum, round_to, Item},
     names,
 };
 
@@ -152,8 +153,9 @@ impl Offer {
         }
     }
 
-    /// The discount this offer gives on `items` (store restriction not included).
-    pub fn compute(&self, items: &[Item]) -> Computed {
+    /// The discount this offer gives on `items` (store restriction not included), rounded to
+    /// `dp` decimals (the store currency's, `model::exponent`).
+    pub fn compute(&self, items: &[Item], dp: u32) -> Computed {
         let none = Computed { amount: Decimal::ZERO, lines: Vec::new() };
         if !self.catalog_ok(items) {
             return none;
@@ -173,7 +175,7 @@ impl Offer {
                     .filter(|i| i.subtotal > Decimal::ZERO)
                     .map(|i| (i.line_id.clone(), i.quantity))
                     .collect();
-                finish(round2(raw).min(base), lines)
+                finish(round_to(raw, dp).min(base), lines)
             }
             Rule::Item { reward, pick } => {
                 let pick = if matches!(reward, Reward::SetPrice(_)) { Pick::Highest } else { *pick };
@@ -197,7 +199,7 @@ impl Offer {
                     Reward::Percent(p) => percent_of(base, *p),
                     Reward::SetPrice(s) => ((line.unit_price - s).max(Decimal::ZERO) * dq).min(base),
                 };
-                finish(round2(raw).min(base), vec![(line.line_id.clone(), dq)])
+                finish(round_to(raw, dp).min(base), vec![(line.line_id.clone(), dq)])
             }
             Rule::BuyGet { buy_count, buy_item_ids, get_count, reward, pick, max_applications } => {
                 let buys = |id: &str| buy_item_ids.is_empty() || buy_item_ids.iter().any(|b| b == id);
@@ -259,7 +261,7 @@ impl Offer {
                 let raw = checked_sum(per_line.iter().map(|(l, _, off)| (*off).min(items[*l].subtotal)))
                     .unwrap_or(Decimal::MAX);
                 let lines = per_line.iter().map(|(l, q, _)| (items[*l].line_id.clone(), *q)).collect();
-                finish(round2(raw), lines)
+                finish(round_to(raw, dp), lines)
             }
         }
     }
@@ -430,7 +432,7 @@ mod tests {
     #[test]
     fn fixed_check_is_capped_at_the_check() {
         let o = offer(Rule::Check(Reward::Fixed(d(500))), &[]);
-        let c = o.compute(&[item("1", "A", 1, 100), item("2", "B", 2, 10)]);
+        let c = o.compute(&[item("1", "A", 1, 100), item("2", "B", 2, 10)], 2);
         assert_eq!(c.amount, d(120));
         assert_eq!(c.lines.len(), 2);
     }
@@ -438,14 +440,14 @@ mod tests {
     #[test]
     fn percent_off_lowest_takes_one_unit_of_the_cheapest_line() {
         let o = offer(Rule::Item { reward: Reward::Percent(d(50)), pick: Pick::Lowest }, &["A", "B"]);
-        let c = o.compute(&[item("1", "A", 3, 129), item("2", "B", 2, 59), item("3", "C", 1, 5)]);
+        let c = o.compute(&[item("1", "A", 3, 129), item("2", "B", 2, 59), item("3", "C", 1, 5)], 2);
         assert_eq!(c, Computed { amount: Decimal::new(2950, 2), lines: vec![("2".into(), d(1))] });
     }
 
     #[test]
     fn set_price_goes_to_the_highest_priced_unit() {
         let o = offer(Rule::Item { reward: Reward::SetPrice(d(99)), pick: Pick::Lowest }, &[]);
-        let c = o.compute(&[item("1", "A", 1, 129), item("2", "B", 1, 199)]);
+        let c = o.compute(&[item("1", "A", 1, 129), item("2", "B", 1, 199)], 2);
         assert_eq!(c, Computed { amount: d(100), lines: vec![("2".into(), d(1))] });
     }
 
@@ -460,13 +462,13 @@ mod tests {
             max_applications: n,
         };
         let o = offer(rule(1), &["A"]);
-        assert_eq!(o.compute(&[item("1", "A", 2, 129)]).amount, d(0));
+        assert_eq!(o.compute(&[item("1", "A", 2, 129)], 2).amount, d(0));
         assert_eq!(
-            o.compute(&[item("1", "A", 3, 129)]),
+            o.compute(&[item("1", "A", 3, 129)], 2),
             Computed { amount: d(30), lines: vec![("1".into(), d(1))] }
         );
         let twice = offer(rule(2), &["A"]);
-        assert_eq!(twice.compute(&[item("1", "A", 6, 129)]).amount, d(60));
+        assert_eq!(twice.compute(&[item("1", "A", 6, 129)], 2).amount, d(60));
     }
 
     #[test]
@@ -482,8 +484,8 @@ mod tests {
             },
             &["B"],
         );
-        assert_eq!(o.compute(&[item("2", "B", 1, 199)]).amount, d(0));
-        let c = o.compute(&[item("1", "A", 1, 129), item("2", "B", 1, 199)]);
+        assert_eq!(o.compute(&[item("2", "B", 1, 199)], 2).amount, d(0));
+        let c = o.compute(&[item("1", "A", 1, 129), item("2", "B", 1, 199)], 2);
         assert_eq!(c, Computed { amount: d(100), lines: vec![("2".into(), d(1))] });
     }
 
@@ -492,14 +494,37 @@ mod tests {
         let o = offer(Rule::Item { reward: Reward::Fixed(d(20)), pick: Pick::Lowest }, &[]);
         let mut extra = item("2", "X", 1, 5);
         extra.modifies_line_id = Some("1".into());
-        let c = o.compute(&[item("1", "A", 1, 129), extra]);
+        let c = o.compute(&[item("1", "A", 1, 129), extra], 2);
         assert_eq!(c.lines, vec![("1".into(), d(1))]);
+    }
+
+    #[test]
+    fn discounts_round_to_the_given_currency_decimals() {
+        let mut line = item("1", "A", 1, 0);
+        line.unit_price = Decimal::new(60125, 3);
+        line.subtotal = line.unit_price;
+        // 10 % of 60.125 = 6.0125: 6.013 in fils (KWD), 6.01 in cents, 6 in whole yen.
+        let o = offer(Rule::Check(Reward::Percent(d(10))), &[]);
+        let amounts: Vec<Decimal> =
+            [3, 2, 0].iter().map(|dp| o.compute(&[line.clone()], *dp).amount).collect();
+        assert_eq!(amounts, vec![Decimal::new(6013, 3), Decimal::new(601, 2), d(6)]);
+        let item_level = offer(Rule::Item { reward: Reward::Percent(d(10)), pick: Pick::Lowest }, &[]);
+        assert_eq!(item_level.compute(&[line.clone()], 3).amount, Decimal::new(6013, 3));
+        let bxgy = Rule::BuyGet {
+            buy_count: 0,
+            buy_item_ids: vec![],
+            get_count: 1,
+            reward: Reward::Percent(d(10)),
+            pick: Pick::Lowest,
+            max_applications: 1,
+        };
+        assert_eq!(offer(bxgy, &[]).compute(&[line], 3).amount, Decimal::new(6013, 3));
     }
 
     #[test]
     fn catalog_restriction_excludes_baskets_without_eligible_items() {
         let o = offer(Rule::Item { reward: Reward::Fixed(d(20)), pick: Pick::Lowest }, &["A"]);
         assert!(!o.catalog_ok(&[item("1", "B", 1, 10)]));
-        assert_eq!(o.compute(&[item("1", "B", 1, 10)]).amount, d(0));
+        assert_eq!(o.compute(&[item("1", "B", 1, 10)], 2).amount, d(0));
     }
 }

@@ -121,7 +121,8 @@ pub struct SessionmSettings {
     /// Unknown JSON members in request bodies (default: rejected).
     pub unknown_fields: UnknownFields,
     /// The store currency. No SessionM payload carries a currency (§5); amounts are major units
-    /// of this currency (default `NOK`).
+    /// of this currency, and computed discounts and totals checks are rounded to its minor unit
+    /// (ISO 4217 exponent; default `NOK`).
     pub store_currency: String,
     /// Points earned per whole currency unit of a closed transaction's net amount (line
     /// subtotals minus discounts), floored to a whole point (default 1). The contract gives no

@@ -83,6 +83,20 @@ pub async fn checkout_full(p: &dyn Provider, env: &Environment) -> Outcome {
     cleanup(p, env, &out).await
 }
 
+/// A provider that records a sale only for a member refuses a guest at prepare, naming
+/// `identify`, before anything is held or charged.
+pub async fn checkout_guest_refused_before_charge(p: &dyn Provider, env: &Environment) -> Outcome {
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment.clone(), Arc::new(env));
+    let err = checkout.complete(&ctx(env), &request(env)).await;
+    check!(
+        matches!(&err, Err(e) if matches!(e.kind(), ErrorKind::Invalid { field, .. } if field == "identify")),
+        "a guest sale should be refused at prepare naming identify, got {err:?}"
+    );
+    check!(payment.captures() == 0, "the guest was charged ({} captures)", payment.captures());
+    Ok(())
+}
+
 /// The same order id with another basket after the charge is a `Conflict` naming the order.
 pub async fn checkout_same_order_other_basket(p: &dyn Provider, env: &Environment) -> Outcome {
     let payment = Arc::new(SimulatedPayment::new());

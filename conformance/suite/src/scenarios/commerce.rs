@@ -442,7 +442,7 @@ pub async fn cart_offline_upgrade_unpaid(p: &dyn Provider, env: &Environment) ->
 
 fn progressive(offers: &[Offer]) -> Option<(Offer, ProductId)> {
     offers.iter().find_map(|o| match &o.kind {
-        OfferKind::ProgressiveDiscount { tiers, products } if !tiers.is_empty() => {
+        OfferKind::ProgressiveDiscount { tiers, products, .. } if !tiers.is_empty() => {
             products.first().map(|p| (o.clone(), p.clone()))
         }
         _ => None,

@@ -17,8 +17,9 @@ use loyalty_core::{
 use crate::{Environment, Outcome, Scenario, Verdict};
 
 pub use checkout::{
-    checkout_declined_then_retried, checkout_fails_after_hold, checkout_full, checkout_guest_sign_up_retried,
-    checkout_hold_expiry_retaken, checkout_same_order_other_basket, checkout_three_d_secure,
+    checkout_declined_then_retried, checkout_fails_after_hold, checkout_full,
+    checkout_guest_refused_before_charge, checkout_guest_sign_up_retried, checkout_hold_expiry_retaken,
+    checkout_same_order_other_basket, checkout_three_d_secure,
 };
 pub use commerce::{
     cart_checkout_twice, cart_declined_payment, cart_failed_upgrade_charge, cart_lines_change_while_open,
@@ -159,6 +160,11 @@ pub fn all() -> Vec<Scenario> {
     }
     list.extend([
         scenario!("checkout.full", ["send_transaction"], checkout_full),
+        scenario!(
+            "checkout.guest_refused_before_charge",
+            ["send_transaction", "send_needs_member"],
+            checkout_guest_refused_before_charge
+        ),
         scenario!(
             "checkout.same_order_other_basket_is_conflict",
             ["send_transaction"],

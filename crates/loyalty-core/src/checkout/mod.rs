@@ -857,10 +857,13 @@ impl<'a> Checkout<'a> {
                 match rec.state {
                     CheckoutState::Sent | CheckoutState::Refused => {}
                     _ => {
-                        return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
-                            "order {original} has not reached the provider yet ({}); resend it first",
-                            rec.state.label()
-                        )))
+                        // Temporary: the same return passes once the sale is resent.
+                        return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                            .with_temporary(true)
+                            .with_message(format!(
+                                "order {original} has not reached the provider yet ({}); resend it first",
+                                rec.state.label()
+                            )));
                     }
                 }
                 let mut ledger = ReturnLedger::new(tx);

@@ -2,7 +2,7 @@
 
 use super::{fingerprint, Checkout, CheckoutRecord, CheckoutRequest, CheckoutState, Work, FLOW};
 use crate::basket::{Basket, PricedBasket};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::OfferId;
 use crate::member::Member;
 use crate::offer::{Discount, Offer, OfferKind, Scope};
@@ -160,6 +160,16 @@ impl Checkout<'_> {
         work.rec.member = member;
         work.rec.signed_up = signed_up;
         let caps = self.provider.capabilities().clone();
+        if caps.send_transaction && caps.send_needs_member && work.rec.member.is_none() {
+            // Refused before any hold or charge: a paid sale the provider refuses is a lost one.
+            let mut why = format!("{} records a sale only for a member", self.provider.name());
+            if let Some(note) = work.rec.notes.last() {
+                why = format!("{why} ({note})");
+            }
+            return Err(
+                Error::invalid(FLOW, "checkout.prepare", "identify", why).with_effect(WriteEffect::NotSent)
+            );
+        }
         let request = work.rec.request.clone();
         let mut offers = Vec::new();
         if let Some(o) = self.provider.offers() {
@@ -246,14 +256,21 @@ impl Checkout<'_> {
             if let Some(m) = members.find(ctx, lookup).await? {
                 return Ok((Some(m), false));
             }
+            // Said, so a mistyped id is not taken silently for a guest purchase.
+            work.rec.notes.push(format!("no member found by {}", lookup.kind().label()));
         }
         let Some(sign_up) = &request.sign_up else { return Ok((None, false)) };
-        let Some(members) = members.filter(|_| sign_up.consents.allow_sign_up() && caps.register) else {
+        let Some(members) = members.filter(|_| caps.register) else {
+            let name = self.provider.name();
+            work.rec.notes.push(format!("guest purchase: {name} does not take sign-ups"));
+            return Ok((None, false));
+        };
+        if !sign_up.consents.allow_sign_up() {
             work.rec
                 .notes
                 .push("guest purchase: sign-up needs both the membership and order-history consents".into());
             return Ok((None, false));
-        };
+        }
         for lookup in sign_up.lookups(caps) {
             // A lookup several members answer (a phone two of them share) says nothing about
             // this guest: the next one (the e-mail) may.

@@ -104,6 +104,52 @@ pub(crate) fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
     shares.into_iter().map(|s| s as i64).collect()
 }
 
+/// Like [`allocate`] for exact parts that need not fit in i64, with a cap on every share: each
+/// share is the floor of its exact proportion (at most its cap), and the minor units left over
+/// go one each to the largest remainders among parts with a positive weight still below their
+/// cap, equal remainders to the earlier entry. The shares sum exactly to `total`.
+///
+/// Requires `0 <= total <=` the caps of the parts with a positive weight, and non-negative
+/// weights; `None` on overflow. A zero weight sum gives all zeros.
+pub(crate) fn allocate_capped(total: i64, weights: &[i128], caps: &[i64]) -> Option<Vec<i64>> {
+    debug_assert_eq!(weights.len(), caps.len());
+    let sum = weights.iter().try_fold(0i128, |sum, w| sum.checked_add(*w))?;
+    if sum <= 0 {
+        return Some(vec![0; weights.len()]);
+    }
+    let total = i128::from(total);
+    let mut shares: Vec<i128> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let exact = total.checked_mul(*w)?;
+        shares.push((exact / sum).min(i128::from(caps[i])));
+        if *w > 0 {
+            remainders.push((exact % sum, i));
+        }
+    }
+    let mut left = total - shares.iter().sum::<i128>();
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // One pass gives every leftover when no share was capped; a capped share's leftover goes
+    // round again, and the caps hold at least `total`, so the loop ends.
+    while left > 0 {
+        let before = left;
+        for (_, i) in &remainders {
+            if left == 0 {
+                break;
+            }
+            if shares[*i] < i128::from(caps[*i]) {
+                shares[*i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            return None;
+        }
+    }
+    // Each share is at most its cap, an i64.
+    Some(shares.into_iter().map(|s| s as i64).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -141,6 +187,25 @@ mod tests {
     fn largest_remainder_ties_go_to_the_earlier_entry() {
         assert_eq!(allocate(100, &[333, 333, 333]), vec![34, 33, 33]);
         assert_eq!(allocate(1, &[5, 5]), vec![1, 0]);
+    }
+
+    #[test]
+    fn capped_allocation_is_allocate_when_no_cap_binds() {
+        assert_eq!(
+            allocate_capped(1000, &[1000, 2000, 3000], &[1000, 2000, 3000]),
+            Some(vec![167, 333, 500])
+        );
+        assert_eq!(allocate_capped(100, &[333, 333, 333], &[100, 100, 100]), Some(vec![34, 33, 33]));
+        assert_eq!(allocate_capped(5, &[0, 0], &[5, 5]), Some(vec![0, 0]));
+    }
+
+    #[test]
+    fn capped_allocation_hands_a_capped_leftover_on() {
+        // 101 over parts 100, 0.3, 0.3 (x 10): the first part's remainder is the largest,
+        // but it is at its cap of 100, so the leftover goes to the next.
+        assert_eq!(allocate_capped(101, &[1000, 3, 3], &[100, 1, 1]), Some(vec![100, 1, 0]));
+        // A part of zero weight takes nothing, even with room.
+        assert_eq!(allocate_capped(3, &[10, 0, 10], &[1, 9, 2]), Some(vec![1, 0, 2]));
     }
 
     #[test]

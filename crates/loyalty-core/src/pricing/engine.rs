@@ -27,13 +27,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::arith::{allocate, Rate};
+use super::arith::{allocate, allocate_capped, Rate};
 use super::fenwick::FreeSet;
 use super::{PricingError, UnitAssignment, MAX_UNITS};
 use crate::basket::{Basket, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
 use crate::ids::{LineId, OfferId, ProductId};
 use crate::money::Money;
-use crate::offer::{Discount, Offer, OfferKind, Scope, VendorDiscount};
+use crate::offer::{
+    Discount, Offer, OfferKind, ProgressiveCount, ProgressiveMode, Scope, Tier, VendorDiscount,
+};
 
 const WAITING: &str = "waiting for the customer to confirm it";
 const NO_MATCH: &str = "no matching products in the basket";
@@ -51,6 +53,71 @@ struct Unit {
     line: usize,
     worth: i64,
     taken: Option<usize>,
+}
+
+/// A progressive discount's percentage by rank, in exact integers: rank n (from 1) gets the tier
+/// with the highest `min_units` at most n (equal `min_units`: the higher percentage), nothing
+/// below every tier. `den` stands for 100 %.
+struct Schedule {
+    /// Distinct `min_units`, ascending, and the percentage from each on.
+    starts: Vec<u64>,
+    percents: Vec<i128>,
+    den: i128,
+}
+
+impl Schedule {
+    /// `None` when a percentage is too precise to represent.
+    fn new(tiers: &[Tier]) -> Option<Schedule> {
+        let scale = tiers.iter().map(|t| t.percent.normalize().scale()).max().unwrap_or(0);
+        let mut by_start: BTreeMap<u64, i128> = BTreeMap::new();
+        for tier in tiers {
+            let p = tier.percent.normalize();
+            let scaled = p.mantissa().checked_mul(10i128.checked_pow(scale - p.scale())?)?;
+            let percent = by_start.entry(u64::from(tier.min_units)).or_insert(scaled);
+            *percent = (*percent).max(scaled);
+        }
+        let den = 10i128.checked_pow(scale)?.checked_mul(100)?;
+        let (starts, percents) = by_start.into_iter().unzip();
+        Some(Schedule { starts, percents, den })
+    }
+
+    /// The percentage of rank `n`.
+    fn at(&self, n: u64) -> i128 {
+        match self.starts.partition_point(|s| *s <= n) {
+            0 => 0,
+            k => self.percents[k - 1],
+        }
+    }
+
+    /// The sum of the percentages of ranks `first..=last`, one tier range at a time; `None` on
+    /// overflow.
+    fn sum(&self, first: u64, last: u64) -> Option<i128> {
+        let mut sum = 0i128;
+        let mut lo = first;
+        let mut k = self.starts.partition_point(|s| *s <= first);
+        if k == 0 {
+            // Ranks below every tier get nothing.
+            match self.starts.first() {
+                Some(&start) => (lo, k) = (start, 1),
+                None => return Some(0),
+            }
+        }
+        while lo <= last {
+            let end = self.starts.get(k).map_or(last, |next| (next - 1).min(last));
+            sum = sum.checked_add(self.percents[k - 1].checked_mul(i128::from(end - lo + 1))?)?;
+            (lo, k) = (end + 1, k + 1);
+        }
+        Some(sum)
+    }
+
+    /// True when some rank in `1..=count` gets a positive percentage.
+    fn any_positive(&self, count: u64) -> bool {
+        (0..self.starts.len()).any(|k| {
+            let from = self.starts[k].max(1);
+            let to = self.starts.get(k + 1).map_or(count, |next| (next - 1).min(count));
+            self.percents[k] > 0 && from <= to
+        })
+    }
 }
 
 /// What a coupon takes off, in exact terms.
@@ -747,26 +814,36 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Rule 6: the tier reached by the count of qualifying units left applies to all of them.
+    /// Rule 6: the tier reached by the count of qualifying units (or products) left applies to
+    /// all of them, or, under `marginal_unit`, rank n gets the tier reached at n.
     fn progressive(&mut self) -> Result<(), PricingError> {
         for oi in 0..self.offers.len() {
             let offer = self.offers[oi];
-            let OfferKind::ProgressiveDiscount { tiers, products } = &offer.kind else { continue };
+            let OfferKind::ProgressiveDiscount { tiers, products, count: counted, mode } = &offer.kind else {
+                continue;
+            };
             if let Some(reason) = self.unusable(oi) {
                 self.refuse(oi, reason);
                 continue;
             }
-            let products = self.products(products);
+            let mut products = self.products(products);
             if !self.any_units(&products) {
                 self.refuse(oi, NO_MATCH);
                 continue;
             }
             // Qualifying units: free of any discount, whatever their worth.
-            let count: usize = products.iter().map(|p| self.products[*p].free).sum();
-            if count == 0 {
+            let units: usize = products.iter().map(|p| self.products[*p].free).sum();
+            if units == 0 {
                 self.refuse(oi, NO_UNITS_LEFT);
                 continue;
             }
+            // Products with a qualifying unit, in order of first appearance: the order of ranks.
+            products.retain(|p| self.products[*p].free > 0);
+            products.sort_unstable();
+            let (count, counting) = match counted {
+                ProgressiveCount::Units => (units, "units of its products"),
+                ProgressiveCount::Lines => (products.len(), "of its products"),
+            };
             self.work += tiers.len() as u64;
             let reached = tiers
                 .iter()
@@ -775,13 +852,17 @@ impl<'a> Engine<'a> {
             let Some(tier) = reached else {
                 let reason = match tiers.iter().map(|t| t.min_units).min() {
                     Some(lowest) => {
-                        format!("needs {lowest} units of its products for a tier, the basket has {count}")
+                        format!("needs {lowest} {counting} for a tier, the basket has {count}")
                     }
                     None => "it has no tiers".to_string(),
                 };
                 self.refuse(oi, reason);
                 continue;
             };
+            if *mode == ProgressiveMode::MarginalUnit {
+                self.marginal(oi, &products, *counted, count)?;
+                continue;
+            }
             let amount = Amount::Percent(percent_rate(offer, "tiers", tier.percent)?);
             let discount = amount.on(self.free_worth_of(&products)?, offer)?;
             if discount == 0 {
@@ -791,6 +872,83 @@ impl<'a> Engine<'a> {
             let lines = self.lines_with_free(&products, false);
             let units = self.free_units_of(&lines, false);
             self.give(oi, &units, discount);
+        }
+        Ok(())
+    }
+
+    /// Rule 6 under `marginal_unit`, for `products` (those with a free unit, in order of first
+    /// appearance) reaching `count`: rank n gets the tier reached at n. Counting units, the ranks
+    /// run over each product's free units in line order, product after product; counting
+    /// lines, product n is rank n for all its free units. The exact discount is summed tier
+    /// range by tier range, never unit by unit, rounded half-up once, and spread over the lines
+    /// in proportion to their exact parts (capped at what is free on each).
+    fn marginal(
+        &mut self,
+        oi: usize,
+        products: &[usize],
+        counted: ProgressiveCount,
+        count: usize,
+    ) -> Result<(), PricingError> {
+        let offer = self.offers[oi];
+        let OfferKind::ProgressiveDiscount { tiers, .. } = &offer.kind else { return Ok(()) };
+        let too_large = || overflow_at(offer, "tiers");
+        let schedule = Schedule::new(tiers).ok_or_else(too_large)?;
+        // (line, its exact discount in units of 1/den of a minor unit), lines in line order.
+        let mut parts: Vec<(usize, i128)> = Vec::new();
+        let mut before = 0u64;
+        for (n, &p) in products.iter().enumerate() {
+            self.work += self.lines_of(p).len() as u64;
+            for &l in self.lines_of(p) {
+                let line = &self.lines[l];
+                if line.free == 0 {
+                    continue;
+                }
+                let exact = match counted {
+                    ProgressiveCount::Lines => {
+                        schedule.at(n as u64 + 1).checked_mul(i128::from(line.free_worth))
+                    }
+                    ProgressiveCount::Units => {
+                        // Whole units are worth the unit price; a free partial unit is the last.
+                        let last = &self.units[line.end - 1];
+                        let partial =
+                            !self.basket.lines[l].quantity.fract().is_zero() && last.taken.is_none();
+                        let free = line.free as u64;
+                        let whole = free - u64::from(partial);
+                        let price = i128::from(self.basket.lines[l].unit_price.minor);
+                        let mut exact =
+                            schedule.sum(before + 1, before + whole).and_then(|s| s.checked_mul(price));
+                        if partial {
+                            let tail = schedule.at(before + free).checked_mul(i128::from(last.worth));
+                            exact = exact.zip(tail).and_then(|(a, b)| a.checked_add(b));
+                        }
+                        before += free;
+                        exact
+                    }
+                };
+                parts.push((l, exact.ok_or_else(too_large)?));
+            }
+        }
+        parts.sort_unstable_by_key(|(l, _)| *l);
+        self.work += parts.len() as u64;
+        let exact = parts.iter().try_fold(0i128, |sum, (_, e)| sum.checked_add(*e)).ok_or_else(too_large)?;
+        let den = schedule.den;
+        let rounded =
+            exact.checked_mul(2).and_then(|e| e.checked_add(den)).ok_or_else(too_large)? / (2 * den);
+        let discount = i64::try_from(rounded).map_err(|_| too_large())?;
+        if discount == 0 {
+            let reason = if schedule.any_positive(count as u64) { ROUNDS_TO_ZERO } else { ZERO_DISCOUNT };
+            self.refuse(oi, reason);
+            return Ok(());
+        }
+        let weights: Vec<i128> = parts.iter().map(|(_, e)| *e).collect();
+        let caps: Vec<i64> = parts.iter().map(|(l, _)| self.lines[*l].free_worth).collect();
+        let shares = allocate_capped(discount, &weights, &caps).ok_or_else(too_large)?;
+        let lines: Vec<usize> = parts.iter().map(|(l, _)| *l).collect();
+        for u in self.free_units_of(&lines, false) {
+            self.take(u, oi);
+        }
+        for (l, share) in lines.into_iter().zip(shares) {
+            self.credit(l, oi, share);
         }
         Ok(())
     }
@@ -1213,7 +1371,7 @@ mod tests {
         Percent { value: i64, scale: u32, on: Vec<usize> },
         Fixed { minor: i64, on: Vec<usize> },
         Stamp { required: u32, collected: u32, restartable: bool, on: Vec<usize> },
-        Progressive { tiers: Vec<(u32, i64)>, on: Vec<usize> },
+        Progressive { tiers: Vec<(u32, i64)>, on: Vec<usize>, lines: bool, marginal: bool },
         FreeShipping { on: Vec<usize> },
         Reward { discount: Option<(bool, i64)> },
         Vendor { discount: Option<(i64, Vec<(usize, i64)>)> },
@@ -1240,8 +1398,8 @@ mod tests {
             3 => (1u32..=4, 0u32..=4, any::<bool>(), listed()).prop_map(|(required, c, restartable, on)| {
                 Spec::Stamp { required, collected: c.min(required), restartable, on }
             }),
-            2 => (proptest::collection::vec((0u32..=5, 0i64..=10_000), 0..=3), listed())
-                .prop_map(|(tiers, on)| Spec::Progressive { tiers, on }),
+            2 => (proptest::collection::vec((0u32..=5, 0i64..=10_000), 0..=3), listed(), any::<bool>(), any::<bool>())
+                .prop_map(|(tiers, on, lines, marginal)| Spec::Progressive { tiers, on, lines, marginal }),
             1 => listed().prop_map(|on| Spec::FreeShipping { on }),
             1 => proptest::option::of((any::<bool>(), 0i64..=5_000)).prop_map(|discount| Spec::Reward { discount }),
             2 => proptest::option::of((0i64..=5_000, vendor_lines)).prop_map(|discount| Spec::Vendor { discount }),
@@ -1267,12 +1425,14 @@ mod tests {
                 restartable: *restartable,
                 products: products(on),
             }),
-            Spec::Progressive { tiers, on } => OfferKind::ProgressiveDiscount {
+            Spec::Progressive { tiers, on, lines, marginal } => OfferKind::ProgressiveDiscount {
                 tiers: tiers
                     .iter()
                     .map(|(m, h)| Tier { min_units: *m, percent: Decimal::new(*h, 2) })
                     .collect(),
                 products: products(on),
+                count: if *lines { ProgressiveCount::Lines } else { ProgressiveCount::Units },
+                mode: if *marginal { ProgressiveMode::MarginalUnit } else { ProgressiveMode::AllUnits },
             },
             Spec::FreeShipping { on } => {
                 OfferKind::Coupon { discount: Discount::FreeShipping, scope: scope(on) }

@@ -22,8 +22,6 @@
 //! assert!(err.to_string().contains("unknown field `colour`"));
 //! ```
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -33,7 +31,7 @@ use super::{price, PricingError};
 use crate::basket::{Basket, Line, PricedBasket};
 use crate::ids::{OfferId, ProductId};
 use crate::money::{Currency, Money};
-use crate::offer::{Discount, Offer, OfferKind, Scope, StampCard, Tier};
+use crate::offer::{Discount, Offer, OfferKind, ProgressiveCount, ProgressiveMode, Scope, StampCard, Tier};
 
 /// A parsed pricing request: the arguments of [`price`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +127,8 @@ struct WireOffer {
     collected: Option<u32>,
     restartable: Option<bool>,
     tiers: Option<Vec<WireTier>>,
+    count: Option<String>,
+    mode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -165,7 +165,8 @@ fn read_json(text: &str) -> Result<WireInput, InputError> {
 /// [`InputError::Field`] for a value of the wrong JSON type or range (named by its path,
 /// `lines[0].quantity`) and for a bad value: unknown currency, malformed amount or
 /// quantity, an amount with more decimals than the currency has, a coupon with both or neither
-/// of `percent` and `fixed`, a field that does not belong to the offer's type, a bad time.
+/// of `percent` and `fixed`, a field that does not belong to the offer's type, a bad time,
+/// a progressive `count` or `mode` this format does not know.
 /// Business rules (negative prices, percent range, duplicate ids) are checked by
 /// [`price`].
 pub fn parse_input(text: &str) -> Result<PriceRequest, InputError> {
@@ -212,11 +213,13 @@ fn convert_offer(i: usize, o: WireOffer, currency: Currency) -> Result<Offer, In
         ("collected", o.collected.is_some()),
         ("restartable", o.restartable.is_some()),
         ("tiers", o.tiers.is_some()),
+        ("count", o.count.is_some()),
+        ("mode", o.mode.is_some()),
     ];
     let allowed: &[&str] = match o.kind.as_str() {
         "coupon" => &["percent", "fixed"],
         "stamp_card" => &["required", "collected", "restartable"],
-        "progressive" => &["tiers"],
+        "progressive" => &["tiers", "count", "mode"],
         other => {
             return Err(InputError::field(
                 at("type"),
@@ -280,9 +283,31 @@ fn convert_offer(i: usize, o: WireOffer, currency: Currency) -> Result<Offer, In
                     })
                 })
                 .collect::<Result<Vec<_>, InputError>>()?;
+            let count = match o.count.as_deref() {
+                None | Some("units") => ProgressiveCount::Units,
+                Some("lines") => ProgressiveCount::Lines,
+                Some(other) => {
+                    return Err(InputError::field(
+                        at("count"),
+                        format!("unknown count {other:?}, expected units or lines{ctx}"),
+                    ))
+                }
+            };
+            let mode = match o.mode.as_deref() {
+                None | Some("all_units") => ProgressiveMode::AllUnits,
+                Some("marginal_unit") => ProgressiveMode::MarginalUnit,
+                Some(other) => {
+                    return Err(InputError::field(
+                        at("mode"),
+                        format!("unknown mode {other:?}, expected all_units or marginal_unit{ctx}"),
+                    ))
+                }
+            };
             OfferKind::ProgressiveDiscount {
                 tiers,
                 products: products(Some(o.products.ok_or_else(|| missing("products"))?)),
+                count,
+                mode,
             }
         }
     };
@@ -296,7 +321,7 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.is_empty() || text.trim() != text || text.contains(['e', 'E', '_']) {
         return None;
     }
-    Decimal::from_str(text).ok()
+    crate::money::parse_exact(text)
 }
 
 fn parse_time(path: &str, text: &str, ctx: &str) -> Result<DateTime<Utc>, InputError> {

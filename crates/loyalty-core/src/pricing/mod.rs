@@ -50,7 +50,11 @@
 //!      every unit it could cover, in proportion to worth, capped at the unit); ties go to the
 //!      smaller offer id. A fixed coupon then gives its amount once, capped at the units it won.
 //!   3. progressive discounts, in offer id order: the highest tier reached by the count of
-//!      qualifying units left applies to all of them.
+//!      qualifying units left (`count = lines`: of the offer's products with such a unit)
+//!      applies to all of them; under `mode = marginal_unit`, rank n gets the tier reached at
+//!      n instead, units (or products) ranked by their product's first line in the basket, a
+//!      product's units in line order, its exact discount rounded once for the offer and
+//!      spread over lines in proportion to their exact parts.
 //!   4. basket coupons, only when confirmed, in confirmation order, over every unit left.
 //! - **Rounding.** A percentage over several units is computed on their total, rounded half-up
 //!   once, and spread over lines in proportion to their eligible amounts by largest remainder

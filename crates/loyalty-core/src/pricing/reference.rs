@@ -1,7 +1,8 @@
 //! The engine as it was before issue 17 (commit 0d32fb3), kept as the oracle of the fast engine:
 //! it walks every unit for every offer and assigns product coupons again after each drop, which
 //! is slow but plainly follows the rules. `engine::tests` checks that both give the same result
-//! on random baskets. Only this header and `validate` (shared with the engine) differ from it.
+//! on random baskets. Only this header, `validate` (shared with the engine) and the progressive
+//! discount's `count` and `mode` (added later, walked unit by unit like the rest) differ from it.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -9,13 +10,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::arith::{allocate, Rate};
+use super::arith::{allocate, allocate_capped, Rate};
 use super::engine::validate;
 use super::{PricingError, UnitAssignment, MAX_UNITS};
 use crate::basket::{Basket, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
 use crate::ids::{OfferId, ProductId};
 use crate::money::Money;
-use crate::offer::{Discount, Offer, OfferKind, Scope, VendorDiscount};
+use crate::offer::{Discount, Offer, OfferKind, ProgressiveCount, ProgressiveMode, Scope, VendorDiscount};
 
 const WAITING: &str = "waiting for the customer to confirm it";
 const NO_MATCH: &str = "no matching products in the basket";
@@ -335,11 +336,14 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Rule 6: the tier reached by the count of qualifying units left applies to all of them.
+    /// Rule 6: the tier reached by the count of qualifying units (or products) left applies to
+    /// all of them, or, under `marginal_unit`, rank n gets the tier reached at n.
     fn progressive(&mut self) -> Result<(), PricingError> {
         for oi in 0..self.offers.len() {
             let offer = self.offers[oi];
-            let OfferKind::ProgressiveDiscount { tiers, products } = &offer.kind else { continue };
+            let OfferKind::ProgressiveDiscount { tiers, products, count: counted, mode } = &offer.kind else {
+                continue;
+            };
             if let Some(reason) = self.unusable(oi) {
                 self.refuse(oi, reason);
                 continue;
@@ -353,7 +357,11 @@ impl Engine<'_> {
                 self.refuse(oi, NO_UNITS_LEFT);
                 continue;
             }
-            let count = qualifying.len();
+            let distinct: BTreeSet<&ProductId> = qualifying.iter().map(|u| self.product_of(*u)).collect();
+            let (count, counting) = match counted {
+                ProgressiveCount::Units => (qualifying.len(), "units of its products"),
+                ProgressiveCount::Lines => (distinct.len(), "of its products"),
+            };
             let reached = tiers
                 .iter()
                 .filter(|t| usize::try_from(t.min_units).is_ok_and(|m| m <= count))
@@ -361,13 +369,17 @@ impl Engine<'_> {
             let Some(tier) = reached else {
                 let reason = match tiers.iter().map(|t| t.min_units).min() {
                     Some(lowest) => {
-                        format!("needs {lowest} units of its products for a tier, the basket has {count}")
+                        format!("needs {lowest} {counting} for a tier, the basket has {count}")
                     }
                     None => "it has no tiers".to_string(),
                 };
                 self.refuse(oi, reason);
                 continue;
             };
+            if *mode == ProgressiveMode::MarginalUnit {
+                self.marginal(oi, qualifying, *counted, count)?;
+                continue;
+            }
             let amount = Amount::Percent(percent_rate(offer, "tiers", tier.percent)?);
             let discount = amount.on(self.worth_of(&qualifying)?, offer)?;
             if discount == 0 {
@@ -375,6 +387,79 @@ impl Engine<'_> {
                 continue;
             }
             self.give(oi, &qualifying, discount);
+        }
+        Ok(())
+    }
+
+    /// Rule 6 under `marginal_unit`, unit by unit: the qualifying units ordered by their
+    /// product's first line in the basket (a product's units in line order), unit n (or every
+    /// unit of the n-th product, counting lines) at the tier reached at n; the exact sum rounded
+    /// half-up once and spread over lines in proportion to their exact parts.
+    fn marginal(
+        &mut self,
+        oi: usize,
+        mut qualifying: Vec<usize>,
+        counted: ProgressiveCount,
+        count: usize,
+    ) -> Result<(), PricingError> {
+        let offer = self.offers[oi];
+        let OfferKind::ProgressiveDiscount { tiers, .. } = &offer.kind else { return Ok(()) };
+        let too_large = || overflow_at(offer, "tiers");
+        // Every percentage as an integer number of 1/10^scale percent.
+        let scale = tiers.iter().map(|t| t.percent.normalize().scale()).max().unwrap_or(0);
+        let factor = 10i128.checked_pow(scale).ok_or_else(too_large)?;
+        let percent_at = |n: usize| -> Option<i128> {
+            let tier = tiers
+                .iter()
+                .filter(|t| usize::try_from(t.min_units).is_ok_and(|m| m <= n))
+                .max_by(|a, b| a.min_units.cmp(&b.min_units).then(a.percent.cmp(&b.percent)));
+            let Some(tier) = tier else { return Some(0) };
+            let p = tier.percent.normalize();
+            p.mantissa().checked_mul(10i128.checked_pow(scale - p.scale())?)
+        };
+        let first_line = |p: &ProductId| self.basket.lines.iter().position(|l| &l.product_id == p);
+        qualifying.sort_by_key(|u| (first_line(self.product_of(*u)), *u));
+        let mut exact: BTreeMap<usize, i128> = BTreeMap::new();
+        let mut product_rank = 0;
+        for (i, &u) in qualifying.iter().enumerate() {
+            if i == 0 || self.product_of(u) != self.product_of(qualifying[i - 1]) {
+                product_rank += 1;
+            }
+            let rank = match counted {
+                ProgressiveCount::Units => i + 1,
+                ProgressiveCount::Lines => product_rank,
+            };
+            let part = percent_at(rank).and_then(|p| p.checked_mul(i128::from(self.units[u].worth)));
+            let entry = exact.entry(self.units[u].line).or_default();
+            *entry = part.and_then(|p| entry.checked_add(p)).ok_or_else(too_large)?;
+        }
+        let total = exact.values().try_fold(0i128, |sum, e| sum.checked_add(*e)).ok_or_else(too_large)?;
+        let den = factor * 100;
+        // Half-up: the exact amount plus one half, truncated.
+        let discount = i64::try_from((2 * total + den) / (2 * den)).map_err(|_| too_large())?;
+        if discount == 0 {
+            let positive = (1..=count).any(|n| percent_at(n).is_some_and(|p| p > 0));
+            self.refuse(oi, if positive { ROUNDS_TO_ZERO } else { ZERO_DISCOUNT });
+            return Ok(());
+        }
+        let mut caps: BTreeMap<usize, i64> = BTreeMap::new();
+        for &u in &qualifying {
+            *caps.entry(self.units[u].line).or_default() += self.units[u].worth;
+        }
+        let weights: Vec<i128> = exact.values().copied().collect();
+        let caps: Vec<i64> = caps.values().copied().collect();
+        let shares = allocate_capped(discount, &weights, &caps).ok_or_else(too_large)?;
+        for &u in &qualifying {
+            let unit = &mut self.units[u];
+            debug_assert!(unit.taken.is_none(), "a unit carries one discount at most");
+            unit.taken = Some(oi);
+        }
+        for (line, share) in exact.keys().zip(shares) {
+            let entries = &mut self.given[*line];
+            match entries.iter_mut().find(|(o, _)| *o == oi) {
+                Some((_, sum)) => *sum += share,
+                None => entries.push((oi, share)),
+            }
         }
         Ok(())
     }

@@ -123,6 +123,8 @@ pub fn mixed_offers(n: usize) -> (Vec<Offer>, Vec<OfferId>) {
                         Tier { min_units: 4, percent: Decimal::from(20) },
                     ],
                     products: vec![product.into()],
+                    count: Default::default(),
+                    mode: Default::default(),
                 },
             ),
             _ => Offer::new(

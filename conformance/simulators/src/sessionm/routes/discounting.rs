@@ -89,7 +89,7 @@ fn evaluate(
     if !offer.store_ok(&rq.store_id) {
         return Err(PosError::new(code::OFFER_NOT_APPLICABLE, "The offer is not valid at this store."));
     }
-    let computed = offer.compute(&txn.items);
+    let computed = offer.compute(&txn.items, rq.dp());
     if computed.amount.is_zero() {
         return Err(PosError::new(code::OFFER_NOT_APPLICABLE, "The offer gives no discount on this basket."));
     }

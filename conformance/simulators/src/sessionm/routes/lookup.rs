@@ -102,7 +102,7 @@ pub(crate) fn lookup(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
                 UoState::Locked { stack_order, .. } => Some(*stack_order),
                 _ => None,
             };
-            let d = uo.discount_json(offer, &offer.compute(&b.items), status, stack, now);
+            let d = uo.discount_json(offer, &offer.compute(&b.items, rq.dp()), status, stack, now);
             if let Some(o) = entry.as_object_mut() {
                 o.insert("discount".into(), d);
             }

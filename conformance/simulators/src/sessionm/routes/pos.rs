@@ -15,6 +15,7 @@ use super::{basic_is, error_body, json_content_type, json_resp, unauthorized, Re
 use crate::sessionm::{
     demo,
     input::{Check, FieldErrors, Obj},
+    model::exponent,
     names::{self, code},
     settings::{PosErrorStatus, SessionmSettings},
     state::{Inner, Replay},
@@ -34,6 +35,11 @@ pub(crate) struct PosReq<'a> {
 impl PosReq<'_> {
     pub fn check(&self) -> Check {
         Check::new(self.settings.unknown_fields)
+    }
+
+    /// Decimals of the store currency's minor unit: what computed amounts are rounded to.
+    pub fn dp(&self) -> u32 {
+        exponent(&self.settings.store_currency)
     }
 }
 

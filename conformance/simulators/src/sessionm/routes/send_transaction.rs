@@ -77,7 +77,7 @@ pub(crate) fn send(inner: &mut Inner, rq: &PosReq<'_>) -> PosResult {
         return Err(PosError::new(code::VALIDATION, "modified_time is required."));
     };
 
-    let findings = totals_findings(&txn);
+    let findings = totals_findings(&txn, rq.dp());
     // §7.6 [I], §8.3: mismatched totals warn, or refuse with the setting.
     if !findings.is_empty() && rq.settings.mismatched_totals == TotalsMismatch::Reject {
         return Err(PosError::new(code::TOTALS_MISMATCH, findings.join("; ")));
