@@ -231,7 +231,7 @@ impl IdosellAdapter {
                     .with_message(format!(
                         "faultCode {}: nothing found for the line: {}",
                         r.fault_code,
-                        loyalty_http::excerpt(&r.fault_string)
+                        crate::error::fault_text(&r.fault_string)
                     )),
                 _ => crate::error::fault_error(faults, PROVIDER, op, r.fault_code, &r.fault_string),
             };

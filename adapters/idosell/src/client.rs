@@ -124,6 +124,9 @@ impl IdosellClient {
                 );
                 Ok(envelope.with(&fields))
             })
+            // The session key is redacted by the transport (it is the body token); the
+            // dropshipping key it cannot see.
+            .secret(&self.dropshipping_key)
             .retry(retry);
         for (k, v) in query {
             call = call.query(k, v);

@@ -26,9 +26,15 @@
 //! | 408, 5xx without a fault | `Unavailable` | yes (not 501) | unknown |
 //! | 404, 405 (a gate path or method that is not there: fix the names table) | `Protocol` | no | rejected before acting |
 //! | other | `Protocol` | no | unknown |
+//!
+//! Vendor text (a fault's `faultstring`, an `errors` block's `faultString`) is quoted through
+//! [`fault_text`]: a gate may echo the `authenticate` block it refused, so every run of 40 or
+//! more hex digits (the daily `systemKey`, the password digest) becomes `[redacted]` before the
+//! text is cut. The session and dropshipping keys the call carried are replaced by the
+//! transport before this classifier reads the reply.
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
-use loyalty_http::{excerpt, parse_retry_after, ClassifyInput};
+use loyalty_http::{excerpt, parse_retry_after, ClassifyInput, REDACTED};
 
 use crate::names::{FaultClass, FaultCodes};
 use crate::wire::xml::{scan_errors, Scan};
@@ -64,8 +70,8 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
         return Some(
             new(ErrorKind::Protocol)
                 .with_effect(fault_effect(code, text))
-                .with_vendor_code(excerpt(code))
-                .with_message(format!("SOAP Fault (HTTP {status}): {}", excerpt(text))),
+                .with_vendor_code(fault_text(code))
+                .with_message(format!("SOAP Fault (HTTP {status}): {}", fault_text(text))),
         );
     }
     match status {
@@ -114,16 +120,42 @@ pub fn classify_with(faults: &FaultCodes, input: &ClassifyInput<'_>) -> Option<E
         Err(reason) => Some(
             new(ErrorKind::Protocol)
                 .with_effect(WriteEffect::Unknown)
-                .with_message(format!("unreadable reply: {}", excerpt(&reason))),
+                .with_message(format!("unreadable reply: {}", fault_text(&reason))),
         ),
     }
 }
 
+/// Vendor text as an error quotes it: every run of 40 or more hex digits (a `systemKey`, the
+/// password digest, the date and digest the key is hashed from) replaced by `[redacted]`, then
+/// cut by [`excerpt`].
+pub fn fault_text(text: &str) -> String {
+    const KEY_DIGITS: usize = 40;
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0..0;
+    let flush = |out: &mut String, run: &std::ops::Range<usize>| {
+        out.push_str(if run.len() >= KEY_DIGITS { REDACTED } else { &text[run.clone()] });
+    };
+    for (at, c) in text.char_indices() {
+        if c.is_ascii_hexdigit() {
+            if run.is_empty() {
+                run = at..at;
+            }
+            run.end = at + 1;
+        } else {
+            flush(&mut out, &run);
+            run = 0..0;
+            out.push(c);
+        }
+    }
+    flush(&mut out, &run);
+    excerpt(&out)
+}
+
 /// The error of a non-zero `faultCode` by its class (top-level or per item); the vendor code
-/// is the number, the message the scrubbed `faultString`.
+/// is the number, the message the `faultString` as [`fault_text`] quotes it.
 pub fn fault_error(faults: &FaultCodes, provider: &str, operation: &str, code: i64, text: &str) -> Error {
     let new = |kind: ErrorKind| Error::new(kind, provider, operation);
-    let text = excerpt(text);
+    let text = fault_text(text);
     let err = match faults.class(code) {
         // The session class stays `Unauthorized`, not DESIGN's `Expired` (session): the kind
         // is what makes the transport drop the session and replay once with a fresh login,
@@ -355,5 +387,22 @@ mod tests {
         let long = "x".repeat(1000);
         let err = run(&FaultCodes::default(), &row("", 200, reply(7, &long), None)).unwrap();
         assert!(err.message().len() < 300, "{}", err.message().len());
+    }
+
+    #[test]
+    fn a_quoted_key_or_digest_in_fault_text_is_redacted() {
+        let key = "c191b89132502577a63cfa7517dfa5380f6441c4";
+        let text =
+            format!("bad <systemKey>{}</systemKey> from 20240315{key}; order 12345 ok", key.to_uppercase());
+        assert_eq!(
+            fault_text(&text),
+            "bad <systemKey>[redacted]</systemKey> from [redacted]; order 12345 ok"
+        );
+        let fault = format!("<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode><faultstring>cannot handle {key}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>");
+        for body in [fault, reply(1, &format!("login refused for {key}"))] {
+            let err = run(&FaultCodes::default(), &row("", 200, body, None)).unwrap();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(key) && shown.contains("[redacted]"), "{shown}");
+        }
     }
 }

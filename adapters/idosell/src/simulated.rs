@@ -134,7 +134,8 @@ pub async fn start_with(settings: IdosellSettings, clock: SimClock) -> Result<Si
 }
 
 /// The adapter's names table from the simulator's settings: the same gate paths, methods,
-/// actions, namespaces, results keys, element names and fault numbers.
+/// actions, namespaces, results keys, element names, fault numbers, dispatched statuses and
+/// webhook names (headers, signature prefix, event).
 pub fn names_of(settings: &IdosellSettings) -> Names {
     let sim = &settings.names;
     let mut names = Names::default();
@@ -166,6 +167,12 @@ pub fn names_of(settings: &IdosellSettings) -> Names {
     names.shop_order_reference = sim.shop_order_reference.clone();
     names.results_page = sim.results_page.clone();
     names.results_limit = sim.results_limit.clone();
+    names.dispatched_statuses = sim.dispatched_statuses().into_iter().map(String::from).collect();
+    let w = &sim.webhook;
+    names.webhook.event_id_header = w.event_id_header.clone();
+    names.webhook.signature_header = w.signature_header.clone();
+    names.webhook.signature_prefix = w.signature_prefix.clone();
+    names.webhook.dispatched_event = w.dispatched_event.clone();
     let f = &sim.faults;
     let faults = &mut names.faults;
     for (ours, theirs) in [

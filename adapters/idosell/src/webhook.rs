@@ -67,6 +67,32 @@ fn hex_bytes(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
+/// Refuses a JSON body with a number too large for the double it would be read through
+/// (above 2^53 a `1.23e29` order id would come out as another id): ids are read as text, so a
+/// wholesaler that sends them as numbers must keep them exact. XML bodies carry text only.
+fn refuse_imprecise_numbers(body: &[u8]) -> Result<(), Error> {
+    fn exact(v: &serde_json::Value) -> bool {
+        match v {
+            // Integers up to 64 bits are kept exactly; a double is exact below 2^53.
+            serde_json::Value::Number(n) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.abs() < 9_007_199_254_740_992.0)
+            }
+            serde_json::Value::Array(a) => a.iter().all(exact),
+            serde_json::Value::Object(o) => o.values().all(exact),
+            _ => true,
+        }
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return Ok(());
+    }
+    // A body that is no JSON is left to the decoder, which says why.
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) if !exact(&v) => Err(Error::new(ErrorKind::Protocol, PROVIDER, OPERATION)
+            .with_message("a number in the notice is too large to read exactly; send ids as strings")),
+        _ => Ok(()),
+    }
+}
+
 /// Parses and authenticates shipment notices; pure (no I/O, no state), so any web framework
 /// can call it with the request's headers and raw body.
 #[derive(Clone)]
@@ -108,8 +134,11 @@ impl NoticeParser {
     ///
     /// # Errors
     /// `Invalid { field: "body" }` over the size limit; `Unauthorized` for a wrong signature, or
-    /// a missing one under [`SignaturePolicy::Required`]; `Protocol` for a body that is no
-    /// dispatch notice. No error quotes the key or the signature.
+    /// a missing one under [`SignaturePolicy::Required`] (a signature header that is present
+    /// is checked under every policy but `Off`, also when empty or unreadable); `Protocol` for a
+    /// body that is no dispatch notice, for an order id or tracking number with a control
+    /// character, and for a JSON number too large to read exactly. No error quotes the key or
+    /// the signature.
     pub fn parse(&self, request: PushedRequest<'_>) -> Result<ShipmentNotice, Error> {
         if request.body.len() > self.max_bytes {
             return Err(Error::invalid(
@@ -143,7 +172,17 @@ impl NoticeParser {
                 true
             }
         };
+        refuse_imprecise_numbers(request.body)?;
         let n = wire::notice::decode_notice(&self.names, request.body).map_err(|e| e.protocol(OPERATION))?;
+        if let Some(field) = std::iter::once(("orderId", n.order_id.as_str()))
+            .chain(n.shipment_numbers.iter().map(|t| ("shipmentNumbers", t.as_str())))
+            .find_map(|(f, v)| v.chars().any(char::is_control).then_some(f))
+        {
+            // An id or tracking number is handed on and logged: a control character there is
+            // no real value, and XML 1.0 (which the adapter writes) could not carry it either.
+            return Err(Error::new(ErrorKind::Protocol, PROVIDER, OPERATION)
+                .with_message(format!("{field} holds a control character")));
+        }
         if n.event.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(&w.dispatched_event)) {
             return Err(Error::new(ErrorKind::Protocol, PROVIDER, OPERATION).with_message(format!(
                 "event is {:?}, not {}",
@@ -170,15 +209,20 @@ pub mod receiver {
     use axum::http::{HeaderMap, StatusCode};
     use axum::routing::post;
     use axum::Router;
-    use loyalty_core::{ErrorKind, OrderId, PushedRequest, ShipmentNotice};
+    use loyalty_core::{ErrorKind, PushedRequest, ShipmentNotice};
     use tokio::sync::mpsc;
 
     use super::NoticeParser;
 
     /// Remembers which notices were handed on, so a retried delivery is not handed on twice.
     ///
-    /// A notice is a duplicate when its event id was seen, or when every (order, tracking
-    /// number) pair it reports was (a wholesaler that sends a new event id per retry).
+    /// Duplicates are decided by (order, tracking number) pairs (contract checklist 21): a
+    /// notice is a duplicate when every pair it reports was seen. The event id decides only for
+    /// a notice without tracking numbers (the order id when it has no event id either): it is
+    /// outside the signature, so it must not hide a notice that brings a new tracking number.
+    /// Verified and unverified notices are kept apart: an unsigned notice (which anyone can send
+    /// under [`super::SignaturePolicy::IfPresent`]) never makes a signed one a duplicate, while a
+    /// signed notice does make its unsigned copy one.
     pub trait NoticeLog: Send + Sync {
         /// Records `notice`; true when it is new.
         fn record(&self, notice: &ShipmentNotice) -> bool;
@@ -210,20 +254,40 @@ pub mod receiver {
         }
     }
 
-    fn shipment_key((order, tracking): &(OrderId, String)) -> String {
-        format!("shipment:{}\u{1f}{tracking}", order.as_str())
+    /// The keys a notice is de-duplicated by, without their trust prefix. Each part is length
+    /// prefixed, so no order id or tracking number can forge another pair's key.
+    fn keys(notice: &ShipmentNotice) -> Vec<String> {
+        let order = notice.order_id.as_str();
+        let shipments: Vec<String> = notice
+            .shipment_keys()
+            .iter()
+            .map(|(o, t)| format!("shipment:{}:{}{t}", o.as_str().len(), o.as_str()))
+            .collect();
+        if !shipments.is_empty() {
+            return shipments;
+        }
+        match &notice.event_id {
+            Some(e) => vec![format!("event:{e}")],
+            None => vec![format!("order:{order}")],
+        }
+    }
+
+    fn trusted(key: &str, verified: bool) -> String {
+        format!("{}{key}", if verified { "verified/" } else { "unverified/" })
     }
 
     impl NoticeLog for MemoryNoticeLog {
         fn record(&self, notice: &ShipmentNotice) -> bool {
             let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             let (set, order) = &mut *guard;
-            let event = notice.event_id.as_ref().map(|e| format!("event:{e}"));
-            let shipments: Vec<String> = notice.shipment_keys().iter().map(shipment_key).collect();
-            let seen_event = event.as_ref().is_some_and(|e| set.contains(e));
-            let seen_all = !shipments.is_empty() && shipments.iter().all(|s| set.contains(s));
-            let new = !(seen_event || seen_all);
-            for key in event.into_iter().chain(shipments) {
+            let keys = keys(notice);
+            // A verified key covers an unverified notice; never the other way round.
+            let seen = |k: &String| {
+                set.contains(&trusted(k, true)) || (!notice.verified && set.contains(&trusted(k, false)))
+            };
+            let new = !keys.iter().all(seen);
+            for key in keys {
+                let key = trusted(&key, notice.verified);
                 if set.insert(key.clone()) {
                     order.push_back(key);
                 }
@@ -239,12 +303,7 @@ pub mod receiver {
         fn forget(&self, notice: &ShipmentNotice) {
             let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             let (set, order) = &mut *guard;
-            let keys: Vec<String> = notice
-                .event_id
-                .iter()
-                .map(|e| format!("event:{e}"))
-                .chain(notice.shipment_keys().iter().map(shipment_key))
-                .collect();
+            let keys: Vec<String> = keys(notice).iter().map(|k| trusted(k, notice.verified)).collect();
             set.retain(|k| !keys.contains(k));
             order.retain(|k| !keys.contains(k));
         }
@@ -262,8 +321,8 @@ pub mod receiver {
     /// | Request | Answer |
     /// | --- | --- |
     /// | a new, valid notice | 200; handed on to the channel |
-    /// | a duplicate (same event id, or only shipments already seen) | 200 (so the wholesaler stops retrying); not handed on |
-    /// | a bad or missing (when required) signature | 401 |
+    /// | a duplicate (only (order, tracking number) pairs already seen; see [`NoticeLog`]) | 200 (so the wholesaler stops retrying); not handed on |
+    /// | a bad or missing (when required) signature, or one that is not UTF-8 | 401 |
     /// | a body over the limit | 413 |
     /// | a body that is no notice | 400 |
     /// | the channel is full or closed | 503 (the wholesaler retries later; the notice is not taken for a duplicate then) |
@@ -291,9 +350,11 @@ pub mod receiver {
     }
 
     async fn receive(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {
+        // A value that is not UTF-8 is passed on lossily, not dropped: a signature header must
+        // reach the parser to be refused, never pass for an absent one.
         let headers: Vec<(String, String)> = headers
             .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let notice = match s.parser.parse(PushedRequest::new(&headers, &body)) {
             Ok(n) => n,
@@ -395,6 +456,36 @@ mod tests {
         let e = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, &big)).unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::Invalid { field, .. } if field == "body"));
         for bad in ["", "[]", "{}", "not json", "<x>", r#"{"event":"orderCancelled","orderId":"W-1"}"#] {
+            let e = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, bad.as_bytes())).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Protocol, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_number_too_large_to_read_exactly_is_refused_not_rounded() {
+        let h = headers(None);
+        for bad in [
+            r#"{"orderId":123456789012345678901234567890,"shipmentNumbers":["A"]}"#,
+            r#"{"orderId":"W-1","shipmentNumbers":[1.23e29]}"#,
+        ] {
+            let e = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, bad.as_bytes())).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Protocol, "{bad}");
+        }
+        // Integers that fit 64 bits stay exact.
+        let ok = r#"{"orderId":18446744073709551615,"shipmentNumbers":[9007199254740993]}"#;
+        let n = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, ok.as_bytes())).unwrap();
+        assert_eq!(n.order_id.as_str(), "18446744073709551615");
+        assert_eq!(n.tracking_numbers, ["9007199254740993"]);
+    }
+
+    #[test]
+    fn control_characters_in_ids_and_tracking_numbers_are_refused() {
+        let h = headers(None);
+        for bad in [
+            r#"{"orderId":"W-1\n\u001b[31mFAKE","shipmentNumbers":["A"]}"#,
+            r#"{"orderId":"W-1","shipmentNumbers":["A\u0000"]}"#,
+            "<notification><orderId>W-1</orderId><shipmentNumbers><shipmentNumber>A\u{86}B</shipmentNumber></shipmentNumbers></notification>",
+        ] {
             let e = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, bad.as_bytes())).unwrap_err();
             assert_eq!(e.kind(), &ErrorKind::Protocol, "{bad}");
         }

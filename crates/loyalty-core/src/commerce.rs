@@ -686,7 +686,8 @@ pub struct ShipmentNotice {
     pub at: Option<DateTime<Utc>>,
     /// The wholesaler's status label after the event.
     pub status: Option<String>,
-    /// The delivery's event id (the same for every retry of one event), for de-duplication.
+    /// The delivery's event id (the same for every retry of one event), for de-duplicating a
+    /// notice without tracking numbers.
     pub event_id: Option<String>,
     /// True when the notice carried a signature and it checked out; false for an unsigned
     /// notice the receiver's policy accepts.
@@ -929,7 +930,8 @@ impl ShipmentNotice {
     }
 
     /// The (order, tracking number) pairs this notice reports: what a receiver de-duplicates
-    /// on when the event id is missing or changes between deliveries.
+    /// on (a new pair under an event id already seen is new news; the event id decides only
+    /// for a notice without tracking numbers).
     pub fn shipment_keys(&self) -> Vec<(OrderId, String)> {
         self.tracking_numbers.iter().map(|t| (self.order_id.clone(), t.clone())).collect()
     }

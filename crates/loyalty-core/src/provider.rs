@@ -504,8 +504,9 @@ pub trait Fulfilment: Send + Sync {
     /// Requires capability: `dropshipping`.
     ///
     /// # Behaviour
-    /// - Pure: no I/O, no de-duplication (a receiver de-duplicates by `event_id`, and by
-    ///   [`ShipmentNotice::shipment_keys`]).
+    /// - Pure: no I/O, no de-duplication (a receiver de-duplicates by
+    ///   [`ShipmentNotice::shipment_keys`], by `event_id` only for a notice without tracking
+    ///   numbers, and never lets an unverified notice hide a verified one).
     /// - Carries every tracking number of the shipment.
     ///
     /// # Errors

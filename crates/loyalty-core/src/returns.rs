@@ -732,13 +732,18 @@ pub(crate) async fn process_resumed(
                 (caps.reinstates(Reinstatement::Explicit), provider.redemptions(), &member)
             {
                 for used in gone {
-                    let r = Redemption::new(
+                    let mut r = Redemption::new(
                         format!("{}:{}", ledger.original.id, used.offer_id),
                         used.offer_id.clone(),
                         used.offer_ref.clone(),
                         member.clone(),
                         request.at,
                     );
+                    // What the hold learnt (SessionM's user offer id of an offer locked by a TTL
+                    // code lives only there).
+                    if let Some(data) = used.vendor_data.clone() {
+                        r = r.with_vendor_data(data);
+                    }
                     match red.reinstate(ctx, &r).await {
                         Ok(()) => {}
                         // After this return's own void: a provider whose void gives the offers

@@ -7,6 +7,7 @@ use loyalty_core::Error;
 use reqwest::Method;
 
 use crate::auth::Credentials;
+use crate::secret::Secret;
 
 /// How a call may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +136,10 @@ pub struct Call {
     /// The HTTP method.
     pub method: Method,
     /// Appended to the base URL's path. Segments must already be encoded with
-    /// [`encode_segment`]; existing `%XX` escapes are kept as they are.
+    /// [`encode_segment`]; existing `%XX` escapes are kept as they are. A segment that is `.`
+    /// or `..` (also spelled `%2E`, any case) is refused before sending: URL resolution would
+    /// drop it and send the call to another resource (an id `..` turning
+    /// `/stores/S/members/../coupons` into the store's catalogue).
     pub path: String,
     /// Query pairs, percent-encoded when sent (`+` becomes `%2B`, a space `+`).
     pub query: Vec<(String, String)>,
@@ -148,6 +152,11 @@ pub struct Call {
     /// Names of headers (among [`Call::headers`]) whose values are secret: marked sensitive so
     /// neither tracing nor `Debug` of the request prints them.
     pub sensitive_headers: Vec<String>,
+    /// Credentials this call carries where the transport cannot see them (a key written into a
+    /// raw body): replaced by `[redacted]` in a reply before the classifier reads it, with the
+    /// attempt's own credentials and sensitive headers, so a vendor echoing the request never
+    /// puts them into an error.
+    pub secrets: Vec<Secret>,
 }
 
 impl fmt::Debug for Call {
@@ -187,6 +196,7 @@ impl Call {
             body: Body::Empty,
             retry,
             sensitive_headers: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -227,6 +237,13 @@ impl Call {
         let name = name.into();
         self.sensitive_headers.push(name.clone());
         self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Names a credential the call carries in its body or path ([`Call::secrets`]), so a
+    /// reply echoing it is redacted before it is classified.
+    pub fn secret(mut self, secret: &Secret) -> Self {
+        self.secrets.push(secret.clone());
         self
     }
 
@@ -272,8 +289,26 @@ impl Call {
     }
 }
 
+/// The first segment of `path` that URL resolution would remove or climb with: `.` or `..`
+/// after percent-decoding (`%2e`, `.%2E`, `%2E%2e`…). A backslash separates segments too, as
+/// it does in http URLs.
+pub(crate) fn dot_segment(path: &str) -> Option<&'static str> {
+    path.split(['/', '\\']).find_map(|segment| {
+        if segment.len() > 6 || !segment.starts_with(['.', '%']) {
+            return None;
+        }
+        match segment.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            "." => Some("."),
+            ".." => Some(".."),
+            _ => None,
+        }
+    })
+}
+
 /// Percent-encodes one path segment: RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) are
-/// kept, every other byte of the UTF-8 form becomes `%XX`, `/` and `%` included.
+/// kept, every other byte of the UTF-8 form becomes `%XX`, `/` and `%` included. A segment
+/// of `.` or `..` stays as it is, and the client refuses to send a path holding it (see
+/// [`Call::path`]).
 ///
 /// ```
 /// assert_eq!(loyalty_http::encode_segment("a/b c%+"), "a%2Fb%20c%25%2B");
@@ -318,6 +353,18 @@ mod tests {
         assert_eq!(encode_segment("Az09-._~"), "Az09-._~");
         assert_eq!(encode_segment("ø"), "%C3%B8");
         assert_eq!(encode_segment("?#"), "%3F%23");
+    }
+
+    #[test]
+    fn dot_segments_are_found_in_any_spelling() {
+        for path in
+            ["/a/../b", "/a/./b", "/a/..", "..", "/m/%2E%2E/c", "/m/%2e./c", "/m/.%2E", "/m/%2E", "/a\\..\\b"]
+        {
+            assert!(dot_segment(path).is_some(), "{path}");
+        }
+        for path in ["/a/b", "/a/.../b", "/a/..b/c", "/a/%2E%2E%2E", "/a/.hidden", "/a/%2F..", "", "/"] {
+            assert_eq!(dot_segment(path), None, "{path}");
+        }
     }
 
     #[test]

@@ -14,22 +14,30 @@ use url::{Host, Url};
 use bytes::Bytes;
 
 use crate::auth::{Auth, Credentials, ReadyCredentials};
-use crate::call::{Body, BodyBuilder, Call, Retry};
+use crate::call::{dot_segment, Body, BodyBuilder, Call, Retry};
 use crate::classify::{Classifier, ClassifyInput};
 use crate::config::HttpConfig;
+use crate::excerpt::{redact, redact_bytes};
 use crate::response::Response;
 
 /// Sends calls to one provider: one pooled `reqwest` client (rustls), its auth strategy and its
 /// classifier. Cheap to clone (the state is shared).
 ///
 /// # Behaviour of [`HttpClient::send`]
+/// - A path with a `.` or `..` segment (percent-encoded or not) is refused with
+///   `Invalid { field: "path" }` and effect `NotSent`, before any I/O: the URL would resolve
+///   it and reach another resource (an id of `..` climbing out of the member it names).
 /// - The body is serialised first; one bigger than `max_request_bytes` is refused with
 ///   `Invalid { field: "body" }` and effect `NotSent`, before any I/O. A [`Body::Built`] body
 ///   is built for every attempt from that attempt's [`Credentials`] and checked the same way
 ///   before it is sent.
 /// - Each attempt (connect, send, read the whole reply) is bounded by `attempt_timeout`; the
 ///   call as a whole by `max_elapsed` and by the context's deadline.
-/// - The classifier sees every reply; `None` means success.
+/// - The classifier sees every reply; `None` means success. When it finds an error and the
+///   reply quotes a credential of the attempt (a header value, the token inside it, the body
+///   token, a sensitive header, a [`Call::secret`], a base path marked secret), the reply is classified again with every
+///   such credential replaced by `[redacted]`, so no error, log line or problem detail built
+///   from vendor text carries it.
 /// - Retries (exponential backoff with jitter, at most `max_attempts` attempts) happen only for
 ///   temporary errors, and for [`Retry::Write`] only when the error's effect is `NotSent` or
 ///   `RejectedBeforeActing`. A `Retry-After` is honoured even beyond `max_backoff`; when the wait
@@ -199,6 +207,14 @@ impl HttpClient {
 
     async fn send_in_span(&self, ctx: &Context, mut call: Call) -> Result<Response, Error> {
         let config = &self.inner.config;
+        if let Some(segment) = dot_segment(&call.path) {
+            let reason = format!(
+                "a path segment (an id) of \"{segment}\" would be resolved away and reach another resource"
+            );
+            return Err(self
+                .error(&call, ErrorKind::Invalid { field: "path".into(), reason })
+                .with_effect(WriteEffect::NotSent));
+        }
         let (body, content_type) = self.serialise_body(&mut call)?;
         // The first attempt takes the URL and headers built here; a later one builds its own,
         // so a call answered at once never copies them.
@@ -395,7 +411,38 @@ impl HttpClient {
             // maintenance too), not only on a 429.
             Some(err) => {
                 let wait = crate::classify::parse_retry_after(&headers, input.now);
+                let err = self.redacted(call, credentials.credentials(), &input, err);
                 Err((err, Stage::Exchange, wait))
+            }
+        }
+    }
+
+    /// `err`, or when the reply quotes a credential of the attempt, the error of the same reply
+    /// with every credential replaced, so vendor text quoted into the error never carries one.
+    /// Only refusals pay for the search; success is always judged on the reply as sent.
+    fn redacted(
+        &self,
+        call: &Call,
+        credentials: &Credentials,
+        input: &ClassifyInput<'_>,
+        err: Error,
+    ) -> Error {
+        let mut secrets = attempt_secrets(call, credentials);
+        if self.inner.config.secret_base_path {
+            // A request line quoted back shows the base path, key and all.
+            secrets.push(self.inner.base_path.clone());
+        }
+        let Some(body) = redact_bytes(input.body, &secrets) else {
+            return err;
+        };
+        let again = ClassifyInput { body: &body, ..*input };
+        match (self.inner.classify)(&again) {
+            Some(clean) => clean,
+            // Judged a success once cleared (a secret spelling part of the envelope): keep the
+            // first verdict, without its vendor text.
+            None => {
+                let message = redact(err.message(), &secrets.iter().map(String::as_str).collect::<Vec<_>>());
+                err.with_message(message)
             }
         }
     }
@@ -510,6 +557,39 @@ impl HttpClient {
         self.error(call, ErrorKind::Invalid { field: format!("headers.{name}"), reason: reason.into() })
             .with_effect(WriteEffect::NotSent)
     }
+}
+
+/// The credentials an attempt carries: each credential header's value and the token after its
+/// scheme (`Bearer t`, and for `Basic` the decoded `user:password` and both halves: a user
+/// name may be a key too, as SessionM's Core API key), the body token, the call's sensitive header values and its [`Call::secrets`].
+fn attempt_secrets(call: &Call, credentials: &Credentials) -> Vec<String> {
+    use base64::Engine as _;
+    let mut secrets = Vec::new();
+    for (_, value) in &credentials.headers {
+        secrets.push(value.clone());
+        if let Some((scheme, token)) = value.trim().split_once(' ') {
+            let token = token.trim();
+            secrets.push(token.to_owned());
+            if scheme.eq_ignore_ascii_case("basic") {
+                let decoded = base64::engine::general_purpose::STANDARD.decode(token).ok();
+                if let Some(pair) = decoded.and_then(|d| String::from_utf8(d).ok()) {
+                    if let Some((user, password)) = pair.split_once(':') {
+                        secrets.push(user.to_owned());
+                        secrets.push(password.to_owned());
+                    }
+                    secrets.push(pair);
+                }
+            }
+        }
+    }
+    secrets.extend(credentials.body_token.iter().map(|t| t.expose().to_owned()));
+    for (name, value) in &call.headers {
+        if call.sensitive_headers.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            secrets.push(value.clone());
+        }
+    }
+    secrets.extend(call.secrets.iter().map(|s| s.expose().to_owned()));
+    secrets
 }
 
 /// Whether `err` may be retried for a call of class `retry`.

@@ -153,3 +153,51 @@ fn a_base_path_holding_a_secret_is_never_printed() {
         assert!(shown.contains("api.example.test"), "{shown}");
     }
 }
+
+/// A vendor that refuses every call quoting the request's credentials back: the
+/// `Authorization` header, the `X-Api-Key` header and the raw body.
+fn echoing() -> Router {
+    Router::new().fallback(|headers: HeaderMap, body: String| async move {
+        let quoted = |name: header::HeaderName| {
+            headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        };
+        let text = format!(
+            "refused {} key {} body {body} (AUTH IN CAPITALS {})",
+            quoted(header::AUTHORIZATION),
+            quoted(header::HeaderName::from_static("x-api-key")),
+            quoted(header::AUTHORIZATION).to_uppercase(),
+        );
+        (StatusCode::BAD_REQUEST, Json(json!({ "detail": text })))
+    })
+}
+
+/// Quotes the `detail` of a 400 into the error, as adapter classifiers do.
+fn quoting_classify(input: &loyalty_http::ClassifyInput<'_>) -> Option<loyalty_core::Error> {
+    let detail = serde_json::from_slice::<serde_json::Value>(input.body).ok()?["detail"].as_str()?.to_owned();
+    Some(
+        loyalty_core::Error::new(ErrorKind::Rejected, input.provider, input.operation)
+            .with_message(loyalty_http::excerpt(&detail)),
+    )
+}
+
+#[tokio::test]
+async fn credentials_a_vendor_echoes_in_its_refusal_never_reach_the_error() {
+    let base = serve(echoing()).await;
+    let ctx = Context::new();
+    let basic = Arc::new(loyalty_http::BasicAuth::new("api-user", Secret::new("basic-pass-123")));
+    let http =
+        loyalty_http::HttpClient::new("test", fast_config(base), basic, Arc::new(quoting_classify)).unwrap();
+    let body_key = Secret::new("0123456789abcdef0123456789abcdef01234567");
+    let call = Call::post("orders.place", "/orders")
+        .sensitive_header("X-Api-Key", "api-key-4711")
+        .raw("text/xml", format!("<systemKey>{}</systemKey>", body_key.expose()))
+        .secret(&body_key);
+    let err = http.send(&ctx, call).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    let pair = base64::engine::general_purpose::STANDARD.encode("api-user:basic-pass-123");
+    for needle in ["basic-pass-123", pair.as_str(), "api-key-4711", body_key.expose(), "0123456789abcdef"] {
+        assert!(!shown.to_lowercase().contains(&needle.to_lowercase()), "{needle:?} leaked into:\n{shown}");
+    }
+    assert!(shown.contains("[redacted]"), "the vendor text is still quoted: {shown}");
+    assert_eq!(err.kind(), &ErrorKind::Rejected);
+}

@@ -50,7 +50,7 @@ impl WireError {
 
 /// A reply that could not be read: `Protocol`, quoting no vendor text beyond a SOAP fault's.
 pub(crate) fn unreadable(op: &str, err: &ReadError) -> Error {
-    Error::new(ErrorKind::Protocol, PROVIDER, op).with_message(loyalty_http::excerpt(&err.to_string()))
+    Error::new(ErrorKind::Protocol, PROVIDER, op).with_message(crate::error::fault_text(&err.to_string()))
 }
 
 /// Checks a reply's `errors` block: `Ok(false)` for success, `Ok(true)` for the empty-result

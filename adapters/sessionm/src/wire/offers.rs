@@ -46,13 +46,20 @@ pub(crate) struct WalletEntry {
 impl WalletEntry {
     /// The wallet instance id, whichever spelling carried it.
     pub(crate) fn instance_id(&self) -> Option<&str> {
-        self.user_offer_id.as_deref().or(self.id.as_deref()).filter(|s| !s.trim().is_empty())
+        first_given(&self.user_offer_id, &self.id)
     }
 
     /// The last moment it can be redeemed, whichever spelling carried it.
     pub(crate) fn end(&self) -> Option<&str> {
-        self.expiration_date.as_deref().or(self.redemption_end_date.as_deref())
+        first_given(&self.expiration_date, &self.redemption_end_date)
     }
+}
+
+/// The first of two spellings that carries text: an empty one (`""`) counts as absent, so the
+/// other spelling still answers.
+fn first_given<'a>(first: &'a Option<String>, second: &'a Option<String>) -> Option<&'a str> {
+    let given = |s: &'a Option<String>| s.as_deref().filter(|s| !s.trim().is_empty());
+    given(first).or_else(|| given(second))
 }
 
 /// The `get_user_offers` payload (§4.3 \[P\]): the ISSUED wallet and its size.
@@ -84,5 +91,20 @@ mod tests {
         assert_eq!(p.user_offers[1].instance_id(), Some("b"));
         assert_eq!(p.user_offers[1].end(), Some("2026-06-30"));
         assert_eq!(p.total_records.map(|n| n.0), Some(2.into()));
+    }
+
+    #[test]
+    fn an_empty_spelling_leaves_the_other_to_answer() {
+        let entry: WalletEntry = serde_json::from_value(serde_json::json!({
+            "user_offer_id": "", "id": "uo-1",
+            "expiration_date": "", "redemption_end_date": "2026-12-31T23:59:59Z"
+        }))
+        .unwrap();
+        assert_eq!(entry.instance_id(), Some("uo-1"));
+        assert_eq!(entry.end(), Some("2026-12-31T23:59:59Z"));
+        let entry: WalletEntry =
+            serde_json::from_value(serde_json::json!({ "user_offer_id": " ", "expiration_date": "" }))
+                .unwrap();
+        assert_eq!((entry.instance_id(), entry.end()), (None, None));
     }
 }

@@ -114,7 +114,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 pub use auth::{sha1_hex, system_key};
-pub use names::{FaultNumbers, Gate, Gates, Gateway, Names};
+pub use names::{FaultNumbers, Gate, Gates, Gateway, Names, WebhookNames};
 pub use settings::{
     AddressFaults, BasketImport, CourierCost, DuplicateReference, FaultLanguage, IdosellSettings,
     OversizeAnswer, Reauthenticate, SessionExpiry, Transports, UnknownElements, WebhookDelivery,

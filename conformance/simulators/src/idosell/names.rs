@@ -437,6 +437,33 @@ impl FaultNumbers {
     }
 }
 
+/// The dispatch webhook's names (§7.2, all \[S\]). In a settings file, `[names.webhook]`
+/// overrides any subset; the adapter's table takes the same values (`simulated::names_of`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookNames {
+    /// Header with the event id, the same for every retry of one event: `eventId`.
+    pub event_id_header: String,
+    /// Header with the signature: `X-Signature`.
+    pub signature_header: String,
+    /// Prefix of the signature value before the hex HMAC-SHA1: `sha1=`.
+    pub signature_prefix: String,
+    /// The body's `event` of a dispatch: `orderDispatched`.
+    pub dispatched_event: String,
+}
+
+impl Default for WebhookNames {
+    fn default() -> Self {
+        WebhookNames {
+            event_id_header: "eventId".into(),
+            signature_header: "X-Signature".into(),
+            signature_prefix: "sha1=".into(),
+            dispatched_event: "orderDispatched".into(),
+        }
+    }
+}
+
 /// The table of §9.3: gates plus the inferred element names. Defaults are the working names.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -464,6 +491,8 @@ pub struct Names {
     pub results_limit: String,
     /// The `faultCode` number of each class (§6.3).
     pub faults: FaultNumbers,
+    /// The dispatch webhook's headers, signature prefix and event name (§7.2).
+    pub webhook: WebhookNames,
 }
 
 impl Default for Names {
@@ -479,7 +508,19 @@ impl Default for Names {
             results_page: "resultsPage".into(),
             results_limit: "resultsLimit".into(),
             faults: FaultNumbers::default(),
+            webhook: WebhookNames::default(),
         }
+    }
+}
+
+impl Names {
+    /// The statuses the simulator reports for a dispatched order (the parcel has left; §4),
+    /// in lifecycle order: `wait_for_receive`, `finished`.
+    pub fn dispatched_statuses(&self) -> Vec<&'static str> {
+        std::iter::successors(Some(super::state::Status::New), |s| s.next())
+            .filter(|s| s.dispatched())
+            .map(super::state::Status::as_str)
+            .collect()
     }
 }
 
@@ -530,6 +571,15 @@ mod tests {
         assert_eq!(n.gates.place_order.path, "/x/soap");
         assert_eq!(n.gates.place_order.method, "placeOrder");
         assert_eq!(n.gates.authenticate, Gate::working(Gateway::Authenticate));
+    }
+
+    #[test]
+    fn webhook_names_patch_keeps_other_defaults() {
+        let n: Names = serde_json::from_str(r#"{"webhook":{"event_id_header":"X-Event"}}"#).unwrap();
+        assert_eq!(n.webhook.event_id_header, "X-Event");
+        assert_eq!(n.webhook.signature_prefix, "sha1=");
+        assert!(serde_json::from_str::<Names>(r#"{"webhook":{"event":"x"}}"#).is_err());
+        assert_eq!(n.dispatched_statuses(), ["wait_for_receive", "finished"]);
     }
 
     #[test]

@@ -45,17 +45,20 @@ struct Job {
     sent: Sent,
     event_id: String,
     order_id: String,
+    /// The header names as configured when the attempt was taken (§9.3).
+    event_id_header: String,
+    signature_header: String,
 }
 
-/// `sha1=<hex HMAC-SHA1(key, body)>` (§7.2).
-pub(crate) fn signature(key: &str, body: &[u8]) -> String {
+/// `{prefix}<hex HMAC-SHA1(key, body)>` (§7.2; the prefix is `sha1=` unless renamed).
+pub(crate) fn signature(prefix: &str, key: &str, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so the error branch is never taken.
     let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()) else {
         return String::new();
     };
     mac.update(body);
     let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha1={hex}")
+    format!("{prefix}{hex}")
 }
 
 fn local(s: &IdosellSettings, t: DateTime<Utc>) -> String {
@@ -70,7 +73,7 @@ pub(crate) fn event(inner: &Inner, order: usize) -> Vec<(&'static str, Out)> {
     let s = &inner.settings;
     let courier_name = inner.courier(o.courier_id).map(|c| c.name.clone()).unwrap_or_default();
     vec![
-        ("event", Out::s("orderDispatched")),
+        ("event", Out::s(&s.names.webhook.dispatched_event)),
         ("orderId", Out::s(&o.id)),
         ("orderSerialNumber", Out::Int(o.serial)),
         ("shopOrderReference", Out::s(o.shop_ref.clone().unwrap_or_default())),
@@ -140,7 +143,11 @@ fn prepare(inner: &mut Inner, now: DateTime<Utc>) -> Vec<Job> {
             None => {
                 let (body, content_type) = body(&inner.settings, &d.event, now);
                 let signature = match inner.settings.webhook_signature {
-                    WebhookSignature::HmacSha1 => Some(signature(&account.dropshipping_key, body.as_bytes())),
+                    WebhookSignature::HmacSha1 => Some(signature(
+                        &inner.settings.names.webhook.signature_prefix,
+                        &account.dropshipping_key,
+                        body.as_bytes(),
+                    )),
                     WebhookSignature::None => None,
                 };
                 Sent { body, content_type, signature }
@@ -152,6 +159,8 @@ fn prepare(inner: &mut Inner, now: DateTime<Utc>) -> Vec<Job> {
             sent: sent.clone(),
             event_id: d.event_id.clone(),
             order_id: d.order_id.clone(),
+            event_id_header: inner.settings.names.webhook.event_id_header.clone(),
+            signature_header: inner.settings.names.webhook.signature_header.clone(),
         };
         inner.deliveries[i].sent = Some(sent);
         inner.deliveries[i].in_flight = true;
@@ -195,10 +204,10 @@ pub(crate) async fn deliver_due(sim: &Sim) -> usize {
                     .http
                     .post(url)
                     .header("content-type", job.sent.content_type)
-                    .header("eventId", &job.event_id)
+                    .header(job.event_id_header.as_str(), &job.event_id)
                     .body(job.sent.body.clone());
                 if let Some(sig) = &job.sent.signature {
-                    rb = rb.header("X-Signature", sig);
+                    rb = rb.header(job.signature_header.as_str(), sig);
                 }
                 rb.send().await.ok().map(|r| r.status().as_u16())
             }
@@ -272,7 +281,7 @@ mod tests {
     fn signature_is_hex_hmac_sha1_with_prefix() {
         // RFC 2202 test case 2.
         assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
+            signature("sha1=", "Jefe", b"what do ya want for nothing?"),
             "sha1=effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
         );
     }

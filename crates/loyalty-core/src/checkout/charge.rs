@@ -46,8 +46,14 @@ impl Checkout<'_> {
                 .load(order)
                 .await?
                 .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
-            if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
+            if work.rec.is_worked_on() && self.lease_holds(work.rec.due_at) {
                 work = self.wait_for_other(order, OP).await?;
+            }
+            if work.rec.release_unfinished() {
+                // The release of a declined or aborted order stopped half way: finished first,
+                // so the charge takes the holds again rather than counting on released ones.
+                self.release_under_lease(ctx, &mut work).await?;
+                continue;
             }
             if work.rec.state == CheckoutState::Preparing && work.rec.releasing {
                 // The background release of lapsed holds stopped half way (its lease lapsed,
@@ -581,7 +587,7 @@ impl Checkout<'_> {
             .load(order)
             .await?
             .ok_or_else(|| Error::not_found(FLOW, OP, format!("order {order} was never prepared")))?;
-        if work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at) {
+        if work.rec.is_worked_on() && self.lease_holds(work.rec.due_at) {
             work = self.wait_for_other(order, OP).await?;
         }
         let order_ctx = super::order_context(ctx, &work.rec.request);
@@ -596,19 +602,17 @@ impl Checkout<'_> {
         // A waiting payment's authorization stays recorded until voided, so a tick voids it
         // if this instance stops first.
         // So does one a declined attempt could not void: the void below tries it again.
+        // Released under a lease: a prepare or a new payment on another instance waits for it
+        // instead of keeping a hold this is about to release. Holds that would not release, or
+        // an authorization that would not void, are retried by the next tick.
         work.rec.action = None;
         work.rec.state = CheckoutState::Aborted;
-        work.rec.releasing = false;
-        work.rec.due_at = Some(self.now());
-        self.save(&mut work, OP).await?;
-        let mut problems = self.void_leftover(&mut work).await;
-        problems.extend(self.release_recorded(ctx, &mut work).await);
-        work.rec.notes.extend(problems.iter().cloned());
-        // Holds that would not release, or an authorization that would not void, are retried
-        // by the next tick.
-        work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
-        self.save(&mut work, OP).await?;
-        match problems.first() {
+        let notes_before = work.rec.notes.len();
+        if !self.release_under_lease(ctx, &mut work).await? {
+            return Err(Error::new(ErrorKind::Conflict, FLOW, OP)
+                .with_message(format!("order {order} changed meanwhile; nothing was released")));
+        }
+        match work.rec.notes.get(notes_before) {
             Some(p) => Err(Error::new(ErrorKind::Unavailable, FLOW, OP).with_message(p.clone())),
             None => Ok(()),
         }

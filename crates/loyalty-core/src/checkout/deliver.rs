@@ -306,6 +306,8 @@ impl Checkout<'_> {
                 }
             }
             s if s.is_in_progress() => return Ok(Some(work)),
+            // A release of an aborted or declined order's holds: its lease's rule, as above.
+            _ if work.rec.releasing => return Ok(Some(work)),
             _ => {
                 // Moved back by as much as the record lies ahead; the holds' expiries too, on
                 // the same old clock, or their release would wait out the jump after all.
@@ -362,31 +364,18 @@ impl Checkout<'_> {
             CheckoutState::Preparing => {
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push("abandoned while preparing: holds released".into());
-                work.rec.due_at = Some(now);
-                if !self.try_save(&mut work).await? {
-                    return Ok(());
+                if self.release_under_lease(ctx, &mut work).await? {
+                    report.recovered.push(order);
                 }
-                let problems = self.release_recorded(ctx, &mut work).await;
-                work.rec.notes.extend(problems);
-                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
-                self.save(&mut work, "checkout.tick").await?;
-                report.recovered.push(order);
             }
             CheckoutState::AwaitingAction => {
                 // The authorization stays recorded until voided (a leftover of a declined order).
                 work.rec.state = CheckoutState::Declined;
                 work.rec.action = None;
                 work.rec.notes.push("the payment was not completed in time: holds released".into());
-                work.rec.due_at = Some(now);
-                if !self.try_save(&mut work).await? {
-                    return Ok(());
+                if self.release_under_lease(ctx, &mut work).await? {
+                    report.released.push(order);
                 }
-                let mut problems = self.void_leftover(&mut work).await;
-                problems.extend(self.release_recorded(ctx, &mut work).await);
-                work.rec.notes.extend(problems);
-                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
-                self.save(&mut work, "checkout.tick").await?;
-                report.released.push(order);
             }
             CheckoutState::Prepared => {
                 // Abandoned: release the holds that expired; commit takes them again if it comes.
@@ -426,11 +415,15 @@ impl Checkout<'_> {
                         None => return Ok(()),
                     };
                 }
-                let mut problems = Vec::new();
                 if matches!(work.rec.state, CheckoutState::Aborted | CheckoutState::Declined) {
-                    problems = self.void_leftover(&mut work).await;
+                    // A prepare or a new payment elsewhere may take the order over: the
+                    // release runs under a lease they wait for, never under their sale.
+                    if self.release_under_lease(ctx, &mut work).await? {
+                        report.released.push(order);
+                    }
+                    return Ok(());
                 }
-                problems.extend(self.release_recorded(ctx, &mut work).await);
+                let problems = self.release_recorded(ctx, &mut work).await;
                 work.rec.notes.extend(problems);
                 work.rec.due_at = if work.rec.has_leftovers() { Some(self.now()) } else { return_due };
                 self.save(&mut work, "checkout.tick").await?;
@@ -438,6 +431,28 @@ impl Checkout<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Writes `work` (an aborted or declined order, or one becoming so) as releasing under a
+    /// lease, then voids its waiting payment's authorization and releases its holds, and writes
+    /// it back, due again only for what would not undo. The versioned write comes first: a
+    /// prepare or commit that took the order meanwhile wins, and nothing is released under it
+    /// (false); one arriving after it waits for the lease. Releasing is idempotent, so finishing
+    /// a release an instance stopped half way is harmless.
+    pub(super) async fn release_under_lease(&self, ctx: &Context, work: &mut Work) -> Result<bool> {
+        work.rec.releasing = true;
+        work.rec.due_at = Some(self.after(self.options.lease));
+        if !self.try_save(work).await? {
+            return Ok(false);
+        }
+        let ctx = &super::order_context(ctx, &work.rec.request);
+        let mut problems = self.void_leftover(work).await;
+        problems.extend(self.release_recorded(ctx, work).await);
+        work.rec.notes.extend(problems);
+        work.rec.releasing = false;
+        work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
+        self.save(work, "checkout.release").await?;
+        Ok(true)
     }
 
     /// Releases a prepared order's lapsed holds (releasing is idempotent, so a release an

@@ -561,7 +561,7 @@ impl<'a> Checkout<'a> {
             let work = self.load(order).await?.ok_or_else(|| {
                 Error::not_found(FLOW, op, format!("order {order} disappeared from the checkout store"))
             })?;
-            let busy = work.rec.state.is_in_progress() && self.lease_holds(work.rec.due_at);
+            let busy = work.rec.is_worked_on() && self.lease_holds(work.rec.due_at);
             if !busy {
                 return Ok(work);
             }
@@ -683,7 +683,7 @@ impl<'a> Checkout<'a> {
         let ctx = &order_context(ctx, request);
         let mut existing = self.load(&order).await?;
         if let Some(w) = &existing {
-            if w.rec.state.is_in_progress() && self.lease_holds(w.rec.due_at) {
+            if w.rec.is_worked_on() && self.lease_holds(w.rec.due_at) {
                 existing = Some(self.wait_for_other(&order, "checkout.complete").await?);
             }
         }
@@ -764,9 +764,9 @@ impl<'a> Checkout<'a> {
     /// the provider gave back.
     ///
     /// # Errors
-    /// `NotFound` for an original this store did not commit; `Conflict` for a sale still in
-    /// the outbox (resend it first), another return of the same order under way, a used
-    /// return id asked for other goods, or a return id already used for a return of another
+    /// `NotFound` for an original this store did not commit; `Unavailable` (temporary) while
+    /// another return of the same order is under way; `Conflict` for a sale still in the
+    /// outbox (temporary: resend it first), a used return id asked for other goods, or a return id already used for a return of another
     /// order (or with a receipt for one without, or the other way round: ids are one
     /// namespace per store, a return id serves one return of one order); `Invalid` (field
     /// `return_id`) for the id of an order, and for a line not in the original, a quantity
@@ -925,7 +925,21 @@ impl<'a> Checkout<'a> {
         let until = self.after(self.options.lease);
         ledger.in_progress = Some(request.return_id.clone());
         ledger.under_way = Some(ReturnUnderWay::new(request.clone(), style, until));
-        *version = Some(self.save_ledger(ledger, *version, OP).await?);
+        // Losing this first write means another instance took the order's returns meanwhile:
+        // nothing was done here, and asking again shortly is the answer.
+        *version = Some(self.save_ledger(ledger, *version, OP).await.map_err(|e| {
+            if *e.kind() == ErrorKind::Conflict {
+                Error::new(ErrorKind::Unavailable, FLOW, OP)
+                    .with_temporary(true)
+                    .with_effect(WriteEffect::NotSent)
+                    .with_message(format!(
+                        "another return of order {} is under way; try again shortly",
+                        ledger.original.id
+                    ))
+            } else {
+                e
+            }
+        })?);
         self.due_for_return(&ledger.original.id, until).await;
         let live = (ledger.current.id.clone(), ledger.current.revision);
         let outcome =

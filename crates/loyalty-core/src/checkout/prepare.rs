@@ -113,8 +113,13 @@ impl Checkout<'_> {
                         "order {order}: the payment waits for the customer; confirm or abort it first"
                     )));
                 }
-                Some(w) if w.rec.state.is_in_progress() && self.lease_holds(w.rec.due_at) => {
+                Some(w) if w.rec.is_worked_on() && self.lease_holds(w.rec.due_at) => {
                     self.wait_for_other(order, OP).await?;
+                }
+                Some(mut w) if w.rec.release_unfinished() => {
+                    // Its holds were being released when that instance stopped: finished
+                    // first, so this prepare takes them again rather than keeping dead ones.
+                    self.release_under_lease(ctx, &mut w).await?;
                 }
                 Some(mut w) => {
                     w.rec.state = CheckoutState::Preparing;

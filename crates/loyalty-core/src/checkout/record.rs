@@ -169,10 +169,12 @@ pub struct CheckoutRecord {
     /// instance leaves it alone until the lease ends, so the sale goes once.
     #[serde(default)]
     pub sending: bool,
-    /// The background work is releasing the lapsed holds of a prepared order under the lease
-    /// `Preparing` carries (so a commit waits for it instead of taking back a hold it is about
-    /// to release). A lease that lapses with this set was that release interrupted, not a
-    /// prepare: the order is still prepared, and is not aborted.
+    /// An instance is releasing this order's holds (or voiding its waiting payment) under the
+    /// lease `due_at`: the lapsed holds of a prepared order (in `Preparing`), or every hold of an
+    /// aborted or declined one. A prepare, commit or abort elsewhere waits for it instead of
+    /// keeping a hold it is about to release. A lease that lapses with this set was that release
+    /// interrupted: a prepared order is still prepared (not aborted), and an aborted or declined
+    /// one has its release finished before anything else is done with it.
     #[serde(default)]
     pub releasing: bool,
     /// The price moved at the last check before a charge (a hold lapsed and its offer was
@@ -203,6 +205,17 @@ impl CheckoutRecord {
     /// Something is left to undo: holds not released yet, or the authorization of an aborted
     /// (or timed-out, declined) order's waiting payment not voided yet (a sold order's authorization stays, for refunds).
     /// Such a record is due at once, for the next tick to retry.
+    /// An instance is working on the order under the lease `due_at`: a step in progress, or a
+    /// release of its holds.
+    pub(crate) fn is_worked_on(&self) -> bool {
+        self.state.is_in_progress() || self.releasing
+    }
+
+    /// An aborted or declined order whose release was interrupted (its lease lapsed).
+    pub(crate) fn release_unfinished(&self) -> bool {
+        self.releasing && matches!(self.state, CheckoutState::Aborted | CheckoutState::Declined)
+    }
+
     pub(crate) fn has_leftovers(&self) -> bool {
         !self.holds.is_empty()
             || (matches!(self.state, CheckoutState::Aborted | CheckoutState::Declined)

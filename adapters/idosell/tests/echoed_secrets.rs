@@ -1,0 +1,154 @@
+//! A gate that quotes the request it refused (its `authenticate` block, the session and
+//! dropshipping keys) never puts a credential into the error or the log.
+#![cfg(feature = "simulator")]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use loyalty_core::{Context, CourierQuery, Provider};
+use loyalty_idosell::simulated;
+use loyalty_sim::idosell::{demo, system_key, IdosellSettings};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SESSION_KEY: &str = "sess-Zq9-not-hex-session-key";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+const ENVELOPE: &str = r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>"#;
+const END: &str = "</SOAP-ENV:Body></SOAP-ENV:Envelope>";
+
+/// A SOAP Fault quoting the request body from its credentials on.
+fn fault(body: &str) -> (u16, String) {
+    let at = body.find("systemKey").or_else(|| body.find("sessionKey")).unwrap_or(0);
+    let quoted: String = body[at..].chars().take(300).collect();
+    let fault = format!(
+        "<SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode><faultstring>cannot handle {}</faultstring></SOAP-ENV:Fault>",
+        esc(&quoted)
+    );
+    (500, format!("{ENVELOPE}{fault}{END}"))
+}
+
+/// An `errors` block (login class) quoting the `authenticate` block it refused.
+fn errors_block(body: &str) -> (u16, String) {
+    let at = body.find("systemKey").unwrap_or(0);
+    let quoted: String = body[at..].chars().take(150).collect();
+    let errors = format!(
+        "<ns1:authenticateResponse xmlns:ns1=\"x\"><return><errors><faultCode>1</faultCode><faultString>login refused for {}</faultString></errors></return></ns1:authenticateResponse>",
+        esc(&quoted)
+    );
+    (200, format!("{ENVELOPE}{errors}{END}"))
+}
+
+/// Logs in (a session key that is no hex digest), then faults quoting the gate's request.
+fn logs_in_then_faults(body: &str) -> (u16, String) {
+    if body.contains("systemKey") {
+        let ok = format!(
+            "<ns1:authenticateResponse xmlns:ns1=\"x\"><response><errors><faultCode>0</faultCode><faultString></faultString></errors><sessionKey>{SESSION_KEY}</sessionKey></response></ns1:authenticateResponse>"
+        );
+        return (200, format!("{ENVELOPE}{ok}{END}"));
+    }
+    fault(body)
+}
+
+/// Answers every request with `make(request_body)`.
+async fn stub(make: fn(&str) -> (u16, String)) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(at) = text.find("\r\n\r\n") else { continue };
+                    let len = text[..at]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= at + 4 + len {
+                        let body = String::from_utf8_lossy(&buf[at + 4..at + 4 + len]).to_string();
+                        let (status, reply) = make(&body);
+                        let resp = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: text/xml; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                            reply.len()
+                        );
+                        let _ = socket.write_all(resp.as_bytes()).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn keys_a_gate_echoes_never_reach_the_error_or_the_log() {
+    let cap = Captured::default();
+    let writer = cap.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    let names = simulated::names_of(&IdosellSettings::default());
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Warsaw).date_naive();
+    let keys = [
+        system_key(demo::PASSWORD_SHA1, today),
+        system_key(demo::PASSWORD_SHA1, today.pred_opt().unwrap()),
+        demo::PASSWORD_SHA1.to_string(),
+        demo::DROPSHIPPING_KEY.to_string(),
+        SESSION_KEY.to_string(),
+    ];
+    let gates = [
+        ("login fault", fault as fn(&str) -> (u16, String)),
+        ("login errors block", errors_block),
+        ("gate fault after login", logs_in_then_faults),
+    ];
+    for (label, make) in gates {
+        let base = stub(make).await;
+        let adapter =
+            loyalty_idosell::IdosellAdapter::new(simulated::config_for(&base, names.clone()).unwrap())
+                .unwrap();
+        let err =
+            adapter.fulfilment().unwrap().couriers(&Context::new(), &CourierQuery::all()).await.unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("[redacted]"), "{label}: the vendor text is still quoted: {shown}");
+        let log = String::from_utf8_lossy(&cap.0.lock().unwrap()).to_string();
+        for key in &keys {
+            assert!(
+                !shown.to_lowercase().contains(&key.to_lowercase()),
+                "{label}: {key} in the error: {shown}"
+            );
+            assert!(!log.contains(key.as_str()), "{label}: {key} in the log");
+        }
+    }
+}
