@@ -5,9 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use loyalty_core::checkout::{ActionKind, PaymentAction};
 use loyalty_core::{
-    Basket, Capabilities, Cart, CartCheckout, CartId, CartOrder, CartPayment, CartStatus, Carts, Clock,
-    Context, Customer, Error, ErrorKind, Fulfilment, Holds, LineId, MemberId, Members, Money, NewCart, Offer,
-    Offers, ProductId, Provider, Redemptions, Result, SystemClock, Transactions, UpgradeOutcome,
+    Basket, Capabilities, Cart, CartCheckout, CartId, CartLine, CartOrder, CartPayment, CartStatus, Carts,
+    Clock, Context, Customer, Error, ErrorKind, Fulfilment, Holds, LineId, MemberId, Members, Money, NewCart,
+    Offer, Offers, ProductId, Provider, Redemptions, Result, SystemClock, Transactions, UpgradeOutcome,
     UpgradeRequest, UpgradeStatus, Validation, WriteEffect,
 };
 use rust_decimal::Decimal;
@@ -271,6 +271,20 @@ impl Read {
     fn status_shown(&self) -> bool {
         self.wire.status.is_some()
     }
+
+    /// See [`marks_upgrades`].
+    fn marks_upgrades(&self) -> bool {
+        marks_upgrades(&self.wire)
+    }
+}
+
+/// Whether the cart GET is one that marks upgrade heads: it carries a session status, an
+/// upgrade list or a line's upgrade fields (simulator extras, `names::cart`). Where it does, a
+/// line without upgrade fields is a plain one; the contract's five fields cannot tell.
+fn marks_upgrades(w: &wire::CartResponse) -> bool {
+    w.status.is_some()
+        || !w.upgrades.is_empty()
+        || w.products.iter().any(|p| p.upgrade_status.is_some() || p.upgraded_from_product_id.is_some())
 }
 
 /// What a cart read back after a checkout of unknown outcome shows.
@@ -311,7 +325,8 @@ fn units_of(cart: &Cart, product: &ProductId) -> Decimal {
 /// The answer to an upgrade paid in its own new session (§7.2 rule 7): the new cart as read,
 /// naming the paid cart it upgrades even when the vendor's cart GET does not (that field is a
 /// simulator extra). When the read fails, the cart is built from what the adapter sent, so
-/// the new session's id is never lost: one line of `to`, `amount` in all.
+/// the new session's id is never lost: one line of `to`, `amount` in all. Without an amount
+/// (the chain's first product is not known here) the read's error carries the new cart's id.
 #[allow(clippy::too_many_arguments)]
 fn payment_required(
     read: Result<Read>,
@@ -319,13 +334,21 @@ fn payment_required(
     parent: &CartId,
     to: &ProductId,
     quantity: u32,
-    amount: Money,
+    amount: Option<Money>,
     status: CartStatus,
-) -> UpgradeOutcome {
+) -> Result<UpgradeOutcome> {
     let cart = match read {
         Ok(read) => read.cart,
         Err(e) => {
             tracing::warn!(cart = %child, error = %e, "eManage upgrade cart opened but not read back");
+            let Some(amount) = amount else {
+                let message = format!(
+                    "{}; the difference is to be paid in cart {child}, opened for this upgrade, which did \
+                     not read back: read it and check it out",
+                    e.message()
+                );
+                return Err(e.with_effect(WriteEffect::Unknown).with_message(message));
+            };
             // `amount` is `quantity` times the difference a unit (§7.2 rule 3): exact.
             let unit = Money::new(amount.minor / i64::from(quantity.max(1)), amount.currency);
             let line =
@@ -338,7 +361,7 @@ fn payment_required(
         None => cart.with_upgrade_parent(parent.clone()),
     };
     let amount = cart.total;
-    UpgradeOutcome::PaymentRequired { cart, amount }
+    Ok(UpgradeOutcome::PaymentRequired { cart, amount })
 }
 
 /// What a cart read back after an upgrade `add` of unknown outcome shows.
@@ -553,8 +576,31 @@ impl Carts for EmanageAdapter {
             }
             CartStatus::Open => {}
         }
+        self.send_checkout(ctx, cart, &before, payment).await
+    }
+
+    async fn upgrade(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        request: &UpgradeRequest,
+    ) -> Result<UpgradeOutcome> {
+        self.upgrade_cart(ctx, cart, request).await
+    }
+}
+
+impl EmanageAdapter {
+    /// Sends the checkout of the open cart `before` read and answers it (§6.4 row 7).
+    async fn send_checkout(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        before: &Read,
+        payment: wire::Payment,
+    ) -> Result<CartCheckout> {
+        const OP: &str = "carts.checkout";
         let body = wire::CheckoutRequest {
-            behavior_id: if self.test(Some(&before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
+            behavior_id: if self.test(Some(before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
             session_id: cart.as_str().to_string(),
             payment,
         };
@@ -581,39 +627,58 @@ impl Carts for EmanageAdapter {
         crate::decode::outcome(OP, cart, before.charged, reply)
     }
 
-    async fn upgrade(
+    /// `Carts::upgrade` (§7).
+    async fn upgrade_cart(
         &self,
         ctx: &Context,
         cart: &CartId,
         request: &UpgradeRequest,
     ) -> Result<UpgradeOutcome> {
-        const OP: &str = "carts.upgrade";
         // The units upgraded travel as `upgradePreviewQuantity` (§7.1); a refusal names that
         // field, as the vendor's 400 does (checklist 15).
-        let quantity =
-            convert::units(request.quantity, names::UPGRADE_PREVIEW_QUANTITY).map_err(|e| e.invalid(OP))?;
-        let to = Self::product(OP, &request.product_id, "product_id")?;
-        let before = self.read(ctx, OP, cart).await?;
-        let line = before
-            .cart
-            .line_of(&ProductId::new(request.line_id.as_str()))
-            .ok_or_else(|| {
-                Error::not_found(PROVIDER, OP, format!("cart {cart} has no line {}", request.line_id))
-            })?
-            .clone();
-        let head = Self::product(OP, &line.product_id, "line_id")?;
-        let origin = line.upgrade.as_ref().map(|u| u.from.clone()).unwrap_or_else(|| line.product_id.clone());
-        let origin_id = Self::product(OP, &origin, "line_id")?;
-        let amount = self.upgrade_amount(OP, &before, &line, origin_id, head, to, quantity)?;
+        let quantity = convert::units(request.quantity, names::UPGRADE_PREVIEW_QUANTITY)
+            .map_err(|e| e.invalid(UPGRADE))?;
+        let to = Self::product(UPGRADE, &request.product_id, "product_id")?;
+        let before = self.read(ctx, UPGRADE, cart).await?;
+        let Some(line) = before.cart.line_of(&ProductId::new(request.line_id.as_str())).cloned() else {
+            // The line may be the new product already: this offline upgrade was asked before
+            // and its reply lost. Its session is the answer; a second one is never opened.
+            if request.paid_offline && units_of(&before.cart, &request.product_id) > Decimal::ZERO {
+                return self.offline_again(ctx, cart, before, request, to, quantity).await;
+            }
+            return Err(Error::not_found(
+                PROVIDER,
+                UPGRADE,
+                format!("cart {cart} has no line {}", request.line_id),
+            ));
+        };
+        let head = Self::product(UPGRADE, &line.product_id, "line_id")?;
+        let first = Self::chain_start(&before, &line, head, request)?;
+        let amount =
+            first.map(|f| self.upgrade_amount(UPGRADE, &before, &line, f, head, to, quantity)).transpose()?;
+        let origin = ProductId::new(first.unwrap_or(head).to_string());
         let upgrade = wire::UpgradeFields {
             // The chain's current head (§7.2 rule 1): for an upgrade of an upgrade, the previous step.
             preview_product_id: head,
             preview_quantity: quantity,
             parent_session_id: request.paid_offline.then(|| cart.as_str().to_string()),
         };
-        let line_request = self.line(OP, &before.catalogue, to, quantity)?;
+        let line_request = self.line(UPGRADE, &before.catalogue, to, quantity)?;
         let test = self.test(Some(&before));
         if request.paid_offline {
+            // A partial upgrade asked again after a lost reply leaves the rest of the line, so
+            // the session the cart lists for these very units is the answer (simulator extra).
+            let pending = |c: &wire::UpgradeChain| {
+                c.head == to
+                    && c.status == Some(wire::UpgradeStatus::Preview)
+                    && c.first == first
+                    && c.quantity == Some(quantity)
+            };
+            if let Some(child) = upgrade_session(&before.wire, pending) {
+                let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
+                let status = CartStatus::Open;
+                return payment_required(read, &child, cart, &request.product_id, quantity, amount, status);
+            }
             // An offline payment cannot take a delta: the difference is paid in a new session
             // naming the paid one, created by the client (§7.2 rule 7, §9.4 step 2a).
             let body = wire::NewSessionRequest {
@@ -622,11 +687,20 @@ impl Carts for EmanageAdapter {
                 behavior_id: test.then_some(names::BEHAVIOR_TEST),
                 upgrade: Some(upgrade),
             };
-            let child = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
+            let child = match self.client.new_session(ctx, UPGRADE, &body, test).await {
+                Ok(id) => CartId::new(id),
+                // The vendor may have opened the session: only the cart read back can say
+                // (§10, checklist 25).
+                Err(e) if e.effect() == WriteEffect::Unknown => {
+                    let sent = Sent { line: &line.product_id, to, quantity, amount };
+                    return self.reconcile_offline(ctx, cart, before, request, sent, e).await;
+                }
+                Err(e) => return Err(e),
+            };
             // The new session exists from here on: its id reaches the caller whatever the read
             // back does, or the customer could never pay the difference.
-            let read = self.read_after(ctx, OP, &child, before.catalogue).await;
-            return Ok(payment_required(
+            let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
+            return payment_required(
                 read,
                 &child,
                 cart,
@@ -634,34 +708,37 @@ impl Carts for EmanageAdapter {
                 quantity,
                 amount,
                 CartStatus::Open,
-            ));
+            );
         }
+        // The vendor charges the chain from its first product (§7.1, §9.2); where neither the
+        // cart nor the shop says which that is, the charge cannot be told: not sent.
+        let Some(amount) = amount else { return Err(unknown_start(cart, &line.product_id)) };
         let target = ProductId::new(to.to_string());
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
-        let reply = self.client.add(ctx, OP, cart.as_str(), &body, test).await;
+        let reply = self.client.add(ctx, UPGRADE, cart.as_str(), &body, test).await;
         let after = match reply {
             Ok(wire::AddReply::SameSession) => {
-                self.read_after(ctx, OP, cart, before.catalogue.clone()).await?
+                self.read_after(ctx, UPGRADE, cart, before.catalogue.clone()).await?
             }
             // The session was paid offline and the server opened the new session itself
             // (§9.4 step 2b).
             Ok(wire::AddReply::NewSession { session_id, .. }) => {
                 let child = CartId::new(session_id);
-                let read = self.read(ctx, OP, &child).await;
+                let read = self.read(ctx, UPGRADE, &child).await;
                 let waiting = CartStatus::AwaitingPayment;
-                return Ok(payment_required(
+                return payment_required(
                     read,
                     &child,
                     cart,
                     &request.product_id,
                     quantity,
-                    amount,
+                    Some(amount),
                     waiting,
-                ));
+                );
             }
             // The add may have charged: read the cart back before deciding (§10, checklist 25).
             Err(e) if e.effect() == WriteEffect::Unknown => {
-                let Ok(read) = self.read(ctx, OP, cart).await else { return Err(e) };
+                let Ok(read) = self.read(ctx, UPGRADE, cart).await else { return Err(e) };
                 match upgrade_read_back(&before.cart, &read.cart, &line.product_id, &target) {
                     UpgradeReadBack::Taken => read,
                     UpgradeReadBack::NotTaken => {
@@ -688,6 +765,150 @@ impl Carts for EmanageAdapter {
         };
         Ok(upgrade_outcome(after.cart, &target, &origin, amount))
     }
+
+    /// Where the chain through `line` (product `head`) starts (§7.2 rule 1), from what the
+    /// vendor shows and the shop gives, never from memory (another instance, or this one after
+    /// a restart, must answer the same): the line's own upgrade fields when the cart shows
+    /// them; else the line itself when the cart GET is one that marks upgrade heads (it
+    /// carries a session status or upgrade fields, as the simulator's extras do), since an
+    /// unmarked line there is a plain one; else the request's `first_product`. `None`: the
+    /// cart GET cannot tell a head from a plain line (the contract's five fields, §6.4 row 5)
+    /// and the shop did not say what it sold.
+    fn chain_start(read: &Read, line: &CartLine, head: i64, request: &UpgradeRequest) -> Result<Option<i64>> {
+        if let Some(u) = &line.upgrade {
+            return Self::product(UPGRADE, &u.from, "line_id").map(Some);
+        }
+        if read.marks_upgrades() {
+            return Ok(Some(head));
+        }
+        request.first_product.as_ref().map(|p| Self::product(UPGRADE, p, "first_product")).transpose()
+    }
+
+    /// An offline upgrade asked again whose line is the new product already (see
+    /// `upgrade_cart`): the session the cart lists for the chain headed by `to` when it shows
+    /// one, else the error that such a session may exist.
+    async fn offline_again(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        before: Read,
+        request: &UpgradeRequest,
+        to: i64,
+        quantity: u32,
+    ) -> Result<UpgradeOutcome> {
+        let taken = |c: &wire::UpgradeChain| c.head == to && c.status != Some(wire::UpgradeStatus::Discarded);
+        match upgrade_session(&before.wire, taken) {
+            Some(child) => {
+                let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
+                payment_required(read, &child, cart, &request.product_id, quantity, None, CartStatus::Open)
+            }
+            None => {
+                let shown = format!(
+                    "cart {cart} shows {} where line {} was: an upgrade to it was taken already",
+                    request.product_id, request.line_id
+                );
+                Err(session_may_exist(Error::new(ErrorKind::Conflict, PROVIDER, UPGRADE), cart, &shown))
+            }
+        }
+    }
+
+    /// After an offline upgrade's `new` of unknown outcome: the parent read back decides
+    /// (§10, checklist 25). Taken, the session the cart lists for it (new since `before`) is
+    /// the answer, as the lost reply would have been; without one the error says such a
+    /// session may exist. Not taken, nothing was opened so far (the effect stays `Unknown`:
+    /// the request may still run).
+    async fn reconcile_offline(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        before: Read,
+        request: &UpgradeRequest,
+        sent: Sent<'_>,
+        e: Error,
+    ) -> Result<UpgradeOutcome> {
+        let Ok(after) = self.read(ctx, UPGRADE, cart).await else {
+            return Err(session_may_exist(e, cart, "the cart did not read back"));
+        };
+        match upgrade_read_back(&before.cart, &after.cart, sent.line, &request.product_id) {
+            UpgradeReadBack::Taken => {
+                let known: Vec<&str> =
+                    before.wire.upgrades.iter().filter_map(|c| c.session_id.as_deref()).collect();
+                let new = |c: &wire::UpgradeChain| {
+                    c.head == sent.to
+                        && c.status != Some(wire::UpgradeStatus::Discarded)
+                        && c.session_id.as_deref().is_some_and(|s| !known.contains(&s))
+                };
+                let Some(child) = upgrade_session(&after.wire, new) else {
+                    let shown = format!(
+                        "the cart reads back with {} where line {} was: eManage took the upgrade",
+                        request.product_id, request.line_id
+                    );
+                    return Err(session_may_exist(e, cart, &shown));
+                };
+                let read = self.read_after(ctx, UPGRADE, &child, after.catalogue).await;
+                let status = CartStatus::Open;
+                payment_required(read, &child, cart, &request.product_id, sent.quantity, sent.amount, status)
+            }
+            UpgradeReadBack::NotTaken => {
+                let message = format!(
+                    "{}; the cart reads back without the upgrade, so no cart for the difference was opened \
+                     so far (the request may still be processed: read the cart again before upgrading again)",
+                    e.message()
+                );
+                Err(e.with_message(message))
+            }
+            UpgradeReadBack::Unclear => Err(session_may_exist(
+                e,
+                cart,
+                "the cart read back does not show whether the upgrade was taken",
+            )),
+        }
+    }
+}
+
+/// The operation name of `Carts::upgrade`.
+const UPGRADE: &str = "carts.upgrade";
+
+/// What an offline upgrade's `new` asked for, for its read-back.
+struct Sent<'a> {
+    /// The line upgraded (its product).
+    line: &'a ProductId,
+    to: i64,
+    quantity: u32,
+    amount: Option<Money>,
+}
+
+/// The offline-upgrade session the cart GET lists for the first chain `pick` accepts (the
+/// simulator's `upgrades[]`, `names::cart::UPGRADES`; the contract shows no such list).
+fn upgrade_session(w: &wire::CartResponse, pick: impl Fn(&wire::UpgradeChain) -> bool) -> Option<CartId> {
+    w.upgrades.iter().filter(|c| pick(c)).find_map(|c| c.session_id.clone()).map(CartId::new)
+}
+
+/// `e`, saying that eManage may hold a cart for the difference of an offline upgrade whose id
+/// only a lost reply carried, and how that resolves. Effect `Unknown`.
+fn session_may_exist(e: Error, cart: &CartId, shown: &str) -> Error {
+    let lead = if e.message().is_empty() { String::new() } else { format!("{}; ", e.message()) };
+    let message = format!(
+        "{lead}{shown}. An upgrade cart for the difference may exist at eManage, but its id was only in \
+         the lost reply and the cart does not list it, so it cannot be paid through this adapter. Unpaid, \
+         eManage discards it after its payment timeout (30 minutes) and the original product ships; \
+         upgrade cart {cart} again after that, or find the upgrade cart in eManage"
+    );
+    e.with_effect(WriteEffect::Unknown).with_message(message)
+}
+
+/// The refusal of a same-session upgrade whose chain start neither the cart nor the request
+/// shows (see `EmanageAdapter::chain_start`): `Invalid` naming `first_product`, nothing sent.
+fn unknown_start(cart: &CartId, line: &ProductId) -> Error {
+    let reason = format!(
+        "eManage charges an upgrade of an upgrade from the chain's first product, and cart {cart} does not \
+         show whether line {line} is itself an upgrade (its cart GET carries no upgrade fields), so the \
+         charge cannot be told: give the product the line was sold as before any upgrade \
+         (UpgradeRequest::with_first_product; for a first upgrade, {line} itself). Nothing was sent"
+    );
+    Error::invalid(PROVIDER, UPGRADE, "first_product", reason.clone())
+        .with_effect(WriteEffect::NotSent)
+        .with_message(reason)
 }
 
 impl EmanageAdapter {
@@ -880,7 +1101,8 @@ mod tests {
         let failed = Err(Error::new(ErrorKind::Unavailable, PROVIDER, "carts.upgrade"));
         let (child, parent) = (CartId::new("b"), CartId::new("a"));
         let amount = Money::new(4000, Currency::USD);
-        let outcome = payment_required(failed, &child, &parent, &id(P1), 2, amount, CartStatus::Open);
+        let outcome =
+            payment_required(failed, &child, &parent, &id(P1), 2, Some(amount), CartStatus::Open).unwrap();
         let UpgradeOutcome::PaymentRequired { cart, amount: due } = outcome else { panic!("{outcome:?}") };
         assert_eq!((cart.id.clone(), cart.upgrade_parent.clone(), due), (child, Some(parent), amount));
         let line = &cart.lines[0];
@@ -902,9 +1124,10 @@ mod tests {
             &CartId::new("a"),
             &id(P1),
             1,
-            Money::new(2000, Currency::USD),
+            Some(Money::new(2000, Currency::USD)),
             CartStatus::Open,
-        );
+        )
+        .unwrap();
         assert_eq!(outcome.cart().upgrade_parent, Some(CartId::new("a")));
     }
 

@@ -52,7 +52,8 @@ pub const MODEL_STATE: &str = "modelState";
 /// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending; `discarded` reads as the original product again, without an upgrade |
 /// | [`cart::LINE_TOTAL`] | a line whose vendor `price` the price list does not explain is reported at the contract's reading, `price` (the unit price, §6.4 row 5) × `quantity`, as the vendor's own clients total a cart (§6.4 notes); the vendor rounds that unit price from the line's amount (§9.5: 49.99 shows as 16.66), so the line may be off by up to half a minor unit per unit; a debug log names it |
 /// | [`cart::TOTAL`] | a checkout's `charged` (and a paid cart's order) is the cart's total as the adapter reads it: the lines' nets plus shipping |
-/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
+/// | [`cart::UPGRADES`], [`cart::UPGRADE_SESSION_ID`] | after an offline upgrade's `new` whose reply was lost, the cart read back can show the upgrade taken but not the session opened for the difference, whose id only that reply carried (the contract shows no other way to learn it): the error keeps effect `Unknown` and says an upgrade session may exist, unpaid lapsing after the vendor's redirect timeout (the original ships); a retry of that upgrade answers the same error instead of a second session |
+/// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). The chain's first product comes from the request (`UpgradeRequest::first_product`, what the shop sold) where the cart GET marks no upgrades at all (no status, no upgrade fields); without it a same-payment upgrade is refused unsent (`Invalid` naming `first_product`): its charge cannot be told. An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
 ///
 /// The vendor's own amounts win over any the adapter works out: a line's `lineTotal` is what
 /// that line costs (a pricing that does not reach it explains nothing), and the cart's `total`
@@ -86,6 +87,12 @@ pub mod cart {
     pub const LINE_TOTAL: &str = "lineTotal";
     /// What the cart costs: lines after discount plus shipping.
     pub const TOTAL: &str = "total";
+    /// The session's upgrade chains: per entry `productId` (the head), [`UPGRADED_FROM_PRODUCT_ID`],
+    /// `quantity`, [`STATUS`] (an upgrade status) and [`UPGRADE_SESSION_ID`]. Not in the
+    /// contract's list (§15.1): the simulator's own extra.
+    pub const UPGRADES: &str = "upgrades";
+    /// In [`UPGRADES`]: the offline-upgrade session of the chain's latest step (§7.2 rule 7).
+    pub const UPGRADE_SESSION_ID: &str = "upgradeSessionId";
 }
 
 /// Upgrade line status values (§7.2 rule 6, §15.1 \[S\]).

@@ -191,7 +191,7 @@ async fn a_charged_upgrade_whose_reply_is_lost_is_taken_without_upgrade_fields()
     let env = start_live(immediate()).await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     env.handle().inject("POST", &env.cart_path("/add"), Fault::TruncatedBody, Some(1));
-    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let outcome = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.unwrap();
     assert!(
         matches!(&outcome, UpgradeOutcome::Pending { amount, .. } if *amount == usd("20.00")),
         "{outcome:?}"
@@ -207,7 +207,7 @@ async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged_so_fa
     let env = start_live(immediate()).await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     env.handle().inject("POST", &env.cart_path("/add"), Fault::DropConnection, Some(1));
-    let err = env.upgrade(&cart.id, P0, P1, 1).await.unwrap_err();
+    let err = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.unwrap_err();
     assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
     assert!(err.message().contains("nothing was charged so far"), "{err}");
     assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
@@ -217,7 +217,7 @@ async fn an_upgrade_that_never_reached_the_vendor_says_nothing_was_charged_so_fa
 async fn an_accepted_upgrade_without_upgrade_fields_is_pending_not_discarded() {
     let env = start_live(immediate()).await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
-    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let outcome = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.unwrap();
     let UpgradeOutcome::Pending { cart: after, amount } = outcome else { panic!("{outcome:?}") };
     assert_eq!(amount, usd("20.00"));
     assert_eq!(after.lines.iter().map(|l| l.product_id.as_str()).collect::<Vec<_>>(), vec![P1]);
@@ -230,7 +230,7 @@ async fn an_upgrade_whose_charges_all_fail_is_discarded_without_upgrade_fields()
     let env = start_live(immediate()).await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     env.probe.fail_next_upgrade_charges(3);
-    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let outcome = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.unwrap();
     assert!(matches!(outcome, UpgradeOutcome::Discarded { .. }), "{outcome:?}");
     assert!(upgrade_captures(&env.session(&cart.id)).is_empty());
 }

@@ -776,7 +776,7 @@ async fn a_same_session_upgrade_without_cart_extras_is_taken_and_pending() {
     // Only `products[]`: the line became 918446 at the vendor's price; the charge is not shown.
     let env = start_with(bare(immediate())).await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
-    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
+    let outcome = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.unwrap();
     let UpgradeOutcome::Pending { cart: after, amount } = outcome else { panic!("{outcome:?}") };
     assert_eq!((amount, after.total), (usd("20.00"), usd("120.00")));
     assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")]);

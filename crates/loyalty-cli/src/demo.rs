@@ -258,7 +258,9 @@ impl Walk<'_> {
         if !caps.cart_upgrades {
             return Ok(());
         }
-        let upgrade = UpgradeRequest::new(line.line_id.clone(), to.clone(), Decimal::ONE);
+        // The shop says what it sold: a vendor whose cart GET does not mark upgrades needs it.
+        let upgrade = UpgradeRequest::new(line.line_id.clone(), to.clone(), Decimal::ONE)
+            .with_first_product(setup.chain[0].clone());
         let text = match carts.upgrade(&self.ctx, &cart.id, &upgrade).await? {
             UpgradeOutcome::Charged { amount, .. } => format!("charged {amount} on the card used"),
             UpgradeOutcome::Pending { amount, .. } => {

@@ -221,6 +221,12 @@ pub struct UpgradeRequest {
     /// the difference cannot be charged on that payment and is paid in a new cart instead.
     /// The shop knows how it paid; providers that track it themselves may ignore this.
     pub paid_offline: bool,
+    /// The product the line was sold as before any upgrade: the start of its upgrade chain,
+    /// from which a vendor that charges "last minus first" prices an upgrade of an upgrade.
+    /// The shop knows what it sold; providers that track it themselves ignore this, and one
+    /// that can neither read it nor be given it refuses an upgrade of an upgrade unsent.
+    #[serde(default)]
+    pub first_product: Option<ProductId>,
 }
 
 impl UpgradeRequest {
@@ -231,12 +237,20 @@ impl UpgradeRequest {
             product_id: product_id.into(),
             quantity,
             paid_offline: false,
+            first_product: None,
         }
     }
 
     /// Says the cart was paid through a redirect or offline payment.
     pub fn paid_offline(mut self, offline: bool) -> Self {
         self.paid_offline = offline;
+        self
+    }
+
+    /// Names the product the line was sold as before any upgrade (see
+    /// [`UpgradeRequest::first_product`]); for a first upgrade it is the line's own product.
+    pub fn with_first_product(mut self, product: impl Into<ProductId>) -> Self {
+        self.first_product = Some(product.into());
         self
     }
 }

@@ -254,6 +254,39 @@ pub struct CartResponse {
     pub test: Option<bool>,
     /// What the cart costs (simulator-chosen name, see [`names::cart::TOTAL`]).
     pub total: Option<Decimal>,
+    /// The session's upgrade chains, where the cart shows them (simulator-chosen names, see
+    /// [`names::cart::UPGRADES`]); entries that do not read are left out.
+    pub upgrades: Vec<UpgradeChain>,
+}
+
+/// One upgrade chain of a paid session, as the simulator's cart GET lists it
+/// ([`names::cart::UPGRADES`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeChain {
+    /// `productId`: the chain's head.
+    pub head: i64,
+    /// The product first paid for.
+    pub first: Option<i64>,
+    /// Units upgraded.
+    pub quantity: Option<u32>,
+    /// The chain's status.
+    pub status: Option<UpgradeStatus>,
+    /// The offline-upgrade session of the latest step, when it has one.
+    pub session_id: Option<String>,
+}
+
+/// An entry of `upgrades[]`, or `None` when it does not read: a field only the simulator
+/// shows never fails the cart.
+fn upgrade_chain(v: &Value, path: &str) -> Option<UpgradeChain> {
+    use names::cart as n;
+    let o = Obj::of(v, path).ok()?;
+    Some(UpgradeChain {
+        head: o.req_id("productId").ok()?,
+        first: o.int(n::UPGRADED_FROM_PRODUCT_ID).ok()?,
+        quantity: o.int("quantity").ok()?.and_then(|q| u32::try_from(q).ok()),
+        status: o.text(n::STATUS).ok()?.as_deref().map(UpgradeStatus::read),
+        session_id: o.id(n::UPGRADE_SESSION_ID).ok()?,
+    })
 }
 
 /// An optional amount the vendor sends, never negative.
@@ -317,6 +350,14 @@ pub fn decode_cart(bytes: &[u8]) -> Conv<CartResponse> {
             .filter(|u| !u.trim().is_empty()),
         test: o.boolean(n::TEST)?,
         total: amount(&o, n::TOTAL)?,
+        upgrades: match o.get(n::UPGRADES) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, u)| upgrade_chain(u, &format!("{}[{i}]", n::UPGRADES)))
+                .collect(),
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -419,6 +460,30 @@ mod tests {
             let body = format!(r#"{{"products":[],"paymentContinueResult":{odd}}}"#);
             assert_eq!(decode_cart(body.as_bytes()).unwrap().action_url, None, "{odd}");
         }
+    }
+
+    #[test]
+    fn an_upgrade_list_is_read_when_shown_and_an_odd_entry_never_fails_the_cart() {
+        let body = br#"{"products":[],"upgrades":[
+            {"upgradedFromProductId":918325,"productId":918446,"quantity":1,"status":"preview","upgradeSessionId":"b"},
+            {"productId":"x"}, 7,
+            {"productId":918447,"upgradeSessionId":null}]}"#;
+        let c = decode_cart(body).unwrap();
+        assert_eq!(
+            c.upgrades,
+            vec![
+                UpgradeChain {
+                    head: 918_446,
+                    first: Some(918_325),
+                    quantity: Some(1),
+                    status: Some(UpgradeStatus::Preview),
+                    session_id: Some("b".into()),
+                },
+                UpgradeChain { head: 918_447, first: None, quantity: None, status: None, session_id: None },
+            ]
+        );
+        let odd = decode_cart(br#"{"products":[],"upgrades":{"a":1}}"#).unwrap();
+        assert!(odd.upgrades.is_empty());
     }
 
     #[test]

@@ -606,6 +606,7 @@ mod tests {
             action_url: None,
             test: None,
             total: None,
+            upgrades: Vec::new(),
         }
     }
 

@@ -20,7 +20,7 @@ use loyalty_core::{Error, ErrorKind};
 pub use campaign::{decode_price_list, ProductPrice};
 pub use cart::{
     decode_add_reply, decode_cart, decode_session_id, AddReply, AddRequest, CartResponse, LineRequest,
-    NewSessionRequest, SessionStatus, UpgradeFields, UpgradeStatus,
+    NewSessionRequest, SessionStatus, UpgradeChain, UpgradeFields, UpgradeStatus,
 };
 pub use checkout::{decode_checkout, Address, CheckoutRequest, CheckoutResponse, CustomerRequest, Payment};
 

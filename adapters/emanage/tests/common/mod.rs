@@ -183,6 +183,21 @@ impl Env {
             .upgrade(&ctx(), cart, &UpgradeRequest::new(LineId::new(from), to, Decimal::from(quantity)))
             .await
     }
+
+    /// [`Env::upgrade`] of a line the shop sold as `first` (`UpgradeRequest::with_first_product`):
+    /// what a cart GET without upgrade fields needs to price the step.
+    pub async fn upgrade_sold_as(
+        &self,
+        cart: &CartId,
+        first: &str,
+        from: &str,
+        to: &str,
+        quantity: u32,
+    ) -> loyalty_core::Result<UpgradeOutcome> {
+        let request =
+            UpgradeRequest::new(LineId::new(from), to, Decimal::from(quantity)).with_first_product(first);
+        self.carts().upgrade(&ctx(), cart, &request).await
+    }
 }
 
 /// Upgrade captures the simulator made, in major units.
