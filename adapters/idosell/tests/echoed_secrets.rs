@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use loyalty_core::{Context, CourierQuery, Provider};
 use loyalty_idosell::simulated;
 use loyalty_sim::idosell::{demo, system_key, IdosellSettings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SESSION_KEY: &str = "sess-Zq9-not-hex-session-key";
 
@@ -67,45 +66,11 @@ fn logs_in_then_faults(body: &str) -> (u16, String) {
 
 /// Answers every request with `make(request_body)`.
 async fn stub(make: fn(&str) -> (u16, String)) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    let Some(at) = text.find("\r\n\r\n") else { continue };
-                    let len = text[..at]
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= at + 4 + len {
-                        let body = String::from_utf8_lossy(&buf[at + 4..at + 4 + len]).to_string();
-                        let (status, reply) = make(&body);
-                        let resp = format!(
-                            "HTTP/1.1 {status} X\r\ncontent-type: text/xml; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                            reply.len()
-                        );
-                        let _ = socket.write_all(resp.as_bytes()).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
+    let answer = move |_: &str, _: &str, body: &str| {
+        let (status, reply) = make(body);
+        (status, "text/xml; charset=utf-8", reply)
+    };
+    loyalty_sim::stub::serve(answer).await.unwrap().trim_end_matches('/').to_owned()
 }
 
 #[tokio::test]

@@ -11,14 +11,18 @@ use common::*;
 use loyalty_core::{Basket, Context, Currency, Line, Money, Provider};
 use loyalty_http::Secret;
 use loyalty_sessionm::{SessionmAdapter, SessionmConfig};
-use loyalty_sim::sessionm::{demo, SessionmSettings, SessionmSim};
+use loyalty_sim::sessionm::{demo, SessionmSettings, SessionmSim, TotalsMismatch};
 use loyalty_sim::SimClock;
 use serde_json::{json, Value};
 
 /// A simulator whose store trades in `currency` and an adapter configured for it.
 async fn start_in(currency: &str) -> Env {
+    start_with(currency, SessionmSettings::default()).await
+}
+
+/// As [`start_in`], with other simulator settings as given.
+async fn start_with(currency: &str, mut settings: SessionmSettings) -> Env {
     let clock = SimClock::default();
-    let mut settings = SessionmSettings::default();
     settings.store_currency = currency.to_string();
     let (server, probe) =
         SessionmSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
@@ -129,4 +133,40 @@ async fn kwd_amounts_keep_three_decimals_and_a_50_0_discount_is_50000_fils() {
     no_currency(&body, "KWD");
     assert_eq!(sent["items"][0]["unit_price"], json!(60.125), "{sent}");
     assert_eq!(sent["discounts"][0]["amount"], json!(50.0), "{sent}");
+}
+
+// The simulator computes in the store currency's minor unit: a KWD discount keeps its fils,
+// and a JPY weighed line the engine rounded to whole yen is kept, not refused as a totals
+// mismatch.
+#[tokio::test]
+async fn kwd_percent_discount_keeps_the_fils() {
+    let env = start_in("KWD").await;
+    // 10 % of 60.125 KWD = 6.0125 → 6.013 (half-up to the fils), not 6.01.
+    let b = Basket::new(Currency::KWD).with_line(Line::new(
+        "l1",
+        demo::ITEM_COFFEE,
+        dec("1"),
+        Money::parse("60.125", Currency::KWD).unwrap(),
+    ));
+    let hold = lock(&env, &wallet_offer(demo::UO_PERCENT_CHECK), "T-1", &b).await.unwrap();
+    assert_eq!(hold.vendor_data.clone().unwrap()["amount"], json!(6.013));
+    assert_eq!(hold.vendor_discount.unwrap().amount, Money::new(6_013, Currency::KWD));
+}
+
+#[tokio::test]
+async fn jpy_weighed_line_is_kept_when_mismatched_totals_are_refused() {
+    let mut settings = SessionmSettings::default();
+    settings.mismatched_totals = TotalsMismatch::Reject;
+    let env = start_with("JPY", settings).await;
+    // 0.345 kg at 199 yen = 68.655 → 69 yen, the engine's line total.
+    let b = Basket::new(Currency::JPY).with_line(Line::new(
+        "l1",
+        demo::ITEM_COFFEE,
+        dec("0.345"),
+        Money::parse("199", Currency::JPY).unwrap(),
+    ));
+    let r = env.adapter.transactions().unwrap().send(&Context::new(), &sale(&env, "T-9", &b, &[])).await;
+    assert!(r.is_ok(), "{r:?}");
+    let stored = env.probe.transaction("T-9").expect("the sale is stored");
+    assert_eq!(stored["items"][0]["subtotal"], json!(69.0), "{stored}");
 }

@@ -9,55 +9,14 @@ use std::time::Duration;
 use loyalty_core::{Context, MemberId, Provider};
 use loyalty_sessionm::SessionmAdapter;
 use loyalty_sim::sessionm::demo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the stub answers: status, content type and body, from the request line, the header
 /// block and the body.
-type Answer = fn(&str, &str, &str) -> (u16, &'static str, String);
+type Answer = fn(&str, &str, &str) -> loyalty_sim::stub::Reply;
 
 /// A vendor on loopback that answers every request with `answer`.
 async fn stub(answer: Answer) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 8192];
-                loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    let Some(at) = text.find("\r\n\r\n") else { continue };
-                    let head = &text[..at];
-                    let len = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= at + 4 + len {
-                        let body = String::from_utf8_lossy(&buf[at + 4..at + 4 + len]).to_string();
-                        let (line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-                        let (status, content_type, reply) = answer(line, headers, &body);
-                        let resp = format!(
-                            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                            reply.len()
-                        );
-                        let _ = socket.write_all(resp.as_bytes()).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}/")
+    loyalty_sim::stub::serve(answer).await.unwrap()
 }
 
 /// A 404 whose message quotes the request's headers.

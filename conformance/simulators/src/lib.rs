@@ -30,6 +30,7 @@ pub mod journal;
 pub mod replay;
 pub mod server;
 pub mod sessionm;
+pub mod stub;
 
 pub use clock::SimClock;
 pub use fault::Fault;
