@@ -22,6 +22,13 @@ use crate::PROVIDER;
 /// progressive discount, over the Web Sales (ECOMM) API.
 ///
 /// Build it with [`EmanageAdapter::new`]; hand it to callers as `&dyn Provider`.
+///
+/// eManage takes no idempotency key. A card upgrade asked again after a lost answer is
+/// answered from the earlier request, with no second charge, only where the cart GET lists
+/// the upgrade chains (the simulator's extras, [`crate::names::cart::UPGRADES`]) and the step
+/// is still a preview; on the contract's cart GET a repeat is sent and charged again, so a shop
+/// reads the cart before repeating an upgrade whose answer it lost (docs/vendors/emanage.md,
+/// "Upgrades").
 #[derive(Debug)]
 pub struct EmanageAdapter {
     config: EmanageConfig,
@@ -624,7 +631,7 @@ impl EmanageAdapter {
             Err(e) => return Err(e),
         };
         // The vendor's amount, never one worked out here (the reply carries none, §6.4 row 7).
-        crate::decode::outcome(OP, cart, before.charged, reply)
+        crate::decode::outcome(OP, cart, before.charged, reply, &self.client.checkout_secrets(&body))
     }
 
     /// `Carts::upgrade` (§7).
@@ -665,15 +672,17 @@ impl EmanageAdapter {
         };
         let line_request = self.line(UPGRADE, &before.catalogue, to, quantity)?;
         let test = self.test(Some(&before));
+        // A partial upgrade asked again after a lost reply leaves the rest of the line, so the
+        // chain the cart lists for these very units, still a preview, is the earlier request's
+        // (the simulator's `upgrades[]`; the contract's cart GET shows none, so there a repeat
+        // is sent again: see `names::cart::UPGRADES`).
+        let pending = |c: &wire::UpgradeChain| {
+            c.head == to
+                && c.status == Some(wire::UpgradeStatus::Preview)
+                && c.first == first
+                && c.quantity == Some(quantity)
+        };
         if request.paid_offline {
-            // A partial upgrade asked again after a lost reply leaves the rest of the line, so
-            // the session the cart lists for these very units is the answer (simulator extra).
-            let pending = |c: &wire::UpgradeChain| {
-                c.head == to
-                    && c.status == Some(wire::UpgradeStatus::Preview)
-                    && c.first == first
-                    && c.quantity == Some(quantity)
-            };
             if let Some(child) = upgrade_session(&before.wire, pending) {
                 let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
                 let status = CartStatus::Open;
@@ -713,6 +722,19 @@ impl EmanageAdapter {
         // The vendor charges the chain from its first product (§7.1, §9.2); where neither the
         // cart nor the shop says which that is, the charge cannot be told: not sent.
         let Some(amount) = amount else { return Err(unknown_start(cart, &line.product_id)) };
+        // The same card upgrade asked again: its chain is the answer, and a second `add` would
+        // upgrade more units and charge the card again.
+        if let Some(chain) = before.wire.upgrades.iter().find(|c| pending(c)) {
+            return match chain.session_id.clone().map(CartId::new) {
+                // The vendor opened the session for the difference itself (§9.4 step 2b).
+                Some(child) => {
+                    let read = self.read(ctx, UPGRADE, &child).await;
+                    let waiting = CartStatus::AwaitingPayment;
+                    payment_required(read, &child, cart, &request.product_id, quantity, Some(amount), waiting)
+                }
+                None => Ok(UpgradeOutcome::Pending { cart: before.cart, amount }),
+            };
+        }
         let target = ProductId::new(to.to_string());
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
         let reply = self.client.add(ctx, UPGRADE, cart.as_str(), &body, test).await;

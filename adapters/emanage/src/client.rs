@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use loyalty_core::{Context, Error};
-use loyalty_http::{encode_segment, Call, HttpClient, HttpConfig, Response, Retry};
+use loyalty_http::{encode_segment, Call, HttpClient, HttpConfig, Response, Retry, Secret};
 
 use crate::auth::ClientIdAuth;
 use crate::config::EmanageConfig;
@@ -24,6 +24,8 @@ use crate::PROVIDER;
 pub(crate) struct EmanageClient {
     http: HttpClient,
     web_key: String,
+    /// The client id, also sent as the `X_CID` header: a checkout reply quoting it is redacted.
+    cid: Secret,
 }
 
 impl EmanageClient {
@@ -36,7 +38,7 @@ impl EmanageClient {
             HttpConfig::new(config.base_url.clone()).with_attempt_timeout(config.attempt_timeout);
         let auth = Arc::new(ClientIdAuth::new(config.cid.clone()));
         let http = HttpClient::new(PROVIDER, http_config, auth, Arc::new(classify))?;
-        Ok(EmanageClient { http, web_key: config.web_key.clone() })
+        Ok(EmanageClient { http, web_key: config.web_key.clone(), cid: config.cid.clone() })
     }
 
     fn campaign(&self, rest: &str) -> String {
@@ -182,16 +184,32 @@ impl EmanageClient {
         self.send(ctx, call).await.map(|_| ())
     }
 
+    /// What a reply to the checkout `request` must never quote: the card number and CVV it
+    /// carries and the client id. A vendor echoing the request (a decline naming the card)
+    /// would otherwise hand them to the caller and its logs.
+    pub(crate) fn checkout_secrets<'a>(&'a self, request: &'a wire::CheckoutRequest) -> Vec<&'a str> {
+        let mut secrets = request.payment.card_secrets();
+        secrets.push(self.cid.expose());
+        secrets
+    }
+
     /// `POST shoppingcart/{wk}/checkout` (row 7), `sessionId` in the body. It charges money:
     /// never re-sent after an unknown outcome; the caller reads the cart back (§10, checklist
-    /// 25).
+    /// 25). The card and the client id are the call's secrets, so an error reply quoting them
+    /// is redacted by the transport; a decline (a 200) is redacted by the caller with
+    /// [`EmanageClient::checkout_secrets`].
     pub(crate) async fn checkout(
         &self,
         ctx: &Context,
         op: &str,
         request: &wire::CheckoutRequest,
     ) -> Result<wire::CheckoutResponse, Error> {
-        let call = Call::post(op, self.cart_path("/checkout")).json(request.to_json()).retry(Retry::Unsent);
+        let call = self
+            .checkout_secrets(request)
+            .into_iter()
+            .fold(Call::post(op, self.cart_path("/checkout")), |call, s| call.secret(&Secret::new(s)))
+            .json(request.to_json())
+            .retry(Retry::Unsent);
         let r = self.send(ctx, call).await?;
         Self::decoded(op, wire::decode_checkout(&r.body))
     }

@@ -94,25 +94,33 @@ pub fn cart(
 }
 
 /// Decodes a checkout reply for `cart` of `total`: declined (`success: false`), a payment
-/// action, or paid.
+/// action, or paid. A decline's reason is the vendor's message cut to an excerpt; the adapter
+/// also replaces the card number, CVV and client id in it, which this function is not given.
 ///
 /// # Errors
 /// `Protocol` (effect `Unknown`: the checkout may have charged) for an unreadable reply, a
 /// reply without `success`, or a success that names no order.
 pub fn checkout(op: &str, cart: &CartId, total: Money, body: &[u8]) -> Result<CartCheckout, Error> {
-    outcome(op, cart, total, decoded(op, wire::decode_checkout(body))?)
+    outcome(op, cart, total, decoded(op, wire::decode_checkout(body))?, &[])
 }
 
 /// What a decoded checkout reply means, in the clients' order: declined, then a redirect,
-/// then a continuation, then paid (§6.3).
+/// then a continuation, then paid (§6.3). A decline's reason quotes the vendor's message cut
+/// to an excerpt with every one of `secrets` replaced: a 200 decline is no error, so the
+/// transport never redacts it, and a vendor may echo the card it refused.
 pub(crate) fn outcome(
     op: &str,
     cart: &CartId,
     total: Money,
     reply: wire::CheckoutResponse,
+    secrets: &[&str],
 ) -> Result<CartCheckout, Error> {
     if !reply.success {
-        let reason = reply.message.unwrap_or_else(|| "the payment was declined".into());
+        let reason = reply
+            .message
+            .map(|m| loyalty_http::excerpt_redacted(&m, secrets))
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "the payment was declined".into());
         return Ok(CartCheckout::Declined { reason });
     }
     let order = reply.shopping_cart_number.clone().or(reply.order_number.clone()).map(OrderId::new);

@@ -90,7 +90,7 @@ impl IdosellClient {
         gateway: Gateway,
         retry: Retry,
         params: &str,
-    ) -> Result<Response, Error> {
+    ) -> Result<(Response, Sent), Error> {
         let gate = self.names.gates.get(gateway);
         let envelope = Arc::new(Envelope::new(&self.names, gate, params));
         // §8 (checklist 11): a body that cannot fit is refused before any I/O, login included.
@@ -110,6 +110,9 @@ impl IdosellClient {
         }
         let ds = self.dropshipping_key.clone();
         let label = op.to_string();
+        // The session key each attempt wrote, so the reply the last one got can be cleared of it.
+        let used = Arc::new(std::sync::Mutex::new(None::<Secret>));
+        let written = used.clone();
         let (path, query) = gate.split_path();
         let mut call = Call::post(op, path)
             .header("SOAPAction", format!("\"{}\"", gate.soap_action))
@@ -122,6 +125,7 @@ impl IdosellClient {
                     escape(key.expose()),
                     escape(ds.expose())
                 );
+                *written.lock().unwrap_or_else(|p| p.into_inner()) = Some(key.clone());
                 Ok(envelope.with(&fields))
             })
             // The session key is redacted by the transport (it is the body token); the
@@ -131,7 +135,10 @@ impl IdosellClient {
         for (k, v) in query {
             call = call.query(k, v);
         }
-        self.http.send(ctx, call).await
+        let reply = self.http.send(ctx, call).await?;
+        let key = used.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let secrets = key.into_iter().chain([self.dropshipping_key.clone()]).collect();
+        Ok((reply, Sent { secrets }))
     }
 
     /// G2: availability per line (a pure read).
@@ -142,8 +149,12 @@ impl IdosellClient {
         lines: &[wire::IcdfLine],
     ) -> Result<Vec<wire::LineResult>, Error> {
         let params = wire::products::products_params(lines).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::CheckAvailability, Retry::Read, &params).await?;
-        wire::products::decode_check_availability(&self.names, op, lines.len(), &reply.body)
+        let (reply, sent) = self.call(ctx, op, Gateway::CheckAvailability, Retry::Read, &params).await?;
+        let mut results =
+            wire::products::decode_check_availability(&self.names, op, lines.len(), &reply.body)
+                .map_err(|e| sent.error(e))?;
+        sent.lines(&mut results);
+        Ok(results)
     }
 
     /// G3: replaces the account's basket with `lines` (§5 G3: replaces, so a repeat is
@@ -155,8 +166,12 @@ impl IdosellClient {
         lines: &[wire::IcdfLine],
     ) -> Result<wire::ImportReply, Error> {
         let params = wire::products::products_params(lines).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::BasketImport, Retry::IdempotentWrite, &params).await?;
-        wire::products::decode_basket_import(&self.names, op, lines.len(), &reply.body)
+        let (reply, sent) =
+            self.call(ctx, op, Gateway::BasketImport, Retry::IdempotentWrite, &params).await?;
+        let mut imported = wire::products::decode_basket_import(&self.names, op, lines.len(), &reply.body)
+            .map_err(|e| sent.error(e))?;
+        sent.lines(&mut imported.lines);
+        Ok(imported)
     }
 
     /// G4: turns the basket into an order. Never retried by the transport after sending: the
@@ -168,14 +183,15 @@ impl IdosellClient {
         request: &wire::PlaceOrderRequest,
     ) -> Result<wire::Order, Error> {
         let params = request.params(&self.names).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::PlaceOrder, Retry::Write, &params).await?;
-        wire::orders::decode_place_order(&self.names, op, &reply.body)
+        let (reply, sent) = self.call(ctx, op, Gateway::PlaceOrder, Retry::Write, &params).await?;
+        wire::orders::decode_place_order(&self.names, op, &reply.body).map_err(|e| sent.error(e))
     }
 
     /// G5: every courier.
     pub async fn get_couriers(&self, ctx: &Context, op: &str) -> Result<Vec<wire::CourierItem>, Error> {
-        let reply = self.call(ctx, op, Gateway::GetCouriers, Retry::Read, "").await?;
+        let (reply, sent) = self.call(ctx, op, Gateway::GetCouriers, Retry::Read, "").await?;
         wire::couriers::decode_couriers(&self.names, op, Gateway::GetCouriers, &reply.body)
+            .map_err(|e| sent.error(e))
     }
 
     /// G6: couriers for these products to this country and postcode.
@@ -189,8 +205,9 @@ impl IdosellClient {
     ) -> Result<Vec<wire::CourierItem>, Error> {
         let params =
             wire::couriers::couriers_for_order_params(lines, country, postcode).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::GetCouriersForOrder, Retry::Read, &params).await?;
+        let (reply, sent) = self.call(ctx, op, Gateway::GetCouriersForOrder, Retry::Read, &params).await?;
         wire::couriers::decode_couriers(&self.names, op, Gateway::GetCouriersForOrder, &reply.body)
+            .map_err(|e| sent.error(e))
     }
 
     /// G7: orders by id or shop reference; none found is an empty list.
@@ -212,8 +229,8 @@ impl IdosellClient {
         each: impl FnMut(wire::Order) -> Result<T, wire::WireError>,
     ) -> Result<Vec<T>, Error> {
         let params = wire::orders::order_status_params(filter).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::GetOrderStatus, Retry::Read, &params).await?;
-        wire::orders::decode_order_status_with(&self.names, op, &reply.body, each)
+        let (reply, sent) = self.call(ctx, op, Gateway::GetOrderStatus, Retry::Read, &params).await?;
+        wire::orders::decode_order_status_with(&self.names, op, &reply.body, each).map_err(|e| sent.error(e))
     }
 
     /// G8: one page of addresses.
@@ -227,8 +244,8 @@ impl IdosellClient {
     ) -> Result<wire::AddressPage, Error> {
         let params = wire::addresses::get_addresses_params(&self.names, filter, page, limit)
             .map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::GetClientAddresses, Retry::Read, &params).await?;
-        wire::addresses::decode_get_addresses(&self.names, op, &reply.body)
+        let (reply, sent) = self.call(ctx, op, Gateway::GetClientAddresses, Retry::Read, &params).await?;
+        wire::addresses::decode_get_addresses(&self.names, op, &reply.body).map_err(|e| sent.error(e))
     }
 
     /// G9: changes the given fields of one address (setting the same values again is the same
@@ -241,7 +258,37 @@ impl IdosellClient {
         change: &wire::AddressChange,
     ) -> Result<wire::AddressRecord, Error> {
         let params = wire::addresses::set_address_params(id, change).map_err(|r| r.invalid(op))?;
-        let reply = self.call(ctx, op, Gateway::SetClientAddress, Retry::IdempotentWrite, &params).await?;
-        wire::addresses::decode_set_address(&self.names, op, &reply.body)
+        let (reply, sent) =
+            self.call(ctx, op, Gateway::SetClientAddress, Retry::IdempotentWrite, &params).await?;
+        wire::addresses::decode_set_address(&self.names, op, &reply.body).map_err(|e| sent.error(e))
+    }
+}
+
+/// The credentials one call carried (its last attempt's session key and the dropshipping key).
+///
+/// The transport clears them from a refused reply only; IdoSell answers per-line and per-item
+/// faults inside a success (§6.1), whose vendor text the adapter quotes itself, so that text
+/// is cleared here: a line's `faultString` before anything cuts it, a decoding error as a
+/// second net.
+pub(crate) struct Sent {
+    secrets: Vec<Secret>,
+}
+
+impl Sent {
+    fn keys(&self) -> Vec<&str> {
+        self.secrets.iter().map(Secret::expose).collect()
+    }
+
+    /// `err` with the call's credentials replaced in its text.
+    pub fn error(&self, err: Error) -> Error {
+        loyalty_http::redact_error(err, &self.keys())
+    }
+
+    /// Clears each line's `faultString` of the call's credentials.
+    pub fn lines(&self, lines: &mut [wire::LineResult]) {
+        let keys = self.keys();
+        for line in lines.iter_mut().filter(|l| !l.fault_string.is_empty()) {
+            line.fault_string = loyalty_http::redact(&line.fault_string, &keys);
+        }
     }
 }

@@ -31,7 +31,8 @@
 //! [`fault_text`]: a gate may echo the `authenticate` block it refused, so every run of 40 or
 //! more hex digits (the daily `systemKey`, the password digest) becomes `[redacted]` before the
 //! text is cut. The session and dropshipping keys the call carried are replaced by the
-//! transport before this classifier reads the reply.
+//! transport before this classifier reads a refused reply; in a success (per-line and per-item
+//! faults, decoding errors) the client replaces them before the adapter quotes the text.
 
 use loyalty_core::{Error, ErrorKind, WriteEffect};
 use loyalty_http::{excerpt, parse_retry_after, ClassifyInput, REDACTED};

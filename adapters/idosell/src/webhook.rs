@@ -224,12 +224,38 @@ pub mod receiver {
     /// under [`super::SignaturePolicy::IfPresent`]) never makes a signed one a duplicate, while a
     /// signed notice does make its unsigned copy one.
     pub trait NoticeLog: Send + Sync {
-        /// Records `notice`; true when it is new.
-        fn record(&self, notice: &ShipmentNotice) -> bool;
+        /// Records `notice`: whether it is new, and the keys this call added.
+        fn record(&self, notice: &ShipmentNotice) -> Recorded;
 
         /// Forgets a notice recorded but not handed on, so its retry is not taken for a
-        /// duplicate.
-        fn forget(&self, notice: &ShipmentNotice);
+        /// duplicate: removes only the keys its [`NoticeLog::record`] added, never one an
+        /// earlier notice recorded and handed on (that notice's retry must stay a duplicate).
+        fn forget(&self, recorded: &Recorded);
+    }
+
+    /// What [`NoticeLog::record`] did with one notice: whether it is new, and the keys it added
+    /// (those [`NoticeLog::forget`] removes again).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Recorded {
+        new: bool,
+        added: Vec<String>,
+    }
+
+    impl Recorded {
+        /// A record that found the notice `new` and added the keys `added`.
+        pub fn new(new: bool, added: Vec<String>) -> Recorded {
+            Recorded { new, added }
+        }
+
+        /// True when the notice is new (to be handed on).
+        pub fn is_new(&self) -> bool {
+            self.new
+        }
+
+        /// The keys the record added, in the log's own spelling.
+        pub fn added(&self) -> &[String] {
+            &self.added
+        }
     }
 
     /// A [`NoticeLog`] in memory, forgetting the oldest entries past `capacity` (a process
@@ -277,7 +303,7 @@ pub mod receiver {
     }
 
     impl NoticeLog for MemoryNoticeLog {
-        fn record(&self, notice: &ShipmentNotice) -> bool {
+        fn record(&self, notice: &ShipmentNotice) -> Recorded {
             let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             let (set, order) = &mut *guard;
             let keys = keys(notice);
@@ -286,10 +312,12 @@ pub mod receiver {
                 set.contains(&trusted(k, true)) || (!notice.verified && set.contains(&trusted(k, false)))
             };
             let new = !keys.iter().all(seen);
+            let mut added = Vec::new();
             for key in keys {
                 let key = trusted(&key, notice.verified);
                 if set.insert(key.clone()) {
-                    order.push_back(key);
+                    order.push_back(key.clone());
+                    added.push(key);
                 }
             }
             while order.len() > self.capacity {
@@ -297,15 +325,20 @@ pub mod receiver {
                     set.remove(&old);
                 }
             }
-            new
+            Recorded::new(new, added)
         }
 
-        fn forget(&self, notice: &ShipmentNotice) {
+        fn forget(&self, recorded: &Recorded) {
+            if recorded.added().is_empty() {
+                return;
+            }
             let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             let (set, order) = &mut *guard;
-            let keys: Vec<String> = keys(notice).iter().map(|k| trusted(k, notice.verified)).collect();
-            set.retain(|k| !keys.contains(k));
-            order.retain(|k| !keys.contains(k));
+            for key in recorded.added() {
+                set.remove(key);
+            }
+            let added: HashSet<&String> = recorded.added().iter().collect();
+            order.retain(|k| !added.contains(k));
         }
     }
 
@@ -367,15 +400,17 @@ pub mod receiver {
                 };
             }
         };
-        if !s.log.record(&notice) {
+        let recorded = s.log.record(&notice);
+        if !recorded.is_new() {
             tracing::debug!(order = %notice.order_id, "duplicate shipment notice acknowledged");
             return StatusCode::OK;
         }
         // Never waits on a slow consumer: the wholesaler's retry comes back later (§7.2).
         match s.out.try_send(notice) {
             Ok(()) => StatusCode::OK,
-            Err(mpsc::error::TrySendError::Full(n) | mpsc::error::TrySendError::Closed(n)) => {
-                s.log.forget(&n);
+            Err(mpsc::error::TrySendError::Full(_) | mpsc::error::TrySendError::Closed(_)) => {
+                // Only what this notice added: pairs an earlier notice handed on stay seen.
+                s.log.forget(&recorded);
                 StatusCode::SERVICE_UNAVAILABLE
             }
         }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use loyalty_core::{Context, CourierQuery, Provider};
+use loyalty_core::{Context, CourierQuery, DropshipOrder, Provider};
 use loyalty_idosell::simulated;
 use loyalty_sim::idosell::{demo, system_key, IdosellSettings};
 
@@ -115,5 +115,55 @@ async fn keys_a_gate_echoes_never_reach_the_error_or_the_log() {
             );
             assert!(!log.contains(key.as_str()), "{label}: {key} in the log");
         }
+    }
+}
+
+/// The text between `<{name}` and its closing tag in a request body.
+fn field<'a>(body: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}");
+    let Some(at) = body.find(&open) else { return "" };
+    let rest = &body[at..];
+    let start = rest.find('>').map_or(rest.len(), |i| i + 1);
+    let end = rest.find(&format!("</{name}>")).unwrap_or(start);
+    &rest[start..end]
+}
+
+/// Logs in, then answers G3 with a success whose one line faults quoting the request's session
+/// and dropshipping keys (§6.1: per-line faults while the top level says 0), and G7 with
+/// nothing found.
+fn line_fault_quoting_keys(body: &str) -> (u16, String) {
+    if body.contains("systemKey") {
+        return logs_in_then_faults(body);
+    }
+    if body.contains("getOrderStatus") {
+        let empty = "<ns1:getOrderStatusResponse xmlns:ns1=\"x\"><response><errors><faultCode>2</faultCode><faultString>nothing found</faultString></errors></response></ns1:getOrderStatusResponse>";
+        return (200, format!("{ENVELOPE}{empty}{END}"));
+    }
+    let quoted = format!(
+        "product unknown to account with session {} and key {}",
+        field(body, "sessionKey"),
+        field(body, "dropshippingKey")
+    );
+    let reply = format!(
+        "<ns1:basketImportResponse xmlns:ns1=\"x\"><response><errors><faultCode>0</faultCode><faultString></faultString></errors><results><products SOAP-ENC:arrayType=\"ns1:productResultType[1]\" xsi:type=\"SOAP-ENC:Array\"><item><code>COF-500</code><faultCode>6</faultCode><faultString>{}</faultString></item></products><basketLines>0</basketLines></results></response></ns1:basketImportResponse>",
+        esc(&quoted)
+    );
+    (200, format!("{ENVELOPE}{reply}{END}"))
+}
+
+#[tokio::test]
+async fn keys_a_basket_import_line_quotes_inside_a_success_never_reach_the_error() {
+    let names = simulated::names_of(&IdosellSettings::default());
+    let base = stub(line_fault_quoting_keys).await;
+    let adapter = loyalty_idosell::IdosellAdapter::new(simulated::config_for(&base, names).unwrap()).unwrap();
+    let order =
+        DropshipOrder::new("SHOP-K1", simulated::demo_recipient(), demo::COURIER_DOMESTIC.to_string())
+            .with_line(demo::COFFEE_INTERNAL, rust_decimal::Decimal::from(2));
+    let err = adapter.fulfilment().unwrap().place_order(&Context::new(), &order).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("lines[0]"), "the line's refusal: {shown}");
+    assert!(shown.contains("with session [redacted] and key [redacted]"), "{shown}");
+    for key in [SESSION_KEY, demo::DROPSHIPPING_KEY] {
+        assert!(!shown.contains(key), "{key} in the error: {shown}");
     }
 }

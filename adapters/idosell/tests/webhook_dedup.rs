@@ -53,36 +53,36 @@ fn notice(body: &str, event_id: Option<&str>, signed: bool) -> ShipmentNotice {
 fn an_unsigned_notice_never_makes_the_signed_one_a_duplicate() {
     let log = MemoryNoticeLog::default();
     // A forged, unsigned notice under the genuine event's id and with the genuine pair.
-    assert!(log.record(&notice(&body("W-1", &["FAKE"]), Some("evt-9"), false)));
-    assert!(log.record(&notice(&body("W-1", &["REAL-1"]), Some("evt-7"), false)));
+    assert!(log.record(&notice(&body("W-1", &["FAKE"]), Some("evt-9"), false)).is_new());
+    assert!(log.record(&notice(&body("W-1", &["REAL-1"]), Some("evt-7"), false)).is_new());
     let genuine = notice(&body("W-1", &["REAL-1"]), Some("evt-9"), true);
-    assert!(log.record(&genuine), "the signed notice is new");
+    assert!(log.record(&genuine).is_new(), "the signed notice is new");
     // Its retry is a duplicate, and so is an unsigned copy of it.
-    assert!(!log.record(&genuine));
-    assert!(!log.record(&notice(&body("W-1", &["REAL-1"]), Some("evt-10"), false)));
+    assert!(!log.record(&genuine).is_new());
+    assert!(!log.record(&notice(&body("W-1", &["REAL-1"]), Some("evt-10"), false)).is_new());
 }
 
 #[test]
 fn a_new_tracking_number_under_a_seen_event_id_is_handed_on() {
     let log = MemoryNoticeLog::default();
-    assert!(log.record(&notice(&body("W-2", &["A1"]), Some("evt-1"), true)));
-    assert!(log.record(&notice(&body("W-2", &["A1", "A2"]), Some("evt-1"), true)));
+    assert!(log.record(&notice(&body("W-2", &["A1"]), Some("evt-1"), true)).is_new());
+    assert!(log.record(&notice(&body("W-2", &["A1", "A2"]), Some("evt-1"), true)).is_new());
     // Only pairs already seen: a duplicate, whatever the event id.
-    assert!(!log.record(&notice(&body("W-2", &["A2"]), Some("evt-2"), true)));
+    assert!(!log.record(&notice(&body("W-2", &["A2"]), Some("evt-2"), true)).is_new());
     // The same tracking number on another order is another pair.
-    assert!(log.record(&notice(&body("W-3", &["A1"]), Some("evt-1"), true)));
+    assert!(log.record(&notice(&body("W-3", &["A1"]), Some("evt-1"), true)).is_new());
 }
 
 #[test]
 fn without_tracking_numbers_the_event_id_decides_and_then_the_order_id() {
     let log = MemoryNoticeLog::default();
-    assert!(log.record(&notice(&body("W-4", &[]), Some("evt-1"), true)));
-    assert!(!log.record(&notice(&body("W-4", &[]), Some("evt-1"), true)));
-    assert!(log.record(&notice(&body("W-4", &[]), Some("evt-2"), true)));
+    assert!(log.record(&notice(&body("W-4", &[]), Some("evt-1"), true)).is_new());
+    assert!(!log.record(&notice(&body("W-4", &[]), Some("evt-1"), true)).is_new());
+    assert!(log.record(&notice(&body("W-4", &[]), Some("evt-2"), true)).is_new());
     // Neither: the order id (an unsigned notice first, which the signed one still gets past).
-    assert!(log.record(&notice(&body("W-5", &[]), None, false)));
-    assert!(log.record(&notice(&body("W-5", &[]), None, true)));
-    assert!(!log.record(&notice(&body("W-5", &[]), None, true)));
+    assert!(log.record(&notice(&body("W-5", &[]), None, false)).is_new());
+    assert!(log.record(&notice(&body("W-5", &[]), None, true)).is_new());
+    assert!(!log.record(&notice(&body("W-5", &[]), None, true)).is_new());
 }
 
 #[test]
@@ -90,11 +90,12 @@ fn a_forgotten_signed_notice_is_new_again_and_leaves_others_alone() {
     let log = MemoryNoticeLog::default();
     let unsigned = notice(&body("W-6", &["B1"]), Some("evt-1"), false);
     let signed = notice(&body("W-6", &["B1"]), Some("evt-1"), true);
-    assert!(log.record(&unsigned));
-    assert!(log.record(&signed));
-    log.forget(&signed);
-    assert!(!log.record(&unsigned), "the unsigned key stays");
-    assert!(log.record(&signed));
+    assert!(log.record(&unsigned).is_new());
+    let recorded = log.record(&signed);
+    assert!(recorded.is_new());
+    log.forget(&recorded);
+    assert!(!log.record(&unsigned).is_new(), "the unsigned key stays");
+    assert!(log.record(&signed).is_new());
 }
 
 async fn post_with_signature(value: &[u8]) -> (u16, Option<ShipmentNotice>) {

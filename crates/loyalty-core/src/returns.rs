@@ -481,6 +481,44 @@ pub(crate) fn check_request(
     returned_after(ledger, request, op).map(|_| ())
 }
 
+/// The style a return of `ledger`'s order runs in: `None` for a sale the provider never got
+/// (refunded only); else `style` when forced, or the provider's first declared style that fits.
+/// A cancel then a resend of the kept goods collects their stamps again, and the cancel cannot
+/// take back stamps a card has spent since (it completed and restarted), so the member would
+/// gain them: a style that touches only the returned goods is preferred then. Judged before
+/// anything acts; the checkout records the answer with the return under way, so every attempt
+/// of the return runs in the same style.
+///
+/// # Errors
+/// As [`process`] for its refusals; the provider's error when its cards cannot be read.
+pub(crate) async fn chosen_style(
+    provider: &dyn Provider,
+    ctx: &Context,
+    ledger: &ReturnLedger,
+    request: &ReturnRequest,
+    style: Option<ReturnStyle>,
+    resumed: bool,
+) -> Result<Option<ReturnStyle>> {
+    if !ledger.delivered {
+        return Ok(None);
+    }
+    let after = returned_after(ledger, request, "transactions.return")?;
+    let recollects = ledger.original.lines.iter().any(|line| {
+        let now = remaining_line(line, after.get(&line.line_id).copied().unwrap_or_default());
+        !now.quantity.is_zero() && now.stamps.iter().any(|(_, n)| *n > 0)
+    });
+    let cancels_first = style.is_none()
+        && !resumed
+        && !ledger.current_cancelled
+        && provider.capabilities().return_styles.first() == Some(&ReturnStyle::CancelAndResend);
+    let avoid = if recollects && cancels_first && cancel_leaves_stamps(provider, ctx, ledger).await? {
+        Some(ReturnStyle::CancelAndResend)
+    } else {
+        None
+    };
+    choose_avoiding(provider, true, style, avoid).map(Some)
+}
+
 /// True when cancelling the live version could not take back every stamp it collected: a card
 /// holds fewer stamps now than that version collected on it, or is gone (it completed since).
 /// Without a way to look, the answer is yes.
@@ -584,29 +622,11 @@ pub(crate) async fn process_resumed(
     }
     // New returned quantity per line, checked against what is left.
     let after = returned_after(ledger, request, op)?;
-    // A cancel then a resend of the kept goods collects their stamps again. The cancel cannot
-    // take back stamps a card has spent since (it completed and restarted), so the member
-    // would gain them: a style that touches only the returned goods is preferred then. Judged
-    // before anything acts; a retry after the cancel keeps the style that cancelled.
-    let recollects = ledger.original.lines.iter().any(|line| {
-        let now = remaining_line(line, after.get(&line.line_id).copied().unwrap_or_default());
-        !now.quantity.is_zero() && now.stamps.iter().any(|(_, n)| *n > 0)
-    });
-    let cancels_first = style.is_none()
-        && ledger.delivered
-        && !resumed
-        && !ledger.current_cancelled
-        && provider.capabilities().return_styles.first() == Some(&ReturnStyle::CancelAndResend);
-    let avoid = if recollects && cancels_first && cancel_leaves_stamps(provider, ctx, ledger).await? {
-        Some(ReturnStyle::CancelAndResend)
-    } else {
-        None
-    };
     // A sale the provider never got has nothing there to return: only the refund is paid, so
     // no transactions API is needed for it.
     let (style, tx_api) = if ledger.delivered {
         let tx_api = transactions()?;
-        (Some(choose_avoiding(provider, true, style, avoid)?), Some(tx_api))
+        (chosen_style(provider, ctx, ledger, request, style, resumed).await?, Some(tx_api))
     } else {
         (None, None)
     };
@@ -769,7 +789,23 @@ pub(crate) async fn process_resumed(
             tx.offers_used.clear();
             tx.holds.clear();
             tx.stamps = stamp_reversal(&ledger.original, &refunded_lines, &after, ledger);
-            match tx_api.send(ctx, &tx).await {
+            let mut sent = tx_api.send(ctx, &tx).await;
+            if resumed
+                && !tx.stamps.is_empty()
+                && matches!(&sent, Err(e) if *e.kind() == crate::error::ErrorKind::Conflict)
+            {
+                // An earlier attempt may have sent it without the stamps (refused then): the
+                // same id under another body is that send, recognised by sending it again.
+                let mut bare = tx.clone();
+                bare.stamps.clear();
+                let again = tx_api.send(ctx, &bare).await;
+                if again.is_ok() {
+                    tx = bare;
+                    stamps_back = 0;
+                    sent = again;
+                }
+            }
+            match sent {
                 Ok(_) => {}
                 // The card has fewer stamps than the returned goods earned (it completed since):
                 // the refund must not fail on them, so the return goes without taking them back.

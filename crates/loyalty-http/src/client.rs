@@ -17,7 +17,7 @@ use crate::auth::{Auth, Credentials, ReadyCredentials};
 use crate::call::{dot_segment, Body, BodyBuilder, Call, Retry};
 use crate::classify::{Classifier, ClassifyInput};
 use crate::config::HttpConfig;
-use crate::excerpt::{redact, redact_bytes};
+use crate::excerpt::{body_excerpt, redact_bytes, redact_error};
 use crate::response::Response;
 
 /// Sends calls to one provider: one pooled `reqwest` client (rustls), its auth strategy and its
@@ -35,9 +35,13 @@ use crate::response::Response;
 ///   call as a whole by `max_elapsed` and by the context's deadline.
 /// - The classifier sees every reply; `None` means success. When it finds an error and the
 ///   reply quotes a credential of the attempt (a header value, the token inside it, the body
-///   token, a sensitive header, a [`Call::secret`], a base path marked secret), the reply is classified again with every
-///   such credential replaced by `[redacted]`, so no error, log line or problem detail built
-///   from vendor text carries it.
+///   token, a sensitive header, a [`Call::secret`], a base path marked secret), in any
+///   spelling [`crate::redact`] finds (JSON, XML or percent escapes, `\/` included), the reply
+///   is classified again with every such credential replaced by `[redacted]`, so no error, log
+///   line or problem detail built from vendor text carries it. The error the classifier
+///   returns is then cleared of them as well ([`crate::redact_error`]); should the cleared
+///   reply pass for a success, the first verdict is kept with a message quoting the cleared
+///   reply instead of its own.
 /// - Retries (exponential backoff with jitter, at most `max_attempts` attempts) happen only for
 ///   temporary errors, and for [`Retry::Write`] only when the error's effect is `NotSent` or
 ///   `RejectedBeforeActing`. A `Retry-After` is honoured even beyond `max_backoff`; when the wait
@@ -419,7 +423,9 @@ impl HttpClient {
 
     /// `err`, or when the reply quotes a credential of the attempt, the error of the same reply
     /// with every credential replaced, so vendor text quoted into the error never carries one.
-    /// Only refusals pay for the search; success is always judged on the reply as sent.
+    /// Either way the error's own text (message, vendor code, an `Invalid` reason) is cleared
+    /// of them too, for a classifier that decodes a spelling the reply search missed. Only
+    /// refusals pay for the search; success is always judged on the reply as sent.
     fn redacted(
         &self,
         call: &Call,
@@ -432,17 +438,19 @@ impl HttpClient {
             // A request line quoted back shows the base path, key and all.
             secrets.push(self.inner.base_path.clone());
         }
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let Some(body) = redact_bytes(input.body, &secrets) else {
-            return err;
+            return redact_error(err, &secrets);
         };
         let again = ClassifyInput { body: &body, ..*input };
         match (self.inner.classify)(&again) {
-            Some(clean) => clean,
+            Some(clean) => redact_error(clean, &secrets),
             // Judged a success once cleared (a secret spelling part of the envelope): keep the
-            // first verdict, without its vendor text.
+            // first verdict, its message rebuilt from the cleared reply. The first message was
+            // cut already, and a secret the cut split would show its start.
             None => {
-                let message = redact(err.message(), &secrets.iter().map(String::as_str).collect::<Vec<_>>());
-                err.with_message(message)
+                let message = format!("HTTP {}: {}", input.status, body_excerpt(&body));
+                redact_error(err.with_message(message), &secrets)
             }
         }
     }

@@ -2,6 +2,8 @@
 //! fills a log line, and marked where it was cut; and cleared of the credentials a vendor may
 //! echo back (a gate quoting the request it refused), before it is cut.
 
+use loyalty_core::{Error, ErrorKind};
+
 /// The most characters of vendor text an error message quotes.
 pub const EXCERPT_CHARS: usize = 200;
 
@@ -40,42 +42,109 @@ pub fn excerpt_redacted(text: &str, secrets: &[&str]) -> String {
 }
 
 /// `text` with every occurrence of each secret replaced by [`REDACTED`]. Matching ignores ASCII
-/// case (a gate may echo a hex key in capitals) and also finds a secret in its XML-escaped and
-/// JSON-escaped forms; empty secrets are ignored.
+/// case (a gate may echo a hex key in capitals) and also finds a secret however its characters
+/// are escaped, each on its own, mixed as an encoder mixes them: JSON (`\"`, `\\`, PHP's `\/`,
+/// `\uXXXX` in either case), XML (`&amp;`, `&#47;`, `&#x2F;`) and percent-encoding (`%2F`).
+/// Empty secrets are ignored.
+///
+/// ```
+/// use loyalty_http::redact;
+///
+/// let echoed = r#"{"detail":"refused key ak\/7Qx+9\u002fZr=="}"#;
+/// assert_eq!(redact(echoed, &["ak/7Qx+9/Zr=="]), r#"{"detail":"refused key [redacted]"}"#);
+/// ```
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     match redact_bytes(text.as_bytes(), secrets) {
         None => text.to_owned(),
-        // Matches start and end on the same bytes as the secret, so they are whole characters.
+        // Matches start and end on whole characters (a secret's first and last, or an escape).
         Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
+/// `err` with every secret replaced (as [`redact`]) in the vendor text it may carry: its
+/// message, its vendor code and an `Invalid` reason. Everything else is kept.
+///
+/// A second net behind the redaction of the reply a classifier reads: a classifier may decode
+/// a form of a secret that the reply search missed. Text already cut may still show the start
+/// of a secret the cut split, so redact before cutting where the text is at hand.
+///
+/// ```
+/// use loyalty_core::{Error, ErrorKind};
+/// use loyalty_http::redact_error;
+///
+/// let err = Error::new(ErrorKind::Rejected, "p", "o").with_vendor_code("k-42").with_message("bad key k-42");
+/// let clean = redact_error(err, &["K-42"]);
+/// assert_eq!((clean.vendor_code(), clean.message()), (Some("[redacted]"), "bad key [redacted]"));
+/// ```
+pub fn redact_error(err: Error, secrets: &[&str]) -> Error {
+    let message = redact_bytes(err.message().as_bytes(), secrets);
+    let code = err.vendor_code().and_then(|c| redact_bytes(c.as_bytes(), secrets));
+    let reason = match err.kind() {
+        ErrorKind::Invalid { field, reason } => {
+            redact_bytes(reason.as_bytes(), secrets).map(|r| (field.clone(), text(r)))
+        }
+        _ => None,
+    };
+    let mut err = match reason {
+        None => err,
+        // The kind cannot be changed in place: the same error is built again around it.
+        Some((field, reason)) => {
+            let mut again = Error::new(ErrorKind::Invalid { field, reason }, err.provider(), err.operation())
+                .with_temporary(err.is_temporary())
+                .with_effect(err.effect())
+                .with_attempts(err.attempts())
+                .with_message(err.message());
+            if let Some(code) = err.vendor_code() {
+                again = again.with_vendor_code(code);
+            }
+            again
+        }
+    };
+    if let Some(message) = message {
+        err = err.with_message(text(message));
+    }
+    if let Some(code) = code {
+        err = err.with_vendor_code(text(code));
+    }
+    err
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// `body` with every secret replaced (as [`redact`]); `None` when it holds none.
 pub(crate) fn redact_bytes<S: AsRef<str>>(body: &[u8], secrets: &[S]) -> Option<Vec<u8>> {
-    let mut needles: Vec<Vec<u8>> = Vec::new();
+    let mut patterns: Vec<Vec<Vec<Vec<u8>>>> = Vec::new();
     for secret in secrets {
         let secret = secret.as_ref();
         if secret.is_empty() {
             continue;
         }
-        for form in [secret.to_owned(), xml_escaped(secret), json_escaped(secret)] {
-            let form = form.to_ascii_lowercase().into_bytes();
-            if !needles.contains(&form) {
-                needles.push(form);
-            }
+        let pattern: Vec<Vec<Vec<u8>>> = secret.chars().map(spellings).collect();
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
         }
     }
-    if needles.is_empty() || body.is_empty() {
+    if patterns.is_empty() || body.is_empty() {
         return None;
     }
-    let lower = body.to_ascii_lowercase();
-    // Byte ranges to replace, merged where they overlap (one secret inside another).
+    // Byte ranges to replace, merged below where they overlap (one secret inside another).
     let mut hits: Vec<(usize, usize)> = Vec::new();
-    for needle in &needles {
-        let mut from = 0;
-        while let Some(at) = find(&lower[from..], needle) {
-            hits.push((from + at, from + at + needle.len()));
-            from += at + needle.len();
+    // The bytes a match may start with, per pattern: most positions are passed over on one look.
+    let firsts: Vec<Vec<u8>> = patterns
+        .iter()
+        .map(|p| p[0].iter().filter_map(|s| s.first().map(u8::to_ascii_lowercase)).collect())
+        .collect();
+    for start in 0..body.len() {
+        let first = body[start].to_ascii_lowercase();
+        for (pattern, firsts) in patterns.iter().zip(&firsts) {
+            if !firsts.contains(&first) {
+                continue;
+            }
+            if let Some(end) = match_at(body, start, pattern) {
+                hits.push((start, end));
+            }
         }
     }
     if hits.is_empty() {
@@ -98,24 +167,64 @@ pub(crate) fn redact_bytes<S: AsRef<str>>(body: &[u8], secrets: &[S]) -> Option<
     Some(out)
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.len() > haystack.len() {
-        return None;
+/// Where the longest match of `pattern` (per character, its spellings) starting at `start`
+/// ends. Every end reachable after each character is kept, so a spelling that is a prefix of
+/// another (`\` and `\\` for a backslash) never hides the match the other one makes.
+fn match_at(body: &[u8], start: usize, pattern: &[Vec<Vec<u8>>]) -> Option<usize> {
+    let mut ends = vec![start];
+    for spellings in pattern {
+        let mut next: Vec<usize> = Vec::new();
+        for &at in &ends {
+            for spelling in spellings {
+                let end = at + spelling.len();
+                if body.get(at..end).is_some_and(|b| b.eq_ignore_ascii_case(spelling)) && !next.contains(&end)
+                {
+                    next.push(end);
+                }
+            }
+        }
+        if next.is_empty() {
+            return None;
+        }
+        ends = next;
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    ends.into_iter().max()
 }
 
-fn xml_escaped(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
-fn json_escaped(text: &str) -> String {
-    let quoted = serde_json::to_string(text).unwrap_or_default();
-    quoted.trim_start_matches('"').trim_end_matches('"').to_owned()
+/// The ways an encoder may write `c`: as itself, JSON-escaped (`\uXXXX`, and the short escapes
+/// including PHP's `\/`), XML-escaped (named and numeric references) and percent-encoded.
+fn spellings(c: char) -> Vec<Vec<u8>> {
+    let mut utf8 = [0; 4];
+    let raw = c.encode_utf8(&mut utf8).as_bytes().to_vec();
+    let mut units = [0; 2];
+    let json: String = c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04x}")).collect();
+    let percent: String = raw.iter().map(|b| format!("%{b:02x}")).collect();
+    let mut out = vec![
+        raw,
+        json.into_bytes(),
+        format!("&#{};", u32::from(c)).into_bytes(),
+        format!("&#x{:x};", u32::from(c)).into_bytes(),
+        percent.into_bytes(),
+    ];
+    let short: &[&str] = match c {
+        '"' => &["\\\"", "&quot;"],
+        '\\' => &["\\\\"],
+        '/' => &["\\/"],
+        '\n' => &["\\n"],
+        '\r' => &["\\r"],
+        '\t' => &["\\t"],
+        '\u{8}' => &["\\b"],
+        '\u{c}' => &["\\f"],
+        '&' => &["&amp;"],
+        '<' => &["&lt;"],
+        '>' => &["&gt;"],
+        '\'' => &["&apos;"],
+        // A form body writes a space as `+`.
+        ' ' => &["+"],
+        _ => &[],
+    };
+    out.extend(short.iter().map(|s| s.as_bytes().to_vec()));
+    out
 }
 
 /// At most [`EXCERPT_CHARS`] characters of `text`, with `…` where it was cut.

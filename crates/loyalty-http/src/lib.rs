@@ -58,6 +58,6 @@ pub use call::{encode_segment, Body, BodyBuilder, Call, Retry};
 pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInput};
 pub use client::HttpClient;
 pub use config::{env_vars, parse_duration, vars_with_prefix, vendor_base_url, HttpConfig};
-pub use excerpt::{body_excerpt, excerpt, excerpt_redacted, redact, EXCERPT_CHARS, REDACTED};
+pub use excerpt::{body_excerpt, excerpt, excerpt_redacted, redact, redact_error, EXCERPT_CHARS, REDACTED};
 pub use response::Response;
 pub use secret::{redacted_url, redacted_url_text, Secret};

@@ -93,7 +93,17 @@ pub enum Payment {
 }
 
 impl Payment {
-    /// The JSON object; the only place card data is exposed, on its way to the wire.
+    /// The card number and CVV this payment carries (none for a processor): what no reply
+    /// quoting them may pass on.
+    pub fn card_secrets(&self) -> Vec<&str> {
+        match self {
+            Payment::Card { creditcard, cvv, .. } => vec![creditcard.expose(), cvv.expose()],
+            Payment::Processor { .. } => Vec::new(),
+        }
+    }
+
+    /// The JSON object; the only place card data is exposed on its way to the wire
+    /// ([`Payment::card_secrets`] exposes it only so replies can be cleared of it).
     fn to_json(&self) -> Value {
         match self {
             Payment::Card { name, creditcard, credit_card_brand, expiration, cvv } => {

@@ -259,7 +259,7 @@ impl Checkout<'_> {
             let work = match loaded {
                 Ok(Some(w))
                     if w.rec.due_at.is_some_and(|d| d <= now)
-                        || ((w.rec.state.is_in_progress()
+                        || ((w.rec.is_worked_on()
                             || (w.rec.state == CheckoutState::Pending && w.rec.sending))
                             && w.rec.due_at.is_some()
                             && !self.lease_holds(w.rec.due_at)) =>

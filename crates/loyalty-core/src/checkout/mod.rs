@@ -906,6 +906,11 @@ impl<'a> Checkout<'a> {
         // An earlier attempt of this return stopped without clearing its mark (its instance
         // died): it may have acted at the provider.
         let resumed = ledger.in_progress.as_ref() == Some(&request.return_id);
+        // Resumed in the style it started in, whatever this request asks.
+        let style = match ledger.under_way.as_ref().filter(|_| resumed) {
+            Some(u) if u.style.is_some() => u.style,
+            _ => style,
+        };
         self.run_return(ctx, &mut ledger, &mut version, request, style, resumed).await
     }
 
@@ -922,6 +927,13 @@ impl<'a> Checkout<'a> {
         resumed: bool,
     ) -> Result<ReturnOutcome> {
         const OP: &str = "checkout.return";
+        // The style is settled before anything acts and kept with the return under way, so a
+        // resumed attempt (a retry, the background work) runs in the style that acted.
+        let style = if resumed {
+            style
+        } else {
+            returns::chosen_style(&self.provider, ctx, ledger, request, style, false).await?.or(style)
+        };
         let until = self.after(self.options.lease);
         ledger.in_progress = Some(request.return_id.clone());
         ledger.under_way = Some(ReturnUnderWay::new(request.clone(), style, until));
