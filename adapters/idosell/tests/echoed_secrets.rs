@@ -2,27 +2,15 @@
 //! dropshipping keys) never puts a credential into the error or the log.
 #![cfg(feature = "simulator")]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::Captured;
 
 use loyalty_core::{Context, CourierQuery, DropshipOrder, Provider};
 use loyalty_idosell::simulated;
 use loyalty_sim::idosell::{demo, system_key, IdosellSettings};
 
 const SESSION_KEY: &str = "sess-Zq9-not-hex-session-key";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")

@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::*;
 use loyalty_core::{CourierQuery, Provider};
@@ -48,20 +47,6 @@ async fn simulator_journal_holds_no_credentials() {
         for f in forbidden(&env) {
             assert!(!text.contains(&f), "journal leaks a credential: {text}");
         }
-    }
-}
-
-/// A writer the log subscriber appends to.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
