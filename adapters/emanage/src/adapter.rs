@@ -583,31 +583,8 @@ impl Carts for EmanageAdapter {
             }
             CartStatus::Open => {}
         }
-        self.send_checkout(ctx, cart, &before, payment).await
-    }
-
-    async fn upgrade(
-        &self,
-        ctx: &Context,
-        cart: &CartId,
-        request: &UpgradeRequest,
-    ) -> Result<UpgradeOutcome> {
-        self.upgrade_cart(ctx, cart, request).await
-    }
-}
-
-impl EmanageAdapter {
-    /// Sends the checkout of the open cart `before` read and answers it (§6.4 row 7).
-    async fn send_checkout(
-        &self,
-        ctx: &Context,
-        cart: &CartId,
-        before: &Read,
-        payment: wire::Payment,
-    ) -> Result<CartCheckout> {
-        const OP: &str = "carts.checkout";
         let body = wire::CheckoutRequest {
-            behavior_id: if self.test(Some(before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
+            behavior_id: if self.test(Some(&before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
             session_id: cart.as_str().to_string(),
             payment,
         };
@@ -634,8 +611,7 @@ impl EmanageAdapter {
         crate::decode::outcome(OP, cart, before.charged, reply, &self.client.checkout_secrets(&body))
     }
 
-    /// `Carts::upgrade` (§7).
-    async fn upgrade_cart(
+    async fn upgrade(
         &self,
         ctx: &Context,
         cart: &CartId,
@@ -787,7 +763,9 @@ impl EmanageAdapter {
         };
         Ok(upgrade_outcome(after.cart, &target, &origin, amount))
     }
+}
 
+impl EmanageAdapter {
     /// Where the chain through `line` (product `head`) starts (§7.2 rule 1), from what the
     /// vendor shows and the shop gives, never from memory (another instance, or this one after
     /// a restart, must answer the same): the line's own upgrade fields when the cart shows

@@ -67,32 +67,6 @@ fn hex_bytes(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// Refuses a JSON body with a number too large for the double it would be read through
-/// (above 2^53 a `1.23e29` order id would come out as another id): ids are read as text, so a
-/// wholesaler that sends them as numbers must keep them exact. XML bodies carry text only.
-fn refuse_imprecise_numbers(body: &[u8]) -> Result<(), Error> {
-    fn exact(v: &serde_json::Value) -> bool {
-        match v {
-            // Integers up to 64 bits are kept exactly; a double is exact below 2^53.
-            serde_json::Value::Number(n) => {
-                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.abs() < 9_007_199_254_740_992.0)
-            }
-            serde_json::Value::Array(a) => a.iter().all(exact),
-            serde_json::Value::Object(o) => o.values().all(exact),
-            _ => true,
-        }
-    }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-        return Ok(());
-    }
-    // A body that is no JSON is left to the decoder, which says why.
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) if !exact(&v) => Err(Error::new(ErrorKind::Protocol, PROVIDER, OPERATION)
-            .with_message("a number in the notice is too large to read exactly; send ids as strings")),
-        _ => Ok(()),
-    }
-}
-
 /// Parses and authenticates shipment notices; pure (no I/O, no state), so any web framework
 /// can call it with the request's headers and raw body.
 #[derive(Clone)]
@@ -172,7 +146,6 @@ impl NoticeParser {
                 true
             }
         };
-        refuse_imprecise_numbers(request.body)?;
         let n = wire::notice::decode_notice(&self.names, request.body).map_err(|e| e.protocol(OPERATION))?;
         if let Some(field) = std::iter::once(("orderId", n.order_id.as_str()))
             .chain(n.shipment_numbers.iter().map(|t| ("shipmentNumbers", t.as_str())))

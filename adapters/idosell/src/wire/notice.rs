@@ -32,17 +32,31 @@ fn from_node(names: &Names, n: &Node) -> Result<Notice, WireError> {
     })
 }
 
-/// A JSON value as a tree the lenient readers understand.
-fn json_node(v: &serde_json::Value) -> Node {
+/// A JSON value as a tree the lenient readers understand. Ids are read as text, so a number
+/// must keep its digits: one beyond 64-bit integers and at least 2^53 (a `1.23e29` order id)
+/// has come through a double and would read as another id, and is refused.
+fn json_node(v: &serde_json::Value) -> Result<Node, WireError> {
     use serde_json::Value as V;
-    match v {
+    Ok(match v {
         V::Null => Node::Text(String::new()),
         V::Bool(b) => Node::Text(b.to_string()),
-        V::Number(n) => Node::Text(n.to_string()),
+        V::Number(n) => {
+            let exact =
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.abs() < 9_007_199_254_740_992.0);
+            if !exact {
+                return Err(WireError::new(
+                    "notice",
+                    "a number is too large to read exactly; send ids as strings",
+                ));
+            }
+            Node::Text(n.to_string())
+        }
         V::String(s) => Node::Text(s.clone()),
-        V::Array(a) => Node::List(a.iter().map(json_node).collect()),
-        V::Object(o) => Node::Obj(o.iter().map(|(k, v)| (k.clone(), json_node(v))).collect()),
-    }
+        V::Array(a) => Node::List(a.iter().map(json_node).collect::<Result<_, _>>()?),
+        V::Object(o) => Node::Obj(
+            o.iter().map(|(k, v)| Ok((k.clone(), json_node(v)?))).collect::<Result<_, WireError>>()?,
+        ),
+    })
 }
 
 /// Decodes a notice body: XML when it starts with `<`, JSON otherwise.
@@ -56,7 +70,7 @@ pub(crate) fn decode_notice(names: &Names, body: &[u8]) -> Result<Notice, WireEr
         if !v.is_object() {
             return Err(WireError::new("notice", "not a JSON object"));
         }
-        json_node(&v)
+        json_node(&v)?
     };
     if !matches!(node, Node::Obj(_)) {
         return Err(WireError::new("notice", "no fields"));
