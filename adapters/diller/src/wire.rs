@@ -311,14 +311,14 @@ pub mod opt_number {
             Ok(Ok(Some(Decimal::from(v))))
         }
 
+        // A fraction arrives as a double: read through its shortest text, and refused when
+        // that may not be the number Diller wrote (more than 15 significant digits).
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Read<Decimal>, E> {
-            Ok(match serde_json::Number::from_f64(v) {
-                Some(n) => with_text(&n, number_text_to_decimal)
-                    .map(Some)
-                    .ok_or_else(|| format!("not a decimal: {n}")),
-                // Not finite: a `serde_json::Value` holds that as null.
-                None => Ok(None),
-            })
+            if !v.is_finite() {
+                // A `serde_json::Value` holds that as null.
+                return Ok(Ok(None));
+            }
+            Ok(loyalty_core::money::decimal_from_double(v).map(Some))
         }
 
         fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Read<Decimal>, E> {
@@ -2651,6 +2651,16 @@ mod tests {
     }
 
     #[test]
+    fn a_number_a_double_may_have_changed_is_refused_not_read_as_a_neighbour() {
+        // Arrive as the doubles 12345678901234568 and 0.30000000000000004.
+        for body in [r#"{"v":12345678901234567.89}"#, r#"{"v":0.30000000000000004}"#, r#"{"v":1e400}"#] {
+            let err = serde_json::from_str::<Amount>(body).map(|a| a.v).unwrap_err().to_string();
+            assert!(err.contains("JSON number") || err.contains("out of range"), "{body}: {err}");
+        }
+        assert_eq!(read(r#"{"v":123456789012.345}"#), Some(Decimal::from_str("123456789012.345").unwrap()));
+    }
+
+    #[test]
     fn date_times_parse_in_every_documented_form() {
         let tz = chrono_tz::Europe::Oslo;
         let want = Utc.with_ymd_and_hms(2024, 2, 20, 13, 3, 11).unwrap();
@@ -2878,9 +2888,11 @@ mod tests {
                 None | Some(serde_json::Value::Null) => Ok(None),
                 Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(n.as_i64().map(Decimal::from)),
                 Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(n.as_u64().map(Decimal::from)),
-                Some(serde_json::Value::Number(n)) => with_text(&n, number_text_to_decimal)
-                    .map(Some)
-                    .ok_or_else(|| serde::de::Error::custom(format!("not a decimal: {n}"))),
+                Some(serde_json::Value::Number(n)) => n
+                    .as_f64()
+                    .map(loyalty_core::money::decimal_from_double)
+                    .transpose()
+                    .map_err(serde::de::Error::custom),
                 Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
                     number_text_to_decimal(s.trim())
                         .map(Some)

@@ -371,6 +371,95 @@ pub(crate) fn parse_exact(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(&shorter).ok()
 }
 
+/// Significant digits every decimal keeps through a double (`f64::DIGITS`): a number written
+/// with at most this many reads back, through the double's shortest text, as written.
+pub const DOUBLE_EXACT_DIGITS: u32 = f64::DIGITS;
+
+/// The decimal a JSON number stands for when the parser could only hand over a double (as
+/// serde_json does for a number with a fraction or an exponent): the double's shortest text.
+///
+/// That text is the number the vendor wrote whenever it wrote at most
+/// [`DOUBLE_EXACT_DIGITS`] significant digits. A double whose shortest text has more, or whose
+/// magnitude is 2⁵³ or more (where not every integer is a double), may stand for some other
+/// number than the one written, so it is refused rather than read as a neighbouring amount.
+///
+/// ```
+/// use loyalty_core::money::decimal_from_double;
+/// use rust_decimal::Decimal;
+///
+/// assert_eq!(decimal_from_double(349.9).unwrap(), Decimal::new(3499, 1));
+/// assert_eq!(decimal_from_double(1e-7).unwrap(), Decimal::new(1, 7));
+/// // 12345678901234567.89 arrives as the double 12345678901234568.
+/// assert!(decimal_from_double(12345678901234567.89).is_err());
+/// assert!(decimal_from_double(0.1 + 0.2).is_err());
+/// ```
+///
+/// # Errors
+/// A message quoting the double's text: not finite, too large to be exact, or more
+/// significant digits than a double keeps.
+pub fn decimal_from_double(value: f64) -> Result<Decimal, String> {
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0; // 2^53
+    let Some(number) = serde_json::Number::from_f64(value) else {
+        return Err(format!("{value} is not a finite number"));
+    };
+    let text = stack_text(&number);
+    let text = text.as_str();
+    if value.abs() >= EXACT_INTEGERS {
+        return Err(format!("{text} is too large for a JSON number (a double) to hold exactly"));
+    }
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    // From the first non-zero digit to the last: `100.0` has one, `0.00012` two.
+    let (mut significant, mut zeros, mut started) = (0usize, 0usize, false);
+    for digit in mantissa.bytes().filter(u8::is_ascii_digit) {
+        if digit == b'0' {
+            zeros += usize::from(started);
+        } else {
+            significant += zeros + 1;
+            zeros = 0;
+            started = true;
+        }
+    }
+    if significant > DOUBLE_EXACT_DIGITS as usize {
+        return Err(format!(
+            "{text} has more significant digits than a JSON number (a double) keeps exactly"
+        ));
+    }
+    Decimal::from_str(text)
+        .or_else(|_| Decimal::from_scientific(text))
+        .map_err(|_| format!("{text} is not a decimal number"))
+}
+
+/// A short value's text without a heap allocation (numbers are read per field).
+fn stack_text(value: &impl fmt::Display) -> StackText {
+    let mut text = StackText { buf: [0; 40], len: 0 };
+    if fmt::write(&mut text, format_args!("{value}")).is_err() {
+        text.len = 0;
+    }
+    text
+}
+
+/// Up to 40 bytes of text on the stack; a double's shortest text is at most 24.
+struct StackText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Whole `str` pieces only went in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount_string(), self.currency)
@@ -421,6 +510,37 @@ impl fmt::Display for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_double_reads_as_the_decimal_written_up_to_fifteen_digits() {
+        for text in ["0.7", "33.65", "349.0", "-12.5", "0.000123", "123456789012.345", "1e-7", "9e15"] {
+            let double: f64 = text.parse().unwrap();
+            let read = decimal_from_double(double).unwrap();
+            let written = Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).unwrap();
+            assert_eq!(read, written, "{text}");
+        }
+        // Fifteen significant digits: the most every double keeps.
+        assert_eq!(
+            decimal_from_double(999_999_999_999.999).unwrap(),
+            Decimal::from_str("999999999999.999").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_double_that_may_not_be_what_was_written_is_refused() {
+        for (double, reason) in [
+            (12_345_678_901_234_567.0, "too large"),
+            (9_007_199_254_740_992.0, "too large"),
+            (-1e300, "too large"),
+            (0.1 + 0.2, "significant digits"),
+            (1234567890.1234567, "significant digits"),
+            (f64::NAN, "not a finite number"),
+            (f64::INFINITY, "not a finite number"),
+        ] {
+            let err = decimal_from_double(double).unwrap_err();
+            assert!(err.contains(reason), "{double}: {err}");
+        }
+    }
 
     #[test]
     fn exponents_follow_iso_4217() {

@@ -9,9 +9,6 @@ use serde_json::{Map, Value};
 
 use super::{Conv, ConversionError};
 
-/// Significant digits a JSON number (read through its shortest decimal text) keeps exactly.
-const EXACT_DIGITS: usize = 15;
-
 /// Parses a whole body as JSON.
 pub(crate) fn parse(bytes: &[u8], what: &str) -> Conv<Value> {
     serde_json::from_slice(bytes).map_err(|e| ConversionError::new(what, format!("not JSON: {e}")))
@@ -19,22 +16,18 @@ pub(crate) fn parse(bytes: &[u8], what: &str) -> Conv<Value> {
 
 /// A decimal from a JSON number or a numeric string (§4: the addendum sends `"100"`).
 ///
-/// JSON numbers are read through their shortest decimal text, which is exact up to 15
-/// significant digits; a number with more is refused rather than rounded.
+/// JSON numbers with a fraction or an exponent arrive as doubles and are read through their
+/// shortest decimal text, which is exact up to 15 significant digits; a number with more, or
+/// 2⁵³ and above, is refused rather than rounded ([`loyalty_core::money::decimal_from_double`]).
 pub(crate) fn decimal(v: &Value, field: &str) -> Conv<Decimal> {
     let text = match v {
-        Value::Number(n) => {
-            let t = n.to_string();
-            let digits =
-                t.chars().take_while(|c| *c != 'e' && *c != 'E').filter(char::is_ascii_digit).count();
-            if n.is_f64() && digits > EXACT_DIGITS {
-                return Err(ConversionError::new(
-                    field,
-                    format!("{t} has more digits than a JSON number keeps"),
-                ));
+        Value::Number(n) => match n.as_f64() {
+            Some(double) if n.is_f64() => {
+                return loyalty_core::money::decimal_from_double(double)
+                    .map_err(|reason| ConversionError::new(field, reason));
             }
-            t
-        }
+            _ => n.to_string(),
+        },
         Value::String(s) => s.trim().to_string(),
         other => return Err(ConversionError::new(field, format!("expected a number, got {other}"))),
     };
@@ -206,6 +199,9 @@ mod tests {
     fn a_number_too_long_to_be_exact_is_refused() {
         let v: Value = serde_json::from_str("0.12345678901234567").unwrap();
         assert!(decimal(&v, "price").is_err());
+        // 2^53 and above: not every integer there is a double.
+        let v: Value = serde_json::from_str("12345678901234567.0").unwrap();
+        assert!(decimal(&v, "price").unwrap_err().reason.contains("too large"));
     }
 
     #[test]

@@ -39,9 +39,10 @@ impl<'de> Deserialize<'de> for Num {
                 Ok(Num(Decimal::from(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
-                // Display of an f64 is the shortest text that reads back to it, i.e. the
-                // digits the vendor wrote (for any amount below 15 significant digits).
-                parse_decimal(&v.to_string()).map(Num).ok_or_else(|| E::custom(format!("{v} is not finite")))
+                // The double's shortest text is the digits the vendor wrote for any amount of
+                // up to 15 significant digits; one with more may have been changed, so it is
+                // refused rather than read as a neighbouring amount.
+                loyalty_core::money::decimal_from_double(v).map(Num).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
                 parse_decimal(v.trim()).map(Num).ok_or_else(|| E::custom(format!("{v:?} is not a number")))
@@ -141,6 +142,16 @@ mod tests {
         assert_eq!(num("\"50.0\""), Decimal::new(500, 1));
         assert!(serde_json::from_str::<Num>("\"fifty\"").is_err());
         assert!(serde_json::from_str::<Num>("true").is_err());
+    }
+
+    #[test]
+    fn a_number_a_double_may_have_changed_is_refused() {
+        // Arrive as the doubles 12345678901234568 and 0.30000000000000004.
+        for json in ["12345678901234567.89", "0.30000000000000004"] {
+            let err = serde_json::from_str::<Num>(json).unwrap_err().to_string();
+            assert!(err.contains("JSON number"), "{json}: {err}");
+        }
+        assert_eq!(num("123456789012.345"), Decimal::new(123_456_789_012_345, 3));
     }
 
     #[test]
