@@ -102,7 +102,7 @@ impl EmanageAdapter {
     }
 
     async fn catalogue(&self, ctx: &Context, op: &str) -> Result<convert::Catalogue> {
-        Ok(convert::Catalogue::new(self.client.price_list(ctx, op).await?))
+        Ok(convert::Catalogue::from_reply(self.client.price_list(ctx, op).await?))
     }
 
     /// The campaign's progressive-discount rule (§8 `count`, `mode`), the contract's default
@@ -172,8 +172,11 @@ impl EmanageAdapter {
         product: i64,
         quantity: u32,
     ) -> Result<wire::LineRequest> {
-        let p = catalogue.product(product).ok_or_else(|| {
-            Error::not_found(PROVIDER, op, format!("product {product} is not in the campaign"))
+        let p = catalogue.product(product).ok_or_else(|| match catalogue.unreadable(product) {
+            // Listed, but its entry does not read (no selling price): the vendor's reply, not
+            // the request, is at fault, and nothing was sent.
+            Some(e) => e.protocol(op).with_effect(WriteEffect::NotSent),
+            None => Error::not_found(PROVIDER, op, format!("product {product} is not in the campaign")),
         })?;
         let shipping_method_id = match self.config.shipping_method_id {
             Some(m) => m,
@@ -323,6 +326,13 @@ fn checkout_read_back(status_shown: bool, cart: &Cart) -> CheckoutReadBack {
     }
 }
 
+/// The result of a read made before the operation writes anything: whatever failed (an
+/// unreadable reply, a timeout), nothing that could take effect was sent, so the error's
+/// effect is `NotSent` (a `Protocol` error's default is `Unknown`).
+fn unsent<T>(r: Result<T>) -> Result<T> {
+    r.map_err(|e| e.with_effect(WriteEffect::NotSent))
+}
+
 /// Units of `product` on the cart, on every line, with or without upgrade information (the
 /// live cart GET may carry none, `names::cart`).
 fn units_of(cart: &Cart, product: &ProductId) -> Decimal {
@@ -427,7 +437,8 @@ impl Offers for EmanageAdapter {
         const OP: &str = "offers.list";
         let Some(p) = &self.config.progressive else { return Ok(Vec::new()) };
         // Without configured products every product of the campaign qualifies (§8 `product_ids`).
-        let catalogue = if p.product_ids.is_empty() { Some(self.catalogue(ctx, OP).await?) } else { None };
+        let catalogue =
+            if p.product_ids.is_empty() { Some(unsent(self.catalogue(ctx, OP).await)?) } else { None };
         // A campaign offer: the same for every customer, member or guest (§8).
         Ok(self.offer(catalogue.as_ref()).into_iter().collect())
     }
@@ -451,7 +462,7 @@ impl Carts for EmanageAdapter {
         }
         let product = Self::product(OP, &request.product_id, "product_id")?;
         let quantity = Self::units(OP, request.quantity)?;
-        let catalogue = self.catalogue(ctx, OP).await?;
+        let catalogue = unsent(self.catalogue(ctx, OP).await)?;
         let test = request.test || self.config.test_mode;
         let body = wire::NewSessionRequest {
             product: self.line(OP, &catalogue, product, quantity)?,
@@ -478,7 +489,7 @@ impl Carts for EmanageAdapter {
     }
 
     async fn get(&self, ctx: &Context, cart: &CartId) -> Result<Cart> {
-        Ok(self.read(ctx, "carts.get", cart).await?.cart)
+        Ok(unsent(self.read(ctx, "carts.get", cart).await)?.cart)
     }
 
     async fn add_line(
@@ -491,7 +502,7 @@ impl Carts for EmanageAdapter {
         const OP: &str = "carts.add_line";
         let id = Self::product(OP, product, "product_id")?;
         let quantity = Self::units(OP, quantity)?;
-        let before = self.read(ctx, OP, cart).await?;
+        let before = unsent(self.read(ctx, OP, cart).await)?;
         // The vendor's clients add a product again by updating its line to the summed quantity
         // (§6.4 notes); `add` of a product already there is a 409 (checklist 6).
         let existing = before.cart.lines.iter().find(|l| &l.product_id == product && l.upgrade.is_none());
@@ -572,7 +583,7 @@ impl Carts for EmanageAdapter {
         let payment = convert::payment(payment).map_err(|e| e.invalid(OP))?;
         // Read first: a paid cart answers its order without a second charge, a waiting one
         // what it waits for.
-        let before = self.read(ctx, OP, cart).await?;
+        let before = unsent(self.read(ctx, OP, cart).await)?;
         match before.cart.status {
             CartStatus::Paid => return Ok(CartCheckout::Paid(self.paid_order(OP, &before)?)),
             CartStatus::AwaitingPayment => return Ok(Self::waiting(&before)),
@@ -622,7 +633,7 @@ impl Carts for EmanageAdapter {
         let quantity = convert::units(request.quantity, names::UPGRADE_PREVIEW_QUANTITY)
             .map_err(|e| e.invalid(UPGRADE))?;
         let to = Self::product(UPGRADE, &request.product_id, "product_id")?;
-        let before = self.read(ctx, UPGRADE, cart).await?;
+        let before = unsent(self.read(ctx, UPGRADE, cart).await)?;
         let Some(line) = before.cart.line_of(&ProductId::new(request.line_id.as_str())).cloned() else {
             // The line may be the new product already: this offline upgrade was asked before
             // and its reply lost. Its session is the answer; a second one is never opened.

@@ -78,9 +78,21 @@ impl EmanageClient {
     // ---------------------------------------------------------------- campaign (§6.1)
 
     /// `GET campaigns/{wk}/products/prices`: the campaign's price list (§5.3, object form).
-    pub(crate) async fn price_list(&self, ctx: &Context, op: &str) -> Result<Vec<wire::ProductPrice>, Error> {
+    /// An entry that does not read is left out with a warning naming it; an operation that
+    /// needs that product fails naming it (see `convert::Catalogue`).
+    pub(crate) async fn price_list(&self, ctx: &Context, op: &str) -> Result<wire::PriceListReply, Error> {
         let r = self.send(ctx, Call::get(op, self.campaign("/products/prices"))).await?;
-        Self::decoded(op, wire::decode_price_list(&r.body))
+        let list = Self::decoded(op, wire::decode_price_list(&r.body))?;
+        for s in &list.skipped {
+            tracing::warn!(
+                operation = op,
+                product = ?s.product_id,
+                entry = %s.error.field,
+                reason = %s.error.reason,
+                "eManage price list entry does not read; left out"
+            );
+        }
+        Ok(list)
     }
 
     // ---------------------------------------------------------------- cart (§6.4 rows 1-5, §7)
@@ -118,7 +130,7 @@ impl EmanageClient {
             .json(request.to_json())
             .retry(Self::write_retry(request.upgrade.is_some()));
         let r = self.send(ctx, Self::test_query(call, test)).await?;
-        Self::decoded(op, wire::decode_add_reply(&r.body))
+        Self::decoded(op, wire::decode_add_reply(&r.body, session))
     }
 
     /// `PUT shoppingcart/{wk}/update?sessionId=&productId=&quantity=` (row 3): sets a line's

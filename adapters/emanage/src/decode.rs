@@ -38,12 +38,13 @@ impl PriceList {
     }
 }
 
-/// Decodes the campaign's price list (object or bare-array form).
+/// Decodes the campaign's price list (object or bare-array form). An entry that contradicts
+/// the contract is left out; asking the list for that product's price names the entry's field.
 ///
 /// # Errors
-/// `Protocol` naming the entry and field that contradict the contract.
+/// `Protocol` naming the field for a body or envelope that does not read.
 pub fn price_list(op: &str, body: &[u8]) -> Result<PriceList, Error> {
-    Ok(PriceList(convert::Catalogue::new(decoded(op, wire::decode_price_list(body))?)))
+    Ok(PriceList(convert::Catalogue::from_reply(decoded(op, wire::decode_price_list(body))?)))
 }
 
 /// Decodes the reply of `shoppingcart/{wk}/new`: the new cart's session id.
@@ -54,13 +55,14 @@ pub fn session_id(op: &str, body: &[u8]) -> Result<CartId, Error> {
     decoded(op, wire::decode_session_id(body)).map(CartId::new)
 }
 
-/// Decodes the reply of `add`: `None` when the line went into the same session, the new
-/// session when the server opened an offline-upgrade session.
+/// Decodes the reply of `add` to cart `sent`: `None` when the line went into the same session
+/// (a reply naming `sent` itself included), the new session when the server opened an
+/// offline-upgrade session.
 ///
 /// # Errors
 /// `Protocol` for an unreadable body.
-pub fn added(op: &str, body: &[u8]) -> Result<Option<CartId>, Error> {
-    Ok(match decoded(op, wire::decode_add_reply(body))? {
+pub fn added(op: &str, sent: &CartId, body: &[u8]) -> Result<Option<CartId>, Error> {
+    Ok(match decoded(op, wire::decode_add_reply(body, sent.as_str()))? {
         wire::AddReply::SameSession => None,
         wire::AddReply::NewSession { session_id, .. } => Some(CartId::new(session_id)),
     })

@@ -1,10 +1,12 @@
-//! The adapter against the eManage simulator seen through a relay that strips every simulator
-//! extra from the cart GET: what the live API is known to send (§6.4 row 5 \[K\]: `products[]`
-//! with `productId`, `productName`, `price`, `quantity`, `shippingPrice`) and nothing else, so
-//! no session `status`, `shoppingCartNumber`, `test`, `upgradeStatus` or
-//! `upgradedFromProductId` (the `names::cart` table). The contract's rule: adapters never
-//! depend on those fields (§ "How to use this document"), least of all to say that nothing
-//! was charged after an ambiguous failure (§10).
+//! The adapter against the eManage simulator seen through a relay that rewrites a reply into
+//! a shape the live API may send. Mostly it strips every simulator extra from the cart GET:
+//! what the live API is known to send (§6.4 row 5 \[K\]: `products[]` with `productId`,
+//! `productName`, `price`, `quantity`, `shippingPrice`) and nothing else, so no session
+//! `status`, `shoppingCartNumber`, `test`, `upgradeStatus` or `upgradedFromProductId` (the
+//! `names::cart` table). The contract's rule: adapters never depend on those fields (§ "How to
+//! use this document"), least of all to say that nothing was charged after an ambiguous
+//! failure (§10). A few tests rewrite another reply the contract allows but the simulator never
+//! sends (an `add` reply echoing its session, a price list with an unpriced product).
 //!
 //! Every other call passes through unchanged, faults injected at the simulator included.
 
@@ -14,20 +16,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use loyalty_core::{CartStatus, ErrorKind, UpgradeOutcome, WriteEffect};
+use loyalty_core::{CartStatus, Currency, ErrorKind, NewCart, ProductId, UpgradeOutcome, WriteEffect};
 use loyalty_emanage::{CapturePolicy, EmanageAdapter};
 use loyalty_sim::emanage::{demo, EmanageSettings, EmanageSim, SessionStatus};
 use loyalty_sim::{Fault, SimClock};
+use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// How the relay rewrites a successful reply: method, path (without query), body.
+type Rewrite = fn(&reqwest::Method, &str, &[u8]) -> Vec<u8>;
+
 /// The simulator behind the live-shaped relay, with the adapter pointed at the relay.
 async fn start_live(settings: EmanageSettings) -> Env {
+    start_relayed(settings, live_cart_reply).await
+}
+
+/// The simulator behind a relay rewriting replies by `rewrite`, with the adapter pointed at
+/// the relay.
+async fn start_relayed(settings: EmanageSettings, rewrite: Rewrite) -> Env {
     let clock = SimClock::default();
     let (server, probe) =
         EmanageSim::start_with_probe(settings, clock.clone()).await.expect("simulator starts");
-    let relay = relay(server.base_url().to_string()).await;
+    let relay = relay(server.base_url().to_string(), rewrite).await;
     // The live GET does not say a cart is a test cart: test runs set test mode (§11).
     let mut config = config(&relay, Duration::from_secs(5), CapturePolicy::Remainder);
     config.test_mode = true;
@@ -37,7 +49,7 @@ async fn start_live(settings: EmanageSettings) -> Env {
 }
 
 /// Starts the relay to `upstream`; answers its base URL.
-async fn relay(upstream: String) -> String {
+async fn relay(upstream: String, rewrite: Rewrite) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay binds");
     let base = format!("http://{}", listener.local_addr().expect("relay address"));
     tokio::spawn(async move {
@@ -47,7 +59,7 @@ async fn relay(upstream: String) -> String {
             tokio::spawn(async move {
                 // A failure upstream (a dropped connection, a cut body) closes this connection
                 // without an answer, as the vendor's would.
-                let _ = relay_one(socket, &client, &upstream).await;
+                let _ = relay_one(socket, &client, &upstream, rewrite).await;
             });
         }
     });
@@ -55,7 +67,12 @@ async fn relay(upstream: String) -> String {
 }
 
 /// Relays one request and closes the connection.
-async fn relay_one(mut socket: TcpStream, client: &reqwest::Client, upstream: &str) -> std::io::Result<()> {
+async fn relay_one(
+    mut socket: TcpStream,
+    client: &reqwest::Client,
+    upstream: &str,
+    rewrite: Rewrite,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -107,8 +124,7 @@ async fn relay_one(mut socket: TcpStream, client: &reqwest::Client, upstream: &s
         .collect();
     let Ok(bytes) = response.bytes().await else { return Ok(()) };
     let path = target.split('?').next().unwrap_or_default();
-    let cart_get = method == reqwest::Method::GET && path == format!("/api/shoppingcart/{}", demo::WEB_KEY);
-    let body = if cart_get { live_cart(&bytes) } else { bytes.to_vec() };
+    let body = if status.is_success() { rewrite(&method, path, &bytes) } else { bytes.to_vec() };
     let mut out =
         format!("HTTP/1.1 {} {}\r\n", status.as_u16(), status.canonical_reason().unwrap_or("Status"));
     for (k, v) in kept {
@@ -118,6 +134,17 @@ async fn relay_one(mut socket: TcpStream, client: &reqwest::Client, upstream: &s
     socket.write_all(out.as_bytes()).await?;
     socket.write_all(&body).await?;
     socket.shutdown().await
+}
+
+/// The cart GET reply with only the fields the live API is known to send; every other reply
+/// as it is.
+fn live_cart_reply(method: &reqwest::Method, path: &str, bytes: &[u8]) -> Vec<u8> {
+    let cart_get = method == reqwest::Method::GET && path == format!("/api/shoppingcart/{}", demo::WEB_KEY);
+    if cart_get {
+        live_cart(bytes)
+    } else {
+        bytes.to_vec()
+    }
 }
 
 /// The cart GET body with only the fields the live API is known to send.
@@ -245,4 +272,91 @@ async fn a_second_checkout_of_a_paid_cart_without_a_status_reaches_the_vendor_an
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
     assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 2);
     assert_eq!(env.session(&cart.id).captured(), dec("100"));
+}
+
+/// The `add` reply `"<sid>"` as `{ "success": true, "sessionId": "<sid>" }`: the session it
+/// was sent to, echoed in an object.
+fn add_reply_echoing_the_session(method: &reqwest::Method, path: &str, bytes: &[u8]) -> Vec<u8> {
+    if method == reqwest::Method::POST && path.ends_with("/add") {
+        if let Ok(Value::String(sid)) = serde_json::from_slice::<Value>(bytes) {
+            return serde_json::to_vec(&serde_json::json!({"success": true, "sessionId": sid}))
+                .expect("json");
+        }
+    }
+    bytes.to_vec()
+}
+
+/// §6.4 row 2: clients never read the `add` reply, and the server-created upgrade reply
+/// `{ sessionId, upgradeParentSessionId, callBackUrl }` is a simulator guess (§15.1). A reply
+/// naming the session it was sent to is that session: the card upgrade charged 20 on the card
+/// on file (§7.1) is never reported as a new cart still to be paid.
+#[tokio::test]
+async fn an_add_reply_echoing_its_own_session_is_no_new_upgrade_cart() {
+    let env = start_relayed(immediate(), add_reply_echoing_the_session).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.expect("upgrade answers");
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")], "the card was charged 20");
+    match &outcome {
+        UpgradeOutcome::Charged { cart: c, amount } => assert_eq!((&c.id, *amount), (&cart.id, usd("20.00"))),
+        other => panic!("a card upgrade charged 20.00 answered {other:?}"),
+    }
+    assert!(env.probe.upgrade_sessions(cart.id.as_str()).is_empty(), "no upgrade cart was opened");
+}
+
+/// The campaign's price list with one more product that has no selling price
+/// (`DiscountedPrice.Value: null`, e.g. a product not priced for this country).
+fn price_list_with_an_unpriced_product(method: &reqwest::Method, path: &str, bytes: &[u8]) -> Vec<u8> {
+    if method == reqwest::Method::GET && path.ends_with("/products/prices") {
+        if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+            if let Some(list) = v.get_mut("prices").and_then(Value::as_array_mut) {
+                list.push(serde_json::json!({"productId": 918999, "productName": "Gift wrap", "sku": "GW",
+                    "quantity": 1, "productPrices": {"DiscountedPrice": {"Value": null, "FormattedValue": ""}},
+                    "shippings": [{"shippingMethodId": 145, "price": 0}]}));
+                return serde_json::to_vec(&v).expect("json");
+            }
+        }
+    }
+    bytes.to_vec()
+}
+
+/// The adapter reads the whole price list on every cart operation: one entry that does not
+/// read is left out, so carts of every other product work; an operation that needs the
+/// unpriced product fails `Protocol` naming its entry, with nothing sent.
+#[tokio::test]
+async fn one_unpriced_product_in_the_price_list_breaks_only_what_needs_it() {
+    let env = start_relayed(EmanageSettings::default(), price_list_with_an_unpriced_product).await;
+    let opened = env.carts().create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE).test(true)).await;
+    let cart = opened.expect("a cart of 918325 (priced) opens");
+    assert_eq!(cart.total, usd("100.00"));
+    let before = env.journal().entries().len();
+    let err = env
+        .carts()
+        .add_line(&ctx(), &cart.id, &ProductId::new("918999"), Decimal::ONE)
+        .await
+        .expect_err("918999 has no price");
+    assert_eq!((err.kind(), err.effect()), (&ErrorKind::Protocol, WriteEffect::NotSent), "{err}");
+    assert!(err.message().starts_with("prices[") && err.message().contains("918999"), "{err}");
+    let sent: Vec<String> =
+        env.journal().entries()[before..].iter().map(|e| format!("{} {}", e.method, e.path)).collect();
+    assert!(sent.iter().all(|r| r.starts_with("GET ")), "only reads reached the vendor: {sent:?}");
+}
+
+/// A price list that does not read at all fails a cart operation before anything is written,
+/// so the error says nothing was sent.
+#[tokio::test]
+async fn a_price_list_that_does_not_read_fails_before_anything_is_sent() {
+    fn broken(method: &reqwest::Method, path: &str, bytes: &[u8]) -> Vec<u8> {
+        if method == reqwest::Method::GET && path.ends_with("/products/prices") {
+            return br#"{"location":{"countryCode":"US"}}"#.to_vec();
+        }
+        bytes.to_vec()
+    }
+    let env = start_relayed(EmanageSettings::default(), broken).await;
+    let err = env
+        .carts()
+        .create(&ctx(), &NewCart::new(Currency::USD, P0, Decimal::ONE).test(true))
+        .await
+        .expect_err("no price list");
+    assert_eq!((err.kind(), err.effect()), (&ErrorKind::Protocol, WriteEffect::NotSent), "{err}");
+    assert!(env.probe.session_ids().is_empty(), "no session was opened");
 }

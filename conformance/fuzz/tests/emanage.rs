@@ -54,7 +54,7 @@ decoder_targets! {
     /// `new`: the session id.
     emanage_session => |body: &[u8]| expect_error(decode::session_id("carts.new", body), is_named_protocol_error);
     /// `add`: the same session, or a new offline-upgrade session.
-    emanage_add => |body: &[u8]| expect_error(decode::added("carts.add", body), is_named_protocol_error);
+    emanage_add => |body: &[u8]| expect_error(decode::added("carts.add", &CartId::new("s-1"), body), is_named_protocol_error);
     /// The cart read, priced with the fixtures' price list, with the progressive offer or
     /// without (the first byte picks).
     emanage_cart => |input: &[u8]| {

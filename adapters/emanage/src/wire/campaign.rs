@@ -78,10 +78,33 @@ fn product(v: &Value, path: &str) -> Conv<ProductPrice> {
     })
 }
 
+/// An entry of the price list that does not read, left out of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedProduct {
+    /// Its `productId`, when that much reads.
+    pub product_id: Option<i64>,
+    /// The field that does not read, and why.
+    pub error: ConversionError,
+}
+
+/// The price list as decoded: the entries that read, and each one that did not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceListReply {
+    /// The products that read.
+    pub products: Vec<ProductPrice>,
+    /// The entries left out (a product without a selling price, a malformed number).
+    pub skipped: Vec<SkippedProduct>,
+}
+
 /// Decodes the price list: the object form `{ prices: [..], location, campaignName }` of the
 /// path without a country, or the bare array of the `/{countryCode}` form (§5.3). A pure
 /// function of the body.
-pub fn decode_price_list(bytes: &[u8]) -> Conv<Vec<ProductPrice>> {
+///
+/// Entries are read one by one: the campaign's whole list comes with every cart operation, so
+/// one entry that does not read (a product not priced for this country, `Value: null`) is left
+/// out and reported in [`PriceListReply::skipped`], never failing the carts of every other
+/// product. Only a body or envelope that does not read is an error.
+pub fn decode_price_list(bytes: &[u8]) -> Conv<PriceListReply> {
     let v = lenient::parse(bytes, "body")?;
     let (items, path) = match &v {
         Value::Array(items) => (items, ""),
@@ -91,7 +114,18 @@ pub fn decode_price_list(bytes: &[u8]) -> Conv<Vec<ProductPrice>> {
         }
         _ => return Err(ConversionError::new("body", "expected the price list")),
     };
-    items.iter().enumerate().map(|(i, p)| product(p, &format!("{path}[{i}]"))).collect()
+    let mut out = PriceListReply::default();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{path}[{i}]");
+        match product(item, &path) {
+            Ok(p) => out.products.push(p),
+            Err(error) => {
+                let product_id = Obj::of(item, &path).ok().and_then(|o| o.req_id("productId").ok());
+                out.skipped.push(SkippedProduct { product_id, error });
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -105,7 +139,7 @@ mod tests {
 
     #[test]
     fn object_form_reads_value_and_first_shipping() {
-        let list = decode_price_list(OBJECT_FORM.as_bytes()).unwrap();
+        let list = decode_price_list(OBJECT_FORM.as_bytes()).unwrap().products;
         assert_eq!(list[0].product_id, 918_325);
         assert_eq!(list[0].discounted_price, Decimal::from(100));
         assert_eq!(list[0].shippings[0], Shipping { shipping_method_id: 145, price: Decimal::ZERO });
@@ -116,14 +150,44 @@ mod tests {
     fn array_form_and_string_numbers_read_alike() {
         let body =
             r#"[{"ProductId":"918446","productPrices":{"discountedPrice":{"value":"120"}},"shippings":[]}]"#;
-        let list = decode_price_list(body.as_bytes()).unwrap();
+        let list = decode_price_list(body.as_bytes()).unwrap().products;
         assert_eq!((list[0].product_id, list[0].discounted_price), (918_446, Decimal::from(120)));
     }
 
     #[test]
-    fn a_negative_price_names_its_field() {
+    fn a_negative_price_is_left_out_naming_its_field() {
         let body = r#"[{"productId":1,"productPrices":{"DiscountedPrice":{"Value":-1}}}]"#;
-        let e = decode_price_list(body.as_bytes()).unwrap_err();
-        assert_eq!(e.field, "[0].productPrices.DiscountedPrice.Value");
+        let list = decode_price_list(body.as_bytes()).unwrap();
+        assert!(list.products.is_empty());
+        assert_eq!(list.skipped[0].product_id, Some(1));
+        assert_eq!(list.skipped[0].error.field, "[0].productPrices.DiscountedPrice.Value");
+    }
+
+    #[test]
+    fn an_unpriced_entry_is_left_out_and_the_others_read() {
+        let body = r#"{"prices":[
+            {"productId":918999,"productPrices":{"DiscountedPrice":{"Value":null,"FormattedValue":""}}},
+            {"productId":918325,"productPrices":{"DiscountedPrice":{"Value":100}}},
+            {"productId":"x"}, 7]}"#;
+        let list = decode_price_list(body.as_bytes()).unwrap();
+        let ids: Vec<i64> = list.products.iter().map(|p| p.product_id).collect();
+        assert_eq!(ids, [918_325]);
+        let skipped: Vec<(Option<i64>, &str)> =
+            list.skipped.iter().map(|s| (s.product_id, s.error.field.as_str())).collect();
+        assert_eq!(
+            skipped,
+            [
+                (Some(918_999), "prices[0].productPrices.DiscountedPrice.Value"),
+                (None, "prices[2].productPrices"),
+                (None, "prices[3]"),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_an_unreadable_envelope_fails_the_list() {
+        for body in ["7", r#"{"location":{}}"#, "{"] {
+            assert!(decode_price_list(body.as_bytes()).is_err(), "{body}");
+        }
     }
 }

@@ -141,9 +141,13 @@ pub enum AddReply {
     },
 }
 
-/// Decodes the reply of `add`: anything but an object naming a new session is the same
-/// session (clients never read it, §6.4 row 2). A pure function of the body.
-pub fn decode_add_reply(bytes: &[u8]) -> Conv<AddReply> {
+/// Decodes the reply of `add` to session `sent`: anything but an object naming a session
+/// other than `sent` is the same session. Clients never read the reply (§6.4 row 2) and the
+/// server-created reply's shape is only a simulator guess (§15.1), so a reply echoing the
+/// session it was sent to (`{ "sessionId": "<sent>" }`) never reads as a new cart: that
+/// would turn an upgrade charged on the card into one still to be paid. Session ids compare
+/// without regard to letter case (GUIDs, §4). A pure function of the body.
+pub fn decode_add_reply(bytes: &[u8], sent: &str) -> Conv<AddReply> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(AddReply::SameSession);
     }
@@ -151,10 +155,10 @@ pub fn decode_add_reply(bytes: &[u8]) -> Conv<AddReply> {
     let Value::Object(_) = &v else { return Ok(AddReply::SameSession) };
     let o = Obj::of(&v, "")?;
     match o.text(names::REPLY_SESSION_ID)? {
-        Some(session_id) => {
+        Some(session_id) if !session_id.trim().eq_ignore_ascii_case(sent.trim()) => {
             Ok(AddReply::NewSession { session_id, call_back_url: o.text(names::CALL_BACK_URL)? })
         }
-        None => Ok(AddReply::SameSession),
+        _ => Ok(AddReply::SameSession),
     }
 }
 
@@ -372,11 +376,12 @@ mod tests {
             let e = decode_cart(body.as_bytes()).unwrap_err();
             assert_eq!(e.field, "products[0].productId", "{e}");
         }
-        let e = crate::wire::decode_price_list(
+        let list = crate::wire::decode_price_list(
             br#"[{"productId":-1,"productPrices":{"DiscountedPrice":{"Value":1}}}]"#,
         )
-        .unwrap_err();
-        assert_eq!(e.field, "[0].productId", "{e}");
+        .unwrap();
+        let e = &list.skipped[0].error;
+        assert_eq!((e.field.as_str(), list.skipped[0].product_id), ("[0].productId", None), "{e}");
     }
 
     #[test]
@@ -428,14 +433,24 @@ mod tests {
     fn add_reply_object_names_a_server_created_session() {
         let r = decode_add_reply(
             br#"{"sessionId":"b","upgradeParentSessionId":"a","callBackUrl":"https://pay"}"#,
+            "a",
         )
         .unwrap();
         assert_eq!(
             r,
             AddReply::NewSession { session_id: "b".into(), call_back_url: Some("https://pay".into()) }
         );
-        assert_eq!(decode_add_reply(br#""a""#).unwrap(), AddReply::SameSession);
-        assert_eq!(decode_add_reply(b"").unwrap(), AddReply::SameSession);
+        assert_eq!(decode_add_reply(br#""a""#, "a").unwrap(), AddReply::SameSession);
+        assert_eq!(decode_add_reply(b"", "a").unwrap(), AddReply::SameSession);
+    }
+
+    #[test]
+    fn an_add_reply_echoing_the_session_sent_is_the_same_session() {
+        for body in
+            [r#"{"success":true,"sessionId":"a"}"#, r#"{"SessionId":" A ","callBackUrl":"https://x"}"#]
+        {
+            assert_eq!(decode_add_reply(body.as_bytes(), "a").unwrap(), AddReply::SameSession, "{body}");
+        }
     }
 
     #[test]

@@ -21,19 +21,45 @@ use super::{Conv, ConversionError};
 use crate::config::{DiscountCount, DiscountMode, ProgressiveConfig};
 use crate::{names, wire};
 
-/// The campaign's price list by product id (§5.3).
+/// The campaign's price list by product id (§5.3), and the entries of it that did not read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Catalogue {
     products: BTreeMap<i64, wire::ProductPrice>,
+    /// Why a listed product's entry did not read, by product id.
+    unreadable: BTreeMap<i64, ConversionError>,
 }
 
 impl Catalogue {
     pub(crate) fn new(list: Vec<wire::ProductPrice>) -> Catalogue {
-        Catalogue { products: list.into_iter().map(|p| (p.product_id, p)).collect() }
+        Catalogue {
+            products: list.into_iter().map(|p| (p.product_id, p)).collect(),
+            unreadable: BTreeMap::new(),
+        }
+    }
+
+    /// The decoded list, remembering which listed products did not read.
+    pub(crate) fn from_reply(reply: wire::PriceListReply) -> Catalogue {
+        let mut c = Catalogue::new(reply.products);
+        for s in reply.skipped {
+            if let Some(id) = s.product_id {
+                c.unreadable.entry(id).or_insert(s.error);
+            }
+        }
+        c
     }
 
     pub(crate) fn product(&self, id: i64) -> Option<&wire::ProductPrice> {
         self.products.get(&id)
+    }
+
+    /// Why `id`'s entry in the price list did not read, when the list has one that did not.
+    pub(crate) fn unreadable(&self, id: i64) -> Option<ConversionError> {
+        self.unreadable.get(&id).map(|e| {
+            ConversionError::new(
+                e.field.clone(),
+                format!("{} (product {id} cannot be priced from the campaign's price list)", e.reason),
+            )
+        })
     }
 
     /// Every product id, as core ids.
@@ -41,10 +67,13 @@ impl Catalogue {
         self.products.keys().map(|id| ProductId::new(id.to_string())).collect()
     }
 
-    /// The selling price of `id`, or a `Protocol`-side error naming `field`.
+    /// The selling price of `id`, or a `Protocol`-side error naming `field` (the entry's own
+    /// field when the list has an entry for `id` that did not read).
     pub(crate) fn price(&self, id: i64, currency: Currency, field: &str) -> Conv<Money> {
         let p = self.product(id).ok_or_else(|| {
-            ConversionError::new(field, format!("product {id} is not in the campaign's price list"))
+            self.unreadable(id).unwrap_or_else(|| {
+                ConversionError::new(field, format!("product {id} is not in the campaign's price list"))
+            })
         })?;
         money(p.discounted_price, currency, field)
     }

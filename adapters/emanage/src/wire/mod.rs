@@ -17,7 +17,7 @@ use std::fmt;
 
 use loyalty_core::{Error, ErrorKind};
 
-pub use campaign::{decode_price_list, ProductPrice};
+pub use campaign::{decode_price_list, PriceListReply, ProductPrice};
 pub use cart::{
     decode_add_reply, decode_cart, decode_session_id, AddReply, AddRequest, CartResponse, LineRequest,
     NewSessionRequest, SessionStatus, UpgradeChain, UpgradeFields, UpgradeStatus,
@@ -77,7 +77,7 @@ mod fuzz {
             let _ = decode_price_list(&bytes);
             let _ = decode_checkout(&bytes);
             let _ = decode_session_id(&bytes);
-            let _ = decode_add_reply(&bytes);
+            let _ = decode_add_reply(&bytes, "s");
         }
 
         #[test]
