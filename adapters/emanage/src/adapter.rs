@@ -928,6 +928,15 @@ impl EmanageAdapter {
     /// chain still owes. The cart shows whether the head was charged, not how much was, so a
     /// chain whose earlier step was charged and whose head is still a preview is counted as
     /// owing the whole chain.
+    ///
+    /// `a0` is the unit price the chain's first product was *paid* at, as the cart shows it
+    /// (the line's unit price before discount): the upgraded line itself on a first upgrade,
+    /// else a plain line of that product the cart still holds (the rest of a split line). Only
+    /// when the cart shows no such line is it today's list price, which a campaign change
+    /// since the checkout may have moved (§1). A charged head's unit price is likewise what
+    /// the chain was paid up to (`max(a_head, a0)`, §7.2 rule 3), so under the remainder
+    /// policy the step owes `ak` minus that. `ak` is today's price of the new product: the
+    /// price the `add` sends. Computed before any write: an error is `NotSent`.
     #[allow(clippy::too_many_arguments)]
     fn upgrade_amount(
         &self,
@@ -940,19 +949,33 @@ impl EmanageAdapter {
         quantity: u32,
     ) -> Result<Money> {
         let currency = self.config.currency;
-        let price = |id: i64| before.catalogue.price(id, currency, "product_id").map_err(|e| e.protocol(op));
-        let (a0, a_head, a_new) = (price(origin)?, price(head)?, price(to)?);
-        let per_unit = |a: Money| -> Result<i64> {
-            a.checked_sub(a0).map(|d| d.minor.max(0)).map_err(|e| Error::from_money(PROVIDER, op, "price", e))
+        let listed = |id: i64| before.catalogue.price(id, currency, "product_id").map_err(|e| e.protocol(op));
+        let origin_id = ProductId::new(origin.to_string());
+        let a0 = if origin == head && line.upgrade.is_none() {
+            Ok(line.unit_price)
+        } else {
+            match before.cart.lines.iter().find(|l| l.product_id == origin_id && l.upgrade.is_none()) {
+                Some(paid) => Ok(paid.unit_price),
+                None => listed(origin),
+            }
         };
-        let owed = per_unit(a_new)?;
-        let captured = match (self.config.upgrade_capture_policy, &line.upgrade) {
-            (CapturePolicy::Remainder, Some(u)) if u.status == UpgradeStatus::Charged => per_unit(a_head)?,
-            _ => 0,
-        };
-        Money::new((owed - captured).max(0), currency)
-            .checked_mul(i64::from(quantity))
-            .map_err(|e| Error::from_money(PROVIDER, op, "quantity", e))
+        let amount = a0.and_then(|a0| {
+            let a_new = listed(to)?;
+            let charged_head = matches!(
+                (self.config.upgrade_capture_policy, &line.upgrade),
+                (CapturePolicy::Remainder, Some(u)) if u.status == UpgradeStatus::Charged
+            );
+            // What the chain is paid up to a unit: a charged head's price paid, else `a0`.
+            let paid_up_to = if charged_head { line.unit_price } else { a0 };
+            let per_unit = a_new
+                .checked_sub(paid_up_to)
+                .map(|d| d.minor.max(0))
+                .map_err(|e| Error::from_money(PROVIDER, op, "price", e))?;
+            Money::new(per_unit, currency)
+                .checked_mul(i64::from(quantity))
+                .map_err(|e| Error::from_money(PROVIDER, op, "quantity", e))
+        });
+        amount.map_err(|e| e.with_effect(WriteEffect::NotSent))
     }
 }
 

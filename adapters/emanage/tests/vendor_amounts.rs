@@ -9,9 +9,10 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{card as sim_card, ctx, dec, start_with, usd};
+use common::{card as sim_card, ctx, dec, id, immediate, start_with, upgrade_captures, usd, P0, P1};
 use loyalty_core::{
-    CardDetails, CardSecret, CartCheckout, CartId, CartPayment, ErrorKind, Provider, WriteEffect,
+    CardDetails, CardSecret, CartCheckout, CartId, CartPayment, ErrorKind, Provider, UpgradeOutcome,
+    WriteEffect,
 };
 use loyalty_emanage::{EmanageAdapter, EmanageConfig};
 use loyalty_http::Secret;
@@ -137,4 +138,38 @@ async fn a_cart_priced_before_a_campaign_change_is_reported_and_charged_at_the_v
     let answer = env.carts().checkout(&ctx(), &cart.id, &sim_card(demo::PAN_APPROVE)).await.unwrap();
     let CartCheckout::Paid(order) = answer else { panic!("paid: {answer:?}") };
     assert_eq!((order.charged, env.session(&cart.id).captured()), (usd("49.99"), dec("49.99")));
+}
+
+/// §7.2 rule 3, §9.1: the chain costs `q × (ak − a0)` with `a0` the unit price the line was
+/// paid at. The merchant moves 918325 from 100 to 110 after the cart was paid (campaign changes
+/// reach sites later, §1): the upgrade to 918446 (120) still captures 20, and the adapter
+/// announces 20, not 10.
+#[tokio::test]
+async fn an_upgrade_is_announced_from_the_price_paid_not_today_s_list_price() {
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id(P0), dec("110")));
+    let outcome = env.upgrade(&cart.id, P0, P1, 1).await.expect("upgrade answers");
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20")], "the vendor captures 120 - 100");
+    let UpgradeOutcome::Charged { amount, .. } = outcome else { panic!("charged: {outcome:?}") };
+    assert_eq!(amount, usd("20.00"));
+}
+
+/// The same on a split line: of 918325 × 2 paid at 100, one unit was upgraded to 918446
+/// (charged 20) before the price moved to 110. Upgrading that unit on to 918447 (140) owes the
+/// remainder 20 (140 − 120), and the other unit, still 918325 at the price paid, to 918446
+/// owes 20, not 10.
+#[tokio::test]
+async fn a_chain_and_the_rest_of_its_line_are_announced_from_the_prices_paid() {
+    let env = start_with(immediate()).await;
+    let cart = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    env.upgrade(&cart.id, P0, P1, 1).await.expect("first step");
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id(P0), dec("110")));
+    let next = env.upgrade(&cart.id, P1, common::P2, 1).await.expect("second step");
+    let rest = env.upgrade(&cart.id, P0, P1, 1).await.expect("the other unit");
+    assert_eq!(upgrade_captures(&env.session(&cart.id)), [dec("20"), dec("20"), dec("20")]);
+    for outcome in [next, rest] {
+        let UpgradeOutcome::Charged { amount, .. } = outcome else { panic!("charged: {outcome:?}") };
+        assert_eq!(amount, usd("20.00"));
+    }
 }
