@@ -222,6 +222,46 @@ impl EmanageAdapter {
         Ok(CartOrder::new(order, read.cart.id.clone(), read.charged))
     }
 
+    /// A paid checkout's order with what the vendor charged. The reply carries no amount
+    /// (§6.4 row 7) and the vendor re-prices an open cart up to its charge (§6.4 notes), so
+    /// the cart read before the checkout may be out of date: the cart read back after it
+    /// says what was charged (the vendor's amount, never one worked out here), and an amount
+    /// other than the one read before is reported in `repriced_from` and logged, never
+    /// passed off as the amount shown. A read back that fails leaves the amount read before,
+    /// with a warning: the payment went through and is never reported as failed.
+    async fn charged(
+        &self,
+        ctx: &Context,
+        op: &str,
+        cart: &CartId,
+        before: &Read,
+        order: CartOrder,
+    ) -> CartOrder {
+        match self.read_after(ctx, op, cart, before.catalogue.clone()).await {
+            Ok(after) => {
+                if after.charged != before.charged {
+                    tracing::warn!(
+                        cart = %cart,
+                        shown = %before.charged.amount_string(),
+                        charged = %after.charged.amount_string(),
+                        "eManage charged another amount than the cart read just before its checkout"
+                    );
+                }
+                let mut order = order;
+                order.charged = after.charged;
+                order.with_repriced_from(before.charged)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    cart = %cart,
+                    error = %e,
+                    "eManage cart paid but not read back: the amount charged is the one read before the checkout"
+                );
+                order
+            }
+        }
+    }
+
     /// A payment the cart waits for, from what the cart read shows: a redirect's
     /// `callBackUrl`, else a 3-D Secure `paymentContinueResult.actionUrl` (both simulator
     /// extras of the cart GET, `names::cart`; without them the URL is not known).
@@ -618,8 +658,10 @@ impl Carts for EmanageAdapter {
             }
             Err(e) => return Err(e),
         };
-        // The vendor's amount, never one worked out here (the reply carries none, §6.4 row 7).
-        crate::decode::outcome(OP, cart, before.charged, reply, &self.client.checkout_secrets(&body))
+        let outcome =
+            crate::decode::outcome(OP, cart, before.charged, reply, &self.client.checkout_secrets(&body))?;
+        let CartCheckout::Paid(order) = outcome else { return Ok(outcome) };
+        Ok(CartCheckout::Paid(self.charged(ctx, OP, cart, &before, order).await))
     }
 
     async fn upgrade(

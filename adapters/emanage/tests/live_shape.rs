@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use loyalty_core::{CartStatus, Currency, ErrorKind, NewCart, ProductId, UpgradeOutcome, WriteEffect};
+use loyalty_core::{
+    CartCheckout, CartStatus, Currency, ErrorKind, NewCart, ProductId, UpgradeOutcome, WriteEffect,
+};
 use loyalty_emanage::{CapturePolicy, EmanageAdapter};
 use loyalty_sim::emanage::{demo, EmanageSettings, EmanageSim, SessionStatus};
 use loyalty_sim::{Fault, SimClock};
@@ -359,4 +361,48 @@ async fn a_price_list_that_does_not_read_fails_before_anything_is_sent() {
         .expect_err("no price list");
     assert_eq!((err.kind(), err.effect()), (&ErrorKind::Protocol, WriteEffect::NotSent), "{err}");
     assert!(env.probe.session_ids().is_empty(), "no session was opened");
+}
+
+/// The cart GET as the live API sends it, an open cart's 918325 one campaign change behind
+/// (the Web Sales API's cache serves campaign changes up to 30 minutes late, §1): 100 where
+/// the vendor now charges 150. A paid cart reads as the vendor charged it.
+fn open_cart_a_price_change_behind(method: &reqwest::Method, path: &str, bytes: &[u8]) -> Vec<u8> {
+    let cart_get = method == reqwest::Method::GET && path == format!("/api/shoppingcart/{}", demo::WEB_KEY);
+    let Ok(mut cart) = serde_json::from_slice::<Value>(bytes) else { return bytes.to_vec() };
+    if !cart_get {
+        return bytes.to_vec();
+    }
+    if cart.get("status").and_then(Value::as_str) == Some("Open") {
+        for line in cart.get_mut("products").and_then(Value::as_array_mut).into_iter().flatten() {
+            if line.get("productId").and_then(Value::as_i64) == Some(id(P0)) {
+                line["price"] = serde_json::json!(100);
+            }
+        }
+    }
+    live_cart(&serde_json::to_vec(&cart).expect("json"))
+}
+
+/// DESIGN §6 "the price shown is the price charged", §6.4 notes (the vendor re-prices open
+/// carts): the cart read before the checkout says 100, the vendor charges 150. The order
+/// reports the 150 captured, and that the cart read 100 before, never the 100 alone.
+#[tokio::test]
+async fn a_checkout_reports_what_the_vendor_captured_and_the_price_it_replaced() {
+    let env = start_relayed(EmanageSettings::default(), open_cart_a_price_change_behind).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    assert!(env.probe.set_product_price(demo::WEB_KEY, id(P0), dec("150")));
+    assert_eq!(env.carts().get(&ctx(), &cart.id).await.unwrap().total, usd("100.00"));
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.expect("checkout");
+    assert_eq!(env.session(&cart.id).captured(), dec("150"), "the vendor charged today's price");
+    let CartCheckout::Paid(order) = answer else { panic!("paid: {answer:?}") };
+    assert_eq!((order.charged, order.repriced_from), (usd("150.00"), Some(usd("100.00"))));
+}
+
+/// Where the vendor charges what the cart read said, the order says only that.
+#[tokio::test]
+async fn a_checkout_charged_as_read_reports_no_other_price() {
+    let env = start_live(EmanageSettings::default()).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let answer = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.expect("checkout");
+    let CartCheckout::Paid(order) = answer else { panic!("paid: {answer:?}") };
+    assert_eq!((order.charged, order.repriced_from), (usd("100.00"), None));
 }

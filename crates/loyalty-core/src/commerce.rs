@@ -414,10 +414,17 @@ pub struct CartOrder {
     pub order_id: OrderId,
     /// The cart.
     pub cart: CartId,
-    /// Amount charged.
+    /// Amount charged: what the provider actually captured.
     pub charged: Money,
     /// The card the provider keeps for later charges, when it says so.
     pub card_on_file: Option<String>,
+    /// What the cart cost when the provider read it just before charging, set only when it
+    /// charged a different amount (the vendor re-priced the open cart between that read and
+    /// its charge, as eManage does after a campaign price change). The price shown is not the
+    /// price charged: the shop tells the customer, and refunds or charges the difference as
+    /// its own policy says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repriced_from: Option<Money>,
 }
 
 /// What a cart checkout answered.
@@ -753,7 +760,14 @@ impl Customer {
 impl CartOrder {
     /// Makes an order record.
     pub fn new(order_id: OrderId, cart: CartId, charged: Money) -> CartOrder {
-        CartOrder { order_id, cart, charged, card_on_file: None }
+        CartOrder { order_id, cart, charged, card_on_file: None, repriced_from: None }
+    }
+
+    /// Records that the cart read `shown` just before the charge, when `charged` differs from
+    /// it (see [`CartOrder::repriced_from`]); the same amount records nothing.
+    pub fn with_repriced_from(mut self, shown: Money) -> CartOrder {
+        self.repriced_from = (shown != self.charged).then_some(shown);
+        self
     }
 
     /// Names the card the provider keeps.
