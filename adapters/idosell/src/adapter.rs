@@ -200,7 +200,7 @@ impl IdosellAdapter {
                 if let Some(found) = found {
                     return Ok(PlacedOrder::new(OrderId::new(found.id)));
                 }
-                // Not found: one more try, as §4 asks (look up first, never replay blindly). A
+                // Not found: one more try, as §3.5 asks (look up first, never replay blindly). A
                 // placement still being processed when G7 answered would be recognised by its
                 // reference only where the wholesaler rejects a duplicate reference (the
                 // simulator does, §5 G4 [S]; unconfirmed live).
@@ -341,6 +341,14 @@ impl IdosellAdapter {
     }
 
     /// The order G7 finds under the shop's `reference`, normalised as G4 sends it.
+    ///
+    /// G7 need not repeat the reference it was asked for (§5 G7 answers status, shipments,
+    /// courier and dispatch date; §9.1: optional elements may be missing). An order repeating
+    /// it is the one; failing that, the one order answered without a reference is, since the
+    /// lookup was by that reference. An order naming another reference is not it. Several
+    /// orders without one cannot be told apart: a `Protocol` error (effect `Unknown`), so a
+    /// placement whose outcome is unknown is never sent again on a guess. `None` only when no
+    /// order (or only orders naming other references) came back.
     async fn find(&self, ctx: &Context, op: &str, reference: &str) -> Result<Option<wire::Order>> {
         let reference = shop_reference(reference);
         if reference.is_empty() {
@@ -348,7 +356,26 @@ impl IdosellAdapter {
         }
         let filter = wire::OrderFilter::References(vec![reference.to_string()]);
         let found = self.client.get_order_status(ctx, op, &filter).await?;
-        Ok(found.into_iter().find(|o| o.reference.as_deref().map(shop_reference) == Some(reference)))
+        let mut unnamed = Vec::new();
+        for order in found {
+            match order.reference.as_deref().map(shop_reference) {
+                Some(r) if r == reference => return Ok(Some(order)),
+                Some(_) => {}
+                None => unnamed.push(order),
+            }
+        }
+        if unnamed.len() > 1 {
+            let ids: Vec<&str> = unnamed.iter().map(|o| o.id.as_str()).collect();
+            return Err(Error::new(ErrorKind::Protocol, PROVIDER, op)
+                .with_effect(WriteEffect::Unknown)
+                .with_message(format!(
+                    "Results.orders: {} orders ({}) answered for reference {reference:?}, none repeating \
+                     it; which one holds it is unknown",
+                    ids.len(),
+                    ids.join(", ")
+                )));
+        }
+        Ok(unnamed.pop())
     }
 
     async fn order_address(&self, ctx: &Context, op: &str, order: &OrderId) -> Result<wire::AddressRecord> {
