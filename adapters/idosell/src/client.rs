@@ -6,9 +6,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::wire::xml::escape;
 use loyalty_core::{Clock, Context, Error, WriteEffect};
 use loyalty_http::{Call, Classifier, HttpClient, HttpConfig, NoAuth, Response, Retry, Secret, SessionAuth};
-use quick_xml::escape::escape;
 
 use crate::auth::{IdosellLogin, SESSION_LIFETIME};
 use crate::config::IdosellConfig;

@@ -246,6 +246,105 @@ mod tests {
         assert_eq!((e.kind(), e.vendor_code()), (&ErrorKind::Rejected, Some("8")), "{e}");
     }
 
+    const ENV_OPEN: &str = r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body>"#;
+    const ENV_CLOSE: &str = "</SOAP-ENV:Body></SOAP-ENV:Envelope>";
+    const OK: &str = "<errors><faultCode>0</faultCode><faultString></faultString></errors>";
+
+    /// A reply of `method` whose `response` holds `inner` after an OK `errors` block, and
+    /// `after` behind the method element in the `Body` (where a `multiRef` goes).
+    fn wrap(method: &str, inner: &str, after: &str) -> String {
+        format!("{ENV_OPEN}<ns1:{method}Response xmlns:ns1=\"{method}\"><response>{OK}{inner}</response></ns1:{method}Response>{after}{ENV_CLOSE}")
+    }
+
+    fn order_ids(body: &str) -> Result<Vec<String>, String> {
+        order_statuses(&Names::default(), chrono_tz::Europe::Warsaw, body.as_bytes())
+            .map(|v| v.iter().map(|s| s.order_id.to_string()).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_icdf_products_product_list_is_read_line_by_line_even_with_one_line() {
+        // §4: the ICDF list is `products.product`; one `product` is a list of one, not the line.
+        let names = Names::default();
+        let one = "<results><products><product><code>A</code><availableQuantity>5</availableQuantity><available>true</available><faultCode>0</faultCode></product></products></results>";
+        let sent = [OrderLine::new("A", rust_decimal::Decimal::TWO)];
+        let levels = stock_levels(&names, &sent, wrap("checkAvailability", one, "").as_bytes()).unwrap();
+        assert_eq!(levels[0].available, rust_decimal::Decimal::from(5), "{levels:?}");
+        assert!(levels[0].shortfall.is_none(), "{levels:?}");
+        let two = "<results><products><product><code>A</code><availableQuantity>5</availableQuantity></product><product code=\"B\" availableQuantity=\"1\"/></products></results>";
+        let sent = [
+            OrderLine::new("A", rust_decimal::Decimal::TWO),
+            OrderLine::new("B", rust_decimal::Decimal::TWO),
+        ];
+        let levels = stock_levels(&names, &sent, wrap("checkAvailability", two, "").as_bytes()).unwrap();
+        assert_eq!(levels.iter().map(|l| l.available).collect::<Vec<_>>(), [5.into(), 1.into()]);
+        // Addresses and couriers the same way.
+        let address = "<results><addresses><address><addressId>7</addressId><city>Łódź</city></address></addresses></results>";
+        let members = address_members(&names, wrap("getClientAddresses", address, "").as_bytes()).unwrap();
+        assert_eq!(members.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(), ["7"]);
+        let courier = "<results><couriers><courier><courierId>10</courierId><name>Kurier</name></courier></couriers></results>";
+        let found = couriers(
+            &names,
+            Gateway::GetCouriers,
+            Currency::PLN,
+            wrap("getCouriers", courier, "").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["10"]);
+    }
+
+    #[test]
+    fn soap_encoding_id_and_href_are_read_as_soap_1_1_section_5_says() {
+        // An `id` on a simple value is no field: the element keeps its text.
+        let inner = "<Results><orders SOAP-ENC:arrayType=\"ns1:o[1]\" xsi:type=\"SOAP-ENC:Array\"><item><orderId id=\"ref1\" xsi:type=\"xsd:string\">W-1</orderId><status>new</status></item></orders></Results>";
+        assert_eq!(order_ids(&wrap("getOrderStatus", inner, "")), Ok(vec!["W-1".to_string()]));
+        // An item `href` to a `multiRef` after the reply element (as Axis writes it).
+        let inner = "<Results><orders SOAP-ENC:arrayType=\"ns1:o[2]\" xsi:type=\"SOAP-ENC:Array\"><item href=\"#ref1\"/><item><orderId>W-2</orderId><status>new</status></item></orders></Results>";
+        let multi =
+            "<multiRef id=\"ref1\" SOAP-ENC:root=\"0\"><orderId>W-1</orderId><status>new</status></multiRef>";
+        assert_eq!(order_ids(&wrap("getOrderStatus", inner, multi)), Ok(vec!["W-1".into(), "W-2".into()]));
+        // A value met twice, the first carrying the `id` (as PHP's SoapServer writes it).
+        let inner = "<Results><orders><item><orderId>W-1</orderId><status id=\"s\">new</status></item><item><orderId>W-2</orderId><status href=\"#s\"/></item></orders></Results>";
+        let statuses = order_statuses(
+            &Names::default(),
+            chrono_tz::Europe::Warsaw,
+            wrap("getOrderStatus", inner, "").as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(statuses[1].status, statuses[0].status);
+        // A reference to no element, to itself, or to a repeated id is an error naming the field.
+        let inner = "<Results><orders><item href=\"#nowhere\"/></orders></Results>";
+        let e = order_ids(&wrap("getOrderStatus", inner, "")).unwrap_err();
+        assert!(e.contains("orders[0]") && e.contains("names no element"), "{e}");
+        let inner = "<Results><orders><item id=\"loop\"><orderId href=\"#loop\"/></item></orders></Results>";
+        let e = order_ids(&wrap("getOrderStatus", inner, "")).unwrap_err();
+        assert!(e.contains("orderId") && e.contains("refers back to itself"), "{e}");
+        let twice = "<multiRef id=\"ref1\"><orderId>W-1</orderId></multiRef><multiRef id=\"ref1\"><orderId>W-9</orderId></multiRef>";
+        let inner = "<Results><orders><item href=\"#ref1\"/></orders></Results>";
+        let e = order_ids(&wrap("getOrderStatus", inner, twice)).unwrap_err();
+        assert!(e.contains("more than one element"), "{e}");
+        // The `errors` block itself may be referenced, for the transport's classifier too.
+        let body = wrap("getOrderStatus", "", "<multiRef id=\"c\">99</multiRef>")
+            .replace("<faultCode>0</faultCode>", "<faultCode href=\"#c\"/>");
+        let e = reply_error(&Names::default(), "fulfilment.order_status", 200, body.as_bytes()).unwrap();
+        assert_eq!(e.vendor_code(), Some("99"), "{e}");
+    }
+
+    #[test]
+    fn references_that_multiply_a_small_reply_are_refused() {
+        // Ten references to an element of ten references to … : a few hundred bytes that would
+        // copy 10^6 elements.
+        let mut multi =
+            String::from("<multiRef id=\"l0\"><orderId>W</orderId><status>new</status></multiRef>");
+        for level in 1..=6 {
+            let refs = format!("<x href=\"#l{}\"/>", level - 1).repeat(10);
+            multi.push_str(&format!("<multiRef id=\"l{level}\">{refs}</multiRef>"));
+        }
+        let inner = "<Results><orders><item href=\"#l6\"/></orders></Results>";
+        let e = order_ids(&wrap("getOrderStatus", inner, &multi)).unwrap_err();
+        assert!(e.contains("more than 100000 elements"), "{e}");
+    }
+
     #[test]
     fn a_per_courier_fault_is_the_calls_error_and_nothing_found_leaves_the_courier_out() {
         let names = Names::default();

@@ -105,6 +105,8 @@ pub mod el {
 
     /// G5/G6 list of couriers.
     pub const COURIERS: &str = "couriers";
+    /// One courier of the list, when the list repeats a named element instead of `item`.
+    pub const COURIER: &str = "courier";
     /// G5/G6 courier type: `courier`, `pickup_point` (§5 G5 \[I\]).
     pub const TYPE: &str = "type";
     /// G5 countries served.
@@ -118,7 +120,8 @@ pub mod el {
 
     /// G8/G9 address id.
     pub const ADDRESS_ID: &str = "addressId";
-    /// G8 list of addresses.
+    /// G8 list of addresses; when it repeats a named element instead of `item`, each is an
+    /// [`ADDRESS`].
     pub const ADDRESSES: &str = "addresses";
     /// G8 number of addresses on every page.
     pub const RESULTS_NUMBER_ALL: &str = "resultsNumberAll";

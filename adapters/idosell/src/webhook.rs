@@ -487,6 +487,16 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_sent_as_a_double_reads_as_the_integer_id() {
+        // A JSON writer that keeps every number as a double sends order 17 as `17.0`.
+        let h = headers(None);
+        let body = r#"{"orderId":17.0,"shipmentNumbers":[1.7e1,-0.0,2.5]}"#;
+        let n = parser(SignaturePolicy::Off).parse(PushedRequest::new(&h, body.as_bytes())).unwrap();
+        assert_eq!(n.order_id.as_str(), "17");
+        assert_eq!(n.tracking_numbers, ["17", "0", "2.5"]);
+    }
+
+    #[test]
     fn control_characters_in_ids_and_tracking_numbers_are_refused() {
         let h = headers(None);
         for bad in [

@@ -127,7 +127,7 @@ pub(crate) fn decode_get_addresses(names: &Names, op: &str, bytes: &[u8]) -> Res
     let results = reply
         .results(names.gates.get(Gateway::GetClientAddresses))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
-    let items = results.get(el::ADDRESSES).map(Node::items).unwrap_or_default();
+    let items = results.items_named(el::ADDRESSES, el::ADDRESS);
     let mut addresses = Vec::with_capacity(items.len());
     for (i, n) in items.into_iter().enumerate() {
         let path = format!("results.addresses[{i}]");

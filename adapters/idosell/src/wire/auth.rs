@@ -1,9 +1,8 @@
 //! G1 `Authenticate` (§3, §5 G1): the login and the daily `systemKey` in, a `sessionKey` out.
 
 use loyalty_core::Error;
-use quick_xml::escape::escape;
 
-use super::xml::{read_reply, Envelope};
+use super::xml::{escape, read_reply, Envelope};
 use super::{optional, required, unreadable, WireError};
 use crate::names::{Gateway, Names, SESSION_KEY, SYSTEM_KEY};
 

@@ -72,7 +72,7 @@ pub(crate) fn decode_couriers(
     let results = reply
         .results(names.gates.get(gateway))
         .ok_or_else(|| WireError::new("results", "missing").protocol(op))?;
-    let items = results.get(el::COURIERS).map(Node::items).unwrap_or_default();
+    let items = results.items_named(el::COURIERS, el::COURIER);
     let mut couriers = Vec::with_capacity(items.len());
     for (i, n) in items.into_iter().enumerate() {
         let path = format!("results.couriers[{i}]");

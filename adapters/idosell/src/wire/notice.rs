@@ -34,7 +34,8 @@ fn from_node(names: &Names, n: &Node) -> Result<Notice, WireError> {
 
 /// A JSON value as a tree the lenient readers understand. Ids are read as text, so a number
 /// must keep its digits: one beyond 64-bit integers and at least 2^53 (a `1.23e29` order id)
-/// has come through a double and would read as another id, and is refused.
+/// has come through a double and would read as another id, and is refused. A whole number
+/// written as a double (`17.0`) reads as the integer's text (`17`), as an id.
 fn json_node(v: &serde_json::Value) -> Result<Node, WireError> {
     use serde_json::Value as V;
     Ok(match v {
@@ -49,7 +50,12 @@ fn json_node(v: &serde_json::Value) -> Result<Node, WireError> {
                     "a number is too large to read exactly; send ids as strings",
                 ));
             }
-            Node::Text(n.to_string())
+            // An integer id written through a double (`17.0`, `1.7e1`) is that integer's text.
+            match n.as_f64().filter(|f| !(n.is_i64() || n.is_u64()) && f.fract() == 0.0) {
+                // (`+ 0.0` writes -0.0 as `0`.)
+                Some(f) => Node::Text(format!("{:.0}", f + 0.0)),
+                None => Node::Text(n.to_string()),
+            }
         }
         V::String(s) => Node::Text(s.clone()),
         V::Array(a) => Node::List(a.iter().map(json_node).collect::<Result<_, _>>()?),

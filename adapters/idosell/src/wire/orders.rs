@@ -42,10 +42,11 @@ impl PlaceOrderRequest {
         let mut w = Writer::new();
         self.recipient.write(&mut w, el::RECIPIENT, "recipientType");
         w.open(el::DELIVERY, "deliveryType");
-        // Courier ids are integers in IdoSell's replies (§5 G5 [I]); anything else goes as text.
+        // Courier ids are integers in IdoSell's replies (§5 G5 [I]), but an id is text: only
+        // one an integer writes back the same (`10`, not `007` or `+5`) goes as `xsd:int`.
         match self.courier_id.parse::<i64>() {
-            Ok(id) => w.int(el::COURIER_ID, id),
-            Err(_) => w.text(el::COURIER_ID, &self.courier_id),
+            Ok(id) if id.to_string() == self.courier_id => w.int(el::COURIER_ID, id),
+            _ => w.text(el::COURIER_ID, &self.courier_id),
         }
         w.opt_text(el::PICKUP_POINT_ID, self.pickup_point.as_deref());
         if let Some(d) = self.preferred_date {
@@ -209,4 +210,34 @@ pub(crate) fn decode_order_status_with<T>(
         return Ok(Vec::new());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_courier_id_goes_as_an_integer_only_when_that_keeps_its_text() {
+        let request = |courier: &str| PlaceOrderRequest {
+            recipient: AddressFields::default(),
+            courier_id: courier.to_string(),
+            pickup_point: None,
+            preferred_date: None,
+            cash_on_delivery: None,
+            billing: BillingFields::default(),
+            reference: "R-1".into(),
+            note: None,
+        };
+        let names = Names::default();
+        let written = |courier: &str| request(courier).params(&names).unwrap();
+        assert!(written("10").contains("<courierId xsi:type=\"xsd:int\">10</courierId>"));
+        assert!(written("-3").contains("<courierId xsi:type=\"xsd:int\">-3</courierId>"));
+        for text in ["007", "+5", "0x1F", "DPD"] {
+            let body = written(text);
+            assert!(
+                body.contains(&format!("<courierId xsi:type=\"xsd:string\">{text}</courierId>")),
+                "{body}"
+            );
+        }
+    }
 }

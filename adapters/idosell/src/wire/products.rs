@@ -62,7 +62,7 @@ fn line_result(node: &Node, path: &str) -> Result<LineResult, WireError> {
 }
 
 fn line_results(results: &Node, expected: usize) -> Result<Vec<LineResult>, WireError> {
-    let items = results.get(el::PRODUCTS).map(Node::items).unwrap_or_default();
+    let items = results.items_named(el::PRODUCTS, el::PRODUCT);
     if items.len() != expected {
         return Err(WireError::new(
             format!("results.{}", el::PRODUCTS),

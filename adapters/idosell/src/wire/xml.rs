@@ -2,13 +2,23 @@
 //! `xsi:type` ignored, prefixes and casing ignored through [`same_name`], optional elements may
 //! be missing, `SOAP-ENC:Array`s of `item` read as lists, ICDF attributes read as fields).
 //!
+//! SOAP 1.1 encoding's references are read too (SOAP 1.1 §5.4.1, what PHP's `SoapServer` writes
+//! for a value it meets twice, and a `multiRef` element after the reply as other servers
+//! write it): `id`, `href` and `root` are no fields, and an element `href="#x"` reads as the
+//! element carrying `id="x"`, bounded (no cycles, [`MAX_DEPTH`] levels, [`MAX_REF_NODES`]
+//! elements copied); a reference to no element is an error naming the field.
+//!
 //! Two readers: [`parse`] builds a small tree of a whole document (replies of a few KB), and
 //! [`stream_items`] walks a document once and hands over one list item at a time, so a large
 //! reply (G7 with thousands of orders) is never held as a tree (§9.1, the benchmark measures it).
+//! A reply that holds references is read as a tree by both, since the element a reference names
+//! may come after it.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 use rust_decimal::Decimal;
@@ -17,6 +27,32 @@ use super::convert::Refused;
 use crate::names::{same_name, Gate, Names, ERRORS, FAULT_CODE, FAULT_STRING, SOAP_ENC_NS, SOAP_ENV_NS};
 
 // ------------------------------------------------------------------------------------ writing
+
+/// Escapes `text` for element content or an attribute value: `&`, `<`, `>`, `"` and `'` as
+/// entities, and a carriage return as `&#13;`. Every text the adapter writes into XML goes
+/// through here.
+///
+/// A raw carriage return would not survive: XML 1.0 §2.11 has every parser turn one (alone or
+/// before a line feed) into a line feed, so the wholesaler would store other text than the
+/// shop sent; a character reference is read back as the carriage return itself.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// The first character of `text` that XML 1.0 does not allow in a document (its `Char`
 /// production: U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, U+FFFF; surrogates
@@ -189,7 +225,7 @@ impl Envelope {
              xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:SOAP-ENC=\"{SOAP_ENC_NS}\" \
              SOAP-ENV:encodingStyle=\"{SOAP_ENC_NS}\"><SOAP-ENV:Body><ns1:{m}><{request} \
              xsi:type=\"ns1:requestType\">",
-            escape(gate.namespace.as_str())
+            escape(&gate.namespace)
         );
         let p = &names.params;
         let tail = format!(
@@ -230,6 +266,9 @@ pub(crate) enum Node {
     Text(String),
     Obj(Vec<(String, Node)>),
     List(Vec<Node>),
+    /// A SOAP-encoding reference (`href`, SOAP 1.1 §5.4.1) while a document is read: the trees
+    /// the readers hand over hold none, each replaced by the element it names.
+    Ref(String),
 }
 
 impl Node {
@@ -237,7 +276,7 @@ impl Node {
     pub fn get(&self, name: &str) -> Option<&Node> {
         match self {
             Node::Obj(fields) => fields.iter().find(|(k, _)| same_name(k, name)).map(|(_, v)| v),
-            Node::List(_) | Node::Text(_) => None,
+            Node::List(_) | Node::Text(_) | Node::Ref(_) => None,
         }
     }
 
@@ -264,6 +303,24 @@ impl Node {
             Node::Obj(_) => vec![self],
             Node::Text(t) if t.trim().is_empty() => Vec::new(),
             Node::Text(_) => vec![self],
+            Node::Ref(_) => Vec::new(),
+        }
+    }
+
+    /// The items of list field `field` (none when it is missing), written either as a
+    /// `SOAP-ENC:Array` of `item`s or as repeated `item` children, such as the ICDF
+    /// `products.product` (§4): a container whose children are all `item` (or `item`-named,
+    /// compared through [`same_name`]) elements is a list even with one child. Anything else
+    /// reads as [`Node::items`] does.
+    pub fn items_named(&self, field: &str, item: &str) -> Vec<&Node> {
+        match self.get(field) {
+            None => Vec::new(),
+            Some(Node::Obj(children))
+                if children.iter().all(|(k, _)| same_name(k, item) || same_name(k, "item")) =>
+            {
+                children.iter().map(|(_, v)| v).collect()
+            }
+            Some(n) => n.items(),
         }
     }
 
@@ -280,8 +337,13 @@ impl Node {
 struct Frame {
     name: String,
     fields: Vec<(String, Node)>,
+    /// True once a child element was read (`fields` may hold attributes only).
+    children: bool,
     text: String,
     array: bool,
+    /// The SOAP-encoding `id` and `href` attributes (SOAP 1.1 §5.4.1).
+    id: Option<String>,
+    href: Option<String>,
 }
 
 fn local(qname: &[u8]) -> String {
@@ -290,8 +352,15 @@ fn local(qname: &[u8]) -> String {
 }
 
 fn frame(e: &BytesStart<'_>) -> Result<Frame, String> {
-    let mut f =
-        Frame { name: local(e.name().as_ref()), fields: Vec::new(), text: String::new(), array: false };
+    let mut f = Frame {
+        name: local(e.name().as_ref()),
+        fields: Vec::new(),
+        children: false,
+        text: String::new(),
+        array: false,
+        id: None,
+        href: None,
+    };
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
@@ -303,6 +372,10 @@ fn frame(e: &BytesStart<'_>) -> Result<Frame, String> {
             Some((_, l)) if l.eq_ignore_ascii_case("type") && value.ends_with(":Array") => f.array = true,
             Some(_) => {}
             None if key == "xmlns" => {}
+            // SOAP encoding's own attributes (SOAP 1.1 §5.4.1, §5.6) are no fields.
+            None if key == "id" => f.id = Some(value),
+            None if key == "href" => f.href = Some(value),
+            None if key == "root" => {}
             // ICDF attributes (`code`, `codeType`, `quantity`, §4) read as fields.
             None => f.fields.push((key, Node::Text(value))),
         }
@@ -310,19 +383,28 @@ fn frame(e: &BytesStart<'_>) -> Result<Frame, String> {
     Ok(f)
 }
 
-fn finish(f: Frame) -> (String, Node) {
-    let node = if f.fields.is_empty() {
+/// A finished element: its name, content and SOAP-encoding `id`.
+///
+/// An element with `href` is a [`Node::Ref`] (its content, which SOAP encoding leaves empty,
+/// is not read). An element without child elements is its text, or, when the text is blank
+/// and it has attributes, a struct of them (the ICDF `<product code=".." quantity=".."/>`).
+fn finish(f: Frame) -> (String, Node, Option<String>) {
+    let node = if let Some(href) = f.href {
+        Node::Ref(href)
+    } else if !f.children {
         if f.array {
             Node::List(Vec::new())
-        } else {
+        } else if f.fields.is_empty() || !f.text.trim().is_empty() {
             Node::Text(f.text)
+        } else {
+            Node::Obj(f.fields)
         }
     } else if f.array || f.fields.iter().all(|(k, _)| k == "item") {
         Node::List(f.fields.into_iter().map(|(_, v)| v).collect())
     } else {
         Node::Obj(f.fields)
     };
-    (f.name, node)
+    (f.name, node, f.id)
 }
 
 fn entity(r: &quick_xml::events::BytesRef<'_>) -> Result<char, String> {
@@ -348,11 +430,118 @@ fn too_deep() -> String {
     format!("elements nested deeper than {MAX_DEPTH} levels")
 }
 
+/// How many elements references may copy into one document's tree: a few references to a
+/// shared value are what SOAP encoding writes; more is a reply built to blow a small document
+/// up (a reference to an element holding ten references to one holding ten more …).
+pub(crate) const MAX_REF_NODES: usize = 100_000;
+
+/// True when `bytes` may hold a SOAP-encoding reference: the attribute name `href` appears.
+/// Only then are `id`s kept and references resolved, and G7 read as a tree.
+fn may_reference(bytes: &[u8]) -> bool {
+    bytes.windows(4).any(|w| w == b"href")
+}
+
+/// The elements carrying an `id` in one document, by id.
+#[derive(Default)]
+struct Targets {
+    by_id: HashMap<String, Node>,
+    /// Ids carried by more than one element: a reference to one of them is ambiguous.
+    repeated: HashSet<String>,
+}
+
+impl Targets {
+    fn add(&mut self, id: String, node: &Node) {
+        match self.by_id.entry(id) {
+            Entry::Occupied(e) => {
+                self.repeated.insert(e.key().clone());
+            }
+            Entry::Vacant(e) => {
+                e.insert(node.clone());
+            }
+        }
+    }
+}
+
+fn size(node: &Node) -> usize {
+    match node {
+        Node::Text(_) | Node::Ref(_) => 1,
+        Node::Obj(f) => 1 + f.iter().map(|(_, v)| size(v)).sum::<usize>(),
+        Node::List(v) => 1 + v.iter().map(size).sum::<usize>(),
+    }
+}
+
+/// Replaces each reference in a tree by a copy of the element it names.
+struct Resolver<'a> {
+    targets: &'a Targets,
+    copied: usize,
+    /// The ids being expanded (a reference back to one is a cycle).
+    open: Vec<String>,
+}
+
+impl Resolver<'_> {
+    fn resolve(&mut self, node: &mut Node, path: &mut String, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        match node {
+            Node::Ref(href) => {
+                let href = std::mem::take(href);
+                let Some(id) = href.strip_prefix('#') else {
+                    return Err(format!("{path}: href=\"{href}\" is not a reference within the reply"));
+                };
+                if self.targets.repeated.contains(id) {
+                    return Err(format!("{path}: href=\"{href}\" names more than one element"));
+                }
+                if self.open.iter().any(|o| o == id) {
+                    return Err(format!("{path}: href=\"{href}\" refers back to itself"));
+                }
+                let target = self
+                    .targets
+                    .by_id
+                    .get(id)
+                    .ok_or_else(|| format!("{path}: href=\"{href}\" names no element"))?;
+                self.copied += size(target);
+                if self.copied > MAX_REF_NODES {
+                    return Err(format!("{path}: references copy more than {MAX_REF_NODES} elements"));
+                }
+                *node = target.clone();
+                self.open.push(id.to_string());
+                self.resolve(node, path, depth)?;
+                self.open.pop();
+            }
+            Node::Obj(fields) => {
+                for (k, v) in fields {
+                    let len = path.len();
+                    path.push('.');
+                    path.push_str(k);
+                    self.resolve(v, path, depth + 1)?;
+                    path.truncate(len);
+                }
+            }
+            Node::List(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    let len = path.len();
+                    let _ = write!(path, "[{i}]");
+                    self.resolve(v, path, depth + 1)?;
+                    path.truncate(len);
+                }
+            }
+            Node::Text(_) => {}
+        }
+        Ok(())
+    }
+}
+
 /// Builds trees from events, for a whole document or one subtree.
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
     done: Option<(String, Node)>,
+    /// Whether elements carrying an `id` are kept (the document may reference them).
+    keep_targets: bool,
+    targets: Targets,
+    /// References read.
+    refs: usize,
 }
 
 impl Builder {
@@ -395,11 +584,31 @@ impl Builder {
         Ok(self.done.is_some())
     }
 
-    fn attach(&mut self, (k, v): (String, Node)) {
+    fn attach(&mut self, (k, v, id): (String, Node, Option<String>)) {
+        if matches!(v, Node::Ref(_)) {
+            self.refs += 1;
+        }
+        if let Some(id) = id.filter(|_| self.keep_targets) {
+            self.targets.add(id, &v);
+        }
         match self.stack.last_mut() {
-            Some(p) => p.fields.push((k, v)),
+            Some(p) => {
+                p.fields.push((k, v));
+                p.children = true;
+            }
             None => self.done = Some((k, v)),
         }
+    }
+
+    /// The finished tree, its references resolved.
+    fn into_tree(self) -> Result<Option<(String, Node)>, String> {
+        let Some((name, mut node)) = self.done else { return Ok(None) };
+        if self.refs > 0 {
+            let mut resolver = Resolver { targets: &self.targets, copied: 0, open: Vec::new() };
+            let mut path = name.clone();
+            resolver.resolve(&mut node, &mut path, 1)?;
+        }
+        Ok(Some((name, node)))
     }
 }
 
@@ -408,9 +617,13 @@ fn utf8(bytes: &[u8]) -> Result<&str, String> {
 }
 
 /// Parses a whole XML document into its root element.
+///
+/// References (`href`) are replaced by the elements they name, wherever those are in the
+/// document (a `multiRef` after the reply element in the `Body` included).
 pub(crate) fn parse(bytes: &[u8]) -> Result<(String, Node), String> {
     let mut reader = Reader::from_str(utf8(bytes)?);
-    let mut b = Builder::default();
+    let references = may_reference(bytes);
+    let mut b = Builder { keep_targets: references, ..Builder::default() };
     loop {
         let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
         if matches!(ev, Event::Eof) && b.stack.is_empty() {
@@ -420,7 +633,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(String, Node), String> {
             break;
         }
     }
-    b.done.ok_or_else(|| "no XML document".into())
+    b.into_tree()?.ok_or_else(|| "no XML document".into())
 }
 
 /// The `errors` block (§6.1).
@@ -514,6 +727,9 @@ pub(crate) enum Scan {
 /// Reads only as far as the first `errors` block (or a `Fault`), without building the rest:
 /// what the transport's classifier needs from a reply of any size.
 pub(crate) fn scan_errors(bytes: &[u8]) -> Result<Scan, String> {
+    if may_reference(bytes) {
+        return scan_tree(bytes);
+    }
     let mut reader = Reader::from_str(utf8(bytes)?);
     loop {
         let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
@@ -540,29 +756,89 @@ pub(crate) fn scan_errors(bytes: &[u8]) -> Result<Scan, String> {
 }
 
 /// Reads the rest of the element that `start` opened into a tree.
+///
+/// Only for documents without references (see [`may_reference`]): a reference here names no
+/// element and is an error.
 fn subtree<'a>(reader: &mut Reader<&'a [u8]>, start: Event<'a>) -> Result<Node, String> {
     let mut b = Builder::default();
-    if b.feed(start)? {
-        return Ok(b.done.map(|(_, n)| n).unwrap_or(Node::Text(String::new())));
-    }
-    loop {
+    let mut done = b.feed(start)?;
+    while !done {
         let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
-        if b.feed(ev)? {
-            return Ok(b.done.map(|(_, n)| n).unwrap_or(Node::Text(String::new())));
-        }
+        done = b.feed(ev)?;
     }
+    Ok(b.into_tree()?.map(|(_, n)| n).unwrap_or(Node::Text(String::new())))
+}
+
+/// The first element called `name` (compared through [`same_name`]) below `node`, in document
+/// order.
+fn find<'a>(node: &'a Node, name: &str) -> Option<&'a Node> {
+    match node {
+        Node::Obj(fields) => {
+            fields.iter().find_map(|(k, v)| if same_name(k, name) { Some(v) } else { find(v, name) })
+        }
+        Node::List(items) => items.iter().find_map(|v| find(v, name)),
+        Node::Text(_) | Node::Ref(_) => None,
+    }
+}
+
+/// [`scan_errors`] for a reply with references, read whole as a tree.
+fn scan_tree(bytes: &[u8]) -> Result<Scan, String> {
+    let (_, root) = parse(bytes)?;
+    let errors = find(&root, ERRORS);
+    match find(&root, "Fault") {
+        Some(fault) if errors.is_none() => match fault_of(fault) {
+            ReadError::Fault { code, text } => Ok(Scan::Fault { code, text }),
+            ReadError::Unreadable(r) => Err(r),
+        },
+        _ => match errors {
+            Some(e) => errors_of(e).map(Scan::Errors).map_err(|e| e.to_string()),
+            None => Err(format!("reply has no {ERRORS} block")),
+        },
+    }
+}
+
+/// [`stream_items`] for a reply with references, read whole as a tree.
+fn tree_items(
+    bytes: &[u8],
+    results: &str,
+    list: &str,
+    mut each: impl FnMut(Node) -> Result<(), String>,
+) -> Result<Errors, ReadError> {
+    let (_, root) = parse(bytes).map_err(ReadError::Unreadable)?;
+    if let Some(fault) = find(&root, "Fault") {
+        return Err(fault_of(fault));
+    }
+    let errors = find(&root, ERRORS)
+        .ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))
+        .and_then(errors_of)?;
+    let items = match find(&root, results).and_then(|r| find(r, list)) {
+        Some(Node::List(items)) => items.clone(),
+        Some(Node::Obj(children)) => children.iter().map(|(_, v)| v.clone()).collect(),
+        _ => Vec::new(),
+    };
+    drop(root);
+    for item in items {
+        each(item).map_err(ReadError::Unreadable)?;
+    }
+    Ok(errors)
 }
 
 /// Walks a reply once: reads its `errors` block, then hands each item of the list `list`
 /// inside the results element `results` to `each`, one item tree at a time (an item is a child
 /// of the list element). Returns the errors block; a `Fault` or a reply without `errors` is an
 /// error.
+///
+/// A reply holding references (`href`, SOAP 1.1 §5.4.1) is read whole as a tree instead, since
+/// the element a reference names may come after it.
 pub(crate) fn stream_items(
     bytes: &[u8],
     results: &str,
     list: &str,
     mut each: impl FnMut(Node) -> Result<(), String>,
 ) -> Result<Errors, ReadError> {
+    if may_reference(bytes) {
+        return tree_items(bytes, results, list, each);
+    }
     let unreadable = ReadError::Unreadable;
     let mut reader = Reader::from_str(utf8(bytes).map_err(unreadable)?);
     let mut errors: Option<Errors> = None;
@@ -599,7 +875,7 @@ pub(crate) fn stream_items(
                 }
             }
             Event::Empty(e) if in_list => {
-                let (_, node) = finish(frame(&e).map_err(ReadError::Unreadable)?);
+                let (_, node, _) = finish(frame(&e).map_err(ReadError::Unreadable)?);
                 each(node).map_err(ReadError::Unreadable)?;
             }
             Event::End(_) => {
@@ -688,6 +964,73 @@ mod tests {
             w.into_string().unwrap(),
             "<street xsi:type=\"xsd:string\">ul. &lt;Długa&gt; &amp; 5</street>"
         );
+    }
+
+    #[test]
+    fn a_carriage_return_is_written_as_a_reference_and_read_back_as_itself() {
+        // XML 1.0 §2.11: a raw CR reads as LF; `&#13;` reads as CR.
+        let text = "a\rb\r\nc\nd \"q\" 'a'";
+        let mut w = Writer::new();
+        w.text("note", text);
+        w.strings("refs", &[text.to_string()]);
+        let written = w.into_string().unwrap();
+        assert!(!written.contains('\r'), "{written}");
+        assert!(written.contains("a&#13;b&#13;\nc\nd &quot;q&quot; &apos;a&apos;"), "{written}");
+        let (_, node) = parse(format!("<r>{written}</r>").as_bytes()).unwrap();
+        assert_eq!(node.text("note"), Some(text));
+        assert_eq!(node.get("refs").unwrap().items()[0].as_text(), Some(text));
+        let (_, raw) = parse(b"<r><note>a\rb\r\nc</note></r>").unwrap();
+        assert_eq!(raw.text("note"), Some("a\nb\nc"), "what a raw CR would have become");
+        // The login and the credentials go through the same escaping.
+        let body = crate::wire::auth::authenticate_body(&Names::default(), "shop\r<1>", "k");
+        assert!(String::from_utf8(body).unwrap().contains(">shop&#13;&lt;1&gt;<"));
+    }
+
+    #[test]
+    fn a_list_of_named_children_is_a_list_even_of_one() {
+        let (_, r) = parse(b"<r><products><product><code>A</code></product></products><one><code>B</code></one><many><product code=\"C\"/><item><code>D</code></item></many><none/></r>").unwrap();
+        let codes = |items: Vec<&Node>| {
+            items.iter().map(|n| n.text("code").unwrap_or("?").to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(codes(r.items_named("products", "product")), ["A"]);
+        // A lone struct still counts as one item; mixed `item` and named children are items.
+        assert_eq!(codes(r.items_named("one", "product")), ["B"]);
+        assert_eq!(codes(r.items_named("many", "PRODUCT")), ["C", "D"]);
+        assert!(r.items_named("none", "product").is_empty());
+        assert!(r.items_named("missing", "product").is_empty());
+    }
+
+    #[test]
+    fn soap_encoding_attributes_are_no_fields_and_references_resolve() {
+        let (_, r) = parse(
+            br##"<r><a id="x" xsi:type="xsd:string">W-1</a><b href="#x"/><c code="K" root="1" id="y"/><d code="K">text</d></r>"##,
+        )
+        .unwrap();
+        assert_eq!(r.text("a"), Some("W-1"));
+        assert_eq!(r.text("b"), Some("W-1"));
+        assert_eq!(r.get("c"), Some(&Node::Obj(vec![("code".into(), Node::Text("K".into()))])));
+        // An element with text keeps it; its plain attributes are then left unread.
+        assert_eq!(r.text("d"), Some("text"));
+        // The streaming reader reads a reply with references whole, and hands each item over.
+        let with_ref = REPLY.replacen(
+            "<item xsi:type=\"ns1:orderType\"><orderId xsi:type=\"xsd:string\">W-1</orderId>",
+            "<item href=\"#first\"/><item id=\"first\"><orderId>W-1</orderId>",
+            1,
+        );
+        let mut ids = Vec::new();
+        stream_items(with_ref.as_bytes(), "results", "orders", |n| {
+            ids.push(n.text("orderId").unwrap().to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(ids, ["W-1", "W-1", "W-2 & co!"]);
+        // Nested references deeper than the reader allows are refused, not followed.
+        let mut chain = String::from("<r><v href=\"#n0\"/>");
+        for i in 0..80 {
+            chain.push_str(&format!("<n id=\"n{i}\"><w href=\"#n{}\"/></n>", i + 1));
+        }
+        chain.push_str("<n id=\"n80\">end</n></r>");
+        assert_eq!(parse(chain.as_bytes()).unwrap_err(), too_deep());
     }
 
     #[test]

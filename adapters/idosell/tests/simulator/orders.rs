@@ -282,6 +282,25 @@ async fn text_with_a_character_xml_1_0_forbids_is_refused_before_anything_is_sen
     f.place_order(&ctx(), &order).await.unwrap();
 }
 
+#[tokio::test]
+async fn a_carriage_return_in_an_address_reaches_the_wholesaler_and_comes_back_unchanged() {
+    // XML 1.0 §2.11: a parser turns a raw CR (alone or before LF) into LF, so the adapter writes
+    // it as `&#13;`; the simulator stores the CR, and its G8 reply carries it back the same way.
+    let env = start().await;
+    let f = env.fulfilment();
+    let mut order = coffee_order("SHOP-CR");
+    let street = "ul. Długa 5\rlok. 2\r\nklatka B";
+    order.recipient.address.street = Some(street.into());
+    order.note = Some("ring\rtwice".into());
+    let placed = f.place_order(&ctx(), &order).await.unwrap();
+    let g4 = env.entries("G4")[0].body.clone();
+    assert!(g4.contains("ul. Długa 5&#13;lok. 2&#13;\nklatka B"), "{g4}");
+    assert!(g4.contains("ring&#13;twice"), "{g4}");
+    assert!(!g4.contains('\r'), "no raw CR in the body: {g4}");
+    let back = f.recipient(&ctx(), &placed.order_id).await.unwrap();
+    assert_eq!(back.address.street.as_deref(), Some(street));
+}
+
 fn err_reason(e: &loyalty_core::Error) -> String {
     match e.kind() {
         ErrorKind::Invalid { reason, .. } => reason.clone(),

@@ -13,8 +13,9 @@
 
 use std::fmt::Write as _;
 
+use std::borrow::Cow;
+
 use quick_xml::{
-    escape::escape,
     events::{BytesStart, Event},
     name::{QName, ResolveResult},
     NsReader, Reader, XmlVersion,
@@ -22,6 +23,28 @@ use quick_xml::{
 use rust_decimal::Decimal;
 
 use super::names::{SOAP_ENC_NS, SOAP_ENV_NS};
+
+/// Escapes text for element content or an attribute value: `&`, `<`, `>`, `"`, `'` as entities
+/// and a carriage return as `&#13;` (XML 1.0 §2.11 has a parser turn a raw one into a line
+/// feed, so a reply would carry other text than was stored).
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// The XML Schema instance namespace (`xsi:type`).
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -677,6 +700,25 @@ mod tests {
     fn method_of_finds_the_first_element_in_body() {
         assert_eq!(method_of(ENV.as_bytes()).as_deref(), Some("checkAvailability"));
         assert_eq!(method_of(b"<x/>"), None);
+    }
+
+    #[test]
+    fn a_carriage_return_is_read_from_its_reference_and_written_as_one() {
+        // XML 1.0 §2.11: a raw CR reads as LF, `&#13;` as CR; a reply writes CR as `&#13;`.
+        let call = parse_envelope(ENV.replace("COF-500", "COF&#13;500\r\n").as_bytes()).unwrap();
+        let products =
+            call.body.get("request").unwrap().get("params").unwrap().get("products").unwrap().items();
+        assert_eq!(products[0].text("code"), Some("COF\r500"));
+        let raw = parse_envelope(ENV.replace("COF-500", "COF\r500").as_bytes()).unwrap();
+        let products =
+            raw.body.get("request").unwrap().get("params").unwrap().get("products").unwrap().items();
+        assert_eq!(products[0].text("code"), Some("COF\n500"));
+        let fields = vec![("street".to_string(), Out::s("a\rb\r\nc"))];
+        let xml = envelope("getClientAddresses", "getClientAddresses", "response", &fields);
+        assert!(xml.contains(">a&#13;b&#13;\nc<"), "{xml}");
+        let (_, root) = parse_xml(xml.as_bytes()).unwrap();
+        let body = root.get("Body").unwrap().get("getClientAddressesResponse").unwrap();
+        assert_eq!(body.get("response").unwrap().text("street"), Some("a\rb\r\nc"));
     }
 
     #[test]

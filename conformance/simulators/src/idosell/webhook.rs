@@ -22,15 +22,13 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use quick_xml::escape::escape;
 use sha1::Sha1;
-
 use tokio::sync::watch;
 
 use super::{
     routes::Sim,
     settings::{IdosellSettings, WebhookDelivery, WebhookEncoding, WebhookSignature},
-    soap::Out,
+    soap::{escape, Out},
     state::{Inner, Sent},
     WebhookAttempt,
 };
