@@ -14,12 +14,12 @@ use loyalty_core::{
 
 use crate::client::{RandomRequestIds, RequestIds, SessionmClient};
 use crate::config::SessionmConfig;
-use crate::names::code;
+use crate::names::{self, code};
 use crate::wire::convert::{
     self, lookup_type, user_offer_id, BasketInput, Header, InContext, OfferContext, RegisterInput, SaleInput,
 };
 use crate::wire::core::{User, UserWrite};
-use crate::wire::discounting::{DiscountReply, OfferLookup, Release};
+use crate::wire::discounting::{DiscountReply, HeldLock, OfferLookup, Release};
 use crate::wire::lookup::LookupRequest;
 use crate::wire::transaction::Transaction as WireTransaction;
 use crate::PROVIDER;
@@ -189,6 +189,96 @@ impl SessionmAdapter {
         explicit.or(ctx.department.as_ref()).map(|d| d.as_str()).unwrap_or(&self.config.store_id)
     }
 
+    /// The store a kept lock was taken at (see [`HeldLock`]), else the call's.
+    fn lock_store(&self, ctx: &Context, vendor_data: Option<&serde_json::Value>) -> String {
+        vendor_data
+            .map(HeldLock::read)
+            .and_then(|h| h.store_id)
+            .unwrap_or_else(|| self.store(ctx, None).to_string())
+    }
+
+    /// Refuses, before sending, a version of a sale that goes to `store` while a lock it
+    /// carries (a hold, or the one kept with an offer used) was taken at another store: a lock
+    /// belongs to one store's transaction and only a sale of that store redeems it (§7.5,
+    /// §8.3), so the customer would keep the discount and the offer would lapse unused.
+    fn check_lock_stores(op: &str, transaction: &Transaction, store: &str) -> Result<()> {
+        let kept = transaction
+            .holds
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (format!("holds[{i}]"), h.vendor_data.as_ref()))
+            .chain(
+                transaction
+                    .offers_used
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (format!("offers_used[{i}]"), u.vendor_data.as_ref())),
+            );
+        for (field, data) in kept {
+            let Some(taken) = data.map(HeldLock::read).and_then(|h| h.store_id) else { continue };
+            if taken != store {
+                return Err(Error::invalid(
+                    PROVIDER,
+                    op,
+                    "department",
+                    format!(
+                        "the sale goes to store {store} but {field} was locked at store {taken}: SessionM \
+                         redeems a lock only by a sale of the store that took it (§7.5, §8.3)"
+                    ),
+                )
+                .with_effect(WriteEffect::NotSent));
+            }
+        }
+        Ok(())
+    }
+
+    /// The user offer a lock taken by TTL code holds, when the lock's Discount names only the
+    /// code (§5.5 \[I\]: `reference_id_type` likely mirrors the lookup type): unlock and
+    /// reinstate take a `user_offer_id`, "the reference id from the prior lookup" (§3.6). A
+    /// lookup of the member with the same basket and `transaction_id` at the same store lists
+    /// the offers locked to that transaction (§3.3, §3.5: re-lock with the same transaction
+    /// id) with their `user_offer_id`. The one locked offer, else the one whose discount is the
+    /// lock's (amount and lines); `None` when that is not one offer or the lookup fails: the
+    /// hold stands (its sale can still redeem it) and lapses by itself (§7.2).
+    async fn locked_user_offer(
+        &self,
+        op: &str,
+        ctx: &Context,
+        request: &HoldRequest,
+        discount: &serde_json::Value,
+        store: &str,
+    ) -> Option<String> {
+        let basket = request.basket.as_ref()?;
+        let lookup = LookupRequest {
+            user_id: Some(request.member.as_str().to_string()),
+            transaction: Some(self.basket_transaction(op, ctx, basket, request.transaction.as_str()).ok()?),
+            ..LookupRequest::default()
+        };
+        let payload = self.client.lookup(ctx, op, store, &lookup).await.ok()?;
+        if payload.user.id.as_deref() != Some(request.member.as_str()) {
+            return None;
+        }
+        let locked: Vec<(&str, &serde_json::Value)> = payload
+            .offers
+            .iter()
+            .filter_map(|e| {
+                let d = e.discount.as_ref()?;
+                let status = d.get("status").and_then(serde_json::Value::as_str)?;
+                status.trim().eq_ignore_ascii_case(names::DISCOUNT_LOCKED).then_some((e.instance_id()?, d))
+            })
+            .collect();
+        let same = |d: &serde_json::Value| {
+            ["amount", "discounted_line_ids"].iter().all(|k| d.get(*k) == discount.get(*k))
+        };
+        match locked.as_slice() {
+            [(id, _)] => Some((*id).to_string()),
+            many => match many.iter().filter(|(_, d)| same(d)).collect::<Vec<_>>().as_slice() {
+                [(id, _)] => Some((*id).to_string()),
+                _ => None,
+            },
+        }
+    }
+
     fn employee<'a>(&'a self, ctx: &'a Context) -> &'a str {
         ctx.employee_id.as_deref().unwrap_or(&self.config.employee_id)
     }
@@ -268,6 +358,7 @@ impl SessionmAdapter {
         };
         let body = WireTransaction::try_from(input).map_err(|e| e.invalid(op))?;
         let store = self.store(ctx, transaction.department.as_ref());
+        Self::check_lock_stores(op, transaction, store)?;
         let reply = self.client.send_transaction(ctx, op, store, &body).await?;
         Ok(reply.id.filter(|id| !id.is_empty()))
     }
@@ -493,8 +584,15 @@ impl Holds for SessionmAdapter {
         // Holding again for the same transaction re-locks and recomputes (§3.5, checklist 9).
         let (reply, discount, _) =
             self.evaluate(OP, ctx, &request.offer, request.basket.as_ref(), tx, false).await?;
-        let instance = user_offer_id(Some(&reply.raw), &request.offer.reference)
-            .unwrap_or_else(|| request.offer.reference.value.clone());
+        let store = self.store(ctx, None).to_string();
+        let user_offer = match user_offer_id(Some(&reply.raw), &request.offer.reference) {
+            Some(id) => Some(id),
+            None => self.locked_user_offer(OP, ctx, request, &reply.raw, &store).await,
+        };
+        let instance = user_offer.clone().unwrap_or_else(|| request.offer.reference.value.clone());
+        // The exact Discount object goes back with the sale (§3.5); the store and user offer
+        // are where and what unlock releases (§3.6) and where the sale must go (§7.5).
+        let kept = HeldLock { discount: reply.raw, store_id: Some(store), user_offer_id: user_offer };
         Ok(Hold::new(
             format!("{tx}/{instance}"),
             request.offer.id.clone(),
@@ -503,12 +601,11 @@ impl Holds for SessionmAdapter {
             request.transaction.clone(),
             expires_at,
         )
-        // The exact Discount object goes back with the sale (§3.5).
-        .with_vendor_data(reply.raw)
+        .with_vendor_data(kept.to_value())
         .with_vendor_discount(discount))
     }
 
-    /// Unlocks the offer (§3.6).
+    /// Unlocks the offer (§3.6) at the store that locked it.
     ///
     /// Idempotent, as [`Holds::release`] requires: a hold that lapsed is not unlocked (it is
     /// released already, §7.2, and unlocking names no transaction, so it could free another
@@ -527,7 +624,8 @@ impl Holds for SessionmAdapter {
                 .with_effect(WriteEffect::NotSent)
         })?;
         let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
-        match self.client.unlock(ctx, OP, self.store(ctx, None), &release).await {
+        let store = self.lock_store(ctx, hold.vendor_data.as_ref());
+        match self.client.unlock(ctx, OP, &store, &release).await {
             Ok(()) => Ok(()),
             // Released already, or consumed by the sale: nothing is held (idempotent release).
             Err(e) if has_code(&e, code::OFFER_NOT_LOCKED) => Ok(()),
@@ -599,7 +697,9 @@ impl Redemptions for SessionmAdapter {
         // the same transaction, has another id (see `redeem`), so it is another reinstate.
         // Not its time: a retried return builds the redemption again with a new one.
         let key = format!("{}\u{0}{id}", redemption.id);
-        self.client.reinstate(ctx, OP, self.store(ctx, None), &release, &key).await
+        // At the store that locked it, when its lock was kept (a return of a locked offer).
+        let store = self.lock_store(ctx, redemption.vendor_data.as_ref());
+        self.client.reinstate(ctx, OP, &store, &release, &key).await
     }
 }
 

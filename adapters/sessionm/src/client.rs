@@ -346,8 +346,10 @@ impl SessionmClient {
             let got = page.user_offers.len();
             all.extend(page.user_offers);
             let total = page.total_records.map(|n| n.0);
-            // Stop on a short page, or once the stated total is reached.
-            let reached = total.is_none_or(|t| rust_decimal::Decimal::from(all.len()) >= t);
+            // Stop on a short or empty page, or once the stated total is reached. A full page
+            // without `total_records` (a field to tolerate missing, "How to use this
+            // document") may have more behind it: the next page says.
+            let reached = total.is_some_and(|t| rust_decimal::Decimal::from(all.len()) >= t);
             if got == 0 || (got as i64) < names::WALLET_PAGE || reached {
                 return Ok(all);
             }

@@ -21,7 +21,8 @@
 //! | `requires_registered_user` | `Forbidden` | no | rejected before acting |
 //! | `pending_processing` (same `request_id` in flight, §7.5) | `Unavailable` | yes | unknown |
 //! | `internal_server_error` | `Unavailable` | yes | unknown |
-//! | another code | by HTTP status: 404 `NotFound`, 409 `Conflict`, 422 `Invalid`, else `Rejected` | no | rejected before acting |
+//! | another code, or none, in a 400/404/409/422 | by HTTP status: 404 `NotFound`, 409 `Conflict`, 400/422 `Invalid { field: "body" }` | no | rejected before acting |
+//! | another code, or none, in a 2xx (POS codes are not public, §5.8, §9 q. 4) | `Protocol` (never a refused claim: the checkout keeps the sale and its locks and resends it) | no | unknown |
 //! | 401 | `Unauthorized` (never retried: Basic credentials do not change) | no | rejected before acting |
 //! | 403 | `Forbidden` | no | rejected before acting |
 //! | 429 | `RateLimited { retry_after }` (§2: treat as possible \[I\]) | yes | rejected before acting |
@@ -141,14 +142,20 @@ fn by_code(input: &ClassifyInput<'_>, d: &ErrorDetails) -> Error {
         code::CONTENT_TYPE => invalid("headers.content-type"),
         code::HTTPS_ONLY => invalid("base_url"),
         code::VALIDATION | code::MISSING_DATA | code::ARGUMENT_ERROR | code::INVALID_JSON => invalid("body"),
+        // A code this table does not know (POS codes are not public, §5.8, §9 q. 4), or an
+        // error without one: what the vendor refused, and whether it acted, is unknown. Not a
+        // refused claim (`Rejected`/`Expired` make the checkout send the sale again without its
+        // offers, giving their discount away, §7.1), nor a refusal for good: `Protocol`, effect
+        // unknown, so a sale stays in the outbox and is resent under the same id (an upsert,
+        // §7.5) with its locks kept, and an operator sees why.
         _ => match input.status {
             404 | 410 => new(ErrorKind::NotFound).with_message(msg),
             409 => new(ErrorKind::Conflict).with_message(msg),
-            422 => invalid("body"),
-            _ => new(ErrorKind::Rejected).with_message(msg),
+            400 | 422 => invalid("body"),
+            _ => new(ErrorKind::Protocol).with_effect(WriteEffect::Unknown).with_message(msg),
         },
     };
-    if raw.is_empty() {
+    if raw.trim().is_empty() {
         err
     } else {
         err.with_vendor_code(raw)
@@ -254,10 +261,46 @@ mod tests {
             // The decoder reports an unreadable or status-less success body as Protocol.
             row("garbled 200 left to the decoder", 200, "transactions.send", "<html>"),
             // Checklist 3: a 200 whose status is not OK is a failure.
+            // §5.8, §9 q. 4: POS codes are not public. One this table does not know is no
+            // refused claim (the checkout would resend the sale without its offers): unknown.
             Row {
-                kind: Some("rejected"),
+                kind: Some("protocol"),
                 code: Some("something_new"),
+                effect: WriteEffect::Unknown,
                 ..row("unknown code in a 200", 200, "holds.hold", e("something_new"))
+            },
+            Row {
+                kind: Some("protocol"),
+                code: Some("transaction_processing_failed"),
+                effect: WriteEffect::Unknown,
+                ..row(
+                    "a tenant's own code on a send",
+                    200,
+                    "transactions.send",
+                    e("transaction_processing_failed"),
+                )
+            },
+            Row {
+                kind: Some("protocol"),
+                effect: WriteEffect::Unknown,
+                ..row("error without a code in a 200", 200, "transactions.send", r#"{"status":"error"}"#)
+            },
+            Row {
+                kind: Some("protocol"),
+                effect: WriteEffect::Unknown,
+                ..row(
+                    "error with an empty code in a 200",
+                    200,
+                    "transactions.send",
+                    r#"{"status":"error","errors":{"code":" ","message":"x"}}"#,
+                )
+            },
+            // A 400 refuses the request as sent, whatever its code says.
+            Row {
+                kind: Some("invalid"),
+                field: Some("body"),
+                code: Some("something_new"),
+                ..row("unknown code in a 400", 400, "transactions.send", e("something_new"))
             },
             Row {
                 kind: Some("not_found"),

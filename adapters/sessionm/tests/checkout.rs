@@ -1,16 +1,20 @@
 //! The checkout flow over SessionM: locks released on a declined payment, a lost reply after
 //! the send, two orders racing for one offer, a lock lapsing before commit, a basket changed
-//! after the lock, returns in SessionM's style, and a double completion.
+//! after the lock, returns in SessionM's style, a double completion, and a send refused with an
+//! error code the adapter does not know.
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use common::*;
 use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
 use loyalty_core::{
-    Basket, Consents, Context, ErrorKind, MemberLookup, Phone, Provider, RegisterMember, ReturnRequest,
-    ReturnStyle, SendOutcome,
+    Basket, Capabilities, Carts, Consents, Context, ErrorKind, Fulfilment, Holds, MemberLookup, Members,
+    Offers, Phone, Provider, Redemptions, Refund, RegisterMember, Result, ReturnRequest, ReturnStyle,
+    SendOutcome, Transaction, TransactionReceipt, Transactions,
 };
 use loyalty_sessionm::SessionmAdapter;
 use loyalty_sim::sessionm::{demo, OfferState};
@@ -217,7 +221,7 @@ async fn the_sale_and_its_void_carry_the_lock_discount_object_exactly() {
             .await
             .unwrap(),
     );
-    let object = out.transaction.holds[0].vendor_data.clone().expect("the lock's Discount object");
+    let object = lock_discount(&out.transaction.holds[0]);
     for field in
         ["pos_discount_id", "status", "discount_source", "stack_order", "applied_time", "display_name"]
     {
@@ -248,7 +252,7 @@ async fn a_partial_return_sends_the_lock_discount_object_back_with_what_is_kept(
             .await
             .unwrap(),
     );
-    let object = out.transaction.holds[0].vendor_data.clone().expect("the lock's Discount object");
+    let object = lock_discount(&out.transaction.holds[0]);
     env.advance(60);
     let ret = ReturnRequest::new(Some("order-keep".into()), "return-keep".into(), env.clock.now())
         .with_line("l2", Decimal::ONE);
@@ -409,5 +413,121 @@ async fn an_order_for_another_store_locks_and_sells_there_so_the_lock_is_redeeme
         matches!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Redeemed { .. })),
         "{:?}",
         state(&env, demo::UO_FIXED_CHECK)
+    );
+}
+
+/// The adapter, whose first send meets a 200 `status: "error"` reply with a code no source
+/// names (POS codes are not public, §5.8, §9 q. 4), read by the adapter's own classifier.
+struct FirstSendUnknownCode<'a> {
+    inner: &'a SessionmAdapter,
+    armed: AtomicBool,
+}
+
+const UNKNOWN_CODE: &[u8] =
+    br#"{"status":"error","errors":{"code":"transaction_processing_failed","message":"Try again later."}}"#;
+
+impl Provider for FirstSendUnknownCode<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+    fn members(&self) -> Option<&dyn Members> {
+        self.inner.members()
+    }
+    fn offers(&self) -> Option<&dyn Offers> {
+        self.inner.offers()
+    }
+    fn holds(&self) -> Option<&dyn Holds> {
+        self.inner.holds()
+    }
+    fn redemptions(&self) -> Option<&dyn Redemptions> {
+        self.inner.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn Transactions> {
+        Some(self)
+    }
+    fn carts(&self) -> Option<&dyn Carts> {
+        None
+    }
+    fn fulfilment(&self) -> Option<&dyn Fulfilment> {
+        None
+    }
+}
+
+#[async_trait]
+impl Transactions for FirstSendUnknownCode<'_> {
+    async fn send(&self, ctx: &Context, t: &Transaction) -> Result<TransactionReceipt> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            return Err(loyalty_sessionm::decode::reply_error("transactions.send", 200, UNKNOWN_CODE)
+                .expect("an error reply"));
+        }
+        self.inner.transactions().unwrap().send(ctx, t).await
+    }
+    async fn amend(&self, ctx: &Context, t: &Transaction) -> Result<TransactionReceipt> {
+        self.inner.transactions().unwrap().amend(ctx, t).await
+    }
+    async fn cancel(&self, ctx: &Context, t: &Transaction, r: Option<&str>) -> Result<()> {
+        self.inner.transactions().unwrap().cancel(ctx, t, r).await
+    }
+    async fn refund(&self, ctx: &Context, r: &Refund) -> Result<TransactionReceipt> {
+        self.inner.transactions().unwrap().refund(ctx, r).await
+    }
+}
+
+#[tokio::test]
+async fn a_send_refused_with_an_unknown_code_keeps_its_claim_and_the_resend_redeems_the_offer() {
+    let env = start().await;
+    let provider = FirstSendUnknownCode { inner: &env.adapter, armed: AtomicBool::new(true) };
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(&provider), payment.clone(), Arc::new(Bridge(env.clock.clone())));
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-unknown", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    // Not a refused claim: the sale was not sent again without its offer.
+    assert!(out.dropped_claims.is_empty(), "{:?}", out.dropped_claims);
+    assert_eq!(out.priced.total, nok("407.00"), "charged with SessionM's 50.00 off");
+    assert_eq!(payment.captures(), 1);
+    // Nor a refusal for good: the sale waits in the outbox with its lock kept.
+    assert!(matches!(out.delivery, Delivery::Pending { .. }), "{:?}", out.delivery);
+    assert_eq!(env.pos("send_transaction").len(), 0, "nothing reached SessionM");
+    assert!(matches!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Locked { .. })));
+
+    let results = checkout.resend_pending(&ctx()).await;
+    assert!(matches!(&results[0].1, Ok(Delivery::Sent(_))), "{:?}", results[0].1);
+    let sent = env.pos_bodies("send_transaction");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["request_payload"]["discounts"][0]["reference_id"], demo::UO_FIXED_CHECK);
+    assert_eq!(
+        state(&env, demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "order-unknown".into() }),
+        "the discount given is the offer used; warnings: {:?}",
+        env.probe.warnings()
+    );
+}
+
+#[tokio::test]
+async fn an_order_naming_another_store_than_its_context_locks_and_sells_at_the_order_store() {
+    let env = start().await;
+    let (checkout, _payment) = checkout_for(&env);
+    // The till's context names its own store, the order another: the order's store is where
+    // the sale is recorded, so its lock is taken there too, or the sale cannot redeem it.
+    let till = Context::new().with_department(demo::STORE_ID);
+    let order =
+        request("order-two-stores", coffees_and_mug(), demo::UO_FIXED_CHECK).department(demo::OTHER_STORE_ID);
+    let out = completed(checkout.complete(&till, &order).await.unwrap());
+    assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
+    assert_eq!(out.priced.total, nok("407.00"), "SessionM's 50.00 off");
+    assert_eq!(env.pos_bodies("lock")[0]["store_id"], demo::OTHER_STORE_ID);
+    assert_eq!(env.pos_bodies("send_transaction")[0]["store_id"], demo::OTHER_STORE_ID);
+    assert_eq!(
+        state(&env, demo::UO_FIXED_CHECK),
+        Some(OfferState::Redeemed { transaction_id: "order-two-stores".into() }),
+        "warnings: {:?}",
+        env.probe.warnings()
     );
 }

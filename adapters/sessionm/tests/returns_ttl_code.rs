@@ -17,7 +17,7 @@ async fn sold_with_ttl_code(env: &Env) -> ReturnLedger {
     let b = basket(&[(demo::ITEM_MUG, "1"), (demo::ITEM_COFFEE, "1")]);
     let by_code = wallet_offer("ttl").with_reference(OfferRef::code(demo::TTL_CODE));
     let hold = lock(env, &by_code, "order-ttl", &b).await.expect("lock by TTL code");
-    assert_eq!(hold.vendor_data.as_ref().unwrap()["reference_id"], demo::UO_TTL);
+    assert_eq!(lock_discount(&hold)["reference_id"], demo::UO_TTL);
     // As the checkout freezes it: the used offer keeps the lock's Discount object.
     let mut o: Offer = by_code.clone();
     o.kind = OfferKind::VendorPriced { rule: VendorRule::Check, discount: hold.vendor_discount.clone() };

@@ -217,7 +217,7 @@ async fn a_lock_by_user_offer_id_returns_the_discount_it_computed() {
     let env = start().await;
     let b = basket(&[(demo::ITEM_COFFEE, "1"), (demo::ITEM_TEA, "1")]);
     let hold = lock(&env, &wallet_offer(demo::UO_FIXED_LOWEST), "T-1", &b).await.unwrap();
-    let data = hold.vendor_data.clone().unwrap();
+    let data = lock_discount(&hold);
     assert_eq!(data["reference_id"], demo::UO_FIXED_LOWEST);
     let d = hold.vendor_discount.clone().unwrap();
     assert_eq!(d.amount, nok("20.00"));
@@ -359,7 +359,7 @@ async fn a_sale_echoes_the_discount_of_a_lock_taken_by_ttl_code_exactly() {
     let mug = basket(&[(demo::ITEM_MUG, "1")]);
     let by_code = wallet_offer("ttl").with_reference(OfferRef::code(demo::TTL_CODE));
     let hold = lock(&env, &by_code, "T-1", &mug).await.unwrap();
-    let object = hold.vendor_data.clone().unwrap();
+    let object = lock_discount(&hold);
     assert_eq!(object["reference_id"], demo::UO_TTL);
     env.adapter.transactions().unwrap().send(&ctx(), &sale(&env, "T-1", &mug, &[hold])).await.unwrap();
     let sent = &env.pos_bodies("send_transaction")[0]["request_payload"];
@@ -521,7 +521,7 @@ async fn a_closed_sale_carrying_the_lock_discount_redeems_the_offer() {
     assert!(!wallet_ids(&env).await.contains(&demo::UO_FIXED_CHECK.to_string()));
     let sent = &env.pos_bodies("send_transaction")[0]["request_payload"];
     assert_eq!(sent["is_closed"], true);
-    assert_eq!(sent["discounts"][0], hold.vendor_data.unwrap(), "the exact Discount object (§3.5)");
+    assert_eq!(sent["discounts"][0], lock_discount(&hold), "the exact Discount object (§3.5)");
     assert!(env.probe.warnings().is_empty(), "{:?}", env.probe.warnings());
 }
 
@@ -896,4 +896,36 @@ async fn sign_up_without_both_consents_is_refused_before_sending() {
         "{err}"
     );
     assert_eq!(env.journal().count("POST", "/priv/"), 0);
+}
+
+// §7.5, §8.3: a lock belongs to one store's transaction. Its release goes to the store that
+// took it, whatever store the releasing call names.
+#[tokio::test]
+async fn a_lock_is_released_at_the_store_that_took_it() {
+    let env = start().await;
+    let bergen = Context::new().with_department(demo::OTHER_STORE_ID);
+    let req = HoldRequest::new(env.kari(), wallet_offer(demo::UO_FIXED_CHECK), TransactionId::new("T-1"))
+        .with_basket(coffees_and_mug());
+    let holds = env.adapter.holds().unwrap();
+    let hold = holds.hold(&bergen, &req).await.unwrap();
+    assert_eq!(env.pos_bodies("lock")[0]["store_id"], demo::OTHER_STORE_ID);
+    holds.release(&ctx(), &hold).await.unwrap();
+    assert_eq!(env.pos_bodies("unlock")[0]["store_id"], demo::OTHER_STORE_ID, "not the configured store");
+    assert_eq!(env.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Issued));
+}
+
+// §7.5, §8.3: only a sale of the store that took a lock redeems it. A sale whose department
+// names another store would leave the discount given and the offer unused: refused before
+// anything is sent, naming the department.
+#[tokio::test]
+async fn a_sale_for_another_store_than_its_locks_is_refused_before_sending() {
+    let env = start().await;
+    let b = coffees_and_mug();
+    let hold = lock(&env, &wallet_offer(demo::UO_FIXED_CHECK), "T-1", &b).await.unwrap();
+    let elsewhere = sale(&env, "T-1", &b, &[hold]).with_department(demo::OTHER_STORE_ID);
+    let err = env.adapter.transactions().unwrap().send(&ctx(), &elsewhere).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "department"), "{err}");
+    assert_eq!(err.effect(), WriteEffect::NotSent);
+    assert!(env.pos("send_transaction").is_empty());
+    assert!(matches!(env.probe.offer_state(demo::UO_FIXED_CHECK), Some(OfferState::Locked { .. })));
 }

@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Number, Value};
 
 use super::core::{PhoneNumber, User, UserWrite};
-use super::discounting::{Discount, DiscountReply};
+use super::discounting::{Discount, DiscountReply, HeldLock};
 use super::lenient::{self, format_time, parse_time, Moment};
 use super::offers::WalletEntry;
 use super::points::Balances;
@@ -291,7 +291,7 @@ fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, Conve
     for (i, h) in tx.holds.iter().enumerate() {
         match &h.vendor_data {
             Some(v @ Value::Object(_)) => {
-                out.push(v.clone());
+                out.push(HeldLock::read(v).discount);
                 covered.push(&h.offer_id);
             }
             Some(_) => {
@@ -312,7 +312,7 @@ fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, Conve
         let lines: Vec<_> =
             tx.lines.iter().filter(|l| l.discounts.iter().any(|d| d.offer_id == used.offer_id)).collect();
         let mut d = match &used.vendor_data {
-            Some(v @ Value::Object(_)) => v.clone(),
+            Some(v @ Value::Object(_)) => HeldLock::read(v).discount,
             Some(_) => {
                 return Err(ConversionError::new(
                     format!("offers_used[{i}].vendor_data"),
@@ -365,17 +365,26 @@ fn discounts(tx: &Transaction, member: Option<&str>) -> Result<Vec<Value>, Conve
     Ok(out)
 }
 
-/// The `user_offer_id` a hold or redemption addresses: the Discount's `reference_id` when it
-/// names a user offer (§5.5 \[I\]), else the offer's own reference when it is an id. A TTL code
-/// alone cannot be unlocked or reinstated (§3.6, §3.8 take a `user_offer_id`).
+/// The `user_offer_id` a hold or redemption addresses: the one its lock recorded (see
+/// [`HeldLock`]), else the Discount's `reference_id` when it names a user offer (§5.5 \[I\]),
+/// else the offer's own reference when it is an id. A TTL code alone cannot be unlocked or
+/// reinstated (§3.6, §3.8 take a `user_offer_id`).
 pub(crate) fn user_offer_id(vendor_data: Option<&Value>, offer_ref: &OfferRef) -> Option<String> {
-    let from_vendor = vendor_data.and_then(|v| {
-        let kind = v.get("reference_id_type").and_then(Value::as_str);
-        let id = v.get("reference_id").and_then(Value::as_str)?;
-        kind.is_none_or(|k| k.eq_ignore_ascii_case(names::LOOKUP_USER_OFFER_ID)).then(|| id.to_string())
-    });
+    let from_vendor = vendor_data
+        .map(HeldLock::read)
+        .and_then(|held| held.user_offer_id.clone().or_else(|| discount_user_offer_id(&held.discount)));
     from_vendor
         .or_else(|| (offer_ref.kind == RefKind::Id).then(|| offer_ref.value.clone()))
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The user offer a Discount object names: its `reference_id` when `reference_id_type` says
+/// `UserOfferId` (any case) or says nothing (§5.5 \[I\]).
+pub(crate) fn discount_user_offer_id(d: &Value) -> Option<String> {
+    let kind = d.get("reference_id_type").and_then(Value::as_str);
+    let id = d.get("reference_id").and_then(Value::as_str)?;
+    kind.is_none_or(|k| k.trim().eq_ignore_ascii_case(names::LOOKUP_USER_OFFER_ID))
+        .then(|| id.to_string())
         .filter(|s| !s.trim().is_empty())
 }
 

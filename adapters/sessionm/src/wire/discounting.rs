@@ -68,6 +68,55 @@ pub(crate) fn decode_done(bytes: &[u8]) -> Result<(), ConversionError> {
     super::envelope::payload(bytes).map(|_| ())
 }
 
+/// What a SessionM hold keeps as its `vendor_data`: the lock's Discount object exactly as it
+/// came (sent back with the sale, §3.5), the store that took the lock (a lock belongs to one
+/// store's transaction, §7.5, §8.3: only a sale of that store redeems it, and unlock and
+/// reinstate go there too), and the user offer it locks (unlock and reinstate take a
+/// `user_offer_id`, §3.6, §3.8; a lock taken by TTL code may name only the code, §5.5 \[I\]).
+///
+/// Stored as `{"discount": {...}, "store_id": "...", "user_offer_id": "..."}`. A hold recorded
+/// before this shape keeps the bare Discount object; it reads as that object with no store.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HeldLock {
+    pub discount: Value,
+    pub store_id: Option<String>,
+    pub user_offer_id: Option<String>,
+}
+
+impl HeldLock {
+    const DISCOUNT: &'static str = "discount";
+    const STORE: &'static str = "store_id";
+    const USER_OFFER: &'static str = "user_offer_id";
+
+    /// The shape kept in `vendor_data`.
+    pub(crate) fn to_value(&self) -> Value {
+        let mut o = serde_json::Map::new();
+        o.insert(Self::DISCOUNT.into(), self.discount.clone());
+        if let Some(s) = &self.store_id {
+            o.insert(Self::STORE.into(), Value::String(s.clone()));
+        }
+        if let Some(u) = &self.user_offer_id {
+            o.insert(Self::USER_OFFER.into(), Value::String(u.clone()));
+        }
+        Value::Object(o)
+    }
+
+    /// Reads kept vendor data: this shape (its `discount` an object), else the value itself as
+    /// the Discount object (a hold recorded before, or a redemption's object).
+    pub(crate) fn read(v: &Value) -> HeldLock {
+        let text =
+            |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_string);
+        match v.get(Self::DISCOUNT) {
+            Some(d @ Value::Object(_)) => HeldLock {
+                discount: d.clone(),
+                store_id: text(Self::STORE),
+                user_offer_id: text(Self::USER_OFFER),
+            },
+            _ => HeldLock { discount: v.clone(), store_id: None, user_offer_id: None },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +143,27 @@ mod tests {
         assert!(decode_done(br#"{"status":"OK"}"#).is_ok());
         assert!(decode_done(br#"{"status":"Ok","payload":{}}"#).is_ok());
         assert!(decode_done(br#"{"status":"error"}"#).is_err());
+    }
+}
+
+#[cfg(test)]
+mod held_lock_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_held_lock_keeps_the_discount_its_store_and_its_user_offer() {
+        let lock = HeldLock {
+            discount: json!({"reference_id": "TTL-1", "reference_id_type": "TTLCode", "amount": 5.0}),
+            store_id: Some("OSL-001".into()),
+            user_offer_id: Some("uo-1".into()),
+        };
+        assert_eq!(HeldLock::read(&lock.to_value()), lock);
+    }
+
+    #[test]
+    fn a_bare_discount_object_reads_as_a_lock_of_unknown_store() {
+        let d = json!({"reference_id": "uo-1", "reference_id_type": "UserOfferId", "amount": 5.0});
+        assert_eq!(HeldLock::read(&d), HeldLock { discount: d.clone(), store_id: None, user_offer_id: None });
     }
 }

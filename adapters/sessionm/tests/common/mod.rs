@@ -150,3 +150,9 @@ pub fn sale(env: &Env, id: &str, basket: &Basket, holds: &[Hold]) -> Transaction
     tx.holds = holds.to_vec();
     tx
 }
+
+/// The lock's Discount object a hold keeps (as lock answered it, sent back with the sale),
+/// beside the store that took the lock and the user offer it locks.
+pub fn lock_discount(hold: &Hold) -> serde_json::Value {
+    hold.vendor_data.as_ref().expect("a SessionM hold keeps its lock")["discount"].clone()
+}

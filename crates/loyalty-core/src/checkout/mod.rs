@@ -1087,13 +1087,14 @@ impl<'a> Checkout<'a> {
     }
 }
 
-/// The context an order's provider calls run under: the order's department where the caller's
-/// context names none, so its holds, validations and sale all go to the store the sale is
-/// recorded at (SessionM redeems a lock only by a sale of the store that took it).
+/// The context an order's provider calls run under: the order's department when it names one
+/// (else the caller's context's), the same precedence as the sale's own department (`freeze`),
+/// so its holds, validations and sale all go to the store the sale is recorded at (SessionM
+/// redeems a lock only by a sale of the store that took it).
 pub(crate) fn order_context(ctx: &Context, request: &CheckoutRequest) -> Context {
     let mut c = ctx.clone();
-    if c.department.is_none() {
-        c.department = request.department.clone();
+    if let Some(d) = &request.department {
+        c.department = Some(d.clone());
     }
     c
 }
