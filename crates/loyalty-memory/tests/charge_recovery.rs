@@ -1,5 +1,6 @@
 //! Charges and sends an instance left half-way: an authorization taken by an instance that
-//! died, a check that failed after a lost authorize reply, a leftover authorization on an order
+//! died, a check that failed after a lost authorize reply, a capture whose reply was lost or
+//! whose instance died, a 3-D Secure confirmation cut off, a leftover authorization on an order
 //! prepared again, a send under way when the clock was set back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +25,12 @@ struct HangPay {
     void_down: AtomicBool,
     lose_authorize_reply: AtomicBool,
     refund_down: AtomicBool,
+    /// A capture takes effect and its reply is lost (a timeout).
+    lose_capture_reply: AtomicBool,
+    /// A capture takes effect and then never answers (the instance dies while waiting).
+    hang_after_capture: AtomicBool,
+    /// Asking about a waiting authorization never answers (the instance dies while waiting).
+    hang_on_resume: AtomicBool,
 }
 
 #[async_trait]
@@ -44,6 +51,9 @@ impl Payment for HangPay {
         r
     }
     async fn resume(&self, a: &Authorization) -> loyalty_core::Result<Authorized> {
+        if self.hang_on_resume.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
         self.inner.resume(a).await
     }
     async fn capture(&self, a: &Authorization) -> loyalty_core::Result<()> {
@@ -55,7 +65,20 @@ impl Payment for HangPay {
             )
             .with_message("authorization lapsed"));
         }
-        self.inner.capture(a).await
+        let r = self.inner.capture(a).await;
+        if r.is_ok() && self.lose_capture_reply.load(Ordering::SeqCst) {
+            return Err(loyalty_core::Error::new(
+                loyalty_core::ErrorKind::Unavailable,
+                "payment",
+                "payment.capture",
+            )
+            .with_effect(loyalty_core::WriteEffect::Unknown)
+            .with_message("capture timed out"));
+        }
+        if r.is_ok() && self.hang_after_capture.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        r
     }
     async fn void(&self, a: &Authorization) -> loyalty_core::Result<()> {
         if self.void_down.load(Ordering::SeqCst) {
@@ -101,6 +124,90 @@ fn order(id: &str) -> CheckoutRequest {
 
 fn ctx() -> Context {
     Context::new()
+}
+
+/// The capture goes through but its reply is lost (the customer's money is taken); nobody
+/// retries until the lease and the 15-minute hold lapse and another order of the member uses the
+/// single-use coupon. The retry must finish the sale at the price paid (the refused claim
+/// dropped), never answer a price change for money already taken nor try to void it.
+#[tokio::test]
+async fn a_sale_whose_capture_reply_was_lost_is_sent_at_the_price_paid_even_after_the_price_moved() {
+    let w = world();
+    let id = TransactionId::new("o-cap");
+    let prepared = w.checkout.prepare(&ctx(), &order("o-cap")).await.unwrap();
+    w.payment.lose_capture_reply.store(true, Ordering::SeqCst);
+    let e = w.checkout.commit(&ctx(), &prepared).await.unwrap_err();
+    assert!(e.is_temporary(), "{e}");
+    w.payment.lose_capture_reply.store(false, Ordering::SeqCst);
+    assert_eq!(w.payment.inner.captured_total(&id), Some(prepared.priced.total));
+    w.clock.advance(Duration::from_secs(16 * 60));
+    w.checkout.complete(&ctx(), &order("o-cap-other")).await.unwrap().into_outcome().unwrap();
+
+    let out = match w.checkout.commit(&ctx(), &prepared).await.unwrap() {
+        Completion::Completed(out) => out,
+        other => panic!("money captured, but the retry answered {other:?}"),
+    };
+    assert_eq!(out.charged, prepared.priced.total);
+    assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
+    assert!(w.provider.transaction(&id).is_some(), "the captured sale never reaches the vendor");
+    assert_eq!(w.payment.inner.captured_total(&id), Some(prepared.priced.total));
+    assert_eq!(w.payment.inner.captures(), 2, "one capture per order");
+    assert!(w.payment.inner.voided().is_empty(), "{:?}", w.payment.inner.voided());
+    let rec = w.checkout.status(&id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent);
+    assert_eq!(rec.revision, prepared.revision, "the order was priced again after the capture");
+}
+
+/// The capture goes through and the instance dies before writing `Charged`; the price moves
+/// meanwhile. The tick takes the charge over and sends the sale the customer paid for.
+#[tokio::test]
+async fn a_capture_whose_instance_died_is_sent_by_the_tick_even_after_the_price_moved() {
+    let w = world();
+    let id = TransactionId::new("o-capdie");
+    let prepared = w.checkout.prepare(&ctx(), &order("o-capdie")).await.unwrap();
+    w.payment.hang_after_capture.store(true, Ordering::SeqCst);
+    let r = tokio::time::timeout(Duration::from_millis(200), w.checkout.commit(&ctx(), &prepared)).await;
+    assert!(r.is_err(), "the commit was dropped mid-capture");
+    w.payment.hang_after_capture.store(false, Ordering::SeqCst);
+    w.clock.advance(Duration::from_secs(16 * 60));
+    w.checkout.complete(&ctx(), &order("o-capdie-other")).await.unwrap().into_outcome().unwrap();
+    let report = w.checkout.tick(&ctx()).await.unwrap();
+    assert!(report.recovered.contains(&id), "{report:?}");
+    let rec = w.checkout.status(&id).await.unwrap().unwrap();
+    assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Sent, "{:?}", rec.notes);
+    assert!(w.provider.transaction(&id).is_some(), "the captured sale never reaches the vendor");
+    assert!(w.payment.inner.voided().is_empty(), "{:?}", w.payment.inner.voided());
+    let out = w.checkout.commit(&ctx(), &prepared).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+}
+
+/// A payment waits for 3-D Secure; the customer's confirmation is cut off while the payment
+/// service is asked (the instance dies). The tick must ask again, find the payment still
+/// waiting and leave it waiting, not take it as approved (a capture refused, the order
+/// declined); the customer then completes it and the sale goes.
+#[tokio::test]
+async fn a_three_d_secure_confirmation_cut_off_leaves_the_payment_waiting_for_the_customer() {
+    use loyalty_core::checkout::{CheckoutState, NextAnswer};
+    let w = world();
+    let id = TransactionId::new("o-3ds");
+    w.payment.inner.answer_next(NextAnswer::ThreeDSecure);
+    let prepared = w.checkout.prepare(&ctx(), &order("o-3ds")).await.unwrap();
+    let c = w.checkout.commit(&ctx(), &prepared).await.unwrap();
+    assert!(matches!(c, Completion::ActionRequired { .. }), "{c:?}");
+    w.payment.hang_on_resume.store(true, Ordering::SeqCst);
+    let r = tokio::time::timeout(Duration::from_millis(200), w.checkout.confirm_payment(&ctx(), &id)).await;
+    assert!(r.is_err(), "the confirmation was dropped mid-resume");
+    w.payment.hang_on_resume.store(false, Ordering::SeqCst);
+    w.clock.advance(Duration::from_secs(61));
+    w.checkout.tick(&ctx()).await.unwrap();
+    let rec = w.checkout.status(&id).await.unwrap().unwrap();
+    assert_eq!(rec.state, CheckoutState::AwaitingAction, "{:?}", rec.notes);
+    assert_eq!(w.payment.inner.captures(), 0);
+    assert!(w.payment.inner.voided().is_empty(), "{:?}", w.payment.inner.voided());
+    w.payment.inner.complete_action(&id);
+    let out = w.checkout.confirm_payment(&ctx(), &id).await.unwrap().into_outcome().unwrap();
+    assert_eq!(out.charged, prepared.priced.total);
+    assert!(w.provider.transaction(&id).is_some());
 }
 
 /// An instance dies while its authorize is under way (the service did authorize). The price

@@ -769,6 +769,35 @@ async fn committing_the_same_prepared_checkout_twice_charges_once_and_holds_noth
     assert!(w.provider.open_holds().is_empty());
 }
 
+/// Two tabs of one order: the second changed the basket and paid. The first tab's "buy", with
+/// the revision it showed, must not answer the other basket's sale as its own.
+#[tokio::test]
+async fn committing_a_stale_prepared_after_another_basket_was_charged_is_a_conflict() {
+    let w = world();
+    let tab1 = w
+        .checkout
+        .prepare(&ctx(), &CheckoutRequest::new("o-tabs", demo::basket()).identify(kari()))
+        .await
+        .unwrap();
+    let mug_only = loyalty_core::Basket::new(loyalty_core::Currency::NOK).with_line(loyalty_core::Line::new(
+        "2",
+        demo::PRODUCT_MUG,
+        Decimal::ONE,
+        Money::new(19_900, loyalty_core::Currency::NOK),
+    ));
+    let tab2 =
+        w.checkout.prepare(&ctx(), &CheckoutRequest::new("o-tabs", mug_only).identify(kari())).await.unwrap();
+    assert!(tab2.revision > tab1.revision);
+    let paid = w.checkout.commit(&ctx(), &tab2).await.unwrap().into_outcome().unwrap();
+    assert_eq!(paid.charged, tab2.priced.total);
+    let e = w.checkout.commit(&ctx(), &tab1).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Conflict, "{e}");
+    assert!(e.message().contains(&format!("revision {}", tab2.revision)), "{e}");
+    // The tab that paid still gets its result; one charge in all.
+    assert_eq!(w.checkout.commit(&ctx(), &tab2).await.unwrap().into_outcome().unwrap(), paid);
+    assert_eq!(w.payment.captures(), 1);
+}
+
 #[tokio::test]
 async fn pending_sale_survives_a_restart_in_the_checkout_store_with_its_holds() {
     let (provider, clock) = MemoryProvider::demo_manual();

@@ -72,6 +72,17 @@ impl Checkout<'_> {
             }
             let order_ctx = super::order_context(ctx, &work.rec.request);
             let ctx = &order_ctx;
+            // A prepared checkout of another revision than the one charged (or being charged,
+            // or waiting for the customer) is stale: the customer was shown another basket or
+            // price there, so that sale's outcome is not its answer.
+            if work.rec.state.is_committed() || work.rec.state == CheckoutState::AwaitingAction {
+                if let Some(r) = revision.filter(|r| *r != work.rec.revision) {
+                    return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                        "order {order} was committed at revision {}, not {r}: this prepared checkout is stale",
+                        work.rec.revision
+                    )));
+                }
+            }
             match work.rec.state {
                 CheckoutState::Sent | CheckoutState::Refused | CheckoutState::Pending => {
                     let outcome = work.rec.outcome.clone().ok_or_else(|| {
@@ -167,6 +178,7 @@ impl Checkout<'_> {
         // Written ahead of the authorize call: an instance that dies during it (or loses its
         // reply) leaves a resumed charge that asks under the same key first.
         work.rec.authorize_unknown = true;
+        work.rec.capture_started = false;
         if !self.try_save(&mut work).await? {
             return Ok(None);
         }
@@ -313,6 +325,8 @@ impl Checkout<'_> {
                 work.rec.state = CheckoutState::AwaitingAction;
                 work.rec.authorization = Some(authorization);
                 work.rec.action = Some(action.clone());
+                // The attempt's authorization is known now (waiting for the customer).
+                work.rec.authorize_unknown = false;
                 work.rec.due_at = Some(self.after(self.options.action_timeout));
                 self.save(&mut work, "payment.authorize").await?;
                 Ok(Err(Completion::ActionRequired { order: work.rec.order.clone(), action }))
@@ -325,6 +339,9 @@ impl Checkout<'_> {
                     return Err(self.declined(ctx, work, e, Some(a)).await);
                 }
                 work.rec.authorization = Some(a);
+                // Known and recorded: a resumed charge no longer asks for it (it still checks
+                // the offers before the capture, while the capture has not started).
+                work.rec.authorize_unknown = false;
                 work.rec.due_at = Some(self.after(self.options.lease));
                 self.save(&mut work, "payment.authorize").await?;
                 Ok(Ok(work))
@@ -346,7 +363,9 @@ impl Checkout<'_> {
         work.rec.action = None;
     }
 
-    /// Captures, freezes the transaction (written before the send), sends.
+    /// Captures, freezes the transaction (written before the send), sends. The capture is
+    /// marked in the store before it is asked for: from there on the money may have moved, so
+    /// a resumed charge only captures again and sends (`resume_charge`).
     async fn capture_and_send(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
         let Some(auth) = work.rec.authorization.clone() else {
             return Err(super::corrupt(format!(
@@ -354,6 +373,11 @@ impl Checkout<'_> {
                 work.rec.order
             )));
         };
+        if !work.rec.capture_started {
+            work.rec.capture_started = true;
+            work.rec.action = None;
+            self.save(&mut work, "payment.capture").await?;
+        }
         match self.payment.capture(&auth).await {
             Ok(()) => {}
             Err(e) if outcome_unknown(&e) => return Err(self.still_charging(work, e, "capture").await),
@@ -444,6 +468,7 @@ impl Checkout<'_> {
         work.rec.state = CheckoutState::Declined;
         work.rec.authorization = unvoided;
         work.rec.action = None;
+        work.rec.capture_started = false;
         work.rec.notes.push(format!("payment failed: {}", err.message()));
         work.rec.notes.extend(problems.iter().cloned());
         work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
@@ -461,16 +486,41 @@ impl Checkout<'_> {
     /// Continues a charge another instance (or this one, before a crash) started.
     pub(super) async fn resume_charge(&self, ctx: &Context, mut work: Work) -> Result<Completion> {
         match work.rec.state {
-            // Nothing authorized yet (the instance stopped first, or the service did not
-            // answer), maybe long ago: everything is checked again as a commit does, so an
-            // expired hold is taken again and a lost offer stops the charge with a new price.
-            // An authorize whose reply was lost may have reserved the money: its answer is
-            // learnt first (asked again under the same key, the service answers the same
-            // authorization), then everything is checked again, and a changed price voids it
-            // instead of leaving it reserved.
-            // The capture never goes without that check: one that fails leaves the order due at
-            // once (a retry does not wait for the lease) and checks again next time.
-            CheckoutState::Charging if work.rec.authorize_unknown => {
+            // The capture was started: the money may be taken (its reply lost, or the instance
+            // stopped during it or before writing `Charged`). Only the capture is asked again
+            // (the payment service dedupes it) and the sale sent: the price is not checked
+            // again and nothing is voided, since the customer paid the price shown. A claim
+            // the vendor refuses by now (its hold lapsed and another order took the coupon) is
+            // dropped from the sale as any claim refused after the charge.
+            CheckoutState::Charging if work.rec.capture_started => self.capture_and_send(ctx, work).await,
+            // A confirmation after 3-D Secure (or a redirect) stopped while asking the payment
+            // service: the authorization may still wait for the customer, so it is asked about
+            // again (after the check a confirmation makes), never taken as approved.
+            CheckoutState::Charging if work.rec.action.is_some() && work.rec.authorization.is_some() => {
+                let auth = work.rec.authorization.clone().ok_or_else(|| {
+                    super::corrupt(format!(
+                        "order {} awaits a payment without an authorization",
+                        work.rec.order
+                    ))
+                })?;
+                if let Some(change) = self.recheck(ctx, &mut work).await? {
+                    self.void_for_new_price(&mut work, auth).await;
+                    self.save(&mut work, "checkout.confirm_payment").await?;
+                    return Ok(Completion::PriceChanged(change));
+                }
+                let waits_until = Some(self.after(self.options.action_timeout));
+                self.settle_waiting(ctx, work, auth, waits_until).await
+            }
+            // Nothing captured yet, maybe long ago: everything is checked again as a commit
+            // does, so an expired hold is taken again and a lost offer stops the charge with a
+            // new price. An authorize whose reply was lost may have reserved the money: its
+            // answer is learnt first (asked again under the same key, the service answers the
+            // same authorization), then everything is checked again, and a changed price voids
+            // the authorization (not captured: the capture has not started) instead of leaving
+            // it reserved. The capture never goes without that check: one that fails leaves
+            // the order due at once (a retry does not wait for the lease) and checks again next
+            // time.
+            CheckoutState::Charging if work.rec.authorize_unknown || work.rec.authorization.is_some() => {
                 let mut work = match self.authorized(ctx, work).await? {
                     Ok(work) => work,
                     Err(stopped) => return Ok(stopped),
@@ -493,13 +543,12 @@ impl Checkout<'_> {
                     }
                 }
             }
-            CheckoutState::Charging if work.rec.authorization.is_none() => {
+            CheckoutState::Charging => {
                 if let Some(change) = self.recheck(ctx, &mut work).await? {
                     return Ok(Completion::PriceChanged(change));
                 }
                 self.authorize_and_finish(ctx, work).await
             }
-            CheckoutState::Charging => self.authorize_and_finish(ctx, work).await,
             CheckoutState::Charged => self.deliver(ctx, &mut work, false).await.map(Completion::Completed),
             other => Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.commit").with_message(format!(
                 "order {} is {}, not charging",
@@ -547,6 +596,22 @@ impl Checkout<'_> {
             // stands answers, so a second confirmation returns the first one's result.
             return Box::pin(self.confirm_locked(ctx, order)).await;
         }
+        self.settle_waiting(ctx, work, auth, waits_until).await
+    }
+
+    /// Asks the payment service about an authorization that waited for the customer (the
+    /// order is `Charging`, its action still recorded): approved, it is captured and the sale
+    /// sent; still waiting, or no answer, the order waits for the customer again until
+    /// `waits_until`; refused, the order is declined.
+    async fn settle_waiting(
+        &self,
+        ctx: &Context,
+        mut work: Work,
+        auth: Authorization,
+        waits_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Completion> {
+        const OP: &str = "checkout.confirm_payment";
+        let order = work.rec.order.clone();
         match self.payment.resume(&auth).await {
             // Asking again failed without an answer: the payment still waits for the customer.
             Err(e) if e.is_temporary() || e.effect() == WriteEffect::Unknown => {
@@ -562,7 +627,7 @@ impl Checkout<'_> {
                 work.rec.action = Some(action.clone());
                 work.rec.due_at = Some(self.after(self.options.action_timeout));
                 self.save(&mut work, OP).await?;
-                Ok(Completion::ActionRequired { order: order.clone(), action })
+                Ok(Completion::ActionRequired { order, action })
             }
             Ok(Authorized::Approved(a)) => {
                 let total = work.rec.priced.as_ref().map(|p| p.total);
@@ -576,6 +641,7 @@ impl Checkout<'_> {
                     return Err(self.declined(ctx, work, e, Some(a)).await);
                 }
                 work.rec.authorization = Some(a);
+                work.rec.action = None;
                 self.save(&mut work, OP).await?;
                 self.capture_and_send(ctx, work).await
             }

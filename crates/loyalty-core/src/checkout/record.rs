@@ -185,12 +185,18 @@ pub struct CheckoutRecord {
     #[serde(default)]
     pub unconfirmed_change: Option<UnconfirmedChange>,
     /// The current attempt may have an authorization this record does not show yet (written
-    /// ahead of the authorize call: the reply may be lost, the instance may stop during it),
-    /// and its capture waits for the offers to be checked again. A resumed charge asks under
-    /// the same key first, checks, and then captures, or voids on a price change instead of
-    /// leaving the money reserved.
+    /// ahead of the authorize call: the reply may be lost, the instance may stop during it;
+    /// cleared once the service's answer is recorded), and its capture waits for the offers to
+    /// be checked again. A resumed charge asks under the same key first, checks, and then
+    /// captures, or voids on a price change instead of leaving the money reserved.
     #[serde(default)]
     pub authorize_unknown: bool,
+    /// The capture of the recorded authorization was started (written ahead of the capture
+    /// call): the money may have moved, the reply lost or the instance stopped during it. A
+    /// resumed charge only captures again (the payment service dedupes a capture) and sends
+    /// the sale: it never prices the order again nor voids a payment that may be captured.
+    #[serde(default)]
+    pub capture_started: bool,
     /// Payment attempts started: the attempt in the payment key (order id and attempt) in use.
     /// A new charge after a decline or for a new total starts the next one.
     #[serde(default)]
@@ -249,6 +255,7 @@ impl CheckoutRecord {
             releasing: false,
             unconfirmed_change: None,
             authorize_unknown: false,
+            capture_started: false,
             payment_attempts: 0,
             due_at: None,
             updated_at: now,
