@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::inflight::InFlight;
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -65,8 +66,20 @@ fn bearer_token(value: &[u8]) -> Option<&[u8]> {
 /// Runs the handler as a task of its own and waits for it, so a client that hangs up does not
 /// cancel a write half-way (the idempotent answer is still stored, the checkout step still
 /// saved); a handler that panics answers a 500 problem instead of dropping the connection.
-pub(crate) async fn detached(request: Request, next: Next) -> Response {
-    match tokio::spawn(next.run(request)).await {
+/// The task counts in `inflight` until it ends, so [`crate::serve`] waits for it when the
+/// service stops, even after its client has gone.
+pub(crate) async fn detached(
+    State(inflight): State<Arc<InFlight>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let handler = inflight.start(format!("{} {}", request.method(), request.uri().path()));
+    let run = async move {
+        let response = next.run(request).await;
+        drop(handler);
+        response
+    };
+    match tokio::spawn(run).await {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(panicked = e.is_panic(), "request handler failed");
@@ -143,7 +156,7 @@ mod tests {
                 }),
             )
             .route("/panics", get(panics))
-            .layer(axum::middleware::from_fn(detached));
+            .layer(axum::middleware::from_fn_with_state(Arc::new(InFlight::default()), detached));
         let base = served(app).await;
         let http = reqwest::Client::builder().timeout(Duration::from_millis(30)).build().unwrap();
         assert!(http.get(format!("{base}/slow")).send().await.is_err(), "the client gave up");

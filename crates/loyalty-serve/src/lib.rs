@@ -27,6 +27,7 @@
 pub mod api;
 mod auth;
 mod idempotency;
+mod inflight;
 mod payment;
 pub mod problem;
 mod responses;
@@ -44,7 +45,10 @@ use loyalty_core::checkout::Checkout;
 
 pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
 pub use problem::Problem;
-pub use settings::{ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY, MIN_KEY_LEN};
+pub use settings::{
+    ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEFAULT_SHUTDOWN_GRACE,
+    MIN_KEY_LEN,
+};
 
 /// What every handler shares.
 pub(crate) struct AppState {
@@ -53,6 +57,8 @@ pub(crate) struct AppState {
     pub(crate) payments: Arc<payment::ShopPayments>,
     pub(crate) locks: idempotency::KeyLocks,
     pub(crate) api_key: ApiKey,
+    /// The handlers under way, which [`serve`] waits for when stopping.
+    pub(crate) inflight: Arc<inflight::InFlight>,
 }
 
 impl AppState {
@@ -89,7 +95,13 @@ pub const TICK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Serves on `listener` until `shutdown` completes, and every [`TICK_EVERY`] runs the
 /// checkout's background work (resend pending sales, release holds of abandoned checkouts,
-/// finish interrupted ones). In-flight requests finish before it returns.
+/// finish interrupted ones).
+///
+/// Once `shutdown` completes it accepts no more connections and returns when the requests
+/// under way have finished, those whose client hung up included (a write is never cut off
+/// because its client gave up), and the background work has finished its round; at most
+/// [`ServeSettings::shutdown_grace`] after `shutdown` completed. What still runs then is logged
+/// (method and path of each request) and cut off when the caller exits.
 ///
 /// # Errors
 /// The listener's I/O errors.
@@ -99,19 +111,63 @@ pub async fn serve(
     settings: ServeSettings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let grace = settings.shutdown_grace;
     let (app, state) = build(opened, settings);
-    let ticker = tokio::spawn(async move {
+    let (stop_ticks, mut stopping) = tokio::sync::watch::channel(false);
+    let ticking = state.clone();
+    let mut ticker = tokio::spawn(async move {
         let mut every = tokio::time::interval(TICK_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            every.tick().await;
-            match state.checkout.tick(&loyalty_core::Context::new()).await {
+            // Stopping is seen between rounds only: a round under way (a resend at the vendor)
+            // runs to its end.
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => return,
+            }
+            match ticking.checkout.tick(&loyalty_core::Context::new()).await {
                 Ok(report) => tracing::debug!(?report, "checkout tick"),
                 Err(e) => tracing::warn!(error = %e, "checkout tick failed; next one retries"),
             }
         }
     });
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // When the signal came: the grace counts from it.
+    let (signalled, signal_at) = tokio::sync::watch::channel(None);
+    let shutdown = async move {
+        shutdown.await;
+        signalled.send_replace(Some(tokio::time::Instant::now()));
+    };
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    let past_grace = async {
+        let mut signal_at = signal_at.clone();
+        match signal_at.wait_for(Option::is_some).await.map(|at| *at) {
+            Ok(Some(at)) => tokio::time::sleep_until(at + grace).await,
+            _ => std::future::pending().await,
+        }
+    };
+    let (served, cut_off) = tokio::select! {
+        served = std::future::IntoFuture::into_future(served) => (served, false),
+        // Connections still open (a client slow to send its request) past the grace.
+        () = past_grace => (Ok(()), true),
+    };
+    // Stopped by an error rather than a signal: the grace counts from now.
+    let deadline = signal_at.borrow().unwrap_or_else(tokio::time::Instant::now) + grace;
+    let _ = stop_ticks.send(true);
+    let finished = tokio::time::timeout_at(deadline, async {
+        state.inflight.idle().await;
+        let _ = (&mut ticker).await;
+    })
+    .await;
+    if finished.is_err() || cut_off {
+        let requests = state.inflight.running();
+        tracing::error!(
+            grace_s = grace.as_secs_f64(),
+            ?requests,
+            background_work = !ticker.is_finished(),
+            "stopping after the grace period with work still under way: it is cut off \
+             (a write may have reached the vendor; repeat it with the same Idempotency-Key)"
+        );
+    }
     ticker.abort();
     served
 }
@@ -125,6 +181,7 @@ fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
         payments,
         locks: idempotency::KeyLocks::default(),
         api_key: settings.api_key.clone(),
+        inflight: Arc::default(),
     });
     let mut app = Router::new()
         .route("/health", get(routes::health))
@@ -146,7 +203,7 @@ fn build(opened: Opened, settings: ServeSettings) -> (Router, Arc<AppState>) {
         .route("/v1/pending/resend", post(routes::resend))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn(auth::detached))
+        .layer(axum::middleware::from_fn_with_state(state.inflight.clone(), auth::detached))
         .layer(axum::middleware::from_fn(routes::json_bodies_only))
         // Every path but /health, unknown ones included, needs the key: a caller without it
         // learns nothing about what exists.

@@ -15,6 +15,9 @@ pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 pub const MIN_KEY_LEN: usize = 16;
 /// Where the service listens when neither `--listen` nor `[serve] listen` says.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// How long a stopping service waits for the requests under way: 60 s from the signal, room
+/// for a checkout whose vendor calls each retry for up to 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The API key clients send as `Authorization: Bearer <key>`. Its `Debug` never shows it.
 #[derive(Clone)]
@@ -60,12 +63,23 @@ pub struct ServeSettings {
     pub cors_origins: Vec<HeaderValue>,
     /// Where to listen, when the configuration says.
     pub listen: Option<SocketAddr>,
+    /// How long [`crate::serve`] waits, once told to stop, for the requests under way (their
+    /// clients gone or not) and the background work; what still runs then is logged and cut
+    /// off. Default [`DEFAULT_SHUTDOWN_GRACE`].
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl ServeSettings {
-    /// Settings with `api_key` and the defaults: 256 KiB bodies, CORS off.
+    /// Settings with `api_key` and the defaults: 256 KiB bodies, CORS off, 60 s to finish the
+    /// requests under way when stopping.
     pub fn new(api_key: ApiKey) -> ServeSettings {
-        ServeSettings { api_key, max_body_bytes: DEFAULT_MAX_BODY, cors_origins: Vec::new(), listen: None }
+        ServeSettings {
+            api_key,
+            max_body_bytes: DEFAULT_MAX_BODY,
+            cors_origins: Vec::new(),
+            listen: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
     }
 
     /// Reads `[serve]` (`None` when the file has no such section); the key comes from the

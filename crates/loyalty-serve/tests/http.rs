@@ -850,3 +850,92 @@ async fn a_refusal_of_the_bridges_credentials_is_not_replayed_to_the_repeat() {
     let again = s.post("/v1/members", Some("creds-1"), reg).await;
     assert_eq!(again.status(), StatusCode::CREATED);
 }
+
+/// `serve` on `opened`, stopped when `stop` fires, as a task.
+async fn serving(
+    opened: Opened,
+    settings: ServeSettings,
+) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(loyalty_serve::serve(listener, opened, settings, async move {
+        let _ = stopped.await;
+    }));
+    (base, stop, server)
+}
+
+/// A limit on how long a step that must end may take, so a regression fails instead of hanging.
+const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_waits_for_a_write_whose_client_hung_up_and_its_answer_is_kept() {
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let store: Arc<dyn CheckoutStore> = Arc::new(MemoryCheckoutStore::new());
+    let opened = Opened::new(Arc::new(provider.clone()), store.clone());
+    let (base, stop, server) = serving(opened, ServeSettings::new(ApiKey::new(KEY).unwrap())).await;
+    // A registration under way at the vendor ...
+    let pause = provider.pause_next("members.register");
+    let impatient = Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
+    let reg = registration("late@example.com", "49900555");
+    let sent = impatient
+        .post(format!("{base}/v1/members"))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", "reg-late")
+        .json(&reg)
+        .send();
+    let sent = tokio::spawn(sent);
+    tokio::time::timeout(HANG_GUARD, pause.reached()).await.expect("the registration reached the vendor");
+    // ... whose client gives up, and then the operator stops the service.
+    assert!(sent.await.unwrap().is_err(), "the client hung up");
+    stop.send(()).unwrap();
+    // Its connection is gone, nothing else is open: only the write keeps `serve` from returning.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!server.is_finished(), "serve() returned while the write was still at the vendor");
+    pause.release();
+    tokio::time::timeout(HANG_GUARD, server)
+        .await
+        .expect("serve() returns once the write ended")
+        .unwrap()
+        .unwrap();
+
+    // The write ran to its end and its answer was stored: a repeat after a restart on the same
+    // store gets it, and the member exists once.
+    let before = provider.member_count();
+    let opened = Opened::new(Arc::new(provider.clone()), store);
+    let s = start_with(opened, ServeSettings::new(ApiKey::new(KEY).unwrap())).await;
+    let again = s.post("/v1/members", Some("reg-late"), reg).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let member: Value = again.json().await.unwrap();
+    assert_eq!(member["email"], "late@example.com");
+    assert_eq!(provider.member_count(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_gives_up_on_a_write_still_running_after_the_grace() {
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let opened = Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new()));
+    let mut settings = ServeSettings::new(ApiKey::new(KEY).unwrap());
+    settings.shutdown_grace = std::time::Duration::from_millis(200);
+    let (base, stop, server) = serving(opened, settings).await;
+    // Held at the vendor and never let go.
+    let pause = provider.pause_next("members.register");
+    let impatient = Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap();
+    let sent = impatient
+        .post(format!("{base}/v1/members"))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", "reg-stuck")
+        .json(&registration("stuck@example.com", "49900556"))
+        .send();
+    let sent = tokio::spawn(sent);
+    tokio::time::timeout(HANG_GUARD, pause.reached()).await.expect("the registration reached the vendor");
+    assert!(sent.await.unwrap().is_err(), "the client hung up");
+    stop.send(()).unwrap();
+    // The grace is an upper bound: `serve` returns, and the caller may exit.
+    tokio::time::timeout(HANG_GUARD, server)
+        .await
+        .expect("serve() returns after the grace")
+        .unwrap()
+        .unwrap();
+}
