@@ -38,6 +38,7 @@ pub mod commerce;
 pub mod error;
 pub mod form;
 pub mod ids;
+pub mod locks;
 pub mod member;
 pub mod money;
 pub mod offer;
