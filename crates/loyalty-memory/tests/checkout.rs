@@ -798,6 +798,43 @@ async fn committing_a_stale_prepared_after_another_basket_was_charged_is_a_confl
     assert_eq!(w.payment.captures(), 1);
 }
 
+fn coffees(id: &str, quantity: Decimal) -> CheckoutRequest {
+    let basket = loyalty_core::Basket::new(loyalty_core::Currency::NOK).with_line(loyalty_core::Line::new(
+        "1",
+        demo::PRODUCT_COFFEE,
+        quantity,
+        Money::new(12_900, loyalty_core::Currency::NOK),
+    ));
+    CheckoutRequest::new(id, basket).identify(kari())
+}
+
+/// The same purchase retried with its quantity written at another scale (`2.0` for `2`: a POS
+/// rebuilding the request after a restart) is the same basket: the first result, one charge.
+#[tokio::test]
+async fn a_retry_with_the_same_quantity_at_another_scale_gets_the_first_result() {
+    let w = world();
+    let first = w.complete(&coffees("o-scale", Decimal::from(2))).await;
+    let again = w.checkout.complete(&ctx(), &coffees("o-scale", Decimal::new(20, 1))).await.unwrap();
+    assert_eq!(again.into_outcome().unwrap(), first);
+    assert_eq!(w.payment.captures(), 1);
+    // Another quantity is another basket.
+    let other = w.checkout.complete(&ctx(), &coffees("o-scale", Decimal::new(25, 1))).await.unwrap_err();
+    assert_eq!(other.kind(), &ErrorKind::Conflict, "{other}");
+}
+
+/// A record fingerprinted before quantities were taken by value (the request as written,
+/// `2.0` and all) still matches its own retry.
+#[test]
+fn a_fingerprint_stored_from_the_request_as_written_still_matches_its_retry() {
+    let request = coffees("o-old", Decimal::new(20, 1));
+    let as_written =
+        loyalty_core::checkout::fingerprint(&(&request.basket, &request.identify, &request.confirmed));
+    assert_ne!(as_written, request.fingerprint());
+    assert!(request.matches_fingerprint(&as_written));
+    assert!(request.matches_fingerprint(&request.fingerprint()));
+    assert!(!coffees("o-old", Decimal::from(3)).matches_fingerprint(&as_written));
+}
+
 #[tokio::test]
 async fn pending_sale_survives_a_restart_in_the_checkout_store_with_its_holds() {
     let (provider, clock) = MemoryProvider::demo_manual();

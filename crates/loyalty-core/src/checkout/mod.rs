@@ -134,9 +134,23 @@ impl CheckoutRequest {
     }
 
     /// A fingerprint of what the customer buys: the basket, who, and the confirmed offers.
-    /// Two requests with the same fingerprint are the same purchase.
+    /// Two requests with the same fingerprint are the same purchase. Decimals are taken by
+    /// value, whatever their scale: a quantity of `2.0` is the purchase of `2`.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&(&self.basket, &self.identify, &self.confirmed))
+        let mut basket = self.basket.clone();
+        for l in &mut basket.lines {
+            l.quantity = l.quantity.normalize();
+            l.tax_rate = l.tax_rate.map(|r| r.normalize());
+        }
+        fingerprint(&(&basket, &self.identify, &self.confirmed))
+    }
+
+    /// Whether `stored` (a record's [`CheckoutRecord::fingerprint`]) is this purchase's: its
+    /// fingerprint, or the one written before decimals were taken by value (the request as
+    /// written, scale and all), so a record stored then still matches its own retry.
+    pub fn matches_fingerprint(&self, stored: &str) -> bool {
+        stored == self.fingerprint()
+            || stored == fingerprint(&(&self.basket, &self.identify, &self.confirmed))
     }
 }
 
@@ -714,7 +728,7 @@ impl<'a> Checkout<'a> {
         request: &CheckoutRequest,
     ) -> Option<Result<Completion>> {
         let order = &request.transaction_id;
-        let same = w.rec.fingerprint == request.fingerprint();
+        let same = request.matches_fingerprint(&w.rec.fingerprint);
         if w.rec.state.is_committed() || w.rec.state == CheckoutState::AwaitingAction {
             if !same {
                 return Some(Err(different_basket(order, "checkout.complete")));
