@@ -571,11 +571,18 @@ impl TryFrom<&User> for Member {
         m.first_name = u.first_name.clone();
         m.last_name = u.last_name.clone();
         m.email = u.email.clone();
-        let phones = u.phone_numbers.as_deref().unwrap_or_default();
+        let phones: Vec<_> = u
+            .phone_numbers
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| p.phone_number.chars().any(|c| c.is_ascii_digit()))
+            .collect();
         let primary = phones
             .iter()
+            .copied()
             .find(|p| p.preference_flags.iter().any(|f| f.eq_ignore_ascii_case(names::PHONE_PRIMARY)))
-            .or(phones.first());
+            .or(phones.first().copied());
         m.phone = primary.and_then(|p| {
             let digits: String = p.phone_number.chars().filter(char::is_ascii_digit).collect();
             // Stored with the country code (§3.3: lookups compare digits only).
@@ -858,6 +865,16 @@ mod tests {
             voided: false,
         };
         assert_eq!(WireTransaction::try_from(input).unwrap_err().field, "lines[0].quantity");
+    }
+
+    #[test]
+    fn a_phone_entry_without_a_number_is_skipped_for_the_next() {
+        let u: User = serde_json::from_value(json!({"id": "u1", "phone_numbers": [
+            {"phone_number": null, "preference_flags": ["primary"]},
+            {"phone_number": "4741234567", "preference_flags": null}]}))
+        .unwrap();
+        let m = Member::try_from(&u).unwrap();
+        assert_eq!(m.phone, Phone::parse_e164("+4741234567"));
     }
 
     #[test]

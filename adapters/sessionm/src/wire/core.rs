@@ -10,11 +10,23 @@ use super::ConversionError;
 /// A phone number entry (§5.7 \[K\]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PhoneNumber {
+    /// Empty when Core sends `null` or leaves it out: one bad entry does not fail the user
+    /// ("How to use this document": parse leniently).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub phone_number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub preference_flags: Vec<String>,
+}
+
+/// A field whose `null` reads as its default (an empty text or list).
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// One `external_id` mapping of a user (§1.1 \[K\]).
@@ -109,6 +121,17 @@ mod tests {
         assert_eq!(u.opted_in, Some(Flag(true)));
         assert!(u.phone_numbers.is_none());
         assert_eq!(u.available_points.map(|n| n.0), Some(250.into()));
+    }
+
+    #[test]
+    fn a_null_phone_entry_field_does_not_fail_the_user() {
+        let u = decode_user(
+            br#"{"status":"ok","user":{"id":"u1","phone_numbers":[{"phone_number":null,"preference_flags":null},{"phone_number":"4741234567","preference_flags":null}]}}"#,
+        )
+        .unwrap();
+        let phones = u.phone_numbers.unwrap();
+        assert_eq!(phones[0].phone_number, "");
+        assert!(phones[1].preference_flags.is_empty());
     }
 
     #[test]

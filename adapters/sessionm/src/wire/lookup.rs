@@ -50,9 +50,13 @@ pub(crate) fn decode_lookup(bytes: &[u8]) -> Result<LookupPayload, ConversionErr
     if user.id.as_deref().is_none_or(|id| id.trim().is_empty()) {
         return Err(ConversionError::new("payload.user.id", "is missing"));
     }
-    let offers = match names::LOOKUP_OFFER_KEYS.iter().find_map(|k| p.remove(*k).map(|v| (*k, v))) {
-        Some((key, v)) if !v.is_null() => super::from_value(v, &format!("payload.{key}"))?,
-        _ => Vec::new(),
+    // The first spelling that carries a list: an `offers: null` beside a `user_offers` list
+    // does not hide it.
+    let given =
+        names::LOOKUP_OFFER_KEYS.iter().find_map(|k| p.remove(*k).filter(|v| !v.is_null()).map(|v| (*k, v)));
+    let offers = match given {
+        Some((key, v)) => super::from_value(v, &format!("payload.{key}"))?,
+        None => Vec::new(),
     };
     Ok(LookupPayload { user, offers })
 }
@@ -71,6 +75,15 @@ mod tests {
         assert_eq!(a.offers.len(), 1);
         let b = decode_lookup(br#"{"status":"OK","payload":{"user_id":"u2","user_offers":[]}}"#).unwrap();
         assert_eq!(b.user.id.as_deref(), Some("u2"));
+    }
+
+    #[test]
+    fn a_null_offer_list_does_not_hide_the_other_spelling() {
+        let p = decode_lookup(
+            br#"{"status":"OK","payload":{"user":{"id":"u1"},"offers":null,"user_offers":[{"user_offer_id":"o1"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.offers.len(), 1);
     }
 
     #[test]
