@@ -96,8 +96,51 @@ fn parse_error(e: &clap::Error) -> Option<String> {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => None,
-        _ => Some(one_line(&e.to_string())),
+        _ => Some(from_context(e).unwrap_or_else(|| one_line(&e.to_string()))),
     }
+}
+
+/// Clap's message for an error that echoes what was typed (a subcommand, an argument, a value),
+/// built from the values as typed. Clap's rendered text drops terminal escapes and other
+/// control characters, so it may show a value other than the one typed (`pri<ESC>[2Jce` as
+/// `price`); these values are left whole for [`out::safe_line`] to show escaped. `None` for an
+/// error without such context: its rendered text echoes nothing typed.
+fn from_context(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let mut line = match e.kind() {
+        ErrorKind::InvalidSubcommand => {
+            format!("unrecognized subcommand '{}'", text(ContextKind::InvalidSubcommand)?)
+        }
+        ErrorKind::UnknownArgument => {
+            format!("unexpected argument '{}' found", text(ContextKind::InvalidArg)?)
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let (arg, value) = (text(ContextKind::InvalidArg)?, text(ContextKind::InvalidValue)?);
+            if value.is_empty() {
+                format!("a value is required for '{arg}' but none was supplied")
+            } else {
+                format!("invalid value '{value}' for '{arg}'")
+            }
+        }
+        ErrorKind::TooManyValues => {
+            let (arg, value) = (text(ContextKind::InvalidArg)?, text(ContextKind::InvalidValue)?);
+            format!("unexpected value '{value}' for '{arg}' found; no more were expected")
+        }
+        _ => return None,
+    };
+    if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+        if !valid.is_empty() {
+            line.push_str(&format!(" [possible values: {}]", valid.join(", ")));
+        }
+    }
+    if let Some(source) = std::error::Error::source(e) {
+        line.push_str(&format!(": {source}"));
+    }
+    Some(line)
 }
 
 /// Clap's message without its usage block and tips, on one line and without its own `error: `.

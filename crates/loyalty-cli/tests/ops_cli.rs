@@ -246,6 +246,36 @@ fn a_usage_error_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_usage_error_shows_the_value_typed_with_its_control_characters_escaped() {
+    let shop = Shop::new("usage-escapes", MEMORY);
+    // "pri", ESC [2J (clear the screen), "ce": not the subcommand `price`, and shown as typed.
+    let out = shop.run(&["pri\u{1b}[2Jce"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(one_error_line(&out), "error: unrecognized subcommand 'pri\\u{1b}[2Jce'");
+    // A bell inside an address: not the valid 127.0.0.1:8080.
+    let out = shop.run(&["serve", "--listen", "127.0.0.1:80\u{7}80"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = one_error_line(&out);
+    assert!(
+        line.starts_with("error: invalid value '127.0.0.1:80\\u{7}80' for '--listen <LISTEN>'"),
+        "{line}"
+    );
+    // An unknown option and a value outside the possible ones, likewise.
+    let out = shop.run(&["pending", "--col\u{9b}our"]);
+    assert_eq!(one_error_line(&out), "error: unexpected argument '--col\\u{9b}our' found");
+    if cfg!(feature = "dev") {
+        let out = shop.run(&["capabilities", "--format", "js\u{7f}on"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let line = one_error_line(&out);
+        assert!(line.starts_with("error: invalid value 'js\\u{7f}on' for '--format"), "{line}");
+    }
+    // A value that long is cut, as every error line cuts one.
+    let long = "x".repeat(10_000);
+    let line = one_error_line(&shop.run(&[&long]));
+    assert!(line.len() < 200 && line.contains('…'), "{line}");
+}
+
+#[test]
 fn members_is_another_name_for_member() {
     let shop = Shop::new("members", MEMORY);
     let out = shop.run(&["members", "find", "--id", "m-1001"]);
