@@ -384,6 +384,14 @@ fn units_of(cart: &Cart, product: &ProductId) -> Decimal {
 /// simulator extra). When the read fails, the cart is built from what the adapter sent, so
 /// the new session's id is never lost: one line of `to`, `amount` in all. Without an amount
 /// (the chain's first product is not known here) the read's error carries the new cart's id.
+///
+/// A session the server created itself comes with its own payment step, the `callBackUrl` of
+/// the `add` reply (§7.2 rule 7, §9.4 step 2b, checklist 18): `call_back_url`. It is the
+/// answer's `action`, as is a payment page the cart read shows (a simulator extra); the
+/// contract's cart GET shows neither that URL nor the session's status, and a checkout of a
+/// session waiting for its payment is refused, so without it the difference could never be
+/// paid. A cart with an action waits for that payment (`AwaitingPayment`) where the read
+/// shows no status of its own.
 #[allow(clippy::too_many_arguments)]
 fn payment_required(
     read: Result<Read>,
@@ -393,9 +401,22 @@ fn payment_required(
     quantity: u32,
     amount: Option<Money>,
     status: CartStatus,
+    call_back_url: Option<String>,
 ) -> Result<UpgradeOutcome> {
+    let mut action = call_back_url.map(|url| PaymentAction::new(ActionKind::Redirect, Some(url)));
     let cart = match read {
-        Ok(read) => read.cart,
+        Ok(read) => {
+            if action.is_none() && (read.wire.call_back_url.is_some() || read.wire.action_url.is_some()) {
+                if let CartCheckout::ActionRequired { action: shown, .. } = EmanageAdapter::waiting(&read) {
+                    action = Some(shown);
+                }
+            }
+            let mut cart = read.cart;
+            if action.is_some() && read.wire.status.is_none() {
+                cart.status = CartStatus::AwaitingPayment;
+            }
+            cart
+        }
         Err(e) => {
             tracing::warn!(cart = %child, error = %e, "eManage upgrade cart opened but not read back");
             let Some(amount) = amount else {
@@ -418,7 +439,7 @@ fn payment_required(
         None => cart.with_upgrade_parent(parent.clone()),
     };
     let amount = cart.total;
-    Ok(UpgradeOutcome::PaymentRequired { cart, amount })
+    Ok(UpgradeOutcome::PaymentRequired { cart, amount, action })
 }
 
 /// What a cart read back after an upgrade `add` of unknown outcome shows.
@@ -715,7 +736,16 @@ impl Carts for EmanageAdapter {
             if let Some(child) = upgrade_session(&before.wire, pending) {
                 let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
                 let status = CartStatus::Open;
-                return payment_required(read, &child, cart, &request.product_id, quantity, amount, status);
+                return payment_required(
+                    read,
+                    &child,
+                    cart,
+                    &request.product_id,
+                    quantity,
+                    amount,
+                    status,
+                    None,
+                );
             }
             // An offline payment cannot take a delta: the difference is paid in a new session
             // naming the paid one, created by the client (§7.2 rule 7, §9.4 step 2a).
@@ -746,6 +776,7 @@ impl Carts for EmanageAdapter {
                 quantity,
                 amount,
                 CartStatus::Open,
+                None,
             );
         }
         // The vendor charges the chain from its first product (§7.1, §9.2); where neither the
@@ -759,7 +790,16 @@ impl Carts for EmanageAdapter {
                 Some(child) => {
                     let read = self.read(ctx, UPGRADE, &child).await;
                     let waiting = CartStatus::AwaitingPayment;
-                    payment_required(read, &child, cart, &request.product_id, quantity, Some(amount), waiting)
+                    payment_required(
+                        read,
+                        &child,
+                        cart,
+                        &request.product_id,
+                        quantity,
+                        Some(amount),
+                        waiting,
+                        None,
+                    )
                 }
                 None => Ok(UpgradeOutcome::Pending { cart: before.cart, amount }),
             };
@@ -773,7 +813,8 @@ impl Carts for EmanageAdapter {
             }
             // The session was paid offline and the server opened the new session itself
             // (§9.4 step 2b).
-            Ok(wire::AddReply::NewSession { session_id, .. }) => {
+            // Its payment step is the reply's `callBackUrl`, which no cart read may show again.
+            Ok(wire::AddReply::NewSession { session_id, call_back_url }) => {
                 let child = CartId::new(session_id);
                 let read = self.read(ctx, UPGRADE, &child).await;
                 let waiting = CartStatus::AwaitingPayment;
@@ -785,6 +826,7 @@ impl Carts for EmanageAdapter {
                     quantity,
                     Some(amount),
                     waiting,
+                    call_back_url,
                 );
             }
             // The add may have charged: read the cart back before deciding (§10, checklist 25).
@@ -853,7 +895,16 @@ impl EmanageAdapter {
         match upgrade_session(&before.wire, taken) {
             Some(child) => {
                 let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
-                payment_required(read, &child, cart, &request.product_id, quantity, None, CartStatus::Open)
+                payment_required(
+                    read,
+                    &child,
+                    cart,
+                    &request.product_id,
+                    quantity,
+                    None,
+                    CartStatus::Open,
+                    None,
+                )
             }
             None => {
                 let shown = format!(
@@ -900,7 +951,16 @@ impl EmanageAdapter {
                 };
                 let read = self.read_after(ctx, UPGRADE, &child, after.catalogue).await;
                 let status = CartStatus::Open;
-                payment_required(read, &child, cart, &request.product_id, sent.quantity, sent.amount, status)
+                payment_required(
+                    read,
+                    &child,
+                    cart,
+                    &request.product_id,
+                    sent.quantity,
+                    sent.amount,
+                    status,
+                    None,
+                )
             }
             UpgradeReadBack::NotTaken => {
                 let message = format!(
@@ -1178,8 +1238,11 @@ mod tests {
         let (child, parent) = (CartId::new("b"), CartId::new("a"));
         let amount = Money::new(4000, Currency::USD);
         let outcome =
-            payment_required(failed, &child, &parent, &id(P1), 2, Some(amount), CartStatus::Open).unwrap();
-        let UpgradeOutcome::PaymentRequired { cart, amount: due } = outcome else { panic!("{outcome:?}") };
+            payment_required(failed, &child, &parent, &id(P1), 2, Some(amount), CartStatus::Open, None)
+                .unwrap();
+        let UpgradeOutcome::PaymentRequired { cart, amount: due, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
         assert_eq!((cart.id.clone(), cart.upgrade_parent.clone(), due), (child, Some(parent), amount));
         let line = &cart.lines[0];
         assert_eq!(
@@ -1202,6 +1265,7 @@ mod tests {
             1,
             Some(Money::new(2000, Currency::USD)),
             CartStatus::Open,
+            None,
         )
         .unwrap();
         assert_eq!(outcome.cart().upgrade_parent, Some(CartId::new("a")));

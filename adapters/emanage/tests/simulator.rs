@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use loyalty_core::checkout::ActionKind;
 use loyalty_core::{
     CartCheckout, CartId, CartStatus, Currency, ErrorKind, LineId, Money, NewCart, OfferKind, ProductId,
     Provider, UpgradeOutcome, UpgradeRequest, UpgradeStatus, WriteEffect,
@@ -13,8 +14,8 @@ use loyalty_core::{
 use loyalty_emanage::{CapturePolicy, EmanageAdapter};
 use loyalty_http::Secret;
 use loyalty_sim::emanage::{
-    demo, CapturePolicy as SimPolicy, DiscountCount, DiscountMode, EmanageSettings, SessionStatus,
-    UpgradeStatus as SimStatus,
+    demo, CapturePolicy as SimPolicy, DiscountCount, DiscountMode, EmanageSettings, OfflineUpgradeCreation,
+    SessionStatus, UpgradeStatus as SimStatus,
 };
 use rust_decimal::Decimal;
 
@@ -389,7 +390,7 @@ async fn upgrade_of_a_cart_paid_by_paypal_asks_for_twenty_in_a_new_cart_with_its
     let cart = env.paid_offline(&[(P0, 1)]).await;
     let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
     let outcome = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap();
-    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    let UpgradeOutcome::PaymentRequired { cart: child, amount, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!(amount, usd("20.00"));
     assert_eq!(child.upgrade_parent, Some(cart.id.clone()));
     assert_eq!(
@@ -410,13 +411,53 @@ async fn a_server_created_upgrade_session_is_answered_as_payment_required() {
     let env = start().await;
     let cart = env.paid_offline(&[(P0, 1)]).await;
     let outcome = env.upgrade(&cart.id, P0, P1, 1).await.unwrap();
-    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    let UpgradeOutcome::PaymentRequired { cart: child, amount, action } = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!((child.status, amount), (CartStatus::AwaitingPayment, usd("20.00")));
     let answer = env.carts().checkout(&ctx(), &child.id, &paypal()).await.unwrap();
-    assert!(
-        matches!(answer, CartCheckout::ActionRequired { ref action, .. } if action.url.is_some()),
-        "{answer:?}"
+    let CartCheckout::ActionRequired { action: again, .. } = answer else { panic!("{answer:?}") };
+    assert_eq!(action, Some(again), "the answer carries the page a checkout of the new cart shows");
+}
+
+#[tokio::test]
+async fn a_server_created_upgrade_session_answers_its_payment_page_on_the_contract_s_cart_get() {
+    // §7.2 rule 7, §9.4 step 2b, checklist 18: the session the vendor opens for the difference
+    // comes with its own payment step, the `add` reply's `callBackUrl`. The contract's cart GET
+    // shows neither that URL nor the session's status, and the vendor refuses a checkout of a
+    // session waiting for its payment: the answer is the one place the page reaches the shop.
+    let mut settings = bare(EmanageSettings::default());
+    settings.offline_upgrade_creation = OfflineUpgradeCreation::ServerCreated;
+    let env = start_with(settings).await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let outcome = env.upgrade_sold_as(&cart.id, P0, P0, P1, 1).await.expect("upgrade answers");
+    let UpgradeOutcome::PaymentRequired { cart: child, amount, action } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(env.probe.upgrade_sessions(cart.id.as_str()), [child.id.as_str().to_string()]);
+    assert_eq!((child.status, amount), (CartStatus::AwaitingPayment, usd("20.00")));
+    let action = action.expect("the upgrade session's payment page");
+    let tracking = env.probe.tracking_number(child.id.as_str()).expect("the session waits for its payment");
+    assert_eq!(action.kind, ActionKind::Redirect);
+    assert!(action.url.as_deref().is_some_and(|u| u.ends_with(&format!("/{tracking}"))), "{action:?}");
+    // Paid on that page, the difference is captured on the new session.
+    assert!(env.probe.confirm_payment(child.id.as_str()));
+    assert_eq!(
+        (env.session(&child.id).status, env.session(&child.id).captured()),
+        (SessionStatus::Paid, dec("20"))
     );
+}
+
+#[tokio::test]
+async fn a_client_created_upgrade_cart_is_open_and_answers_no_payment_page() {
+    // §9.4 step 2a: the adapter's own `new` opens the session; its payment starts with its
+    // checkout, like any cart.
+    let env = start().await;
+    let cart = env.paid_offline(&[(P0, 1)]).await;
+    let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
+    let outcome = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap();
+    let UpgradeOutcome::PaymentRequired { cart: child, action, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((child.status, action), (CartStatus::Open, None));
 }
 
 #[tokio::test]
@@ -760,7 +801,7 @@ async fn an_offline_upgrade_without_cart_extras_answers_the_new_cart_naming_the_
     let cart = env.paid_offline(&[(P0, 1)]).await;
     let req = UpgradeRequest::new(P0, P1, Decimal::ONE).paid_offline(true);
     let outcome = env.carts().upgrade(&ctx(), &cart.id, &req).await.unwrap();
-    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else { panic!("{outcome:?}") };
+    let UpgradeOutcome::PaymentRequired { cart: child, amount, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!((amount, child.upgrade_parent.clone()), (usd("20.00"), Some(cart.id.clone())));
     assert_eq!(env.session(&child.id).upgrade_parent_session_id.as_deref(), Some(cart.id.as_str()));
     assert_eq!(

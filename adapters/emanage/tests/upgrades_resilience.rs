@@ -39,7 +39,7 @@ fn other_process(env: &Env) -> EmanageAdapter {
 
 fn payment_required(outcome: UpgradeOutcome) -> (CartId, loyalty_core::Money) {
     match outcome {
-        UpgradeOutcome::PaymentRequired { cart, amount } => (cart.id, amount),
+        UpgradeOutcome::PaymentRequired { cart, amount, .. } => (cart.id, amount),
         other => panic!("expected a cart to pay, got {other:?}"),
     }
 }

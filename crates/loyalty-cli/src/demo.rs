@@ -267,7 +267,7 @@ impl Walk<'_> {
                 format!("{amount} to be charged on the card used once the vendor settles it")
             }
             UpgradeOutcome::Discarded { .. } => "the charge failed: the original product ships".to_string(),
-            UpgradeOutcome::PaymentRequired { cart, amount } => {
+            UpgradeOutcome::PaymentRequired { cart, amount, .. } => {
                 format!("{amount} to pay in a new cart {}", cart.id)
             }
             _ => "accepted".to_string(),

@@ -289,13 +289,21 @@ pub enum UpgradeOutcome {
         cart: Cart,
     },
     /// The cart was paid offline: the difference is to be paid in `cart`, a new cart naming
-    /// the paid one as its `upgrade_parent`. Check it out like any cart; if it is never paid,
-    /// the upgrade is discarded and the original product ships.
+    /// the paid one as its `upgrade_parent`. Without an `action`, check it out like any cart;
+    /// with one, the provider has already started its payment: show the action to the
+    /// customer. If it is never paid, the upgrade is discarded and the original product ships.
     PaymentRequired {
         /// The new cart holding only the difference.
         cart: Cart,
         /// What the new cart asks for.
         amount: Money,
+        /// The payment the provider already started for the new cart (eManage's own upgrade
+        /// session comes with its payment page), when it did: the cart waits for it
+        /// ([`CartStatus::AwaitingPayment`]), and a checkout of the cart may not reach that page
+        /// again, so this is the one place the shop learns it. `None`: the cart is open; check
+        /// it out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<crate::checkout::PaymentAction>,
     },
 }
 

@@ -623,7 +623,8 @@ impl Carts for MemoryProvider {
             );
             reprice(&mut st, &parent, now, OP)?;
             debug_assert_eq!(child.total.currency, currency);
-            return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount });
+            // The new cart is open: its payment starts with its checkout.
+            return Ok(UpgradeOutcome::PaymentRequired { cart: child, amount, action: None });
         }
         let fails = std::mem::take(&mut st.fail_upgrade_charge);
         st.upgrade_charge_attempts += if fails { UPGRADE_CHARGE_ATTEMPTS } else { 1 };

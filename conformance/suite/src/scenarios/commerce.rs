@@ -374,7 +374,7 @@ async fn offline_upgrade_cart(
     let line = line_of(&cart, &s.chain[0])?.line_id.clone();
     let req = UpgradeRequest::new(line, s.chain[1].clone(), units(1)).paid_offline(true);
     let outcome = step("carts.upgrade", carts(p)?.upgrade(&ctx(env), &cart.id, &req).await)?;
-    let UpgradeOutcome::PaymentRequired { cart: child, amount } = outcome else {
+    let UpgradeOutcome::PaymentRequired { cart: child, amount, .. } = outcome else {
         return Err(fail(format!("an upgrade of a cart paid offline answered {outcome:?}")));
     };
     check!(
