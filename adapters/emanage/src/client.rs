@@ -209,20 +209,22 @@ impl EmanageClient {
     /// never re-sent after an unknown outcome; the caller reads the cart back (§10, checklist
     /// 25). The card and the client id are the call's secrets, so an error reply quoting them
     /// is redacted by the transport; a decline (a 200) is redacted by the caller with
-    /// [`EmanageClient::checkout_secrets`].
+    /// [`EmanageClient::checkout_secrets`], and so is a 200 that does not read: a decoder's
+    /// message may quote the value it refused (`success: expected true or false, got
+    /// "4111…"`), and a vendor echoing the request could put the card there.
     pub(crate) async fn checkout(
         &self,
         ctx: &Context,
         op: &str,
         request: &wire::CheckoutRequest,
     ) -> Result<wire::CheckoutResponse, Error> {
-        let call = self
-            .checkout_secrets(request)
-            .into_iter()
-            .fold(Call::post(op, self.cart_path("/checkout")), |call, s| call.secret(&Secret::new(s)))
+        let secrets = self.checkout_secrets(request);
+        let call = secrets
+            .iter()
+            .fold(Call::post(op, self.cart_path("/checkout")), |call, s| call.secret(&Secret::new(*s)))
             .json(request.to_json())
             .retry(Retry::Unsent);
         let r = self.send(ctx, call).await?;
-        Self::decoded(op, wire::decode_checkout(&r.body))
+        Self::decoded(op, wire::decode_checkout(&r.body)).map_err(|e| loyalty_http::redact_error(e, &secrets))
     }
 }

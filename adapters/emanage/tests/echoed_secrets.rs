@@ -101,3 +101,26 @@ async fn a_checkout_refusal_quoting_the_card_never_carries_it_into_the_error() {
     let err = checkout_against(|l, h, b| echoing_checkout(l, h, b, 400)).await.unwrap_err();
     assert_clean("refusal", &format!("{err} {err:?}"));
 }
+
+/// A 200 whose fields quote the request where a value belongs (`success` and `orderNumber`
+/// carrying the card number and the client id): the decoder's message, which quotes the value
+/// it refused, reaches the caller redacted.
+#[tokio::test]
+async fn an_unreadable_checkout_reply_quoting_the_card_never_carries_it_into_the_error() {
+    fn quoting(line: &str, headers: &str, body: &str) -> loyalty_sim::stub::Reply {
+        if line.starts_with("GET") {
+            return echoing_checkout(line, headers, body, 200);
+        }
+        let reply = serde_json::json!({ "success": demo::PAN_DECLINE, "orderNumber": { "cid": demo::CID } });
+        (200, "application/json", reply.to_string())
+    }
+    let err = checkout_against(quoting).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("success") && shown.contains("[redacted]"),
+        "the refused value is not named: {shown}"
+    );
+    for (what, secret) in [("card number", demo::PAN_DECLINE), ("client id", demo::CID)] {
+        assert!(!shown.contains(secret), "the {what} in {shown}");
+    }
+}
