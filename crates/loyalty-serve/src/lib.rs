@@ -33,6 +33,7 @@ pub mod problem;
 mod responses;
 mod routes;
 mod settings;
+pub mod text;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub use settings::{
     ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEFAULT_SHUTDOWN_GRACE,
     MIN_KEY_LEN,
 };
+pub use text::safe_text;
 
 /// What every handler shares.
 pub(crate) struct AppState {

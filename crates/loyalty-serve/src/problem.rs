@@ -6,10 +6,16 @@ use loyalty_core::form::FieldError;
 use loyalty_core::{Error, ErrorKind, WriteEffect};
 use serde::{Deserialize, Serialize};
 
+use crate::text::safe_text;
+
 /// The media type of a problem.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem: what went wrong, in the shape of RFC 9457 plus the bridge's own members.
+///
+/// Its texts (`detail`, `field`, `reason`, `errors`) echo values from the request, so control
+/// and other non-printing characters in them are escaped (`\u{1b}`), a value longer than 80
+/// characters is cut with `…`, and each text is at most 1,000 characters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:loyalty-bridge:problem:<kind>`.
@@ -86,7 +92,7 @@ impl Problem {
             type_uri: format!("urn:loyalty-bridge:problem:{kind}"),
             title: title_of(kind),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail: safe_text(&detail.into()),
             kind: kind.to_string(),
             temporary: false,
             effect: effect_label(WriteEffect::NotSent).to_string(),
@@ -101,9 +107,9 @@ impl Problem {
 
     /// A request the service could not read: `invalid`, naming the field.
     pub fn invalid(status: StatusCode, operation: &str, field: &str, reason: impl Into<String>) -> Problem {
-        let reason = reason.into();
+        let (field, reason) = (safe_text(field), safe_text(&reason.into()));
         let mut p = Problem::service(status, "invalid", operation, format!("{field}: {reason}"));
-        p.field = Some(field.to_string());
+        p.field = Some(field);
         p.reason = Some(reason);
         p
     }
@@ -111,6 +117,19 @@ impl Problem {
     /// The status as a code.
     pub fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Adds a refused form's field errors, their texts made safe as the problem's own.
+    pub(crate) fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = errors
+            .into_iter()
+            .map(|mut e| {
+                e.field = safe_text(&e.field);
+                e.reason = safe_text(&e.reason);
+                e
+            })
+            .collect();
+        self
     }
 }
 
@@ -120,14 +139,14 @@ impl From<&Error> for Problem {
         let status = status_of(kind);
         let label = kind.label();
         let (field, reason) = match kind {
-            ErrorKind::Invalid { field, reason } => (Some(field.clone()), Some(reason.clone())),
+            ErrorKind::Invalid { field, reason } => (Some(safe_text(field)), Some(safe_text(reason))),
             _ => (None, None),
         };
         Problem {
             type_uri: format!("urn:loyalty-bridge:problem:{label}"),
             title: title_of(label),
             status: status.as_u16(),
-            detail: e.to_string(),
+            detail: safe_text(&e.to_string()),
             kind: label.to_string(),
             temporary: e.is_temporary(),
             effect: effect_label(e.effect()).to_string(),

@@ -376,13 +376,13 @@ pub(crate) async fn register_form(
                 Err(errors) => {
                     let first =
                         errors.first().map(|e| format!("{}: {}", e.field, e.reason)).unwrap_or_default();
-                    let mut p = Problem::invalid(
+                    let p = Problem::invalid(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         OP,
                         errors.first().map_or("form", |e| e.field.as_str()),
                         format!("{} field(s) refused; first: {first}", errors.len()),
-                    );
-                    p.errors = errors;
+                    )
+                    .with_errors(errors);
                     Reply::problem(&p)
                 }
             }

@@ -939,3 +939,43 @@ async fn stopping_gives_up_on_a_write_still_running_after_the_grace() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_bad_value_in_a_problem_is_cut_and_its_control_characters_escaped() {
+    let s = start().await;
+    // A 200 KB quantity: the answer quotes the start of it, cut with `…`, in `detail` and in
+    // `reason`, not the whole value twice.
+    let mut b = basket();
+    b["lines"][0]["quantity"] = json!("9".repeat(200_000));
+    let r = s.post("/v1/price", None, json!({"member": null, "basket": b, "confirmed": []})).await;
+    let (status, p) = problem(r).await;
+    assert_eq!(status, 400);
+    assert_eq!(p["field"], "basket.lines[0].quantity");
+    for text in [&p["detail"], &p["reason"]] {
+        let text = text.as_str().unwrap();
+        assert!(text.len() < 400 && text.contains(&format!("{}…", "9".repeat(80))), "{text}");
+    }
+    // A terminal escape, a C1 control and a line separator in a value are shown escaped.
+    let mut b = basket();
+    b["lines"][0]["quantity"] = json!("1\u{1b}[2J\u{9b}\u{2028}");
+    let r = s.post("/v1/price", None, json!({"member": null, "basket": b, "confirmed": []})).await;
+    let (status, p) = problem(r).await;
+    assert_eq!(status, 400);
+    for text in [&p["detail"], &p["reason"]] {
+        let text = text.as_str().unwrap();
+        assert!(!text.chars().any(|c| c.is_control() || c == '\u{2028}'), "{text:?}");
+        assert!(text.contains(r"1\u{1b}[2J\u{9b}\u{2028}"), "{text}");
+    }
+    // An unknown field's name, likewise, in `field` too.
+    let mut b = basket();
+    b["lines"][0][format!("x\u{7}{}", "y".repeat(200_000))] = json!(1);
+    let r = s.post("/v1/price", None, json!({"member": null, "basket": b, "confirmed": []})).await;
+    let (status, p) = problem(r).await;
+    assert_eq!(status, 400);
+    let field = p["field"].as_str().unwrap();
+    assert!(
+        field.starts_with(r"basket.lines[0].x\u{7}yyy") && field.ends_with('…') && field.len() < 200,
+        "{field}"
+    );
+    assert!(p["detail"].as_str().unwrap().len() < 400);
+}
