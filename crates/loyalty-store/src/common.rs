@@ -44,6 +44,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // The provider each order was started at (the record's `provider`), so a claim leaves
     // another provider's records alone; NULL for rows written before records named one.
     "ALTER TABLE checkouts ADD COLUMN provider TEXT;",
+    // Named leases several instances share (`loyalty_core::locks::SharedLocks`): one row per
+    // lease taken and not released; `held_until` in Unix milliseconds.
+    "CREATE TABLE shared_locks (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        held_until BIGINT NOT NULL
+    );",
 ];
 
 /// An id use as its `reserved_ids` columns: (`id_use`, `original_id`).

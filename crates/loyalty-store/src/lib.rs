@@ -10,6 +10,10 @@
 //! Both keep the same tables: one row per order (its state, version, due time, claim and the
 //! whole record as JSON) and one per return ledger. [`open`] picks the store from a URL.
 //!
+//! Both are also [`SharedLocks`]: named leases in the same database (the `shared_locks`
+//! table), which [`open_shared`] hands out beside the store, so every instance on one store
+//! takes turns on a vendor resource that exists once per account (IdoSell's basket).
+//!
 //! ```no_run
 //! # async fn run() -> loyalty_core::Result<()> {
 //! use std::sync::Arc;
@@ -29,6 +33,8 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod common;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod locks;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -37,6 +43,7 @@ mod sqlite;
 use std::sync::Arc;
 
 pub use loyalty_core::checkout::{CheckoutStore, MemoryCheckoutStore};
+pub use loyalty_core::locks::{InProcessLocks, SharedLocks};
 use loyalty_core::{Error, Result};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresCheckoutStore;
@@ -69,13 +76,42 @@ fn sqlite_path(url: &str) -> Result<&str> {
 /// `Invalid { field: "store" }` for another scheme or one whose feature is not compiled in;
 /// `Unavailable` when the database cannot be opened or migrated.
 pub async fn open(url: &str) -> Result<Arc<dyn CheckoutStore>> {
+    Ok(open_shared(url).await?.checkout)
+}
+
+/// A checkout store and the [`SharedLocks`] kept beside it: what several shop instances on the
+/// same store share (an adapter's lease on a vendor resource that exists once per account).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SharedStore {
+    /// The checkout store.
+    pub checkout: Arc<dyn CheckoutStore>,
+    /// Leases in the same database (the `shared_locks` table); for `memory:`, the process's
+    /// own ([`InProcessLocks::process`]).
+    pub locks: Arc<dyn SharedLocks>,
+}
+
+/// Opens the store a URL names, as [`open`], with its shared leases.
+///
+/// # Errors
+/// As [`open`].
+pub async fn open_shared(url: &str) -> Result<SharedStore> {
     let scheme = url.split(':').next().unwrap_or_default();
     match scheme {
-        "memory" => Ok(Arc::new(MemoryCheckoutStore::new())),
+        "memory" => Ok(SharedStore {
+            checkout: Arc::new(MemoryCheckoutStore::new()),
+            locks: InProcessLocks::process(),
+        }),
         #[cfg(feature = "sqlite")]
-        "sqlite" => Ok(Arc::new(SqliteCheckoutStore::open(sqlite_path(url)?).await?)),
+        "sqlite" => {
+            let store = Arc::new(SqliteCheckoutStore::open(sqlite_path(url)?).await?);
+            Ok(SharedStore { checkout: store.clone(), locks: store })
+        }
         #[cfg(feature = "postgres")]
-        "postgres" | "postgresql" => Ok(Arc::new(PostgresCheckoutStore::connect(url).await?)),
+        "postgres" | "postgresql" => {
+            let store = Arc::new(PostgresCheckoutStore::connect(url).await?);
+            Ok(SharedStore { checkout: store.clone(), locks: store })
+        }
         other => Err(Error::invalid(
             "checkout-store",
             "store.open",

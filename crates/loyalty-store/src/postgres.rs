@@ -24,7 +24,7 @@ const MIGRATION_LOCK: i64 = 0x006c_6f79_616c_7479;
 /// instance. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
 pub struct PostgresCheckoutStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PostgresCheckoutStore {

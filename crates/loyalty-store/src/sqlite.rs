@@ -24,7 +24,7 @@ use crate::common::{
 /// Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]
 pub struct SqliteCheckoutStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 fn placeholders(n: usize) -> String {
