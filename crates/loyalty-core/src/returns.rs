@@ -117,14 +117,76 @@ impl ReturnLedger {
 
 /// The fingerprint of what `request` returns: its quantities summed per line, so the same
 /// goods listed in another order or split over two entries are the same request.
-pub(crate) fn request_fingerprint(request: &ReturnRequest) -> String {
+///
+/// # Errors
+/// `Invalid` naming the quantity whose sum does not fit a decimal (no line holds that much).
+pub(crate) fn request_fingerprint(request: &ReturnRequest) -> Result<String> {
     let mut lines: BTreeMap<&LineId, Decimal> = BTreeMap::new();
-    for l in &request.lines {
-        *lines.entry(&l.line_id).or_default() += l.quantity;
+    for (i, l) in request.lines.iter().enumerate() {
+        let sum = lines.entry(&l.line_id).or_default();
+        *sum = sum.checked_add(l.quantity).ok_or_else(|| too_much(i, l.quantity))?;
     }
     let lines: Vec<(&LineId, String)> =
         lines.into_iter().map(|(id, q)| (id, q.normalize().to_string())).collect();
+    Ok(crate::checkout::fingerprint(&lines))
+}
+
+/// `Invalid` for the quantity of `lines[i]`, too large for any line.
+fn too_much(i: usize, quantity: Decimal) -> Error {
+    Error::invalid(
+        FLOW,
+        "transactions.return",
+        format!("lines[{i}].quantity"),
+        format!("{quantity} is more than any line holds"),
+    )
+}
+
+/// The fingerprint of the goods a return without a receipt lists (each line as given, its
+/// decimals by value: `2.0` is `2`), so a retry of the same return is told from a return id
+/// used again for other goods. The time and the reason do not count: a retry may be
+/// written anew.
+pub(crate) fn unreceipted_fingerprint(request: &ReturnRequest) -> String {
+    let lines: Vec<TransactionLine> = request
+        .lines_without_receipt
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            l.quantity = l.quantity.normalize();
+            l.tax_rate = l.tax_rate.map(|r| r.normalize());
+            l
+        })
+        .collect();
     crate::checkout::fingerprint(&lines)
+}
+
+/// A return without a receipt as the checkout store keeps it under its return id: the goods it
+/// was asked for, and its outcome once done. A retry of the same goods is answered from here
+/// (nothing is sent twice); the same id asked for other goods is a `Conflict`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReturnWithoutReceipt {
+    /// The return id.
+    pub return_id: TransactionId,
+    /// The fingerprint of the goods the id was used for; `None` when the last attempt was
+    /// refused before anything reached the provider (the id is free for any goods then).
+    pub goods: Option<String>,
+    /// The outcome, once the provider has the return.
+    pub outcome: Option<ReturnOutcome>,
+    /// The end of the lease of the attempt under way (no other attempt starts before it ends,
+    /// unless it is past); `None` when no attempt is under way.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ReturnWithoutReceipt {
+    /// An attempt of return `return_id` for the goods fingerprinted `goods`, under way until
+    /// `until`.
+    pub fn under_way(
+        return_id: TransactionId,
+        goods: String,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> ReturnWithoutReceipt {
+        ReturnWithoutReceipt { return_id, goods: Some(goods), outcome: None, until: Some(until) }
+    }
 }
 
 /// `Conflict` when `request` reuses the id of a return of this ledger (processed, or the one
@@ -132,14 +194,14 @@ pub(crate) fn request_fingerprint(request: &ReturnRequest) -> String {
 /// neither returned nor refunded.
 pub(crate) fn check_same_request(ledger: &ReturnLedger, request: &ReturnRequest) -> Result<()> {
     let id = &request.return_id;
-    let asked = request_fingerprint(request);
+    let asked = request_fingerprint(request)?;
     let known = match ledger.processed.contains_key(id) {
         true => ledger.requests.get(id).cloned(),
         false => ledger
             .under_way
             .as_ref()
             .filter(|u| ledger.in_progress.as_ref() == Some(id) && &u.request.return_id == id)
-            .map(|u| request_fingerprint(&u.request)),
+            .and_then(|u| request_fingerprint(&u.request).ok()),
     };
     match known {
         Some(first) if first != asked => {
@@ -432,8 +494,11 @@ fn returned_after(
                 format!("{} is not a quantity to return: it must be more than 0", r.quantity),
             ));
         }
-        let total = after.get(&r.line_id).copied().unwrap_or_default() + r.quantity;
-        if total > line.quantity {
+        // A quantity above the line's is refused before it is added (it could overflow).
+        let total = Some(r.quantity)
+            .filter(|q| *q <= line.quantity)
+            .and_then(|q| after.get(&r.line_id).copied().unwrap_or_default().checked_add(q));
+        let Some(total) = total.filter(|t| *t <= line.quantity) else {
             return Err(Error::invalid(
                 FLOW,
                 op,
@@ -444,7 +509,7 @@ fn returned_after(
                     r.line_id
                 ),
             ));
-        }
+        };
         after.insert(r.line_id.clone(), total);
     }
     Ok(after)
@@ -620,6 +685,7 @@ pub(crate) async fn process_resumed(
     if let Some(done) = ledger.processed.get(&request.return_id) {
         return Ok(done.clone());
     }
+    let fingerprint = request_fingerprint(request)?;
     // New returned quantity per line, checked against what is left.
     let after = returned_after(ledger, request, op)?;
     // A sale the provider never got has nothing there to return: only the refund is paid, so
@@ -824,7 +890,7 @@ pub(crate) async fn process_resumed(
     ledger.returned = after;
     ledger.refunded = Money::new(ledger.refunded.minor + refunded.minor, cur);
     ledger.processed.insert(request.return_id.clone(), outcome.clone());
-    ledger.requests.insert(request.return_id.clone(), request_fingerprint(request));
+    ledger.requests.insert(request.return_id.clone(), fingerprint);
     Ok(outcome)
 }
 

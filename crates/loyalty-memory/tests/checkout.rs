@@ -1297,6 +1297,21 @@ impl CheckoutStore for StaleClaims {
     ) -> loyalty_core::Result<Option<loyalty_core::checkout::Stored<ReturnLedger>>> {
         self.inner.load_ledger(original).await
     }
+    async fn load_return_without_receipt(
+        &self,
+        return_id: &TransactionId,
+    ) -> loyalty_core::Result<
+        Option<loyalty_core::checkout::Stored<loyalty_core::returns::ReturnWithoutReceipt>>,
+    > {
+        self.inner.load_return_without_receipt(return_id).await
+    }
+    async fn save_return_without_receipt(
+        &self,
+        record: &loyalty_core::returns::ReturnWithoutReceipt,
+        expected: Option<u64>,
+    ) -> loyalty_core::Result<Option<u64>> {
+        self.inner.save_return_without_receipt(record, expected).await
+    }
     async fn save_ledger(
         &self,
         ledger: &ReturnLedger,

@@ -249,3 +249,45 @@ async fn a_refused_unreceipted_return_does_not_keep_its_id() {
     assert!(matches!(e.kind(), ErrorKind::Invalid { .. }), "{e}");
     w.checkout.prepare(&ctx(), &order("ID-U")).await.unwrap();
 }
+
+/// A return of coffee without a receipt under `id`.
+fn unreceipted_coffee(id: &str) -> ReturnRequest {
+    let mut coffee = TransactionLine::new("x", demo::PRODUCT_COFFEE, Decimal::ONE, nok(12_900), nok(12_900));
+    coffee.net = nok(12_900);
+    ReturnRequest::new(None, TransactionId::new(id), demo::start()).with_unreceipted_line(coffee)
+}
+
+/// A return id without a receipt used again: for the same goods (the quantity written at
+/// another scale) it answers as the first return and sends nothing again; for other goods (the
+/// cashier reused the id for another customer's coffee) it is a `Conflict`, not a success the
+/// vendor never records.
+#[tokio::test]
+async fn an_unreceipted_return_id_reused_for_other_goods_is_a_conflict_and_its_retry_acts_once() {
+    let w = world();
+    let first = w.checkout.process_return(&ctx(), &unreceipted("U-2"), None).await.unwrap();
+    assert_eq!(first.refunded, nok(19_900));
+    let after_first = w.seen(&["U-2"]);
+    let mut same = unreceipted("U-2");
+    same.lines_without_receipt[0].quantity = Decimal::new(10, 1);
+    assert_eq!(w.checkout.process_return(&ctx(), &same, None).await.unwrap(), first);
+    let err = w.checkout.process_return(&ctx(), &unreceipted_coffee("U-2"), None).await.unwrap_err();
+    assert_conflict(&err, &["return id U-2", "other goods"]);
+    assert_eq!(w.seen(&["U-2"]), after_first, "nothing sent again");
+    let at_vendor = w.provider.transaction(&TransactionId::new("U-2")).unwrap().0;
+    assert_eq!(at_vendor.lines[0].product_id.as_str(), demo::PRODUCT_MUG);
+}
+
+/// An unreceipted return the vendor refused (nothing recorded there) leaves its id free for
+/// other goods.
+#[tokio::test]
+async fn an_unreceipted_return_the_vendor_refused_leaves_its_id_free_for_other_goods() {
+    let w = world();
+    w.provider.fail_next(
+        "transactions.send",
+        Error::new(ErrorKind::Rejected, "memory", "transactions.send").with_message("not today"),
+    );
+    let e = w.checkout.process_return(&ctx(), &unreceipted("U-3"), None).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Rejected, "{e}");
+    let out = w.checkout.process_return(&ctx(), &unreceipted_coffee("U-3"), None).await.unwrap();
+    assert_eq!(out.refunded, nok(12_900));
+}

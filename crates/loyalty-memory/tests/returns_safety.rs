@@ -354,3 +354,25 @@ async fn a_ledger_stored_before_requests_were_fingerprinted_still_loads() {
     assert!(old.requests.is_empty());
     assert_eq!(old.original, out.transaction);
 }
+
+// --- Quantities too large for a decimal -------------------------------------------------------
+
+/// A return whose quantities would overflow a decimal when added (a line listed twice with a
+/// huge quantity, a huge quantity after a partial return) is `Invalid` naming the quantity,
+/// never a panic, and nothing is sent.
+#[tokio::test]
+async fn a_huge_return_quantity_is_invalid_not_a_panic() {
+    let w = world();
+    w.complete("o-big").await;
+    w.checkout.process_return(&ctx(), &ret("o-big", "R-big0", "1", 1), None).await.unwrap();
+    let base =
+        || ReturnRequest::new(Some(TransactionId::new("o-big")), TransactionId::new("R-big1"), demo::start());
+    let twice = base().with_line("2", Decimal::MAX).with_line("2", Decimal::MAX);
+    assert_refused(&w, &twice, "lines[1].quantity").await;
+    let after_partial = base().with_line("1", Decimal::MAX);
+    assert_refused(&w, &after_partial, "lines[0].quantity").await;
+    let split = base().with_line("2", Decimal::ONE).with_line("2", Decimal::MAX);
+    assert_refused(&w, &split, "lines[1].quantity").await;
+    // The return id stays free for a sound return.
+    w.checkout.process_return(&ctx(), &base().with_line("2", Decimal::ONE), None).await.unwrap();
+}

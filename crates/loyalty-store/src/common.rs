@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use loyalty_core::checkout::{CheckoutRecord, CheckoutState, IdUse, Stored, StoredReply};
-use loyalty_core::returns::ReturnLedger;
+use loyalty_core::returns::{ReturnLedger, ReturnWithoutReceipt};
 use loyalty_core::{Error, ErrorKind, TransactionId, WriteEffect};
 
 /// The provider name in errors.
@@ -50,6 +50,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY,
         holder TEXT NOT NULL,
         held_until BIGINT NOT NULL
+    );",
+    // Returns without a receipt, by return id: the goods each id was used for and the outcome
+    // (`loyalty_core::returns::ReturnWithoutReceipt`, JSON).
+    "CREATE TABLE returns_without_receipt (
+        return_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        record TEXT NOT NULL
     );",
 ];
 
@@ -166,6 +173,18 @@ pub(crate) fn encode_ledger(ledger: &ReturnLedger) -> Result<String, Error> {
 
 pub(crate) fn decode_ledger(text: &str) -> Result<ReturnLedger, Error> {
     serde_json::from_str(text).map_err(|e| loyalty_core::checkout::corrupt(format!("return ledger: {e}")))
+}
+
+pub(crate) fn encode_without_receipt(record: &ReturnWithoutReceipt) -> Result<String, Error> {
+    serde_json::to_string(record).map_err(|e| {
+        Error::invalid(PROVIDER, "store.save_return_without_receipt", "record", e.to_string())
+            .with_effect(WriteEffect::NotSent)
+    })
+}
+
+pub(crate) fn decode_without_receipt(text: &str) -> Result<ReturnWithoutReceipt, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| loyalty_core::checkout::corrupt(format!("return without a receipt: {e}")))
 }
 
 pub(crate) fn encode_reply(reply: &StoredReply) -> Result<String, Error> {

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use loyalty_core::checkout::{
     CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, Stored, StoredReply,
 };
-use loyalty_core::returns::ReturnLedger;
+use loyalty_core::returns::{ReturnLedger, ReturnWithoutReceipt};
 use loyalty_core::{Error, ErrorKind, Result, TransactionId, WriteEffect};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::common::{
     check_schema, claimed_records, db_error, decode_id_use, decode_ledger, decode_record, decode_reply,
-    due_millis, encode_id_use, encode_ledger, encode_record, encode_reply, in_progress_labels,
-    listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
+    decode_without_receipt, due_millis, encode_id_use, encode_ledger, encode_record, encode_reply,
+    encode_without_receipt, in_progress_labels, listed_records, millis, state_labels, MIGRATIONS, PROVIDER,
 };
 
 /// Serialises schema migrations of instances starting at once (an advisory lock held for one
@@ -224,6 +224,52 @@ impl CheckoutStore for PostgresCheckoutStore {
         };
         Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
     }
+    async fn load_return_without_receipt(
+        &self,
+        return_id: &TransactionId,
+    ) -> Result<Option<Stored<ReturnWithoutReceipt>>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, record FROM returns_without_receipt WHERE return_id = $1")
+                .bind(return_id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_error("store.load_return_without_receipt", e))?;
+        row.map(|(v, r)| Ok(Stored { value: decode_without_receipt(&r)?, version: v as u64 })).transpose()
+    }
+
+    async fn save_return_without_receipt(
+        &self,
+        record: &ReturnWithoutReceipt,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>> {
+        const OP: &str = "store.save_return_without_receipt";
+        let json = encode_without_receipt(record)?;
+        let id = record.return_id.as_str();
+        let affected = match expected {
+            None => sqlx::query(
+                "INSERT INTO returns_without_receipt (return_id, version, record) VALUES ($1, 1, $2)
+                 ON CONFLICT (return_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(&json)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+            Some(v) => sqlx::query(
+                "UPDATE returns_without_receipt SET version = version + 1, record = $1 WHERE return_id = $2 AND version = $3",
+            )
+            .bind(&json)
+            .bind(id)
+            .bind(v as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_error(OP, e))?
+            .rows_affected(),
+        };
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+    }
+
     async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>> {
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT version, reply FROM service_replies WHERE reply_key = $1")

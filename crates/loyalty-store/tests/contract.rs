@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use loyalty_core::checkout::{
     CheckoutRecord, CheckoutState, CheckoutStore, Claim, IdUse, ReplyState, Stored, StoredReply,
 };
-use loyalty_core::returns::ReturnLedger;
+use loyalty_core::returns::{ReturnLedger, ReturnWithoutReceipt};
 use loyalty_core::{Basket, Currency, Transaction, TransactionId};
 #[cfg(feature = "postgres")]
 use loyalty_store::PostgresCheckoutStore;
@@ -199,6 +199,51 @@ async fn return_ledgers_follow_the_same_versioning() {
         let back = store.load_ledger(&TransactionId::new("r-1")).await.unwrap().unwrap();
         assert_eq!((back.version, back.value), (2, ledger), "{name}");
     }
+}
+
+#[tokio::test]
+async fn returns_without_a_receipt_follow_the_same_versioning() {
+    let (stores, _dir) = harness::every_store().await;
+    for (name, store) in stores {
+        let id = TransactionId::new("u-1");
+        assert!(store.load_return_without_receipt(&id).await.unwrap().is_none(), "{name}");
+        let mut record = ReturnWithoutReceipt::under_way(id.clone(), "goods-a".into(), t0());
+        assert_eq!(store.save_return_without_receipt(&record, None).await.unwrap(), Some(1), "{name}");
+        // A second instance starting the same return at once loses.
+        assert_eq!(store.save_return_without_receipt(&record, None).await.unwrap(), None, "{name}");
+        record.until = None;
+        record.goods = None;
+        assert_eq!(store.save_return_without_receipt(&record, Some(1)).await.unwrap(), Some(2), "{name}");
+        assert_eq!(store.save_return_without_receipt(&record, Some(1)).await.unwrap(), None, "{name}");
+        let back = store.load_return_without_receipt(&id).await.unwrap().unwrap();
+        assert_eq!((back.version, back.value), (2, record), "{name}");
+    }
+}
+
+/// A SQLite file written before returns without a receipt were kept (its schema one step
+/// behind) opens: the step is applied and its records read as before.
+#[tokio::test]
+async fn a_store_from_before_returns_without_a_receipt_were_kept_opens_with_its_records() {
+    let dir = scratch();
+    let path = dir.path().join("older.db");
+    let store = SqliteCheckoutStore::open(&path).await.unwrap();
+    store.save(&record("o-old", CheckoutState::Pending, Some(t0())), None).await.unwrap().unwrap();
+    drop(store);
+    // Back to the schema of the build before: no such table, one step fewer.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display())).await.unwrap();
+    sqlx::query("DROP TABLE returns_without_receipt").execute(&raw).await.unwrap();
+    sqlx::query(
+        "DELETE FROM loyalty_store_schema WHERE version = (SELECT MAX(version) FROM loyalty_store_schema)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+    let store = SqliteCheckoutStore::open(&path).await.unwrap();
+    let back = store.load(&TransactionId::new("o-old")).await.unwrap().unwrap();
+    assert_eq!(back.value.order.as_str(), "o-old");
+    let record = ReturnWithoutReceipt::under_way(TransactionId::new("u-1"), "goods".into(), t0());
+    assert_eq!(store.save_return_without_receipt(&record, None).await.unwrap(), Some(1));
 }
 
 #[tokio::test]

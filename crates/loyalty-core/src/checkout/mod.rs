@@ -69,7 +69,7 @@ use crate::member::{Member, MemberLookup, RegisterMember};
 use crate::money::Money;
 use crate::offer::Offer;
 use crate::provider::{Context, Provider};
-use crate::returns::{self, ReturnLedger, ReturnOutcome, ReturnUnderWay};
+use crate::returns::{self, ReturnLedger, ReturnOutcome, ReturnUnderWay, ReturnWithoutReceipt};
 use crate::transaction::{Hold, ReturnRequest, ReturnStyle, Transaction, TransactionReceipt};
 
 const FLOW: &str = "checkout";
@@ -779,8 +779,10 @@ impl<'a> Checkout<'a> {
     ///
     /// # Errors
     /// `NotFound` for an original this store did not commit; `Unavailable` (temporary) while
-    /// another return of the same order is under way; `Conflict` for a sale still in the
-    /// outbox (temporary: resend it first), a used return id asked for other goods, or a return id already used for a return of another
+    /// another return of the same order (or this return without a receipt) is under way;
+    /// `Conflict` for a sale still in the outbox (temporary: resend it first), a used return id
+    /// asked for other goods (with a receipt or without: a retry of the same goods gets the
+    /// first outcome, and nothing is sent twice), or a return id already used for a return of another
     /// order (or with a receipt for one without, or the other way round: ids are one
     /// namespace per store, a return id serves one return of one order); `Invalid` (field
     /// `return_id`) for the id of an order, and for a line not in the original, a quantity
@@ -809,10 +811,72 @@ impl<'a> Checkout<'a> {
         let Some(original) = &request.original else {
             returns::check_request(&self.provider, None, request, style)?;
             self.reserve_return_id(request).await?;
-            return returns::process(&self.provider, ctx, None, request, style).await;
+            let _guard = self.lock_order(id).await;
+            return self.return_without_receipt(ctx, request, style).await;
         };
         let _guard = self.lock_order(original).await;
         self.return_locked(ctx, original, request, style).await
+    }
+
+    /// A return without a receipt, kept under its return id: a retry of the same goods gets the
+    /// first outcome (nothing is sent twice), the id asked for other goods is a `Conflict`,
+    /// and an attempt under way on another instance is waited for (`Unavailable`, temporary).
+    /// An attempt whose outcome at the provider is unknown is sent again by its retry (under
+    /// the same id, which the provider takes as the same transaction where it recognises
+    /// repeats); one refused before acting leaves the id free.
+    async fn return_without_receipt(
+        &self,
+        ctx: &Context,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+    ) -> Result<ReturnOutcome> {
+        const OP: &str = "checkout.return";
+        let id = &request.return_id;
+        let goods = returns::unreceipted_fingerprint(request);
+        let stored = self.store.load_return_without_receipt(id).await?;
+        let version = stored.as_ref().map(|s| s.version);
+        if let Some(known) = stored.map(|s| s.value) {
+            if known.goods.as_ref().is_some_and(|g| g != &goods) {
+                return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
+                    "return id {id} was used for a return of other goods without a receipt; other goods \
+                     need a return id of their own"
+                )));
+            }
+            if let Some(done) = known.outcome {
+                return Ok(done);
+            }
+            if known.goods.is_some() && self.lease_holds(known.until) {
+                return Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
+                    .with_temporary(true)
+                    .with_message(format!("return {id} is under way; try again shortly")));
+            }
+        }
+        let mut record = ReturnWithoutReceipt::under_way(id.clone(), goods, self.after(self.options.lease));
+        let Some(version) = self.store.save_return_without_receipt(&record, version).await? else {
+            return Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
+                .with_temporary(true)
+                .with_effect(WriteEffect::NotSent)
+                .with_message(format!("return {id} is under way; try again shortly")));
+        };
+        let outcome = returns::process(&self.provider, ctx, None, request, style).await;
+        match &outcome {
+            Ok(done) => {
+                record.outcome = Some(done.clone());
+                record.until = None;
+            }
+            // It may have reached the provider: the goods stay bound to the id, and the retry
+            // sends it again at once.
+            Err(e) if e.effect() == WriteEffect::Unknown => record.until = Some(self.now()),
+            // Refused before acting: the id is free again.
+            Err(_) => {
+                record.goods = None;
+                record.until = None;
+            }
+        }
+        // Best effort: the provider's answer is this call's answer. A record left under way
+        // (the write failed) is sent again by a retry once its lease ends, under the same id.
+        let _ = self.store.save_return_without_receipt(&record, Some(version)).await;
+        outcome
     }
 
     /// Reserves a return's id for this return before anything reaches the provider or the

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::record::{CheckoutRecord, CheckoutState, Stored, StoredReply};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::TransactionId;
-use crate::returns::ReturnLedger;
+use crate::returns::{ReturnLedger, ReturnWithoutReceipt};
 
 /// Where a lease or claim of `length` taken at `now` can no longer end: two lengths ahead. One
 /// ending later was written before the clock was set back (instances' clocks a few seconds
@@ -147,8 +147,8 @@ pub enum IdUse {
 }
 
 /// Durable checkout state: one record per order, the outbox (records in
-/// [`CheckoutState::Pending`]), one return ledger per committed order, and the use each order
-/// and return id is reserved for.
+/// [`CheckoutState::Pending`]), one return ledger per committed order, one record per return
+/// without a receipt, and the use each order and return id is reserved for.
 ///
 /// # Behaviour every implementation keeps
 /// - **Optimistic concurrency.** `save` writes only when the stored version is still
@@ -162,7 +162,8 @@ pub enum IdUse {
 ///   by exactly one instance at a time. Saving a record ends its claim. A claim ending after
 ///   [`Claim::implausible_after`] was made before the clock was set back and counts as lapsed
 ///   ([`Claim::may_take`]); a record written after it is due now ([`Claim::is_due`]).
-/// - Ledgers follow the same versioning as records.
+/// - Ledgers, and the records of returns without a receipt, follow the same versioning as
+///   records.
 /// - **Id reservations.** `reserve_id` is insert-only: it reserves an id for a use when
 ///   nobody has it and otherwise changes nothing, and answers the use the id is reserved for
 ///   (the one asked, or the first). Two instances reserving one id at once get the same
@@ -193,6 +194,20 @@ pub trait CheckoutStore: Send + Sync + std::fmt::Debug {
     /// Writes a ledger under the same rule as [`CheckoutStore::save`].
     async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>>;
 
+    /// The record of the return without a receipt under `return_id`, if one was started.
+    async fn load_return_without_receipt(
+        &self,
+        return_id: &TransactionId,
+    ) -> Result<Option<Stored<ReturnWithoutReceipt>>>;
+
+    /// Writes the record of a return without a receipt under the same rule as
+    /// [`CheckoutStore::save`], keyed by its return id.
+    async fn save_return_without_receipt(
+        &self,
+        record: &ReturnWithoutReceipt,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>>;
+
     /// The stored reply under `key` (an idempotent service request), if any.
     async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>>;
 
@@ -210,6 +225,7 @@ pub trait CheckoutStore: Send + Sync + std::fmt::Debug {
 struct Tables {
     records: HashMap<TransactionId, (CheckoutRecord, u64, Option<DateTime<Utc>>)>,
     ledgers: HashMap<TransactionId, (ReturnLedger, u64)>,
+    without_receipt: HashMap<TransactionId, (ReturnWithoutReceipt, u64)>,
     replies: HashMap<String, (StoredReply, u64)>,
     reserved: HashMap<TransactionId, IdUse>,
 }
@@ -307,6 +323,32 @@ impl CheckoutStore for MemoryCheckoutStore {
         }
         let version = expected.map_or(1, |v| v + 1);
         t.ledgers.insert(key, (ledger.clone(), version));
+        Ok(Some(version))
+    }
+
+    async fn load_return_without_receipt(
+        &self,
+        return_id: &TransactionId,
+    ) -> Result<Option<Stored<ReturnWithoutReceipt>>> {
+        Ok(self
+            .tables()
+            .without_receipt
+            .get(return_id)
+            .map(|(r, v)| Stored { value: r.clone(), version: *v }))
+    }
+
+    async fn save_return_without_receipt(
+        &self,
+        record: &ReturnWithoutReceipt,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>> {
+        let mut t = self.tables();
+        let current = t.without_receipt.get(&record.return_id).map(|(_, v)| *v);
+        if current != expected {
+            return Ok(None);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        t.without_receipt.insert(record.return_id.clone(), (record.clone(), version));
         Ok(Some(version))
     }
 
