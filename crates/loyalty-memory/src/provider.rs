@@ -359,16 +359,19 @@ fn uses_left(
     })
 }
 
+/// The offer as `member` sees it; `tx`: the transaction asking (the context's idempotency key),
+/// whose own holds are not another order's.
 fn member_view(
     st: &State,
     def: &OfferDef,
     member: Option<&MemberId>,
+    tx: Option<&TransactionId>,
     basket: Option<&Basket>,
     now: DateTime<Utc>,
 ) -> Offer {
     let mut offer = def.offer.clone();
     if let Some(member) = member {
-        offer.uses_left = uses_left(st, def, member, None, now);
+        offer.uses_left = uses_left(st, def, member, tx, now);
         if let OfferKind::StampCard(card) = &mut offer.kind {
             card.collected = st.stamps.get(&(member.clone(), def.offer.id.clone())).copied().unwrap_or(0);
         }
@@ -570,7 +573,7 @@ impl Members for MemoryProvider {
 impl Offers for MemoryProvider {
     async fn list(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         member: Option<&MemberId>,
         basket: Option<&Basket>,
     ) -> Result<Vec<Offer>> {
@@ -582,11 +585,13 @@ impl Offers for MemoryProvider {
             check_member(&st, member, OP)?;
         }
         let spent = |id: &OfferId| member.is_some_and(|m| st.spent_cards.contains(&(m.clone(), id.clone())));
+        // The order asking: its own holds are its uses, not another order's.
+        let tx = ctx.idempotency_key.as_deref().map(TransactionId::new);
         let mut offers: Vec<Offer> = st
             .offers
             .iter()
             .filter(|d| d.offer.is_valid_at(now) && !spent(&d.offer.id) && (member.is_some() || d.guests))
-            .map(|d| member_view(&st, d, member, basket, now))
+            .map(|d| member_view(&st, d, member, tx.as_ref(), basket, now))
             .collect();
         if let Some(basket) = basket {
             // Evaluated against a basket: keep offers that can apply to it.
@@ -595,7 +600,7 @@ impl Offers for MemoryProvider {
         Ok(offers)
     }
 
-    async fn validate(&self, _ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
+    async fn validate(&self, ctx: &Context, member: &MemberId, offer: &Offer) -> Result<Validation> {
         const OP: &str = "offers.validate";
         self.injected(OP).await?;
         let now = self.now();
@@ -614,8 +619,9 @@ impl Offers for MemoryProvider {
                 format!("not valid before {}", from.format("%Y-%m-%d")),
             ));
         }
-        if uses_left(&st, &def, member, None, now) == Some(0) {
-            let reason = if open_holds_by_others(&st, member, &offer.id, None, now) > 0 {
+        let tx = ctx.idempotency_key.as_deref().map(TransactionId::new);
+        if uses_left(&st, &def, member, tx.as_ref(), now) == Some(0) {
+            let reason = if open_holds_by_others(&st, member, &offer.id, tx.as_ref(), now) > 0 {
                 HELD_ELSEWHERE
             } else {
                 NO_USES_LEFT
@@ -741,14 +747,29 @@ impl Redemptions for MemoryProvider {
             }
             None => {
                 // A use consumed by a sent transaction: the id names transaction and offer.
-                let consumed = st.transactions.values().any(|t| {
-                    t.tx.member.as_ref() == Some(&redemption.member) && t.uses.contains(&redemption.offer_id)
-                });
-                if !consumed {
-                    return Err(Error::not_found(PROVIDER, OP, format!("no redemption {}", redemption.id)));
-                }
-                if !st.reinstated_uses.insert(redemption.id.clone()) {
+                if st.reinstated_uses.contains(&redemption.id) {
                     return Ok(());
+                }
+                let holds_use = |t: &TxRec| {
+                    t.tx.member.as_ref() == Some(&redemption.member) && t.uses.contains(&redemption.offer_id)
+                };
+                // The transaction the id names first (`order:offer`), else any that holds one.
+                let tx = st
+                    .transactions
+                    .iter()
+                    .find(|(id, t)| holds_use(t) && format!("{id}:{}", redemption.offer_id) == redemption.id)
+                    .or_else(|| st.transactions.iter().find(|(_, t)| holds_use(t)))
+                    .map(|(id, _)| id.clone());
+                let Some(tx) = tx else {
+                    return Err(Error::not_found(PROVIDER, OP, format!("no redemption {}", redemption.id)));
+                };
+                st.reinstated_uses.insert(redemption.id.clone());
+                // The transaction no longer holds this use: a later cancel does not give it back
+                // a second time.
+                if let Some(t) = st.transactions.get_mut(&tx) {
+                    if let Some(i) = t.uses.iter().position(|o| o == &redemption.offer_id) {
+                        t.uses.remove(i);
+                    }
                 }
             }
         }

@@ -653,6 +653,40 @@ async fn resend_without_lines_reinstates_fully_returned_offers() {
     assert_eq!(amended.payments[0].amount, amended.total);
 }
 
+/// A partial return gives the coffee coupon back (the amended sale no longer claims it); a
+/// later order uses it again; the last return voids the first sale. The void must not give the
+/// coupon back a second time (eating the later order's use).
+#[tokio::test]
+async fn a_coupon_given_back_by_a_partial_return_is_not_given_back_again_by_the_final_void() {
+    let w = world();
+    let coffee20 = OfferId::new(demo::COUPON_COFFEE20);
+    let style = Some(ReturnStyle::ResendWithoutLines);
+    let nok = |m| Money::new(m, loyalty_core::Currency::NOK);
+    let basket = loyalty_core::Basket::new(loyalty_core::Currency::NOK)
+        .with_line(loyalty_core::Line::new("1", demo::PRODUCT_COFFEE, Decimal::ONE, nok(12_900)))
+        .with_line(loyalty_core::Line::new("2", demo::PRODUCT_MUG, Decimal::ONE, nok(19_900)));
+    let order = |id: &str| CheckoutRequest::new(id, basket.clone()).identify(kari());
+    let a = w.complete(&order("o-rv-a")).await;
+    assert!(
+        a.transaction.offers_used.iter().any(|u| u.offer_id == coffee20),
+        "{:?}",
+        a.transaction.offers_used
+    );
+    assert_eq!(w.provider.uses(&member(), &coffee20), 1);
+
+    let r1 = w.checkout.process_return(&ctx(), &ret("o-rv-a", "o-rv-r1", "1", 1), style).await.unwrap();
+    assert_eq!(r1.reinstated, vec![coffee20.clone()]);
+    assert_eq!(w.provider.uses(&member(), &coffee20), 0);
+
+    let b = w.complete(&order("o-rv-b")).await;
+    assert!(b.transaction.offers_used.iter().any(|u| u.offer_id == coffee20));
+    assert_eq!(w.provider.uses(&member(), &coffee20), 1);
+
+    let r2 = w.checkout.process_return(&ctx(), &ret("o-rv-a", "o-rv-r2", "2", 1), style).await.unwrap();
+    assert!(r2.reinstated.is_empty(), "{:?}", r2.reinstated);
+    assert_eq!(w.provider.uses(&member(), &coffee20), 1, "o-rv-b's use was given back by the void of o-rv-a");
+}
+
 #[tokio::test]
 async fn a_resend_without_lines_whose_reinstate_failed_gives_the_coupon_back_on_its_retry() {
     let w = world();
@@ -1855,4 +1889,108 @@ async fn a_hold_taken_back_by_a_confirmation_that_an_abort_overtook_is_released(
     assert!(w.provider.open_holds().is_empty(), "leaked: {:?}", w.provider.open_holds());
     let rec = w.checkout.status(&order_id).await.unwrap().unwrap();
     assert_eq!(rec.state, loyalty_core::checkout::CheckoutState::Aborted);
+}
+
+// --- Preparing an order again -----------------------------------------------------------------
+
+/// The demo basket with `mugs` extra mugs, confirming the single-use summer coupon.
+fn edited(id: &str, mugs: i64) -> CheckoutRequest {
+    let basket = demo::basket().with_line(loyalty_core::Line::new(
+        "3",
+        demo::PRODUCT_MUG,
+        Decimal::from(mugs),
+        Money::new(19_900, loyalty_core::Currency::NOK),
+    ));
+    CheckoutRequest::new(id, basket).identify(kari()).confirm(demo::COUPON_SUMMER10)
+}
+
+async fn assert_keeps_its_coupon(checkout: &Checkout<'_>) {
+    let summer = OfferId::new(demo::COUPON_SUMMER10);
+    let first = checkout.prepare(&ctx(), &edited("o-edit", 1)).await.unwrap();
+    assert!(first.holds.iter().any(|h| h.offer_id == summer), "held: {:?}", first.holds);
+    // The customer adds a mug and goes to pay again.
+    let second = checkout.prepare(&ctx(), &edited("o-edit", 2)).await.unwrap();
+    assert!(
+        second.priced.offers_used().contains(&summer),
+        "the coupon this order holds was dropped on the edit: notes {:?}, holds {:?}",
+        second.notes,
+        second.holds
+    );
+    let out = checkout.commit(&ctx(), &second).await.unwrap().into_outcome().unwrap();
+    assert!(out.transaction.offers_used.iter().any(|u| u.offer_id == summer));
+}
+
+/// An order prepared again keeps the single-use coupon it holds: the memory provider lists it
+/// for that order (the context's idempotency key) with its use, not as held by another order.
+#[tokio::test]
+async fn an_order_prepared_again_keeps_the_single_use_coupon_it_holds() {
+    let w = world();
+    assert_keeps_its_coupon(&w.checkout).await;
+    // Another order of the member still sees it held elsewhere.
+    let other = w.checkout.prepare(&ctx(), &edited("o-edit-2", 1)).await.unwrap();
+    assert!(!other.priced.offers_used().contains(&OfferId::new(demo::COUPON_SUMMER10)));
+}
+
+/// The memory provider listing offers without the asking order (as a vendor that counts the
+/// order's own lock as a use does): a coupon the order holds comes back with no uses left.
+struct CountsOwnLock(MemoryProvider);
+
+impl Provider for CountsOwnLock {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn capabilities(&self) -> &loyalty_core::Capabilities {
+        self.0.capabilities()
+    }
+    fn members(&self) -> Option<&dyn loyalty_core::Members> {
+        self.0.members()
+    }
+    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
+        Some(self)
+    }
+    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
+        self.0.holds()
+    }
+    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
+        self.0.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
+        self.0.transactions()
+    }
+    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
+        self.0.carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
+        self.0.fulfilment()
+    }
+}
+
+#[async_trait]
+impl loyalty_core::Offers for CountsOwnLock {
+    async fn list(
+        &self,
+        _ctx: &Context,
+        member: Option<&MemberId>,
+        basket: Option<&loyalty_core::Basket>,
+    ) -> loyalty_core::Result<Vec<loyalty_core::Offer>> {
+        self.0.offers().unwrap().list(&Context::new(), member, basket).await
+    }
+    async fn validate(
+        &self,
+        ctx: &Context,
+        member: &MemberId,
+        offer: &loyalty_core::Offer,
+    ) -> loyalty_core::Result<loyalty_core::Validation> {
+        self.0.offers().unwrap().validate(ctx, member, offer).await
+    }
+}
+
+/// The checkout itself takes an offer its order holds live as usable, whatever uses the
+/// provider lists for it.
+#[tokio::test]
+async fn an_order_prepared_again_keeps_its_held_coupon_where_the_provider_counts_the_lock_as_a_use() {
+    let (provider, clock) = MemoryProvider::demo_manual();
+    let checkout =
+        Checkout::new(Arc::new(CountsOwnLock(provider)), Arc::new(SimulatedPayment::new()), Arc::new(clock));
+    assert_keeps_its_coupon(&checkout).await;
 }

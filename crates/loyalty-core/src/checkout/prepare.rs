@@ -187,6 +187,15 @@ impl Checkout<'_> {
                 offers = o.list(ctx, member, basket).await?;
             }
         }
+        // An offer this order holds (a live hold) has its use: the hold. A provider that counts
+        // the order's own lock as a use lists it with none left, and the order would lose the
+        // coupon it holds by being prepared again (a basket changed before paying).
+        let now = self.now();
+        for offer in offers.iter_mut().filter(|o| o.uses_left == Some(0)) {
+            if work.rec.holds.iter().any(|h| h.offer_id == offer.id && !h.is_expired_at(now)) {
+                offer.uses_left = Some(1);
+            }
+        }
         for c in request.confirmed.iter().filter(|c| !offers.iter().any(|o| &o.id == *c)) {
             let reason = match (&work.rec.member, self.provider.offers()) {
                 (Some(m), Some(o)) if caps.validate_offer => {
