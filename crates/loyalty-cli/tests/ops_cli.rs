@@ -131,6 +131,14 @@ fn member_register_then_find() {
     let out = shop.run(&["member", "register", "--phone", "+4790000001", "--consent", "telepathy"]);
     assert_eq!(out.status.code(), Some(2), "an unknown consent is bad input");
     assert!(one_error_line(&out).contains("telepathy"));
+    // A control character in a contact detail is bad input naming the option; nothing registered.
+    let out =
+        shop.run(&["member", "register", "--email", "eve\u{1b}[2J@example.com", "--consent", "membership"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = one_error_line(&out);
+    assert!(line.starts_with("error: --email: contains the control character U+001B"), "{line}");
+    let out = shop.run(&["member", "find", "--email", "eve[2J@example.com"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 }
 
 #[test]

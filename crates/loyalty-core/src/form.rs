@@ -123,7 +123,13 @@ fn text<'v>(values: &'v Map<String, Value>, name: &str, errors: &mut Vec<FieldEr
     match values.get(name) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(s.trim()),
+        Some(Value::String(s)) => match crate::member::contact_text_fault(s) {
+            None => Some(s.trim()),
+            Some(reason) => {
+                errors.push(FieldError { field: name.into(), reason });
+                None
+            }
+        },
         Some(_) => {
             errors.push(FieldError { field: name.into(), reason: "must be text".into() });
             None
@@ -155,7 +161,8 @@ fn date(value: &str, name: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDa
 ///
 /// # Errors
 /// The refused fields: unknown names, missing required values, malformed e-mail, phone or
-/// date, options that are not offered, an unticked membership consent.
+/// date, text holding a control character ([`crate::member::contact_text_fault`]), options that
+/// are not offered, an unticked membership consent.
 pub fn parse_registration(
     segments: &[Segment],
     values: &Map<String, Value>,
@@ -177,7 +184,10 @@ pub fn parse_registration(
         Some(_) => {
             errors.push(FieldError { field: "email".into(), reason: "is not an e-mail address".into() })
         }
-        None => errors.push(FieldError { field: "email".into(), reason: "is required".into() }),
+        None if !errors.iter().any(|e| e.field == "email") => {
+            errors.push(FieldError { field: "email".into(), reason: "is required".into() })
+        }
+        None => {}
     }
     match text(values, "phone", &mut errors) {
         Some(p) => match Phone::parse_e164(p) {
@@ -187,7 +197,10 @@ pub fn parse_registration(
                 reason: "must be an international number like +4741234567".into(),
             }),
         },
-        None => errors.push(FieldError { field: "phone".into(), reason: "is required".into() }),
+        None if !errors.iter().any(|e| e.field == "phone") => {
+            errors.push(FieldError { field: "phone".into(), reason: "is required".into() })
+        }
+        None => {}
     }
     if let Some(d) = text(values, "birth_date", &mut errors) {
         req.birth_date = date(d, "birth_date", &mut errors);
@@ -316,6 +329,22 @@ mod tests {
         for f in ["email", "segment.3", "segment.2", "consent.membership", "shoe_size"] {
             assert!(fields.contains(&f), "{f} not reported in {fields:?}");
         }
+    }
+
+    #[test]
+    fn a_control_character_in_a_text_field_is_refused_once_naming_it() {
+        let mut v = valid();
+        v["email"] = json!("a\u{0}@x.no");
+        v["first_name"] = json!("Kari\u{1b}[2J");
+        let errs = parse_registration(&segments(), v.as_object().unwrap()).unwrap_err();
+        let reason = |c: &str| format!("contains the control character {c}; contact details are plain text");
+        assert_eq!(
+            errs,
+            vec![
+                FieldError { field: "first_name".into(), reason: reason("U+001B") },
+                FieldError { field: "email".into(), reason: reason("U+0000") },
+            ]
+        );
     }
 
     #[test]

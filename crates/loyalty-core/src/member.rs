@@ -30,7 +30,9 @@ impl<'de> Deserialize<'de> for Phone {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Parts {
+            #[serde(deserialize_with = "contact_str")]
             country_code: String,
+            #[serde(deserialize_with = "contact_str")]
             number: String,
         }
 
@@ -107,6 +109,71 @@ impl Phone {
             && (4..=14).contains(&self.number.len())
             && self.number.chars().all(|c| c.is_ascii_digit())
     }
+}
+
+/// Why `text`, a contact detail (an e-mail address, a name, a line of a postal address, a
+/// phone's parts), cannot be sent to a vendor: it holds a control character (a NUL, a terminal
+/// escape, a line break, U+0080 to U+009F), which no contact detail has and which vendors
+/// store, truncate or refuse each in their own way. `None` for plain text.
+///
+/// Registrations, enrolments and member updates read from JSON refuse such a field while they
+/// are read (the error names it: `email`, `address.street`, `phone.number`), as does
+/// [`crate::form::parse_registration`]; a caller building a request in code checks its input
+/// with this.
+///
+/// ```
+/// use loyalty_core::member::contact_text_fault;
+///
+/// assert_eq!(contact_text_fault("Kari Nordmann"), None);
+/// assert_eq!(
+///     contact_text_fault("a\u{0}@x.no").as_deref(),
+///     Some("contains the control character U+0000; contact details are plain text")
+/// );
+/// ```
+pub fn contact_text_fault(text: &str) -> Option<String> {
+    text.chars().find(|c| c.is_control()).map(|c| {
+        format!("contains the control character U+{:04X}; contact details are plain text", u32::from(c))
+    })
+}
+
+fn contact_str<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match contact_text_fault(&text) {
+        Some(reason) => Err(serde::de::Error::custom(reason)),
+        None => Ok(text),
+    }
+}
+
+fn contact<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text(#[serde(deserialize_with = "contact_str")] String);
+    Ok(Option::<Text>::deserialize(deserializer)?.map(|t| t.0))
+}
+
+/// An address in a request: each line checked by [`contact_text_fault`] as it is read, so the
+/// error names the line (`address.city`). A [`Member`]'s address, read back from a vendor, is
+/// taken as it is.
+fn contact_address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Address>, D::Error> {
+    #[derive(Deserialize)]
+    struct Lines {
+        #[serde(default, deserialize_with = "contact")]
+        street: Option<String>,
+        #[serde(default, deserialize_with = "contact")]
+        city: Option<String>,
+        #[serde(default, deserialize_with = "contact")]
+        zip_code: Option<String>,
+        #[serde(default, deserialize_with = "contact")]
+        state: Option<String>,
+        #[serde(default, deserialize_with = "contact")]
+        country_code: Option<String>,
+    }
+    Ok(Option::<Lines>::deserialize(deserializer)?.map(|l| Address {
+        street: l.street,
+        city: l.city,
+        zip_code: l.zip_code,
+        state: l.state,
+        country_code: l.country_code,
+    }))
 }
 
 /// A postal address.
@@ -412,16 +479,20 @@ pub struct RegisterMember {
     /// Phone number (some vendors require it).
     pub phone: Option<Phone>,
     /// E-mail address.
+    #[serde(default, deserialize_with = "contact")]
     pub email: Option<String>,
     /// Given name.
+    #[serde(default, deserialize_with = "contact")]
     pub first_name: Option<String>,
     /// Family name.
+    #[serde(default, deserialize_with = "contact")]
     pub last_name: Option<String>,
     /// Birth date.
     pub birth_date: Option<NaiveDate>,
     /// Gender.
     pub gender: Option<Gender>,
     /// Postal address.
+    #[serde(default, deserialize_with = "contact_address")]
     pub address: Option<Address>,
     /// Consents given by the person signing up.
     pub consents: Consents,
@@ -507,10 +578,13 @@ pub struct EnrollMember {
     /// Department (till, store) enrolling the member.
     pub department: Option<DepartmentId>,
     /// Given name, when the cashier asked.
+    #[serde(default, deserialize_with = "contact")]
     pub first_name: Option<String>,
     /// Family name, when the cashier asked.
+    #[serde(default, deserialize_with = "contact")]
     pub last_name: Option<String>,
     /// E-mail, when the cashier asked.
+    #[serde(default, deserialize_with = "contact")]
     pub email: Option<String>,
 }
 
@@ -535,16 +609,20 @@ impl EnrollMember {
 #[non_exhaustive]
 pub struct MemberUpdate {
     /// New given name.
+    #[serde(default, deserialize_with = "contact")]
     pub first_name: Option<String>,
     /// New family name.
+    #[serde(default, deserialize_with = "contact")]
     pub last_name: Option<String>,
     /// New e-mail address.
+    #[serde(default, deserialize_with = "contact")]
     pub email: Option<String>,
     /// New birth date.
     pub birth_date: Option<NaiveDate>,
     /// New gender.
     pub gender: Option<Gender>,
     /// New address.
+    #[serde(default, deserialize_with = "contact_address")]
     pub address: Option<Address>,
     /// New consents (all four replaced together).
     pub consents: Option<Consents>,
@@ -642,6 +720,36 @@ mod tests {
         assert_eq!(Phone::parse_e164("+358401234567"), Some(Phone::new("+358", "401234567")));
         assert_eq!(Phone::parse_e164("41234567"), None);
         assert_eq!(Phone::parse_e164("+47abc"), None);
+    }
+
+    #[test]
+    fn a_request_with_a_control_character_in_a_contact_field_does_not_read() {
+        let refused = |text: &str| {
+            let e = serde_json::from_str::<RegisterMember>(text).unwrap_err().to_string();
+            assert!(e.contains("contains the control character"), "{text}: {e}");
+        };
+        refused(r#"{"email": "a\u0000@x.no"}"#);
+        refused(r#"{"first_name": "Kari\u001b[2J"}"#);
+        refused(r#"{"last_name": "N\u0085"}"#);
+        refused(r#"{"address": {"street": "Storgata 1\nH0101"}}"#);
+        refused(r#"{"phone": {"country_code": "+47", "number": "4123\u00074567"}}"#);
+        assert!(serde_json::from_str::<MemberUpdate>(r#"{"email": "a\u0007@x.no"}"#).is_err());
+        assert!(serde_json::from_str::<MemberUpdate>(r#"{"address": {"city": "O\u0000slo"}}"#).is_err());
+        assert!(serde_json::from_str::<EnrollMember>(
+            r#"{"phone": "+4741234567", "department": null, "first_name": "\u001b"}"#
+        )
+        .is_err());
+        // Plain text, missing fields and nulls read as before.
+        let r: RegisterMember = serde_json::from_str(
+            r#"{"email": "kari@example.com", "first_name": "Kåri", "last_name": null,
+                "address": {"street": "Storgata 1", "city": "Oslo"}}"#,
+        )
+        .unwrap();
+        assert_eq!((r.first_name.as_deref(), r.last_name), (Some("Kåri"), None));
+        assert_eq!(r.address.and_then(|a| a.city).as_deref(), Some("Oslo"));
+        let e: EnrollMember =
+            serde_json::from_str(r#"{"phone": "+4741234567", "department": null}"#).unwrap();
+        assert_eq!(e.email, None);
     }
 
     #[test]

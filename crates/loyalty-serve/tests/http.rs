@@ -979,3 +979,52 @@ async fn a_bad_value_in_a_problem_is_cut_and_its_control_characters_escaped() {
     );
     assert!(p["detail"].as_str().unwrap().len() < 400);
 }
+
+#[tokio::test]
+async fn a_control_character_in_a_contact_field_is_refused_naming_it_before_the_vendor() {
+    let provider = loyalty_memory::MemoryProvider::demo();
+    let s = start_on_provider(&provider).await;
+    let before = provider.member_count();
+    let reg = |field: &str, value: Value| {
+        let mut r = registration("ctl@example.com", "49900557");
+        r[field] = value;
+        r
+    };
+    let refused = [
+        (reg("email", json!("a\u{0}@x.no")), "email", "U+0000"),
+        (reg("first_name", json!("Kari\u{1b}[2J")), "first_name", "U+001B"),
+        (reg("address", json!({"street": "Storgata 1\nH0101"})), "address.street", "U+000A"),
+        (reg("phone", json!({"country_code": "+47", "number": "4990\u{7}0557"})), "phone.number", "U+0007"),
+    ];
+    for (i, (body, field, shown)) in refused.into_iter().enumerate() {
+        let (status, p) = problem(s.post("/v1/members", Some(&format!("ctl-{i}")), body).await).await;
+        assert_eq!(
+            (status.as_u16(), p["kind"].as_str(), p["field"].as_str()),
+            (400, Some("invalid"), Some(field))
+        );
+        assert!(p["reason"].as_str().unwrap().contains(shown), "{p}");
+    }
+    // A guest's sign-up at checkout and a profile update, likewise.
+    let prepare = json!({"basket": basket(), "member": null, "confirmed": [], "department": null,
+        "sign_up": reg("last_name", json!("N\u{85}"))});
+    let (status, p) = problem(s.post("/v1/checkouts/o-ctl/prepare", Some("o-ctl"), prepare).await).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("sign_up.last_name")));
+    let r = s
+        .http
+        .patch(s.url(&format!("/v1/members/{}", demo::MEMBER_ID)))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", "ctl-upd")
+        .json(&json!({"email": "k\u{7}@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(r).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (400, Some("email")));
+    // The registration form names the field among its errors.
+    let form = json!({"email": "a\u{0}@x.no", "phone": "+4749900557",
+        "consent.membership": true, "consent.order_history": true});
+    let (status, p) = problem(s.post("/v1/members/registration", Some("ctl-form"), form).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(p["errors"][0]["field"], "email", "{p}");
+    assert_eq!(provider.member_count(), before, "nothing reached the vendor");
+}

@@ -164,6 +164,13 @@ fn register(config: &Path, args: &RegisterArgs) -> ExitCode {
             }
         }
     }
+    let contacts =
+        [("--email", &args.email), ("--first-name", &args.first_name), ("--last-name", &args.last_name)];
+    for (flag, text) in contacts {
+        if let Some(reason) = text.as_deref().and_then(loyalty_core::member::contact_text_fault) {
+            return out::bad_input(format!("{flag}: {reason}"));
+        }
+    }
     let mut req = RegisterMember::new().with_consents(consents);
     if let Some(p) = &args.phone {
         match phone(p) {
