@@ -21,6 +21,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use loyalty_core::locks::{InProcessLocks, SharedLocks};
 use loyalty_core::{
     Capabilities, Carts, Clock, Context, Courier, CourierQuery, DropshipOrder, EnrollMember, Error,
     ErrorKind, Fulfilment, Holds, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Members, OrderId,
@@ -30,6 +31,7 @@ use loyalty_core::{
 };
 use rust_decimal::Decimal;
 
+use crate::basket::Section;
 use crate::client::IdosellClient;
 use crate::config::IdosellConfig;
 use crate::names::FaultClass;
@@ -97,7 +99,7 @@ impl IdosellAdapter {
     /// # Errors
     /// `Invalid` when the transport refuses the configuration.
     pub fn with_clock(config: IdosellConfig, clock: Arc<dyn Clock>) -> Result<IdosellAdapter> {
-        let client = IdosellClient::new(&config, clock)?;
+        let client = IdosellClient::new(&config, clock, InProcessLocks::process())?;
         let notices = NoticeParser::new(
             config.dropshipping_key.clone(),
             config.webhook_signature,
@@ -107,6 +109,38 @@ impl IdosellAdapter {
         );
         let capabilities = declare(&config);
         Ok(IdosellAdapter { config, client, notices, capabilities })
+    }
+
+    /// Leases the wholesaler's basket through `locks` instead of the process's own leases
+    /// ([`InProcessLocks::process`], the default).
+    ///
+    /// The wholesaler keeps one basket per customer account (§5 G3, G4), so every shop
+    /// instance ordering on the same account must take turns: give each the same lease source,
+    /// the shared checkout store's ([`loyalty_core::locks::SharedLocks`] of `loyalty-store`'s
+    /// SQLite or PostgreSQL store; `loyalty-config` does this for a `loyalty.toml`).
+    pub fn with_shared_locks(mut self, locks: Arc<dyn SharedLocks>) -> IdosellAdapter {
+        self.client.basket_mut().set_locks(locks);
+        self
+    }
+
+    /// How long an order waits for the basket while another order holds it (default: one
+    /// lease, [`IdosellAdapter::basket_lease`], by which time a holder that died has lapsed);
+    /// never past the context's deadline. Past it the order fails `Unavailable` (temporary,
+    /// effect `NotSent`).
+    pub fn with_basket_wait(mut self, wait: std::time::Duration) -> IdosellAdapter {
+        self.client.basket_mut().set_wait(wait);
+        self
+    }
+
+    /// The name of the account's basket lease (the wholesaler's host and the login; no secret).
+    pub fn basket_lease_name(&self) -> &str {
+        self.client.basket().name()
+    }
+
+    /// How long a basket lease runs before it must be renewed: two calls' bound (the
+    /// transport's `max_elapsed`, 30 s) plus [`crate::basket::LEASE_MARGIN`].
+    pub fn basket_lease(&self) -> std::time::Duration {
+        self.client.basket().lease()
     }
 
     /// The configuration.
@@ -164,7 +198,9 @@ impl IdosellAdapter {
         id.as_str().trim().parse::<i64>().ok().filter(|i| *i >= 0)
     }
 
-    /// G3 then G4 under the basket lock; after a reply that may have been lost (effect
+    /// G3 then G4 holding the account's basket (the in-process mutex and the shared lease,
+    /// renewed before each G3 and G4, for the whole call, the lookup and one more try
+    /// included); after a reply that may have been lost (effect
     /// `Unknown`), G7 by the shop's reference before anything is sent again (§3.5, checklist
     /// 19); after a refusal, G7 for an earlier order under the reference (checklist 16).
     ///
@@ -185,7 +221,22 @@ impl IdosellAdapter {
         // Text XML 1.0 cannot carry is refused before G3 replaces the basket, not by G4 after.
         wire::products::products_params(&lines).map_err(|r| r.invalid(op))?;
         request.params(&self.config.names).map_err(|r| r.invalid(op))?;
-        match self.import_and_place(ctx, op, &lines, &request).await {
+        let section = self.client.basket().enter(ctx, op).await?;
+        let result = self.place_holding(ctx, op, &lines, &request, &section).await;
+        section.release().await;
+        result
+    }
+
+    /// [`IdosellAdapter::place`] once the basket is held.
+    async fn place_holding(
+        &self,
+        ctx: &Context,
+        op: &str,
+        lines: &[wire::IcdfLine],
+        request: &wire::PlaceOrderRequest,
+        section: &Section<'_>,
+    ) -> Result<PlacedOrder> {
+        match self.import_and_place(ctx, op, lines, request, section).await {
             Ok(placed) => Ok(placed),
             Err(e) if e.effect() == WriteEffect::Unknown => {
                 // The reference exactly as G4 carried it, so G7 looks up what was sent.
@@ -204,7 +255,7 @@ impl IdosellAdapter {
                 // placement still being processed when G7 answered would be recognised by its
                 // reference only where the wholesaler rejects a duplicate reference (the
                 // simulator does, §5 G4 [S]; unconfirmed live).
-                self.import_and_place(ctx, op, &lines, &request).await
+                self.import_and_place(ctx, op, lines, request, section).await
             }
             Err(e) => Err(e),
         }
@@ -216,8 +267,9 @@ impl IdosellAdapter {
         op: &str,
         lines: &[wire::IcdfLine],
         request: &wire::PlaceOrderRequest,
+        section: &Section<'_>,
     ) -> Result<PlacedOrder> {
-        let _basket = self.client.basket().await;
+        section.confirm(op, "basketImport (G3)").await?;
         let imported = self.client.basket_import(ctx, op, lines).await?;
         // G3 leaves refused lines out of the basket with their own fault (§6.1): placing the
         // rest would ship a different order, so nothing is placed.
@@ -263,6 +315,9 @@ impl IdosellAdapter {
                     )));
             }
         }
+        // The basket holds these lines only while the lease stayed this section's: a lease
+        // that lapsed and was taken over may have let another instance replace it.
+        section.confirm(op, "placeOrder (G4)").await?;
         let placed = match self.client.place_order(ctx, op, request).await {
             Ok(placed) => placed,
             // A wholesaler that checks the order before the reference (or refuses a known

@@ -7,10 +7,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::wire::xml::escape;
+use loyalty_core::locks::SharedLocks;
 use loyalty_core::{Clock, Context, Error, WriteEffect};
 use loyalty_http::{Call, Classifier, HttpClient, HttpConfig, NoAuth, Response, Retry, Secret, SessionAuth};
 
 use crate::auth::{IdosellLogin, SESSION_LIFETIME};
+use crate::basket::{lease_length, Basket};
 use crate::config::IdosellConfig;
 use crate::error::classify_with;
 use crate::names::{Gateway, Names, DROPSHIPPING_KEY, SESSION_KEY, SOAP_CONTENT_TYPE};
@@ -28,8 +30,8 @@ pub(crate) struct IdosellClient {
     dropshipping_key: Secret,
     max_body: usize,
     // One basket per customer account (§5 G3): an import and the placement that empties it
-    // must not interleave with another order's.
-    basket: tokio::sync::Mutex<()>,
+    // must not interleave with another order's, in this process or another instance.
+    basket: Basket,
 }
 
 impl fmt::Debug for IdosellClient {
@@ -39,8 +41,13 @@ impl fmt::Debug for IdosellClient {
 }
 
 impl IdosellClient {
-    /// A client for `config` whose session lifetimes follow `clock`.
-    pub fn new(config: &IdosellConfig, clock: Arc<dyn Clock>) -> Result<IdosellClient, Error> {
+    /// A client for `config` whose session lifetimes follow `clock`; its basket is leased
+    /// through `locks`.
+    pub fn new(
+        config: &IdosellConfig,
+        clock: Arc<dyn Clock>,
+        locks: Arc<dyn SharedLocks>,
+    ) -> Result<IdosellClient, Error> {
         let names = Arc::new(config.names.clone());
         let faults = names.faults.clone();
         let classifier: Classifier = Arc::new(move |input| classify_with(&faults, input));
@@ -59,15 +66,23 @@ impl IdosellClient {
             names.clone(),
         );
         let margin = SESSION_LIFETIME.saturating_sub(config.session_refresh_after);
-        let auth = Arc::new(SessionAuth::new(PROVIDER, login, margin).with_clock(clock));
+        let auth = Arc::new(SessionAuth::new(PROVIDER, login, margin).with_clock(clock.clone()));
         let http = HttpClient::new(PROVIDER, http_config.clone(), auth.clone(), classifier)?;
+        let host = match (config.base_url.host_str(), config.base_url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (h, None) => h.unwrap_or_default().to_string(),
+            (None, Some(p)) => format!(":{p}"),
+        };
+        // Each call ends within the transport's `max_elapsed`, its retries, waits and a
+        // re-login included.
+        let basket = Basket::new(&host, &config.login, locks, lease_length(http_config.max_elapsed), clock);
         Ok(IdosellClient {
             http,
             auth,
             names,
             dropshipping_key: config.dropshipping_key.clone(),
             max_body: http_config.max_request_bytes,
-            basket: tokio::sync::Mutex::new(()),
+            basket,
         })
     }
 
@@ -76,9 +91,14 @@ impl IdosellClient {
         self.auth.opens()
     }
 
-    /// Holds the account's basket for an import and the placement that follows it.
-    pub async fn basket(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.basket.lock().await
+    /// The account's basket, entered for an import and the placement that follows it.
+    pub fn basket(&self) -> &Basket {
+        &self.basket
+    }
+
+    /// The same, to change its lease source or wait before the client is shared.
+    pub fn basket_mut(&mut self) -> &mut Basket {
+        &mut self.basket
     }
 
     /// Sends `params` to `gateway`. The body is written per attempt with the session key the

@@ -40,6 +40,7 @@
 
 mod adapter;
 pub mod auth;
+pub mod basket;
 mod client;
 pub mod config;
 pub mod decode;
