@@ -478,9 +478,14 @@ impl Checkout<'_> {
             work.rec.hold_intents.clear();
             return Ok(());
         };
+        let style = self.provider.capabilities().hold;
         for offer in std::mem::take(&mut work.rec.hold_intents) {
-            let req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
+            let mut req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
                 .with_basket(work.rec.request.basket.clone());
+            // Taken again as the interrupted call asked: for the configured lifetime.
+            if let Some(style) = style {
+                req = req.with_ttl_secs(style.ttl_secs());
+            }
             if let Ok(h) = api.hold(ctx, &req).await {
                 work.rec.holds.retain(|x| x.offer_id != h.offer_id);
                 work.rec.holds.push(h);
