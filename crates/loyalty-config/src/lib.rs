@@ -45,6 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loyalty_core::checkout::{Checkout, CheckoutOptions, CheckoutStore, Payment};
+use loyalty_core::locks::{InProcessLocks, SharedLocks};
 use loyalty_core::{Checked, Clock, Error, Provider, Result, SystemClock};
 use serde_json::{Map, Value};
 
@@ -113,6 +114,9 @@ pub struct Opened {
     pub provider: Arc<dyn Provider>,
     /// The checkout store.
     pub store: Arc<dyn CheckoutStore>,
+    /// The leases kept beside the checkout store, shared by every instance on that store (the
+    /// provider took its own from here: IdoSell's basket lease).
+    pub locks: Arc<dyn SharedLocks>,
     /// Checkout timing.
     pub options: CheckoutOptions,
     /// The clock (the system's).
@@ -128,10 +132,16 @@ impl std::fmt::Debug for Opened {
 impl Opened {
     /// Opens what a test or an embedding program built itself (a provider over a simulator,
     /// say), checked against its declaration as a configured one is: the store, default
-    /// timing and the system clock.
+    /// timing, the system clock and the process's leases ([`InProcessLocks::process`]).
     pub fn new(provider: Arc<dyn Provider>, store: Arc<dyn CheckoutStore>) -> Opened {
         let provider: Arc<dyn Provider> = Arc::new(Checked::new(provider));
-        Opened { provider, store, options: CheckoutOptions::default(), clock: Arc::new(SystemClock) }
+        Opened {
+            provider,
+            store,
+            locks: InProcessLocks::process(),
+            options: CheckoutOptions::default(),
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The same, on another clock (a test's manual clock).
@@ -276,16 +286,28 @@ fn checkout_options(source: &str, table: Map<String, Value>) -> Result<CheckoutO
 }
 
 impl Config {
-    /// The provider this configuration names, checked against its declaration.
+    /// The provider this configuration names, checked against its declaration, on the
+    /// process's own leases ([`InProcessLocks::process`]): alone, it shares nothing with other
+    /// instances; [`Config::open`] gives it the checkout store's.
     ///
     /// # Errors
     /// `Invalid { field: "provider.kind" }` for a kind not compiled in (naming the cargo
     /// feature that adds it); the adapter's `Invalid` naming the key (and the file); a secret
     /// variable that is not set or empty, naming it.
     pub fn provider(&self) -> Result<Arc<dyn Provider>> {
+        self.provider_with_locks(InProcessLocks::process())
+    }
+
+    /// The provider this configuration names, taking turns on a vendor resource that exists
+    /// once per account (IdoSell's basket) through `locks`.
+    ///
+    /// # Errors
+    /// As [`Config::provider`].
+    pub fn provider_with_locks(&self, locks: Arc<dyn SharedLocks>) -> Result<Arc<dyn Provider>> {
         self.check_secret_vars()?;
-        let built = registry::build(&self.kind, Value::Object(self.provider.clone()))
-            .map_err(|e| in_file(e, &self.source))?;
+        let built =
+            registry::build(&self.kind, Value::Object(self.provider.clone()), &registry::Built { locks })
+                .map_err(|e| in_file(e, &self.source))?;
         Ok(Arc::new(Checked::new(built)))
     }
 
@@ -308,15 +330,26 @@ impl Config {
         Ok(())
     }
 
-    /// Opens the provider and the checkout store.
+    /// Opens the checkout store and the provider, which takes turns with every other instance
+    /// on the same store through the store's leases (IdoSell's one basket per account).
     ///
     /// # Errors
     /// As [`Config::provider`], and the store's errors (an unknown scheme is `Invalid
     /// { field: "store" }`; a database that cannot be reached is `Unavailable`).
     pub async fn open(&self) -> Result<Opened> {
-        let provider = self.provider()?;
-        let store = loyalty_store::open(&self.store_url).await.map_err(|e| in_file(e, &self.source))?;
-        Ok(Opened { provider, store, options: self.checkout.clone(), clock: Arc::new(SystemClock) })
+        // The provider is built with the store's leases, so the store opens first; a secret
+        // variable that is missing is still reported before the store is touched.
+        self.check_secret_vars()?;
+        let shared =
+            loyalty_store::open_shared(&self.store_url).await.map_err(|e| in_file(e, &self.source))?;
+        let provider = self.provider_with_locks(shared.locks.clone())?;
+        Ok(Opened {
+            provider,
+            store: shared.checkout,
+            locks: shared.locks,
+            options: self.checkout.clone(),
+            clock: Arc::new(SystemClock),
+        })
     }
 }
 

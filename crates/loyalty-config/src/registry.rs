@@ -3,12 +3,21 @@
 
 use std::sync::Arc;
 
+use loyalty_core::locks::SharedLocks;
 use loyalty_core::{Error, Provider, Result};
 use serde_json::Value;
 
+/// What a provider is built with besides its own table.
+pub(crate) struct Built {
+    /// The leases every instance on the same checkout store shares (for a vendor resource
+    /// that exists once per account, such as IdoSell's basket). Adapters without one ignore it.
+    #[cfg_attr(not(feature = "idosell"), allow(dead_code))]
+    pub locks: Arc<dyn SharedLocks>,
+}
+
 struct Entry {
     kind: &'static str,
-    build: fn(Value) -> Result<Arc<dyn Provider>>,
+    build: fn(Value, &Built) -> Result<Arc<dyn Provider>>,
 }
 
 /// Kinds that exist as adapters, with the feature that compiles each in.
@@ -33,9 +42,9 @@ pub fn kinds() -> Vec<&'static str> {
     entries().iter().map(|e| e.kind).collect()
 }
 
-pub(crate) fn build(kind: &str, table: Value) -> Result<Arc<dyn Provider>> {
+pub(crate) fn build(kind: &str, table: Value, with: &Built) -> Result<Arc<dyn Provider>> {
     match entries().into_iter().find(|e| e.kind == kind) {
-        Some(e) => (e.build)(table),
+        Some(e) => (e.build)(table, with),
         None if KNOWN.contains(&kind) => Err(Error::invalid(
             "config",
             "config.load",
@@ -52,7 +61,7 @@ pub(crate) fn build(kind: &str, table: Value) -> Result<Arc<dyn Provider>> {
 }
 
 /// `kind = "memory"`: the in-memory provider; `demo = true` (the default) seeds the demo store.
-fn memory(table: Value) -> Result<Arc<dyn Provider>> {
+fn memory(table: Value, _: &Built) -> Result<Arc<dyn Provider>> {
     let Value::Object(map) = table else {
         return Err(Error::invalid("memory", "config.load", "provider", "expected a table"));
     };
@@ -81,25 +90,26 @@ fn memory(table: Value) -> Result<Arc<dyn Provider>> {
 }
 
 #[cfg(feature = "diller")]
-fn diller(table: Value) -> Result<Arc<dyn Provider>> {
+fn diller(table: Value, _: &Built) -> Result<Arc<dyn Provider>> {
     let config = loyalty_diller::DillerConfig::from_value(table)?;
     Ok(Arc::new(loyalty_diller::DillerAdapter::new(config)?))
 }
 
 #[cfg(feature = "sessionm")]
-fn sessionm(table: Value) -> Result<Arc<dyn Provider>> {
+fn sessionm(table: Value, _: &Built) -> Result<Arc<dyn Provider>> {
     let config = loyalty_sessionm::SessionmConfig::from_value(table)?;
     Ok(Arc::new(loyalty_sessionm::SessionmAdapter::new(config)?))
 }
 
 #[cfg(feature = "emanage")]
-fn emanage(table: Value) -> Result<Arc<dyn Provider>> {
+fn emanage(table: Value, _: &Built) -> Result<Arc<dyn Provider>> {
     let config = loyalty_emanage::EmanageConfig::from_value(table)?;
     Ok(Arc::new(loyalty_emanage::EmanageAdapter::new(config)?))
 }
 
 #[cfg(feature = "idosell")]
-fn idosell(table: Value) -> Result<Arc<dyn Provider>> {
+fn idosell(table: Value, with: &Built) -> Result<Arc<dyn Provider>> {
     let config = loyalty_idosell::IdosellConfig::from_value(table)?;
-    Ok(Arc::new(loyalty_idosell::IdosellAdapter::new(config)?))
+    // One basket per wholesaler account: every instance on this store takes turns on it.
+    Ok(Arc::new(loyalty_idosell::IdosellAdapter::new(config)?.with_shared_locks(with.locks.clone())))
 }
