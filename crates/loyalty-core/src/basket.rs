@@ -19,11 +19,14 @@ pub struct Line {
     pub sku: Option<String>,
     /// Product name for receipts.
     pub name: Option<String>,
-    /// Quantity: whole units, or a fraction for goods sold by weight.
+    /// Quantity: whole units, or a fraction for goods sold by weight; a decimal string in JSON
+    /// (`"2"`, `"0.350"`: no exponent or separators, [`crate::money::parse_decimal_text`]).
+    #[serde(deserialize_with = "crate::money::decimal_text::deserialize")]
     pub quantity: Decimal,
     /// Price of one unit, tax included.
     pub unit_price: Money,
-    /// Tax rate in percent (25 for 25 %), when known.
+    /// Tax rate in percent (25 for 25 %), when known; a decimal string in JSON, as `quantity`.
+    #[serde(default, deserialize_with = "crate::money::decimal_text::option")]
     pub tax_rate: Option<Decimal>,
 }
 

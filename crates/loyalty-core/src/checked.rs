@@ -77,6 +77,16 @@ impl<P: Provider> Checked<P> {
         self.inner.capabilities()
     }
 
+    /// Refuses contact details with a control character (`Invalid` naming the field, effect
+    /// `NotSent`) before the provider sees them, however the request was built.
+    fn contact_text(&self, operation: &str, fault: Option<(String, String)>) -> Result<()> {
+        match fault {
+            Some((field, reason)) => Err(Error::invalid(self.inner.name(), operation, field, reason)
+                .with_effect(crate::error::WriteEffect::NotSent)),
+            None => Ok(()),
+        }
+    }
+
     fn require(&self, declared: bool, operation: &str, capability: &str) -> Result<()> {
         if declared {
             Ok(())
@@ -164,18 +174,21 @@ impl<P: Provider> Members for Checked<P> {
     async fn register(&self, ctx: &Context, request: &RegisterMember) -> Result<Member> {
         const OP: &str = "members.register";
         self.require(self.caps().register, OP, "register")?;
+        self.contact_text(OP, request.contact_fault())?;
         self.members_api(OP)?.register(ctx, request).await
     }
 
     async fn enroll(&self, ctx: &Context, request: &EnrollMember) -> Result<Member> {
         const OP: &str = "members.enroll";
         self.require(self.caps().enroll, OP, "enroll")?;
+        self.contact_text(OP, request.contact_fault())?;
         self.members_api(OP)?.enroll(ctx, request).await
     }
 
     async fn update(&self, ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
         self.require(self.caps().update_member, OP, "update_member")?;
+        self.contact_text(OP, update.contact_fault())?;
         self.members_api(OP)?.update(ctx, id, update).await
     }
 

@@ -136,6 +136,77 @@ pub fn contact_text_fault(text: &str) -> Option<String> {
     })
 }
 
+/// The first contact field of a request that [`contact_text_fault`] refuses, as
+/// `(field, reason)`: what a request built in code (not read from JSON, where the field is
+/// refused as it is read) is checked by before any provider sees it ([`crate::Checked`]).
+pub(crate) fn contact_fault(
+    phone: Option<&Phone>,
+    names: [(&str, Option<&str>); 3],
+    address: Option<&Address>,
+) -> Option<(String, String)> {
+    let mut fields: Vec<(&str, Option<&str>)> = Vec::with_capacity(9);
+    if let Some(p) = phone {
+        fields.push(("phone.country_code", Some(p.country_code.as_str())));
+        fields.push(("phone.number", Some(p.number.as_str())));
+    }
+    fields.extend(names);
+    if let Some(a) = address {
+        fields.push(("address.street", a.street.as_deref()));
+        fields.push(("address.city", a.city.as_deref()));
+        fields.push(("address.zip_code", a.zip_code.as_deref()));
+        fields.push(("address.state", a.state.as_deref()));
+        fields.push(("address.country_code", a.country_code.as_deref()));
+    }
+    fields
+        .into_iter()
+        .find_map(|(field, text)| text.and_then(contact_text_fault).map(|reason| (field.to_string(), reason)))
+}
+
+impl RegisterMember {
+    /// The first contact field with a control character, as `(field, reason)`.
+    pub(crate) fn contact_fault(&self) -> Option<(String, String)> {
+        contact_fault(
+            self.phone.as_ref(),
+            [
+                ("email", self.email.as_deref()),
+                ("first_name", self.first_name.as_deref()),
+                ("last_name", self.last_name.as_deref()),
+            ],
+            self.address.as_ref(),
+        )
+    }
+}
+
+impl EnrollMember {
+    /// The first contact field with a control character, as `(field, reason)`.
+    pub(crate) fn contact_fault(&self) -> Option<(String, String)> {
+        contact_fault(
+            Some(&self.phone),
+            [
+                ("email", self.email.as_deref()),
+                ("first_name", self.first_name.as_deref()),
+                ("last_name", self.last_name.as_deref()),
+            ],
+            None,
+        )
+    }
+}
+
+impl MemberUpdate {
+    /// The first contact field with a control character, as `(field, reason)`.
+    pub(crate) fn contact_fault(&self) -> Option<(String, String)> {
+        contact_fault(
+            None,
+            [
+                ("email", self.email.as_deref()),
+                ("first_name", self.first_name.as_deref()),
+                ("last_name", self.last_name.as_deref()),
+            ],
+            self.address.as_ref(),
+        )
+    }
+}
+
 fn contact_str<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let text = String::deserialize(deserializer)?;
     match contact_text_fault(&text) {

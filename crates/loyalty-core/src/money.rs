@@ -371,6 +371,83 @@ pub(crate) fn parse_exact(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(&shorter).ok()
 }
 
+/// A decimal as the bridge's own JSON writes one: a string of digits with an optional sign and
+/// point (`"2"`, `"0.350"`, `"-1.5"`), held exactly. No exponent (`"1e3"`), no separators
+/// (`"2_0"`), no surrounding space, and no more digits than a `Decimal` holds exactly (it would
+/// round them unseen).
+pub fn parse_decimal_text(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    if !plain {
+        return None;
+    }
+    parse_exact(text)
+}
+
+/// serde reading of a decimal field written as [`parse_decimal_text`] reads it (a basket
+/// line's `quantity`), so a quantity such as `"1e3"` or `"2_0"` is refused naming the field
+/// rather than read as 1000 or 20. Use with `#[serde(deserialize_with = "…")]`; writing is
+/// `Decimal`'s own (a string).
+pub mod decimal_text {
+    use super::{parse_decimal_text, Decimal};
+    use serde::de::{Deserializer, Error, Visitor};
+    use std::fmt;
+
+    struct Text;
+
+    impl Visitor<'_> for Text {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal string such as \"2\" or \"0.350\"")
+        }
+
+        fn visit_str<E: Error>(self, text: &str) -> Result<Decimal, E> {
+            parse_decimal_text(text).ok_or_else(|| {
+                E::custom(format!(
+                    "{text:?} is not a decimal string (digits, an optional sign and point; no exponent, separators or spaces)"
+                ))
+            })
+        }
+    }
+
+    /// Reads a required decimal string.
+    ///
+    /// # Errors
+    /// The deserializer's error for anything but a plain decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_str(Text)
+    }
+
+    /// Reads an optional decimal string (`null` or absent is `None`; pair with
+    /// `#[serde(default)]`).
+    ///
+    /// # Errors
+    /// As [`deserialize`].
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        struct Optional;
+        impl<'de> Visitor<'de> for Optional {
+            type Value = Option<Decimal>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal string or null")
+            }
+            fn visit_none<E: Error>(self) -> Result<Option<Decimal>, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: Error>(self) -> Result<Option<Decimal>, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Decimal>, D::Error> {
+                deserialize(d).map(Some)
+            }
+        }
+        d.deserialize_option(Optional)
+    }
+}
+
 /// Significant digits every decimal keeps through a double (`f64::DIGITS`): a number written
 /// with at most this many reads back, through the double's shortest text, as written.
 pub const DOUBLE_EXACT_DIGITS: u32 = f64::DIGITS;
@@ -510,6 +587,52 @@ impl fmt::Display for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_text_reads_plain_decimals_exactly_and_nothing_else() {
+        for (text, want) in [("2", "2"), ("0.350", "0.350"), ("-1.5", "-1.5"), ("+3", "3"), (".5", "0.5")] {
+            assert_eq!(parse_decimal_text(text), Some(Decimal::from_str(want).unwrap()), "{text}");
+        }
+        for text in [
+            "1e3",
+            "2_0",
+            " 2",
+            "2 ",
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "0x10",
+            "1,5",
+            "NaN",
+            "99999999999999999999999999999.5",
+        ] {
+            assert_eq!(parse_decimal_text(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_basket_line_quantity_in_json_is_a_plain_decimal_string() {
+        let line = |quantity: &str, tax: &str| {
+            serde_json::from_str::<crate::Line>(&format!(
+                r#"{{"line_id":"l1","product_id":"p","sku":null,"name":null,"quantity":{quantity},
+                    "unit_price":{{"minor":100,"currency":"NOK"}}{tax}}}"#
+            ))
+        };
+        let read = line(r#""0.350""#, r#","tax_rate":"25""#).unwrap();
+        assert_eq!(read.quantity, Decimal::new(350, 3));
+        assert_eq!(read.tax_rate, Some(Decimal::from(25)));
+        assert_eq!(line(r#""2""#, "").unwrap().tax_rate, None);
+        assert_eq!(line(r#""2""#, r#","tax_rate":null"#).unwrap().tax_rate, None);
+        for bad in [r#""1e3""#, r#""2_0""#, "2"] {
+            let err = line(bad, "").unwrap_err().to_string();
+            assert!(err.contains("decimal string"), "{bad}: {err}");
+        }
+        assert!(line(r#""2""#, r#","tax_rate":"2.5e1""#).is_err());
+        // What the bridge writes reads back.
+        let again: crate::Line = serde_json::from_str(&serde_json::to_string(&read).unwrap()).unwrap();
+        assert_eq!(again, read);
+    }
 
     #[test]
     fn a_double_reads_as_the_decimal_written_up_to_fifteen_digits() {
