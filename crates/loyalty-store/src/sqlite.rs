@@ -202,54 +202,23 @@ impl CheckoutStore for SqliteCheckoutStore {
     }
 
     async fn load_ledger(&self, original: &TransactionId) -> Result<Option<Stored<ReturnLedger>>> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT version, ledger FROM return_ledgers WHERE original_id = ?")
-                .bind(original.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error("store.load_ledger", e))?;
-        row.map(|(v, l)| Ok(Stored { value: decode_ledger(&l)?, version: v as u64 })).transpose()
+        let row = self.load_document(&LEDGERS, "store.load_ledger", original.as_str()).await?;
+        row.map(|(version, l)| Ok(Stored { value: decode_ledger(&l)?, version })).transpose()
     }
 
     async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>) -> Result<Option<u64>> {
-        const OP: &str = "store.save_ledger";
         let json = encode_ledger(ledger)?;
-        let id = ledger.original.id.as_str();
-        let affected = match expected {
-            None => sqlx::query(
-                "INSERT INTO return_ledgers (original_id, version, ledger) VALUES (?, 1, ?)
-                 ON CONFLICT (original_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(&json)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-            Some(v) => sqlx::query(
-                "UPDATE return_ledgers SET version = version + 1, ledger = ? WHERE original_id = ? AND version = ?",
-            )
-            .bind(&json)
-            .bind(id)
-            .bind(v as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-        };
-        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+        self.save_document(&LEDGERS, "store.save_ledger", ledger.original.id.as_str(), &json, expected).await
     }
+
     async fn load_return_without_receipt(
         &self,
         return_id: &TransactionId,
     ) -> Result<Option<Stored<ReturnWithoutReceipt>>> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT version, record FROM returns_without_receipt WHERE return_id = ?")
-                .bind(return_id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error("store.load_return_without_receipt", e))?;
-        row.map(|(v, r)| Ok(Stored { value: decode_without_receipt(&r)?, version: v as u64 })).transpose()
+        let row = self
+            .load_document(&WITHOUT_RECEIPT, "store.load_return_without_receipt", return_id.as_str())
+            .await?;
+        row.map(|(version, r)| Ok(Stored { value: decode_without_receipt(&r)?, version })).transpose()
     }
 
     async fn save_return_without_receipt(
@@ -257,70 +226,19 @@ impl CheckoutStore for SqliteCheckoutStore {
         record: &ReturnWithoutReceipt,
         expected: Option<u64>,
     ) -> Result<Option<u64>> {
-        const OP: &str = "store.save_return_without_receipt";
         let json = encode_without_receipt(record)?;
-        let id = record.return_id.as_str();
-        let affected = match expected {
-            None => sqlx::query(
-                "INSERT INTO returns_without_receipt (return_id, version, record) VALUES (?, 1, ?)
-                 ON CONFLICT (return_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(&json)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-            Some(v) => sqlx::query(
-                "UPDATE returns_without_receipt SET version = version + 1, record = ? WHERE return_id = ? AND version = ?",
-            )
-            .bind(&json)
-            .bind(id)
-            .bind(v as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-        };
-        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+        let op = "store.save_return_without_receipt";
+        self.save_document(&WITHOUT_RECEIPT, op, record.return_id.as_str(), &json, expected).await
     }
 
     async fn load_reply(&self, key: &str) -> Result<Option<Stored<StoredReply>>> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT version, reply FROM service_replies WHERE reply_key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| db_error("store.load_reply", e))?;
-        row.map(|(v, r)| Ok(Stored { value: decode_reply(&r)?, version: v as u64 })).transpose()
+        let row = self.load_document(&REPLIES, "store.load_reply", key).await?;
+        row.map(|(version, r)| Ok(Stored { value: decode_reply(&r)?, version })).transpose()
     }
 
     async fn save_reply(&self, reply: &StoredReply, expected: Option<u64>) -> Result<Option<u64>> {
-        const OP: &str = "store.save_reply";
         let json = encode_reply(reply)?;
-        let affected = match expected {
-            None => sqlx::query(
-                "INSERT INTO service_replies (reply_key, version, reply) VALUES (?, 1, ?)
-                 ON CONFLICT (reply_key) DO NOTHING",
-            )
-            .bind(&reply.key)
-            .bind(&json)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-            Some(v) => sqlx::query(
-                "UPDATE service_replies SET version = version + 1, reply = ? WHERE reply_key = ? AND version = ?",
-            )
-            .bind(&json)
-            .bind(&reply.key)
-            .bind(v as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_error(OP, e))?
-            .rows_affected(),
-        };
-        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
+        self.save_document(&REPLIES, "store.save_reply", &reply.key, &json, expected).await
     }
 
     async fn reserve_id(&self, id: &TransactionId, usage: &IdUse) -> Result<IdUse> {
@@ -345,5 +263,78 @@ impl CheckoutStore for SqliteCheckoutStore {
                 .await
                 .map_err(|e| db_error(OP, e))?;
         decode_id_use(&id_use, original)
+    }
+}
+
+/// A table of versioned JSON documents (return ledgers, returns without a receipt, stored
+/// replies): one row per key, written only at the version it was read at.
+struct Documents {
+    select: &'static str,
+    insert: &'static str,
+    update: &'static str,
+}
+
+macro_rules! documents {
+    ($table:literal, $key:literal, $column:literal) => {
+        Documents {
+            select: concat!("SELECT version, ", $column, " FROM ", $table, " WHERE ", $key, " = ?"),
+            insert: concat!(
+                "INSERT INTO ",
+                $table,
+                " (",
+                $key,
+                ", version, ",
+                $column,
+                ") VALUES (?, 1, ?) ON CONFLICT (",
+                $key,
+                ") DO NOTHING"
+            ),
+            update: concat!(
+                "UPDATE ",
+                $table,
+                " SET version = version + 1, ",
+                $column,
+                " = ? WHERE ",
+                $key,
+                " = ? AND version = ?"
+            ),
+        }
+    };
+}
+
+const LEDGERS: Documents = documents!("return_ledgers", "original_id", "ledger");
+const WITHOUT_RECEIPT: Documents = documents!("returns_without_receipt", "return_id", "record");
+const REPLIES: Documents = documents!("service_replies", "reply_key", "reply");
+
+impl SqliteCheckoutStore {
+    /// The document under `key` with its version.
+    async fn load_document(&self, table: &Documents, op: &str, key: &str) -> Result<Option<(u64, String)>> {
+        let row: Option<(i64, String)> = sqlx::query_as(table.select)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_error(op, e))?;
+        Ok(row.map(|(version, json)| (version as u64, json)))
+    }
+
+    /// Writes the document under `key`: new when `expected` is `None`, else only over that
+    /// version. The new version, or `None` when another writer got there first.
+    async fn save_document(
+        &self,
+        table: &Documents,
+        op: &str,
+        key: &str,
+        json: &str,
+        expected: Option<u64>,
+    ) -> Result<Option<u64>> {
+        let affected = match expected {
+            None => sqlx::query(table.insert).bind(key).bind(json),
+            Some(v) => sqlx::query(table.update).bind(json).bind(key).bind(v as i64),
+        }
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_error(op, e))?
+        .rows_affected();
+        Ok((affected == 1).then(|| expected.map_or(1, |v| v + 1)))
     }
 }
