@@ -596,7 +596,27 @@ pub(crate) async fn prepare(
         Ok(_) => {}
         Err(e) => return Problem::from(e).into_response(),
     }
-    answer(state.checkout.prepare(&Context::new().with_idempotency_key(order.as_str()), &request).await)
+    // Decided again under the order's lock: a prepare of the same request that arrived while
+    // another was under way (a double click) answers the first one's revision as it stands.
+    let ctx = Context::new().with_idempotency_key(order.as_str());
+    replayed_if(state.checkout.prepare_reporting_replay(&ctx, &request).await)
+}
+
+/// The answer of a core call that says whether it was already there: a replay carries
+/// `Idempotent-Replayed: true`.
+fn replayed_if<T: Serialize>(result: loyalty_core::Result<(T, bool)>) -> Response {
+    match result {
+        Ok((value, replayed)) => {
+            let mut response = ok(&value);
+            if replayed {
+                response
+                    .headers_mut()
+                    .insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
+            }
+            response
+        }
+        Err(e) => Problem::from(e).into_response(),
+    }
 }
 
 #[utoipa::path(
@@ -697,21 +717,17 @@ pub(crate) async fn commit(
             Err(e) => return Problem::from(e).into_response(),
         }
     }
-    // An order that was already finished gets its first result again: a replay.
-    let replayed =
-        matches!(record.state, CheckoutState::Sent | CheckoutState::Pending | CheckoutState::Refused);
     let ctx = Context::new().with_idempotency_key(order.as_str());
     // A payment of exactly the prepared total confirms that revision's price (after a price
     // change too: the shop shows the new total and pays it).
     let revision = body.revision.or(awaits_payment.then_some(record.revision));
-    let result = match revision {
-        Some(revision) => state.checkout.commit_order_at(&ctx, &order, revision).await,
-        None => state.checkout.commit_order(&ctx, &order).await,
-    };
+    // An order that was already finished gets its first result again: a replay, as the core
+    // tells it when it answers (a repeat that waited for the first commit to finish is one).
+    let result = state.checkout.commit_order_reporting_replay(&ctx, &order, revision).await;
     // Two commits naming different payments at once (two tabs, a double submit that made two
     // authorizations) both reach the order; it records one. The other is told so, never
     // "completed", or the shop would capture both payments.
-    if matches!(result, Ok(Completion::Completed(_))) {
+    if matches!(result, Ok((Completion::Completed(_), _))) {
         if let Ok(Some(done)) = state.checkout.status(&order).await {
             if let Some(used) = done.authorization.filter(|a| a.id != body.payment.reference) {
                 return Problem::invalid(
@@ -727,11 +743,7 @@ pub(crate) async fn commit(
             }
         }
     }
-    let mut response = answer(result);
-    if replayed && response.status().is_success() {
-        response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
-    }
-    response
+    replayed_if(result)
 }
 
 #[utoipa::path(
@@ -812,17 +824,11 @@ pub(crate) async fn returns(
     // repeat itself (the same outcome, acted once; other goods under the id are a conflict
     // naming the order; a return under way elsewhere is temporary). A stored refusal would
     // outlive what caused it: a sale still in the outbox is resent, a mistyped line put right,
-    // and neither reserved the id.
-    let replayed = match state.checkout.ledger(&original).await {
-        Ok(ledger) => ledger.is_some_and(|l| l.processed.contains_key(&id)),
-        Err(e) => return Problem::from(e.with_operation(OP)).into_response(),
-    };
+    // and neither reserved the id. Whether the outcome was already there (a replay) is told by
+    // the checkout as it answers, under the order's lock: a repeat that waited for the first
+    // attempt gets its outcome marked as a replay, so the shop pays it back once.
     let ctx = Context::new().with_idempotency_key(id.as_str());
-    let mut response = answer(state.checkout.process_return(&ctx, &request, None).await);
-    if replayed && response.status().is_success() {
-        response.headers_mut().insert(idempotency::REPLAYED, axum::http::HeaderValue::from_static("true"));
-    }
-    response
+    replayed_if(state.checkout.process_return_reporting_replay(&ctx, &request, None).await)
 }
 
 #[utoipa::path(

@@ -40,6 +40,18 @@ impl Checkout<'_> {
         order: &TransactionId,
         revision: Option<u32>,
     ) -> Result<Completion> {
+        self.commit_answer_locked(ctx, order, revision).await.map(|(done, _)| done)
+    }
+
+    /// `commit_locked`, and whether its answer is a sale the order already had
+    /// (`true`: made before this call, here or on another instance) rather than one this call
+    /// made or an answer it produced.
+    pub(super) async fn commit_answer_locked(
+        &self,
+        ctx: &Context,
+        order: &TransactionId,
+        revision: Option<u32>,
+    ) -> Result<(Completion, bool)> {
         const OP: &str = "checkout.commit";
         for _ in 0..8 {
             let mut work = self
@@ -91,17 +103,17 @@ impl Checkout<'_> {
                             work.rec.state.label()
                         ))
                     })?;
-                    return Ok(Completion::Completed(outcome));
+                    return Ok((Completion::Completed(outcome), true));
                 }
                 CheckoutState::Charging | CheckoutState::Charged => match self.take_over(&mut work).await? {
-                    true => return self.resume_charge(ctx, work).await,
+                    true => return self.resume_charge(ctx, work).await.map(|done| (done, false)),
                     false => continue,
                 },
                 CheckoutState::AwaitingAction => {
                     let action = work.rec.action.clone().ok_or_else(|| {
                         super::corrupt(format!("order {order} awaits an action it does not name"))
                     })?;
-                    return Ok(Completion::ActionRequired { order: order.clone(), action });
+                    return Ok((Completion::ActionRequired { order: order.clone(), action }, false));
                 }
                 CheckoutState::Preparing => {
                     return Err(Error::new(ErrorKind::Conflict, FLOW, OP).with_message(format!(
@@ -123,11 +135,11 @@ impl Checkout<'_> {
                     // charge a new price the customer has not confirmed: it is told again.
                     if revision.is_none() {
                         if let Some(change) = self.unconfirmed(&work.rec)? {
-                            return Ok(Completion::PriceChanged(change));
+                            return Ok((Completion::PriceChanged(change), false));
                         }
                     }
                     match self.charge(ctx, work).await? {
-                        Some(done) => return Ok(done),
+                        Some(done) => return Ok((done, false)),
                         None => continue,
                     }
                 }

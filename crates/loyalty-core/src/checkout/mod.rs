@@ -603,8 +603,31 @@ impl<'a> Checkout<'a> {
         check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
         let _guard = self.lock_order(&request.transaction_id).await;
         let ctx = order_context(ctx, request);
-        let work = self.prepare_locked(&ctx, request).await?;
+        let (work, _) = self.prepare_locked(&ctx, request, false).await?;
         Prepared::from_record(&work.rec)
+    }
+
+    /// [`Checkout::prepare`] for a caller that answers a repeated request (a service keyed by
+    /// the order id): an order already prepared for this very request (same basket, customer,
+    /// sign-up, confirmed offers and department) whose holds outlast the hold margin is
+    /// answered as it stands, holds kept and nothing asked of the provider, with `true` (a
+    /// replay). The check is made under the order's lock, after any prepare of the order under
+    /// way (here or on another instance) finished, so a double-clicked prepare answers one
+    /// revision twice instead of pricing the order twice. Anything else prepares the order
+    /// (again), with `false`.
+    ///
+    /// # Errors
+    /// As [`Checkout::prepare`].
+    pub async fn prepare_reporting_replay(
+        &self,
+        ctx: &Context,
+        request: &CheckoutRequest,
+    ) -> Result<(Prepared, bool)> {
+        check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
+        let _guard = self.lock_order(&request.transaction_id).await;
+        let ctx = order_context(ctx, request);
+        let (work, replayed) = self.prepare_locked(&ctx, request, true).await?;
+        Ok((Prepared::from_record(&work.rec)?, replayed))
     }
 
     /// Pays and sends a prepared checkout. Idempotent by order id: a second commit (double
@@ -650,6 +673,23 @@ impl<'a> Checkout<'a> {
     ) -> Result<Completion> {
         let _guard = self.lock_order(order).await;
         self.commit_locked(ctx, order, Some(revision)).await
+    }
+
+    /// [`Checkout::commit_order_at`] (with `Some(revision)`) or [`Checkout::commit_order`]
+    /// (with `None`) for a caller that answers a repeated request: `true` with a result the
+    /// order already had (its sale was made before, by an earlier call here or on another
+    /// instance, including one this call waited for), `false` with one this call produced.
+    ///
+    /// # Errors
+    /// As [`Checkout::commit_order_at`].
+    pub async fn commit_order_reporting_replay(
+        &self,
+        ctx: &Context,
+        order: &TransactionId,
+        revision: Option<u32>,
+    ) -> Result<(Completion, bool)> {
+        let _guard = self.lock_order(order).await;
+        self.commit_answer_locked(ctx, order, revision).await
     }
 
     /// Finishes a payment that waited for the customer (back from 3-D Secure or a redirect):
@@ -706,7 +746,7 @@ impl<'a> Checkout<'a> {
                 return done;
             }
         }
-        match self.prepare_locked(ctx, request).await {
+        match self.prepare_locked(ctx, request, false).await {
             Ok(_) => self.commit_locked(ctx, &order, None).await,
             Err(e) => {
                 // Another instance may have committed the order while this one waited to
@@ -797,6 +837,23 @@ impl<'a> Checkout<'a> {
         request: &ReturnRequest,
         style: Option<ReturnStyle>,
     ) -> Result<ReturnOutcome> {
+        self.process_return_reporting_replay(ctx, request, style).await.map(|(outcome, _)| outcome)
+    }
+
+    /// [`Checkout::process_return`] for a caller that answers a repeated request: `true` with
+    /// the outcome of a return already finished under this id (the order's ledger, or the
+    /// record of a return without a receipt, had it: an earlier call here or on another
+    /// instance, including one this call waited for), returned and refunded once; `false` with
+    /// an outcome this call produced (a return it ran, or finished after an interrupted one).
+    ///
+    /// # Errors
+    /// As [`Checkout::process_return`].
+    pub async fn process_return_reporting_replay(
+        &self,
+        ctx: &Context,
+        request: &ReturnRequest,
+        style: Option<ReturnStyle>,
+    ) -> Result<(ReturnOutcome, bool)> {
         check_id(&request.return_id, "checkout.return", "return_id")?;
         if let Some(original) = &request.original {
             check_id(original, "checkout.return", "original")?;
@@ -829,7 +886,7 @@ impl<'a> Checkout<'a> {
         ctx: &Context,
         request: &ReturnRequest,
         style: Option<ReturnStyle>,
-    ) -> Result<ReturnOutcome> {
+    ) -> Result<(ReturnOutcome, bool)> {
         const OP: &str = "checkout.return";
         let id = &request.return_id;
         let goods = returns::unreceipted_fingerprint(request);
@@ -843,7 +900,7 @@ impl<'a> Checkout<'a> {
                 )));
             }
             if let Some(done) = known.outcome {
-                return Ok(done);
+                return Ok((done, true));
             }
             if known.goods.is_some() && self.lease_holds(known.until) {
                 return Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
@@ -876,7 +933,7 @@ impl<'a> Checkout<'a> {
         // Best effort: the provider's answer is this call's answer. A record left under way
         // (the write failed) is sent again by a retry once its lease ends, under the same id.
         let _ = self.store.save_return_without_receipt(&record, Some(version)).await;
-        outcome
+        outcome.map(|done| (done, false))
     }
 
     /// Reserves a return's id for this return before anything reaches the provider or the
@@ -916,7 +973,7 @@ impl<'a> Checkout<'a> {
         original: &TransactionId,
         request: &ReturnRequest,
         style: Option<ReturnStyle>,
-    ) -> Result<ReturnOutcome> {
+    ) -> Result<(ReturnOutcome, bool)> {
         const OP: &str = "checkout.return";
         let order = self.load(original).await?.map(|w| w.rec);
         // The sale is at the provider the order started at: a return is made there.
@@ -961,7 +1018,7 @@ impl<'a> Checkout<'a> {
         self.reserve_return_id(request).await?;
         if let Some(done) = ledger.processed.get(&request.return_id).cloned() {
             self.refund_once(&mut ledger, &mut version, request, &done).await?;
-            return Ok(done);
+            return Ok((done, true));
         }
         if let Some(under_way) = ledger.in_progress.clone() {
             if self.lease_holds(ledger.under_way.as_ref().map(|u| u.until)) {
@@ -989,7 +1046,9 @@ impl<'a> Checkout<'a> {
             Some(u) if u.style.is_some() => u.style,
             _ => style,
         };
-        self.run_return(ctx, &mut ledger, &mut version, request, style, resumed).await
+        self.run_return(ctx, &mut ledger, &mut version, request, style, resumed)
+            .await
+            .map(|done| (done, false))
     }
 
     /// Runs one return at the provider under a lease written first (so no other instance starts

@@ -68,8 +68,17 @@ impl Checkout<'_> {
     }
 
     /// Claims the order's record in `Preparing` and prepares it; on failure every hold taken is
-    /// released and the record marked aborted.
-    pub(super) async fn prepare_locked(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Work> {
+    /// released and the record marked aborted. With `replay`, an order already prepared for
+    /// this very request whose holds outlast the margin is answered as it stands instead
+    /// (`true` with it: a replay, nothing done), decided here under the order's lock and after
+    /// any other instance's prepare finished, so two identical prepares at once price the
+    /// order once.
+    pub(super) async fn prepare_locked(
+        &self,
+        ctx: &Context,
+        request: &CheckoutRequest,
+        replay: bool,
+    ) -> Result<(Work, bool)> {
         const OP: &str = "checkout.prepare";
         let order = &request.transaction_id;
         let mut work = loop {
@@ -116,6 +125,14 @@ impl Checkout<'_> {
                 Some(w) if w.rec.is_worked_on() && self.lease_holds(w.rec.due_at) => {
                     self.wait_for_other(order, OP).await?;
                 }
+                Some(w)
+                    if replay
+                        && w.rec.state == CheckoutState::Prepared
+                        && w.rec.request == *request
+                        && self.holds_outlast_margin(&w.rec.holds) =>
+                {
+                    return Ok((w, true));
+                }
                 Some(mut w) if w.rec.release_unfinished() => {
                     // Its holds were being released when that instance stopped: finished
                     // first, so this prepare takes them again rather than keeping dead ones.
@@ -143,7 +160,7 @@ impl Checkout<'_> {
                     work.rec.due_at = Some(self.now());
                     self.save(&mut work, "checkout.prepare").await?;
                 }
-                Ok(work)
+                Ok((work, false))
             }
             Err(e) => {
                 let problems = self.release_recorded(ctx, &mut work).await;
