@@ -89,8 +89,9 @@ pub struct CommitRequest {
 pub struct ReturnedLine {
     /// The line of the original sale.
     pub line_id: String,
-    /// The quantity returned (a decimal string).
+    /// The quantity returned (a decimal string: no exponent or separators).
     #[schema(value_type = String, example = "1")]
+    #[serde(deserialize_with = "loyalty_core::money::decimal_text::deserialize")]
     pub quantity: Decimal,
 }
 

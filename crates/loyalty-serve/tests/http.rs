@@ -167,6 +167,20 @@ async fn errors_are_problem_details_with_kind_temporary_and_effect() {
     assert_eq!(p["kind"], "invalid");
     assert!(p["field"].as_str().unwrap().starts_with("basket.lines[1].quantity"), "{p}");
 
+    // Quantities are plain decimal strings: an exponent or a separator is refused naming the
+    // field, never read as 1000 or 20.
+    for bad in ["1e3", "2_0", " 2"] {
+        let mut b = basket();
+        b["lines"][1]["quantity"] = json!(bad);
+        let (status, p) = problem(s.post("/v1/price", None, json!({"basket": b})).await).await;
+        assert_eq!(status, 400, "{bad}: {p}");
+        assert!(p["field"].as_str().unwrap().starts_with("basket.lines[1].quantity"), "{bad}: {p}");
+    }
+    let ret = json!({"order": "o-1", "return_id": "o-1-r9", "lines": [{"line_id": "2", "quantity": "1e0"}]});
+    let (status, p) = problem(s.post("/v1/returns", Some("ret-sci"), ret).await).await;
+    assert_eq!(status, 400, "{p}");
+    assert!(p["field"].as_str().unwrap().starts_with("lines[0].quantity"), "{p}");
+
     let (status, p) = problem(s.post("/v1/offers", None, json!({"membr": "x"})).await).await;
     assert_eq!(status, 400);
     assert!(p["reason"].as_str().unwrap().contains("membr"), "{p}");
