@@ -733,40 +733,32 @@ impl Carts for EmanageAdapter {
                 && c.quantity == Some(quantity)
         };
         if request.paid_offline {
-            if let Some(child) = upgrade_session(&before.wire, pending) {
-                let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
-                let status = CartStatus::Open;
-                return payment_required(
-                    read,
-                    &child,
-                    cart,
-                    &request.product_id,
-                    quantity,
-                    amount,
-                    status,
-                    None,
-                );
-            }
-            // An offline payment cannot take a delta: the difference is paid in a new session
-            // naming the paid one, created by the client (§7.2 rule 7, §9.4 step 2a).
-            let body = wire::NewSessionRequest {
-                product: line_request,
-                customer_ip: None,
-                behavior_id: test.then_some(names::BEHAVIOR_TEST),
-                upgrade: Some(upgrade),
-            };
-            let child = match self.client.new_session(ctx, UPGRADE, &body, test).await {
-                Ok(id) => CartId::new(id),
-                // The vendor may have opened the session: only the cart read back can say
-                // (§10, checklist 25).
-                Err(e) if e.effect() == WriteEffect::Unknown => {
-                    let sent = Sent { line: &line.product_id, to, quantity, amount };
-                    return self.reconcile_offline(ctx, cart, before, request, sent, e).await;
+            // The session an earlier request opened for these units, else a new one: an offline
+            // payment cannot take a delta, so the difference is paid in a new session naming
+            // the paid one, created by the client (§7.2 rule 7, §9.4 step 2a).
+            let child = match upgrade_session(&before.wire, pending) {
+                Some(child) => child,
+                None => {
+                    let body = wire::NewSessionRequest {
+                        product: line_request,
+                        customer_ip: None,
+                        behavior_id: test.then_some(names::BEHAVIOR_TEST),
+                        upgrade: Some(upgrade),
+                    };
+                    match self.client.new_session(ctx, UPGRADE, &body, test).await {
+                        Ok(id) => CartId::new(id),
+                        // The vendor may have opened the session: only the cart read back can
+                        // say (§10, checklist 25).
+                        Err(e) if e.effect() == WriteEffect::Unknown => {
+                            let sent = Sent { line: &line.product_id, to, quantity, amount };
+                            return self.reconcile_offline(ctx, cart, before, request, sent, e).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                Err(e) => return Err(e),
             };
-            // The new session exists from here on: its id reaches the caller whatever the read
-            // back does, or the customer could never pay the difference.
+            // The session exists from here on: its id reaches the caller whatever the read back
+            // does, or the customer could never pay the difference.
             let read = self.read_after(ctx, UPGRADE, &child, before.catalogue).await;
             return payment_required(
                 read,
