@@ -23,7 +23,6 @@
 //! ```
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -182,7 +181,7 @@ pub fn parse_input(text: &str) -> Result<PriceRequest, InputError> {
         if line.line_id.is_empty() {
             return Err(InputError::field(at("line_id"), "must not be empty"));
         }
-        let quantity = parse_decimal(&line.quantity).ok_or_else(|| {
+        let quantity = crate::money::parse_decimal_text(&line.quantity).ok_or_else(|| {
             InputError::field(at("quantity"), format!("malformed quantity {:?}{ctx}", line.quantity))
         })?;
         let unit_price = Money::parse(&line.unit_price, currency)
@@ -235,7 +234,7 @@ fn convert_offer(i: usize, o: WireOffer, currency: Currency) -> Result<Offer, In
         list.unwrap_or_default().into_iter().map(ProductId::from).collect()
     };
     let percent = |field: String, text: &str| {
-        parse_decimal(text)
+        crate::money::parse_decimal_text(text)
             .ok_or_else(|| InputError::field(field, format!("malformed percent {text:?}{ctx}")))
     };
 
@@ -317,13 +316,6 @@ fn convert_offer(i: usize, o: WireOffer, currency: Currency) -> Result<Offer, In
 }
 
 /// A decimal string as `Money::parse` accepts them: no spaces, exponents or separators.
-fn parse_decimal(text: &str) -> Option<Decimal> {
-    if text.is_empty() || text.trim() != text || text.contains(['e', 'E', '_']) {
-        return None;
-    }
-    crate::money::parse_exact(text)
-}
-
 fn parse_time(path: &str, text: &str, ctx: &str) -> Result<DateTime<Utc>, InputError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
