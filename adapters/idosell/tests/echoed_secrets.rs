@@ -12,6 +12,11 @@ use loyalty_sim::idosell::{demo, system_key, IdosellSettings};
 
 const SESSION_KEY: &str = "sess-Zq9-not-hex-session-key";
 
+/// Runs this binary's tests one at a time: a thread-local subscriber (`set_default`) races
+/// with another test's thread registering the same callsites, and a lost race leaves the
+/// log empty, which would let the log check pass on nothing.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -63,6 +68,7 @@ async fn stub(make: fn(&str) -> (u16, String)) -> String {
 
 #[tokio::test]
 async fn keys_a_gate_echoes_never_reach_the_error_or_the_log() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let cap = Captured::default();
     let writer = cap.clone();
     let _guard = tracing::subscriber::set_default(
@@ -96,6 +102,7 @@ async fn keys_a_gate_echoes_never_reach_the_error_or_the_log() {
         let shown = format!("{err} {err:?}");
         assert!(shown.contains("[redacted]"), "{label}: the vendor text is still quoted: {shown}");
         let log = String::from_utf8_lossy(&cap.0.lock().unwrap()).to_string();
+        assert!(log.contains("loyalty_http"), "{label}: the subscriber captured no call: {log}");
         for key in &keys {
             assert!(
                 !shown.to_lowercase().contains(&key.to_lowercase()),
@@ -141,6 +148,7 @@ fn line_fault_quoting_keys(body: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn keys_a_basket_import_line_quotes_inside_a_success_never_reach_the_error() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let names = simulated::names_of(&IdosellSettings::default());
     let base = stub(line_fault_quoting_keys).await;
     let adapter = loyalty_idosell::IdosellAdapter::new(simulated::config_for(&base, names).unwrap()).unwrap();
