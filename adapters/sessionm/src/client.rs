@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use loyalty_core::{Context, Error};
+use loyalty_core::{Context, Error, ErrorKind};
 use loyalty_http::{encode_segment, BasicAuth, Call, HttpClient, HttpConfig, Response, Retry};
 use serde::Serialize;
 use url::Url;
@@ -329,8 +329,9 @@ impl SessionmClient {
         user_id: &str,
     ) -> Result<Vec<WalletEntry>, Error> {
         let mut all = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut skip = 0i64;
-        loop {
+        for _ in 0..names::WALLET_MAX_PAGES {
             let request = UserOffersRequest {
                 retailer_id: &self.retailer_id,
                 user_id,
@@ -344,17 +345,34 @@ impl SessionmClient {
             let r = self.connect.send(ctx, call).await?;
             let page = decoded(op, wire::offers::decode_user_offers(&r.body))?;
             let got = page.user_offers.len();
-            all.extend(page.user_offers);
+            let before = all.len();
+            for entry in page.user_offers {
+                // An offer issued or used between two pages shifts the next one: an entry
+                // already read comes again and is kept once.
+                if entry.instance_id().is_none_or(|id| seen.insert(id.to_owned())) {
+                    all.push(entry);
+                }
+            }
             let total = page.total_records.map(|n| n.0);
-            // Stop on a short or empty page, or once the stated total is reached. A full page
-            // without `total_records` (a field to tolerate missing, "How to use this
-            // document") may have more behind it: the next page says.
+            // The end: an empty page, or the stated total reached. A tenant may serve fewer
+            // entries than asked (§4.3 promises no page size), so a short page ends the wallet
+            // only when no total is stated; a full page without a total (a field to tolerate
+            // missing) may have more behind it.
             let reached = total.is_some_and(|t| rust_decimal::Decimal::from(all.len()) >= t);
-            if got == 0 || (got as i64) < names::WALLET_PAGE || reached {
+            if got == 0 || reached || (total.is_none() && (got as i64) < names::WALLET_PAGE) {
                 return Ok(all);
             }
-            skip += names::WALLET_PAGE;
+            if all.len() == before {
+                return Err(Error::new(ErrorKind::Protocol, PROVIDER, op).with_message(format!(
+                    "user_offers: the page at skip {skip} held only offers already read (is `skip` ignored?)"
+                )));
+            }
+            skip += got as i64;
         }
+        Err(Error::new(ErrorKind::Protocol, PROVIDER, op).with_message(format!(
+            "user_offers: the wallet did not end within {} pages",
+            names::WALLET_MAX_PAGES
+        )))
     }
 
     /// `POST {connect}/incentives/api/1.0/user_points/all_balances` (§4.2).

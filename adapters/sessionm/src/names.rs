@@ -77,6 +77,10 @@ pub const ERROR_FIELD_KEYS: [&str; 2] = ["fields", "user"];
 /// Wallet page size (`take`); the public examples use 0 / 1000 (§4.3 \[P\]).
 pub const WALLET_PAGE: i64 = 1000;
 
+/// The most wallet pages read for one listing: a tenant that never ends its wallet gets a
+/// `Protocol` error, not an endless read.
+pub const WALLET_MAX_PAGES: usize = 1000;
+
 /// Error codes. The POS `errors` shape and codes are not public (§5.8 \[I\]): these are the
 /// simulator's names, except the Core codes of §6 \[D\] (written lower case on the wire, §5.8)
 /// and "pending processing" (§7.5 \[D\] prose). All compared without regard to case
