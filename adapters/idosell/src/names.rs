@@ -25,6 +25,11 @@ pub const ERRORS: &str = "errors";
 pub const FAULT_CODE: &str = "faultCode";
 /// Error text inside `errors` and inside per-item results (§6.1, \[C\]).
 pub const FAULT_STRING: &str = "faultString";
+/// The singular spelling of the results element, `result`, as the captured admin reply writes
+/// it (§2.1; §6.1: "the `result(s)` element", \[C\]): read wherever a gate's configured
+/// [`Gate::results_key`] is absent, so a gate answering `result` is read, not taken for a
+/// reply without results.
+pub const RESULT: &str = "result";
 
 /// The SOAP 1.1 envelope namespace (§2.1).
 pub const SOAP_ENV_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -234,7 +239,8 @@ pub struct Gate {
     /// Namespace bound to `ns1` (the captured admin reply binds it to the method name, §2.1).
     pub namespace: String,
     /// The results element of the reply: `Results` or `results` varies per gate (§6.1); read
-    /// without case, written nowhere.
+    /// without case, written nowhere. A reply without it is also read under [`RESULT`], the
+    /// singular spelling of the captured admin reply.
     pub results_key: String,
 }
 

@@ -1,12 +1,14 @@
 //! Checklist 19 / §3.5 against G7 answers the simulator does not give: after a `placeOrder`
 //! whose outcome is unknown, the shop's reference is looked up with G7, whose reply need not
 //! repeat the reference (§5 G7 answers status, shipments, courier and dispatch date; §9.1:
-//! optional elements may be missing). An order found that way is never placed a second time.
+//! optional elements may be missing). An order found that way is never placed a second time,
+//! and a G7 success that says nothing about the orders (no results element) is no licence to
+//! place again.
 #![cfg(feature = "simulator")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use loyalty_core::{Context, DropshipOrder, Provider, WriteEffect};
+use loyalty_core::{Context, DropshipOrder, ErrorKind, OrderId, Provider, WriteEffect};
 use loyalty_idosell::names::Names;
 use loyalty_idosell::{simulated, IdosellAdapter};
 use rust_decimal::Decimal;
@@ -27,12 +29,14 @@ fn orders(items: &str) -> String {
 }
 
 /// A wholesaler whose first `placeOrder` places the order but whose reply is cut (the outcome
-/// is unknown to the shop), and whose G7 answers `g7` once an order exists.
+/// is unknown to the shop), and whose G7 answers `g7` once an order exists: the orders inside
+/// `Results` ([`Wholesaler::new`]), or `g7` as the whole reply content ([`Wholesaler::bare`]).
 struct Wholesaler {
     imports: AtomicUsize,
     placed: AtomicUsize,
     lookups: AtomicUsize,
     g7: &'static str,
+    wrap: bool,
 }
 
 impl Wholesaler {
@@ -42,7 +46,13 @@ impl Wholesaler {
             placed: AtomicUsize::new(0),
             lookups: AtomicUsize::new(0),
             g7,
+            wrap: true,
         }
+    }
+
+    /// G7 answers faultCode 0 and `content` after the `errors` block, as it is.
+    const fn bare(content: &'static str) -> Wholesaler {
+        Wholesaler { wrap: false, ..Wholesaler::new(content) }
     }
 
     fn answer(&self, body: &str) -> String {
@@ -68,22 +78,33 @@ impl Wholesaler {
             self.lookups.fetch_add(1, Ordering::SeqCst);
             if self.placed.load(Ordering::SeqCst) == 0 {
                 reply("getOrderStatus", 2, "")
-            } else {
+            } else if self.wrap {
                 reply("getOrderStatus", 0, &orders(self.g7))
+            } else {
+                reply("getOrderStatus", 0, self.g7)
             }
         } else {
             reply("unknown", 99, "")
         }
     }
 
-    /// Places `SHOP-RECON-1` through an adapter pointed at this wholesaler.
-    async fn place(&'static self) -> loyalty_core::Result<loyalty_core::PlacedOrder> {
+    /// An adapter pointed at this wholesaler.
+    async fn adapter(&'static self) -> IdosellAdapter {
         let answer = move |_: &str, _: &str, body: &str| (200, "text/xml; charset=utf-8", self.answer(body));
         let base = loyalty_sim::stub::serve(answer).await.unwrap();
-        let adapter = IdosellAdapter::new(simulated::config_for(&base, Names::default()).unwrap()).unwrap();
+        IdosellAdapter::new(simulated::config_for(&base, Names::default()).unwrap()).unwrap()
+    }
+
+    /// Places `SHOP-RECON-1` through `adapter`.
+    async fn place_with(adapter: &IdosellAdapter) -> loyalty_core::Result<loyalty_core::PlacedOrder> {
         let order = DropshipOrder::new("SHOP-RECON-1", simulated::demo_recipient(), "10".to_string())
             .with_line("COF-500", Decimal::from(2));
         adapter.fulfilment().unwrap().place_order(&Context::new(), &order).await
+    }
+
+    /// Places `SHOP-RECON-1` through an adapter pointed at this wholesaler.
+    async fn place(&'static self) -> loyalty_core::Result<loyalty_core::PlacedOrder> {
+        Self::place_with(&self.adapter().await).await
     }
 
     fn counts(&self) -> (usize, usize, usize) {
@@ -134,4 +155,49 @@ async fn an_order_repeating_the_reference_wins_over_one_without() {
     let placed = W.place().await.unwrap();
     assert_eq!(placed.order_id.as_str(), "W-1");
     assert_eq!(W.counts(), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_g7_success_without_a_results_element_leaves_a_lost_placement_unknown() {
+    // faultCode 0 and the orders outside any results element: the reply says nothing about
+    // which orders exist. Read as "none", the lost placement would be placed a second time
+    // (a second order, paid twice); it stays `Unknown` instead, as G4/G5/G6/G8 refuse such a
+    // reply, and `order_status` does not claim the order does not exist.
+    static W: Wholesaler = Wholesaler::bare(
+        "<orders SOAP-ENC:arrayType=\"ns1:orderType[1]\" xsi:type=\"SOAP-ENC:Array\"><item><orderId>W-1</orderId><status>new</status><shopOrderReference>SHOP-RECON-1</shopOrderReference></item></orders>",
+    );
+    let adapter = W.adapter().await;
+    let err = Wholesaler::place_with(&adapter).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+    assert!(err.message().contains("Results: missing from a successful reply"), "{err}");
+    assert_eq!(W.counts(), (1, 1, 1), "never imported and placed again on a reply that says nothing");
+
+    let status = adapter.fulfilment().unwrap().order_status(&Context::new(), &OrderId::new("W-1")).await;
+    let err = status.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Protocol, "{err}");
+    assert_eq!(err.effect(), WriteEffect::Unknown, "{err}");
+}
+
+#[tokio::test]
+async fn a_g7_results_element_spelled_result_is_read() {
+    // The captured admin reply (contract §2.1, §6.1 "the `result(s)` element") writes the
+    // singular `result`: the order under it is found, not placed again.
+    static W: Wholesaler = Wholesaler::bare(
+        "<result xsi:type=\"ns1:resultType\"><orders SOAP-ENC:arrayType=\"ns1:orderType[1]\" xsi:type=\"SOAP-ENC:Array\"><item><orderId>W-1</orderId><status>new</status><shopOrderReference>SHOP-RECON-1</shopOrderReference></item></orders></result>",
+    );
+    let adapter = W.adapter().await;
+    let placed = Wholesaler::place_with(&adapter).await.unwrap();
+    assert_eq!(placed.order_id.as_str(), "W-1");
+    assert_eq!(W.counts(), (1, 1, 1));
+    let status = adapter.fulfilment().unwrap().order_status(&Context::new(), &OrderId::new("W-1")).await;
+    assert!(status.is_ok(), "{status:?}");
+}
+
+#[tokio::test]
+async fn an_empty_g7_results_element_is_no_orders() {
+    // `<Results/>` with faultCode 0 answers "none", like faultCode 2: placed once more.
+    static W: Wholesaler = Wholesaler::bare("<Results/>");
+    let placed = W.place().await.unwrap();
+    assert_eq!(placed.order_id.as_str(), "W-2");
+    assert_eq!(W.counts(), (2, 2, 1));
 }

@@ -10,7 +10,7 @@ use super::xml::{read_reply, stream_items, Node, Writer};
 use super::{
     boolean, check, check_item, integer, non_negative, optional, required, strings, unreadable, WireError,
 };
-use crate::names::{el, Gateway, Names};
+use crate::names::{el, Gateway, Names, RESULT};
 
 /// The shop's invoice data on G4 (§5 G4, names \[S\]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -173,6 +173,12 @@ pub(crate) fn order_status_params(filter: &OrderFilter) -> Result<String, Refuse
 /// dropped before the next (a reply of thousands of orders is never held as a tree, nor as a
 /// second list). faultCode 2 is no orders; an order's own faultCode 2 leaves that order out,
 /// and any other per-order code is the call's error (§6.1).
+///
+/// A success (faultCode 0) without a results element (the gate's results key, or the singular
+/// [`RESULT`]) is a `Protocol` error with effect `Unknown`, as G4, G5, G6 and G8 refuse one: it
+/// says nothing about the orders, and reading it as "none" would have a placement whose reply
+/// was lost placed a second time (§3.5, checklist 19) and `order_status` answer `NotFound`. A
+/// results element without orders (`<Results/>`) is none.
 pub(crate) fn decode_order_status_with<T>(
     names: &Names,
     op: &str,
@@ -183,7 +189,7 @@ pub(crate) fn decode_order_status_with<T>(
     let mut out = Vec::new();
     let mut bad: Option<Error> = None;
     let mut i = 0usize;
-    let errors = stream_items(bytes, &gate.results_key, el::ORDERS, |node| {
+    let read = stream_items(bytes, &[gate.results_key.as_str(), RESULT], el::ORDERS, |node| {
         let path = format!("Results.orders[{i}]");
         i += 1;
         // A per-order fault (§6.1 [C]: per-item codes under a top-level 0): "nothing found"
@@ -205,9 +211,17 @@ pub(crate) fn decode_order_status_with<T>(
     if let Some(e) = bad {
         return Err(e);
     }
-    let errors = errors.map_err(|e| unreadable(op, &e))?;
-    if check(names, op, &errors)? {
+    let read = read.map_err(|e| unreadable(op, &e))?;
+    if check(names, op, &read.errors)? {
         return Ok(Vec::new());
+    }
+    if !read.results {
+        return Err(WireError::new(
+            gate.results_key.as_str(),
+            "missing from a successful reply, so which orders exist is unknown",
+        )
+        .protocol(op)
+        .with_effect(loyalty_core::WriteEffect::Unknown));
     }
     Ok(out)
 }

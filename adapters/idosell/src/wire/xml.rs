@@ -24,7 +24,9 @@ use quick_xml::{Reader, XmlVersion};
 use rust_decimal::Decimal;
 
 use super::convert::Refused;
-use crate::names::{same_name, Gate, Names, ERRORS, FAULT_CODE, FAULT_STRING, SOAP_ENC_NS, SOAP_ENV_NS};
+use crate::names::{
+    same_name, Gate, Names, ERRORS, FAULT_CODE, FAULT_STRING, RESULT, SOAP_ENC_NS, SOAP_ENV_NS,
+};
 
 // ------------------------------------------------------------------------------------ writing
 
@@ -669,9 +671,10 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    /// The results element of `gate` (`Results`/`results`, §6.1).
+    /// The results element of `gate` (`Results`/`results`, §6.1), or else one spelled
+    /// [`RESULT`] (the captured admin reply's `result`, §2.1).
     pub fn results(&self, gate: &Gate) -> Option<&Node> {
-        self.content.get(&gate.results_key)
+        self.content.get(&gate.results_key).or_else(|| self.content.get(RESULT))
     }
 }
 
@@ -797,13 +800,24 @@ fn scan_tree(bytes: &[u8]) -> Result<Scan, String> {
     }
 }
 
+/// What [`stream_items`] read besides the items it handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Streamed {
+    /// The `errors` block.
+    pub errors: Errors,
+    /// Whether the reply holds a results element at all. Without one, a success says nothing
+    /// about the items, which is not the same as an empty list (`<Results/>`, or a results
+    /// element without the list, which is one).
+    pub results: bool,
+}
+
 /// [`stream_items`] for a reply with references, read whole as a tree.
 fn tree_items(
     bytes: &[u8],
-    results: &str,
+    results: &[&str],
     list: &str,
     mut each: impl FnMut(Node) -> Result<(), String>,
-) -> Result<Errors, ReadError> {
+) -> Result<Streamed, ReadError> {
     let (_, root) = parse(bytes).map_err(ReadError::Unreadable)?;
     if let Some(fault) = find(&root, "Fault") {
         return Err(fault_of(fault));
@@ -811,34 +825,38 @@ fn tree_items(
     let errors = find(&root, ERRORS)
         .ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))
         .and_then(errors_of)?;
-    let items = match find(&root, results).and_then(|r| find(r, list)) {
+    let found = results.iter().find_map(|r| find(&root, r));
+    let items = match found.and_then(|r| find(r, list)) {
         Some(Node::List(items)) => items.clone(),
         Some(Node::Obj(children)) => children.iter().map(|(_, v)| v.clone()).collect(),
         _ => Vec::new(),
     };
+    let results = found.is_some();
     drop(root);
     for item in items {
         each(item).map_err(ReadError::Unreadable)?;
     }
-    Ok(errors)
+    Ok(Streamed { errors, results })
 }
 
 /// Walks a reply once: reads its `errors` block, then hands each item of the list `list`
-/// inside the results element `results` to `each`, one item tree at a time (an item is a child
-/// of the list element). Returns the errors block; a `Fault` or a reply without `errors` is an
-/// error.
+/// inside the results element (named by any of `results`, in order of preference) to `each`,
+/// one item tree at a time (an item is a child of the list element). Returns the errors block
+/// and whether a results element was there; a `Fault` or a reply without `errors` is an error.
 ///
 /// A reply holding references (`href`, SOAP 1.1 §5.4.1) is read whole as a tree instead, since
 /// the element a reference names may come after it.
 pub(crate) fn stream_items(
     bytes: &[u8],
-    results: &str,
+    results: &[&str],
     list: &str,
     mut each: impl FnMut(Node) -> Result<(), String>,
-) -> Result<Errors, ReadError> {
+) -> Result<Streamed, ReadError> {
     if may_reference(bytes) {
         return tree_items(bytes, results, list, each);
     }
+    let is_results = |name: &[u8]| results.iter().any(|r| bytes_name(name, r));
+    let mut seen_results = false;
     let unreadable = ReadError::Unreadable;
     let mut reader = Reader::from_str(utf8(bytes).map_err(unreadable)?);
     let mut errors: Option<Errors> = None;
@@ -863,8 +881,9 @@ pub(crate) fn stream_items(
                     each(node).map_err(ReadError::Unreadable)?;
                 } else if in_results > 0 && bytes_name(name, list) {
                     in_list = true;
-                } else if bytes_name(name, results) && in_results == 0 {
+                } else if in_results == 0 && is_results(name) {
                     in_results = depth;
+                    seen_results = true;
                 } else if errors.is_none() && bytes_name(name, ERRORS) {
                     let node = subtree(&mut reader, Event::Start(e)).map_err(ReadError::Unreadable)?;
                     depth -= 1;
@@ -878,6 +897,8 @@ pub(crate) fn stream_items(
                 let (_, node, _) = finish(frame(&e).map_err(ReadError::Unreadable)?);
                 each(node).map_err(ReadError::Unreadable)?;
             }
+            // `<Results/>`: a results element holding nothing.
+            Event::Empty(e) if in_results == 0 && is_results(e.local_name().as_ref()) => seen_results = true,
             Event::End(_) => {
                 if in_list && in_results > 0 && depth == in_results + 1 {
                     in_list = false;
@@ -890,7 +911,8 @@ pub(crate) fn stream_items(
             _ => {}
         }
     }
-    errors.ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))
+    let errors = errors.ok_or_else(|| ReadError::Unreadable(format!("reply has no {ERRORS} block")))?;
+    Ok(Streamed { errors, results: seen_results })
 }
 
 fn bytes_name(local: &[u8], name: &str) -> bool {
@@ -919,13 +941,46 @@ mod tests {
     #[test]
     fn stream_reader_hands_over_each_item_once() {
         let mut ids = Vec::new();
-        let errors = stream_items(REPLY.as_bytes(), "results", "orders", |n| {
+        let read = stream_items(REPLY.as_bytes(), &["results"], "orders", |n| {
             ids.push(n.text("orderId").unwrap().to_string());
             Ok(())
         })
         .unwrap();
-        assert_eq!(errors.code, 0);
+        assert_eq!(read, Streamed { errors: Errors::default(), results: true });
         assert_eq!(ids, ["W-1", "W-2 & co!"]);
+    }
+
+    #[test]
+    fn both_readers_tell_a_reply_without_results_from_an_empty_one() {
+        // A success without a results element says nothing about the orders (the G7 reconcile
+        // after a lost placeOrder must not read it as "none"); `<Results/>` or a results element
+        // without the list is an empty one. Each with and without a reference (the tree reader).
+        let head = &REPLY[..REPLY.find("<Results").unwrap()];
+        let tail = &REPLY[REPLY.find("</response>").unwrap()..];
+        let reply = |inner: &str| format!("{head}{inner}{tail}");
+        // The text `href` anywhere has the reply read as a tree.
+        let with_ref = |text: String| text + "<!-- href -->";
+        let orders = "<orders><item><orderId>W-1</orderId></item></orders>";
+        for (inner, results, items) in [
+            (String::new(), false, 0),
+            (orders.to_string(), false, 0),
+            (format!("<resultz>{orders}</resultz>"), false, 0),
+            ("<Results/>".to_string(), true, 0),
+            ("<results></results>".to_string(), true, 0),
+            (format!("<results>{orders}</results>"), true, 1),
+            // The captured admin reply's singular spelling (§2.1) is read too.
+            (format!("<result xsi:type=\"ns1:resultType\">{orders}</result>"), true, 1),
+        ] {
+            for text in [reply(&inner), with_ref(reply(&inner))] {
+                let mut n = 0;
+                let read = stream_items(text.as_bytes(), &["Results", RESULT], "orders", |_| {
+                    n += 1;
+                    Ok(())
+                })
+                .unwrap();
+                assert_eq!((read.results, n), (results, items), "{inner}");
+            }
+        }
     }
 
     #[test]
@@ -942,7 +997,7 @@ mod tests {
         assert!(matches!(read_reply(&Names::default(), fault.as_bytes()), Err(ReadError::Fault { .. })));
         assert!(matches!(scan_errors(fault.as_bytes()), Ok(Scan::Fault { .. })));
         assert!(matches!(
-            stream_items(fault.as_bytes(), "results", "orders", |_| Ok(())),
+            stream_items(fault.as_bytes(), &["results"], "orders", |_| Ok(())),
             Err(ReadError::Fault { .. })
         ));
     }
@@ -1018,7 +1073,7 @@ mod tests {
             1,
         );
         let mut ids = Vec::new();
-        stream_items(with_ref.as_bytes(), "results", "orders", |n| {
+        stream_items(with_ref.as_bytes(), &["results"], "orders", |n| {
             ids.push(n.text("orderId").unwrap().to_string());
             Ok(())
         })
