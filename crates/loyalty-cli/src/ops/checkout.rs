@@ -90,8 +90,20 @@ pub fn read_basket(path: &Path) -> Result<(Basket, Vec<OfferId>), ExitCode> {
     Ok((request.basket, request.confirmed))
 }
 
+/// A new order or return id: `{prefix}-` and 128 random bits in hex. Not from the clock: two
+/// tills in one millisecond, or a clock set back, would reuse an id, and the checkout store
+/// would answer the earlier sale's receipt for the new one (never recording it).
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}-{}", chrono::Utc::now().format("%Y%m%d%H%M%S%3f"))
+    let mut bits = [0u8; 16];
+    // No randomness from the operating system is a broken machine, not an input error.
+    getrandom::fill(&mut bits).expect("the operating system gives random bytes");
+    let mut id = String::with_capacity(prefix.len() + 33);
+    id.push_str(prefix);
+    id.push('-');
+    for b in bits {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
 }
 
 /// Checks a basket out.
@@ -223,4 +235,18 @@ pub fn execute_return(config: &Path, args: &ReturnArgs) -> ExitCode {
             Err(e) => out::fail(&e),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_id;
+
+    #[test]
+    fn ids_made_at_once_never_repeat_and_never_read_the_clock() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_id("cli")).collect();
+        assert_eq!(ids.len(), 10_000);
+        let one = new_id("o-1-r");
+        assert!(one.starts_with("o-1-r-") && one.len() == "o-1-r-".len() + 32, "{one}");
+        assert!(one["o-1-r-".len()..].bytes().all(|b| b.is_ascii_hexdigit()), "{one}");
+    }
 }
