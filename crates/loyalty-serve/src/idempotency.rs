@@ -34,6 +34,8 @@ pub(crate) struct Reply {
     /// configuration, not the request: once the operator fixes them the repeat must run). Not
     /// stored, so a repeat runs again, told it resumes.
     pub temporary: bool,
+    /// Seconds for the `Retry-After` header a rate-limited problem carries.
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -43,6 +45,7 @@ impl Reply {
             body: serde_json::to_vec(value).unwrap_or_default(),
             content_type: "application/json",
             temporary: false,
+            retry_after: None,
         }
     }
 
@@ -54,6 +57,7 @@ impl Reply {
             temporary: problem.temporary
                 || problem.effect == "unknown"
                 || matches!(problem.kind.as_str(), "unauthorized" | "forbidden"),
+            retry_after: problem.retry_after,
         }
     }
 
@@ -66,6 +70,9 @@ impl Reply {
         }
         if replayed {
             headers.insert(REPLAYED, HeaderValue::from_static("true"));
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -204,7 +211,13 @@ where
                     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
                     let content_type =
                         if status.is_success() { "application/json" } else { crate::problem::PROBLEM_JSON };
-                    let reply = Reply { status, body: body.into_bytes(), content_type, temporary: false };
+                    let reply = Reply {
+                        status,
+                        body: body.into_bytes(),
+                        content_type,
+                        temporary: false,
+                        retry_after: None,
+                    };
                     return reply.into_response(true);
                 }
                 // A lease ending more than two leases ahead was written before the clock was

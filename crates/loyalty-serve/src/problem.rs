@@ -48,7 +48,7 @@ pub struct Problem {
     /// For a refused registration form: every refused field.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub errors: Vec<FieldError>,
-    /// Seconds to wait, for `rate_limited` (also sent as `Retry-After`).
+    /// Seconds to wait, rounded up, for `rate_limited` (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retry_after: Option<u64>,
 }
@@ -155,7 +155,10 @@ impl From<&Error> for Problem {
             field,
             reason,
             errors: Vec::new(),
-            retry_after: e.retry_after().map(|d| d.as_secs().max(1)),
+            // Rounded up: a client told 29 for a 29.6 s wait comes back too early.
+            retry_after: e
+                .retry_after()
+                .map(|d| d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0)).max(1)),
         }
     }
 }
