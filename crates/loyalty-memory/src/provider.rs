@@ -653,7 +653,20 @@ impl Holds for MemoryProvider {
         let def = usable_offer(&st, &request.member, &request.offer.id, now, OP)?;
         let priced = request.basket.as_ref().and_then(|b| vendor_discount(&def, b));
         let ttl = request.ttl_secs.unwrap_or(DEFAULT_LOCK_TTL_SECS);
-        let expires_at = now + chrono::Duration::seconds(ttl as i64);
+        // A lifetime past what a timestamp holds is refused before anything is locked: a cast
+        // would wrap a huge one to an expiry in the past, an unchecked addition would panic.
+        let expires_at = i64::try_from(ttl)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .ok_or_else(|| {
+                Error::invalid(
+                    PROVIDER,
+                    OP,
+                    "ttl_secs",
+                    format!("{ttl} seconds put the hold's expiry out of range"),
+                )
+            })?;
         if let Some(existing) = st.holds.values_mut().find(|h| {
             h.open
                 && !h.hold.is_expired_at(now)
