@@ -858,7 +858,7 @@ impl MemoryProvider {
                 h.open = false;
             }
         }
-        let points = tx.total.to_decimal().floor();
+        let points = points_for(tx.total);
         if let Some(rec) = tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             rec.member.points = Some(rec.member.points.unwrap_or_default() + points);
         }
@@ -869,6 +869,7 @@ impl MemoryProvider {
             uses,
             stamps,
             points,
+            earned: points,
         })
     }
 
@@ -891,6 +892,33 @@ impl MemoryProvider {
             m.member.points = Some(m.member.points.unwrap_or_default() - rec.points);
         }
     }
+}
+
+/// Points a transaction of `total` earns: one per whole currency unit, truncated toward zero,
+/// so a negative transaction (a return booked as a negative sale) takes back exactly what the
+/// same amount sold earns (-12.50 takes back 12, as 12.50 earned 12; a floor would take 13).
+fn points_for(total: Money) -> Decimal {
+    total.to_decimal().trunc()
+}
+
+/// The points refunds of `refunded` in all take back of the `earned` points of a transaction of
+/// `total`: the same share, truncated toward zero. Taking back each refund as the step between
+/// the running shares makes the steps of a full refund add up to exactly `earned` (a sale of
+/// 30.50 that earned 30 refunded as 10.50 + 10.50 + 9.50 takes back 10 + 10 + 10, where
+/// points of each refund's own amount would take back 10 + 10 + 9).
+fn points_share(earned: Decimal, refunded: Money, total: Money) -> Decimal {
+    use rust_decimal::prelude::ToPrimitive;
+    if total.minor == 0 {
+        return Decimal::ZERO;
+    }
+    // |earned| <= |total| in whole units <= 2^63 and |refunded.minor| <= 2^63: the product fits
+    // an i128, and i128 division truncates toward zero.
+    earned
+        .to_i128()
+        .and_then(|e| e.checked_mul(i128::from(refunded.minor)))
+        .map(|p| p / i128::from(total.minor))
+        .and_then(|share| Decimal::try_from_i128_with_scale(share, 0).ok())
+        .unwrap_or(earned)
 }
 
 /// Offers whose uses are counted per member.
@@ -980,7 +1008,7 @@ impl Transactions for MemoryProvider {
             return Err(Self::err(ErrorKind::Conflict, OP, "transaction is cancelled"));
         }
         // Points follow the new total; coupon uses stay (reinstating is explicit).
-        let points = transaction.total.to_decimal().floor();
+        let points = points_for(transaction.total);
         if let Some(m) = transaction.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             m.member.points = Some(m.member.points.unwrap_or_default() - old.points + points);
         }
@@ -1000,6 +1028,7 @@ impl Transactions for MemoryProvider {
         let rec = st.transactions.get_mut(&transaction.id).expect("checked above");
         rec.tx = transaction.clone();
         rec.points = points;
+        rec.earned = points;
         Ok(TransactionReceipt::new(transaction.id.clone(), SendOutcome::Recorded))
     }
 
@@ -1046,7 +1075,9 @@ impl Transactions for MemoryProvider {
                 format!("refunds would exceed the original total {}", rec.tx.total),
             ));
         }
-        let points = refund.total.to_decimal().floor();
+        // The refunded units' share of what the sale earned, never a figure of the refund's own.
+        let points = points_share(rec.earned, after, rec.tx.total)
+            - points_share(rec.earned, rec.refunded, rec.tx.total);
         if let Some(m) = rec.tx.member.as_ref().and_then(|m| st.members.get_mut(m)) {
             m.member.points = Some(m.member.points.unwrap_or_default() - points);
         }

@@ -46,7 +46,11 @@ pub(crate) struct TxRec {
     pub uses: Vec<OfferId>,
     /// Net stamp change per card.
     pub stamps: Vec<(OfferId, i64)>,
+    /// Points the transaction stands at now: what it earned less what refunds took back.
     pub points: Decimal,
+    /// Points the live version earned when it was sent (or amended); refunds take back shares
+    /// of it.
+    pub earned: Decimal,
 }
 
 #[derive(Debug, Clone)]
