@@ -12,21 +12,12 @@ use super::ConversionError;
 pub(crate) struct PhoneNumber {
     /// Empty when Core sends `null` or leaves it out: one bad entry does not fail the user
     /// ("How to use this document": parse leniently).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub phone_number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_type: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "super::null_as_default", skip_serializing_if = "Vec::is_empty")]
     pub preference_flags: Vec<String>,
-}
-
-/// A field whose `null` reads as its default (an empty text or list).
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// One `external_id` mapping of a user (§1.1 \[K\]).

@@ -55,6 +55,16 @@ impl ConversionError {
     }
 }
 
+/// A field whose `null` reads as its default (an empty text or list): one `null` does not
+/// fail a whole reply ("How to use this document": parse leniently).
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Reads JSON into `T`, naming the serde path on failure.
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,

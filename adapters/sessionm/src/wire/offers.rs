@@ -65,7 +65,8 @@ fn first_given<'a>(first: &'a Option<String>, second: &'a Option<String>) -> Opt
 /// The `get_user_offers` payload (§4.3 \[P\]): the ISSUED wallet and its size.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct UserOffersPayload {
-    #[serde(default)]
+    /// `null` is an empty page, as an absent list is.
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub user_offers: Vec<WalletEntry>,
     pub total_records: Option<Num>,
 }
@@ -91,6 +92,10 @@ mod tests {
         assert_eq!(p.user_offers[1].instance_id(), Some("b"));
         assert_eq!(p.user_offers[1].end(), Some("2026-06-30"));
         assert_eq!(p.total_records.map(|n| n.0), Some(2.into()));
+        let empty =
+            decode_user_offers(br#"{"status":"ok","payload":{"user_offers":null,"total_records":0}}"#)
+                .unwrap();
+        assert!(empty.user_offers.is_empty());
     }
 
     #[test]
