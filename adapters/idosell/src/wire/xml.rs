@@ -6,7 +6,9 @@
 //! for a value it meets twice, and a `multiRef` element after the reply as other servers
 //! write it): `id`, `href` and `root` are no fields, and an element `href="#x"` reads as the
 //! element carrying `id="x"`, bounded (no cycles, [`MAX_DEPTH`] levels, [`MAX_REF_NODES`]
-//! elements copied); a reference to no element is an error naming the field.
+//! elements copied); a reference to no element is an error naming the field. Only elements a
+//! reference names are kept for that (a first pass collects the `href`s, see
+//! [`referenced_ids`]): an `id` nothing names costs nothing.
 //!
 //! Two readers: [`parse`] builds a small tree of a whole document (replies of a few KB), and
 //! [`stream_items`] walks a document once and hands over one list item at a time, so a large
@@ -443,24 +445,81 @@ fn may_reference(bytes: &[u8]) -> bool {
     bytes.windows(4).any(|w| w == b"href")
 }
 
-/// The elements carrying an `id` in one document, by id.
+/// The ids the references of a document name (`href="#x"` names `x`), read in a first pass
+/// over its events before any tree is built, so only elements something refers to are kept as
+/// [`Targets`]. An element's `id` alone costs nothing then: copying every element with an id
+/// as it is read (nested, up to [`MAX_DEPTH`] levels) cost up to 64 times the tree's memory
+/// for a reply whose ids nothing names.
+///
+/// A document the reader cannot read is left to the tree's reader, which reports where; the
+/// ids named up to there are returned. More distinct ids than [`MAX_REF_NODES`] is an error:
+/// each reference copies at least one element.
+fn referenced_ids(text: &str) -> Result<HashSet<String>, String> {
+    let mut reader = Reader::from_str(text);
+    let mut ids = HashSet::new();
+    loop {
+        let e = match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => e,
+            Ok(Event::Eof) | Err(_) => return Ok(ids),
+            Ok(_) => continue,
+        };
+        for a in e.attributes() {
+            let Ok(a) = a else { break };
+            // As `frame` reads it: the unprefixed `href`, its value normalised.
+            if a.key.as_ref() != b"href" {
+                continue;
+            }
+            let Ok(value) = a.normalized_value(XmlVersion::Implicit1_0) else { break };
+            if let Some(id) = value.strip_prefix('#') {
+                if !ids.contains(id) {
+                    if ids.len() >= MAX_REF_NODES {
+                        return Err(format!("references name more than {MAX_REF_NODES} elements"));
+                    }
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// The elements carrying an `id` that a reference names, by id.
 #[derive(Default)]
 struct Targets {
+    /// The ids references name (see [`referenced_ids`]); an element with another id is not
+    /// kept.
+    wanted: HashSet<String>,
     by_id: HashMap<String, Node>,
     /// Ids carried by more than one element: a reference to one of them is ambiguous.
     repeated: HashSet<String>,
+    /// The elements held by the kept copies, bounded by [`MAX_REF_NODES`].
+    kept: usize,
 }
 
 impl Targets {
-    fn add(&mut self, id: String, node: &Node) {
+    /// Keeps a copy of `node` when a reference names `id` (the first element carrying it).
+    ///
+    /// # Errors
+    /// The copies would hold more than [`MAX_REF_NODES`] elements: each is copied at least
+    /// once when its references are resolved, which would exceed that bound too.
+    fn add(&mut self, id: String, node: &Node) -> Result<(), String> {
+        if !self.wanted.contains(&id) {
+            return Ok(());
+        }
         match self.by_id.entry(id) {
             Entry::Occupied(e) => {
                 self.repeated.insert(e.key().clone());
             }
             Entry::Vacant(e) => {
+                self.kept += size(node);
+                if self.kept > MAX_REF_NODES {
+                    return Err(format!(
+                        "elements that references name hold more than {MAX_REF_NODES} elements"
+                    ));
+                }
                 e.insert(node.clone());
             }
         }
+        Ok(())
     }
 }
 
@@ -539,8 +598,8 @@ impl Resolver<'_> {
 struct Builder {
     stack: Vec<Frame>,
     done: Option<(String, Node)>,
-    /// Whether elements carrying an `id` are kept (the document may reference them).
-    keep_targets: bool,
+    /// The elements carrying an `id` that a reference names (none unless the document may
+    /// hold references).
     targets: Targets,
     /// References read.
     refs: usize,
@@ -556,10 +615,10 @@ impl Builder {
                 }
                 self.stack.push(frame(&e)?)
             }
-            Event::Empty(e) => self.attach(finish(frame(&e)?)),
+            Event::Empty(e) => self.attach(finish(frame(&e)?))?,
             Event::End(_) => {
                 let f = self.stack.pop().ok_or("unbalanced end tag")?;
-                self.attach(finish(f));
+                self.attach(finish(f))?;
             }
             Event::Text(t) => {
                 let s = t.xml10_content().map_err(|e| e.to_string())?;
@@ -586,12 +645,12 @@ impl Builder {
         Ok(self.done.is_some())
     }
 
-    fn attach(&mut self, (k, v, id): (String, Node, Option<String>)) {
+    fn attach(&mut self, (k, v, id): (String, Node, Option<String>)) -> Result<(), String> {
         if matches!(v, Node::Ref(_)) {
             self.refs += 1;
         }
-        if let Some(id) = id.filter(|_| self.keep_targets) {
-            self.targets.add(id, &v);
+        if let Some(id) = id {
+            self.targets.add(id, &v)?;
         }
         match self.stack.last_mut() {
             Some(p) => {
@@ -600,6 +659,7 @@ impl Builder {
             }
             None => self.done = Some((k, v)),
         }
+        Ok(())
     }
 
     /// The finished tree, its references resolved.
@@ -623,9 +683,10 @@ fn utf8(bytes: &[u8]) -> Result<&str, String> {
 /// References (`href`) are replaced by the elements they name, wherever those are in the
 /// document (a `multiRef` after the reply element in the `Body` included).
 pub(crate) fn parse(bytes: &[u8]) -> Result<(String, Node), String> {
-    let mut reader = Reader::from_str(utf8(bytes)?);
-    let references = may_reference(bytes);
-    let mut b = Builder { keep_targets: references, ..Builder::default() };
+    let text = utf8(bytes)?;
+    let mut reader = Reader::from_str(text);
+    let wanted = if may_reference(bytes) { referenced_ids(text)? } else { HashSet::new() };
+    let mut b = Builder { targets: Targets { wanted, ..Targets::default() }, ..Builder::default() };
     loop {
         let ev = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.buffer_position()))?;
         if matches!(ev, Event::Eof) && b.stack.is_empty() {
@@ -1086,6 +1147,35 @@ mod tests {
         }
         chain.push_str("<n id=\"n80\">end</n></r>");
         assert_eq!(parse(chain.as_bytes()).unwrap_err(), too_deep());
+    }
+
+    #[test]
+    fn only_elements_a_reference_names_are_kept_and_their_copies_are_bounded() {
+        // An `id` nothing refers to is read and dropped: keeping a copy of every element with
+        // an id, nested up to the depth limit, multiplied a reply's memory by its depth.
+        let text =
+            r##"<r><a id="x"><b id="y">1</b></a><c href="#x"/><d href="other"/><e xlink:href="#z"/></r>"##;
+        assert_eq!(referenced_ids(text).unwrap(), HashSet::from(["x".to_string()]));
+        let (_, r) = parse(text.replace("<d href=\"other\"/>", "").as_bytes()).unwrap();
+        assert_eq!(r.get("c"), r.get("a"));
+        // What is kept counts against the bound references copy: one target holding more
+        // elements than that is refused as it is read, before any copy is made.
+        let mut big = String::from("<r><a id=\"x\">");
+        for _ in 0..MAX_REF_NODES {
+            big.push_str("<b>1</b>");
+        }
+        big.push_str("</a><c href=\"#x\"/></r>");
+        let err = parse(big.as_bytes()).unwrap_err();
+        assert!(err.contains("elements that references name hold more than"), "{err}");
+        // Without the reference the same element is an ordinary (large) subtree.
+        assert!(parse(big.replace("href", "ref").replace("<r>", "<r><!-- href -->").as_bytes()).is_ok());
+        // More distinct ids named than references could ever copy is refused by the first pass.
+        let mut many = String::from("<r>");
+        for i in 0..=MAX_REF_NODES {
+            let _ = write!(many, "<c href=\"#n{i}\"/>");
+        }
+        many.push_str("</r>");
+        assert!(parse(many.as_bytes()).unwrap_err().contains("references name more than"));
     }
 
     #[test]
