@@ -5,7 +5,7 @@
 //!
 //! | Key | Required | Default | Meaning |
 //! | --- | --- | --- | --- |
-//! | `base_url` | yes | – (no production default) | the sales base, ending in `/api` (current sites: `https://sales-prod.tryemanagecrm.com/api`, §2); https unless loopback |
+//! | `base_url` | – | `https://sales-prod.tryemanagecrm.com/api` | the sales base, ending in `/api`: the contract's default, the base of current sites (§2, §15.1 \[I\], [`crate::names::DEFAULT_SALES_BASE`]); https unless loopback; test runs give the simulator's loopback URL |
 //! | `cid` | yes¹ | – | the client id sent as `X_CID` (a GUID); public in shop pages, kept secret here anyway (§3) |
 //! | `cid_env` | – | – | ¹ name of an environment variable holding the client id (how TOML refers to it) |
 //! | `web_key` | yes | – | the shopping-cart campaign's web key (a GUID, path segment, §3) |
@@ -33,7 +33,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::PROVIDER;
+use crate::{names, PROVIDER};
 
 const OPERATION: &str = "config.load";
 /// Prefix of everyday environment variables.
@@ -98,7 +98,8 @@ pub struct ProgressiveConfig {
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct EmanageConfig {
-    /// The sales base (`…/api`); resource paths are appended to it.
+    /// The sales base (`…/api`); resource paths are appended to it. Defaults to
+    /// [`crate::names::DEFAULT_SALES_BASE`].
     pub base_url: Url,
     /// The client id, sent as `X_CID`.
     pub cid: Secret,
@@ -441,7 +442,8 @@ impl Default for EmanageConfigBuilder {
 }
 
 impl EmanageConfigBuilder {
-    /// Sets the sales base (no default: production must be chosen explicitly).
+    /// Sets the sales base; without it the contract's default,
+    /// [`crate::names::DEFAULT_SALES_BASE`] (§2).
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -520,14 +522,20 @@ impl EmanageConfigBuilder {
     /// Validates and builds.
     ///
     /// # Errors
-    /// `Invalid` naming the key: a missing required key, a non-https URL off loopback, a client
+    /// `Invalid` naming the key: a missing required key, a base URL given empty or non-https off
+    /// loopback, a client
     /// id or web key that is no GUID, an unknown currency, a zero timeout, a tier out of range,
     /// product ids, a count or a mode without tiers.
     pub fn build(self) -> Result<EmanageConfig, Error> {
         let required = |v: Option<String>, key: &str| -> Result<String, Error> {
             v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(|| invalid(key, "required"))
         };
-        let raw_url = required(self.base_url, "base_url")?;
+        // The contract's default sales base when none is given (§2, §15.1); one given empty is a
+        // mistake (a blank variable), not a request for production.
+        let raw_url = match self.base_url {
+            None => names::DEFAULT_SALES_BASE.to_string(),
+            given => required(given, "base_url")?,
+        };
         let base_url =
             loyalty_http::vendor_base_url(&raw_url).map_err(|reason| invalid("base_url", reason))?;
         let cid =
@@ -631,10 +639,17 @@ mod tests {
     }
 
     #[test]
-    fn there_is_no_production_default_base_url() {
-        let e =
-            EmanageConfig::builder().with_cid(Secret::new(CID)).with_web_key(WK).with_currency("USD").build();
-        assert_eq!(field_of(&e.unwrap_err()), "base_url");
+    fn the_sales_base_defaults_to_the_contract_s_and_a_blank_one_is_refused() {
+        // §2: "The default is https://sales-prod.tryemanagecrm.com/api" (§15.1 [I]).
+        let c = EmanageConfig::builder()
+            .with_cid(Secret::new(CID))
+            .with_web_key(WK)
+            .with_currency("USD")
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url.as_str().trim_end_matches('/'), names::DEFAULT_SALES_BASE);
+        // A blank value (an empty variable) is a mistake, never a silent switch to production.
+        assert_eq!(field_of(&good().with_base_url("  ").build().unwrap_err()), "base_url");
     }
 
     #[test]
@@ -773,12 +788,16 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()));
         let c = EmanageConfig::from_vars(LIVE_ENV_PREFIX, vars).unwrap();
         assert_eq!(c.cid.expose(), CID);
+        assert_eq!(c.base_url.host_str(), Some("sales.example"));
         let e = EmanageConfig::from_vars(
             LIVE_ENV_PREFIX,
-            [("LOYALTY_LIVE_EMANAGE_CID".to_string(), CID.to_string())],
+            [
+                ("LOYALTY_LIVE_EMANAGE_CID".to_string(), CID.to_string()),
+                ("LOYALTY_LIVE_EMANAGE_URL".to_string(), " ".to_string()),
+            ],
         )
         .unwrap_err();
-        assert_eq!(field_of(&e), "LOYALTY_LIVE_EMANAGE_URL");
+        assert_eq!(field_of(&e), "LOYALTY_LIVE_EMANAGE_URL", "a blank URL is named as the live variable");
     }
 
     #[test]

@@ -24,7 +24,8 @@
 //! use rust_decimal::Decimal;
 //!
 //! # async fn run() -> Result<(), loyalty_core::Error> {
-//! // LOYALTY_EMANAGE_BASE_URL, _CID, _WEB_KEY, _CURRENCY (and optionally _PROGRESSIVE_TIERS)
+//! // LOYALTY_EMANAGE_CID, _WEB_KEY, _CURRENCY (and optionally _PROGRESSIVE_TIERS; _BASE_URL
+//! // defaults to the contract's https://sales-prod.tryemanagecrm.com/api)
 //! let emanage = EmanageAdapter::new(EmanageConfig::from_env()?)?;
 //! let carts = emanage.carts().expect("eManage has carts");
 //! let cart = carts

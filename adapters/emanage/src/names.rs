@@ -8,9 +8,8 @@
 //! The adapter never depends on a simulator-chosen field: each one is read when present, and
 //! the docs of the field say what the adapter does without it.
 
-/// The sales base the contract names as the default of current sites (§2, §15.1 \[I\]). Not
-/// applied: the base URL is always configured (no production default); kept for docs and the
-/// setup hint.
+/// The sales base the contract names as the default, that of current sites (§2, §15.1 \[I\]):
+/// the configuration's `base_url` when none is given.
 pub const DEFAULT_SALES_BASE: &str = "https://sales-prod.tryemanagecrm.com/api";
 
 /// `behaviorId` of a test cart or order (§4 \[G\]).
