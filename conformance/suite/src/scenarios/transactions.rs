@@ -148,11 +148,30 @@ pub async fn cancel_gives_offers_back(p: &dyn Provider, env: &Environment) -> Ou
     Ok(())
 }
 
-/// A return of one unit in `style` refunds the frozen net; the same return id is processed once.
+/// A return of one unit in `style` refunds the frozen net, and reaches the provider: where
+/// points show at once, the balance gives back part of what the sale earned (never more); a
+/// partial refund is recorded, so refunding the whole sale again is `Rejected`. The same return
+/// id is processed once.
+///
+/// The frozen net alone is the core's own arithmetic on its ledger: a provider whose refund or
+/// amend did nothing would pass it. The checks at the provider are what prove the declared
+/// style.
 pub async fn return_style(p: &dyn Provider, env: &Environment, style: ReturnStyle) -> Outcome {
     let t = p.transactions().ok_or_else(|| fail("transactions() is None"))?;
+    let caps = p.capabilities();
+    // The balance is read where points show on the member as soon as a sale is sent.
+    let members = p.members().filter(|_| caps.points && caps.points_at_send && caps.get_member);
+    let balance = |what: &'static str| async move {
+        match members {
+            Some(m) => step(what, m.get(&ctx(env), env.member_id()).await)
+                .map(|m| Some(m.points.unwrap_or_default())),
+            None => Ok(None),
+        }
+    };
+    let before = balance("members.get (before the sale)").await?;
     let tx = plain_transaction(env, Some(env.member_id().clone()), env.fresh_transaction_id())?;
     step("transactions.send", t.send(&ctx(env), &tx).await)?;
+    let sold = balance("members.get (after the sale)").await?;
     let line = tx.lines.first().ok_or_else(|| fail("the seeded basket is empty"))?.clone();
     let qty = if line.quantity > Decimal::ONE { Decimal::ONE } else { line.quantity };
     let mut ledger = ReturnLedger::new(tx.clone());
@@ -163,6 +182,44 @@ pub async fn return_style(p: &dyn Provider, env: &Environment, style: ReturnStyl
     // An undiscounted line: one returned unit refunds one unit price.
     let expected = if qty == line.quantity { line.net } else { line.unit_price };
     check!(out.refunded == expected, "refunded {} instead of the frozen net {}", out.refunded, expected);
+    let returned = balance("members.get (after the return)").await?;
+    if let (Some(before), Some(sold), Some(returned)) = (before, sold, returned) {
+        // A sale that earned nothing here has nothing to take back (the points scenario
+        // checks earning).
+        if sold > before {
+            check!(
+                returned < sold,
+                "the return of {} took no points back: {before} before the sale, {sold} after it, \
+                 {returned} after the return",
+                out.refunded
+            );
+            check!(
+                returned >= before,
+                "the return of one unit took back more points than the whole sale earned: {before} \
+                 before the sale, {sold} after it, {returned} after the return"
+            );
+        }
+    }
+    if style == ReturnStyle::PartialRefund && ledger.refunded.minor > 0 {
+        // Only what is left of the sale can still be refunded: the whole sale again is more,
+        // unless the provider never recorded the first refund.
+        let whole = loyalty_core::Refund::new(
+            tx.id.clone(),
+            env.fresh_transaction_id(),
+            tx.member.clone(),
+            tx.lines.clone(),
+            tx.total,
+            env.now(),
+        );
+        let again = t.refund(&ctx(env), &whole).await;
+        check!(
+            matches!(&again, Err(e) if *e.kind() == loyalty_core::ErrorKind::Rejected),
+            "refunding the whole sale of {} after {} was refunded should be Rejected (more than is \
+             left), got {again:?}",
+            tx.total,
+            ledger.refunded
+        );
+    }
     let again =
         step("return (same id)", returns::process(p, &ctx(env), Some(&mut ledger), &req, Some(style)).await)?;
     check!(again == out, "the same return id processed twice");
