@@ -366,6 +366,27 @@ fn checkout_read_back(status_shown: bool, cart: &Cart) -> CheckoutReadBack {
     }
 }
 
+/// A checkout's 409 on a cart that reads back open (`status_shown`: the vendor said so, a
+/// session status in its cart GET). Clients say the checkout needs `customers/new` first (§6.4
+/// row 6), and the vendor refuses a checkout without it as a state conflict (§10: 409); the
+/// cart was read open just before, so that is what it lacks: `Invalid` naming `customer`, as
+/// `Carts::checkout` calls missing customer details (nothing was charged: the vendor refused
+/// before acting). Where the cart GET shows no status, an open read is no proof (a paid cart
+/// reads open there too), so the conflict stays, its message naming both causes.
+fn open_cart_refused(e: Error, status_shown: bool) -> Error {
+    if status_shown {
+        let reason = "eManage takes the customer's details before checking a cart out (set_customer)";
+        let message = format!("{reason}; it refused the checkout of this open cart: {}", e.message());
+        return Error::invalid(PROVIDER, e.operation(), "customer", reason).with_message(message);
+    }
+    let message = format!(
+        "{}; eManage refuses the checkout of a cart already paid, and of one without the customer's \
+         details (set_customer first)",
+        e.message()
+    );
+    e.with_message(message)
+}
+
 /// The result of a read made before the operation writes anything: whatever failed (an
 /// unreadable reply, a timeout), nothing that could take effect was sent, so the error's
 /// effect is `NotSent` (a `Protocol` error's default is `Unknown`).
@@ -655,6 +676,11 @@ impl Carts for EmanageAdapter {
             }
             CartStatus::Open => {}
         }
+        // The vendor refuses to check out an empty cart (409); the core calls that `Invalid`.
+        if before.cart.lines.is_empty() {
+            return Err(Error::invalid(PROVIDER, OP, "lines", "the cart is empty: add a line first")
+                .with_effect(WriteEffect::NotSent));
+        }
         let body = wire::CheckoutRequest {
             behavior_id: if self.test(Some(&before)) { names::BEHAVIOR_TEST } else { names::BEHAVIOR_LIVE },
             session_id: cart.as_str().to_string(),
@@ -666,7 +692,8 @@ impl Carts for EmanageAdapter {
                 return self.reconcile_checkout(ctx, OP, cart, e).await
             }
             // A 409 after the read above: another checkout of this cart (a double click, a
-            // 3-D Secure return) got there first. Its result is this call's answer.
+            // 3-D Secure return) got there first. Its result is this call's answer. A cart the
+            // vendor still shows open was refused for what it lacks: the customer's details.
             Err(e) if *e.kind() == ErrorKind::Conflict => {
                 let Ok(read) = self.read(ctx, OP, cart).await else { return Err(e) };
                 return match read.cart.status {
@@ -674,6 +701,7 @@ impl Carts for EmanageAdapter {
                         Ok(CartCheckout::Paid(self.paid_order(OP, &read)?))
                     }
                     CartStatus::AwaitingPayment => Ok(Self::waiting(&read)),
+                    CartStatus::Open => Err(open_cart_refused(e, read.status_shown())),
                     _ => Err(e),
                 };
             }

@@ -43,7 +43,7 @@ pub const MODEL_STATE: &str = "modelState";
 ///
 /// | Field | Without it |
 /// | --- | --- |
-/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`). After a checkout of unknown outcome the cart read back cannot show whether it was paid: the error keeps effect `Unknown` and says to check the order in eManage before charging again (only a status the vendor sent, `Open`, says nothing was charged so far; the effect stays `Unknown` then too, since the request may still be running) |
+/// | [`cart::STATUS`] | the cart reads as open; a second checkout of a paid cart reaches the vendor, which refuses it (`Conflict`), and a checkout refused for missing customer details stays that `Conflict` (with the status, a 409 on a cart read back open is `Invalid` naming `customer`). After a checkout of unknown outcome the cart read back cannot show whether it was paid: the error keeps effect `Unknown` and says to check the order in eManage before charging again (only a status the vendor sent, `Open`, says nothing was charged so far; the effect stays `Unknown` then too, since the request may still be running) |
 /// | [`cart::SHOPPING_CART_NUMBER`] | a paid cart read back has no order number |
 /// | [`cart::UPGRADE_PARENT_SESSION_ID`] | an upgrade cart's difference line is reported at the vendor's price (the catalogue does not explain it); the adapter names the parent itself on the cart `upgrade` answers |
 /// | [`cart::CALL_BACK_URL`], [`cart::PAYMENT_CONTINUE_RESULT`] | a cart read back waiting for its payment answers `ActionRequired` without the URL (the checkout that started it answered the URL) |
