@@ -387,6 +387,25 @@ fn open_cart_refused(e: Error, status_shown: bool) -> Error {
     e.with_message(message)
 }
 
+/// The error of a write eManage took (it answered success) whose cart read back failed with
+/// `read`: `took` says what was done, `next` what the caller does. However the read failed (a
+/// 429 is refused before acting), the operation is not: its effect is `Unknown`, never
+/// `RejectedBeforeActing` or `NotSent`, so no caller repeats a write that took effect (an
+/// upgrade charged twice, units added twice). `Unavailable` (the answer was lost, not the
+/// request), not temporary (asking again is what must not happen), the read's reason in the
+/// message.
+fn written_unread(read: Error, took: &str, next: &str) -> Error {
+    let why = if read.message().is_empty() {
+        read.kind().label().replace('_', " ")
+    } else {
+        format!("{}: {}", read.kind().label().replace('_', " "), read.message())
+    };
+    Error::new(ErrorKind::Unavailable, PROVIDER, read.operation())
+        .with_temporary(false)
+        .with_effect(WriteEffect::Unknown)
+        .with_message(format!("{took}, but the cart did not read back ({why}): {next}"))
+}
+
 /// The result of a read made before the operation writes anything: whatever failed (an
 /// unreadable reply, a timeout), nothing that could take effect was sent, so the error's
 /// effect is `NotSent` (a `Protocol` error's default is `Unknown`).
@@ -441,12 +460,8 @@ fn payment_required(
         Err(e) => {
             tracing::warn!(cart = %child, error = %e, "eManage upgrade cart opened but not read back");
             let Some(amount) = amount else {
-                let message = format!(
-                    "{}; the difference is to be paid in cart {child}, opened for this upgrade, which did \
-                     not read back: read it and check it out",
-                    e.message()
-                );
-                return Err(e.with_effect(WriteEffect::Unknown).with_message(message));
+                let took = format!("the difference is to be paid in cart {child}, opened for this upgrade");
+                return Err(written_unread(e, &took, "read that cart and check it out"));
             };
             // `amount` is `quantity` times the difference a unit (§7.2 rule 3): exact.
             let unit = Money::new(amount.minor / i64::from(quantity.max(1)), amount.currency);
@@ -554,7 +569,13 @@ impl Carts for EmanageAdapter {
             upgrade: None,
         };
         let session = CartId::new(self.client.new_session(ctx, OP, &body, test).await?);
-        let read = self.read_after(ctx, OP, &session, catalogue).await?;
+        let read = self.read_after(ctx, OP, &session, catalogue).await.map_err(|e| {
+            written_unread(
+                e,
+                &format!("eManage opened cart {session}"),
+                "read that cart before opening another",
+            )
+        })?;
         // A test cart's later calls know it only from the configuration or the cart's own
         // `test` flag (never remembered here): where eManage does not show the flag, its lines
         // and checkout would go out live, a test card charged on the live API. Refused, with
@@ -606,7 +627,11 @@ impl Carts for EmanageAdapter {
             }
         };
         match sent {
-            Ok(()) => Ok(self.read_after(ctx, OP, cart, before.catalogue).await?.cart),
+            Ok(()) => {
+                let read = self.read_after(ctx, OP, cart, before.catalogue).await;
+                let took = format!("eManage took {quantity} more of product {product} (cart {cart})");
+                Ok(read.map_err(|e| written_unread(e, &took, "read the cart before adding again"))?.cart)
+            }
             // It may have reached eManage (a timeout, an unreadable reply; clients never read
             // the add reply, §6.4): the cart read back says (§10), so a caller's retry does
             // not add the units twice.
@@ -643,21 +668,24 @@ impl Carts for EmanageAdapter {
         let product = Self::line_product(OP, line)?;
         let quantity = Self::units(OP, quantity)?;
         self.client.update(ctx, OP, cart.as_str(), product, quantity).await?;
-        Ok(self.read(ctx, OP, cart).await?.cart)
+        let took = format!("eManage set line {line} of cart {cart} to {quantity}");
+        Ok(self.read(ctx, OP, cart).await.map_err(|e| written_unread(e, &took, "read the cart"))?.cart)
     }
 
     async fn remove_line(&self, ctx: &Context, cart: &CartId, line: &LineId) -> Result<Cart> {
         const OP: &str = "carts.remove_line";
         let product = Self::line_product(OP, line)?;
         self.client.remove(ctx, OP, cart.as_str(), product).await?;
-        Ok(self.read(ctx, OP, cart).await?.cart)
+        let took = format!("eManage removed line {line} of cart {cart}");
+        Ok(self.read(ctx, OP, cart).await.map_err(|e| written_unread(e, &took, "read the cart"))?.cart)
     }
 
     async fn set_customer(&self, ctx: &Context, cart: &CartId, customer: &Customer) -> Result<Cart> {
         const OP: &str = "carts.set_customer";
         let body = convert::customer(customer).map_err(|e| e.invalid(OP))?;
         self.client.customer(ctx, OP, cart.as_str(), &body).await?;
-        Ok(self.read(ctx, OP, cart).await?.cart)
+        let took = format!("eManage took the customer of cart {cart}");
+        Ok(self.read(ctx, OP, cart).await.map_err(|e| written_unread(e, &took, "read the cart"))?.cart)
     }
 
     async fn checkout(&self, ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
@@ -828,8 +856,22 @@ impl Carts for EmanageAdapter {
         let body = wire::AddRequest { line: line_request, upgrade: Some(upgrade) };
         let reply = self.client.add(ctx, UPGRADE, cart.as_str(), &body, test).await;
         let after = match reply {
+            // Taken: a read back that fails never says otherwise, or a retry would charge again.
             Ok(wire::AddReply::SameSession) => {
-                self.read_after(ctx, UPGRADE, cart, before.catalogue.clone()).await?
+                let read = self.read_after(ctx, UPGRADE, cart, before.catalogue.clone()).await;
+                read.map_err(|e| {
+                    let took = format!(
+                        "eManage took the upgrade of line {} of cart {cart} to {to} ({} to capture on the \
+                         card on file, now or after its funnel window)",
+                        request.line_id,
+                        amount.amount_string()
+                    );
+                    written_unread(
+                        e,
+                        &took,
+                        "read the cart (Carts::get) for its status; do not upgrade again",
+                    )
+                })?
             }
             // The session was paid offline and the server opened the new session itself
             // (§9.4 step 2b).
