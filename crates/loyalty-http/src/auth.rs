@@ -104,18 +104,17 @@ impl fmt::Debug for ReadyCredentials {
     }
 }
 
-/// Checks a token or session key before it is cached: 1 to [`MAX_TOKEN_CHARS`] characters of
-/// RFC 6750 `b64token` (`A-Z a-z 0-9 - . _ ~ + /`, then `=` padding only at the end). Anything
-/// else is a `Protocol` error that never quotes the value, so a garbage reply is never cached
-/// and never reaches a header or a log.
+/// Checks a token that travels in a header before it is cached: 1 to [`MAX_TOKEN_CHARS`]
+/// characters of RFC 6750 `b64token` (`A-Z a-z 0-9 - . _ ~ + /`, then `=` padding only at the
+/// end). Anything else is a `Protocol` error that never quotes the value, so a garbage reply is
+/// never cached and never reaches a header or a log.
+///
+/// A key carried in the body is opaque text instead: see [`check_body_token`].
 ///
 /// # Errors
-/// `Protocol` naming `what` (`"access_token"`, `"session key"`).
+/// `Protocol` naming `what` (`"access_token"`).
 pub fn check_token(provider: &str, operation: &str, what: &str, token: &str) -> Result<(), Error> {
-    let bad = |reason: &str| {
-        Err(Error::new(ErrorKind::Protocol, provider, operation)
-            .with_message(format!("the {what} in the reply is unusable: {reason}")))
-    };
+    let bad = |reason: &str| unusable(provider, operation, what, reason);
     if token.is_empty() {
         return bad("empty");
     }
@@ -131,6 +130,37 @@ pub fn check_token(provider: &str, operation: &str, what: &str, token: &str) -> 
         return bad("characters outside the b64token set");
     }
     Ok(())
+}
+
+/// Checks a key carried in the request body (a [`SessionAuth`] session key, such as IdoSell's
+/// `sessionKey`) before it is cached. Such a key is opaque: the vendor may issue any text (a
+/// PHP session id holds `,` and `-`), the key is never parsed, and the body's own encoding
+/// (XML escaping) carries it; so only what no body can carry as a key is refused: an empty or
+/// blank key, one longer than [`MAX_TOKEN_CHARS`] characters, and one holding a control
+/// character (U+0000–U+001F, U+007F–U+009F: line breaks and tabs included, which an HTML or
+/// text page instead of a key holds) or U+FFFE / U+FFFF (XML 1.0 allows neither). The error is
+/// `Protocol` and never quotes the value.
+///
+/// # Errors
+/// `Protocol` naming `what` (`"session key"`).
+pub fn check_body_token(provider: &str, operation: &str, what: &str, token: &str) -> Result<(), Error> {
+    let bad = |reason: &str| unusable(provider, operation, what, reason);
+    if token.trim().is_empty() {
+        return bad("empty");
+    }
+    if token.chars().count() > MAX_TOKEN_CHARS {
+        return bad(&format!("longer than {MAX_TOKEN_CHARS} characters"));
+    }
+    if let Some(c) = token.chars().find(|&c| c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}')) {
+        return bad(&format!("holds U+{:04X}, which no body carries as a key", u32::from(c)));
+    }
+    Ok(())
+}
+
+/// The `Protocol` error of a token or key the checks refuse; it never quotes the value.
+fn unusable(provider: &str, operation: &str, what: &str, reason: &str) -> Result<(), Error> {
+    Err(Error::new(ErrorKind::Protocol, provider, operation)
+        .with_message(format!("the {what} in the reply is unusable: {reason}")))
 }
 
 /// Supplies credentials to business calls.
@@ -668,8 +698,9 @@ pub trait SessionSource: Send + Sync + fmt::Debug {
 ///   simulator's) reaches `expires_at − margin`.
 /// - Single flight: check the cache, take the lock, check again, open. Concurrent callers share
 ///   one `open`.
-/// - A key is checked with [`check_token`] before it is cached: a garbage key is a `Protocol`
-///   error and the next call opens again.
+/// - A key is checked with [`check_body_token`] before it is cached (it is opaque, carried in
+///   the body, never in a header): a garbage key is a `Protocol` error and the next call opens
+///   again.
 /// - As an [`Auth`] it adds no headers: [`Auth::credentials`] hands the key over as the body
 ///   token, and a [`crate::Body::Built`] body writes it where the vendor wants it, fresh on
 ///   every attempt. [`Auth::invalidate_used`] drops the session only if it is the one the
@@ -736,7 +767,7 @@ impl<S: SessionSource> SessionAuth<S> {
     ///
     /// # Errors
     /// Whatever [`SessionSource::open`] returned; `Protocol` for a key that fails
-    /// [`check_token`] (it is not cached).
+    /// [`check_body_token`] (it is not cached).
     pub async fn key(&self, client: &reqwest::Client, ctx: &Context) -> Result<Secret, Error> {
         if let Some(key) = self.cached() {
             return Ok(key);
@@ -755,8 +786,10 @@ impl<S: SessionSource> SessionAuth<S> {
         }
         self.opens.fetch_add(1, Ordering::Relaxed);
         let opened = match self.source.open(client, ctx).await {
-            Ok(session) => check_token(&self.provider, TOKEN_OPERATION, "session key", session.key.expose())
-                .map(|()| session),
+            Ok(session) => {
+                check_body_token(&self.provider, TOKEN_OPERATION, "session key", session.key.expose())
+                    .map(|()| session)
+            }
             Err(err) => Err(err),
         };
         let session = match opened {
@@ -958,7 +991,8 @@ mod tests {
         impl SessionSource for Garbage {
             async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
                 Ok(Session {
-                    key: Secret::new("<html>oops</html>"),
+                    // A text page where the key should be: its line breaks are no key's.
+                    key: Secret::new("<html>\n<body>oops</body>\n</html>"),
                     expires_at: Utc::now() + chrono::Duration::minutes(15),
                 })
             }
@@ -984,6 +1018,35 @@ mod tests {
             let err = check_token("p", "o", "t", bad).unwrap_err();
             assert_eq!(err.kind(), &ErrorKind::Protocol, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn body_token_check_takes_opaque_keys_and_refuses_what_no_body_carries() {
+        // A session key goes into the body, never a header, and is never parsed (IdoSell
+        // contract §3.5): a PHP session id (`,` and `-`, `sid_bits_per_character = 6`), XML's
+        // own special characters (the body escapes them) and non-ASCII text are keys.
+        let longest = "k".repeat(MAX_TOKEN_CHARS);
+        for good in [
+            "Kq3,vZ-9a,Tm1xQ,7b-Lp2",
+            "5f2b1c3d4e5f60718293a4b5c6d7e8f901234567",
+            "dad6017229881610c4d8e1c0954f3d58d5fda92d_iai",
+            "a b",
+            "a=b<&>\"'",
+            "zażółć",
+            longest.as_str(),
+        ] {
+            assert!(check_body_token("p", "o", "session key", good).is_ok(), "{good}");
+        }
+        let long = "k".repeat(MAX_TOKEN_CHARS + 1);
+        for bad in
+            ["", "  ", "a\nb", "a\tb", "a\rb", "\u{0}", "a\u{7f}", "a\u{85}", "a\u{FFFE}", long.as_str()]
+        {
+            let err = check_body_token("p", "o", "session key", bad).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Protocol, "{bad:?}");
+            assert!(err.message().starts_with("the session key in the reply is unusable"), "{err}");
+        }
+        // Header tokens keep the b64token rule.
+        assert!(check_token("p", "o", "access_token", "Kq3,vZ-9a").is_err());
     }
 
     #[test]

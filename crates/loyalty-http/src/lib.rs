@@ -51,8 +51,8 @@ mod response;
 mod secret;
 
 pub use auth::{
-    check_token, Auth, BasicAuth, Credentials, NoAuth, OAuth2ClientCredentials, ReadyCredentials, Session,
-    SessionAuth, SessionSource, MAX_TOKEN_CHARS,
+    check_body_token, check_token, Auth, BasicAuth, Credentials, NoAuth, OAuth2ClientCredentials,
+    ReadyCredentials, Session, SessionAuth, SessionSource, MAX_TOKEN_CHARS,
 };
 pub use call::{encode_segment, Body, BodyBuilder, Call, Retry};
 pub use classify::{default_classify, parse_retry_after, Classifier, ClassifyInput};

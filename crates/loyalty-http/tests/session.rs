@@ -44,7 +44,9 @@ impl Vendor {
                     async move {
                         let n = v.logins.hit();
                         if *v.garbage.lock().unwrap() {
-                            return "<html>maintenance</html>".to_string();
+                            // A maintenance page where the key should be: a key is opaque
+                            // text, but not one with line breaks.
+                            return "<html>\n<body>maintenance</body>\n</html>\n".to_string();
                         }
                         let key = format!("key-{n}");
                         v.valid.lock().unwrap().insert(key.clone());
