@@ -72,6 +72,8 @@ fn declare() -> Capabilities {
 struct Read {
     wire: wire::CartResponse,
     cart: Cart,
+    /// What each line of `cart` shows of its payment, in the same order.
+    facts: Vec<convert::LineFacts>,
     catalogue: convert::Catalogue,
     /// What a checkout of the cart charges: the vendor's cart total when the reply carries
     /// one (`names::cart::TOTAL`), else the cart's total as read (lines' nets plus shipping).
@@ -157,10 +159,10 @@ impl EmanageAdapter {
             currency: self.config.currency,
             now: self.clock.now(),
         };
-        let priced = convert::cart(cart, &w, &pricing).map_err(|e| e.protocol(op))?;
+        let priced = convert::priced_cart(cart, &w, &pricing).map_err(|e| e.protocol(op))?;
         let charged = convert::vendor_total(&w, self.config.currency).map_err(|e| e.protocol(op))?;
-        let charged = charged.unwrap_or(priced.total);
-        Ok(Read { wire: w, cart: priced, catalogue, charged })
+        let charged = charged.unwrap_or(priced.cart.total);
+        Ok(Read { wire: w, cart: priced.cart, facts: priced.lines, catalogue, charged })
     }
 
     /// The line a client sends for `product`: catalogue price and shipping method (§6.4 notes:
@@ -768,7 +770,7 @@ impl Carts for EmanageAdapter {
         let head = Self::product(UPGRADE, &line.product_id, "line_id")?;
         let first = Self::chain_start(&before, &line, head, request)?;
         let amount =
-            first.map(|f| self.upgrade_amount(UPGRADE, &before, &line, f, head, to, quantity)).transpose()?;
+            first.map(|f| self.upgrade_amount(UPGRADE, &before, &line, f, to, quantity)).transpose()?;
         let origin = ProductId::new(first.unwrap_or(head).to_string());
         let upgrade = wire::UpgradeFields {
             // The chain's current head (§7.2 rule 1): for an upgrade of an upgrade, the previous step.
@@ -1086,6 +1088,22 @@ fn unknown_start(cart: &CartId, line: &ProductId) -> Error {
         .with_message(reason)
 }
 
+/// The refusal of a same-session upgrade whose `a0` the cart does not show (see
+/// `EmanageAdapter::upgrade_amount`): `Unsupported`, nothing sent. The vendor charges from the
+/// price before discount (§7.2 rule 3; §8: an upgrade counts as the unit it replaces, keeping
+/// its discount), and the cart GET shows prices after discount only (§6.4 row 5).
+fn unknown_paid_price(cart: &CartId, line: &ProductId) -> Error {
+    let message = format!(
+        "eManage charges an upgrade from the price line {line} was paid at before its discount, and cart \
+         {cart} does not show it: the campaign's price list no longer explains the line (a price changed \
+         since the checkout) and the cart GET carries no listPrice, so the charge cannot be told. Nothing \
+         was sent"
+    );
+    Error::new(ErrorKind::Unsupported, PROVIDER, UPGRADE)
+        .with_effect(WriteEffect::NotSent)
+        .with_message(message)
+}
+
 impl EmanageAdapter {
     /// What the vendor captures for this step (§7.2 rules 3 and 5): the chain costs
     /// `q × (ak − a0)`, never negative; under the remainder policy a step takes only what the
@@ -1093,35 +1111,41 @@ impl EmanageAdapter {
     /// chain whose earlier step was charged and whose head is still a preview is counted as
     /// owing the whole chain.
     ///
-    /// `a0` is the unit price the chain's first product was *paid* at, as the cart shows it
-    /// (the line's unit price before discount): the upgraded line itself on a first upgrade,
-    /// else a plain line of that product the cart still holds (the rest of a split line). Only
-    /// when the cart shows no such line is it today's list price, which a campaign change
-    /// since the checkout may have moved (§1). A charged head's unit price is likewise what
+    /// `a0` is the unit price the chain's first product was *paid* at before discount, as the
+    /// cart shows it ([`convert::LineFacts::list_unit`]): of the upgraded line itself on a
+    /// first upgrade, else of a plain line of that product the cart still holds (the rest of a
+    /// split line). A discounted line the price list no longer explains (its price moved since
+    /// the checkout, §1) on a cart GET without `listPrice` shows only its price after discount:
+    /// refused unsent ([`unknown_paid_price`]), as the vendor would charge from another `a0`.
+    /// Only when the cart shows no such line is it today's list price, which a campaign change
+    /// since the checkout may have moved. A charged head's unit price is likewise what
     /// the chain was paid up to (`max(a_head, a0)`, §7.2 rule 3), so under the remainder
     /// policy the step owes `ak` minus that. `ak` is today's price of the new product: the
     /// price the `add` sends. Computed before any write: an error is `NotSent`.
-    #[allow(clippy::too_many_arguments)]
     fn upgrade_amount(
         &self,
         op: &str,
         before: &Read,
         line: &loyalty_core::CartLine,
         origin: i64,
-        head: i64,
         to: i64,
         quantity: u32,
     ) -> Result<Money> {
         let currency = self.config.currency;
         let listed = |id: i64| before.catalogue.price(id, currency, "product_id").map_err(|e| e.protocol(op));
         let origin_id = ProductId::new(origin.to_string());
-        let a0 = if origin == head && line.upgrade.is_none() {
-            Ok(line.unit_price)
-        } else {
-            match before.cart.lines.iter().find(|l| l.product_id == origin_id && l.upgrade.is_none()) {
-                Some(paid) => Ok(paid.unit_price),
-                None => listed(origin),
-            }
+        // A plain line of the first product: the upgraded line itself on a first upgrade (a
+        // line that is no head is the first of its product, `Cart::line_of`), else the rest of
+        // a split line. Its price before discount, as paid; a line whose discount the cart
+        // does not show cannot give it.
+        let plain = before.cart.lines.iter().position(|l| l.product_id == origin_id && l.upgrade.is_none());
+        let a0 = match plain {
+            Some(i) => before
+                .facts
+                .get(i)
+                .and_then(|f| f.list_unit)
+                .ok_or_else(|| unknown_paid_price(&before.cart.id, &origin_id)),
+            None => listed(origin),
         };
         let amount = a0.and_then(|a0| {
             let a_new = listed(to)?;
@@ -1318,7 +1342,8 @@ mod tests {
         let (w, cart) = live(&[(P1, 1)]);
         let catalogue = catalogue();
         let charged = cart.total;
-        let read = Read { wire: w, cart, catalogue, charged };
+        let facts = Vec::new();
+        let read = Read { wire: w, cart, facts, catalogue, charged };
         let outcome = payment_required(
             Ok(read),
             &CartId::new("s"),

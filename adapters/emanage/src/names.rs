@@ -50,6 +50,7 @@ pub const MODEL_STATE: &str = "modelState";
 /// | [`cart::TEST`] | `add` and checkout send `behaviorId` from the configuration (`test_mode`) only |
 /// | [`cart::UPGRADE_STATUS`] | an upgrade line reads as pending; `discarded` reads as the original product again, without an upgrade |
 /// | [`cart::LINE_TOTAL`] | a line whose vendor `price` the price list does not explain is reported at the contract's reading, `price` (the unit price, §6.4 row 5) × `quantity`, as the vendor's own clients total a cart (§6.4 notes); the vendor rounds that unit price from the line's amount (§9.5: 49.99 shows as 16.66), so the line may be off by up to half a minor unit per unit; a debug log names it |
+/// | [`cart::LIST_PRICE`] | the price a plain line was paid at before discount (`a0` of an upgrade of it, §7.2 rule 3) is the price list's while the list explains the line, or the line's own price for a product the configured discount cannot reach; a discounted line whose price moved since the checkout cannot be upgraded on the same payment (refused unsent, `Unsupported`): the vendor charges from a price the cart does not show |
 /// | [`cart::TOTAL`] | a checkout's `charged` (and a paid cart's order) is the cart's total as the adapter reads it: the lines' nets plus shipping |
 /// | [`cart::UPGRADES`], [`cart::UPGRADE_SESSION_ID`] | after an offline upgrade's `new` whose reply was lost, the cart read back can show the upgrade taken but not the session opened for the difference, whose id only that reply carried (the contract shows no other way to learn it): the error keeps effect `Unknown` and says an upgrade session may exist, unpaid lapsing after the vendor's redirect timeout (the original ships); a retry of that upgrade answers the same error instead of a second session. A card upgrade asked again (a lost answer) is answered from its chain, still a preview, only when the list shows it: without it the repeat is sent again and charged again, so the shop reads the cart before repeating one (more units of the new product than before: taken) |
 /// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). The chain's first product comes from the request (`UpgradeRequest::first_product`, what the shop sold) where the cart GET marks no upgrades at all (no status, no upgrade fields); without it a same-payment upgrade is refused unsent (`Invalid` naming `first_product`): its charge cannot be told. An upgrade `add` the vendor accepted whose new product is on the cart answers `Pending` (taken, charge not shown); `Discarded` only when the new product is not on the cart. After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
@@ -57,10 +58,10 @@ pub const MODEL_STATE: &str = "modelState";
 /// The vendor's own amounts win over any the adapter works out: a line's `lineTotal` is what
 /// that line costs (a pricing that does not reach it explains nothing), and the cart's `total`
 /// is what a checkout charges. The other totals (`subtotal`, `shippingTotal`,
-/// `discountTotal`) and line extras (`listPrice`, `discountPercent`, `lineDiscount`) are never
-/// read: the adapter prices the cart itself from the price list and keeps the discount it
-/// explains; a line whose vendor price it cannot explain is reported at the vendor's amount,
-/// never refused.
+/// `discountTotal`) and line extras (`discountPercent`, `lineDiscount`) are never read, and
+/// `listPrice` only for an upgrade's `a0`: the adapter prices the cart itself from the price
+/// list and keeps the discount it explains; a line whose vendor price it cannot explain is
+/// reported at the vendor's amount, never refused.
 pub mod cart {
     /// Session status; values in [`super::session_status`].
     pub const STATUS: &str = "status";
@@ -84,6 +85,10 @@ pub mod cart {
     /// Per line: what the line costs after discount, exact (the unit `price` is this divided
     /// by the quantity and rounded, §9.5).
     pub const LINE_TOTAL: &str = "lineTotal";
+    /// Per line: the unit price before discount (§8, §9.5: `listPrice`, a simulator extra).
+    /// Read for one thing only: the price a plain line was paid at before its discount, `a0`
+    /// of an upgrade of it (§7.2 rule 3), when the price list no longer explains the line.
+    pub const LIST_PRICE: &str = "listPrice";
     /// What the cart costs: lines after discount plus shipping.
     pub const TOTAL: &str = "total";
     /// The session's upgrade chains: per entry `productId` (the head), [`UPGRADED_FROM_PRODUCT_ID`],

@@ -235,6 +235,9 @@ pub struct CartProduct {
     /// What the line costs after discount, exact (simulator-chosen name, see
     /// [`names::cart::LINE_TOTAL`]).
     pub line_total: Option<Decimal>,
+    /// The unit price before discount (simulator-chosen name, see [`names::cart::LIST_PRICE`]);
+    /// `None` when absent or unreadable: it only ever prices an upgrade, never fails the cart.
+    pub list_price: Option<Decimal>,
 }
 
 /// The cart GET `GET shoppingcart/{wk}?sessionId=` (§6.4 row 5): `products[]` \[K\], and the
@@ -326,6 +329,7 @@ fn cart_product(v: &Value, path: &str) -> Conv<CartProduct> {
         upgrade_status: o.text(n::UPGRADE_STATUS)?.as_deref().map(UpgradeStatus::read),
         upgraded_from_product_id: o.int(n::UPGRADED_FROM_PRODUCT_ID)?,
         line_total: amount(&o, n::LINE_TOTAL)?,
+        list_price: o.decimal(n::LIST_PRICE).ok().flatten().filter(|d| !d.is_sign_negative()),
     })
 }
 

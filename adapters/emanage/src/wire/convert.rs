@@ -274,6 +274,21 @@ struct Priced {
     /// Product and unit price the discount sees; `None` for a line it does not see.
     basis: Option<(i64, Money)>,
     upgrade: Option<LineUpgrade>,
+    /// The vendor's unit price before discount, when it shows one that reads
+    /// (`names::cart::LIST_PRICE`).
+    list_price: Option<Money>,
+    role: Role,
+}
+
+/// What a cart line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A product as bought (or back to it after a discarded upgrade).
+    Plain,
+    /// The head of an upgrade chain, standing for the units of the product first paid for.
+    Head,
+    /// An upgrade cart's difference line (§7.2 rule 7).
+    Difference,
 }
 
 /// The cart GET as a core cart, priced here from the price list and checked against what the
@@ -298,9 +313,44 @@ struct Priced {
 /// price from the line's amount (§9.5: 49.99 for three shows as 16.66), so without a line
 /// total such a line can be off by up to half a minor unit per unit, and a debug log says so.
 pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -> Conv<Cart> {
+    priced_cart(id, w, pricing).map(|p| p.cart)
+}
+
+/// What a cart line shows of its payment beyond the core line, for an upgrade's amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineFacts {
+    /// For a plain line: the unit price before discount it was priced at, `a0` of an upgrade
+    /// of it (§7.2 rule 3). The vendor's `listPrice` when the cart shows it
+    /// ([`names::cart::LIST_PRICE`]); else the price list's when it explains the line; else,
+    /// for a product the configured discount cannot reach, the vendor's unit price (nothing
+    /// discounted it). `None` otherwise (a discounted line the price list no longer explains:
+    /// its unit price is after a discount the cart does not show) and for any other line.
+    pub list_unit: Option<Money>,
+}
+
+/// A cart as read and priced, with the facts of each line (same order as `cart.lines`).
+#[derive(Debug, Clone)]
+pub(crate) struct PricedCart {
+    pub cart: Cart,
+    pub lines: Vec<LineFacts>,
+}
+
+/// [`cart`], with what each line shows of its payment ([`LineFacts`]).
+pub(crate) fn priced_cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -> Conv<PricedCart> {
     let currency = pricing.currency;
     let upgrade_cart = w.upgrade_parent_session_id.is_some();
     let listed = |product: i64| pricing.catalogue.price(product, currency, "productId").ok();
+    // Whether the configured discount may have reached `product`: a product the offer does not
+    // name, or no offer at all, was sold at its price; a product the price list no longer
+    // holds may have been one of "every product of the campaign".
+    let discountable = |product: i64| match pricing.offer.map(|o| &o.kind) {
+        None => false,
+        Some(OfferKind::ProgressiveDiscount { products, .. }) => {
+            pricing.catalogue.product(product).is_none()
+                || products.contains(&ProductId::new(product.to_string()))
+        }
+        Some(_) => true,
+    };
     let mut lines = Vec::with_capacity(w.products.len());
     let mut shipping = Money::zero(currency);
     for (i, p) in w.products.iter().enumerate() {
@@ -309,6 +359,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
         let vendor_net =
             p.line_total.map(|t| money(t, currency, &field(names::cart::LINE_TOTAL))).transpose()?;
         let ship = money(p.shipping_price, currency, &field("shippingPrice"))?;
+        let list_price = p.list_price.and_then(|d| money(d, currency, &field(names::cart::LIST_PRICE)).ok());
         shipping = shipping.checked_add(ship).map_err(|e| money_op(&field("shippingPrice"), e))?;
         let status = p.upgrade_status.as_ref().map_or(Some(UpgradeStatus::Pending), upgrade_status);
         let origin = p.upgraded_from_product_id.filter(|_| status.is_some());
@@ -322,6 +373,8 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                 vendor_unit,
                 basis: None,
                 upgrade: None,
+                list_price,
+                role: Role::Difference,
             },
             (false, Some(origin)) => {
                 let prices = listed(origin).zip(listed(p.product_id));
@@ -333,6 +386,8 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                     vendor_unit,
                     basis: prices.map(|(a0, _)| (origin, a0)),
                     upgrade: status.map(|s| LineUpgrade::new(origin.to_string(), s)),
+                    list_price,
+                    role: Role::Head,
                 }
             }
             (false, None) => {
@@ -345,6 +400,8 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
                     vendor_unit,
                     basis: unit.map(|u| (p.product_id, u)),
                     upgrade: None,
+                    list_price,
+                    role: Role::Plain,
                 }
             }
         };
@@ -352,6 +409,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
     }
     let discounts = discounts(&lines, pricing)?;
     let mut out = Vec::with_capacity(lines.len());
+    let mut facts = Vec::with_capacity(lines.len());
     for (i, (l, discount)) in lines.iter().zip(discounts).enumerate() {
         let field = format!("products[{i}].price");
         let quantity = i64::from(l.quantity);
@@ -370,6 +428,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
             }
             None => None,
         };
+        let was_explained = explained.is_some();
         let (unit, discount, net) = match explained {
             Some(priced) => priced,
             None => {
@@ -397,6 +456,13 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
         if let Some(u) = &l.upgrade {
             line = line.with_upgrade(u.clone());
         }
+        facts.push(match l.role {
+            Role::Difference | Role::Head => LineFacts { list_unit: None },
+            Role::Plain => {
+                let undiscounted = was_explained || !discountable(l.product);
+                LineFacts { list_unit: l.list_price.or(undiscounted.then_some(unit)) }
+            }
+        });
         out.push(line);
     }
     let nets = Money::sum(currency, out.iter().map(|l| l.net)).map_err(|e| money_op("products", e))?;
@@ -408,7 +474,7 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
     if let Some(n) = &w.shopping_cart_number {
         cart = cart.with_order(OrderId::new(n.clone()));
     }
-    Ok(cart)
+    Ok(PricedCart { cart, lines: facts })
 }
 
 /// A line the price list does not explain, at the vendor's exact amount `net`: unit price,
@@ -621,6 +687,7 @@ mod tests {
             upgrade_status: None,
             upgraded_from_product_id: None,
             line_total: None,
+            list_price: None,
         }
     }
 
@@ -758,6 +825,39 @@ mod tests {
             (c.lines[0].net, c.lines[0].unit_price, c.lines[0].discount),
             (usd(5001), usd(1667), usd(0))
         );
+    }
+
+    /// What `products` show of their price before discount, with `moved` listed at its new
+    /// price (a campaign change since the checkout).
+    fn list_units(products: Vec<super::super::cart::CartProduct>, moved: (i64, &str)) -> Vec<Option<Money>> {
+        let w = response(products);
+        let mut list: Vec<wire::ProductPrice> = catalogue().products.into_values().collect();
+        for p in list.iter_mut().filter(|p| p.product_id == moved.0) {
+            p.discounted_price = moved.1.parse().unwrap();
+        }
+        let (cat, o) = (Catalogue::new(list), offer());
+        let pricing = Pricing {
+            catalogue: &cat,
+            offer: Some(&o),
+            rule: DiscountRule::default(),
+            currency: Currency::USD,
+            now: Utc::now(),
+        };
+        priced_cart(&CartId::new("s"), &w, &pricing).unwrap().lines.iter().map(|f| f.list_unit).collect()
+    }
+
+    #[test]
+    fn a_line_s_price_before_discount_is_shown_by_the_vendor_or_by_a_price_list_explaining_it() {
+        // 918501 at 75 is 100 less 25 %: explained, paid at 100 before discount.
+        assert_eq!(list_units(vec![line(918_501, "75", 1)], (0, "0")), [Some(usd(10_000))]);
+        // Its price moved to 110 since: 75 is some discount of a price the cart does not show.
+        assert_eq!(list_units(vec![line(918_501, "75", 1)], (918_501, "110")), [None]);
+        // Unless the vendor shows it.
+        let mut shown = line(918_501, "75", 1);
+        shown.list_price = Some(Decimal::from(100));
+        assert_eq!(list_units(vec![shown], (918_501, "110")), [Some(usd(10_000))]);
+        // A product the discount cannot reach was sold at the price the cart shows.
+        assert_eq!(list_units(vec![line(918_504, "60", 1)], (918_504, "70")), [Some(usd(6000))]);
     }
 
     #[test]
