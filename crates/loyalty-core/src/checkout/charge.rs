@@ -106,7 +106,15 @@ impl Checkout<'_> {
                     return Ok((Completion::Completed(outcome), true));
                 }
                 CheckoutState::Charging | CheckoutState::Charged => match self.take_over(&mut work).await? {
-                    true => return self.resume_charge(ctx, work).await.map(|done| (done, false)),
+                    true => {
+                        let charged = Some(work.rec.revision);
+                        return match self.resume_charge(ctx, work).await {
+                            Ok(done) => Ok((done, false)),
+                            Err(e) => {
+                                self.finished_elsewhere(order, charged, e).await.map(|done| (done, false))
+                            }
+                        };
+                    }
                     false => continue,
                 },
                 CheckoutState::AwaitingAction => {
@@ -138,9 +146,15 @@ impl Checkout<'_> {
                             return Ok((Completion::PriceChanged(change), false));
                         }
                     }
-                    match self.charge(ctx, work).await? {
-                        Some(done) => return Ok((done, false)),
-                        None => continue,
+                    let charged = Some(work.rec.revision);
+                    match self.charge(ctx, work).await {
+                        Ok(Some(done)) => return Ok((done, false)),
+                        Ok(None) => continue,
+                        // This call's charge, finished by another instance that took the order
+                        // over while this one outlived its lease: its sale is the answer.
+                        Err(e) => {
+                            return self.finished_elsewhere(order, charged, e).await.map(|done| (done, false))
+                        }
                     }
                 }
             }
@@ -460,6 +474,12 @@ impl Checkout<'_> {
 
     /// A payment that failed before capture: every hold released, the authorization voided,
     /// the record back to `Declined` so a new commit takes the holds again first.
+    ///
+    /// `Declined` is written first, as a release under a lease (a versioned write): when another
+    /// instance took the charge over meanwhile (this one outlived its lease during the payment
+    /// call), that write is lost and nothing is released or voided here (the other instance
+    /// holds those holds and may capture that authorization); the caller gets [`taken_over`]
+    /// instead of the refusal.
     async fn declined(
         &self,
         ctx: &Context,
@@ -467,25 +487,27 @@ impl Checkout<'_> {
         err: Error,
         void: Option<Authorization>,
     ) -> Error {
-        let mut problems = self.release_recorded(ctx, &mut work).await;
-        // An authorization whose void failed stays recorded: a leftover the tick voids again,
-        // or the customer's funds would stay reserved until the bank drops them.
-        let mut unvoided = None;
-        if let Some(a) = void {
-            if let Err(v) = self.payment.void(&a).await {
-                problems.push(format!("void failed: {v}"));
-                unvoided = Some(a);
-            }
-        }
         work.rec.state = CheckoutState::Declined;
-        work.rec.authorization = unvoided;
+        // Voided by the release below; one whose void fails stays recorded: a leftover the
+        // tick voids again, or the customer's funds would stay reserved until the bank drops
+        // them.
+        work.rec.authorization = void;
         work.rec.action = None;
         work.rec.capture_started = false;
         work.rec.notes.push(format!("payment failed: {}", err.message()));
-        work.rec.notes.extend(problems.iter().cloned());
-        work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
-        if let Err(e) = self.save(&mut work, "payment.authorize").await {
-            problems.push(e.to_string());
+        let notes_before = work.rec.notes.len();
+        let mut problems = Vec::new();
+        match self.release_under_lease(ctx, &mut work).await {
+            Ok(true) => problems.extend(work.rec.notes[notes_before..].iter().cloned()),
+            Ok(false) => {
+                let taken = super::taken_over(&work.rec.order, err.operation());
+                let message = format!("{}; {}", err.message(), taken.message());
+                return taken.with_message(message);
+            }
+            Err(e) => {
+                problems.extend(work.rec.notes.get(notes_before..).unwrap_or_default().iter().cloned());
+                problems.push(e.to_string());
+            }
         }
         if problems.is_empty() {
             err
@@ -571,6 +593,15 @@ impl Checkout<'_> {
     }
 
     pub(super) async fn confirm_locked(&self, ctx: &Context, order: &TransactionId) -> Result<Completion> {
+        match self.confirm_once(ctx, order).await {
+            Ok(done) => Ok(done),
+            // A sale another instance finished meanwhile (it took the order over while this
+            // one outlived its lease) is this confirmation's answer.
+            Err(e) => self.finished_elsewhere(order, None, e).await,
+        }
+    }
+
+    async fn confirm_once(&self, ctx: &Context, order: &TransactionId) -> Result<Completion> {
         const OP: &str = "checkout.confirm_payment";
         let mut work = self
             .load(order)
@@ -606,7 +637,7 @@ impl Checkout<'_> {
         if !self.try_save(&mut work).await? {
             // Another instance confirmed (or the tick acted) first: the order as it now
             // stands answers, so a second confirmation returns the first one's result.
-            return Box::pin(self.confirm_locked(ctx, order)).await;
+            return Box::pin(self.confirm_once(ctx, order)).await;
         }
         self.settle_waiting(ctx, work, auth, waits_until).await
     }

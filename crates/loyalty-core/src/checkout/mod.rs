@@ -427,6 +427,16 @@ impl std::fmt::Debug for Checkout<'_> {
 struct Work {
     rec: CheckoutRecord,
     version: u64,
+    /// The state the store holds at `version` (as read, or as this instance last wrote it):
+    /// whether a charge was under way when a write was lost.
+    stored: CheckoutState,
+}
+
+impl Work {
+    fn new(rec: CheckoutRecord, version: u64) -> Work {
+        let stored = rec.state;
+        Work { rec, version, stored }
+    }
 }
 
 impl<'a> Checkout<'a> {
@@ -509,7 +519,7 @@ impl<'a> Checkout<'a> {
         if check_id(order, "checkout.load", "order").is_err() {
             return Ok(None);
         }
-        Ok(self.store.load(order).await?.map(|s| Work { rec: s.value, version: s.version }))
+        Ok(self.store.load(order).await?.map(|s| Work::new(s.value, s.version)))
     }
 
     /// Whether this checkout may act on `record`: it was started at this checkout's provider,
@@ -550,6 +560,7 @@ impl<'a> Checkout<'a> {
         match self.store.save(&work.rec, Some(work.version)).await? {
             Some(v) => {
                 work.version = v;
+                work.stored = work.rec.state;
                 Ok(true)
             }
             None => Ok(false),
@@ -557,12 +568,50 @@ impl<'a> Checkout<'a> {
     }
 
     /// Saves the work; losing the write means another instance took the order over.
+    ///
+    /// Before a charge that is a `Conflict`: nothing was done for the order here that the
+    /// other instance does not see. Once the store holds the order as charging (or later, or
+    /// waiting for the customer's payment) the other instance took the charge over because
+    /// this one outlived its lease (a slow payment or vendor call): it finishes the charge
+    /// under the same payment key and order id, and the money may have moved by now. That is
+    /// never a refusal before acting: [`taken_over`], temporary with effect `Unknown`.
     async fn save(&self, work: &mut Work, op: &str) -> Result<()> {
         if self.try_save(work).await? {
             Ok(())
+        } else if work.stored.is_committed() || work.stored == CheckoutState::AwaitingAction {
+            Err(taken_over(&work.rec.order, op))
         } else {
             Err(Error::new(ErrorKind::Conflict, FLOW, op)
                 .with_message(format!("order {} was changed by another instance meanwhile", work.rec.order)))
+        }
+    }
+
+    /// The answer of a charge that failed on this instance (`err`) when another instance
+    /// finished the sale meanwhile: it took the order over after this one outlived its lease,
+    /// and charged and sent it under the same payment key and order id. That sale (of
+    /// `revision`, the one this call charged, when given) is the answer, as a repeated commit
+    /// gets it; otherwise `err`. Only a finished sale answers here: this instance never voids,
+    /// releases or sends anything on this path, and an order the other instance still works on
+    /// (or left declined or priced again) is asked again.
+    async fn finished_elsewhere(
+        &self,
+        order: &TransactionId,
+        revision: Option<u32>,
+        err: Error,
+    ) -> Result<Completion> {
+        match self.load(order).await {
+            Ok(Some(w))
+                if matches!(
+                    w.rec.state,
+                    CheckoutState::Sent | CheckoutState::Refused | CheckoutState::Pending
+                ) && revision.is_none_or(|r| r == w.rec.revision) =>
+            {
+                match w.rec.outcome {
+                    Some(outcome) => Ok(Completion::Completed(outcome)),
+                    None => Err(err),
+                }
+            }
+            _ => Err(err),
         }
     }
 
@@ -643,7 +692,10 @@ impl<'a> Checkout<'a> {
     ///
     /// # Errors
     /// `Conflict` for a stale `prepared` (the order was prepared again) or an aborted order;
-    /// errors before the charge (no hold is left); payment refusals.
+    /// errors before the charge (no hold is left); payment refusals. `Unavailable` (temporary,
+    /// effect `Unknown`) when another instance took the order over while this call outlived its
+    /// lease (a slow payment or vendor call) and is still finishing it: commit again with the
+    /// same order id for its result. A sale that instance finished is this call's answer.
     pub async fn commit(&self, ctx: &Context, prepared: &Prepared) -> Result<Completion> {
         let _guard = self.lock_order(&prepared.order).await;
         self.commit_locked(ctx, &prepared.order, Some(prepared.revision)).await
@@ -830,7 +882,10 @@ impl<'a> Checkout<'a> {
     /// `0 <= net <= gross` in one currency; `Unsupported` when the provider has no usable
     /// return style (a sale the provider never got is only refunded); provider errors, with
     /// effect `Unknown` once the return changed the vendor's side (it stays under way under its
-    /// id); a refund error (the return is kept, retrying the same return id retries the refund).
+    /// id); a refund error (the return is kept, retrying the same return id retries the refund);
+    /// `Unavailable` (temporary, effect `Unknown`) when another instance took the return over
+    /// while this call outlived its lease and has not finished it yet (a return it finished is
+    /// this call's answer): ask again with the same return id.
     pub async fn process_return(
         &self,
         ctx: &Context,
@@ -932,7 +987,27 @@ impl<'a> Checkout<'a> {
         }
         // Best effort: the provider's answer is this call's answer. A record left under way
         // (the write failed) is sent again by a retry once its lease ends, under the same id.
-        let _ = self.store.save_return_without_receipt(&record, Some(version)).await;
+        if let Ok(None) = self.store.save_return_without_receipt(&record, Some(version)).await {
+            // Lost: a retry on another instance took the return over (this one outlived its
+            // lease) and sends it under the same id. The outcome it recorded answers; a failure
+            // here is no refusal before acting, since that attempt may act: asked again under
+            // the same id, it gets the outcome.
+            if let Ok(Some(now)) = self.store.load_return_without_receipt(id).await {
+                if let Some(done) = now.value.outcome {
+                    return Ok((done, true));
+                }
+            }
+            if outcome.is_err() {
+                return Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
+                    .with_temporary(true)
+                    .with_effect(WriteEffect::Unknown)
+                    .with_message(format!(
+                        "return {id} was taken over by another instance while this one was at the \
+                         provider (it outlived its lease); ask again with the same return id for \
+                         its outcome, do not start it again under a new id"
+                    )));
+            }
+        }
         outcome.map(|done| (done, false))
     }
 
@@ -1111,8 +1186,6 @@ impl<'a> Checkout<'a> {
                 if let Some(u) = ledger.under_way.as_mut() {
                     u.until = now;
                 }
-                self.save_ledger(ledger, *version, OP).await?;
-                self.due_for_return(&ledger.original.id, now).await;
                 let message = format!(
                     "{}; return {} stays under way and is finished under its id (by asking again \
                      with the same id, or by the background work); do not start it again under \
@@ -1121,22 +1194,83 @@ impl<'a> Checkout<'a> {
                     request.return_id
                 );
                 // The return as a whole acted at the vendor: the error must not say otherwise.
-                return Err(e.with_message(message).with_effect(WriteEffect::Unknown));
+                let e = e.with_message(message).with_effect(WriteEffect::Unknown);
+                if !self.save_ledger_acted(ledger, version, request, until).await? {
+                    return self.return_taken_over(ledger, version, request, e).await;
+                }
+                self.due_for_return(&ledger.original.id, now).await;
+                return Err(e);
             }
             Err(e) => {
                 // Refused before anything changed at the vendor: the ledger says what did, and
                 // the next attempt starts afresh.
                 ledger.in_progress = None;
                 ledger.under_way = None;
-                self.save_ledger(ledger, *version, OP).await?;
+                if !self.save_ledger_acted(ledger, version, request, until).await? {
+                    // Another instance resumed this return meanwhile and may act at the vendor.
+                    let taken = return_taken_over(&ledger.original.id, request);
+                    return self.return_taken_over(ledger, version, request, taken).await;
+                }
                 return Err(e);
             }
         };
         ledger.in_progress = None;
         ledger.under_way = None;
-        *version = Some(self.save_ledger(ledger, *version, OP).await?);
+        if !self.save_ledger_acted(ledger, version, request, until).await? {
+            let taken = return_taken_over(&ledger.original.id, request);
+            return self.return_taken_over(ledger, version, request, taken).await;
+        }
         self.refund_once(ledger, version, request, &outcome).await?;
         Ok(outcome)
+    }
+
+    /// Writes the ledger after this instance acted at the provider for `request` under its
+    /// lease ending `until`. A write lost to refunds recorded meanwhile (their writers take no
+    /// lease, and the ledger still shows this return under this lease) is merged and written
+    /// again; `false` when another instance took the return over (this one outlived its lease).
+    async fn save_ledger_acted(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        request: &ReturnRequest,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        for _ in 0..8 {
+            if let Some(v) = self.store.save_ledger(ledger, *version).await? {
+                *version = Some(v);
+                return Ok(true);
+            }
+            let Some(now) = self.store.load_ledger(&ledger.original.id).await? else { return Ok(false) };
+            let still_ours = now.value.in_progress.as_ref() == Some(&request.return_id)
+                && now.value.under_way.as_ref().is_some_and(|u| u.until == until);
+            if !still_ours {
+                return Ok(false);
+            }
+            ledger.refunds_paid.extend(now.value.refunds_paid);
+            *version = Some(now.version);
+        }
+        Ok(false)
+    }
+
+    /// A ledger write lost after this instance acted at the provider for `request`: another
+    /// instance took the order's returns over (this one outlived its lease during a slow
+    /// vendor call) and resumes the return under its id. The outcome it recorded for this
+    /// return id answers, refunded once as a repeated request is; otherwise `err`, which never
+    /// says the return was refused before acting (it is asked again under the same id). Nothing
+    /// is sent to the provider on this path.
+    async fn return_taken_over(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        request: &ReturnRequest,
+        err: Error,
+    ) -> Result<ReturnOutcome> {
+        let Ok(Some(stored)) = self.store.load_ledger(&ledger.original.id).await else { return Err(err) };
+        *ledger = stored.value;
+        *version = Some(stored.version);
+        let Some(done) = ledger.processed.get(&request.return_id).cloned() else { return Err(err) };
+        self.refund_once(ledger, version, request, &done).await?;
+        Ok(done)
     }
 
     /// Makes the order due when a return's lease ends, so the background work looks at it if
@@ -1194,11 +1328,44 @@ impl<'a> Checkout<'a> {
             .map(|(id, o)| (id.clone(), o.refunded))
             .collect();
         for (id, amount) in owed {
+            // Paid meanwhile by another instance (the ledger was read again below).
+            if ledger.refunds_paid.contains(&id) {
+                continue;
+            }
             self.payment.refund(&auth, &id, amount).await?;
-            ledger.refunds_paid.insert(id);
-            *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
+            self.record_refund(ledger, version, &id).await?;
         }
         Ok(())
+    }
+
+    /// Records the refund of return `id` as paid. The money went back already, so a ledger
+    /// another instance wrote meanwhile (another return of the order started, or the instance
+    /// that took this return over recorded it) is read again and the refund recorded in it,
+    /// never answered as a refusal. Paying a return's refund twice has one effect at the
+    /// payment service, so a refund recorded here once is enough.
+    async fn record_refund(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        id: &TransactionId,
+    ) -> Result<()> {
+        for _ in 0..8 {
+            ledger.refunds_paid.insert(id.clone());
+            if let Some(v) = self.store.save_ledger(ledger, *version).await? {
+                *version = Some(v);
+                return Ok(());
+            }
+            let Some(stored) = self.store.load_ledger(&ledger.original.id).await? else { break };
+            *ledger = stored.value;
+            *version = Some(stored.version);
+        }
+        Err(Error::new(ErrorKind::Unavailable, FLOW, "checkout.return")
+            .with_effect(WriteEffect::Unknown)
+            .with_message(format!(
+                "the refund of return {id} was paid, but the return ledger of order {} kept changing \
+                 under this instance: ask again with the same return id",
+                ledger.original.id
+            )))
     }
 
     /// Pays a processed return back through the payment service, once per return id.
@@ -1218,9 +1385,7 @@ impl<'a> Checkout<'a> {
             self.due_for_return(&ledger.original.id, self.after(self.options.lease)).await;
             return Err(e);
         }
-        ledger.refunds_paid.insert(request.return_id.clone());
-        *version = Some(self.save_ledger(ledger, *version, "checkout.return").await?);
-        Ok(())
+        self.record_refund(ledger, version, &request.return_id).await
     }
 }
 
@@ -1244,6 +1409,37 @@ fn return_under_order_id(id: &TransactionId) -> Error {
         "return_id",
         format!("{id} is the id of an order; a return needs an id of its own"),
     )
+}
+
+/// A write lost after the order's charge started here: another instance took the order over
+/// (this one outlived its lease during a slow payment or vendor call) and finishes the charge
+/// under the same payment key and order id. The money may have moved, so this is never a
+/// refusal before acting: temporary, with effect `Unknown`, and asking again with the same
+/// order id gets the other instance's result (one charge, one sale).
+fn taken_over(order: &TransactionId, op: &str) -> Error {
+    Error::new(ErrorKind::Unavailable, FLOW, op)
+        .with_temporary(true)
+        .with_effect(WriteEffect::Unknown)
+        .with_message(format!(
+            "order {order} was taken over by another instance while this one was at {op} (it outlived \
+             its lease); the payment may have gone through there: ask again with the same order id \
+             for the result, do not pay again under a new order id"
+        ))
+}
+
+/// A ledger write lost after this instance acted at the provider for `request`, the return
+/// not finished by the instance that took it over (yet): temporary, with effect `Unknown`, and
+/// asking again with the same return id gets the outcome (returned and refunded once).
+fn return_taken_over(original: &TransactionId, request: &ReturnRequest) -> Error {
+    Error::new(ErrorKind::Unavailable, FLOW, "checkout.return")
+        .with_temporary(true)
+        .with_effect(WriteEffect::Unknown)
+        .with_message(format!(
+            "return {} of order {original} was taken over by another instance while this one \
+             was at the provider (it outlived its lease); it is finished there under its id: ask \
+             again with the same return id for its outcome, do not start it again under a new id",
+            request.return_id
+        ))
 }
 
 fn different_basket(order: &TransactionId, op: &str) -> Error {

@@ -110,7 +110,7 @@ impl Checkout<'_> {
                     rec.provider = Some(self.provider.name().to_owned());
                     rec.due_at = Some(self.after(self.options.lease));
                     if let Some(version) = self.store.save(&rec, None).await? {
-                        break Work { rec, version };
+                        break Work::new(rec, version);
                     }
                 }
                 Some(w) if w.rec.state.is_committed() => {
