@@ -221,7 +221,7 @@ impl EmanageAdapter {
             Error::new(ErrorKind::Conflict, PROVIDER, op)
                 .with_message("the cart is paid but the vendor gives no order number for it")
         })?;
-        Ok(CartOrder::new(order, read.cart.id.clone(), read.charged))
+        Ok(CartOrder::new(order, read.cart.id.clone(), read.checkout_charged()))
     }
 
     /// A paid checkout's order with what the vendor charged. The reply carries no amount
@@ -318,6 +318,30 @@ impl EmanageAdapter {
 }
 
 impl Read {
+    /// What the checkout of this paid cart charged: the vendor's amount for the cart
+    /// (`charged`) less what its upgrade heads add over the units they replaced. An upgrade's
+    /// difference is its own charge, answered by `Carts::upgrade` and captured after the
+    /// vendor's funnel window (or on a cart of its own, paid offline), never the checkout's: a
+    /// paid cart checked out again answers the same order (`Carts::checkout`), not the cart's
+    /// total with a pending upgrade in it. A head the price list does not explain (a price
+    /// changed since) leaves its difference in, with a warning; so does a cart GET without
+    /// upgrade fields, where an upgraded line reads as a product bought (`names::cart`).
+    fn checkout_charged(&self) -> Money {
+        let mut charged = self.charged;
+        for (line, facts) in self.cart.lines.iter().zip(&self.facts) {
+            match facts.upgrade_surcharge.map(|s| charged.checked_sub(s)) {
+                Some(Ok(less)) if less.minor >= 0 => charged = less,
+                _ => tracing::warn!(
+                    cart = %self.cart.id,
+                    line = %line.product_id,
+                    "eManage paid cart: the upgrade difference of this line is not shown, so the amount \
+                     reported as charged at checkout includes it"
+                ),
+            }
+        }
+        charged
+    }
+
     /// Whether the vendor's cart GET carried a session status at all (a simulator extra,
     /// `names::cart::STATUS`): without one the cart only *reads* as open.
     fn status_shown(&self) -> bool {

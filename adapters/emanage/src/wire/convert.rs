@@ -316,7 +316,8 @@ pub(crate) fn cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing<'_>) -
     priced_cart(id, w, pricing).map(|p| p.cart)
 }
 
-/// What a cart line shows of its payment beyond the core line, for an upgrade's amount.
+/// What a cart line shows of its payment beyond the core line, for an upgrade's amount and a
+/// paid cart's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LineFacts {
     /// For a plain line: the unit price before discount it was priced at, `a0` of an upgrade
@@ -326,6 +327,11 @@ pub(crate) struct LineFacts {
     /// discounted it). `None` otherwise (a discounted line the price list no longer explains:
     /// its unit price is after a discount the cart does not show) and for any other line.
     pub list_unit: Option<Money>,
+    /// What the line adds over the units it stands for as paid at checkout: for an upgrade
+    /// head the price list explains, `q × (unit − a0)` (the chain's difference, charged by the
+    /// upgrade, never by the checkout); zero for any other line; `None` for a head the price
+    /// list does not explain.
+    pub upgrade_surcharge: Option<Money>,
 }
 
 /// A cart as read and priced, with the facts of each line (same order as `cart.lines`).
@@ -456,11 +462,27 @@ pub(crate) fn priced_cart(id: &CartId, w: &wire::CartResponse, pricing: &Pricing
         if let Some(u) = &l.upgrade {
             line = line.with_upgrade(u.clone());
         }
+        let zero = Money::zero(currency);
         facts.push(match l.role {
-            Role::Difference | Role::Head => LineFacts { list_unit: None },
+            Role::Difference => LineFacts { list_unit: None, upgrade_surcharge: Some(zero) },
             Role::Plain => {
                 let undiscounted = was_explained || !discountable(l.product);
-                LineFacts { list_unit: l.list_price.or(undiscounted.then_some(unit)) }
+                LineFacts {
+                    list_unit: l.list_price.or(undiscounted.then_some(unit)),
+                    upgrade_surcharge: Some(zero),
+                }
+            }
+            Role::Head => {
+                // Explained, the head's unit is `max(a0, ak)` on the unit it replaced (`basis`).
+                let surcharge = match (was_explained, l.basis) {
+                    (true, Some((_, a0))) => Some(
+                        unit.checked_sub(a0)
+                            .and_then(|d| d.checked_mul(quantity))
+                            .map_err(|e| money_op(&field, e))?,
+                    ),
+                    _ => None,
+                };
+                LineFacts { list_unit: None, upgrade_surcharge: surcharge }
             }
         });
         out.push(line);
@@ -953,6 +975,19 @@ mod tests {
         let c = convert(vec![head]).unwrap();
         assert_eq!((c.lines[0].unit_price, c.lines[0].discount), (usd(14_000), usd(2500)));
         assert_eq!(c.lines[0].upgrade, Some(LineUpgrade::new("918501", UpgradeStatus::Charged)));
+        // What it adds over the unit paid at checkout: 140 − 100, the upgrade's own charge.
+        let mut head = line(918_447, "115", 1);
+        head.upgraded_from_product_id = Some(918_501);
+        let (cat, o) = (catalogue(), offer());
+        let pricing = Pricing {
+            catalogue: &cat,
+            offer: Some(&o),
+            rule: DiscountRule::default(),
+            currency: Currency::USD,
+            now: Utc::now(),
+        };
+        let facts = priced_cart(&CartId::new("s"), &response(vec![head]), &pricing).unwrap().lines;
+        assert_eq!(facts[0].upgrade_surcharge, Some(usd(4000)));
     }
 
     #[test]
