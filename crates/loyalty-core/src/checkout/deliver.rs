@@ -60,6 +60,10 @@ fn without_claims(tx: &Transaction, dropped: &[OfferId]) -> Transaction {
     tx
 }
 
+/// The longest a vendor's `Retry-After` holds a pending sale back: a wait beyond a day is
+/// taken as a day, so a mistaken header cannot park a sale for good.
+const MAX_VENDOR_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 impl Checkout<'_> {
     /// Sends the frozen transaction and records what happened; the sale stands whatever the
     /// provider says.
@@ -78,6 +82,9 @@ impl Checkout<'_> {
         // A repeat may be a second sale at such a provider: each send is marked in the store
         // before it goes, and one that may have arrived is not repeated automatically.
         let guarded = caps.resend == Resend::Unrecognised;
+        // The vendor's own wait from a rate-limited send (`Retry-After`): the outbox resends no
+        // earlier (DESIGN §7, honour `Retry-After`).
+        let mut vendor_wait = None;
         let delivery = loop {
             let Some(tx) = work.rec.transaction.clone() else {
                 return Err(super::corrupt(format!(
@@ -121,7 +128,10 @@ impl Checkout<'_> {
                         reason: format!("{e}; {}", unsettled_reason(self.provider.name(), &work.rec.order)),
                     }
                 }
-                Err(e) => break Delivery::Pending { reason: e.to_string() },
+                Err(e) => {
+                    vendor_wait = e.retry_after();
+                    break Delivery::Pending { reason: e.to_string() };
+                }
             }
         };
         match &delivery {
@@ -132,7 +142,8 @@ impl Checkout<'_> {
             }
             Delivery::Pending { .. } => {
                 work.rec.state = CheckoutState::Pending;
-                work.rec.due_at = Some(self.after(self.backoff(work.rec.send_attempts)));
+                let wait = vendor_wait.map_or(Duration::ZERO, |w| w.min(MAX_VENDOR_WAIT));
+                work.rec.due_at = Some(self.after(self.backoff(work.rec.send_attempts).max(wait)));
             }
             Delivery::Sent(_) | Delivery::Refused { .. } | Delivery::NotSupported => {
                 work.rec.state = if matches!(delivery, Delivery::Refused { .. }) {

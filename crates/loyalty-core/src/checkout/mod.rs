@@ -359,7 +359,8 @@ pub struct CheckoutOptions {
     pub wait: Duration,
     /// First delay before resending a pending transaction; doubles per attempt.
     pub resend_backoff: Duration,
-    /// Longest delay between resends.
+    /// Longest delay between resends. A vendor that rate-limits a send with a longer
+    /// `Retry-After` is left alone for as long as it asks, up to a day.
     pub resend_backoff_max: Duration,
     /// How long a payment may wait for the customer before the checkout voids it and releases
     /// the holds.
@@ -489,7 +490,13 @@ impl<'a> Checkout<'a> {
     }
 
     fn after(&self, d: Duration) -> DateTime<Utc> {
-        self.now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+        let now = self.now();
+        // Saturates: a wait past the last representable instant (a vendor's absurd
+        // `Retry-After`) is "never", not a panic.
+        chrono::Duration::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Whether a lease ending at `until` still holds the order: it ends in the future, but not
