@@ -19,7 +19,9 @@ pub fn entry() -> Entry {
         },
         embedded: || Box::pin(start_simulated()),
         live: || Box::pin(start_live()),
-        // What `EmanageConfig::build` requires; the URL under either name the config reads.
+        // What `EmanageConfig::build` requires, and the URL (under either name the config
+        // reads): the config defaults to the production sales API, but a conformance run writes
+        // carts and checkouts, so it runs live only against a URL someone named.
         live_vars: &[
             &["LOYALTY_LIVE_EMANAGE_URL", "LOYALTY_LIVE_EMANAGE_BASE_URL"],
             &["LOYALTY_LIVE_EMANAGE_CID"],
