@@ -59,6 +59,7 @@ impl MemoryProvider {
         let Some((_, _, with)) = rec.pending.take() else { return false };
         rec.cart.status = CartStatus::Paid;
         rec.paid_with = Some(with);
+        rec.charged = Some(rec.cart.total);
         paid_upgrade(&mut st, cart.as_str());
         if let Some((parent, _, _)) = st.carts.get(cart.as_str()).and_then(|r| r.parent.clone()) {
             let _ = reprice(&mut st, &parent, now, "carts.checkout");
@@ -288,7 +289,7 @@ fn order_for(st: &mut State, cart: &str) -> OrderId {
 
 fn paid_order(rec: &CartRec) -> Option<CartOrder> {
     let order = rec.cart.order.clone()?;
-    let o = CartOrder::new(order, rec.cart.id.clone(), rec.cart.total);
+    let o = CartOrder::new(order, rec.cart.id.clone(), rec.charged.unwrap_or(rec.cart.total));
     Some(match &rec.card_on_file {
         Some(card) => o.with_card_on_file(card.clone()),
         None => o,
@@ -326,6 +327,7 @@ impl Carts for MemoryProvider {
                 chains: HashMap::new(),
                 parent: None,
                 card_on_file: None,
+                charged: None,
             },
         );
         reprice(&mut st, id.as_str(), now, OP)?;
@@ -501,6 +503,7 @@ impl Carts for MemoryProvider {
         let rec = cart_rec(&mut st, cart, OP)?;
         rec.cart.status = CartStatus::Paid;
         rec.paid_with = Some(with);
+        rec.charged = Some(rec.cart.total);
         rec.card_on_file = Some(card);
         paid_upgrade(&mut st, cart.as_str());
         if let Some((parent, _, _)) = st.carts.get(cart.as_str()).and_then(|r| r.parent.clone()) {
@@ -619,6 +622,7 @@ impl Carts for MemoryProvider {
                     chains: HashMap::new(),
                     parent: Some((parent.clone(), target_id, per_unit)),
                     card_on_file: None,
+                    charged: None,
                 },
             );
             reprice(&mut st, &parent, now, OP)?;

@@ -96,6 +96,9 @@ pub(crate) struct CartRec {
     /// For an upgrade cart: the parent cart, the parent's line and the difference per unit.
     pub parent: Option<(String, String, Money)>,
     pub card_on_file: Option<String>,
+    /// What the checkout charged, kept when the cart was paid: a later upgrade changes the
+    /// cart's total, not what the checkout took (a repeated checkout answers this).
+    pub charged: Option<Money>,
 }
 
 #[derive(Debug, Clone)]

@@ -287,6 +287,18 @@ pub async fn cart_upgrade_charges_difference(p: &dyn Provider, env: &Environment
         head.upgrade
     );
     check!(after.line_of(&s.chain[0]).is_none(), "the product paid before still ships");
+    // The upgrade is its own charge: checking the cart out again charges nothing and reports
+    // what the checkout took, not the cart's total with the upgrade in it.
+    let again = paid(
+        "carts.checkout (again)",
+        step("carts.checkout (again)", carts(p)?.checkout(&ctx(env), &cart.id, &s.card).await)?,
+    )?;
+    check!(
+        again.charged == cart.total,
+        "checking the upgraded cart out again reports {} charged; the checkout took {}",
+        again.charged,
+        cart.total
+    );
     Ok(())
 }
 
