@@ -19,14 +19,21 @@ fn limited(op: &str) -> Error {
     Error::new(ErrorKind::RateLimited { retry_after: Some(Duration::from_secs(7)) }, "memory", op)
 }
 
-#[tokio::test]
-async fn a_rate_limited_write_answers_the_retry_after_header() {
+/// The service over the memory demo, on loopback: the provider (to inject failures) and the
+/// base URL.
+async fn serve_demo() -> (loyalty_memory::MemoryProvider, String) {
     let provider = loyalty_memory::MemoryProvider::demo();
     let opened = Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(opened, ServeSettings::new(ApiKey::new(KEY).unwrap()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (provider, base)
+}
+
+#[tokio::test]
+async fn a_rate_limited_write_answers_the_retry_after_header() {
+    let (provider, base) = serve_demo().await;
     let http = Client::new();
 
     // A read answers the header (Problem::into_response).
@@ -61,12 +68,7 @@ async fn a_rate_limited_write_answers_the_retry_after_header() {
 
 #[tokio::test]
 async fn a_wait_with_a_fraction_of_a_second_is_announced_rounded_up() {
-    let provider = loyalty_memory::MemoryProvider::demo();
-    let opened = Opened::new(Arc::new(provider.clone()), Arc::new(MemoryCheckoutStore::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(opened, ServeSettings::new(ApiKey::new(KEY).unwrap()));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (provider, base) = serve_demo().await;
     let wait = Duration::from_millis(29_600);
     provider.fail_next(
         "members.get",
