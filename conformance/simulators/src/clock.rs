@@ -4,6 +4,16 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 
+/// `t` plus `secs` seconds, saturating at the last instant chrono holds: a configured lifetime
+/// of any size (a token's `expires_in`, a lock's TTL) is "never expires", not a panic.
+pub(crate) fn plus_secs(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(chrono::Duration::try_seconds)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// A settable clock: simulators read time only from here, so tests can move it (token expiry,
 /// coupon validity) without sleeping. Cloning is cheap and every clone sees the same time.
 #[derive(Clone, Debug)]

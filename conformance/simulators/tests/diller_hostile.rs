@@ -250,3 +250,33 @@ async fn refunds_summing_past_the_decimal_range_exceed_the_original() {
     assert_eq!(second.0, 400, "{}", second.2);
     assert!(second.2.to_string().contains("exceed"), "{}", second.2);
 }
+
+/// §7.5: the token's `expires_in` may be "any number of seconds": a lifetime past the last
+/// date chrono holds is a token that never lapses, issued with the configured `expires_in`,
+/// not a panic answered 500.
+#[tokio::test]
+async fn a_token_lifetime_of_any_size_is_issued() {
+    for secs in [10_000_000_000_000_u64, u64::MAX] {
+        let mut settings = DillerSettings::default();
+        settings.token_expires_in_secs = secs;
+        let s = DillerSim::start(settings, SimClock::default()).await.unwrap();
+        let r = http()
+            .post(format!("{}/connect/token", s.base_url()))
+            .basic_auth(demo::CLIENT_ID, Some(demo::CLIENT_SECRET))
+            .form(&[("grant_type", "client_credentials"), ("scope", demo::SCOPE)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "expires_in {secs}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["expires_in"].as_u64(), Some(secs), "{body}");
+        let bearer = body["access_token"].as_str().unwrap().to_owned();
+        let member = http()
+            .get(format!("{}{STORE}/members?phone=%2B4791234567", s.base_url()))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(member.status(), StatusCode::UNAUTHORIZED, "the token is live");
+    }
+}

@@ -278,14 +278,7 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc())
 }
 
-/// `t` plus `secs` seconds, saturating at the end of time (a settings file may say `u64::MAX`).
-pub(crate) fn plus_secs(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    i64::try_from(secs)
-        .ok()
-        .and_then(chrono::Duration::try_seconds)
-        .and_then(|d| t.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
+pub(crate) use crate::clock::plus_secs;
 
 /// `2026-01-15T12:00:00Z`: the form the simulator writes for offer dates.
 pub(crate) fn fmt_z(t: DateTime<Utc>) -> String {
