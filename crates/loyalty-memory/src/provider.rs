@@ -541,6 +541,16 @@ impl Members for MemoryProvider {
     async fn update(&self, _ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
         self.injected(OP).await?;
+        // An e-mail is changed, never blanked: a blank one would be stored as the member's
+        // e-mail (and match every other blank one), where leaving the field out keeps it.
+        if update.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+            return Err(Error::invalid(
+                PROVIDER,
+                OP,
+                "email",
+                "an e-mail cannot be blank; leave the field out to keep the member's",
+            ));
+        }
         let mut st = self.lock();
         for answer in &update.segments {
             if !st.segments.iter().any(|s| s.id == answer.segment_id) {
@@ -549,6 +559,24 @@ impl Members for MemoryProvider {
                     OP,
                     format!("segments.{}", answer.segment_id),
                     "unknown segment",
+                ));
+            }
+        }
+        if !st.members.contains_key(id) {
+            return Err(Error::not_found(PROVIDER, OP, format!("no member {id}")));
+        }
+        // An e-mail identifies one member, ignoring case, as `register` holds it: taking
+        // another member's would make a lookup by it answer either of them.
+        if let Some(email) = update.email.as_deref().map(str::to_lowercase) {
+            let taken = st.members.iter().any(|(other, r)| {
+                other != id
+                    && r.member.email.as_deref().map(str::to_lowercase).as_deref() == Some(email.as_str())
+            });
+            if taken {
+                return Err(Self::err(
+                    ErrorKind::Conflict,
+                    OP,
+                    "the e-mail already belongs to another member",
                 ));
             }
         }
@@ -678,7 +706,9 @@ impl Holds for MemoryProvider {
             // renews the lock, as a lock taken again does at SessionM.
             existing.hold.vendor_discount = priced;
             existing.hold.expires_at = expires_at;
-            return Ok(existing.hold.clone());
+            let renewed = existing.hold.clone();
+            drop(st);
+            return self.reply(OP, Ok(renewed));
         }
         if uses_left(&st, &def, &request.member, Some(&request.transaction), now) == Some(0) {
             return Err(
@@ -709,7 +739,8 @@ impl Holds for MemoryProvider {
         .with_vendor_data(serde_json::json!({ "lock": id.as_str() }));
         hold.vendor_discount = priced;
         st.holds.insert(id, HoldRec { hold: hold.clone(), open: true });
-        Ok(hold)
+        drop(st);
+        self.reply(OP, Ok(hold))
     }
 
     async fn release(&self, _ctx: &Context, hold: &Hold) -> Result<()> {

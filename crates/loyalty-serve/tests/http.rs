@@ -1042,3 +1042,43 @@ async fn a_control_character_in_a_contact_field_is_refused_naming_it_before_the_
     assert_eq!(p["errors"][0]["field"], "email", "{p}");
     assert_eq!(provider.member_count(), before, "nothing reached the vendor");
 }
+
+/// A profile update on the embedded default must not give a member an e-mail another member
+/// has (ignoring case), as a registration with it is refused: two members with one e-mail
+/// make `GET /v1/members?email=` answer either for the other's login. A blank e-mail is
+/// refused naming `email` rather than stored.
+#[tokio::test]
+async fn a_profile_update_to_another_members_email_is_a_conflict() {
+    let s = start().await;
+    let kari: Value = s.get(&format!("/v1/members?id={}", demo::MEMBER_ID)).await.json().await.unwrap();
+    let taken = kari["email"].as_str().unwrap().to_string();
+    let other: Value = s
+        .post("/v1/members", Some("dup-reg-1"), registration("someone.else@example.com", "49900781"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other_id = other["id"].as_str().unwrap();
+    let (status, _) =
+        problem(s.post("/v1/members", Some("dup-reg-2"), registration(&taken, "49900782")).await).await;
+    assert_eq!(status, 409, "a registration with a taken e-mail");
+    let patch = |key: &str, body: Value| {
+        s.http
+            .patch(s.url(&format!("/v1/members/{other_id}")))
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let (status, p) =
+        problem(patch("dup-upd-1", json!({"email": taken.to_uppercase()})).await.unwrap()).await;
+    assert_eq!(
+        (status.as_u16(), p["kind"].as_str()),
+        (409, Some("conflict")),
+        "two members share {taken}: {p}"
+    );
+    let (status, p) = problem(patch("dup-upd-2", json!({"email": ""})).await.unwrap()).await;
+    assert_eq!(p["field"], "email", "{status}: {p}");
+    let read: Value = s.get(&format!("/v1/members?id={other_id}")).await.json().await.unwrap();
+    assert_eq!(read["email"], "someone.else@example.com");
+}

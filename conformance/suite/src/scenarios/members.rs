@@ -1,7 +1,7 @@
 //! Member scenarios: lookups, get, register, enroll, update, segments.
 
 use loyalty_core::{
-    Consents, EnrollMember, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Provider,
+    Consents, EnrollMember, ErrorKind, LookupKind, Member, MemberId, MemberLookup, MemberUpdate, Provider,
     RegisterMember, SegmentKind,
 };
 
@@ -151,6 +151,27 @@ pub async fn update_member(p: &dyn Provider, env: &Environment) -> Outcome {
         "an update of the name changed consents: {:?}",
         updated.consents
     );
+    Ok(())
+}
+
+/// An update to an e-mail another member has is `Conflict` and changes nothing: an e-mail
+/// identifies one member (Diller: unique per store when present; SessionM Core: one profile
+/// per e-mail), as a registration with it is refused.
+pub async fn update_email_taken(p: &dyn Provider, env: &Environment) -> Outcome {
+    let holder = register_fresh(p, env).await?;
+    let taken = holder.email.clone().ok_or_else(|| fail("a registered member has no e-mail"))?;
+    let member = register_fresh(p, env).await?;
+    let m = p.members().ok_or_else(|| fail("members() is None"))?;
+    let result = m.update(&ctx(env), &member.id, &MemberUpdate::new().with_email(taken.clone())).await;
+    check!(
+        matches!(&result, Err(e) if *e.kind() == ErrorKind::Conflict),
+        "an update to another member's e-mail should be Conflict, got {:?}",
+        result.map(|m| m.email)
+    );
+    if p.capabilities().get_member {
+        let read = step("members.get (after the refused update)", m.get(&ctx(env), &member.id).await)?;
+        check!(read.email == member.email, "the refused update changed the e-mail to {:?}", read.email);
+    }
     Ok(())
 }
 

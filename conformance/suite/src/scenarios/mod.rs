@@ -34,7 +34,7 @@ pub use fulfilment::{
 };
 pub use members::{
     enroll_member, find_by, find_by_activation_token, find_no_match, get_member, member_points,
-    register_member, segments, update_member, update_seeded_member,
+    register_member, segments, update_email_taken, update_member, update_seeded_member,
 };
 pub use offers::{
     hold_and_release, hold_blocks_others, list_offers, list_offers_for_guests, list_offers_with_basket,
@@ -93,6 +93,7 @@ pub fn all() -> Vec<Scenario> {
         scenario!("members.register", ["register"], register_member),
         scenario!("members.enroll", ["enroll"], enroll_member),
         scenario!("members.update", ["register", "update_member"], update_member),
+        scenario!("members.update_email_taken", ["register", "update_member"], update_email_taken),
         scenario!("members.update_seeded_member", ["get_member", "update_member"], update_seeded_member),
         scenario!("members.segments", ["segments"], segments),
         scenario!("members.get_shows_points", ["get_member", "points"], member_points),
