@@ -97,10 +97,11 @@ pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
 }
 
 /// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
-/// of the bad field, an oversized one `413`. A field `T` does not know is refused too, however
-/// deep, so a typo (`"emial"`) is never dropped in silence. A type serde reads from buffered
-/// content (an adjacently tagged value written before its tag) must refuse unknown fields
-/// itself, as the phone's object form does: skipped fields there are not reported.
+/// of the bad field (a missing one by its own path, `basket.lines`, not its parent's), an
+/// oversized one `413`. A field `T` does not know is refused too, however deep, so a typo
+/// (`"emial"`) is never dropped in silence. A type serde reads from buffered content (an
+/// adjacently tagged value written before its tag) must refuse unknown fields itself, as the
+/// phone's object form does: skipped fields there are not reported.
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
     let bytes = bytes.map_err(|r| {
         let status = r.status();
@@ -120,10 +121,9 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &s
     };
     let value: T = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
         .map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." { "body".to_string() } else { path };
-            Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, e.inner().to_string())
-                .into_response()
+            let reason = e.inner().to_string();
+            let field = error_field(&e.path().to_string(), &reason);
+            Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, reason).into_response()
         })?;
     // Whitespace may follow the document; anything else is not one JSON value.
     de.end().map_err(|e| {
@@ -135,6 +135,31 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &s
         );
     }
     Ok(value)
+}
+
+/// The field a read error is about: the path serde reached (`body` for the document itself),
+/// and for a missing field that field under it. serde reports a missing field once the object
+/// that lacks it has been read, so its path stops at that object (`basket` for a basket
+/// without `lines`); the field's name is only in the message: "missing field `lines`". A key
+/// that could not be read (the text ends inside an object) is `?` in the path: the object
+/// holding it is named instead.
+fn error_field(path: &str, reason: &str) -> String {
+    let mut path = path;
+    while let Some(parent) = path.strip_suffix(".?") {
+        path = parent;
+    }
+    let path = if path == "?" { "." } else { path };
+    let missing = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name)
+        .filter(|name| !name.is_empty());
+    match (path, missing) {
+        (".", None) => "body".to_string(),
+        (".", Some(name)) => name.to_string(),
+        (at, None) => at.to_string(),
+        (at, Some(name)) => format!("{at}.{name}"),
+    }
 }
 
 /// A skipped field's path as the other field errors name it: `basket.lines[1].discount_code`.
