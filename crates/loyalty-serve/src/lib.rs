@@ -28,6 +28,7 @@ pub mod api;
 mod auth;
 mod idempotency;
 mod inflight;
+mod objects;
 mod payment;
 pub mod problem;
 mod responses;

@@ -25,6 +25,7 @@ use crate::api::{
     CommitRequest, Health, OffersRequest, PrepareRequest, PriceRequest, ResendResult, ReturnRequestBody,
 };
 use crate::idempotency::{self, Reply};
+use crate::objects::Objects;
 use crate::payment::Announced;
 use crate::problem::Problem;
 use crate::responses::{BadRequest, Conflict, NotFound, NotJson, Refused, TooLarge, Unsupported, Vendor};
@@ -99,7 +100,8 @@ pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
 /// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
 /// of the bad field (a missing one by its own path, `basket.lines`, not its parent's), an
 /// oversized one `413`. A field `T` does not know is refused too, however deep, so a typo
-/// (`"emial"`) is never dropped in silence. A type serde reads from buffered content (an
+/// (`"emial"`) is never dropped in silence; so is an array in place of an object (serde's
+/// positional form of a struct, [`Objects`]). A type serde reads from buffered content (an
 /// adjacently tagged value written before its tag) must refuse unknown fields itself, as the
 /// phone's object form does: skipped fields there are not reported.
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
@@ -119,12 +121,13 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &s
     let mut note = |path: serde_ignored::Path<'_>| {
         unknown.get_or_insert_with(|| field_path(&path));
     };
-    let value: T = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note))
-        .map_err(|e| {
-            let reason = e.inner().to_string();
-            let field = error_field(&e.path().to_string(), &reason);
-            Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, reason).into_response()
-        })?;
+    let value: T =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(Objects(&mut de), &mut note))
+            .map_err(|e| {
+                let reason = e.inner().to_string();
+                let field = error_field(&e.path().to_string(), &reason);
+                Problem::invalid(StatusCode::BAD_REQUEST, operation, &field, reason).into_response()
+            })?;
     // Whitespace may follow the document; anything else is not one JSON value.
     de.end().map_err(|e| {
         Problem::invalid(StatusCode::BAD_REQUEST, operation, "body", e.to_string()).into_response()
