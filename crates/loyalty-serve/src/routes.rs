@@ -876,7 +876,7 @@ pub(crate) async fn pending(State(state): Shared) -> Response {
     tag = "checkout",
     summary = "Resend the pending sales now",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
-    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict, NotJson)
+    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict, Refused, NotJson)
 )]
 pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response {
     const OP: &str = "checkout.resend";

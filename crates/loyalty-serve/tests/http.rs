@@ -704,6 +704,10 @@ async fn a_key_used_on_one_endpoint_is_refused_on_another() {
         "consent.membership": "on", "consent.order_history": "on"});
     let (status, p) = problem(s.post("/v1/members/registration", Some("shared-key"), form).await).await;
     assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")), "{p}");
+    // A body-less write too (its OpenAPI operation lists the 422).
+    let r = s.http.post(s.url("/v1/pending/resend")).bearer_auth(KEY).header("Idempotency-Key", "shared-key");
+    let (status, p) = problem(r.send().await.unwrap()).await;
+    assert_eq!((status.as_u16(), p["field"].as_str()), (422, Some("Idempotency-Key")), "{p}");
 }
 
 #[tokio::test]
