@@ -734,6 +734,34 @@ async fn a_checkout_that_times_out_is_never_sent_twice() {
 }
 
 #[tokio::test]
+async fn a_checkout_the_vendor_makes_after_the_timeout_is_answered_when_asked_again_and_charged_once() {
+    // Checklist 25, §10 with the vendor acting after the adapter gave up: the reply is delayed
+    // past the 300 ms attempt timeout and the charge happens after it. The adapter cannot know:
+    // the effect is unknown and nothing is re-sent. Once the vendor has charged, the caller's
+    // checkout again answers that order (the cart reads Paid) and nothing is charged twice.
+    let env =
+        start_full(EmanageSettings::default(), Duration::from_millis(300), CapturePolicy::Remainder).await;
+    let cart = env.cart(&[(P0, 1)]).await;
+    let late = loyalty_sim::Fault::Latency(Duration::from_millis(900));
+    env.handle().inject("POST", &env.cart_path("/checkout"), late, Some(1));
+    let err = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap_err();
+    assert_eq!((err.kind(), err.effect()), (&ErrorKind::Unavailable, WriteEffect::Unknown), "{err}");
+    let mut charged = false;
+    for _ in 0..100 {
+        if env.session(&cart.id).status == SessionStatus::Paid {
+            charged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(charged, "the vendor carried the checkout out");
+    assert_eq!(env.journal().count("POST", &env.cart_path("/checkout")), 1, "sent once");
+    let again = env.carts().checkout(&ctx(), &cart.id, &card(demo::PAN_APPROVE)).await.unwrap();
+    assert!(matches!(again, CartCheckout::Paid(_)), "{again:?}");
+    assert_eq!(env.session(&cart.id).captured(), dec("100"), "charged once");
+}
+
+#[tokio::test]
 async fn an_upgrade_whose_reply_is_lost_is_read_back_and_never_added_twice() {
     // Checklist 25 for an upgrade `add`.
     let env = start_with(immediate()).await;

@@ -7,7 +7,10 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
-    /// Waits this long, then answers normally.
+    /// Waits this long, then runs the handler and answers normally. The request is carried
+    /// out even when the client gives up first (a delay past its timeout): the handler still
+    /// runs after the wait and its state changes stick, so the client faces the ambiguous
+    /// timeout of a write the vendor did make.
     Latency(Duration),
     /// Answers this status with the simulator's fault body (by default a small problem-details
     /// body, see [`crate::SimOptions::fault_body`]); the handler does not run.

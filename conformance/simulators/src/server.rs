@@ -19,6 +19,14 @@
 //! listen backlog). The serve loop is hyper's HTTP/1 connection builder, written once here,
 //! because `axum::serve` has no header read timeout.
 //!
+//! # Requests outlive their callers (both forms)
+//! Once a request has fully arrived it is carried out to the end in a task of its own, even when
+//! the client hangs up first (its timeout fired, it was cancelled): the handler's state changes
+//! stick and the journal records the answer that was never read, as a real server does. A
+//! [`Fault::Latency`] longer than the client's timeout is therefore the ambiguous case every
+//! write must survive: the vendor acted, the client did not hear. A request whose body never
+//! finishes arriving is not carried out (`408`, or nothing when the connection is gone).
+//!
 //! # Panics (both forms)
 //! A handler that panics answers `500` with the plain-text body `internal error` instead of a
 //! dropped connection (tower-http's `CatchPanicLayer`), and the journal records that `500`. The
@@ -638,7 +646,30 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
     }
     let fault = fault::take(&mut h.faults(), &method, &path, route.as_deref());
     let req = Request::from_parts(parts, body);
+    // The request has fully arrived: from here on it is carried out whatever the client does.
+    // hyper drops this future when the client hangs up, so the work runs in its own task and
+    // only the wait for its answer is dropped: a real server finishes a request whose caller
+    // went away, which is what "the vendor acted, the client did not hear" needs (a latency
+    // past the client's timeout on a call that writes).
+    let work = tokio::spawn(answer(h.clone(), fault, req, next, entry));
+    match work.await {
+        Ok(resp) => resp,
+        // Only a panic outside the router (whose own panics answer 500 already) ends here.
+        Err(_) => panic_response(Box::new("the request task failed")),
+    }
+}
 
+/// Applies `fault` (if any) to a request that has fully arrived, runs the router unless the
+/// fault says otherwise, and journals `entry` with the status actually sent. Runs in a task of
+/// its own (see [`sim_middleware`]), so it completes even when the client is gone.
+async fn answer(
+    h: SimHandle,
+    fault: Option<Fault>,
+    req: Request,
+    next: Next,
+    mut entry: JournalEntry,
+) -> Response<Body> {
+    let mode = &h.shared.mode;
     let resp = match fault {
         None => next.run(req).await,
         Some(Fault::Latency(d)) => {

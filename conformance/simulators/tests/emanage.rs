@@ -17,7 +17,7 @@ mod upgrades;
 use std::time::Duration;
 
 use loyalty_sim::{
-    emanage::{demo, EmanageProbe, EmanageSettings, EmanageSim, SessionView},
+    emanage::{demo, EmanageProbe, EmanageSettings, EmanageSim, SessionStatus, SessionView},
     Fault, SimClock, SimServer,
 };
 use reqwest::{Method, StatusCode};
@@ -511,6 +511,41 @@ async fn truncated_checkout_reply_still_pays_and_the_cart_read_back_shows_it() {
     assert!(v.is_string(), "the body no longer parses: {v}");
     assert_eq!(t.cart(&sid).await["status"], "Paid");
     assert_eq!(t.session(&sid).captured(), d("100"));
+}
+
+#[tokio::test]
+async fn a_checkout_delayed_past_the_client_timeout_is_still_carried_out() {
+    // §14 "delay beyond the client timeout", §10 retry safety: the vendor takes the money and
+    // the reply never reaches the client. The client hanging up must not cancel the checkout,
+    // or the ambiguous timeout checklist 25 is about could never be set up.
+    let t = sim().await;
+    let sid = t.cart_with(&[(demo::PRODUCT_BASIC, 1)]).await;
+    t.customer(&sid).await;
+    let latency = Fault::Latency(Duration::from_millis(800));
+    t.server.handle().inject("POST", &cart_path("/checkout"), latency, Some(1));
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(200)).build().unwrap();
+    let body =
+        json!({"behaviorId": 1, "sessionId": sid, "payment": card(demo::PAN_APPROVE), "fraudSessionId": "k"});
+    let e = impatient
+        .post(t.url(&cart_path("/checkout")))
+        .header("X_CID", demo::CID)
+        .json(&body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert_eq!(t.session(&sid).status, SessionStatus::Open, "not yet: the reply is still delayed");
+    let mut paid = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if t.session(&sid).status == SessionStatus::Paid {
+            paid = true;
+            break;
+        }
+    }
+    assert!(paid, "the delayed checkout never ran");
+    assert_eq!(t.session(&sid).captured(), d("100"));
+    assert_eq!(t.cart(&sid).await["status"], "Paid", "reading the cart back shows it");
 }
 
 #[tokio::test]

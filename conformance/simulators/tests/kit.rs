@@ -188,6 +188,30 @@ async fn latency_delays_then_answers() {
 }
 
 #[tokio::test]
+async fn latency_past_the_client_timeout_still_runs_the_handler() {
+    // A reply lost past the client's timeout is the ambiguous case every write must survive:
+    // the server acted, the client did not hear. hyper drops the connection's future when the
+    // client hangs up, so the kit must carry the request out regardless (as a real server
+    // finishes a request whose caller went away), and journal the answer it sent to no one.
+    let (s, hits) = counting_server().await;
+    s.handle().inject("POST", "/count", Fault::Latency(Duration::from_millis(600)), Some(1));
+    let c = reqwest::Client::builder().timeout(Duration::from_millis(150)).build().unwrap();
+    let e = c.post(format!("{}/count", s.base_url())).send().await.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "still waiting");
+    let mut ran = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if hits.load(std::sync::atomic::Ordering::SeqCst) == 1 && !s.handle().journal().entries().is_empty() {
+            ran = true;
+            break;
+        }
+    }
+    assert!(ran, "the delayed request never ran after the client gave up");
+    assert_eq!(s.handle().journal().entries()[0].status, 200, "the answer nobody read is journaled");
+}
+
+#[tokio::test]
 async fn handle_clock_is_the_server_clock() {
     let (s, _) = counting_server().await;
     let h = s.handle();

@@ -63,6 +63,49 @@ async fn a_dropped_connection_on_place_order_still_places_nothing() {
 }
 
 #[tokio::test]
+async fn a_place_order_delayed_past_the_client_timeout_is_still_placed() {
+    // §9.2 item 4, checklist 19: after a transport failure on placeOrder the adapter looks the
+    // order up by the shop reference (G7), because the wholesaler may have placed it. That
+    // case is a reply lost past the client's timeout: the client hanging up must not cancel
+    // the placement, or the lookup could never find anything.
+    let t = sim().await;
+    t.import(&[line(demo::COFFEE_INTERNAL, "internal", "2")]).await;
+    let session = t.login().await;
+    t.server.handle().inject_route("G4", Fault::Latency(std::time::Duration::from_millis(800)), Some(1));
+    let request = format!(
+        "<sessionKey>{session}</sessionKey><dropshippingKey>{}</dropshippingKey>{}",
+        demo::DROPSHIPPING_KEY,
+        order(RECIPIENT_PL, demo::COURIER_DOMESTIC, Some("SHOP-LATE"))
+    );
+    let method = t.probe.settings().names.gates.get(Gateway::PlaceOrder).method.clone();
+    let impatient =
+        reqwest::Client::builder().timeout(std::time::Duration::from_millis(200)).no_proxy().build().unwrap();
+    let sent = impatient
+        .post(t.url(&t.gate_path(Gateway::PlaceOrder)))
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("SOAPAction", "\"\"")
+        .body(envelope(&method, &request))
+        .send()
+        .await;
+    assert!(sent.is_err_and(|e| e.is_timeout()), "the client timed out");
+    assert!(t.probe.orders(demo::LOGIN).is_empty(), "not yet: the reply is still delayed");
+    let mut placed = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if !t.probe.orders(demo::LOGIN).is_empty() {
+            placed = true;
+            break;
+        }
+    }
+    assert!(placed, "the delayed placeOrder never ran: a G7 lookup could never find it");
+    let lookup = params(
+        "<shopOrderReferences SOAP-ENC:arrayType=\"xsd:string[1]\" xsi:type=\"SOAP-ENC:Array\"><item xsi:type=\"xsd:string\">SHOP-LATE</item></shopOrderReferences>",
+    );
+    let found = t.call(Gateway::GetOrderStatus, &lookup).await;
+    assert_eq!(found.tags("orderId").len(), 1, "the lookup finds it: {}", found.body);
+}
+
+#[tokio::test]
 async fn fail_call_makes_the_nth_call_answer_the_code() {
     // §9.2 item 4: per call count.
     let t = sim().await;
