@@ -13,8 +13,9 @@ use loyalty_sim::emanage::{demo, EmanageSim};
 use loyalty_sim::SimClock;
 use rust_decimal::Decimal;
 
-#[tokio::test]
-async fn an_upgrade_keeps_the_shipping_paid_at_checkout_in_the_cart_total() {
+/// The adapter on a simulator charging upgrades at once, its lines sent with the express
+/// shipping (9.95 a line).
+async fn express() -> Env {
     let clock = SimClock::default();
     let (server, probe) = EmanageSim::start_with_probe(immediate(), clock.clone()).await.unwrap();
     let base = config(server.base_url(), Duration::from_secs(5), CapturePolicy::Remainder);
@@ -27,7 +28,12 @@ async fn an_upgrade_keeps_the_shipping_paid_at_checkout_in_the_cart_total() {
         .build()
         .unwrap();
     let adapter = EmanageAdapter::with_clock(cfg, Arc::new(Bridge(clock.clone()))).unwrap();
-    let env = Env { adapter, server, probe, clock };
+    Env { adapter, server, probe, clock }
+}
+
+#[tokio::test]
+async fn an_upgrade_keeps_the_shipping_paid_at_checkout_in_the_cart_total() {
+    let env = express().await;
     let cart = env.paid_cart(&[(P0, 1)], demo::PAN_APPROVE).await;
     assert_eq!((cart.shipping, cart.total), (usd("9.95"), usd("109.95")));
     let UpgradeOutcome::Charged { cart: after, amount } = env.upgrade(&cart.id, P0, P1, 1).await.unwrap()
@@ -37,6 +43,23 @@ async fn an_upgrade_keeps_the_shipping_paid_at_checkout_in_the_cart_total() {
     // 109.95 paid, then the 20.00 difference: the shipping is not dropped.
     assert_eq!(amount, usd("20"));
     assert_eq!((after.shipping, after.total), (usd("9.95"), usd("129.95")));
+}
+
+#[tokio::test]
+async fn a_partial_upgrade_keeps_the_line_s_shipping_once_in_the_cart_total() {
+    // §7.2 rule 2: upgrading one of two units splits the line. The shipping was paid once for
+    // the line, and the cart's lines report it once (each line's `shippingPrice`, summed):
+    // 2 × 100 + 9.95 paid, then the 20.00 difference, 229.95 in all.
+    let env = express().await;
+    let cart = env.paid_cart(&[(P0, 2)], demo::PAN_APPROVE).await;
+    assert_eq!((cart.shipping, cart.total), (usd("9.95"), usd("209.95")));
+    let UpgradeOutcome::Charged { cart: after, amount } = env.upgrade(&cart.id, P0, P1, 1).await.unwrap()
+    else {
+        panic!("charged")
+    };
+    assert_eq!(amount, usd("20"));
+    assert_eq!((after.shipping, after.total), (usd("9.95"), usd("229.95")));
+    assert_eq!(env.session(&cart.id).captured(), dec("229.95"), "the cart shows what was charged");
 }
 
 #[tokio::test]

@@ -123,6 +123,11 @@ pub(crate) struct Chain {
     pub origin_product: i64,
     pub origin_unit: Decimal,
     pub origin_shipping: i64,
+    /// Whether this chain's line reports the shipping paid for the origin line. The shipping
+    /// is paid once per paid line (its `shippingPrice`): a partial upgrade leaves it with the
+    /// rest of the split line, which stays as it was (§7.2 rule 2), so only a chain that took
+    /// the whole line carries it.
+    pub carries_shipping: bool,
     pub quantity: u32,
     /// (product, catalogue price) per step; the last one is the head.
     pub steps: Vec<(i64, Decimal)>,
@@ -359,11 +364,13 @@ pub(crate) fn price(
                     _ => c.head().1.max(c.origin_unit),
                 };
                 // The shipping paid for the original line stays paid: an upgrade charges only
-                // the price difference (§9.1), as a split line's plain part keeps its shipping.
+                // the price difference (§9.1). It was paid once for the line, so it shows once:
+                // on the head that took the whole line, else on the split line's rest.
                 let ship = campaign
                     .product(c.origin_product)
                     .and_then(|p| p.shipping(c.origin_shipping))
                     .map(|s| s.price)
+                    .filter(|_| c.carries_shipping)
                     .unwrap_or_default();
                 (c.origin_unit, list, ship, Some((c.status, c.origin_product)))
             }

@@ -44,11 +44,17 @@ pub(crate) fn add_step(
     // A discarded chain is over: its line is the original product again, and a new step on
     // it starts a new chain from there.
     let live = line.chain.filter(|ci| s.chains[*ci].status != UpgradeStatus::Discarded);
+    // The shipping paid for a line shows once (§7.2 rule 2): a split leaves it with the rest.
+    let line_ships = match line.chain {
+        Some(ci) => s.chains[ci].carries_shipping,
+        None => line.delta.is_none(),
+    };
     let ci = match live {
         Some(ci) if split => {
             s.chains[ci].quantity -= quantity;
             let mut c = s.chains[ci].clone();
             c.quantity = quantity;
+            c.carries_shipping = false;
             s.chains.push(c);
             s.chains.len() - 1
         }
@@ -58,6 +64,7 @@ pub(crate) fn add_step(
                 origin_product: line.product_id,
                 origin_unit: line.unit_price,
                 origin_shipping: line.shipping_method_id,
+                carries_shipping: line_ships && !split,
                 quantity,
                 steps: Vec::new(),
                 status: UpgradeStatus::Preview,

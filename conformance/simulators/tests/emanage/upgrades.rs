@@ -263,6 +263,83 @@ async fn full_upgrade_of_two_units_captures_forty() {
     assert_eq!(upgrade_captures(&view), [d("40")]);
 }
 
+/// A paid session of `quantity` × P0 with express shipping (9.95 for the line).
+async fn paid_with_express(t: &T, quantity: u32) -> String {
+    let mut l = line(P0, quantity);
+    l["shippingMethodId"] = json!(demo::SHIPPING_METHOD_EXPRESS);
+    let (s, v) = t.new_cart_raw(json!({"product": l})).await;
+    assert_eq!(s, 200, "{v}");
+    let sid = v.as_str().unwrap().to_string();
+    t.customer(&sid).await;
+    let (s, v) = t.checkout(&sid, card(demo::PAN_APPROVE)).await;
+    assert_eq!((s.as_u16(), &v["success"]), (200, &json!(true)), "{v}");
+    sid
+}
+
+/// What the vendor's clients total from the cart GET (§6.4 notes): unit price × quantity plus
+/// each line's shipping.
+fn client_total(cart: &Value) -> Decimal {
+    let dec = |v: &Value| v.to_string().parse::<Decimal>().unwrap();
+    let lines = cart["products"].as_array().unwrap();
+    lines.iter().map(|l| dec(&l["price"]) * dec(&l["quantity"]) + dec(&l["shippingPrice"])).sum()
+}
+
+#[tokio::test]
+async fn a_partial_upgrade_shows_the_line_s_shipping_once() {
+    // §7.2 rule 2, §9.1: a partial upgrade splits the paid line; the rest stays as it was,
+    // shipping included, and the upgrade charges only the difference. The shipping was paid
+    // once for the line, so the split cart shows it once: 2 × 100 + 9.95 paid, then 20, and
+    // the cart totals 229.95 (it showed 239.90, the head copying the line's 9.95).
+    let t = sim_with(immediate()).await;
+    let sid = paid_with_express(&t, 2).await;
+    assert_eq!(t.session(&sid).captured(), d("209.95"));
+    let (s, v) = t
+        .add(&sid, {
+            let mut u = upgrade_line(P0, P1, 1);
+            u["shippingMethodId"] = json!(demo::SHIPPING_METHOD_EXPRESS);
+            u
+        })
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let cart = t.cart(&sid).await;
+    let p = &cart["products"];
+    assert_eq!((&p[0]["productId"], &p[0]["shippingPrice"]), (&json!(P0), &n("9.95")), "{cart}");
+    assert_eq!((&p[1]["productId"], &p[1]["shippingPrice"]), (&json!(P1), &json!(0)), "{cart}");
+    assert_eq!((&cart["shippingTotal"], &cart["total"]), (&n("9.95"), &n("229.95")), "{cart}");
+    assert_eq!(t.session(&sid).captured(), d("229.95"));
+    assert_eq!(client_total(&cart), d("229.95"), "the cart shows what was charged");
+}
+
+#[tokio::test]
+async fn the_line_s_shipping_shows_once_through_splits_whole_upgrades_and_failures() {
+    // The same rule through every way a chain moves, on three units: a partial upgrade whose
+    // charge fails (its unit goes back into the rest), two partial upgrades (the rest keeps the
+    // shipping), then the last unit upgraded whole (its head takes the shipping) and failing
+    // (the discarded line, the original again, still shows it).
+    let mut settings = immediate();
+    settings.max_upgrade_charge_attempts = 1;
+    let t = sim_with(settings).await;
+    let sid = paid_with_express(&t, 3).await;
+    let shipping = |cart: &Value| cart["shippingTotal"].clone();
+    t.probe.fail_next_upgrade_charges(1);
+    let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(t.session(&sid).lines, [(P0, 3)]);
+    assert_eq!(shipping(&t.cart(&sid).await), n("9.95"));
+    for _ in 0..2 {
+        let (s, v) = t.upgrade(&sid, P0, P1, 1).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(shipping(&t.cart(&sid).await), n("9.95"));
+    }
+    t.probe.fail_next_upgrade_charges(1);
+    let (s, v) = t.upgrade(&sid, P0, P2, 1).await;
+    assert_eq!(s, 200, "{v}");
+    let cart = t.cart(&sid).await;
+    assert_eq!(shipping(&cart), n("9.95"), "{cart}");
+    assert_eq!(t.session(&sid).captured(), d("349.95"), "300 + 9.95, then 20 twice");
+    assert_eq!(client_total(&cart), d("349.95"), "{cart}");
+}
+
 #[tokio::test]
 async fn three_failed_charges_discard_the_upgrade_and_the_original_ships() {
     // checklist 17, §9.3
