@@ -54,7 +54,9 @@
 //!   test carts alike; redirect processors are 5, 31, 25, 33, 34; processor 62 pays with the
 //!   gift card named by `GiftCardNumber` when its balance covers the whole amount (else a
 //!   decline: 200 `success:false`), and a cart paid so is upgraded in a new session like a
-//!   redirect one; other processors are 400.
+//!   redirect one, whose confirmation spends the card on the upgrade's amount (else a decline,
+//!   `{ success: false, message }`, and the session still awaits payment); other processors
+//!   are 400.
 //! * Seeded reads (§6.1, §6.2; [`demo`] and settings): tax rates by state, coupons, gift cards
 //!   and the `iam-basic` key. The replies of `POST customers/{wk}` (`{ success, customerId }`)
 //!   and `verify-email` (`{ email, isValid }`) are not shown by the public material.
@@ -419,13 +421,14 @@ impl EmanageProbe {
     }
 
     /// The payer confirms the session's redirect or 3-D Secure payment (what
-    /// `POST {sim}/payments/{tracking}/approve` does). False when nothing awaits confirmation.
+    /// `POST {sim}/payments/{tracking}/approve` does). False when nothing awaits confirmation
+    /// or the payment was declined (a gift card whose balance falls short).
     pub fn confirm_payment(&self, session_id: &str) -> bool {
         let Some(tracking) = self.tracking_number(session_id) else {
             return false;
         };
         let now = self.clock.now();
-        self.lock().confirm(&tracking, now) == Ok(true)
+        self.lock().confirm(&tracking, now) == Ok(state::Confirmation::Paid)
     }
 
     /// The payer abandons the session's redirect payment (what `…/cancel` does). False when

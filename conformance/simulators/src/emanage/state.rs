@@ -44,6 +44,17 @@ pub(crate) enum Tracked {
     Order(String),
 }
 
+/// What confirming a payment awaiting confirmation did ([`Inner::confirm`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Confirmation {
+    /// The payment was taken.
+    Paid,
+    /// Nothing awaits confirmation under this tracking number any more.
+    NotAwaiting,
+    /// The payment was refused (a gift card whose balance falls short), with the reason.
+    Declined(&'static str),
+}
+
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub settings: EmanageSettings,
@@ -341,18 +352,31 @@ impl Inner {
     }
 
     /// Confirms the payment behind a tracking number (the simulator's stand-in for the
-    /// vendor's redirect confirmation, §15.1). `Ok(false)`: not awaiting any more.
-    pub fn confirm(&mut self, tracking: &str, now: DateTime<Utc>) -> Result<bool, ()> {
+    /// vendor's redirect confirmation, §15.1). A session awaiting a gift-card payment (the
+    /// server-created upgrade session of a cart paid with processor 62) is paid by spending
+    /// the card on its amount, and declined when the card's balance falls short (§6.3: 62 is
+    /// "a gift card covering the whole amount"); a declined payment still awaits confirmation
+    /// until it is abandoned or times out. `Err(())`: unknown tracking number.
+    pub fn confirm(&mut self, tracking: &str, now: DateTime<Utc>) -> Result<Confirmation, ()> {
         match self.tracking.get(tracking).cloned().ok_or(())? {
             Tracked::Session(sid) => {
                 let Some(s) = self.sessions.get(&sid) else { return Err(()) };
                 match &s.pending {
                     Some(p) if p.tracking == tracking => {
                         let method = p.method.clone();
+                        if let PaymentMethod::GiftCard { code } = &method {
+                            let total = self.priced(s).map(|p| p.total).unwrap_or_default();
+                            if let Err(why) = self.spend_gift_card(code, total) {
+                                if let Some(s) = self.sessions.get_mut(&sid) {
+                                    s.declines += 1;
+                                }
+                                return Ok(Confirmation::Declined(why));
+                            }
+                        }
                         self.mark_paid(&sid, method, now);
-                        Ok(true)
+                        Ok(Confirmation::Paid)
                     }
-                    _ => Ok(false),
+                    _ => Ok(Confirmation::NotAwaiting),
                 }
             }
             Tracked::Order(number) => {
@@ -362,9 +386,9 @@ impl Inner {
                         o.pending = None;
                         o.paid = true;
                         o.paid_at = Some(now);
-                        Ok(true)
+                        Ok(Confirmation::Paid)
                     }
-                    _ => Ok(false),
+                    _ => Ok(Confirmation::NotAwaiting),
                 }
             }
         }

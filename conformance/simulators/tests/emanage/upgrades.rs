@@ -1,7 +1,7 @@
 //! Upsell upgrades (the eManage contract §7, §9.1-§9.4, checklist 10-20).
 
 use loyalty_sim::emanage::{
-    CaptureKind, CapturePolicy, OfflineUpgradeCreation, SessionStatus, UpgradeStatus,
+    CaptureKind, CapturePolicy, GiftCard, OfflineUpgradeCreation, SessionStatus, UpgradeStatus,
 };
 
 use super::*;
@@ -513,6 +513,78 @@ async fn paid_offline_upgrade_ships_the_upgrade_and_charges_only_the_new_session
     assert_eq!(pa.shipments, [(P1, 1)]);
     assert_eq!(pb.shipments, []);
     assert_eq!(pa.upgrades[0].status, UpgradeStatus::Charged);
+}
+
+/// A gift card of `balance` for the gift-card upgrade tests.
+fn with_gift_card(balance: &str) -> EmanageSettings {
+    let mut s = EmanageSettings::default();
+    s.gift_cards.push(GiftCard { code: GIFT.into(), balance: d(balance), can_pay_shipping: true });
+    s
+}
+
+const GIFT: &str = "GIFT-UPGRADE";
+
+/// A cart of P0 × 1 paid with gift card [`GIFT`] (processor 62), then the server-created
+/// upgrade session of P0 → P1 on it: (parent, upgrade session, its `callBackUrl`).
+async fn gift_card_upgrade(t: &T) -> (String, String, String) {
+    let a = t.cart_with(&[(P0, 1)]).await;
+    t.customer(&a).await;
+    let body = json!({"behaviorId": 1, "sessionId": a, "fraudSessionId": "kount-1",
+                      "payment": {"paymentProcessorId": demo::PROCESSOR_GIFT_CARD}, "GiftCardNumber": GIFT});
+    let (s, v) = t.post(&cart_path("/checkout"), body).await;
+    assert_eq!((s.as_u16(), &v["success"]), (200, &json!(true)), "{v}");
+    let (s, v) = t.upgrade(&a, P0, P1, 1).await;
+    assert_eq!(s, 200, "{v}");
+    let b = v["sessionId"].as_str().unwrap().to_string();
+    (a, b, v["callBackUrl"].as_str().unwrap().to_string())
+}
+
+async fn gift_balance(t: &T) -> Value {
+    let r = t
+        .http
+        .get(t.url(&format!("/api/giftcards/balance/{GIFT}")))
+        .header("X_CID", demo::CID)
+        .header("Authorization", format!("iam-basic {}", demo::IAM_BASIC_KEY))
+        .send()
+        .await
+        .unwrap();
+    read(r).await.1["balance"].clone()
+}
+
+#[tokio::test]
+async fn a_gift_card_paid_cart_s_upgrade_is_paid_by_spending_the_card() {
+    // §6.3 processor 62, "a gift card covering the whole amount": a cart paid so is upgraded
+    // in a new session (§7.2 rule 7, §9.4 step 2b), and confirming that session spends the
+    // card on the 20 difference. It used to capture the 20 without touching the card.
+    let t = sim_with(with_gift_card("130")).await;
+    let (a, b, url) = gift_card_upgrade(&t).await;
+    assert_eq!(gift_balance(&t).await, json!(30));
+    let (s, v) = read(t.http.post(format!("{url}/approve")).send().await.unwrap()).await;
+    assert_eq!((s.as_u16(), &v["success"]), (200, &json!(true)), "{v}");
+    assert_eq!(gift_balance(&t).await, json!(10), "the card paid the difference");
+    let (pa, pb) = (t.session(&a), t.session(&b));
+    assert_eq!((pa.captured(), pb.status, pb.captured()), (d("100"), SessionStatus::Paid, d("20")));
+    assert_eq!(pa.shipments, [(P1, 1)]);
+}
+
+#[tokio::test]
+async fn a_gift_card_short_of_the_upgrade_declines_it_and_the_original_ships() {
+    // The card is empty after the checkout: the upgrade session's payment is declined like a
+    // checkout's (200 `success: false`, §10), nothing is captured, and the unpaid upgrade is
+    // discarded after the window as any unpaid offline upgrade (§9.4 step 5).
+    let t = sim_with(with_gift_card("100")).await;
+    let (a, b, url) = gift_card_upgrade(&t).await;
+    assert_eq!(gift_balance(&t).await, json!(0));
+    let (s, v) = read(t.http.post(format!("{url}/approve")).send().await.unwrap()).await;
+    assert_eq!((s.as_u16(), &v["success"], v["message"].is_string()), (200, &json!(false), true), "{v}");
+    assert!(!t.probe.confirm_payment(&b), "the probe's confirmation is declined too");
+    let pb = t.session(&b);
+    assert_eq!((pb.status, pb.captured()), (SessionStatus::AwaitingPayment, d("0")));
+    assert_eq!(gift_balance(&t).await, json!(0));
+    t.advance(30 * 60);
+    assert_eq!(t.session(&b).status, SessionStatus::Discarded);
+    let pa = t.session(&a);
+    assert_eq!((pa.captured(), pa.shipments), (d("100"), vec![(P0, 1)]));
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use crate::emanage::{
     names::{BEHAVIOR_TEST, GIFT_CARD_PROCESSOR},
     payment::{card_outcome, read_payment, Outcome, PaymentInput},
     session::{Customer, PaymentMethod, Pending, Session, SessionStatus},
-    state::{Inner, Tracked},
+    state::{Confirmation, Inner, Tracked},
 };
 
 /// Reads an address `{ firstName, lastName, address1, address2, city, zipCode, state,
@@ -320,13 +320,16 @@ fn confirm_address(inner: &Inner, tracking: &str) -> Value {
 
 /// `POST {sim}/payments/{tracking}/approve`: the payer approves (simulator extra standing in
 /// for the vendor's redirect confirmation, whose path is not shown, §15.1). Answers `{ success,
-/// address }`; 409 when the payment no longer awaits confirmation, 404 for an unknown number.
+/// address }`; a declined payment (a gift card short of the amount) `{ success: false,
+/// message }` like a checkout decline (§10); 409 when the payment no longer awaits
+/// confirmation, 404 for an unknown number.
 pub(super) fn approve(inner: &mut Inner, rq: &Req) -> Res {
     let tracking = rq.param("tracking").to_string();
     match inner.confirm(&tracking, rq.now) {
         Err(()) => Err(message(404, "Unknown tracking number.")),
-        Ok(false) => Err(message(409, "The payment is not awaiting confirmation.")),
-        Ok(true) => ok(json!({"success": true, "address": confirm_address(inner, &tracking)})),
+        Ok(Confirmation::NotAwaiting) => Err(message(409, "The payment is not awaiting confirmation.")),
+        Ok(Confirmation::Declined(why)) => ok(json!({"success": false, "message": why})),
+        Ok(Confirmation::Paid) => ok(json!({"success": true, "address": confirm_address(inner, &tracking)})),
     }
 }
 
