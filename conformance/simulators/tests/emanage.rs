@@ -549,6 +549,35 @@ async fn a_checkout_delayed_past_the_client_timeout_is_still_carried_out() {
 }
 
 #[tokio::test]
+async fn a_body_over_the_limit_is_413_with_a_message() {
+    // §10's ASP.NET-like `{ "message": … }`: a well-formed request larger than the simulator's
+    // body limit (the kit's 2 MiB) is refused as too large, not as an empty body (the kit
+    // hands the route an empty body and says so), whatever its content type says.
+    let t = sim().await;
+    let pad = "x".repeat(loyalty_sim::server::DEFAULT_MAX_BODY_BYTES + 1);
+    let body = json!({"product": line(demo::PRODUCT_BASIC, 1), "customerIP": pad}).to_string();
+    for content_type in ["application/json", "text/plain"] {
+        let r = t
+            .http
+            .post(t.url(&cart_path("/new")))
+            .header("X_CID", demo::CID)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = read(r).await;
+        assert_eq!(s.as_u16(), 413, "{content_type}: {v}");
+        assert_eq!(v.as_object().map(|o| o.len()), Some(1), "{v}");
+        assert!(v["message"].as_str().is_some_and(|m| m.contains("limit")), "{v}");
+    }
+    // Who is calling is still checked first.
+    let r = t.http.post(t.url(&cart_path("/new"))).body(body).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(t.probe.session_ids().is_empty(), "no session was created");
+}
+
+#[tokio::test]
 async fn dropped_connection_on_add_changes_nothing() {
     let t = sim().await;
     let sid = t.new_cart(demo::PRODUCT_BASIC, 1).await;

@@ -20,7 +20,7 @@ use std::{
 
 use axum::{
     body::{Body, Bytes},
-    extract::{Path, Query, State},
+    extract::{Extension, Path, Query, State},
     http::{header, HeaderMap, HeaderValue, Method, Response as HttpResponse, StatusCode, Uri},
     routing::{delete, get, post, put},
     Router,
@@ -35,7 +35,7 @@ use super::{
     settings::ServerFaultBody,
     state::Inner,
 };
-use crate::clock::SimClock;
+use crate::{clock::SimClock, server::Oversized};
 
 pub(crate) type Response = HttpResponse<Body>;
 type Res = Result<Response, Response>;
@@ -169,8 +169,29 @@ fn json_content_type(headers: &HeaderMap) -> bool {
         || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
+/// A body over the kit's limit ([`Oversized`]: the handler got none of it): `413` with
+/// `{ "message": … }`, the ASP.NET-like shape of every other refusal (§10). Simulator decision:
+/// it comes after the checks of who is calling and before the content type (which says
+/// nothing about a body never read).
+fn too_large(o: Oversized) -> Response {
+    let mut r = message(413, format!("The request body exceeds the limit of {} bytes.", o.limit));
+    // The rest of the body was never read: the connection cannot carry another request.
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 impl Sim {
-    fn call(&self, op: Op, guard: Guard, headers: HeaderMap, p: Params, q: Params, body: Bytes) -> Response {
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &self,
+        op: Op,
+        guard: Guard,
+        headers: HeaderMap,
+        p: Params,
+        q: Params,
+        oversized: Option<Oversized>,
+        body: Bytes,
+    ) -> Response {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         inner.sweep(now);
@@ -190,6 +211,9 @@ impl Sim {
                         Some(w) => web_key = w,
                         None => return message(404, format!("Campaign '{wk}' was not found.")),
                     }
+                }
+                if let Some(o) = oversized {
+                    return too_large(o);
                 }
                 if !body.iter().all(u8::is_ascii_whitespace) && !json_content_type(&headers) {
                     return message(
@@ -212,6 +236,9 @@ impl Sim {
             }
             Guard::Open => {}
         }
+        if let Some(o) = oversized {
+            return too_large(o);
+        }
         let rq = Req { p, q, headers, body, now, web_key };
         match op(&mut inner, &rq) {
             Ok(r) | Err(r) => r,
@@ -219,13 +246,21 @@ impl Sim {
     }
 }
 
-type Handler = fn(State<Sim>, HeaderMap, Option<Path<Params>>, Query<Params>, Bytes) -> Ready<Response>;
+type Handler = fn(
+    State<Sim>,
+    HeaderMap,
+    Option<Path<Params>>,
+    Query<Params>,
+    Option<Extension<Oversized>>,
+    Bytes,
+) -> Ready<Response>;
 
 macro_rules! handler {
     ($op:expr, $guard:expr) => {{
-        let f: Handler = |State(sim), headers, path, Query(q), body| {
+        let f: Handler = |State(sim), headers, path, Query(q), oversized, body| {
             let p = path.map(|Path(p)| p).unwrap_or_default();
-            ready(sim.call($op, $guard, headers, p, q, body))
+            let oversized = oversized.map(|Extension(o)| o);
+            ready(sim.call($op, $guard, headers, p, q, oversized, body))
         };
         f
     }};
