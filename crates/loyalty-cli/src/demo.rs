@@ -68,11 +68,11 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn say(&self, what: &str, text: impl AsRef<str>) {
         self.step.set(self.step.get() + 1);
-        crate::out::line(format!(" {:>2}. {what:<9} {}", self.step.get(), text.as_ref()));
+        crate::out::shown(format!(" {:>2}. {what:<9} {}", self.step.get(), text.as_ref()));
     }
 
     fn more(&self, text: impl AsRef<str>) {
-        crate::out::line(format!("     {:<9} {}", "", text.as_ref()));
+        crate::out::shown(format!("     {:<9} {}", "", text.as_ref()));
     }
 
     fn provider(&self) -> &dyn Provider {

@@ -42,7 +42,9 @@ pub fn delivery(provider: &str, d: &Delivery) -> String {
     }
 }
 
-/// The receipt lines of a completed checkout at `provider`.
+/// The receipt lines of a completed checkout at `provider`, each made safe for a terminal
+/// ([`crate::out::safe_line`]): offer titles, line names and the provider's reasons are text
+/// from elsewhere.
 pub fn receipt(provider: &str, o: &CheckoutOutcome) -> Vec<String> {
     let currency = o.charged.currency;
     let mut lines = vec![format!("  order {}", o.transaction.id)];
@@ -81,5 +83,5 @@ pub fn receipt(provider: &str, o: &CheckoutOutcome) -> Vec<String> {
     for n in &o.notes {
         lines.push(format!("  note: {n}"));
     }
-    lines
+    lines.iter().map(|l| crate::out::safe_line(l)).collect()
 }

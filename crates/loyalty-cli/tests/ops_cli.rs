@@ -208,6 +208,34 @@ fn a_return_line_must_be_line_and_quantity() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The command line takes what `loyalty serve` takes, so a till cannot record what the service
+/// refuses: an order or return id is 1 to 255 visible ASCII characters (over HTTP it travels
+/// as the `Idempotency-Key`), a returned quantity a plain decimal (`1e0` is refused in a JSON
+/// body, so it is here). Each is exit 2 naming the option, before anything is recorded.
+#[test]
+fn ids_and_quantities_follow_the_services_rules() {
+    let shop = Shop::new("input-rules", MEMORY);
+    for order in [" ", "A 1", "ordre-\u{f8}", ""] {
+        let out = shop.run(&["checkout", "--basket", "basket.json", "--member", "m-1001", "--order", order]);
+        assert_eq!(out.status.code(), Some(2), "{order:?}: {}", stdout(&out));
+        let line = one_error_line(&out);
+        assert!(line.contains("--order") && line.contains("visible ASCII"), "{line}");
+    }
+    let out = shop.run(&["checkout", "--basket", "basket.json", "--member", "m-1001", "--order", "A-1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = shop.run(&["return", "--order", "A-1", "--return-id", " ", "--line", "1:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(one_error_line(&out).contains("--return-id"));
+    let out = shop.run(&["return", "--order", "A-\u{7}1", "--line", "1:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(one_error_line(&out).contains("--order"));
+    for qty in ["1e0", "1_0", "0x1"] {
+        let out = shop.run(&["return", "--order", "A-1", "--line", &format!("1:{qty}")]);
+        assert_eq!(out.status.code(), Some(2), "{qty}: {}", stdout(&out));
+        assert!(one_error_line(&out).contains("not a quantity"), "{qty}");
+    }
+}
+
 #[test]
 fn an_empty_outbox_and_a_resend_with_nothing_to_send() {
     let shop = Shop::new("outbox", MEMORY);

@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clap::Args;
-use loyalty_core::checkout::{Authorization, Authorized, CheckoutRequest, Completion, Payment, PaymentKey};
+use loyalty_core::checkout::{
+    check_id, Authorization, Authorized, CheckoutRequest, Completion, Payment, PaymentKey, MAX_ID_LEN,
+};
+use loyalty_core::money::parse_decimal_text;
 use loyalty_core::pricing::json::parse_input;
 use loyalty_core::{Basket, Context, MemberId, MemberLookup, Money, OfferId, ReturnRequest, TransactionId};
-use rust_decimal::Decimal;
 
 use super::member::phone;
 use crate::out;
@@ -106,14 +108,27 @@ fn new_id(prefix: &str) -> String {
     id
 }
 
+/// An order or return id typed as `option`, held to the rule the HTTP service holds it to (it
+/// travels there as the `Idempotency-Key`): 1 to 255 visible ASCII characters, so the command
+/// line never records an order (`" "`, a tab) the service could not name; exit 2 otherwise.
+fn key_id(option: &str, id: &str) -> Result<String, ExitCode> {
+    if !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(id.to_string());
+    }
+    Err(out::bad_input(format!("{option} {id:?}: expected 1 to {MAX_ID_LEN} visible ASCII characters")))
+}
+
 /// Checks a basket out.
 pub fn execute(config: &Path, args: &CheckoutArgs) -> ExitCode {
+    let order = match args.order.as_deref().map(|o| key_id("--order", o)).transpose() {
+        Ok(order) => order.unwrap_or_else(|| new_id("cli")),
+        Err(code) => return code,
+    };
     let (basket, mut confirmed) = match read_basket(&args.basket) {
         Ok(b) => b,
         Err(code) => return code,
     };
     confirmed.extend(args.confirm.iter().cloned().map(OfferId::new));
-    let order = args.order.clone().unwrap_or_else(|| new_id("cli"));
     let mut req = CheckoutRequest::new(order, basket);
     for c in confirmed {
         req = req.confirm(c);
@@ -145,7 +160,7 @@ pub fn execute(config: &Path, args: &CheckoutArgs) -> ExitCode {
             }
             Ok(Completion::PriceChanged(c)) => {
                 out::line(format!("price changed from {} to {}; nothing recorded", c.old_total, c.new_total));
-                c.changes.iter().for_each(|n| out::line(format!("  {n}")));
+                c.changes.iter().for_each(|n| out::shown(format!("  {n}")));
                 ExitCode::from(1)
             }
             Ok(Completion::ActionRequired { order, .. }) => {
@@ -186,18 +201,29 @@ pub struct ReturnArgs {
 
 /// Processes a return in the provider's style.
 pub fn execute_return(config: &Path, args: &ReturnArgs) -> ExitCode {
-    let return_id = args.return_id.clone().unwrap_or_else(|| new_id(&format!("{}-r", args.order)));
-    let mut req = ReturnRequest::new(
-        Some(TransactionId::new(args.order.clone())),
-        TransactionId::new(return_id),
-        chrono::Utc::now(),
-    );
+    // The original order as the HTTP return's `order` is checked; the return id as its key.
+    let original = TransactionId::new(args.order.clone());
+    if let Err(e) = check_id(&original, "checkout.return", "--order") {
+        let reason = match e.kind() {
+            loyalty_core::ErrorKind::Invalid { reason, .. } => reason.clone(),
+            _ => e.to_string(),
+        };
+        return out::bad_input(format!("--order {:?}: {reason}", args.order));
+    }
+    let return_id = match args.return_id.as_deref().map(|r| key_id("--return-id", r)).transpose() {
+        Ok(id) => id.unwrap_or_else(|| new_id(&format!("{}-r", args.order))),
+        Err(code) => return code,
+    };
+    let mut req = ReturnRequest::new(Some(original), TransactionId::new(return_id), chrono::Utc::now());
     for spec in &args.line {
         let Some((line, qty)) = spec.split_once(':') else {
             return out::bad_input(format!("--line {spec:?}: expected LINE:QTY, e.g. 1:2"));
         };
-        let Ok(qty) = qty.trim().parse::<Decimal>() else {
-            return out::bad_input(format!("--line {spec:?}: {qty:?} is not a quantity"));
+        // Read as a quantity in a JSON body is (no exponent, separators or spaces inside).
+        let Some(qty) = parse_decimal_text(qty.trim()) else {
+            return out::bad_input(format!(
+                "--line {spec:?}: {qty:?} is not a quantity (digits, an optional sign and point; no exponent or separators)"
+            ));
         };
         req = req.with_line(line.trim(), qty);
     }
@@ -222,10 +248,10 @@ pub fn execute_return(config: &Path, args: &ReturnArgs) -> ExitCode {
                 ));
                 out::line(format!("refunded  {}", r.refunded));
                 if let Some(t) = &r.new_transaction {
-                    out::line(format!("sent      {t}"));
+                    out::shown(format!("sent      {t}"));
                 }
                 for o in &r.reinstated {
-                    out::line(format!("given back {o}"));
+                    out::shown(format!("given back {o}"));
                 }
                 if r.stamps_taken_back > 0 {
                     out::line(format!("stamps    {} taken back", r.stamps_taken_back));

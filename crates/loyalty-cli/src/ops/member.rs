@@ -68,7 +68,8 @@ pub fn phone(text: &str) -> Result<Phone, String> {
         .ok_or_else(|| format!("--phone {text:?}: expected an international number such as +4741234567"))
 }
 
-/// One readable line per member fact.
+/// One readable line per member fact, each made safe for a terminal ([`out::safe_line`]): the
+/// names and e-mail are the provider's text.
 pub fn describe(m: &Member) -> Vec<String> {
     let name =
         [m.first_name.as_deref(), m.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
@@ -101,7 +102,7 @@ pub fn describe(m: &Member) -> Vec<String> {
     .map(|(_, n)| n)
     .collect();
     lines.push(format!("consents  {}", if given.is_empty() { "none".to_string() } else { given.join(", ") }));
-    lines
+    lines.iter().map(|l| out::safe_line(l)).collect()
 }
 
 /// Runs a member command.
@@ -207,4 +208,23 @@ fn register(config: &Path, args: &RegisterArgs) -> ExitCode {
             Err(e) => out::fail(&e),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use loyalty_core::{Member, MemberId};
+
+    use super::describe;
+
+    /// A member's names and e-mail are the vendor's text, printed escaped like an error line.
+    #[test]
+    fn a_members_control_characters_are_shown_escaped() {
+        let mut m = Member::new(MemberId::new("m-1"));
+        m.first_name = Some("Kari\u{1b}]0;owned\u{7}".into());
+        m.email = Some("kari@example.com\r\nX-Injected: 1".into());
+        let lines = describe(&m);
+        assert!(lines.iter().all(|l| !l.chars().any(char::is_control)), "{lines:?}");
+        assert!(lines[0].contains("Kari\\u{1b}]0;owned\\u{7}"), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("kari@example.com\\r\\nX-Injected: 1")), "{lines:?}");
+    }
 }

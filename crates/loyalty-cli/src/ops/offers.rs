@@ -22,7 +22,8 @@ pub struct OffersArgs {
     json: bool,
 }
 
-/// One line for an offer: id, title, and what matters at the till.
+/// One line for an offer: id, title, and what matters at the till, made safe for a terminal
+/// ([`out::safe_line`]): the title and code are the provider's text.
 pub fn describe(o: &Offer) -> String {
     let kind = match &o.kind {
         OfferKind::Coupon { .. } if o.is_basket_coupon() => "basket coupon".to_string(),
@@ -48,7 +49,7 @@ pub fn describe(o: &Offer) -> String {
         _ => {}
     }
     let extra = if extra.is_empty() { String::new() } else { format!(" [{}]", extra.join(", ")) };
-    format!("{:<20} {} ({kind}){extra}", o.id.as_str(), o.title)
+    out::safe_line(&format!("{:<20} {} ({kind}){extra}", o.id.as_str(), o.title))
 }
 
 /// Lists the offers.
@@ -82,4 +83,24 @@ pub fn execute(config: &Path, args: &OffersArgs) -> ExitCode {
             Err(e) => out::fail(&e),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use loyalty_core::{Discount, Offer, OfferKind, Scope};
+
+    use super::describe;
+
+    /// An offer's title and code are the vendor's text: a terminal escape (ESC [2J clears the
+    /// screen) or a line break in them is printed escaped, as the CLI's error lines show one.
+    #[test]
+    fn an_offers_control_characters_are_shown_escaped() {
+        let kind = OfferKind::Coupon { discount: Discount::FreeShipping, scope: Scope::Basket };
+        let mut offer = Offer::new("c-1", "Free\u{1b}[2J shipping\nnow", kind);
+        offer.code = Some("FREE\u{7}".into());
+        let line = describe(&offer);
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(line.contains("Free\\u{1b}[2J shipping\\nnow"), "{line}");
+        assert!(line.contains("code FREE\\u{7}"), "{line}");
+    }
 }
