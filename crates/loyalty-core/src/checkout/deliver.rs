@@ -390,7 +390,10 @@ impl Checkout<'_> {
             }
             CheckoutState::Prepared => {
                 // Abandoned: release the holds that expired; commit takes them again if it comes.
-                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) {
+                // A hold call whose outcome is unknown (a commit's check lost the reply) is
+                // settled first: the vendor may hold the offer for this order, and a
+                // reservation that never lapses would stay held for good.
+                if work.rec.holds.iter().any(|h| h.is_expired_at(now)) || !work.rec.hold_intents.is_empty() {
                     // The order is this tick's while it releases (a lease, as a prepare takes):
                     // a commit arriving now waits for it instead of taking a hold again that
                     // this is about to release. Marked as a release, so an instance that stops
@@ -466,10 +469,20 @@ impl Checkout<'_> {
         Ok(true)
     }
 
-    /// Releases a prepared order's lapsed holds (releasing is idempotent, so a release an
-    /// interrupted tick already made is harmless), voids a leftover authorization, and writes
-    /// the order back as `Prepared`, due when its next hold lapses.
+    /// Records the holds of a prepared order's unsettled hold calls (held again for the same
+    /// order: they then lapse and are released as any other), releases its lapsed holds
+    /// (releasing is idempotent, so a release an interrupted tick already made is harmless),
+    /// voids a leftover authorization, and writes the order back as `Prepared`, due when its
+    /// next hold lapses (at once while a hold call is still unsettled).
     async fn release_lapsed(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        // Held again where the order's holds were taken (its department).
+        let ctx = &super::order_context(ctx, &work.rec.request);
+        // Said once, however many ticks an outage lasts.
+        for problem in self.settle_intents(ctx, work).await? {
+            if !work.rec.notes.contains(&problem) {
+                work.rec.notes.push(problem);
+            }
+        }
         let now = self.now();
         let expired: Vec<OfferId> =
             work.rec.holds.iter().filter(|h| h.is_expired_at(now)).map(|h| h.offer_id.clone()).collect();

@@ -29,6 +29,12 @@ pub(super) fn held_offers(priced: &PricedBasket, offers: &[Offer]) -> Vec<Offer>
     offers.iter().filter(|o| holdable(o) && discounting.contains(&&o.id)).cloned().collect()
 }
 
+/// The vendor refused to hold the offer for this order (used up, held by another order,
+/// expired): it holds nothing for the order, so no hold is left to release.
+fn refuses_the_hold(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired)
+}
+
 /// A stand-in for an offer the checkout knows only by id, so the provider can say why it is
 /// not offered (expired on a date, used up).
 fn offer_by_id(id: &OfferId) -> Offer {
@@ -176,6 +182,9 @@ impl Checkout<'_> {
     }
 
     async fn prepare_work(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+        // Hold calls an earlier attempt left unsettled are recorded first (the holds no longer
+        // wanted are released below); one that cannot be settled yet stays, and keeps the
+        // record due.
         self.settle_intents(ctx, work).await?;
         work.rec.notes.clear();
         let (member, signed_up) = self.identify(ctx, work).await?;
@@ -270,8 +279,13 @@ impl Checkout<'_> {
         holds.iter().all(|h| !h.is_expired_at(judged_at))
     }
 
-    /// When the sweeper should look at a prepared checkout: when its first hold expires.
+    /// When the sweeper should look at a prepared checkout: when its first hold expires, or at
+    /// once while a hold call's outcome is unknown (the vendor may hold the offer for this
+    /// order, and a reservation that never lapses would otherwise stay held for good).
     pub(super) fn holds_due(&self, rec: &CheckoutRecord) -> Option<chrono::DateTime<chrono::Utc>> {
+        if !rec.hold_intents.is_empty() {
+            return Some(self.now());
+        }
         rec.holds.iter().map(|h| h.expires_at).min()
     }
 
@@ -398,7 +412,14 @@ impl Checkout<'_> {
             renewed.extend(to_take.iter().map(|o| o.id.clone()));
             let mut dropped = false;
             if !to_take.is_empty() {
-                work.rec.hold_intents = to_take.clone();
+                // Intents left by earlier calls whose outcome is unknown stay until settled:
+                // a hold taken here records them, nothing else may forget them.
+                let earlier: Vec<OfferId> = work.rec.hold_intents.iter().map(|o| o.id.clone()).collect();
+                for offer in &to_take {
+                    if !earlier.contains(&offer.id) {
+                        work.rec.hold_intents.push(offer.clone());
+                    }
+                }
                 self.save(work, "holds.hold").await?;
                 for offer in &to_take {
                     // A hold of this offer that lapsed since it was shown: said so in what the
@@ -414,15 +435,13 @@ impl Checkout<'_> {
                             if lapsed {
                                 work.rec.notes.push(format!("offer {}: hold expired; held again", offer.id));
                             }
+                            work.rec.hold_intents.retain(|x| x.id != offer.id);
                             work.rec.holds.retain(|x| x.offer_id != h.offer_id);
                             work.rec.holds.push(h);
                         }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                ErrorKind::Rejected | ErrorKind::Conflict | ErrorKind::Expired
-                            ) =>
-                        {
+                        Err(e) if refuses_the_hold(&e) => {
+                            // Refused for this order: the vendor holds nothing for it.
+                            work.rec.hold_intents.retain(|x| x.id != offer.id);
                             let why = if lapsed {
                                 format!("offer {}: hold expired; {}", offer.id, e.message())
                             } else {
@@ -433,10 +452,21 @@ impl Checkout<'_> {
                             dropped = true;
                             break;
                         }
-                        Err(e) => return Err(e),
+                        Err(e) => {
+                            // A call whose outcome is unknown may have taken the hold: its
+                            // intent stays recorded (the caller writes it), and the record is
+                            // due until it is settled. Offers not asked for yet are intents
+                            // only if they were before.
+                            let unknown = e.effect() == WriteEffect::Unknown;
+                            work.rec
+                                .hold_intents
+                                .retain(|o| earlier.contains(&o.id) || (unknown && o.id == offer.id));
+                            return Err(e);
+                        }
                     }
                 }
-                work.rec.hold_intents.clear();
+                // Offers not asked for after a refusal are intents only if they were before.
+                work.rec.hold_intents.retain(|o| earlier.contains(&o.id));
                 if let Err(e) = self.save(work, "holds.hold").await {
                     self.release_if_given_up(ctx, work, &to_take).await;
                     return Err(e);
@@ -487,36 +517,58 @@ impl Checkout<'_> {
         }
     }
 
-    pub(super) async fn settle_intents(&self, ctx: &Context, work: &mut Work) -> Result<()> {
+    /// Settles hold calls whose outcome is unknown (`hold_intents`): each offer is held again
+    /// for the same order, which gives the hold the first call may have taken, and the hold is
+    /// recorded (to be released, or kept while the order is prepared). An intent leaves only
+    /// once its hold is recorded or the vendor refuses to hold the offer for this order (then it
+    /// holds nothing for it); one whose call fails otherwise stays, and the record stays due, so
+    /// a reservation that never lapses is not forgotten. Returns what could not be settled.
+    ///
+    /// # Errors
+    /// The store's, writing the record.
+    pub(super) async fn settle_intents(&self, ctx: &Context, work: &mut Work) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
         if work.rec.hold_intents.is_empty() {
-            return Ok(());
+            return Ok(problems);
         }
         let (Some(member), Some(api)) = (work.rec.member.clone(), self.provider.holds()) else {
+            // No member or no holds here: nothing can have been held.
             work.rec.hold_intents.clear();
-            return Ok(());
+            return Ok(problems);
         };
         let style = self.provider.capabilities().hold;
-        for offer in std::mem::take(&mut work.rec.hold_intents) {
+        for offer in work.rec.hold_intents.clone() {
             let mut req = HoldRequest::new(member.id.clone(), offer.clone(), work.rec.order.clone())
                 .with_basket(work.rec.request.basket.clone());
             // Taken again as the interrupted call asked: for the configured lifetime.
             if let Some(style) = style {
                 req = req.with_ttl_secs(style.ttl_secs());
             }
-            if let Ok(h) = api.hold(ctx, &req).await {
-                work.rec.holds.retain(|x| x.offer_id != h.offer_id);
-                work.rec.holds.push(h);
+            match api.hold(ctx, &req).await {
+                Ok(h) => {
+                    work.rec.holds.retain(|x| x.offer_id != h.offer_id);
+                    work.rec.holds.push(h);
+                }
+                Err(e) if refuses_the_hold(&e) => {}
+                Err(e) => {
+                    problems.push(format!("hold of {} could not be settled: {e}", offer.id));
+                    continue;
+                }
             }
+            work.rec.hold_intents.retain(|x| x.id != offer.id);
         }
-        self.save(work, "holds.hold").await
+        self.save(work, "holds.hold").await?;
+        Ok(problems)
     }
 
     /// Releases every recorded hold (and any interrupted hold call); returns what failed. The
-    /// holds that could not be released stay recorded.
+    /// holds that could not be released stay recorded, and so do hold calls that could not be
+    /// settled.
     pub(super) async fn release_recorded(&self, ctx: &Context, work: &mut Work) -> Vec<String> {
         let mut problems = Vec::new();
-        if let Err(e) = self.settle_intents(ctx, work).await {
-            problems.push(format!("recording holds failed: {e}"));
+        match self.settle_intents(ctx, work).await {
+            Ok(unsettled) => problems.extend(unsettled),
+            Err(e) => problems.push(format!("recording holds failed: {e}")),
         }
         let Some(api) = self.provider.holds() else {
             work.rec.holds.clear();

@@ -139,8 +139,12 @@ pub struct CheckoutRecord {
     pub priced: Option<PricedBasket>,
     /// Holds taken and not yet released.
     pub holds: Vec<Hold>,
-    /// Offers whose hold call is under way: if the process dies, recovery holds them again
-    /// (the same order gets the same hold) and releases them.
+    /// Offers whose hold call was started and whose hold is not recorded yet (the process may
+    /// have died during the call, or its reply was lost): the vendor may hold them for this
+    /// order. Each stays here until its hold is recorded (held again for the same order, which
+    /// gives the same hold) or the vendor refuses to hold it; the record is due meanwhile, and
+    /// the background work settles them: a prepared order records the hold (released when it
+    /// lapses), an aborted or declined one releases it.
     pub hold_intents: Vec<Offer>,
     /// Fingerprint of the basket the holds were taken for; another basket takes them again.
     pub held_basket: Option<String>,
@@ -208,9 +212,6 @@ pub struct CheckoutRecord {
 }
 
 impl CheckoutRecord {
-    /// Something is left to undo: holds not released yet, or the authorization of an aborted
-    /// (or timed-out, declined) order's waiting payment not voided yet (a sold order's authorization stays, for refunds).
-    /// Such a record is due at once, for the next tick to retry.
     /// An instance is working on the order under the lease `due_at`: a step in progress, or a
     /// release of its holds.
     pub(crate) fn is_worked_on(&self) -> bool {
@@ -222,8 +223,13 @@ impl CheckoutRecord {
         self.releasing && matches!(self.state, CheckoutState::Aborted | CheckoutState::Declined)
     }
 
+    /// Something is left to undo: holds not released yet, hold calls whose outcome is unknown
+    /// (the vendor may hold them), or the authorization of an aborted (or timed-out, declined)
+    /// order's waiting payment not voided yet (a sold order's authorization stays, for refunds).
+    /// Such a record is due at once, for the next tick to retry.
     pub(crate) fn has_leftovers(&self) -> bool {
         !self.holds.is_empty()
+            || !self.hold_intents.is_empty()
             || (matches!(self.state, CheckoutState::Aborted | CheckoutState::Declined)
                 && self.authorization.is_some())
     }
