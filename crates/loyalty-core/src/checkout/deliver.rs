@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::charge::is_claim;
 use super::{Checkout, CheckoutOutcome, CheckoutState, Claim, Delivery, TickReport, Work};
-use crate::capabilities::Resend;
+use crate::capabilities::{HoldStyle, Resend};
 use crate::error::{Error, ErrorKind, Result, WriteEffect};
 use crate::ids::{OfferId, TransactionId};
-use crate::offer::Offer;
+use crate::offer::{Offer, RefKind};
 use crate::provider::{Context, Provider};
 use crate::transaction::{StampAction, Transaction};
 
@@ -37,6 +37,27 @@ fn unsettled_reason(provider: &str, order: &TransactionId) -> String {
         "the last send's outcome is unknown and {provider} may record a repeat as a second sale: \
          check whether {provider} has order {order}, then resend it (an operator's resend) if it does not"
     )
+}
+
+/// True when the vendor's refusal `message` names `offer`: its code, or its id, as a word of its
+/// own (case aside), so `SUMMER10` is not named by `SUMMER100`.
+fn names_offer(message: &str, offer: &Offer) -> bool {
+    let code = (offer.reference.kind == RefKind::Code).then(|| offer.reference.as_str());
+    let message = message.to_ascii_lowercase();
+    [offer.code.as_deref(), code, Some(offer.id.as_str())]
+        .into_iter()
+        .flatten()
+        .filter(|w| !w.trim().is_empty())
+        .any(|w| contains_word(&message, &w.to_ascii_lowercase()))
+}
+
+/// `word` in `text`, not inside a longer word (letters, digits, `_`, `-`).
+fn contains_word(text: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(part)
+            && !text[at + word.len()..].chars().next().is_some_and(part)
+    })
 }
 
 /// The offers a transaction claims: coupons and rewards used, stamp rewards taken.
@@ -110,7 +131,7 @@ impl Checkout<'_> {
             match sent {
                 Ok(receipt) => break Delivery::Sent(receipt),
                 Err(e) if refuses_a_claim(&e) && !claims(&tx).is_empty() => {
-                    let dropped = self.refused_claims(&ctx, work, &tx).await;
+                    let dropped = self.refused_claims(&ctx, work, &tx, &e).await;
                     for id in &dropped {
                         work.rec.notes.push(format!(
                             "offer {id}: refused by the provider after the charge ({}); the sale was sent without it",
@@ -207,29 +228,60 @@ impl Checkout<'_> {
         base.saturating_mul(factor).min(self.options.resend_backoff_max)
     }
 
-    /// Which claims the vendor refused: those it no longer validates, or every claim when it
-    /// cannot say.
-    async fn refused_claims(&self, ctx: &Context, work: &Work, tx: &Transaction) -> Vec<OfferId> {
+    /// Which claims the vendor refused (`refusal`): those it no longer validates, or every
+    /// claim when it cannot say.
+    ///
+    /// A claim this order still holds at the vendor is not asked about: a validation knows no
+    /// order, so it reads the order's own hold as another order's ("reserved by another
+    /// transaction") and the claim would be dropped though the sale may use it (as
+    /// `validate_used` skips held coupons before the charge). Such a claim is refused only when
+    /// the refusal names it. When nothing tells which claims were refused, the claims the
+    /// refusal names go, or else every claim.
+    async fn refused_claims(
+        &self,
+        ctx: &Context,
+        work: &Work,
+        tx: &Transaction,
+        refusal: &Error,
+    ) -> Vec<OfferId> {
         let all = claims(tx);
         let caps = self.provider.capabilities();
         let (Some(member), Some(api)) = (tx.member.clone(), self.provider.offers()) else { return all };
         if !caps.validate_offer {
             return all;
         }
+        let now = self.now();
+        // A reservation stays until released; a lock lapses at its expiry.
+        let lasting = matches!(caps.hold, Some(HoldStyle::Reserve { .. }));
+        let held = |id: &OfferId| {
+            work.rec.holds.iter().any(|h| &h.offer_id == id && (lasting || !h.is_expired_at(now)))
+        };
         let mut refused = Vec::new();
+        let mut named = Vec::new();
         for id in &all {
             let offer: Option<&Offer> = work.rec.offers.iter().find(|o| &o.id == id && is_claim(&o.kind));
             let Some(offer) = offer else { continue };
+            if names_offer(refusal.message(), offer) {
+                named.push(id.clone());
+            }
+            if held(id) {
+                if named.contains(id) {
+                    refused.push(id.clone());
+                }
+                continue;
+            }
             if let Ok(v) = api.validate(ctx, &member, offer).await {
                 if !v.valid {
                     refused.push(id.clone());
                 }
             }
         }
-        if refused.is_empty() {
-            all
-        } else {
+        if !refused.is_empty() {
             refused
+        } else if !named.is_empty() {
+            named
+        } else {
+            all
         }
     }
 
@@ -553,5 +605,34 @@ impl Checkout<'_> {
             results.push((order, r));
         }
         results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offer::{Discount, OfferKind, OfferRef, Scope};
+
+    fn coupon(code: &str) -> Offer {
+        Offer::new(
+            format!("coupon:{code}"),
+            code,
+            OfferKind::Coupon { discount: Discount::Percent(Default::default()), scope: Scope::Basket },
+        )
+        .with_code(code)
+        .with_reference(OfferRef::code(code))
+    }
+
+    /// A refusal names a claim by its code or id as a word of its own, whatever the case: a
+    /// held coupon is dropped only when named, so a longer code must not name a shorter one.
+    #[test]
+    fn a_refusal_names_a_claim_by_its_code_as_a_whole_word() {
+        let msg = "coupon_codes: Coupon 'LASTDAY': The coupon has expired.";
+        assert!(names_offer(msg, &coupon("LASTDAY")));
+        assert!(names_offer(&msg.to_lowercase(), &coupon("LASTDAY")));
+        assert!(!names_offer(msg, &coupon("LAST")));
+        assert!(!names_offer(msg, &coupon("COFFEE20")));
+        assert!(!names_offer("coupon SUMMER100 is used up", &coupon("SUMMER10")));
+        assert!(names_offer("offer coupon:SUMMER10 refused", &coupon("SUMMER10")));
     }
 }
