@@ -98,6 +98,7 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
         .with_line(Line::new("l2", "BOOK-1", rust_decimal::Decimal::ONE, nok(34_900)).with_name("Book"));
     let clock = sim.server.handle().clock();
     let (now, advance, probe) = (clock.clone(), clock, sim.probe.clone());
+    let handle = sim.server.handle();
     let phone = Phone::parse_e164(demo::MEMBER_PHONE).unwrap_or_else(|| Phone::new("+47", "41234567"));
     loyalty_conformance::Environment::new(demo::MEMBER_ID, basket)
         .with_lookup(MemberLookup::Phone(phone))
@@ -107,4 +108,12 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
         .with_now(move || now.now())
         .with_clock(move |d| advance.advance(d))
         .with_activation_tokens(move |m| probe.activation_token(m.as_str()))
+        .with_lost_replies(move |operation| {
+            // M3 registers the member, then its reply is garbled on the way back.
+            let lose = operation == "members.register";
+            if lose {
+                handle.inject_route("M3", loyalty_sim::Fault::MalformedBody, Some(1));
+            }
+            lose
+        })
 }

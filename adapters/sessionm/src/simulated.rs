@@ -117,6 +117,7 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
         );
     let clock = sim.server.handle().clock();
     let (now, advance) = (clock.clone(), clock);
+    let handle = sim.server.handle();
     let phone =
         Phone::parse_e164(&format!("+{}", demo::USER_PHONE)).unwrap_or_else(|| Phone::new("+47", "41234567"));
     loyalty_conformance::Environment::new(demo::USER_ID, basket)
@@ -125,4 +126,13 @@ pub fn environment(sim: &Simulated) -> loyalty_conformance::Environment {
         .with_lookup(MemberLookup::ExternalId(demo::USER_EXTERNAL_ID.into()))
         .with_now(move || now.now())
         .with_clock(move |d| advance.advance(d))
+        .with_lost_replies(move |operation| {
+            // Core's create-user call makes the user, then its reply is garbled on the way back.
+            let lose = operation == "members.register";
+            if lose {
+                let path = format!("/priv/v1/apps/{}/users", demo::API_KEY);
+                handle.inject_path("POST", &path, loyalty_sim::Fault::MalformedBody, Some(1));
+            }
+            lose
+        })
 }

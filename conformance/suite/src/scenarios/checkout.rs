@@ -289,3 +289,35 @@ pub async fn checkout_guest_sign_up_retried(p: &dyn Provider, env: &Environment)
     cleanup(p, env, &a).await?;
     cleanup(p, env, &b).await
 }
+
+/// A guest's sign-up whose register reply was lost (the provider made the member) is still that
+/// order's sign-up when the order is prepared again: the member its phone or e-mail finds is
+/// reported as signed up, not as an existing member. Skipped where the target cannot lose a
+/// register reply.
+pub async fn checkout_guest_sign_up_reply_lost(p: &dyn Provider, env: &Environment) -> Outcome {
+    let mut sign_up = RegisterMember::new()
+        .with_phone(env.fresh_phone())
+        .with_email(env.fresh_email())
+        .with_name("Guest", "Buyer")
+        .with_consents(both_consents());
+    if let Some(d) = env.department() {
+        sign_up = sign_up.with_department(d.clone());
+    }
+    if !env.lose_next_reply("members.register") {
+        return Err(Verdict::Skip("the target cannot lose a register reply".into()));
+    }
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
+    let req = request(env).sign_up(sign_up);
+    // Fails on the lost reply (an adapter that learns the member otherwise may succeed).
+    let _ = checkout.prepare(&ctx(env), &req).await;
+    let prepared = step("checkout.prepare (again)", checkout.prepare(&ctx(env), &req).await)?;
+    check!(prepared.member.is_some(), "no member after the retry: {:?}", prepared.notes);
+    check!(
+        prepared.signed_up,
+        "the member this order registered is reported as an existing one: {:?}",
+        prepared.notes
+    );
+    step("checkout.abort", checkout.abort(&ctx(env), &prepared).await)?;
+    Ok(())
+}

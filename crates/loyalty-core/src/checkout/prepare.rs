@@ -324,15 +324,31 @@ impl Checkout<'_> {
                 other => other?,
             };
             if let Some(m) = found {
-                // The same order signed this guest up before (a retry): still a sign-up.
-                let again = work.rec.signed_up && work.rec.member.as_ref().is_some_and(|x| x.id == m.id);
+                // The same order signed this guest up before (a retry): still a sign-up. Also
+                // when only the register call is known to have been sent (its reply was lost,
+                // or the instance stopped during it): the member the sign-up's own phone or
+                // e-mail finds is the one it made.
+                let again = work.rec.sign_up_sent
+                    || (work.rec.signed_up && work.rec.member.as_ref().is_some_and(|x| x.id == m.id));
                 if !again {
                     work.rec.notes.push(format!("guest is already member {}", m.id));
                 }
                 return Ok((Some(m), again));
             }
         }
-        let member = members.register(ctx, sign_up).await?;
+        // Written before the call, so a retry after a lost reply knows this order sent it.
+        work.rec.sign_up_sent = true;
+        self.save(work, "members.register").await?;
+        let member = match members.register(ctx, sign_up).await {
+            Ok(m) => m,
+            Err(e) => {
+                // The provider answered (or the call never left): it made no member.
+                if e.effect() != WriteEffect::Unknown {
+                    work.rec.sign_up_sent = false;
+                }
+                return Err(e);
+            }
+        };
         work.rec.notes.push(format!("signed up member {}", member.id));
         // Written now, so a retry after a crash knows this order made the member.
         work.rec.member = Some(member.clone());

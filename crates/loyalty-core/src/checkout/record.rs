@@ -133,6 +133,13 @@ pub struct CheckoutRecord {
     pub member: Option<Member>,
     /// True when the flow registered the guest.
     pub signed_up: bool,
+    /// This order's sign-up was sent to the provider (written before the register call, and
+    /// cleared when the provider answered that it made no member): a retry of the order that
+    /// finds a member by the sign-up's phone or e-mail takes it as the member this order
+    /// registered, though the register reply was lost. `false` in records written before
+    /// records kept it.
+    #[serde(default)]
+    pub sign_up_sent: bool,
     /// Offers in play.
     pub offers: Vec<Offer>,
     /// The priced basket shown to the customer: the amount commit may charge.
@@ -244,6 +251,7 @@ impl CheckoutRecord {
             request: request.clone(),
             member: None,
             signed_up: false,
+            sign_up_sent: false,
             offers: Vec::new(),
             priced: None,
             holds: Vec::new(),
