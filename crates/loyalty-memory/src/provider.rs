@@ -447,6 +447,10 @@ impl Members for MemoryProvider {
     async fn register(&self, _ctx: &Context, request: &RegisterMember) -> Result<Member> {
         const OP: &str = "members.register";
         self.injected(OP).await?;
+        // A blank e-mail is none: stored, it would match every other blank one.
+        if request.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+            return Err(Error::invalid(PROVIDER, OP, "email", "an e-mail cannot be blank; leave it out"));
+        }
         if request.phone.is_none() && request.email.is_none() {
             return Err(Error::invalid(PROVIDER, OP, "phone", "a phone or an e-mail is required"));
         }

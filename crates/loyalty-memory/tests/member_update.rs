@@ -59,3 +59,18 @@ async fn a_blank_email_in_an_update_is_invalid_naming_the_field() {
     let read = members.get(&ctx, &member.id).await.expect("get");
     assert_eq!(read.email.as_deref(), Some("kept@example.com"));
 }
+
+/// A registration holds the same rule: a blank e-mail is refused naming `email`, not stored
+/// (it would clash with every later blank one).
+#[tokio::test]
+async fn a_blank_email_in_a_registration_is_invalid_naming_the_field() {
+    let provider = Checked::new(MemoryProvider::demo());
+    let members = provider.members().expect("members");
+    for blank in ["", " "] {
+        let err = members.register(&Context::new(), &registration(blank)).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Invalid { field, .. } if field == "email"),
+            "{blank:?}: {err:?}"
+        );
+    }
+}
