@@ -20,7 +20,7 @@ pub fn line(text: impl AsRef<str>) {
 }
 
 /// Writes a line that holds text from the provider (offer titles, names, a refusal's reason)
-/// as [`line`] does, made safe by [`safe_line`] as error lines are: a vendor's terminal
+/// as [`line()`] does, made safe by [`safe_line`] as error lines are: a vendor's terminal
 /// escape or line break is shown escaped, never acted on by the terminal.
 pub fn shown(text: impl AsRef<str>) {
     line(safe_line(text.as_ref()));
