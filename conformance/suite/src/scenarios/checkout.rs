@@ -6,7 +6,7 @@ use std::time::Duration;
 use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
 use loyalty_core::{ErrorKind, Offer, Provider, RegisterMember};
 
-use super::members::both_consents;
+use super::members::fresh_registration;
 use super::{check, ctx, fail, hold, member_lookup, release, step};
 use crate::{Environment, Outcome, Verdict};
 
@@ -264,17 +264,15 @@ pub async fn checkout_three_d_secure(p: &dyn Provider, env: &Environment) -> Out
     cleanup(p, env, &out).await
 }
 
+/// A new guest's sign-up: fresh contacts, both consents, the target's department.
+fn guest_sign_up(env: &Environment) -> RegisterMember {
+    fresh_registration(env, "Guest", "Buyer")
+}
+
 /// A guest who signs up at checkout and comes back with the same sign-up data (and no
 /// lookup) is the member created the first time.
 pub async fn checkout_guest_sign_up_retried(p: &dyn Provider, env: &Environment) -> Outcome {
-    let mut sign_up = RegisterMember::new()
-        .with_phone(env.fresh_phone())
-        .with_email(env.fresh_email())
-        .with_name("Guest", "Buyer")
-        .with_consents(both_consents());
-    if let Some(d) = env.department() {
-        sign_up = sign_up.with_department(d.clone());
-    }
+    let sign_up = guest_sign_up(env);
     let payment = Arc::new(SimulatedPayment::new());
     let checkout = Checkout::new(Arc::new(p), payment, Arc::new(env));
     let first = request(env).sign_up(sign_up.clone());
@@ -295,14 +293,7 @@ pub async fn checkout_guest_sign_up_retried(p: &dyn Provider, env: &Environment)
 /// reported as signed up, not as an existing member. Skipped where the target cannot lose a
 /// register reply.
 pub async fn checkout_guest_sign_up_reply_lost(p: &dyn Provider, env: &Environment) -> Outcome {
-    let mut sign_up = RegisterMember::new()
-        .with_phone(env.fresh_phone())
-        .with_email(env.fresh_email())
-        .with_name("Guest", "Buyer")
-        .with_consents(both_consents());
-    if let Some(d) = env.department() {
-        sign_up = sign_up.with_department(d.clone());
-    }
+    let sign_up = guest_sign_up(env);
     if !env.lose_next_reply("members.register") {
         return Err(Verdict::Skip("the target cannot lose a register reply".into()));
     }

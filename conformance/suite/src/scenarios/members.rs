@@ -88,16 +88,22 @@ pub(crate) fn both_consents() -> Consents {
 
 pub(crate) async fn register_fresh(p: &dyn Provider, env: &Environment) -> Result<Member, Verdict> {
     let m = p.members().ok_or_else(|| fail("members() is None"))?;
+    let req = fresh_registration(env, "Conformance", "Tester");
+    step("members.register", m.register(&ctx(env), &req).await)
+}
+
+/// A registration nobody used yet: fresh phone and e-mail, both consents, the target's
+/// department.
+pub(crate) fn fresh_registration(env: &Environment, first: &str, last: &str) -> RegisterMember {
     let req = RegisterMember::new()
         .with_phone(env.fresh_phone())
         .with_email(env.fresh_email())
-        .with_name("Conformance", "Tester")
+        .with_name(first, last)
         .with_consents(both_consents());
-    let req = match env.department() {
+    match env.department() {
         Some(d) => req.with_department(d.clone()),
         None => req,
-    };
-    step("members.register", m.register(&ctx(env), &req).await)
+    }
 }
 
 /// A registered member keeps its consents and name and is found by phone.
