@@ -15,7 +15,8 @@
 //!
 //! A fault is `{"status": 503}`, `{"too_many_requests": {"retry_after_secs": 5}}`,
 //! `{"latency_ms": 2000}`, or one of `"malformed_body"`, `"truncated_body"`,
-//! `"drop_connection"`, `"hang"`. Control requests are neither journaled nor subject to faults.
+//! `"drop_connection"`, `"hang"`. Requests under `/_sim` (the control API, a simulator's own views) are
+//! neither journaled nor subject to faults.
 //! Errors are `{"error": "…"}` with status 400 (bad input) or 404 (unknown event).
 
 use std::future::Future;

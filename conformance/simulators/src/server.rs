@@ -594,6 +594,12 @@ async fn serve(
 
 /// Records the request, applies any matching fault, and records the status actually sent.
 async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) -> Response<Body> {
+    // The reserved prefix: a simulator's own views there (SessionM's stored transactions) are
+    // how a test looks at the vendor, not something the vendor received, so a fault on `/`
+    // never hits them and the journal never shows them.
+    if reserved(req.uri().path()) {
+        return next.run(req).await;
+    }
     let (mut parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
@@ -657,6 +663,11 @@ async fn sim_middleware(State(h): State<SimHandle>, req: Request, next: Next) ->
         // Only a panic outside the router (whose own panics answer 500 already) ends here.
         Err(_) => panic_response(Box::new("the request task failed")),
     }
+}
+
+/// Whether `path` is under the simulator's reserved prefix (`/_sim`).
+fn reserved(path: &str) -> bool {
+    path.strip_prefix(crate::control::PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Applies `fault` (if any) to a request that has fully arrived, runs the router unless the

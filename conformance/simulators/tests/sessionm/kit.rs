@@ -176,3 +176,20 @@ async fn unknown_route_is_404_json() {
     let (s, _) = t.send(Method::GET, "/api/2.0/lookup", Some(POS), None).await;
     assert_eq!(s, 405);
 }
+
+// The simulator's own views under `/_sim` are how a test looks at the vendor: a fault on `/`
+// never hits them and the journal never shows them, with or without the control API.
+#[tokio::test]
+async fn the_simulators_own_views_are_neither_faulted_nor_journaled() {
+    let t = sim().await;
+    t.server.handle().inject("GET", "/", Fault::Status(503), None);
+    for path in ["/_sim/transactions", "/_sim/warnings"] {
+        let (s, v) = t.send(Method::GET, path, None, None).await;
+        assert_eq!(s, 200, "{path}: {v}");
+        assert_eq!(v["status"], "ok", "{path}: {v}");
+    }
+    assert_eq!(t.server.handle().journal().count("GET", "/_sim"), 0);
+    // The vendor's own paths are still faulted.
+    let (s, _) = t.send(Method::GET, "/priv/v1/apps/x/users/u", None, None).await;
+    assert_eq!(s, 503);
+}
