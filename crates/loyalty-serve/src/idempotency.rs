@@ -21,6 +21,14 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
+
+/// Whether `key` is a usable `Idempotency-Key`: 1 to [`MAX_KEY_LEN`] visible ASCII characters.
+/// Order and return ids travel as keys, so whatever names one (the command line too) holds to
+/// this rule.
+pub fn is_valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// How long a running request holds its key before another instance may take it over.
 const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 
@@ -118,19 +126,15 @@ pub(crate) fn key_of(
         )
         .into_response());
     };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            Problem::invalid(
-                StatusCode::BAD_REQUEST,
-                operation,
-                "Idempotency-Key",
-                format!("expected 1 to {MAX_KEY_LEN} visible ASCII characters"),
-            )
-            .into_response()
-        })?;
+    let key = value.to_str().ok().filter(|k| is_valid_key(k)).ok_or_else(|| {
+        Problem::invalid(
+            StatusCode::BAD_REQUEST,
+            operation,
+            "Idempotency-Key",
+            format!("expected 1 to {MAX_KEY_LEN} visible ASCII characters"),
+        )
+        .into_response()
+    })?;
     if let Some(id) = must_equal {
         if key != id {
             return Err(Problem::invalid(

@@ -45,7 +45,10 @@ use axum::Router;
 use loyalty_config::Opened;
 use loyalty_core::checkout::Checkout;
 
-pub use idempotency::{HEADER as IDEMPOTENCY_KEY, REPLAYED as IDEMPOTENT_REPLAYED};
+pub use idempotency::{
+    is_valid_key as is_valid_idempotency_key, HEADER as IDEMPOTENCY_KEY,
+    MAX_KEY_LEN as MAX_IDEMPOTENCY_KEY_LEN, REPLAYED as IDEMPOTENT_REPLAYED,
+};
 pub use problem::Problem;
 pub use settings::{
     ApiKey, ServeSettings, DEFAULT_KEY_ENV, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEFAULT_SHUTDOWN_GRACE,

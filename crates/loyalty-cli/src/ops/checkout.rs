@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clap::Args;
 use loyalty_core::checkout::{
-    check_id, Authorization, Authorized, CheckoutRequest, Completion, Payment, PaymentKey, MAX_ID_LEN,
+    check_id, Authorization, Authorized, CheckoutRequest, Completion, Payment, PaymentKey,
 };
 use loyalty_core::money::parse_decimal_text;
 use loyalty_core::pricing::json::parse_input;
@@ -112,10 +112,13 @@ fn new_id(prefix: &str) -> String {
 /// travels there as the `Idempotency-Key`): 1 to 255 visible ASCII characters, so the command
 /// line never records an order (`" "`, a tab) the service could not name; exit 2 otherwise.
 fn key_id(option: &str, id: &str) -> Result<String, ExitCode> {
-    if !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic()) {
+    if loyalty_serve::is_valid_idempotency_key(id) {
         return Ok(id.to_string());
     }
-    Err(out::bad_input(format!("{option} {id:?}: expected 1 to {MAX_ID_LEN} visible ASCII characters")))
+    Err(out::bad_input(format!(
+        "{option} {id:?}: expected 1 to {} visible ASCII characters",
+        loyalty_serve::MAX_IDEMPOTENCY_KEY_LEN
+    )))
 }
 
 /// Checks a basket out.
