@@ -3,9 +3,10 @@
 //! call's answer must be the sale (or the return) the other instance made, or a temporary error
 //! whose effect is `Unknown` while it is still being made: never a `Conflict` "rejected before
 //! acting", which a shop shows as a failed purchase (and the customer pays again under a new
-//! order id) although the customer was charged. DESIGN.md §6: completing the same checkout twice,
-//! sequentially or concurrently, gives one charge and one transaction, and the second call
-//! returns the first call's result. The slow instance must not undo anything the other one uses
+//! order id) although the customer was charged. `docs/architecture.md` ("How data flows
+//! through a checkout"): completing the same order id twice, one after the other, at the same
+//! time, or from two instances, charges once and sends once, and later calls get the first
+//! call's outcome. The slow instance must not undo anything the other one uses
 //! either: no void of the authorization it captures, no release of the holds its sale claims.
 //!
 //! Instance A and instance B hold two store handles on one database (SQLite file, and PostgreSQL
