@@ -1,5 +1,5 @@
 //! A sale the vendor rate-limits after the charge waits in the outbox until the vendor's
-//! `Retry-After` has passed (DESIGN §7: honour `Retry-After`), not only the outbox's own
+//! `Retry-After` has passed (docs/architecture.md, the outbox), not only the outbox's own
 //! backoff (30 s, 60 s, …); a wait past any sane bound is held to a day, never a panic.
 
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! Points taken back by returns (DESIGN §6: "stamps and points collected by the returned
-//! units are taken back"): a full return, in one step or several, leaves the member's balance
+//! Points taken back by returns (the points the returned units earned go back with them): a
+//! full return, in one step or several, leaves the member's balance
 //! exactly as it was before the sale, whatever the amounts' öre.
 //!
 //! The memory provider earns one point per whole krone of a sale. A return must take back what

@@ -104,7 +104,7 @@ impl Checkout<'_> {
         // before it goes, and one that may have arrived is not repeated automatically.
         let guarded = caps.resend == Resend::Unrecognised;
         // The vendor's own wait from a rate-limited send (`Retry-After`): the outbox resends no
-        // earlier (DESIGN §7, honour `Retry-After`).
+        // earlier, as the transport honours it (docs/architecture.md).
         let mut vendor_wait = None;
         let delivery = loop {
             let Some(tx) = work.rec.transaction.clone() else {
