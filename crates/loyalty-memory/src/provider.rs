@@ -447,10 +447,7 @@ impl Members for MemoryProvider {
     async fn register(&self, _ctx: &Context, request: &RegisterMember) -> Result<Member> {
         const OP: &str = "members.register";
         self.injected(OP).await?;
-        // A blank e-mail is none: stored, it would match every other blank one.
-        if request.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-            return Err(Error::invalid(PROVIDER, OP, "email", "an e-mail cannot be blank; leave it out"));
-        }
+        refuse_blank_email(OP, request.email.as_deref())?;
         if request.phone.is_none() && request.email.is_none() {
             return Err(Error::invalid(PROVIDER, OP, "phone", "a phone or an e-mail is required"));
         }
@@ -460,12 +457,8 @@ impl Members for MemoryProvider {
             }
         }
         let mut st = self.lock();
-        let taken = st.members.values().any(|r| {
-            (request.phone.is_some() && r.member.phone == request.phone)
-                || (request.email.is_some()
-                    && r.member.email.as_deref().map(str::to_lowercase)
-                        == request.email.as_deref().map(str::to_lowercase))
-        });
+        let taken = (request.phone.is_some() && st.members.values().any(|r| r.member.phone == request.phone))
+            || request.email.as_deref().is_some_and(|e| holds_email(&st, e, None));
         if taken {
             return Err(Self::err(ErrorKind::Conflict, OP, "phone or e-mail already belongs to a member"));
         }
@@ -545,16 +538,8 @@ impl Members for MemoryProvider {
     async fn update(&self, _ctx: &Context, id: &MemberId, update: &MemberUpdate) -> Result<Member> {
         const OP: &str = "members.update";
         self.injected(OP).await?;
-        // An e-mail is changed, never blanked: a blank one would be stored as the member's
-        // e-mail (and match every other blank one), where leaving the field out keeps it.
-        if update.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-            return Err(Error::invalid(
-                PROVIDER,
-                OP,
-                "email",
-                "an e-mail cannot be blank; leave the field out to keep the member's",
-            ));
-        }
+        // Changed, never blanked: leaving the field out keeps the member's.
+        refuse_blank_email(OP, update.email.as_deref())?;
         let mut st = self.lock();
         for answer in &update.segments {
             if !st.segments.iter().any(|s| s.id == answer.segment_id) {
@@ -569,25 +554,10 @@ impl Members for MemoryProvider {
         if !st.members.contains_key(id) {
             return Err(Error::not_found(PROVIDER, OP, format!("no member {id}")));
         }
-        // An e-mail identifies one member, ignoring case, as `register` holds it: taking
-        // another member's would make a lookup by it answer either of them.
-        if let Some(email) = update.email.as_deref().map(str::to_lowercase) {
-            let taken = st.members.iter().any(|(other, r)| {
-                other != id
-                    && r.member.email.as_deref().map(str::to_lowercase).as_deref() == Some(email.as_str())
-            });
-            if taken {
-                return Err(Self::err(
-                    ErrorKind::Conflict,
-                    OP,
-                    "the e-mail already belongs to another member",
-                ));
-            }
+        if update.email.as_deref().is_some_and(|e| holds_email(&st, e, Some(id))) {
+            return Err(Self::err(ErrorKind::Conflict, OP, "the e-mail already belongs to another member"));
         }
-        let rec = st
-            .members
-            .get_mut(id)
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no member {id}")))?;
+        let rec = st.members.get_mut(id).expect("checked above");
         update.apply_to(&mut rec.member);
         if rec.member.consents.membership {
             rec.activation_token = None;
@@ -954,6 +924,24 @@ fn points_share(earned: Decimal, refunded: Money, total: Money) -> Decimal {
         .map(|p| p / i128::from(total.minor))
         .and_then(|share| Decimal::try_from_i128_with_scale(share, 0).ok())
         .unwrap_or(earned)
+}
+
+/// A blank e-mail is refused naming `email`: stored, it would stand for an address the member
+/// does not have and match every other blank one.
+fn refuse_blank_email(op: &str, email: Option<&str>) -> Result<()> {
+    if email.is_some_and(|e| e.trim().is_empty()) {
+        return Err(Error::invalid(PROVIDER, op, "email", "an e-mail cannot be blank; leave it out"));
+    }
+    Ok(())
+}
+
+/// Whether a member other than `except` holds `email`, ignoring case: an e-mail identifies one
+/// member, or a lookup by it would answer either of two.
+fn holds_email(st: &State, email: &str, except: Option<&MemberId>) -> bool {
+    let email = email.to_lowercase();
+    st.members.iter().any(|(id, r)| {
+        Some(id) != except && r.member.email.as_deref().is_some_and(|m| m.to_lowercase() == email)
+    })
 }
 
 /// Offers whose uses are counted per member.
