@@ -1005,14 +1005,7 @@ impl<'a> Checkout<'a> {
                 }
             }
             if outcome.is_err() {
-                return Err(Error::new(ErrorKind::Unavailable, FLOW, OP)
-                    .with_temporary(true)
-                    .with_effect(WriteEffect::Unknown)
-                    .with_message(format!(
-                        "return {id} was taken over by another instance while this one was at the \
-                         provider (it outlived its lease); ask again with the same return id for \
-                         its outcome, do not start it again under a new id"
-                    )));
+                return Err(return_taken_over(id, None));
             }
         }
         outcome.map(|done| (done, false))
@@ -1203,7 +1196,7 @@ impl<'a> Checkout<'a> {
                 // The return as a whole acted at the vendor: the error must not say otherwise.
                 let e = e.with_message(message).with_effect(WriteEffect::Unknown);
                 if !self.save_ledger_acted(ledger, version, request, until).await? {
-                    return self.return_taken_over(ledger, version, request, e).await;
+                    return self.answer_taken_over_return(ledger, version, request, e).await;
                 }
                 self.due_for_return(&ledger.original.id, now).await;
                 return Err(e);
@@ -1215,8 +1208,8 @@ impl<'a> Checkout<'a> {
                 ledger.under_way = None;
                 if !self.save_ledger_acted(ledger, version, request, until).await? {
                     // Another instance resumed this return meanwhile and may act at the vendor.
-                    let taken = return_taken_over(&ledger.original.id, request);
-                    return self.return_taken_over(ledger, version, request, taken).await;
+                    let taken = return_taken_over(&request.return_id, Some(&ledger.original.id));
+                    return self.answer_taken_over_return(ledger, version, request, taken).await;
                 }
                 return Err(e);
             }
@@ -1224,8 +1217,8 @@ impl<'a> Checkout<'a> {
         ledger.in_progress = None;
         ledger.under_way = None;
         if !self.save_ledger_acted(ledger, version, request, until).await? {
-            let taken = return_taken_over(&ledger.original.id, request);
-            return self.return_taken_over(ledger, version, request, taken).await;
+            let taken = return_taken_over(&request.return_id, Some(&ledger.original.id));
+            return self.answer_taken_over_return(ledger, version, request, taken).await;
         }
         self.refund_once(ledger, version, request, &outcome).await?;
         Ok(outcome)
@@ -1265,7 +1258,7 @@ impl<'a> Checkout<'a> {
     /// return id answers, refunded once as a repeated request is; otherwise `err`, which never
     /// says the return was refused before acting (it is asked again under the same id). Nothing
     /// is sent to the provider on this path.
-    async fn return_taken_over(
+    async fn answer_taken_over_return(
         &self,
         ledger: &mut ReturnLedger,
         version: &mut Option<u64>,
@@ -1434,18 +1427,19 @@ fn taken_over(order: &TransactionId, op: &str) -> Error {
         ))
 }
 
-/// A ledger write lost after this instance acted at the provider for `request`, the return
-/// not finished by the instance that took it over (yet): temporary, with effect `Unknown`, and
-/// asking again with the same return id gets the outcome (returned and refunded once).
-fn return_taken_over(original: &TransactionId, request: &ReturnRequest) -> Error {
+/// A write lost after this instance acted at the provider for return `return_id` (of order
+/// `original`, when it has a receipt), the return not finished by the instance that took it
+/// over (yet): temporary, with effect `Unknown`, and asking again with the same return id gets
+/// the outcome (returned and refunded once).
+fn return_taken_over(return_id: &TransactionId, original: Option<&TransactionId>) -> Error {
+    let of_order = original.map(|o| format!(" of order {o}")).unwrap_or_default();
     Error::new(ErrorKind::Unavailable, FLOW, "checkout.return")
         .with_temporary(true)
         .with_effect(WriteEffect::Unknown)
         .with_message(format!(
-            "return {} of order {original} was taken over by another instance while this one \
-             was at the provider (it outlived its lease); it is finished there under its id: ask \
-             again with the same return id for its outcome, do not start it again under a new id",
-            request.return_id
+            "return {return_id}{of_order} was taken over by another instance while this one was \
+             at the provider (it outlived its lease); it is finished there under its id: ask again \
+             with the same return id for its outcome, do not start it again under a new id"
         ))
 }
 
