@@ -1,7 +1,8 @@
 //! The checkout flow over SessionM: locks released on a declined payment, a lost reply after
 //! the send, two orders racing for one offer, a lock lapsing before commit, a basket changed
-//! after the lock, returns in SessionM's style, a double completion, and a send refused with an
-//! error code the adapter does not know.
+//! after the lock, returns in SessionM's style, a double completion, a send refused with an
+//! error code the adapter does not know, and a claim refused after the charge, whose lock goes
+//! back to the wallet.
 
 mod common;
 
@@ -416,17 +417,20 @@ async fn an_order_for_another_store_locks_and_sells_there_so_the_lock_is_redeeme
     );
 }
 
-/// The adapter, whose first send meets a 200 `status: "error"` reply with a code no source
-/// names (POS codes are not public, §5.8, §9 q. 4), read by the adapter's own classifier.
-struct FirstSendUnknownCode<'a> {
+/// The adapter, whose first send meets the 200 `status: "error"` reply `reply`, read by the
+/// adapter's own classifier.
+struct FirstSendRefused<'a> {
     inner: &'a SessionmAdapter,
     armed: AtomicBool,
+    reply: &'static [u8],
 }
+
+/// A code no source names (POS codes are not public, §5.8, §9 q. 4).
 
 const UNKNOWN_CODE: &[u8] =
     br#"{"status":"error","errors":{"code":"transaction_processing_failed","message":"Try again later."}}"#;
 
-impl Provider for FirstSendUnknownCode<'_> {
+impl Provider for FirstSendRefused<'_> {
     fn name(&self) -> &str {
         self.inner.name()
     }
@@ -457,10 +461,10 @@ impl Provider for FirstSendUnknownCode<'_> {
 }
 
 #[async_trait]
-impl Transactions for FirstSendUnknownCode<'_> {
+impl Transactions for FirstSendRefused<'_> {
     async fn send(&self, ctx: &Context, t: &Transaction) -> Result<TransactionReceipt> {
         if self.armed.swap(false, Ordering::SeqCst) {
-            return Err(loyalty_sessionm::decode::reply_error("transactions.send", 200, UNKNOWN_CODE)
+            return Err(loyalty_sessionm::decode::reply_error("transactions.send", 200, self.reply)
                 .expect("an error reply"));
         }
         self.inner.transactions().unwrap().send(ctx, t).await
@@ -479,7 +483,8 @@ impl Transactions for FirstSendUnknownCode<'_> {
 #[tokio::test]
 async fn a_send_refused_with_an_unknown_code_keeps_its_claim_and_the_resend_redeems_the_offer() {
     let env = start().await;
-    let provider = FirstSendUnknownCode { inner: &env.adapter, armed: AtomicBool::new(true) };
+    let provider =
+        FirstSendRefused { inner: &env.adapter, armed: AtomicBool::new(true), reply: UNKNOWN_CODE };
     let payment = Arc::new(SimulatedPayment::new());
     let checkout = Checkout::new(Arc::new(&provider), payment.clone(), Arc::new(Bridge(env.clock.clone())));
     let out = completed(
@@ -530,4 +535,33 @@ async fn an_order_naming_another_store_than_its_context_locks_and_sells_at_the_o
         "warnings: {:?}",
         env.probe.warnings()
     );
+}
+
+#[tokio::test]
+async fn a_claim_refused_after_the_charge_gives_its_lock_back_to_the_wallet() {
+    let env = start().await;
+    const LOCK_EXPIRED: &[u8] =
+        br#"{"status":"error","errors":{"code":"lock_expired","message":"The lock has expired."}}"#;
+    let provider =
+        FirstSendRefused { inner: &env.adapter, armed: AtomicBool::new(true), reply: LOCK_EXPIRED };
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout = Checkout::new(Arc::new(&provider), payment.clone(), Arc::new(Bridge(env.clock.clone())));
+    let out = completed(
+        checkout
+            .complete(&ctx(), &request("order-refused", coffees_and_mug(), demo::UO_FIXED_CHECK))
+            .await
+            .unwrap(),
+    );
+    assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
+    assert_eq!(out.dropped_claims.len(), 1, "{:?}", out.dropped_claims);
+    let sent = env.pos_bodies("send_transaction");
+    assert_eq!(sent.len(), 1);
+    let discounts = &sent[0]["request_payload"]["discounts"];
+    assert!(discounts.as_array().is_none_or(Vec::is_empty), "sent without the claim: {discounts}");
+    // A closed sale that does not carry the lock's discount does not consume the lock (§7.1):
+    // the checkout unlocks it, rather than leave the offer out of the wallet for 15 minutes.
+    assert_eq!(state(&env, demo::UO_FIXED_CHECK), Some(OfferState::Issued), "{:?}", env.probe.warnings());
+    assert_eq!(env.pos("unlock").len(), 1);
+    let record = checkout.status(&loyalty_core::TransactionId::new("order-refused")).await.unwrap().unwrap();
+    assert!(record.holds.is_empty(), "{:?}", record.holds);
 }

@@ -858,8 +858,16 @@ impl MemoryProvider {
                     }
                 }
             }
-            // Locks of this transaction are consumed by it.
-            for h in st.holds.values_mut().filter(|h| h.hold.transaction == tx.id) {
+            // The transaction consumes the locks of the offers it claims, as SessionM's finalize
+            // consumes the locks whose discount it carries; a lock it does not claim stays until
+            // it is released or lapses.
+            let claimed = |offer: &OfferId| {
+                tx.offers_used.iter().any(|u| &u.offer_id == offer)
+                    || tx.stamps.iter().any(|s| s.action == StampAction::Deducted && &s.offer_id == offer)
+            };
+            for h in
+                st.holds.values_mut().filter(|h| h.hold.transaction == tx.id && claimed(&h.hold.offer_id))
+            {
                 h.open = false;
             }
         }

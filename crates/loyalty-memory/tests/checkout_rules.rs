@@ -277,6 +277,20 @@ async fn a_claim_refused_as_expired_after_the_charge_is_dropped_too() {
     assert!(matches!(out.delivery, Delivery::Sent(_)), "{:?}", out.delivery);
     assert!(!out.dropped_claims.is_empty(), "the refused claim is named");
     assert_eq!(w.provider.transaction_count(), 1);
+    // The sale did not consume the dropped claim's lock: it is released, not left to lapse
+    // while the coupon stays locked away from the member.
+    let coupon = OfferId::new(demo::COUPON_SUMMER10);
+    assert_eq!(w.provider.open_holds_of(&coupon), 0, "{:?}", w.provider.open_holds());
+    let record = w.checkout.status(&TransactionId::new("o-lapsed")).await.unwrap().unwrap();
+    assert!(record.holds.is_empty(), "{:?}", record.holds);
+    let again = w
+        .checkout
+        .complete(&ctx(), &kari("o-next").confirm(demo::COUPON_SUMMER10))
+        .await
+        .unwrap()
+        .into_outcome()
+        .unwrap();
+    assert!(again.transaction.offers_used.iter().any(|u| u.offer_id == coupon), "{:?}", again.notes);
 }
 
 #[tokio::test]

@@ -175,10 +175,17 @@ impl Checkout<'_> {
                 // A sent sale consumed its holds; some vendors still want them released.
                 let release = caps.hold.is_some_and(|h| h.release_after_commit())
                     || !matches!(delivery, Delivery::Sent(_));
-                let problems = if release { self.release_recorded(&ctx, work).await } else { Vec::new() };
-                if !release {
-                    work.rec.holds.clear();
-                }
+                let problems = if release {
+                    self.release_recorded(&ctx, work).await
+                } else {
+                    // The sale did not claim a dropped offer, so it did not consume that hold:
+                    // left alone, the lock would keep the offer from the member until it lapses.
+                    let dropped = work.rec.dropped_claims.clone();
+                    let problems = self.release_offers(&ctx, work, &dropped).await;
+                    // What stays is only a dropped hold that would not release (the tick retries).
+                    work.rec.holds.retain(|h| dropped.contains(&h.offer_id));
+                    problems
+                };
                 work.rec.notes.extend(problems);
                 // Holds that would not release are retried by the next tick.
                 work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
