@@ -382,8 +382,8 @@ fn open_cart_a_price_change_behind(method: &reqwest::Method, path: &str, bytes: 
     live_cart(&serde_json::to_vec(&cart).expect("json"))
 }
 
-/// DESIGN §6 "the price shown is the price charged", §6.4 notes (the vendor re-prices open
-/// carts): the cart read before the checkout says 100, the vendor charges 150. The order
+/// The price shown is the price charged (docs/architecture.md), and the vendor re-prices open
+/// carts (docs/vendors/emanage.md): the cart read before the checkout says 100, the vendor charges 150. The order
 /// reports the 150 captured, and that the cart read 100 before, never the 100 alone.
 #[tokio::test]
 async fn a_checkout_reports_what_the_vendor_captured_and_the_price_it_replaced() {

@@ -946,7 +946,7 @@ async fn upgrades_within_the_funnel_window_are_charged_when_it_ends() {
 
 #[tokio::test]
 async fn a_concurrent_second_checkout_answers_the_first_one_s_order() {
-    // DESIGN §6: the same checkout twice at once gives one charge; the loser's 409 is read
+    // docs/architecture.md: the same checkout twice at once gives one charge; the loser's 409 is read
     // back and answered with the order the cart shows.
     let env = start().await;
     let cart = env.cart(&[(P0, 1)]).await;

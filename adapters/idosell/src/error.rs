@@ -158,7 +158,7 @@ pub fn fault_error(faults: &FaultCodes, provider: &str, operation: &str, code: i
     let new = |kind: ErrorKind| Error::new(kind, provider, operation);
     let text = fault_text(text);
     let err = match faults.class(code) {
-        // The session class stays `Unauthorized`, not DESIGN's `Expired` (session): the kind
+        // The session class stays `Unauthorized`, not `Expired` (session): the kind
         // is what makes the transport drop the session and replay once with a fresh login,
         // which is how an expired session is handled. A caller sees it only when the fault
         // outlived that fresh login, and a key refused right after it was issued has not

@@ -35,7 +35,7 @@
 //! declaration), [`webhook`] (shipment notices), [`decode`] (pure reply decoders).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-// `loyalty_core::Error` is the one error type (DESIGN §4) and is large; boxing it is core's call.
+// `loyalty_core::Error` is the one error type (docs/architecture.md) and is large; boxing it is core's call.
 #![allow(clippy::result_large_err)]
 
 mod adapter;

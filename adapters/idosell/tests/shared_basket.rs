@@ -1,5 +1,5 @@
 //! The wholesaler keeps one basket per customer account (§5 G3 replaces it, G4 turns it into
-//! an order), and several shop instances may share one checkout (DESIGN §6). Orders of two
+//! an order), and several shop instances may share one checkout (docs/architecture.md, checkout). Orders of two
 //! instances on one account take turns on that basket through a lease both reach (the checkout
 //! store's), so an order never ships another order's goods; a basket busy past the wait, or a
 //! lease lost mid-way, sends nothing.

@@ -38,7 +38,7 @@
 //! Retry rules live here and only here: adapters never loop, sleep or re-send.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-// `loyalty_core::Error` is the one error type (DESIGN §4) and is large; boxing it is core's call.
+// `loyalty_core::Error` is the one error type (docs/architecture.md) and is large; boxing it is core's call.
 #![allow(clippy::result_large_err)]
 
 mod auth;

@@ -563,7 +563,7 @@ impl Carts for MemoryProvider {
         if Decimal::from(units) > line.quantity {
             return Err(Error::invalid(PROVIDER, OP, "quantity", "more units than the line holds"));
         }
-        // Last minus first in all: what the chain still owes per unit, never negative (DESIGN §5 rule 7).
+        // Last minus first in all: what the chain still owes per unit, never negative (docs/vendors/emanage.md, upgrades).
         let owed = (new_price.minor - chain.origin_price.minor).max(0);
         let per_unit = Money::new((owed - chain.captured_per_unit).max(0), new_price.currency);
         let amount = per_unit.checked_mul(units).map_err(|e| money_err(OP, e))?;

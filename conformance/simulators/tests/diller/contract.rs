@@ -202,7 +202,7 @@ async fn a_refund_of_a_double_booking_may_reach_both_bookings() {
     assert_eq!(t.post(&path, refund("R-2", 198)).await.0, 200);
 }
 
-// ------------------------------------------------------------------ negative sales (DESIGN §6)
+// ------------------------------------------------------------------ negative sales (docs/architecture.md, returns)
 
 #[tokio::test]
 async fn a_negative_sale_takes_points_back_but_never_below_zero() {
