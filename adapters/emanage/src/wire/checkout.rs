@@ -180,8 +180,11 @@ pub fn decode_checkout(bytes: &[u8]) -> Conv<CheckoutResponse> {
     let v = lenient::parse(bytes, "body")?;
     let o = Obj::of(&v, "")?;
     let action_url = match o.get("paymentContinueResult") {
-        Some(p) => Obj::of(p, "paymentContinueResult")?.text("actionUrl")?,
         None => None,
+        // "Empty string when none" (§6.3): text in the object's place is no continuation when
+        // blank, and the continuation's address otherwise (so never read as paid).
+        Some(Value::String(_)) => o.text("paymentContinueResult")?,
+        Some(p) => Obj::of(p, "paymentContinueResult")?.text("actionUrl")?,
     };
     Ok(CheckoutResponse {
         success: o.boolean("success")?.ok_or_else(|| {
@@ -199,6 +202,23 @@ pub fn decode_checkout(bytes: &[u8]) -> Conv<CheckoutResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_continuation_given_as_text_is_none_when_blank_and_its_address_otherwise() {
+        let read = |pcr: &str| {
+            let body = format!(r#"{{"success":true,"orderNumber":"1","paymentContinueResult":{pcr}}}"#);
+            decode_checkout(body.as_bytes()).map(|r| r.action_url)
+        };
+        assert_eq!(read(r#""""#).unwrap(), None, "the contract's empty string: paid");
+        assert_eq!(read("null").unwrap(), None);
+        assert_eq!(read(r#"{"actionUrl":""}"#).unwrap(), None);
+        let url = read(r#"{"actionUrl":"https://3ds.example/a"}"#).unwrap();
+        assert_eq!(url.as_deref(), Some("https://3ds.example/a"));
+        let url = read(r#""https://3ds.example/b""#).unwrap();
+        assert_eq!(url.as_deref(), Some("https://3ds.example/b"));
+        let err = read("7").unwrap_err();
+        assert!(err.to_string().contains("paymentContinueResult"), "{err}");
+    }
 
     #[test]
     fn decline_is_success_false_with_null_order() {
