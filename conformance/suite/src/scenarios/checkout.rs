@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
-use loyalty_core::{ErrorKind, Offer, Provider, RegisterMember};
+use loyalty_core::{ErrorKind, Offer, Provider, ProviderExt, RegisterMember};
 
 use super::members::fresh_registration;
 use super::{check, ctx, fail, hold, member_lookup, release, step};
@@ -311,4 +311,130 @@ pub async fn checkout_guest_sign_up_reply_lost(p: &dyn Provider, env: &Environme
     );
     step("checkout.abort", checkout.abort(&ctx(env), &prepared).await)?;
     Ok(())
+}
+
+/// The provider as one shop instance sees it while another instance takes its order over:
+/// the first hold call, once the provider has answered it, lets the clock run past the
+/// checkout's lease and has the other instance prepare the same order, before the answer
+/// reaches this instance. Releases are counted.
+struct TakenOverDuringHold<'a> {
+    inner: &'a dyn Provider,
+    env: &'a Environment,
+    other: &'a Checkout<'a>,
+    request: &'a CheckoutRequest,
+    armed: std::sync::atomic::AtomicBool,
+    other_prepared: std::sync::Mutex<Option<loyalty_core::Result<loyalty_core::checkout::Prepared>>>,
+    releases: std::sync::atomic::AtomicUsize,
+}
+
+impl Provider for TakenOverDuringHold<'_> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn capabilities(&self) -> &loyalty_core::Capabilities {
+        self.inner.capabilities()
+    }
+    fn members(&self) -> Option<&dyn loyalty_core::Members> {
+        self.inner.members()
+    }
+    fn offers(&self) -> Option<&dyn loyalty_core::Offers> {
+        self.inner.offers()
+    }
+    fn holds(&self) -> Option<&dyn loyalty_core::Holds> {
+        self.inner.holds().map(|_| self as &dyn loyalty_core::Holds)
+    }
+    fn redemptions(&self) -> Option<&dyn loyalty_core::Redemptions> {
+        self.inner.redemptions()
+    }
+    fn transactions(&self) -> Option<&dyn loyalty_core::Transactions> {
+        self.inner.transactions()
+    }
+    fn carts(&self) -> Option<&dyn loyalty_core::Carts> {
+        self.inner.carts()
+    }
+    fn fulfilment(&self) -> Option<&dyn loyalty_core::Fulfilment> {
+        self.inner.fulfilment()
+    }
+}
+
+#[async_trait::async_trait]
+impl loyalty_core::Holds for TakenOverDuringHold<'_> {
+    async fn hold(
+        &self,
+        ctx: &loyalty_core::Context,
+        request: &loyalty_core::HoldRequest,
+    ) -> loyalty_core::Result<loyalty_core::Hold> {
+        let held = self.inner.require_holds("holds.hold")?.hold(ctx, request).await;
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let lease = loyalty_core::checkout::CheckoutOptions::default().lease;
+            self.env.advance_clock(lease + Duration::from_secs(1));
+            let other = self.other.prepare(&ctx.clone(), self.request).await;
+            *self.other_prepared.lock().unwrap_or_else(|p| p.into_inner()) = Some(other);
+        }
+        held
+    }
+
+    async fn release(
+        &self,
+        ctx: &loyalty_core::Context,
+        hold: &loyalty_core::Hold,
+    ) -> loyalty_core::Result<()> {
+        self.releases.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.require_holds("holds.release")?.release(ctx, hold).await
+    }
+}
+
+/// Two shop instances share one checkout store. The first prepares an order and its hold call
+/// outlives the lease; the customer's retry reaches the second, which takes the order over and
+/// holds the offer again under the same order id (at some vendors the very same hold: a lock is
+/// keyed by order and offer, and unlocking names no order). The first instance's late failure
+/// must release nothing, and the second's sale charges the price it showed.
+pub async fn checkout_prepare_taken_over_keeps_the_other_instance_holds(
+    p: &dyn Provider,
+    env: &Environment,
+) -> Outcome {
+    let req = member_request(p, env).await?;
+    if !env.advance_clock(Duration::ZERO) {
+        return Err(Verdict::Skip("the target's clock cannot be moved".into()));
+    }
+    let payment = Arc::new(SimulatedPayment::new());
+    let store: Arc<dyn loyalty_core::checkout::CheckoutStore> =
+        Arc::new(loyalty_core::checkout::MemoryCheckoutStore::new());
+    let other = Checkout::with_store(Arc::new(p), payment.clone(), Arc::new(env), store.clone());
+    let slow = TakenOverDuringHold {
+        inner: p,
+        env,
+        other: &other,
+        request: &req,
+        armed: std::sync::atomic::AtomicBool::new(true),
+        other_prepared: std::sync::Mutex::new(None),
+        releases: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let first = Checkout::with_store(Arc::new(&slow), payment.clone(), Arc::new(env), store);
+    let lost = first.prepare(&ctx(env), &req).await;
+    let taken = slow.other_prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let Some(taken) = taken else {
+        return Err(Verdict::Skip("nothing to hold in the seeded basket".into()));
+    };
+    let prepared = step("checkout.prepare (the other instance)", taken)?;
+    held(&prepared)?;
+    check!(
+        lost.as_ref().is_err_and(|e| *e.kind() == ErrorKind::Conflict),
+        "the instance that lost the order answered {:?}, not a conflict",
+        lost.map(|p| p.order)
+    );
+    let releases = slow.releases.load(std::sync::atomic::Ordering::SeqCst);
+    check!(
+        releases == 0,
+        "the instance that lost the order made {releases} release call(s) for holds the other one counts on"
+    );
+    let out = completed("commit", step("checkout.commit", other.commit(&ctx(env), &prepared).await)?)?;
+    check!(
+        out.charged == prepared.priced.total,
+        "charged {} after showing {}",
+        out.charged,
+        prepared.priced.total
+    );
+    check!(payment.captures() == 1, "captured {} times", payment.captures());
+    cleanup(p, env, &out).await
 }

@@ -19,7 +19,8 @@ use crate::{Environment, Outcome, Scenario, Verdict};
 pub use checkout::{
     checkout_declined_then_retried, checkout_fails_after_hold, checkout_full,
     checkout_guest_refused_before_charge, checkout_guest_sign_up_reply_lost, checkout_guest_sign_up_retried,
-    checkout_hold_expiry_retaken, checkout_same_order_other_basket, checkout_three_d_secure,
+    checkout_hold_expiry_retaken, checkout_prepare_taken_over_keeps_the_other_instance_holds,
+    checkout_same_order_other_basket, checkout_three_d_secure,
 };
 pub use commerce::{
     cart_checkout_twice, cart_declined_payment, cart_failed_upgrade_charge, cart_lines_change_while_open,
@@ -200,6 +201,11 @@ pub fn all() -> Vec<Scenario> {
             "checkout.guest_sign_up_reply_lost_is_still_a_sign_up",
             ["register"],
             checkout_guest_sign_up_reply_lost
+        ),
+        scenario!(
+            "checkout.prepare_taken_over_keeps_the_other_instance_holds",
+            ["list_offers", "hold"],
+            checkout_prepare_taken_over_keeps_the_other_instance_holds
         ),
         scenario!("carts.checkout_twice_is_one_order", ["carts"], cart_checkout_twice),
         scenario!("carts.lines_change_while_open", ["carts"], cart_lines_change_while_open),

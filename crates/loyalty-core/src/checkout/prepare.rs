@@ -169,13 +169,16 @@ impl Checkout<'_> {
                 Ok((work, false))
             }
             Err(e) => {
-                let problems = self.release_recorded(ctx, &mut work).await;
+                // `Aborted` is written first, as a release under a lease (a versioned write):
+                // when another instance took the order over meanwhile (this prepare outlived
+                // its lease), the write is lost and nothing is released here. The holds this
+                // copy shows may be that instance's now: a lock taken again under the same
+                // order id is the same lock at the vendor, and unlocking names no order.
                 work.rec.state = CheckoutState::Aborted;
                 work.rec.notes.push(format!("prepare failed: {e}"));
-                work.rec.notes.extend(problems.iter().cloned());
-                work.rec.due_at = work.rec.has_leftovers().then(|| self.now());
-                // The failure is what the caller needs; a lost write here changes nothing for them.
-                let _ = self.try_save(&mut work).await;
+                // The failure is what the caller needs; the release's own outcome (done, left
+                // to the tick, or not this instance's to do) changes nothing for them.
+                let _ = self.release_under_lease(ctx, &mut work).await;
                 Err(e)
             }
         }
