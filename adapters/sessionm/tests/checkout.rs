@@ -426,7 +426,6 @@ struct FirstSendRefused<'a> {
 }
 
 /// A code no source names (POS codes are not public, §5.8, §9 q. 4).
-
 const UNKNOWN_CODE: &[u8] =
     br#"{"status":"error","errors":{"code":"transaction_processing_failed","message":"Try again later."}}"#;
 
