@@ -279,6 +279,24 @@ impl SessionmAdapter {
         }
     }
 
+    /// The store and employee a reinstate of an offer kept as `vendor_data` sends: those
+    /// recorded when it was locked (the lock's store, §7.5) or redeemed, so that the request,
+    /// and with it the derived `request_id`, depends on the redemption alone (§7.5, checklist
+    /// 14; see [`Redemptions::reinstate`]). Data recorded before the adapter kept them (a bare
+    /// Discount object, or a hold without its employee) falls back to the call's store and
+    /// employee, as reinstate did then: a repeat of such a reinstate from another context is
+    /// a new request.
+    fn reinstate_as(&self, ctx: &Context, vendor_data: Option<&serde_json::Value>) -> (String, String) {
+        let kept = vendor_data.map(HeldLock::read);
+        let kept = kept.as_ref();
+        let store = kept
+            .and_then(|k| k.store_id.clone().or_else(|| k.redeem_store_id.clone()))
+            .unwrap_or_else(|| self.store(ctx, None).to_string());
+        let employee =
+            kept.and_then(|k| k.employee_id.clone()).unwrap_or_else(|| self.employee(ctx).to_string());
+        (store, employee)
+    }
+
     fn employee<'a>(&'a self, ctx: &'a Context) -> &'a str {
         ctx.employee_id.as_deref().unwrap_or(&self.config.employee_id)
     }
@@ -592,7 +610,14 @@ impl Holds for SessionmAdapter {
         let instance = user_offer.clone().unwrap_or_else(|| request.offer.reference.value.clone());
         // The exact Discount object goes back with the sale (§3.5); the store and user offer
         // are where and what unlock releases (§3.6) and where the sale must go (§7.5).
-        let kept = HeldLock { discount: reply.raw, store_id: Some(store), user_offer_id: user_offer };
+        // The employee is what a reinstate of this offer after its sale sends (see
+        // `reinstate_as`).
+        let kept = HeldLock {
+            store_id: Some(store),
+            user_offer_id: user_offer,
+            employee_id: Some(self.employee(ctx).to_string()),
+            ..HeldLock::bare(reply.raw)
+        };
         Ok(Hold::new(
             format!("{tx}/{instance}"),
             request.offer.id.clone(),
@@ -659,6 +684,13 @@ impl Redemptions for SessionmAdapter {
         // One id per use (§3.7: reinstate and re-apply redeems the same offer again in the same
         // transaction): the redeem's own request_id, the same on a transport retry of that
         // redeem, tells the uses apart, so each one's reinstate is a request of its own.
+        // The Discount object goes back with the sale (§3.7); the store and employee are what
+        // this use's reinstate sends, whoever runs it (see `reinstate_as`).
+        let kept = HeldLock {
+            employee_id: Some(self.employee(ctx).to_string()),
+            redeem_store_id: Some(self.store(ctx, None).to_string()),
+            ..HeldLock::bare(reply.raw)
+        };
         Ok(Redemption::new(
             format!("{tx}/{instance}/{request_id}"),
             request.offer.id.clone(),
@@ -666,20 +698,24 @@ impl Redemptions for SessionmAdapter {
             request.member.clone(),
             self.clock.now(),
         )
-        // The Discount object goes back with the sale (§3.7).
-        .with_vendor_data(reply.raw)
+        .with_vendor_data(kept.to_value())
         .with_vendor_discount(discount))
     }
 
     /// Gives the offer back (§3.8).
     ///
     /// Reinstating the same redemption again gives one use back, not two, and succeeds: the
-    /// call repeats the first one's `request_id` (derived from the redemption's id and user
-    /// offer, and the request), which SessionM answers from its stored response without
-    /// acting again (§7.5 \[D\]; the simulator keeps them 24 hours by default, §8.3). Another
-    /// redemption of the same offer in the same transaction (reinstate and re-apply, §3.7) has
-    /// another id (a redemption's id ends with its redeem's `request_id`), so its reinstate is
-    /// a new request that gives that use back.
+    /// call repeats the first one's request exactly, the same `request_id` (derived from the
+    /// redemption's id and user offer, and the request) and the same body, which SessionM
+    /// answers from its stored response without acting again (§7.5 \[D\], checklist 14; the
+    /// simulator keeps them 24 hours by default, §8.3). So the request depends on the
+    /// redemption only: it sends the store and employee recorded when the offer was redeemed
+    /// (or locked), not the call's, and a retried return run by another cashier, by a worker
+    /// whose context names no employee, or under another department repeats the first request
+    /// rather than giving back a later use of the offer. Another redemption of the same offer
+    /// in the same transaction (reinstate and re-apply, §3.7) has another id (a redemption's id
+    /// ends with its redeem's `request_id`), so its reinstate is a new request that gives that
+    /// use back.
     ///
     /// # Errors
     /// `Conflict` with SessionM's code kept (`offer_not_redeemed` in the simulator) when the
@@ -692,13 +728,12 @@ impl Redemptions for SessionmAdapter {
             Error::invalid(PROVIDER, OP, "redemption.offer_ref", "reinstate needs a user_offer_id (§3.8)")
                 .with_effect(WriteEffect::NotSent)
         })?;
-        let release = Release { user_offer_id: &id, employee_id: self.employee(ctx) };
+        let (store, employee) = self.reinstate_as(ctx, redemption.vendor_data.as_ref());
+        let release = Release { user_offer_id: &id, employee_id: &employee };
         // What names this one redemption: a later redemption of the same user offer, even in
         // the same transaction, has another id (see `redeem`), so it is another reinstate.
         // Not its time: a retried return builds the redemption again with a new one.
         let key = format!("{}\u{0}{id}", redemption.id);
-        // At the store that locked it, when its lock was kept (a return of a locked offer).
-        let store = self.lock_store(ctx, redemption.vendor_data.as_ref());
         self.client.reinstate(ctx, OP, &store, &release, &key).await
     }
 }

@@ -284,7 +284,10 @@ impl SessionmClient {
     /// redemption being given back) and the whole container, so reinstating the same
     /// redemption again repeats the same request, which SessionM answers from the stored
     /// response without a second effect (§7.5 \[D\]). One use comes back, not two, while a
-    /// reinstate of an offer that is not redeemed still fails (§7.4, checklist 13).
+    /// reinstate of an offer that is not redeemed still fails (§7.4, checklist 13). The
+    /// container must therefore be the same on every repeat: the caller passes the store and
+    /// employee recorded with the redemption, not the repeating call's (SessionM refuses a
+    /// reused `request_id` with another body, and a new `request_id` acts again).
     pub(crate) async fn reinstate(
         &self,
         ctx: &Context,

@@ -68,41 +68,67 @@ pub(crate) fn decode_done(bytes: &[u8]) -> Result<(), ConversionError> {
     super::envelope::payload(bytes).map(|_| ())
 }
 
-/// What a SessionM hold keeps as its `vendor_data`: the lock's Discount object exactly as it
-/// came (sent back with the sale, §3.5), the store that took the lock (a lock belongs to one
-/// store's transaction, §7.5, §8.3: only a sale of that store redeems it, and unlock and
-/// reinstate go there too), and the user offer it locks (unlock and reinstate take a
-/// `user_offer_id`, §3.6, §3.8; a lock taken by TTL code may name only the code, §5.5 \[I\]).
+/// What a SessionM hold or redemption keeps as its `vendor_data`: the Discount object lock or
+/// redeem answered with, exactly as it came (sent back with the sale, §3.5, §5.1), the store
+/// that took the lock (a lock belongs to one store's transaction, §7.5, §8.3: only a sale of
+/// that store redeems it, and unlock and reinstate go there too), the user offer it locks
+/// (unlock and reinstate take a `user_offer_id`, §3.6, §3.8; a lock taken by TTL code may name
+/// only the code, §5.5 \[I\]), and, for an immediate redeem, the store it ran at.
 ///
-/// Stored as `{"discount": {...}, "store_id": "...", "user_offer_id": "..."}`. A hold recorded
-/// before this shape keeps the bare Discount object; it reads as that object with no store.
+/// It also keeps the employee the lock or redeem ran under: a reinstate sends that employee and
+/// that store rather than its own call's, so every reinstate of one use is the same request
+/// (same `request_id`, same body), which SessionM answers from its stored response without a
+/// second effect (§7.5, checklist 14). A retried return run by another cashier, or by a worker
+/// whose context names no employee, must not become a new request that gives back a later use.
+///
+/// Stored as `{"discount": {...}, "store_id": "...", "user_offer_id": "...", "employee_id":
+/// "...", "redeem_store_id": "..."}`, each but `discount` only when known. A redeem's store is
+/// not `store_id`: that one marks a lock, which a sale of another store is refused for. Data
+/// recorded before this shape (a hold's or a redemption's bare Discount object) reads as that
+/// object with nothing else known; a hold recorded before `employee_id` reads without it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HeldLock {
     pub discount: Value,
+    /// The store that took the lock (a hold only).
     pub store_id: Option<String>,
     pub user_offer_id: Option<String>,
+    /// The employee the lock or redeem ran under (`employee_id` of the reinstate, §3.8).
+    pub employee_id: Option<String>,
+    /// The store an immediate redeem ran at (where its reinstate goes, §3.8).
+    pub redeem_store_id: Option<String>,
 }
 
 impl HeldLock {
     const DISCOUNT: &'static str = "discount";
     const STORE: &'static str = "store_id";
     const USER_OFFER: &'static str = "user_offer_id";
+    const EMPLOYEE: &'static str = "employee_id";
+    const REDEEM_STORE: &'static str = "redeem_store_id";
+
+    /// A bare Discount object, nothing else known.
+    pub(crate) fn bare(discount: Value) -> HeldLock {
+        HeldLock { discount, store_id: None, user_offer_id: None, employee_id: None, redeem_store_id: None }
+    }
 
     /// The shape kept in `vendor_data`.
     pub(crate) fn to_value(&self) -> Value {
         let mut o = serde_json::Map::new();
         o.insert(Self::DISCOUNT.into(), self.discount.clone());
-        if let Some(s) = &self.store_id {
-            o.insert(Self::STORE.into(), Value::String(s.clone()));
-        }
-        if let Some(u) = &self.user_offer_id {
-            o.insert(Self::USER_OFFER.into(), Value::String(u.clone()));
+        for (key, value) in [
+            (Self::STORE, &self.store_id),
+            (Self::USER_OFFER, &self.user_offer_id),
+            (Self::EMPLOYEE, &self.employee_id),
+            (Self::REDEEM_STORE, &self.redeem_store_id),
+        ] {
+            if let Some(v) = value {
+                o.insert(key.into(), Value::String(v.clone()));
+            }
         }
         Value::Object(o)
     }
 
     /// Reads kept vendor data: this shape (its `discount` an object), else the value itself as
-    /// the Discount object (a hold recorded before, or a redemption's object).
+    /// the Discount object (a hold or a redemption recorded before this shape).
     pub(crate) fn read(v: &Value) -> HeldLock {
         let text =
             |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_string);
@@ -111,8 +137,10 @@ impl HeldLock {
                 discount: d.clone(),
                 store_id: text(Self::STORE),
                 user_offer_id: text(Self::USER_OFFER),
+                employee_id: text(Self::EMPLOYEE),
+                redeem_store_id: text(Self::REDEEM_STORE),
             },
-            _ => HeldLock { discount: v.clone(), store_id: None, user_offer_id: None },
+            _ => HeldLock::bare(v.clone()),
         }
     }
 }
@@ -157,13 +185,35 @@ mod held_lock_tests {
             discount: json!({"reference_id": "TTL-1", "reference_id_type": "TTLCode", "amount": 5.0}),
             store_id: Some("OSL-001".into()),
             user_offer_id: Some("uo-1".into()),
+            employee_id: Some("cashier-1".into()),
+            redeem_store_id: None,
         };
         assert_eq!(HeldLock::read(&lock.to_value()), lock);
     }
 
     #[test]
+    fn a_redemption_keeps_its_store_apart_from_a_locks() {
+        let kept = HeldLock {
+            redeem_store_id: Some("OSL-002".into()),
+            employee_id: Some("cashier-1".into()),
+            ..HeldLock::bare(json!({"reference_id": "uo-1", "reference_id_type": "UserOfferId"}))
+        };
+        let v = kept.to_value();
+        assert_eq!(v["redeem_store_id"], "OSL-002");
+        assert!(v.get("store_id").is_none(), "not a lock: a sale of another store is not refused");
+        assert_eq!(HeldLock::read(&v), kept);
+    }
+
+    #[test]
+    fn a_hold_recorded_before_the_employee_reads_without_one() {
+        let v = json!({"discount": {"reference_id": "uo-1"}, "store_id": "OSL-001"});
+        let read = HeldLock::read(&v);
+        assert_eq!((read.store_id.as_deref(), read.employee_id), (Some("OSL-001"), None));
+    }
+
+    #[test]
     fn a_bare_discount_object_reads_as_a_lock_of_unknown_store() {
         let d = json!({"reference_id": "uo-1", "reference_id_type": "UserOfferId", "amount": 5.0});
-        assert_eq!(HeldLock::read(&d), HeldLock { discount: d.clone(), store_id: None, user_offer_id: None });
+        assert_eq!(HeldLock::read(&d), HeldLock::bare(d.clone()));
     }
 }
