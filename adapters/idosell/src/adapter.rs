@@ -620,6 +620,7 @@ impl Fulfilment for IdosellAdapter {
         const OP: &str = "fulfilment.stock";
         let icdf = convert::icdf_lines(lines, self.config.code_type).map_err(|r| r.invalid(OP))?;
         let results = self.client.check_availability(ctx, OP, &icdf).await?;
+        let results = crate::wire::products::in_sent_order(&icdf, results).map_err(|e| e.protocol(OP))?;
         Ok(lines
             .iter()
             .zip(&results)

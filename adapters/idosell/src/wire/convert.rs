@@ -271,7 +271,13 @@ pub(crate) fn placed(o: &Order, default: Currency) -> Result<PlacedOrder, WireEr
 
 /// A stock level from a G2 line result, by the class of its per-line fault (§6.1).
 pub(crate) fn stock_level(sent: &OrderLine, r: &LineResult, faults: &FaultCodes) -> StockLevel {
-    let available = r.available_quantity.unwrap_or(Decimal::ZERO);
+    let available = match (r.available_quantity, r.available) {
+        (Some(quantity), _) => quantity,
+        // Answered by the flag alone ("available quantity or availability flag", §5 G2): the
+        // goods asked for are there, which is the quantity asked.
+        (None, Some(true)) => sent.quantity,
+        (None, _) => Decimal::ZERO,
+    };
     let level = StockLevel::new(sent.product_id.clone(), sent.quantity, available);
     let shortfall = match faults.class(r.fault_code) {
         FaultClass::Ok if r.available == Some(false) => Some(Shortfall::Insufficient),

@@ -72,6 +72,34 @@ fn line_results(results: &Node, expected: usize) -> Result<Vec<LineResult>, Wire
     items.into_iter().enumerate().map(|(i, n)| line_result(n, &format!("results.products[{i}]"))).collect()
 }
 
+/// The results of G2 in the order of the lines `sent`. When every result echoes its code
+/// (§5 G2: "echo of code+codeType"), each goes to the first line of that code not yet
+/// answered, so a wholesaler that answers in another order cannot give one product's stock to
+/// another; a result that echoes no line sent is refused, naming it. Otherwise, by position.
+pub(crate) fn in_sent_order(
+    sent: &[IcdfLine],
+    results: Vec<LineResult>,
+) -> Result<Vec<LineResult>, WireError> {
+    if results.len() != sent.len() || results.iter().any(|r| r.code.is_none()) {
+        return Ok(results);
+    }
+    let mut ordered: Vec<Option<LineResult>> = vec![None; sent.len()];
+    for (i, r) in results.into_iter().enumerate() {
+        let echoed = r.code.as_deref().map(str::trim).unwrap_or_default();
+        let Some(at) =
+            sent.iter().enumerate().position(|(j, l)| ordered[j].is_none() && l.code.trim() == echoed)
+        else {
+            return Err(WireError::new(
+                format!("results.{}[{i}].{}", el::PRODUCTS, el::CODE),
+                "echoes no line sent (or one answered already)",
+            ));
+        };
+        ordered[at] = Some(r);
+    }
+    // Every slot is filled: as many results as lines, each placed once.
+    Ok(ordered.into_iter().flatten().collect())
+}
+
 /// Decodes G2: one result per line sent, in order.
 ///
 /// faultCode 2 ("nothing found", §6.2) is an empty result, not a failure (checklist 10): the
