@@ -22,6 +22,7 @@
 //! | 409 | `Conflict` | no | rejected before acting |
 //! | 429 | `RateLimited { retry_after }` | yes | rejected before acting |
 //! | 5xx, 408 | `Unavailable` | yes | unknown |
+//! | 413, 414, 415 (not read: too large, URI too long, media type) | `Invalid { field: "body" }` | no | rejected before acting |
 //! | 405 | `Protocol` (`method_not_allowed`) | no | unknown |
 //! | unreadable error body, other statuses | `Protocol` | no | unknown |
 
@@ -66,6 +67,26 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
                     .with_temporary(status != 501)
                     .with_effect(WriteEffect::Unknown)
                     .with_message(format!("HTTP {status}")),
+            );
+        }
+        413..=415 => {
+            // The server (or a proxy before it) would not read the request at all: too large,
+            // a path or query too long, a content type it does not take. Nothing was acted on
+            // and the same request will never be taken, so it is refused for good, whatever the
+            // body (a proxy's HTML page included).
+            let what = match status {
+                413 => "request body too large",
+                414 => "request URI too long",
+                _ => "unsupported media type",
+            };
+            let reason = match Body::read(input.body).text() {
+                Some(t) => format!("{what}: {t}"),
+                None => what.to_string(),
+            };
+            return Some(
+                new(ErrorKind::Invalid { field: "body".into(), reason: reason.clone() })
+                    .with_effect(WriteEffect::RejectedBeforeActing)
+                    .with_message(format!("HTTP {status}: {reason}")),
             );
         }
         _ => {}
@@ -676,6 +697,34 @@ mod tests {
                 ..row("foreign JSON error body", 400, "members.get", r#"{"foo":1}"#)
             },
             Row { kind: Some("rejected"), ..row("400 without body", 400, "holds.release", "") },
+            Row {
+                kind: Some("invalid"),
+                field: Some("body"),
+                // The simulator's 413 above 256 KiB: never read, so never booked, and never
+                // taken however often it is resent.
+                ..row(
+                    "413 payload too large",
+                    413,
+                    SEND_OPERATION,
+                    r#"{"title":"Payload Too Large","status":413,"detail":"The request body is larger than the 262144 bytes this server accepts."}"#,
+                )
+            },
+            Row {
+                kind: Some("invalid"),
+                field: Some("body"),
+                // A proxy's page is as good: the status alone says the request was not read.
+                ..row("414 from a proxy", 414, SEND_OPERATION, "<html>URI too long</html>")
+            },
+            Row {
+                kind: Some("invalid"),
+                field: Some("body"),
+                ..row(
+                    "415 unsupported media type",
+                    415,
+                    REFUND_OPERATION,
+                    r#"{"title":"Unsupported Media Type","status":415,"detail":null,"instance":null}"#,
+                )
+            },
             Row {
                 kind: Some("conflict"),
                 ..row("409", 409, "transactions.send", r#"{"title":"Conflict","status":409}"#)
