@@ -14,6 +14,9 @@
 //! | 400/404 "not found"-ish, 404, 410 | `NotFound` | no | rejected before acting |
 //! | 400 "duplicate" (T1/T3: only about `external_id`) | `Conflict` (`duplicate`) | no | rejected before acting |
 //! | 400 "reserved by another" / "already cancelled" | `Conflict` | no | rejected before acting |
+//! | 400 with `errors` all keyed by claim fields (`coupon_codes`, `stamp_cards`, on a line too) | as a refused claim below | no | rejected before acting |
+//! | 400 "expired" | `Expired` (`expired`) | no | rejected before acting |
+//! | 400 "used up" / "not enough stamps" / "not available to this member" / "not valid yet" | `Rejected` (`used_up` / `not_eligible` / `not_yet_valid`) | no | rejected before acting |
 //! | 400 with `errors` | `Invalid { field: first key }` | no | rejected before acting |
 //! | 400 other text | `Rejected` | no | rejected before acting |
 //! | 400 `{"error": …}` | `Unauthorized` / `Forbidden` | no | rejected before acting |
@@ -196,14 +199,31 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
         return new(ErrorKind::Conflict).with_vendor_code(names::CODE_ALREADY_CANCELLED).with_message(text);
     }
     // A coupon or a stamp reward the vendor will not grant is a business refusal of the claim,
-    // even when it comes as a field error on `coupon_codes` / `stamp_cards` (§7.3 [S]).
-    let claim_refused =
-        has(names::EXPIRED_PHRASES) || has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES);
+    // even when it comes as a field error on `coupon_codes` / `stamp_cards` (§7.3 [S]): by the
+    // field the refusal is keyed on (every `errors` key a claim field, top level or on a line),
+    // or by a phrase the contract uses for a claim refused. The checkout drops such a claim and
+    // sends the paid sale without it; `Invalid` would refuse the whole sale for good.
+    let claim_fields = match body {
+        Body::Problem(p) => claim_field_errors(p),
+        _ => None,
+    };
+    let claim_refused = claim_fields.is_some()
+        || has(names::EXPIRED_PHRASES)
+        || has(names::USED_UP_PHRASES)
+        || has(names::STAMPS_PHRASES)
+        || has(names::NOT_ELIGIBLE_PHRASES)
+        || has(names::NOT_YET_VALID_PHRASES);
     if let Body::Problem(p) = body {
         if let Some((field, reason)) = first_field_error(p).filter(|_| !claim_refused) {
             return new(ErrorKind::Invalid { field, reason: reason.clone() }).with_message(reason);
         }
     }
+    // The claim fields' messages name the coupon or card (`Coupon 'GOLD100': …`), which is how
+    // the checkout finds the claim to drop: they are kept in the message whatever the detail.
+    let text = match claim_fields {
+        Some(fields) if !text.contains(&fields) => excerpt(&format!("{text}: {fields}")),
+        _ => text,
+    };
     if status == 409 {
         return new(ErrorKind::Conflict).with_message(text);
     }
@@ -215,7 +235,15 @@ fn refusal(input: &ClassifyInput<'_>, status: u16, body: &Body) -> Error {
     if has(names::EXPIRED_PHRASES) {
         return new(ErrorKind::Expired).with_message(text).with_vendor_code(names::CODE_EXPIRED);
     }
-    let code = (has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES)).then_some(names::CODE_USED_UP);
+    let code = if has(names::USED_UP_PHRASES) || has(names::STAMPS_PHRASES) {
+        Some(names::CODE_USED_UP)
+    } else if has(names::NOT_ELIGIBLE_PHRASES) {
+        Some(names::CODE_NOT_ELIGIBLE)
+    } else if has(names::NOT_YET_VALID_PHRASES) {
+        Some(names::CODE_NOT_YET_VALID)
+    } else {
+        None
+    };
     let err = new(ErrorKind::Rejected).with_message(text);
     match code {
         Some(c) => err.with_vendor_code(c),
@@ -249,6 +277,36 @@ fn duplicate_of_external_id(body: &Body) -> bool {
         Body::Action(a) => a.details.as_deref().is_some_and(names_it),
         Body::Empty | Body::OAuth(_) | Body::Garbage => false,
     }
+}
+
+/// The `errors` of a problem whose every key is a claim field (`coupon_codes`,
+/// `details[0].coupon_codes`, `stamp_cards[1]`, `stamp_cards[0].stamp_card_id`, …;
+/// [`names::CLAIM_FIELDS`]), as `key: message` texts joined; `None` when there are none or
+/// one key is any other field. A shape error inside a stamp movement (`stamp_cards[0].count`)
+/// is not a claim field: that request is malformed, and stays `Invalid`.
+fn claim_field_errors(p: &wire::ApiError) -> Option<String> {
+    let errors = p.errors.as_ref().filter(|e| !e.is_empty())?;
+    let is_claim = |key: &str| {
+        let last = key.rsplit('.').next().unwrap_or(key);
+        let name = last.split('[').next().unwrap_or(last);
+        let name: String = name.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+        names::CLAIM_FIELDS.contains(&name.as_str())
+    };
+    let mut texts = Vec::new();
+    for (key, messages) in errors.iter() {
+        if !is_claim(key) {
+            return None;
+        }
+        let key = key.trim_start_matches("$.");
+        match messages {
+            serde_json::Value::Array(a) => {
+                texts.extend(a.iter().filter_map(|m| m.as_str()).map(|m| format!("{key}: {m}")))
+            }
+            serde_json::Value::String(m) => texts.push(format!("{key}: {m}")),
+            _ => texts.push(key.to_string()),
+        }
+    }
+    Some(texts.join("; "))
 }
 
 /// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 \[I\]).
@@ -555,6 +613,59 @@ mod tests {
                     400,
                     SEND_OPERATION,
                     r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"coupon_codes":["Duplicate coupon code SUMMER10."],"external_id":["The external_id field is too long."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                code: Some("not_eligible"),
+                // A coupon the member lost the points for while the sale waited (§7.3 [S]): the
+                // claim is refused, so the checkout drops it and sends the paid sale.
+                ..row(
+                    "coupon not available to this member on T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"detail":null,"errors":{"coupon_codes":["Coupon 'GOLD100': The coupon is not available to this member."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                code: Some("not_yet_valid"),
+                ..row(
+                    "coupon not valid yet on a line of T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"details[0].coupon_codes":["Coupon 'SPRING': The coupon is not valid yet."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                code: None,
+                // Keyed by the claim field: whatever the text, the claim is what was refused.
+                ..row(
+                    "unknown coupon on T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"coupon_codes":["Unknown coupon 'NOPE'."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("rejected"),
+                ..row(
+                    "inactive stamp card on T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"stamp_cards[0]":["The stamp card is not active."]}}"#,
+                )
+            },
+            Row {
+                kind: Some("invalid"),
+                field: Some("stamp_cards[0].count"),
+                // A malformed stamp movement is our mistake, not a claim refused.
+                ..row(
+                    "stamp count not positive on T1",
+                    400,
+                    SEND_OPERATION,
+                    r#"{"title":"One or more validation errors occurred.","status":400,"errors":{"stamp_cards[0].count":["The count must be positive."]}}"#,
                 )
             },
             Row {

@@ -101,6 +101,21 @@ pub mod names {
     pub const USED_UP_PHRASES: &[&str] = &["maximum number of times", "used up", "no uses left"];
     /// Phrases of a stamp card that cannot pay out a reward (§7.3 \[S\]).
     pub const STAMPS_PHRASES: &[&str] = &["not enough stamps", "stamp card is completed"];
+    /// Phrases of a coupon this member may not use (a `CouponTarget` such as
+    /// `required_points` not met, §5.4 \[SDK\]; "a code the member cannot use → 400", §7.3 \[S\]).
+    pub const NOT_ELIGIBLE_PHRASES: &[&str] =
+        &["not available to this member", "not available for this member", "not eligible"];
+    /// Phrases of a coupon whose validity window has not begun (§5.4 `valid_from`, §7.3 \[S\]).
+    pub const NOT_YET_VALID_PHRASES: &[&str] = &["not valid yet", "not yet valid"];
+    /// Vendor code of a coupon this member may not use (§7.3 \[S\]).
+    pub const CODE_NOT_ELIGIBLE: &str = "not_eligible";
+    /// Vendor code of a coupon not valid yet (§7.3 \[S\]).
+    pub const CODE_NOT_YET_VALID: &str = "not_yet_valid";
+    /// The T1 fields that claim a coupon or a stamp reward, at top level or on a line (§5.6
+    /// \[SDK\]), as a problem's `errors` key names them once lower-cased and without `_`
+    /// (§5.8 \[I\]: keys are the JSON field names). A field error keyed by one of them is the
+    /// vendor refusing that claim, not a malformed request.
+    pub const CLAIM_FIELDS: &[&str] = &["couponcodes", "stampcards", "stampcardids", "stampcardid"];
     /// Assumed lifetime of a reservation; Diller documents no expiry (§6.2 \[I\]).
     pub const RESERVATION_ASSUMED_TTL_SECS: u64 = 900;
 }
