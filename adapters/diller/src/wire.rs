@@ -2437,6 +2437,51 @@ fn stamp_id(reference: &str, field: &str) -> Conv<i64> {
         .map_err(|_| ConversionError::new(field, format!("{reference:?} is no Diller stamp card id")))
 }
 
+/// How far, in minor units, a line's net may be from `quantity × unit_price − discount` by
+/// rounding alone: half a minor unit from rounding the sale's own line gross, and half from
+/// each of the two rounded cumulative shares whose difference is a returned step's gross
+/// (`loyalty_core` gives each step's amounts as differences of rounded shares, so the steps
+/// add up exactly to what was paid). Anything further off is a mistake, refused.
+const ROUNDING_MINOR_UNITS: Decimal = Decimal::from_parts(15, 0, 0, false, 1);
+
+/// A line's `discount` and `total_price` on the wire (§5.6): what Diller checks,
+/// `total_price = quantity × unit_price − discount`, must hold.
+///
+/// - Within less than a minor unit (weighed goods carry more digits than the currency), the
+///   exact `quantity × unit_price − discount` is sent with the line's discount.
+/// - One minor unit or more off, but within [`ROUNDING_MINOR_UNITS`] (a weighed line returned
+///   in steps: `0.100 kg × 129.90 = 12.99` while the step refunds `13.00`), the net is sent
+///   as `total_price`, so the amount booked is the one refunded, and the discount is rebuilt
+///   as `quantity × unit_price − total_price` (here `-0.01`), so the line holds exactly.
+///   The contract does not restrict the discount's sign; `unit_price` stays the price paid.
+/// - Further off: the field at fault (`net`) and why.
+fn line_amounts(
+    l: &TransactionLine,
+    currency: Currency,
+) -> Result<(Decimal, Decimal), (&'static str, String)> {
+    let gross = l
+        .quantity
+        .checked_mul(l.unit_price.to_decimal())
+        .ok_or(("quantity", "quantity × unit_price is too large".to_string()))?;
+    let discount = l.discount.to_decimal();
+    let net = l.net.to_decimal();
+    let exact = gross
+        .checked_sub(discount)
+        .ok_or(("quantity", "quantity × unit_price − discount is too large".to_string()))?;
+    let minor_unit = Decimal::new(1, currency.exponent());
+    let off = (exact - net).abs();
+    if off < minor_unit {
+        return Ok((discount, exact));
+    }
+    if off <= ROUNDING_MINOR_UNITS * minor_unit {
+        let rebuilt = gross
+            .checked_sub(net)
+            .ok_or(("discount", "quantity × unit_price − net is too large".to_string()))?;
+        return Ok((rebuilt, net));
+    }
+    Err(("net", format!("net {net} is not quantity × unit_price − discount = {exact}")))
+}
+
 fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionDetailRequest<'_>> {
     let field = |f: &str| format!("lines[{at}].{f}");
     for (m, f) in [(&l.unit_price, "unit_price"), (&l.discount, "discount"), (&l.net, "net")] {
@@ -2447,22 +2492,11 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
             ));
         }
     }
-    // total_price = quantity × unit_price − discount, exactly (§5.6, §6.4). A line whose frozen
-    // net disagrees would be booked wrong at Diller, so it is refused here.
-    // Weighed goods may carry more digits than the currency; the frozen net may differ from
-    // the exact product only by rounding (less than one minor unit).
-    let total_price = l
-        .quantity
-        .checked_mul(l.unit_price.to_decimal())
-        .and_then(|gross| gross.checked_sub(l.discount.to_decimal()))
-        .ok_or_else(|| ConversionError::new(field("quantity"), "quantity × unit_price is too large"))?;
-    let minor_unit = Decimal::new(1, currency.exponent());
-    if (total_price - l.net.to_decimal()).abs() >= minor_unit {
-        return Err(ConversionError::new(
-            field("net"),
-            format!("net {} is not quantity × unit_price − discount = {total_price}", l.net.to_decimal()),
-        ));
-    }
+    // total_price = quantity × unit_price − discount, exactly (§5.6, §6.4, checklist 21). A line
+    // whose frozen net disagrees beyond rounding would be booked wrong at Diller, so it is
+    // refused here.
+    let (discount, total_price) =
+        line_amounts(l, currency).map_err(|(f, reason)| ConversionError::new(field(f), reason))?;
     Ok(TransactionDetailRequest {
         product: ProductDetail {
             external_id: l.product_id.as_str(),
@@ -2474,7 +2508,7 @@ fn line(l: &TransactionLine, at: usize, currency: Currency) -> Conv<TransactionD
         unit_price: amount(&l.unit_price),
         unit_measure: "",
         tax_percentage: l.tax_rate,
-        discount: amount(&l.discount),
+        discount: Some(discount),
         total_price: Some(total_price),
         stamp_cards: Vec::new(),
         coupon_codes: Vec::new(),
@@ -2623,6 +2657,47 @@ pub fn departments(list: &[StoreDepartmentResponse]) -> BTreeMap<String, String>
 mod tests {
     use super::*;
     use chrono::Datelike;
+
+    /// A line of `quantity` at `unit_price` whose gross is `gross` and whose net is `net` (all
+    /// in øre; the discount is the difference), as the core's returned steps give them.
+    fn nok_line(quantity: &str, unit_price: i64, gross: i64, net: i64) -> TransactionLine {
+        let mut l = TransactionLine::new(
+            "l1",
+            "CHEESE-1",
+            quantity.parse().unwrap(),
+            Money::new(unit_price, Currency::NOK),
+            Money::new(gross, Currency::NOK),
+        );
+        l.discount = Money::new(gross - net, Currency::NOK);
+        l.net = Money::new(net, Currency::NOK);
+        l
+    }
+
+    #[test]
+    fn a_line_total_is_quantity_times_unit_price_less_discount_within_rounding_only() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // Weighed goods: 0.350 kg × 129.90 = 45.465, paid 45.47; sent exact, as before.
+        let (discount, total) = line_amounts(&nok_line("0.350", 12990, 4547, 4547), Currency::NOK).unwrap();
+        assert_eq!((discount, total), (d("0"), d("45.465")));
+        // A returned step: 0.100 kg × 129.90 = 12.99 but the step refunds 13.00 (differences of
+        // rounded shares). The refund is sent as is, the discount rebuilt: 12.99 − (−0.01) = 13.00.
+        let (discount, total) = line_amounts(&nok_line("0.100", 12990, 1300, 1300), Currency::NOK).unwrap();
+        assert_eq!((discount, total), (d("-0.01"), d("13.00")));
+        // As a negative transaction: −0.100 × 129.90 − 0.01 = −13.00.
+        let (discount, total) =
+            line_amounts(&nok_line("-0.100", 12990, -1300, -1300), Currency::NOK).unwrap();
+        assert_eq!((discount, total), (d("0.01"), d("-13.00")));
+        // With a discount: 0.100 × 129.90 − 1.00 = 11.99 against a net of 12.00.
+        let (discount, total) = line_amounts(&nok_line("0.100", 12990, 1300, 1200), Currency::NOK).unwrap();
+        assert_eq!(d("0.100") * d("129.90") - discount, total);
+        assert_eq!(total, d("12.00"));
+        // Further off than rounding can take a line: a mistake, refused naming the net.
+        for net in [1302, 1297, 2000] {
+            let (field, reason) =
+                line_amounts(&nok_line("0.100", 12990, net, net), Currency::NOK).unwrap_err();
+            assert_eq!(field, "net", "{net}: {reason}");
+        }
+    }
 
     #[derive(Serialize, Deserialize)]
     struct Amount {
