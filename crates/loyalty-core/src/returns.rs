@@ -38,6 +38,12 @@ pub struct ReturnLedger {
     pub authorization: Option<Authorization>,
     /// Returns whose money went back to the customer.
     pub refunds_paid: BTreeSet<TransactionId>,
+    /// Refunds the payment service refused for good, by return id, with what it said: the
+    /// background work no longer pays them (each is owed until a person settles it; asking for
+    /// that return again under its id tries once more). Ledgers written before it was kept
+    /// have none.
+    #[serde(default)]
+    pub refunds_refused: BTreeMap<TransactionId, String>,
     /// A return started and not finished (no other may start meanwhile).
     pub in_progress: Option<TransactionId>,
     /// The return under way (`in_progress`) as it was asked, under its lease, so the checkout's
@@ -95,6 +101,7 @@ impl ReturnLedger {
             processed: BTreeMap::new(),
             authorization: None,
             refunds_paid: BTreeSet::new(),
+            refunds_refused: BTreeMap::new(),
             in_progress: None,
             under_way: None,
             delivered: true,

@@ -476,7 +476,13 @@ impl Checkout<'_> {
                 let mut return_due = None;
                 if matches!(work.rec.state, CheckoutState::Sent | CheckoutState::Refused) {
                     match self.finish_lapsed_return(ctx, &order).await {
-                        Ok(due) => return_due = due,
+                        Ok((due, problems)) => {
+                            // Never `None` while a refund is owed, bar those refused for good.
+                            return_due = due;
+                            for p in problems {
+                                report.problems.push(format!("order {order}: return: {p}"));
+                            }
+                        }
                         Err(e) => {
                             report.problems.push(format!("order {order}: return: {e}"));
                             return_due = Some(self.after(self.options.lease));

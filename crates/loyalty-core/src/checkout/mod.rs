@@ -1247,6 +1247,10 @@ impl<'a> Checkout<'a> {
                 return Ok(false);
             }
             ledger.refunds_paid.extend(now.value.refunds_paid);
+            // Refusals the background work noted meanwhile, but for refunds paid since.
+            ledger.refunds_refused.extend(now.value.refunds_refused);
+            let paid = &ledger.refunds_paid;
+            ledger.refunds_refused.retain(|id, _| !paid.contains(id));
             *version = Some(now.version);
         }
         Ok(false)
@@ -1285,28 +1289,43 @@ impl<'a> Checkout<'a> {
         }
     }
 
-    /// Finishes a return whose instance stopped (its lease lapsed), as it was asked; returns
-    /// when a return still under way should be looked at again.
+    /// Finishes a return whose instance stopped (its lease lapsed), as it was asked, then pays
+    /// the refunds its order still owes (a refund refused for now, of this return or of an
+    /// earlier one nobody asked for again). Returns when the order should be looked at again (a
+    /// return still under way under its lease; a refund refused for now, after a lease) and what
+    /// went wrong with the refunds, readable. `None` only when no refund is owed any more, bar
+    /// those the payment service refused for good (noted in the ledger).
     pub(super) async fn finish_lapsed_return(
         &self,
         ctx: &Context,
         order: &TransactionId,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-        let Some(stored) = self.store.load_ledger(order).await? else { return Ok(None) };
+    ) -> Result<(Option<chrono::DateTime<chrono::Utc>>, Vec<String>)> {
+        let Some(stored) = self.store.load_ledger(order).await? else { return Ok((None, Vec::new())) };
         let (mut ledger, mut version) = (stored.value, Some(stored.version));
-        let Some(id) = ledger.in_progress.clone() else {
-            self.pay_unpaid_refunds(&mut ledger, &mut version).await?;
-            return Ok(None);
-        };
-        // A ledger written before returns kept their request: only a retry can finish it.
-        let Some(under_way) = ledger.under_way.clone().filter(|u| u.request.return_id == id) else {
-            return Ok(None);
-        };
-        if self.lease_holds(Some(under_way.until)) {
-            return Ok(Some(under_way.until));
+        if let Some(id) = ledger.in_progress.clone() {
+            // A ledger written before returns kept their request: only a retry can finish it;
+            // the refunds owed by earlier returns are paid meanwhile.
+            if let Some(under_way) = ledger.under_way.clone().filter(|u| u.request.return_id == id) {
+                if self.lease_holds(Some(under_way.until)) {
+                    // Its instance still works on it; the owed refunds are paid when it lapses.
+                    return Ok((Some(under_way.until), Vec::new()));
+                }
+                self.run_return(ctx, &mut ledger, &mut version, &under_way.request, under_way.style, true)
+                    .await?;
+                // The return may have been answered from what another instance wrote: pay from
+                // the ledger as it now stands.
+                let Some(stored) = self.store.load_ledger(order).await? else {
+                    return Ok((None, Vec::new()));
+                };
+                (ledger, version) = (stored.value, Some(stored.version));
+            }
         }
-        self.run_return(ctx, &mut ledger, &mut version, &under_way.request, under_way.style, true).await?;
-        Ok(None)
+        let (mut problems, for_now) = self.pay_unpaid_refunds(&mut ledger, &mut version).await?;
+        let due = for_now.map(|e| {
+            problems.push(format!("a refund is owed still: {e}"));
+            self.after(self.options.lease)
+        });
+        Ok((due, problems))
     }
 
     async fn save_ledger(&self, ledger: &ReturnLedger, expected: Option<u64>, op: &str) -> Result<u64> {
@@ -1318,24 +1337,76 @@ impl<'a> Checkout<'a> {
 
     /// Pays the refunds of processed returns that are still owed (a refund that failed, its
     /// return asked by nobody again: the request died with its instance, or the caller gave
-    /// up), each once per return id.
-    async fn pay_unpaid_refunds(&self, ledger: &mut ReturnLedger, version: &mut Option<u64>) -> Result<()> {
-        let Some(auth) = ledger.authorization.clone() else { return Ok(()) };
+    /// up), each once per return id (the refund key) and each on its own: one the payment
+    /// service refuses for good is noted in the ledger (`refunds_refused`: the background work
+    /// pays it no more) and said in the first value, and the others are still paid. The second
+    /// value is the first refusal for now: those refunds stay owed and the order stays due.
+    async fn pay_unpaid_refunds(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+    ) -> Result<(Vec<String>, Option<Error>)> {
+        let Some(auth) = ledger.authorization.clone() else { return Ok((Vec::new(), None)) };
         let owed: Vec<(TransactionId, Money)> = ledger
             .processed
             .iter()
-            .filter(|(id, o)| o.refunded.minor > 0 && !ledger.refunds_paid.contains(*id))
+            .filter(|(id, o)| {
+                o.refunded.minor > 0
+                    && !ledger.refunds_paid.contains(*id)
+                    && !ledger.refunds_refused.contains_key(*id)
+            })
             .map(|(id, o)| (id.clone(), o.refunded))
             .collect();
+        let (mut refused, mut for_now) = (Vec::new(), None);
         for (id, amount) in owed {
-            // Paid meanwhile by another instance (the ledger was read again below).
-            if ledger.refunds_paid.contains(&id) {
+            // Paid or noted meanwhile by another instance (the ledger was read again below).
+            if ledger.refunds_paid.contains(&id) || ledger.refunds_refused.contains_key(&id) {
                 continue;
             }
-            self.payment.refund(&auth, &id, amount).await?;
-            self.record_refund(ledger, version, &id).await?;
+            match self.payment.refund(&auth, &id, amount).await {
+                Ok(()) => self.record_refund(ledger, version, &id).await?,
+                Err(e) if e.is_temporary() => {
+                    for_now.get_or_insert(e);
+                }
+                Err(e) => {
+                    if self.record_refund_refused(ledger, version, &id, &e).await? {
+                        refused.push(format!(
+                            "the refund of return {id} ({amount}) was refused for good, it is owed until \
+                             settled by hand: {e}"
+                        ));
+                    }
+                }
+            }
         }
-        Ok(())
+        Ok((refused, for_now))
+    }
+
+    /// Notes in the ledger that the payment service refused the refund of return `id` for
+    /// good; `false` when it was paid meanwhile (another instance, or the caller asking again).
+    async fn record_refund_refused(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        id: &TransactionId,
+        refusal: &Error,
+    ) -> Result<bool> {
+        for _ in 0..8 {
+            if ledger.refunds_paid.contains(id) {
+                return Ok(false);
+            }
+            ledger.refunds_refused.insert(id.clone(), refusal.to_string());
+            if let Some(v) = self.store.save_ledger(ledger, *version).await? {
+                *version = Some(v);
+                return Ok(true);
+            }
+            let Some(stored) = self.store.load_ledger(&ledger.original.id).await? else { break };
+            *ledger = stored.value;
+            *version = Some(stored.version);
+        }
+        Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.tick").with_message(format!(
+            "the return ledger of order {} kept changing while the refused refund of return {id} was noted",
+            ledger.original.id
+        )))
     }
 
     /// Records the refund of return `id` as paid. The money went back already, so a ledger
@@ -1351,6 +1422,7 @@ impl<'a> Checkout<'a> {
     ) -> Result<()> {
         for _ in 0..8 {
             ledger.refunds_paid.insert(id.clone());
+            ledger.refunds_refused.remove(id);
             if let Some(v) = self.store.save_ledger(ledger, *version).await? {
                 *version = Some(v);
                 return Ok(());
