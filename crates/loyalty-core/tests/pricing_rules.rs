@@ -702,6 +702,50 @@ fn coupon_over_units_that_cost_nothing_says_so() {
     assert_eq!(reason(&priced, "c2").as_deref(), expected);
 }
 
+// Rule 9: a refused offer's reason must be true. When the units left without a discount all
+// cost nothing, saying "every unit already carries a discount" is false: some carry none.
+
+#[test]
+fn basket_coupon_over_untaken_units_that_cost_nothing_does_not_claim_they_are_discounted() {
+    // Line 1 costs nothing and carries no discount; line 2 is taken by a 100 % product coupon.
+    let b = basket(&[("1", "A", "1", 0), ("2", "B", "1", 10_00)]);
+    let offers = [percent_on("c1", "100", &["B"]), percent_on("b1", "10", &[])];
+    let priced = price(&b, &offers, &ids(&["b1"]), now()).unwrap();
+    let expected = "nothing left to discount: the units without a discount cost nothing";
+    assert_eq!(reason(&priced, "b1").as_deref(), Some(expected));
+}
+
+#[test]
+fn product_coupon_over_untaken_units_that_cost_nothing_does_not_claim_they_are_discounted() {
+    // Product A: the unit at 10.00 is made free by the stamp card, two units at 0.00 are left.
+    let b = basket(&[("1", "A", "1", 10_00), ("2", "A", "2", 0)]);
+    let offers = [stamp_card("s1", 1, 0, false, &["A"]), percent_on("c1", "50", &["A"])];
+    let priced = price(&b, &offers, &[], now()).unwrap();
+    let expected = "nothing left to discount: the units without a discount cost nothing";
+    assert_eq!(reason(&priced, "c1").as_deref(), Some(expected));
+}
+
+#[test]
+fn coupons_finding_every_unit_discounted_still_say_so() {
+    // Every unit taken (the stamp card frees A, c1 takes B): the reason stays as it was.
+    let b = basket(&[("1", "A", "1", 10_00), ("2", "B", "1", 0)]);
+    let offers = [
+        stamp_card("s1", 1, 0, false, &["A"]),
+        stamp_card("s2", 1, 0, false, &["B"]),
+        percent_on("c1", "50", &["A"]),
+        percent_on("b1", "10", &[]),
+    ];
+    let priced = price(&b, &offers, &ids(&["b1"]), now()).unwrap();
+    assert_eq!(
+        reason(&priced, "c1").as_deref(),
+        Some("no eligible units left: every matching unit already carries a discount")
+    );
+    assert_eq!(
+        reason(&priced, "b1").as_deref(),
+        Some("no eligible units left: every unit already carries a discount")
+    );
+}
+
 #[test]
 fn a_transaction_credits_a_later_cards_stamp_to_the_unit_that_earned_it() {
     // Two lines of C. Card s1 needs one more stamp: line 1's unit completes it and is free, so

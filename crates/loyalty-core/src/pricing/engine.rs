@@ -45,6 +45,8 @@ const REWARD_NOT_PRICED: &str = "a points reward without a discount is not price
 const ZERO_DISCOUNT: &str = "its discount is zero";
 const ROUNDS_TO_ZERO: &str = "its discount rounds to zero";
 const NOTHING_TO_DISCOUNT: &str = "nothing to discount: the units it covers cost nothing";
+const NOTHING_LEFT: &str = "nothing left to discount: the units without a discount cost nothing";
+const NO_BASKET_UNITS_LEFT: &str = "no eligible units left: every unit already carries a discount";
 const NOT_PRICED_BY_VENDOR: &str = "the vendor has not priced it for this basket";
 
 /// One unit of one line and the offer (index into the id-sorted offers) that took it.
@@ -709,7 +711,8 @@ impl<'a> Engine<'a> {
             // Its eligible units: free of any discount and worth something.
             if products.iter().all(|p| self.products[*p].free_worth == 0) {
                 let taken = products.iter().any(|p| self.products[*p].free < self.products[*p].units);
-                self.refuse(oi, if taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
+                let free_left = products.iter().any(|p| self.products[*p].free > 0);
+                self.refuse(oi, worthless_reason(taken, free_left, NO_UNITS_LEFT));
                 continue;
             }
             // A fixed coupon is worth its proportional share of its amount over every unit it
@@ -1013,12 +1016,8 @@ impl<'a> Engine<'a> {
             };
             // Its eligible units: every unit free of any discount and worth something.
             if self.free_worth == 0 {
-                let reason = if self.free_units < self.units.len() {
-                    "no eligible units left: every unit already carries a discount"
-                } else {
-                    NOTHING_TO_DISCOUNT
-                };
-                self.refuse(oi, reason);
+                let taken = self.free_units < self.units.len();
+                self.refuse(oi, worthless_reason(taken, self.free_units > 0, NO_BASKET_UNITS_LEFT));
                 continue;
             }
             let discount = amount.on(self.free_worth, offer)?;
@@ -1083,7 +1082,9 @@ impl<'a> Engine<'a> {
                 let first = wanted.min(self.lines[l].end - self.lines[l].start);
                 layout.free_among_first(l, first) < first
             });
-            self.refuse(oi, if any_taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
+            // Whether a named line still has a unit free of any discount (worth nothing, then).
+            let free_left = named.iter().any(|&(l, _)| self.lines[l].free > 0);
+            self.refuse(oi, worthless_reason(any_taken, free_left, NO_UNITS_LEFT));
             return Ok(());
         }
         // Lines come in the vendor's order; the units are given in unit order.
@@ -1179,6 +1180,18 @@ impl<'a> Engine<'a> {
             offers.binary_search_by(|o| o.id.cmp(id)).ok().map(|i| offers[i])
         });
         Ok(Run { priced, units, work })
+    }
+}
+
+/// Why an offer whose units left are worth nothing gives nothing (rule 9: a reason that is
+/// true). None of its units taken: they cost nothing. Some taken and some left without a
+/// discount: those left cost nothing (they do not carry a discount). Every unit taken:
+/// `all_taken`.
+fn worthless_reason(taken: bool, free_left: bool, all_taken: &'static str) -> &'static str {
+    match (taken, free_left) {
+        (false, _) => NOTHING_TO_DISCOUNT,
+        (true, true) => NOTHING_LEFT,
+        (true, false) => all_taken,
     }
 }
 

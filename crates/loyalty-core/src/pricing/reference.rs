@@ -26,6 +26,7 @@ const REWARD_NOT_PRICED: &str = "a points reward without a discount is not price
 const ZERO_DISCOUNT: &str = "its discount is zero";
 const ROUNDS_TO_ZERO: &str = "its discount rounds to zero";
 const NOTHING_TO_DISCOUNT: &str = "nothing to discount: the units it covers cost nothing";
+const NOTHING_LEFT: &str = "nothing left to discount: the units without a discount cost nothing";
 const NOT_PRICED_BY_VENDOR: &str = "the vendor has not priced it for this basket";
 
 /// One unit of one line and the offer (index into the id-sorted offers) that took it.
@@ -249,6 +250,7 @@ impl Engine<'_> {
                 }
             };
             let (any, free) = self.matching(products);
+            let free_left = !free.is_empty();
             let eligible: Vec<usize> = free.into_iter().filter(|u| self.units[*u].worth > 0).collect();
             if !any {
                 self.refuse(oi, NO_MATCH);
@@ -260,7 +262,7 @@ impl Engine<'_> {
                     .iter()
                     .enumerate()
                     .any(|(u, unit)| unit.taken.is_some() && products.contains(self.product_of(u)));
-                self.refuse(oi, if taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
+                self.refuse(oi, why_nothing(taken, free_left, NO_UNITS_LEFT));
                 continue;
             }
             // A fixed coupon is worth its proportional share of its amount over every unit it
@@ -520,12 +522,10 @@ impl Engine<'_> {
                 .filter(|u| self.units[*u].taken.is_none() && self.units[*u].worth > 0)
                 .collect();
             if eligible.is_empty() {
-                let reason = if self.units.iter().any(|u| u.taken.is_some()) {
-                    "no eligible units left: every unit already carries a discount"
-                } else {
-                    NOTHING_TO_DISCOUNT
-                };
-                self.refuse(oi, reason);
+                let taken = self.units.iter().any(|u| u.taken.is_some());
+                let free_left = self.units.iter().any(|u| u.taken.is_none());
+                let all_taken = "no eligible units left: every unit already carries a discount";
+                self.refuse(oi, why_nothing(taken, free_left, all_taken));
                 continue;
             }
             let discount = amount.on(self.worth_of(&eligible)?, offer)?;
@@ -542,7 +542,7 @@ impl Engine<'_> {
     /// discount yet, capped at what they are worth, spread by worth like any other amount.
     fn vendor_priced(&mut self, oi: usize, discount: &VendorDiscount) -> Result<(), PricingError> {
         let mut chosen = Vec::new();
-        let mut any_taken = false;
+        let (mut any_taken, mut free_left) = (false, false);
         for dl in &discount.lines {
             let Some(line) = self.basket.lines.iter().position(|l| l.line_id == dl.line_id) else {
                 let reason = format!("the vendor priced line {}, which is not in the basket", dl.line_id);
@@ -553,6 +553,7 @@ impl Engine<'_> {
             let wanted = dl.units.ceil().to_usize().unwrap_or(0);
             let units: Vec<usize> = (0..self.units.len()).filter(|u| self.units[*u].line == line).collect();
             any_taken |= units.iter().take(wanted).any(|u| self.units[*u].taken.is_some());
+            free_left |= units.iter().any(|u| self.units[*u].taken.is_none());
             chosen.extend(
                 units
                     .into_iter()
@@ -561,7 +562,7 @@ impl Engine<'_> {
             );
         }
         if chosen.is_empty() {
-            self.refuse(oi, if any_taken { NO_UNITS_LEFT } else { NOTHING_TO_DISCOUNT });
+            self.refuse(oi, why_nothing(any_taken, free_left, NO_UNITS_LEFT));
             return Ok(());
         }
         let amount = discount.amount.minor.min(self.worth_of(&chosen)?);
@@ -702,4 +703,14 @@ fn expand(basket: &Basket) -> Result<(Vec<i64>, Vec<Unit>), PricingError> {
     Money::sum(basket.currency, gross.iter().map(|g| Money::new(*g, basket.currency)))
         .map_err(|_| PricingError::Overflow { field: "lines: total_gross".to_string() })?;
     Ok((gross, units))
+}
+
+/// Why an offer whose free units are all worth nothing gives nothing: none taken, they cost
+/// nothing; some taken and some free left, the free ones cost nothing; all taken, `all_taken`.
+fn why_nothing(taken: bool, free_left: bool, all_taken: &'static str) -> &'static str {
+    match (taken, free_left) {
+        (false, _) => NOTHING_TO_DISCOUNT,
+        (true, true) => NOTHING_LEFT,
+        (true, false) => all_taken,
+    }
 }
