@@ -680,16 +680,60 @@ fn coupon_percent_outside_0_to_100_is_bad_input() {
     assert!(price(&b, &[percent_on("c1", "-1", &["A"])], &[], now()).is_err());
 }
 
-#[test]
-fn amount_overflow_is_an_error_not_a_wrap() {
-    let b = basket(&[("1", "A", "3", i64::MAX / 2)]);
-    assert!(matches!(price(&b, &[], &[], now()), Err(PricingError::Overflow { .. })));
+// A basket too large to price is refused naming the line and field at fault, as a negative
+// quantity is (docs/pricing.md: "a malformed amount names the line and field"), so a cashier
+// or an integration knows what to correct: the quantity when one line alone holds more units
+// than a basket may, the unit price when a line within that limit is worth more than minor
+// units hold. Only units spread over several lines are the basket's fault.
+
+/// Where [`PricingError::field_in`] puts the fault of pricing `b`, as a request would report it.
+fn refused_at(b: &Basket) -> String {
+    let err = price(b, &[], &[], now()).unwrap_err();
+    err.field_in(b, &[])
 }
 
 #[test]
-fn too_many_units_is_an_error() {
-    let b = basket(&[("1", "A", "100001", 1)]);
-    assert!(matches!(price(&b, &[], &[], now()), Err(PricingError::TooManyUnits { .. })));
+fn amount_overflow_is_an_error_not_a_wrap() {
+    let b = basket(&[("1", "A", "3", i64::MAX / 2)]);
+    let err = price(&b, &[], &[], now()).unwrap_err();
+    assert!(matches!(err, PricingError::InvalidLine { field: "unit_price", .. }), "{err}");
+    assert!(err.to_string().ends_with("is too large to price (amount overflow)"), "{err}");
+}
+
+#[test]
+fn a_line_whose_gross_overflows_names_its_unit_price() {
+    let b = basket(&[("1", "A", "1", 129_00), ("2", "B", "2", i64::MAX)]);
+    assert_eq!(refused_at(&b), "basket.lines[1].unit_price");
+}
+
+#[test]
+fn a_quantity_too_large_to_count_names_the_line_and_quantity() {
+    // 10^20 units of 99.00: not a count of units the engine can hold, whatever the price.
+    let b = basket(&[("1", "A", "1", 129_00), ("2", "B", "100000000000000000000", 99_00)]);
+    assert_eq!(refused_at(&b), "basket.lines[1].quantity");
+    let err = price(&b, &[], &[], now()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line \"2\": quantity: more than 100000 units on one line, got 100000000000000000000"
+    );
+}
+
+#[test]
+fn one_line_over_the_unit_limit_names_the_line_and_quantity() {
+    // A million units on one line (a weight typed as grams), at 0.01 so no amount overflows.
+    let b = basket(&[("1", "A", "1", 129_00), ("2", "B", "1000000", 1)]);
+    assert_eq!(refused_at(&b), "basket.lines[1].quantity");
+    // The limit itself is one line's worth; a partial unit counts as one.
+    assert!(price(&basket(&[("1", "A", "100000", 1)]), &[], &[], now()).is_ok());
+    assert_eq!(refused_at(&basket(&[("1", "A", "100000.5", 1)])), "basket.lines[0].quantity");
+}
+
+#[test]
+fn too_many_units_over_several_lines_is_the_basket_lines_fault() {
+    let b = basket(&[("1", "A", "60000", 1), ("2", "B", "40001", 1)]);
+    let err = price(&b, &[], &[], now()).unwrap_err();
+    assert!(matches!(err, PricingError::TooManyUnits { limit: 100_000 }), "{err}");
+    assert_eq!(err.field_in(&b, &[]), "basket.lines");
 }
 
 #[test]

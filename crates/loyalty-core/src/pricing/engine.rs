@@ -1213,6 +1213,25 @@ fn overflow_line(line: &crate::basket::Line) -> PricingError {
     PricingError::Overflow { field: format!("line \"{}\": gross", line.line_id) }
 }
 
+/// A line whose quantity alone is more units than a basket may hold, or no count of units at all.
+pub(super) fn too_many_on_line(line: &crate::basket::Line) -> PricingError {
+    PricingError::InvalidLine {
+        line_id: line.line_id.clone(),
+        field: "quantity",
+        reason: format!("more than {MAX_UNITS} units on one line, got {}", line.quantity),
+    }
+}
+
+/// A line within the unit limit whose gross does not fit in minor units: its unit price is at
+/// fault (at most [`MAX_UNITS`] units, so the price is beyond any real one).
+pub(super) fn gross_overflow(line: &crate::basket::Line) -> PricingError {
+    PricingError::InvalidLine {
+        line_id: line.line_id.clone(),
+        field: "unit_price",
+        reason: format!("{} x {} is too large to price (amount overflow)", line.quantity, line.unit_price),
+    }
+}
+
 fn percent_rate(offer: &Offer, field: &'static str, percent: Decimal) -> Result<Rate, PricingError> {
     Rate::from_percent(percent).ok_or_else(|| overflow_at(offer, field))
 }
@@ -1224,20 +1243,28 @@ fn expand(basket: &Basket) -> Result<(Vec<i64>, Vec<Unit>), PricingError> {
     let mut units = Vec::new();
     for (i, line) in basket.lines.iter().enumerate() {
         let price = line.unit_price.minor;
-        let exact = line.quantity.checked_mul(Decimal::from(price)).ok_or_else(|| overflow_line(line))?;
-        let line_gross = exact
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-            .to_i64()
-            .ok_or_else(|| overflow_line(line))?;
-        let whole = line.quantity.trunc().to_usize().ok_or_else(|| overflow_line(line))?;
+        // One line over the unit limit (a weight typed as grams): its quantity is at fault.
         let partial = usize::from(!line.quantity.fract().is_zero());
-        if whole.saturating_add(partial) > MAX_UNITS - units.len() {
+        let whole = match line.quantity.trunc().to_usize() {
+            Some(whole) if whole.saturating_add(partial) <= MAX_UNITS => whole,
+            _ => return Err(too_many_on_line(line)),
+        };
+        // Within the unit limit, a gross too large for minor units is the unit price's fault.
+        let line_gross = line
+            .quantity
+            .checked_mul(Decimal::from(price))
+            .and_then(|exact| {
+                exact.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64()
+            })
+            .ok_or_else(|| gross_overflow(line))?;
+        // Only units spread over several lines are over the basket's limit.
+        if whole + partial > MAX_UNITS - units.len() {
             return Err(PricingError::TooManyUnits { limit: MAX_UNITS });
         }
         units.extend(std::iter::repeat_n(Unit { line: i, worth: price, taken: None }, whole));
         if partial == 1 {
             // whole <= MAX_UNITS, so this product cannot overflow unless gross already did.
-            let whole_worth = price.checked_mul(whole as i64).ok_or_else(|| overflow_line(line))?;
+            let whole_worth = price.checked_mul(whole as i64).ok_or_else(|| gross_overflow(line))?;
             units.push(Unit { line: i, worth: line_gross - whole_worth, taken: None });
         }
         gross.push(line_gross);

@@ -10,7 +10,10 @@ use crate::ids::{LineId, OfferId};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PricingError {
-    /// A basket line breaks a rule (negative quantity or price, wrong currency).
+    /// A basket line breaks a rule: a negative quantity or price, a price in another currency,
+    /// more units on the line than a basket may hold ([`MAX_UNITS`](super::MAX_UNITS), field
+    /// `quantity`), or a gross (quantity x unit price) too large for minor units (field
+    /// `unit_price`).
     #[error("line \"{line_id}\": {field}: {reason}")]
     InvalidLine {
         /// The line.
@@ -54,7 +57,8 @@ pub enum PricingError {
         /// The repeated id.
         offer_id: OfferId,
     },
-    /// The basket holds more units than the engine tracks one by one.
+    /// The basket's lines together hold more units than the engine tracks one by one (a single
+    /// line over the limit is [`InvalidLine`](Self::InvalidLine) on its `quantity`).
     #[error("lines: the basket has more than {limit} units")]
     TooManyUnits {
         /// The limit, [`MAX_UNITS`](super::MAX_UNITS).
@@ -64,7 +68,7 @@ pub enum PricingError {
     /// exactly.
     #[error("{field}: amount overflow")]
     Overflow {
-        /// Where it happened (`line "2": gross`, `offer "c1": percent`).
+        /// Where it happened (`lines: total_gross`, `offer "c1": percent`).
         field: String,
     },
 }

@@ -11,7 +11,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::arith::{allocate, allocate_capped, Rate};
-use super::engine::validate;
+use super::engine::{gross_overflow, too_many_on_line, validate};
 use super::{PricingError, UnitAssignment, MAX_UNITS};
 use crate::basket::{Basket, LineDiscount, NotApplied, PricedBasket, PricedLine, StampOutcome};
 use crate::ids::{OfferId, ProductId};
@@ -682,20 +682,28 @@ fn expand(basket: &Basket) -> Result<(Vec<i64>, Vec<Unit>), PricingError> {
     let mut units = Vec::new();
     for (i, line) in basket.lines.iter().enumerate() {
         let price = line.unit_price.minor;
-        let exact = line.quantity.checked_mul(Decimal::from(price)).ok_or_else(|| overflow_line(line))?;
-        let line_gross = exact
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-            .to_i64()
-            .ok_or_else(|| overflow_line(line))?;
-        let whole = line.quantity.trunc().to_usize().ok_or_else(|| overflow_line(line))?;
+        // One line over the unit limit (a weight typed as grams): its quantity is at fault.
         let partial = usize::from(!line.quantity.fract().is_zero());
-        if whole.saturating_add(partial) > MAX_UNITS - units.len() {
+        let whole = match line.quantity.trunc().to_usize() {
+            Some(whole) if whole.saturating_add(partial) <= MAX_UNITS => whole,
+            _ => return Err(too_many_on_line(line)),
+        };
+        // Within the unit limit, a gross too large for minor units is the unit price's fault.
+        let line_gross = line
+            .quantity
+            .checked_mul(Decimal::from(price))
+            .and_then(|exact| {
+                exact.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64()
+            })
+            .ok_or_else(|| gross_overflow(line))?;
+        // Only units spread over several lines are over the basket's limit.
+        if whole + partial > MAX_UNITS - units.len() {
             return Err(PricingError::TooManyUnits { limit: MAX_UNITS });
         }
         units.extend(std::iter::repeat_n(Unit { line: i, worth: price, taken: None }, whole));
         if partial == 1 {
             // whole <= MAX_UNITS, so this product cannot overflow unless gross already did.
-            let whole_worth = price.checked_mul(whole as i64).ok_or_else(|| overflow_line(line))?;
+            let whole_worth = price.checked_mul(whole as i64).ok_or_else(|| gross_overflow(line))?;
             units.push(Unit { line: i, worth: line_gross - whole_worth, taken: None });
         }
         gross.push(line_gross);
