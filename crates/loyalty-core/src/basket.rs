@@ -199,19 +199,13 @@ impl PricedBasket {
         self.lines.iter().find(|l| &l.line_id == line_id)
     }
 
-    /// Offers that gave a discount or stamps, each once, in the order first applied.
+    /// Offers that gave a discount or stamps, each once, in the order first applied (line
+    /// discounts in line order, then stamp cards that earned stamps). Linear in the lines'
+    /// discounts and the stamps.
     pub fn offers_used(&self) -> Vec<OfferId> {
-        let mut used: Vec<OfferId> = Vec::new();
-        for d in self.lines.iter().flat_map(|l| &l.discounts) {
-            if !used.contains(&d.offer_id) {
-                used.push(d.offer_id.clone());
-            }
-        }
-        for s in &self.stamps {
-            if s.earned > 0 && !used.contains(&s.offer_id) {
-                used.push(s.offer_id.clone());
-            }
-        }
-        used
+        let mut seen: std::collections::HashSet<&OfferId> = std::collections::HashSet::new();
+        let discounts = self.lines.iter().flat_map(|l| &l.discounts).map(|d| &d.offer_id);
+        let stamped = self.stamps.iter().filter(|s| s.earned > 0).map(|s| &s.offer_id);
+        discounts.chain(stamped).filter(|id| seen.insert(*id)).cloned().collect()
     }
 }

@@ -1176,10 +1176,12 @@ impl<'a> Engine<'a> {
         };
         let mut priced = priced;
         let offers = &self.offers;
-        priced.applied = super::explain_applied(&priced, |id| {
+        // Rule 9's reasons for the offers used: one pass over the priced lines, counted too.
+        let (applied, explained) = super::explain_applied(&priced, |id| {
             offers.binary_search_by(|o| o.id.cmp(id)).ok().map(|i| offers[i])
         });
-        Ok(Run { priced, units, work })
+        priced.applied = applied;
+        Ok(Run { priced, units, work: work + explained })
     }
 }
 

@@ -77,8 +77,9 @@
 //!
 //! # Cost
 //! A call takes time in proportion to units + lines + offers + the product ids offers list, times
-//! a log factor: no offer walks the whole basket, and a coupon whose discount rounds to zero
-//! hands on only its own units. The one exception is a stamp card over several products, which
+//! a log factor: no offer walks the whole basket, a coupon whose discount rounds to zero hands
+//! on only its own units, and the `applied` reasons are summed for all offers used in one pass
+//! over the priced lines. The one exception is a stamp card over several products, which
 //! costs the lesser of its products' lines and the units it frees times its products (times a
 //! log factor). `docs/pricing-scaling.svg` plots the time against basket size; the bench
 //! `cargo bench -p loyalty-core --bench pricing` measures it.
@@ -200,27 +201,75 @@ pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 /// Rule 9 for the offers that gave something: each used offer with what it gave, in words a
-/// cashier can read (`10 % off on the products it covers: 9.80 NOK on 1 line`). `find` looks an
-/// offer up by id; an offer it cannot find is still listed, with its amount.
+/// cashier can read (`10 % off on the products it covers: 9.80 NOK on 1 line`), in the order of
+/// [`PricedBasket::offers_used`]. `find` looks an offer up by id; an offer it cannot find is
+/// still listed, with its amount. Also returns the steps taken (lines, line discounts and stamp
+/// outcomes visited), for [`price_work`]: one pass over the lines sums every offer's amount and
+/// lines at once, so the cost is linear in the priced basket, not lines x offers used.
 pub(crate) fn explain_applied<'a>(
     priced: &PricedBasket,
     find: impl Fn(&OfferId) -> Option<&'a Offer>,
-) -> Vec<Applied> {
+) -> (Vec<Applied>, u64) {
+    use std::collections::HashMap;
+
     use crate::offer::{Discount, OfferKind, Scope};
+
+    /// What one offer gave so far: its amount and lines, and its sum on the line being read.
+    struct Gave {
+        amount: i64,
+        lines: usize,
+        line: usize,
+        on_line: i64,
+    }
+    impl Gave {
+        /// Counts the line being read, when the offer gave something on it.
+        fn close_line(&mut self) {
+            if self.on_line > 0 {
+                self.amount += self.on_line;
+                self.lines += 1;
+            }
+            self.on_line = 0;
+        }
+    }
+
     let lines_word = |n: usize| if n == 1 { "1 line".to_string() } else { format!("{n} lines") };
-    priced
-        .offers_used()
+    let mut steps = 0u64;
+    // The offers used, first seen first (as `offers_used`), and what each gave.
+    let mut order: Vec<&OfferId> = Vec::new();
+    let mut gave: HashMap<&OfferId, Gave> = HashMap::new();
+    for (li, l) in priced.lines.iter().enumerate() {
+        steps += 1 + l.discounts.len() as u64;
+        for d in &l.discounts {
+            let g = gave.entry(&d.offer_id).or_insert_with(|| {
+                order.push(&d.offer_id);
+                Gave { amount: 0, lines: 0, line: li, on_line: 0 }
+            });
+            if g.line != li {
+                g.close_line();
+                g.line = li;
+            }
+            g.on_line += d.amount.minor;
+        }
+    }
+    for g in gave.values_mut() {
+        g.close_line();
+    }
+    steps += gave.len() as u64 + priced.stamps.len() as u64;
+    // A card's outcome (the first, as listed), and the cards that earned stamps but gave no
+    // discount, after the offers that did.
+    let mut stamps: HashMap<&OfferId, &crate::basket::StampOutcome> = HashMap::new();
+    for s in &priced.stamps {
+        stamps.entry(&s.offer_id).or_insert(s);
+        if s.earned > 0 && !gave.contains_key(&s.offer_id) {
+            gave.insert(&s.offer_id, Gave { amount: 0, lines: 0, line: 0, on_line: 0 });
+            order.push(&s.offer_id);
+        }
+    }
+    steps += order.len() as u64;
+    let applied = order
         .into_iter()
         .map(|id| {
-            let (mut amount, mut lines) = (0i64, 0usize);
-            for l in &priced.lines {
-                let on_line: i64 =
-                    l.discounts.iter().filter(|d| d.offer_id == id).map(|d| d.amount.minor).sum();
-                if on_line > 0 {
-                    amount += on_line;
-                    lines += 1;
-                }
-            }
+            let (amount, lines) = gave.get(id).map_or((0, 0), |g| (g.amount, g.lines));
             let total = Money::new(amount, priced.currency);
             let gave = format!("{total} on {}", lines_word(lines));
             let fixed = |m: &Money| {
@@ -230,7 +279,7 @@ pub(crate) fn explain_applied<'a>(
                     format!("{m} off")
                 }
             };
-            let reason = match find(&id).map(|o| &o.kind) {
+            let reason = match find(id).map(|o| &o.kind) {
                 Some(OfferKind::Coupon { discount, scope }) => {
                     let what = match discount {
                         Discount::Percent(p) => format!("{} % off", p.normalize()),
@@ -243,7 +292,7 @@ pub(crate) fn explain_applied<'a>(
                     }
                 }
                 Some(OfferKind::StampCard(_)) => {
-                    let s = priced.stamps.iter().find(|s| s.offer_id == id);
+                    let s = stamps.get(id);
                     let earned = s.map_or(0, |s| s.earned);
                     let stamps = if earned == 1 { "1 stamp".to_string() } else { format!("{earned} stamps") };
                     match s.map_or(0, |s| s.free_units) {
@@ -268,9 +317,10 @@ pub(crate) fn explain_applied<'a>(
                 }
                 None => format!("gave {gave}"),
             };
-            Applied { offer_id: id, reason }
+            Applied { offer_id: id.clone(), reason }
         })
-        .collect()
+        .collect();
+    (applied, steps)
 }
 
 /// Like [`price`], and also returns which offer took each unit, in basket line order. For tests
@@ -308,4 +358,86 @@ pub struct UnitAssignment {
     /// The offer that took the unit (a stamp card that made it free, or the coupon or
     /// progressive discount that discounted it).
     pub offer_id: Option<OfferId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::basket::{LineDiscount, PricedLine, StampOutcome};
+    use crate::money::Currency;
+
+    /// What `explain_applied` said before it summed in one pass: each used offer's amount and
+    /// lines, found by walking every line once per offer used (lines x offers, issue 17).
+    fn walked(priced: &PricedBasket) -> Vec<(OfferId, i64, usize)> {
+        priced
+            .offers_used()
+            .into_iter()
+            .map(|id| {
+                let (mut amount, mut lines) = (0i64, 0usize);
+                for l in &priced.lines {
+                    let on_line: i64 =
+                        l.discounts.iter().filter(|d| d.offer_id == id).map(|d| d.amount.minor).sum();
+                    if on_line > 0 {
+                        amount += on_line;
+                        lines += 1;
+                    }
+                }
+                (id, amount, lines)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn applied_reasons_match_the_per_offer_walk_they_replaced() {
+        // Same order, same amounts and line counts: an offer on lines apart, one named twice on
+        // a line, a discount of 0 (used, on no line), stamp cards that earned without a
+        // discount (one listed twice, one that earned nothing) after the offers that gave one.
+        let nok = |minor| Money::new(minor, Currency::NOK);
+        let line = |id: &str, discounts: &[(&str, i64)]| PricedLine {
+            line_id: id.into(),
+            gross: nok(100_00),
+            discount: nok(discounts.iter().map(|d| d.1).sum()),
+            net: nok(100_00 - discounts.iter().map(|d| d.1).sum::<i64>()),
+            discounts: discounts
+                .iter()
+                .map(|(o, a)| LineDiscount { offer_id: OfferId::new(*o), amount: nok(*a) })
+                .collect(),
+        };
+        let stamp =
+            |id: &str, earned| StampOutcome { offer_id: id.into(), earned, free_units: 0, remaining: 3 };
+        let priced = PricedBasket {
+            currency: Currency::NOK,
+            lines: vec![
+                line("1", &[("c2", 5_00), ("c1", 1_00)]),
+                line("2", &[("z0", 0)]),
+                line("3", &[("c1", 2_00), ("c1", 3_00)]),
+                line("4", &[]),
+                line("5", &[("c2", 1), ("s1", 100_00)]),
+            ],
+            total_gross: nok(500_00),
+            total_discount: nok(0),
+            total: nok(0),
+            stamps: vec![stamp("s9", 2), stamp("s1", 1), stamp("s0", 0), stamp("s9", 1)],
+            needs_confirmation: Vec::new(),
+            not_applied: Vec::new(),
+            applied: Vec::new(),
+        };
+        let (applied, steps) = explain_applied(&priced, |_| None);
+        let said: Vec<(OfferId, String)> = applied.into_iter().map(|a| (a.offer_id, a.reason)).collect();
+        let expected: Vec<(OfferId, String)> = walked(&priced)
+            .into_iter()
+            .map(|(id, amount, lines)| {
+                let lines = if lines == 1 { "1 line".to_string() } else { format!("{lines} lines") };
+                (id, format!("gave {} on {lines}", nok(amount)))
+            })
+            .collect();
+        assert_eq!(said, expected);
+        let order: Vec<&str> = said.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["c2", "c1", "z0", "s1", "s9"]);
+        assert_eq!(said[0].1, "gave 5.01 NOK on 2 lines");
+        assert_eq!(said[1].1, "gave 6.00 NOK on 2 lines");
+        assert_eq!(said[2].1, "gave 0.00 NOK on 0 lines");
+        // Every line, discount and stamp outcome once, and each offer used a few times more.
+        assert!(steps <= 5 + 7 + 4 + 3 * 5, "{steps} steps");
+    }
 }

@@ -648,7 +648,7 @@ impl Engine<'_> {
         };
         let mut priced = priced;
         let offers = &self.offers;
-        priced.applied = super::explain_applied(&priced, |id| offers.iter().find(|o| &o.id == id).copied());
+        priced.applied = super::explain_applied(&priced, |id| offers.iter().find(|o| &o.id == id).copied()).0;
         Ok(Run { priced, units })
     }
 }
