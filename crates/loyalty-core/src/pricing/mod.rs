@@ -395,9 +395,9 @@ mod tests {
         let nok = |minor| Money::new(minor, Currency::NOK);
         let line = |id: &str, discounts: &[(&str, i64)]| PricedLine {
             line_id: id.into(),
-            gross: nok(100_00),
+            gross: nok(10_000),
             discount: nok(discounts.iter().map(|d| d.1).sum()),
-            net: nok(100_00 - discounts.iter().map(|d| d.1).sum::<i64>()),
+            net: nok(10_000 - discounts.iter().map(|d| d.1).sum::<i64>()),
             discounts: discounts
                 .iter()
                 .map(|(o, a)| LineDiscount { offer_id: OfferId::new(*o), amount: nok(*a) })
@@ -408,13 +408,13 @@ mod tests {
         let priced = PricedBasket {
             currency: Currency::NOK,
             lines: vec![
-                line("1", &[("c2", 5_00), ("c1", 1_00)]),
+                line("1", &[("c2", 500), ("c1", 100)]),
                 line("2", &[("z0", 0)]),
-                line("3", &[("c1", 2_00), ("c1", 3_00)]),
+                line("3", &[("c1", 200), ("c1", 300)]),
                 line("4", &[]),
-                line("5", &[("c2", 1), ("s1", 100_00)]),
+                line("5", &[("c2", 1), ("s1", 10_000)]),
             ],
-            total_gross: nok(500_00),
+            total_gross: nok(50_000),
             total_discount: nok(0),
             total: nok(0),
             stamps: vec![stamp("s9", 2), stamp("s1", 1), stamp("s0", 0), stamp("s9", 1)],

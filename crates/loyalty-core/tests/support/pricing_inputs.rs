@@ -269,7 +269,7 @@ pub fn multi_product_stamp_cards(cards: usize) -> Input {
 /// as many offers used as lines, each with its rule 9 reason in `applied`.
 pub fn coupon_per_line(lines: usize) -> Input {
     let basket = (0..lines).fold(Basket::new(Currency::NOK), |b, i| {
-        b.with_line(Line::new(format!("l{i}").as_str(), format!("P{i}").as_str(), Decimal::ONE, nok(100_00)))
+        b.with_line(Line::new(format!("l{i}").as_str(), format!("P{i}").as_str(), Decimal::ONE, nok(10_000)))
     });
     let offers =
         (0..lines).map(|i| percent(&format!("c{i:06}"), Decimal::from(10), on(&format!("P{i}")))).collect();
