@@ -1,5 +1,7 @@
 //! Holds, redemptions, transactions and returns.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -368,10 +370,21 @@ impl Transaction {
         priced: &PricedBasket,
         offers: &[Offer],
     ) -> Result<Transaction, MoneyError> {
-        let find = |id: &OfferId| offers.iter().find(|o| &o.id == id);
+        // Indexes, so freezing a large basket is linear (the first of equal ids wins, as a
+        // search in order would find it).
+        let mut by_offer: HashMap<&OfferId, &Offer> = HashMap::with_capacity(offers.len());
+        for o in offers {
+            by_offer.entry(&o.id).or_insert(o);
+        }
+        let find = |id: &OfferId| by_offer.get(id).copied();
+        let mut by_line: HashMap<&LineId, &crate::basket::PricedLine> =
+            HashMap::with_capacity(priced.lines.len());
+        for pl in &priced.lines {
+            by_line.entry(&pl.line_id).or_insert(pl);
+        }
         let mut lines = Vec::with_capacity(basket.lines.len());
         for line in &basket.lines {
-            let pl = priced.line(&line.line_id);
+            let pl = by_line.get(&line.line_id).copied();
             let mut tl = TransactionLine::new(
                 line.line_id.clone(),
                 line.product_id.clone(),
@@ -394,36 +407,57 @@ impl Transaction {
         // handing each card's earned stamps to the units of matching lines no earlier card
         // freed, in line order, reproduces which line earned what.
         let mut freed = vec![0u32; lines.len()];
+        // The lines of each product, and each offer's discount per line, in line order.
+        let mut lines_of: HashMap<&ProductId, Vec<usize>> = HashMap::new();
+        let mut worth_of: HashMap<&OfferId, Vec<(usize, i64)>> = HashMap::new();
+        for (i, tl) in lines.iter().enumerate() {
+            lines_of.entry(&tl.product_id).or_default().push(i);
+            for d in &tl.discounts {
+                let at = worth_of.entry(&d.offer_id).or_default();
+                match at.last_mut() {
+                    Some((j, worth)) if *j == i => *worth = worth.saturating_add(d.amount.minor),
+                    _ => at.push((i, d.amount.minor)),
+                }
+            }
+        }
+        let mut earned: Vec<(usize, OfferId, u32)> = Vec::new();
         for s in &priced.stamps {
             let Some(crate::offer::OfferKind::StampCard(card)) = find(&s.offer_id).map(|o| &o.kind) else {
                 continue;
             };
+            let mut matching: Vec<usize> =
+                card.products.iter().filter_map(|p| lines_of.get(p)).flatten().copied().collect();
+            matching.sort_unstable();
+            matching.dedup();
             let mut left = s.earned;
-            for (i, tl) in lines.iter_mut().enumerate().filter(|(_, l)| card.products.contains(&l.product_id))
-            {
-                let units: u32 = tl.quantity.ceil().try_into().unwrap_or(0u32);
+            for i in matching {
+                let units: u32 = lines[i].quantity.ceil().try_into().unwrap_or(0u32);
                 let n = units.saturating_sub(freed[i]).min(left);
                 if n > 0 {
-                    tl.stamps.push((s.offer_id.clone(), n));
+                    earned.push((i, s.offer_id.clone(), n));
                     left -= n;
                 }
             }
             // Units this card made free: its discount on a line over the unit price, a partial
             // (weighed) last unit counting as one.
-            for (i, tl) in lines.iter().enumerate() {
-                let worth: i64 =
-                    tl.discounts.iter().filter(|d| d.offer_id == s.offer_id).map(|d| d.amount.minor).sum();
-                if worth > 0 && tl.unit_price.minor > 0 {
-                    let units = (worth + tl.unit_price.minor - 1) / tl.unit_price.minor;
+            for &(i, worth) in worth_of.get(&s.offer_id).map_or(&[][..], Vec::as_slice) {
+                let unit = lines[i].unit_price.minor;
+                if worth > 0 && unit > 0 {
+                    let units = (worth + unit - 1) / unit;
                     freed[i] = freed[i].saturating_add(u32::try_from(units).unwrap_or(u32::MAX));
                 }
             }
         }
+        for (i, offer, n) in earned {
+            lines[i].stamps.push((offer, n));
+        }
         let mut offers_used: Vec<UsedOffer> = Vec::new();
+        let mut used_at: HashMap<OfferId, usize> = HashMap::new();
         for d in lines.iter().flat_map(|l| &l.discounts) {
-            if let Some(u) = offers_used.iter_mut().find(|u| u.offer_id == d.offer_id) {
-                u.amount = u.amount.checked_add(d.amount)?;
+            if let Some(&at) = used_at.get(&d.offer_id) {
+                offers_used[at].amount = offers_used[at].amount.checked_add(d.amount)?;
             } else if let Some(o) = find(&d.offer_id) {
+                used_at.insert(d.offer_id.clone(), offers_used.len());
                 offers_used.push(UsedOffer {
                     offer_id: o.id.clone(),
                     offer_ref: o.reference.clone(),
