@@ -95,11 +95,38 @@ pub fn classify(input: &ClassifyInput<'_>) -> Option<Error> {
     Some(err)
 }
 
+/// A code as the table below spells it: lower case with words joined by `_`. The contract
+/// names one code only in prose ("pending processing", §7.5), and Core codes come in upper
+/// case (checklist 23), so `pending processing`, `Pending-Processing`, `PendingProcessing`
+/// and `PENDING_PROCESSING` are one code.
+fn code_key(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 4);
+    let mut prev_lower = false;
+    for ch in raw.trim().chars() {
+        if ch == ' ' || ch == '-' || ch == '_' {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        } else if ch.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+            prev_lower = false;
+        } else {
+            out.push(ch);
+            prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        }
+    }
+    out
+}
+
 /// An error named by its code (any case).
 fn by_code(input: &ClassifyInput<'_>, d: &ErrorDetails) -> Error {
     let new = |kind: ErrorKind| Error::new(kind, input.provider, input.operation);
     let raw = d.code.clone().unwrap_or_default();
-    let c = raw.trim().to_ascii_lowercase();
+    let c = code_key(&raw);
     let msg = text(Some(d), &format!("HTTP {}", input.status));
     let invalid = |default_field: &str| {
         let (field, reason) = field_of(d, default_field);
@@ -192,6 +219,16 @@ mod tests {
     use loyalty_http::ClassifyInput;
     use reqwest::header::HeaderMap;
     use reqwest::Method;
+
+    #[test]
+    fn a_code_reads_the_same_in_prose_camel_kebab_or_upper_case() {
+        for raw in ["pending processing", "Pending-Processing", "PendingProcessing", " PENDING_PROCESSING "] {
+            assert_eq!(super::code_key(raw), "pending_processing", "{raw:?}");
+        }
+        assert_eq!(super::code_key("ttl_code_expired"), "ttl_code_expired");
+        assert_eq!(super::code_key("USER_NOT_FOUND"), "user_not_found");
+        assert_eq!(super::code_key("  "), "");
+    }
 
     use super::*;
 
@@ -383,6 +420,26 @@ mod tests {
                 effect: WriteEffect::Unknown,
                 // §7.5: the same request_id is still running; retrying it is safe.
                 ..row("pending processing", 200, "transactions.send", e("pending_processing"))
+            },
+            // The contract spells this code only in prose (§7.5).
+            Row {
+                kind: Some("unavailable"),
+                code: Some("pending processing"),
+                temporary: true,
+                effect: WriteEffect::Unknown,
+                ..row(
+                    "pending processing, as the prose spells it",
+                    200,
+                    "transactions.send",
+                    e("pending processing"),
+                )
+            },
+            Row {
+                kind: Some("unavailable"),
+                code: Some("PendingProcessing"),
+                temporary: true,
+                effect: WriteEffect::Unknown,
+                ..row("pending processing, camel case", 200, "transactions.send", e("PendingProcessing"))
             },
             Row {
                 kind: Some("invalid"),
