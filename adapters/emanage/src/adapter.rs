@@ -504,6 +504,51 @@ fn payment_required(
     Ok(UpgradeOutcome::PaymentRequired { cart, amount, action })
 }
 
+/// Where an upgrade `add` whose reply was lost, and which the cart read back shows taken, is
+/// to be paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LostAddTaken {
+    /// In a session the vendor opened for the difference (§9.4 step 2b, a cart paid offline):
+    /// one the cart lists for a chain headed by the new product, not listed before the `add`.
+    NewSession(CartId),
+    /// On the cart's own payment: the cart lists the chain of the new product from `origin`
+    /// without a session, or lists no chains at all (the contract's cart GET, where the shop's
+    /// `paid_offline` is all there is to go by).
+    SameSession,
+    /// The cart lists chains, but none for this upgrade on the cart's payment and no new
+    /// session: an upgrade session may exist that the adapter cannot name.
+    SessionNotShown,
+}
+
+/// Decides [`LostAddTaken`] from the chains the cart listed before the `add` and after it
+/// (the simulator's `upgrades[]`, `names::cart::UPGRADES`).
+fn lost_add_taken(
+    before: &wire::CartResponse,
+    after: &wire::CartResponse,
+    to: i64,
+    origin: &ProductId,
+) -> LostAddTaken {
+    if after.upgrades.is_empty() {
+        return LostAddTaken::SameSession;
+    }
+    let known: Vec<&str> = before.upgrades.iter().filter_map(|c| c.session_id.as_deref()).collect();
+    let live = |c: &&wire::UpgradeChain| c.head == to && c.status != Some(wire::UpgradeStatus::Discarded);
+    let opened = after
+        .upgrades
+        .iter()
+        .filter(live)
+        .find_map(|c| c.session_id.as_deref().filter(|s| !known.contains(s)));
+    if let Some(child) = opened {
+        return LostAddTaken::NewSession(CartId::new(child));
+    }
+    let from_origin =
+        |c: &&wire::UpgradeChain| c.first.map(|f| f.to_string()).as_deref() == Some(origin.as_str());
+    if after.upgrades.iter().filter(live).filter(from_origin).any(|c| c.session_id.is_none()) {
+        return LostAddTaken::SameSession;
+    }
+    LostAddTaken::SessionNotShown
+}
+
 /// What a cart read back after an upgrade `add` of unknown outcome shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UpgradeReadBack {
@@ -921,7 +966,34 @@ impl Carts for EmanageAdapter {
             Err(e) if e.effect() == WriteEffect::Unknown => {
                 let Ok(read) = self.read(ctx, UPGRADE, cart).await else { return Err(e) };
                 match upgrade_read_back(&before.cart, &read.cart, &line.product_id, &target) {
-                    UpgradeReadBack::Taken => read,
+                    UpgradeReadBack::Taken => match lost_add_taken(&before.wire, &read.wire, to, &origin) {
+                        // The vendor opened the session for the difference itself (§9.4 step
+                        // 2b): that session is the answer, as the lost reply would have been.
+                        // Told `Pending`, the shop would wait for a capture that never comes
+                        // (the session is discarded unpaid and the original ships).
+                        LostAddTaken::NewSession(child) => {
+                            let child_read = self.read_after(ctx, UPGRADE, &child, read.catalogue).await;
+                            return payment_required(
+                                child_read,
+                                &child,
+                                cart,
+                                &request.product_id,
+                                quantity,
+                                Some(amount),
+                                CartStatus::AwaitingPayment,
+                                None,
+                            );
+                        }
+                        LostAddTaken::SameSession => read,
+                        LostAddTaken::SessionNotShown => {
+                            let shown = format!(
+                                "the cart reads back with {} where line {} was: eManage took the upgrade, \
+                                 but lists no chain for it charged on the cart's payment",
+                                request.product_id, request.line_id
+                            );
+                            return Err(session_may_exist(e, cart, &shown));
+                        }
+                    },
                     UpgradeReadBack::NotTaken => {
                         // Not taken so far; the request may still run at the vendor (see
                         // `reconcile_checkout`), so the effect stays unknown.
@@ -1327,6 +1399,32 @@ mod tests {
         assert_eq!(upgrade_read_back(&before, &after, &id(P1), &id("918447")), UpgradeReadBack::Unclear);
         // An upgrade to the head's own product can never be told apart.
         assert_eq!(upgrade_read_back(&before, &before, &id(P1), &id(P1)), UpgradeReadBack::Unclear);
+    }
+
+    #[test]
+    fn a_lost_add_read_back_names_only_a_session_new_since_the_add() {
+        let cart = |chains: &str| {
+            wire::decode_cart(format!(r#"{{"products":[],"upgrades":[{chains}]}}"#).as_bytes()).unwrap()
+        };
+        let chain = |session: &str| {
+            format!(
+                r#"{{"upgradedFromProductId":918325,"productId":918446,"quantity":1,"status":"preview","upgradeSessionId":{session}}}"#
+            )
+        };
+        let (empty, old) = (cart(""), cart(&chain(r#""a""#)));
+        let decide = |before: &wire::CartResponse, after: &wire::CartResponse| {
+            lost_add_taken(before, after, 918_446, &id(P0))
+        };
+        // A session the vendor opened for this `add` (§9.4 step 2b).
+        assert_eq!(decide(&empty, &old), LostAddTaken::NewSession(CartId::new("a")));
+        let both = cart(&[chain(r#""a""#), chain(r#""b""#)].join(","));
+        assert_eq!(decide(&old, &both), LostAddTaken::NewSession(CartId::new("b")));
+        // The chain on the cart's own payment: its status answers.
+        assert_eq!(decide(&empty, &cart(&chain("null"))), LostAddTaken::SameSession);
+        // The contract's cart GET lists no chains: the shop's `paid_offline` decides.
+        assert_eq!(decide(&empty, &empty), LostAddTaken::SameSession);
+        // Chains listed, but only a session known before: one may exist that cannot be named.
+        assert_eq!(decide(&old, &old), LostAddTaken::SessionNotShown);
     }
 
     #[test]
