@@ -577,20 +577,35 @@ fn upgrade_read_back(before: &Cart, after: &Cart, head: &ProductId, to: &Product
     UpgradeReadBack::Unclear
 }
 
-/// The outcome of an upgrade the vendor accepted, from the cart after it. A line of the new
-/// product upgraded from `origin` tells its status; a line of the new product without upgrade
-/// information (the live cart GET may carry none) shows the upgrade taken but not whether it
-/// was charged: `Pending`. Only when the new product is not on the cart at all was the upgrade
-/// discarded (§7.2 rule 6: the line is back to the product paid before).
-fn upgrade_outcome(after: Cart, to: &ProductId, origin: &ProductId, amount: Money) -> UpgradeOutcome {
-    let lines: Vec<_> = after.lines.iter().filter(|l| &l.product_id == to).collect();
-    let status =
-        lines.iter().find_map(|l| l.upgrade.as_ref().filter(|u| &u.from == origin)).map(|u| u.status);
+/// The outcome of an upgrade the vendor accepted, from the cart before and after it. A line of
+/// the new product upgraded from `origin` tells its status. Where the cart GET marks upgrades
+/// (`marks`, see [`marks_upgrades`]) only such a line counts: a plain line of the new product
+/// (bought at checkout) or another chain's head says nothing of this upgrade, and without a
+/// line of its own the upgrade was discarded (§7.2 rule 6, §9.3: the line is back to the
+/// product paid before). Where the cart GET carries no upgrade information (the live one may
+/// carry none) the units of the new product tell: more than `before` shows the upgrade taken
+/// but not whether it was charged (`Pending`); no more, it was discarded.
+fn upgrade_outcome(
+    before: &Cart,
+    after: Cart,
+    marks: bool,
+    to: &ProductId,
+    origin: &ProductId,
+    amount: Money,
+) -> UpgradeOutcome {
+    let status = after
+        .lines
+        .iter()
+        .filter(|l| &l.product_id == to)
+        .find_map(|l| l.upgrade.as_ref().filter(|u| &u.from == origin))
+        .map(|u| u.status);
     match status {
         Some(UpgradeStatus::Charged) => UpgradeOutcome::Charged { cart: after, amount },
         Some(UpgradeStatus::Pending) => UpgradeOutcome::Pending { cart: after, amount },
-        None if !lines.is_empty() => UpgradeOutcome::Pending { cart: after, amount },
-        None => UpgradeOutcome::Discarded { cart: after },
+        None if !marks && units_of(&after, to) > units_of(before, to) => {
+            UpgradeOutcome::Pending { cart: after, amount }
+        }
+        _ => UpgradeOutcome::Discarded { cart: after },
     }
 }
 
@@ -1016,7 +1031,8 @@ impl Carts for EmanageAdapter {
             }
             Err(e) => return Err(e),
         };
-        Ok(upgrade_outcome(after.cart, &target, &origin, amount))
+        let marks = after.marks_upgrades();
+        Ok(upgrade_outcome(&before.cart, after.cart, marks, &target, &origin, amount))
     }
 }
 
@@ -1428,15 +1444,37 @@ mod tests {
     }
 
     #[test]
-    fn an_accepted_upgrade_on_a_live_cart_is_pending_and_discarded_only_when_its_product_is_gone() {
+    fn an_accepted_upgrade_on_a_live_cart_is_pending_and_discarded_when_its_product_did_not_grow() {
         let amount = Money::new(2000, Currency::USD);
+        let (_, before) = live(&[(P0, 1)]);
         let (_, taken) = live(&[(P1, 1)]);
         assert!(matches!(
-            upgrade_outcome(taken, &id(P1), &id(P0), amount),
+            upgrade_outcome(&before, taken, false, &id(P1), &id(P0), amount),
             UpgradeOutcome::Pending { amount: a, .. } if a == amount
         ));
         let (_, gone) = live(&[(P0, 1)]);
-        assert!(matches!(upgrade_outcome(gone, &id(P1), &id(P0), amount), UpgradeOutcome::Discarded { .. }));
+        assert!(matches!(
+            upgrade_outcome(&before, gone, false, &id(P1), &id(P0), amount),
+            UpgradeOutcome::Discarded { .. }
+        ));
+        // A plain line of the new product bought at checkout is no sign of the upgrade (§9.3).
+        let (_, beside) = live(&[(P0, 1), (P1, 1)]);
+        assert!(matches!(
+            upgrade_outcome(&beside.clone(), beside, false, &id(P1), &id(P0), amount),
+            UpgradeOutcome::Discarded { .. }
+        ));
+    }
+
+    #[test]
+    fn on_a_cart_that_marks_upgrades_only_the_upgrades_own_line_counts() {
+        let amount = Money::new(2000, Currency::USD);
+        let body = r#"{"products":[{"productId":918325,"price":100,"quantity":1},{"productId":918446,"price":120,"quantity":1}],"status":"Paid"}"#;
+        let (_, after) = read(body);
+        let (_, before) = live(&[(P0, 1), (P1, 1)]);
+        assert!(matches!(
+            upgrade_outcome(&before, after, true, &id(P1), &id(P0), amount),
+            UpgradeOutcome::Discarded { .. }
+        ));
     }
 
     #[test]
@@ -1489,8 +1527,10 @@ mod tests {
             )
         };
         let (_, charged) = read(&body("charged"));
-        assert!(matches!(upgrade_outcome(charged, &id(P1), &id(P0), amount), UpgradeOutcome::Charged { .. }));
+        let (_, before) = live(&[(P0, 1)]);
+        let outcome = |after| upgrade_outcome(&before, after, true, &id(P1), &id(P0), amount);
+        assert!(matches!(outcome(charged), UpgradeOutcome::Charged { .. }));
         let (_, preview) = read(&body("preview"));
-        assert!(matches!(upgrade_outcome(preview, &id(P1), &id(P0), amount), UpgradeOutcome::Pending { .. }));
+        assert!(matches!(outcome(preview), UpgradeOutcome::Pending { .. }));
     }
 }
