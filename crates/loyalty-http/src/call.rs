@@ -12,19 +12,24 @@ use crate::secret::Secret;
 /// How a call may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// A read (GET-like): retried on any temporary error, within the caps.
+    /// A read (GET-like): retried on any temporary error, within the caps, and repeated once
+    /// with fresh credentials after a 401.
     Read,
     /// A write: retried only when the error says it was not sent or was refused before the
     /// vendor acted ([`loyalty_core::WriteEffect::NotSent`],
-    /// [`loyalty_core::WriteEffect::RejectedBeforeActing`]).
+    /// [`loyalty_core::WriteEffect::RejectedBeforeActing`]). A 401 is repeated once with fresh
+    /// credentials on the same condition, never when the classifier marks it
+    /// [`loyalty_core::WriteEffect::Unknown`].
     Write,
-    /// A write carrying an idempotency key the vendor honours: retried like a read.
+    /// A write carrying an idempotency key the vendor honours: retried (and repeated after a
+    /// 401) like a read.
     IdempotentWrite,
     /// A write the vendor may act on even when it answers a refusal the transport would
     /// otherwise take as "try again" (a charge behind a rate limiter, as eManage's checkout):
     /// retried only when it was never sent ([`loyalty_core::WriteEffect::NotSent`], a connect
-    /// error or missing credentials). A 429 or any other answer goes to the caller, who
-    /// decides when to repeat it.
+    /// error or missing credentials). A 429, a 401 or any other answer goes to the caller, who
+    /// decides when to repeat it (after a 401 the credentials it used are forgotten, so the
+    /// caller's repeat carries fresh ones).
     Unsent,
 }
 

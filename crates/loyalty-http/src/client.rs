@@ -47,11 +47,16 @@ use crate::response::Response;
 ///   `RejectedBeforeActing`. A `Retry-After` is honoured even beyond `max_backoff`; when the wait
 ///   would pass the deadline or `max_elapsed`, the call fails at once with that error.
 /// - A 401 (`Unauthorized` from the classifier: also a vendor's session fault inside a 200)
-///   invalidates the credentials the attempt used ([`Auth::invalidate_used`]) and repeats the
-///   call once with fresh ones, whatever its retry class, since the vendor refused it before
-///   acting (this repeat does not count against the backoff schedule, but is counted in the
-///   attempts); a second 401 is returned. A built body is rebuilt for the repeat, so it
-///   carries the fresh credentials.
+///   invalidates the credentials the attempt used ([`Auth::invalidate_used`]), so the next
+///   call gets fresh ones. The call itself is repeated once with fresh credentials when its
+///   retry class allows it for the 401's effect, as for a retry but whatever the temporary
+///   flag: a [`Retry::Read`] or [`Retry::IdempotentWrite`] always; a [`Retry::Write`] when the
+///   effect is `NotSent` or `RejectedBeforeActing` and no earlier attempt may have reached the
+///   vendor (a classifier marking the 401 `Unknown` keeps the write from being sent twice); a
+///   [`Retry::Unsent`] call only when the effect is `NotSent`, so a 401 answer goes to the
+///   caller like any other. The repeat does not count against the backoff schedule, but is
+///   counted in the attempts; a second 401 is returned. A built body is rebuilt for the
+///   repeat, so it carries the fresh credentials.
 /// - The final error keeps the last cause and the number of attempts.
 /// - Redirects are never followed: a 3xx reaches the classifier.
 #[derive(Clone)]
@@ -172,7 +177,9 @@ impl HttpClient {
     }
 
     /// Sends `call`, retrying as its [`Retry`] class allows, and returns the reply the
-    /// classifier accepted.
+    /// classifier accepted. A 401 is repeated once with fresh credentials only where the class
+    /// allows it for the 401's effect (see [`HttpClient`]): never for a [`Retry::Unsent`] call
+    /// the vendor answered, nor for a write whose 401 may have come after the vendor acted.
     ///
     /// # Errors
     /// The classifier's error for the last reply, or: `Invalid { field: "body" }` (`NotSent`) for
@@ -289,7 +296,10 @@ impl HttpClient {
                 refreshed = true;
                 let none = Credentials::default();
                 let used = used.as_deref().map_or(&none, ReadyCredentials::credentials);
-                if self.inner.auth.invalidate_used(used).await {
+                // Forgotten either way, so the caller's own repeat gets fresh credentials; the
+                // transport repeats the call only where its class allows it for this 401's effect.
+                let fresh = self.inner.auth.invalidate_used(used).await;
+                if fresh && may_replay(&err, call.retry, maybe_arrived) {
                     tracing::warn!(provider = %self.inner.provider, operation = %call.operation, attempt, cause = %err, "unauthorized; repeating once with fresh credentials");
                     last = Some(err);
                     continue;
@@ -602,12 +612,28 @@ fn attempt_secrets(call: &Call, credentials: &Credentials) -> Vec<String> {
 
 /// Whether `err` may be retried for a call of class `retry`.
 fn may_retry(err: &Error, retry: Retry) -> bool {
-    err.is_temporary()
-        && match retry {
-            Retry::Read | Retry::IdempotentWrite => true,
-            Retry::Write => matches!(err.effect(), WriteEffect::NotSent | WriteEffect::RejectedBeforeActing),
-            Retry::Unsent => err.effect() == WriteEffect::NotSent,
-        }
+    err.is_temporary() && class_allows(err, retry)
+}
+
+/// Whether a call of class `retry` may be sent again after `err`, by its effect alone: a read
+/// or an idempotent write always, a write only when the vendor did not act
+/// (`NotSent`, `RejectedBeforeActing`), a [`Retry::Unsent`] call only when it was never sent.
+fn class_allows(err: &Error, retry: Retry) -> bool {
+    match retry {
+        Retry::Read | Retry::IdempotentWrite => true,
+        Retry::Write => matches!(err.effect(), WriteEffect::NotSent | WriteEffect::RejectedBeforeActing),
+        Retry::Unsent => err.effect() == WriteEffect::NotSent,
+    }
+}
+
+/// Whether a 401 (`Unauthorized`, not temporary) may be repeated once with fresh credentials:
+/// as a retry would be, whatever the temporary flag, and for a write only when no earlier
+/// attempt may have reached the vendor. A write whose 401 the classifier marks `Unknown` (a
+/// vendor that may refuse after acting) is not repeated; nor is a [`Retry::Unsent`] call
+/// answered 401, since any answer to it goes to the caller.
+fn may_replay(err: &Error, retry: Retry, maybe_arrived: bool) -> bool {
+    let idempotent = matches!(retry, Retry::Read | Retry::IdempotentWrite);
+    (idempotent || !maybe_arrived) && class_allows(err, retry)
 }
 
 /// Why reading a reply stopped.
