@@ -240,13 +240,24 @@ impl Auth for NoAuth {
 }
 
 /// HTTP Basic: `Authorization: Basic base64(user:password)`.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows neither half: the user name may be a key too (SessionM Core's API key).
+#[derive(Clone)]
 pub struct BasicAuth {
     user: String,
     password: Secret,
     // Built once: the credentials never change. `None` when the header cannot be sent, so
     // every attempt takes the slow path and fails there as it always did.
     ready: Option<Arc<ReadyCredentials>>,
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("user", &"[redacted]")
+            .field("password", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 impl BasicAuth {
@@ -1078,7 +1089,8 @@ mod tests {
         let debug = format!("{auth:?}");
         assert!(debug.contains("client-1") && debug.contains("https://auth.example/token"), "{debug}");
         assert!(!debug.contains("very-secret"), "{debug}");
-        let basic = format!("{:?}", BasicAuth::new("user", Secret::new("pw-secret")));
-        assert!(!basic.contains("pw-secret"), "{basic}");
+        // SessionM Core's user name is its API key: neither half shows.
+        let basic = format!("{:?}", BasicAuth::new("core-key-7f3a", Secret::new("pw-secret")));
+        assert!(!basic.contains("pw-secret") && !basic.contains("core-key-7f3a"), "{basic}");
     }
 }

@@ -1,0 +1,68 @@
+//! A Basic user name that is a key (SessionM Core's API key: the Basic user and a segment of
+//! the base path marked secret) never shows: not in trace logs, not in the error, not in the
+//! client's `Debug` (which shows the auth strategy). Its own binary, like `redaction_logs`:
+//! a thread-local subscriber races with other tests registering the same callsites.
+#![allow(clippy::result_large_err)] // loyalty_core::Error is large by design
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use common::{fast_config, serve};
+use loyalty_core::Context;
+use loyalty_http::{default_classify, BasicAuth, Call, HttpClient, Secret};
+
+const KEY: &str = "corekey9f8e7d6c";
+const PASSWORD: &str = "s2s-pass-4b3a";
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_basic_user_that_is_a_key_never_shows_in_debug_errors_or_trace_logs() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let router = Router::new()
+        .route(&format!("/priv/v1/apps/{KEY}/users/1"), get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
+        .route(&format!("/priv/v1/apps/{KEY}/users"), post(|| async { "{}" }));
+    let base = serve(router).await;
+    let core = base.join(&format!("priv/v1/apps/{KEY}")).unwrap();
+    let http = HttpClient::new(
+        "test",
+        fast_config(core).with_secret_base_path().with_max_attempts(2),
+        Arc::new(BasicAuth::new(KEY, Secret::new(PASSWORD))),
+        Arc::new(default_classify),
+    )
+    .unwrap();
+    let err = http.send(&Context::new(), Call::get("members.get", "/users/1")).await.unwrap_err();
+    http.send(&Context::new(), Call::post("members.create", "/users").json(serde_json::json!({})))
+        .await
+        .unwrap();
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("loyalty_http.call"), "nothing captured:\n{logs}");
+    for text in [logs, format!("{err} {err:?}"), format!("{http:?}")] {
+        assert!(!text.contains(KEY), "the API key leaked:\n{text}");
+        assert!(!text.contains(PASSWORD), "the password leaked:\n{text}");
+    }
+}
