@@ -38,11 +38,15 @@ pub struct ClassifyInput<'a> {
 
 /// Reads `Retry-After` as delay seconds or an HTTP date (IMF-fixdate, RFC 850 or asctime).
 ///
-/// A date in the past gives zero; a missing or unreadable header gives `None`.
+/// Delay seconds have no upper bound (RFC 9110: `1*DIGIT`): more than a `u64` holds is read as
+/// `u64::MAX` seconds, a wait no call outlives, never as no header (which would retry at
+/// once against the vendor's word). A date in the past gives zero; a missing or unreadable
+/// header gives `None`.
 pub fn parse_retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: only an overflow makes the parse fail.
+        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let at = DateTime::parse_from_rfc2822(value).map(|d| d.with_timezone(&Utc)).ok().or_else(|| {
         ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
@@ -114,6 +118,13 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_beyond_u64_saturates() {
+        assert_eq!(retry_after("18446744073709551615"), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(retry_after("18446744073709551616"), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(retry_after("100000000000000000000000000000"), Some(Duration::from_secs(u64::MAX)));
+    }
+
+    #[test]
     fn retry_after_reads_http_dates_relative_to_now() {
         assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:30 GMT"), Some(Duration::from_secs(30)));
         assert_eq!(retry_after("Wednesday, 21-Oct-15 07:29:00 GMT"), Some(Duration::from_secs(60)));
@@ -130,6 +141,8 @@ mod tests {
         assert_eq!(retry_after("soon"), None);
         assert_eq!(retry_after("-5"), None);
         assert_eq!(retry_after("1.5"), None);
+        assert_eq!(retry_after("+5"), None);
+        assert_eq!(retry_after("99999999999999999999x"), None);
         assert_eq!(parse_retry_after(&HeaderMap::new(), now()), None);
     }
 

@@ -309,6 +309,31 @@ async fn a_retry_after_too_large_to_wait_for_is_rate_limited_not_a_panic() {
     assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
 }
 
+/// RFC 9110 gives delay seconds no upper bound: a value past `u64` is the vendor asking for a
+/// wait no call outlives, so the call gives up at once with the wait named, as for
+/// `u64::MAX`, instead of reading it as no `Retry-After` and asking again at once.
+#[tokio::test]
+async fn a_retry_after_beyond_u64_is_a_wait_too_long_not_an_immediate_retry() {
+    let hits = Counter::default();
+    let counted = hits.clone();
+    let base = serve(Router::new().route(
+        "/members/1",
+        get(move || {
+            counted.hit();
+            async {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "100000000000000000000")], "")
+                    .into_response()
+            }
+        }),
+    ))
+    .await;
+    let http = client(fast_config(base));
+    let err = http.send(&Context::new(), Call::get("members.get", "/members/1")).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::RateLimited { .. }), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)), "{err:?}");
+    assert_eq!(hits.get(), 1, "asked again against a wait of ~3e12 years");
+}
+
 #[tokio::test]
 async fn a_reply_larger_than_the_limit_is_not_read() {
     let big = "x".repeat(64 * 1024);
