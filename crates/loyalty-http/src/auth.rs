@@ -465,8 +465,8 @@ impl OAuth2ClientCredentials {
             Ok(answer) => answer,
             Err(err) => {
                 // Shared with the callers waiting for this request, unless this caller's own
-                // deadline may have cut it short (theirs may be longer).
-                if ctx.deadline.is_none() {
+                // deadline cut it short (theirs may be longer).
+                if !cut_by_deadline(ctx) {
                     fetch.failed = Some((std::time::Instant::now(), err.clone()));
                 }
                 // Renewing early failed; the token in hand still works until it expires.
@@ -678,6 +678,14 @@ impl Auth for OAuth2ClientCredentials {
     }
 }
 
+/// Whether a token or session fetch that just failed may have been cut by the caller's own
+/// deadline (it has passed): such a failure is this caller's alone, since the callers waiting
+/// behind it may have longer. Any other failure (a refusal, an unavailable endpoint, a fetch
+/// bounded by its own timeout) is shared with them, deadline or not.
+fn cut_by_deadline(ctx: &Context) -> bool {
+    ctx.deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline)
+}
+
 /// `Authorization: Bearer <token>`.
 fn bearer(token: &Secret) -> Credentials {
     Credentials::from_headers(vec![(AUTHORIZATION.as_str().to_owned(), format!("Bearer {}", token.expose()))])
@@ -807,8 +815,8 @@ impl<S: SessionSource> SessionAuth<S> {
             Ok(session) => session,
             Err(err) => {
                 // Shared with the callers waiting for this open, unless this caller's own
-                // deadline may have cut it short (theirs may be longer).
-                if ctx.deadline.is_none() {
+                // deadline cut it short (theirs may be longer).
+                if !cut_by_deadline(ctx) {
                     *failed = Some((std::time::Instant::now(), err.clone()));
                 }
                 return Err(err);

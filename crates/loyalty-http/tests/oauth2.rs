@@ -370,6 +370,28 @@ async fn callers_waiting_on_a_failing_token_request_share_its_failure() {
     assert_eq!(tokens.get(), 1);
 }
 
+/// The same with a deadline on every call, as every checkout and service call carries: a
+/// failure the deadline did not cut (a 503 after 100 ms against 30 s) is shared all the same,
+/// only one cut by the caller's own deadline is not (the waiters' may be longer).
+#[tokio::test]
+async fn callers_with_a_deadline_waiting_on_a_failing_token_request_share_its_failure() {
+    let tokens = Counter::default();
+    let base = serve(failing_token_endpoint(tokens.clone(), Duration::from_millis(100))).await;
+    let http = client_with(fast_config(base.clone()).with_max_attempts(1), Arc::new(oauth(&base)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { http.send(&Context::new().with_deadline(deadline), ping()).await })
+        })
+        .collect();
+    for c in calls {
+        let err = c.await.unwrap().unwrap_err();
+        assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
+    }
+    assert_eq!(tokens.get(), 1, "one token request for twenty callers with a deadline");
+}
+
 /// A token endpoint issuing `tok-<n>` for 120 s, answering 503 while `down` is set.
 fn switchable_token_endpoint(tokens: Counter, down: Arc<std::sync::atomic::AtomicBool>) -> Router {
     Router::new()

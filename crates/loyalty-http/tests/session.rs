@@ -233,3 +233,43 @@ async fn a_builder_refusal_sends_nothing() {
     assert_eq!(err.effect(), WriteEffect::NotSent);
     assert!(vendor.bodies().is_empty());
 }
+
+/// A login that fails after 100 ms, counting its tries.
+#[derive(Debug, Clone, Default)]
+struct FailingLogin(Counter);
+
+#[async_trait]
+impl SessionSource for FailingLogin {
+    async fn open(&self, _client: &reqwest::Client, _ctx: &Context) -> Result<Session, Error> {
+        self.0.hit();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(Error::new(ErrorKind::Unauthorized, "test", "auth.token").with_message("login refused"))
+    }
+}
+
+/// Callers waiting on a login that fails share its failure instead of each logging in again,
+/// also when they carry a deadline (every checkout and service call does) that the failure
+/// never came near: only a login cut by the caller's own deadline is that caller's alone.
+#[tokio::test]
+async fn callers_with_a_deadline_waiting_on_a_failing_login_share_its_failure() {
+    let logins = Counter::default();
+    let base = serve(Vendor::default().router()).await;
+    let auth = Arc::new(SessionAuth::new("test", FailingLogin(logins.clone()), Duration::from_secs(60)));
+    let http =
+        HttpClient::new("test", fast_config(base).with_max_attempts(1), auth, Arc::new(classify)).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(
+                async move { http.send(&Context::new().with_deadline(deadline), op(Retry::Read)).await },
+            )
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Unauthorized, "{err}");
+        assert_eq!(err.effect(), WriteEffect::NotSent, "{err}");
+    }
+    assert_eq!(logins.get(), 1, "one login for twenty callers with a deadline");
+}
