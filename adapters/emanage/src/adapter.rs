@@ -1216,12 +1216,73 @@ fn unknown_paid_price(cart: &CartId, line: &ProductId) -> Error {
         .with_message(message)
 }
 
+/// What the chain through head `line` is paid up to a unit (§7.2 rule 5: "total captured for
+/// the chain = last − first", so `a0` plus what it captured a unit), from the chains the cart
+/// lists (the simulator's `upgrades[]` with [`names::cart::UPGRADE_CAPTURED`]): those headed
+/// by the line's product from `origin`, not discarded. `None` when the cart lists none of them
+/// with what it captured. Several that were paid up to different prices: the vendor upgrades
+/// one of them, and which one the contract does not say (the simulator takes the last), so
+/// the charge cannot be told: `Conflict`, nothing sent.
+fn chain_paid_up_to(before: &Read, line: &CartLine, origin: i64, a0: Money) -> Result<Option<Money>> {
+    let Ok(head) = convert::product_id(&line.product_id, "line_id") else { return Ok(None) };
+    let mut paid: Option<Money> = None;
+    for c in before.wire.upgrades.iter().filter(|c| {
+        c.head == head && c.first == Some(origin) && c.status != Some(wire::UpgradeStatus::Discarded)
+    }) {
+        let (Some(captured), Some(q)) = (c.captured, c.quantity.filter(|q| *q > 0)) else { return Ok(None) };
+        let Ok(per_unit) =
+            convert::money(captured / Decimal::from(q), a0.currency, names::cart::UPGRADE_CAPTURED)
+        else {
+            return Ok(None);
+        };
+        let up_to = a0.checked_add(per_unit).map_err(|e| Error::from_money(PROVIDER, UPGRADE, "price", e))?;
+        match paid {
+            Some(p) if p != up_to => return Err(several_heads(&before.cart.id, &line.product_id)),
+            _ => paid = Some(up_to),
+        }
+    }
+    Ok(paid)
+}
+
+/// The refusal of an upgrade of a line of a product that several upgraded lines (chains) of
+/// the cart hold, in different states, from different first products or paid up to different
+/// prices: the vendor upgrades one of them (the contract does not say which; the simulator
+/// takes the last), so what it charges cannot be told. `Conflict` naming the product, nothing
+/// sent.
+fn several_heads(cart: &CartId, product: &ProductId) -> Error {
+    Error::new(ErrorKind::Conflict, PROVIDER, UPGRADE).with_effect(WriteEffect::NotSent).with_message(
+        format!(
+            "cart {cart} holds several upgraded lines of product {product} that eManage charges differently \
+         (other states, first products or amounts captured), and it upgrades one of them without saying \
+         which, so the charge cannot be told: upgrade these lines in one request or after the step is \
+         charged. Nothing was sent"
+        ),
+    )
+}
+
+/// The refusal of a step from a charged head whose chain's captures the cart does not show
+/// (see [`chain_paid_up_to`]): `Unsupported`, nothing sent. The head's price now is not what
+/// the chain was paid up to after a charged step down (100 → 140 → 120 was paid up to 140), so
+/// the charge of a next step cannot be told.
+fn unknown_captured(cart: &CartId, line: &ProductId) -> Error {
+    let message = format!(
+        "eManage charges a further upgrade of line {line} from what its upgrade chain was paid up to, and \
+         cart {cart} shows its step charged but not what the chain captured (a step down leaves the line \
+         priced below it), so the charge cannot be told. Nothing was sent"
+    );
+    Error::new(ErrorKind::Unsupported, PROVIDER, UPGRADE)
+        .with_effect(WriteEffect::NotSent)
+        .with_message(message)
+}
+
 impl EmanageAdapter {
     /// What the vendor captures for this step (§7.2 rules 3 and 5): the chain costs
     /// `q × (ak − a0)`, never negative; under the remainder policy a step takes only what the
-    /// chain still owes. The cart shows whether the head was charged, not how much was, so a
-    /// chain whose earlier step was charged and whose head is still a preview is counted as
-    /// owing the whole chain.
+    /// chain still owes: from what the chain is paid up to, `a0` plus what the cart lists it
+    /// captured a unit ([`chain_paid_up_to`]). Where the cart does not list that, a head still
+    /// a preview is counted as owing the whole chain, and a charged head is refused unsent
+    /// ([`unknown_captured`]): after a charged step down its price is below what the chain was
+    /// paid up to, so the amount cannot be told.
     ///
     /// `a0` is the unit price the chain's first product was *paid* at before discount, as the
     /// cart shows it ([`convert::LineFacts::list_unit`]): of the upgraded line itself on a
@@ -1230,9 +1291,7 @@ impl EmanageAdapter {
     /// the checkout, §1) on a cart GET without `listPrice` shows only its price after discount:
     /// refused unsent ([`unknown_paid_price`]), as the vendor would charge from another `a0`.
     /// Only when the cart shows no such line is it today's list price, which a campaign change
-    /// since the checkout may have moved. A charged head's unit price is likewise what
-    /// the chain was paid up to (`max(a_head, a0)`, §7.2 rule 3), so under the remainder
-    /// policy the step owes `ak` minus that. `ak` is today's price of the new product: the
+    /// since the checkout may have moved. `ak` is today's price of the new product: the
     /// price the `add` sends. Computed before any write: an error is `NotSent`.
     fn upgrade_amount(
         &self,
@@ -1261,12 +1320,20 @@ impl EmanageAdapter {
         };
         let amount = a0.and_then(|a0| {
             let a_new = listed(to)?;
-            let charged_head = matches!(
-                (self.config.upgrade_capture_policy, &line.upgrade),
-                (CapturePolicy::Remainder, Some(u)) if u.status == UpgradeStatus::Charged
-            );
-            // What the chain is paid up to a unit: a charged head's price paid, else `a0`.
-            let paid_up_to = if charged_head { line.unit_price } else { a0 };
+            // What the chain is paid up to a unit: `a0` plus what it captured a unit, as the
+            // cart lists it; a preview head whose chain's captures are not shown owes the
+            // whole chain; a charged head's, not shown, cannot be told (its price now is not
+            // it: after a charged step down, the chain was paid up to more).
+            let paid_up_to = match (self.config.upgrade_capture_policy, &line.upgrade) {
+                (CapturePolicy::Remainder, Some(u)) => match chain_paid_up_to(before, line, origin, a0)? {
+                    Some(paid) => paid,
+                    None if u.status == UpgradeStatus::Charged => {
+                        return Err(unknown_captured(&before.cart.id, &line.product_id))
+                    }
+                    None => a0,
+                },
+                _ => a0,
+            };
             let per_unit = a_new
                 .checked_sub(paid_up_to)
                 .map(|d| d.minor.max(0))
@@ -1415,6 +1482,37 @@ mod tests {
         assert_eq!(upgrade_read_back(&before, &after, &id(P1), &id("918447")), UpgradeReadBack::Unclear);
         // An upgrade to the head's own product can never be told apart.
         assert_eq!(upgrade_read_back(&before, &before, &id(P1), &id(P1)), UpgradeReadBack::Unclear);
+    }
+
+    #[test]
+    fn what_a_chain_was_paid_up_to_comes_from_what_the_cart_lists_it_captured() {
+        let read_of = |chains: &str| {
+            let body = format!(
+                r#"{{"products":[{{"productId":918446,"price":120,"quantity":1,"upgradeStatus":"charged","upgradedFromProductId":918325}}],"status":"Paid","upgrades":[{chains}]}}"#
+            );
+            let (w, cart) = read(&body);
+            Read { wire: w, charged: cart.total, cart, facts: Vec::new(), catalogue: catalogue() }
+        };
+        let chain = |captured: &str| {
+            format!(
+                r#"{{"upgradedFromProductId":918325,"productId":918446,"quantity":1,"status":"charged"{captured}}}"#
+            )
+        };
+        let a0 = Money::new(10_000, Currency::USD);
+        let paid = |r: &Read| chain_paid_up_to(r, &r.cart.lines[0].clone(), 918_325, a0);
+        // 100 -> 140 -> 120, 40 captured: paid up to 140, not the head's 120.
+        let r = read_of(&chain(r#","captured":40"#));
+        assert_eq!(paid(&r).unwrap(), Some(Money::new(14_000, Currency::USD)));
+        // Not listed: not shown (a charged head is then refused unsent).
+        assert_eq!(paid(&read_of(&chain(""))).unwrap(), None);
+        assert_eq!(paid(&read_of("")).unwrap(), None);
+        // Two chains of the product paid up to different prices: which one the vendor takes
+        // is not said, so nothing is sent.
+        let both = read_of(&[chain(r#","captured":40"#), chain(r#","captured":20"#)].join(","));
+        let e = paid(&both).unwrap_err();
+        assert_eq!((e.kind(), e.effect()), (&ErrorKind::Conflict, WriteEffect::NotSent));
+        let e = unknown_captured(&CartId::new("s"), &id(P1));
+        assert_eq!((e.kind(), e.effect()), (&ErrorKind::Unsupported, WriteEffect::NotSent));
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub const MODEL_STATE: &str = "modelState";
 /// | [`cart::LIST_PRICE`] | the price a plain line was paid at before discount (`a0` of an upgrade of it, §7.2 rule 3) is the price list's while the list explains the line, or the line's own price for a product the configured discount cannot reach; a discounted line whose price moved since the checkout cannot be upgraded on the same payment (refused unsent, `Unsupported`): the vendor charges from a price the cart does not show |
 /// | [`cart::TOTAL`] | a checkout's `charged` (and a paid cart's order, less its upgrade heads' differences) is the cart's total as the adapter reads it: the lines' nets plus shipping |
 /// | [`cart::UPGRADES`], [`cart::UPGRADE_SESSION_ID`] | after an offline upgrade's `new` whose reply was lost, the cart read back can show the upgrade taken but not the session opened for the difference, whose id only that reply carried (the contract shows no other way to learn it): the error keeps effect `Unknown` and says an upgrade session may exist, unpaid lapsing after the vendor's redirect timeout (the original ships); a retry of that upgrade answers the same error instead of a second session. A same-session `add` whose lost reply named a session the vendor opened itself (§9.4 step 2b) answers `Pending` (with the list, that session: `PaymentRequired`). A card upgrade asked again (a lost answer) is answered from its chain, still a preview, only when the list shows it: without it the repeat is sent again and charged again, so the shop reads the cart before repeating one (more units of the new product than before: taken) |
+/// | [`cart::UPGRADE_CAPTURED`] | a step from a charged upgrade head is refused unsent (`Unsupported`): after a charged step down the head's price is below what the chain was paid up to (§7.2 rule 5), so the charge cannot be told; a step from a head still a preview counts the whole chain |
 /// | [`cart::UPGRADED_FROM_PRODUCT_ID`] | an upgrade line is priced as a plain line (a price that pricing does not explain, say a discounted origin, is reported as the vendor's). The chain's first product comes from the request (`UpgradeRequest::first_product`, what the shop sold) where the cart GET marks no upgrades at all (no status, no upgrade fields); without it a same-payment upgrade is refused unsent (`Invalid` naming `first_product`): its charge cannot be told. An upgrade `add` the vendor accepted answers `Pending` when the new product grew on the cart (taken, charge not shown) and `Discarded` when it did not (a plain line of the new product is no sign of the upgrade). After an `add` of unknown outcome the adapter compares the units of the new product on all lines before and after (§7.1: the upgraded line becomes the new product): grown is taken; unchanged with the head's units all still there says nothing was charged so far (effect `Unknown`: the request may still run); anything else keeps effect `Unknown` too |
 ///
 /// The vendor's own amounts win over any the adapter works out: a line's `lineTotal` is what
@@ -92,11 +93,17 @@ pub mod cart {
     /// What the cart costs: lines after discount plus shipping.
     pub const TOTAL: &str = "total";
     /// The session's upgrade chains: per entry `productId` (the head), [`UPGRADED_FROM_PRODUCT_ID`],
-    /// `quantity`, [`STATUS`] (an upgrade status) and [`UPGRADE_SESSION_ID`]. Not in the
+    /// `quantity`, [`STATUS`] (an upgrade status), [`UPGRADE_SESSION_ID`] and
+    /// [`UPGRADE_CAPTURED`]. Not in the
     /// contract's list (§15.1): the simulator's own extra.
     pub const UPGRADES: &str = "upgrades";
     /// In [`UPGRADES`]: the offline-upgrade session of the chain's latest step (§7.2 rule 7).
     pub const UPGRADE_SESSION_ID: &str = "upgradeSessionId";
+    /// In [`UPGRADES`]: what the chain has captured so far, all its units (major units). By
+    /// the invariant "total captured for the chain = last − first" (§7.2 rule 5) the chain is
+    /// paid up to its first product's price plus this over its units, a unit: what a next step
+    /// under the `remainder` policy is charged from.
+    pub const UPGRADE_CAPTURED: &str = "captured";
 }
 
 /// Upgrade line status values (§7.2 rule 6, §15.1 \[S\]).

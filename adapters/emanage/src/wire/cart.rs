@@ -280,6 +280,8 @@ pub struct UpgradeChain {
     pub status: Option<UpgradeStatus>,
     /// The offline-upgrade session of the latest step, when it has one.
     pub session_id: Option<String>,
+    /// What the chain has captured so far, all its units ([`names::cart::UPGRADE_CAPTURED`]).
+    pub captured: Option<Decimal>,
 }
 
 /// An entry of `upgrades[]`, or `None` when it does not read: a field only the simulator
@@ -293,6 +295,7 @@ fn upgrade_chain(v: &Value, path: &str) -> Option<UpgradeChain> {
         quantity: o.int("quantity").ok()?.and_then(|q| u32::try_from(q).ok()),
         status: o.text(n::STATUS).ok()?.as_deref().map(UpgradeStatus::read),
         session_id: o.id(n::UPGRADE_SESSION_ID).ok()?,
+        captured: amount(&o, n::UPGRADE_CAPTURED).ok()?,
     })
 }
 
@@ -484,7 +487,7 @@ mod tests {
     #[test]
     fn an_upgrade_list_is_read_when_shown_and_an_odd_entry_never_fails_the_cart() {
         let body = br#"{"products":[],"upgrades":[
-            {"upgradedFromProductId":918325,"productId":918446,"quantity":1,"status":"preview","upgradeSessionId":"b"},
+            {"upgradedFromProductId":918325,"productId":918446,"quantity":1,"status":"preview","upgradeSessionId":"b","captured":"20.00"},
             {"productId":"x"}, 7,
             {"productId":918447,"upgradeSessionId":null}]}"#;
         let c = decode_cart(body).unwrap();
@@ -497,8 +500,16 @@ mod tests {
                     quantity: Some(1),
                     status: Some(UpgradeStatus::Preview),
                     session_id: Some("b".into()),
+                    captured: Some(Decimal::new(2000, 2)),
                 },
-                UpgradeChain { head: 918_447, first: None, quantity: None, status: None, session_id: None },
+                UpgradeChain {
+                    head: 918_447,
+                    first: None,
+                    quantity: None,
+                    status: None,
+                    session_id: None,
+                    captured: None
+                },
             ]
         );
         let odd = decode_cart(br#"{"products":[],"upgrades":{"a":1}}"#).unwrap();

@@ -80,6 +80,11 @@ pub(crate) mod extra {
     pub(crate) const DISCARDED_PRODUCT_IDS: &str = "discardedProductIds";
     /// In `upgrades[]`: the offline-upgrade session of the latest step.
     pub(crate) const UPGRADE_SESSION_ID: &str = "upgradeSessionId";
+    /// In `upgrades[]`: what the chain has captured so far, all its units (major units). By
+    /// the contract's invariant "total captured for the chain = last − first" (§7.2 rule 5)
+    /// the chain is paid up to `upgradedFromProductId`'s price plus this over `quantity` a
+    /// unit, whatever its head's price is now (a charged step down captures nothing).
+    pub(crate) const CAPTURED: &str = "captured";
     /// The campaign currency (totals are in it).
     pub(crate) const CURRENCY: &str = "currency";
     /// The cart number once checked out (a checkout reply field, \[K\], repeated here).

@@ -303,7 +303,7 @@ pub(super) fn remove(inner: &mut Inner, rq: &Req) -> Res {
 /// `shippingMethodId`, and on upgrade heads `upgradeStatus` and `upgradedFromProductId`; at the
 /// top `subtotal`, `shippingTotal`, `discountTotal`, `total`, `currency`, `status`, `test`,
 /// `shoppingCartNumber`, `upgradeParentSessionId`, `callBackUrl`, `paymentContinueResult`
-/// (a 3-D Secure payment waiting) and `upgrades[]`.
+/// (a 3-D Secure payment waiting) and `upgrades[]` (per chain also what it captured so far).
 ///
 /// `price` is the line's exact amount divided by its quantity, rounded half-up to the minor
 /// unit; when that is not exact (3 × 33.33 at 50 % = 49.99 → 16.66), `lineTotal` and the
@@ -365,6 +365,7 @@ pub(super) fn get_cart(inner: &mut Inner, rq: &Req) -> Res {
                 extra::SHIPS_PRODUCT_ID: c.ships(),
                 extra::DISCARDED_PRODUCT_IDS: c.discarded_products(),
                 extra::UPGRADE_SESSION_ID: c.child,
+                extra::CAPTURED: num(c.captured_per_unit * Decimal::from(c.quantity)),
             })
         })
         .collect();
