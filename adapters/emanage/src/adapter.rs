@@ -851,6 +851,18 @@ impl Carts for EmanageAdapter {
                 format!("cart {cart} has no line {}", request.line_id),
             ));
         };
+        // Several upgraded lines of this product that the vendor would charge differently: it
+        // upgrades one of them (which one, the contract does not say), so the charge cannot be
+        // told (`Cart::line_of` takes the first such line; the simulator upgrades the last).
+        if let Some(shown) = line.upgrade.as_ref() {
+            let differs = before.cart.lines.iter().any(|l| {
+                l.product_id == line.product_id
+                    && l.upgrade.as_ref().is_some_and(|u| u.status != shown.status || u.from != shown.from)
+            });
+            if differs {
+                return Err(several_heads(cart, &line.product_id));
+            }
+        }
         let head = Self::product(UPGRADE, &line.product_id, "line_id")?;
         let first = Self::chain_start(&before, &line, head, request)?;
         let amount =
