@@ -313,6 +313,20 @@ const TOKEN_REPLY_LIMIT: usize = 64 * 1024;
 /// How long after a failed early renewal the token in hand is used without asking again.
 const RENEWAL_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// The longest an early renewal (the token in hand still valid) holds the caller.
+const EARLY_RENEWAL_WAIT: Duration = Duration::from_secs(1);
+
+/// How long an early renewal may hold a call made with `ctx`: [`EARLY_RENEWAL_WAIT`], and at
+/// most a quarter of what is left before the call's deadline, so the call keeps the rest.
+fn early_renewal_limit(ctx: &Context) -> Duration {
+    match ctx.deadline {
+        Some(deadline) => {
+            EARLY_RENEWAL_WAIT.min(deadline.saturating_duration_since(tokio::time::Instant::now()) / 4)
+        }
+        None => EARLY_RENEWAL_WAIT,
+    }
+}
+
 /// What the single token fetch keeps: the pooled client, and the last failure with the moment
 /// it ended, so callers that waited for that fetch share its answer instead of each asking the
 /// token endpoint again.
@@ -332,6 +346,10 @@ struct Fetch {
 ///   [`Auth::headers`] is not used for it.
 /// - The reply must carry `access_token` and `expires_in`; the token is renewed once the clock
 ///   reaches `expiry − margin` (the margin is capped at half the token's lifetime).
+/// - An early renewal (the token in hand still valid) holds its caller at most 1 s and a
+///   quarter of the time left before the call's deadline; when it fails or takes longer, the
+///   token in hand is used until it expires, and renewal is tried again 5 s later. Callers
+///   arriving while it runs use the token in hand without waiting.
 /// - Expiry is measured with the injected [`Clock`] (default [`SystemClock`]), not with
 ///   `tokio::time`, so tests move time with a [`loyalty_core::ManualClock`].
 /// - Single flight: check the cache, take the lock, check again, fetch. Any number of
@@ -461,7 +479,12 @@ impl OAuth2ClientCredentials {
             Some(c) => c.clone(),
             None => fetch.client.insert(self.build_client()?).clone(),
         };
-        let (token, lifetime) = match self.request_token(&client, ctx).await {
+        // While the token in hand is still valid this renewal is early: it may not hold the
+        // caller past a short bound (a hung token endpoint would take the whole call's budget,
+        // and a write sent with nothing left of it would report Unknown). Cut short, it fails
+        // like any renewal: the token in hand serves, and the next try waits a few seconds.
+        let limit = if self.still_valid().is_some() { early_renewal_limit(ctx) } else { self.timeout };
+        let (token, lifetime) = match self.request_token(&client, ctx, limit).await {
             Ok(answer) => answer,
             Err(err) => {
                 // Shared with the callers waiting for this request, unless this caller's own
@@ -499,10 +522,12 @@ impl OAuth2ClientCredentials {
         })
     }
 
+    /// One token request, bounded by the strategy's timeout, `limit` and the call's deadline.
     async fn request_token(
         &self,
         client: &reqwest::Client,
         ctx: &Context,
+        limit: Duration,
     ) -> Result<(Secret, Duration), Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let credentials = BASE64.encode(format!("{}:{}", self.client_id, self.client_secret.expose()));
@@ -529,7 +554,7 @@ impl OAuth2ClientCredentials {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(form);
 
-        let mut timeout = self.timeout;
+        let mut timeout = self.timeout.min(limit);
         if let Some(deadline) = ctx.deadline {
             timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         }

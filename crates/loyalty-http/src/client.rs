@@ -32,7 +32,9 @@ use crate::response::Response;
 ///   is built for every attempt from that attempt's [`Credentials`] and checked the same way
 ///   before it is sent.
 /// - Each attempt (connect, send, read the whole reply) is bounded by `attempt_timeout`; the
-///   call as a whole by `max_elapsed` and by the context's deadline.
+///   call as a whole by `max_elapsed` and by the context's deadline. Obtaining credentials
+///   counts against both; when it leaves nothing (under 1 ms), no attempt is made and the call
+///   fails `Unavailable` with effect `NotSent` (or the earlier attempt's error).
 /// - The classifier sees every reply; `None` means success. When it finds an error and the
 ///   reply quotes a credential of the attempt (a header value, the token inside it, the body
 ///   token, a sensitive header, a [`Call::secret`], a base path marked secret), in any
@@ -83,6 +85,9 @@ impl fmt::Debug for HttpClient {
             .finish_non_exhaustive()
     }
 }
+
+/// Less than this left of the call's budget once credentials are in hand: no attempt is made.
+const MIN_ATTEMPT_BUDGET: Duration = Duration::from_millis(1);
 
 /// A call's body as the attempts send it: fixed bytes (shared by the attempts, never copied),
 /// or built per attempt.
@@ -265,18 +270,34 @@ impl HttpClient {
             // against the deadline too; the attempt gets what is left after it.
             let credentials = match self.inner.auth.ready() {
                 Some(ready) => Ok(ready),
-                None => match tokio::time::timeout(end - now, self.fetch_credentials(&call, ctx)).await {
-                    Ok(c) => c,
-                    Err(_) => Err(self
-                        .error(&call, ErrorKind::Unavailable)
-                        .with_effect(WriteEffect::NotSent)
-                        .with_message("no credentials within the deadline; nothing was sent")),
-                },
+                None => {
+                    match tokio::time::timeout(end - now, self.fetch_credentials(&call, ctx, end)).await {
+                        Ok(c) => c,
+                        Err(_) => Err(self
+                            .error(&call, ErrorKind::Unavailable)
+                            .with_effect(WriteEffect::NotSent)
+                            .with_message("no credentials within the deadline; nothing was sent")),
+                    }
+                }
             };
             let (err, stage, used, asked_wait) = match credentials {
                 Err(err) => (err, Stage::Credentials, None, None),
                 Ok(ready) => {
-                    let budget = config.attempt_timeout.min(end.saturating_duration_since(Instant::now()));
+                    let left = end.saturating_duration_since(Instant::now());
+                    if left < MIN_ATTEMPT_BUDGET {
+                        // Obtaining the credentials took the whole budget: an attempt now would
+                        // time out at once, a write then reporting Unknown for a request that
+                        // barely left. Nothing is sent instead.
+                        let err = last.take().unwrap_or_else(|| {
+                            self.error(&call, ErrorKind::Unavailable)
+                                .with_effect(WriteEffect::NotSent)
+                                .with_message(
+                                    "the deadline passed while obtaining credentials; nothing was sent",
+                                )
+                        });
+                        return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
+                    }
+                    let budget = config.attempt_timeout.min(left);
                     let (url, headers) = match first.take() {
                         Some(built) => built,
                         None => match self.call_headers(&call, content_type.clone()) {
@@ -327,8 +348,22 @@ impl HttpClient {
     }
 
     /// The credentials of one attempt when the strategy has none ready (the caller asked
-    /// `Auth::ready` first): fetched and converted. A failure means nothing was sent.
-    async fn fetch_credentials(&self, call: &Call, ctx: &Context) -> Result<Arc<ReadyCredentials>, Error> {
+    /// `Auth::ready` first): fetched and converted. A failure means nothing was sent. The
+    /// strategy sees the call's whole budget as its deadline (`end`: the context's deadline or
+    /// `max_elapsed`, whichever comes first), so it can bound a token request or a login by it.
+    async fn fetch_credentials(
+        &self,
+        call: &Call,
+        ctx: &Context,
+        end: Instant,
+    ) -> Result<Arc<ReadyCredentials>, Error> {
+        let bounded;
+        let ctx = if ctx.deadline == Some(end) {
+            ctx
+        } else {
+            bounded = ctx.clone().with_deadline(end);
+            &bounded
+        };
         let credentials = self
             .inner
             .auth

@@ -450,3 +450,66 @@ async fn a_token_request_that_hangs_is_bounded_by_the_calls_deadline() {
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
     assert_eq!(err.effect(), loyalty_core::WriteEffect::NotSent, "{err}");
 }
+
+/// A token endpoint issuing `tok-<n>` for 120 s that hangs (30 s) while `hung` is set.
+fn hanging_token_endpoint(tokens: Counter, hung: Arc<std::sync::atomic::AtomicBool>) -> Router {
+    Router::new()
+        .route(
+            "/oauth/token",
+            post(move || {
+                let (tokens, hung) = (tokens.clone(), hung.clone());
+                async move {
+                    let n = tokens.hit();
+                    if hung.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                    Json(json!({ "access_token": format!("tok-{n}"), "expires_in": 120 })).into_response()
+                }
+            }),
+        )
+        .route("/api/ping", get(|| async { "pong" }))
+}
+
+/// A token whose early renewal fails is used until it really expires, for calls with a
+/// deadline too: a renewal that hangs holds the caller a short while (a quarter of its budget
+/// at most), not until its deadline, which left the call nothing to send with (a write would
+/// then go out and report Unknown). The failed renewal is remembered, so the next calls use the
+/// token in hand without asking again.
+#[tokio::test]
+async fn calls_with_a_deadline_keep_working_on_the_token_in_hand_while_renewal_hangs() {
+    let tokens = Counter::default();
+    let hung = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let base = serve(hanging_token_endpoint(tokens.clone(), hung.clone())).await;
+    let clock = ManualClock::at(Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap());
+    let auth = Arc::new(
+        oauth(&base).with_refresh_margin(Duration::from_secs(60)).with_clock(Arc::new(clock.clone())),
+    );
+    let http = client_with(fast_config(base.clone()), auth);
+    http.send(&Context::new(), ping()).await.unwrap();
+
+    // Inside the renewal margin (the token is valid 30 s more); the token endpoint hangs.
+    clock.advance(Duration::from_secs(90));
+    hung.store(true, std::sync::atomic::Ordering::SeqCst);
+    for i in 0..3 {
+        let started = std::time::Instant::now();
+        let ctx = Context::new().with_deadline(tokio::time::Instant::now() + Duration::from_millis(800));
+        let reply = http.send(&ctx, ping()).await;
+        assert!(reply.is_ok(), "call {i} failed with a valid token in hand: {reply:?}");
+        assert!(started.elapsed() < Duration::from_millis(500), "call {i} took {:?}", started.elapsed());
+    }
+    assert_eq!(tokens.get(), 2, "one renewal tried, then the token in hand served");
+    // Without a deadline (a fresh strategy: the failed renewal above is remembered 5 s) the
+    // renewal holds the call a second at most, not the token request's 10 s timeout.
+    hung.store(false, std::sync::atomic::Ordering::SeqCst);
+    let auth = Arc::new(
+        oauth(&base).with_refresh_margin(Duration::from_secs(60)).with_clock(Arc::new(clock.clone())),
+    );
+    let http = client_with(fast_config(base), auth);
+    http.send(&Context::new(), ping()).await.unwrap();
+    clock.advance(Duration::from_secs(90));
+    hung.store(true, std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    http.send(&Context::new(), ping()).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(tokens.get(), 4);
+}

@@ -334,6 +334,49 @@ async fn a_retry_after_beyond_u64_is_a_wait_too_long_not_an_immediate_retry() {
     assert_eq!(hits.get(), 1, "asked again against a wait of ~3e12 years");
 }
 
+/// An auth strategy whose credentials arrive exactly at the call's deadline.
+#[derive(Debug)]
+struct LateAuth(tokio::time::Instant);
+
+#[async_trait::async_trait]
+impl loyalty_http::Auth for LateAuth {
+    async fn headers(
+        &self,
+        _: &reqwest::Client,
+        _: &Context,
+    ) -> Result<Vec<(String, String)>, loyalty_core::Error> {
+        tokio::time::sleep_until(self.0).await;
+        Ok(Vec::new())
+    }
+
+    async fn invalidate(&self) -> bool {
+        false
+    }
+}
+
+/// Credentials that take the whole budget leave nothing for the attempt: the write is not sent
+/// at all (`NotSent`, repeatable) rather than sent with no time to hear the answer (`Unknown`).
+#[tokio::test]
+async fn credentials_that_take_the_whole_budget_send_nothing() {
+    let hits = Counter::default();
+    let counted = hits.clone();
+    let base = serve(Router::new().route(
+        "/tx",
+        post(move || {
+            counted.hit();
+            async { "ok" }
+        }),
+    ))
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    let http = common::client_with(fast_config(base), Arc::new(LateAuth(deadline)));
+    let ctx = Context::new().with_deadline(deadline);
+    let err = http.send(&ctx, Call::post("transactions.send", "/tx").json(json!({}))).await.unwrap_err();
+    assert_eq!(err.effect(), WriteEffect::NotSent, "{err}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(hits.get(), 0, "an attempt went out with no time left");
+}
+
 #[tokio::test]
 async fn a_reply_larger_than_the_limit_is_not_read() {
     let big = "x".repeat(64 * 1024);
