@@ -298,40 +298,11 @@ fn paid_order(rec: &CartRec) -> Option<CartOrder> {
 
 #[async_trait]
 impl Carts for MemoryProvider {
-    async fn create(&self, _ctx: &Context, request: &NewCart) -> Result<Cart> {
+    async fn create(&self, ctx: &Context, request: &NewCart) -> Result<Cart> {
         const OP: &str = "carts.create";
-        self.injected(OP).await?;
-        whole_units(OP, request.quantity)?;
-        let now = self.now();
-        let mut st = self.lock();
-        let price = *st
-            .prices
-            .get(&request.product_id)
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {}", request.product_id)))?;
-        if price.currency != request.currency {
-            return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
-        }
-        let id = CartId::new(st.next_id("cart"));
-        let line =
-            CartLine::new(st.next_id("line"), request.product_id.clone(), request.quantity, price, price);
-        let cart = Cart::new(id.clone(), CartStatus::Open, vec![line], Money::zero(request.currency));
-        st.carts.insert(
-            id.as_str().to_string(),
-            CartRec {
-                cart,
-                test: request.test,
-                customer: false,
-                created_at: now,
-                paid_with: None,
-                pending: None,
-                chains: HashMap::new(),
-                parent: None,
-                card_on_file: None,
-                charged: None,
-            },
-        );
-        reprice(&mut st, id.as_str(), now, OP)?;
-        Ok(cart_rec(&mut st, &id, OP)?.cart.clone())
+        let result = self.create_cart(ctx, request).await;
+        // The state changed; a reply due to be lost (`lose_reply_next`) is lost after it.
+        self.reply(OP, result)
     }
 
     async fn get(&self, _ctx: &Context, cart: &CartId) -> Result<Cart> {
@@ -344,33 +315,15 @@ impl Carts for MemoryProvider {
 
     async fn add_line(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         cart: &CartId,
         product: &ProductId,
         quantity: Decimal,
     ) -> Result<Cart> {
         const OP: &str = "carts.add_line";
-        self.injected(OP).await?;
-        whole_units(OP, quantity)?;
-        let now = self.now();
-        let mut st = self.lock();
-        sweep(&mut st, now);
-        let price = *st
-            .prices
-            .get(product)
-            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {product}")))?;
-        let line_id = LineId::new(st.next_id("line"));
-        let rec = open_cart(&mut st, cart, OP)?;
-        if price.currency != rec.cart.total.currency {
-            return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
-        }
-        // The same product again adds to its line.
-        match rec.cart.lines.iter_mut().find(|l| &l.product_id == product) {
-            Some(l) => l.quantity += quantity,
-            None => rec.cart.lines.push(CartLine::new(line_id, product.clone(), quantity, price, price)),
-        }
-        reprice(&mut st, cart.as_str(), now, OP)?;
-        Ok(cart_rec(&mut st, cart, OP)?.cart.clone())
+        let result = self.add_cart_line(ctx, cart, product, quantity).await;
+        // The state changed; a reply due to be lost (`lose_reply_next`) is lost after it.
+        self.reply(OP, result)
     }
 
     async fn set_quantity(
@@ -428,7 +381,102 @@ impl Carts for MemoryProvider {
         Ok(rec.cart.clone())
     }
 
-    async fn checkout(&self, _ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
+    async fn checkout(&self, ctx: &Context, cart: &CartId, payment: &CartPayment) -> Result<CartCheckout> {
+        const OP: &str = "carts.checkout";
+        let result = self.checkout_cart(ctx, cart, payment).await;
+        // The state changed; a reply due to be lost (`lose_reply_next`) is lost after it.
+        self.reply(OP, result)
+    }
+
+    async fn upgrade(
+        &self,
+        ctx: &Context,
+        cart: &CartId,
+        request: &UpgradeRequest,
+    ) -> Result<UpgradeOutcome> {
+        const OP: &str = "carts.upgrade";
+        let result = self.upgrade_cart(ctx, cart, request).await;
+        // The state changed; a reply due to be lost (`lose_reply_next`) is lost after it.
+        self.reply(OP, result)
+    }
+}
+
+/// The cart operations themselves; the `Carts` methods pass their results through
+/// `MemoryProvider::reply`, so a reply due to be lost is lost after the state changed.
+impl MemoryProvider {
+    async fn create_cart(&self, _ctx: &Context, request: &NewCart) -> Result<Cart> {
+        const OP: &str = "carts.create";
+        self.injected(OP).await?;
+        whole_units(OP, request.quantity)?;
+        let now = self.now();
+        let mut st = self.lock();
+        let price = *st
+            .prices
+            .get(&request.product_id)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {}", request.product_id)))?;
+        if price.currency != request.currency {
+            return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
+        }
+        let id = CartId::new(st.next_id("cart"));
+        let line =
+            CartLine::new(st.next_id("line"), request.product_id.clone(), request.quantity, price, price);
+        let cart = Cart::new(id.clone(), CartStatus::Open, vec![line], Money::zero(request.currency));
+        st.carts.insert(
+            id.as_str().to_string(),
+            CartRec {
+                cart,
+                test: request.test,
+                customer: false,
+                created_at: now,
+                paid_with: None,
+                pending: None,
+                chains: HashMap::new(),
+                parent: None,
+                card_on_file: None,
+                charged: None,
+            },
+        );
+        reprice(&mut st, id.as_str(), now, OP)?;
+        Ok(cart_rec(&mut st, &id, OP)?.cart.clone())
+    }
+
+    async fn add_cart_line(
+        &self,
+        _ctx: &Context,
+        cart: &CartId,
+        product: &ProductId,
+        quantity: Decimal,
+    ) -> Result<Cart> {
+        const OP: &str = "carts.add_line";
+        self.injected(OP).await?;
+        whole_units(OP, quantity)?;
+        let now = self.now();
+        let mut st = self.lock();
+        sweep(&mut st, now);
+        let price = *st
+            .prices
+            .get(product)
+            .ok_or_else(|| Error::not_found(PROVIDER, OP, format!("no product {product}")))?;
+        let line_id = LineId::new(st.next_id("line"));
+        let rec = open_cart(&mut st, cart, OP)?;
+        if price.currency != rec.cart.total.currency {
+            return Err(Error::invalid(PROVIDER, OP, "product", "priced in another currency"));
+        }
+        // The same product again adds to its line.
+        match rec.cart.lines.iter_mut().find(|l| &l.product_id == product) {
+            Some(l) => l.quantity += quantity,
+            None => rec.cart.lines.push(CartLine::new(line_id, product.clone(), quantity, price, price)),
+        }
+        reprice(&mut st, cart.as_str(), now, OP)?;
+        Ok(cart_rec(&mut st, cart, OP)?.cart.clone())
+    }
+
+    async fn checkout_cart(
+        &self,
+        _ctx: &Context,
+        cart: &CartId,
+        payment: &CartPayment,
+    ) -> Result<CartCheckout> {
         const OP: &str = "carts.checkout";
         self.injected(OP).await?;
         let now = self.now();
@@ -513,7 +561,7 @@ impl Carts for MemoryProvider {
         paid_order(rec).map(CartCheckout::Paid).ok_or_else(|| conflict(OP, "paid cart without an order"))
     }
 
-    async fn upgrade(
+    async fn upgrade_cart(
         &self,
         _ctx: &Context,
         cart: &CartId,
