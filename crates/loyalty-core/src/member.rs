@@ -113,8 +113,12 @@ impl Phone {
 
 /// Why `text`, a contact detail (an e-mail address, a name, a line of a postal address, a
 /// phone's parts), cannot be sent to a vendor: it holds a control character (a NUL, a terminal
-/// escape, a line break, U+0080 to U+009F), which no contact detail has and which vendors
-/// store, truncate or refuse each in their own way. `None` for plain text.
+/// escape, a line break, U+0080 to U+009F), a Unicode line or paragraph separator (U+2028,
+/// U+2029: line breaks too, to anything that shows or splits text by Unicode's rules), or a
+/// bidirectional override or isolate (U+202A to U+202E, U+2066 to U+2069: they make text show
+/// in another order than it is stored, so a receipt or an admin page shows a name other than
+/// the one registered). No contact detail has these, and vendors store, truncate or refuse them
+/// each in their own way. `None` for plain text.
 ///
 /// Registrations, enrolments and member updates read from JSON refuse such a field while they
 /// are read (the error names it: `email`, `address.street`, `phone.number`), as does
@@ -129,10 +133,21 @@ impl Phone {
 ///     contact_text_fault("a\u{0}@x.no").as_deref(),
 ///     Some("contains the control character U+0000; contact details are plain text")
 /// );
+/// assert_eq!(
+///     contact_text_fault("Kari\u{2028}Nordmann").as_deref(),
+///     Some("contains the line separator U+2028; contact details are plain text")
+/// );
 /// ```
 pub fn contact_text_fault(text: &str) -> Option<String> {
-    text.chars().find(|c| c.is_control()).map(|c| {
-        format!("contains the control character U+{:04X}; contact details are plain text", u32::from(c))
+    text.chars().find_map(|c| {
+        let what = match c {
+            c if c.is_control() => "the control character",
+            '\u{2028}' => "the line separator",
+            '\u{2029}' => "the paragraph separator",
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => "the bidirectional formatting character",
+            _ => return None,
+        };
+        Some(format!("contains {what} U+{:04X}; contact details are plain text", u32::from(c)))
     })
 }
 
@@ -804,6 +819,19 @@ mod tests {
         refused(r#"{"last_name": "N\u0085"}"#);
         refused(r#"{"address": {"street": "Storgata 1\nH0101"}}"#);
         refused(r#"{"phone": {"country_code": "+47", "number": "4123\u00074567"}}"#);
+        // Unicode's own line breaks and the characters that reorder how text shows.
+        let unicode = |text: &str, reason: &str| {
+            let e = serde_json::from_str::<RegisterMember>(text).unwrap_err().to_string();
+            assert!(e.contains(reason), "{text}: {e}");
+        };
+        unicode(r#"{"first_name": "Kari\u2028Nordmann"}"#, "the line separator U+2028");
+        unicode(r#"{"last_name": "Nord\u2029mann"}"#, "the paragraph separator U+2029");
+        unicode(r#"{"email": "kari\u202e@x.no"}"#, "the bidirectional formatting character U+202E");
+        unicode(
+            r#"{"address": {"city": "\u2066Oslo\u2069"}}"#,
+            "the bidirectional formatting character U+2066",
+        );
+        assert!(serde_json::from_str::<MemberUpdate>(r#"{"email": "a\u202a@x.no"}"#).is_err());
         assert!(serde_json::from_str::<MemberUpdate>(r#"{"email": "a\u0007@x.no"}"#).is_err());
         assert!(serde_json::from_str::<MemberUpdate>(r#"{"address": {"city": "O\u0000slo"}}"#).is_err());
         assert!(serde_json::from_str::<EnrollMember>(
@@ -821,6 +849,26 @@ mod tests {
         let e: EnrollMember =
             serde_json::from_str(r#"{"phone": "+4741234567", "department": null}"#).unwrap();
         assert_eq!(e.email, None);
+    }
+
+    /// The separators and bidi controls are refused one by one (the ranges' ends included),
+    /// while letters of any script, and the joiners names and emoji use, stay plain text.
+    #[test]
+    fn unicode_line_breaks_and_bidi_controls_are_not_plain_text() {
+        for c in
+            ['\u{2028}', '\u{2029}'].into_iter().chain('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}')
+        {
+            let reason = contact_text_fault(&format!("Kari{c}Nordmann"));
+            assert!(
+                reason.as_deref().is_some_and(|r| r.contains(&format!("U+{:04X}", u32::from(c)))),
+                "U+{:04X}: {reason:?}",
+                u32::from(c)
+            );
+        }
+        for plain in ["Kåri Nordmann", "Ølstad-Æsøy", "محمد", "Zoë\u{200D}", "a\u{2027}b", "c\u{202F}d"]
+        {
+            assert_eq!(contact_text_fault(plain), None, "{plain:?}");
+        }
     }
 
     #[test]
