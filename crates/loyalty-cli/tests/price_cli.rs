@@ -268,14 +268,22 @@ fn terminal_escape_in_an_unknown_field_is_shown_escaped() {
 
 #[test]
 fn line_separator_and_bidi_override_in_an_id_are_shown_escaped() {
-    let line = json!({ "line_id": "a\u{2028}b\u{202e}c\u{1b}[2J", "product_id": "A", "quantity": "1", "unit_price": "1.00" });
+    let line =
+        json!({ "line_id": "a\u{2028}b\u{202e}c", "product_id": "A", "quantity": "1", "unit_price": "1.00" });
     let input = json!({ "currency": "NOK", "lines": [line.clone(), line], "confirmed": [] }).to_string();
     let stderr = assert_bad_input(&input);
     assert_printable(&stderr);
     assert!(
-        stderr.contains(r#"line "a\u{2028}b\u{202e}c\u{1b}[2J": line_id: used by more than one line"#),
+        stderr.contains(r#"line "a\u{2028}b\u{202e}c": line_id: used by more than one line"#),
         "{stderr:?}"
     );
+    // A control character makes the id itself refused (ids follow the order id rule): the
+    // line and the field are named, the line shows no control character.
+    let line = json!({ "line_id": "1", "product_id": "A\u{1b}[2J", "quantity": "1", "unit_price": "1.00" });
+    let input = json!({ "currency": "NOK", "lines": [line], "confirmed": [] }).to_string();
+    let stderr = assert_bad_input(&input);
+    assert_printable(&stderr);
+    assert!(stderr.contains(r#"line "1": product_id: contains a control character"#), "{stderr:?}");
 }
 
 #[test]

@@ -5,17 +5,36 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, OfferId, ProductId};
 use crate::money::{Currency, Money};
+use crate::pricing::PricingError;
+
+/// Why `text`, one of a line's ids, cannot be kept and sent: the rule order and return ids
+/// follow ([`crate::checkout::check_id`]), 1 to [`crate::checkout::MAX_ID_LEN`] bytes and no
+/// control character. Line and product ids are written to the checkout store, sent to vendors
+/// as the sale's lines and shown in receipts and logs, where a NUL or a terminal escape does
+/// harm and an empty id names nothing.
+fn id_fault(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        Some("must not be empty")
+    } else if text.len() > crate::checkout::MAX_ID_LEN {
+        Some("longer than 255 bytes")
+    } else if text.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
 
 /// One basket line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Line {
-    /// Unique within the basket.
+    /// Unique within the basket; 1 to 255 bytes, no control character.
     pub line_id: LineId,
-    /// The product id offers refer to.
+    /// The product id offers refer to; 1 to 255 bytes, no control character.
     pub product_id: ProductId,
-    /// Stock-keeping unit, when different from the product id.
+    /// Stock-keeping unit, when different from the product id; 1 to 255 bytes, no control
+    /// character.
     pub sku: Option<String>,
     /// Product name for receipts.
     pub name: Option<String>,
@@ -66,6 +85,28 @@ impl Line {
         self.tax_rate = Some(rate);
         self
     }
+
+    /// The first of the line's ids (`line_id`, `product_id`, then `sku` when given) that
+    /// breaks the id rule, as `(field, reason)`: empty, longer than
+    /// [`crate::checkout::MAX_ID_LEN`] bytes, or holding a control character, the rule order
+    /// and return ids follow. `None` when all are fine.
+    ///
+    /// ```
+    /// use loyalty_core::{Currency, Line, Money};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let line = |id: &str, product: &str| Line::new(id, product, Decimal::ONE, Money::new(100, Currency::NOK));
+    /// assert_eq!(line("1", "COF-500").id_fault(), None);
+    /// assert_eq!(line("1\u{1b}[2J", "COF-500").id_fault(), Some(("line_id", "contains a control character")));
+    /// assert_eq!(line("1", "").id_fault(), Some(("product_id", "must not be empty")));
+    /// assert_eq!(line("1", "COF-500").with_sku("").id_fault(), Some(("sku", "must not be empty")));
+    /// ```
+    pub fn id_fault(&self) -> Option<(&'static str, &'static str)> {
+        [("line_id", Some(self.line_id.as_str())), ("product_id", Some(self.product_id.as_str()))]
+            .into_iter()
+            .chain([("sku", self.sku.as_deref())])
+            .find_map(|(field, text)| text.and_then(id_fault).map(|reason| (field, reason)))
+    }
 }
 
 /// A basket: lines in one currency.
@@ -89,6 +130,59 @@ impl Basket {
     pub fn with_line(mut self, line: Line) -> Basket {
         self.lines.push(line);
         self
+    }
+
+    /// Checks the lines as [`crate::pricing::price`] does before pricing, in line order: each
+    /// line id used once, ids ([`Line::id_fault`]: non-empty, at most 255 bytes, no control
+    /// character; `line_id`, `product_id`, `sku`), prices in the basket's currency and not
+    /// negative, quantities not negative. For a caller that refuses a basket before anything
+    /// else sees it (a vendor asked for offers with the basket, a sign-up made); the error's
+    /// [`PricingError::field_in`] names the field (`basket.lines[0].product_id`).
+    ///
+    /// ```
+    /// use loyalty_core::{Basket, Currency, Line, Money};
+    /// use rust_decimal::Decimal;
+    ///
+    /// let basket = Basket::new(Currency::NOK)
+    ///     .with_line(Line::new("1", "COF\u{0}500", Decimal::ONE, Money::new(100, Currency::NOK)));
+    /// let e = basket.check_lines().unwrap_err();
+    /// assert_eq!(e.field_in(&basket, &[]), "basket.lines[0].product_id");
+    /// ```
+    ///
+    /// # Errors
+    /// [`PricingError::InvalidLine`] naming the line and field, or
+    /// [`PricingError::DuplicateLine`] for the second line of a repeated id.
+    pub fn check_lines(&self) -> Result<(), PricingError> {
+        let currency = self.currency;
+        let mut line_ids = std::collections::HashSet::new();
+        for line in &self.lines {
+            let invalid = |field: &'static str, reason: String| PricingError::InvalidLine {
+                line_id: line.line_id.clone(),
+                field,
+                reason,
+            };
+            // A repeated id first: the error names a line by its id, and a later line under an
+            // earlier one's id would be named as the earlier one.
+            if !line_ids.insert(&line.line_id) {
+                return Err(PricingError::DuplicateLine { line_id: line.line_id.clone() });
+            }
+            if let Some((field, reason)) = line.id_fault() {
+                return Err(invalid(field, reason.to_string()));
+            }
+            if line.unit_price.currency != currency {
+                return Err(invalid(
+                    "unit_price",
+                    format!("priced in {} but the basket is in {currency}", line.unit_price.currency),
+                ));
+            }
+            if line.unit_price.is_negative() {
+                return Err(invalid("unit_price", format!("must not be negative, got {}", line.unit_price)));
+            }
+            if line.quantity.is_sign_negative() && !line.quantity.is_zero() {
+                return Err(invalid("quantity", format!("must not be negative, got {}", line.quantity)));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -207,5 +301,60 @@ impl PricedBasket {
         let discounts = self.lines.iter().flat_map(|l| &l.discounts).map(|d| &d.offer_id);
         let stamped = self.stamps.iter().filter(|s| s.earned > 0).map(|s| &s.offer_id);
         discounts.chain(stamped).filter(|id| seen.insert(*id)).cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::pricing::{price, PricingError};
+
+    fn line(id: &str, product: &str) -> Line {
+        Line::new(id, product, Decimal::ONE, Money::new(100, Currency::NOK))
+    }
+
+    /// Where pricing `basket` (no offers) puts the fault, as a request names it.
+    fn refused_at(basket: &Basket) -> String {
+        let now = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
+        let err = price(basket, &[], &[], now).unwrap_err();
+        assert_eq!(basket.check_lines(), Err(err.clone()), "check_lines and price agree");
+        err.field_in(basket, &[])
+    }
+
+    /// Line, product and SKU ids follow the order id rule (1 to 255 bytes, no control
+    /// character): they are stored, sent to vendors and shown, so the engine refuses them and
+    /// the CLI, the service and the checkout with it.
+    #[test]
+    fn an_id_empty_too_long_or_with_a_control_character_is_refused_naming_the_field() {
+        let ok = line("1", "COF-500");
+        let cases = [
+            (line("", "COF-500"), "basket.lines[1].line_id"),
+            (line("2\u{1b}[2J", "COF-500"), "basket.lines[1].line_id"),
+            (line("2", "COF\u{0}500"), "basket.lines[1].product_id"),
+            (line("2", ""), "basket.lines[1].product_id"),
+            (line("2", &"p".repeat(256)), "basket.lines[1].product_id"),
+            (line("2", "COF-500").with_sku("SKU\u{85}"), "basket.lines[1].sku"),
+            (line("2", "COF-500").with_sku(""), "basket.lines[1].sku"),
+        ];
+        for (bad, field) in cases {
+            let basket = Basket::new(Currency::NOK).with_line(ok.clone()).with_line(bad.clone());
+            assert_eq!(refused_at(&basket), field, "{bad:?}");
+        }
+        // 255 bytes (in multi-byte letters too), any script and a space are ids.
+        let basket = Basket::new(Currency::NOK)
+            .with_line(line(&"1".repeat(255), &"ø".repeat(127)))
+            .with_line(line("linje 2", "Kaffe – mørk").with_sku("SKU 2"));
+        assert_eq!(basket.check_lines(), Ok(()));
+    }
+
+    /// A later line under an earlier line's id is the repeat, whatever else it holds: an error
+    /// on its own ids would be named by that id, so as the earlier line.
+    #[test]
+    fn a_repeated_line_id_is_named_before_the_repeat_s_other_ids() {
+        let basket = Basket::new(Currency::NOK).with_line(line("1", "A")).with_line(line("1", ""));
+        assert!(matches!(basket.check_lines(), Err(PricingError::DuplicateLine { .. })));
+        assert_eq!(refused_at(&basket), "basket.lines[1].line_id");
     }
 }

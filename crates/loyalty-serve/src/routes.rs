@@ -15,8 +15,8 @@ use axum::Json;
 use loyalty_core::checkout::{fingerprint, CheckoutRequest, CheckoutState, Completion, Delivery, Prepared};
 use loyalty_core::form::{parse_registration, registration_form};
 use loyalty_core::{
-    Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, Phone, ProviderExt, RegisterMember,
-    ReturnRequest, TransactionId,
+    Basket, Context, Error, ErrorKind, MemberId, MemberLookup, MemberUpdate, OfferId, Phone, ProviderExt,
+    RegisterMember, ReturnRequest, TransactionId,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -498,6 +498,9 @@ pub(crate) async fn offers(State(state): Shared, bytes: Result<Bytes, BytesRejec
         Ok(r) => r,
         Err(r) => return r,
     };
+    if let Some(Err(r)) = request.basket.as_ref().map(|b| check_basket(b, &[], OP)) {
+        return r;
+    }
     let provider = &state.opened.provider;
     let result = async {
         provider
@@ -522,6 +525,9 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
         Ok(r) => r,
         Err(r) => return r,
     };
+    if let Err(r) = check_basket(&request.basket, &request.confirmed, OP) {
+        return r;
+    }
     let provider = &state.opened.provider;
     let result = async {
         // The offers the checkout would price with, by its rules: a guest's only where the
@@ -558,6 +564,17 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
     answer(result.await)
 }
 
+/// Refuses a basket whose lines the engine refuses (an id that is empty, too long or holds a
+/// control character, a repeated line id, a price in another currency or negative) before any
+/// vendor sees it or anything is recorded: `422` naming the field (`basket.lines[0].product_id`),
+/// as the engine's own refusal would later.
+fn check_basket(basket: &Basket, confirmed: &[OfferId], operation: &str) -> Result<(), Response> {
+    basket.check_lines().map_err(|e| {
+        Problem::from(Error::invalid("pricing", operation, e.field_in(basket, confirmed), e.to_string()))
+            .into_response()
+    })
+}
+
 fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<TransactionId, Response> {
     idempotency::key_of(headers, operation, Some(order))?;
     Ok(TransactionId::new(order.to_string()))
@@ -587,6 +604,10 @@ pub(crate) async fn prepare(
         Ok(r) => r,
         Err(r) => return r,
     };
+    // Before the checkout signs anyone up or asks the vendor for offers with the basket.
+    if let Err(r) = check_basket(&body.basket, &body.confirmed, OP) {
+        return r;
+    }
     let mut request = CheckoutRequest::new(order.clone(), body.basket);
     if let Some(lookup) = body.member {
         request = request.identify(lookup);

@@ -1,5 +1,8 @@
 //! Hostile values over real HTTP on the memory provider that must be refused before anything is
 //! priced, recorded or sent (docs/serve.md, Conventions):
+//! - a line id, product id or SKU that is empty or holds a control character is refused naming
+//!   it, as order and return ids are (they are written to the checkout store, sent to the
+//!   vendor and shown in receipts and logs);
 //! - a contact field holding a Unicode line or paragraph separator (or a bidi override) is a
 //!   line break like `\n`, refused naming the field.
 
@@ -37,6 +40,10 @@ impl Served {
     async fn post(&self, path: &str, key: &str, body: Value) -> (u16, Value) {
         self.send(Method::POST, path, Some(key), Some(body)).await
     }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(Method::GET, path, None, None).await
+    }
 }
 
 async fn start(provider: &MemoryProvider) -> Served {
@@ -48,8 +55,68 @@ async fn start(provider: &MemoryProvider) -> Served {
     Served { base: format!("http://{addr}"), http: Client::new() }
 }
 
+/// A basket of one line whose ids are `ids` (merged over a plain line).
+fn basket_with(ids: &Value) -> Value {
+    let mut line = json!({"line_id": "1", "product_id": demo::PRODUCT_COFFEE, "quantity": "1",
+                          "unit_price": {"minor": 100, "currency": "NOK"}});
+    line.as_object_mut().unwrap().extend(ids.as_object().unwrap().clone());
+    json!({"currency": "NOK", "lines": [line]})
+}
+
 fn consents() -> Value {
     json!({"membership": true, "order_history": true, "marketing_sms": false, "marketing_email": false})
+}
+
+/// Each bad id is refused by a price, a prepare and an offers request naming the line's field;
+/// the prepare records nothing (the order id is still unknown) and signs nobody up.
+#[tokio::test]
+async fn a_line_product_or_sku_id_empty_or_with_a_control_character_is_refused_naming_it() {
+    let provider = MemoryProvider::demo();
+    let s = start(&provider).await;
+    let long = "x".repeat(256);
+    let cases = [
+        (json!({"line_id": "1\u{1b}[2J"}), "basket.lines[0].line_id"),
+        (json!({"line_id": ""}), "basket.lines[0].line_id"),
+        (json!({"product_id": "COF\u{0}500"}), "basket.lines[0].product_id"),
+        (json!({"product_id": ""}), "basket.lines[0].product_id"),
+        (json!({"product_id": long}), "basket.lines[0].product_id"),
+        (json!({"sku": "SKU\n1"}), "basket.lines[0].sku"),
+        (json!({"sku": ""}), "basket.lines[0].sku"),
+    ];
+    for (n, (ids, field)) in cases.into_iter().enumerate() {
+        let order = format!("o-bad-id-{n}");
+        let email = format!("bad-id-{n}@example.com");
+        let sign_up = json!({"email": email, "consents": consents()});
+        let (status, p) = s
+            .post(
+                &format!("/v1/checkouts/{order}/prepare"),
+                &order,
+                json!({"basket": basket_with(&ids), "sign_up": sign_up}),
+            )
+            .await;
+        assert_eq!(status, 422, "{ids}: prepare: {p}");
+        assert_eq!(p["field"], field, "{ids}: prepare: {p}");
+        let (status, p) = s.get(&format!("/v1/checkouts/{order}")).await;
+        assert_eq!(status, 404, "{ids}: nothing recorded: {p}");
+        let (status, p) = s.get(&format!("/v1/members?email={email}")).await;
+        assert_eq!(status, 404, "{ids}: nobody signed up: {p}");
+
+        let (status, p) = s.post("/v1/price", "price", json!({"basket": basket_with(&ids)})).await;
+        assert_eq!(status, 422, "{ids}: price: {p}");
+        assert_eq!(p["field"], field, "{ids}: price: {p}");
+
+        let request = json!({"member": demo::MEMBER_ID, "basket": basket_with(&ids)});
+        let (status, p) = s.post("/v1/offers", "offers", request).await;
+        assert_eq!(status, 422, "{ids}: offers: {p}");
+        assert_eq!(p["field"], field, "{ids}: offers: {p}");
+    }
+    // The same ids written plainly are priced and prepared.
+    let plain = json!({"line_id": "1", "product_id": demo::PRODUCT_COFFEE, "sku": "COF-500-SKU"});
+    let (status, p) = s.post("/v1/price", "price", json!({"basket": basket_with(&plain)})).await;
+    assert_eq!(status, 200, "{p}");
+    let (status, p) =
+        s.post("/v1/checkouts/o-plain/prepare", "o-plain", json!({"basket": basket_with(&plain)})).await;
+    assert_eq!(status, 200, "{p}");
 }
 
 /// U+2028 / U+2029 break lines as `\n` does, and the bidi overrides and isolates make a name

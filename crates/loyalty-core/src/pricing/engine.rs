@@ -1341,29 +1341,8 @@ pub(super) fn check_offer(offer: &Offer, currency: crate::money::Currency) -> Re
 
 pub(super) fn validate(basket: &Basket, offers: &[Offer], confirmed: &[OfferId]) -> Result<(), PricingError> {
     let currency = basket.currency;
-    let mut line_ids = HashSet::new();
-    for line in &basket.lines {
-        let invalid = |field: &'static str, reason: String| PricingError::InvalidLine {
-            line_id: line.line_id.clone(),
-            field,
-            reason,
-        };
-        if !line_ids.insert(&line.line_id) {
-            return Err(PricingError::DuplicateLine { line_id: line.line_id.clone() });
-        }
-        if line.unit_price.currency != currency {
-            return Err(invalid(
-                "unit_price",
-                format!("priced in {} but the basket is in {currency}", line.unit_price.currency),
-            ));
-        }
-        if line.unit_price.is_negative() {
-            return Err(invalid("unit_price", format!("must not be negative, got {}", line.unit_price)));
-        }
-        if line.quantity.is_sign_negative() && !line.quantity.is_zero() {
-            return Err(invalid("quantity", format!("must not be negative, got {}", line.quantity)));
-        }
-    }
+    // Duplicates, ids (non-empty, at most 255 bytes, no control character), currency, signs.
+    basket.check_lines()?;
 
     let mut offer_ids = HashSet::new();
     for offer in offers {

@@ -10,15 +10,17 @@ use crate::ids::{LineId, OfferId};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PricingError {
-    /// A basket line breaks a rule: a negative quantity or price, a price in another currency,
-    /// more units on the line than a basket may hold ([`MAX_UNITS`](super::MAX_UNITS), field
-    /// `quantity`), or a gross (quantity x unit price) too large for minor units (field
-    /// `unit_price`).
+    /// A basket line breaks a rule: an id that is empty, longer than 255 bytes or holds a
+    /// control character (field `line_id`, `product_id` or `sku`,
+    /// [`Line::id_fault`](crate::Line::id_fault)), a negative quantity or price, a price in
+    /// another currency, more units on the line than a basket may hold
+    /// ([`MAX_UNITS`](super::MAX_UNITS), field `quantity`), or a gross (quantity x unit price)
+    /// too large for minor units (field `unit_price`).
     #[error("line \"{line_id}\": {field}: {reason}")]
     InvalidLine {
         /// The line.
         line_id: LineId,
-        /// The field at fault (`quantity`, `unit_price`).
+        /// The field at fault (`line_id`, `product_id`, `sku`, `quantity`, `unit_price`).
         field: &'static str,
         /// What is wrong with it.
         reason: String,
