@@ -63,7 +63,9 @@ pub struct PrepareRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopPayment {
-    /// The payment's reference at the shop's payment service.
+    /// The payment's reference at the shop's payment service: 1 to 255 characters, not blank,
+    /// no control character (anything else is 400 naming `payment.reference`, nothing
+    /// recorded). The sale is recorded as paid by it.
     pub reference: String,
     /// The amount paid: must equal the prepared total.
     pub amount: Money,

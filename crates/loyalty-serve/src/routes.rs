@@ -668,6 +668,25 @@ fn replayed_if<T: Serialize>(result: loyalty_core::Result<(T, bool)>) -> Respons
     }
 }
 
+/// Longest payment reference a commit takes, in characters.
+const MAX_REFERENCE_CHARS: usize = 255;
+
+/// Why a payment reference cannot be recorded: the sale is recorded as paid by it, the order is
+/// then tied to it (a repeat naming another payment is refused), and it goes to the vendor and
+/// the logs. A blank one names no payment, so the shop's real reference could never commit the
+/// order afterwards; a control character is no PSP's and breaks logs.
+fn reference_fault(reference: &str) -> Option<String> {
+    if reference.trim().is_empty() {
+        Some("must name the payment (the PSP's or till's reference), not be blank".to_string())
+    } else if reference.chars().count() > MAX_REFERENCE_CHARS {
+        Some(format!("longer than {MAX_REFERENCE_CHARS} characters"))
+    } else if reference.chars().any(char::is_control) {
+        Some("contains a control character".to_string())
+    } else {
+        None
+    }
+}
+
 #[utoipa::path(
     post,
     path = "/v1/checkouts/{order}/commit",
@@ -692,6 +711,9 @@ pub(crate) async fn commit(
         Ok(r) => r,
         Err(r) => return r,
     };
+    if let Some(reason) = reference_fault(&body.payment.reference) {
+        return Problem::invalid(StatusCode::BAD_REQUEST, OP, "payment.reference", reason).into_response();
+    }
     let record = match state.checkout.status(&order).await {
         Ok(Some(r)) => r,
         Ok(None) => {

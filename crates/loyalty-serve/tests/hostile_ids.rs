@@ -3,6 +3,9 @@
 //! - a line id, product id or SKU that is empty or holds a control character is refused naming
 //!   it, as order and return ids are (they are written to the checkout store, sent to the
 //!   vendor and shown in receipts and logs);
+//! - a commit's payment reference that names no payment (blank) or holds a control character
+//!   is refused naming `payment.reference`: the sale would be recorded as paid by it, and the
+//!   order then tied to that non-payment;
 //! - a contact field holding a Unicode line or paragraph separator (or a bidi override) is a
 //!   line break like `\n`, refused naming the field.
 
@@ -53,6 +56,12 @@ async fn start(provider: &MemoryProvider) -> Served {
     let app = router(opened, ServeSettings::new(ApiKey::new(KEY).unwrap()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Served { base: format!("http://{addr}"), http: Client::new() }
+}
+
+fn basket() -> Value {
+    json!({"currency": "NOK", "lines": [
+        {"line_id": "1", "product_id": demo::PRODUCT_COFFEE, "quantity": "2",
+         "unit_price": {"minor": 12900, "currency": "NOK"}}]})
 }
 
 /// A basket of one line whose ids are `ids` (merged over a plain line).
@@ -117,6 +126,32 @@ async fn a_line_product_or_sku_id_empty_or_with_a_control_character_is_refused_n
     let (status, p) =
         s.post("/v1/checkouts/o-plain/prepare", "o-plain", json!({"basket": basket_with(&plain)})).await;
     assert_eq!(status, 200, "{p}");
+}
+
+/// A blank reference, one over 255 characters or one with a control character is refused
+/// before the payment is announced: the order stays prepared, and the real reference then
+/// commits it.
+#[tokio::test]
+async fn a_commit_with_a_blank_or_control_character_payment_reference_is_refused_naming_it() {
+    let provider = MemoryProvider::demo();
+    let s = start(&provider).await;
+    let (status, prepared) =
+        s.post("/v1/checkouts/o-ref/prepare", "o-ref", json!({"basket": basket()})).await;
+    assert_eq!(status, 200, "{prepared}");
+    let total = prepared["priced"]["total"].clone();
+    let long = "p".repeat(256);
+    for reference in ["", "   ", "psp\u{1b}[2J", "psp\n123", long.as_str()] {
+        let body = json!({"payment": {"reference": reference, "amount": total}});
+        let (status, p) = s.post("/v1/checkouts/o-ref/commit", "o-ref", body).await;
+        assert_eq!(status, 400, "reference {reference:?}: {p}");
+        assert_eq!(p["field"], "payment.reference", "{p}");
+        let (_, record) = s.get("/v1/checkouts/o-ref").await;
+        assert_eq!(record["state"], "prepared", "nothing recorded: {record}");
+    }
+    let body = json!({"payment": {"reference": "psp-123", "amount": total}});
+    let (status, done) = s.post("/v1/checkouts/o-ref/commit", "o-ref", body).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "completed", "{done}");
 }
 
 /// U+2028 / U+2029 break lines as `\n` does, and the bidi overrides and isolates make a name
