@@ -36,6 +36,9 @@ macro_rules! problem_answers {
 problem_answers! {
     /// 400: the body, a path or a query parameter does not read.
     BadRequest = "400", "The request does not read (the field is named)";
+    /// 400 for a write that takes no body: the path or a header does not read, or a body was
+    /// sent (field `body`).
+    BadRequestNoBody = "400", "The request does not read (the field is named), or a body was sent: this endpoint takes none (field body)";
     /// 404: no such member, order or path.
     NotFound = "404", "Not found";
     /// 409: the checkout's state forbids it, or the idempotency key is in use.
@@ -44,9 +47,6 @@ problem_answers! {
     Refused = "422", "Refused: a bad value, a business refusal, or a key used for another request";
     /// 501: the configured provider has no such capability.
     Unsupported = "501", "The provider cannot do this";
-    /// 415 alone: a write without a body of its own still refuses one declared as something
-    /// other than JSON.
-    NotJson = "415", "The body is not application/json";
 }
 
 /// 413 and 415: what every path that reads a body can answer about the body itself (over

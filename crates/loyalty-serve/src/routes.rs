@@ -28,7 +28,9 @@ use crate::idempotency::{self, Reply};
 use crate::objects::Objects;
 use crate::payment::Announced;
 use crate::problem::Problem;
-use crate::responses::{BadRequest, Conflict, NotFound, NotJson, Refused, TooLarge, Unsupported, Vendor};
+use crate::responses::{
+    BadRequest, BadRequestNoBody, Conflict, NotFound, Refused, TooLarge, Unsupported, Vendor,
+};
 use crate::AppState;
 #[allow(unused_imports)] // named only by the OpenAPI annotations
 use loyalty_core::checkout::CheckoutRecord;
@@ -97,6 +99,20 @@ pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The body as received; one over the limit is `413`, one that could not be received `400`,
+/// both naming `body`.
+fn received(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<Bytes, Response> {
+    bytes.map_err(|r| {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::invalid(status, operation, "body", "too large for this service's limit")
+        } else {
+            Problem::invalid(StatusCode::BAD_REQUEST, operation, "body", "could not be read")
+        }
+        .into_response()
+    })
+}
+
 /// Reads a JSON body into `T` in one pass; a body that does not read is `400` naming the path
 /// of the bad field (a missing one by its own path, `basket.lines`, not its parent's), an
 /// oversized one `413`. A field `T` does not know is refused too, however deep, so a typo
@@ -105,15 +121,7 @@ pub(crate) async fn json_bodies_only(request: Request, next: Next) -> Response {
 /// adjacently tagged value written before its tag) must refuse unknown fields itself, as the
 /// phone's object form does: skipped fields there are not reported.
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<T, Response> {
-    let bytes = bytes.map_err(|r| {
-        let status = r.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::invalid(status, operation, "body", "too large for this service's limit")
-        } else {
-            Problem::invalid(StatusCode::BAD_REQUEST, operation, "body", "could not be read")
-        }
-        .into_response()
-    })?;
+    let bytes = received(bytes, operation)?;
     let text = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
     let mut de = serde_json::Deserializer::from_slice(text);
     // The first field the type skipped: serde asks for it as "ignored any", which this sees.
@@ -178,6 +186,21 @@ fn field_path(path: &serde_ignored::Path<'_>) -> String {
         Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
             field_path(parent)
         }
+    }
+}
+
+/// Refuses a body sent to a write that takes none (an abort, a resend): `400` naming `body`,
+/// as an unknown field in any other body is, so options a shop means to pass (an abort's
+/// reason, a resend's order) are never dropped in silence. Whitespace alone is no body, and
+/// nor is JSON's `null` (what a JSON client sends for "nothing").
+fn no_body(bytes: Result<Bytes, BytesRejection>, operation: &str) -> Result<(), Response> {
+    let bytes = received(bytes, operation)?;
+    let text = bytes.trim_ascii();
+    if text.is_empty() || text == b"null" {
+        Ok(())
+    } else {
+        Err(Problem::invalid(StatusCode::BAD_REQUEST, operation, "body", "this endpoint takes no body")
+            .into_response())
     }
 }
 
@@ -823,14 +846,22 @@ pub(crate) async fn commit(
     tag = "checkout",
     summary = "Release the holds of a prepared checkout",
     params(("order" = String, Path, description = "The shop's order id"), ("Idempotency-Key" = String, Header, description = "The order id (must equal the path's order)")),
-    responses((status = 204, description = "Aborted"), Vendor, BadRequest, NotFound, Conflict, NotJson, Refused)
+    responses((status = 204, description = "Aborted"), Vendor, BadRequestNoBody, NotFound, Conflict, TooLarge, Refused)
 )]
-pub(crate) async fn abort(State(state): Shared, PathParam(order): PathParam, headers: HeaderMap) -> Response {
+pub(crate) async fn abort(
+    State(state): Shared,
+    PathParam(order): PathParam,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
     const OP: &str = "checkout.abort";
     let order = match order_key(&headers, OP, &order) {
         Ok(o) => o,
         Err(r) => return r,
     };
+    if let Err(r) = no_body(bytes, OP) {
+        return r;
+    }
     match state.checkout.abort_order(&Context::new().with_idempotency_key(order.as_str()), &order).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => Problem::from(e).into_response(),
@@ -919,14 +950,22 @@ pub(crate) async fn pending(State(state): Shared) -> Response {
     tag = "checkout",
     summary = "Resend the pending sales now",
     params(("Idempotency-Key" = String, Header, description = "Any new key per write; a repeat with the same key and body gets the stored answer")),
-    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequest, Conflict, Refused, NotJson)
+    responses((status = 200, description = "What each resend did", body = [ResendResult]), Vendor, BadRequestNoBody, Conflict, Refused, TooLarge)
 )]
-pub(crate) async fn resend(State(state): Shared, headers: HeaderMap) -> Response {
+pub(crate) async fn resend(
+    State(state): Shared,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
     const OP: &str = "checkout.resend";
     let key = match idempotency::key_of(&headers, OP, None) {
         Ok(k) => k,
         Err(r) => return r,
     };
+    // Refused before the key stores anything: the same key with no body still resends.
+    if let Err(r) = no_body(bytes, OP) {
+        return r;
+    }
     state
         // Each resend carries its own order id as the key, as the checkout sets it.
         .once(OP, key, String::new(), move |state, _, _| async move {

@@ -6,6 +6,8 @@
 //! - a commit's payment reference that names no payment (blank) or holds a control character
 //!   is refused naming `payment.reference`: the sale would be recorded as paid by it, and the
 //!   order then tied to that non-payment;
+//! - a write that takes no body (abort, resend) refuses one, as any body's unknown field is
+//!   refused, so options a shop means to pass are never dropped in silence;
 //! - a contact field holding a Unicode line or paragraph separator (or a bidi override) is a
 //!   line break like `\n`, refused naming the field.
 
@@ -152,6 +154,43 @@ async fn a_commit_with_a_blank_or_control_character_payment_reference_is_refused
     let (status, done) = s.post("/v1/checkouts/o-ref/commit", "o-ref", body).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["status"], "completed", "{done}");
+}
+
+/// The resend and the abort take no body: one sent is refused naming `body` (and the resend's
+/// key stores nothing, so it resends when sent again without one); an empty or whitespace
+/// body is no body, nor is `null` (what a JSON client sends for "nothing").
+#[tokio::test]
+async fn a_body_sent_to_a_write_that_takes_none_is_refused_naming_body() {
+    let provider = MemoryProvider::demo();
+    let s = start(&provider).await;
+    let (status, p) = s.post("/v1/pending/resend", "rs-x", json!({"order": "o-1"})).await;
+    assert_eq!(status, 400, "resend with a body: {p}");
+    assert_eq!(p["field"], "body", "{p}");
+    let (status, p) = s.send(Method::POST, "/v1/pending/resend", Some("rs-x"), None).await;
+    assert_eq!(status, 200, "the key stored nothing: {p}");
+    let (status, p) = s.post("/v1/pending/resend", "rs-null", json!(null)).await;
+    assert_eq!(status, 200, "null is no body: {p}");
+
+    let (status, p) = s.post("/v1/checkouts/o-ab/prepare", "o-ab", json!({"basket": basket()})).await;
+    assert_eq!(status, 200, "{p}");
+    for body in [json!({"reason": "x"}), json!({}), json!([]), json!("")] {
+        let (status, p) = s.post("/v1/checkouts/o-ab/abort", "o-ab", body.clone()).await;
+        assert_eq!(status, 400, "abort with {body}: {p}");
+        assert_eq!(p["field"], "body", "{p}");
+    }
+    let (_, record) = s.get("/v1/checkouts/o-ab").await;
+    assert_eq!(record["state"], "prepared", "not aborted: {record}");
+    let response = s
+        .http
+        .post(format!("{}/v1/checkouts/o-ab/abort", s.base))
+        .bearer_auth(KEY)
+        .header("Idempotency-Key", "o-ab")
+        .header("Content-Type", "application/json")
+        .body(" \r\nnull\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204, "whitespace is no body");
 }
 
 /// U+2028 / U+2029 break lines as `\n` does, and the bidi overrides and isolates make a name
