@@ -331,3 +331,33 @@ async fn an_identify_that_finds_nobody_says_so() {
     assert_eq!(p.member, None);
     assert!(p.notes.contains(&"no member found by phone".to_string()), "{:?}", p.notes);
 }
+
+#[tokio::test]
+async fn a_basket_line_with_a_bad_id_is_refused_before_any_sign_up_or_lookup() {
+    let w = world();
+    let mut basket = demo::basket();
+    basket.lines[0].product_id = loyalty_core::ProductId::new("COF\u{0}500");
+    let sign_up = loyalty_core::RegisterMember::new().with_email("guest-bad-id@example.com").with_consents(
+        loyalty_core::Consents { membership: true, order_history: true, ..Default::default() },
+    );
+    let members = w.provider.member_count();
+    for request in [
+        CheckoutRequest::new("o-bad-id", basket.clone()).sign_up(sign_up.clone()),
+        kari("o-bad-id-2").confirm(demo::COUPON_SUMMER10),
+    ] {
+        let mut request = request;
+        request.basket = basket.clone();
+        for err in [
+            w.checkout.prepare(&ctx(), &request).await.expect_err("a bad product id"),
+            w.checkout.complete(&ctx(), &request).await.expect_err("a bad product id"),
+        ] {
+            match err.kind() {
+                ErrorKind::Invalid { field, .. } => assert_eq!(field, "basket.lines[0].product_id", "{err}"),
+                other => panic!("expected Invalid, got {other:?}: {err}"),
+            }
+        }
+        assert!(w.checkout.status(&request.transaction_id).await.unwrap().is_none(), "nothing recorded");
+    }
+    assert_eq!(w.provider.member_count(), members, "nobody signed up");
+    assert!(w.provider.open_holds().is_empty());
+}

@@ -178,6 +178,17 @@ pub fn check_id(id: &TransactionId, operation: &str, field: &str) -> Result<()> 
     Err(Error::invalid(FLOW, operation, field, reason))
 }
 
+/// The order id and the basket's lines of `request`, checked before anything reaches a
+/// provider (a lookup, a sign-up): an empty id or one holding a control character is refused
+/// here, naming it (`transaction_id`, `basket.lines[i].product_id`), not after the vendor was
+/// asked about the member.
+fn check_request(request: &CheckoutRequest, operation: &str) -> Result<()> {
+    check_id(&request.transaction_id, operation, "transaction_id")?;
+    request.basket.check_lines().map_err(|e| {
+        Error::invalid(FLOW, operation, e.field_in(&request.basket, &request.confirmed), e.to_string())
+    })
+}
+
 /// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex): what the checkout and
 /// the HTTP service compare to tell a repeated request from a different one under one key.
 pub fn fingerprint<T: Serialize>(value: &T) -> String {
@@ -653,10 +664,12 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// `Conflict` when the order is already committed, or its payment waits for the customer;
     /// `Invalid` (field `transaction_id`) for the id of a return (ids are one namespace per
-    /// store: an order needs an id of its own), before any provider call; any provider error.
+    /// store: an order needs an id of its own), and `Invalid` naming the line and field for a
+    /// basket line whose ids break the id rule ([`Basket::check_lines`]), both before any
+    /// provider call; any provider error.
     /// No hold is left behind when this fails.
     pub async fn prepare(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Prepared> {
-        check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
+        check_request(request, "checkout.prepare")?;
         let _guard = self.lock_order(&request.transaction_id).await;
         let ctx = order_context(ctx, request);
         let (work, _) = self.prepare_locked(&ctx, request, false).await?;
@@ -679,7 +692,7 @@ impl<'a> Checkout<'a> {
         ctx: &Context,
         request: &CheckoutRequest,
     ) -> Result<(Prepared, bool)> {
-        check_id(&request.transaction_id, "checkout.prepare", "transaction_id")?;
+        check_request(request, "checkout.prepare")?;
         let _guard = self.lock_order(&request.transaction_id).await;
         let ctx = order_context(ctx, request);
         let (work, replayed) = self.prepare_locked(&ctx, request, true).await?;
@@ -790,7 +803,7 @@ impl<'a> Checkout<'a> {
     /// # Errors
     /// Errors before the charge (no hold is left behind) and payment refusals.
     pub async fn complete(&self, ctx: &Context, request: &CheckoutRequest) -> Result<Completion> {
-        check_id(&request.transaction_id, "checkout.complete", "transaction_id")?;
+        check_request(request, "checkout.complete")?;
         let order = request.transaction_id.clone();
         let _guard = self.lock_order(&order).await;
         let ctx = &order_context(ctx, request);

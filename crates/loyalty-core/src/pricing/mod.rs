@@ -108,8 +108,9 @@ pub const MAX_UNITS: usize = 100_000;
 /// order, with validity windows checked against `now`.
 ///
 /// # Errors
-/// [`PricingError`] for input that cannot be priced: duplicate line or offer ids, a negative
-/// quantity or price, a line or fixed coupon in another currency than the basket, a percentage
+/// [`PricingError`] for input that cannot be priced: duplicate line or offer ids, a line,
+/// product or SKU id that is empty, longer than 255 bytes or holds a control character
+/// ([`Basket::check_lines`]), a negative quantity or price, a line or fixed coupon in another currency than the basket, a percentage
 /// outside 0..=100, a stamp card with `collected > required` (or `required == 0`), a confirmed
 /// id that names no offer (or is listed twice), more than [`MAX_UNITS`] units, or overflow.
 pub fn price(
