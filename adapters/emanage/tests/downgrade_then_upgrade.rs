@@ -1,6 +1,6 @@
 //! A charged upgrade chain that steps down and then up again. What the adapter announces is
-//! what the vendor captures (DESIGN.md §5 rule 7; §7.2 rule 5: "total captured for the chain =
-//! last − first", so a step under the `remainder` policy takes what the chain still owes). After
+//! what the vendor captures (docs/vendors/emanage.md, upgrades; §7.2 rule 5: "total captured
+//! for the chain = last − first", so a step under the `remainder` policy takes what the chain still owes). After
 //! a charged step down the head's price is below what the chain was paid up to, so the adapter
 //! prices the next step from what the cart lists the chain captured (`upgrades[].captured`),
 //! never from the head's price.

@@ -1,6 +1,7 @@
 //! The 401 repeat with fresh credentials follows the call's retry class and the effect the
-//! classifier gives the 401 (DESIGN §4: the retry layer reads the temporary flag and the
-//! effect; §7: retries only for idempotent calls or calls the vendor rejected before acting).
+//! classifier gives the 401 (docs/architecture.md, loyalty-http: the retry layer reads the
+//! temporary flag and the effect, and retries only idempotent calls or calls the vendor
+//! rejected before acting).
 //! A charge (`Retry::Unsent`) answered 401 goes to the caller and is sent once; a write whose
 //! 401 may have come after the vendor acted (`Unknown`) is sent once; a write refused before
 //! acting and a read are repeated once with a fresh token.
