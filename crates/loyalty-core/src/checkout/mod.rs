@@ -1403,23 +1403,46 @@ impl<'a> Checkout<'a> {
         id: &TransactionId,
         refusal: &Error,
     ) -> Result<bool> {
+        let noted = self
+            .change_ledger(ledger, version, |l| {
+                if l.refunds_paid.contains(id) {
+                    return false;
+                }
+                l.refunds_refused.insert(id.clone(), refusal.to_string());
+                true
+            })
+            .await?;
+        noted.ok_or_else(|| {
+            Error::new(ErrorKind::Conflict, FLOW, "checkout.tick").with_message(format!(
+                "the return ledger of order {} kept changing while the refused refund of return {id} was noted",
+                ledger.original.id
+            ))
+        })
+    }
+
+    /// Applies `change` to the ledger and writes it (a versioned write). When another writer
+    /// got there first, the ledger is read again and `change` applied to it anew, a few times.
+    /// `Some(true)` once written, `Some(false)` when `change` finds nothing to write, `None`
+    /// when the ledger kept changing (or is gone).
+    async fn change_ledger(
+        &self,
+        ledger: &mut ReturnLedger,
+        version: &mut Option<u64>,
+        mut change: impl FnMut(&mut ReturnLedger) -> bool,
+    ) -> Result<Option<bool>> {
         for _ in 0..8 {
-            if ledger.refunds_paid.contains(id) {
-                return Ok(false);
+            if !change(ledger) {
+                return Ok(Some(false));
             }
-            ledger.refunds_refused.insert(id.clone(), refusal.to_string());
             if let Some(v) = self.store.save_ledger(ledger, *version).await? {
                 *version = Some(v);
-                return Ok(true);
+                return Ok(Some(true));
             }
             let Some(stored) = self.store.load_ledger(&ledger.original.id).await? else { break };
             *ledger = stored.value;
             *version = Some(stored.version);
         }
-        Err(Error::new(ErrorKind::Conflict, FLOW, "checkout.tick").with_message(format!(
-            "the return ledger of order {} kept changing while the refused refund of return {id} was noted",
-            ledger.original.id
-        )))
+        Ok(None)
     }
 
     /// Records the refund of return `id` as paid. The money went back already, so a ledger
@@ -1433,16 +1456,15 @@ impl<'a> Checkout<'a> {
         version: &mut Option<u64>,
         id: &TransactionId,
     ) -> Result<()> {
-        for _ in 0..8 {
-            ledger.refunds_paid.insert(id.clone());
-            ledger.refunds_refused.remove(id);
-            if let Some(v) = self.store.save_ledger(ledger, *version).await? {
-                *version = Some(v);
-                return Ok(());
-            }
-            let Some(stored) = self.store.load_ledger(&ledger.original.id).await? else { break };
-            *ledger = stored.value;
-            *version = Some(stored.version);
+        let recorded = self
+            .change_ledger(ledger, version, |l| {
+                l.refunds_paid.insert(id.clone());
+                l.refunds_refused.remove(id);
+                true
+            })
+            .await?;
+        if recorded.is_some() {
+            return Ok(());
         }
         Err(Error::new(ErrorKind::Unavailable, FLOW, "checkout.return")
             .with_effect(WriteEffect::Unknown)
