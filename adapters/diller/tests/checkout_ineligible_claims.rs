@@ -8,34 +8,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
-use loyalty_core::{Basket, Context, Currency, ErrorKind, Line, MemberLookup, OfferId, Phone, Transactions};
+use loyalty_core::checkout::Delivery;
+use loyalty_core::{Context, ErrorKind, OfferId, Transactions};
 use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
 use rust_decimal::Decimal;
 
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
-    let payment = Arc::new(SimulatedPayment::new());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
-    (checkout, payment)
-}
-
-fn kari(order: &str, lines: &[(&str, &str, &str)]) -> CheckoutRequest {
-    let mut basket = Basket::new(Currency::NOK);
-    for (id, product, price) in lines {
-        basket = basket.with_line(Line::new(*id, *product, Decimal::ONE, common::nok(price)));
-    }
-    CheckoutRequest::new(order, basket)
-        .identify(MemberLookup::Phone(Phone::new("+47", "41234567")))
-        .department(demo::DEPARTMENT_ID)
-}
-
-fn transactions_path() -> String {
-    format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
-}
+use common::{checkout_for, kari, transactions_path};
 
 fn transactions(env: &common::Env) -> &dyn Transactions {
     loyalty_core::Provider::transactions(&env.adapter).unwrap()

@@ -7,21 +7,15 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest, CheckoutState, SimulatedPayment};
+use loyalty_core::checkout::{CheckoutRequest, CheckoutState};
 use loyalty_core::{Basket, Context, Currency, Line, MemberLookup, Phone, TransactionId};
 use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
 use rust_decimal::Decimal;
 
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
-    let payment = Arc::new(SimulatedPayment::new());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
-    (checkout, payment)
-}
+use common::checkout_for;
 
 /// A book with the fixed 50 kr coupon: one reservation (C4) per prepare.
 fn request(order: &str) -> CheckoutRequest {

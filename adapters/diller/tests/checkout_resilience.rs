@@ -3,12 +3,12 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use loyalty_core::checkout::{Checkout, CheckoutRequest, Delivery, SimulatedPayment};
+use loyalty_core::checkout::{CheckoutRequest, Delivery};
 use loyalty_core::{Basket, Context, Currency, Line, MemberLookup, Phone, SendOutcome, WriteEffect};
 use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
+
+use common::{checkout_for, transactions_path};
 
 fn request(order: &str) -> CheckoutRequest {
     let basket = Basket::new(Currency::NOK)
@@ -21,17 +21,6 @@ fn request(order: &str) -> CheckoutRequest {
 }
 
 /// A checkout over the adapter, on the simulator's clock, with a payment that counts.
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
-    let payment = Arc::new(SimulatedPayment::new());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
-    (checkout, payment)
-}
-
-fn transactions_path() -> String {
-    format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
-}
-
 #[tokio::test]
 async fn garbled_reply_after_booking_is_resent_once_and_never_double_booked() {
     let env = common::start().await;

@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer, SimulatedPayment};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, Completion, Delivery, NextAnswer};
 use loyalty_core::{
     Basket, Context, Currency, Line, MemberLookup, OfferId, Phone, ReturnRequest, ReturnStyle, TransactionId,
 };
@@ -17,12 +16,7 @@ use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
 use rust_decimal::Decimal;
 
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
-    let payment = Arc::new(SimulatedPayment::new());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
-    (checkout, payment)
-}
+use common::checkout_for;
 
 fn kari(order: &str, lines: &[(&str, &str, i64, &str)]) -> CheckoutRequest {
     let mut basket = Basket::new(Currency::NOK);

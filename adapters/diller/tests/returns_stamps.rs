@@ -2,24 +2,17 @@
 //! returned goods did not earn, and never fails because a card has spent its stamps since.
 mod common;
 
-use std::sync::Arc;
-
-use loyalty_core::checkout::{Checkout, CheckoutRequest, SimulatedPayment};
+use loyalty_core::checkout::{Checkout, CheckoutRequest};
 use loyalty_core::{Basket, Context, Currency, Line, MemberLookup, Phone, ReturnRequest, ReturnStyle};
 use loyalty_sim::diller::demo;
 use rust_decimal::Decimal;
+
+use common::checkout_for;
 
 const COFFEE: &str = demo::PRODUCT_COFFEE;
 
 fn ctx() -> Context {
     Context::new()
-}
-
-fn checkout_for(env: &common::Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
-    let payment = Arc::new(SimulatedPayment::new());
-    let checkout =
-        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(common::Bridge(env.clock.clone())));
-    (checkout, payment)
 }
 
 /// The demo member buys `lines` (id, product, quantity, unit price) under `order`.

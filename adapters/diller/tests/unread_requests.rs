@@ -14,9 +14,7 @@ use loyalty_diller::decode::reply_error;
 use loyalty_sim::diller::demo;
 use loyalty_sim::Fault;
 
-fn transactions_path() -> String {
-    format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
-}
+use common::transactions_path;
 
 #[test]
 fn payload_too_large_uri_too_long_and_unsupported_media_type_are_refused_before_acting() {

@@ -6,15 +6,41 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use loyalty_core::checkout::{Checkout, CheckoutRequest, SimulatedPayment};
 use loyalty_core::{
-    pricing, Basket, Clock, Currency, Line, Member, MemberId, Money, Offer, OfferId, Transaction,
-    TransactionId,
+    pricing, Basket, Clock, Currency, Line, Member, MemberId, MemberLookup, Money, Offer, OfferId, Phone,
+    Transaction, TransactionId,
 };
 use loyalty_diller::{DillerAdapter, DillerConfig};
 use loyalty_http::Secret;
 use loyalty_sim::diller::{demo, DillerProbe, DillerSettings, DillerSim};
 use loyalty_sim::{Journal, SimClock, SimHandle, SimServer};
 use rust_decimal::Decimal;
+
+/// A checkout over the adapter, on the simulator's clock, with a payment that counts.
+pub fn checkout_for(env: &Env) -> (Checkout<'_>, Arc<SimulatedPayment>) {
+    let payment = Arc::new(SimulatedPayment::new());
+    let checkout =
+        Checkout::new(Arc::new(&env.adapter), payment.clone(), Arc::new(Bridge(env.clock.clone())));
+    (checkout, payment)
+}
+
+/// The demo member (by phone, at the demo department) buying one of each `(id, product, unit
+/// price)`.
+pub fn kari(order: &str, lines: &[(&str, &str, &str)]) -> CheckoutRequest {
+    let mut basket = Basket::new(Currency::NOK);
+    for (id, product, price) in lines {
+        basket = basket.with_line(Line::new(*id, *product, Decimal::ONE, nok(price)));
+    }
+    CheckoutRequest::new(order, basket)
+        .identify(MemberLookup::Phone(Phone::new("+47", "41234567")))
+        .department(demo::DEPARTMENT_ID)
+}
+
+/// T1's path for the demo member.
+pub fn transactions_path() -> String {
+    format!("/api/v2.0/stores/{}/members/{}/transactions", demo::STORE_ID, demo::MEMBER_ID)
+}
 
 /// The simulator clock as a core clock.
 #[derive(Debug, Clone)]
