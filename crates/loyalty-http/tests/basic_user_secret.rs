@@ -6,42 +6,21 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use common::{fast_config, serve};
+use common::{capture_trace, fast_config, serve};
 use loyalty_core::Context;
 use loyalty_http::{default_classify, BasicAuth, Call, HttpClient, Secret};
 
 const KEY: &str = "corekey9f8e7d6c";
 const PASSWORD: &str = "s2s-pass-4b3a";
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn a_basic_user_that_is_a_key_never_shows_in_debug_errors_or_trace_logs() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let trace = capture_trace();
 
     let router = Router::new()
         .route(&format!("/priv/v1/apps/{KEY}/users/1"), get(|| async { StatusCode::SERVICE_UNAVAILABLE }))
@@ -59,7 +38,7 @@ async fn a_basic_user_that_is_a_key_never_shows_in_debug_errors_or_trace_logs() 
     http.send(&Context::new(), Call::post("members.create", "/users").json(serde_json::json!({})))
         .await
         .unwrap();
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = trace.text();
     assert!(logs.contains("loyalty_http.call"), "nothing captured:\n{logs}");
     for text in [logs, format!("{err} {err:?}"), format!("{http:?}")] {
         assert!(!text.contains(KEY), "the API key leaked:\n{text}");

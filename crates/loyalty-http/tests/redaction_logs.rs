@@ -5,35 +5,20 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use common::{client_with, fast_config, serve};
+use common::{capture_trace, client_with, fast_config, serve};
 use loyalty_core::{Context, ErrorKind};
 use loyalty_http::{Call, OAuth2ClientCredentials, Secret};
 use serde_json::json;
 
 const CLIENT_SECRET: &str = "cs-7f3a9e-top-secret";
 const ACCESS_TOKEN: &str = "at-91b2c4-bearer-token";
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn vendor() -> Router {
     let good = format!(
@@ -72,14 +57,7 @@ fn vendor() -> Router {
 
 #[tokio::test]
 async fn client_secret_appears_in_no_log_line_or_error() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let trace = capture_trace();
 
     let base = serve(vendor()).await;
     let token_url = base.join("oauth/token").unwrap();
@@ -102,7 +80,7 @@ async fn client_secret_appears_in_no_log_line_or_error() {
     assert_eq!(refused.vendor_code(), Some("invalid_client"));
     assert!(!refused.is_temporary());
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = trace.text();
     assert!(logs.contains("loyalty_http.call"), "the subscriber captured nothing:\n{logs}");
     assert!(logs.contains("retrying"), "the retry was not logged:\n{logs}");
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("client-1:{CLIENT_SECRET}"));

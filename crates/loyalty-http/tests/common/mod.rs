@@ -49,3 +49,44 @@ impl Counter {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// Every log line at TRACE written on this thread while it lives (a thread-local subscriber),
+/// for checking that no secret reaches one. A test using it runs in a binary of its own: other
+/// tests registering the same callsites at the same moment can leave the call span off.
+pub struct TraceLog {
+    lines: Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+/// Starts capturing this thread's log lines (see [`TraceLog`]).
+pub fn capture_trace() -> TraceLog {
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = LogWriter(lines.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    TraceLog { lines, _guard: tracing::subscriber::set_default(subscriber) }
+}
+
+impl TraceLog {
+    /// The lines captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.lines.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
