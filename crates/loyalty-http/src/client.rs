@@ -258,11 +258,7 @@ impl HttpClient {
         loop {
             let now = Instant::now();
             if now >= end {
-                let err = last.take().unwrap_or_else(|| {
-                    self.error(&call, ErrorKind::Unavailable)
-                        .with_effect(WriteEffect::NotSent)
-                        .with_message("deadline passed before sending")
-                });
+                let err = self.out_of_time(&call, last.take(), "deadline passed before sending");
                 return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
             }
             attempt += 1;
@@ -288,13 +284,11 @@ impl HttpClient {
                         // Obtaining the credentials took the whole budget: an attempt now would
                         // time out at once, a write then reporting Unknown for a request that
                         // barely left. Nothing is sent instead.
-                        let err = last.take().unwrap_or_else(|| {
-                            self.error(&call, ErrorKind::Unavailable)
-                                .with_effect(WriteEffect::NotSent)
-                                .with_message(
-                                    "the deadline passed while obtaining credentials; nothing was sent",
-                                )
-                        });
+                        let err = self.out_of_time(
+                            &call,
+                            last.take(),
+                            "the deadline passed while obtaining credentials; nothing was sent",
+                        );
                         return Err(may_have_arrived(err, maybe_arrived).with_attempts(attempt));
                     }
                     let budget = config.attempt_timeout.min(left);
@@ -498,6 +492,14 @@ impl HttpClient {
                 redact_error(err.with_message(message), &secrets)
             }
         }
+    }
+
+    /// The error of a call whose time ran out before an attempt was sent: the last attempt's
+    /// error when there was one (it may have been sent), else `Unavailable`, nothing sent.
+    fn out_of_time(&self, call: &Call, last: Option<Error>, why: &str) -> Error {
+        last.unwrap_or_else(|| {
+            self.error(call, ErrorKind::Unavailable).with_effect(WriteEffect::NotSent).with_message(why)
+        })
     }
 
     fn error(&self, call: &Call, kind: ErrorKind) -> Error {
