@@ -262,15 +262,9 @@ fn duplicate_of_external_id(body: &Body) -> bool {
     match body {
         Body::Problem(p) => {
             let keyed = p.errors.iter().flatten().any(|(key, messages)| {
-                let key = key.trim_start_matches("$.");
-                key.eq_ignore_ascii_case(names::EXTERNAL_ID_FIELD)
-                    && match messages {
-                        serde_json::Value::Array(a) => {
-                            a.iter().filter_map(|m| m.as_str()).any(|m| has(m, names::DUPLICATE_PHRASES))
-                        }
-                        serde_json::Value::String(m) => has(m, names::DUPLICATE_PHRASES),
-                        _ => false,
-                    }
+                field_key(key).eq_ignore_ascii_case(names::EXTERNAL_ID_FIELD)
+                    && messages_of(messages)
+                        .is_some_and(|m| m.iter().any(|m| has(m, names::DUPLICATE_PHRASES)))
             });
             keyed || p.detail.as_deref().is_some_and(names_it)
         }
@@ -297,13 +291,10 @@ fn claim_field_errors(p: &wire::ApiError) -> Option<String> {
         if !is_claim(key) {
             return None;
         }
-        let key = key.trim_start_matches("$.");
-        match messages {
-            serde_json::Value::Array(a) => {
-                texts.extend(a.iter().filter_map(|m| m.as_str()).map(|m| format!("{key}: {m}")))
-            }
-            serde_json::Value::String(m) => texts.push(format!("{key}: {m}")),
-            _ => texts.push(key.to_string()),
+        let key = field_key(key);
+        match messages_of(messages) {
+            Some(m) => texts.extend(m.iter().map(|m| format!("{key}: {m}"))),
+            None => texts.push(key.to_string()),
         }
     }
     Some(texts.join("; "))
@@ -312,19 +303,24 @@ fn claim_field_errors(p: &wire::ApiError) -> Option<String> {
 /// The first `errors` entry: keys are JSON field paths (`phone.number`, §5.8 \[I\]).
 fn first_field_error(p: &wire::ApiError) -> Option<(String, String)> {
     let (key, messages) = p.errors.as_ref()?.first()?;
-    let reason = match messages {
-        serde_json::Value::Array(a) => {
-            a.iter().filter_map(|m| m.as_str()).next().unwrap_or("invalid").to_string()
-        }
-        serde_json::Value::String(s) => s.clone(),
-        _ => "invalid".to_string(),
-    };
-    let field = if key.is_empty() || key == "$" {
-        "body".to_string()
-    } else {
-        key.trim_start_matches("$.").to_string()
-    };
-    Some((field, excerpt(&reason)))
+    let reason = messages_of(messages).and_then(|m| m.first().copied()).unwrap_or("invalid");
+    let field = if key.is_empty() || key == "$" { "body" } else { field_key(key) };
+    Some((field.to_string(), excerpt(reason)))
+}
+
+/// An `errors` key as a field path: without the `$.` a JSON-path spelling puts before it.
+fn field_key(key: &str) -> &str {
+    key.trim_start_matches("$.")
+}
+
+/// The texts of one `errors` entry: a list of messages (its text items) or a single message;
+/// `None` for any other shape.
+fn messages_of(messages: &serde_json::Value) -> Option<Vec<&str>> {
+    match messages {
+        serde_json::Value::Array(a) => Some(a.iter().filter_map(|m| m.as_str()).collect()),
+        serde_json::Value::String(m) => Some(vec![m.as_str()]),
+        _ => None,
+    }
 }
 
 /// The error body, read in the shapes Diller uses.
