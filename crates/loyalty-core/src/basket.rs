@@ -7,23 +7,6 @@ use crate::ids::{LineId, OfferId, ProductId};
 use crate::money::{Currency, Money};
 use crate::pricing::PricingError;
 
-/// Why `text`, one of a line's ids, cannot be kept and sent: the rule order and return ids
-/// follow ([`crate::checkout::check_id`]), 1 to [`crate::checkout::MAX_ID_LEN`] bytes and no
-/// control character. Line and product ids are written to the checkout store, sent to vendors
-/// as the sale's lines and shown in receipts and logs, where a NUL or a terminal escape does
-/// harm and an empty id names nothing.
-fn id_fault(text: &str) -> Option<&'static str> {
-    if text.is_empty() {
-        Some("must not be empty")
-    } else if text.len() > crate::checkout::MAX_ID_LEN {
-        Some("longer than 255 bytes")
-    } else if text.chars().any(char::is_control) {
-        Some("contains a control character")
-    } else {
-        None
-    }
-}
-
 /// One basket line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -105,7 +88,7 @@ impl Line {
         [("line_id", Some(self.line_id.as_str())), ("product_id", Some(self.product_id.as_str()))]
             .into_iter()
             .chain([("sku", self.sku.as_deref())])
-            .find_map(|(field, text)| text.and_then(id_fault).map(|reason| (field, reason)))
+            .find_map(|(field, text)| text.and_then(crate::checkout::id_fault).map(|reason| (field, reason)))
     }
 }
 

@@ -165,17 +165,26 @@ pub const MAX_ID_LEN: usize = 255;
 /// # Errors
 /// `Invalid` naming `field` (the caller's name for the id) and what is wrong.
 pub fn check_id(id: &TransactionId, operation: &str, field: &str) -> Result<()> {
-    let text = id.as_str();
-    let reason = if text.is_empty() {
-        "must not be empty"
+    match id_fault(id.as_str()) {
+        Some(reason) => Err(Error::invalid(FLOW, operation, field, reason)),
+        None => Ok(()),
+    }
+}
+
+/// Why `text` cannot be an id the checkout keeps and sends ([`check_id`]'s rule), if it
+/// cannot. A basket line's ids follow it too ([`crate::basket::Line::id_fault`]): they are
+/// written to the checkout store, sent to vendors as the sale's lines and shown in receipts
+/// and logs, where a NUL or a terminal escape does harm and an empty id names nothing.
+pub(crate) fn id_fault(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        Some("must not be empty")
     } else if text.len() > MAX_ID_LEN {
-        "longer than 255 bytes"
+        Some("longer than 255 bytes")
     } else if text.chars().any(char::is_control) {
-        "contains a control character"
+        Some("contains a control character")
     } else {
-        return Ok(());
-    };
-    Err(Error::invalid(FLOW, operation, field, reason))
+        None
+    }
 }
 
 /// The order id and the basket's lines of `request`, checked before anything reaches a
