@@ -572,14 +572,7 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
         let listed = loyalty_core::pricing::listed_confirmations(&offers, &request.confirmed);
         let mut priced =
             loyalty_core::pricing::price(&request.basket, &offers, &listed, state.opened.clock.now())
-                .map_err(|e| {
-                    Error::invalid(
-                        "pricing",
-                        OP,
-                        e.field_in(&request.basket, &request.confirmed),
-                        e.to_string(),
-                    )
-                })?;
+                .map_err(|e| e.invalid_in("pricing", OP, &request.basket, &request.confirmed))?;
         priced.not_applied.extend(set_aside);
         priced.not_applied.extend(unlisted);
         Ok(priced)
@@ -592,10 +585,9 @@ pub(crate) async fn price(State(state): Shared, bytes: Result<Bytes, BytesReject
 /// vendor sees it or anything is recorded: `422` naming the field (`basket.lines[0].product_id`),
 /// as the engine's own refusal would later.
 fn check_basket(basket: &Basket, confirmed: &[OfferId], operation: &str) -> Result<(), Response> {
-    basket.check_lines().map_err(|e| {
-        Problem::from(Error::invalid("pricing", operation, e.field_in(basket, confirmed), e.to_string()))
-            .into_response()
-    })
+    basket
+        .check_lines()
+        .map_err(|e| Problem::from(e.invalid_in("pricing", operation, basket, confirmed)).into_response())
 }
 
 fn order_key(headers: &HeaderMap, operation: &str, order: &str) -> Result<TransactionId, Response> {

@@ -193,9 +193,10 @@ pub(crate) fn id_fault(text: &str) -> Option<&'static str> {
 /// asked about the member.
 fn check_request(request: &CheckoutRequest, operation: &str) -> Result<()> {
     check_id(&request.transaction_id, operation, "transaction_id")?;
-    request.basket.check_lines().map_err(|e| {
-        Error::invalid(FLOW, operation, e.field_in(&request.basket, &request.confirmed), e.to_string())
-    })
+    request
+        .basket
+        .check_lines()
+        .map_err(|e| e.invalid_in(FLOW, operation, &request.basket, &request.confirmed))
 }
 
 /// A stable fingerprint of a value's JSON form (FNV-1a, 128 bits, hex): what the checkout and

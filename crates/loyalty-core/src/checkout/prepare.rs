@@ -56,7 +56,7 @@ impl Checkout<'_> {
     ) -> Result<PricedBasket> {
         let listed: Vec<OfferId> = pricing::listed_confirmations(offers, confirmed);
         pricing::price(basket, offers, &listed, self.now())
-            .map_err(|e| Error::invalid(FLOW, "checkout.price", e.field_in(basket, confirmed), e.to_string()))
+            .map_err(|e| e.invalid_in(FLOW, "checkout.price", basket, confirmed))
     }
 
     pub(super) fn reprice(&self, rec: &mut CheckoutRecord) -> Result<()> {

@@ -76,6 +76,19 @@ pub enum PricingError {
 }
 
 impl PricingError {
+    /// This refusal as the core's one error: `Invalid` for `operation`, naming the field as
+    /// [`PricingError::field_in`] does and saying why. What the checkout, the HTTP service and
+    /// anyone else who priced a caller's basket answers.
+    pub fn invalid_in(
+        &self,
+        provider: &str,
+        operation: &str,
+        basket: &crate::basket::Basket,
+        confirmed: &[OfferId],
+    ) -> crate::Error {
+        crate::Error::invalid(provider, operation, self.field_in(basket, confirmed), self.to_string())
+    }
+
     /// Where the fault is in a request made of `basket` and `confirmed` (a checkout request,
     /// a price request): `basket.lines[2].quantity`, `basket.lines[1].line_id` (the second
     /// line with a repeated id), `confirmed[0]`; `offers` for a fault in the provider's offers
